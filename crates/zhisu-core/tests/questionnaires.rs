@@ -1,0 +1,100 @@
+//! The shipped questionnaires are product and test corpus at once: each must load cleanly.
+use std::path::PathBuf;
+
+use zhisu_core::{AnswerValue, Answers, Questionnaire};
+
+fn questionnaires_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires")
+}
+
+fn load(name: &str) -> Questionnaire {
+    let path = questionnaires_dir().join(name);
+    let source = std::fs::read_to_string(&path).unwrap();
+    Questionnaire::from_toml(name, &source)
+        .unwrap_or_else(|d| panic!("{name} has problems:\n{}", d.lines()))
+}
+
+#[test]
+fn every_shipped_questionnaire_loads_without_diagnostics() {
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(questionnaires_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let q = load(&name);
+            assert!(!q.items.is_empty(), "{name}");
+            loaded += 1;
+        }
+    }
+    assert!(loaded >= 1, "no questionnaires found");
+}
+
+#[test]
+fn pilot_scores_all_right_as_literate_and_all_wrong_as_not() {
+    let q = load("pilot.toml");
+    let mut answers = Answers::new();
+    answers.insert("age".into(), AnswerValue::Integer(35));
+    answers.insert("employer_duty".into(), AnswerValue::Bool(true));
+    answers.insert("noise".into(), AnswerValue::Choice("earplugs".into()));
+    // tapped in another order than the key lists them: still an exact set match
+    answers.insert(
+        "confined_space".into(),
+        AnswerValue::Choices(vec![
+            "guard_outside".into(),
+            "ventilate".into(),
+            "test_air".into(),
+        ]),
+    );
+    assert!(q.check_interview(&answers).is_empty());
+    let report = q.score(&answers);
+    assert_eq!((report.score, report.max), (4, 4));
+    assert!(report.has_literacy);
+    assert!(report.dimensions.iter().all(|d| d.has_literacy));
+
+    // a subset of the right choices scores nothing: exact match only
+    answers.insert(
+        "confined_space".into(),
+        AnswerValue::Choices(vec!["ventilate".into(), "test_air".into()]),
+    );
+    let report = q.score(&answers);
+    assert_eq!((report.score, report.max), (2, 4));
+    assert!(!report.has_literacy, "2 of 4 is below 80 %");
+    let skills = report
+        .dimensions
+        .iter()
+        .find(|d| d.dimension == "skills")
+        .unwrap();
+    assert_eq!((skills.score, skills.max, skills.has_literacy), (0, 2, false));
+}
+
+#[test]
+fn pilot_rejects_out_of_range_and_missing_answers() {
+    let q = load("pilot.toml");
+    let mut answers = Answers::new();
+    answers.insert("age".into(), AnswerValue::Integer(12));
+    answers.insert("noise".into(), AnswerValue::Choice("shout".into()));
+    answers.insert("favourite_colour".into(), AnswerValue::Choice("red".into()));
+    let problems: Vec<String> = q
+        .check_interview(&answers)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        problems,
+        vec![
+            "item 'favourite_colour' is not in this questionnaire",
+            "item 'age': the number must be at least 16",
+            "item 'employer_duty' is required but has no answer",
+            "item 'noise': 'shout' is not one of this item's choices",
+            "item 'confined_space' is required but has no answer",
+        ]
+    );
+}
+
+#[test]
+fn model_round_trips_through_json_for_the_webview() {
+    let q = load("pilot.toml");
+    let json = serde_json::to_string(&q).unwrap();
+    let back: Questionnaire = serde_json::from_str(&json).unwrap();
+    assert_eq!(q, back);
+}

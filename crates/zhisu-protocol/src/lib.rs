@@ -1,0 +1,202 @@
+//! The sync protocol between a tablet and the central server, documented in
+//! `docs/sync-protocol.md`. Tablets in the field are not updated in step with the server, so
+//! within a major version changes are additive only: new optional fields, new endpoints, new
+//! error codes. Both sides use these types, so they cannot drift apart.
+#![forbid(unsafe_code)]
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use zhisu_core::Answers;
+
+/// The protocol's major version, also the `/api/v1` path prefix.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Every request carries this header with [`PROTOCOL_VERSION`]; the server refuses other majors.
+pub const PROTOCOL_HEADER: &str = "zhisu-protocol";
+/// Upload completed interviews (POST, [`UploadRequest`] → [`UploadResponse`]).
+pub const UPLOAD_PATH: &str = "/api/v1/interviews/batch";
+/// Most interviews one upload may carry; a device splits larger queues.
+pub const MAX_BATCH_INTERVIEWS: usize = 100;
+
+/// A completed interview as a device sends it. Its `id` is made on the device when the interview
+/// starts; `content_hash` covers every other field, so a re-send is recognised as identical.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompletedInterview {
+    pub id: Uuid,
+    pub questionnaire_id: String,
+    pub questionnaire_version: String,
+    pub started_at: DateTime<Utc>,
+    pub completed_at: DateTime<Utc>,
+    /// The device's offset from UTC when the interview started, in minutes (+480 in China).
+    pub utc_offset_minutes: i32,
+    pub answers: Answers,
+    pub content_hash: String,
+}
+
+/// The fields the content hash covers, in a fixed order (answers are a sorted map).
+#[derive(Serialize)]
+struct HashedContent<'a> {
+    id: &'a Uuid,
+    questionnaire_id: &'a str,
+    questionnaire_version: &'a str,
+    started_at: &'a DateTime<Utc>,
+    completed_at: &'a DateTime<Utc>,
+    utc_offset_minutes: i32,
+    answers: &'a Answers,
+}
+
+impl CompletedInterview {
+    /// `sha256:` and the hex SHA-256 of the canonical JSON of every field but the hash itself.
+    pub fn compute_hash(&self) -> String {
+        let content = HashedContent {
+            id: &self.id,
+            questionnaire_id: &self.questionnaire_id,
+            questionnaire_version: &self.questionnaire_version,
+            started_at: &self.started_at,
+            completed_at: &self.completed_at,
+            utc_offset_minutes: self.utc_offset_minutes,
+            answers: &self.answers,
+        };
+        let json = serde_json::to_vec(&content).expect("interview content serialises to JSON");
+        let digest = Sha256::digest(&json);
+        let mut hex = String::with_capacity(7 + 64);
+        hex.push_str("sha256:");
+        for byte in digest {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        hex
+    }
+
+    /// Sets `content_hash` from the content.
+    pub fn sealed(mut self) -> Self {
+        self.content_hash = self.compute_hash();
+        self
+    }
+
+    pub fn hash_is_valid(&self) -> bool {
+        self.content_hash == self.compute_hash()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadRequest {
+    pub interviews: Vec<CompletedInterview>,
+}
+
+/// One receipt per uploaded interview, in the order sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadResponse {
+    pub receipts: Vec<Receipt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub interview_id: Uuid,
+    pub status: ReceiptStatus,
+    /// For `conflict` and `rejected`: a stable machine-readable code (see [`codes`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// For people: why, in plain words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    /// Stored now.
+    Stored,
+    /// The server already holds this interview with the same content hash: nothing changed.
+    AlreadyStored,
+    /// The server holds an interview with this id and a different content hash; kept as it was.
+    Conflict,
+    /// Not stored and never will be as sent (see `code`).
+    Rejected,
+}
+
+impl ReceiptStatus {
+    /// The server holds exactly this interview: the device may mark it acknowledged.
+    pub fn is_acknowledged(self) -> bool {
+        matches!(self, ReceiptStatus::Stored | ReceiptStatus::AlreadyStored)
+    }
+}
+
+/// The body of every error response: callers branch on `code`, never on `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    pub message: String,
+}
+
+/// Error and receipt codes. New codes may be added within a major version; devices treat an
+/// unknown code like its HTTP status class.
+pub mod codes {
+    pub const UNSUPPORTED_PROTOCOL: &str = "unsupported_protocol";
+    pub const MALFORMED_REQUEST: &str = "malformed_request";
+    pub const BATCH_TOO_LARGE: &str = "batch_too_large";
+    pub const INTERNAL: &str = "internal";
+    pub const CONTENT_HASH_MISMATCH: &str = "content_hash_mismatch";
+    pub const UNKNOWN_QUESTIONNAIRE_VERSION: &str = "unknown_questionnaire_version";
+    pub const INVALID_ANSWERS: &str = "invalid_answers";
+    pub const DIFFERENT_CONTENT: &str = "different_content";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zhisu_core::AnswerValue;
+
+    fn interview() -> CompletedInterview {
+        let mut answers = Answers::new();
+        answers.insert("age".into(), AnswerValue::Integer(30));
+        answers.insert("noise".into(), AnswerValue::Choice("earplugs".into()));
+        CompletedInterview {
+            id: Uuid::from_u128(7),
+            questionnaire_id: "ohl_pilot".into(),
+            questionnaire_version: "2026.1".into(),
+            started_at: "2026-11-29T01:00:00Z".parse().unwrap(),
+            completed_at: "2026-11-29T01:09:30.125Z".parse().unwrap(),
+            utc_offset_minutes: 480,
+            answers,
+            content_hash: String::new(),
+        }
+        .sealed()
+    }
+
+    #[test]
+    fn hash_is_stable_and_covers_content() {
+        let a = interview();
+        assert!(a.hash_is_valid());
+        // pinned: a change here breaks every tablet in the field (identical re-sends would conflict)
+        assert_eq!(a.content_hash, interview().content_hash);
+        assert_eq!(a.content_hash.len(), 7 + 64);
+        let mut b = a.clone();
+        b.answers.insert("age".into(), AnswerValue::Integer(31));
+        assert!(!b.hash_is_valid());
+        assert_ne!(b.sealed().content_hash, a.content_hash);
+    }
+
+    #[test]
+    fn survives_json_round_trip() {
+        let a = interview();
+        let json = serde_json::to_string(&a).unwrap();
+        let back: CompletedInterview = serde_json::from_str(&json).unwrap();
+        assert!(back.hash_is_valid());
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn receipt_wire_format() {
+        let r = Receipt {
+            interview_id: Uuid::from_u128(1),
+            status: ReceiptStatus::AlreadyStored,
+            code: None,
+            message: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"interview_id":"00000000-0000-0000-0000-000000000001","status":"already_stored"}"#
+        );
+    }
+}

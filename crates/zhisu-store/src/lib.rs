@@ -1,0 +1,459 @@
+//! The tablet's local store. An answer is committed to SQLite before the call returns, so what
+//! the interview screen shows as saved survives a crash or a power cut.
+//!
+//! This crate owns the device schema and the interview lifecycle
+//! (`in_progress` → `completed` (waiting to upload) → `acknowledged` | `rejected`). It never talks
+//! to the network and never decides *when* to sync: that is `zhisu-sync`.
+#![forbid(unsafe_code)]
+
+mod migrations;
+
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zhisu_core::{AnswerError, AnswerValue, Answers, InterviewProblem, Questionnaire};
+use zhisu_protocol::{CompletedInterview, Receipt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("this database was written by a newer version of Zhisu (schema {found}, this app knows up to {supported}); update the app, the data is untouched")]
+    NewerSchema { found: usize, supported: usize },
+    #[error("no interview {0} on this device")]
+    UnknownInterview(Uuid),
+    #[error("interview {id} is {state} and can no longer be changed")]
+    NotInProgress { id: Uuid, state: InterviewState },
+    #[error("interview {id} was started with questionnaire {expected}, not {given}")]
+    WrongQuestionnaire {
+        id: Uuid,
+        expected: String,
+        given: String,
+    },
+    #[error("item '{0}' is not in this questionnaire")]
+    UnknownItem(String),
+    #[error("item '{item_id}': {error}")]
+    InvalidAnswer { item_id: String, error: AnswerError },
+    #[error("the interview cannot be completed yet: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Incomplete(Vec<InterviewProblem>),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// A stable code for the `{code, message}` boundary to the webview.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Sqlite(_) => "storage_failed",
+            StoreError::NewerSchema { .. } => "database_too_new",
+            StoreError::UnknownInterview(_) => "unknown_interview",
+            StoreError::NotInProgress { .. } => "interview_closed",
+            StoreError::WrongQuestionnaire { .. } => "wrong_questionnaire",
+            StoreError::UnknownItem(_) => "unknown_item",
+            StoreError::InvalidAnswer { .. } => "invalid_answer",
+            StoreError::Incomplete(_) => "interview_incomplete",
+            StoreError::Corrupt(_) => "storage_corrupt",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterviewState {
+    InProgress,
+    /// Completed and waiting to be uploaded.
+    Completed,
+    /// The server confirmed it holds exactly this interview.
+    Acknowledged,
+    /// The server will not take it as sent (see the sync code and message).
+    Rejected,
+}
+
+impl InterviewState {
+    fn as_str(self) -> &'static str {
+        match self {
+            InterviewState::InProgress => "in_progress",
+            InterviewState::Completed => "completed",
+            InterviewState::Acknowledged => "acknowledged",
+            InterviewState::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "in_progress" => InterviewState::InProgress,
+            "completed" => InterviewState::Completed,
+            "acknowledged" => InterviewState::Acknowledged,
+            "rejected" => InterviewState::Rejected,
+            other => return Err(StoreError::Corrupt(format!("unknown state '{other}'"))),
+        })
+    }
+}
+
+impl std::fmt::Display for InterviewState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One interview as the device holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InterviewSummary {
+    pub id: Uuid,
+    pub questionnaire_id: String,
+    pub questionnaire_version: String,
+    pub state: InterviewState,
+    pub started_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub sync_code: Option<String>,
+    pub sync_message: Option<String>,
+}
+
+/// How many interviews are in each state: what the sync badge shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCounts {
+    pub in_progress: u64,
+    pub waiting: u64,
+    pub acknowledged: u64,
+    pub rejected: u64,
+}
+
+pub struct DeviceStore {
+    conn: Connection,
+}
+
+fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("bad timestamp '{s}': {e}")))
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("store values serialise to JSON")
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("bad stored JSON: {e}")))
+}
+
+impl DeviceStore {
+    /// Opens (creating if needed) the device database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut conn = Connection::open(path)?;
+        // WAL: a reader (the sync task, a status poll) never blocks the writer saving an answer,
+        // and a commit is one sequential append.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: in WAL mode NORMAL may lose the last commits on power loss; an answer the screen
+        // showed as saved must survive a flat battery, and one fsync per answer is cheap.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        // Answers and events must belong to an interview that exists.
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // A second connection (backup export, a test reading the file) may hold a lock briefly.
+        conn.busy_timeout(Duration::from_secs(5))?;
+        migrations::migrate(&mut conn)?;
+        Ok(DeviceStore { conn })
+    }
+
+    /// Starts an interview of `questionnaire` and returns its new id.
+    pub fn start_interview(
+        &mut self,
+        questionnaire: &Questionnaire,
+        id: Uuid,
+        now: DateTime<Utc>,
+        utc_offset_minutes: i32,
+    ) -> Result<Uuid, StoreError> {
+        self.conn.execute(
+            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes)
+             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5)",
+            params![
+                id.to_string(),
+                questionnaire.id,
+                questionnaire.version,
+                timestamp(now),
+                utc_offset_minutes
+            ],
+        )?;
+        Ok(id)
+    }
+
+    pub fn interview(&self, id: Uuid) -> Result<InterviewSummary, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, sync_code, sync_message
+                 FROM interview WHERE id = ?1",
+                [id.to_string()],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, Option<String>>(4)?,
+                        row.get::<_, Option<String>>(5)?,
+                        row.get::<_, Option<String>>(6)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or(StoreError::UnknownInterview(id))
+            .and_then(|(qid, qver, state, started, completed, code, message)| {
+                Ok(InterviewSummary {
+                    id,
+                    questionnaire_id: qid,
+                    questionnaire_version: qver,
+                    state: InterviewState::parse(&state)?,
+                    started_at: parse_timestamp(&started)?,
+                    completed_at: completed.as_deref().map(parse_timestamp).transpose()?,
+                    sync_code: code,
+                    sync_message: message,
+                })
+            })
+    }
+
+    fn open_interview(
+        &self,
+        questionnaire: &Questionnaire,
+        id: Uuid,
+    ) -> Result<InterviewSummary, StoreError> {
+        let interview = self.interview(id)?;
+        if interview.state != InterviewState::InProgress {
+            return Err(StoreError::NotInProgress {
+                id,
+                state: interview.state,
+            });
+        }
+        if (interview.questionnaire_id.as_str(), interview.questionnaire_version.as_str())
+            != questionnaire.version_key()
+        {
+            return Err(StoreError::WrongQuestionnaire {
+                id,
+                expected: format!(
+                    "{} {}",
+                    interview.questionnaire_id, interview.questionnaire_version
+                ),
+                given: format!("{} {}", questionnaire.id, questionnaire.version),
+            });
+        }
+        Ok(interview)
+    }
+
+    /// Validates and saves one answer, and records the change as an event, in one transaction.
+    /// When this returns `Ok`, the answer is on disk.
+    pub fn save_answer(
+        &mut self,
+        questionnaire: &Questionnaire,
+        interview_id: Uuid,
+        item_id: &str,
+        value: &AnswerValue,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let item = questionnaire
+            .item(item_id)
+            .ok_or_else(|| StoreError::UnknownItem(item_id.to_string()))?;
+        item.check(value).map_err(|error| StoreError::InvalidAnswer {
+            item_id: item_id.to_string(),
+            error,
+        })?;
+        self.open_interview(questionnaire, interview_id)?;
+        let id = interview_id.to_string();
+        let new_value = to_json(value);
+        let at = timestamp(now);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old_value: Option<String> = tx
+            .query_row(
+                "SELECT value FROM answer WHERE interview_id = ?1 AND item_id = ?2",
+                params![id, item_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if old_value.as_deref() == Some(new_value.as_str()) {
+            return Ok(()); // the same answer again: nothing changed, no event
+        }
+        tx.execute(
+            "INSERT INTO answer (interview_id, item_id, value, answered_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (interview_id, item_id) DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
+            params![id, item_id, new_value, at],
+        )?;
+        tx.execute(
+            "INSERT INTO answer_event (interview_id, item_id, old_value, new_value, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, item_id, old_value, new_value, at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The current answers of an interview.
+    pub fn answers(&self, interview_id: Uuid) -> Result<Answers, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT item_id, value FROM answer WHERE interview_id = ?1")?;
+        let rows = stmt.query_map([interview_id.to_string()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut answers = Answers::new();
+        for row in rows {
+            let (item_id, value) = row?;
+            answers.insert(item_id, from_json(&value)?);
+        }
+        Ok(answers)
+    }
+
+    /// Number of recorded answer changes (first answers included) for an interview.
+    pub fn answer_event_count(&self, interview_id: Uuid) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM answer_event WHERE interview_id = ?1",
+            [interview_id.to_string()],
+            |row| row.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Completes an interview whose answers satisfy the questionnaire, seals the upload payload
+    /// and queues it. Refuses (changing nothing) while a required answer is missing.
+    pub fn complete_interview(
+        &mut self,
+        questionnaire: &Questionnaire,
+        interview_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<CompletedInterview, StoreError> {
+        let interview = self.open_interview(questionnaire, interview_id)?;
+        let answers = self.answers(interview_id)?;
+        let problems = questionnaire.check_interview(&answers);
+        if !problems.is_empty() {
+            return Err(StoreError::Incomplete(problems));
+        }
+        let offset: i32 = self.conn.query_row(
+            "SELECT utc_offset_minutes FROM interview WHERE id = ?1",
+            [interview_id.to_string()],
+            |row| row.get(0),
+        )?;
+        // Stored timestamps have millisecond precision: seal exactly what a re-read would give.
+        let completed_at = parse_timestamp(&timestamp(now))?;
+        let upload = CompletedInterview {
+            id: interview_id,
+            questionnaire_id: interview.questionnaire_id,
+            questionnaire_version: interview.questionnaire_version,
+            started_at: interview.started_at,
+            completed_at,
+            utc_offset_minutes: offset,
+            answers,
+            content_hash: String::new(),
+        }
+        .sealed();
+        let changed = self.conn.execute(
+            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4
+             WHERE id = ?1 AND state = 'in_progress'",
+            params![
+                interview_id.to_string(),
+                timestamp(completed_at),
+                to_json(&upload),
+                upload.content_hash
+            ],
+        )?;
+        if changed != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "interview {interview_id} changed state while completing"
+            )));
+        }
+        Ok(upload)
+    }
+
+    /// Up to `limit` completed interviews waiting to upload, oldest completion first, exactly as
+    /// sealed at completion (so a re-send is byte-for-byte the same interview).
+    pub fn waiting_uploads(&self, limit: usize) -> Result<Vec<CompletedInterview>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT payload FROM interview WHERE state = 'completed' ORDER BY completed_at, id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |row| row.get::<_, String>(0))?;
+        rows.map(|row| from_json(&row?)).collect()
+    }
+
+    /// Applies the server's receipts in one transaction. Receipts for interviews that are not
+    /// waiting (already acknowledged, unknown) change nothing, so replaying a response is safe.
+    pub fn apply_receipts(
+        &mut self,
+        receipts: &[Receipt],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for receipt in receipts {
+            let id = receipt.interview_id.to_string();
+            if receipt.status.is_acknowledged() {
+                tx.execute(
+                    "UPDATE interview SET state = 'acknowledged', acknowledged_at = ?2, sync_code = NULL, sync_message = NULL
+                     WHERE id = ?1 AND state = 'completed'",
+                    params![id, timestamp(now)],
+                )?;
+            } else {
+                tx.execute(
+                    "UPDATE interview SET state = 'rejected', sync_code = ?2, sync_message = ?3
+                     WHERE id = ?1 AND state = 'completed'",
+                    params![id, receipt.code, receipt.message],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn state_counts(&self) -> Result<StateCounts, StoreError> {
+        let mut counts = StateCounts::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT state, count(*) FROM interview GROUP BY state")?;
+        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64)))?;
+        for row in rows {
+            let (state, n) = row?;
+            match InterviewState::parse(&state)? {
+                InterviewState::InProgress => counts.in_progress = n,
+                InterviewState::Completed => counts.waiting = n,
+                InterviewState::Acknowledged => counts.acknowledged = n,
+                InterviewState::Rejected => counts.rejected = n,
+            }
+        }
+        Ok(counts)
+    }
+
+    /// All interviews, newest first.
+    pub fn interviews(&self) -> Result<Vec<InterviewSummary>, StoreError> {
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id FROM interview ORDER BY started_at DESC, id")?;
+            let rows = stmt.query_map([], |row| row.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        ids.iter()
+            .map(|id| {
+                let id = Uuid::parse_str(id)
+                    .map_err(|e| StoreError::Corrupt(format!("bad interview id '{id}': {e}")))?;
+                self.interview(id)
+            })
+            .collect()
+    }
+
+    /// `PRAGMA integrity_check` said "ok".
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        Ok(result == "ok")
+    }
+}
+
+#[cfg(test)]
+mod tests;

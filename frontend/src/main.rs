@@ -1,0 +1,534 @@
+//! The surveyor's interview screens. Every answer goes to the Rust side (`save_answer`), which
+//! commits it to SQLite; only when that returns does the next screen appear.
+
+mod backend;
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+use zhisu_core::{AnswerValue, Answers, Item, ItemKind, Questionnaire, ScoreReport};
+
+use backend::{CommandError, SyncView};
+
+/// The interview language. zh-CN first; the language switch comes with the full app.
+const LANG: &str = "zh-CN";
+
+enum Screen {
+    Home,
+    Question { interview_id: String, index: usize },
+    Review { interview_id: String },
+    Done { report: ScoreReport },
+}
+
+enum Msg {
+    Loaded(Result<Questionnaire, CommandError>),
+    Status(Result<SyncView, CommandError>),
+    PollStatus,
+    Start,
+    Started(Result<String, CommandError>),
+    /// Save this answer to the current item, then move on.
+    Answer(AnswerValue),
+    ToggleChoice(String),
+    NumberInput(String),
+    Next,
+    Back,
+    Saved {
+        item_id: String,
+        value: AnswerValue,
+        result: Result<(), CommandError>,
+    },
+    Complete,
+    Completed(Result<ScoreReport, CommandError>),
+    Home,
+    SyncNow,
+}
+
+struct App {
+    questionnaire: Option<Rc<Questionnaire>>,
+    screen: Screen,
+    answers: Answers,
+    /// Multiple-choice keys being picked, or the number being typed, before "next".
+    draft_choices: Vec<String>,
+    draft_number: String,
+    busy: bool,
+    error: Option<String>,
+    sync: Option<SyncView>,
+}
+
+impl App {
+    fn current_item(&self) -> Option<&Item> {
+        match (&self.screen, &self.questionnaire) {
+            (Screen::Question { index, .. }, Some(q)) => q.items.get(*index),
+            _ => None,
+        }
+    }
+
+    /// Loads the saved answer of the current item into the drafts.
+    fn load_drafts(&mut self) {
+        let saved = self
+            .current_item()
+            .and_then(|item| self.answers.get(&item.id))
+            .cloned();
+        self.draft_choices = match &saved {
+            Some(AnswerValue::Choices(keys)) => keys.clone(),
+            _ => Vec::new(),
+        };
+        self.draft_number = match &saved {
+            Some(AnswerValue::Integer(n)) => n.to_string(),
+            _ => String::new(),
+        };
+    }
+
+    fn go_to(&mut self, interview_id: String, index: usize) {
+        let count = self.questionnaire.as_ref().map_or(0, |q| q.items.len());
+        self.screen = if index < count {
+            Screen::Question {
+                interview_id,
+                index,
+            }
+        } else {
+            Screen::Review { interview_id }
+        };
+        self.error = None;
+        self.load_drafts();
+    }
+
+    fn save(&mut self, ctx: &Context<Self>, value: AnswerValue) {
+        let (Screen::Question { interview_id, .. }, Some(item)) =
+            (&self.screen, self.current_item())
+        else {
+            return;
+        };
+        if let Err(e) = item.check(&value) {
+            self.error = Some(e.message(LANG));
+            return;
+        }
+        let interview_id = interview_id.clone();
+        let item_id = item.id.clone();
+        self.busy = true;
+        ctx.link().send_future(async move {
+            let result = backend::save_answer(&interview_id, &item_id, &value).await;
+            Msg::Saved {
+                item_id,
+                value,
+                result,
+            }
+        });
+    }
+}
+
+fn error_text(e: &CommandError) -> String {
+    match e.code.as_str() {
+        "interview_incomplete" => "还有必答题没有回答，请返回补上。".to_string(),
+        "storage_failed" | "storage_corrupt" => {
+            format!("答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）", e.code)
+        }
+        _ => format!("出错了：{}（{}）", e.message, e.code),
+    }
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        ctx.link()
+            .send_future(async { Msg::Loaded(backend::questionnaire().await) });
+        ctx.link().send_message(Msg::PollStatus);
+        App {
+            questionnaire: None,
+            screen: Screen::Home,
+            answers: Answers::new(),
+            draft_choices: Vec::new(),
+            draft_number: String::new(),
+            busy: false,
+            error: None,
+            sync: None,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Loaded(Ok(q)) => self.questionnaire = Some(Rc::new(q)),
+            Msg::Loaded(Err(e)) => self.error = Some(error_text(&e)),
+            Msg::PollStatus => {
+                ctx.link().send_future(async {
+                    Msg::Status(backend::sync_status().await)
+                });
+                return false;
+            }
+            Msg::Status(result) => {
+                match result {
+                    Ok(view) => self.sync = Some(view),
+                    Err(e) => self.error = Some(error_text(&e)),
+                }
+                ctx.link().send_future(async {
+                    yew::platform::time::sleep(std::time::Duration::from_millis(1500)).await;
+                    Msg::PollStatus
+                });
+            }
+            Msg::Start => {
+                self.busy = true;
+                ctx.link()
+                    .send_future(async { Msg::Started(backend::start_interview().await) });
+            }
+            Msg::Started(result) => {
+                self.busy = false;
+                match result {
+                    Ok(id) => {
+                        self.answers.clear();
+                        self.go_to(id, 0);
+                    }
+                    Err(e) => self.error = Some(error_text(&e)),
+                }
+            }
+            Msg::Answer(value) => self.save(ctx, value),
+            Msg::ToggleChoice(key) => {
+                if let Some(pos) = self.draft_choices.iter().position(|k| k == &key) {
+                    self.draft_choices.remove(pos);
+                } else {
+                    self.draft_choices.push(key);
+                }
+                self.error = None;
+            }
+            Msg::NumberInput(text) => {
+                self.draft_number = text;
+                self.error = None;
+            }
+            Msg::Next => {
+                let Some(item) = self.current_item() else {
+                    return false;
+                };
+                match &item.kind {
+                    ItemKind::MultipleChoice { .. } => {
+                        let value = AnswerValue::Choices(self.draft_choices.clone());
+                        self.save(ctx, value);
+                    }
+                    ItemKind::Integer { .. } => match self.draft_number.trim().parse::<i64>() {
+                        Ok(n) => self.save(ctx, AnswerValue::Integer(n)),
+                        Err(_) => self.error = Some("请填一个整数。".to_string()),
+                    },
+                    _ => {
+                        // single choice and true/false advance when tapped; "next" skips only
+                        // an optional item or one already answered
+                        let id = item.id.clone();
+                        if item.required && !self.answers.contains_key(&id) {
+                            self.error = Some("这道题必须回答。".to_string());
+                        } else if let Screen::Question {
+                            interview_id,
+                            index,
+                        } = &self.screen
+                        {
+                            let (id, next) = (interview_id.clone(), index + 1);
+                            self.go_to(id, next);
+                        }
+                    }
+                }
+            }
+            Msg::Back => match &self.screen {
+                Screen::Question {
+                    interview_id,
+                    index,
+                } if *index > 0 => {
+                    let (id, prev) = (interview_id.clone(), index - 1);
+                    self.go_to(id, prev);
+                }
+                Screen::Review { interview_id } => {
+                    let last = self.questionnaire.as_ref().map_or(0, |q| q.items.len());
+                    let id = interview_id.clone();
+                    self.go_to(id, last.saturating_sub(1));
+                }
+                _ => return false,
+            },
+            Msg::Saved {
+                item_id,
+                value,
+                result,
+            } => {
+                self.busy = false;
+                match result {
+                    Ok(()) => {
+                        self.answers.insert(item_id, value);
+                        if let Screen::Question {
+                            interview_id,
+                            index,
+                        } = &self.screen
+                        {
+                            let (id, next) = (interview_id.clone(), index + 1);
+                            self.go_to(id, next);
+                        }
+                    }
+                    Err(e) => self.error = Some(error_text(&e)),
+                }
+            }
+            Msg::Complete => {
+                let Screen::Review { interview_id } = &self.screen else {
+                    return false;
+                };
+                let id = interview_id.clone();
+                self.busy = true;
+                ctx.link().send_future(async move {
+                    Msg::Completed(backend::complete_interview(&id).await)
+                });
+            }
+            Msg::Completed(result) => {
+                self.busy = false;
+                match result {
+                    Ok(report) => {
+                        self.screen = Screen::Done { report };
+                        self.error = None;
+                        ctx.link().send_message(Msg::PollStatus);
+                    }
+                    Err(e) => self.error = Some(error_text(&e)),
+                }
+            }
+            Msg::Home => {
+                self.screen = Screen::Home;
+                self.answers.clear();
+                self.error = None;
+            }
+            Msg::SyncNow => {
+                ctx.link().send_future(async {
+                    let _ = backend::sync_now().await;
+                    Msg::PollStatus
+                });
+                return false;
+            }
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let Some(q) = &self.questionnaire else {
+            return html! {
+                <main>
+                    <h1>{ "职素" }</h1>
+                    <p>{ "正在加载问卷……" }</p>
+                    { self.error_view() }
+                </main>
+            };
+        };
+        let body = match &self.screen {
+            Screen::Home => self.home_view(ctx, q),
+            Screen::Question { index, .. } => self.question_view(ctx, q, *index),
+            Screen::Review { .. } => self.review_view(ctx, q),
+            Screen::Done { report } => done_view(ctx, q, report, &self.answers),
+        };
+        html! { <main>{ body }{ self.error_view() }</main> }
+    }
+}
+
+impl App {
+    fn error_view(&self) -> Html {
+        match &self.error {
+            Some(e) => html! { <p class="error" id="error" role="alert">{ e }</p> },
+            None => html! {},
+        }
+    }
+
+    fn home_view(&self, ctx: &Context<Self>, q: &Questionnaire) -> Html {
+        let link = ctx.link();
+        let status = match &self.sync {
+            Some(view) => {
+                let (class, text) = match view.status.online {
+                    Some(true) => ("online", "已连接服务器"),
+                    Some(false) => ("offline", "连不上服务器，答卷先存在本机"),
+                    None => ("", "尚未同步"),
+                };
+                html! {
+                    <div class="status" id="sync-status">
+                        <span class={class} id="sync-online">{ text }</span>
+                        <span>{ "待上传 " }<b id="sync-waiting">{ view.counts.waiting }</b>{ " 份" }</span>
+                        <span>{ "已上传 " }<b id="sync-acknowledged">{ view.counts.acknowledged }</b>{ " 份" }</span>
+                        if view.counts.rejected > 0 {
+                            <span class="offline">{ "被退回 " }<b id="sync-rejected">{ view.counts.rejected }</b>{ " 份" }</span>
+                        }
+                        <button id="sync-now" onclick={link.callback(|_| Msg::SyncNow)}>{ "立即上传" }</button>
+                    </div>
+                }
+            }
+            None => html! {},
+        };
+        html! {
+            <>
+                <h1 id="title">{ q.title.get(LANG, &q.default_language) }</h1>
+                { status }
+                <button id="start" class="primary" disabled={self.busy}
+                    onclick={link.callback(|_| Msg::Start)}>{ "开始新访谈" }</button>
+            </>
+        }
+    }
+
+    fn question_view(&self, ctx: &Context<Self>, q: &Questionnaire, index: usize) -> Html {
+        let link = ctx.link();
+        let item = &q.items[index];
+        let total = q.items.len();
+        let saved = self.answers.get(&item.id);
+        let percent = index * 100 / total.max(1);
+        let answer = match &item.kind {
+            ItemKind::SingleChoice { choices } => html! {
+                <div class="choices" role="radiogroup">
+                    { for choices.iter().map(|c| {
+                        let value = AnswerValue::Choice(c.key.clone());
+                        let pressed = saved == Some(&value);
+                        html! {
+                            <button class="choice" id={format!("choice-{}", c.key)} aria-pressed={pressed.to_string()}
+                                disabled={self.busy} onclick={link.callback(move |_| Msg::Answer(value.clone()))}>
+                                { c.label.get(LANG, &q.default_language) }
+                            </button>
+                        }
+                    }) }
+                </div>
+            },
+            ItemKind::TrueFalse => html! {
+                <div class="choices" role="radiogroup">
+                    { for [(true, "对"), (false, "错")].into_iter().map(|(b, text)| {
+                        let pressed = saved == Some(&AnswerValue::Bool(b));
+                        html! {
+                            <button class="choice" id={format!("choice-{b}")} aria-pressed={pressed.to_string()}
+                                disabled={self.busy} onclick={link.callback(move |_| Msg::Answer(AnswerValue::Bool(b)))}>
+                                { text }
+                            </button>
+                        }
+                    }) }
+                </div>
+            },
+            ItemKind::MultipleChoice { choices } => html! {
+                <div class="choices">
+                    { for choices.iter().map(|c| {
+                        let pressed = self.draft_choices.contains(&c.key);
+                        let key = c.key.clone();
+                        html! {
+                            <button class="choice" id={format!("choice-{}", c.key)} aria-pressed={pressed.to_string()}
+                                onclick={link.callback(move |_| Msg::ToggleChoice(key.clone()))}>
+                                { if pressed { "☑ " } else { "☐ " } }{ c.label.get(LANG, &q.default_language) }
+                            </button>
+                        }
+                    }) }
+                </div>
+            },
+            ItemKind::Integer { .. } => html! {
+                <div class="choices">
+                    <input id="number-input" type="number" inputmode="numeric" value={self.draft_number.clone()}
+                        oninput={link.callback(|e: InputEvent| {
+                            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                            Msg::NumberInput(input.value())
+                        })} />
+                </div>
+            },
+        };
+        let needs_next = matches!(
+            item.kind,
+            ItemKind::MultipleChoice { .. } | ItemKind::Integer { .. }
+        ) || saved.is_some()
+            || !item.required;
+        html! {
+            <>
+                <div class="progress" aria-hidden="true"><div style={format!("width:{percent}%")}></div></div>
+                <p class="counter" id="counter">{ format!("第 {} 题，共 {} 题", index + 1, total) }</p>
+                <h2 id="question" data-item={item.id.clone()}>{ item.label.get(LANG, &q.default_language) }</h2>
+                if let Some(hint) = &item.hint {
+                    <p class="hint">{ hint.get(LANG, &q.default_language) }</p>
+                }
+                { answer }
+                <div class="nav">
+                    <button id="back" disabled={index == 0 || self.busy} onclick={link.callback(|_| Msg::Back)}>{ "上一题" }</button>
+                    if needs_next {
+                        <button id="next" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Next)}>{ "下一题" }</button>
+                    }
+                </div>
+            </>
+        }
+    }
+
+    fn review_view(&self, ctx: &Context<Self>, q: &Questionnaire) -> Html {
+        let link = ctx.link();
+        html! {
+            <>
+                <h1>{ "请检查答案" }</h1>
+                <ul class="review" id="review">
+                    { for q.items.iter().map(|item| html! {
+                        <li>
+                            <div>{ item.label.get(LANG, &q.default_language) }</div>
+                            <b>{ answer_text(q, item, self.answers.get(&item.id)) }</b>
+                        </li>
+                    }) }
+                </ul>
+                <div class="nav">
+                    <button id="back" disabled={self.busy} onclick={link.callback(|_| Msg::Back)}>{ "返回修改" }</button>
+                    <button id="complete" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Complete)}>{ "完成访谈" }</button>
+                </div>
+            </>
+        }
+    }
+}
+
+fn answer_text(q: &Questionnaire, item: &Item, value: Option<&AnswerValue>) -> String {
+    let choice = |key: &str| {
+        item.kind
+            .choices()
+            .iter()
+            .find(|c| c.key == key)
+            .map_or(key.to_string(), |c| {
+                c.label.get(LANG, &q.default_language).to_string()
+            })
+    };
+    match value {
+        None => "（未回答）".to_string(),
+        Some(AnswerValue::Bool(true)) => "对".to_string(),
+        Some(AnswerValue::Bool(false)) => "错".to_string(),
+        Some(AnswerValue::Integer(n)) => n.to_string(),
+        Some(AnswerValue::Choice(key)) => choice(key),
+        Some(AnswerValue::Choices(keys)) => keys
+            .iter()
+            .map(|k| choice(k))
+            .collect::<Vec<_>>()
+            .join("、"),
+    }
+}
+
+fn done_view(ctx: &Context<App>, q: &Questionnaire, report: &ScoreReport, answers: &Answers) -> Html {
+    let link = ctx.link();
+    let wrong: Vec<&zhisu_core::ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
+    html! {
+        <>
+            <h1>{ "访谈完成，谢谢您！" }</h1>
+            <p id="score">{ format!("得分：{} / {}", report.score, report.max) }</p>
+            if report.has_literacy {
+                <p class="result-good" id="literacy">{ "您具备职业健康素养，请继续保持！" }</p>
+            } else {
+                <p class="result-bad" id="literacy">{ "您还没有达到职业健康素养的要求。看看下面的正确答案吧。" }</p>
+            }
+            <ul class="review">
+                { for report.dimensions.iter().map(|d| {
+                    let label = q.dimensions.iter().find(|x| x.id == d.dimension)
+                        .map_or(d.dimension.as_str(), |x| x.label.get(LANG, &q.default_language));
+                    html! { <li>{ format!("{label}：{} / {}", d.score, d.max) }</li> }
+                }) }
+            </ul>
+            if !wrong.is_empty() {
+                <h2>{ "答错的题" }</h2>
+                <ul class="review" id="wrong-answers">
+                    { for wrong.iter().filter_map(|r| q.item(&r.item_id)).map(|item| {
+                        let key = item.scoring.as_ref().map(|s| s.key.clone());
+                        html! {
+                            <li>
+                                <div>{ item.label.get(LANG, &q.default_language) }</div>
+                                <div>{ "您的回答：" }{ answer_text(q, item, answers.get(&item.id)) }</div>
+                                <div class="result-good">{ "正确答案：" }{ answer_text(q, item, key.as_ref()) }</div>
+                                if let Some(explanation) = &item.explanation {
+                                    <div class="hint">{ explanation.get(LANG, &q.default_language) }</div>
+                                }
+                            </li>
+                        }
+                    }) }
+                </ul>
+            }
+            <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ "返回首页" }</button>
+        </>
+    }
+}
+
+fn main() {
+    yew::Renderer::<App>::new().render();
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to build, run and test Zhisu on Debian/Ubuntu.
+# Idempotent: every step checks first, so a second run takes a few seconds.
+# Versions are pinned so every machine gets the same tools (see ../shared/toolchain.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in frontend/Cargo.toml
+TAURI_DRIVER_VERSION=2.1.0
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+apt_packages=(
+  # Tauri v2 build (pulls gtk-3, soup-3, javascriptcoregtk)
+  libwebkit2gtk-4.1-dev build-essential pkg-config libssl-dev
+  # headless run and end-to-end tests: X server, WebKitWebDriver, screenshots
+  xvfb xauth webkit2gtk-driver imagemagick
+  # Chinese text in the webview and in screenshots
+  fonts-wqy-zenhei
+  # Node for the Tauri CLI (npm package)
+  nodejs npm
+  curl ca-certificates
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node may come from elsewhere (nodesource, nvm): do not ask apt for it then.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+  read -r -a missing <<<"${missing[*]}"
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt packages: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "install-deps: installing Rust (rustup)"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+  # shellcheck disable=SC1091
+  . "$HOME/.cargo/env"
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  # no --locked: its lockfile pins a crate version the registry no longer serves
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+if ! command -v tauri-driver >/dev/null || [ "$(tauri-driver --version 2>/dev/null | awk '{print $2}')" != "$TAURI_DRIVER_VERSION" ]; then
+  cargo install --locked tauri-driver --version "$TAURI_DRIVER_VERSION"
+fi
+
+if [ "$(node_modules/.bin/tauri --version 2>/dev/null)" != "tauri-cli 2.12.5" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "install-deps: all present"

@@ -1,0 +1,202 @@
+//! The app shell: maps webview commands to `zhisu-store` and `zhisu-sync` calls, and errors to
+//! `{code, message}`. No interview logic lives here.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Local, Utc};
+use serde::Serialize;
+use tauri::Manager;
+use tokio::sync::{watch, Notify};
+use uuid::Uuid;
+use zhisu_core::{AnswerValue, Questionnaire, ScoreReport};
+use zhisu_store::{DeviceStore, StateCounts, StoreError};
+use zhisu_sync::{SyncClient, SyncSchedule, SyncStatus};
+
+/// The questionnaire the app runs until questionnaires are delivered by the server.
+const BUNDLED_QUESTIONNAIRE: &str = include_str!("../../questionnaires/pilot.toml");
+const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8470";
+
+struct AppState {
+    store: Arc<Mutex<DeviceStore>>,
+    questionnaire: Arc<Questionnaire>,
+    sync_trigger: Arc<Notify>,
+    sync_status: watch::Receiver<SyncStatus>,
+    server_url: String,
+}
+
+/// What every command fails with. Callers branch on `code`.
+#[derive(Debug, Serialize)]
+struct CommandError {
+    code: String,
+    message: String,
+}
+
+impl From<StoreError> for CommandError {
+    fn from(error: StoreError) -> Self {
+        if matches!(error, StoreError::Sqlite(_) | StoreError::Corrupt(_)) {
+            tracing::error!(%error, "storage error");
+        }
+        CommandError {
+            code: error.code().to_string(),
+            message: error.to_string(),
+        }
+    }
+}
+
+fn bad_request(code: &str, message: impl Into<String>) -> CommandError {
+    CommandError {
+        code: code.to_string(),
+        message: message.into(),
+    }
+}
+
+fn parse_id(id: &str) -> Result<Uuid, CommandError> {
+    Uuid::parse_str(id).map_err(|_| bad_request("bad_interview_id", format!("'{id}' is not an interview id")))
+}
+
+/// Runs `f` on the store off the async runtime (SQLite calls block).
+async fn with_store<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut DeviceStore) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, CommandError> {
+    let store = Arc::clone(&state.store);
+    tauri::async_runtime::spawn_blocking(move || {
+        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    })
+    .await
+    .map_err(|e| bad_request("internal", e.to_string()))?
+    .map_err(CommandError::from)
+}
+
+#[tauri::command]
+fn questionnaire(state: tauri::State<'_, AppState>) -> Questionnaire {
+    (*state.questionnaire).clone()
+}
+
+#[tauri::command]
+async fn start_interview(state: tauri::State<'_, AppState>) -> Result<String, CommandError> {
+    let q = Arc::clone(&state.questionnaire);
+    let offset_minutes = Local::now().offset().local_minus_utc() / 60;
+    let id = with_store(&state, move |s| {
+        s.start_interview(&q, Uuid::new_v4(), Utc::now(), offset_minutes)
+    })
+    .await?;
+    tracing::info!(%id, "interview started");
+    Ok(id.to_string())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn save_answer(
+    state: tauri::State<'_, AppState>,
+    interview_id: String,
+    item_id: String,
+    value: AnswerValue,
+) -> Result<(), CommandError> {
+    let id = parse_id(&interview_id)?;
+    let q = Arc::clone(&state.questionnaire);
+    with_store(&state, move |s| s.save_answer(&q, id, &item_id, &value, Utc::now())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn complete_interview(
+    state: tauri::State<'_, AppState>,
+    interview_id: String,
+) -> Result<ScoreReport, CommandError> {
+    let id = parse_id(&interview_id)?;
+    let q = Arc::clone(&state.questionnaire);
+    let upload = with_store(&state, move |s| s.complete_interview(&q, id, Utc::now())).await?;
+    tracing::info!(%id, "interview completed and queued");
+    state.sync_trigger.notify_one();
+    Ok(state.questionnaire.score(&upload.answers))
+}
+
+#[derive(Serialize)]
+struct SyncView {
+    counts: StateCounts,
+    status: SyncStatus,
+    server_url: String,
+}
+
+#[tauri::command]
+async fn sync_status(state: tauri::State<'_, AppState>) -> Result<SyncView, CommandError> {
+    let counts = with_store(&state, |s| s.state_counts()).await?;
+    Ok(SyncView {
+        counts,
+        status: state.sync_status.borrow().clone(),
+        server_url: state.server_url.clone(),
+    })
+}
+
+#[tauri::command]
+fn sync_now(state: tauri::State<'_, AppState>) {
+    state.sync_trigger.notify_one();
+}
+
+fn load_questionnaire() -> Result<Questionnaire, Box<dyn std::error::Error>> {
+    let (name, source) = match std::env::var_os("ZHISU_QUESTIONNAIRE") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            (path.display().to_string(), std::fs::read_to_string(&path)?)
+        }
+        None => ("pilot.toml".to_string(), BUNDLED_QUESTIONNAIRE.to_string()),
+    };
+    Questionnaire::from_toml(&name, &source)
+        .map_err(|d| format!("questionnaire {name} has problems:\n{}", d.lines()).into())
+}
+
+/// Starts the app. Environment (for deployments and tests):
+/// `ZHISU_DATA_DIR` (default: the platform's app data folder), `ZHISU_SERVER_URL`
+/// (default `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (a questionnaire file to run instead
+/// of the bundled one).
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    tauri::Builder::default()
+        .setup(|app| {
+            let data_dir = match std::env::var_os("ZHISU_DATA_DIR") {
+                Some(dir) => PathBuf::from(dir),
+                None => app.path().app_data_dir()?,
+            };
+            std::fs::create_dir_all(&data_dir)?;
+            let database = data_dir.join("zhisu.sqlite3");
+            let store = Arc::new(Mutex::new(DeviceStore::open(&database)?));
+            let questionnaire = Arc::new(load_questionnaire()?);
+            let server_url = std::env::var("ZHISU_SERVER_URL")
+                .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
+            tracing::info!(database = %database.display(), %server_url, questionnaire = %questionnaire.id, "zhisu-app starting");
+
+            let sync_trigger = Arc::new(Notify::new());
+            let (status_tx, status_rx) = watch::channel(SyncStatus::default());
+            tauri::async_runtime::spawn(zhisu_sync::run(
+                Arc::clone(&store),
+                SyncClient::new(&server_url),
+                Arc::clone(&sync_trigger),
+                status_tx,
+                SyncSchedule::default(),
+            ));
+            app.manage(AppState {
+                store,
+                questionnaire,
+                sync_trigger,
+                sync_status: status_rx,
+                server_url,
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            questionnaire,
+            start_interview,
+            save_answer,
+            complete_interview,
+            sync_status,
+            sync_now
+        ])
+        .run(tauri::generate_context!())
+        .expect("the Zhisu app failed to start");
+}
