@@ -56,12 +56,14 @@ async fn call<T: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Result<T,
     match tauri_invoke(cmd, args).await {
         Ok(value) => serde_wasm_bindgen::from_value(value)
             .map_err(|e| CommandError::local("bad_response", format!("{cmd}: {e}"))),
-        Err(error) => Err(serde_wasm_bindgen::from_value(error.clone()).unwrap_or_else(|_| {
-            CommandError::local(
-                "app_unavailable",
-                error.as_string().unwrap_or_else(|| format!("{error:?}")),
-            )
-        })),
+        Err(error) => Err(
+            serde_wasm_bindgen::from_value(error.clone()).unwrap_or_else(|_| {
+                CommandError::local(
+                    "app_unavailable",
+                    error.as_string().unwrap_or_else(|| format!("{error:?}")),
+                )
+            }),
+        ),
     }
 }
 

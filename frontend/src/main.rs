@@ -121,7 +121,10 @@ fn error_text(e: &CommandError) -> String {
     match e.code.as_str() {
         "interview_incomplete" => "还有必答题没有回答，请返回补上。".to_string(),
         "storage_failed" | "storage_corrupt" => {
-            format!("答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）", e.code)
+            format!(
+                "答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）",
+                e.code
+            )
         }
         _ => format!("出错了：{}（{}）", e.message, e.code),
     }
@@ -152,9 +155,8 @@ impl Component for App {
             Msg::Loaded(Ok(q)) => self.questionnaire = Some(Rc::new(q)),
             Msg::Loaded(Err(e)) => self.error = Some(error_text(&e)),
             Msg::PollStatus => {
-                ctx.link().send_future(async {
-                    Msg::Status(backend::sync_status().await)
-                });
+                ctx.link()
+                    .send_future(async { Msg::Status(backend::sync_status().await) });
                 return false;
             }
             Msg::Status(result) => {
@@ -487,7 +489,12 @@ fn answer_text(q: &Questionnaire, item: &Item, value: Option<&AnswerValue>) -> S
     }
 }
 
-fn done_view(ctx: &Context<App>, q: &Questionnaire, report: &ScoreReport, answers: &Answers) -> Html {
+fn done_view(
+    ctx: &Context<App>,
+    q: &Questionnaire,
+    report: &ScoreReport,
+    answers: &Answers,
+) -> Html {
     let link = ctx.link();
     let wrong: Vec<&zhisu_core::ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
     html! {

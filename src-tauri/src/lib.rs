@@ -52,7 +52,8 @@ fn bad_request(code: &str, message: impl Into<String>) -> CommandError {
 }
 
 fn parse_id(id: &str) -> Result<Uuid, CommandError> {
-    Uuid::parse_str(id).map_err(|_| bad_request("bad_interview_id", format!("'{id}' is not an interview id")))
+    Uuid::parse_str(id)
+        .map_err(|_| bad_request("bad_interview_id", format!("'{id}' is not an interview id")))
 }
 
 /// Runs `f` on the store off the async runtime (SQLite calls block).
@@ -96,7 +97,10 @@ async fn save_answer(
 ) -> Result<(), CommandError> {
     let id = parse_id(&interview_id)?;
     let q = Arc::clone(&state.questionnaire);
-    with_store(&state, move |s| s.save_answer(&q, id, &item_id, &value, Utc::now())).await
+    with_store(&state, move |s| {
+        s.save_answer(&q, id, &item_id, &value, Utc::now())
+    })
+    .await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -153,8 +157,7 @@ fn load_questionnaire() -> Result<Questionnaire, Box<dyn std::error::Error>> {
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     tauri::Builder::default()

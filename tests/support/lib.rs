@@ -1,1 +1,239 @@
-//! Helpers for the end-to-end tests (see tests/e2e/).
+//! Helpers for the end-to-end tests in `tests/e2e/`: the real central server on a loopback
+//! port, and the real Tauri app driven through tauri-driver → WebKitWebDriver under Xvfb.
+//!
+//! Needs: the app built (`target/debug/zhisu-app`, or `ZHISU_APP_BIN`), `tauri-driver` on PATH
+//! (or `TAURI_DRIVER`), WebKitWebDriver and an X display. A missing piece fails the test loudly.
+
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use zhisu_server::api::InterviewList;
+use zhisu_server::ServerState;
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One end-to-end test at a time: each drives a whole app and a webview.
+pub static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The central server, in this process, on a real loopback socket with its own SQLite file.
+pub struct Server {
+    pub base_url: String,
+    pub state: ServerState,
+}
+
+impl Server {
+    pub async fn start_on(port: u16, data_dir: &Path) -> Server {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let state = ServerState::open(
+            &data_dir.join("server.sqlite3"),
+            &workspace_root().join("questionnaires"),
+        )
+        .expect("server state opens");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+        tokio::spawn(zhisu_server::serve(listener, state.clone()));
+        Server {
+            base_url: format!("http://{addr}"),
+            state,
+        }
+    }
+
+    /// The interviews as the server's HTTP API reports them.
+    pub async fn interviews(&self) -> InterviewList {
+        reqwest::get(format!("{}/api/v1/interviews", self.base_url))
+            .await
+            .expect("server answers")
+            .json()
+            .await
+            .expect("interview list is JSON")
+    }
+
+    /// Waits until the server holds `n` interviews, then returns them.
+    pub async fn wait_for_count(&self, n: usize, timeout: Duration) -> InterviewList {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let list = self.interviews().await;
+            if list.count >= n || Instant::now() > deadline {
+                return list;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// tauri-driver in its own process group; dropping it sends SIGTERM to the whole group
+/// (tauri-driver, WebKitWebDriver, the app), so no stray driver keeps a port.
+struct ProcessGroup(Child);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// The real app in a real webview, driven through WebDriver.
+pub struct App {
+    pub client: Client,
+    pub data_dir: PathBuf,
+    _driver: ProcessGroup,
+}
+
+impl App {
+    /// Launches the app with its own data folder, pointed at `server_url`.
+    pub async fn launch(data_dir: &Path, server_url: &str) -> App {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run the end-to-end tests under xvfb-run (scripts/test.sh does)"
+        );
+        let app = std::env::var_os("ZHISU_APP_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target/debug/zhisu-app"));
+        assert!(
+            app.exists(),
+            "the app is not built: {} (scripts/test.sh builds it)",
+            app.display()
+        );
+        let port = free_port();
+        let native_port = free_port();
+        let driver_bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+        let driver = Command::new(&driver_bin)
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            // inherited by WebKitWebDriver and then by the app it launches
+            .env("ZHISU_DATA_DIR", data_dir)
+            .env("ZHISU_SERVER_URL", server_url)
+            .env("RUST_LOG", "info")
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {driver_bin}: {e}"));
+        let driver = ProcessGroup(driver);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tauri-driver did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), serde_json::json!("wry"));
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.to_str().unwrap() }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with the app");
+        App {
+            client,
+            data_dir: data_dir.to_path_buf(),
+            _driver: driver,
+        }
+    }
+
+    pub async fn click(&self, id: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id} did not appear: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click #{id}: {e}"));
+    }
+
+    pub async fn type_into(&self, id: &str, text: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id} did not appear: {e}"))
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into #{id}: {e}"));
+    }
+
+    /// Waits until element `#id` has exactly `text`, and returns it.
+    pub async fn wait_for_text(&self, id: &str, text: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut last = String::from("(not found)");
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Id(id)).await {
+                if let Ok(t) = element.text().await {
+                    if t.trim() == text {
+                        return t;
+                    }
+                    last = t;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("#{id}: expected {text:?}, last saw {last:?}");
+    }
+
+    /// Waits until the question screen shows item `item_id`.
+    pub async fn wait_for_question(&self, item_id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = None;
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Id("question")).await {
+                last = element.attr("data-item").await.ok().flatten();
+                if last.as_deref() == Some(item_id) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("question {item_id:?} did not appear; last shown {last:?}");
+    }
+
+    /// Saves a PNG of the window to `dir/name.png` and returns its path.
+    pub async fn screenshot(&self, dir: &Path, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, &png).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "screenshot is a PNG");
+        path
+    }
+
+    pub async fn close(self) {
+        self.client
+            .close()
+            .await
+            .expect("close the WebDriver session");
+    }
+}

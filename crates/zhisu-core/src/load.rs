@@ -237,7 +237,10 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
 
     let threshold = match &raw.literacy_threshold_percent {
         Some(t) if *t.get_ref() == 0 || *t.get_ref() > 100 => {
-            r.at(t.span(), "literacy_threshold_percent must be between 1 and 100");
+            r.at(
+                t.span(),
+                "literacy_threshold_percent must be between 1 and 100",
+            );
             80
         }
         Some(t) => *t.get_ref(),
@@ -248,16 +251,26 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
     for dimension in &raw.dimensions {
         let d = dimension.get_ref();
         if !is_identifier(d.id.get_ref()) {
-            r.at(d.id.span(), "dimension id must be lowercase letters, digits and '_'");
+            r.at(
+                d.id.span(),
+                "dimension id must be lowercase letters, digits and '_'",
+            );
         }
-        if dimensions.iter().any(|x: &Dimension| &x.id == d.id.get_ref()) {
+        if dimensions
+            .iter()
+            .any(|x: &Dimension| &x.id == d.id.get_ref())
+        {
             r.at(
                 d.id.span(),
                 format!("dimension '{}' is defined twice", d.id.get_ref()),
             );
             continue;
         }
-        let label = text(r, &format!("dimension '{}' label", d.id.get_ref()), &d.label);
+        let label = text(
+            r,
+            &format!("dimension '{}' label", d.id.get_ref()),
+            &d.label,
+        );
         dimensions.push(Dimension {
             id: d.id.get_ref().clone(),
             label,
@@ -285,11 +298,7 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
                 );
                 continue;
             }
-            let label = text(
-                r,
-                &format!("choice '{}' label", c.key.get_ref()),
-                &c.label,
-            );
+            let label = text(r, &format!("choice '{}' label", c.key.get_ref()), &c.label);
             choices.push(Choice {
                 key: c.key.get_ref().clone(),
                 label,
@@ -370,7 +379,10 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
                         (min, max, raw_item.min.as_ref().map(|m| m.span()))
                     {
                         if lo > hi {
-                            r.at(span, format!("item '{id}': min {lo} is greater than max {hi}"));
+                            r.at(
+                                span,
+                                format!("item '{id}': min {lo} is greater than max {hi}"),
+                            );
                         }
                     }
                     ItemKind::Integer { min, max }
@@ -445,12 +457,18 @@ fn scoring_rule(
     if !dimensions.iter().any(|d| &d.id == s.dimension.get_ref()) {
         r.at(
             s.dimension.span(),
-            format!("item '{id}' is scored in dimension '{}', which is not defined", s.dimension.get_ref()),
+            format!(
+                "item '{id}' is scored in dimension '{}', which is not defined",
+                s.dimension.get_ref()
+            ),
         );
         ok = false;
     }
     if s.points == 0 {
-        r.at(score.span(), format!("item '{id}' is scored but worth 0 points"));
+        r.at(
+            score.span(),
+            format!("item '{id}' is scored but worth 0 points"),
+        );
         ok = false;
     }
     let key = match (kind, s.key.get_ref()) {

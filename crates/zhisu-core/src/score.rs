@@ -76,7 +76,10 @@ impl Questionnaire {
                 .get(&item.id)
                 .is_some_and(|given| given.normalized() == rule.key);
             let awarded = if correct { rule.points } else { 0 };
-            if let Some(d) = dimensions.iter_mut().find(|d| d.dimension == rule.dimension) {
+            if let Some(d) = dimensions
+                .iter_mut()
+                .find(|d| d.dimension == rule.dimension)
+            {
                 d.score += awarded;
                 d.max += rule.points;
             }

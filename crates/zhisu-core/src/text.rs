@@ -33,7 +33,12 @@ mod tests {
     use super::*;
 
     fn text(pairs: &[(&str, &str)]) -> Text {
-        Text(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Text(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]

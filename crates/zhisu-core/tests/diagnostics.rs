@@ -90,7 +90,18 @@ fn unknown_field_is_an_error() {
 
 #[test]
 fn garbage_never_panics() {
-    for source in ["", "\u{0}", "[[items]]", "items = 3", "id = 1", "[[[", "title = {"] {
-        assert!(Questionnaire::from_toml("bad.toml", source).is_err(), "{source:?}");
+    for source in [
+        "",
+        "\u{0}",
+        "[[items]]",
+        "items = 3",
+        "id = 1",
+        "[[[",
+        "title = {",
+    ] {
+        assert!(
+            Questionnaire::from_toml("bad.toml", source).is_err(),
+            "{source:?}"
+        );
     }
 }

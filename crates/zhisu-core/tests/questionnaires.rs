@@ -64,7 +64,10 @@ fn pilot_scores_all_right_as_literate_and_all_wrong_as_not() {
         .iter()
         .find(|d| d.dimension == "skills")
         .unwrap();
-    assert_eq!((skills.score, skills.max, skills.has_literacy), (0, 2, false));
+    assert_eq!(
+        (skills.score, skills.max, skills.has_literacy),
+        (0, 2, false)
+    );
 }
 
 #[test]

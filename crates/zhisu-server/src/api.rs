@@ -102,21 +102,19 @@ fn rejected(interview: &CompletedInterview, code: &str, message: String) -> Rece
 }
 
 /// Checks one interview against its questionnaire and scores it, or says why it is rejected.
-fn accept(
-    state: &ServerState,
-    interview: &CompletedInterview,
-) -> Result<ScoreReport, Receipt> {
+fn accept(state: &ServerState, interview: &CompletedInterview) -> Result<ScoreReport, Receipt> {
     if !interview.hash_is_valid() {
         return Err(rejected(
             interview,
             codes::CONTENT_HASH_MISMATCH,
-            "the content hash does not match the interview; it was changed or damaged in transit".into(),
+            "the content hash does not match the interview; it was changed or damaged in transit"
+                .into(),
         ));
     }
-    let Some(questionnaire) = state
-        .questionnaires
-        .get(&interview.questionnaire_id, &interview.questionnaire_version)
-    else {
+    let Some(questionnaire) = state.questionnaires.get(
+        &interview.questionnaire_id,
+        &interview.questionnaire_version,
+    ) else {
         return Err(rejected(
             interview,
             codes::UNKNOWN_QUESTIONNAIRE_VERSION,

@@ -141,9 +141,10 @@ impl ServerDb {
     }
 
     pub fn interview_count(&self) -> Result<u64, DbError> {
-        Ok(self
+        let n: i64 = self
             .conn
-            .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))?)
+            .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     /// Every stored interview, oldest received first.

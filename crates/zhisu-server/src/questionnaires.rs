@@ -30,7 +30,10 @@ impl QuestionnaireRegistry {
                 Err(diagnostics) => problems.push_str(&diagnostics.lines().to_string()),
             }
         }
-        anyhow::ensure!(problems.is_empty(), "questionnaires with problems:\n{problems}");
+        anyhow::ensure!(
+            problems.is_empty(),
+            "questionnaires with problems:\n{problems}"
+        );
         Ok(registry)
     }
 

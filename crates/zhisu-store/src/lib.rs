@@ -8,7 +8,6 @@
 
 mod migrations;
 
-
 use std::path::Path;
 use std::time::Duration;
 
@@ -231,8 +230,10 @@ impl DeviceStore {
                 state: interview.state,
             });
         }
-        if (interview.questionnaire_id.as_str(), interview.questionnaire_version.as_str())
-            != questionnaire.version_key()
+        if (
+            interview.questionnaire_id.as_str(),
+            interview.questionnaire_version.as_str(),
+        ) != questionnaire.version_key()
         {
             return Err(StoreError::WrongQuestionnaire {
                 id,
@@ -259,10 +260,11 @@ impl DeviceStore {
         let item = questionnaire
             .item(item_id)
             .ok_or_else(|| StoreError::UnknownItem(item_id.to_string()))?;
-        item.check(value).map_err(|error| StoreError::InvalidAnswer {
-            item_id: item_id.to_string(),
-            error,
-        })?;
+        item.check(value)
+            .map_err(|error| StoreError::InvalidAnswer {
+                item_id: item_id.to_string(),
+                error,
+            })?;
         self.open_interview(questionnaire, interview_id)?;
         let id = interview_id.to_string();
         let new_value = to_json(value);
@@ -415,7 +417,9 @@ impl DeviceStore {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT state, count(*) FROM interview GROUP BY state")?;
-        let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64)))?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+        })?;
         for row in rows {
             let (state, n) = row?;
             match InterviewState::parse(&state)? {

@@ -54,7 +54,10 @@ fn answers_survive_reopening_the_file() {
     let answers = store.answers(id).unwrap();
     assert_eq!(answers.get("age"), Some(&AnswerValue::Integer(31)));
     assert_eq!(store.answer_event_count(id).unwrap(), 2);
-    assert_eq!(store.interview(id).unwrap().state, InterviewState::InProgress);
+    assert_eq!(
+        store.interview(id).unwrap().state,
+        InterviewState::InProgress
+    );
     assert!(store.integrity_ok().unwrap());
 }
 
@@ -101,7 +104,10 @@ fn completion_needs_required_answers_then_queues_a_sealed_upload() {
         .unwrap();
     let err = store.complete_interview(&q, id, at(5)).unwrap_err();
     assert_eq!(err.code(), "interview_incomplete");
-    assert_eq!(store.interview(id).unwrap().state, InterviewState::InProgress);
+    assert_eq!(
+        store.interview(id).unwrap().state,
+        InterviewState::InProgress
+    );
 
     answer_all(&mut store, &q, id);
     let upload = store.complete_interview(&q, id, at(9)).unwrap();

@@ -112,7 +112,9 @@ async fn with_store<T: Send + 'static>(
 ) -> Result<T, StoreError> {
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || {
-        let mut guard = store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     })
     .await
@@ -136,8 +138,14 @@ pub async fn sync_once(store: &SharedStore, client: &SyncClient) -> Result<SyncR
             ));
         }
         report.sent += sent.len();
-        report.acknowledged += receipts.iter().filter(|r| r.status.is_acknowledged()).count();
-        report.rejected += receipts.iter().filter(|r| !r.status.is_acknowledged()).count();
+        report.acknowledged += receipts
+            .iter()
+            .filter(|r| r.status.is_acknowledged())
+            .count();
+        report.rejected += receipts
+            .iter()
+            .filter(|r| !r.status.is_acknowledged())
+            .count();
         let now = Utc::now();
         with_store(store, move |s| s.apply_receipts(&receipts, now)).await?;
     }

@@ -73,7 +73,11 @@ mod tests {
         let cases: Vec<(Vec<Receipt>, Vec<u128>)> = vec![
             // every interview answered
             (
-                vec![receipt(1, Stored), receipt(2, AlreadyStored), receipt(3, Rejected)],
+                vec![
+                    receipt(1, Stored),
+                    receipt(2, AlreadyStored),
+                    receipt(3, Rejected),
+                ],
                 vec![1, 2, 3],
             ),
             // a receipt for something never sent is ignored
@@ -100,7 +104,9 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_max_with_jitter_in_upper_half() {
         let mut b = Backoff::new(Duration::from_secs(1), Duration::from_secs(10));
-        let full: Vec<u64> = (0..6).map(|_| b.next_delay(1.0).as_millis() as u64).collect();
+        let full: Vec<u64> = (0..6)
+            .map(|_| b.next_delay(1.0).as_millis() as u64)
+            .collect();
         assert_eq!(full, vec![1000, 2000, 4000, 8000, 10_000, 10_000]);
         b.reset();
         assert_eq!(b.next_delay(0.0), Duration::from_millis(500));

@@ -1,0 +1,139 @@
+//! Device store + sync engine + the real server over loopback.
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, TimeZone, Utc};
+use uuid::Uuid;
+use zhisu_core::{AnswerValue, Questionnaire};
+use zhisu_protocol::UploadRequest;
+use zhisu_server::ServerState;
+use zhisu_store::{DeviceStore, StateCounts};
+use zhisu_sync::{sync_once, SyncClient, SyncError};
+
+fn questionnaires_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires")
+}
+
+fn pilot() -> Questionnaire {
+    let source = std::fs::read_to_string(questionnaires_dir().join("pilot.toml")).unwrap();
+    Questionnaire::from_toml("pilot.toml", &source).unwrap()
+}
+
+async fn start_server(dir: &std::path::Path) -> (String, ServerState) {
+    let state = ServerState::open(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    (base, state)
+}
+
+/// Completes `n` interviews on the device and returns their ids.
+fn complete_interviews(store: &mut DeviceStore, n: u128) -> Vec<Uuid> {
+    let q = pilot();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
+    (0..n)
+        .map(|i| {
+            let id = store
+                .start_interview(&q, Uuid::from_u128(1000 + i), t0, 480)
+                .unwrap();
+            let answers = [
+                ("age", AnswerValue::Integer(20 + (i % 40) as i64)),
+                ("employer_duty", AnswerValue::Bool(i % 2 == 0)),
+                ("noise", AnswerValue::Choice("earplugs".into())),
+                (
+                    "confined_space",
+                    AnswerValue::Choices(vec!["ventilate".into()]),
+                ),
+            ];
+            for (item, value) in answers {
+                store.save_answer(&q, id, item, &value, t0).unwrap();
+            }
+            store
+                .complete_interview(&q, id, t0 + Duration::seconds(i as i64))
+                .unwrap();
+            id
+        })
+        .collect()
+}
+
+fn server_count(state: &ServerState) -> u64 {
+    state.db.lock().unwrap().interview_count().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let ids = complete_interviews(&mut device, 250);
+    let store = Arc::new(Mutex::new(device));
+    let client = SyncClient::new(&base);
+
+    let report = sync_once(&store, &client).await.unwrap();
+    assert_eq!(
+        (report.sent, report.acknowledged, report.rejected),
+        (250, 250, 0)
+    );
+    assert_eq!(server_count(&server), 250);
+    for id in &ids {
+        assert!(server.db.lock().unwrap().contains(*id).unwrap());
+    }
+    assert_eq!(
+        store.lock().unwrap().state_counts().unwrap(),
+        StateCounts {
+            acknowledged: 250,
+            ..Default::default()
+        }
+    );
+    // nothing left to send: a second pass sends nothing
+    let again = sync_once(&store, &client).await.unwrap();
+    assert_eq!(again.sent, 0);
+    assert_eq!(server_count(&server), 250);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    complete_interviews(&mut device, 5);
+    let client = SyncClient::new(&base);
+    // The server stores the batch but the device never learns of it (the response was lost).
+    let waiting = device.waiting_uploads(100).unwrap();
+    client
+        .upload(&UploadRequest {
+            interviews: waiting[..3].to_vec(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(server_count(&server), 3);
+    assert_eq!(device.state_counts().unwrap().waiting, 5);
+
+    let store = Arc::new(Mutex::new(device));
+    let report = sync_once(&store, &client).await.unwrap();
+    assert_eq!((report.sent, report.acknowledged), (5, 5));
+    assert_eq!(server_count(&server), 5);
+    assert_eq!(
+        store.lock().unwrap().state_counts().unwrap().acknowledged,
+        5
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_server_down_nothing_changes_on_the_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    complete_interviews(&mut device, 3);
+    // a port nobody listens on
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store = Arc::new(Mutex::new(device));
+    let client = SyncClient::new(&format!("http://127.0.0.1:{port}"));
+    let error = sync_once(&store, &client).await.unwrap_err();
+    assert!(matches!(error, SyncError::Unreachable(_)), "{error}");
+    assert_eq!(error.code(), "server_unreachable");
+    assert_eq!(store.lock().unwrap().state_counts().unwrap().waiting, 3);
+}

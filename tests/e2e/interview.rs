@@ -1,0 +1,169 @@
+//! One interview from the questionnaire file to the central server, through the real app.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use zhisu_core::{AnswerValue, Answers};
+use zhisu_e2e::{free_port, App, Server, ONE_APP_AT_A_TIME};
+use zhisu_store::DeviceStore;
+
+fn screenshots(test: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("e2e-screenshots")
+        .join(test)
+}
+
+/// Answers the pilot questionnaire by clicking as a person would; returns what was clicked.
+async fn answer_pilot(app: &App, shots: Option<&std::path::Path>, all_right: bool) -> Answers {
+    let mut expected = Answers::new();
+    app.click("start").await;
+
+    app.wait_for_question("age").await;
+    let age = if all_right { 35 } else { 52 };
+    app.type_into("number-input", &age.to_string()).await;
+    if let Some(dir) = shots {
+        let path = app.screenshot(dir, "question-age").await;
+        eprintln!("screenshot: {}", path.display());
+    }
+    app.click("next").await;
+    expected.insert("age".into(), AnswerValue::Integer(age));
+
+    app.wait_for_question("employer_duty").await;
+    if let Some(dir) = shots {
+        app.screenshot(dir, "question-true-false").await;
+    }
+    app.click(if all_right {
+        "choice-true"
+    } else {
+        "choice-false"
+    })
+    .await;
+    expected.insert("employer_duty".into(), AnswerValue::Bool(all_right));
+
+    app.wait_for_question("noise").await;
+    let noise = if all_right { "earplugs" } else { "cotton" };
+    app.click(&format!("choice-{noise}")).await;
+    expected.insert("noise".into(), AnswerValue::Choice(noise.into()));
+
+    app.wait_for_question("confined_space").await;
+    let picked: &[&str] = if all_right {
+        &["ventilate", "test_air", "guard_outside"]
+    } else {
+        &["go_alone"]
+    };
+    for key in picked {
+        app.click(&format!("choice-{key}")).await;
+    }
+    if let Some(dir) = shots {
+        app.screenshot(dir, "question-multiple-choice").await;
+    }
+    app.click("next").await;
+    expected.insert(
+        "confined_space".into(),
+        AnswerValue::Choices(picked.iter().map(|s| s.to_string()).collect()),
+    );
+
+    app.click("complete").await;
+    expected
+}
+
+fn normalized(answers: &Answers) -> Answers {
+    answers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.normalized()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interview_clicked_through_reaches_the_server_exactly_once() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), dir.path()).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("reaches_server");
+
+    let clicked = answer_pilot(&app, Some(&shots), true).await;
+    app.wait_for_text("score", "得分：4 / 4", Duration::from_secs(20))
+        .await;
+    app.screenshot(&shots, "feedback").await;
+
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    assert_eq!(list.count, 1, "the server holds exactly one interview");
+    let stored = &list.interviews[0];
+    assert_eq!(normalized(&stored.interview.answers), normalized(&clicked));
+    assert_eq!(stored.interview.questionnaire_id, "ohl_pilot");
+    assert!(stored.score.has_literacy, "the server's own score agrees");
+    assert_eq!((stored.score.score, stored.score.max), (4, 4));
+
+    // the device learns it was acknowledged, and nothing is sent twice
+    app.click("home").await;
+    app.wait_for_text("sync-acknowledged", "1", Duration::from_secs(30))
+        .await;
+    app.wait_for_text("sync-waiting", "0", Duration::from_secs(5))
+        .await;
+    app.screenshot(&shots, "home-after-sync").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(server.interviews().await.count, 1);
+    app.close().await;
+
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let counts = device.state_counts().unwrap();
+    assert_eq!((counts.acknowledged, counts.waiting), (1, 0));
+    assert!(device.integrity_ok().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port(); // nothing listens here yet: the server is down
+    let server_url = format!("http://127.0.0.1:{port}");
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server_url).await;
+    let shots = screenshots("offline_then_online");
+
+    let clicked = answer_pilot(&app, None, false).await;
+    app.wait_for_text("score", "得分：0 / 4", Duration::from_secs(20))
+        .await;
+    app.click("home").await;
+    app.wait_for_text("sync-waiting", "1", Duration::from_secs(20))
+        .await;
+    app.wait_for_text(
+        "sync-online",
+        "连不上服务器，答卷先存在本机",
+        Duration::from_secs(30),
+    )
+    .await;
+    app.screenshot(&shots, "home-offline").await;
+
+    // kept locally as waiting, on disk
+    {
+        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        let counts = device.state_counts().unwrap();
+        assert_eq!((counts.waiting, counts.acknowledged), (1, 0));
+        let waiting = device.waiting_uploads(10).unwrap();
+        assert_eq!(normalized(&waiting[0].answers), normalized(&clicked));
+    }
+
+    // the server comes up on the address the app was given
+    let server = Server::start_on(port, &dir.path().join("server")).await;
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    assert_eq!(list.count, 1);
+    assert_eq!(
+        normalized(&list.interviews[0].interview.answers),
+        normalized(&clicked)
+    );
+    assert!(!list.interviews[0].score.has_literacy);
+
+    app.wait_for_text("sync-acknowledged", "1", Duration::from_secs(30))
+        .await;
+    app.wait_for_text("sync-waiting", "0", Duration::from_secs(5))
+        .await;
+    app.screenshot(&shots, "home-online").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(server.interviews().await.count, 1, "arrived exactly once");
+    app.close().await;
+
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    assert_eq!(device.state_counts().unwrap().acknowledged, 1);
+}
