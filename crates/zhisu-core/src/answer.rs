@@ -2,17 +2,23 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Item, ItemKind, Questionnaire};
+use crate::{Item, ItemKind, Text, DEFAULT_LANGUAGE};
 
 /// One answer as given. Serialised tagged (`{"type":"choice","value":"a"}`) so that a text answer
-/// and a choice key can never be confused when more kinds arrive.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// and a choice key can never be confused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum AnswerValue {
     Choice(String),
     Choices(Vec<String>),
     Bool(bool),
     Integer(i64),
+    Decimal(f64),
+    Text(String),
+    /// `YYYY-MM-DD`.
+    Date(String),
+    /// "Don't know", where the item offers it.
+    DontKnow,
 }
 
 impl AnswerValue {
@@ -43,14 +49,35 @@ pub enum AnswerError {
     #[error("choose at least one answer")]
     NothingChosen,
     #[error("the number must be at least {min}")]
-    BelowMin { min: i64 },
+    BelowMin { min: String },
     #[error("the number must be at most {max}")]
-    AboveMax { max: i64 },
+    AboveMax { max: String },
+    #[error("the text must be at most {max} characters")]
+    TooLong { max: u32 },
+    #[error("the date must look like 2026-03-01")]
+    BadDate,
+    #[error("the date must be on or after {min}")]
+    DateBeforeMin { min: String },
+    #[error("the date must be on or before {max}")]
+    DateAfterMax { max: String },
+    #[error("\"don't know\" is not offered for this item")]
+    DontKnowNotOffered,
+    #[error("this item takes no answer")]
+    NoAnswerTaken,
+    #[error("'{key}' is not offered given the earlier answers")]
+    ChoiceFiltered { key: String },
+    #[error("this item is not asked given the earlier answers")]
+    NotRelevant,
+    #[error("the answer breaks the rule: {}", .message.as_ref().map_or("", |m| m.get("en", DEFAULT_LANGUAGE)))]
+    Constraint { message: Option<Text> },
 }
 
 impl AnswerError {
     /// A short, plain message in the interview language (zh-CN default, English second).
     pub fn message(&self, language: &str) -> String {
+        if let AnswerError::Constraint { message: Some(m) } = self {
+            return m.get(language, DEFAULT_LANGUAGE).to_string();
+        }
         if language.starts_with("en") {
             let mut text = self.to_string();
             if let Some(first) = text.get_mut(0..1) {
@@ -60,38 +87,83 @@ impl AnswerError {
         }
         match self {
             AnswerError::WrongKind { .. } => "答案的类型不对，请重新作答".to_string(),
-            AnswerError::UnknownChoice { .. } => "请从列出的选项中选择".to_string(),
+            AnswerError::UnknownChoice { .. } | AnswerError::ChoiceFiltered { .. } => {
+                "请从列出的选项中选择".to_string()
+            }
             AnswerError::RepeatedChoice { .. } => "同一个选项只能选一次".to_string(),
             AnswerError::NothingChosen => "请至少选择一项".to_string(),
             AnswerError::BelowMin { min } => format!("数字不能小于 {min}"),
             AnswerError::AboveMax { max } => format!("数字不能大于 {max}"),
+            AnswerError::TooLong { max } => format!("最多只能写 {max} 个字"),
+            AnswerError::BadDate => "请按“年-月-日”填写日期".to_string(),
+            AnswerError::DateBeforeMin { min } => format!("日期不能早于 {min}"),
+            AnswerError::DateAfterMax { max } => format!("日期不能晚于 {max}"),
+            AnswerError::DontKnowNotOffered => "这道题不能选“不知道”".to_string(),
+            AnswerError::NoAnswerTaken => "这一页不用作答".to_string(),
+            AnswerError::NotRelevant => "根据前面的回答，这道题不用回答".to_string(),
+            AnswerError::Constraint { .. } => "这个答案和前面的回答对不上，请再核对一下".to_string(),
         }
     }
 }
 
+/// `YYYY-MM-DD` with a real month and day.
+pub(crate) fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<u32>().ok());
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+fn check_choice(choices: &[crate::Choice], key: &str) -> Result<(), AnswerError> {
+    if choices.iter().any(|c| c.key == key) {
+        Ok(())
+    } else {
+        Err(AnswerError::UnknownChoice {
+            key: key.to_string(),
+        })
+    }
+}
+
 impl Item {
-    /// Checks that `value` is a possible answer to this item.
+    /// Checks that `value` fits this item on its own (kind, choices, bounds). Rules that depend
+    /// on other answers (constraints, choice filters, relevance) are checked by
+    /// [`Questionnaire::check_answer`].
     pub fn check(&self, value: &AnswerValue) -> Result<(), AnswerError> {
         let wrong = || AnswerError::WrongKind {
             expected: self.kind.name(),
         };
+        if *value == AnswerValue::DontKnow {
+            return if !self.kind.takes_answer() {
+                Err(AnswerError::NoAnswerTaken)
+            } else if self.dont_know {
+                Ok(())
+            } else {
+                Err(AnswerError::DontKnowNotOffered)
+            };
+        }
         match (&self.kind, value) {
-            (ItemKind::SingleChoice { choices }, AnswerValue::Choice(key)) => {
-                if choices.iter().any(|c| &c.key == key) {
-                    Ok(())
-                } else {
-                    Err(AnswerError::UnknownChoice { key: key.clone() })
-                }
-            }
+            (ItemKind::SingleChoice { choices, .. }, AnswerValue::Choice(key))
+            | (ItemKind::Likert { choices }, AnswerValue::Choice(key)) => check_choice(choices, key),
             (ItemKind::MultipleChoice { choices }, AnswerValue::Choices(keys)) => {
                 if keys.is_empty() {
                     return Err(AnswerError::NothingChosen);
                 }
                 let mut seen = BTreeSet::new();
                 for key in keys {
-                    if !choices.iter().any(|c| &c.key == key) {
-                        return Err(AnswerError::UnknownChoice { key: key.clone() });
-                    }
+                    check_choice(choices, key)?;
                     if !seen.insert(key) {
                         return Err(AnswerError::RepeatedChoice { key: key.clone() });
                     }
@@ -101,13 +173,52 @@ impl Item {
             (ItemKind::TrueFalse, AnswerValue::Bool(_)) => Ok(()),
             (ItemKind::Integer { min, max }, AnswerValue::Integer(n)) => {
                 if let Some(min) = min.filter(|min| n < min) {
-                    return Err(AnswerError::BelowMin { min });
+                    return Err(AnswerError::BelowMin {
+                        min: min.to_string(),
+                    });
                 }
                 if let Some(max) = max.filter(|max| n > max) {
-                    return Err(AnswerError::AboveMax { max });
+                    return Err(AnswerError::AboveMax {
+                        max: max.to_string(),
+                    });
                 }
                 Ok(())
             }
+            (ItemKind::Decimal { min, max }, AnswerValue::Decimal(x)) => {
+                if !x.is_finite() {
+                    return Err(wrong());
+                }
+                if let Some(min) = min.filter(|min| x < min) {
+                    return Err(AnswerError::BelowMin {
+                        min: min.to_string(),
+                    });
+                }
+                if let Some(max) = max.filter(|max| x > max) {
+                    return Err(AnswerError::AboveMax {
+                        max: max.to_string(),
+                    });
+                }
+                Ok(())
+            }
+            (ItemKind::Text { max_length }, AnswerValue::Text(text)) => {
+                match max_length.filter(|max| text.chars().count() > *max as usize) {
+                    Some(max) => Err(AnswerError::TooLong { max }),
+                    None => Ok(()),
+                }
+            }
+            (ItemKind::Date { min, max }, AnswerValue::Date(date)) => {
+                if !is_date(date) {
+                    return Err(AnswerError::BadDate);
+                }
+                if let Some(min) = min.as_ref().filter(|min| date < *min) {
+                    return Err(AnswerError::DateBeforeMin { min: min.clone() });
+                }
+                if let Some(max) = max.as_ref().filter(|max| date > *max) {
+                    return Err(AnswerError::DateAfterMax { max: max.clone() });
+                }
+                Ok(())
+            }
+            (ItemKind::Note, _) => Err(AnswerError::NoAnswerTaken),
             _ => Err(wrong()),
         }
     }
@@ -116,41 +227,12 @@ impl Item {
 /// A problem with a whole interview's answers, found before it may be completed or accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InterviewProblem {
+    #[error("the respondent is not eligible for this survey")]
+    NotEligible,
     #[error("item '{item_id}' is required but has no answer")]
     MissingRequired { item_id: String },
     #[error("item '{item_id}' is not in this questionnaire")]
     UnknownItem { item_id: String },
     #[error("item '{item_id}': {error}")]
     InvalidAnswer { item_id: String, error: AnswerError },
-}
-
-impl Questionnaire {
-    /// Every problem with `answers` as a complete interview of this questionnaire.
-    pub fn check_interview(&self, answers: &Answers) -> Vec<InterviewProblem> {
-        let mut problems = Vec::new();
-        for item_id in answers.keys() {
-            if self.item(item_id).is_none() {
-                problems.push(InterviewProblem::UnknownItem {
-                    item_id: item_id.clone(),
-                });
-            }
-        }
-        for item in &self.items {
-            match answers.get(&item.id) {
-                Some(value) => {
-                    if let Err(error) = item.check(value) {
-                        problems.push(InterviewProblem::InvalidAnswer {
-                            item_id: item.id.clone(),
-                            error,
-                        });
-                    }
-                }
-                None if item.required => problems.push(InterviewProblem::MissingRequired {
-                    item_id: item.id.clone(),
-                }),
-                None => {}
-            }
-        }
-        problems
-    }
 }

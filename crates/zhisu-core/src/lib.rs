@@ -7,13 +7,22 @@
 #![forbid(unsafe_code)]
 
 mod answer;
+mod describe;
+pub mod expr;
+mod interview;
 mod load;
 mod model;
 mod score;
 mod text;
 
 pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
+pub use describe::{Description, ModuleDescription};
+pub use expr::{ExprError, Expression};
+pub use interview::EligibilityStatus;
 pub use load::{Diagnostic, Diagnostics};
-pub use model::{Choice, Dimension, Item, ItemKind, Questionnaire, ScoringRule};
-pub use score::{DimensionScore, ItemResult, ScoreReport};
+pub use model::{
+    Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire,
+    ScoringRule, Section,
+};
+pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
 pub use text::{Text, DEFAULT_LANGUAGE};

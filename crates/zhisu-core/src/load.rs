@@ -8,9 +8,10 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::expr::{BinaryOp, Expr, Function};
 use crate::{
-    AnswerValue, Choice, Dimension, Item, ItemKind, Questionnaire, ScoringRule, Text,
-    DEFAULT_LANGUAGE,
+    AnswerValue, Choice, Constraint, Dimension, Eligibility, Expression, Item, ItemKind, Module,
+    Questionnaire, ScoringRule, Section, Text, DEFAULT_LANGUAGE,
 };
 
 /// One problem in a questionnaire file, at a 1-based line and column.
@@ -55,6 +56,8 @@ impl Diagnostics {
     }
 }
 
+type RawText = Spanned<BTreeMap<String, String>>;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawQuestionnaire {
@@ -63,50 +66,98 @@ struct RawQuestionnaire {
     #[serde(default)]
     default_language: Option<Spanned<String>>,
     languages: Spanned<Vec<String>>,
-    title: Spanned<BTreeMap<String, String>>,
+    title: RawText,
+    #[serde(default)]
+    description: Option<RawText>,
     #[serde(default)]
     literacy_threshold_percent: Option<Spanned<u32>>,
+    #[serde(default)]
+    eligibility: Option<Spanned<RawEligibility>>,
     #[serde(default)]
     dimensions: Vec<Spanned<RawDimension>>,
     #[serde(default)]
     choices: BTreeMap<String, Spanned<Vec<Spanned<RawChoice>>>>,
+    #[serde(default)]
+    sections: Vec<Spanned<RawSection>>,
     items: Spanned<Vec<Spanned<RawItem>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEligibility {
+    condition: Spanned<String>,
+    message: RawText,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDimension {
     id: Spanned<String>,
-    label: Spanned<BTreeMap<String, String>>,
+    label: RawText,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: Spanned<String>,
+    title: RawText,
+    #[serde(default)]
+    relevant: Option<Spanned<String>>,
+    #[serde(default)]
+    scored_separately: Option<Spanned<bool>>,
+    #[serde(default)]
+    population: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawChoice {
     key: Spanned<String>,
-    label: Spanned<BTreeMap<String, String>>,
+    label: RawText,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawItem {
     id: Spanned<String>,
-    kind: Spanned<String>,
-    label: Spanned<BTreeMap<String, String>>,
     #[serde(default)]
-    hint: Option<Spanned<BTreeMap<String, String>>>,
+    section: Option<Spanned<String>>,
+    kind: Spanned<String>,
+    label: RawText,
+    #[serde(default)]
+    hint: Option<RawText>,
     #[serde(default)]
     required: bool,
     #[serde(default)]
     choices: Option<Spanned<String>>,
     #[serde(default)]
-    min: Option<Spanned<i64>>,
+    search: Option<Spanned<bool>>,
     #[serde(default)]
-    max: Option<Spanned<i64>>,
+    min: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    max: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    max_length: Option<Spanned<u32>>,
+    #[serde(default)]
+    dont_know: Option<Spanned<bool>>,
+    #[serde(default)]
+    relevant: Option<Spanned<String>>,
+    #[serde(default)]
+    constraint: Option<Spanned<String>>,
+    #[serde(default)]
+    constraint_message: Option<RawText>,
+    #[serde(default)]
+    choice_filter: Option<Spanned<String>>,
+    #[serde(default)]
+    image: Option<Spanned<String>>,
+    #[serde(default)]
+    audio: Option<Spanned<String>>,
     #[serde(default)]
     score: Option<Spanned<RawScore>>,
     #[serde(default)]
-    explanation: Option<Spanned<BTreeMap<String, String>>>,
+    explanation: Option<RawText>,
 }
 
 #[derive(Deserialize)]
@@ -187,6 +238,55 @@ impl Questionnaire {
     }
 }
 
+/// Which expressions may use what.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExprRole {
+    Relevant,
+    Constraint,
+    ChoiceFilter,
+    SectionRelevant,
+    Eligibility,
+}
+
+impl ExprRole {
+    fn name(self) -> &'static str {
+        match self {
+            ExprRole::Relevant => "relevant",
+            ExprRole::Constraint => "constraint",
+            ExprRole::ChoiceFilter => "choice_filter",
+            ExprRole::SectionRelevant => "relevant",
+            ExprRole::Eligibility => "condition",
+        }
+    }
+}
+
+/// An expression whose references are checked once every item is known.
+struct PendingExpr {
+    role: ExprRole,
+    owner: String,
+    /// Items before this position may be referred to (relevance, filters); `None`: any item.
+    before: Option<usize>,
+    expression: Expression,
+    span: Range<usize>,
+    /// Attributes a choice filter may use.
+    attributes: BTreeSet<String>,
+}
+
+impl Reporter<'_> {
+    /// Parses an expression written in a TOML string; an error points into the string.
+    fn expression(&mut self, owner: &str, value: &Spanned<String>) -> Option<Expression> {
+        match Expression::parse(value.get_ref()) {
+            Ok(e) => Some(e),
+            Err(error) => {
+                // +1 for the opening quote of a one-line string
+                let at = value.span().start + 1 + error.offset;
+                self.at(at..at, format!("{owner}: {error}"));
+                None
+            }
+        }
+    }
+}
+
 fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
     if !is_identifier(raw.id.get_ref()) {
         r.at(
@@ -214,7 +314,7 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         );
     }
     let known_languages: BTreeSet<&str> = languages.iter().map(String::as_str).collect();
-    let text = |r: &mut Reporter<'_>, what: &str, value: &Spanned<BTreeMap<String, String>>| {
+    let text = |r: &mut Reporter<'_>, what: &str, value: &RawText| {
         for lang in value.get_ref().keys() {
             if !known_languages.contains(lang.as_str()) {
                 r.at(
@@ -234,43 +334,48 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
     };
 
     let title = text(r, "title", &raw.title);
+    let description = raw.description.as_ref().map(|d| text(r, "description", d));
 
     let threshold = match &raw.literacy_threshold_percent {
         Some(t) if *t.get_ref() == 0 || *t.get_ref() > 100 => {
-            r.at(
-                t.span(),
-                "literacy_threshold_percent must be between 1 and 100",
-            );
+            r.at(t.span(), "literacy_threshold_percent must be between 1 and 100");
             80
         }
         Some(t) => *t.get_ref(),
         None => 80,
     };
 
+    let mut pending: Vec<PendingExpr> = Vec::new();
+
+    let eligibility = raw.eligibility.as_ref().and_then(|e| {
+        let e = e.get_ref();
+        let message = text(r, "eligibility message", &e.message);
+        let condition = r.expression("eligibility condition", &e.condition)?;
+        pending.push(PendingExpr {
+            role: ExprRole::Eligibility,
+            owner: "the eligibility".into(),
+            before: None,
+            expression: condition.clone(),
+            span: e.condition.span(),
+            attributes: BTreeSet::new(),
+        });
+        Some(Eligibility { condition, message })
+    });
+
     let mut dimensions = Vec::new();
     for dimension in &raw.dimensions {
         let d = dimension.get_ref();
         if !is_identifier(d.id.get_ref()) {
-            r.at(
-                d.id.span(),
-                "dimension id must be lowercase letters, digits and '_'",
-            );
+            r.at(d.id.span(), "dimension id must be lowercase letters, digits and '_'");
         }
-        if dimensions
-            .iter()
-            .any(|x: &Dimension| &x.id == d.id.get_ref())
-        {
+        if dimensions.iter().any(|x: &Dimension| &x.id == d.id.get_ref()) {
             r.at(
                 d.id.span(),
                 format!("dimension '{}' is defined twice", d.id.get_ref()),
             );
             continue;
         }
-        let label = text(
-            r,
-            &format!("dimension '{}' label", d.id.get_ref()),
-            &d.label,
-        );
+        let label = text(r, &format!("dimension '{}' label", d.id.get_ref()), &d.label);
         dimensions.push(Dimension {
             id: d.id.get_ref().clone(),
             label,
@@ -285,8 +390,9 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         }
         for choice in list.get_ref() {
             let c = choice.get_ref();
-            if c.key.get_ref().is_empty() {
-                r.at(c.key.span(), "a choice key must not be empty");
+            if c.key.get_ref().trim().is_empty() || c.key.get_ref().contains(char::is_whitespace)
+            {
+                r.at(c.key.span(), "a choice key must not be empty or contain spaces");
             }
             if choices.iter().any(|x| &x.key == c.key.get_ref()) {
                 r.at(
@@ -302,9 +408,58 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
             choices.push(Choice {
                 key: c.key.get_ref().clone(),
                 label,
+                attributes: c.attributes.clone(),
             });
         }
         choice_lists.insert(list_id, choices);
+    }
+
+    let mut sections: Vec<Section> = Vec::new();
+    // section id -> (span of its id, its relevant expression with span)
+    let mut section_exprs: Vec<(String, Option<(Expression, Range<usize>)>)> = Vec::new();
+    for spanned in &raw.sections {
+        let s = spanned.get_ref();
+        let id = s.id.get_ref();
+        if !is_identifier(id) {
+            r.at(s.id.span(), "section id must be lowercase letters, digits and '_'");
+        }
+        if sections.iter().any(|x| &x.id == id) {
+            r.at(s.id.span(), format!("section '{id}' is defined twice"));
+            continue;
+        }
+        let title = text(r, &format!("section '{id}' title"), &s.title);
+        let relevant = s
+            .relevant
+            .as_ref()
+            .and_then(|e| r.expression(&format!("section '{id}' relevant"), e).map(|x| (x, e.span())));
+        let separately = s.scored_separately.as_ref().is_some_and(|b| *b.get_ref());
+        let module = match (&s.population, separately) {
+            (Some(p), true) => Some(Module {
+                population: p.get_ref().clone(),
+            }),
+            (None, true) => {
+                r.at(
+                    spanned.span(),
+                    format!("section '{id}' is scored separately but names no population"),
+                );
+                None
+            }
+            (Some(p), false) => {
+                r.at(
+                    p.span(),
+                    format!("section '{id}' names a population but is not scored_separately = true"),
+                );
+                None
+            }
+            (None, false) => None,
+        };
+        section_exprs.push((id.clone(), relevant.clone()));
+        sections.push(Section {
+            id: id.clone(),
+            title,
+            relevant: relevant.map(|(e, _)| e),
+            module,
+        });
     }
 
     if raw.items.get_ref().is_empty() {
@@ -312,9 +467,11 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
     }
     let mut items: Vec<Item> = Vec::new();
     let mut used_dimensions = BTreeSet::new();
+    let mut section_first_item: BTreeMap<String, usize> = BTreeMap::new();
     for spanned_item in raw.items.get_ref() {
         let raw_item = spanned_item.get_ref();
         let id = raw_item.id.get_ref();
+        let position = items.len();
         if !is_identifier(id) {
             r.at(
                 raw_item.id.span(),
@@ -324,6 +481,26 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         if items.iter().any(|x| &x.id == id) {
             r.at(raw_item.id.span(), format!("item '{id}' is defined twice"));
         }
+        let section = match &raw_item.section {
+            Some(s) => {
+                if !sections.iter().any(|x| &x.id == s.get_ref()) {
+                    r.at(s.span(), format!("section '{}' is not defined", s.get_ref()));
+                }
+                section_first_item
+                    .entry(s.get_ref().clone())
+                    .or_insert(position);
+                Some(s.get_ref().clone())
+            }
+            None => {
+                if !sections.is_empty() {
+                    r.at(
+                        raw_item.id.span(),
+                        format!("item '{id}' has no section (section = \"...\"), but the questionnaire has sections"),
+                    );
+                }
+                None
+            }
+        };
         let label = text(r, &format!("item '{id}' label"), &raw_item.label);
         let hint = raw_item
             .hint
@@ -334,93 +511,201 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
             .as_ref()
             .map(|e| text(r, &format!("item '{id}' explanation"), e));
 
-        let choices = match &raw_item.choices {
-            Some(list) => match choice_lists.get(list.get_ref().as_str()) {
-                Some(choices) => Some(choices.clone()),
+        let kind_name = raw_item.kind.get_ref().as_str();
+        let takes_choices = matches!(kind_name, "single_choice" | "multiple_choice" | "likert");
+        let choices = match (&raw_item.choices, takes_choices) {
+            (Some(list), true) => match choice_lists.get(list.get_ref().as_str()) {
+                Some(choices) => choices.clone(),
                 None => {
                     r.at(
                         list.span(),
                         format!("choice list '{}' is not defined", list.get_ref()),
                     );
-                    Some(Vec::new())
+                    Vec::new()
                 }
             },
-            None => None,
+            (None, true) => {
+                r.at(
+                    spanned_item.span(),
+                    format!("item '{id}' is {kind_name} but names no choice list (choices = \"...\")"),
+                );
+                Vec::new()
+            }
+            (Some(list), false) => {
+                r.at(
+                    list.span(),
+                    format!("item '{id}' is {kind_name} and takes no choice list"),
+                );
+                Vec::new()
+            }
+            (None, false) => Vec::new(),
         };
-        let kind_name = raw_item.kind.get_ref().as_str();
+        let bound = |r: &mut Reporter<'_>, v: &Option<Spanned<toml::Value>>| -> Option<BoundValue> {
+            let v = v.as_ref()?;
+            let parsed = match (kind_name, v.get_ref()) {
+                ("integer", toml::Value::Integer(n)) => Some(BoundValue::Int(*n)),
+                ("decimal", toml::Value::Integer(n)) => Some(BoundValue::Float(*n as f64)),
+                ("decimal", toml::Value::Float(x)) => Some(BoundValue::Float(*x)),
+                ("date", toml::Value::String(d)) if crate::answer::is_date(d) => {
+                    Some(BoundValue::Date(d.clone()))
+                }
+                ("integer" | "decimal" | "date", _) => {
+                    let expected = match kind_name {
+                        "integer" => "a whole number",
+                        "decimal" => "a number",
+                        _ => "a date string like \"2026-03-01\"",
+                    };
+                    r.at(v.span(), format!("item '{id}': min and max must be {expected}"));
+                    None
+                }
+                _ => {
+                    r.at(
+                        v.span(),
+                        format!("item '{id}': min and max apply to integer, decimal and date items only"),
+                    );
+                    None
+                }
+            };
+            parsed
+        };
+        let min = bound(r, &raw_item.min);
+        let max = bound(r, &raw_item.max);
+        if let (Some(lo), Some(hi), Some(span)) = (&min, &max, raw_item.min.as_ref().map(|m| m.span())) {
+            if lo.greater_than(hi) {
+                r.at(span, format!("item '{id}': min is greater than max"));
+            }
+        }
+        let search = raw_item.search.as_ref().is_some_and(|b| *b.get_ref());
+        if let Some(s) = &raw_item.search {
+            if kind_name != "single_choice" {
+                r.at(s.span(), format!("item '{id}': search applies to single_choice items only"));
+            }
+        }
+        if let Some(m) = &raw_item.max_length {
+            if kind_name != "text" {
+                r.at(m.span(), format!("item '{id}': max_length applies to text items only"));
+            }
+        }
         let kind = match kind_name {
-            "single_choice" | "multiple_choice" => {
-                let choices = choices.unwrap_or_else(|| {
-                    r.at(
-                        spanned_item.span(),
-                        format!("item '{id}' is {kind_name} but names no choice list (choices = \"...\")"),
-                    );
-                    Vec::new()
-                });
-                if kind_name == "single_choice" {
-                    ItemKind::SingleChoice { choices }
-                } else {
-                    ItemKind::MultipleChoice { choices }
-                }
-            }
-            "true_false" | "integer" => {
-                if let Some(list) = &raw_item.choices {
-                    r.at(
-                        list.span(),
-                        format!("item '{id}' is {kind_name} and takes no choice list"),
-                    );
-                }
-                if kind_name == "true_false" {
-                    ItemKind::TrueFalse
-                } else {
-                    let min = raw_item.min.as_ref().map(|m| *m.get_ref());
-                    let max = raw_item.max.as_ref().map(|m| *m.get_ref());
-                    if let (Some(lo), Some(hi), Some(span)) =
-                        (min, max, raw_item.min.as_ref().map(|m| m.span()))
-                    {
-                        if lo > hi {
-                            r.at(
-                                span,
-                                format!("item '{id}': min {lo} is greater than max {hi}"),
-                            );
-                        }
-                    }
-                    ItemKind::Integer { min, max }
-                }
-            }
+            "single_choice" => ItemKind::SingleChoice { choices, search },
+            "multiple_choice" => ItemKind::MultipleChoice { choices },
+            "likert" => ItemKind::Likert { choices },
+            "true_false" => ItemKind::TrueFalse,
+            "integer" => ItemKind::Integer {
+                min: min.and_then(BoundValue::int),
+                max: max.and_then(BoundValue::int),
+            },
+            "decimal" => ItemKind::Decimal {
+                min: min.and_then(BoundValue::float),
+                max: max.and_then(BoundValue::float),
+            },
+            "date" => ItemKind::Date {
+                min: min.and_then(BoundValue::date),
+                max: max.and_then(BoundValue::date),
+            },
+            "text" => ItemKind::Text {
+                max_length: raw_item.max_length.as_ref().map(|m| *m.get_ref()),
+            },
+            "note" => ItemKind::Note,
             other => {
                 r.at(
                     raw_item.kind.span(),
-                    format!("unknown item kind '{other}'; expected single_choice, multiple_choice, true_false or integer"),
+                    format!("unknown item kind '{other}'; expected one of {}", ItemKind::NAMES.join(", ")),
                 );
-                ItemKind::TrueFalse
+                ItemKind::Note
             }
         };
-        if !matches!(kind, ItemKind::Integer { .. }) {
-            for bound in [&raw_item.min, &raw_item.max].into_iter().flatten() {
-                r.at(
-                    bound.span(),
-                    format!("item '{id}': min and max apply to integer items only"),
-                );
+        let dont_know = raw_item.dont_know.as_ref().is_some_and(|b| *b.get_ref());
+        if let (Some(d), ItemKind::Note) = (&raw_item.dont_know, &kind) {
+            r.at(d.span(), format!("item '{id}' is a note and takes no answer, so no \"don't know\""));
+        }
+
+        let mut expression = |r: &mut Reporter<'_>, role: ExprRole, value: &Option<Spanned<String>>| {
+            let value = value.as_ref()?;
+            let e = r.expression(&format!("item '{id}' {}", role.name()), value)?;
+            let attributes = if role == ExprRole::ChoiceFilter {
+                kind.choices().iter().flat_map(|c| c.attributes.keys().cloned()).collect()
+            } else {
+                BTreeSet::new()
+            };
+            pending.push(PendingExpr {
+                role,
+                owner: format!("item '{id}'"),
+                before: (role != ExprRole::Constraint).then_some(position),
+                expression: e.clone(),
+                span: value.span(),
+                attributes,
+            });
+            Some(e)
+        };
+        let relevant = expression(r, ExprRole::Relevant, &raw_item.relevant);
+        let choice_filter = expression(r, ExprRole::ChoiceFilter, &raw_item.choice_filter);
+        if let Some(f) = &raw_item.choice_filter {
+            if !takes_choices {
+                r.at(f.span(), format!("item '{id}': choice_filter applies to items with choices only"));
+            }
+        }
+        let constraint = expression(r, ExprRole::Constraint, &raw_item.constraint).map(|e| Constraint {
+            expression: e,
+            message: raw_item
+                .constraint_message
+                .as_ref()
+                .map(|m| text(r, &format!("item '{id}' constraint_message"), m)),
+        });
+        if let (Some(m), None) = (&raw_item.constraint_message, &raw_item.constraint) {
+            r.at(m.span(), format!("item '{id}' has a constraint_message but no constraint"));
+        }
+        if matches!(kind, ItemKind::Note) {
+            if let Some(c) = &raw_item.constraint {
+                r.at(c.span(), format!("item '{id}' is a note and takes no answer, so no constraint"));
             }
         }
 
         let scoring = raw_item
             .score
             .as_ref()
-            .and_then(|score| scoring_rule(r, id, &kind, score, &dimensions));
+            .and_then(|score| scoring_rule(r, id, &kind, dont_know, score, &dimensions));
         if let Some(rule) = &scoring {
             used_dimensions.insert(rule.dimension.clone());
+            if explanation.is_none() {
+                r.at(
+                    raw_item.id.span(),
+                    format!("scored item '{id}' has no explanation for the respondent"),
+                );
+            }
         }
         items.push(Item {
             id: id.clone(),
+            section,
             label,
             hint,
             required: raw_item.required,
             kind,
+            dont_know,
+            relevant,
+            constraint,
+            choice_filter,
+            image: raw_item.image.as_ref().map(|s| s.get_ref().clone()),
+            audio: raw_item.audio.as_ref().map(|s| s.get_ref().clone()),
             scoring,
             explanation,
         });
+    }
+
+    for (section_id, relevant) in section_exprs {
+        if let Some((expression, span)) = relevant {
+            pending.push(PendingExpr {
+                role: ExprRole::SectionRelevant,
+                owner: format!("section '{section_id}'"),
+                before: Some(section_first_item.get(&section_id).copied().unwrap_or(items.len())),
+                expression,
+                span,
+                attributes: BTreeSet::new(),
+            });
+        }
+    }
+    for p in &pending {
+        check_references(r, p, &items);
     }
 
     for dimension in &raw.dimensions {
@@ -439,9 +724,117 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         default_language,
         languages,
         title,
+        description,
         dimensions,
         literacy_threshold_percent: threshold,
+        eligibility,
+        sections,
         items,
+        index: Default::default(),
+    }
+}
+
+enum BoundValue {
+    Int(i64),
+    Float(f64),
+    Date(String),
+}
+
+impl BoundValue {
+    fn int(self) -> Option<i64> {
+        match self {
+            BoundValue::Int(n) => Some(n),
+            _ => None,
+        }
+    }
+    fn float(self) -> Option<f64> {
+        match self {
+            BoundValue::Float(x) => Some(x),
+            _ => None,
+        }
+    }
+    fn date(self) -> Option<String> {
+        match self {
+            BoundValue::Date(d) => Some(d),
+            _ => None,
+        }
+    }
+    fn greater_than(&self, other: &BoundValue) -> bool {
+        match (self, other) {
+            (BoundValue::Int(a), BoundValue::Int(b)) => a > b,
+            (BoundValue::Float(a), BoundValue::Float(b)) => a > b,
+            (BoundValue::Date(a), BoundValue::Date(b)) => a > b,
+            _ => false,
+        }
+    }
+}
+
+/// Unknown references, references to later items (which would allow cycles), misuse of `.` and
+/// bare names, and string literals compared with a choice item that are not among its keys.
+fn check_references(r: &mut Reporter<'_>, p: &PendingExpr, items: &[Item]) {
+    let at = p.span.clone();
+    let what = format!("{} {}", p.owner, p.role.name());
+    let position = |name: &str| items.iter().position(|i| i.id == name);
+    for name in p.expression.references() {
+        match (position(name), p.before) {
+            (None, _) => r.at(at.clone(), format!("{what} refers to ${{{name}}}, which is not an item")),
+            (Some(i), Some(before)) if i == before && p.role != ExprRole::SectionRelevant => r.at(
+                at.clone(),
+                format!("{what} refers to the item itself (${{{name}}}): a cycle"),
+            ),
+            (Some(i), Some(before)) if i >= before => r.at(
+                at.clone(),
+                format!("{what} refers to ${{{name}}}, which comes later: an item may only depend on earlier answers (this also rules out cycles)"),
+            ),
+            _ => {}
+        }
+    }
+    if p.expression.uses_current() && p.role != ExprRole::Constraint {
+        r.at(at.clone(), format!("{what} uses '.', which means an item's own answer and belongs in a constraint"));
+    }
+    for name in p.expression.attributes() {
+        if p.role != ExprRole::ChoiceFilter {
+            r.at(at.clone(), format!("{what} uses the bare name '{name}'; refer to an item as ${{{name}}}"));
+        } else if !p.attributes.contains(name) {
+            r.at(at.clone(), format!("{what} uses '{name}', which no choice of this item has as an attribute"));
+        }
+    }
+    // `${x} = 'key'`, `selected(${x}, 'key')`: the key must be one of x's choices
+    let mut literal_checks: Vec<(String, String)> = Vec::new();
+    collect_key_comparisons(p.expression.ast(), &mut literal_checks);
+    for (name, key) in literal_checks {
+        let Some(item) = items.iter().find(|i| i.id == name) else { continue };
+        let choices = item.kind.choices();
+        if !choices.is_empty() && !choices.iter().any(|c| c.key == key) {
+            r.at(at.clone(), format!("{what} compares ${{{name}}} with '{key}', which is not one of its choices"));
+        }
+    }
+}
+
+fn collect_key_comparisons(expr: &Expr, out: &mut Vec<(String, String)>) {
+    match expr {
+        Expr::Binary(BinaryOp::Eq | BinaryOp::Ne, a, b) => {
+            if let (Expr::Ref(name), Expr::Text(key)) | (Expr::Text(key), Expr::Ref(name)) =
+                (a.as_ref(), b.as_ref())
+            {
+                out.push((name.clone(), key.clone()));
+            }
+            collect_key_comparisons(a, out);
+            collect_key_comparisons(b, out);
+        }
+        Expr::Binary(_, a, b) => {
+            collect_key_comparisons(a, out);
+            collect_key_comparisons(b, out);
+        }
+        Expr::Call(Function::Selected, args) => {
+            if let (Some(Expr::Ref(name)), Some(Expr::Text(key))) = (args.first(), args.get(1)) {
+                out.push((name.clone(), key.clone()));
+            }
+            args.iter().for_each(|a| collect_key_comparisons(a, out));
+        }
+        Expr::Call(_, args) => args.iter().for_each(|a| collect_key_comparisons(a, out)),
+        Expr::Negate(inner) => collect_key_comparisons(inner, out),
+        _ => {}
     }
 }
 
@@ -449,6 +842,7 @@ fn scoring_rule(
     r: &mut Reporter<'_>,
     id: &str,
     kind: &ItemKind,
+    dont_know: bool,
     score: &Spanned<RawScore>,
     dimensions: &[Dimension],
 ) -> Option<ScoringRule> {
@@ -457,18 +851,12 @@ fn scoring_rule(
     if !dimensions.iter().any(|d| &d.id == s.dimension.get_ref()) {
         r.at(
             s.dimension.span(),
-            format!(
-                "item '{id}' is scored in dimension '{}', which is not defined",
-                s.dimension.get_ref()
-            ),
+            format!("item '{id}' is scored in dimension '{}', which is not defined", s.dimension.get_ref()),
         );
         ok = false;
     }
     if s.points == 0 {
-        r.at(
-            score.span(),
-            format!("item '{id}' is scored but worth 0 points"),
-        );
+        r.at(score.span(), format!("item '{id}' is scored but worth 0 points"));
         ok = false;
     }
     let key = match (kind, s.key.get_ref()) {
@@ -490,6 +878,13 @@ fn scoring_rule(
             ItemKind::SingleChoice { .. } => "one choice key, as a string",
             ItemKind::MultipleChoice { .. } => "a list of choice keys",
             ItemKind::Integer { .. } => "a whole number",
+            other => {
+                r.at(
+                    score.span(),
+                    format!("item '{id}' is {} and cannot be scored", other.name()),
+                );
+                return None;
+            }
         };
         r.at(
             s.key.span(),
@@ -499,10 +894,17 @@ fn scoring_rule(
     };
     let probe = Item {
         id: id.to_string(),
+        section: None,
         label: Text::default(),
         hint: None,
         required: false,
         kind: kind.clone(),
+        dont_know,
+        relevant: None,
+        constraint: None,
+        choice_filter: None,
+        image: None,
+        audio: None,
         scoring: None,
         explanation: None,
     };

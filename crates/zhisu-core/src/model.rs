@@ -1,8 +1,11 @@
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 
-use crate::{AnswerValue, Text};
+use crate::{AnswerValue, Expression, Text};
 
-/// A validated questionnaire. Built only by [`Questionnaire::from_toml`] (or deserialised from a
+/// A validated questionnaire. Built by [`Questionnaire::from_toml`] (or deserialised from a
 /// model that was), so every reference in it resolves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Questionnaire {
@@ -11,26 +14,73 @@ pub struct Questionnaire {
     pub default_language: String,
     pub languages: Vec<String>,
     pub title: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
     pub dimensions: Vec<Dimension>,
     /// A respondent has literacy when the score is at least this share (in percent) of the
     /// maximum. 80 by the national rule.
     pub literacy_threshold_percent: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<Eligibility>,
+    #[serde(default)]
+    pub sections: Vec<Section>,
     pub items: Vec<Item>,
+    #[serde(skip)]
+    pub(crate) index: ItemIndex,
+}
+
+/// Item id → position, built on first use (also after deserialising).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ItemIndex(OnceLock<HashMap<String, usize>>);
+
+impl PartialEq for ItemIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true // derived data: equal questionnaires have equal indexes
+    }
 }
 
 impl Questionnaire {
     pub fn item(&self, id: &str) -> Option<&Item> {
-        self.items.iter().find(|item| item.id == id)
+        self.item_index(id).map(|i| &self.items[i])
     }
 
     pub fn item_index(&self, id: &str) -> Option<usize> {
-        self.items.iter().position(|item| item.id == id)
+        self.index
+            .0
+            .get_or_init(|| {
+                self.items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| (item.id.clone(), i))
+                    .collect()
+            })
+            .get(id)
+            .copied()
+    }
+
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    /// The population module an item belongs to, if any.
+    pub fn module_of(&self, item: &Item) -> Option<&Section> {
+        item.section
+            .as_deref()
+            .and_then(|s| self.section(s))
+            .filter(|s| s.module.is_some())
     }
 
     /// The key a device and the server use to agree on which questionnaire an interview used.
     pub fn version_key(&self) -> (&str, &str) {
         (&self.id, &self.version)
     }
+}
+
+/// Who may be interviewed: when `condition` is false the interview ends with `message`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Eligibility {
+    pub condition: Expression,
+    pub message: Text,
 }
 
 /// One of the literacy dimensions (law, protection knowledge, protection skills, behaviour).
@@ -40,14 +90,50 @@ pub struct Dimension {
     pub label: Text,
 }
 
+/// A group of items, asked in order. A section with a `module` is a population module: shown
+/// only when relevant and scored on its own, apart from the national score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    pub id: String,
+    pub title: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<Module>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Module {
+    /// The key population the module is for (`teacher`, `construction`, …).
+    pub population: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
     pub label: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<Text>,
     pub required: bool,
     pub kind: ItemKind,
+    /// Offers "don't know", which counts as an answer and scores zero.
+    #[serde(default)]
+    pub dont_know: bool,
+    /// Skip logic: the item is asked only when this is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<Constraint>,
+    /// Which choices to offer; bare names are the choices' attributes (`district = ${district}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice_filter: Option<Expression>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// A recording of the item read aloud, for respondents who cannot read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scoring: Option<ScoringRule>,
     /// Shown to the respondent after the interview: why the right answer is right.
@@ -55,30 +141,89 @@ pub struct Item {
     pub explanation: Option<Text>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A rule on an answer, with `.` standing for the answer, and what to say when it is broken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub expression: Expression,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemKind {
-    SingleChoice { choices: Vec<Choice> },
-    MultipleChoice { choices: Vec<Choice> },
+    SingleChoice {
+        choices: Vec<Choice>,
+        /// A long list (industry, district) chosen by typing to search.
+        #[serde(default)]
+        search: bool,
+    },
+    MultipleChoice {
+        choices: Vec<Choice>,
+    },
     TrueFalse,
-    Integer { min: Option<i64>, max: Option<i64> },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Decimal {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Text {
+        max_length: Option<u32>,
+    },
+    /// `YYYY-MM-DD`, with optional bounds in the same form.
+    Date {
+        min: Option<String>,
+        max: Option<String>,
+    },
+    /// An ordered scale (never … always); answered like a single choice.
+    Likert {
+        choices: Vec<Choice>,
+    },
+    /// Text only, no answer.
+    Note,
 }
 
 impl ItemKind {
+    pub const NAMES: [&'static str; 9] = [
+        "single_choice",
+        "multiple_choice",
+        "true_false",
+        "integer",
+        "decimal",
+        "text",
+        "date",
+        "likert",
+        "note",
+    ];
+
     pub fn name(&self) -> &'static str {
         match self {
             ItemKind::SingleChoice { .. } => "single_choice",
             ItemKind::MultipleChoice { .. } => "multiple_choice",
             ItemKind::TrueFalse => "true_false",
             ItemKind::Integer { .. } => "integer",
+            ItemKind::Decimal { .. } => "decimal",
+            ItemKind::Text { .. } => "text",
+            ItemKind::Date { .. } => "date",
+            ItemKind::Likert { .. } => "likert",
+            ItemKind::Note => "note",
         }
     }
 
     pub fn choices(&self) -> &[Choice] {
         match self {
-            ItemKind::SingleChoice { choices } | ItemKind::MultipleChoice { choices } => choices,
-            ItemKind::TrueFalse | ItemKind::Integer { .. } => &[],
+            ItemKind::SingleChoice { choices, .. }
+            | ItemKind::MultipleChoice { choices }
+            | ItemKind::Likert { choices } => choices,
+            _ => &[],
         }
+    }
+
+    pub fn takes_answer(&self) -> bool {
+        !matches!(self, ItemKind::Note)
     }
 }
 
@@ -86,10 +231,13 @@ impl ItemKind {
 pub struct Choice {
     pub key: String,
     pub label: Text,
+    /// Extra attributes for choice filters (a street's `district`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// How a scored item counts: its dimension, its points and the right answer. Multiple choice
-/// scores only on an exact match of the set of keys.
+/// scores only on an exact match of the set of keys; "don't know" scores zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoringRule {
     pub dimension: String,

@@ -9,7 +9,20 @@ pub struct ScoreReport {
     pub max: u32,
     pub has_literacy: bool,
     pub dimensions: Vec<DimensionScore>,
+    /// Population modules that were asked, each scored on its own.
+    #[serde(default)]
+    pub modules: Vec<ModuleScore>,
     pub items: Vec<ItemResult>,
+}
+
+/// The score of one population module, apart from the national score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModuleScore {
+    pub section: String,
+    pub population: String,
+    pub score: u32,
+    pub max: u32,
+    pub has_literacy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,11 +33,15 @@ pub struct DimensionScore {
     pub has_literacy: bool,
 }
 
-/// One scored item: whether the answer was right. Unanswered items score zero.
+/// One scored item that was asked: whether the answer was right. Unanswered and "don't know"
+/// score zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemResult {
     pub item_id: String,
     pub dimension: String,
+    /// The population module (section id) the item belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
     pub points: u32,
     pub awarded: u32,
     pub correct: bool,
@@ -57,8 +74,12 @@ fn reaches(score: u32, max: u32, threshold_percent: u32) -> bool {
 }
 
 impl Questionnaire {
-    /// Scores `answers`. Multiple choice counts only on an exact match of the set of keys.
+    /// Scores `answers`. Only items that are asked count; multiple choice counts only on an
+    /// exact match of the set of keys; "don't know" and unanswered score zero. Module items are
+    /// scored per module and left out of the national score and its dimensions.
     pub fn score(&self, answers: &Answers) -> ScoreReport {
+        let relevant = self.relevance(answers);
+        let threshold = self.literacy_threshold_percent;
         let mut items = Vec::new();
         let mut dimensions: Vec<DimensionScore> = self
             .dimensions
@@ -70,30 +91,54 @@ impl Questionnaire {
                 has_literacy: false,
             })
             .collect();
-        for item in &self.items {
+        let mut modules: Vec<ModuleScore> = Vec::new();
+        for (item, _) in self.items.iter().zip(&relevant).filter(|(_, r)| **r) {
             let Some(rule) = &item.scoring else { continue };
             let correct = answers
                 .get(&item.id)
                 .is_some_and(|given| given.normalized() == rule.key);
             let awarded = if correct { rule.points } else { 0 };
-            if let Some(d) = dimensions
-                .iter_mut()
-                .find(|d| d.dimension == rule.dimension)
-            {
-                d.score += awarded;
-                d.max += rule.points;
+            let module = self.module_of(item);
+            match module {
+                Some(section) => {
+                    let population = section.module.as_ref().map_or("", |m| &m.population);
+                    let entry = match modules.iter_mut().position(|m| m.section == section.id) {
+                        Some(i) => &mut modules[i],
+                        None => {
+                            modules.push(ModuleScore {
+                                section: section.id.clone(),
+                                population: population.to_string(),
+                                score: 0,
+                                max: 0,
+                                has_literacy: false,
+                            });
+                            modules.last_mut().expect("just pushed")
+                        }
+                    };
+                    entry.score += awarded;
+                    entry.max += rule.points;
+                }
+                None => {
+                    if let Some(d) = dimensions.iter_mut().find(|d| d.dimension == rule.dimension) {
+                        d.score += awarded;
+                        d.max += rule.points;
+                    }
+                }
             }
             items.push(ItemResult {
                 item_id: item.id.clone(),
                 dimension: rule.dimension.clone(),
+                module: module.map(|s| s.id.clone()),
                 points: rule.points,
                 awarded,
                 correct,
             });
         }
-        let threshold = self.literacy_threshold_percent;
         for d in &mut dimensions {
             d.has_literacy = reaches(d.score, d.max, threshold);
+        }
+        for m in &mut modules {
+            m.has_literacy = reaches(m.score, m.max, threshold);
         }
         let score = dimensions.iter().map(|d| d.score).sum();
         let max = dimensions.iter().map(|d| d.max).sum();
@@ -102,6 +147,7 @@ impl Questionnaire {
             max,
             has_literacy: reaches(score, max, threshold),
             dimensions,
+            modules,
             items,
         }
     }

@@ -257,15 +257,17 @@ impl DeviceStore {
         value: &AnswerValue,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let item = questionnaire
-            .item(item_id)
-            .ok_or_else(|| StoreError::UnknownItem(item_id.to_string()))?;
-        item.check(value)
+        if questionnaire.item(item_id).is_none() {
+            return Err(StoreError::UnknownItem(item_id.to_string()));
+        }
+        self.open_interview(questionnaire, interview_id)?;
+        let answers = self.answers(interview_id)?;
+        questionnaire
+            .check_answer(item_id, value, &answers)
             .map_err(|error| StoreError::InvalidAnswer {
                 item_id: item_id.to_string(),
                 error,
             })?;
-        self.open_interview(questionnaire, interview_id)?;
         let id = interview_id.to_string();
         let new_value = to_json(value);
         let at = timestamp(now);
@@ -331,7 +333,8 @@ impl DeviceStore {
         now: DateTime<Utc>,
     ) -> Result<CompletedInterview, StoreError> {
         let interview = self.open_interview(questionnaire, interview_id)?;
-        let answers = self.answers(interview_id)?;
+        // Answers to items that are no longer asked stay on the device but are not sent.
+        let answers = questionnaire.effective_answers(&self.answers(interview_id)?);
         let problems = questionnaire.check_interview(&answers);
         if !problems.is_empty() {
             return Err(StoreError::Incomplete(problems));
