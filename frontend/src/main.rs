@@ -1,12 +1,15 @@
 //! The surveyor's interview screens. Every answer goes to the Rust side (`save_answer`), which
-//! commits it to SQLite; only when that returns does the next screen appear.
+//! commits it to SQLite; only when that returns does the next screen appear. Which screen comes
+//! next (skip logic, eligibility) is decided by `zhisu-core`, the same code the server runs.
 
 mod backend;
 
 use std::rc::Rc;
 
 use yew::prelude::*;
-use zhisu_core::{AnswerValue, Answers, Item, ItemKind, Questionnaire, ScoreReport};
+use zhisu_core::{
+    AnswerValue, Answers, EligibilityStatus, Item, ItemKind, Questionnaire, ScoreReport,
+};
 
 use backend::{CommandError, SyncView};
 
@@ -17,6 +20,7 @@ enum Screen {
     Home,
     Question { interview_id: String, index: usize },
     Review { interview_id: String },
+    Ineligible,
     Done { report: ScoreReport },
 }
 
@@ -29,7 +33,8 @@ enum Msg {
     /// Save this answer to the current item, then move on.
     Answer(AnswerValue),
     ToggleChoice(String),
-    NumberInput(String),
+    Draft(String),
+    Search(String),
     Next,
     Back,
     Saved {
@@ -47,9 +52,12 @@ struct App {
     questionnaire: Option<Rc<Questionnaire>>,
     screen: Screen,
     answers: Answers,
-    /// Multiple-choice keys being picked, or the number being typed, before "next".
+    /// Multiple-choice keys being picked before "next".
     draft_choices: Vec<String>,
-    draft_number: String,
+    /// A number, text or date being typed before "next".
+    draft_text: String,
+    /// What is typed in a long list's search box.
+    search: String,
     busy: bool,
     error: Option<String>,
     sync: Option<SyncView>,
@@ -73,33 +81,42 @@ impl App {
             Some(AnswerValue::Choices(keys)) => keys.clone(),
             _ => Vec::new(),
         };
-        self.draft_number = match &saved {
+        self.draft_text = match &saved {
             Some(AnswerValue::Integer(n)) => n.to_string(),
+            Some(AnswerValue::Decimal(x)) => x.to_string(),
+            Some(AnswerValue::Text(t)) | Some(AnswerValue::Date(t)) => t.clone(),
             _ => String::new(),
         };
+        self.search.clear();
     }
 
-    fn go_to(&mut self, interview_id: String, index: usize) {
-        let count = self.questionnaire.as_ref().map_or(0, |q| q.items.len());
-        self.screen = if index < count {
-            Screen::Question {
-                interview_id,
-                index,
-            }
-        } else {
-            Screen::Review { interview_id }
+    /// Shows the item after `after` (`None`: the first), the review, or the polite ending.
+    fn advance(&mut self, interview_id: String, after: Option<usize>) {
+        let Some(q) = self.questionnaire.clone() else {
+            return;
         };
         self.error = None;
+        self.screen = match q.next_item(&self.answers, after) {
+            Some(index) => Screen::Question {
+                interview_id,
+                index,
+            },
+            None if q.eligibility_status(&self.answers) == EligibilityStatus::Ineligible => {
+                Screen::Ineligible
+            }
+            None => Screen::Review { interview_id },
+        };
         self.load_drafts();
     }
 
     fn save(&mut self, ctx: &Context<Self>, value: AnswerValue) {
-        let (Screen::Question { interview_id, .. }, Some(item)) =
-            (&self.screen, self.current_item())
+        let (Screen::Question { interview_id, .. }, Some(item), Some(q)) =
+            (&self.screen, self.current_item(), &self.questionnaire)
         else {
             return;
         };
-        if let Err(e) = item.check(&value) {
+        // The same checks the store makes, for an instant message; the store checks again.
+        if let Err(e) = q.check_answer(&item.id, &value, &self.answers) {
             self.error = Some(e.message(LANG));
             return;
         }
@@ -115,16 +132,38 @@ impl App {
             }
         });
     }
+
+    /// The answer typed or picked on the current screen, for items answered with "next".
+    fn drafted_answer(&self, item: &Item) -> Result<Option<AnswerValue>, String> {
+        let text = self.draft_text.trim();
+        Ok(Some(match &item.kind {
+            ItemKind::MultipleChoice { .. } => {
+                if self.draft_choices.is_empty() {
+                    return Ok(None);
+                }
+                AnswerValue::Choices(self.draft_choices.clone())
+            }
+            _ if text.is_empty() => return Ok(None),
+            ItemKind::Integer { .. } => AnswerValue::Integer(
+                text.parse()
+                    .map_err(|_| "请填一个整数，不要带小数点。".to_string())?,
+            ),
+            ItemKind::Decimal { .. } => AnswerValue::Decimal(
+                text.parse()
+                    .map_err(|_| "请填一个数字。".to_string())?,
+            ),
+            ItemKind::Text { .. } => AnswerValue::Text(text.to_string()),
+            ItemKind::Date { .. } => AnswerValue::Date(text.to_string()),
+            _ => return Ok(None),
+        }))
+    }
 }
 
 fn error_text(e: &CommandError) -> String {
     match e.code.as_str() {
         "interview_incomplete" => "还有必答题没有回答，请返回补上。".to_string(),
         "storage_failed" | "storage_corrupt" => {
-            format!(
-                "答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）",
-                e.code
-            )
+            format!("答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）", e.code)
         }
         _ => format!("出错了：{}（{}）", e.message, e.code),
     }
@@ -143,7 +182,8 @@ impl Component for App {
             screen: Screen::Home,
             answers: Answers::new(),
             draft_choices: Vec::new(),
-            draft_number: String::new(),
+            draft_text: String::new(),
+            search: String::new(),
             busy: false,
             error: None,
             sync: None,
@@ -179,7 +219,7 @@ impl Component for App {
                 match result {
                     Ok(id) => {
                         self.answers.clear();
-                        self.go_to(id, 0);
+                        self.advance(id, None);
                     }
                     Err(e) => self.error = Some(error_text(&e)),
                 }
@@ -193,55 +233,60 @@ impl Component for App {
                 }
                 self.error = None;
             }
-            Msg::NumberInput(text) => {
-                self.draft_number = text;
+            Msg::Draft(text) => {
+                self.draft_text = text;
                 self.error = None;
             }
+            Msg::Search(text) => self.search = text,
             Msg::Next => {
-                let Some(item) = self.current_item() else {
+                let Some(item) = self.current_item().cloned() else {
                     return false;
                 };
-                match &item.kind {
-                    ItemKind::MultipleChoice { .. } => {
-                        let value = AnswerValue::Choices(self.draft_choices.clone());
-                        self.save(ctx, value);
-                    }
-                    ItemKind::Integer { .. } => match self.draft_number.trim().parse::<i64>() {
-                        Ok(n) => self.save(ctx, AnswerValue::Integer(n)),
-                        Err(_) => self.error = Some("请填一个整数。".to_string()),
-                    },
-                    _ => {
-                        // single choice and true/false advance when tapped; "next" skips only
-                        // an optional item or one already answered
-                        let id = item.id.clone();
-                        if item.required && !self.answers.contains_key(&id) {
-                            self.error = Some("这道题必须回答。".to_string());
-                        } else if let Screen::Question {
-                            interview_id,
-                            index,
-                        } = &self.screen
-                        {
-                            let (id, next) = (interview_id.clone(), index + 1);
-                            self.go_to(id, next);
-                        }
-                    }
-                }
-            }
-            Msg::Back => match &self.screen {
-                Screen::Question {
+                let Screen::Question {
                     interview_id,
                     index,
-                } if *index > 0 => {
-                    let (id, prev) = (interview_id.clone(), index - 1);
-                    self.go_to(id, prev);
+                } = &self.screen
+                else {
+                    return false;
+                };
+                let (id, index) = (interview_id.clone(), *index);
+                match self.drafted_answer(&item) {
+                    Err(message) => self.error = Some(message),
+                    Ok(Some(value)) => self.save(ctx, value),
+                    Ok(None) if item.required && !self.answers.contains_key(&item.id) => {
+                        self.error = Some(
+                            if matches!(item.kind, ItemKind::MultipleChoice { .. }) {
+                                "请至少选择一项。"
+                            } else {
+                                "这道题必须回答。"
+                            }
+                            .to_string(),
+                        );
+                    }
+                    Ok(None) => self.advance(id, Some(index)),
                 }
-                Screen::Review { interview_id } => {
-                    let last = self.questionnaire.as_ref().map_or(0, |q| q.items.len());
-                    let id = interview_id.clone();
-                    self.go_to(id, last.saturating_sub(1));
+            }
+            Msg::Back => {
+                let Some(q) = self.questionnaire.clone() else {
+                    return false;
+                };
+                let (id, before) = match &self.screen {
+                    Screen::Question {
+                        interview_id,
+                        index,
+                    } => (interview_id.clone(), *index),
+                    Screen::Review { interview_id } => (interview_id.clone(), q.items.len()),
+                    _ => return false,
+                };
+                if let Some(index) = q.previous_item(&self.answers, before) {
+                    self.screen = Screen::Question {
+                        interview_id: id,
+                        index,
+                    };
+                    self.error = None;
+                    self.load_drafts();
                 }
-                _ => return false,
-            },
+            }
             Msg::Saved {
                 item_id,
                 value,
@@ -256,8 +301,8 @@ impl Component for App {
                             index,
                         } = &self.screen
                         {
-                            let (id, next) = (interview_id.clone(), index + 1);
-                            self.go_to(id, next);
+                            let (id, index) = (interview_id.clone(), *index);
+                            self.advance(id, Some(index));
                         }
                     }
                     Err(e) => self.error = Some(error_text(&e)),
@@ -314,10 +359,15 @@ impl Component for App {
             Screen::Home => self.home_view(ctx, q),
             Screen::Question { index, .. } => self.question_view(ctx, q, *index),
             Screen::Review { .. } => self.review_view(ctx, q),
+            Screen::Ineligible => ineligible_view(ctx, q),
             Screen::Done { report } => done_view(ctx, q, report, &self.answers),
         };
         html! { <main>{ body }{ self.error_view() }</main> }
     }
+}
+
+fn t<'a>(q: &'a Questionnaire, text: &'a zhisu_core::Text) -> &'a str {
+    text.get(LANG, &q.default_language)
 }
 
 impl App {
@@ -353,7 +403,7 @@ impl App {
         };
         html! {
             <>
-                <h1 id="title">{ q.title.get(LANG, &q.default_language) }</h1>
+                <h1 id="title">{ t(q, &q.title) }</h1>
                 { status }
                 <button id="start" class="primary" disabled={self.busy}
                     onclick={link.callback(|_| Msg::Start)}>{ "开始新访谈" }</button>
@@ -361,27 +411,84 @@ impl App {
         }
     }
 
-    fn question_view(&self, ctx: &Context<Self>, q: &Questionnaire, index: usize) -> Html {
+    fn choice_buttons(
+        &self,
+        ctx: &Context<Self>,
+        q: &Questionnaire,
+        item: &Item,
+        saved: Option<&AnswerValue>,
+    ) -> Html {
         let link = ctx.link();
-        let item = &q.items[index];
-        let total = q.items.len();
-        let saved = self.answers.get(&item.id);
-        let percent = index * 100 / total.max(1);
-        let answer = match &item.kind {
-            ItemKind::SingleChoice { choices } => html! {
-                <div class="choices" role="radiogroup">
-                    { for choices.iter().map(|c| {
-                        let value = AnswerValue::Choice(c.key.clone());
-                        let pressed = saved == Some(&value);
-                        html! {
-                            <button class="choice" id={format!("choice-{}", c.key)} aria-pressed={pressed.to_string()}
-                                disabled={self.busy} onclick={link.callback(move |_| Msg::Answer(value.clone()))}>
-                                { c.label.get(LANG, &q.default_language) }
-                            </button>
+        let needle = self.search.trim().to_lowercase();
+        let search = matches!(item.kind, ItemKind::SingleChoice { search: true, .. });
+        let visible: Vec<_> = q
+            .visible_choices(item, &self.answers)
+            .into_iter()
+            .filter(|c| {
+                needle.is_empty()
+                    || c.key.contains(&needle)
+                    || c.label.0.values().any(|l| l.to_lowercase().contains(&needle))
+            })
+            .collect();
+        let multiple = matches!(item.kind, ItemKind::MultipleChoice { .. });
+        html! {
+            <>
+                if search {
+                    <input id="choice-search" type="search" placeholder="输入文字查找" value={self.search.clone()}
+                        oninput={link.callback(|e: InputEvent| {
+                            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                            Msg::Search(input.value())
+                        })} />
+                }
+                <div class="choices" role={if multiple { "group" } else { "radiogroup" }}>
+                    { for visible.into_iter().map(|c| {
+                        let key = c.key.clone();
+                        let label = t(q, &c.label);
+                        if multiple {
+                            let pressed = self.draft_choices.contains(&c.key);
+                            html! {
+                                <button class="choice" id={format!("choice-{key}")} aria-pressed={pressed.to_string()}
+                                    onclick={link.callback(move |_| Msg::ToggleChoice(key.clone()))}>
+                                    { if pressed { "☑ " } else { "☐ " } }{ label }
+                                </button>
+                            }
+                        } else {
+                            let value = AnswerValue::Choice(key.clone());
+                            let pressed = saved == Some(&value);
+                            html! {
+                                <button class="choice" id={format!("choice-{key}")} aria-pressed={pressed.to_string()}
+                                    disabled={self.busy} onclick={link.callback(move |_| Msg::Answer(value.clone()))}>
+                                    { label }
+                                </button>
+                            }
                         }
                     }) }
                 </div>
-            },
+            </>
+        }
+    }
+
+    fn question_view(&self, ctx: &Context<Self>, q: &Questionnaire, index: usize) -> Html {
+        let link = ctx.link();
+        let item = &q.items[index];
+        let saved = self.answers.get(&item.id);
+        let (position, total) = q.progress(&self.answers, index);
+        let percent = position.saturating_sub(1) * 100 / total.max(1);
+        let text_input = |input_type: &'static str, mode: &'static str| {
+            html! {
+                <div class="choices">
+                    <input id="text-input" type={input_type} inputmode={mode} value={self.draft_text.clone()}
+                        oninput={link.callback(|e: InputEvent| {
+                            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                            Msg::Draft(input.value())
+                        })} />
+                </div>
+            }
+        };
+        let answer = match &item.kind {
+            ItemKind::SingleChoice { .. }
+            | ItemKind::Likert { .. }
+            | ItemKind::MultipleChoice { .. } => self.choice_buttons(ctx, q, item, saved),
             ItemKind::TrueFalse => html! {
                 <div class="choices" role="radiogroup">
                     { for [(true, "对"), (false, "错")].into_iter().map(|(b, text)| {
@@ -395,47 +502,37 @@ impl App {
                     }) }
                 </div>
             },
-            ItemKind::MultipleChoice { choices } => html! {
-                <div class="choices">
-                    { for choices.iter().map(|c| {
-                        let pressed = self.draft_choices.contains(&c.key);
-                        let key = c.key.clone();
-                        html! {
-                            <button class="choice" id={format!("choice-{}", c.key)} aria-pressed={pressed.to_string()}
-                                onclick={link.callback(move |_| Msg::ToggleChoice(key.clone()))}>
-                                { if pressed { "☑ " } else { "☐ " } }{ c.label.get(LANG, &q.default_language) }
-                            </button>
-                        }
-                    }) }
-                </div>
-            },
-            ItemKind::Integer { .. } => html! {
-                <div class="choices">
-                    <input id="number-input" type="number" inputmode="numeric" value={self.draft_number.clone()}
-                        oninput={link.callback(|e: InputEvent| {
-                            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-                            Msg::NumberInput(input.value())
-                        })} />
-                </div>
-            },
+            ItemKind::Integer { .. } => text_input("number", "numeric"),
+            ItemKind::Decimal { .. } => text_input("number", "decimal"),
+            ItemKind::Text { .. } => text_input("text", "text"),
+            ItemKind::Date { .. } => text_input("date", "numeric"),
+            ItemKind::Note => html! {},
         };
-        let needs_next = matches!(
+        // Single choice, Likert and true/false move on when tapped; the rest need "next".
+        let taps_advance = matches!(
             item.kind,
-            ItemKind::MultipleChoice { .. } | ItemKind::Integer { .. }
-        ) || saved.is_some()
-            || !item.required;
+            ItemKind::SingleChoice { .. } | ItemKind::Likert { .. } | ItemKind::TrueFalse
+        );
+        let show_next = !taps_advance || saved.is_some() || !item.required;
         html! {
             <>
                 <div class="progress" aria-hidden="true"><div style={format!("width:{percent}%")}></div></div>
-                <p class="counter" id="counter">{ format!("第 {} 题，共 {} 题", index + 1, total) }</p>
-                <h2 id="question" data-item={item.id.clone()}>{ item.label.get(LANG, &q.default_language) }</h2>
+                <p class="counter" id="counter">{ format!("第 {position} 题，共 {total} 题") }</p>
+                <h2 id="question" data-item={item.id.clone()}>{ t(q, &item.label) }</h2>
                 if let Some(hint) = &item.hint {
-                    <p class="hint">{ hint.get(LANG, &q.default_language) }</p>
+                    <p class="hint">{ t(q, hint) }</p>
                 }
                 { answer }
+                if item.dont_know {
+                    <button class="choice" id="dont-know" aria-pressed={(saved == Some(&AnswerValue::DontKnow)).to_string()}
+                        disabled={self.busy} onclick={link.callback(|_| Msg::Answer(AnswerValue::DontKnow))}>
+                        { "不知道" }
+                    </button>
+                }
                 <div class="nav">
-                    <button id="back" disabled={index == 0 || self.busy} onclick={link.callback(|_| Msg::Back)}>{ "上一题" }</button>
-                    if needs_next {
+                    <button id="back" disabled={q.previous_item(&self.answers, index).is_none() || self.busy}
+                        onclick={link.callback(|_| Msg::Back)}>{ "上一题" }</button>
+                    if show_next {
                         <button id="next" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Next)}>{ "下一题" }</button>
                     }
                 </div>
@@ -445,13 +542,14 @@ impl App {
 
     fn review_view(&self, ctx: &Context<Self>, q: &Questionnaire) -> Html {
         let link = ctx.link();
+        let relevance = q.relevance(&self.answers);
         html! {
             <>
                 <h1>{ "请检查答案" }</h1>
                 <ul class="review" id="review">
-                    { for q.items.iter().map(|item| html! {
+                    { for q.items.iter().zip(relevance).filter(|(item, r)| *r && item.kind.takes_answer()).map(|(item, _)| html! {
                         <li>
-                            <div>{ item.label.get(LANG, &q.default_language) }</div>
+                            <div>{ t(q, &item.label) }</div>
                             <b>{ answer_text(q, item, self.answers.get(&item.id)) }</b>
                         </li>
                     }) }
@@ -471,15 +569,16 @@ fn answer_text(q: &Questionnaire, item: &Item, value: Option<&AnswerValue>) -> S
             .choices()
             .iter()
             .find(|c| c.key == key)
-            .map_or(key.to_string(), |c| {
-                c.label.get(LANG, &q.default_language).to_string()
-            })
+            .map_or(key.to_string(), |c| t(q, &c.label).to_string())
     };
     match value {
         None => "（未回答）".to_string(),
+        Some(AnswerValue::DontKnow) => "不知道".to_string(),
         Some(AnswerValue::Bool(true)) => "对".to_string(),
         Some(AnswerValue::Bool(false)) => "错".to_string(),
         Some(AnswerValue::Integer(n)) => n.to_string(),
+        Some(AnswerValue::Decimal(x)) => x.to_string(),
+        Some(AnswerValue::Text(s)) | Some(AnswerValue::Date(s)) => s.clone(),
         Some(AnswerValue::Choice(key)) => choice(key),
         Some(AnswerValue::Choices(keys)) => keys
             .iter()
@@ -489,12 +588,21 @@ fn answer_text(q: &Questionnaire, item: &Item, value: Option<&AnswerValue>) -> S
     }
 }
 
-fn done_view(
-    ctx: &Context<App>,
-    q: &Questionnaire,
-    report: &ScoreReport,
-    answers: &Answers,
-) -> Html {
+fn ineligible_view(ctx: &Context<App>, q: &Questionnaire) -> Html {
+    let message = q
+        .eligibility
+        .as_ref()
+        .map_or("谢谢您！这次调查不需要您再回答了。", |e| t(q, &e.message));
+    html! {
+        <>
+            <h1>{ "谢谢您！" }</h1>
+            <p id="ineligible">{ message }</p>
+            <button id="home" class="primary" onclick={ctx.link().callback(|_| Msg::Home)}>{ "返回首页" }</button>
+        </>
+    }
+}
+
+fn done_view(ctx: &Context<App>, q: &Questionnaire, report: &ScoreReport, answers: &Answers) -> Html {
     let link = ctx.link();
     let wrong: Vec<&zhisu_core::ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
     html! {
@@ -509,8 +617,12 @@ fn done_view(
             <ul class="review">
                 { for report.dimensions.iter().map(|d| {
                     let label = q.dimensions.iter().find(|x| x.id == d.dimension)
-                        .map_or(d.dimension.as_str(), |x| x.label.get(LANG, &q.default_language));
+                        .map_or(d.dimension.as_str(), |x| t(q, &x.label));
                     html! { <li>{ format!("{label}：{} / {}", d.score, d.max) }</li> }
+                }) }
+                { for report.modules.iter().map(|m| {
+                    let label = q.section(&m.section).map_or(m.section.as_str(), |s| t(q, &s.title));
+                    html! { <li>{ format!("{label}：{} / {}", m.score, m.max) }</li> }
                 }) }
             </ul>
             if !wrong.is_empty() {
@@ -520,11 +632,11 @@ fn done_view(
                         let key = item.scoring.as_ref().map(|s| s.key.clone());
                         html! {
                             <li>
-                                <div>{ item.label.get(LANG, &q.default_language) }</div>
+                                <div>{ t(q, &item.label) }</div>
                                 <div>{ "您的回答：" }{ answer_text(q, item, answers.get(&item.id)) }</div>
                                 <div class="result-good">{ "正确答案：" }{ answer_text(q, item, key.as_ref()) }</div>
                                 if let Some(explanation) = &item.explanation {
-                                    <div class="hint">{ explanation.get(LANG, &q.default_language) }</div>
+                                    <div class="hint">{ t(q, explanation) }</div>
                                 }
                             </li>
                         }

@@ -19,7 +19,7 @@ async fn answer_pilot(app: &App, shots: Option<&std::path::Path>, all_right: boo
 
     app.wait_for_question("age").await;
     let age = if all_right { 35 } else { 52 };
-    app.type_into("number-input", &age.to_string()).await;
+    app.type_into("text-input", &age.to_string()).await;
     if let Some(dir) = shots {
         let path = app.screenshot(dir, "question-age").await;
         eprintln!("screenshot: {}", path.display());

@@ -245,14 +245,15 @@ impl Questionnaire {
         Ok(())
     }
 
-    /// Every problem with `answers` as a complete interview: not eligible, a required item that
-    /// is asked but unanswered, an answer that does not fit. Answers to items not asked are
-    /// ignored (see [`Questionnaire::effective_answers`]).
+    /// Every problem with `answers` as a complete interview: not eligible (then nothing else),
+    /// a required item that is asked but unanswered, an answer that does not fit. Answers to
+    /// items not asked are ignored (see [`Questionnaire::effective_answers`]).
     pub fn check_interview(&self, answers: &Answers) -> Vec<InterviewProblem> {
-        let mut problems = Vec::new();
         if self.eligibility_status(answers) == EligibilityStatus::Ineligible {
-            problems.push(InterviewProblem::NotEligible);
+            // the interview ended at screening: what was not asked is not missing
+            return vec![InterviewProblem::NotEligible];
         }
+        let mut problems = Vec::new();
         for item_id in answers.keys() {
             if self.item_index(item_id).is_none() {
                 problems.push(InterviewProblem::UnknownItem {

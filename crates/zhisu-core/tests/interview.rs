@@ -1,0 +1,251 @@
+//! Running the literacy questionnaire as the tablet does: skip logic, eligibility, modules,
+//! constraints and scoring, on the shipped `ohl_2026.toml`.
+use std::path::PathBuf;
+
+use zhisu_core::{
+    AnswerError, AnswerValue, Answers, EligibilityStatus, InterviewProblem, ItemKind,
+    Questionnaire,
+};
+
+fn load(name: &str) -> Questionnaire {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../questionnaires")
+        .join(name);
+    Questionnaire::from_toml(name, &std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|d| panic!("{}", d.lines()))
+}
+
+fn set(answers: &mut Answers, pairs: &[(&str, AnswerValue)]) {
+    for (id, value) in pairs {
+        answers.insert(id.to_string(), value.clone());
+    }
+}
+
+/// A plausible answer: the key for scored items, otherwise the first choice or the lowest value.
+fn typical_answer(q: &Questionnaire, id: &str, answers: &Answers) -> Option<AnswerValue> {
+    let item = q.item(id).unwrap();
+    if let Some(rule) = &item.scoring {
+        return Some(rule.key.clone());
+    }
+    Some(match &item.kind {
+        ItemKind::SingleChoice { .. } | ItemKind::Likert { .. } => {
+            AnswerValue::Choice(q.visible_choices(item, answers)[0].key.clone())
+        }
+        ItemKind::MultipleChoice { choices } => AnswerValue::Choices(vec![choices[0].key.clone()]),
+        ItemKind::TrueFalse => AnswerValue::Bool(true),
+        ItemKind::Integer { min, .. } => AnswerValue::Integer(min.unwrap_or(0)),
+        ItemKind::Decimal { min, .. } => AnswerValue::Decimal(min.unwrap_or(0.0)),
+        ItemKind::Text { .. } => AnswerValue::Text("其他".into()),
+        ItemKind::Date { min, .. } => {
+            AnswerValue::Date(min.clone().unwrap_or_else(|| "2026-01-01".into()))
+        }
+        ItemKind::Note => return None,
+    })
+}
+
+/// Walks the interview screen by screen as the app does, answering each item; `fixed` answers
+/// win over typical ones. Returns the answers and the ids of the screens shown.
+fn walk(q: &Questionnaire, fixed: &[(&str, AnswerValue)]) -> (Answers, Vec<String>) {
+    let mut answers = Answers::new();
+    let mut shown = Vec::new();
+    let mut at = None;
+    while let Some(index) = q.next_item(&answers, at) {
+        let id = q.items[index].id.clone();
+        let value = fixed
+            .iter()
+            .find(|(f, _)| *f == id)
+            .map(|(_, v)| v.clone())
+            .or_else(|| typical_answer(q, &id, &answers));
+        if let Some(value) = value {
+            q.check_answer(&id, &value, &answers)
+                .unwrap_or_else(|e| panic!("{id}: {e}"));
+            answers.insert(id.clone(), value);
+        }
+        shown.push(id);
+        at = Some(index);
+        assert!(shown.len() <= q.items.len(), "the walk does not end");
+    }
+    (answers, shown)
+}
+
+#[test]
+fn declining_consent_ends_the_interview_politely() {
+    let q = load("ohl_2026.toml");
+    let (answers, shown) = walk(&q, &[("consent", AnswerValue::Bool(false))]);
+    assert_eq!(shown, vec!["intro", "consent"]);
+    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Ineligible);
+    assert_eq!(q.check_interview(&answers), vec![InterviewProblem::NotEligible]);
+}
+
+#[test]
+fn age_and_frontline_decide_eligibility() {
+    let q = load("ohl_2026.toml");
+    let mut answers = Answers::new();
+    set(&mut answers, &[("consent", AnswerValue::Bool(true))]);
+    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Undetermined);
+    set(&mut answers, &[("age", AnswerValue::Integer(15))]);
+    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Undetermined);
+    set(&mut answers, &[("frontline", AnswerValue::Bool(true))]);
+    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Ineligible);
+    assert_eq!(q.next_item(&answers, Some(3)), None, "no more questions");
+    for (age, frontline, status) in [
+        (16, true, EligibilityStatus::Eligible),
+        (59, true, EligibilityStatus::Eligible),
+        (60, true, EligibilityStatus::Ineligible),
+        (30, false, EligibilityStatus::Ineligible),
+    ] {
+        set(
+            &mut answers,
+            &[
+                ("age", AnswerValue::Integer(age)),
+                ("frontline", AnswerValue::Bool(frontline)),
+            ],
+        );
+        assert_eq!(q.eligibility_status(&answers), status, "{age} {frontline}");
+    }
+}
+
+#[test]
+fn each_population_sees_only_its_own_module() {
+    let q = load("ohl_2026.toml");
+    let modules: Vec<_> = q.sections.iter().filter(|s| s.module.is_some()).collect();
+    assert_eq!(modules.len(), 8);
+    for module in &modules {
+        let population = &module.module.as_ref().unwrap().population;
+        let (answers, shown) = walk(
+            &q,
+            &[
+                ("consent", AnswerValue::Bool(true)),
+                ("age", AnswerValue::Integer(35)),
+                ("population", AnswerValue::Choice(population.clone())),
+            ],
+        );
+        for item in &q.items {
+            if let Some(section) = q.module_of(item) {
+                assert_eq!(
+                    shown.contains(&item.id),
+                    section.id == module.id,
+                    "{population}: {}",
+                    item.id
+                );
+            }
+        }
+        assert!(q.check_interview(&answers).is_empty(), "{population}");
+        let report = q.score(&answers);
+        assert_eq!(report.modules.len(), 1, "{population}");
+        assert_eq!(report.modules[0].population, *population);
+        assert_eq!(report.modules[0].score, report.modules[0].max);
+        assert!(report.modules[0].has_literacy);
+        // every scored core item answered with its key: full marks and literacy
+        assert_eq!(report.score, report.max);
+        assert_eq!(report.max, q.describe().max_score);
+        assert!(report.has_literacy);
+    }
+}
+
+#[test]
+fn irrelevant_answers_are_kept_but_do_not_count() {
+    let q = load("ohl_2026.toml");
+    let (mut answers, _) = walk(
+        &q,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(40)),
+            ("hazards", AnswerValue::Choices(vec!["dust".into()])),
+        ],
+    );
+    assert!(answers.contains_key("ppe_provided"));
+    assert!(q.is_relevant("ppe_worn", &answers));
+    // the respondent goes back and says they meet no hazards
+    set(&mut answers, &[("hazards", AnswerValue::Choices(vec!["none".into()]))]);
+    assert!(!q.is_relevant("ppe_provided", &answers));
+    assert!(!q.is_relevant("ppe_worn", &answers), "masked through ppe_provided");
+    let effective = q.effective_answers(&answers);
+    assert!(!effective.contains_key("ppe_provided") && !effective.contains_key("ppe_worn"));
+    assert!(answers.contains_key("ppe_worn"), "kept, in case the answer changes back");
+    assert!(q.check_interview(&effective).is_empty());
+    assert_eq!(q.effective_answers(&effective), effective);
+}
+
+#[test]
+fn constraints_compare_with_earlier_answers_and_speak_plainly() {
+    let q = load("ohl_2026.toml");
+    let mut answers = Answers::new();
+    set(
+        &mut answers,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(30)),
+            ("frontline", AnswerValue::Bool(true)),
+            ("years_service", AnswerValue::Integer(5)),
+        ],
+    );
+    assert!(q.check_answer("years_current", &AnswerValue::Integer(5), &answers).is_ok());
+    let error = q
+        .check_answer("years_current", &AnswerValue::Integer(6), &answers)
+        .unwrap_err();
+    assert!(matches!(error, AnswerError::Constraint { .. }));
+    assert!(!error.message("zh-CN").is_empty());
+    assert!(q
+        .check_answer("years_service", &AnswerValue::Integer(25), &answers)
+        .is_err(), "service longer than age minus 10");
+    let error = q
+        .check_answer(
+            "hazards",
+            &AnswerValue::Choices(vec!["none".into(), "dust".into()]),
+            &answers,
+        )
+        .unwrap_err();
+    assert!(matches!(error, AnswerError::Constraint { .. }));
+    assert_eq!(
+        q.check_answer("ppe_worn", &AnswerValue::Choice("always".into()), &answers),
+        Err(AnswerError::NotRelevant),
+        "not asked before hazards and PPE are answered"
+    );
+}
+
+#[test]
+fn dont_know_is_an_answer_that_scores_zero() {
+    let q = load("ohl_2026.toml");
+    let (answers, _) = walk(
+        &q,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(30)),
+            ("law_rights", AnswerValue::DontKnow),
+            ("know_preventable", AnswerValue::DontKnow),
+        ],
+    );
+    assert!(q.check_interview(&answers).is_empty());
+    let report = q.score(&answers);
+    assert_eq!(report.score, report.max - 3, "2 + 1 points lost");
+    let law = report.dimensions.iter().find(|d| d.dimension == "law").unwrap();
+    assert_eq!(law.score, law.max - 2);
+    assert_eq!(
+        q.check_answer("sex", &AnswerValue::DontKnow, &answers),
+        Err(AnswerError::DontKnowNotOffered)
+    );
+}
+
+#[test]
+fn the_questionnaires_have_the_designed_shape() {
+    let q = load("ohl_2026.toml");
+    let d = q.describe();
+    let core: usize = d.scored_items_by_dimension.values().sum();
+    assert!((36..=44).contains(&core), "about 40 core items, got {core}");
+    assert_eq!(
+        d.scored_items_by_dimension.keys().collect::<Vec<_>>(),
+        vec!["behaviour", "knowledge", "law", "skills"]
+    );
+    assert!(d.scored_items_by_dimension.values().all(|n| *n >= 5));
+    assert_eq!(d.modules.len(), 8);
+    assert!(d.modules.iter().all(|m| (5..=8).contains(&m.scored_items)));
+    assert_eq!(d.literacy_threshold_percent, 80);
+    assert!(d.has_eligibility_rule);
+
+    let intercept = load("ohl_intercept.toml").describe();
+    let scored: usize = intercept.scored_items_by_dimension.values().sum();
+    assert!((12..=20).contains(&scored), "a short test, got {scored}");
+    assert!(intercept.modules.is_empty());
+    assert!(intercept.items < d.items / 2);
+}
