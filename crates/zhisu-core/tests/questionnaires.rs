@@ -15,18 +15,41 @@ fn load(name: &str) -> Questionnaire {
 }
 
 #[test]
-fn every_shipped_questionnaire_loads_without_diagnostics() {
+fn every_shipped_questionnaire_and_example_loads_without_diagnostics() {
     let mut loaded = 0;
-    for entry in std::fs::read_dir(questionnaires_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            let q = load(&name);
-            assert!(!q.items.is_empty(), "{name}");
-            loaded += 1;
+    for dir in ["", "examples"] {
+        for entry in std::fs::read_dir(questionnaires_dir().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let name = format!("{dir}/{}", path.file_name().unwrap().to_str().unwrap());
+                let q = load(name.trim_start_matches('/'));
+                assert!(!q.items.is_empty(), "{name}");
+                loaded += 1;
+            }
         }
     }
-    assert!(loaded >= 1, "no questionnaires found");
+    assert!(loaded >= 4, "questionnaires missing");
+}
+
+#[test]
+fn the_format_example_uses_every_kind_and_feature() {
+    let q = load("examples/all_features.toml");
+    let kinds: std::collections::BTreeSet<&str> = q.items.iter().map(|i| i.kind.name()).collect();
+    assert_eq!(kinds.len(), zhisu_core::ItemKind::NAMES.len(), "{kinds:?}");
+    let mut answers = Answers::new();
+    answers.insert("district".into(), AnswerValue::Choice("jiangbei".into()));
+    let street = q.item("street").unwrap();
+    let offered: Vec<&str> = q
+        .visible_choices(street, &answers)
+        .iter()
+        .map(|c| c.key.as_str())
+        .collect();
+    assert_eq!(offered, vec!["guanyinqiao"], "the choice filter cascades");
+    assert!(q
+        .check_answer("street", &AnswerValue::Choice("jiefangbei".into()), &answers)
+        .is_err());
+    assert!(q.item("welcome").unwrap().audio.is_some());
+    assert!(q.eligibility.is_some() && q.description.is_some());
 }
 
 #[test]
