@@ -10,7 +10,8 @@ use tauri::Manager;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Questionnaire, ScoreReport};
-use zhisu_store::{DeviceStore, StateCounts, StoreError};
+use zhisu_store::{DeviceStore, NewInterview, StateCounts, StoreError, SyncLogEntry};
+use zhisu_sync::plan::NetworkKind;
 use zhisu_sync::{SyncClient, SyncSchedule, SyncStatus};
 
 /// The questionnaire the app runs until questionnaires are delivered by the server.
@@ -80,10 +81,8 @@ fn questionnaire(state: tauri::State<'_, AppState>) -> Questionnaire {
 async fn start_interview(state: tauri::State<'_, AppState>) -> Result<String, CommandError> {
     let q = Arc::clone(&state.questionnaire);
     let offset_minutes = Local::now().offset().local_minus_utc() / 60;
-    let id = with_store(&state, move |s| {
-        s.start_interview(&q, Uuid::new_v4(), Utc::now(), offset_minutes)
-    })
-    .await?;
+    let new = NewInterview::new(Uuid::new_v4(), Utc::now(), offset_minutes);
+    let id = with_store(&state, move |s| s.start_interview(&q, &new)).await?;
     tracing::info!(%id, "interview started");
     Ok(id.to_string())
 }
@@ -138,6 +137,28 @@ fn sync_now(state: tauri::State<'_, AppState>) {
     state.sync_trigger.notify_one();
 }
 
+#[tauri::command(rename_all = "snake_case")]
+async fn discard_interview(
+    state: tauri::State<'_, AppState>,
+    interview_id: String,
+    reason: String,
+) -> Result<(), CommandError> {
+    let id = parse_id(&interview_id)?;
+    with_store(&state, move |s| s.discard_interview(id, &reason, Utc::now())).await
+}
+
+/// The newest sync attempts: what was sent and what the server answered.
+#[tauri::command]
+async fn sync_log(state: tauri::State<'_, AppState>) -> Result<Vec<SyncLogEntry>, CommandError> {
+    with_store(&state, |s| s.sync_log(50)).await
+}
+
+/// Writes a backup of the whole device database to `path` (a USB stick) for hand-over.
+#[tauri::command]
+async fn export_backup(state: tauri::State<'_, AppState>, path: String) -> Result<(), CommandError> {
+    with_store(&state, move |s| s.export_backup(std::path::Path::new(&path))).await
+}
+
 fn load_questionnaire() -> Result<Questionnaire, Box<dyn std::error::Error>> {
     let (name, source) = match std::env::var_os("ZHISU_QUESTIONNAIRE") {
         Some(path) => {
@@ -176,13 +197,17 @@ pub fn run() {
 
             let sync_trigger = Arc::new(Notify::new());
             let (status_tx, status_rx) = watch::channel(SyncStatus::default());
+            // Desktop Linux cannot tell a metered connection; the Android shell will report it.
+            let (network_tx, network_rx) = watch::channel(NetworkKind::Unknown);
             tauri::async_runtime::spawn(zhisu_sync::run(
                 Arc::clone(&store),
                 SyncClient::new(&server_url),
                 Arc::clone(&sync_trigger),
                 status_tx,
                 SyncSchedule::default(),
+                network_rx,
             ));
+            app.manage(network_tx);
             app.manage(AppState {
                 store,
                 questionnaire,
@@ -198,7 +223,10 @@ pub fn run() {
             save_answer,
             complete_interview,
             sync_status,
-            sync_now
+            sync_now,
+            discard_interview,
+            sync_log,
+            export_backup
         ])
         .run(tauri::generate_context!())
         .expect("the Zhisu app failed to start");

@@ -31,10 +31,17 @@ pub struct CompletedInterview {
     /// The device's offset from UTC when the interview started, in minutes (+480 in China).
     pub utc_offset_minutes: i32,
     pub answers: Answers,
+    /// The site (unit, school, station…) where the interview took place, when chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    /// The surveyor who ran it, when signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surveyor_id: Option<String>,
     pub content_hash: String,
 }
 
-/// The fields the content hash covers, in a fixed order (answers are a sorted map).
+/// The fields the content hash covers, in a fixed order (answers are a sorted map). Optional
+/// fields are left out when absent, so adding one never changes the hash of older interviews.
 #[derive(Serialize)]
 struct HashedContent<'a> {
     id: &'a Uuid,
@@ -44,6 +51,10 @@ struct HashedContent<'a> {
     completed_at: &'a DateTime<Utc>,
     utc_offset_minutes: i32,
     answers: &'a Answers,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    surveyor_id: Option<&'a str>,
 }
 
 impl CompletedInterview {
@@ -57,6 +68,8 @@ impl CompletedInterview {
             completed_at: &self.completed_at,
             utc_offset_minutes: self.utc_offset_minutes,
             answers: &self.answers,
+            site_id: self.site_id.as_deref(),
+            surveyor_id: self.surveyor_id.as_deref(),
         };
         let json = serde_json::to_vec(&content).expect("interview content serialises to JSON");
         let digest = Sha256::digest(&json);
@@ -159,6 +172,8 @@ mod tests {
             completed_at: "2026-11-29T01:09:30.125Z".parse().unwrap(),
             utc_offset_minutes: 480,
             answers,
+            site_id: None,
+            surveyor_id: None,
             content_hash: String::new(),
         }
         .sealed()
@@ -178,6 +193,17 @@ mod tests {
         b.answers.insert("age".into(), AnswerValue::Integer(31));
         assert!(!b.hash_is_valid());
         assert_ne!(b.sealed().content_hash, a.content_hash);
+    }
+
+    #[test]
+    fn optional_fields_are_hashed_only_when_present() {
+        let plain = interview();
+        let mut with_site = interview();
+        with_site.site_id = Some("yuzhong-001".into());
+        let with_site = with_site.sealed();
+        assert_ne!(with_site.content_hash, plain.content_hash);
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("site_id"), "absent optional fields are not sent");
     }
 
     #[test]

@@ -149,11 +149,27 @@ async fn upload(
             ),
         ));
     }
-    // Decide every interview first (pure), then store the accepted ones in one transaction.
-    let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(request.interviews.len());
+    let state_for_ingest = state.clone();
+    let receipts = tokio::task::spawn_blocking(move || {
+        ingest(&state_for_ingest, request.interviews)
+    })
+    .await
+    .map_err(Failure::internal)?
+    .map_err(Failure::internal)?;
+    Ok(Json(UploadResponse { receipts }))
+}
+
+/// Checks, re-scores and stores a batch of interviews; one receipt per interview, in order.
+/// Every interview is decided first (pure), then the accepted ones are stored in one
+/// transaction: on error nothing of the batch is stored. Used by uploads and backup imports.
+pub fn ingest(
+    state: &ServerState,
+    interviews: Vec<CompletedInterview>,
+) -> Result<Vec<Receipt>, crate::DbError> {
+    let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(interviews.len());
     let mut accepted = Vec::new();
-    for interview in request.interviews {
-        match accept(&state, &interview) {
+    for interview in interviews {
+        match accept(state, &interview) {
             Ok(score) => {
                 receipts.push(None);
                 accepted.push((interview, score));
@@ -161,21 +177,17 @@ async fn upload(
             Err(receipt) => receipts.push(Some(receipt)),
         }
     }
-    let db = state.db.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let mut db = db.lock().unwrap_or_else(|p| p.into_inner());
-        db.ingest(&accepted, Utc::now())
-    })
-    .await
-    .map_err(Failure::internal)?
-    .map_err(Failure::internal)?;
+    let stored = state
+        .db
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .ingest(&accepted, Utc::now())?;
     let mut stored = stored.into_iter();
-    let receipts = receipts
+    Ok(receipts
         .into_iter()
         .map(|r| r.or_else(|| stored.next()))
         .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| Failure::internal("fewer receipts than accepted interviews"))?;
-    Ok(Json(UploadResponse { receipts }))
+        .expect("one stored receipt per accepted interview"))
 }
 
 /// One interview as the server holds it, with the server's own score.

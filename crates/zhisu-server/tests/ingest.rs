@@ -85,6 +85,8 @@ fn interview(n: u128, confined_space: &[&str]) -> CompletedInterview {
         completed_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 9, 0).unwrap(),
         utc_offset_minutes: 480,
         answers,
+        site_id: None,
+        surveyor_id: None,
         content_hash: String::new(),
     }
     .sealed()

@@ -1,22 +1,34 @@
 //! The tablet's local store. An answer is committed to SQLite before the call returns, so what
 //! the interview screen shows as saved survives a crash or a power cut.
 //!
-//! This crate owns the device schema and the interview lifecycle
-//! (`in_progress` → `completed` (waiting to upload) → `acknowledged` | `rejected`). It never talks
-//! to the network and never decides *when* to sync: that is `zhisu-sync`.
+//! This crate owns the device schema and the interview lifecycle:
+//!
+//! ```text
+//! in_progress ──complete──► completed ──begin_upload──► queued ──receipt──► acknowledged | rejected
+//!      │                        ▲                          │
+//!      └──discard──► discarded  └──── request failed ──────┴──► sent (may have arrived) ──► queued …
+//! ```
+//!
+//! It never talks to the network and never decides *when* to sync: that is `zhisu-sync`.
 #![forbid(unsafe_code)]
 
+mod backup;
 mod migrations;
+mod upload;
 
+pub use backup::read_backup;
+pub use upload::{AttemptOutcome, SyncLogEntry, UploadAttempt};
+
+use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_core::{AnswerError, AnswerValue, Answers, InterviewProblem, Questionnaire};
-use zhisu_protocol::{CompletedInterview, Receipt};
+use zhisu_protocol::CompletedInterview;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -42,6 +54,18 @@ pub enum StoreError {
     Incomplete(Vec<InterviewProblem>),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("a reason is needed to discard an interview")]
+    NoDiscardReason,
+    #[error("interview {id} is {state} and can no longer be discarded")]
+    CannotDiscard { id: Uuid, state: InterviewState },
+    #[error("cannot write the backup to {path}: {source}")]
+    Backup {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{0} is not a Zhisu device backup")]
+    NotABackup(String),
 }
 
 impl StoreError {
@@ -57,6 +81,10 @@ impl StoreError {
             StoreError::InvalidAnswer { .. } => "invalid_answer",
             StoreError::Incomplete(_) => "interview_incomplete",
             StoreError::Corrupt(_) => "storage_corrupt",
+            StoreError::NoDiscardReason => "discard_reason_missing",
+            StoreError::CannotDiscard { .. } => "cannot_discard",
+            StoreError::Backup { .. } => "backup_failed",
+            StoreError::NotABackup(_) => "not_a_backup",
         }
     }
 }
@@ -65,32 +93,53 @@ impl StoreError {
 #[serde(rename_all = "snake_case")]
 pub enum InterviewState {
     InProgress,
-    /// Completed and waiting to be uploaded.
+    /// Completed, waiting for the next sync.
     Completed,
+    /// In an upload being sent right now.
+    Queued,
+    /// Sent, but no receipt came back: it may have arrived; it will be sent again.
+    Sent,
     /// The server confirmed it holds exactly this interview.
     Acknowledged,
     /// The server will not take it as sent (see the sync code and message).
     Rejected,
+    /// Given up on the device, with a reason; never sent.
+    Discarded,
 }
 
 impl InterviewState {
+    const ALL: [(InterviewState, &'static str); 7] = [
+        (InterviewState::InProgress, "in_progress"),
+        (InterviewState::Completed, "completed"),
+        (InterviewState::Queued, "queued"),
+        (InterviewState::Sent, "sent"),
+        (InterviewState::Acknowledged, "acknowledged"),
+        (InterviewState::Rejected, "rejected"),
+        (InterviewState::Discarded, "discarded"),
+    ];
+
     fn as_str(self) -> &'static str {
-        match self {
-            InterviewState::InProgress => "in_progress",
-            InterviewState::Completed => "completed",
-            InterviewState::Acknowledged => "acknowledged",
-            InterviewState::Rejected => "rejected",
-        }
+        Self::ALL
+            .iter()
+            .find(|(state, _)| *state == self)
+            .map(|(_, name)| *name)
+            .expect("every state is listed")
     }
 
     fn parse(s: &str) -> Result<Self, StoreError> {
-        Ok(match s {
-            "in_progress" => InterviewState::InProgress,
-            "completed" => InterviewState::Completed,
-            "acknowledged" => InterviewState::Acknowledged,
-            "rejected" => InterviewState::Rejected,
-            other => return Err(StoreError::Corrupt(format!("unknown state '{other}'"))),
-        })
+        Self::ALL
+            .iter()
+            .find(|(_, name)| *name == s)
+            .map(|(state, _)| *state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown state '{s}'")))
+    }
+
+    /// Completed and not yet confirmed by the server.
+    pub fn is_waiting(self) -> bool {
+        matches!(
+            self,
+            InterviewState::Completed | InterviewState::Queued | InterviewState::Sent
+        )
     }
 }
 
@@ -109,21 +158,53 @@ pub struct InterviewSummary {
     pub state: InterviewState,
     pub started_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    pub site_id: Option<String>,
+    pub surveyor_id: Option<String>,
     pub sync_code: Option<String>,
     pub sync_message: Option<String>,
+    pub discard_reason: Option<String>,
 }
 
 /// How many interviews are in each state: what the sync badge shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateCounts {
     pub in_progress: u64,
+    /// Completed, queued or sent: not yet confirmed by the server.
     pub waiting: u64,
     pub acknowledged: u64,
     pub rejected: u64,
+    pub discarded: u64,
+}
+
+/// What is known when an interview starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInterview {
+    pub id: Uuid,
+    pub started_at: DateTime<Utc>,
+    /// The device's offset from UTC, in minutes (+480 in China).
+    pub utc_offset_minutes: i32,
+    pub site_id: Option<String>,
+    pub surveyor_id: Option<String>,
+}
+
+impl NewInterview {
+    pub fn new(id: Uuid, started_at: DateTime<Utc>, utc_offset_minutes: i32) -> Self {
+        NewInterview {
+            id,
+            started_at,
+            utc_offset_minutes,
+            site_id: None,
+            surveyor_id: None,
+        }
+    }
 }
 
 pub struct DeviceStore {
     conn: Connection,
+    /// Per interview, the monotonic instant it (virtually) started: answer events record the
+    /// time since then, which wall-clock changes cannot disturb. After a restart the clock
+    /// resumes from the last recorded elapsed time.
+    clocks: HashMap<Uuid, Instant>,
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -159,63 +240,98 @@ impl DeviceStore {
         // A second connection (backup export, a test reading the file) may hold a lock briefly.
         conn.busy_timeout(Duration::from_secs(5))?;
         migrations::migrate(&mut conn)?;
-        Ok(DeviceStore { conn })
+        Ok(DeviceStore {
+            conn,
+            clocks: HashMap::new(),
+        })
     }
 
-    /// Starts an interview of `questionnaire` and returns its new id.
+    /// Milliseconds since the interview started, by the monotonic clock.
+    fn elapsed_ms(&mut self, id: Uuid) -> Result<i64, StoreError> {
+        if let Some(start) = self.clocks.get(&id) {
+            return Ok(start.elapsed().as_millis() as i64);
+        }
+        let last: Option<i64> = self.conn.query_row(
+            "SELECT max(elapsed_ms) FROM answer_event WHERE interview_id = ?1",
+            [id.to_string()],
+            |row| row.get(0),
+        )?;
+        let last = last.unwrap_or(0).max(0);
+        let start = Instant::now()
+            .checked_sub(Duration::from_millis(last as u64))
+            .unwrap_or_else(Instant::now);
+        self.clocks.insert(id, start);
+        Ok(last)
+    }
+
+    /// Starts an interview of `questionnaire` and returns its id.
     pub fn start_interview(
         &mut self,
         questionnaire: &Questionnaire,
-        id: Uuid,
-        now: DateTime<Utc>,
-        utc_offset_minutes: i32,
+        new: &NewInterview,
     ) -> Result<Uuid, StoreError> {
         self.conn.execute(
-            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes)
-             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5)",
+            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id, surveyor_id)
+             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5, ?6, ?7)",
             params![
-                id.to_string(),
+                new.id.to_string(),
                 questionnaire.id,
                 questionnaire.version,
-                timestamp(now),
-                utc_offset_minutes
+                timestamp(new.started_at),
+                new.utc_offset_minutes,
+                new.site_id,
+                new.surveyor_id,
             ],
         )?;
-        Ok(id)
+        self.clocks.insert(new.id, Instant::now());
+        Ok(new.id)
     }
 
     pub fn interview(&self, id: Uuid) -> Result<InterviewSummary, StoreError> {
         self.conn
             .query_row(
-                "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, sync_code, sync_message
+                "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, site_id,
+                        surveyor_id, sync_code, sync_message, discard_reason
                  FROM interview WHERE id = ?1",
                 [id.to_string()],
                 |row| {
                     Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, Option<String>>(4)?,
-                        row.get::<_, Option<String>>(5)?,
-                        row.get::<_, Option<String>>(6)?,
+                        (
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                            row.get::<_, Option<String>>(4)?,
+                        ),
+                        (
+                            row.get::<_, Option<String>>(5)?,
+                            row.get::<_, Option<String>>(6)?,
+                            row.get::<_, Option<String>>(7)?,
+                            row.get::<_, Option<String>>(8)?,
+                            row.get::<_, Option<String>>(9)?,
+                        ),
                     ))
                 },
             )
             .optional()?
             .ok_or(StoreError::UnknownInterview(id))
-            .and_then(|(qid, qver, state, started, completed, code, message)| {
-                Ok(InterviewSummary {
-                    id,
-                    questionnaire_id: qid,
-                    questionnaire_version: qver,
-                    state: InterviewState::parse(&state)?,
-                    started_at: parse_timestamp(&started)?,
-                    completed_at: completed.as_deref().map(parse_timestamp).transpose()?,
-                    sync_code: code,
-                    sync_message: message,
-                })
-            })
+            .and_then(
+                |((qid, qver, state, started, completed), (site, surveyor, code, message, reason))| {
+                    Ok(InterviewSummary {
+                        id,
+                        questionnaire_id: qid,
+                        questionnaire_version: qver,
+                        state: InterviewState::parse(&state)?,
+                        started_at: parse_timestamp(&started)?,
+                        completed_at: completed.as_deref().map(parse_timestamp).transpose()?,
+                        site_id: site,
+                        surveyor_id: surveyor,
+                        sync_code: code,
+                        sync_message: message,
+                        discard_reason: reason,
+                    })
+                },
+            )
     }
 
     fn open_interview(
@@ -268,6 +384,7 @@ impl DeviceStore {
                 item_id: item_id.to_string(),
                 error,
             })?;
+        let elapsed_ms = self.elapsed_ms(interview_id)?;
         let id = interview_id.to_string();
         let new_value = to_json(value);
         let at = timestamp(now);
@@ -290,9 +407,9 @@ impl DeviceStore {
             params![id, item_id, new_value, at],
         )?;
         tx.execute(
-            "INSERT INTO answer_event (interview_id, item_id, old_value, new_value, recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, item_id, old_value, new_value, at],
+            "INSERT INTO answer_event (interview_id, item_id, old_value, new_value, recorded_at, elapsed_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, item_id, old_value, new_value, at, elapsed_ms],
         )?;
         tx.commit()?;
         Ok(())
@@ -354,6 +471,8 @@ impl DeviceStore {
             completed_at,
             utc_offset_minutes: offset,
             answers,
+            site_id: interview.site_id,
+            surveyor_id: interview.surveyor_id,
             content_hash: String::new(),
         }
         .sealed();
@@ -372,47 +491,47 @@ impl DeviceStore {
                 "interview {interview_id} changed state while completing"
             )));
         }
+        self.clocks.remove(&interview_id);
         Ok(upload)
     }
 
-    /// Up to `limit` completed interviews waiting to upload, oldest completion first, exactly as
-    /// sealed at completion (so a re-send is byte-for-byte the same interview).
-    pub fn waiting_uploads(&self, limit: usize) -> Result<Vec<CompletedInterview>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT payload FROM interview WHERE state = 'completed' ORDER BY completed_at, id LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |row| row.get::<_, String>(0))?;
-        rows.map(|row| from_json(&row?)).collect()
-    }
-
-    /// Applies the server's receipts in one transaction. Receipts for interviews that are not
-    /// waiting (already acknowledged, unknown) change nothing, so replaying a response is safe.
-    pub fn apply_receipts(
+    /// Gives up an interview that has not been sent (refused half-way, started by mistake),
+    /// with the surveyor's reason. Its answers stay on the device for review.
+    pub fn discard_interview(
         &mut self,
-        receipts: &[Receipt],
+        interview_id: Uuid,
+        reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for receipt in receipts {
-            let id = receipt.interview_id.to_string();
-            if receipt.status.is_acknowledged() {
-                tx.execute(
-                    "UPDATE interview SET state = 'acknowledged', acknowledged_at = ?2, sync_code = NULL, sync_message = NULL
-                     WHERE id = ?1 AND state = 'completed'",
-                    params![id, timestamp(now)],
-                )?;
-            } else {
-                tx.execute(
-                    "UPDATE interview SET state = 'rejected', sync_code = ?2, sync_message = ?3
-                     WHERE id = ?1 AND state = 'completed'",
-                    params![id, receipt.code, receipt.message],
-                )?;
-            }
+        if reason.trim().is_empty() {
+            return Err(StoreError::NoDiscardReason);
         }
-        tx.commit()?;
+        let interview = self.interview(interview_id)?;
+        if !matches!(
+            interview.state,
+            InterviewState::InProgress | InterviewState::Completed
+        ) {
+            return Err(StoreError::CannotDiscard {
+                id: interview_id,
+                state: interview.state,
+            });
+        }
+        self.conn.execute(
+            "UPDATE interview SET state = 'discarded', discarded_at = ?2, discard_reason = ?3
+             WHERE id = ?1 AND state IN ('in_progress', 'completed')",
+            params![interview_id.to_string(), timestamp(now), reason.trim()],
+        )?;
+        self.clocks.remove(&interview_id);
         Ok(())
+    }
+
+    /// The monotonic milliseconds since start recorded with each answer change, in order.
+    pub fn answer_event_times(&self, interview_id: Uuid) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT item_id, coalesce(elapsed_ms, 0) FROM answer_event WHERE interview_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([interview_id.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn state_counts(&self) -> Result<StateCounts, StoreError> {
@@ -427,9 +546,11 @@ impl DeviceStore {
             let (state, n) = row?;
             match InterviewState::parse(&state)? {
                 InterviewState::InProgress => counts.in_progress = n,
-                InterviewState::Completed => counts.waiting = n,
+                state if state.is_waiting() => counts.waiting += n,
                 InterviewState::Acknowledged => counts.acknowledged = n,
                 InterviewState::Rejected => counts.rejected = n,
+                InterviewState::Discarded => counts.discarded = n,
+                _ => unreachable!("waiting states are matched above"),
             }
         }
         Ok(counts)

@@ -4,7 +4,7 @@
 //! A database whose `user_version` is above [`MIGRATIONS`]`.len()` was written by a newer app and is
 //! refused untouched.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::StoreError;
 
@@ -46,6 +46,57 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX answer_event_interview ON answer_event (interview_id, seq);
     "#,
+    // 2: the full lifecycle (queued, sent, discarded with a reason), site and surveyor, the
+    //    monotonic time of each answer change, and the on-device sync log. SQLite cannot change a
+    //    CHECK constraint in place, so the interview table is rebuilt (foreign keys are off while
+    //    migrating; `migrate` checks them afterwards).
+    r#"
+    CREATE TABLE interview_v2 (
+        id                    TEXT PRIMARY KEY NOT NULL,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        state                 TEXT NOT NULL CHECK (state IN ('in_progress', 'completed', 'queued', 'sent', 'acknowledged', 'rejected', 'discarded')),
+        started_at            TEXT NOT NULL,
+        utc_offset_minutes    INTEGER NOT NULL,
+        completed_at          TEXT,
+        acknowledged_at       TEXT,
+        payload               TEXT,
+        content_hash          TEXT,
+        sync_code             TEXT,
+        sync_message          TEXT,
+        site_id               TEXT,
+        surveyor_id           TEXT,
+        discarded_at          TEXT,
+        discard_reason        TEXT
+    ) STRICT;
+    INSERT INTO interview_v2 (id, questionnaire_id, questionnaire_version, state, started_at,
+        utc_offset_minutes, completed_at, acknowledged_at, payload, content_hash, sync_code, sync_message)
+    SELECT id, questionnaire_id, questionnaire_version, state, started_at,
+        utc_offset_minutes, completed_at, acknowledged_at, payload, content_hash, sync_code, sync_message
+    FROM interview;
+    DROP TABLE interview;
+    ALTER TABLE interview_v2 RENAME TO interview;
+    CREATE INDEX interview_state ON interview (state, completed_at);
+
+    -- milliseconds since the interview started, from a monotonic clock: immune to clock changes
+    ALTER TABLE answer_event ADD COLUMN elapsed_ms INTEGER;
+
+    CREATE TABLE sync_log (
+        attempt       INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        server_url    TEXT NOT NULL,
+        interviews    TEXT NOT NULL,          -- JSON array of the interview ids sent
+        outcome       TEXT NOT NULL CHECK (outcome IN ('sending', 'answered', 'failed')),
+        http_status   INTEGER,
+        error_code    TEXT,
+        error_message TEXT,
+        stored        INTEGER NOT NULL DEFAULT 0,
+        already_stored INTEGER NOT NULL DEFAULT 0,
+        conflicts     INTEGER NOT NULL DEFAULT 0,
+        rejected      INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -66,13 +117,31 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), Sto
             supported: MIGRATIONS.len(),
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().take(target).skip(found) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
-        tx.commit()?;
+    if found >= target {
+        return Ok(());
     }
-    Ok(())
+    // Table rebuilds need foreign keys off; the pragma has no effect inside a transaction.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = (|| {
+        for (index, sql) in MIGRATIONS.iter().enumerate().take(target).skip(found) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+                .optional()?;
+            if let Some(table) = broken {
+                return Err(StoreError::Corrupt(format!(
+                    "migration {} left a broken reference in table {table}",
+                    index + 1
+                )));
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    result
 }
 
 #[cfg(test)]
@@ -102,6 +171,42 @@ mod tests {
             migrate(&mut old).unwrap();
             assert_eq!(schema(&old), schema(&fresh), "from version {start}");
         }
+    }
+
+    #[test]
+    fn data_written_at_version_1_survives_every_later_migration() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 1).unwrap();
+        conn.execute_batch(
+            r#"
+            INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, completed_at, payload, content_hash)
+            VALUES ('00000000-0000-0000-0000-000000000001', 'ohl_pilot', '2026.1', 'completed', '2026-11-29T08:00:00.000Z', 480, '2026-11-29T08:09:00.000Z', '{}', 'sha256:x');
+            INSERT INTO answer VALUES ('00000000-0000-0000-0000-000000000001', 'age', '{"type":"integer","value":30}', '2026-11-29T08:01:00.000Z');
+            INSERT INTO answer_event (interview_id, item_id, old_value, new_value, recorded_at)
+            VALUES ('00000000-0000-0000-0000-000000000001', 'age', NULL, '{"type":"integer","value":30}', '2026-11-29T08:01:00.000Z');
+            "#,
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, String, Option<String>, Option<i64>) = conn
+            .query_row(
+                "SELECT i.state, a.value, i.site_id, e.elapsed_ms FROM interview i
+                 JOIN answer a ON a.interview_id = i.id JOIN answer_event e ON e.interview_id = i.id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "completed".to_string(),
+                r#"{"type":"integer","value":30}"#.to_string(),
+                None,
+                None
+            )
+        );
+        let fk: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert!(fk, "foreign keys are back on after migrating");
     }
 
     #[test]

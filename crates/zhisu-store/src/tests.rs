@@ -1,7 +1,13 @@
 use chrono::TimeZone;
-use zhisu_protocol::ReceiptStatus;
+use zhisu_protocol::{Receipt, ReceiptStatus};
 
 use super::*;
+
+fn start(store: &mut DeviceStore, q: &Questionnaire, n: u128, minute: u32) -> Uuid {
+    store
+        .start_interview(q, &NewInterview::new(Uuid::from_u128(n), at(minute), 480))
+        .unwrap()
+}
 
 fn pilot() -> Questionnaire {
     Questionnaire::from_toml(
@@ -38,7 +44,7 @@ fn answers_survive_reopening_the_file() {
     let id = Uuid::from_u128(1);
     {
         let mut store = DeviceStore::open(&path).unwrap();
-        store.start_interview(&q, id, at(0), 480).unwrap();
+        start(&mut store, &q, 1, 0);
         store
             .save_answer(&q, id, "age", &AnswerValue::Integer(30), at(1))
             .unwrap();
@@ -66,9 +72,7 @@ fn invalid_answers_are_refused_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
     let q = pilot();
-    let id = store
-        .start_interview(&q, Uuid::from_u128(2), at(0), 480)
-        .unwrap();
+    let id = start(&mut store, &q, 2, 0);
     let err = store
         .save_answer(&q, id, "age", &AnswerValue::Integer(70), at(1))
         .unwrap_err();
@@ -96,9 +100,7 @@ fn completion_needs_required_answers_then_queues_a_sealed_upload() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
     let q = pilot();
-    let id = store
-        .start_interview(&q, Uuid::from_u128(3), at(0), 480)
-        .unwrap();
+    let id = start(&mut store, &q, 3, 0);
     store
         .save_answer(&q, id, "age", &AnswerValue::Integer(30), at(1))
         .unwrap();
@@ -131,45 +133,202 @@ fn completion_needs_required_answers_then_queues_a_sealed_upload() {
     assert_eq!(store.waiting_uploads(10).unwrap(), vec![upload]);
 }
 
+fn receipt(id: Uuid, status: ReceiptStatus) -> Receipt {
+    Receipt {
+        interview_id: id,
+        status,
+        code: (status == ReceiptStatus::Rejected).then(|| "invalid_answers".to_string()),
+        message: None,
+    }
+}
+
+fn completed(store: &mut DeviceStore, q: &Questionnaire, n: u128) -> Uuid {
+    let id = start(store, q, n, 0);
+    answer_all(store, q, id);
+    store.complete_interview(q, id, at(n as u32 % 50 + 1)).unwrap();
+    id
+}
+
 #[test]
 fn receipts_move_interviews_once_and_replays_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
     let q = pilot();
-    let mut ids = Vec::new();
-    for n in 0..3u128 {
-        let id = store
-            .start_interview(&q, Uuid::from_u128(10 + n), at(0), 480)
-            .unwrap();
-        answer_all(&mut store, &q, id);
-        store.complete_interview(&q, id, at(n as u32 + 1)).unwrap();
-        ids.push(id);
-    }
-    let receipt = |id: Uuid, status| Receipt {
-        interview_id: id,
-        status,
-        code: (status == ReceiptStatus::Rejected).then(|| "invalid_answers".to_string()),
-        message: None,
-    };
+    let ids: Vec<Uuid> = (0..3).map(|n| completed(&mut store, &q, 10 + n)).collect();
+    let attempt = store.begin_upload(10, "http://server", at(20)).unwrap().unwrap();
+    assert_eq!(attempt.ids(), ids);
+    let queued = store.interview(ids[0]).unwrap().state;
+    assert_eq!(queued, InterviewState::Queued);
     let receipts = vec![
         receipt(ids[0], ReceiptStatus::Stored),
         receipt(ids[1], ReceiptStatus::Rejected),
         receipt(Uuid::from_u128(404), ReceiptStatus::Stored),
     ];
-    store.apply_receipts(&receipts, at(20)).unwrap();
-    store.apply_receipts(&receipts, at(21)).unwrap();
+    store.finish_upload(&attempt, 200, &receipts, at(21)).unwrap();
+    store.finish_upload(&attempt, 200, &receipts, at(22)).unwrap();
     assert_eq!(
         store.state_counts().unwrap(),
         StateCounts {
-            in_progress: 0,
             waiting: 1,
             acknowledged: 1,
-            rejected: 1
+            rejected: 1,
+            ..Default::default()
         }
     );
     let rejected = store.interview(ids[1]).unwrap();
     assert_eq!(rejected.sync_code.as_deref(), Some("invalid_answers"));
+    // no receipt for the third: it may have arrived, so it is "sent" and will go again
+    assert_eq!(store.interview(ids[2]).unwrap().state, InterviewState::Sent);
     let waiting = store.waiting_uploads(10).unwrap();
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].id, ids[2]);
+
+    let log = store.sync_log(10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].outcome, "answered");
+    assert_eq!(log[0].interviews, ids);
+    assert_eq!((log[0].stored, log[0].rejected, log[0].already_stored), (1, 1, 0));
+}
+
+#[test]
+fn failed_attempts_keep_interviews_waiting_and_are_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = pilot();
+    let id = completed(&mut store, &q, 30);
+
+    let attempt = store.begin_upload(10, "http://down", at(20)).unwrap().unwrap();
+    let refused = AttemptOutcome {
+        http_status: None,
+        error_code: "server_unreachable".into(),
+        error_message: "connection refused".into(),
+        may_have_arrived: false,
+    };
+    store.fail_upload(&attempt, &refused, at(21)).unwrap();
+    assert_eq!(store.interview(id).unwrap().state, InterviewState::Completed);
+
+    let attempt = store.begin_upload(10, "http://flaky", at(22)).unwrap().unwrap();
+    let reset = AttemptOutcome {
+        http_status: None,
+        error_code: "server_unreachable".into(),
+        error_message: "connection reset".into(),
+        may_have_arrived: true,
+    };
+    store.fail_upload(&attempt, &reset, at(23)).unwrap();
+    assert_eq!(store.interview(id).unwrap().state, InterviewState::Sent);
+
+    // killed mid-sync: the next attempt closes the dangling log row and sends again
+    let cut = store.begin_upload(10, "http://flaky", at(24)).unwrap().unwrap();
+    drop(store);
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    assert_eq!(store.interview(id).unwrap().state, InterviewState::Queued);
+    let again = store.begin_upload(10, "http://flaky", at(25)).unwrap().unwrap();
+    assert_eq!(again.interviews, cut.interviews);
+    let log = store.sync_log(10).unwrap();
+    let outcomes: Vec<(&str, Option<&str>)> = log
+        .iter()
+        .map(|e| (e.outcome.as_str(), e.error_code.as_deref()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            ("sending", None),
+            ("failed", Some("interrupted")),
+            ("failed", Some("server_unreachable")),
+            ("failed", Some("server_unreachable")),
+        ]
+    );
+    assert_eq!(store.state_counts().unwrap().waiting, 1);
+}
+
+#[test]
+fn discarding_needs_a_reason_and_only_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = pilot();
+    let id = start(&mut store, &q, 40, 0);
+    assert_eq!(
+        store.discard_interview(id, "  ", at(1)).unwrap_err().code(),
+        "discard_reason_missing"
+    );
+    store.discard_interview(id, "受访者中途离开", at(1)).unwrap();
+    let summary = store.interview(id).unwrap();
+    assert_eq!(summary.state, InterviewState::Discarded);
+    assert_eq!(summary.discard_reason.as_deref(), Some("受访者中途离开"));
+    assert_eq!(store.state_counts().unwrap().discarded, 1);
+
+    let sent = completed(&mut store, &q, 41);
+    store.begin_upload(10, "http://server", at(30)).unwrap();
+    assert_eq!(
+        store.discard_interview(sent, "mistake", at(31)).unwrap_err().code(),
+        "cannot_discard"
+    );
+}
+
+#[test]
+fn answer_events_carry_monotonic_time_that_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    let q = pilot();
+    let id = {
+        let mut store = DeviceStore::open(&path).unwrap();
+        let mut new = NewInterview::new(Uuid::from_u128(50), at(0), 480);
+        new.site_id = Some("site-7".into());
+        new.surveyor_id = Some("s-12".into());
+        let id = store.start_interview(&q, &new).unwrap();
+        store
+            .save_answer(&q, id, "age", &AnswerValue::Integer(30), at(1))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        store
+            .save_answer(&q, id, "employer_duty", &AnswerValue::Bool(true), at(0))
+            .unwrap();
+        id
+    };
+    let mut store = DeviceStore::open(&path).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    store
+        .save_answer(&q, id, "noise", &AnswerValue::Choice("earplugs".into()), at(0))
+        .unwrap();
+    let times: Vec<i64> = store
+        .answer_event_times(id)
+        .unwrap()
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(times.len(), 3);
+    assert!(times[1] - times[0] >= 30, "{times:?}");
+    assert!(times[2] >= times[1], "resumed, not restarted from zero: {times:?}");
+    // the wall clock went backwards (at(0) after at(1)); the monotonic times did not
+    let summary = store.interview(id).unwrap();
+    assert_eq!(summary.site_id.as_deref(), Some("site-7"));
+    answer_all(&mut store, &q, id);
+    let upload = store.complete_interview(&q, id, at(9)).unwrap();
+    assert_eq!(upload.surveyor_id.as_deref(), Some("s-12"));
+}
+
+#[test]
+fn a_backup_holds_every_completed_interview_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = pilot();
+    let done: Vec<Uuid> = (0..3).map(|n| completed(&mut store, &q, 60 + n)).collect();
+    start(&mut store, &q, 70, 0); // in progress: not in the backup's interviews
+    let attempt = store.begin_upload(1, "http://server", at(40)).unwrap().unwrap();
+    store
+        .finish_upload(&attempt, 200, &[receipt(done[0], ReceiptStatus::Stored)], at(41))
+        .unwrap();
+
+    let backup = dir.path().join("zhisu-backup.sqlite3");
+    store.export_backup(&backup).unwrap();
+    let interviews = read_backup(&backup).unwrap();
+    let ids: Vec<Uuid> = interviews.iter().map(|i| i.id).collect();
+    assert_eq!(ids, done);
+    assert!(interviews.iter().all(|i| i.hash_is_valid()));
+    // exporting again to the same file is refused rather than overwriting
+    assert_eq!(store.export_backup(&backup).unwrap_err().code(), "backup_failed");
+
+    let junk = dir.path().join("junk.sqlite3");
+    std::fs::write(&junk, b"not a database").unwrap();
+    assert_eq!(read_backup(&junk).unwrap_err().code(), "not_a_backup");
 }

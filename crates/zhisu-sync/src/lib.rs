@@ -17,7 +17,7 @@ use zhisu_protocol::{
     ApiError, UploadRequest, UploadResponse, MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER,
     PROTOCOL_VERSION, UPLOAD_PATH,
 };
-use zhisu_store::{DeviceStore, StoreError};
+use zhisu_store::{AttemptOutcome, DeviceStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -44,6 +44,24 @@ impl SyncError {
             SyncError::Store(e) => e.code(),
         }
     }
+
+    /// Whether the server may have stored what was sent. Only a refused connection or an error
+    /// answer (the server stores nothing of a failed request) say certainly not.
+    pub fn may_have_arrived(&self) -> bool {
+        match self {
+            SyncError::Unreachable(e) => !e.is_connect(),
+            SyncError::Refused { .. } | SyncError::Store(_) => false,
+            SyncError::BadResponse(_) => true,
+        }
+    }
+
+    fn http_status(&self) -> Option<u16> {
+        match self {
+            SyncError::Refused { status, .. } => Some(*status),
+            SyncError::Unreachable(e) => e.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
 }
 
 /// HTTP client for one server.
@@ -54,10 +72,15 @@ pub struct SyncClient {
 }
 
 impl SyncClient {
+    /// A client with field settings: 5 s to connect, 60 s for a whole upload.
     pub fn new(base_url: &str) -> Self {
+        Self::with_timeouts(base_url, Duration::from_secs(5), Duration::from_secs(60))
+    }
+
+    pub fn with_timeouts(base_url: &str, connect: Duration, total: Duration) -> Self {
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(connect)
+            .timeout(total)
             .build()
             .expect("the HTTP client builds with static settings");
         SyncClient {
@@ -70,7 +93,8 @@ impl SyncClient {
         &self.base_url
     }
 
-    pub async fn upload(&self, request: &UploadRequest) -> Result<UploadResponse, SyncError> {
+    /// Sends one batch; on success returns the HTTP status and the receipts.
+    pub async fn upload(&self, request: &UploadRequest) -> Result<(u16, UploadResponse), SyncError> {
         let response = self
             .http
             .post(format!("{}{UPLOAD_PATH}", self.base_url))
@@ -92,7 +116,9 @@ impl SyncClient {
                 message: error.message,
             });
         }
-        serde_json::from_slice(&body).map_err(|e| SyncError::BadResponse(e.to_string()))
+        let response =
+            serde_json::from_slice(&body).map_err(|e| SyncError::BadResponse(e.to_string()))?;
+        Ok((status.as_u16(), response))
     }
 }
 
@@ -121,33 +147,68 @@ async fn with_store<T: Send + 'static>(
     .expect("store task does not panic")
 }
 
+/// How far the current sync pass is, for a progress bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    /// Interviews with an answer from the server in this pass.
+    pub done: usize,
+    /// Interviews waiting when the pass started.
+    pub total: usize,
+}
+
 /// Uploads every waiting interview, batch by batch, until none is left or an attempt fails.
-pub async fn sync_once(store: &SharedStore, client: &SyncClient) -> Result<SyncReport, SyncError> {
+/// Each attempt is in the sync log; `progress` is told after every batch.
+pub async fn sync_once(
+    store: &SharedStore,
+    client: &SyncClient,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
+    let total = with_store(store, |s| s.state_counts()).await?.waiting as usize;
+    progress(SyncProgress { done: 0, total });
+    let server_url = client.base_url().to_string();
     loop {
-        let batch = with_store(store, |s| s.waiting_uploads(MAX_BATCH_INTERVIEWS)).await?;
-        if batch.is_empty() {
+        let url = server_url.clone();
+        let Some(attempt) = with_store(store, move |s| {
+            s.begin_upload(MAX_BATCH_INTERVIEWS, &url, Utc::now())
+        })
+        .await?
+        else {
             return Ok(report);
-        }
-        let sent: Vec<_> = batch.iter().map(|i| i.id).collect();
-        let response = client.upload(&UploadRequest { interviews: batch }).await?;
+        };
+        let sent = attempt.ids();
+        let request = UploadRequest {
+            interviews: attempt.interviews.clone(),
+        };
+        let (status, response) = match client.upload(&request).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                let outcome = AttemptOutcome {
+                    http_status: error.http_status(),
+                    error_code: error.code().to_string(),
+                    error_message: error.to_string(),
+                    may_have_arrived: error.may_have_arrived(),
+                };
+                with_store(store, move |s| s.fail_upload(&attempt, &outcome, Utc::now())).await?;
+                return Err(error);
+            }
+        };
         let receipts = plan::receipts_for_batch(&sent, &response);
-        if receipts.is_empty() {
+        report.sent += sent.len();
+        report.acknowledged += receipts.iter().filter(|r| r.status.is_acknowledged()).count();
+        report.rejected += receipts.iter().filter(|r| !r.status.is_acknowledged()).count();
+        let answered = receipts.len();
+        with_store(store, move |s| s.finish_upload(&attempt, status, &receipts, Utc::now()))
+            .await?;
+        progress(SyncProgress {
+            done: (report.acknowledged + report.rejected).min(total.max(report.sent)),
+            total: total.max(report.sent),
+        });
+        if answered == 0 {
             return Err(SyncError::BadResponse(
                 "the server sent no receipt for any interview sent".into(),
             ));
         }
-        report.sent += sent.len();
-        report.acknowledged += receipts
-            .iter()
-            .filter(|r| r.status.is_acknowledged())
-            .count();
-        report.rejected += receipts
-            .iter()
-            .filter(|r| !r.status.is_acknowledged())
-            .count();
-        let now = Utc::now();
-        with_store(store, move |s| s.apply_receipts(&receipts, now)).await?;
     }
 }
 
@@ -156,6 +217,10 @@ pub async fn sync_once(store: &SharedStore, client: &SyncClient) -> Result<SyncR
 pub struct SyncStatus {
     /// `None` before the first attempt.
     pub online: Option<bool>,
+    /// Set while a pass runs.
+    pub progress: Option<SyncProgress>,
+    /// The policy says Wi-Fi only and the network is metered: nothing is sent.
+    pub waiting_for_wifi: bool,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -170,6 +235,7 @@ pub struct SyncSchedule {
     pub max_backoff: Duration,
     /// How often to look for work when nothing triggers a sync.
     pub idle_poll: Duration,
+    pub policy: plan::SyncPolicy,
 }
 
 impl Default for SyncSchedule {
@@ -178,27 +244,40 @@ impl Default for SyncSchedule {
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(10),
             idle_poll: Duration::from_secs(30),
+            policy: plan::SyncPolicy::AnyNetwork,
         }
     }
 }
 
 /// Runs forever: syncs when `trigger` is notified (an interview was completed, "sync now"), when
-/// the idle poll comes round, and after a failure with exponential backoff and jitter.
+/// the idle poll comes round, and after a failure with exponential backoff and jitter, as the
+/// network policy allows (`network` says what the platform knows of the connection).
 pub async fn run(
     store: SharedStore,
     client: SyncClient,
     trigger: Arc<Notify>,
     status: watch::Sender<SyncStatus>,
     schedule: SyncSchedule,
+    network: watch::Receiver<plan::NetworkKind>,
 ) {
     let mut backoff = plan::Backoff::new(schedule.base_backoff, schedule.max_backoff);
+    let status = Arc::new(status);
     loop {
+        let allowed = plan::may_sync(schedule.policy, *network.borrow());
+        status.send_if_modified(|s| std::mem::replace(&mut s.waiting_for_wifi, !allowed) == allowed);
         let waiting = with_store(&store, |s| s.state_counts()).await;
         let wait = match waiting {
+            Ok(_) if !allowed => schedule.idle_poll,
             Ok(counts) if counts.waiting == 0 => schedule.idle_poll,
             Ok(_) => {
                 let attempt_at = Utc::now();
-                match sync_once(&store, &client).await {
+                let progress_status = Arc::clone(&status);
+                let report = sync_once(&store, &client, &move |p| {
+                    progress_status.send_modify(|s| s.progress = Some(p));
+                })
+                .await;
+                status.send_modify(|s| s.progress = None);
+                match report {
                     Ok(report) => {
                         tracing::info!(?report, "sync pass finished");
                         backoff.reset();
@@ -228,8 +307,10 @@ pub async fn run(
                 backoff.next_delay(jitter_unit())
             }
         };
+        let mut network_changed = network.clone();
         tokio::select! {
             _ = trigger.notified() => backoff.reset(),
+            _ = network_changed.changed() => backoff.reset(),
             _ = tokio::time::sleep(wait) => {}
         }
     }

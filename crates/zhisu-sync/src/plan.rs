@@ -20,6 +20,38 @@ pub fn receipts_for_batch(sent: &[Uuid], response: &UploadResponse) -> Vec<Recei
         .collect()
 }
 
+/// When the surveyor allows uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPolicy {
+    /// Whatever the connection (the default: interviews are small).
+    #[default]
+    AnyNetwork,
+    /// Only on Wi-Fi or other unmetered networks, to spare a data plan.
+    WifiOnly,
+}
+
+/// What the platform says about the current connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkKind {
+    /// Wi-Fi, Ethernet.
+    Unmetered,
+    /// Mobile data.
+    Metered,
+    /// The platform cannot tell (desktop Linux): treated as unmetered.
+    #[default]
+    Unknown,
+}
+
+/// Whether to try uploading now.
+pub fn may_sync(policy: SyncPolicy, network: NetworkKind) -> bool {
+    match policy {
+        SyncPolicy::AnyNetwork => true,
+        SyncPolicy::WifiOnly => network != NetworkKind::Metered,
+    }
+}
+
 /// Exponential backoff between failed attempts: `base`, `2 base`, `4 base`, ... up to `max`,
 /// each drawn uniformly from its upper half so that many tablets coming back on the same Wi-Fi
 /// do not retry in step. The random draw is passed in.
@@ -99,6 +131,23 @@ mod tests {
             },
         );
         assert_eq!(kept[0].status, Stored);
+    }
+
+    #[test]
+    fn network_policy_table() {
+        use NetworkKind::*;
+        use SyncPolicy::*;
+        let cases = [
+            (AnyNetwork, Unmetered, true),
+            (AnyNetwork, Metered, true),
+            (AnyNetwork, Unknown, true),
+            (WifiOnly, Unmetered, true),
+            (WifiOnly, Metered, false),
+            (WifiOnly, Unknown, true),
+        ];
+        for (policy, network, expect) in cases {
+            assert_eq!(may_sync(policy, network), expect, "{policy:?} {network:?}");
+        }
     }
 
     #[test]

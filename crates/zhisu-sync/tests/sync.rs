@@ -7,8 +7,10 @@ use uuid::Uuid;
 use zhisu_core::{AnswerValue, Questionnaire};
 use zhisu_protocol::UploadRequest;
 use zhisu_server::ServerState;
-use zhisu_store::{DeviceStore, StateCounts};
-use zhisu_sync::{sync_once, SyncClient, SyncError};
+use zhisu_store::{DeviceStore, InterviewState, NewInterview, StateCounts};
+use zhisu_sync::{sync_once, SyncClient, SyncError, SyncProgress};
+
+fn no_progress(_: SyncProgress) {}
 
 fn questionnaires_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires")
@@ -34,7 +36,7 @@ fn complete_interviews(store: &mut DeviceStore, n: u128) -> Vec<Uuid> {
     (0..n)
         .map(|i| {
             let id = store
-                .start_interview(&q, Uuid::from_u128(1000 + i), t0, 480)
+                .start_interview(&q, &NewInterview::new(Uuid::from_u128(1000 + i), t0, 480))
                 .unwrap();
             let answers = [
                 ("age", AnswerValue::Integer(20 + (i % 40) as i64)),
@@ -69,11 +71,20 @@ async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
     let store = Arc::new(Mutex::new(device));
     let client = SyncClient::new(&base);
 
-    let report = sync_once(&store, &client).await.unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let report = sync_once(&store, &client, &move |p| record.lock().unwrap().push(p))
+        .await
+        .unwrap();
     assert_eq!(
         (report.sent, report.acknowledged, report.rejected),
         (250, 250, 0)
     );
+    let steps: Vec<(usize, usize)> = seen.lock().unwrap().iter().map(|p| (p.done, p.total)).collect();
+    assert_eq!(steps, vec![(0, 250), (100, 250), (200, 250), (250, 250)]);
+    let log = store.lock().unwrap().sync_log(10).unwrap();
+    assert_eq!(log.len(), 3, "three batches of at most 100");
+    assert!(log.iter().all(|e| e.outcome == "answered" && e.http_status == Some(200)));
     assert_eq!(server_count(&server), 250);
     for id in &ids {
         assert!(server.db.lock().unwrap().contains(*id).unwrap());
@@ -86,7 +97,7 @@ async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
         }
     );
     // nothing left to send: a second pass sends nothing
-    let again = sync_once(&store, &client).await.unwrap();
+    let again = sync_once(&store, &client, &no_progress).await.unwrap();
     assert_eq!(again.sent, 0);
     assert_eq!(server_count(&server), 250);
 }
@@ -110,8 +121,10 @@ async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
     assert_eq!(device.state_counts().unwrap().waiting, 5);
 
     let store = Arc::new(Mutex::new(device));
-    let report = sync_once(&store, &client).await.unwrap();
+    let report = sync_once(&store, &client, &no_progress).await.unwrap();
     assert_eq!((report.sent, report.acknowledged), (5, 5));
+    let log = store.lock().unwrap().sync_log(10).unwrap();
+    assert_eq!((log[0].stored, log[0].already_stored), (2, 3));
     assert_eq!(server_count(&server), 5);
     assert_eq!(
         store.lock().unwrap().state_counts().unwrap().acknowledged,
@@ -132,8 +145,18 @@ async fn with_the_server_down_nothing_changes_on_the_device() {
         .port();
     let store = Arc::new(Mutex::new(device));
     let client = SyncClient::new(&format!("http://127.0.0.1:{port}"));
-    let error = sync_once(&store, &client).await.unwrap_err();
+    let error = sync_once(&store, &client, &no_progress).await.unwrap_err();
     assert!(matches!(error, SyncError::Unreachable(_)), "{error}");
     assert_eq!(error.code(), "server_unreachable");
-    assert_eq!(store.lock().unwrap().state_counts().unwrap().waiting, 3);
+    assert!(!error.may_have_arrived(), "a refused connection carried nothing");
+    let store = store.lock().unwrap();
+    assert_eq!(store.state_counts().unwrap().waiting, 3);
+    let first = store.waiting_uploads(1).unwrap()[0].id;
+    assert_eq!(store.interview(first).unwrap().state, InterviewState::Completed);
+    let log = store.sync_log(10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].outcome.as_str(), log[0].error_code.as_deref()),
+        ("failed", Some("server_unreachable"))
+    );
 }

@@ -1,0 +1,70 @@
+//! A tablet that cannot sync hands over a backup file; the server imports it exactly once.
+use std::path::PathBuf;
+use std::process::Command;
+
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+use zhisu_core::{AnswerValue, Questionnaire};
+use zhisu_server::ServerDb;
+use zhisu_store::{DeviceStore, NewInterview};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn import(data_dir: &std::path::Path, backup: &std::path::Path) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
+        .arg("import-backup")
+        .arg(backup)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--questionnaires")
+        .arg(root().join("questionnaires"))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn a_backup_is_imported_once_however_often_it_is_handed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(root().join("questionnaires/pilot.toml")).unwrap();
+    let q = Questionnaire::from_toml("pilot.toml", &source).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
+    for n in 0..3u128 {
+        let id = device
+            .start_interview(&q, &NewInterview::new(Uuid::from_u128(n + 1), t0, 480))
+            .unwrap();
+        for (item, value) in [
+            ("age", AnswerValue::Integer(30)),
+            ("employer_duty", AnswerValue::Bool(true)),
+            ("noise", AnswerValue::Choice("earplugs".into())),
+            ("confined_space", AnswerValue::Choices(vec!["ventilate".into()])),
+        ] {
+            device.save_answer(&q, id, item, &value, t0).unwrap();
+        }
+        device.complete_interview(&q, id, t0).unwrap();
+    }
+    let backup = dir.path().join("backup.sqlite3");
+    device.export_backup(&backup).unwrap();
+
+    let data = dir.path().join("server");
+    let (status, out) = import(&data, &backup);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("3 interviews: 3 stored, 0 already stored"), "{out}");
+    let (status, out) = import(&data, &backup);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("3 interviews: 0 stored, 3 already stored"), "{out}");
+    let db = ServerDb::open(&data.join("zhisu-server.sqlite3")).unwrap();
+    assert_eq!(db.interview_count().unwrap(), 3);
+
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(&junk, b"hello").unwrap();
+    let (status, _) = import(&data, &junk);
+    assert_eq!(status, 1, "a file that is not a backup fails the import");
+    assert_eq!(db.interview_count().unwrap(), 3);
+}

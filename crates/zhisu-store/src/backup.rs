@@ -1,0 +1,47 @@
+//! Backups a surveyor can hand over on a USB stick when a tablet cannot sync, and reading them
+//! on the server side. The format is documented in `docs/backup-format.md`: a SQLite database
+//! with the device schema, written with `VACUUM INTO` (a consistent, compact copy taken while
+//! the app keeps running).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+use zhisu_protocol::CompletedInterview;
+
+use crate::{from_json, migrations, DeviceStore, StoreError};
+
+impl DeviceStore {
+    /// Writes a complete copy of the device database to `dest` (which must not exist).
+    pub fn export_backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let path = dest.display().to_string();
+        self.conn
+            .execute("VACUUM INTO ?1", [&path])
+            .map_err(|source| StoreError::Backup { path, source })?;
+        Ok(())
+    }
+}
+
+/// Reads every completed interview from a device backup file, exactly as sealed on the device
+/// (acknowledged ones too: importing is idempotent on the server). Opens the file read-only.
+pub fn read_backup(path: &Path) -> Result<Vec<CompletedInterview>, StoreError> {
+    let name = path.display().to_string();
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|_| StoreError::NotABackup(name.clone()))?;
+    let version = migrations::schema_version(&conn).map_err(|_| StoreError::NotABackup(name.clone()))?;
+    if version == 0 {
+        return Err(StoreError::NotABackup(name));
+    }
+    if version > migrations::MIGRATIONS.len() {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: migrations::MIGRATIONS.len(),
+        });
+    }
+    let mut stmt = conn.prepare(
+        "SELECT payload FROM interview WHERE payload IS NOT NULL
+           AND state IN ('completed', 'queued', 'sent', 'acknowledged', 'rejected')
+         ORDER BY completed_at, id",
+    )?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    rows.map(|row| from_json(&row?)).collect()
+}

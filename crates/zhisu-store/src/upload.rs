@@ -1,0 +1,259 @@
+//! The upload queue and the on-device sync log: every attempt, what was sent, what the server
+//! answered, so a surveyor or supervisor can see why something is stuck.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zhisu_protocol::{CompletedInterview, Receipt, ReceiptStatus};
+
+use crate::{from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError};
+
+/// Interviews picked for one upload, and the sync-log row that records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadAttempt {
+    pub attempt: i64,
+    pub interviews: Vec<CompletedInterview>,
+}
+
+impl UploadAttempt {
+    pub fn ids(&self) -> Vec<Uuid> {
+        self.interviews.iter().map(|i| i.id).collect()
+    }
+}
+
+/// How an upload attempt ended without receipts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOutcome {
+    pub http_status: Option<u16>,
+    pub error_code: String,
+    pub error_message: String,
+    /// False only when the request certainly never reached the server (connection refused).
+    pub may_have_arrived: bool,
+}
+
+/// One row of the sync log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncLogEntry {
+    pub attempt: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub server_url: String,
+    pub interviews: Vec<Uuid>,
+    /// `sending`, `answered` or `failed`.
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub stored: u32,
+    pub already_stored: u32,
+    pub conflicts: u32,
+    pub rejected: u32,
+}
+
+const WAITING: &str = "('completed', 'queued', 'sent')";
+
+impl DeviceStore {
+    /// Up to `limit` interviews waiting for the server, oldest completion first, exactly as
+    /// sealed at completion (so a re-send is byte-for-byte the same interview).
+    pub fn waiting_uploads(&self, limit: usize) -> Result<Vec<CompletedInterview>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT payload FROM interview WHERE state IN {WAITING} ORDER BY completed_at, id LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit as i64], |row| row.get::<_, String>(0))?;
+        rows.map(|row| from_json(&row?)).collect()
+    }
+
+    /// Picks up to `limit` waiting interviews for an upload to `server_url`, marks them queued
+    /// and opens a sync-log row, in one transaction. `None` when nothing is waiting.
+    pub fn begin_upload(
+        &mut self,
+        limit: usize,
+        server_url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UploadAttempt>, StoreError> {
+        let interviews = self.waiting_uploads(limit)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // An attempt still "sending" was cut off (the app was killed mid-sync).
+        tx.execute(
+            "UPDATE sync_log SET outcome = 'failed', error_code = 'interrupted',
+                 error_message = 'the app stopped before the server answered', finished_at = ?1
+             WHERE outcome = 'sending'",
+            [timestamp(now)],
+        )?;
+        if interviews.is_empty() {
+            tx.commit()?;
+            return Ok(None);
+        }
+        let ids: Vec<Uuid> = interviews.iter().map(|i| i.id).collect();
+        for id in &ids {
+            tx.execute(
+                &format!("UPDATE interview SET state = 'queued' WHERE id = ?1 AND state IN {WAITING}"),
+                [id.to_string()],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO sync_log (started_at, server_url, interviews, outcome) VALUES (?1, ?2, ?3, 'sending')",
+            params![timestamp(now), server_url, to_json(&ids)],
+        )?;
+        let attempt = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Some(UploadAttempt {
+            attempt,
+            interviews,
+        }))
+    }
+
+    /// Records the server's receipts for an attempt, in one transaction. Only receipts for
+    /// interviews of this attempt that are still waiting count, so a stray or replayed receipt
+    /// is harmless; interviews of the attempt without a receipt become `sent`.
+    pub fn finish_upload(
+        &mut self,
+        attempt: &UploadAttempt,
+        http_status: u16,
+        receipts: &[Receipt],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut counts = [0u32; 4];
+        let sent = attempt.ids();
+        for receipt in receipts.iter().filter(|r| sent.contains(&r.interview_id)) {
+            let id = receipt.interview_id.to_string();
+            counts[match receipt.status {
+                ReceiptStatus::Stored => 0,
+                ReceiptStatus::AlreadyStored => 1,
+                ReceiptStatus::Conflict => 2,
+                ReceiptStatus::Rejected => 3,
+            }] += 1;
+            if receipt.status.is_acknowledged() {
+                tx.execute(
+                    &format!("UPDATE interview SET state = 'acknowledged', acknowledged_at = ?2, sync_code = NULL, sync_message = NULL
+                     WHERE id = ?1 AND state IN {WAITING}"),
+                    params![id, timestamp(now)],
+                )?;
+            } else {
+                tx.execute(
+                    &format!("UPDATE interview SET state = 'rejected', sync_code = ?2, sync_message = ?3
+                     WHERE id = ?1 AND state IN {WAITING}"),
+                    params![id, receipt.code, receipt.message],
+                )?;
+            }
+        }
+        for id in &sent {
+            tx.execute(
+                "UPDATE interview SET state = 'sent' WHERE id = ?1 AND state = 'queued'",
+                [id.to_string()],
+            )?;
+        }
+        tx.execute(
+            "UPDATE sync_log SET outcome = 'answered', finished_at = ?2, http_status = ?3,
+                 stored = ?4, already_stored = ?5, conflicts = ?6, rejected = ?7
+             WHERE attempt = ?1",
+            params![
+                attempt.attempt,
+                timestamp(now),
+                http_status,
+                counts[0],
+                counts[1],
+                counts[2],
+                counts[3]
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records an attempt that got no receipts. Its interviews stay waiting: `sent` when the
+    /// request may have reached the server, `completed` when it certainly did not.
+    pub fn fail_upload(
+        &mut self,
+        attempt: &UploadAttempt,
+        outcome: &AttemptOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let state = if outcome.may_have_arrived {
+            "sent"
+        } else {
+            "completed"
+        };
+        for id in attempt.ids() {
+            tx.execute(
+                "UPDATE interview SET state = ?2 WHERE id = ?1 AND state = 'queued'",
+                params![id.to_string(), state],
+            )?;
+        }
+        tx.execute(
+            "UPDATE sync_log SET outcome = 'failed', finished_at = ?2, http_status = ?3,
+                 error_code = ?4, error_message = ?5
+             WHERE attempt = ?1",
+            params![
+                attempt.attempt,
+                timestamp(now),
+                outcome.http_status,
+                outcome.error_code,
+                outcome.error_message
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest `limit` sync attempts, newest first.
+    pub fn sync_log(&self, limit: usize) -> Result<Vec<SyncLogEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT attempt, started_at, finished_at, server_url, interviews, outcome, http_status,
+                    error_code, error_message, stored, already_stored, conflicts, rejected
+             FROM sync_log ORDER BY attempt DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((
+                (
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ),
+                (
+                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    [
+                        r.get::<_, i64>(9)?,
+                        r.get::<_, i64>(10)?,
+                        r.get::<_, i64>(11)?,
+                        r.get::<_, i64>(12)?,
+                    ],
+                ),
+            ))
+        })?;
+        rows.map(|row| {
+            let ((attempt, started, finished, server_url, ids, outcome), (status, code, message, n)) =
+                row?;
+            Ok(SyncLogEntry {
+                attempt,
+                started_at: parse_timestamp(&started)?,
+                finished_at: finished.as_deref().map(parse_timestamp).transpose()?,
+                server_url,
+                interviews: from_json(&ids)?,
+                outcome,
+                http_status: status.map(|s| s as u16),
+                error_code: code,
+                error_message: message,
+                stored: n[0] as u32,
+                already_stored: n[1] as u32,
+                conflicts: n[2] as u32,
+                rejected: n[3] as u32,
+            })
+        })
+        .collect()
+    }
+}
