@@ -194,7 +194,11 @@ impl Reporter<'_> {
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
+    let mut offset = offset.min(source.len());
+    // an offset computed inside a string with escapes may fall within a character
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -278,8 +282,18 @@ impl Reporter<'_> {
         match Expression::parse(value.get_ref()) {
             Ok(e) => Some(e),
             Err(error) => {
-                // +1 for the opening quote of a one-line string
-                let at = value.span().start + 1 + error.offset;
+                // Point into the string when it is written as is (one quote, no escapes);
+                // otherwise at the string itself.
+                let start = value.span().start + 1;
+                let verbatim = self
+                    .source
+                    .get(start..start + value.get_ref().len())
+                    .is_some_and(|raw| raw == value.get_ref().as_str());
+                let at = if verbatim {
+                    start + error.offset
+                } else {
+                    value.span().start
+                };
                 self.at(at..at, format!("{owner}: {error}"));
                 None
             }
@@ -934,6 +948,8 @@ mod tests {
         // "标题 " is 3 characters but 7 bytes
         assert_eq!(line_column(src, 6 + 7), (2, 4));
         assert_eq!(line_column(src, 10_000), (3, 1));
+        // inside a multi-byte character: the character's own position
+        assert_eq!(line_column(src, 6 + 1), (2, 1));
     }
 
     #[test]
