@@ -16,6 +16,8 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const PROTOCOL_HEADER: &str = "zhisu-protocol";
 /// Upload completed interviews (POST, [`UploadRequest`] → [`UploadResponse`]).
 pub const UPLOAD_PATH: &str = "/api/v1/interviews/batch";
+/// List the questionnaire versions the server publishes (GET, → [`QuestionnaireListing`]).
+pub const QUESTIONNAIRES_PATH: &str = "/api/v1/questionnaires";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -57,6 +59,46 @@ struct HashedContent<'a> {
     surveyor_id: Option<&'a str>,
 }
 
+/// `sha256:` and the lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(7 + 64);
+    hex.push_str("sha256:");
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// One published questionnaire version; `hash` is [`sha256_hex`] of its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionnaireRef {
+    pub id: String,
+    pub version: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionnaireListing {
+    pub questionnaires: Vec<QuestionnaireRef>,
+}
+
+/// A questionnaire file as published (GET `/api/v1/questionnaires/{id}/{version}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionnaireDownload {
+    pub id: String,
+    pub version: String,
+    pub hash: String,
+    /// The questionnaire file (TOML), loaded on the device with `zhisu-core`.
+    pub source: String,
+}
+
+impl QuestionnaireDownload {
+    pub fn hash_is_valid(&self) -> bool {
+        self.hash == sha256_hex(self.source.as_bytes())
+    }
+}
+
 impl CompletedInterview {
     /// `sha256:` and the hex SHA-256 of the canonical JSON of every field but the hash itself.
     pub fn compute_hash(&self) -> String {
@@ -72,13 +114,7 @@ impl CompletedInterview {
             surveyor_id: self.surveyor_id.as_deref(),
         };
         let json = serde_json::to_vec(&content).expect("interview content serialises to JSON");
-        let digest = Sha256::digest(&json);
-        let mut hex = String::with_capacity(7 + 64);
-        hex.push_str("sha256:");
-        for byte in digest {
-            hex.push_str(&format!("{byte:02x}"));
-        }
-        hex
+        sha256_hex(&json)
     }
 
     /// Sets `content_hash` from the content.

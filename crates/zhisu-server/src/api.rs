@@ -2,7 +2,7 @@
 //! `docs/sync-protocol.md`.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zhisu_core::ScoreReport;
 use zhisu_protocol::{
-    codes, ApiError, CompletedInterview, Receipt, ReceiptStatus, UploadRequest, UploadResponse,
-    MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER, PROTOCOL_VERSION, UPLOAD_PATH,
+    codes, ApiError, CompletedInterview, QuestionnaireDownload, QuestionnaireListing, Receipt,
+    ReceiptStatus, UploadRequest, UploadResponse, MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
 };
 
 use crate::ServerState;
@@ -23,6 +24,8 @@ pub fn router(state: ServerState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route(UPLOAD_PATH, post(upload))
         .route("/api/v1/interviews", get(list_interviews))
+        .route(QUESTIONNAIRES_PATH, get(list_questionnaires))
+        .route("/api/v1/questionnaires/{id}/{version}", get(download_questionnaire))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -216,4 +219,29 @@ async fn list_interviews(State(state): State<ServerState>) -> Result<Json<Interv
         count: interviews.len(),
         interviews,
     }))
+}
+
+async fn list_questionnaires(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+) -> Result<Json<QuestionnaireListing>, Failure> {
+    check_protocol(&headers)?;
+    Ok(Json(QuestionnaireListing {
+        questionnaires: state.questionnaires.refs(),
+    }))
+}
+
+async fn download_questionnaire(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<QuestionnaireDownload>, Failure> {
+    check_protocol(&headers)?;
+    state.questionnaires.download(&id, &version).map(Json).ok_or_else(|| {
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            codes::UNKNOWN_QUESTIONNAIRE_VERSION,
+            format!("the server publishes no questionnaire {id} version {version}"),
+        )
+    })
 }

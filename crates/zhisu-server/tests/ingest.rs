@@ -252,3 +252,47 @@ async fn malformed_and_oversized_requests_get_a_code_and_store_nothing() {
     assert_eq!(server.list().await.count, 0);
     assert_eq!(big.list().await.count, 0);
 }
+
+#[tokio::test]
+async fn questionnaires_are_listed_and_delivered_with_their_hash() {
+    let server = start(None).await;
+    let get = |path: String, protocol: bool| {
+        let mut request = server.http.get(format!("{}{path}", server.base));
+        if protocol {
+            request = request.header(PROTOCOL_HEADER, "1");
+        }
+        request.send()
+    };
+    let listing: zhisu_protocol::QuestionnaireListing = get("/api/v1/questionnaires".into(), true)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pilot = listing
+        .questionnaires
+        .iter()
+        .find(|q| q.id == "ohl_pilot")
+        .unwrap();
+    let download: zhisu_protocol::QuestionnaireDownload =
+        get(format!("/api/v1/questionnaires/ohl_pilot/{}", pilot.version), true)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(download.hash_is_valid());
+    assert_eq!(download.hash, pilot.hash);
+    let on_disk = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires/pilot.toml"),
+    )
+    .unwrap();
+    assert_eq!(download.source, on_disk);
+
+    let missing = get("/api/v1/questionnaires/ohl_pilot/1999".into(), true).await.unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["code"], "unknown_questionnaire_version");
+    let no_header = get("/api/v1/questionnaires".into(), false).await.unwrap();
+    assert_eq!(no_header.status().as_u16(), 400);
+}

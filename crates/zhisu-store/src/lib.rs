@@ -14,6 +14,7 @@
 
 mod backup;
 mod migrations;
+mod questionnaires;
 mod upload;
 
 pub use backup::read_backup;
@@ -66,6 +67,14 @@ pub enum StoreError {
     },
     #[error("{0} is not a Zhisu device backup")]
     NotABackup(String),
+    #[error("the questionnaire {id} {version} from the server is not valid: {reason}")]
+    InvalidQuestionnaire {
+        id: String,
+        version: String,
+        reason: String,
+    },
+    #[error("the server changed questionnaire {id} {version} after publishing it; the first copy is kept")]
+    QuestionnaireChanged { id: String, version: String },
 }
 
 impl StoreError {
@@ -85,6 +94,8 @@ impl StoreError {
             StoreError::CannotDiscard { .. } => "cannot_discard",
             StoreError::Backup { .. } => "backup_failed",
             StoreError::NotABackup(_) => "not_a_backup",
+            StoreError::InvalidQuestionnaire { .. } => "invalid_questionnaire",
+            StoreError::QuestionnaireChanged { .. } => "questionnaire_changed",
         }
     }
 }

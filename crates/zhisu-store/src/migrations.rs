@@ -97,6 +97,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         rejected      INTEGER NOT NULL DEFAULT 0
     ) STRICT;
     "#,
+    // 3: questionnaire versions delivered by the server, kept as published.
+    r#"
+    CREATE TABLE questionnaire (
+        id          TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        hash        TEXT NOT NULL,            -- sha256 of the file, as the server listed it
+        source      TEXT NOT NULL,            -- the questionnaire file (TOML)
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
 use zhisu_protocol::{
-    ApiError, UploadRequest, UploadResponse, MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, UPLOAD_PATH,
+    ApiError, QuestionnaireDownload, QuestionnaireListing, UploadRequest, UploadResponse,
+    MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER, PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
 };
 use zhisu_store::{AttemptOutcome, DeviceStore, StoreError};
 
@@ -93,16 +93,9 @@ impl SyncClient {
         &self.base_url
     }
 
-    /// Sends one batch; on success returns the HTTP status and the receipts.
-    pub async fn upload(&self, request: &UploadRequest) -> Result<(u16, UploadResponse), SyncError> {
-        let response = self
-            .http
-            .post(format!("{}{UPLOAD_PATH}", self.base_url))
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .json(request)
-            .send()
-            .await
-            .map_err(SyncError::Unreachable)?;
+    async fn read<T: serde::de::DeserializeOwned>(
+        response: reqwest::Response,
+    ) -> Result<(u16, T), SyncError> {
         let status = response.status();
         let body = response.bytes().await.map_err(SyncError::Unreachable)?;
         if !status.is_success() {
@@ -116,9 +109,47 @@ impl SyncClient {
                 message: error.message,
             });
         }
-        let response =
+        let value =
             serde_json::from_slice(&body).map_err(|e| SyncError::BadResponse(e.to_string()))?;
-        Ok((status.as_u16(), response))
+        Ok((status.as_u16(), value))
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base_url))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .map_err(SyncError::Unreachable)?;
+        Ok(Self::read(response).await?.1)
+    }
+
+    /// The questionnaire versions the server publishes.
+    pub async fn questionnaire_listing(&self) -> Result<QuestionnaireListing, SyncError> {
+        self.get(QUESTIONNAIRES_PATH).await
+    }
+
+    pub async fn download_questionnaire(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> Result<QuestionnaireDownload, SyncError> {
+        self.get(&format!("{QUESTIONNAIRES_PATH}/{id}/{version}"))
+            .await
+    }
+
+    /// Sends one batch; on success returns the HTTP status and the receipts.
+    pub async fn upload(&self, request: &UploadRequest) -> Result<(u16, UploadResponse), SyncError> {
+        let response = self
+            .http
+            .post(format!("{}{UPLOAD_PATH}", self.base_url))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(request)
+            .send()
+            .await
+            .map_err(SyncError::Unreachable)?;
+        Self::read(response).await
     }
 }
 
@@ -145,6 +176,31 @@ async fn with_store<T: Send + 'static>(
     })
     .await
     .expect("store task does not panic")
+}
+
+/// Downloads the questionnaire versions the server publishes that the device does not hold
+/// (compared by hash), checks and keeps them. Returns how many were new.
+pub async fn sync_questionnaires(
+    store: &SharedStore,
+    client: &SyncClient,
+) -> Result<usize, SyncError> {
+    let listing = client.questionnaire_listing().await?;
+    let held = with_store(store, |s| s.questionnaire_refs()).await?;
+    let mut new = 0;
+    for wanted in plan::questionnaires_to_fetch(&listing.questionnaires, &held) {
+        let download = client
+            .download_questionnaire(&wanted.id, &wanted.version)
+            .await?;
+        if download.hash != wanted.hash {
+            return Err(SyncError::BadResponse(format!(
+                "questionnaire {} {} changed while downloading",
+                wanted.id, wanted.version
+            )));
+        }
+        with_store(store, move |s| s.save_questionnaire(&download, Utc::now())).await?;
+        new += 1;
+    }
+    Ok(new)
 }
 
 /// How far the current sync pass is, for a progress bar.
@@ -268,18 +324,26 @@ pub async fn run(
         let waiting = with_store(&store, |s| s.state_counts()).await;
         let wait = match waiting {
             Ok(_) if !allowed => schedule.idle_poll,
-            Ok(counts) if counts.waiting == 0 => schedule.idle_poll,
-            Ok(_) => {
+            Ok(counts) => {
                 let attempt_at = Utc::now();
                 let progress_status = Arc::clone(&status);
-                let report = sync_once(&store, &client, &move |p| {
-                    progress_status.send_modify(|s| s.progress = Some(p));
-                })
-                .await;
+                let pass = async {
+                    let new = sync_questionnaires(&store, &client).await?;
+                    if new > 0 {
+                        tracing::info!(new, "questionnaire versions received");
+                    }
+                    if counts.waiting == 0 {
+                        return Ok(SyncReport::default());
+                    }
+                    sync_once(&store, &client, &move |p| {
+                        progress_status.send_modify(|s| s.progress = Some(p));
+                    })
+                    .await
+                };
+                let report = pass.await;
                 status.send_modify(|s| s.progress = None);
                 match report {
                     Ok(report) => {
-                        tracing::info!(?report, "sync pass finished");
                         backoff.reset();
                         status.send_modify(|s| {
                             s.online = Some(true);
@@ -288,7 +352,12 @@ pub async fn run(
                             s.last_error = None;
                             s.last_error_code = None;
                         });
-                        continue; // look again at once: more may have been completed meanwhile
+                        if report.sent == 0 {
+                            schedule.idle_poll
+                        } else {
+                            tracing::info!(?report, "sync pass finished");
+                            continue; // look again at once: more may have been completed meanwhile
+                        }
                     }
                     Err(error) => {
                         tracing::warn!(%error, "sync pass failed");

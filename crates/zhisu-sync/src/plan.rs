@@ -4,7 +4,20 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use uuid::Uuid;
-use zhisu_protocol::{Receipt, UploadResponse};
+use zhisu_protocol::{QuestionnaireRef, Receipt, UploadResponse};
+
+/// The published questionnaire versions the device does not hold yet. A version held with a
+/// different hash is not fetched again: published versions never change, and the store refuses
+/// a changed one.
+pub fn questionnaires_to_fetch<'a>(
+    published: &'a [QuestionnaireRef],
+    held: &[QuestionnaireRef],
+) -> Vec<&'a QuestionnaireRef> {
+    published
+        .iter()
+        .filter(|p| !held.iter().any(|h| h.id == p.id && h.version == p.version))
+        .collect()
+}
 
 /// Keeps the receipts that answer interviews of the batch just sent, at most one per interview.
 /// A receipt for an interview not in the batch is a server bug: ignore it rather than touch an
@@ -131,6 +144,29 @@ mod tests {
             },
         );
         assert_eq!(kept[0].status, Stored);
+    }
+
+    #[test]
+    fn questionnaires_to_fetch_table() {
+        let r = |id: &str, version: &str, hash: &str| QuestionnaireRef {
+            id: id.into(),
+            version: version.into(),
+            hash: hash.into(),
+        };
+        let published = [r("a", "1", "h1"), r("a", "2", "h2"), r("b", "1", "h3")];
+        let cases: Vec<(Vec<QuestionnaireRef>, Vec<&str>)> = vec![
+            (vec![], vec!["a1", "a2", "b1"]),
+            (vec![r("a", "1", "h1")], vec!["a2", "b1"]),
+            (vec![r("a", "2", "other")], vec!["a1", "b1"]),
+            (published.to_vec(), vec![]),
+        ];
+        for (held, expect) in cases {
+            let got: Vec<String> = questionnaires_to_fetch(&published, &held)
+                .iter()
+                .map(|q| format!("{}{}", q.id, q.version))
+                .collect();
+            assert_eq!(got, expect);
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use zhisu_core::{AnswerValue, Questionnaire};
 use zhisu_protocol::UploadRequest;
 use zhisu_server::ServerState;
 use zhisu_store::{DeviceStore, InterviewState, NewInterview, StateCounts};
-use zhisu_sync::{sync_once, SyncClient, SyncError, SyncProgress};
+use zhisu_sync::{sync_once, sync_questionnaires, SyncClient, SyncError, SyncProgress};
 
 fn no_progress(_: SyncProgress) {}
 
@@ -159,4 +159,45 @@ async fn with_the_server_down_nothing_changes_on_the_device() {
         (log[0].outcome.as_str(), log[0].error_code.as_deref()),
         ("failed", Some("server_unreachable"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    let store = Arc::new(Mutex::new(
+        DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap(),
+    ));
+    let client = SyncClient::new(&base);
+    let published = server.questionnaires.refs();
+    assert!(published.len() >= 3);
+
+    assert_eq!(sync_questionnaires(&store, &client).await.unwrap(), published.len());
+    assert_eq!(sync_questionnaires(&store, &client).await.unwrap(), 0, "nothing new");
+    let held = store.lock().unwrap().questionnaire_refs().unwrap();
+    assert_eq!(held, published);
+    let loaded = store.lock().unwrap().questionnaires().unwrap();
+    assert!(loaded.iter().any(|q| q.id == "ohl_2026"));
+    assert_eq!(loaded.len(), published.len());
+
+    // a changed file under a published version is refused, the first copy kept
+    let mut changed = server.questionnaires.download("ohl_pilot", "2026.1").unwrap();
+    changed.source = changed.source.replace("试用版", "试用");
+    changed.hash = zhisu_protocol::sha256_hex(changed.source.as_bytes());
+    let error = store
+        .lock()
+        .unwrap()
+        .save_questionnaire(&changed, chrono::Utc::now())
+        .unwrap_err();
+    assert_eq!(error.code(), "questionnaire_changed");
+    // and a damaged download is refused
+    let mut damaged = server.questionnaires.download("ohl_pilot", "2026.1").unwrap();
+    damaged.source.push_str("\n[[[");
+    let error = store
+        .lock()
+        .unwrap()
+        .save_questionnaire(&damaged, chrono::Utc::now())
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_questionnaire");
+    assert_eq!(store.lock().unwrap().questionnaire_refs().unwrap(), published);
 }
