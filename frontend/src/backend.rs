@@ -37,10 +37,18 @@ pub struct StateCounts {
     pub rejected: u64,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+pub struct SyncProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct SyncStatus {
     pub online: Option<bool>,
     pub last_error: Option<String>,
+    pub progress: Option<SyncProgress>,
+    pub waiting_for_wifi: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

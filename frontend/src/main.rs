@@ -396,6 +396,16 @@ impl App {
                             <span class="offline">{ "被退回 " }<b id="sync-rejected">{ view.counts.rejected }</b>{ " 份" }</span>
                         }
                         <button id="sync-now" onclick={link.callback(|_| Msg::SyncNow)}>{ "立即上传" }</button>
+                        if view.status.waiting_for_wifi {
+                            <span class="offline">{ "设置为只用Wi-Fi上传，正在等Wi-Fi" }</span>
+                        }
+                        if let Some(p) = view.status.progress.filter(|p| p.total > 0) {
+                            <div class="progress" id="sync-progress" role="progressbar"
+                                aria-valuenow={p.done.to_string()} aria-valuemax={p.total.to_string()}>
+                                <div style={format!("width:{}%", p.done * 100 / p.total)}></div>
+                            </div>
+                            <span>{ format!("正在上传 {} / {}", p.done, p.total) }</span>
+                        }
                     </div>
                 }
             }
