@@ -18,6 +18,8 @@ apt_packages=(
   xvfb xauth webkit2gtk-driver imagemagick
   # Chinese text in the webview and in screenshots
   fonts-wqy-zenhei
+  # PostgreSQL server binaries: the server's tests start their own PostgreSQL from them
+  postgresql
   # Node for the Tauri CLI (npm package)
   nodejs npm
   curl ca-certificates

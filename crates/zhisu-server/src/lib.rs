@@ -9,6 +9,7 @@
 pub mod api;
 pub mod db;
 pub mod questionnaires;
+pub mod storage;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,80 @@
+//! Where the server keeps interviews: one trait, two backends. Embedded SQLite is the default
+//! (zero set-up, one machine); PostgreSQL is for deployments that outgrow one machine. Both
+//! pass the same conformance suite (`tests/storage.rs`).
+//!
+//! Methods are blocking: handlers call them on the blocking pool (`spawn_blocking`), which suits
+//! rusqlite and the synchronous `postgres` client alike.
+
+pub mod postgres;
+pub mod sqlite;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+use zhisu_core::ScoreReport;
+use zhisu_protocol::{CompletedInterview, Receipt};
+
+use crate::api::StoredInterview;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("SQLite error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("cannot get a PostgreSQL connection: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("the database was written by a newer zhisu-server (schema {found}, this one knows up to {supported}); upgrade the server")]
+    NewerSchema { found: usize, supported: usize },
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// An interview accepted for storage with the server's own score.
+pub type Accepted = (CompletedInterview, ScoreReport);
+
+pub trait Storage: Send + Sync {
+    /// Which backend, for logs and `/healthz`.
+    fn backend(&self) -> &'static str;
+
+    /// The schema version the database is at.
+    fn schema_version(&self) -> Result<usize, StorageError>;
+
+    /// Stores the accepted interviews of one batch in one transaction and returns a receipt for
+    /// each, in order: stored, already stored (same content hash) or conflict (same id, other
+    /// content; the stored one is kept). On error nothing of the batch is stored. Safe under
+    /// concurrent batches carrying the same interview.
+    fn ingest(&self, accepted: &[Accepted], now: DateTime<Utc>) -> Result<Vec<Receipt>, StorageError>;
+
+    fn interview_count(&self) -> Result<u64, StorageError>;
+
+    /// Every stored interview, oldest received first.
+    fn interviews(&self) -> Result<Vec<StoredInterview>, StorageError>;
+
+    fn contains(&self, id: Uuid) -> Result<bool, StorageError>;
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(e.to_string())
+}
+
+/// A receipt for `status`, with the code and message a conflict carries.
+fn receipt(interview_id: Uuid, status: zhisu_protocol::ReceiptStatus) -> Receipt {
+    let conflict = status == zhisu_protocol::ReceiptStatus::Conflict;
+    Receipt {
+        interview_id,
+        status,
+        code: conflict.then(|| zhisu_protocol::codes::DIFFERENT_CONTENT.to_string()),
+        message: conflict.then(|| {
+            "the server already holds an interview with this id and different answers; the stored one is kept"
+                .to_string()
+        }),
+    }
+}
+
+/// The order to write a batch in: by interview id (stable, so a repeated id keeps its order).
+/// Concurrent batches then take row locks in the same order and cannot deadlock.
+fn lock_order(accepted: &[Accepted]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..accepted.len()).collect();
+    order.sort_by_key(|&i| accepted[i].0.id);
+    order
+}

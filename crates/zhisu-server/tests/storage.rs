@@ -1,0 +1,186 @@
+//! One conformance suite, run against every storage backend: embedded SQLite in a temporary
+//! file, and a real PostgreSQL server started by the test itself.
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+use zhisu_core::{AnswerValue, Answers, ScoreReport};
+use zhisu_protocol::{CompletedInterview, ReceiptStatus};
+use zhisu_server::storage::postgres::PostgresStorage;
+use zhisu_server::storage::sqlite::SqliteStorage;
+use zhisu_server::storage::{Accepted, Storage, StorageError};
+
+use common::postgres::TestPostgres;
+
+/// Opens the same database again (a restart), or fails as the backend does.
+type Reopen = Box<dyn Fn() -> Result<Box<dyn Storage>, StorageError>>;
+
+struct Fresh {
+    storage: Arc<dyn Storage>,
+    reopen: Reopen,
+    /// Pretends a newer server wrote the database.
+    set_version: Box<dyn Fn(usize)>,
+}
+
+fn interview(n: u128, age: i64) -> Accepted {
+    let mut answers = Answers::new();
+    answers.insert("age".into(), AnswerValue::Integer(age));
+    let interview = CompletedInterview {
+        id: Uuid::from_u128(n),
+        questionnaire_id: "ohl_pilot".into(),
+        questionnaire_version: "2026.1".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap(),
+        completed_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 9, 0).unwrap(),
+        utc_offset_minutes: 480,
+        answers,
+        site_id: Some("site-1".into()),
+        surveyor_id: None,
+        content_hash: String::new(),
+    }
+    .sealed();
+    let score = ScoreReport {
+        score: 3,
+        max: 4,
+        has_literacy: false,
+        dimensions: vec![],
+        modules: vec![],
+        items: vec![],
+    };
+    (interview, score)
+}
+
+fn statuses(receipts: &[zhisu_protocol::Receipt]) -> Vec<ReceiptStatus> {
+    receipts.iter().map(|r| r.status).collect()
+}
+
+fn at(minute: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 9, minute, 0).unwrap()
+}
+
+/// Every case gets a fresh, empty database from `fresh`.
+fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
+    use ReceiptStatus::*;
+
+    // stores once, recognises identical re-sends, keeps the first on conflict
+    let f = fresh("resends");
+    let s = &f.storage;
+    assert_eq!(s.schema_version().unwrap(), f.reopen().unwrap().schema_version().unwrap());
+    let batch = vec![interview(1, 30), interview(2, 40)];
+    assert_eq!(statuses(&s.ingest(&batch, at(0)).unwrap()), vec![Stored, Stored]);
+    assert_eq!(statuses(&s.ingest(&batch, at(1)).unwrap()), vec![AlreadyStored, AlreadyStored]);
+    let changed = interview(1, 31);
+    let receipts = s.ingest(&[changed], at(2)).unwrap();
+    assert_eq!(statuses(&receipts), vec![Conflict]);
+    assert_eq!(receipts[0].code.as_deref(), Some("different_content"));
+    assert_eq!(s.interview_count().unwrap(), 2);
+    let stored = s.interviews().unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].interview, batch[0].0, "the first content is kept, exactly");
+    assert_eq!(stored[0].score, batch[0].1);
+    assert_eq!(stored[0].received_at, at(0));
+    assert!(s.contains(Uuid::from_u128(2)).unwrap());
+    assert!(!s.contains(Uuid::from_u128(3)).unwrap());
+
+    // the same interview twice in one batch
+    let f = fresh("in_batch");
+    let receipts = f
+        .storage
+        .ingest(&[interview(5, 30), interview(5, 30), interview(5, 33)], at(0))
+        .unwrap();
+    assert_eq!(statuses(&receipts), vec![Stored, AlreadyStored, Conflict]);
+    assert_eq!(f.storage.interview_count().unwrap(), 1);
+
+    // a restart keeps everything; reopening an up-to-date database changes nothing
+    let f = fresh("restart");
+    f.storage.ingest(&[interview(7, 30)], at(0)).unwrap();
+    let again = f.reopen().unwrap();
+    assert_eq!(again.interview_count().unwrap(), 1);
+    assert_eq!(again.interviews().unwrap()[0].interview, interview(7, 30).0);
+
+    // many devices sending the same interviews at once: each stored exactly once
+    let f = fresh("concurrent");
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let storage = Arc::clone(&f.storage);
+            std::thread::spawn(move || {
+                let batch: Vec<Accepted> =
+                    (0..60).map(|n| interview(100 + (n + t * 7) % 60, 30)).collect();
+                statuses(&storage.ingest(&batch, at(0)).unwrap())
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for thread in threads {
+        let s = thread.join().unwrap();
+        assert!(s.iter().all(|r| matches!(r, Stored | AlreadyStored)), "{s:?}");
+        stored += s.iter().filter(|r| **r == Stored).count();
+    }
+    assert_eq!(stored, 60, "each of the 60 distinct interviews stored once");
+    assert_eq!(f.storage.interview_count().unwrap(), 60);
+
+    // a database written by a newer server is refused, not damaged
+    let f = fresh("newer");
+    f.storage.ingest(&[interview(9, 30)], at(0)).unwrap();
+    let current = f.storage.schema_version().unwrap();
+    (f.set_version)(current + 1);
+    match f.reopen() {
+        Err(StorageError::NewerSchema { found, supported }) => {
+            assert_eq!((found, supported), (current + 1, current))
+        }
+        Err(other) => panic!("expected NewerSchema, got {other}"),
+        Ok(_) => panic!("a newer database must be refused"),
+    }
+    (f.set_version)(current);
+    assert_eq!(f.reopen().unwrap().interview_count().unwrap(), 1);
+}
+
+impl Fresh {
+    fn reopen(&self) -> Result<Box<dyn Storage>, StorageError> {
+        (self.reopen)()
+    }
+}
+
+#[test]
+fn sqlite_backend_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    conformance(&mut |name| {
+        let path = root.join(format!("{name}.sqlite3"));
+        let storage = SqliteStorage::open(&path).unwrap();
+        let reopen_path = path.clone();
+        let version_path = path.clone();
+        Fresh {
+            storage: Arc::new(storage),
+            reopen: Box::new(move || Ok(Box::new(SqliteStorage::open(&reopen_path)?) as Box<dyn Storage>)),
+            set_version: Box::new(move |v| {
+                rusqlite::Connection::open(&version_path)
+                    .unwrap()
+                    .pragma_update(None, "user_version", v as i64)
+                    .unwrap();
+            }),
+        }
+    });
+}
+
+#[test]
+fn postgres_backend_passes_the_conformance_suite() {
+    let server = TestPostgres::start();
+    conformance(&mut |name| {
+        let url = server.fresh_database(&format!("conformance_{name}"));
+        let storage = PostgresStorage::open(&url, 8).unwrap();
+        let reopen_url = url.clone();
+        Fresh {
+            storage: Arc::new(storage),
+            reopen: Box::new(move || Ok(Box::new(PostgresStorage::open(&reopen_url, 2)?) as Box<dyn Storage>)),
+            set_version: Box::new(move |v| {
+                postgres::Client::connect(&url, postgres::NoTls)
+                    .unwrap()
+                    .execute("UPDATE zhisu_schema SET version = $1", &[&(v as i32)])
+                    .unwrap();
+            }),
+        }
+    });
+    drop(server);
+}
