@@ -78,12 +78,87 @@ async fn call<T: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Result<T,
 #[derive(Serialize)]
 struct NoArgs {}
 
-pub async fn questionnaire() -> Result<Questionnaire, CommandError> {
-    call("questionnaire", NoArgs {}).await
+#[derive(Serialize)]
+struct VersionArgs<'a> {
+    id: &'a str,
+    version: &'a str,
 }
 
-pub async fn start_interview() -> Result<String, CommandError> {
-    call("start_interview", NoArgs {}).await
+/// A questionnaire the surveyor can start.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct QuestionnaireSummary {
+    pub id: String,
+    pub version: String,
+    pub title: zhisu_core::Text,
+    pub items: usize,
+}
+
+/// An interview on this device.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct InterviewListing {
+    pub id: String,
+    pub questionnaire_id: String,
+    pub questionnaire_version: String,
+    pub state: String,
+    pub started_at: String,
+    pub completed_at: Option<String>,
+    pub sync_code: Option<String>,
+    pub sync_message: Option<String>,
+    pub discard_reason: Option<String>,
+}
+
+/// One sync attempt, as the sync log shows it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SyncLogEntry {
+    pub attempt: i64,
+    pub started_at: String,
+    pub server_url: String,
+    pub interviews: Vec<String>,
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub stored: u32,
+    pub already_stored: u32,
+    pub conflicts: u32,
+    pub rejected: u32,
+}
+
+pub async fn questionnaires() -> Result<Vec<QuestionnaireSummary>, CommandError> {
+    call("questionnaires", NoArgs {}).await
+}
+
+pub async fn questionnaire(id: &str, version: &str) -> Result<Questionnaire, CommandError> {
+    call("questionnaire", VersionArgs { id, version }).await
+}
+
+pub async fn start_interview(id: &str, version: &str) -> Result<String, CommandError> {
+    call("start_interview", VersionArgs { id, version }).await
+}
+
+pub async fn interviews() -> Result<Vec<InterviewListing>, CommandError> {
+    call("interviews", NoArgs {}).await
+}
+
+pub async fn interview_answers(interview_id: &str) -> Result<zhisu_core::Answers, CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        interview_id: &'a str,
+    }
+    call("interview_answers", Args { interview_id }).await
+}
+
+pub async fn discard_interview(interview_id: &str, reason: &str) -> Result<(), CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        interview_id: &'a str,
+        reason: &'a str,
+    }
+    call("discard_interview", Args { interview_id, reason }).await
+}
+
+pub async fn sync_log() -> Result<Vec<SyncLogEntry>, CommandError> {
+    call("sync_log", NoArgs {}).await
 }
 
 pub async fn save_answer(

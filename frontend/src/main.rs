@@ -11,25 +11,38 @@ use zhisu_core::{
     AnswerValue, Answers, EligibilityStatus, Item, ItemKind, Questionnaire, ScoreReport,
 };
 
-use backend::{CommandError, SyncView};
+use backend::{CommandError, InterviewListing, QuestionnaireSummary, SyncLogEntry, SyncView};
 
 /// The interview language. zh-CN first; the language switch comes with the full app.
 const LANG: &str = "zh-CN";
 
 enum Screen {
     Home,
+    MyInterviews,
+    SyncLog,
     Question { interview_id: String, index: usize },
     Review { interview_id: String },
     Ineligible,
     Done { report: ScoreReport },
 }
 
+type Opened = Result<(String, Questionnaire, Answers), CommandError>;
+
 enum Msg {
-    Loaded(Result<Questionnaire, CommandError>),
+    CatalogueLoaded(Result<Vec<QuestionnaireSummary>, CommandError>),
+    InterviewsLoaded(Result<Vec<InterviewListing>, CommandError>),
+    LogLoaded(Result<Vec<SyncLogEntry>, CommandError>),
     Status(Result<SyncView, CommandError>),
     PollStatus,
-    Start,
-    Started(Result<String, CommandError>),
+    Start { id: String, version: String },
+    Resume(InterviewListing),
+    /// An interview to show: its id, questionnaire and saved answers.
+    Opened(Opened),
+    ShowInterviews,
+    ShowLog,
+    DiscardReason(String),
+    Discard(String),
+    Discarded(Result<(), CommandError>),
     /// Save this answer to the current item, then move on.
     Answer(AnswerValue),
     ToggleChoice(String),
@@ -49,6 +62,11 @@ enum Msg {
 }
 
 struct App {
+    catalogue: Vec<QuestionnaireSummary>,
+    interviews: Vec<InterviewListing>,
+    log: Vec<SyncLogEntry>,
+    discard_reason: String,
+    /// The questionnaire of the interview on screen.
     questionnaire: Option<Rc<Questionnaire>>,
     screen: Screen,
     answers: Answers,
@@ -175,9 +193,15 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link()
-            .send_future(async { Msg::Loaded(backend::questionnaire().await) });
+            .send_future(async { Msg::CatalogueLoaded(backend::questionnaires().await) });
+        ctx.link()
+            .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
         ctx.link().send_message(Msg::PollStatus);
         App {
+            catalogue: Vec::new(),
+            interviews: Vec::new(),
+            log: Vec::new(),
+            discard_reason: String::new(),
             questionnaire: None,
             screen: Screen::Home,
             answers: Answers::new(),
@@ -192,8 +216,12 @@ impl Component for App {
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
-            Msg::Loaded(Ok(q)) => self.questionnaire = Some(Rc::new(q)),
-            Msg::Loaded(Err(e)) => self.error = Some(error_text(&e)),
+            Msg::CatalogueLoaded(Ok(list)) => self.catalogue = list,
+            Msg::InterviewsLoaded(Ok(list)) => self.interviews = list,
+            Msg::LogLoaded(Ok(log)) => self.log = log,
+            Msg::CatalogueLoaded(Err(e)) | Msg::InterviewsLoaded(Err(e)) | Msg::LogLoaded(Err(e)) => {
+                self.error = Some(error_text(&e))
+            }
             Msg::PollStatus => {
                 ctx.link()
                     .send_future(async { Msg::Status(backend::sync_status().await) });
@@ -209,20 +237,91 @@ impl Component for App {
                     Msg::PollStatus
                 });
             }
-            Msg::Start => {
+            Msg::Start { id, version } => {
                 self.busy = true;
-                ctx.link()
-                    .send_future(async { Msg::Started(backend::start_interview().await) });
+                ctx.link().send_future(async move {
+                    let opened = async {
+                        let q = backend::questionnaire(&id, &version).await?;
+                        let interview = backend::start_interview(&id, &version).await?;
+                        Ok((interview, q, Answers::new()))
+                    };
+                    Msg::Opened(opened.await)
+                });
             }
-            Msg::Started(result) => {
+            Msg::Resume(listing) => {
+                self.busy = true;
+                ctx.link().send_future(async move {
+                    let opened = async {
+                        let q = backend::questionnaire(
+                            &listing.questionnaire_id,
+                            &listing.questionnaire_version,
+                        )
+                        .await?;
+                        let answers = backend::interview_answers(&listing.id).await?;
+                        Ok((listing.id, q, answers))
+                    };
+                    Msg::Opened(opened.await)
+                });
+            }
+            Msg::Opened(result) => {
                 self.busy = false;
                 match result {
-                    Ok(id) => {
-                        self.answers.clear();
-                        self.advance(id, None);
+                    Ok((interview_id, q, answers)) => {
+                        let resume = q.resume_point(&answers);
+                        self.questionnaire = Some(Rc::new(q));
+                        self.answers = answers;
+                        match resume {
+                            Some(index) => {
+                                self.screen = Screen::Question {
+                                    interview_id,
+                                    index,
+                                };
+                                self.error = None;
+                                self.load_drafts();
+                            }
+                            // everything answered (or ineligible): review or the polite end
+                            None => {
+                                let past_the_end = self.questionnaire.as_ref().map(|q| q.items.len());
+                                self.advance(interview_id, past_the_end)
+                            }
+                        }
                     }
                     Err(e) => self.error = Some(error_text(&e)),
                 }
+            }
+            Msg::ShowInterviews => {
+                self.screen = Screen::MyInterviews;
+                self.error = None;
+                ctx.link()
+                    .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
+            }
+            Msg::ShowLog => {
+                self.screen = Screen::SyncLog;
+                self.error = None;
+                ctx.link()
+                    .send_future(async { Msg::LogLoaded(backend::sync_log().await) });
+            }
+            Msg::DiscardReason(text) => self.discard_reason = text,
+            Msg::Discard(interview_id) => {
+                let reason = self.discard_reason.trim().to_string();
+                if reason.is_empty() {
+                    self.error = Some("请先写下作废的原因。".to_string());
+                    return true;
+                }
+                ctx.link().send_future(async move {
+                    Msg::Discarded(backend::discard_interview(&interview_id, &reason).await)
+                });
+            }
+            Msg::Discarded(result) => {
+                match result {
+                    Ok(()) => {
+                        self.discard_reason.clear();
+                        self.error = None;
+                    }
+                    Err(e) => self.error = Some(error_text(&e)),
+                }
+                ctx.link()
+                    .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
             }
             Msg::Answer(value) => self.save(ctx, value),
             Msg::ToggleChoice(key) => {
@@ -333,6 +432,10 @@ impl Component for App {
                 self.screen = Screen::Home;
                 self.answers.clear();
                 self.error = None;
+                ctx.link()
+                    .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
+                ctx.link()
+                    .send_future(async { Msg::CatalogueLoaded(backend::questionnaires().await) });
             }
             Msg::SyncNow => {
                 ctx.link().send_future(async {
@@ -346,21 +449,15 @@ impl Component for App {
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
-        let Some(q) = &self.questionnaire else {
-            return html! {
-                <main>
-                    <h1>{ "职素" }</h1>
-                    <p>{ "正在加载问卷……" }</p>
-                    { self.error_view() }
-                </main>
-            };
-        };
-        let body = match &self.screen {
-            Screen::Home => self.home_view(ctx, q),
-            Screen::Question { index, .. } => self.question_view(ctx, q, *index),
-            Screen::Review { .. } => self.review_view(ctx, q),
-            Screen::Ineligible => ineligible_view(ctx, q),
-            Screen::Done { report } => done_view(ctx, q, report, &self.answers),
+        let body = match (&self.screen, &self.questionnaire) {
+            (Screen::Home, _) => self.home_view(ctx),
+            (Screen::MyInterviews, _) => self.interviews_view(ctx),
+            (Screen::SyncLog, _) => self.log_view(ctx),
+            (Screen::Question { index, .. }, Some(q)) => self.question_view(ctx, q, *index),
+            (Screen::Review { .. }, Some(q)) => self.review_view(ctx, q),
+            (Screen::Ineligible, Some(q)) => ineligible_view(ctx, q),
+            (Screen::Done { report }, Some(q)) => done_view(ctx, q, report, &self.answers),
+            _ => html! { <p>{ "正在加载……" }</p> },
         };
         html! { <main>{ body }{ self.error_view() }</main> }
     }
@@ -378,7 +475,7 @@ impl App {
         }
     }
 
-    fn home_view(&self, ctx: &Context<Self>, q: &Questionnaire) -> Html {
+    fn home_view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let status = match &self.sync {
             Some(view) => {
@@ -411,12 +508,116 @@ impl App {
             }
             None => html! {},
         };
+        let in_progress: Vec<&InterviewListing> = self
+            .interviews
+            .iter()
+            .filter(|i| i.state == "in_progress")
+            .collect();
         html! {
             <>
-                <h1 id="title">{ t(q, &q.title) }</h1>
+                <h1 id="title">{ "职素 · 职业健康素养调查" }</h1>
                 { status }
-                <button id="start" class="primary" disabled={self.busy}
-                    onclick={link.callback(|_| Msg::Start)}>{ "开始新访谈" }</button>
+                if !in_progress.is_empty() {
+                    <h2>{ "没做完的访谈" }</h2>
+                    <div class="choices">
+                        { for in_progress.into_iter().map(|i| {
+                            let listing = i.clone();
+                            let title = self.catalogue.iter().find(|c| c.id == i.questionnaire_id)
+                                .map_or(i.questionnaire_id.as_str(), |c| c.title.get(LANG, "zh-CN"));
+                            html! {
+                                <button class="choice resume" id={format!("resume-{}", i.id)} disabled={self.busy}
+                                    onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>
+                                    { format!("继续：{title}（{} 开始）", local_time(&i.started_at)) }
+                                </button>
+                            }
+                        }) }
+                    </div>
+                }
+                <h2>{ "开始新访谈" }</h2>
+                <div class="choices">
+                    { for self.catalogue.iter().map(|c| {
+                        let (id, version) = (c.id.clone(), c.version.clone());
+                        html! {
+                            <button class="choice primary" id={format!("start-{}", c.id)} disabled={self.busy}
+                                onclick={link.callback(move |_| Msg::Start { id: id.clone(), version: version.clone() })}>
+                                { c.title.get(LANG, "zh-CN") }
+                            </button>
+                        }
+                    }) }
+                </div>
+                <div class="nav">
+                    <button id="my-interviews" onclick={link.callback(|_| Msg::ShowInterviews)}>{ "我的访谈" }</button>
+                    <button id="show-log" onclick={link.callback(|_| Msg::ShowLog)}>{ "上传记录" }</button>
+                </div>
+            </>
+        }
+    }
+
+    fn interviews_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        html! {
+            <>
+                <h1>{ "我的访谈" }</h1>
+                <p class="hint">{ "作废一份没做完的访谈，要先写下原因。" }</p>
+                <input id="discard-reason" type="text" placeholder="作废原因，比如：受访者中途离开"
+                    value={self.discard_reason.clone()}
+                    oninput={link.callback(|e: InputEvent| {
+                        let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                        Msg::DiscardReason(input.value())
+                    })} />
+                <ul class="review" id="interview-list">
+                    { for self.interviews.iter().map(|i| {
+                        let id = i.id.clone();
+                        let listing = i.clone();
+                        let can_discard = matches!(i.state.as_str(), "in_progress" | "completed");
+                        html! {
+                            <li data-state={i.state.clone()}>
+                                <div>{ format!("{}　{}", local_time(&i.started_at), i.questionnaire_id) }</div>
+                                <b class="state">{ state_text(&i.state) }</b>
+                                if let Some(message) = i.sync_message.as_ref().or(i.discard_reason.as_ref()) {
+                                    <div class="hint">{ message }</div>
+                                }
+                                <div class="nav">
+                                    if i.state == "in_progress" {
+                                        <button class="resume" onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>{ "继续" }</button>
+                                    }
+                                    if can_discard {
+                                        <button class="discard" onclick={link.callback(move |_| Msg::Discard(id.clone()))}>{ "作废" }</button>
+                                    }
+                                </div>
+                            </li>
+                        }
+                    }) }
+                </ul>
+                <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ "返回首页" }</button>
+            </>
+        }
+    }
+
+    fn log_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        html! {
+            <>
+                <h1>{ "上传记录" }</h1>
+                if self.log.is_empty() {
+                    <p>{ "还没有上传过。" }</p>
+                }
+                <ul class="review" id="sync-log">
+                    { for self.log.iter().map(|e| html! {
+                        <li data-outcome={e.outcome.clone()}>
+                            <div>{ format!("{}　发送 {} 份　→ {}", local_time(&e.started_at), e.interviews.len(), e.server_url) }</div>
+                            if e.outcome == "answered" {
+                                <div class="result-good">{ format!("服务器已收到：新存 {}，原已存 {}，冲突 {}，退回 {}", e.stored, e.already_stored, e.conflicts, e.rejected) }</div>
+                            } else if e.outcome == "sending" {
+                                <div>{ "正在发送……" }</div>
+                            } else {
+                                <div class="result-bad">{ format!("没有成功：{}（{}）",
+                                    e.error_message.as_deref().unwrap_or(""), e.error_code.as_deref().unwrap_or("")) }</div>
+                            }
+                        </li>
+                    }) }
+                </ul>
+                <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ "返回首页" }</button>
             </>
         }
     }
@@ -660,4 +861,32 @@ fn done_view(ctx: &Context<App>, q: &Questionnaire, report: &ScoreReport, answer
 
 fn main() {
     yew::Renderer::<App>::new().render();
+}
+
+/// `2026-11-29T08:05:00.000Z` as `11-29 16:05` in the device's time zone.
+fn local_time(rfc3339: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_string();
+    }
+    format!(
+        "{:02}-{:02} {:02}:{:02}",
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}
+
+fn state_text(state: &str) -> &'static str {
+    match state {
+        "in_progress" => "没做完",
+        "completed" => "待上传",
+        "queued" => "正在上传",
+        "sent" => "已发送，等服务器确认",
+        "acknowledged" => "服务器已收到",
+        "rejected" => "被服务器退回",
+        "discarded" => "已作废",
+        _ => "未知",
+    }
 }

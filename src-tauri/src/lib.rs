@@ -1,26 +1,31 @@
 //! The app shell: maps webview commands to `zhisu-store` and `zhisu-sync` calls, and errors to
 //! `{code, message}`. No interview logic lives here.
 
+mod questionnaires;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 use tauri::Manager;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
-use zhisu_core::{AnswerValue, Questionnaire, ScoreReport};
-use zhisu_store::{DeviceStore, NewInterview, StateCounts, StoreError, SyncLogEntry};
+use zhisu_core::{AnswerValue, Answers, Questionnaire, ScoreReport};
+use zhisu_store::{
+    DeviceStore, InterviewState, InterviewSummary, NewInterview, StateCounts, StoreError,
+    SyncLogEntry,
+};
 use zhisu_sync::plan::NetworkKind;
 use zhisu_sync::{SyncClient, SyncSchedule, SyncStatus};
 
-/// The questionnaire the app runs until questionnaires are delivered by the server.
-const BUNDLED_QUESTIONNAIRE: &str = include_str!("../../questionnaires/pilot.toml");
+use questionnaires::{Catalogue, QuestionnaireSummary};
+
 const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8470";
 
 struct AppState {
     store: Arc<Mutex<DeviceStore>>,
-    questionnaire: Arc<Questionnaire>,
+    catalogue: Catalogue,
     sync_trigger: Arc<Notify>,
     sync_status: watch::Receiver<SyncStatus>,
     server_url: String,
@@ -72,19 +77,46 @@ async fn with_store<T: Send + 'static>(
     .map_err(CommandError::from)
 }
 
+/// The questionnaire an interview was started with.
+async fn questionnaire_of(
+    state: &AppState,
+    interview_id: Uuid,
+) -> Result<Arc<Questionnaire>, CommandError> {
+    let summary = with_store(state, move |s| s.interview(interview_id)).await?;
+    state.catalogue.get(
+        &summary.questionnaire_id,
+        &summary.questionnaire_version,
+        &state.store,
+    )
+}
+
+/// The questionnaires a surveyor can start: the newest version of each.
 #[tauri::command]
-fn questionnaire(state: tauri::State<'_, AppState>) -> Questionnaire {
-    (*state.questionnaire).clone()
+fn questionnaires(state: tauri::State<'_, AppState>) -> Result<Vec<QuestionnaireSummary>, CommandError> {
+    state.catalogue.latest(&state.store)
 }
 
 #[tauri::command]
-async fn start_interview(state: tauri::State<'_, AppState>) -> Result<String, CommandError> {
-    let q = Arc::clone(&state.questionnaire);
+fn questionnaire(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    version: String,
+) -> Result<Questionnaire, CommandError> {
+    Ok((*state.catalogue.get(&id, &version, &state.store)?).clone())
+}
+
+#[tauri::command]
+async fn start_interview(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    version: String,
+) -> Result<String, CommandError> {
+    let q = state.catalogue.get(&id, &version, &state.store)?;
     let offset_minutes = Local::now().offset().local_minus_utc() / 60;
     let new = NewInterview::new(Uuid::new_v4(), Utc::now(), offset_minutes);
-    let id = with_store(&state, move |s| s.start_interview(&q, &new)).await?;
-    tracing::info!(%id, "interview started");
-    Ok(id.to_string())
+    let interview_id = with_store(&state, move |s| s.start_interview(&q, &new)).await?;
+    tracing::info!(%interview_id, questionnaire = %id, "interview started");
+    Ok(interview_id.to_string())
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -95,11 +127,8 @@ async fn save_answer(
     value: AnswerValue,
 ) -> Result<(), CommandError> {
     let id = parse_id(&interview_id)?;
-    let q = Arc::clone(&state.questionnaire);
-    with_store(&state, move |s| {
-        s.save_answer(&q, id, &item_id, &value, Utc::now())
-    })
-    .await
+    let q = questionnaire_of(&state, id).await?;
+    with_store(&state, move |s| s.save_answer(&q, id, &item_id, &value, Utc::now())).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -108,11 +137,58 @@ async fn complete_interview(
     interview_id: String,
 ) -> Result<ScoreReport, CommandError> {
     let id = parse_id(&interview_id)?;
-    let q = Arc::clone(&state.questionnaire);
+    let q = questionnaire_of(&state, id).await?;
+    let scorer = Arc::clone(&q);
     let upload = with_store(&state, move |s| s.complete_interview(&q, id, Utc::now())).await?;
     tracing::info!(%id, "interview completed and queued");
     state.sync_trigger.notify_one();
-    Ok(state.questionnaire.score(&upload.answers))
+    Ok(scorer.score(&upload.answers))
+}
+
+/// An interview on this device, for the "my interviews" list.
+#[derive(Serialize)]
+struct InterviewListing {
+    id: String,
+    questionnaire_id: String,
+    questionnaire_version: String,
+    state: InterviewState,
+    started_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+    sync_code: Option<String>,
+    sync_message: Option<String>,
+    discard_reason: Option<String>,
+}
+
+impl From<InterviewSummary> for InterviewListing {
+    fn from(s: InterviewSummary) -> Self {
+        InterviewListing {
+            id: s.id.to_string(),
+            questionnaire_id: s.questionnaire_id,
+            questionnaire_version: s.questionnaire_version,
+            state: s.state,
+            started_at: s.started_at,
+            completed_at: s.completed_at,
+            sync_code: s.sync_code,
+            sync_message: s.sync_message,
+            discard_reason: s.discard_reason,
+        }
+    }
+}
+
+#[tauri::command]
+async fn interviews(state: tauri::State<'_, AppState>) -> Result<Vec<InterviewListing>, CommandError> {
+    let list = with_store(&state, |s| s.interviews()).await?;
+    Ok(list.into_iter().map(InterviewListing::from).collect())
+}
+
+/// The saved answers of an interview, to resume it exactly where it stopped.
+#[tauri::command(rename_all = "snake_case")]
+async fn interview_answers(
+    state: tauri::State<'_, AppState>,
+    interview_id: String,
+) -> Result<Answers, CommandError> {
+    let id = parse_id(&interview_id)?;
+    with_store(&state, move |s| s.answers(id)).await
 }
 
 #[derive(Serialize)]
@@ -155,30 +231,21 @@ async fn sync_log(state: tauri::State<'_, AppState>) -> Result<Vec<SyncLogEntry>
 
 /// Writes a backup of the whole device database to `path` (a USB stick) for hand-over.
 #[tauri::command]
-async fn export_backup(state: tauri::State<'_, AppState>, path: String) -> Result<(), CommandError> {
+async fn export_backup(
+    state: tauri::State<'_, AppState>,
+    path: String,
+) -> Result<(), CommandError> {
     with_store(&state, move |s| s.export_backup(std::path::Path::new(&path))).await
-}
-
-fn load_questionnaire() -> Result<Questionnaire, Box<dyn std::error::Error>> {
-    let (name, source) = match std::env::var_os("ZHISU_QUESTIONNAIRE") {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            (path.display().to_string(), std::fs::read_to_string(&path)?)
-        }
-        None => ("pilot.toml".to_string(), BUNDLED_QUESTIONNAIRE.to_string()),
-    };
-    Questionnaire::from_toml(&name, &source)
-        .map_err(|d| format!("questionnaire {name} has problems:\n{}", d.lines()).into())
 }
 
 /// Starts the app. Environment (for deployments and tests):
 /// `ZHISU_DATA_DIR` (default: the platform's app data folder), `ZHISU_SERVER_URL`
-/// (default `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (a questionnaire file to run instead
-/// of the bundled one).
+/// (default `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (an extra questionnaire file).
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
         )
         .init();
     tauri::Builder::default()
@@ -190,10 +257,11 @@ pub fn run() {
             std::fs::create_dir_all(&data_dir)?;
             let database = data_dir.join("zhisu.sqlite3");
             let store = Arc::new(Mutex::new(DeviceStore::open(&database)?));
-            let questionnaire = Arc::new(load_questionnaire()?);
+            let extra = std::env::var_os("ZHISU_QUESTIONNAIRE").map(PathBuf::from);
+            let catalogue = Catalogue::new(extra.as_deref())?;
             let server_url = std::env::var("ZHISU_SERVER_URL")
                 .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
-            tracing::info!(database = %database.display(), %server_url, questionnaire = %questionnaire.id, "zhisu-app starting");
+            tracing::info!(database = %database.display(), %server_url, "zhisu-app starting");
 
             let sync_trigger = Arc::new(Notify::new());
             let (status_tx, status_rx) = watch::channel(SyncStatus::default());
@@ -210,7 +278,7 @@ pub fn run() {
             app.manage(network_tx);
             app.manage(AppState {
                 store,
-                questionnaire,
+                catalogue,
                 sync_trigger,
                 sync_status: status_rx,
                 server_url,
@@ -218,10 +286,13 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            questionnaires,
             questionnaire,
             start_interview,
             save_answer,
             complete_interview,
+            interviews,
+            interview_answers,
             sync_status,
             sync_now,
             discard_interview,

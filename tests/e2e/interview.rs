@@ -15,7 +15,7 @@ fn screenshots(test: &str) -> PathBuf {
 /// Answers the pilot questionnaire by clicking as a person would; returns what was clicked.
 async fn answer_pilot(app: &App, shots: Option<&std::path::Path>, all_right: bool) -> Answers {
     let mut expected = Answers::new();
-    app.click("start").await;
+    app.click("start-ohl_pilot").await;
 
     app.wait_for_question("age").await;
     let age = if all_right { 35 } else { 52 };
@@ -166,4 +166,57 @@ async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
 
     let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
     assert_eq!(device.state_counts().unwrap().acknowledged, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_mid_interview_resumes_on_the_same_question_with_every_answer() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app_dir = dir.path().join("app");
+    let offline = format!("http://127.0.0.1:{}", free_port());
+    let shots = screenshots("crash_resume");
+    let app = App::launch(&app_dir, &offline).await;
+    app.click("start-ohl_pilot").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "44").await;
+    app.click("next").await;
+    app.wait_for_question("employer_duty").await;
+    app.click("choice-true").await;
+    app.wait_for_question("noise").await;
+
+    // the tablet dies on the third question
+    assert_eq!(app.kill_app_process(), 1, "exactly one app process killed");
+    drop(app);
+
+    let app = App::launch(&app_dir, &offline).await;
+    app.click_css("button.resume").await;
+    app.wait_for_question("noise").await;
+    app.screenshot(&shots, "resumed").await;
+    app.click("back").await;
+    app.wait_for_question("employer_duty").await;
+    assert_eq!(
+        app.attribute("choice-true", "aria-pressed").await.as_deref(),
+        Some("true"),
+        "the answer given before the crash is shown"
+    );
+    app.click("back").await;
+    app.wait_for_question("age").await;
+    let typed = app
+        .client
+        .find(fantoccini::Locator::Id("text-input"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some("44"));
+    app.close().await;
+
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let interviews = device.interviews().unwrap();
+    assert_eq!(interviews.len(), 1, "resumed, not started again");
+    let answers = device.answers(interviews[0].id).unwrap();
+    assert_eq!(answers.get("age"), Some(&AnswerValue::Integer(44)));
+    assert_eq!(answers.get("employer_duty"), Some(&AnswerValue::Bool(true)));
+    assert!(device.integrity_ok().unwrap());
 }

@@ -230,6 +230,60 @@ impl App {
         path
     }
 
+    /// Kills the app process with SIGKILL, as the OS or a flat battery would: no chance to
+    /// clean up. Finds it by its data folder in the environment.
+    pub fn kill_app_process(&self) -> u32 {
+        let marker = format!("ZHISU_DATA_DIR={}", self.data_dir.display());
+        let mut killed = 0;
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
+            if !exe.to_string_lossy().ends_with("zhisu-app") {
+                continue;
+            }
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            let mine = environ
+                .split(|b| *b == 0)
+                .any(|var| var == marker.as_bytes());
+            if mine {
+                let status = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "kill -KILL {pid}");
+                killed += 1;
+            }
+        }
+        killed
+    }
+
+    /// Clicks the first element matching a CSS selector.
+    pub async fn click_css(&self, selector: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("{selector} did not appear: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {selector}: {e}"));
+    }
+
+    /// The value of attribute `name` on element `#id`.
+    pub async fn attribute(&self, id: &str, name: &str) -> Option<String> {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .ok()?
+            .attr(name)
+            .await
+            .ok()
+            .flatten()
+    }
+
     pub async fn close(self) {
         self.client
             .close()

@@ -152,6 +152,21 @@ impl Questionnaire {
         (start..self.items.len()).find(|&i| relevant[i])
     }
 
+    /// Where to resume an interview (after a crash, or picked up later): the first asked item
+    /// that takes an answer and has none, or `None` when every asked item is answered (the
+    /// review screen) or the respondent turned out ineligible.
+    pub fn resume_point(&self, answers: &Answers) -> Option<usize> {
+        let mut at = None;
+        while let Some(index) = self.next_item(answers, at) {
+            let item = &self.items[index];
+            if item.kind.takes_answer() && !answers.contains_key(&item.id) {
+                return Some(index);
+            }
+            at = Some(index);
+        }
+        None
+    }
+
     /// The item to go back to from position `before`.
     pub fn previous_item(&self, answers: &Answers, before: usize) -> Option<usize> {
         let relevant = self.relevance(answers);

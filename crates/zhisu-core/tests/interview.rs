@@ -249,3 +249,24 @@ fn the_questionnaires_have_the_designed_shape() {
     assert!(intercept.modules.is_empty());
     assert!(intercept.items < d.items / 2);
 }
+
+#[test]
+fn an_interview_is_resumed_at_the_first_unanswered_question() {
+    let q = load("ohl_2026.toml");
+    let (full, shown) = walk(
+        &q,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(35)),
+        ],
+    );
+    assert_eq!(q.resume_point(&full), None, "all answered: review");
+    // keep the answers up to the tenth screen, as if the tablet died there
+    let cut: Answers = shown[..10]
+        .iter()
+        .filter_map(|id| full.get(id).map(|v| (id.clone(), v.clone())))
+        .collect();
+    let resume = q.resume_point(&cut).expect("a question to resume at");
+    assert_eq!(q.items[resume].id, shown[10]);
+    assert_eq!(q.resume_point(&Answers::new()), Some(1), "the intro note is skipped: consent");
+}

@@ -1,0 +1,112 @@
+//! The questionnaires the app can run: those bundled with the app, those the server delivered
+//! (kept in the store), and one given in `ZHISU_QUESTIONNAIRE`. Loaded once per version.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use zhisu_core::Questionnaire;
+use zhisu_store::DeviceStore;
+
+use crate::CommandError;
+
+const BUNDLED: [(&str, &str); 3] = [
+    ("ohl_2026.toml", include_str!("../../questionnaires/ohl_2026.toml")),
+    ("ohl_intercept.toml", include_str!("../../questionnaires/ohl_intercept.toml")),
+    ("pilot.toml", include_str!("../../questionnaires/pilot.toml")),
+];
+
+type Key = (String, String);
+
+pub struct Catalogue {
+    loaded: Mutex<BTreeMap<Key, Arc<Questionnaire>>>,
+}
+
+/// What the home screen shows for a questionnaire.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionnaireSummary {
+    pub id: String,
+    pub version: String,
+    pub title: zhisu_core::Text,
+    pub items: usize,
+}
+
+fn load(name: &str, source: &str) -> Result<Questionnaire, String> {
+    Questionnaire::from_toml(name, source).map_err(|d| d.lines().to_string())
+}
+
+impl Catalogue {
+    pub fn new(extra: Option<&Path>) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut loaded = BTreeMap::new();
+        let mut add = |q: Questionnaire| {
+            loaded.insert((q.id.clone(), q.version.clone()), Arc::new(q));
+        };
+        for (name, source) in BUNDLED {
+            add(load(name, source)?);
+        }
+        if let Some(path) = extra {
+            let source = std::fs::read_to_string(path)?;
+            add(load(&path.display().to_string(), &source)?);
+        }
+        Ok(Catalogue {
+            loaded: Mutex::new(loaded),
+        })
+    }
+
+    /// Adds the versions the server delivered since the last look.
+    fn refresh(&self, store: &Mutex<DeviceStore>) -> Result<(), CommandError> {
+        let delivered = store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .questionnaires()?;
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        for q in delivered {
+            loaded
+                .entry((q.id.clone(), q.version.clone()))
+                .or_insert_with(|| Arc::new(q));
+        }
+        Ok(())
+    }
+
+    pub fn get(
+        &self,
+        id: &str,
+        version: &str,
+        store: &Mutex<DeviceStore>,
+    ) -> Result<Arc<Questionnaire>, CommandError> {
+        let key = (id.to_string(), version.to_string());
+        if let Some(q) = self.loaded.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(Arc::clone(q));
+        }
+        self.refresh(store)?;
+        self.loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| CommandError {
+                code: "unknown_questionnaire".into(),
+                message: format!("this device has no questionnaire {id} {version}"),
+            })
+    }
+
+    /// The newest version of each questionnaire (versions compare as text: "2026.2" > "2026.1").
+    pub fn latest(&self, store: &Mutex<DeviceStore>) -> Result<Vec<QuestionnaireSummary>, CommandError> {
+        self.refresh(store)?;
+        let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        let mut newest: BTreeMap<&str, &Arc<Questionnaire>> = BTreeMap::new();
+        for ((id, _), q) in loaded.iter() {
+            newest.insert(id, q); // keys are sorted by version within an id: the last wins
+        }
+        Ok(newest
+            .values()
+            .map(|q| QuestionnaireSummary {
+                id: q.id.clone(),
+                version: q.version.clone(),
+                title: q.title.clone(),
+                items: q.items.len(),
+            })
+            .collect())
+    }
+}
