@@ -238,9 +238,11 @@ async fn export_backup(
     with_store(&state, move |s| s.export_backup(std::path::Path::new(&path))).await
 }
 
-/// Starts the app. Environment (for deployments and tests):
+/// Starts the app (desktop `main`, and the Android/iOS entry point). Environment (for
+/// deployments and tests):
 /// `ZHISU_DATA_DIR` (default: the platform's app data folder), `ZHISU_SERVER_URL`
 /// (default `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (an extra questionnaire file).
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
