@@ -638,7 +638,7 @@ fn eval(expr: &Expr, scope: &dyn Scope) -> Value {
             match function {
                 Function::Selected => {
                     let key = arg(1).text();
-                    Value::Bool(arg(0).keys().iter().any(|k| *k == key))
+                    Value::Bool(arg(0).keys().contains(&key))
                 }
                 Function::CountSelected => Value::Number(arg(0).keys().len() as f64),
                 Function::Not => Value::Bool(!arg(0).truthy()),

@@ -242,6 +242,8 @@ impl Questionnaire {
     }
 }
 
+type SpannedExpr = (Expression, Range<usize>);
+
 /// Which expressions may use what.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ExprRole {
@@ -429,8 +431,8 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
     }
 
     let mut sections: Vec<Section> = Vec::new();
-    // section id -> (span of its id, its relevant expression with span)
-    let mut section_exprs: Vec<(String, Option<(Expression, Range<usize>)>)> = Vec::new();
+    // each section's relevant expression with its span, checked once the items are known
+    let mut section_exprs: Vec<(String, Option<SpannedExpr>)> = Vec::new();
     for spanned in &raw.sections {
         let s = spanned.get_ref();
         let id = s.id.get_ref();
