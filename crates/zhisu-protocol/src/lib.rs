@@ -18,6 +18,12 @@ pub const PROTOCOL_HEADER: &str = "zhisu-protocol";
 pub const UPLOAD_PATH: &str = "/api/v1/interviews/batch";
 /// List the questionnaire versions the server publishes (GET, → [`QuestionnaireListing`]).
 pub const QUESTIONNAIRES_PATH: &str = "/api/v1/questionnaires";
+/// Exchange a one-time enrolment code for a device token (POST, [`EnrolRequest`] →
+/// [`Enrolment`]). The only endpoint that takes no token.
+pub const ENROL_PATH: &str = "/api/v1/enrol";
+/// What the device is assigned to: round, district, sites and quotas (GET, →
+/// [`DeviceAssignment`]). Also how a device learns it was revoked (`401 device_revoked`).
+pub const ASSIGNMENT_PATH: &str = "/api/v1/device/assignment";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -57,6 +63,51 @@ struct HashedContent<'a> {
     site_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     surveyor_id: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The one-time code, as typed or read from its QR code (case and dashes do not matter).
+    pub code: String,
+    /// A name for the tablet, shown to administrators ("渝中区 3 号平板").
+    pub device_name: String,
+}
+
+/// The device's identity. The token goes in `Authorization: Bearer …` on every later request;
+/// the server keeps only its hash, so a lost token cannot be shown again, only revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub device_id: Uuid,
+    pub token: String,
+    pub round: String,
+    pub district: String,
+}
+
+/// A place where interviews are done, with the sample quota per key population.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: String,
+    pub district: String,
+    pub name: String,
+    /// `enterprise`, `school`, `hospital`, `station`, `community` or `village`.
+    pub site_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// Interviews wanted per population key (`construction` → 30).
+    #[serde(default)]
+    pub quotas: std::collections::BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceAssignment {
+    pub device_id: Uuid,
+    pub round: String,
+    pub district: String,
+    pub sites: Vec<Site>,
 }
 
 /// `sha256:` and the lowercase hex SHA-256 of `bytes`.
@@ -189,6 +240,9 @@ pub mod codes {
     pub const UNKNOWN_QUESTIONNAIRE_VERSION: &str = "unknown_questionnaire_version";
     pub const INVALID_ANSWERS: &str = "invalid_answers";
     pub const DIFFERENT_CONTENT: &str = "different_content";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const DEVICE_REVOKED: &str = "device_revoked";
+    pub const INVALID_ENROLMENT_CODE: &str = "invalid_enrolment_code";
 }
 
 #[cfg(test)]

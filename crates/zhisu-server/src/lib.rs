@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod db;
+pub mod devices;
 pub mod questionnaires;
 pub mod storage;
 

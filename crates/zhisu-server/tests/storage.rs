@@ -10,6 +10,7 @@ use zhisu_core::{AnswerValue, Answers, ScoreReport};
 use zhisu_protocol::{CompletedInterview, ReceiptStatus};
 use zhisu_server::storage::postgres::PostgresStorage;
 use zhisu_server::storage::sqlite::SqliteStorage;
+use zhisu_server::devices::{hash_code, hash_token, AuditEntry, EnrolRefusal};
 use zhisu_server::storage::{Accepted, Storage, StorageError};
 
 use common::postgres::TestPostgres;
@@ -68,10 +69,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let s = &f.storage;
     assert_eq!(s.schema_version().unwrap(), f.reopen().unwrap().schema_version().unwrap());
     let batch = vec![interview(1, 30), interview(2, 40)];
-    assert_eq!(statuses(&s.ingest(&batch, at(0)).unwrap()), vec![Stored, Stored]);
-    assert_eq!(statuses(&s.ingest(&batch, at(1)).unwrap()), vec![AlreadyStored, AlreadyStored]);
+    assert_eq!(statuses(&s.ingest(&batch, None, at(0)).unwrap()), vec![Stored, Stored]);
+    assert_eq!(statuses(&s.ingest(&batch, None, at(1)).unwrap()), vec![AlreadyStored, AlreadyStored]);
     let changed = interview(1, 31);
-    let receipts = s.ingest(&[changed], at(2)).unwrap();
+    let receipts = s.ingest(&[changed], None, at(2)).unwrap();
     assert_eq!(statuses(&receipts), vec![Conflict]);
     assert_eq!(receipts[0].code.as_deref(), Some("different_content"));
     assert_eq!(s.interview_count().unwrap(), 2);
@@ -87,14 +88,18 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let f = fresh("in_batch");
     let receipts = f
         .storage
-        .ingest(&[interview(5, 30), interview(5, 30), interview(5, 33)], at(0))
+        .ingest(
+            &[interview(5, 30), interview(5, 30), interview(5, 33)],
+            None,
+            at(0),
+        )
         .unwrap();
     assert_eq!(statuses(&receipts), vec![Stored, AlreadyStored, Conflict]);
     assert_eq!(f.storage.interview_count().unwrap(), 1);
 
     // a restart keeps everything; reopening an up-to-date database changes nothing
     let f = fresh("restart");
-    f.storage.ingest(&[interview(7, 30)], at(0)).unwrap();
+    f.storage.ingest(&[interview(7, 30)], None, at(0)).unwrap();
     let again = f.reopen().unwrap();
     assert_eq!(again.interview_count().unwrap(), 1);
     assert_eq!(again.interviews().unwrap()[0].interview, interview(7, 30).0);
@@ -107,7 +112,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
             std::thread::spawn(move || {
                 let batch: Vec<Accepted> =
                     (0..60).map(|n| interview(100 + (n + t * 7) % 60, 30)).collect();
-                statuses(&storage.ingest(&batch, at(0)).unwrap())
+                statuses(&storage.ingest(&batch, None, at(0)).unwrap())
             })
         })
         .collect();
@@ -120,9 +125,83 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     assert_eq!(stored, 60, "each of the 60 distinct interviews stored once");
     assert_eq!(f.storage.interview_count().unwrap(), 60);
 
+    // enrolment codes are used once, before they expire; tokens find their device
+    let f = fresh("devices");
+    let s = &f.storage;
+    let code = hash_code("K7XM-3QPA");
+    s.add_enrolment_code(&code, "2026", "yuzhong", at(30), at(0)).unwrap();
+    s.add_enrolment_code(&hash_code("OLD1-OLD2"), "2026", "yuzhong", at(5), at(0))
+        .unwrap();
+    let tablet = Uuid::from_u128(77);
+    let device = s
+        .enrol(&code, tablet, "渝中 3 号平板", &hash_token("t0ken"), at(10))
+        .unwrap()
+        .unwrap();
+    assert_eq!((device.round.as_str(), device.district.as_str()), ("2026", "yuzhong"));
+    assert_eq!(
+        s.enrol(&code, Uuid::from_u128(78), "again", &hash_token("other"), at(11))
+            .unwrap(),
+        Err(EnrolRefusal::Used)
+    );
+    assert_eq!(
+        s.enrol(&hash_code("OLD1-OLD2"), Uuid::from_u128(79), "late", &hash_token("x"), at(10))
+            .unwrap(),
+        Err(EnrolRefusal::Expired)
+    );
+    assert_eq!(
+        s.enrol(&hash_code("NOPE-NOPE"), Uuid::from_u128(80), "who", &hash_token("y"), at(10))
+            .unwrap(),
+        Err(EnrolRefusal::Unknown)
+    );
+    let found = s.device_for_token(&hash_token("t0ken"), at(12)).unwrap().unwrap();
+    assert_eq!(found.id, tablet);
+    assert!(found.revoked_at.is_none());
+    assert!(s.device_for_token(&hash_token("forged"), at(12)).unwrap().is_none());
+    assert!(s.revoke_device(tablet, at(13)).unwrap());
+    assert!(!s.revoke_device(Uuid::from_u128(999), at(13)).unwrap());
+    let revoked = s.device_for_token(&hash_token("t0ken"), at(14)).unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(at(13)));
+    assert_eq!(revoked.last_seen_at, Some(at(12)), "as it was before this request");
+    let listed = s.devices().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_seen_at, Some(at(14)), "this request noted");
+    s.ingest(&[interview(11, 30)], Some(tablet), at(15)).unwrap();
+
+    // sites and quotas per district; the audit log
+    let mut quotas = std::collections::BTreeMap::new();
+    quotas.insert("construction".to_string(), 30);
+    let site = zhisu_protocol::Site {
+        id: "yz-001".into(),
+        district: "yuzhong".into(),
+        name: "某建筑工地".into(),
+        site_type: "enterprise".into(),
+        industry: Some("construction".into()),
+        ownership: None,
+        size: Some("large".into()),
+        quotas,
+    };
+    s.replace_sites("yuzhong", &[site.clone()]).unwrap();
+    s.replace_sites("jiangbei", &[]).unwrap();
+    assert_eq!(s.sites("yuzhong").unwrap(), vec![site.clone()]);
+    assert!(s.sites("jiangbei").unwrap().is_empty());
+    s.replace_sites("yuzhong", &[]).unwrap();
+    assert!(s.sites("yuzhong").unwrap().is_empty(), "replaced, not added");
+    for (n, action) in ["create_enrolment_code", "revoke_device"].iter().enumerate() {
+        s.record_audit(&AuditEntry {
+            at: at(20 + n as u32),
+            actor: "cli".into(),
+            action: action.to_string(),
+            detail: format!("detail {n}"),
+        })
+        .unwrap();
+    }
+    let log = s.audit_log(10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].action, "revoke_device", "newest first");
+
     // a database written by a newer server is refused, not damaged
     let f = fresh("newer");
-    f.storage.ingest(&[interview(9, 30)], at(0)).unwrap();
+    f.storage.ingest(&[interview(9, 30)], None, at(0)).unwrap();
     let current = f.storage.schema_version().unwrap();
     (f.set_version)(current + 1);
     match f.reopen() {

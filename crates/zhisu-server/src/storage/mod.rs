@@ -14,6 +14,7 @@ use zhisu_core::ScoreReport;
 use zhisu_protocol::{CompletedInterview, Receipt};
 
 use crate::api::StoredInterview;
+use crate::devices::{AuditEntry, Device, EnrolRefusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -43,7 +44,12 @@ pub trait Storage: Send + Sync {
     /// each, in order: stored, already stored (same content hash) or conflict (same id, other
     /// content; the stored one is kept). On error nothing of the batch is stored. Safe under
     /// concurrent batches carrying the same interview.
-    fn ingest(&self, accepted: &[Accepted], now: DateTime<Utc>) -> Result<Vec<Receipt>, StorageError>;
+    fn ingest(
+        &self,
+        accepted: &[Accepted],
+        device: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Receipt>, StorageError>;
 
     fn interview_count(&self) -> Result<u64, StorageError>;
 
@@ -51,6 +57,50 @@ pub trait Storage: Send + Sync {
     fn interviews(&self) -> Result<Vec<StoredInterview>, StorageError>;
 
     fn contains(&self, id: Uuid) -> Result<bool, StorageError>;
+
+    /// Keeps a new one-time enrolment code (its hash) for a round and district.
+    fn add_enrolment_code(
+        &self,
+        code_hash: &str,
+        round: &str,
+        district: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// Uses an enrolment code: in one transaction checks it (known, unused, not expired), marks
+    /// it used and records the device with the code's round and district.
+    fn enrol(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Device, EnrolRefusal>, StorageError>;
+
+    /// The device a token belongs to (revoked ones included: the caller decides), and notes
+    /// that it was seen.
+    fn device_for_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError>;
+
+    /// Revokes a device; false when there is no such device.
+    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError>;
+
+    fn devices(&self) -> Result<Vec<Device>, StorageError>;
+
+    /// Replaces the sites (and quotas) of one district.
+    fn replace_sites(&self, district: &str, sites: &[zhisu_protocol::Site]) -> Result<(), StorageError>;
+
+    fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError>;
+
+    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError>;
+
+    /// The newest `limit` entries, newest first.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StorageError {

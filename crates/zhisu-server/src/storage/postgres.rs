@@ -8,9 +8,25 @@ use zhisu_protocol::{Receipt, ReceiptStatus};
 
 use super::{corrupt, Accepted, Storage, StorageError};
 use crate::api::StoredInterview;
+use crate::devices::{AuditEntry, Device, EnrolRefusal};
+
+const DEVICE_COLUMNS: &str = "id, name, round, district, enrolled_at, revoked_at, last_seen_at";
+
+fn device_from(row: &postgres::Row) -> Device {
+    Device {
+        id: row.get(0),
+        name: row.get(1),
+        round: row.get(2),
+        district: row.get(3),
+        enrolled_at: row.get(4),
+        revoked_at: row.get(5),
+        last_seen_at: row.get(6),
+    }
+}
 
 /// Append-only: migration `i` takes the version in `zhisu_schema` from `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE interview (
         id                    UUID PRIMARY KEY,
         questionnaire_id      TEXT NOT NULL,
@@ -28,7 +44,49 @@ const MIGRATIONS: &[&str] = &[r#"
     );
     CREATE INDEX interview_questionnaire ON interview (questionnaire_id, questionnaire_version);
     CREATE INDEX interview_received ON interview (received_at, id);
-    "#];
+    "#,
+    // 2: devices and their enrolment, sites and quotas, the audit log; which device sent what.
+    r#"
+    ALTER TABLE interview ADD COLUMN device_id UUID;
+    CREATE TABLE enrolment_code (
+        code_hash  TEXT PRIMARY KEY,
+        round      TEXT NOT NULL,
+        district   TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        used_at    TIMESTAMPTZ,
+        device_id  UUID
+    );
+    CREATE TABLE device (
+        id           UUID PRIMARY KEY,
+        name         TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        district     TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        enrolled_at  TIMESTAMPTZ NOT NULL,
+        revoked_at   TIMESTAMPTZ,
+        last_seen_at TIMESTAMPTZ
+    );
+    CREATE TABLE site (
+        id        TEXT PRIMARY KEY,
+        district  TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        site_type TEXT NOT NULL,
+        industry  TEXT,
+        ownership TEXT,
+        size      TEXT,
+        quotas    JSONB NOT NULL
+    );
+    CREATE INDEX site_district ON site (district, id);
+    CREATE TABLE audit_log (
+        seq    BIGSERIAL PRIMARY KEY,
+        at     TIMESTAMPTZ NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    "#,
+];
 
 pub struct PostgresStorage {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
@@ -88,13 +146,19 @@ impl Storage for PostgresStorage {
         Ok(version as usize)
     }
 
-    fn ingest(&self, accepted: &[Accepted], now: DateTime<Utc>) -> Result<Vec<Receipt>, StorageError> {
+    fn ingest(
+        &self,
+        accepted: &[Accepted],
+        device: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Receipt>, StorageError> {
         let mut client = self.pool.get()?;
         let mut tx = client.transaction()?;
         let insert = tx.prepare(
             "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
-                 completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                 completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
+                 device_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (id) DO NOTHING",
         )?;
         let existing = tx.prepare("SELECT content_hash FROM interview WHERE id = $1")?;
@@ -119,6 +183,7 @@ impl Storage for PostgresStorage {
                     &(score.max as i32),
                     &score.has_literacy,
                     &report,
+                    &device,
                 ],
             )?;
             let status = if inserted == 1 {
@@ -168,5 +233,170 @@ impl Storage for PostgresStorage {
             .get()?
             .query_opt("SELECT 1 FROM interview WHERE id = $1", &[&id])?
             .is_some())
+    }
+
+    fn add_enrolment_code(
+        &self,
+        code_hash: &str,
+        round: &str,
+        district: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.pool.get()?.execute(
+            "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&code_hash, &round, &district, &now, &expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn enrol(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Device, EnrolRefusal>, StorageError> {
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction()?;
+        let Some(code) = tx.query_opt(
+            "SELECT round, district, expires_at, used_at FROM enrolment_code WHERE code_hash = $1 FOR UPDATE",
+            &[&code_hash],
+        )?
+        else {
+            return Ok(Err(EnrolRefusal::Unknown));
+        };
+        let (round, district): (String, String) = (code.get(0), code.get(1));
+        let expires_at: DateTime<Utc> = code.get(2);
+        let used_at: Option<DateTime<Utc>> = code.get(3);
+        if used_at.is_some() {
+            return Ok(Err(EnrolRefusal::Used));
+        }
+        if expires_at <= now {
+            return Ok(Err(EnrolRefusal::Expired));
+        }
+        tx.execute(
+            "UPDATE enrolment_code SET used_at = $2, device_id = $3 WHERE code_hash = $1",
+            &[&code_hash, &now, &device_id],
+        )?;
+        let row = tx.query_one(
+            &format!(
+                "INSERT INTO device (id, name, round, district, token_hash, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6)
+                 RETURNING {DEVICE_COLUMNS}"
+            ),
+            &[&device_id, &device_name, &round, &district, &token_hash, &now],
+        )?;
+        tx.commit()?;
+        Ok(Ok(device_from(&row)))
+    }
+
+    fn device_for_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError> {
+        let mut client = self.pool.get()?;
+        let Some(row) = client.query_opt(
+            &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE token_hash = $1"),
+            &[&token_hash],
+        )?
+        else {
+            return Ok(None);
+        };
+        let device = device_from(&row);
+        let stale = now - chrono::Duration::seconds(60);
+        client.execute(
+            "UPDATE device SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+            &[&device.id, &now, &stale],
+        )?;
+        Ok(Some(device))
+    }
+
+    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        let n = self.pool.get()?.execute(
+            "UPDATE device SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
+            &[&id, &now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn devices(&self) -> Result<Vec<Device>, StorageError> {
+        let rows = self.pool.get()?.query(
+            &format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"),
+            &[],
+        )?;
+        Ok(rows.iter().map(device_from).collect())
+    }
+
+    fn replace_sites(&self, district: &str, sites: &[zhisu_protocol::Site]) -> Result<(), StorageError> {
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction()?;
+        tx.execute("DELETE FROM site WHERE district = $1", &[&district])?;
+        for site in sites {
+            let quotas = serde_json::to_value(&site.quotas).map_err(corrupt)?;
+            tx.execute(
+                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &site.id,
+                    &district,
+                    &site.name,
+                    &site.site_type,
+                    &site.industry,
+                    &site.ownership,
+                    &site.size,
+                    &quotas,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
+        let rows = self.pool.get()?.query(
+            "SELECT id, district, name, site_type, industry, ownership, size, quotas FROM site
+             WHERE district = $1 ORDER BY id",
+            &[&district],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(zhisu_protocol::Site {
+                    id: r.get(0),
+                    district: r.get(1),
+                    name: r.get(2),
+                    site_type: r.get(3),
+                    industry: r.get(4),
+                    ownership: r.get(5),
+                    size: r.get(6),
+                    quotas: serde_json::from_value(r.get(7)).map_err(corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
+        self.pool.get()?.execute(
+            "INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)",
+            &[&entry.at, &entry.actor, &entry.action, &entry.detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {
+        let rows = self.pool.get()?.query(
+            "SELECT at, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
+            &[&(limit as i64)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                at: r.get(0),
+                actor: r.get(1),
+                action: r.get(2),
+                detail: r.get(3),
+            })
+            .collect())
     }
 }

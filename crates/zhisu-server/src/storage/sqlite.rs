@@ -11,9 +11,11 @@ use zhisu_protocol::{Receipt, ReceiptStatus};
 
 use super::{corrupt, Accepted, Storage, StorageError};
 use crate::api::StoredInterview;
+use crate::devices::{AuditEntry, Device, EnrolRefusal};
 
 /// Append-only: migration `i` takes `user_version` from `i` to `i + 1`. Never edit a shipped one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE interview (
         id                    TEXT PRIMARY KEY NOT NULL,
         questionnaire_id      TEXT NOT NULL,
@@ -30,7 +32,49 @@ const MIGRATIONS: &[&str] = &[r#"
         score_report          TEXT NOT NULL      -- ScoreReport as JSON
     ) STRICT;
     CREATE INDEX interview_questionnaire ON interview (questionnaire_id, questionnaire_version);
-    "#];
+    "#,
+    // 2: devices and their enrolment, sites and quotas, the audit log; which device sent what.
+    r#"
+    ALTER TABLE interview ADD COLUMN device_id TEXT;
+    CREATE TABLE enrolment_code (
+        code_hash  TEXT PRIMARY KEY NOT NULL,
+        round      TEXT NOT NULL,
+        district   TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT,
+        device_id  TEXT
+    ) STRICT;
+    CREATE TABLE device (
+        id           TEXT PRIMARY KEY NOT NULL,
+        name         TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        district     TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        enrolled_at  TEXT NOT NULL,
+        revoked_at   TEXT,
+        last_seen_at TEXT
+    ) STRICT;
+    CREATE TABLE site (
+        id        TEXT PRIMARY KEY NOT NULL,
+        district  TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        site_type TEXT NOT NULL,
+        industry  TEXT,
+        ownership TEXT,
+        size      TEXT,
+        quotas    TEXT NOT NULL              -- JSON object: population -> interviews wanted
+    ) STRICT;
+    CREATE INDEX site_district ON site (district, id);
+    CREATE TABLE audit_log (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     TEXT NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    "#,
+];
 
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
@@ -38,6 +82,44 @@ pub struct SqliteStorage {
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(corrupt)
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StorageError> {
+    Uuid::parse_str(s).map_err(corrupt)
+}
+
+const DEVICE_COLUMNS: &str = "id, name, round, district, enrolled_at, revoked_at, last_seen_at";
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 7]> {
+    Ok([
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ])
+}
+
+fn device_from(row: [Option<String>; 7]) -> Result<Device, StorageError> {
+    let [id, name, round, district, enrolled, revoked, seen] = row;
+    let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing device column"));
+    Ok(Device {
+        id: parse_uuid(&need(id)?)?,
+        name: need(name)?,
+        round: need(round)?,
+        district: need(district)?,
+        enrolled_at: parse_time(&need(enrolled)?)?,
+        revoked_at: revoked.as_deref().map(parse_time).transpose()?,
+        last_seen_at: seen.as_deref().map(parse_time).transpose()?,
+    })
 }
 
 impl SqliteStorage {
@@ -83,15 +165,21 @@ impl Storage for SqliteStorage {
         Ok(v as usize)
     }
 
-    fn ingest(&self, accepted: &[Accepted], now: DateTime<Utc>) -> Result<Vec<Receipt>, StorageError> {
+    fn ingest(
+        &self,
+        accepted: &[Accepted],
+        device: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Receipt>, StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut receipts = vec![None; accepted.len()];
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
-                     completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                     completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
+                     device_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT (id) DO NOTHING",
             )?;
             let mut existing = tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
@@ -113,6 +201,7 @@ impl Storage for SqliteStorage {
                     score.max,
                     score.has_literacy,
                     serde_json::to_string(score).map_err(corrupt)?,
+                    device.map(|d| d.to_string()),
                 ])?;
                 let status = if inserted == 1 {
                     ReceiptStatus::Stored
@@ -174,4 +263,195 @@ impl Storage for SqliteStorage {
             .optional()?
             .is_some())
     }
+
+    fn add_enrolment_code(
+        &self,
+        code_hash: &str,
+        round: &str,
+        district: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![code_hash, round, district, timestamp(now), timestamp(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn enrol(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Device, EnrolRefusal>, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let code: Option<(String, String, String, Option<String>)> = tx
+            .query_row(
+                "SELECT round, district, expires_at, used_at FROM enrolment_code WHERE code_hash = ?1",
+                [code_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((round, district, expires_at, used_at)) = code else {
+            return Ok(Err(EnrolRefusal::Unknown));
+        };
+        if used_at.is_some() {
+            return Ok(Err(EnrolRefusal::Used));
+        }
+        if parse_time(&expires_at)? <= now {
+            return Ok(Err(EnrolRefusal::Expired));
+        }
+        tx.execute(
+            "UPDATE enrolment_code SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+            params![code_hash, timestamp(now), device_id.to_string()],
+        )?;
+        tx.execute(
+            "INSERT INTO device (id, name, round, district, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![device_id.to_string(), device_name, round, district, token_hash, timestamp(now)],
+        )?;
+        tx.commit()?;
+        Ok(Ok(Device {
+            id: device_id,
+            name: device_name.to_string(),
+            round,
+            district,
+            enrolled_at: parse_time(&timestamp(now))?,
+            revoked_at: None,
+            last_seen_at: None,
+        }))
+    }
+
+    fn device_for_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError> {
+        let device = self.device_where("token_hash", token_hash)?;
+        if let Some(d) = &device {
+            // at most one write a minute per device: last-seen is for people, not for audits
+            let stale = timestamp(now - chrono::Duration::seconds(60));
+            self.conn().execute(
+                "UPDATE device SET last_seen_at = ?2 WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
+                params![d.id.to_string(), timestamp(now), stale],
+            )?;
+        }
+        Ok(device)
+    }
+
+    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        let exists = self.device_where("id", &id.to_string())?.is_some();
+        self.conn().execute(
+            "UPDATE device SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+            params![id.to_string(), timestamp(now)],
+        )?;
+        Ok(exists)
+    }
+
+    fn devices(&self) -> Result<Vec<Device>, StorageError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"))?;
+        let rows = stmt.query_map([], device_row)?;
+        rows.map(|row| device_from(row?)).collect()
+    }
+
+    fn replace_sites(&self, district: &str, sites: &[zhisu_protocol::Site]) -> Result<(), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM site WHERE district = ?1", [district])?;
+        for site in sites {
+            tx.execute(
+                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    site.id,
+                    district,
+                    site.name,
+                    site.site_type,
+                    site.industry,
+                    site.ownership,
+                    site.size,
+                    serde_json::to_string(&site.quotas).map_err(corrupt)?
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, district, name, site_type, industry, ownership, size, quotas FROM site
+             WHERE district = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([district], |r| {
+            Ok((
+                zhisu_protocol::Site {
+                    id: r.get(0)?,
+                    district: r.get(1)?,
+                    name: r.get(2)?,
+                    site_type: r.get(3)?,
+                    industry: r.get(4)?,
+                    ownership: r.get(5)?,
+                    size: r.get(6)?,
+                    quotas: Default::default(),
+                },
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (mut site, quotas) = row?;
+            site.quotas = serde_json::from_str(&quotas).map_err(corrupt)?;
+            Ok(site)
+        })
+        .collect()
+    }
+
+    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![timestamp(entry.at), entry.actor, entry.action, entry.detail],
+        )?;
+        Ok(())
+    }
+
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        rows.map(|row| {
+            let (at, actor, action, detail) = row?;
+            Ok(AuditEntry {
+                at: parse_time(&at)?,
+                actor,
+                action,
+                detail,
+            })
+        })
+        .collect()
+    }
 }
+
+impl SqliteStorage {
+    fn device_where(&self, condition: &str, value: &str) -> Result<Option<Device>, StorageError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE {condition} = ?1"),
+                [value],
+                device_row,
+            )
+            .optional()?;
+        row.map(device_from).transpose()
+    }
+}
+
