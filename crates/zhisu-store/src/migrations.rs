@@ -108,6 +108,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     ) STRICT;
     "#,
+    // 4: the upload queue in its own order, so picking the next batch reads 100 rows instead of
+    //    sorting every waiting interview (draining a large backlog was quadratic).
+    r#"
+    CREATE INDEX interview_waiting ON interview (completed_at, id)
+        WHERE state IN ('completed', 'queued', 'sent');
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

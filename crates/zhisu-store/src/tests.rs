@@ -332,3 +332,22 @@ fn a_backup_holds_every_completed_interview_and_nothing_else() {
     std::fs::write(&junk, b"not a database").unwrap();
     assert_eq!(read_backup(&junk).unwrap_err().code(), "not_a_backup");
 }
+
+#[test]
+fn the_upload_queue_is_read_in_index_order_without_sorting() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let plan: Vec<String> = {
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", upload::WAITING_SQL))
+            .unwrap();
+        stmt.query_map([100], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let plan = plan.join(" | ");
+    assert!(plan.contains("interview_waiting"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+}

@@ -53,13 +53,14 @@ pub struct SyncLogEntry {
 
 const WAITING: &str = "('completed', 'queued', 'sent')";
 
+/// The upload queue in order; served by the partial index `interview_waiting` (migration 4).
+pub(crate) const WAITING_SQL: &str = "SELECT payload FROM interview INDEXED BY interview_waiting WHERE state IN ('completed', 'queued', 'sent') ORDER BY completed_at, id LIMIT ?1";
+
 impl DeviceStore {
     /// Up to `limit` interviews waiting for the server, oldest completion first, exactly as
     /// sealed at completion (so a re-send is byte-for-byte the same interview).
     pub fn waiting_uploads(&self, limit: usize) -> Result<Vec<CompletedInterview>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT payload FROM interview WHERE state IN {WAITING} ORDER BY completed_at, id LIMIT ?1"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(WAITING_SQL)?;
         let rows = stmt.query_map([limit as i64], |row| row.get::<_, String>(0))?;
         rows.map(|row| from_json(&row?)).collect()
     }
