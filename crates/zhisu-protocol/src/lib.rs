@@ -243,6 +243,8 @@ pub mod codes {
     pub const UNAUTHORIZED: &str = "unauthorized";
     pub const DEVICE_REVOKED: &str = "device_revoked";
     pub const INVALID_ENROLMENT_CODE: &str = "invalid_enrolment_code";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const FORBIDDEN: &str = "forbidden";
 }
 
 #[cfg(test)]

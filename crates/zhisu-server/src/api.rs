@@ -10,24 +10,212 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use zhisu_core::ScoreReport;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use uuid::Uuid;
 use zhisu_protocol::{
-    codes, ApiError, CompletedInterview, QuestionnaireDownload, QuestionnaireListing, Receipt,
-    ReceiptStatus, UploadRequest, UploadResponse, MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER,
+    codes, ApiError, CompletedInterview, DeviceAssignment, EnrolRequest, Enrolment,
+    QuestionnaireDownload, QuestionnaireListing, Receipt, ReceiptStatus, UploadRequest,
+    UploadResponse, ASSIGNMENT_PATH, ENROL_PATH, MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER,
     PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
 };
 
+use crate::devices::{hash_token, Device, EnrolRefusal};
 use crate::ServerState;
 
 pub fn router(state: ServerState) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health))
+        .route(ENROL_PATH, post(enrol))
+        .route(ASSIGNMENT_PATH, get(assignment))
         .route(UPLOAD_PATH, post(upload))
         .route("/api/v1/interviews", get(list_interviews))
         .route(QUESTIONNAIRES_PATH, get(list_questionnaires))
         .route("/api/v1/questionnaires/{id}/{version}", get(download_questionnaire))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+async fn health(State(state): State<ServerState>) -> Result<String, Failure> {
+    let storage = state.storage.clone();
+    let version = blocking(move || storage.schema_version()).await?;
+    Ok(format!("ok {} schema {version}", state.storage.backend()))
+}
+
+/// Runs storage work on the blocking pool; its errors become `500 internal`.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::StorageError> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Failure::internal)?
+        .map_err(Failure::internal)
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// An enrolled, not revoked device, from its `Authorization: Bearer` token; rate-limited.
+pub struct AuthedDevice(pub Device);
+
+impl FromRequestParts<ServerState> for AuthedDevice {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, Failure> {
+        check_protocol(&parts.headers)?;
+        let unauthorized = || {
+            Failure::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                "this device is not enrolled (missing or unknown token); enrol it with a code from the administrator",
+            )
+        };
+        let token_hash = hash_token(bearer(parts).ok_or_else(unauthorized)?);
+        let storage = state.storage.clone();
+        let device = blocking(move || storage.device_for_token(&token_hash, Utc::now()))
+            .await?
+            .ok_or_else(unauthorized)?;
+        if device.revoked_at.is_some() {
+            return Err(Failure::new(
+                StatusCode::UNAUTHORIZED,
+                codes::DEVICE_REVOKED,
+                "this device has been revoked by the administrator; hand its data over as a backup",
+            ));
+        }
+        if !state.rate_limit.allow(device.id) {
+            return Err(Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                "too many requests from this device; wait a moment",
+            ));
+        }
+        Ok(AuthedDevice(device))
+    }
+}
+
+/// The administrator, by the configured admin token (until people and roles arrive).
+pub struct Admin;
+
+impl FromRequestParts<ServerState> for Admin {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, Failure> {
+        let Some(expected) = &state.admin_token_hash else {
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                codes::FORBIDDEN,
+                "the administrative API is turned off on this server (no admin token configured)",
+            ));
+        };
+        match bearer(parts) {
+            Some(token) if hash_token(token) == *expected => Ok(Admin),
+            _ => Err(Failure::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                "an administrator token is needed",
+            )),
+        }
+    }
+}
+
+/// A token bucket per device: `rate` requests a second on average, bursts up to `burst`.
+pub struct RateLimit {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<Uuid, (f64, Instant)>>,
+}
+
+impl RateLimit {
+    pub fn per_device(rate: f64, burst: f64) -> Self {
+        RateLimit {
+            rate,
+            burst,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn allow(&self, device: Uuid) -> bool {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, last) = buckets.entry(device).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn enrol(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    body: Result<Json<EnrolRequest>, JsonRejection>,
+) -> Result<Json<Enrolment>, Failure> {
+    check_protocol(&headers)?;
+    let Json(request) = body.map_err(json_rejection)?;
+    let name = request.device_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            "give the device a name of 1 to 100 characters",
+        ));
+    }
+    let for_enrol = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || for_enrol.enrol(&request.code, &name))
+        .await
+        .map_err(Failure::internal)?
+        .map_err(Failure::internal)?;
+    match outcome {
+        Ok(enrolment) => {
+            let audit_state = state.clone();
+            let detail = format!(
+                "device {} in {} ({})",
+                enrolment.device_id, enrolment.district, enrolment.round
+            );
+            blocking(move || audit_state.audit("device", "enrol_device", &detail)).await?;
+            Ok(Json(enrolment))
+        }
+        Err(refusal) => Err(Failure::new(
+            match refusal {
+                EnrolRefusal::Unknown => StatusCode::NOT_FOUND,
+                EnrolRefusal::Used | EnrolRefusal::Expired => StatusCode::GONE,
+            },
+            codes::INVALID_ENROLMENT_CODE,
+            refusal.to_string(),
+        )),
+    }
+}
+
+async fn assignment(
+    State(state): State<ServerState>,
+    AuthedDevice(device): AuthedDevice,
+) -> Result<Json<DeviceAssignment>, Failure> {
+    let storage = state.storage.clone();
+    let district = device.district.clone();
+    let sites = blocking(move || storage.sites(&district)).await?;
+    Ok(Json(DeviceAssignment {
+        device_id: device.id,
+        round: device.round,
+        district: device.district,
+        sites,
+    }))
 }
 
 /// An error response: status plus `{code, message}`.
@@ -137,10 +325,9 @@ fn accept(state: &ServerState, interview: &CompletedInterview) -> Result<ScoreRe
 
 async fn upload(
     State(state): State<ServerState>,
-    headers: HeaderMap,
+    AuthedDevice(device): AuthedDevice,
     body: Result<Json<UploadRequest>, JsonRejection>,
 ) -> Result<Json<UploadResponse>, Failure> {
-    check_protocol(&headers)?;
     let Json(request) = body.map_err(json_rejection)?;
     if request.interviews.len() > MAX_BATCH_INTERVIEWS {
         return Err(Failure::new(
@@ -154,7 +341,7 @@ async fn upload(
     }
     let state_for_ingest = state.clone();
     let receipts = tokio::task::spawn_blocking(move || {
-        ingest(&state_for_ingest, request.interviews)
+        ingest(&state_for_ingest, request.interviews, Some(device.id))
     })
     .await
     .map_err(Failure::internal)?
@@ -168,7 +355,8 @@ async fn upload(
 pub fn ingest(
     state: &ServerState,
     interviews: Vec<CompletedInterview>,
-) -> Result<Vec<Receipt>, crate::DbError> {
+    device: Option<Uuid>,
+) -> Result<Vec<Receipt>, crate::StorageError> {
     let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(interviews.len());
     let mut accepted = Vec::new();
     for interview in interviews {
@@ -180,11 +368,7 @@ pub fn ingest(
             Err(receipt) => receipts.push(Some(receipt)),
         }
     }
-    let stored = state
-        .db
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .ingest(&accepted, Utc::now())?;
+    let stored = state.storage.ingest(&accepted, device, Utc::now())?;
     let mut stored = stored.into_iter();
     Ok(receipts
         .into_iter()
@@ -207,14 +391,12 @@ pub struct InterviewList {
     pub interviews: Vec<StoredInterview>,
 }
 
-async fn list_interviews(State(state): State<ServerState>) -> Result<Json<InterviewList>, Failure> {
-    let db = state.db.clone();
-    let interviews = tokio::task::spawn_blocking(move || {
-        db.lock().unwrap_or_else(|p| p.into_inner()).interviews()
-    })
-    .await
-    .map_err(Failure::internal)?
-    .map_err(Failure::internal)?;
+async fn list_interviews(
+    State(state): State<ServerState>,
+    _admin: Admin,
+) -> Result<Json<InterviewList>, Failure> {
+    let storage = state.storage.clone();
+    let interviews = blocking(move || storage.interviews()).await?;
     Ok(Json(InterviewList {
         count: interviews.len(),
         interviews,
@@ -223,9 +405,8 @@ async fn list_interviews(State(state): State<ServerState>) -> Result<Json<Interv
 
 async fn list_questionnaires(
     State(state): State<ServerState>,
-    headers: HeaderMap,
+    _device: AuthedDevice,
 ) -> Result<Json<QuestionnaireListing>, Failure> {
-    check_protocol(&headers)?;
     Ok(Json(QuestionnaireListing {
         questionnaires: state.questionnaires.refs(),
     }))
@@ -233,10 +414,9 @@ async fn list_questionnaires(
 
 async fn download_questionnaire(
     State(state): State<ServerState>,
-    headers: HeaderMap,
+    _device: AuthedDevice,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<QuestionnaireDownload>, Failure> {
-    check_protocol(&headers)?;
     state.questionnaires.download(&id, &version).map(Json).ok_or_else(|| {
         Failure::new(
             StatusCode::NOT_FOUND,

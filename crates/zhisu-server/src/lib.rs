@@ -7,37 +7,130 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod db;
 pub mod devices;
 pub mod questionnaires;
 pub mod storage;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use uuid::Uuid;
+use zhisu_protocol::Enrolment;
 
 pub use api::router;
-pub use db::{DbError, ServerDb};
+pub use devices::{Device, EnrolRefusal};
 pub use questionnaires::QuestionnaireRegistry;
+pub use storage::{Storage, StorageError};
 
 /// Everything a request handler needs.
 #[derive(Clone)]
 pub struct ServerState {
-    pub db: Arc<Mutex<ServerDb>>,
+    pub storage: Arc<dyn Storage>,
     pub questionnaires: Arc<QuestionnaireRegistry>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// SHA-256 of the administrator token that guards the administrative read API until
+    /// people and roles arrive; `None` turns that API off.
+    pub admin_token_hash: Option<String>,
+    pub rate_limit: Arc<api::RateLimit>,
 }
 
 impl ServerState {
-    /// Opens (creating) the database at `database` and loads every questionnaire in
-    /// `questionnaires_dir`; a questionnaire with problems stops the start with its diagnostics.
-    pub fn open(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<Self> {
-        let db = ServerDb::open(database)?;
-        let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
-        Ok(ServerState {
-            db: Arc::new(Mutex::new(db)),
+    pub fn new(storage: Arc<dyn Storage>, questionnaires: QuestionnaireRegistry) -> Self {
+        ServerState {
+            storage,
             questionnaires: Arc::new(questionnaires),
             max_body_bytes: 8 * 1024 * 1024,
+            admin_token_hash: None,
+            // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
+            rate_limit: Arc::new(api::RateLimit::per_device(50.0, 100.0)),
+        }
+    }
+
+    /// Embedded SQLite at `database` (created if missing), questionnaires from a folder; a
+    /// questionnaire with problems stops the start with its diagnostics.
+    pub fn open(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<Self> {
+        let storage = storage::sqlite::SqliteStorage::open(database)?;
+        let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
+        Ok(Self::new(Arc::new(storage), questionnaires))
+    }
+
+    /// PostgreSQL at `url` (`postgres://user@host:port/db`).
+    pub fn open_postgres(url: &str, questionnaires_dir: &Path) -> anyhow::Result<Self> {
+        let storage = storage::postgres::PostgresStorage::open(url, 16)?;
+        let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
+        Ok(Self::new(Arc::new(storage), questionnaires))
+    }
+
+    pub fn with_admin_token(mut self, token: &str) -> Self {
+        self.admin_token_hash = Some(devices::hash_token(token));
+        self
+    }
+
+    /// Creates a one-time enrolment code for a round and district, valid for `valid_for`, and
+    /// writes it to the audit log. Returns the code to show (and print as a QR code).
+    pub fn create_enrolment_code(
+        &self,
+        round: &str,
+        district: &str,
+        valid_for: Duration,
+        actor: &str,
+    ) -> Result<String, StorageError> {
+        let code = devices::new_enrolment_code();
+        let now = Utc::now();
+        self.storage.add_enrolment_code(
+            &devices::hash_code(&code),
+            round,
+            district,
+            now + valid_for,
+            now,
+        )?;
+        self.audit(
+            actor,
+            "create_enrolment_code",
+            &format!("round {round}, district {district}, valid until {}", now + valid_for),
+        )?;
+        Ok(code)
+    }
+
+    /// Exchanges an enrolment code for a device identity and token.
+    pub fn enrol(
+        &self,
+        code: &str,
+        device_name: &str,
+    ) -> Result<Result<Enrolment, EnrolRefusal>, StorageError> {
+        let token = devices::new_token();
+        let id = Uuid::new_v4();
+        let outcome = self.storage.enrol(
+            &devices::hash_code(code),
+            id,
+            device_name,
+            &devices::hash_token(&token),
+            Utc::now(),
+        )?;
+        Ok(outcome.map(|device| Enrolment {
+            device_id: device.id,
+            token,
+            round: device.round,
+            district: device.district,
+        }))
+    }
+
+    pub fn revoke_device(&self, id: Uuid, actor: &str) -> Result<bool, StorageError> {
+        let found = self.storage.revoke_device(id, Utc::now())?;
+        if found {
+            self.audit(actor, "revoke_device", &id.to_string())?;
+        }
+        Ok(found)
+    }
+
+    pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<(), StorageError> {
+        self.storage.record_audit(&devices::AuditEntry {
+            at: Utc::now(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            detail: detail.to_string(),
         })
     }
 }
@@ -45,4 +138,15 @@ impl ServerState {
 /// Serves the API on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: ServerState) -> std::io::Result<()> {
     axum::serve(listener, router(state)).await
+}
+
+/// Serves the API until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: ServerState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

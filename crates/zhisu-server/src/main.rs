@@ -1,12 +1,15 @@
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
 use tracing_subscriber::EnvFilter;
-use zhisu_protocol::ReceiptStatus;
+use uuid::Uuid;
+use zhisu_protocol::{ReceiptStatus, Site};
+use zhisu_server::ServerState;
 
-/// Zhisu central server: receives interviews from the tablets and stores them.
+/// Zhisu central server: enrols tablets, receives their interviews and stores them.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Cli {
@@ -17,6 +20,10 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, env = "ZHISU_LISTEN", default_value = "127.0.0.1:8470")]
     listen: SocketAddr,
+    /// Token for the administrative read API (`Authorization: Bearer …`); without it that API
+    /// is off. Never logged.
+    #[arg(long, env = "ZHISU_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -24,6 +31,9 @@ struct Common {
     /// Folder for the embedded SQLite database (created if missing).
     #[arg(long, env = "ZHISU_DATA_DIR", default_value = "data/server", global = true)]
     data_dir: PathBuf,
+    /// PostgreSQL instead of the embedded SQLite: postgres://user@host:port/database.
+    #[arg(long, env = "ZHISU_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
     /// Folder of questionnaire files the server accepts interviews for.
     #[arg(long, env = "ZHISU_QUESTIONNAIRES", default_value = "questionnaires", global = true)]
     questionnaires: PathBuf,
@@ -33,6 +43,29 @@ struct Common {
 enum Command {
     /// Serve the API (the default).
     Serve,
+    /// Create a one-time code a tablet exchanges for its identity, for a round and district.
+    EnrolmentCode {
+        #[arg(long)]
+        round: String,
+        #[arg(long)]
+        district: String,
+        /// Days the code stays valid.
+        #[arg(long, default_value_t = 7)]
+        valid_days: i64,
+        /// Also write the code as a QR code image (SVG) to this file.
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+    /// List enrolled devices.
+    Devices,
+    /// Revoke a device: its next sync is refused and it is told why.
+    RevokeDevice { device_id: Uuid },
+    /// Replace a district's sites and quotas from a TOML file (see docs/sync-protocol.md).
+    ImportSites {
+        #[arg(long)]
+        district: String,
+        file: PathBuf,
+    },
     /// Import device backup files (handed over on a USB stick) as if the tablet had synced:
     /// checked, re-scored and stored exactly once.
     ImportBackup {
@@ -41,22 +74,24 @@ enum Command {
     },
 }
 
-fn open_state(common: &Common) -> anyhow::Result<zhisu_server::ServerState> {
+fn open_state(common: &Common) -> anyhow::Result<ServerState> {
+    if let Some(url) = &common.database_url {
+        return ServerState::open_postgres(url, &common.questionnaires);
+    }
     std::fs::create_dir_all(&common.data_dir)
         .with_context(|| format!("cannot create {}", common.data_dir.display()))?;
     let database = common.data_dir.join("zhisu-server.sqlite3");
-    zhisu_server::ServerState::open(&database, &common.questionnaires)
+    ServerState::open(&database, &common.questionnaires)
 }
 
-fn import_backups(common: &Common, files: &[PathBuf]) -> anyhow::Result<()> {
-    let state = open_state(common)?;
+fn import_backups(state: &ServerState, files: &[PathBuf]) -> anyhow::Result<()> {
     for file in files {
         let interviews = zhisu_store::read_backup(file)
             .with_context(|| format!("cannot read the backup {}", file.display()))?;
         let total = interviews.len();
         let mut counts = [0usize; 4];
         for chunk in interviews.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {
-            for receipt in zhisu_server::api::ingest(&state, chunk.to_vec())? {
+            for receipt in zhisu_server::api::ingest(state, chunk.to_vec(), None)? {
                 counts[match receipt.status {
                     ReceiptStatus::Stored => 0,
                     ReceiptStatus::AlreadyStored => 1,
@@ -68,6 +103,11 @@ fn import_backups(common: &Common, files: &[PathBuf]) -> anyhow::Result<()> {
                 }
             }
         }
+        state.audit(
+            "cli",
+            "import_backup",
+            &format!("{}: {total} interviews", file.display()),
+        )?;
         println!(
             "{}: {total} interviews: {} stored, {} already stored, {} conflicts, {} rejected",
             file.display(),
@@ -76,6 +116,82 @@ fn import_backups(common: &Common, files: &[PathBuf]) -> anyhow::Result<()> {
             counts[2],
             counts[3]
         );
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SitesFile {
+    sites: Vec<SiteEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteEntry {
+    id: String,
+    name: String,
+    site_type: String,
+    industry: Option<String>,
+    ownership: Option<String>,
+    size: Option<String>,
+    #[serde(default)]
+    quotas: std::collections::BTreeMap<String, u32>,
+}
+
+const SITE_TYPES: [&str; 6] = ["enterprise", "school", "hospital", "station", "community", "village"];
+
+fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed: SitesFile =
+        toml::from_str(&text).with_context(|| format!("{} is not a valid sites file", file.display()))?;
+    let mut sites = Vec::new();
+    for entry in parsed.sites {
+        anyhow::ensure!(
+            SITE_TYPES.contains(&entry.site_type.as_str()),
+            "site {}: site_type must be one of {}",
+            entry.id,
+            SITE_TYPES.join(", ")
+        );
+        sites.push(Site {
+            id: entry.id,
+            district: district.to_string(),
+            name: entry.name,
+            site_type: entry.site_type,
+            industry: entry.industry,
+            ownership: entry.ownership,
+            size: entry.size,
+            quotas: entry.quotas,
+        });
+    }
+    state.storage.replace_sites(district, &sites)?;
+    state.audit(
+        "cli",
+        "import_sites",
+        &format!("{district}: {} sites from {}", sites.len(), file.display()),
+    )?;
+    println!("{district}: {} sites", sites.len());
+    Ok(())
+}
+
+fn enrolment_code(
+    state: &ServerState,
+    round: &str,
+    district: &str,
+    valid_days: i64,
+    qr: Option<&Path>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!((1..=90).contains(&valid_days), "--valid-days must be 1 to 90");
+    let code = state.create_enrolment_code(round, district, chrono::Duration::days(valid_days), "cli")?;
+    println!("{code}");
+    if let Some(path) = qr {
+        let svg = qrcode::QrCode::new(code.as_bytes())?
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(240, 240)
+            .build();
+        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("QR code written to {}", path.display());
     }
     Ok(())
 }
@@ -89,18 +205,55 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match &cli.command {
-        Some(Command::ImportBackup { files }) => return import_backups(&cli.common, files),
-        Some(Command::Serve) | None => {}
+    let state = tokio::task::block_in_place(|| open_state(&cli.common))?;
+    let cli_result = tokio::task::block_in_place(|| match &cli.command {
+        Some(Command::ImportBackup { files }) => import_backups(&state, files).map(|()| true),
+        Some(Command::EnrolmentCode {
+            round,
+            district,
+            valid_days,
+            qr,
+        }) => enrolment_code(&state, round, district, *valid_days, qr.as_deref()).map(|()| true),
+        Some(Command::Devices) => {
+            for d in state.storage.devices()? {
+                let status = match d.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_string(),
+                };
+                let seen = d.last_seen_at.map_or("never".to_string(), |t| t.to_string());
+                println!("{}\t{}\t{}\t{}\t{status}\tlast seen {seen}", d.id, d.district, d.round, d.name);
+            }
+            Ok(true)
+        }
+        Some(Command::RevokeDevice { device_id }) => {
+            anyhow::ensure!(
+                state.revoke_device(*device_id, "cli")?,
+                "no device {device_id}"
+            );
+            println!("revoked {device_id}");
+            Ok(true)
+        }
+        Some(Command::ImportSites { district, file }) => {
+            import_sites(&state, district, file).map(|()| true)
+        }
+        Some(Command::Serve) | None => Ok(false),
+    })?;
+    if cli_result {
+        return Ok(());
     }
-    let state = open_state(&cli.common)?;
+    let mut state = state;
+    if let Some(token) = &cli.admin_token {
+        anyhow::ensure!(token.len() >= 16, "the admin token must be at least 16 characters");
+        state = state.with_admin_token(token);
+    }
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
     tracing::info!(
         listen = %cli.listen,
-        data_dir = %cli.common.data_dir.display(),
+        storage = state.storage.backend(),
         questionnaires = state.questionnaires.len(),
+        admin_api = state.admin_token_hash.is_some(),
         "zhisu-server ready"
     );
     zhisu_server::serve(listener, state).await?;

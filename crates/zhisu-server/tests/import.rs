@@ -5,7 +5,8 @@ use std::process::Command;
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Questionnaire};
-use zhisu_server::ServerDb;
+use zhisu_server::storage::sqlite::SqliteStorage;
+use zhisu_server::Storage;
 use zhisu_store::{DeviceStore, NewInterview};
 
 fn root() -> PathBuf {
@@ -59,7 +60,7 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
     let (status, out) = import(&data, &backup);
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("3 interviews: 0 stored, 3 already stored"), "{out}");
-    let db = ServerDb::open(&data.join("zhisu-server.sqlite3")).unwrap();
+    let db = SqliteStorage::open(&data.join("zhisu-server.sqlite3")).unwrap();
     assert_eq!(db.interview_count().unwrap(), 3);
 
     let junk = dir.path().join("junk.bin");

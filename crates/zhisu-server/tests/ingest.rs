@@ -11,25 +11,48 @@ use zhisu_protocol::{
 use zhisu_server::api::InterviewList;
 use zhisu_server::ServerState;
 
+const ADMIN_TOKEN: &str = "admin-token-for-tests-only";
+
 struct TestServer {
     base: String,
     http: reqwest::Client,
+    state: ServerState,
+    /// An enrolled device's token.
+    token: String,
     _dir: tempfile::TempDir,
 }
 
 async fn start(max_body_bytes: Option<usize>) -> TestServer {
+    start_with(max_body_bytes, None).await
+}
+
+async fn start_with(
+    max_body_bytes: Option<usize>,
+    rate_limit: Option<zhisu_server::api::RateLimit>,
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let mut state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let mut state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires)
+        .unwrap()
+        .with_admin_token(ADMIN_TOKEN);
     if let Some(limit) = max_body_bytes {
         state.max_body_bytes = limit;
     }
+    if let Some(rate_limit) = rate_limit {
+        state.rate_limit = std::sync::Arc::new(rate_limit);
+    }
+    let code = state
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
+        .unwrap();
+    let token = state.enrol(&code, "test tablet").unwrap().unwrap().token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state));
+    tokio::spawn(zhisu_server::serve(listener, state.clone()));
     TestServer {
         base,
         http: reqwest::Client::new(),
+        state,
+        token,
         _dir: dir,
     }
 }
@@ -40,6 +63,7 @@ impl TestServer {
             .http
             .post(format!("{}{UPLOAD_PATH}", self.base))
             .header("content-type", "application/json")
+            .bearer_auth(&self.token)
             .body(body);
         if let Some(p) = protocol {
             request = request.header(PROTOCOL_HEADER, p);
@@ -59,6 +83,7 @@ impl TestServer {
     async fn list(&self) -> InterviewList {
         self.http
             .get(format!("{}/api/v1/interviews", self.base))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .unwrap()
@@ -257,7 +282,10 @@ async fn malformed_and_oversized_requests_get_a_code_and_store_nothing() {
 async fn questionnaires_are_listed_and_delivered_with_their_hash() {
     let server = start(None).await;
     let get = |path: String, protocol: bool| {
-        let mut request = server.http.get(format!("{}{path}", server.base));
+        let mut request = server
+            .http
+            .get(format!("{}{path}", server.base))
+            .bearer_auth(&server.token);
         if protocol {
             request = request.header(PROTOCOL_HEADER, "1");
         }
@@ -295,4 +323,128 @@ async fn questionnaires_are_listed_and_delivered_with_their_hash() {
     assert_eq!(body["code"], "unknown_questionnaire_version");
     let no_header = get("/api/v1/questionnaires".into(), false).await.unwrap();
     assert_eq!(no_header.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn devices_must_be_enrolled_and_not_revoked() {
+    let server = start(None).await;
+    let body = serde_json::to_vec(&json!({ "interviews": [interview(1, RIGHT)] })).unwrap();
+    let post = |token: Option<&str>| {
+        let mut request = server
+            .http
+            .post(format!("{}{UPLOAD_PATH}", server.base))
+            .header(PROTOCOL_HEADER, "1")
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    for (token, code) in [(None, "unauthorized"), (Some("forged-token"), "unauthorized")] {
+        let response = post(token).await.unwrap();
+        assert_eq!(response.status().as_u16(), 401);
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["code"], code);
+    }
+    // enrolment: a code works once, then not again; an unknown code is refused
+    let enrol = |code: String| {
+        server
+            .http
+            .post(format!("{}/api/v1/enrol", server.base))
+            .header(PROTOCOL_HEADER, "1")
+            .json(&json!({ "code": code, "device_name": "渝中 5 号" }))
+            .send()
+    };
+    let code = server
+        .state
+        .create_enrolment_code("2026", "jiangbei", chrono::Duration::days(1), "test")
+        .unwrap();
+    let first = enrol(code.to_lowercase()).await.unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let enrolment: zhisu_protocol::Enrolment = first.json().await.unwrap();
+    assert_eq!(enrolment.district, "jiangbei");
+    let again = enrol(code).await.unwrap();
+    assert_eq!(again.status().as_u16(), 410);
+    let unknown = enrol("ZZZZ-ZZZZ".into()).await.unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+    let error: Value = unknown.json().await.unwrap();
+    assert_eq!(error["code"], "invalid_enrolment_code");
+
+    assert_eq!(post(Some(&enrolment.token)).await.unwrap().status().as_u16(), 200);
+    assert!(server.state.revoke_device(enrolment.device_id, "test").unwrap());
+    let revoked = post(Some(&enrolment.token)).await.unwrap();
+    assert_eq!(revoked.status().as_u16(), 401);
+    let error: Value = revoked.json().await.unwrap();
+    assert_eq!(error["code"], "device_revoked");
+    let audit = server.state.storage.audit_log(10).unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert!(actions.contains(&"revoke_device") && actions.contains(&"enrol_device"), "{actions:?}");
+}
+
+#[tokio::test]
+async fn a_device_gets_its_district_sites_and_quotas() {
+    let server = start(None).await;
+    let mut quotas = std::collections::BTreeMap::new();
+    quotas.insert("construction".to_string(), 30);
+    let site = zhisu_protocol::Site {
+        id: "yz-001".into(),
+        district: "yuzhong".into(),
+        name: "某工地".into(),
+        site_type: "enterprise".into(),
+        industry: Some("construction".into()),
+        ownership: None,
+        size: None,
+        quotas,
+    };
+    server.state.storage.replace_sites("yuzhong", &[site.clone()]).unwrap();
+    server.state.storage.replace_sites("jiangbei", &[]).unwrap();
+    let assignment: zhisu_protocol::DeviceAssignment = server
+        .http
+        .get(format!("{}/api/v1/device/assignment", server.base))
+        .header(PROTOCOL_HEADER, "1")
+        .bearer_auth(&server.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((assignment.round.as_str(), assignment.district.as_str()), ("2026", "yuzhong"));
+    assert_eq!(assignment.sites, vec![site]);
+}
+
+#[tokio::test]
+async fn the_admin_read_api_needs_the_admin_token() {
+    let server = start(None).await;
+    let get = |token: Option<&str>| {
+        let mut request = server.http.get(format!("{}/api/v1/interviews", server.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(get(None).await.unwrap().status().as_u16(), 401);
+    assert_eq!(get(Some(&server.token)).await.unwrap().status().as_u16(), 401, "a device token is not an admin token");
+    assert_eq!(get(Some(ADMIN_TOKEN)).await.unwrap().status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_device_that_floods_the_server_is_slowed_down() {
+    // 2 requests a second, bursts of 20: 60 requests in a row must run into the limit
+    let server = start_with(None, Some(zhisu_server::api::RateLimit::per_device(2.0, 20.0))).await;
+    let mut statuses = Vec::new();
+    for _ in 0..60 {
+        let response = server
+            .http
+            .get(format!("{}/api/v1/questionnaires", server.base))
+            .header(PROTOCOL_HEADER, "1")
+            .bearer_auth(&server.token)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
 }
