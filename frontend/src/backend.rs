@@ -49,13 +49,48 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
     pub progress: Option<SyncProgress>,
     pub waiting_for_wifi: bool,
+    pub revoked: bool,
+}
+
+/// This device's enrolment.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct IdentityView {
+    pub enrolled: bool,
+    pub default_server_url: String,
+    pub server_url: Option<String>,
+    pub device_name: Option<String>,
+    pub round: Option<String>,
+    pub district: Option<String>,
+    pub revoked: bool,
+}
+
+pub async fn identity() -> Result<IdentityView, CommandError> {
+    call("identity", NoArgs {}).await
+}
+
+pub async fn enrol(server_url: &str, code: &str, device_name: &str) -> Result<IdentityView, CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        server_url: &'a str,
+        code: &'a str,
+        device_name: &'a str,
+    }
+    call(
+        "enrol",
+        Args {
+            server_url,
+            code,
+            device_name,
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct SyncView {
     pub counts: StateCounts,
     pub status: SyncStatus,
-    pub server_url: String,
+    pub server_url: Option<String>,
 }
 
 async fn call<T: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Result<T, CommandError> {

@@ -11,12 +11,16 @@ use zhisu_core::{
     AnswerValue, Answers, EligibilityStatus, Item, ItemKind, Questionnaire, ScoreReport,
 };
 
-use backend::{CommandError, InterviewListing, QuestionnaireSummary, SyncLogEntry, SyncView};
+use backend::{
+    CommandError, IdentityView, InterviewListing, QuestionnaireSummary, SyncLogEntry, SyncView,
+};
 
 /// The interview language. zh-CN first; the language switch comes with the full app.
 const LANG: &str = "zh-CN";
 
 enum Screen {
+    /// First run (or after revocation): enrol the tablet with the server.
+    Enrol,
     Home,
     MyInterviews,
     SyncLog,
@@ -26,9 +30,21 @@ enum Screen {
     Done { report: ScoreReport },
 }
 
+#[derive(Clone, Copy)]
+enum EnrolField {
+    ServerUrl,
+    Code,
+    DeviceName,
+}
+
 type Opened = Result<(String, Questionnaire, Answers), CommandError>;
 
 enum Msg {
+    IdentityLoaded(Result<IdentityView, CommandError>),
+    EnrolField(EnrolField, String),
+    Enrol,
+    Enrolled(Result<IdentityView, CommandError>),
+    ReEnrol,
     CatalogueLoaded(Result<Vec<QuestionnaireSummary>, CommandError>),
     InterviewsLoaded(Result<Vec<InterviewListing>, CommandError>),
     LogLoaded(Result<Vec<SyncLogEntry>, CommandError>),
@@ -62,6 +78,9 @@ enum Msg {
 }
 
 struct App {
+    identity: Option<IdentityView>,
+    /// The enrolment form: server address, code, tablet name.
+    enrol_form: [String; 3],
     catalogue: Vec<QuestionnaireSummary>,
     interviews: Vec<InterviewListing>,
     log: Vec<SyncLogEntry>,
@@ -179,6 +198,10 @@ impl App {
 
 fn error_text(e: &CommandError) -> String {
     match e.code.as_str() {
+        "invalid_enrolment_code" => "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。".to_string(),
+        "server_unreachable" => "连不上服务器。请检查服务器地址和网络，再试一次。".to_string(),
+        "bad_server_url" => "服务器地址要以 http:// 或 https:// 开头。".to_string(),
+        "device_name_missing" => "请给这台平板起个名字。".to_string(),
         "interview_incomplete" => "还有必答题没有回答，请返回补上。".to_string(),
         "storage_failed" | "storage_corrupt" => {
             format!("答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）", e.code)
@@ -193,11 +216,15 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link()
+            .send_future(async { Msg::IdentityLoaded(backend::identity().await) });
+        ctx.link()
             .send_future(async { Msg::CatalogueLoaded(backend::questionnaires().await) });
         ctx.link()
             .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
         ctx.link().send_message(Msg::PollStatus);
         App {
+            identity: None,
+            enrol_form: Default::default(),
             catalogue: Vec::new(),
             interviews: Vec::new(),
             log: Vec::new(),
@@ -216,6 +243,44 @@ impl Component for App {
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
+            Msg::IdentityLoaded(Ok(identity)) | Msg::Enrolled(Ok(identity)) => {
+                if self.enrol_form[0].is_empty() {
+                    self.enrol_form[0] = identity.default_server_url.clone();
+                }
+                let enrolled = identity.enrolled;
+                self.identity = Some(identity);
+                self.busy = false;
+                if !enrolled {
+                    self.screen = Screen::Enrol;
+                } else if matches!(self.screen, Screen::Enrol) {
+                    self.screen = Screen::Home;
+                    self.error = None;
+                }
+            }
+            Msg::IdentityLoaded(Err(e)) => self.error = Some(error_text(&e)),
+            Msg::Enrolled(Err(e)) => {
+                self.busy = false;
+                self.error = Some(error_text(&e));
+            }
+            Msg::EnrolField(field, value) => {
+                self.enrol_form[field as usize] = value;
+                self.error = None;
+            }
+            Msg::Enrol => {
+                let [url, code, name] = self.enrol_form.clone();
+                if code.trim().is_empty() || name.trim().is_empty() {
+                    self.error = Some("请填写登记码和平板名称。".to_string());
+                    return true;
+                }
+                self.busy = true;
+                ctx.link().send_future(async move {
+                    Msg::Enrolled(backend::enrol(&url, &code, &name).await)
+                });
+            }
+            Msg::ReEnrol => {
+                self.screen = Screen::Enrol;
+                self.error = None;
+            }
             Msg::CatalogueLoaded(Ok(list)) => self.catalogue = list,
             Msg::InterviewsLoaded(Ok(list)) => self.interviews = list,
             Msg::LogLoaded(Ok(log)) => self.log = log,
@@ -450,6 +515,7 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         let body = match (&self.screen, &self.questionnaire) {
+            (Screen::Enrol, _) => self.enrol_view(ctx),
             (Screen::Home, _) => self.home_view(ctx),
             (Screen::MyInterviews, _) => self.interviews_view(ctx),
             (Screen::SyncLog, _) => self.log_view(ctx),
@@ -513,9 +579,28 @@ impl App {
             .iter()
             .filter(|i| i.state == "in_progress")
             .collect();
+        let revoked = self.identity.as_ref().is_some_and(|i| i.revoked)
+            || self.sync.as_ref().is_some_and(|v| v.status.revoked);
+        let device = self.identity.as_ref().and_then(|i| {
+            Some(format!(
+                "{}　{}　{}",
+                i.device_name.as_deref()?,
+                i.district.as_deref()?,
+                i.round.as_deref()?
+            ))
+        });
         html! {
             <>
                 <h1 id="title">{ "职素 · 职业健康素养调查" }</h1>
+                if let Some(device) = device {
+                    <p class="hint" id="device">{ device }</p>
+                }
+                if revoked {
+                    <div class="status offline" id="revoked" role="alert">
+                        { "这台平板已被管理员停用，答卷不会再上传。请联系管理员：可以导出备份交给管理员，或用新的登记码重新登记。" }
+                        <button id="re-enrol" onclick={link.callback(|_| Msg::ReEnrol)}>{ "重新登记" }</button>
+                    </div>
+                }
                 { status }
                 if !in_progress.is_empty() {
                     <h2>{ "没做完的访谈" }</h2>
@@ -549,6 +634,35 @@ impl App {
                     <button id="my-interviews" onclick={link.callback(|_| Msg::ShowInterviews)}>{ "我的访谈" }</button>
                     <button id="show-log" onclick={link.callback(|_| Msg::ShowLog)}>{ "上传记录" }</button>
                 </div>
+            </>
+        }
+    }
+
+    fn enrol_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let field = |id: &'static str, label: &'static str, which: EnrolField, placeholder: &'static str| {
+            html! {
+                <label class="field">
+                    <span>{ label }</span>
+                    <input id={id} type="text" placeholder={placeholder}
+                        value={self.enrol_form[which as usize].clone()}
+                        oninput={link.callback(move |e: InputEvent| {
+                            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                            Msg::EnrolField(which, input.value())
+                        })} />
+                </label>
+            }
+        };
+        html! {
+            <>
+                <h1>{ "登记这台平板" }</h1>
+                <p class="hint">{ "第一次使用，请填写管理员给您的登记码。登记后，完成的答卷会自动上传到这个服务器。" }</p>
+                { field("server-url", "服务器地址", EnrolField::ServerUrl, "http://…") }
+                { field("enrol-code", "登记码", EnrolField::Code, "例如 K7XM-3QPA") }
+                { field("device-name", "平板名称", EnrolField::DeviceName, "例如 渝中区 3 号平板") }
+                <button id="enrol" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Enrol)}>
+                    { if self.busy { "正在登记……" } else { "登记" } }
+                </button>
             </>
         }
     }

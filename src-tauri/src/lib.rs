@@ -12,6 +12,7 @@ use tauri::Manager;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, Questionnaire, ScoreReport};
+use zhisu_protocol::Site;
 use zhisu_store::{
     DeviceStore, InterviewState, InterviewSummary, NewInterview, StateCounts, StoreError,
     SyncLogEntry,
@@ -28,7 +29,8 @@ struct AppState {
     catalogue: Catalogue,
     sync_trigger: Arc<Notify>,
     sync_status: watch::Receiver<SyncStatus>,
-    server_url: String,
+    /// Offered on the enrolment screen; the enrolled server is in the device identity.
+    default_server_url: String,
 }
 
 /// What every command fails with. Callers branch on `code`.
@@ -195,17 +197,88 @@ async fn interview_answers(
 struct SyncView {
     counts: StateCounts,
     status: SyncStatus,
-    server_url: String,
+    server_url: Option<String>,
 }
 
 #[tauri::command]
 async fn sync_status(state: tauri::State<'_, AppState>) -> Result<SyncView, CommandError> {
-    let counts = with_store(&state, |s| s.state_counts()).await?;
+    let (counts, identity) =
+        with_store(&state, |s| Ok((s.state_counts()?, s.identity()?))).await?;
     Ok(SyncView {
         counts,
         status: state.sync_status.borrow().clone(),
-        server_url: state.server_url.clone(),
+        server_url: identity.map(|i| i.server_url),
     })
+}
+
+/// This device's enrolment, without the token.
+#[derive(Serialize)]
+struct IdentityView {
+    enrolled: bool,
+    default_server_url: String,
+    server_url: Option<String>,
+    device_id: Option<String>,
+    device_name: Option<String>,
+    round: Option<String>,
+    district: Option<String>,
+    revoked: bool,
+}
+
+#[tauri::command]
+async fn identity(state: tauri::State<'_, AppState>) -> Result<IdentityView, CommandError> {
+    let identity = with_store(&state, |s| s.identity()).await?;
+    Ok(IdentityView {
+        enrolled: identity.is_some(),
+        default_server_url: state.default_server_url.clone(),
+        revoked: identity.as_ref().is_some_and(|i| i.revoked_at.is_some()),
+        server_url: identity.as_ref().map(|i| i.server_url.clone()),
+        device_id: identity.as_ref().map(|i| i.device_id.to_string()),
+        device_name: identity.as_ref().map(|i| i.device_name.clone()),
+        round: identity.as_ref().map(|i| i.round.clone()),
+        district: identity.map(|i| i.district),
+    })
+}
+
+/// Enrols this device with the server: exchanges the one-time code for the device's identity,
+/// keeps it, and starts syncing. Nothing is stored when the server refuses the code.
+#[tauri::command(rename_all = "snake_case")]
+async fn enrol(
+    state: tauri::State<'_, AppState>,
+    server_url: String,
+    code: String,
+    device_name: String,
+) -> Result<IdentityView, CommandError> {
+    let server_url = server_url.trim().trim_end_matches('/').to_string();
+    if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
+        return Err(bad_request(
+            "bad_server_url",
+            "the server address starts with http:// or https://",
+        ));
+    }
+    let device_name = device_name.trim().to_string();
+    if device_name.is_empty() {
+        return Err(bad_request("device_name_missing", "give this tablet a name"));
+    }
+    let enrolment = SyncClient::new(&server_url)
+        .enrol(code.trim(), &device_name)
+        .await
+        .map_err(|e| CommandError {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        })?;
+    with_store(&state, move |s| {
+        s.save_identity(&server_url, &device_name, &enrolment, Utc::now())
+    })
+    .await?;
+    tracing::info!("device enrolled");
+    state.sync_trigger.notify_one();
+    identity(state).await
+}
+
+/// The sites this device is assigned, with their quotas.
+#[tauri::command]
+async fn sites(state: tauri::State<'_, AppState>) -> Result<Vec<Site>, CommandError> {
+    with_store(&state, |s| s.sites()).await
 }
 
 #[tauri::command]
@@ -240,8 +313,9 @@ async fn export_backup(
 
 /// Starts the app (desktop `main`, and the Android/iOS entry point). Environment (for
 /// deployments and tests):
-/// `ZHISU_DATA_DIR` (default: the platform's app data folder), `ZHISU_SERVER_URL`
-/// (default `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (an extra questionnaire file).
+/// `ZHISU_DATA_DIR` (default: the platform's app data folder), `ZHISU_SERVER_URL` (the server
+/// address offered on the enrolment screen, default `http://127.0.0.1:8470`),
+/// `ZHISU_QUESTIONNAIRE` (an extra questionnaire file).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tracing_subscriber::fmt()
@@ -261,9 +335,9 @@ pub fn run() {
             let store = Arc::new(Mutex::new(DeviceStore::open(&database)?));
             let extra = std::env::var_os("ZHISU_QUESTIONNAIRE").map(PathBuf::from);
             let catalogue = Catalogue::new(extra.as_deref())?;
-            let server_url = std::env::var("ZHISU_SERVER_URL")
+            let default_server_url = std::env::var("ZHISU_SERVER_URL")
                 .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
-            tracing::info!(database = %database.display(), %server_url, "zhisu-app starting");
+            tracing::info!(database = %database.display(), "zhisu-app starting");
 
             let sync_trigger = Arc::new(Notify::new());
             let (status_tx, status_rx) = watch::channel(SyncStatus::default());
@@ -271,7 +345,6 @@ pub fn run() {
             let (network_tx, network_rx) = watch::channel(NetworkKind::Unknown);
             tauri::async_runtime::spawn(zhisu_sync::run(
                 Arc::clone(&store),
-                SyncClient::new(&server_url),
                 Arc::clone(&sync_trigger),
                 status_tx,
                 SyncSchedule::default(),
@@ -283,7 +356,7 @@ pub fn run() {
                 catalogue,
                 sync_trigger,
                 sync_status: status_rx,
-                server_url,
+                default_server_url,
             });
             Ok(())
         })
@@ -299,7 +372,10 @@ pub fn run() {
             sync_now,
             discard_interview,
             sync_log,
-            export_backup
+            export_backup,
+            identity,
+            enrol,
+            sites
         ])
         .run(tauri::generate_context!())
         .expect("the Zhisu app failed to start");

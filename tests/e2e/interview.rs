@@ -81,6 +81,10 @@ async fn an_interview_clicked_through_reaches_the_server_exactly_once() {
     let app_dir = dir.path().join("app");
     let app = App::launch(&app_dir, &server.base_url).await;
     let shots = screenshots("reaches_server");
+    app.type_into("enrol-code", &server.enrolment_code()).await;
+    app.screenshot(&shots, "enrol").await;
+    app.type_into("device-name", "测试平板").await;
+    app.click("enrol").await;
 
     let clicked = answer_pilot(&app, Some(&shots), true).await;
     app.wait_for_text("score", "得分：4 / 4", Duration::from_secs(20))
@@ -116,11 +120,15 @@ async fn an_interview_clicked_through_reaches_the_server_exactly_once() {
 async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port(); // nothing listens here yet: the server is down
-    let server_url = format!("http://127.0.0.1:{port}");
+    let port = free_port();
+    let server_dir = dir.path().join("server");
+    let server = Server::start_on(port, &server_dir).await;
     let app_dir = dir.path().join("app");
-    let app = App::launch(&app_dir, &server_url).await;
+    let app = App::launch(&app_dir, &server.base_url).await;
     let shots = screenshots("offline_then_online");
+    app.enrol(&server.enrolment_code()).await;
+    // then the network goes: the server is unreachable
+    server.stop().await;
 
     let clicked = answer_pilot(&app, None, false).await;
     app.wait_for_text("score", "得分：0 / 4", Duration::from_secs(20))
@@ -145,8 +153,8 @@ async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
         assert_eq!(normalized(&waiting[0].answers), normalized(&clicked));
     }
 
-    // the server comes up on the address the app was given
-    let server = Server::start_on(port, &dir.path().join("server")).await;
+    // the server comes back on the address the app enrolled with
+    let server = Server::start_on(port, &server_dir).await;
     let list = server.wait_for_count(1, Duration::from_secs(60)).await;
     assert_eq!(list.count, 1);
     assert_eq!(
@@ -173,9 +181,10 @@ async fn a_crash_mid_interview_resumes_on_the_same_question_with_every_answer() 
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let app_dir = dir.path().join("app");
-    let offline = format!("http://127.0.0.1:{}", free_port());
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
     let shots = screenshots("crash_resume");
-    let app = App::launch(&app_dir, &offline).await;
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
     app.click("start-ohl_pilot").await;
     app.wait_for_question("age").await;
     app.type_into("text-input", "44").await;
@@ -188,7 +197,7 @@ async fn a_crash_mid_interview_resumes_on_the_same_question_with_every_answer() 
     assert_eq!(app.kill_app_process(), 1, "exactly one app process killed");
     drop(app);
 
-    let app = App::launch(&app_dir, &offline).await;
+    let app = App::launch(&app_dir, &server.base_url).await;
     app.click_css("button.resume").await;
     app.wait_for_question("noise").await;
     app.screenshot(&shots, "resumed").await;
@@ -219,4 +228,28 @@ async fn a_crash_mid_interview_resumes_on_the_same_question_with_every_answer() 
     assert_eq!(answers.get("age"), Some(&AnswerValue::Integer(44)));
     assert_eq!(answers.get("employer_duty"), Some(&AnswerValue::Bool(true)));
     assert!(device.integrity_ok().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrolment_with_a_bad_code_explains_and_stores_nothing() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("bad_enrolment");
+    app.type_into("enrol-code", "WRON-GCOD").await;
+    app.type_into("device-name", "测试平板").await;
+    app.click("enrol").await;
+    app.wait_for_text(
+        "error",
+        "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。",
+        Duration::from_secs(20),
+    )
+    .await;
+    app.screenshot(&shots, "bad-code").await;
+    app.close().await;
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    assert!(device.identity().unwrap().is_none(), "nothing stored");
+    assert!(server.state.storage.devices().unwrap().is_empty());
 }

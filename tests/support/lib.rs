@@ -32,10 +32,14 @@ pub fn free_port() -> u16 {
 /// One end-to-end test at a time: each drives a whole app and a webview.
 pub static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+
 /// The central server, in this process, on a real loopback socket with its own SQLite file.
 pub struct Server {
     pub base_url: String,
     pub state: ServerState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Server {
@@ -45,21 +49,54 @@ impl Server {
             &data_dir.join("server.sqlite3"),
             &workspace_root().join("questionnaires"),
         )
-        .expect("server state opens");
+        .expect("server state opens")
+        .with_admin_token(ADMIN_TOKEN);
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-        tokio::spawn(zhisu_server::serve(listener, state.clone()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(zhisu_server::serve_until(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
         Server {
             base_url: format!("http://{addr}"),
             state,
+            stop: Some(stop),
+            task: Some(task),
         }
+    }
+
+    /// Stops serving (the database stays); the port is free afterwards.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            // requests in flight finish; idle keep-alive connections are cut after a moment
+            if tokio::time::timeout(Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                let _ = task.await;
+            }
+        }
+    }
+
+    /// A one-time enrolment code for the test district.
+    pub fn enrolment_code(&self) -> String {
+        self.state
+            .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "e2e")
+            .expect("enrolment code")
     }
 
     /// The interviews as the server's HTTP API reports them.
     pub async fn interviews(&self) -> InterviewList {
-        reqwest::get(format!("{}/api/v1/interviews", self.base_url))
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/interviews", self.base_url))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
             .await
             .expect("server answers")
             .json()
@@ -257,6 +294,19 @@ impl App {
             }
         }
         killed
+    }
+
+    /// Enrols the tablet on the first-run screen with `code`, as a surveyor would.
+    pub async fn enrol(&self, code: &str) {
+        self.type_into("enrol-code", code).await;
+        self.type_into("device-name", "测试平板").await;
+        self.click("enrol").await;
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("start-ohl_pilot"))
+            .await
+            .expect("the home screen after enrolment");
     }
 
     /// Clicks the first element matching a CSS selector.

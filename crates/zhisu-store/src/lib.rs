@@ -13,11 +13,13 @@
 #![forbid(unsafe_code)]
 
 mod backup;
+mod identity;
 mod migrations;
 mod questionnaires;
 mod upload;
 
 pub use backup::read_backup;
+pub use identity::DeviceIdentity;
 pub use upload::{AttemptOutcome, SyncLogEntry, UploadAttempt};
 
 use std::collections::HashMap;

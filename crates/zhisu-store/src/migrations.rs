@@ -114,6 +114,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX interview_waiting ON interview (completed_at, id)
         WHERE state IN ('completed', 'queued', 'sent');
     "#,
+    // 5: who this device is (after enrolment) and the sites it is assigned.
+    r#"
+    CREATE TABLE device_identity (
+        singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+        server_url  TEXT NOT NULL,
+        device_id   TEXT NOT NULL,
+        token       TEXT NOT NULL,            -- the bearer token; only this device holds it
+        device_name TEXT NOT NULL,
+        round       TEXT NOT NULL,
+        district    TEXT NOT NULL,
+        enrolled_at TEXT NOT NULL,
+        revoked_at  TEXT
+    ) STRICT;
+    CREATE TABLE site (
+        id   TEXT PRIMARY KEY NOT NULL,
+        site TEXT NOT NULL                    -- the Site as delivered (JSON)
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

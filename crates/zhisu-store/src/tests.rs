@@ -351,3 +351,47 @@ fn the_upload_queue_is_read_in_index_order_without_sorting() {
     assert!(plan.contains("interview_waiting"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "{plan}");
 }
+
+#[test]
+fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    let mut store = DeviceStore::open(&path).unwrap();
+    assert!(store.identity().unwrap().is_none());
+    let enrolment = zhisu_protocol::Enrolment {
+        device_id: Uuid::from_u128(5),
+        token: "secret-token".into(),
+        round: "2026".into(),
+        district: "yuzhong".into(),
+    };
+    let identity = store
+        .save_identity("http://server:8470/", "渝中 1 号", &enrolment, at(0))
+        .unwrap();
+    assert_eq!(identity.server_url, "http://server:8470");
+    assert!(!format!("{identity:?}").contains("secret-token"), "the token is redacted in Debug");
+    let site = zhisu_protocol::Site {
+        id: "yz-1".into(),
+        district: "yuzhong".into(),
+        name: "工地".into(),
+        site_type: "enterprise".into(),
+        industry: None,
+        ownership: None,
+        size: None,
+        quotas: Default::default(),
+    };
+    store.save_sites(std::slice::from_ref(&site)).unwrap();
+    store.mark_revoked(at(5)).unwrap();
+    drop(store);
+    let mut store = DeviceStore::open(&path).unwrap();
+    let kept = store.identity().unwrap().unwrap();
+    assert_eq!(kept.revoked_at, Some(at(5)));
+    assert_eq!(store.sites().unwrap(), vec![site]);
+    let again = zhisu_protocol::Enrolment {
+        device_id: Uuid::from_u128(6),
+        ..enrolment
+    };
+    let fresh = store.save_identity("http://other", "渝中 1 号", &again, at(9)).unwrap();
+    assert_eq!(fresh.device_id, Uuid::from_u128(6));
+    assert!(fresh.revoked_at.is_none());
+    assert!(store.sites().unwrap().is_empty(), "sites belong to the old enrolment");
+}

@@ -3,7 +3,7 @@
 //! 10,000 completed interviews queued on a device store are synced with `sync_once` over loopback
 //! to the in-process server (embedded SQLite), device and server databases in a temp dir on disk.
 //! Baselines in the same run, on the same copy of the device store: reading the payloads from the
-//! device store plus storing them directly in a fresh server database with `ServerDb::ingest`, in
+//! device store plus storing them directly in a fresh server database with `SqliteStorage::ingest`, in
 //! batches of 100, without HTTP; and the same through the server's whole ingest path
 //! (`api::ingest`: hash check, answer checks, re-scoring). Goal: the sync under 5 s.
 //!
@@ -20,7 +20,8 @@ use chrono::{Duration as ChronoDuration, TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Questionnaire};
 use zhisu_protocol::{Receipt, ReceiptStatus};
-use zhisu_server::{ServerDb, ServerState};
+use zhisu_server::storage::sqlite::SqliteStorage;
+use zhisu_server::{ServerState, Storage};
 use zhisu_store::{DeviceStore, NewInterview};
 use zhisu_sync::{sync_once, SyncClient, SyncProgress};
 
@@ -103,9 +104,9 @@ fn copy_db(from: &Path, to: &Path) {
 
 /// Baseline: read the queue from the device store, score each interview with the core (the
 /// server stores its own score with every row) and store the rows directly, 100 per transaction,
-/// with `ServerDb::ingest`. Returns the times of (read, score, ingest).
+/// with `SqliteStorage::ingest`. Returns the times of (read, score, ingest).
 fn direct(device: &DeviceStore, q: &Questionnaire, n: usize, db_path: &Path) -> [Duration; 3] {
-    let mut db = ServerDb::open(db_path).unwrap();
+    let db = SqliteStorage::open(db_path).unwrap();
     let t = Instant::now();
     let payloads = device.waiting_uploads(n).unwrap();
     let read = t.elapsed();
@@ -120,7 +121,7 @@ fn direct(device: &DeviceStore, q: &Questionnaire, n: usize, db_path: &Path) -> 
             .collect();
         score += t.elapsed();
         let t = Instant::now();
-        let receipts = db.ingest(&rows, Utc::now()).unwrap();
+        let receipts = db.ingest(&rows, None, Utc::now()).unwrap();
         ingest += t.elapsed();
         assert_eq!(receipts.len(), batch.len());
     }
@@ -135,12 +136,12 @@ fn direct_with_checks(device: &DeviceStore, n: usize, db_path: &Path) -> Duratio
     let t = Instant::now();
     let payloads = device.waiting_uploads(n).unwrap();
     for batch in payloads.chunks(BATCH) {
-        let receipts = zhisu_server::api::ingest(&state, batch.to_vec()).unwrap();
+        let receipts = zhisu_server::api::ingest(&state, batch.to_vec(), None).unwrap();
         assert!(receipts.iter().all(|r| r.status.is_acknowledged()));
     }
     let elapsed = t.elapsed();
     assert_eq!(
-        state.db.lock().unwrap().interview_count().unwrap(),
+        state.storage.interview_count().unwrap(),
         n as u64
     );
     elapsed
@@ -186,7 +187,12 @@ fn sync_run(
     let (elapsed, report) = runtime.block_on(async {
         let server = ServerState::open(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = SyncClient::new(&format!("http://{}", listener.local_addr().unwrap()));
+        let code = server
+            .create_enrolment_code("2026", "bench", chrono::Duration::days(1), "bench")
+            .unwrap();
+        let token = server.enrol(&code, "bench tablet").unwrap().unwrap().token;
+        let client = SyncClient::new(&format!("http://{}", listener.local_addr().unwrap()))
+            .with_token(&token);
         tokio::spawn(zhisu_server::serve(listener, server.clone()));
         let t = Instant::now();
         let report = sync_once(&store, &client, &|_: SyncProgress| {})
@@ -194,7 +200,7 @@ fn sync_run(
             .unwrap();
         let elapsed = t.elapsed();
         assert_eq!(
-            server.db.lock().unwrap().interview_count().unwrap(),
+            server.storage.interview_count().unwrap(),
             n as u64
         );
         (elapsed, report)
@@ -275,7 +281,7 @@ fn main() {
         let sync_time = sync_run(&runtime, &device_path, &run_dir, n);
         syncs.push(sync_time);
         println!(
-            "run {}: sync_once {:.3} s ({:.0} interviews/s); direct {:.3} s = read {:.3} + score {:.3} + ServerDb::ingest {:.3}; direct with server checks {:.3} s; device bookkeeping alone {:.3} s",
+            "run {}: sync_once {:.3} s ({:.0} interviews/s); direct {:.3} s = read {:.3} + score {:.3} + SqliteStorage::ingest {:.3}; direct with server checks {:.3} s; device bookkeeping alone {:.3} s",
             run + 1,
             secs(sync_time),
             n as f64 / secs(sync_time),
@@ -300,7 +306,7 @@ fn main() {
         n as f64 / secs(sync_time)
     );
     println!(
-        "  direct (read + ServerDb::ingest, batches of {BATCH}): {:.3} s = {:.0} interviews/s",
+        "  direct (read + SqliteStorage::ingest, batches of {BATCH}): {:.3} s = {:.0} interviews/s",
         secs(direct_time),
         n as f64 / secs(direct_time)
     );

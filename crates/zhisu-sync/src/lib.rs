@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
 use zhisu_protocol::{
-    ApiError, QuestionnaireDownload, QuestionnaireListing, UploadRequest, UploadResponse,
+    codes, ApiError, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
+    QuestionnaireListing, UploadRequest, UploadResponse, ASSIGNMENT_PATH, ENROL_PATH,
     MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER, PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
 };
 use zhisu_store::{AttemptOutcome, DeviceStore, StoreError};
@@ -45,6 +46,11 @@ impl SyncError {
         }
     }
 
+    /// The server says this device was revoked.
+    pub fn is_revoked(&self) -> bool {
+        matches!(self, SyncError::Refused { code, .. } if code == codes::DEVICE_REVOKED)
+    }
+
     /// Whether the server may have stored what was sent. Only a refused connection or an error
     /// answer (the server stores nothing of a failed request) say certainly not.
     pub fn may_have_arrived(&self) -> bool {
@@ -69,6 +75,8 @@ impl SyncError {
 pub struct SyncClient {
     http: reqwest::Client,
     base_url: String,
+    /// The device token, sent as `Authorization: Bearer`; `None` before enrolment.
+    token: Option<String>,
 }
 
 impl SyncClient {
@@ -86,7 +94,44 @@ impl SyncClient {
         SyncClient {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
+            token: None,
         }
+    }
+
+    /// The same client, sending this device token with every request.
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string());
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// Exchanges a one-time enrolment code for this device's identity.
+    pub async fn enrol(&self, code: &str, device_name: &str) -> Result<Enrolment, SyncError> {
+        let response = self
+            .request(reqwest::Method::POST, ENROL_PATH)
+            .json(&EnrolRequest {
+                code: code.to_string(),
+                device_name: device_name.to_string(),
+            })
+            .send()
+            .await
+            .map_err(SyncError::Unreachable)?;
+        Ok(Self::read(response).await?.1)
+    }
+
+    /// The round, district, sites and quotas this device is assigned.
+    pub async fn assignment(&self) -> Result<DeviceAssignment, SyncError> {
+        self.get(ASSIGNMENT_PATH).await
     }
 
     pub fn base_url(&self) -> &str {
@@ -116,9 +161,7 @@ impl SyncClient {
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
         let response = self
-            .http
-            .get(format!("{}{path}", self.base_url))
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .map_err(SyncError::Unreachable)?;
@@ -142,9 +185,7 @@ impl SyncClient {
     /// Sends one batch; on success returns the HTTP status and the receipts.
     pub async fn upload(&self, request: &UploadRequest) -> Result<(u16, UploadResponse), SyncError> {
         let response = self
-            .http
-            .post(format!("{}{UPLOAD_PATH}", self.base_url))
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .request(reqwest::Method::POST, UPLOAD_PATH)
             .json(request)
             .send()
             .await
@@ -201,6 +242,14 @@ pub async fn sync_questionnaires(
         new += 1;
     }
     Ok(new)
+}
+
+/// Fetches this device's assignment (sites and quotas) and keeps it.
+pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
+    let assignment = client.assignment().await?;
+    let n = assignment.sites.len();
+    with_store(store, move |s| s.save_sites(&assignment.sites)).await?;
+    Ok(n)
 }
 
 /// How far the current sync pass is, for a progress bar.
@@ -277,6 +326,10 @@ pub struct SyncStatus {
     pub progress: Option<SyncProgress>,
     /// The policy says Wi-Fi only and the network is metered: nothing is sent.
     pub waiting_for_wifi: bool,
+    /// Not enrolled yet: nothing to sync with.
+    pub not_enrolled: bool,
+    /// The server revoked this device: syncing stopped.
+    pub revoked: bool,
     pub last_attempt_at: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -305,12 +358,13 @@ impl Default for SyncSchedule {
     }
 }
 
-/// Runs forever: syncs when `trigger` is notified (an interview was completed, "sync now"), when
-/// the idle poll comes round, and after a failure with exponential backoff and jitter, as the
-/// network policy allows (`network` says what the platform knows of the connection).
+/// Runs forever: syncs when `trigger` is notified (an interview was completed, "sync now", the
+/// device was enrolled), when the idle poll comes round, and after a failure with exponential
+/// backoff and jitter, as the network policy allows (`network` says what the platform knows of
+/// the connection). The server and token come from the device identity in the store, read
+/// before every pass; a revoked device stops syncing until it is enrolled again.
 pub async fn run(
     store: SharedStore,
-    client: SyncClient,
     trigger: Arc<Notify>,
     status: watch::Sender<SyncStatus>,
     schedule: SyncSchedule,
@@ -321,10 +375,26 @@ pub async fn run(
     loop {
         let allowed = plan::may_sync(schedule.policy, *network.borrow());
         status.send_if_modified(|s| std::mem::replace(&mut s.waiting_for_wifi, !allowed) == allowed);
-        let waiting = with_store(&store, |s| s.state_counts()).await;
-        let wait = match waiting {
-            Ok(_) if !allowed => schedule.idle_poll,
-            Ok(counts) => {
+        let identity = with_store(&store, |s| s.identity()).await;
+        let wait = match identity {
+            Ok(None) => {
+                status.send_if_modified(|s| !std::mem::replace(&mut s.not_enrolled, true));
+                schedule.idle_poll
+            }
+            Ok(Some(identity)) if identity.revoked_at.is_some() => {
+                status.send_modify(|s| {
+                    s.not_enrolled = false;
+                    s.revoked = true;
+                });
+                schedule.idle_poll
+            }
+            Ok(Some(_)) if !allowed => schedule.idle_poll,
+            Ok(Some(identity)) => {
+                status.send_modify(|s| {
+                    s.not_enrolled = false;
+                    s.revoked = false;
+                });
+                let client = SyncClient::new(&identity.server_url).with_token(&identity.token);
                 let attempt_at = Utc::now();
                 let progress_status = Arc::clone(&status);
                 let pass = async {
@@ -332,7 +402,9 @@ pub async fn run(
                     if new > 0 {
                         tracing::info!(new, "questionnaire versions received");
                     }
-                    if counts.waiting == 0 {
+                    sync_assignment(&store, &client).await?;
+                    let waiting = with_store(&store, |s| s.state_counts()).await?.waiting;
+                    if waiting == 0 {
                         return Ok(SyncReport::default());
                     }
                     sync_once(&store, &client, &move |p| {
@@ -359,6 +431,13 @@ pub async fn run(
                             continue; // look again at once: more may have been completed meanwhile
                         }
                     }
+                    Err(error) if error.is_revoked() => {
+                        tracing::warn!("the server revoked this device; syncing stops");
+                        if let Err(e) = with_store(&store, |s| s.mark_revoked(Utc::now())).await {
+                            tracing::error!(%e, "cannot record the revocation");
+                        }
+                        continue;
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "sync pass failed");
                         status.send_modify(|s| {
@@ -372,7 +451,7 @@ pub async fn run(
                 }
             }
             Err(error) => {
-                tracing::error!(%error, "cannot read the upload queue");
+                tracing::error!(%error, "cannot read the device identity");
                 backoff.next_delay(jitter_unit())
             }
         };

@@ -40,6 +40,14 @@ fn pilot() -> Questionnaire {
     Questionnaire::from_toml("pilot.toml", &source).unwrap()
 }
 
+/// Enrols a test device with the server and returns its token.
+fn device_token(state: &ServerState) -> String {
+    let code = state
+        .create_enrolment_code("2026", "test", chrono::Duration::days(1), "test")
+        .unwrap();
+    state.enrol(&code, "test tablet").unwrap().unwrap().token
+}
+
 async fn start_server(dir: &Path) -> (String, ServerState) {
     let state = ServerState::open(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -468,7 +476,8 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
         &proxy.base_url,
         Duration::from_secs(1),
         CLIENT_TOTAL_TIMEOUT,
-    );
+    )
+    .with_token(&device_token(&server));
     let sync_began = Instant::now();
     let mut passes = 0;
     let mut failed_passes = 0;
@@ -514,7 +523,7 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
     );
 
     // The server holds each interview exactly once.
-    let db = server.db.lock().unwrap();
+    let db = &server.storage;
     assert_eq!(db.interview_count().unwrap(), n, "{context}");
     for id in &ids {
         assert!(
@@ -522,7 +531,7 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
             "{context}: {id} is not on the server"
         );
     }
-    drop(db);
+
 
     // The device shows every one acknowledged, none waiting, none rejected.
     let device = store.lock().unwrap();

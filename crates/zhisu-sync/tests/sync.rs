@@ -8,7 +8,9 @@ use zhisu_core::{AnswerValue, Questionnaire};
 use zhisu_protocol::UploadRequest;
 use zhisu_server::ServerState;
 use zhisu_store::{DeviceStore, InterviewState, NewInterview, StateCounts};
-use zhisu_sync::{sync_once, sync_questionnaires, SyncClient, SyncError, SyncProgress};
+use zhisu_sync::{
+    sync_assignment, sync_once, sync_questionnaires, SyncClient, SyncError, SyncProgress,
+};
 
 fn no_progress(_: SyncProgress) {}
 
@@ -58,8 +60,16 @@ fn complete_interviews(store: &mut DeviceStore, n: u128) -> Vec<Uuid> {
         .collect()
 }
 
+/// Enrols a test device with the server and returns its token.
+fn device_token(state: &ServerState) -> String {
+    let code = state
+        .create_enrolment_code("2026", "test", chrono::Duration::days(1), "test")
+        .unwrap();
+    state.enrol(&code, "test tablet").unwrap().unwrap().token
+}
+
 fn server_count(state: &ServerState) -> u64 {
-    state.db.lock().unwrap().interview_count().unwrap()
+    state.storage.interview_count().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -69,7 +79,7 @@ async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
     let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
     let ids = complete_interviews(&mut device, 250);
     let store = Arc::new(Mutex::new(device));
-    let client = SyncClient::new(&base);
+    let client = SyncClient::new(&base).with_token(&device_token(&server));
 
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&seen);
@@ -87,7 +97,7 @@ async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
     assert!(log.iter().all(|e| e.outcome == "answered" && e.http_status == Some(200)));
     assert_eq!(server_count(&server), 250);
     for id in &ids {
-        assert!(server.db.lock().unwrap().contains(*id).unwrap());
+        assert!(server.storage.contains(*id).unwrap());
     }
     assert_eq!(
         store.lock().unwrap().state_counts().unwrap(),
@@ -108,7 +118,7 @@ async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
     let (base, server) = start_server(dir.path()).await;
     let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
     complete_interviews(&mut device, 5);
-    let client = SyncClient::new(&base);
+    let client = SyncClient::new(&base).with_token(&device_token(&server));
     // The server stores the batch but the device never learns of it (the response was lost).
     let waiting = device.waiting_uploads(100).unwrap();
     client
@@ -168,7 +178,7 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
     let store = Arc::new(Mutex::new(
         DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap(),
     ));
-    let client = SyncClient::new(&base);
+    let client = SyncClient::new(&base).with_token(&device_token(&server));
     let published = server.questionnaires.refs();
     assert!(published.len() >= 3);
 
@@ -200,4 +210,52 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
         .unwrap_err();
     assert_eq!(error.code(), "invalid_questionnaire");
     assert_eq!(store.lock().unwrap().questionnaire_refs().unwrap(), published);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrolment_assignment_and_revocation_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    let store = Arc::new(Mutex::new(
+        DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap(),
+    ));
+    let site = zhisu_protocol::Site {
+        id: "yz-009".into(),
+        district: "yuzhong".into(),
+        name: "菜园坝长途汽车站".into(),
+        site_type: "station".into(),
+        industry: None,
+        ownership: None,
+        size: None,
+        quotas: [("migrant".to_string(), 50)].into_iter().collect(),
+    };
+    server.storage.replace_sites("yuzhong", &[site.clone()]).unwrap();
+    let code = server
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
+        .unwrap();
+
+    let bad = SyncClient::new(&base).enrol("WRON-GCOD", "平板").await.unwrap_err();
+    assert_eq!(bad.code(), "invalid_enrolment_code");
+    let enrolment = SyncClient::new(&base).enrol(&code, "渝中 2 号").await.unwrap();
+    let identity = store
+        .lock()
+        .unwrap()
+        .save_identity(&base, "渝中 2 号", &enrolment, chrono::Utc::now())
+        .unwrap();
+    let client = SyncClient::new(&identity.server_url).with_token(&identity.token);
+    assert_eq!(sync_assignment(&store, &client).await.unwrap(), 1);
+    assert_eq!(store.lock().unwrap().sites().unwrap(), vec![site]);
+
+    server.revoke_device(enrolment.device_id, "test").unwrap();
+    let error = sync_assignment(&store, &client).await.unwrap_err();
+    assert!(error.is_revoked(), "{error}");
+    complete_interviews(&mut store.lock().unwrap(), 1);
+    let error = sync_once(&store, &client, &no_progress).await.unwrap_err();
+    assert!(error.is_revoked());
+    assert_eq!(
+        store.lock().unwrap().state_counts().unwrap().waiting,
+        1,
+        "kept on the device for a backup hand-over"
+    );
+    assert_eq!(server_count(&server), 0);
 }
