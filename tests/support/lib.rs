@@ -32,7 +32,8 @@ pub fn free_port() -> u16 {
 /// One end-to-end test at a time: each drives a whole app and a webview.
 pub static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
+const ADMIN_USER: &str = "e2e-admin";
+const ADMIN_PASSWORD: &str = "e2e-admin-password";
 
 /// The central server, in this process, on a real loopback socket with its own SQLite file.
 pub struct Server {
@@ -49,8 +50,17 @@ impl Server {
             &data_dir.join("server.sqlite3"),
             &workspace_root().join("questionnaires"),
         )
-        .expect("server state opens")
-        .with_admin_token(ADMIN_TOKEN);
+        .expect("server state opens");
+        // a city administrator to read the interviews back (ignored when already there)
+        state
+            .add_person(
+                ADMIN_USER,
+                "管理员",
+                ADMIN_PASSWORD,
+                zhisu_server::people::Role::CityAdmin,
+                "e2e",
+            )
+            .expect("add the administrator");
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -91,11 +101,20 @@ impl Server {
             .expect("enrolment code")
     }
 
-    /// The interviews as the server's HTTP API reports them.
+    /// The interviews as the server's HTTP API reports them to a city administrator.
     pub async fn interviews(&self) -> InterviewList {
-        reqwest::Client::new()
-            .get(format!("{}/api/v1/interviews", self.base_url))
-            .bearer_auth(ADMIN_TOKEN)
+        let http = reqwest::Client::new();
+        let session: serde_json::Value = http
+            .post(format!("{}/api/v1/session", self.base_url))
+            .json(&serde_json::json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+            .expect("sign in")
+            .json()
+            .await
+            .expect("a session");
+        http.get(format!("{}/api/v1/interviews", self.base_url))
+            .bearer_auth(session["token"].as_str().expect("a session token"))
             .send()
             .await
             .expect("server answers")

@@ -245,6 +245,9 @@ pub mod codes {
     pub const INVALID_ENROLMENT_CODE: &str = "invalid_enrolment_code";
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const FORBIDDEN: &str = "forbidden";
+    pub const BAD_CREDENTIALS: &str = "bad_credentials";
+    pub const USERNAME_TAKEN: &str = "username_taken";
+    pub const NOT_FOUND: &str = "not_found";
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@ use zhisu_protocol::{
     PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
 };
 
-use crate::devices::{hash_token, Device, EnrolRefusal};
+use crate::devices::{hash_token, AuditEntry, Device, EnrolRefusal};
+use crate::people::{verify_password, Person, Role, SESSION_HOURS};
 use crate::ServerState;
 
 pub fn router(state: ServerState) -> Router {
@@ -35,6 +36,14 @@ pub fn router(state: ServerState) -> Router {
         .route(ASSIGNMENT_PATH, get(assignment))
         .route(UPLOAD_PATH, post(upload))
         .route("/api/v1/interviews", get(list_interviews))
+        .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/people", post(add_person))
+        .route("/api/v1/enrolment-codes", post(create_enrolment_code))
+        .route("/api/v1/devices", get(list_devices))
+        .route("/api/v1/devices/{id}/revoke", post(revoke_device))
+        .route("/api/v1/districts/{district}/sites", get(district_sites).put(replace_district_sites))
+        .route("/api/v1/audit", get(audit_log))
         .route(QUESTIONNAIRES_PATH, get(list_questionnaires))
         .route("/api/v1/questionnaires/{id}/{version}", get(download_questionnaire))
         .layer(DefaultBodyLimit::max(limit))
@@ -106,29 +115,39 @@ impl FromRequestParts<ServerState> for AuthedDevice {
     }
 }
 
-/// The administrator, by the configured admin token (until people and roles arrive).
-pub struct Admin;
+/// A signed-in person, from the `Authorization: Bearer` session token.
+pub struct Session {
+    pub person: Person,
+    token_hash: String,
+}
 
-impl FromRequestParts<ServerState> for Admin {
+impl FromRequestParts<ServerState> for Session {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, Failure> {
-        let Some(expected) = &state.admin_token_hash else {
-            return Err(Failure::new(
-                StatusCode::FORBIDDEN,
-                codes::FORBIDDEN,
-                "the administrative API is turned off on this server (no admin token configured)",
-            ));
-        };
-        match bearer(parts) {
-            Some(token) if hash_token(token) == *expected => Ok(Admin),
-            _ => Err(Failure::new(
+        let unauthorized = || {
+            Failure::new(
                 StatusCode::UNAUTHORIZED,
                 codes::UNAUTHORIZED,
-                "an administrator token is needed",
-            )),
-        }
+                "sign in first (the session is missing, ended or expired)",
+            )
+        };
+        let token_hash = hash_token(bearer(parts).ok_or_else(unauthorized)?);
+        let storage = state.storage.clone();
+        let lookup = token_hash.clone();
+        let person = blocking(move || storage.session_person(&lookup, Utc::now()))
+            .await?
+            .ok_or_else(unauthorized)?;
+        Ok(Session { person, token_hash })
     }
+}
+
+fn forbidden(what: &str) -> Failure {
+    Failure::new(
+        StatusCode::FORBIDDEN,
+        codes::FORBIDDEN,
+        format!("your role may not {what}"),
+    )
 }
 
 /// A token bucket per device: `rate` requests a second on average, bursts up to `burst`.
@@ -341,7 +360,7 @@ async fn upload(
     }
     let state_for_ingest = state.clone();
     let receipts = tokio::task::spawn_blocking(move || {
-        ingest(&state_for_ingest, request.interviews, Some(device.id))
+        ingest(&state_for_ingest, request.interviews, Some(&device))
     })
     .await
     .map_err(Failure::internal)?
@@ -355,7 +374,7 @@ async fn upload(
 pub fn ingest(
     state: &ServerState,
     interviews: Vec<CompletedInterview>,
-    device: Option<Uuid>,
+    device: Option<&Device>,
 ) -> Result<Vec<Receipt>, crate::StorageError> {
     let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(interviews.len());
     let mut accepted = Vec::new();
@@ -383,6 +402,12 @@ pub struct StoredInterview {
     pub interview: CompletedInterview,
     pub received_at: DateTime<Utc>,
     pub score: ScoreReport,
+    /// The district of the device that sent it (none for backups imported by hand).
+    #[serde(default)]
+    pub district: Option<String>,
+    /// The respondent's key population (the `population` answer), when asked.
+    #[serde(default)]
+    pub population: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -393,10 +418,11 @@ pub struct InterviewList {
 
 async fn list_interviews(
     State(state): State<ServerState>,
-    _admin: Admin,
+    session: Session,
 ) -> Result<Json<InterviewList>, Failure> {
     let storage = state.storage.clone();
-    let interviews = blocking(move || storage.interviews()).await?;
+    let scope = session.person.role.scope();
+    let interviews = blocking(move || storage.interviews(&scope)).await?;
     Ok(Json(InterviewList {
         count: interviews.len(),
         interviews,
@@ -424,4 +450,269 @@ async fn download_questionnaire(
             format!("the server publishes no questionnaire {id} version {version}"),
         )
     })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SessionCreated {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub person: Person,
+}
+
+async fn sign_in(
+    State(state): State<ServerState>,
+    body: Result<Json<SignIn>, JsonRejection>,
+) -> Result<Json<SessionCreated>, Failure> {
+    let Json(request) = body.map_err(json_rejection)?;
+    let storage = state.storage.clone();
+    let username = request.username.trim().to_string();
+    let found = blocking(move || storage.person_for_login(&username)).await?;
+    // verify on the blocking pool: Argon2 takes tens of milliseconds by design
+    let password = request.password;
+    let person = tokio::task::spawn_blocking(move || {
+        found.and_then(|(person, hash)| verify_password(&password, &hash).then_some(person))
+    })
+    .await
+    .map_err(Failure::internal)?
+    .ok_or_else(|| {
+        Failure::new(
+            StatusCode::UNAUTHORIZED,
+            codes::BAD_CREDENTIALS,
+            "the username or password is wrong",
+        )
+    })?;
+    let token = crate::devices::new_token();
+    let expires_at = Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    let storage = state.storage.clone();
+    let (token_hash, id) = (hash_token(&token), person.id);
+    blocking(move || storage.add_session(&token_hash, id, expires_at, Utc::now())).await?;
+    Ok(Json(SessionCreated {
+        token,
+        expires_at,
+        person,
+    }))
+}
+
+async fn sign_out(State(state): State<ServerState>, session: Session) -> Result<StatusCode, Failure> {
+    let storage = state.storage.clone();
+    blocking(move || storage.end_session(&session.token_hash, Utc::now())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(session: Session) -> Json<Person> {
+    Json(session.person)
+}
+
+/// Writes an administrative action to the audit log.
+async fn audit(state: &ServerState, actor: &Person, action: &str, detail: String) -> Result<(), Failure> {
+    let storage = state.storage.clone();
+    let entry = AuditEntry {
+        at: Utc::now(),
+        actor: actor.username.clone(),
+        action: action.to_string(),
+        detail,
+    };
+    blocking(move || storage.record_audit(&entry)).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewPerson {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    #[serde(flatten)]
+    pub role: Role,
+}
+
+async fn add_person(
+    State(state): State<ServerState>,
+    session: Session,
+    body: Result<Json<NewPerson>, JsonRejection>,
+) -> Result<(StatusCode, Json<Person>), Failure> {
+    if session.person.role != Role::CityAdmin {
+        return Err(forbidden("add people"));
+    }
+    let Json(new) = body.map_err(json_rejection)?;
+    if let Some(problem) = crate::people::password_problem(&new.password) {
+        return Err(Failure::new(StatusCode::BAD_REQUEST, codes::MALFORMED_REQUEST, problem));
+    }
+    let person = Person {
+        id: Uuid::new_v4(),
+        username: new.username.trim().to_string(),
+        display_name: new.display_name.trim().to_string(),
+        role: new.role,
+        created_at: Utc::now(),
+    };
+    let storage = state.storage.clone();
+    let stored = person.clone();
+    let added = blocking(move || {
+        let hash = crate::people::hash_password(&new.password);
+        storage.add_person(&stored, &hash)
+    })
+    .await?;
+    if !added {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            codes::USERNAME_TAKEN,
+            "that username is taken",
+        ));
+    }
+    audit(
+        &state,
+        &session.person,
+        "add_person",
+        format!("{} as {}", person.username, person.role.name()),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(person)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewEnrolmentCode {
+    pub round: String,
+    pub district: String,
+    #[serde(default = "default_valid_days")]
+    pub valid_days: i64,
+}
+
+fn default_valid_days() -> i64 {
+    7
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnrolmentCodeCreated {
+    pub code: String,
+    /// The code as a QR code (SVG), for the tablet's camera.
+    pub qr_svg: String,
+}
+
+async fn create_enrolment_code(
+    State(state): State<ServerState>,
+    session: Session,
+    body: Result<Json<NewEnrolmentCode>, JsonRejection>,
+) -> Result<(StatusCode, Json<EnrolmentCodeCreated>), Failure> {
+    let Json(request) = body.map_err(json_rejection)?;
+    if !session.person.role.manages(&request.district) {
+        return Err(forbidden("enrol devices in this district"));
+    }
+    if !(1..=90).contains(&request.valid_days) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            "valid_days must be 1 to 90",
+        ));
+    }
+    let for_code = state.clone();
+    let actor = session.person.username.clone();
+    let code = blocking(move || {
+        for_code.create_enrolment_code(
+            &request.round,
+            &request.district,
+            chrono::Duration::days(request.valid_days),
+            &actor,
+        )
+    })
+    .await?;
+    let qr_svg = qrcode::QrCode::new(code.as_bytes())
+        .map_err(Failure::internal)?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .build();
+    Ok((StatusCode::CREATED, Json(EnrolmentCodeCreated { code, qr_svg })))
+}
+
+async fn list_devices(
+    State(state): State<ServerState>,
+    session: Session,
+) -> Result<Json<Vec<Device>>, Failure> {
+    let role = session.person.role;
+    if !matches!(role, Role::CityAdmin | Role::DistrictAdmin { .. }) {
+        return Err(forbidden("list devices"));
+    }
+    let storage = state.storage.clone();
+    let devices = blocking(move || storage.devices()).await?;
+    Ok(Json(
+        devices
+            .into_iter()
+            .filter(|d| role.manages(&d.district))
+            .collect(),
+    ))
+}
+
+async fn revoke_device(
+    State(state): State<ServerState>,
+    session: Session,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, Failure> {
+    let storage = state.storage.clone();
+    let device = blocking(move || storage.devices())
+        .await?
+        .into_iter()
+        .find(|d| d.id == id);
+    let Some(device) = device.filter(|d| session.person.role.manages(&d.district)) else {
+        // the same answer for "no such device" and "not yours": nothing leaks
+        return Err(Failure::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such device"));
+    };
+    let storage = state.storage.clone();
+    blocking(move || storage.revoke_device(device.id, Utc::now())).await?;
+    audit(&state, &session.person, "revoke_device", id.to_string()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn may_read_district(role: &Role, district: &str) -> bool {
+    match role {
+        Role::CityAdmin => true,
+        Role::DistrictAdmin { district: own } | Role::Supervisor { district: own } => own == district,
+        Role::DepartmentViewer { .. } => false,
+    }
+}
+
+async fn district_sites(
+    State(state): State<ServerState>,
+    session: Session,
+    Path(district): Path<String>,
+) -> Result<Json<Vec<zhisu_protocol::Site>>, Failure> {
+    if !may_read_district(&session.person.role, &district) {
+        return Err(forbidden("see this district's sites"));
+    }
+    let storage = state.storage.clone();
+    Ok(Json(blocking(move || storage.sites(&district)).await?))
+}
+
+async fn replace_district_sites(
+    State(state): State<ServerState>,
+    session: Session,
+    Path(district): Path<String>,
+    body: Result<Json<Vec<zhisu_protocol::Site>>, JsonRejection>,
+) -> Result<StatusCode, Failure> {
+    if !session.person.role.manages(&district) {
+        return Err(forbidden("change this district's sites"));
+    }
+    let Json(mut sites) = body.map_err(json_rejection)?;
+    for site in &mut sites {
+        site.district = district.clone();
+    }
+    let n = sites.len();
+    let storage = state.storage.clone();
+    let for_storage = district.clone();
+    blocking(move || storage.replace_sites(&for_storage, &sites)).await?;
+    audit(&state, &session.person, "replace_sites", format!("{district}: {n} sites")).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn audit_log(
+    State(state): State<ServerState>,
+    session: Session,
+) -> Result<Json<Vec<AuditEntry>>, Failure> {
+    if session.person.role != Role::CityAdmin {
+        return Err(forbidden("read the audit log"));
+    }
+    let storage = state.storage.clone();
+    Ok(Json(blocking(move || storage.audit_log(500)).await?))
 }

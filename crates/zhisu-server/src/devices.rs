@@ -11,7 +11,8 @@ use zhisu_protocol::sha256_hex;
 /// (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-fn random_bytes(n: usize) -> Vec<u8> {
+/// `n` random bytes from the OS generator (by way of v4 UUIDs).
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(n + 16);
     while out.len() < n {
         out.extend_from_slice(Uuid::new_v4().as_bytes());

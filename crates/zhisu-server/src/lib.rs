@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod devices;
+pub mod people;
 pub mod questionnaires;
 pub mod storage;
 
@@ -30,9 +31,6 @@ pub struct ServerState {
     pub questionnaires: Arc<QuestionnaireRegistry>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// SHA-256 of the administrator token that guards the administrative read API until
-    /// people and roles arrive; `None` turns that API off.
-    pub admin_token_hash: Option<String>,
     pub rate_limit: Arc<api::RateLimit>,
 }
 
@@ -42,7 +40,6 @@ impl ServerState {
             storage,
             questionnaires: Arc::new(questionnaires),
             max_body_bytes: 8 * 1024 * 1024,
-            admin_token_hash: None,
             // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
             rate_limit: Arc::new(api::RateLimit::per_device(50.0, 100.0)),
         }
@@ -63,9 +60,32 @@ impl ServerState {
         Ok(Self::new(Arc::new(storage), questionnaires))
     }
 
-    pub fn with_admin_token(mut self, token: &str) -> Self {
-        self.admin_token_hash = Some(devices::hash_token(token));
-        self
+    /// Adds a person with a password (hashed with Argon2id); false when the username is taken.
+    pub fn add_person(
+        &self,
+        username: &str,
+        display_name: &str,
+        password: &str,
+        role: people::Role,
+        actor: &str,
+    ) -> anyhow::Result<bool> {
+        if let Some(problem) = people::password_problem(password) {
+            anyhow::bail!("{problem}");
+        }
+        let person = people::Person {
+            id: Uuid::new_v4(),
+            username: username.to_string(),
+            display_name: display_name.to_string(),
+            role,
+            created_at: Utc::now(),
+        };
+        let added = self
+            .storage
+            .add_person(&person, &people::hash_password(password))?;
+        if added {
+            self.audit(actor, "add_person", &format!("{username} as {}", person.role.name()))?;
+        }
+        Ok(added)
     }
 
     /// Creates a one-time enrolment code for a round and district, valid for `valid_for`, and

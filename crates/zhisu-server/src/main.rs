@@ -20,10 +20,6 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, env = "ZHISU_LISTEN", default_value = "127.0.0.1:8470")]
     listen: SocketAddr,
-    /// Token for the administrative read API (`Authorization: Bearer …`); without it that API
-    /// is off. Never logged.
-    #[arg(long, env = "ZHISU_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -55,6 +51,23 @@ enum Command {
         /// Also write the code as a QR code image (SVG) to this file.
         #[arg(long)]
         qr: Option<PathBuf>,
+    },
+    /// Add a person who signs in to the server (the first city administrator, for one). The
+    /// password is read from standard input (one line) or ZHISU_PASSWORD.
+    AddPerson {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// city_admin, district_admin, supervisor or department_viewer.
+        #[arg(long)]
+        role: String,
+        /// For district administrators and supervisors.
+        #[arg(long)]
+        district: Option<String>,
+        /// For department viewers: population keys, comma-separated (teacher,medical).
+        #[arg(long, value_delimiter = ',')]
+        populations: Vec<String>,
     },
     /// List enrolled devices.
     Devices,
@@ -214,6 +227,50 @@ async fn main() -> anyhow::Result<()> {
             valid_days,
             qr,
         }) => enrolment_code(&state, round, district, *valid_days, qr.as_deref()).map(|()| true),
+        Some(Command::AddPerson {
+            username,
+            display_name,
+            role,
+            district,
+            populations,
+        }) => {
+            use zhisu_server::people::Role;
+            let need_district = || {
+                district
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("--district is needed for {role}"))
+            };
+            let role = match role.as_str() {
+                "city_admin" => Role::CityAdmin,
+                "district_admin" => Role::DistrictAdmin {
+                    district: need_district()?,
+                },
+                "supervisor" => Role::Supervisor {
+                    district: need_district()?,
+                },
+                "department_viewer" => {
+                    anyhow::ensure!(!populations.is_empty(), "--populations is needed for department_viewer");
+                    Role::DepartmentViewer {
+                        populations: populations.clone(),
+                    }
+                }
+                other => anyhow::bail!("unknown role {other}; use city_admin, district_admin, supervisor or department_viewer"),
+            };
+            let password = match std::env::var("ZHISU_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            anyhow::ensure!(
+                state.add_person(username, display_name, &password, role, "cli")?,
+                "the username {username} is taken"
+            );
+            println!("added {username}");
+            Ok(true)
+        }
         Some(Command::Devices) => {
             for d in state.storage.devices()? {
                 let status = match d.revoked_at {
@@ -241,11 +298,6 @@ async fn main() -> anyhow::Result<()> {
     if cli_result {
         return Ok(());
     }
-    let mut state = state;
-    if let Some(token) = &cli.admin_token {
-        anyhow::ensure!(token.len() >= 16, "the admin token must be at least 16 characters");
-        state = state.with_admin_token(token);
-    }
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await
         .with_context(|| format!("cannot listen on {}", cli.listen))?;
@@ -253,7 +305,6 @@ async fn main() -> anyhow::Result<()> {
         listen = %cli.listen,
         storage = state.storage.backend(),
         questionnaires = state.questionnaires.len(),
-        admin_api = state.admin_token_hash.is_some(),
         "zhisu-server ready"
     );
     zhisu_server::serve(listener, state).await?;

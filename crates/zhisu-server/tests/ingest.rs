@@ -11,14 +11,14 @@ use zhisu_protocol::{
 use zhisu_server::api::InterviewList;
 use zhisu_server::ServerState;
 
-const ADMIN_TOKEN: &str = "admin-token-for-tests-only";
-
 struct TestServer {
     base: String,
     http: reqwest::Client,
     state: ServerState,
     /// An enrolled device's token.
     token: String,
+    /// A city administrator's session token.
+    admin: String,
     _dir: tempfile::TempDir,
 }
 
@@ -32,9 +32,16 @@ async fn start_with(
 ) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let mut state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires)
-        .unwrap()
-        .with_admin_token(ADMIN_TOKEN);
+    let mut state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    state
+        .add_person(
+            "city",
+            "市疾控管理员",
+            "city-admin-password",
+            zhisu_server::people::Role::CityAdmin,
+            "test",
+        )
+        .unwrap();
     if let Some(limit) = max_body_bytes {
         state.max_body_bytes = limit;
     }
@@ -48,11 +55,22 @@ async fn start_with(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    let http = reqwest::Client::new();
+    let session: Value = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "username": "city", "password": "city-admin-password" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     TestServer {
         base,
-        http: reqwest::Client::new(),
+        http,
         state,
         token,
+        admin: session["token"].as_str().unwrap().to_string(),
         _dir: dir,
     }
 }
@@ -83,7 +101,7 @@ impl TestServer {
     async fn list(&self) -> InterviewList {
         self.http
             .get(format!("{}/api/v1/interviews", self.base))
-            .bearer_auth(ADMIN_TOKEN)
+            .bearer_auth(&self.admin)
             .send()
             .await
             .unwrap()
@@ -415,18 +433,44 @@ async fn a_device_gets_its_district_sites_and_quotas() {
 }
 
 #[tokio::test]
-async fn the_admin_read_api_needs_the_admin_token() {
+async fn sessions_start_with_the_right_password_and_end_on_sign_out() {
     let server = start(None).await;
-    let get = |token: Option<&str>| {
-        let mut request = server.http.get(format!("{}/api/v1/interviews", server.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send()
+    let sign_in = |password: &'static str| {
+        server
+            .http
+            .post(format!("{}/api/v1/session", server.base))
+            .json(&json!({ "username": "city", "password": password }))
+            .send()
     };
-    assert_eq!(get(None).await.unwrap().status().as_u16(), 401);
-    assert_eq!(get(Some(&server.token)).await.unwrap().status().as_u16(), 401, "a device token is not an admin token");
-    assert_eq!(get(Some(ADMIN_TOKEN)).await.unwrap().status().as_u16(), 200);
+    let wrong = sign_in("wrong-password").await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let error: Value = wrong.json().await.unwrap();
+    assert_eq!(error["code"], "bad_credentials");
+    let session: Value = sign_in("city-admin-password").await.unwrap().json().await.unwrap();
+    let token = session["token"].as_str().unwrap();
+    assert_eq!(session["person"]["role"], "city_admin");
+    let me = |token: &str| {
+        server
+            .http
+            .get(format!("{}/api/v1/me", server.base))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(me(token).await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        me(&server.token).await.unwrap().status().as_u16(),
+        401,
+        "a device token is not a session"
+    );
+    let out = server
+        .http
+        .delete(format!("{}/api/v1/session", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status().as_u16(), 204);
+    assert_eq!(me(token).await.unwrap().status().as_u16(), 401, "ended");
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use zhisu_protocol::{CompletedInterview, ReceiptStatus};
 use zhisu_server::storage::postgres::PostgresStorage;
 use zhisu_server::storage::sqlite::SqliteStorage;
 use zhisu_server::devices::{hash_code, hash_token, AuditEntry, EnrolRefusal};
+use zhisu_server::people::{hash_password, Person, Role, Scope};
 use zhisu_server::storage::{Accepted, Storage, StorageError};
 
 use common::postgres::TestPostgres;
@@ -76,7 +77,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     assert_eq!(statuses(&receipts), vec![Conflict]);
     assert_eq!(receipts[0].code.as_deref(), Some("different_content"));
     assert_eq!(s.interview_count().unwrap(), 2);
-    let stored = s.interviews().unwrap();
+    let stored = s.interviews(&Scope::All).unwrap();
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[0].interview, batch[0].0, "the first content is kept, exactly");
     assert_eq!(stored[0].score, batch[0].1);
@@ -102,7 +103,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     f.storage.ingest(&[interview(7, 30)], None, at(0)).unwrap();
     let again = f.reopen().unwrap();
     assert_eq!(again.interview_count().unwrap(), 1);
-    assert_eq!(again.interviews().unwrap()[0].interview, interview(7, 30).0);
+    assert_eq!(again.interviews(&Scope::All).unwrap()[0].interview, interview(7, 30).0);
 
     // many devices sending the same interviews at once: each stored exactly once
     let f = fresh("concurrent");
@@ -165,7 +166,19 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let listed = s.devices().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].last_seen_at, Some(at(14)), "this request noted");
-    s.ingest(&[interview(11, 30)], Some(tablet), at(15)).unwrap();
+    s.ingest(&[interview(11, 30)], Some(&found), at(15)).unwrap();
+
+    let scoped = |scope: Scope| -> Vec<Uuid> {
+        s.interviews(&scope)
+            .unwrap()
+            .iter()
+            .map(|i| i.interview.id)
+            .collect()
+    };
+    assert_eq!(scoped(Scope::District("yuzhong".into())), vec![Uuid::from_u128(11)]);
+    assert!(scoped(Scope::District("jiangbei".into())).is_empty());
+    assert!(scoped(Scope::Populations(vec!["teacher".into()])).is_empty(), "no population answer");
+    assert_eq!(scoped(Scope::All).len(), 1);
 
     // sites and quotas per district; the audit log
     let mut quotas = std::collections::BTreeMap::new();
@@ -198,6 +211,45 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let log = s.audit_log(10).unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].action, "revoke_device", "newest first");
+
+    // people, passwords and sessions
+    let f = fresh("people");
+    let s = &f.storage;
+    let viewer = Person {
+        id: Uuid::from_u128(500),
+        username: "edu".into(),
+        display_name: "教委".into(),
+        role: Role::DepartmentViewer {
+            populations: vec!["teacher".into()],
+        },
+        created_at: at(0),
+    };
+    assert!(s.add_person(&viewer, &hash_password("long-enough-pw")).unwrap());
+    assert!(!s.add_person(&viewer, "x").unwrap(), "username taken");
+    let (found, hash) = s.person_for_login("edu").unwrap().unwrap();
+    assert_eq!(found, viewer);
+    assert!(zhisu_server::people::verify_password("long-enough-pw", &hash));
+    assert!(s.person_for_login("nobody").unwrap().is_none());
+    s.add_session("live", viewer.id, at(30), at(0)).unwrap();
+    s.add_session("old", viewer.id, at(1), at(0)).unwrap();
+    assert_eq!(s.session_person("live", at(10)).unwrap(), Some(viewer.clone()));
+    assert_eq!(s.session_person("old", at(10)).unwrap(), None, "expired");
+    s.end_session("live", at(11)).unwrap();
+    assert_eq!(s.session_person("live", at(12)).unwrap(), None, "ended");
+    let mut teacher = interview(600, 30);
+    teacher.0.answers.insert(
+        "population".into(),
+        AnswerValue::Choice("teacher".into()),
+    );
+    teacher.0 = teacher.0.clone().sealed();
+    s.ingest(&[teacher, interview(601, 30)], None, at(0)).unwrap();
+    let seen: Vec<_> = s
+        .interviews(&Scope::Populations(vec!["teacher".into()]))
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.interview.id, i.population))
+        .collect();
+    assert_eq!(seen, vec![(Uuid::from_u128(600), Some("teacher".to_string()))]);
 
     // a database written by a newer server is refused, not damaged
     let f = fresh("newer");

@@ -15,6 +15,7 @@ use zhisu_protocol::{CompletedInterview, Receipt};
 
 use crate::api::StoredInterview;
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
+use crate::people::{Person, Scope};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -47,14 +48,14 @@ pub trait Storage: Send + Sync {
     fn ingest(
         &self,
         accepted: &[Accepted],
-        device: Option<Uuid>,
+        device: Option<&Device>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Receipt>, StorageError>;
 
     fn interview_count(&self) -> Result<u64, StorageError>;
 
-    /// Every stored interview, oldest received first.
-    fn interviews(&self) -> Result<Vec<StoredInterview>, StorageError>;
+    /// The stored interviews a scope may read, oldest received first.
+    fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError>;
 
     fn contains(&self, id: Uuid) -> Result<bool, StorageError>;
 
@@ -101,6 +102,59 @@ pub trait Storage: Send + Sync {
 
     /// The newest `limit` entries, newest first.
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
+
+    /// Adds a person; false when the username is taken.
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError>;
+
+    /// A person and their password hash, by username (disabled people are not found).
+    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError>;
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        person: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// The person of a live session: not expired, not ended.
+    fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Person>, StorageError>;
+
+    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
+}
+
+/// The key population recorded with an interview: the answer to the `population` item.
+fn population_of(interview: &CompletedInterview) -> Option<String> {
+    match interview.answers.get("population") {
+        Some(zhisu_core::AnswerValue::Choice(key)) => Some(key.clone()),
+        _ => None,
+    }
+}
+
+fn role_columns(role: &crate::people::Role) -> (&'static str, Option<&str>, String) {
+    let populations = match role {
+        crate::people::Role::DepartmentViewer { populations } => populations.clone(),
+        _ => Vec::new(),
+    };
+    (
+        role.name(),
+        role.district(),
+        serde_json::to_string(&populations).expect("a list of strings serialises"),
+    )
+}
+
+fn role_from(name: &str, district: Option<String>, populations: &str) -> Result<crate::people::Role, StorageError> {
+    use crate::people::Role;
+    let need = |d: Option<String>| d.ok_or_else(|| corrupt(format!("role {name} without a district")));
+    Ok(match name {
+        "city_admin" => Role::CityAdmin,
+        "district_admin" => Role::DistrictAdmin { district: need(district)? },
+        "supervisor" => Role::Supervisor { district: need(district)? },
+        "department_viewer" => Role::DepartmentViewer {
+            populations: serde_json::from_str(populations).map_err(corrupt)?,
+        },
+        other => return Err(corrupt(format!("unknown role {other}"))),
+    })
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StorageError {

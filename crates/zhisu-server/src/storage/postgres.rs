@@ -9,6 +9,20 @@ use zhisu_protocol::{Receipt, ReceiptStatus};
 use super::{corrupt, Accepted, Storage, StorageError};
 use crate::api::StoredInterview;
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
+use crate::people::{Person, Scope};
+
+const PERSON_COLUMNS: &str = "p.id, p.username, p.display_name, p.role, p.district, p.populations::text, p.created_at";
+
+fn person_from(row: &postgres::Row) -> Result<Person, StorageError> {
+    let populations: String = row.get(5);
+    Ok(Person {
+        id: row.get(0),
+        username: row.get(1),
+        display_name: row.get(2),
+        role: super::role_from(&row.get::<_, String>(3), row.get(4), &populations)?,
+        created_at: row.get(6),
+    })
+}
 
 const DEVICE_COLUMNS: &str = "id, name, round, district, enrolled_at, revoked_at, last_seen_at";
 
@@ -86,6 +100,31 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     );
     "#,
+    // 3: people, roles and sessions; interviews keep their district and population for scoping.
+    r#"
+    ALTER TABLE interview ADD COLUMN district TEXT;
+    ALTER TABLE interview ADD COLUMN population TEXT;
+    CREATE INDEX interview_district ON interview (district, received_at);
+    CREATE INDEX interview_population ON interview (population, received_at);
+    CREATE TABLE person (
+        id            UUID PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        district      TEXT,
+        populations   JSONB NOT NULL,
+        created_at    TIMESTAMPTZ NOT NULL,
+        disabled_at   TIMESTAMPTZ
+    );
+    CREATE TABLE session (
+        token_hash TEXT PRIMARY KEY,
+        person_id  UUID NOT NULL REFERENCES person (id),
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        ended_at   TIMESTAMPTZ
+    );
+    "#,
 ];
 
 pub struct PostgresStorage {
@@ -130,7 +169,6 @@ impl PostgresStorage {
     }
 }
 
-const SELECT_STORED: &str = "SELECT payload, received_at, score_report FROM interview";
 
 impl Storage for PostgresStorage {
     fn backend(&self) -> &'static str {
@@ -149,7 +187,7 @@ impl Storage for PostgresStorage {
     fn ingest(
         &self,
         accepted: &[Accepted],
-        device: Option<Uuid>,
+        device: Option<&Device>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Receipt>, StorageError> {
         let mut client = self.pool.get()?;
@@ -157,12 +195,14 @@ impl Storage for PostgresStorage {
         let insert = tx.prepare(
             "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
                  completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
-                 device_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                 device_id, district, population)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
              ON CONFLICT (id) DO NOTHING",
         )?;
         let existing = tx.prepare("SELECT content_hash FROM interview WHERE id = $1")?;
         let mut receipts = vec![None; accepted.len()];
+        let device_id = device.map(|d| d.id);
+        let district = device.map(|d| d.district.clone());
         for index in super::lock_order(accepted) {
             let (interview, score) = &accepted[index];
             let payload = serde_json::to_value(interview).map_err(corrupt)?;
@@ -183,7 +223,9 @@ impl Storage for PostgresStorage {
                     &(score.max as i32),
                     &score.has_literacy,
                     &report,
-                    &device,
+                    &device_id,
+                    &district,
+                    &super::population_of(interview),
                 ],
             )?;
             let status = if inserted == 1 {
@@ -211,17 +253,28 @@ impl Storage for PostgresStorage {
         Ok(n as u64)
     }
 
-    fn interviews(&self) -> Result<Vec<StoredInterview>, StorageError> {
-        let rows = self
-            .pool
-            .get()?
-            .query(&format!("{SELECT_STORED} ORDER BY received_at, id"), &[])?;
+    fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
+        let mut client = self.pool.get()?;
+        let select = "SELECT payload, received_at, score_report, district, population FROM interview";
+        let rows = match scope {
+            Scope::All => client.query(&format!("{select} ORDER BY received_at, id"), &[])?,
+            Scope::District(d) => client.query(
+                &format!("{select} WHERE district = $1 ORDER BY received_at, id"),
+                &[d],
+            )?,
+            Scope::Populations(p) => client.query(
+                &format!("{select} WHERE population = ANY($1) ORDER BY received_at, id"),
+                &[p],
+            )?,
+        };
         rows.iter()
             .map(|row| {
                 Ok(StoredInterview {
                     interview: serde_json::from_value(row.get(0)).map_err(corrupt)?,
                     received_at: row.get(1),
                     score: serde_json::from_value(row.get(2)).map_err(corrupt)?,
+                    district: row.get(3),
+                    population: row.get(4),
                 })
             })
             .collect()
@@ -380,6 +433,67 @@ impl Storage for PostgresStorage {
         self.pool.get()?.execute(
             "INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)",
             &[&entry.at, &entry.actor, &entry.action, &entry.detail],
+        )?;
+        Ok(())
+    }
+
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
+        let (role, district, populations) = super::role_columns(&person.role);
+        let populations: serde_json::Value = serde_json::from_str(&populations).map_err(corrupt)?;
+        let inserted = self.pool.get()?.execute(
+            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
+            &[
+                &person.id,
+                &person.username,
+                &person.display_name,
+                &password_hash,
+                &role,
+                &district,
+                &populations,
+                &person.created_at,
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
+        let row = self.pool.get()?.query_opt(
+            &format!("SELECT {PERSON_COLUMNS}, p.password_hash FROM person p WHERE p.username = $1 AND p.disabled_at IS NULL"),
+            &[&username],
+        )?;
+        row.map(|r| Ok((person_from(&r)?, r.get(7)))).transpose()
+    }
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        person: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.pool.get()?.execute(
+            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&token_hash, &person, &now, &expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Person>, StorageError> {
+        let row = self.pool.get()?.query_opt(
+            &format!(
+                "SELECT {PERSON_COLUMNS} FROM session s JOIN person p ON p.id = s.person_id
+                 WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND p.disabled_at IS NULL"
+            ),
+            &[&token_hash, &now],
+        )?;
+        row.map(|r| person_from(&r)).transpose()
+    }
+
+    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.pool.get()?.execute(
+            "UPDATE session SET ended_at = coalesce(ended_at, $2) WHERE token_hash = $1",
+            &[&token_hash, &now],
         )?;
         Ok(())
     }

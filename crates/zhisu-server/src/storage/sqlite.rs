@@ -12,6 +12,7 @@ use zhisu_protocol::{Receipt, ReceiptStatus};
 use super::{corrupt, Accepted, Storage, StorageError};
 use crate::api::StoredInterview;
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
+use crate::people::{Person, Scope};
 
 /// Append-only: migration `i` takes `user_version` from `i` to `i + 1`. Never edit a shipped one.
 const MIGRATIONS: &[&str] = &[
@@ -74,6 +75,31 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     ) STRICT;
     "#,
+    // 3: people, roles and sessions; interviews keep their district and population for scoping.
+    r#"
+    ALTER TABLE interview ADD COLUMN district TEXT;
+    ALTER TABLE interview ADD COLUMN population TEXT;
+    CREATE INDEX interview_district ON interview (district, received_at);
+    CREATE INDEX interview_population ON interview (population, received_at);
+    CREATE TABLE person (
+        id            TEXT PRIMARY KEY NOT NULL,
+        username      TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,          -- Argon2id, PHC string
+        role          TEXT NOT NULL,
+        district      TEXT,
+        populations   TEXT NOT NULL,          -- JSON array, for department viewers
+        created_at    TEXT NOT NULL,
+        disabled_at   TEXT
+    ) STRICT;
+    CREATE TABLE session (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        person_id  TEXT NOT NULL REFERENCES person (id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at   TEXT
+    ) STRICT;
+    "#,
 ];
 
 pub struct SqliteStorage {
@@ -92,6 +118,33 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, StorageError> {
 
 fn parse_uuid(s: &str) -> Result<Uuid, StorageError> {
     Uuid::parse_str(s).map_err(corrupt)
+}
+
+const PERSON_COLUMNS: &str = "id, username, display_name, role, district, populations, created_at";
+
+type PersonRow = (String, String, String, String, Option<String>, String, String);
+
+fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn person_from(row: PersonRow) -> Result<Person, StorageError> {
+    let (id, username, display_name, role, district, populations, created_at) = row;
+    Ok(Person {
+        id: parse_uuid(&id)?,
+        username,
+        display_name,
+        role: super::role_from(&role, district, &populations)?,
+        created_at: parse_time(&created_at)?,
+    })
 }
 
 const DEVICE_COLUMNS: &str = "id, name, round, district, enrolled_at, revoked_at, last_seen_at";
@@ -168,7 +221,7 @@ impl Storage for SqliteStorage {
     fn ingest(
         &self,
         accepted: &[Accepted],
-        device: Option<Uuid>,
+        device: Option<&Device>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Receipt>, StorageError> {
         let mut conn = self.conn();
@@ -178,8 +231,8 @@ impl Storage for SqliteStorage {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
                      completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
-                     device_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                     device_id, district, population)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (id) DO NOTHING",
             )?;
             let mut existing = tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
@@ -201,7 +254,9 @@ impl Storage for SqliteStorage {
                     score.max,
                     score.has_literacy,
                     serde_json::to_string(score).map_err(corrupt)?,
-                    device.map(|d| d.to_string()),
+                    device.map(|d| d.id.to_string()),
+                    device.map(|d| d.district.as_str()),
+                    super::population_of(interview),
                 ])?;
                 let status = if inserted == 1 {
                     ReceiptStatus::Stored
@@ -227,26 +282,37 @@ impl Storage for SqliteStorage {
         Ok(n as u64)
     }
 
-    fn interviews(&self) -> Result<Vec<StoredInterview>, StorageError> {
+    fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
+        let (condition, value): (&str, Option<String>) = match scope {
+            Scope::All => ("?1 IS NULL", None),
+            Scope::District(d) => ("district = ?1", Some(d.clone())),
+            Scope::Populations(p) => (
+                "population IN (SELECT value FROM json_each(?1))",
+                Some(serde_json::to_string(p).map_err(corrupt)?),
+            ),
+        };
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT payload, received_at, score_report FROM interview ORDER BY received_at, id",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT payload, received_at, score_report, district, population FROM interview
+             WHERE {condition} ORDER BY received_at, id"
+        ))?;
+        let rows = stmt.query_map([value], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         rows.map(|row| {
-            let (payload, received_at, score) = row?;
+            let (payload, received_at, score, district, population) = row?;
             Ok(StoredInterview {
                 interview: serde_json::from_str(&payload).map_err(corrupt)?,
-                received_at: DateTime::parse_from_rfc3339(&received_at)
-                    .map_err(corrupt)?
-                    .with_timezone(&Utc),
+                received_at: parse_time(&received_at)?,
                 score: serde_json::from_str(&score).map_err(corrupt)?,
+                district,
+                population,
             })
         })
         .collect()
@@ -416,6 +482,79 @@ impl Storage for SqliteStorage {
         self.conn().execute(
             "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
             params![timestamp(entry.at), entry.actor, entry.action, entry.detail],
+        )?;
+        Ok(())
+    }
+
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
+        let (role, district, populations) = super::role_columns(&person.role);
+        let inserted = self.conn().execute(
+            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (username) DO NOTHING",
+            params![
+                person.id.to_string(),
+                person.username,
+                person.display_name,
+                password_hash,
+                role,
+                district,
+                populations,
+                timestamp(person.created_at)
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
+        let row = self
+            .conn()
+            .query_row(
+                &format!("SELECT {PERSON_COLUMNS}, password_hash FROM person WHERE username = ?1 AND disabled_at IS NULL"),
+                [username],
+                |r| Ok((person_row(r)?, r.get::<_, String>(7)?)),
+            )
+            .optional()?;
+        row.map(|(p, hash)| Ok((person_from(p)?, hash))).transpose()
+    }
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        person: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, person.to_string(), timestamp(now), timestamp(expires_at)],
+        )?;
+        Ok(())
+    }
+
+    fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Person>, StorageError> {
+        let columns = PERSON_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {columns} FROM session s JOIN person p ON p.id = s.person_id
+                     WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2 AND p.disabled_at IS NULL"
+                ),
+                params![token_hash, timestamp(now)],
+                person_row,
+            )
+            .optional()?;
+        row.map(person_from).transpose()
+    }
+
+    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.conn().execute(
+            "UPDATE session SET ended_at = coalesce(ended_at, ?2) WHERE token_hash = ?1",
+            params![token_hash, timestamp(now)],
         )?;
         Ok(())
     }
