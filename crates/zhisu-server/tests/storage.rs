@@ -194,8 +194,15 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         quotas,
     };
     s.replace_sites("yuzhong", &[site.clone()]).unwrap();
-    s.replace_sites("jiangbei", &[]).unwrap();
+    let same_id_elsewhere = zhisu_protocol::Site {
+        district: "jiangbei".into(),
+        ..site.clone()
+    };
+    s.replace_sites("jiangbei", std::slice::from_ref(&same_id_elsewhere))
+        .unwrap();
     assert_eq!(s.sites("yuzhong").unwrap(), vec![site.clone()]);
+    assert_eq!(s.sites("jiangbei").unwrap(), vec![same_id_elsewhere], "site ids are per district");
+    s.replace_sites("jiangbei", &[]).unwrap();
     assert!(s.sites("jiangbei").unwrap().is_empty());
     s.replace_sites("yuzhong", &[]).unwrap();
     assert!(s.sites("yuzhong").unwrap().is_empty(), "replaced, not added");

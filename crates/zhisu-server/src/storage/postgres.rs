@@ -125,6 +125,12 @@ const MIGRATIONS: &[&str] = &[
         ended_at   TIMESTAMPTZ
     );
     "#,
+    // 4: a site's id is unique within its district, not across the city.
+    r#"
+    ALTER TABLE site DROP CONSTRAINT site_pkey;
+    ALTER TABLE site ADD PRIMARY KEY (district, id);
+    DROP INDEX site_district;
+    "#,
 ];
 
 pub struct PostgresStorage {

@@ -100,6 +100,23 @@ const MIGRATIONS: &[&str] = &[
         ended_at   TEXT
     ) STRICT;
     "#,
+    // 4: a site's id is unique within its district, not across the city.
+    r#"
+    CREATE TABLE site_v4 (
+        id        TEXT NOT NULL,
+        district  TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        site_type TEXT NOT NULL,
+        industry  TEXT,
+        ownership TEXT,
+        size      TEXT,
+        quotas    TEXT NOT NULL,
+        PRIMARY KEY (district, id)
+    ) STRICT;
+    INSERT INTO site_v4 SELECT id, district, name, site_type, industry, ownership, size, quotas FROM site;
+    DROP TABLE site;
+    ALTER TABLE site_v4 RENAME TO site;
+    "#,
 ];
 
 pub struct SqliteStorage {

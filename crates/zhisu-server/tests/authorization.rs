@@ -1,0 +1,300 @@
+//! The authorisation matrix: every administrative endpoint × every role × own / other district
+//! × own / other population, plus missing, forged, expired and ended sessions and device tokens
+//! used as sessions. No cell may leak data or change anything it should not.
+use std::path::PathBuf;
+
+use chrono::{Duration, TimeZone, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+use zhisu_core::{AnswerValue, Answers, ScoreReport};
+use zhisu_protocol::CompletedInterview;
+use zhisu_server::people::Role;
+use zhisu_server::ServerState;
+
+const PASSWORD: &str = "a-long-password";
+
+struct World {
+    base: String,
+    http: reqwest::Client,
+    state: ServerState,
+    _dir: tempfile::TempDir,
+}
+
+fn interview(n: u128, population: &str) -> (CompletedInterview, ScoreReport) {
+    let mut answers = Answers::new();
+    answers.insert("population".into(), AnswerValue::Choice(population.into()));
+    let interview = CompletedInterview {
+        id: Uuid::from_u128(n),
+        questionnaire_id: "ohl_2026".into(),
+        questionnaire_version: "2026.1".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap(),
+        completed_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 20, 0).unwrap(),
+        utc_offset_minutes: 480,
+        answers,
+        site_id: None,
+        surveyor_id: None,
+        content_hash: String::new(),
+    }
+    .sealed();
+    let score = ScoreReport {
+        score: 40,
+        max: 49,
+        has_literacy: true,
+        dimensions: vec![],
+        modules: vec![],
+        items: vec![],
+    };
+    (interview, score)
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let people = [
+        ("city", Role::CityAdmin),
+        ("yz_admin", Role::DistrictAdmin { district: "yuzhong".into() }),
+        ("jb_admin", Role::DistrictAdmin { district: "jiangbei".into() }),
+        ("yz_sup", Role::Supervisor { district: "yuzhong".into() }),
+        ("edu", Role::DepartmentViewer { populations: vec!["teacher".into()] }),
+    ];
+    for (name, role) in people {
+        assert!(state.add_person(name, name, PASSWORD, role, "test").unwrap());
+    }
+    // one device per district, each with one interview: a teacher in yuzhong, a builder in jiangbei
+    for (n, district, population) in [(1u128, "yuzhong", "teacher"), (2, "jiangbei", "construction")] {
+        let code = state
+            .create_enrolment_code("2026", district, Duration::days(1), "test")
+            .unwrap();
+        let enrolment = state.enrol(&code, district).unwrap().unwrap();
+        let device = state
+            .storage
+            .devices()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.id == enrolment.device_id)
+            .unwrap();
+        state
+            .storage
+            .ingest(&[interview(n, population)], Some(&device), Utc::now())
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    World {
+        base,
+        http: reqwest::Client::new(),
+        state,
+        _dir: dir,
+    }
+}
+
+impl World {
+    async fn sign_in(&self, username: &str) -> String {
+        let session: Value = self
+            .http
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        session["token"].as_str().unwrap().to_string()
+    }
+
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A fresh device in `district`, for a revocation attempt.
+    fn spare_device(&self, district: &str) -> Uuid {
+        let code = self
+            .state
+            .create_enrolment_code("2026", district, Duration::days(1), "test")
+            .unwrap();
+        self.state.enrol(&code, "spare").unwrap().unwrap().device_id
+    }
+}
+
+const ROLES: [&str; 5] = ["city", "yz_admin", "jb_admin", "yz_sup", "edu"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_endpoint_for_every_role() {
+    let w = world().await;
+    let mut tokens = std::collections::BTreeMap::new();
+    for role in ROLES {
+        tokens.insert(role, w.sign_in(role).await);
+    }
+    let site = json!([{ "id": "s-1", "district": "ignored", "name": "站点", "site_type": "station", "quotas": { "migrant": 10 } }]);
+    // (method, path, body, expected status per role in ROLES order)
+    let cases: Vec<(Method, &str, Option<Value>, [u16; 5])> = vec![
+        (Method::GET, "/api/v1/me", None, [200, 200, 200, 200, 200]),
+        (Method::GET, "/api/v1/interviews", None, [200, 200, 200, 200, 200]),
+        (Method::POST, "/api/v1/enrolment-codes", Some(json!({"round": "2026", "district": "yuzhong"})), [201, 201, 403, 403, 403]),
+        (Method::POST, "/api/v1/enrolment-codes", Some(json!({"round": "2026", "district": "jiangbei"})), [201, 403, 201, 403, 403]),
+        (Method::GET, "/api/v1/devices", None, [200, 200, 200, 403, 403]),
+        (Method::GET, "/api/v1/districts/yuzhong/sites", None, [200, 200, 403, 200, 403]),
+        (Method::GET, "/api/v1/districts/jiangbei/sites", None, [200, 403, 200, 403, 403]),
+        (Method::PUT, "/api/v1/districts/yuzhong/sites", Some(site.clone()), [204, 204, 403, 403, 403]),
+        (Method::PUT, "/api/v1/districts/jiangbei/sites", Some(site.clone()), [204, 403, 204, 403, 403]),
+        (Method::GET, "/api/v1/audit", None, [200, 403, 403, 403, 403]),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in &cases {
+        for (role, want) in ROLES.iter().zip(expected) {
+            let (got, _) = w.call(method.clone(), path, Some(&tokens[role]), body.clone()).await;
+            if got != *want {
+                failures.push(format!("{method} {path} as {role}: {got}, expected {want}"));
+            }
+        }
+    }
+    // adding people: only the city administrator (a new name each time, so 201 means allowed)
+    for (i, role) in ROLES.iter().enumerate() {
+        let body = json!({ "username": format!("new{i}"), "display_name": "新人", "password": PASSWORD, "role": "supervisor", "district": "yuzhong" });
+        let (got, _) = w.call(Method::POST, "/api/v1/people", Some(&tokens[role]), Some(body)).await;
+        let want = if *role == "city" { 201 } else { 403 };
+        if got != want {
+            failures.push(format!("POST /api/v1/people as {role}: {got}, expected {want}"));
+        }
+    }
+    // revoking: own district yes, other district looks like "no such device"
+    for role in ROLES {
+        let device = w.spare_device("yuzhong");
+        let path = format!("/api/v1/devices/{device}/revoke");
+        let (got, _) = w.call(Method::POST, &path, Some(&tokens[role]), None).await;
+        let want = if matches!(role, "city" | "yz_admin") { 204 } else { 404 };
+        if got != want {
+            failures.push(format!("POST {path} as {role}: {got}, expected {want}"));
+        }
+        let revoked = w.state.storage.devices().unwrap().into_iter().find(|d| d.id == device).unwrap();
+        assert_eq!(revoked.revoked_at.is_some(), want == 204, "{role}: revocation happened iff allowed");
+    }
+    assert!(failures.is_empty(), "authorisation matrix:\n{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_role_reads_only_its_own_interviews_and_devices() {
+    let w = world().await;
+    let expectations: [(&str, &[u128]); 5] = [
+        ("city", &[1, 2]),
+        ("yz_admin", &[1]),
+        ("jb_admin", &[2]),
+        ("yz_sup", &[1]),
+        ("edu", &[1]), // teachers only, wherever they are
+    ];
+    for (role, ids) in expectations {
+        let token = w.sign_in(role).await;
+        let (status, list) = w.call(Method::GET, "/api/v1/interviews", Some(&token), None).await;
+        assert_eq!(status, 200);
+        let mut seen: Vec<u128> = list["interviews"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| Uuid::parse_str(i["interview"]["id"].as_str().unwrap()).unwrap().as_u128())
+            .collect();
+        seen.sort();
+        assert_eq!(seen, ids, "{role} sees exactly its interviews");
+        if matches!(role, "city" | "yz_admin" | "jb_admin") {
+            let (_, devices) = w.call(Method::GET, "/api/v1/devices", Some(&token), None).await;
+            let districts: Vec<&str> = devices
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["district"].as_str().unwrap())
+                .collect();
+            match role {
+                "yz_admin" => assert!(districts.iter().all(|d| *d == "yuzhong"), "{districts:?}"),
+                "jb_admin" => assert!(districts.iter().all(|d| *d == "jiangbei"), "{districts:?}"),
+                _ => assert_eq!(districts.len(), 2),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere() {
+    let w = world().await;
+    // an expired session, made directly in the database
+    let person = w.state.storage.person_for_login("city").unwrap().unwrap().0;
+    let expired_token = "expired-session-token";
+    w.state
+        .storage
+        .add_session(
+            &zhisu_server::devices::hash_token(expired_token),
+            person.id,
+            Utc::now() - Duration::minutes(1),
+            Utc::now() - Duration::hours(9),
+        )
+        .unwrap();
+    // an ended session
+    let ended = w.sign_in("city").await;
+    let (status, _) = w.call(Method::DELETE, "/api/v1/session", Some(&ended), None).await;
+    assert_eq!(status, 204);
+    // a device token
+    let code = w.state.create_enrolment_code("2026", "yuzhong", Duration::days(1), "t").unwrap();
+    let device_token = w.state.enrol(&code, "t").unwrap().unwrap().token;
+
+    let endpoints = [
+        (Method::GET, "/api/v1/me"),
+        (Method::GET, "/api/v1/interviews"),
+        (Method::POST, "/api/v1/enrolment-codes"),
+        (Method::GET, "/api/v1/devices"),
+        (Method::GET, "/api/v1/districts/yuzhong/sites"),
+        (Method::PUT, "/api/v1/districts/yuzhong/sites"),
+        (Method::GET, "/api/v1/audit"),
+        (Method::POST, "/api/v1/people"),
+        (Method::DELETE, "/api/v1/session"),
+    ];
+    let bad: [(&str, Option<&str>); 5] = [
+        ("missing", None),
+        ("forged", Some("0123456789abcdef")),
+        ("expired", Some(expired_token)),
+        ("ended", Some(&ended)),
+        ("device token", Some(&device_token)),
+    ];
+    let before = w.state.storage.audit_log(1000).unwrap().len();
+    for (method, path) in endpoints {
+        for (what, token) in bad {
+            let (status, body) = w.call(method.clone(), path, token, Some(json!({}))).await;
+            assert_eq!(status, 401, "{method} {path} with a {what} token");
+            assert_eq!(body["code"], "unauthorized", "{method} {path} with a {what} token");
+        }
+    }
+    // and session tokens do not work on device endpoints
+    let session = w.sign_in("city").await;
+    for (method, path) in [
+        (Method::GET, "/api/v1/device/assignment"),
+        (Method::GET, "/api/v1/questionnaires"),
+        (Method::POST, "/api/v1/interviews/batch"),
+    ] {
+        let response = w
+            .http
+            .request(method.clone(), format!("{}{path}", w.base))
+            .header("zhisu-protocol", "1")
+            .bearer_auth(&session)
+            .json(&json!({ "interviews": [] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{method} {path} with a session token");
+    }
+    assert_eq!(
+        w.state.storage.audit_log(1000).unwrap().len(),
+        before,
+        "no refused request did anything"
+    );
+}
