@@ -23,6 +23,14 @@ for _ in $(seq 1 50); do
 done
 echo "zhisu-server: http://$listen (data in data/server)"
 
+# A one-time code to enrol the app (the first screen asks for it), valid for a day.
+code=$(target/debug/zhisu-server --data-dir data/server --questionnaires questionnaires \
+  enrolment-code --round "$(date +%Y)" --district demo --valid-days 1 2>/dev/null)
+echo
+echo "  Enrol the app with this code: $code"
+echo "  (add a person who signs in to the server: target/debug/zhisu-server add-person --help)"
+echo
+
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "no display found: starting the app under a virtual X server (xvfb-run)" >&2
   ZHISU_SERVER_URL="http://$listen" xvfb-run -a -s "-screen 0 1280x800x24" target/debug/zhisu-app
