@@ -68,7 +68,11 @@ pub async fn identity() -> Result<IdentityView, CommandError> {
     call("identity", NoArgs {}).await
 }
 
-pub async fn enrol(server_url: &str, code: &str, device_name: &str) -> Result<IdentityView, CommandError> {
+pub async fn enrol(
+    server_url: &str,
+    code: &str,
+    device_name: &str,
+) -> Result<IdentityView, CommandError> {
     #[derive(Serialize)]
     struct Args<'a> {
         server_url: &'a str,
@@ -189,7 +193,14 @@ pub async fn discard_interview(interview_id: &str, reason: &str) -> Result<(), C
         interview_id: &'a str,
         reason: &'a str,
     }
-    call("discard_interview", Args { interview_id, reason }).await
+    call(
+        "discard_interview",
+        Args {
+            interview_id,
+            reason,
+        },
+    )
+    .await
 }
 
 pub async fn sync_log() -> Result<Vec<SyncLogEntry>, CommandError> {

@@ -24,10 +24,17 @@ enum Screen {
     Home,
     MyInterviews,
     SyncLog,
-    Question { interview_id: String, index: usize },
-    Review { interview_id: String },
+    Question {
+        interview_id: String,
+        index: usize,
+    },
+    Review {
+        interview_id: String,
+    },
     Ineligible,
-    Done { report: ScoreReport },
+    Done {
+        report: ScoreReport,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -50,7 +57,10 @@ enum Msg {
     LogLoaded(Result<Vec<SyncLogEntry>, CommandError>),
     Status(Result<SyncView, CommandError>),
     PollStatus,
-    Start { id: String, version: String },
+    Start {
+        id: String,
+        version: String,
+    },
     Resume(InterviewListing),
     /// An interview to show: its id, questionnaire and saved answers.
     Opened(Opened),
@@ -185,10 +195,9 @@ impl App {
                 text.parse()
                     .map_err(|_| "请填一个整数，不要带小数点。".to_string())?,
             ),
-            ItemKind::Decimal { .. } => AnswerValue::Decimal(
-                text.parse()
-                    .map_err(|_| "请填一个数字。".to_string())?,
-            ),
+            ItemKind::Decimal { .. } => {
+                AnswerValue::Decimal(text.parse().map_err(|_| "请填一个数字。".to_string())?)
+            }
             ItemKind::Text { .. } => AnswerValue::Text(text.to_string()),
             ItemKind::Date { .. } => AnswerValue::Date(text.to_string()),
             _ => return Ok(None),
@@ -198,13 +207,18 @@ impl App {
 
 fn error_text(e: &CommandError) -> String {
     match e.code.as_str() {
-        "invalid_enrolment_code" => "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。".to_string(),
+        "invalid_enrolment_code" => {
+            "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。".to_string()
+        }
         "server_unreachable" => "连不上服务器。请检查服务器地址和网络，再试一次。".to_string(),
         "bad_server_url" => "服务器地址要以 http:// 或 https:// 开头。".to_string(),
         "device_name_missing" => "请给这台平板起个名字。".to_string(),
         "interview_incomplete" => "还有必答题没有回答，请返回补上。".to_string(),
         "storage_failed" | "storage_corrupt" => {
-            format!("答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）", e.code)
+            format!(
+                "答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）",
+                e.code
+            )
         }
         _ => format!("出错了：{}（{}）", e.message, e.code),
     }
@@ -284,9 +298,9 @@ impl Component for App {
             Msg::CatalogueLoaded(Ok(list)) => self.catalogue = list,
             Msg::InterviewsLoaded(Ok(list)) => self.interviews = list,
             Msg::LogLoaded(Ok(log)) => self.log = log,
-            Msg::CatalogueLoaded(Err(e)) | Msg::InterviewsLoaded(Err(e)) | Msg::LogLoaded(Err(e)) => {
-                self.error = Some(error_text(&e))
-            }
+            Msg::CatalogueLoaded(Err(e))
+            | Msg::InterviewsLoaded(Err(e))
+            | Msg::LogLoaded(Err(e)) => self.error = Some(error_text(&e)),
             Msg::PollStatus => {
                 ctx.link()
                     .send_future(async { Msg::Status(backend::sync_status().await) });
@@ -346,7 +360,8 @@ impl Component for App {
                             }
                             // everything answered (or ineligible): review or the polite end
                             None => {
-                                let past_the_end = self.questionnaire.as_ref().map(|q| q.items.len());
+                                let past_the_end =
+                                    self.questionnaire.as_ref().map(|q| q.items.len());
                                 self.advance(interview_id, past_the_end)
                             }
                         }
@@ -640,7 +655,10 @@ impl App {
 
     fn enrol_view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let field = |id: &'static str, label: &'static str, which: EnrolField, placeholder: &'static str| {
+        let field = |id: &'static str,
+                     label: &'static str,
+                     which: EnrolField,
+                     placeholder: &'static str| {
             html! {
                 <label class="field">
                     <span>{ label }</span>
@@ -752,7 +770,10 @@ impl App {
             .filter(|c| {
                 needle.is_empty()
                     || c.key.contains(&needle)
-                    || c.label.0.values().any(|l| l.to_lowercase().contains(&needle))
+                    || c.label
+                        .0
+                        .values()
+                        .any(|l| l.to_lowercase().contains(&needle))
             })
             .collect();
         let multiple = matches!(item.kind, ItemKind::MultipleChoice { .. });
@@ -917,7 +938,9 @@ fn ineligible_view(ctx: &Context<App>, q: &Questionnaire) -> Html {
     let message = q
         .eligibility
         .as_ref()
-        .map_or("谢谢您！这次调查不需要您再回答了。", |e| t(q, &e.message));
+        .map_or("谢谢您！这次调查不需要您再回答了。", |e| {
+            t(q, &e.message)
+        });
     html! {
         <>
             <h1>{ "谢谢您！" }</h1>
@@ -927,7 +950,12 @@ fn ineligible_view(ctx: &Context<App>, q: &Questionnaire) -> Html {
     }
 }
 
-fn done_view(ctx: &Context<App>, q: &Questionnaire, report: &ScoreReport, answers: &Answers) -> Html {
+fn done_view(
+    ctx: &Context<App>,
+    q: &Questionnaire,
+    report: &ScoreReport,
+    answers: &Answers,
+) -> Html {
     let link = ctx.link();
     let wrong: Vec<&zhisu_core::ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
     html! {

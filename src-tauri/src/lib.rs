@@ -94,7 +94,9 @@ async fn questionnaire_of(
 
 /// The questionnaires a surveyor can start: the newest version of each.
 #[tauri::command]
-fn questionnaires(state: tauri::State<'_, AppState>) -> Result<Vec<QuestionnaireSummary>, CommandError> {
+fn questionnaires(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<QuestionnaireSummary>, CommandError> {
     state.catalogue.latest(&state.store)
 }
 
@@ -130,7 +132,10 @@ async fn save_answer(
 ) -> Result<(), CommandError> {
     let id = parse_id(&interview_id)?;
     let q = questionnaire_of(&state, id).await?;
-    with_store(&state, move |s| s.save_answer(&q, id, &item_id, &value, Utc::now())).await
+    with_store(&state, move |s| {
+        s.save_answer(&q, id, &item_id, &value, Utc::now())
+    })
+    .await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -178,7 +183,9 @@ impl From<InterviewSummary> for InterviewListing {
 }
 
 #[tauri::command]
-async fn interviews(state: tauri::State<'_, AppState>) -> Result<Vec<InterviewListing>, CommandError> {
+async fn interviews(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<InterviewListing>, CommandError> {
     let list = with_store(&state, |s| s.interviews()).await?;
     Ok(list.into_iter().map(InterviewListing::from).collect())
 }
@@ -202,8 +209,7 @@ struct SyncView {
 
 #[tauri::command]
 async fn sync_status(state: tauri::State<'_, AppState>) -> Result<SyncView, CommandError> {
-    let (counts, identity) =
-        with_store(&state, |s| Ok((s.state_counts()?, s.identity()?))).await?;
+    let (counts, identity) = with_store(&state, |s| Ok((s.state_counts()?, s.identity()?))).await?;
     Ok(SyncView {
         counts,
         status: state.sync_status.borrow().clone(),
@@ -257,7 +263,10 @@ async fn enrol(
     }
     let device_name = device_name.trim().to_string();
     if device_name.is_empty() {
-        return Err(bad_request("device_name_missing", "give this tablet a name"));
+        return Err(bad_request(
+            "device_name_missing",
+            "give this tablet a name",
+        ));
     }
     let enrolment = SyncClient::new(&server_url)
         .enrol(code.trim(), &device_name)
@@ -293,7 +302,10 @@ async fn discard_interview(
     reason: String,
 ) -> Result<(), CommandError> {
     let id = parse_id(&interview_id)?;
-    with_store(&state, move |s| s.discard_interview(id, &reason, Utc::now())).await
+    with_store(&state, move |s| {
+        s.discard_interview(id, &reason, Utc::now())
+    })
+    .await
 }
 
 /// The newest sync attempts: what was sent and what the server answered.
@@ -308,7 +320,10 @@ async fn export_backup(
     state: tauri::State<'_, AppState>,
     path: String,
 ) -> Result<(), CommandError> {
-    with_store(&state, move |s| s.export_backup(std::path::Path::new(&path))).await
+    with_store(&state, move |s| {
+        s.export_backup(std::path::Path::new(&path))
+    })
+    .await
 }
 
 /// Starts the app (desktop `main`, and the Android/iOS entry point). Environment (for
@@ -320,8 +335,7 @@ async fn export_backup(
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     tauri::Builder::default()

@@ -12,9 +12,18 @@ use zhisu_store::DeviceStore;
 use crate::CommandError;
 
 const BUNDLED: [(&str, &str); 3] = [
-    ("ohl_2026.toml", include_str!("../../questionnaires/ohl_2026.toml")),
-    ("ohl_intercept.toml", include_str!("../../questionnaires/ohl_intercept.toml")),
-    ("pilot.toml", include_str!("../../questionnaires/pilot.toml")),
+    (
+        "ohl_2026.toml",
+        include_str!("../../questionnaires/ohl_2026.toml"),
+    ),
+    (
+        "ohl_intercept.toml",
+        include_str!("../../questionnaires/ohl_intercept.toml"),
+    ),
+    (
+        "pilot.toml",
+        include_str!("../../questionnaires/pilot.toml"),
+    ),
 ];
 
 type Key = (String, String);
@@ -76,7 +85,12 @@ impl Catalogue {
         store: &Mutex<DeviceStore>,
     ) -> Result<Arc<Questionnaire>, CommandError> {
         let key = (id.to_string(), version.to_string());
-        if let Some(q) = self.loaded.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(q) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return Ok(Arc::clone(q));
         }
         self.refresh(store)?;
@@ -92,7 +106,10 @@ impl Catalogue {
     }
 
     /// The newest version of each questionnaire (versions compare as text: "2026.2" > "2026.1").
-    pub fn latest(&self, store: &Mutex<DeviceStore>) -> Result<Vec<QuestionnaireSummary>, CommandError> {
+    pub fn latest(
+        &self,
+        store: &Mutex<DeviceStore>,
+    ) -> Result<Vec<QuestionnaireSummary>, CommandError> {
         self.refresh(store)?;
         let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
         let mut newest: BTreeMap<&str, &Arc<Questionnaire>> = BTreeMap::new();

@@ -204,7 +204,9 @@ async fn a_crash_mid_interview_resumes_on_the_same_question_with_every_answer() 
     app.click("back").await;
     app.wait_for_question("employer_duty").await;
     assert_eq!(
-        app.attribute("choice-true", "aria-pressed").await.as_deref(),
+        app.attribute("choice-true", "aria-pressed")
+            .await
+            .as_deref(),
         Some("true"),
         "the answer given before the crash is shown"
     );

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use zhisu_core::Questionnaire;
 
 #[derive(Parser)]
-#[command(name = "zhisu", version, about = "Zhisu tools for questionnaire authors")]
+#[command(
+    name = "zhisu",
+    version,
+    about = "Zhisu tools for questionnaire authors"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,7 +70,10 @@ fn questionnaire_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 fn load(path: &Path) -> anyhow::Result<Result<Questionnaire, zhisu_core::Diagnostics>> {
     let source =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Questionnaire::from_toml(&path.display().to_string(), &source))
+    Ok(Questionnaire::from_toml(
+        &path.display().to_string(),
+        &source,
+    ))
 }
 
 fn check(paths: &[PathBuf]) -> anyhow::Result<bool> {
@@ -83,11 +90,7 @@ fn check(paths: &[PathBuf]) -> anyhow::Result<bool> {
             Err(diagnostics) => {
                 all_ok = false;
                 print!("{}", diagnostics.lines());
-                eprintln!(
-                    "{}: {} problem(s)",
-                    file.display(),
-                    diagnostics.0.len()
-                );
+                eprintln!("{}: {} problem(s)", file.display(), diagnostics.0.len());
             }
         }
     }
@@ -107,8 +110,17 @@ fn describe(path: &Path, json: bool) -> anyhow::Result<bool> {
         println!("{}", serde_json::to_string_pretty(&d)?);
         return Ok(true);
     }
-    println!("{} {} ({})", d.id, d.version, q.title.get(&q.default_language, &q.default_language));
-    println!("languages: {} (default {})", d.languages.join(", "), d.default_language);
+    println!(
+        "{} {} ({})",
+        d.id,
+        d.version,
+        q.title.get(&q.default_language, &q.default_language)
+    );
+    println!(
+        "languages: {} (default {})",
+        d.languages.join(", "),
+        d.default_language
+    );
     println!("items: {}", d.items);
     for (kind, n) in &d.items_by_kind {
         println!("  {kind}: {n}");

@@ -23,7 +23,10 @@ fn check_passes_the_shipped_questionnaires() {
     let output = zhisu(&["questionnaire", "check", "questionnaires"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     let out = stdout(&output);
-    assert!(out.contains("questionnaires/ohl_2026.toml: ok (ohl_2026 2026.1"), "{out}");
+    assert!(
+        out.contains("questionnaires/ohl_2026.toml: ok (ohl_2026 2026.1"),
+        "{out}"
+    );
     assert!(out.contains("questionnaires/pilot.toml: ok"), "{out}");
 }
 
@@ -50,7 +53,12 @@ fn check_prints_every_problem_and_fails() {
 
 #[test]
 fn describe_json_summarises_the_questionnaire() {
-    let output = zhisu(&["questionnaire", "describe", "questionnaires/ohl_2026.toml", "--json"]);
+    let output = zhisu(&[
+        "questionnaire",
+        "describe",
+        "questionnaires/ohl_2026.toml",
+        "--json",
+    ]);
     assert_eq!(output.status.code(), Some(0));
     let d: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(d["id"], "ohl_2026");

@@ -101,7 +101,9 @@ impl AnswerError {
             AnswerError::DontKnowNotOffered => "这道题不能选“不知道”".to_string(),
             AnswerError::NoAnswerTaken => "这一页不用作答".to_string(),
             AnswerError::NotRelevant => "根据前面的回答，这道题不用回答".to_string(),
-            AnswerError::Constraint { .. } => "这个答案和前面的回答对不上，请再核对一下".to_string(),
+            AnswerError::Constraint { .. } => {
+                "这个答案和前面的回答对不上，请再核对一下".to_string()
+            }
         }
     }
 }
@@ -156,7 +158,9 @@ impl Item {
         }
         match (&self.kind, value) {
             (ItemKind::SingleChoice { choices, .. }, AnswerValue::Choice(key))
-            | (ItemKind::Likert { choices }, AnswerValue::Choice(key)) => check_choice(choices, key),
+            | (ItemKind::Likert { choices }, AnswerValue::Choice(key)) => {
+                check_choice(choices, key)
+            }
             (ItemKind::MultipleChoice { choices }, AnswerValue::Choices(keys)) => {
                 if keys.is_empty() {
                     return Err(AnswerError::NothingChosen);

@@ -57,7 +57,9 @@ impl Questionnaire {
             })
             .collect();
         for item in &self.items {
-            *items_by_kind.entry(item.kind.name().to_string()).or_insert(0) += 1;
+            *items_by_kind
+                .entry(item.kind.name().to_string())
+                .or_insert(0) += 1;
             let Some(rule) = &item.scoring else { continue };
             match self.module_of(item) {
                 Some(section) => {

@@ -224,14 +224,20 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
             }
             b'$' => {
                 if bytes.get(i + 1) != Some(&b'{') {
-                    return Err(err(i, "expected '{' after '$' (references look like ${item_id})".into()));
+                    return Err(err(
+                        i,
+                        "expected '{' after '$' (references look like ${item_id})".into(),
+                    ));
                 }
                 let Some(close) = source[i + 2..].find('}') else {
                     return Err(err(i, "reference is not closed with '}'".into()));
                 };
                 let name = &source[i + 2..i + 2 + close];
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(err(i, format!("'{name}' is not a valid item id in a reference")));
+                    return Err(err(
+                        i,
+                        format!("'{name}' is not a valid item id in a reference"),
+                    ));
                 }
                 tokens.push((start, Token::Ref(name.to_string())));
                 i += close + 3;
@@ -286,7 +292,10 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
                 let op = match (c, with_eq) {
                     (b'!', true) => "!=",
                     (b'!', false) => {
-                        return Err(err(i, "'!' must be followed by '=' (use not(...) to negate)".into()))
+                        return Err(err(
+                            i,
+                            "'!' must be followed by '=' (use not(...) to negate)".into(),
+                        ))
                     }
                     (b'<', true) => "<=",
                     (b'<', false) => "<",
@@ -554,7 +563,11 @@ impl Value {
         match self {
             Value::Choices(keys) => keys.clone(),
             Value::Empty => Vec::new(),
-            other => other.text().split_whitespace().map(str::to_string).collect(),
+            other => other
+                .text()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
         }
     }
 }
@@ -729,7 +742,10 @@ mod tests {
             ("selected(${hazards}, 'dust')", Bool(true)),
             ("selected(${hazards}, 'heat')", Bool(false)),
             ("count-selected(${hazards})", Number(2.0)),
-            ("not(selected(${hazards}, 'none') and count-selected(${hazards}) > 1)", Bool(true)),
+            (
+                "not(selected(${hazards}, 'none') and count-selected(${hazards}) > 1)",
+                Bool(true),
+            ),
             ("if(${age} > 30, 'older', 'younger')", Text("older".into())),
             ("1 + 2 * 3", Number(7.0)),
             ("(1 + 2) * 3", Number(9.0)),
@@ -774,21 +790,41 @@ mod tests {
     fn syntax_errors_have_offsets() {
         let cases = [
             ("", 0, "the expression is empty"),
-            ("${age} >=", 9, "the expression ends where a value was expected"),
+            (
+                "${age} >=",
+                9,
+                "the expression ends where a value was expected",
+            ),
             ("${age >= 3", 0, "reference is not closed with '}'"),
-            ("${a b} = 3", 0, "'a b' is not a valid item id in a reference"),
-            ("${age} > 3)", 10, "unexpected ')' after a complete expression"),
+            (
+                "${a b} = 3",
+                0,
+                "'a b' is not a valid item id in a reference",
+            ),
+            (
+                "${age} > 3)",
+                10,
+                "unexpected ')' after a complete expression",
+            ),
             ("foo(1)", 0, "unknown function 'foo()'"),
             ("selected(${a})", 0, "selected() takes 2 argument(s), not 1"),
             ("(1 + 2", 0, "this '(' is not closed"),
             ("'abc", 0, "string is not closed"),
-            ("${a} ! 3", 5, "'!' must be followed by '=' (use not(...) to negate)"),
+            (
+                "${a} ! 3",
+                5,
+                "'!' must be followed by '=' (use not(...) to negate)",
+            ),
             ("3 # 4", 2, "unexpected character '#'"),
             ("and 3", 0, "'and' needs a value on its left"),
         ];
         for (source, offset, message) in cases {
             let err = Expression::parse(source).unwrap_err();
-            assert_eq!((err.offset, err.message.as_str()), (offset, message), "{source}");
+            assert_eq!(
+                (err.offset, err.message.as_str()),
+                (offset, message),
+                "{source}"
+            );
         }
     }
 

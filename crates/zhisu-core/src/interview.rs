@@ -89,9 +89,10 @@ impl Questionnaire {
                 Some(id) => match section_cache {
                     Some((cached, ok)) if cached == id => ok,
                     _ => {
-                        let ok = self.section(id).and_then(|s| s.relevant.as_ref()).is_none_or(|e| {
-                            e.is_true(&self.scope(answers, Some(&relevant)))
-                        });
+                        let ok = self
+                            .section(id)
+                            .and_then(|s| s.relevant.as_ref())
+                            .is_none_or(|e| e.is_true(&self.scope(answers, Some(&relevant))));
                         section_cache = Some((id, ok));
                         ok
                     }
@@ -134,7 +135,10 @@ impl Questionnaire {
         });
         if !settled {
             EligibilityStatus::Undetermined
-        } else if rule.condition.is_true(&self.scope(answers, Some(&relevant))) {
+        } else if rule
+            .condition
+            .is_true(&self.scope(answers, Some(&relevant)))
+        {
             EligibilityStatus::Eligible
         } else {
             EligibilityStatus::Ineligible
@@ -170,7 +174,9 @@ impl Questionnaire {
     /// The item to go back to from position `before`.
     pub fn previous_item(&self, answers: &Answers, before: usize) -> Option<usize> {
         let relevant = self.relevance(answers);
-        (0..before.min(self.items.len())).rev().find(|&i| relevant[i])
+        (0..before.min(self.items.len()))
+            .rev()
+            .find(|&i| relevant[i])
     }
 
     /// (position among the asked items, number of asked items), both counting from 1, for a
@@ -239,7 +245,10 @@ impl Questionnaire {
                 AnswerValue::Choices(ks) => ks.iter().collect(),
                 _ => Vec::new(),
             };
-            if let Some(key) = keys.into_iter().find(|k| !visible.iter().any(|c| &c.key == *k)) {
+            if let Some(key) = keys
+                .into_iter()
+                .find(|k| !visible.iter().any(|c| &c.key == *k))
+            {
                 return Err(AnswerError::ChoiceFiltered { key: key.clone() });
             }
         }

@@ -21,8 +21,8 @@ pub use expr::{ExprError, Expression};
 pub use interview::EligibilityStatus;
 pub use load::{Diagnostic, Diagnostics};
 pub use model::{
-    Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire,
-    ScoringRule, Section,
+    Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire, ScoringRule,
+    Section,
 };
 pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
 pub use text::{Text, DEFAULT_LANGUAGE};

@@ -354,7 +354,10 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
 
     let threshold = match &raw.literacy_threshold_percent {
         Some(t) if *t.get_ref() == 0 || *t.get_ref() > 100 => {
-            r.at(t.span(), "literacy_threshold_percent must be between 1 and 100");
+            r.at(
+                t.span(),
+                "literacy_threshold_percent must be between 1 and 100",
+            );
             80
         }
         Some(t) => *t.get_ref(),
@@ -382,16 +385,26 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
     for dimension in &raw.dimensions {
         let d = dimension.get_ref();
         if !is_identifier(d.id.get_ref()) {
-            r.at(d.id.span(), "dimension id must be lowercase letters, digits and '_'");
+            r.at(
+                d.id.span(),
+                "dimension id must be lowercase letters, digits and '_'",
+            );
         }
-        if dimensions.iter().any(|x: &Dimension| &x.id == d.id.get_ref()) {
+        if dimensions
+            .iter()
+            .any(|x: &Dimension| &x.id == d.id.get_ref())
+        {
             r.at(
                 d.id.span(),
                 format!("dimension '{}' is defined twice", d.id.get_ref()),
             );
             continue;
         }
-        let label = text(r, &format!("dimension '{}' label", d.id.get_ref()), &d.label);
+        let label = text(
+            r,
+            &format!("dimension '{}' label", d.id.get_ref()),
+            &d.label,
+        );
         dimensions.push(Dimension {
             id: d.id.get_ref().clone(),
             label,
@@ -406,9 +419,11 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         }
         for choice in list.get_ref() {
             let c = choice.get_ref();
-            if c.key.get_ref().trim().is_empty() || c.key.get_ref().contains(char::is_whitespace)
-            {
-                r.at(c.key.span(), "a choice key must not be empty or contain spaces");
+            if c.key.get_ref().trim().is_empty() || c.key.get_ref().contains(char::is_whitespace) {
+                r.at(
+                    c.key.span(),
+                    "a choice key must not be empty or contain spaces",
+                );
             }
             if choices.iter().any(|x| &x.key == c.key.get_ref()) {
                 r.at(
@@ -437,17 +452,20 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         let s = spanned.get_ref();
         let id = s.id.get_ref();
         if !is_identifier(id) {
-            r.at(s.id.span(), "section id must be lowercase letters, digits and '_'");
+            r.at(
+                s.id.span(),
+                "section id must be lowercase letters, digits and '_'",
+            );
         }
         if sections.iter().any(|x| &x.id == id) {
             r.at(s.id.span(), format!("section '{id}' is defined twice"));
             continue;
         }
         let title = text(r, &format!("section '{id}' title"), &s.title);
-        let relevant = s
-            .relevant
-            .as_ref()
-            .and_then(|e| r.expression(&format!("section '{id}' relevant"), e).map(|x| (x, e.span())));
+        let relevant = s.relevant.as_ref().and_then(|e| {
+            r.expression(&format!("section '{id}' relevant"), e)
+                .map(|x| (x, e.span()))
+        });
         let separately = s.scored_separately.as_ref().is_some_and(|b| *b.get_ref());
         let module = match (&s.population, separately) {
             (Some(p), true) => Some(Module {
@@ -463,7 +481,9 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
             (Some(p), false) => {
                 r.at(
                     p.span(),
-                    format!("section '{id}' names a population but is not scored_separately = true"),
+                    format!(
+                        "section '{id}' names a population but is not scored_separately = true"
+                    ),
                 );
                 None
             }
@@ -500,7 +520,10 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         let section = match &raw_item.section {
             Some(s) => {
                 if !sections.iter().any(|x| &x.id == s.get_ref()) {
-                    r.at(s.span(), format!("section '{}' is not defined", s.get_ref()));
+                    r.at(
+                        s.span(),
+                        format!("section '{}' is not defined", s.get_ref()),
+                    );
                 }
                 section_first_item
                     .entry(s.get_ref().clone())
@@ -543,7 +566,9 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
             (None, true) => {
                 r.at(
                     spanned_item.span(),
-                    format!("item '{id}' is {kind_name} but names no choice list (choices = \"...\")"),
+                    format!(
+                        "item '{id}' is {kind_name} but names no choice list (choices = \"...\")"
+                    ),
                 );
                 Vec::new()
             }
@@ -556,7 +581,9 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
             }
             (None, false) => Vec::new(),
         };
-        let bound = |r: &mut Reporter<'_>, v: &Option<Spanned<toml::Value>>| -> Option<BoundValue> {
+        let bound = |r: &mut Reporter<'_>,
+                     v: &Option<Spanned<toml::Value>>|
+         -> Option<BoundValue> {
             let v = v.as_ref()?;
             let parsed = match (kind_name, v.get_ref()) {
                 ("integer", toml::Value::Integer(n)) => Some(BoundValue::Int(*n)),
@@ -571,7 +598,10 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
                         "decimal" => "a number",
                         _ => "a date string like \"2026-03-01\"",
                     };
-                    r.at(v.span(), format!("item '{id}': min and max must be {expected}"));
+                    r.at(
+                        v.span(),
+                        format!("item '{id}': min and max must be {expected}"),
+                    );
                     None
                 }
                 _ => {
@@ -586,7 +616,9 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         };
         let min = bound(r, &raw_item.min);
         let max = bound(r, &raw_item.max);
-        if let (Some(lo), Some(hi), Some(span)) = (&min, &max, raw_item.min.as_ref().map(|m| m.span())) {
+        if let (Some(lo), Some(hi), Some(span)) =
+            (&min, &max, raw_item.min.as_ref().map(|m| m.span()))
+        {
             if lo.greater_than(hi) {
                 r.at(span, format!("item '{id}': min is greater than max"));
             }
@@ -594,12 +626,18 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         let search = raw_item.search.as_ref().is_some_and(|b| *b.get_ref());
         if let Some(s) = &raw_item.search {
             if kind_name != "single_choice" {
-                r.at(s.span(), format!("item '{id}': search applies to single_choice items only"));
+                r.at(
+                    s.span(),
+                    format!("item '{id}': search applies to single_choice items only"),
+                );
             }
         }
         if let Some(m) = &raw_item.max_length {
             if kind_name != "text" {
-                r.at(m.span(), format!("item '{id}': max_length applies to text items only"));
+                r.at(
+                    m.span(),
+                    format!("item '{id}': max_length applies to text items only"),
+                );
             }
         }
         let kind = match kind_name {
@@ -626,54 +664,74 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
             other => {
                 r.at(
                     raw_item.kind.span(),
-                    format!("unknown item kind '{other}'; expected one of {}", ItemKind::NAMES.join(", ")),
+                    format!(
+                        "unknown item kind '{other}'; expected one of {}",
+                        ItemKind::NAMES.join(", ")
+                    ),
                 );
                 ItemKind::Note
             }
         };
         let dont_know = raw_item.dont_know.as_ref().is_some_and(|b| *b.get_ref());
         if let (Some(d), ItemKind::Note) = (&raw_item.dont_know, &kind) {
-            r.at(d.span(), format!("item '{id}' is a note and takes no answer, so no \"don't know\""));
+            r.at(
+                d.span(),
+                format!("item '{id}' is a note and takes no answer, so no \"don't know\""),
+            );
         }
 
-        let mut expression = |r: &mut Reporter<'_>, role: ExprRole, value: &Option<Spanned<String>>| {
-            let value = value.as_ref()?;
-            let e = r.expression(&format!("item '{id}' {}", role.name()), value)?;
-            let attributes = if role == ExprRole::ChoiceFilter {
-                kind.choices().iter().flat_map(|c| c.attributes.keys().cloned()).collect()
-            } else {
-                BTreeSet::new()
+        let mut expression =
+            |r: &mut Reporter<'_>, role: ExprRole, value: &Option<Spanned<String>>| {
+                let value = value.as_ref()?;
+                let e = r.expression(&format!("item '{id}' {}", role.name()), value)?;
+                let attributes = if role == ExprRole::ChoiceFilter {
+                    kind.choices()
+                        .iter()
+                        .flat_map(|c| c.attributes.keys().cloned())
+                        .collect()
+                } else {
+                    BTreeSet::new()
+                };
+                pending.push(PendingExpr {
+                    role,
+                    owner: format!("item '{id}'"),
+                    before: (role != ExprRole::Constraint).then_some(position),
+                    expression: e.clone(),
+                    span: value.span(),
+                    attributes,
+                });
+                Some(e)
             };
-            pending.push(PendingExpr {
-                role,
-                owner: format!("item '{id}'"),
-                before: (role != ExprRole::Constraint).then_some(position),
-                expression: e.clone(),
-                span: value.span(),
-                attributes,
-            });
-            Some(e)
-        };
         let relevant = expression(r, ExprRole::Relevant, &raw_item.relevant);
         let choice_filter = expression(r, ExprRole::ChoiceFilter, &raw_item.choice_filter);
         if let Some(f) = &raw_item.choice_filter {
             if !takes_choices {
-                r.at(f.span(), format!("item '{id}': choice_filter applies to items with choices only"));
+                r.at(
+                    f.span(),
+                    format!("item '{id}': choice_filter applies to items with choices only"),
+                );
             }
         }
-        let constraint = expression(r, ExprRole::Constraint, &raw_item.constraint).map(|e| Constraint {
-            expression: e,
-            message: raw_item
-                .constraint_message
-                .as_ref()
-                .map(|m| text(r, &format!("item '{id}' constraint_message"), m)),
-        });
+        let constraint =
+            expression(r, ExprRole::Constraint, &raw_item.constraint).map(|e| Constraint {
+                expression: e,
+                message: raw_item
+                    .constraint_message
+                    .as_ref()
+                    .map(|m| text(r, &format!("item '{id}' constraint_message"), m)),
+            });
         if let (Some(m), None) = (&raw_item.constraint_message, &raw_item.constraint) {
-            r.at(m.span(), format!("item '{id}' has a constraint_message but no constraint"));
+            r.at(
+                m.span(),
+                format!("item '{id}' has a constraint_message but no constraint"),
+            );
         }
         if matches!(kind, ItemKind::Note) {
             if let Some(c) = &raw_item.constraint {
-                r.at(c.span(), format!("item '{id}' is a note and takes no answer, so no constraint"));
+                r.at(
+                    c.span(),
+                    format!("item '{id}' is a note and takes no answer, so no constraint"),
+                );
             }
         }
 
@@ -713,7 +771,12 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
             pending.push(PendingExpr {
                 role: ExprRole::SectionRelevant,
                 owner: format!("section '{section_id}'"),
-                before: Some(section_first_item.get(&section_id).copied().unwrap_or(items.len())),
+                before: Some(
+                    section_first_item
+                        .get(&section_id)
+                        .copied()
+                        .unwrap_or(items.len()),
+                ),
                 expression,
                 span,
                 attributes: BTreeSet::new(),
@@ -806,23 +869,41 @@ fn check_references(r: &mut Reporter<'_>, p: &PendingExpr, items: &[Item]) {
         }
     }
     if p.expression.uses_current() && p.role != ExprRole::Constraint {
-        r.at(at.clone(), format!("{what} uses '.', which means an item's own answer and belongs in a constraint"));
+        r.at(
+            at.clone(),
+            format!(
+                "{what} uses '.', which means an item's own answer and belongs in a constraint"
+            ),
+        );
     }
     for name in p.expression.attributes() {
         if p.role != ExprRole::ChoiceFilter {
-            r.at(at.clone(), format!("{what} uses the bare name '{name}'; refer to an item as ${{{name}}}"));
+            r.at(
+                at.clone(),
+                format!("{what} uses the bare name '{name}'; refer to an item as ${{{name}}}"),
+            );
         } else if !p.attributes.contains(name) {
-            r.at(at.clone(), format!("{what} uses '{name}', which no choice of this item has as an attribute"));
+            r.at(
+                at.clone(),
+                format!("{what} uses '{name}', which no choice of this item has as an attribute"),
+            );
         }
     }
     // `${x} = 'key'`, `selected(${x}, 'key')`: the key must be one of x's choices
     let mut literal_checks: Vec<(String, String)> = Vec::new();
     collect_key_comparisons(p.expression.ast(), &mut literal_checks);
     for (name, key) in literal_checks {
-        let Some(item) = items.iter().find(|i| i.id == name) else { continue };
+        let Some(item) = items.iter().find(|i| i.id == name) else {
+            continue;
+        };
         let choices = item.kind.choices();
         if !choices.is_empty() && !choices.iter().any(|c| c.key == key) {
-            r.at(at.clone(), format!("{what} compares ${{{name}}} with '{key}', which is not one of its choices"));
+            r.at(
+                at.clone(),
+                format!(
+                    "{what} compares ${{{name}}} with '{key}', which is not one of its choices"
+                ),
+            );
         }
     }
 }
@@ -867,12 +948,18 @@ fn scoring_rule(
     if !dimensions.iter().any(|d| &d.id == s.dimension.get_ref()) {
         r.at(
             s.dimension.span(),
-            format!("item '{id}' is scored in dimension '{}', which is not defined", s.dimension.get_ref()),
+            format!(
+                "item '{id}' is scored in dimension '{}', which is not defined",
+                s.dimension.get_ref()
+            ),
         );
         ok = false;
     }
     if s.points == 0 {
-        r.at(score.span(), format!("item '{id}' is scored but worth 0 points"));
+        r.at(
+            score.span(),
+            format!("item '{id}' is scored but worth 0 points"),
+        );
         ok = false;
     }
     let key = match (kind, s.key.get_ref()) {

@@ -119,7 +119,10 @@ impl Questionnaire {
                     entry.max += rule.points;
                 }
                 None => {
-                    if let Some(d) = dimensions.iter_mut().find(|d| d.dimension == rule.dimension) {
+                    if let Some(d) = dimensions
+                        .iter_mut()
+                        .find(|d| d.dimension == rule.dimension)
+                    {
                         d.score += awarded;
                         d.max += rule.points;
                     }

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use zhisu_core::{
-    AnswerError, AnswerValue, Answers, EligibilityStatus, InterviewProblem, ItemKind,
-    Questionnaire,
+    AnswerError, AnswerValue, Answers, EligibilityStatus, InterviewProblem, ItemKind, Questionnaire,
 };
 
 fn load(name: &str) -> Questionnaire {
@@ -73,8 +72,14 @@ fn declining_consent_ends_the_interview_politely() {
     let q = load("ohl_2026.toml");
     let (answers, shown) = walk(&q, &[("consent", AnswerValue::Bool(false))]);
     assert_eq!(shown, vec!["intro", "consent"]);
-    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Ineligible);
-    assert_eq!(q.check_interview(&answers), vec![InterviewProblem::NotEligible]);
+    assert_eq!(
+        q.eligibility_status(&answers),
+        EligibilityStatus::Ineligible
+    );
+    assert_eq!(
+        q.check_interview(&answers),
+        vec![InterviewProblem::NotEligible]
+    );
 }
 
 #[test]
@@ -82,11 +87,20 @@ fn age_and_frontline_decide_eligibility() {
     let q = load("ohl_2026.toml");
     let mut answers = Answers::new();
     set(&mut answers, &[("consent", AnswerValue::Bool(true))]);
-    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Undetermined);
+    assert_eq!(
+        q.eligibility_status(&answers),
+        EligibilityStatus::Undetermined
+    );
     set(&mut answers, &[("age", AnswerValue::Integer(15))]);
-    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Undetermined);
+    assert_eq!(
+        q.eligibility_status(&answers),
+        EligibilityStatus::Undetermined
+    );
     set(&mut answers, &[("frontline", AnswerValue::Bool(true))]);
-    assert_eq!(q.eligibility_status(&answers), EligibilityStatus::Ineligible);
+    assert_eq!(
+        q.eligibility_status(&answers),
+        EligibilityStatus::Ineligible
+    );
     assert_eq!(q.next_item(&answers, Some(3)), None, "no more questions");
     for (age, frontline, status) in [
         (16, true, EligibilityStatus::Eligible),
@@ -157,12 +171,21 @@ fn irrelevant_answers_are_kept_but_do_not_count() {
     assert!(answers.contains_key("ppe_provided"));
     assert!(q.is_relevant("ppe_worn", &answers));
     // the respondent goes back and says they meet no hazards
-    set(&mut answers, &[("hazards", AnswerValue::Choices(vec!["none".into()]))]);
+    set(
+        &mut answers,
+        &[("hazards", AnswerValue::Choices(vec!["none".into()]))],
+    );
     assert!(!q.is_relevant("ppe_provided", &answers));
-    assert!(!q.is_relevant("ppe_worn", &answers), "masked through ppe_provided");
+    assert!(
+        !q.is_relevant("ppe_worn", &answers),
+        "masked through ppe_provided"
+    );
     let effective = q.effective_answers(&answers);
     assert!(!effective.contains_key("ppe_provided") && !effective.contains_key("ppe_worn"));
-    assert!(answers.contains_key("ppe_worn"), "kept, in case the answer changes back");
+    assert!(
+        answers.contains_key("ppe_worn"),
+        "kept, in case the answer changes back"
+    );
     assert!(q.check_interview(&effective).is_empty());
     assert_eq!(q.effective_answers(&effective), effective);
 }
@@ -180,15 +203,19 @@ fn constraints_compare_with_earlier_answers_and_speak_plainly() {
             ("years_service", AnswerValue::Integer(5)),
         ],
     );
-    assert!(q.check_answer("years_current", &AnswerValue::Integer(5), &answers).is_ok());
+    assert!(q
+        .check_answer("years_current", &AnswerValue::Integer(5), &answers)
+        .is_ok());
     let error = q
         .check_answer("years_current", &AnswerValue::Integer(6), &answers)
         .unwrap_err();
     assert!(matches!(error, AnswerError::Constraint { .. }));
     assert!(!error.message("zh-CN").is_empty());
-    assert!(q
-        .check_answer("years_service", &AnswerValue::Integer(25), &answers)
-        .is_err(), "service longer than age minus 10");
+    assert!(
+        q.check_answer("years_service", &AnswerValue::Integer(25), &answers)
+            .is_err(),
+        "service longer than age minus 10"
+    );
     let error = q
         .check_answer(
             "hazards",
@@ -219,7 +246,11 @@ fn dont_know_is_an_answer_that_scores_zero() {
     assert!(q.check_interview(&answers).is_empty());
     let report = q.score(&answers);
     assert_eq!(report.score, report.max - 3, "2 + 1 points lost");
-    let law = report.dimensions.iter().find(|d| d.dimension == "law").unwrap();
+    let law = report
+        .dimensions
+        .iter()
+        .find(|d| d.dimension == "law")
+        .unwrap();
     assert_eq!(law.score, law.max - 2);
     assert_eq!(
         q.check_answer("sex", &AnswerValue::DontKnow, &answers),
@@ -268,5 +299,9 @@ fn an_interview_is_resumed_at_the_first_unanswered_question() {
         .collect();
     let resume = q.resume_point(&cut).expect("a question to resume at");
     assert_eq!(q.items[resume].id, shown[10]);
-    assert_eq!(q.resume_point(&Answers::new()), Some(1), "the intro note is skipped: consent");
+    assert_eq!(
+        q.resume_point(&Answers::new()),
+        Some(1),
+        "the intro note is skipped: consent"
+    );
 }

@@ -46,7 +46,11 @@ fn the_format_example_uses_every_kind_and_feature() {
         .collect();
     assert_eq!(offered, vec!["guanyinqiao"], "the choice filter cascades");
     assert!(q
-        .check_answer("street", &AnswerValue::Choice("jiefangbei".into()), &answers)
+        .check_answer(
+            "street",
+            &AnswerValue::Choice("jiefangbei".into()),
+            &answers
+        )
         .is_err());
     assert!(q.item("welcome").unwrap().audio.is_some());
     assert!(q.eligibility.is_some() && q.description.is_some());

@@ -298,7 +298,10 @@ mod tests {
         let with_site = with_site.sealed();
         assert_ne!(with_site.content_hash, plain.content_hash);
         let json = serde_json::to_string(&plain).unwrap();
-        assert!(!json.contains("site_id"), "absent optional fields are not sent");
+        assert!(
+            !json.contains("site_id"),
+            "absent optional fields are not sent"
+        );
     }
 
     #[test]

@@ -9,10 +9,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use zhisu_core::ScoreReport;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
+use zhisu_core::ScoreReport;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -42,10 +42,16 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v1/enrolment-codes", post(create_enrolment_code))
         .route("/api/v1/devices", get(list_devices))
         .route("/api/v1/devices/{id}/revoke", post(revoke_device))
-        .route("/api/v1/districts/{district}/sites", get(district_sites).put(replace_district_sites))
+        .route(
+            "/api/v1/districts/{district}/sites",
+            get(district_sites).put(replace_district_sites),
+        )
         .route("/api/v1/audit", get(audit_log))
         .route(QUESTIONNAIRES_PATH, get(list_questionnaires))
-        .route("/api/v1/questionnaires/{id}/{version}", get(download_questionnaire))
+        .route(
+            "/api/v1/questionnaires/{id}/{version}",
+            get(download_questionnaire),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -443,13 +449,17 @@ async fn download_questionnaire(
     _device: AuthedDevice,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<QuestionnaireDownload>, Failure> {
-    state.questionnaires.download(&id, &version).map(Json).ok_or_else(|| {
-        Failure::new(
-            StatusCode::NOT_FOUND,
-            codes::UNKNOWN_QUESTIONNAIRE_VERSION,
-            format!("the server publishes no questionnaire {id} version {version}"),
-        )
-    })
+    state
+        .questionnaires
+        .download(&id, &version)
+        .map(Json)
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                codes::UNKNOWN_QUESTIONNAIRE_VERSION,
+                format!("the server publishes no questionnaire {id} version {version}"),
+            )
+        })
 }
 
 #[derive(Debug, Deserialize)]
@@ -499,7 +509,10 @@ async fn sign_in(
     }))
 }
 
-async fn sign_out(State(state): State<ServerState>, session: Session) -> Result<StatusCode, Failure> {
+async fn sign_out(
+    State(state): State<ServerState>,
+    session: Session,
+) -> Result<StatusCode, Failure> {
     let storage = state.storage.clone();
     blocking(move || storage.end_session(&session.token_hash, Utc::now())).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -510,7 +523,12 @@ async fn me(session: Session) -> Json<Person> {
 }
 
 /// Writes an administrative action to the audit log.
-async fn audit(state: &ServerState, actor: &Person, action: &str, detail: String) -> Result<(), Failure> {
+async fn audit(
+    state: &ServerState,
+    actor: &Person,
+    action: &str,
+    detail: String,
+) -> Result<(), Failure> {
     let storage = state.storage.clone();
     let entry = AuditEntry {
         at: Utc::now(),
@@ -540,7 +558,11 @@ async fn add_person(
     }
     let Json(new) = body.map_err(json_rejection)?;
     if let Some(problem) = crate::people::password_problem(&new.password) {
-        return Err(Failure::new(StatusCode::BAD_REQUEST, codes::MALFORMED_REQUEST, problem));
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            problem,
+        ));
     }
     let person = Person {
         id: Uuid::new_v4(),
@@ -624,7 +646,10 @@ async fn create_enrolment_code(
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(240, 240)
         .build();
-    Ok((StatusCode::CREATED, Json(EnrolmentCodeCreated { code, qr_svg })))
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrolmentCodeCreated { code, qr_svg }),
+    ))
 }
 
 async fn list_devices(
@@ -657,7 +682,11 @@ async fn revoke_device(
         .find(|d| d.id == id);
     let Some(device) = device.filter(|d| session.person.role.manages(&d.district)) else {
         // the same answer for "no such device" and "not yours": nothing leaks
-        return Err(Failure::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such device"));
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            codes::NOT_FOUND,
+            "no such device",
+        ));
     };
     let storage = state.storage.clone();
     blocking(move || storage.revoke_device(device.id, Utc::now())).await?;
@@ -668,7 +697,9 @@ async fn revoke_device(
 fn may_read_district(role: &Role, district: &str) -> bool {
     match role {
         Role::CityAdmin => true,
-        Role::DistrictAdmin { district: own } | Role::Supervisor { district: own } => own == district,
+        Role::DistrictAdmin { district: own } | Role::Supervisor { district: own } => {
+            own == district
+        }
         Role::DepartmentViewer { .. } => false,
     }
 }
@@ -702,7 +733,13 @@ async fn replace_district_sites(
     let storage = state.storage.clone();
     let for_storage = district.clone();
     blocking(move || storage.replace_sites(&for_storage, &sites)).await?;
-    audit(&state, &session.person, "replace_sites", format!("{district}: {n} sites")).await?;
+    audit(
+        &state,
+        &session.person,
+        "replace_sites",
+        format!("{district}: {n} sites"),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -45,7 +45,10 @@ pub fn hash_code(code: &str) -> String {
 
 /// A new device token: 32 random bytes, hex.
 pub fn new_token() -> String {
-    random_bytes(32).iter().map(|b| format!("{b:02x}")).collect()
+    random_bytes(32)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -95,7 +98,10 @@ mod tests {
         assert!(code
             .chars()
             .all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))));
-        assert_eq!(hash_code(&code), hash_code(&code.to_lowercase().replace('-', " ")));
+        assert_eq!(
+            hash_code(&code),
+            hash_code(&code.to_lowercase().replace('-', " "))
+        );
         assert_ne!(new_enrolment_code(), new_enrolment_code());
     }
 

@@ -83,7 +83,11 @@ impl ServerState {
             .storage
             .add_person(&person, &people::hash_password(password))?;
         if added {
-            self.audit(actor, "add_person", &format!("{username} as {}", person.role.name()))?;
+            self.audit(
+                actor,
+                "add_person",
+                &format!("{username} as {}", person.role.name()),
+            )?;
         }
         Ok(added)
     }
@@ -109,7 +113,10 @@ impl ServerState {
         self.audit(
             actor,
             "create_enrolment_code",
-            &format!("round {round}, district {district}, valid until {}", now + valid_for),
+            &format!(
+                "round {round}, district {district}, valid until {}",
+                now + valid_for
+            ),
         )?;
         Ok(code)
     }

@@ -25,13 +25,28 @@ struct Cli {
 #[derive(Args, Debug)]
 struct Common {
     /// Folder for the embedded SQLite database (created if missing).
-    #[arg(long, env = "ZHISU_DATA_DIR", default_value = "data/server", global = true)]
+    #[arg(
+        long,
+        env = "ZHISU_DATA_DIR",
+        default_value = "data/server",
+        global = true
+    )]
     data_dir: PathBuf,
     /// PostgreSQL instead of the embedded SQLite: postgres://user@host:port/database.
-    #[arg(long, env = "ZHISU_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ZHISU_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Folder of questionnaire files the server accepts interviews for.
-    #[arg(long, env = "ZHISU_QUESTIONNAIRES", default_value = "questionnaires", global = true)]
+    #[arg(
+        long,
+        env = "ZHISU_QUESTIONNAIRES",
+        default_value = "questionnaires",
+        global = true
+    )]
     questionnaires: PathBuf,
 }
 
@@ -112,7 +127,11 @@ fn import_backups(state: &ServerState, files: &[PathBuf]) -> anyhow::Result<()> 
                     ReceiptStatus::Rejected => 3,
                 }] += 1;
                 if let (Some(code), Some(message)) = (&receipt.code, &receipt.message) {
-                    eprintln!("{}: {}: {code}: {message}", file.display(), receipt.interview_id);
+                    eprintln!(
+                        "{}: {}: {code}: {message}",
+                        file.display(),
+                        receipt.interview_id
+                    );
                 }
             }
         }
@@ -152,13 +171,20 @@ struct SiteEntry {
     quotas: std::collections::BTreeMap<String, u32>,
 }
 
-const SITE_TYPES: [&str; 6] = ["enterprise", "school", "hospital", "station", "community", "village"];
+const SITE_TYPES: [&str; 6] = [
+    "enterprise",
+    "school",
+    "hospital",
+    "station",
+    "community",
+    "village",
+];
 
 fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed: SitesFile =
-        toml::from_str(&text).with_context(|| format!("{} is not a valid sites file", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed: SitesFile = toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid sites file", file.display()))?;
     let mut sites = Vec::new();
     for entry in parsed.sites {
         anyhow::ensure!(
@@ -195,8 +221,12 @@ fn enrolment_code(
     valid_days: i64,
     qr: Option<&Path>,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!((1..=90).contains(&valid_days), "--valid-days must be 1 to 90");
-    let code = state.create_enrolment_code(round, district, chrono::Duration::days(valid_days), "cli")?;
+    anyhow::ensure!(
+        (1..=90).contains(&valid_days),
+        "--valid-days must be 1 to 90"
+    );
+    let code =
+        state.create_enrolment_code(round, district, chrono::Duration::days(valid_days), "cli")?;
     println!("{code}");
     if let Some(path) = qr {
         let svg = qrcode::QrCode::new(code.as_bytes())?
@@ -277,8 +307,13 @@ async fn main() -> anyhow::Result<()> {
                     Some(at) => format!("revoked {at}"),
                     None => "active".to_string(),
                 };
-                let seen = d.last_seen_at.map_or("never".to_string(), |t| t.to_string());
-                println!("{}\t{}\t{}\t{}\t{status}\tlast seen {seen}", d.id, d.district, d.round, d.name);
+                let seen = d
+                    .last_seen_at
+                    .map_or("never".to_string(), |t| t.to_string());
+                println!(
+                    "{}\t{}\t{}\t{}\t{status}\tlast seen {seen}",
+                    d.id, d.district, d.round, d.name
+                );
             }
             Ok(true)
         }

@@ -54,16 +54,41 @@ async fn world() -> World {
     let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
     let people = [
         ("city", Role::CityAdmin),
-        ("yz_admin", Role::DistrictAdmin { district: "yuzhong".into() }),
-        ("jb_admin", Role::DistrictAdmin { district: "jiangbei".into() }),
-        ("yz_sup", Role::Supervisor { district: "yuzhong".into() }),
-        ("edu", Role::DepartmentViewer { populations: vec!["teacher".into()] }),
+        (
+            "yz_admin",
+            Role::DistrictAdmin {
+                district: "yuzhong".into(),
+            },
+        ),
+        (
+            "jb_admin",
+            Role::DistrictAdmin {
+                district: "jiangbei".into(),
+            },
+        ),
+        (
+            "yz_sup",
+            Role::Supervisor {
+                district: "yuzhong".into(),
+            },
+        ),
+        (
+            "edu",
+            Role::DepartmentViewer {
+                populations: vec!["teacher".into()],
+            },
+        ),
     ];
     for (name, role) in people {
-        assert!(state.add_person(name, name, PASSWORD, role, "test").unwrap());
+        assert!(state
+            .add_person(name, name, PASSWORD, role, "test")
+            .unwrap());
     }
     // one device per district, each with one interview: a teacher in yuzhong, a builder in jiangbei
-    for (n, district, population) in [(1u128, "yuzhong", "teacher"), (2, "jiangbei", "construction")] {
+    for (n, district, population) in [
+        (1u128, "yuzhong", "teacher"),
+        (2, "jiangbei", "construction"),
+    ] {
         let code = state
             .create_enrolment_code("2026", district, Duration::days(1), "test")
             .unwrap();
@@ -106,7 +131,13 @@ impl World {
         session["token"].as_str().unwrap().to_string()
     }
 
-    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -143,20 +174,67 @@ async fn every_endpoint_for_every_role() {
     // (method, path, body, expected status per role in ROLES order)
     let cases: Vec<(Method, &str, Option<Value>, [u16; 5])> = vec![
         (Method::GET, "/api/v1/me", None, [200, 200, 200, 200, 200]),
-        (Method::GET, "/api/v1/interviews", None, [200, 200, 200, 200, 200]),
-        (Method::POST, "/api/v1/enrolment-codes", Some(json!({"round": "2026", "district": "yuzhong"})), [201, 201, 403, 403, 403]),
-        (Method::POST, "/api/v1/enrolment-codes", Some(json!({"round": "2026", "district": "jiangbei"})), [201, 403, 201, 403, 403]),
-        (Method::GET, "/api/v1/devices", None, [200, 200, 200, 403, 403]),
-        (Method::GET, "/api/v1/districts/yuzhong/sites", None, [200, 200, 403, 200, 403]),
-        (Method::GET, "/api/v1/districts/jiangbei/sites", None, [200, 403, 200, 403, 403]),
-        (Method::PUT, "/api/v1/districts/yuzhong/sites", Some(site.clone()), [204, 204, 403, 403, 403]),
-        (Method::PUT, "/api/v1/districts/jiangbei/sites", Some(site.clone()), [204, 403, 204, 403, 403]),
-        (Method::GET, "/api/v1/audit", None, [200, 403, 403, 403, 403]),
+        (
+            Method::GET,
+            "/api/v1/interviews",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/enrolment-codes",
+            Some(json!({"round": "2026", "district": "yuzhong"})),
+            [201, 201, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/api/v1/enrolment-codes",
+            Some(json!({"round": "2026", "district": "jiangbei"})),
+            [201, 403, 201, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/devices",
+            None,
+            [200, 200, 200, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/districts/yuzhong/sites",
+            None,
+            [200, 200, 403, 200, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/districts/jiangbei/sites",
+            None,
+            [200, 403, 200, 403, 403],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/districts/yuzhong/sites",
+            Some(site.clone()),
+            [204, 204, 403, 403, 403],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/districts/jiangbei/sites",
+            Some(site.clone()),
+            [204, 403, 204, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit",
+            None,
+            [200, 403, 403, 403, 403],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &cases {
         for (role, want) in ROLES.iter().zip(expected) {
-            let (got, _) = w.call(method.clone(), path, Some(&tokens[role]), body.clone()).await;
+            let (got, _) = w
+                .call(method.clone(), path, Some(&tokens[role]), body.clone())
+                .await;
             if got != *want {
                 failures.push(format!("{method} {path} as {role}: {got}, expected {want}"));
             }
@@ -165,10 +243,19 @@ async fn every_endpoint_for_every_role() {
     // adding people: only the city administrator (a new name each time, so 201 means allowed)
     for (i, role) in ROLES.iter().enumerate() {
         let body = json!({ "username": format!("new{i}"), "display_name": "新人", "password": PASSWORD, "role": "supervisor", "district": "yuzhong" });
-        let (got, _) = w.call(Method::POST, "/api/v1/people", Some(&tokens[role]), Some(body)).await;
+        let (got, _) = w
+            .call(
+                Method::POST,
+                "/api/v1/people",
+                Some(&tokens[role]),
+                Some(body),
+            )
+            .await;
         let want = if *role == "city" { 201 } else { 403 };
         if got != want {
-            failures.push(format!("POST /api/v1/people as {role}: {got}, expected {want}"));
+            failures.push(format!(
+                "POST /api/v1/people as {role}: {got}, expected {want}"
+            ));
         }
     }
     // revoking: own district yes, other district looks like "no such device"
@@ -176,14 +263,33 @@ async fn every_endpoint_for_every_role() {
         let device = w.spare_device("yuzhong");
         let path = format!("/api/v1/devices/{device}/revoke");
         let (got, _) = w.call(Method::POST, &path, Some(&tokens[role]), None).await;
-        let want = if matches!(role, "city" | "yz_admin") { 204 } else { 404 };
+        let want = if matches!(role, "city" | "yz_admin") {
+            204
+        } else {
+            404
+        };
         if got != want {
             failures.push(format!("POST {path} as {role}: {got}, expected {want}"));
         }
-        let revoked = w.state.storage.devices().unwrap().into_iter().find(|d| d.id == device).unwrap();
-        assert_eq!(revoked.revoked_at.is_some(), want == 204, "{role}: revocation happened iff allowed");
+        let revoked = w
+            .state
+            .storage
+            .devices()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.id == device)
+            .unwrap();
+        assert_eq!(
+            revoked.revoked_at.is_some(),
+            want == 204,
+            "{role}: revocation happened iff allowed"
+        );
     }
-    assert!(failures.is_empty(), "authorisation matrix:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorisation matrix:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,18 +304,26 @@ async fn each_role_reads_only_its_own_interviews_and_devices() {
     ];
     for (role, ids) in expectations {
         let token = w.sign_in(role).await;
-        let (status, list) = w.call(Method::GET, "/api/v1/interviews", Some(&token), None).await;
+        let (status, list) = w
+            .call(Method::GET, "/api/v1/interviews", Some(&token), None)
+            .await;
         assert_eq!(status, 200);
         let mut seen: Vec<u128> = list["interviews"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|i| Uuid::parse_str(i["interview"]["id"].as_str().unwrap()).unwrap().as_u128())
+            .map(|i| {
+                Uuid::parse_str(i["interview"]["id"].as_str().unwrap())
+                    .unwrap()
+                    .as_u128()
+            })
             .collect();
         seen.sort();
         assert_eq!(seen, ids, "{role} sees exactly its interviews");
         if matches!(role, "city" | "yz_admin" | "jb_admin") {
-            let (_, devices) = w.call(Method::GET, "/api/v1/devices", Some(&token), None).await;
+            let (_, devices) = w
+                .call(Method::GET, "/api/v1/devices", Some(&token), None)
+                .await;
             let districts: Vec<&str> = devices
                 .as_array()
                 .unwrap()
@@ -242,10 +356,15 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
         .unwrap();
     // an ended session
     let ended = w.sign_in("city").await;
-    let (status, _) = w.call(Method::DELETE, "/api/v1/session", Some(&ended), None).await;
+    let (status, _) = w
+        .call(Method::DELETE, "/api/v1/session", Some(&ended), None)
+        .await;
     assert_eq!(status, 204);
     // a device token
-    let code = w.state.create_enrolment_code("2026", "yuzhong", Duration::days(1), "t").unwrap();
+    let code = w
+        .state
+        .create_enrolment_code("2026", "yuzhong", Duration::days(1), "t")
+        .unwrap();
     let device_token = w.state.enrol(&code, "t").unwrap().unwrap().token;
 
     let endpoints = [
@@ -271,7 +390,10 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
         for (what, token) in bad {
             let (status, body) = w.call(method.clone(), path, token, Some(json!({}))).await;
             assert_eq!(status, 401, "{method} {path} with a {what} token");
-            assert_eq!(body["code"], "unauthorized", "{method} {path} with a {what} token");
+            assert_eq!(
+                body["code"], "unauthorized",
+                "{method} {path} with a {what} token"
+            );
         }
     }
     // and session tokens do not work on device endpoints
@@ -290,7 +412,11 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status().as_u16(), 401, "{method} {path} with a session token");
+        assert_eq!(
+            response.status().as_u16(),
+            401,
+            "{method} {path} with a session token"
+        );
     }
     assert_eq!(
         w.state.storage.audit_log(1000).unwrap().len(),

@@ -44,7 +44,10 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
             ("age", AnswerValue::Integer(30)),
             ("employer_duty", AnswerValue::Bool(true)),
             ("noise", AnswerValue::Choice("earplugs".into())),
-            ("confined_space", AnswerValue::Choices(vec!["ventilate".into()])),
+            (
+                "confined_space",
+                AnswerValue::Choices(vec!["ventilate".into()]),
+            ),
         ] {
             device.save_answer(&q, id, item, &value, t0).unwrap();
         }
@@ -56,10 +59,16 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
     let data = dir.path().join("server");
     let (status, out) = import(&data, &backup);
     assert_eq!(status, 0, "{out}");
-    assert!(out.contains("3 interviews: 3 stored, 0 already stored"), "{out}");
+    assert!(
+        out.contains("3 interviews: 3 stored, 0 already stored"),
+        "{out}"
+    );
     let (status, out) = import(&data, &backup);
     assert_eq!(status, 0, "{out}");
-    assert!(out.contains("3 interviews: 0 stored, 3 already stored"), "{out}");
+    assert!(
+        out.contains("3 interviews: 0 stored, 3 already stored"),
+        "{out}"
+    );
     let db = SqliteStorage::open(&data.join("zhisu-server.sqlite3")).unwrap();
     assert_eq!(db.interview_count().unwrap(), 3);
 

@@ -320,13 +320,15 @@ async fn questionnaires_are_listed_and_delivered_with_their_hash() {
         .iter()
         .find(|q| q.id == "ohl_pilot")
         .unwrap();
-    let download: zhisu_protocol::QuestionnaireDownload =
-        get(format!("/api/v1/questionnaires/ohl_pilot/{}", pilot.version), true)
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let download: zhisu_protocol::QuestionnaireDownload = get(
+        format!("/api/v1/questionnaires/ohl_pilot/{}", pilot.version),
+        true,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert!(download.hash_is_valid());
     assert_eq!(download.hash, pilot.hash);
     let on_disk = std::fs::read_to_string(
@@ -335,7 +337,9 @@ async fn questionnaires_are_listed_and_delivered_with_their_hash() {
     .unwrap();
     assert_eq!(download.source, on_disk);
 
-    let missing = get("/api/v1/questionnaires/ohl_pilot/1999".into(), true).await.unwrap();
+    let missing = get("/api/v1/questionnaires/ohl_pilot/1999".into(), true)
+        .await
+        .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["code"], "unknown_questionnaire_version");
@@ -359,7 +363,10 @@ async fn devices_must_be_enrolled_and_not_revoked() {
         }
         request.send()
     };
-    for (token, code) in [(None, "unauthorized"), (Some("forged-token"), "unauthorized")] {
+    for (token, code) in [
+        (None, "unauthorized"),
+        (Some("forged-token"), "unauthorized"),
+    ] {
         let response = post(token).await.unwrap();
         assert_eq!(response.status().as_u16(), 401);
         let error: Value = response.json().await.unwrap();
@@ -389,15 +396,28 @@ async fn devices_must_be_enrolled_and_not_revoked() {
     let error: Value = unknown.json().await.unwrap();
     assert_eq!(error["code"], "invalid_enrolment_code");
 
-    assert_eq!(post(Some(&enrolment.token)).await.unwrap().status().as_u16(), 200);
-    assert!(server.state.revoke_device(enrolment.device_id, "test").unwrap());
+    assert_eq!(
+        post(Some(&enrolment.token))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert!(server
+        .state
+        .revoke_device(enrolment.device_id, "test")
+        .unwrap());
     let revoked = post(Some(&enrolment.token)).await.unwrap();
     assert_eq!(revoked.status().as_u16(), 401);
     let error: Value = revoked.json().await.unwrap();
     assert_eq!(error["code"], "device_revoked");
     let audit = server.state.storage.audit_log(10).unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
-    assert!(actions.contains(&"revoke_device") && actions.contains(&"enrol_device"), "{actions:?}");
+    assert!(
+        actions.contains(&"revoke_device") && actions.contains(&"enrol_device"),
+        "{actions:?}"
+    );
 }
 
 #[tokio::test]
@@ -415,7 +435,11 @@ async fn a_device_gets_its_district_sites_and_quotas() {
         size: None,
         quotas,
     };
-    server.state.storage.replace_sites("yuzhong", &[site.clone()]).unwrap();
+    server
+        .state
+        .storage
+        .replace_sites("yuzhong", &[site.clone()])
+        .unwrap();
     server.state.storage.replace_sites("jiangbei", &[]).unwrap();
     let assignment: zhisu_protocol::DeviceAssignment = server
         .http
@@ -428,7 +452,10 @@ async fn a_device_gets_its_district_sites_and_quotas() {
         .json()
         .await
         .unwrap();
-    assert_eq!((assignment.round.as_str(), assignment.district.as_str()), ("2026", "yuzhong"));
+    assert_eq!(
+        (assignment.round.as_str(), assignment.district.as_str()),
+        ("2026", "yuzhong")
+    );
     assert_eq!(assignment.sites, vec![site]);
 }
 
@@ -446,7 +473,12 @@ async fn sessions_start_with_the_right_password_and_end_on_sign_out() {
     assert_eq!(wrong.status().as_u16(), 401);
     let error: Value = wrong.json().await.unwrap();
     assert_eq!(error["code"], "bad_credentials");
-    let session: Value = sign_in("city-admin-password").await.unwrap().json().await.unwrap();
+    let session: Value = sign_in("city-admin-password")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = session["token"].as_str().unwrap();
     assert_eq!(session["person"]["role"], "city_admin");
     let me = |token: &str| {
@@ -476,7 +508,11 @@ async fn sessions_start_with_the_right_password_and_end_on_sign_out() {
 #[tokio::test]
 async fn a_device_that_floods_the_server_is_slowed_down() {
     // 2 requests a second, bursts of 20: 60 requests in a row must run into the limit
-    let server = start_with(None, Some(zhisu_server::api::RateLimit::per_device(2.0, 20.0))).await;
+    let server = start_with(
+        None,
+        Some(zhisu_server::api::RateLimit::per_device(2.0, 20.0)),
+    )
+    .await;
     let mut statuses = Vec::new();
     for _ in 0..60 {
         let response = server

@@ -8,10 +8,10 @@ use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, ScoreReport};
 use zhisu_protocol::{CompletedInterview, ReceiptStatus};
-use zhisu_server::storage::postgres::PostgresStorage;
-use zhisu_server::storage::sqlite::SqliteStorage;
 use zhisu_server::devices::{hash_code, hash_token, AuditEntry, EnrolRefusal};
 use zhisu_server::people::{hash_password, Person, Role, Scope};
+use zhisu_server::storage::postgres::PostgresStorage;
+use zhisu_server::storage::sqlite::SqliteStorage;
 use zhisu_server::storage::{Accepted, Storage, StorageError};
 
 use common::postgres::TestPostgres;
@@ -68,10 +68,19 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     // stores once, recognises identical re-sends, keeps the first on conflict
     let f = fresh("resends");
     let s = &f.storage;
-    assert_eq!(s.schema_version().unwrap(), f.reopen().unwrap().schema_version().unwrap());
+    assert_eq!(
+        s.schema_version().unwrap(),
+        f.reopen().unwrap().schema_version().unwrap()
+    );
     let batch = vec![interview(1, 30), interview(2, 40)];
-    assert_eq!(statuses(&s.ingest(&batch, None, at(0)).unwrap()), vec![Stored, Stored]);
-    assert_eq!(statuses(&s.ingest(&batch, None, at(1)).unwrap()), vec![AlreadyStored, AlreadyStored]);
+    assert_eq!(
+        statuses(&s.ingest(&batch, None, at(0)).unwrap()),
+        vec![Stored, Stored]
+    );
+    assert_eq!(
+        statuses(&s.ingest(&batch, None, at(1)).unwrap()),
+        vec![AlreadyStored, AlreadyStored]
+    );
     let changed = interview(1, 31);
     let receipts = s.ingest(&[changed], None, at(2)).unwrap();
     assert_eq!(statuses(&receipts), vec![Conflict]);
@@ -79,7 +88,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     assert_eq!(s.interview_count().unwrap(), 2);
     let stored = s.interviews(&Scope::All).unwrap();
     assert_eq!(stored.len(), 2);
-    assert_eq!(stored[0].interview, batch[0].0, "the first content is kept, exactly");
+    assert_eq!(
+        stored[0].interview, batch[0].0,
+        "the first content is kept, exactly"
+    );
     assert_eq!(stored[0].score, batch[0].1);
     assert_eq!(stored[0].received_at, at(0));
     assert!(s.contains(Uuid::from_u128(2)).unwrap());
@@ -103,7 +115,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     f.storage.ingest(&[interview(7, 30)], None, at(0)).unwrap();
     let again = f.reopen().unwrap();
     assert_eq!(again.interview_count().unwrap(), 1);
-    assert_eq!(again.interviews(&Scope::All).unwrap()[0].interview, interview(7, 30).0);
+    assert_eq!(
+        again.interviews(&Scope::All).unwrap()[0].interview,
+        interview(7, 30).0
+    );
 
     // many devices sending the same interviews at once: each stored exactly once
     let f = fresh("concurrent");
@@ -111,8 +126,9 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         .map(|t| {
             let storage = Arc::clone(&f.storage);
             std::thread::spawn(move || {
-                let batch: Vec<Accepted> =
-                    (0..60).map(|n| interview(100 + (n + t * 7) % 60, 30)).collect();
+                let batch: Vec<Accepted> = (0..60)
+                    .map(|n| interview(100 + (n + t * 7) % 60, 30))
+                    .collect();
                 statuses(&storage.ingest(&batch, None, at(0)).unwrap())
             })
         })
@@ -120,7 +136,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let mut stored = 0;
     for thread in threads {
         let s = thread.join().unwrap();
-        assert!(s.iter().all(|r| matches!(r, Stored | AlreadyStored)), "{s:?}");
+        assert!(
+            s.iter().all(|r| matches!(r, Stored | AlreadyStored)),
+            "{s:?}"
+        );
         stored += s.iter().filter(|r| **r == Stored).count();
     }
     assert_eq!(stored, 60, "each of the 60 distinct interviews stored once");
@@ -130,7 +149,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let f = fresh("devices");
     let s = &f.storage;
     let code = hash_code("K7XM-3QPA");
-    s.add_enrolment_code(&code, "2026", "yuzhong", at(30), at(0)).unwrap();
+    s.add_enrolment_code(&code, "2026", "yuzhong", at(30), at(0))
+        .unwrap();
     s.add_enrolment_code(&hash_code("OLD1-OLD2"), "2026", "yuzhong", at(5), at(0))
         .unwrap();
     let tablet = Uuid::from_u128(77);
@@ -138,35 +158,70 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         .enrol(&code, tablet, "渝中 3 号平板", &hash_token("t0ken"), at(10))
         .unwrap()
         .unwrap();
-    assert_eq!((device.round.as_str(), device.district.as_str()), ("2026", "yuzhong"));
     assert_eq!(
-        s.enrol(&code, Uuid::from_u128(78), "again", &hash_token("other"), at(11))
-            .unwrap(),
+        (device.round.as_str(), device.district.as_str()),
+        ("2026", "yuzhong")
+    );
+    assert_eq!(
+        s.enrol(
+            &code,
+            Uuid::from_u128(78),
+            "again",
+            &hash_token("other"),
+            at(11)
+        )
+        .unwrap(),
         Err(EnrolRefusal::Used)
     );
     assert_eq!(
-        s.enrol(&hash_code("OLD1-OLD2"), Uuid::from_u128(79), "late", &hash_token("x"), at(10))
-            .unwrap(),
+        s.enrol(
+            &hash_code("OLD1-OLD2"),
+            Uuid::from_u128(79),
+            "late",
+            &hash_token("x"),
+            at(10)
+        )
+        .unwrap(),
         Err(EnrolRefusal::Expired)
     );
     assert_eq!(
-        s.enrol(&hash_code("NOPE-NOPE"), Uuid::from_u128(80), "who", &hash_token("y"), at(10))
-            .unwrap(),
+        s.enrol(
+            &hash_code("NOPE-NOPE"),
+            Uuid::from_u128(80),
+            "who",
+            &hash_token("y"),
+            at(10)
+        )
+        .unwrap(),
         Err(EnrolRefusal::Unknown)
     );
-    let found = s.device_for_token(&hash_token("t0ken"), at(12)).unwrap().unwrap();
+    let found = s
+        .device_for_token(&hash_token("t0ken"), at(12))
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, tablet);
     assert!(found.revoked_at.is_none());
-    assert!(s.device_for_token(&hash_token("forged"), at(12)).unwrap().is_none());
+    assert!(s
+        .device_for_token(&hash_token("forged"), at(12))
+        .unwrap()
+        .is_none());
     assert!(s.revoke_device(tablet, at(13)).unwrap());
     assert!(!s.revoke_device(Uuid::from_u128(999), at(13)).unwrap());
-    let revoked = s.device_for_token(&hash_token("t0ken"), at(14)).unwrap().unwrap();
+    let revoked = s
+        .device_for_token(&hash_token("t0ken"), at(14))
+        .unwrap()
+        .unwrap();
     assert_eq!(revoked.revoked_at, Some(at(13)));
-    assert_eq!(revoked.last_seen_at, Some(at(12)), "as it was before this request");
+    assert_eq!(
+        revoked.last_seen_at,
+        Some(at(12)),
+        "as it was before this request"
+    );
     let listed = s.devices().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].last_seen_at, Some(at(14)), "this request noted");
-    s.ingest(&[interview(11, 30)], Some(&found), at(15)).unwrap();
+    s.ingest(&[interview(11, 30)], Some(&found), at(15))
+        .unwrap();
 
     let scoped = |scope: Scope| -> Vec<Uuid> {
         s.interviews(&scope)
@@ -175,9 +230,15 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
             .map(|i| i.interview.id)
             .collect()
     };
-    assert_eq!(scoped(Scope::District("yuzhong".into())), vec![Uuid::from_u128(11)]);
+    assert_eq!(
+        scoped(Scope::District("yuzhong".into())),
+        vec![Uuid::from_u128(11)]
+    );
     assert!(scoped(Scope::District("jiangbei".into())).is_empty());
-    assert!(scoped(Scope::Populations(vec!["teacher".into()])).is_empty(), "no population answer");
+    assert!(
+        scoped(Scope::Populations(vec!["teacher".into()])).is_empty(),
+        "no population answer"
+    );
     assert_eq!(scoped(Scope::All).len(), 1);
 
     // sites and quotas per district; the audit log
@@ -201,12 +262,22 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     s.replace_sites("jiangbei", std::slice::from_ref(&same_id_elsewhere))
         .unwrap();
     assert_eq!(s.sites("yuzhong").unwrap(), vec![site.clone()]);
-    assert_eq!(s.sites("jiangbei").unwrap(), vec![same_id_elsewhere], "site ids are per district");
+    assert_eq!(
+        s.sites("jiangbei").unwrap(),
+        vec![same_id_elsewhere],
+        "site ids are per district"
+    );
     s.replace_sites("jiangbei", &[]).unwrap();
     assert!(s.sites("jiangbei").unwrap().is_empty());
     s.replace_sites("yuzhong", &[]).unwrap();
-    assert!(s.sites("yuzhong").unwrap().is_empty(), "replaced, not added");
-    for (n, action) in ["create_enrolment_code", "revoke_device"].iter().enumerate() {
+    assert!(
+        s.sites("yuzhong").unwrap().is_empty(),
+        "replaced, not added"
+    );
+    for (n, action) in ["create_enrolment_code", "revoke_device"]
+        .iter()
+        .enumerate()
+    {
         s.record_audit(&AuditEntry {
             at: at(20 + n as u32),
             actor: "cli".into(),
@@ -231,32 +302,44 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         },
         created_at: at(0),
     };
-    assert!(s.add_person(&viewer, &hash_password("long-enough-pw")).unwrap());
+    assert!(s
+        .add_person(&viewer, &hash_password("long-enough-pw"))
+        .unwrap());
     assert!(!s.add_person(&viewer, "x").unwrap(), "username taken");
     let (found, hash) = s.person_for_login("edu").unwrap().unwrap();
     assert_eq!(found, viewer);
-    assert!(zhisu_server::people::verify_password("long-enough-pw", &hash));
+    assert!(zhisu_server::people::verify_password(
+        "long-enough-pw",
+        &hash
+    ));
     assert!(s.person_for_login("nobody").unwrap().is_none());
     s.add_session("live", viewer.id, at(30), at(0)).unwrap();
     s.add_session("old", viewer.id, at(1), at(0)).unwrap();
-    assert_eq!(s.session_person("live", at(10)).unwrap(), Some(viewer.clone()));
+    assert_eq!(
+        s.session_person("live", at(10)).unwrap(),
+        Some(viewer.clone())
+    );
     assert_eq!(s.session_person("old", at(10)).unwrap(), None, "expired");
     s.end_session("live", at(11)).unwrap();
     assert_eq!(s.session_person("live", at(12)).unwrap(), None, "ended");
     let mut teacher = interview(600, 30);
-    teacher.0.answers.insert(
-        "population".into(),
-        AnswerValue::Choice("teacher".into()),
-    );
+    teacher
+        .0
+        .answers
+        .insert("population".into(), AnswerValue::Choice("teacher".into()));
     teacher.0 = teacher.0.clone().sealed();
-    s.ingest(&[teacher, interview(601, 30)], None, at(0)).unwrap();
+    s.ingest(&[teacher, interview(601, 30)], None, at(0))
+        .unwrap();
     let seen: Vec<_> = s
         .interviews(&Scope::Populations(vec!["teacher".into()]))
         .unwrap()
         .into_iter()
         .map(|i| (i.interview.id, i.population))
         .collect();
-    assert_eq!(seen, vec![(Uuid::from_u128(600), Some("teacher".to_string()))]);
+    assert_eq!(
+        seen,
+        vec![(Uuid::from_u128(600), Some("teacher".to_string()))]
+    );
 
     // a database written by a newer server is refused, not damaged
     let f = fresh("newer");
@@ -291,7 +374,9 @@ fn sqlite_backend_passes_the_conformance_suite() {
         let version_path = path.clone();
         Fresh {
             storage: Arc::new(storage),
-            reopen: Box::new(move || Ok(Box::new(SqliteStorage::open(&reopen_path)?) as Box<dyn Storage>)),
+            reopen: Box::new(move || {
+                Ok(Box::new(SqliteStorage::open(&reopen_path)?) as Box<dyn Storage>)
+            }),
             set_version: Box::new(move |v| {
                 rusqlite::Connection::open(&version_path)
                     .unwrap()
@@ -311,7 +396,9 @@ fn postgres_backend_passes_the_conformance_suite() {
         let reopen_url = url.clone();
         Fresh {
             storage: Arc::new(storage),
-            reopen: Box::new(move || Ok(Box::new(PostgresStorage::open(&reopen_url, 2)?) as Box<dyn Storage>)),
+            reopen: Box::new(move || {
+                Ok(Box::new(PostgresStorage::open(&reopen_url, 2)?) as Box<dyn Storage>)
+            }),
             set_version: Box::new(move |v| {
                 postgres::Client::connect(&url, postgres::NoTls)
                     .unwrap()

@@ -57,14 +57,19 @@ fn bare_inserts(path: &Path, samples: usize) -> Vec<Duration> {
     let conn = Connection::open(path).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
-    conn.execute_batch("CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, item TEXT, value TEXT, at TEXT)")
-        .unwrap();
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS bare (id INTEGER PRIMARY KEY, item TEXT, value TEXT, at TEXT)",
+    )
+    .unwrap();
     let mut times = Vec::with_capacity(samples);
     for n in 0..samples {
         let start = Instant::now();
         conn.execute(
             "INSERT INTO bare (item, value, at) VALUES ('age', ?1, ?2)",
-            rusqlite::params![format!("{{\"type\":\"integer\",\"value\":{}}}", n % 44), Utc::now().to_rfc3339()],
+            rusqlite::params![
+                format!("{{\"type\":\"integer\",\"value\":{}}}", n % 44),
+                Utc::now().to_rfc3339()
+            ],
         )
         .unwrap();
         times.push(start.elapsed());
@@ -78,7 +83,8 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(2_000);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires/pilot.toml");
-    let q = Questionnaire::from_toml("pilot.toml", &std::fs::read_to_string(root).unwrap()).unwrap();
+    let q =
+        Questionnaire::from_toml("pilot.toml", &std::fs::read_to_string(root).unwrap()).unwrap();
     // Same file system as the data would live on: a temporary folder under target/.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let path = dir.path().join("p1.sqlite3");

@@ -27,7 +27,8 @@ pub fn read_backup(path: &Path) -> Result<Vec<CompletedInterview>, StoreError> {
     let name = path.display().to_string();
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|_| StoreError::NotABackup(name.clone()))?;
-    let version = migrations::schema_version(&conn).map_err(|_| StoreError::NotABackup(name.clone()))?;
+    let version =
+        migrations::schema_version(&conn).map_err(|_| StoreError::NotABackup(name.clone()))?;
     if version == 0 {
         return Err(StoreError::NotABackup(name));
     }

@@ -543,7 +543,9 @@ impl DeviceStore {
         let mut stmt = self.conn.prepare_cached(
             "SELECT item_id, coalesce(elapsed_ms, 0) FROM answer_event WHERE interview_id = ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([interview_id.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = stmt.query_map([interview_id.to_string()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -240,7 +240,9 @@ mod tests {
                 None
             )
         );
-        let fk: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let fk: bool = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
         assert!(fk, "foreign keys are back on after migrating");
     }
 

@@ -43,7 +43,8 @@ impl DeviceStore {
         let name = format!("{}-{}.toml", download.id, download.version);
         let q = Questionnaire::from_toml(&name, &download.source)
             .map_err(|d| invalid(d.lines().to_string()))?;
-        if (q.id.as_str(), q.version.as_str()) != (download.id.as_str(), download.version.as_str()) {
+        if (q.id.as_str(), q.version.as_str()) != (download.id.as_str(), download.version.as_str())
+        {
             return Err(invalid(format!(
                 "the file says it is {} {}",
                 q.id, q.version
@@ -85,7 +86,11 @@ impl DeviceStore {
             .conn
             .prepare_cached("SELECT id, version, source FROM questionnaire ORDER BY id, version")?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         rows.map(|row| {
             let (id, version, source) = row?;

@@ -145,7 +145,9 @@ fn receipt(id: Uuid, status: ReceiptStatus) -> Receipt {
 fn completed(store: &mut DeviceStore, q: &Questionnaire, n: u128) -> Uuid {
     let id = start(store, q, n, 0);
     answer_all(store, q, id);
-    store.complete_interview(q, id, at(n as u32 % 50 + 1)).unwrap();
+    store
+        .complete_interview(q, id, at(n as u32 % 50 + 1))
+        .unwrap();
     id
 }
 
@@ -155,7 +157,10 @@ fn receipts_move_interviews_once_and_replays_change_nothing() {
     let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
     let q = pilot();
     let ids: Vec<Uuid> = (0..3).map(|n| completed(&mut store, &q, 10 + n)).collect();
-    let attempt = store.begin_upload(10, "http://server", at(20)).unwrap().unwrap();
+    let attempt = store
+        .begin_upload(10, "http://server", at(20))
+        .unwrap()
+        .unwrap();
     assert_eq!(attempt.ids(), ids);
     let queued = store.interview(ids[0]).unwrap().state;
     assert_eq!(queued, InterviewState::Queued);
@@ -164,8 +169,12 @@ fn receipts_move_interviews_once_and_replays_change_nothing() {
         receipt(ids[1], ReceiptStatus::Rejected),
         receipt(Uuid::from_u128(404), ReceiptStatus::Stored),
     ];
-    store.finish_upload(&attempt, 200, &receipts, at(21)).unwrap();
-    store.finish_upload(&attempt, 200, &receipts, at(22)).unwrap();
+    store
+        .finish_upload(&attempt, 200, &receipts, at(21))
+        .unwrap();
+    store
+        .finish_upload(&attempt, 200, &receipts, at(22))
+        .unwrap();
     assert_eq!(
         store.state_counts().unwrap(),
         StateCounts {
@@ -187,7 +196,10 @@ fn receipts_move_interviews_once_and_replays_change_nothing() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].outcome, "answered");
     assert_eq!(log[0].interviews, ids);
-    assert_eq!((log[0].stored, log[0].rejected, log[0].already_stored), (1, 1, 0));
+    assert_eq!(
+        (log[0].stored, log[0].rejected, log[0].already_stored),
+        (1, 1, 0)
+    );
 }
 
 #[test]
@@ -197,7 +209,10 @@ fn failed_attempts_keep_interviews_waiting_and_are_logged() {
     let q = pilot();
     let id = completed(&mut store, &q, 30);
 
-    let attempt = store.begin_upload(10, "http://down", at(20)).unwrap().unwrap();
+    let attempt = store
+        .begin_upload(10, "http://down", at(20))
+        .unwrap()
+        .unwrap();
     let refused = AttemptOutcome {
         http_status: None,
         error_code: "server_unreachable".into(),
@@ -205,9 +220,15 @@ fn failed_attempts_keep_interviews_waiting_and_are_logged() {
         may_have_arrived: false,
     };
     store.fail_upload(&attempt, &refused, at(21)).unwrap();
-    assert_eq!(store.interview(id).unwrap().state, InterviewState::Completed);
+    assert_eq!(
+        store.interview(id).unwrap().state,
+        InterviewState::Completed
+    );
 
-    let attempt = store.begin_upload(10, "http://flaky", at(22)).unwrap().unwrap();
+    let attempt = store
+        .begin_upload(10, "http://flaky", at(22))
+        .unwrap()
+        .unwrap();
     let reset = AttemptOutcome {
         http_status: None,
         error_code: "server_unreachable".into(),
@@ -218,11 +239,17 @@ fn failed_attempts_keep_interviews_waiting_and_are_logged() {
     assert_eq!(store.interview(id).unwrap().state, InterviewState::Sent);
 
     // killed mid-sync: the next attempt closes the dangling log row and sends again
-    let cut = store.begin_upload(10, "http://flaky", at(24)).unwrap().unwrap();
+    let cut = store
+        .begin_upload(10, "http://flaky", at(24))
+        .unwrap()
+        .unwrap();
     drop(store);
     let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
     assert_eq!(store.interview(id).unwrap().state, InterviewState::Queued);
-    let again = store.begin_upload(10, "http://flaky", at(25)).unwrap().unwrap();
+    let again = store
+        .begin_upload(10, "http://flaky", at(25))
+        .unwrap()
+        .unwrap();
     assert_eq!(again.interviews, cut.interviews);
     let log = store.sync_log(10).unwrap();
     let outcomes: Vec<(&str, Option<&str>)> = log
@@ -251,7 +278,9 @@ fn discarding_needs_a_reason_and_only_before_sending() {
         store.discard_interview(id, "  ", at(1)).unwrap_err().code(),
         "discard_reason_missing"
     );
-    store.discard_interview(id, "受访者中途离开", at(1)).unwrap();
+    store
+        .discard_interview(id, "受访者中途离开", at(1))
+        .unwrap();
     let summary = store.interview(id).unwrap();
     assert_eq!(summary.state, InterviewState::Discarded);
     assert_eq!(summary.discard_reason.as_deref(), Some("受访者中途离开"));
@@ -260,7 +289,10 @@ fn discarding_needs_a_reason_and_only_before_sending() {
     let sent = completed(&mut store, &q, 41);
     store.begin_upload(10, "http://server", at(30)).unwrap();
     assert_eq!(
-        store.discard_interview(sent, "mistake", at(31)).unwrap_err().code(),
+        store
+            .discard_interview(sent, "mistake", at(31))
+            .unwrap_err()
+            .code(),
         "cannot_discard"
     );
 }
@@ -288,7 +320,13 @@ fn answer_events_carry_monotonic_time_that_resumes_after_a_restart() {
     let mut store = DeviceStore::open(&path).unwrap();
     std::thread::sleep(Duration::from_millis(5));
     store
-        .save_answer(&q, id, "noise", &AnswerValue::Choice("earplugs".into()), at(0))
+        .save_answer(
+            &q,
+            id,
+            "noise",
+            &AnswerValue::Choice("earplugs".into()),
+            at(0),
+        )
         .unwrap();
     let times: Vec<i64> = store
         .answer_event_times(id)
@@ -298,7 +336,10 @@ fn answer_events_carry_monotonic_time_that_resumes_after_a_restart() {
         .collect();
     assert_eq!(times.len(), 3);
     assert!(times[1] - times[0] >= 30, "{times:?}");
-    assert!(times[2] >= times[1], "resumed, not restarted from zero: {times:?}");
+    assert!(
+        times[2] >= times[1],
+        "resumed, not restarted from zero: {times:?}"
+    );
     // the wall clock went backwards (at(0) after at(1)); the monotonic times did not
     let summary = store.interview(id).unwrap();
     assert_eq!(summary.site_id.as_deref(), Some("site-7"));
@@ -314,9 +355,17 @@ fn a_backup_holds_every_completed_interview_and_nothing_else() {
     let q = pilot();
     let done: Vec<Uuid> = (0..3).map(|n| completed(&mut store, &q, 60 + n)).collect();
     start(&mut store, &q, 70, 0); // in progress: not in the backup's interviews
-    let attempt = store.begin_upload(1, "http://server", at(40)).unwrap().unwrap();
+    let attempt = store
+        .begin_upload(1, "http://server", at(40))
+        .unwrap()
+        .unwrap();
     store
-        .finish_upload(&attempt, 200, &[receipt(done[0], ReceiptStatus::Stored)], at(41))
+        .finish_upload(
+            &attempt,
+            200,
+            &[receipt(done[0], ReceiptStatus::Stored)],
+            at(41),
+        )
         .unwrap();
 
     let backup = dir.path().join("zhisu-backup.sqlite3");
@@ -326,7 +375,10 @@ fn a_backup_holds_every_completed_interview_and_nothing_else() {
     assert_eq!(ids, done);
     assert!(interviews.iter().all(|i| i.hash_is_valid()));
     // exporting again to the same file is refused rather than overwriting
-    assert_eq!(store.export_backup(&backup).unwrap_err().code(), "backup_failed");
+    assert_eq!(
+        store.export_backup(&backup).unwrap_err().code(),
+        "backup_failed"
+    );
 
     let junk = dir.path().join("junk.sqlite3");
     std::fs::write(&junk, b"not a database").unwrap();
@@ -368,7 +420,10 @@ fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
         .save_identity("http://server:8470/", "渝中 1 号", &enrolment, at(0))
         .unwrap();
     assert_eq!(identity.server_url, "http://server:8470");
-    assert!(!format!("{identity:?}").contains("secret-token"), "the token is redacted in Debug");
+    assert!(
+        !format!("{identity:?}").contains("secret-token"),
+        "the token is redacted in Debug"
+    );
     let site = zhisu_protocol::Site {
         id: "yz-1".into(),
         district: "yuzhong".into(),
@@ -390,8 +445,13 @@ fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
         device_id: Uuid::from_u128(6),
         ..enrolment
     };
-    let fresh = store.save_identity("http://other", "渝中 1 号", &again, at(9)).unwrap();
+    let fresh = store
+        .save_identity("http://other", "渝中 1 号", &again, at(9))
+        .unwrap();
     assert_eq!(fresh.device_id, Uuid::from_u128(6));
     assert!(fresh.revoked_at.is_none());
-    assert!(store.sites().unwrap().is_empty(), "sites belong to the old enrolment");
+    assert!(
+        store.sites().unwrap().is_empty(),
+        "sites belong to the old enrolment"
+    );
 }

@@ -91,7 +91,9 @@ impl DeviceStore {
         let ids: Vec<Uuid> = interviews.iter().map(|i| i.id).collect();
         for id in &ids {
             tx.execute(
-                &format!("UPDATE interview SET state = 'queued' WHERE id = ?1 AND state IN {WAITING}"),
+                &format!(
+                    "UPDATE interview SET state = 'queued' WHERE id = ?1 AND state IN {WAITING}"
+                ),
                 [id.to_string()],
             )?;
         }
@@ -138,8 +140,10 @@ impl DeviceStore {
                 )?;
             } else {
                 tx.execute(
-                    &format!("UPDATE interview SET state = 'rejected', sync_code = ?2, sync_message = ?3
-                     WHERE id = ?1 AND state IN {WAITING}"),
+                    &format!(
+                        "UPDATE interview SET state = 'rejected', sync_code = ?2, sync_message = ?3
+                     WHERE id = ?1 AND state IN {WAITING}"
+                    ),
                     params![id, receipt.code, receipt.message],
                 )?;
             }
@@ -237,8 +241,10 @@ impl DeviceStore {
             ))
         })?;
         rows.map(|row| {
-            let ((attempt, started, finished, server_url, ids, outcome), (status, code, message, n)) =
-                row?;
+            let (
+                (attempt, started, finished, server_url, ids, outcome),
+                (status, code, message, n),
+            ) = row?;
             Ok(SyncLogEntry {
                 attempt,
                 started_at: parse_timestamp(&started)?,

@@ -140,10 +140,7 @@ fn direct_with_checks(device: &DeviceStore, n: usize, db_path: &Path) -> Duratio
         assert!(receipts.iter().all(|r| r.status.is_acknowledged()));
     }
     let elapsed = t.elapsed();
-    assert_eq!(
-        state.storage.interview_count().unwrap(),
-        n as u64
-    );
+    assert_eq!(state.storage.interview_count().unwrap(), n as u64);
     elapsed
 }
 
@@ -199,10 +196,7 @@ fn sync_run(
             .await
             .unwrap();
         let elapsed = t.elapsed();
-        assert_eq!(
-            server.storage.interview_count().unwrap(),
-            n as u64
-        );
+        assert_eq!(server.storage.interview_count().unwrap(), n as u64);
         (elapsed, report)
     });
     assert_eq!((report.sent, report.acknowledged), (n, n));

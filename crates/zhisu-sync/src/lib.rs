@@ -183,7 +183,10 @@ impl SyncClient {
     }
 
     /// Sends one batch; on success returns the HTTP status and the receipts.
-    pub async fn upload(&self, request: &UploadRequest) -> Result<(u16, UploadResponse), SyncError> {
+    pub async fn upload(
+        &self,
+        request: &UploadRequest,
+    ) -> Result<(u16, UploadResponse), SyncError> {
         let response = self
             .request(reqwest::Method::POST, UPLOAD_PATH)
             .json(request)
@@ -294,17 +297,28 @@ pub async fn sync_once(
                     error_message: error.to_string(),
                     may_have_arrived: error.may_have_arrived(),
                 };
-                with_store(store, move |s| s.fail_upload(&attempt, &outcome, Utc::now())).await?;
+                with_store(store, move |s| {
+                    s.fail_upload(&attempt, &outcome, Utc::now())
+                })
+                .await?;
                 return Err(error);
             }
         };
         let receipts = plan::receipts_for_batch(&sent, &response);
         report.sent += sent.len();
-        report.acknowledged += receipts.iter().filter(|r| r.status.is_acknowledged()).count();
-        report.rejected += receipts.iter().filter(|r| !r.status.is_acknowledged()).count();
+        report.acknowledged += receipts
+            .iter()
+            .filter(|r| r.status.is_acknowledged())
+            .count();
+        report.rejected += receipts
+            .iter()
+            .filter(|r| !r.status.is_acknowledged())
+            .count();
         let answered = receipts.len();
-        with_store(store, move |s| s.finish_upload(&attempt, status, &receipts, Utc::now()))
-            .await?;
+        with_store(store, move |s| {
+            s.finish_upload(&attempt, status, &receipts, Utc::now())
+        })
+        .await?;
         progress(SyncProgress {
             done: (report.acknowledged + report.rejected).min(total.max(report.sent)),
             total: total.max(report.sent),
@@ -374,7 +388,8 @@ pub async fn run(
     let status = Arc::new(status);
     loop {
         let allowed = plan::may_sync(schedule.policy, *network.borrow());
-        status.send_if_modified(|s| std::mem::replace(&mut s.waiting_for_wifi, !allowed) == allowed);
+        status
+            .send_if_modified(|s| std::mem::replace(&mut s.waiting_for_wifi, !allowed) == allowed);
         let identity = with_store(&store, |s| s.identity()).await;
         let wait = match identity {
             Ok(None) => {

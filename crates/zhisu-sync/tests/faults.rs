@@ -532,7 +532,6 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
         );
     }
 
-
     // The device shows every one acknowledged, none waiting, none rejected.
     let device = store.lock().unwrap();
     let counts = device.state_counts().unwrap();

@@ -90,11 +90,18 @@ async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
         (report.sent, report.acknowledged, report.rejected),
         (250, 250, 0)
     );
-    let steps: Vec<(usize, usize)> = seen.lock().unwrap().iter().map(|p| (p.done, p.total)).collect();
+    let steps: Vec<(usize, usize)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| (p.done, p.total))
+        .collect();
     assert_eq!(steps, vec![(0, 250), (100, 250), (200, 250), (250, 250)]);
     let log = store.lock().unwrap().sync_log(10).unwrap();
     assert_eq!(log.len(), 3, "three batches of at most 100");
-    assert!(log.iter().all(|e| e.outcome == "answered" && e.http_status == Some(200)));
+    assert!(log
+        .iter()
+        .all(|e| e.outcome == "answered" && e.http_status == Some(200)));
     assert_eq!(server_count(&server), 250);
     for id in &ids {
         assert!(server.storage.contains(*id).unwrap());
@@ -158,11 +165,17 @@ async fn with_the_server_down_nothing_changes_on_the_device() {
     let error = sync_once(&store, &client, &no_progress).await.unwrap_err();
     assert!(matches!(error, SyncError::Unreachable(_)), "{error}");
     assert_eq!(error.code(), "server_unreachable");
-    assert!(!error.may_have_arrived(), "a refused connection carried nothing");
+    assert!(
+        !error.may_have_arrived(),
+        "a refused connection carried nothing"
+    );
     let store = store.lock().unwrap();
     assert_eq!(store.state_counts().unwrap().waiting, 3);
     let first = store.waiting_uploads(1).unwrap()[0].id;
-    assert_eq!(store.interview(first).unwrap().state, InterviewState::Completed);
+    assert_eq!(
+        store.interview(first).unwrap().state,
+        InterviewState::Completed
+    );
     let log = store.sync_log(10).unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(
@@ -182,8 +195,15 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
     let published = server.questionnaires.refs();
     assert!(published.len() >= 3);
 
-    assert_eq!(sync_questionnaires(&store, &client).await.unwrap(), published.len());
-    assert_eq!(sync_questionnaires(&store, &client).await.unwrap(), 0, "nothing new");
+    assert_eq!(
+        sync_questionnaires(&store, &client).await.unwrap(),
+        published.len()
+    );
+    assert_eq!(
+        sync_questionnaires(&store, &client).await.unwrap(),
+        0,
+        "nothing new"
+    );
     let held = store.lock().unwrap().questionnaire_refs().unwrap();
     assert_eq!(held, published);
     let loaded = store.lock().unwrap().questionnaires().unwrap();
@@ -191,7 +211,10 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
     assert_eq!(loaded.len(), published.len());
 
     // a changed file under a published version is refused, the first copy kept
-    let mut changed = server.questionnaires.download("ohl_pilot", "2026.1").unwrap();
+    let mut changed = server
+        .questionnaires
+        .download("ohl_pilot", "2026.1")
+        .unwrap();
     changed.source = changed.source.replace("试用版", "试用");
     changed.hash = zhisu_protocol::sha256_hex(changed.source.as_bytes());
     let error = store
@@ -201,7 +224,10 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
         .unwrap_err();
     assert_eq!(error.code(), "questionnaire_changed");
     // and a damaged download is refused
-    let mut damaged = server.questionnaires.download("ohl_pilot", "2026.1").unwrap();
+    let mut damaged = server
+        .questionnaires
+        .download("ohl_pilot", "2026.1")
+        .unwrap();
     damaged.source.push_str("\n[[[");
     let error = store
         .lock()
@@ -209,7 +235,10 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
         .save_questionnaire(&damaged, chrono::Utc::now())
         .unwrap_err();
     assert_eq!(error.code(), "invalid_questionnaire");
-    assert_eq!(store.lock().unwrap().questionnaire_refs().unwrap(), published);
+    assert_eq!(
+        store.lock().unwrap().questionnaire_refs().unwrap(),
+        published
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -229,14 +258,23 @@ async fn enrolment_assignment_and_revocation_over_http() {
         size: None,
         quotas: [("migrant".to_string(), 50)].into_iter().collect(),
     };
-    server.storage.replace_sites("yuzhong", &[site.clone()]).unwrap();
+    server
+        .storage
+        .replace_sites("yuzhong", &[site.clone()])
+        .unwrap();
     let code = server
         .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
         .unwrap();
 
-    let bad = SyncClient::new(&base).enrol("WRON-GCOD", "平板").await.unwrap_err();
+    let bad = SyncClient::new(&base)
+        .enrol("WRON-GCOD", "平板")
+        .await
+        .unwrap_err();
     assert_eq!(bad.code(), "invalid_enrolment_code");
-    let enrolment = SyncClient::new(&base).enrol(&code, "渝中 2 号").await.unwrap();
+    let enrolment = SyncClient::new(&base)
+        .enrol(&code, "渝中 2 号")
+        .await
+        .unwrap();
     let identity = store
         .lock()
         .unwrap()

@@ -94,7 +94,11 @@ pub trait Storage: Send + Sync {
     fn devices(&self) -> Result<Vec<Device>, StorageError>;
 
     /// Replaces the sites (and quotas) of one district.
-    fn replace_sites(&self, district: &str, sites: &[zhisu_protocol::Site]) -> Result<(), StorageError>;
+    fn replace_sites(
+        &self,
+        district: &str,
+        sites: &[zhisu_protocol::Site],
+    ) -> Result<(), StorageError>;
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError>;
 
@@ -118,7 +122,11 @@ pub trait Storage: Send + Sync {
     ) -> Result<(), StorageError>;
 
     /// The person of a live session: not expired, not ended.
-    fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Person>, StorageError>;
+    fn session_person(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Person>, StorageError>;
 
     fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
 }
@@ -143,13 +151,22 @@ fn role_columns(role: &crate::people::Role) -> (&'static str, Option<&str>, Stri
     )
 }
 
-fn role_from(name: &str, district: Option<String>, populations: &str) -> Result<crate::people::Role, StorageError> {
+fn role_from(
+    name: &str,
+    district: Option<String>,
+    populations: &str,
+) -> Result<crate::people::Role, StorageError> {
     use crate::people::Role;
-    let need = |d: Option<String>| d.ok_or_else(|| corrupt(format!("role {name} without a district")));
+    let need =
+        |d: Option<String>| d.ok_or_else(|| corrupt(format!("role {name} without a district")));
     Ok(match name {
         "city_admin" => Role::CityAdmin,
-        "district_admin" => Role::DistrictAdmin { district: need(district)? },
-        "supervisor" => Role::Supervisor { district: need(district)? },
+        "district_admin" => Role::DistrictAdmin {
+            district: need(district)?,
+        },
+        "supervisor" => Role::Supervisor {
+            district: need(district)?,
+        },
         "department_viewer" => Role::DepartmentViewer {
             populations: serde_json::from_str(populations).map_err(corrupt)?,
         },

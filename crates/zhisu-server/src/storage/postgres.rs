@@ -11,7 +11,8 @@ use crate::api::StoredInterview;
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
 use crate::people::{Person, Scope};
 
-const PERSON_COLUMNS: &str = "p.id, p.username, p.display_name, p.role, p.district, p.populations::text, p.created_at";
+const PERSON_COLUMNS: &str =
+    "p.id, p.username, p.display_name, p.role, p.district, p.populations::text, p.created_at";
 
 fn person_from(row: &postgres::Row) -> Result<Person, StorageError> {
     let populations: String = row.get(5);
@@ -158,7 +159,9 @@ impl PostgresStorage {
             "CREATE TABLE IF NOT EXISTS zhisu_schema (version INTEGER NOT NULL);
              INSERT INTO zhisu_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM zhisu_schema);",
         )?;
-        let found: i32 = tx.query_one("SELECT version FROM zhisu_schema", &[])?.get(0);
+        let found: i32 = tx
+            .query_one("SELECT version FROM zhisu_schema", &[])?
+            .get(0);
         let found = found as usize;
         if found > MIGRATIONS.len() {
             return Err(StorageError::NewerSchema {
@@ -168,13 +171,15 @@ impl PostgresStorage {
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(found) {
             tx.batch_execute(sql)?;
-            tx.execute("UPDATE zhisu_schema SET version = $1", &[&((index + 1) as i32)])?;
+            tx.execute(
+                "UPDATE zhisu_schema SET version = $1",
+                &[&((index + 1) as i32)],
+            )?;
         }
         tx.commit()?;
         Ok(())
     }
 }
-
 
 impl Storage for PostgresStorage {
     fn backend(&self) -> &'static str {
@@ -261,7 +266,8 @@ impl Storage for PostgresStorage {
 
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
         let mut client = self.pool.get()?;
-        let select = "SELECT payload, received_at, score_report, district, population FROM interview";
+        let select =
+            "SELECT payload, received_at, score_report, district, population FROM interview";
         let rows = match scope {
             Scope::All => client.query(&format!("{select} ORDER BY received_at, id"), &[])?,
             Scope::District(d) => client.query(
@@ -388,7 +394,11 @@ impl Storage for PostgresStorage {
         Ok(rows.iter().map(device_from).collect())
     }
 
-    fn replace_sites(&self, district: &str, sites: &[zhisu_protocol::Site]) -> Result<(), StorageError> {
+    fn replace_sites(
+        &self,
+        district: &str,
+        sites: &[zhisu_protocol::Site],
+    ) -> Result<(), StorageError> {
         let mut client = self.pool.get()?;
         let mut tx = client.transaction()?;
         tx.execute("DELETE FROM site WHERE district = $1", &[&district])?;
@@ -485,7 +495,11 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
-    fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Person>, StorageError> {
+    fn session_person(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Person>, StorageError> {
         let row = self.pool.get()?.query_opt(
             &format!(
                 "SELECT {PERSON_COLUMNS} FROM session s JOIN person p ON p.id = s.person_id

@@ -139,7 +139,15 @@ fn parse_uuid(s: &str) -> Result<Uuid, StorageError> {
 
 const PERSON_COLUMNS: &str = "id, username, display_name, role, district, populations, created_at";
 
-type PersonRow = (String, String, String, String, Option<String>, String, String);
+type PersonRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+);
 
 fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
     Ok((
@@ -231,7 +239,9 @@ impl Storage for SqliteStorage {
     }
 
     fn schema_version(&self) -> Result<usize, StorageError> {
-        let v: i64 = self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let v: i64 = self
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         Ok(v as usize)
     }
 
@@ -252,7 +262,8 @@ impl Storage for SqliteStorage {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT (id) DO NOTHING",
             )?;
-            let mut existing = tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
+            let mut existing =
+                tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
             let received = timestamp(now);
             for index in super::lock_order(accepted) {
                 let (interview, score) = &accepted[index];
@@ -436,13 +447,18 @@ impl Storage for SqliteStorage {
 
     fn devices(&self) -> Result<Vec<Device>, StorageError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"
+        ))?;
         let rows = stmt.query_map([], device_row)?;
         rows.map(|row| device_from(row?)).collect()
     }
 
-    fn replace_sites(&self, district: &str, sites: &[zhisu_protocol::Site]) -> Result<(), StorageError> {
+    fn replace_sites(
+        &self,
+        district: &str,
+        sites: &[zhisu_protocol::Site],
+    ) -> Result<(), StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM site WHERE district = ?1", [district])?;
@@ -548,7 +564,11 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    fn session_person(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Person>, StorageError> {
+    fn session_person(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Person>, StorageError> {
         let columns = PERSON_COLUMNS
             .split(", ")
             .map(|c| format!("p.{c}"))
@@ -610,4 +630,3 @@ impl SqliteStorage {
         row.map(device_from).transpose()
     }
 }
-

@@ -95,7 +95,18 @@ impl TestPostgres {
         let data = data.to_str().unwrap();
         let out = server.run(
             "initdb",
-            &["-D", data, "-A", "trust", "-U", "zhisu", "-E", "UTF8", "--locale=C", "--no-sync"],
+            &[
+                "-D",
+                data,
+                "-A",
+                "trust",
+                "-U",
+                "zhisu",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
         );
         assert!(
             out.status.success(),
@@ -115,7 +126,18 @@ impl TestPostgres {
         let log = dir.join("server.log");
         let out = server.run(
             "pg_ctl",
-            &["-D", data, "-l", log.to_str().unwrap(), "-o", &options, "-w", "-t", "60", "start"],
+            &[
+                "-D",
+                data,
+                "-l",
+                log.to_str().unwrap(),
+                "-o",
+                &options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
         );
         assert!(
             out.status.success(),
@@ -126,7 +148,10 @@ impl TestPostgres {
         let base_url = format!("postgres://zhisu@127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while postgres::Client::connect(&format!("{base_url}/postgres"), postgres::NoTls).is_err() {
-            assert!(Instant::now() < deadline, "PostgreSQL did not accept connections");
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL did not accept connections"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         TestPostgres {
@@ -144,7 +169,9 @@ impl TestPostgres {
             format!("DROP DATABASE IF EXISTS {name}"),
             format!("CREATE DATABASE {name}"),
         ] {
-            admin.batch_execute(&statement).expect("create a test database");
+            admin
+                .batch_execute(&statement)
+                .expect("create a test database");
         }
         format!("{}/{name}", self.base_url)
     }
@@ -154,7 +181,17 @@ impl Drop for TestPostgres {
     fn drop(&mut self) {
         if let Some(server) = &self.local {
             let data = server.dir.join("data");
-            let _ = server.run("pg_ctl", &["-D", data.to_str().unwrap(), "-m", "immediate", "-w", "stop"]);
+            let _ = server.run(
+                "pg_ctl",
+                &[
+                    "-D",
+                    data.to_str().unwrap(),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+            );
             let _ = std::fs::remove_dir_all(&server.dir);
         }
     }
