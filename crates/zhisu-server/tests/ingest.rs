@@ -438,7 +438,7 @@ async fn a_device_gets_its_district_sites_and_quotas() {
     server
         .state
         .storage
-        .replace_sites("yuzhong", &[site.clone()])
+        .replace_sites("yuzhong", std::slice::from_ref(&site))
         .unwrap();
     server.state.storage.replace_sites("jiangbei", &[]).unwrap();
     let assignment: zhisu_protocol::DeviceAssignment = server

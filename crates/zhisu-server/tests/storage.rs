@@ -254,7 +254,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         size: Some("large".into()),
         quotas,
     };
-    s.replace_sites("yuzhong", &[site.clone()]).unwrap();
+    s.replace_sites("yuzhong", std::slice::from_ref(&site))
+        .unwrap();
     let same_id_elsewhere = zhisu_protocol::Site {
         district: "jiangbei".into(),
         ..site.clone()

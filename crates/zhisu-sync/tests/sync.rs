@@ -260,7 +260,7 @@ async fn enrolment_assignment_and_revocation_over_http() {
     };
     server
         .storage
-        .replace_sites("yuzhong", &[site.clone()])
+        .replace_sites("yuzhong", std::slice::from_ref(&site))
         .unwrap();
     let code = server
         .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
