@@ -52,8 +52,40 @@ pub fn router(state: ServerState) -> Router {
             "/api/v1/questionnaires/{id}/{version}",
             get(download_questionnaire),
         )
+        .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_request,
+        ))
         .with_state(state)
+}
+
+/// Counts every request by its route template (not its path: ids would explode the series).
+async fn count_request(
+    State(state): State<ServerState>,
+    matched: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().to_string();
+    let route = matched.map_or("(unmatched)".to_string(), |m| m.as_str().to_string());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .request(&route, &method, response.status().as_u16());
+    response
+}
+
+async fn metrics(State(state): State<ServerState>) -> Result<Response, Failure> {
+    let storage = state.storage.clone();
+    let stored = blocking(move || storage.interview_count()).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(stored),
+    )
+        .into_response())
 }
 
 async fn health(State(state): State<ServerState>) -> Result<String, Failure> {
@@ -209,6 +241,7 @@ async fn enrol(
         .map_err(Failure::internal)?;
     match outcome {
         Ok(enrolment) => {
+            state.metrics.enrolment();
             let audit_state = state.clone();
             let detail = format!(
                 "device {} in {} ({})",
@@ -371,6 +404,9 @@ async fn upload(
     .await
     .map_err(Failure::internal)?
     .map_err(Failure::internal)?;
+    for receipt in &receipts {
+        state.metrics.receipt(receipt.status);
+    }
     Ok(Json(UploadResponse { receipts }))
 }
 
@@ -752,4 +788,16 @@ async fn audit_log(
     }
     let storage = state.storage.clone();
     Ok(Json(blocking(move || storage.audit_log(500)).await?))
+}
+
+/// The OpenAPI description of this API (`docs/openapi.json`, checked against the router by a
+/// test).
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
 }

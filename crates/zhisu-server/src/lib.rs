@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod devices;
+pub mod metrics;
 pub mod people;
 pub mod questionnaires;
 pub mod storage;
@@ -32,6 +33,7 @@ pub struct ServerState {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub rate_limit: Arc<api::RateLimit>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl ServerState {
@@ -42,6 +44,7 @@ impl ServerState {
             max_body_bytes: 8 * 1024 * 1024,
             // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
             rate_limit: Arc::new(api::RateLimit::per_device(50.0, 100.0)),
+            metrics: Arc::default(),
         }
     }
 
