@@ -82,7 +82,10 @@ async fn metrics(State(state): State<ServerState>) -> Result<Response, Failure> 
     let storage = state.storage.clone();
     let stored = blocking(move || storage.interview_count()).await?;
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(stored),
     )
         .into_response())

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
 use zhisu_protocol::{ReceiptStatus, Site};
+use zhisu_server::config::{Config, FileConfig};
 use zhisu_server::ServerState;
 
 /// Zhisu central server: enrols tablets, receives their interviews and stores them.
@@ -17,21 +18,19 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     common: Common,
-    /// Address to listen on.
-    #[arg(long, env = "ZHISU_LISTEN", default_value = "127.0.0.1:8470")]
-    listen: SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8470].
+    #[arg(long, env = "ZHISU_LISTEN")]
+    listen: Option<SocketAddr>,
 }
 
 #[derive(Args, Debug)]
 struct Common {
-    /// Folder for the embedded SQLite database (created if missing).
-    #[arg(
-        long,
-        env = "ZHISU_DATA_DIR",
-        default_value = "data/server",
-        global = true
-    )]
-    data_dir: PathBuf,
+    /// A configuration file (TOML; `zhisu-server config-example` prints one with every setting).
+    #[arg(long, env = "ZHISU_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Folder for the embedded SQLite database, created if missing [default: data/server].
+    #[arg(long, env = "ZHISU_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
     /// PostgreSQL instead of the embedded SQLite: postgres://user@host:port/database.
     #[arg(
         long,
@@ -40,20 +39,35 @@ struct Common {
         hide_env_values = true
     )]
     database_url: Option<String>,
-    /// Folder of questionnaire files the server accepts interviews for.
-    #[arg(
-        long,
-        env = "ZHISU_QUESTIONNAIRES",
-        default_value = "questionnaires",
-        global = true
-    )]
-    questionnaires: PathBuf,
+    /// Folder of questionnaire files the server accepts interviews for [default: questionnaires].
+    #[arg(long, env = "ZHISU_QUESTIONNAIRES", global = true)]
+    questionnaires: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Defaults, then the configuration file, then environment and options.
+    fn config(&self) -> anyhow::Result<Config> {
+        let file = match &self.common.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let explicit = FileConfig {
+            listen: self.listen,
+            data_dir: self.common.data_dir.clone(),
+            database_url: self.common.database_url.clone(),
+            questionnaires: self.common.questionnaires.clone(),
+            ..FileConfig::default()
+        };
+        Ok(Config::merge(file, explicit))
+    }
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the API (the default).
     Serve,
+    /// Print a configuration file with every setting, commented.
+    ConfigExample,
     /// Create a one-time code a tablet exchanges for its identity, for a round and district.
     EnrolmentCode {
         #[arg(long)]
@@ -102,14 +116,23 @@ enum Command {
     },
 }
 
-fn open_state(common: &Common) -> anyhow::Result<ServerState> {
-    if let Some(url) = &common.database_url {
-        return ServerState::open_postgres(url, &common.questionnaires);
-    }
-    std::fs::create_dir_all(&common.data_dir)
-        .with_context(|| format!("cannot create {}", common.data_dir.display()))?;
-    let database = common.data_dir.join("zhisu-server.sqlite3");
-    ServerState::open(&database, &common.questionnaires)
+fn open_state(config: &Config) -> anyhow::Result<ServerState> {
+    let mut state = if let Some(url) = &config.database_url {
+        ServerState::open_postgres(url, &config.questionnaires)?
+    } else {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        ServerState::open(
+            &config.data_dir.join("zhisu-server.sqlite3"),
+            &config.questionnaires,
+        )?
+    };
+    state.max_body_bytes = config.max_body_bytes;
+    state.rate_limit = std::sync::Arc::new(zhisu_server::api::RateLimit::per_device(
+        config.device_requests_per_second,
+        config.device_request_burst,
+    ));
+    Ok(state)
 }
 
 fn import_backups(state: &ServerState, files: &[PathBuf]) -> anyhow::Result<()> {
@@ -241,14 +264,20 @@ fn enrolment_code(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::ConfigExample) = &cli.command {
+        print!("{}", zhisu_server::config::EXAMPLE);
+        return Ok(());
+    }
+    let config = cli.config()?;
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    let state = tokio::task::block_in_place(|| open_state(&cli.common))?;
+    tracing::debug!(?config, "configuration");
+    let state = tokio::task::block_in_place(|| open_state(&config))?;
     let cli_result = tokio::task::block_in_place(|| match &cli.command {
         Some(Command::ImportBackup { files }) => import_backups(&state, files).map(|()| true),
         Some(Command::EnrolmentCode {
@@ -328,16 +357,21 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::ImportSites { district, file }) => {
             import_sites(&state, district, file).map(|()| true)
         }
-        Some(Command::Serve) | None => Ok(false),
+        Some(Command::Serve) | Some(Command::ConfigExample) | None => Ok(false),
     })?;
     if cli_result {
         return Ok(());
     }
-    let listener = tokio::net::TcpListener::bind(cli.listen)
+    let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", cli.listen))?;
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(
-        listen = %cli.listen,
+        listen = %config.listen,
+        database = %config
+            .database_url
+            .as_deref()
+            .map(zhisu_server::config::redact_url)
+            .unwrap_or_else(|| config.data_dir.join("zhisu-server.sqlite3").display().to_string()),
         storage = state.storage.backend(),
         questionnaires = state.questionnaires.len(),
         "zhisu-server ready"

@@ -57,7 +57,9 @@ impl Metrics {
                 route // our own route templates: no quotes or backslashes to escape
             );
         }
-        out.push_str("# HELP zhisu_interview_receipts_total Receipts given for uploaded interviews.\n");
+        out.push_str(
+            "# HELP zhisu_interview_receipts_total Receipts given for uploaded interviews.\n",
+        );
         out.push_str("# TYPE zhisu_interview_receipts_total counter\n");
         for (name, counter) in ["stored", "already_stored", "conflict", "rejected"]
             .iter()
@@ -71,7 +73,11 @@ impl Metrics {
         }
         out.push_str("# HELP zhisu_enrolments_total Devices enrolled since the server started.\n");
         out.push_str("# TYPE zhisu_enrolments_total counter\n");
-        let _ = writeln!(out, "zhisu_enrolments_total {}", self.enrolments.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "zhisu_enrolments_total {}",
+            self.enrolments.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP zhisu_interviews_stored Interviews held by the server.\n");
         out.push_str("# TYPE zhisu_interviews_stored gauge\n");
         let _ = writeln!(out, "zhisu_interviews_stored {stored_interviews}");

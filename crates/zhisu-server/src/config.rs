@@ -1,0 +1,211 @@
+//! Server configuration: built-in defaults, then a TOML file (`--config`), then environment
+//! variables and command-line options, each overriding the one before. `zhisu-server
+//! config-example` prints [`EXAMPLE`], a commented file with every setting.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Every setting, commented. A test loads it, so it always matches what the server reads.
+pub const EXAMPLE: &str = r#"# zhisu-server configuration. Every setting is optional; the value shown is the default.
+# Environment variables and command-line options override this file:
+#   ZHISU_LISTEN / --listen, ZHISU_DATA_DIR / --data-dir, ZHISU_DATABASE_URL / --database-url,
+#   ZHISU_QUESTIONNAIRES / --questionnaires.
+
+# Address and port to listen on. Keep 127.0.0.1 behind a TLS reverse proxy (docs/deployment.md).
+listen = "127.0.0.1:8470"
+
+# Folder of the embedded SQLite database (zhisu-server.sqlite3), created if missing.
+data_dir = "data/server"
+
+# PostgreSQL instead of the embedded SQLite, for deployments that outgrow one machine.
+# The password is never written to the logs.
+# database_url = "postgres://zhisu:secret@127.0.0.1:5432/zhisu"
+
+# Folder of the questionnaire files the server accepts interviews for.
+questionnaires = "questionnaires"
+
+# Largest request body, in bytes (413 batch_too_large above it).
+max_body_bytes = 8388608
+
+# Requests per second one device may make on average (429 rate_limited above it),
+# and the burst it may send at once.
+device_requests_per_second = 50.0
+device_request_burst = 100.0
+
+# Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
+log = "info"
+"#;
+
+/// The settings as a file states them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub questionnaires: Option<PathBuf>,
+    pub max_body_bytes: Option<usize>,
+    pub device_requests_per_second: Option<f64>,
+    pub device_request_burst: Option<f64>,
+    pub log: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid configuration", path.display()))
+    }
+}
+
+/// The settings in force.
+#[derive(Clone, PartialEq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub questionnaires: PathBuf,
+    pub max_body_bytes: usize,
+    pub device_requests_per_second: f64,
+    pub device_request_burst: f64,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
+            data_dir: PathBuf::from("data/server"),
+            database_url: None,
+            questionnaires: PathBuf::from("questionnaires"),
+            max_body_bytes: 8 * 1024 * 1024,
+            device_requests_per_second: 50.0,
+            device_request_burst: 100.0,
+            log: "info".to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overridden by `file`, overridden by `explicit` (environment and options).
+    pub fn merge(file: FileConfig, explicit: FileConfig) -> Config {
+        let d = Config::default();
+        Config {
+            listen: explicit.listen.or(file.listen).unwrap_or(d.listen),
+            data_dir: explicit.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
+            database_url: explicit.database_url.or(file.database_url),
+            questionnaires: explicit
+                .questionnaires
+                .or(file.questionnaires)
+                .unwrap_or(d.questionnaires),
+            max_body_bytes: explicit
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(d.max_body_bytes),
+            device_requests_per_second: explicit
+                .device_requests_per_second
+                .or(file.device_requests_per_second)
+                .unwrap_or(d.device_requests_per_second),
+            device_request_burst: explicit
+                .device_request_burst
+                .or(file.device_request_burst)
+                .unwrap_or(d.device_request_burst),
+            log: explicit.log.or(file.log).unwrap_or(d.log),
+        }
+    }
+}
+
+/// A database URL with its password replaced by `***`, for logs and `Debug`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "***".to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                format!("{scheme}://{user}@{host}")
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("questionnaires", &self.questionnaires)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field(
+                "device_requests_per_second",
+                &self.device_requests_per_second,
+            )
+            .field("device_request_burst", &self.device_request_burst)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_states_the_defaults() {
+        let example: FileConfig = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(
+            Config::merge(example, FileConfig::default()),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn options_override_the_file_which_overrides_defaults() {
+        let file: FileConfig =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/zhisu\"\nlog = \"debug\"")
+                .unwrap();
+        let explicit = FileConfig {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..FileConfig::default()
+        };
+        let config = Config::merge(file, explicit);
+        assert_eq!(config.listen, "127.0.0.1:9100".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("/srv/zhisu"));
+        assert_eq!(config.log, "debug");
+        assert_eq!(config.max_body_bytes, 8 * 1024 * 1024);
+        assert!(
+            toml::from_str::<FileConfig>("colour = 1").is_err(),
+            "unknown settings are refused"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_reach_the_logs() {
+        assert_eq!(
+            redact_url("postgres://zhisu:s3cret@db:5432/zhisu"),
+            "postgres://zhisu:***@db:5432/zhisu"
+        );
+        assert_eq!(
+            redact_url("postgres://zhisu@db/zhisu"),
+            "postgres://zhisu@db/zhisu"
+        );
+        let config = Config {
+            database_url: Some("postgres://u:topsecret@h/d".into()),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("topsecret"));
+    }
+}
