@@ -49,7 +49,10 @@ async fn the_openapi_document_matches_the_router() {
             .await
             .unwrap();
         let status = response.status().as_u16();
-        assert!(status != 405, "{method} {path}: method not allowed: undocumented or wrong");
+        assert!(
+            status != 405,
+            "{method} {path}: method not allowed: undocumented or wrong"
+        );
         let body = response.text().await.unwrap();
         assert!(
             status != 404 || body.contains("\"code\""),
@@ -57,7 +60,11 @@ async fn the_openapi_document_matches_the_router() {
         );
     }
     // and an undocumented route does not exist
-    let response = http.get(format!("{base}/api/v1/nothing")).send().await.unwrap();
+    let response = http
+        .get(format!("{base}/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 404);
 
     // the metrics saw those requests, by route template
@@ -69,7 +76,10 @@ async fn the_openapi_document_matches_the_router() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("# TYPE zhisu_http_requests_total counter"), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE zhisu_http_requests_total counter"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains(r#"zhisu_http_requests_total{route="/api/v1/devices/{id}/revoke",method="POST",status="401"} 1"#),
         "{metrics}"
