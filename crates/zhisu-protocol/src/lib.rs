@@ -248,6 +248,8 @@ pub mod codes {
     pub const BAD_CREDENTIALS: &str = "bad_credentials";
     pub const USERNAME_TAKEN: &str = "username_taken";
     pub const NOT_FOUND: &str = "not_found";
+    pub const INVALID_QUESTIONNAIRE: &str = "invalid_questionnaire";
+    pub const VERSION_TAKEN: &str = "version_taken";
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 use zhisu_protocol::{
     codes, ApiError, CompletedInterview, DeviceAssignment, EnrolRequest, Enrolment,
-    QuestionnaireDownload, QuestionnaireListing, Receipt, ReceiptStatus, UploadRequest,
-    UploadResponse, ASSIGNMENT_PATH, ENROL_PATH, MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
+    QuestionnaireDownload, QuestionnaireListing, QuestionnaireRef, Receipt, ReceiptStatus,
+    UploadRequest, UploadResponse, ASSIGNMENT_PATH, ENROL_PATH, MAX_BATCH_INTERVIEWS,
+    PROTOCOL_HEADER, PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
 };
 
 use crate::devices::{hash_token, AuditEntry, Device, EnrolRefusal};
@@ -47,7 +47,10 @@ pub fn router(state: ServerState) -> Router {
             get(district_sites).put(replace_district_sites),
         )
         .route("/api/v1/audit", get(audit_log))
-        .route(QUESTIONNAIRES_PATH, get(list_questionnaires))
+        .route(
+            QUESTIONNAIRES_PATH,
+            get(list_questionnaires).post(publish_questionnaire),
+        )
         .route(
             "/api/v1/questionnaires/{id}/{version}",
             get(download_questionnaire),
@@ -363,7 +366,7 @@ fn accept(state: &ServerState, interview: &CompletedInterview) -> Result<ScoreRe
                 .into(),
         ));
     }
-    let Some(questionnaire) = state.questionnaires.get(
+    let Some(published) = state.questionnaires.get(
         &interview.questionnaire_id,
         &interview.questionnaire_version,
     ) else {
@@ -376,6 +379,7 @@ fn accept(state: &ServerState, interview: &CompletedInterview) -> Result<ScoreRe
             ),
         ));
     };
+    let questionnaire = &published.questionnaire;
     let problems = questionnaire.check_interview(&interview.answers);
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -476,10 +480,10 @@ async fn list_interviews(
 
 async fn list_questionnaires(
     State(state): State<ServerState>,
-    _device: AuthedDevice,
+    AuthedDevice(device): AuthedDevice,
 ) -> Result<Json<QuestionnaireListing>, Failure> {
     Ok(Json(QuestionnaireListing {
-        questionnaires: state.questionnaires.refs(),
+        questionnaires: state.questionnaires.refs_for(Some(&device.round)),
     }))
 }
 
@@ -803,4 +807,47 @@ async fn openapi() -> Response {
         OPENAPI,
     )
         .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Publish {
+    /// The monitoring round the version is for (devices enrolled for that round receive it).
+    pub round: String,
+    /// The questionnaire file (TOML).
+    pub source: String,
+}
+
+/// Publishes a questionnaire version for a round (city administrators): validated with the core
+/// (every problem is reported, with line and column), kept, and delivered to devices from then on.
+async fn publish_questionnaire(
+    State(state): State<ServerState>,
+    session: Session,
+    body: Result<Json<Publish>, JsonRejection>,
+) -> Result<(StatusCode, Json<QuestionnaireRef>), Failure> {
+    if session.person.role != Role::CityAdmin {
+        return Err(forbidden("publish questionnaires"));
+    }
+    let Json(publish) = body.map_err(json_rejection)?;
+    let for_publish = state.clone();
+    let actor = session.person.username.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        for_publish.publish_questionnaire(&publish.round, &publish.source, &actor)
+    })
+    .await
+    .map_err(Failure::internal)?;
+    match outcome {
+        Ok(crate::questionnaires::PublishOutcome::Published(r)) => Ok((StatusCode::CREATED, Json(r))),
+        Ok(crate::questionnaires::PublishOutcome::AlreadyPublished(r)) => Ok((StatusCode::OK, Json(r))),
+        Ok(crate::questionnaires::PublishOutcome::VersionTaken) => Err(Failure::new(
+            StatusCode::CONFLICT,
+            codes::VERSION_TAKEN,
+            "another questionnaire is already published under this id and version; publish a new version",
+        )),
+        Err(crate::PublishError::Invalid(lines)) => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_QUESTIONNAIRE,
+            lines,
+        )),
+        Err(crate::PublishError::Storage(e)) => Err(Failure::internal(e)),
+    }
 }

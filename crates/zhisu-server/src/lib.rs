@@ -53,15 +53,65 @@ impl ServerState {
     /// questionnaire with problems stops the start with its diagnostics.
     pub fn open(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<Self> {
         let storage = storage::sqlite::SqliteStorage::open(database)?;
+        Self::with_storage(Arc::new(storage), questionnaires_dir)
+    }
+
+    /// Questionnaires from the folder and those published earlier (kept in `storage`).
+    fn with_storage(storage: Arc<dyn Storage>, questionnaires_dir: &Path) -> anyhow::Result<Self> {
         let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
-        Ok(Self::new(Arc::new(storage), questionnaires))
+        questionnaires.add_published(&storage.published_questionnaires()?)?;
+        Ok(Self::new(storage, questionnaires))
+    }
+
+    /// Publishes a questionnaire file for a round: validated, kept, delivered to devices of that
+    /// round from then on, written to the audit log.
+    pub fn publish_questionnaire(
+        &self,
+        round: &str,
+        source: &str,
+        actor: &str,
+    ) -> Result<questionnaires::PublishOutcome, PublishError> {
+        use questionnaires::PublishOutcome;
+        let q = zhisu_core::Questionnaire::from_toml("questionnaire.toml", source)
+            .map_err(|d| PublishError::Invalid(d.lines().to_string()))?;
+        let reference = zhisu_protocol::QuestionnaireRef {
+            id: q.id.clone(),
+            version: q.version.clone(),
+            hash: zhisu_protocol::sha256_hex(source.as_bytes()),
+        };
+        if let Some(existing) = self.questionnaires.get(&q.id, &q.version) {
+            return Ok(if existing.hash == reference.hash {
+                PublishOutcome::AlreadyPublished(reference)
+            } else {
+                PublishOutcome::VersionTaken
+            });
+        }
+        let record = questionnaires::PublishedRecord {
+            id: q.id.clone(),
+            version: q.version.clone(),
+            round: round.to_string(),
+            hash: reference.hash.clone(),
+            source: source.to_string(),
+            published_at: Utc::now(),
+            published_by: actor.to_string(),
+        };
+        if !self.storage.publish_questionnaire(&record)? {
+            return Ok(PublishOutcome::VersionTaken);
+        }
+        self.questionnaires
+            .insert(q, source.to_string(), Some(round.to_string()));
+        self.audit(
+            actor,
+            "publish_questionnaire",
+            &format!("{} {} for round {round}", reference.id, reference.version),
+        )?;
+        Ok(PublishOutcome::Published(reference))
     }
 
     /// PostgreSQL at `url` (`postgres://user@host:port/db`).
     pub fn open_postgres(url: &str, questionnaires_dir: &Path) -> anyhow::Result<Self> {
         let storage = storage::postgres::PostgresStorage::open(url, 16)?;
-        let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
-        Ok(Self::new(Arc::new(storage), questionnaires))
+        Self::with_storage(Arc::new(storage), questionnaires_dir)
     }
 
     /// Adds a person with a password (hashed with Argon2id); false when the username is taken.
@@ -164,6 +214,15 @@ impl ServerState {
             detail: detail.to_string(),
         })
     }
+}
+
+/// Why a questionnaire could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("the questionnaire has problems:\n{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// Serves the API on `listener` until the process ends.

@@ -98,6 +98,13 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         populations: Vec<String>,
     },
+    /// Publish a questionnaire file for a monitoring round: checked, kept, and delivered to the
+    /// devices of that round from then on.
+    Publish {
+        #[arg(long)]
+        round: String,
+        file: PathBuf,
+    },
     /// List enrolled devices.
     Devices,
     /// Revoke a device: its next sync is refused and it is told why.
@@ -328,6 +335,17 @@ async fn main() -> anyhow::Result<()> {
                 "the username {username} is taken"
             );
             println!("added {username}");
+            Ok(true)
+        }
+        Some(Command::Publish { round, file }) => {
+            use zhisu_server::questionnaires::PublishOutcome;
+            let source = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            match state.publish_questionnaire(round, &source, "cli")? {
+                PublishOutcome::Published(r) => println!("published {} {} ({}) for round {round}", r.id, r.version, r.hash),
+                PublishOutcome::AlreadyPublished(r) => println!("{} {} is already published with this content", r.id, r.version),
+                PublishOutcome::VersionTaken => anyhow::bail!("another file is already published under this id and version; give it a new version"),
+            }
             Ok(true)
         }
         Some(Command::Devices) => {

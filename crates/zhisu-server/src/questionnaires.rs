@@ -1,28 +1,57 @@
+//! The questionnaire versions the server scores and delivers: the files in the questionnaire
+//! folder (for every round) and the versions administrators published for a round (kept in the
+//! database). A published version never changes.
+
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 use zhisu_core::Questionnaire;
 use zhisu_protocol::{sha256_hex, QuestionnaireDownload, QuestionnaireRef};
 
-/// A questionnaire version: the validated model and the file it came from.
+/// A questionnaire version: the validated model, the file it came from, and its round.
 #[derive(Debug)]
 pub struct Published {
     pub questionnaire: Questionnaire,
     pub source: String,
     pub hash: String,
+    /// The monitoring round it was published for; `None` for the folder's files (every round).
+    pub round: Option<String>,
 }
 
-/// Every questionnaire version the server can score and deliver, by (id, version).
+/// A published version as the database keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedRecord {
+    pub id: String,
+    pub version: String,
+    pub round: String,
+    pub hash: String,
+    pub source: String,
+    pub published_at: chrono::DateTime<chrono::Utc>,
+    pub published_by: String,
+}
+
+/// What publishing a version did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Published(QuestionnaireRef),
+    /// The same file was already published under this version: nothing changed.
+    AlreadyPublished(QuestionnaireRef),
+    /// Another file is published under this id and version; versions never change.
+    VersionTaken,
+}
+
 #[derive(Debug, Default)]
 pub struct QuestionnaireRegistry {
-    by_version: BTreeMap<(String, String), Published>,
+    by_version: RwLock<BTreeMap<(String, String), Arc<Published>>>,
 }
 
 impl QuestionnaireRegistry {
     /// Loads every `*.toml` file in `dir`. Any diagnostic in any file is an error listing them all.
     pub fn load_dir(dir: &Path) -> anyhow::Result<Self> {
-        let mut registry = QuestionnaireRegistry::default();
+        let registry = QuestionnaireRegistry::default();
         let mut problems = String::new();
         let entries = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read the questionnaire folder {}", dir.display()))?;
@@ -35,7 +64,7 @@ impl QuestionnaireRegistry {
             let source = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             match Questionnaire::from_toml(&path.display().to_string(), &source) {
-                Ok(q) => registry.insert(q, source),
+                Ok(q) => registry.insert(q, source, None),
                 Err(diagnostics) => problems.push_str(&diagnostics.lines().to_string()),
             }
         }
@@ -46,27 +75,66 @@ impl QuestionnaireRegistry {
         Ok(registry)
     }
 
-    pub fn insert(&mut self, questionnaire: Questionnaire, source: String) {
+    /// Adds versions published earlier (from the database).
+    pub fn add_published(&self, records: &[PublishedRecord]) -> anyhow::Result<()> {
+        for record in records {
+            let q = Questionnaire::from_toml(
+                &format!("{}-{}", record.id, record.version),
+                &record.source,
+            )
+            .map_err(|d| {
+                anyhow::anyhow!(
+                    "published questionnaire {} {} no longer loads:\n{}",
+                    record.id,
+                    record.version,
+                    d.lines()
+                )
+            })?;
+            if let Some(existing) = self.get(&record.id, &record.version) {
+                anyhow::ensure!(
+                    existing.hash == record.hash,
+                    "questionnaire {} {} is published with other content than the file in the questionnaire folder",
+                    record.id,
+                    record.version
+                );
+                continue;
+            }
+            self.insert(q, record.source.clone(), Some(record.round.clone()));
+        }
+        Ok(())
+    }
+
+    pub fn insert(&self, questionnaire: Questionnaire, source: String, round: Option<String>) {
         let hash = sha256_hex(source.as_bytes());
-        self.by_version.insert(
-            (questionnaire.id.clone(), questionnaire.version.clone()),
-            Published {
-                questionnaire,
-                source,
-                hash,
-            },
-        );
+        self.by_version
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                (questionnaire.id.clone(), questionnaire.version.clone()),
+                Arc::new(Published {
+                    questionnaire,
+                    source,
+                    hash,
+                    round,
+                }),
+            );
     }
 
-    pub fn get(&self, id: &str, version: &str) -> Option<&Questionnaire> {
+    pub fn get(&self, id: &str, version: &str) -> Option<Arc<Published>> {
         self.by_version
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .get(&(id.to_string(), version.to_string()))
-            .map(|p| &p.questionnaire)
+            .cloned()
     }
 
-    pub fn refs(&self) -> Vec<QuestionnaireRef> {
+    /// The versions a device of `round` receives: the folder's and those published for its round.
+    pub fn refs_for(&self, round: Option<&str>) -> Vec<QuestionnaireRef> {
         self.by_version
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .values()
+            .filter(|p| p.round.is_none() || round.is_none() || p.round.as_deref() == round)
             .map(|p| QuestionnaireRef {
                 id: p.questionnaire.id.clone(),
                 version: p.questionnaire.version.clone(),
@@ -75,22 +143,28 @@ impl QuestionnaireRegistry {
             .collect()
     }
 
+    /// Every version, whatever its round.
+    pub fn refs(&self) -> Vec<QuestionnaireRef> {
+        self.refs_for(None)
+    }
+
     pub fn download(&self, id: &str, version: &str) -> Option<QuestionnaireDownload> {
-        self.by_version
-            .get(&(id.to_string(), version.to_string()))
-            .map(|p| QuestionnaireDownload {
-                id: p.questionnaire.id.clone(),
-                version: p.questionnaire.version.clone(),
-                hash: p.hash.clone(),
-                source: p.source.clone(),
-            })
+        self.get(id, version).map(|p| QuestionnaireDownload {
+            id: p.questionnaire.id.clone(),
+            version: p.questionnaire.version.clone(),
+            hash: p.hash.clone(),
+            source: p.source.clone(),
+        })
     }
 
     pub fn len(&self) -> usize {
-        self.by_version.len()
+        self.by_version
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_version.is_empty()
+        self.len() == 0
     }
 }

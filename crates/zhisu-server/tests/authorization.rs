@@ -13,6 +13,8 @@ use zhisu_server::people::Role;
 use zhisu_server::ServerState;
 
 const PASSWORD: &str = "a-long-password";
+/// Already served from the questionnaire folder: publishing it again changes nothing (200).
+const PILOT: &str = include_str!("../../../questionnaires/pilot.toml");
 
 struct World {
     base: String,
@@ -228,6 +230,12 @@ async fn every_endpoint_for_every_role() {
             None,
             [200, 403, 403, 403, 403],
         ),
+        (
+            Method::POST,
+            "/api/v1/questionnaires",
+            Some(json!({"round": "2026", "source": PILOT})),
+            [200, 403, 403, 403, 403],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &cases {
@@ -376,6 +384,7 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
         (Method::PUT, "/api/v1/districts/yuzhong/sites"),
         (Method::GET, "/api/v1/audit"),
         (Method::POST, "/api/v1/people"),
+        (Method::POST, "/api/v1/questionnaires"),
         (Method::DELETE, "/api/v1/session"),
     ];
     let bad: [(&str, Option<&str>); 5] = [

@@ -528,3 +528,101 @@ async fn a_device_that_floods_the_server_is_slowed_down() {
     assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
     assert!(statuses.contains(&429), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn questionnaires_are_published_per_round_checked_and_never_changed() {
+    let server = start(None).await;
+    let source = include_str!("../../../questionnaires/pilot.toml")
+        .replace("id = \"ohl_pilot\"", "id = \"ohl_pilot_b\"");
+    let publish = |round: &str, source: String| {
+        server
+            .http
+            .post(format!("{}/api/v1/questionnaires", server.base))
+            .bearer_auth(&server.admin)
+            .json(&json!({ "round": round, "source": source }))
+            .send()
+    };
+    let first = publish("2027", source.clone()).await.unwrap();
+    assert_eq!(first.status().as_u16(), 201);
+    assert_eq!(
+        publish("2027", source.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200,
+        "same file again"
+    );
+    let changed = publish("2027", source.replace("试用版", "改"))
+        .await
+        .unwrap();
+    assert_eq!(changed.status().as_u16(), 409);
+    let broken = publish(
+        "2027",
+        source.replace("kind = \"integer\"", "kind = \"essay\""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(broken.status().as_u16(), 400);
+    let error: Value = broken.json().await.unwrap();
+    assert_eq!(error["code"], "invalid_questionnaire");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("questionnaire.toml:65:8: unknown item kind 'essay'"),
+        "{error}"
+    );
+
+    // the device of round 2026 does not get a 2027 questionnaire; a 2027 device does
+    let listing = |token: String| {
+        let http = server.http.clone();
+        let url = format!("{}/api/v1/questionnaires", server.base);
+        async move {
+            let listing: zhisu_protocol::QuestionnaireListing = http
+                .get(url)
+                .header(PROTOCOL_HEADER, "1")
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            listing
+                .questionnaires
+                .into_iter()
+                .map(|q| q.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(!listing(server.token.clone())
+        .await
+        .contains(&"ohl_pilot_b".to_string()));
+    let code = server
+        .state
+        .create_enrolment_code("2027", "yuzhong", chrono::Duration::days(1), "test")
+        .unwrap();
+    let token_2027 = server
+        .state
+        .enrol(&code, "2027 tablet")
+        .unwrap()
+        .unwrap()
+        .token;
+    let ids = listing(token_2027).await;
+    assert!(
+        ids.contains(&"ohl_pilot_b".to_string()) && ids.contains(&"ohl_2026".to_string()),
+        "{ids:?}"
+    );
+
+    // kept: a restarted server still knows it
+    let reopened = ServerState::open(
+        &server._dir.path().join("server.sqlite3"),
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires"),
+    )
+    .unwrap();
+    assert!(reopened
+        .questionnaires
+        .get("ohl_pilot_b", "2026.1")
+        .is_some());
+}

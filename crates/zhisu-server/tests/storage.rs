@@ -342,6 +342,27 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         vec![(Uuid::from_u128(600), Some("teacher".to_string()))]
     );
 
+    // published questionnaire versions: kept once, never replaced
+    let record = zhisu_server::questionnaires::PublishedRecord {
+        id: "q".into(),
+        version: "1".into(),
+        round: "2026".into(),
+        hash: "sha256:aa".into(),
+        source: "id = \"q\"".into(),
+        published_at: at(3),
+        published_by: "city".into(),
+    };
+    assert!(s.publish_questionnaire(&record).unwrap());
+    let other = zhisu_server::questionnaires::PublishedRecord {
+        hash: "sha256:bb".into(),
+        ..record.clone()
+    };
+    assert!(
+        !s.publish_questionnaire(&other).unwrap(),
+        "id and version taken"
+    );
+    assert_eq!(s.published_questionnaires().unwrap(), vec![record]);
+
     // a database written by a newer server is refused, not damaged
     let f = fresh("newer");
     f.storage.ingest(&[interview(9, 30)], None, at(0)).unwrap();

@@ -129,6 +129,16 @@ pub trait Storage: Send + Sync {
     ) -> Result<Option<Person>, StorageError>;
 
     fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
+
+    /// Keeps a published questionnaire version; false when the id and version are taken.
+    fn publish_questionnaire(
+        &self,
+        record: &crate::questionnaires::PublishedRecord,
+    ) -> Result<bool, StorageError>;
+
+    fn published_questionnaires(
+        &self,
+    ) -> Result<Vec<crate::questionnaires::PublishedRecord>, StorageError>;
 }
 
 /// The key population recorded with an interview: the answer to the `population` item.

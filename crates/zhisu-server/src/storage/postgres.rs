@@ -132,6 +132,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE site ADD PRIMARY KEY (district, id);
     DROP INDEX site_district;
     "#,
+    // 5: questionnaire versions published for a round.
+    r#"
+    CREATE TABLE questionnaire (
+        id           TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        published_at TIMESTAMPTZ NOT NULL,
+        published_by TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    );
+    "#,
 ];
 
 pub struct PostgresStorage {
@@ -516,6 +529,47 @@ impl Storage for PostgresStorage {
             &[&token_hash, &now],
         )?;
         Ok(())
+    }
+
+    fn publish_questionnaire(
+        &self,
+        record: &crate::questionnaires::PublishedRecord,
+    ) -> Result<bool, StorageError> {
+        let inserted = self.pool.get()?.execute(
+            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id, version) DO NOTHING",
+            &[
+                &record.id,
+                &record.version,
+                &record.round,
+                &record.hash,
+                &record.source,
+                &record.published_at,
+                &record.published_by,
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn published_questionnaires(
+        &self,
+    ) -> Result<Vec<crate::questionnaires::PublishedRecord>, StorageError> {
+        let rows = self.pool.get()?.query(
+            "SELECT id, version, round, hash, source, published_at, published_by FROM questionnaire ORDER BY id, version",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| crate::questionnaires::PublishedRecord {
+                id: r.get(0),
+                version: r.get(1),
+                round: r.get(2),
+                hash: r.get(3),
+                source: r.get(4),
+                published_at: r.get(5),
+                published_by: r.get(6),
+            })
+            .collect())
     }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {

@@ -117,6 +117,19 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE site;
     ALTER TABLE site_v4 RENAME TO site;
     "#,
+    // 5: questionnaire versions published for a round.
+    r#"
+    CREATE TABLE questionnaire (
+        id           TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        published_by TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    ) STRICT;
+    "#,
 ];
 
 pub struct SqliteStorage {
@@ -594,6 +607,59 @@ impl Storage for SqliteStorage {
             params![token_hash, timestamp(now)],
         )?;
         Ok(())
+    }
+
+    fn publish_questionnaire(
+        &self,
+        record: &crate::questionnaires::PublishedRecord,
+    ) -> Result<bool, StorageError> {
+        let inserted = self.conn().execute(
+            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id, version) DO NOTHING",
+            params![
+                record.id,
+                record.version,
+                record.round,
+                record.hash,
+                record.source,
+                timestamp(record.published_at),
+                record.published_by
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn published_questionnaires(
+        &self,
+    ) -> Result<Vec<crate::questionnaires::PublishedRecord>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, version, round, hash, source, published_at, published_by FROM questionnaire ORDER BY id, version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, version, round, hash, source, at, by) = row?;
+            Ok(crate::questionnaires::PublishedRecord {
+                id,
+                version,
+                round,
+                hash,
+                source,
+                published_at: parse_time(&at)?,
+                published_by: by,
+            })
+        })
+        .collect()
     }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {
