@@ -431,3 +431,53 @@ fn postgres_backend_passes_the_conformance_suite() {
     });
     drop(server);
 }
+
+/// Tables, columns, types, nullability and indexes, as PostgreSQL's catalog reports them.
+fn pg_schema(client: &mut postgres::Client) -> Vec<String> {
+    let columns = client
+        .query(
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
+             FROM information_schema.columns WHERE table_schema = 'public'
+             ORDER BY table_name, column_name",
+            &[],
+        )
+        .unwrap();
+    let indexes = client
+        .query(
+            "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+            &[],
+        )
+        .unwrap();
+    columns
+        .iter()
+        .chain(indexes.iter())
+        .map(|r| r.get::<_, String>(0))
+        .collect()
+}
+
+#[test]
+fn postgres_every_historic_version_migrates_to_the_fresh_schema() {
+    use zhisu_server::storage::postgres::MIGRATIONS;
+    let server = TestPostgres::start();
+    let fresh_url = server.fresh_database("migrations_fresh");
+    PostgresStorage::open(&fresh_url, 1).unwrap();
+    let fresh = pg_schema(&mut postgres::Client::connect(&fresh_url, postgres::NoTls).unwrap());
+    for start in 0..=MIGRATIONS.len() {
+        let url = server.fresh_database(&format!("migrations_from_{start}"));
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client
+            .batch_execute(
+                "CREATE TABLE zhisu_schema (version INTEGER NOT NULL); INSERT INTO zhisu_schema VALUES (0);",
+            )
+            .unwrap();
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(start) {
+            client.batch_execute(sql).unwrap();
+            client
+                .execute("UPDATE zhisu_schema SET version = $1", &[&((i + 1) as i32)])
+                .unwrap();
+        }
+        let storage = PostgresStorage::open(&url, 1).unwrap();
+        assert_eq!(storage.schema_version().unwrap(), MIGRATIONS.len());
+        assert_eq!(pg_schema(&mut client), fresh, "from version {start}");
+    }
+}

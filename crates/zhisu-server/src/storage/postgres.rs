@@ -40,7 +40,8 @@ fn device_from(row: &postgres::Row) -> Device {
 }
 
 /// Append-only: migration `i` takes the version in `zhisu_schema` from `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+/// Public so the migration test can replay history; never edit a shipped entry.
+pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE interview (
         id                    UUID PRIMARY KEY,

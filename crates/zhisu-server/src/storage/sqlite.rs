@@ -696,3 +696,55 @@ impl SqliteStorage {
         row.map(device_from).transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_historic_version_migrates_to_the_fresh_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh_path = dir.path().join("fresh.sqlite3");
+        SqliteStorage::open(&fresh_path).unwrap();
+        let fresh = schema(&Connection::open(&fresh_path).unwrap());
+        for start in 0..=MIGRATIONS.len() {
+            let path = dir.path().join(format!("from-{start}.sqlite3"));
+            {
+                let conn = Connection::open(&path).unwrap();
+                for (i, sql) in MIGRATIONS.iter().enumerate().take(start) {
+                    conn.execute_batch(sql).unwrap();
+                    conn.pragma_update(None, "user_version", (i + 1) as i64)
+                        .unwrap();
+                }
+                if start >= 1 {
+                    // a row written by that version must survive the later ones
+                    conn.execute(
+                        "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
+                             completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report)
+                         VALUES ('x', 'q', '1', 'h', 's', 'c', 480, 'r', '{}', 1, 2, 0, '{}')",
+                        [],
+                    )
+                    .unwrap();
+                }
+            }
+            let storage = SqliteStorage::open(&path).unwrap();
+            assert_eq!(storage.schema_version().unwrap(), MIGRATIONS.len());
+            let conn = storage.conn();
+            assert_eq!(schema(&conn), fresh, "from version {start}");
+            let rows: i64 = conn
+                .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows, i64::from(start >= 1), "from version {start}");
+        }
+    }
+}
