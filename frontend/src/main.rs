@@ -85,9 +85,12 @@ enum Msg {
     Completed(Result<ScoreReport, CommandError>),
     Home,
     SyncNow,
+    ToggleTextSize,
 }
 
 struct App {
+    /// Larger text for a respondent who reads with difficulty.
+    large_text: bool,
     identity: Option<IdentityView>,
     /// The enrolment form: server address, code, tablet name.
     enrol_form: [String; 3],
@@ -237,6 +240,7 @@ impl Component for App {
             .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
         ctx.link().send_message(Msg::PollStatus);
         App {
+            large_text: false,
             identity: None,
             enrol_form: Default::default(),
             catalogue: Vec::new(),
@@ -346,7 +350,13 @@ impl Component for App {
                 self.busy = false;
                 match result {
                     Ok((interview_id, q, answers)) => {
-                        let resume = q.resume_point(&answers);
+                        // a new interview starts at its first screen (the consent note); a
+                        // resumed one at the first unanswered question
+                        let resume = if answers.is_empty() {
+                            q.next_item(&answers, None)
+                        } else {
+                            q.resume_point(&answers)
+                        };
                         self.questionnaire = Some(Rc::new(q));
                         self.answers = answers;
                         match resume {
@@ -517,6 +527,7 @@ impl Component for App {
                 ctx.link()
                     .send_future(async { Msg::CatalogueLoaded(backend::questionnaires().await) });
             }
+            Msg::ToggleTextSize => self.large_text = !self.large_text,
             Msg::SyncNow => {
                 ctx.link().send_future(async {
                     let _ = backend::sync_now().await;
@@ -540,7 +551,20 @@ impl Component for App {
             (Screen::Done { report }, Some(q)) => done_view(ctx, q, report, &self.answers),
             _ => html! { <p>{ "正在加载……" }</p> },
         };
-        html! { <main>{ body }{ self.error_view() }</main> }
+        let text_size = html! {
+            <button id="text-size" class="text-size" onclick={ctx.link().callback(|_| Msg::ToggleTextSize)}>
+                { if self.large_text { "字小一点" } else { "字大一点" } }
+            </button>
+        };
+        html! {
+            <main class={if self.large_text { "large" } else { "" }}>
+                if matches!(self.screen, Screen::Question { .. } | Screen::Review { .. } | Screen::Done { .. }) {
+                    { text_size }
+                }
+                { body }
+                { self.error_view() }
+            </main>
+        }
     }
 }
 
@@ -837,7 +861,8 @@ impl App {
             | ItemKind::MultipleChoice { .. } => self.choice_buttons(ctx, q, item, saved),
             ItemKind::TrueFalse => html! {
                 <div class="choices" role="radiogroup">
-                    { for [(true, "对"), (false, "错")].into_iter().map(|(b, text)| {
+                    { for [true, false].into_iter().map(|b| {
+                        let text = yes_no(item, b);
                         let pressed = saved == Some(&AnswerValue::Bool(b));
                         html! {
                             <button class="choice" id={format!("choice-{b}")} aria-pressed={pressed.to_string()}
@@ -920,8 +945,7 @@ fn answer_text(q: &Questionnaire, item: &Item, value: Option<&AnswerValue>) -> S
     match value {
         None => "（未回答）".to_string(),
         Some(AnswerValue::DontKnow) => "不知道".to_string(),
-        Some(AnswerValue::Bool(true)) => "对".to_string(),
-        Some(AnswerValue::Bool(false)) => "错".to_string(),
+        Some(AnswerValue::Bool(b)) => yes_no(item, *b).to_string(),
         Some(AnswerValue::Integer(n)) => n.to_string(),
         Some(AnswerValue::Decimal(x)) => x.to_string(),
         Some(AnswerValue::Text(s)) | Some(AnswerValue::Date(s)) => s.clone(),
@@ -950,6 +974,29 @@ fn ineligible_view(ctx: &Context<App>, q: &Questionnaire) -> Html {
     }
 }
 
+/// A scored true/false item is a statement: right or wrong. Any other is a question: yes or no.
+fn yes_no(item: &Item, value: bool) -> &'static str {
+    match (item.scoring.is_some(), value) {
+        (true, true) => "对",
+        (true, false) => "错",
+        (false, true) => "是",
+        (false, false) => "否",
+    }
+}
+
+fn bar(label: &str, score: u32, max: u32, good: bool) -> Html {
+    let percent = if max == 0 { 0 } else { score * 100 / max };
+    html! {
+        <div class="bar-row">
+            <span class="bar-label">{ label }</span>
+            <span class="bar-track">
+                <span class={if good { "bar-fill good" } else { "bar-fill weak" }} style={format!("width:{percent}%")}></span>
+            </span>
+            <span class="bar-value">{ format!("{score} / {max}") }</span>
+        </div>
+    }
+}
+
 fn done_view(
     ctx: &Context<App>,
     q: &Questionnaire,
@@ -967,17 +1014,18 @@ fn done_view(
             } else {
                 <p class="result-bad" id="literacy">{ "您还没有达到职业健康素养的要求。看看下面的正确答案吧。" }</p>
             }
-            <ul class="review">
+            // the four dimensions as bars: long and green when well known, short and red when not
+            <div class="bars" id="dimension-bars" role="img" aria-label="各方面得分">
                 { for report.dimensions.iter().map(|d| {
                     let label = q.dimensions.iter().find(|x| x.id == d.dimension)
                         .map_or(d.dimension.as_str(), |x| t(q, &x.label));
-                    html! { <li>{ format!("{label}：{} / {}", d.score, d.max) }</li> }
+                    bar(label, d.score, d.max, d.has_literacy)
                 }) }
                 { for report.modules.iter().map(|m| {
                     let label = q.section(&m.section).map_or(m.section.as_str(), |s| t(q, &s.title));
-                    html! { <li>{ format!("{label}：{} / {}", m.score, m.max) }</li> }
+                    bar(label, m.score, m.max, m.has_literacy)
                 }) }
-            </ul>
+            </div>
             if !wrong.is_empty() {
                 <h2>{ "答错的题" }</h2>
                 <ul class="review" id="wrong-answers">

@@ -255,3 +255,69 @@ async fn enrolment_with_a_bad_code_explains_and_stores_nothing() {
     assert!(device.identity().unwrap().is_none(), "nothing stored");
     assert!(server.state.storage.devices().unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ineligible_respondent_is_thanked_and_nothing_overflows_on_a_phone() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("ineligible_phone");
+    app.enrol(&server.enrolment_code()).await;
+
+    // a phone in portrait: 412 x 915
+    app.client
+        .set_window_size(412, 915)
+        .await
+        .expect("resize the window");
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    app.screenshot(&shots, "phone-intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("text-size").await;
+    app.screenshot(&shots, "phone-consent-large-text").await;
+    let overflow = app
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "nothing wider than the phone screen"
+    );
+    let small_targets = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('button')].filter(b => b.offsetHeight < 48).length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        small_targets.as_i64(),
+        Some(0),
+        "every button at least 48 px high"
+    );
+
+    // declining consent ends the interview politely
+    app.click("choice-false").await;
+    let thanks = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("ineligible"))
+        .await
+        .expect("the polite ending")
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.starts_with("谢谢您抽出时间"), "{thanks}");
+    app.screenshot(&shots, "phone-ineligible").await;
+    app.close().await;
+}
