@@ -63,7 +63,19 @@ impl LocalServer {
 }
 
 impl TestPostgres {
+    /// A server for tests: `fsync` and `synchronous_commit` off (the databases are thrown away).
     pub fn start() -> TestPostgres {
+        Self::start_with(false)
+    }
+
+    /// A server with PostgreSQL's durable defaults (`fsync` and `synchronous_commit` on), for
+    /// benchmarks: a commit returns only once its WAL is on disk, as in a deployment.
+    #[allow(dead_code)] // used by benches/p2_load.rs, not by every test crate
+    pub fn start_durable() -> TestPostgres {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> TestPostgres {
         if let Ok(url) = std::env::var("ZHISU_TEST_DATABASE_URL") {
             return TestPostgres {
                 base_url: url.trim_end_matches('/').to_string(),
@@ -118,11 +130,15 @@ impl TestPostgres {
             .local_addr()
             .unwrap()
             .port();
-        // fsync off: these databases are thrown away; benchmarks keep it on.
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
+        // Tests: fsync off, these databases are thrown away. Durable (benchmarks): PostgreSQL's
+        // own defaults for everything.
+        let mut options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1",
             dir.display()
         );
+        if !durable {
+            options.push_str(" -c fsync=off -c synchronous_commit=off");
+        }
         let log = dir.join("server.log");
         let out = server.run(
             "pg_ctl",
