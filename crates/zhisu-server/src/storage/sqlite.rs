@@ -134,6 +134,19 @@ const MIGRATIONS: &[&str] = &[
 
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// A second connection for the hot read on every device request (the token lookup), so it
+    /// does not wait behind a batch being written: WAL lets readers run beside the writer.
+    reader: Mutex<Connection>,
+}
+
+/// The text columns of one interview row, prepared outside the writer's lock.
+struct RowText {
+    id: String,
+    started_at: String,
+    completed_at: String,
+    payload: String,
+    score_report: String,
+    population: Option<String>,
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -236,8 +249,11 @@ impl SqliteStorage {
             tx.pragma_update(None, "user_version", (index + 1) as i64)?;
             tx.commit()?;
         }
+        let reader = Connection::open(path)?;
+        reader.busy_timeout(Duration::from_secs(5))?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
         })
     }
 
@@ -264,6 +280,22 @@ impl Storage for SqliteStorage {
         device: Option<&Device>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Receipt>, StorageError> {
+        // Everything that needs no database is done before taking the writer's lock, so
+        // concurrent uploads serialise only on the inserts and the commit.
+        let rows = accepted
+            .iter()
+            .map(|(interview, score)| {
+                Ok(RowText {
+                    id: interview.id.to_string(),
+                    started_at: timestamp(interview.started_at),
+                    completed_at: timestamp(interview.completed_at),
+                    payload: serde_json::to_string(interview).map_err(corrupt)?,
+                    score_report: serde_json::to_string(score).map_err(corrupt)?,
+                    population: super::population_of(interview),
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        let order = super::lock_order(accepted);
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut receipts = vec![None; accepted.len()];
@@ -278,26 +310,27 @@ impl Storage for SqliteStorage {
             let mut existing =
                 tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
             let received = timestamp(now);
-            for index in super::lock_order(accepted) {
+            for index in order {
                 let (interview, score) = &accepted[index];
-                let id = interview.id.to_string();
+                let row = &rows[index];
+                let id = &row.id;
                 let inserted = insert.execute(params![
                     id,
                     interview.questionnaire_id,
                     interview.questionnaire_version,
                     interview.content_hash,
-                    timestamp(interview.started_at),
-                    timestamp(interview.completed_at),
+                    row.started_at,
+                    row.completed_at,
                     interview.utc_offset_minutes,
                     received,
-                    serde_json::to_string(interview).map_err(corrupt)?,
+                    row.payload,
                     score.score,
                     score.max,
                     score.has_literacy,
-                    serde_json::to_string(score).map_err(corrupt)?,
+                    row.score_report,
                     device.map(|d| d.id.to_string()),
                     device.map(|d| d.district.as_str()),
-                    super::population_of(interview),
+                    row.population,
                 ])?;
                 let status = if inserted == 1 {
                     ReceiptStatus::Stored
@@ -438,9 +471,13 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<Option<Device>, StorageError> {
         let device = self.device_where("token_hash", token_hash)?;
-        if let Some(d) = &device {
+        let stale_before = now - chrono::Duration::seconds(60);
+        if let Some(d) = device
+            .as_ref()
+            .filter(|d| d.last_seen_at.is_none_or(|seen| seen < stale_before))
+        {
             // at most one write a minute per device: last-seen is for people, not for audits
-            let stale = timestamp(now - chrono::Duration::seconds(60));
+            let stale = timestamp(stale_before);
             self.conn().execute(
                 "UPDATE device SET last_seen_at = ?2 WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
                 params![d.id.to_string(), timestamp(now), stale],
@@ -685,7 +722,7 @@ impl Storage for SqliteStorage {
 
 impl SqliteStorage {
     fn device_where(&self, condition: &str, value: &str) -> Result<Option<Device>, StorageError> {
-        let conn = self.conn();
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         let row = conn
             .query_row(
                 &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE {condition} = ?1"),
