@@ -985,7 +985,7 @@ fn yes_no(item: &Item, value: bool) -> &'static str {
 }
 
 fn bar(label: &str, score: u32, max: u32, good: bool) -> Html {
-    let percent = if max == 0 { 0 } else { score * 100 / max };
+    let percent = (score * 100).checked_div(max).unwrap_or(0);
     html! {
         <div class="bar-row">
             <span class="bar-label">{ label }</span>
