@@ -63,17 +63,19 @@ impl Catalogue {
         })
     }
 
-    /// Adds the versions the server delivered since the last look.
+    /// Adds the versions the server delivered since the last look (only those are parsed).
     fn refresh(&self, store: &Mutex<DeviceStore>) -> Result<(), CommandError> {
-        let delivered = store
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .questionnaires()?;
+        let store = store.lock().unwrap_or_else(|p| p.into_inner());
         let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        for q in delivered {
-            loaded
-                .entry((q.id.clone(), q.version.clone()))
-                .or_insert_with(|| Arc::new(q));
+        for r in store.questionnaire_refs()? {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                loaded.entry((r.id, r.version))
+            {
+                let (id, version) = slot.key();
+                if let Some(q) = store.questionnaire(id, version)? {
+                    slot.insert(Arc::new(q));
+                }
+            }
         }
         Ok(())
     }

@@ -572,14 +572,8 @@ async fn audit(
     action: &str,
     detail: String,
 ) -> Result<(), Failure> {
-    let storage = state.storage.clone();
-    let entry = AuditEntry {
-        at: Utc::now(),
-        actor: actor.username.clone(),
-        action: action.to_string(),
-        detail,
-    };
-    blocking(move || storage.record_audit(&entry)).await
+    let (state, actor, action) = (state.clone(), actor.username.clone(), action.to_string());
+    blocking(move || state.audit(&actor, &action, &detail)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -719,10 +713,7 @@ async fn revoke_device(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, Failure> {
     let storage = state.storage.clone();
-    let device = blocking(move || storage.devices())
-        .await?
-        .into_iter()
-        .find(|d| d.id == id);
+    let device = blocking(move || storage.device(id)).await?;
     let Some(device) = device.filter(|d| session.person.role.manages(&d.district)) else {
         // the same answer for "no such device" and "not yours": nothing leaks
         return Err(Failure::new(

@@ -207,6 +207,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         .is_none());
     assert!(s.revoke_device(tablet, at(13)).unwrap());
     assert!(!s.revoke_device(Uuid::from_u128(999), at(13)).unwrap());
+    assert_eq!(s.device(tablet).unwrap().map(|d| d.id), Some(tablet));
+    assert!(s.device(Uuid::from_u128(999)).unwrap().is_none());
     let revoked = s
         .device_for_token(&hash_token("t0ken"), at(14))
         .unwrap()

@@ -80,6 +80,28 @@ impl DeviceStore {
         }
     }
 
+    /// One version held, loaded.
+    pub fn questionnaire(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> Result<Option<Questionnaire>, StoreError> {
+        let source: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT source FROM questionnaire WHERE id = ?1 AND version = ?2",
+                params![id, version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        source
+            .map(|source| {
+                Questionnaire::from_toml(&format!("{id}-{version}.toml"), &source)
+                    .map_err(|d| StoreError::Corrupt(d.lines().to_string()))
+            })
+            .transpose()
+    }
+
     /// Every questionnaire version held, loaded.
     pub fn questionnaires(&self) -> Result<Vec<Questionnaire>, StoreError> {
         let mut stmt = self

@@ -209,6 +209,18 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
     let loaded = store.lock().unwrap().questionnaires().unwrap();
     assert!(loaded.iter().any(|q| q.id == "ohl_2026"));
     assert_eq!(loaded.len(), published.len());
+    let one = store
+        .lock()
+        .unwrap()
+        .questionnaire("ohl_2026", "2026.1")
+        .unwrap();
+    assert_eq!(one.as_ref(), loaded.iter().find(|q| q.id == "ohl_2026"));
+    assert!(store
+        .lock()
+        .unwrap()
+        .questionnaire("ohl_2026", "1999")
+        .unwrap()
+        .is_none());
 
     // a changed file under a published version is refused, the first copy kept
     let mut changed = server

@@ -93,6 +93,8 @@ pub trait Storage: Send + Sync {
 
     fn devices(&self) -> Result<Vec<Device>, StorageError>;
 
+    fn device(&self, id: Uuid) -> Result<Option<Device>, StorageError>;
+
     /// Replaces the sites (and quotas) of one district.
     fn replace_sites(
         &self,

@@ -400,6 +400,14 @@ impl Storage for PostgresStorage {
         Ok(n == 1)
     }
 
+    fn device(&self, id: Uuid) -> Result<Option<Device>, StorageError> {
+        let row = self.pool.get()?.query_opt(
+            &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE id = $1"),
+            &[&id],
+        )?;
+        Ok(row.as_ref().map(device_from))
+    }
+
     fn devices(&self) -> Result<Vec<Device>, StorageError> {
         let rows = self.pool.get()?.query(
             &format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"),

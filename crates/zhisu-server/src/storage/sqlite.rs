@@ -487,12 +487,15 @@ impl Storage for SqliteStorage {
     }
 
     fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
-        let exists = self.device_where("id", &id.to_string())?.is_some();
-        self.conn().execute(
+        let changed = self.conn().execute(
             "UPDATE device SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
             params![id.to_string(), timestamp(now)],
         )?;
-        Ok(exists)
+        Ok(changed == 1)
+    }
+
+    fn device(&self, id: Uuid) -> Result<Option<Device>, StorageError> {
+        self.device_where("id", &id.to_string())
     }
 
     fn devices(&self) -> Result<Vec<Device>, StorageError> {
