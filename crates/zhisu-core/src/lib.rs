@@ -1,5 +1,5 @@
 //! The pure core of Zhisu: the questionnaire model, loading and validating questionnaire files,
-//! checking answers and scoring an interview.
+//! checking answers, scoring an interview and the quality-control flags on how it was done.
 //!
 //! Architecture invariant: this crate does no I/O, reads no clock and draws no random numbers.
 //! It builds for `wasm32-unknown-unknown`, so the tablet (frontend) and the central server run the
@@ -12,6 +12,7 @@ pub mod expr;
 mod interview;
 mod load;
 mod model;
+mod paradata;
 mod score;
 mod text;
 
@@ -23,6 +24,10 @@ pub use load::{Diagnostic, Diagnostics};
 pub use model::{
     Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire, ScoringRule,
     Section,
+};
+pub use paradata::{
+    flags_from_answers, flags_from_paradata, qc_flags, AnswerEvent, ItemParadata, Location,
+    Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
 pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
 pub use text::{Text, DEFAULT_LANGUAGE};

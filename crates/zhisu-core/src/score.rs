@@ -12,6 +12,8 @@ pub struct ScoreReport {
     /// Population modules that were asked, each scored on its own.
     #[serde(default)]
     pub modules: Vec<ModuleScore>,
+    /// Left out where the server stores a report: it can be recomputed from the answers.
+    #[serde(default)]
     pub items: Vec<ItemResult>,
 }
 

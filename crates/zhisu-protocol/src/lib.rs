@@ -45,6 +45,10 @@ pub struct CompletedInterview {
     /// The surveyor who ran it, when signed in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surveyor_id: Option<String>,
+    /// How the interview went: time on each question, changed answers, total duration, the
+    /// device's quality flags and where it was done (protocol v1 addition; optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paradata: Option<zhisu_core::Paradata>,
     pub content_hash: String,
 }
 
@@ -63,6 +67,8 @@ struct HashedContent<'a> {
     site_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     surveyor_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paradata: Option<&'a zhisu_core::Paradata>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +90,7 @@ pub struct Enrolment {
 }
 
 /// A place where interviews are done, with the sample quota per key population.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Site {
     pub id: String,
     pub district: String,
@@ -100,14 +106,38 @@ pub struct Site {
     /// Interviews wanted per population key (`construction` → 30).
     #[serde(default)]
     pub quotas: std::collections::BTreeMap<String, u32>,
+    /// Sample plan: the stratum the site (a cluster) was drawn from. With `weight`, the
+    /// dashboard gives design-based estimates; without, unweighted ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stratum: Option<String>,
+    /// Sample plan: the weight of each worker interviewed at this site (how many workers of
+    /// the population each stands for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// Where the site is (WGS-84), to check an interview's recorded location against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceAssignment {
     pub device_id: Uuid,
     pub round: String,
     pub district: String,
     pub sites: Vec<Site>,
+    /// Interviews from this device that a supervisor rejected in review (protocol v1 addition:
+    /// older devices ignore it). The device marks them rejected and shows the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RejectedInterview>,
+}
+
+/// An interview rejected in the central quality review, with the reviewer's reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedInterview {
+    pub interview_id: Uuid,
+    pub reason: String,
 }
 
 /// `sha256:` and the lowercase hex SHA-256 of `bytes`.
@@ -163,6 +193,7 @@ impl CompletedInterview {
             answers: &self.answers,
             site_id: self.site_id.as_deref(),
             surveyor_id: self.surveyor_id.as_deref(),
+            paradata: self.paradata.as_ref(),
         };
         let json = serde_json::to_vec(&content).expect("interview content serialises to JSON");
         sha256_hex(&json)
@@ -271,6 +302,7 @@ mod tests {
             answers,
             site_id: None,
             surveyor_id: None,
+            paradata: None,
             content_hash: String::new(),
         }
         .sealed()

@@ -358,6 +358,7 @@ fn interviews(
                         answers: answers(&mut rng, items),
                         site_id: Some(format!("yz-{:03}", device % 40)),
                         surveyor_id: Some(format!("surveyor-{:02}", device)),
+                        paradata: None,
                         content_hash: String::new(),
                     }
                     .sealed()
@@ -587,7 +588,7 @@ fn direct_api(
     // api::ingest takes the interviews by value: copies made before the clock starts
     let owned: Vec<Mutex<Option<Vec<CompletedInterview>>>> = batches
         .iter()
-        .map(|b| Mutex::new(Some(b.iter().map(|(i, _)| i.clone()).collect())))
+        .map(|b| Mutex::new(Some(b.iter().map(|a| a.interview.clone()).collect())))
         .collect();
     let (elapsed, latencies) = run_batches(callers, batches.len(), |i| {
         let batch = owned[i].lock().unwrap().take().unwrap();
@@ -644,7 +645,8 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
     let bodies: Vec<Bytes> = batches
         .iter()
         .map(|b| {
-            let interviews: Vec<CompletedInterview> = b.iter().map(|(i, _)| i.clone()).collect();
+            let interviews: Vec<CompletedInterview> =
+                b.iter().map(|a| a.interview.clone()).collect();
             Bytes::from(serde_json::to_vec(&UploadRequest { interviews }).unwrap())
         })
         .collect();
@@ -654,43 +656,45 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
         }
     });
     let hash = per_interview(&|| {
-        for (i, _) in &rows {
-            assert!(std::hint::black_box(i.hash_is_valid()));
+        for a in &rows {
+            assert!(std::hint::black_box(a.interview.hash_is_valid()));
         }
     });
     let check = per_interview(&|| {
-        for (i, _) in &rows {
-            assert!(questionnaire.check_interview(&i.answers).is_empty());
+        for a in &rows {
+            assert!(questionnaire
+                .check_interview(&a.interview.answers)
+                .is_empty());
         }
     });
     let score = per_interview(&|| {
-        for (i, _) in &rows {
-            std::hint::black_box(questionnaire.score(&i.answers));
+        for a in &rows {
+            std::hint::black_box(questionnaire.score(&a.interview.answers));
         }
     });
     let payload = per_interview(&|| {
-        for (i, _) in &rows {
-            std::hint::black_box(serde_json::to_string(i).unwrap());
+        for a in &rows {
+            std::hint::black_box(serde_json::to_string(&a.interview).unwrap());
         }
     });
     let report = per_interview(&|| {
-        for (_, s) in &rows {
-            std::hint::black_box(serde_json::to_string(s).unwrap());
+        for a in &rows {
+            std::hint::black_box(zhisu_server::facts::stored_score_report(&a.score));
         }
     });
     let values = per_interview(&|| {
-        for (i, s) in &rows {
-            std::hint::black_box(serde_json::to_value(i).unwrap());
-            std::hint::black_box(serde_json::to_value(s).unwrap());
+        for a in &rows {
+            std::hint::black_box(serde_json::to_value(&a.interview).unwrap());
+            std::hint::black_box(serde_json::to_value(&a.score).unwrap());
         }
     });
     let report_bytes: usize = rows
         .iter()
-        .map(|(_, s)| serde_json::to_string(s).unwrap().len())
+        .map(|a| zhisu_server::facts::stored_score_report(&a.score).len())
         .sum();
     let payload_bytes: usize = rows
         .iter()
-        .map(|(i, _)| serde_json::to_string(i).unwrap().len())
+        .map(|a| serde_json::to_string(&a.interview).unwrap().len())
         .sum();
     println!(
         "CPU per interview, one thread, over {} interviews (not a phase): parse request JSON {parse:.1} µs, \
@@ -1028,7 +1032,9 @@ fn main() {
             rows.push(
                 chunk
                     .iter()
-                    .map(|i| (i.clone(), questionnaire.score(&i.answers)))
+                    .map(|i| {
+                        Accepted::new(&questionnaire, i.clone(), questionnaire.score(&i.answers))
+                    })
                     .collect(),
             );
             let body = serde_json::to_vec(&UploadRequest {
@@ -1045,7 +1051,7 @@ fn main() {
     let literate = rows
         .iter()
         .flatten()
-        .filter(|(_, s)| s.has_literacy)
+        .filter(|a| a.score.has_literacy)
         .count();
     println!(
         "prepared in {:.1} s (not measured): {requests} requests, {:.1} KiB per request body on average ({:.0} bytes per interview), {:.1} % literate",

@@ -273,12 +273,20 @@ async fn assignment(
 ) -> Result<Json<DeviceAssignment>, Failure> {
     let storage = state.storage.clone();
     let district = device.district.clone();
-    let sites = blocking(move || storage.sites(&district)).await?;
+    let device_id = device.id;
+    let (sites, rejected) = blocking(move || {
+        Ok::<_, crate::StorageError>((
+            storage.sites(&district)?,
+            storage.rejected_for_device(device_id)?,
+        ))
+    })
+    .await?;
     Ok(Json(DeviceAssignment {
         device_id: device.id,
         round: device.round,
         district: device.district,
         sites,
+        rejected,
     }))
 }
 
@@ -357,10 +365,13 @@ fn rejected(interview: &CompletedInterview, code: &str, message: String) -> Rece
 }
 
 /// Checks one interview against its questionnaire and scores it, or says why it is rejected.
-fn accept(state: &ServerState, interview: &CompletedInterview) -> Result<ScoreReport, Receipt> {
+fn accept(
+    state: &ServerState,
+    interview: CompletedInterview,
+) -> Result<crate::storage::Accepted, Receipt> {
     if !interview.hash_is_valid() {
         return Err(rejected(
-            interview,
+            &interview,
             codes::CONTENT_HASH_MISMATCH,
             "the content hash does not match the interview; it was changed or damaged in transit"
                 .into(),
@@ -371,7 +382,7 @@ fn accept(state: &ServerState, interview: &CompletedInterview) -> Result<ScoreRe
         &interview.questionnaire_version,
     ) else {
         return Err(rejected(
-            interview,
+            &interview,
             codes::UNKNOWN_QUESTIONNAIRE_VERSION,
             format!(
                 "the server has no questionnaire {} version {}",
@@ -383,9 +394,18 @@ fn accept(state: &ServerState, interview: &CompletedInterview) -> Result<ScoreRe
     let problems = questionnaire.check_interview(&interview.answers);
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(rejected(interview, codes::INVALID_ANSWERS, list.join("; ")));
+        return Err(rejected(
+            &interview,
+            codes::INVALID_ANSWERS,
+            list.join("; "),
+        ));
     }
-    Ok(questionnaire.score(&interview.answers))
+    let score = questionnaire.score(&interview.answers);
+    Ok(crate::storage::Accepted::new(
+        questionnaire,
+        interview,
+        score,
+    ))
 }
 
 async fn upload(
@@ -428,10 +448,10 @@ pub fn ingest(
     let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(interviews.len());
     let mut accepted = Vec::new();
     for interview in interviews {
-        match accept(state, &interview) {
-            Ok(score) => {
+        match accept(state, interview) {
+            Ok(one) => {
                 receipts.push(None);
-                accepted.push((interview, score));
+                accepted.push(one);
             }
             Err(receipt) => receipts.push(Some(receipt)),
         }

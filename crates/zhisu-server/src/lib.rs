@@ -9,6 +9,7 @@
 pub mod api;
 pub mod config;
 pub mod devices;
+pub mod facts;
 pub mod metrics;
 pub mod people;
 pub mod questionnaires;

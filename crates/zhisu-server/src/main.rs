@@ -199,6 +199,10 @@ struct SiteEntry {
     size: Option<String>,
     #[serde(default)]
     quotas: std::collections::BTreeMap<String, u32>,
+    stratum: Option<String>,
+    weight: Option<f64>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
 }
 
 const SITE_TYPES: [&str; 6] = [
@@ -232,6 +236,10 @@ fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Res
             ownership: entry.ownership,
             size: entry.size,
             quotas: entry.quotas,
+            stratum: entry.stratum,
+            weight: entry.weight,
+            latitude: entry.latitude,
+            longitude: entry.longitude,
         });
     }
     state.storage.replace_sites(district, &sites)?;

@@ -23,7 +23,7 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-fn interview(n: u128, population: &str) -> (CompletedInterview, ScoreReport) {
+fn interview(n: u128, population: &str) -> zhisu_server::storage::Accepted {
     let mut answers = Answers::new();
     answers.insert("population".into(), AnswerValue::Choice(population.into()));
     let interview = CompletedInterview {
@@ -36,6 +36,7 @@ fn interview(n: u128, population: &str) -> (CompletedInterview, ScoreReport) {
         answers,
         site_id: None,
         surveyor_id: None,
+        paradata: None,
         content_hash: String::new(),
     }
     .sealed();
@@ -47,7 +48,12 @@ fn interview(n: u128, population: &str) -> (CompletedInterview, ScoreReport) {
         modules: vec![],
         items: vec![],
     };
-    (interview, score)
+    let questionnaire = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    zhisu_server::storage::Accepted::new(&questionnaire, interview, score)
 }
 
 async fn world() -> World {

@@ -130,6 +130,7 @@ fn interview(n: u128, confined_space: &[&str]) -> CompletedInterview {
         answers,
         site_id: None,
         surveyor_id: None,
+        paradata: None,
         content_hash: String::new(),
     }
     .sealed()
@@ -434,6 +435,7 @@ async fn a_device_gets_its_district_sites_and_quotas() {
         ownership: None,
         size: None,
         quotas,
+        ..Default::default()
     };
     server
         .state

@@ -39,6 +39,7 @@ fn interview(n: u128, age: i64) -> Accepted {
         answers,
         site_id: Some("site-1".into()),
         surveyor_id: None,
+        paradata: None,
         content_hash: String::new(),
     }
     .sealed();
@@ -50,7 +51,15 @@ fn interview(n: u128, age: i64) -> Accepted {
         modules: vec![],
         items: vec![],
     };
-    (interview, score)
+    Accepted::new(&pilot(), interview, score)
+}
+
+fn pilot() -> zhisu_core::Questionnaire {
+    zhisu_core::Questionnaire::from_toml(
+        "pilot.toml",
+        include_str!("../../../questionnaires/pilot.toml"),
+    )
+    .unwrap()
 }
 
 fn statuses(receipts: &[zhisu_protocol::Receipt]) -> Vec<ReceiptStatus> {
@@ -89,10 +98,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let stored = s.interviews(&Scope::All).unwrap();
     assert_eq!(stored.len(), 2);
     assert_eq!(
-        stored[0].interview, batch[0].0,
+        stored[0].interview, batch[0].interview,
         "the first content is kept, exactly"
     );
-    assert_eq!(stored[0].score, batch[0].1);
+    assert_eq!(stored[0].score, batch[0].score);
     assert_eq!(stored[0].received_at, at(0));
     assert!(s.contains(Uuid::from_u128(2)).unwrap());
     assert!(!s.contains(Uuid::from_u128(3)).unwrap());
@@ -117,7 +126,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     assert_eq!(again.interview_count().unwrap(), 1);
     assert_eq!(
         again.interviews(&Scope::All).unwrap()[0].interview,
-        interview(7, 30).0
+        interview(7, 30).interview
     );
 
     // many devices sending the same interviews at once: each stored exactly once
@@ -255,6 +264,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         ownership: None,
         size: Some("large".into()),
         quotas,
+        stratum: Some("construction-large".into()),
+        weight: Some(12.5),
+        latitude: Some(29.557),
+        longitude: Some(106.577),
     };
     s.replace_sites("yuzhong", std::slice::from_ref(&site))
         .unwrap();
@@ -327,10 +340,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     assert_eq!(s.session_person("live", at(12)).unwrap(), None, "ended");
     let mut teacher = interview(600, 30);
     teacher
-        .0
+        .interview
         .answers
         .insert("population".into(), AnswerValue::Choice("teacher".into()));
-    teacher.0 = teacher.0.clone().sealed();
+    let teacher = Accepted::new(&pilot(), teacher.interview.sealed(), teacher.score);
     s.ingest(&[teacher, interview(601, 30)], None, at(0))
         .unwrap();
     let seen: Vec<_> = s

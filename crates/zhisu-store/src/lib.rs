@@ -486,6 +486,7 @@ impl DeviceStore {
             answers,
             site_id: interview.site_id,
             surveyor_id: interview.surveyor_id,
+            paradata: None,
             content_hash: String::new(),
         }
         .sealed();

@@ -433,6 +433,7 @@ fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
         ownership: None,
         size: None,
         quotas: Default::default(),
+        ..Default::default()
     };
     store.save_sites(std::slice::from_ref(&site)).unwrap();
     store.mark_revoked(at(5)).unwrap();

@@ -117,7 +117,7 @@ fn direct(device: &DeviceStore, q: &Questionnaire, n: usize, db_path: &Path) -> 
         let t = Instant::now();
         let rows: Vec<_> = batch
             .iter()
-            .map(|i| (i.clone(), q.score(&i.answers)))
+            .map(|i| zhisu_server::storage::Accepted::new(q, i.clone(), q.score(&i.answers)))
             .collect();
         score += t.elapsed();
         let t = Instant::now();

@@ -269,6 +269,7 @@ async fn enrolment_assignment_and_revocation_over_http() {
         ownership: None,
         size: None,
         quotas: [("migrant".to_string(), 50)].into_iter().collect(),
+        ..Default::default()
     };
     server
         .storage

@@ -15,6 +15,7 @@ use zhisu_protocol::{CompletedInterview, Receipt};
 
 use crate::api::StoredInterview;
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
+use crate::facts::Facts;
 use crate::people::{Person, Scope};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +32,29 @@ pub enum StorageError {
     Corrupt(String),
 }
 
-/// An interview accepted for storage with the server's own score.
-pub type Accepted = (CompletedInterview, ScoreReport);
+/// An interview accepted for storage: as uploaded, with the server's own score and the facts
+/// the dashboard reads.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub interview: CompletedInterview,
+    pub score: ScoreReport,
+    pub facts: Facts,
+}
+
+impl Accepted {
+    pub fn new(
+        questionnaire: &zhisu_core::Questionnaire,
+        interview: CompletedInterview,
+        score: ScoreReport,
+    ) -> Self {
+        let facts = Facts::of(questionnaire, &interview, &score);
+        Accepted {
+            interview,
+            score,
+            facts,
+        }
+    }
+}
 
 pub trait Storage: Send + Sync {
     /// Which backend, for logs and `/healthz`.
@@ -141,14 +163,150 @@ pub trait Storage: Send + Sync {
     fn published_questionnaires(
         &self,
     ) -> Result<Vec<crate::questionnaires::PublishedRecord>, StorageError>;
+
+    /// Calls `visit` with the facts of every stored interview of `questionnaire_id` that
+    /// `scope` may read, except those rejected in review, with the sample-plan fields of its
+    /// site. Rows are borrowed from the database cursor: a report over a million interviews
+    /// allocates nothing per row here.
+    fn visit_facts(
+        &self,
+        scope: &Scope,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError>;
+
+    /// Interviews per district, site, population and local day of completion (rejected ones
+    /// left out), for the progress view.
+    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError>;
+
+    /// Every site of every district (the progress view's quotas).
+    fn all_sites(&self) -> Result<Vec<zhisu_protocol::Site>, StorageError>;
+
+    /// The interviews quality control should look at (flagged by the server, or sharing a
+    /// respondent fingerprint with another interview of the same district), newest first,
+    /// with their review state. `status` narrows to one review state.
+    fn qc_queue(
+        &self,
+        scope: &Scope,
+        status: Option<QcStatus>,
+        limit: usize,
+    ) -> Result<Vec<QcEntry>, StorageError>;
+
+    /// Records a review decision. `None` when no interview with this id is within `scope`.
+    fn review(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        decision: &Review,
+    ) -> Result<Option<()>, StorageError>;
+
+    /// Stored interviews that lack their facts (stored before schema 6), at most `limit`.
+    fn interviews_without_facts(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<CompletedInterview>, StorageError>;
+
+    /// Sets the facts of a stored interview (the backfill of rows stored before schema 6).
+    fn set_facts(&self, id: Uuid, facts: &Facts) -> Result<(), StorageError>;
+
+    /// Interviews from a device that were rejected in review, with the reviewer's comment.
+    fn rejected_for_device(
+        &self,
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError>;
 }
 
-/// The key population recorded with an interview: the answer to the `population` item.
-fn population_of(interview: &CompletedInterview) -> Option<String> {
-    match interview.answers.get("population") {
-        Some(zhisu_core::AnswerValue::Choice(key)) => Some(key.clone()),
-        _ => None,
+/// One stored interview as the dashboard reads it, borrowed from the database row.
+#[derive(Debug, Clone, Copy)]
+pub struct FactRow<'a> {
+    pub questionnaire_version: &'a str,
+    pub district: Option<&'a str>,
+    pub site_id: Option<&'a str>,
+    pub population: Option<&'a str>,
+    pub industry: Option<&'a str>,
+    pub sex: Option<&'a str>,
+    pub education: Option<&'a str>,
+    pub age: Option<i64>,
+    pub has_literacy: bool,
+    /// Bit `i`: literacy in the questionnaire's `i`-th dimension.
+    pub dimension_literacy: i64,
+    /// Per scored item of the questionnaire version: `1`, `0` or `-` (not asked).
+    pub items_correct: &'a str,
+    /// The site's stratum and weight from the sample plan, when it has them.
+    pub stratum: Option<&'a str>,
+    pub weight: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProgressCell {
+    pub district: Option<String>,
+    pub site_id: Option<String>,
+    pub population: Option<String>,
+    /// Local date of completion, `YYYY-MM-DD`.
+    pub day: String,
+    pub count: u64,
+}
+
+/// Where an interview stands in quality review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QcStatus {
+    Unreviewed,
+    Approved,
+    HasIssues,
+    Rejected,
+}
+
+impl QcStatus {
+    pub const ALL: [QcStatus; 4] = [
+        QcStatus::Unreviewed,
+        QcStatus::Approved,
+        QcStatus::HasIssues,
+        QcStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QcStatus::Unreviewed => "unreviewed",
+            QcStatus::Approved => "approved",
+            QcStatus::HasIssues => "has_issues",
+            QcStatus::Rejected => "rejected",
+        }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.as_str() == s)
+    }
+}
+
+/// A review decision on one interview.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Review {
+    pub status: QcStatus,
+    pub comment: String,
+    pub reviewer: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One interview in the quality-control queue.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct QcEntry {
+    pub id: Uuid,
+    pub questionnaire_id: String,
+    pub district: Option<String>,
+    pub site_id: Option<String>,
+    pub surveyor_id: Option<String>,
+    pub device_id: Option<Uuid>,
+    pub population: Option<String>,
+    pub completed_at: DateTime<Utc>,
+    pub duration_s: Option<i64>,
+    pub flags: Vec<zhisu_core::QcFlag>,
+    /// Other interviews of the same district with the same respondent fingerprint.
+    pub same_fingerprint: u64,
+    pub status: QcStatus,
+    pub comment: Option<String>,
+    pub reviewer: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 fn role_columns(role: &crate::people::Role) -> (&'static str, Option<&str>, String) {
@@ -208,6 +366,6 @@ fn receipt(interview_id: Uuid, status: zhisu_protocol::ReceiptStatus) -> Receipt
 /// Concurrent batches then take row locks in the same order and cannot deadlock.
 fn lock_order(accepted: &[Accepted]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..accepted.len()).collect();
-    order.sort_by_key(|&i| accepted[i].0.id);
+    order.sort_by_key(|&i| accepted[i].interview.id);
     order
 }

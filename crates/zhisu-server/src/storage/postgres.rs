@@ -6,9 +6,12 @@ use r2d2_postgres::PostgresConnectionManager;
 use uuid::Uuid;
 use zhisu_protocol::{Receipt, ReceiptStatus};
 
-use super::{corrupt, Accepted, Storage, StorageError};
+use super::{
+    corrupt, Accepted, FactRow, ProgressCell, QcEntry, QcStatus, Review, Storage, StorageError,
+};
 use crate::api::StoredInterview;
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
+use crate::facts::Facts;
 use crate::people::{Person, Scope};
 
 const PERSON_COLUMNS: &str =
@@ -146,7 +149,140 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     );
     "#,
+    // 6: the verbatim payload and the (slimmer) score report as `json`, which stores the text
+    // as given (the server only reads them back whole; `jsonb` parsed and re-encoded every row);
+    // the facts the dashboard reads as plain columns; quality-control review; sample-plan fields
+    // of a site. Rows stored before get their facts when the server next starts.
+    r#"
+    ALTER TABLE interview ALTER COLUMN payload TYPE json USING payload::json;
+    ALTER TABLE interview ALTER COLUMN score_report TYPE json USING score_report::json;
+    ALTER TABLE interview
+        ADD COLUMN site_id TEXT,
+        ADD COLUMN surveyor_id TEXT,
+        ADD COLUMN sex TEXT,
+        ADD COLUMN age INTEGER,
+        ADD COLUMN education TEXT,
+        ADD COLUMN industry TEXT,
+        ADD COLUMN dimension_literacy INTEGER,
+        ADD COLUMN items_correct TEXT,
+        ADD COLUMN duration_s INTEGER,
+        ADD COLUMN fingerprint TEXT,
+        ADD COLUMN qc_flags JSONB NOT NULL DEFAULT '[]',
+        ADD COLUMN qc_status TEXT NOT NULL DEFAULT 'unreviewed',
+        ADD COLUMN qc_comment TEXT,
+        ADD COLUMN qc_reviewer TEXT,
+        ADD COLUMN qc_reviewed_at TIMESTAMPTZ;
+    CREATE INDEX interview_qc ON interview (qc_status, district);
+    CREATE INDEX interview_device ON interview (device_id, qc_status);
+    CREATE INDEX interview_fingerprint ON interview (district, fingerprint);
+    ALTER TABLE site
+        ADD COLUMN stratum TEXT,
+        ADD COLUMN weight DOUBLE PRECISION,
+        ADD COLUMN latitude DOUBLE PRECISION,
+        ADD COLUMN longitude DOUBLE PRECISION;
+    "#,
 ];
+
+/// The parameter of a scope condition.
+enum ScopeValue {
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ScopeValue {
+    fn params(&self) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+        match self {
+            ScopeValue::None => vec![],
+            ScopeValue::One(v) => vec![v],
+            ScopeValue::Many(v) => vec![v],
+        }
+    }
+}
+
+/// The SQL condition (on interview columns, prefixed `prefix`) for what `scope` may read; its
+/// parameter, when it has one, is `$n`.
+fn scope_condition(scope: &Scope, prefix: &str, n: usize) -> (String, ScopeValue) {
+    match scope {
+        Scope::All => ("TRUE".to_string(), ScopeValue::None),
+        Scope::District(d) => (
+            format!("{prefix}district = ${n}"),
+            ScopeValue::One(d.clone()),
+        ),
+        Scope::Populations(p) => (
+            format!("{prefix}population = ANY(${n})"),
+            ScopeValue::Many(p.clone()),
+        ),
+    }
+}
+
+/// One batch as column arrays, for `unnest`.
+#[derive(Default)]
+struct BatchColumns {
+    id: Vec<Uuid>,
+    questionnaire_id: Vec<String>,
+    questionnaire_version: Vec<String>,
+    content_hash: Vec<String>,
+    started_at: Vec<DateTime<Utc>>,
+    completed_at: Vec<DateTime<Utc>>,
+    utc_offset: Vec<i32>,
+    payload: Vec<String>,
+    score: Vec<i32>,
+    max_score: Vec<i32>,
+    has_literacy: Vec<bool>,
+    score_report: Vec<String>,
+    population: Vec<Option<String>>,
+    site_id: Vec<Option<String>>,
+    surveyor_id: Vec<Option<String>>,
+    sex: Vec<Option<String>>,
+    age: Vec<Option<i32>>,
+    education: Vec<Option<String>>,
+    industry: Vec<Option<String>>,
+    dimension_literacy: Vec<i32>,
+    items_correct: Vec<String>,
+    duration_s: Vec<i32>,
+    fingerprint: Vec<String>,
+    qc_flags: Vec<String>,
+}
+
+impl BatchColumns {
+    fn with_capacity(_n: usize) -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, a: &Accepted) -> Result<(), StorageError> {
+        let (i, f) = (&a.interview, &a.facts);
+        let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        self.id.push(i.id);
+        self.questionnaire_id.push(i.questionnaire_id.clone());
+        self.questionnaire_version
+            .push(i.questionnaire_version.clone());
+        self.content_hash.push(i.content_hash.clone());
+        self.started_at.push(i.started_at);
+        self.completed_at.push(i.completed_at);
+        self.utc_offset.push(i.utc_offset_minutes);
+        self.payload
+            .push(serde_json::to_string(i).map_err(corrupt)?);
+        self.score.push(small(a.score.score.into()));
+        self.max_score.push(small(a.score.max.into()));
+        self.has_literacy.push(a.score.has_literacy);
+        self.score_report
+            .push(crate::facts::stored_score_report(&a.score));
+        self.population.push(f.population.clone());
+        self.site_id.push(i.site_id.clone());
+        self.surveyor_id.push(i.surveyor_id.clone());
+        self.sex.push(f.sex.clone());
+        self.age.push(f.age.map(small));
+        self.education.push(f.education.clone());
+        self.industry.push(f.industry.clone());
+        self.dimension_literacy.push(small(f.dimension_literacy));
+        self.items_correct.push(f.items_correct.clone());
+        self.duration_s.push(small(f.duration_s));
+        self.fingerprint.push(f.fingerprint.clone());
+        self.qc_flags.push(f.qc_flags_json());
+        Ok(())
+    }
+}
 
 pub struct PostgresStorage {
     pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
@@ -215,49 +351,108 @@ impl Storage for PostgresStorage {
         device: Option<&Device>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Receipt>, StorageError> {
+        // One multi-row INSERT per batch (arrays unnested on the server), in id order so that
+        // concurrent batches lock rows in the same order; then one look-up of the rows that
+        // were already there.
+        let order = super::lock_order(accepted);
+        let mut columns = BatchColumns::with_capacity(order.len());
+        for &index in &order {
+            columns.push(&accepted[index])?;
+        }
         let mut client = self.pool.get()?;
         let mut tx = client.transaction()?;
-        let insert = tx.prepare(
-            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
-                 completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
-                 device_id, district, population)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-             ON CONFLICT (id) DO NOTHING",
-        )?;
-        let existing = tx.prepare("SELECT content_hash FROM interview WHERE id = $1")?;
-        let mut receipts = vec![None; accepted.len()];
-        let device_id = device.map(|d| d.id);
-        let district = device.map(|d| d.district.clone());
-        for index in super::lock_order(accepted) {
-            let (interview, score) = &accepted[index];
-            let payload = serde_json::to_value(interview).map_err(corrupt)?;
-            let report = serde_json::to_value(score).map_err(corrupt)?;
-            let inserted = tx.execute(
-                &insert,
+        let inserted: std::collections::HashSet<Uuid> = tx
+            .query(
+                "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
+                     completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy,
+                     score_report, device_id, district, population, site_id, surveyor_id, sex, age, education,
+                     industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
+                 SELECT id, qid, qversion, hash, started, completed, utc_offset, $23, payload::json, score, max_score,
+                     literacy, report::json, $24, $25, population, site, surveyor, sex, age, education,
+                     industry, dimensions, items, duration, fingerprint, flags::jsonb
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                     $6::timestamptz[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::bool[],
+                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int4[],
+                     $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[])
+                     WITH ORDINALITY AS t(id, qid, qversion, hash, started, completed, utc_offset, payload,
+                     score, max_score, literacy, report, population, site, surveyor, sex, age, education,
+                     industry, dimensions, items, duration, fingerprint, flags, ord)
+                 ORDER BY ord
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING id",
                 &[
-                    &interview.id,
-                    &interview.questionnaire_id,
-                    &interview.questionnaire_version,
-                    &interview.content_hash,
-                    &interview.started_at,
-                    &interview.completed_at,
-                    &interview.utc_offset_minutes,
+                    &columns.id,
+                    &columns.questionnaire_id,
+                    &columns.questionnaire_version,
+                    &columns.content_hash,
+                    &columns.started_at,
+                    &columns.completed_at,
+                    &columns.utc_offset,
+                    &columns.payload,
+                    &columns.score,
+                    &columns.max_score,
+                    &columns.has_literacy,
+                    &columns.score_report,
+                    &columns.population,
+                    &columns.site_id,
+                    &columns.surveyor_id,
+                    &columns.sex,
+                    &columns.age,
+                    &columns.education,
+                    &columns.industry,
+                    &columns.dimension_literacy,
+                    &columns.items_correct,
+                    &columns.duration_s,
                     &now,
-                    &payload,
-                    &(score.score as i32),
-                    &(score.max as i32),
-                    &score.has_literacy,
-                    &report,
-                    &device_id,
-                    &district,
-                    &super::population_of(interview),
+                    &device.map(|d| d.id),
+                    &device.map(|d| d.district.clone()),
+                    &columns.fingerprint,
+                    &columns.qc_flags,
                 ],
-            )?;
-            let status = if inserted == 1 {
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let others: Vec<Uuid> = accepted
+            .iter()
+            .map(|a| a.interview.id)
+            .filter(|id| !inserted.contains(id))
+            .collect();
+        let mut existing = std::collections::HashMap::new();
+        if !others.is_empty() {
+            for row in tx.query(
+                "SELECT id, content_hash FROM interview WHERE id = ANY($1)",
+                &[&others],
+            )? {
+                existing.insert(row.get::<_, Uuid>(0), row.get::<_, String>(1));
+            }
+        }
+        tx.commit()?;
+        // An id repeated within the batch: its first occurrence (in id order, then batch order)
+        // is the one stored.
+        let mut claimed = std::collections::HashSet::new();
+        let mut receipts = vec![None; accepted.len()];
+        for index in order {
+            let interview = &accepted[index].interview;
+            let status = if inserted.contains(&interview.id) && claimed.insert(interview.id) {
                 ReceiptStatus::Stored
             } else {
-                let hash: String = tx.query_one(&existing, &[&interview.id])?.get(0);
-                if hash == interview.content_hash {
+                let stored_hash = existing
+                    .get(&interview.id)
+                    .or_else(|| {
+                        // repeated in this batch and stored by its first occurrence
+                        accepted
+                            .iter()
+                            .find(|a| a.interview.id == interview.id)
+                            .map(|a| &a.interview.content_hash)
+                    })
+                    .ok_or_else(|| {
+                        corrupt(format!(
+                            "interview {} neither stored nor found",
+                            interview.id
+                        ))
+                    })?;
+                if *stored_hash == interview.content_hash {
                     ReceiptStatus::AlreadyStored
                 } else {
                     ReceiptStatus::Conflict
@@ -265,7 +460,6 @@ impl Storage for PostgresStorage {
             };
             receipts[index] = Some(super::receipt(interview.id, status));
         }
-        tx.commit()?;
         Ok(receipts.into_iter().flatten().collect())
     }
 
@@ -281,7 +475,7 @@ impl Storage for PostgresStorage {
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
         let mut client = self.pool.get()?;
         let select =
-            "SELECT payload, received_at, score_report, district, population FROM interview";
+            "SELECT payload::text, received_at, score_report::text, district, population FROM interview";
         let rows = match scope {
             Scope::All => client.query(&format!("{select} ORDER BY received_at, id"), &[])?,
             Scope::District(d) => client.query(
@@ -296,9 +490,9 @@ impl Storage for PostgresStorage {
         rows.iter()
             .map(|row| {
                 Ok(StoredInterview {
-                    interview: serde_json::from_value(row.get(0)).map_err(corrupt)?,
+                    interview: serde_json::from_str(row.get(0)).map_err(corrupt)?,
                     received_at: row.get(1),
-                    score: serde_json::from_value(row.get(2)).map_err(corrupt)?,
+                    score: serde_json::from_str(row.get(2)).map_err(corrupt)?,
                     district: row.get(3),
                     population: row.get(4),
                 })
@@ -427,8 +621,9 @@ impl Storage for PostgresStorage {
         for site in sites {
             let quotas = serde_json::to_value(&site.quotas).map_err(corrupt)?;
             tx.execute(
-                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
+                     stratum, weight, latitude, longitude)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 &[
                     &site.id,
                     &district,
@@ -438,6 +633,10 @@ impl Storage for PostgresStorage {
                     &site.ownership,
                     &site.size,
                     &quotas,
+                    &site.stratum,
+                    &site.weight,
+                    &site.latitude,
+                    &site.longitude,
                 ],
             )?;
         }
@@ -447,7 +646,8 @@ impl Storage for PostgresStorage {
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
         let rows = self.pool.get()?.query(
-            "SELECT id, district, name, site_type, industry, ownership, size, quotas FROM site
+            "SELECT id, district, name, site_type, industry, ownership, size, quotas,
+                 stratum, weight, latitude, longitude FROM site
              WHERE district = $1 ORDER BY id",
             &[&district],
         )?;
@@ -462,6 +662,10 @@ impl Storage for PostgresStorage {
                     ownership: r.get(5),
                     size: r.get(6),
                     quotas: serde_json::from_value(r.get(7)).map_err(corrupt)?,
+                    stratum: r.get(8),
+                    weight: r.get(9),
+                    latitude: r.get(10),
+                    longitude: r.get(11),
                 })
             })
             .collect()
@@ -577,6 +781,216 @@ impl Storage for PostgresStorage {
                 source: r.get(4),
                 published_at: r.get(5),
                 published_by: r.get(6),
+            })
+            .collect())
+    }
+
+    fn visit_facts(
+        &self,
+        scope: &Scope,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 2);
+        let mut client = self.pool.get()?;
+        let sql = format!(
+            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
+                 AND i.items_correct IS NOT NULL AND {condition}"
+        );
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = match &value {
+            ScopeValue::None => vec![&questionnaire_id],
+            ScopeValue::One(v) => vec![&questionnaire_id, v],
+            ScopeValue::Many(v) => vec![&questionnaire_id, v],
+        };
+        let mut rows = client.query_raw(&sql, params)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next()? {
+            visit(&FactRow {
+                questionnaire_version: r.get(0),
+                district: r.get(1),
+                site_id: r.get(2),
+                population: r.get(3),
+                industry: r.get(4),
+                sex: r.get(5),
+                education: r.get(6),
+                age: r.get::<_, Option<i32>>(7).map(i64::from),
+                has_literacy: r.get(8),
+                dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
+                items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
+                stratum: r.get(11),
+                weight: r.get(12),
+            });
+        }
+        Ok(())
+    }
+
+    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
+        let (condition, value) = scope_condition(scope, "", 1);
+        let sql = format!(
+            "SELECT district, site_id, population,
+                 to_char((completed_at AT TIME ZONE 'UTC') + make_interval(mins => utc_offset_minutes), 'YYYY-MM-DD') AS day,
+                 count(*)
+             FROM interview WHERE qc_status <> 'rejected' AND {condition}
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        );
+        let rows = self.pool.get()?.query(&sql, &value.params())?;
+        Ok(rows
+            .iter()
+            .map(|r| ProgressCell {
+                district: r.get(0),
+                site_id: r.get(1),
+                population: r.get(2),
+                day: r.get(3),
+                count: r.get::<_, i64>(4) as u64,
+            })
+            .collect())
+    }
+
+    fn all_sites(&self) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
+        let districts: Vec<String> = self
+            .pool
+            .get()?
+            .query("SELECT DISTINCT district FROM site ORDER BY 1", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut all = Vec::new();
+        for d in districts {
+            all.extend(self.sites(&d)?);
+        }
+        Ok(all)
+    }
+
+    fn qc_queue(
+        &self,
+        scope: &Scope,
+        status: Option<QcStatus>,
+        limit: usize,
+    ) -> Result<Vec<QcEntry>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 3);
+        let sql = format!(
+            "SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
+                 i.population, i.completed_at, i.duration_s, i.qc_flags::text,
+                 (SELECT count(*) FROM interview o WHERE o.district IS NOT DISTINCT FROM i.district
+                     AND o.fingerprint = i.fingerprint AND o.id <> i.id) AS same,
+                 i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
+             FROM interview i
+             WHERE {condition} AND ($1::text IS NULL OR i.qc_status = $1)
+                 AND (i.qc_flags <> '[]'::jsonb OR i.qc_status <> 'unreviewed' OR EXISTS (
+                     SELECT 1 FROM interview o WHERE o.district IS NOT DISTINCT FROM i.district
+                         AND o.fingerprint = i.fingerprint AND o.fingerprint <> '' AND o.id <> i.id))
+             ORDER BY i.completed_at DESC, i.id LIMIT $2"
+        );
+        let status = status.map(QcStatus::as_str);
+        let limit = limit as i64;
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&status, &limit];
+        params.extend(value.params());
+        let rows = self.pool.get()?.query(&sql, &params)?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.get(11);
+                Ok(QcEntry {
+                    id: r.get(0),
+                    questionnaire_id: r.get(1),
+                    district: r.get(2),
+                    site_id: r.get(3),
+                    surveyor_id: r.get(4),
+                    device_id: r.get(5),
+                    population: r.get(6),
+                    completed_at: r.get(7),
+                    duration_s: r.get::<_, Option<i32>>(8).map(i64::from),
+                    flags: serde_json::from_str(r.get(9)).map_err(corrupt)?,
+                    same_fingerprint: r.get::<_, i64>(10) as u64,
+                    status: QcStatus::parse(&state)
+                        .ok_or_else(|| corrupt(format!("unknown review state {state}")))?,
+                    comment: r.get(12),
+                    reviewer: r.get(13),
+                    reviewed_at: r.get(14),
+                })
+            })
+            .collect()
+    }
+
+    fn review(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        decision: &Review,
+    ) -> Result<Option<()>, StorageError> {
+        let (condition, value) = scope_condition(scope, "", 6);
+        let sql = format!(
+            "UPDATE interview SET qc_status = $1, qc_comment = $2, qc_reviewer = $3, qc_reviewed_at = $4
+             WHERE id = $5 AND {condition}"
+        );
+        let status = decision.status.as_str();
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![
+            &status,
+            &decision.comment,
+            &decision.reviewer,
+            &decision.at,
+            &id,
+        ];
+        params.extend(value.params());
+        let changed = self.pool.get()?.execute(&sql, &params)?;
+        Ok((changed == 1).then_some(()))
+    }
+
+    fn interviews_without_facts(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
+        let rows = self.pool.get()?.query(
+            "SELECT payload::text FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT $1",
+            &[&(limit as i64)],
+        )?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+            .collect()
+    }
+
+    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
+        let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        self.pool.get()?.execute(
+            "UPDATE interview SET population = $2, sex = $3, age = $4, education = $5, industry = $6,
+                 dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
+                 qc_flags = $11::text::jsonb,
+                 site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
+             WHERE id = $1",
+            &[
+                &id,
+                &f.population,
+                &f.sex,
+                &f.age.map(small),
+                &f.education,
+                &f.industry,
+                &small(f.dimension_literacy),
+                &f.items_correct,
+                &small(f.duration_s),
+                &f.fingerprint,
+                &f.qc_flags_json(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn rejected_for_device(
+        &self,
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
+        let rows = self.pool.get()?.query(
+            "SELECT id, coalesce(qc_comment, '') FROM interview
+             WHERE device_id = $1 AND qc_status = 'rejected' ORDER BY id",
+            &[&device],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| zhisu_protocol::RejectedInterview {
+                interview_id: r.get(0),
+                reason: r.get(1),
             })
             .collect())
     }

@@ -9,9 +9,12 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 use zhisu_protocol::{Receipt, ReceiptStatus};
 
-use super::{corrupt, Accepted, Storage, StorageError};
+use super::{
+    corrupt, Accepted, FactRow, ProgressCell, QcEntry, QcStatus, Review, Storage, StorageError,
+};
 use crate::api::StoredInterview;
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
+use crate::facts::Facts;
 use crate::people::{Person, Scope};
 
 /// Append-only: migration `i` takes `user_version` from `i` to `i + 1`. Never edit a shipped one.
@@ -130,9 +133,37 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     ) STRICT;
     "#,
+    // 6: the facts the dashboard reads, as plain columns; quality-control review; sample-plan
+    // fields of a site (stratum, weight, position). Rows stored before this migration get their
+    // facts when the server next starts (`ServerState::backfill_facts`).
+    r#"
+    ALTER TABLE interview ADD COLUMN site_id TEXT;
+    ALTER TABLE interview ADD COLUMN surveyor_id TEXT;
+    ALTER TABLE interview ADD COLUMN sex TEXT;
+    ALTER TABLE interview ADD COLUMN age INTEGER;
+    ALTER TABLE interview ADD COLUMN education TEXT;
+    ALTER TABLE interview ADD COLUMN industry TEXT;
+    ALTER TABLE interview ADD COLUMN dimension_literacy INTEGER;   -- bit i: literacy in dimension i
+    ALTER TABLE interview ADD COLUMN items_correct TEXT;           -- per scored item: 1, 0 or -
+    ALTER TABLE interview ADD COLUMN duration_s INTEGER;
+    ALTER TABLE interview ADD COLUMN fingerprint TEXT;
+    ALTER TABLE interview ADD COLUMN qc_flags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE interview ADD COLUMN qc_status TEXT NOT NULL DEFAULT 'unreviewed';
+    ALTER TABLE interview ADD COLUMN qc_comment TEXT;
+    ALTER TABLE interview ADD COLUMN qc_reviewer TEXT;
+    ALTER TABLE interview ADD COLUMN qc_reviewed_at TEXT;
+    CREATE INDEX interview_qc ON interview (qc_status, district);
+    CREATE INDEX interview_device ON interview (device_id, qc_status);
+    CREATE INDEX interview_fingerprint ON interview (district, fingerprint);
+    ALTER TABLE site ADD COLUMN stratum TEXT;
+    ALTER TABLE site ADD COLUMN weight REAL;
+    ALTER TABLE site ADD COLUMN latitude REAL;
+    ALTER TABLE site ADD COLUMN longitude REAL;
+    "#,
 ];
 
 pub struct SqliteStorage {
+    path: std::path::PathBuf,
     conn: Mutex<Connection>,
     /// A second connection for the hot read on every device request (the token lookup), so it
     /// does not wait behind a batch being written: WAL lets readers run beside the writer.
@@ -146,7 +177,20 @@ struct RowText {
     completed_at: String,
     payload: String,
     score_report: String,
-    population: Option<String>,
+    qc_flags: String,
+}
+
+/// The SQL condition (on interview columns, prefixed `prefix`) for what `scope` may read, with
+/// its one parameter `:scope`.
+fn scope_condition(scope: &Scope, prefix: &str) -> Result<(String, Option<String>), StorageError> {
+    Ok(match scope {
+        Scope::All => (":scope IS NULL".to_string(), None),
+        Scope::District(d) => (format!("{prefix}district = :scope"), Some(d.clone())),
+        Scope::Populations(p) => (
+            format!("{prefix}population IN (SELECT value FROM json_each(:scope))"),
+            Some(serde_json::to_string(p).map_err(corrupt)?),
+        ),
+    })
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -252,9 +296,21 @@ impl SqliteStorage {
         let reader = Connection::open(path)?;
         reader.busy_timeout(Duration::from_secs(5))?;
         Ok(SqliteStorage {
+            path: path.to_path_buf(),
             conn: Mutex::new(conn),
             reader: Mutex::new(reader),
         })
+    }
+
+    /// A connection of its own for a long read (a report, an export): WAL lets it run beside
+    /// ingest without holding up the writer or the token look-ups.
+    fn read_connection(&self) -> Result<Connection, StorageError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(conn)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -284,14 +340,14 @@ impl Storage for SqliteStorage {
         // concurrent uploads serialise only on the inserts and the commit.
         let rows = accepted
             .iter()
-            .map(|(interview, score)| {
+            .map(|a| {
                 Ok(RowText {
-                    id: interview.id.to_string(),
-                    started_at: timestamp(interview.started_at),
-                    completed_at: timestamp(interview.completed_at),
-                    payload: serde_json::to_string(interview).map_err(corrupt)?,
-                    score_report: serde_json::to_string(score).map_err(corrupt)?,
-                    population: super::population_of(interview),
+                    id: a.interview.id.to_string(),
+                    started_at: timestamp(a.interview.started_at),
+                    completed_at: timestamp(a.interview.completed_at),
+                    payload: serde_json::to_string(&a.interview).map_err(corrupt)?,
+                    score_report: crate::facts::stored_score_report(&a.score),
+                    qc_flags: a.facts.qc_flags_json(),
                 })
             })
             .collect::<Result<Vec<_>, StorageError>>()?;
@@ -303,15 +359,21 @@ impl Storage for SqliteStorage {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
                      completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
-                     device_id, district, population)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                     device_id, district, population, site_id, surveyor_id, sex, age, education, industry,
+                     dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
                  ON CONFLICT (id) DO NOTHING",
             )?;
             let mut existing =
                 tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
             let received = timestamp(now);
             for index in order {
-                let (interview, score) = &accepted[index];
+                let Accepted {
+                    interview,
+                    score,
+                    facts,
+                } = &accepted[index];
                 let row = &rows[index];
                 let id = &row.id;
                 let inserted = insert.execute(params![
@@ -330,7 +392,18 @@ impl Storage for SqliteStorage {
                     row.score_report,
                     device.map(|d| d.id.to_string()),
                     device.map(|d| d.district.as_str()),
-                    row.population,
+                    facts.population,
+                    interview.site_id,
+                    interview.surveyor_id,
+                    facts.sex,
+                    facts.age,
+                    facts.education,
+                    facts.industry,
+                    facts.dimension_literacy,
+                    facts.items_correct,
+                    facts.duration_s,
+                    facts.fingerprint,
+                    row.qc_flags,
                 ])?;
                 let status = if inserted == 1 {
                     ReceiptStatus::Stored
@@ -517,8 +590,9 @@ impl Storage for SqliteStorage {
         tx.execute("DELETE FROM site WHERE district = ?1", [district])?;
         for site in sites {
             tx.execute(
-                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
+                     stratum, weight, latitude, longitude)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     site.id,
                     district,
@@ -527,7 +601,11 @@ impl Storage for SqliteStorage {
                     site.industry,
                     site.ownership,
                     site.size,
-                    serde_json::to_string(&site.quotas).map_err(corrupt)?
+                    serde_json::to_string(&site.quotas).map_err(corrupt)?,
+                    site.stratum,
+                    site.weight,
+                    site.latitude,
+                    site.longitude,
                 ],
             )?;
         }
@@ -538,7 +616,8 @@ impl Storage for SqliteStorage {
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, district, name, site_type, industry, ownership, size, quotas FROM site
+            "SELECT id, district, name, site_type, industry, ownership, size, quotas,
+                 stratum, weight, latitude, longitude FROM site
              WHERE district = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([district], |r| {
@@ -552,6 +631,10 @@ impl Storage for SqliteStorage {
                     ownership: r.get(5)?,
                     size: r.get(6)?,
                     quotas: Default::default(),
+                    stratum: r.get(8)?,
+                    weight: r.get(9)?,
+                    latitude: r.get(10)?,
+                    longitude: r.get(11)?,
                 },
                 r.get::<_, String>(7)?,
             ))
@@ -697,6 +780,260 @@ impl Storage for SqliteStorage {
                 source,
                 published_at: parse_time(&at)?,
                 published_by: by,
+            })
+        })
+        .collect()
+    }
+
+    fn visit_facts(
+        &self,
+        scope: &Scope,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE i.questionnaire_id = :questionnaire AND i.qc_status != 'rejected'
+                 AND i.items_correct IS NOT NULL AND {condition}"
+        ))?;
+        let mut rows = stmt.query(rusqlite::named_params! {
+            ":questionnaire": questionnaire_id,
+            ":scope": value,
+        })?;
+        fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+            match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Ok(None),
+                v => v.as_str().map(Some).map_err(Into::into),
+            }
+        }
+        while let Some(r) = rows.next()? {
+            visit(&FactRow {
+                questionnaire_version: text(r, 0)?.unwrap_or(""),
+                district: text(r, 1)?,
+                site_id: text(r, 2)?,
+                population: text(r, 3)?,
+                industry: text(r, 4)?,
+                sex: text(r, 5)?,
+                education: text(r, 6)?,
+                age: r.get(7)?,
+                has_literacy: r.get(8)?,
+                dimension_literacy: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                items_correct: text(r, 10)?.unwrap_or(""),
+                stratum: text(r, 11)?,
+                weight: r.get(12)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
+        let (condition, value) = scope_condition(scope, "")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT district, site_id, population,
+                 date(completed_at, printf('%+d minutes', utc_offset_minutes)) AS day, count(*)
+             FROM interview WHERE qc_status != 'rejected' AND {condition}
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        ))?;
+        let rows = stmt.query_map(rusqlite::named_params! { ":scope": value }, |r| {
+            Ok(ProgressCell {
+                district: r.get(0)?,
+                site_id: r.get(1)?,
+                population: r.get(2)?,
+                day: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                count: r.get::<_, i64>(4)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn all_sites(&self) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
+        let districts: Vec<String> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached("SELECT DISTINCT district FROM site ORDER BY 1")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut all = Vec::new();
+        for d in districts {
+            all.extend(self.sites(&d)?);
+        }
+        Ok(all)
+    }
+
+    fn qc_queue(
+        &self,
+        scope: &Scope,
+        status: Option<QcStatus>,
+        limit: usize,
+    ) -> Result<Vec<QcEntry>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
+                 i.population, i.completed_at, i.duration_s, i.qc_flags,
+                 (SELECT count(*) FROM interview o WHERE o.district IS i.district
+                     AND o.fingerprint = i.fingerprint AND o.id != i.id) AS same,
+                 i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
+             FROM interview i
+             WHERE {condition} AND (:status IS NULL OR i.qc_status = :status)
+                 AND (i.qc_flags != '[]' OR i.qc_status != 'unreviewed' OR EXISTS (
+                     SELECT 1 FROM interview o WHERE o.district IS i.district
+                         AND o.fingerprint = i.fingerprint AND o.fingerprint != '' AND o.id != i.id))
+             ORDER BY i.completed_at DESC, i.id LIMIT :limit"
+        ))?;
+        type Raw = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<i64>,
+            String,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows = stmt.query_map(
+            rusqlite::named_params! {
+                ":scope": value,
+                ":status": status.map(QcStatus::as_str),
+                ":limit": limit as i64,
+            },
+            |r| {
+                Ok::<Raw, _>((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                    r.get(14)?,
+                ))
+            },
+        )?;
+        rows.map(|row| {
+            let r = row?;
+            Ok(QcEntry {
+                id: parse_uuid(&r.0)?,
+                questionnaire_id: r.1,
+                district: r.2,
+                site_id: r.3,
+                surveyor_id: r.4,
+                device_id: r.5.as_deref().map(parse_uuid).transpose()?,
+                population: r.6,
+                completed_at: parse_time(&r.7)?,
+                duration_s: r.8,
+                flags: serde_json::from_str(&r.9).map_err(corrupt)?,
+                same_fingerprint: r.10 as u64,
+                status: QcStatus::parse(&r.11)
+                    .ok_or_else(|| corrupt(format!("unknown review state {}", r.11)))?,
+                comment: r.12,
+                reviewer: r.13,
+                reviewed_at: r.14.as_deref().map(parse_time).transpose()?,
+            })
+        })
+        .collect()
+    }
+
+    fn review(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        decision: &Review,
+    ) -> Result<Option<()>, StorageError> {
+        let (condition, value) = scope_condition(scope, "")?;
+        let changed = self.conn().execute(
+            &format!(
+                "UPDATE interview SET qc_status = :status, qc_comment = :comment,
+                     qc_reviewer = :reviewer, qc_reviewed_at = :at
+                 WHERE id = :id AND {condition}"
+            ),
+            rusqlite::named_params! {
+                ":status": decision.status.as_str(),
+                ":comment": decision.comment,
+                ":reviewer": decision.reviewer,
+                ":at": timestamp(decision.at),
+                ":id": id.to_string(),
+                ":scope": value,
+            },
+        )?;
+        Ok((changed == 1).then_some(()))
+    }
+
+    fn interviews_without_facts(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT payload FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+        rows.map(|p| serde_json::from_str(&p?).map_err(corrupt))
+            .collect()
+    }
+
+    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
+        self.conn().execute(
+            "UPDATE interview SET population = ?2, sex = ?3, age = ?4, education = ?5, industry = ?6,
+                 dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
+                 qc_flags = ?11,
+                 site_id = json_extract(payload, '$.site_id'),
+                 surveyor_id = json_extract(payload, '$.surveyor_id')
+             WHERE id = ?1",
+            params![
+                id.to_string(),
+                f.population,
+                f.sex,
+                f.age,
+                f.education,
+                f.industry,
+                f.dimension_literacy,
+                f.items_correct,
+                f.duration_s,
+                f.fingerprint,
+                f.qc_flags_json(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn rejected_for_device(
+        &self,
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, coalesce(qc_comment, '') FROM interview
+             WHERE device_id = ?1 AND qc_status = 'rejected' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([device.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        rows.map(|row| {
+            let (id, reason) = row?;
+            Ok(zhisu_protocol::RejectedInterview {
+                interview_id: parse_uuid(&id)?,
+                reason,
             })
         })
         .collect()

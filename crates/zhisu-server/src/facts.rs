@@ -1,0 +1,188 @@
+//! The facts the dashboard reads of an interview, taken once when it is stored: the background
+//! answers analyses break down by, the literacy of each dimension, which scored items were
+//! answered correctly, and the quality-control flags. Stored as plain columns beside the
+//! verbatim payload so that a report over a million interviews reads narrow rows, never JSON.
+
+use serde::{Deserialize, Serialize};
+use zhisu_core::{
+    AnswerValue, EligibilityStatus, QcFlag, QcThresholds, Questionnaire, ScoreReport,
+};
+use zhisu_protocol::CompletedInterview;
+
+/// Background items the dashboard breaks literacy down by (ids of the national questionnaire;
+/// a questionnaire without one of them simply leaves that fact empty).
+pub const POPULATION_ITEM: &str = "population";
+pub const SEX_ITEM: &str = "sex";
+pub const AGE_ITEM: &str = "age";
+pub const EDUCATION_ITEM: &str = "education";
+pub const INDUSTRY_ITEM: &str = "industry";
+
+/// Items whose answers identify a respondent well enough to suspect a repeat interview when
+/// they all agree at one site.
+const FINGERPRINT_ITEMS: &[&str] = &[
+    "sex",
+    "age",
+    "ethnicity",
+    "marital",
+    "education",
+    "hukou",
+    "income",
+    "population",
+    "industry",
+    "job_type",
+    "years_service",
+    "years_current",
+    "ownership",
+    "employer_size",
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub population: Option<String>,
+    pub sex: Option<String>,
+    pub age: Option<i64>,
+    pub education: Option<String>,
+    pub industry: Option<String>,
+    /// Bit `i` set: literacy reached in the questionnaire's `i`-th dimension.
+    pub dimension_literacy: i64,
+    /// One character per scored item of the questionnaire, in its order: `1` correct, `0` wrong
+    /// (or "don't know"), `-` not asked.
+    pub items_correct: String,
+    /// From start to completion, in whole seconds (as the device's clock saw it).
+    pub duration_s: i64,
+    /// Quality-control flags: the server's own (too fast, straight-lining, from the answers and
+    /// duration) and the device's (many changed answers, from its paradata).
+    pub qc_flags: Vec<QcFlag>,
+    /// A short hash of the background answers and site, for suspected repeat interviews.
+    pub fingerprint: String,
+}
+
+impl Facts {
+    pub fn of(
+        questionnaire: &Questionnaire,
+        interview: &CompletedInterview,
+        score: &ScoreReport,
+    ) -> Self {
+        let choice = |id: &str| match interview.answers.get(id) {
+            Some(AnswerValue::Choice(key)) => Some(key.clone()),
+            _ => None,
+        };
+        let age = match interview.answers.get(AGE_ITEM) {
+            Some(AnswerValue::Integer(n)) => Some(*n),
+            _ => None,
+        };
+        let mut dimension_literacy = 0i64;
+        for (i, d) in questionnaire.dimensions.iter().enumerate().take(63) {
+            if score
+                .dimensions
+                .iter()
+                .any(|s| s.dimension == d.id && s.has_literacy)
+            {
+                dimension_literacy |= 1 << i;
+            }
+        }
+        // Both lists are in questionnaire order: one walk.
+        let mut results = score.items.iter().peekable();
+        let items_correct = questionnaire
+            .items
+            .iter()
+            .filter(|item| item.scoring.is_some())
+            .map(|item| match results.peek() {
+                Some(r) if r.item_id == item.id => {
+                    let c = if r.correct { '1' } else { '0' };
+                    results.next();
+                    c
+                }
+                _ => '-',
+            })
+            .collect();
+        let duration_s = (interview.completed_at - interview.started_at)
+            .num_seconds()
+            .max(0);
+        Facts {
+            population: choice(POPULATION_ITEM),
+            sex: choice(SEX_ITEM),
+            age,
+            education: choice(EDUCATION_ITEM),
+            industry: choice(INDUSTRY_ITEM),
+            dimension_literacy,
+            items_correct,
+            duration_s,
+            qc_flags: qc_flags(questionnaire, interview),
+            fingerprint: fingerprint(interview),
+        }
+    }
+
+    pub fn qc_flags_json(&self) -> String {
+        serde_json::to_string(&self.qc_flags).expect("a list of strings serialises")
+    }
+}
+
+/// The server's flags from the answers and duration (screened-out respondents are not
+/// flagged: a short interview is what screening out looks like), then any flag the device
+/// raised from what only it saw (changed answers), each kind once.
+fn qc_flags(questionnaire: &Questionnaire, interview: &CompletedInterview) -> Vec<QcFlag> {
+    if questionnaire.eligibility_status(&interview.answers) != EligibilityStatus::Eligible {
+        return Vec::new();
+    }
+    let thresholds = QcThresholds::default();
+    let duration_ms = (interview.completed_at - interview.started_at)
+        .num_milliseconds()
+        .max(0) as u64;
+    let mut flags =
+        zhisu_core::flags_from_answers(questionnaire, &interview.answers, duration_ms, &thresholds);
+    if let Some(paradata) = &interview.paradata {
+        for flag in zhisu_core::flags_from_paradata(paradata, &thresholds)
+            .into_iter()
+            .chain(paradata.flags.iter().cloned())
+        {
+            if !flags.iter().any(|f| f.code() == flag.code()) {
+                flags.push(flag);
+            }
+        }
+    }
+    flags
+}
+
+/// Background answers and site, hashed: equal fingerprints at one site suggest the same person
+/// was interviewed twice. Empty when no background item was answered.
+fn fingerprint(interview: &CompletedInterview) -> String {
+    let mut parts = Vec::new();
+    for id in FINGERPRINT_ITEMS {
+        if let Some(value) = interview.answers.get(*id) {
+            parts.push(format!(
+                "{id}={}",
+                serde_json::to_string(value).unwrap_or_default()
+            ));
+        }
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    parts.push(format!(
+        "site={}",
+        interview.site_id.as_deref().unwrap_or("")
+    ));
+    zhisu_protocol::sha256_hex(parts.join("\n").as_bytes())[7..23].to_string()
+}
+
+/// The score report as the server stores it: without the per-item results, which the
+/// `items_correct` fact keeps in a few bytes and the answers can always reproduce.
+pub fn stored_score_report(score: &ScoreReport) -> String {
+    #[derive(Serialize)]
+    struct Slim<'a> {
+        score: u32,
+        max: u32,
+        has_literacy: bool,
+        dimensions: &'a [zhisu_core::DimensionScore],
+        modules: &'a [zhisu_core::ModuleScore],
+    }
+    serde_json::to_string(&Slim {
+        score: score.score,
+        max: score.max,
+        has_literacy: score.has_literacy,
+        dimensions: &score.dimensions,
+        modules: &score.modules,
+    })
+    .expect("a score report serialises")
+}
