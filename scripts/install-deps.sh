@@ -20,6 +20,10 @@ apt_packages=(
   fonts-wqy-zenhei
   # PostgreSQL server binaries: the server's tests start their own PostgreSQL from them
   postgresql
+  # the dashboard's browser tests: headless Chromium driven through chromedriver
+  chromium chromium-driver
+  # the P4 benchmark times the same report in pandas (python3 from the system, pandas from pip)
+  python3 python3-venv
   # Node for the Tauri CLI (npm package)
   nodejs npm
   curl ca-certificates

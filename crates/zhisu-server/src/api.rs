@@ -57,6 +57,7 @@ pub fn router(state: ServerState) -> Router {
         )
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))
+        .merge(crate::dashboard::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -121,6 +122,22 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The dashboard's session cookie (HttpOnly, SameSite=Strict; set by its sign-in form).
+pub const SESSION_COOKIE: &str = "zhisu_session";
+
+fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then_some(value)
+        })
+}
+
 /// An enrolled, not revoked device, from its `Authorization: Bearer` token; rate-limited.
 pub struct AuthedDevice(pub Device);
 
@@ -162,7 +179,7 @@ impl FromRequestParts<ServerState> for AuthedDevice {
 /// A signed-in person, from the `Authorization: Bearer` session token.
 pub struct Session {
     pub person: Person,
-    token_hash: String,
+    pub(crate) token_hash: String,
 }
 
 impl FromRequestParts<ServerState> for Session {
@@ -176,7 +193,10 @@ impl FromRequestParts<ServerState> for Session {
                 "sign in first (the session is missing, ended or expired)",
             )
         };
-        let token_hash = hash_token(bearer(parts).ok_or_else(unauthorized)?);
+        let token = bearer(parts)
+            .or_else(|| session_cookie(parts))
+            .ok_or_else(unauthorized)?;
+        let token_hash = hash_token(token);
         let storage = state.storage.clone();
         let lookup = token_hash.clone();
         let person = blocking(move || storage.session_person(&lookup, Utc::now()))
@@ -292,8 +312,8 @@ async fn assignment(
 
 /// An error response: status plus `{code, message}`.
 pub struct Failure {
-    status: StatusCode,
-    error: ApiError,
+    pub(crate) status: StatusCode,
+    pub(crate) error: ApiError,
 }
 
 impl Failure {
@@ -477,6 +497,9 @@ pub struct StoredInterview {
     /// The respondent's key population (the `population` answer), when asked.
     #[serde(default)]
     pub population: Option<String>,
+    /// Where it stands in quality review (`unreviewed`, `approved`, `has_issues`, `rejected`).
+    #[serde(default)]
+    pub qc_status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -543,6 +566,14 @@ async fn sign_in(
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<Json<SessionCreated>, Failure> {
     let Json(request) = body.map_err(json_rejection)?;
+    Ok(Json(create_session(&state, request).await?))
+}
+
+/// Checks a username and password and opens a session (the API's and the dashboard's sign-in).
+pub(crate) async fn create_session(
+    state: &ServerState,
+    request: SignIn,
+) -> Result<SessionCreated, Failure> {
     let storage = state.storage.clone();
     let username = request.username.trim().to_string();
     let found = blocking(move || storage.person_for_login(&username)).await?;
@@ -565,11 +596,11 @@ async fn sign_in(
     let storage = state.storage.clone();
     let (token_hash, id) = (hash_token(&token), person.id);
     blocking(move || storage.add_session(&token_hash, id, expires_at, Utc::now())).await?;
-    Ok(Json(SessionCreated {
+    Ok(SessionCreated {
         token,
         expires_at,
         person,
-    }))
+    })
 }
 
 async fn sign_out(

@@ -6,9 +6,12 @@
 //! `zhisu-core` against the exact questionnaire version it was answered with.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod api;
 pub mod config;
+pub mod dashboard;
 pub mod devices;
+pub mod export;
 pub mod facts;
 pub mod metrics;
 pub mod people;
@@ -61,7 +64,48 @@ impl ServerState {
     fn with_storage(storage: Arc<dyn Storage>, questionnaires_dir: &Path) -> anyhow::Result<Self> {
         let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
         questionnaires.add_published(&storage.published_questionnaires()?)?;
-        Ok(Self::new(storage, questionnaires))
+        let state = Self::new(storage, questionnaires);
+        state.backfill_facts()?;
+        Ok(state)
+    }
+
+    /// Gives interviews stored before schema 6 their facts (the dashboard's columns), re-scored
+    /// against their questionnaire version. Returns how many were filled. An interview whose
+    /// version the server no longer has gets empty facts (it then counts nowhere) and a warning.
+    pub fn backfill_facts(&self) -> Result<usize, StorageError> {
+        let mut filled = 0;
+        loop {
+            let batch = self.storage.interviews_without_facts(500)?;
+            if batch.is_empty() {
+                break;
+            }
+            for interview in batch {
+                let facts = match self.questionnaires.get(
+                    &interview.questionnaire_id,
+                    &interview.questionnaire_version,
+                ) {
+                    Some(p) => {
+                        let score = p.questionnaire.score(&interview.answers);
+                        facts::Facts::of(&p.questionnaire, &interview, &score)
+                    }
+                    None => {
+                        tracing::warn!(id = %interview.id, questionnaire = %interview.questionnaire_id,
+                            version = %interview.questionnaire_version,
+                            "stored interview of a questionnaire version this server does not have: left out of the analyses");
+                        facts::Facts::default()
+                    }
+                };
+                self.storage.set_facts(interview.id, &facts)?;
+                filled += 1;
+            }
+        }
+        if filled > 0 {
+            tracing::info!(
+                filled,
+                "gave interviews stored before schema 6 their analysis facts"
+            );
+        }
+        Ok(filled)
     }
 
     /// Publishes a questionnaire file for a round: validated, kept, delivered to devices of that

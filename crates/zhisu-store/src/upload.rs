@@ -172,6 +172,29 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Applies the central quality review's rejections (delivered with the assignment): an
+    /// interview the server had acknowledged becomes `rejected`, with the code
+    /// `rejected_in_review` and the reviewer's reason, so the surveyor sees it in "my
+    /// interviews". Idempotent; unknown ids are ignored. Returns how many changed.
+    pub fn apply_review_rejections(
+        &mut self,
+        rejected: &[zhisu_protocol::RejectedInterview],
+    ) -> Result<usize, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = 0;
+        for r in rejected {
+            changed += tx.execute(
+                "UPDATE interview SET state = 'rejected', sync_code = 'rejected_in_review', sync_message = ?2
+                 WHERE id = ?1 AND state IN ('acknowledged', 'sent')",
+                params![r.interview_id.to_string(), r.reason],
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
     /// Records an attempt that got no receipts. Its interviews stay waiting: `sent` when the
     /// request may have reached the server, `completed` when it certainly did not.
     pub fn fail_upload(

@@ -251,7 +251,12 @@ pub async fn sync_questionnaires(
 pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
     let assignment = client.assignment().await?;
     let n = assignment.sites.len();
-    with_store(store, move |s| s.save_sites(&assignment.sites)).await?;
+    with_store(store, move |s| {
+        s.save_sites(&assignment.sites)?;
+        s.apply_review_rejections(&assignment.rejected)?;
+        Ok(())
+    })
+    .await?;
     Ok(n)
 }
 

@@ -475,7 +475,7 @@ impl Storage for PostgresStorage {
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
         let mut client = self.pool.get()?;
         let select =
-            "SELECT payload::text, received_at, score_report::text, district, population FROM interview";
+            "SELECT payload::text, received_at, score_report::text, district, population, qc_status FROM interview";
         let rows = match scope {
             Scope::All => client.query(&format!("{select} ORDER BY received_at, id"), &[])?,
             Scope::District(d) => client.query(
@@ -495,6 +495,7 @@ impl Storage for PostgresStorage {
                     score: serde_json::from_str(row.get(2)).map_err(corrupt)?,
                     district: row.get(3),
                     population: row.get(4),
+                    qc_status: row.get(5),
                 })
             })
             .collect()

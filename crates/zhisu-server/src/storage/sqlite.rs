@@ -440,7 +440,7 @@ impl Storage for SqliteStorage {
         };
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT payload, received_at, score_report, district, population FROM interview
+            "SELECT payload, received_at, score_report, district, population, qc_status FROM interview
              WHERE {condition} ORDER BY received_at, id"
         ))?;
         let rows = stmt.query_map([value], |r| {
@@ -450,16 +450,18 @@ impl Storage for SqliteStorage {
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
             ))
         })?;
         rows.map(|row| {
-            let (payload, received_at, score, district, population) = row?;
+            let (payload, received_at, score, district, population, qc_status) = row?;
             Ok(StoredInterview {
                 interview: serde_json::from_str(&payload).map_err(corrupt)?,
                 received_at: parse_time(&received_at)?,
                 score: serde_json::from_str(&score).map_err(corrupt)?,
                 district,
                 population,
+                qc_status,
             })
         })
         .collect()

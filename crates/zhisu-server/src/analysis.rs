@@ -1,0 +1,678 @@
+//! Literacy analysis for the dashboard and the reports: levels overall, per dimension and per
+//! population, industry, district, sex, age band and education band, each with its 95 %
+//! interval and sample size; the weakest items; progress against the quotas.
+//!
+//! One pass over the stored facts ([`Storage::visit_facts`]), keys interned to small integers,
+//! one accumulator per domain. Design-based estimates (Taylor linearisation, `zhisu-stats`)
+//! when every interview in the selection comes from a site with a stratum and a weight in the
+//! round's sample plan; unweighted proportions with Wilson intervals otherwise. The method is
+//! reported with every figure. Rejected interviews never count.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use zhisu_stats::{ClusterRegistry, Counts, DesignAccumulator, Interval, Method};
+
+use crate::people::Scope;
+use crate::storage::{FactRow, Storage, StorageError};
+use crate::QuestionnaireRegistry;
+
+/// The questionnaire the dashboard analyses unless told otherwise.
+pub const DEFAULT_QUESTIONNAIRE: &str = "ohl_2026";
+
+/// What a breakdown groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    Population,
+    Industry,
+    District,
+    Sex,
+    AgeBand,
+    Education,
+}
+
+impl By {
+    pub const ALL: [By; 6] = [
+        By::Population,
+        By::Industry,
+        By::District,
+        By::Sex,
+        By::AgeBand,
+        By::Education,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Population => "population",
+            By::Industry => "industry",
+            By::District => "district",
+            By::Sex => "sex",
+            By::AgeBand => "age_band",
+            By::Education => "education",
+        }
+    }
+
+    pub fn title(self, lang: &str) -> &'static str {
+        let en = lang.starts_with("en");
+        match (self, en) {
+            (By::Population, false) => "重点人群",
+            (By::Population, true) => "Key population",
+            (By::Industry, false) => "行业",
+            (By::Industry, true) => "Industry",
+            (By::District, false) => "区县",
+            (By::District, true) => "District",
+            (By::Sex, false) => "性别",
+            (By::Sex, true) => "Sex",
+            (By::AgeBand, false) => "年龄组",
+            (By::AgeBand, true) => "Age band",
+            (By::Education, false) => "文化程度",
+            (By::Education, true) => "Education",
+        }
+    }
+
+    fn key<'a>(self, row: &FactRow<'a>) -> Option<&'a str> {
+        match self {
+            By::Population => row.population,
+            By::Industry => row.industry,
+            By::District => row.district,
+            By::Sex => row.sex,
+            By::AgeBand => row.age.and_then(age_band),
+            By::Education => row.education,
+        }
+    }
+}
+
+/// Age bands of the eligible ages (16–59).
+pub const AGE_BANDS: [&str; 4] = ["16-24", "25-34", "35-44", "45-59"];
+
+pub fn age_band(age: i64) -> Option<&'static str> {
+    match age {
+        16..=24 => Some(AGE_BANDS[0]),
+        25..=34 => Some(AGE_BANDS[1]),
+        35..=44 => Some(AGE_BANDS[2]),
+        45..=59 => Some(AGE_BANDS[3]),
+        _ => None,
+    }
+}
+
+/// Narrows the interviews analysed (within the viewer's scope).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_band: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub education: Option<String>,
+}
+
+impl Filter {
+    fn wanted(&self, by: By) -> Option<&str> {
+        match by {
+            By::Population => self.population.as_deref(),
+            By::Industry => self.industry.as_deref(),
+            By::District => self.district.as_deref(),
+            By::Sex => self.sex.as_deref(),
+            By::AgeBand => self.age_band.as_deref(),
+            By::Education => self.education.as_deref(),
+        }
+    }
+
+    pub fn matches(&self, row: &FactRow<'_>) -> bool {
+        By::ALL.into_iter().all(|by| match self.wanted(by) {
+            None | Some("") => true,
+            Some(want) => by.key(row) == Some(want),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        By::ALL
+            .into_iter()
+            .all(|by| self.wanted(by).is_none_or(str::is_empty))
+    }
+
+    /// `key=value&…` for links that keep the filter.
+    pub fn query(&self) -> String {
+        By::ALL
+            .into_iter()
+            .filter_map(|by| {
+                self.wanted(by)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{}={}", by.as_str(), urlencode(v)))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// One literacy figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// The domain's key (`teacher`, `law`, `yuzhong`…); empty for the whole selection.
+    pub key: String,
+    pub label: String,
+    /// Interviews in the domain and how many of them have literacy (unweighted counts).
+    pub n: u64,
+    pub successes: u64,
+    /// The level (share with literacy), and its 95 % interval, by `method`.
+    pub proportion: f64,
+    pub interval: Interval,
+    pub method: Method,
+    /// Design effect, for design-based figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deff: Option<f64>,
+    /// n below the minimum for a reliable figure: shown, and marked.
+    pub small: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub by: By,
+    pub title: String,
+    pub rows: Vec<Estimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiteracyReport {
+    pub questionnaire_id: String,
+    pub filter: Filter,
+    pub method: Method,
+    pub method_note: String,
+    pub min_cell_n: u64,
+    pub overall: Option<Estimate>,
+    pub dimensions: Vec<Estimate>,
+    pub breakdowns: Vec<Breakdown>,
+}
+
+/// Interned keys of one breakdown.
+#[derive(Default)]
+struct Keys {
+    index: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Keys {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(&i) = self.index.get(key) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.index.insert(key.to_string(), i);
+        self.names.push(key.to_string());
+        i
+    }
+}
+
+/// Accumulates one domain both ways; which one is reported is decided at the end.
+#[derive(Default, Clone)]
+struct Domain {
+    counts: Counts,
+    design: DesignAccumulator,
+}
+
+impl Domain {
+    fn add(&mut self, cluster: Option<(u32, u32, f64)>, y: bool) {
+        self.counts.add(y);
+        if let Some((stratum, cluster, weight)) = cluster {
+            self.design.observe(stratum, cluster, weight, true, y);
+        }
+    }
+}
+
+/// Builds the literacy report of `questionnaire_id` for what `scope` may read, narrowed by
+/// `filter`.
+pub fn literacy(
+    storage: &dyn Storage,
+    registry: &QuestionnaireRegistry,
+    scope: &Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    min_cell_n: u64,
+    lang: &str,
+) -> Result<LiteracyReport, StorageError> {
+    let labels = Labels::new(registry, questionnaire_id, lang);
+    let dimensions = labels.dimensions.len().min(63);
+    let mut overall = Domain::default();
+    let mut per_dimension = vec![Domain::default(); dimensions];
+    let mut keys: Vec<Keys> = By::ALL.iter().map(|_| Keys::default()).collect();
+    let mut domains: Vec<Vec<Domain>> = By::ALL.iter().map(|_| Vec::new()).collect();
+    let mut registry_clusters = ClusterRegistry::new();
+    let mut strata = Keys::default();
+    let mut clusters = Keys::default();
+    let mut all_weighted = true;
+    let mut cluster_key = String::new();
+    storage.visit_facts(scope, questionnaire_id, &mut |row| {
+        if !filter.matches(row) {
+            return;
+        }
+        let design = match (row.stratum, row.weight, row.site_id) {
+            (Some(stratum), Some(weight), Some(site)) if weight.is_finite() && weight >= 0.0 => {
+                cluster_key.clear();
+                cluster_key.push_str(row.district.unwrap_or(""));
+                cluster_key.push('\u{1f}');
+                cluster_key.push_str(site);
+                let s = strata.id(stratum);
+                let c = clusters.id(&cluster_key);
+                registry_clusters.register(s, c);
+                Some((s, c, weight))
+            }
+            _ => {
+                all_weighted = false;
+                None
+            }
+        };
+        overall.add(design, row.has_literacy);
+        for (d, domain) in per_dimension.iter_mut().enumerate() {
+            domain.add(design, row.dimension_literacy & (1 << d) != 0);
+        }
+        for (b, by) in By::ALL.into_iter().enumerate() {
+            if let Some(key) = by.key(row) {
+                let i = keys[b].id(key) as usize;
+                if i == domains[b].len() {
+                    domains[b].push(Domain::default());
+                }
+                domains[b][i].add(design, row.has_literacy);
+            }
+        }
+    })?;
+    let method = if all_weighted && overall.counts.n > 0 {
+        Method::DesignTaylor
+    } else {
+        Method::UnweightedWilson
+    };
+    let finish = |key: &str, label: String, d: &Domain| -> Option<Estimate> {
+        let unweighted = d.counts.estimate()?;
+        let small = !zhisu_stats::is_reliable(unweighted.n, min_cell_n);
+        let mut e = Estimate {
+            key: key.to_string(),
+            label,
+            n: unweighted.n,
+            successes: unweighted.successes,
+            proportion: unweighted.proportion,
+            interval: unweighted.interval,
+            method: Method::UnweightedWilson,
+            deff: None,
+            small,
+        };
+        if method == Method::DesignTaylor {
+            if let Some(design) = d.design.estimate_with(&registry_clusters) {
+                e.proportion = design.proportion;
+                // at 0 or 1 the linearised interval collapses to a point: Wilson's is kept
+                if design.se > 0.0 {
+                    e.interval = design.interval;
+                }
+                e.deff = design.deff;
+                e.method = Method::DesignTaylor;
+            }
+        }
+        Some(e)
+    };
+    let overall_estimate = finish("", labels.all.clone(), &overall);
+    let dimension_estimates = per_dimension
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let (key, label) = &labels.dimensions[i];
+            finish(key, label.clone(), d)
+        })
+        .collect();
+    let breakdowns = By::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(b, by)| {
+            let mut rows: Vec<Estimate> = keys[b]
+                .names
+                .iter()
+                .zip(&domains[b])
+                .filter_map(|(key, d)| finish(key, labels.label(by, key), d))
+                .collect();
+            rows.sort_by(|a, b| labels.order(by, &a.key).cmp(&labels.order(by, &b.key)));
+            Breakdown {
+                by,
+                title: by.title(lang).to_string(),
+                rows,
+            }
+        })
+        .collect();
+    Ok(LiteracyReport {
+        questionnaire_id: questionnaire_id.to_string(),
+        filter: filter.clone(),
+        method,
+        method_note: method.describe(lang).to_string(),
+        min_cell_n,
+        overall: overall_estimate,
+        dimensions: dimension_estimates,
+        breakdowns,
+    })
+}
+
+/// One item's share answered correctly, among those who were asked it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemShare {
+    pub item_id: String,
+    pub label: String,
+    pub dimension: String,
+    pub asked: u64,
+    pub correct: u64,
+    pub share: f64,
+    pub interval: Interval,
+    pub small: bool,
+}
+
+/// Scored items ranked by the share answered correctly, lowest first, within the filter.
+pub fn weakest_items(
+    storage: &dyn Storage,
+    registry: &QuestionnaireRegistry,
+    scope: &Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    min_cell_n: u64,
+    lang: &str,
+) -> Result<Vec<ItemShare>, StorageError> {
+    // per questionnaire version: (asked, correct) per scored-item position
+    let mut versions: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
+    storage.visit_facts(scope, questionnaire_id, &mut |row| {
+        if !filter.matches(row) {
+            return;
+        }
+        let counts = match versions.get_mut(row.questionnaire_version) {
+            Some(c) => c,
+            None => versions
+                .entry(row.questionnaire_version.to_string())
+                .or_default(),
+        };
+        let bytes = row.items_correct.as_bytes();
+        if counts.len() < bytes.len() {
+            counts.resize(bytes.len(), (0, 0));
+        }
+        for (slot, b) in counts.iter_mut().zip(bytes) {
+            match b {
+                b'1' => {
+                    slot.0 += 1;
+                    slot.1 += 1;
+                }
+                b'0' => slot.0 += 1,
+                _ => {}
+            }
+        }
+    })?;
+    // by item id across versions
+    let mut by_item: BTreeMap<String, (String, String, u64, u64)> = BTreeMap::new();
+    for (version, counts) in versions {
+        let Some(published) = registry.get(questionnaire_id, &version) else {
+            continue;
+        };
+        let q = &published.questionnaire;
+        let scored = q.items.iter().filter(|i| i.scoring.is_some());
+        for (item, (asked, correct)) in scored.zip(counts) {
+            let entry = by_item.entry(item.id.clone()).or_insert_with(|| {
+                (
+                    item.label.get(lang, &q.default_language).to_string(),
+                    item.scoring
+                        .as_ref()
+                        .map(|s| s.dimension.clone())
+                        .unwrap_or_default(),
+                    0,
+                    0,
+                )
+            });
+            entry.2 += asked;
+            entry.3 += correct;
+        }
+    }
+    let mut items: Vec<ItemShare> = by_item
+        .into_iter()
+        .filter(|(_, v)| v.2 > 0)
+        .map(|(item_id, (label, dimension, asked, correct))| ItemShare {
+            item_id,
+            label,
+            dimension,
+            asked,
+            correct,
+            share: correct as f64 / asked as f64,
+            interval: zhisu_stats::wilson(correct, asked, zhisu_stats::Z95).expect("asked > 0"),
+            small: !zhisu_stats::is_reliable(asked, min_cell_n),
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        a.share
+            .total_cmp(&b.share)
+            .then_with(|| a.item_id.cmp(&b.item_id))
+    });
+    Ok(items)
+}
+
+/// Labels for keys, from the newest version of the questionnaire.
+pub struct Labels {
+    questionnaire: Option<std::sync::Arc<crate::questionnaires::Published>>,
+    lang: String,
+    pub all: String,
+    /// (id, label) of each dimension, in order.
+    pub dimensions: Vec<(String, String)>,
+}
+
+impl Labels {
+    pub fn new(registry: &QuestionnaireRegistry, questionnaire_id: &str, lang: &str) -> Self {
+        let questionnaire = registry
+            .refs()
+            .into_iter()
+            .filter(|r| r.id == questionnaire_id)
+            .max_by(|a, b| a.version.cmp(&b.version))
+            .and_then(|r| registry.get(&r.id, &r.version));
+        let dimensions = questionnaire
+            .as_ref()
+            .map(|p| {
+                let q = &p.questionnaire;
+                q.dimensions
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.id.clone(),
+                            d.label.get(lang, &q.default_language).to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Labels {
+            questionnaire,
+            lang: lang.to_string(),
+            all: if lang.starts_with("en") {
+                "All".into()
+            } else {
+                "合计".into()
+            },
+            dimensions,
+        }
+    }
+
+    fn choice(&self, item: &str, key: &str) -> Option<(usize, String)> {
+        let q = &self.questionnaire.as_ref()?.questionnaire;
+        let choices = q.item(item)?.kind.choices();
+        choices.iter().enumerate().find_map(|(i, c)| {
+            (c.key == key).then(|| (i, c.label.get(&self.lang, &q.default_language).to_string()))
+        })
+    }
+
+    /// The label of a key of a breakdown (the key itself when the questionnaire has none).
+    pub fn label(&self, by: By, key: &str) -> String {
+        let item = match by {
+            By::Population => crate::facts::POPULATION_ITEM,
+            By::Industry => crate::facts::INDUSTRY_ITEM,
+            By::Sex => crate::facts::SEX_ITEM,
+            By::Education => crate::facts::EDUCATION_ITEM,
+            By::District | By::AgeBand => return key.to_string(),
+        };
+        self.choice(item, key)
+            .map(|(_, l)| l)
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// Sort order: the questionnaire's order of choices, then the key.
+    fn order(&self, by: By, key: &str) -> (usize, String) {
+        let item = match by {
+            By::Population => crate::facts::POPULATION_ITEM,
+            By::Industry => crate::facts::INDUSTRY_ITEM,
+            By::Sex => crate::facts::SEX_ITEM,
+            By::Education => crate::facts::EDUCATION_ITEM,
+            By::District | By::AgeBand => return (0, key.to_string()),
+        };
+        (
+            self.choice(item, key).map_or(usize::MAX, |(i, _)| i),
+            key.to_string(),
+        )
+    }
+
+    /// The choices of an item: (key, label), in order.
+    pub fn choices(&self, item: &str) -> Vec<(String, String)> {
+        let Some(p) = &self.questionnaire else {
+            return Vec::new();
+        };
+        let q = &p.questionnaire;
+        q.item(item).map_or_else(Vec::new, |i| {
+            i.kind
+                .choices()
+                .iter()
+                .map(|c| {
+                    (
+                        c.key.clone(),
+                        c.label.get(&self.lang, &q.default_language).to_string(),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Label of the choice `key` of item `item` (the key itself when unknown).
+    pub fn choice_label(&self, item: &str, key: &str) -> String {
+        self.choice(item, key)
+            .map(|(_, l)| l)
+            .unwrap_or_else(|| key.to_string())
+    }
+}
+
+/// Progress of one site against its quotas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteProgress {
+    pub district: String,
+    pub site_id: String,
+    pub name: String,
+    pub site_type: String,
+    /// population → (done, wanted)
+    pub populations: BTreeMap<String, (u64, u32)>,
+    pub done: u64,
+    pub wanted: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub total: u64,
+    pub wanted: u64,
+    /// district → (done, wanted)
+    pub districts: BTreeMap<String, (u64, u64)>,
+    /// population → (done, wanted)
+    pub populations: BTreeMap<String, (u64, u64)>,
+    pub sites: Vec<SiteProgress>,
+    /// local day → interviews
+    pub days: BTreeMap<String, u64>,
+    /// interviews without a site (intercepts before sites were set up, imports)
+    pub without_site: u64,
+}
+
+/// Interviews against the sample plan's quotas, for what `scope` may read.
+pub fn progress(storage: &dyn Storage, scope: &Scope) -> Result<Progress, StorageError> {
+    let cells = storage.progress(scope)?;
+    let sites: Vec<_> = storage
+        .all_sites()?
+        .into_iter()
+        .filter(|s| match scope {
+            Scope::All => true,
+            Scope::District(d) => &s.district == d,
+            Scope::Populations(_) => true,
+        })
+        .collect();
+    let allowed_population = |p: &str| match scope {
+        Scope::Populations(list) => list.iter().any(|x| x == p),
+        _ => true,
+    };
+    let mut out = Progress {
+        total: 0,
+        wanted: 0,
+        districts: BTreeMap::new(),
+        populations: BTreeMap::new(),
+        sites: Vec::new(),
+        days: BTreeMap::new(),
+        without_site: 0,
+    };
+    let mut site_index: HashMap<(String, String), usize> = HashMap::new();
+    for site in &sites {
+        let mut populations = BTreeMap::new();
+        let mut wanted = 0u64;
+        for (p, &n) in &site.quotas {
+            if allowed_population(p) {
+                populations.insert(p.clone(), (0u64, n));
+                wanted += u64::from(n);
+                out.populations.entry(p.clone()).or_insert((0, 0)).1 += u64::from(n);
+            }
+        }
+        out.districts
+            .entry(site.district.clone())
+            .or_insert((0, 0))
+            .1 += wanted;
+        out.wanted += wanted;
+        site_index.insert((site.district.clone(), site.id.clone()), out.sites.len());
+        out.sites.push(SiteProgress {
+            district: site.district.clone(),
+            site_id: site.id.clone(),
+            name: site.name.clone(),
+            site_type: site.site_type.clone(),
+            populations,
+            done: 0,
+            wanted,
+        });
+    }
+    for cell in cells {
+        out.total += cell.count;
+        *out.days.entry(cell.day.clone()).or_default() += cell.count;
+        let district = cell.district.clone().unwrap_or_default();
+        out.districts.entry(district.clone()).or_insert((0, 0)).0 += cell.count;
+        if let Some(p) = &cell.population {
+            out.populations.entry(p.clone()).or_insert((0, 0)).0 += cell.count;
+        }
+        match cell
+            .site_id
+            .as_ref()
+            .and_then(|s| site_index.get(&(district.clone(), s.clone())))
+        {
+            Some(&i) => {
+                let site = &mut out.sites[i];
+                site.done += cell.count;
+                if let Some(p) = &cell.population {
+                    site.populations.entry(p.clone()).or_insert((0, 0)).0 += cell.count;
+                }
+            }
+            None => out.without_site += cell.count,
+        }
+    }
+    Ok(out)
+}

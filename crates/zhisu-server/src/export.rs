@@ -1,0 +1,396 @@
+//! Exports of interviews for the viewer's scope and the dashboard's filter: CSV (UTF-8 with a
+//! byte-order mark, so Excel opens Chinese text correctly) and XLSX with a data sheet and a
+//! codebook sheet. Column headers are the Chinese item labels with the item id; values are the
+//! choice labels, so a table opened in Excel reads without the codebook.
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use zhisu_core::{AnswerValue, Item, Questionnaire};
+
+use crate::analysis::{age_band, Filter};
+use crate::api::StoredInterview;
+use crate::dashboard::{run, t, ViewQuery, Viewer};
+use crate::ServerState;
+
+/// The table to export: headers, then rows of cells.
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// (variable, label, type, values) for the codebook
+    pub codebook: Vec<[String; 4]>,
+}
+
+fn matches(filter: &Filter, i: &StoredInterview) -> bool {
+    let choice = |id: &str| match i.interview.answers.get(id) {
+        Some(AnswerValue::Choice(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    let want = |w: &Option<String>, got: Option<&str>| match w.as_deref() {
+        None | Some("") => true,
+        Some(w) => got == Some(w),
+    };
+    let age = match i.interview.answers.get(crate::facts::AGE_ITEM) {
+        Some(AnswerValue::Integer(n)) => age_band(*n),
+        _ => None,
+    };
+    want(&filter.population, choice(crate::facts::POPULATION_ITEM))
+        && want(&filter.industry, choice(crate::facts::INDUSTRY_ITEM))
+        && want(&filter.sex, choice(crate::facts::SEX_ITEM))
+        && want(&filter.education, choice(crate::facts::EDUCATION_ITEM))
+        && want(&filter.age_band, age)
+        && want(&filter.district, i.district.as_deref())
+}
+
+fn value_label(q: &Questionnaire, item: &Item, value: &AnswerValue, lang: &str) -> String {
+    let label = |key: &str| {
+        item.kind
+            .choices()
+            .iter()
+            .find(|c| c.key == key)
+            .map_or_else(
+                || key.to_string(),
+                |c| c.label.get(lang, &q.default_language).to_string(),
+            )
+    };
+    match value {
+        AnswerValue::Choice(k) => label(k),
+        AnswerValue::Choices(ks) => ks.iter().map(|k| label(k)).collect::<Vec<_>>().join("；"),
+        AnswerValue::Bool(b) => t(
+            lang,
+            if *b { "是" } else { "否" },
+            if *b { "yes" } else { "no" },
+        )
+        .to_string(),
+        AnswerValue::DontKnow => t(lang, "不知道", "don't know").to_string(),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.get("value").cloned())
+            .map(|v| match v {
+                serde_json::Value::String(s) => s,
+                v => v.to_string(),
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Builds the export table of `questionnaire_id` (its newest version's items and labels).
+pub fn table(
+    state: &ServerState,
+    interviews: &[StoredInterview],
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+) -> Table {
+    let latest = state
+        .questionnaires
+        .refs()
+        .into_iter()
+        .filter(|r| r.id == questionnaire_id)
+        .max_by(|a, b| a.version.cmp(&b.version))
+        .and_then(|r| state.questionnaires.get(&r.id, &r.version));
+    let fixed: Vec<(&str, &str, &str)> = vec![
+        ("id", "问卷编号", "Interview id"),
+        ("questionnaire_version", "问卷版本", "Questionnaire version"),
+        ("district", "区县", "District"),
+        ("site_id", "调查点", "Site"),
+        ("surveyor_id", "调查员", "Surveyor"),
+        ("completed_at", "完成时间", "Completed (local time)"),
+        ("duration_min", "用时（分钟）", "Duration (minutes)"),
+        ("score", "得分", "Score"),
+        ("max_score", "满分", "Maximum score"),
+        ("has_literacy", "具备职业健康素养", "Has literacy"),
+        ("qc_status", "质控状态", "Quality review"),
+    ];
+    let mut headers: Vec<String> = fixed
+        .iter()
+        .map(|(_, zh, en)| t(lang, zh, en).to_string())
+        .collect();
+    let mut codebook: Vec<[String; 4]> = fixed
+        .iter()
+        .map(|(var, zh, en)| {
+            [
+                var.to_string(),
+                t(lang, zh, en).to_string(),
+                "meta".into(),
+                String::new(),
+            ]
+        })
+        .collect();
+    let (items, dims): (Vec<&Item>, Vec<(String, String)>) = match &latest {
+        Some(p) => {
+            let q = &p.questionnaire;
+            (
+                q.items.iter().filter(|i| i.kind.takes_answer()).collect(),
+                q.dimensions
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.id.clone(),
+                            d.label.get(lang, &q.default_language).to_string(),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    for (id, label) in &dims {
+        let h = format!("{}{}", label, t(lang, "素养", " literacy"));
+        codebook.push([
+            format!("dimension_{id}"),
+            h.clone(),
+            "yes/no".into(),
+            String::new(),
+        ]);
+        headers.push(h);
+    }
+    if let Some(p) = &latest {
+        let q = &p.questionnaire;
+        for item in &items {
+            let label = item.label.get(lang, &q.default_language);
+            headers.push(format!("{label}（{}）", item.id));
+            let values = item
+                .kind
+                .choices()
+                .iter()
+                .map(|c| format!("{} = {}", c.key, c.label.get(lang, &q.default_language)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            codebook.push([
+                item.id.clone(),
+                label.to_string(),
+                item.kind.name().to_string(),
+                values,
+            ]);
+        }
+    }
+    let yes_no = |b: bool| {
+        t(
+            lang,
+            if b { "是" } else { "否" },
+            if b { "yes" } else { "no" },
+        )
+        .to_string()
+    };
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let mut rows = Vec::new();
+    for i in interviews
+        .iter()
+        .filter(|i| i.interview.questionnaire_id == questionnaire_id && matches(filter, i))
+    {
+        let iv = &i.interview;
+        let local = chrono::FixedOffset::east_opt(iv.utc_offset_minutes * 60).unwrap_or(tz);
+        let mut row = vec![
+            iv.id.to_string(),
+            iv.questionnaire_version.clone(),
+            i.district.clone().unwrap_or_default(),
+            iv.site_id.clone().unwrap_or_default(),
+            iv.surveyor_id.clone().unwrap_or_default(),
+            iv.completed_at
+                .with_timezone(&local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            format!(
+                "{:.1}",
+                (iv.completed_at - iv.started_at).num_seconds().max(0) as f64 / 60.0
+            ),
+            i.score.score.to_string(),
+            i.score.max.to_string(),
+            yes_no(i.score.has_literacy),
+            i.qc_status.clone().unwrap_or_default(),
+        ];
+        for (id, _) in &dims {
+            row.push(
+                i.score
+                    .dimensions
+                    .iter()
+                    .find(|d| &d.dimension == id)
+                    .map(|d| yes_no(d.has_literacy))
+                    .unwrap_or_default(),
+            );
+        }
+        if let Some(p) = &latest {
+            // answers labelled with the version they were given in, when the server has it
+            let own = state
+                .questionnaires
+                .get(&iv.questionnaire_id, &iv.questionnaire_version);
+            let q = own.as_ref().map_or(&p.questionnaire, |o| &o.questionnaire);
+            for item in &items {
+                let item = q.item(&item.id).unwrap_or(item);
+                row.push(
+                    iv.answers
+                        .get(&item.id)
+                        .map(|v| value_label(q, item, v, lang))
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        rows.push(row);
+    }
+    Table {
+        headers,
+        rows,
+        codebook,
+    }
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_text(headers: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = String::from("\u{feff}");
+    for row in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+        out.push_str(
+            &row.iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    out
+}
+
+async fn load(state: &ServerState, viewer: &Viewer, q: &ViewQuery) -> Result<Table, Response> {
+    let scope = viewer.0.person.role.scope();
+    let storage = state.storage.clone();
+    let interviews = run(move || storage.interviews(&scope)).await?;
+    let filter = q.filter_for(&viewer.0.person);
+    let (state, qid, lang) = (
+        state.clone(),
+        q.questionnaire().to_string(),
+        q.lang().to_string(),
+    );
+    tokio::task::spawn_blocking(move || table(&state, &interviews, &qid, &filter, &lang))
+        .await
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
+}
+
+fn download(body: Vec<u8>, content_type: &str, name: &str, rows: usize) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (
+                header::HeaderName::from_static("x-zhisu-rows"),
+                rows.to_string(),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn csv(
+    State(state): State<ServerState>,
+    viewer: Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    match load(&state, &viewer, &q).await {
+        Ok(table) => {
+            let n = table.rows.len();
+            download(
+                csv_text(&table.headers, &table.rows).into_bytes(),
+                "text/csv; charset=utf-8",
+                &format!("zhisu-{}.csv", q.questionnaire()),
+                n,
+            )
+        }
+        Err(r) => r,
+    }
+}
+
+pub async fn codebook_csv(
+    State(state): State<ServerState>,
+    viewer: Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    let lang = q.lang().to_string();
+    match load(&state, &viewer, &q).await {
+        Ok(table) => {
+            let headers = ["变量 variable", "标签 label", "类型 type", "取值 values"]
+                .map(String::from)
+                .to_vec();
+            let rows: Vec<Vec<String>> = table.codebook.iter().map(|r| r.to_vec()).collect();
+            let _ = lang;
+            let n = rows.len();
+            download(
+                csv_text(&headers, &rows).into_bytes(),
+                "text/csv; charset=utf-8",
+                &format!("zhisu-{}-codebook.csv", q.questionnaire()),
+                n,
+            )
+        }
+        Err(r) => r,
+    }
+}
+
+/// The workbook: sheet 1 the data, sheet 2 the codebook.
+pub fn xlsx_bytes(table: &Table, lang: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let data = book.add_worksheet().set_name(t(lang, "数据", "Data"))?;
+    for (c, h) in table.headers.iter().enumerate() {
+        data.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            data.write_string((r + 1) as u32, c as u16, cell)?;
+        }
+    }
+    data.set_freeze_panes(1, 1)?;
+    let codebook = book
+        .add_worksheet()
+        .set_name(t(lang, "编码本", "Codebook"))?;
+    for (c, h) in [
+        t(lang, "变量", "Variable"),
+        t(lang, "标签", "Label"),
+        t(lang, "类型", "Type"),
+        t(lang, "取值", "Values"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        codebook.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in table.codebook.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            codebook.write_string((r + 1) as u32, c as u16, cell)?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+pub async fn xlsx(
+    State(state): State<ServerState>,
+    viewer: Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Response {
+    let lang = q.lang().to_string();
+    match load(&state, &viewer, &q).await {
+        Ok(table) => {
+            let n = table.rows.len();
+            match tokio::task::spawn_blocking(move || xlsx_bytes(&table, &lang)).await {
+                Ok(Ok(bytes)) => download(
+                    bytes,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    &format!("zhisu-{}.xlsx", q.questionnaire()),
+                    n,
+                ),
+                Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+                Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+            }
+        }
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,655 @@
+//! The dashboard's figures, quality control and exports, through the real HTTP server on a
+//! loopback port with its SQLite file: interviews uploaded by an enrolled device, literacy
+//! checked against counts made here from the interviews themselves (scored by the core) and
+//! Wilson intervals from the textbook formula, role scopes, a review rejection reaching the
+//! device's assignment, and the exports read back.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+use zhisu_core::Questionnaire;
+use zhisu_protocol::{
+    CompletedInterview, DeviceAssignment, ASSIGNMENT_PATH, PROTOCOL_HEADER, UPLOAD_PATH,
+};
+use zhisu_server::analysis::{self, Filter};
+use zhisu_server::people::{Role, Scope};
+use zhisu_server::ServerState;
+
+use common::generate::{self, Respondent, Rng};
+
+fn ohl() -> Questionnaire {
+    Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap()
+}
+
+/// Textbook Wilson score interval (Wilson 1927), written out independently of zhisu-stats.
+fn wilson(k: f64, n: f64) -> (f64, f64) {
+    let z: f64 = 1.959963984540054;
+    let p = k / n;
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z / (1.0 + z * z / n) * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (centre - half, centre + half)
+}
+
+struct World {
+    base: String,
+    http: reqwest::Client,
+    state: ServerState,
+    token: String,
+    interviews: Vec<CompletedInterview>,
+    _dir: tempfile::TempDir,
+}
+
+const POPULATIONS: [&str; 3] = ["teacher", "construction", "sanitation"];
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    for (user, role) in [
+        ("city", Role::CityAdmin),
+        (
+            "yz-admin",
+            Role::DistrictAdmin {
+                district: "yuzhong".into(),
+            },
+        ),
+        (
+            "jb-admin",
+            Role::DistrictAdmin {
+                district: "jiangbei".into(),
+            },
+        ),
+        (
+            "yz-super",
+            Role::Supervisor {
+                district: "yuzhong".into(),
+            },
+        ),
+        (
+            "education",
+            Role::DepartmentViewer {
+                populations: vec!["teacher".into()],
+            },
+        ),
+    ] {
+        state
+            .add_person(user, user, "a-long-password", role, "test")
+            .unwrap();
+    }
+    let site = |id: &str, quota: u32| zhisu_protocol::Site {
+        id: id.into(),
+        district: "yuzhong".into(),
+        name: format!("调查点 {id}"),
+        site_type: "enterprise".into(),
+        quotas: POPULATIONS.iter().map(|p| (p.to_string(), quota)).collect(),
+        ..Default::default()
+    };
+    state
+        .storage
+        .replace_sites("yuzhong", &[site("yz-1", 20), site("yz-2", 20)])
+        .unwrap();
+    let code = state
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
+        .unwrap();
+    let token = state.enrol(&code, "平板 1").unwrap().unwrap().token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+
+    let q = ohl();
+    let mut rng = Rng(0x5eed_1234_abcd);
+    let mut interviews = Vec::new();
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap();
+    for n in 0..90u128 {
+        let population = POPULATIONS[n as usize % 3];
+        let who = Respondent {
+            population,
+            sex: if n % 2 == 0 { "male" } else { "female" },
+            age: 20 + (n as i64 * 7) % 39,
+            education: ["junior", "senior", "college"][n as usize % 3],
+            industry: "construction",
+            // teachers know more than sanitation workers
+            ability: match population {
+                "teacher" => 90,
+                "construction" => 75,
+                _ => 55,
+            },
+            straight_line: n == 89,
+        };
+        let answers = generate::answers(&q, &who, &mut rng);
+        // one interview in 2 minutes: too fast; the rest take 25 minutes
+        let seconds = if n == 88 { 120 } else { 1500 };
+        let day = chrono::Duration::days((n % 3) as i64);
+        interviews.push(generate::interview(
+            &q,
+            Uuid::from_u128(1000 + n),
+            answers,
+            start + day,
+            seconds,
+            Some(if n % 2 == 0 { "yz-1" } else { "yz-2" }),
+        ));
+    }
+    let http = reqwest::Client::new();
+    for chunk in interviews.chunks(40) {
+        let response = http
+            .post(format!("{base}{UPLOAD_PATH}"))
+            .bearer_auth(&token)
+            .header(PROTOCOL_HEADER, "1")
+            .json(&json!({ "interviews": chunk }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        for r in body["receipts"].as_array().unwrap() {
+            assert_eq!(r["status"], "stored", "{r}");
+        }
+    }
+    World {
+        base,
+        http,
+        state,
+        token,
+        interviews,
+        _dir: dir,
+    }
+}
+
+impl World {
+    /// Signs in through the dashboard's form and returns the session cookie.
+    async fn sign_in(&self, user: &str) -> String {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client
+            .post(format!("{}/dashboard/login", self.base))
+            .form(&[("username", user), ("password", "a-long-password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "sign-in redirects to the dashboard");
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        cookie.split(';').next().unwrap().to_string()
+    }
+
+    async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn literacy_figures_match_counts_made_from_the_interviews() {
+    let w = world().await;
+    let q = ohl();
+    // expected, from the interviews themselves, scored by the core here
+    let mut expected: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut dims = vec![(0u64, 0u64); q.dimensions.len()];
+    for i in &w.interviews {
+        let score = q.score(&i.answers);
+        let population = match i.answers.get("population") {
+            Some(zhisu_core::AnswerValue::Choice(p)) => p.as_str(),
+            _ => unreachable!(),
+        };
+        for key in ["", population] {
+            let e = expected
+                .entry(if key.is_empty() { "" } else { key })
+                .or_default();
+            e.0 += 1;
+            e.1 += u64::from(score.has_literacy);
+        }
+        for (d, dim) in q.dimensions.iter().enumerate() {
+            dims[d].0 += 1;
+            dims[d].1 += u64::from(
+                score
+                    .dimensions
+                    .iter()
+                    .any(|s| s.dimension == dim.id && s.has_literacy),
+            );
+        }
+    }
+    let report = analysis::literacy(
+        w.state.storage.as_ref(),
+        &w.state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        30,
+        "zh-CN",
+    )
+    .unwrap();
+    assert_eq!(
+        report.method,
+        zhisu_stats::Method::UnweightedWilson,
+        "no sample plan weights"
+    );
+    let overall = report.overall.as_ref().unwrap();
+    let (n, k) = expected[""];
+    assert_eq!((overall.n, overall.successes), (n, k));
+    let (lo, hi) = wilson(k as f64, n as f64);
+    assert!(
+        (overall.interval.low - lo).abs() < 1e-12 && (overall.interval.high - hi).abs() < 1e-12
+    );
+    let by_population = report
+        .breakdowns
+        .iter()
+        .find(|b| b.by == analysis::By::Population)
+        .unwrap();
+    assert_eq!(by_population.rows.len(), 3);
+    for row in &by_population.rows {
+        let (n, k) = expected[row.key.as_str()];
+        assert_eq!((row.n, row.successes), (n, k), "{}", row.key);
+        assert!(!row.small, "n = {} is not below 30", row.n);
+        assert!(
+            !row.label.is_empty() && row.label != row.key,
+            "a Chinese label: {}",
+            row.label
+        );
+    }
+    for (d, e) in report.dimensions.iter().enumerate() {
+        assert_eq!((e.n, e.successes), dims[d], "dimension {}", e.key);
+    }
+    // teachers (ability 90) do better than sanitation workers (55): the data are not flat
+    let level = |key: &str| {
+        by_population
+            .rows
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap()
+            .proportion
+    };
+    assert!(level("teacher") > level("sanitation"));
+
+    // a filter narrows every figure
+    let teachers = analysis::literacy(
+        w.state.storage.as_ref(),
+        &w.state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter {
+            population: Some("teacher".into()),
+            ..Filter::default()
+        },
+        30,
+        "zh-CN",
+    )
+    .unwrap();
+    assert_eq!(teachers.overall.unwrap().n, expected["teacher"].0);
+    let teacher_sexes = &teachers
+        .breakdowns
+        .iter()
+        .find(|b| b.by == analysis::By::Sex)
+        .unwrap()
+        .rows;
+    assert_eq!(teacher_sexes.iter().map(|r| r.n).sum::<u64>(), 30);
+    assert!(
+        teacher_sexes.iter().all(|r| r.small),
+        "cells of 15 are marked, not hidden"
+    );
+
+    // the weakest items: ranked by share correct, with the counts of the facts
+    let items = analysis::weakest_items(
+        w.state.storage.as_ref(),
+        &w.state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        30,
+        "zh-CN",
+    )
+    .unwrap();
+    assert!(items.windows(2).all(|p| p[0].share <= p[1].share));
+    let first = &items[0];
+    let (mut asked, mut correct) = (0, 0);
+    for i in &w.interviews {
+        if let Some(r) = q
+            .score(&i.answers)
+            .items
+            .iter()
+            .find(|r| r.item_id == first.item_id)
+        {
+            asked += 1;
+            correct += u64::from(r.correct);
+        }
+    }
+    assert_eq!((first.asked, first.correct), (asked, correct));
+
+    // and the page shows the same overall figure
+    let cookie = w.sign_in("city").await;
+    let (status, html) = w.get(&cookie, "/dashboard/literacy").await;
+    assert_eq!(status, 200);
+    let shown = format!("{:.1}%", overall.proportion * 100.0);
+    assert!(
+        html.contains(&shown) && html.contains(&format!("n = <span class=\"n\">{n}</span>")),
+        "{shown} in the page"
+    );
+    assert!(html.contains("未加权比例"), "the method is stated");
+}
+
+#[tokio::test]
+async fn every_view_keeps_to_the_viewers_scope() {
+    let w = world().await;
+    let teachers = w
+        .interviews
+        .iter()
+        .filter(|i| {
+            i.answers.get("population") == Some(&zhisu_core::AnswerValue::Choice("teacher".into()))
+        })
+        .count();
+    for (user, overall_n) in [
+        ("yz-admin", Some(90)),
+        ("jb-admin", None),
+        ("education", Some(teachers)),
+    ] {
+        let cookie = w.sign_in(user).await;
+        let (status, html) = w.get(&cookie, "/dashboard/literacy").await;
+        assert_eq!(status, 200, "{user}");
+        match overall_n {
+            Some(n) => assert!(
+                html.contains(&format!("n = <span class=\"n\">{n}</span>")),
+                "{user} sees {n}"
+            ),
+            None => assert!(
+                html.contains("id=\"no-data\""),
+                "{user} sees no other district's data"
+            ),
+        }
+        // a district admin cannot widen the filter to another district
+        let (_, other) = w
+            .get(&cookie, "/dashboard/literacy?district=jiangbei")
+            .await;
+        if user == "yz-admin" {
+            assert!(
+                other.contains("n = <span class=\"n\">90</span>"),
+                "the district stays imposed"
+            );
+        }
+        let (_, csv) = w.get(&cookie, "/dashboard/export.csv").await;
+        let rows = csv.lines().count() - 1;
+        assert_eq!(rows, overall_n.unwrap_or(0), "{user}'s export");
+    }
+    // signed out: every view sends to the sign-in page
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in [
+        "/dashboard/progress",
+        "/dashboard/literacy",
+        "/dashboard/items",
+        "/dashboard/qc",
+        "/dashboard/report",
+        "/dashboard/export.csv",
+    ] {
+        let r = client
+            .get(format!("{}{path}", w.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(r.headers()["location"], "/dashboard/login");
+    }
+    // a forged cookie is no session
+    let (status, _) = w.get("zhisu_session=forged", "/dashboard/literacy").await;
+    assert_eq!(status, 200, "the sign-in page after the redirect");
+}
+
+#[tokio::test]
+async fn flagged_interviews_are_reviewed_and_a_rejection_reaches_the_device() {
+    let w = world().await;
+    let fast = Uuid::from_u128(1000 + 88);
+    let straight = Uuid::from_u128(1000 + 89);
+    let queue = w.state.storage.qc_queue(&Scope::All, None, 100).unwrap();
+    let codes = |id: Uuid| -> Vec<String> {
+        queue
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.flags.iter().map(|f| f.code().to_string()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(codes(fast), vec!["too_fast".to_string()]);
+    assert!(
+        codes(straight).contains(&"straight_lining".to_string()),
+        "{:?}",
+        codes(straight)
+    );
+    let supervisor = w.sign_in("yz-super").await;
+    let (status, html) = w.get(&supervisor, "/dashboard/qc").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("qc-{fast}")) && html.contains("答题太快"));
+
+    // a department viewer may not review; a rejection needs a reason
+    let viewer = w.sign_in("education").await;
+    let post = |cookie: String, form: Vec<(&'static str, &'static str)>| {
+        let http = w.http.clone();
+        let url = format!("{}/dashboard/qc/{fast}", w.base);
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        post(viewer, vec![("status", "rejected"), ("comment", "x")]).await,
+        403
+    );
+    assert_eq!(
+        post(
+            supervisor.clone(),
+            vec![("status", "rejected"), ("comment", " ")]
+        )
+        .await,
+        400
+    );
+    let before = analysis::literacy(
+        w.state.storage.as_ref(),
+        &w.state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        30,
+        "zh-CN",
+    )
+    .unwrap()
+    .overall
+    .unwrap()
+    .n;
+    // the redirect after the POST lands on the queue again
+    assert_eq!(
+        post(
+            supervisor.clone(),
+            vec![
+                ("status", "rejected"),
+                ("comment", "两分钟答完 40 多道题，不可信")
+            ]
+        )
+        .await,
+        200
+    );
+    let after = analysis::literacy(
+        w.state.storage.as_ref(),
+        &w.state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        30,
+        "zh-CN",
+    )
+    .unwrap()
+    .overall
+    .unwrap()
+    .n;
+    assert_eq!(
+        after,
+        before - 1,
+        "a rejected interview leaves the estimates"
+    );
+    let (_, rejected_view) = w.get(&supervisor, "/dashboard/qc?status=rejected").await;
+    assert!(rejected_view.contains("两分钟答完"));
+    let audit = w.state.storage.audit_log(10).unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "review_interview" && a.actor == "yz-super"));
+
+    // the device learns it at its next sync
+    let assignment: DeviceAssignment = w
+        .http
+        .get(format!("{}{ASSIGNMENT_PATH}", w.base))
+        .bearer_auth(&w.token)
+        .header(PROTOCOL_HEADER, "1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(assignment.rejected.len(), 1);
+    assert_eq!(assignment.rejected[0].interview_id, fast);
+    assert_eq!(
+        assignment.rejected[0].reason,
+        "两分钟答完 40 多道题，不可信"
+    );
+
+    // progress counts it no more either
+    let progress = analysis::progress(w.state.storage.as_ref(), &Scope::All).unwrap();
+    assert_eq!(progress.total, 89);
+    assert_eq!(progress.wanted, 2 * 3 * 20);
+    assert_eq!(progress.days.values().sum::<u64>(), 89);
+    assert_eq!(progress.sites.iter().map(|s| s.done).sum::<u64>(), 89);
+}
+
+#[tokio::test]
+async fn exports_carry_chinese_labels_and_a_codebook() {
+    let w = world().await;
+    let cookie = w.sign_in("city").await;
+    let (status, csv) = w
+        .get(&cookie, "/dashboard/export.csv?population=teacher")
+        .await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.contains("问卷编号")
+            && header.contains("具备职业健康素养")
+            && header.contains("（sex）"),
+        "{header}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 30, "the filter applies to the export");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("教师") || r.contains("老师")),
+        "value labels, not keys"
+    );
+    let (_, codebook) = w.get(&cookie, "/dashboard/codebook.csv").await;
+    assert!(
+        codebook.contains("population,") && codebook.contains("teacher = "),
+        "{}",
+        &codebook[..200.min(codebook.len())]
+    );
+
+    let response = w
+        .http
+        .get(format!("{}/dashboard/export.xlsx", w.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-zhisu-rows"], "90");
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip");
+    // read it back: two sheets, the Chinese headers in the shared strings
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("xl/worksheets/sheet2.xml"),
+        "a codebook sheet"
+    );
+}
+
+#[tokio::test]
+async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let path = dir.path().join("server.sqlite3");
+    let q = ohl();
+    let mut rng = Rng(7);
+    let who = Respondent {
+        population: "teacher",
+        sex: "female",
+        age: 33,
+        education: "college",
+        industry: "education",
+        ability: 100,
+        straight_line: false,
+    };
+    let interview = generate::interview(
+        &q,
+        Uuid::from_u128(5),
+        generate::answers(&q, &who, &mut rng),
+        Utc.with_ymd_and_hms(2026, 11, 1, 1, 0, 0).unwrap(),
+        1200,
+        None,
+    );
+    {
+        let state = ServerState::open(&path, &questionnaires).unwrap();
+        let receipts = zhisu_server::api::ingest(&state, vec![interview], None).unwrap();
+        assert_eq!(receipts[0].status, zhisu_protocol::ReceiptStatus::Stored);
+    }
+    // as a server before schema 6 would have left it: no facts
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE interview SET items_correct = NULL, sex = NULL, population = NULL",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let state = ServerState::open(&path, &questionnaires).unwrap();
+    let report = analysis::literacy(
+        state.storage.as_ref(),
+        &state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter {
+            sex: Some("female".into()),
+            ..Filter::default()
+        },
+        30,
+        "zh-CN",
+    )
+    .unwrap();
+    let overall = report.overall.unwrap();
+    assert_eq!(
+        (overall.n, overall.successes),
+        (1, 1),
+        "filled in at start and counted"
+    );
+}
