@@ -1,0 +1,375 @@
+//! The dashboard in a real headless Chromium (chromedriver), against the real server on a
+//! loopback port with its SQLite file: each role signs in through the form, opens every view,
+//! the figures are checked against the database (read here with SQL), a supervisor rejects a
+//! flagged interview through the page, and an export is downloaded with the browser's session
+//! and read back. Screenshots of every view go to target/tmp/dashboard-screenshots/.
+
+#[path = "../../crates/zhisu-server/tests/common/generate.rs"]
+mod generate;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use fantoccini::{Client, ClientBuilder, Locator};
+use generate::{Respondent, Rng};
+use uuid::Uuid;
+use zhisu_e2e::{free_port, workspace_root};
+use zhisu_server::people::Role;
+use zhisu_server::ServerState;
+
+const PASSWORD: &str = "dashboard-password";
+
+struct Chromedriver(Child);
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver(port: u16) -> Chromedriver {
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {bin} (install chromium-driver: scripts/install-deps.sh): {e}")
+        });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Chromedriver(child)
+}
+
+async fn browser(driver_port: u16) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=zh-CN"]
+        }),
+    );
+    ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a Chromium session from chromedriver")
+}
+
+async fn screenshot(client: &Client, dir: &Path, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// (interviews counted, with literacy) for a role's scope, straight from the database.
+fn counted(db: &Path, condition: &str) -> (u64, u64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        &format!("SELECT count(*), coalesce(sum(has_literacy), 0) FROM interview WHERE qc_status != 'rejected' AND {condition}"),
+        [],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn each_role_sees_its_figures_in_a_real_browser() {
+    let _one = zhisu_e2e::ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let questionnaires = workspace_root().join("questionnaires");
+    let state = ServerState::open(&db, &questionnaires).unwrap();
+    for (user, role) in [
+        ("city", Role::CityAdmin),
+        (
+            "yz-admin",
+            Role::DistrictAdmin {
+                district: "yuzhong".into(),
+            },
+        ),
+        (
+            "yz-super",
+            Role::Supervisor {
+                district: "yuzhong".into(),
+            },
+        ),
+        (
+            "education",
+            Role::DepartmentViewer {
+                populations: vec!["teacher".into()],
+            },
+        ),
+    ] {
+        state
+            .add_person(user, user, PASSWORD, role, "test")
+            .unwrap();
+    }
+    let q = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        &std::fs::read_to_string(questionnaires.join("ohl_2026.toml")).unwrap(),
+    )
+    .unwrap();
+    // two districts' devices, 40 interviews each
+    let mut rng = Rng(99);
+    for (d, district) in ["yuzhong", "jiangbei"].into_iter().enumerate() {
+        state
+            .storage
+            .replace_sites(
+                district,
+                &[zhisu_protocol::Site {
+                    id: format!("{district}-1"),
+                    district: district.into(),
+                    name: format!("{district} 建筑工地"),
+                    site_type: "enterprise".into(),
+                    quotas: [
+                        ("teacher".to_string(), 30),
+                        ("construction".to_string(), 30),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    ..Default::default()
+                }],
+            )
+            .unwrap();
+        let code = state
+            .create_enrolment_code("2026", district, chrono::Duration::days(1), "test")
+            .unwrap();
+        let device_id = state.enrol(&code, "平板").unwrap().unwrap().device_id;
+        let device = state.storage.device(device_id).unwrap().unwrap();
+        let mut batch = Vec::new();
+        for n in 0..40u128 {
+            let population = if n % 2 == 0 {
+                "teacher"
+            } else {
+                "construction"
+            };
+            let who = Respondent {
+                population,
+                sex: if n % 3 == 0 { "female" } else { "male" },
+                age: 22 + (n as i64 % 35),
+                education: "senior",
+                industry: "construction",
+                ability: if population == "teacher" { 88 } else { 70 },
+                straight_line: false,
+            };
+            let answers = generate::answers(&q, &who, &mut rng);
+            let seconds = if n == 7 { 90 } else { 1400 };
+            batch.push(generate::interview(
+                &q,
+                Uuid::from_u128(((d as u128) << 32) + n),
+                answers,
+                Utc.with_ymd_and_hms(2026, 11, 25, 2, 0, 0).unwrap(),
+                seconds,
+                Some(&format!("{district}-1")),
+            ));
+        }
+        let receipts = zhisu_server::api::ingest(&state, batch, Some(&device)).unwrap();
+        assert!(receipts
+            .iter()
+            .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+
+    let shots: PathBuf = workspace_root().join("target/tmp/dashboard-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let driver_port = free_port();
+    let _driver = chromedriver(driver_port);
+
+    for (user, condition) in [
+        ("city", "1=1"),
+        ("yz-admin", "district = 'yuzhong'"),
+        ("yz-super", "district = 'yuzhong'"),
+        ("education", "population = 'teacher'"),
+    ] {
+        let client = browser(driver_port).await;
+        client
+            .goto(&format!("{base}/dashboard/literacy"))
+            .await
+            .unwrap();
+        assert!(
+            client
+                .current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with("/dashboard/login"),
+            "signed out: the sign-in page"
+        );
+        client
+            .find(Locator::Id("username"))
+            .await
+            .unwrap()
+            .send_keys(user)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys(PASSWORD)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Id("sign-in"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .for_element(Locator::Id("total"))
+            .await
+            .unwrap();
+        screenshot(&client, &shots, &format!("{user}-progress")).await;
+        let (n, k) = counted(&db, condition);
+        let total = text(&client, "#total").await;
+        assert!(
+            total.contains(&n.to_string()),
+            "{user}: progress shows {n} interviews: {total}"
+        );
+
+        client
+            .goto(&format!("{base}/dashboard/literacy"))
+            .await
+            .unwrap();
+        let shown_n: u64 = text(&client, "#overall .n").await.parse().unwrap();
+        assert_eq!(shown_n, n, "{user}: n on the page = n in the database");
+        let level = text(&client, "#overall .level").await;
+        assert_eq!(
+            level,
+            format!("{:.1}%", k as f64 * 100.0 / n as f64),
+            "{user}: the level is k/n of the database"
+        );
+        assert!(
+            client.find(Locator::Css("#chart-dimensions")).await.is_ok(),
+            "a chart with whiskers"
+        );
+        screenshot(&client, &shots, &format!("{user}-literacy")).await;
+
+        client
+            .goto(&format!("{base}/dashboard/items"))
+            .await
+            .unwrap();
+        assert!(
+            client
+                .find_all(Locator::Css("#items tr[data-item]"))
+                .await
+                .unwrap()
+                .len()
+                > 30
+        );
+        screenshot(&client, &shots, &format!("{user}-items")).await;
+
+        client
+            .goto(&format!("{base}/dashboard/qc?status=all"))
+            .await
+            .unwrap();
+        screenshot(&client, &shots, &format!("{user}-qc")).await;
+
+        client
+            .goto(&format!("{base}/dashboard/report"))
+            .await
+            .unwrap();
+        let summary = text(&client, "#summary").await;
+        assert!(
+            summary.contains(&n.to_string()),
+            "{user}: the report's sample: {summary}"
+        );
+        screenshot(&client, &shots, &format!("{user}-report")).await;
+
+        if user == "yz-super" {
+            // reject the fast interview of Yuzhong through the page
+            let fast = Uuid::from_u128(7);
+            client.goto(&format!("{base}/dashboard/qc")).await.unwrap();
+            let row = client
+                .find(Locator::Id(&format!("qc-{fast}")))
+                .await
+                .unwrap();
+            assert!(row.text().await.unwrap().contains("答题太快"));
+            row.find(Locator::Css("textarea"))
+                .await
+                .unwrap()
+                .send_keys("用时太短，需要重新调查")
+                .await
+                .unwrap();
+            row.find(Locator::Css("button[value=rejected]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            client.wait().for_element(Locator::Css("h1")).await.unwrap();
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            let status: String = conn
+                .query_row(
+                    "SELECT qc_status FROM interview WHERE id = ?1",
+                    [fast.to_string()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(status, "rejected");
+            client
+                .goto(&format!("{base}/dashboard/literacy"))
+                .await
+                .unwrap();
+            let after: u64 = text(&client, "#overall .n").await.parse().unwrap();
+            assert_eq!(after, n - 1, "the rejected interview left the estimate");
+        }
+
+        if user == "city" {
+            // the export, downloaded with the browser's own session, read back
+            let cookie = client.get_named_cookie("zhisu_session").await.unwrap();
+            let http = reqwest::Client::new();
+            let csv = http
+                .get(format!("{base}/dashboard/export.csv"))
+                .header("cookie", format!("zhisu_session={}", cookie.value()))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(csv.lines().count() - 1, 80, "every interview of the city");
+            assert!(csv.lines().next().unwrap().contains("具备职业健康素养"));
+            let xlsx = http
+                .get(format!("{base}/dashboard/export.xlsx"))
+                .header("cookie", format!("zhisu_session={}", cookie.value()))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert_eq!(&xlsx[..2], b"PK");
+            // English works too
+            client
+                .goto(&format!("{base}/dashboard/literacy?lang=en"))
+                .await
+                .unwrap();
+            assert!(text(&client, "h1").await.contains("literacy"));
+            screenshot(&client, &shots, "city-literacy-en").await;
+        }
+        client.close().await.unwrap();
+    }
+}
