@@ -131,6 +131,29 @@ pub struct DeviceAssignment {
     /// older devices ignore it). The device marks them rejected and shows the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<RejectedInterview>,
+    /// The round's settings (protocol v1 addition: a device that gets none uses the defaults).
+    #[serde(default)]
+    pub settings: RoundSettings,
+}
+
+/// Settings of a monitoring round, set by the city administrator and delivered to devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoundSettings {
+    /// Show the respondent the right answers and explanations after the interview.
+    pub show_answer_key: bool,
+    /// When an interview is flagged in quality control (the tablet warns the surveyor; the
+    /// server flags it for review).
+    pub quality: zhisu_core::QcThresholds,
+}
+
+impl Default for RoundSettings {
+    fn default() -> Self {
+        RoundSettings {
+            show_answer_key: true,
+            quality: zhisu_core::QcThresholds::default(),
+        }
+    }
 }
 
 /// An interview rejected in the central quality review, with the reviewer's reason.

@@ -621,6 +621,7 @@ fn bench_device() -> Device {
         enrolled_at: Utc::now(),
         revoked_at: None,
         last_seen_at: None,
+        pending: None,
     }
 }
 

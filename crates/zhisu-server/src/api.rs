@@ -48,6 +48,10 @@ pub fn router(state: ServerState) -> Router {
         )
         .route("/api/v1/audit", get(audit_log))
         .route(
+            "/api/v1/rounds/{round}/settings",
+            get(get_round_settings).put(put_round_settings),
+        )
+        .route(
             QUESTIONNAIRES_PATH,
             get(list_questionnaires).post(publish_questionnaire),
         )
@@ -287,17 +291,30 @@ async fn enrol(
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct AssignmentQuery {
+    /// Interviews waiting on the device, for the dashboard's view of the tablets.
+    #[serde(default)]
+    pub pending: Option<u32>,
+}
+
 async fn assignment(
     State(state): State<ServerState>,
     AuthedDevice(device): AuthedDevice,
+    axum::extract::Query(query): axum::extract::Query<AssignmentQuery>,
 ) -> Result<Json<DeviceAssignment>, Failure> {
     let storage = state.storage.clone();
     let district = device.district.clone();
+    let round = device.round.clone();
     let device_id = device.id;
-    let (sites, rejected) = blocking(move || {
+    let (sites, rejected, settings) = blocking(move || {
+        if let Some(pending) = query.pending {
+            storage.note_pending(device_id, pending)?;
+        }
         Ok::<_, crate::StorageError>((
             storage.sites(&district)?,
             storage.rejected_for_device(device_id)?,
+            storage.round_settings(&round)?.unwrap_or_default(),
         ))
     })
     .await?;
@@ -307,7 +324,51 @@ async fn assignment(
         district: device.district,
         sites,
         rejected,
+        settings,
     }))
+}
+
+async fn get_round_settings(
+    State(state): State<ServerState>,
+    _session: Session,
+    Path(round): Path<String>,
+) -> Result<Json<zhisu_protocol::RoundSettings>, Failure> {
+    let storage = state.storage.clone();
+    Ok(Json(
+        blocking(move || storage.round_settings(&round))
+            .await?
+            .unwrap_or_default(),
+    ))
+}
+
+/// Sets a round's settings (city administrators): delivered to its devices at their next sync.
+async fn put_round_settings(
+    State(state): State<ServerState>,
+    session: Session,
+    Path(round): Path<String>,
+    body: Result<Json<zhisu_protocol::RoundSettings>, JsonRejection>,
+) -> Result<Json<zhisu_protocol::RoundSettings>, Failure> {
+    if session.person.role != crate::people::Role::CityAdmin {
+        return Err(forbidden("set a round's settings"));
+    }
+    let Json(settings) = body.map_err(json_rejection)?;
+    let q = &settings.quality;
+    if !(q.min_seconds_per_item.is_finite() && q.min_seconds_per_item >= 0.0) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            "quality.min_seconds_per_item must be a number of seconds, 0 or more",
+        ));
+    }
+    let (storage, s2, r2) = (state.storage.clone(), settings.clone(), round.clone());
+    blocking(move || storage.set_round_settings(&r2, &s2)).await?;
+    let detail = format!(
+        "round {round}: {}",
+        serde_json::to_string(&settings).unwrap_or_default()
+    );
+    let (st, actor) = (state.clone(), session.person.username.clone());
+    blocking(move || st.audit(&actor, "set_round_settings", &detail)).await?;
+    Ok(Json(settings))
 }
 
 /// An error response: status plus `{code, message}`.
@@ -388,6 +449,7 @@ fn rejected(interview: &CompletedInterview, code: &str, message: String) -> Rece
 fn accept(
     state: &ServerState,
     interview: CompletedInterview,
+    thresholds: &zhisu_core::QcThresholds,
 ) -> Result<crate::storage::Accepted, Receipt> {
     if !interview.hash_is_valid() {
         return Err(rejected(
@@ -421,10 +483,11 @@ fn accept(
         ));
     }
     let score = questionnaire.score(&interview.answers);
-    Ok(crate::storage::Accepted::new(
+    Ok(crate::storage::Accepted::with_thresholds(
         questionnaire,
         interview,
         score,
+        thresholds,
     ))
 }
 
@@ -467,8 +530,18 @@ pub fn ingest(
 ) -> Result<Vec<Receipt>, crate::StorageError> {
     let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(interviews.len());
     let mut accepted = Vec::new();
+    let thresholds = match device {
+        Some(d) => {
+            state
+                .storage
+                .round_settings(&d.round)?
+                .unwrap_or_default()
+                .quality
+        }
+        None => zhisu_core::QcThresholds::default(),
+    };
     for interview in interviews {
-        match accept(state, interview) {
+        match accept(state, interview, &thresholds) {
             Ok(one) => {
                 receipts.push(None);
                 accepted.push(one);

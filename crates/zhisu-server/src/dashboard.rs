@@ -477,7 +477,7 @@ async fn progress_page(
         .filter(|d| district.as_ref().is_none_or(|own| &d.district == own))
         .collect();
     if !matches!(session.person.role, Role::DepartmentViewer { .. }) {
-        let _ = write!(b, "<h2>{}</h2><table id=\"devices\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", t(&lang, "平板同步状态", "Tablets and sync"), t(&lang, "平板", "Tablet"), t(&lang, "区县", "District"), t(&lang, "最近联网", "Last seen"), t(&lang, "状态", "State"));
+        let _ = write!(b, "<h2>{}</h2><table id=\"devices\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", t(&lang, "平板同步状态", "Tablets and sync"), t(&lang, "平板", "Tablet"), t(&lang, "区县", "District"), t(&lang, "最近联网", "Last seen"), t(&lang, "待上传问卷", "Waiting to send"), t(&lang, "状态", "State"));
         for d in devices {
             let seen = d.last_seen_at.map_or_else(
                 || t(&lang, "从未", "never").to_string(),
@@ -494,10 +494,11 @@ async fn progress_page(
             };
             let _ = write!(
                 b,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num pending\">{}</td><td>{}</td></tr>",
                 esc(&d.name),
                 esc(&d.district),
                 seen,
+                d.pending.map_or_else(|| "-".to_string(), |p| p.to_string()),
                 state_text
             );
         }

@@ -65,6 +65,9 @@ pub struct Device {
     pub enrolled_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_seen_at: Option<DateTime<Utc>>,
+    /// Interviews waiting on the device to be sent, as it said at its last sync.
+    #[serde(default)]
+    pub pending: Option<u32>,
 }
 
 /// Why an enrolment code was not accepted.

@@ -62,6 +62,7 @@ impl Facts {
         questionnaire: &Questionnaire,
         interview: &CompletedInterview,
         score: &ScoreReport,
+        thresholds: &QcThresholds,
     ) -> Self {
         let choice = |id: &str| match interview.answers.get(id) {
             Some(AnswerValue::Choice(key)) => Some(key.clone()),
@@ -108,7 +109,7 @@ impl Facts {
             dimension_literacy,
             items_correct,
             duration_s,
-            qc_flags: qc_flags(questionnaire, interview),
+            qc_flags: qc_flags(questionnaire, interview, thresholds),
             fingerprint: fingerprint(interview),
         }
     }
@@ -121,18 +122,21 @@ impl Facts {
 /// The server's flags from the answers and duration (screened-out respondents are not
 /// flagged: a short interview is what screening out looks like), then any flag the device
 /// raised from what only it saw (changed answers), each kind once.
-fn qc_flags(questionnaire: &Questionnaire, interview: &CompletedInterview) -> Vec<QcFlag> {
+fn qc_flags(
+    questionnaire: &Questionnaire,
+    interview: &CompletedInterview,
+    thresholds: &QcThresholds,
+) -> Vec<QcFlag> {
     if questionnaire.eligibility_status(&interview.answers) != EligibilityStatus::Eligible {
         return Vec::new();
     }
-    let thresholds = QcThresholds::default();
     let duration_ms = (interview.completed_at - interview.started_at)
         .num_milliseconds()
         .max(0) as u64;
     let mut flags =
-        zhisu_core::flags_from_answers(questionnaire, &interview.answers, duration_ms, &thresholds);
+        zhisu_core::flags_from_answers(questionnaire, &interview.answers, duration_ms, thresholds);
     if let Some(paradata) = &interview.paradata {
-        for flag in zhisu_core::flags_from_paradata(paradata, &thresholds)
+        for flag in zhisu_core::flags_from_paradata(paradata, thresholds)
             .into_iter()
             .chain(paradata.flags.iter().cloned())
         {

@@ -86,7 +86,12 @@ impl ServerState {
                 ) {
                     Some(p) => {
                         let score = p.questionnaire.score(&interview.answers);
-                        facts::Facts::of(&p.questionnaire, &interview, &score)
+                        facts::Facts::of(
+                            &p.questionnaire,
+                            &interview,
+                            &score,
+                            &zhisu_core::QcThresholds::default(),
+                        )
                     }
                     None => {
                         tracing::warn!(id = %interview.id, questionnaire = %interview.questionnaire_id,

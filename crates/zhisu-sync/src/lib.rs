@@ -134,6 +134,16 @@ impl SyncClient {
         self.get(ASSIGNMENT_PATH).await
     }
 
+    /// The assignment, telling the server how many interviews wait on this device (shown on
+    /// the dashboard's list of tablets).
+    pub async fn assignment_with_pending(
+        &self,
+        pending: u64,
+    ) -> Result<DeviceAssignment, SyncError> {
+        self.get(&format!("{ASSIGNMENT_PATH}?pending={pending}"))
+            .await
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -249,7 +259,8 @@ pub async fn sync_questionnaires(
 
 /// Fetches this device's assignment (sites and quotas) and keeps it.
 pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
-    let assignment = client.assignment().await?;
+    let pending = with_store(store, |s| s.state_counts()).await?.waiting;
+    let assignment = client.assignment_with_pending(pending).await?;
     let n = assignment.sites.len();
     with_store(store, move |s| {
         s.save_sites(&assignment.sites)?;

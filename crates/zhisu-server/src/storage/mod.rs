@@ -47,7 +47,22 @@ impl Accepted {
         interview: CompletedInterview,
         score: ScoreReport,
     ) -> Self {
-        let facts = Facts::of(questionnaire, &interview, &score);
+        Self::with_thresholds(
+            questionnaire,
+            interview,
+            score,
+            &zhisu_core::QcThresholds::default(),
+        )
+    }
+
+    /// With the quality-control thresholds of the interview's round.
+    pub fn with_thresholds(
+        questionnaire: &zhisu_core::Questionnaire,
+        interview: CompletedInterview,
+        score: ScoreReport,
+        thresholds: &zhisu_core::QcThresholds,
+    ) -> Self {
+        let facts = Facts::of(questionnaire, &interview, &score, thresholds);
         Accepted {
             interview,
             score,
@@ -208,6 +223,21 @@ pub trait Storage: Send + Sync {
 
     /// Sets the facts of a stored interview (the backfill of rows stored before schema 6).
     fn set_facts(&self, id: Uuid, facts: &Facts) -> Result<(), StorageError>;
+
+    /// The settings of a round, when an administrator set them.
+    fn round_settings(
+        &self,
+        round: &str,
+    ) -> Result<Option<zhisu_protocol::RoundSettings>, StorageError>;
+
+    fn set_round_settings(
+        &self,
+        round: &str,
+        settings: &zhisu_protocol::RoundSettings,
+    ) -> Result<(), StorageError>;
+
+    /// Notes how many interviews a device says are waiting on it (shown on the dashboard).
+    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError>;
 
     /// Interviews from a device that were rejected in review, with the reviewer's comment.
     fn rejected_for_device(

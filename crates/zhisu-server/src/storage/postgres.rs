@@ -28,7 +28,8 @@ fn person_from(row: &postgres::Row) -> Result<Person, StorageError> {
     })
 }
 
-const DEVICE_COLUMNS: &str = "id, name, round, district, enrolled_at, revoked_at, last_seen_at";
+const DEVICE_COLUMNS: &str =
+    "id, name, round, district, enrolled_at, revoked_at, last_seen_at, pending";
 
 fn device_from(row: &postgres::Row) -> Device {
     Device {
@@ -39,6 +40,7 @@ fn device_from(row: &postgres::Row) -> Device {
         enrolled_at: row.get(4),
         revoked_at: row.get(5),
         last_seen_at: row.get(6),
+        pending: row.get::<_, Option<i32>>(7).map(|p| p.max(0) as u32),
     }
 }
 
@@ -180,6 +182,11 @@ pub const MIGRATIONS: &[&str] = &[
         ADD COLUMN weight DOUBLE PRECISION,
         ADD COLUMN latitude DOUBLE PRECISION,
         ADD COLUMN longitude DOUBLE PRECISION;
+    ALTER TABLE device ADD COLUMN pending INTEGER;
+    CREATE TABLE round_settings (
+        round    TEXT PRIMARY KEY,
+        settings JSONB NOT NULL
+    );
     "#,
 ];
 
@@ -974,6 +981,40 @@ impl Storage for PostgresStorage {
                 &f.fingerprint,
                 &f.qc_flags_json(),
             ],
+        )?;
+        Ok(())
+    }
+
+    fn round_settings(
+        &self,
+        round: &str,
+    ) -> Result<Option<zhisu_protocol::RoundSettings>, StorageError> {
+        let row = self.pool.get()?.query_opt(
+            "SELECT settings::text FROM round_settings WHERE round = $1",
+            &[&round],
+        )?;
+        row.map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+            .transpose()
+    }
+
+    fn set_round_settings(
+        &self,
+        round: &str,
+        settings: &zhisu_protocol::RoundSettings,
+    ) -> Result<(), StorageError> {
+        let json = serde_json::to_string(settings).map_err(corrupt)?;
+        self.pool.get()?.execute(
+            "INSERT INTO round_settings (round, settings) VALUES ($1, $2::text::jsonb)
+             ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
+            &[&round, &json],
+        )?;
+        Ok(())
+    }
+
+    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
+        self.pool.get()?.execute(
+            "UPDATE device SET pending = $2 WHERE id = $1",
+            &[&device, &(pending as i32)],
         )?;
         Ok(())
     }

@@ -159,6 +159,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE site ADD COLUMN weight REAL;
     ALTER TABLE site ADD COLUMN latitude REAL;
     ALTER TABLE site ADD COLUMN longitude REAL;
+    ALTER TABLE device ADD COLUMN pending INTEGER;       -- interviews waiting on it, as it last said
+    CREATE TABLE round_settings (
+        round    TEXT PRIMARY KEY NOT NULL,
+        settings TEXT NOT NULL                          -- RoundSettings as JSON
+    ) STRICT;
     "#,
 ];
 
@@ -242,9 +247,10 @@ fn person_from(row: PersonRow) -> Result<Person, StorageError> {
     })
 }
 
-const DEVICE_COLUMNS: &str = "id, name, round, district, enrolled_at, revoked_at, last_seen_at";
+const DEVICE_COLUMNS: &str =
+    "id, name, round, district, enrolled_at, revoked_at, last_seen_at, CAST(pending AS TEXT)";
 
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 7]> {
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 8]> {
     Ok([
         r.get(0)?,
         r.get(1)?,
@@ -253,11 +259,12 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<[Option<String>; 7]> {
         r.get(4)?,
         r.get(5)?,
         r.get(6)?,
+        r.get(7)?,
     ])
 }
 
-fn device_from(row: [Option<String>; 7]) -> Result<Device, StorageError> {
-    let [id, name, round, district, enrolled, revoked, seen] = row;
+fn device_from(row: [Option<String>; 8]) -> Result<Device, StorageError> {
+    let [id, name, round, district, enrolled, revoked, seen, pending] = row;
     let need = |v: Option<String>| v.ok_or_else(|| corrupt("missing device column"));
     Ok(Device {
         id: parse_uuid(&need(id)?)?,
@@ -267,6 +274,7 @@ fn device_from(row: [Option<String>; 7]) -> Result<Device, StorageError> {
         enrolled_at: parse_time(&need(enrolled)?)?,
         revoked_at: revoked.as_deref().map(parse_time).transpose()?,
         last_seen_at: seen.as_deref().map(parse_time).transpose()?,
+        pending: pending.and_then(|p| p.parse().ok()),
     })
 }
 
@@ -537,6 +545,7 @@ impl Storage for SqliteStorage {
             enrolled_at: parse_time(&timestamp(now))?,
             revoked_at: None,
             last_seen_at: None,
+            pending: None,
         }))
     }
 
@@ -1015,6 +1024,43 @@ impl Storage for SqliteStorage {
                 f.fingerprint,
                 f.qc_flags_json(),
             ],
+        )?;
+        Ok(())
+    }
+
+    fn round_settings(
+        &self,
+        round: &str,
+    ) -> Result<Option<zhisu_protocol::RoundSettings>, StorageError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT settings FROM round_settings WHERE round = ?1",
+                [round],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| serde_json::from_str(&j).map_err(corrupt))
+            .transpose()
+    }
+
+    fn set_round_settings(
+        &self,
+        round: &str,
+        settings: &zhisu_protocol::RoundSettings,
+    ) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO round_settings (round, settings) VALUES (?1, ?2)
+             ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
+            params![round, serde_json::to_string(settings).map_err(corrupt)?],
+        )?;
+        Ok(())
+    }
+
+    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
+        self.conn().execute(
+            "UPDATE device SET pending = ?2 WHERE id = ?1",
+            params![device.to_string(), pending],
         )?;
         Ok(())
     }
