@@ -38,7 +38,9 @@ pub fn router(state: ServerState) -> Router {
         .route("/api/v1/interviews", get(list_interviews))
         .route("/api/v1/session", post(sign_in).delete(sign_out))
         .route("/api/v1/me", get(me))
-        .route("/api/v1/people", post(add_person))
+        .route("/api/v1/people", get(list_people).post(add_person))
+        .route("/api/v1/people/{username}/disable", post(disable_person))
+        .route("/api/v1/people/{username}/enable", post(enable_person))
         .route("/api/v1/enrolment-codes", post(create_enrolment_code))
         .route("/api/v1/devices", get(list_devices))
         .route("/api/v1/devices/{id}/revoke", post(revoke_device))
@@ -707,6 +709,93 @@ pub struct NewPerson {
     pub password: String,
     #[serde(flatten)]
     pub role: Role,
+}
+
+/// A person as listed to administrators: never with a password hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonListing {
+    #[serde(flatten)]
+    pub person: Person,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+async fn list_people(
+    State(state): State<ServerState>,
+    session: Session,
+) -> Result<Json<Vec<PersonListing>>, Failure> {
+    if session.person.role != Role::CityAdmin {
+        return Err(forbidden("list people"));
+    }
+    let storage = state.storage.clone();
+    let people = blocking(move || storage.people()).await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .map(|(person, disabled_at)| PersonListing {
+                person,
+                disabled_at,
+            })
+            .collect(),
+    ))
+}
+
+async fn disable_person(
+    state: State<ServerState>,
+    session: Session,
+    path: Path<String>,
+) -> Result<StatusCode, Failure> {
+    set_disabled(state, session, path, true).await
+}
+
+async fn enable_person(
+    state: State<ServerState>,
+    session: Session,
+    path: Path<String>,
+) -> Result<StatusCode, Failure> {
+    set_disabled(state, session, path, false).await
+}
+
+/// City administrators disable people (their sessions stop at once) and enable them again;
+/// nobody disables themselves (the city would be left without an administrator).
+async fn set_disabled(
+    State(state): State<ServerState>,
+    session: Session,
+    Path(username): Path<String>,
+    disable: bool,
+) -> Result<StatusCode, Failure> {
+    if session.person.role != Role::CityAdmin {
+        return Err(forbidden("disable or enable people"));
+    }
+    if disable && username == session.person.username {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            codes::FORBIDDEN,
+            "you cannot disable yourself; ask another city administrator",
+        ));
+    }
+    let storage = state.storage.clone();
+    let name = username.clone();
+    let found =
+        blocking(move || storage.set_person_disabled(&name, disable.then(Utc::now))).await?;
+    if !found {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            codes::NOT_FOUND,
+            format!("no person with the username {username}"),
+        ));
+    }
+    audit(
+        &state,
+        &session.person,
+        if disable {
+            "disable_person"
+        } else {
+            "enable_person"
+        },
+        username,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn add_person(

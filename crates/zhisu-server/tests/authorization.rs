@@ -159,6 +159,25 @@ impl World {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// A request from a freshly enrolled device of the 2026 round.
+    async fn call_device(&self, method: Method, path: &str) -> Value {
+        let code = self
+            .state
+            .create_enrolment_code("2026", "yuzhong", Duration::days(1), "test")
+            .unwrap();
+        let token = self.state.enrol(&code, "device").unwrap().unwrap().token;
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
     /// A fresh device in `district`, for a revocation attempt.
     fn spare_device(&self, district: &str) -> Uuid {
         let code = self
@@ -242,6 +261,24 @@ async fn every_endpoint_for_every_role() {
             Some(json!({"round": "2026", "source": PILOT})),
             [200, 403, 403, 403, 403],
         ),
+        (
+            Method::GET,
+            "/api/v1/people",
+            None,
+            [200, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/rounds/2026/settings",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/rounds/2026/settings",
+            Some(json!({"show_answer_key": false})),
+            [200, 403, 403, 403, 403],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &cases {
@@ -272,6 +309,82 @@ async fn every_endpoint_for_every_role() {
             ));
         }
     }
+    // disabling people: only the city administrator; a disabled person's session stops at once,
+    // and enabling brings sign-in back
+    for role in ROLES {
+        let (got, _) = w
+            .call(
+                Method::POST,
+                "/api/v1/people/new0/disable",
+                Some(&tokens[role]),
+                None,
+            )
+            .await;
+        let want = if role == "city" { 204 } else { 403 };
+        if got != want {
+            failures.push(format!(
+                "POST /api/v1/people/new0/disable as {role}: {got}, expected {want}"
+            ));
+        }
+    }
+    let (got, _) = w
+        .call(
+            Method::POST,
+            "/api/v1/people/city/disable",
+            Some(&tokens["city"]),
+            None,
+        )
+        .await;
+    assert_eq!(got, 409, "nobody disables themselves");
+    let disabled_session = tokens["yz_admin"].clone();
+    let (got, _) = w
+        .call(
+            Method::POST,
+            "/api/v1/people/yz_admin/disable",
+            Some(&tokens["city"]),
+            None,
+        )
+        .await;
+    assert_eq!(got, 204);
+    let (got, _) = w
+        .call(Method::GET, "/api/v1/me", Some(&disabled_session), None)
+        .await;
+    assert_eq!(got, 401, "a disabled person's session stops");
+    let listed: Value = w
+        .call(Method::GET, "/api/v1/people", Some(&tokens["city"]), None)
+        .await
+        .1;
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["username"] == "yz_admin")
+        .unwrap();
+    assert!(
+        row["disabled_at"].is_string() && row.get("password_hash").is_none(),
+        "{row}"
+    );
+    let (got, _) = w
+        .call(
+            Method::POST,
+            "/api/v1/people/yz_admin/enable",
+            Some(&tokens["city"]),
+            None,
+        )
+        .await;
+    assert_eq!(got, 204);
+    let (got, _) = w
+        .call(Method::GET, "/api/v1/me", Some(&disabled_session), None)
+        .await;
+    assert_eq!(got, 200, "enabled again");
+    // the round's settings reach the devices of the round
+    let assignment: Value = w
+        .call_device(Method::GET, "/api/v1/device/assignment")
+        .await;
+    assert_eq!(
+        assignment["settings"]["show_answer_key"], false,
+        "{assignment}"
+    );
     // revoking: own district yes, other district looks like "no such device"
     for role in ROLES {
         let device = w.spare_device("yuzhong");
@@ -392,6 +505,11 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
         (Method::POST, "/api/v1/people"),
         (Method::POST, "/api/v1/questionnaires"),
         (Method::DELETE, "/api/v1/session"),
+        (Method::GET, "/api/v1/people"),
+        (Method::POST, "/api/v1/people/yz_admin/disable"),
+        (Method::POST, "/api/v1/people/yz_admin/enable"),
+        (Method::GET, "/api/v1/rounds/2026/settings"),
+        (Method::PUT, "/api/v1/rounds/2026/settings"),
     ];
     let bad: [(&str, Option<&str>); 5] = [
         ("missing", None),

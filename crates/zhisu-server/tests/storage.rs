@@ -378,6 +378,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     );
     assert_eq!(s.published_questionnaires().unwrap(), vec![record]);
 
+    analysis_conformance(&fresh("analysis"));
+
     // a database written by a newer server is refused, not damaged
     let f = fresh("newer");
     f.storage.ingest(&[interview(9, 30)], None, at(0)).unwrap();
@@ -392,6 +394,250 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     }
     (f.set_version)(current);
     assert_eq!(f.reopen().unwrap().interview_count().unwrap(), 1);
+}
+
+/// The dashboard's reads and writes: facts, progress, the review queue and decisions, people,
+/// round settings and what devices report. Real interviews of the national questionnaire.
+fn analysis_conformance(f: &Fresh) {
+    use common::generate::{self, Respondent, Rng};
+    use zhisu_server::storage::{QcStatus, Review};
+    let s = &f.storage;
+    let q = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    s.replace_sites(
+        "yuzhong",
+        &[zhisu_protocol::Site {
+            id: "yz-1".into(),
+            district: "yuzhong".into(),
+            name: "工地".into(),
+            site_type: "enterprise".into(),
+            quotas: [("construction".to_string(), 5)].into_iter().collect(),
+            stratum: Some("large".into()),
+            weight: Some(40.0),
+            ..Default::default()
+        }],
+    )
+    .unwrap();
+    let code = hash_code("ANALYSIS");
+    s.add_enrolment_code(&code, "2026", "yuzhong", at(59), at(0))
+        .unwrap();
+    let device = s
+        .enrol(
+            &code,
+            Uuid::from_u128(77),
+            "平板",
+            &hash_token("t-analysis"),
+            at(1),
+        )
+        .unwrap()
+        .unwrap();
+    let mut rng = Rng(3);
+    let start = Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap(); // 07:00 on the 29th in UTC+8
+    let batch: Vec<Accepted> = (0..6u128)
+        .map(|n| {
+            let who = Respondent {
+                population: if n < 4 { "construction" } else { "teacher" },
+                sex: "male",
+                age: 30 + n as i64,
+                education: "junior",
+                industry: "construction",
+                ability: 80,
+                straight_line: false,
+            };
+            let answers = generate::answers(&q, &who, &mut rng);
+            let seconds = if n == 0 { 60 } else { 1500 };
+            let i = generate::interview(
+                &q,
+                Uuid::from_u128(900 + n),
+                answers,
+                start,
+                seconds,
+                Some("yz-1"),
+            );
+            let score = q.score(&i.answers);
+            Accepted::new(&q, i, score)
+        })
+        .collect();
+    assert!(batch[0]
+        .facts
+        .qc_flags
+        .iter()
+        .any(|f| f.code() == "too_fast"));
+    s.ingest(&batch, Some(&device), at(2)).unwrap();
+
+    // facts as stored = facts as computed, with the site's sample plan joined
+    let mut seen = Vec::new();
+    s.visit_facts(&Scope::All, "ohl_2026", &mut |r| {
+        seen.push((
+            r.population.map(str::to_string),
+            r.age,
+            r.has_literacy,
+            r.dimension_literacy,
+            r.items_correct.to_string(),
+            r.stratum.map(str::to_string),
+            r.weight,
+            r.district.map(str::to_string),
+        ))
+    })
+    .unwrap();
+    seen.sort_by_key(|r| r.1);
+    let mut want: Vec<_> = batch
+        .iter()
+        .map(|a| {
+            (
+                a.facts.population.clone(),
+                a.facts.age,
+                a.score.has_literacy,
+                a.facts.dimension_literacy,
+                a.facts.items_correct.clone(),
+                Some("large".to_string()),
+                Some(40.0),
+                Some("yuzhong".to_string()),
+            )
+        })
+        .collect();
+    want.sort_by_key(|r| r.1);
+    assert_eq!(seen, want);
+    let mut teachers = 0;
+    s.visit_facts(
+        &Scope::Populations(vec!["teacher".into()]),
+        "ohl_2026",
+        &mut |_| teachers += 1,
+    )
+    .unwrap();
+    assert_eq!(teachers, 2);
+    let mut elsewhere = 0;
+    s.visit_facts(&Scope::District("jiangbei".into()), "ohl_2026", &mut |_| {
+        elsewhere += 1
+    })
+    .unwrap();
+    assert_eq!(elsewhere, 0);
+
+    // progress by local day
+    let cells = s.progress(&Scope::All).unwrap();
+    assert_eq!(cells.iter().map(|c| c.count).sum::<u64>(), 6);
+    assert!(
+        cells
+            .iter()
+            .all(|c| c.day == "2026-11-29" && c.site_id.as_deref() == Some("yz-1")),
+        "{cells:?}"
+    );
+    assert_eq!(s.all_sites().unwrap().len(), 1);
+
+    // the review queue: the fast one; decisions within scope only
+    let queue = s
+        .qc_queue(&Scope::All, Some(QcStatus::Unreviewed), 50)
+        .unwrap();
+    assert!(queue
+        .iter()
+        .any(|e| e.id == Uuid::from_u128(900) && e.duration_s == Some(60)));
+    let reject = Review {
+        status: QcStatus::Rejected,
+        comment: "太快".into(),
+        reviewer: "sup".into(),
+        at: at(3),
+    };
+    assert_eq!(
+        s.review(
+            &Scope::District("jiangbei".into()),
+            Uuid::from_u128(900),
+            &reject
+        )
+        .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.review(
+            &Scope::District("yuzhong".into()),
+            Uuid::from_u128(900),
+            &reject
+        )
+        .unwrap(),
+        Some(())
+    );
+    let rejected = s
+        .qc_queue(&Scope::All, Some(QcStatus::Rejected), 50)
+        .unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(
+        (
+            rejected[0].comment.as_deref(),
+            rejected[0].reviewer.as_deref()
+        ),
+        (Some("太快"), Some("sup"))
+    );
+    assert_eq!(rejected[0].reviewed_at, Some(at(3)));
+    let told = s.rejected_for_device(device.id).unwrap();
+    assert_eq!(told.len(), 1);
+    assert_eq!(
+        (told[0].interview_id, told[0].reason.as_str()),
+        (Uuid::from_u128(900), "太快")
+    );
+    let mut counted = 0;
+    s.visit_facts(&Scope::All, "ohl_2026", &mut |_| counted += 1)
+        .unwrap();
+    assert_eq!(counted, 5, "rejected interviews leave the analyses");
+    assert_eq!(
+        s.progress(&Scope::All)
+            .unwrap()
+            .iter()
+            .map(|c| c.count)
+            .sum::<u64>(),
+        5
+    );
+    let listed = s.interviews(&Scope::All).unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|i| i.qc_status.as_deref() == Some("rejected"))
+            .count(),
+        1
+    );
+
+    // backfill: nothing missing; setting facts again is idempotent
+    assert!(s.interviews_without_facts(10).unwrap().is_empty());
+    s.set_facts(batch[1].interview.id, &batch[1].facts).unwrap();
+
+    // people can be listed, disabled and enabled
+    let person = Person {
+        id: Uuid::from_u128(5),
+        username: "p".into(),
+        display_name: "某人".into(),
+        role: Role::Supervisor {
+            district: "yuzhong".into(),
+        },
+        created_at: at(0),
+    };
+    assert!(s
+        .add_person(&person, &hash_password("password-1234"))
+        .unwrap());
+    assert!(s.set_person_disabled("p", Some(at(4))).unwrap());
+    assert!(!s.set_person_disabled("nobody", Some(at(4))).unwrap());
+    assert_eq!(s.people().unwrap(), vec![(person.clone(), Some(at(4)))]);
+    assert!(
+        s.person_for_login("p").unwrap().is_none(),
+        "disabled people cannot sign in"
+    );
+    assert!(s.set_person_disabled("p", None).unwrap());
+    assert!(s.person_for_login("p").unwrap().is_some());
+
+    // round settings and what a device reports
+    assert_eq!(s.round_settings("2026").unwrap(), None);
+    let settings = zhisu_protocol::RoundSettings {
+        show_answer_key: false,
+        quality: zhisu_core::QcThresholds {
+            min_seconds_per_item: 5.0,
+            ..Default::default()
+        },
+    };
+    s.set_round_settings("2026", &settings).unwrap();
+    s.set_round_settings("2026", &settings).unwrap();
+    assert_eq!(s.round_settings("2026").unwrap(), Some(settings));
+    s.note_pending(device.id, 12).unwrap();
+    assert_eq!(s.device(device.id).unwrap().unwrap().pending, Some(12));
 }
 
 impl Fresh {

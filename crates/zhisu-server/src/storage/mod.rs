@@ -224,6 +224,17 @@ pub trait Storage: Send + Sync {
     /// Sets the facts of a stored interview (the backfill of rows stored before schema 6).
     fn set_facts(&self, id: Uuid, facts: &Facts) -> Result<(), StorageError>;
 
+    /// Everyone, disabled people included (with when they were disabled), by username.
+    fn people(&self) -> Result<Vec<(Person, Option<DateTime<Utc>>)>, StorageError>;
+
+    /// Disables (`Some(when)`) or enables again (`None`) a person; their sessions stop working
+    /// while disabled. False when there is no such username.
+    fn set_person_disabled(
+        &self,
+        username: &str,
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StorageError>;
+
     /// The settings of a round, when an administrator set them.
     fn round_settings(
         &self,

@@ -985,6 +985,28 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
+    fn people(&self) -> Result<Vec<(Person, Option<DateTime<Utc>>)>, StorageError> {
+        let rows = self.pool.get()?.query(
+            &format!("SELECT {PERSON_COLUMNS}, p.disabled_at FROM person p ORDER BY p.username"),
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| Ok((person_from(r)?, r.get(7))))
+            .collect()
+    }
+
+    fn set_person_disabled(
+        &self,
+        username: &str,
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StorageError> {
+        let changed = self.pool.get()?.execute(
+            "UPDATE person SET disabled_at = $2 WHERE username = $1",
+            &[&username, &disabled_at],
+        )?;
+        Ok(changed == 1)
+    }
+
     fn round_settings(
         &self,
         round: &str,

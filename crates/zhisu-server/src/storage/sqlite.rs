@@ -1028,6 +1028,34 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    fn people(&self) -> Result<Vec<(Person, Option<DateTime<Utc>>)>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {PERSON_COLUMNS}, disabled_at FROM person ORDER BY username"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((person_row(r)?, r.get::<_, Option<String>>(7)?)))?;
+        rows.map(|row| {
+            let (p, disabled) = row?;
+            Ok((
+                person_from(p)?,
+                disabled.as_deref().map(parse_time).transpose()?,
+            ))
+        })
+        .collect()
+    }
+
+    fn set_person_disabled(
+        &self,
+        username: &str,
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StorageError> {
+        let changed = self.conn().execute(
+            "UPDATE person SET disabled_at = ?2 WHERE username = ?1",
+            params![username, disabled_at.map(timestamp)],
+        )?;
+        Ok(changed == 1)
+    }
+
     fn round_settings(
         &self,
         round: &str,
