@@ -99,8 +99,10 @@ def load(path):
         "dimension_literacy": "int64",
         "qc_status": "category",
     }
-    # round_trip: the weights parse to exactly the doubles the databases hold
-    return pd.read_csv(path, dtype=dtypes, float_precision="round_trip")
+    # the weights must parse to exactly the doubles the databases hold: pandas 3's default
+    # parser is exact (and the option deprecated); before, "round_trip" asks for it
+    extra = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    return pd.read_csv(path, dtype=dtypes, **extra)
 
 
 def domain_estimates(key, stratum, cluster, n_h, w, y):

@@ -742,3 +742,57 @@ fn postgres_every_historic_version_migrates_to_the_fresh_schema() {
         assert_eq!(pg_schema(&mut client), fresh, "from version {start}");
     }
 }
+
+/// SQLite writes concurrent batches together (group commit, one fsync for many): a batch that
+/// fails inside such a group is stored not at all, and the batches beside it are unaffected.
+#[test]
+fn sqlite_group_commit_keeps_each_batch_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("group.sqlite3");
+    let s = Arc::new(SqliteStorage::open(&path).unwrap());
+    // a trigger that refuses one particular interview, as a disk or constraint error would
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(&format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON interview WHEN NEW.id = '{}'
+             BEGIN SELECT RAISE(ABORT, 'poisoned row'); END;",
+            Uuid::from_u128(7_005)
+        ))
+        .unwrap();
+    let threads: Vec<_> = (0..24u128)
+        .map(|t| {
+            let s = Arc::clone(&s);
+            std::thread::spawn(move || {
+                let batch: Vec<Accepted> = (0..10).map(|i| interview(t * 1_000 + i, 30)).collect();
+                (t, s.ingest(&batch, None, at(0)))
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for thread in threads {
+        let (t, result) = thread.join().unwrap();
+        match result {
+            Ok(receipts) => {
+                assert_eq!(receipts.len(), 10);
+                for (i, r) in receipts.iter().enumerate() {
+                    assert_eq!(
+                        r.interview_id,
+                        Uuid::from_u128(t * 1_000 + i as u128),
+                        "batch order"
+                    );
+                    assert_eq!(r.status, ReceiptStatus::Stored);
+                }
+            }
+            Err(_) => failed.push(t),
+        }
+    }
+    assert_eq!(failed, vec![7], "only the batch with the refused row fails");
+    assert_eq!(
+        s.interview_count().unwrap(),
+        230,
+        "23 whole batches, nothing of the failed one"
+    );
+    for i in 0..10 {
+        assert!(!s.contains(Uuid::from_u128(7_000 + i)).unwrap());
+    }
+}

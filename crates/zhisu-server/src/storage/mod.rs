@@ -30,6 +30,9 @@ pub enum StorageError {
     NewerSchema { found: usize, supported: usize },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// A group of batches written together failed as a whole (nothing of it was stored).
+    #[error("writing to the database failed: {0}")]
+    Write(String),
 }
 
 /// An interview accepted for storage: as uploaded, with the server's own score and the facts

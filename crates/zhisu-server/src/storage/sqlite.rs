@@ -1,7 +1,7 @@
 //! Embedded SQLite backend: the default, nothing to set up.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -170,19 +170,178 @@ const MIGRATIONS: &[&str] = &[
 pub struct SqliteStorage {
     path: std::path::PathBuf,
     conn: Mutex<Connection>,
+    /// Batches waiting for the writer (group commit, see `ingest`).
+    queue: Mutex<Vec<Arc<GroupRequest>>>,
     /// A second connection for the hot read on every device request (the token lookup), so it
     /// does not wait behind a batch being written: WAL lets readers run beside the writer.
     reader: Mutex<Connection>,
 }
 
-/// The text columns of one interview row, prepared outside the writer's lock.
-struct RowText {
+/// One interview row, every column prepared outside the writer's lock.
+struct Row {
+    /// Its place in the caller's batch.
+    index: usize,
+    uuid: Uuid,
     id: String,
+    questionnaire_id: String,
+    questionnaire_version: String,
+    content_hash: String,
     started_at: String,
     completed_at: String,
+    utc_offset_minutes: i32,
+    received_at: String,
     payload: String,
+    score: u32,
+    max_score: u32,
+    has_literacy: bool,
     score_report: String,
+    device_id: Option<String>,
+    district: Option<String>,
+    site_id: Option<String>,
+    surveyor_id: Option<String>,
+    facts: Facts,
     qc_flags: String,
+}
+
+impl Row {
+    fn new(
+        index: usize,
+        a: &Accepted,
+        device: Option<&Device>,
+        received_at: &str,
+    ) -> Result<Row, StorageError> {
+        let i = &a.interview;
+        Ok(Row {
+            index,
+            uuid: i.id,
+            id: i.id.to_string(),
+            questionnaire_id: i.questionnaire_id.clone(),
+            questionnaire_version: i.questionnaire_version.clone(),
+            content_hash: i.content_hash.clone(),
+            started_at: timestamp(i.started_at),
+            completed_at: timestamp(i.completed_at),
+            utc_offset_minutes: i.utc_offset_minutes,
+            received_at: received_at.to_string(),
+            payload: serde_json::to_string(i).map_err(corrupt)?,
+            score: a.score.score,
+            max_score: a.score.max,
+            has_literacy: a.score.has_literacy,
+            score_report: crate::facts::stored_score_report(&a.score),
+            device_id: device.map(|d| d.id.to_string()),
+            district: device.map(|d| d.district.clone()),
+            site_id: i.site_id.clone(),
+            surveyor_id: i.surveyor_id.clone(),
+            facts: a.facts.clone(),
+            qc_flags: a.facts.qc_flags_json(),
+        })
+    }
+}
+
+/// One caller's batch waiting for the writer, and what became of it.
+struct GroupRequest {
+    rows: Vec<Row>,
+    outcome: Mutex<Option<Result<Vec<(usize, Receipt)>, StorageError>>>,
+}
+
+impl GroupRequest {
+    fn outcome(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Option<Result<Vec<(usize, Receipt)>, StorageError>>> {
+        self.outcome.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Writes the queued requests in one transaction, each inside its own savepoint, and records
+/// every request's outcome. If the commit fails, every request of the group gets the error and
+/// nothing of any of them is stored.
+fn write_group(conn: &mut Connection, group: &[Arc<GroupRequest>]) {
+    let fail_all = |e: &dyn std::fmt::Display| {
+        for request in group {
+            *request.outcome() = Some(Err(StorageError::Write(e.to_string())));
+        }
+    };
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return fail_all(&e),
+    };
+    let mut outcomes = Vec::with_capacity(group.len());
+    for request in group {
+        let outcome = match tx.savepoint() {
+            Ok(mut sp) => match write_rows(&sp, &request.rows) {
+                Ok(receipts) => sp.commit().map(|_| receipts).map_err(StorageError::from),
+                Err(e) => {
+                    let _ = sp.rollback();
+                    Err(e)
+                }
+            },
+            Err(e) => Err(e.into()),
+        };
+        outcomes.push(outcome);
+    }
+    if let Err(e) = tx.commit() {
+        return fail_all(&e);
+    }
+    for (request, outcome) in group.iter().zip(outcomes) {
+        *request.outcome() = Some(outcome);
+    }
+}
+
+fn write_rows(tx: &Connection, rows: &[Row]) -> Result<Vec<(usize, Receipt)>, StorageError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
+             completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
+             device_id, district, population, site_id, surveyor_id, sex, age, education, industry,
+             dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+             ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
+         ON CONFLICT (id) DO NOTHING",
+    )?;
+    let mut existing = tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
+    let mut receipts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let f = &row.facts;
+        let inserted = insert.execute(params![
+            row.id,
+            row.questionnaire_id,
+            row.questionnaire_version,
+            row.content_hash,
+            row.started_at,
+            row.completed_at,
+            row.utc_offset_minutes,
+            row.received_at,
+            row.payload,
+            row.score,
+            row.max_score,
+            row.has_literacy,
+            row.score_report,
+            row.device_id,
+            row.district,
+            f.population,
+            row.site_id,
+            row.surveyor_id,
+            f.sex,
+            f.age,
+            f.education,
+            f.industry,
+            f.dimension_literacy,
+            f.items_correct,
+            f.duration_s,
+            f.fingerprint,
+            row.qc_flags,
+        ])?;
+        let status = if inserted == 1 {
+            ReceiptStatus::Stored
+        } else {
+            let hash: String = existing.query_row([&row.id], |r| r.get(0))?;
+            if hash == row.content_hash {
+                ReceiptStatus::AlreadyStored
+            } else {
+                ReceiptStatus::Conflict
+            }
+        };
+        receipts.push((row.index, super::receipt(row.uuid, status)));
+    }
+    Ok(receipts)
 }
 
 /// The SQL condition (on interview columns, prefixed `prefix`) for what `scope` may read, with
@@ -306,6 +465,7 @@ impl SqliteStorage {
         Ok(SqliteStorage {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            queue: Mutex::new(Vec::new()),
             reader: Mutex::new(reader),
         })
     }
@@ -344,90 +504,43 @@ impl Storage for SqliteStorage {
         device: Option<&Device>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Receipt>, StorageError> {
-        // Everything that needs no database is done before taking the writer's lock, so
+        // Everything that needs no database is done before joining the writer's queue, so
         // concurrent uploads serialise only on the inserts and the commit.
-        let rows = accepted
-            .iter()
-            .map(|a| {
-                Ok(RowText {
-                    id: a.interview.id.to_string(),
-                    started_at: timestamp(a.interview.started_at),
-                    completed_at: timestamp(a.interview.completed_at),
-                    payload: serde_json::to_string(&a.interview).map_err(corrupt)?,
-                    score_report: crate::facts::stored_score_report(&a.score),
-                    qc_flags: a.facts.qc_flags_json(),
-                })
-            })
+        let received = timestamp(now);
+        let rows = super::lock_order(accepted)
+            .into_iter()
+            .map(|index| Row::new(index, &accepted[index], device, &received))
             .collect::<Result<Vec<_>, StorageError>>()?;
-        let order = super::lock_order(accepted);
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut receipts = vec![None; accepted.len()];
+        let request = Arc::new(GroupRequest {
+            rows,
+            outcome: Mutex::new(None),
+        });
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::clone(&request));
+        // Group commit: whoever holds the writer takes every request queued so far and writes
+        // them in one transaction (a savepoint each, so one request's failure leaves the others
+        // and stores nothing of its own), with one fsync for all. A request that another
+        // writer already handled finds its outcome when it gets the lock.
         {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
-                     completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
-                     device_id, district, population, site_id, surveyor_id, sex, age, education, industry,
-                     dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
-                 ON CONFLICT (id) DO NOTHING",
-            )?;
-            let mut existing =
-                tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
-            let received = timestamp(now);
-            for index in order {
-                let Accepted {
-                    interview,
-                    score,
-                    facts,
-                } = &accepted[index];
-                let row = &rows[index];
-                let id = &row.id;
-                let inserted = insert.execute(params![
-                    id,
-                    interview.questionnaire_id,
-                    interview.questionnaire_version,
-                    interview.content_hash,
-                    row.started_at,
-                    row.completed_at,
-                    interview.utc_offset_minutes,
-                    received,
-                    row.payload,
-                    score.score,
-                    score.max,
-                    score.has_literacy,
-                    row.score_report,
-                    device.map(|d| d.id.to_string()),
-                    device.map(|d| d.district.as_str()),
-                    facts.population,
-                    interview.site_id,
-                    interview.surveyor_id,
-                    facts.sex,
-                    facts.age,
-                    facts.education,
-                    facts.industry,
-                    facts.dimension_literacy,
-                    facts.items_correct,
-                    facts.duration_s,
-                    facts.fingerprint,
-                    row.qc_flags,
-                ])?;
-                let status = if inserted == 1 {
-                    ReceiptStatus::Stored
-                } else {
-                    let hash: String = existing.query_row([&id], |r| r.get(0))?;
-                    if hash == interview.content_hash {
-                        ReceiptStatus::AlreadyStored
-                    } else {
-                        ReceiptStatus::Conflict
-                    }
-                };
-                receipts[index] = Some(super::receipt(interview.id, status));
+            let mut conn = self.conn();
+            if request.outcome().is_none() {
+                let group: Vec<Arc<GroupRequest>> =
+                    std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+                write_group(&mut conn, &group);
             }
         }
-        tx.commit()?;
-        Ok(receipts.into_iter().flatten().collect())
+        let outcome = request
+            .outcome
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .expect("the writer that took a request records its outcome");
+        let mut receipts = outcome?;
+        // receipts were made in lock order; the caller wants batch order
+        receipts.sort_by_key(|(index, _)| *index);
+        Ok(receipts.into_iter().map(|(_, r)| r).collect())
     }
 
     fn interview_count(&self) -> Result<u64, StorageError> {
