@@ -653,3 +653,128 @@ async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
         "filled in at start and counted"
     );
 }
+
+/// With a sample plan (strata, clusters = sites, weights), the figures are design-based: the
+/// weighted proportion and a Taylor-linearised interval, computed here from the formulas in
+/// docs/statistics.md, written out independently of zhisu-stats.
+#[tokio::test]
+async fn with_a_sample_plan_the_estimates_are_design_based() {
+    let dir = tempfile::tempdir().unwrap();
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    // two strata of three sites each; every worker at a site stands for `weight` workers
+    let plan = [
+        ("s1", "small", 12.0),
+        ("s2", "small", 20.0),
+        ("s3", "small", 8.0),
+        ("s4", "large", 50.0),
+        ("s5", "large", 35.0),
+        ("s6", "large", 60.0),
+    ];
+    let sites: Vec<zhisu_protocol::Site> = plan
+        .iter()
+        .map(|(id, stratum, weight)| zhisu_protocol::Site {
+            id: id.to_string(),
+            district: "yuzhong".into(),
+            name: id.to_string(),
+            site_type: "enterprise".into(),
+            stratum: Some(stratum.to_string()),
+            weight: Some(*weight),
+            ..Default::default()
+        })
+        .collect();
+    state.storage.replace_sites("yuzhong", &sites).unwrap();
+    let code = state
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "t")
+        .unwrap();
+    let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
+    let device = state.storage.device(device_id).unwrap().unwrap();
+    let q = ohl();
+    let mut rng = Rng(11);
+    let mut interviews = Vec::new();
+    for n in 0..48u128 {
+        let site = plan[n as usize % 6].0;
+        let who = Respondent {
+            population: "construction",
+            sex: "male",
+            age: 30,
+            education: "senior",
+            industry: "construction",
+            ability: 50 + 8 * (n as u64 % 6),
+            straight_line: false,
+        };
+        let answers = generate::answers(&q, &who, &mut rng);
+        interviews.push(generate::interview(
+            &q,
+            Uuid::from_u128(3000 + n),
+            answers,
+            Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap(),
+            1500,
+            Some(site),
+        ));
+    }
+    zhisu_server::api::ingest(&state, interviews.clone(), Some(&device)).unwrap();
+
+    // by hand: ratio estimator, linearised, with-replacement variance between clusters
+    let ys: Vec<(usize, f64, f64)> = interviews
+        .iter()
+        .map(|i| {
+            let site = plan
+                .iter()
+                .position(|p| Some(p.0) == i.site_id.as_deref())
+                .unwrap();
+            let y = if q.score(&i.answers).has_literacy {
+                1.0
+            } else {
+                0.0
+            };
+            (site, plan[site].2, y)
+        })
+        .collect();
+    let total_w: f64 = ys.iter().map(|(_, w, _)| w).sum();
+    let p = ys.iter().map(|(_, w, y)| w * y).sum::<f64>() / total_w;
+    let z: Vec<f64> = (0..6)
+        .map(|c| {
+            ys.iter()
+                .filter(|(s, _, _)| *s == c)
+                .map(|(_, w, y)| w * (y - p))
+                .sum::<f64>()
+                / total_w
+        })
+        .collect();
+    let mut v = 0.0;
+    for stratum in [[0, 1, 2], [3, 4, 5]] {
+        let mean = stratum.iter().map(|&c| z[c]).sum::<f64>() / 3.0;
+        v += 3.0 / 2.0 * stratum.iter().map(|&c| (z[c] - mean).powi(2)).sum::<f64>();
+    }
+    let se = v.sqrt();
+    let t4 = 2.776445105; // Student t, 97.5 %, 6 clusters − 2 strata = 4 degrees of freedom
+    let report = analysis::literacy(
+        state.storage.as_ref(),
+        &state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        30,
+        "zh-CN",
+    )
+    .unwrap();
+    assert_eq!(report.method, zhisu_stats::Method::DesignTaylor);
+    assert!(
+        report.method_note.contains("Taylor"),
+        "{}",
+        report.method_note
+    );
+    let o = report.overall.unwrap();
+    assert_eq!(o.n, 48);
+    assert!((o.proportion - p).abs() < 1e-12, "{} vs {p}", o.proportion);
+    assert!(
+        (o.interval.low - (p - t4 * se).max(0.0)).abs() < 1e-4
+            && (o.interval.high - (p + t4 * se).min(1.0)).abs() < 1e-4,
+        "{:?} vs {} ± {}",
+        o.interval,
+        p,
+        t4 * se
+    );
+    assert!(o.deff.is_some());
+}
