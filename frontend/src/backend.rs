@@ -229,7 +229,14 @@ pub async fn save_answer(
     .await
 }
 
-pub async fn complete_interview(interview_id: &str) -> Result<ScoreReport, CommandError> {
+/// The feedback after completing: the score, and whether the round shows the answer key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Completion {
+    pub report: ScoreReport,
+    pub show_answer_key: bool,
+}
+
+pub async fn complete_interview(interview_id: &str) -> Result<Completion, CommandError> {
     #[derive(Serialize)]
     struct Args<'a> {
         interview_id: &'a str,

@@ -12,7 +12,8 @@ use zhisu_core::{
 };
 
 use backend::{
-    CommandError, IdentityView, InterviewListing, QuestionnaireSummary, SyncLogEntry, SyncView,
+    CommandError, Completion, IdentityView, InterviewListing, QuestionnaireSummary, SyncLogEntry,
+    SyncView,
 };
 
 /// The interview language. zh-CN first; the language switch comes with the full app.
@@ -34,6 +35,8 @@ enum Screen {
     Ineligible,
     Done {
         report: ScoreReport,
+        /// The round lets the respondent see the right answers and explanations.
+        show_answer_key: bool,
     },
 }
 
@@ -82,7 +85,7 @@ enum Msg {
         result: Result<(), CommandError>,
     },
     Complete,
-    Completed(Result<ScoreReport, CommandError>),
+    Completed(Result<Completion, CommandError>),
     Home,
     SyncNow,
     ToggleTextSize,
@@ -510,8 +513,14 @@ impl Component for App {
             Msg::Completed(result) => {
                 self.busy = false;
                 match result {
-                    Ok(report) => {
-                        self.screen = Screen::Done { report };
+                    Ok(Completion {
+                        report,
+                        show_answer_key,
+                    }) => {
+                        self.screen = Screen::Done {
+                            report,
+                            show_answer_key,
+                        };
                         self.error = None;
                         ctx.link().send_message(Msg::PollStatus);
                     }
@@ -548,7 +557,13 @@ impl Component for App {
             (Screen::Question { index, .. }, Some(q)) => self.question_view(ctx, q, *index),
             (Screen::Review { .. }, Some(q)) => self.review_view(ctx, q),
             (Screen::Ineligible, Some(q)) => ineligible_view(ctx, q),
-            (Screen::Done { report }, Some(q)) => done_view(ctx, q, report, &self.answers),
+            (
+                Screen::Done {
+                    report,
+                    show_answer_key,
+                },
+                Some(q),
+            ) => done_view(ctx, q, report, &self.answers, *show_answer_key),
             _ => html! { <p>{ "正在加载……" }</p> },
         };
         let text_size = html! {
@@ -1002,6 +1017,7 @@ fn done_view(
     q: &Questionnaire,
     report: &ScoreReport,
     answers: &Answers,
+    show_answer_key: bool,
 ) -> Html {
     let link = ctx.link();
     let wrong: Vec<&zhisu_core::ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
@@ -1011,8 +1027,10 @@ fn done_view(
             <p id="score">{ format!("得分：{} / {}", report.score, report.max) }</p>
             if report.has_literacy {
                 <p class="result-good" id="literacy">{ "您具备职业健康素养，请继续保持！" }</p>
-            } else {
+            } else if show_answer_key && !wrong.is_empty() {
                 <p class="result-bad" id="literacy">{ "您还没有达到职业健康素养的要求。看看下面的正确答案吧。" }</p>
+            } else {
+                <p class="result-bad" id="literacy">{ "您还没有达到职业健康素养的要求。" }</p>
             }
             // the four dimensions as bars: long and green when well known, short and red when not
             <div class="bars" id="dimension-bars" role="img" aria-label="各方面得分">
@@ -1026,7 +1044,9 @@ fn done_view(
                     bar(label, m.score, m.max, m.has_literacy)
                 }) }
             </div>
-            if !wrong.is_empty() {
+            // a round can keep the answer key from respondents (e.g. while colleagues wait to be
+            // interviewed at the same site)
+            if show_answer_key && !wrong.is_empty() {
                 <h2>{ "答错的题" }</h2>
                 <ul class="review" id="wrong-answers">
                     { for wrong.iter().filter_map(|r| q.item(&r.item_id)).map(|item| {

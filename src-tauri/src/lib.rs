@@ -138,18 +138,33 @@ async fn save_answer(
     .await
 }
 
+/// What the feedback screen shows after completing: the score, and whether this round lets
+/// the respondent see the right answers and explanations.
+#[derive(Serialize)]
+struct Completion {
+    report: ScoreReport,
+    show_answer_key: bool,
+}
+
 #[tauri::command(rename_all = "snake_case")]
 async fn complete_interview(
     state: tauri::State<'_, AppState>,
     interview_id: String,
-) -> Result<ScoreReport, CommandError> {
+) -> Result<Completion, CommandError> {
     let id = parse_id(&interview_id)?;
     let q = questionnaire_of(&state, id).await?;
     let scorer = Arc::clone(&q);
-    let upload = with_store(&state, move |s| s.complete_interview(&q, id, Utc::now())).await?;
+    let (upload, settings) = with_store(&state, move |s| {
+        let upload = s.complete_interview(&q, id, Utc::now())?;
+        Ok((upload, s.round_settings()?))
+    })
+    .await?;
     tracing::info!(%id, "interview completed and queued");
     state.sync_trigger.notify_one();
-    Ok(scorer.score(&upload.answers))
+    Ok(Completion {
+        report: scorer.score(&upload.answers),
+        show_answer_key: settings.show_answer_key,
+    })
 }
 
 /// An interview on this device, for the "my interviews" list.

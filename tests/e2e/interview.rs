@@ -321,3 +321,68 @@ async fn an_ineligible_respondent_is_thanked_and_nothing_overflows_on_a_phone() 
     app.screenshot(&shots, "phone-ineligible").await;
     app.close().await;
 }
+
+/// Waits until the app's sync loop has been through a whole pass with the server (fetching
+/// the assignment, and so the round's settings, comes first in a pass).
+async fn wait_until_synced(app: &App) {
+    app.wait_for_text("sync-online", "已连接服务器", Duration::from_secs(30))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_round_can_hide_the_answer_key_from_the_respondent() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    server
+        .set_round_settings(serde_json::json!({
+            "show_answer_key": false,
+            "quality": { "min_seconds_per_item": 0.0 }
+        }))
+        .await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("answer_key_hidden");
+    app.enrol(&server.enrolment_code()).await;
+    wait_until_synced(&app).await;
+    {
+        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        assert!(!device.round_settings().unwrap().show_answer_key);
+    }
+
+    answer_pilot(&app, None, false).await;
+    app.wait_for_text("score", "得分：0 / 4", Duration::from_secs(20))
+        .await;
+    app.wait_for_text(
+        "literacy",
+        "您还没有达到职业健康素养的要求。",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("dimension-bars"))
+            .await
+            .is_ok(),
+        "the dimension picture is still shown"
+    );
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("wrong-answers"))
+            .await
+            .is_err(),
+        "no right answers or explanations"
+    );
+    let page = app
+        .client
+        .find(fantoccini::Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("正确答案"), "{page}");
+    assert!(!page.contains("棉花挡不住噪声"), "no explanation: {page}");
+    app.screenshot(&shots, "feedback-without-answer-key").await;
+    app.close().await;
+}

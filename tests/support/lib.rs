@@ -101,9 +101,8 @@ impl Server {
             .expect("enrolment code")
     }
 
-    /// The interviews as the server's HTTP API reports them to a city administrator.
-    pub async fn interviews(&self) -> InterviewList {
-        let http = reqwest::Client::new();
+    /// A session token of the city administrator, signed in through the HTTP API.
+    async fn admin_session(&self, http: &reqwest::Client) -> String {
         let session: serde_json::Value = http
             .post(format!("{}/api/v1/session", self.base_url))
             .json(&serde_json::json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }))
@@ -113,8 +112,38 @@ impl Server {
             .json()
             .await
             .expect("a session");
+        session["token"]
+            .as_str()
+            .expect("a session token")
+            .to_string()
+    }
+
+    /// Sets the test round's settings (`RoundSettings` as JSON) as the city administrator does,
+    /// through `PUT /api/v1/rounds/2026/settings`; devices get them with their next assignment.
+    pub async fn set_round_settings(&self, settings: serde_json::Value) {
+        let http = reqwest::Client::new();
+        let token = self.admin_session(&http).await;
+        let response = http
+            .put(format!("{}/api/v1/rounds/2026/settings", self.base_url))
+            .bearer_auth(token)
+            .json(&settings)
+            .send()
+            .await
+            .expect("server answers");
+        assert!(
+            response.status().is_success(),
+            "set round settings: {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    /// The interviews as the server's HTTP API reports them to a city administrator.
+    pub async fn interviews(&self) -> InterviewList {
+        let http = reqwest::Client::new();
+        let token = self.admin_session(&http).await;
         http.get(format!("{}/api/v1/interviews", self.base_url))
-            .bearer_auth(session["token"].as_str().expect("a session token"))
+            .bearer_auth(token)
             .send()
             .await
             .expect("server answers")

@@ -1,10 +1,10 @@
-//! Who this device is, once enrolled, and the sites it is assigned to.
+//! Who this device is, once enrolled, the sites it is assigned to and its round's settings.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use zhisu_protocol::{Enrolment, Site};
+use zhisu_protocol::{Enrolment, RoundSettings, Site};
 
 use crate::{from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError};
 
@@ -90,6 +90,7 @@ impl DeviceStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM device_identity", [])?;
         tx.execute("DELETE FROM site", [])?;
+        tx.execute("DELETE FROM round_settings", [])?;
         tx.execute(
             "INSERT INTO device_identity (singleton, server_url, device_id, token, device_name, round, district, enrolled_at)
              VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -139,5 +140,28 @@ impl DeviceStore {
             .prepare_cached("SELECT site FROM site ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.map(|row| from_json(&row?)).collect()
+    }
+
+    /// Keeps the round's settings delivered with the assignment (replacing earlier ones).
+    pub fn save_round_settings(&mut self, settings: &RoundSettings) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO round_settings (singleton, settings) VALUES (1, ?1)
+             ON CONFLICT (singleton) DO UPDATE SET settings = excluded.settings",
+            [to_json(settings)],
+        )?;
+        Ok(())
+    }
+
+    /// The round's settings as last delivered; the defaults before any were.
+    pub fn round_settings(&self) -> Result<RoundSettings, StoreError> {
+        let stored: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT settings FROM round_settings WHERE singleton = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        stored.map_or_else(|| Ok(RoundSettings::default()), |s| from_json(&s))
     }
 }

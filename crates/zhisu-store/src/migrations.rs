@@ -132,6 +132,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         site TEXT NOT NULL                    -- the Site as delivered (JSON)
     ) STRICT;
     "#,
+    // 6: the round's settings as delivered with the assignment (answer key shown or not, the
+    //    quality-control thresholds). No row: the protocol's defaults.
+    r#"
+    CREATE TABLE round_settings (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        settings  TEXT NOT NULL               -- RoundSettings as delivered (JSON)
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -244,6 +252,33 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert!(fk, "foreign keys are back on after migrating");
+    }
+
+    #[test]
+    fn an_enrolled_device_at_version_5_keeps_its_identity_and_sites_and_gets_default_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 5).unwrap();
+            conn.execute_batch(
+                r#"
+                INSERT INTO device_identity (singleton, server_url, device_id, token, device_name, round, district, enrolled_at)
+                VALUES (1, 'http://cdc.example', '00000000-0000-0000-0000-0000000000aa', 'secret', '渝中 1 号', '2026', 'yuzhong', '2026-11-29T08:00:00.000Z');
+                INSERT INTO site VALUES ('yz-001', '{"id":"yz-001","district":"yuzhong","name":"某工地","site_type":"enterprise","quotas":{"construction":30}}');
+                "#,
+            )
+            .unwrap();
+        }
+        let store = crate::DeviceStore::open(&path).unwrap();
+        assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
+        assert_eq!(store.identity().unwrap().unwrap().round, "2026");
+        assert_eq!(store.sites().unwrap()[0].quotas["construction"], 30);
+        assert_eq!(
+            store.round_settings().unwrap(),
+            zhisu_protocol::RoundSettings::default(),
+            "no settings delivered yet: the defaults (answer key shown)"
+        );
     }
 
     #[test]

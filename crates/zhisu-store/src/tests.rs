@@ -456,3 +456,37 @@ fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
         "sites belong to the old enrolment"
     );
 }
+
+#[test]
+fn round_settings_are_kept_and_forgotten_on_a_new_enrolment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let defaults = zhisu_protocol::RoundSettings::default();
+    assert!(defaults.show_answer_key);
+    assert_eq!(store.round_settings().unwrap(), defaults);
+    let settings = zhisu_protocol::RoundSettings {
+        show_answer_key: false,
+        quality: zhisu_core::QcThresholds {
+            min_seconds_per_item: 30.0,
+            straight_lining_run: 5,
+            max_changes: 2,
+        },
+    };
+    store.save_round_settings(&settings).unwrap();
+    store.save_round_settings(&settings).unwrap();
+    assert_eq!(store.round_settings().unwrap(), settings);
+    let enrolment = zhisu_protocol::Enrolment {
+        device_id: Uuid::from_u128(7),
+        token: "t".into(),
+        round: "2027".into(),
+        district: "yuzhong".into(),
+    };
+    store
+        .save_identity("http://cdc.example", "平板", &enrolment, at(0))
+        .unwrap();
+    assert_eq!(
+        store.round_settings().unwrap(),
+        defaults,
+        "a new round starts from the defaults"
+    );
+}

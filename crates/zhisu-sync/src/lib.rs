@@ -257,13 +257,15 @@ pub async fn sync_questionnaires(
     Ok(new)
 }
 
-/// Fetches this device's assignment (sites and quotas) and keeps it.
+/// Fetches this device's assignment (sites and quotas, review rejections, the round's
+/// settings) and keeps it.
 pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
     let pending = with_store(store, |s| s.state_counts()).await?.waiting;
     let assignment = client.assignment_with_pending(pending).await?;
     let n = assignment.sites.len();
     with_store(store, move |s| {
         s.save_sites(&assignment.sites)?;
+        s.save_round_settings(&assignment.settings)?;
         s.apply_review_rejections(&assignment.rejected)?;
         Ok(())
     })

@@ -296,6 +296,25 @@ async fn enrolment_assignment_and_revocation_over_http() {
     let client = SyncClient::new(&identity.server_url).with_token(&identity.token);
     assert_eq!(sync_assignment(&store, &client).await.unwrap(), 1);
     assert_eq!(store.lock().unwrap().sites().unwrap(), vec![site]);
+    assert_eq!(
+        store.lock().unwrap().round_settings().unwrap(),
+        zhisu_protocol::RoundSettings::default()
+    );
+
+    // the city administrator changes the round's settings: the device keeps them
+    let settings = zhisu_protocol::RoundSettings {
+        show_answer_key: false,
+        quality: zhisu_core::QcThresholds {
+            min_seconds_per_item: 30.0,
+            ..Default::default()
+        },
+    };
+    server
+        .storage
+        .set_round_settings("2026", &settings)
+        .unwrap();
+    sync_assignment(&store, &client).await.unwrap();
+    assert_eq!(store.lock().unwrap().round_settings().unwrap(), settings);
 
     server.revoke_device(enrolment.device_id, "test").unwrap();
     let error = sync_assignment(&store, &client).await.unwrap_err();
