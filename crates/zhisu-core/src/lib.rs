@@ -26,8 +26,8 @@ pub use model::{
     Section,
 };
 pub use paradata::{
-    flags_from_answers, flags_from_paradata, qc_flags, AnswerEvent, ItemParadata, Location,
-    Paradata, QcFlag, QcThresholds, ScreenVisit,
+    distance_m, flags_from_answers, flags_from_paradata, location_flag, qc_flags, AnswerEvent,
+    ItemParadata, Location, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
 pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
 pub use text::{Text, DEFAULT_LANGUAGE};

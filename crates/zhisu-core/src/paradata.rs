@@ -225,6 +225,9 @@ pub enum QcFlag {
     },
     /// More than `maximum` answer changes.
     ManyChanges { changes: u32, maximum: u32 },
+    /// Recorded farther than `allowed_m` metres from the site's position (after giving the
+    /// reading its own accuracy): the interview may not have been done where it says.
+    FarFromSite { distance_m: f64, allowed_m: f64 },
 }
 
 /// Seconds with at most one decimal: `1.5`, `3`.
@@ -240,6 +243,7 @@ impl QcFlag {
             QcFlag::TooFast { .. } => "too_fast",
             QcFlag::StraightLining { .. } => "straight_lining",
             QcFlag::ManyChanges { .. } => "many_changes",
+            QcFlag::FarFromSite { .. } => "far_from_site",
         }
     }
 
@@ -280,8 +284,55 @@ impl QcFlag {
                     format!("答案改了 {changes} 次（超过 {maximum} 次）")
                 }
             }
+            QcFlag::FarFromSite {
+                distance_m,
+                allowed_m,
+            } => {
+                let km = |m: f64| seconds(m / 1000.0);
+                if en {
+                    format!(
+                        "Recorded about {} km from the site (allowed: {} km)",
+                        km(*distance_m),
+                        km(*allowed_m)
+                    )
+                } else {
+                    format!(
+                        "调查地点离调查点约 {} 公里（应在 {} 公里以内）",
+                        km(*distance_m),
+                        km(*allowed_m)
+                    )
+                }
+            }
         }
     }
+}
+
+/// Great-circle distance in metres between two WGS-84 positions (haversine; good to well under
+/// 1 % at these distances).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const EARTH_RADIUS_M: f64 = 6_371_008.8;
+    let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
+    let dlat = lat2 - lat1;
+    let dlon = (b.1 - a.1).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+}
+
+/// Flags an interview whose recorded position (start or end, the farther) lies more than
+/// `allowed_m` metres from the site at `site` (latitude, longitude), after subtracting the
+/// reading's accuracy: a poor fix is not held against the surveyor. None without a position.
+pub fn location_flag(paradata: &Paradata, site: (f64, f64), allowed_m: f64) -> Option<QcFlag> {
+    let farthest = [&paradata.location_start, &paradata.location_end]
+        .into_iter()
+        .flatten()
+        .map(|l| (distance_m((l.latitude, l.longitude), site) - l.accuracy_m.max(0.0)).max(0.0))
+        .fold(None, |acc: Option<f64>, d| {
+            Some(acc.map_or(d, |a| a.max(d)))
+        })?;
+    (farthest > allowed_m).then_some(QcFlag::FarFromSite {
+        distance_m: farthest,
+        allowed_m,
+    })
 }
 
 /// The flags that need only the answers and how long the interview took: what the server can

@@ -851,3 +851,53 @@ fn flags_describe_themselves_with_their_numbers_in_chinese_and_english() {
     );
     assert_eq!(many.describe("zh-CN"), "答案改了 14 次（超过 10 次）");
 }
+
+#[test]
+fn distance_and_the_far_from_site_flag() {
+    use zhisu_core::{distance_m, location_flag, Location, Paradata, QcFlag};
+    // Chongqing Jiefangbei to Chaotianmen: about 1.6 km (measured on a map)
+    let jiefangbei = (29.5579, 106.5770);
+    let chaotianmen = (29.5657, 106.5905);
+    let d = distance_m(jiefangbei, chaotianmen);
+    assert!((1_500.0..1_700.0).contains(&d), "{d}");
+    // one degree of latitude is about 111.2 km
+    assert!((distance_m((29.0, 106.0), (30.0, 106.0)) - 111_195.0).abs() < 50.0);
+    let at = |pos: (f64, f64), accuracy_m: f64| Location {
+        latitude: pos.0,
+        longitude: pos.1,
+        accuracy_m,
+        at_ms: 0,
+    };
+    let mut p = Paradata::default();
+    assert_eq!(
+        location_flag(&p, jiefangbei, 1_000.0),
+        None,
+        "no position, no flag"
+    );
+    p.location_start = Some(at(jiefangbei, 10.0));
+    assert_eq!(location_flag(&p, jiefangbei, 1_000.0), None);
+    p.location_end = Some(at(chaotianmen, 20.0));
+    match location_flag(&p, jiefangbei, 1_000.0) {
+        Some(QcFlag::FarFromSite {
+            distance_m,
+            allowed_m,
+        }) => {
+            assert!(
+                (distance_m - (d - 20.0)).abs() < 1e-6,
+                "accuracy given back"
+            );
+            assert_eq!(allowed_m, 1_000.0);
+            let text = QcFlag::FarFromSite {
+                distance_m,
+                allowed_m,
+            }
+            .describe("zh-CN");
+            let km = format!("{:.1}", distance_m / 1000.0);
+            assert!(text.contains("公里") && text.contains(&km), "{text}");
+        }
+        other => panic!("expected far_from_site, got {other:?}"),
+    }
+    // a poor fix (accuracy 2 km) is not held against the surveyor
+    p.location_end = Some(at(chaotianmen, 2_000.0));
+    assert_eq!(location_flag(&p, jiefangbei, 1_000.0), None);
+}

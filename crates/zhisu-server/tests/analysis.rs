@@ -778,3 +778,84 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
     );
     assert!(o.deff.is_some());
 }
+
+/// An interview recorded far from its site (the device's paradata position against the site's
+/// position in the sample plan) is flagged for review; one recorded at the site is not.
+#[tokio::test]
+async fn interviews_recorded_far_from_their_site_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let site = (29.5579, 106.5770);
+    state
+        .storage
+        .replace_sites(
+            "yuzhong",
+            &[zhisu_protocol::Site {
+                id: "yz-1".into(),
+                district: "yuzhong".into(),
+                name: "解放碑某工地".into(),
+                site_type: "enterprise".into(),
+                latitude: Some(site.0),
+                longitude: Some(site.1),
+                ..Default::default()
+            }],
+        )
+        .unwrap();
+    let code = state
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "t")
+        .unwrap();
+    let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
+    let device = state.storage.device(device_id).unwrap().unwrap();
+    let q = ohl();
+    let mut rng = Rng(5);
+    let who = Respondent {
+        population: "construction",
+        sex: "male",
+        age: 40,
+        education: "junior",
+        industry: "construction",
+        ability: 70,
+        straight_line: false,
+    };
+    let located = |n: u128, pos: (f64, f64), rng: &mut Rng| {
+        let mut i = generate::interview(
+            &q,
+            Uuid::from_u128(n),
+            generate::answers(&q, &who, rng),
+            Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap(),
+            1500,
+            Some("yz-1"),
+        );
+        i.paradata = Some(zhisu_core::Paradata {
+            duration_ms: 1_500_000,
+            location_start: Some(zhisu_core::Location {
+                latitude: pos.0,
+                longitude: pos.1,
+                accuracy_m: 15.0,
+                at_ms: 1_000,
+            }),
+            ..Default::default()
+        });
+        i.sealed()
+    };
+    let near = located(1, (29.5585, 106.5775), &mut rng);
+    let far = located(2, (29.6100, 106.5770), &mut rng); // about 5.8 km north
+    let receipts = zhisu_server::api::ingest(&state, vec![near, far], Some(&device)).unwrap();
+    assert!(receipts
+        .iter()
+        .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
+    let queue = state.storage.qc_queue(&Scope::All, None, 10).unwrap();
+    let flags = |id: u128| -> Vec<&'static str> {
+        queue
+            .iter()
+            .find(|e| e.id == Uuid::from_u128(id))
+            .map(|e| e.flags.iter().map(|f| f.code()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(flags(2), vec!["far_from_site"]);
+    assert!(
+        flags(1).is_empty(),
+        "recorded at the site: not in the queue"
+    );
+}
