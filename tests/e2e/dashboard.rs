@@ -362,6 +362,47 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                 .await
                 .unwrap();
             assert_eq!(&xlsx[..2], b"PK");
+            // the export link in the page shows its progress and the number of interviews
+            client
+                .goto(&format!("{base}/dashboard/literacy"))
+                .await
+                .unwrap();
+            client
+                .find(Locator::Id("export-csv"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let status = text(&client, "#export-status").await;
+                if status.contains("完成") {
+                    assert!(
+                        status.contains("80 份问卷") && status.contains(".csv"),
+                        "{status}"
+                    );
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the export did not finish: {status}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let bar = client
+                .execute(
+                    "const p = document.getElementById('export-progress'); return [p.value, p.max];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(bar[0], bar[1], "the bar is full: {bar}");
+            assert!(
+                bar[1].as_f64().unwrap() > 1000.0,
+                "its maximum is the file's length: {bar}"
+            );
+            screenshot(&client, &shots, "city-export-done").await;
             // English works too
             client
                 .goto(&format!("{base}/dashboard/literacy?lang=en"))

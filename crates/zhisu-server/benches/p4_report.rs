@@ -899,11 +899,18 @@ fn time_backend(
 ) -> Backend {
     let mut times = Vec::new();
     let mut report = None;
+    println!("  {name}: {}", load_average());
     for i in 0..runs {
+        let cpu = cpu_seconds();
         let t = Instant::now();
         let r = literacy(storage, registry);
         let e = t.elapsed();
-        println!("  {name}: literacy run {}: {:.3} s", i + 1, secs(e));
+        println!(
+            "  {name}: literacy run {}: {:.3} s (this process's CPU {:.2} s)",
+            i + 1,
+            secs(e),
+            cpu_seconds() - cpu
+        );
         times.push(e);
         if let Some(first) = &report {
             assert_eq!(first, &r, "the report changed between runs");
@@ -1010,6 +1017,44 @@ fn sqlite_scan_not_indexed(path: &Path) -> Duration {
         best = best.min(t.elapsed());
     }
     best
+}
+
+/// PostgreSQL's own time for the query (`EXPLAIN ANALYZE`: executed in the server, no rows
+/// sent), and the same query through `Client::query` (all rows in one call, decoded the same
+/// way) against `visit_facts`' row-by-row `query_raw`: best of 3 each.
+fn postgres_diagnostics(url: &str) -> (f64, Duration) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let mut server = f64::MAX;
+    for _ in 0..3 {
+        let rows = client
+            .query(&format!("EXPLAIN (ANALYZE, TIMING OFF) {FACTS_QUERY}"), &[])
+            .unwrap();
+        for r in rows {
+            let line: String = r.get(0);
+            if let Some(ms) = line
+                .trim()
+                .strip_prefix("Execution Time: ")
+                .and_then(|v| v.strip_suffix(" ms"))
+            {
+                server = server.min(ms.parse::<f64>().unwrap() / 1000.0);
+            }
+        }
+    }
+    let mut collected = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let rows = client.query(FACTS_QUERY, &[]).unwrap();
+        let mut n = 0u64;
+        for r in &rows {
+            let _: Option<&str> = r.get(10);
+            let _: Option<f64> = r.get(12);
+            n += 1;
+        }
+        std::hint::black_box(n);
+        drop(rows);
+        collected = collected.min(t.elapsed());
+    }
+    (server, collected)
 }
 
 fn postgres_plan(url: &str) -> String {
@@ -1246,8 +1291,13 @@ fn main() {
             secs(sqlite_scan_not_indexed(&sqlite_path))
         );
     }
-    if let Some((storage, _)) = &pg {
+    if let Some((storage, url)) = &pg {
         results.push(time_backend("PostgreSQL", storage, &registry, runs));
+        let (server, collected) = postgres_diagnostics(url);
+        println!(
+            "  PostgreSQL: the query executed in the server alone (EXPLAIN ANALYZE, best of 3): {server:.3} s; the same query through Client::query (all rows at once), rows decoded, best of 3: {:.3} s",
+            secs(collected)
+        );
     }
     assert!(!results.is_empty(), "P4_BACKENDS names no backend");
 

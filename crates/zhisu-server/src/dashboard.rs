@@ -809,9 +809,11 @@ async fn literacy_page(
     };
     let _ = write!(
         b,
-        "<h2>{}</h2><p class=\"no-print\"><a id=\"export-csv\" href=\"/dashboard/export.csv?{query}\">CSV</a> · <a id=\"export-xlsx\" href=\"/dashboard/export.xlsx?{query}\">Excel (XLSX)</a> · <a id=\"codebook\" href=\"/dashboard/codebook.csv?{query}\">{}</a></p>",
+        "<h2>{}</h2><p class=\"no-print\"><a data-export id=\"export-csv\" href=\"/dashboard/export.csv?{query}\">CSV</a> · <a data-export id=\"export-xlsx\" href=\"/dashboard/export.xlsx?{query}\">Excel (XLSX)</a> · <a data-export id=\"codebook\" href=\"/dashboard/codebook.csv?{query}\">{}</a></p>\
+         <p class=\"no-print\" aria-live=\"polite\"><progress id=\"export-progress\" max=\"1\" value=\"0\" hidden></progress> <span id=\"export-status\"></span></p>{}",
         t(&lang, "导出数据", "Export"),
-        t(&lang, "编码本", "Codebook")
+        t(&lang, "编码本", "Codebook"),
+        export_script(&lang)
     );
     page(
         Some(&session.person),
@@ -875,6 +877,51 @@ async fn items_page(
         &b,
     )
     .into_response()
+}
+
+/// Downloads an export with a progress bar (bytes received of the announced length, and the
+/// number of interviews), then hands the file to the browser. Without script the links still
+/// download directly.
+fn export_script(lang: &str) -> String {
+    let preparing = t(lang, "正在准备导出文件…", "Preparing the export…");
+    let received = t(lang, "已下载", "Downloaded");
+    let done = t(lang, "完成：", "Done: ");
+    let rows = t(lang, "份问卷", "interviews");
+    let failed = t(lang, "导出失败，请重试：", "The export failed; try again: ");
+    format!(
+        r#"<script>
+document.querySelectorAll('a[data-export]').forEach(function (link) {{
+  link.addEventListener('click', async function (event) {{
+    event.preventDefault();
+    var bar = document.getElementById('export-progress');
+    var status = document.getElementById('export-status');
+    bar.hidden = false; bar.removeAttribute('value'); status.textContent = '{preparing}';
+    try {{
+      var response = await fetch(link.href, {{ credentials: 'same-origin' }});
+      if (!response.ok) throw new Error(response.status + ' ' + response.statusText);
+      var total = Number(response.headers.get('content-length')) || 0;
+      var count = response.headers.get('x-zhisu-rows') || '';
+      var reader = response.body.getReader(), chunks = [], got = 0;
+      bar.max = total || 1; bar.value = 0;
+      for (;;) {{
+        var step = await reader.read();
+        if (step.done) break;
+        chunks.push(step.value); got += step.value.length; bar.value = total ? got : 0;
+        status.textContent = '{received} ' + Math.round(got / 1024) + (total ? ' / ' + Math.round(total / 1024) : '') + ' KB';
+      }}
+      var name = (response.headers.get('content-disposition') || '').split('filename="')[1] || 'zhisu-export';
+      var blob = new Blob(chunks, {{ type: response.headers.get('content-type') || 'application/octet-stream' }});
+      var a = document.createElement('a');
+      a.href = URL.createObjectURL(blob); a.download = name.replace('"', ''); document.body.appendChild(a); a.click(); a.remove();
+      bar.value = bar.max;
+      status.textContent = '{done}' + a.download + (count ? '（' + count + ' {rows}）' : '');
+    }} catch (e) {{
+      status.textContent = '{failed}' + e.message;
+    }}
+  }});
+}});
+</script>"#
+    )
 }
 
 /// May review (approve, mark, reject) interviews: supervisors and administrators.
