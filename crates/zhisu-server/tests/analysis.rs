@@ -586,12 +586,31 @@ async fn exports_carry_chinese_labels_and_a_codebook() {
         .unwrap();
     assert_eq!(response.headers()["x-zhisu-rows"], "90");
     let bytes = response.bytes().await.unwrap();
-    assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip");
-    // read it back: two sheets, the Chinese headers in the shared strings
-    let text = String::from_utf8_lossy(&bytes);
+    // read it back: a workbook with a data sheet and a codebook sheet, 91 rows of data (the
+    // header and 90 interviews), the Chinese headers and value labels among its strings
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let workbook = read("xl/workbook.xml");
     assert!(
-        text.contains("xl/worksheets/sheet2.xml"),
-        "a codebook sheet"
+        workbook.contains("name=\"数据\"") && workbook.contains("name=\"编码本\""),
+        "{workbook}"
+    );
+    let data = read("xl/worksheets/sheet1.xml");
+    assert_eq!(data.matches("<row ").count(), 91);
+    let codebook = read("xl/worksheets/sheet2.xml");
+    assert!(
+        codebook.matches("<row ").count() > 100,
+        "every item in the codebook"
+    );
+    let strings = read("xl/sharedStrings.xml");
+    assert!(strings.contains("具备职业健康素养") && strings.contains("问卷编号"));
+    assert!(
+        strings.contains("男") && strings.contains("建筑"),
+        "value labels"
     );
 }
 
