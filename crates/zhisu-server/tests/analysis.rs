@@ -878,3 +878,59 @@ async fn interviews_recorded_far_from_their_site_are_flagged() {
         "recorded at the site: not in the queue"
     );
 }
+
+/// Two interviews at one site with the same background answers suggest the same worker was
+/// interviewed twice: both go to the review queue, each pointing at the other.
+#[tokio::test]
+async fn a_repeated_respondent_is_suspected() {
+    let w = world().await;
+    let q = ohl();
+    let who = Respondent {
+        population: "construction",
+        sex: "female",
+        age: 41,
+        education: "junior",
+        industry: "construction",
+        ability: 70,
+        straight_line: false,
+    };
+    // the same seed: the same background answers
+    let twins: Vec<CompletedInterview> = (0..2u128)
+        .map(|n| {
+            generate::interview(
+                &q,
+                Uuid::from_u128(8_000 + n),
+                generate::answers(&q, &who, &mut Rng(42)),
+                Utc.with_ymd_and_hms(2026, 11, 21, 2, n as u32, 0).unwrap(),
+                1500,
+                Some("yz-1"),
+            )
+        })
+        .collect();
+    let response = w
+        .http
+        .post(format!("{}{UPLOAD_PATH}", w.base))
+        .bearer_auth(&w.token)
+        .header(PROTOCOL_HEADER, "1")
+        .json(&json!({ "interviews": twins }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let queue = w.state.storage.qc_queue(&Scope::All, None, 500).unwrap();
+    for twin in &twins {
+        let entry = queue
+            .iter()
+            .find(|e| e.id == twin.id)
+            .expect("in the queue");
+        assert_eq!(entry.same_fingerprint, 1);
+    }
+    let suspected = queue.iter().filter(|e| e.same_fingerprint > 0).count();
+    assert_eq!(
+        suspected, 2,
+        "the 90 different respondents are not suspected"
+    );
+    let cookie = w.sign_in("yz-super").await;
+    let (_, html) = w.get(&cookie, "/dashboard/qc").await;
+    assert_eq!(html.matches("data-flag=\"duplicate_suspect\"").count(), 2);
+}
