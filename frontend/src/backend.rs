@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use zhisu_core::{AnswerValue, Questionnaire, ScoreReport};
+use zhisu_core::{AnswerValue, QcFlag, Questionnaire, ScoreReport};
 
 #[wasm_bindgen]
 extern "C" {
@@ -250,4 +250,30 @@ pub async fn sync_status() -> Result<SyncView, CommandError> {
 
 pub async fn sync_now() -> Result<(), CommandError> {
     call("sync_now", NoArgs {}).await
+}
+
+/// Paradata: the screen of `item_id` is shown now (`None`: a screen that is not a question).
+pub async fn screen_shown(interview_id: &str, item_id: Option<&str>) -> Result<(), CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        interview_id: &'a str,
+        item_id: Option<&'a str>,
+    }
+    call(
+        "screen_shown",
+        Args {
+            interview_id,
+            item_id,
+        },
+    )
+    .await
+}
+
+/// The quality flags the interview would be sent with if completed now.
+pub async fn quality_check(interview_id: &str) -> Result<Vec<QcFlag>, CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        interview_id: &'a str,
+    }
+    call("quality_check", Args { interview_id }).await
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 use zhisu_core::{
-    AnswerValue, Answers, EligibilityStatus, Item, ItemKind, Questionnaire, ScoreReport,
+    AnswerValue, Answers, EligibilityStatus, Item, ItemKind, QcFlag, Questionnaire, ScoreReport,
 };
 
 use backend::{
@@ -33,6 +33,11 @@ enum Screen {
         interview_id: String,
     },
     Ineligible,
+    /// Before completing a flagged interview: what quality control noticed.
+    QualityWarning {
+        interview_id: String,
+        flags: Vec<QcFlag>,
+    },
     Done {
         report: ScoreReport,
         /// The round lets the respondent see the right answers and explanations.
@@ -84,11 +89,18 @@ enum Msg {
         value: AnswerValue,
         result: Result<(), CommandError>,
     },
+    /// "Complete" on the review: check the quality flags first.
     Complete,
+    Checked(Result<Vec<QcFlag>, CommandError>),
+    /// Complete without (or despite) the quality warning.
+    CompleteAnyway,
+    /// From the quality warning back to the review.
+    BackToReview,
     Completed(Result<Completion, CommandError>),
     Home,
     SyncNow,
     ToggleTextSize,
+    Noop,
 }
 
 struct App {
@@ -114,6 +126,9 @@ struct App {
     busy: bool,
     error: Option<String>,
     sync: Option<SyncView>,
+    /// The interview screen last reported for paradata: (interview, item; `None` for the
+    /// review or another screen that is not a question).
+    visit: Option<(String, Option<String>)>,
 }
 
 impl App {
@@ -259,10 +274,23 @@ impl Component for App {
             busy: false,
             error: None,
             sync: None,
+            visit: None,
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let render = self.handle(ctx, msg);
+        self.report_screen(ctx);
+        render
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        self.page(ctx)
+    }
+}
+
+impl App {
+    fn handle(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
             Msg::IdentityLoaded(Ok(identity)) | Msg::Enrolled(Ok(identity)) => {
                 if self.enrol_form[0].is_empty() {
@@ -506,6 +534,44 @@ impl Component for App {
                 };
                 let id = interview_id.clone();
                 self.busy = true;
+                ctx.link()
+                    .send_future(async move { Msg::Checked(backend::quality_check(&id).await) });
+            }
+            Msg::Checked(result) => {
+                self.busy = false;
+                let Screen::Review { interview_id } = &self.screen else {
+                    return false;
+                };
+                match result {
+                    Ok(flags) if flags.is_empty() => {
+                        ctx.link().send_message(Msg::CompleteAnyway);
+                    }
+                    Ok(flags) => {
+                        self.screen = Screen::QualityWarning {
+                            interview_id: interview_id.clone(),
+                            flags,
+                        };
+                        self.error = None;
+                    }
+                    Err(e) => self.error = Some(error_text(&e)),
+                }
+            }
+            Msg::BackToReview => {
+                if let Screen::QualityWarning { interview_id, .. } = &self.screen {
+                    self.screen = Screen::Review {
+                        interview_id: interview_id.clone(),
+                    };
+                    self.error = None;
+                }
+            }
+            Msg::CompleteAnyway => {
+                let (Screen::Review { interview_id } | Screen::QualityWarning { interview_id, .. }) =
+                    &self.screen
+                else {
+                    return false;
+                };
+                let id = interview_id.clone();
+                self.busy = true;
                 ctx.link().send_future(async move {
                     Msg::Completed(backend::complete_interview(&id).await)
                 });
@@ -537,6 +603,7 @@ impl Component for App {
                     .send_future(async { Msg::CatalogueLoaded(backend::questionnaires().await) });
             }
             Msg::ToggleTextSize => self.large_text = !self.large_text,
+            Msg::Noop => return false,
             Msg::SyncNow => {
                 ctx.link().send_future(async {
                     let _ = backend::sync_now().await;
@@ -548,7 +615,7 @@ impl Component for App {
         true
     }
 
-    fn view(&self, ctx: &Context<Self>) -> Html {
+    fn page(&self, ctx: &Context<Self>) -> Html {
         let body = match (&self.screen, &self.questionnaire) {
             (Screen::Enrol, _) => self.enrol_view(ctx),
             (Screen::Home, _) => self.home_view(ctx),
@@ -557,6 +624,7 @@ impl Component for App {
             (Screen::Question { index, .. }, Some(q)) => self.question_view(ctx, q, *index),
             (Screen::Review { .. }, Some(q)) => self.review_view(ctx, q),
             (Screen::Ineligible, Some(q)) => ineligible_view(ctx, q),
+            (Screen::QualityWarning { flags, .. }, _) => self.quality_view(ctx, flags),
             (
                 Screen::Done {
                     report,
@@ -588,6 +656,59 @@ fn t<'a>(q: &'a Questionnaire, text: &'a zhisu_core::Text) -> &'a str {
 }
 
 impl App {
+    /// Tells the store which interview screen is shown, when it changed (paradata). Errors
+    /// are not shown: a lost visit costs a little paradata, never an answer.
+    fn report_screen(&mut self, ctx: &Context<Self>) {
+        let now = match &self.screen {
+            Screen::Question { interview_id, .. } => Some((
+                interview_id.clone(),
+                self.current_item().map(|item| item.id.clone()),
+            )),
+            Screen::Review { interview_id } | Screen::QualityWarning { interview_id, .. } => {
+                Some((interview_id.clone(), None))
+            }
+            // completing closes the last visit itself
+            Screen::Done { .. } => {
+                self.visit = None;
+                return;
+            }
+            _ => self
+                .visit
+                .as_ref()
+                .map(|(interview_id, _)| (interview_id.clone(), None)),
+        };
+        if now == self.visit {
+            return;
+        }
+        self.visit = now.clone().filter(|(_, item)| item.is_some());
+        if let Some((interview_id, item_id)) = now {
+            ctx.link().send_future(async move {
+                let _ = backend::screen_shown(&interview_id, item_id.as_deref()).await;
+                Msg::Noop
+            });
+        }
+    }
+
+    fn quality_view(&self, ctx: &Context<Self>, flags: &[QcFlag]) -> Html {
+        let link = ctx.link();
+        html! {
+            <>
+                <h1 id="qc-title">{ "完成前请再看一下" }</h1>
+                <p>{ "这份答卷有下面的情况，可能需要重新核对：" }</p>
+                <ul class="review" id="qc-flags">
+                    { for flags.iter().map(|f| html! {
+                        <li data-flag={f.code()}>{ f.describe(LANG) }</li>
+                    }) }
+                </ul>
+                <p class="hint">{ "如果确实是这样答的，可以直接完成。" }</p>
+                <div class="nav">
+                    <button id="qc-back" disabled={self.busy} onclick={link.callback(|_| Msg::BackToReview)}>{ "返回检查" }</button>
+                    <button id="qc-complete" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::CompleteAnyway)}>{ "仍然完成" }</button>
+                </div>
+            </>
+        }
+    }
+
     fn error_view(&self) -> Html {
         match &self.error {
             Some(e) => html! { <p class="error" id="error" role="alert">{ e }</p> },

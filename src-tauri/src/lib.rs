@@ -11,7 +11,7 @@ use serde::Serialize;
 use tauri::Manager;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
-use zhisu_core::{AnswerValue, Answers, Questionnaire, ScoreReport};
+use zhisu_core::{AnswerValue, Answers, QcFlag, Questionnaire, ScoreReport};
 use zhisu_protocol::Site;
 use zhisu_store::{
     DeviceStore, InterviewState, InterviewSummary, NewInterview, StateCounts, StoreError,
@@ -134,6 +134,34 @@ async fn save_answer(
     let q = questionnaire_of(&state, id).await?;
     with_store(&state, move |s| {
         s.save_answer(&q, id, &item_id, &value, Utc::now())
+    })
+    .await
+}
+
+/// The surveyor's screen changed: item `item_id`'s screen is shown (`None`: a screen that is
+/// not a question, such as the review). Paradata: time on each screen.
+#[tauri::command(rename_all = "snake_case")]
+async fn screen_shown(
+    state: tauri::State<'_, AppState>,
+    interview_id: String,
+    item_id: Option<String>,
+) -> Result<(), CommandError> {
+    let id = parse_id(&interview_id)?;
+    with_store(&state, move |s| s.screen_shown(id, item_id.as_deref())).await
+}
+
+/// The quality flags the interview would be sent with if completed now, under the round's
+/// thresholds: the surveyor is warned before completing a flagged interview.
+#[tauri::command(rename_all = "snake_case")]
+async fn quality_check(
+    state: tauri::State<'_, AppState>,
+    interview_id: String,
+) -> Result<Vec<QcFlag>, CommandError> {
+    let id = parse_id(&interview_id)?;
+    let q = questionnaire_of(&state, id).await?;
+    with_store(&state, move |s| {
+        let thresholds = s.round_settings()?.quality;
+        Ok(s.paradata(&q, id, &thresholds)?.flags)
     })
     .await
 }
@@ -394,6 +422,8 @@ pub fn run() {
             questionnaire,
             start_interview,
             save_answer,
+            screen_shown,
+            quality_check,
             complete_interview,
             interviews,
             interview_answers,

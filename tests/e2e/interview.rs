@@ -61,9 +61,45 @@ async fn answer_pilot(app: &App, shots: Option<&std::path::Path>, all_right: boo
         "confined_space".into(),
         AnswerValue::Choices(picked.iter().map(|s| s.to_string()).collect()),
     );
-
-    app.click("complete").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("review"))
+        .await
+        .expect("the review screen");
     expected
+}
+
+/// "Complete" on the review. A test clicks faster than any respondent answers, so under the
+/// default thresholds (3 s per question) the interview is usually flagged too fast: then the
+/// warning comes first and this test completes anyway (the flagged test checks the warning).
+async fn complete(app: &App) {
+    app.click("complete").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if app
+            .client
+            .find(fantoccini::Locator::Id("score"))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        if app
+            .client
+            .find(fantoccini::Locator::Id("qc-flags"))
+            .await
+            .is_ok()
+        {
+            app.click("qc-complete").await;
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "neither the feedback nor the quality warning appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn normalized(answers: &Answers) -> Answers {
@@ -87,6 +123,8 @@ async fn an_interview_clicked_through_reaches_the_server_exactly_once() {
     app.click("enrol").await;
 
     let clicked = answer_pilot(&app, Some(&shots), true).await;
+    app.screenshot(&shots, "review").await;
+    complete(&app).await;
     app.wait_for_text("score", "得分：4 / 4", Duration::from_secs(20))
         .await;
     app.screenshot(&shots, "feedback").await;
@@ -131,6 +169,7 @@ async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
     server.stop().await;
 
     let clicked = answer_pilot(&app, None, false).await;
+    complete(&app).await;
     app.wait_for_text("score", "得分：0 / 4", Duration::from_secs(20))
         .await;
     app.click("home").await;
@@ -351,6 +390,7 @@ async fn a_round_can_hide_the_answer_key_from_the_respondent() {
     }
 
     answer_pilot(&app, None, false).await;
+    app.click("complete").await;
     app.wait_for_text("score", "得分：0 / 4", Duration::from_secs(20))
         .await;
     app.wait_for_text(
@@ -384,5 +424,79 @@ async fn a_round_can_hide_the_answer_key_from_the_respondent() {
     assert!(!page.contains("正确答案"), "{page}");
     assert!(!page.contains("棉花挡不住噪声"), "no explanation: {page}");
     app.screenshot(&shots, "feedback-without-answer-key").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fast_interview_is_flagged_the_surveyor_is_warned_and_paradata_reaches_the_server() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    // the city administrator asks for at least 30 seconds per question in this round
+    server
+        .set_round_settings(serde_json::json!({
+            "show_answer_key": true,
+            "quality": { "min_seconds_per_item": 30.0, "straight_lining_run": 8, "max_changes": 10 }
+        }))
+        .await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("flagged_fast");
+    app.enrol(&server.enrolment_code()).await;
+    wait_until_synced(&app).await;
+
+    let clicked = answer_pilot(&app, None, true).await;
+    app.click("complete").await;
+    let warning = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("qc-flags"))
+        .await
+        .expect("the quality warning before completing")
+        .text()
+        .await
+        .unwrap();
+    assert!(warning.contains("答题太快"), "{warning}");
+    assert!(warning.contains("最少应为 30 秒"), "{warning}");
+    app.screenshot(&shots, "quality-warning").await;
+
+    // "go back and check" returns to the review; nothing is completed yet
+    app.click("qc-back").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("review"))
+        .await
+        .expect("back on the review");
+    {
+        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        assert_eq!(device.state_counts().unwrap().in_progress, 1);
+    }
+    app.click("complete").await;
+    app.click("qc-complete").await;
+    app.wait_for_text("score", "得分：4 / 4", Duration::from_secs(20))
+        .await;
+
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    assert_eq!(list.count, 1);
+    let stored = &list.interviews[0].interview;
+    assert_eq!(normalized(&stored.answers), normalized(&clicked));
+    let paradata = stored
+        .paradata
+        .as_ref()
+        .expect("paradata reached the server");
+    assert_eq!(
+        paradata.flags.iter().map(|f| f.code()).collect::<Vec<_>>(),
+        ["too_fast"]
+    );
+    assert!(paradata.duration_ms > 0);
+    for item in ["age", "employer_duty", "noise", "confined_space"] {
+        let p = paradata
+            .item(item)
+            .unwrap_or_else(|| panic!("no paradata for {item}: {paradata:?}"));
+        assert!(p.visits >= 1, "{item} was shown: {p:?}");
+    }
+    assert_eq!(paradata.item("age").unwrap().changes, 0);
     app.close().await;
 }

@@ -15,6 +15,7 @@
 mod backup;
 mod identity;
 mod migrations;
+mod paradata;
 mod questionnaires;
 mod upload;
 
@@ -265,7 +266,8 @@ impl DeviceStore {
             return Ok(start.elapsed().as_millis() as i64);
         }
         let last: Option<i64> = self.conn.query_row(
-            "SELECT max(elapsed_ms) FROM answer_event WHERE interview_id = ?1",
+            "SELECT max(coalesce((SELECT max(elapsed_ms) FROM answer_event WHERE interview_id = ?1), 0),
+                        coalesce((SELECT max(max(shown_ms, coalesce(left_ms, 0))) FROM screen_visit WHERE interview_id = ?1), 0))",
             [id.to_string()],
             |row| row.get(0),
         )?;
@@ -474,6 +476,9 @@ impl DeviceStore {
             [interview_id.to_string()],
             |row| row.get(0),
         )?;
+        // How it went: time on each screen, changes, and the round's quality flags.
+        let thresholds = self.round_settings()?.quality;
+        let paradata = self.paradata(questionnaire, interview_id, &thresholds)?;
         // Stored timestamps have millisecond precision: seal exactly what a re-read would give.
         let completed_at = parse_timestamp(&timestamp(now))?;
         let upload = CompletedInterview {
@@ -486,7 +491,7 @@ impl DeviceStore {
             answers,
             site_id: interview.site_id,
             surveyor_id: interview.surveyor_id,
-            paradata: None,
+            paradata: Some(paradata),
             content_hash: String::new(),
         }
         .sealed();
@@ -505,6 +510,7 @@ impl DeviceStore {
                 "interview {interview_id} changed state while completing"
             )));
         }
+        self.close_screen_visits(interview_id)?;
         self.clocks.remove(&interview_id);
         Ok(upload)
     }

@@ -140,6 +140,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         settings  TEXT NOT NULL               -- RoundSettings as delivered (JSON)
     ) STRICT;
     "#,
+    // 7: paradata: each stay on a question screen, in milliseconds since the interview started
+    //    by the same monotonic clock as answer_event.elapsed_ms.
+    r#"
+    CREATE TABLE screen_visit (
+        seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+        interview_id TEXT NOT NULL REFERENCES interview (id),
+        item_id      TEXT NOT NULL,
+        shown_ms     INTEGER NOT NULL,
+        left_ms      INTEGER                  -- NULL while shown (or when the app died there)
+    ) STRICT;
+    CREATE INDEX screen_visit_interview ON screen_visit (interview_id, seq);
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -278,6 +290,37 @@ mod tests {
             store.round_settings().unwrap(),
             zhisu_protocol::RoundSettings::default(),
             "no settings delivered yet: the defaults (answer key shown)"
+        );
+    }
+
+    #[test]
+    fn an_interview_in_progress_at_version_6_resumes_and_records_screen_visits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        let id = uuid::Uuid::from_u128(6);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 6).unwrap();
+            conn.execute_batch(
+                r#"
+                INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes)
+                VALUES ('00000000-0000-0000-0000-000000000006', 'ohl_pilot', '2026.1', 'in_progress', '2026-11-29T08:00:00.000Z', 480);
+                INSERT INTO answer VALUES ('00000000-0000-0000-0000-000000000006', 'age', '{"type":"integer","value":30}', '2026-11-29T08:01:00.000Z');
+                INSERT INTO answer_event (interview_id, item_id, old_value, new_value, recorded_at, elapsed_ms)
+                VALUES ('00000000-0000-0000-0000-000000000006', 'age', NULL, '{"type":"integer","value":30}', '2026-11-29T08:01:00.000Z', 60000);
+                "#,
+            )
+            .unwrap();
+        }
+        let mut store = crate::DeviceStore::open(&path).unwrap();
+        assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
+        assert!(store.screen_visits(id).unwrap().is_empty());
+        store.screen_shown(id, Some("employer_duty")).unwrap();
+        let visits = store.screen_visits(id).unwrap();
+        assert_eq!(visits.len(), 1);
+        assert!(
+            visits[0].shown_ms >= 60_000,
+            "the interview's clock resumes from its last answer: {visits:?}"
         );
     }
 

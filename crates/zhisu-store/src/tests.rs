@@ -490,3 +490,88 @@ fn round_settings_are_kept_and_forgotten_on_a_new_enrolment() {
         "a new round starts from the defaults"
     );
 }
+
+#[test]
+fn completion_seals_paradata_with_screen_visits_changes_and_the_rounds_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = pilot();
+    store
+        .save_round_settings(&zhisu_protocol::RoundSettings {
+            show_answer_key: true,
+            quality: zhisu_core::QcThresholds {
+                min_seconds_per_item: 30.0,
+                straight_lining_run: 0,
+                max_changes: 0,
+            },
+        })
+        .unwrap();
+    let id = start(&mut store, &q, 11, 0);
+    store.screen_shown(id, Some("age")).unwrap();
+    store
+        .save_answer(&q, id, "age", &AnswerValue::Integer(30), at(1))
+        .unwrap();
+    store.screen_shown(id, Some("employer_duty")).unwrap();
+    store.screen_shown(id, Some("age")).unwrap(); // back
+    store
+        .save_answer(&q, id, "age", &AnswerValue::Integer(31), at(1))
+        .unwrap();
+    store.screen_shown(id, Some("employer_duty")).unwrap();
+    answer_all(&mut store, &q, id); // age 41: a second change
+    store.screen_shown(id, None).unwrap(); // the review screen
+
+    let thresholds = store.round_settings().unwrap().quality;
+    let preview = store.paradata(&q, id, &thresholds).unwrap();
+    let codes: Vec<&str> = preview.flags.iter().map(|f| f.code()).collect();
+    assert_eq!(codes, ["too_fast", "many_changes"], "{:?}", preview.flags);
+
+    let upload = store.complete_interview(&q, id, at(9)).unwrap();
+    let paradata = upload.paradata.as_ref().expect("paradata is sent");
+    let age = paradata.item("age").unwrap();
+    assert_eq!((age.visits, age.changes), (2, 2));
+    assert_eq!(paradata.item("employer_duty").unwrap().visits, 2);
+    assert_eq!(paradata.items[0].item_id, "age", "in the order first shown");
+    assert_eq!(paradata.flags, preview.flags);
+    assert!(upload.hash_is_valid());
+    // what is queued is what was sealed, paradata included
+    assert_eq!(store.waiting_uploads(10).unwrap(), vec![upload]);
+    let err = store.screen_shown(id, Some("age")).unwrap_err();
+    assert_eq!(err.code(), "interview_closed");
+}
+
+#[test]
+fn paradata_floats_survive_the_servers_json_parser_so_the_hash_holds() {
+    // 1.7546217903306627 does not come back to the same bits through serde_json's default
+    // (fast) float parser: sent as is, the server would re-hash a different number.
+    let lossy = 1.754_621_790_330_662_7_f64;
+    let mut paradata = zhisu_core::Paradata {
+        duration_ms: 7019,
+        flags: vec![zhisu_core::QcFlag::TooFast {
+            seconds_per_item: lossy,
+            minimum: 3.0,
+            items: 4,
+        }],
+        location_start: Some(zhisu_core::Location {
+            latitude: 29.557_063_271_824_197,
+            longitude: 106.577_037_139_876_54,
+            accuracy_m: 12.345_678_901_234_567,
+            at_ms: 5,
+        }),
+        ..Default::default()
+    };
+    crate::paradata::round_floats(&mut paradata);
+    let q = pilot();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let id = completed(&mut store, &q, 12);
+    let mut upload = store.waiting_uploads(1).unwrap().remove(0);
+    assert_eq!(upload.id, id);
+    upload.paradata = Some(paradata);
+    let upload = upload.sealed();
+    let received: CompletedInterview =
+        serde_json::from_str(&serde_json::to_string(&upload).unwrap()).unwrap();
+    assert!(
+        received.hash_is_valid(),
+        "the server computes the same hash"
+    );
+}
