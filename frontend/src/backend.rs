@@ -144,6 +144,7 @@ pub struct InterviewListing {
     pub sync_code: Option<String>,
     pub sync_message: Option<String>,
     pub discard_reason: Option<String>,
+    pub language: Option<String>,
 }
 
 /// One sync attempt, as the sync log shows it.
@@ -171,8 +172,26 @@ pub async fn questionnaire(id: &str, version: &str) -> Result<Questionnaire, Com
     call("questionnaire", VersionArgs { id, version }).await
 }
 
-pub async fn start_interview(id: &str, version: &str) -> Result<String, CommandError> {
-    call("start_interview", VersionArgs { id, version }).await
+pub async fn start_interview(
+    id: &str,
+    version: &str,
+    language: &str,
+) -> Result<String, CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        id: &'a str,
+        version: &'a str,
+        language: &'a str,
+    }
+    call(
+        "start_interview",
+        Args {
+            id,
+            version,
+            language,
+        },
+    )
+    .await
 }
 
 pub async fn interviews() -> Result<Vec<InterviewListing>, CommandError> {
@@ -276,4 +295,23 @@ pub async fn quality_check(interview_id: &str) -> Result<Vec<QcFlag>, CommandErr
         interview_id: &'a str,
     }
     call("quality_check", Args { interview_id }).await
+}
+
+/// The surveyor's choices kept on this device.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Preferences {
+    /// The language of the surveyor's screens: `zh-CN` or `en`.
+    pub language: String,
+}
+
+pub async fn preferences() -> Result<Preferences, CommandError> {
+    call("preferences", NoArgs {}).await
+}
+
+pub async fn set_language(language: &str) -> Result<(), CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        language: &'a str,
+    }
+    call("set_language", Args { language }).await
 }

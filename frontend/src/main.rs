@@ -12,12 +12,41 @@ use zhisu_core::{
 };
 
 use backend::{
-    CommandError, Completion, IdentityView, InterviewListing, QuestionnaireSummary, SyncLogEntry,
-    SyncView,
+    CommandError, Completion, IdentityView, InterviewListing, Preferences, QuestionnaireSummary,
+    SyncLogEntry, SyncView,
 };
 
-/// The interview language. zh-CN first; the language switch comes with the full app.
-const LANG: &str = "zh-CN";
+/// A language of the app's own words: the surveyor's screens follow the surveyor's choice,
+/// the respondent's screens the interview's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    fn from_code(code: &str) -> Lang {
+        if code.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+}
 
 enum Screen {
     /// First run (or after revocation): enrol the tablet with the server.
@@ -52,7 +81,8 @@ enum EnrolField {
     DeviceName,
 }
 
-type Opened = Result<(String, Questionnaire, Answers), CommandError>;
+/// An interview to show: its id, questionnaire, saved answers and language.
+type Opened = Result<(String, Questionnaire, Answers, String), CommandError>;
 
 enum Msg {
     IdentityLoaded(Result<IdentityView, CommandError>),
@@ -100,12 +130,20 @@ enum Msg {
     Home,
     SyncNow,
     ToggleTextSize,
+    /// The surveyor's screens in the other language (kept on the device).
+    ToggleLanguage,
+    PreferencesLoaded(Result<Preferences, CommandError>),
     Noop,
 }
 
 struct App {
     /// Larger text for a respondent who reads with difficulty.
     large_text: bool,
+    /// The language of the surveyor's screens.
+    ui: Lang,
+    /// The language of the interview on screen (a questionnaire language code): the
+    /// respondent's screens follow it.
+    ilang: String,
     identity: Option<IdentityView>,
     /// The enrolment form: server address, code, tablet name.
     enrol_form: [String; 3],
@@ -132,6 +170,11 @@ struct App {
 }
 
 impl App {
+    /// The language of the respondent's screens.
+    fn rl(&self) -> Lang {
+        Lang::from_code(&self.ilang)
+    }
+
     fn current_item(&self) -> Option<&Item> {
         match (&self.screen, &self.questionnaire) {
             (Screen::Question { index, .. }, Some(q)) => q.items.get(*index),
@@ -185,7 +228,7 @@ impl App {
         };
         // The same checks the store makes, for an instant message; the store checks again.
         if let Err(e) = q.check_answer(&item.id, &value, &self.answers) {
-            self.error = Some(e.message(LANG));
+            self.error = Some(e.message(&self.ilang));
             return;
         }
         let interview_id = interview_id.clone();
@@ -212,13 +255,19 @@ impl App {
                 AnswerValue::Choices(self.draft_choices.clone())
             }
             _ if text.is_empty() => return Ok(None),
-            ItemKind::Integer { .. } => AnswerValue::Integer(
-                text.parse()
-                    .map_err(|_| "请填一个整数，不要带小数点。".to_string())?,
-            ),
-            ItemKind::Decimal { .. } => {
-                AnswerValue::Decimal(text.parse().map_err(|_| "请填一个数字。".to_string())?)
-            }
+            ItemKind::Integer { .. } => AnswerValue::Integer(text.parse().map_err(|_| {
+                self.rl()
+                    .pick(
+                        "请填一个整数，不要带小数点。",
+                        "Please enter a whole number.",
+                    )
+                    .to_string()
+            })?),
+            ItemKind::Decimal { .. } => AnswerValue::Decimal(text.parse().map_err(|_| {
+                self.rl()
+                    .pick("请填一个数字。", "Please enter a number.")
+                    .to_string()
+            })?),
             ItemKind::Text { .. } => AnswerValue::Text(text.to_string()),
             ItemKind::Date { .. } => AnswerValue::Date(text.to_string()),
             _ => return Ok(None),
@@ -226,23 +275,45 @@ impl App {
     }
 }
 
-fn error_text(e: &CommandError) -> String {
-    match e.code.as_str() {
-        "invalid_enrolment_code" => {
-            "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。".to_string()
-        }
-        "server_unreachable" => "连不上服务器。请检查服务器地址和网络，再试一次。".to_string(),
-        "bad_server_url" => "服务器地址要以 http:// 或 https:// 开头。".to_string(),
-        "device_name_missing" => "请给这台平板起个名字。".to_string(),
-        "interview_incomplete" => "还有必答题没有回答，请返回补上。".to_string(),
+fn error_text(e: &CommandError, lang: Lang) -> String {
+    let text = match e.code.as_str() {
+        "invalid_enrolment_code" => lang.pick(
+            "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。",
+            "This enrolment code is wrong, used or expired. Ask the administrator for a new one.",
+        ),
+        "server_unreachable" => lang.pick(
+            "连不上服务器。请检查服务器地址和网络，再试一次。",
+            "Cannot reach the server. Check the address and the network, then try again.",
+        ),
+        "bad_server_url" => lang.pick(
+            "服务器地址要以 http:// 或 https:// 开头。",
+            "The server address starts with http:// or https://.",
+        ),
+        "device_name_missing" => lang.pick("请给这台平板起个名字。", "Give this tablet a name."),
+        "interview_incomplete" => lang.pick(
+            "还有必答题没有回答，请返回补上。",
+            "A required question has no answer yet: go back and answer it.",
+        ),
         "storage_failed" | "storage_corrupt" => {
-            format!(
-                "答案没有保存成功，请再点一次。如果一直不行，请联系管理员。（{}）",
+            return format!(
+                "{}（{}）",
+                lang.pick(
+                    "答案没有保存成功，请再点一次。如果一直不行，请联系管理员。",
+                    "The answer was not saved. Tap again; if it keeps failing, call the administrator."
+                ),
+                e.code
+            );
+        }
+        _ => {
+            return format!(
+                "{}{}（{}）",
+                lang.pick("出错了：", "Something went wrong: "),
+                e.message,
                 e.code
             )
         }
-        _ => format!("出错了：{}（{}）", e.message, e.code),
-    }
+    };
+    text.to_string()
 }
 
 impl Component for App {
@@ -257,8 +328,12 @@ impl Component for App {
         ctx.link()
             .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
         ctx.link().send_message(Msg::PollStatus);
+        ctx.link()
+            .send_future(async { Msg::PreferencesLoaded(backend::preferences().await) });
         App {
             large_text: false,
+            ui: Lang::Zh,
+            ilang: "zh-CN".to_string(),
             identity: None,
             enrol_form: Default::default(),
             catalogue: Vec::new(),
@@ -306,10 +381,10 @@ impl App {
                     self.error = None;
                 }
             }
-            Msg::IdentityLoaded(Err(e)) => self.error = Some(error_text(&e)),
+            Msg::IdentityLoaded(Err(e)) => self.error = Some(error_text(&e, self.ui)),
             Msg::Enrolled(Err(e)) => {
                 self.busy = false;
-                self.error = Some(error_text(&e));
+                self.error = Some(error_text(&e, self.ui));
             }
             Msg::EnrolField(field, value) => {
                 self.enrol_form[field as usize] = value;
@@ -318,7 +393,14 @@ impl App {
             Msg::Enrol => {
                 let [url, code, name] = self.enrol_form.clone();
                 if code.trim().is_empty() || name.trim().is_empty() {
-                    self.error = Some("请填写登记码和平板名称。".to_string());
+                    self.error = Some(
+                        self.ui
+                            .pick(
+                                "请填写登记码和平板名称。",
+                                "Fill in the enrolment code and the tablet's name.",
+                            )
+                            .to_string(),
+                    );
                     return true;
                 }
                 self.busy = true;
@@ -335,7 +417,7 @@ impl App {
             Msg::LogLoaded(Ok(log)) => self.log = log,
             Msg::CatalogueLoaded(Err(e))
             | Msg::InterviewsLoaded(Err(e))
-            | Msg::LogLoaded(Err(e)) => self.error = Some(error_text(&e)),
+            | Msg::LogLoaded(Err(e)) => self.error = Some(error_text(&e, self.ui)),
             Msg::PollStatus => {
                 ctx.link()
                     .send_future(async { Msg::Status(backend::sync_status().await) });
@@ -344,7 +426,7 @@ impl App {
             Msg::Status(result) => {
                 match result {
                     Ok(view) => self.sync = Some(view),
-                    Err(e) => self.error = Some(error_text(&e)),
+                    Err(e) => self.error = Some(error_text(&e, self.ui)),
                 }
                 ctx.link().send_future(async {
                     yew::platform::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -353,11 +435,19 @@ impl App {
             }
             Msg::Start { id, version } => {
                 self.busy = true;
+                let ui = self.ui.code();
                 ctx.link().send_future(async move {
                     let opened = async {
                         let q = backend::questionnaire(&id, &version).await?;
-                        let interview = backend::start_interview(&id, &version).await?;
-                        Ok((interview, q, Answers::new()))
+                        // the interview is done in the surveyor's language when the
+                        // questionnaire has it, else in the questionnaire's own
+                        let language = if q.languages.iter().any(|l| l == ui) {
+                            ui.to_string()
+                        } else {
+                            q.default_language.clone()
+                        };
+                        let interview = backend::start_interview(&id, &version, &language).await?;
+                        Ok((interview, q, Answers::new(), language))
                     };
                     Msg::Opened(opened.await)
                 });
@@ -372,7 +462,10 @@ impl App {
                         )
                         .await?;
                         let answers = backend::interview_answers(&listing.id).await?;
-                        Ok((listing.id, q, answers))
+                        let language = listing
+                            .language
+                            .unwrap_or_else(|| q.default_language.clone());
+                        Ok((listing.id, q, answers, language))
                     };
                     Msg::Opened(opened.await)
                 });
@@ -380,7 +473,8 @@ impl App {
             Msg::Opened(result) => {
                 self.busy = false;
                 match result {
-                    Ok((interview_id, q, answers)) => {
+                    Ok((interview_id, q, answers, language)) => {
+                        self.ilang = language;
                         // a new interview starts at its first screen (the consent note); a
                         // resumed one at the first unanswered question
                         let resume = if answers.is_empty() {
@@ -407,7 +501,7 @@ impl App {
                             }
                         }
                     }
-                    Err(e) => self.error = Some(error_text(&e)),
+                    Err(e) => self.error = Some(error_text(&e, self.ui)),
                 }
             }
             Msg::ShowInterviews => {
@@ -426,7 +520,14 @@ impl App {
             Msg::Discard(interview_id) => {
                 let reason = self.discard_reason.trim().to_string();
                 if reason.is_empty() {
-                    self.error = Some("请先写下作废的原因。".to_string());
+                    self.error = Some(
+                        self.ui
+                            .pick(
+                                "请先写下作废的原因。",
+                                "Write down why the interview is discarded first.",
+                            )
+                            .to_string(),
+                    );
                     return true;
                 }
                 ctx.link().send_future(async move {
@@ -439,7 +540,7 @@ impl App {
                         self.discard_reason.clear();
                         self.error = None;
                     }
-                    Err(e) => self.error = Some(error_text(&e)),
+                    Err(e) => self.error = Some(error_text(&e, self.ui)),
                 }
                 ctx.link()
                     .send_future(async { Msg::InterviewsLoaded(backend::interviews().await) });
@@ -476,9 +577,11 @@ impl App {
                     Ok(None) if item.required && !self.answers.contains_key(&item.id) => {
                         self.error = Some(
                             if matches!(item.kind, ItemKind::MultipleChoice { .. }) {
-                                "请至少选择一项。"
+                                self.rl()
+                                    .pick("请至少选择一项。", "Please choose at least one.")
                             } else {
-                                "这道题必须回答。"
+                                self.rl()
+                                    .pick("这道题必须回答。", "This question needs an answer.")
                             }
                             .to_string(),
                         );
@@ -525,7 +628,7 @@ impl App {
                             self.advance(id, Some(index));
                         }
                     }
-                    Err(e) => self.error = Some(error_text(&e)),
+                    Err(e) => self.error = Some(error_text(&e, self.ui)),
                 }
             }
             Msg::Complete => {
@@ -553,7 +656,7 @@ impl App {
                         };
                         self.error = None;
                     }
-                    Err(e) => self.error = Some(error_text(&e)),
+                    Err(e) => self.error = Some(error_text(&e, self.ui)),
                 }
             }
             Msg::BackToReview => {
@@ -590,7 +693,7 @@ impl App {
                         self.error = None;
                         ctx.link().send_message(Msg::PollStatus);
                     }
-                    Err(e) => self.error = Some(error_text(&e)),
+                    Err(e) => self.error = Some(error_text(&e, self.ui)),
                 }
             }
             Msg::Home => {
@@ -604,6 +707,23 @@ impl App {
             }
             Msg::ToggleTextSize => self.large_text = !self.large_text,
             Msg::Noop => return false,
+            Msg::ToggleLanguage => {
+                self.ui = match self.ui {
+                    Lang::Zh => Lang::En,
+                    Lang::En => Lang::Zh,
+                };
+                let code = self.ui.code();
+                ctx.link().send_future(async move {
+                    match backend::set_language(code).await {
+                        Ok(()) => Msg::Noop,
+                        Err(e) => Msg::PreferencesLoaded(Err(e)),
+                    }
+                });
+            }
+            Msg::PreferencesLoaded(Ok(preferences)) => {
+                self.ui = Lang::from_code(&preferences.language);
+            }
+            Msg::PreferencesLoaded(Err(e)) => self.error = Some(error_text(&e, self.ui)),
             Msg::SyncNow => {
                 ctx.link().send_future(async {
                     let _ = backend::sync_now().await;
@@ -623,7 +743,7 @@ impl App {
             (Screen::SyncLog, _) => self.log_view(ctx),
             (Screen::Question { index, .. }, Some(q)) => self.question_view(ctx, q, *index),
             (Screen::Review { .. }, Some(q)) => self.review_view(ctx, q),
-            (Screen::Ineligible, Some(q)) => ineligible_view(ctx, q),
+            (Screen::Ineligible, Some(q)) => ineligible_view(ctx, q, &self.ilang),
             (Screen::QualityWarning { flags, .. }, _) => self.quality_view(ctx, flags),
             (
                 Screen::Done {
@@ -631,12 +751,15 @@ impl App {
                     show_answer_key,
                 },
                 Some(q),
-            ) => done_view(ctx, q, report, &self.answers, *show_answer_key),
-            _ => html! { <p>{ "正在加载……" }</p> },
+            ) => done_view(ctx, q, report, &self.answers, *show_answer_key, &self.ilang),
+            _ => html! { <p>{ self.ui.pick("正在加载……", "Loading…") }</p> },
         };
         let text_size = html! {
             <button id="text-size" class="text-size" onclick={ctx.link().callback(|_| Msg::ToggleTextSize)}>
-                { if self.large_text { "字小一点" } else { "字大一点" } }
+                { match (self.large_text, self.rl()) {
+                    (true, lang) => lang.pick("字小一点", "Smaller text"),
+                    (false, lang) => lang.pick("字大一点", "Larger text"),
+                } }
             </button>
         };
         html! {
@@ -651,8 +774,9 @@ impl App {
     }
 }
 
-fn t<'a>(q: &'a Questionnaire, text: &'a zhisu_core::Text) -> &'a str {
-    text.get(LANG, &q.default_language)
+/// A questionnaire text in `lang` (the interview's language), else the questionnaire's default.
+fn t<'a>(q: &'a Questionnaire, lang: &str, text: &'a zhisu_core::Text) -> &'a str {
+    text.get(lang, &q.default_language)
 }
 
 impl App {
@@ -693,19 +817,29 @@ impl App {
         let link = ctx.link();
         html! {
             <>
-                <h1 id="qc-title">{ "完成前请再看一下" }</h1>
-                <p>{ "这份答卷有下面的情况，可能需要重新核对：" }</p>
+                <h1 id="qc-title">{ self.ui.pick("完成前请再看一下", "Please check before completing") }</h1>
+                <p>{ self.ui.pick("这份答卷有下面的情况，可能需要重新核对：", "Quality control noticed this; the answers may need checking:") }</p>
                 <ul class="review" id="qc-flags">
                     { for flags.iter().map(|f| html! {
-                        <li data-flag={f.code()}>{ f.describe(LANG) }</li>
+                        <li data-flag={f.code()}>{ f.describe(self.ui.code()) }</li>
                     }) }
                 </ul>
-                <p class="hint">{ "如果确实是这样答的，可以直接完成。" }</p>
+                <p class="hint">{ self.ui.pick("如果确实是这样答的，可以直接完成。", "If this is really how it was answered, complete anyway.") }</p>
                 <div class="nav">
-                    <button id="qc-back" disabled={self.busy} onclick={link.callback(|_| Msg::BackToReview)}>{ "返回检查" }</button>
-                    <button id="qc-complete" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::CompleteAnyway)}>{ "仍然完成" }</button>
+                    <button id="qc-back" disabled={self.busy} onclick={link.callback(|_| Msg::BackToReview)}>{ self.ui.pick("返回检查", "Go back and check") }</button>
+                    <button id="qc-complete" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::CompleteAnyway)}>{ self.ui.pick("仍然完成", "Complete anyway") }</button>
                 </div>
             </>
+        }
+    }
+
+    /// Switches the surveyor's screens between Chinese and English (shows the other one).
+    fn language_button(&self, ctx: &Context<Self>) -> Html {
+        html! {
+            <button id="language" class="text-size" lang={self.ui.pick("en", "zh-CN")}
+                onclick={ctx.link().callback(|_| Msg::ToggleLanguage)}>
+                { self.ui.pick("English", "中文") }
+            </button>
         }
     }
 
@@ -718,31 +852,38 @@ impl App {
 
     fn home_view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
+        let ui = self.ui;
         let status = match &self.sync {
             Some(view) => {
                 let (class, text) = match view.status.online {
-                    Some(true) => ("online", "已连接服务器"),
-                    Some(false) => ("offline", "连不上服务器，答卷先存在本机"),
-                    None => ("", "尚未同步"),
+                    Some(true) => ("online", ui.pick("已连接服务器", "Connected to the server")),
+                    Some(false) => (
+                        "offline",
+                        ui.pick(
+                            "连不上服务器，答卷先存在本机",
+                            "Offline: interviews are kept on this tablet",
+                        ),
+                    ),
+                    None => ("", ui.pick("尚未同步", "Not synced yet")),
                 };
                 html! {
                     <div class="status" id="sync-status">
                         <span class={class} id="sync-online">{ text }</span>
-                        <span>{ "待上传 " }<b id="sync-waiting">{ view.counts.waiting }</b>{ " 份" }</span>
-                        <span>{ "已上传 " }<b id="sync-acknowledged">{ view.counts.acknowledged }</b>{ " 份" }</span>
+                        <span>{ ui.pick("待上传 ", "Waiting ") }<b id="sync-waiting">{ view.counts.waiting }</b>{ ui.pick(" 份", "") }</span>
+                        <span>{ ui.pick("已上传 ", "Sent ") }<b id="sync-acknowledged">{ view.counts.acknowledged }</b>{ ui.pick(" 份", "") }</span>
                         if view.counts.rejected > 0 {
-                            <span class="offline">{ "被退回 " }<b id="sync-rejected">{ view.counts.rejected }</b>{ " 份" }</span>
+                            <span class="offline">{ ui.pick("被退回 ", "Returned ") }<b id="sync-rejected">{ view.counts.rejected }</b>{ ui.pick(" 份", "") }</span>
                         }
-                        <button id="sync-now" onclick={link.callback(|_| Msg::SyncNow)}>{ "立即上传" }</button>
+                        <button id="sync-now" onclick={link.callback(|_| Msg::SyncNow)}>{ ui.pick("立即上传", "Sync now") }</button>
                         if view.status.waiting_for_wifi {
-                            <span class="offline">{ "设置为只用Wi-Fi上传，正在等Wi-Fi" }</span>
+                            <span class="offline">{ ui.pick("设置为只用Wi-Fi上传，正在等Wi-Fi", "Set to upload on Wi-Fi only: waiting for Wi-Fi") }</span>
                         }
                         if let Some(p) = view.status.progress.filter(|p| p.total > 0) {
                             <div class="progress" id="sync-progress" role="progressbar"
                                 aria-valuenow={p.done.to_string()} aria-valuemax={p.total.to_string()}>
                                 <div style={format!("width:{}%", p.done * 100 / p.total)}></div>
                             </div>
-                            <span>{ format!("正在上传 {} / {}", p.done, p.total) }</span>
+                            <span>{ format!("{} {} / {}", ui.pick("正在上传", "Uploading"), p.done, p.total) }</span>
                         }
                     </div>
                 }
@@ -766,48 +907,53 @@ impl App {
         });
         html! {
             <>
-                <h1 id="title">{ "职素 · 职业健康素养调查" }</h1>
+                { self.language_button(ctx) }
+                <h1 id="title">{ ui.pick("职素 · 职业健康素养调查", "Zhisu · Occupational health literacy survey") }</h1>
                 if let Some(device) = device {
                     <p class="hint" id="device">{ device }</p>
                 }
                 if revoked {
                     <div class="status offline" id="revoked" role="alert">
-                        { "这台平板已被管理员停用，答卷不会再上传。请联系管理员：可以导出备份交给管理员，或用新的登记码重新登记。" }
-                        <button id="re-enrol" onclick={link.callback(|_| Msg::ReEnrol)}>{ "重新登记" }</button>
+                        { ui.pick("这台平板已被管理员停用，答卷不会再上传。请联系管理员：可以导出备份交给管理员，或用新的登记码重新登记。",
+                            "An administrator has stopped this tablet: interviews are no longer uploaded. Call the administrator: export a backup for them, or enrol again with a new code.") }
+                        <button id="re-enrol" onclick={link.callback(|_| Msg::ReEnrol)}>{ ui.pick("重新登记", "Enrol again") }</button>
                     </div>
                 }
                 { status }
                 if !in_progress.is_empty() {
-                    <h2>{ "没做完的访谈" }</h2>
+                    <h2>{ ui.pick("没做完的访谈", "Unfinished interviews") }</h2>
                     <div class="choices">
                         { for in_progress.into_iter().map(|i| {
                             let listing = i.clone();
                             let title = self.catalogue.iter().find(|c| c.id == i.questionnaire_id)
-                                .map_or(i.questionnaire_id.as_str(), |c| c.title.get(LANG, "zh-CN"));
+                                .map_or(i.questionnaire_id.as_str(), |c| c.title.get(ui.code(), "zh-CN"));
                             html! {
                                 <button class="choice resume" id={format!("resume-{}", i.id)} disabled={self.busy}
                                     onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>
-                                    { format!("继续：{title}（{} 开始）", local_time(&i.started_at)) }
+                                    { match ui {
+                                        Lang::Zh => format!("继续：{title}（{} 开始）", local_time(&i.started_at)),
+                                        Lang::En => format!("Resume: {title} (started {})", local_time(&i.started_at)),
+                                    } }
                                 </button>
                             }
                         }) }
                     </div>
                 }
-                <h2>{ "开始新访谈" }</h2>
+                <h2>{ ui.pick("开始新访谈", "Start a new interview") }</h2>
                 <div class="choices">
                     { for self.catalogue.iter().map(|c| {
                         let (id, version) = (c.id.clone(), c.version.clone());
                         html! {
                             <button class="choice primary" id={format!("start-{}", c.id)} disabled={self.busy}
                                 onclick={link.callback(move |_| Msg::Start { id: id.clone(), version: version.clone() })}>
-                                { c.title.get(LANG, "zh-CN") }
+                                { c.title.get(ui.code(), "zh-CN") }
                             </button>
                         }
                     }) }
                 </div>
                 <div class="nav">
-                    <button id="my-interviews" onclick={link.callback(|_| Msg::ShowInterviews)}>{ "我的访谈" }</button>
-                    <button id="show-log" onclick={link.callback(|_| Msg::ShowLog)}>{ "上传记录" }</button>
+                    <button id="my-interviews" onclick={link.callback(|_| Msg::ShowInterviews)}>{ ui.pick("我的访谈", "My interviews") }</button>
+                    <button id="show-log" onclick={link.callback(|_| Msg::ShowLog)}>{ ui.pick("上传记录", "Sync log") }</button>
                 </div>
             </>
         }
@@ -815,14 +961,12 @@ impl App {
 
     fn enrol_view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let field = |id: &'static str,
-                     label: &'static str,
-                     which: EnrolField,
-                     placeholder: &'static str| {
+        let ui = self.ui;
+        let field = |id: &'static str, label: &str, which: EnrolField, placeholder: &str| {
             html! {
                 <label class="field">
                     <span>{ label }</span>
-                    <input id={id} type="text" placeholder={placeholder}
+                    <input id={id} type="text" placeholder={placeholder.to_string()}
                         value={self.enrol_form[which as usize].clone()}
                         oninput={link.callback(move |e: InputEvent| {
                             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
@@ -833,13 +977,15 @@ impl App {
         };
         html! {
             <>
-                <h1>{ "登记这台平板" }</h1>
-                <p class="hint">{ "第一次使用，请填写管理员给您的登记码。登记后，完成的答卷会自动上传到这个服务器。" }</p>
-                { field("server-url", "服务器地址", EnrolField::ServerUrl, "http://…") }
-                { field("enrol-code", "登记码", EnrolField::Code, "例如 K7XM-3QPA") }
-                { field("device-name", "平板名称", EnrolField::DeviceName, "例如 渝中区 3 号平板") }
+                { self.language_button(ctx) }
+                <h1>{ ui.pick("登记这台平板", "Enrol this tablet") }</h1>
+                <p class="hint">{ ui.pick("第一次使用，请填写管理员给您的登记码。登记后，完成的答卷会自动上传到这个服务器。",
+                    "First use: enter the code the administrator gave you. Once enrolled, completed interviews are uploaded to this server.") }</p>
+                { field("server-url", ui.pick("服务器地址", "Server address"), EnrolField::ServerUrl, "http://…") }
+                { field("enrol-code", ui.pick("登记码", "Enrolment code"), EnrolField::Code, ui.pick("例如 K7XM-3QPA", "e.g. K7XM-3QPA")) }
+                { field("device-name", ui.pick("平板名称", "Tablet name"), EnrolField::DeviceName, ui.pick("例如 渝中区 3 号平板", "e.g. Yuzhong tablet 3")) }
                 <button id="enrol" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Enrol)}>
-                    { if self.busy { "正在登记……" } else { "登记" } }
+                    { if self.busy { ui.pick("正在登记……", "Enrolling…") } else { ui.pick("登记", "Enrol") } }
                 </button>
             </>
         }
@@ -847,11 +993,12 @@ impl App {
 
     fn interviews_view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
+        let ui = self.ui;
         html! {
             <>
-                <h1>{ "我的访谈" }</h1>
-                <p class="hint">{ "作废一份没做完的访谈，要先写下原因。" }</p>
-                <input id="discard-reason" type="text" placeholder="作废原因，比如：受访者中途离开"
+                <h1>{ ui.pick("我的访谈", "My interviews") }</h1>
+                <p class="hint">{ ui.pick("作废一份没做完的访谈，要先写下原因。", "To discard an interview, first write down why.") }</p>
+                <input id="discard-reason" type="text" placeholder={ui.pick("作废原因，比如：受访者中途离开", "Reason, e.g. the respondent left")}
                     value={self.discard_reason.clone()}
                     oninput={link.callback(|e: InputEvent| {
                         let input: web_sys::HtmlInputElement = e.target_unchecked_into();
@@ -865,51 +1012,58 @@ impl App {
                         html! {
                             <li data-state={i.state.clone()}>
                                 <div>{ format!("{}　{}", local_time(&i.started_at), i.questionnaire_id) }</div>
-                                <b class="state">{ state_text(&i.state) }</b>
+                                <b class="state">{ state_text(&i.state, ui) }</b>
                                 if let Some(message) = i.sync_message.as_ref().or(i.discard_reason.as_ref()) {
                                     <div class="hint">{ message }</div>
                                 }
                                 <div class="nav">
                                     if i.state == "in_progress" {
-                                        <button class="resume" onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>{ "继续" }</button>
+                                        <button class="resume" onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>{ ui.pick("继续", "Resume") }</button>
                                     }
                                     if can_discard {
-                                        <button class="discard" onclick={link.callback(move |_| Msg::Discard(id.clone()))}>{ "作废" }</button>
+                                        <button class="discard" onclick={link.callback(move |_| Msg::Discard(id.clone()))}>{ ui.pick("作废", "Discard") }</button>
                                     }
                                 </div>
                             </li>
                         }
                     }) }
                 </ul>
-                <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ "返回首页" }</button>
+                <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ ui.pick("返回首页", "Home") }</button>
             </>
         }
     }
 
     fn log_view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
+        let ui = self.ui;
         html! {
             <>
-                <h1>{ "上传记录" }</h1>
+                <h1>{ ui.pick("上传记录", "Sync log") }</h1>
                 if self.log.is_empty() {
-                    <p>{ "还没有上传过。" }</p>
+                    <p>{ ui.pick("还没有上传过。", "Nothing uploaded yet.") }</p>
                 }
                 <ul class="review" id="sync-log">
                     { for self.log.iter().map(|e| html! {
                         <li data-outcome={e.outcome.clone()}>
-                            <div>{ format!("{}　发送 {} 份　→ {}", local_time(&e.started_at), e.interviews.len(), e.server_url) }</div>
+                            <div>{ match ui {
+                                Lang::Zh => format!("{}　发送 {} 份　→ {}", local_time(&e.started_at), e.interviews.len(), e.server_url),
+                                Lang::En => format!("{}  sent {}  → {}", local_time(&e.started_at), e.interviews.len(), e.server_url),
+                            } }</div>
                             if e.outcome == "answered" {
-                                <div class="result-good">{ format!("服务器已收到：新存 {}，原已存 {}，冲突 {}，退回 {}", e.stored, e.already_stored, e.conflicts, e.rejected) }</div>
+                                <div class="result-good">{ match ui {
+                                    Lang::Zh => format!("服务器已收到：新存 {}，原已存 {}，冲突 {}，退回 {}", e.stored, e.already_stored, e.conflicts, e.rejected),
+                                    Lang::En => format!("Server answered: stored {}, already stored {}, conflicts {}, returned {}", e.stored, e.already_stored, e.conflicts, e.rejected),
+                                } }</div>
                             } else if e.outcome == "sending" {
-                                <div>{ "正在发送……" }</div>
+                                <div>{ ui.pick("正在发送……", "Sending…") }</div>
                             } else {
-                                <div class="result-bad">{ format!("没有成功：{}（{}）",
+                                <div class="result-bad">{ format!("{}{}（{}）", ui.pick("没有成功：", "Failed: "),
                                     e.error_message.as_deref().unwrap_or(""), e.error_code.as_deref().unwrap_or("")) }</div>
                             }
                         </li>
                     }) }
                 </ul>
-                <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ "返回首页" }</button>
+                <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ ui.pick("返回首页", "Home") }</button>
             </>
         }
     }
@@ -940,7 +1094,7 @@ impl App {
         html! {
             <>
                 if search {
-                    <input id="choice-search" type="search" placeholder="输入文字查找" value={self.search.clone()}
+                    <input id="choice-search" type="search" placeholder={self.rl().pick("输入文字查找", "Type to search")} value={self.search.clone()}
                         oninput={link.callback(|e: InputEvent| {
                             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
                             Msg::Search(input.value())
@@ -949,7 +1103,7 @@ impl App {
                 <div class="choices" role={if multiple { "group" } else { "radiogroup" }}>
                     { for visible.into_iter().map(|c| {
                         let key = c.key.clone();
-                        let label = t(q, &c.label);
+                        let label = t(q, &self.ilang, &c.label);
                         if multiple {
                             let pressed = self.draft_choices.contains(&c.key);
                             html! {
@@ -998,7 +1152,7 @@ impl App {
             ItemKind::TrueFalse => html! {
                 <div class="choices" role="radiogroup">
                     { for [true, false].into_iter().map(|b| {
-                        let text = yes_no(item, b);
+                        let text = yes_no(item, b, self.rl());
                         let pressed = saved == Some(&AnswerValue::Bool(b));
                         html! {
                             <button class="choice" id={format!("choice-{b}")} aria-pressed={pressed.to_string()}
@@ -1024,23 +1178,26 @@ impl App {
         html! {
             <>
                 <div class="progress" aria-hidden="true"><div style={format!("width:{percent}%")}></div></div>
-                <p class="counter" id="counter">{ format!("第 {position} 题，共 {total} 题") }</p>
-                <h2 id="question" data-item={item.id.clone()}>{ t(q, &item.label) }</h2>
+                <p class="counter" id="counter">{ match self.rl() {
+                    Lang::Zh => format!("第 {position} 题，共 {total} 题"),
+                    Lang::En => format!("Question {position} of {total}"),
+                } }</p>
+                <h2 id="question" data-item={item.id.clone()}>{ t(q, &self.ilang, &item.label) }</h2>
                 if let Some(hint) = &item.hint {
-                    <p class="hint">{ t(q, hint) }</p>
+                    <p class="hint">{ t(q, &self.ilang, hint) }</p>
                 }
                 { answer }
                 if item.dont_know {
                     <button class="choice" id="dont-know" aria-pressed={(saved == Some(&AnswerValue::DontKnow)).to_string()}
                         disabled={self.busy} onclick={link.callback(|_| Msg::Answer(AnswerValue::DontKnow))}>
-                        { "不知道" }
+                        { self.rl().pick("不知道", "Don't know") }
                     </button>
                 }
                 <div class="nav">
                     <button id="back" disabled={q.previous_item(&self.answers, index).is_none() || self.busy}
-                        onclick={link.callback(|_| Msg::Back)}>{ "上一题" }</button>
+                        onclick={link.callback(|_| Msg::Back)}>{ self.rl().pick("上一题", "Back") }</button>
                     if show_next {
-                        <button id="next" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Next)}>{ "下一题" }</button>
+                        <button id="next" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Next)}>{ self.rl().pick("下一题", "Next") }</button>
                     }
                 </div>
             </>
@@ -1052,36 +1209,37 @@ impl App {
         let relevance = q.relevance(&self.answers);
         html! {
             <>
-                <h1>{ "请检查答案" }</h1>
+                <h1>{ self.rl().pick("请检查答案", "Please check the answers") }</h1>
                 <ul class="review" id="review">
                     { for q.items.iter().zip(relevance).filter(|(item, r)| *r && item.kind.takes_answer()).map(|(item, _)| html! {
                         <li>
-                            <div>{ t(q, &item.label) }</div>
-                            <b>{ answer_text(q, item, self.answers.get(&item.id)) }</b>
+                            <div>{ t(q, &self.ilang, &item.label) }</div>
+                            <b>{ answer_text(q, &self.ilang, item, self.answers.get(&item.id)) }</b>
                         </li>
                     }) }
                 </ul>
                 <div class="nav">
-                    <button id="back" disabled={self.busy} onclick={link.callback(|_| Msg::Back)}>{ "返回修改" }</button>
-                    <button id="complete" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Complete)}>{ "完成访谈" }</button>
+                    <button id="back" disabled={self.busy} onclick={link.callback(|_| Msg::Back)}>{ self.rl().pick("返回修改", "Go back and change") }</button>
+                    <button id="complete" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Complete)}>{ self.rl().pick("完成访谈", "Complete the interview") }</button>
                 </div>
             </>
         }
     }
 }
 
-fn answer_text(q: &Questionnaire, item: &Item, value: Option<&AnswerValue>) -> String {
+fn answer_text(q: &Questionnaire, lang: &str, item: &Item, value: Option<&AnswerValue>) -> String {
+    let l = Lang::from_code(lang);
     let choice = |key: &str| {
         item.kind
             .choices()
             .iter()
             .find(|c| c.key == key)
-            .map_or(key.to_string(), |c| t(q, &c.label).to_string())
+            .map_or(key.to_string(), |c| t(q, lang, &c.label).to_string())
     };
     match value {
-        None => "（未回答）".to_string(),
-        Some(AnswerValue::DontKnow) => "不知道".to_string(),
-        Some(AnswerValue::Bool(b)) => yes_no(item, *b).to_string(),
+        None => l.pick("（未回答）", "(no answer)").to_string(),
+        Some(AnswerValue::DontKnow) => l.pick("不知道", "Don't know").to_string(),
+        Some(AnswerValue::Bool(b)) => yes_no(item, *b, l).to_string(),
         Some(AnswerValue::Integer(n)) => n.to_string(),
         Some(AnswerValue::Decimal(x)) => x.to_string(),
         Some(AnswerValue::Text(s)) | Some(AnswerValue::Date(s)) => s.clone(),
@@ -1094,29 +1252,31 @@ fn answer_text(q: &Questionnaire, item: &Item, value: Option<&AnswerValue>) -> S
     }
 }
 
-fn ineligible_view(ctx: &Context<App>, q: &Questionnaire) -> Html {
-    let message = q
-        .eligibility
-        .as_ref()
-        .map_or("谢谢您！这次调查不需要您再回答了。", |e| {
-            t(q, &e.message)
-        });
+fn ineligible_view(ctx: &Context<App>, q: &Questionnaire, lang: &str) -> Html {
+    let l = Lang::from_code(lang);
+    let message = q.eligibility.as_ref().map_or(
+        l.pick(
+            "谢谢您！这次调查不需要您再回答了。",
+            "Thank you! There are no more questions for you.",
+        ),
+        |e| t(q, lang, &e.message),
+    );
     html! {
         <>
-            <h1>{ "谢谢您！" }</h1>
+            <h1>{ l.pick("谢谢您！", "Thank you!") }</h1>
             <p id="ineligible">{ message }</p>
-            <button id="home" class="primary" onclick={ctx.link().callback(|_| Msg::Home)}>{ "返回首页" }</button>
+            <button id="home" class="primary" onclick={ctx.link().callback(|_| Msg::Home)}>{ l.pick("返回首页", "Home") }</button>
         </>
     }
 }
 
 /// A scored true/false item is a statement: right or wrong. Any other is a question: yes or no.
-fn yes_no(item: &Item, value: bool) -> &'static str {
+fn yes_no(item: &Item, value: bool, lang: Lang) -> &'static str {
     match (item.scoring.is_some(), value) {
-        (true, true) => "对",
-        (true, false) => "错",
-        (false, true) => "是",
-        (false, false) => "否",
+        (true, true) => lang.pick("对", "True"),
+        (true, false) => lang.pick("错", "False"),
+        (false, true) => lang.pick("是", "Yes"),
+        (false, false) => lang.pick("否", "No"),
     }
 }
 
@@ -1139,53 +1299,55 @@ fn done_view(
     report: &ScoreReport,
     answers: &Answers,
     show_answer_key: bool,
+    lang: &str,
 ) -> Html {
     let link = ctx.link();
+    let l = Lang::from_code(lang);
     let wrong: Vec<&zhisu_core::ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
     html! {
         <>
-            <h1>{ "访谈完成，谢谢您！" }</h1>
-            <p id="score">{ format!("得分：{} / {}", report.score, report.max) }</p>
+            <h1>{ l.pick("访谈完成，谢谢您！", "All done. Thank you!") }</h1>
+            <p id="score">{ format!("{}{} / {}", l.pick("得分：", "Score: "), report.score, report.max) }</p>
             if report.has_literacy {
-                <p class="result-good" id="literacy">{ "您具备职业健康素养，请继续保持！" }</p>
+                <p class="result-good" id="literacy">{ l.pick("您具备职业健康素养，请继续保持！", "You have occupational health literacy. Keep it up!") }</p>
             } else if show_answer_key && !wrong.is_empty() {
-                <p class="result-bad" id="literacy">{ "您还没有达到职业健康素养的要求。看看下面的正确答案吧。" }</p>
+                <p class="result-bad" id="literacy">{ l.pick("您还没有达到职业健康素养的要求。看看下面的正确答案吧。", "You do not have occupational health literacy yet. Look at the right answers below.") }</p>
             } else {
-                <p class="result-bad" id="literacy">{ "您还没有达到职业健康素养的要求。" }</p>
+                <p class="result-bad" id="literacy">{ l.pick("您还没有达到职业健康素养的要求。", "You do not have occupational health literacy yet.") }</p>
             }
             // the four dimensions as bars: long and green when well known, short and red when not
-            <div class="bars" id="dimension-bars" role="img" aria-label="各方面得分">
+            <div class="bars" id="dimension-bars" role="img" aria-label={l.pick("各方面得分", "Score in each part")}>
                 { for report.dimensions.iter().map(|d| {
                     let label = q.dimensions.iter().find(|x| x.id == d.dimension)
-                        .map_or(d.dimension.as_str(), |x| t(q, &x.label));
+                        .map_or(d.dimension.as_str(), |x| t(q, lang, &x.label));
                     bar(label, d.score, d.max, d.has_literacy)
                 }) }
                 { for report.modules.iter().map(|m| {
-                    let label = q.section(&m.section).map_or(m.section.as_str(), |s| t(q, &s.title));
+                    let label = q.section(&m.section).map_or(m.section.as_str(), |s| t(q, lang, &s.title));
                     bar(label, m.score, m.max, m.has_literacy)
                 }) }
             </div>
             // a round can keep the answer key from respondents (e.g. while colleagues wait to be
             // interviewed at the same site)
             if show_answer_key && !wrong.is_empty() {
-                <h2>{ "答错的题" }</h2>
+                <h2>{ l.pick("答错的题", "Wrong answers") }</h2>
                 <ul class="review" id="wrong-answers">
                     { for wrong.iter().filter_map(|r| q.item(&r.item_id)).map(|item| {
                         let key = item.scoring.as_ref().map(|s| s.key.clone());
                         html! {
                             <li>
-                                <div>{ t(q, &item.label) }</div>
-                                <div>{ "您的回答：" }{ answer_text(q, item, answers.get(&item.id)) }</div>
-                                <div class="result-good">{ "正确答案：" }{ answer_text(q, item, key.as_ref()) }</div>
+                                <div>{ t(q, lang, &item.label) }</div>
+                                <div>{ l.pick("您的回答：", "Your answer: ") }{ answer_text(q, lang, item, answers.get(&item.id)) }</div>
+                                <div class="result-good">{ l.pick("正确答案：", "Right answer: ") }{ answer_text(q, lang, item, key.as_ref()) }</div>
                                 if let Some(explanation) = &item.explanation {
-                                    <div class="hint">{ t(q, explanation) }</div>
+                                    <div class="hint">{ t(q, lang, explanation) }</div>
                                 }
                             </li>
                         }
                     }) }
                 </ul>
             }
-            <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ "返回首页" }</button>
+            <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ l.pick("返回首页", "Home") }</button>
         </>
     }
 }
@@ -1209,15 +1371,15 @@ fn local_time(rfc3339: &str) -> String {
     )
 }
 
-fn state_text(state: &str) -> &'static str {
+fn state_text(state: &str, lang: Lang) -> &'static str {
     match state {
-        "in_progress" => "没做完",
-        "completed" => "待上传",
-        "queued" => "正在上传",
-        "sent" => "已发送，等服务器确认",
-        "acknowledged" => "服务器已收到",
-        "rejected" => "被服务器退回",
-        "discarded" => "已作废",
-        _ => "未知",
+        "in_progress" => lang.pick("没做完", "Unfinished"),
+        "completed" => lang.pick("待上传", "Waiting to upload"),
+        "queued" => lang.pick("正在上传", "Uploading"),
+        "sent" => lang.pick("已发送，等服务器确认", "Sent, waiting for the server"),
+        "acknowledged" => lang.pick("服务器已收到", "Received by the server"),
+        "rejected" => lang.pick("被服务器退回", "Returned by the server"),
+        "discarded" => lang.pick("已作废", "Discarded"),
+        _ => lang.pick("未知", "Unknown"),
     }
 }

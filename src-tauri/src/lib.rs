@@ -109,15 +109,23 @@ fn questionnaire(
     Ok((*state.catalogue.get(&id, &version, &state.store)?).clone())
 }
 
+/// Starts an interview in `language` (the respondent's screens follow it; a language the
+/// questionnaire does not have falls back to its default).
 #[tauri::command]
 async fn start_interview(
     state: tauri::State<'_, AppState>,
     id: String,
     version: String,
+    language: Option<String>,
 ) -> Result<String, CommandError> {
     let q = state.catalogue.get(&id, &version, &state.store)?;
     let offset_minutes = Local::now().offset().local_minus_utc() / 60;
-    let new = NewInterview::new(Uuid::new_v4(), Utc::now(), offset_minutes);
+    let mut new = NewInterview::new(Uuid::new_v4(), Utc::now(), offset_minutes);
+    new.language = Some(
+        language
+            .filter(|l| q.languages.contains(l))
+            .unwrap_or_else(|| q.default_language.clone()),
+    );
     let interview_id = with_store(&state, move |s| s.start_interview(&q, &new)).await?;
     tracing::info!(%interview_id, questionnaire = %id, "interview started");
     Ok(interview_id.to_string())
@@ -207,6 +215,7 @@ struct InterviewListing {
     sync_code: Option<String>,
     sync_message: Option<String>,
     discard_reason: Option<String>,
+    language: Option<String>,
 }
 
 impl From<InterviewSummary> for InterviewListing {
@@ -221,6 +230,7 @@ impl From<InterviewSummary> for InterviewListing {
             sync_code: s.sync_code,
             sync_message: s.sync_message,
             discard_reason: s.discard_reason,
+            language: s.language,
         }
     }
 }
@@ -325,6 +335,40 @@ async fn enrol(
     tracing::info!("device enrolled");
     state.sync_trigger.notify_one();
     identity(state).await
+}
+
+/// The surveyor's choices kept on this device.
+#[derive(Serialize)]
+struct Preferences {
+    /// The language of the surveyor's screens.
+    language: String,
+}
+
+const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
+
+#[tauri::command]
+async fn preferences(state: tauri::State<'_, AppState>) -> Result<Preferences, CommandError> {
+    let language = with_store(&state, |s| s.preference("language")).await?;
+    Ok(Preferences {
+        language: language
+            .filter(|l| LANGUAGES.contains(&l.as_str()))
+            .unwrap_or_else(|| LANGUAGES[0].to_string()),
+    })
+}
+
+/// Keeps the language of the surveyor's screens (`zh-CN` or `en`).
+#[tauri::command]
+async fn set_language(
+    state: tauri::State<'_, AppState>,
+    language: String,
+) -> Result<(), CommandError> {
+    if !LANGUAGES.contains(&language.as_str()) {
+        return Err(bad_request(
+            "unknown_language",
+            format!("the app speaks zh-CN and en, not '{language}'"),
+        ));
+    }
+    with_store(&state, move |s| s.set_preference("language", &language)).await
 }
 
 /// The sites this device is assigned, with their quotas.
@@ -434,7 +478,9 @@ pub fn run() {
             export_backup,
             identity,
             enrol,
-            sites
+            sites,
+            preferences,
+            set_language
         ])
         .run(tauri::generate_context!())
         .expect("the Zhisu app failed to start");

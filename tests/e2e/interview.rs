@@ -500,3 +500,94 @@ async fn a_fast_interview_is_flagged_the_surveyor_is_warned_and_paradata_reaches
     assert_eq!(paradata.item("age").unwrap().changes, 0);
     app.close().await;
 }
+
+/// The visible text of element `#id`.
+async fn text_of(app: &App, id: &str) -> String {
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id} did not appear: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_surveyor_switches_to_english_the_device_remembers_and_the_interview_keeps_its_language(
+) {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let app_dir = dir.path().join("app");
+    let shots = screenshots("language");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    // the enrolment screen can be switched too
+    app.click("language").await;
+    app.wait_for_text("enrol", "Enrol", Duration::from_secs(10))
+        .await;
+    app.screenshot(&shots, "enrol-en").await;
+    app.click("language").await;
+    app.wait_for_text("enrol", "登记", Duration::from_secs(10))
+        .await;
+    app.enrol(&server.enrolment_code()).await;
+
+    app.click("language").await;
+    app.wait_for_text(
+        "title",
+        "Zhisu · Occupational health literacy survey",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(text_of(&app, "my-interviews").await, "My interviews");
+    assert_eq!(
+        text_of(&app, "start-ohl_pilot").await,
+        "Occupational health literacy survey (pilot)"
+    );
+    app.screenshot(&shots, "home-en").await;
+
+    // an interview started now is in English for the respondent
+    app.click("start-ohl_pilot").await;
+    app.wait_for_question("age").await;
+    assert_eq!(text_of(&app, "question").await, "How old are you?");
+    assert_eq!(text_of(&app, "counter").await, "Question 1 of 4");
+    app.type_into("text-input", "33").await;
+    app.screenshot(&shots, "question-en").await;
+    app.click("next").await;
+    app.wait_for_question("employer_duty").await;
+    assert_eq!(text_of(&app, "choice-true").await, "True");
+
+    // the tablet restarts: the surveyor's language is remembered
+    assert_eq!(app.kill_app_process(), 1);
+    drop(app);
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.wait_for_text(
+        "title",
+        "Zhisu · Occupational health literacy survey",
+        Duration::from_secs(20),
+    )
+    .await;
+    // back to Chinese for the surveyor; the interview resumes in its own language
+    app.click("language").await;
+    app.wait_for_text("title", "职素 · 职业健康素养调查", Duration::from_secs(10))
+        .await;
+    app.click_css("button.resume").await;
+    app.wait_for_question("employer_duty").await;
+    assert_eq!(
+        text_of(&app, "question").await,
+        "The employer is responsible for preventing occupational disease."
+    );
+    assert_eq!(text_of(&app, "back").await, "Back");
+    app.screenshot(&shots, "resumed-en-for-a-chinese-surveyor")
+        .await;
+    app.close().await;
+
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    assert_eq!(
+        device.preference("language").unwrap().as_deref(),
+        Some("zh-CN")
+    );
+    let interviews = device.interviews().unwrap();
+    assert_eq!(interviews[0].language.as_deref(), Some("en"));
+}

@@ -164,4 +164,23 @@ impl DeviceStore {
             .optional()?;
         stored.map_or_else(|| Ok(RoundSettings::default()), |s| from_json(&s))
     }
+
+    /// A choice the surveyor made on this device (screen language, current site, …).
+    pub fn preference(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM preference WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_preference(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO preference (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
 }

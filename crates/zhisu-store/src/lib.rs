@@ -177,6 +177,8 @@ pub struct InterviewSummary {
     pub sync_code: Option<String>,
     pub sync_message: Option<String>,
     pub discard_reason: Option<String>,
+    /// The language the respondent's screens are shown in (`None`: the questionnaire's default).
+    pub language: Option<String>,
 }
 
 /// How many interviews are in each state: what the sync badge shows.
@@ -199,6 +201,8 @@ pub struct NewInterview {
     pub utc_offset_minutes: i32,
     pub site_id: Option<String>,
     pub surveyor_id: Option<String>,
+    /// The language the respondent's screens are shown in.
+    pub language: Option<String>,
 }
 
 impl NewInterview {
@@ -209,6 +213,7 @@ impl NewInterview {
             utc_offset_minutes,
             site_id: None,
             surveyor_id: None,
+            language: None,
         }
     }
 }
@@ -286,8 +291,8 @@ impl DeviceStore {
         new: &NewInterview,
     ) -> Result<Uuid, StoreError> {
         self.conn.execute(
-            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id, surveyor_id)
-             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5, ?6, ?7)",
+            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id, surveyor_id, language)
+             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5, ?6, ?7, ?8)",
             params![
                 new.id.to_string(),
                 questionnaire.id,
@@ -296,6 +301,7 @@ impl DeviceStore {
                 new.utc_offset_minutes,
                 new.site_id,
                 new.surveyor_id,
+                new.language,
             ],
         )?;
         self.clocks.insert(new.id, Instant::now());
@@ -306,7 +312,7 @@ impl DeviceStore {
         self.conn
             .query_row(
                 "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, site_id,
-                        surveyor_id, sync_code, sync_message, discard_reason
+                        surveyor_id, sync_code, sync_message, discard_reason, language
                  FROM interview WHERE id = ?1",
                 [id.to_string()],
                 |row| {
@@ -325,13 +331,18 @@ impl DeviceStore {
                             row.get::<_, Option<String>>(8)?,
                             row.get::<_, Option<String>>(9)?,
                         ),
+                        row.get::<_, Option<String>>(10)?,
                     ))
                 },
             )
             .optional()?
             .ok_or(StoreError::UnknownInterview(id))
             .and_then(
-                |((qid, qver, state, started, completed), (site, surveyor, code, message, reason))| {
+                |(
+                    (qid, qver, state, started, completed),
+                    (site, surveyor, code, message, reason),
+                    language,
+                )| {
                     Ok(InterviewSummary {
                         id,
                         questionnaire_id: qid,
@@ -344,6 +355,7 @@ impl DeviceStore {
                         sync_code: code,
                         sync_message: message,
                         discard_reason: reason,
+                        language,
                     })
                 },
             )

@@ -152,6 +152,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX screen_visit_interview ON screen_visit (interview_id, seq);
     "#,
+    // 8: the surveyor's choices kept on the device (screen language, …) and the language each
+    //    interview is done in (NULL: the questionnaire's default language).
+    r#"
+    CREATE TABLE preference (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    ) STRICT;
+    ALTER TABLE interview ADD COLUMN language TEXT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -322,6 +331,33 @@ mod tests {
             visits[0].shown_ms >= 60_000,
             "the interview's clock resumes from its last answer: {visits:?}"
         );
+    }
+
+    #[test]
+    fn interviews_from_version_7_have_no_language_and_preferences_start_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        let id = uuid::Uuid::from_u128(7);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 7).unwrap();
+            conn.execute_batch(
+                r#"
+                INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes)
+                VALUES ('00000000-0000-0000-0000-000000000007', 'ohl_pilot', '2026.1', 'in_progress', '2026-11-29T08:00:00.000Z', 480);
+                INSERT INTO screen_visit (interview_id, item_id, shown_ms, left_ms)
+                VALUES ('00000000-0000-0000-0000-000000000007', 'age', 0, 1500);
+                "#,
+            )
+            .unwrap();
+        }
+        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let interview = store.interview(id).unwrap();
+        assert_eq!(interview.language, None);
+        assert_eq!(store.screen_visits(id).unwrap()[0].left_ms, 1500);
+        assert_eq!(store.preference("language").unwrap(), None);
+        store.set_preference("language", "en").unwrap();
+        assert_eq!(store.preference("language").unwrap().as_deref(), Some("en"));
     }
 
     #[test]
