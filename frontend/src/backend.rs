@@ -315,3 +315,48 @@ pub async fn set_language(language: &str) -> Result<(), CommandError> {
     }
     call("set_language", Args { language }).await
 }
+
+/// One population's quota at a site and how many are done on this device.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct QuotaView {
+    pub population: String,
+    pub label: zhisu_core::Text,
+    pub quota: u32,
+    pub done: u32,
+}
+
+/// An assigned site, with names for its codes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SiteView {
+    pub id: String,
+    pub name: String,
+    pub district: zhisu_core::Text,
+    pub site_type: String,
+    pub site_type_label: zhisu_core::Text,
+    pub industry: Option<zhisu_core::Text>,
+    pub ownership: Option<zhisu_core::Text>,
+    pub size: Option<zhisu_core::Text>,
+    pub quotas: Vec<QuotaView>,
+    pub done: u32,
+}
+
+/// Today's work: the round, the sites and the one chosen for new interviews.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TodayView {
+    pub round: Option<String>,
+    pub district: Option<zhisu_core::Text>,
+    pub current_site: Option<String>,
+    pub sites: Vec<SiteView>,
+}
+
+pub async fn today() -> Result<TodayView, CommandError> {
+    call("today", NoArgs {}).await
+}
+
+pub async fn choose_site(site_id: &str) -> Result<(), CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        site_id: &'a str,
+    }
+    call("choose_site", Args { site_id }).await
+}

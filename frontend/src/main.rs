@@ -13,7 +13,7 @@ use zhisu_core::{
 
 use backend::{
     CommandError, Completion, IdentityView, InterviewListing, Preferences, QuestionnaireSummary,
-    SyncLogEntry, SyncView,
+    SiteView, SyncLogEntry, SyncView, TodayView,
 };
 
 /// A language of the app's own words: the surveyor's screens follow the surveyor's choice,
@@ -52,6 +52,8 @@ enum Screen {
     /// First run (or after revocation): enrol the tablet with the server.
     Enrol,
     Home,
+    /// Today's work: the round, the site and its quotas.
+    Today,
     MyInterviews,
     SyncLog,
     Question {
@@ -104,6 +106,9 @@ enum Msg {
     Opened(Opened),
     ShowInterviews,
     ShowLog,
+    ShowToday,
+    TodayLoaded(Result<TodayView, CommandError>),
+    ChooseSite(String),
     DiscardReason(String),
     Discard(String),
     Discarded(Result<(), CommandError>),
@@ -150,6 +155,7 @@ struct App {
     catalogue: Vec<QuestionnaireSummary>,
     interviews: Vec<InterviewListing>,
     log: Vec<SyncLogEntry>,
+    today: Option<TodayView>,
     discard_reason: String,
     /// The questionnaire of the interview on screen.
     questionnaire: Option<Rc<Questionnaire>>,
@@ -330,6 +336,8 @@ impl Component for App {
         ctx.link().send_message(Msg::PollStatus);
         ctx.link()
             .send_future(async { Msg::PreferencesLoaded(backend::preferences().await) });
+        ctx.link()
+            .send_future(async { Msg::TodayLoaded(backend::today().await) });
         App {
             large_text: false,
             ui: Lang::Zh,
@@ -339,6 +347,7 @@ impl Component for App {
             catalogue: Vec::new(),
             interviews: Vec::new(),
             log: Vec::new(),
+            today: None,
             discard_reason: String::new(),
             questionnaire: None,
             screen: Screen::Home,
@@ -515,6 +524,23 @@ impl App {
                 self.error = None;
                 ctx.link()
                     .send_future(async { Msg::LogLoaded(backend::sync_log().await) });
+            }
+            Msg::ShowToday => {
+                self.screen = Screen::Today;
+                self.error = None;
+                ctx.link()
+                    .send_future(async { Msg::TodayLoaded(backend::today().await) });
+            }
+            Msg::TodayLoaded(Ok(today)) => self.today = Some(today),
+            Msg::TodayLoaded(Err(e)) => self.error = Some(error_text(&e, self.ui)),
+            Msg::ChooseSite(site_id) => {
+                ctx.link().send_future(async move {
+                    match backend::choose_site(&site_id).await {
+                        Ok(()) => Msg::TodayLoaded(backend::today().await),
+                        Err(e) => Msg::TodayLoaded(Err(e)),
+                    }
+                });
+                return false;
             }
             Msg::DiscardReason(text) => self.discard_reason = text,
             Msg::Discard(interview_id) => {
@@ -697,6 +723,8 @@ impl App {
                 }
             }
             Msg::Home => {
+                ctx.link()
+                    .send_future(async { Msg::TodayLoaded(backend::today().await) });
                 self.screen = Screen::Home;
                 self.answers.clear();
                 self.error = None;
@@ -739,6 +767,7 @@ impl App {
         let body = match (&self.screen, &self.questionnaire) {
             (Screen::Enrol, _) => self.enrol_view(ctx),
             (Screen::Home, _) => self.home_view(ctx),
+            (Screen::Today, _) => self.today_view(ctx),
             (Screen::MyInterviews, _) => self.interviews_view(ctx),
             (Screen::SyncLog, _) => self.log_view(ctx),
             (Screen::Question { index, .. }, Some(q)) => self.question_view(ctx, q, *index),
@@ -833,6 +862,95 @@ impl App {
         }
     }
 
+    /// The site chosen for new interviews.
+    fn current_site(&self) -> Option<&SiteView> {
+        let today = self.today.as_ref()?;
+        let id = today.current_site.as_ref()?;
+        today.sites.iter().find(|s| &s.id == id)
+    }
+
+    fn today_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let ui = self.ui;
+        let name = |text: &zhisu_core::Text| text.get(ui.code(), "zh-CN").to_string();
+        let Some(today) = &self.today else {
+            return html! { <p>{ ui.pick("正在加载……", "Loading…") }</p> };
+        };
+        let chosen = self.current_site();
+        let fact = |id: &'static str, label: &str, value: String| {
+            html! {
+                <>
+                    <dt>{ label.to_string() }</dt>
+                    <dd id={id}>{ value }</dd>
+                </>
+            }
+        };
+        html! {
+            <>
+                <h1>{ ui.pick("今日工作", "Today's work") }</h1>
+                <dl class="facts" id="today-round">
+                    { fact("round", ui.pick("监测轮次", "Monitoring round"), today.round.clone().unwrap_or_default()) }
+                    { fact("district", ui.pick("区县", "District"), today.district.as_ref().map(name).unwrap_or_default()) }
+                </dl>
+                if today.sites.is_empty() {
+                    <p id="no-sites">{ ui.pick("还没有分配调查点。请连上网络同步一下，或者联系管理员。",
+                        "No sites assigned yet. Sync with the server, or call the administrator.") }</p>
+                } else {
+                    <h2>{ ui.pick("选择调查点", "Choose the site") }</h2>
+                    <div class="choices" role="radiogroup">
+                        { for today.sites.iter().map(|site| {
+                            let id = site.id.clone();
+                            let pressed = today.current_site.as_deref() == Some(site.id.as_str());
+                            html! {
+                                <button class="choice" id={format!("site-{}", site.id)} aria-pressed={pressed.to_string()}
+                                    onclick={link.callback(move |_| Msg::ChooseSite(id.clone()))}>
+                                    { format!("{}（{}）", site.name, name(&site.site_type_label)) }
+                                </button>
+                            }
+                        }) }
+                    </div>
+                }
+                if let Some(site) = chosen {
+                    <section id="site-details">
+                        <h2>{ site.name.clone() }</h2>
+                        <dl class="facts">
+                            { fact("site-district", ui.pick("区县", "District"), name(&site.district)) }
+                            { fact("site-type", ui.pick("类型", "Type"), name(&site.site_type_label)) }
+                            if site.site_type == "enterprise" {
+                                { fact("site-name", ui.pick("单位名称", "Enterprise"), site.name.clone()) }
+                                { fact("site-industry", ui.pick("行业", "Industry"), site.industry.as_ref().map(name).unwrap_or_default()) }
+                                { fact("site-ownership", ui.pick("单位性质", "Ownership"), site.ownership.as_ref().map(name).unwrap_or_default()) }
+                                { fact("site-size", ui.pick("单位规模", "Size"), site.size.as_ref().map(name).unwrap_or_default()) }
+                            }
+                        </dl>
+                        <h2>{ ui.pick("各类人群的任务", "Quota per population") }</h2>
+                        <table class="quotas" id="quotas">
+                            <thead><tr>
+                                <th>{ ui.pick("人群", "Population") }</th>
+                                <th>{ ui.pick("本机已完成 / 任务数", "Done here / quota") }</th>
+                            </tr></thead>
+                            <tbody>
+                                { for site.quotas.iter().map(|q| html! {
+                                    <tr id={format!("quota-{}", q.population)} class={if q.done >= q.quota { "result-good" } else { "" }}>
+                                        <td>{ name(&q.label) }</td>
+                                        <td class="count">{ format!("{} / {}", q.done, q.quota) }</td>
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                        <p id="site-done">{ match ui {
+                            Lang::Zh => format!("这台平板在这里一共完成了 {} 份。", site.done),
+                            Lang::En => format!("{} interviews completed here on this tablet.", site.done),
+                        } }</p>
+                    </section>
+                } else if !today.sites.is_empty() {
+                    <p class="hint">{ ui.pick("选好调查点，新的访谈就记在这个调查点下。", "Choose a site: new interviews are recorded at it.") }</p>
+                }
+                <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ ui.pick("返回首页", "Home") }</button>
+            </>
+        }
+    }
+
     /// Switches the surveyor's screens between Chinese and English (shows the other one).
     fn language_button(&self, ctx: &Context<Self>) -> Html {
         html! {
@@ -920,6 +1038,13 @@ impl App {
                     </div>
                 }
                 { status }
+                <div class="status" id="today-summary">
+                    <span id="current-site">{ match self.current_site() {
+                        Some(site) => format!("{}{}（{}）", ui.pick("调查点：", "Site: "), site.name, site.site_type_label.get(ui.code(), "zh-CN")),
+                        None => ui.pick("还没有选调查点", "No site chosen yet").to_string(),
+                    } }</span>
+                    <button id="today" onclick={link.callback(|_| Msg::ShowToday)}>{ ui.pick("今日工作", "Today's work") }</button>
+                </div>
                 if !in_progress.is_empty() {
                     <h2>{ ui.pick("没做完的访谈", "Unfinished interviews") }</h2>
                     <div class="choices">

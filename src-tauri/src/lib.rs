@@ -1,6 +1,7 @@
 //! The app shell: maps webview commands to `zhisu-store` and `zhisu-sync` calls, and errors to
 //! `{code, message}`. No interview logic lives here.
 
+mod places;
 mod questionnaires;
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use tauri::Manager;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
-use zhisu_core::{AnswerValue, Answers, QcFlag, Questionnaire, ScoreReport};
+use zhisu_core::{AnswerValue, Answers, QcFlag, Questionnaire, ScoreReport, Text};
 use zhisu_protocol::Site;
 use zhisu_store::{
     DeviceStore, InterviewState, InterviewSummary, NewInterview, StateCounts, StoreError,
@@ -121,6 +122,7 @@ async fn start_interview(
     let q = state.catalogue.get(&id, &version, &state.store)?;
     let offset_minutes = Local::now().offset().local_minus_utc() / 60;
     let mut new = NewInterview::new(Uuid::new_v4(), Utc::now(), offset_minutes);
+    new.site_id = with_store(&state, current_site).await?;
     new.language = Some(
         language
             .filter(|l| q.languages.contains(l))
@@ -371,6 +373,119 @@ async fn set_language(
     with_store(&state, move |s| s.set_preference("language", &language)).await
 }
 
+/// The site chosen on "today's work", if it is still assigned to this device.
+fn current_site(store: &mut DeviceStore) -> Result<Option<String>, StoreError> {
+    let chosen = store.preference("site")?;
+    let sites = store.sites()?;
+    Ok(chosen.filter(|id| sites.iter().any(|s| &s.id == id)))
+}
+
+/// One population's quota at a site and how many are done on this device.
+#[derive(Serialize)]
+struct QuotaView {
+    population: String,
+    label: Text,
+    quota: u32,
+    done: u32,
+}
+
+/// A site as "today's work" shows it: codes with their names.
+#[derive(Serialize)]
+struct SiteView {
+    id: String,
+    name: String,
+    district: Text,
+    site_type: String,
+    site_type_label: Text,
+    industry: Option<Text>,
+    ownership: Option<Text>,
+    size: Option<Text>,
+    quotas: Vec<QuotaView>,
+    /// Interviews completed at this site on this device (any population).
+    done: u32,
+}
+
+#[derive(Serialize)]
+struct TodayView {
+    round: Option<String>,
+    district: Option<Text>,
+    current_site: Option<String>,
+    sites: Vec<SiteView>,
+}
+
+/// Today's work: the round, the assigned sites with their quotas and what this device has done,
+/// and the site chosen for new interviews.
+#[tauri::command]
+async fn today(state: tauri::State<'_, AppState>) -> Result<TodayView, CommandError> {
+    let (identity, sites, done, current) = with_store(&state, |s| {
+        Ok((
+            s.identity()?,
+            s.sites()?,
+            s.done_at_sites()?,
+            current_site(s)?,
+        ))
+    })
+    .await?;
+    let catalogue = &state.catalogue;
+    let label = |item: &str, key: &str| {
+        catalogue
+            .choice_label(item, key)
+            .unwrap_or_else(|| Text([("zh-CN".to_string(), key.to_string())].into()))
+    };
+    let sites = sites
+        .into_iter()
+        .map(|site| {
+            let here = || done.iter().filter(|d| d.site_id == site.id);
+            SiteView {
+                quotas: site
+                    .quotas
+                    .iter()
+                    .map(|(population, quota)| QuotaView {
+                        label: label("population", population),
+                        quota: *quota,
+                        done: here()
+                            .filter(|d| d.population.as_deref() == Some(population))
+                            .map(|d| d.done)
+                            .sum(),
+                        population: population.clone(),
+                    })
+                    .collect(),
+                done: here().map(|d| d.done).sum(),
+                district: places::district(&site.district),
+                site_type_label: places::site_type(&site.site_type),
+                industry: site.industry.as_deref().map(|k| label("industry", k)),
+                ownership: site.ownership.as_deref().map(|k| label("ownership", k)),
+                size: site.size.as_deref().map(|k| label("employer_size", k)),
+                site_type: site.site_type,
+                name: site.name,
+                id: site.id,
+            }
+        })
+        .collect();
+    Ok(TodayView {
+        round: identity.as_ref().map(|i| i.round.clone()),
+        district: identity.as_ref().map(|i| places::district(&i.district)),
+        current_site: current,
+        sites,
+    })
+}
+
+/// Chooses the site new interviews are done at (one of the assigned sites).
+#[tauri::command(rename_all = "snake_case")]
+async fn choose_site(
+    state: tauri::State<'_, AppState>,
+    site_id: String,
+) -> Result<(), CommandError> {
+    let sites = with_store(&state, |s| s.sites()).await?;
+    if !sites.iter().any(|s| s.id == site_id) {
+        return Err(bad_request(
+            "unknown_site",
+            format!("site '{site_id}' is not assigned to this device"),
+        ));
+    }
+    with_store(&state, move |s| s.set_preference("site", &site_id)).await
+}
+
 /// The sites this device is assigned, with their quotas.
 #[tauri::command]
 async fn sites(state: tauri::State<'_, AppState>) -> Result<Vec<Site>, CommandError> {
@@ -480,7 +595,9 @@ pub fn run() {
             enrol,
             sites,
             preferences,
-            set_language
+            set_language,
+            today,
+            choose_site
         ])
         .run(tauri::generate_context!())
         .expect("the Zhisu app failed to start");

@@ -107,6 +107,21 @@ impl Catalogue {
             })
     }
 
+    /// The label of choice `key` of item `item_id` (`industry`, `ownership`, …) in the
+    /// questionnaires on this device, newest version first: the names the assignment's codes
+    /// stand for.
+    pub fn choice_label(&self, item_id: &str, key: &str) -> Option<zhisu_core::Text> {
+        let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        loaded.values().rev().find_map(|q| {
+            q.item(item_id)?
+                .kind
+                .choices()
+                .iter()
+                .find(|c| c.key == key)
+                .map(|c| c.label.clone())
+        })
+    }
+
     /// The newest version of each questionnaire (versions compare as text: "2026.2" > "2026.1").
     pub fn latest(
         &self,

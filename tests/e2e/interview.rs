@@ -591,3 +591,133 @@ async fn the_surveyor_switches_to_english_the_device_remembers_and_the_interview
     let interviews = device.interviews().unwrap();
     assert_eq!(interviews[0].language.as_deref(), Some("en"));
 }
+
+/// How far the page is wider than the window (0: nothing overflows) and how many buttons are
+/// lower than 48 px.
+async fn layout_problems(app: &App) -> (i64, i64) {
+    let overflow = app
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let small = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('button')].filter(b => b.offsetHeight < 48).length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (overflow.as_i64().unwrap(), small.as_i64().unwrap())
+}
+
+fn test_sites() -> Vec<zhisu_protocol::Site> {
+    vec![
+        zhisu_protocol::Site {
+            id: "yz-001".into(),
+            district: "yuzhong".into(),
+            name: "渝建第三工程公司".into(),
+            site_type: "enterprise".into(),
+            industry: Some("construction".into()),
+            ownership: Some("private".into()),
+            size: Some("large".into()),
+            quotas: [
+                ("construction".to_string(), 30),
+                ("migrant".to_string(), 10),
+            ]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        },
+        zhisu_protocol::Site {
+            id: "yz-009".into(),
+            district: "yuzhong".into(),
+            name: "菜园坝长途汽车站".into(),
+            site_type: "station".into(),
+            quotas: [("migrant".to_string(), 50)].into_iter().collect(),
+            ..Default::default()
+        },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn todays_work_shows_the_site_and_its_quotas_and_new_interviews_are_recorded_there() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    server
+        .state
+        .storage
+        .replace_sites("yuzhong", &test_sites())
+        .unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("todays_work");
+    app.enrol(&server.enrolment_code()).await;
+    wait_until_synced(&app).await;
+    app.wait_for_text("current-site", "还没有选调查点", Duration::from_secs(10))
+        .await;
+
+    app.click("today").await;
+    app.wait_for_text("round", "2026", Duration::from_secs(10))
+        .await;
+    app.wait_for_text("district", "渝中区", Duration::from_secs(10))
+        .await;
+    app.screenshot(&shots, "today-no-site").await;
+    app.click("site-yz-001").await;
+    app.wait_for_text("site-type", "企业", Duration::from_secs(10))
+        .await;
+    assert_eq!(text_of(&app, "site-name").await, "渝建第三工程公司");
+    assert_eq!(text_of(&app, "site-industry").await, "建筑业");
+    assert_eq!(text_of(&app, "site-ownership").await, "私营企业");
+    assert_eq!(text_of(&app, "site-size").await, "大型");
+    assert_eq!(text_of(&app, "quota-construction").await, "建筑工人0 / 30");
+    assert!(text_of(&app, "quota-migrant").await.ends_with("0 / 10"));
+    app.screenshot(&shots, "today-enterprise").await;
+    assert_eq!(layout_problems(&app).await, (0, 0));
+
+    // the station: no enterprise details
+    app.click("site-yz-009").await;
+    app.wait_for_text("site-type", "车站", Duration::from_secs(10))
+        .await;
+    assert!(app
+        .client
+        .find(fantoccini::Locator::Id("site-industry"))
+        .await
+        .is_err());
+    app.client.set_window_size(412, 915).await.unwrap();
+    app.screenshot(&shots, "phone-today-station").await;
+    assert_eq!(layout_problems(&app).await, (0, 0));
+    app.client.set_window_size(1280, 800).await.unwrap();
+    app.click("site-yz-001").await;
+    app.wait_for_text("site-type", "企业", Duration::from_secs(10))
+        .await;
+
+    app.click("home").await;
+    app.wait_for_text(
+        "current-site",
+        "调查点：渝建第三工程公司（企业）",
+        Duration::from_secs(10),
+    )
+    .await;
+    answer_pilot(&app, None, true).await;
+    complete(&app).await;
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    assert_eq!(
+        list.interviews[0].interview.site_id.as_deref(),
+        Some("yz-001")
+    );
+
+    app.click("home").await;
+    app.click("today").await;
+    app.wait_for_text(
+        "site-done",
+        "这台平板在这里一共完成了 1 份。",
+        Duration::from_secs(10),
+    )
+    .await;
+    app.close().await;
+}

@@ -183,4 +183,44 @@ impl DeviceStore {
         )?;
         Ok(())
     }
+
+    /// Interviews done on this device per site and population: completed (waiting or
+    /// acknowledged by the server) with a site, counted by their answer to the `population`
+    /// item (`None`: not answered, as in questionnaires without one). Sorted.
+    pub fn done_at_sites(&self) -> Result<Vec<SiteCount>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.site_id, a.value, count(*) FROM interview i
+             LEFT JOIN answer a ON a.interview_id = i.id AND a.item_id = 'population'
+             WHERE i.site_id IS NOT NULL AND i.state IN ('completed', 'queued', 'sent', 'acknowledged')
+             GROUP BY i.site_id, a.value ORDER BY i.site_id, a.value",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (site_id, value, n) = row?;
+            let population = match value.as_deref().map(from_json).transpose()? {
+                Some(zhisu_core::AnswerValue::Choice(key)) => Some(key),
+                _ => None,
+            };
+            Ok(SiteCount {
+                site_id,
+                population,
+                done: n as u32,
+            })
+        })
+        .collect()
+    }
+}
+
+/// How many interviews of one population were done at one site on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteCount {
+    pub site_id: String,
+    pub population: Option<String>,
+    pub done: u32,
 }

@@ -20,7 +20,7 @@ mod questionnaires;
 mod upload;
 
 pub use backup::read_backup;
-pub use identity::DeviceIdentity;
+pub use identity::{DeviceIdentity, SiteCount};
 pub use upload::{AttemptOutcome, SyncLogEntry, UploadAttempt};
 
 use std::collections::HashMap;

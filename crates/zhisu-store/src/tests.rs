@@ -575,3 +575,65 @@ fn paradata_floats_survive_the_servers_json_parser_so_the_hash_holds() {
         "the server computes the same hash"
     );
 }
+
+#[test]
+fn interviews_done_are_counted_per_site_and_population() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = Questionnaire::from_toml(
+        "ohl_intercept.toml",
+        include_str!("../../../questionnaires/ohl_intercept.toml"),
+    )
+    .unwrap();
+    let pilot = pilot();
+    let begin = |store: &mut DeviceStore, q: &Questionnaire, n: u128, site: &str| {
+        let mut new = NewInterview::new(Uuid::from_u128(n), at(0), 480);
+        new.site_id = Some(site.to_string());
+        store.start_interview(q, &new).unwrap()
+    };
+    // two construction workers at yz-001 (one completed, one still in progress), one pilot
+    // interview (no population item) there, and a discarded one
+    for (n, done) in [(1, true), (2, false)] {
+        let id = begin(&mut store, &q, n, "yz-001");
+        store
+            .save_answer(
+                &q,
+                id,
+                "population",
+                &AnswerValue::Choice("construction".into()),
+                at(1),
+            )
+            .unwrap();
+        if done {
+            // complete_interview needs every required answer: mark it completed directly
+            store
+                .conn
+                .execute(
+                    "UPDATE interview SET state = 'acknowledged' WHERE id = ?1",
+                    [id.to_string()],
+                )
+                .unwrap();
+        }
+    }
+    let id = begin(&mut store, &pilot, 3, "yz-001");
+    answer_all(&mut store, &pilot, id);
+    store.complete_interview(&pilot, id, at(5)).unwrap();
+    let id = begin(&mut store, &pilot, 4, "yz-002");
+    store.discard_interview(id, "受访者离开", at(2)).unwrap();
+
+    assert_eq!(
+        store.done_at_sites().unwrap(),
+        vec![
+            SiteCount {
+                site_id: "yz-001".into(),
+                population: None,
+                done: 1
+            },
+            SiteCount {
+                site_id: "yz-001".into(),
+                population: Some("construction".into()),
+                done: 1
+            },
+        ]
+    );
+}
