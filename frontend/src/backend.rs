@@ -360,3 +360,57 @@ pub async fn choose_site(site_id: &str) -> Result<(), CommandError> {
     }
     call("choose_site", Args { site_id }).await
 }
+
+/// A surveyor on this tablet.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Surveyor {
+    pub id: String,
+    pub name: String,
+}
+
+/// The tablet's surveyors and the one signed in.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SurveyorsView {
+    pub surveyors: Vec<Surveyor>,
+    pub current: Option<Surveyor>,
+}
+
+#[derive(Serialize)]
+struct SurveyorArgs<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    pin: &'a str,
+}
+
+pub async fn surveyors() -> Result<SurveyorsView, CommandError> {
+    call("surveyors", NoArgs {}).await
+}
+
+pub async fn add_surveyor(id: &str, name: &str, pin: &str) -> Result<SurveyorsView, CommandError> {
+    call(
+        "add_surveyor",
+        SurveyorArgs {
+            id,
+            name: Some(name),
+            pin,
+        },
+    )
+    .await
+}
+
+pub async fn sign_in_surveyor(id: &str, pin: &str) -> Result<SurveyorsView, CommandError> {
+    call(
+        "sign_in_surveyor",
+        SurveyorArgs {
+            id,
+            name: None,
+            pin,
+        },
+    )
+    .await
+}
+
+pub async fn sign_out_surveyor() -> Result<(), CommandError> {
+    call("sign_out_surveyor", NoArgs {}).await
+}

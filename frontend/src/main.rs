@@ -13,7 +13,7 @@ use zhisu_core::{
 
 use backend::{
     CommandError, Completion, IdentityView, InterviewListing, Preferences, QuestionnaireSummary,
-    SiteView, SyncLogEntry, SyncView, TodayView,
+    SiteView, SurveyorsView, SyncLogEntry, SyncView, TodayView,
 };
 
 /// A language of the app's own words: the surveyor's screens follow the surveyor's choice,
@@ -54,6 +54,8 @@ enum Screen {
     Home,
     /// Today's work: the round, the site and its quotas.
     Today,
+    /// Who is using the tablet: choose a surveyor with their PIN, or add one.
+    Surveyors,
     MyInterviews,
     SyncLog,
     Question {
@@ -109,6 +111,17 @@ enum Msg {
     ShowToday,
     TodayLoaded(Result<TodayView, CommandError>),
     ChooseSite(String),
+    ShowSurveyors,
+    SurveyorsLoaded(Result<SurveyorsView, CommandError>),
+    /// The answer to signing in or adding a surveyor: on success, back to the home screen.
+    SignedIn(Result<SurveyorsView, CommandError>),
+    PickSurveyor(String),
+    Pin(String),
+    SignIn,
+    SignOut,
+    /// The add-a-surveyor form: id, name, PIN.
+    NewSurveyor(usize, String),
+    AddSurveyor,
     DiscardReason(String),
     Discard(String),
     Discarded(Result<(), CommandError>),
@@ -156,6 +169,12 @@ struct App {
     interviews: Vec<InterviewListing>,
     log: Vec<SyncLogEntry>,
     today: Option<TodayView>,
+    surveyors: Option<SurveyorsView>,
+    /// The surveyor whose PIN is being typed, and the PIN.
+    pin_for: Option<String>,
+    pin: String,
+    /// The add-a-surveyor form: id, name, PIN.
+    new_surveyor: [String; 3],
     discard_reason: String,
     /// The questionnaire of the interview on screen.
     questionnaire: Option<Rc<Questionnaire>>,
@@ -296,6 +315,27 @@ fn error_text(e: &CommandError, lang: Lang) -> String {
             "The server address starts with http:// or https://.",
         ),
         "device_name_missing" => lang.pick("请给这台平板起个名字。", "Give this tablet a name."),
+        "wrong_pin" => lang.pick(
+            "PIN 不对，请再试一次。",
+            "That PIN is not right. Try again.",
+        ),
+        "bad_pin" => lang.pick("PIN 要 4 到 6 位数字。", "A PIN is 4 to 6 digits."),
+        "too_many_attempts" => lang.pick(
+            "PIN 错了太多次，请等半分钟再试。",
+            "Too many wrong PINs: wait half a minute.",
+        ),
+        "surveyor_exists" => lang.pick(
+            "这个编号已经有调查员了，请换一个。",
+            "A surveyor with this id is already here: use another id.",
+        ),
+        "surveyor_incomplete" => lang.pick(
+            "请填写调查员编号和姓名。",
+            "Fill in the surveyor's id and name.",
+        ),
+        "surveyor_needed" => lang.pick(
+            "请先点“换调查员”，选好自己并输入 PIN。",
+            "First tap \u{201c}Change surveyor\u{201d}, choose yourself and enter your PIN.",
+        ),
         "interview_incomplete" => lang.pick(
             "还有必答题没有回答，请返回补上。",
             "A required question has no answer yet: go back and answer it.",
@@ -338,6 +378,8 @@ impl Component for App {
             .send_future(async { Msg::PreferencesLoaded(backend::preferences().await) });
         ctx.link()
             .send_future(async { Msg::TodayLoaded(backend::today().await) });
+        ctx.link()
+            .send_future(async { Msg::SurveyorsLoaded(backend::surveyors().await) });
         App {
             large_text: false,
             ui: Lang::Zh,
@@ -348,6 +390,10 @@ impl Component for App {
             interviews: Vec::new(),
             log: Vec::new(),
             today: None,
+            surveyors: None,
+            pin_for: None,
+            pin: String::new(),
+            new_surveyor: Default::default(),
             discard_reason: String::new(),
             questionnaire: None,
             screen: Screen::Home,
@@ -541,6 +587,71 @@ impl App {
                     }
                 });
                 return false;
+            }
+            Msg::ShowSurveyors => {
+                self.screen = Screen::Surveyors;
+                self.error = None;
+                self.pin_for = None;
+                self.pin.clear();
+                ctx.link()
+                    .send_future(async { Msg::SurveyorsLoaded(backend::surveyors().await) });
+            }
+            Msg::SurveyorsLoaded(result) => match result {
+                Ok(view) => self.surveyors = Some(view),
+                Err(e) => self.error = Some(error_text(&e, self.ui)),
+            },
+            Msg::SignedIn(result) => {
+                self.busy = false;
+                self.pin.clear();
+                match result {
+                    Ok(view) => {
+                        self.surveyors = Some(view);
+                        self.screen = Screen::Home;
+                        self.error = None;
+                        self.pin_for = None;
+                        self.new_surveyor = Default::default();
+                    }
+                    Err(e) => self.error = Some(error_text(&e, self.ui)),
+                }
+            }
+            Msg::PickSurveyor(id) => {
+                self.pin_for = Some(id);
+                self.pin.clear();
+                self.error = None;
+            }
+            Msg::Pin(pin) => {
+                self.pin = pin;
+                self.error = None;
+            }
+            Msg::SignIn => {
+                let Some(id) = self.pin_for.clone() else {
+                    return false;
+                };
+                let pin = self.pin.clone();
+                self.busy = true;
+                ctx.link().send_future(async move {
+                    Msg::SignedIn(backend::sign_in_surveyor(&id, &pin).await)
+                });
+            }
+            Msg::SignOut => {
+                ctx.link().send_future(async {
+                    match backend::sign_out_surveyor().await {
+                        Ok(()) => Msg::SurveyorsLoaded(backend::surveyors().await),
+                        Err(e) => Msg::SurveyorsLoaded(Err(e)),
+                    }
+                });
+                return false;
+            }
+            Msg::NewSurveyor(field, value) => {
+                self.new_surveyor[field] = value;
+                self.error = None;
+            }
+            Msg::AddSurveyor => {
+                let [id, name, pin] = self.new_surveyor.clone();
+                self.busy = true;
+                ctx.link().send_future(async move {
+                    Msg::SignedIn(backend::add_surveyor(&id, &name, &pin).await)
+                });
             }
             Msg::DiscardReason(text) => self.discard_reason = text,
             Msg::Discard(interview_id) => {
@@ -768,6 +879,7 @@ impl App {
             (Screen::Enrol, _) => self.enrol_view(ctx),
             (Screen::Home, _) => self.home_view(ctx),
             (Screen::Today, _) => self.today_view(ctx),
+            (Screen::Surveyors, _) => self.surveyors_view(ctx),
             (Screen::MyInterviews, _) => self.interviews_view(ctx),
             (Screen::SyncLog, _) => self.log_view(ctx),
             (Screen::Question { index, .. }, Some(q)) => self.question_view(ctx, q, *index),
@@ -797,7 +909,9 @@ impl App {
                     { text_size }
                 }
                 { body }
-                { self.error_view() }
+                if !matches!(self.screen, Screen::Surveyors) {
+                    { self.error_view() }
+                }
             </main>
         }
     }
@@ -857,6 +971,78 @@ impl App {
                 <div class="nav">
                     <button id="qc-back" disabled={self.busy} onclick={link.callback(|_| Msg::BackToReview)}>{ self.ui.pick("返回检查", "Go back and check") }</button>
                     <button id="qc-complete" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::CompleteAnyway)}>{ self.ui.pick("仍然完成", "Complete anyway") }</button>
+                </div>
+            </>
+        }
+    }
+
+    fn surveyors_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let ui = self.ui;
+        let view = self.surveyors.as_ref();
+        let current = view.and_then(|v| v.current.as_ref());
+        let field = |id: &'static str, label: &str, which: usize, secret: bool| {
+            html! {
+                <label class="field">
+                    <span>{ label.to_string() }</span>
+                    <input id={id} type={if secret { "password" } else { "text" }}
+                        inputmode={if secret { "numeric" } else { "text" }} autocomplete="off"
+                        value={self.new_surveyor[which].clone()}
+                        oninput={link.callback(move |e: InputEvent| {
+                            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                            Msg::NewSurveyor(which, input.value())
+                        })} />
+                </label>
+            }
+        };
+        html! {
+            <>
+                <h1>{ ui.pick("调查员", "Surveyors") }</h1>
+                if let Some(s) = current {
+                    <div class="status">
+                        <span id="signed-in">{ format!("{}{}（{}）", ui.pick("现在是：", "Signed in: "), s.name, s.id) }</span>
+                        <button id="sign-out" onclick={link.callback(|_| Msg::SignOut)}>{ ui.pick("退出，交给别人", "Sign out and hand over") }</button>
+                    </div>
+                }
+                if view.is_some_and(|v| !v.surveyors.is_empty()) {
+                    <h2>{ ui.pick("选择调查员", "Choose the surveyor") }</h2>
+                    <div class="choices" role="radiogroup">
+                        { for view.into_iter().flat_map(|v| v.surveyors.iter()).map(|s| {
+                            let id = s.id.clone();
+                            let pressed = self.pin_for.as_deref() == Some(s.id.as_str());
+                            html! {
+                                <button class="choice" id={format!("surveyor-{}", s.id)} aria-pressed={pressed.to_string()}
+                                    onclick={link.callback(move |_| Msg::PickSurveyor(id.clone()))}>
+                                    { format!("{}（{}）", s.name, s.id) }
+                                </button>
+                            }
+                        }) }
+                    </div>
+                    if self.pin_for.is_some() {
+                        <label class="field">
+                            <span>{ ui.pick("请输入 PIN（4 到 6 位数字）", "PIN (4 to 6 digits)") }</span>
+                            <input id="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="6"
+                                value={self.pin.clone()}
+                                oninput={link.callback(|e: InputEvent| {
+                                    let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                                    Msg::Pin(input.value())
+                                })} />
+                        </label>
+                        <button id="sign-in" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::SignIn)}>{ ui.pick("确定", "Sign in") }</button>
+                        // the message right under the PIN, where a phone shows it
+                        { self.error_view() }
+                    }
+                }
+                <h2>{ ui.pick("添加调查员", "Add a surveyor") }</h2>
+                { field("new-surveyor-id", ui.pick("调查员编号", "Surveyor id"), 0, false) }
+                { field("new-surveyor-name", ui.pick("姓名", "Name"), 1, false) }
+                { field("new-surveyor-pin", ui.pick("设一个 PIN（4 到 6 位数字）", "Choose a PIN (4 to 6 digits)"), 2, true) }
+                <button id="add-surveyor" disabled={self.busy} onclick={link.callback(|_| Msg::AddSurveyor)}>{ ui.pick("添加", "Add") }</button>
+                if self.pin_for.is_none() {
+                    { self.error_view() }
+                }
+                <div class="nav">
+                    <button id="home" class="primary" onclick={link.callback(|_| Msg::Home)}>{ ui.pick("返回首页", "Home") }</button>
                 </div>
             </>
         }
@@ -1038,6 +1224,13 @@ impl App {
                     </div>
                 }
                 { status }
+                <div class="status" id="surveyor-summary">
+                    <span id="current-surveyor">{ match self.surveyors.as_ref().and_then(|v| v.current.as_ref()) {
+                        Some(s) => format!("{}{}（{}）", ui.pick("调查员：", "Surveyor: "), s.name, s.id),
+                        None => ui.pick("还没有选调查员", "No surveyor chosen").to_string(),
+                    } }</span>
+                    <button id="switch-surveyor" onclick={link.callback(|_| Msg::ShowSurveyors)}>{ ui.pick("换调查员", "Change surveyor") }</button>
+                </div>
                 <div class="status" id="today-summary">
                     <span id="current-site">{ match self.current_site() {
                         Some(site) => format!("{}{}（{}）", ui.pick("调查点：", "Site: "), site.name, site.site_type_label.get(ui.code(), "zh-CN")),

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, QcFlag, Questionnaire, ScoreReport, Text};
 use zhisu_protocol::Site;
 use zhisu_store::{
-    DeviceStore, InterviewState, InterviewSummary, NewInterview, StateCounts, StoreError,
+    DeviceStore, InterviewState, InterviewSummary, NewInterview, StateCounts, StoreError, Surveyor,
     SyncLogEntry,
 };
 use zhisu_sync::plan::NetworkKind;
@@ -32,7 +32,16 @@ struct AppState {
     sync_status: watch::Receiver<SyncStatus>,
     /// Offered on the enrolment screen; the enrolled server is in the device identity.
     default_server_url: String,
+    /// The surveyor who signed in with their PIN; forgotten when the app stops, so a tablet
+    /// picked up by someone else asks again.
+    surveyor: Mutex<Option<Surveyor>>,
+    /// Wrong PINs in a row, and since when new tries are refused.
+    pin_failures: Mutex<(u32, Option<std::time::Instant>)>,
 }
+
+/// After this many wrong PINs in a row, tries are refused for [`PIN_LOCKOUT`].
+const PIN_TRIES: u32 = 5;
+const PIN_LOCKOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every command fails with. Callers branch on `code`.
 #[derive(Debug, Serialize)]
@@ -123,6 +132,7 @@ async fn start_interview(
     let offset_minutes = Local::now().offset().local_minus_utc() / 60;
     let mut new = NewInterview::new(Uuid::new_v4(), Utc::now(), offset_minutes);
     new.site_id = with_store(&state, current_site).await?;
+    new.surveyor_id = current_surveyor(&state).await?.map(|s| s.id);
     new.language = Some(
         language
             .filter(|l| q.languages.contains(l))
@@ -373,6 +383,111 @@ async fn set_language(
     with_store(&state, move |s| s.set_preference("language", &language)).await
 }
 
+/// The surveyor who signed in. When the tablet has surveyors, one must be signed in to start
+/// an interview (`surveyor_needed`); a tablet without any runs without.
+async fn current_surveyor(state: &AppState) -> Result<Option<Surveyor>, CommandError> {
+    let current = state
+        .surveyor
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if current.is_some() {
+        return Ok(current);
+    }
+    let any = !with_store(state, |s| s.surveyors()).await?.is_empty();
+    if any {
+        return Err(bad_request(
+            "surveyor_needed",
+            "choose the surveyor with their PIN first",
+        ));
+    }
+    Ok(None)
+}
+
+#[derive(Serialize)]
+struct SurveyorsView {
+    surveyors: Vec<Surveyor>,
+    current: Option<Surveyor>,
+}
+
+#[tauri::command]
+async fn surveyors(state: tauri::State<'_, AppState>) -> Result<SurveyorsView, CommandError> {
+    let surveyors = with_store(&state, |s| s.surveyors()).await?;
+    let current = state
+        .surveyor
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    Ok(SurveyorsView { surveyors, current })
+}
+
+/// Adds a surveyor with a PIN of 4 to 6 digits, and signs them in.
+#[tauri::command]
+async fn add_surveyor(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    name: String,
+    pin: String,
+) -> Result<SurveyorsView, CommandError> {
+    let added = with_store(&state, move |s| {
+        s.add_surveyor(&id, &name, &pin, Utc::now())
+    })
+    .await?;
+    tracing::info!(surveyor = %added.id, "surveyor added");
+    *state.surveyor.lock().unwrap_or_else(|p| p.into_inner()) = Some(added);
+    surveyors(state).await
+}
+
+/// Signs surveyor `id` in with their PIN. After [`PIN_TRIES`] wrong PINs in a row, tries are
+/// refused for a while (`too_many_attempts`).
+#[tauri::command]
+async fn sign_in_surveyor(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    pin: String,
+) -> Result<SurveyorsView, CommandError> {
+    {
+        let mut failures = state.pin_failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(since) = failures.1 {
+            if since.elapsed() < PIN_LOCKOUT {
+                return Err(bad_request(
+                    "too_many_attempts",
+                    "too many wrong PINs: wait half a minute",
+                ));
+            }
+            *failures = (0, None);
+        }
+    }
+    let who = id.clone();
+    let (ok, surveyors) = with_store(&state, move |s| {
+        Ok((s.check_pin(&who, &pin)?, s.surveyors()?))
+    })
+    .await?;
+    let mut failures = state.pin_failures.lock().unwrap_or_else(|p| p.into_inner());
+    if !ok {
+        failures.0 += 1;
+        if failures.0 >= PIN_TRIES {
+            failures.1 = Some(std::time::Instant::now());
+        }
+        tracing::warn!(surveyor = %id, tries = failures.0, "wrong PIN");
+        return Err(bad_request("wrong_pin", "the PIN is not right"));
+    }
+    *failures = (0, None);
+    drop(failures);
+    let signed_in = surveyors.iter().find(|s| s.id == id).cloned();
+    *state.surveyor.lock().unwrap_or_else(|p| p.into_inner()) = signed_in.clone();
+    Ok(SurveyorsView {
+        surveyors,
+        current: signed_in,
+    })
+}
+
+/// The surveyor hands the tablet over: nobody is signed in until the next PIN.
+#[tauri::command]
+fn sign_out_surveyor(state: tauri::State<'_, AppState>) {
+    *state.surveyor.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
 /// The site chosen on "today's work", if it is still assigned to this device.
 fn current_site(store: &mut DeviceStore) -> Result<Option<String>, StoreError> {
     let chosen = store.preference("site")?;
@@ -573,6 +688,8 @@ pub fn run() {
                 sync_trigger,
                 sync_status: status_rx,
                 default_server_url,
+                surveyor: Mutex::new(None),
+                pin_failures: Mutex::new((0, None)),
             });
             Ok(())
         })
@@ -597,7 +714,11 @@ pub fn run() {
             preferences,
             set_language,
             today,
-            choose_site
+            choose_site,
+            surveyors,
+            add_surveyor,
+            sign_in_surveyor,
+            sign_out_surveyor
         ])
         .run(tauri::generate_context!())
         .expect("the Zhisu app failed to start");

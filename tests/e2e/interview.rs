@@ -721,3 +721,113 @@ async fn todays_work_shows_the_site_and_its_quotas_and_new_interviews_are_record
     .await;
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn surveyors_sign_in_with_a_pin_and_interviews_carry_their_id() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("surveyors");
+    app.enrol(&server.enrolment_code()).await;
+    app.wait_for_text(
+        "current-surveyor",
+        "还没有选调查员",
+        Duration::from_secs(10),
+    )
+    .await;
+
+    // two surveyors share the tablet
+    for (id, name, pin) in [("S01", "张三", "1234"), ("S02", "李四", "567890")] {
+        app.click("switch-surveyor").await;
+        app.type_into("new-surveyor-id", id).await;
+        app.type_into("new-surveyor-name", name).await;
+        app.type_into("new-surveyor-pin", pin).await;
+        app.click("add-surveyor").await;
+        app.wait_for_text(
+            "current-surveyor",
+            &format!("调查员：{name}（{id}）"),
+            Duration::from_secs(10),
+        )
+        .await;
+    }
+    // a PIN too short is refused
+    app.click("switch-surveyor").await;
+    app.type_into("new-surveyor-id", "S03").await;
+    app.type_into("new-surveyor-name", "王五").await;
+    app.type_into("new-surveyor-pin", "12").await;
+    app.click("add-surveyor").await;
+    app.wait_for_text("error", "PIN 要 4 到 6 位数字。", Duration::from_secs(10))
+        .await;
+
+    // 张三 takes the tablet back: a wrong PIN first
+    app.click("surveyor-S01").await;
+    app.type_into("pin", "0000").await;
+    app.screenshot(&shots, "surveyors-pin").await;
+    app.click("sign-in").await;
+    app.wait_for_text("error", "PIN 不对，请再试一次。", Duration::from_secs(10))
+        .await;
+    app.screenshot(&shots, "surveyors-wrong-pin").await;
+    app.client.set_window_size(412, 915).await.unwrap();
+    app.screenshot(&shots, "phone-surveyors").await;
+    assert_eq!(layout_problems(&app).await, (0, 0));
+    app.client.set_window_size(1280, 800).await.unwrap();
+    app.type_into("pin", "1234").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "current-surveyor",
+        "调查员：张三（S01）",
+        Duration::from_secs(10),
+    )
+    .await;
+
+    answer_pilot(&app, None, true).await;
+    complete(&app).await;
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    assert_eq!(
+        list.interviews[0].interview.surveyor_id.as_deref(),
+        Some("S01")
+    );
+
+    // after a restart nobody is signed in: a new interview needs a surveyor first
+    assert_eq!(app.kill_app_process(), 1);
+    drop(app);
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.wait_for_text(
+        "current-surveyor",
+        "还没有选调查员",
+        Duration::from_secs(20),
+    )
+    .await;
+    app.click("start-ohl_pilot").await;
+    app.wait_for_text(
+        "error",
+        "请先点“换调查员”，选好自己并输入 PIN。",
+        Duration::from_secs(10),
+    )
+    .await;
+    app.screenshot(&shots, "home-surveyor-needed").await;
+    app.close().await;
+
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let names: Vec<String> = device
+        .surveyors()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["张三", "李四"]);
+    assert_eq!(
+        device.interviews().unwrap().len(),
+        1,
+        "nothing started without a surveyor"
+    );
+    drop(device);
+    let mut raw = std::fs::read(app_dir.join("zhisu.sqlite3")).unwrap();
+    raw.extend(std::fs::read(app_dir.join("zhisu.sqlite3-wal")).unwrap_or_default());
+    assert!(
+        !raw.windows(6).any(|w| w == b"567890"),
+        "the PIN is not in the database file"
+    );
+}

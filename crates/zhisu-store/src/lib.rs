@@ -17,10 +17,12 @@ mod identity;
 mod migrations;
 mod paradata;
 mod questionnaires;
+mod surveyors;
 mod upload;
 
 pub use backup::read_backup;
 pub use identity::{DeviceIdentity, SiteCount};
+pub use surveyors::Surveyor;
 pub use upload::{AttemptOutcome, SyncLogEntry, UploadAttempt};
 
 use std::collections::HashMap;
@@ -78,6 +80,14 @@ pub enum StoreError {
     },
     #[error("the server changed questionnaire {id} {version} after publishing it; the first copy is kept")]
     QuestionnaireChanged { id: String, version: String },
+    #[error("a PIN is 4 to 6 digits")]
+    BadPin,
+    #[error("a surveyor needs an id and a name")]
+    SurveyorIncomplete,
+    #[error("there is already a surveyor '{0}' on this tablet")]
+    SurveyorExists(String),
+    #[error("no surveyor '{0}' on this tablet")]
+    UnknownSurveyor(String),
 }
 
 impl StoreError {
@@ -99,6 +109,10 @@ impl StoreError {
             StoreError::NotABackup(_) => "not_a_backup",
             StoreError::InvalidQuestionnaire { .. } => "invalid_questionnaire",
             StoreError::QuestionnaireChanged { .. } => "questionnaire_changed",
+            StoreError::BadPin => "bad_pin",
+            StoreError::SurveyorIncomplete => "surveyor_incomplete",
+            StoreError::SurveyorExists(_) => "surveyor_exists",
+            StoreError::UnknownSurveyor(_) => "unknown_surveyor",
         }
     }
 }

@@ -161,6 +161,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE interview ADD COLUMN language TEXT;
     "#,
+    // 9: the surveyors who use this tablet, each with a short PIN kept only salted and hashed.
+    r#"
+    CREATE TABLE surveyor (
+        id       TEXT PRIMARY KEY NOT NULL,
+        name     TEXT NOT NULL,
+        pin_salt TEXT NOT NULL,               -- 16 random bytes, hex
+        pin_hash TEXT NOT NULL,               -- iterated SHA-256 of salt and PIN, hex
+        added_at TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -358,6 +368,27 @@ mod tests {
         assert_eq!(store.preference("language").unwrap(), None);
         store.set_preference("language", "en").unwrap();
         assert_eq!(store.preference("language").unwrap().as_deref(), Some("en"));
+    }
+
+    #[test]
+    fn a_device_at_version_8_keeps_its_preferences_and_starts_without_surveyors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 8).unwrap();
+            conn.execute_batch(
+                "INSERT INTO preference VALUES ('language', 'en'), ('site', 'yz-001');",
+            )
+            .unwrap();
+        }
+        let mut store = crate::DeviceStore::open(&path).unwrap();
+        assert_eq!(store.preference("language").unwrap().as_deref(), Some("en"));
+        assert!(store.surveyors().unwrap().is_empty());
+        store
+            .add_surveyor("S01", "张三", "1234", chrono::Utc::now())
+            .unwrap();
+        assert!(store.check_pin("S01", "1234").unwrap());
     }
 
     #[test]
