@@ -414,3 +414,12 @@ pub async fn sign_in_surveyor(id: &str, pin: &str) -> Result<SurveyorsView, Comm
 pub async fn sign_out_surveyor() -> Result<(), CommandError> {
     call("sign_out_surveyor", NoArgs {}).await
 }
+
+/// Search keys of the long lists of a questionnaire: item id → choice key → pinyin initials
+/// and pinyin (made on the native side).
+pub type SearchKeys =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
+
+pub async fn search_keys(id: &str, version: &str) -> Result<SearchKeys, CommandError> {
+    call("search_keys", VersionArgs { id, version }).await
+}

@@ -13,7 +13,7 @@ use zhisu_core::{
 
 use backend::{
     CommandError, Completion, IdentityView, InterviewListing, Preferences, QuestionnaireSummary,
-    SiteView, SurveyorsView, SyncLogEntry, SyncView, TodayView,
+    SearchKeys, SiteView, SurveyorsView, SyncLogEntry, SyncView, TodayView,
 };
 
 /// A language of the app's own words: the surveyor's screens follow the surveyor's choice,
@@ -151,6 +151,7 @@ enum Msg {
     /// The surveyor's screens in the other language (kept on the device).
     ToggleLanguage,
     PreferencesLoaded(Result<Preferences, CommandError>),
+    SearchKeysLoaded(Result<SearchKeys, CommandError>),
     Noop,
 }
 
@@ -186,6 +187,8 @@ struct App {
     draft_text: String,
     /// What is typed in a long list's search box.
     search: String,
+    /// Pinyin search keys of the long lists of the questionnaire on screen.
+    search_keys: SearchKeys,
     busy: bool,
     error: Option<String>,
     sync: Option<SyncView>,
@@ -401,6 +404,7 @@ impl Component for App {
             draft_choices: Vec::new(),
             draft_text: String::new(),
             search: String::new(),
+            search_keys: SearchKeys::new(),
             busy: false,
             error: None,
             sync: None,
@@ -530,6 +534,11 @@ impl App {
                 match result {
                     Ok((interview_id, q, answers, language)) => {
                         self.ilang = language;
+                        self.search_keys.clear();
+                        let (id, version) = (q.id.clone(), q.version.clone());
+                        ctx.link().send_future(async move {
+                            Msg::SearchKeysLoaded(backend::search_keys(&id, &version).await)
+                        });
                         // a new interview starts at its first screen (the consent note); a
                         // resumed one at the first unanswered question
                         let resume = if answers.is_empty() {
@@ -858,6 +867,11 @@ impl App {
                         Err(e) => Msg::PreferencesLoaded(Err(e)),
                     }
                 });
+            }
+            // without them, lists are still searched by characters
+            Msg::SearchKeysLoaded(result) => {
+                self.search_keys = result.unwrap_or_default();
+                return false;
             }
             Msg::PreferencesLoaded(Ok(preferences)) => {
                 self.ui = Lang::from_code(&preferences.language);
@@ -1395,24 +1409,52 @@ impl App {
     ) -> Html {
         let link = ctx.link();
         let needle = self.search.trim().to_lowercase();
+        // pinyin initials or pinyin ("jz", "jian zhu") are looked up without spaces
+        let letters: String = needle.chars().filter(|c| !c.is_whitespace()).collect();
+        let pinyin = self.search_keys.get(&item.id);
         let search = matches!(item.kind, ItemKind::SingleChoice { search: true, .. });
-        let visible: Vec<_> = q
+        // How well a choice matches what is typed, best first: 0 when its label or its usual
+        // pinyin initials start with it, 1 when another reading's initials or the pinyin do,
+        // 2 when it is found further in; None when it does not match.
+        let rank = |c: &zhisu_core::Choice| -> Option<u8> {
+            if needle.is_empty() {
+                return Some(0);
+            }
+            let labels = || c.label.0.values().map(|l| l.to_lowercase());
+            let key = pinyin
+                .and_then(|keys| keys.get(&c.key))
+                .filter(|_| !letters.is_empty());
+            let mut tokens = key.into_iter().flat_map(|k| k.split(' '));
+            if labels().any(|l| l.starts_with(&needle))
+                || tokens
+                    .next()
+                    .is_some_and(|first| first.starts_with(&letters))
+            {
+                Some(0)
+            } else if tokens.any(|t| t.starts_with(&letters)) {
+                Some(1)
+            } else if c.key.contains(&needle)
+                || labels().any(|l| l.contains(&needle))
+                || key.is_some_and(|k| k.contains(&letters))
+            {
+                Some(2)
+            } else {
+                None
+            }
+        };
+        let mut ranked: Vec<_> = q
             .visible_choices(item, &self.answers)
             .into_iter()
-            .filter(|c| {
-                needle.is_empty()
-                    || c.key.contains(&needle)
-                    || c.label
-                        .0
-                        .values()
-                        .any(|l| l.to_lowercase().contains(&needle))
-            })
+            .filter_map(|c| Some((rank(c)?, c)))
             .collect();
+        // stable: within a rank, the questionnaire's order
+        ranked.sort_by_key(|(rank, _)| *rank);
+        let visible: Vec<_> = ranked.into_iter().map(|(_, c)| c).collect();
         let multiple = matches!(item.kind, ItemKind::MultipleChoice { .. });
         html! {
             <>
                 if search {
-                    <input id="choice-search" type="search" placeholder={self.rl().pick("输入文字查找", "Type to search")} value={self.search.clone()}
+                    <input id="choice-search" type="search" placeholder={self.rl().pick("输入文字或拼音首字母查找", "Type words or pinyin initials to search")} value={self.search.clone()}
                         oninput={link.callback(|e: InputEvent| {
                             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
                             Msg::Search(input.value())

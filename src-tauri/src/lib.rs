@@ -3,6 +3,7 @@
 
 mod places;
 mod questionnaires;
+mod search;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -121,6 +122,21 @@ fn questionnaire(
 
 /// Starts an interview in `language` (the respondent's screens follow it; a language the
 /// questionnaire does not have falls back to its default).
+/// For each long list of a questionnaire (a single choice with search), the search key of
+/// each choice (pinyin initials and pinyin), by item id and choice key.
+#[tauri::command]
+fn search_keys(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    version: String,
+) -> Result<
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    CommandError,
+> {
+    let q = state.catalogue.get(&id, &version, &state.store)?;
+    Ok(search::search_keys(&q))
+}
+
 #[tauri::command]
 async fn start_interview(
     state: tauri::State<'_, AppState>,
@@ -696,6 +712,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             questionnaires,
             questionnaire,
+            search_keys,
             start_interview,
             save_answer,
             screen_shown,

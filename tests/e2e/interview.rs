@@ -831,3 +831,98 @@ async fn surveyors_sign_in_with_a_pin_and_interviews_carry_their_id() {
         "the PIN is not in the database file"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_list_is_searched_by_pinyin_initials() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("pinyin_search");
+    app.enrol(&server.enrolment_code()).await;
+
+    // the national questionnaire up to the industry question
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-true").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "35").await;
+    app.click("next").await;
+    app.wait_for_question("frontline").await;
+    app.click("choice-true").await;
+    for item in [
+        "sex",
+        "ethnicity",
+        "marital",
+        "education",
+        "hukou",
+        "income",
+        "population",
+    ] {
+        app.wait_for_question(item).await;
+        app.click_css("button.choice").await;
+    }
+    app.wait_for_question("industry").await;
+    let count = |app: &App| {
+        let client = app.client.clone();
+        async move {
+            client
+                .find_all(fantoccini::Locator::Css(".choices button.choice"))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    let all = count(&app).await;
+    assert!(all >= 20, "the whole list at first: {all}");
+
+    app.type_into("choice-search", "jz").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count(&app).await == all {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the list was not filtered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(count(&app).await < all / 2);
+    assert_eq!(text_of(&app, "choice-construction").await, "建筑业");
+    let first = app
+        .client
+        .find(fantoccini::Locator::Css(".choices button.choice"))
+        .await
+        .unwrap()
+        .attr("id")
+        .await
+        .unwrap();
+    assert_eq!(
+        first.as_deref(),
+        Some("choice-construction"),
+        "the best match comes first"
+    );
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("choice-coal_mining"))
+            .await
+            .is_err(),
+        "煤炭开采 does not start with j, z"
+    );
+    app.screenshot(&shots, "industry-jz").await;
+    app.client.set_window_size(412, 915).await.unwrap();
+    app.screenshot(&shots, "phone-industry-jz").await;
+    assert_eq!(layout_problems(&app).await, (0, 0));
+    app.client.set_window_size(1280, 800).await.unwrap();
+    app.click("choice-construction").await;
+    app.wait_for_question("job_type").await;
+    app.close().await;
+
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let interview = device.interviews().unwrap().remove(0);
+    assert_eq!(
+        device.answers(interview.id).unwrap().get("industry"),
+        Some(&AnswerValue::Choice("construction".into()))
+    );
+}

@@ -247,16 +247,31 @@ impl App {
         }
     }
 
+    /// Clicks element `#id` once it is there. The page re-renders as data arrives (sync
+    /// status, today's work), so a node found may be replaced before the click: then it is
+    /// looked up again, within the same 20 s.
     pub async fn click(&self, id: &str) {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Id(id))
-            .await
-            .unwrap_or_else(|e| panic!("#{id} did not appear: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click #{id}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = match self
+                .client
+                .wait()
+                .at_most(left)
+                .for_element(Locator::Id(id))
+                .await
+            {
+                Ok(element) => element.click().await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => return,
+                Err(e) if Instant::now() < deadline && e.to_string().contains("tale element") => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click #{id}: {e}"),
+            }
+        }
     }
 
     pub async fn type_into(&self, id: &str, text: &str) {
