@@ -423,3 +423,22 @@ pub type SearchKeys =
 pub async fn search_keys(id: &str, version: &str) -> Result<SearchKeys, CommandError> {
     call("search_keys", VersionArgs { id, version }).await
 }
+
+/// The recording of an item read aloud, as a `data:` URL.
+pub async fn item_audio(id: &str, version: &str, item_id: &str) -> Result<String, CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        id: &'a str,
+        version: &'a str,
+        item_id: &'a str,
+    }
+    call(
+        "item_audio",
+        Args {
+            id,
+            version,
+            item_id,
+        },
+    )
+    .await
+}

@@ -152,6 +152,12 @@ enum Msg {
     ToggleLanguage,
     PreferencesLoaded(Result<Preferences, CommandError>),
     SearchKeysLoaded(Result<SearchKeys, CommandError>),
+    /// The speaker button: fetch the item's recording and play it.
+    PlayAudio,
+    AudioLoaded {
+        item_id: String,
+        result: Result<String, CommandError>,
+    },
     Noop,
 }
 
@@ -189,6 +195,10 @@ struct App {
     search: String,
     /// Pinyin search keys of the long lists of the questionnaire on screen.
     search_keys: SearchKeys,
+    /// The recording of the item on screen (item id, `data:` URL), once asked for.
+    audio: Option<(String, String)>,
+    /// Play the recording after the next render.
+    play_audio: bool,
     busy: bool,
     error: Option<String>,
     sync: Option<SyncView>,
@@ -405,6 +415,8 @@ impl Component for App {
             draft_text: String::new(),
             search: String::new(),
             search_keys: SearchKeys::new(),
+            audio: None,
+            play_audio: false,
             busy: false,
             error: None,
             sync: None,
@@ -420,6 +432,12 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         self.page(ctx)
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        if std::mem::take(&mut self.play_audio) {
+            play_item_audio();
+        }
     }
 }
 
@@ -873,6 +891,39 @@ impl App {
                 self.search_keys = result.unwrap_or_default();
                 return false;
             }
+            Msg::PlayAudio => {
+                let (Some(item), Some(q)) = (self.current_item(), &self.questionnaire) else {
+                    return false;
+                };
+                if self.audio.as_ref().is_some_and(|(id, _)| id == &item.id) {
+                    self.play_audio = true;
+                    return true;
+                }
+                let (id, version, item_id) = (q.id.clone(), q.version.clone(), item.id.clone());
+                ctx.link().send_future(async move {
+                    let result = backend::item_audio(&id, &version, &item_id).await;
+                    Msg::AudioLoaded { item_id, result }
+                });
+                return false;
+            }
+            Msg::AudioLoaded { item_id, result } => match result {
+                Ok(url) => {
+                    self.audio = Some((item_id, url));
+                    self.play_audio = true;
+                }
+                Err(e) => {
+                    self.error = Some(match e.code.as_str() {
+                        "audio_missing" => self
+                            .rl()
+                            .pick(
+                                "这台平板上没有这道题的录音。",
+                                "This tablet does not have the recording of this question.",
+                            )
+                            .to_string(),
+                        _ => error_text(&e, self.ui),
+                    })
+                }
+            },
             Msg::PreferencesLoaded(Ok(preferences)) => {
                 self.ui = Lang::from_code(&preferences.language);
             }
@@ -1543,6 +1594,15 @@ impl App {
                     Lang::En => format!("Question {position} of {total}"),
                 } }</p>
                 <h2 id="question" data-item={item.id.clone()}>{ t(q, &self.ilang, &item.label) }</h2>
+                if item.audio.is_some() {
+                    <button id="play-audio" class="speaker" onclick={link.callback(|_| Msg::PlayAudio)}
+                        aria-label={self.rl().pick("听题目", "Listen to the question")}>
+                        { self.rl().pick("🔊 听一听", "🔊 Listen") }
+                    </button>
+                    if let Some((_, url)) = self.audio.as_ref().filter(|(id, _)| id == &item.id) {
+                        <audio id="item-audio" src={url.clone()} preload="auto"></audio>
+                    }
+                }
                 if let Some(hint) = &item.hint {
                     <p class="hint">{ t(q, &self.ilang, hint) }</p>
                 }
@@ -1714,6 +1774,20 @@ fn done_view(
 
 fn main() {
     yew::Renderer::<App>::new().render();
+}
+
+/// Plays the `<audio id="item-audio">` of the question on screen from the start.
+fn play_item_audio() {
+    use wasm_bindgen::JsCast;
+    let audio = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("item-audio"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlMediaElement>().ok());
+    if let Some(audio) = audio {
+        audio.set_current_time(0.0);
+        // a webview without sound output refuses; the button stays for another try
+        let _ = audio.play();
+    }
 }
 
 /// `2026-11-29T08:05:00.000Z` as `11-29 16:05` in the device's time zone.

@@ -1,6 +1,7 @@
 //! The app shell: maps webview commands to `zhisu-store` and `zhisu-sync` calls, and errors to
 //! `{code, message}`. No interview logic lives here.
 
+mod audio;
 mod places;
 mod questionnaires;
 mod search;
@@ -38,6 +39,9 @@ struct AppState {
     surveyor: Mutex<Option<Surveyor>>,
     /// Wrong PINs in a row, and since when new tries are refused.
     pin_failures: Mutex<(u32, Option<std::time::Instant>)>,
+    /// Folders with the recordings and pictures of the questionnaires (`ZHISU_MEDIA_DIR`, then
+    /// `media/` in the data folder).
+    media_dirs: Vec<PathBuf>,
 }
 
 /// After this many wrong PINs in a row, tries are refused for [`PIN_LOCKOUT`].
@@ -172,6 +176,27 @@ async fn save_answer(
         s.save_answer(&q, id, &item_id, &value, Utc::now())
     })
     .await
+}
+
+/// The recording of item `item_id` read aloud, as a `data:` URL for an audio element.
+#[tauri::command(rename_all = "snake_case")]
+async fn item_audio(
+    state: tauri::State<'_, AppState>,
+    id: String,
+    version: String,
+    item_id: String,
+) -> Result<String, CommandError> {
+    let q = state.catalogue.get(&id, &version, &state.store)?;
+    let Some(file) = q.item(&item_id).and_then(|item| item.audio.clone()) else {
+        return Err(bad_request(
+            "no_audio",
+            format!("item '{item_id}' has no recording"),
+        ));
+    };
+    let dirs = state.catalogue.media_dirs(&id, &version, &state.media_dirs);
+    tauri::async_runtime::spawn_blocking(move || audio::data_url(&dirs, &file))
+        .await
+        .map_err(|e| bad_request("internal", e.to_string()))?
 }
 
 /// The surveyor's screen changed: item `item_id`'s screen is shown (`None`: a screen that is
@@ -663,7 +688,9 @@ async fn export_backup(
 /// deployments and tests):
 /// `ZHISU_DATA_DIR` (default: the platform's app data folder), `ZHISU_SERVER_URL` (the server
 /// address offered on the enrolment screen, default `http://127.0.0.1:8470`),
-/// `ZHISU_QUESTIONNAIRE` (an extra questionnaire file).
+/// `ZHISU_QUESTIONNAIRE` (an extra questionnaire file; its recordings are found beside it),
+/// `ZHISU_MEDIA_DIR` (a folder with the questionnaires' recordings, by the paths their files
+/// give; `media/` in the data folder is looked in too).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tracing_subscriber::fmt()
@@ -682,6 +709,11 @@ pub fn run() {
             let store = Arc::new(Mutex::new(DeviceStore::open(&database)?));
             let extra = std::env::var_os("ZHISU_QUESTIONNAIRE").map(PathBuf::from);
             let catalogue = Catalogue::new(extra.as_deref())?;
+            let media_dirs: Vec<PathBuf> = std::env::var_os("ZHISU_MEDIA_DIR")
+                .map(PathBuf::from)
+                .into_iter()
+                .chain([data_dir.join("media")])
+                .collect();
             let default_server_url = std::env::var("ZHISU_SERVER_URL")
                 .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
             tracing::info!(database = %database.display(), "zhisu-app starting");
@@ -706,6 +738,7 @@ pub fn run() {
                 default_server_url,
                 surveyor: Mutex::new(None),
                 pin_failures: Mutex::new((0, None)),
+                media_dirs,
             });
             Ok(())
         })
@@ -713,6 +746,7 @@ pub fn run() {
             questionnaires,
             questionnaire,
             search_keys,
+            item_audio,
             start_interview,
             save_answer,
             screen_shown,

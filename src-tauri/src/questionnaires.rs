@@ -2,7 +2,7 @@
 //! (kept in the store), and one given in `ZHISU_QUESTIONNAIRE`. Loaded once per version.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -30,6 +30,9 @@ type Key = (String, String);
 
 pub struct Catalogue {
     loaded: Mutex<BTreeMap<Key, Arc<Questionnaire>>>,
+    /// The folder of the questionnaire given in `ZHISU_QUESTIONNAIRE`: its recordings and
+    /// pictures are found beside it.
+    extra_dir: Option<(Key, PathBuf)>,
 }
 
 /// What the home screen shows for a questionnaire.
@@ -49,17 +52,25 @@ impl Catalogue {
     pub fn new(extra: Option<&Path>) -> Result<Self, Box<dyn std::error::Error>> {
         let mut loaded = BTreeMap::new();
         let mut add = |q: Questionnaire| {
-            loaded.insert((q.id.clone(), q.version.clone()), Arc::new(q));
+            let key = (q.id.clone(), q.version.clone());
+            loaded.insert(key.clone(), Arc::new(q));
+            key
         };
         for (name, source) in BUNDLED {
             add(load(name, source)?);
         }
+        let mut extra_dir = None;
         if let Some(path) = extra {
             let source = std::fs::read_to_string(path)?;
-            add(load(&path.display().to_string(), &source)?);
+            let key = add(load(&path.display().to_string(), &source)?);
+            let dir = path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            extra_dir = Some((key, dir));
         }
         Ok(Catalogue {
             loaded: Mutex::new(loaded),
+            extra_dir,
         })
     }
 
@@ -105,6 +116,18 @@ impl Catalogue {
                 code: "unknown_questionnaire".into(),
                 message: format!("this device has no questionnaire {id} {version}"),
             })
+    }
+
+    /// Where the media files (recordings, pictures) of questionnaire `id` `version` are
+    /// looked for, in order: beside the `ZHISU_QUESTIONNAIRE` file for that one, then
+    /// `media_dirs` (the app's media folders).
+    pub fn media_dirs(&self, id: &str, version: &str, media_dirs: &[PathBuf]) -> Vec<PathBuf> {
+        self.extra_dir
+            .iter()
+            .filter(|((i, v), _)| i == id && v == version)
+            .map(|(_, dir)| dir.clone())
+            .chain(media_dirs.iter().cloned())
+            .collect()
     }
 
     /// The label of choice `key` of item `item_id` (`industry`, `ownership`, …) in the

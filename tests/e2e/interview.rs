@@ -926,3 +926,137 @@ async fn a_long_list_is_searched_by_pinyin_initials() {
         Some(&AnswerValue::Choice("construction".into()))
     );
 }
+
+/// A WAV file of `seconds` of a quiet 440 Hz tone (8 kHz, 16-bit mono): a stand-in for a
+/// recording, made here rather than kept as a binary in the repository.
+fn test_wav(seconds: f64) -> Vec<u8> {
+    let rate: u32 = 8000;
+    let samples = (f64::from(rate) * seconds) as u32;
+    let data_len = samples * 2;
+    let mut wav = Vec::with_capacity(44 + data_len as usize);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&(rate * 2).to_le_bytes()); // bytes per second
+    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
+    wav.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for n in 0..samples {
+        let t = f64::from(n) / f64::from(rate);
+        let sample = (2000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16;
+        wav.extend_from_slice(&sample.to_le_bytes());
+    }
+    wav
+}
+
+const READ_ALOUD_QUESTIONNAIRE: &str = r#"
+# One question with a recording of it read aloud (the e2e test of the speaker button).
+id = "e2e_read_aloud"
+version = "1"
+default_language = "zh-CN"
+languages = ["zh-CN", "en"]
+title."zh-CN" = "朗读测试"
+title.en = "Read-aloud test"
+literacy_threshold_percent = 80
+
+[[dimensions]]
+id = "law"
+label."zh-CN" = "法律知识"
+label.en = "Law"
+
+[[items]]
+id = "employer_duty"
+kind = "true_false"
+required = true
+audio = "audio/employer_duty.wav"
+label."zh-CN" = "防止职业病，用人单位要负责任。"
+label.en = "The employer is responsible for preventing occupational disease."
+score = { dimension = "law", points = 1, key = true }
+explanation."zh-CN" = "对。法律规定，用人单位要负责预防职业病。"
+explanation.en = "True. By law the employer must prevent occupational disease."
+
+[[items]]
+id = "training"
+kind = "true_false"
+required = true
+label."zh-CN" = "过去一年，单位给您做过职业健康培训吗？"
+label.en = "In the past year, did your employer give you occupational health training?"
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_item_with_a_recording_has_a_speaker_button_that_plays_it() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let questionnaire_dir = dir.path().join("questionnaire");
+    std::fs::create_dir_all(questionnaire_dir.join("audio")).unwrap();
+    let questionnaire = questionnaire_dir.join("read_aloud.toml");
+    std::fs::write(&questionnaire, READ_ALOUD_QUESTIONNAIRE).unwrap();
+    std::fs::write(
+        questionnaire_dir.join("audio/employer_duty.wav"),
+        test_wav(0.6),
+    )
+    .unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch_with_env(
+        &app_dir,
+        &server.base_url,
+        &[("ZHISU_QUESTIONNAIRE", questionnaire.as_path())],
+    )
+    .await;
+    let shots = screenshots("read_aloud");
+    app.enrol(&server.enrolment_code()).await;
+
+    app.click("start-e2e_read_aloud").await;
+    app.wait_for_question("employer_duty").await;
+    assert_eq!(text_of(&app, "play-audio").await, "🔊 听一听");
+    app.screenshot(&shots, "question-with-speaker").await;
+    app.click("play-audio").await;
+    // the audio element has the recording and has started playing it
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let state = loop {
+        let state = app
+            .client
+            .execute(
+                "const a = document.getElementById('item-audio');
+                 return a ? { ready: a.readyState, duration: a.duration, played: a.played.length,
+                              paused: a.paused, error: a.error ? a.error.code : null,
+                              src: a.src.slice(0, 22) } : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if state["played"].as_u64().unwrap_or(0) > 0 || std::time::Instant::now() > deadline {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    eprintln!("audio element: {state}");
+    assert_eq!(state["src"], "data:audio/wav;base64,");
+    assert_eq!(state["error"], serde_json::Value::Null);
+    let duration = state["duration"].as_f64().unwrap_or(0.0);
+    assert!(
+        (duration - 0.6).abs() < 0.05,
+        "the whole recording: {state}"
+    );
+    assert!(
+        state["played"].as_u64().unwrap_or(0) > 0,
+        "it played: {state}"
+    );
+
+    // the next question has no recording: no speaker button, and the sound stops
+    app.click("choice-true").await;
+    app.wait_for_question("training").await;
+    for id in ["play-audio", "item-audio"] {
+        assert!(
+            app.client.find(fantoccini::Locator::Id(id)).await.is_err(),
+            "#{id}"
+        );
+    }
+    app.close().await;
+}

@@ -195,6 +195,12 @@ pub struct App {
 impl App {
     /// Launches the app with its own data folder, pointed at `server_url`.
     pub async fn launch(data_dir: &Path, server_url: &str) -> App {
+        App::launch_with_env(data_dir, server_url, &[]).await
+    }
+
+    /// Launches the app as [`App::launch`] does, with more environment variables (such as
+    /// `ZHISU_QUESTIONNAIRE`).
+    pub async fn launch_with_env(data_dir: &Path, server_url: &str, env: &[(&str, &Path)]) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run the end-to-end tests under xvfb-run (scripts/test.sh does)"
@@ -217,6 +223,7 @@ impl App {
             .env("ZHISU_DATA_DIR", data_dir)
             .env("ZHISU_SERVER_URL", server_url)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_bin}: {e}"));
