@@ -442,3 +442,72 @@ pub async fn item_audio(id: &str, version: &str, item_id: &str) -> Result<String
     )
     .await
 }
+
+/// A position from the webview's location service.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: f64,
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function locate(timeout_ms) {
+  return new Promise((resolve) => {
+    const geolocation = navigator.geolocation;
+    if (!geolocation) { resolve(null); return; }
+    let done = false;
+    const finish = (value) => { if (!done) { done = true; resolve(value); } };
+    // some webviews never answer (no permission handler): give up a little after the timeout
+    setTimeout(() => finish(null), timeout_ms + 500);
+    try {
+      geolocation.getCurrentPosition(
+        (p) => finish({ latitude: p.coords.latitude, longitude: p.coords.longitude,
+                        accuracy_m: p.coords.accuracy }),
+        () => finish(null),
+        { enableHighAccuracy: true, timeout: timeout_ms, maximumAge: 300000 });
+    } catch (e) { finish(null); }
+  });
+}
+"#)]
+extern "C" {
+    fn locate(timeout_ms: u32) -> js_sys::Promise;
+}
+
+/// Where the tablet is, when the webview can tell within `timeout_ms` (a fix up to five
+/// minutes old will do); `None` without a location service, permission or fix.
+pub async fn current_fix(timeout_ms: u32) -> Option<Fix> {
+    let value = wasm_bindgen_futures::JsFuture::from(locate(timeout_ms))
+        .await
+        .ok()?;
+    serde_wasm_bindgen::from_value::<Option<Fix>>(value)
+        .ok()
+        .flatten()
+}
+
+/// Records `fix` as where interview `interview_id` started (`"start"`) or ended (`"end"`).
+pub async fn record_location(
+    interview_id: &str,
+    moment: &str,
+    fix: Fix,
+) -> Result<(), CommandError> {
+    #[derive(Serialize)]
+    struct Args<'a> {
+        interview_id: &'a str,
+        moment: &'a str,
+        latitude: f64,
+        longitude: f64,
+        accuracy_m: f64,
+    }
+    call(
+        "record_location",
+        Args {
+            interview_id,
+            moment,
+            latitude: fix.latitude,
+            longitude: fix.longitude,
+            accuracy_m: fix.accuracy_m,
+        },
+    )
+    .await
+}

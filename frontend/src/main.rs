@@ -524,6 +524,14 @@ impl App {
                             q.default_language.clone()
                         };
                         let interview = backend::start_interview(&id, &version, &language).await?;
+                        // where it starts, when the platform can tell (without holding up the
+                        // consent screen)
+                        let started = interview.clone();
+                        wasm_bindgen_futures::spawn_local(async move {
+                            if let Some(fix) = backend::current_fix(10_000).await {
+                                let _ = backend::record_location(&started, "start", fix).await;
+                            }
+                        });
                         Ok((interview, q, Answers::new(), language))
                     };
                     Msg::Opened(opened.await)
@@ -1013,6 +1021,16 @@ impl App {
             return;
         }
         self.visit = now.clone().filter(|(_, item)| item.is_some());
+        if let (Some((interview_id, None)), Screen::Review { .. }) = (&now, &self.screen) {
+            // the review: where the interview ends, when the platform can tell (in the
+            // background: completing does not wait for a fix; one that comes too late is lost)
+            let id = interview_id.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(fix) = backend::current_fix(10_000).await {
+                    let _ = backend::record_location(&id, "end", fix).await;
+                }
+            });
+        }
         if let Some((interview_id, item_id)) = now {
             ctx.link().send_future(async move {
                 let _ = backend::screen_shown(&interview_id, item_id.as_deref()).await;

@@ -17,8 +17,8 @@ use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, QcFlag, Questionnaire, ScoreReport, Text};
 use zhisu_protocol::Site;
 use zhisu_store::{
-    DeviceStore, InterviewState, InterviewSummary, NewInterview, StateCounts, StoreError, Surveyor,
-    SyncLogEntry,
+    DeviceStore, InterviewState, InterviewSummary, LocationMoment, NewInterview, StateCounts,
+    StoreError, Surveyor, SyncLogEntry,
 };
 use zhisu_sync::plan::NetworkKind;
 use zhisu_sync::{SyncClient, SyncSchedule, SyncStatus};
@@ -197,6 +197,24 @@ async fn item_audio(
     tauri::async_runtime::spawn_blocking(move || audio::data_url(&dirs, &file))
         .await
         .map_err(|e| bad_request("internal", e.to_string()))?
+}
+
+/// Where the tablet was at the start or the end of an interview, from the webview's location
+/// service (absent where the platform has none: then this is never called).
+#[tauri::command(rename_all = "snake_case")]
+async fn record_location(
+    state: tauri::State<'_, AppState>,
+    interview_id: String,
+    moment: LocationMoment,
+    latitude: f64,
+    longitude: f64,
+    accuracy_m: f64,
+) -> Result<(), CommandError> {
+    let id = parse_id(&interview_id)?;
+    with_store(&state, move |s| {
+        s.record_location(id, moment, latitude, longitude, accuracy_m)
+    })
+    .await
 }
 
 /// The surveyor's screen changed: item `item_id`'s screen is shown (`None`: a screen that is
@@ -750,6 +768,7 @@ pub fn run() {
             start_interview,
             save_answer,
             screen_shown,
+            record_location,
             quality_check,
             complete_interview,
             interviews,

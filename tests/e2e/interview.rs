@@ -498,6 +498,11 @@ async fn a_fast_interview_is_flagged_the_surveyor_is_warned_and_paradata_reaches
         assert!(p.visits >= 1, "{item} was shown: {p:?}");
     }
     assert_eq!(paradata.item("age").unwrap().changes, 0);
+    // this webview (WebKitGTK under Xvfb) gives no position: none is sent
+    assert_eq!(
+        (&paradata.location_start, &paradata.location_end),
+        (&None, &None)
+    );
     app.close().await;
 }
 
@@ -1058,5 +1063,54 @@ async fn an_item_with_a_recording_has_a_speaker_button_that_plays_it() {
             "#{id}"
         );
     }
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn where_the_interview_started_and_ended_is_sent_when_the_webview_can_tell() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    // a location service as a tablet's webview has one (this test webview has none)
+    let installed = app
+        .client
+        .execute(
+            "const fake = { getCurrentPosition(ok, fail, options) {
+                 setTimeout(() => ok({ coords: { latitude: 29.5563012, longitude: 106.5770119,
+                                                 accuracy: 12.5 }, timestamp: Date.now() }), 50);
+             } };
+             try { Object.defineProperty(navigator, 'geolocation', { value: fake, configurable: true }); }
+             catch (e) { navigator.geolocation.getCurrentPosition = fake.getCurrentPosition; }
+             return navigator.geolocation.getCurrentPosition === fake.getCurrentPosition;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(installed, serde_json::Value::Bool(true));
+
+    answer_pilot(&app, None, true).await;
+    // the end fix is asked for when the review shows; a surveyor reads the review a moment
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    complete(&app).await;
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    let paradata = list.interviews[0]
+        .interview
+        .paradata
+        .clone()
+        .expect("paradata");
+    for location in [&paradata.location_start, &paradata.location_end] {
+        let location = location.as_ref().expect("a location");
+        assert_eq!(
+            (location.latitude, location.longitude, location.accuracy_m),
+            (29.556301, 106.577012, 12.5)
+        );
+    }
+    assert!(
+        paradata.location_end.as_ref().unwrap().at_ms
+            >= paradata.location_start.as_ref().unwrap().at_ms
+    );
     app.close().await;
 }

@@ -255,8 +255,9 @@ impl App {
     }
 
     /// Clicks element `#id` once it is there. The page re-renders as data arrives (sync
-    /// status, today's work), so a node found may be replaced before the click: then it is
-    /// looked up again, within the same 20 s.
+    /// status, today's work), so a node found may be replaced before the click (WebKitWebDriver
+    /// then answers with a stale-element or an empty error): it is looked up again, within the
+    /// same 20 s.
     pub async fn click(&self, id: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -273,8 +274,9 @@ impl App {
             };
             match result {
                 Ok(()) => return,
-                Err(e) if Instant::now() < deadline && e.to_string().contains("tale element") => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("click #{id} failed ({e:?}); looking it up again");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("click #{id}: {e}"),
             }

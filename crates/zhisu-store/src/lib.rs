@@ -22,6 +22,7 @@ mod upload;
 
 pub use backup::read_backup;
 pub use identity::{DeviceIdentity, SiteCount};
+pub use paradata::LocationMoment;
 pub use surveyors::Surveyor;
 pub use upload::{AttemptOutcome, SyncLogEntry, UploadAttempt};
 
@@ -88,6 +89,8 @@ pub enum StoreError {
     SurveyorExists(String),
     #[error("no surveyor '{0}' on this tablet")]
     UnknownSurveyor(String),
+    #[error("{0} is not a position on Earth")]
+    BadLocation(String),
 }
 
 impl StoreError {
@@ -113,6 +116,7 @@ impl StoreError {
             StoreError::SurveyorIncomplete => "surveyor_incomplete",
             StoreError::SurveyorExists(_) => "surveyor_exists",
             StoreError::UnknownSurveyor(_) => "unknown_surveyor",
+            StoreError::BadLocation(_) => "bad_location",
         }
     }
 }

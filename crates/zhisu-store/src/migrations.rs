@@ -171,6 +171,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         added_at TEXT NOT NULL
     ) STRICT;
     "#,
+    // 10: where the tablet was when an interview started and ended, when the platform said.
+    r#"
+    CREATE TABLE interview_location (
+        interview_id TEXT NOT NULL REFERENCES interview (id),
+        moment       TEXT NOT NULL CHECK (moment IN ('start', 'end')),
+        latitude     REAL NOT NULL,           -- WGS-84 degrees
+        longitude    REAL NOT NULL,
+        accuracy_m   REAL NOT NULL,           -- radius of uncertainty, metres
+        at_ms        INTEGER NOT NULL,        -- on the interview's monotonic clock
+        PRIMARY KEY (interview_id, moment)
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -389,6 +401,33 @@ mod tests {
             .add_surveyor("S01", "张三", "1234", chrono::Utc::now())
             .unwrap();
         assert!(store.check_pin("S01", "1234").unwrap());
+    }
+
+    #[test]
+    fn an_interview_in_progress_at_version_9_gets_its_end_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        let id = uuid::Uuid::from_u128(9);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 9).unwrap();
+            conn.execute_batch(
+                r#"
+                INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes)
+                VALUES ('00000000-0000-0000-0000-000000000009', 'ohl_pilot', '2026.1', 'in_progress', '2026-11-29T08:00:00.000Z', 480);
+                INSERT INTO surveyor VALUES ('S01', '张三', 'salt', 'hash', '2026-11-29T08:00:00.000Z');
+                "#,
+            )
+            .unwrap();
+        }
+        let mut store = crate::DeviceStore::open(&path).unwrap();
+        assert_eq!(store.surveyors().unwrap()[0].name, "张三");
+        store
+            .record_location(id, crate::LocationMoment::End, 29.5563, 106.577, 15.0)
+            .unwrap();
+        let (start, end) = store.locations(id).unwrap();
+        assert!(start.is_none());
+        assert_eq!(end.unwrap().accuracy_m, 15.0);
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! Paradata on the device: when each question screen was shown and left, on the interview's
 //! monotonic clock (the one answer events use), summed up with `zhisu-core` at completion.
 
+use rusqlite::OptionalExtension;
 use rusqlite::{params, TransactionBehavior};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use zhisu_core::{AnswerEvent, Paradata, QcFlag, QcThresholds, Questionnaire, ScreenVisit};
+use zhisu_core::{
+    AnswerEvent, Location, Paradata, QcFlag, QcThresholds, Questionnaire, ScreenVisit,
+};
 
 use crate::{from_json, DeviceStore, InterviewState, StoreError};
 
@@ -35,7 +39,100 @@ pub(crate) fn round_floats(paradata: &mut Paradata) {
     }
 }
 
+/// When a location was taken: as the interview started, or as it was completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationMoment {
+    Start,
+    End,
+}
+
+impl LocationMoment {
+    fn as_str(self) -> &'static str {
+        match self {
+            LocationMoment::Start => "start",
+            LocationMoment::End => "end",
+        }
+    }
+}
+
 impl DeviceStore {
+    /// Records where the tablet was (from the platform's location service, with its accuracy
+    /// in metres) at the start or the end of an interview in progress, at the interview's
+    /// monotonic time now. The first start fix is kept; a later end fix replaces an earlier one.
+    /// A position that is not on Earth is refused.
+    pub fn record_location(
+        &mut self,
+        interview_id: Uuid,
+        moment: LocationMoment,
+        latitude: f64,
+        longitude: f64,
+        accuracy_m: f64,
+    ) -> Result<(), StoreError> {
+        let on_earth = (-90.0..=90.0).contains(&latitude)
+            && (-180.0..=180.0).contains(&longitude)
+            && accuracy_m.is_finite()
+            && accuracy_m >= 0.0;
+        if !on_earth {
+            return Err(StoreError::BadLocation(format!(
+                "{latitude}, {longitude} (±{accuracy_m} m)"
+            )));
+        }
+        let interview = self.interview(interview_id)?;
+        if interview.state != InterviewState::InProgress {
+            return Err(StoreError::NotInProgress {
+                id: interview_id,
+                state: interview.state,
+            });
+        }
+        let at_ms = self.elapsed_ms(interview_id)?;
+        let conflict = match moment {
+            LocationMoment::Start => "DO NOTHING",
+            LocationMoment::End => "DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude, accuracy_m = excluded.accuracy_m, at_ms = excluded.at_ms",
+        };
+        self.conn.execute(
+            &format!(
+                "INSERT INTO interview_location (interview_id, moment, latitude, longitude, accuracy_m, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (interview_id, moment) {conflict}"
+            ),
+            params![
+                interview_id.to_string(),
+                moment.as_str(),
+                latitude,
+                longitude,
+                accuracy_m,
+                at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The start and end locations of an interview, when recorded.
+    pub fn locations(
+        &self,
+        interview_id: Uuid,
+    ) -> Result<(Option<Location>, Option<Location>), StoreError> {
+        let get = |moment: LocationMoment| -> Result<Option<Location>, StoreError> {
+            Ok(self
+                .conn
+                .query_row(
+                    "SELECT latitude, longitude, accuracy_m, at_ms FROM interview_location
+                     WHERE interview_id = ?1 AND moment = ?2",
+                    params![interview_id.to_string(), moment.as_str()],
+                    |r| {
+                        Ok(Location {
+                            latitude: r.get(0)?,
+                            longitude: r.get(1)?,
+                            accuracy_m: r.get(2)?,
+                            at_ms: r.get::<_, i64>(3)?.max(0) as u64,
+                        })
+                    },
+                )
+                .optional()?)
+        };
+        Ok((get(LocationMoment::Start)?, get(LocationMoment::End)?))
+    }
+
     /// The surveyor's screen changed: the screen shown until now (if any) is left, and item
     /// `item_id`'s screen is shown (`None`: a screen that is not a question, such as the review).
     /// Only for an interview in progress.
@@ -145,6 +242,7 @@ impl DeviceStore {
         let events = self.answer_events(interview_id)?;
         let total_ms = self.elapsed_ms(interview_id)?.max(0) as u64;
         let mut paradata = Paradata::from_visits_and_events(&visits, &events, total_ms);
+        (paradata.location_start, paradata.location_end) = self.locations(interview_id)?;
         let answers = questionnaire.effective_answers(&self.answers(interview_id)?);
         paradata.flags = zhisu_core::qc_flags(questionnaire, &answers, &paradata, thresholds);
         round_floats(&mut paradata);

@@ -639,3 +639,59 @@ fn interviews_done_are_counted_per_site_and_population() {
         ]
     );
 }
+
+#[test]
+fn locations_at_start_and_end_are_sent_with_the_paradata() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = pilot();
+    let id = start(&mut store, &q, 21, 0);
+    store
+        .record_location(
+            id,
+            LocationMoment::Start,
+            29.556_301_234_567_89,
+            106.577_01,
+            12.5,
+        )
+        .unwrap();
+    // a second start fix does not move the start
+    store
+        .record_location(id, LocationMoment::Start, 30.0, 107.0, 5.0)
+        .unwrap();
+    answer_all(&mut store, &q, id);
+    store
+        .record_location(id, LocationMoment::End, 29.5564, 106.5771, 30.0)
+        .unwrap();
+    store
+        .record_location(id, LocationMoment::End, 29.5565, 106.5772, 8.0)
+        .unwrap();
+    let err = store
+        .record_location(id, LocationMoment::End, 95.0, 106.0, 8.0)
+        .unwrap_err();
+    assert_eq!(err.code(), "bad_location");
+    let upload = store.complete_interview(&q, id, at(9)).unwrap();
+    let paradata = upload.paradata.unwrap();
+    let start = paradata.location_start.unwrap();
+    assert_eq!(
+        (start.latitude, start.longitude, start.accuracy_m),
+        (29.556301, 106.57701, 12.5)
+    );
+    let end = paradata.location_end.unwrap();
+    assert_eq!(
+        (end.latitude, end.longitude, end.accuracy_m),
+        (29.5565, 106.5772, 8.0)
+    );
+    assert!(end.at_ms >= start.at_ms);
+
+    // an interview without a fix sends none
+    let other = completed(&mut store, &q, 22);
+    let upload = store
+        .waiting_uploads(10)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.id == other)
+        .unwrap();
+    let paradata = upload.paradata.unwrap();
+    assert!(paradata.location_start.is_none() && paradata.location_end.is_none());
+}
