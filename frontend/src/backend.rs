@@ -511,3 +511,66 @@ pub async fn record_location(
     )
     .await
 }
+
+#[wasm_bindgen(inline_js = r##"
+export function qrPixels(input, maxSide) {
+  return new Promise((resolve, reject) => {
+    const file = input.files && input.files[0];
+    if (!file) { resolve(null); return; }
+    const reader = new FileReader();
+    reader.onerror = () => reject("bad_picture");
+    reader.onload = () => {
+      const img = new Image();
+      img.onerror = () => reject("bad_picture");
+      img.onload = () => {
+        let w = img.naturalWidth || img.width, h = img.naturalHeight || img.height;
+        if (!w || !h) { w = maxSide; h = maxSide; }
+        const scale = Math.min(1, maxSide / Math.max(w, h));
+        w = Math.max(1, Math.round(w * scale));
+        h = Math.max(1, Math.round(h * scale));
+        const canvas = document.createElement("canvas");
+        canvas.width = w; canvas.height = h;
+        const ctx = canvas.getContext("2d");
+        ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+        ctx.drawImage(img, 0, 0, w, h);
+        const rgba = ctx.getImageData(0, 0, w, h).data;
+        const out = new Uint8Array(8 + w * h);
+        const view = new DataView(out.buffer);
+        view.setUint32(0, w, true); view.setUint32(4, h, true);
+        for (let i = 0, j = 8; i < rgba.length; i += 4, j++) {
+          out[j] = (rgba[i] * 299 + rgba[i + 1] * 587 + rgba[i + 2] * 114) / 1000;
+        }
+        resolve(out);
+      };
+      img.src = reader.result;
+    };
+    reader.readAsDataURL(file);
+  });
+}
+"##)]
+extern "C" {
+    #[wasm_bindgen(js_name = qrPixels)]
+    fn qr_pixels(input: &web_sys::HtmlInputElement, max_side: u32) -> js_sys::Promise;
+}
+
+/// Pictures are scaled to at most this many pixels a side before the QR code is looked for
+/// (the same limit as the native side's).
+const QR_MAX_SIDE: u32 = 1600;
+
+/// The text of the QR code in the picture chosen in `input` (drawn here, decoded on the native
+/// side); `None` when no file was chosen.
+pub async fn read_qr_code(
+    input: &web_sys::HtmlInputElement,
+) -> Result<Option<String>, CommandError> {
+    let pixels = wasm_bindgen_futures::JsFuture::from(qr_pixels(input, QR_MAX_SIDE))
+        .await
+        .map_err(|_| CommandError::local("bad_picture", "the picture could not be read"))?;
+    if pixels.is_null() || pixels.is_undefined() {
+        return Ok(None);
+    }
+    match tauri_invoke("read_qr_code", pixels).await {
+        Ok(value) => Ok(value.as_string()),
+        Err(error) => Err(serde_wasm_bindgen::from_value(error)
+            .unwrap_or_else(|_| CommandError::local("app_unavailable", "read_qr_code failed"))),
+    }
+}

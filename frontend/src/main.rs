@@ -93,6 +93,9 @@ enum Msg {
     EnrolField(EnrolField, String),
     Enrol,
     Enrolled(Result<IdentityView, CommandError>),
+    /// A picture of the enrolment code's QR code was chosen.
+    QrPicture(web_sys::HtmlInputElement),
+    QrRead(Result<Option<String>, CommandError>),
     ReEnrol,
     CatalogueLoaded(Result<Vec<QuestionnaireSummary>, CommandError>),
     InterviewsLoaded(Result<Vec<InterviewListing>, CommandError>),
@@ -172,6 +175,8 @@ struct App {
     identity: Option<IdentityView>,
     /// The enrolment form: server address, code, tablet name.
     enrol_form: [String; 3],
+    /// The code in the form was read from a QR code picture.
+    qr_read: bool,
     catalogue: Vec<QuestionnaireSummary>,
     interviews: Vec<InterviewListing>,
     log: Vec<SyncLogEntry>,
@@ -328,6 +333,14 @@ fn error_text(e: &CommandError, lang: Lang) -> String {
             "The server address starts with http:// or https://.",
         ),
         "device_name_missing" => lang.pick("请给这台平板起个名字。", "Give this tablet a name."),
+        "no_qr_code" => lang.pick(
+            "这张图片里没找到二维码。请换一张清楚、正对着拍的照片，或者直接输入登记码。",
+            "No QR code was found in this picture. Try a sharper, straight photo, or type the code.",
+        ),
+        "bad_picture" => lang.pick(
+            "这张图片打不开，请换一张。",
+            "This picture cannot be opened. Choose another.",
+        ),
         "wrong_pin" => lang.pick(
             "PIN 不对，请再试一次。",
             "That PIN is not right. Try again.",
@@ -399,6 +412,7 @@ impl Component for App {
             ilang: "zh-CN".to_string(),
             identity: None,
             enrol_form: Default::default(),
+            qr_read: false,
             catalogue: Vec::new(),
             interviews: Vec::new(),
             log: Vec::new(),
@@ -464,6 +478,9 @@ impl App {
                 self.error = Some(error_text(&e, self.ui));
             }
             Msg::EnrolField(field, value) => {
+                if matches!(field, EnrolField::Code) {
+                    self.qr_read = false;
+                }
                 self.enrol_form[field as usize] = value;
                 self.error = None;
             }
@@ -484,6 +501,29 @@ impl App {
                 ctx.link().send_future(async move {
                     Msg::Enrolled(backend::enrol(&url, &code, &name).await)
                 });
+            }
+            Msg::QrPicture(input) => {
+                self.busy = true;
+                self.error = None;
+                ctx.link().send_future(async move {
+                    let result = backend::read_qr_code(&input).await;
+                    input.set_value(""); // the same picture can be chosen again
+                    Msg::QrRead(result)
+                });
+            }
+            Msg::QrRead(result) => {
+                self.busy = false;
+                match result {
+                    Ok(Some(code)) => {
+                        self.enrol_form[EnrolField::Code as usize] = code;
+                        self.qr_read = true;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.qr_read = false;
+                        self.error = Some(error_text(&e, self.ui));
+                    }
+                }
             }
             Msg::ReEnrol => {
                 self.screen = Screen::Enrol;
@@ -1384,6 +1424,14 @@ impl App {
                     "First use: enter the code the administrator gave you. Once enrolled, completed interviews are uploaded to this server.") }</p>
                 { field("server-url", ui.pick("服务器地址", "Server address"), EnrolField::ServerUrl, "http://…") }
                 { field("enrol-code", ui.pick("登记码", "Enrolment code"), EnrolField::Code, ui.pick("例如 K7XM-3QPA", "e.g. K7XM-3QPA")) }
+                <label class="field file-button" for="qr-file">
+                    <span>{ ui.pick("或者：选一张登记码二维码的图片", "Or: choose a picture of the code's QR code") }</span>
+                    <input id="qr-file" type="file" accept="image/*" disabled={self.busy}
+                        onchange={link.callback(|e: Event| Msg::QrPicture(e.target_unchecked_into()))} />
+                </label>
+                if self.qr_read {
+                    <p class="result-good" id="qr-result">{ ui.pick("已从二维码读出登记码。", "The code was read from the QR code.") }</p>
+                }
                 { field("device-name", ui.pick("平板名称", "Tablet name"), EnrolField::DeviceName, ui.pick("例如 渝中区 3 号平板", "e.g. Yuzhong tablet 3")) }
                 <button id="enrol" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Enrol)}>
                     { if self.busy { ui.pick("正在登记……", "Enrolling…") } else { ui.pick("登记", "Enrol") } }

@@ -3,6 +3,7 @@
 
 mod audio;
 mod places;
+mod qr;
 mod questionnaires;
 mod search;
 
@@ -660,6 +661,28 @@ async fn choose_site(
     with_store(&state, move |s| s.set_preference("site", &site_id)).await
 }
 
+/// Reads the text of a QR code (the enrolment code) from a picture. The body is raw bytes:
+/// width and height (u32, little-endian) and one grey byte per pixel, as the webview drew it.
+#[tauri::command]
+async fn read_qr_code(request: tauri::ipc::Request<'_>) -> Result<String, CommandError> {
+    let tauri::ipc::InvokeBody::Raw(message) = request.body() else {
+        return Err(bad_request("bad_picture", "send the picture's grey pixels"));
+    };
+    let message = message.clone();
+    tauri::async_runtime::spawn_blocking(move || qr::decode(&message))
+        .await
+        .map_err(|e| bad_request("internal", e.to_string()))?
+        .map_err(|code| {
+            bad_request(
+                code,
+                match code {
+                    "no_qr_code" => "no QR code was found in the picture",
+                    _ => "the picture could not be read",
+                },
+            )
+        })
+}
+
 /// The sites this device is assigned, with their quotas.
 #[tauri::command]
 async fn sites(state: tauri::State<'_, AppState>) -> Result<Vec<Site>, CommandError> {
@@ -780,6 +803,7 @@ pub fn run() {
             export_backup,
             identity,
             enrol,
+            read_qr_code,
             sites,
             preferences,
             set_language,

@@ -1114,3 +1114,62 @@ async fn where_the_interview_started_and_ended_is_sent_when_the_webview_can_tell
     );
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tablet_is_enrolled_from_a_picture_of_the_qr_code() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let (code, qr_svg) = server.enrolment_code_with_qr().await;
+    let pictures = dir.path().join("pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    let qr = pictures.join("enrolment-code.svg");
+    std::fs::write(&qr, &qr_svg).unwrap();
+    let blank = pictures.join("blank.svg");
+    std::fs::write(
+        &blank,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><rect width="200" height="200" fill="silver"/></svg>"#,
+    )
+    .unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("qr_enrolment");
+
+    // a picture without a QR code
+    app.type_into("qr-file", blank.to_str().unwrap()).await;
+    app.wait_for_text(
+        "error",
+        "这张图片里没找到二维码。请换一张清楚、正对着拍的照片，或者直接输入登记码。",
+        Duration::from_secs(20),
+    )
+    .await;
+    // the QR code the administrator printed (here: the SVG the server made)
+    app.type_into("qr-file", qr.to_str().unwrap()).await;
+    app.wait_for_text(
+        "qr-result",
+        "已从二维码读出登记码。",
+        Duration::from_secs(20),
+    )
+    .await;
+    let typed = app
+        .client
+        .find(fantoccini::Locator::Id("enrol-code"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some(code.as_str()));
+    app.screenshot(&shots, "enrol-from-qr").await;
+    app.type_into("device-name", "扫码平板").await;
+    app.click("enrol").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("start-ohl_pilot"))
+        .await
+        .expect("the home screen after enrolment");
+    app.close().await;
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    assert_eq!(device.identity().unwrap().unwrap().device_name, "扫码平板");
+}

@@ -138,6 +138,27 @@ impl Server {
         );
     }
 
+    /// A one-time enrolment code for the test district and its QR code (SVG), as the city
+    /// administrator gets them from `POST /api/v1/enrolment-codes`.
+    pub async fn enrolment_code_with_qr(&self) -> (String, String) {
+        let http = reqwest::Client::new();
+        let token = self.admin_session(&http).await;
+        let created: serde_json::Value = http
+            .post(format!("{}/api/v1/enrolment-codes", self.base_url))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "round": "2026", "district": "yuzhong" }))
+            .send()
+            .await
+            .expect("server answers")
+            .json()
+            .await
+            .expect("the code as JSON");
+        (
+            created["code"].as_str().expect("a code").to_string(),
+            created["qr_svg"].as_str().expect("a QR code").to_string(),
+        )
+    }
+
     /// The interviews as the server's HTTP API reports them to a city administrator.
     pub async fn interviews(&self) -> InterviewList {
         let http = reqwest::Client::new();
