@@ -1325,10 +1325,17 @@ impl App {
         let revoked = self.identity.as_ref().is_some_and(|i| i.revoked)
             || self.sync.as_ref().is_some_and(|v| v.status.revoked);
         let device = self.identity.as_ref().and_then(|i| {
+            // the district's name when known (today's work has it), else its code
+            let district = self
+                .today
+                .as_ref()
+                .and_then(|t| t.district.as_ref())
+                .map(|d| d.get(ui.code(), "zh-CN").to_string())
+                .or_else(|| i.district.clone())?;
             Some(format!(
                 "{}　{}　{}",
                 i.device_name.as_deref()?,
-                i.district.as_deref()?,
+                district,
                 i.round.as_deref()?
             ))
         });

@@ -915,11 +915,7 @@ async fn a_long_list_is_searched_by_pinyin_initials() {
             .is_err(),
         "煤炭开采 does not start with j, z"
     );
-    app.screenshot(&shots, "industry-jz").await;
-    app.client.set_window_size(412, 915).await.unwrap();
-    app.screenshot(&shots, "phone-industry-jz").await;
-    assert_eq!(layout_problems(&app).await, (0, 0));
-    app.client.set_window_size(1280, 800).await.unwrap();
+    both_sizes(&app, &shots, "industry-jz").await;
     app.click("choice-construction").await;
     app.wait_for_question("job_type").await;
     app.close().await;
@@ -1020,7 +1016,7 @@ async fn an_item_with_a_recording_has_a_speaker_button_that_plays_it() {
     app.click("start-e2e_read_aloud").await;
     app.wait_for_question("employer_duty").await;
     assert_eq!(text_of(&app, "play-audio").await, "🔊 听一听");
-    app.screenshot(&shots, "question-with-speaker").await;
+    both_sizes(&app, &shots, "question-with-speaker").await;
     app.click("play-audio").await;
     // the audio element has the recording and has started playing it
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -1160,7 +1156,7 @@ async fn the_tablet_is_enrolled_from_a_picture_of_the_qr_code() {
         .await
         .unwrap();
     assert_eq!(typed.as_deref(), Some(code.as_str()));
-    app.screenshot(&shots, "enrol-from-qr").await;
+    both_sizes(&app, &shots, "enrol-from-qr").await;
     app.type_into("device-name", "扫码平板").await;
     app.click("enrol").await;
     app.client
@@ -1172,4 +1168,176 @@ async fn the_tablet_is_enrolled_from_a_picture_of_the_qr_code() {
     app.close().await;
     let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
     assert_eq!(device.identity().unwrap().unwrap().device_name, "扫码平板");
+}
+
+/// Saves the screen on show at 1280×800 (a tablet in landscape) and at 412×915 (a phone in
+/// portrait) under `dir/<size>/name.png`, and checks at both sizes that nothing is wider than
+/// the window and every button is at least 48 px high.
+async fn both_sizes(app: &App, dir: &std::path::Path, name: &str) {
+    for (width, height) in [(412u32, 915u32), (1280, 800)] {
+        app.client.set_window_size(width, height).await.unwrap();
+        // let the layout settle at the new size
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        app.screenshot(&dir.join(format!("{width}x{height}")), name)
+            .await;
+        assert_eq!(
+            layout_problems(app).await,
+            (0, 0),
+            "{name} at {width}x{height}: overflow (px) and buttons under 48 px"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_screen_is_saved_at_both_sizes_and_fits() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    server
+        .state
+        .storage
+        .replace_sites("yuzhong", &test_sites())
+        .unwrap();
+    // a round that flags a test's fast clicking, so the quality warning shows every time
+    server
+        .set_round_settings(serde_json::json!({
+            "show_answer_key": true,
+            "quality": { "min_seconds_per_item": 30.0 }
+        }))
+        .await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("every_screen");
+
+    both_sizes(&app, &shots, "01-enrol").await;
+    app.type_into("enrol-code", "WRON-GCOD").await;
+    app.type_into("device-name", "测试平板").await;
+    app.click("enrol").await;
+    app.wait_for_text(
+        "error",
+        "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。",
+        Duration::from_secs(20),
+    )
+    .await;
+    both_sizes(&app, &shots, "02-enrol-bad-code").await;
+    app.client
+        .find(fantoccini::Locator::Id("enrol-code"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    app.type_into("enrol-code", &server.enrolment_code()).await;
+    app.click("enrol").await;
+    wait_until_synced(&app).await;
+    both_sizes(&app, &shots, "03-home").await;
+
+    app.click("today").await;
+    app.click("site-yz-001").await;
+    app.wait_for_text("site-type", "企业", Duration::from_secs(10))
+        .await;
+    both_sizes(&app, &shots, "04-today").await;
+    app.click("home").await;
+
+    app.click("switch-surveyor").await;
+    app.type_into("new-surveyor-id", "S01").await;
+    app.type_into("new-surveyor-name", "张三").await;
+    app.type_into("new-surveyor-pin", "1234").await;
+    app.click("add-surveyor").await;
+    app.wait_for_text(
+        "current-surveyor",
+        "调查员：张三（S01）",
+        Duration::from_secs(10),
+    )
+    .await;
+    app.click("switch-surveyor").await;
+    app.click("surveyor-S01").await;
+    both_sizes(&app, &shots, "05-surveyors").await;
+    app.type_into("pin", "1234").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "current-surveyor",
+        "调查员：张三（S01）",
+        Duration::from_secs(10),
+    )
+    .await;
+    both_sizes(&app, &shots, "06-home-ready").await;
+
+    app.click("start-ohl_pilot").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "52").await;
+    both_sizes(&app, &shots, "07-question-number").await;
+    app.click("next").await;
+    app.wait_for_question("employer_duty").await;
+    both_sizes(&app, &shots, "08-question-true-false").await;
+    app.click("choice-false").await;
+    app.wait_for_question("noise").await;
+    both_sizes(&app, &shots, "09-question-single-choice").await;
+    app.click("choice-cotton").await;
+    app.wait_for_question("confined_space").await;
+    app.click("choice-ventilate").await;
+    app.click("text-size").await;
+    both_sizes(&app, &shots, "10-question-multiple-choice-large-text").await;
+    app.click("text-size").await;
+    app.click("next").await;
+    both_sizes(&app, &shots, "11-review").await;
+    app.click("complete").await;
+    app.wait_for_text("qc-title", "完成前请再看一下", Duration::from_secs(20))
+        .await;
+    both_sizes(&app, &shots, "12-quality-warning").await;
+    app.click("qc-complete").await;
+    app.wait_for_text("score", "得分：0 / 4", Duration::from_secs(20))
+        .await;
+    both_sizes(&app, &shots, "13-feedback").await;
+    app.click("home").await;
+
+    app.wait_for_text("sync-acknowledged", "1", Duration::from_secs(30))
+        .await;
+    app.click("my-interviews").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css("#interview-list li"))
+        .await
+        .unwrap();
+    both_sizes(&app, &shots, "14-my-interviews").await;
+    app.click("home").await;
+    app.click("show-log").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Css("#sync-log li"))
+        .await
+        .unwrap();
+    both_sizes(&app, &shots, "15-sync-log").await;
+    app.click("home").await;
+
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    both_sizes(&app, &shots, "16-question-note").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-false").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("ineligible"))
+        .await
+        .unwrap();
+    both_sizes(&app, &shots, "17-ineligible").await;
+    app.click("home").await;
+
+    app.click("language").await;
+    app.wait_for_text(
+        "title",
+        "Zhisu · Occupational health literacy survey",
+        Duration::from_secs(10),
+    )
+    .await;
+    both_sizes(&app, &shots, "18-home-english").await;
+    app.click("today").await;
+    app.wait_for_text("site-type", "Enterprise", Duration::from_secs(10))
+        .await;
+    both_sizes(&app, &shots, "19-today-english").await;
+    app.close().await;
 }
