@@ -18,7 +18,12 @@
 //! Timed: `analysis::literacy(storage, registry, &Scope::All, "ohl_2026", &Filter::default(), 30,
 //! "zh-CN")` on each backend, 5 runs, best and median: the whole product path from the database.
 //! For information: one `weakest_items` each, a pass of `Storage::visit_facts` with an empty
-//! closure (the database's share: the query, the join, decoding the rows), and the query plans.
+//! closure (the database's share: the query, the join, decoding the rows), the query plans, the
+//! CPU time of this process (and of PostgreSQL's) per report, the same query stepped outside the
+//! product in variants (SQLite: with and without the index, without the columns `literacy` does
+//! not read, memory-mapped; PostgreSQL: executed in the server alone, narrow), and whether a report
+//! filtered to one industry gives the same figure as that industry's breakdown row (printed, not
+//! asserted: docs/statistics.md says a domain estimate uses the full design).
 //!
 //! Baseline: the same data as CSV, read by `benches/p4_pandas.py` with pandas (load timed apart),
 //! which computes the same report (unweighted counts and Wilson intervals, and the design-based
@@ -896,17 +901,23 @@ fn time_backend(
     storage: &dyn Storage,
     registry: &QuestionnaireRegistry,
     runs: usize,
+    server_cpu: Option<&dyn Fn() -> f64>,
 ) -> Backend {
     let mut times = Vec::new();
     let mut report = None;
     println!("  {name}: {}", load_average());
     for i in 0..runs {
         let cpu = cpu_seconds();
+        let server = server_cpu.map(|f| f());
         let t = Instant::now();
         let r = literacy(storage, registry);
         let e = t.elapsed();
+        let server = match (server_cpu, server) {
+            (Some(f), Some(before)) => format!(", the database server's {:.2} s", f() - before),
+            _ => String::new(),
+        };
         println!(
-            "  {name}: literacy run {}: {:.3} s (this process's CPU {:.2} s)",
+            "  {name}: literacy run {}: {:.3} s (CPU: this process's {:.2} s{server})",
             i + 1,
             secs(e),
             cpu_seconds() - cpu
@@ -997,31 +1008,58 @@ fn sqlite_plan(path: &Path) -> String {
     rows.join(" | ")
 }
 
-/// The SQLite scan without the index the planner picks, for "where the time goes".
-fn sqlite_scan_not_indexed(path: &Path) -> Duration {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let sql = FACTS_QUERY.replace("FROM interview i ", "FROM interview i NOT INDEXED ");
+/// The product's query without `items_correct` and `questionnaire_version` (which
+/// `literacy` does not read), for "where the time goes".
+fn narrow_query() -> String {
+    FACTS_QUERY
+        .replace("SELECT i.questionnaire_version, ", "SELECT ")
+        .replace(
+            "i.dimension_literacy, i.items_correct,",
+            "i.dimension_literacy,",
+        )
+}
+
+/// Steps through `sql` on SQLite decoding every column as `visit_facts` does (text checked as
+/// UTF-8, numbers read), on a new read-only connection like `visit_facts`' (with the database
+/// file memory-mapped when `mmap`): best of 3.
+fn sqlite_scan(path: &Path, sql: &str, mmap: bool) -> Duration {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .unwrap();
+    if mmap {
+        conn.query_row("PRAGMA mmap_size = 4294967296", [], |_| Ok(()))
+            .unwrap();
+    }
     let mut best = Duration::MAX;
     for _ in 0..3 {
         let t = Instant::now();
-        let mut stmt = conn.prepare(&sql).unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_count();
         let mut rows = stmt.query([]).unwrap();
-        let mut n = 0u64;
+        let mut sum = 0u64;
         while let Some(r) = rows.next().unwrap() {
-            // touch what visit_facts decodes
-            let _ = r.get_ref(10).unwrap();
-            let _ = r.get_ref(12).unwrap();
-            n += 1;
+            for i in 0..columns {
+                sum += match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) => {
+                        std::str::from_utf8(t).unwrap().len() as u64
+                    }
+                    rusqlite::types::ValueRef::Integer(v) => v as u64,
+                    rusqlite::types::ValueRef::Real(v) => v as u64,
+                    _ => 0,
+                };
+            }
         }
-        std::hint::black_box(n);
+        std::hint::black_box(sum);
         best = best.min(t.elapsed());
     }
     best
 }
 
 /// PostgreSQL's own time for the query (`EXPLAIN ANALYZE`: executed in the server, no rows
-/// sent), and the same query through `Client::query` (all rows in one call, decoded the same
-/// way) against `visit_facts`' row-by-row `query_raw`: best of 3 each.
+/// sent), best of 3; and the narrow query (no `items_correct`, no `questionnaire_version`)
+/// fetched row by row with `query_raw` and decoded as `visit_facts` does, best of 3.
 fn postgres_diagnostics(url: &str) -> (f64, Duration) {
     let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
     let mut server = f64::MAX;
@@ -1040,21 +1078,30 @@ fn postgres_diagnostics(url: &str) -> (f64, Duration) {
             }
         }
     }
-    let mut collected = Duration::MAX;
+    let sql = narrow_query();
+    let mut narrow = Duration::MAX;
     for _ in 0..3 {
+        use postgres::fallible_iterator::FallibleIterator;
         let t = Instant::now();
-        let rows = client.query(FACTS_QUERY, &[]).unwrap();
-        let mut n = 0u64;
-        for r in &rows {
-            let _: Option<&str> = r.get(10);
-            let _: Option<f64> = r.get(12);
-            n += 1;
+        let mut rows = client
+            .query_raw(sql.as_str(), std::iter::empty::<&str>())
+            .unwrap();
+        let mut sum = 0u64;
+        while let Some(r) = rows.next().unwrap() {
+            // district site_id population industry sex education age has_literacy
+            // dimension_literacy stratum weight
+            for i in [0, 1, 2, 3, 4, 5, 9] {
+                sum += r.get::<_, Option<&str>>(i).map_or(0, |s| s.len() as u64);
+            }
+            sum += r.get::<_, Option<i32>>(6).unwrap_or(0) as u64;
+            sum += u64::from(r.get::<_, bool>(7));
+            sum += r.get::<_, Option<i32>>(8).unwrap_or(0) as u64;
+            sum += r.get::<_, Option<f64>>(10).unwrap_or(0.0) as u64;
         }
-        std::hint::black_box(n);
-        drop(rows);
-        collected = collected.min(t.elapsed());
+        std::hint::black_box(sum);
+        narrow = narrow.min(t.elapsed());
     }
-    (server, collected)
+    (server, narrow)
 }
 
 fn postgres_plan(url: &str) -> String {
@@ -1079,19 +1126,8 @@ fn load_average() -> String {
     )
 }
 
-/// User + system CPU time of this process so far.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // after the command name (in parentheses): utime is the 12th field, stime the 13th
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    let per_second = Command::new("getconf")
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
         .arg("CLK_TCK")
         .output()
         .ok()
@@ -1101,8 +1137,53 @@ fn cpu_seconds() -> f64 {
                 .parse::<f64>()
                 .ok()
         })
-        .unwrap_or(100.0);
-    (ticks(11) + ticks(12)) / per_second
+        .unwrap_or(100.0)
+}
+
+/// Fields of `/proc/<pid>/stat` after the command name: `[1]` is the parent, `[11]` utime,
+/// `[12]` stime.
+fn proc_stat(pid: &str) -> Vec<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    rest.split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect()
+}
+
+/// The PostgreSQL server's main process (the parent of a backend of `url`).
+fn postmaster_pid(url: &str) -> u64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let backend: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    proc_stat(&backend.to_string()).get(1).copied().unwrap_or(0)
+}
+
+/// CPU time so far of the PostgreSQL server: its main process and its children (the pool's
+/// backends stay connected, so their time is all there).
+fn postgres_cpu_seconds(postmaster: u64) -> f64 {
+    let mut ticks = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let f = proc_stat(pid);
+        if pid.parse::<u64>().ok() == Some(postmaster) || f.get(1) == Some(&postmaster) {
+            ticks += f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0);
+        }
+    }
+    ticks as f64 / clock_ticks()
+}
+
+/// User + system CPU time of this process so far.
+fn cpu_seconds() -> f64 {
+    let f = proc_stat("self");
+    (f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0)) as f64 / clock_ticks()
 }
 
 fn machine() -> String {
@@ -1285,18 +1366,31 @@ fn main() {
     // ---- the Rust report, timed
     let mut results: Vec<Backend> = Vec::new();
     if want_sqlite {
-        results.push(time_backend("SQLite", &sqlite, &registry, runs));
+        results.push(time_backend("SQLite", &sqlite, &registry, runs, None));
+        let not_indexed = FACTS_QUERY.replace("FROM interview i ", "FROM interview i NOT INDEXED ");
+        let narrow = narrow_query().replace("FROM interview i ", "FROM interview i NOT INDEXED ");
         println!(
-            "  SQLite: the same query NOT INDEXED (plain table scan), rows stepped, best of 3: {:.3} s",
-            secs(sqlite_scan_not_indexed(&sqlite_path))
+            "  SQLite: visit_facts' query stepped, every column decoded (best of 3): as the planner runs it (index interview_questionnaire) {:.3} s; NOT INDEXED (plain table scan) {:.3} s; NOT INDEXED without items_correct and questionnaire_version {:.3} s; the same with the file memory-mapped (mmap_size) {:.3} s",
+            secs(sqlite_scan(&sqlite_path, FACTS_QUERY, false)),
+            secs(sqlite_scan(&sqlite_path, &not_indexed, false)),
+            secs(sqlite_scan(&sqlite_path, &narrow, false)),
+            secs(sqlite_scan(&sqlite_path, &narrow, true)),
         );
     }
     if let Some((storage, url)) = &pg {
-        results.push(time_backend("PostgreSQL", storage, &registry, runs));
-        let (server, collected) = postgres_diagnostics(url);
+        let postmaster = postmaster_pid(url);
+        let server_cpu = move || postgres_cpu_seconds(postmaster);
+        results.push(time_backend(
+            "PostgreSQL",
+            storage,
+            &registry,
+            runs,
+            Some(&server_cpu),
+        ));
+        let (server, narrow) = postgres_diagnostics(url);
         println!(
-            "  PostgreSQL: the query executed in the server alone (EXPLAIN ANALYZE, best of 3): {server:.3} s; the same query through Client::query (all rows at once), rows decoded, best of 3: {:.3} s",
-            secs(collected)
+            "  PostgreSQL: visit_facts' query executed in the server alone (EXPLAIN ANALYZE, no rows sent; best of 3): {server:.3} s; fetched row by row without items_correct and questionnaire_version, decoded (best of 3): {:.3} s",
+            secs(narrow)
         );
     }
     assert!(!results.is_empty(), "P4_BACKENDS names no backend");
@@ -1321,6 +1415,53 @@ fn main() {
             );
         }
     }
+    // A filter selects a domain: docs/statistics.md says a domain estimate uses the full design,
+    // so the filtered report's overall figure should be the breakdown's row for that domain.
+    let filter_check = {
+        let storage: &dyn Storage = match &pg {
+            Some((s, _)) if !want_sqlite => s,
+            _ => &sqlite,
+        };
+        // an industry: its sites are some of the clusters of their strata
+        let key = plan.industries[plan.sites[0].industry].clone();
+        let filtered = analysis::literacy(
+            storage,
+            &registry,
+            &Scope::All,
+            QUESTIONNAIRE_ID,
+            &Filter {
+                industry: Some(key.clone()),
+                ..Filter::default()
+            },
+            MIN_CELL_N,
+            "zh-CN",
+        )
+        .unwrap();
+        let row = find(reference, "industry", &key).unwrap().clone();
+        let overall = filtered.overall.unwrap();
+        let same = (row.n, row.successes) == (overall.n, overall.successes)
+            && (row.proportion - overall.proportion).abs() < 1e-12
+            && (row.interval.low - overall.interval.low).abs() < 1e-9
+            && (row.interval.high - overall.interval.high).abs() < 1e-9;
+        let line = format!(
+            "industry = {key}: breakdown row {:.6} [{:.6}, {:.6}] deff {:.3} (n {}); report filtered to it, overall {:.6} [{:.6}, {:.6}] deff {:.3} (n {})",
+            row.proportion,
+            row.interval.low,
+            row.interval.high,
+            row.deff.unwrap_or(f64::NAN),
+            row.n,
+            overall.proportion,
+            overall.interval.low,
+            overall.interval.high,
+            overall.deff.unwrap_or(f64::NAN),
+            overall.n,
+        );
+        println!(
+            "filter check ({}): {line}",
+            if same { "same" } else { "DIFFERENT" }
+        );
+        (same, line)
+    };
     // the product's unweighted report of the same interviews: sites without stratum and weight
     let unweighted = {
         let storage: &dyn Storage = match &pg {
@@ -1424,6 +1565,12 @@ fn main() {
             b.weakest_first
         );
     }
+
+    println!(
+        "filter check (not asserted; see docs/statistics.md, domain estimation): {} — {}",
+        if filter_check.0 { "same" } else { "DIFFERENT" },
+        filter_check.1
+    );
 
     drop(pg);
     drop(pg_server);

@@ -261,10 +261,11 @@ pub fn literacy(
     let mut clusters = Keys::default();
     let mut all_weighted = true;
     let mut cluster_key = String::new();
-    storage.visit_facts(scope, questionnaire_id, &mut |row| {
-        if !filter.matches(row) {
-            return;
-        }
+    // Every interview of the questionnaire is read, whatever the scope and filter: a domain
+    // estimate needs the whole sample's design (every sampled cluster of every stratum, with
+    // or without members of the domain; docs/statistics.md). Only the interviews in the
+    // viewer's scope and the filter are counted.
+    storage.visit_facts(&Scope::All, questionnaire_id, &mut |row| {
         let design = match (row.stratum, row.weight, row.site_id) {
             (Some(stratum), Some(weight), Some(site)) if weight.is_finite() && weight >= 0.0 => {
                 cluster_key.clear();
@@ -276,11 +277,14 @@ pub fn literacy(
                 registry_clusters.register(s, c);
                 Some((s, c, weight))
             }
-            _ => {
-                all_weighted = false;
-                None
-            }
+            _ => None,
         };
+        if !in_scope(scope, row) || !filter.matches(row) {
+            return;
+        }
+        if design.is_none() {
+            all_weighted = false;
+        }
         overall.add(design, row.has_literacy);
         for (d, domain) in per_dimension.iter_mut().enumerate() {
             domain.add(design, row.dimension_literacy & (1 << d) != 0);
@@ -364,6 +368,15 @@ pub fn literacy(
         dimensions: dimension_estimates,
         breakdowns,
     })
+}
+
+/// Whether `scope` may read this interview (the same rule the storage applies in SQL).
+fn in_scope(scope: &Scope, row: &FactRow<'_>) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::District(d) => row.district == Some(d.as_str()),
+        Scope::Populations(p) => row.population.is_some_and(|x| p.iter().any(|q| q == x)),
+    }
 }
 
 /// One item's share answered correctly, among those who were asked it.

@@ -715,7 +715,12 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
         let site = plan[n as usize % 6].0;
         let who = Respondent {
             population: "construction",
-            sex: "male",
+            // no woman at s3: that cluster has no member of the domain "women"
+            sex: if n % 6 != 2 && n % 2 == 0 {
+                "female"
+            } else {
+                "male"
+            },
             age: 30,
             education: "senior",
             industry: "construction",
@@ -796,6 +801,44 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
         t4 * se
     );
     assert!(o.deff.is_some());
+
+    // a filtered report is the same domain estimate as that row of the full report: the
+    // clusters without women still belong to the design
+    let women_row = report
+        .breakdowns
+        .iter()
+        .find(|b| b.by == analysis::By::Sex)
+        .unwrap()
+        .rows
+        .iter()
+        .find(|r| r.key == "female")
+        .unwrap()
+        .clone();
+    let women = analysis::literacy(
+        state.storage.as_ref(),
+        &state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter {
+            sex: Some("female".into()),
+            ..Filter::default()
+        },
+        30,
+        "zh-CN",
+    )
+    .unwrap()
+    .overall
+    .unwrap();
+    assert_eq!(
+        (women.n, women.successes),
+        (women_row.n, women_row.successes)
+    );
+    assert!((women.proportion - women_row.proportion).abs() < 1e-12);
+    assert!(
+        (women.interval.low - women_row.interval.low).abs() < 1e-12,
+        "{women:?} vs {women_row:?}"
+    );
+    assert!((women.interval.high - women_row.interval.high).abs() < 1e-12);
 }
 
 /// An interview recorded far from its site (the device's paradata position against the site's
