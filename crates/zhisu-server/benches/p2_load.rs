@@ -673,6 +673,16 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
             std::hint::black_box(questionnaire.score(&a.interview.answers));
         }
     });
+    let facts = per_interview(&|| {
+        for a in &rows {
+            std::hint::black_box(zhisu_server::facts::Facts::of(
+                &questionnaire,
+                &a.interview,
+                &a.score,
+                &zhisu_core::QcThresholds::default(),
+            ));
+        }
+    });
     let payload = per_interview(&|| {
         for a in &rows {
             std::hint::black_box(serde_json::to_string(&a.interview).unwrap());
@@ -699,7 +709,8 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
         .sum();
     println!(
         "CPU per interview, one thread, over {} interviews (not a phase): parse request JSON {parse:.1} µs, \
-         hash check {hash:.1} µs, answer checks {check:.1} µs, score {score:.1} µs; stored columns: \
+         hash check {hash:.1} µs, answer checks {check:.1} µs, score {score:.1} µs, analysis facts and \
+         quality flags {facts:.1} µs; stored columns: \
          payload JSON {payload:.1} µs ({:.0} bytes), score report JSON {report:.1} µs ({:.0} bytes); \
          both as serde_json::Value (PostgreSQL's JSONB parameters) {values:.1} µs",
         rows.len(),

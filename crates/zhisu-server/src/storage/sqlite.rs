@@ -481,6 +481,11 @@ impl SqliteStorage {
         Ok(conn)
     }
 
+    /// The second connection, for short reads on the device path (WAL: beside the writer).
+    fn read(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -738,7 +743,7 @@ impl Storage for SqliteStorage {
     }
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare_cached(
             "SELECT id, district, name, site_type, industry, ownership, size, quotas,
                  stratum, weight, latitude, longitude FROM site
@@ -1173,8 +1178,9 @@ impl Storage for SqliteStorage {
         &self,
         round: &str,
     ) -> Result<Option<zhisu_protocol::RoundSettings>, StorageError> {
+        // read beside the writer: every upload asks for its round's settings
         let json: Option<String> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT settings FROM round_settings WHERE round = ?1",
                 [round],
@@ -1210,7 +1216,7 @@ impl Storage for SqliteStorage {
         &self,
         device: Uuid,
     ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare_cached(
             "SELECT id, coalesce(qc_comment, '') FROM interview
              WHERE device_id = ?1 AND qc_status = 'rejected' ORDER BY id",
