@@ -574,3 +574,8 @@ pub async fn read_qr_code(
             .unwrap_or_else(|_| CommandError::local("app_unavailable", "read_qr_code failed"))),
     }
 }
+
+/// Tells the app its first interactive screen is shown (startup time, P5).
+pub async fn mark_interactive() -> Result<(), CommandError> {
+    call("mark_interactive", NoArgs {}).await
+}

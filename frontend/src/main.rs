@@ -204,6 +204,8 @@ struct App {
     audio: Option<(String, String)>,
     /// Play the recording after the next render.
     play_audio: bool,
+    /// The first interactive screen was reported (startup time).
+    interactive_marked: bool,
     busy: bool,
     error: Option<String>,
     sync: Option<SyncView>,
@@ -431,6 +433,7 @@ impl Component for App {
             search_keys: SearchKeys::new(),
             audio: None,
             play_audio: false,
+            interactive_marked: false,
             busy: false,
             error: None,
             sync: None,
@@ -451,6 +454,18 @@ impl Component for App {
     fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
         if std::mem::take(&mut self.play_audio) {
             play_item_audio();
+        }
+        // the first screen a surveyor can use: home with its questionnaires, or enrolment
+        let interactive = match self.screen {
+            Screen::Home => self.identity.is_some() && !self.catalogue.is_empty(),
+            Screen::Enrol => true,
+            _ => false,
+        };
+        if interactive && !self.interactive_marked {
+            self.interactive_marked = true;
+            wasm_bindgen_futures::spawn_local(async {
+                let _ = backend::mark_interactive().await;
+            });
         }
     }
 }

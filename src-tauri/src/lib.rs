@@ -28,6 +28,11 @@ use questionnaires::{Catalogue, QuestionnaireSummary};
 
 const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8470";
 
+/// When `run` began: the start of the clock for "first interactive screen" (P5).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+/// Milliseconds from `run` to the first interactive screen, once the webview said so.
+static INTERACTIVE_MS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
 struct AppState {
     store: Arc<Mutex<DeviceStore>>,
     catalogue: Catalogue,
@@ -689,6 +694,24 @@ async fn sites(state: tauri::State<'_, AppState>) -> Result<Vec<Site>, CommandEr
     with_store(&state, |s| s.sites()).await
 }
 
+/// The webview shows its first interactive screen (home with the questionnaires, or the
+/// enrolment form): logged once, with the time since the app started.
+#[tauri::command]
+fn mark_interactive() {
+    if let Some(started) = STARTED.get() {
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if INTERACTIVE_MS.set(ms).is_ok() {
+            tracing::info!(ms, "first interactive screen");
+        }
+    }
+}
+
+/// Milliseconds from the app's start to its first interactive screen (for the P5 benchmark).
+#[tauri::command]
+fn startup_ms() -> Option<u64> {
+    INTERACTIVE_MS.get().copied()
+}
+
 #[tauri::command]
 fn sync_now(state: tauri::State<'_, AppState>) {
     state.sync_trigger.notify_one();
@@ -734,6 +757,7 @@ async fn export_backup(
 /// give; `media/` in the data folder is looked in too).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -798,6 +822,8 @@ pub fn run() {
             interview_answers,
             sync_status,
             sync_now,
+            mark_interactive,
+            startup_ms,
             discard_interview,
             sync_log,
             export_backup,
