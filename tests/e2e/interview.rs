@@ -1220,15 +1220,34 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
     )
     .await;
     both_sizes(&app, &shots, "02-enrol-bad-code").await;
+    // empty the field as a person would, so the page hears it (an input event)
     app.client
+        .execute(
+            "const input = document.getElementById('enrol-code');
+             input.value = '';
+             input.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let code = server.enrolment_code();
+    app.type_into("enrol-code", &code).await;
+    let typed = app
+        .client
         .find(fantoccini::Locator::Id("enrol-code"))
         .await
         .unwrap()
-        .clear()
+        .prop("value")
         .await
         .unwrap();
-    app.type_into("enrol-code", &server.enrolment_code()).await;
+    assert_eq!(typed.as_deref(), Some(code.as_str()));
     app.click("enrol").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("start-ohl_pilot"))
+        .await
+        .expect("the home screen after enrolment");
     wait_until_synced(&app).await;
     both_sizes(&app, &shots, "03-home").await;
 
