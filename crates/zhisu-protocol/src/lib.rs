@@ -331,6 +331,41 @@ mod tests {
         .sealed()
     }
 
+    /// Paradata carries floats (positions, accuracies, seconds per item): whatever float the
+    /// device sends, the server parses the very same one back, so the content hash it
+    /// recomputes matches. (serde_json's default parser is off by one ulp for some inputs.)
+    #[test]
+    fn floats_in_paradata_survive_the_trip_and_keep_the_hash() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..2_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = |shift: u32| (x >> shift) as f64 / 2f64.powi(40);
+            let mut i = interview();
+            i.paradata = Some(zhisu_core::Paradata {
+                duration_ms: 600_000,
+                location_start: Some(zhisu_core::Location {
+                    latitude: 29.0 + f(30),
+                    longitude: 106.0 + f(20),
+                    accuracy_m: f(10) * 1000.0,
+                    at_ms: 0,
+                }),
+                flags: vec![zhisu_core::QcFlag::TooFast {
+                    seconds_per_item: f(24) / 7.0,
+                    minimum: 3.0,
+                    items: 40,
+                }],
+                ..Default::default()
+            });
+            let sent = i.sealed();
+            let json = serde_json::to_string(&sent).unwrap();
+            let received: CompletedInterview = serde_json::from_str(&json).unwrap();
+            assert_eq!(received, sent, "{json}");
+            assert!(received.hash_is_valid());
+        }
+    }
+
     #[test]
     fn hash_is_stable_and_covers_content() {
         let a = interview();

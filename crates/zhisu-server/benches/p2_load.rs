@@ -676,7 +676,7 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
     let facts = per_interview(&|| {
         for a in &rows {
             std::hint::black_box(zhisu_server::facts::Facts::of(
-                &questionnaire,
+                questionnaire,
                 &a.interview,
                 &a.score,
                 &zhisu_core::QcThresholds::default(),

@@ -350,7 +350,7 @@ pub fn literacy(
                 .zip(&domains[b])
                 .filter_map(|(key, d)| finish(key, labels.label(by, key), d))
                 .collect();
-            rows.sort_by(|a, b| labels.order(by, &a.key).cmp(&labels.order(by, &b.key)));
+            rows.sort_by_key(|a| labels.order(by, &a.key));
             Breakdown {
                 by,
                 title: by.title(lang).to_string(),

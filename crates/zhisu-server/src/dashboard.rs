@@ -84,6 +84,54 @@ impl ViewQuery {
     }
 }
 
+/// What a view asks the analysis for: the viewer's scope, the filter, the questionnaire and the
+/// language, with what it needs to answer on the blocking pool.
+struct Ask {
+    storage: std::sync::Arc<dyn crate::Storage>,
+    registry: std::sync::Arc<crate::QuestionnaireRegistry>,
+    scope: crate::people::Scope,
+    filter: Filter,
+    questionnaire: String,
+    lang: String,
+}
+
+impl Ask {
+    fn new(state: &ServerState, person: &Person, q: &ViewQuery) -> Ask {
+        Ask {
+            storage: state.storage.clone(),
+            registry: state.questionnaires.clone(),
+            scope: person.role.scope(),
+            filter: q.filter_for(person),
+            questionnaire: q.questionnaire().to_string(),
+            lang: q.lang().to_string(),
+        }
+    }
+
+    fn literacy(&self) -> Result<analysis::LiteracyReport, crate::StorageError> {
+        analysis::literacy(
+            self.storage.as_ref(),
+            &self.registry,
+            &self.scope,
+            &self.questionnaire,
+            &self.filter,
+            MIN_CELL_N,
+            &self.lang,
+        )
+    }
+
+    fn weakest_items(&self) -> Result<Vec<analysis::ItemShare>, crate::StorageError> {
+        analysis::weakest_items(
+            self.storage.as_ref(),
+            &self.registry,
+            &self.scope,
+            &self.questionnaire,
+            &self.filter,
+            MIN_CELL_N,
+            &self.lang,
+        )
+    }
+}
+
 /// A signed-in person, or a redirect to the sign-in page.
 pub struct Viewer(pub Session);
 
@@ -689,23 +737,8 @@ async fn literacy_page(
     Query(q): Query<ViewQuery>,
 ) -> Response {
     let lang = q.lang().to_string();
-    let scope = session.person.role.scope();
-    let filter = q.filter_for(&session.person);
-    let (storage, registry) = (state.storage.clone(), state.questionnaires.clone());
-    let (qid, l2) = (q.questionnaire().to_string(), lang.clone());
-    let report = match run(move || {
-        analysis::literacy(
-            storage.as_ref(),
-            &registry,
-            &scope,
-            &qid,
-            &filter,
-            MIN_CELL_N,
-            &l2,
-        )
-    })
-    .await
-    {
+    let ask = Ask::new(&state, &session.person, &q);
+    let report = match run(move || ask.literacy()).await {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -831,23 +864,8 @@ async fn items_page(
     Query(q): Query<ViewQuery>,
 ) -> Response {
     let lang = q.lang().to_string();
-    let scope = session.person.role.scope();
-    let filter = q.filter_for(&session.person);
-    let (storage, registry) = (state.storage.clone(), state.questionnaires.clone());
-    let (qid, l2) = (q.questionnaire().to_string(), lang.clone());
-    let items = match run(move || {
-        analysis::weakest_items(
-            storage.as_ref(),
-            &registry,
-            &scope,
-            &qid,
-            &filter,
-            MIN_CELL_N,
-            &l2,
-        )
-    })
-    .await
-    {
+    let ask = Ask::new(&state, &session.person, &q);
+    let items = match run(move || ask.weakest_items()).await {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -1168,22 +1186,13 @@ async fn report_page(
     Query(q): Query<ViewQuery>,
 ) -> Response {
     let lang = q.lang().to_string();
-    let scope = session.person.role.scope();
     let filter = q.filter_for(&session.person);
-    let (storage, registry) = (state.storage.clone(), state.questionnaires.clone());
-    let (qid, l2, f2, s2) = (
-        q.questionnaire().to_string(),
-        lang.clone(),
-        filter.clone(),
-        scope.clone(),
-    );
+    let ask = Ask::new(&state, &session.person, &q);
     let (report, items, progress, queue) = match run(move || {
-        let report =
-            analysis::literacy(storage.as_ref(), &registry, &s2, &qid, &f2, MIN_CELL_N, &l2)?;
-        let items =
-            analysis::weakest_items(storage.as_ref(), &registry, &s2, &qid, &f2, MIN_CELL_N, &l2)?;
-        let progress = analysis::progress(storage.as_ref(), &s2)?;
-        let queue = storage.qc_queue(&s2, None, 100_000)?;
+        let report = ask.literacy()?;
+        let items = ask.weakest_items()?;
+        let progress = analysis::progress(ask.storage.as_ref(), &ask.scope)?;
+        let queue = ask.storage.qc_queue(&ask.scope, None, 100_000)?;
         Ok((report, items, progress, queue))
     })
     .await
@@ -1208,14 +1217,11 @@ async fn report_page(
         Some(o) => {
             let _ = write!(
                 b,
-                "<p id=\"summary\">{}{}，{}（95% CI {} – {}）。</p>",
+                "<p id=\"summary\">{}{}，{}{}（95% CI {} – {}）。</p>",
                 t(&lang, "本次共调查有效问卷 ", "Valid interviews: "),
                 o.n,
-                format!(
-                    "{}{}",
-                    t(&lang, "职业健康素养水平为 ", "literacy level "),
-                    pct(o.proportion)
-                ),
+                t(&lang, "职业健康素养水平为 ", "literacy level "),
+                pct(o.proportion),
                 pct(o.interval.low),
                 pct(o.interval.high)
             );

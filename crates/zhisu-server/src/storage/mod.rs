@@ -228,7 +228,7 @@ pub trait Storage: Send + Sync {
     fn set_facts(&self, id: Uuid, facts: &Facts) -> Result<(), StorageError>;
 
     /// Everyone, disabled people included (with when they were disabled), by username.
-    fn people(&self) -> Result<Vec<(Person, Option<DateTime<Utc>>)>, StorageError>;
+    fn people(&self) -> Result<Vec<ListedPerson>, StorageError>;
 
     /// Disables (`Some(when)`) or enables again (`None`) a person; their sessions stop working
     /// while disabled. False when there is no such username.
@@ -259,6 +259,9 @@ pub trait Storage: Send + Sync {
         device: Uuid,
     ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError>;
 }
+
+/// A person and when they were disabled, if they are.
+pub type ListedPerson = (Person, Option<DateTime<Utc>>);
 
 /// One stored interview as the dashboard reads it, borrowed from the database row.
 #[derive(Debug, Clone, Copy)]

@@ -985,7 +985,7 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
-    fn people(&self) -> Result<Vec<(Person, Option<DateTime<Utc>>)>, StorageError> {
+    fn people(&self) -> Result<Vec<super::ListedPerson>, StorageError> {
         let rows = self.pool.get()?.query(
             &format!("SELECT {PERSON_COLUMNS}, p.disabled_at FROM person p ORDER BY p.username"),
             &[],

@@ -237,16 +237,19 @@ impl Row {
     }
 }
 
+/// What became of one caller's batch: receipts with their place in the batch, or the error.
+type Outcome = Option<Result<Vec<(usize, Receipt)>, StorageError>>;
+
 /// One caller's batch waiting for the writer, and what became of it.
 struct GroupRequest {
     rows: Vec<Row>,
-    outcome: Mutex<Option<Result<Vec<(usize, Receipt)>, StorageError>>>,
+    outcome: Mutex<Outcome>,
 }
 
 impl GroupRequest {
     fn outcome(
         &self,
-    ) -> std::sync::MutexGuard<'_, Option<Result<Vec<(usize, Receipt)>, StorageError>>> {
+    ) -> std::sync::MutexGuard<'_, Outcome> {
         self.outcome.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -1146,7 +1149,7 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    fn people(&self) -> Result<Vec<(Person, Option<DateTime<Utc>>)>, StorageError> {
+    fn people(&self) -> Result<Vec<super::ListedPerson>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {PERSON_COLUMNS}, disabled_at FROM person ORDER BY username"
