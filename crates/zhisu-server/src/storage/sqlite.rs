@@ -247,9 +247,7 @@ struct GroupRequest {
 }
 
 impl GroupRequest {
-    fn outcome(
-        &self,
-    ) -> std::sync::MutexGuard<'_, Outcome> {
+    fn outcome(&self) -> std::sync::MutexGuard<'_, Outcome> {
         self.outcome.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
