@@ -413,8 +413,12 @@ async fn every_view_keeps_to_the_viewers_scope() {
         assert_eq!(r.headers()["location"], "/dashboard/login");
     }
     // a forged cookie is no session
-    let (status, _) = w.get("zhisu_session=forged", "/dashboard/literacy").await;
+    let (status, html) = w.get("zhisu_session=forged", "/dashboard/literacy").await;
     assert_eq!(status, 200, "the sign-in page after the redirect");
+    assert!(
+        html.contains("id=\"sign-in\"") && !html.contains("id=\"overall\""),
+        "a forged cookie gets the sign-in form, no figures"
+    );
 }
 
 #[tokio::test]
