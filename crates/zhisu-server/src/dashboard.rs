@@ -692,6 +692,28 @@ pub fn bars(id: &str, rows: &[Estimate], lang: &str) -> String {
     s
 }
 
+/// One breakdown as a heading, its table and its chart (element ids prefixed with `prefix`).
+fn breakdown_section(
+    heading: &str,
+    prefix: &str,
+    breakdown: &analysis::Breakdown,
+    lang: &str,
+) -> String {
+    let by = breakdown.by.as_str();
+    format!(
+        "<{heading}>{}{}</{heading}>{}{}",
+        t(lang, "按", "By "),
+        esc(&breakdown.title),
+        estimate_table(
+            &format!("{prefix}by-{by}"),
+            &breakdown.title,
+            &breakdown.rows,
+            lang
+        ),
+        bars(&format!("{prefix}chart-{by}"), &breakdown.rows, lang)
+    )
+}
+
 /// A table of estimates: label, level, interval, n, with small cells marked.
 pub fn estimate_table(id: &str, first: &str, rows: &[Estimate], lang: &str) -> String {
     let mut s = format!(
@@ -812,23 +834,7 @@ async fn literacy_page(
                 if breakdown.rows.is_empty() {
                     continue;
                 }
-                let _ = write!(
-                    b,
-                    "<h2>{}{}</h2>",
-                    t(&lang, "按", "By "),
-                    esc(&breakdown.title)
-                );
-                b.push_str(&estimate_table(
-                    &format!("by-{}", breakdown.by.as_str()),
-                    &breakdown.title,
-                    &breakdown.rows,
-                    &lang,
-                ));
-                b.push_str(&bars(
-                    &format!("chart-{}", breakdown.by.as_str()),
-                    &breakdown.rows,
-                    &lang,
-                ));
+                b.push_str(&breakdown_section("h2", "", breakdown, &lang));
             }
         }
     }
@@ -1258,23 +1264,7 @@ async fn report_page(
                 .iter()
                 .filter(|b| matches!(b.by, By::Population | By::Industry) && !b.rows.is_empty())
             {
-                let _ = write!(
-                    b,
-                    "<h3>{}{}</h3>",
-                    t(&lang, "按", "By "),
-                    esc(&breakdown.title)
-                );
-                b.push_str(&estimate_table(
-                    &format!("report-by-{}", breakdown.by.as_str()),
-                    &breakdown.title,
-                    &breakdown.rows,
-                    &lang,
-                ));
-                b.push_str(&bars(
-                    &format!("report-chart-{}", breakdown.by.as_str()),
-                    &breakdown.rows,
-                    &lang,
-                ));
+                b.push_str(&breakdown_section("h3", "report-", breakdown, &lang));
             }
         }
         None => {
