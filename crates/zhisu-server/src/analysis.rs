@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use zhisu_stats::{ClusterRegistry, Counts, DesignAccumulator, Interval, Method};
 
 use crate::people::Scope;
+use crate::cells::{self, CellRow};
 use crate::storage::{FactRow, Storage, StorageError};
 use crate::QuestionnaireRegistry;
 
@@ -132,6 +133,25 @@ impl Filter {
         })
     }
 
+    /// Whether the literacy cells can answer a report under this filter: it narrows by
+    /// district and population only (the cells' own columns).
+    pub fn cells_can_answer(&self) -> bool {
+        By::ALL.into_iter().all(|by| {
+            matches!(by, By::Population | By::District)
+                || self.wanted(by).is_none_or(str::is_empty)
+        })
+    }
+
+    /// Whether a cell's interviews pass the filter (only for a filter the cells can answer).
+    fn matches_cell(&self, cell: &CellRow<'_>) -> bool {
+        let pass = |want: Option<&str>, have: Option<&str>| match want {
+            None | Some("") => true,
+            Some(want) => have == Some(want),
+        };
+        pass(self.population.as_deref(), cell.population)
+            && pass(self.district.as_deref(), cell.district)
+    }
+
     pub fn is_empty(&self) -> bool {
         By::ALL
             .into_iter()
@@ -237,10 +257,143 @@ impl Domain {
             self.design.observe(stratum, cluster, weight, true, y);
         }
     }
+
+    /// `n` members and `successes` of them with the outcome (either may be 0: a dimension's
+    /// successes come apart from its members).
+    fn add_counts(&mut self, cluster: Option<(u32, u32, f64)>, n: u64, successes: u64) {
+        self.counts.n += n;
+        self.counts.successes += successes;
+        if let Some((stratum, cluster, weight)) = cluster {
+            self.design
+                .observe_counts(stratum, cluster, weight, n, successes);
+        }
+    }
+}
+
+/// Everything one report accumulates, from interviews or from literacy cells.
+struct Tally {
+    overall: Domain,
+    per_dimension: Vec<Domain>,
+    keys: Vec<Keys>,
+    domains: Vec<Vec<Domain>>,
+    registry: ClusterRegistry,
+    strata: Keys,
+    clusters: Keys,
+    all_weighted: bool,
+    cluster_key: String,
+}
+
+impl Tally {
+    fn new(dimensions: usize) -> Self {
+        Tally {
+            overall: Domain::default(),
+            per_dimension: vec![Domain::default(); dimensions],
+            keys: By::ALL.iter().map(|_| Keys::default()).collect(),
+            domains: By::ALL.iter().map(|_| Vec::new()).collect(),
+            registry: ClusterRegistry::new(),
+            strata: Keys::default(),
+            clusters: Keys::default(),
+            all_weighted: true,
+            cluster_key: String::new(),
+        }
+    }
+
+    /// The stratum, cluster and weight of a site, registering the cluster as part of the
+    /// sample; `None` when the site lacks a stratum or a usable weight.
+    fn design(
+        &mut self,
+        district: Option<&str>,
+        site: Option<&str>,
+        stratum: Option<&str>,
+        weight: Option<f64>,
+    ) -> Option<(u32, u32, f64)> {
+        match (stratum, weight, site) {
+            (Some(stratum), Some(weight), Some(site)) if weight.is_finite() && weight >= 0.0 => {
+                self.cluster_key.clear();
+                self.cluster_key.push_str(district.unwrap_or(""));
+                self.cluster_key.push('\u{1f}');
+                self.cluster_key.push_str(site);
+                let s = self.strata.id(stratum);
+                let c = self.clusters.id(&self.cluster_key);
+                self.registry.register(s, c);
+                Some((s, c, weight))
+            }
+            _ => None,
+        }
+    }
+
+    fn domain(&mut self, by: By, key: &str) -> &mut Domain {
+        let b = by as usize;
+        let i = self.keys[b].id(key) as usize;
+        if i == self.domains[b].len() {
+            self.domains[b].push(Domain::default());
+        }
+        &mut self.domains[b][i]
+    }
+
+    /// One interview in the viewer's scope and the filter.
+    fn add_interview(&mut self, design: Option<(u32, u32, f64)>, row: &FactRow<'_>) {
+        if design.is_none() {
+            self.all_weighted = false;
+        }
+        self.overall.add(design, row.has_literacy);
+        for (d, domain) in self.per_dimension.iter_mut().enumerate() {
+            domain.add(design, row.dimension_literacy & (1 << d) != 0);
+        }
+        for by in By::ALL {
+            if let Some(key) = by.key(row) {
+                self.domain(by, key).add(design, row.has_literacy);
+            }
+        }
+    }
+
+    /// One literacy cell in the viewer's scope and the filter.
+    fn add_cell(&mut self, design: Option<(u32, u32, f64)>, cell: &CellRow<'_>) {
+        let (n, successes) = (cell.n, cell.successes);
+        let by = match cell.breakdown {
+            cells::ALL => {
+                if design.is_none() {
+                    self.all_weighted = false;
+                }
+                self.overall.add_counts(design, n, successes);
+                // every dimension's domain is the whole cell; its successes come in its own row
+                for domain in &mut self.per_dimension {
+                    domain.add_counts(design, n, 0);
+                }
+                if let Some(p) = cell.population {
+                    self.domain(By::Population, p)
+                        .add_counts(design, n, successes);
+                }
+                if let Some(d) = cell.district {
+                    self.domain(By::District, d).add_counts(design, n, successes);
+                }
+                return;
+            }
+            cells::DIMENSION => {
+                if let Some(domain) = cell
+                    .key
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|d| self.per_dimension.get_mut(d))
+                {
+                    domain.add_counts(design, 0, successes);
+                }
+                return;
+            }
+            cells::INDUSTRY => By::Industry,
+            cells::SEX => By::Sex,
+            cells::AGE_BAND => By::AgeBand,
+            cells::EDUCATION => By::Education,
+            _ => return,
+        };
+        self.domain(by, cell.key).add_counts(design, n, successes);
+    }
 }
 
 /// Builds the literacy report of `questionnaire_id` for what `scope` may read, narrowed by
-/// `filter`.
+/// `filter`. Reads the literacy cells ([`crate::cells`]) when the filter narrows by district
+/// and population only (the full report, and what district and department viewers open), and
+/// every interview otherwise; both give the same figures.
 pub fn literacy(
     storage: &dyn Storage,
     registry: &QuestionnaireRegistry,
@@ -251,59 +404,71 @@ pub fn literacy(
     lang: &str,
 ) -> Result<LiteracyReport, StorageError> {
     let labels = Labels::new(registry, questionnaire_id, lang);
-    let dimensions = labels.dimensions.len().min(63);
-    let mut overall = Domain::default();
-    let mut per_dimension = vec![Domain::default(); dimensions];
-    let mut keys: Vec<Keys> = By::ALL.iter().map(|_| Keys::default()).collect();
-    let mut domains: Vec<Vec<Domain>> = By::ALL.iter().map(|_| Vec::new()).collect();
-    let mut registry_clusters = ClusterRegistry::new();
-    let mut strata = Keys::default();
-    let mut clusters = Keys::default();
-    let mut all_weighted = true;
-    let mut cluster_key = String::new();
+    let mut tally = Tally::new(labels.dimensions.len().min(63));
+    if filter.cells_can_answer() {
+        storage.visit_cells(questionnaire_id, &mut |cell| {
+            // every site of the sample is part of the design, whatever the domain
+            let design = tally.design(cell.district, cell.site_id, cell.stratum, cell.weight);
+            if cell_in_scope(scope, cell) && filter.matches_cell(cell) {
+                tally.add_cell(design, cell);
+            }
+        })?;
+    } else {
+        literacy_scan(storage, scope, questionnaire_id, filter, &mut tally)?;
+    }
+    Ok(report(tally, &labels, questionnaire_id, filter, min_cell_n, lang))
+}
+
+/// [`literacy`] from every interview, whatever the filter (the reference the cells are tested
+/// and benchmarked against).
+pub fn literacy_from_interviews(
+    storage: &dyn Storage,
+    registry: &QuestionnaireRegistry,
+    scope: &Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    min_cell_n: u64,
+    lang: &str,
+) -> Result<LiteracyReport, StorageError> {
+    let labels = Labels::new(registry, questionnaire_id, lang);
+    let mut tally = Tally::new(labels.dimensions.len().min(63));
+    literacy_scan(storage, scope, questionnaire_id, filter, &mut tally)?;
+    Ok(report(tally, &labels, questionnaire_id, filter, min_cell_n, lang))
+}
+
+fn literacy_scan(
+    storage: &dyn Storage,
+    scope: &Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    tally: &mut Tally,
+) -> Result<(), StorageError> {
     // Every interview of the questionnaire is read, whatever the scope and filter: a domain
     // estimate needs the whole sample's design (every sampled cluster of every stratum, with
     // or without members of the domain; docs/statistics.md). Only the interviews in the
     // viewer's scope and the filter are counted.
     storage.visit_facts(&Scope::All, questionnaire_id, &mut |row| {
-        let design = match (row.stratum, row.weight, row.site_id) {
-            (Some(stratum), Some(weight), Some(site)) if weight.is_finite() && weight >= 0.0 => {
-                cluster_key.clear();
-                cluster_key.push_str(row.district.unwrap_or(""));
-                cluster_key.push('\u{1f}');
-                cluster_key.push_str(site);
-                let s = strata.id(stratum);
-                let c = clusters.id(&cluster_key);
-                registry_clusters.register(s, c);
-                Some((s, c, weight))
-            }
-            _ => None,
-        };
-        if !in_scope(scope, row) || !filter.matches(row) {
-            return;
+        let design = tally.design(row.district, row.site_id, row.stratum, row.weight);
+        if in_scope(scope, row) && filter.matches(row) {
+            tally.add_interview(design, row);
         }
-        if design.is_none() {
-            all_weighted = false;
-        }
-        overall.add(design, row.has_literacy);
-        for (d, domain) in per_dimension.iter_mut().enumerate() {
-            domain.add(design, row.dimension_literacy & (1 << d) != 0);
-        }
-        for (b, by) in By::ALL.into_iter().enumerate() {
-            if let Some(key) = by.key(row) {
-                let i = keys[b].id(key) as usize;
-                if i == domains[b].len() {
-                    domains[b].push(Domain::default());
-                }
-                domains[b][i].add(design, row.has_literacy);
-            }
-        }
-    })?;
-    let method = if all_weighted && overall.counts.n > 0 {
+    })
+}
+
+fn report(
+    tally: Tally,
+    labels: &Labels,
+    questionnaire_id: &str,
+    filter: &Filter,
+    min_cell_n: u64,
+    lang: &str,
+) -> LiteracyReport {
+    let method = if tally.all_weighted && tally.overall.counts.n > 0 {
         Method::DesignTaylor
     } else {
         Method::UnweightedWilson
     };
+    let registry_clusters = &tally.registry;
     let finish = |key: &str, label: String, d: &Domain| -> Option<Estimate> {
         let unweighted = d.counts.estimate()?;
         let small = !zhisu_stats::is_reliable(unweighted.n, min_cell_n);
@@ -319,7 +484,7 @@ pub fn literacy(
             small,
         };
         if method == Method::DesignTaylor {
-            if let Some(design) = d.design.estimate_with(&registry_clusters) {
+            if let Some(design) = d.design.estimate_with(registry_clusters) {
                 e.proportion = design.proportion;
                 // at 0 or 1 the linearised interval collapses to a point: Wilson's is kept
                 if design.se > 0.0 {
@@ -331,8 +496,9 @@ pub fn literacy(
         }
         Some(e)
     };
-    let overall_estimate = finish("", labels.all.clone(), &overall);
-    let dimension_estimates = per_dimension
+    let overall_estimate = finish("", labels.all.clone(), &tally.overall);
+    let dimension_estimates = tally
+        .per_dimension
         .iter()
         .enumerate()
         .filter_map(|(i, d)| {
@@ -344,10 +510,10 @@ pub fn literacy(
         .into_iter()
         .enumerate()
         .map(|(b, by)| {
-            let mut rows: Vec<Estimate> = keys[b]
+            let mut rows: Vec<Estimate> = tally.keys[b]
                 .names
                 .iter()
-                .zip(&domains[b])
+                .zip(&tally.domains[b])
                 .filter_map(|(key, d)| finish(key, labels.label(by, key), d))
                 .collect();
             rows.sort_by_key(|a| labels.order(by, &a.key));
@@ -358,7 +524,7 @@ pub fn literacy(
             }
         })
         .collect();
-    Ok(LiteracyReport {
+    LiteracyReport {
         questionnaire_id: questionnaire_id.to_string(),
         filter: filter.clone(),
         method,
@@ -367,7 +533,16 @@ pub fn literacy(
         overall: overall_estimate,
         dimensions: dimension_estimates,
         breakdowns,
-    })
+    }
+}
+
+/// Whether `scope` may read the interviews of this cell.
+fn cell_in_scope(scope: &Scope, cell: &CellRow<'_>) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::District(d) => cell.district == Some(d.as_str()),
+        Scope::Populations(p) => cell.population.is_some_and(|x| p.iter().any(|q| q == x)),
+    }
 }
 
 /// Whether `scope` may read this interview (the same rule the storage applies in SQL).

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod api;
+pub mod cells;
 pub mod config;
 pub mod dashboard;
 pub mod devices;

@@ -981,3 +981,210 @@ async fn a_repeated_respondent_is_suspected() {
     let (_, html) = w.get(&cookie, "/dashboard/qc").await;
     assert_eq!(html.matches("data-flag=\"duplicate_suspect\"").count(), 2);
 }
+
+/// The full report, and reports narrowed by district or population, come from the literacy
+/// cells; every other report reads the interviews. Both must give the same figures for every
+/// scope: design-based (two districts, strata with one and with several sites, a site of the
+/// plan without interviews) and unweighted (an interview without a site), after rejections and
+/// a rejection taken back.
+#[tokio::test]
+async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
+    use zhisu_server::storage::{QcStatus, Review};
+    let dir = tempfile::tempdir().unwrap();
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let plan: [(&str, &str, &str, f64); 7] = [
+        ("yuzhong", "y1", "yz-small", 12.0),
+        ("yuzhong", "y2", "yz-small", 20.0),
+        ("yuzhong", "y3", "yz-large", 45.0),
+        ("jiangbei", "j1", "jb-all", 30.0),
+        ("jiangbei", "j2", "jb-all", 18.0),
+        ("jiangbei", "j3", "jb-all", 25.0),
+        ("jiangbei", "j4", "jb-all", 40.0), // sampled, nobody interviewed yet
+    ];
+    let sites = |district: &str, with_plan: bool| -> Vec<zhisu_protocol::Site> {
+        plan.iter()
+            .filter(|p| p.0 == district)
+            .map(|&(d, id, stratum, weight)| zhisu_protocol::Site {
+                id: id.into(),
+                district: d.into(),
+                name: id.into(),
+                site_type: "enterprise".into(),
+                stratum: with_plan.then(|| stratum.to_string()),
+                weight: with_plan.then_some(weight),
+                ..Default::default()
+            })
+            .collect()
+    };
+    for d in ["yuzhong", "jiangbei"] {
+        state.storage.replace_sites(d, &sites(d, true)).unwrap();
+    }
+    let q = ohl();
+    let mut rng = Rng(0xce11);
+    let mut ids = Vec::new();
+    for (d, district) in ["yuzhong", "jiangbei"].into_iter().enumerate() {
+        let code = state
+            .create_enrolment_code("2026", district, chrono::Duration::days(1), "t")
+            .unwrap();
+        let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
+        let device = state.storage.device(device_id).unwrap().unwrap();
+        let site_ids: Vec<&str> = plan
+            .iter()
+            .filter(|p| p.0 == district && p.1 != "j4")
+            .map(|p| p.1)
+            .collect();
+        let mut interviews = Vec::new();
+        for n in 0..60u128 {
+            let population = ["teacher", "construction", "sanitation", "medical"][rng.below(4) as usize];
+            let who = Respondent {
+                population,
+                sex: ["male", "female"][rng.below(2) as usize],
+                age: 16 + rng.below(44) as i64,
+                education: ["primary", "junior", "senior", "college"][rng.below(4) as usize],
+                industry: ["construction", "education", "health"][rng.below(3) as usize],
+                ability: 45 + rng.below(50),
+                straight_line: false,
+            };
+            let answers = generate::answers(&q, &who, &mut rng);
+            let id = Uuid::from_u128(5000 + 100 * d as u128 + n);
+            ids.push(id);
+            interviews.push(generate::interview(
+                &q,
+                id,
+                answers,
+                Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap(),
+                1500,
+                Some(site_ids[rng.below(site_ids.len() as u64) as usize]),
+            ));
+        }
+        zhisu_server::api::ingest(&state, interviews, Some(&device)).unwrap();
+    }
+    let decide = |id: Uuid, status: QcStatus| {
+        let review = Review {
+            status,
+            comment: "抽查".into(),
+            reviewer: "city".into(),
+            at: Utc::now(),
+        };
+        state.storage.review(&Scope::All, id, &review).unwrap().unwrap();
+    };
+    for &id in ids.iter().step_by(7) {
+        decide(id, QcStatus::Rejected);
+    }
+    decide(ids[7], QcStatus::Approved);
+
+    let scopes = [
+        Scope::All,
+        Scope::District("yuzhong".into()),
+        Scope::District("jiangbei".into()),
+        Scope::District("nowhere".into()),
+        Scope::Populations(vec!["teacher".into()]),
+        Scope::Populations(vec!["teacher".into(), "medical".into()]),
+    ];
+    let filters = [
+        Filter::default(),
+        Filter {
+            population: Some("construction".into()),
+            ..Filter::default()
+        },
+        Filter {
+            district: Some("jiangbei".into()),
+            ..Filter::default()
+        },
+        Filter {
+            district: Some("yuzhong".into()),
+            population: Some("teacher".into()),
+            ..Filter::default()
+        },
+    ];
+    let compare = |method: zhisu_stats::Method| {
+        let mut checked = 0;
+        for scope in &scopes {
+            for filter in &filters {
+                assert!(filter.cells_can_answer());
+                let args = (state.storage.as_ref(), &*state.questionnaires, scope);
+                let cells = analysis::literacy(args.0, args.1, args.2, "ohl_2026", filter, 30, "zh-CN")
+                    .unwrap();
+                let interviews = analysis::literacy_from_interviews(
+                    args.0, args.1, args.2, "ohl_2026", filter, 30, "zh-CN",
+                )
+                .unwrap();
+                let what = format!("{scope:?} {filter:?}");
+                same_report(&cells, &interviews, &what);
+                // an empty selection (another district, nowhere) has no estimate to make
+                if cells.overall.is_some() {
+                    checked += 1;
+                    if method == zhisu_stats::Method::DesignTaylor
+                        || (*scope == Scope::All && filter.is_empty())
+                    {
+                        assert_eq!(cells.method, method, "{what}");
+                    }
+                }
+            }
+        }
+        assert!(checked >= 15, "{checked} reports with figures");
+    };
+    compare(zhisu_stats::Method::DesignTaylor);
+    // an interview without a site: the selections holding it are no longer all in the plan
+    let code = state
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "t")
+        .unwrap();
+    let device_id = state.enrol(&code, "t2").unwrap().unwrap().device_id;
+    let device = state.storage.device(device_id).unwrap().unwrap();
+    let who = Respondent {
+        population: "teacher",
+        sex: "female",
+        age: 33,
+        education: "college",
+        industry: "education",
+        ability: 90,
+        straight_line: false,
+    };
+    let answers = generate::answers(&q, &who, &mut rng);
+    let lone = generate::interview(
+        &q,
+        Uuid::from_u128(6000),
+        answers,
+        Utc.with_ymd_and_hms(2026, 11, 21, 1, 0, 0).unwrap(),
+        1500,
+        None,
+    );
+    zhisu_server::api::ingest(&state, vec![lone], Some(&device)).unwrap();
+    compare(zhisu_stats::Method::UnweightedWilson);
+}
+
+/// The same figures, to rounding (the cells multiply a site's weight by its counts where the
+/// interviews add it once per interview).
+fn same_report(a: &analysis::LiteracyReport, b: &analysis::LiteracyReport, what: &str) {
+    assert_eq!(a.method, b.method, "{what}");
+    let same = |x: &analysis::Estimate, y: &analysis::Estimate| {
+        assert_eq!(
+            (&x.key, &x.label, x.n, x.successes, x.method, x.small),
+            (&y.key, &y.label, y.n, y.successes, y.method, y.small),
+            "{what}"
+        );
+        for (p, q) in [
+            (x.proportion, y.proportion),
+            (x.interval.low, y.interval.low),
+            (x.interval.high, y.interval.high),
+            (x.deff.unwrap_or(-1.0), y.deff.unwrap_or(-1.0)),
+        ] {
+            assert!((p - q).abs() < 1e-9, "{what}: {x:?} vs {y:?}");
+        }
+    };
+    assert_eq!(a.overall.is_some(), b.overall.is_some(), "{what}");
+    if let (Some(x), Some(y)) = (&a.overall, &b.overall) {
+        same(x, y);
+    }
+    assert_eq!(a.dimensions.len(), b.dimensions.len(), "{what}");
+    for (x, y) in a.dimensions.iter().zip(&b.dimensions) {
+        same(x, y);
+    }
+    assert_eq!(a.breakdowns.len(), b.breakdowns.len(), "{what}");
+    for (x, y) in a.breakdowns.iter().zip(&b.breakdowns) {
+        assert_eq!((x.by, x.rows.len()), (y.by, y.rows.len()), "{what}");
+        for (r, s) in x.rows.iter().zip(&y.rows) {
+            same(r, s);
+        }
+    }
+}

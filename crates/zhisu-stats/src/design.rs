@@ -152,6 +152,37 @@ impl DesignAccumulator {
         }
     }
 
+    /// Adds `n` domain members of one cluster who share a weight, `successes` of them with
+    /// `y`: the same totals as `n` calls of [`observe`](Self::observe) (up to rounding: the
+    /// weight is multiplied, not added `n` times). For reports built from stored counts per
+    /// cluster instead of from each interview. Members and successes may come in separate
+    /// calls (`n` = 0 adds successes only) as long as, in the end, no cluster has more
+    /// successes than members. The cluster is registered either way.
+    #[inline]
+    pub fn observe_counts(
+        &mut self,
+        stratum: u32,
+        cluster: u32,
+        weight: f64,
+        n: u64,
+        successes: u64,
+    ) {
+        let slot = self.slot(key(stratum, cluster));
+        if n == 0 && successes == 0 {
+            return;
+        }
+        debug_assert!(
+            weight.is_finite() && weight >= 0.0,
+            "weight {weight} must be finite and positive"
+        );
+        let totals = &mut self.clusters[slot].1;
+        totals.w += weight * n as f64;
+        totals.wy += weight * successes as f64;
+        totals.n += n;
+        self.counts.n += n;
+        self.counts.successes += successes;
+    }
+
     /// Registers a cluster of the sample without any domain member (a no-op when it is known).
     #[inline]
     pub fn register_cluster(&mut self, stratum: u32, cluster: u32) {
@@ -412,6 +443,42 @@ mod tests {
     fn keys_keep_stratum_and_cluster_apart() {
         assert_eq!(stratum_of(key(7, u32::MAX)), 7);
         assert_ne!(key(1, 2), key(2, 1));
+    }
+
+    #[test]
+    fn counts_per_cluster_give_the_estimate_of_the_interviews() {
+        // (stratum, cluster, weight, members, successes); a cluster with no member registers it
+        let cells = [
+            (1, 1, 2.5, 7, 3),
+            (1, 2, 1.0, 4, 4),
+            (1, 3, 3.0, 0, 0),
+            (2, 1, 0.5, 9, 2),
+            (3, 1, 4.0, 5, 1),
+        ];
+        let (mut one_by_one, mut counted) = (DesignAccumulator::new(), DesignAccumulator::new());
+        for &(h, c, w, n, s) in &cells {
+            one_by_one.register_cluster(h, c);
+            for i in 0..n {
+                one_by_one.observe(h, c, w, true, i < s);
+            }
+            // successes first, members after: the order does not matter
+            counted.observe_counts(h, c, w, 0, s);
+            counted.observe_counts(h, c, w, n, 0);
+        }
+        let (a, b) = (one_by_one.estimate().unwrap(), counted.estimate().unwrap());
+        assert_eq!((a.n, a.clusters, a.strata, a.df), (b.n, b.clusters, b.strata, b.df));
+        assert_eq!(b.n, 25);
+        for (x, y) in [
+            (a.proportion, b.proportion),
+            (a.se, b.se),
+            (a.interval.low, b.interval.low),
+            (a.interval.high, b.interval.high),
+            (a.weight_sum, b.weight_sum),
+        ] {
+            assert!((x - y).abs() < 1e-12, "{x} vs {y}");
+        }
+        assert_eq!(counted.counts(), one_by_one.counts());
+        assert_eq!(counted.registered_clusters(), 5);
     }
 
     #[test]

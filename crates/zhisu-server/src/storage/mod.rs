@@ -193,6 +193,21 @@ pub trait Storage: Send + Sync {
         visit: &mut dyn FnMut(&FactRow<'_>),
     ) -> Result<(), StorageError>;
 
+    /// Calls `visit` with every literacy cell of `questionnaire_id` that counts at least one
+    /// interview ([`crate::cells`]), with the sample-plan fields of its site. The cells count
+    /// exactly what [`visit_facts`](Self::visit_facts) visits, whatever the scope: the caller
+    /// applies the scope.
+    fn visit_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&crate::cells::CellRow<'_>),
+    ) -> Result<(), StorageError>;
+
+    /// Counts the literacy cells again from the stored interviews, in one transaction (after a
+    /// bulk load that bypassed [`ingest`](Self::ingest); the schema migration that added the
+    /// cells does the same).
+    fn rebuild_cells(&self) -> Result<(), StorageError>;
+
     /// Interviews per district, site, population and local day of completion (rejected ones
     /// left out), for the progress view.
     fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError>;

@@ -10,6 +10,7 @@ use super::{
     corrupt, Accepted, FactRow, ProgressCell, QcEntry, QcStatus, Review, Storage, StorageError,
 };
 use crate::api::StoredInterview;
+use crate::cells::{CellChanges, CellRow, Counted};
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
 use crate::facts::Facts;
 use crate::people::{Person, Scope};
@@ -188,6 +189,22 @@ pub const MIGRATIONS: &[&str] = &[
         settings JSONB NOT NULL
     );
     "#,
+    // 7: literacy cells (crate::cells): counts per questionnaire, district, site, population and
+    // breakdown key, kept with every write that changes what the analysis counts. Filled from
+    // the stored interviews right after this migration (`PostgresStorage::migrate`).
+    r#"
+    CREATE TABLE literacy_cell (
+        questionnaire_id TEXT NOT NULL,
+        district         TEXT NOT NULL,
+        site_id          TEXT NOT NULL,
+        population       TEXT NOT NULL,
+        breakdown        TEXT NOT NULL,
+        key              TEXT NOT NULL,
+        n                BIGINT NOT NULL,
+        successes        BIGINT NOT NULL,
+        PRIMARY KEY (questionnaire_id, district, site_id, population, breakdown, key)
+    );
+    "#,
 ];
 
 /// The parameter of a scope condition.
@@ -221,6 +238,115 @@ fn scope_condition(scope: &Scope, prefix: &str, n: usize) -> (String, ScopeValue
             ScopeValue::Many(p.clone()),
         ),
     }
+}
+
+/// The schema version that added the literacy cells.
+const CELLS_SCHEMA: usize = 7;
+
+/// The columns of an interview the cells count (`crate::cells::Counted`), in that order, and
+/// which interviews they count (those `visit_facts` shows).
+const COUNTED_COLUMNS: &str = "questionnaire_id, district, site_id, population, industry, sex,
+    education, age, has_literacy, dimension_literacy";
+const COUNTED_CONDITION: &str = "qc_status <> 'rejected' AND items_correct IS NOT NULL";
+
+fn counted_from(r: &postgres::Row) -> Counted {
+    Counted {
+        questionnaire_id: r.get(0),
+        district: r.get(1),
+        site_id: r.get(2),
+        population: r.get(3),
+        industry: r.get(4),
+        sex: r.get(5),
+        education: r.get(6),
+        age: r.get::<_, Option<i32>>(7).map(i64::from),
+        has_literacy: r.get(8),
+        dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
+    }
+}
+
+/// What the cells count of one interview (locked until the transaction ends): `None` when they
+/// do not count it.
+fn counted_interview(
+    tx: &mut postgres::Transaction<'_>,
+    id: Uuid,
+) -> Result<Option<Counted>, StorageError> {
+    let row = tx.query_opt(
+        &format!(
+            "SELECT {COUNTED_COLUMNS} FROM interview WHERE id = $1 AND {COUNTED_CONDITION}
+             FOR UPDATE"
+        ),
+        &[&id],
+    )?;
+    Ok(row.as_ref().map(counted_from))
+}
+
+/// The change to the cells from `before` to `after` of one interview.
+fn counted_change(before: Option<Counted>, after: Option<Counted>) -> CellChanges {
+    let mut changes = CellChanges::new();
+    if let Some(b) = &before {
+        changes.add(b, -1);
+    }
+    if let Some(a) = &after {
+        changes.add(a, 1);
+    }
+    changes
+}
+
+/// Applies the changes with one multi-row upsert, in key order (concurrent batches lock the
+/// cells in the same order, so they wait for each other but cannot deadlock).
+fn apply_cells(
+    tx: &mut postgres::Transaction<'_>,
+    changes: &CellChanges,
+) -> Result<(), StorageError> {
+    let mut columns: [Vec<&str>; 6] = Default::default();
+    let (mut n, mut successes) = (Vec::new(), Vec::new());
+    for (k, dn, ds) in changes.iter() {
+        for (column, value) in columns.iter_mut().zip([
+            k.questionnaire_id.as_str(),
+            &k.district,
+            &k.site_id,
+            &k.population,
+            k.breakdown,
+            &k.key,
+        ]) {
+            column.push(value);
+        }
+        n.push(dn);
+        successes.push(ds);
+    }
+    if n.is_empty() {
+        return Ok(());
+    }
+    let [q, d, site, p, b, key] = &columns;
+    tx.execute(
+        "INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
+             n, successes)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+             $7::int8[], $8::int8[])
+         ON CONFLICT (questionnaire_id, district, site_id, population, breakdown, key)
+         DO UPDATE SET n = literacy_cell.n + excluded.n,
+             successes = literacy_cell.successes + excluded.successes",
+        &[q, d, site, p, b, key, &n, &successes],
+    )?;
+    Ok(())
+}
+
+/// Counts every interview the cells count again, replacing what the cells held.
+fn rebuild_cells(tx: &mut postgres::Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute("LOCK TABLE literacy_cell IN EXCLUSIVE MODE", &[])?;
+    let mut changes = CellChanges::new();
+    {
+        let mut rows = tx.query_raw(
+            &format!("SELECT {COUNTED_COLUMNS} FROM interview WHERE {COUNTED_CONDITION}"),
+            std::iter::empty::<&str>(),
+        )?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next()? {
+            changes.add(&counted_from(&r), 1);
+        }
+    }
+    tx.execute("DELETE FROM literacy_cell", &[])?;
+    apply_cells(tx, &changes)
 }
 
 /// One batch as column arrays, for `unnest`.
@@ -328,6 +454,9 @@ impl PostgresStorage {
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(found) {
             tx.batch_execute(sql)?;
+            if index + 1 == CELLS_SCHEMA {
+                rebuild_cells(&mut tx)?;
+            }
             tx.execute(
                 "UPDATE zhisu_schema SET version = $1",
                 &[&((index + 1) as i32)],
@@ -434,6 +563,20 @@ impl Storage for PostgresStorage {
                 existing.insert(row.get::<_, Uuid>(0), row.get::<_, String>(1));
             }
         }
+        // the literacy cells count the interviews this batch stored (the first occurrence of an
+        // id repeated within the batch, as below)
+        let mut changes = CellChanges::new();
+        let mut counted = std::collections::HashSet::new();
+        for &index in &order {
+            let a = &accepted[index];
+            if inserted.contains(&a.interview.id) && counted.insert(a.interview.id) {
+                changes.add(
+                    &Counted::of(a, device.map(|d| d.district.as_str())),
+                    1,
+                );
+            }
+        }
+        apply_cells(&mut tx, &changes)?;
         tx.commit()?;
         // An id repeated within the batch: its first occurrence (in id order, then batch order)
         // is the one stored.
@@ -943,8 +1086,18 @@ impl Storage for PostgresStorage {
             &id,
         ];
         params.extend(value.params());
-        let changed = self.pool.get()?.execute(&sql, &params)?;
-        Ok((changed == 1).then_some(()))
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction()?;
+        let before = counted_interview(&mut tx, id)?;
+        let changed = tx.execute(&sql, &params)?;
+        if changed != 1 {
+            return Ok(None);
+        }
+        // a rejection takes the interview out of the counts; taking it back puts it in again
+        let after = counted_interview(&mut tx, id)?;
+        apply_cells(&mut tx, &counted_change(before, after))?;
+        tx.commit()?;
+        Ok(Some(()))
     }
 
     fn interviews_without_facts(
@@ -962,7 +1115,10 @@ impl Storage for PostgresStorage {
 
     fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
         let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
-        self.pool.get()?.execute(
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction()?;
+        let before = counted_interview(&mut tx, id)?;
+        tx.execute(
             "UPDATE interview SET population = $2, sex = $3, age = $4, education = $5, industry = $6,
                  dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
                  qc_flags = $11::text::jsonb,
@@ -982,6 +1138,47 @@ impl Storage for PostgresStorage {
                 &f.qc_flags_json(),
             ],
         )?;
+        let after = counted_interview(&mut tx, id)?;
+        apply_cells(&mut tx, &counted_change(before, after))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn visit_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&CellRow<'_>),
+    ) -> Result<(), StorageError> {
+        let mut client = self.pool.get()?;
+        let mut rows = client.query_raw(
+            "SELECT c.district, c.site_id, c.population, c.breakdown, c.key, c.n, c.successes,
+                 s.stratum, s.weight
+             FROM literacy_cell c LEFT JOIN site s ON s.district = c.district AND s.id = c.site_id
+             WHERE c.questionnaire_id = $1 AND c.n > 0",
+            [questionnaire_id],
+        )?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next()? {
+            visit(&CellRow {
+                district: crate::cells::none_if_empty(r.get(0)),
+                site_id: crate::cells::none_if_empty(r.get(1)),
+                population: crate::cells::none_if_empty(r.get(2)),
+                breakdown: r.get(3),
+                key: r.get(4),
+                n: r.get::<_, i64>(5).max(0) as u64,
+                successes: r.get::<_, i64>(6).max(0) as u64,
+                stratum: r.get(7),
+                weight: r.get(8),
+            });
+        }
+        Ok(())
+    }
+
+    fn rebuild_cells(&self) -> Result<(), StorageError> {
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction()?;
+        rebuild_cells(&mut tx)?;
+        tx.commit()?;
         Ok(())
     }
 

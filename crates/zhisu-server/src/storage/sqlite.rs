@@ -13,6 +13,7 @@ use super::{
     corrupt, Accepted, FactRow, ProgressCell, QcEntry, QcStatus, Review, Storage, StorageError,
 };
 use crate::api::StoredInterview;
+use crate::cells::{CellChanges, CellRow, Counted};
 use crate::devices::{AuditEntry, Device, EnrolRefusal};
 use crate::facts::Facts;
 use crate::people::{Person, Scope};
@@ -165,6 +166,22 @@ const MIGRATIONS: &[&str] = &[
         settings TEXT NOT NULL                          -- RoundSettings as JSON
     ) STRICT;
     "#,
+    // 7: literacy cells (crate::cells): counts per questionnaire, district, site, population and
+    // breakdown key, kept with every write that changes what the analysis counts. Filled from
+    // the stored interviews right after this migration (`SqliteStorage::open`).
+    r#"
+    CREATE TABLE literacy_cell (
+        questionnaire_id TEXT NOT NULL,
+        district         TEXT NOT NULL,  -- '' when none, as in every key column here
+        site_id          TEXT NOT NULL,
+        population       TEXT NOT NULL,
+        breakdown        TEXT NOT NULL,  -- all, dimension, industry, sex, age_band, education
+        key              TEXT NOT NULL,
+        n                INTEGER NOT NULL,
+        successes        INTEGER NOT NULL,
+        PRIMARY KEY (questionnaire_id, district, site_id, population, breakdown, key)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 pub struct SqliteStorage {
@@ -201,6 +218,7 @@ struct Row {
     surveyor_id: Option<String>,
     facts: Facts,
     qc_flags: String,
+    counted: Counted,
 }
 
 impl Row {
@@ -233,6 +251,7 @@ impl Row {
             surveyor_id: i.surveyor_id.clone(),
             facts: a.facts.clone(),
             qc_flags: a.facts.qc_flags_json(),
+            counted: Counted::of(a, device.map(|d| d.district.as_str())),
         })
     }
 }
@@ -299,6 +318,7 @@ fn write_rows(tx: &Connection, rows: &[Row]) -> Result<Vec<(usize, Receipt)>, St
     )?;
     let mut existing = tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
     let mut receipts = Vec::with_capacity(rows.len());
+    let mut changes = CellChanges::new();
     for row in rows {
         let f = &row.facts;
         let inserted = insert.execute(params![
@@ -340,9 +360,103 @@ fn write_rows(tx: &Connection, rows: &[Row]) -> Result<Vec<(usize, Receipt)>, St
                 ReceiptStatus::Conflict
             }
         };
+        if status == ReceiptStatus::Stored {
+            changes.add(&row.counted, 1);
+        }
         receipts.push((row.index, super::receipt(row.uuid, status)));
     }
+    apply_cells(tx, &changes)?;
     Ok(receipts)
+}
+
+/// The schema version that added the literacy cells.
+const CELLS_SCHEMA: usize = 7;
+
+/// The columns of an interview the cells count (`crate::cells::Counted`), in that order.
+const COUNTED_COLUMNS: &str = "questionnaire_id, district, site_id, population, industry, sex,
+    education, age, has_literacy, dimension_literacy";
+
+/// Which interviews the cells count: those `visit_facts` shows.
+const COUNTED_CONDITION: &str = "qc_status != 'rejected' AND items_correct IS NOT NULL";
+
+fn counted_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counted> {
+    Ok(Counted {
+        questionnaire_id: r.get(0)?,
+        district: r.get(1)?,
+        site_id: r.get(2)?,
+        population: r.get(3)?,
+        industry: r.get(4)?,
+        sex: r.get(5)?,
+        education: r.get(6)?,
+        age: r.get(7)?,
+        has_literacy: r.get(8)?,
+        dimension_literacy: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+    })
+}
+
+/// What the cells count of one interview: `None` when they do not count it (rejected, no
+/// facts, no such interview).
+fn counted_interview(conn: &Connection, id: &str) -> Result<Option<Counted>, StorageError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COUNTED_COLUMNS} FROM interview WHERE id = ?1 AND {COUNTED_CONDITION}"
+        ))?
+        .query_row([id], counted_from)
+        .optional()?)
+}
+
+/// The change to the cells from `before` to `after` of one interview.
+fn counted_change(before: Option<Counted>, after: Option<Counted>) -> CellChanges {
+    let mut changes = CellChanges::new();
+    if let Some(b) = &before {
+        changes.add(b, -1);
+    }
+    if let Some(a) = &after {
+        changes.add(a, 1);
+    }
+    changes
+}
+
+fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<(), StorageError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
+             n, successes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (questionnaire_id, district, site_id, population, breakdown, key)
+         DO UPDATE SET n = n + excluded.n, successes = successes + excluded.successes",
+    )?;
+    for (k, n, successes) in changes.iter() {
+        upsert.execute(params![
+            k.questionnaire_id,
+            k.district,
+            k.site_id,
+            k.population,
+            k.breakdown,
+            k.key,
+            n,
+            successes
+        ])?;
+    }
+    Ok(())
+}
+
+/// Counts every interview the cells count again, replacing what the cells held.
+fn rebuild_cells(conn: &Connection) -> Result<(), StorageError> {
+    let mut changes = CellChanges::new();
+    {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COUNTED_COLUMNS} FROM interview WHERE {COUNTED_CONDITION}"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            changes.add(&counted_from(r)?, 1);
+        }
+    }
+    conn.execute("DELETE FROM literacy_cell", [])?;
+    apply_cells(conn, &changes)
 }
 
 /// The SQL condition (on interview columns, prefixed `prefix`) for what `scope` may read, with
@@ -458,6 +572,9 @@ impl SqliteStorage {
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(found) {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
+            if index + 1 == CELLS_SCHEMA {
+                rebuild_cells(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (index + 1) as i64)?;
             tx.commit()?;
         }
@@ -1091,7 +1208,11 @@ impl Storage for SqliteStorage {
         decision: &Review,
     ) -> Result<Option<()>, StorageError> {
         let (condition, value) = scope_condition(scope, "")?;
-        let changed = self.conn().execute(
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = counted_interview(&tx, &id)?;
+        let changed = tx.execute(
             &format!(
                 "UPDATE interview SET qc_status = :status, qc_comment = :comment,
                      qc_reviewer = :reviewer, qc_reviewed_at = :at
@@ -1102,11 +1223,18 @@ impl Storage for SqliteStorage {
                 ":comment": decision.comment,
                 ":reviewer": decision.reviewer,
                 ":at": timestamp(decision.at),
-                ":id": id.to_string(),
+                ":id": id,
                 ":scope": value,
             },
         )?;
-        Ok((changed == 1).then_some(()))
+        if changed != 1 {
+            return Ok(None);
+        }
+        // a rejection takes the interview out of the counts; taking it back puts it in again
+        let after = counted_interview(&tx, &id)?;
+        apply_cells(&tx, &counted_change(before, after))?;
+        tx.commit()?;
+        Ok(Some(()))
     }
 
     fn interviews_without_facts(
@@ -1123,7 +1251,11 @@ impl Storage for SqliteStorage {
     }
 
     fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
-        self.conn().execute(
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before = counted_interview(&tx, &id)?;
+        tx.execute(
             "UPDATE interview SET population = ?2, sex = ?3, age = ?4, education = ?5, industry = ?6,
                  dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
                  qc_flags = ?11,
@@ -1131,7 +1263,7 @@ impl Storage for SqliteStorage {
                  surveyor_id = json_extract(payload, '$.surveyor_id')
              WHERE id = ?1",
             params![
-                id.to_string(),
+                id,
                 f.population,
                 f.sex,
                 f.age,
@@ -1144,6 +1276,52 @@ impl Storage for SqliteStorage {
                 f.qc_flags_json(),
             ],
         )?;
+        let after = counted_interview(&tx, &id)?;
+        apply_cells(&tx, &counted_change(before, after))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn visit_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&CellRow<'_>),
+    ) -> Result<(), StorageError> {
+        let conn = self.read_connection()?;
+        let mut stmt = conn.prepare(
+            "SELECT c.district, c.site_id, c.population, c.breakdown, c.key, c.n, c.successes,
+                 s.stratum, s.weight
+             FROM literacy_cell c LEFT JOIN site s ON s.district = c.district AND s.id = c.site_id
+             WHERE c.questionnaire_id = ?1 AND c.n > 0",
+        )?;
+        let mut rows = stmt.query([questionnaire_id])?;
+        while let Some(r) = rows.next()? {
+            let text = |i: usize| -> rusqlite::Result<&str> {
+                r.get_ref(i)?.as_str().map_err(Into::into)
+            };
+            visit(&CellRow {
+                district: crate::cells::none_if_empty(text(0)?),
+                site_id: crate::cells::none_if_empty(text(1)?),
+                population: crate::cells::none_if_empty(text(2)?),
+                breakdown: text(3)?,
+                key: text(4)?,
+                n: r.get::<_, i64>(5)?.max(0) as u64,
+                successes: r.get::<_, i64>(6)?.max(0) as u64,
+                stratum: match r.get_ref(7)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    v => Some(v.as_str().map_err(rusqlite::Error::from)?),
+                },
+                weight: r.get(8)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn rebuild_cells(&self) -> Result<(), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        rebuild_cells(&tx)?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -1,0 +1,258 @@
+//! Literacy cells: counts of stored interviews per questionnaire, district, site, population
+//! and breakdown key, kept by the storage in the same transaction as the interviews they count.
+//!
+//! The full literacy report (and any report narrowed only by district or population, which is
+//! what a district or department viewer sees first) reads these counts instead of every
+//! interview: about a hundred rows per site instead of a thousand interviews, so a city-wide
+//! report over a million interviews reads tens of thousands of rows (BENCHMARKS.md, P4). The
+//! design-based estimate needs nothing more, because a site is a cluster with one stratum and one
+//! weight: a domain's totals in a cluster are the weight times the counts
+//! ([`zhisu_stats::DesignAccumulator::observe_counts`]).
+//!
+//! What a cell counts is exactly what [`crate::storage::Storage::visit_facts`] visits: interviews
+//! with their facts, not rejected in review. Every write that changes that set (ingest, a review
+//! decision that rejects or takes a rejection back, the backfill of facts) applies the
+//! difference to the cells in its own transaction, computed here, so both backends keep them the
+//! same way. The storage conformance suite checks the cells against the interviews after each of
+//! those writes.
+//!
+//! Cells of one interview, all with its questionnaire, district, site and population (an empty
+//! text where it has none):
+//!
+//! | breakdown   | key                    | n | successes                     |
+//! |-------------|------------------------|---|-------------------------------|
+//! | `all`       | empty                  | 1 | has literacy                  |
+//! | `dimension` | the dimension's index  | 1 | 1 (only for dimensions reached) |
+//! | `industry`, `sex`, `age_band`, `education` | its answer (age: its band) | 1 | has literacy |
+//!
+//! A dimension's domain is the whole cell (its size is the `all` row's `n`); only the
+//! dimensions reached are stored, so the questionnaire's number of dimensions is not needed
+//! here. Population and district breakdowns are the `all` rows grouped by those columns.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::age_band;
+use crate::storage::FactRow;
+
+pub const ALL: &str = "all";
+pub const DIMENSION: &str = "dimension";
+pub const INDUSTRY: &str = "industry";
+pub const SEX: &str = "sex";
+pub const AGE_BAND: &str = "age_band";
+pub const EDUCATION: &str = "education";
+
+/// What an interview contributes to the cells: the columns the cells are keyed and counted by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub questionnaire_id: String,
+    pub district: Option<String>,
+    pub site_id: Option<String>,
+    pub population: Option<String>,
+    pub industry: Option<String>,
+    pub sex: Option<String>,
+    pub education: Option<String>,
+    pub age: Option<i64>,
+    pub has_literacy: bool,
+    pub dimension_literacy: i64,
+}
+
+impl Counted {
+    /// What an accepted interview from a device of `district` counts.
+    pub fn of(a: &crate::storage::Accepted, district: Option<&str>) -> Counted {
+        let f = &a.facts;
+        Counted {
+            questionnaire_id: a.interview.questionnaire_id.clone(),
+            district: district.map(str::to_string),
+            site_id: a.interview.site_id.clone(),
+            population: f.population.clone(),
+            industry: f.industry.clone(),
+            sex: f.sex.clone(),
+            education: f.education.clone(),
+            age: f.age,
+            has_literacy: a.score.has_literacy,
+            dimension_literacy: f.dimension_literacy,
+        }
+    }
+}
+
+/// The identity of a cell. Ordered, so that a batch's changes are written in one order and
+/// concurrent writers on PostgreSQL take row locks in the same order (no deadlock).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellKey {
+    pub questionnaire_id: String,
+    pub district: String,
+    pub site_id: String,
+    pub population: String,
+    pub breakdown: &'static str,
+    pub key: String,
+}
+
+/// Changes to the cells, summed per cell.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CellChanges {
+    changes: BTreeMap<CellKey, (i64, i64)>,
+}
+
+impl CellChanges {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts an interview (`sign` 1) or takes it out of the counts (`sign` −1).
+    pub fn add(&mut self, c: &Counted, sign: i64) {
+        let cell = |breakdown: &'static str, key: String| CellKey {
+            questionnaire_id: c.questionnaire_id.clone(),
+            district: c.district.clone().unwrap_or_default(),
+            site_id: c.site_id.clone().unwrap_or_default(),
+            population: c.population.clone().unwrap_or_default(),
+            breakdown,
+            key,
+        };
+        let literate = i64::from(c.has_literacy);
+        let mut bump = |k: CellKey, successes: i64| {
+            let slot = self.changes.entry(k).or_default();
+            slot.0 += sign;
+            slot.1 += sign * successes;
+        };
+        bump(cell(ALL, String::new()), literate);
+        for bit in 0..63 {
+            if c.dimension_literacy & (1 << bit) != 0 {
+                bump(cell(DIMENSION, bit.to_string()), 1);
+            }
+        }
+        for (breakdown, key) in [
+            (INDUSTRY, c.industry.as_deref()),
+            (SEX, c.sex.as_deref()),
+            (AGE_BAND, c.age.and_then(age_band)),
+            (EDUCATION, c.education.as_deref()),
+        ] {
+            if let Some(key) = key {
+                bump(cell(breakdown, key.to_string()), literate);
+            }
+        }
+    }
+
+    /// Adds the changes of `other`.
+    pub fn merge(&mut self, other: CellChanges) {
+        for (k, (n, s)) in other.changes {
+            let slot = self.changes.entry(k).or_default();
+            slot.0 += n;
+            slot.1 += s;
+        }
+    }
+
+    /// The changes that change something, in key order: (cell, Δn, Δsuccesses).
+    pub fn iter(&self) -> impl Iterator<Item = (&CellKey, i64, i64)> {
+        self.changes
+            .iter()
+            .filter(|(_, &(n, s))| n != 0 || s != 0)
+            .map(|(k, &(n, s))| (k, n, s))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// The cells of the interviews `visit_facts` shows (for rebuilding them, and to check them).
+    pub fn of_facts(
+        storage: &dyn crate::Storage,
+        questionnaire_id: &str,
+    ) -> Result<CellChanges, crate::StorageError> {
+        let mut out = CellChanges::new();
+        storage.visit_facts(
+            &crate::people::Scope::All,
+            questionnaire_id,
+            &mut |row: &FactRow<'_>| {
+                out.add(
+                    &Counted {
+                        questionnaire_id: questionnaire_id.to_string(),
+                        district: row.district.map(str::to_string),
+                        site_id: row.site_id.map(str::to_string),
+                        population: row.population.map(str::to_string),
+                        industry: row.industry.map(str::to_string),
+                        sex: row.sex.map(str::to_string),
+                        education: row.education.map(str::to_string),
+                        age: row.age,
+                        has_literacy: row.has_literacy,
+                        dimension_literacy: row.dimension_literacy,
+                    },
+                    1,
+                )
+            },
+        )?;
+        Ok(out)
+    }
+}
+
+/// One stored cell as a report reads it, with the sample-plan fields of its site.
+#[derive(Debug, Clone, Copy)]
+pub struct CellRow<'a> {
+    pub district: Option<&'a str>,
+    pub site_id: Option<&'a str>,
+    pub population: Option<&'a str>,
+    pub breakdown: &'a str,
+    pub key: &'a str,
+    pub n: u64,
+    pub successes: u64,
+    pub stratum: Option<&'a str>,
+    pub weight: Option<f64>,
+}
+
+/// The empty text a cell stores for "none" read back as `None`.
+pub fn none_if_empty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counted() -> Counted {
+        Counted {
+            questionnaire_id: "ohl".into(),
+            district: Some("yuzhong".into()),
+            site_id: Some("s1".into()),
+            population: Some("teacher".into()),
+            industry: Some("education".into()),
+            sex: Some("female".into()),
+            education: None,
+            age: Some(30),
+            has_literacy: true,
+            dimension_literacy: 0b1010,
+        }
+    }
+
+    #[test]
+    fn an_interview_counts_once_in_each_of_its_cells() {
+        let mut c = CellChanges::new();
+        c.add(&counted(), 1);
+        let cells: Vec<_> = c
+            .iter()
+            .map(|(k, n, s)| (k.breakdown, k.key.as_str(), n, s))
+            .collect();
+        assert_eq!(
+            cells,
+            vec![
+                ("age_band", "25-34", 1, 1),
+                ("all", "", 1, 1),
+                ("dimension", "1", 1, 1),
+                ("dimension", "3", 1, 1),
+                ("industry", "education", 1, 1),
+                ("sex", "female", 1, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn counting_and_taking_out_again_changes_nothing() {
+        let mut c = CellChanges::new();
+        c.add(&counted(), 1);
+        let mut other = counted();
+        other.has_literacy = false;
+        other.site_id = None;
+        c.add(&other, 1);
+        c.add(&counted(), -1);
+        c.add(&other, -1);
+        assert!(c.is_empty());
+    }
+}
