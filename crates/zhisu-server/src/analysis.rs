@@ -2,8 +2,11 @@
 //! population, industry, district, sex, age band and education band, each with its 95 %
 //! interval and sample size; the weakest items; progress against the quotas.
 //!
-//! One pass over the stored facts ([`Storage::visit_facts`]), keys interned to small integers,
-//! one accumulator per domain. Design-based estimates (Taylor linearisation, `zhisu-stats`)
+//! Literacy comes from the literacy cells ([`crate::cells`], [`Storage::visit_cells`]: counts per
+//! site, population and breakdown key) when the filter narrows by district and population only,
+//! and otherwise from one pass over the stored facts ([`Storage::visit_facts`]); both give the
+//! same figures (tested). Keys interned to small integers, one accumulator per domain. Progress
+//! reads the progress cells. Design-based estimates (Taylor linearisation, `zhisu-stats`)
 //! when every interview in the selection comes from a site with a stratum and a weight in the
 //! round's sample plan; unweighted proportions with Wilson intervals otherwise. The method is
 //! reported with every figure. Rejected interviews never count.
@@ -13,8 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use zhisu_stats::{ClusterRegistry, Counts, DesignAccumulator, Interval, Method};
 
-use crate::people::Scope;
 use crate::cells::{self, CellRow};
+use crate::people::Scope;
 use crate::storage::{FactRow, Storage, StorageError};
 use crate::QuestionnaireRegistry;
 
@@ -137,8 +140,7 @@ impl Filter {
     /// district and population only (the cells' own columns).
     pub fn cells_can_answer(&self) -> bool {
         By::ALL.into_iter().all(|by| {
-            matches!(by, By::Population | By::District)
-                || self.wanted(by).is_none_or(str::is_empty)
+            matches!(by, By::Population | By::District) || self.wanted(by).is_none_or(str::is_empty)
         })
     }
 
@@ -365,7 +367,8 @@ impl Tally {
                         .add_counts(design, n, successes);
                 }
                 if let Some(d) = cell.district {
-                    self.domain(By::District, d).add_counts(design, n, successes);
+                    self.domain(By::District, d)
+                        .add_counts(design, n, successes);
                 }
                 return;
             }
@@ -416,7 +419,14 @@ pub fn literacy(
     } else {
         literacy_scan(storage, scope, questionnaire_id, filter, &mut tally)?;
     }
-    Ok(report(tally, &labels, questionnaire_id, filter, min_cell_n, lang))
+    Ok(report(
+        tally,
+        &labels,
+        questionnaire_id,
+        filter,
+        min_cell_n,
+        lang,
+    ))
 }
 
 /// [`literacy`] from every interview, whatever the filter (the reference the cells are tested
@@ -433,7 +443,14 @@ pub fn literacy_from_interviews(
     let labels = Labels::new(registry, questionnaire_id, lang);
     let mut tally = Tally::new(labels.dimensions.len().min(63));
     literacy_scan(storage, scope, questionnaire_id, filter, &mut tally)?;
-    Ok(report(tally, &labels, questionnaire_id, filter, min_cell_n, lang))
+    Ok(report(
+        tally,
+        &labels,
+        questionnaire_id,
+        filter,
+        min_cell_n,
+        lang,
+    ))
 }
 
 fn literacy_scan(

@@ -1,6 +1,9 @@
 //! Literacy cells: counts of stored interviews per questionnaire, district, site, population
 //! and breakdown key, kept by the storage in the same transaction as the interviews they count.
 //!
+//! Beside them, progress cells: interviews per district, site, population and local day of
+//! completion, for the progress view, kept by the same writes.
+//!
 //! The full literacy report (and any report narrowed only by district or population, which is
 //! what a district or department viewer sees first) reads these counts instead of every
 //! interview: about a hundred rows per site instead of a thousand interviews, so a city-wide
@@ -44,6 +47,11 @@ pub const EDUCATION: &str = "education";
 /// What an interview contributes to the cells: the columns the cells are keyed and counted by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counted {
+    /// Local date of completion (`YYYY-MM-DD`), for the progress cells.
+    pub day: String,
+    /// Whether the interview has its facts (all do but rows stored before schema 6 until the
+    /// backfill); only those count in the literacy cells.
+    pub has_facts: bool,
     pub questionnaire_id: String,
     pub district: Option<String>,
     pub site_id: Option<String>,
@@ -60,7 +68,10 @@ impl Counted {
     /// What an accepted interview from a device of `district` counts.
     pub fn of(a: &crate::storage::Accepted, district: Option<&str>) -> Counted {
         let f = &a.facts;
+        let i = &a.interview;
         Counted {
+            day: local_day(i.completed_at, i.utc_offset_minutes),
+            has_facts: true,
             questionnaire_id: a.interview.questionnaire_id.clone(),
             district: district.map(str::to_string),
             site_id: a.interview.site_id.clone(),
@@ -73,6 +84,24 @@ impl Counted {
             dimension_literacy: f.dimension_literacy,
         }
     }
+}
+
+/// The local date of completion, `YYYY-MM-DD`: the device's clock and UTC offset at the end
+/// of the interview.
+pub fn local_day(completed_at: chrono::DateTime<chrono::Utc>, utc_offset_minutes: i32) -> String {
+    (completed_at + chrono::Duration::minutes(i64::from(utc_offset_minutes)))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// A progress cell: interviews per district, site, population and local day of completion,
+/// every questionnaire together, rejected ones left out (what the progress view shows).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProgressKey {
+    pub district: String,
+    pub site_id: String,
+    pub population: String,
+    pub day: String,
 }
 
 /// The identity of a cell. Ordered, so that a batch's changes are written in one order and
@@ -91,6 +120,7 @@ pub struct CellKey {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CellChanges {
     changes: BTreeMap<CellKey, (i64, i64)>,
+    progress: BTreeMap<ProgressKey, i64>,
 }
 
 impl CellChanges {
@@ -100,6 +130,18 @@ impl CellChanges {
 
     /// Counts an interview (`sign` 1) or takes it out of the counts (`sign` −1).
     pub fn add(&mut self, c: &Counted, sign: i64) {
+        *self
+            .progress
+            .entry(ProgressKey {
+                district: c.district.clone().unwrap_or_default(),
+                site_id: c.site_id.clone().unwrap_or_default(),
+                population: c.population.clone().unwrap_or_default(),
+                day: c.day.clone(),
+            })
+            .or_default() += sign;
+        if !c.has_facts {
+            return;
+        }
         let cell = |breakdown: &'static str, key: String| CellKey {
             questionnaire_id: c.questionnaire_id.clone(),
             district: c.district.clone().unwrap_or_default(),
@@ -132,13 +174,12 @@ impl CellChanges {
         }
     }
 
-    /// Adds the changes of `other`.
-    pub fn merge(&mut self, other: CellChanges) {
-        for (k, (n, s)) in other.changes {
-            let slot = self.changes.entry(k).or_default();
-            slot.0 += n;
-            slot.1 += s;
-        }
+    /// The progress cells that change, in key order: (cell, Δn).
+    pub fn progress(&self) -> impl Iterator<Item = (&ProgressKey, i64)> {
+        self.progress
+            .iter()
+            .filter(|(_, &n)| n != 0)
+            .map(|(k, &n)| (k, n))
     }
 
     /// The changes that change something, in key order: (cell, Δn, Δsuccesses).
@@ -150,10 +191,11 @@ impl CellChanges {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.iter().next().is_none()
+        self.iter().next().is_none() && self.progress().next().is_none()
     }
 
-    /// The cells of the interviews `visit_facts` shows (for rebuilding them, and to check them).
+    /// The literacy cells of the interviews `visit_facts` shows, counted afresh (to check the
+    /// stored ones; the progress cells are not made here).
     pub fn of_facts(
         storage: &dyn crate::Storage,
         questionnaire_id: &str,
@@ -165,6 +207,8 @@ impl CellChanges {
             &mut |row: &FactRow<'_>| {
                 out.add(
                     &Counted {
+                        day: String::new(),
+                        has_facts: true,
                         questionnaire_id: questionnaire_id.to_string(),
                         district: row.district.map(str::to_string),
                         site_id: row.site_id.map(str::to_string),
@@ -209,6 +253,8 @@ mod tests {
 
     fn counted() -> Counted {
         Counted {
+            day: "2026-11-29".into(),
+            has_facts: true,
             questionnaire_id: "ohl".into(),
             district: Some("yuzhong".into()),
             site_id: Some("s1".into()),
@@ -251,8 +297,14 @@ mod tests {
         other.has_literacy = false;
         other.site_id = None;
         c.add(&other, 1);
+        let mut without_facts = counted();
+        without_facts.has_facts = false;
+        c.add(&without_facts, 1);
+        // (site none) 1, (site s1) 2: two interviews there, one without its facts yet
+        assert_eq!(c.progress().map(|(_, n)| n).collect::<Vec<_>>(), [1, 2]);
         c.add(&counted(), -1);
         c.add(&other, -1);
+        c.add(&without_facts, -1);
         assert!(c.is_empty());
     }
 }

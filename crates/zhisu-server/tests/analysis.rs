@@ -1035,7 +1035,8 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
             .collect();
         let mut interviews = Vec::new();
         for n in 0..60u128 {
-            let population = ["teacher", "construction", "sanitation", "medical"][rng.below(4) as usize];
+            let population =
+                ["teacher", "construction", "sanitation", "medical"][rng.below(4) as usize];
             let who = Respondent {
                 population,
                 sex: ["male", "female"][rng.below(2) as usize],
@@ -1066,7 +1067,11 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
             reviewer: "city".into(),
             at: Utc::now(),
         };
-        state.storage.review(&Scope::All, id, &review).unwrap().unwrap();
+        state
+            .storage
+            .review(&Scope::All, id, &review)
+            .unwrap()
+            .unwrap();
     };
     for &id in ids.iter().step_by(7) {
         decide(id, QcStatus::Rejected);
@@ -1103,8 +1108,9 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
             for filter in &filters {
                 assert!(filter.cells_can_answer());
                 let args = (state.storage.as_ref(), &*state.questionnaires, scope);
-                let cells = analysis::literacy(args.0, args.1, args.2, "ohl_2026", filter, 30, "zh-CN")
-                    .unwrap();
+                let cells =
+                    analysis::literacy(args.0, args.1, args.2, "ohl_2026", filter, 30, "zh-CN")
+                        .unwrap();
                 let interviews = analysis::literacy_from_interviews(
                     args.0, args.1, args.2, "ohl_2026", filter, 30, "zh-CN",
                 )

@@ -655,11 +655,12 @@ fn analysis_conformance(f: &Fresh) {
     let before = stored_cells(s.as_ref());
     s.rebuild_cells().unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
-    (f.execute)("DROP TABLE literacy_cell");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(migrated.schema_version().unwrap(), 7);
     assert_eq!(stored_cells(migrated.as_ref()), before);
+    cells_match_interviews(migrated.as_ref(), "after the migration");
     assert!(before.len() > 20, "{before:?}");
 
     // people can be listed, disabled and enabled
@@ -744,6 +745,50 @@ fn cells_match_interviews(s: &dyn Storage, when: &str) {
         .collect();
     assert!(!want.is_empty());
     assert_eq!(stored_cells(s), want, "{when}");
+
+    // progress: interviews not rejected, per district, site, population and local day
+    type Day = (Option<String>, Option<String>, Option<String>, String);
+    let mut want: std::collections::BTreeMap<Day, u64> = Default::default();
+    for i in s.interviews(&Scope::All).unwrap() {
+        if i.qc_status.as_deref() == Some("rejected") {
+            continue;
+        }
+        let day = zhisu_server::cells::local_day(
+            i.interview.completed_at,
+            i.interview.utc_offset_minutes,
+        );
+        *want
+            .entry((i.district, i.interview.site_id, i.population, day))
+            .or_default() += 1;
+    }
+    let scoped = |scope: &Scope| -> std::collections::BTreeMap<Day, u64> {
+        s.progress(scope)
+            .unwrap()
+            .into_iter()
+            .map(|c| ((c.district, c.site_id, c.population, c.day), c.count))
+            .collect()
+    };
+    assert_eq!(scoped(&Scope::All), want, "{when}");
+    let teachers = want
+        .iter()
+        .filter(|(k, _)| k.2.as_deref() == Some("teacher"))
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
+    assert_eq!(
+        scoped(&Scope::Populations(vec!["teacher".into()])),
+        teachers,
+        "{when}"
+    );
+    let yuzhong = want
+        .iter()
+        .filter(|(k, _)| k.0.as_deref() == Some("yuzhong"))
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
+    assert_eq!(
+        scoped(&Scope::District("yuzhong".into())),
+        yuzhong,
+        "{when}"
+    );
 }
 
 impl Fresh {

@@ -466,7 +466,10 @@ mod tests {
             counted.observe_counts(h, c, w, n, 0);
         }
         let (a, b) = (one_by_one.estimate().unwrap(), counted.estimate().unwrap());
-        assert_eq!((a.n, a.clusters, a.strata, a.df), (b.n, b.clusters, b.strata, b.df));
+        assert_eq!(
+            (a.n, a.clusters, a.strata, a.df),
+            (b.n, b.clusters, b.strata, b.df)
+        );
         assert_eq!(b.n, 25);
         for (x, y) in [
             (a.proportion, b.proportion),

@@ -190,8 +190,9 @@ pub const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 7: literacy cells (crate::cells): counts per questionnaire, district, site, population and
-    // breakdown key, kept with every write that changes what the analysis counts. Filled from
-    // the stored interviews right after this migration (`PostgresStorage::migrate`).
+    // breakdown key, and progress cells per district, site, population and day, kept with every
+    // write that changes what the analyses count. Filled from the stored interviews right after
+    // this migration (`PostgresStorage::migrate`).
     r#"
     CREATE TABLE literacy_cell (
         questionnaire_id TEXT NOT NULL,
@@ -203,6 +204,14 @@ pub const MIGRATIONS: &[&str] = &[
         n                BIGINT NOT NULL,
         successes        BIGINT NOT NULL,
         PRIMARY KEY (questionnaire_id, district, site_id, population, breakdown, key)
+    );
+    CREATE TABLE progress_cell (
+        district   TEXT NOT NULL,
+        site_id    TEXT NOT NULL,
+        population TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        n          BIGINT NOT NULL,
+        PRIMARY KEY (district, site_id, population, day)
     );
     "#,
 ];
@@ -244,13 +253,17 @@ fn scope_condition(scope: &Scope, prefix: &str, n: usize) -> (String, ScopeValue
 const CELLS_SCHEMA: usize = 7;
 
 /// The columns of an interview the cells count (`crate::cells::Counted`), in that order, and
-/// which interviews they count (those `visit_facts` shows).
+/// which interviews they count: those not rejected (the literacy cells only those among them
+/// with their facts, as `visit_facts`).
 const COUNTED_COLUMNS: &str = "questionnaire_id, district, site_id, population, industry, sex,
-    education, age, has_literacy, dimension_literacy";
-const COUNTED_CONDITION: &str = "qc_status <> 'rejected' AND items_correct IS NOT NULL";
+    education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
+    items_correct IS NOT NULL";
+const COUNTED_CONDITION: &str = "qc_status <> 'rejected'";
 
 fn counted_from(r: &postgres::Row) -> Counted {
     Counted {
+        day: crate::cells::local_day(r.get(10), r.get(11)),
+        has_facts: r.get(12),
         questionnaire_id: r.get(0),
         district: r.get(1),
         site_id: r.get(2),
@@ -314,6 +327,28 @@ fn apply_cells(
         n.push(dn);
         successes.push(ds);
     }
+    let mut progress: [Vec<&str>; 4] = Default::default();
+    let mut progress_n = Vec::new();
+    for (k, dn) in changes.progress() {
+        for (column, value) in
+            progress
+                .iter_mut()
+                .zip([k.district.as_str(), &k.site_id, &k.population, &k.day])
+        {
+            column.push(value);
+        }
+        progress_n.push(dn);
+    }
+    if !progress_n.is_empty() {
+        let [d, site, p, day] = &progress;
+        tx.execute(
+            "INSERT INTO progress_cell (district, site_id, population, day, n)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
+             ON CONFLICT (district, site_id, population, day)
+             DO UPDATE SET n = progress_cell.n + excluded.n",
+            &[d, site, p, day, &progress_n],
+        )?;
+    }
     if n.is_empty() {
         return Ok(());
     }
@@ -333,7 +368,7 @@ fn apply_cells(
 
 /// Counts every interview the cells count again, replacing what the cells held.
 fn rebuild_cells(tx: &mut postgres::Transaction<'_>) -> Result<(), StorageError> {
-    tx.execute("LOCK TABLE literacy_cell IN EXCLUSIVE MODE", &[])?;
+    tx.batch_execute("LOCK TABLE literacy_cell, progress_cell IN EXCLUSIVE MODE")?;
     let mut changes = CellChanges::new();
     {
         let mut rows = tx.query_raw(
@@ -345,7 +380,7 @@ fn rebuild_cells(tx: &mut postgres::Transaction<'_>) -> Result<(), StorageError>
             changes.add(&counted_from(&r), 1);
         }
     }
-    tx.execute("DELETE FROM literacy_cell", &[])?;
+    tx.batch_execute("DELETE FROM literacy_cell; DELETE FROM progress_cell;")?;
     apply_cells(tx, &changes)
 }
 
@@ -570,10 +605,7 @@ impl Storage for PostgresStorage {
         for &index in &order {
             let a = &accepted[index];
             if inserted.contains(&a.interview.id) && counted.insert(a.interview.id) {
-                changes.add(
-                    &Counted::of(a, device.map(|d| d.district.as_str())),
-                    1,
-                );
+                changes.add(&Counted::of(a, device.map(|d| d.district.as_str())), 1);
             }
         }
         apply_cells(&mut tx, &changes)?;
@@ -982,19 +1014,17 @@ impl Storage for PostgresStorage {
     fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
         let (condition, value) = scope_condition(scope, "", 1);
         let sql = format!(
-            "SELECT district, site_id, population,
-                 to_char((completed_at AT TIME ZONE 'UTC') + make_interval(mins => utc_offset_minutes), 'YYYY-MM-DD') AS day,
-                 count(*)
-             FROM interview WHERE qc_status <> 'rejected' AND {condition}
-             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+            "SELECT district, site_id, population, day, n FROM progress_cell
+             WHERE n > 0 AND {condition} ORDER BY 1, 2, 3, 4"
         );
         let rows = self.pool.get()?.query(&sql, &value.params())?;
+        let none = |s: String| (!s.is_empty()).then_some(s);
         Ok(rows
             .iter()
             .map(|r| ProgressCell {
-                district: r.get(0),
-                site_id: r.get(1),
-                population: r.get(2),
+                district: none(r.get(0)),
+                site_id: none(r.get(1)),
+                population: none(r.get(2)),
                 day: r.get(3),
                 count: r.get::<_, i64>(4) as u64,
             })

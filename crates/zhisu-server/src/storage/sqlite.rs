@@ -167,8 +167,9 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     "#,
     // 7: literacy cells (crate::cells): counts per questionnaire, district, site, population and
-    // breakdown key, kept with every write that changes what the analysis counts. Filled from
-    // the stored interviews right after this migration (`SqliteStorage::open`).
+    // breakdown key, and progress cells per district, site, population and day, kept with every
+    // write that changes what the analyses count. Filled from the stored interviews right after
+    // this migration (`SqliteStorage::open`).
     r#"
     CREATE TABLE literacy_cell (
         questionnaire_id TEXT NOT NULL,
@@ -180,6 +181,16 @@ const MIGRATIONS: &[&str] = &[
         n                INTEGER NOT NULL,
         successes        INTEGER NOT NULL,
         PRIMARY KEY (questionnaire_id, district, site_id, population, breakdown, key)
+    ) STRICT, WITHOUT ROWID;
+    -- interviews per district, site, population and local day, every questionnaire, rejected
+    -- ones left out (the progress view)
+    CREATE TABLE progress_cell (
+        district   TEXT NOT NULL,
+        site_id    TEXT NOT NULL,
+        population TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (district, site_id, population, day)
     ) STRICT, WITHOUT ROWID;
     "#,
 ];
@@ -374,13 +385,23 @@ const CELLS_SCHEMA: usize = 7;
 
 /// The columns of an interview the cells count (`crate::cells::Counted`), in that order.
 const COUNTED_COLUMNS: &str = "questionnaire_id, district, site_id, population, industry, sex,
-    education, age, has_literacy, dimension_literacy";
+    education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
+    items_correct IS NOT NULL";
 
-/// Which interviews the cells count: those `visit_facts` shows.
-const COUNTED_CONDITION: &str = "qc_status != 'rejected' AND items_correct IS NOT NULL";
+/// Which interviews the cells count: those not rejected in review (the literacy cells only
+/// those among them with their facts, as `visit_facts`).
+const COUNTED_CONDITION: &str = "qc_status != 'rejected'";
 
 fn counted_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counted> {
+    let completed: String = r.get(10)?;
+    let completed = DateTime::parse_from_rfc3339(&completed)
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
+        })?
+        .with_timezone(&Utc);
     Ok(Counted {
+        day: crate::cells::local_day(completed, r.get(11)?),
+        has_facts: r.get(12)?,
         questionnaire_id: r.get(0)?,
         district: r.get(1)?,
         site_id: r.get(2)?,
@@ -421,6 +442,14 @@ fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<(), StorageEr
     if changes.is_empty() {
         return Ok(());
     }
+    let mut progress = conn.prepare_cached(
+        "INSERT INTO progress_cell (district, site_id, population, day, n)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (district, site_id, population, day) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for (k, n) in changes.progress() {
+        progress.execute(params![k.district, k.site_id, k.population, k.day, n])?;
+    }
     let mut upsert = conn.prepare_cached(
         "INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
              n, successes)
@@ -455,7 +484,7 @@ fn rebuild_cells(conn: &Connection) -> Result<(), StorageError> {
             changes.add(&counted_from(r)?, 1);
         }
     }
-    conn.execute("DELETE FROM literacy_cell", [])?;
+    conn.execute_batch("DELETE FROM literacy_cell; DELETE FROM progress_cell;")?;
     apply_cells(conn, &changes)
 }
 
@@ -1082,17 +1111,16 @@ impl Storage for SqliteStorage {
         let (condition, value) = scope_condition(scope, "")?;
         let conn = self.read_connection()?;
         let mut stmt = conn.prepare(&format!(
-            "SELECT district, site_id, population,
-                 date(completed_at, printf('%+d minutes', utc_offset_minutes)) AS day, count(*)
-             FROM interview WHERE qc_status != 'rejected' AND {condition}
-             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+            "SELECT district, site_id, population, day, n FROM progress_cell
+             WHERE n > 0 AND {condition} ORDER BY 1, 2, 3, 4"
         ))?;
+        let none = |s: String| (!s.is_empty()).then_some(s);
         let rows = stmt.query_map(rusqlite::named_params! { ":scope": value }, |r| {
             Ok(ProgressCell {
-                district: r.get(0)?,
-                site_id: r.get(1)?,
-                population: r.get(2)?,
-                day: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                district: none(r.get(0)?),
+                site_id: none(r.get(1)?),
+                population: none(r.get(2)?),
+                day: r.get(3)?,
                 count: r.get::<_, i64>(4)? as u64,
             })
         })?;
@@ -1296,9 +1324,8 @@ impl Storage for SqliteStorage {
         )?;
         let mut rows = stmt.query([questionnaire_id])?;
         while let Some(r) = rows.next()? {
-            let text = |i: usize| -> rusqlite::Result<&str> {
-                r.get_ref(i)?.as_str().map_err(Into::into)
-            };
+            let text =
+                |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
             visit(&CellRow {
                 district: crate::cells::none_if_empty(text(0)?),
                 site_id: crate::cells::none_if_empty(text(1)?),
@@ -1482,7 +1509,9 @@ mod tests {
                     conn.execute(
                         "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
                              completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report)
-                         VALUES ('x', 'q', '1', 'h', 's', 'c', 480, 'r', '{}', 1, 2, 0, '{}')",
+                         VALUES ('x', 'q', '1', 'h', '2026-11-28T23:50:00.000Z',
+                             '2026-11-29T00:10:00.000Z', 480, '2026-11-29T00:11:00.000Z', '{}', 1, 2,
+                             0, '{}')",
                         [],
                     )
                     .unwrap();
@@ -1496,6 +1525,16 @@ mod tests {
                 .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(rows, i64::from(start >= 1), "from version {start}");
+            drop(conn);
+            // the migration that added the cells counted it (on the local day, UTC+8)
+            let progress = storage.progress(&Scope::All).unwrap();
+            if (1..CELLS_SCHEMA).contains(&start) {
+                assert_eq!(progress.len(), 1, "from version {start}");
+                assert_eq!(
+                    (progress[0].day.as_str(), progress[0].count),
+                    ("2026-11-29", 1)
+                );
+            }
         }
     }
 }
