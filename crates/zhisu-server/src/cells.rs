@@ -96,31 +96,55 @@ pub fn local_day(completed_at: chrono::DateTime<chrono::Utc>, utc_offset_minutes
 
 /// A progress cell: interviews per district, site, population and local day of completion,
 /// every questionnaire together, rejected ones left out (what the progress view shows).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ProgressKey {
-    pub district: String,
-    pub site_id: String,
-    pub population: String,
-    pub day: String,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProgressKey<'a> {
+    pub district: &'a str,
+    pub site_id: &'a str,
+    pub population: &'a str,
+    pub day: &'a str,
 }
 
-/// The identity of a cell. Ordered, so that a batch's changes are written in one order and
-/// concurrent writers on PostgreSQL take row locks in the same order (no deadlock).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CellKey {
-    pub questionnaire_id: String,
-    pub district: String,
-    pub site_id: String,
-    pub population: String,
-    pub breakdown: &'static str,
-    pub key: String,
+/// The identity of a literacy cell (empty texts for "none").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellKey<'a> {
+    pub questionnaire_id: &'a str,
+    pub district: &'a str,
+    pub site_id: &'a str,
+    pub population: &'a str,
+    pub breakdown: &'a str,
+    pub key: &'a str,
 }
 
-/// Changes to the cells, summed per cell.
+/// Keys of the dimension cells, by the dimension's index.
+static DIMENSION_KEYS: [&str; 63] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
+    "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+    "33", "34", "35", "36", "37", "38", "39", "40", "41", "42", "43", "44", "45", "46", "47", "48",
+    "49", "50", "51", "52", "53", "54", "55", "56", "57", "58", "59", "60", "61", "62",
+];
+
+/// Nested maps keyed by text, looked up by `&str` (no allocation unless the key is new).
+type Level<V> = BTreeMap<String, V>;
+/// breakdown → key → (n, successes)
+type Breakdowns = BTreeMap<&'static str, Level<(i64, i64)>>;
+
+fn level<'m, V: Default>(map: &'m mut Level<V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
+/// Changes to the cells, summed per cell: one interview's worth is a few map look-ups without
+/// allocation once its cells are known. Iterated in key order, so that a batch's changes are
+/// written in one order and concurrent writers on PostgreSQL take row locks in the same order
+/// (they wait for each other, never deadlock).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CellChanges {
-    changes: BTreeMap<CellKey, (i64, i64)>,
-    progress: BTreeMap<ProgressKey, i64>,
+    /// questionnaire → district → site → population → breakdown → key
+    literacy: Level<Level<Level<Level<Breakdowns>>>>,
+    /// district → site → population → day
+    progress: Level<Level<Level<Level<i64>>>>,
 }
 
 impl CellChanges {
@@ -130,36 +154,31 @@ impl CellChanges {
 
     /// Counts an interview (`sign` 1) or takes it out of the counts (`sign` −1).
     pub fn add(&mut self, c: &Counted, sign: i64) {
-        *self
-            .progress
-            .entry(ProgressKey {
-                district: c.district.clone().unwrap_or_default(),
-                site_id: c.site_id.clone().unwrap_or_default(),
-                population: c.population.clone().unwrap_or_default(),
-                day: c.day.clone(),
-            })
-            .or_default() += sign;
+        let district = c.district.as_deref().unwrap_or("");
+        let site = c.site_id.as_deref().unwrap_or("");
+        let population = c.population.as_deref().unwrap_or("");
+        let progress = level(level(&mut self.progress, district), site);
+        *level(level(progress, population), &c.day) += sign;
         if !c.has_facts {
             return;
         }
-        let cell = |breakdown: &'static str, key: String| CellKey {
-            questionnaire_id: c.questionnaire_id.clone(),
-            district: c.district.clone().unwrap_or_default(),
-            site_id: c.site_id.clone().unwrap_or_default(),
-            population: c.population.clone().unwrap_or_default(),
-            breakdown,
-            key,
-        };
+        let cells = level(
+            level(
+                level(level(&mut self.literacy, &c.questionnaire_id), district),
+                site,
+            ),
+            population,
+        );
         let literate = i64::from(c.has_literacy);
-        let mut bump = |k: CellKey, successes: i64| {
-            let slot = self.changes.entry(k).or_default();
+        let mut bump = |breakdown: &'static str, key: &str, successes: i64| {
+            let slot = level(cells.entry(breakdown).or_default(), key);
             slot.0 += sign;
             slot.1 += sign * successes;
         };
-        bump(cell(ALL, String::new()), literate);
-        for bit in 0..63 {
+        bump(ALL, "", literate);
+        for (bit, key) in DIMENSION_KEYS.iter().enumerate() {
             if c.dimension_literacy & (1 << bit) != 0 {
-                bump(cell(DIMENSION, bit.to_string()), 1);
+                bump(DIMENSION, key, 1);
             }
         }
         for (breakdown, key) in [
@@ -169,25 +188,64 @@ impl CellChanges {
             (EDUCATION, c.education.as_deref()),
         ] {
             if let Some(key) = key {
-                bump(cell(breakdown, key.to_string()), literate);
+                bump(breakdown, key, literate);
             }
         }
     }
 
     /// The progress cells that change, in key order: (cell, Δn).
-    pub fn progress(&self) -> impl Iterator<Item = (&ProgressKey, i64)> {
-        self.progress
-            .iter()
-            .filter(|(_, &n)| n != 0)
-            .map(|(k, &n)| (k, n))
+    pub fn progress(&self) -> impl Iterator<Item = (ProgressKey<'_>, i64)> {
+        self.progress.iter().flat_map(|(district, sites)| {
+            sites.iter().flat_map(move |(site_id, populations)| {
+                populations.iter().flat_map(move |(population, days)| {
+                    days.iter().filter(|(_, &n)| n != 0).map(move |(day, &n)| {
+                        (
+                            ProgressKey {
+                                district,
+                                site_id,
+                                population,
+                                day,
+                            },
+                            n,
+                        )
+                    })
+                })
+            })
+        })
     }
 
-    /// The changes that change something, in key order: (cell, Δn, Δsuccesses).
-    pub fn iter(&self) -> impl Iterator<Item = (&CellKey, i64, i64)> {
-        self.changes
+    /// The literacy cells that change, in key order: (cell, Δn, Δsuccesses).
+    pub fn iter(&self) -> impl Iterator<Item = (CellKey<'_>, i64, i64)> {
+        self.literacy
             .iter()
-            .filter(|(_, &(n, s))| n != 0 || s != 0)
-            .map(|(k, &(n, s))| (k, n, s))
+            .flat_map(|(questionnaire_id, districts)| {
+                districts.iter().flat_map(move |(district, sites)| {
+                    sites.iter().flat_map(move |(site_id, populations)| {
+                        populations
+                            .iter()
+                            .flat_map(move |(population, breakdowns)| {
+                                breakdowns.iter().flat_map(move |(breakdown, keys)| {
+                                    keys.iter().filter(|(_, &(n, s))| n != 0 || s != 0).map(
+                                        move |(key, &(n, s))| {
+                                            (
+                                                CellKey {
+                                                    questionnaire_id,
+                                                    district,
+                                                    site_id,
+                                                    population,
+                                                    breakdown,
+                                                    key,
+                                                },
+                                                n,
+                                                s,
+                                            )
+                                        },
+                                    )
+                                })
+                            })
+                    })
+                })
+            })
     }
 
     pub fn is_empty(&self) -> bool {

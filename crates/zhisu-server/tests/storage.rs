@@ -650,6 +650,29 @@ fn analysis_conformance(f: &Fresh) {
     s.ingest(&more, Some(&device), at(6)).unwrap();
     s.ingest(&more[..1], None, at(6)).unwrap();
     cells_match_interviews(s.as_ref(), "after a re-sent batch and one without a site");
+    // one id twice in a batch, and a third time with other answers: stored (and counted) once
+    let mut other = more[1].clone();
+    other.interview.id = Uuid::from_u128(960);
+    other.interview = other.interview.sealed();
+    let mut conflicting = more[2].clone();
+    conflicting.interview.id = Uuid::from_u128(960);
+    conflicting.interview = conflicting.interview.sealed();
+    assert_ne!(
+        other.interview.content_hash,
+        conflicting.interview.content_hash
+    );
+    let receipts = s
+        .ingest(&[other.clone(), conflicting, other], Some(&device), at(7))
+        .unwrap();
+    assert_eq!(
+        statuses(&receipts),
+        [
+            ReceiptStatus::Stored,
+            ReceiptStatus::Conflict,
+            ReceiptStatus::AlreadyStored
+        ]
+    );
+    cells_match_interviews(s.as_ref(), "after one id three times in a batch");
     // rebuilding gives the same cells; so does the migration that adds them, on a database
     // that already holds interviews
     let before = stored_cells(s.as_ref());
@@ -733,11 +756,11 @@ fn cells_match_interviews(s: &dyn Storage, when: &str) {
         .map(|(k, n, successes)| {
             (
                 (
-                    k.district.clone(),
-                    k.site_id.clone(),
-                    k.population.clone(),
+                    k.district.to_string(),
+                    k.site_id.to_string(),
+                    k.population.to_string(),
                     k.breakdown.to_string(),
-                    k.key.clone(),
+                    k.key.to_string(),
                 ),
                 (n as u64, successes as u64),
             )

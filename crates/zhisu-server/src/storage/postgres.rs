@@ -315,12 +315,12 @@ fn apply_cells(
     let (mut n, mut successes) = (Vec::new(), Vec::new());
     for (k, dn, ds) in changes.iter() {
         for (column, value) in columns.iter_mut().zip([
-            k.questionnaire_id.as_str(),
-            &k.district,
-            &k.site_id,
-            &k.population,
+            k.questionnaire_id,
+            k.district,
+            k.site_id,
+            k.population,
             k.breakdown,
-            &k.key,
+            k.key,
         ]) {
             column.push(value);
         }
@@ -330,38 +330,50 @@ fn apply_cells(
     let mut progress: [Vec<&str>; 4] = Default::default();
     let mut progress_n = Vec::new();
     for (k, dn) in changes.progress() {
-        for (column, value) in
-            progress
-                .iter_mut()
-                .zip([k.district.as_str(), &k.site_id, &k.population, &k.day])
+        for (column, value) in progress
+            .iter_mut()
+            .zip([k.district, k.site_id, k.population, k.day])
         {
             column.push(value);
         }
         progress_n.push(dn);
     }
-    if !progress_n.is_empty() {
-        let [d, site, p, day] = &progress;
-        tx.execute(
-            "INSERT INTO progress_cell (district, site_id, population, day, n)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
-             ON CONFLICT (district, site_id, population, day)
-             DO UPDATE SET n = progress_cell.n + excluded.n",
-            &[d, site, p, day, &progress_n],
-        )?;
-    }
-    if n.is_empty() {
+    if progress_n.is_empty() && n.is_empty() {
         return Ok(());
     }
+    // one statement, one round trip: progress cells first, then literacy cells, each in key
+    // order (every writer takes them in this order)
+    let [pd, psite, pp, pday] = &progress;
     let [q, d, site, p, b, key] = &columns;
     tx.execute(
-        "INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
+        "WITH progress AS (
+             INSERT INTO progress_cell (district, site_id, population, day, n)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
+             ON CONFLICT (district, site_id, population, day)
+             DO UPDATE SET n = progress_cell.n + excluded.n
+         )
+         INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
              n, successes)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-             $7::int8[], $8::int8[])
+         SELECT * FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+             $11::text[], $12::int8[], $13::int8[])
          ON CONFLICT (questionnaire_id, district, site_id, population, breakdown, key)
          DO UPDATE SET n = literacy_cell.n + excluded.n,
              successes = literacy_cell.successes + excluded.successes",
-        &[q, d, site, p, b, key, &n, &successes],
+        &[
+            pd,
+            psite,
+            pp,
+            pday,
+            &progress_n,
+            q,
+            d,
+            site,
+            p,
+            b,
+            key,
+            &n,
+            &successes,
+        ],
     )?;
     Ok(())
 }
@@ -530,6 +542,12 @@ impl Storage for PostgresStorage {
         for &index in &order {
             columns.push(&accepted[index])?;
         }
+        // the cells' changes if every row is stored, made before the transaction starts
+        let district = device.map(|d| d.district.as_str());
+        let mut cells = CellChanges::new();
+        for &index in &order {
+            cells.add(&Counted::of(&accepted[index], district), 1);
+        }
         let mut client = self.pool.get()?;
         let mut tx = client.transaction()?;
         let inserted: std::collections::HashSet<Uuid> = tx
@@ -598,17 +616,16 @@ impl Storage for PostgresStorage {
                 existing.insert(row.get::<_, Uuid>(0), row.get::<_, String>(1));
             }
         }
-        // the literacy cells count the interviews this batch stored (the first occurrence of an
-        // id repeated within the batch, as below)
-        let mut changes = CellChanges::new();
+        // the cells count the interviews this batch stored: not the re-sent or conflicting
+        // ones, nor a repeat of an id within the batch (its first occurrence is stored, below)
         let mut counted = std::collections::HashSet::new();
         for &index in &order {
             let a = &accepted[index];
-            if inserted.contains(&a.interview.id) && counted.insert(a.interview.id) {
-                changes.add(&Counted::of(a, device.map(|d| d.district.as_str())), 1);
+            if !(inserted.contains(&a.interview.id) && counted.insert(a.interview.id)) {
+                cells.add(&Counted::of(a, district), -1);
             }
         }
-        apply_cells(&mut tx, &changes)?;
+        apply_cells(&mut tx, &cells)?;
         tx.commit()?;
         // An id repeated within the batch: its first occurrence (in id order, then batch order)
         // is the one stored.

@@ -273,6 +273,8 @@ type Outcome = Option<Result<Vec<(usize, Receipt)>, StorageError>>;
 /// One caller's batch waiting for the writer, and what became of it.
 struct GroupRequest {
     rows: Vec<Row>,
+    /// The cells' changes if every row is stored (made before joining the queue).
+    cells: CellChanges,
     outcome: Mutex<Outcome>,
 }
 
@@ -298,7 +300,7 @@ fn write_group(conn: &mut Connection, group: &[Arc<GroupRequest>]) {
     let mut outcomes = Vec::with_capacity(group.len());
     for request in group {
         let outcome = match tx.savepoint() {
-            Ok(mut sp) => match write_rows(&sp, &request.rows) {
+            Ok(mut sp) => match write_rows(&sp, &request.rows, &request.cells) {
                 Ok(receipts) => sp.commit().map(|_| receipts).map_err(StorageError::from),
                 Err(e) => {
                     let _ = sp.rollback();
@@ -317,7 +319,11 @@ fn write_group(conn: &mut Connection, group: &[Arc<GroupRequest>]) {
     }
 }
 
-fn write_rows(tx: &Connection, rows: &[Row]) -> Result<Vec<(usize, Receipt)>, StorageError> {
+fn write_rows(
+    tx: &Connection,
+    rows: &[Row],
+    cells: &CellChanges,
+) -> Result<Vec<(usize, Receipt)>, StorageError> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
              completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
@@ -329,7 +335,7 @@ fn write_rows(tx: &Connection, rows: &[Row]) -> Result<Vec<(usize, Receipt)>, St
     )?;
     let mut existing = tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
     let mut receipts = Vec::with_capacity(rows.len());
-    let mut changes = CellChanges::new();
+    let mut not_stored = Vec::new();
     for row in rows {
         let f = &row.facts;
         let inserted = insert.execute(params![
@@ -371,12 +377,21 @@ fn write_rows(tx: &Connection, rows: &[Row]) -> Result<Vec<(usize, Receipt)>, St
                 ReceiptStatus::Conflict
             }
         };
-        if status == ReceiptStatus::Stored {
-            changes.add(&row.counted, 1);
+        if status != ReceiptStatus::Stored {
+            not_stored.push(&row.counted);
         }
         receipts.push((row.index, super::receipt(row.uuid, status)));
     }
-    apply_cells(tx, &changes)?;
+    if not_stored.is_empty() {
+        apply_cells(tx, cells)?;
+    } else {
+        // re-sent or conflicting rows were counted when first stored
+        let mut cells = cells.clone();
+        for counted in not_stored {
+            cells.add(counted, -1);
+        }
+        apply_cells(tx, &cells)?;
+    }
     Ok(receipts)
 }
 
@@ -664,6 +679,13 @@ impl Storage for SqliteStorage {
             .map(|index| Row::new(index, &accepted[index], device, &received))
             .collect::<Result<Vec<_>, StorageError>>()?;
         let request = Arc::new(GroupRequest {
+            cells: {
+                let mut cells = CellChanges::new();
+                for row in &rows {
+                    cells.add(&row.counted, 1);
+                }
+                cells
+            },
             rows,
             outcome: Mutex::new(None),
         });
