@@ -1015,6 +1015,32 @@ fn time_backend(
         "  {name}: weakest_items once: {:.3} s ({weakest_first})",
         secs(weakest)
     );
+    // a district's weakest items (its report): the query itself is narrowed to the district
+    let district = report
+        .as_ref()
+        .and_then(|r| r.breakdowns.iter().find(|b| b.by == analysis::By::District))
+        .and_then(|b| b.rows.first())
+        .map(|r| r.key.clone())
+        .unwrap_or_default();
+    let t = Instant::now();
+    let items = analysis::weakest_items(
+        storage,
+        registry,
+        &Scope::All,
+        QUESTIONNAIRE_ID,
+        &Filter {
+            district: Some(district.clone()),
+            ..Filter::default()
+        },
+        MIN_CELL_N,
+        "zh-CN",
+    )
+    .unwrap();
+    println!(
+        "  {name}: weakest_items of district {district} once: {:.3} s ({} interviews asked the first core item)",
+        secs(t.elapsed()),
+        items.iter().map(|i| i.asked).max().unwrap_or(0)
+    );
     Backend {
         name,
         runs: times,

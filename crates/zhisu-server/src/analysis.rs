@@ -596,8 +596,20 @@ pub fn weakest_items(
 ) -> Result<Vec<ItemShare>, StorageError> {
     // per questionnaire version: (asked, correct) per scored-item position
     let mut versions: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
-    storage.visit_facts(scope, questionnaire_id, &mut |row| {
-        if !filter.matches(row) {
+    // Shares of items are unweighted: only the interviews in the selection are needed, so a
+    // filter by district or population narrows the query itself (its index) when the viewer's
+    // scope does not already.
+    let narrowed = match (
+        scope,
+        filter.district.as_deref(),
+        filter.population.as_deref(),
+    ) {
+        (Scope::All, Some(d), _) if !d.is_empty() => Scope::District(d.to_string()),
+        (Scope::All, _, Some(p)) if !p.is_empty() => Scope::Populations(vec![p.to_string()]),
+        _ => scope.clone(),
+    };
+    storage.visit_facts(&narrowed, questionnaire_id, &mut |row| {
+        if !in_scope(scope, row) || !filter.matches(row) {
             return;
         }
         let counts = match versions.get_mut(row.questionnaire_version) {

@@ -332,7 +332,7 @@ mod tests {
         c.add(&counted(), 1);
         let cells: Vec<_> = c
             .iter()
-            .map(|(k, n, s)| (k.breakdown, k.key.as_str(), n, s))
+            .map(|(k, n, s)| (k.breakdown, k.key, n, s))
             .collect();
         assert_eq!(
             cells,

@@ -1117,6 +1117,17 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
                 .unwrap();
                 let what = format!("{scope:?} {filter:?}");
                 same_report(&cells, &interviews, &what);
+                // the weakest items read the same selection (narrowed in the query when the
+                // filter allows): the core items are asked of everyone in it
+                let items = analysis::weakest_items(
+                    args.0, args.1, args.2, "ohl_2026", filter, 30, "zh-CN",
+                )
+                .unwrap();
+                assert_eq!(
+                    items.iter().map(|i| i.asked).max(),
+                    cells.overall.as_ref().map(|o| o.n),
+                    "{what}"
+                );
                 // an empty selection (another district, nowhere) has no estimate to make
                 if cells.overall.is_some() {
                     checked += 1;
