@@ -121,6 +121,10 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Count the dashboard's literacy and progress cells again from the stored interviews.
+    /// The server keeps them with every write; this is for a database restored or edited by
+    /// hand, or for peace of mind (one transaction; uploads wait meanwhile).
+    RebuildCells,
 }
 
 fn open_state(config: &Config) -> anyhow::Result<ServerState> {
@@ -382,6 +386,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::ImportSites { district, file }) => {
             import_sites(&state, district, file).map(|()| true)
+        }
+        Some(Command::RebuildCells) => {
+            let started = std::time::Instant::now();
+            state.storage.rebuild_cells()?;
+            println!(
+                "literacy and progress cells counted again from {} interviews in {:.1} s",
+                state.storage.interview_count()?,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(true)
         }
         Some(Command::Serve) | Some(Command::ConfigExample) | None => Ok(false),
     })?;

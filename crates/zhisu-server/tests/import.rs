@@ -5,6 +5,7 @@ use std::process::Command;
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Questionnaire};
+use zhisu_server::people::Scope;
 use zhisu_server::storage::sqlite::SqliteStorage;
 use zhisu_server::Storage;
 use zhisu_store::{DeviceStore, NewInterview};
@@ -71,6 +72,43 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
     );
     let db = SqliteStorage::open(&data.join("zhisu-server.sqlite3")).unwrap();
     assert_eq!(db.interview_count().unwrap(), 3);
+
+    // the cells counted the imported interviews; `rebuild-cells` counts them again after a
+    // hand edit spoiled them
+    let counts = |db: &SqliteStorage| {
+        let progress: u64 = db
+            .progress(&Scope::All)
+            .unwrap()
+            .iter()
+            .map(|c| c.count)
+            .sum();
+        let mut literacy = 0;
+        db.visit_cells("ohl_pilot", &mut |c| {
+            if c.breakdown == "all" {
+                literacy += c.n
+            }
+        })
+        .unwrap();
+        (progress, literacy)
+    };
+    assert_eq!(counts(&db), (3, 3));
+    rusqlite::Connection::open(data.join("zhisu-server.sqlite3"))
+        .unwrap()
+        .execute_batch("DELETE FROM literacy_cell; UPDATE progress_cell SET n = 99;")
+        .unwrap();
+    assert_eq!(counts(&db), (99, 0));
+    let output = Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
+        .arg("rebuild-cells")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--questionnaires")
+        .arg(root().join("questionnaires"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("from 3 interviews"), "{out}");
+    assert_eq!(counts(&db), (3, 3));
 
     let junk = dir.path().join("junk.bin");
     std::fs::write(&junk, b"hello").unwrap();
