@@ -406,27 +406,8 @@ pub fn literacy(
     min_cell_n: u64,
     lang: &str,
 ) -> Result<LiteracyReport, StorageError> {
-    let labels = Labels::new(registry, questionnaire_id, lang);
-    let mut tally = Tally::new(labels.dimensions.len().min(63));
-    if filter.cells_can_answer() {
-        storage.visit_cells(questionnaire_id, &mut |cell| {
-            // every site of the sample is part of the design, whatever the domain
-            let design = tally.design(cell.district, cell.site_id, cell.stratum, cell.weight);
-            if cell_in_scope(scope, cell) && filter.matches_cell(cell) {
-                tally.add_cell(design, cell);
-            }
-        })?;
-    } else {
-        literacy_scan(storage, scope, questionnaire_id, filter, &mut tally)?;
-    }
-    Ok(report(
-        tally,
-        &labels,
-        questionnaire_id,
-        filter,
-        min_cell_n,
-        lang,
-    ))
+    let ask = (storage, registry, scope, questionnaire_id, filter);
+    literacy_with(ask, min_cell_n, lang, filter.cells_can_answer())
 }
 
 /// [`literacy`] from every interview, whatever the filter (the reference the cells are tested
@@ -440,9 +421,37 @@ pub fn literacy_from_interviews(
     min_cell_n: u64,
     lang: &str,
 ) -> Result<LiteracyReport, StorageError> {
+    let ask = (storage, registry, scope, questionnaire_id, filter);
+    literacy_with(ask, min_cell_n, lang, false)
+}
+
+type Ask<'a> = (
+    &'a dyn Storage,
+    &'a QuestionnaireRegistry,
+    &'a Scope,
+    &'a str,
+    &'a Filter,
+);
+
+fn literacy_with(
+    (storage, registry, scope, questionnaire_id, filter): Ask<'_>,
+    min_cell_n: u64,
+    lang: &str,
+    from_cells: bool,
+) -> Result<LiteracyReport, StorageError> {
     let labels = Labels::new(registry, questionnaire_id, lang);
     let mut tally = Tally::new(labels.dimensions.len().min(63));
-    literacy_scan(storage, scope, questionnaire_id, filter, &mut tally)?;
+    if from_cells {
+        storage.visit_cells(questionnaire_id, &mut |cell| {
+            // every site of the sample is part of the design, whatever the domain
+            let design = tally.design(cell.district, cell.site_id, cell.stratum, cell.weight);
+            if cell_in_scope(scope, cell) && filter.matches_cell(cell) {
+                tally.add_cell(design, cell);
+            }
+        })?;
+    } else {
+        literacy_scan(storage, scope, questionnaire_id, filter, &mut tally)?;
+    }
     Ok(report(
         tally,
         &labels,

@@ -248,6 +248,19 @@ impl CellChanges {
             })
     }
 
+    /// The change from what the cells counted of one interview (`before`, `None` when they did
+    /// not count it) to what they count now.
+    pub fn between(before: Option<&Counted>, after: Option<&Counted>) -> CellChanges {
+        let mut changes = CellChanges::new();
+        if let Some(b) = before {
+            changes.add(b, -1);
+        }
+        if let Some(a) = after {
+            changes.add(a, 1);
+        }
+        changes
+    }
+
     pub fn is_empty(&self) -> bool {
         self.iter().next().is_none() && self.progress().next().is_none()
     }

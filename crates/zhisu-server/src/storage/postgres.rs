@@ -293,18 +293,6 @@ fn counted_interview(
     Ok(row.as_ref().map(counted_from))
 }
 
-/// The change to the cells from `before` to `after` of one interview.
-fn counted_change(before: Option<Counted>, after: Option<Counted>) -> CellChanges {
-    let mut changes = CellChanges::new();
-    if let Some(b) = &before {
-        changes.add(b, -1);
-    }
-    if let Some(a) = &after {
-        changes.add(a, 1);
-    }
-    changes
-}
-
 /// Applies the changes with one multi-row upsert, in key order (concurrent batches lock the
 /// cells in the same order, so they wait for each other but cannot deadlock).
 fn apply_cells(
@@ -1142,7 +1130,10 @@ impl Storage for PostgresStorage {
         }
         // a rejection takes the interview out of the counts; taking it back puts it in again
         let after = counted_interview(&mut tx, id)?;
-        apply_cells(&mut tx, &counted_change(before, after))?;
+        apply_cells(
+            &mut tx,
+            &CellChanges::between(before.as_ref(), after.as_ref()),
+        )?;
         tx.commit()?;
         Ok(Some(()))
     }
@@ -1186,7 +1177,10 @@ impl Storage for PostgresStorage {
             ],
         )?;
         let after = counted_interview(&mut tx, id)?;
-        apply_cells(&mut tx, &counted_change(before, after))?;
+        apply_cells(
+            &mut tx,
+            &CellChanges::between(before.as_ref(), after.as_ref()),
+        )?;
         tx.commit()?;
         Ok(())
     }

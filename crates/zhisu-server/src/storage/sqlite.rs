@@ -441,18 +441,6 @@ fn counted_interview(conn: &Connection, id: &str) -> Result<Option<Counted>, Sto
         .optional()?)
 }
 
-/// The change to the cells from `before` to `after` of one interview.
-fn counted_change(before: Option<Counted>, after: Option<Counted>) -> CellChanges {
-    let mut changes = CellChanges::new();
-    if let Some(b) = &before {
-        changes.add(b, -1);
-    }
-    if let Some(a) = &after {
-        changes.add(a, 1);
-    }
-    changes
-}
-
 fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<(), StorageError> {
     if changes.is_empty() {
         return Ok(());
@@ -1282,7 +1270,7 @@ impl Storage for SqliteStorage {
         }
         // a rejection takes the interview out of the counts; taking it back puts it in again
         let after = counted_interview(&tx, &id)?;
-        apply_cells(&tx, &counted_change(before, after))?;
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
         tx.commit()?;
         Ok(Some(()))
     }
@@ -1327,7 +1315,7 @@ impl Storage for SqliteStorage {
             ],
         )?;
         let after = counted_interview(&tx, &id)?;
-        apply_cells(&tx, &counted_change(before, after))?;
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
         tx.commit()?;
         Ok(())
     }
