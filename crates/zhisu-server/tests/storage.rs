@@ -155,6 +155,23 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     }
     assert_eq!(stored, 60, "each of the 60 distinct interviews stored once");
     assert_eq!(f.storage.interview_count().unwrap(), 60);
+    // and counted once in the dashboard's cells, whichever batch stored each
+    let progress: u64 = f
+        .storage
+        .progress(&Scope::All)
+        .unwrap()
+        .iter()
+        .map(|c| c.count)
+        .sum();
+    let mut counted = 0;
+    f.storage
+        .visit_cells("ohl_pilot", &mut |c| {
+            if c.breakdown == "all" {
+                counted += c.n
+            }
+        })
+        .unwrap();
+    assert_eq!((progress, counted), (60, 60));
 
     // enrolment codes are used once, before they expire; tokens find their device
     let f = fresh("devices");
