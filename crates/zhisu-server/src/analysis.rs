@@ -440,7 +440,7 @@ fn literacy_with(
     from_cells: bool,
 ) -> Result<LiteracyReport, StorageError> {
     let labels = Labels::new(registry, questionnaire_id, lang);
-    let mut tally = Tally::new(labels.dimensions.len().min(63));
+    let mut tally = Tally::new(labels.dimensions.len().min(crate::facts::MAX_DIMENSIONS));
     if from_cells {
         storage.visit_cells(questionnaire_id, &mut |cell| {
             // every site of the sample is part of the design, whatever the domain

@@ -914,6 +914,13 @@ async fn create_enrolment_code(
     if !session.person.role.manages(&request.district) {
         return Err(forbidden("enrol devices in this district"));
     }
+    if request.district.trim().is_empty() || request.round.trim().is_empty() {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            "district and round must not be empty",
+        ));
+    }
     if !(1..=90).contains(&request.valid_days) {
         return Err(Failure::new(
             StatusCode::BAD_REQUEST,
@@ -1016,6 +1023,14 @@ async fn replace_district_sites(
     let Json(mut sites) = body.map_err(json_rejection)?;
     for site in &mut sites {
         site.district = district.clone();
+    }
+    let problems = crate::site_problems(&sites);
+    if !problems.is_empty() {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            format!("the sites were not stored: {}", problems.join("; ")),
+        ));
     }
     let n = sites.len();
     let storage = state.storage.clone();

@@ -36,6 +36,10 @@ const FINGERPRINT_ITEMS: &[&str] = &[
     "employer_size",
 ];
 
+/// Dimensions whose literacy bits the facts keep (a questionnaire has four): PostgreSQL keeps
+/// the bits in a 32-bit integer, and both backends must store the same facts.
+pub const MAX_DIMENSIONS: usize = 31;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     pub population: Option<String>,
@@ -73,7 +77,12 @@ impl Facts {
             _ => None,
         };
         let mut dimension_literacy = 0i64;
-        for (i, d) in questionnaire.dimensions.iter().enumerate().take(63) {
+        for (i, d) in questionnaire
+            .dimensions
+            .iter()
+            .enumerate()
+            .take(MAX_DIMENSIONS)
+        {
             if score
                 .dimensions
                 .iter()

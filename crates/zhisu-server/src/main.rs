@@ -209,28 +209,14 @@ struct SiteEntry {
     longitude: Option<f64>,
 }
 
-const SITE_TYPES: [&str; 6] = [
-    "enterprise",
-    "school",
-    "hospital",
-    "station",
-    "community",
-    "village",
-];
-
 fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let parsed: SitesFile = toml::from_str(&text)
         .with_context(|| format!("{} is not a valid sites file", file.display()))?;
+    anyhow::ensure!(!district.trim().is_empty(), "the district is empty");
     let mut sites = Vec::new();
     for entry in parsed.sites {
-        anyhow::ensure!(
-            SITE_TYPES.contains(&entry.site_type.as_str()),
-            "site {}: site_type must be one of {}",
-            entry.id,
-            SITE_TYPES.join(", ")
-        );
         sites.push(Site {
             id: entry.id,
             district: district.to_string(),
@@ -246,6 +232,13 @@ fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Res
             longitude: entry.longitude,
         });
     }
+    let problems = zhisu_server::site_problems(&sites);
+    anyhow::ensure!(
+        problems.is_empty(),
+        "{} is not stored:\n{}",
+        file.display(),
+        problems.join("\n")
+    );
     state.storage.replace_sites(district, &sites)?;
     state.audit(
         "cli",
@@ -263,6 +256,10 @@ fn enrolment_code(
     valid_days: i64,
     qr: Option<&Path>,
 ) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !district.trim().is_empty() && !round.trim().is_empty(),
+        "district and round must not be empty"
+    );
     anyhow::ensure!(
         (1..=90).contains(&valid_days),
         "--valid-days must be 1 to 90"

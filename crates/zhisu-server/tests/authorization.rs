@@ -557,3 +557,78 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
         "no refused request did anything"
     );
 }
+
+/// A district's sites with mistakes are refused whole, every mistake named, and the stored list
+/// stays as it was; an enrolment code needs a district.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_sites_and_empty_districts_are_refused_and_change_nothing() {
+    let w = world().await;
+    let token = w.sign_in("city").await;
+    let good = json!([{ "id": "s-1", "district": "x", "name": "站点", "site_type": "station", "quotas": { "migrant": 10 } }]);
+    let (status, _) = w
+        .call(
+            Method::PUT,
+            "/api/v1/districts/yuzhong/sites",
+            Some(&token),
+            Some(good),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let bad = json!([
+        { "id": "", "district": "x", "name": "无编号", "site_type": "station" },
+        { "id": "a", "district": "x", "name": "商场", "site_type": "mall", "weight": -3.0 },
+        { "id": "a", "district": "x", "name": "", "site_type": "school", "latitude": 95.0, "longitude": 106.5 },
+        { "id": "b", "district": "x", "name": "工厂", "site_type": "enterprise", "latitude": 29.5, "stratum": " " }
+    ]);
+    let (status, body) = w
+        .call(
+            Method::PUT,
+            "/api/v1/districts/yuzhong/sites",
+            Some(&token),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "malformed_request", "{body}");
+    let message = body["message"].as_str().unwrap();
+    for problem in [
+        "site 1: the id is empty",
+        "site a: site_type must be one of",
+        "site a: the weight must be a positive number",
+        "site a: the id is listed twice",
+        "site a: the name is empty",
+        "site a: the position is not on Earth",
+        "site b: give both latitude and longitude, or neither",
+        "site b: the stratum is empty",
+    ] {
+        assert!(message.contains(problem), "{problem} in {message}");
+    }
+    let (_, stored) = w
+        .call(
+            Method::GET,
+            "/api/v1/districts/yuzhong/sites",
+            Some(&token),
+            None,
+        )
+        .await;
+    let ids: Vec<&str> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["s-1"], "nothing of the bad list was stored");
+
+    for district in ["", "  "] {
+        let (status, body) = w
+            .call(
+                Method::POST,
+                "/api/v1/enrolment-codes",
+                Some(&token),
+                Some(json!({ "round": "2026", "district": district })),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["code"], "malformed_request", "{body}");
+    }
+}

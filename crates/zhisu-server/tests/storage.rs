@@ -690,6 +690,29 @@ fn analysis_conformance(f: &Fresh) {
         ]
     );
     cells_match_interviews(s.as_ref(), "after one id three times in a batch");
+    // decisions on one interview racing each other (two reviewers, a double click): each is
+    // applied after the one before, so the cells still count what the last one left
+    for round in 0..8 {
+        s.review(&Scope::All, Uuid::from_u128(902), &reject)
+            .unwrap()
+            .unwrap();
+        std::thread::scope(|threads| {
+            for t in 0..4 {
+                let decision = if (t + round) % 3 == 0 { &reject } else { &undo };
+                let storage = s.as_ref();
+                threads.spawn(move || {
+                    storage
+                        .review(&Scope::All, Uuid::from_u128(902), decision)
+                        .unwrap()
+                        .unwrap()
+                });
+            }
+        });
+        cells_match_interviews(
+            s.as_ref(),
+            &format!("after racing decisions, round {round}"),
+        );
+    }
     // rebuilding gives the same cells; so does the migration that adds them, on a database
     // that already holds interviews
     let before = stored_cells(s.as_ref());

@@ -277,20 +277,25 @@ fn counted_from(r: &postgres::Row) -> Counted {
     }
 }
 
-/// What the cells count of one interview (locked until the transaction ends): `None` when they
-/// do not count it.
+/// What the cells count of one interview: `None` when they do not count it. The row is locked
+/// until the transaction ends whether or not it is counted (a rejected one too), so two
+/// decisions on one interview are read and applied one after the other, never both from the
+/// same "before".
 fn counted_interview(
     tx: &mut postgres::Transaction<'_>,
     id: Uuid,
 ) -> Result<Option<Counted>, StorageError> {
     let row = tx.query_opt(
         &format!(
-            "SELECT {COUNTED_COLUMNS} FROM interview WHERE id = $1 AND {COUNTED_CONDITION}
+            "SELECT {COUNTED_COLUMNS}, {COUNTED_CONDITION} FROM interview WHERE id = $1
              FOR UPDATE"
         ),
         &[&id],
     )?;
-    Ok(row.as_ref().map(counted_from))
+    Ok(row
+        .filter(|r| r.get::<_, bool>(13))
+        .as_ref()
+        .map(counted_from))
 }
 
 /// Applies the changes with one multi-row upsert, in key order (concurrent batches lock the
@@ -368,7 +373,8 @@ fn apply_cells(
 
 /// Counts every interview the cells count again, replacing what the cells held.
 fn rebuild_cells(tx: &mut postgres::Transaction<'_>) -> Result<(), StorageError> {
-    tx.batch_execute("LOCK TABLE literacy_cell, progress_cell IN EXCLUSIVE MODE")?;
+    // in the order every writer takes them (`apply_cells`: progress, then literacy)
+    tx.batch_execute("LOCK TABLE progress_cell, literacy_cell IN EXCLUSIVE MODE")?;
     let mut changes = CellChanges::new();
     {
         let mut rows = tx.query_raw(
