@@ -300,6 +300,8 @@ pub mod codes {
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const FORBIDDEN: &str = "forbidden";
     pub const BAD_CREDENTIALS: &str = "bad_credentials";
+    /// Too many wrong passwords for one username in a row: sign-in pauses for it.
+    pub const TOO_MANY_SIGN_IN_ATTEMPTS: &str = "too_many_sign_in_attempts";
     pub const USERNAME_TAKEN: &str = "username_taken";
     pub const NOT_FOUND: &str = "not_found";
     pub const INVALID_QUESTIONNAIRE: &str = "invalid_questionnaire";

@@ -690,6 +690,10 @@ pub(crate) async fn create_session(
     state: &ServerState,
     request: SignIn,
 ) -> Result<SessionCreated, Failure> {
+    let guard = &state.sign_in_guard;
+    if let Err(wait) = guard.check(&request.username, std::time::Instant::now()) {
+        return Err(too_many_attempts(wait));
+    }
     let storage = state.storage.clone();
     let username = request.username.trim().to_string();
     let found = blocking(move || storage.person_for_login(&username)).await?;
@@ -699,14 +703,22 @@ pub(crate) async fn create_session(
         found.and_then(|(person, hash)| verify_password(&password, &hash).then_some(person))
     })
     .await
-    .map_err(Failure::internal)?
-    .ok_or_else(|| {
-        Failure::new(
+    .map_err(Failure::internal)?;
+    let Some(person) = person else {
+        if let Some(pause) = guard.failed(&request.username, std::time::Instant::now()) {
+            tracing::warn!(
+                username = %request.username.trim(),
+                pause_s = pause.as_secs(),
+                "wrong passwords in a row: sign-in paused for this username"
+            );
+        }
+        return Err(Failure::new(
             StatusCode::UNAUTHORIZED,
             codes::BAD_CREDENTIALS,
             "the username or password is wrong",
-        )
-    })?;
+        ));
+    };
+    guard.succeeded(&request.username);
     let token = crate::devices::new_token();
     let expires_at = Utc::now() + chrono::Duration::hours(SESSION_HOURS);
     let storage = state.storage.clone();
@@ -717,6 +729,23 @@ pub(crate) async fn create_session(
         expires_at,
         person,
     })
+}
+
+/// Sign-in paused for a username: how long to wait, in whole minutes (at least one).
+fn too_many_attempts(wait: std::time::Duration) -> Failure {
+    Failure::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        codes::TOO_MANY_SIGN_IN_ATTEMPTS,
+        match wait_minutes(wait) {
+            1 => "too many wrong passwords for this username: try again in 1 minute".to_string(),
+            n => format!("too many wrong passwords for this username: try again in {n} minutes"),
+        },
+    )
+}
+
+/// Whole minutes to wait, rounded up, at least one.
+pub(crate) fn wait_minutes(wait: std::time::Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
 }
 
 async fn sign_out(

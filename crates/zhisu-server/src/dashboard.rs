@@ -287,21 +287,38 @@ async fn login_page(Query(q): Query<LangOnly>) -> Html<String> {
     } else {
         "zh-CN"
     };
-    login_form(lang, q.error.is_some())
+    let error = if q.error.is_some() {
+        LoginError::Wrong
+    } else {
+        LoginError::None
+    };
+    login_form(lang, error)
 }
 
-fn login_form(lang: &str, failed: bool) -> Html<String> {
-    let error = if failed {
-        format!(
-            "<p class=\"error\" role=\"alert\">{}</p>",
+enum LoginError {
+    None,
+    Wrong,
+    /// Sign-in paused for the username, for about this many minutes.
+    Paused(u64),
+}
+
+fn login_form(lang: &str, error: LoginError) -> Html<String> {
+    let alert = |text: String| format!("<p class=\"error\" role=\"alert\">{text}</p>");
+    let error = match error {
+        LoginError::None => String::new(),
+        LoginError::Wrong => alert(
             t(
                 lang,
                 "用户名或密码不对，请再试一次。",
-                "The username or password is wrong; please try again."
+                "The username or password is wrong; please try again.",
             )
-        )
-    } else {
-        String::new()
+            .to_string(),
+        ),
+        LoginError::Paused(minutes) => alert(if lang == "en" {
+            format!("Too many wrong passwords for this username. Please try again in {minutes} minutes.")
+        } else {
+            format!("这个用户名的密码错误次数太多，请 {minutes} 分钟后再试。")
+        }),
     };
     let body = format!(
         "<h1>{}</h1>{error}<form method=\"post\" action=\"/dashboard/login\" style=\"display:flex;flex-direction:column;gap:12px;max-width:360px\">\
@@ -334,6 +351,7 @@ async fn login(State(state): State<ServerState>, Form(form): Form<LoginForm>) ->
     } else {
         "zh-CN"
     };
+    let username = form.username.clone();
     match create_session(
         &state,
         SignIn {
@@ -356,7 +374,24 @@ async fn login(State(state): State<ServerState>, Form(form): Form<LoginForm>) ->
             };
             ([(header::SET_COOKIE, cookie)], Redirect::to(target)).into_response()
         }
-        Err(_) => (StatusCode::UNAUTHORIZED, login_form(lang, true)).into_response(),
+        Err(failure) if failure.error.code == zhisu_protocol::codes::TOO_MANY_SIGN_IN_ATTEMPTS => {
+            let wait = state
+                .sign_in_guard
+                .check(&username, std::time::Instant::now())
+                .err()
+                .unwrap_or_default();
+            let minutes = crate::api::wait_minutes(wait);
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                login_form(lang, LoginError::Paused(minutes)),
+            )
+                .into_response()
+        }
+        Err(_) => (
+            StatusCode::UNAUTHORIZED,
+            login_form(lang, LoginError::Wrong),
+        )
+            .into_response(),
     }
 }
 

@@ -96,6 +96,8 @@ pub struct ServerState {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub rate_limit: Arc<api::RateLimit>,
+    /// Pauses sign-in for a username after wrong passwords in a row.
+    pub sign_in_guard: Arc<people::SignInGuard>,
     pub metrics: Arc<metrics::Metrics>,
 }
 
@@ -107,6 +109,7 @@ impl ServerState {
             max_body_bytes: 8 * 1024 * 1024,
             // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
             rate_limit: Arc::new(api::RateLimit::per_device(50.0, 100.0)),
+            sign_in_guard: Arc::default(),
             metrics: Arc::default(),
         }
     }

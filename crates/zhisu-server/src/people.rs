@@ -108,6 +108,88 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
     }
 }
 
+/// Wrong passwords allowed in a row for one username before sign-in pauses for it.
+pub const FREE_ATTEMPTS: u32 = 5;
+const FIRST_PAUSE: std::time::Duration = std::time::Duration::from_secs(60);
+const LONGEST_PAUSE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// A username's count of wrong passwords is forgotten after this long without one.
+const FORGET_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Slows down password guessing: after [`FREE_ATTEMPTS`] wrong passwords in a row for one
+/// username, sign-in for that username pauses for a minute, and each further wrong one doubles
+/// the pause up to fifteen minutes; a right one starts again from zero. During a pause the
+/// password is not even checked. Per username, not per address: guessers rotate addresses, and
+/// a pause of minutes keeps the cost to the real person small. In memory, per server process.
+#[derive(Debug, Default)]
+pub struct SignInGuard {
+    attempts: std::sync::Mutex<std::collections::HashMap<String, Attempts>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Attempts {
+    failures: u32,
+    last: std::time::Instant,
+    paused_until: Option<std::time::Instant>,
+}
+
+impl SignInGuard {
+    fn key(username: &str) -> String {
+        username.trim().to_lowercase()
+    }
+
+    fn attempts(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Attempts>> {
+        self.attempts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `Err(wait)` while sign-in for `username` is paused.
+    pub fn check(
+        &self,
+        username: &str,
+        now: std::time::Instant,
+    ) -> Result<(), std::time::Duration> {
+        match self.attempts().get(&Self::key(username)) {
+            Some(Attempts {
+                paused_until: Some(until),
+                ..
+            }) if *until > now => Err(*until - now),
+            _ => Ok(()),
+        }
+    }
+
+    /// Notes a wrong password; returns the pause it starts, if any.
+    pub fn failed(&self, username: &str, now: std::time::Instant) -> Option<std::time::Duration> {
+        let mut all = self.attempts();
+        if all.len() > 10_000 {
+            // guesses at many names: keep only those paused or recently wrong
+            all.retain(|_, a| {
+                a.paused_until.is_some_and(|u| u > now) || now.duration_since(a.last) < FIRST_PAUSE
+            });
+        }
+        let a = all.entry(Self::key(username)).or_insert(Attempts {
+            failures: 0,
+            last: now,
+            paused_until: None,
+        });
+        if now.duration_since(a.last) > FORGET_AFTER {
+            a.failures = 0;
+        }
+        a.failures += 1;
+        a.last = now;
+        if a.failures < FREE_ATTEMPTS {
+            return None;
+        }
+        let doublings = (a.failures - FREE_ATTEMPTS).min(10);
+        let pause = (FIRST_PAUSE * 2u32.pow(doublings)).min(LONGEST_PAUSE);
+        a.paused_until = Some(now + pause);
+        Some(pause)
+    }
+
+    /// Notes a right password: the count starts again.
+    pub fn succeeded(&self, username: &str) {
+        self.attempts().remove(&Self::key(username));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +222,32 @@ mod tests {
             .scope(),
             Scope::Populations(vec!["teacher".into()])
         );
+    }
+
+    #[test]
+    fn wrong_passwords_pause_sign_in_for_that_username_only() {
+        let guard = SignInGuard::default();
+        let t0 = std::time::Instant::now();
+        let s = std::time::Duration::from_secs;
+        for i in 1..FREE_ATTEMPTS {
+            assert_eq!(guard.failed("Zhang", t0 + s(i.into())), None);
+            assert!(guard.check("zhang", t0 + s(i.into())).is_ok());
+        }
+        // the fifth wrong one pauses a minute, for that name in any case and spacing
+        assert_eq!(guard.failed(" zhang ", t0 + s(10)), Some(s(60)));
+        assert_eq!(guard.check("ZHANG", t0 + s(40)), Err(s(30)));
+        assert!(guard.check("li", t0 + s(40)).is_ok());
+        assert!(guard.check("zhang", t0 + s(70)).is_ok());
+        // each further wrong one doubles the pause, up to fifteen minutes
+        assert_eq!(guard.failed("zhang", t0 + s(71)), Some(s(120)));
+        assert_eq!(guard.failed("zhang", t0 + s(200)), Some(s(240)));
+        for k in 0..6 {
+            guard.failed("zhang", t0 + s(500 + k));
+        }
+        assert_eq!(guard.failed("zhang", t0 + s(600)), Some(s(900)));
+        // a right password starts again
+        guard.succeeded("zhang");
+        assert!(guard.check("zhang", t0 + s(601)).is_ok());
+        assert_eq!(guard.failed("zhang", t0 + s(602)), None);
     }
 }

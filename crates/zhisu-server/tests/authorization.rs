@@ -632,3 +632,58 @@ async fn bad_sites_and_empty_districts_are_refused_and_change_nothing() {
         assert_eq!(body["code"], "malformed_request", "{body}");
     }
 }
+
+/// Guessing passwords: after five wrong ones in a row sign-in pauses for that username, even
+/// with the right password, through the API and the dashboard's form alike; other people are
+/// not held up.
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_passwords_in_a_row_pause_sign_in_for_that_username() {
+    let w = world().await;
+    let attempt = |username: &'static str, password: &'static str| {
+        let http = w.http.clone();
+        let url = format!("{}/api/v1/session", w.base);
+        async move {
+            let response = http
+                .post(url)
+                .json(&json!({ "username": username, "password": password }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    for _ in 0..zhisu_server::people::FREE_ATTEMPTS {
+        let (status, body) = attempt("yz_admin", "guess-1234").await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("bad_credentials"))
+        );
+    }
+    let (status, body) = attempt("yz_admin", PASSWORD).await;
+    assert_eq!(status, 429, "the right password waits too: {body}");
+    assert_eq!(body["code"], "too_many_sign_in_attempts");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("try again in 1 minute"),
+        "{body}"
+    );
+    // the dashboard's form says so in Chinese
+    let response = reqwest::Client::new()
+        .post(format!("{}/dashboard/login", w.base))
+        .form(&[("username", "YZ_admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("这个用户名的密码错误次数太多，请 1 分钟后再试。"),
+        "{page}"
+    );
+    // someone else signs in as usual
+    let (status, body) = attempt("jb_admin", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+}
