@@ -325,7 +325,11 @@ impl Tally {
     }
 
     fn domain(&mut self, by: By, key: &str) -> &mut Domain {
-        let b = by as usize;
+        // the breakdowns are kept in the order of `By::ALL`, which `report` reads them in
+        let b = By::ALL
+            .iter()
+            .position(|&x| x == by)
+            .expect("every breakdown is in By::ALL");
         let i = self.keys[b].id(key) as usize;
         if i == self.domains[b].len() {
             self.domains[b].push(Domain::default());

@@ -691,7 +691,7 @@ pub(crate) async fn create_session(
     request: SignIn,
 ) -> Result<SessionCreated, Failure> {
     let guard = &state.sign_in_guard;
-    if let Err(wait) = guard.check(&request.username, std::time::Instant::now()) {
+    if let Err(wait) = guard.begin(&request.username, std::time::Instant::now()) {
         return Err(too_many_attempts(wait));
     }
     let storage = state.storage.clone();
@@ -705,7 +705,7 @@ pub(crate) async fn create_session(
     .await
     .map_err(Failure::internal)?;
     let Some(person) = person else {
-        if let Some(pause) = guard.failed(&request.username, std::time::Instant::now()) {
+        if let Err(pause) = guard.check(&request.username, std::time::Instant::now()) {
             tracing::warn!(
                 username = %request.username.trim(),
                 pause_s = pause.as_secs(),

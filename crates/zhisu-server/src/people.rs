@@ -141,7 +141,7 @@ impl SignInGuard {
         self.attempts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `Err(wait)` while sign-in for `username` is paused.
+    /// `Err(wait)` while sign-in for `username` is paused (changes nothing).
     pub fn check(
         &self,
         username: &str,
@@ -156,16 +156,30 @@ impl SignInGuard {
         }
     }
 
-    /// Notes a wrong password; returns the pause it starts, if any.
-    pub fn failed(&self, username: &str, now: std::time::Instant) -> Option<std::time::Duration> {
+    /// Starts a sign-in attempt for `username`: `Err(wait)` while sign-in for it is paused;
+    /// otherwise the attempt is counted as wrong until [`succeeded`](Self::succeeded) says it
+    /// was right. Counting before the password is checked means attempts sent at the same
+    /// moment cannot all pass the check before any of them is counted: a burst of guesses gets
+    /// no more tries than guesses one after another.
+    pub fn begin(
+        &self,
+        username: &str,
+        now: std::time::Instant,
+    ) -> Result<(), std::time::Duration> {
         let mut all = self.attempts();
+        let key = Self::key(username);
+        if let Some(until) = all.get(&key).and_then(|a| a.paused_until) {
+            if until > now {
+                return Err(until - now);
+            }
+        }
         if all.len() > 10_000 {
             // guesses at many names: keep only those paused or recently wrong
             all.retain(|_, a| {
                 a.paused_until.is_some_and(|u| u > now) || now.duration_since(a.last) < FIRST_PAUSE
             });
         }
-        let a = all.entry(Self::key(username)).or_insert(Attempts {
+        let a = all.entry(key).or_insert(Attempts {
             failures: 0,
             last: now,
             paused_until: None,
@@ -175,13 +189,11 @@ impl SignInGuard {
         }
         a.failures += 1;
         a.last = now;
-        if a.failures < FREE_ATTEMPTS {
-            return None;
+        if a.failures >= FREE_ATTEMPTS {
+            let doublings = (a.failures - FREE_ATTEMPTS).min(10);
+            a.paused_until = Some(now + (FIRST_PAUSE * 2u32.pow(doublings)).min(LONGEST_PAUSE));
         }
-        let doublings = (a.failures - FREE_ATTEMPTS).min(10);
-        let pause = (FIRST_PAUSE * 2u32.pow(doublings)).min(LONGEST_PAUSE);
-        a.paused_until = Some(now + pause);
-        Some(pause)
+        Ok(())
     }
 
     /// Notes a right password: the count starts again.
@@ -229,25 +241,47 @@ mod tests {
         let guard = SignInGuard::default();
         let t0 = std::time::Instant::now();
         let s = std::time::Duration::from_secs;
+        // an attempt without `succeeded` is a wrong password
         for i in 1..FREE_ATTEMPTS {
-            assert_eq!(guard.failed("Zhang", t0 + s(i.into())), None);
-            assert!(guard.check("zhang", t0 + s(i.into())).is_ok());
+            assert_eq!(guard.begin("Zhang", t0 + s(i.into())), Ok(()));
         }
-        // the fifth wrong one pauses a minute, for that name in any case and spacing
-        assert_eq!(guard.failed(" zhang ", t0 + s(10)), Some(s(60)));
+        assert!(guard.check("zhang", t0 + s(9)).is_ok());
+        // the fifth is still checked, and pauses a minute for that name in any case and spacing
+        assert_eq!(guard.begin(" zhang ", t0 + s(10)), Ok(()));
         assert_eq!(guard.check("ZHANG", t0 + s(40)), Err(s(30)));
-        assert!(guard.check("li", t0 + s(40)).is_ok());
-        assert!(guard.check("zhang", t0 + s(70)).is_ok());
+        assert_eq!(guard.begin("zhang", t0 + s(40)), Err(s(30)));
+        assert!(guard.begin("li", t0 + s(40)).is_ok());
         // each further wrong one doubles the pause, up to fifteen minutes
-        assert_eq!(guard.failed("zhang", t0 + s(71)), Some(s(120)));
-        assert_eq!(guard.failed("zhang", t0 + s(200)), Some(s(240)));
-        for k in 0..6 {
-            guard.failed("zhang", t0 + s(500 + k));
+        assert_eq!(guard.begin("zhang", t0 + s(71)), Ok(()));
+        assert_eq!(guard.check("zhang", t0 + s(71)), Err(s(120)));
+        assert_eq!(guard.begin("zhang", t0 + s(200)), Ok(()));
+        assert_eq!(guard.check("zhang", t0 + s(200)), Err(s(240)));
+        let mut at = 500;
+        for _ in 0..6 {
+            let wait = guard.check("zhang", t0 + s(at)).err().unwrap_or_default();
+            at += wait.as_secs();
+            assert_eq!(guard.begin("zhang", t0 + s(at)), Ok(()));
         }
-        assert_eq!(guard.failed("zhang", t0 + s(600)), Some(s(900)));
+        assert_eq!(guard.check("zhang", t0 + s(at)), Err(s(900)));
         // a right password starts again
+        assert_eq!(guard.begin("zhang", t0 + s(at + 900)), Ok(()));
         guard.succeeded("zhang");
-        assert!(guard.check("zhang", t0 + s(601)).is_ok());
-        assert_eq!(guard.failed("zhang", t0 + s(602)), None);
+        assert!(guard.check("zhang", t0 + s(at + 901)).is_ok());
+    }
+
+    #[test]
+    fn a_burst_of_guesses_gets_no_more_tries_than_guesses_in_turn() {
+        let guard = std::sync::Arc::new(SignInGuard::default());
+        let now = std::time::Instant::now();
+        let passed: u32 = std::thread::scope(|threads| {
+            let handles: Vec<_> = (0..40)
+                .map(|_| {
+                    let guard = &guard;
+                    threads.spawn(move || u32::from(guard.begin("wang", now).is_ok()))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(passed, FREE_ATTEMPTS);
     }
 }
