@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod answer;
+mod background;
 mod describe;
 pub mod expr;
 mod interview;
@@ -15,8 +16,10 @@ mod model;
 mod paradata;
 mod score;
 mod text;
+mod version;
 
 pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
+pub use background::{Background, BackgroundRole, DEFAULT_FINGERPRINT};
 pub use describe::{Description, ModuleDescription};
 pub use expr::{ExprError, Expression};
 pub use interview::EligibilityStatus;
@@ -31,3 +34,4 @@ pub use paradata::{
 };
 pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
 pub use text::{Text, DEFAULT_LANGUAGE};
+pub use version::compare_versions;

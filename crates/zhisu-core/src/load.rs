@@ -10,8 +10,9 @@ use toml::Spanned;
 
 use crate::expr::{BinaryOp, Expr, Function};
 use crate::{
-    AnswerValue, Choice, Constraint, Dimension, Eligibility, Expression, Item, ItemKind, Module,
-    Questionnaire, ScoringRule, Section, Text, DEFAULT_LANGUAGE,
+    AnswerValue, Background, BackgroundRole, Choice, Constraint, Dimension, Eligibility,
+    Expression, Item, ItemKind, Module, Questionnaire, ScoringRule, Section, Text,
+    DEFAULT_LANGUAGE,
 };
 
 /// One problem in a questionnaire file, at a 1-based line and column.
@@ -80,6 +81,36 @@ struct RawQuestionnaire {
     #[serde(default)]
     sections: Vec<Spanned<RawSection>>,
     items: Spanned<Vec<Spanned<RawItem>>>,
+    #[serde(default)]
+    background: Option<RawBackground>,
+}
+
+/// `[background]`: the item id of each role, and the fingerprint's item ids.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackground {
+    population: Option<Spanned<String>>,
+    age: Option<Spanned<String>>,
+    sex: Option<Spanned<String>>,
+    education: Option<Spanned<String>>,
+    industry: Option<Spanned<String>>,
+    employer_size: Option<Spanned<String>>,
+    ownership: Option<Spanned<String>>,
+    fingerprint: Option<Vec<Spanned<String>>>,
+}
+
+impl RawBackground {
+    fn roles(&self) -> [(BackgroundRole, &Option<Spanned<String>>); 7] {
+        [
+            (BackgroundRole::Population, &self.population),
+            (BackgroundRole::Age, &self.age),
+            (BackgroundRole::Sex, &self.sex),
+            (BackgroundRole::Education, &self.education),
+            (BackgroundRole::Industry, &self.industry),
+            (BackgroundRole::EmployerSize, &self.employer_size),
+            (BackgroundRole::Ownership, &self.ownership),
+        ]
+    }
 }
 
 #[derive(Deserialize)]
@@ -797,6 +828,11 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         }
     }
 
+    let background = raw
+        .background
+        .as_ref()
+        .map_or_else(Background::default, |b| background(r, b, &items));
+
     Questionnaire {
         id: raw.id.into_inner(),
         version: raw.version.into_inner(),
@@ -809,8 +845,58 @@ fn validate(raw: RawQuestionnaire, r: &mut Reporter<'_>) -> Questionnaire {
         eligibility,
         sections,
         items,
+        background,
         index: Default::default(),
     }
+}
+
+/// Checks `[background]`: every role names an item of the right kind, the fingerprint lists
+/// items that take answers, each once. A role not named keeps its default item.
+fn background(r: &mut Reporter<'_>, raw: &RawBackground, items: &[Item]) -> Background {
+    let mut background = Background::default();
+    let kind_of = |id: &str| items.iter().find(|i| i.id == id).map(|i| &i.kind);
+    for (role, value) in raw.roles() {
+        let Some(value) = value else { continue };
+        let (key, id) = (role.name(), value.get_ref());
+        match kind_of(id) {
+            None => r.at(
+                value.span(),
+                format!("background {key} is '{id}', which is not an item"),
+            ),
+            Some(kind) if kind.name() != role.kind() => r.at(
+                value.span(),
+                format!(
+                    "background {key} is '{id}', which is {} and must be {}",
+                    kind.name(),
+                    role.kind()
+                ),
+            ),
+            Some(_) => {
+                background.roles.insert(role, id.clone());
+            }
+        }
+    }
+    if let Some(ids) = &raw.fingerprint {
+        background.fingerprint.clear();
+        for id in ids {
+            let (span, id) = (id.span(), id.get_ref());
+            match kind_of(id) {
+                None => r.at(
+                    span,
+                    format!("background fingerprint lists '{id}', which is not an item"),
+                ),
+                Some(ItemKind::Note) => r.at(
+                    span,
+                    format!("background fingerprint lists '{id}', a note without answers"),
+                ),
+                Some(_) if background.fingerprint.contains(id) => {
+                    r.at(span, format!("background fingerprint lists '{id}' twice"))
+                }
+                Some(_) => background.fingerprint.push(id.clone()),
+            }
+        }
+    }
+    background
 }
 
 enum BoundValue {

@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AnswerValue, Expression, Text};
+use crate::{AnswerValue, Background, Expression, Text};
 
 /// A validated questionnaire. Built by [`Questionnaire::from_toml`] (or deserialised from a
 /// model that was), so every reference in it resolves.
@@ -25,6 +25,10 @@ pub struct Questionnaire {
     #[serde(default)]
     pub sections: Vec<Section>,
     pub items: Vec<Item>,
+    /// Which items play the background roles (population, age, …) and make the respondent
+    /// fingerprint; the defaults when the file has no `[background]` table.
+    #[serde(default)]
+    pub background: Background,
     #[serde(skip)]
     pub(crate) index: ItemIndex,
 }
@@ -68,6 +72,15 @@ impl Questionnaire {
             .as_deref()
             .and_then(|s| self.section(s))
             .filter(|s| s.module.is_some())
+    }
+
+    /// The language an interview is done in when `wanted` is asked for (the surveyor's
+    /// language, or the one an interview was started in): `wanted` when the questionnaire has
+    /// it, else the questionnaire's default language.
+    pub fn interview_language<'a>(&'a self, wanted: Option<&'a str>) -> &'a str {
+        wanted
+            .filter(|l| self.languages.iter().any(|x| x == l))
+            .unwrap_or(&self.default_language)
     }
 
     /// The key a device and the server use to agree on which questionnaire an interview used.

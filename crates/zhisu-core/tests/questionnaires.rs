@@ -128,3 +128,68 @@ fn model_round_trips_through_json_for_the_webview() {
     let back: Questionnaire = serde_json::from_str(&json).unwrap();
     assert_eq!(q, back);
 }
+
+#[test]
+fn background_roles_are_found_by_meaning_and_default_to_the_same_ids() {
+    use zhisu_core::BackgroundRole;
+    let national = load("ohl_2026.toml");
+    for role in BackgroundRole::ALL {
+        let item = national
+            .background_item(role)
+            .unwrap_or_else(|| panic!("{role:?}"));
+        assert_eq!(item.id, role.name());
+        assert_eq!(item.kind.name(), role.kind(), "{role:?}");
+    }
+    assert_eq!(national.fingerprint_items().count(), 14);
+    let intercept = load("ohl_intercept.toml");
+    assert!(intercept
+        .background_item(BackgroundRole::EmployerSize)
+        .is_none());
+    let ids: Vec<&str> = intercept
+        .fingerprint_items()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(ids, ["sex", "age", "education", "population", "industry"]);
+
+    // a file without [background]: the items of the same ids play the roles
+    let source = std::fs::read_to_string(questionnaires_dir().join("ohl_2026.toml")).unwrap();
+    let start = source.find("[background]").unwrap();
+    let end = start + source[start..].find("\n\n").unwrap();
+    let without = format!("{}{}", &source[..start], &source[end..]);
+    let old = Questionnaire::from_toml("old.toml", &without).unwrap();
+    assert_eq!(old.background, zhisu_core::Background::default());
+    assert_eq!(
+        old.background_item(BackgroundRole::Industry).map(|i| &i.id),
+        national
+            .background_item(BackgroundRole::Industry)
+            .map(|i| &i.id)
+    );
+
+    // another id for a role
+    let renamed = without
+        .replace("id = \"industry\"", "id = \"trade\"")
+        .replace("${industry}", "${trade}")
+        .replace(
+            "# ---- Dimensions",
+            "[background]\nindustry = \"trade\"\n\n# ---- Dimensions",
+        );
+    let renamed = Questionnaire::from_toml("renamed.toml", &renamed)
+        .unwrap_or_else(|d| panic!("{}", d.lines()));
+    assert_eq!(
+        renamed
+            .background_item(BackgroundRole::Industry)
+            .map(|i| i.id.as_str()),
+        Some("trade")
+    );
+    let json = serde_json::to_string(&renamed).unwrap();
+    let back: Questionnaire = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.background, renamed.background);
+}
+
+#[test]
+fn the_interview_language_is_the_wanted_one_when_the_questionnaire_has_it() {
+    let q = load("pilot.toml");
+    assert_eq!(q.interview_language(Some("en")), "en");
+    assert_eq!(q.interview_language(Some("bo")), "zh-CN");
+    assert_eq!(q.interview_language(None), "zh-CN");
+}

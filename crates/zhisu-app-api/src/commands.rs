@@ -1,0 +1,231 @@
+//! Every webview command: its name, its arguments and its result. A command's arguments cross
+//! as one object under the key [`ARGS`] (`{"args": {...}}`); a command without arguments takes
+//! `()`. It fails with [`CommandError`](crate::CommandError).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zhisu_core::{AnswerValue, Answers, QcFlag, Questionnaire};
+
+use crate::views::*;
+
+/// The key the arguments are sent under.
+pub const ARGS: &str = "args";
+
+/// One webview command.
+pub trait Command {
+    /// The name it is invoked by (the Tauri command's function name).
+    const NAME: &'static str;
+    type Args: Serialize + DeserializeOwned;
+    type Output: Serialize + DeserializeOwned;
+}
+
+macro_rules! commands {
+    ($($(#[$doc:meta])* $name:ident = $cmd:literal ($args:ty) -> $out:ty;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+
+            impl Command for $name {
+                const NAME: &'static str = $cmd;
+                type Args = $args;
+                type Output = $out;
+            }
+        )*
+
+        /// The names of every command, in declaration order.
+        pub const ALL: &[&str] = &[$($cmd,)*];
+    };
+}
+
+/// A questionnaire version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionArgs {
+    pub id: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemAudioArgs {
+    pub id: String,
+    pub version: String,
+    pub item_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartInterviewArgs {
+    pub id: String,
+    pub version: String,
+    /// The language wanted for the respondent's screens (the surveyor's, usually); one the
+    /// questionnaire does not have gives its default language.
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterviewArgs {
+    pub interview_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SaveAnswerArgs {
+    pub interview_id: Uuid,
+    pub item_id: String,
+    pub value: AnswerValue,
+}
+
+/// The screen of `item_id` is shown (`None`: a screen that is not a question).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenShownArgs {
+    pub interview_id: Uuid,
+    pub item_id: Option<String>,
+}
+
+/// A position from the webview's location service.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    pub latitude: f64,
+    pub longitude: f64,
+    pub accuracy_m: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RecordLocationArgs {
+    pub interview_id: Uuid,
+    pub moment: LocationMoment,
+    pub fix: Fix,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscardArgs {
+    pub interview_id: Uuid,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportBackupArgs {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolArgs {
+    pub server_url: String,
+    pub code: String,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetLanguageArgs {
+    pub language: UiLanguage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChooseSiteArgs {
+    pub site_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddSurveyorArgs {
+    pub id: String,
+    pub name: String,
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInArgs {
+    pub id: String,
+    pub pin: String,
+}
+
+commands! {
+    /// The questionnaires a surveyor can start: the newest version of each.
+    Questionnaires = "questionnaires"(()) -> Vec<QuestionnaireSummary>;
+    GetQuestionnaire = "questionnaire"(VersionArgs) -> Questionnaire;
+    /// For each long list (a single choice with search): choice key → pinyin search key.
+    GetSearchKeys = "search_keys"(VersionArgs) -> SearchKeys;
+    /// The recording of an item read aloud, as a `data:` URL.
+    ItemAudio = "item_audio"(ItemAudioArgs) -> String;
+    /// Starts an interview at the chosen site, by the signed-in surveyor.
+    StartInterview = "start_interview"(StartInterviewArgs) -> StartedInterview;
+    /// Saves one answer; when this returns, the answer is on disk.
+    SaveAnswer = "save_answer"(SaveAnswerArgs) -> ();
+    /// Paradata: time on each screen.
+    ScreenShown = "screen_shown"(ScreenShownArgs) -> ();
+    /// Where the tablet was at the start or the end of an interview.
+    RecordLocation = "record_location"(RecordLocationArgs) -> ();
+    /// The quality flags the interview would be sent with if completed now.
+    QualityCheck = "quality_check"(InterviewArgs) -> Vec<QcFlag>;
+    CompleteInterview = "complete_interview"(InterviewArgs) -> Completion;
+    /// Every interview on this device, newest first.
+    Interviews = "interviews"(()) -> Vec<InterviewSummary>;
+    /// The saved answers of an interview, to resume it where it stopped.
+    InterviewAnswers = "interview_answers"(InterviewArgs) -> Answers;
+    DiscardInterview = "discard_interview"(DiscardArgs) -> ();
+    GetSyncStatus = "sync_status"(()) -> SyncView;
+    SyncNow = "sync_now"(()) -> ();
+    /// The newest sync attempts.
+    GetSyncLog = "sync_log"(()) -> Vec<SyncLogEntry>;
+    /// Writes a backup of the device database (for hand-over on a USB stick).
+    ExportBackup = "export_backup"(ExportBackupArgs) -> ();
+    /// The webview shows its first interactive screen (startup time, P5).
+    MarkInteractive = "mark_interactive"(()) -> ();
+    /// Milliseconds from the app's start to its first interactive screen.
+    StartupMs = "startup_ms"(()) -> Option<u64>;
+    GetIdentity = "identity"(()) -> IdentityView;
+    Enrol = "enrol"(EnrolArgs) -> IdentityView;
+    /// The text of a QR code. Its body is not JSON but raw bytes: width and height (u32,
+    /// little-endian) and one grey byte per pixel.
+    ReadQrCode = "read_qr_code"(()) -> String;
+    GetPreferences = "preferences"(()) -> Preferences;
+    SetLanguage = "set_language"(SetLanguageArgs) -> ();
+    /// Today's work: the round, the sites with their quotas, the site chosen.
+    Today = "today"(()) -> TodayView;
+    ChooseSite = "choose_site"(ChooseSiteArgs) -> ();
+    GetSurveyors = "surveyors"(()) -> SurveyorsView;
+    /// Adds a surveyor with a PIN of 4 to 6 digits, and signs them in.
+    AddSurveyor = "add_surveyor"(AddSurveyorArgs) -> SurveyorsView;
+    /// Signs a surveyor in with their PIN (wrong tries in a row are limited).
+    SignInSurveyor = "sign_in_surveyor"(SignInArgs) -> SurveyorsView;
+    /// Nobody is signed in until the next PIN.
+    SignOutSurveyor = "sign_out_surveyor"(()) -> ();
+}
+
+/// Largest side, in pixels, of a picture sent to [`ReadQrCode`].
+pub const QR_MAX_SIDE: u32 = 1600;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_names_are_unique_and_arguments_cross_as_objects() {
+        let mut names = ALL.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        let args = RecordLocationArgs {
+            interview_id: Uuid::from_u128(1),
+            moment: LocationMoment::End,
+            fix: Fix {
+                latitude: 29.5,
+                longitude: 106.5,
+                accuracy_m: 10.0,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(args).unwrap(),
+            serde_json::json!({
+                "interview_id": "00000000-0000-0000-0000-000000000001",
+                "moment": "end",
+                "fix": {"latitude": 29.5, "longitude": 106.5, "accuracy_m": 10.0}
+            })
+        );
+        let language = SetLanguageArgs {
+            language: UiLanguage::Zh,
+        };
+        assert_eq!(
+            serde_json::to_value(language).unwrap(),
+            serde_json::json!({"language": "zh-CN"})
+        );
+    }
+}

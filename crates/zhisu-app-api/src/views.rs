@@ -1,0 +1,307 @@
+//! The values commands take and return. Some are the device store's own records (an interview,
+//! a surveyor, a sync-log row): the store uses these very types, so they are written once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zhisu_core::{ScoreReport, Text};
+
+/// Where an interview is in its life on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterviewState {
+    InProgress,
+    /// Completed, waiting for the next sync.
+    Completed,
+    /// In an upload being sent right now.
+    Queued,
+    /// Sent, but no receipt came back: it may have arrived; it will be sent again.
+    Sent,
+    /// The server confirmed it holds exactly this interview.
+    Acknowledged,
+    /// The server will not take it as sent (see the sync code and message).
+    Rejected,
+    /// Given up on the device, with a reason; never sent.
+    Discarded,
+}
+
+impl InterviewState {
+    pub const ALL: [(InterviewState, &'static str); 7] = [
+        (InterviewState::InProgress, "in_progress"),
+        (InterviewState::Completed, "completed"),
+        (InterviewState::Queued, "queued"),
+        (InterviewState::Sent, "sent"),
+        (InterviewState::Acknowledged, "acknowledged"),
+        (InterviewState::Rejected, "rejected"),
+        (InterviewState::Discarded, "discarded"),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(state, _)| *state == self)
+            .map(|(_, name)| *name)
+            .expect("every state is listed")
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(state, _)| *state)
+    }
+
+    /// Completed and not yet confirmed by the server.
+    pub fn is_waiting(self) -> bool {
+        matches!(
+            self,
+            InterviewState::Completed | InterviewState::Queued | InterviewState::Sent
+        )
+    }
+
+    /// Still on the device and not sent: the surveyor may give it up.
+    pub fn can_discard(self) -> bool {
+        matches!(self, InterviewState::InProgress | InterviewState::Completed)
+    }
+}
+
+impl fmt::Display for InterviewState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One interview as the device holds it ("my interviews").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InterviewSummary {
+    pub id: Uuid,
+    pub questionnaire_id: String,
+    pub questionnaire_version: String,
+    pub state: InterviewState,
+    pub started_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub site_id: Option<String>,
+    pub surveyor_id: Option<String>,
+    pub sync_code: Option<String>,
+    pub sync_message: Option<String>,
+    pub discard_reason: Option<String>,
+    /// The language the respondent's screens are shown in (`None`: the questionnaire's default).
+    pub language: Option<String>,
+}
+
+/// How many interviews are in each state: what the sync badge shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCounts {
+    pub in_progress: u64,
+    /// Completed, queued or sent: not yet confirmed by the server.
+    pub waiting: u64,
+    pub acknowledged: u64,
+    pub rejected: u64,
+    pub discarded: u64,
+}
+
+/// A surveyor on this tablet (the PIN is never handed out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Surveyor {
+    pub id: String,
+    pub name: String,
+}
+
+/// How a sync attempt ended, in the sync log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncOutcome {
+    Sending,
+    Answered,
+    Failed,
+}
+
+/// One row of the sync log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncLogEntry {
+    pub attempt: i64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub server_url: String,
+    pub interviews: Vec<Uuid>,
+    pub outcome: SyncOutcome,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub stored: u32,
+    pub already_stored: u32,
+    pub conflicts: u32,
+    pub rejected: u32,
+}
+
+/// When a location was taken: as the interview started, or as it was completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationMoment {
+    Start,
+    End,
+}
+
+impl LocationMoment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationMoment::Start => "start",
+            LocationMoment::End => "end",
+        }
+    }
+}
+
+/// A language of the surveyor's screens. Chinese first: it is the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UiLanguage {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    Zh,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl UiLanguage {
+    pub const ALL: [UiLanguage; 2] = [UiLanguage::Zh, UiLanguage::En];
+
+    /// The language code (`zh-CN`, `en`), as questionnaires name languages.
+    pub fn code(self) -> &'static str {
+        match self {
+            UiLanguage::Zh => "zh-CN",
+            UiLanguage::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<UiLanguage> {
+        Self::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// What the home screen shows for a questionnaire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionnaireSummary {
+    pub id: String,
+    pub version: String,
+    pub title: Text,
+    pub items: usize,
+}
+
+/// An interview just started, and the language its respondent's screens are in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartedInterview {
+    pub id: Uuid,
+    pub language: String,
+}
+
+/// What the feedback screen shows after completing: the score, and whether this round lets
+/// the respondent see the right answers and explanations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    pub report: ScoreReport,
+    pub show_answer_key: bool,
+}
+
+/// Search keys of the long lists of a questionnaire: item id → choice key → pinyin initials
+/// and pinyin (made on the native side).
+pub type SearchKeys = BTreeMap<String, BTreeMap<String, String>>;
+
+/// How far the upload running now has got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// What the sync badge says about the background sync.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// `None` before the first attempt.
+    pub online: Option<bool>,
+    pub last_error: Option<String>,
+    /// Set while a pass runs.
+    pub progress: Option<SyncProgress>,
+    /// The policy says Wi-Fi only and the network is metered: nothing is sent.
+    pub waiting_for_wifi: bool,
+    /// The server revoked this device: syncing stopped.
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncView {
+    pub counts: StateCounts,
+    pub status: SyncState,
+    pub server_url: Option<String>,
+}
+
+/// This device's enrolment, without the token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdentityView {
+    pub enrolled: bool,
+    /// Offered on the enrolment screen.
+    pub default_server_url: String,
+    pub server_url: Option<String>,
+    pub device_id: Option<Uuid>,
+    pub device_name: Option<String>,
+    pub round: Option<String>,
+    pub district: Option<String>,
+    pub revoked: bool,
+}
+
+/// The surveyor's choices kept on this device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    /// The language of the surveyor's screens.
+    pub language: UiLanguage,
+}
+
+/// The tablet's surveyors and the one signed in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyorsView {
+    pub surveyors: Vec<Surveyor>,
+    pub current: Option<Surveyor>,
+}
+
+/// One population's quota at a site and how many are done on this device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaView {
+    pub population: String,
+    pub label: Text,
+    pub quota: u32,
+    pub done: u32,
+}
+
+/// A site as "today's work" shows it: codes with their names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteView {
+    pub id: String,
+    pub name: String,
+    pub district: Text,
+    pub site_type: String,
+    pub site_type_label: Text,
+    pub industry: Option<Text>,
+    pub ownership: Option<Text>,
+    pub size: Option<Text>,
+    pub quotas: Vec<QuotaView>,
+    /// Interviews completed at this site on this device (any population).
+    pub done: u32,
+}
+
+/// Today's work: the round, the assigned sites and the one chosen for new interviews.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TodayView {
+    pub round: Option<String>,
+    pub district: Option<Text>,
+    pub current_site: Option<String>,
+    pub sites: Vec<SiteView>,
+}
+
+impl TodayView {
+    /// The site chosen for new interviews.
+    pub fn chosen_site(&self) -> Option<&SiteView> {
+        let id = self.current_site.as_ref()?;
+        self.sites.iter().find(|s| &s.id == id)
+    }
+}

@@ -1,0 +1,119 @@
+//! Background roles: which items of a questionnaire say who the respondent is (population, age,
+//! sex, …), so that the app and the analyses find them by their meaning instead of by ids
+//! written into Rust. Declared in the questionnaire file's `[background]` table; a role the
+//! file does not name is played by the item of the same id, as before roles existed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Item, Questionnaire};
+
+/// A background question the app or the analyses read by its meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackgroundRole {
+    /// The key population (a single choice whose keys are the populations of quotas and
+    /// modules).
+    Population,
+    /// Age in whole years (an integer).
+    Age,
+    Sex,
+    Education,
+    Industry,
+    /// The employer's size (a single choice).
+    EmployerSize,
+    /// The employer's ownership type (a single choice).
+    Ownership,
+}
+
+impl BackgroundRole {
+    pub const ALL: [BackgroundRole; 7] = [
+        BackgroundRole::Population,
+        BackgroundRole::Age,
+        BackgroundRole::Sex,
+        BackgroundRole::Education,
+        BackgroundRole::Industry,
+        BackgroundRole::EmployerSize,
+        BackgroundRole::Ownership,
+    ];
+
+    /// The role's key in `[background]`, which is also the id of the item that plays it when
+    /// the file does not say.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackgroundRole::Population => "population",
+            BackgroundRole::Age => "age",
+            BackgroundRole::Sex => "sex",
+            BackgroundRole::Education => "education",
+            BackgroundRole::Industry => "industry",
+            BackgroundRole::EmployerSize => "employer_size",
+            BackgroundRole::Ownership => "ownership",
+        }
+    }
+
+    /// The kind of item that can play the role: an integer for age, a single choice otherwise.
+    pub fn kind(self) -> &'static str {
+        match self {
+            BackgroundRole::Age => "integer",
+            _ => "single_choice",
+        }
+    }
+}
+
+/// The fingerprint items when a file does not list its own: the national questionnaire's
+/// background items.
+pub const DEFAULT_FINGERPRINT: [&str; 14] = [
+    "sex",
+    "age",
+    "ethnicity",
+    "marital",
+    "education",
+    "hukou",
+    "income",
+    "population",
+    "industry",
+    "job_type",
+    "years_service",
+    "years_current",
+    "ownership",
+    "employer_size",
+];
+
+/// Which items play the background roles, and the items whose answers together identify a
+/// respondent well enough to suspect a repeat interview (the respondent fingerprint).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Background {
+    /// Role → item id, for every role.
+    pub roles: BTreeMap<BackgroundRole, String>,
+    /// Item ids, in order.
+    pub fingerprint: Vec<String>,
+}
+
+impl Default for Background {
+    /// Every role played by the item of the same id; the default fingerprint.
+    fn default() -> Self {
+        Background {
+            roles: BackgroundRole::ALL
+                .into_iter()
+                .map(|role| (role, role.name().to_string()))
+                .collect(),
+            fingerprint: DEFAULT_FINGERPRINT.map(String::from).to_vec(),
+        }
+    }
+}
+
+impl Questionnaire {
+    /// The item that plays `role`, when this questionnaire has one (`None`: it does not ask).
+    pub fn background_item(&self, role: BackgroundRole) -> Option<&Item> {
+        self.item(self.background.roles.get(&role)?)
+    }
+
+    /// The fingerprint items this questionnaire has, in the declared order.
+    pub fn fingerprint_items(&self) -> impl Iterator<Item = &Item> {
+        self.background
+            .fingerprint
+            .iter()
+            .filter_map(|id| self.item(id))
+    }
+}
