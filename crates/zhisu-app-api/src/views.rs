@@ -119,6 +119,32 @@ pub enum SyncOutcome {
     Failed,
 }
 
+impl SyncOutcome {
+    pub const ALL: [SyncOutcome; 3] = [
+        SyncOutcome::Sending,
+        SyncOutcome::Answered,
+        SyncOutcome::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncOutcome::Sending => "sending",
+            SyncOutcome::Answered => "answered",
+            SyncOutcome::Failed => "failed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SyncOutcome> {
+        Self::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+impl PartialEq<&str> for SyncOutcome {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One row of the sync log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncLogEntry {

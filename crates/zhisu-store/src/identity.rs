@@ -1,12 +1,14 @@
 //! Who this device is, once enrolled, the sites it is assigned to and its round's settings.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_protocol::{Enrolment, RoundSettings, Site};
 
-use crate::{from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError};
+use crate::{from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError, UiLanguage};
 
 /// The device's identity with the server. The token is a secret: `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,37 +186,160 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// The site chosen for new interviews ("today's work"), if it is still assigned.
+    pub fn current_site(&self) -> Result<Option<String>, StoreError> {
+        let chosen = self.preference(SITE)?;
+        let sites = self.sites()?;
+        Ok(chosen.filter(|id| sites.iter().any(|s| &s.id == id)))
+    }
+
+    /// Chooses the site new interviews are done at: one of the assigned sites.
+    pub fn choose_site(&mut self, site_id: &str) -> Result<(), StoreError> {
+        if !self.sites()?.iter().any(|s| s.id == site_id) {
+            return Err(StoreError::UnknownSite(site_id.to_string()));
+        }
+        self.set_preference(SITE, site_id)
+    }
+
+    /// The language of the surveyor's screens: as chosen, Chinese before any choice.
+    pub fn screen_language(&self) -> Result<UiLanguage, StoreError> {
+        Ok(self
+            .preference(LANGUAGE)?
+            .and_then(|code| UiLanguage::from_code(&code))
+            .unwrap_or_default())
+    }
+
+    pub fn set_screen_language(&mut self, language: UiLanguage) -> Result<(), StoreError> {
+        self.set_preference(LANGUAGE, language.code())
+    }
+
     /// Interviews done on this device per site and population: completed (waiting or
-    /// acknowledged by the server) with a site, counted by their answer to the `population`
-    /// item (`None`: not answered, as in questionnaires without one). Sorted.
-    pub fn done_at_sites(&self) -> Result<Vec<SiteCount>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
+    /// acknowledged by the server) with a site, counted by their answer to the population item
+    /// of their questionnaire version (`population_item(id, version)`, `None`: it has none;
+    /// the interview counts with population `None`). Sorted.
+    pub fn done_at_sites(
+        &self,
+        population_item: &dyn Fn(&str, &str) -> Option<String>,
+    ) -> Result<Vec<SiteCount>, StoreError> {
+        let versions: Vec<(String, String)> = {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT DISTINCT questionnaire_id, questionnaire_version FROM interview
+                 WHERE site_id IS NOT NULL AND state IN {DONE}"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut counts: BTreeMap<(String, Option<String>), u32> = BTreeMap::new();
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT i.site_id, a.value, count(*) FROM interview i
-             LEFT JOIN answer a ON a.interview_id = i.id AND a.item_id = 'population'
-             WHERE i.site_id IS NOT NULL AND i.state IN ('completed', 'queued', 'sent', 'acknowledged')
-             GROUP BY i.site_id, a.value ORDER BY i.site_id, a.value",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (site_id, value, n) = row?;
-            let population = match value.as_deref().map(from_json).transpose()? {
-                Some(zhisu_core::AnswerValue::Choice(key)) => Some(key),
-                _ => None,
-            };
-            Ok(SiteCount {
+             LEFT JOIN answer a ON a.interview_id = i.id AND a.item_id = ?3
+             WHERE i.questionnaire_id = ?1 AND i.questionnaire_version = ?2
+               AND i.site_id IS NOT NULL AND i.state IN {DONE}
+             GROUP BY i.site_id, a.value"
+        ))?;
+        for (id, version) in &versions {
+            let item = population_item(id, version);
+            let rows = stmt.query_map(params![id, version, item], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (site_id, value, n) = row?;
+                let population = match value.as_deref().map(from_json).transpose()? {
+                    Some(zhisu_core::AnswerValue::Choice(key)) => Some(key),
+                    _ => None,
+                };
+                *counts.entry((site_id, population)).or_default() += n as u32;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((site_id, population), done)| SiteCount {
                 site_id,
                 population,
-                done: n as u32,
+                done,
             })
-        })
-        .collect()
+            .collect())
     }
+
+    /// Each assigned site with its quotas and what this device has done towards them (see
+    /// [`DeviceStore::done_at_sites`] for `population_item`).
+    pub fn site_progress(
+        &self,
+        population_item: &dyn Fn(&str, &str) -> Option<String>,
+    ) -> Result<Vec<SiteProgress>, StoreError> {
+        let done = self.done_at_sites(population_item)?;
+        Ok(self
+            .sites()?
+            .into_iter()
+            .map(|site| {
+                let here = || done.iter().filter(|d| d.site_id == site.id);
+                SiteProgress {
+                    quotas: site
+                        .quotas
+                        .iter()
+                        .map(|(population, quota)| QuotaProgress {
+                            population: population.clone(),
+                            quota: *quota,
+                            done: here()
+                                .filter(|d| d.population.as_deref() == Some(population))
+                                .map(|d| d.done)
+                                .sum(),
+                        })
+                        .collect(),
+                    done: here().map(|d| d.done).sum(),
+                    site,
+                }
+            })
+            .collect())
+    }
+}
+
+/// Preference keys.
+const SITE: &str = "site";
+const LANGUAGE: &str = "language";
+
+/// The states of an interview done on this device (completed, waiting or acknowledged).
+const DONE: &str = "('completed', 'queued', 'sent', 'acknowledged')";
+
+/// A server address as the surveyor typed it, trimmed and without a trailing `/`; it must
+/// start with `http://` or `https://`.
+pub fn check_server_url(input: &str) -> Result<String, StoreError> {
+    let url = input.trim().trim_end_matches('/');
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.to_string())
+    } else {
+        Err(StoreError::BadServerUrl)
+    }
+}
+
+/// A tablet's name as typed, trimmed; it must not be empty.
+pub fn check_device_name(input: &str) -> Result<String, StoreError> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(StoreError::DeviceNameMissing);
+    }
+    Ok(name.to_string())
+}
+
+/// A site with its quotas and what this device has done there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteProgress {
+    pub site: Site,
+    pub quotas: Vec<QuotaProgress>,
+    /// Interviews done at this site on this device, any population.
+    pub done: u32,
+}
+
+/// One population's quota at a site and how many are done on this device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaProgress {
+    pub population: String,
+    pub quota: u32,
+    pub done: u32,
 }
 
 /// How many interviews of one population were done at one site on this device.

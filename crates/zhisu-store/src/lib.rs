@@ -18,13 +18,19 @@ mod migrations;
 mod paradata;
 mod questionnaires;
 mod surveyors;
+pub use surveyors::{PIN_LOCKOUT_SECONDS, PIN_TRIES};
 mod upload;
 
 pub use backup::read_backup;
-pub use identity::{DeviceIdentity, SiteCount};
-pub use paradata::LocationMoment;
-pub use surveyors::Surveyor;
-pub use upload::{AttemptOutcome, SyncLogEntry, UploadAttempt};
+pub use identity::{
+    check_device_name, check_server_url, DeviceIdentity, QuotaProgress, SiteCount, SiteProgress,
+};
+pub use upload::{AttemptOutcome, UploadAttempt};
+/// The store's records that the app's webview shows are the command API's types.
+pub use zhisu_app_api::{
+    InterviewState, InterviewSummary, LocationMoment, StateCounts, Surveyor, SyncLogEntry,
+    SyncOutcome, UiLanguage,
+};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -91,6 +97,18 @@ pub enum StoreError {
     UnknownSurveyor(String),
     #[error("{0} is not a position on Earth")]
     BadLocation(String),
+    #[error("choose the surveyor with their PIN first")]
+    SurveyorNeeded,
+    #[error("the PIN is not right ({tries} wrong in a row)")]
+    WrongPin { tries: u32 },
+    #[error("too many wrong PINs in a row: try again after {until}")]
+    TooManyPinAttempts { until: DateTime<Utc> },
+    #[error("site '{0}' is not assigned to this device")]
+    UnknownSite(String),
+    #[error("the server address starts with http:// or https://")]
+    BadServerUrl,
+    #[error("give this tablet a name")]
+    DeviceNameMissing,
 }
 
 impl StoreError {
@@ -117,97 +135,19 @@ impl StoreError {
             StoreError::SurveyorExists(_) => "surveyor_exists",
             StoreError::UnknownSurveyor(_) => "unknown_surveyor",
             StoreError::BadLocation(_) => "bad_location",
+            StoreError::SurveyorNeeded => "surveyor_needed",
+            StoreError::WrongPin { .. } => "wrong_pin",
+            StoreError::TooManyPinAttempts { .. } => "too_many_attempts",
+            StoreError::UnknownSite(_) => "unknown_site",
+            StoreError::BadServerUrl => "bad_server_url",
+            StoreError::DeviceNameMissing => "device_name_missing",
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InterviewState {
-    InProgress,
-    /// Completed, waiting for the next sync.
-    Completed,
-    /// In an upload being sent right now.
-    Queued,
-    /// Sent, but no receipt came back: it may have arrived; it will be sent again.
-    Sent,
-    /// The server confirmed it holds exactly this interview.
-    Acknowledged,
-    /// The server will not take it as sent (see the sync code and message).
-    Rejected,
-    /// Given up on the device, with a reason; never sent.
-    Discarded,
-}
-
-impl InterviewState {
-    const ALL: [(InterviewState, &'static str); 7] = [
-        (InterviewState::InProgress, "in_progress"),
-        (InterviewState::Completed, "completed"),
-        (InterviewState::Queued, "queued"),
-        (InterviewState::Sent, "sent"),
-        (InterviewState::Acknowledged, "acknowledged"),
-        (InterviewState::Rejected, "rejected"),
-        (InterviewState::Discarded, "discarded"),
-    ];
-
-    fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(state, _)| *state == self)
-            .map(|(_, name)| *name)
-            .expect("every state is listed")
-    }
-
-    fn parse(s: &str) -> Result<Self, StoreError> {
-        Self::ALL
-            .iter()
-            .find(|(_, name)| *name == s)
-            .map(|(state, _)| *state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown state '{s}'")))
-    }
-
-    /// Completed and not yet confirmed by the server.
-    pub fn is_waiting(self) -> bool {
-        matches!(
-            self,
-            InterviewState::Completed | InterviewState::Queued | InterviewState::Sent
-        )
-    }
-}
-
-impl std::fmt::Display for InterviewState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One interview as the device holds it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InterviewSummary {
-    pub id: Uuid,
-    pub questionnaire_id: String,
-    pub questionnaire_version: String,
-    pub state: InterviewState,
-    pub started_at: DateTime<Utc>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub site_id: Option<String>,
-    pub surveyor_id: Option<String>,
-    pub sync_code: Option<String>,
-    pub sync_message: Option<String>,
-    pub discard_reason: Option<String>,
-    /// The language the respondent's screens are shown in (`None`: the questionnaire's default).
-    pub language: Option<String>,
-}
-
-/// How many interviews are in each state: what the sync badge shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StateCounts {
-    pub in_progress: u64,
-    /// Completed, queued or sent: not yet confirmed by the server.
-    pub waiting: u64,
-    pub acknowledged: u64,
-    pub rejected: u64,
-    pub discarded: u64,
+/// A state as stored in the `interview` table.
+fn parse_state(s: &str) -> Result<InterviewState, StoreError> {
+    InterviewState::from_name(s).ok_or_else(|| StoreError::Corrupt(format!("unknown state '{s}'")))
 }
 
 /// What is known when an interview starts.
@@ -234,6 +174,19 @@ impl NewInterview {
             language: None,
         }
     }
+}
+
+/// What the tablet is told when a surveyor starts an interview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TabletStart<'a> {
+    pub id: Uuid,
+    pub started_at: DateTime<Utc>,
+    /// The device's offset from UTC, in minutes.
+    pub utc_offset_minutes: i32,
+    /// The surveyor signed in, if any.
+    pub signed_in: Option<&'a str>,
+    /// The language wanted for the respondent's screens.
+    pub language: Option<&'a str>,
 }
 
 pub struct DeviceStore {
@@ -326,6 +279,22 @@ impl DeviceStore {
         Ok(new.id)
     }
 
+    /// Starts an interview as a surveyor does on the tablet: by the surveyor signed in (see
+    /// [`DeviceStore::interview_surveyor`]), at the site chosen for today, in the language
+    /// asked for when the questionnaire has it (else its default). Returns what was stored.
+    pub fn start_interview_on_tablet(
+        &mut self,
+        questionnaire: &Questionnaire,
+        start: &TabletStart<'_>,
+    ) -> Result<NewInterview, StoreError> {
+        let mut new = NewInterview::new(start.id, start.started_at, start.utc_offset_minutes);
+        new.surveyor_id = self.interview_surveyor(start.signed_in)?;
+        new.site_id = self.current_site()?;
+        new.language = Some(questionnaire.interview_language(start.language).to_string());
+        self.start_interview(questionnaire, &new)?;
+        Ok(new)
+    }
+
     pub fn interview(&self, id: Uuid) -> Result<InterviewSummary, StoreError> {
         self.conn
             .query_row(
@@ -365,7 +334,7 @@ impl DeviceStore {
                         id,
                         questionnaire_id: qid,
                         questionnaire_version: qver,
-                        state: InterviewState::parse(&state)?,
+                        state: parse_state(&state)?,
                         started_at: parse_timestamp(&started)?,
                         completed_at: completed.as_deref().map(parse_timestamp).transpose()?,
                         site_id: site,
@@ -596,7 +565,7 @@ impl DeviceStore {
         })?;
         for row in rows {
             let (state, n) = row?;
-            match InterviewState::parse(&state)? {
+            match parse_state(&state)? {
                 InterviewState::InProgress => counts.in_progress = n,
                 state if state.is_waiting() => counts.waiting += n,
                 InterviewState::Acknowledged => counts.acknowledged = n,

@@ -183,6 +183,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (interview_id, moment)
     ) STRICT;
     "#,
+    // 11: wrong PINs in a row on this tablet and until when sign-in is refused, so that a
+    //     restart does not forget them (one row; none: no wrong PIN yet).
+    r#"
+    CREATE TABLE pin_lockout (
+        singleton    INTEGER PRIMARY KEY CHECK (singleton = 1),
+        failures     INTEGER NOT NULL,        -- wrong PINs in a row, this try included
+        locked_until TEXT                     -- RFC 3339, UTC; NULL: not locked
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -428,6 +437,43 @@ mod tests {
         let (start, end) = store.locations(id).unwrap();
         assert!(start.is_none());
         assert_eq!(end.unwrap().accuracy_m, 15.0);
+    }
+
+    #[test]
+    fn surveyors_at_version_10_sign_in_and_wrong_pins_are_then_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        let now = chrono::Utc::now();
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 10).unwrap();
+            conn.execute(
+                "INSERT INTO surveyor VALUES ('S01', '张三', 'salt', ?1, '2026-11-29T08:00:00.000Z')",
+                [crate::surveyors::pin_hash("salt", "1234")],
+            )
+            .unwrap();
+        }
+        let mut store = crate::DeviceStore::open(&path).unwrap();
+        assert_eq!(
+            store.sign_in_surveyor("S01", "1234", now).unwrap().name,
+            "张三"
+        );
+        for _ in 0..crate::PIN_TRIES {
+            assert_eq!(
+                store
+                    .sign_in_surveyor("S01", "0000", now)
+                    .unwrap_err()
+                    .code(),
+                "wrong_pin"
+            );
+        }
+        assert_eq!(
+            store
+                .sign_in_surveyor("S01", "1234", now)
+                .unwrap_err()
+                .code(),
+            "too_many_attempts"
+        );
     }
 
     #[test]

@@ -3,13 +3,12 @@
 
 use rusqlite::OptionalExtension;
 use rusqlite::{params, TransactionBehavior};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_core::{
     AnswerEvent, Location, Paradata, QcFlag, QcThresholds, Questionnaire, ScreenVisit,
 };
 
-use crate::{from_json, DeviceStore, InterviewState, StoreError};
+use crate::{from_json, DeviceStore, InterviewState, LocationMoment, StoreError};
 
 /// Rounds the floating-point numbers of the paradata to a few decimals (milliseconds of a
 /// second; micro-degrees and decimetres for a location). The content hash is taken over the JSON
@@ -36,23 +35,6 @@ pub(crate) fn round_floats(paradata: &mut Paradata) {
         location.latitude = round(location.latitude, 1e6);
         location.longitude = round(location.longitude, 1e6);
         location.accuracy_m = round(location.accuracy_m, 10.0);
-    }
-}
-
-/// When a location was taken: as the interview started, or as it was completed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LocationMoment {
-    Start,
-    End,
-}
-
-impl LocationMoment {
-    fn as_str(self) -> &'static str {
-        match self {
-            LocationMoment::Start => "start",
-            LocationMoment::End => "end",
-        }
     }
 }
 

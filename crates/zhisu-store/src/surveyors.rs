@@ -3,32 +3,31 @@
 //!
 //! A PIN this short cannot resist someone who copies the database and tries all million: the
 //! hash keeps the PIN out of backups and logs and slows such a search, it does not stop it.
-//! What protects a shared tablet is that the app asks for the PIN and counts wrong tries (in the
-//! app shell).
+//! What protects a shared tablet is that the app asks for the PIN and counts wrong tries: after
+//! [`PIN_TRIES`] wrong PINs in a row, sign-in is refused for [`PIN_LOCKOUT_SECONDS`]. The count
+//! is kept in the database (a restart does not reset it) and each try is counted before its
+//! PIN is checked, in the transaction that checks it, so tries made at once are counted one
+//! after the other.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{timestamp, DeviceStore, StoreError};
+use crate::{parse_timestamp, timestamp, DeviceStore, StoreError, Surveyor};
 
 /// Rounds of SHA-256 per PIN check: a few milliseconds on a tablet.
 const PIN_ROUNDS: u32 = 10_000;
 
-/// A surveyor on this tablet (the PIN is never handed out).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Surveyor {
-    pub id: String,
-    pub name: String,
-}
+/// After this many wrong PINs in a row, sign-in is refused for [`PIN_LOCKOUT_SECONDS`].
+pub const PIN_TRIES: u32 = 5;
+pub const PIN_LOCKOUT_SECONDS: i64 = 30;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn pin_hash(salt: &str, pin: &str) -> String {
+pub(crate) fn pin_hash(salt: &str, pin: &str) -> String {
     let mut digest = Sha256::new()
         .chain_update(salt.as_bytes())
         .chain_update(b":")
@@ -104,7 +103,92 @@ impl DeviceStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Whether `pin` is surveyor `id`'s PIN.
+    /// Signs surveyor `id` in with `pin`. Every try is counted before the PIN is checked, in
+    /// one transaction with the check; a right PIN clears the count. After [`PIN_TRIES`] wrong
+    /// PINs in a row (for any surveyor: the count is the tablet's), every try is refused with
+    /// `TooManyPinAttempts` until [`PIN_LOCKOUT_SECONDS`] after the last one, then the count
+    /// starts again. `now` is the wall clock: the count outlives a restart.
+    pub fn sign_in_surveyor(
+        &mut self,
+        id: &str,
+        pin: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Surveyor, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (failures, locked_until): (u32, Option<String>) = tx
+            .query_row(
+                "SELECT failures, locked_until FROM pin_lockout WHERE singleton = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, None));
+        let locked_until = locked_until.as_deref().map(parse_timestamp).transpose()?;
+        let failures = match locked_until {
+            Some(until) if now < until => return Err(StoreError::TooManyPinAttempts { until }),
+            Some(_) => 0, // the pause is over: the count starts again
+            None => failures,
+        };
+        let count = |failures: u32, until: Option<DateTime<Utc>>| {
+            tx.execute(
+                "INSERT INTO pin_lockout (singleton, failures, locked_until) VALUES (1, ?1, ?2)
+                 ON CONFLICT (singleton) DO UPDATE SET failures = excluded.failures,
+                     locked_until = excluded.locked_until",
+                params![failures, until.map(timestamp)],
+            )
+        };
+        // counted first: whatever happens below, this try is one of the tries
+        let tries = failures + 1;
+        count(tries, None)?;
+        let stored: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT name, pin_salt, pin_hash FROM surveyor WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let right = stored.as_ref().is_some_and(|(_, salt, hash)| {
+            pin_is_well_formed(pin) && same(&pin_hash(salt, pin), hash)
+        });
+        if right {
+            count(0, None)?;
+        } else if tries >= PIN_TRIES {
+            count(
+                tries,
+                Some(now + chrono::Duration::seconds(PIN_LOCKOUT_SECONDS)),
+            )?;
+        }
+        tx.commit()?;
+        match stored {
+            None => Err(StoreError::UnknownSurveyor(id.to_string())),
+            Some(_) if !right => Err(StoreError::WrongPin { tries }),
+            Some((name, _, _)) => Ok(Surveyor {
+                id: id.to_string(),
+                name,
+            }),
+        }
+    }
+
+    /// Who a new interview is done by: the surveyor signed in (`signed_in`, who the app holds
+    /// for as long as it runs). A tablet with surveyors needs one signed in
+    /// (`SurveyorNeeded`); a tablet without any runs without.
+    pub fn interview_surveyor(
+        &self,
+        signed_in: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let surveyors = self.surveyors()?;
+        match signed_in {
+            Some(id) if surveyors.iter().any(|s| s.id == id) => Ok(Some(id.to_string())),
+            Some(id) => Err(StoreError::UnknownSurveyor(id.to_string())),
+            None if surveyors.is_empty() => Ok(None),
+            None => Err(StoreError::SurveyorNeeded),
+        }
+    }
+
+    /// Whether `pin` is surveyor `id`'s PIN. Not counted: signing in goes through
+    /// [`DeviceStore::sign_in_surveyor`].
     pub fn check_pin(&self, id: &str, pin: &str) -> Result<bool, StoreError> {
         let stored: Option<(String, String)> = self
             .conn

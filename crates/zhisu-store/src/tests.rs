@@ -17,6 +17,14 @@ fn pilot() -> Questionnaire {
     .unwrap()
 }
 
+fn intercept() -> Questionnaire {
+    Questionnaire::from_toml(
+        "ohl_intercept.toml",
+        include_str!("../../../questionnaires/ohl_intercept.toml"),
+    )
+    .unwrap()
+}
+
 fn at(minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 8, minute, 0).unwrap()
 }
@@ -582,11 +590,7 @@ fn paradata_floats_survive_the_servers_json_parser_so_the_hash_holds() {
 fn interviews_done_are_counted_per_site_and_population() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
-    let q = Questionnaire::from_toml(
-        "ohl_intercept.toml",
-        include_str!("../../../questionnaires/ohl_intercept.toml"),
-    )
-    .unwrap();
+    let q = intercept();
     let pilot = pilot();
     let begin = |store: &mut DeviceStore, q: &Questionnaire, n: u128, site: &str| {
         let mut new = NewInterview::new(Uuid::from_u128(n), at(0), 480);
@@ -623,8 +627,16 @@ fn interviews_done_are_counted_per_site_and_population() {
     let id = begin(&mut store, &pilot, 4, "yz-002");
     store.discard_interview(id, "受访者离开", at(2)).unwrap();
 
+    // each questionnaire version's own population item, by its background role
+    let population_item = |id: &str, _version: &str| {
+        [&q, &pilot]
+            .into_iter()
+            .find(|x| x.id == id)?
+            .background_item(zhisu_core::BackgroundRole::Population)
+            .map(|item| item.id.clone())
+    };
     assert_eq!(
-        store.done_at_sites().unwrap(),
+        store.done_at_sites(&population_item).unwrap(),
         vec![
             SiteCount {
                 site_id: "yz-001".into(),
@@ -694,4 +706,259 @@ fn locations_at_start_and_end_are_sent_with_the_paradata() {
         .unwrap();
     let paradata = upload.paradata.unwrap();
     assert!(paradata.location_start.is_none() && paradata.location_end.is_none());
+}
+
+fn site(id: &str, quotas: &[(&str, u32)]) -> zhisu_protocol::Site {
+    serde_json::from_value(serde_json::json!({
+        "id": id,
+        "district": "yuzhong",
+        "name": format!("调查点 {id}"),
+        "site_type": "enterprise",
+        "quotas": quotas.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+    }))
+    .unwrap()
+}
+
+#[test]
+fn an_interview_on_the_tablet_needs_a_surveyor_once_there_are_any_and_takes_the_chosen_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = pilot();
+    let start =
+        |n: u128, signed_in: Option<&'static str>, language: Option<&'static str>| TabletStart {
+            id: Uuid::from_u128(n),
+            started_at: at(0),
+            utc_offset_minutes: 480,
+            signed_in,
+            language,
+        };
+    // no surveyors, no site: nobody and nowhere; a language the questionnaire lacks: its own
+    let new = store
+        .start_interview_on_tablet(&q, &start(1, None, Some("bo")))
+        .unwrap();
+    assert_eq!(
+        (new.surveyor_id, new.site_id, new.language.as_deref()),
+        (None, None, Some("zh-CN"))
+    );
+
+    store.save_sites(&[site("yz-001", &[])]).unwrap();
+    assert_eq!(
+        store.choose_site("yz-404").unwrap_err().code(),
+        "unknown_site"
+    );
+    store.choose_site("yz-001").unwrap();
+    assert_eq!(store.current_site().unwrap().as_deref(), Some("yz-001"));
+    store.add_surveyor("S01", "张三", "1234", at(0)).unwrap();
+    assert_eq!(
+        store
+            .start_interview_on_tablet(&q, &start(2, None, None))
+            .unwrap_err()
+            .code(),
+        "surveyor_needed"
+    );
+    assert_eq!(
+        store
+            .start_interview_on_tablet(&q, &start(2, Some("S09"), None))
+            .unwrap_err()
+            .code(),
+        "unknown_surveyor"
+    );
+    let new = store
+        .start_interview_on_tablet(&q, &start(2, Some("S01"), Some("en")))
+        .unwrap();
+    let stored = store.interview(new.id).unwrap();
+    assert_eq!(
+        (
+            stored.surveyor_id.as_deref(),
+            stored.site_id.as_deref(),
+            stored.language.as_deref()
+        ),
+        (Some("S01"), Some("yz-001"), Some("en"))
+    );
+    assert_eq!(
+        store.interviews().unwrap().len(),
+        2,
+        "nothing stored when refused"
+    );
+
+    // a site no longer assigned is no longer the current one
+    store.save_sites(&[site("yz-002", &[])]).unwrap();
+    assert_eq!(store.current_site().unwrap(), None);
+}
+
+#[test]
+fn quota_progress_counts_done_interviews_per_population_of_each_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let q = intercept();
+    store
+        .save_sites(&[
+            site("yz-001", &[("construction", 30), ("migrant", 10)]),
+            site("yz-002", &[("teacher", 5)]),
+        ])
+        .unwrap();
+    for (n, population) in [(1, "construction"), (2, "construction"), (3, "teacher")] {
+        let mut new = NewInterview::new(Uuid::from_u128(n), at(0), 480);
+        new.site_id = Some("yz-001".into());
+        let id = store.start_interview(&q, &new).unwrap();
+        let value = AnswerValue::Choice(population.into());
+        store
+            .save_answer(&q, id, "population", &value, at(1))
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE interview SET state = 'completed' WHERE id = ?1",
+                [id.to_string()],
+            )
+            .unwrap();
+    }
+    let population = |_: &str, _: &str| Some("population".to_string());
+    let progress = store.site_progress(&population).unwrap();
+    type Quotas<'a> = Vec<(&'a str, u32, u32)>;
+    let summary: Vec<(&str, u32, Quotas)> = progress
+        .iter()
+        .map(|p| {
+            let quotas = p
+                .quotas
+                .iter()
+                .map(|q| (q.population.as_str(), q.done, q.quota))
+                .collect();
+            (p.site.id.as_str(), p.done, quotas)
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "yz-001",
+                3,
+                vec![("construction", 2, 30), ("migrant", 0, 10)]
+            ),
+            ("yz-002", 0, vec![("teacher", 0, 5)]),
+        ]
+    );
+}
+
+#[test]
+fn the_screen_language_is_kept_and_chinese_before_any_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    let mut store = DeviceStore::open(&path).unwrap();
+    assert_eq!(store.screen_language().unwrap(), UiLanguage::Zh);
+    store.set_screen_language(UiLanguage::En).unwrap();
+    drop(store);
+    let mut store = DeviceStore::open(&path).unwrap();
+    assert_eq!(store.screen_language().unwrap(), UiLanguage::En);
+    store.set_preference("language", "fr").unwrap();
+    assert_eq!(store.screen_language().unwrap(), UiLanguage::Zh);
+}
+
+#[test]
+fn server_addresses_and_tablet_names_are_checked_before_enrolling() {
+    assert_eq!(
+        check_server_url("  https://cdc.example/ ").unwrap(),
+        "https://cdc.example"
+    );
+    assert_eq!(
+        check_server_url("http://10.0.0.2:8470").unwrap(),
+        "http://10.0.0.2:8470"
+    );
+    for bad in ["cdc.example", "ftp://cdc.example", ""] {
+        assert_eq!(check_server_url(bad).unwrap_err().code(), "bad_server_url");
+    }
+    assert_eq!(check_device_name(" 渝中 1 号 ").unwrap(), "渝中 1 号");
+    assert_eq!(
+        check_device_name("  ").unwrap_err().code(),
+        "device_name_missing"
+    );
+}
+
+#[test]
+fn wrong_pins_lock_sign_in_for_everyone_and_a_right_one_clears_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    store.add_surveyor("S01", "张三", "1234", at(0)).unwrap();
+    store.add_surveyor("S02", "李四", "5678", at(0)).unwrap();
+    // four wrong, then right: the count starts again
+    for _ in 0..PIN_TRIES - 1 {
+        let e = store.sign_in_surveyor("S01", "0000", at(1)).unwrap_err();
+        assert_eq!(e.code(), "wrong_pin");
+    }
+    assert_eq!(
+        store.sign_in_surveyor("S01", "1234", at(1)).unwrap().name,
+        "张三"
+    );
+    // five wrong in a row, some for an unknown surveyor: locked for everyone, right PIN or not
+    for id in ["S01", "S09", "S02", "S01"] {
+        assert!(store.sign_in_surveyor(id, "0000", at(2)).is_err());
+    }
+    assert_eq!(
+        store
+            .sign_in_surveyor("S02", "0000", at(2))
+            .unwrap_err()
+            .code(),
+        "wrong_pin"
+    );
+    let locked = store.sign_in_surveyor("S02", "5678", at(2)).unwrap_err();
+    assert_eq!(locked.code(), "too_many_attempts");
+    // after the pause, the right PIN signs in
+    let later = at(2) + chrono::Duration::seconds(PIN_LOCKOUT_SECONDS);
+    assert_eq!(
+        store.sign_in_surveyor("S02", "5678", later).unwrap().name,
+        "李四"
+    );
+}
+
+#[test]
+fn a_burst_of_parallel_pin_guesses_gets_no_more_tries_than_guesses_in_turn_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    DeviceStore::open(&path)
+        .unwrap()
+        .add_surveyor("S01", "张三", "1234", at(0))
+        .unwrap();
+    // 24 threads, each with its own connection to the file, guess at once
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(24));
+    let outcomes: Vec<&'static str> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|n| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                scope.spawn(move || {
+                    let mut store = DeviceStore::open(&path).unwrap();
+                    barrier.wait();
+                    let guess = format!("{:04}", 5000 + n);
+                    store
+                        .sign_in_surveyor("S01", &guess, at(1))
+                        .unwrap_err()
+                        .code()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wrong = outcomes.iter().filter(|c| **c == "wrong_pin").count();
+    let refused = outcomes
+        .iter()
+        .filter(|c| **c == "too_many_attempts")
+        .count();
+    assert_eq!(
+        (wrong, refused),
+        (PIN_TRIES as usize, 24 - PIN_TRIES as usize),
+        "{outcomes:?}"
+    );
+    // the app restarts: still locked, even for the right PIN
+    let mut store = DeviceStore::open(&path).unwrap();
+    assert_eq!(
+        store
+            .sign_in_surveyor("S01", "1234", at(1))
+            .unwrap_err()
+            .code(),
+        "too_many_attempts"
+    );
+    let later = at(1) + chrono::Duration::seconds(PIN_LOCKOUT_SECONDS);
+    assert_eq!(
+        store.sign_in_surveyor("S01", "1234", later).unwrap().id,
+        "S01"
+    );
 }

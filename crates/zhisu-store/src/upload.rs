@@ -3,11 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, TransactionBehavior};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_protocol::{CompletedInterview, Receipt, ReceiptStatus};
 
-use crate::{from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError};
+use crate::{
+    from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError, SyncLogEntry,
+    SyncOutcome,
+};
 
 /// Interviews picked for one upload, and the sync-log row that records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,25 +32,6 @@ pub struct AttemptOutcome {
     pub error_message: String,
     /// False only when the request certainly never reached the server (connection refused).
     pub may_have_arrived: bool,
-}
-
-/// One row of the sync log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncLogEntry {
-    pub attempt: i64,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub server_url: String,
-    pub interviews: Vec<Uuid>,
-    /// `sending`, `answered` or `failed`.
-    pub outcome: String,
-    pub http_status: Option<u16>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub stored: u32,
-    pub already_stored: u32,
-    pub conflicts: u32,
-    pub rejected: u32,
 }
 
 const WAITING: &str = "('completed', 'queued', 'sent')";
@@ -274,7 +257,9 @@ impl DeviceStore {
                 finished_at: finished.as_deref().map(parse_timestamp).transpose()?,
                 server_url,
                 interviews: from_json(&ids)?,
-                outcome,
+                outcome: SyncOutcome::from_name(&outcome).ok_or_else(|| {
+                    StoreError::Corrupt(format!("unknown sync outcome '{outcome}'"))
+                })?,
                 http_status: status.map(|s| s as u16),
                 error_code: code,
                 error_message: message,
