@@ -4,20 +4,16 @@
 //! flagged interview through the page, and an export is downloaded with the browser's session
 //! and read back. Screenshots of every view go to target/tmp/dashboard-screenshots/.
 
-#[path = "../../crates/zhisu-server/tests/common/generate.rs"]
-mod generate;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use fantoccini::{Client, ClientBuilder, Locator};
-use generate::{Respondent, Rng};
 use uuid::Uuid;
 use zhisu_e2e::{free_port, workspace_root};
-use zhisu_server::people::Role;
-use zhisu_server::ServerState;
+use zhisu_server_storage::Role;
+use zhisu_server_tests::generate::{self, Respondent, Rng};
 
 const PASSWORD: &str = "dashboard-password";
 
@@ -96,7 +92,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.sqlite3");
     let questionnaires = workspace_root().join("questionnaires");
-    let state = ServerState::open(&db, &questionnaires).unwrap();
+    let state = zhisu_server::open_sqlite(&db, &questionnaires).unwrap();
     for (user, role) in [
         ("city", Role::CityAdmin),
         (
@@ -181,7 +177,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                 Some(&format!("{district}-1")),
             ));
         }
-        let receipts = zhisu_server::api::ingest(&state, batch, Some(&device)).unwrap();
+        let receipts = zhisu_server_service::ingest::ingest(&state, batch, Some(&device)).unwrap();
         assert!(receipts
             .iter()
             .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));

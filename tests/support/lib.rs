@@ -11,7 +11,7 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use zhisu_server::api::InterviewList;
+use zhisu_server::api::interviews::InterviewList;
 use zhisu_server::ServerState;
 
 pub fn workspace_root() -> PathBuf {
@@ -46,7 +46,7 @@ pub struct Server {
 impl Server {
     pub async fn start_on(port: u16, data_dir: &Path) -> Server {
         std::fs::create_dir_all(data_dir).unwrap();
-        let state = ServerState::open(
+        let state = zhisu_server::open_sqlite(
             &data_dir.join("server.sqlite3"),
             &workspace_root().join("questionnaires"),
         )
@@ -57,7 +57,7 @@ impl Server {
                 ADMIN_USER,
                 "管理员",
                 ADMIN_PASSWORD,
-                zhisu_server::people::Role::CityAdmin,
+                zhisu_server_storage::Role::CityAdmin,
                 "e2e",
             )
             .expect("add the administrator");

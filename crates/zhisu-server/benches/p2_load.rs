@@ -53,15 +53,14 @@ use zhisu_protocol::{
     CompletedInterview, EnrolRequest, Enrolment, ReceiptStatus, UploadRequest, UploadResponse,
     ENROL_PATH, PROTOCOL_HEADER, UPLOAD_PATH,
 };
-use zhisu_server::storage::postgres::PostgresStorage;
-use zhisu_server::storage::sqlite::SqliteStorage;
-use zhisu_server::storage::Accepted;
-use zhisu_server::{Device, ServerState, Storage};
+use zhisu_server_postgres::PostgresStorage;
+use zhisu_server_service::{Device, ServerState, Storage};
+use zhisu_server_sqlite::SqliteStorage;
+use zhisu_server_storage::Accepted;
 
-// `start` (fsync off) is for tests only; the bench uses `start_durable`.
-#[allow(dead_code)]
-#[path = "../tests/common/postgres.rs"]
-mod postgres_harness;
+#[allow(unused_imports)]
+use zhisu_server_storage::{AnalyticsStore, InterviewStore};
+use zhisu_server_tests::postgres as postgres_harness;
 
 const QUESTIONNAIRE_ID: &str = "p2_load";
 const QUESTIONNAIRE_VERSION: &str = "bench.1";
@@ -70,29 +69,7 @@ const PG_WRITERS: usize = 16;
 
 // ------------------------------------------------------------------ a seeded PRNG
 
-/// xorshift64*: small, fast, deterministic; plenty for generating answers.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo) as u64 + 1) as i64
-    }
-}
+use zhisu_server_tests::Rng;
 
 // ------------------------------------------------------------------ the 60-item questionnaire
 
@@ -592,7 +569,7 @@ fn direct_api(
         .collect();
     let (elapsed, latencies) = run_batches(callers, batches.len(), |i| {
         let batch = owned[i].lock().unwrap().take().unwrap();
-        let receipts = zhisu_server::api::ingest(state, batch, Some(device)).unwrap();
+        let receipts = zhisu_server_service::ingest::ingest(state, batch, Some(device)).unwrap();
         assert!(receipts.iter().all(|r| r.status == ReceiptStatus::Stored));
     });
     let n: usize = batches.iter().map(Vec::len).sum();
@@ -675,7 +652,7 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
     });
     let facts = per_interview(&|| {
         for a in &rows {
-            std::hint::black_box(zhisu_server::facts::Facts::of(
+            std::hint::black_box(zhisu_server_storage::facts::Facts::of(
                 questionnaire,
                 &a.interview,
                 &a.score,
@@ -690,7 +667,7 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
     });
     let report = per_interview(&|| {
         for a in &rows {
-            std::hint::black_box(zhisu_server::facts::stored_score_report(&a.score));
+            std::hint::black_box(zhisu_server_storage::facts::stored_score_report(&a.score));
         }
     });
     let values = per_interview(&|| {
@@ -701,7 +678,7 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
     });
     let report_bytes: usize = rows
         .iter()
-        .map(|a| zhisu_server::facts::stored_score_report(&a.score).len())
+        .map(|a| zhisu_server_storage::facts::stored_score_report(&a.score).len())
         .sum();
     let payload_bytes: usize = rows
         .iter()
@@ -891,9 +868,12 @@ fn http_run(
     // codes are made like `zhisu-server enrolment-code` does, before the server starts
     let codes: Vec<String> = {
         let state = match database_url {
-            Some(url) => ServerState::open_postgres(url, &work.questionnaires).unwrap(),
-            None => ServerState::open(&data_dir.join("zhisu-server.sqlite3"), &work.questionnaires)
-                .unwrap(),
+            Some(url) => zhisu_server::open_postgres(url, &work.questionnaires).unwrap(),
+            None => zhisu_server::open_sqlite(
+                &data_dir.join("zhisu-server.sqlite3"),
+                &work.questionnaires,
+            )
+            .unwrap(),
         };
         (0..devices)
             .map(|_| {
@@ -1096,7 +1076,8 @@ fn main() {
         };
         direct.print();
         let api = {
-            let state = ServerState::open(&base.join("api.sqlite3"), &work.questionnaires).unwrap();
+            let state =
+                zhisu_server::open_sqlite(&base.join("api.sqlite3"), &work.questionnaires).unwrap();
             direct_api("SQLite", &state, &work.rows, &device, 1)
         };
         api.print();
@@ -1122,7 +1103,7 @@ fn main() {
         direct16.print();
         let api = {
             let state =
-                ServerState::open_postgres(&pg.fresh_database("p2_api"), &work.questionnaires)
+                zhisu_server::open_postgres(&pg.fresh_database("p2_api"), &work.questionnaires)
                     .unwrap();
             direct_api("PostgreSQL", &state, &work.rows, &device, PG_WRITERS)
         };

@@ -53,17 +53,16 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde_json::Value;
 use zhisu_core::Questionnaire;
-use zhisu_server::analysis::{self, Estimate, Filter, LiteracyReport};
-use zhisu_server::people::Scope;
-use zhisu_server::storage::postgres::PostgresStorage;
-use zhisu_server::storage::sqlite::SqliteStorage;
-use zhisu_server::{QuestionnaireRegistry, Storage};
+use zhisu_server_postgres::PostgresStorage;
+use zhisu_server_service::analysis::{self, Estimate, Filter, LiteracyReport};
+use zhisu_server_service::{QuestionnaireRegistry, Storage};
+use zhisu_server_sqlite::SqliteStorage;
+use zhisu_server_storage::Scope;
 use zhisu_stats::Method;
 
-// `start` (fsync off) is for tests only; the bench uses `start_durable`.
-#[allow(dead_code)]
-#[path = "../tests/common/postgres.rs"]
-mod postgres_harness;
+#[allow(unused_imports)]
+use zhisu_server_storage::{AnalyticsStore, InterviewStore, PlanStore};
+use zhisu_server_tests::postgres as postgres_harness;
 
 const QUESTIONNAIRE_ID: &str = "ohl_2026";
 const DISTRICTS: usize = 40;
@@ -75,44 +74,7 @@ const REJECTED_PERCENT: f64 = 2.0;
 
 // ------------------------------------------------------------------ a seeded PRNG
 
-/// SplitMix64: small, fast, deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// An index drawn with the given (relative) weights.
-    fn pick(&mut self, weights: &[f64]) -> usize {
-        let total: f64 = weights.iter().sum();
-        let mut u = self.unit() * total;
-        for (i, w) in weights.iter().enumerate() {
-            if u < *w {
-                return i;
-            }
-            u -= w;
-        }
-        weights.len() - 1
-    }
-}
+use zhisu_server_tests::Rng;
 
 // ------------------------------------------------------------------ the synthetic survey
 
@@ -272,9 +234,9 @@ impl Plan {
                     .map(|(i, _)| i)
                     .collect();
                 let industry = if candidates.is_empty() {
-                    rng.below(industries.len())
+                    rng.index(industries.len())
                 } else {
-                    candidates[rng.below(candidates.len())]
+                    candidates[rng.index(candidates.len())]
                 };
                 let weight = (base_weight * (0.6 + 0.8 * rng.unit()) * 100.0).round() / 100.0;
                 sites.push(SiteSpec {
@@ -382,24 +344,24 @@ fn generate(plan: &Plan, n: usize, rng: &mut Rng) -> Data {
     let mut items = Vec::with_capacity(n * width);
     while rows.len() < n {
         // a run of interviews from one site, as a device uploads them
-        let s = rng.below(plan.sites.len());
+        let s = rng.index(plan.sites.len());
         let site = &plan.sites[s];
-        let run = (5 + rng.below(26)).min(n - rows.len());
+        let run = (5 + rng.index(26)).min(n - rows.len());
         for _ in 0..run {
-            let population = if rng.chance(0.8) {
+            let population = if rng.probability(0.8) {
                 site.main_population
             } else {
-                rng.below(plan.populations.len())
+                rng.index(plan.populations.len())
             };
             let education = rng.pick(&education_shares);
             let p = (rates[population]
                 + site.effect
                 + EDUCATION_PROFILE.get(education).map_or(0.0, |e| e.1))
             .clamp(0.02, 0.98);
-            let literate = rng.chance(p);
+            let literate = rng.probability(p);
             let mut dimensions = 0u8;
             for (d, (yes, no)) in dimension_rates.iter().enumerate().take(8) {
-                if rng.chance(if literate { *yes } else { *no }) {
+                if rng.probability(if literate { *yes } else { *no }) {
                     dimensions |= 1 << d;
                 }
             }
@@ -410,7 +372,7 @@ fn generate(plan: &Plan, n: usize, rng: &mut Rng) -> Data {
                     _ => {
                         let knows = dimensions & (1 << item.dimension) != 0;
                         let p = if knows { 0.92 } else { 0.62 } - item.difficulty;
-                        if rng.chance(p) {
+                        if rng.probability(p) {
                             if item.module.is_none() {
                                 score += item.points;
                             }
@@ -422,28 +384,28 @@ fn generate(plan: &Plan, n: usize, rng: &mut Rng) -> Data {
                 };
                 items.push(c);
             }
-            let qc = if rng.chance(REJECTED_PERCENT / 100.0) {
+            let qc = if rng.probability(REJECTED_PERCENT / 100.0) {
                 3
             } else {
-                [0u8, 0, 0, 1, 1, 2][rng.below(6)]
+                [0u8, 0, 0, 1, 1, 2][rng.index(6)]
             };
             let mut bytes = [0u8; 16];
-            bytes[..8].copy_from_slice(&rng.next().to_le_bytes());
-            bytes[8..].copy_from_slice(&rng.next().to_le_bytes());
-            let male = rng.chance(0.55);
+            bytes[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+            bytes[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
+            let male = rng.probability(0.55);
             rows.push(Row {
                 id: uuid::Builder::from_random_bytes(bytes).into_uuid(),
                 site: s as u16,
                 population: population as u8,
                 sex: if male || plan.sexes.len() < 2 { 0 } else { 1 },
                 education: education as u8,
-                age: 16 + rng.below(44) as u8,
+                age: 16 + rng.index(44) as u8,
                 literate,
                 dimensions,
                 qc,
                 score: score as u16,
-                duration_s: 600 + rng.below(900) as u16,
-                surveyor: rng.below(10) as u8,
+                duration_s: 600 + rng.index(900) as u16,
+                surveyor: rng.index(10) as u8,
                 completed: (rows.len() as u32).wrapping_mul(5),
             });
         }
@@ -1365,7 +1327,13 @@ fn main() {
         );
         assert_eq!(sqlite.interview_count().unwrap(), n as u64);
         let t = Instant::now();
-        sqlite.rebuild_cells().unwrap();
+        sqlite
+            .rebuild_cells(&zhisu_server_storage::AuditEntry::now(
+                "bench",
+                "rebuild_cells",
+                "after the bulk load",
+            ))
+            .unwrap();
         println!(
             "SQLite: literacy cells counted from the interviews in {:.1} s (not measured; ingest keeps them as interviews arrive)",
             t.elapsed().as_secs_f64()
@@ -1401,7 +1369,7 @@ fn main() {
         );
         assert_eq!(storage.interview_count().unwrap(), n as u64);
         let t = Instant::now();
-        storage.rebuild_cells().unwrap();
+        storage.rebuild_cells(&zhisu_server_storage::AuditEntry::now("bench", "rebuild_cells", "after the bulk load")).unwrap();
         println!(
             "PostgreSQL: literacy cells counted from the interviews in {:.1} s (not measured)",
             t.elapsed().as_secs_f64()

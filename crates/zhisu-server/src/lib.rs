@@ -1,350 +1,120 @@
-//! The central server as a library: [`router`] builds the HTTP API over a [`ServerState`]; the
-//! `zhisu-server` binary only reads its configuration and serves it. Tests start the same router
-//! on a loopback port.
-//!
-//! The server never trusts a device's score: every interview is checked and re-scored with
-//! `zhisu-core` against the exact questionnaire version it was answered with.
+//! The central server's HTTP layer, the only crate that knows axum: [`router`] serves the JSON
+//! API (`api`, the sync protocol and the people endpoints) and the dashboard (`dashboard`,
+//! HTML) over an [`HttpState`]; handlers parse the request, call `zhisu-server-service` on the
+//! blocking pool and map its errors to `{code, message}` ([`error::Failure`]). The
+//! `zhisu-server` binary reads its configuration, opens the storage and serves it; tests start
+//! the same router on a loopback port.
 #![forbid(unsafe_code)]
 
-pub mod analysis;
 pub mod api;
-pub mod cells;
 pub mod config;
 pub mod dashboard;
-pub mod devices;
-pub mod export;
-pub mod facts;
+pub mod error;
+pub mod extract;
 pub mod metrics;
-pub mod people;
-pub mod questionnaires;
-pub mod storage;
+pub mod rate_limit;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
-use uuid::Uuid;
-use zhisu_protocol::Enrolment;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::Response;
+use axum::Router;
 
-pub use api::router;
-pub use devices::{Device, EnrolRefusal};
-pub use questionnaires::QuestionnaireRegistry;
-pub use storage::{Storage, StorageError};
+pub use zhisu_server_service::{ServerState, Storage, StorageError};
 
-/// The kinds of survey site a sample plan may list.
-pub const SITE_TYPES: [&str; 6] = [
-    "enterprise",
-    "school",
-    "hospital",
-    "station",
-    "community",
-    "village",
-];
-
-/// What is wrong with a district's list of sites, every problem at once (empty when it can be
-/// stored): ids present and unique, a name, a known type, a usable weight, a position on Earth.
-pub fn site_problems(sites: &[zhisu_protocol::Site]) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, site) in sites.iter().enumerate() {
-        let which = if site.id.trim().is_empty() {
-            problems.push(format!("site {}: the id is empty", i + 1));
-            format!("site {}", i + 1)
-        } else {
-            if !seen.insert(site.id.as_str()) {
-                problems.push(format!("site {}: the id is listed twice", site.id));
-            }
-            format!("site {}", site.id)
-        };
-        if site.name.trim().is_empty() {
-            problems.push(format!("{which}: the name is empty"));
-        }
-        if !SITE_TYPES.contains(&site.site_type.as_str()) {
-            problems.push(format!(
-                "{which}: site_type must be one of {}",
-                SITE_TYPES.join(", ")
-            ));
-        }
-        if let Some(w) = site.weight {
-            if !(w.is_finite() && w > 0.0) {
-                problems.push(format!("{which}: the weight must be a positive number"));
-            }
-        }
-        if site.stratum.as_deref().is_some_and(|s| s.trim().is_empty()) {
-            problems.push(format!("{which}: the stratum is empty"));
-        }
-        match (site.latitude, site.longitude) {
-            (Some(lat), Some(lon)) => {
-                if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
-                    problems.push(format!("{which}: the position is not on Earth"));
-                }
-            }
-            (None, None) => {}
-            _ => problems.push(format!(
-                "{which}: give both latitude and longitude, or neither"
-            )),
-        }
-    }
-    problems
-}
-
-/// Everything a request handler needs.
+/// What a request handler needs: the server's state and what only HTTP knows (body limit, rate
+/// limit, request counts). Dereferences to the [`ServerState`].
 #[derive(Clone)]
-pub struct ServerState {
-    pub storage: Arc<dyn Storage>,
-    pub questionnaires: Arc<QuestionnaireRegistry>,
+pub struct HttpState {
+    pub server: ServerState,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    pub rate_limit: Arc<api::RateLimit>,
-    /// Pauses sign-in for a username after wrong passwords in a row.
-    pub sign_in_guard: Arc<people::SignInGuard>,
+    pub rate_limit: Arc<rate_limit::RateLimit>,
     pub metrics: Arc<metrics::Metrics>,
 }
 
-impl ServerState {
-    pub fn new(storage: Arc<dyn Storage>, questionnaires: QuestionnaireRegistry) -> Self {
-        ServerState {
-            storage,
-            questionnaires: Arc::new(questionnaires),
+impl HttpState {
+    pub fn new(server: ServerState) -> Self {
+        HttpState {
+            server,
             max_body_bytes: 8 * 1024 * 1024,
             // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
-            rate_limit: Arc::new(api::RateLimit::per_device(50.0, 100.0)),
-            sign_in_guard: Arc::default(),
+            rate_limit: Arc::new(rate_limit::RateLimit::per_device(50.0, 100.0)),
             metrics: Arc::default(),
         }
     }
+}
 
-    /// Embedded SQLite at `database` (created if missing), questionnaires from a folder; a
-    /// questionnaire with problems stops the start with its diagnostics.
-    pub fn open(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<Self> {
-        let storage = storage::sqlite::SqliteStorage::open(database)?;
-        Self::with_storage(Arc::new(storage), questionnaires_dir)
-    }
+impl std::ops::Deref for HttpState {
+    type Target = ServerState;
 
-    /// Questionnaires from the folder and those published earlier (kept in `storage`).
-    fn with_storage(storage: Arc<dyn Storage>, questionnaires_dir: &Path) -> anyhow::Result<Self> {
-        let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
-        questionnaires.add_published(&storage.published_questionnaires()?)?;
-        let state = Self::new(storage, questionnaires);
-        state.backfill_facts()?;
-        Ok(state)
-    }
-
-    /// Gives interviews stored before schema 6 their facts (the dashboard's columns), re-scored
-    /// against their questionnaire version. Returns how many were filled. An interview whose
-    /// version the server no longer has gets empty facts (it then counts nowhere) and a warning.
-    pub fn backfill_facts(&self) -> Result<usize, StorageError> {
-        let mut filled = 0;
-        loop {
-            let batch = self.storage.interviews_without_facts(500)?;
-            if batch.is_empty() {
-                break;
-            }
-            for interview in batch {
-                let facts = match self.questionnaires.get(
-                    &interview.questionnaire_id,
-                    &interview.questionnaire_version,
-                ) {
-                    Some(p) => {
-                        let score = p.questionnaire.score(&interview.answers);
-                        facts::Facts::of(
-                            &p.questionnaire,
-                            &interview,
-                            &score,
-                            &zhisu_core::QcThresholds::default(),
-                        )
-                    }
-                    None => {
-                        tracing::warn!(id = %interview.id, questionnaire = %interview.questionnaire_id,
-                            version = %interview.questionnaire_version,
-                            "stored interview of a questionnaire version this server does not have: left out of the analyses");
-                        facts::Facts::default()
-                    }
-                };
-                self.storage.set_facts(interview.id, &facts)?;
-                filled += 1;
-            }
-        }
-        if filled > 0 {
-            tracing::info!(
-                filled,
-                "gave interviews stored before schema 6 their analysis facts"
-            );
-        }
-        Ok(filled)
-    }
-
-    /// Publishes a questionnaire file for a round: validated, kept, delivered to devices of that
-    /// round from then on, written to the audit log.
-    pub fn publish_questionnaire(
-        &self,
-        round: &str,
-        source: &str,
-        actor: &str,
-    ) -> Result<questionnaires::PublishOutcome, PublishError> {
-        use questionnaires::PublishOutcome;
-        let q = zhisu_core::Questionnaire::from_toml("questionnaire.toml", source)
-            .map_err(|d| PublishError::Invalid(d.lines().to_string()))?;
-        let reference = zhisu_protocol::QuestionnaireRef {
-            id: q.id.clone(),
-            version: q.version.clone(),
-            hash: zhisu_protocol::sha256_hex(source.as_bytes()),
-        };
-        if let Some(existing) = self.questionnaires.get(&q.id, &q.version) {
-            return Ok(if existing.hash == reference.hash {
-                PublishOutcome::AlreadyPublished(reference)
-            } else {
-                PublishOutcome::VersionTaken
-            });
-        }
-        let record = questionnaires::PublishedRecord {
-            id: q.id.clone(),
-            version: q.version.clone(),
-            round: round.to_string(),
-            hash: reference.hash.clone(),
-            source: source.to_string(),
-            published_at: Utc::now(),
-            published_by: actor.to_string(),
-        };
-        if !self.storage.publish_questionnaire(&record)? {
-            return Ok(PublishOutcome::VersionTaken);
-        }
-        self.questionnaires
-            .insert(q, source.to_string(), Some(round.to_string()));
-        self.audit(
-            actor,
-            "publish_questionnaire",
-            &format!("{} {} for round {round}", reference.id, reference.version),
-        )?;
-        Ok(PublishOutcome::Published(reference))
-    }
-
-    /// PostgreSQL at `url` (`postgres://user@host:port/db`).
-    pub fn open_postgres(url: &str, questionnaires_dir: &Path) -> anyhow::Result<Self> {
-        let storage = storage::postgres::PostgresStorage::open(url, 16)?;
-        Self::with_storage(Arc::new(storage), questionnaires_dir)
-    }
-
-    /// Adds a person with a password (hashed with Argon2id); false when the username is taken.
-    pub fn add_person(
-        &self,
-        username: &str,
-        display_name: &str,
-        password: &str,
-        role: people::Role,
-        actor: &str,
-    ) -> anyhow::Result<bool> {
-        if let Some(problem) = people::password_problem(password) {
-            anyhow::bail!("{problem}");
-        }
-        let person = people::Person {
-            id: Uuid::new_v4(),
-            username: username.to_string(),
-            display_name: display_name.to_string(),
-            role,
-            created_at: Utc::now(),
-        };
-        let added = self
-            .storage
-            .add_person(&person, &people::hash_password(password))?;
-        if added {
-            self.audit(
-                actor,
-                "add_person",
-                &format!("{username} as {}", person.role.name()),
-            )?;
-        }
-        Ok(added)
-    }
-
-    /// Creates a one-time enrolment code for a round and district, valid for `valid_for`, and
-    /// writes it to the audit log. Returns the code to show (and print as a QR code).
-    pub fn create_enrolment_code(
-        &self,
-        round: &str,
-        district: &str,
-        valid_for: Duration,
-        actor: &str,
-    ) -> Result<String, StorageError> {
-        let code = devices::new_enrolment_code();
-        let now = Utc::now();
-        self.storage.add_enrolment_code(
-            &devices::hash_code(&code),
-            round,
-            district,
-            now + valid_for,
-            now,
-        )?;
-        self.audit(
-            actor,
-            "create_enrolment_code",
-            &format!(
-                "round {round}, district {district}, valid until {}",
-                now + valid_for
-            ),
-        )?;
-        Ok(code)
-    }
-
-    /// Exchanges an enrolment code for a device identity and token.
-    pub fn enrol(
-        &self,
-        code: &str,
-        device_name: &str,
-    ) -> Result<Result<Enrolment, EnrolRefusal>, StorageError> {
-        let token = devices::new_token();
-        let id = Uuid::new_v4();
-        let outcome = self.storage.enrol(
-            &devices::hash_code(code),
-            id,
-            device_name,
-            &devices::hash_token(&token),
-            Utc::now(),
-        )?;
-        Ok(outcome.map(|device| Enrolment {
-            device_id: device.id,
-            token,
-            round: device.round,
-            district: device.district,
-        }))
-    }
-
-    pub fn revoke_device(&self, id: Uuid, actor: &str) -> Result<bool, StorageError> {
-        let found = self.storage.revoke_device(id, Utc::now())?;
-        if found {
-            self.audit(actor, "revoke_device", &id.to_string())?;
-        }
-        Ok(found)
-    }
-
-    pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<(), StorageError> {
-        self.storage.record_audit(&devices::AuditEntry {
-            at: Utc::now(),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            detail: detail.to_string(),
-        })
+    fn deref(&self) -> &ServerState {
+        &self.server
     }
 }
 
-/// Why a questionnaire could not be published.
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error("the questionnaire has problems:\n{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
+impl From<ServerState> for HttpState {
+    fn from(server: ServerState) -> Self {
+        HttpState::new(server)
+    }
+}
+
+/// The whole server: the API, the dashboard, the body limit and the request counts.
+pub fn router(state: impl Into<HttpState>) -> Router {
+    let state = state.into();
+    let limit = state.max_body_bytes;
+    api::routes()
+        .merge(dashboard::routes())
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_request,
+        ))
+        .with_state(state)
+}
+
+/// Counts every request by its route template (not its path: ids would explode the series).
+async fn count_request(
+    State(state): State<HttpState>,
+    matched: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().to_string();
+    let route = matched.map_or("(unmatched)".to_string(), |m| m.as_str().to_string());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .request(&route, &method, response.status().as_u16());
+    response
+}
+
+/// Embedded SQLite at `database` (created if missing), questionnaires from a folder; a
+/// questionnaire with problems stops the start with its diagnostics.
+pub fn open_sqlite(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<ServerState> {
+    let storage = zhisu_server_sqlite::SqliteStorage::open(database)?;
+    ServerState::with_storage(Arc::new(storage), questionnaires_dir)
+}
+
+/// PostgreSQL at `url` (`postgres://user@host:port/db`).
+pub fn open_postgres(url: &str, questionnaires_dir: &Path) -> anyhow::Result<ServerState> {
+    let storage = zhisu_server_postgres::PostgresStorage::open(url, 16)?;
+    ServerState::with_storage(Arc::new(storage), questionnaires_dir)
 }
 
 /// Serves the API on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, state: ServerState) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: impl Into<HttpState>,
+) -> std::io::Result<()> {
     axum::serve(listener, router(state)).await
 }
 
 /// Serves the API until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
-    state: ServerState,
+    state: impl Into<HttpState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state))

@@ -8,7 +8,8 @@ use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
 use zhisu_protocol::{ReceiptStatus, Site};
 use zhisu_server::config::{Config, FileConfig};
-use zhisu_server::ServerState;
+use zhisu_server::{HttpState, ServerState};
+use zhisu_server_service::storage::AuditEntry;
 
 /// Zhisu central server: enrols tablets, receives their interviews and stores them.
 #[derive(Parser, Debug)]
@@ -127,19 +128,20 @@ enum Command {
     RebuildCells,
 }
 
-fn open_state(config: &Config) -> anyhow::Result<ServerState> {
-    let mut state = if let Some(url) = &config.database_url {
-        ServerState::open_postgres(url, &config.questionnaires)?
+fn open_state(config: &Config) -> anyhow::Result<HttpState> {
+    let server = if let Some(url) = &config.database_url {
+        zhisu_server::open_postgres(url, &config.questionnaires)?
     } else {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-        ServerState::open(
+        zhisu_server::open_sqlite(
             &config.data_dir.join("zhisu-server.sqlite3"),
             &config.questionnaires,
         )?
     };
+    let mut state = HttpState::new(server);
     state.max_body_bytes = config.max_body_bytes;
-    state.rate_limit = std::sync::Arc::new(zhisu_server::api::RateLimit::per_device(
+    state.rate_limit = std::sync::Arc::new(zhisu_server::rate_limit::RateLimit::per_device(
         config.device_requests_per_second,
         config.device_request_burst,
     ));
@@ -153,7 +155,7 @@ fn import_backups(state: &ServerState, files: &[PathBuf]) -> anyhow::Result<()> 
         let total = interviews.len();
         let mut counts = [0usize; 4];
         for chunk in interviews.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {
-            for receipt in zhisu_server::api::ingest(state, chunk.to_vec(), None)? {
+            for receipt in zhisu_server_service::ingest::ingest(state, chunk.to_vec(), None)? {
                 counts[match receipt.status {
                     ReceiptStatus::Stored => 0,
                     ReceiptStatus::AlreadyStored => 1,
@@ -232,7 +234,7 @@ fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Res
             longitude: entry.longitude,
         });
     }
-    let problems = zhisu_server::site_problems(&sites);
+    let problems = zhisu_server_service::sites::site_problems(&sites);
     anyhow::ensure!(
         problems.is_empty(),
         "{} is not stored:\n{}",
@@ -309,7 +311,7 @@ async fn main() -> anyhow::Result<()> {
             district,
             populations,
         }) => {
-            use zhisu_server::people::Role;
+            use zhisu_server_service::people::Role;
             let need_district = || {
                 district
                     .clone()
@@ -347,7 +349,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(true)
         }
         Some(Command::Publish { round, file }) => {
-            use zhisu_server::questionnaires::PublishOutcome;
+            use zhisu_server_service::questionnaires::PublishOutcome;
             let source = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             match state.publish_questionnaire(round, &source, "cli")? {
@@ -386,7 +388,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::RebuildCells) => {
             let started = std::time::Instant::now();
-            state.storage.rebuild_cells()?;
+            state.storage.rebuild_cells(&AuditEntry::now(
+                "cli",
+                "rebuild_cells",
+                "literacy and progress cells counted again",
+            ))?;
             println!(
                 "literacy and progress cells counted again from {} interviews in {:.1} s",
                 state.storage.interview_count()?,

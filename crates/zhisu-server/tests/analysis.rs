@@ -4,8 +4,6 @@
 //! Wilson intervals from the textbook formula, role scopes, a review rejection reaching the
 //! device's assignment, and the exports read back.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -16,11 +14,11 @@ use zhisu_core::Questionnaire;
 use zhisu_protocol::{
     CompletedInterview, DeviceAssignment, ASSIGNMENT_PATH, PROTOCOL_HEADER, UPLOAD_PATH,
 };
-use zhisu_server::analysis::{self, Filter};
-use zhisu_server::people::{Role, Scope};
 use zhisu_server::ServerState;
+use zhisu_server_service::analysis::{self, Filter};
+use zhisu_server_storage::{Role, Scope};
 
-use common::generate::{self, Respondent, Rng};
+use zhisu_server_tests::generate::{self, Respondent, Rng};
 
 fn ohl() -> Questionnaire {
     Questionnaire::from_toml(
@@ -53,7 +51,8 @@ const POPULATIONS: [&str; 3] = ["teacher", "construction", "sanitation"];
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let state =
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
     for (user, role) in [
         ("city", Role::CityAdmin),
         (
@@ -643,8 +642,8 @@ async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
         None,
     );
     {
-        let state = ServerState::open(&path, &questionnaires).unwrap();
-        let receipts = zhisu_server::api::ingest(&state, vec![interview], None).unwrap();
+        let state = zhisu_server::open_sqlite(&path, &questionnaires).unwrap();
+        let receipts = zhisu_server_service::ingest::ingest(&state, vec![interview], None).unwrap();
         assert_eq!(receipts[0].status, zhisu_protocol::ReceiptStatus::Stored);
     }
     // as a server before schema 6 would have left it: no facts
@@ -655,7 +654,7 @@ async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
     )
     .unwrap();
     drop(conn);
-    let state = ServerState::open(&path, &questionnaires).unwrap();
+    let state = zhisu_server::open_sqlite(&path, &questionnaires).unwrap();
     let report = analysis::literacy(
         state.storage.as_ref(),
         &state.questionnaires,
@@ -684,7 +683,8 @@ async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
 async fn with_a_sample_plan_the_estimates_are_design_based() {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let state =
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
     // two strata of three sites each; every worker at a site stands for `weight` workers
     let plan = [
         ("s1", "small", 12.0),
@@ -741,7 +741,7 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
             Some(site),
         ));
     }
-    zhisu_server::api::ingest(&state, interviews.clone(), Some(&device)).unwrap();
+    zhisu_server_service::ingest::ingest(&state, interviews.clone(), Some(&device)).unwrap();
 
     // by hand: ratio estimator, linearised, with-replacement variance between clusters
     let ys: Vec<(usize, f64, f64)> = interviews
@@ -851,7 +851,8 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
 async fn interviews_recorded_far_from_their_site_are_flagged() {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let state =
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
     let site = (29.5579, 106.5770);
     state
         .storage
@@ -907,7 +908,8 @@ async fn interviews_recorded_far_from_their_site_are_flagged() {
     };
     let near = located(1, (29.5585, 106.5775), &mut rng);
     let far = located(2, (29.6100, 106.5770), &mut rng); // about 5.8 km north
-    let receipts = zhisu_server::api::ingest(&state, vec![near, far], Some(&device)).unwrap();
+    let receipts =
+        zhisu_server_service::ingest::ingest(&state, vec![near, far], Some(&device)).unwrap();
     assert!(receipts
         .iter()
         .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
@@ -989,10 +991,11 @@ async fn a_repeated_respondent_is_suspected() {
 /// a rejection taken back.
 #[tokio::test]
 async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
-    use zhisu_server::storage::{QcStatus, Review};
+    use zhisu_server_storage::{QcStatus, Review};
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let state =
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
     let plan: [(&str, &str, &str, f64); 7] = [
         ("yuzhong", "y1", "yz-small", 12.0),
         ("yuzhong", "y2", "yz-small", 20.0),
@@ -1058,7 +1061,7 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
                 Some(site_ids[rng.below(site_ids.len() as u64) as usize]),
             ));
         }
-        zhisu_server::api::ingest(&state, interviews, Some(&device)).unwrap();
+        zhisu_server_service::ingest::ingest(&state, interviews, Some(&device)).unwrap();
     }
     let decide = |id: Uuid, status: QcStatus| {
         let review = Review {
@@ -1069,7 +1072,12 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
         };
         state
             .storage
-            .review(&Scope::All, id, &review)
+            .review(
+                &Scope::All,
+                id,
+                &review,
+                &zhisu_server_storage::AuditEntry::now("test", "review_interview", "analysis"),
+            )
             .unwrap()
             .unwrap();
     };
@@ -1166,7 +1174,7 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
         1500,
         None,
     );
-    zhisu_server::api::ingest(&state, vec![lone], Some(&device)).unwrap();
+    zhisu_server_service::ingest::ingest(&state, vec![lone], Some(&device)).unwrap();
     compare(zhisu_stats::Method::UnweightedWilson);
 }
 

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, ScoreReport};
 use zhisu_protocol::CompletedInterview;
-use zhisu_server::people::Role;
 use zhisu_server::ServerState;
+use zhisu_server_storage::Role;
 
 const PASSWORD: &str = "a-long-password";
 /// Already served from the questionnaire folder: publishing it again changes nothing (200).
@@ -23,7 +23,7 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-fn interview(n: u128, population: &str) -> zhisu_server::storage::Accepted {
+fn interview(n: u128, population: &str) -> zhisu_server_storage::Accepted {
     let mut answers = Answers::new();
     answers.insert("population".into(), AnswerValue::Choice(population.into()));
     let interview = CompletedInterview {
@@ -53,13 +53,14 @@ fn interview(n: u128, population: &str) -> zhisu_server::storage::Accepted {
         include_str!("../../../questionnaires/ohl_2026.toml"),
     )
     .unwrap();
-    zhisu_server::storage::Accepted::new(&questionnaire, interview, score)
+    zhisu_server_storage::Accepted::new(&questionnaire, interview, score)
 }
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let state =
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
     let people = [
         ("city", Role::CityAdmin),
         (
@@ -475,7 +476,7 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
     w.state
         .storage
         .add_session(
-            &zhisu_server::devices::hash_token(expired_token),
+            &zhisu_server_service::devices::hash_token(expired_token),
             person.id,
             Utc::now() - Duration::minutes(1),
             Utc::now() - Duration::hours(9),
@@ -653,7 +654,7 @@ async fn wrong_passwords_in_a_row_pause_sign_in_for_that_username() {
             (status, response.json::<Value>().await.unwrap())
         }
     };
-    for _ in 0..zhisu_server::people::FREE_ATTEMPTS {
+    for _ in 0..zhisu_server_service::people::FREE_ATTEMPTS {
         let (status, body) = attempt("yz_admin", "guess-1234").await;
         assert_eq!(
             (status, body["code"].as_str()),

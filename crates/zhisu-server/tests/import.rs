@@ -5,9 +5,9 @@ use std::process::Command;
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Questionnaire};
-use zhisu_server::people::Scope;
-use zhisu_server::storage::sqlite::SqliteStorage;
-use zhisu_server::Storage;
+use zhisu_server_sqlite::SqliteStorage;
+use zhisu_server_storage::Scope;
+use zhisu_server_storage::{AnalyticsStore, InterviewStore};
 use zhisu_store::{DeviceStore, NewInterview};
 
 fn root() -> PathBuf {

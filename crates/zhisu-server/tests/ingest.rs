@@ -8,7 +8,7 @@ use zhisu_core::{AnswerValue, Answers};
 use zhisu_protocol::{
     CompletedInterview, ReceiptStatus, UploadResponse, PROTOCOL_HEADER, UPLOAD_PATH,
 };
-use zhisu_server::api::InterviewList;
+use zhisu_server::api::interviews::InterviewList;
 use zhisu_server::ServerState;
 
 struct TestServer {
@@ -28,17 +28,19 @@ async fn start(max_body_bytes: Option<usize>) -> TestServer {
 
 async fn start_with(
     max_body_bytes: Option<usize>,
-    rate_limit: Option<zhisu_server::api::RateLimit>,
+    rate_limit: Option<zhisu_server::rate_limit::RateLimit>,
 ) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
-    let mut state = ServerState::open(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let mut state = zhisu_server::HttpState::new(
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap(),
+    );
     state
         .add_person(
             "city",
             "市疾控管理员",
             "city-admin-password",
-            zhisu_server::people::Role::CityAdmin,
+            zhisu_server_storage::Role::CityAdmin,
             "test",
         )
         .unwrap();
@@ -68,7 +70,7 @@ async fn start_with(
     TestServer {
         base,
         http,
-        state,
+        state: state.server,
         token,
         admin: session["token"].as_str().unwrap().to_string(),
         _dir: dir,
@@ -512,7 +514,7 @@ async fn a_device_that_floods_the_server_is_slowed_down() {
     // 2 requests a second, bursts of 20: 60 requests in a row must run into the limit
     let server = start_with(
         None,
-        Some(zhisu_server::api::RateLimit::per_device(2.0, 20.0)),
+        Some(zhisu_server::rate_limit::RateLimit::per_device(2.0, 20.0)),
     )
     .await;
     let mut statuses = Vec::new();
@@ -572,7 +574,7 @@ async fn questionnaires_are_published_per_round_checked_and_never_changed() {
         error["message"]
             .as_str()
             .unwrap()
-            .contains("questionnaire.toml:65:8: unknown item kind 'essay'"),
+            .contains("questionnaire.toml:69:8: unknown item kind 'essay'"),
         "{error}"
     );
 
@@ -618,7 +620,7 @@ async fn questionnaires_are_published_per_round_checked_and_never_changed() {
     );
 
     // kept: a restarted server still knows it
-    let reopened = ServerState::open(
+    let reopened = zhisu_server::open_sqlite(
         &server._dir.path().join("server.sqlite3"),
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires"),
     )

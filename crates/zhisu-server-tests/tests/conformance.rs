@@ -1,6 +1,5 @@
 //! One conformance suite, run against every storage backend: embedded SQLite in a temporary
 //! file, and a real PostgreSQL server started by the test itself.
-mod common;
 
 use std::sync::Arc;
 
@@ -8,15 +7,22 @@ use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, ScoreReport};
 use zhisu_protocol::{CompletedInterview, ReceiptStatus};
-use zhisu_server::devices::{hash_code, hash_token, AuditEntry, EnrolRefusal};
-use zhisu_server::people::{hash_password, Person, Role, Scope};
-use zhisu_server::storage::postgres::PostgresStorage;
-use zhisu_server::storage::sqlite::SqliteStorage;
-use zhisu_server::storage::{Accepted, Storage, StorageError};
+use zhisu_server_postgres::PostgresStorage;
+use zhisu_server_service::devices::{hash_code, hash_token};
+use zhisu_server_service::people::hash_password;
+use zhisu_server_sqlite::SqliteStorage;
+use zhisu_server_storage::{Accepted, InterviewStore, Storage, StorageError};
+use zhisu_server_storage::{AuditEntry, EnrolRefusal};
+use zhisu_server_storage::{Person, Role, Scope};
 
-use common::postgres::TestPostgres;
+use zhisu_server_tests::postgres::TestPostgres;
 
 /// Opens the same database again (a restart), or fails as the backend does.
+/// An audit entry for an action taken in a test.
+fn audit(action: &str) -> AuditEntry {
+    AuditEntry::now("tester", action, "conformance")
+}
+
 type Reopen = Box<dyn Fn() -> Result<Box<dyn Storage>, StorageError>>;
 
 struct Fresh {
@@ -343,7 +349,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     assert!(!s.add_person(&viewer, "x").unwrap(), "username taken");
     let (found, hash) = s.person_for_login("edu").unwrap().unwrap();
     assert_eq!(found, viewer);
-    assert!(zhisu_server::people::verify_password(
+    assert!(zhisu_server_service::people::verify_password(
         "long-enough-pw",
         &hash
     ));
@@ -377,7 +383,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     );
 
     // published questionnaire versions: kept once, never replaced
-    let record = zhisu_server::questionnaires::PublishedRecord {
+    let record = zhisu_server_storage::PublishedRecord {
         id: "q".into(),
         version: "1".into(),
         round: "2026".into(),
@@ -387,7 +393,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         published_by: "city".into(),
     };
     assert!(s.publish_questionnaire(&record).unwrap());
-    let other = zhisu_server::questionnaires::PublishedRecord {
+    let other = zhisu_server_storage::PublishedRecord {
         hash: "sha256:bb".into(),
         ..record.clone()
     };
@@ -418,8 +424,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
 /// The dashboard's reads and writes: facts, progress, the review queue and decisions, people,
 /// round settings and what devices report. Real interviews of the national questionnaire.
 fn analysis_conformance(f: &Fresh) {
-    use common::generate::{self, Respondent, Rng};
-    use zhisu_server::storage::{QcStatus, Review};
+    use zhisu_server_storage::{QcStatus, Review};
+    use zhisu_server_tests::generate::{self, Respondent, Rng};
     let s = &f.storage;
     let q = zhisu_core::Questionnaire::from_toml(
         "ohl_2026.toml",
@@ -559,24 +565,40 @@ fn analysis_conformance(f: &Fresh) {
         reviewer: "sup".into(),
         at: at(3),
     };
+    let reviews_audited = |s: &dyn Storage| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "review_interview" && e.detail.starts_with("900 "))
+            .count()
+    };
+    let before = reviews_audited(&**s);
+    let out_of_scope = AuditEntry::now("sup", "review_interview", "900 out of scope");
     assert_eq!(
         s.review(
             &Scope::District("jiangbei".into()),
             Uuid::from_u128(900),
-            &reject
+            &reject,
+            &out_of_scope
         )
         .unwrap(),
         None
     );
+    // a decision that changed nothing leaves no audit entry
+    assert_eq!(reviews_audited(&**s), before);
+    let in_scope = AuditEntry::now("sup", "review_interview", "900 rejected");
     assert_eq!(
         s.review(
             &Scope::District("yuzhong".into()),
             Uuid::from_u128(900),
-            &reject
+            &reject,
+            &in_scope
         )
         .unwrap(),
         Some(())
     );
+    // the decision and its audit entry are written together
+    assert_eq!(reviews_audited(&**s), before + 1);
     let rejected = s
         .qc_queue(&Scope::All, Some(QcStatus::Rejected), 50)
         .unwrap();
@@ -634,16 +656,31 @@ fn analysis_conformance(f: &Fresh) {
         reviewer: "city".into(),
         at: at(4),
     };
-    s.review(&Scope::All, Uuid::from_u128(900), &undo)
-        .unwrap()
-        .unwrap();
+    s.review(
+        &Scope::All,
+        Uuid::from_u128(900),
+        &undo,
+        &audit("review_interview"),
+    )
+    .unwrap()
+    .unwrap();
     cells_match_interviews(s.as_ref(), "after a rejection was taken back");
-    s.review(&Scope::All, Uuid::from_u128(901), &reject)
-        .unwrap()
-        .unwrap();
-    s.review(&Scope::All, Uuid::from_u128(901), &reject)
-        .unwrap()
-        .unwrap();
+    s.review(
+        &Scope::All,
+        Uuid::from_u128(901),
+        &reject,
+        &audit("review_interview"),
+    )
+    .unwrap()
+    .unwrap();
+    s.review(
+        &Scope::All,
+        Uuid::from_u128(901),
+        &reject,
+        &audit("review_interview"),
+    )
+    .unwrap()
+    .unwrap();
     cells_match_interviews(s.as_ref(), "after the same rejection twice");
     // a re-sent batch counts nothing twice; a new one from the same device adds its own
     s.ingest(&batch, Some(&device), at(5)).unwrap();
@@ -693,16 +730,26 @@ fn analysis_conformance(f: &Fresh) {
     // decisions on one interview racing each other (two reviewers, a double click): each is
     // applied after the one before, so the cells still count what the last one left
     for round in 0..8 {
-        s.review(&Scope::All, Uuid::from_u128(902), &reject)
-            .unwrap()
-            .unwrap();
+        s.review(
+            &Scope::All,
+            Uuid::from_u128(902),
+            &reject,
+            &audit("review_interview"),
+        )
+        .unwrap()
+        .unwrap();
         std::thread::scope(|threads| {
             for t in 0..4 {
                 let decision = if (t + round) % 3 == 0 { &reject } else { &undo };
                 let storage = s.as_ref();
                 threads.spawn(move || {
                     storage
-                        .review(&Scope::All, Uuid::from_u128(902), decision)
+                        .review(
+                            &Scope::All,
+                            Uuid::from_u128(902),
+                            decision,
+                            &audit("review_interview"),
+                        )
                         .unwrap()
                         .unwrap()
                 });
@@ -716,7 +763,7 @@ fn analysis_conformance(f: &Fresh) {
     // rebuilding gives the same cells; so does the migration that adds them, on a database
     // that already holds interviews
     let before = stored_cells(s.as_ref());
-    s.rebuild_cells().unwrap();
+    s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell;");
     (f.set_version)(6);
@@ -790,7 +837,7 @@ fn stored_cells(s: &dyn Storage) -> CellMap {
 
 /// The cells are the counts of the interviews `visit_facts` shows, counted afresh.
 fn cells_match_interviews(s: &dyn Storage, when: &str) {
-    let counted = zhisu_server::cells::CellChanges::of_facts(s, "ohl_2026").unwrap();
+    let counted = zhisu_server_storage::cells::CellChanges::of_facts(s, "ohl_2026").unwrap();
     let want: CellMap = counted
         .iter()
         .map(|(k, n, successes)| {
@@ -816,7 +863,7 @@ fn cells_match_interviews(s: &dyn Storage, when: &str) {
         if i.qc_status.as_deref() == Some("rejected") {
             continue;
         }
-        let day = zhisu_server::cells::local_day(
+        let day = zhisu_server_storage::cells::local_day(
             i.interview.completed_at,
             i.interview.utc_offset_minutes,
         );
@@ -947,7 +994,7 @@ fn pg_schema(client: &mut postgres::Client) -> Vec<String> {
 
 #[test]
 fn postgres_every_historic_version_migrates_to_the_fresh_schema() {
-    use zhisu_server::storage::postgres::MIGRATIONS;
+    use zhisu_server_postgres::MIGRATIONS;
     let server = TestPostgres::start();
     let fresh_url = server.fresh_database("migrations_fresh");
     PostgresStorage::open(&fresh_url, 1).unwrap();

@@ -12,7 +12,7 @@
 //! weight: a domain's totals in a cluster are the weight times the counts
 //! ([`zhisu_stats::DesignAccumulator::observe_counts`]).
 //!
-//! What a cell counts is exactly what [`crate::storage::Storage::visit_facts`] visits: interviews
+//! What a cell counts is exactly what [`crate::AnalyticsStore::visit_facts`] visits: interviews
 //! with their facts, not rejected in review. Every write that changes that set (ingest, a review
 //! decision that rejects or takes a rejection back, the backfill of facts) applies the
 //! difference to the cells in its own transaction, computed here, so both backends keep them the
@@ -34,8 +34,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::age_band;
-use crate::storage::FactRow;
+use crate::facts::age_band;
+use crate::FactRow;
 
 pub const ALL: &str = "all";
 pub const DIMENSION: &str = "dimension";
@@ -66,7 +66,7 @@ pub struct Counted {
 
 impl Counted {
     /// What an accepted interview from a device of `district` counts.
-    pub fn of(a: &crate::storage::Accepted, district: Option<&str>) -> Counted {
+    pub fn of(a: &crate::Accepted, district: Option<&str>) -> Counted {
         let f = &a.facts;
         let i = &a.interview;
         Counted {

@@ -7,16 +7,26 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
-use zhisu_protocol::{Receipt, ReceiptStatus};
+use zhisu_server_storage::zhisu_protocol::{self, Receipt, ReceiptStatus};
 
-use super::{
-    corrupt, Accepted, FactRow, ProgressCell, QcEntry, QcStatus, Review, Storage, StorageError,
+use zhisu_server_storage::cells::{CellChanges, CellRow, Counted};
+use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
+use zhisu_server_storage::{
+    Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
+    Facts, InterviewStore, ListedPerson, PeopleStore, Person, PlanStore, ProgressCell,
+    PublishedRecord, QcEntry, QcStatus, Review, Scope, Storage, StorageError, StoredInterview,
 };
-use crate::api::StoredInterview;
-use crate::cells::{CellChanges, CellRow, Counted};
-use crate::devices::{AuditEntry, Device, EnrolRefusal};
-use crate::facts::Facts;
-use crate::people::{Person, Scope};
+
+/// The backend's name in errors and logs.
+const BACKEND: &str = "SQLite";
+
+/// A driver error as the storage reports it.
+fn db(e: rusqlite::Error) -> StorageError {
+    StorageError::Database {
+        backend: BACKEND,
+        source: Box::new(e),
+    }
+}
 
 /// Append-only: migration `i` takes `user_version` from `i` to `i + 1`. Never edit a shipped one.
 const MIGRATIONS: &[&str] = &[
@@ -255,7 +265,7 @@ impl Row {
             score: a.score.score,
             max_score: a.score.max,
             has_literacy: a.score.has_literacy,
-            score_report: crate::facts::stored_score_report(&a.score),
+            score_report: zhisu_server_storage::facts::stored_score_report(&a.score),
             device_id: device.map(|d| d.id.to_string()),
             district: device.map(|d| d.district.clone()),
             site_id: i.site_id.clone(),
@@ -301,13 +311,13 @@ fn write_group(conn: &mut Connection, group: &[Arc<GroupRequest>]) {
     for request in group {
         let outcome = match tx.savepoint() {
             Ok(mut sp) => match write_rows(&sp, &request.rows, &request.cells) {
-                Ok(receipts) => sp.commit().map(|_| receipts).map_err(StorageError::from),
+                Ok(receipts) => sp.commit().map(|_| receipts).map_err(db),
                 Err(e) => {
                     let _ = sp.rollback();
                     Err(e)
                 }
             },
-            Err(e) => Err(e.into()),
+            Err(e) => Err(db(e)),
         };
         outcomes.push(outcome);
     }
@@ -332,45 +342,49 @@ fn write_rows(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
              ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
          ON CONFLICT (id) DO NOTHING",
-    )?;
-    let mut existing = tx.prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")?;
+    ).map_err(db)?;
+    let mut existing = tx
+        .prepare_cached("SELECT content_hash FROM interview WHERE id = ?1")
+        .map_err(db)?;
     let mut receipts = Vec::with_capacity(rows.len());
     let mut not_stored = Vec::new();
     for row in rows {
         let f = &row.facts;
-        let inserted = insert.execute(params![
-            row.id,
-            row.questionnaire_id,
-            row.questionnaire_version,
-            row.content_hash,
-            row.started_at,
-            row.completed_at,
-            row.utc_offset_minutes,
-            row.received_at,
-            row.payload,
-            row.score,
-            row.max_score,
-            row.has_literacy,
-            row.score_report,
-            row.device_id,
-            row.district,
-            f.population,
-            row.site_id,
-            row.surveyor_id,
-            f.sex,
-            f.age,
-            f.education,
-            f.industry,
-            f.dimension_literacy,
-            f.items_correct,
-            f.duration_s,
-            f.fingerprint,
-            row.qc_flags,
-        ])?;
+        let inserted = insert
+            .execute(params![
+                row.id,
+                row.questionnaire_id,
+                row.questionnaire_version,
+                row.content_hash,
+                row.started_at,
+                row.completed_at,
+                row.utc_offset_minutes,
+                row.received_at,
+                row.payload,
+                row.score,
+                row.max_score,
+                row.has_literacy,
+                row.score_report,
+                row.device_id,
+                row.district,
+                f.population,
+                row.site_id,
+                row.surveyor_id,
+                f.sex,
+                f.age,
+                f.education,
+                f.industry,
+                f.dimension_literacy,
+                f.items_correct,
+                f.duration_s,
+                f.fingerprint,
+                row.qc_flags,
+            ])
+            .map_err(db)?;
         let status = if inserted == 1 {
             ReceiptStatus::Stored
         } else {
-            let hash: String = existing.query_row([&row.id], |r| r.get(0))?;
+            let hash: String = existing.query_row([&row.id], |r| r.get(0)).map_err(db)?;
             if hash == row.content_hash {
                 ReceiptStatus::AlreadyStored
             } else {
@@ -380,7 +394,7 @@ fn write_rows(
         if status != ReceiptStatus::Stored {
             not_stored.push(&row.counted);
         }
-        receipts.push((row.index, super::receipt(row.uuid, status)));
+        receipts.push((row.index, receipt(row.uuid, status)));
     }
     if not_stored.is_empty() {
         apply_cells(tx, cells)?;
@@ -398,7 +412,7 @@ fn write_rows(
 /// The schema version that added the literacy cells.
 const CELLS_SCHEMA: usize = 7;
 
-/// The columns of an interview the cells count (`crate::cells::Counted`), in that order.
+/// The columns of an interview the cells count (`zhisu_server_storage::cells::Counted`), in that order.
 const COUNTED_COLUMNS: &str = "questionnaire_id, district, site_id, population, industry, sex,
     education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
     items_correct IS NOT NULL";
@@ -415,7 +429,7 @@ fn counted_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counted> {
         })?
         .with_timezone(&Utc);
     Ok(Counted {
-        day: crate::cells::local_day(completed, r.get(11)?),
+        day: zhisu_server_storage::cells::local_day(completed, r.get(11)?),
         has_facts: r.get(12)?,
         questionnaire_id: r.get(0)?,
         district: r.get(1)?,
@@ -433,25 +447,30 @@ fn counted_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counted> {
 /// What the cells count of one interview: `None` when they do not count it (rejected, no
 /// facts, no such interview).
 fn counted_interview(conn: &Connection, id: &str) -> Result<Option<Counted>, StorageError> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COUNTED_COLUMNS} FROM interview WHERE id = ?1 AND {COUNTED_CONDITION}"
-        ))?
-        .query_row([id], counted_from)
-        .optional()?)
+    conn.prepare_cached(&format!(
+        "SELECT {COUNTED_COLUMNS} FROM interview WHERE id = ?1 AND {COUNTED_CONDITION}"
+    ))
+    .map_err(db)?
+    .query_row([id], counted_from)
+    .optional()
+    .map_err(db)
 }
 
 fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<(), StorageError> {
     if changes.is_empty() {
         return Ok(());
     }
-    let mut progress = conn.prepare_cached(
-        "INSERT INTO progress_cell (district, site_id, population, day, n)
+    let mut progress = conn
+        .prepare_cached(
+            "INSERT INTO progress_cell (district, site_id, population, day, n)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (district, site_id, population, day) DO UPDATE SET n = n + excluded.n",
-    )?;
+        )
+        .map_err(db)?;
     for (k, n) in changes.progress() {
-        progress.execute(params![k.district, k.site_id, k.population, k.day, n])?;
+        progress
+            .execute(params![k.district, k.site_id, k.population, k.day, n])
+            .map_err(db)?;
     }
     let mut upsert = conn.prepare_cached(
         "INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
@@ -459,35 +478,50 @@ fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<(), StorageEr
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (questionnaire_id, district, site_id, population, breakdown, key)
          DO UPDATE SET n = n + excluded.n, successes = successes + excluded.successes",
-    )?;
+    ).map_err(db)?;
     for (k, n, successes) in changes.iter() {
-        upsert.execute(params![
-            k.questionnaire_id,
-            k.district,
-            k.site_id,
-            k.population,
-            k.breakdown,
-            k.key,
-            n,
-            successes
-        ])?;
+        upsert
+            .execute(params![
+                k.questionnaire_id,
+                k.district,
+                k.site_id,
+                k.population,
+                k.breakdown,
+                k.key,
+                n,
+                successes
+            ])
+            .map_err(db)?;
     }
     Ok(())
 }
 
 /// Counts every interview the cells count again, replacing what the cells held.
+/// Writes an audit entry with the connection (or transaction) of the action it records.
+fn insert_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StorageError> {
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![timestamp(entry.at), entry.actor, entry.action, entry.detail],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
 fn rebuild_cells(conn: &Connection) -> Result<(), StorageError> {
     let mut changes = CellChanges::new();
     {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COUNTED_COLUMNS} FROM interview WHERE {COUNTED_CONDITION}"
-        ))?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            changes.add(&counted_from(r)?, 1);
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {COUNTED_COLUMNS} FROM interview WHERE {COUNTED_CONDITION}"
+            ))
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            changes.add(&counted_from(r).map_err(db)?, 1);
         }
     }
-    conn.execute_batch("DELETE FROM literacy_cell; DELETE FROM progress_cell;")?;
+    conn.execute_batch("DELETE FROM literacy_cell; DELETE FROM progress_cell;")
+        .map_err(db)?;
     apply_cells(conn, &changes)
 }
 
@@ -548,7 +582,7 @@ fn person_from(row: PersonRow) -> Result<Person, StorageError> {
         id: parse_uuid(&id)?,
         username,
         display_name,
-        role: super::role_from(&role, district, &populations)?,
+        role: role_from(&role, district, &populations)?,
         created_at: parse_time(&created_at)?,
     })
 }
@@ -586,14 +620,18 @@ fn device_from(row: [Option<String>; 8]) -> Result<Device, StorageError> {
 
 impl SqliteStorage {
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let mut conn = Connection::open(path)?;
+        let mut conn = Connection::open(path).map_err(db)?;
         // WAL: readers (dashboards, exports) never block ingest; FULL: an acknowledged
         // interview must survive a power cut, or the tablet would drop its only other copy.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
         let found = found as usize;
         if found > MIGRATIONS.len() {
             return Err(StorageError::NewerSchema {
@@ -602,16 +640,17 @@ impl SqliteStorage {
             });
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
+            let tx = conn.transaction().map_err(db)?;
+            tx.execute_batch(sql).map_err(db)?;
             if index + 1 == CELLS_SCHEMA {
                 rebuild_cells(&tx)?;
             }
-            tx.pragma_update(None, "user_version", (index + 1) as i64)?;
-            tx.commit()?;
+            tx.pragma_update(None, "user_version", (index + 1) as i64)
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
         }
-        let reader = Connection::open(path)?;
-        reader.busy_timeout(Duration::from_secs(5))?;
+        let reader = Connection::open(path).map_err(db)?;
+        reader.busy_timeout(Duration::from_secs(5)).map_err(db)?;
         Ok(SqliteStorage {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -626,8 +665,9 @@ impl SqliteStorage {
         let conn = Connection::open_with_flags(
             &self.path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        )
+        .map_err(db)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
         Ok(conn)
     }
 
@@ -649,10 +689,13 @@ impl Storage for SqliteStorage {
     fn schema_version(&self) -> Result<usize, StorageError> {
         let v: i64 = self
             .conn()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
         Ok(v as usize)
     }
+}
 
+impl InterviewStore for SqliteStorage {
     fn ingest(
         &self,
         accepted: &[Accepted],
@@ -662,7 +705,7 @@ impl Storage for SqliteStorage {
         // Everything that needs no database is done before joining the writer's queue, so
         // concurrent uploads serialise only on the inserts and the commit.
         let received = timestamp(now);
-        let rows = super::lock_order(accepted)
+        let rows = lock_order(accepted)
             .into_iter()
             .map(|index| Row::new(index, &accepted[index], device, &received))
             .collect::<Result<Vec<_>, StorageError>>()?;
@@ -708,7 +751,8 @@ impl Storage for SqliteStorage {
     fn interview_count(&self) -> Result<u64, StorageError> {
         let n: i64 = self
             .conn()
-            .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))?;
+            .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))
+            .map_err(db)?;
         Ok(n as u64)
     }
 
@@ -725,19 +769,21 @@ impl Storage for SqliteStorage {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT payload, received_at, score_report, district, population, qc_status FROM interview
              WHERE {condition} ORDER BY received_at, id"
-        ))?;
-        let rows = stmt.query_map([value], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-            ))
-        })?;
+        )).map_err(db)?;
+        let rows = stmt
+            .query_map([value], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(db)?;
         rows.map(|row| {
-            let (payload, received_at, score, district, population, qc_status) = row?;
+            let (payload, received_at, score, district, population, qc_status) = row.map_err(db)?;
             Ok(StoredInterview {
                 interview: serde_json::from_str(&payload).map_err(corrupt)?,
                 received_at: parse_time(&received_at)?,
@@ -758,10 +804,338 @@ impl Storage for SqliteStorage {
                 [id.to_string()],
                 |_| Ok(()),
             )
-            .optional()?
+            .optional()
+            .map_err(db)?
             .is_some())
     }
 
+    fn interviews_without_facts(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT payload FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT ?1",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| r.get::<_, String>(0))
+            .map_err(db)?;
+        rows.map(|p| serde_json::from_str(&p.map_err(db)?).map_err(corrupt))
+            .collect()
+    }
+
+    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let before = counted_interview(&tx, &id)?;
+        tx.execute(
+            "UPDATE interview SET population = ?2, sex = ?3, age = ?4, education = ?5, industry = ?6,
+                 dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
+                 qc_flags = ?11,
+                 site_id = json_extract(payload, '$.site_id'),
+                 surveyor_id = json_extract(payload, '$.surveyor_id')
+             WHERE id = ?1",
+            params![
+                id,
+                f.population,
+                f.sex,
+                f.age,
+                f.education,
+                f.industry,
+                f.dimension_literacy,
+                f.items_correct,
+                f.duration_s,
+                f.fingerprint,
+                f.qc_flags_json(),
+            ],
+        ).map_err(db)?;
+        let after = counted_interview(&tx, &id)?;
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn rejected_for_device(
+        &self,
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, coalesce(qc_comment, '') FROM interview
+             WHERE device_id = ?1 AND qc_status = 'rejected' ORDER BY id",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([device.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (id, reason) = row.map_err(db)?;
+            Ok(zhisu_protocol::RejectedInterview {
+                interview_id: parse_uuid(&id)?,
+                reason,
+            })
+        })
+        .collect()
+    }
+
+    fn qc_queue(
+        &self,
+        scope: &Scope,
+        status: Option<QcStatus>,
+        limit: usize,
+    ) -> Result<Vec<QcEntry>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
+                 i.population, i.completed_at, i.duration_s, i.qc_flags,
+                 (SELECT count(*) FROM interview o WHERE o.district IS i.district
+                     AND o.fingerprint = i.fingerprint AND o.id != i.id) AS same,
+                 i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
+             FROM interview i
+             WHERE {condition} AND (:status IS NULL OR i.qc_status = :status)
+                 AND (i.qc_flags != '[]' OR i.qc_status != 'unreviewed' OR EXISTS (
+                     SELECT 1 FROM interview o WHERE o.district IS i.district
+                         AND o.fingerprint = i.fingerprint AND o.fingerprint != '' AND o.id != i.id))
+             ORDER BY i.completed_at DESC, i.id LIMIT :limit"
+        )).map_err(db)?;
+        type Raw = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<i64>,
+            String,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows = stmt
+            .query_map(
+                rusqlite::named_params! {
+                    ":scope": value,
+                    ":status": status.map(QcStatus::as_str),
+                    ":limit": limit as i64,
+                },
+                |r| {
+                    Ok::<Raw, _>((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
+                        r.get(12)?,
+                        r.get(13)?,
+                        r.get(14)?,
+                    ))
+                },
+            )
+            .map_err(db)?;
+        rows.map(|row| {
+            let r = row.map_err(db)?;
+            Ok(QcEntry {
+                id: parse_uuid(&r.0)?,
+                questionnaire_id: r.1,
+                district: r.2,
+                site_id: r.3,
+                surveyor_id: r.4,
+                device_id: r.5.as_deref().map(parse_uuid).transpose()?,
+                population: r.6,
+                completed_at: parse_time(&r.7)?,
+                duration_s: r.8,
+                flags: serde_json::from_str(&r.9).map_err(corrupt)?,
+                same_fingerprint: r.10 as u64,
+                status: QcStatus::parse(&r.11)
+                    .ok_or_else(|| corrupt(format!("unknown review state {}", r.11)))?,
+                comment: r.12,
+                reviewer: r.13,
+                reviewed_at: r.14.as_deref().map(parse_time).transpose()?,
+            })
+        })
+        .collect()
+    }
+
+    fn review(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        decision: &Review,
+        audit: &AuditEntry,
+    ) -> Result<Option<()>, StorageError> {
+        let (condition, value) = scope_condition(scope, "")?;
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let before = counted_interview(&tx, &id)?;
+        let changed = tx
+            .execute(
+                &format!(
+                    "UPDATE interview SET qc_status = :status, qc_comment = :comment,
+                     qc_reviewer = :reviewer, qc_reviewed_at = :at
+                 WHERE id = :id AND {condition}"
+                ),
+                rusqlite::named_params! {
+                    ":status": decision.status.as_str(),
+                    ":comment": decision.comment,
+                    ":reviewer": decision.reviewer,
+                    ":at": timestamp(decision.at),
+                    ":id": id,
+                    ":scope": value,
+                },
+            )
+            .map_err(db)?;
+        if changed != 1 {
+            return Ok(None);
+        }
+        // a rejection takes the interview out of the counts; taking it back puts it in again
+        let after = counted_interview(&tx, &id)?;
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(()))
+    }
+}
+
+impl PeopleStore for SqliteStorage {
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
+        let (role, district, populations) = role_columns(&person.role);
+        let inserted = self.conn().execute(
+            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (username) DO NOTHING",
+            params![
+                person.id.to_string(),
+                person.username,
+                person.display_name,
+                password_hash,
+                role,
+                district,
+                populations,
+                timestamp(person.created_at)
+            ],
+        ).map_err(db)?;
+        Ok(inserted == 1)
+    }
+
+    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
+        let row = self
+            .conn()
+            .query_row(
+                &format!("SELECT {PERSON_COLUMNS}, password_hash FROM person WHERE username = ?1 AND disabled_at IS NULL"),
+                [username],
+                |r| Ok((person_row(r)?, r.get::<_, String>(7)?)),
+            )
+            .optional().map_err(db)?;
+        row.map(|(p, hash)| Ok((person_from(p)?, hash))).transpose()
+    }
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        person: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.conn().execute(
+            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, person.to_string(), timestamp(now), timestamp(expires_at)],
+        ).map_err(db)?;
+        Ok(())
+    }
+
+    fn session_person(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Person>, StorageError> {
+        let columns = PERSON_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {columns} FROM session s JOIN person p ON p.id = s.person_id
+                     WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2 AND p.disabled_at IS NULL"
+                ),
+                params![token_hash, timestamp(now)],
+                person_row,
+            )
+            .optional().map_err(db)?;
+        row.map(person_from).transpose()
+    }
+
+    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.conn()
+            .execute(
+                "UPDATE session SET ended_at = coalesce(ended_at, ?2) WHERE token_hash = ?1",
+                params![token_hash, timestamp(now)],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn people(&self) -> Result<Vec<ListedPerson>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {PERSON_COLUMNS}, disabled_at FROM person ORDER BY username"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((person_row(r)?, r.get::<_, Option<String>>(7)?)))
+            .map_err(db)?;
+        rows.map(|row| {
+            let (p, disabled) = row.map_err(db)?;
+            Ok((
+                person_from(p)?,
+                disabled.as_deref().map(parse_time).transpose()?,
+            ))
+        })
+        .collect()
+    }
+
+    fn set_person_disabled(
+        &self,
+        username: &str,
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StorageError> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE person SET disabled_at = ?2 WHERE username = ?1",
+                params![username, disabled_at.map(timestamp)],
+            )
+            .map_err(db)?;
+        Ok(changed == 1)
+    }
+}
+
+impl DeviceStore for SqliteStorage {
     fn add_enrolment_code(
         &self,
         code_hash: &str,
@@ -773,7 +1147,7 @@ impl Storage for SqliteStorage {
         self.conn().execute(
             "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![code_hash, round, district, timestamp(now), timestamp(expires_at)],
-        )?;
+        ).map_err(db)?;
         Ok(())
     }
 
@@ -786,14 +1160,16 @@ impl Storage for SqliteStorage {
         now: DateTime<Utc>,
     ) -> Result<Result<Device, EnrolRefusal>, StorageError> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
         let code: Option<(String, String, String, Option<String>)> = tx
             .query_row(
                 "SELECT round, district, expires_at, used_at FROM enrolment_code WHERE code_hash = ?1",
                 [code_hash],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
-            .optional()?;
+            .optional().map_err(db)?;
         let Some((round, district, expires_at, used_at)) = code else {
             return Ok(Err(EnrolRefusal::Unknown));
         };
@@ -806,12 +1182,13 @@ impl Storage for SqliteStorage {
         tx.execute(
             "UPDATE enrolment_code SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
             params![code_hash, timestamp(now), device_id.to_string()],
-        )?;
+        )
+        .map_err(db)?;
         tx.execute(
             "INSERT INTO device (id, name, round, district, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![device_id.to_string(), device_name, round, district, token_hash, timestamp(now)],
-        )?;
-        tx.commit()?;
+        ).map_err(db)?;
+        tx.commit().map_err(db)?;
         Ok(Ok(Device {
             id: device_id,
             name: device_name.to_string(),
@@ -840,40 +1217,60 @@ impl Storage for SqliteStorage {
             self.conn().execute(
                 "UPDATE device SET last_seen_at = ?2 WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
                 params![d.id.to_string(), timestamp(now), stale],
-            )?;
+            ).map_err(db)?;
         }
         Ok(device)
     }
 
     fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
-        let changed = self.conn().execute(
-            "UPDATE device SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-            params![id.to_string(), timestamp(now)],
-        )?;
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE device SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+                params![id.to_string(), timestamp(now)],
+            )
+            .map_err(db)?;
         Ok(changed == 1)
+    }
+
+    fn devices(&self) -> Result<Vec<Device>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"
+            ))
+            .map_err(db)?;
+        let rows = stmt.query_map([], device_row).map_err(db)?;
+        rows.map(|row| device_from(row.map_err(db)?)).collect()
     }
 
     fn device(&self, id: Uuid) -> Result<Option<Device>, StorageError> {
         self.device_where("id", &id.to_string())
     }
 
-    fn devices(&self) -> Result<Vec<Device>, StorageError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"
-        ))?;
-        let rows = stmt.query_map([], device_row)?;
-        rows.map(|row| device_from(row?)).collect()
+    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
+        self.conn()
+            .execute(
+                "UPDATE device SET pending = ?2 WHERE id = ?1",
+                params![device.to_string(), pending],
+            )
+            .map_err(db)?;
+        Ok(())
     }
+}
 
+impl PlanStore for SqliteStorage {
     fn replace_sites(
         &self,
         district: &str,
         sites: &[zhisu_protocol::Site],
     ) -> Result<(), StorageError> {
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM site WHERE district = ?1", [district])?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.execute("DELETE FROM site WHERE district = ?1", [district])
+            .map_err(db)?;
         for site in sites {
             tx.execute(
                 "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
@@ -893,501 +1290,64 @@ impl Storage for SqliteStorage {
                     site.latitude,
                     site.longitude,
                 ],
-            )?;
+            ).map_err(db)?;
         }
-        tx.commit()?;
+        tx.commit().map_err(db)?;
         Ok(())
     }
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
         let conn = self.read();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, district, name, site_type, industry, ownership, size, quotas,
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, district, name, site_type, industry, ownership, size, quotas,
                  stratum, weight, latitude, longitude FROM site
              WHERE district = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([district], |r| {
-            Ok((
-                zhisu_protocol::Site {
-                    id: r.get(0)?,
-                    district: r.get(1)?,
-                    name: r.get(2)?,
-                    site_type: r.get(3)?,
-                    industry: r.get(4)?,
-                    ownership: r.get(5)?,
-                    size: r.get(6)?,
-                    quotas: Default::default(),
-                    stratum: r.get(8)?,
-                    weight: r.get(9)?,
-                    latitude: r.get(10)?,
-                    longitude: r.get(11)?,
-                },
-                r.get::<_, String>(7)?,
-            ))
-        })?;
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([district], |r| {
+                Ok((
+                    zhisu_protocol::Site {
+                        id: r.get(0)?,
+                        district: r.get(1)?,
+                        name: r.get(2)?,
+                        site_type: r.get(3)?,
+                        industry: r.get(4)?,
+                        ownership: r.get(5)?,
+                        size: r.get(6)?,
+                        quotas: Default::default(),
+                        stratum: r.get(8)?,
+                        weight: r.get(9)?,
+                        latitude: r.get(10)?,
+                        longitude: r.get(11)?,
+                    },
+                    r.get::<_, String>(7)?,
+                ))
+            })
+            .map_err(db)?;
         rows.map(|row| {
-            let (mut site, quotas) = row?;
+            let (mut site, quotas) = row.map_err(db)?;
             site.quotas = serde_json::from_str(&quotas).map_err(corrupt)?;
             Ok(site)
         })
         .collect()
     }
 
-    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
-        self.conn().execute(
-            "INSERT INTO audit_log (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![timestamp(entry.at), entry.actor, entry.action, entry.detail],
-        )?;
-        Ok(())
-    }
-
-    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
-        let (role, district, populations) = super::role_columns(&person.role);
-        let inserted = self.conn().execute(
-            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (username) DO NOTHING",
-            params![
-                person.id.to_string(),
-                person.username,
-                person.display_name,
-                password_hash,
-                role,
-                district,
-                populations,
-                timestamp(person.created_at)
-            ],
-        )?;
-        Ok(inserted == 1)
-    }
-
-    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
-        let row = self
-            .conn()
-            .query_row(
-                &format!("SELECT {PERSON_COLUMNS}, password_hash FROM person WHERE username = ?1 AND disabled_at IS NULL"),
-                [username],
-                |r| Ok((person_row(r)?, r.get::<_, String>(7)?)),
-            )
-            .optional()?;
-        row.map(|(p, hash)| Ok((person_from(p)?, hash))).transpose()
-    }
-
-    fn add_session(
-        &self,
-        token_hash: &str,
-        person: Uuid,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
-        self.conn().execute(
-            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash, person.to_string(), timestamp(now), timestamp(expires_at)],
-        )?;
-        Ok(())
-    }
-
-    fn session_person(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Person>, StorageError> {
-        let columns = PERSON_COLUMNS
-            .split(", ")
-            .map(|c| format!("p.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let row = self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {columns} FROM session s JOIN person p ON p.id = s.person_id
-                     WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2 AND p.disabled_at IS NULL"
-                ),
-                params![token_hash, timestamp(now)],
-                person_row,
-            )
-            .optional()?;
-        row.map(person_from).transpose()
-    }
-
-    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
-        self.conn().execute(
-            "UPDATE session SET ended_at = coalesce(ended_at, ?2) WHERE token_hash = ?1",
-            params![token_hash, timestamp(now)],
-        )?;
-        Ok(())
-    }
-
-    fn publish_questionnaire(
-        &self,
-        record: &crate::questionnaires::PublishedRecord,
-    ) -> Result<bool, StorageError> {
-        let inserted = self.conn().execute(
-            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id, version) DO NOTHING",
-            params![
-                record.id,
-                record.version,
-                record.round,
-                record.hash,
-                record.source,
-                timestamp(record.published_at),
-                record.published_by
-            ],
-        )?;
-        Ok(inserted == 1)
-    }
-
-    fn published_questionnaires(
-        &self,
-    ) -> Result<Vec<crate::questionnaires::PublishedRecord>, StorageError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, version, round, hash, source, published_at, published_by FROM questionnaire ORDER BY id, version",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (id, version, round, hash, source, at, by) = row?;
-            Ok(crate::questionnaires::PublishedRecord {
-                id,
-                version,
-                round,
-                hash,
-                source,
-                published_at: parse_time(&at)?,
-                published_by: by,
-            })
-        })
-        .collect()
-    }
-
-    fn visit_facts(
-        &self,
-        scope: &Scope,
-        questionnaire_id: &str,
-        visit: &mut dyn FnMut(&FactRow<'_>),
-    ) -> Result<(), StorageError> {
-        let (condition, value) = scope_condition(scope, "i.")?;
-        let conn = self.read_connection()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
-                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight
-             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
-             WHERE i.questionnaire_id = :questionnaire AND i.qc_status != 'rejected'
-                 AND i.items_correct IS NOT NULL AND {condition}"
-        ))?;
-        let mut rows = stmt.query(rusqlite::named_params! {
-            ":questionnaire": questionnaire_id,
-            ":scope": value,
-        })?;
-        fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-            match r.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => Ok(None),
-                v => v.as_str().map(Some).map_err(Into::into),
-            }
-        }
-        while let Some(r) = rows.next()? {
-            visit(&FactRow {
-                questionnaire_version: text(r, 0)?.unwrap_or(""),
-                district: text(r, 1)?,
-                site_id: text(r, 2)?,
-                population: text(r, 3)?,
-                industry: text(r, 4)?,
-                sex: text(r, 5)?,
-                education: text(r, 6)?,
-                age: r.get(7)?,
-                has_literacy: r.get(8)?,
-                dimension_literacy: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
-                items_correct: text(r, 10)?.unwrap_or(""),
-                stratum: text(r, 11)?,
-                weight: r.get(12)?,
-            });
-        }
-        Ok(())
-    }
-
-    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
-        let (condition, value) = scope_condition(scope, "")?;
-        let conn = self.read_connection()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT district, site_id, population, day, n FROM progress_cell
-             WHERE n > 0 AND {condition} ORDER BY 1, 2, 3, 4"
-        ))?;
-        let none = |s: String| (!s.is_empty()).then_some(s);
-        let rows = stmt.query_map(rusqlite::named_params! { ":scope": value }, |r| {
-            Ok(ProgressCell {
-                district: none(r.get(0)?),
-                site_id: none(r.get(1)?),
-                population: none(r.get(2)?),
-                day: r.get(3)?,
-                count: r.get::<_, i64>(4)? as u64,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     fn all_sites(&self) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
         let districts: Vec<String> = {
             let conn = self.conn();
-            let mut stmt = conn.prepare_cached("SELECT DISTINCT district FROM site ORDER BY 1")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
+            let mut stmt = conn
+                .prepare_cached("SELECT DISTINCT district FROM site ORDER BY 1")
+                .map_err(db)?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(db)?;
+            rows.collect::<Result<_, _>>().map_err(db)?
         };
         let mut all = Vec::new();
         for d in districts {
             all.extend(self.sites(&d)?);
         }
         Ok(all)
-    }
-
-    fn qc_queue(
-        &self,
-        scope: &Scope,
-        status: Option<QcStatus>,
-        limit: usize,
-    ) -> Result<Vec<QcEntry>, StorageError> {
-        let (condition, value) = scope_condition(scope, "i.")?;
-        let conn = self.read_connection()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
-                 i.population, i.completed_at, i.duration_s, i.qc_flags,
-                 (SELECT count(*) FROM interview o WHERE o.district IS i.district
-                     AND o.fingerprint = i.fingerprint AND o.id != i.id) AS same,
-                 i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
-             FROM interview i
-             WHERE {condition} AND (:status IS NULL OR i.qc_status = :status)
-                 AND (i.qc_flags != '[]' OR i.qc_status != 'unreviewed' OR EXISTS (
-                     SELECT 1 FROM interview o WHERE o.district IS i.district
-                         AND o.fingerprint = i.fingerprint AND o.fingerprint != '' AND o.id != i.id))
-             ORDER BY i.completed_at DESC, i.id LIMIT :limit"
-        ))?;
-        type Raw = (
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<i64>,
-            String,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows = stmt.query_map(
-            rusqlite::named_params! {
-                ":scope": value,
-                ":status": status.map(QcStatus::as_str),
-                ":limit": limit as i64,
-            },
-            |r| {
-                Ok::<Raw, _>((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                    r.get(14)?,
-                ))
-            },
-        )?;
-        rows.map(|row| {
-            let r = row?;
-            Ok(QcEntry {
-                id: parse_uuid(&r.0)?,
-                questionnaire_id: r.1,
-                district: r.2,
-                site_id: r.3,
-                surveyor_id: r.4,
-                device_id: r.5.as_deref().map(parse_uuid).transpose()?,
-                population: r.6,
-                completed_at: parse_time(&r.7)?,
-                duration_s: r.8,
-                flags: serde_json::from_str(&r.9).map_err(corrupt)?,
-                same_fingerprint: r.10 as u64,
-                status: QcStatus::parse(&r.11)
-                    .ok_or_else(|| corrupt(format!("unknown review state {}", r.11)))?,
-                comment: r.12,
-                reviewer: r.13,
-                reviewed_at: r.14.as_deref().map(parse_time).transpose()?,
-            })
-        })
-        .collect()
-    }
-
-    fn review(
-        &self,
-        scope: &Scope,
-        id: Uuid,
-        decision: &Review,
-    ) -> Result<Option<()>, StorageError> {
-        let (condition, value) = scope_condition(scope, "")?;
-        let id = id.to_string();
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = counted_interview(&tx, &id)?;
-        let changed = tx.execute(
-            &format!(
-                "UPDATE interview SET qc_status = :status, qc_comment = :comment,
-                     qc_reviewer = :reviewer, qc_reviewed_at = :at
-                 WHERE id = :id AND {condition}"
-            ),
-            rusqlite::named_params! {
-                ":status": decision.status.as_str(),
-                ":comment": decision.comment,
-                ":reviewer": decision.reviewer,
-                ":at": timestamp(decision.at),
-                ":id": id,
-                ":scope": value,
-            },
-        )?;
-        if changed != 1 {
-            return Ok(None);
-        }
-        // a rejection takes the interview out of the counts; taking it back puts it in again
-        let after = counted_interview(&tx, &id)?;
-        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
-        tx.commit()?;
-        Ok(Some(()))
-    }
-
-    fn interviews_without_facts(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT payload FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
-        rows.map(|p| serde_json::from_str(&p?).map_err(corrupt))
-            .collect()
-    }
-
-    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
-        let id = id.to_string();
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let before = counted_interview(&tx, &id)?;
-        tx.execute(
-            "UPDATE interview SET population = ?2, sex = ?3, age = ?4, education = ?5, industry = ?6,
-                 dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
-                 qc_flags = ?11,
-                 site_id = json_extract(payload, '$.site_id'),
-                 surveyor_id = json_extract(payload, '$.surveyor_id')
-             WHERE id = ?1",
-            params![
-                id,
-                f.population,
-                f.sex,
-                f.age,
-                f.education,
-                f.industry,
-                f.dimension_literacy,
-                f.items_correct,
-                f.duration_s,
-                f.fingerprint,
-                f.qc_flags_json(),
-            ],
-        )?;
-        let after = counted_interview(&tx, &id)?;
-        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn visit_cells(
-        &self,
-        questionnaire_id: &str,
-        visit: &mut dyn FnMut(&CellRow<'_>),
-    ) -> Result<(), StorageError> {
-        let conn = self.read_connection()?;
-        let mut stmt = conn.prepare(
-            "SELECT c.district, c.site_id, c.population, c.breakdown, c.key, c.n, c.successes,
-                 s.stratum, s.weight
-             FROM literacy_cell c LEFT JOIN site s ON s.district = c.district AND s.id = c.site_id
-             WHERE c.questionnaire_id = ?1 AND c.n > 0",
-        )?;
-        let mut rows = stmt.query([questionnaire_id])?;
-        while let Some(r) = rows.next()? {
-            let text =
-                |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
-            visit(&CellRow {
-                district: crate::cells::none_if_empty(text(0)?),
-                site_id: crate::cells::none_if_empty(text(1)?),
-                population: crate::cells::none_if_empty(text(2)?),
-                breakdown: text(3)?,
-                key: text(4)?,
-                n: r.get::<_, i64>(5)?.max(0) as u64,
-                successes: r.get::<_, i64>(6)?.max(0) as u64,
-                stratum: match r.get_ref(7)? {
-                    rusqlite::types::ValueRef::Null => None,
-                    v => Some(v.as_str().map_err(rusqlite::Error::from)?),
-                },
-                weight: r.get(8)?,
-            });
-        }
-        Ok(())
-    }
-
-    fn rebuild_cells(&self) -> Result<(), StorageError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        rebuild_cells(&tx)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn people(&self) -> Result<Vec<super::ListedPerson>, StorageError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {PERSON_COLUMNS}, disabled_at FROM person ORDER BY username"
-        ))?;
-        let rows = stmt.query_map([], |r| Ok((person_row(r)?, r.get::<_, Option<String>>(7)?)))?;
-        rows.map(|row| {
-            let (p, disabled) = row?;
-            Ok((
-                person_from(p)?,
-                disabled.as_deref().map(parse_time).transpose()?,
-            ))
-        })
-        .collect()
-    }
-
-    fn set_person_disabled(
-        &self,
-        username: &str,
-        disabled_at: Option<DateTime<Utc>>,
-    ) -> Result<bool, StorageError> {
-        let changed = self.conn().execute(
-            "UPDATE person SET disabled_at = ?2 WHERE username = ?1",
-            params![username, disabled_at.map(timestamp)],
-        )?;
-        Ok(changed == 1)
     }
 
     fn round_settings(
@@ -1402,7 +1362,8 @@ impl Storage for SqliteStorage {
                 [round],
                 |r| r.get(0),
             )
-            .optional()?;
+            .optional()
+            .map_err(db)?;
         json.map(|j| serde_json::from_str(&j).map_err(corrupt))
             .transpose()
     }
@@ -1412,54 +1373,209 @@ impl Storage for SqliteStorage {
         round: &str,
         settings: &zhisu_protocol::RoundSettings,
     ) -> Result<(), StorageError> {
-        self.conn().execute(
-            "INSERT INTO round_settings (round, settings) VALUES (?1, ?2)
+        self.conn()
+            .execute(
+                "INSERT INTO round_settings (round, settings) VALUES (?1, ?2)
              ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
-            params![round, serde_json::to_string(settings).map_err(corrupt)?],
-        )?;
+                params![round, serde_json::to_string(settings).map_err(corrupt)?],
+            )
+            .map_err(db)?;
         Ok(())
     }
 
-    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
-        self.conn().execute(
-            "UPDATE device SET pending = ?2 WHERE id = ?1",
-            params![device.to_string(), pending],
-        )?;
-        Ok(())
+    fn publish_questionnaire(&self, record: &PublishedRecord) -> Result<bool, StorageError> {
+        let inserted = self.conn().execute(
+            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id, version) DO NOTHING",
+            params![
+                record.id,
+                record.version,
+                record.round,
+                record.hash,
+                record.source,
+                timestamp(record.published_at),
+                record.published_by
+            ],
+        ).map_err(db)?;
+        Ok(inserted == 1)
     }
 
-    fn rejected_for_device(
-        &self,
-        device: Uuid,
-    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
-        let conn = self.read();
+    fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError> {
+        let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, coalesce(qc_comment, '') FROM interview
-             WHERE device_id = ?1 AND qc_status = 'rejected' ORDER BY id",
-        )?;
-        let rows = stmt.query_map([device.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
+            "SELECT id, version, round, hash, source, published_at, published_by FROM questionnaire ORDER BY id, version",
+        ).map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(db)?;
         rows.map(|row| {
-            let (id, reason) = row?;
-            Ok(zhisu_protocol::RejectedInterview {
-                interview_id: parse_uuid(&id)?,
-                reason,
+            let (id, version, round, hash, source, at, by) = row.map_err(db)?;
+            Ok(PublishedRecord {
+                id,
+                version,
+                round,
+                hash,
+                source,
+                published_at: parse_time(&at)?,
+                published_by: by,
             })
         })
         .collect()
     }
+}
+
+impl AnalyticsStore for SqliteStorage {
+    fn visit_facts(
+        &self,
+        scope: &Scope,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(&format!(
+            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE i.questionnaire_id = :questionnaire AND i.qc_status != 'rejected'
+                 AND i.items_correct IS NOT NULL AND {condition}"
+        ))
+            .map_err(db)?;
+        let mut rows = stmt
+            .query(rusqlite::named_params! {
+                ":questionnaire": questionnaire_id,
+                ":scope": value,
+            })
+            .map_err(db)?;
+        fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+            match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => Ok(None),
+                v => v.as_str().map(Some).map_err(Into::into),
+            }
+        }
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(&FactRow {
+                questionnaire_version: text(r, 0).map_err(db)?.unwrap_or(""),
+                district: text(r, 1).map_err(db)?,
+                site_id: text(r, 2).map_err(db)?,
+                population: text(r, 3).map_err(db)?,
+                industry: text(r, 4).map_err(db)?,
+                sex: text(r, 5).map_err(db)?,
+                education: text(r, 6).map_err(db)?,
+                age: r.get(7).map_err(db)?,
+                has_literacy: r.get(8).map_err(db)?,
+                dimension_literacy: r.get::<_, Option<i64>>(9).map_err(db)?.unwrap_or(0),
+                items_correct: text(r, 10).map_err(db)?.unwrap_or(""),
+                stratum: text(r, 11).map_err(db)?,
+                weight: r.get(12).map_err(db)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn visit_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&CellRow<'_>),
+    ) -> Result<(), StorageError> {
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT c.district, c.site_id, c.population, c.breakdown, c.key, c.n, c.successes,
+                 s.stratum, s.weight
+             FROM literacy_cell c LEFT JOIN site s ON s.district = c.district AND s.id = c.site_id
+             WHERE c.questionnaire_id = ?1 AND c.n > 0",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let text =
+                |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
+            visit(&CellRow {
+                district: zhisu_server_storage::cells::none_if_empty(text(0).map_err(db)?),
+                site_id: zhisu_server_storage::cells::none_if_empty(text(1).map_err(db)?),
+                population: zhisu_server_storage::cells::none_if_empty(text(2).map_err(db)?),
+                breakdown: text(3).map_err(db)?,
+                key: text(4).map_err(db)?,
+                n: r.get::<_, i64>(5).map_err(db)?.max(0) as u64,
+                successes: r.get::<_, i64>(6).map_err(db)?.max(0) as u64,
+                stratum: match r.get_ref(7).map_err(db)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    v => Some(v.as_str().map_err(rusqlite::Error::from).map_err(db)?),
+                },
+                weight: r.get(8).map_err(db)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        rebuild_cells(&tx)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
+        let (condition, value) = scope_condition(scope, "")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT district, site_id, population, day, n FROM progress_cell
+             WHERE n > 0 AND {condition} ORDER BY 1, 2, 3, 4"
+            ))
+            .map_err(db)?;
+        let none = |s: String| (!s.is_empty()).then_some(s);
+        let rows = stmt
+            .query_map(rusqlite::named_params! { ":scope": value }, |r| {
+                Ok(ProgressCell {
+                    district: none(r.get(0)?),
+                    site_id: none(r.get(1)?),
+                    population: none(r.get(2)?),
+                    day: r.get(3)?,
+                    count: r.get::<_, i64>(4)? as u64,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+}
+
+impl AuditStore for SqliteStorage {
+    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
+        insert_audit(&self.conn(), entry)
+    }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT at, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT at, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(db)?;
         rows.map(|row| {
-            let (at, actor, action, detail) = row?;
+            let (at, actor, action, detail) = row.map_err(db)?;
             Ok(AuditEntry {
                 at: parse_time(&at)?,
                 actor,
@@ -1480,7 +1596,8 @@ impl SqliteStorage {
                 [value],
                 device_row,
             )
-            .optional()?;
+            .optional()
+            .map_err(db)?;
         row.map(device_from).transpose()
     }
 }

@@ -2,7 +2,7 @@
 //! population, industry, district, sex, age band and education band, each with its 95 %
 //! interval and sample size; the weakest items; progress against the quotas.
 //!
-//! Literacy comes from the literacy cells ([`crate::cells`], [`Storage::visit_cells`]: counts per
+//! Literacy comes from the literacy cells ([`cells`], [`Storage::visit_cells`]: counts per
 //! site, population and breakdown key) when the filter narrows by district and population only,
 //! and otherwise from one pass over the stored facts ([`Storage::visit_facts`]); both give the
 //! same figures (tested). Keys interned to small integers, one accumulator per domain. Progress
@@ -16,9 +16,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use zhisu_stats::{ClusterRegistry, Counts, DesignAccumulator, Interval, Method};
 
-use crate::cells::{self, CellRow};
-use crate::people::Scope;
-use crate::storage::{FactRow, Storage, StorageError};
+use zhisu_server_storage::cells::{self, CellRow};
+use zhisu_server_storage::facts::age_band;
+use zhisu_server_storage::{FactRow, Scope, Storage, StorageError};
+
 use crate::QuestionnaireRegistry;
 
 /// The questionnaire the dashboard analyses unless told otherwise.
@@ -87,19 +88,6 @@ impl By {
     }
 }
 
-/// Age bands of the eligible ages (16–59).
-pub const AGE_BANDS: [&str; 4] = ["16-24", "25-34", "35-44", "45-59"];
-
-pub fn age_band(age: i64) -> Option<&'static str> {
-    match age {
-        16..=24 => Some(AGE_BANDS[0]),
-        25..=34 => Some(AGE_BANDS[1]),
-        35..=44 => Some(AGE_BANDS[2]),
-        45..=59 => Some(AGE_BANDS[3]),
-        _ => None,
-    }
-}
-
 /// Narrows the interviews analysed (within the viewer's scope).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filter {
@@ -118,7 +106,8 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn wanted(&self, by: By) -> Option<&str> {
+    /// The value this filter wants for `by`, if any.
+    pub fn wanted(&self, by: By) -> Option<&str> {
         match by {
             By::Population => self.population.as_deref(),
             By::Industry => self.industry.as_deref(),
@@ -159,32 +148,6 @@ impl Filter {
             .into_iter()
             .all(|by| self.wanted(by).is_none_or(str::is_empty))
     }
-
-    /// `key=value&…` for links that keep the filter.
-    pub fn query(&self) -> String {
-        By::ALL
-            .into_iter()
-            .filter_map(|by| {
-                self.wanted(by)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("{}={}", by.as_str(), urlencode(v)))
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// One literacy figure.
@@ -398,7 +361,7 @@ impl Tally {
 }
 
 /// Builds the literacy report of `questionnaire_id` for what `scope` may read, narrowed by
-/// `filter`. Reads the literacy cells ([`crate::cells`]) when the filter narrows by district
+/// `filter`. Reads the literacy cells ([`cells`]) when the filter narrows by district
 /// and population only (the full report, and what district and department viewers open), and
 /// every interview otherwise; both give the same figures.
 pub fn literacy(
@@ -444,7 +407,12 @@ fn literacy_with(
     from_cells: bool,
 ) -> Result<LiteracyReport, StorageError> {
     let labels = Labels::new(registry, questionnaire_id, lang);
-    let mut tally = Tally::new(labels.dimensions.len().min(crate::facts::MAX_DIMENSIONS));
+    let mut tally = Tally::new(
+        labels
+            .dimensions
+            .len()
+            .min(zhisu_server_storage::facts::MAX_DIMENSIONS),
+    );
     if from_cells {
         storage.visit_cells(questionnaire_id, &mut |cell| {
             // every site of the sample is part of the design, whatever the domain
@@ -747,10 +715,10 @@ impl Labels {
     /// The label of a key of a breakdown (the key itself when the questionnaire has none).
     pub fn label(&self, by: By, key: &str) -> String {
         let item = match by {
-            By::Population => crate::facts::POPULATION_ITEM,
-            By::Industry => crate::facts::INDUSTRY_ITEM,
-            By::Sex => crate::facts::SEX_ITEM,
-            By::Education => crate::facts::EDUCATION_ITEM,
+            By::Population => zhisu_server_storage::facts::POPULATION_ITEM,
+            By::Industry => zhisu_server_storage::facts::INDUSTRY_ITEM,
+            By::Sex => zhisu_server_storage::facts::SEX_ITEM,
+            By::Education => zhisu_server_storage::facts::EDUCATION_ITEM,
             By::District | By::AgeBand => return key.to_string(),
         };
         self.choice(item, key)
@@ -761,10 +729,10 @@ impl Labels {
     /// Sort order: the questionnaire's order of choices, then the key.
     fn order(&self, by: By, key: &str) -> (usize, String) {
         let item = match by {
-            By::Population => crate::facts::POPULATION_ITEM,
-            By::Industry => crate::facts::INDUSTRY_ITEM,
-            By::Sex => crate::facts::SEX_ITEM,
-            By::Education => crate::facts::EDUCATION_ITEM,
+            By::Population => zhisu_server_storage::facts::POPULATION_ITEM,
+            By::Industry => zhisu_server_storage::facts::INDUSTRY_ITEM,
+            By::Sex => zhisu_server_storage::facts::SEX_ITEM,
+            By::Education => zhisu_server_storage::facts::EDUCATION_ITEM,
             By::District | By::AgeBand => return (0, key.to_string()),
         };
         (

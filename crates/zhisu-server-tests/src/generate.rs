@@ -7,6 +7,8 @@ use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, Item, ItemKind, Questionnaire};
 use zhisu_protocol::CompletedInterview;
 
+pub use crate::Rng;
+
 pub struct Respondent<'a> {
     pub population: &'a str,
     pub sex: &'a str,
@@ -17,20 +19,6 @@ pub struct Respondent<'a> {
     pub ability: u64,
     /// Every scored single choice at its first choice (straight-lining), whatever is right.
     pub straight_line: bool,
-}
-
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 fn candidates(q: &Questionnaire, item: &Item, answers: &Answers) -> Vec<AnswerValue> {

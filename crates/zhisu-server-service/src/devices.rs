@@ -1,18 +1,18 @@
-//! Devices: one-time enrolment codes, device tokens, revocation. Secrets are random (from the
+//! Devices: one-time enrolment codes and device tokens. Secrets are random (from the
 //! OS, by way of v4 UUIDs) and stored only as SHA-256 hashes: they are long random strings, so a
 //! fast hash is enough (passwords, which people choose, need a memory-hard one).
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_protocol::sha256_hex;
+
+pub use zhisu_server_storage::devices::{AuditEntry, Device, EnrolRefusal};
 
 /// Letters and digits that cannot be mistaken for each other when read aloud or typed
 /// (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 /// `n` random bytes from the OS generator (by way of v4 UUIDs).
-pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
+pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(n + 16);
     while out.len() < n {
         out.extend_from_slice(Uuid::new_v4().as_bytes());
@@ -53,41 +53,6 @@ pub fn new_token() -> String {
 
 pub fn hash_token(token: &str) -> String {
     sha256_hex(token.as_bytes())
-}
-
-/// An enrolled device as the server knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Device {
-    pub id: Uuid,
-    pub name: String,
-    pub round: String,
-    pub district: String,
-    pub enrolled_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub last_seen_at: Option<DateTime<Utc>>,
-    /// Interviews waiting on the device to be sent, as it said at its last sync.
-    #[serde(default)]
-    pub pending: Option<u32>,
-}
-
-/// Why an enrolment code was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum EnrolRefusal {
-    #[error("this enrolment code is not known; check it with the administrator")]
-    Unknown,
-    #[error("this enrolment code was already used; ask the administrator for a new one")]
-    Used,
-    #[error("this enrolment code has expired; ask the administrator for a new one")]
-    Expired,
-}
-
-/// One administrative action, for the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub action: String,
-    pub detail: String,
 }
 
 #[cfg(test)]

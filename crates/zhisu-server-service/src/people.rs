@@ -1,84 +1,17 @@
-//! People who use the central server, their roles and sessions.
-//!
-//! Roles: a **city administrator** sees and manages everything; a **district administrator**
-//! manages devices, codes and sites of one district and sees its interviews; a **supervisor**
-//! reviews the interviews of one district; a **department viewer** (education, housing and
-//! construction, transport…) sees the interviews of its populations only. Passwords are hashed
-//! with Argon2id (memory-hard); sessions expire.
+//! Signing people in: passwords hashed with Argon2id (memory-hard), the pause after wrong
+//! passwords in a row, sessions that expire. Roles and scopes are in `zhisu-server-storage`.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+
+use crate::{ServerState, StorageError};
+
+pub use zhisu_server_storage::people::{ListedPerson, Person, Role, Scope};
 
 /// How long a session lasts after login.
 pub const SESSION_HOURS: i64 = 8;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "role", rename_all = "snake_case")]
-pub enum Role {
-    CityAdmin,
-    DistrictAdmin { district: String },
-    Supervisor { district: String },
-    DepartmentViewer { populations: Vec<String> },
-}
-
-impl Role {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Role::CityAdmin => "city_admin",
-            Role::DistrictAdmin { .. } => "district_admin",
-            Role::Supervisor { .. } => "supervisor",
-            Role::DepartmentViewer { .. } => "department_viewer",
-        }
-    }
-
-    pub fn district(&self) -> Option<&str> {
-        match self {
-            Role::DistrictAdmin { district } | Role::Supervisor { district } => Some(district),
-            _ => None,
-        }
-    }
-
-    /// May manage devices, enrolment codes and sites of `district`.
-    pub fn manages(&self, district: &str) -> bool {
-        match self {
-            Role::CityAdmin => true,
-            Role::DistrictAdmin { district: own } => own == district,
-            _ => false,
-        }
-    }
-
-    /// Which interviews this role may read.
-    pub fn scope(&self) -> Scope {
-        match self {
-            Role::CityAdmin => Scope::All,
-            Role::DistrictAdmin { district } | Role::Supervisor { district } => {
-                Scope::District(district.clone())
-            }
-            Role::DepartmentViewer { populations } => Scope::Populations(populations.clone()),
-        }
-    }
-}
-
-/// The interviews a person may read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    District(String),
-    Populations(Vec<String>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Person {
-    pub id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    #[serde(flatten)]
-    pub role: Role,
-    pub created_at: DateTime<Utc>,
-}
 
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::encode_b64(&crate::devices::random_bytes(16))
@@ -199,6 +132,71 @@ impl SignInGuard {
     /// Notes a right password: the count starts again.
     pub fn succeeded(&self, username: &str) {
         self.attempts().remove(&Self::key(username));
+    }
+}
+
+/// A session opened by a right password: the token is shown once, only its hash is kept.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SessionCreated {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub person: Person,
+}
+
+/// Why a sign-in did not open a session.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInRefusal {
+    /// Too many wrong passwords in a row for this username: wait this long.
+    #[error("too many wrong passwords for this username: try again in {} minute(s)", wait_minutes(*.0))]
+    Paused(std::time::Duration),
+    #[error("the username or password is wrong")]
+    BadCredentials,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Whole minutes to wait, rounded up, at least one.
+pub fn wait_minutes(wait: std::time::Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
+}
+
+impl ServerState {
+    /// Checks a username and password and opens a session (the API's and the dashboard's
+    /// sign-in). Blocking: Argon2 takes tens of milliseconds by design. The attempt is counted
+    /// before the password is checked ([`SignInGuard::begin`]).
+    pub fn sign_in(&self, username: &str, password: &str) -> Result<SessionCreated, SignInRefusal> {
+        let guard = &self.sign_in_guard;
+        guard
+            .begin(username, std::time::Instant::now())
+            .map_err(SignInRefusal::Paused)?;
+        let found = self.storage.person_for_login(username.trim())?;
+        let person =
+            found.and_then(|(person, hash)| verify_password(password, &hash).then_some(person));
+        let Some(person) = person else {
+            if let Err(pause) = guard.check(username, std::time::Instant::now()) {
+                tracing::warn!(
+                    username = %username.trim(),
+                    pause_s = pause.as_secs(),
+                    "wrong passwords in a row: sign-in paused for this username"
+                );
+            }
+            return Err(SignInRefusal::BadCredentials);
+        };
+        guard.succeeded(username);
+        let token = crate::devices::new_token();
+        let now = Utc::now();
+        let expires_at = now + chrono::Duration::hours(SESSION_HOURS);
+        self.storage.add_session(
+            &crate::devices::hash_token(&token),
+            person.id,
+            expires_at,
+            now,
+        )?;
+        Ok(SessionCreated {
+            token,
+            expires_at,
+            person,
+        })
     }
 }
 

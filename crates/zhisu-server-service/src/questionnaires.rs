@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 use zhisu_core::Questionnaire;
 use zhisu_protocol::{sha256_hex, QuestionnaireDownload, QuestionnaireRef};
 
@@ -21,17 +20,7 @@ pub struct Published {
     pub round: Option<String>,
 }
 
-/// A published version as the database keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublishedRecord {
-    pub id: String,
-    pub version: String,
-    pub round: String,
-    pub hash: String,
-    pub source: String,
-    pub published_at: chrono::DateTime<chrono::Utc>,
-    pub published_by: String,
-}
+pub use zhisu_server_storage::PublishedRecord;
 
 /// What publishing a version did.
 #[derive(Debug, Clone, PartialEq, Eq)]

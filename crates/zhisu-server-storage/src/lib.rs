@@ -1,31 +1,52 @@
-//! Where the server keeps interviews: one trait, two backends. Embedded SQLite is the default
-//! (zero set-up, one machine); PostgreSQL is for deployments that outgrow one machine. Both
-//! pass the same conformance suite (`tests/storage.rs`).
+//! What the central server keeps, and the traits its storage backends implement: no HTTP, no
+//! database driver. Embedded SQLite (`zhisu-server-sqlite`) is the default (zero set-up, one
+//! machine); PostgreSQL (`zhisu-server-postgres`) is for deployments that outgrow one machine.
+//! Both pass the same conformance suite (`zhisu-server-tests`).
 //!
-//! Methods are blocking: handlers call them on the blocking pool (`spawn_blocking`), which suits
-//! rusqlite and the synchronous `postgres` client alike.
+//! The traits are split by concern ([`InterviewStore`], [`PeopleStore`], [`DeviceStore`],
+//! [`PlanStore`], [`AnalyticsStore`], [`AuditStore`]); [`Storage`] is all of them in one
+//! backend. Methods are blocking: callers run them on the blocking pool (`spawn_blocking`), which
+//! suits rusqlite and the synchronous `postgres` client alike.
+#![forbid(unsafe_code)]
 
-pub mod postgres;
-pub mod sqlite;
+pub mod cells;
+pub mod devices;
+pub mod facts;
+pub mod people;
+pub mod rows;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_core::ScoreReport;
 use zhisu_protocol::{CompletedInterview, Receipt};
 
-use crate::api::StoredInterview;
-use crate::devices::{AuditEntry, Device, EnrolRefusal};
-use crate::facts::Facts;
-use crate::people::{Person, Scope};
+/// The protocol types the stored data is made of (so a backend needs no other crate).
+pub use zhisu_protocol;
+
+pub use devices::{AuditEntry, Device, EnrolRefusal};
+pub use facts::Facts;
+pub use people::{ListedPerson, Person, Role, Scope};
+
+/// A driver's error, whatever the backend.
+pub type DriverError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error("SQLite error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL error: {0}")]
-    Postgres(#[from] ::postgres::Error),
-    #[error("cannot get a PostgreSQL connection: {0}")]
-    Pool(#[from] r2d2::Error),
+    /// The database said no (its own error, kept as the source).
+    #[error("{backend} error: {source}")]
+    Database {
+        backend: &'static str,
+        #[source]
+        source: DriverError,
+    },
+    /// No connection could be had (a pool timed out, the server is down).
+    #[error("cannot get a {backend} connection: {source}")]
+    Unavailable {
+        backend: &'static str,
+        #[source]
+        source: DriverError,
+    },
     #[error("the database was written by a newer zhisu-server (schema {found}, this one knows up to {supported}); upgrade the server")]
     NewerSchema { found: usize, supported: usize },
     #[error("stored data is damaged: {0}")]
@@ -33,6 +54,35 @@ pub enum StorageError {
     /// A group of batches written together failed as a whole (nothing of it was stored).
     #[error("writing to the database failed: {0}")]
     Write(String),
+}
+
+/// One interview as the server holds it, with the server's own score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredInterview {
+    pub interview: CompletedInterview,
+    pub received_at: DateTime<Utc>,
+    pub score: ScoreReport,
+    /// The district of the device that sent it (none for backups imported by hand).
+    #[serde(default)]
+    pub district: Option<String>,
+    /// The respondent's key population (the `population` answer), when asked.
+    #[serde(default)]
+    pub population: Option<String>,
+    /// Where it stands in quality review (`unreviewed`, `approved`, `has_issues`, `rejected`).
+    #[serde(default)]
+    pub qc_status: Option<String>,
+}
+
+/// A questionnaire version published for a round, as the database keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedRecord {
+    pub id: String,
+    pub version: String,
+    pub round: String,
+    pub hash: String,
+    pub source: String,
+    pub published_at: chrono::DateTime<chrono::Utc>,
+    pub published_by: String,
 }
 
 /// An interview accepted for storage: as uploaded, with the server's own score and the facts
@@ -74,13 +124,20 @@ impl Accepted {
     }
 }
 
-pub trait Storage: Send + Sync {
+/// Everything the server keeps, in one backend. Methods are blocking: the HTTP layer calls them
+/// on the blocking pool.
+pub trait Storage:
+    InterviewStore + PeopleStore + DeviceStore + PlanStore + AnalyticsStore + AuditStore + Send + Sync
+{
     /// Which backend, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 
     /// The schema version the database is at.
     fn schema_version(&self) -> Result<usize, StorageError>;
+}
 
+/// Interviews: storing a batch, reading them by scope, their facts, review.
+pub trait InterviewStore {
     /// Stores the accepted interviews of one batch in one transaction and returns a receipt for
     /// each, in order: stored, already stored (same content hash) or conflict (same id, other
     /// content; the stored one is kept). On error nothing of the batch is stored. Safe under
@@ -99,6 +156,81 @@ pub trait Storage: Send + Sync {
 
     fn contains(&self, id: Uuid) -> Result<bool, StorageError>;
 
+    /// Stored interviews that lack their facts (stored before schema 6), at most `limit`.
+    fn interviews_without_facts(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<CompletedInterview>, StorageError>;
+
+    /// Sets the facts of a stored interview (the backfill of rows stored before schema 6).
+    fn set_facts(&self, id: Uuid, facts: &Facts) -> Result<(), StorageError>;
+
+    /// Interviews from a device that were rejected in review, with the reviewer's comment.
+    fn rejected_for_device(
+        &self,
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError>;
+
+    /// The interviews quality control should look at (flagged by the server, or sharing a
+    /// respondent fingerprint with another interview of the same district), newest first,
+    /// with their review state. `status` narrows to one review state.
+    fn qc_queue(
+        &self,
+        scope: &Scope,
+        status: Option<QcStatus>,
+        limit: usize,
+    ) -> Result<Vec<QcEntry>, StorageError>;
+
+    /// Records a review decision and its audit entry in one transaction. `None` (and nothing
+    /// written) when no interview with this id is within `scope`.
+    fn review(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        decision: &Review,
+        audit: &AuditEntry,
+    ) -> Result<Option<()>, StorageError>;
+}
+
+/// People and their sessions.
+pub trait PeopleStore {
+    /// Adds a person; false when the username is taken.
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError>;
+
+    /// A person and their password hash, by username (disabled people are not found).
+    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError>;
+
+    fn add_session(
+        &self,
+        token_hash: &str,
+        person: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// The person of a live session: not expired, not ended.
+    fn session_person(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Person>, StorageError>;
+
+    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
+
+    /// Everyone, disabled people included (with when they were disabled), by username.
+    fn people(&self) -> Result<Vec<ListedPerson>, StorageError>;
+
+    /// Disables (`Some(when)`) or enables again (`None`) a person; their sessions stop working
+    /// while disabled. False when there is no such username.
+    fn set_person_disabled(
+        &self,
+        username: &str,
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StorageError>;
+}
+
+/// Enrolment codes and enrolled devices.
+pub trait DeviceStore {
     /// Keeps a new one-time enrolment code (its hash) for a round and district.
     fn add_enrolment_code(
         &self,
@@ -135,6 +267,12 @@ pub trait Storage: Send + Sync {
 
     fn device(&self, id: Uuid) -> Result<Option<Device>, StorageError>;
 
+    /// Notes how many interviews a device says are waiting on it (shown on the dashboard).
+    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError>;
+}
+
+/// The sample plan: sites of each district, the settings of each round, published questionnaire versions.
+pub trait PlanStore {
     /// Replaces the sites (and quotas) of one district.
     fn replace_sites(
         &self,
@@ -144,114 +282,8 @@ pub trait Storage: Send + Sync {
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError>;
 
-    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError>;
-
-    /// The newest `limit` entries, newest first.
-    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
-
-    /// Adds a person; false when the username is taken.
-    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError>;
-
-    /// A person and their password hash, by username (disabled people are not found).
-    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError>;
-
-    fn add_session(
-        &self,
-        token_hash: &str,
-        person: Uuid,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StorageError>;
-
-    /// The person of a live session: not expired, not ended.
-    fn session_person(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Person>, StorageError>;
-
-    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
-
-    /// Keeps a published questionnaire version; false when the id and version are taken.
-    fn publish_questionnaire(
-        &self,
-        record: &crate::questionnaires::PublishedRecord,
-    ) -> Result<bool, StorageError>;
-
-    fn published_questionnaires(
-        &self,
-    ) -> Result<Vec<crate::questionnaires::PublishedRecord>, StorageError>;
-
-    /// Calls `visit` with the facts of every stored interview of `questionnaire_id` that
-    /// `scope` may read, except those rejected in review, with the sample-plan fields of its
-    /// site. Rows are borrowed from the database cursor: a report over a million interviews
-    /// allocates nothing per row here.
-    fn visit_facts(
-        &self,
-        scope: &Scope,
-        questionnaire_id: &str,
-        visit: &mut dyn FnMut(&FactRow<'_>),
-    ) -> Result<(), StorageError>;
-
-    /// Calls `visit` with every literacy cell of `questionnaire_id` that counts at least one
-    /// interview ([`crate::cells`]), with the sample-plan fields of its site. The cells count
-    /// exactly what [`visit_facts`](Self::visit_facts) visits, whatever the scope: the caller
-    /// applies the scope.
-    fn visit_cells(
-        &self,
-        questionnaire_id: &str,
-        visit: &mut dyn FnMut(&crate::cells::CellRow<'_>),
-    ) -> Result<(), StorageError>;
-
-    /// Counts the literacy cells again from the stored interviews, in one transaction (after a
-    /// bulk load that bypassed [`ingest`](Self::ingest); the schema migration that added the
-    /// cells does the same).
-    fn rebuild_cells(&self) -> Result<(), StorageError>;
-
-    /// Interviews per district, site, population and local day of completion (rejected ones
-    /// left out), for the progress view.
-    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError>;
-
     /// Every site of every district (the progress view's quotas).
     fn all_sites(&self) -> Result<Vec<zhisu_protocol::Site>, StorageError>;
-
-    /// The interviews quality control should look at (flagged by the server, or sharing a
-    /// respondent fingerprint with another interview of the same district), newest first,
-    /// with their review state. `status` narrows to one review state.
-    fn qc_queue(
-        &self,
-        scope: &Scope,
-        status: Option<QcStatus>,
-        limit: usize,
-    ) -> Result<Vec<QcEntry>, StorageError>;
-
-    /// Records a review decision. `None` when no interview with this id is within `scope`.
-    fn review(
-        &self,
-        scope: &Scope,
-        id: Uuid,
-        decision: &Review,
-    ) -> Result<Option<()>, StorageError>;
-
-    /// Stored interviews that lack their facts (stored before schema 6), at most `limit`.
-    fn interviews_without_facts(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<CompletedInterview>, StorageError>;
-
-    /// Sets the facts of a stored interview (the backfill of rows stored before schema 6).
-    fn set_facts(&self, id: Uuid, facts: &Facts) -> Result<(), StorageError>;
-
-    /// Everyone, disabled people included (with when they were disabled), by username.
-    fn people(&self) -> Result<Vec<ListedPerson>, StorageError>;
-
-    /// Disables (`Some(when)`) or enables again (`None`) a person; their sessions stop working
-    /// while disabled. False when there is no such username.
-    fn set_person_disabled(
-        &self,
-        username: &str,
-        disabled_at: Option<DateTime<Utc>>,
-    ) -> Result<bool, StorageError>;
 
     /// The settings of a round, when an administrator set them.
     fn round_settings(
@@ -265,18 +297,53 @@ pub trait Storage: Send + Sync {
         settings: &zhisu_protocol::RoundSettings,
     ) -> Result<(), StorageError>;
 
-    /// Notes how many interviews a device says are waiting on it (shown on the dashboard).
-    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError>;
+    /// Keeps a published questionnaire version; false when the id and version are taken.
+    fn publish_questionnaire(&self, record: &PublishedRecord) -> Result<bool, StorageError>;
 
-    /// Interviews from a device that were rejected in review, with the reviewer's comment.
-    fn rejected_for_device(
-        &self,
-        device: Uuid,
-    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError>;
+    fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError>;
 }
 
-/// A person and when they were disabled, if they are.
-pub type ListedPerson = (Person, Option<DateTime<Utc>>);
+/// What the analyses read: facts of interviews, literacy and progress cells.
+pub trait AnalyticsStore {
+    /// Calls `visit` with the facts of every stored interview of `questionnaire_id` that
+    /// `scope` may read, except those rejected in review, with the sample-plan fields of its
+    /// site. Rows are borrowed from the database cursor: a report over a million interviews
+    /// allocates nothing per row here.
+    fn visit_facts(
+        &self,
+        scope: &Scope,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError>;
+
+    /// Calls `visit` with every literacy cell of `questionnaire_id` that counts at least one
+    /// interview ([`cells`]), with the sample-plan fields of its site. The cells count
+    /// exactly what [`visit_facts`](Self::visit_facts) visits, whatever the scope: the caller
+    /// applies the scope.
+    fn visit_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&cells::CellRow<'_>),
+    ) -> Result<(), StorageError>;
+
+    /// Counts the literacy cells again from the stored interviews, in one transaction (after a
+    /// bulk load that bypassed [`ingest`](Self::ingest); the schema migration that added the
+    /// cells does the same).
+    /// The audit entry is written in the same transaction.
+    fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError>;
+
+    /// Interviews per district, site, population and local day of completion (rejected ones
+    /// left out), for the progress view.
+    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError>;
+}
+
+/// The audit log of administrative actions.
+pub trait AuditStore {
+    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError>;
+
+    /// The newest `limit` entries, newest first.
+    fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError>;
+}
 
 /// One stored interview as the dashboard reads it, borrowed from the database row.
 #[derive(Debug, Clone, Copy)]
@@ -369,65 +436,4 @@ pub struct QcEntry {
     pub comment: Option<String>,
     pub reviewer: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
-}
-
-fn role_columns(role: &crate::people::Role) -> (&'static str, Option<&str>, String) {
-    let populations = match role {
-        crate::people::Role::DepartmentViewer { populations } => populations.clone(),
-        _ => Vec::new(),
-    };
-    (
-        role.name(),
-        role.district(),
-        serde_json::to_string(&populations).expect("a list of strings serialises"),
-    )
-}
-
-fn role_from(
-    name: &str,
-    district: Option<String>,
-    populations: &str,
-) -> Result<crate::people::Role, StorageError> {
-    use crate::people::Role;
-    let need =
-        |d: Option<String>| d.ok_or_else(|| corrupt(format!("role {name} without a district")));
-    Ok(match name {
-        "city_admin" => Role::CityAdmin,
-        "district_admin" => Role::DistrictAdmin {
-            district: need(district)?,
-        },
-        "supervisor" => Role::Supervisor {
-            district: need(district)?,
-        },
-        "department_viewer" => Role::DepartmentViewer {
-            populations: serde_json::from_str(populations).map_err(corrupt)?,
-        },
-        other => return Err(corrupt(format!("unknown role {other}"))),
-    })
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Corrupt(e.to_string())
-}
-
-/// A receipt for `status`, with the code and message a conflict carries.
-fn receipt(interview_id: Uuid, status: zhisu_protocol::ReceiptStatus) -> Receipt {
-    let conflict = status == zhisu_protocol::ReceiptStatus::Conflict;
-    Receipt {
-        interview_id,
-        status,
-        code: conflict.then(|| zhisu_protocol::codes::DIFFERENT_CONTENT.to_string()),
-        message: conflict.then(|| {
-            "the server already holds an interview with this id and different answers; the stored one is kept"
-                .to_string()
-        }),
-    }
-}
-
-/// The order to write a batch in: by interview id (stable, so a repeated id keeps its order).
-/// Concurrent batches then take row locks in the same order and cannot deadlock.
-fn lock_order(accepted: &[Accepted]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..accepted.len()).collect();
-    order.sort_by_key(|&i| accepted[i].interview.id);
-    order
 }

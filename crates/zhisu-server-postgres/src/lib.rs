@@ -4,16 +4,15 @@ use chrono::{DateTime, Utc};
 use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 use uuid::Uuid;
-use zhisu_protocol::{Receipt, ReceiptStatus};
+use zhisu_server_storage::zhisu_protocol::{self, Receipt, ReceiptStatus};
 
-use super::{
-    corrupt, Accepted, FactRow, ProgressCell, QcEntry, QcStatus, Review, Storage, StorageError,
+use zhisu_server_storage::cells::{CellChanges, CellRow, Counted};
+use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
+use zhisu_server_storage::{
+    Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
+    Facts, InterviewStore, ListedPerson, PeopleStore, Person, PlanStore, ProgressCell,
+    PublishedRecord, QcEntry, QcStatus, Review, Scope, Storage, StorageError, StoredInterview,
 };
-use crate::api::StoredInterview;
-use crate::cells::{CellChanges, CellRow, Counted};
-use crate::devices::{AuditEntry, Device, EnrolRefusal};
-use crate::facts::Facts;
-use crate::people::{Person, Scope};
 
 const PERSON_COLUMNS: &str =
     "p.id, p.username, p.display_name, p.role, p.district, p.populations::text, p.created_at";
@@ -24,7 +23,7 @@ fn person_from(row: &postgres::Row) -> Result<Person, StorageError> {
         id: row.get(0),
         username: row.get(1),
         display_name: row.get(2),
-        role: super::role_from(&row.get::<_, String>(3), row.get(4), &populations)?,
+        role: role_from(&row.get::<_, String>(3), row.get(4), &populations)?,
         created_at: row.get(6),
     })
 }
@@ -42,6 +41,25 @@ fn device_from(row: &postgres::Row) -> Device {
         revoked_at: row.get(5),
         last_seen_at: row.get(6),
         pending: row.get::<_, Option<i32>>(7).map(|p| p.max(0) as u32),
+    }
+}
+
+/// The backend's name in errors and logs.
+const BACKEND: &str = "PostgreSQL";
+
+/// A driver error as the storage reports it.
+fn db(e: postgres::Error) -> StorageError {
+    StorageError::Database {
+        backend: BACKEND,
+        source: Box::new(e),
+    }
+}
+
+/// No connection from the pool.
+fn unavailable(e: r2d2::Error) -> StorageError {
+    StorageError::Unavailable {
+        backend: BACKEND,
+        source: Box::new(e),
     }
 }
 
@@ -252,7 +270,7 @@ fn scope_condition(scope: &Scope, prefix: &str, n: usize) -> (String, ScopeValue
 /// The schema version that added the literacy cells.
 const CELLS_SCHEMA: usize = 7;
 
-/// The columns of an interview the cells count (`crate::cells::Counted`), in that order, and
+/// The columns of an interview the cells count (`zhisu_server_storage::cells::Counted`), in that order, and
 /// which interviews they count: those not rejected (the literacy cells only those among them
 /// with their facts, as `visit_facts`).
 const COUNTED_COLUMNS: &str = "questionnaire_id, district, site_id, population, industry, sex,
@@ -262,7 +280,7 @@ const COUNTED_CONDITION: &str = "qc_status <> 'rejected'";
 
 fn counted_from(r: &postgres::Row) -> Counted {
     Counted {
-        day: crate::cells::local_day(r.get(10), r.get(11)),
+        day: zhisu_server_storage::cells::local_day(r.get(10), r.get(11)),
         has_facts: r.get(12),
         questionnaire_id: r.get(0),
         district: r.get(1),
@@ -285,13 +303,15 @@ fn counted_interview(
     tx: &mut postgres::Transaction<'_>,
     id: Uuid,
 ) -> Result<Option<Counted>, StorageError> {
-    let row = tx.query_opt(
-        &format!(
-            "SELECT {COUNTED_COLUMNS}, {COUNTED_CONDITION} FROM interview WHERE id = $1
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT {COUNTED_COLUMNS}, {COUNTED_CONDITION} FROM interview WHERE id = $1
              FOR UPDATE"
-        ),
-        &[&id],
-    )?;
+            ),
+            &[&id],
+        )
+        .map_err(db)?;
     Ok(row
         .filter(|r| r.get::<_, bool>(13))
         .as_ref()
@@ -367,26 +387,45 @@ fn apply_cells(
             &n,
             &successes,
         ],
-    )?;
+    )
+    .map_err(db)?;
     Ok(())
 }
 
 /// Counts every interview the cells count again, replacing what the cells held.
+/// Writes an audit entry with the client (or transaction) of the action it records.
+fn insert_audit(
+    client: &mut impl postgres::GenericClient,
+    entry: &AuditEntry,
+) -> Result<(), StorageError> {
+    client
+        .execute(
+            "INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)",
+            &[&entry.at, &entry.actor, &entry.action, &entry.detail],
+        )
+        .map_err(db)?;
+    Ok(())
+}
+
 fn rebuild_cells(tx: &mut postgres::Transaction<'_>) -> Result<(), StorageError> {
     // in the order every writer takes them (`apply_cells`: progress, then literacy)
-    tx.batch_execute("LOCK TABLE progress_cell, literacy_cell IN EXCLUSIVE MODE")?;
+    tx.batch_execute("LOCK TABLE progress_cell, literacy_cell IN EXCLUSIVE MODE")
+        .map_err(db)?;
     let mut changes = CellChanges::new();
     {
-        let mut rows = tx.query_raw(
-            &format!("SELECT {COUNTED_COLUMNS} FROM interview WHERE {COUNTED_CONDITION}"),
-            std::iter::empty::<&str>(),
-        )?;
+        let mut rows = tx
+            .query_raw(
+                &format!("SELECT {COUNTED_COLUMNS} FROM interview WHERE {COUNTED_CONDITION}"),
+                std::iter::empty::<&str>(),
+            )
+            .map_err(db)?;
         use postgres::fallible_iterator::FallibleIterator;
-        while let Some(r) = rows.next()? {
+        while let Some(r) = rows.next().map_err(db)? {
             changes.add(&counted_from(&r), 1);
         }
     }
-    tx.batch_execute("DELETE FROM literacy_cell; DELETE FROM progress_cell;")?;
+    tx.batch_execute("DELETE FROM literacy_cell; DELETE FROM progress_cell;")
+        .map_err(db)?;
     apply_cells(tx, &changes)
 }
 
@@ -441,7 +480,7 @@ impl BatchColumns {
         self.max_score.push(small(a.score.max.into()));
         self.has_literacy.push(a.score.has_literacy);
         self.score_report
-            .push(crate::facts::stored_score_report(&a.score));
+            .push(zhisu_server_storage::facts::stored_score_report(&a.score));
         self.population.push(f.population.clone());
         self.site_id.push(i.site_id.clone());
         self.surveyor_id.push(i.surveyor_id.clone());
@@ -466,25 +505,28 @@ impl PostgresStorage {
     /// Connects to `url` (`postgres://user@host:port/db`) and brings the schema up to date.
     /// Concurrent starts are safe: migrations run under an advisory lock.
     pub fn open(url: &str, pool_size: u32) -> Result<Self, StorageError> {
-        let config: postgres::Config = url.parse()?;
+        let config: postgres::Config = url.parse().map_err(db)?;
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(std::time::Duration::from_secs(10))
-            .build(manager)?;
-        Self::migrate(&mut *pool.get()?)?;
+            .build(manager)
+            .map_err(unavailable)?;
+        Self::migrate(&mut *pool.get().map_err(unavailable)?)?;
         Ok(PostgresStorage { pool })
     }
 
     fn migrate(client: &mut Client) -> Result<(), StorageError> {
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock(8470)", &[])?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock(8470)", &[])
+            .map_err(db)?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS zhisu_schema (version INTEGER NOT NULL);
              INSERT INTO zhisu_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM zhisu_schema);",
-        )?;
+        ).map_err(db)?;
         let found: i32 = tx
-            .query_one("SELECT version FROM zhisu_schema", &[])?
+            .query_one("SELECT version FROM zhisu_schema", &[])
+            .map_err(db)?
             .get(0);
         let found = found as usize;
         if found > MIGRATIONS.len() {
@@ -494,16 +536,17 @@ impl PostgresStorage {
             });
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(found) {
-            tx.batch_execute(sql)?;
+            tx.batch_execute(sql).map_err(db)?;
             if index + 1 == CELLS_SCHEMA {
                 rebuild_cells(&mut tx)?;
             }
             tx.execute(
                 "UPDATE zhisu_schema SET version = $1",
                 &[&((index + 1) as i32)],
-            )?;
+            )
+            .map_err(db)?;
         }
-        tx.commit()?;
+        tx.commit().map_err(db)?;
         Ok(())
     }
 }
@@ -516,12 +559,16 @@ impl Storage for PostgresStorage {
     fn schema_version(&self) -> Result<usize, StorageError> {
         let version: i32 = self
             .pool
-            .get()?
-            .query_one("SELECT version FROM zhisu_schema", &[])?
+            .get()
+            .map_err(unavailable)?
+            .query_one("SELECT version FROM zhisu_schema", &[])
+            .map_err(db)?
             .get(0);
         Ok(version as usize)
     }
+}
 
+impl InterviewStore for PostgresStorage {
     fn ingest(
         &self,
         accepted: &[Accepted],
@@ -531,7 +578,7 @@ impl Storage for PostgresStorage {
         // One multi-row INSERT per batch (arrays unnested on the server), in id order so that
         // concurrent batches lock rows in the same order; then one look-up of the rows that
         // were already there.
-        let order = super::lock_order(accepted);
+        let order = lock_order(accepted);
         let mut columns = BatchColumns::with_capacity(order.len());
         for &index in &order {
             columns.push(&accepted[index])?;
@@ -542,8 +589,8 @@ impl Storage for PostgresStorage {
         for &index in &order {
             cells.add(&Counted::of(&accepted[index], district), 1);
         }
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
         let inserted: std::collections::HashSet<Uuid> = tx
             .query(
                 "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
@@ -592,7 +639,7 @@ impl Storage for PostgresStorage {
                     &columns.fingerprint,
                     &columns.qc_flags,
                 ],
-            )?
+            ).map_err(db)?
             .iter()
             .map(|r| r.get(0))
             .collect();
@@ -603,10 +650,13 @@ impl Storage for PostgresStorage {
             .collect();
         let mut existing = std::collections::HashMap::new();
         if !others.is_empty() {
-            for row in tx.query(
-                "SELECT id, content_hash FROM interview WHERE id = ANY($1)",
-                &[&others],
-            )? {
+            for row in tx
+                .query(
+                    "SELECT id, content_hash FROM interview WHERE id = ANY($1)",
+                    &[&others],
+                )
+                .map_err(db)?
+            {
                 existing.insert(row.get::<_, Uuid>(0), row.get::<_, String>(1));
             }
         }
@@ -620,7 +670,7 @@ impl Storage for PostgresStorage {
             }
         }
         apply_cells(&mut tx, &cells)?;
-        tx.commit()?;
+        tx.commit().map_err(db)?;
         // An id repeated within the batch: its first occurrence (in id order, then batch order)
         // is the one stored.
         let mut claimed = std::collections::HashSet::new();
@@ -651,7 +701,7 @@ impl Storage for PostgresStorage {
                     ReceiptStatus::Conflict
                 }
             };
-            receipts[index] = Some(super::receipt(interview.id, status));
+            receipts[index] = Some(receipt(interview.id, status));
         }
         Ok(receipts.into_iter().flatten().collect())
     }
@@ -659,26 +709,34 @@ impl Storage for PostgresStorage {
     fn interview_count(&self) -> Result<u64, StorageError> {
         let n: i64 = self
             .pool
-            .get()?
-            .query_one("SELECT count(*) FROM interview", &[])?
+            .get()
+            .map_err(unavailable)?
+            .query_one("SELECT count(*) FROM interview", &[])
+            .map_err(db)?
             .get(0);
         Ok(n as u64)
     }
 
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
-        let mut client = self.pool.get()?;
+        let mut client = self.pool.get().map_err(unavailable)?;
         let select =
             "SELECT payload::text, received_at, score_report::text, district, population, qc_status FROM interview";
         let rows = match scope {
-            Scope::All => client.query(&format!("{select} ORDER BY received_at, id"), &[])?,
-            Scope::District(d) => client.query(
-                &format!("{select} WHERE district = $1 ORDER BY received_at, id"),
-                &[d],
-            )?,
-            Scope::Populations(p) => client.query(
-                &format!("{select} WHERE population = ANY($1) ORDER BY received_at, id"),
-                &[p],
-            )?,
+            Scope::All => client
+                .query(&format!("{select} ORDER BY received_at, id"), &[])
+                .map_err(db)?,
+            Scope::District(d) => client
+                .query(
+                    &format!("{select} WHERE district = $1 ORDER BY received_at, id"),
+                    &[d],
+                )
+                .map_err(db)?,
+            Scope::Populations(p) => client
+                .query(
+                    &format!("{select} WHERE population = ANY($1) ORDER BY received_at, id"),
+                    &[p],
+                )
+                .map_err(db)?,
         };
         rows.iter()
             .map(|row| {
@@ -697,364 +755,81 @@ impl Storage for PostgresStorage {
     fn contains(&self, id: Uuid) -> Result<bool, StorageError> {
         Ok(self
             .pool
-            .get()?
-            .query_opt("SELECT 1 FROM interview WHERE id = $1", &[&id])?
+            .get()
+            .map_err(unavailable)?
+            .query_opt("SELECT 1 FROM interview WHERE id = $1", &[&id])
+            .map_err(db)?
             .is_some())
     }
 
-    fn add_enrolment_code(
+    fn interviews_without_facts(
         &self,
-        code_hash: &str,
-        round: &str,
-        district: &str,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
-        self.pool.get()?.execute(
-            "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&code_hash, &round, &district, &now, &expires_at],
-        )?;
-        Ok(())
-    }
-
-    fn enrol(
-        &self,
-        code_hash: &str,
-        device_id: Uuid,
-        device_name: &str,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Result<Device, EnrolRefusal>, StorageError> {
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
-        let Some(code) = tx.query_opt(
-            "SELECT round, district, expires_at, used_at FROM enrolment_code WHERE code_hash = $1 FOR UPDATE",
-            &[&code_hash],
-        )?
-        else {
-            return Ok(Err(EnrolRefusal::Unknown));
-        };
-        let (round, district): (String, String) = (code.get(0), code.get(1));
-        let expires_at: DateTime<Utc> = code.get(2);
-        let used_at: Option<DateTime<Utc>> = code.get(3);
-        if used_at.is_some() {
-            return Ok(Err(EnrolRefusal::Used));
-        }
-        if expires_at <= now {
-            return Ok(Err(EnrolRefusal::Expired));
-        }
-        tx.execute(
-            "UPDATE enrolment_code SET used_at = $2, device_id = $3 WHERE code_hash = $1",
-            &[&code_hash, &now, &device_id],
-        )?;
-        let row = tx.query_one(
-            &format!(
-                "INSERT INTO device (id, name, round, district, token_hash, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6)
-                 RETURNING {DEVICE_COLUMNS}"
-            ),
-            &[&device_id, &device_name, &round, &district, &token_hash, &now],
-        )?;
-        tx.commit()?;
-        Ok(Ok(device_from(&row)))
-    }
-
-    fn device_for_token(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Device>, StorageError> {
-        let mut client = self.pool.get()?;
-        let Some(row) = client.query_opt(
-            &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE token_hash = $1"),
-            &[&token_hash],
-        )?
-        else {
-            return Ok(None);
-        };
-        let device = device_from(&row);
-        let stale = now - chrono::Duration::seconds(60);
-        client.execute(
-            "UPDATE device SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)",
-            &[&device.id, &now, &stale],
-        )?;
-        Ok(Some(device))
-    }
-
-    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
-        let n = self.pool.get()?.execute(
-            "UPDATE device SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
-            &[&id, &now],
-        )?;
-        Ok(n == 1)
-    }
-
-    fn device(&self, id: Uuid) -> Result<Option<Device>, StorageError> {
-        let row = self.pool.get()?.query_opt(
-            &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE id = $1"),
-            &[&id],
-        )?;
-        Ok(row.as_ref().map(device_from))
-    }
-
-    fn devices(&self) -> Result<Vec<Device>, StorageError> {
-        let rows = self.pool.get()?.query(
-            &format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"),
-            &[],
-        )?;
-        Ok(rows.iter().map(device_from).collect())
-    }
-
-    fn replace_sites(
-        &self,
-        district: &str,
-        sites: &[zhisu_protocol::Site],
-    ) -> Result<(), StorageError> {
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
-        tx.execute("DELETE FROM site WHERE district = $1", &[&district])?;
-        for site in sites {
-            let quotas = serde_json::to_value(&site.quotas).map_err(corrupt)?;
-            tx.execute(
-                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
-                     stratum, weight, latitude, longitude)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                &[
-                    &site.id,
-                    &district,
-                    &site.name,
-                    &site.site_type,
-                    &site.industry,
-                    &site.ownership,
-                    &site.size,
-                    &quotas,
-                    &site.stratum,
-                    &site.weight,
-                    &site.latitude,
-                    &site.longitude,
-                ],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
-        let rows = self.pool.get()?.query(
-            "SELECT id, district, name, site_type, industry, ownership, size, quotas,
-                 stratum, weight, latitude, longitude FROM site
-             WHERE district = $1 ORDER BY id",
-            &[&district],
-        )?;
+        limit: usize,
+    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
+        let rows = self.pool.get().map_err(unavailable)?.query(
+            "SELECT payload::text FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT $1",
+            &[&(limit as i64)],
+        ).map_err(db)?;
         rows.iter()
-            .map(|r| {
-                Ok(zhisu_protocol::Site {
-                    id: r.get(0),
-                    district: r.get(1),
-                    name: r.get(2),
-                    site_type: r.get(3),
-                    industry: r.get(4),
-                    ownership: r.get(5),
-                    size: r.get(6),
-                    quotas: serde_json::from_value(r.get(7)).map_err(corrupt)?,
-                    stratum: r.get(8),
-                    weight: r.get(9),
-                    latitude: r.get(10),
-                    longitude: r.get(11),
-                })
-            })
+            .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
             .collect()
     }
 
-    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
-        self.pool.get()?.execute(
-            "INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)",
-            &[&entry.at, &entry.actor, &entry.action, &entry.detail],
-        )?;
-        Ok(())
-    }
-
-    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
-        let (role, district, populations) = super::role_columns(&person.role);
-        let populations: serde_json::Value = serde_json::from_str(&populations).map_err(corrupt)?;
-        let inserted = self.pool.get()?.execute(
-            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
+    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
+        let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let before = counted_interview(&mut tx, id)?;
+        tx.execute(
+            "UPDATE interview SET population = $2, sex = $3, age = $4, education = $5, industry = $6,
+                 dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
+                 qc_flags = $11::text::jsonb,
+                 site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
+             WHERE id = $1",
             &[
-                &person.id,
-                &person.username,
-                &person.display_name,
-                &password_hash,
-                &role,
-                &district,
-                &populations,
-                &person.created_at,
+                &id,
+                &f.population,
+                &f.sex,
+                &f.age.map(small),
+                &f.education,
+                &f.industry,
+                &small(f.dimension_literacy),
+                &f.items_correct,
+                &small(f.duration_s),
+                &f.fingerprint,
+                &f.qc_flags_json(),
             ],
+        ).map_err(db)?;
+        let after = counted_interview(&mut tx, id)?;
+        apply_cells(
+            &mut tx,
+            &CellChanges::between(before.as_ref(), after.as_ref()),
         )?;
-        Ok(inserted == 1)
-    }
-
-    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
-        let row = self.pool.get()?.query_opt(
-            &format!("SELECT {PERSON_COLUMNS}, p.password_hash FROM person p WHERE p.username = $1 AND p.disabled_at IS NULL"),
-            &[&username],
-        )?;
-        row.map(|r| Ok((person_from(&r)?, r.get(7)))).transpose()
-    }
-
-    fn add_session(
-        &self,
-        token_hash: &str,
-        person: Uuid,
-        expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StorageError> {
-        self.pool.get()?.execute(
-            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-            &[&token_hash, &person, &now, &expires_at],
-        )?;
+        tx.commit().map_err(db)?;
         Ok(())
     }
 
-    fn session_person(
+    fn rejected_for_device(
         &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Person>, StorageError> {
-        let row = self.pool.get()?.query_opt(
-            &format!(
-                "SELECT {PERSON_COLUMNS} FROM session s JOIN person p ON p.id = s.person_id
-                 WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND p.disabled_at IS NULL"
-            ),
-            &[&token_hash, &now],
-        )?;
-        row.map(|r| person_from(&r)).transpose()
-    }
-
-    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
-        self.pool.get()?.execute(
-            "UPDATE session SET ended_at = coalesce(ended_at, $2) WHERE token_hash = $1",
-            &[&token_hash, &now],
-        )?;
-        Ok(())
-    }
-
-    fn publish_questionnaire(
-        &self,
-        record: &crate::questionnaires::PublishedRecord,
-    ) -> Result<bool, StorageError> {
-        let inserted = self.pool.get()?.execute(
-            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id, version) DO NOTHING",
-            &[
-                &record.id,
-                &record.version,
-                &record.round,
-                &record.hash,
-                &record.source,
-                &record.published_at,
-                &record.published_by,
-            ],
-        )?;
-        Ok(inserted == 1)
-    }
-
-    fn published_questionnaires(
-        &self,
-    ) -> Result<Vec<crate::questionnaires::PublishedRecord>, StorageError> {
-        let rows = self.pool.get()?.query(
-            "SELECT id, version, round, hash, source, published_at, published_by FROM questionnaire ORDER BY id, version",
-            &[],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| crate::questionnaires::PublishedRecord {
-                id: r.get(0),
-                version: r.get(1),
-                round: r.get(2),
-                hash: r.get(3),
-                source: r.get(4),
-                published_at: r.get(5),
-                published_by: r.get(6),
-            })
-            .collect())
-    }
-
-    fn visit_facts(
-        &self,
-        scope: &Scope,
-        questionnaire_id: &str,
-        visit: &mut dyn FnMut(&FactRow<'_>),
-    ) -> Result<(), StorageError> {
-        let (condition, value) = scope_condition(scope, "i.", 2);
-        let mut client = self.pool.get()?;
-        let sql = format!(
-            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
-                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight
-             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
-             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
-                 AND i.items_correct IS NOT NULL AND {condition}"
-        );
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = match &value {
-            ScopeValue::None => vec![&questionnaire_id],
-            ScopeValue::One(v) => vec![&questionnaire_id, v],
-            ScopeValue::Many(v) => vec![&questionnaire_id, v],
-        };
-        let mut rows = client.query_raw(&sql, params)?;
-        use postgres::fallible_iterator::FallibleIterator;
-        while let Some(r) = rows.next()? {
-            visit(&FactRow {
-                questionnaire_version: r.get(0),
-                district: r.get(1),
-                site_id: r.get(2),
-                population: r.get(3),
-                industry: r.get(4),
-                sex: r.get(5),
-                education: r.get(6),
-                age: r.get::<_, Option<i32>>(7).map(i64::from),
-                has_literacy: r.get(8),
-                dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
-                items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
-                stratum: r.get(11),
-                weight: r.get(12),
-            });
-        }
-        Ok(())
-    }
-
-    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
-        let (condition, value) = scope_condition(scope, "", 1);
-        let sql = format!(
-            "SELECT district, site_id, population, day, n FROM progress_cell
-             WHERE n > 0 AND {condition} ORDER BY 1, 2, 3, 4"
-        );
-        let rows = self.pool.get()?.query(&sql, &value.params())?;
-        let none = |s: String| (!s.is_empty()).then_some(s);
-        Ok(rows
-            .iter()
-            .map(|r| ProgressCell {
-                district: none(r.get(0)),
-                site_id: none(r.get(1)),
-                population: none(r.get(2)),
-                day: r.get(3),
-                count: r.get::<_, i64>(4) as u64,
-            })
-            .collect())
-    }
-
-    fn all_sites(&self) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
-        let districts: Vec<String> = self
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
+        let rows = self
             .pool
-            .get()?
-            .query("SELECT DISTINCT district FROM site ORDER BY 1", &[])?
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT id, coalesce(qc_comment, '') FROM interview
+             WHERE device_id = $1 AND qc_status = 'rejected' ORDER BY id",
+                &[&device],
+            )
+            .map_err(db)?;
+        Ok(rows
             .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let mut all = Vec::new();
-        for d in districts {
-            all.extend(self.sites(&d)?);
-        }
-        Ok(all)
+            .map(|r| zhisu_protocol::RejectedInterview {
+                interview_id: r.get(0),
+                reason: r.get(1),
+            })
+            .collect())
     }
 
     fn qc_queue(
@@ -1081,7 +856,12 @@ impl Storage for PostgresStorage {
         let limit = limit as i64;
         let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&status, &limit];
         params.extend(value.params());
-        let rows = self.pool.get()?.query(&sql, &params)?;
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(&sql, &params)
+            .map_err(db)?;
         rows.iter()
             .map(|r| {
                 let state: String = r.get(11);
@@ -1112,6 +892,7 @@ impl Storage for PostgresStorage {
         scope: &Scope,
         id: Uuid,
         decision: &Review,
+        audit: &AuditEntry,
     ) -> Result<Option<()>, StorageError> {
         let (condition, value) = scope_condition(scope, "", 6);
         let sql = format!(
@@ -1127,10 +908,10 @@ impl Storage for PostgresStorage {
             &id,
         ];
         params.extend(value.params());
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
         let before = counted_interview(&mut tx, id)?;
-        let changed = tx.execute(&sql, &params)?;
+        let changed = tx.execute(&sql, &params).map_err(db)?;
         if changed != 1 {
             return Ok(None);
         }
@@ -1140,54 +921,449 @@ impl Storage for PostgresStorage {
             &mut tx,
             &CellChanges::between(before.as_ref(), after.as_ref()),
         )?;
-        tx.commit()?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
         Ok(Some(()))
     }
+}
 
-    fn interviews_without_facts(
+impl PeopleStore for PostgresStorage {
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
+        let (role, district, populations) = role_columns(&person.role);
+        let populations: serde_json::Value = serde_json::from_str(&populations).map_err(corrupt)?;
+        let inserted = self.pool.get().map_err(unavailable)?.execute(
+            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
+            &[
+                &person.id,
+                &person.username,
+                &person.display_name,
+                &password_hash,
+                &role,
+                &district,
+                &populations,
+                &person.created_at,
+            ],
+        ).map_err(db)?;
+        Ok(inserted == 1)
+    }
+
+    fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
+        let row = self.pool.get().map_err(unavailable)?.query_opt(
+            &format!("SELECT {PERSON_COLUMNS}, p.password_hash FROM person p WHERE p.username = $1 AND p.disabled_at IS NULL"),
+            &[&username],
+        ).map_err(db)?;
+        row.map(|r| Ok((person_from(&r)?, r.get(7)))).transpose()
+    }
+
+    fn add_session(
         &self,
-        limit: usize,
-    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
-        let rows = self.pool.get()?.query(
-            "SELECT payload::text FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT $1",
-            &[&(limit as i64)],
-        )?;
+        token_hash: &str,
+        person: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.pool.get().map_err(unavailable)?.execute(
+            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&token_hash, &person, &now, &expires_at],
+        ).map_err(db)?;
+        Ok(())
+    }
+
+    fn session_person(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Person>, StorageError> {
+        let row = self.pool.get().map_err(unavailable)?.query_opt(
+            &format!(
+                "SELECT {PERSON_COLUMNS} FROM session s JOIN person p ON p.id = s.person_id
+                 WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND p.disabled_at IS NULL"
+            ),
+            &[&token_hash, &now],
+        ).map_err(db)?;
+        row.map(|r| person_from(&r)).transpose()
+    }
+
+    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .map_err(unavailable)?
+            .execute(
+                "UPDATE session SET ended_at = coalesce(ended_at, $2) WHERE token_hash = $1",
+                &[&token_hash, &now],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn people(&self) -> Result<Vec<ListedPerson>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                &format!(
+                    "SELECT {PERSON_COLUMNS}, p.disabled_at FROM person p ORDER BY p.username"
+                ),
+                &[],
+            )
+            .map_err(db)?;
         rows.iter()
-            .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+            .map(|r| Ok((person_from(r)?, r.get(7))))
             .collect()
     }
 
-    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
-        let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
-        let before = counted_interview(&mut tx, id)?;
+    fn set_person_disabled(
+        &self,
+        username: &str,
+        disabled_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StorageError> {
+        let changed = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .execute(
+                "UPDATE person SET disabled_at = $2 WHERE username = $1",
+                &[&username, &disabled_at],
+            )
+            .map_err(db)?;
+        Ok(changed == 1)
+    }
+}
+
+impl DeviceStore for PostgresStorage {
+    fn add_enrolment_code(
+        &self,
+        code_hash: &str,
+        round: &str,
+        district: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.pool.get().map_err(unavailable)?.execute(
+            "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&code_hash, &round, &district, &now, &expires_at],
+        ).map_err(db)?;
+        Ok(())
+    }
+
+    fn enrol(
+        &self,
+        code_hash: &str,
+        device_id: Uuid,
+        device_name: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Device, EnrolRefusal>, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let Some(code) = tx.query_opt(
+            "SELECT round, district, expires_at, used_at FROM enrolment_code WHERE code_hash = $1 FOR UPDATE",
+            &[&code_hash],
+        ).map_err(db)?
+        else {
+            return Ok(Err(EnrolRefusal::Unknown));
+        };
+        let (round, district): (String, String) = (code.get(0), code.get(1));
+        let expires_at: DateTime<Utc> = code.get(2);
+        let used_at: Option<DateTime<Utc>> = code.get(3);
+        if used_at.is_some() {
+            return Ok(Err(EnrolRefusal::Used));
+        }
+        if expires_at <= now {
+            return Ok(Err(EnrolRefusal::Expired));
+        }
         tx.execute(
-            "UPDATE interview SET population = $2, sex = $3, age = $4, education = $5, industry = $6,
-                 dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
-                 qc_flags = $11::text::jsonb,
-                 site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
-             WHERE id = $1",
+            "UPDATE enrolment_code SET used_at = $2, device_id = $3 WHERE code_hash = $1",
+            &[&code_hash, &now, &device_id],
+        )
+        .map_err(db)?;
+        let row = tx.query_one(
+            &format!(
+                "INSERT INTO device (id, name, round, district, token_hash, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6)
+                 RETURNING {DEVICE_COLUMNS}"
+            ),
+            &[&device_id, &device_name, &round, &district, &token_hash, &now],
+        ).map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(Ok(device_from(&row)))
+    }
+
+    fn device_for_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Device>, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let Some(row) = client
+            .query_opt(
+                &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE token_hash = $1"),
+                &[&token_hash],
+            )
+            .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let device = device_from(&row);
+        let stale = now - chrono::Duration::seconds(60);
+        client.execute(
+            "UPDATE device SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+            &[&device.id, &now, &stale],
+        ).map_err(db)?;
+        Ok(Some(device))
+    }
+
+    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
+        let n = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .execute(
+                "UPDATE device SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
+                &[&id, &now],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn devices(&self) -> Result<Vec<Device>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                &format!("SELECT {DEVICE_COLUMNS} FROM device ORDER BY district, name, id"),
+                &[],
+            )
+            .map_err(db)?;
+        Ok(rows.iter().map(device_from).collect())
+    }
+
+    fn device(&self, id: Uuid) -> Result<Option<Device>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query_opt(
+                &format!("SELECT {DEVICE_COLUMNS} FROM device WHERE id = $1"),
+                &[&id],
+            )
+            .map_err(db)?;
+        Ok(row.as_ref().map(device_from))
+    }
+
+    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .map_err(unavailable)?
+            .execute(
+                "UPDATE device SET pending = $2 WHERE id = $1",
+                &[&device, &(pending as i32)],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+impl PlanStore for PostgresStorage {
+    fn replace_sites(
+        &self,
+        district: &str,
+        sites: &[zhisu_protocol::Site],
+    ) -> Result<(), StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.execute("DELETE FROM site WHERE district = $1", &[&district])
+            .map_err(db)?;
+        for site in sites {
+            let quotas = serde_json::to_value(&site.quotas).map_err(corrupt)?;
+            tx.execute(
+                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
+                     stratum, weight, latitude, longitude)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    &site.id,
+                    &district,
+                    &site.name,
+                    &site.site_type,
+                    &site.industry,
+                    &site.ownership,
+                    &site.size,
+                    &quotas,
+                    &site.stratum,
+                    &site.weight,
+                    &site.latitude,
+                    &site.longitude,
+                ],
+            ).map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT id, district, name, site_type, industry, ownership, size, quotas,
+                 stratum, weight, latitude, longitude FROM site
+             WHERE district = $1 ORDER BY id",
+                &[&district],
+            )
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok(zhisu_protocol::Site {
+                    id: r.get(0),
+                    district: r.get(1),
+                    name: r.get(2),
+                    site_type: r.get(3),
+                    industry: r.get(4),
+                    ownership: r.get(5),
+                    size: r.get(6),
+                    quotas: serde_json::from_value(r.get(7)).map_err(corrupt)?,
+                    stratum: r.get(8),
+                    weight: r.get(9),
+                    latitude: r.get(10),
+                    longitude: r.get(11),
+                })
+            })
+            .collect()
+    }
+
+    fn all_sites(&self) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
+        let districts: Vec<String> = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query("SELECT DISTINCT district FROM site ORDER BY 1", &[])
+            .map_err(db)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut all = Vec::new();
+        for d in districts {
+            all.extend(self.sites(&d)?);
+        }
+        Ok(all)
+    }
+
+    fn round_settings(
+        &self,
+        round: &str,
+    ) -> Result<Option<zhisu_protocol::RoundSettings>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query_opt(
+                "SELECT settings::text FROM round_settings WHERE round = $1",
+                &[&round],
+            )
+            .map_err(db)?;
+        row.map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+            .transpose()
+    }
+
+    fn set_round_settings(
+        &self,
+        round: &str,
+        settings: &zhisu_protocol::RoundSettings,
+    ) -> Result<(), StorageError> {
+        let json = serde_json::to_string(settings).map_err(corrupt)?;
+        self.pool
+            .get()
+            .map_err(unavailable)?
+            .execute(
+                "INSERT INTO round_settings (round, settings) VALUES ($1, $2::text::jsonb)
+             ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
+                &[&round, &json],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn publish_questionnaire(&self, record: &PublishedRecord) -> Result<bool, StorageError> {
+        let inserted = self.pool.get().map_err(unavailable)?.execute(
+            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id, version) DO NOTHING",
             &[
-                &id,
-                &f.population,
-                &f.sex,
-                &f.age.map(small),
-                &f.education,
-                &f.industry,
-                &small(f.dimension_literacy),
-                &f.items_correct,
-                &small(f.duration_s),
-                &f.fingerprint,
-                &f.qc_flags_json(),
+                &record.id,
+                &record.version,
+                &record.round,
+                &record.hash,
+                &record.source,
+                &record.published_at,
+                &record.published_by,
             ],
-        )?;
-        let after = counted_interview(&mut tx, id)?;
-        apply_cells(
-            &mut tx,
-            &CellChanges::between(before.as_ref(), after.as_ref()),
-        )?;
-        tx.commit()?;
+        ).map_err(db)?;
+        Ok(inserted == 1)
+    }
+
+    fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError> {
+        let rows = self.pool.get().map_err(unavailable)?.query(
+            "SELECT id, version, round, hash, source, published_at, published_by FROM questionnaire ORDER BY id, version",
+            &[],
+        ).map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| PublishedRecord {
+                id: r.get(0),
+                version: r.get(1),
+                round: r.get(2),
+                hash: r.get(3),
+                source: r.get(4),
+                published_at: r.get(5),
+                published_by: r.get(6),
+            })
+            .collect())
+    }
+}
+
+impl AnalyticsStore for PostgresStorage {
+    fn visit_facts(
+        &self,
+        scope: &Scope,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 2);
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let sql = format!(
+            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
+                 AND i.items_correct IS NOT NULL AND {condition}"
+        );
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = match &value {
+            ScopeValue::None => vec![&questionnaire_id],
+            ScopeValue::One(v) => vec![&questionnaire_id, v],
+            ScopeValue::Many(v) => vec![&questionnaire_id, v],
+        };
+        let mut rows = client.query_raw(&sql, params).map_err(db)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(&FactRow {
+                questionnaire_version: r.get(0),
+                district: r.get(1),
+                site_id: r.get(2),
+                population: r.get(3),
+                industry: r.get(4),
+                sex: r.get(5),
+                education: r.get(6),
+                age: r.get::<_, Option<i32>>(7).map(i64::from),
+                has_literacy: r.get(8),
+                dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
+                items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
+                stratum: r.get(11),
+                weight: r.get(12),
+            });
+        }
         Ok(())
     }
 
@@ -1196,20 +1372,22 @@ impl Storage for PostgresStorage {
         questionnaire_id: &str,
         visit: &mut dyn FnMut(&CellRow<'_>),
     ) -> Result<(), StorageError> {
-        let mut client = self.pool.get()?;
-        let mut rows = client.query_raw(
-            "SELECT c.district, c.site_id, c.population, c.breakdown, c.key, c.n, c.successes,
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut rows = client
+            .query_raw(
+                "SELECT c.district, c.site_id, c.population, c.breakdown, c.key, c.n, c.successes,
                  s.stratum, s.weight
              FROM literacy_cell c LEFT JOIN site s ON s.district = c.district AND s.id = c.site_id
              WHERE c.questionnaire_id = $1 AND c.n > 0",
-            [questionnaire_id],
-        )?;
+                [questionnaire_id],
+            )
+            .map_err(db)?;
         use postgres::fallible_iterator::FallibleIterator;
-        while let Some(r) = rows.next()? {
+        while let Some(r) = rows.next().map_err(db)? {
             visit(&CellRow {
-                district: crate::cells::none_if_empty(r.get(0)),
-                site_id: crate::cells::none_if_empty(r.get(1)),
-                population: crate::cells::none_if_empty(r.get(2)),
+                district: zhisu_server_storage::cells::none_if_empty(r.get(0)),
+                site_id: zhisu_server_storage::cells::none_if_empty(r.get(1)),
+                population: zhisu_server_storage::cells::none_if_empty(r.get(2)),
                 breakdown: r.get(3),
                 key: r.get(4),
                 n: r.get::<_, i64>(5).max(0) as u64,
@@ -1221,93 +1399,56 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
-    fn rebuild_cells(&self) -> Result<(), StorageError> {
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
+    fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
         rebuild_cells(&mut tx)?;
-        tx.commit()?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
         Ok(())
     }
 
-    fn people(&self) -> Result<Vec<super::ListedPerson>, StorageError> {
-        let rows = self.pool.get()?.query(
-            &format!("SELECT {PERSON_COLUMNS}, p.disabled_at FROM person p ORDER BY p.username"),
-            &[],
-        )?;
-        rows.iter()
-            .map(|r| Ok((person_from(r)?, r.get(7))))
-            .collect()
-    }
-
-    fn set_person_disabled(
-        &self,
-        username: &str,
-        disabled_at: Option<DateTime<Utc>>,
-    ) -> Result<bool, StorageError> {
-        let changed = self.pool.get()?.execute(
-            "UPDATE person SET disabled_at = $2 WHERE username = $1",
-            &[&username, &disabled_at],
-        )?;
-        Ok(changed == 1)
-    }
-
-    fn round_settings(
-        &self,
-        round: &str,
-    ) -> Result<Option<zhisu_protocol::RoundSettings>, StorageError> {
-        let row = self.pool.get()?.query_opt(
-            "SELECT settings::text FROM round_settings WHERE round = $1",
-            &[&round],
-        )?;
-        row.map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
-            .transpose()
-    }
-
-    fn set_round_settings(
-        &self,
-        round: &str,
-        settings: &zhisu_protocol::RoundSettings,
-    ) -> Result<(), StorageError> {
-        let json = serde_json::to_string(settings).map_err(corrupt)?;
-        self.pool.get()?.execute(
-            "INSERT INTO round_settings (round, settings) VALUES ($1, $2::text::jsonb)
-             ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
-            &[&round, &json],
-        )?;
-        Ok(())
-    }
-
-    fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
-        self.pool.get()?.execute(
-            "UPDATE device SET pending = $2 WHERE id = $1",
-            &[&device, &(pending as i32)],
-        )?;
-        Ok(())
-    }
-
-    fn rejected_for_device(
-        &self,
-        device: Uuid,
-    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
-        let rows = self.pool.get()?.query(
-            "SELECT id, coalesce(qc_comment, '') FROM interview
-             WHERE device_id = $1 AND qc_status = 'rejected' ORDER BY id",
-            &[&device],
-        )?;
+    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
+        let (condition, value) = scope_condition(scope, "", 1);
+        let sql = format!(
+            "SELECT district, site_id, population, day, n FROM progress_cell
+             WHERE n > 0 AND {condition} ORDER BY 1, 2, 3, 4"
+        );
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(&sql, &value.params())
+            .map_err(db)?;
+        let none = |s: String| (!s.is_empty()).then_some(s);
         Ok(rows
             .iter()
-            .map(|r| zhisu_protocol::RejectedInterview {
-                interview_id: r.get(0),
-                reason: r.get(1),
+            .map(|r| ProgressCell {
+                district: none(r.get(0)),
+                site_id: none(r.get(1)),
+                population: none(r.get(2)),
+                day: r.get(3),
+                count: r.get::<_, i64>(4) as u64,
             })
             .collect())
     }
+}
+
+impl AuditStore for PostgresStorage {
+    fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError> {
+        insert_audit(&mut *self.pool.get().map_err(unavailable)?, entry)
+    }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {
-        let rows = self.pool.get()?.query(
-            "SELECT at, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
-            &[&(limit as i64)],
-        )?;
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT at, actor, action, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
+                &[&(limit as i64)],
+            )
+            .map_err(db)?;
         Ok(rows
             .iter()
             .map(|r| AuditEntry {

@@ -3,15 +3,12 @@
 //! codebook sheet. Column headers are the Chinese item labels with the item id; values are the
 //! choice labels, so a table opened in Excel reads without the codebook.
 
-use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use zhisu_core::{AnswerValue, Item, Questionnaire};
+use zhisu_server_storage::facts::age_band;
+use zhisu_server_storage::StoredInterview;
 
-use crate::analysis::{age_band, Filter};
-use crate::api::StoredInterview;
-use crate::dashboard::{run, t, ViewQuery, Viewer};
-use crate::ServerState;
+use crate::analysis::Filter;
+use crate::{t, ServerState};
 
 /// The table to export: headers, then rows of cells.
 pub struct Table {
@@ -30,14 +27,25 @@ fn matches(filter: &Filter, i: &StoredInterview) -> bool {
         None | Some("") => true,
         Some(w) => got == Some(w),
     };
-    let age = match i.interview.answers.get(crate::facts::AGE_ITEM) {
+    let age = match i
+        .interview
+        .answers
+        .get(zhisu_server_storage::facts::AGE_ITEM)
+    {
         Some(AnswerValue::Integer(n)) => age_band(*n),
         _ => None,
     };
-    want(&filter.population, choice(crate::facts::POPULATION_ITEM))
-        && want(&filter.industry, choice(crate::facts::INDUSTRY_ITEM))
-        && want(&filter.sex, choice(crate::facts::SEX_ITEM))
-        && want(&filter.education, choice(crate::facts::EDUCATION_ITEM))
+    want(
+        &filter.population,
+        choice(zhisu_server_storage::facts::POPULATION_ITEM),
+    ) && want(
+        &filter.industry,
+        choice(zhisu_server_storage::facts::INDUSTRY_ITEM),
+    ) && want(&filter.sex, choice(zhisu_server_storage::facts::SEX_ITEM))
+        && want(
+            &filter.education,
+            choice(zhisu_server_storage::facts::EDUCATION_ITEM),
+        )
         && want(&filter.age_band, age)
         && want(&filter.district, i.district.as_deref())
 }
@@ -243,7 +251,7 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-fn csv_text(headers: &[String], rows: &[Vec<String>]) -> String {
+pub fn csv_text(headers: &[String], rows: &[Vec<String>]) -> String {
     let mut out = String::from("\u{feff}");
     for row in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
         out.push_str(
@@ -255,83 +263,6 @@ fn csv_text(headers: &[String], rows: &[Vec<String>]) -> String {
         out.push_str("\r\n");
     }
     out
-}
-
-async fn load(state: &ServerState, viewer: &Viewer, q: &ViewQuery) -> Result<Table, Response> {
-    let scope = viewer.0.person.role.scope();
-    let storage = state.storage.clone();
-    let interviews = run(move || storage.interviews(&scope)).await?;
-    let filter = q.filter_for(&viewer.0.person);
-    let (state, qid, lang) = (
-        state.clone(),
-        q.questionnaire().to_string(),
-        q.lang().to_string(),
-    );
-    tokio::task::spawn_blocking(move || table(&state, &interviews, &qid, &filter, &lang))
-        .await
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())
-}
-
-fn download(body: Vec<u8>, content_type: &str, name: &str, rows: usize) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (
-                header::HeaderName::from_static("x-zhisu-rows"),
-                rows.to_string(),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-pub async fn csv(
-    State(state): State<ServerState>,
-    viewer: Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Response {
-    match load(&state, &viewer, &q).await {
-        Ok(table) => {
-            let n = table.rows.len();
-            download(
-                csv_text(&table.headers, &table.rows).into_bytes(),
-                "text/csv; charset=utf-8",
-                &format!("zhisu-{}.csv", q.questionnaire()),
-                n,
-            )
-        }
-        Err(r) => r,
-    }
-}
-
-pub async fn codebook_csv(
-    State(state): State<ServerState>,
-    viewer: Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Response {
-    let lang = q.lang().to_string();
-    match load(&state, &viewer, &q).await {
-        Ok(table) => {
-            let headers = ["变量 variable", "标签 label", "类型 type", "取值 values"]
-                .map(String::from)
-                .to_vec();
-            let rows: Vec<Vec<String>> = table.codebook.iter().map(|r| r.to_vec()).collect();
-            let _ = lang;
-            let n = rows.len();
-            download(
-                csv_text(&headers, &rows).into_bytes(),
-                "text/csv; charset=utf-8",
-                &format!("zhisu-{}-codebook.csv", q.questionnaire()),
-                n,
-            )
-        }
-        Err(r) => r,
-    }
 }
 
 /// The workbook: sheet 1 the data, sheet 2 the codebook.
@@ -369,28 +300,4 @@ pub fn xlsx_bytes(table: &Table, lang: &str) -> Result<Vec<u8>, rust_xlsxwriter:
         }
     }
     book.save_to_buffer()
-}
-
-pub async fn xlsx(
-    State(state): State<ServerState>,
-    viewer: Viewer,
-    Query(q): Query<ViewQuery>,
-) -> Response {
-    let lang = q.lang().to_string();
-    match load(&state, &viewer, &q).await {
-        Ok(table) => {
-            let n = table.rows.len();
-            match tokio::task::spawn_blocking(move || xlsx_bytes(&table, &lang)).await {
-                Ok(Ok(bytes)) => download(
-                    bytes,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    &format!("zhisu-{}.xlsx", q.questionnaire()),
-                    n,
-                ),
-                Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-                Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-            }
-        }
-        Err(r) => r,
-    }
 }

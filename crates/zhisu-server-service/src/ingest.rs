@@ -1,0 +1,143 @@
+//! Taking in completed interviews: each one checked against the exact questionnaire version it
+//! was answered with and re-scored (a device's score is never trusted), flagged when recorded
+//! far from its site, then the batch stored in one transaction with a receipt per interview.
+
+use chrono::Utc;
+use zhisu_protocol::{codes, CompletedInterview, Receipt, ReceiptStatus};
+
+use crate::storage::Accepted;
+use crate::{Device, ServerState, StorageError};
+
+fn rejected(interview: &CompletedInterview, code: &str, message: String) -> Receipt {
+    Receipt {
+        interview_id: interview.id,
+        status: ReceiptStatus::Rejected,
+        code: Some(code.to_string()),
+        message: Some(message),
+    }
+}
+
+/// Checks one interview against its questionnaire and scores it, or says why it is rejected.
+fn accept(
+    state: &ServerState,
+    interview: CompletedInterview,
+    thresholds: &zhisu_core::QcThresholds,
+) -> Result<Accepted, Receipt> {
+    if !interview.hash_is_valid() {
+        return Err(rejected(
+            &interview,
+            codes::CONTENT_HASH_MISMATCH,
+            "the content hash does not match the interview; it was changed or damaged in transit"
+                .into(),
+        ));
+    }
+    let Some(published) = state.questionnaires.get(
+        &interview.questionnaire_id,
+        &interview.questionnaire_version,
+    ) else {
+        return Err(rejected(
+            &interview,
+            codes::UNKNOWN_QUESTIONNAIRE_VERSION,
+            format!(
+                "the server has no questionnaire {} version {}",
+                interview.questionnaire_id, interview.questionnaire_version
+            ),
+        ));
+    };
+    let questionnaire = &published.questionnaire;
+    let problems = questionnaire.check_interview(&interview.answers);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(rejected(
+            &interview,
+            codes::INVALID_ANSWERS,
+            list.join("; "),
+        ));
+    }
+    let score = questionnaire.score(&interview.answers);
+    Ok(Accepted::with_thresholds(
+        questionnaire,
+        interview,
+        score,
+        thresholds,
+    ))
+}
+
+/// How far from its site's position an interview may be recorded before it is flagged.
+pub const MAX_DISTANCE_FROM_SITE_M: f64 = 2_000.0;
+
+/// Adds the "far from the site" flag to interviews whose recorded position (from the device's
+/// paradata) is far from their site's position in the sample plan.
+fn flag_far_from_site(
+    state: &ServerState,
+    device: &Device,
+    accepted: &mut [Accepted],
+) -> Result<(), StorageError> {
+    let located = |a: &Accepted| {
+        a.interview.site_id.is_some()
+            && a.interview
+                .paradata
+                .as_ref()
+                .is_some_and(|p| p.location_start.is_some() || p.location_end.is_some())
+    };
+    if !accepted.iter().any(located) {
+        return Ok(());
+    }
+    let sites = state.storage.sites(&device.district)?;
+    for a in accepted.iter_mut().filter(|a| located(a)) {
+        let site = sites
+            .iter()
+            .find(|s| a.interview.site_id.as_deref() == Some(s.id.as_str()));
+        if let (Some(site), Some(paradata)) = (site, &a.interview.paradata) {
+            if let (Some(lat), Some(lon)) = (site.latitude, site.longitude) {
+                if let Some(flag) =
+                    zhisu_core::location_flag(paradata, (lat, lon), MAX_DISTANCE_FROM_SITE_M)
+                {
+                    a.facts.qc_flags.push(flag);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks, re-scores and stores a batch of interviews; one receipt per interview, in order.
+/// Every interview is decided first (pure), then the accepted ones are stored in one
+/// transaction: on error nothing of the batch is stored. Used by uploads and backup imports.
+pub fn ingest(
+    state: &ServerState,
+    interviews: Vec<CompletedInterview>,
+    device: Option<&Device>,
+) -> Result<Vec<Receipt>, StorageError> {
+    let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(interviews.len());
+    let mut accepted = Vec::new();
+    let thresholds = match device {
+        Some(d) => {
+            state
+                .storage
+                .round_settings(&d.round)?
+                .unwrap_or_default()
+                .quality
+        }
+        None => zhisu_core::QcThresholds::default(),
+    };
+    for interview in interviews {
+        match accept(state, interview, &thresholds) {
+            Ok(one) => {
+                receipts.push(None);
+                accepted.push(one);
+            }
+            Err(receipt) => receipts.push(Some(receipt)),
+        }
+    }
+    if let Some(device) = device {
+        flag_far_from_site(state, device, &mut accepted)?;
+    }
+    let stored = state.storage.ingest(&accepted, device, Utc::now())?;
+    let mut stored = stored.into_iter();
+    Ok(receipts
+        .into_iter()
+        .map(|r| r.or_else(|| stored.next()))
+        .collect::<Option<Vec<_>>>()
+        .expect("one stored receipt per accepted interview"))
+}

@@ -1,0 +1,58 @@
+//! The sample plan's sites of each district: what a list must satisfy before it is stored.
+
+/// The kinds of survey site a sample plan may list.
+pub const SITE_TYPES: [&str; 6] = [
+    "enterprise",
+    "school",
+    "hospital",
+    "station",
+    "community",
+    "village",
+];
+
+/// What is wrong with a district's list of sites, every problem at once (empty when it can be
+/// stored): ids present and unique, a name, a known type, a usable weight, a position on Earth.
+pub fn site_problems(sites: &[zhisu_protocol::Site]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, site) in sites.iter().enumerate() {
+        let which = if site.id.trim().is_empty() {
+            problems.push(format!("site {}: the id is empty", i + 1));
+            format!("site {}", i + 1)
+        } else {
+            if !seen.insert(site.id.as_str()) {
+                problems.push(format!("site {}: the id is listed twice", site.id));
+            }
+            format!("site {}", site.id)
+        };
+        if site.name.trim().is_empty() {
+            problems.push(format!("{which}: the name is empty"));
+        }
+        if !SITE_TYPES.contains(&site.site_type.as_str()) {
+            problems.push(format!(
+                "{which}: site_type must be one of {}",
+                SITE_TYPES.join(", ")
+            ));
+        }
+        if let Some(w) = site.weight {
+            if !(w.is_finite() && w > 0.0) {
+                problems.push(format!("{which}: the weight must be a positive number"));
+            }
+        }
+        if site.stratum.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            problems.push(format!("{which}: the stratum is empty"));
+        }
+        match (site.latitude, site.longitude) {
+            (Some(lat), Some(lon)) => {
+                if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
+                    problems.push(format!("{which}: the position is not on Earth"));
+                }
+            }
+            (None, None) => {}
+            _ => problems.push(format!(
+                "{which}: give both latitude and longitude, or neither"
+            )),
+        }
+    }
+    problems
+}

@@ -1,0 +1,151 @@
+//! The sync protocol's device endpoints: enrol, assignment, upload, questionnaires.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+use zhisu_protocol::{
+    codes, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload, QuestionnaireListing,
+    UploadRequest, UploadResponse, MAX_BATCH_INTERVIEWS,
+};
+
+use crate::error::{blocking, check_protocol, json_rejection, Failure};
+use crate::extract::AuthedDevice;
+use crate::HttpState;
+
+pub(super) async fn enrol(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    body: Result<Json<EnrolRequest>, JsonRejection>,
+) -> Result<Json<Enrolment>, Failure> {
+    check_protocol(&headers)?;
+    let Json(request) = body.map_err(json_rejection)?;
+    let name = request.device_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            "give the device a name of 1 to 100 characters",
+        ));
+    }
+    let for_enrol = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || for_enrol.enrol(&request.code, &name))
+        .await
+        .map_err(Failure::internal)?
+        .map_err(Failure::internal)?;
+    match outcome {
+        Ok(enrolment) => {
+            state.metrics.enrolment();
+            let audit_state = state.clone();
+            let detail = format!(
+                "device {} in {} ({})",
+                enrolment.device_id, enrolment.district, enrolment.round
+            );
+            blocking(move || audit_state.audit("device", "enrol_device", &detail)).await?;
+            Ok(Json(enrolment))
+        }
+        Err(refusal) => Err(Failure::new(
+            match refusal {
+                zhisu_server_service::EnrolRefusal::Unknown => StatusCode::NOT_FOUND,
+                zhisu_server_service::EnrolRefusal::Used
+                | zhisu_server_service::EnrolRefusal::Expired => StatusCode::GONE,
+            },
+            codes::INVALID_ENROLMENT_CODE,
+            refusal.to_string(),
+        )),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AssignmentQuery {
+    /// Interviews waiting on the device, for the dashboard's view of the tablets.
+    #[serde(default)]
+    pub pending: Option<u32>,
+}
+
+pub(super) async fn assignment(
+    State(state): State<HttpState>,
+    AuthedDevice(device): AuthedDevice,
+    axum::extract::Query(query): axum::extract::Query<AssignmentQuery>,
+) -> Result<Json<DeviceAssignment>, Failure> {
+    let storage = state.storage.clone();
+    let district = device.district.clone();
+    let round = device.round.clone();
+    let device_id = device.id;
+    let (sites, rejected, settings) = blocking(move || {
+        if let Some(pending) = query.pending {
+            storage.note_pending(device_id, pending)?;
+        }
+        Ok::<_, crate::StorageError>((
+            storage.sites(&district)?,
+            storage.rejected_for_device(device_id)?,
+            storage.round_settings(&round)?.unwrap_or_default(),
+        ))
+    })
+    .await?;
+    Ok(Json(DeviceAssignment {
+        device_id: device.id,
+        round: device.round,
+        district: device.district,
+        sites,
+        rejected,
+        settings,
+    }))
+}
+
+pub(super) async fn upload(
+    State(state): State<HttpState>,
+    AuthedDevice(device): AuthedDevice,
+    body: Result<Json<UploadRequest>, JsonRejection>,
+) -> Result<Json<UploadResponse>, Failure> {
+    let Json(request) = body.map_err(json_rejection)?;
+    if request.interviews.len() > MAX_BATCH_INTERVIEWS {
+        return Err(Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::BATCH_TOO_LARGE,
+            format!(
+                "at most {MAX_BATCH_INTERVIEWS} interviews per request; this one had {}",
+                request.interviews.len()
+            ),
+        ));
+    }
+    let state_for_ingest = state.clone();
+    let receipts = tokio::task::spawn_blocking(move || {
+        zhisu_server_service::ingest::ingest(&state_for_ingest, request.interviews, Some(&device))
+    })
+    .await
+    .map_err(Failure::internal)?
+    .map_err(Failure::internal)?;
+    for receipt in &receipts {
+        state.metrics.receipt(receipt.status);
+    }
+    Ok(Json(UploadResponse { receipts }))
+}
+
+pub(super) async fn list_questionnaires(
+    State(state): State<HttpState>,
+    AuthedDevice(device): AuthedDevice,
+) -> Result<Json<QuestionnaireListing>, Failure> {
+    Ok(Json(QuestionnaireListing {
+        questionnaires: state.questionnaires.refs_for(Some(&device.round)),
+    }))
+}
+
+pub(super) async fn download_questionnaire(
+    State(state): State<HttpState>,
+    _device: AuthedDevice,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<QuestionnaireDownload>, Failure> {
+    state
+        .questionnaires
+        .download(&id, &version)
+        .map(Json)
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                codes::UNKNOWN_QUESTIONNAIRE_VERSION,
+                format!("the server publishes no questionnaire {id} version {version}"),
+            )
+        })
+}

@@ -1,0 +1,123 @@
+//! The JSON API under `/api/v1` (devices and people), `/healthz`, `/metrics` and the OpenAPI
+//! document. Every error is `{code, message}` with a fitting status; see `docs/sync-protocol.md`.
+
+mod devices;
+mod enrolment;
+pub mod interviews;
+mod people;
+mod questionnaires;
+mod sessions;
+
+pub(crate) use sessions::open_session;
+mod sites;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use zhisu_server_service::people::{Person, Role};
+use zhisu_server_service::storage::AuditEntry;
+
+use crate::error::{blocking, forbidden, Failure};
+use crate::extract::Session;
+use crate::HttpState;
+use axum::routing::{get, post};
+use axum::Router;
+use devices::*;
+use enrolment::*;
+use interviews::*;
+use people::*;
+use questionnaires::*;
+use sessions::*;
+use sites::*;
+use zhisu_protocol::{ASSIGNMENT_PATH, ENROL_PATH, QUESTIONNAIRES_PATH, UPLOAD_PATH};
+
+/// The API's routes (the dashboard's are in [`crate::dashboard::routes`]).
+pub fn routes() -> Router<HttpState> {
+    Router::new()
+        .route("/healthz", get(health))
+        .route(ENROL_PATH, post(enrol))
+        .route(ASSIGNMENT_PATH, get(assignment))
+        .route(UPLOAD_PATH, post(upload))
+        .route("/api/v1/interviews", get(list_interviews))
+        .route("/api/v1/session", post(sign_in).delete(sign_out))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/people", get(list_people).post(add_person))
+        .route("/api/v1/people/{username}/disable", post(disable_person))
+        .route("/api/v1/people/{username}/enable", post(enable_person))
+        .route("/api/v1/enrolment-codes", post(create_enrolment_code))
+        .route("/api/v1/devices", get(list_devices))
+        .route("/api/v1/devices/{id}/revoke", post(revoke_device))
+        .route(
+            "/api/v1/districts/{district}/sites",
+            get(district_sites).put(replace_district_sites),
+        )
+        .route("/api/v1/audit", get(audit_log))
+        .route(
+            "/api/v1/rounds/{round}/settings",
+            get(get_round_settings).put(put_round_settings),
+        )
+        .route(
+            QUESTIONNAIRES_PATH,
+            get(list_questionnaires).post(publish_questionnaire),
+        )
+        .route(
+            "/api/v1/questionnaires/{id}/{version}",
+            get(download_questionnaire),
+        )
+        .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+async fn metrics(State(state): State<HttpState>) -> Result<Response, Failure> {
+    let storage = state.storage.clone();
+    let stored = blocking(move || storage.interview_count()).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(stored),
+    )
+        .into_response())
+}
+
+async fn health(State(state): State<HttpState>) -> Result<String, Failure> {
+    let storage = state.storage.clone();
+    let version = blocking(move || storage.schema_version()).await?;
+    Ok(format!("ok {} schema {version}", state.storage.backend()))
+}
+
+/// Writes an administrative action to the audit log.
+pub(crate) async fn audit(
+    state: &HttpState,
+    actor: &Person,
+    action: &str,
+    detail: String,
+) -> Result<(), Failure> {
+    let (state, actor, action) = (state.clone(), actor.username.clone(), action.to_string());
+    blocking(move || state.audit(&actor, &action, &detail)).await
+}
+
+/// The OpenAPI description of this API (`docs/openapi.json`, checked against the router by a
+/// test).
+pub const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+async fn audit_log(
+    State(state): State<HttpState>,
+    session: Session,
+) -> Result<Json<Vec<AuditEntry>>, Failure> {
+    if session.person.role != Role::CityAdmin {
+        return Err(forbidden("read the audit log"));
+    }
+    let storage = state.storage.clone();
+    Ok(Json(blocking(move || storage.audit_log(500)).await?))
+}

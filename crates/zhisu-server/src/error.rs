@@ -1,0 +1,92 @@
+//! The one error type of the HTTP layer: a status and `{code, message}`; internal errors are
+//! logged, never shown.
+
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use zhisu_protocol::codes;
+use zhisu_protocol::{ApiError, PROTOCOL_HEADER, PROTOCOL_VERSION};
+
+/// An error response: status plus `{code, message}`.
+pub struct Failure {
+    pub(crate) status: StatusCode,
+    pub(crate) error: ApiError,
+}
+
+impl Failure {
+    pub(crate) fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Failure {
+            status,
+            error: ApiError {
+                code: code.to_string(),
+                message: message.into(),
+            },
+        }
+    }
+
+    pub(crate) fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "internal error");
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            codes::INTERNAL,
+            "the server could not complete the request; try again later",
+        )
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.error)).into_response()
+    }
+}
+
+pub(crate) fn check_protocol(headers: &HeaderMap) -> Result<(), Failure> {
+    let given = headers
+        .get(PROTOCOL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if given == PROTOCOL_VERSION.to_string() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::UNSUPPORTED_PROTOCOL,
+            format!("this server speaks sync protocol {PROTOCOL_VERSION}; the request said {given:?} in the {PROTOCOL_HEADER} header"),
+        ))
+    }
+}
+
+pub(crate) fn json_rejection(rejection: JsonRejection) -> Failure {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::BATCH_TOO_LARGE,
+            "the request body is too large; send fewer interviews per request",
+        )
+    } else {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_REQUEST,
+            rejection.body_text(),
+        )
+    }
+}
+
+pub(crate) fn forbidden(what: &str) -> Failure {
+    Failure::new(
+        StatusCode::FORBIDDEN,
+        codes::FORBIDDEN,
+        format!("your role may not {what}"),
+    )
+}
+
+/// Runs storage work on the blocking pool; its errors become `500 internal`.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::StorageError> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Failure::internal)?
+        .map_err(Failure::internal)
+}
