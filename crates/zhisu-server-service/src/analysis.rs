@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+use zhisu_core::BackgroundRole;
 use zhisu_stats::{ClusterRegistry, Counts, DesignAccumulator, Interval, Method};
 
 use zhisu_server_storage::cells::{self, CellRow};
@@ -76,6 +77,19 @@ impl By {
         }
     }
 
+    /// The background role whose answers this breakdown groups by (`None` for districts,
+    /// which come from the device; age bands group the `age` role's answers).
+    pub fn role(self) -> Option<BackgroundRole> {
+        match self {
+            By::Population => Some(BackgroundRole::Population),
+            By::Industry => Some(BackgroundRole::Industry),
+            By::Sex => Some(BackgroundRole::Sex),
+            By::Education => Some(BackgroundRole::Education),
+            By::AgeBand => Some(BackgroundRole::Age),
+            By::District => None,
+        }
+    }
+
     fn key<'a>(self, row: &FactRow<'a>) -> Option<&'a str> {
         match self {
             By::Population => row.population,
@@ -119,9 +133,15 @@ impl Filter {
     }
 
     pub fn matches(&self, row: &FactRow<'_>) -> bool {
+        self.admits(|by| by.key(row))
+    }
+
+    /// Whether an interview whose value for each breakdown is `value(by)` passes the filter:
+    /// the one rule for reports and exports alike.
+    pub fn admits<'a>(&self, value: impl Fn(By) -> Option<&'a str>) -> bool {
         By::ALL.into_iter().all(|by| match self.wanted(by) {
             None | Some("") => true,
-            Some(want) => by.key(row) == Some(want),
+            Some(want) => value(by) == Some(want),
         })
     }
 
@@ -671,12 +691,7 @@ pub struct Labels {
 
 impl Labels {
     pub fn new(registry: &QuestionnaireRegistry, questionnaire_id: &str, lang: &str) -> Self {
-        let questionnaire = registry
-            .refs()
-            .into_iter()
-            .filter(|r| r.id == questionnaire_id)
-            .max_by(|a, b| a.version.cmp(&b.version))
-            .and_then(|r| registry.get(&r.id, &r.version));
+        let questionnaire = registry.newest(questionnaire_id);
         let dimensions = questionnaire
             .as_ref()
             .map(|p| {
@@ -704,9 +719,18 @@ impl Labels {
         }
     }
 
-    fn choice(&self, item: &str, key: &str) -> Option<(usize, String)> {
+    /// The item whose choices label a breakdown's keys (`None` for districts and age bands).
+    fn item(&self, by: By) -> Option<&zhisu_core::Item> {
+        if by == By::AgeBand {
+            return None;
+        }
         let q = &self.questionnaire.as_ref()?.questionnaire;
-        let choices = q.item(item)?.kind.choices();
+        q.background_item(by.role()?)
+    }
+
+    fn choice(&self, by: By, key: &str) -> Option<(usize, String)> {
+        let q = &self.questionnaire.as_ref()?.questionnaire;
+        let choices = self.item(by)?.kind.choices();
         choices.iter().enumerate().find_map(|(i, c)| {
             (c.key == key).then(|| (i, c.label.get(&self.lang, &q.default_language).to_string()))
         })
@@ -714,58 +738,36 @@ impl Labels {
 
     /// The label of a key of a breakdown (the key itself when the questionnaire has none).
     pub fn label(&self, by: By, key: &str) -> String {
-        let item = match by {
-            By::Population => zhisu_server_storage::facts::POPULATION_ITEM,
-            By::Industry => zhisu_server_storage::facts::INDUSTRY_ITEM,
-            By::Sex => zhisu_server_storage::facts::SEX_ITEM,
-            By::Education => zhisu_server_storage::facts::EDUCATION_ITEM,
-            By::District | By::AgeBand => return key.to_string(),
-        };
-        self.choice(item, key)
+        self.choice(by, key)
             .map(|(_, l)| l)
             .unwrap_or_else(|| key.to_string())
     }
 
     /// Sort order: the questionnaire's order of choices, then the key.
     fn order(&self, by: By, key: &str) -> (usize, String) {
-        let item = match by {
-            By::Population => zhisu_server_storage::facts::POPULATION_ITEM,
-            By::Industry => zhisu_server_storage::facts::INDUSTRY_ITEM,
-            By::Sex => zhisu_server_storage::facts::SEX_ITEM,
-            By::Education => zhisu_server_storage::facts::EDUCATION_ITEM,
-            By::District | By::AgeBand => return (0, key.to_string()),
-        };
         (
-            self.choice(item, key).map_or(usize::MAX, |(i, _)| i),
+            self.choice(by, key).map_or(usize::MAX, |(i, _)| i),
             key.to_string(),
         )
     }
 
-    /// The choices of an item: (key, label), in order.
-    pub fn choices(&self, item: &str) -> Vec<(String, String)> {
-        let Some(p) = &self.questionnaire else {
+    /// The choices a breakdown's filter offers: (key, label), in the questionnaire's order
+    /// (none for districts and age bands).
+    pub fn choices(&self, by: By) -> Vec<(String, String)> {
+        let (Some(p), Some(item)) = (&self.questionnaire, self.item(by)) else {
             return Vec::new();
         };
         let q = &p.questionnaire;
-        q.item(item).map_or_else(Vec::new, |i| {
-            i.kind
-                .choices()
-                .iter()
-                .map(|c| {
-                    (
-                        c.key.clone(),
-                        c.label.get(&self.lang, &q.default_language).to_string(),
-                    )
-                })
-                .collect()
-        })
-    }
-
-    /// Label of the choice `key` of item `item` (the key itself when unknown).
-    pub fn choice_label(&self, item: &str, key: &str) -> String {
-        self.choice(item, key)
-            .map(|(_, l)| l)
-            .unwrap_or_else(|| key.to_string())
+        item.kind
+            .choices()
+            .iter()
+            .map(|c| {
+                (
+                    c.key.clone(),
+                    c.label.get(&self.lang, &q.default_language).to_string(),
+                )
+            })
+            .collect()
     }
 }
 

@@ -4,10 +4,10 @@
 //! choice labels, so a table opened in Excel reads without the codebook.
 
 use zhisu_core::{AnswerValue, Item, Questionnaire};
-use zhisu_server_storage::facts::age_band;
+use zhisu_server_storage::facts::{age_band, background_answer};
 use zhisu_server_storage::StoredInterview;
 
-use crate::analysis::Filter;
+use crate::analysis::{By, Filter};
 use crate::{t, ServerState};
 
 /// The table to export: headers, then rows of cells.
@@ -18,36 +18,25 @@ pub struct Table {
     pub codebook: Vec<[String; 4]>,
 }
 
-fn matches(filter: &Filter, i: &StoredInterview) -> bool {
-    let choice = |id: &str| match i.interview.answers.get(id) {
-        Some(AnswerValue::Choice(k)) => Some(k.as_str()),
-        _ => None,
+/// Whether an interview passes the filter, by the same rule as the analysis
+/// ([`Filter::admits`]), reading its background answers through the roles of the
+/// questionnaire version it was answered with.
+fn matches(filter: &Filter, i: &StoredInterview, questionnaire: Option<&Questionnaire>) -> bool {
+    let answer = |by: By| {
+        let q = questionnaire?;
+        background_answer(q, &i.interview, by.role()?)
     };
-    let want = |w: &Option<String>, got: Option<&str>| match w.as_deref() {
-        None | Some("") => true,
-        Some(w) => got == Some(w),
-    };
-    let age = match i
-        .interview
-        .answers
-        .get(zhisu_server_storage::facts::AGE_ITEM)
-    {
-        Some(AnswerValue::Integer(n)) => age_band(*n),
-        _ => None,
-    };
-    want(
-        &filter.population,
-        choice(zhisu_server_storage::facts::POPULATION_ITEM),
-    ) && want(
-        &filter.industry,
-        choice(zhisu_server_storage::facts::INDUSTRY_ITEM),
-    ) && want(&filter.sex, choice(zhisu_server_storage::facts::SEX_ITEM))
-        && want(
-            &filter.education,
-            choice(zhisu_server_storage::facts::EDUCATION_ITEM),
-        )
-        && want(&filter.age_band, age)
-        && want(&filter.district, i.district.as_deref())
+    filter.admits(|by| match by {
+        By::District => i.district.as_deref(),
+        By::AgeBand => match answer(by) {
+            Some(AnswerValue::Integer(n)) => age_band(*n),
+            _ => None,
+        },
+        _ => match answer(by) {
+            Some(AnswerValue::Choice(k)) => Some(k.as_str()),
+            _ => None,
+        },
+    })
 }
 
 fn value_label(q: &Questionnaire, item: &Item, value: &AnswerValue, lang: &str) -> String {
@@ -83,20 +72,18 @@ fn value_label(q: &Questionnaire, item: &Item, value: &AnswerValue, lang: &str) 
 }
 
 /// Builds the export table of `questionnaire_id` (its newest version's items and labels).
+///
+/// Completion times are shown in the interview's own local time (the offset its device
+/// recorded); `fallback` is used when that offset is not a real one.
 pub fn table(
     state: &ServerState,
     interviews: &[StoredInterview],
     questionnaire_id: &str,
     filter: &Filter,
     lang: &str,
+    fallback: chrono::FixedOffset,
 ) -> Table {
-    let latest = state
-        .questionnaires
-        .refs()
-        .into_iter()
-        .filter(|r| r.id == questionnaire_id)
-        .max_by(|a, b| a.version.cmp(&b.version))
-        .and_then(|r| state.questionnaires.get(&r.id, &r.version));
+    let latest = state.questionnaires.newest(questionnaire_id);
     let fixed: Vec<(&str, &str, &str)> = vec![
         ("id", "问卷编号", "Interview id"),
         ("questionnaire_version", "问卷版本", "Questionnaire version"),
@@ -181,14 +168,24 @@ pub fn table(
         )
         .to_string()
     };
-    let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     let mut rows = Vec::new();
     for i in interviews
         .iter()
-        .filter(|i| i.interview.questionnaire_id == questionnaire_id && matches(filter, i))
+        .filter(|i| i.interview.questionnaire_id == questionnaire_id)
     {
         let iv = &i.interview;
-        let local = chrono::FixedOffset::east_opt(iv.utc_offset_minutes * 60).unwrap_or(tz);
+        // the version it was answered with, when the server has it
+        let own = state
+            .questionnaires
+            .get(&iv.questionnaire_id, &iv.questionnaire_version);
+        if !matches(filter, i, own.as_ref().map(|o| &o.questionnaire)) {
+            continue;
+        }
+        let local = iv
+            .utc_offset_minutes
+            .checked_mul(60)
+            .and_then(chrono::FixedOffset::east_opt)
+            .unwrap_or(fallback);
         let mut row = vec![
             iv.id.to_string(),
             iv.questionnaire_version.clone(),
@@ -220,9 +217,6 @@ pub fn table(
         }
         if let Some(p) = &latest {
             // answers labelled with the version they were given in, when the server has it
-            let own = state
-                .questionnaires
-                .get(&iv.questionnaire_id, &iv.questionnaire_version);
             let q = own.as_ref().map_or(&p.questionnaire, |o| &o.questionnaire);
             for item in &items {
                 let item = q.item(&item.id).unwrap_or(item);

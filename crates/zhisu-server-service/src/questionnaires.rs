@@ -109,6 +109,18 @@ impl QuestionnaireRegistry {
             );
     }
 
+    /// The newest version of questionnaire `id` (versions in their numeric order:
+    /// `2026.10` is newer than `2026.9`).
+    pub fn newest(&self, id: &str) -> Option<Arc<Published>> {
+        self.by_version
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|((qid, _), _)| qid == id)
+            .max_by(|((_, a), _), ((_, b), _)| zhisu_core::compare_versions(a, b))
+            .map(|(_, p)| Arc::clone(p))
+    }
+
     pub fn get(&self, id: &str, version: &str) -> Option<Arc<Published>> {
         self.by_version
             .read()

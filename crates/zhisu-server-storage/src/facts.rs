@@ -5,36 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 use zhisu_core::{
-    AnswerValue, EligibilityStatus, QcFlag, QcThresholds, Questionnaire, ScoreReport,
+    AnswerValue, BackgroundRole, EligibilityStatus, QcFlag, QcThresholds, Questionnaire,
+    ScoreReport,
 };
 use zhisu_protocol::CompletedInterview;
-
-/// Background items the dashboard breaks literacy down by (ids of the national questionnaire;
-/// a questionnaire without one of them simply leaves that fact empty).
-pub const POPULATION_ITEM: &str = "population";
-pub const SEX_ITEM: &str = "sex";
-pub const AGE_ITEM: &str = "age";
-pub const EDUCATION_ITEM: &str = "education";
-pub const INDUSTRY_ITEM: &str = "industry";
-
-/// Items whose answers identify a respondent well enough to suspect a repeat interview when
-/// they all agree at one site.
-const FINGERPRINT_ITEMS: &[&str] = &[
-    "sex",
-    "age",
-    "ethnicity",
-    "marital",
-    "education",
-    "hukou",
-    "income",
-    "population",
-    "industry",
-    "job_type",
-    "years_service",
-    "years_current",
-    "ownership",
-    "employer_size",
-];
 
 /// Age bands of the eligible ages (16–59).
 pub const AGE_BANDS: [&str; 4] = ["16-24", "25-34", "35-44", "45-59"];
@@ -81,11 +55,11 @@ impl Facts {
         score: &ScoreReport,
         thresholds: &QcThresholds,
     ) -> Self {
-        let choice = |id: &str| match interview.answers.get(id) {
+        let choice = |role| match background_answer(questionnaire, interview, role) {
             Some(AnswerValue::Choice(key)) => Some(key.clone()),
             _ => None,
         };
-        let age = match interview.answers.get(AGE_ITEM) {
+        let age = match background_answer(questionnaire, interview, BackgroundRole::Age) {
             Some(AnswerValue::Integer(n)) => Some(*n),
             _ => None,
         };
@@ -123,16 +97,16 @@ impl Facts {
             .num_seconds()
             .max(0);
         Facts {
-            population: choice(POPULATION_ITEM),
-            sex: choice(SEX_ITEM),
+            population: choice(BackgroundRole::Population),
+            sex: choice(BackgroundRole::Sex),
             age,
-            education: choice(EDUCATION_ITEM),
-            industry: choice(INDUSTRY_ITEM),
+            education: choice(BackgroundRole::Education),
+            industry: choice(BackgroundRole::Industry),
             dimension_literacy,
             items_correct,
             duration_s,
             qc_flags: qc_flags(questionnaire, interview, thresholds),
-            fingerprint: fingerprint(interview),
+            fingerprint: fingerprint(questionnaire, interview),
         }
     }
 
@@ -170,12 +144,25 @@ fn qc_flags(
     flags
 }
 
-/// Background answers and site, hashed: equal fingerprints at one site suggest the same person
+/// The answer to the item that plays `role` in the questionnaire (declared in its
+/// `[background]` table), if it has one and it was answered.
+pub fn background_answer<'a>(
+    questionnaire: &Questionnaire,
+    interview: &'a CompletedInterview,
+    role: BackgroundRole,
+) -> Option<&'a AnswerValue> {
+    interview
+        .answers
+        .get(&questionnaire.background_item(role)?.id)
+}
+
+/// The answers to the questionnaire's fingerprint items (declared in its file), and the site,
+/// hashed: equal fingerprints at one site suggest the same person
 /// was interviewed twice. Empty when no background item was answered.
-fn fingerprint(interview: &CompletedInterview) -> String {
+fn fingerprint(questionnaire: &Questionnaire, interview: &CompletedInterview) -> String {
     let mut parts = Vec::new();
-    for id in FINGERPRINT_ITEMS {
-        if let Some(value) = interview.answers.get(*id) {
+    for id in questionnaire.fingerprint_items().map(|item| &item.id) {
+        if let Some(value) = interview.answers.get(id) {
             parts.push(format!(
                 "{id}={}",
                 serde_json::to_string(value).unwrap_or_default()

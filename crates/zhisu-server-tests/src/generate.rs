@@ -1,10 +1,10 @@
 //! Valid interviews of a real questionnaire, walked through the core's engine the way the
 //! tablet walks them: each asked item answered (scored items right with a given chance), the
-//! background items the analyses use set as asked for. Deterministic.
+//! items that play the background roles the analyses use set as asked for. Deterministic.
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
-use zhisu_core::{AnswerValue, Answers, Item, ItemKind, Questionnaire};
+use zhisu_core::{AnswerValue, Answers, BackgroundRole, Item, ItemKind, Questionnaire};
 use zhisu_protocol::CompletedInterview;
 
 pub use crate::Rng;
@@ -58,14 +58,21 @@ pub fn answers(q: &Questionnaire, who: &Respondent<'_>, rng: &mut Rng) -> Answer
         if !item.kind.takes_answer() {
             continue;
         }
-        let fixed = match item.id.as_str() {
-            "consent" | "frontline" => Some(AnswerValue::Bool(true)),
-            "age" => Some(AnswerValue::Integer(who.age)),
-            "population" => Some(AnswerValue::Choice(who.population.into())),
-            "sex" => Some(AnswerValue::Choice(who.sex.into())),
-            "education" => Some(AnswerValue::Choice(who.education.into())),
-            "industry" => Some(AnswerValue::Choice(who.industry.into())),
-            _ => None,
+        let plays = |role| q.background_item(role).is_some_and(|b| b.id == item.id);
+        let fixed = if matches!(item.id.as_str(), "consent" | "frontline") {
+            Some(AnswerValue::Bool(true))
+        } else if plays(BackgroundRole::Age) {
+            Some(AnswerValue::Integer(who.age))
+        } else {
+            [
+                (BackgroundRole::Population, who.population),
+                (BackgroundRole::Sex, who.sex),
+                (BackgroundRole::Education, who.education),
+                (BackgroundRole::Industry, who.industry),
+            ]
+            .into_iter()
+            .find(|(role, _)| plays(*role))
+            .map(|(_, key)| AnswerValue::Choice(key.into()))
         };
         let options = candidates(q, item, &answers);
         let value = if let Some(v) = fixed {

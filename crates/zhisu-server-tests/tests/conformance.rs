@@ -70,6 +70,28 @@ fn pilot() -> zhisu_core::Questionnaire {
     .unwrap()
 }
 
+/// The pilot with a key-population item (the pilot itself asks none), so that interviews of
+/// one population can be stored.
+fn pilot_with_population() -> zhisu_core::Questionnaire {
+    let source = format!(
+        "{}\n{}",
+        include_str!("../../../questionnaires/pilot.toml"),
+        r#"
+[[choices.population]]
+key = "teacher"
+label."zh-CN" = "教师"
+
+[[items]]
+id = "population"
+kind = "single_choice"
+choices = "population"
+label."zh-CN" = "您属于哪类人群？"
+"#
+    );
+    zhisu_core::Questionnaire::from_toml("pilot.toml", &source)
+        .unwrap_or_else(|d| panic!("{}", d.lines()))
+}
+
 fn statuses(receipts: &[zhisu_protocol::Receipt]) -> Vec<ReceiptStatus> {
     receipts.iter().map(|r| r.status).collect()
 }
@@ -368,7 +390,11 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         .interview
         .answers
         .insert("population".into(), AnswerValue::Choice("teacher".into()));
-    let teacher = Accepted::new(&pilot(), teacher.interview.sealed(), teacher.score);
+    let teacher = Accepted::new(
+        &pilot_with_population(),
+        teacher.interview.sealed(),
+        teacher.score,
+    );
     s.ingest(&[teacher, interview(601, 30)], None, at(0))
         .unwrap();
     let seen: Vec<_> = s
