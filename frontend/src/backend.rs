@@ -1,10 +1,11 @@
-//! Calls into the Rust side of the app (Tauri commands). The types here mirror what
-//! `src-tauri` returns; the two ship together, so they change together.
+//! Calls into the Rust side of the app: every command by its `zhisu-app-api` type
+//! (`call::<api::SaveAnswer>(args)`), and the webview's own services the native side cannot
+//! reach (location, drawing a picture's pixels, playing a recording).
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use uuid::Uuid;
 use wasm_bindgen::prelude::*;
-use zhisu_core::{AnswerValue, QcFlag, Questionnaire, ScoreReport};
+use zhisu_app_api::{self as api, Command, CommandError, ErrorCode, Fix, LocationMoment};
 
 #[wasm_bindgen]
 extern "C" {
@@ -13,442 +14,68 @@ extern "C" {
     async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// The `{code, message}` every command fails with.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CommandError {
-    pub code: String,
-    pub message: String,
-}
-
-impl CommandError {
-    fn local(code: &str, message: impl Into<String>) -> Self {
-        CommandError {
-            code: code.to_string(),
-            message: message.into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct StateCounts {
-    pub in_progress: u64,
-    pub waiting: u64,
-    pub acknowledged: u64,
-    pub rejected: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
-pub struct SyncProgress {
-    pub done: usize,
-    pub total: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct SyncStatus {
-    pub online: Option<bool>,
-    pub last_error: Option<String>,
-    pub progress: Option<SyncProgress>,
-    pub waiting_for_wifi: bool,
-    pub revoked: bool,
-}
-
-/// This device's enrolment.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct IdentityView {
-    pub enrolled: bool,
-    pub default_server_url: String,
-    pub server_url: Option<String>,
-    pub device_name: Option<String>,
-    pub round: Option<String>,
-    pub district: Option<String>,
-    pub revoked: bool,
-}
-
-pub async fn identity() -> Result<IdentityView, CommandError> {
-    call("identity", NoArgs {}).await
-}
-
-pub async fn enrol(
-    server_url: &str,
-    code: &str,
-    device_name: &str,
-) -> Result<IdentityView, CommandError> {
+/// Calls command `C` with `args` (sent as `{"args": ...}`) and reads its answer.
+pub async fn call<C: Command>(args: C::Args) -> Result<C::Output, CommandError> {
     #[derive(Serialize)]
-    struct Args<'a> {
-        server_url: &'a str,
-        code: &'a str,
-        device_name: &'a str,
+    struct Envelope<A> {
+        args: A,
     }
-    call(
-        "enrol",
-        Args {
-            server_url,
-            code,
-            device_name,
-        },
-    )
-    .await
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct SyncView {
-    pub counts: StateCounts,
-    pub status: SyncStatus,
-    pub server_url: Option<String>,
-}
-
-async fn call<T: DeserializeOwned>(cmd: &str, args: impl Serialize) -> Result<T, CommandError> {
-    let args = serde_wasm_bindgen::to_value(&args)
-        .map_err(|e| CommandError::local("bad_arguments", e.to_string()))?;
-    match tauri_invoke(cmd, args).await {
+    let args = serde_wasm_bindgen::to_value(&Envelope { args })
+        .map_err(|e| CommandError::new(ErrorCode::BadArguments, e.to_string()))?;
+    match tauri_invoke(C::NAME, args).await {
         Ok(value) => serde_wasm_bindgen::from_value(value)
-            .map_err(|e| CommandError::local("bad_response", format!("{cmd}: {e}"))),
-        Err(error) => Err(
-            serde_wasm_bindgen::from_value(error.clone()).unwrap_or_else(|_| {
-                CommandError::local(
-                    "app_unavailable",
-                    error.as_string().unwrap_or_else(|| format!("{error:?}")),
-                )
-            }),
-        ),
+            .map_err(|e| CommandError::new(ErrorCode::BadResponse, format!("{}: {e}", C::NAME))),
+        Err(error) => Err(command_error(error)),
     }
 }
 
-#[derive(Serialize)]
-struct NoArgs {}
-
-#[derive(Serialize)]
-struct VersionArgs<'a> {
-    id: &'a str,
-    version: &'a str,
+/// The `{code, message}` a command failed with; anything else means the native side is not
+/// there to answer.
+fn command_error(error: JsValue) -> CommandError {
+    serde_wasm_bindgen::from_value(error.clone()).unwrap_or_else(|_| {
+        let message = error.as_string().unwrap_or_else(|| format!("{error:?}"));
+        CommandError::new(ErrorCode::AppUnavailable, message)
+    })
 }
 
-/// A questionnaire the surveyor can start.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct QuestionnaireSummary {
-    pub id: String,
-    pub version: String,
-    pub title: zhisu_core::Text,
-    pub items: usize,
-}
-
-/// An interview on this device.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct InterviewListing {
-    pub id: String,
-    pub questionnaire_id: String,
-    pub questionnaire_version: String,
-    pub state: String,
-    pub started_at: String,
-    pub completed_at: Option<String>,
-    pub sync_code: Option<String>,
-    pub sync_message: Option<String>,
-    pub discard_reason: Option<String>,
-    pub language: Option<String>,
-}
-
-/// One sync attempt, as the sync log shows it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SyncLogEntry {
-    pub attempt: i64,
-    pub started_at: String,
-    pub server_url: String,
-    pub interviews: Vec<String>,
-    pub outcome: String,
-    pub http_status: Option<u16>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub stored: u32,
-    pub already_stored: u32,
-    pub conflicts: u32,
-    pub rejected: u32,
-}
-
-pub async fn questionnaires() -> Result<Vec<QuestionnaireSummary>, CommandError> {
-    call("questionnaires", NoArgs {}).await
-}
-
-pub async fn questionnaire(id: &str, version: &str) -> Result<Questionnaire, CommandError> {
-    call("questionnaire", VersionArgs { id, version }).await
-}
-
-pub async fn start_interview(
-    id: &str,
-    version: &str,
-    language: &str,
-) -> Result<String, CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        id: &'a str,
-        version: &'a str,
-        language: &'a str,
+/// Tells the app, once, that its first interactive screen is shown (startup time, P5).
+pub fn mark_interactive_once() {
+    thread_local! {
+        static MARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
-    call(
-        "start_interview",
-        Args {
-            id,
-            version,
-            language,
-        },
-    )
-    .await
-}
-
-pub async fn interviews() -> Result<Vec<InterviewListing>, CommandError> {
-    call("interviews", NoArgs {}).await
-}
-
-pub async fn interview_answers(interview_id: &str) -> Result<zhisu_core::Answers, CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        interview_id: &'a str,
+    if !MARKED.with(|m| m.replace(true)) {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = call::<api::MarkInteractive>(()).await;
+        });
     }
-    call("interview_answers", Args { interview_id }).await
 }
 
-pub async fn discard_interview(interview_id: &str, reason: &str) -> Result<(), CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        interview_id: &'a str,
-        reason: &'a str,
-    }
-    call(
-        "discard_interview",
-        Args {
-            interview_id,
-            reason,
-        },
-    )
-    .await
-}
-
-pub async fn sync_log() -> Result<Vec<SyncLogEntry>, CommandError> {
-    call("sync_log", NoArgs {}).await
-}
-
-pub async fn save_answer(
-    interview_id: &str,
-    item_id: &str,
-    value: &AnswerValue,
-) -> Result<(), CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        interview_id: &'a str,
-        item_id: &'a str,
-        value: &'a AnswerValue,
-    }
-    call(
-        "save_answer",
-        Args {
+/// Tells the store which interview screen is shown (`None`: one that is not a question).
+/// Errors are not shown: a lost visit costs a little paradata, never an answer.
+pub fn report_screen(interview_id: Uuid, item_id: Option<String>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let args = api::ScreenShownArgs {
             interview_id,
             item_id,
-            value,
-        },
-    )
-    .await
+        };
+        let _ = call::<api::ScreenShown>(args).await;
+    });
 }
 
-/// The feedback after completing: the score, and whether the round shows the answer key.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Completion {
-    pub report: ScoreReport,
-    pub show_answer_key: bool,
-}
-
-pub async fn complete_interview(interview_id: &str) -> Result<Completion, CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        interview_id: &'a str,
-    }
-    call("complete_interview", Args { interview_id }).await
-}
-
-pub async fn sync_status() -> Result<SyncView, CommandError> {
-    call("sync_status", NoArgs {}).await
-}
-
-pub async fn sync_now() -> Result<(), CommandError> {
-    call("sync_now", NoArgs {}).await
-}
-
-/// Paradata: the screen of `item_id` is shown now (`None`: a screen that is not a question).
-pub async fn screen_shown(interview_id: &str, item_id: Option<&str>) -> Result<(), CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        interview_id: &'a str,
-        item_id: Option<&'a str>,
-    }
-    call(
-        "screen_shown",
-        Args {
-            interview_id,
-            item_id,
-        },
-    )
-    .await
-}
-
-/// The quality flags the interview would be sent with if completed now.
-pub async fn quality_check(interview_id: &str) -> Result<Vec<QcFlag>, CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        interview_id: &'a str,
-    }
-    call("quality_check", Args { interview_id }).await
-}
-
-/// The surveyor's choices kept on this device.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Preferences {
-    /// The language of the surveyor's screens: `zh-CN` or `en`.
-    pub language: String,
-}
-
-pub async fn preferences() -> Result<Preferences, CommandError> {
-    call("preferences", NoArgs {}).await
-}
-
-pub async fn set_language(language: &str) -> Result<(), CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        language: &'a str,
-    }
-    call("set_language", Args { language }).await
-}
-
-/// One population's quota at a site and how many are done on this device.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct QuotaView {
-    pub population: String,
-    pub label: zhisu_core::Text,
-    pub quota: u32,
-    pub done: u32,
-}
-
-/// An assigned site, with names for its codes.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SiteView {
-    pub id: String,
-    pub name: String,
-    pub district: zhisu_core::Text,
-    pub site_type: String,
-    pub site_type_label: zhisu_core::Text,
-    pub industry: Option<zhisu_core::Text>,
-    pub ownership: Option<zhisu_core::Text>,
-    pub size: Option<zhisu_core::Text>,
-    pub quotas: Vec<QuotaView>,
-    pub done: u32,
-}
-
-/// Today's work: the round, the sites and the one chosen for new interviews.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct TodayView {
-    pub round: Option<String>,
-    pub district: Option<zhisu_core::Text>,
-    pub current_site: Option<String>,
-    pub sites: Vec<SiteView>,
-}
-
-pub async fn today() -> Result<TodayView, CommandError> {
-    call("today", NoArgs {}).await
-}
-
-pub async fn choose_site(site_id: &str) -> Result<(), CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        site_id: &'a str,
-    }
-    call("choose_site", Args { site_id }).await
-}
-
-/// A surveyor on this tablet.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Surveyor {
-    pub id: String,
-    pub name: String,
-}
-
-/// The tablet's surveyors and the one signed in.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SurveyorsView {
-    pub surveyors: Vec<Surveyor>,
-    pub current: Option<Surveyor>,
-}
-
-#[derive(Serialize)]
-struct SurveyorArgs<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    pin: &'a str,
-}
-
-pub async fn surveyors() -> Result<SurveyorsView, CommandError> {
-    call("surveyors", NoArgs {}).await
-}
-
-pub async fn add_surveyor(id: &str, name: &str, pin: &str) -> Result<SurveyorsView, CommandError> {
-    call(
-        "add_surveyor",
-        SurveyorArgs {
-            id,
-            name: Some(name),
-            pin,
-        },
-    )
-    .await
-}
-
-pub async fn sign_in_surveyor(id: &str, pin: &str) -> Result<SurveyorsView, CommandError> {
-    call(
-        "sign_in_surveyor",
-        SurveyorArgs {
-            id,
-            name: None,
-            pin,
-        },
-    )
-    .await
-}
-
-pub async fn sign_out_surveyor() -> Result<(), CommandError> {
-    call("sign_out_surveyor", NoArgs {}).await
-}
-
-/// Search keys of the long lists of a questionnaire: item id → choice key → pinyin initials
-/// and pinyin (made on the native side).
-pub type SearchKeys =
-    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
-
-pub async fn search_keys(id: &str, version: &str) -> Result<SearchKeys, CommandError> {
-    call("search_keys", VersionArgs { id, version }).await
-}
-
-/// The recording of an item read aloud, as a `data:` URL.
-pub async fn item_audio(id: &str, version: &str, item_id: &str) -> Result<String, CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        id: &'a str,
-        version: &'a str,
-        item_id: &'a str,
-    }
-    call(
-        "item_audio",
-        Args {
-            id,
-            version,
-            item_id,
-        },
-    )
-    .await
-}
-
-/// A position from the webview's location service.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Fix {
-    pub latitude: f64,
-    pub longitude: f64,
-    pub accuracy_m: f64,
+/// Records where the tablet is as interview `interview_id` starts or ends, when the
+/// platform can tell, in the background (nothing waits for a fix; one that comes too late
+/// is lost).
+pub fn record_location(interview_id: Uuid, moment: LocationMoment) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(fix) = current_fix(10_000).await {
+            let args = api::RecordLocationArgs {
+                interview_id,
+                moment,
+                fix,
+            };
+            let _ = call::<api::RecordLocation>(args).await;
+        }
+    });
 }
 
 #[wasm_bindgen(inline_js = r#"
@@ -476,40 +103,13 @@ extern "C" {
 
 /// Where the tablet is, when the webview can tell within `timeout_ms` (a fix up to five
 /// minutes old will do); `None` without a location service, permission or fix.
-pub async fn current_fix(timeout_ms: u32) -> Option<Fix> {
+async fn current_fix(timeout_ms: u32) -> Option<Fix> {
     let value = wasm_bindgen_futures::JsFuture::from(locate(timeout_ms))
         .await
         .ok()?;
     serde_wasm_bindgen::from_value::<Option<Fix>>(value)
         .ok()
         .flatten()
-}
-
-/// Records `fix` as where interview `interview_id` started (`"start"`) or ended (`"end"`).
-pub async fn record_location(
-    interview_id: &str,
-    moment: &str,
-    fix: Fix,
-) -> Result<(), CommandError> {
-    #[derive(Serialize)]
-    struct Args<'a> {
-        interview_id: &'a str,
-        moment: &'a str,
-        latitude: f64,
-        longitude: f64,
-        accuracy_m: f64,
-    }
-    call(
-        "record_location",
-        Args {
-            interview_id,
-            moment,
-            latitude: fix.latitude,
-            longitude: fix.longitude,
-            accuracy_m: fix.accuracy_m,
-        },
-    )
-    .await
 }
 
 #[wasm_bindgen(inline_js = r##"
@@ -553,29 +153,33 @@ extern "C" {
     fn qr_pixels(input: &web_sys::HtmlInputElement, max_side: u32) -> js_sys::Promise;
 }
 
-/// Pictures are scaled to at most this many pixels a side before the QR code is looked for
-/// (the same limit as the native side's).
-const QR_MAX_SIDE: u32 = 1600;
-
 /// The text of the QR code in the picture chosen in `input` (drawn here, decoded on the native
 /// side); `None` when no file was chosen.
 pub async fn read_qr_code(
     input: &web_sys::HtmlInputElement,
 ) -> Result<Option<String>, CommandError> {
-    let pixels = wasm_bindgen_futures::JsFuture::from(qr_pixels(input, QR_MAX_SIDE))
+    let pixels = wasm_bindgen_futures::JsFuture::from(qr_pixels(input, api::QR_MAX_SIDE))
         .await
-        .map_err(|_| CommandError::local("bad_picture", "the picture could not be read"))?;
+        .map_err(|_| CommandError::new(ErrorCode::BadPicture, "the picture could not be read"))?;
     if pixels.is_null() || pixels.is_undefined() {
         return Ok(None);
     }
-    match tauri_invoke("read_qr_code", pixels).await {
+    match tauri_invoke(api::ReadQrCode::NAME, pixels).await {
         Ok(value) => Ok(value.as_string()),
-        Err(error) => Err(serde_wasm_bindgen::from_value(error)
-            .unwrap_or_else(|_| CommandError::local("app_unavailable", "read_qr_code failed"))),
+        Err(error) => Err(command_error(error)),
     }
 }
 
-/// Tells the app its first interactive screen is shown (startup time, P5).
-pub async fn mark_interactive() -> Result<(), CommandError> {
-    call("mark_interactive", NoArgs {}).await
+/// Plays the `<audio id="item-audio">` of the question on screen from the start.
+pub fn play_item_audio() {
+    use wasm_bindgen::JsCast;
+    let audio = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("item-audio"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlMediaElement>().ok());
+    if let Some(audio) = audio {
+        audio.set_current_time(0.0);
+        // a webview without sound output refuses; the button stays for another try
+        let _ = audio.play();
+    }
 }

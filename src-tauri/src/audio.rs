@@ -5,7 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use base64::Engine;
 
-use crate::{bad_request, CommandError};
+use zhisu_app_api::{CommandError, ErrorCode};
 
 /// Longer recordings belong in a streaming player, not in one message to the webview.
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -29,32 +29,36 @@ pub fn data_url(dirs: &[PathBuf], file: &str) -> Result<String, CommandError> {
         .components()
         .all(|c| matches!(c, Component::Normal(_)))
     {
-        return Err(bad_request(
-            "bad_audio_path",
+        return Err(CommandError::new(
+            ErrorCode::BadAudioPath,
             format!("'{file}' is not a path inside the questionnaire's folder"),
         ));
     }
     let mime = mime(relative).ok_or_else(|| {
-        bad_request(
-            "bad_audio_path",
+        CommandError::new(
+            ErrorCode::BadAudioPath,
             format!("'{file}' is not a recording the app can play (wav, mp3, ogg, m4a)"),
         )
     })?;
     let Some(path) = dirs.iter().map(|d| d.join(relative)).find(|p| p.is_file()) else {
-        return Err(bad_request(
-            "audio_missing",
+        return Err(CommandError::new(
+            ErrorCode::AudioMissing,
             format!("the recording '{file}' is not on this tablet"),
         ));
     };
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     if size > MAX_BYTES {
-        return Err(bad_request(
-            "audio_too_large",
+        return Err(CommandError::new(
+            ErrorCode::AudioTooLarge,
             format!("the recording '{file}' is larger than 8 MiB"),
         ));
     }
-    let bytes = std::fs::read(&path)
-        .map_err(|e| bad_request("audio_missing", format!("cannot read '{file}': {e}")))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        CommandError::new(
+            ErrorCode::AudioMissing,
+            format!("cannot read '{file}': {e}"),
+        )
+    })?;
     Ok(format!(
         "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -78,12 +82,12 @@ mod tests {
         );
         assert_eq!(
             data_url(&dirs, "audio/q2.wav").unwrap_err().code,
-            "audio_missing"
+            ErrorCode::AudioMissing
         );
         for bad in ["../secret.wav", "/etc/passwd.wav", "audio/q1.exe"] {
             assert_eq!(
                 data_url(&dirs, bad).unwrap_err().code,
-                "bad_audio_path",
+                ErrorCode::BadAudioPath,
                 "{bad}"
             );
         }

@@ -1,25 +1,27 @@
 //! Reading an enrolment code from a picture of its QR code. The webview decodes the picture
 //! (so any format it can show will do) and sends grey pixels; this finds and decodes the code.
 
+use zhisu_app_api::ErrorCode;
+
 /// Pictures are scaled down in the webview to at most this many pixels a side: plenty for a
 /// QR code filling part of a photo, and quick to search.
-pub const MAX_SIDE: u32 = 1600;
+pub const MAX_SIDE: u32 = zhisu_app_api::commands::QR_MAX_SIDE;
 
 /// What the webview sends: width and height (u32, little-endian) and then one grey byte per
 /// pixel, row by row.
-pub fn decode(message: &[u8]) -> Result<String, &'static str> {
+pub fn decode(message: &[u8]) -> Result<String, ErrorCode> {
     let header = |at: usize| -> Option<usize> {
         let bytes: [u8; 4] = message.get(at..at + 4)?.try_into().ok()?;
         usize::try_from(u32::from_le_bytes(bytes)).ok()
     };
     let (Some(width), Some(height)) = (header(0), header(4)) else {
-        return Err("bad_picture");
+        return Err(ErrorCode::BadPicture);
     };
     let pixels = &message[8..];
     let side = MAX_SIDE as usize;
     if width == 0 || height == 0 || width > side || height > side || pixels.len() != width * height
     {
-        return Err("bad_picture");
+        return Err(ErrorCode::BadPicture);
     }
     let mut image =
         rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
@@ -29,7 +31,7 @@ pub fn decode(message: &[u8]) -> Result<String, &'static str> {
         .find_map(|grid| grid.decode().ok())
         .map(|(_, text)| text.trim().to_string())
         .filter(|text| !text.is_empty())
-        .ok_or("no_qr_code")
+        .ok_or(ErrorCode::NoQrCode)
 }
 
 #[cfg(test)]
@@ -79,8 +81,8 @@ mod tests {
             .into_iter()
             .chain(std::iter::repeat_n(255, 100 * 100))
             .collect();
-        assert_eq!(decode(&blank), Err("no_qr_code"));
-        assert_eq!(decode(&blank[..50]), Err("bad_picture"));
-        assert_eq!(decode(&[1, 2, 3]), Err("bad_picture"));
+        assert_eq!(decode(&blank), Err(ErrorCode::NoQrCode));
+        assert_eq!(decode(&blank[..50]), Err(ErrorCode::BadPicture));
+        assert_eq!(decode(&[1, 2, 3]), Err(ErrorCode::BadPicture));
     }
 }

@@ -1,15 +1,16 @@
 //! The questionnaires the app can run: those bundled with the app, those the server delivered
 //! (kept in the store), and one given in `ZHISU_QUESTIONNAIRE`. Loaded once per version.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use serde::Serialize;
-use zhisu_core::Questionnaire;
-use zhisu_store::DeviceStore;
+use zhisu_app_api::{CommandError, ErrorCode, QuestionnaireSummary};
+use zhisu_core::{compare_versions, BackgroundRole, Questionnaire, Text};
+use zhisu_store::{DeviceStore, StoreError};
 
-use crate::CommandError;
+use crate::error::Failure;
 
 const BUNDLED: [(&str, &str); 3] = [
     (
@@ -28,20 +29,13 @@ const BUNDLED: [(&str, &str); 3] = [
 
 type Key = (String, String);
 
+/// Lives on the database thread (see `db`), which hands it the store when it must look for
+/// versions the server delivered.
 pub struct Catalogue {
-    loaded: Mutex<BTreeMap<Key, Arc<Questionnaire>>>,
+    loaded: BTreeMap<Key, Arc<Questionnaire>>,
     /// The folder of the questionnaire given in `ZHISU_QUESTIONNAIRE`: its recordings and
     /// pictures are found beside it.
     extra_dir: Option<(Key, PathBuf)>,
-}
-
-/// What the home screen shows for a questionnaire.
-#[derive(Debug, Clone, Serialize)]
-pub struct QuestionnaireSummary {
-    pub id: String,
-    pub version: String,
-    pub title: zhisu_core::Text,
-    pub items: usize,
 }
 
 fn load(name: &str, source: &str) -> Result<Questionnaire, String> {
@@ -49,7 +43,7 @@ fn load(name: &str, source: &str) -> Result<Questionnaire, String> {
 }
 
 impl Catalogue {
-    pub fn new(extra: Option<&Path>) -> Result<Self, Box<dyn std::error::Error>> {
+    pub fn new(extra: Option<&Path>) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let mut loaded = BTreeMap::new();
         let mut add = |q: Questionnaire| {
             let key = (q.id.clone(), q.version.clone());
@@ -68,20 +62,13 @@ impl Catalogue {
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             extra_dir = Some((key, dir));
         }
-        Ok(Catalogue {
-            loaded: Mutex::new(loaded),
-            extra_dir,
-        })
+        Ok(Catalogue { loaded, extra_dir })
     }
 
     /// Adds the versions the server delivered since the last look (only those are parsed).
-    fn refresh(&self, store: &Mutex<DeviceStore>) -> Result<(), CommandError> {
-        let store = store.lock().unwrap_or_else(|p| p.into_inner());
-        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+    pub fn refresh(&mut self, store: &DeviceStore) -> Result<(), StoreError> {
         for r in store.questionnaire_refs()? {
-            if let std::collections::btree_map::Entry::Vacant(slot) =
-                loaded.entry((r.id, r.version))
-            {
+            if let Entry::Vacant(slot) = self.loaded.entry((r.id, r.version)) {
                 let (id, version) = slot.key();
                 if let Some(q) = store.questionnaire(id, version)? {
                     slot.insert(Arc::new(q));
@@ -91,31 +78,23 @@ impl Catalogue {
         Ok(())
     }
 
+    /// Questionnaire `id` `version`, bundled or delivered.
     pub fn get(
-        &self,
+        &mut self,
         id: &str,
         version: &str,
-        store: &Mutex<DeviceStore>,
-    ) -> Result<Arc<Questionnaire>, CommandError> {
+        store: &DeviceStore,
+    ) -> Result<Arc<Questionnaire>, Failure> {
         let key = (id.to_string(), version.to_string());
-        if let Some(q) = self
-            .loaded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return Ok(Arc::clone(q));
+        if !self.loaded.contains_key(&key) {
+            self.refresh(store)?;
         }
-        self.refresh(store)?;
-        self.loaded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| CommandError {
-                code: "unknown_questionnaire".into(),
-                message: format!("this device has no questionnaire {id} {version}"),
-            })
+        self.loaded.get(&key).cloned().ok_or_else(|| {
+            Failure::Command(CommandError::new(
+                ErrorCode::UnknownQuestionnaire,
+                format!("this device has no questionnaire {id} {version}"),
+            ))
+        })
     }
 
     /// Where the media files (recordings, pictures) of questionnaire `id` `version` are
@@ -130,13 +109,28 @@ impl Catalogue {
             .collect()
     }
 
-    /// The label of choice `key` of item `item_id` (`industry`, `ownership`, …) in the
+    /// Every questionnaire on this device, the newest version of each id first.
+    fn newest_first(&self) -> Vec<&Arc<Questionnaire>> {
+        let mut all: Vec<&Arc<Questionnaire>> = self.loaded.values().collect();
+        all.sort_by(|a, b| {
+            a.id.cmp(&b.id)
+                .then_with(|| compare_versions(&b.version, &a.version))
+        });
+        all
+    }
+
+    /// The item playing `role` in questionnaire `id` `version`, when it is loaded and has one.
+    pub fn background_item(&self, id: &str, version: &str, role: BackgroundRole) -> Option<String> {
+        let q = self.loaded.get(&(id.to_string(), version.to_string()))?;
+        q.background_item(role).map(|item| item.id.clone())
+    }
+
+    /// The label of choice `key` of the item playing `role` (industry, ownership, …) in the
     /// questionnaires on this device, newest version first: the names the assignment's codes
     /// stand for.
-    pub fn choice_label(&self, item_id: &str, key: &str) -> Option<zhisu_core::Text> {
-        let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        loaded.values().rev().find_map(|q| {
-            q.item(item_id)?
+    pub fn choice_label(&self, role: BackgroundRole, key: &str) -> Option<Text> {
+        self.newest_first().into_iter().find_map(|q| {
+            q.background_item(role)?
                 .kind
                 .choices()
                 .iter()
@@ -145,25 +139,47 @@ impl Catalogue {
         })
     }
 
-    /// The newest version of each questionnaire (versions compare as text: "2026.2" > "2026.1").
-    pub fn latest(
-        &self,
-        store: &Mutex<DeviceStore>,
-    ) -> Result<Vec<QuestionnaireSummary>, CommandError> {
-        self.refresh(store)?;
-        let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        let mut newest: BTreeMap<&str, &Arc<Questionnaire>> = BTreeMap::new();
-        for ((id, _), q) in loaded.iter() {
-            newest.insert(id, q); // keys are sorted by version within an id: the last wins
-        }
-        Ok(newest
-            .values()
+    /// The newest version of each questionnaire, by [`compare_versions`].
+    pub fn latest(&self) -> Vec<QuestionnaireSummary> {
+        let mut newest: Vec<&Arc<Questionnaire>> = self.newest_first();
+        newest.dedup_by(|later, first| later.id == first.id);
+        newest
+            .into_iter()
             .map(|q| QuestionnaireSummary {
                 id: q.id.clone(),
                 version: q.version.clone(),
                 title: q.title.clone(),
                 items: q.items.len(),
             })
-            .collect())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_version_is_found_by_number_not_by_text() {
+        let mut catalogue = Catalogue::new(None).unwrap();
+        let pilot = catalogue.loaded[&("ohl_pilot".to_string(), "2026.1".to_string())].clone();
+        for version in ["2026.9", "2026.10", "2026.2"] {
+            let mut q = (*pilot).clone();
+            q.version = version.to_string();
+            catalogue
+                .loaded
+                .insert((q.id.clone(), q.version.clone()), Arc::new(q));
+        }
+        let latest = catalogue.latest();
+        let pilot = latest.iter().find(|q| q.id == "ohl_pilot").unwrap();
+        assert_eq!(pilot.version, "2026.10");
+        assert_eq!(latest.len(), 3, "one per questionnaire");
+        assert_eq!(
+            catalogue
+                .choice_label(BackgroundRole::Industry, "construction")
+                .map(|t| t.get("zh-CN", "zh-CN").to_string())
+                .as_deref(),
+            Some("建筑业")
+        );
     }
 }

@@ -11,6 +11,6 @@ pub mod commands;
 mod error;
 mod views;
 
-pub use commands::Command;
+pub use commands::*;
 pub use error::{CommandError, ErrorCode};
 pub use views::*;

@@ -1,0 +1,177 @@
+//! Enrolment: the server address, the one-time code (typed or read from a QR code picture) and
+//! the tablet's name.
+
+use yew::prelude::*;
+use zhisu_app_api::{self as api, CommandError, EnrolArgs, IdentityView};
+
+use super::typed;
+use crate::app::{app_context, error_view, language_button, AppContext};
+use crate::backend::{self, call, mark_interactive_once};
+use crate::i18n::{error_text, Words};
+
+#[derive(Clone, Copy)]
+pub enum Field {
+    ServerUrl,
+    Code,
+    DeviceName,
+}
+
+pub enum Msg {
+    Context(AppContext),
+    Field(Field, String),
+    Enrol,
+    Enrolled(Result<IdentityView, CommandError>),
+    /// A picture of the enrolment code's QR code was chosen.
+    QrPicture(web_sys::HtmlInputElement),
+    QrRead(Result<Option<String>, CommandError>),
+}
+
+pub struct Enrol {
+    app: AppContext,
+    _context: ContextHandle<AppContext>,
+    /// Server address, code, tablet name.
+    form: [String; 3],
+    /// The code in the form was read from a QR code picture.
+    qr_read: bool,
+    busy: bool,
+    error: Option<String>,
+}
+
+impl Component for Enrol {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let (app, handle) = app_context(ctx, Msg::Context);
+        let server = app.identity.as_ref().map(|i| i.default_server_url.clone());
+        Enrol {
+            form: [server.unwrap_or_default(), String::new(), String::new()],
+            app,
+            _context: handle,
+            qr_read: false,
+            busy: false,
+            error: None,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let ui = self.app.ui;
+        match msg {
+            Msg::Context(app) => {
+                if let (true, Some(identity)) = (self.form[0].is_empty(), &app.identity) {
+                    self.form[0] = identity.default_server_url.clone();
+                }
+                self.app = app;
+            }
+            Msg::Field(field, value) => {
+                if matches!(field, Field::Code) {
+                    self.qr_read = false;
+                }
+                self.form[field as usize] = value;
+                self.error = None;
+            }
+            Msg::Enrol => return self.enrol(ctx),
+            Msg::Enrolled(Ok(identity)) => {
+                self.busy = false;
+                self.app.enrolled.emit(identity);
+            }
+            Msg::Enrolled(Err(e)) => {
+                self.busy = false;
+                self.error = Some(error_text(&e, ui));
+            }
+            Msg::QrPicture(input) => {
+                self.busy = true;
+                self.error = None;
+                ctx.link().send_future(async move {
+                    let result = backend::read_qr_code(&input).await;
+                    input.set_value(""); // the same picture can be chosen again
+                    Msg::QrRead(result)
+                });
+            }
+            Msg::QrRead(result) => self.qr_read(result),
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let ui = self.app.ui;
+        let field = |id: &'static str, label: &str, which: Field, placeholder: &str| {
+            html! {
+                <label class="field">
+                    <span>{ label }</span>
+                    <input id={id} type="text" placeholder={placeholder.to_string()}
+                        value={self.form[which as usize].clone()}
+                        oninput={link.callback(move |e| Msg::Field(which, typed(e)))} />
+                </label>
+            }
+        };
+        html! {
+            <>
+                { language_button(&self.app) }
+                <h1>{ ui.pick("登记这台平板", "Enrol this tablet") }</h1>
+                <p class="hint">{ ui.pick("第一次使用，请填写管理员给您的登记码。登记后，完成的答卷会自动上传到这个服务器。",
+                    "First use: enter the code the administrator gave you. Once enrolled, completed interviews are uploaded to this server.") }</p>
+                { field("server-url", ui.pick("服务器地址", "Server address"), Field::ServerUrl, "http://…") }
+                { field("enrol-code", ui.pick("登记码", "Enrolment code"), Field::Code, ui.pick("例如 K7XM-3QPA", "e.g. K7XM-3QPA")) }
+                <label class="field file-button" for="qr-file">
+                    <span>{ ui.pick("或者：选一张登记码二维码的图片", "Or: choose a picture of the code's QR code") }</span>
+                    <input id="qr-file" type="file" accept="image/*" disabled={self.busy}
+                        onchange={link.callback(|e: Event| Msg::QrPicture(e.target_unchecked_into()))} />
+                </label>
+                if self.qr_read {
+                    <p class="result-good" id="qr-result">{ ui.pick("已从二维码读出登记码。", "The code was read from the QR code.") }</p>
+                }
+                { field("device-name", ui.pick("平板名称", "Tablet name"), Field::DeviceName, ui.pick("例如 渝中区 3 号平板", "e.g. Yuzhong tablet 3")) }
+                <button id="enrol" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Enrol)}>
+                    { if self.busy { ui.pick("正在登记……", "Enrolling…") } else { ui.pick("登记", "Enrol") } }
+                </button>
+                { error_view(&self.error) }
+            </>
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        // the first screen a surveyor can use on a tablet not yet enrolled
+        mark_interactive_once();
+    }
+}
+
+impl Enrol {
+    fn enrol(&mut self, ctx: &Context<Self>) -> bool {
+        let [server_url, code, device_name] = self.form.clone();
+        if code.trim().is_empty() || device_name.trim().is_empty() {
+            let text = self.app.ui.pick(
+                "请填写登记码和平板名称。",
+                "Fill in the enrolment code and the tablet's name.",
+            );
+            self.error = Some(text.to_string());
+            return true;
+        }
+        self.busy = true;
+        ctx.link().send_future(async move {
+            let args = EnrolArgs {
+                server_url,
+                code,
+                device_name,
+            };
+            Msg::Enrolled(call::<api::Enrol>(args).await)
+        });
+        true
+    }
+
+    fn qr_read(&mut self, result: Result<Option<String>, CommandError>) {
+        self.busy = false;
+        match result {
+            Ok(Some(code)) => {
+                self.form[Field::Code as usize] = code;
+                self.qr_read = true;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.qr_read = false;
+                self.error = Some(error_text(&e, self.app.ui));
+            }
+        }
+    }
+}

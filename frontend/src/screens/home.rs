@@ -1,0 +1,299 @@
+//! Home: the device and sync badge, who is surveying where, unfinished interviews and the
+//! questionnaires to start.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+use zhisu_app_api::{
+    self as api, CommandError, InterviewState, InterviewSummary, QuestionnaireSummary,
+    SurveyorsView, SyncView, TodayView,
+};
+
+use super::interview::{self, Opened};
+use crate::app::{app_context, error_view, language_button, AppContext, Route};
+use crate::backend::{call, mark_interactive_once};
+use crate::i18n::{error_text, local_time, name, Lang, Words};
+
+pub enum Msg {
+    Context(AppContext),
+    Catalogue(Result<Vec<QuestionnaireSummary>, CommandError>),
+    Interviews(Result<Vec<InterviewSummary>, CommandError>),
+    Today(Result<TodayView, CommandError>),
+    Surveyors(Result<SurveyorsView, CommandError>),
+    Start { id: String, version: String },
+    Resume(InterviewSummary),
+    Opened(Result<Opened, CommandError>),
+}
+
+pub struct Home {
+    app: AppContext,
+    _context: ContextHandle<AppContext>,
+    catalogue: Vec<QuestionnaireSummary>,
+    interviews: Vec<InterviewSummary>,
+    today: Option<TodayView>,
+    surveyors: Option<SurveyorsView>,
+    busy: bool,
+    error: Option<String>,
+}
+
+impl Component for Home {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let link = ctx.link();
+        link.send_future(async { Msg::Catalogue(call::<api::Questionnaires>(()).await) });
+        link.send_future(async { Msg::Interviews(call::<api::Interviews>(()).await) });
+        link.send_future(async { Msg::Today(call::<api::Today>(()).await) });
+        link.send_future(async { Msg::Surveyors(call::<api::GetSurveyors>(()).await) });
+        let (app, handle) = app_context(ctx, Msg::Context);
+        Home {
+            app,
+            _context: handle,
+            catalogue: Vec::new(),
+            interviews: Vec::new(),
+            today: None,
+            surveyors: None,
+            busy: false,
+            error: None,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let ui = self.app.ui;
+        match msg {
+            Msg::Context(app) => self.app = app,
+            Msg::Catalogue(Ok(list)) => self.catalogue = list,
+            Msg::Interviews(Ok(list)) => self.interviews = list,
+            Msg::Today(Ok(today)) => self.today = Some(today),
+            Msg::Surveyors(Ok(view)) => self.surveyors = Some(view),
+            Msg::Start { id, version } => {
+                self.busy = true;
+                ctx.link().send_future(async move {
+                    Msg::Opened(interview::start(id, version, ui).await)
+                });
+            }
+            Msg::Resume(listing) => {
+                self.busy = true;
+                ctx.link()
+                    .send_future(async move { Msg::Opened(interview::resume(listing).await) });
+            }
+            Msg::Opened(Ok(opened)) => self.app.navigate.emit(Route::Interview(Rc::new(opened))),
+            Msg::Opened(Err(e)) => {
+                self.busy = false;
+                self.error = Some(error_text(&e, ui));
+            }
+            Msg::Catalogue(Err(e))
+            | Msg::Interviews(Err(e))
+            | Msg::Today(Err(e))
+            | Msg::Surveyors(Err(e)) => self.error = Some(error_text(&e, ui)),
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let ui = self.app.ui;
+        html! {
+            <>
+                { language_button(&self.app) }
+                <h1 id="title">{ ui.pick("职素 · 职业健康素养调查", "Zhisu · Occupational health literacy survey") }</h1>
+                if let Some(device) = self.device_line() {
+                    <p class="hint" id="device">{ device }</p>
+                }
+                { self.revoked_view() }
+                { self.app.sync.as_deref().map_or_else(Html::default, |view| sync_badge(&self.app, view)) }
+                { self.who_and_where() }
+                { self.interviews_view(ctx) }
+                { self.nav_view() }
+                { error_view(&self.error) }
+            </>
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        // the first screen a surveyor can use: home with its questionnaires
+        let enrolled = self.app.identity.as_ref().is_some_and(|i| i.enrolled);
+        if enrolled && !self.catalogue.is_empty() {
+            mark_interactive_once();
+        }
+    }
+}
+
+/// The sync badge: connected or not, waiting and sent interviews, an upload in progress.
+fn sync_badge(app: &AppContext, view: &SyncView) -> Html {
+    let ui = app.ui;
+    let (class, text) = match view.status.online {
+        Some(true) => ("online", ui.pick("已连接服务器", "Connected to the server")),
+        Some(false) => (
+            "offline",
+            ui.pick(
+                "连不上服务器，答卷先存在本机",
+                "Offline: interviews are kept on this tablet",
+            ),
+        ),
+        None => ("", ui.pick("尚未同步", "Not synced yet")),
+    };
+    let sync_now = app.sync_now.reform(|_| ());
+    html! {
+        <div class="status" id="sync-status">
+            <span class={class} id="sync-online">{ text }</span>
+            <span>{ ui.pick("待上传 ", "Waiting ") }<b id="sync-waiting">{ view.counts.waiting }</b>{ ui.pick(" 份", "") }</span>
+            <span>{ ui.pick("已上传 ", "Sent ") }<b id="sync-acknowledged">{ view.counts.acknowledged }</b>{ ui.pick(" 份", "") }</span>
+            if view.counts.rejected > 0 {
+                <span class="offline">{ ui.pick("被退回 ", "Returned ") }<b id="sync-rejected">{ view.counts.rejected }</b>{ ui.pick(" 份", "") }</span>
+            }
+            <button id="sync-now" onclick={sync_now}>{ ui.pick("立即上传", "Sync now") }</button>
+            if view.status.waiting_for_wifi {
+                <span class="offline">{ ui.pick("设置为只用Wi-Fi上传，正在等Wi-Fi", "Set to upload on Wi-Fi only: waiting for Wi-Fi") }</span>
+            }
+            if let Some(p) = view.status.progress.filter(|p| p.total > 0) {
+                <div class="progress" id="sync-progress" role="progressbar"
+                    aria-valuenow={p.done.to_string()} aria-valuemax={p.total.to_string()}>
+                    <div style={format!("width:{}%", p.done * 100 / p.total)}></div>
+                </div>
+                <span>{ format!("{} {} / {}", ui.pick("正在上传", "Uploading"), p.done, p.total) }</span>
+            }
+        </div>
+    }
+}
+
+impl Home {
+    /// The tablet's name, district and round.
+    fn device_line(&self) -> Option<String> {
+        let i = self.app.identity.as_ref()?;
+        // the district's name when known (today's work has it), else its code
+        let district = self
+            .today
+            .as_ref()
+            .and_then(|t| t.district.as_ref())
+            .map(|d| name(d, self.app.ui))
+            .or_else(|| i.district.clone())?;
+        Some(format!(
+            "{}　{}　{}",
+            i.device_name.as_deref()?,
+            district,
+            i.round.as_deref()?
+        ))
+    }
+
+    fn revoked_view(&self) -> Html {
+        let ui = self.app.ui;
+        let revoked = self.app.identity.as_ref().is_some_and(|i| i.revoked)
+            || self.app.sync.as_ref().is_some_and(|v| v.status.revoked);
+        if !revoked {
+            return html! {};
+        }
+        let re_enrol = self.app.navigate.reform(|_| Route::Enrol);
+        html! {
+            <div class="status offline" id="revoked" role="alert">
+                { ui.pick("这台平板已被管理员停用，答卷不会再上传。请联系管理员：可以导出备份交给管理员，或用新的登记码重新登记。",
+                    "An administrator has stopped this tablet: interviews are no longer uploaded. Call the administrator: export a backup for them, or enrol again with a new code.") }
+                <button id="re-enrol" onclick={re_enrol}>{ ui.pick("重新登记", "Enrol again") }</button>
+            </div>
+        }
+    }
+
+    /// Who is surveying, and at which site.
+    fn who_and_where(&self) -> Html {
+        let ui = self.app.ui;
+        let surveyor = match self.surveyors.as_ref().and_then(|v| v.current.as_ref()) {
+            Some(s) => format!(
+                "{}{}（{}）",
+                ui.pick("调查员：", "Surveyor: "),
+                s.name,
+                s.id
+            ),
+            None => ui.pick("还没有选调查员", "No surveyor chosen").to_string(),
+        };
+        let site = match self.today.as_ref().and_then(TodayView::chosen_site) {
+            Some(site) => format!(
+                "{}{}（{}）",
+                ui.pick("调查点：", "Site: "),
+                site.name,
+                name(&site.site_type_label, ui)
+            ),
+            None => ui.pick("还没有选调查点", "No site chosen yet").to_string(),
+        };
+        let go = |route: Route| self.app.navigate.reform(move |_| route.clone());
+        html! {
+            <>
+                <div class="status" id="surveyor-summary">
+                    <span id="current-surveyor">{ surveyor }</span>
+                    <button id="switch-surveyor" onclick={go(Route::Surveyors)}>{ ui.pick("换调查员", "Change surveyor") }</button>
+                </div>
+                <div class="status" id="today-summary">
+                    <span id="current-site">{ site }</span>
+                    <button id="today" onclick={go(Route::Today)}>{ ui.pick("今日工作", "Today's work") }</button>
+                </div>
+            </>
+        }
+    }
+
+    /// Unfinished interviews to resume, and the questionnaires to start.
+    fn interviews_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let ui = self.app.ui;
+        let in_progress: Vec<&InterviewSummary> = self
+            .interviews
+            .iter()
+            .filter(|i| i.state == InterviewState::InProgress)
+            .collect();
+        html! {
+            <>
+                if !in_progress.is_empty() {
+                    <h2>{ ui.pick("没做完的访谈", "Unfinished interviews") }</h2>
+                    <div class="choices">
+                        { for in_progress.into_iter().map(|i| {
+                            let listing = i.clone();
+                            html! {
+                                <button class="choice resume" id={format!("resume-{}", i.id)} disabled={self.busy}
+                                    onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>
+                                    { resume_text(ui, self.title_of(&i.questionnaire_id), i) }
+                                </button>
+                            }
+                        }) }
+                    </div>
+                }
+                <h2>{ ui.pick("开始新访谈", "Start a new interview") }</h2>
+                <div class="choices">
+                    { for self.catalogue.iter().map(|c| {
+                        let (id, version) = (c.id.clone(), c.version.clone());
+                        html! {
+                            <button class="choice primary" id={format!("start-{}", c.id)} disabled={self.busy}
+                                onclick={link.callback(move |_| Msg::Start { id: id.clone(), version: version.clone() })}>
+                                { c.title.get(ui.code(), "zh-CN") }
+                            </button>
+                        }
+                    }) }
+                </div>
+            </>
+        }
+    }
+
+    fn title_of<'a>(&'a self, questionnaire_id: &'a str) -> &'a str {
+        self.catalogue
+            .iter()
+            .find(|c| c.id == questionnaire_id)
+            .map_or(questionnaire_id, |c| {
+                c.title.get(self.app.ui.code(), "zh-CN")
+            })
+    }
+
+    fn nav_view(&self) -> Html {
+        let ui = self.app.ui;
+        let go = |route: Route| self.app.navigate.reform(move |_| route.clone());
+        html! {
+            <div class="nav">
+                <button id="my-interviews" onclick={go(Route::MyInterviews)}>{ ui.pick("我的访谈", "My interviews") }</button>
+                <button id="show-log" onclick={go(Route::SyncLog)}>{ ui.pick("上传记录", "Sync log") }</button>
+            </div>
+        }
+    }
+}
+
+fn resume_text(ui: Lang, title: &str, i: &InterviewSummary) -> String {
+    match ui {
+        Lang::Zh => format!("继续：{title}（{} 开始）", local_time(&i.started_at)),
+        Lang::En => format!("Resume: {title} (started {})", local_time(&i.started_at)),
+    }
+}

@@ -1,0 +1,33 @@
+//! One module per screen, each a component with its own state and messages.
+
+mod enrol;
+mod home;
+pub mod interview;
+mod my_interviews;
+mod surveyors;
+mod sync_log;
+mod today;
+
+pub use enrol::Enrol;
+pub use home::Home;
+pub use my_interviews::MyInterviews;
+pub use surveyors::Surveyors;
+pub use sync_log::SyncLog;
+pub use today::Today;
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+/// What is typed in an input, for `oninput`.
+pub fn typed(e: InputEvent) -> String {
+    let input: HtmlInputElement = e.target_unchecked_into();
+    input.value()
+}
+
+/// The "Home" button at the foot of a screen.
+pub fn home_button(app: &crate::app::AppContext) -> Html {
+    let home = app.navigate.reform(|_| crate::app::Route::Home);
+    html! {
+        <button id="home" class="primary" onclick={home}>{ crate::i18n::Words::pick(app.ui, "返回首页", "Home") }</button>
+    }
+}

@@ -1,0 +1,140 @@
+//! My interviews: every interview on this tablet with its state; unfinished ones can be
+//! resumed, unsent ones discarded with a reason.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+use zhisu_app_api::{self as api, CommandError, DiscardArgs, InterviewState, InterviewSummary};
+
+use super::interview::{self, Opened};
+use super::{home_button, typed};
+use crate::app::{app_context, error_view, AppContext, Route};
+use crate::backend::call;
+use crate::i18n::{error_text, local_time, state_text, Words};
+
+pub enum Msg {
+    Context(AppContext),
+    Loaded(Result<Vec<InterviewSummary>, CommandError>),
+    Reason(String),
+    Discard(uuid::Uuid),
+    Discarded(Result<(), CommandError>),
+    Resume(InterviewSummary),
+    Opened(Result<Opened, CommandError>),
+}
+
+pub struct MyInterviews {
+    app: AppContext,
+    _context: ContextHandle<AppContext>,
+    interviews: Vec<InterviewSummary>,
+    reason: String,
+    error: Option<String>,
+}
+
+async fn load() -> Msg {
+    Msg::Loaded(call::<api::Interviews>(()).await)
+}
+
+impl Component for MyInterviews {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        ctx.link().send_future(load());
+        let (app, handle) = app_context(ctx, Msg::Context);
+        MyInterviews {
+            app,
+            _context: handle,
+            interviews: Vec::new(),
+            reason: String::new(),
+            error: None,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let ui = self.app.ui;
+        match msg {
+            Msg::Context(app) => self.app = app,
+            Msg::Loaded(Ok(list)) => self.interviews = list,
+            Msg::Reason(text) => self.reason = text,
+            Msg::Discard(interview_id) => self.discard(ctx, interview_id),
+            Msg::Discarded(result) => {
+                match result {
+                    Ok(()) => {
+                        self.reason.clear();
+                        self.error = None;
+                    }
+                    Err(e) => self.error = Some(error_text(&e, ui)),
+                }
+                ctx.link().send_future(load());
+            }
+            Msg::Resume(listing) => ctx
+                .link()
+                .send_future(async move { Msg::Opened(interview::resume(listing).await) }),
+            Msg::Opened(Ok(opened)) => self.app.navigate.emit(Route::Interview(Rc::new(opened))),
+            Msg::Loaded(Err(e)) | Msg::Opened(Err(e)) => self.error = Some(error_text(&e, ui)),
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let ui = self.app.ui;
+        html! {
+            <>
+                <h1>{ ui.pick("我的访谈", "My interviews") }</h1>
+                <p class="hint">{ ui.pick("作废一份没做完的访谈，要先写下原因。", "To discard an interview, first write down why.") }</p>
+                <input id="discard-reason" type="text" placeholder={ui.pick("作废原因，比如：受访者中途离开", "Reason, e.g. the respondent left")}
+                    value={self.reason.clone()}
+                    oninput={ctx.link().callback(|e| Msg::Reason(typed(e)))} />
+                <ul class="review" id="interview-list">
+                    { for self.interviews.iter().map(|i| self.entry(ctx, i)) }
+                </ul>
+                { home_button(&self.app) }
+                { error_view(&self.error) }
+            </>
+        }
+    }
+}
+
+impl MyInterviews {
+    fn discard(&mut self, ctx: &Context<Self>, interview_id: uuid::Uuid) {
+        let reason = self.reason.trim().to_string();
+        if reason.is_empty() {
+            let text = self.app.ui.pick(
+                "请先写下作废的原因。",
+                "Write down why the interview is discarded first.",
+            );
+            self.error = Some(text.to_string());
+            return;
+        }
+        ctx.link().send_future(async move {
+            let args = DiscardArgs {
+                interview_id,
+                reason,
+            };
+            Msg::Discarded(call::<api::DiscardInterview>(args).await)
+        });
+    }
+
+    fn entry(&self, ctx: &Context<Self>, i: &InterviewSummary) -> Html {
+        let link = ctx.link();
+        let ui = self.app.ui;
+        let (id, listing) = (i.id, i.clone());
+        html! {
+            <li data-state={i.state.as_str()}>
+                <div>{ format!("{}　{}", local_time(&i.started_at), i.questionnaire_id) }</div>
+                <b class="state">{ state_text(i.state, ui) }</b>
+                if let Some(message) = i.sync_message.as_ref().or(i.discard_reason.as_ref()) {
+                    <div class="hint">{ message }</div>
+                }
+                <div class="nav">
+                    if i.state == InterviewState::InProgress {
+                        <button class="resume" onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>{ ui.pick("继续", "Resume") }</button>
+                    }
+                    if i.state.can_discard() {
+                        <button class="discard" onclick={link.callback(move |_| Msg::Discard(id))}>{ ui.pick("作废", "Discard") }</button>
+                    }
+                </div>
+            </li>
+        }
+    }
+}

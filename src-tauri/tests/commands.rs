@@ -1,0 +1,392 @@
+//! Every webview command through Tauri's IPC (the mock runtime), by its name in
+//! `zhisu-app-api`, with its typed arguments and result, over a real SQLite file. The store's
+//! debug assertions fail any command that would touch SQLite on the main thread or on the
+//! async runtime.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+use tokio::sync::{watch, Notify};
+use zhisu_app::{handlers, AppState, Config};
+use zhisu_app_api::{self as api, Command, CommandError, ErrorCode, InterviewArgs, UiLanguage};
+use zhisu_core::AnswerValue;
+
+struct App {
+    webview: WebviewWindow<MockRuntime>,
+    _app: tauri::App<MockRuntime>,
+    called: Mutex<BTreeSet<&'static str>>,
+}
+
+impl App {
+    fn open(dir: &Path) -> App {
+        let config = Config {
+            data_dir: dir.join("data"),
+            extra_questionnaire: Some(audio_questionnaire(dir)),
+            media_dir: None,
+            // nothing listens here: enrolment fails as "unreachable"
+            default_server_url: "http://127.0.0.1:9".into(),
+        };
+        let (_status_tx, status_rx) = watch::channel(Default::default());
+        let (state, _store) = AppState::open(&config, Arc::new(Notify::new()), status_rx).unwrap();
+        let app = mock_builder()
+            .manage(state)
+            .invoke_handler(handlers())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        App {
+            webview,
+            _app: app,
+            called: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    fn invoke(
+        &self,
+        name: &'static str,
+        body: tauri::ipc::InvokeBody,
+    ) -> Result<tauri::ipc::InvokeResponseBody, CommandError> {
+        self.called.lock().unwrap().insert(name);
+        let request = InvokeRequest {
+            cmd: name.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body,
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.webview, request).map_err(|error| {
+            serde_json::from_value(error.clone())
+                .unwrap_or_else(|_| panic!("{name} failed without {{code, message}}: {error}"))
+        })
+    }
+
+    /// Command `C` with `args`, as the frontend sends it.
+    fn call<C: Command>(&self, args: C::Args) -> Result<C::Output, CommandError> {
+        let body = tauri::ipc::InvokeBody::Json(json!({ api::ARGS: args }));
+        self.invoke(C::NAME, body)
+            .map(|answer| answer.deserialize::<C::Output>().unwrap())
+    }
+
+    fn ok<C: Command>(&self, args: C::Args) -> C::Output {
+        self.call::<C>(args)
+            .unwrap_or_else(|e| panic!("{}: {e}", C::NAME))
+    }
+
+    fn code<C: Command>(&self, args: C::Args) -> ErrorCode {
+        match self.call::<C>(args) {
+            Ok(_) => panic!("{} should fail", C::NAME),
+            Err(e) => e.code,
+        }
+    }
+}
+
+/// The pilot questionnaire under another id, with a recording for its first question.
+fn audio_questionnaire(dir: &Path) -> std::path::PathBuf {
+    let source = include_str!("../../questionnaires/pilot.toml")
+        .replace("id = \"ohl_pilot\"", "id = \"audio_pilot\"")
+        .replace(
+            "label.\"zh-CN\" = \"您今年多少岁？\"",
+            "audio = \"audio/age.wav\"\nlabel.\"zh-CN\" = \"您今年多少岁？\"",
+        );
+    std::fs::create_dir_all(dir.join("audio")).unwrap();
+    std::fs::write(dir.join("audio/age.wav"), b"RIFF").unwrap();
+    let path = dir.join("audio_pilot.toml");
+    std::fs::write(&path, source).unwrap();
+    path
+}
+
+fn pilot_args(language: Option<&str>) -> api::StartInterviewArgs {
+    api::StartInterviewArgs {
+        id: "ohl_pilot".into(),
+        version: "2026.1".into(),
+        language: language.map(String::from),
+    }
+}
+
+fn answer(app: &App, interview_id: uuid::Uuid, item: &str, value: AnswerValue) {
+    app.ok::<api::SaveAnswer>(api::SaveAnswerArgs {
+        interview_id,
+        item_id: item.into(),
+        value,
+    });
+}
+
+#[test]
+fn every_command_answers_through_the_ipc_with_its_api_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path());
+
+    // questionnaires: the newest of each, and the one with a recording
+    let list = app.ok::<api::Questionnaires>(());
+    let ids: BTreeSet<&str> = list.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["audio_pilot", "ohl_2026", "ohl_intercept", "ohl_pilot"])
+    );
+    let version = |id: &str| api::VersionArgs {
+        id: id.into(),
+        version: "2026.1".into(),
+    };
+    assert_eq!(
+        app.ok::<api::GetQuestionnaire>(version("ohl_pilot"))
+            .items
+            .len(),
+        4
+    );
+    assert_eq!(
+        app.code::<api::GetQuestionnaire>(version("nothing")),
+        ErrorCode::UnknownQuestionnaire
+    );
+    let keys = app.ok::<api::GetSearchKeys>(version("ohl_2026"));
+    assert!(keys["industry"]["construction"].starts_with("jzy "));
+    let audio = |item: &str| api::ItemAudioArgs {
+        id: "audio_pilot".into(),
+        version: "2026.1".into(),
+        item_id: item.into(),
+    };
+    assert_eq!(
+        app.ok::<api::ItemAudio>(audio("age")),
+        "data:audio/wav;base64,UklGRg=="
+    );
+    assert_eq!(
+        app.code::<api::ItemAudio>(audio("noise")),
+        ErrorCode::NoAudio
+    );
+
+    // preferences
+    assert_eq!(app.ok::<api::GetPreferences>(()).language, UiLanguage::Zh);
+    app.ok::<api::SetLanguage>(api::SetLanguageArgs {
+        language: UiLanguage::En,
+    });
+    assert_eq!(app.ok::<api::GetPreferences>(()).language, UiLanguage::En);
+
+    // an interview from start to completion, with paradata
+    let started = app.ok::<api::StartInterview>(pilot_args(Some("en")));
+    assert_eq!(started.language, "en");
+    let id = started.id;
+    let interview = InterviewArgs { interview_id: id };
+    app.ok::<api::ScreenShown>(api::ScreenShownArgs {
+        interview_id: id,
+        item_id: Some("age".into()),
+    });
+    let fix = api::Fix {
+        latitude: 29.55,
+        longitude: 106.57,
+        accuracy_m: 12.0,
+    };
+    let location = |latitude| api::RecordLocationArgs {
+        interview_id: id,
+        moment: api::LocationMoment::Start,
+        fix: api::Fix { latitude, ..fix },
+    };
+    app.ok::<api::RecordLocation>(location(29.55));
+    assert_eq!(
+        app.code::<api::RecordLocation>(location(99.0)),
+        ErrorCode::BadLocation
+    );
+    answer(&app, id, "age", AnswerValue::Integer(33));
+    let bad = api::SaveAnswerArgs {
+        interview_id: id,
+        item_id: "age".into(),
+        value: AnswerValue::Integer(3),
+    };
+    assert_eq!(app.code::<api::SaveAnswer>(bad), ErrorCode::InvalidAnswer);
+    assert_eq!(
+        app.code::<api::CompleteInterview>(interview),
+        ErrorCode::InterviewIncomplete
+    );
+    answer(&app, id, "employer_duty", AnswerValue::Bool(true));
+    answer(&app, id, "noise", AnswerValue::Choice("earplugs".into()));
+    let both = AnswerValue::Choices(vec!["ventilate".into(), "test_air".into()]);
+    answer(&app, id, "confined_space", both);
+    assert_eq!(app.ok::<api::InterviewAnswers>(interview).len(), 4);
+    let _flags = app.ok::<api::QualityCheck>(interview);
+    let completion = app.ok::<api::CompleteInterview>(interview);
+    assert_eq!(completion.report.max, 4);
+    assert!(
+        completion.show_answer_key,
+        "the default round shows the answer key"
+    );
+    assert_eq!(
+        app.code::<api::SaveAnswer>(api::SaveAnswerArgs {
+            interview_id: id,
+            item_id: "age".into(),
+            value: AnswerValue::Integer(34),
+        }),
+        ErrorCode::InterviewClosed
+    );
+
+    // another one, discarded
+    let other = app.ok::<api::StartInterview>(pilot_args(Some("bo"))).id;
+    let discard = |reason: &str| api::DiscardArgs {
+        interview_id: other,
+        reason: reason.into(),
+    };
+    assert_eq!(
+        app.code::<api::DiscardInterview>(discard(" ")),
+        ErrorCode::DiscardReasonMissing
+    );
+    app.ok::<api::DiscardInterview>(discard("受访者离开"));
+    let listed = app.ok::<api::Interviews>(());
+    let states: BTreeSet<_> = listed
+        .iter()
+        .map(|i| (i.id, i.state, i.language.clone()))
+        .collect();
+    assert!(states.contains(&(id, api::InterviewState::Completed, Some("en".into()))));
+    assert!(states.contains(&(other, api::InterviewState::Discarded, Some("zh-CN".into()))));
+
+    // sync: a waiting interview, no attempts yet
+    let sync = app.ok::<api::GetSyncStatus>(());
+    assert_eq!((sync.counts.waiting, sync.counts.discarded), (1, 1));
+    app.ok::<api::SyncNow>(());
+    assert!(app.ok::<api::GetSyncLog>(()).is_empty());
+    let backup = dir.path().join("backup.sqlite3");
+    app.ok::<api::ExportBackup>(api::ExportBackupArgs {
+        path: backup.display().to_string(),
+    });
+    assert_eq!(zhisu_store::read_backup(&backup).unwrap().len(), 1);
+
+    // startup time: not marked (no clock started in a test), asked without failing
+    app.ok::<api::MarkInteractive>(());
+    assert_eq!(app.ok::<api::StartupMs>(()), None);
+
+    // enrolment: checked here, then refused by the network
+    let identity = app.ok::<api::GetIdentity>(());
+    assert!(!identity.enrolled);
+    assert_eq!(identity.default_server_url, "http://127.0.0.1:9");
+    let enrol = |url: &str, name: &str| api::EnrolArgs {
+        server_url: url.into(),
+        code: "K7XM-3QPA".into(),
+        device_name: name.into(),
+    };
+    assert_eq!(
+        app.code::<api::Enrol>(enrol("cdc.example", "渝中 1 号")),
+        ErrorCode::BadServerUrl
+    );
+    assert_eq!(
+        app.code::<api::Enrol>(enrol("http://127.0.0.1:9", " ")),
+        ErrorCode::DeviceNameMissing
+    );
+    assert_eq!(
+        app.code::<api::Enrol>(enrol("http://127.0.0.1:9/", "渝中 1 号")),
+        ErrorCode::ServerUnreachable
+    );
+
+    // a QR code picture comes as raw bytes
+    let blank: Vec<u8> = [20u32.to_le_bytes(), 20u32.to_le_bytes()]
+        .concat()
+        .into_iter()
+        .chain(std::iter::repeat_n(255, 400))
+        .collect();
+    let read = app.invoke(api::ReadQrCode::NAME, tauri::ipc::InvokeBody::Raw(blank));
+    assert_eq!(read.unwrap_err().code, ErrorCode::NoQrCode);
+    let read = app.invoke(
+        api::ReadQrCode::NAME,
+        tauri::ipc::InvokeBody::Json(json!({})),
+    );
+    assert_eq!(read.unwrap_err().code, ErrorCode::BadPicture);
+
+    // today's work: no sites before an assignment
+    let today = app.ok::<api::Today>(());
+    assert!(today.sites.is_empty() && today.current_site.is_none());
+    let site = api::ChooseSiteArgs {
+        site_id: "yz-001".into(),
+    };
+    assert_eq!(app.code::<api::ChooseSite>(site), ErrorCode::UnknownSite);
+
+    surveyors_take_turns(&app);
+
+    let missing: Vec<&&str> = api::ALL
+        .iter()
+        .filter(|name| !app.called.lock().unwrap().contains(**name))
+        .collect();
+    assert!(missing.is_empty(), "commands not exercised: {missing:?}");
+}
+
+fn surveyors_take_turns(app: &App) {
+    assert!(app.ok::<api::GetSurveyors>(()).surveyors.is_empty());
+    let add = |id: &str, pin: &str| api::AddSurveyorArgs {
+        id: id.into(),
+        name: "张三".into(),
+        pin: pin.into(),
+    };
+    assert_eq!(
+        app.code::<api::AddSurveyor>(add("S01", "12")),
+        ErrorCode::BadPin
+    );
+    let view = app.ok::<api::AddSurveyor>(add("S01", "1234"));
+    assert_eq!(view.current.unwrap().id, "S01");
+    app.ok::<api::SignOutSurveyor>(());
+    assert_eq!(app.ok::<api::GetSurveyors>(()).current, None);
+    // a tablet with surveyors needs one signed in to start an interview
+    assert_eq!(
+        app.code::<api::StartInterview>(pilot_args(None)),
+        ErrorCode::SurveyorNeeded
+    );
+    let sign_in = |pin: &str| api::SignInArgs {
+        id: "S01".into(),
+        pin: pin.into(),
+    };
+    assert_eq!(
+        app.code::<api::SignInSurveyor>(sign_in("0000")),
+        ErrorCode::WrongPin
+    );
+    assert_eq!(
+        app.ok::<api::SignInSurveyor>(sign_in("1234"))
+            .current
+            .unwrap()
+            .id,
+        "S01"
+    );
+    let started = app.ok::<api::StartInterview>(pilot_args(None));
+    assert_eq!(started.language, "zh-CN");
+    for _ in 0..zhisu_store::PIN_TRIES {
+        assert_eq!(
+            app.code::<api::SignInSurveyor>(sign_in("9999")),
+            ErrorCode::WrongPin
+        );
+    }
+    assert_eq!(
+        app.code::<api::SignInSurveyor>(sign_in("1234")),
+        ErrorCode::TooManyAttempts
+    );
+}
+
+#[test]
+fn the_pin_lockout_outlives_a_restart_of_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let sign_in = |pin: &str| api::SignInArgs {
+        id: "S01".into(),
+        pin: pin.into(),
+    };
+    {
+        let app = App::open(dir.path());
+        app.ok::<api::AddSurveyor>(api::AddSurveyorArgs {
+            id: "S01".into(),
+            name: "张三".into(),
+            pin: "1234".into(),
+        });
+        for _ in 0..zhisu_store::PIN_TRIES {
+            app.code::<api::SignInSurveyor>(sign_in("0000"));
+        }
+    }
+    let app = App::open(dir.path());
+    assert_eq!(
+        app.ok::<api::GetSurveyors>(()).current,
+        None,
+        "nobody signed in after a restart"
+    );
+    assert_eq!(
+        app.code::<api::SignInSurveyor>(sign_in("1234")),
+        ErrorCode::TooManyAttempts
+    );
+}
