@@ -143,6 +143,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                     .collect(),
                     ..Default::default()
                 }],
+                &zhisu_server_storage::AuditEntry::now("test", "test", ""),
             )
             .unwrap();
         let code = state

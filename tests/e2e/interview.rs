@@ -656,7 +656,11 @@ async fn todays_work_shows_the_site_and_its_quotas_and_new_interviews_are_record
     server
         .state
         .storage
-        .replace_sites("yuzhong", &test_sites())
+        .replace_sites(
+            "yuzhong",
+            &test_sites(),
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
+        )
         .unwrap();
     let app_dir = dir.path().join("app");
     let app = App::launch(&app_dir, &server.base_url).await;
@@ -1196,7 +1200,11 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
     server
         .state
         .storage
-        .replace_sites("yuzhong", &test_sites())
+        .replace_sites(
+            "yuzhong",
+            &test_sites(),
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
+        )
         .unwrap();
     // a round that flags a test's fast clicking, so the quality warning shows every time
     server

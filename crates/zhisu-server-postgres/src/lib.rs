@@ -551,6 +551,27 @@ impl PostgresStorage {
     }
 }
 
+impl PostgresStorage {
+    /// Runs an administrative `action` in one transaction with its audit entry, which is
+    /// written only when `done` says the action changed something: the log and the data
+    /// cannot disagree, whatever fails.
+    fn audited<T>(
+        &self,
+        audit: &AuditEntry,
+        done: impl Fn(&T) -> bool,
+        action: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let outcome = action(&mut tx)?;
+        if done(&outcome) {
+            insert_audit(&mut tx, audit)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(outcome)
+    }
+}
+
 impl Storage for PostgresStorage {
     fn backend(&self) -> &'static str {
         "postgresql"
@@ -928,24 +949,31 @@ impl InterviewStore for PostgresStorage {
 }
 
 impl PeopleStore for PostgresStorage {
-    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
-        let (role, district, populations) = role_columns(&person.role);
-        let populations: serde_json::Value = serde_json::from_str(&populations).map_err(corrupt)?;
-        let inserted = self.pool.get().map_err(unavailable)?.execute(
-            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
-            &[
-                &person.id,
-                &person.username,
-                &person.display_name,
-                &password_hash,
-                &role,
-                &district,
-                &populations,
-                &person.created_at,
-            ],
-        ).map_err(db)?;
-        Ok(inserted == 1)
+    fn add_person(
+        &self,
+        person: &Person,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        self.audited(audit, |added| *added, |tx| {
+            let (role, district, populations) = role_columns(&person.role);
+            let populations: serde_json::Value = serde_json::from_str(&populations).map_err(corrupt)?;
+            let inserted = tx.execute(
+                "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (username) DO NOTHING",
+                &[
+                    &person.id,
+                    &person.username,
+                    &person.display_name,
+                    &password_hash,
+                    &role,
+                    &district,
+                    &populations,
+                    &person.created_at,
+                ],
+            ).map_err(db)?;
+            Ok(inserted == 1)
+        })
     }
 
     fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
@@ -1018,17 +1046,21 @@ impl PeopleStore for PostgresStorage {
         &self,
         username: &str,
         disabled_at: Option<DateTime<Utc>>,
+        audit: &AuditEntry,
     ) -> Result<bool, StorageError> {
-        let changed = self
-            .pool
-            .get()
-            .map_err(unavailable)?
-            .execute(
-                "UPDATE person SET disabled_at = $2 WHERE username = $1",
-                &[&username, &disabled_at],
-            )
-            .map_err(db)?;
-        Ok(changed == 1)
+        self.audited(
+            audit,
+            |found| *found,
+            |tx| {
+                let changed = tx
+                    .execute(
+                        "UPDATE person SET disabled_at = $2 WHERE username = $1",
+                        &[&username, &disabled_at],
+                    )
+                    .map_err(db)?;
+                Ok(changed == 1)
+            },
+        )
     }
 }
 
@@ -1040,12 +1072,15 @@ impl DeviceStore for PostgresStorage {
         district: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        self.pool.get().map_err(unavailable)?.execute(
-            "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-            &[&code_hash, &round, &district, &now, &expires_at],
-        ).map_err(db)?;
-        Ok(())
+        self.audited(audit, |_| true, |tx| {
+            tx.execute(
+                "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[&code_hash, &round, &district, &now, &expires_at],
+            ).map_err(db)?;
+            Ok(())
+        })
     }
 
     fn enrol(
@@ -1114,17 +1149,25 @@ impl DeviceStore for PostgresStorage {
         Ok(Some(device))
     }
 
-    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
-        let n = self
-            .pool
-            .get()
-            .map_err(unavailable)?
-            .execute(
-                "UPDATE device SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
-                &[&id, &now],
-            )
-            .map_err(db)?;
-        Ok(n == 1)
+    fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        self.audited(
+            audit,
+            |found| *found,
+            |tx| {
+                let n = tx
+                    .execute(
+                        "UPDATE device SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
+                        &[&id, &now],
+                    )
+                    .map_err(db)?;
+                Ok(n == 1)
+            },
+        )
     }
 
     fn devices(&self) -> Result<Vec<Device>, StorageError> {
@@ -1171,35 +1214,35 @@ impl PlanStore for PostgresStorage {
         &self,
         district: &str,
         sites: &[zhisu_protocol::Site],
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        let mut client = self.pool.get().map_err(unavailable)?;
-        let mut tx = client.transaction().map_err(db)?;
-        tx.execute("DELETE FROM site WHERE district = $1", &[&district])
-            .map_err(db)?;
-        for site in sites {
-            let quotas = serde_json::to_value(&site.quotas).map_err(corrupt)?;
-            tx.execute(
-                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
-                     stratum, weight, latitude, longitude)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                &[
-                    &site.id,
-                    &district,
-                    &site.name,
-                    &site.site_type,
-                    &site.industry,
-                    &site.ownership,
-                    &site.size,
-                    &quotas,
-                    &site.stratum,
-                    &site.weight,
-                    &site.latitude,
-                    &site.longitude,
-                ],
-            ).map_err(db)?;
-        }
-        tx.commit().map_err(db)?;
-        Ok(())
+        self.audited(audit, |_| true, |tx| {
+            tx.execute("DELETE FROM site WHERE district = $1", &[&district])
+                .map_err(db)?;
+            for site in sites {
+                let quotas = serde_json::to_value(&site.quotas).map_err(corrupt)?;
+                tx.execute(
+                    "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
+                         stratum, weight, latitude, longitude)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    &[
+                        &site.id,
+                        &district,
+                        &site.name,
+                        &site.site_type,
+                        &site.industry,
+                        &site.ownership,
+                        &site.size,
+                        &quotas,
+                        &site.stratum,
+                        &site.weight,
+                        &site.latitude,
+                        &site.longitude,
+                    ],
+                ).map_err(db)?;
+            }
+            Ok(())
+        })
     }
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
@@ -1272,35 +1315,45 @@ impl PlanStore for PostgresStorage {
         &self,
         round: &str,
         settings: &zhisu_protocol::RoundSettings,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        let json = serde_json::to_string(settings).map_err(corrupt)?;
-        self.pool
-            .get()
-            .map_err(unavailable)?
-            .execute(
-                "INSERT INTO round_settings (round, settings) VALUES ($1, $2::text::jsonb)
-             ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
-                &[&round, &json],
-            )
-            .map_err(db)?;
-        Ok(())
+        self.audited(
+            audit,
+            |_| true,
+            |tx| {
+                let json = serde_json::to_string(settings).map_err(corrupt)?;
+                tx.execute(
+                    "INSERT INTO round_settings (round, settings) VALUES ($1, $2::text::jsonb)
+                 ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
+                    &[&round, &json],
+                )
+                .map_err(db)?;
+                Ok(())
+            },
+        )
     }
 
-    fn publish_questionnaire(&self, record: &PublishedRecord) -> Result<bool, StorageError> {
-        let inserted = self.pool.get().map_err(unavailable)?.execute(
-            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id, version) DO NOTHING",
-            &[
-                &record.id,
-                &record.version,
-                &record.round,
-                &record.hash,
-                &record.source,
-                &record.published_at,
-                &record.published_by,
-            ],
-        ).map_err(db)?;
-        Ok(inserted == 1)
+    fn publish_questionnaire(
+        &self,
+        record: &PublishedRecord,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        self.audited(audit, |kept| *kept, |tx| {
+            let inserted = tx.execute(
+                "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id, version) DO NOTHING",
+                &[
+                    &record.id,
+                    &record.version,
+                    &record.round,
+                    &record.hash,
+                    &record.source,
+                    &record.published_at,
+                    &record.published_by,
+                ],
+            ).map_err(db)?;
+            Ok(inserted == 1)
+        })
     }
 
     fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError> {

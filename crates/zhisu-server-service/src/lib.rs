@@ -27,7 +27,7 @@ use zhisu_protocol::Enrolment;
 pub use devices::{Device, EnrolRefusal};
 pub use questionnaires::QuestionnaireRegistry;
 pub use zhisu_server_storage as storage;
-pub use zhisu_server_storage::{Storage, StorageError};
+pub use zhisu_server_storage::{AuditEntry, Storage, StorageError};
 
 /// The server's storage and questionnaires: what every action needs. Cheap to clone.
 #[derive(Clone)]
@@ -135,20 +135,21 @@ impl ServerState {
             published_at: Utc::now(),
             published_by: actor.to_string(),
         };
-        if !self.storage.publish_questionnaire(&record)? {
+        let audit = AuditEntry::now(
+            actor,
+            "publish_questionnaire",
+            format!("{} {} for round {round}", reference.id, reference.version),
+        );
+        if !self.storage.publish_questionnaire(&record, &audit)? {
             return Ok(PublishOutcome::VersionTaken);
         }
         self.questionnaires
             .insert(q, source.to_string(), Some(round.to_string()));
-        self.audit(
-            actor,
-            "publish_questionnaire",
-            &format!("{} {} for round {round}", reference.id, reference.version),
-        )?;
         Ok(PublishOutcome::Published(reference))
     }
 
-    /// Adds a person with a password (hashed with Argon2id); false when the username is taken.
+    /// Adds a person with a password (hashed with Argon2id), written with its audit entry in
+    /// one transaction. `None` when the username is taken.
     pub fn add_person(
         &self,
         username: &str,
@@ -156,28 +157,30 @@ impl ServerState {
         password: &str,
         role: people::Role,
         actor: &str,
-    ) -> anyhow::Result<bool> {
+    ) -> Result<Option<people::Person>, Refusal> {
         if let Some(problem) = people::password_problem(password) {
-            anyhow::bail!("{problem}");
+            return Err(Refusal::Invalid(problem.to_string()));
+        }
+        let username = username.trim();
+        if username.is_empty() {
+            return Err(Refusal::Invalid("the username is empty".into()));
         }
         let person = people::Person {
             id: Uuid::new_v4(),
             username: username.to_string(),
-            display_name: display_name.to_string(),
+            display_name: display_name.trim().to_string(),
             role,
             created_at: Utc::now(),
         };
+        let audit = AuditEntry::now(
+            actor,
+            "add_person",
+            format!("{username} as {}", person.role.name()),
+        );
         let added = self
             .storage
-            .add_person(&person, &people::hash_password(password))?;
-        if added {
-            self.audit(
-                actor,
-                "add_person",
-                &format!("{username} as {}", person.role.name()),
-            )?;
-        }
-        Ok(added)
+            .add_person(&person, &people::hash_password(password), &audit)?;
+        Ok(added.then_some(person))
     }
 
     /// Creates a one-time enrolment code for a round and district, valid for `valid_for`, and
@@ -191,20 +194,21 @@ impl ServerState {
     ) -> Result<String, StorageError> {
         let code = devices::new_enrolment_code();
         let now = Utc::now();
+        let audit = AuditEntry::now(
+            actor,
+            "create_enrolment_code",
+            format!(
+                "round {round}, district {district}, valid until {}",
+                now + valid_for
+            ),
+        );
         self.storage.add_enrolment_code(
             &devices::hash_code(&code),
             round,
             district,
             now + valid_for,
             now,
-        )?;
-        self.audit(
-            actor,
-            "create_enrolment_code",
-            &format!(
-                "round {round}, district {district}, valid until {}",
-                now + valid_for
-            ),
+            &audit,
         )?;
         Ok(code)
     }
@@ -233,11 +237,8 @@ impl ServerState {
     }
 
     pub fn revoke_device(&self, id: Uuid, actor: &str) -> Result<bool, StorageError> {
-        let found = self.storage.revoke_device(id, Utc::now())?;
-        if found {
-            self.audit(actor, "revoke_device", &id.to_string())?;
-        }
-        Ok(found)
+        let audit = AuditEntry::now(actor, "revoke_device", id.to_string());
+        self.storage.revoke_device(id, Utc::now(), &audit)
     }
 
     pub fn audit(&self, actor: &str, action: &str, detail: &str) -> Result<(), StorageError> {
@@ -258,6 +259,21 @@ pub fn t<'a>(lang: &str, zh: &'a str, en: &'a str) -> &'a str {
     } else {
         zh
     }
+}
+
+/// Why an administrative change was not made (nothing was changed).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The request itself is wrong: every problem, in words a person can act on.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Allowed to the role, but not in this state (one may not disable oneself).
+    #[error("{0}")]
+    NotNow(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// Why a questionnaire could not be published.

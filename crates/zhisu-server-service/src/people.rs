@@ -6,7 +6,7 @@ use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{ServerState, StorageError};
+use crate::{AuditEntry, Refusal, ServerState, StorageError};
 
 pub use zhisu_server_storage::people::{ListedPerson, Person, Role, Scope};
 
@@ -197,6 +197,37 @@ impl ServerState {
             expires_at,
             person,
         })
+    }
+}
+
+impl ServerState {
+    /// Disables (their sessions stop working) or enables again a person. One may not disable
+    /// oneself, so that a city always keeps an administrator.
+    pub fn set_person_disabled(
+        &self,
+        username: &str,
+        disable: bool,
+        actor: &str,
+    ) -> Result<(), Refusal> {
+        if disable && username == actor {
+            return Err(Refusal::NotNow(
+                "you cannot disable yourself; ask another city administrator".into(),
+            ));
+        }
+        let action = if disable {
+            "disable_person"
+        } else {
+            "enable_person"
+        };
+        let audit = AuditEntry::now(actor, action, username);
+        let when = disable.then(chrono::Utc::now);
+        if self.storage.set_person_disabled(username, when, &audit)? {
+            Ok(())
+        } else {
+            Err(Refusal::NotFound(format!(
+                "no person with the username {username}"
+            )))
+        }
     }
 }
 

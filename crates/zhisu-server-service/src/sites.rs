@@ -1,4 +1,10 @@
-//! The sample plan's sites of each district: what a list must satisfy before it is stored.
+//! The sample plan's sites of each district (what a list must satisfy before it is stored) and
+//! the settings of each round: administrative changes, each written with its audit entry in
+//! one transaction.
+
+use zhisu_protocol::{RoundSettings, Site};
+
+use crate::{AuditEntry, Refusal, ServerState};
 
 /// The kinds of survey site a sample plan may list.
 pub const SITE_TYPES: [&str; 6] = [
@@ -55,4 +61,55 @@ pub fn site_problems(sites: &[zhisu_protocol::Site]) -> Vec<String> {
         }
     }
     problems
+}
+
+impl ServerState {
+    /// Replaces the sites (and quotas) of `district`, every site checked first
+    /// ([`site_problems`]); written with its audit entry in one transaction. Returns how many.
+    pub fn replace_sites(
+        &self,
+        district: &str,
+        mut sites: Vec<Site>,
+        actor: &str,
+    ) -> Result<usize, Refusal> {
+        for site in &mut sites {
+            site.district = district.to_string();
+        }
+        let problems = site_problems(&sites);
+        if !problems.is_empty() {
+            return Err(Refusal::Invalid(format!(
+                "the sites were not stored: {}",
+                problems.join("; ")
+            )));
+        }
+        let audit = AuditEntry::now(
+            actor,
+            "replace_sites",
+            format!("{district}: {} sites", sites.len()),
+        );
+        self.storage.replace_sites(district, &sites, &audit)?;
+        Ok(sites.len())
+    }
+
+    /// Sets a round's settings, delivered to its devices at their next sync.
+    pub fn set_round_settings(
+        &self,
+        round: &str,
+        settings: &RoundSettings,
+        actor: &str,
+    ) -> Result<(), Refusal> {
+        let q = &settings.quality;
+        if !(q.min_seconds_per_item.is_finite() && q.min_seconds_per_item >= 0.0) {
+            return Err(Refusal::Invalid(
+                "quality.min_seconds_per_item must be a number of seconds, 0 or more".into(),
+            ));
+        }
+        let detail = format!(
+            "round {round}: {}",
+            serde_json::to_string(settings).unwrap_or_default()
+        );
+        let audit = AuditEntry::now(actor, "set_round_settings", detail);
+        self.storage.set_round_settings(round, settings, &audit)?;
+        Ok(())
+    }
 }

@@ -681,6 +681,29 @@ impl SqliteStorage {
     }
 }
 
+impl SqliteStorage {
+    /// Runs an administrative `action` in one transaction with its audit entry, which is
+    /// written only when `done` says the action changed something: the log and the data
+    /// cannot disagree, whatever fails.
+    fn audited<T>(
+        &self,
+        audit: &AuditEntry,
+        done: impl Fn(&T) -> bool,
+        action: impl FnOnce(&Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let outcome = action(&tx)?;
+        if done(&outcome) {
+            insert_audit(&tx, audit)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(outcome)
+    }
+}
+
 impl Storage for SqliteStorage {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -1020,23 +1043,30 @@ impl InterviewStore for SqliteStorage {
 }
 
 impl PeopleStore for SqliteStorage {
-    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError> {
-        let (role, district, populations) = role_columns(&person.role);
-        let inserted = self.conn().execute(
-            "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (username) DO NOTHING",
-            params![
-                person.id.to_string(),
-                person.username,
-                person.display_name,
-                password_hash,
-                role,
-                district,
-                populations,
-                timestamp(person.created_at)
-            ],
-        ).map_err(db)?;
-        Ok(inserted == 1)
+    fn add_person(
+        &self,
+        person: &Person,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        self.audited(audit, |added| *added, |conn| {
+            let (role, district, populations) = role_columns(&person.role);
+            let inserted = conn.execute(
+                "INSERT INTO person (id, username, display_name, password_hash, role, district, populations, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (username) DO NOTHING",
+                params![
+                    person.id.to_string(),
+                    person.username,
+                    person.display_name,
+                    password_hash,
+                    role,
+                    district,
+                    populations,
+                    timestamp(person.created_at)
+                ],
+            ).map_err(db)?;
+            Ok(inserted == 1)
+        })
     }
 
     fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError> {
@@ -1123,15 +1153,21 @@ impl PeopleStore for SqliteStorage {
         &self,
         username: &str,
         disabled_at: Option<DateTime<Utc>>,
+        audit: &AuditEntry,
     ) -> Result<bool, StorageError> {
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE person SET disabled_at = ?2 WHERE username = ?1",
-                params![username, disabled_at.map(timestamp)],
-            )
-            .map_err(db)?;
-        Ok(changed == 1)
+        self.audited(
+            audit,
+            |found| *found,
+            |conn| {
+                let changed = conn
+                    .execute(
+                        "UPDATE person SET disabled_at = ?2 WHERE username = ?1",
+                        params![username, disabled_at.map(timestamp)],
+                    )
+                    .map_err(db)?;
+                Ok(changed == 1)
+            },
+        )
     }
 }
 
@@ -1143,12 +1179,15 @@ impl DeviceStore for SqliteStorage {
         district: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        self.conn().execute(
-            "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![code_hash, round, district, timestamp(now), timestamp(expires_at)],
-        ).map_err(db)?;
-        Ok(())
+        self.audited(audit, |_| true, |conn| {
+            conn.execute(
+                "INSERT INTO enrolment_code (code_hash, round, district, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![code_hash, round, district, timestamp(now), timestamp(expires_at)],
+            ).map_err(db)?;
+            Ok(())
+        })
     }
 
     fn enrol(
@@ -1222,15 +1261,25 @@ impl DeviceStore for SqliteStorage {
         Ok(device)
     }
 
-    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError> {
-        let changed = self
-            .conn()
-            .execute(
-                "UPDATE device SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-                params![id.to_string(), timestamp(now)],
-            )
-            .map_err(db)?;
-        Ok(changed == 1)
+    fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        self.audited(
+            audit,
+            |found| *found,
+            |conn| {
+                let changed = conn
+                    .execute(
+                        "UPDATE device SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+                        params![id.to_string(), timestamp(now)],
+                    )
+                    .map_err(db)?;
+                Ok(changed == 1)
+            },
+        )
     }
 
     fn devices(&self) -> Result<Vec<Device>, StorageError> {
@@ -1264,36 +1313,34 @@ impl PlanStore for SqliteStorage {
         &self,
         district: &str,
         sites: &[zhisu_protocol::Site],
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        tx.execute("DELETE FROM site WHERE district = ?1", [district])
-            .map_err(db)?;
-        for site in sites {
-            tx.execute(
-                "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
-                     stratum, weight, latitude, longitude)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    site.id,
-                    district,
-                    site.name,
-                    site.site_type,
-                    site.industry,
-                    site.ownership,
-                    site.size,
-                    serde_json::to_string(&site.quotas).map_err(corrupt)?,
-                    site.stratum,
-                    site.weight,
-                    site.latitude,
-                    site.longitude,
-                ],
-            ).map_err(db)?;
-        }
-        tx.commit().map_err(db)?;
-        Ok(())
+        self.audited(audit, |_| true, |conn| {
+            conn.execute("DELETE FROM site WHERE district = ?1", [district])
+                .map_err(db)?;
+            for site in sites {
+                conn.execute(
+                    "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
+                         stratum, weight, latitude, longitude)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![
+                        site.id,
+                        district,
+                        site.name,
+                        site.site_type,
+                        site.industry,
+                        site.ownership,
+                        site.size,
+                        serde_json::to_string(&site.quotas).map_err(corrupt)?,
+                        site.stratum,
+                        site.weight,
+                        site.latitude,
+                        site.longitude,
+                    ],
+                ).map_err(db)?;
+            }
+            Ok(())
+        })
     }
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError> {
@@ -1372,32 +1419,44 @@ impl PlanStore for SqliteStorage {
         &self,
         round: &str,
         settings: &zhisu_protocol::RoundSettings,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        self.conn()
-            .execute(
-                "INSERT INTO round_settings (round, settings) VALUES (?1, ?2)
-             ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
-                params![round, serde_json::to_string(settings).map_err(corrupt)?],
-            )
-            .map_err(db)?;
-        Ok(())
+        self.audited(
+            audit,
+            |_| true,
+            |conn| {
+                conn.execute(
+                    "INSERT INTO round_settings (round, settings) VALUES (?1, ?2)
+                 ON CONFLICT (round) DO UPDATE SET settings = excluded.settings",
+                    params![round, serde_json::to_string(settings).map_err(corrupt)?],
+                )
+                .map_err(db)?;
+                Ok(())
+            },
+        )
     }
 
-    fn publish_questionnaire(&self, record: &PublishedRecord) -> Result<bool, StorageError> {
-        let inserted = self.conn().execute(
-            "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id, version) DO NOTHING",
-            params![
-                record.id,
-                record.version,
-                record.round,
-                record.hash,
-                record.source,
-                timestamp(record.published_at),
-                record.published_by
-            ],
-        ).map_err(db)?;
-        Ok(inserted == 1)
+    fn publish_questionnaire(
+        &self,
+        record: &PublishedRecord,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        self.audited(audit, |kept| *kept, |conn| {
+            let inserted = conn.execute(
+                "INSERT INTO questionnaire (id, version, round, hash, source, published_at, published_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id, version) DO NOTHING",
+                params![
+                    record.id,
+                    record.version,
+                    record.round,
+                    record.hash,
+                    record.source,
+                    timestamp(record.published_at),
+                    record.published_by
+                ],
+            ).map_err(db)?;
+            Ok(inserted == 1)
+        })
     }
 
     fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError> {

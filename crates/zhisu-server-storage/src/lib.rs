@@ -126,6 +126,9 @@ impl Accepted {
 
 /// Everything the server keeps, in one backend. Methods are blocking: the HTTP layer calls them
 /// on the blocking pool.
+/// Every method that carries an `audit: &AuditEntry` is an administrative action: the backend
+/// writes the entry in the same transaction as the change, and only when something changed
+/// (a username taken, a device or person not found: no entry).
 pub trait Storage:
     InterviewStore + PeopleStore + DeviceStore + PlanStore + AnalyticsStore + AuditStore + Send + Sync
 {
@@ -195,7 +198,12 @@ pub trait InterviewStore {
 /// People and their sessions.
 pub trait PeopleStore {
     /// Adds a person; false when the username is taken.
-    fn add_person(&self, person: &Person, password_hash: &str) -> Result<bool, StorageError>;
+    fn add_person(
+        &self,
+        person: &Person,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
 
     /// A person and their password hash, by username (disabled people are not found).
     fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError>;
@@ -226,6 +234,7 @@ pub trait PeopleStore {
         &self,
         username: &str,
         disabled_at: Option<DateTime<Utc>>,
+        audit: &AuditEntry,
     ) -> Result<bool, StorageError>;
 }
 
@@ -239,6 +248,7 @@ pub trait DeviceStore {
         district: &str,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError>;
 
     /// Uses an enrolment code: in one transaction checks it (known, unused, not expired), marks
@@ -261,7 +271,12 @@ pub trait DeviceStore {
     ) -> Result<Option<Device>, StorageError>;
 
     /// Revokes a device; false when there is no such device.
-    fn revoke_device(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StorageError>;
+    fn revoke_device(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
 
     fn devices(&self) -> Result<Vec<Device>, StorageError>;
 
@@ -278,6 +293,7 @@ pub trait PlanStore {
         &self,
         district: &str,
         sites: &[zhisu_protocol::Site],
+        audit: &AuditEntry,
     ) -> Result<(), StorageError>;
 
     fn sites(&self, district: &str) -> Result<Vec<zhisu_protocol::Site>, StorageError>;
@@ -295,10 +311,15 @@ pub trait PlanStore {
         &self,
         round: &str,
         settings: &zhisu_protocol::RoundSettings,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError>;
 
     /// Keeps a published questionnaire version; false when the id and version are taken.
-    fn publish_questionnaire(&self, record: &PublishedRecord) -> Result<bool, StorageError>;
+    fn publish_questionnaire(
+        &self,
+        record: &PublishedRecord,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
 
     fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError>;
 }

@@ -205,10 +205,17 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     let f = fresh("devices");
     let s = &f.storage;
     let code = hash_code("K7XM-3QPA");
-    s.add_enrolment_code(&code, "2026", "yuzhong", at(30), at(0))
+    s.add_enrolment_code(&code, "2026", "yuzhong", at(30), at(0), &audit("test"))
         .unwrap();
-    s.add_enrolment_code(&hash_code("OLD1-OLD2"), "2026", "yuzhong", at(5), at(0))
-        .unwrap();
+    s.add_enrolment_code(
+        &hash_code("OLD1-OLD2"),
+        "2026",
+        "yuzhong",
+        at(5),
+        at(0),
+        &audit("test"),
+    )
+    .unwrap();
     let tablet = Uuid::from_u128(77);
     let device = s
         .enrol(&code, tablet, "渝中 3 号平板", &hash_token("t0ken"), at(10))
@@ -261,8 +268,10 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         .device_for_token(&hash_token("forged"), at(12))
         .unwrap()
         .is_none());
-    assert!(s.revoke_device(tablet, at(13)).unwrap());
-    assert!(!s.revoke_device(Uuid::from_u128(999), at(13)).unwrap());
+    assert!(s.revoke_device(tablet, at(13), &audit("test")).unwrap());
+    assert!(!s
+        .revoke_device(Uuid::from_u128(999), at(13), &audit("test"))
+        .unwrap());
     assert_eq!(s.device(tablet).unwrap().map(|d| d.id), Some(tablet));
     assert!(s.device(Uuid::from_u128(999)).unwrap().is_none());
     let revoked = s
@@ -316,23 +325,27 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         latitude: Some(29.557),
         longitude: Some(106.577),
     };
-    s.replace_sites("yuzhong", std::slice::from_ref(&site))
+    s.replace_sites("yuzhong", std::slice::from_ref(&site), &audit("test"))
         .unwrap();
     let same_id_elsewhere = zhisu_protocol::Site {
         district: "jiangbei".into(),
         ..site.clone()
     };
-    s.replace_sites("jiangbei", std::slice::from_ref(&same_id_elsewhere))
-        .unwrap();
+    s.replace_sites(
+        "jiangbei",
+        std::slice::from_ref(&same_id_elsewhere),
+        &audit("test"),
+    )
+    .unwrap();
     assert_eq!(s.sites("yuzhong").unwrap(), vec![site.clone()]);
     assert_eq!(
         s.sites("jiangbei").unwrap(),
         vec![same_id_elsewhere],
         "site ids are per district"
     );
-    s.replace_sites("jiangbei", &[]).unwrap();
+    s.replace_sites("jiangbei", &[], &audit("test")).unwrap();
     assert!(s.sites("jiangbei").unwrap().is_empty());
-    s.replace_sites("yuzhong", &[]).unwrap();
+    s.replace_sites("yuzhong", &[], &audit("test")).unwrap();
     assert!(
         s.sites("yuzhong").unwrap().is_empty(),
         "replaced, not added"
@@ -349,7 +362,9 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         })
         .unwrap();
     }
-    let log = s.audit_log(10).unwrap();
+    // the actions above wrote their own entries (actor "tester"); these two are the newest
+    let log: Vec<AuditEntry> = s.audit_log(2).unwrap();
+    assert!(log.iter().all(|e| e.actor == "cli"), "{log:?}");
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].action, "revoke_device", "newest first");
 
@@ -366,9 +381,12 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         created_at: at(0),
     };
     assert!(s
-        .add_person(&viewer, &hash_password("long-enough-pw"))
+        .add_person(&viewer, &hash_password("long-enough-pw"), &audit("test"))
         .unwrap());
-    assert!(!s.add_person(&viewer, "x").unwrap(), "username taken");
+    assert!(
+        !s.add_person(&viewer, "x", &audit("test")).unwrap(),
+        "username taken"
+    );
     let (found, hash) = s.person_for_login("edu").unwrap().unwrap();
     assert_eq!(found, viewer);
     assert!(zhisu_server_service::people::verify_password(
@@ -418,18 +436,19 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         published_at: at(3),
         published_by: "city".into(),
     };
-    assert!(s.publish_questionnaire(&record).unwrap());
+    assert!(s.publish_questionnaire(&record, &audit("test")).unwrap());
     let other = zhisu_server_storage::PublishedRecord {
         hash: "sha256:bb".into(),
         ..record.clone()
     };
     assert!(
-        !s.publish_questionnaire(&other).unwrap(),
+        !s.publish_questionnaire(&other, &audit("test")).unwrap(),
         "id and version taken"
     );
     assert_eq!(s.published_questionnaires().unwrap(), vec![record]);
 
     analysis_conformance(&fresh("analysis"));
+    audit_conformance(&*fresh("audit").storage);
 
     // a database written by a newer server is refused, not damaged
     let f = fresh("newer");
@@ -449,6 +468,71 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
 
 /// The dashboard's reads and writes: facts, progress, the review queue and decisions, people,
 /// round settings and what devices report. Real interviews of the national questionnaire.
+/// Every administrative action writes its audit entry with the change, and none when it
+/// changed nothing.
+fn audit_conformance(s: &dyn Storage) {
+    let count = |action: &str| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
+    };
+    let person = Person {
+        id: Uuid::from_u128(77),
+        username: "ann".into(),
+        display_name: "Ann".into(),
+        role: Role::CityAdmin,
+        created_at: at(0),
+    };
+    assert!(s.add_person(&person, "hash", &audit("add_person")).unwrap());
+    assert!(!s.add_person(&person, "hash", &audit("add_person")).unwrap());
+    assert_eq!(count("add_person"), 1, "a taken username is not audited");
+    assert!(s
+        .set_person_disabled("ann", Some(at(1)), &audit("disable_person"))
+        .unwrap());
+    assert!(!s
+        .set_person_disabled("nobody", Some(at(1)), &audit("disable_person"))
+        .unwrap());
+    assert_eq!(
+        count("disable_person"),
+        1,
+        "an unknown person is not audited"
+    );
+    assert!(!s
+        .revoke_device(Uuid::from_u128(5), at(2), &audit("revoke_device"))
+        .unwrap());
+    assert_eq!(
+        count("revoke_device"),
+        0,
+        "an unknown device is not audited"
+    );
+    s.add_enrolment_code(
+        "c",
+        "2026",
+        "yuzhong",
+        at(59),
+        at(0),
+        &audit("create_enrolment_code"),
+    )
+    .unwrap();
+    assert_eq!(count("create_enrolment_code"), 1);
+    s.replace_sites("yuzhong", &[], &audit("replace_sites"))
+        .unwrap();
+    assert_eq!(count("replace_sites"), 1);
+    s.set_round_settings("2026", &Default::default(), &audit("set_round_settings"))
+        .unwrap();
+    assert_eq!(count("set_round_settings"), 1);
+    // the entry carries what the caller said
+    let entry = AuditEntry::now("city", "rebuild_cells", "by hand");
+    s.rebuild_cells(&entry).unwrap();
+    assert!(s
+        .audit_log(1000)
+        .unwrap()
+        .iter()
+        .any(|e| (&e.actor, &e.action, &e.detail) == (&entry.actor, &entry.action, &entry.detail)));
+}
+
 fn analysis_conformance(f: &Fresh) {
     use zhisu_server_storage::{QcStatus, Review};
     use zhisu_server_tests::generate::{self, Respondent, Rng};
@@ -470,10 +554,11 @@ fn analysis_conformance(f: &Fresh) {
             weight: Some(40.0),
             ..Default::default()
         }],
+        &audit("test"),
     )
     .unwrap();
     let code = hash_code("ANALYSIS");
-    s.add_enrolment_code(&code, "2026", "yuzhong", at(59), at(0))
+    s.add_enrolment_code(&code, "2026", "yuzhong", at(59), at(0), &audit("test"))
         .unwrap();
     let device = s
         .enrol(
@@ -810,16 +895,20 @@ fn analysis_conformance(f: &Fresh) {
         created_at: at(0),
     };
     assert!(s
-        .add_person(&person, &hash_password("password-1234"))
+        .add_person(&person, &hash_password("password-1234"), &audit("test"))
         .unwrap());
-    assert!(s.set_person_disabled("p", Some(at(4))).unwrap());
-    assert!(!s.set_person_disabled("nobody", Some(at(4))).unwrap());
+    assert!(s
+        .set_person_disabled("p", Some(at(4)), &audit("test"))
+        .unwrap());
+    assert!(!s
+        .set_person_disabled("nobody", Some(at(4)), &audit("test"))
+        .unwrap());
     assert_eq!(s.people().unwrap(), vec![(person.clone(), Some(at(4)))]);
     assert!(
         s.person_for_login("p").unwrap().is_none(),
         "disabled people cannot sign in"
     );
-    assert!(s.set_person_disabled("p", None).unwrap());
+    assert!(s.set_person_disabled("p", None, &audit("test")).unwrap());
     assert!(s.person_for_login("p").unwrap().is_some());
 
     // round settings and what a device reports
@@ -831,8 +920,10 @@ fn analysis_conformance(f: &Fresh) {
             ..Default::default()
         },
     };
-    s.set_round_settings("2026", &settings).unwrap();
-    s.set_round_settings("2026", &settings).unwrap();
+    s.set_round_settings("2026", &settings, &audit("test"))
+        .unwrap();
+    s.set_round_settings("2026", &settings, &audit("test"))
+        .unwrap();
     assert_eq!(s.round_settings("2026").unwrap(), Some(settings));
     s.note_pending(device.id, 12).unwrap();
     assert_eq!(s.device(device.id).unwrap().unwrap().pending, Some(12));

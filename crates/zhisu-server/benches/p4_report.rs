@@ -1312,7 +1312,11 @@ fn main() {
     let sqlite = SqliteStorage::open(&sqlite_path).unwrap();
     for d in 0..plan.districts.len() {
         sqlite
-            .replace_sites(&plan.districts[d], &plan.site_records(d))
+            .replace_sites(
+                &plan.districts[d],
+                &plan.site_records(d),
+                &zhisu_server_storage::AuditEntry::now("bench", "replace_sites", ""),
+            )
             .unwrap();
     }
     let want_sqlite = backends.contains("sqlite");
@@ -1348,7 +1352,11 @@ fn main() {
         let storage = PostgresStorage::open(&url, 4).unwrap();
         for d in 0..plan.districts.len() {
             storage
-                .replace_sites(&plan.districts[d], &plan.site_records(d))
+                .replace_sites(
+                &plan.districts[d],
+                &plan.site_records(d),
+                &zhisu_server_storage::AuditEntry::now("bench", "replace_sites", ""),
+            )
                 .unwrap();
         }
         let t = Instant::now();
@@ -1523,7 +1531,13 @@ fn main() {
                 s.stratum = None;
                 s.weight = None;
             }
-            storage.replace_sites(&plan.districts[d], &sites).unwrap();
+            storage
+                .replace_sites(
+                    &plan.districts[d],
+                    &sites,
+                    &zhisu_server_storage::AuditEntry::now("bench", "replace_sites", ""),
+                )
+                .unwrap();
         }
         let r = literacy(storage, &registry);
         assert_eq!(r.method, Method::UnweightedWilson);

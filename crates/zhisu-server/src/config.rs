@@ -7,7 +7,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use serde::Deserialize;
+use chrono::FixedOffset;
+use serde::{Deserialize, Deserializer};
+
+/// UTC+8, the time of all China: the default local time of the dashboard.
+pub const CHINA_STANDARD_TIME: FixedOffset = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
 
 /// Every setting, commented. A test loads it, so it always matches what the server reads.
 pub const EXAMPLE: &str = r#"# zhisu-server configuration. Every setting is optional; the value shown is the default.
@@ -38,6 +42,13 @@ device_request_burst = 100.0
 
 # Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
 log = "info"
+
+# The local time the dashboard shows, as an offset from UTC ("+08:00": China Standard Time).
+utc_offset = "+08:00"
+
+# The dashboard and reports mark estimates from fewer interviews than this as unreliable
+# ("read with care"; they are still shown).
+min_cell_n = 30
 "#;
 
 /// The settings as a file states them.
@@ -52,6 +63,19 @@ pub struct FileConfig {
     pub device_requests_per_second: Option<f64>,
     pub device_request_burst: Option<f64>,
     pub log: Option<String>,
+    #[serde(default, deserialize_with = "utc_offset")]
+    pub utc_offset: Option<FixedOffset>,
+    pub min_cell_n: Option<u64>,
+}
+
+/// An offset from UTC written as `+08:00` (or `+0800`, `-05:00`).
+fn utc_offset<'de, D: Deserializer<'de>>(d: D) -> Result<Option<FixedOffset>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "utc_offset {text:?} is not an offset from UTC such as \"+08:00\""
+        ))
+    })
 }
 
 impl FileConfig {
@@ -74,6 +98,8 @@ pub struct Config {
     pub device_requests_per_second: f64,
     pub device_request_burst: f64,
     pub log: String,
+    pub utc_offset: FixedOffset,
+    pub min_cell_n: u64,
 }
 
 impl Default for Config {
@@ -87,6 +113,8 @@ impl Default for Config {
             device_requests_per_second: 50.0,
             device_request_burst: 100.0,
             log: "info".to_string(),
+            utc_offset: CHINA_STANDARD_TIME,
+            min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
         }
     }
 }
@@ -116,6 +144,14 @@ impl Config {
                 .or(file.device_request_burst)
                 .unwrap_or(d.device_request_burst),
             log: explicit.log.or(file.log).unwrap_or(d.log),
+            utc_offset: explicit
+                .utc_offset
+                .or(file.utc_offset)
+                .unwrap_or(d.utc_offset),
+            min_cell_n: explicit
+                .min_cell_n
+                .or(file.min_cell_n)
+                .unwrap_or(d.min_cell_n),
         }
     }
 }
@@ -155,6 +191,8 @@ impl fmt::Debug for Config {
             )
             .field("device_request_burst", &self.device_request_burst)
             .field("log", &self.log)
+            .field("utc_offset", &self.utc_offset)
+            .field("min_cell_n", &self.min_cell_n)
             .finish()
     }
 }
@@ -189,6 +227,18 @@ mod tests {
         assert!(
             toml::from_str::<FileConfig>("colour = 1").is_err(),
             "unknown settings are refused"
+        );
+        let file: FileConfig = toml::from_str("utc_offset = \"-05:30\"\nmin_cell_n = 50").unwrap();
+        let config = Config::merge(file, FileConfig::default());
+        assert_eq!(
+            config.utc_offset,
+            FixedOffset::west_opt(5 * 3600 + 1800).unwrap()
+        );
+        assert_eq!(config.min_cell_n, 50);
+        let wrong = toml::from_str::<FileConfig>("utc_offset = \"Beijing\"").unwrap_err();
+        assert!(
+            wrong.to_string().contains("not an offset from UTC"),
+            "{wrong}"
         );
     }
 

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use zhisu_protocol::codes;
 use zhisu_protocol::{ApiError, PROTOCOL_HEADER, PROTOCOL_VERSION};
+use zhisu_server_service::Refusal;
 
 /// An error response: status plus `{code, message}`.
 pub struct Failure {
@@ -33,6 +34,33 @@ impl Failure {
             "the server could not complete the request; try again later",
         )
     }
+}
+
+impl From<Refusal> for Failure {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(message) => {
+                Failure::new(StatusCode::BAD_REQUEST, codes::MALFORMED_REQUEST, message)
+            }
+            Refusal::NotFound(message) => {
+                Failure::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, message)
+            }
+            // the API said 409 "forbidden" for this before the refusals had a type: kept
+            Refusal::NotNow(message) => {
+                Failure::new(StatusCode::CONFLICT, codes::FORBIDDEN, message)
+            }
+            Refusal::Storage(e) => Failure::internal(e),
+        }
+    }
+}
+
+/// Runs a service action on the blocking pool; its refusal becomes the fitting status.
+pub(crate) async fn service<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Failure> {
+    Ok(tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Failure::internal)??)
 }
 
 impl IntoResponse for Failure {

@@ -24,7 +24,8 @@ use axum::Router;
 pub use zhisu_server_service::{ServerState, Storage, StorageError};
 
 /// What a request handler needs: the server's state and what only HTTP knows (body limit, rate
-/// limit, request counts). Dereferences to the [`ServerState`].
+/// limit, request counts, how the dashboard shows times and small cells). Dereferences to the
+/// [`ServerState`].
 #[derive(Clone)]
 pub struct HttpState {
     pub server: ServerState,
@@ -32,6 +33,11 @@ pub struct HttpState {
     pub max_body_bytes: usize,
     pub rate_limit: Arc<rate_limit::RateLimit>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The local time the dashboard shows (and exports fall back to for a device's offset
+    /// that is not a real one).
+    pub utc_offset: chrono::FixedOffset,
+    /// Estimates from fewer interviews than this are marked as unreliable (still shown).
+    pub min_cell_n: u64,
 }
 
 impl HttpState {
@@ -42,6 +48,8 @@ impl HttpState {
             // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
             rate_limit: Arc::new(rate_limit::RateLimit::per_device(50.0, 100.0)),
             metrics: Arc::default(),
+            utc_offset: config::CHINA_STANDARD_TIME,
+            min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
         }
     }
 }

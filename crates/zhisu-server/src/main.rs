@@ -145,6 +145,8 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         config.device_requests_per_second,
         config.device_request_burst,
     ));
+    state.utc_offset = config.utc_offset;
+    state.min_cell_n = config.min_cell_n;
     Ok(state)
 }
 
@@ -234,20 +236,11 @@ fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Res
             longitude: entry.longitude,
         });
     }
-    let problems = zhisu_server_service::sites::site_problems(&sites);
-    anyhow::ensure!(
-        problems.is_empty(),
-        "{} is not stored:\n{}",
-        file.display(),
-        problems.join("\n")
-    );
-    state.storage.replace_sites(district, &sites)?;
-    state.audit(
-        "cli",
-        "import_sites",
-        &format!("{district}: {} sites from {}", sites.len(), file.display()),
-    )?;
-    println!("{district}: {} sites", sites.len());
+    let actor = format!("cli (import-sites {})", file.display());
+    let stored = state
+        .replace_sites(district, sites, &actor)
+        .with_context(|| format!("{} is not stored", file.display()))?;
+    println!("{district}: {stored} sites");
     Ok(())
 }
 
@@ -342,7 +335,9 @@ async fn main() -> anyhow::Result<()> {
                 }
             };
             anyhow::ensure!(
-                state.add_person(username, display_name, &password, role, "cli")?,
+                state
+                    .add_person(username, display_name, &password, role, "cli")?
+                    .is_some(),
                 "the username {username} is taken"
             );
             println!("added {username}");

@@ -94,7 +94,11 @@ async fn world() -> World {
     };
     state
         .storage
-        .replace_sites("yuzhong", &[site("yz-1", 20), site("yz-2", 20)])
+        .replace_sites(
+            "yuzhong",
+            &[site("yz-1", 20), site("yz-2", 20)],
+            &zhisu_server_storage::AuditEntry::now("test", "test", ""),
+        )
         .unwrap();
     let code = state
         .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
@@ -706,7 +710,14 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
             ..Default::default()
         })
         .collect();
-    state.storage.replace_sites("yuzhong", &sites).unwrap();
+    state
+        .storage
+        .replace_sites(
+            "yuzhong",
+            &sites,
+            &zhisu_server_storage::AuditEntry::now("test", "test", ""),
+        )
+        .unwrap();
     let code = state
         .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "t")
         .unwrap();
@@ -867,6 +878,7 @@ async fn interviews_recorded_far_from_their_site_are_flagged() {
                 longitude: Some(site.1),
                 ..Default::default()
             }],
+            &zhisu_server_storage::AuditEntry::now("test", "test", ""),
         )
         .unwrap();
     let code = state
@@ -1020,7 +1032,14 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
             .collect()
     };
     for d in ["yuzhong", "jiangbei"] {
-        state.storage.replace_sites(d, &sites(d, true)).unwrap();
+        state
+            .storage
+            .replace_sites(
+                d,
+                &sites(d, true),
+                &zhisu_server_storage::AuditEntry::now("test", "test", ""),
+            )
+            .unwrap();
     }
     let q = ohl();
     let mut rng = Rng(0xce11);

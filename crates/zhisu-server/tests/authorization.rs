@@ -91,7 +91,8 @@ async fn world() -> World {
     for (name, role) in people {
         assert!(state
             .add_person(name, name, PASSWORD, role, "test")
-            .unwrap());
+            .unwrap()
+            .is_some());
     }
     // one device per district, each with one interview: a teacher in yuzhong, a builder in jiangbei
     for (n, district, population) in [

@@ -442,9 +442,21 @@ async fn a_device_gets_its_district_sites_and_quotas() {
     server
         .state
         .storage
-        .replace_sites("yuzhong", std::slice::from_ref(&site))
+        .replace_sites(
+            "yuzhong",
+            std::slice::from_ref(&site),
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
+        )
         .unwrap();
-    server.state.storage.replace_sites("jiangbei", &[]).unwrap();
+    server
+        .state
+        .storage
+        .replace_sites(
+            "jiangbei",
+            &[],
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
+        )
+        .unwrap();
     let assignment: zhisu_protocol::DeviceAssignment = server
         .http
         .get(format!("{}/api/v1/device/assignment", server.base))

@@ -1,11 +1,9 @@
 //! Enrolment codes and devices (district and city administrators).
 
-use crate::api::audit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_protocol::codes;
@@ -113,8 +111,7 @@ pub(super) async fn revoke_device(
             "no such device",
         ));
     };
-    let storage = state.storage.clone();
-    blocking(move || storage.revoke_device(device.id, Utc::now())).await?;
-    audit(&state, &session.person, "revoke_device", id.to_string()).await?;
+    let (server, actor) = (state.server.clone(), session.person.username);
+    blocking(move || server.revoke_device(device.id, &actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

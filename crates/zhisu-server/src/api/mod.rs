@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use zhisu_server_service::people::{Person, Role};
+use zhisu_server_service::people::Role;
 use zhisu_server_service::storage::AuditEntry;
 
 use crate::error::{blocking, forbidden, Failure};
@@ -89,15 +89,6 @@ async fn health(State(state): State<HttpState>) -> Result<String, Failure> {
 }
 
 /// Writes an administrative action to the audit log.
-pub(crate) async fn audit(
-    state: &HttpState,
-    actor: &Person,
-    action: &str,
-    detail: String,
-) -> Result<(), Failure> {
-    let (state, actor, action) = (state.clone(), actor.username.clone(), action.to_string());
-    blocking(move || state.audit(&actor, &action, &detail)).await
-}
 
 /// The OpenAPI description of this API (`docs/openapi.json`, checked against the router by a
 /// test).

@@ -1,16 +1,15 @@
 //! People: listing, adding, disabling (city administrators).
 
-use crate::api::audit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 use zhisu_protocol::codes;
 use zhisu_server_service::people::{Person, Role};
 
+use crate::error::service;
 use crate::error::{blocking, forbidden, json_rejection, Failure};
 use crate::extract::Session;
 use crate::HttpState;
@@ -79,35 +78,8 @@ pub(super) async fn set_disabled(
     if session.person.role != Role::CityAdmin {
         return Err(forbidden("disable or enable people"));
     }
-    if disable && username == session.person.username {
-        return Err(Failure::new(
-            StatusCode::CONFLICT,
-            codes::FORBIDDEN,
-            "you cannot disable yourself; ask another city administrator",
-        ));
-    }
-    let storage = state.storage.clone();
-    let name = username.clone();
-    let found =
-        blocking(move || storage.set_person_disabled(&name, disable.then(Utc::now))).await?;
-    if !found {
-        return Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            codes::NOT_FOUND,
-            format!("no person with the username {username}"),
-        ));
-    }
-    audit(
-        &state,
-        &session.person,
-        if disable {
-            "disable_person"
-        } else {
-            "enable_person"
-        },
-        username,
-    )
-    .await?;
+    let (server, actor) = (state.server.clone(), session.person.username);
+    service(move || server.set_person_disabled(&username, disable, &actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -120,40 +92,23 @@ pub(super) async fn add_person(
         return Err(forbidden("add people"));
     }
     let Json(new) = body.map_err(json_rejection)?;
-    if let Some(problem) = zhisu_server_service::people::password_problem(&new.password) {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            codes::MALFORMED_REQUEST,
-            problem,
-        ));
-    }
-    let person = Person {
-        id: Uuid::new_v4(),
-        username: new.username.trim().to_string(),
-        display_name: new.display_name.trim().to_string(),
-        role: new.role,
-        created_at: Utc::now(),
-    };
-    let storage = state.storage.clone();
-    let stored = person.clone();
-    let added = blocking(move || {
-        let hash = zhisu_server_service::people::hash_password(&new.password);
-        storage.add_person(&stored, &hash)
+    let (server, actor) = (state.server.clone(), session.person.username);
+    let added = service(move || {
+        server.add_person(
+            &new.username,
+            &new.display_name,
+            &new.password,
+            new.role,
+            &actor,
+        )
     })
     .await?;
-    if !added {
-        return Err(Failure::new(
+    let person = added.ok_or_else(|| {
+        Failure::new(
             StatusCode::CONFLICT,
             codes::USERNAME_TAKEN,
             "that username is taken",
-        ));
-    }
-    audit(
-        &state,
-        &session.person,
-        "add_person",
-        format!("{} as {}", person.username, person.role.name()),
-    )
-    .await?;
+        )
+    })?;
     Ok((StatusCode::CREATED, Json(person)))
 }

@@ -1,33 +1,22 @@
 //! Sites of each district and settings of each round.
 
-use crate::api::audit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use zhisu_protocol::codes;
 use zhisu_server_service::people::Role;
 
+use crate::error::service;
 use crate::error::{blocking, forbidden, json_rejection, Failure};
 use crate::extract::Session;
 use crate::HttpState;
-
-pub(super) fn may_read_district(role: &Role, district: &str) -> bool {
-    match role {
-        Role::CityAdmin => true,
-        Role::DistrictAdmin { district: own } | Role::Supervisor { district: own } => {
-            own == district
-        }
-        Role::DepartmentViewer { .. } => false,
-    }
-}
 
 pub(super) async fn district_sites(
     State(state): State<HttpState>,
     session: Session,
     Path(district): Path<String>,
 ) -> Result<Json<Vec<zhisu_protocol::Site>>, Failure> {
-    if !may_read_district(&session.person.role, &district) {
+    if !session.person.role.may_read_district(&district) {
         return Err(forbidden("see this district's sites"));
     }
     let storage = state.storage.clone();
@@ -43,29 +32,9 @@ pub(super) async fn replace_district_sites(
     if !session.person.role.manages(&district) {
         return Err(forbidden("change this district's sites"));
     }
-    let Json(mut sites) = body.map_err(json_rejection)?;
-    for site in &mut sites {
-        site.district = district.clone();
-    }
-    let problems = zhisu_server_service::sites::site_problems(&sites);
-    if !problems.is_empty() {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            codes::MALFORMED_REQUEST,
-            format!("the sites were not stored: {}", problems.join("; ")),
-        ));
-    }
-    let n = sites.len();
-    let storage = state.storage.clone();
-    let for_storage = district.clone();
-    blocking(move || storage.replace_sites(&for_storage, &sites)).await?;
-    audit(
-        &state,
-        &session.person,
-        "replace_sites",
-        format!("{district}: {n} sites"),
-    )
-    .await?;
+    let Json(sites) = body.map_err(json_rejection)?;
+    let (server, actor) = (state.server.clone(), session.person.username);
+    service(move || server.replace_sites(&district, sites, &actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,25 +58,15 @@ pub(super) async fn put_round_settings(
     Path(round): Path<String>,
     body: Result<Json<zhisu_protocol::RoundSettings>, JsonRejection>,
 ) -> Result<Json<zhisu_protocol::RoundSettings>, Failure> {
-    if session.person.role != zhisu_server_service::people::Role::CityAdmin {
+    if session.person.role != Role::CityAdmin {
         return Err(forbidden("set a round's settings"));
     }
     let Json(settings) = body.map_err(json_rejection)?;
-    let q = &settings.quality;
-    if !(q.min_seconds_per_item.is_finite() && q.min_seconds_per_item >= 0.0) {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            codes::MALFORMED_REQUEST,
-            "quality.min_seconds_per_item must be a number of seconds, 0 or more",
-        ));
-    }
-    let (storage, s2, r2) = (state.storage.clone(), settings.clone(), round.clone());
-    blocking(move || storage.set_round_settings(&r2, &s2)).await?;
-    let detail = format!(
-        "round {round}: {}",
-        serde_json::to_string(&settings).unwrap_or_default()
+    let (server, actor, kept) = (
+        state.server.clone(),
+        session.person.username,
+        settings.clone(),
     );
-    let (st, actor) = (state.clone(), session.person.username.clone());
-    blocking(move || st.audit(&actor, "set_round_settings", &detail)).await?;
+    service(move || server.set_round_settings(&round, &kept, &actor)).await?;
     Ok(Json(settings))
 }
