@@ -88,8 +88,6 @@ async fn health(State(state): State<HttpState>) -> Result<String, Failure> {
     Ok(format!("ok {} schema {version}", state.storage.backend()))
 }
 
-/// Writes an administrative action to the audit log.
-
 /// The OpenAPI description of this API (`docs/openapi.json`, checked against the router by a
 /// test).
 pub const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
