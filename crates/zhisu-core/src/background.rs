@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Item, Questionnaire};
-
 /// A background question the app or the analyses read by its meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,20 +98,5 @@ impl Default for Background {
                 .collect(),
             fingerprint: DEFAULT_FINGERPRINT.map(String::from).to_vec(),
         }
-    }
-}
-
-impl Questionnaire {
-    /// The item that plays `role`, when this questionnaire has one (`None`: it does not ask).
-    pub fn background_item(&self, role: BackgroundRole) -> Option<&Item> {
-        self.item(self.background.roles.get(&role)?)
-    }
-
-    /// The fingerprint items this questionnaire has, in the declared order.
-    pub fn fingerprint_items(&self) -> impl Iterator<Item = &Item> {
-        self.background
-            .fingerprint
-            .iter()
-            .filter_map(|id| self.item(id))
     }
 }

@@ -8,6 +8,7 @@
 
 mod answer;
 mod background;
+mod check;
 mod describe;
 pub mod expr;
 mod interview;

@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AnswerValue, Background, Expression, Text};
+use crate::{AnswerValue, Background, BackgroundRole, Expression, Text};
 
 /// A validated questionnaire. Built by [`Questionnaire::from_toml`] (or deserialised from a
 /// model that was), so every reference in it resolves.
@@ -256,4 +256,19 @@ pub struct ScoringRule {
     pub dimension: String,
     pub points: u32,
     pub key: AnswerValue,
+}
+
+impl Questionnaire {
+    /// The item that plays `role`, when this questionnaire has one (`None`: it does not ask).
+    pub fn background_item(&self, role: BackgroundRole) -> Option<&Item> {
+        self.item(self.background.roles.get(&role)?)
+    }
+
+    /// The fingerprint items this questionnaire has, in the declared order.
+    pub fn fingerprint_items(&self) -> impl Iterator<Item = &Item> {
+        self.background
+            .fingerprint
+            .iter()
+            .filter_map(|id| self.item(id))
+    }
 }
