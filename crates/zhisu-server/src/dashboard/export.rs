@@ -23,7 +23,9 @@ pub(super) async fn load(
         q.questionnaire().to_string(),
         q.lang().to_string(),
     );
-    tokio::task::spawn_blocking(move || table(&state, &interviews, &qid, &filter, &lang))
+    // the configured local time for a device offset that is not a real one
+    let fallback = state.utc_offset;
+    tokio::task::spawn_blocking(move || table(&state, &interviews, &qid, &filter, &lang, fallback))
         .await
         .map_err(internal)
 }

@@ -4,26 +4,23 @@ use axum::extract::{Form, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
+use maud::html;
 use serde::Deserialize;
 use zhisu_server_service::t;
 
+use super::html::page;
 use super::*;
 use crate::extract::SESSION_COOKIE;
 use crate::HttpState;
 use zhisu_server_service::people::{wait_minutes, SignInRefusal, SESSION_HOURS};
 
 pub(super) async fn login_page(Query(q): Query<LangOnly>) -> Html<String> {
-    let lang = if q.lang.as_deref().is_some_and(|l| l.starts_with("en")) {
-        "en"
-    } else {
-        "zh-CN"
-    };
     let error = if q.error.is_some() {
         LoginError::Wrong
     } else {
         LoginError::None
     };
-    login_form(lang, error)
+    login_form(language(q.lang.as_deref()), error)
 }
 
 pub(super) enum LoginError {
@@ -33,39 +30,55 @@ pub(super) enum LoginError {
     Paused(u64),
 }
 
+impl LoginError {
+    fn message(&self, lang: &str) -> Option<String> {
+        match self {
+            LoginError::None => None,
+            LoginError::Wrong => Some(
+                t(
+                    lang,
+                    "用户名或密码不对，请再试一次。",
+                    "The username or password is wrong; please try again.",
+                )
+                .to_string(),
+            ),
+            LoginError::Paused(minutes) => Some(if lang == "en" {
+                format!("Too many wrong passwords for this username. Please try again in {minutes} minutes.")
+            } else {
+                format!("这个用户名的密码错误次数太多，请 {minutes} 分钟后再试。")
+            }),
+        }
+    }
+}
+
 pub(super) fn login_form(lang: &str, error: LoginError) -> Html<String> {
-    let alert = |text: String| format!("<p class=\"error\" role=\"alert\">{text}</p>");
-    let error = match error {
-        LoginError::None => String::new(),
-        LoginError::Wrong => alert(
-            t(
-                lang,
-                "用户名或密码不对，请再试一次。",
-                "The username or password is wrong; please try again.",
-            )
-            .to_string(),
-        ),
-        LoginError::Paused(minutes) => alert(if lang == "en" {
-            format!("Too many wrong passwords for this username. Please try again in {minutes} minutes.")
-        } else {
-            format!("这个用户名的密码错误次数太多，请 {minutes} 分钟后再试。")
-        }),
+    let (other, other_name) = if lang == "en" {
+        ("/dashboard/login", "中文")
+    } else {
+        ("/dashboard/login?lang=en", "English")
     };
-    let body = format!(
-        "<h1>{}</h1>{error}<form method=\"post\" action=\"/dashboard/login\" style=\"display:flex;flex-direction:column;gap:12px;max-width:360px\">\
-         <input type=\"hidden\" name=\"lang\" value=\"{lang}\">\
-         <label>{}<br><input id=\"username\" name=\"username\" autocomplete=\"username\" required style=\"width:100%\"></label>\
-         <label>{}<br><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required style=\"width:100%\"></label>\
-         <button id=\"sign-in\" class=\"primary\" type=\"submit\">{}</button></form>\
-         <p class=\"note\"><a href=\"/dashboard/login{}\">{}</a></p>",
-        t(lang, "登录", "Sign in"),
-        t(lang, "用户名", "Username"),
-        t(lang, "密码", "Password"),
-        t(lang, "登录", "Sign in"),
-        if lang == "en" { "" } else { "?lang=en" },
-        if lang == "en" { "中文" } else { "English" },
-    );
-    page(None, lang, "", t(lang, "登录", "Sign in"), &body)
+    let body = html! {
+        h1 { (t(lang, "登录", "Sign in")) }
+        @if let Some(message) = error.message(lang) {
+            p.error role="alert" { (message) }
+        }
+        form method="post" action="/dashboard/login"
+            style="display:flex;flex-direction:column;gap:12px;max-width:360px" {
+            input type="hidden" name="lang" value=(lang);
+            label {
+                (t(lang, "用户名", "Username")) br;
+                input id="username" name="username" autocomplete="username" required style="width:100%";
+            }
+            label {
+                (t(lang, "密码", "Password")) br;
+                input id="password" name="password" type="password" autocomplete="current-password"
+                    required style="width:100%";
+            }
+            button #sign-in.primary type="submit" { (t(lang, "登录", "Sign in")) }
+        }
+        p.note { a href=(other) { (other_name) } }
+    };
+    page(None, lang, "", t(lang, "登录", "Sign in"), body)
 }
 
 #[derive(Deserialize)]
@@ -77,11 +90,7 @@ pub(super) struct LoginForm {
 }
 
 pub(super) async fn login(State(state): State<HttpState>, Form(form): Form<LoginForm>) -> Response {
-    let lang = if form.lang.as_deref().is_some_and(|l| l.starts_with("en")) {
-        "en"
-    } else {
-        "zh-CN"
-    };
+    let lang = language(form.lang.as_deref());
     let outcome = match crate::api::open_session(&state, form.username, form.password).await {
         Ok(outcome) => outcome,
         Err(failure) => return failure.into_response(),

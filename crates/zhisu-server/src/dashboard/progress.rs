@@ -1,13 +1,15 @@
 //! Progress against the quotas, and the tablets' sync state.
 
-use std::fmt::Write as _;
-
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
-use zhisu_server_service::analysis::{self, By, Labels};
+use axum::response::{Html, Response};
+use chrono::FixedOffset;
+use maud::{html, Markup};
+use zhisu_server_service::analysis::{self, By, Labels, Progress, SiteProgress};
 use zhisu_server_service::people::Role;
 use zhisu_server_service::t;
+use zhisu_server_service::Device;
 
+use super::html::{fraction, local_minute, page};
 use super::*;
 use crate::HttpState;
 
@@ -15,155 +17,168 @@ pub(super) async fn progress_page(
     State(state): State<HttpState>,
     Viewer(session): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Response {
-    let lang = q.lang().to_string();
+) -> Result<Html<String>, Response> {
+    let lang = q.lang();
     let scope = session.person.role.scope();
     let storage = state.storage.clone();
-    let scope2 = scope.clone();
-    let (progress, devices) = match run(move || {
+    let (progress, devices) = run(move || {
         Ok((
-            analysis::progress(storage.as_ref(), &scope2)?,
+            analysis::progress(storage.as_ref(), &scope)?,
             storage.devices()?,
         ))
     })
-    .await
-    {
-        Ok(v) => v,
-        Err(r) => return r,
+    .await?;
+    let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
+    // tablets: of the viewer's district only; none for a department
+    let role = &session.person.role;
+    let devices: Vec<Device> = devices
+        .into_iter()
+        .filter(|d| role.district().is_none_or(|own| d.district == own))
+        .collect();
+    let body = html! {
+        (totals(&progress, lang))
+        (districts(&progress, lang))
+        (populations(&progress, &labels, lang))
+        (sites(&progress, &labels, lang))
+        (days(&progress, lang))
+        @if !matches!(role, Role::DepartmentViewer { .. }) {
+            (tablets(&devices, state.utc_offset, lang))
+        }
     };
-    let labels = Labels::new(&state.questionnaires, q.questionnaire(), &lang);
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p id=\"total\">{}：<strong>{}</strong>　{}：<strong>{}</strong></p>",
-        t(&lang, "工作进度", "Progress"),
-        t(&lang, "已完成调查", "Interviews done"),
-        progress.total,
-        t(&lang, "样本计划", "Sample plan"),
-        progress.wanted
-    );
-    let _ = write!(
-        b,
-        "<h2>{}</h2><table id=\"by-district\"><tr><th>{}</th><th>{}</th></tr>",
-        t(&lang, "各区县", "By district"),
-        t(&lang, "区县", "District"),
-        t(&lang, "完成 / 计划", "Done / planned")
-    );
-    for (d, (done, wanted)) in &progress.districts {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
-            esc(d),
-            fraction(*done, *wanted)
-        );
+    let title = t(lang, "工作进度", "Progress");
+    Ok(page(Some(&session.person), lang, "progress", title, body))
+}
+
+fn totals(progress: &Progress, lang: &str) -> Markup {
+    html! {
+        h1 { (t(lang, "工作进度", "Progress")) }
+        p #total {
+            (t(lang, "已完成调查", "Interviews done")) "：" strong { (progress.total) }
+            "　" (t(lang, "样本计划", "Sample plan")) "：" strong { (progress.wanted) }
+        }
     }
-    b.push_str("</table>");
-    let _ = write!(
-        b,
-        "<h2>{}</h2><table id=\"by-population\"><tr><th>{}</th><th>{}</th></tr>",
-        t(&lang, "各重点人群", "By key population"),
-        t(&lang, "人群", "Population"),
-        t(&lang, "完成 / 计划", "Done / planned")
-    );
-    for (p, (done, wanted)) in &progress.populations {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
-            esc(&labels.label(By::Population, p)),
-            fraction(*done, *wanted)
-        );
+}
+
+/// A heading and a table of (name, done / planned) rows.
+fn done_of_planned<'a>(
+    id: &str,
+    heading: &str,
+    first: &str,
+    rows: impl Iterator<Item = (String, &'a (u64, u64))>,
+    lang: &str,
+) -> Markup {
+    html! {
+        h2 { (heading) }
+        table id=(id) {
+            tr { th { (first) } th { (t(lang, "完成 / 计划", "Done / planned")) } }
+            @for (name, (done, wanted)) in rows {
+                tr { td { (name) } td.num { (fraction(*done, *wanted)) } }
+            }
+        }
     }
-    b.push_str("</table>");
-    let _ = write!(
-        b,
-        "<h2>{}</h2><table id=\"by-site\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        t(&lang, "各调查点", "By site"),
-        t(&lang, "区县", "District"),
-        t(&lang, "调查点", "Site"),
-        t(&lang, "各人群 完成 / 配额", "Per population: done / quota"),
-        t(&lang, "合计", "Total")
-    );
-    for s in &progress.sites {
-        let per: Vec<String> = s
+}
+
+fn districts(progress: &Progress, lang: &str) -> Markup {
+    done_of_planned(
+        "by-district",
+        t(lang, "各区县", "By district"),
+        t(lang, "区县", "District"),
+        progress.districts.iter().map(|(d, n)| (d.clone(), n)),
+        lang,
+    )
+}
+
+fn populations(progress: &Progress, labels: &Labels, lang: &str) -> Markup {
+    done_of_planned(
+        "by-population",
+        t(lang, "各重点人群", "By key population"),
+        t(lang, "人群", "Population"),
+        progress
             .populations
             .iter()
-            .map(|(p, (done, want))| {
-                format!("{} {done}/{want}", esc(&labels.label(By::Population, p)))
-            })
-            .collect();
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-            esc(&s.district),
-            esc(&s.name),
-            per.join("；"),
-            fraction(s.done, s.wanted)
-        );
-    }
-    b.push_str("</table>");
-    if progress.without_site > 0 {
-        let _ = write!(
-            b,
-            "<p class=\"note\">{}：{}</p>",
-            t(&lang, "未关联调查点的调查", "Interviews without a site"),
-            progress.without_site
-        );
-    }
-    let _ = write!(
-        b,
-        "<h2>{}</h2><table id=\"by-day\"><tr><th>{}</th><th>{}</th></tr>",
-        t(&lang, "每日完成", "Per day"),
-        t(&lang, "日期", "Day"),
-        t(&lang, "调查数", "Interviews")
-    );
-    for (day, n) in progress.days.iter().rev() {
-        let _ = write!(
-            b,
-            "<tr><td>{}</td><td class=\"num\">{n}</td></tr>",
-            esc(day)
-        );
-    }
-    b.push_str("</table>");
-    // devices: the scope's districts only
-    let district = session.person.role.district().map(str::to_string);
-    let devices: Vec<_> = devices
-        .into_iter()
-        .filter(|d| district.as_ref().is_none_or(|own| &d.district == own))
-        .collect();
-    if !matches!(session.person.role, Role::DepartmentViewer { .. }) {
-        let _ = write!(b, "<h2>{}</h2><table id=\"devices\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>", t(&lang, "平板同步状态", "Tablets and sync"), t(&lang, "平板", "Tablet"), t(&lang, "区县", "District"), t(&lang, "最近联网", "Last seen"), t(&lang, "待上传问卷", "Waiting to send"), t(&lang, "状态", "State"));
-        for d in devices {
-            let seen = d.last_seen_at.map_or_else(
-                || t(&lang, "从未", "never").to_string(),
-                |at| {
-                    at.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                },
-            );
-            let state_text = if d.revoked_at.is_some() {
-                t(&lang, "已停用", "revoked")
-            } else {
-                t(&lang, "使用中", "active")
-            };
-            let _ = write!(
-                b,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num pending\">{}</td><td>{}</td></tr>",
-                esc(&d.name),
-                esc(&d.district),
-                seen,
-                d.pending.map_or_else(|| "-".to_string(), |p| p.to_string()),
-                state_text
-            );
-        }
-        b.push_str("</table>");
-    }
-    page(
-        Some(&session.person),
-        &lang,
-        "progress",
-        t(&lang, "工作进度", "Progress"),
-        &b,
+            .map(|(p, n)| (labels.label(By::Population, p), n)),
+        lang,
     )
-    .into_response()
+}
+
+fn sites(progress: &Progress, labels: &Labels, lang: &str) -> Markup {
+    html! {
+        h2 { (t(lang, "各调查点", "By site")) }
+        table #by-site {
+            tr {
+                th { (t(lang, "区县", "District")) }
+                th { (t(lang, "调查点", "Site")) }
+                th { (t(lang, "各人群 完成 / 配额", "Per population: done / quota")) }
+                th { (t(lang, "合计", "Total")) }
+            }
+            @for site in &progress.sites { (site_row(site, labels)) }
+        }
+        @if progress.without_site > 0 {
+            p.note {
+                (t(lang, "未关联调查点的调查", "Interviews without a site")) "：" (progress.without_site)
+            }
+        }
+    }
+}
+
+fn site_row(site: &SiteProgress, labels: &Labels) -> Markup {
+    html! {
+        tr {
+            td { (site.district) }
+            td { (site.name) }
+            td {
+                @for (i, (p, (done, want))) in site.populations.iter().enumerate() {
+                    @if i > 0 { "；" }
+                    (labels.label(By::Population, p)) " " (done) "/" (want)
+                }
+            }
+            td.num { (fraction(site.done, site.wanted)) }
+        }
+    }
+}
+
+fn days(progress: &Progress, lang: &str) -> Markup {
+    html! {
+        h2 { (t(lang, "每日完成", "Per day")) }
+        table #by-day {
+            tr { th { (t(lang, "日期", "Day")) } th { (t(lang, "调查数", "Interviews")) } }
+            @for (day, n) in progress.days.iter().rev() {
+                tr { td { (day) } td.num { (n) } }
+            }
+        }
+    }
+}
+
+fn tablets(devices: &[Device], offset: FixedOffset, lang: &str) -> Markup {
+    html! {
+        h2 { (t(lang, "平板同步状态", "Tablets and sync")) }
+        table #devices {
+            tr {
+                th { (t(lang, "平板", "Tablet")) }
+                th { (t(lang, "区县", "District")) }
+                th { (t(lang, "最近联网", "Last seen")) }
+                th { (t(lang, "待上传问卷", "Waiting to send")) }
+                th { (t(lang, "状态", "State")) }
+            }
+            @for d in devices {
+                tr {
+                    td { (d.name) }
+                    td { (d.district) }
+                    td {
+                        @match d.last_seen_at {
+                            Some(at) => (local_minute(at, offset)),
+                            None => (t(lang, "从未", "never")),
+                        }
+                    }
+                    td.num.pending {
+                        @match d.pending { Some(p) => (p), None => "-" }
+                    }
+                    td {
+                        @if d.revoked_at.is_some() { (t(lang, "已停用", "revoked")) }
+                        @else { (t(lang, "使用中", "active")) }
+                    }
+                }
+            }
+        }
+    }
 }

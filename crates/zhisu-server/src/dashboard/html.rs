@@ -1,0 +1,361 @@
+//! The parts every view is drawn with: the page around a view (style, header, navigation), the
+//! filter form, tables of estimates and their bar charts, progress bars, local times and links.
+//! Drawn with maud, which escapes every inserted value; nothing here writes HTML into a string.
+
+use axum::response::Html;
+use chrono::{DateTime, FixedOffset, Utc};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use zhisu_server_service::analysis::{self, By, Estimate, Labels};
+use zhisu_server_service::people::{Person, Role};
+use zhisu_server_service::storage::facts::AGE_BANDS;
+use zhisu_server_service::t;
+
+use super::ViewQuery;
+
+const STYLE: &str = r#"
+:root { --ink:#1a1a1a; --muted:#4a4a4a; --line:#c8c8c8; --accent:#0b5cad; --warn:#8a4b00; --bad:#a4161a; --ok:#1b6e20; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK SC","WenQuanYi Zen Hei","PingFang SC","Microsoft YaHei",sans-serif; color: var(--ink); margin: 0; font-size: 16px; line-height: 1.5; background:#fff; }
+header { background: #0b3d6e; color: #fff; padding: 10px 20px; display:flex; flex-wrap:wrap; gap: 6px 18px; align-items:center; }
+header a { color:#fff; text-decoration:none; padding:10px 6px; min-height:44px; display:inline-block; }
+header a.current { border-bottom: 3px solid #fff; font-weight: bold; }
+header .who { margin-left:auto; font-size: 14px; }
+header form { display:inline; }
+header button { background:none; color:#fff; border:1px solid #fff; border-radius:4px; padding:8px 12px; cursor:pointer; font-size:14px; }
+main { padding: 16px 20px 40px; max-width: 1200px; }
+h1 { font-size: 24px; margin: 8px 0 12px; }
+h2 { font-size: 20px; margin: 24px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+table { border-collapse: collapse; margin: 8px 0 16px; min-width: 50%; }
+th, td { border: 1px solid var(--line); padding: 6px 10px; text-align: left; vertical-align: top; }
+th { background: #eef2f6; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.small { color: var(--warn); font-weight: bold; }
+.note { color: var(--muted); font-size: 14px; }
+.method { background:#f3f6f9; border-left: 4px solid var(--accent); padding: 6px 10px; font-size: 14px; margin: 8px 0; }
+.flag { display:inline-block; background:#fff4e5; color: var(--warn); border:1px solid #e0b070; border-radius: 4px; padding: 0 6px; margin: 2px 4px 2px 0; font-size: 14px; }
+.status-rejected { color: var(--bad); font-weight: bold; }
+.status-approved { color: var(--ok); font-weight: bold; }
+.status-has_issues { color: var(--warn); font-weight: bold; }
+form.filters { display:flex; flex-wrap: wrap; gap: 8px 16px; align-items: end; background:#f7f7f7; padding: 10px; border-radius: 6px; }
+form.filters label { display:flex; flex-direction: column; font-size: 14px; }
+select, input, textarea, button { font-size: 16px; min-height: 40px; }
+button.primary { background: var(--accent); color:#fff; border:none; border-radius:4px; padding: 8px 16px; cursor:pointer; }
+.error { color: var(--bad); font-weight: bold; }
+.bar { fill: #2f6fb0; } .bar.small { fill: #9bb7d4; } .whisker { stroke: #111; stroke-width: 1.5; }
+svg text { font-size: 13px; fill: #1a1a1a; }
+.progress-bar { background:#e3e3e3; width: 160px; height: 14px; display:inline-block; vertical-align: middle; }
+.progress-bar span { background:#2f6fb0; height:14px; display:block; }
+@media print { header, form.filters, .no-print { display: none !important; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } }
+"#;
+
+/// The views in the navigation: (path under /dashboard/, Chinese, English).
+const VIEWS: [(&str, &str, &str); 5] = [
+    ("progress", "工作进度", "Progress"),
+    ("literacy", "素养水平", "Literacy"),
+    ("items", "薄弱知识", "Weakest items"),
+    ("qc", "质量控制", "Quality control"),
+    ("report", "区县报告", "District report"),
+];
+
+/// A whole page: `body` under the header, with the navigation when someone is signed in
+/// (`current` is the view to mark).
+pub fn page(
+    person: Option<&Person>,
+    lang: &str,
+    current: &str,
+    title: &str,
+    body: Markup,
+) -> Html<String> {
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · 职素" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "职素 · " (t(lang, "职业健康素养监测", "Occupational health literacy monitoring")) }
+                    @if let Some(person) = person { (navigation(person, lang, current)) }
+                }
+                main { (body) }
+            }
+        }
+    };
+    Html(markup.into_string())
+}
+
+fn navigation(person: &Person, lang: &str, current: &str) -> Markup {
+    let suffix = if lang == "en" { "?lang=en" } else { "" };
+    html! {
+        @for (view, zh, en) in VIEWS {
+            a href={ "/dashboard/" (view) (suffix) } class=[(view == current).then_some("current")] {
+                (t(lang, zh, en))
+            }
+        }
+        span.who { (person.display_name) " · " (role_label(&person.role, lang)) }
+        form method="post" action="/dashboard/logout" {
+            button type="submit" { (t(lang, "退出", "Sign out")) }
+        }
+    }
+}
+
+pub fn role_label(role: &Role, lang: &str) -> String {
+    let (name, within) = match role {
+        Role::CityAdmin => return t(lang, "市级管理员", "City administrator").to_string(),
+        Role::DistrictAdmin { district } => (
+            t(lang, "区县管理员", "District administrator"),
+            district.clone(),
+        ),
+        Role::Supervisor { district } => (t(lang, "质控督导", "Supervisor"), district.clone()),
+        Role::DepartmentViewer { populations } => (
+            t(lang, "部门查看", "Department viewer"),
+            populations.join("、"),
+        ),
+    };
+    format!("{name}（{within}）")
+}
+
+pub(super) fn pct(p: f64) -> String {
+    format!("{:.1}%", p * 100.0)
+}
+
+/// `at` in the configured local time, to the minute.
+pub(super) fn local_minute(at: DateTime<Utc>, offset: FixedOffset) -> String {
+    at.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A small count as the page's sentences say it ("四", "four"); digits above ten.
+pub(super) fn count_in_words(n: usize, lang: &str) -> String {
+    const ZH: [&str; 11] = [
+        "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
+    ];
+    const EN: [&str; 11] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    let words = if lang == "en" { EN } else { ZH };
+    words
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| w.to_string())
+}
+
+/// `path` with a query string of `pairs`, each key and value percent-encoded.
+pub(super) fn link<'a>(path: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// A bar for `done` of `wanted`, then the two numbers.
+pub(super) fn fraction(done: u64, wanted: u64) -> Markup {
+    let width = if wanted == 0 {
+        0.0
+    } else {
+        (done as f64 / wanted as f64).min(1.0) * 100.0
+    };
+    html! {
+        span.progress-bar aria-hidden="true" { span style=(format!("width:{width:.0}%")) {} }
+        " " (done) " / " (wanted)
+    }
+}
+
+/// The filter every analysis view offers: the background breakdowns, age band and district
+/// (read-only for a person held to one district).
+pub(super) fn filter_form(
+    action: &str,
+    q: &ViewQuery,
+    person: &Person,
+    labels: &Labels,
+    lang: &str,
+) -> Markup {
+    let filter = q.filter_for(person);
+    let ages = AGE_BANDS.iter().map(|a| (a.to_string(), a.to_string()));
+    let locked = person.role.district().is_some();
+    html! {
+        form.filters method="get" action={ "/dashboard/" (action) } {
+            input type="hidden" name="lang" value=(lang);
+            @for by in [By::Population, By::Industry, By::Sex, By::Education] {
+                (select(by, labels.choices(by), filter.wanted(by), lang))
+            }
+            (select(By::AgeBand, ages.collect(), filter.wanted(By::AgeBand), lang))
+            label {
+                (By::District.title(lang))
+                input name="district" id="filter-district" value=(filter.district.as_deref().unwrap_or(""))
+                    readonly[locked] size="12";
+            }
+            button.primary type="submit" id="apply" { (t(lang, "筛选", "Apply")) }
+        }
+    }
+}
+
+/// One breakdown's choice in the filter form: "all", then `options` as (key, label).
+fn select(by: By, options: Vec<(String, String)>, current: Option<&str>, lang: &str) -> Markup {
+    let name = by.as_str();
+    html! {
+        label {
+            (by.title(lang))
+            select name=(name) id={ "filter-" (name) } {
+                option value="" { (t(lang, "全部", "All")) }
+                @for (key, label) in &options {
+                    option value=(key) selected[current == Some(key.as_str())] { (label) }
+                }
+            }
+        }
+    }
+}
+
+/// Sizes of a bar chart, in pixels.
+const LABEL_W: f64 = 220.0;
+const BAR_W: f64 = 460.0;
+const ROW_H: f64 = 26.0;
+
+/// Horizontal bars with 95 % interval whiskers, one per estimate.
+pub fn bars(id: &str, rows: &[Estimate], lang: &str) -> Markup {
+    if rows.is_empty() {
+        return html! {};
+    }
+    let width = LABEL_W + BAR_W + 90.0;
+    let height = rows.len() as f64 * ROW_H + 24.0;
+    let axis_y = rows.len() as f64 * ROW_H + 18.0;
+    let aria = t(
+        lang,
+        "素养水平条形图（含95%置信区间）",
+        "Literacy levels with 95% intervals",
+    );
+    html! {
+        svg id=(id) role="img" aria-label=(aria) width=(width) height=(height)
+            viewBox={ "0 0 " (width) " " (height) } {
+            @for (i, e) in rows.iter().enumerate() { (bar(i, e)) }
+            @for k in 0..=4 {
+                text x=(format!("{:.0}", LABEL_W + BAR_W * f64::from(k) / 4.0)) y=(axis_y)
+                    text-anchor="middle" { (k * 25) "%" }
+            }
+        }
+    }
+}
+
+/// Row `i` of a bar chart: label, bar, whiskers from the interval, level.
+fn bar(i: usize, e: &Estimate) -> Markup {
+    let y = i as f64 * ROW_H + 4.0;
+    let mid = y + ROW_H / 2.0 - 2.0;
+    let x = |share: f64| format!("{:.1}", LABEL_W + share * BAR_W);
+    let (lo, hi) = (x(e.interval.low), x(e.interval.high));
+    let (top, bottom) = (format!("{:.1}", mid - 5.0), format!("{:.1}", mid + 5.0));
+    let mid = format!("{mid:.1}");
+    html! {
+        text x=(LABEL_W - 8.0) y=(y + 16.0) text-anchor="end" { (e.label) }
+        rect.bar.small[e.small] x=(LABEL_W) y=(y) width=(format!("{:.1}", e.proportion * BAR_W))
+            height=(ROW_H - 8.0) {}
+        line.whisker x1=(lo) x2=(hi) y1=(mid) y2=(mid) {}
+        line.whisker x1=(lo) x2=(lo) y1=(top) y2=(bottom) {}
+        line.whisker x1=(hi) x2=(hi) y1=(top) y2=(bottom) {}
+        text x=(format!("{:.1}", LABEL_W + BAR_W + 6.0)) y=(y + 16.0) {
+            (pct(e.proportion)) @if e.small { " *" }
+        }
+    }
+}
+
+/// The level of a breakdown's heading: a section of a view, or of a section of the report.
+#[derive(Clone, Copy)]
+pub(super) enum Heading {
+    Section,
+    Subsection,
+}
+
+/// One breakdown as a heading, its table and its chart (element ids prefixed with `prefix`).
+pub(super) fn breakdown_section(
+    level: Heading,
+    prefix: &str,
+    breakdown: &analysis::Breakdown,
+    lang: &str,
+) -> Markup {
+    let by = breakdown.by.as_str();
+    let heading = html! { (t(lang, "按", "By ")) (breakdown.title) };
+    html! {
+        @match level {
+            Heading::Section => h2 { (heading) },
+            Heading::Subsection => h3 { (heading) },
+        }
+        (estimate_table(&format!("{prefix}by-{by}"), &breakdown.title, &breakdown.rows, lang))
+        (bars(&format!("{prefix}chart-{by}"), &breakdown.rows, lang))
+    }
+}
+
+/// A table of estimates: label, level, interval, n, with small cells marked.
+pub fn estimate_table(id: &str, first: &str, rows: &[Estimate], lang: &str) -> Markup {
+    let small = t(
+        lang,
+        "样本量小，结果仅供参考",
+        "small sample: read with care",
+    );
+    html! {
+        table id=(id) {
+            tr {
+                th { (first) }
+                th { (t(lang, "素养水平", "Literacy level")) }
+                th { (t(lang, "95% 置信区间", "95% interval")) }
+                th { (t(lang, "具备素养人数", "With literacy")) }
+                th { (t(lang, "样本量 n", "n")) }
+            }
+            @for e in rows {
+                tr data-key=(e.key) {
+                    td { (e.label) @if e.small { " " span.small title=(small) { "*" } } }
+                    td.num.level { (pct(e.proportion)) }
+                    td.num { (pct(e.interval.low)) " – " (pct(e.interval.high)) }
+                    td.num { (e.successes) }
+                    td.num.n { (e.n) }
+                }
+            }
+        }
+    }
+}
+
+/// The query of links that keep the filter, with the language last.
+pub(super) fn filter_pairs<'a>(
+    filter: &'a analysis::Filter,
+    lang: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    By::ALL
+        .into_iter()
+        .filter_map(|by| {
+            filter
+                .wanted(by)
+                .filter(|v| !v.is_empty())
+                .map(|v| (by.as_str(), v))
+        })
+        .chain([("lang", lang)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_encode_keys_and_values() {
+        assert_eq!(link("/a", []), "/a");
+        assert_eq!(
+            link(
+                "/dashboard/export.csv",
+                [("district", "渝中 & \"x\""), ("lang", "en")]
+            ),
+            "/dashboard/export.csv?district=%E6%B8%9D%E4%B8%AD+%26+%22x%22&lang=en"
+        );
+    }
+
+    #[test]
+    fn counts_read_as_words_up_to_ten() {
+        assert_eq!(count_in_words(4, "zh-CN"), "四");
+        assert_eq!(count_in_words(4, "en"), "four");
+        assert_eq!(count_in_words(12, "en"), "12");
+    }
+}
