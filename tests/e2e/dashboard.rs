@@ -124,7 +124,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
     )
     .unwrap();
     // two districts' devices, 40 interviews each
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     for (d, district) in ["yuzhong", "jiangbei"].into_iter().enumerate() {
         state
             .storage
@@ -183,9 +183,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             .iter()
             .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
 
     let shots: PathBuf = workspace_root().join("target/tmp/dashboard-screenshots");
     std::fs::create_dir_all(&shots).unwrap();

@@ -13,6 +13,7 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::Duration;
+use zhisu_testkit::Rng;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use zhisu_core::{AnswerValue, Answers, ItemKind, Questionnaire};
@@ -21,37 +22,6 @@ const INTERVIEWS: usize = 10_000;
 const ITEMS: usize = 500;
 
 // ------------------------------------------------------------------ a seeded PRNG
-
-/// xorshift64*: small, fast, deterministic; plenty for generating test answers.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// True with probability `percent` %.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo) as u64 + 1) as i64
-    }
-}
 
 // ------------------------------------------------------------------ the synthetic questionnaire
 

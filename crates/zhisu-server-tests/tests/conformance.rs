@@ -570,7 +570,7 @@ fn analysis_conformance(f: &Fresh) {
         )
         .unwrap()
         .unwrap();
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     let start = Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap(); // 07:00 on the 29th in UTC+8
     let batch: Vec<Accepted> = (0..6u128)
         .map(|n| {

@@ -316,7 +316,7 @@ fn interviews(
     per_device: usize,
     items: &[ScoredItem],
 ) -> Vec<Vec<CompletedInterview>> {
-    let mut rng = Rng(0x5eed_0002);
+    let mut rng = Rng::new(0x5eed_0002);
     let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 1, 0, 0).unwrap();
     (0..devices)
         .map(|device| {

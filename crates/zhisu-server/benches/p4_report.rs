@@ -1262,7 +1262,7 @@ fn main() {
     );
 
     let t = Instant::now();
-    let mut rng = Rng(0x5eed_0004);
+    let mut rng = Rng::new(0x5eed_0004);
     let plan = Plan::new(&q, &mut rng);
     let data = generate(&plan, n, &mut rng);
     let rejected = data.rows.iter().filter(|r| r.qc == 3).count();

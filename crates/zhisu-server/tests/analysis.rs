@@ -104,12 +104,10 @@ async fn world() -> World {
         .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
         .unwrap();
     let token = state.enrol(&code, "平板 1").unwrap().unwrap().token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
 
     let q = ohl();
-    let mut rng = Rng(0x5eed_1234_abcd);
+    let mut rng = Rng::new(0x5eed_1234_abcd);
     let mut interviews = Vec::new();
     let start = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap();
     for n in 0..90u128 {
@@ -627,7 +625,7 @@ async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
     let path = dir.path().join("server.sqlite3");
     let q = ohl();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let who = Respondent {
         population: "teacher",
         sex: "female",
@@ -724,7 +722,7 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
     let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
     let device = state.storage.device(device_id).unwrap().unwrap();
     let q = ohl();
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     let mut interviews = Vec::new();
     for n in 0..48u128 {
         let site = plan[n as usize % 6].0;
@@ -887,7 +885,7 @@ async fn interviews_recorded_far_from_their_site_are_flagged() {
     let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
     let device = state.storage.device(device_id).unwrap().unwrap();
     let q = ohl();
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     let who = Respondent {
         population: "construction",
         sex: "male",
@@ -961,7 +959,7 @@ async fn a_repeated_respondent_is_suspected() {
             generate::interview(
                 &q,
                 Uuid::from_u128(8_000 + n),
-                generate::answers(&q, &who, &mut Rng(42)),
+                generate::answers(&q, &who, &mut Rng::new(42)),
                 Utc.with_ymd_and_hms(2026, 11, 21, 2, n as u32, 0).unwrap(),
                 1500,
                 Some("yz-1"),
@@ -1042,7 +1040,7 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
             .unwrap();
     }
     let q = ohl();
-    let mut rng = Rng(0xce11);
+    let mut rng = Rng::new(0xce11);
     let mut ids = Vec::new();
     for (d, district) in ["yuzhong", "jiangbei"].into_iter().enumerate() {
         let code = state

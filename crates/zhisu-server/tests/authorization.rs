@@ -115,9 +115,7 @@ async fn world() -> World {
             .ingest(&[interview(n, population)], Some(&device), Utc::now())
             .unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
     World {
         base,
         http: reqwest::Client::new(),

@@ -73,7 +73,7 @@ fn hostile_world() -> (ServerState, tempfile::TempDir) {
         &std::fs::read_to_string(questionnaires_dir().join("ohl_2026.toml")).unwrap(),
     )
     .unwrap();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let batch: Vec<_> = (0..4u128)
         .map(|n| {
             let who = Respondent {

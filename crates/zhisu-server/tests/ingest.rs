@@ -54,9 +54,7 @@ async fn start_with(
         .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
         .unwrap();
     let token = state.enrol(&code, "test tablet").unwrap().unwrap().token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
     let http = reqwest::Client::new();
     let session: Value = http
         .post(format!("{base}/api/v1/session"))

@@ -10,9 +10,7 @@ async fn the_openapi_document_matches_the_router() {
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
     let state = zhisu_server::open_sqlite(&dir.path().join("s.sqlite3"), &questionnaires).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state));
+    let base = zhisu_server_tests::serve_on_loopback(state).await;
     let http = reqwest::Client::new();
 
     let served: Value = http

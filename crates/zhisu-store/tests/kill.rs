@@ -56,6 +56,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+use zhisu_testkit::Rng;
 
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers};
@@ -118,28 +119,6 @@ fn every_answer_reported_saved_survives_sigkill_and_the_database_stays_intact() 
         stats.in_flight_committed + stats.in_flight_rolled_back > 0,
         "no kill landed during a store call (seed {seed})"
     );
-}
-
-/// xorshift64*, seeded: the test's choices (kill delays, where to check) and the writers' seeds.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng((seed ^ 0x2545_F491_4F6C_DD1D) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// One store call of the writer, as named on its stdout.
@@ -479,7 +458,7 @@ impl Run {
         let mut child = Command::new(WRITER)
             .arg(&self.db)
             .arg(questionnaire_path())
-            .arg(self.rng.next().to_string())
+            .arg(self.rng.next_u64().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

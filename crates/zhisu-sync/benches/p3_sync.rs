@@ -20,8 +20,10 @@ use chrono::{Duration as ChronoDuration, TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Questionnaire};
 use zhisu_protocol::{Receipt, ReceiptStatus};
-use zhisu_server::storage::sqlite::SqliteStorage;
-use zhisu_server::{ServerState, Storage};
+
+use zhisu_server_sqlite::SqliteStorage;
+#[allow(unused_imports)]
+use zhisu_server_storage::{AnalyticsStore, InterviewStore, PlanStore};
 use zhisu_store::{DeviceStore, NewInterview};
 use zhisu_sync::{sync_once, SyncClient, SyncProgress};
 
@@ -117,7 +119,7 @@ fn direct(device: &DeviceStore, q: &Questionnaire, n: usize, db_path: &Path) -> 
         let t = Instant::now();
         let rows: Vec<_> = batch
             .iter()
-            .map(|i| zhisu_server::storage::Accepted::new(q, i.clone(), q.score(&i.answers)))
+            .map(|i| zhisu_server_storage::Accepted::new(q, i.clone(), q.score(&i.answers)))
             .collect();
         score += t.elapsed();
         let t = Instant::now();
@@ -132,11 +134,11 @@ fn direct(device: &DeviceStore, q: &Questionnaire, n: usize, db_path: &Path) -> 
 /// Second baseline: the same with the server's whole ingest path (hash check, answer checks,
 /// re-scoring, storing) but no HTTP and no device bookkeeping.
 fn direct_with_checks(device: &DeviceStore, n: usize, db_path: &Path) -> Duration {
-    let state = ServerState::open(db_path, &questionnaires_dir()).unwrap();
+    let state = zhisu_server::open_sqlite(db_path, &questionnaires_dir()).unwrap();
     let t = Instant::now();
     let payloads = device.waiting_uploads(n).unwrap();
     for batch in payloads.chunks(BATCH) {
-        let receipts = zhisu_server::api::ingest(&state, batch.to_vec(), None).unwrap();
+        let receipts = zhisu_server_service::ingest::ingest(&state, batch.to_vec(), None).unwrap();
         assert!(receipts.iter().all(|r| r.status.is_acknowledged()));
     }
     let elapsed = t.elapsed();
@@ -182,15 +184,14 @@ fn sync_run(
 ) -> Duration {
     let store = Arc::new(Mutex::new(DeviceStore::open(device_path).unwrap()));
     let (elapsed, report) = runtime.block_on(async {
-        let server = ServerState::open(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server =
+            zhisu_server::open_sqlite(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
         let code = server
             .create_enrolment_code("2026", "bench", chrono::Duration::days(1), "bench")
             .unwrap();
         let token = server.enrol(&code, "bench tablet").unwrap().unwrap().token;
-        let client = SyncClient::new(&format!("http://{}", listener.local_addr().unwrap()))
-            .with_token(&token);
-        tokio::spawn(zhisu_server::serve(listener, server.clone()));
+        let base = zhisu_server_tests::serve_on_loopback(server.clone()).await;
+        let client = SyncClient::new(&base).with_token(&token);
         let t = Instant::now();
         let report = sync_once(&store, &client, &|_: SyncProgress| {})
             .await

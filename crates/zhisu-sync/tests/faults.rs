@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zhisu_testkit::Rng;
 
 use chrono::{Duration as ChronoDuration, TimeZone, Utc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -49,45 +50,14 @@ fn device_token(state: &ServerState) -> String {
 }
 
 async fn start_server(dir: &Path) -> (String, ServerState) {
-    let state = ServerState::open(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    let state =
+        zhisu_server::open_sqlite(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
+    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
     (base, state)
 }
 
 // ---------------------------------------------------------------------------------------------
 // The fault schedule
-
-/// xorshift64*: small, seedable, good enough to shuffle a schedule.
-struct XorShift(u64);
-
-impl XorShift {
-    fn new(seed: u64) -> Self {
-        // splitmix64 of the seed, so that nearby seeds (clock readings) start far apart
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        XorShift((z ^ (z >> 31)).max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i + 1));
-        }
-    }
-}
 
 fn fault_seed() -> u64 {
     match std::env::var("ZHISU_FAULT_SEED") {
@@ -170,7 +140,7 @@ impl Fault {
 /// (pass or duplicate); two rounds of ten give at most 14, so every run sees at least 8 faults
 /// and so every kind.
 struct Schedule {
-    rng: XorShift,
+    rng: Rng,
     slots: Vec<bool>,
     faults: Vec<Fault>,
 }
@@ -180,7 +150,7 @@ impl Schedule {
 
     fn new(seed: u64) -> Self {
         Schedule {
-            rng: XorShift::new(seed),
+            rng: Rng::new(seed),
             slots: Vec::new(),
             faults: Vec::new(),
         }
@@ -414,7 +384,7 @@ fn complete_interviews(store: &mut DeviceStore, n: u128) -> Vec<Uuid> {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
     let noise = ["earplugs", "cotton", "get_used"];
     let confined = ["ventilate", "test_air", "go_alone", "guard_outside"];
-    let mut rng = XorShift::new(0x5eed_fa11);
+    let mut rng = Rng::new(0x5eed_fa11);
     (0..n)
         .map(|i| {
             let started = t0 + ChronoDuration::seconds(i as i64 * 7);
@@ -424,11 +394,11 @@ fn complete_interviews(store: &mut DeviceStore, n: u128) -> Vec<Uuid> {
                     &NewInterview::new(Uuid::from_u128(0xfa17_0000 + i), started, 480),
                 )
                 .unwrap();
-            let subset = 1 + rng.below(15); // a non-empty subset of the four options
+            let subset = 1 + rng.index(15); // a non-empty subset of the four options
             let answers = [
-                ("age", AnswerValue::Integer(16 + rng.below(44) as i64)),
-                ("employer_duty", AnswerValue::Bool(rng.below(2) == 0)),
-                ("noise", AnswerValue::Choice(noise[rng.below(3)].into())),
+                ("age", AnswerValue::Integer(16 + rng.index(44) as i64)),
+                ("employer_duty", AnswerValue::Bool(rng.index(2) == 0)),
+                ("noise", AnswerValue::Choice(noise[rng.index(3)].into())),
                 (
                     "confined_space",
                     AnswerValue::Choices(

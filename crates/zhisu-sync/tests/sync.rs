@@ -24,10 +24,9 @@ fn pilot() -> Questionnaire {
 }
 
 async fn start_server(dir: &std::path::Path) -> (String, ServerState) {
-    let state = ServerState::open(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(zhisu_server::serve(listener, state.clone()));
+    let state =
+        zhisu_server::open_sqlite(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
+    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
     (base, state)
 }
 
@@ -273,7 +272,11 @@ async fn enrolment_assignment_and_revocation_over_http() {
     };
     server
         .storage
-        .replace_sites("yuzhong", std::slice::from_ref(&site))
+        .replace_sites(
+            "yuzhong",
+            std::slice::from_ref(&site),
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
+        )
         .unwrap();
     let code = server
         .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
@@ -311,7 +314,11 @@ async fn enrolment_assignment_and_revocation_over_http() {
     };
     server
         .storage
-        .set_round_settings("2026", &settings)
+        .set_round_settings(
+            "2026",
+            &settings,
+            &zhisu_server_storage::AuditEntry::now("test", "set_round_settings", ""),
+        )
         .unwrap();
     sync_assignment(&store, &client).await.unwrap();
     assert_eq!(store.lock().unwrap().round_settings().unwrap(), settings);

@@ -35,6 +35,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use zhisu_testkit::Rng;
 
 use chrono::Utc;
 use uuid::Uuid;
@@ -44,33 +45,6 @@ use zhisu_store::{DeviceStore, InterviewState, NewInterview, StoreError};
 /// If the test is gone without killing us (and its end of the pipe is somehow still open),
 /// stop anyway.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(300);
-
-/// xorshift64*: small, seeded, good enough to pick moves.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng((seed ^ 0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform enough in `0..n` (`n > 0`).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-}
 
 /// Writes each line with one `write` and flushes it, so the reader gets whole lines. A broken
 /// pipe means the test is gone: stop quietly.
@@ -157,8 +131,8 @@ impl Writer<'_> {
 
     fn start(&mut self) -> Uuid {
         let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.rng.next().to_le_bytes());
-        bytes[8..].copy_from_slice(&self.rng.next().to_le_bytes());
+        bytes[..8].copy_from_slice(&self.rng.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.rng.next_u64().to_le_bytes());
         let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
         self.out.line(format!("start {id}"));
         self.store
@@ -172,12 +146,12 @@ impl Writer<'_> {
     fn step(&mut self, id: Uuid) -> bool {
         let answers = self.answers.clone();
         // Sometimes the respondent gives up half-way.
-        if answers.len() >= 3 && self.rng.chance(400) {
+        if answers.len() >= 3 && self.rng.one_in(400) {
             self.discard(id);
             return false;
         }
         // Sometimes go back and change an earlier answer: an UPDATE of the answer row.
-        if self.rng.chance(4) {
+        if self.rng.one_in(4) {
             if let Some((item, value)) = self.revision(&answers) {
                 self.save(id, &item, &value);
                 return true;
@@ -272,7 +246,7 @@ impl Writer<'_> {
         not: Option<&AnswerValue>,
     ) -> Option<AnswerValue> {
         // Decided once, not per attempt: a yes/no screening item has only one other answer.
-        let may_end = self.rng.chance(20);
+        let may_end = self.rng.one_in(20);
         for attempt in 0..20 {
             let value = if attempt == 0 && not.is_none() {
                 typical_answer(self.q, item, answers)
@@ -294,7 +268,7 @@ impl Writer<'_> {
     }
 
     fn random_answer(&mut self, item: &Item, answers: &Answers) -> Option<AnswerValue> {
-        if item.dont_know && self.rng.chance(10) {
+        if item.dont_know && self.rng.one_in(10) {
             return Some(AnswerValue::DontKnow);
         }
         Some(match &item.kind {
@@ -313,7 +287,7 @@ impl Writer<'_> {
                 }
                 let mut keys: Vec<String> = visible
                     .iter()
-                    .filter(|_| self.rng.chance(3))
+                    .filter(|_| self.rng.one_in(3))
                     .map(|c| c.key.clone())
                     .collect();
                 if keys.is_empty() {
@@ -322,7 +296,7 @@ impl Writer<'_> {
                 }
                 AnswerValue::Choices(keys)
             }
-            ItemKind::TrueFalse => AnswerValue::Bool(self.rng.chance(2)),
+            ItemKind::TrueFalse => AnswerValue::Bool(self.rng.one_in(2)),
             ItemKind::Integer { min, max } => {
                 let low = min.unwrap_or(0);
                 let high = max.unwrap_or(low.saturating_add(100)).max(low);
