@@ -1,6 +1,6 @@
 //! The app shell: which screen is shown (routing), the device's enrolment, the sync badge
 //! (polled), the surveyor's language and text size, handed to every screen in an
-//! [`AppContext`]. Each screen keeps its own state and messages.
+//! [`AppContext`](crate::context::AppContext). Each screen keeps its own state and messages.
 
 use std::rc::Rc;
 
@@ -8,70 +8,10 @@ use yew::prelude::*;
 use zhisu_app_api::{self as api, CommandError, IdentityView, Preferences, SyncView};
 
 use crate::backend::call;
+use crate::context::{AppContext, Route};
 use crate::i18n::{error_text, Lang, Words};
-use crate::screens::interview::{Interview, Opened};
+use crate::screens::interview::Interview;
 use crate::screens::{Enrol, Home, MyInterviews, Surveyors, SyncLog, Today};
-
-/// The screens.
-#[derive(Clone, PartialEq)]
-pub enum Route {
-    /// First run (or after revocation): enrol the tablet with the server.
-    Enrol,
-    Home,
-    /// Today's work: the round, the site and its quotas.
-    Today,
-    /// Who is using the tablet: choose a surveyor with their PIN, or add one.
-    Surveyors,
-    MyInterviews,
-    SyncLog,
-    /// An interview, opened (started or resumed).
-    Interview(Rc<Opened>),
-}
-
-/// What every screen may read and ask of the shell.
-#[derive(Clone, PartialEq)]
-pub struct AppContext {
-    /// The language of the surveyor's screens.
-    pub ui: Lang,
-    /// Larger text for a respondent who reads with difficulty.
-    pub large_text: bool,
-    pub identity: Option<Rc<IdentityView>>,
-    pub sync: Option<Rc<SyncView>>,
-    pub navigate: Callback<Route>,
-    pub toggle_language: Callback<()>,
-    pub toggle_text_size: Callback<()>,
-    /// The device was enrolled (or enrolled again).
-    pub enrolled: Callback<IdentityView>,
-    pub sync_now: Callback<()>,
-}
-
-/// Reads the [`AppContext`] in a struct component; `changed` turns a new one into a message.
-pub fn app_context<C: Component>(
-    ctx: &Context<C>,
-    changed: impl Fn(AppContext) -> C::Message + 'static,
-) -> (AppContext, ContextHandle<AppContext>) {
-    ctx.link()
-        .context(ctx.link().callback(changed))
-        .expect("screens are shown inside the app shell")
-}
-
-/// A screen's error message, where the screen shows it.
-pub fn error_view(error: &Option<String>) -> Html {
-    match error {
-        Some(e) => html! { <p class="error" id="error" role="alert">{ e }</p> },
-        None => html! {},
-    }
-}
-
-/// Switches the surveyor's screens between Chinese and English (shows the other one).
-pub fn language_button(app: &AppContext) -> Html {
-    let toggle = app.toggle_language.reform(|_| ());
-    html! {
-        <button id="language" class="text-size" lang={app.ui.other().code()} onclick={toggle}>
-            { app.ui.pick("English", "中文") }
-        </button>
-    }
-}
 
 pub enum Msg {
     Identity(Result<IdentityView, CommandError>),

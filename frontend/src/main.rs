@@ -5,6 +5,7 @@
 
 mod app;
 mod backend;
+mod context;
 mod i18n;
 mod screens;
 

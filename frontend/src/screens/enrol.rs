@@ -5,8 +5,8 @@ use yew::prelude::*;
 use zhisu_app_api::{self as api, CommandError, EnrolArgs, IdentityView};
 
 use super::typed;
-use crate::app::{app_context, error_view, language_button, AppContext};
 use crate::backend::{self, call, mark_interactive_once};
+use crate::context::{app_context, error_view, language_button, AppContext};
 use crate::i18n::{error_text, Words};
 
 #[derive(Clone, Copy)]

@@ -9,9 +9,10 @@ use zhisu_app_api::{
     SurveyorsView, SyncView, TodayView,
 };
 
-use super::interview::{self, Opened};
-use crate::app::{app_context, error_view, language_button, AppContext, Route};
+use super::interview;
 use crate::backend::{call, mark_interactive_once};
+use crate::context::Opened;
+use crate::context::{app_context, error_view, language_button, AppContext, Route};
 use crate::i18n::{error_text, local_time, name, Lang, Words};
 
 pub enum Msg {

@@ -25,8 +25,8 @@ pub fn typed(e: InputEvent) -> String {
 }
 
 /// The "Home" button at the foot of a screen.
-pub fn home_button(app: &crate::app::AppContext) -> Html {
-    let home = app.navigate.reform(|_| crate::app::Route::Home);
+pub fn home_button(app: &crate::context::AppContext) -> Html {
+    let home = app.navigate.reform(|_| crate::context::Route::Home);
     html! {
         <button id="home" class="primary" onclick={home}>{ crate::i18n::Words::pick(app.ui, "返回首页", "Home") }</button>
     }

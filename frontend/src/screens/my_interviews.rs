@@ -6,10 +6,11 @@ use std::rc::Rc;
 use yew::prelude::*;
 use zhisu_app_api::{self as api, CommandError, DiscardArgs, InterviewState, InterviewSummary};
 
-use super::interview::{self, Opened};
+use super::interview;
 use super::{home_button, typed};
-use crate::app::{app_context, error_view, AppContext, Route};
 use crate::backend::call;
+use crate::context::Opened;
+use crate::context::{app_context, error_view, AppContext, Route};
 use crate::i18n::{error_text, local_time, state_text, Words};
 
 pub enum Msg {

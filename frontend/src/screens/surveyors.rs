@@ -5,8 +5,8 @@ use yew::prelude::*;
 use zhisu_app_api::{self as api, AddSurveyorArgs, CommandError, SignInArgs, SurveyorsView};
 
 use super::{home_button, typed};
-use crate::app::{app_context, error_view, AppContext, Route};
 use crate::backend::call;
+use crate::context::{app_context, error_view, AppContext, Route};
 use crate::i18n::{error_text, Words};
 
 pub enum Msg {

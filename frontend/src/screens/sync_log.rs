@@ -4,8 +4,8 @@ use yew::prelude::*;
 use zhisu_app_api::{self as api, CommandError, SyncLogEntry, SyncOutcome};
 
 use super::home_button;
-use crate::app::{app_context, error_view, AppContext};
 use crate::backend::call;
+use crate::context::{app_context, error_view, AppContext};
 use crate::i18n::{error_text, local_time, Lang, Words};
 
 pub enum Msg {

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 use zhisu_core::{AnswerValue, Answers, Item, ItemResult, Questionnaire, ScoreReport};
 
-use crate::app::{AppContext, Route};
+use crate::context::{AppContext, Route};
 use crate::i18n::{lang_of, t, Lang, Words};
 
 /// A scored true/false item is a statement: right or wrong. Any other is a question: yes or no.

@@ -19,24 +19,9 @@ use zhisu_core::{
     AnswerValue, Answers, EligibilityStatus, Item, QcFlag, Questionnaire, ScoreReport,
 };
 
-use crate::app::{app_context, error_view, AppContext};
 use crate::backend::{self, call};
+use crate::context::{app_context, error_view, AppContext, Opened};
 use crate::i18n::{error_text, lang_of, Lang, Words};
-
-/// An interview to show: its id, questionnaire, saved answers and language.
-pub struct Opened {
-    pub interview_id: Uuid,
-    pub questionnaire: Rc<Questionnaire>,
-    pub answers: Answers,
-    /// The language of the respondent's screens (a questionnaire language code).
-    pub language: String,
-}
-
-impl PartialEq for Opened {
-    fn eq(&self, other: &Self) -> bool {
-        self.interview_id == other.interview_id
-    }
-}
 
 /// Starts an interview of questionnaire `id` `version`, in the surveyor's language `ui` when
 /// the questionnaire has it (the native side decides), and notes where it starts.
