@@ -295,3 +295,94 @@ pub fn xlsx_bytes(table: &Table, lang: &str) -> Result<Vec<u8>, rust_xlsxwriter:
     }
     book.save_to_buffer()
 }
+
+/// What the dashboard hands out of a [`Table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The interviews, one row each (UTF-8 with a byte-order mark, so Excel reads Chinese).
+    Csv,
+    /// The codebook: variable, label, type, values.
+    CodebookCsv,
+    /// The workbook: sheet 1 the data, sheet 2 the codebook.
+    Xlsx,
+}
+
+/// A file to download.
+#[derive(Debug)]
+pub struct File {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    /// A safe file name (letters, digits, `-`, `_`, `.` only).
+    pub name: String,
+    /// Rows of data in it.
+    pub rows: usize,
+}
+
+/// The file of `table` in `format`, named after the questionnaire.
+pub fn file(
+    table: &Table,
+    format: Format,
+    questionnaire_id: &str,
+    lang: &str,
+) -> Result<File, rust_xlsxwriter::XlsxError> {
+    let stem: String = questionnaire_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    Ok(match format {
+        Format::Csv => File {
+            bytes: csv_text(&table.headers, &table.rows).into_bytes(),
+            content_type: "text/csv; charset=utf-8",
+            name: format!("zhisu-{stem}.csv"),
+            rows: table.rows.len(),
+        },
+        Format::CodebookCsv => {
+            let headers =
+                ["变量 variable", "标签 label", "类型 type", "取值 values"].map(String::from);
+            let rows: Vec<Vec<String>> = table.codebook.iter().map(|r| r.to_vec()).collect();
+            File {
+                bytes: csv_text(&headers, &rows).into_bytes(),
+                content_type: "text/csv; charset=utf-8",
+                name: format!("zhisu-{stem}-codebook.csv"),
+                rows: rows.len(),
+            }
+        }
+        Format::Xlsx => File {
+            bytes: xlsx_bytes(table, lang)?,
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            name: format!("zhisu-{stem}.xlsx"),
+            rows: table.rows.len(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_carry_no_header_or_path_characters() {
+        let table = Table {
+            headers: vec!["a".into()],
+            rows: vec![vec!["1".into()]],
+            codebook: vec![],
+        };
+        let f = file(&table, Format::Csv, "q\"\r\n/../x", "zh-CN").unwrap();
+        assert_eq!(f.name, "zhisu-q____.._x.csv");
+        assert_eq!(f.rows, 1);
+        assert!(f.bytes.starts_with("\u{feff}".as_bytes()));
+        let book = file(&table, Format::Xlsx, "ohl_2026", "en").unwrap();
+        assert!(book.bytes.starts_with(b"PK"), "a zip container");
+        assert_eq!(
+            file(&table, Format::CodebookCsv, "q", "en").unwrap().rows,
+            0
+        );
+    }
+}

@@ -20,8 +20,11 @@ fn renamed(version: &str) -> (Questionnaire, String) {
     let source = std::fs::read_to_string(questionnaires_dir().join("ohl_intercept.toml"))
         .unwrap()
         .replace("id = \"sex\"", "id = \"gender\"")
-        .replace("sex = \"sex\"", "sex = \"gender\"")
-        .replace("fingerprint = [\"sex\",", "fingerprint = [\"gender\",");
+        .replacen(
+            "# ---- Dimensions",
+            "[background]\nsex = \"gender\"\nfingerprint = [\"gender\", \"age\", \"education\", \"population\", \"industry\"]\n\n# ---- Dimensions",
+            1,
+        );
     let original_version = Questionnaire::from_toml("ohl_intercept.toml", &source)
         .unwrap()
         .version;

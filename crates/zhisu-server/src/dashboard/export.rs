@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use zhisu_server_service::export::{csv_text, table, xlsx_bytes, Table};
+use zhisu_server_service::export::{file, table, Format, Table};
 
 use super::{internal, run, ViewQuery, Viewer};
 use crate::HttpState;
@@ -30,20 +30,31 @@ pub(super) async fn load(
         .map_err(internal)
 }
 
-pub(super) fn download(body: Vec<u8>, content_type: &str, name: &str, rows: usize) -> Response {
+/// The viewer's interviews under the page's filter, as a file in `format`.
+async fn download(state: HttpState, viewer: Viewer, q: ViewQuery, format: Format) -> Response {
+    let table = match load(&state, &viewer, &q).await {
+        Ok(table) => table,
+        Err(response) => return response,
+    };
+    let (qid, lang) = (q.questionnaire().to_string(), q.lang().to_string());
+    let file = match tokio::task::spawn_blocking(move || file(&table, format, &qid, &lang)).await {
+        Ok(Ok(file)) => file,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
     (
         [
-            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_TYPE, file.content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
+                format!("attachment; filename=\"{}\"", file.name),
             ),
             (
                 header::HeaderName::from_static("x-zhisu-rows"),
-                rows.to_string(),
+                file.rows.to_string(),
             ),
         ],
-        body,
+        file.bytes,
     )
         .into_response()
 }
@@ -53,18 +64,7 @@ pub(super) async fn csv(
     viewer: Viewer,
     Query(q): Query<ViewQuery>,
 ) -> Response {
-    match load(&state, &viewer, &q).await {
-        Ok(table) => {
-            let n = table.rows.len();
-            download(
-                csv_text(&table.headers, &table.rows).into_bytes(),
-                "text/csv; charset=utf-8",
-                &format!("zhisu-{}.csv", q.questionnaire()),
-                n,
-            )
-        }
-        Err(r) => r,
-    }
+    download(state, viewer, q, Format::Csv).await
 }
 
 pub(super) async fn codebook_csv(
@@ -72,24 +72,7 @@ pub(super) async fn codebook_csv(
     viewer: Viewer,
     Query(q): Query<ViewQuery>,
 ) -> Response {
-    let lang = q.lang().to_string();
-    match load(&state, &viewer, &q).await {
-        Ok(table) => {
-            let headers = ["变量 variable", "标签 label", "类型 type", "取值 values"]
-                .map(String::from)
-                .to_vec();
-            let rows: Vec<Vec<String>> = table.codebook.iter().map(|r| r.to_vec()).collect();
-            let _ = lang;
-            let n = rows.len();
-            download(
-                csv_text(&headers, &rows).into_bytes(),
-                "text/csv; charset=utf-8",
-                &format!("zhisu-{}-codebook.csv", q.questionnaire()),
-                n,
-            )
-        }
-        Err(r) => r,
-    }
+    download(state, viewer, q, Format::CodebookCsv).await
 }
 
 pub(super) async fn xlsx(
@@ -97,21 +80,5 @@ pub(super) async fn xlsx(
     viewer: Viewer,
     Query(q): Query<ViewQuery>,
 ) -> Response {
-    let lang = q.lang().to_string();
-    match load(&state, &viewer, &q).await {
-        Ok(table) => {
-            let n = table.rows.len();
-            match tokio::task::spawn_blocking(move || xlsx_bytes(&table, &lang)).await {
-                Ok(Ok(bytes)) => download(
-                    bytes,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    &format!("zhisu-{}.xlsx", q.questionnaire()),
-                    n,
-                ),
-                Ok(Err(e)) => internal(e),
-                Err(e) => internal(e),
-            }
-        }
-        Err(r) => r,
-    }
+    download(state, viewer, q, Format::Xlsx).await
 }
