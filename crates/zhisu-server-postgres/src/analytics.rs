@@ -1,0 +1,114 @@
+//! What the analyses read: facts and cells.
+
+use super::*;
+
+impl AnalyticsStore for PostgresStorage {
+    fn visit_facts(
+        &self,
+        scope: &Scope,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 2);
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let sql = format!(
+            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
+                 AND i.items_correct IS NOT NULL AND {condition}"
+        );
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = match &value {
+            ScopeValue::None => vec![&questionnaire_id],
+            ScopeValue::One(v) => vec![&questionnaire_id, v],
+            ScopeValue::Many(v) => vec![&questionnaire_id, v],
+        };
+        let mut rows = client.query_raw(&sql, params).map_err(db)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(&FactRow {
+                questionnaire_version: r.get(0),
+                district: r.get(1),
+                site_id: r.get(2),
+                population: r.get(3),
+                industry: r.get(4),
+                sex: r.get(5),
+                education: r.get(6),
+                age: r.get::<_, Option<i32>>(7).map(i64::from),
+                has_literacy: r.get(8),
+                dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
+                items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
+                stratum: r.get(11),
+                weight: r.get(12),
+            });
+        }
+        Ok(())
+    }
+
+    fn visit_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&CellRow<'_>),
+    ) -> Result<(), StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut rows = client
+            .query_raw(
+                "SELECT c.district, c.site_id, c.population, c.breakdown, c.key, c.n, c.successes,
+                 s.stratum, s.weight
+             FROM literacy_cell c LEFT JOIN site s ON s.district = c.district AND s.id = c.site_id
+             WHERE c.questionnaire_id = $1 AND c.n > 0",
+                [questionnaire_id],
+            )
+            .map_err(db)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(&CellRow {
+                district: zhisu_server_storage::cells::none_if_empty(r.get(0)),
+                site_id: zhisu_server_storage::cells::none_if_empty(r.get(1)),
+                population: zhisu_server_storage::cells::none_if_empty(r.get(2)),
+                breakdown: r.get(3),
+                key: r.get(4),
+                n: r.get::<_, i64>(5).max(0) as u64,
+                successes: r.get::<_, i64>(6).max(0) as u64,
+                stratum: r.get(7),
+                weight: r.get(8),
+            });
+        }
+        Ok(())
+    }
+
+    fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        rebuild_cells(&mut tx)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError> {
+        let (condition, value) = scope_condition(scope, "", 1);
+        let sql = format!(
+            "SELECT district, site_id, population, day, n FROM progress_cell
+             WHERE n > 0 AND {condition} ORDER BY 1, 2, 3, 4"
+        );
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(&sql, &value.params())
+            .map_err(db)?;
+        let none = |s: String| (!s.is_empty()).then_some(s);
+        Ok(rows
+            .iter()
+            .map(|r| ProgressCell {
+                district: none(r.get(0)),
+                site_id: none(r.get(1)),
+                population: none(r.get(2)),
+                day: r.get(3),
+                count: r.get::<_, i64>(4) as u64,
+            })
+            .collect())
+    }
+}

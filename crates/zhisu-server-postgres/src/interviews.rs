@@ -1,0 +1,362 @@
+//! Interviews: storing batches, reading them by scope, review.
+
+use super::*;
+
+impl InterviewStore for PostgresStorage {
+    fn ingest(
+        &self,
+        accepted: &[Accepted],
+        device: Option<&Device>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Receipt>, StorageError> {
+        // One multi-row INSERT per batch (arrays unnested on the server), in id order so that
+        // concurrent batches lock rows in the same order; then one look-up of the rows that
+        // were already there.
+        let order = lock_order(accepted);
+        let mut columns = BatchColumns::with_capacity(order.len());
+        for &index in &order {
+            columns.push(&accepted[index])?;
+        }
+        // the cells' changes if every row is stored, made before the transaction starts
+        let district = device.map(|d| d.district.as_str());
+        let mut cells = CellChanges::new();
+        for &index in &order {
+            cells.add(&Counted::of(&accepted[index], district), 1);
+        }
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let inserted: std::collections::HashSet<Uuid> = tx
+            .query(
+                "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
+                     completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy,
+                     score_report, device_id, district, population, site_id, surveyor_id, sex, age, education,
+                     industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
+                 SELECT id, qid, qversion, hash, started, completed, utc_offset, $23, payload::json, score, max_score,
+                     literacy, report::json, $24, $25, population, site, surveyor, sex, age, education,
+                     industry, dimensions, items, duration, fingerprint, flags::jsonb
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                     $6::timestamptz[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::bool[],
+                     $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int4[],
+                     $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[])
+                     WITH ORDINALITY AS t(id, qid, qversion, hash, started, completed, utc_offset, payload,
+                     score, max_score, literacy, report, population, site, surveyor, sex, age, education,
+                     industry, dimensions, items, duration, fingerprint, flags, ord)
+                 ORDER BY ord
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING id",
+                &[
+                    &columns.id,
+                    &columns.questionnaire_id,
+                    &columns.questionnaire_version,
+                    &columns.content_hash,
+                    &columns.started_at,
+                    &columns.completed_at,
+                    &columns.utc_offset,
+                    &columns.payload,
+                    &columns.score,
+                    &columns.max_score,
+                    &columns.has_literacy,
+                    &columns.score_report,
+                    &columns.population,
+                    &columns.site_id,
+                    &columns.surveyor_id,
+                    &columns.sex,
+                    &columns.age,
+                    &columns.education,
+                    &columns.industry,
+                    &columns.dimension_literacy,
+                    &columns.items_correct,
+                    &columns.duration_s,
+                    &now,
+                    &device.map(|d| d.id),
+                    &device.map(|d| d.district.clone()),
+                    &columns.fingerprint,
+                    &columns.qc_flags,
+                ],
+            ).map_err(db)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let others: Vec<Uuid> = accepted
+            .iter()
+            .map(|a| a.interview.id)
+            .filter(|id| !inserted.contains(id))
+            .collect();
+        let mut existing = std::collections::HashMap::new();
+        if !others.is_empty() {
+            for row in tx
+                .query(
+                    "SELECT id, content_hash FROM interview WHERE id = ANY($1)",
+                    &[&others],
+                )
+                .map_err(db)?
+            {
+                existing.insert(row.get::<_, Uuid>(0), row.get::<_, String>(1));
+            }
+        }
+        // the cells count the interviews this batch stored: not the re-sent or conflicting
+        // ones, nor a repeat of an id within the batch (its first occurrence is stored, below)
+        let mut counted = std::collections::HashSet::new();
+        for &index in &order {
+            let a = &accepted[index];
+            if !(inserted.contains(&a.interview.id) && counted.insert(a.interview.id)) {
+                cells.add(&Counted::of(a, district), -1);
+            }
+        }
+        apply_cells(&mut tx, &cells)?;
+        tx.commit().map_err(db)?;
+        // An id repeated within the batch: its first occurrence (in id order, then batch order)
+        // is the one stored.
+        let mut claimed = std::collections::HashSet::new();
+        let mut receipts = vec![None; accepted.len()];
+        for index in order {
+            let interview = &accepted[index].interview;
+            let status = if inserted.contains(&interview.id) && claimed.insert(interview.id) {
+                ReceiptStatus::Stored
+            } else {
+                let stored_hash = existing
+                    .get(&interview.id)
+                    .or_else(|| {
+                        // repeated in this batch and stored by its first occurrence
+                        accepted
+                            .iter()
+                            .find(|a| a.interview.id == interview.id)
+                            .map(|a| &a.interview.content_hash)
+                    })
+                    .ok_or_else(|| {
+                        corrupt(format!(
+                            "interview {} neither stored nor found",
+                            interview.id
+                        ))
+                    })?;
+                if *stored_hash == interview.content_hash {
+                    ReceiptStatus::AlreadyStored
+                } else {
+                    ReceiptStatus::Conflict
+                }
+            };
+            receipts[index] = Some(receipt(interview.id, status));
+        }
+        Ok(receipts.into_iter().flatten().collect())
+    }
+
+    fn interview_count(&self) -> Result<u64, StorageError> {
+        let n: i64 = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query_one("SELECT count(*) FROM interview", &[])
+            .map_err(db)?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let select =
+            "SELECT payload::text, received_at, score_report::text, district, population, qc_status FROM interview";
+        let rows = match scope {
+            Scope::All => client
+                .query(&format!("{select} ORDER BY received_at, id"), &[])
+                .map_err(db)?,
+            Scope::District(d) => client
+                .query(
+                    &format!("{select} WHERE district = $1 ORDER BY received_at, id"),
+                    &[d],
+                )
+                .map_err(db)?,
+            Scope::Populations(p) => client
+                .query(
+                    &format!("{select} WHERE population = ANY($1) ORDER BY received_at, id"),
+                    &[p],
+                )
+                .map_err(db)?,
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(StoredInterview {
+                    interview: serde_json::from_str(row.get(0)).map_err(corrupt)?,
+                    received_at: row.get(1),
+                    score: serde_json::from_str(row.get(2)).map_err(corrupt)?,
+                    district: row.get(3),
+                    population: row.get(4),
+                    qc_status: row.get(5),
+                })
+            })
+            .collect()
+    }
+
+    fn contains(&self, id: Uuid) -> Result<bool, StorageError> {
+        Ok(self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query_opt("SELECT 1 FROM interview WHERE id = $1", &[&id])
+            .map_err(db)?
+            .is_some())
+    }
+
+    fn interviews_without_facts(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
+        let rows = self.pool.get().map_err(unavailable)?.query(
+            "SELECT payload::text FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT $1",
+            &[&(limit as i64)],
+        ).map_err(db)?;
+        rows.iter()
+            .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
+            .collect()
+    }
+
+    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
+        let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let before = counted_interview(&mut tx, id)?;
+        tx.execute(
+            "UPDATE interview SET population = $2, sex = $3, age = $4, education = $5, industry = $6,
+                 dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
+                 qc_flags = $11::text::jsonb,
+                 site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
+             WHERE id = $1",
+            &[
+                &id,
+                &f.population,
+                &f.sex,
+                &f.age.map(small),
+                &f.education,
+                &f.industry,
+                &small(f.dimension_literacy),
+                &f.items_correct,
+                &small(f.duration_s),
+                &f.fingerprint,
+                &f.qc_flags_json(),
+            ],
+        ).map_err(db)?;
+        let after = counted_interview(&mut tx, id)?;
+        apply_cells(
+            &mut tx,
+            &CellChanges::between(before.as_ref(), after.as_ref()),
+        )?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn rejected_for_device(
+        &self,
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT id, coalesce(qc_comment, '') FROM interview
+             WHERE device_id = $1 AND qc_status = 'rejected' ORDER BY id",
+                &[&device],
+            )
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| zhisu_protocol::RejectedInterview {
+                interview_id: r.get(0),
+                reason: r.get(1),
+            })
+            .collect())
+    }
+
+    fn qc_queue(
+        &self,
+        scope: &Scope,
+        status: Option<QcStatus>,
+        limit: usize,
+    ) -> Result<Vec<QcEntry>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 3);
+        let sql = format!(
+            "SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
+                 i.population, i.completed_at, i.duration_s, i.qc_flags::text,
+                 (SELECT count(*) FROM interview o WHERE o.district IS NOT DISTINCT FROM i.district
+                     AND o.fingerprint = i.fingerprint AND o.id <> i.id) AS same,
+                 i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
+             FROM interview i
+             WHERE {condition} AND ($1::text IS NULL OR i.qc_status = $1)
+                 AND (i.qc_flags <> '[]'::jsonb OR i.qc_status <> 'unreviewed' OR EXISTS (
+                     SELECT 1 FROM interview o WHERE o.district IS NOT DISTINCT FROM i.district
+                         AND o.fingerprint = i.fingerprint AND o.fingerprint <> '' AND o.id <> i.id))
+             ORDER BY i.completed_at DESC, i.id LIMIT $2"
+        );
+        let status = status.map(QcStatus::as_str);
+        let limit = limit as i64;
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&status, &limit];
+        params.extend(value.params());
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(&sql, &params)
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.get(11);
+                Ok(QcEntry {
+                    id: r.get(0),
+                    questionnaire_id: r.get(1),
+                    district: r.get(2),
+                    site_id: r.get(3),
+                    surveyor_id: r.get(4),
+                    device_id: r.get(5),
+                    population: r.get(6),
+                    completed_at: r.get(7),
+                    duration_s: r.get::<_, Option<i32>>(8).map(i64::from),
+                    flags: serde_json::from_str(r.get(9)).map_err(corrupt)?,
+                    same_fingerprint: r.get::<_, i64>(10) as u64,
+                    status: QcStatus::parse(&state)
+                        .ok_or_else(|| corrupt(format!("unknown review state {state}")))?,
+                    comment: r.get(12),
+                    reviewer: r.get(13),
+                    reviewed_at: r.get(14),
+                })
+            })
+            .collect()
+    }
+
+    fn review(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        decision: &Review,
+        audit: &AuditEntry,
+    ) -> Result<Option<()>, StorageError> {
+        let (condition, value) = scope_condition(scope, "", 6);
+        let sql = format!(
+            "UPDATE interview SET qc_status = $1, qc_comment = $2, qc_reviewer = $3, qc_reviewed_at = $4
+             WHERE id = $5 AND {condition}"
+        );
+        let status = decision.status.as_str();
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![
+            &status,
+            &decision.comment,
+            &decision.reviewer,
+            &decision.at,
+            &id,
+        ];
+        params.extend(value.params());
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let before = counted_interview(&mut tx, id)?;
+        let changed = tx.execute(&sql, &params).map_err(db)?;
+        if changed != 1 {
+            return Ok(None);
+        }
+        // a rejection takes the interview out of the counts; taking it back puts it in again
+        let after = counted_interview(&mut tx, id)?;
+        apply_cells(
+            &mut tx,
+            &CellChanges::between(before.as_ref(), after.as_ref()),
+        )?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(()))
+    }
+}

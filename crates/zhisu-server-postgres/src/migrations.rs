@@ -1,0 +1,175 @@
+//! The schema: append-only migrations.
+
+/// Append-only: migration `i` takes the version in `zhisu_schema` from `i` to `i + 1`.
+/// Public so the migration test can replay history; never edit a shipped entry.
+pub const MIGRATIONS: &[&str] = &[
+    r#"
+    CREATE TABLE interview (
+        id                    UUID PRIMARY KEY,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        started_at            TIMESTAMPTZ NOT NULL,
+        completed_at          TIMESTAMPTZ NOT NULL,
+        utc_offset_minutes    INTEGER NOT NULL,
+        received_at           TIMESTAMPTZ NOT NULL,
+        payload               JSONB NOT NULL,
+        score                 INTEGER NOT NULL,
+        max_score             INTEGER NOT NULL,
+        has_literacy          BOOLEAN NOT NULL,
+        score_report          JSONB NOT NULL
+    );
+    CREATE INDEX interview_questionnaire ON interview (questionnaire_id, questionnaire_version);
+    CREATE INDEX interview_received ON interview (received_at, id);
+    "#,
+    // 2: devices and their enrolment, sites and quotas, the audit log; which device sent what.
+    r#"
+    ALTER TABLE interview ADD COLUMN device_id UUID;
+    CREATE TABLE enrolment_code (
+        code_hash  TEXT PRIMARY KEY,
+        round      TEXT NOT NULL,
+        district   TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        used_at    TIMESTAMPTZ,
+        device_id  UUID
+    );
+    CREATE TABLE device (
+        id           UUID PRIMARY KEY,
+        name         TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        district     TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        enrolled_at  TIMESTAMPTZ NOT NULL,
+        revoked_at   TIMESTAMPTZ,
+        last_seen_at TIMESTAMPTZ
+    );
+    CREATE TABLE site (
+        id        TEXT PRIMARY KEY,
+        district  TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        site_type TEXT NOT NULL,
+        industry  TEXT,
+        ownership TEXT,
+        size      TEXT,
+        quotas    JSONB NOT NULL
+    );
+    CREATE INDEX site_district ON site (district, id);
+    CREATE TABLE audit_log (
+        seq    BIGSERIAL PRIMARY KEY,
+        at     TIMESTAMPTZ NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    "#,
+    // 3: people, roles and sessions; interviews keep their district and population for scoping.
+    r#"
+    ALTER TABLE interview ADD COLUMN district TEXT;
+    ALTER TABLE interview ADD COLUMN population TEXT;
+    CREATE INDEX interview_district ON interview (district, received_at);
+    CREATE INDEX interview_population ON interview (population, received_at);
+    CREATE TABLE person (
+        id            UUID PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        district      TEXT,
+        populations   JSONB NOT NULL,
+        created_at    TIMESTAMPTZ NOT NULL,
+        disabled_at   TIMESTAMPTZ
+    );
+    CREATE TABLE session (
+        token_hash TEXT PRIMARY KEY,
+        person_id  UUID NOT NULL REFERENCES person (id),
+        created_at TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        ended_at   TIMESTAMPTZ
+    );
+    "#,
+    // 4: a site's id is unique within its district, not across the city.
+    r#"
+    ALTER TABLE site DROP CONSTRAINT site_pkey;
+    ALTER TABLE site ADD PRIMARY KEY (district, id);
+    DROP INDEX site_district;
+    "#,
+    // 5: questionnaire versions published for a round.
+    r#"
+    CREATE TABLE questionnaire (
+        id           TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        published_at TIMESTAMPTZ NOT NULL,
+        published_by TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    );
+    "#,
+    // 6: the verbatim payload and the (slimmer) score report as `json`, which stores the text
+    // as given (the server only reads them back whole; `jsonb` parsed and re-encoded every row);
+    // the facts the dashboard reads as plain columns; quality-control review; sample-plan fields
+    // of a site. Rows stored before get their facts when the server next starts.
+    r#"
+    ALTER TABLE interview ALTER COLUMN payload TYPE json USING payload::json;
+    ALTER TABLE interview ALTER COLUMN score_report TYPE json USING score_report::json;
+    ALTER TABLE interview
+        ADD COLUMN site_id TEXT,
+        ADD COLUMN surveyor_id TEXT,
+        ADD COLUMN sex TEXT,
+        ADD COLUMN age INTEGER,
+        ADD COLUMN education TEXT,
+        ADD COLUMN industry TEXT,
+        ADD COLUMN dimension_literacy INTEGER,
+        ADD COLUMN items_correct TEXT,
+        ADD COLUMN duration_s INTEGER,
+        ADD COLUMN fingerprint TEXT,
+        ADD COLUMN qc_flags JSONB NOT NULL DEFAULT '[]',
+        ADD COLUMN qc_status TEXT NOT NULL DEFAULT 'unreviewed',
+        ADD COLUMN qc_comment TEXT,
+        ADD COLUMN qc_reviewer TEXT,
+        ADD COLUMN qc_reviewed_at TIMESTAMPTZ;
+    CREATE INDEX interview_qc ON interview (qc_status, district);
+    CREATE INDEX interview_device ON interview (device_id, qc_status);
+    CREATE INDEX interview_fingerprint ON interview (district, fingerprint);
+    ALTER TABLE site
+        ADD COLUMN stratum TEXT,
+        ADD COLUMN weight DOUBLE PRECISION,
+        ADD COLUMN latitude DOUBLE PRECISION,
+        ADD COLUMN longitude DOUBLE PRECISION;
+    ALTER TABLE device ADD COLUMN pending INTEGER;
+    CREATE TABLE round_settings (
+        round    TEXT PRIMARY KEY,
+        settings JSONB NOT NULL
+    );
+    "#,
+    // 7: literacy cells (crate::cells): counts per questionnaire, district, site, population and
+    // breakdown key, and progress cells per district, site, population and day, kept with every
+    // write that changes what the analyses count. Filled from the stored interviews right after
+    // this migration (`PostgresStorage::migrate`).
+    r#"
+    CREATE TABLE literacy_cell (
+        questionnaire_id TEXT NOT NULL,
+        district         TEXT NOT NULL,
+        site_id          TEXT NOT NULL,
+        population       TEXT NOT NULL,
+        breakdown        TEXT NOT NULL,
+        key              TEXT NOT NULL,
+        n                BIGINT NOT NULL,
+        successes        BIGINT NOT NULL,
+        PRIMARY KEY (questionnaire_id, district, site_id, population, breakdown, key)
+    );
+    CREATE TABLE progress_cell (
+        district   TEXT NOT NULL,
+        site_id    TEXT NOT NULL,
+        population TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        n          BIGINT NOT NULL,
+        PRIMARY KEY (district, site_id, population, day)
+    );
+    "#,
+];
+
+/// The schema version that added the literacy cells.
+pub(crate) const CELLS_SCHEMA: usize = 7;

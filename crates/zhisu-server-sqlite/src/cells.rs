@@ -1,0 +1,109 @@
+//! The literacy and progress cells, changed in the transaction of every write they count.
+
+use super::*;
+
+/// The columns of an interview the cells count (`zhisu_server_storage::cells::Counted`), in that order.
+pub(crate) const COUNTED_COLUMNS: &str =
+    "questionnaire_id, district, site_id, population, industry, sex,
+    education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
+    items_correct IS NOT NULL";
+
+/// Which interviews the cells count: those not rejected in review (the literacy cells only
+/// those among them with their facts, as `visit_facts`).
+pub(crate) const COUNTED_CONDITION: &str = "qc_status != 'rejected'";
+
+pub(crate) fn counted_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counted> {
+    let completed: String = r.get(10)?;
+    let completed = DateTime::parse_from_rfc3339(&completed)
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
+        })?
+        .with_timezone(&Utc);
+    Ok(Counted {
+        day: zhisu_server_storage::cells::local_day(completed, r.get(11)?),
+        has_facts: r.get(12)?,
+        questionnaire_id: r.get(0)?,
+        district: r.get(1)?,
+        site_id: r.get(2)?,
+        population: r.get(3)?,
+        industry: r.get(4)?,
+        sex: r.get(5)?,
+        education: r.get(6)?,
+        age: r.get(7)?,
+        has_literacy: r.get(8)?,
+        dimension_literacy: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+    })
+}
+
+/// What the cells count of one interview: `None` when they do not count it (rejected, no
+/// facts, no such interview).
+pub(crate) fn counted_interview(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<Counted>, StorageError> {
+    conn.prepare_cached(&format!(
+        "SELECT {COUNTED_COLUMNS} FROM interview WHERE id = ?1 AND {COUNTED_CONDITION}"
+    ))
+    .map_err(db)?
+    .query_row([id], counted_from)
+    .optional()
+    .map_err(db)
+}
+
+pub(crate) fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<(), StorageError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut progress = conn
+        .prepare_cached(
+            "INSERT INTO progress_cell (district, site_id, population, day, n)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (district, site_id, population, day) DO UPDATE SET n = n + excluded.n",
+        )
+        .map_err(db)?;
+    for (k, n) in changes.progress() {
+        progress
+            .execute(params![k.district, k.site_id, k.population, k.day, n])
+            .map_err(db)?;
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
+             n, successes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (questionnaire_id, district, site_id, population, breakdown, key)
+         DO UPDATE SET n = n + excluded.n, successes = successes + excluded.successes",
+    ).map_err(db)?;
+    for (k, n, successes) in changes.iter() {
+        upsert
+            .execute(params![
+                k.questionnaire_id,
+                k.district,
+                k.site_id,
+                k.population,
+                k.breakdown,
+                k.key,
+                n,
+                successes
+            ])
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn rebuild_cells(conn: &Connection) -> Result<(), StorageError> {
+    let mut changes = CellChanges::new();
+    {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {COUNTED_COLUMNS} FROM interview WHERE {COUNTED_CONDITION}"
+            ))
+            .map_err(db)?;
+        let mut rows = stmt.query([]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            changes.add(&counted_from(r).map_err(db)?, 1);
+        }
+    }
+    conn.execute_batch("DELETE FROM literacy_cell; DELETE FROM progress_cell;")
+        .map_err(db)?;
+    apply_cells(conn, &changes)
+}

@@ -1,0 +1,327 @@
+//! Interviews: storing batches, reading them by scope, review.
+
+use super::*;
+
+impl InterviewStore for SqliteStorage {
+    fn ingest(
+        &self,
+        accepted: &[Accepted],
+        device: Option<&Device>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Receipt>, StorageError> {
+        // Everything that needs no database is done before joining the writer's queue, so
+        // concurrent uploads serialise only on the inserts and the commit.
+        let received = timestamp(now);
+        let rows = lock_order(accepted)
+            .into_iter()
+            .map(|index| Row::new(index, &accepted[index], device, &received))
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        let request = Arc::new(GroupRequest {
+            cells: {
+                let mut cells = CellChanges::new();
+                for row in &rows {
+                    cells.add(&row.counted, 1);
+                }
+                cells
+            },
+            rows,
+            outcome: Mutex::new(None),
+        });
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::clone(&request));
+        // Group commit: whoever holds the writer takes every request queued so far and writes
+        // them in one transaction (a savepoint each, so one request's failure leaves the others
+        // and stores nothing of its own), with one fsync for all. A request that another
+        // writer already handled finds its outcome when it gets the lock.
+        {
+            let mut conn = self.conn();
+            if request.outcome().is_none() {
+                let group: Vec<Arc<GroupRequest>> =
+                    std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+                write_group(&mut conn, &group);
+            }
+        }
+        let outcome = request
+            .outcome
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .expect("the writer that took a request records its outcome");
+        let mut receipts = outcome?;
+        // receipts were made in lock order; the caller wants batch order
+        receipts.sort_by_key(|(index, _)| *index);
+        Ok(receipts.into_iter().map(|(_, r)| r).collect())
+    }
+
+    fn interview_count(&self) -> Result<u64, StorageError> {
+        let n: i64 = self
+            .conn()
+            .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+
+    fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
+        let (condition, value): (&str, Option<String>) = match scope {
+            Scope::All => ("?1 IS NULL", None),
+            Scope::District(d) => ("district = ?1", Some(d.clone())),
+            Scope::Populations(p) => (
+                "population IN (SELECT value FROM json_each(?1))",
+                Some(serde_json::to_string(p).map_err(corrupt)?),
+            ),
+        };
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT payload, received_at, score_report, district, population, qc_status FROM interview
+             WHERE {condition} ORDER BY received_at, id"
+        )).map_err(db)?;
+        let rows = stmt
+            .query_map([value], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (payload, received_at, score, district, population, qc_status) = row.map_err(db)?;
+            Ok(StoredInterview {
+                interview: serde_json::from_str(&payload).map_err(corrupt)?,
+                received_at: parse_time(&received_at)?,
+                score: serde_json::from_str(&score).map_err(corrupt)?,
+                district,
+                population,
+                qc_status,
+            })
+        })
+        .collect()
+    }
+
+    fn contains(&self, id: Uuid) -> Result<bool, StorageError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM interview WHERE id = ?1",
+                [id.to_string()],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db)?
+            .is_some())
+    }
+
+    fn interviews_without_facts(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT payload FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT ?1",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| r.get::<_, String>(0))
+            .map_err(db)?;
+        rows.map(|p| serde_json::from_str(&p.map_err(db)?).map_err(corrupt))
+            .collect()
+    }
+
+    fn set_facts(&self, id: Uuid, f: &Facts) -> Result<(), StorageError> {
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let before = counted_interview(&tx, &id)?;
+        tx.execute(
+            "UPDATE interview SET population = ?2, sex = ?3, age = ?4, education = ?5, industry = ?6,
+                 dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
+                 qc_flags = ?11,
+                 site_id = json_extract(payload, '$.site_id'),
+                 surveyor_id = json_extract(payload, '$.surveyor_id')
+             WHERE id = ?1",
+            params![
+                id,
+                f.population,
+                f.sex,
+                f.age,
+                f.education,
+                f.industry,
+                f.dimension_literacy,
+                f.items_correct,
+                f.duration_s,
+                f.fingerprint,
+                f.qc_flags_json(),
+            ],
+        ).map_err(db)?;
+        let after = counted_interview(&tx, &id)?;
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
+        tx.commit().map_err(db)?;
+        Ok(())
+    }
+
+    fn rejected_for_device(
+        &self,
+        device: Uuid,
+    ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, coalesce(qc_comment, '') FROM interview
+             WHERE device_id = ?1 AND qc_status = 'rejected' ORDER BY id",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([device.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (id, reason) = row.map_err(db)?;
+            Ok(zhisu_protocol::RejectedInterview {
+                interview_id: parse_uuid(&id)?,
+                reason,
+            })
+        })
+        .collect()
+    }
+
+    fn qc_queue(
+        &self,
+        scope: &Scope,
+        status: Option<QcStatus>,
+        limit: usize,
+    ) -> Result<Vec<QcEntry>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
+                 i.population, i.completed_at, i.duration_s, i.qc_flags,
+                 (SELECT count(*) FROM interview o WHERE o.district IS i.district
+                     AND o.fingerprint = i.fingerprint AND o.id != i.id) AS same,
+                 i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
+             FROM interview i
+             WHERE {condition} AND (:status IS NULL OR i.qc_status = :status)
+                 AND (i.qc_flags != '[]' OR i.qc_status != 'unreviewed' OR EXISTS (
+                     SELECT 1 FROM interview o WHERE o.district IS i.district
+                         AND o.fingerprint = i.fingerprint AND o.fingerprint != '' AND o.id != i.id))
+             ORDER BY i.completed_at DESC, i.id LIMIT :limit"
+        )).map_err(db)?;
+        type Raw = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<i64>,
+            String,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows = stmt
+            .query_map(
+                rusqlite::named_params! {
+                    ":scope": value,
+                    ":status": status.map(QcStatus::as_str),
+                    ":limit": limit as i64,
+                },
+                |r| {
+                    Ok::<Raw, _>((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
+                        r.get(12)?,
+                        r.get(13)?,
+                        r.get(14)?,
+                    ))
+                },
+            )
+            .map_err(db)?;
+        rows.map(|row| {
+            let r = row.map_err(db)?;
+            Ok(QcEntry {
+                id: parse_uuid(&r.0)?,
+                questionnaire_id: r.1,
+                district: r.2,
+                site_id: r.3,
+                surveyor_id: r.4,
+                device_id: r.5.as_deref().map(parse_uuid).transpose()?,
+                population: r.6,
+                completed_at: parse_time(&r.7)?,
+                duration_s: r.8,
+                flags: serde_json::from_str(&r.9).map_err(corrupt)?,
+                same_fingerprint: r.10 as u64,
+                status: QcStatus::parse(&r.11)
+                    .ok_or_else(|| corrupt(format!("unknown review state {}", r.11)))?,
+                comment: r.12,
+                reviewer: r.13,
+                reviewed_at: r.14.as_deref().map(parse_time).transpose()?,
+            })
+        })
+        .collect()
+    }
+
+    fn review(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        decision: &Review,
+        audit: &AuditEntry,
+    ) -> Result<Option<()>, StorageError> {
+        let (condition, value) = scope_condition(scope, "")?;
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let before = counted_interview(&tx, &id)?;
+        let changed = tx
+            .execute(
+                &format!(
+                    "UPDATE interview SET qc_status = :status, qc_comment = :comment,
+                     qc_reviewer = :reviewer, qc_reviewed_at = :at
+                 WHERE id = :id AND {condition}"
+                ),
+                rusqlite::named_params! {
+                    ":status": decision.status.as_str(),
+                    ":comment": decision.comment,
+                    ":reviewer": decision.reviewer,
+                    ":at": timestamp(decision.at),
+                    ":id": id,
+                    ":scope": value,
+                },
+            )
+            .map_err(db)?;
+        if changed != 1 {
+            return Ok(None);
+        }
+        // a rejection takes the interview out of the counts; taking it back puts it in again
+        let after = counted_interview(&tx, &id)?;
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), after.as_ref()))?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(()))
+    }
+}

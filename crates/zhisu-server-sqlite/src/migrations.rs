@@ -1,0 +1,181 @@
+//! The schema: append-only migrations.
+
+/// Append-only: migration `i` takes `user_version` from `i` to `i + 1`. Never edit a shipped one.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
+    CREATE TABLE interview (
+        id                    TEXT PRIMARY KEY NOT NULL,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        started_at            TEXT NOT NULL,
+        completed_at          TEXT NOT NULL,
+        utc_offset_minutes    INTEGER NOT NULL,
+        received_at           TEXT NOT NULL,
+        payload               TEXT NOT NULL,     -- the interview exactly as uploaded (JSON)
+        score                 INTEGER NOT NULL,  -- re-scored here with the core
+        max_score             INTEGER NOT NULL,
+        has_literacy          INTEGER NOT NULL,
+        score_report          TEXT NOT NULL      -- ScoreReport as JSON
+    ) STRICT;
+    CREATE INDEX interview_questionnaire ON interview (questionnaire_id, questionnaire_version);
+    "#,
+    // 2: devices and their enrolment, sites and quotas, the audit log; which device sent what.
+    r#"
+    ALTER TABLE interview ADD COLUMN device_id TEXT;
+    CREATE TABLE enrolment_code (
+        code_hash  TEXT PRIMARY KEY NOT NULL,
+        round      TEXT NOT NULL,
+        district   TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT,
+        device_id  TEXT
+    ) STRICT;
+    CREATE TABLE device (
+        id           TEXT PRIMARY KEY NOT NULL,
+        name         TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        district     TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        enrolled_at  TEXT NOT NULL,
+        revoked_at   TEXT,
+        last_seen_at TEXT
+    ) STRICT;
+    CREATE TABLE site (
+        id        TEXT PRIMARY KEY NOT NULL,
+        district  TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        site_type TEXT NOT NULL,
+        industry  TEXT,
+        ownership TEXT,
+        size      TEXT,
+        quotas    TEXT NOT NULL              -- JSON object: population -> interviews wanted
+    ) STRICT;
+    CREATE INDEX site_district ON site (district, id);
+    CREATE TABLE audit_log (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        at     TEXT NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    "#,
+    // 3: people, roles and sessions; interviews keep their district and population for scoping.
+    r#"
+    ALTER TABLE interview ADD COLUMN district TEXT;
+    ALTER TABLE interview ADD COLUMN population TEXT;
+    CREATE INDEX interview_district ON interview (district, received_at);
+    CREATE INDEX interview_population ON interview (population, received_at);
+    CREATE TABLE person (
+        id            TEXT PRIMARY KEY NOT NULL,
+        username      TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,          -- Argon2id, PHC string
+        role          TEXT NOT NULL,
+        district      TEXT,
+        populations   TEXT NOT NULL,          -- JSON array, for department viewers
+        created_at    TEXT NOT NULL,
+        disabled_at   TEXT
+    ) STRICT;
+    CREATE TABLE session (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        person_id  TEXT NOT NULL REFERENCES person (id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at   TEXT
+    ) STRICT;
+    "#,
+    // 4: a site's id is unique within its district, not across the city.
+    r#"
+    CREATE TABLE site_v4 (
+        id        TEXT NOT NULL,
+        district  TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        site_type TEXT NOT NULL,
+        industry  TEXT,
+        ownership TEXT,
+        size      TEXT,
+        quotas    TEXT NOT NULL,
+        PRIMARY KEY (district, id)
+    ) STRICT;
+    INSERT INTO site_v4 SELECT id, district, name, site_type, industry, ownership, size, quotas FROM site;
+    DROP TABLE site;
+    ALTER TABLE site_v4 RENAME TO site;
+    "#,
+    // 5: questionnaire versions published for a round.
+    r#"
+    CREATE TABLE questionnaire (
+        id           TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        round        TEXT NOT NULL,
+        hash         TEXT NOT NULL,
+        source       TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        published_by TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    ) STRICT;
+    "#,
+    // 6: the facts the dashboard reads, as plain columns; quality-control review; sample-plan
+    // fields of a site (stratum, weight, position). Rows stored before this migration get their
+    // facts when the server next starts (`ServerState::backfill_facts`).
+    r#"
+    ALTER TABLE interview ADD COLUMN site_id TEXT;
+    ALTER TABLE interview ADD COLUMN surveyor_id TEXT;
+    ALTER TABLE interview ADD COLUMN sex TEXT;
+    ALTER TABLE interview ADD COLUMN age INTEGER;
+    ALTER TABLE interview ADD COLUMN education TEXT;
+    ALTER TABLE interview ADD COLUMN industry TEXT;
+    ALTER TABLE interview ADD COLUMN dimension_literacy INTEGER;   -- bit i: literacy in dimension i
+    ALTER TABLE interview ADD COLUMN items_correct TEXT;           -- per scored item: 1, 0 or -
+    ALTER TABLE interview ADD COLUMN duration_s INTEGER;
+    ALTER TABLE interview ADD COLUMN fingerprint TEXT;
+    ALTER TABLE interview ADD COLUMN qc_flags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE interview ADD COLUMN qc_status TEXT NOT NULL DEFAULT 'unreviewed';
+    ALTER TABLE interview ADD COLUMN qc_comment TEXT;
+    ALTER TABLE interview ADD COLUMN qc_reviewer TEXT;
+    ALTER TABLE interview ADD COLUMN qc_reviewed_at TEXT;
+    CREATE INDEX interview_qc ON interview (qc_status, district);
+    CREATE INDEX interview_device ON interview (device_id, qc_status);
+    CREATE INDEX interview_fingerprint ON interview (district, fingerprint);
+    ALTER TABLE site ADD COLUMN stratum TEXT;
+    ALTER TABLE site ADD COLUMN weight REAL;
+    ALTER TABLE site ADD COLUMN latitude REAL;
+    ALTER TABLE site ADD COLUMN longitude REAL;
+    ALTER TABLE device ADD COLUMN pending INTEGER;       -- interviews waiting on it, as it last said
+    CREATE TABLE round_settings (
+        round    TEXT PRIMARY KEY NOT NULL,
+        settings TEXT NOT NULL                          -- RoundSettings as JSON
+    ) STRICT;
+    "#,
+    // 7: literacy cells (crate::cells): counts per questionnaire, district, site, population and
+    // breakdown key, and progress cells per district, site, population and day, kept with every
+    // write that changes what the analyses count. Filled from the stored interviews right after
+    // this migration (`SqliteStorage::open`).
+    r#"
+    CREATE TABLE literacy_cell (
+        questionnaire_id TEXT NOT NULL,
+        district         TEXT NOT NULL,  -- '' when none, as in every key column here
+        site_id          TEXT NOT NULL,
+        population       TEXT NOT NULL,
+        breakdown        TEXT NOT NULL,  -- all, dimension, industry, sex, age_band, education
+        key              TEXT NOT NULL,
+        n                INTEGER NOT NULL,
+        successes        INTEGER NOT NULL,
+        PRIMARY KEY (questionnaire_id, district, site_id, population, breakdown, key)
+    ) STRICT, WITHOUT ROWID;
+    -- interviews per district, site, population and local day, every questionnaire, rejected
+    -- ones left out (the progress view)
+    CREATE TABLE progress_cell (
+        district   TEXT NOT NULL,
+        site_id    TEXT NOT NULL,
+        population TEXT NOT NULL,
+        day        TEXT NOT NULL,
+        n          INTEGER NOT NULL,
+        PRIMARY KEY (district, site_id, population, day)
+    ) STRICT, WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version that added the literacy cells.
+pub(crate) const CELLS_SCHEMA: usize = 7;
