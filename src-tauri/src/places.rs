@@ -96,17 +96,10 @@ mod tests {
 
     #[test]
     fn every_site_type_of_the_protocol_has_a_chinese_name() {
-        let names: Vec<String> = [
-            "enterprise",
-            "school",
-            "hospital",
-            "station",
-            "community",
-            "village",
-        ]
-        .iter()
-        .map(|c| site_type(c).get("zh-CN", "zh-CN").to_string())
-        .collect();
+        let names: Vec<String> = zhisu_protocol::SITE_TYPES
+            .iter()
+            .map(|c| site_type(c).get("zh-CN", "zh-CN").to_string())
+            .collect();
         assert_eq!(names, ["企业", "学校", "医院", "车站", "社区", "村"]);
         assert_eq!(district("yuzhong").get("zh-CN", "zh-CN"), "渝中区");
         assert_eq!(district("nowhere").get("en", "zh-CN"), "nowhere");

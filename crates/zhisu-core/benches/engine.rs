@@ -13,6 +13,7 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::Duration;
+use zhisu_testkit::toml::{dimensions, eligibility, head, table, text_field};
 use zhisu_testkit::Rng;
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
@@ -36,14 +37,9 @@ const DIMENSIONS: [(&str, &str, &str); 4] = [
     ),
 ];
 
-fn text_field(out: &mut String, field: &str, zh: &str, en: &str) {
-    writeln!(out, "{field}.\"zh-CN\" = \"{zh}\"").unwrap();
-    writeln!(out, "{field}.en = \"{en}\"").unwrap();
-}
-
 fn choice_list(out: &mut String, list: &str, keys: &[&str]) {
     for key in keys {
-        writeln!(out, "\n[[choices.{list}]]\nkey = \"{key}\"").unwrap();
+        table(out, &format!("choices.{list}"), &[("key", key)]);
         text_field(
             out,
             "label",
@@ -55,11 +51,11 @@ fn choice_list(out: &mut String, list: &str, keys: &[&str]) {
 
 /// One `[[items]]` table. `extra` holds further `key = value` lines.
 fn item(out: &mut String, id: &str, section: &str, kind: &str, extra: &[String]) {
-    writeln!(
+    table(
         out,
-        "\n[[items]]\nid = \"{id}\"\nsection = \"{section}\"\nkind = \"{kind}\""
-    )
-    .unwrap();
+        "items",
+        &[("id", id), ("section", section), ("kind", kind)],
+    );
     text_field(
         out,
         "label",
@@ -86,26 +82,19 @@ fn scored(dimension: &str, points: u32, key: &str) -> [String; 3] {
 /// scored separately. Relevance and constraints refer to earlier items only.
 fn synthetic_toml() -> String {
     let mut out = String::with_capacity(256 * 1024);
-    out.push_str(
-        "# Synthetic benchmark questionnaire: 500 items.\n\
-         id = \"bench_500\"\nversion = \"bench.1\"\ndefault_language = \"zh-CN\"\n\
-         languages = [\"zh-CN\", \"en\"]\nliteracy_threshold_percent = 80\n",
-    );
-    text_field(
+    head(
         &mut out,
-        "title",
-        "职业健康素养调查（基准测试）",
-        "Benchmark survey",
+        "Synthetic benchmark questionnaire: 500 items.",
+        "bench_500",
+        "bench.1",
+        ("职业健康素养调查（基准测试）", "Benchmark survey"),
     );
-    out.push_str(
-        "\n[eligibility]\n\
-         condition = \"${consent} = true() and ${age} >= 16 and ${age} <= 59 and ${frontline} = true()\"\n",
+    eligibility(
+        &mut out,
+        "${consent} = true() and ${age} >= 16 and ${age} <= 59 and ${frontline} = true()",
+        ("谢谢您！", "Thank you!"),
     );
-    text_field(&mut out, "message", "谢谢您！", "Thank you!");
-    for (id, zh, en) in DIMENSIONS {
-        writeln!(out, "\n[[dimensions]]\nid = \"{id}\"").unwrap();
-        text_field(&mut out, "label", zh, en);
-    }
+    dimensions(&mut out, &DIMENSIONS);
 
     choice_list(&mut out, "abcd", &["a", "b", "c", "d"]);
     choice_list(&mut out, "sex", &["male", "female"]);

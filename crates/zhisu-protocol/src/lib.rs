@@ -89,13 +89,23 @@ pub struct Enrolment {
     pub district: String,
 }
 
+/// The kinds of survey site a sample plan may list (`Site::site_type`).
+pub const SITE_TYPES: [&str; 6] = [
+    "enterprise",
+    "school",
+    "hospital",
+    "station",
+    "community",
+    "village",
+];
+
 /// A place where interviews are done, with the sample quota per key population.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Site {
     pub id: String,
     pub district: String,
     pub name: String,
-    /// `enterprise`, `school`, `hospital`, `station`, `community` or `village`.
+    /// One of [`SITE_TYPES`].
     pub site_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub industry: Option<String>,

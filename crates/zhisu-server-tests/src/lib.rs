@@ -27,3 +27,39 @@ pub async fn serve_on_loopback(state: impl Into<zhisu_server::HttpState>) -> Str
     tokio::spawn(zhisu_server::serve(listener, state));
     base
 }
+
+/// Enrols a tablet for `round` and `district` the way an administrator and a surveyor do (a
+/// one-time code, then the enrolment): the device as the server keeps it, and its token.
+pub fn enrol(
+    state: &zhisu_server::ServerState,
+    round: &str,
+    district: &str,
+    name: &str,
+) -> (zhisu_server_storage::Device, String) {
+    let code = state
+        .create_enrolment_code(round, district, chrono::Duration::days(1), "test kit")
+        .expect("an enrolment code");
+    let enrolment = state
+        .enrol(&code, name)
+        .expect("the storage answers")
+        .expect("a fresh code enrols");
+    let device = state
+        .storage
+        .device(enrolment.device_id)
+        .expect("the storage answers")
+        .expect("the enrolled device is kept");
+    (device, enrolment.token)
+}
+
+/// Signs in through the API and returns the session token.
+pub async fn sign_in(base: &str, username: &str, password: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status(), 200, "sign-in as {username}");
+    let session: serde_json::Value = response.json().await.expect("a session");
+    session["token"].as_str().expect("a token").to_string()
+}

@@ -100,10 +100,7 @@ async fn world() -> World {
             &zhisu_server_storage::AuditEntry::now("test", "test", ""),
         )
         .unwrap();
-    let code = state
-        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
-        .unwrap();
-    let token = state.enrol(&code, "平板 1").unwrap().unwrap().token;
+    let (_, token) = zhisu_server_tests::enrol(&state, "2026", "yuzhong", "平板 1");
     let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
 
     let q = ohl();
@@ -716,11 +713,7 @@ async fn with_a_sample_plan_the_estimates_are_design_based() {
             &zhisu_server_storage::AuditEntry::now("test", "test", ""),
         )
         .unwrap();
-    let code = state
-        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "t")
-        .unwrap();
-    let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
-    let device = state.storage.device(device_id).unwrap().unwrap();
+    let (device, _) = zhisu_server_tests::enrol(&state, "2026", "yuzhong", "t");
     let q = ohl();
     let mut rng = Rng::new(11);
     let mut interviews = Vec::new();
@@ -879,11 +872,7 @@ async fn interviews_recorded_far_from_their_site_are_flagged() {
             &zhisu_server_storage::AuditEntry::now("test", "test", ""),
         )
         .unwrap();
-    let code = state
-        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "t")
-        .unwrap();
-    let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
-    let device = state.storage.device(device_id).unwrap().unwrap();
+    let (device, _) = zhisu_server_tests::enrol(&state, "2026", "yuzhong", "t");
     let q = ohl();
     let mut rng = Rng::new(5);
     let who = Respondent {
@@ -1043,11 +1032,7 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
     let mut rng = Rng::new(0xce11);
     let mut ids = Vec::new();
     for (d, district) in ["yuzhong", "jiangbei"].into_iter().enumerate() {
-        let code = state
-            .create_enrolment_code("2026", district, chrono::Duration::days(1), "t")
-            .unwrap();
-        let device_id = state.enrol(&code, "t").unwrap().unwrap().device_id;
-        let device = state.storage.device(device_id).unwrap().unwrap();
+        let (device, _) = zhisu_server_tests::enrol(&state, "2026", district, "t");
         let site_ids: Vec<&str> = plan
             .iter()
             .filter(|p| p.0 == district && p.1 != "j4")
@@ -1168,11 +1153,7 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
     };
     compare(zhisu_stats::Method::DesignTaylor);
     // an interview without a site: the selections holding it are no longer all in the plan
-    let code = state
-        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "t")
-        .unwrap();
-    let device_id = state.enrol(&code, "t2").unwrap().unwrap().device_id;
-    let device = state.storage.device(device_id).unwrap().unwrap();
+    let (device, _) = zhisu_server_tests::enrol(&state, "2026", "yuzhong", "t2");
     let who = Respondent {
         population: "teacher",
         sex: "female",

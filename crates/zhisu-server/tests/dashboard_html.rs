@@ -63,11 +63,7 @@ fn hostile_world() -> (ServerState, tempfile::TempDir) {
             &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
         )
         .unwrap();
-    let code = state
-        .create_enrolment_code("2026", DISTRICT, chrono::Duration::days(1), "test")
-        .unwrap();
-    let device_id = state.enrol(&code, DEVICE).unwrap().unwrap().device_id;
-    let device = state.storage.device(device_id).unwrap().unwrap();
+    let (device, _) = zhisu_server_tests::enrol(&state, "2026", DISTRICT, DEVICE);
     let q = Questionnaire::from_toml(
         "ohl_2026.toml",
         &std::fs::read_to_string(questionnaires_dir().join("ohl_2026.toml")).unwrap(),

@@ -50,10 +50,7 @@ async fn start_with(
     if let Some(rate_limit) = rate_limit {
         state.rate_limit = std::sync::Arc::new(rate_limit);
     }
-    let code = state
-        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
-        .unwrap();
-    let token = state.enrol(&code, "test tablet").unwrap().unwrap().token;
+    let (_, token) = zhisu_server_tests::enrol(&state, "2026", "yuzhong", "test tablet");
     let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
     let http = reqwest::Client::new();
     let session: Value = http

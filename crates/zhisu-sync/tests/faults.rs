@@ -43,10 +43,7 @@ fn pilot() -> Questionnaire {
 
 /// Enrols a test device with the server and returns its token.
 fn device_token(state: &ServerState) -> String {
-    let code = state
-        .create_enrolment_code("2026", "test", chrono::Duration::days(1), "test")
-        .unwrap();
-    state.enrol(&code, "test tablet").unwrap().unwrap().token
+    zhisu_server_tests::enrol(state, "2026", "test", "test tablet").1
 }
 
 async fn start_server(dir: &Path) -> (String, ServerState) {

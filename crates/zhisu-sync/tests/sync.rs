@@ -61,10 +61,7 @@ fn complete_interviews(store: &mut DeviceStore, n: u128) -> Vec<Uuid> {
 
 /// Enrols a test device with the server and returns its token.
 fn device_token(state: &ServerState) -> String {
-    let code = state
-        .create_enrolment_code("2026", "test", chrono::Duration::days(1), "test")
-        .unwrap();
-    state.enrol(&code, "test tablet").unwrap().unwrap().token
+    zhisu_server_tests::enrol(state, "2026", "test", "test tablet").1
 }
 
 fn server_count(state: &ServerState) -> u64 {

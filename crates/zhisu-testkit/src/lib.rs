@@ -1,7 +1,10 @@
 //! The seeded pseudo-random generator every test, benchmark and fault schedule uses: the same
 //! numbers for the same seed on every machine, so a failing run can be replayed from its seed.
-//! Not for secrets (the server's tokens come from the operating system).
+//! Not for secrets (the server's tokens come from the operating system). Beside it, [`toml`]: the
+//! pieces the benchmarks write their synthetic questionnaires with.
 #![forbid(unsafe_code)]
+
+pub mod toml;
 
 /// xorshift64* with a splitmix64-mixed seed (nearby seeds, such as clock readings, start far
 /// apart; no seed gets stuck at zero).
