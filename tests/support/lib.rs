@@ -102,27 +102,15 @@ impl Server {
     }
 
     /// A session token of the city administrator, signed in through the HTTP API.
-    async fn admin_session(&self, http: &reqwest::Client) -> String {
-        let session: serde_json::Value = http
-            .post(format!("{}/api/v1/session", self.base_url))
-            .json(&serde_json::json!({ "username": ADMIN_USER, "password": ADMIN_PASSWORD }))
-            .send()
-            .await
-            .expect("sign in")
-            .json()
-            .await
-            .expect("a session");
-        session["token"]
-            .as_str()
-            .expect("a session token")
-            .to_string()
+    async fn admin_session(&self) -> String {
+        zhisu_server_tests::sign_in(&self.base_url, ADMIN_USER, ADMIN_PASSWORD).await
     }
 
     /// Sets the test round's settings (`RoundSettings` as JSON) as the city administrator does,
     /// through `PUT /api/v1/rounds/2026/settings`; devices get them with their next assignment.
     pub async fn set_round_settings(&self, settings: serde_json::Value) {
         let http = reqwest::Client::new();
-        let token = self.admin_session(&http).await;
+        let token = self.admin_session().await;
         let response = http
             .put(format!("{}/api/v1/rounds/2026/settings", self.base_url))
             .bearer_auth(token)
@@ -142,7 +130,7 @@ impl Server {
     /// administrator gets them from `POST /api/v1/enrolment-codes`.
     pub async fn enrolment_code_with_qr(&self) -> (String, String) {
         let http = reqwest::Client::new();
-        let token = self.admin_session(&http).await;
+        let token = self.admin_session().await;
         let created: serde_json::Value = http
             .post(format!("{}/api/v1/enrolment-codes", self.base_url))
             .bearer_auth(token)
@@ -162,7 +150,7 @@ impl Server {
     /// The interviews as the server's HTTP API reports them to a city administrator.
     pub async fn interviews(&self) -> InterviewList {
         let http = reqwest::Client::new();
-        let token = self.admin_session(&http).await;
+        let token = self.admin_session().await;
         http.get(format!("{}/api/v1/interviews", self.base_url))
             .bearer_auth(token)
             .send()

@@ -52,22 +52,13 @@ async fn start_with(
     }
     let (_, token) = zhisu_server_tests::enrol(&state, "2026", "yuzhong", "test tablet");
     let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
-    let http = reqwest::Client::new();
-    let session: Value = http
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({ "username": "city", "password": "city-admin-password" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let admin = zhisu_server_tests::sign_in(&base, "city", "city-admin-password").await;
     TestServer {
         base,
-        http,
+        http: reqwest::Client::new(),
         state: state.server,
         token,
-        admin: session["token"].as_str().unwrap().to_string(),
+        admin,
         _dir: dir,
     }
 }

@@ -18,7 +18,8 @@ pub fn head(out: &mut String, comment: &str, id: &str, version: &str, title: (&s
 
 /// `field."zh-CN" = "…"` and `field.en = "…"`.
 pub fn text_field(out: &mut String, field: &str, zh: &str, en: &str) {
-    writeln!(out, "{field}.\"zh-CN\" = \"{zh}\"\n{field}.en = \"{en}\"").expect("writing to a String");
+    writeln!(out, "{field}.\"zh-CN\" = \"{zh}\"\n{field}.en = \"{en}\"")
+        .expect("writing to a String");
 }
 
 /// A new entry of the array of tables `name` (`[[name]]`) with `key = "value"` fields.
