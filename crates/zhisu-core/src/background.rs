@@ -59,6 +59,21 @@ impl BackgroundRole {
     }
 }
 
+/// The age bands the analyses report by, over the eligible ages (16 to 59), from the item that
+/// plays [`BackgroundRole::Age`].
+pub const AGE_BANDS: [&str; 4] = ["16-24", "25-34", "35-44", "45-59"];
+
+/// The band of an age in whole years; `None` outside the eligible ages.
+pub fn age_band(age: i64) -> Option<&'static str> {
+    match age {
+        16..=24 => Some(AGE_BANDS[0]),
+        25..=34 => Some(AGE_BANDS[1]),
+        35..=44 => Some(AGE_BANDS[2]),
+        45..=59 => Some(AGE_BANDS[3]),
+        _ => None,
+    }
+}
+
 /// The fingerprint items when a file does not list its own: the national questionnaire's
 /// background items.
 pub const DEFAULT_FINGERPRINT: [&str; 14] = [
@@ -98,5 +113,24 @@ impl Default for Background {
                 .collect(),
             fingerprint: DEFAULT_FINGERPRINT.map(String::from).to_vec(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_eligible_age_has_exactly_its_band_and_no_other_age_has_one() {
+        for age in -5..=130 {
+            let band = age_band(age);
+            assert_eq!(band.is_some(), (16..=59).contains(&age), "{age}");
+            if let Some(band) = band {
+                let (low, high) = band.split_once('-').unwrap();
+                assert!((low.parse().unwrap()..=high.parse().unwrap()).contains(&age));
+            }
+        }
+        assert_eq!(age_band(i64::MAX), None);
+        assert_eq!(age_band(i64::MIN), None);
     }
 }

@@ -20,7 +20,7 @@ mod text;
 mod version;
 
 pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
-pub use background::{Background, BackgroundRole, DEFAULT_FINGERPRINT};
+pub use background::{age_band, Background, BackgroundRole, AGE_BANDS, DEFAULT_FINGERPRINT};
 pub use describe::{Description, ModuleDescription};
 pub use expr::{ExprError, Expression};
 pub use interview::EligibilityStatus;

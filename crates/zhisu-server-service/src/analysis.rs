@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use zhisu_core::BackgroundRole;
 use zhisu_stats::{ClusterRegistry, Counts, DesignAccumulator, Interval, Method};
 
+use zhisu_core::age_band;
 use zhisu_server_storage::cells::{self, CellRow};
-use zhisu_server_storage::facts::age_band;
 use zhisu_server_storage::{FactRow, Scope, Storage, StorageError};
 
 use crate::QuestionnaireRegistry;

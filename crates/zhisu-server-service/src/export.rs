@@ -3,8 +3,9 @@
 //! codebook sheet. Column headers are the Chinese item labels with the item id; values are the
 //! choice labels, so a table opened in Excel reads without the codebook.
 
+use zhisu_core::age_band;
 use zhisu_core::{AnswerValue, Item, Questionnaire};
-use zhisu_server_storage::facts::{age_band, background_answer};
+use zhisu_server_storage::facts::background_answer;
 use zhisu_server_storage::StoredInterview;
 
 use crate::analysis::{By, Filter};

@@ -34,8 +34,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::facts::age_band;
 use crate::FactRow;
+use zhisu_core::age_band;
 
 pub const ALL: &str = "all";
 pub const DIMENSION: &str = "dimension";

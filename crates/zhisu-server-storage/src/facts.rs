@@ -10,19 +10,6 @@ use zhisu_core::{
 };
 use zhisu_protocol::CompletedInterview;
 
-/// Age bands of the eligible ages (16–59).
-pub const AGE_BANDS: [&str; 4] = ["16-24", "25-34", "35-44", "45-59"];
-
-pub fn age_band(age: i64) -> Option<&'static str> {
-    match age {
-        16..=24 => Some(AGE_BANDS[0]),
-        25..=34 => Some(AGE_BANDS[1]),
-        35..=44 => Some(AGE_BANDS[2]),
-        45..=59 => Some(AGE_BANDS[3]),
-        _ => None,
-    }
-}
-
 /// Dimensions whose literacy bits the facts keep (a questionnaire has four): PostgreSQL keeps
 /// the bits in a 32-bit integer, and both backends must store the same facts.
 pub const MAX_DIMENSIONS: usize = 31;

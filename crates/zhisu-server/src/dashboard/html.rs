@@ -5,9 +5,9 @@
 use axum::response::Html;
 use chrono::{DateTime, FixedOffset, Utc};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use zhisu_core::AGE_BANDS;
 use zhisu_server_service::analysis::{self, By, Estimate, Labels};
 use zhisu_server_service::people::{Person, Role};
-use zhisu_server_service::storage::facts::AGE_BANDS;
 use zhisu_server_service::t;
 
 use super::ViewQuery;
