@@ -437,7 +437,7 @@ fn literacy_with(
         storage.visit_cells(questionnaire_id, &mut |cell| {
             // every site of the sample is part of the design, whatever the domain
             let design = tally.design(cell.district, cell.site_id, cell.stratum, cell.weight);
-            if cell_in_scope(scope, cell) && filter.matches_cell(cell) {
+            if scope.admits(cell.district, cell.population) && filter.matches_cell(cell) {
                 tally.add_cell(design, cell);
             }
         })?;
@@ -467,7 +467,7 @@ fn literacy_scan(
     // viewer's scope and the filter are counted.
     storage.visit_facts(&Scope::All, questionnaire_id, &mut |row| {
         let design = tally.design(row.district, row.site_id, row.stratum, row.weight);
-        if in_scope(scope, row) && filter.matches(row) {
+        if scope.admits(row.district, row.population) && filter.matches(row) {
             tally.add_interview(design, row);
         }
     })
@@ -554,24 +554,6 @@ fn report(
     }
 }
 
-/// Whether `scope` may read the interviews of this cell.
-fn cell_in_scope(scope: &Scope, cell: &CellRow<'_>) -> bool {
-    match scope {
-        Scope::All => true,
-        Scope::District(d) => cell.district == Some(d.as_str()),
-        Scope::Populations(p) => cell.population.is_some_and(|x| p.iter().any(|q| q == x)),
-    }
-}
-
-/// Whether `scope` may read this interview (the same rule the storage applies in SQL).
-fn in_scope(scope: &Scope, row: &FactRow<'_>) -> bool {
-    match scope {
-        Scope::All => true,
-        Scope::District(d) => row.district == Some(d.as_str()),
-        Scope::Populations(p) => row.population.is_some_and(|x| p.iter().any(|q| q == x)),
-    }
-}
-
 /// One item's share answered correctly, among those who were asked it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemShare {
@@ -610,7 +592,7 @@ pub fn weakest_items(
         _ => scope.clone(),
     };
     storage.visit_facts(&narrowed, questionnaire_id, &mut |row| {
-        if !in_scope(scope, row) || !filter.matches(row) {
+        if !scope.admits(row.district, row.population) || !filter.matches(row) {
             return;
         }
         let counts = match versions.get_mut(row.questionnaire_version) {

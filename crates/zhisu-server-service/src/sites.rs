@@ -6,7 +6,7 @@ use zhisu_protocol::{RoundSettings, Site};
 
 use crate::{AuditEntry, Refusal, ServerState};
 
-pub use zhisu_protocol::SITE_TYPES;
+use zhisu_protocol::SITE_TYPES;
 
 /// What is wrong with a district's list of sites, every problem at once (empty when it can be
 /// stored): ids present and unique, a name, a known type, a usable weight, a position on Earth.

@@ -84,7 +84,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Whether an interview of `district` and `population` is within the scope.
+    /// Whether an interview of `district` and `population` is within the scope (the same rule
+    /// the backends apply in SQL).
     pub fn admits(&self, district: Option<&str>, population: Option<&str>) -> bool {
         match self {
             Scope::All => true,

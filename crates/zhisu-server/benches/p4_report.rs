@@ -69,7 +69,7 @@ const DISTRICTS: usize = 40;
 const SITES_PER_DISTRICT: usize = 25;
 /// Districts whose last site is a stratum of its own (lonely PSU).
 const SINGLETON_DISTRICTS: usize = 4;
-const MIN_CELL_N: u64 = 30;
+const MIN_CELL_N: u64 = zhisu_stats::DEFAULT_MIN_CELL_N;
 const REJECTED_PERCENT: f64 = 2.0;
 
 // ------------------------------------------------------------------ a seeded PRNG
