@@ -138,6 +138,9 @@ pub enum InterviewProblem {
     MissingRequired { item_id: String },
     #[error("item '{item_id}' is not in this questionnaire")]
     UnknownItem { item_id: String },
+    /// An answer to an item that the other answers skip: it was never asked.
+    #[error("item '{item_id}' was not asked (the other answers skip it), yet it has an answer")]
+    NotAsked { item_id: String },
     #[error("item '{item_id}': {error}")]
     InvalidAnswer { item_id: String, error: AnswerError },
 }

@@ -269,14 +269,13 @@ impl Questionnaire {
         Ok(())
     }
 
-    /// Every problem with `answers` as a complete interview: not eligible (then nothing else),
-    /// a required item that is asked but unanswered, an answer that does not fit. Answers to
-    /// items not asked are ignored (see [`Questionnaire::effective_answers`]).
+    /// Every problem with `answers` as a complete interview, all at once: an answer to an item
+    /// not in the questionnaire or not asked (given the other answers), an answer that does not
+    /// fit its item, a required item that is asked but unanswered. When the answers end the
+    /// interview at screening, what was not asked after it is not missing, and "not eligible"
+    /// is the problem only when every answer given is a valid one: age 85 where the item
+    /// allows 10 to 80 is "above the maximum", not "not eligible".
     pub fn check_interview(&self, answers: &Answers) -> Vec<InterviewProblem> {
-        if self.eligibility_status(answers) == EligibilityStatus::Ineligible {
-            // the interview ended at screening: what was not asked is not missing
-            return vec![InterviewProblem::NotEligible];
-        }
         let mut problems = Vec::new();
         for item_id in answers.keys() {
             if self.item_index(item_id).is_none() {
@@ -285,10 +284,14 @@ impl Questionnaire {
                 });
             }
         }
+        let ineligible = self.eligibility_status(answers) == EligibilityStatus::Ineligible;
         let relevant = self.relevance(answers);
-        for (item, _) in self.items.iter().zip(&relevant).filter(|(_, r)| **r) {
-            match answers.get(&item.id) {
-                Some(value) => {
+        for (item, asked) in self.items.iter().zip(&relevant) {
+            match (answers.get(&item.id), *asked) {
+                (Some(_), false) => problems.push(InterviewProblem::NotAsked {
+                    item_id: item.id.clone(),
+                }),
+                (Some(value), true) => {
                     if let Err(error) = item
                         .check(value)
                         .and_then(|()| self.check_in_context(item, value, answers, &relevant))
@@ -299,13 +302,16 @@ impl Questionnaire {
                         });
                     }
                 }
-                None if item.required && item.kind.takes_answer() => {
+                (None, true) if !ineligible && item.required && item.kind.takes_answer() => {
                     problems.push(InterviewProblem::MissingRequired {
                         item_id: item.id.clone(),
                     })
                 }
-                None => {}
+                (None, _) => {}
             }
+        }
+        if ineligible && problems.is_empty() {
+            problems.push(InterviewProblem::NotEligible);
         }
         problems
     }

@@ -228,6 +228,17 @@ pub enum QcFlag {
     /// Recorded farther than `allowed_m` metres from the site's position (after giving the
     /// reading its own accuracy): the interview may not have been done where it says.
     FarFromSite { distance_m: f64, allowed_m: f64 },
+    /// The device's clock looked wrong (raised by the server, which counts the interview by
+    /// the day it received it): its times were `days_off_at_receipt` days after (positive) or
+    /// more than a year before (negative) the server received it, or it completed before it
+    /// started.
+    DeviceClock {
+        days_off_at_receipt: i64,
+        completed_before_start: bool,
+    },
+    /// Found by the server's `check-data` in an interview stored before today's upload rules:
+    /// what today's upload would refuse (in English, for the administrator who reads it).
+    StoredDataProblem { problems: Vec<String> },
 }
 
 /// Seconds with at most one decimal: `1.5`, `3`.
@@ -244,6 +255,8 @@ impl QcFlag {
             QcFlag::StraightLining { .. } => "straight_lining",
             QcFlag::ManyChanges { .. } => "many_changes",
             QcFlag::FarFromSite { .. } => "far_from_site",
+            QcFlag::DeviceClock { .. } => "device_clock",
+            QcFlag::StoredDataProblem { .. } => "stored_data_problem",
         }
     }
 
@@ -270,7 +283,7 @@ impl QcFlag {
                 minimum,
                 ..
             } => {
-                let nth = position + 1;
+                let nth = position.saturating_add(1);
                 if en {
                     format!("The same answer position {run} times in a row: choice {nth} each time, from question '{from_item}' (flagged from {minimum} in a row)")
                 } else {
@@ -301,6 +314,51 @@ impl QcFlag {
                         km(*distance_m),
                         km(*allowed_m)
                     )
+                }
+            }
+            QcFlag::DeviceClock {
+                days_off_at_receipt,
+                completed_before_start,
+            } => {
+                let mut parts = Vec::new();
+                let days = days_off_at_receipt.unsigned_abs();
+                if *days_off_at_receipt > 0 {
+                    parts.push(if en {
+                        format!("dated {days} day(s) after it reached the server")
+                    } else {
+                        format!("记录的时间比服务器收到它还晚 {days} 天")
+                    });
+                } else if *days_off_at_receipt < 0 {
+                    parts.push(if en {
+                        format!("dated {days} days before it reached the server")
+                    } else {
+                        format!("记录的时间比服务器收到它早 {days} 天")
+                    });
+                }
+                if *completed_before_start {
+                    parts.push(if en {
+                        "completed before it started".to_string()
+                    } else {
+                        "结束时间早于开始时间".to_string()
+                    });
+                }
+                if en {
+                    format!("The tablet's clock looks wrong: {} (counted by the day the server received it)", parts.join("; "))
+                } else {
+                    format!(
+                        "平板的时钟可能不对：{}（按服务器收到的日期统计）",
+                        parts.join("；")
+                    )
+                }
+            }
+            QcFlag::StoredDataProblem { problems } => {
+                if en {
+                    format!(
+                        "Stored data breaks the upload rules: {}",
+                        problems.join("; ")
+                    )
+                } else {
+                    format!("已保存的数据不符合上传规则：{}", problems.join("；"))
                 }
             }
         }

@@ -82,6 +82,74 @@ fn declining_consent_ends_the_interview_politely() {
     );
 }
 
+/// An interview that ends at screening is "not eligible" only when its answers are valid ones:
+/// otherwise the answers' own problems are named (age 85 where the item allows 10 to 80, a
+/// true/false or "don't know" age, age 5), and an answer to an item the other answers skip is
+/// named as not asked.
+#[test]
+fn screening_names_the_real_problems_not_just_not_eligible() {
+    let q = load("ohl_2026.toml");
+    let with_age = |age: AnswerValue| {
+        let mut answers = Answers::new();
+        set(
+            &mut answers,
+            &[
+                ("consent", AnswerValue::Bool(true)),
+                ("age", age),
+                ("frontline", AnswerValue::Bool(true)),
+            ],
+        );
+        q.check_interview(&answers)
+    };
+    let invalid = |error| InterviewProblem::InvalidAnswer {
+        item_id: "age".into(),
+        error,
+    };
+    assert_eq!(
+        with_age(AnswerValue::Integer(85)),
+        vec![invalid(AnswerError::AboveMax { max: "80".into() })]
+    );
+    assert_eq!(
+        with_age(AnswerValue::Integer(5)),
+        vec![invalid(AnswerError::BelowMin { min: "10".into() })]
+    );
+    assert_eq!(
+        with_age(AnswerValue::Bool(true)),
+        vec![invalid(AnswerError::WrongKind {
+            expected: "integer"
+        })]
+    );
+    assert_eq!(
+        with_age(AnswerValue::DontKnow),
+        vec![invalid(AnswerError::DontKnowNotOffered)]
+    );
+    // a valid age outside the survey's 16 to 59: that is what "not eligible" is for
+    assert_eq!(
+        with_age(AnswerValue::Integer(70)),
+        vec![InterviewProblem::NotEligible]
+    );
+    // consent declined, yet an age was given: the age was never asked
+    let mut answers = Answers::new();
+    set(
+        &mut answers,
+        &[
+            ("consent", AnswerValue::Bool(false)),
+            ("age", AnswerValue::Integer(30)),
+        ],
+    );
+    assert_eq!(
+        q.check_interview(&answers),
+        vec![InterviewProblem::NotAsked {
+            item_id: "age".into()
+        }]
+    );
+    assert!(InterviewProblem::NotAsked {
+        item_id: "age".into()
+    }
+    .to_string()
+    .contains("'age' was not asked"));
+}
+
 #[test]
 fn age_and_frontline_decide_eligibility() {
     let q = load("ohl_2026.toml");

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zhisu_core::Answers;
 
+pub mod limits;
+
 /// The protocol's major version, also the `/api/v1` path prefix.
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Every request carries this header with [`PROTOCOL_VERSION`]; the server refuses other majors.
@@ -316,6 +318,9 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     pub const INVALID_QUESTIONNAIRE: &str = "invalid_questionnaire";
     pub const VERSION_TAKEN: &str = "version_taken";
+    /// A field of an uploaded interview breaks a limit of the protocol (`limits`), or it
+    /// answers an item the interview did not ask: refused, the field named.
+    pub const INVALID_INTERVIEW: &str = "invalid_interview";
 }
 
 #[cfg(test)]

@@ -8,13 +8,13 @@ use super::*;
 pub(crate) const COUNTED_COLUMNS: &str =
     "questionnaire_id, district, site_id, population, industry, sex,
     education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
-    items_correct IS NOT NULL";
+    items_correct IS NOT NULL, received_at";
 
 pub(crate) const COUNTED_CONDITION: &str = "qc_status <> 'rejected'";
 
 pub(crate) fn counted_from(r: &postgres::Row) -> Counted {
     Counted {
-        day: zhisu_server_storage::cells::local_day(r.get(10), r.get(11)),
+        day: zhisu_server_storage::cells::local_day(r.get(10), r.get(11), r.get(13)),
         has_facts: r.get(12),
         questionnaire_id: r.get(0),
         district: r.get(1),

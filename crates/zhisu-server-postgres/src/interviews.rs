@@ -21,7 +21,7 @@ impl InterviewStore for PostgresStorage {
         let district = device.map(|d| d.district.as_str());
         let mut cells = CellChanges::new();
         for &index in &order {
-            cells.add(&Counted::of(&accepted[index], district), 1);
+            cells.add(&Counted::of(&accepted[index], district, now), 1);
         }
         let mut client = self.pool.get().map_err(unavailable)?;
         let mut tx = client.transaction().map_err(db)?;
@@ -100,7 +100,7 @@ impl InterviewStore for PostgresStorage {
         for &index in &order {
             let a = &accepted[index];
             if !(inserted.contains(&a.interview.id) && counted.insert(a.interview.id)) {
-                cells.add(&Counted::of(a, district), -1);
+                cells.add(&Counted::of(a, district, now), -1);
             }
         }
         apply_cells(&mut tx, &cells)?;

@@ -161,6 +161,17 @@ pub fn table(
             ]);
         }
     }
+    codebook.push([
+        "_note".into(),
+        t(
+            lang,
+            "CSV 文件中以 =、+、-、@ 开头的文字前加了一个 '，以免 Excel 或 WPS 把它当作公式运行；超过 32767 个字的内容被截断并以“…[cut]”结尾。",
+            "In the CSV file, text that begins with =, +, - or @ has a ' put in front, so that Excel or WPS does not run it as a formula; text longer than 32,767 characters is cut and ends with \"…[cut]\".",
+        )
+        .into(),
+        "note".into(),
+        String::new(),
+    ]);
     let yes_no = |b: bool| {
         t(
             lang,
@@ -238,11 +249,47 @@ pub fn table(
     }
 }
 
+/// The most characters a spreadsheet cell holds (Excel's and WPS's limit).
+pub const MAX_CELL_CHARS: usize = 32_767;
+const CUT_MARK: &str = "…[cut]";
+
+/// Text fit for any cell of an export, whatever is stored: control and invisible characters
+/// (line breaks and tabs kept) become U+FFFD, and text longer than a cell holds is cut, with
+/// `…[cut]` at the end.
+pub fn cell_text(s: &str) -> String {
+    let keep = MAX_CELL_CHARS - CUT_MARK.chars().count();
+    let mut out = String::with_capacity(s.len().min(4 * MAX_CELL_CHARS));
+    for (n, c) in s.chars().enumerate() {
+        if n == keep && s.chars().nth(MAX_CELL_CHARS).is_some() {
+            out.push_str(CUT_MARK);
+            break;
+        }
+        let hidden = zhisu_protocol::limits::is_hidden(c, true) || c == '\r';
+        out.push(if hidden { '\u{FFFD}' } else { c });
+    }
+    out
+}
+
+/// Whether a spreadsheet would read `s` as a formula (or as a command in older versions):
+/// it begins with `=`, `+`, `-`, `@`, a tab or a carriage return and is not a plain number.
+fn reads_as_formula(s: &str) -> bool {
+    let plain_number = s.parse::<f64>().is_ok_and(f64::is_finite)
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
+    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !plain_number
+}
+
+/// One CSV cell: fit for a cell, quoted when needed, and a text that a spreadsheet would run as
+/// a formula gets a `'` in front (formula injection: said in the codebook).
 fn csv_cell(s: &str) -> String {
+    let mut s = cell_text(s);
+    if reads_as_formula(&s) {
+        s.insert(0, '\'');
+    }
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -271,7 +318,7 @@ pub fn xlsx_bytes(table: &Table, lang: &str) -> Result<Vec<u8>, rust_xlsxwriter:
     }
     for (r, row) in table.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            data.write_string((r + 1) as u32, c as u16, cell)?;
+            data.write_string((r + 1) as u32, c as u16, cell_text(cell))?;
         }
     }
     data.set_freeze_panes(1, 1)?;
@@ -291,7 +338,7 @@ pub fn xlsx_bytes(table: &Table, lang: &str) -> Result<Vec<u8>, rust_xlsxwriter:
     }
     for (r, row) in table.codebook.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            codebook.write_string((r + 1) as u32, c as u16, cell)?;
+            codebook.write_string((r + 1) as u32, c as u16, cell_text(cell))?;
         }
     }
     book.save_to_buffer()

@@ -2,7 +2,7 @@
 //! was answered with and re-scored (a device's score is never trusted), flagged when recorded
 //! far from its site, then the batch stored in one transaction with a receipt per interview.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use zhisu_protocol::{codes, CompletedInterview, Receipt, ReceiptStatus};
 
 use crate::storage::Accepted;
@@ -17,12 +17,23 @@ fn rejected(interview: &CompletedInterview, code: &str, message: String) -> Rece
     }
 }
 
-/// Checks one interview against its questionnaire and scores it, or says why it is rejected.
+/// Checks one interview against the protocol's limits and its questionnaire and scores it, or
+/// says why it is rejected. A device clock that looks wrong flags it (`received_at`: now).
 fn accept(
     state: &ServerState,
     interview: CompletedInterview,
     thresholds: &zhisu_core::QcThresholds,
+    received_at: DateTime<Utc>,
 ) -> Result<Accepted, Receipt> {
+    let problems = zhisu_protocol::limits::field_problems(&interview);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(rejected(
+            &interview,
+            codes::INVALID_INTERVIEW,
+            list.join("; "),
+        ));
+    }
     if !interview.hash_is_valid() {
         return Err(rejected(
             &interview,
@@ -55,12 +66,14 @@ fn accept(
         ));
     }
     let score = questionnaire.score(&interview.answers);
-    Ok(Accepted::with_thresholds(
-        questionnaire,
-        interview,
-        score,
-        thresholds,
-    ))
+    let clock = zhisu_protocol::limits::clock_problem(&interview, received_at);
+    let mut accepted = Accepted::with_thresholds(questionnaire, interview, score, thresholds);
+    accepted
+        .facts
+        .qc_flags
+        .retain(|f| f.code() != "device_clock");
+    accepted.facts.qc_flags.extend(clock);
+    Ok(accepted)
 }
 
 /// How far from its site's position an interview may be recorded before it is flagged.
@@ -121,8 +134,9 @@ pub fn ingest(
         }
         None => zhisu_core::QcThresholds::default(),
     };
+    let received_at = Utc::now();
     for interview in interviews {
-        match accept(state, interview, &thresholds) {
+        match accept(state, interview, &thresholds, received_at) {
             Ok(one) => {
                 receipts.push(None);
                 accepted.push(one);
@@ -133,7 +147,7 @@ pub fn ingest(
     if let Some(device) = device {
         flag_far_from_site(state, device, &mut accepted)?;
     }
-    let stored = state.storage.ingest(&accepted, device, Utc::now())?;
+    let stored = state.storage.ingest(&accepted, device, received_at)?;
     let mut stored = stored.into_iter();
     Ok(receipts
         .into_iter()

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod data_check;
 pub mod devices;
 pub mod export;
 pub mod ingest;

@@ -6,21 +6,25 @@ use super::*;
 pub(crate) const COUNTED_COLUMNS: &str =
     "questionnaire_id, district, site_id, population, industry, sex,
     education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
-    items_correct IS NOT NULL";
+    items_correct IS NOT NULL, received_at";
 
 /// Which interviews the cells count: those not rejected in review (the literacy cells only
 /// those among them with their facts, as `visit_facts`).
 pub(crate) const COUNTED_CONDITION: &str = "qc_status != 'rejected'";
 
 pub(crate) fn counted_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counted> {
-    let completed: String = r.get(10)?;
-    let completed = DateTime::parse_from_rfc3339(&completed)
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
-        })?
-        .with_timezone(&Utc);
+    let time = |column: usize| -> rusqlite::Result<DateTime<Utc>> {
+        let text: String = r.get(column)?;
+        crate::rows::parse_time(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                column,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })
+    };
     Ok(Counted {
-        day: zhisu_server_storage::cells::local_day(completed, r.get(11)?),
+        day: zhisu_server_storage::cells::local_day(time(10)?, r.get(11)?, time(13)?),
         has_facts: r.get(12)?,
         questionnaire_id: r.get(0)?,
         district: r.get(1)?,

@@ -35,6 +35,7 @@ impl Row {
         a: &Accepted,
         device: Option<&Device>,
         received_at: &str,
+        received: DateTime<Utc>,
     ) -> Result<Row, StorageError> {
         let i = &a.interview;
         Ok(Row {
@@ -59,7 +60,7 @@ impl Row {
             surveyor_id: i.surveyor_id.clone(),
             facts: a.facts.clone(),
             qc_flags: a.facts.qc_flags_json(),
-            counted: Counted::of(a, device.map(|d| d.district.as_str())),
+            counted: Counted::of(a, device.map(|d| d.district.as_str()), received),
         })
     }
 }

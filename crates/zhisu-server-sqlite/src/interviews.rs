@@ -14,7 +14,7 @@ impl InterviewStore for SqliteStorage {
         let received = timestamp(now);
         let rows = lock_order(accepted)
             .into_iter()
-            .map(|index| Row::new(index, &accepted[index], device, &received))
+            .map(|index| Row::new(index, &accepted[index], device, &received, now))
             .collect::<Result<Vec<_>, StorageError>>()?;
         let request = Arc::new(GroupRequest {
             cells: {

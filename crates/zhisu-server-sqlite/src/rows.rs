@@ -22,9 +22,17 @@ pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Reads back what [`timestamp`] wrote, for every instant chrono holds: RFC 3339 cannot
+/// write a year beyond 9999 or before 0, so those (stored before the protocol's limits) are
+/// written with a sign and more digits (`+262142-01-01T00:00:00.000Z`) and read with `%Y`.
 pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>, StorageError> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
+        .or_else(|e| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.fZ")
+                .map(|t| t.and_utc())
+                .map_err(|_| e)
+        })
         .map_err(corrupt)
 }
 

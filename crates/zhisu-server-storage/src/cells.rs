@@ -65,12 +65,17 @@ pub struct Counted {
 }
 
 impl Counted {
-    /// What an accepted interview from a device of `district` counts.
-    pub fn of(a: &crate::Accepted, district: Option<&str>) -> Counted {
+    /// What an accepted interview from a device of `district`, received at `received_at`,
+    /// counts.
+    pub fn of(
+        a: &crate::Accepted,
+        district: Option<&str>,
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> Counted {
         let f = &a.facts;
         let i = &a.interview;
         Counted {
-            day: local_day(i.completed_at, i.utc_offset_minutes),
+            day: local_day(i.completed_at, i.utc_offset_minutes, received_at),
             has_facts: true,
             questionnaire_id: a.interview.questionnaire_id.clone(),
             district: district.map(str::to_string),
@@ -87,9 +92,23 @@ impl Counted {
 }
 
 /// The local date of completion, `YYYY-MM-DD`: the device's clock and UTC offset at the end
-/// of the interview.
-pub fn local_day(completed_at: chrono::DateTime<chrono::Utc>, utc_offset_minutes: i32) -> String {
-    (completed_at + chrono::Duration::minutes(i64::from(utc_offset_minutes)))
+/// of the interview, or the server's clock when it received the interview if the device's
+/// clock looks wrong (`zhisu_protocol::limits::time_to_count_by`). Total: an offset that is
+/// not a real one (stored before the protocol's limits) counts as UTC, and no date overflows.
+pub fn local_day(
+    completed_at: chrono::DateTime<chrono::Utc>,
+    utc_offset_minutes: i32,
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use zhisu_protocol::limits::{time_to_count_by, MAX_UTC_OFFSET_MINUTES};
+    let at = time_to_count_by(completed_at, received_at);
+    let offset = if utc_offset_minutes.unsigned_abs() <= MAX_UTC_OFFSET_MINUTES.unsigned_abs() {
+        utc_offset_minutes
+    } else {
+        0
+    };
+    at.checked_add_signed(chrono::Duration::minutes(i64::from(offset)))
+        .unwrap_or(at)
         .format("%Y-%m-%d")
         .to_string()
 }

@@ -983,6 +983,7 @@ fn cells_match_interviews(s: &dyn Storage, when: &str) {
         let day = zhisu_server_storage::cells::local_day(
             i.interview.completed_at,
             i.interview.utc_offset_minutes,
+            i.received_at,
         );
         *want
             .entry((i.district, i.interview.site_id, i.population, day))

@@ -126,6 +126,13 @@ enum Command {
     /// The server keeps them with every write; this is for a database restored or edited by
     /// hand, or for peace of mind (one transaction; uploads wait meanwhile).
     RebuildCells,
+    /// Find stored interviews that today's upload would refuse or flag (stored before the
+    /// protocol's limits, or written by another tool), and list what is wrong with each. With
+    /// --flag, each one is also flagged for quality review, so the QC page lists it.
+    CheckData {
+        #[arg(long)]
+        flag: bool,
+    },
 }
 
 fn open_state(config: &Config) -> anyhow::Result<HttpState> {
@@ -392,6 +399,30 @@ async fn main() -> anyhow::Result<()> {
                 "literacy and progress cells counted again from {} interviews in {:.1} s",
                 state.storage.interview_count()?,
                 started.elapsed().as_secs_f64()
+            );
+            Ok(true)
+        }
+        Some(Command::CheckData { flag }) => {
+            let found = state.check_data(*flag)?;
+            for problem in &found {
+                println!(
+                    "{} (received {}):",
+                    problem.interview_id, problem.received_at
+                );
+                for what in &problem.problems {
+                    // device text is quoted escaped: nothing it holds reaches the terminal raw
+                    println!("  - {}", what.escape_debug());
+                }
+            }
+            println!(
+                "{} of {} stored interviews have problems{}",
+                found.len(),
+                state.storage.interview_count()?,
+                if *flag && !found.is_empty() {
+                    "; each is flagged for quality review"
+                } else {
+                    ""
+                }
             );
             Ok(true)
         }

@@ -628,3 +628,149 @@ async fn questionnaires_are_published_per_round_checked_and_never_changed() {
         .get("ohl_pilot_b", "2026.1")
         .is_some());
 }
+
+/// What a device sends is checked against the protocol's limits before anything reads it: each
+/// finding of the attack on a live server, refused with the field named, or stored with a flag
+/// where a field tablet's clock is plausibly wrong; every view still answers afterwards.
+#[tokio::test]
+async fn device_fields_beyond_the_limits_are_refused_and_wrong_clocks_flagged() {
+    let server = start(None).await;
+    let at = |y: i32, mo: u32, d: u32| Utc.with_ymd_and_hms(y, mo, d, 8, 0, 0).unwrap();
+    let with = |n: u128, change: &dyn Fn(&mut CompletedInterview)| {
+        let mut i = interview(n, RIGHT);
+        change(&mut i);
+        i.sealed()
+    };
+    let refused = vec![
+        (
+            with(1, &|i| {
+                i.started_at = "+262142-01-01T00:00:00Z".parse().unwrap()
+            }),
+            "started_at",
+        ),
+        (
+            with(2, &|i| i.surveyor_id = Some("s".repeat(32_768))),
+            "surveyor_id: longer than 64",
+        ),
+        (
+            with(3, &|i| i.utc_offset_minutes = i32::MAX),
+            "utc_offset_minutes",
+        ),
+        (
+            with(4, &|i| i.completed_at = at(1900, 1, 1)),
+            "completed_at",
+        ),
+        (
+            with(5, &|i| i.site_id = Some("site\u{202e}1".into())),
+            "site_id: holds the control or invisible character U+202E",
+        ),
+        (
+            with(6, &|i| {
+                i.answers
+                    .insert("age".into(), AnswerValue::Text("x\u{1b}[2J".into()));
+            }),
+            "answers.age",
+        ),
+    ];
+    let batch: Vec<CompletedInterview> = refused.iter().map(|(i, _)| i.clone()).collect();
+    let response = server.upload(&batch).await;
+    for ((_, field), receipt) in refused.iter().zip(&response.receipts) {
+        assert_eq!(receipt.status, ReceiptStatus::Rejected, "{field}");
+        assert_eq!(receipt.code.as_deref(), Some("invalid_interview"));
+        let message = receipt.message.as_deref().unwrap();
+        assert!(message.contains(field), "{field}: {message}");
+    }
+    // an answer to an item not in the questionnaire is refused, named
+    let unasked = with(7, &|i| {
+        i.answers
+            .insert("not_an_item".into(), AnswerValue::Bool(true));
+    });
+    let response = server.upload(&[unasked]).await;
+    assert_eq!(
+        response.receipts[0].code.as_deref(),
+        Some("invalid_answers")
+    );
+    assert!(response.receipts[0]
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("not_an_item"));
+
+    // plausible wrong clocks: stored, flagged, counted by the day the server received them
+    let flat_battery = with(20, &|i| {
+        i.started_at = at(1970, 1, 1);
+        i.completed_at = at(1970, 1, 1) + chrono::Duration::minutes(9);
+    });
+    let ahead = with(21, &|i| {
+        i.started_at = at(2036, 3, 1);
+        i.completed_at = at(2036, 3, 1) + chrono::Duration::minutes(9);
+    });
+    let backwards = with(22, &|i| {
+        i.completed_at = i.started_at - chrono::Duration::days(6 * 365);
+    });
+    let fine = interview(23, RIGHT);
+    let response = server.upload(&[flat_battery, ahead, backwards, fine]).await;
+    assert!(response
+        .receipts
+        .iter()
+        .all(|r| r.status == ReceiptStatus::Stored));
+    let stored = server
+        .state
+        .storage
+        .interviews(&zhisu_server_storage::Scope::All)
+        .unwrap();
+    assert_eq!(stored.len(), 4);
+    let flags = |n: u128| {
+        server
+            .state
+            .storage
+            .qc_queue(&zhisu_server_storage::Scope::All, None, 100)
+            .unwrap()
+            .into_iter()
+            .find(|row| row.id == Uuid::from_u128(n))
+            .map(|row| row.flags)
+            .unwrap_or_default()
+    };
+    for n in [20, 21, 22] {
+        assert!(
+            flags(n).iter().any(|f| f.code() == "device_clock"),
+            "{n}: {:?}",
+            flags(n)
+        );
+    }
+    assert!(flags(23).iter().all(|f| f.code() != "device_clock"));
+    // progress counts the flagged ones on the day the server received them, not in 1970 or 2036
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    let cells = server
+        .state
+        .storage
+        .progress(&zhisu_server_storage::Scope::All)
+        .unwrap();
+    let days: std::collections::BTreeSet<&str> = cells.iter().map(|c| c.day.as_str()).collect();
+    assert!(
+        !days
+            .iter()
+            .any(|d| d.starts_with("1970") || d.starts_with("2036")),
+        "{days:?}"
+    );
+    assert!(
+        cells.iter().any(|c| c.day == today || c.day > today),
+        "{days:?}"
+    );
+    for page in [
+        "/dashboard/qc",
+        "/dashboard/report",
+        "/dashboard/progress",
+        "/dashboard/export.xlsx",
+    ] {
+        let status = server
+            .http
+            .get(format!("{}{page}", server.base))
+            .bearer_auth(&server.admin)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200, "{page}");
+    }
+}

@@ -216,6 +216,33 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Marks the interviews of an attempt `rejected`, with the server's code and message, when
+    /// the server refused the request itself for what it carried (malformed, too large) and the
+    /// attempt held that interview alone: the device cannot cure it by sending again, so it
+    /// leaves the queue (the surveyor sees it as returned by the server, with the reason) and
+    /// the interviews behind it go on. Call after [`fail_upload`](Self::fail_upload).
+    pub fn set_aside_unsendable(
+        &mut self,
+        attempt: &UploadAttempt,
+        code: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for id in attempt.ids() {
+            tx.execute(
+                &format!(
+                    "UPDATE interview SET state = 'rejected', sync_code = ?2, sync_message = ?3
+                     WHERE id = ?1 AND state IN {WAITING}"
+                ),
+                params![id.to_string(), code, message],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The newest `limit` sync attempts, newest first.
     pub fn sync_log(&self, limit: usize) -> Result<Vec<SyncLogEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(

@@ -61,6 +61,18 @@ impl SyncError {
         }
     }
 
+    /// The server refused the upload request for what it carried (malformed, or too large):
+    /// sending the same interviews again cannot help, sending fewer may.
+    pub fn refuses_content(&self) -> bool {
+        match self {
+            SyncError::Refused { status: 413, .. } => true,
+            SyncError::Refused {
+                status: 400, code, ..
+            } => code == codes::MALFORMED_REQUEST || code == codes::BATCH_TOO_LARGE,
+            _ => false,
+        }
+    }
+
     fn http_status(&self) -> Option<u16> {
         match self {
             SyncError::Refused { status, .. } => Some(*status),
@@ -283,7 +295,11 @@ pub struct SyncProgress {
 }
 
 /// Uploads every waiting interview, batch by batch, until none is left or an attempt fails.
-/// Each attempt is in the sync log; `progress` is told after every batch.
+/// Each attempt is in the sync log; `progress` is told after every batch. One interview the
+/// server refuses outright never blocks the queue: a batch refused for what it carries
+/// (`SyncError::refuses_content`: malformed, too large) is sent again in halves until the
+/// interview at fault is alone, and that one is set aside as rejected, with the server's
+/// reason for the surveyor; the rest go on.
 pub async fn sync_once(
     store: &SharedStore,
     client: &SyncClient,
@@ -293,12 +309,11 @@ pub async fn sync_once(
     let total = with_store(store, |s| s.state_counts()).await?.waiting as usize;
     progress(SyncProgress { done: 0, total });
     let server_url = client.base_url().to_string();
+    let mut limit = MAX_BATCH_INTERVIEWS;
     loop {
         let url = server_url.clone();
-        let Some(attempt) = with_store(store, move |s| {
-            s.begin_upload(MAX_BATCH_INTERVIEWS, &url, Utc::now())
-        })
-        .await?
+        let Some(attempt) =
+            with_store(store, move |s| s.begin_upload(limit, &url, Utc::now())).await?
         else {
             return Ok(report);
         };
@@ -315,11 +330,27 @@ pub async fn sync_once(
                     error_message: error.to_string(),
                     may_have_arrived: error.may_have_arrived(),
                 };
+                let unsendable = error.refuses_content();
+                let alone = attempt.interviews.len() == 1;
+                let (code, message) = (error.code().to_string(), error.to_string());
                 with_store(store, move |s| {
-                    s.fail_upload(&attempt, &outcome, Utc::now())
+                    s.fail_upload(&attempt, &outcome, Utc::now())?;
+                    if unsendable && alone {
+                        s.set_aside_unsendable(&attempt, &code, &message)?;
+                    }
+                    Ok(())
                 })
                 .await?;
-                return Err(error);
+                if !unsendable {
+                    return Err(error);
+                }
+                if alone {
+                    report.rejected += 1;
+                    limit = MAX_BATCH_INTERVIEWS;
+                } else {
+                    limit = (sent.len() / 2).max(1);
+                }
+                continue;
             }
         };
         let receipts = plan::receipts_for_batch(&sent, &response);

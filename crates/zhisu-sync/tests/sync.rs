@@ -115,6 +115,68 @@ async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
     assert_eq!(server_count(&server), 250);
 }
 
+/// One interview the server refuses outright (here: alone larger than the server takes) never
+/// blocks the tablet's queue: batches refused as too large are halved, the one at fault is set
+/// aside with the server's reason, and every other interview arrives exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires_dir())
+            .unwrap();
+    let path = dir.path().join("device.sqlite3");
+    let mut device = DeviceStore::open(&path).unwrap();
+    let ids = complete_interviews(&mut device, 12);
+    let one = serde_json::to_vec(&UploadRequest {
+        interviews: device.waiting_uploads(1).unwrap(),
+    })
+    .unwrap()
+    .len();
+    // the server takes about four interviews a request; the tablet sends up to 100
+    let mut http = zhisu_server::HttpState::new(server.clone());
+    http.max_body_bytes = one * 9 / 2;
+    let base = zhisu_server_tests::serve_on_loopback(http).await;
+    // the fourth interview grows beyond what the server takes alone (a bug, a hand edit)
+    let bad = ids[3];
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let payload: String = conn
+            .query_row(
+                "SELECT payload FROM interview WHERE id = ?1",
+                [bad.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        value["answers"]["age"] =
+            serde_json::to_value(AnswerValue::Text("九".repeat(one * 2))).unwrap();
+        conn.execute(
+            "UPDATE interview SET payload = ?2 WHERE id = ?1",
+            [bad.to_string(), value.to_string()],
+        )
+        .unwrap();
+    }
+    let store = Arc::new(Mutex::new(device));
+    let client = SyncClient::new(&base).with_token(&device_token(&server));
+    let report = sync_once(&store, &client, &no_progress).await.unwrap();
+    assert_eq!((report.acknowledged, report.rejected), (11, 1));
+    assert_eq!(server_count(&server), 11);
+    for id in ids.iter().filter(|id| **id != bad) {
+        assert!(server.storage.contains(*id).unwrap());
+    }
+    let set_aside = store.lock().unwrap().interview(bad).unwrap();
+    assert_eq!(set_aside.state, InterviewState::Rejected);
+    assert_eq!(set_aside.sync_code.as_deref(), Some("batch_too_large"));
+    assert!(set_aside
+        .sync_message
+        .as_deref()
+        .is_some_and(|m| m.contains("too large")));
+    // nothing is stuck: a second pass sends nothing, and nothing is doubled
+    let again = sync_once(&store, &client, &no_progress).await.unwrap();
+    assert_eq!(again.sent, 0);
+    assert_eq!(server_count(&server), 11);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
     let dir = tempfile::tempdir().unwrap();
