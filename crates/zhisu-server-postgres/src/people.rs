@@ -44,12 +44,15 @@ impl PeopleStore for PostgresStorage {
         person: Uuid,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        self.pool.get().map_err(unavailable)?.execute(
-            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-            &[&token_hash, &person, &now, &expires_at],
-        ).map_err(db)?;
-        Ok(())
+        self.audited(audit, |()| true, |tx| {
+            tx.execute(
+                "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&token_hash, &person, &now, &expires_at],
+            ).map_err(db)?;
+            Ok(())
+        })
     }
 
     fn session_person(
@@ -67,15 +70,25 @@ impl PeopleStore for PostgresStorage {
         row.map(|r| person_from(&r)).transpose()
     }
 
-    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
-        self.pool
-            .get()
-            .map_err(unavailable)?
-            .execute(
-                "UPDATE session SET ended_at = coalesce(ended_at, $2) WHERE token_hash = $1",
-                &[&token_hash, &now],
-            )
-            .map_err(db)?;
+    fn end_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError> {
+        self.audited(
+            audit,
+            |ended| *ended,
+            |tx| {
+                let changed = tx
+                    .execute(
+                        "UPDATE session SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL",
+                        &[&token_hash, &now],
+                    )
+                    .map_err(db)?;
+                Ok(changed == 1)
+            },
+        )?;
         Ok(())
     }
 
@@ -112,6 +125,14 @@ impl PeopleStore for PostgresStorage {
                         &[&username, &disabled_at],
                     )
                     .map_err(db)?;
+                if let (1, Some(at)) = (changed, disabled_at) {
+                    tx.execute(
+                        "UPDATE session SET ended_at = $2
+                         WHERE ended_at IS NULL AND person_id = (SELECT id FROM person WHERE username = $1)",
+                        &[&username, &at],
+                    )
+                    .map_err(db)?;
+                }
                 Ok(changed == 1)
             },
         )

@@ -170,9 +170,21 @@ impl ServerState {
             .begin(username, std::time::Instant::now())
             .map_err(SignInRefusal::Paused)?;
         let found = self.storage.person_for_login(username.trim())?;
-        let person =
-            found.and_then(|(person, hash)| verify_password(password, &hash).then_some(person));
+        // the same work whether or not the username exists: its answer time tells nothing
+        let person = match found {
+            Some((person, hash)) => verify_password(password, &hash).then_some(person),
+            None => {
+                verify_password(password, dummy_hash());
+                None
+            }
+        };
         let Some(person) = person else {
+            // who tried is written escaped (`?`): a username may hold anything, a line break too
+            self.storage.record_audit(&AuditEntry::now(
+                &format!("{:?}", username.trim().chars().take(64).collect::<String>()),
+                "sign_in_failed",
+                "wrong username or password",
+            ))?;
             if let Err(pause) = guard.check(username, std::time::Instant::now()) {
                 tracing::warn!(
                     username = %username.trim(),
@@ -191,6 +203,7 @@ impl ServerState {
             person.id,
             expires_at,
             now,
+            &AuditEntry::now(&person.username, "sign_in", "session opened"),
         )?;
         Ok(SessionCreated {
             token,
@@ -200,8 +213,24 @@ impl ServerState {
     }
 }
 
+/// A real Argon2 hash of a password nobody has, made once: checked against when the username
+/// does not exist, so that both answers take the same time.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no one has this password"))
+}
+
 impl ServerState {
-    /// Disables (their sessions stop working) or enables again a person. One may not disable
+    /// Ends a session (signing out), audited in the same transaction.
+    pub fn sign_out(&self, token_hash: &str, username: &str) -> Result<(), StorageError> {
+        self.storage.end_session(
+            token_hash,
+            chrono::Utc::now(),
+            &AuditEntry::now(username, "sign_out", "session ended"),
+        )
+    }
+
+    /// Disables (their sessions end at once) or enables again a person. One may not disable
     /// oneself, so that a city always keeps an administrator.
     pub fn set_person_disabled(
         &self,

@@ -47,12 +47,15 @@ impl PeopleStore for SqliteStorage {
         person: Uuid,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError> {
-        self.conn().execute(
-            "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash, person.to_string(), timestamp(now), timestamp(expires_at)],
-        ).map_err(db)?;
-        Ok(())
+        self.audited(audit, |()| true, |conn| {
+            conn.execute(
+                "INSERT INTO session (token_hash, person_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, person.to_string(), timestamp(now), timestamp(expires_at)],
+            ).map_err(db)?;
+            Ok(())
+        })
     }
 
     fn session_person(
@@ -79,13 +82,25 @@ impl PeopleStore for SqliteStorage {
         row.map(person_from).transpose()
     }
 
-    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
-        self.conn()
-            .execute(
-                "UPDATE session SET ended_at = coalesce(ended_at, ?2) WHERE token_hash = ?1",
-                params![token_hash, timestamp(now)],
-            )
-            .map_err(db)?;
+    fn end_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError> {
+        self.audited(
+            audit,
+            |ended| *ended,
+            |conn| {
+                let changed = conn
+                    .execute(
+                        "UPDATE session SET ended_at = ?2 WHERE token_hash = ?1 AND ended_at IS NULL",
+                        params![token_hash, timestamp(now)],
+                    )
+                    .map_err(db)?;
+                Ok(changed == 1)
+            },
+        )?;
         Ok(())
     }
 
@@ -125,6 +140,14 @@ impl PeopleStore for SqliteStorage {
                         params![username, disabled_at.map(timestamp)],
                     )
                     .map_err(db)?;
+                if let (1, Some(at)) = (changed, disabled_at) {
+                    conn.execute(
+                        "UPDATE session SET ended_at = ?2
+                         WHERE ended_at IS NULL AND person_id = (SELECT id FROM person WHERE username = ?1)",
+                        params![username, timestamp(at)],
+                    )
+                    .map_err(db)?;
+                }
                 Ok(changed == 1)
             },
         )

@@ -208,12 +208,14 @@ pub trait PeopleStore {
     /// A person and their password hash, by username (disabled people are not found).
     fn person_for_login(&self, username: &str) -> Result<Option<(Person, String)>, StorageError>;
 
+    /// Opens a session (a sign-in), with its audit entry in the same transaction.
     fn add_session(
         &self,
         token_hash: &str,
         person: Uuid,
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
+        audit: &AuditEntry,
     ) -> Result<(), StorageError>;
 
     /// The person of a live session: not expired, not ended.
@@ -223,13 +225,20 @@ pub trait PeopleStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Person>, StorageError>;
 
-    fn end_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StorageError>;
+    /// Ends a session (a sign-out), with its audit entry in the same transaction when a live
+    /// session ended.
+    fn end_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError>;
 
     /// Everyone, disabled people included (with when they were disabled), by username.
     fn people(&self) -> Result<Vec<ListedPerson>, StorageError>;
 
-    /// Disables (`Some(when)`) or enables again (`None`) a person; their sessions stop working
-    /// while disabled. False when there is no such username.
+    /// Disables (`Some(when)`) or enables again (`None`) a person. Disabling ends every session
+    /// of theirs (enabling them again revives none). False when there is no such username.
     fn set_person_disabled(
         &self,
         username: &str,

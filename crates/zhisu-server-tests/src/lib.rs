@@ -63,3 +63,74 @@ pub async fn sign_in(base: &str, username: &str, password: &str) -> String {
     let session: serde_json::Value = response.json().await.expect("a session");
     session["token"].as_str().expect("a token").to_string()
 }
+
+/// The CSRF token of a dashboard page's forms (`name="csrf" value="…"`).
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    html[at..]
+        .split('"')
+        .next()
+        .expect("a closed value")
+        .to_string()
+}
+
+/// The sign-in form posted as a browser does: the page first (its form token and the cookie
+/// bound to it), then the form. Returns the response, not followed.
+pub async fn post_dashboard_sign_in(
+    http: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = http
+        .get(format!("{base}/dashboard/login"))
+        .send()
+        .await
+        .expect("the server answers");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("zhisu_login="))
+        .and_then(|c| c.split(';').next())
+        .expect("the sign-in page sets its cookie")
+        .to_string();
+    let csrf = csrf_of(&page.text().await.expect("the page"));
+    http.post(format!("{base}/dashboard/login"))
+        .header("cookie", cookie)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .expect("the server answers")
+}
+
+/// Signs in through the dashboard's form and returns the session cookie (`zhisu_session=…`).
+pub async fn dashboard_sign_in(base: &str, username: &str, password: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let response = post_dashboard_sign_in(&http, base, username, password).await;
+    assert_eq!(
+        response.status(),
+        303,
+        "{username} signs in on the dashboard"
+    );
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("a cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    cookie.split(';').next().expect("name=value").to_string()
+}

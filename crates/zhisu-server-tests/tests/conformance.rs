@@ -394,14 +394,29 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         &hash
     ));
     assert!(s.person_for_login("nobody").unwrap().is_none());
-    s.add_session("live", viewer.id, at(30), at(0)).unwrap();
-    s.add_session("old", viewer.id, at(1), at(0)).unwrap();
+    s.add_session(
+        "live",
+        viewer.id,
+        at(30),
+        at(0),
+        &AuditEntry::now("t", "sign_in", "viewer"),
+    )
+    .unwrap();
+    s.add_session(
+        "old",
+        viewer.id,
+        at(1),
+        at(0),
+        &AuditEntry::now("t", "sign_in", "viewer"),
+    )
+    .unwrap();
     assert_eq!(
         s.session_person("live", at(10)).unwrap(),
         Some(viewer.clone())
     );
     assert_eq!(s.session_person("old", at(10)).unwrap(), None, "expired");
-    s.end_session("live", at(11)).unwrap();
+    s.end_session("live", at(11), &AuditEntry::now("t", "sign_out", "viewer"))
+        .unwrap();
     assert_eq!(s.session_person("live", at(12)).unwrap(), None, "ended");
     let mut teacher = interview(600, 30);
     teacher

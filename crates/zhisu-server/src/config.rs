@@ -49,6 +49,10 @@ utc_offset = "+08:00"
 # The dashboard and reports mark estimates from fewer interviews than this as unreliable
 # ("read with care"; they are still shown).
 min_cell_n = 30
+
+# Set when the server is reached over HTTPS (it sits behind a TLS proxy): the dashboard's
+# cookies are then marked Secure, so a browser never sends them over plain HTTP.
+secure_cookies = false
 "#;
 
 /// The settings as a file states them.
@@ -66,6 +70,7 @@ pub struct FileConfig {
     #[serde(default, deserialize_with = "utc_offset")]
     pub utc_offset: Option<FixedOffset>,
     pub min_cell_n: Option<u64>,
+    pub secure_cookies: Option<bool>,
 }
 
 /// An offset from UTC written as `+08:00` (or `+0800`, `-05:00`).
@@ -100,6 +105,7 @@ pub struct Config {
     pub log: String,
     pub utc_offset: FixedOffset,
     pub min_cell_n: u64,
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -115,6 +121,7 @@ impl Default for Config {
             log: "info".to_string(),
             utc_offset: CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
+            secure_cookies: false,
         }
     }
 }
@@ -152,12 +159,40 @@ impl Config {
                 .min_cell_n
                 .or(file.min_cell_n)
                 .unwrap_or(d.min_cell_n),
+            secure_cookies: explicit
+                .secure_cookies
+                .or(file.secure_cookies)
+                .unwrap_or(d.secure_cookies),
         }
     }
 }
 
-/// A database URL with its password replaced by `***`, for logs and `Debug`.
+/// A database URL with its password replaced by `***`, for logs and `Debug`: in the user
+/// part (`user:secret@host`) and as a query parameter (`?password=secret`).
 pub fn redact_url(url: &str) -> String {
+    let (url, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let base = redact_userinfo(url);
+    match query {
+        None => base,
+        Some(query) => {
+            let redacted: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", redacted.join("&"))
+        }
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "***".to_string();
     };
@@ -193,6 +228,7 @@ impl fmt::Debug for Config {
             .field("log", &self.log)
             .field("utc_offset", &self.utc_offset)
             .field("min_cell_n", &self.min_cell_n)
+            .field("secure_cookies", &self.secure_cookies)
             .finish()
     }
 }
@@ -257,5 +293,9 @@ mod tests {
             ..Config::default()
         };
         assert!(!format!("{config:?}").contains("topsecret"));
+        assert_eq!(
+            redact_url("postgres://zhisu@db/zhisu?sslmode=disable&password=s3cret"),
+            "postgres://zhisu@db/zhisu?sslmode=disable&password=***"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Who is asking: an enrolled device (bearer token, rate-limited) or a signed-in person (bearer
-//! token or the dashboard's cookie).
+//! token, or the dashboard's cookie where it may be used).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -84,10 +84,24 @@ pub struct Session {
     pub(crate) token_hash: String,
 }
 
-impl FromRequestParts<HttpState> for Session {
-    type Rejection = Failure;
+impl Session {
+    /// The CSRF token the dashboard's forms of this session carry.
+    pub fn csrf_token(&self) -> String {
+        crate::security::csrf_token(&self.token_hash)
+    }
 
-    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Failure> {
+    /// Whether a form sent `token` as this session's CSRF token.
+    pub fn csrf_matches(&self, token: &str) -> bool {
+        crate::security::same_secret(&self.csrf_token(), token)
+    }
+
+    /// The session of a request: its bearer token, or, where `cookie_allowed`, the
+    /// dashboard's cookie.
+    pub(crate) async fn of_request(
+        parts: &Parts,
+        state: &HttpState,
+        cookie_allowed: bool,
+    ) -> Result<Self, Failure> {
         let unauthorized = || {
             Failure::new(
                 StatusCode::UNAUTHORIZED,
@@ -96,7 +110,7 @@ impl FromRequestParts<HttpState> for Session {
             )
         };
         let token = bearer(parts)
-            .or_else(|| session_cookie(parts))
+            .or_else(|| session_cookie(parts).filter(|_| cookie_allowed))
             .ok_or_else(unauthorized)?;
         let token_hash = zhisu_server_service::devices::hash_token(token);
         let storage = state.storage.clone();
@@ -105,5 +119,20 @@ impl FromRequestParts<HttpState> for Session {
             .await?
             .ok_or_else(unauthorized)?;
         Ok(Session { person, token_hash })
+    }
+}
+
+/// The API's sessions: the bearer token, or the dashboard's cookie for requests that change
+/// nothing (GET), so that a page of another site can never make the API act with the cookie
+/// (the dashboard's own forms check a CSRF token instead).
+impl FromRequestParts<HttpState> for Session {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, Failure> {
+        let reads_only = matches!(
+            parts.method,
+            axum::http::Method::GET | axum::http::Method::HEAD
+        );
+        Session::of_request(parts, state, reads_only).await
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod rate_limit;
+pub mod security;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct HttpState {
     pub utc_offset: chrono::FixedOffset,
     /// Estimates from fewer interviews than this are marked as unreliable (still shown).
     pub min_cell_n: u64,
+    /// Mark the dashboard's cookies `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl HttpState {
@@ -50,6 +53,16 @@ impl HttpState {
             metrics: Arc::default(),
             utc_offset: config::CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
+            secure_cookies: false,
+        }
+    }
+
+    /// What every cookie the dashboard sets ends with beyond its own attributes.
+    pub fn cookie_attributes(&self) -> &'static str {
+        if self.secure_cookies {
+            "; Secure"
+        } else {
+            ""
         }
     }
 }
@@ -75,6 +88,11 @@ pub fn router(state: impl Into<HttpState>) -> Router {
     api::routes()
         .merge(dashboard::routes())
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(security::same_origin_writes))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            security::panicked,
+        ))
+        .layer(axum::middleware::from_fn(security::headers_and_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_request,

@@ -154,6 +154,7 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     ));
     state.utc_offset = config.utc_offset;
     state.min_cell_n = config.min_cell_n;
+    state.secure_cookies = config.secure_cookies;
     Ok(state)
 }
 

@@ -165,26 +165,7 @@ async fn world() -> World {
 impl World {
     /// Signs in through the dashboard's form and returns the session cookie.
     async fn sign_in(&self, user: &str) -> String {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let response = client
-            .post(format!("{}/dashboard/login", self.base))
-            .form(&[("username", user), ("password", "a-long-password")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 303, "sign-in redirects to the dashboard");
-        let cookie = response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-            "{cookie}"
-        );
-        cookie.split(';').next().unwrap().to_string()
+        zhisu_server_tests::dashboard_sign_in(&self.base, user, "a-long-password").await
     }
 
     async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
@@ -445,11 +426,24 @@ async fn flagged_interviews_are_reviewed_and_a_rejection_reaches_the_device() {
 
     // a department viewer may not review; a rejection needs a reason
     let viewer = w.sign_in("education").await;
+    // a form as the dashboard's page sends it: with the session's CSRF token
     let post = |cookie: String, form: Vec<(&'static str, &'static str)>| {
         let http = w.http.clone();
-        let url = format!("{}/dashboard/qc/{fast}", w.base);
+        let base = w.base.clone();
         async move {
-            http.post(url)
+            let page = http
+                .get(format!("{base}/dashboard/progress"))
+                .header("cookie", cookie.clone())
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = zhisu_server_tests::csrf_of(&page);
+            let mut form: Vec<(&str, &str)> = form;
+            form.push(("csrf", &csrf));
+            http.post(format!("{base}/dashboard/qc/{fast}"))
                 .header("cookie", cookie)
                 .form(&form)
                 .send()
@@ -459,6 +453,36 @@ async fn flagged_interviews_are_reviewed_and_a_rejection_reaches_the_device() {
                 .as_u16()
         }
     };
+    // without the token, or from another site's page, nothing is decided
+    let forged = w
+        .http
+        .post(format!("{}/dashboard/qc/{fast}", w.base))
+        .header("cookie", supervisor.clone())
+        .form(&[("status", "rejected"), ("comment", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let csrf = zhisu_server_tests::csrf_of(&html);
+    let cross_site = w
+        .http
+        .post(format!("{}/dashboard/qc/{fast}", w.base))
+        .header("cookie", supervisor.clone())
+        .header("origin", "http://127.0.0.1:1")
+        .header("sec-fetch-site", "same-site")
+        .form(&[
+            ("status", "rejected"),
+            ("comment", "forged"),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let body: serde_json::Value = cross_site.json().await.unwrap();
+    assert_eq!(body["code"], "forbidden");
+    let (_, unchanged) = w.get(&supervisor, "/dashboard/qc?status=rejected").await;
+    assert!(!unchanged.contains("forged"));
     assert_eq!(
         post(viewer, vec![("status", "rejected"), ("comment", "x")]).await,
         403

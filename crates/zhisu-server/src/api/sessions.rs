@@ -4,7 +4,6 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
 use serde::Deserialize;
 use zhisu_protocol::codes;
 use zhisu_server_service::people::Person;
@@ -66,8 +65,8 @@ pub(super) async fn sign_out(
     State(state): State<HttpState>,
     session: Session,
 ) -> Result<StatusCode, Failure> {
-    let storage = state.storage.clone();
-    blocking(move || storage.end_session(&session.token_hash, Utc::now())).await?;
+    let server = state.server.clone();
+    blocking(move || server.sign_out(&session.token_hash, &session.person.username)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

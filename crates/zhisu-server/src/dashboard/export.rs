@@ -37,11 +37,22 @@ async fn download(state: HttpState, viewer: Viewer, q: ViewQuery, format: Format
         Err(response) => return response,
     };
     let (qid, lang) = (q.questionnaire().to_string(), q.lang().to_string());
+    let what = format!(
+        "{format:?} of {qid}, scope {:?}, filter {:?}",
+        viewer.0.person.role.scope(),
+        q.filter_for(&viewer.0.person)
+    );
     let file = match tokio::task::spawn_blocking(move || file(&table, format, &qid, &lang)).await {
         Ok(Ok(file)) => file,
         Ok(Err(e)) => return internal(e),
         Err(e) => return internal(e),
     };
+    // every download is in the audit log: who, what, in which scope, how many rows
+    let (server, actor) = (state.server.clone(), viewer.0.person.username.clone());
+    let detail = format!("{what}: {} rows", file.rows);
+    if let Err(e) = run(move || server.audit(&actor, "export", &detail)).await {
+        return e;
+    }
     (
         [
             (header::CONTENT_TYPE, file.content_type.to_string()),

@@ -11,6 +11,7 @@ use zhisu_server_service::people::{Person, Role};
 use zhisu_server_service::t;
 
 use super::ViewQuery;
+use crate::extract::Session;
 
 const STYLE: &str = r#"
 :root { --ink:#1a1a1a; --muted:#4a4a4a; --line:#c8c8c8; --accent:#0b5cad; --warn:#8a4b00; --bad:#a4161a; --ok:#1b6e20; }
@@ -60,7 +61,7 @@ const VIEWS: [(&str, &str, &str); 5] = [
 /// A whole page: `body` under the header, with the navigation when someone is signed in
 /// (`current` is the view to mark).
 pub fn page(
-    person: Option<&Person>,
+    session: Option<&Session>,
     lang: &str,
     current: &str,
     title: &str,
@@ -74,11 +75,12 @@ pub fn page(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · 职素" }
                 style { (PreEscaped(STYLE)) }
+                @if session.is_some() { script src="/dashboard/dashboard.js" defer {} }
             }
             body {
                 header {
                     strong { "职素 · " (t(lang, "职业健康素养监测", "Occupational health literacy monitoring")) }
-                    @if let Some(person) = person { (navigation(person, lang, current)) }
+                    @if let Some(session) = session { (navigation(session, lang, current)) }
                 }
                 main { (body) }
             }
@@ -87,7 +89,8 @@ pub fn page(
     Html(markup.into_string())
 }
 
-fn navigation(person: &Person, lang: &str, current: &str) -> Markup {
+fn navigation(session: &Session, lang: &str, current: &str) -> Markup {
+    let person = &session.person;
     let suffix = if lang == "en" { "?lang=en" } else { "" };
     html! {
         @for (view, zh, en) in VIEWS {
@@ -97,6 +100,7 @@ fn navigation(person: &Person, lang: &str, current: &str) -> Markup {
         }
         span.who { (person.display_name) " · " (role_label(&person.role, lang)) }
         form method="post" action="/dashboard/logout" {
+            input type="hidden" name="csrf" value=(session.csrf_token());
             button type="submit" { (t(lang, "退出", "Sign out")) }
         }
     }

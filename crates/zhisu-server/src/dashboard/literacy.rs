@@ -2,7 +2,7 @@
 
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use zhisu_server_service::analysis::{Estimate, ItemShare, Labels, LiteracyReport};
 use zhisu_server_service::t;
 
@@ -43,7 +43,7 @@ pub(super) async fn literacy_page(
         (export_links(&filter_pairs(&filter, lang), lang))
     };
     let title = t(lang, "素养水平", "Literacy");
-    Ok(page(Some(&session.person), lang, "literacy", title, body))
+    Ok(page(Some(&session), lang, "literacy", title, body))
 }
 
 /// How the levels were estimated, and which cells are small.
@@ -103,46 +103,8 @@ fn export_links(query: &[(&str, &str)], lang: &str) -> Markup {
                 data-rows=(t(lang, "份问卷", "interviews"))
                 data-failed=(t(lang, "导出失败，请重试：", "The export failed; try again: ")) {}
         }
-        script { (PreEscaped(EXPORT_SCRIPT)) }
     }
 }
-
-/// Downloads an export with a progress bar (bytes received of the announced length, and the
-/// number of interviews), then hands the file to the browser. Without script the links still
-/// download directly.
-const EXPORT_SCRIPT: &str = r#"
-document.querySelectorAll('a[data-export]').forEach(function (link) {
-  link.addEventListener('click', async function (event) {
-    event.preventDefault();
-    var bar = document.getElementById('export-progress');
-    var status = document.getElementById('export-status');
-    var say = status.dataset;
-    bar.hidden = false; bar.removeAttribute('value'); status.textContent = say.preparing;
-    try {
-      var response = await fetch(link.href, { credentials: 'same-origin' });
-      if (!response.ok) throw new Error(response.status + ' ' + response.statusText);
-      var total = Number(response.headers.get('content-length')) || 0;
-      var count = response.headers.get('x-zhisu-rows') || '';
-      var reader = response.body.getReader(), chunks = [], got = 0;
-      bar.max = total || 1; bar.value = 0;
-      for (;;) {
-        var step = await reader.read();
-        if (step.done) break;
-        chunks.push(step.value); got += step.value.length; bar.value = total ? got : 0;
-        status.textContent = say.received + ' ' + Math.round(got / 1024) + (total ? ' / ' + Math.round(total / 1024) : '') + ' KB';
-      }
-      var name = (response.headers.get('content-disposition') || '').split('filename="')[1] || 'zhisu-export';
-      var blob = new Blob(chunks, { type: response.headers.get('content-type') || 'application/octet-stream' });
-      var a = document.createElement('a');
-      a.href = URL.createObjectURL(blob); a.download = name.replace('"', ''); document.body.appendChild(a); a.click(); a.remove();
-      bar.value = bar.max;
-      status.textContent = say.done + a.download + (count ? '（' + count + ' ' + say.rows + '）' : '');
-    } catch (e) {
-      status.textContent = say.failed + e.message;
-    }
-  });
-});
-"#;
 
 pub(super) async fn items_page(
     State(state): State<HttpState>,
@@ -163,7 +125,7 @@ pub(super) async fn items_page(
         (items_table(&items, &labels, lang))
     };
     let title = t(lang, "薄弱知识", "Weakest items");
-    Ok(page(Some(&session.person), lang, "items", title, body))
+    Ok(page(Some(&session), lang, "items", title, body))
 }
 
 fn items_table(items: &[ItemShare], labels: &Labels, lang: &str) -> Markup {

@@ -3,7 +3,6 @@
 use axum::extract::{Form, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Utc;
 use maud::html;
 use serde::Deserialize;
 use zhisu_server_service::t;
@@ -14,18 +13,60 @@ use crate::extract::SESSION_COOKIE;
 use crate::HttpState;
 use zhisu_server_service::people::{wait_minutes, SignInRefusal, SESSION_HOURS};
 
-pub(super) async fn login_page(Query(q): Query<LangOnly>) -> Html<String> {
+/// The cookie that binds the sign-in form to the browser that opened it (login CSRF: a page of
+/// another site cannot sign a browser in as the attacker, because it cannot read the cookie to
+/// put the same value in its form).
+const LOGIN_COOKIE: &str = "zhisu_login";
+
+pub(super) async fn login_page(
+    State(state): State<HttpState>,
+    Query(q): Query<LangOnly>,
+) -> Response {
     let error = if q.error.is_some() {
         LoginError::Wrong
     } else {
         LoginError::None
     };
-    login_form(language(q.lang.as_deref()), error)
+    login_response(&state, StatusCode::OK, language(q.lang.as_deref()), error)
+}
+
+/// The sign-in form with a fresh form token, set as a cookie too.
+fn login_response(
+    state: &HttpState,
+    status: StatusCode,
+    lang: &str,
+    error: LoginError,
+) -> Response {
+    let token = zhisu_server_service::devices::new_token();
+    let cookie = format!(
+        "{LOGIN_COOKIE}={token}; Path=/dashboard/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        state.cookie_attributes()
+    );
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        login_form(lang, error, &token),
+    )
+        .into_response()
+}
+
+fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (n, value) = pair.trim().split_once('=')?;
+            (n == name && !value.is_empty()).then_some(value)
+        })
 }
 
 pub(super) enum LoginError {
     None,
     Wrong,
+    /// The form did not carry the token of the browser's sign-in page.
+    StaleForm,
     /// Sign-in paused for the username, for about this many minutes.
     Paused(u64),
 }
@@ -42,6 +83,14 @@ impl LoginError {
                 )
                 .to_string(),
             ),
+            LoginError::StaleForm => Some(
+                t(
+                    lang,
+                    "登录页面已过期，请重新输入用户名和密码。",
+                    "The sign-in page had expired; please enter your username and password again.",
+                )
+                .to_string(),
+            ),
             LoginError::Paused(minutes) => Some(if lang == "en" {
                 format!("Too many wrong passwords for this username. Please try again in {minutes} minutes.")
             } else {
@@ -51,7 +100,7 @@ impl LoginError {
     }
 }
 
-pub(super) fn login_form(lang: &str, error: LoginError) -> Html<String> {
+pub(super) fn login_form(lang: &str, error: LoginError, form_token: &str) -> Html<String> {
     let (other, other_name) = if lang == "en" {
         ("/dashboard/login", "中文")
     } else {
@@ -65,6 +114,7 @@ pub(super) fn login_form(lang: &str, error: LoginError) -> Html<String> {
         form method="post" action="/dashboard/login"
             style="display:flex;flex-direction:column;gap:12px;max-width:360px" {
             input type="hidden" name="lang" value=(lang);
+            input type="hidden" name="csrf" value=(form_token);
             label {
                 (t(lang, "用户名", "Username")) br;
                 input id="username" name="username" autocomplete="username" required style="width:100%";
@@ -87,10 +137,22 @@ pub(super) struct LoginForm {
     password: String,
     #[serde(default)]
     lang: Option<String>,
+    #[serde(default)]
+    csrf: String,
 }
 
-pub(super) async fn login(State(state): State<HttpState>, Form(form): Form<LoginForm>) -> Response {
+pub(super) async fn login(
+    State(state): State<HttpState>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let lang = language(form.lang.as_deref());
+    let bound = cookie_value(&headers, LOGIN_COOKIE)
+        .is_some_and(|cookie| crate::security::same_secret(cookie, &form.csrf));
+    if !bound {
+        tracing::warn!("a sign-in form without its page's token: refused, nothing checked");
+        return login_response(&state, StatusCode::FORBIDDEN, lang, LoginError::StaleForm);
+    }
     let outcome = match crate::api::open_session(&state, form.username, form.password).await {
         Ok(outcome) => outcome,
         Err(failure) => return failure.into_response(),
@@ -98,9 +160,10 @@ pub(super) async fn login(State(state): State<HttpState>, Form(form): Form<Login
     match outcome {
         Ok(created) => {
             let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
                 created.token,
-                SESSION_HOURS * 3600
+                SESSION_HOURS * 3600,
+                state.cookie_attributes()
             );
             let target = if lang == "en" {
                 "/dashboard/progress?lang=en"
@@ -109,25 +172,40 @@ pub(super) async fn login(State(state): State<HttpState>, Form(form): Form<Login
             };
             ([(header::SET_COOKIE, cookie)], Redirect::to(target)).into_response()
         }
-        Err(SignInRefusal::Paused(wait)) => (
+        Err(SignInRefusal::Paused(wait)) => login_response(
+            &state,
             StatusCode::TOO_MANY_REQUESTS,
-            login_form(lang, LoginError::Paused(wait_minutes(wait))),
-        )
-            .into_response(),
-        Err(SignInRefusal::BadCredentials) => (
-            StatusCode::UNAUTHORIZED,
-            login_form(lang, LoginError::Wrong),
-        )
-            .into_response(),
+            lang,
+            LoginError::Paused(wait_minutes(wait)),
+        ),
+        Err(SignInRefusal::BadCredentials) => {
+            login_response(&state, StatusCode::UNAUTHORIZED, lang, LoginError::Wrong)
+        }
         Err(SignInRefusal::Storage(e)) => internal(e),
     }
 }
 
-pub(super) async fn logout(State(state): State<HttpState>, Viewer(session): Viewer) -> Response {
-    let storage = state.storage.clone();
-    let hash = session.token_hash.clone();
-    let _ = tokio::task::spawn_blocking(move || storage.end_session(&hash, Utc::now())).await;
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+#[derive(Deserialize)]
+pub(super) struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(super) async fn logout(
+    State(state): State<HttpState>,
+    Viewer(session): Viewer,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if !session.csrf_matches(&form.csrf) {
+        return super::csrf_refused("zh-CN");
+    }
+    let server = state.server.clone();
+    let (hash, username) = (session.token_hash.clone(), session.person.username.clone());
+    let _ = tokio::task::spawn_blocking(move || server.sign_out(&hash, &username)).await;
+    let cookie = format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        state.cookie_attributes()
+    );
     (
         [(header::SET_COOKIE, cookie)],
         Redirect::to("/dashboard/login"),

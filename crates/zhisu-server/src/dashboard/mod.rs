@@ -40,6 +40,7 @@ pub fn routes() -> Router<HttpState> {
         )
         .route("/dashboard/login", get(login_page).post(login))
         .route("/dashboard/logout", post(logout))
+        .route("/dashboard/dashboard.js", get(script))
         .route("/dashboard/progress", get(progress_page))
         .route("/dashboard/literacy", get(literacy_page))
         .route("/dashboard/items", get(items_page))
@@ -174,7 +175,7 @@ impl axum::extract::FromRequestParts<HttpState> for Viewer {
         parts: &mut axum::http::request::Parts,
         state: &HttpState,
     ) -> Result<Self, Response> {
-        match Session::from_request_parts(parts, state).await {
+        match Session::of_request(parts, state, true).await {
             Ok(s) => Ok(Viewer(s)),
             Err(_) => Err(Redirect::to("/dashboard/login").into_response()),
         }
@@ -187,6 +188,43 @@ pub(super) struct LangOnly {
     lang: Option<String>,
     #[serde(default)]
     error: Option<String>,
+}
+
+/// A dashboard form without this session's CSRF token: not sent by this server's page (or from
+/// a page older than the session). Nothing changed.
+pub(super) fn csrf_refused(lang: &str) -> Response {
+    tracing::warn!("a dashboard form came without its session's CSRF token: refused");
+    (
+        StatusCode::FORBIDDEN,
+        html::page(
+            None,
+            lang,
+            "",
+            "403",
+            maud::html! {
+                p.error role="alert" {
+                    (zhisu_server_service::t(lang, "这个表单不是从本系统的页面提交的，或者页面已过期。没有做任何更改。请重新打开页面再试。",
+                        "This form was not sent from a current page of this server; nothing was changed. Open the page again and retry."))
+                }
+            },
+        ),
+    )
+        .into_response()
+}
+
+/// The dashboard's script (exports with a progress bar, the report's print button).
+async fn script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("dashboard.js"),
+    )
+        .into_response()
 }
 
 pub(super) fn internal(e: impl std::fmt::Display) -> Response {

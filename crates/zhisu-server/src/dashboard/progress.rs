@@ -46,7 +46,7 @@ pub(super) async fn progress_page(
         }
     };
     let title = t(lang, "工作进度", "Progress");
-    Ok(page(Some(&session.person), lang, "progress", title, body))
+    Ok(page(Some(&session), lang, "progress", title, body))
 }
 
 fn totals(progress: &Progress, lang: &str) -> Markup {

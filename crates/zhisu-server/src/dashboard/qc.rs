@@ -42,6 +42,7 @@ pub(super) async fn qc_page(
     let row = QueueRow {
         labels: Labels::new(&state.questionnaires, q.questionnaire(), lang),
         reviewer: session.person.role.may_review(),
+        csrf: session.csrf_token(),
         offset: state.utc_offset,
         lang,
     };
@@ -59,7 +60,7 @@ pub(super) async fn qc_page(
         }
     };
     let title = t(lang, "质量控制", "Quality control");
-    Ok(page(Some(&session.person), lang, "qc", title, body))
+    Ok(page(Some(&session), lang, "qc", title, body))
 }
 
 /// Links to the queue of each review state, and to all of it.
@@ -88,6 +89,8 @@ struct QueueRow<'a> {
     labels: Labels,
     /// Whether the viewer may review (and so sees the review form).
     reviewer: bool,
+    /// The session's CSRF token, carried by every review form.
+    csrf: String,
     offset: chrono::FixedOffset,
     lang: &'a str,
 }
@@ -135,7 +138,7 @@ fn queue_row(e: &QcEntry, row: &QueueRow<'_>) -> Markup {
                     br; span.note { (comment) }
                 }
             }
-            td { @if row.reviewer { (review_form(e, lang)) } }
+            td { @if row.reviewer { (review_form(e, &row.csrf, lang)) } }
         }
     }
 }
@@ -157,11 +160,12 @@ fn flags(e: &QcEntry, lang: &str) -> Markup {
 }
 
 /// A comment and the three decisions, posted to `/dashboard/qc/{id}`.
-fn review_form(e: &QcEntry, lang: &str) -> Markup {
+fn review_form(e: &QcEntry, csrf: &str, lang: &str) -> Markup {
     let comment = t(lang, "审核意见", "Comment");
     html! {
         form.review method="post" action={ "/dashboard/qc/" (e.id) } {
             input type="hidden" name="lang" value=(lang);
+            input type="hidden" name="csrf" value=(csrf);
             textarea name="comment" rows="2" cols="24" placeholder=(comment) aria-label=(comment) {
                 (e.comment.as_deref().unwrap_or(""))
             }
@@ -181,6 +185,8 @@ pub(super) struct ReviewForm {
     comment: String,
     #[serde(default)]
     lang: Option<String>,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub(super) async fn qc_review(
@@ -191,6 +197,9 @@ pub(super) async fn qc_review(
     Form(form): Form<ReviewForm>,
 ) -> Response {
     let lang = language(form.lang.as_deref());
+    if !session.csrf_matches(&form.csrf) {
+        return super::csrf_refused(lang);
+    }
     let (server, reviewer) = (state.server.clone(), session.person.clone());
     let outcome = tokio::task::spawn_blocking(move || {
         server.review(&reviewer, id, &form.status, &form.comment)
@@ -207,14 +216,14 @@ pub(super) async fn qc_review(
                 .unwrap_or(back);
             Redirect::to(&back).into_response()
         }
-        Ok(Err(refusal)) => refused(refusal, &session.person, &back, lang),
+        Ok(Err(refusal)) => refused(refusal, &session, &back, lang),
         Err(e) => internal(e),
     }
 }
 
 /// The page that says why a review was refused (a bare response for a decision no page sends,
 /// and for a storage error).
-fn refused(refusal: ReviewRefusal, person: &Person, back: &str, lang: &str) -> Response {
+fn refused(refusal: ReviewRefusal, session: &Session, back: &str, lang: &str) -> Response {
     let (status, title, body) = match refusal {
         ReviewRefusal::NotAllowed => (
             StatusCode::FORBIDDEN,
@@ -242,5 +251,5 @@ fn refused(refusal: ReviewRefusal, person: &Person, back: &str, lang: &str) -> R
         ),
         ReviewRefusal::Storage(e) => return internal(e),
     };
-    (status, page(Some(person), lang, "qc", title, body)).into_response()
+    (status, page(Some(session), lang, "qc", title, body)).into_response()
 }

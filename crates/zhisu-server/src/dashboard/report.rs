@@ -39,7 +39,7 @@ pub(super) async fn report_page(
         h1 #report-title { (place) " " (t(lang, "职业健康素养监测报告", "occupational health literacy monitoring report")) }
         p.note {
             (t(lang, "生成日期", "Generated")) " " (today) " · "
-            a.no-print href="javascript:window.print()" { (t(lang, "打印 / 保存为 PDF", "Print / save as PDF")) }
+            button.no-print #print type="button" { (t(lang, "打印 / 保存为 PDF", "Print / save as PDF")) }
         }
         (findings(&report, &rules, lang))
         (weakest(&items, lang))
@@ -47,7 +47,7 @@ pub(super) async fn report_page(
         (method(&report, &rules, lang))
     };
     let title = t(lang, "区县报告", "District report");
-    Ok(page(Some(&session.person), lang, "report", title, body))
+    Ok(page(Some(&session), lang, "report", title, body))
 }
 
 /// Part 1: the overall level, the highest and lowest dimension, and the breakdowns by
