@@ -23,12 +23,11 @@ fn accept(
     interview: CompletedInterview,
     thresholds: &zhisu_core::QcThresholds,
 ) -> Result<Accepted, Receipt> {
-    if !interview.hash_is_valid() {
+    if let Err(mismatch) = interview.check_content_hash() {
         return Err(rejected(
             &interview,
             codes::CONTENT_HASH_MISMATCH,
-            "the content hash does not match the interview; it was changed or damaged in transit"
-                .into(),
+            mismatch.to_string(),
         ));
     }
     let Some(published) = state.questionnaires.get(
