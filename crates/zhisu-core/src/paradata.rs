@@ -228,6 +228,17 @@ pub enum QcFlag {
     /// Recorded farther than `allowed_m` metres from the site's position (after giving the
     /// reading its own accuracy): the interview may not have been done where it says.
     FarFromSite { distance_m: f64, allowed_m: f64 },
+    /// The interview names a site the sample plan does not list (in any district): it is kept,
+    /// without a stratum or weight, until the plan lists the site.
+    SiteNotInPlan { site_id: String },
+    /// The interview names a site the sample plan places in another district than the
+    /// uploading device's: it counts for the site's district, with the site's stratum and
+    /// weight.
+    SiteInOtherDistrict {
+        site_id: String,
+        site_district: String,
+        device_district: String,
+    },
 }
 
 /// Seconds with at most one decimal: `1.5`, `3`.
@@ -244,6 +255,8 @@ impl QcFlag {
             QcFlag::StraightLining { .. } => "straight_lining",
             QcFlag::ManyChanges { .. } => "many_changes",
             QcFlag::FarFromSite { .. } => "far_from_site",
+            QcFlag::SiteNotInPlan { .. } => "site_not_in_plan",
+            QcFlag::SiteInOtherDistrict { .. } => "site_in_other_district",
         }
     }
 
@@ -301,6 +314,24 @@ impl QcFlag {
                         km(*distance_m),
                         km(*allowed_m)
                     )
+                }
+            }
+            QcFlag::SiteNotInPlan { site_id } => {
+                if en {
+                    format!("Site '{site_id}' is not in the sample plan: the interview has no weight until the plan lists it")
+                } else {
+                    format!("调查点“{site_id}”不在抽样方案中：方案列入该调查点之前，这份问卷没有权重")
+                }
+            }
+            QcFlag::SiteInOtherDistrict {
+                site_id,
+                site_district,
+                device_district,
+            } => {
+                if en {
+                    format!("Site '{site_id}' belongs to district '{site_district}' in the sample plan, but the tablet is enrolled for '{device_district}': counted for '{site_district}'")
+                } else {
+                    format!("抽样方案中调查点“{site_id}”属于“{site_district}”，但平板登记在“{device_district}”：计入“{site_district}”")
                 }
             }
         }
