@@ -239,6 +239,17 @@ pub enum QcFlag {
     /// Found by the server's `check-data` in an interview stored before today's upload rules:
     /// what today's upload would refuse (in English, for the administrator who reads it).
     StoredDataProblem { problems: Vec<String> },
+    /// The interview names a site the sample plan does not list (in any district): it is kept,
+    /// without a stratum or weight, until the plan lists the site.
+    SiteNotInPlan { site_id: String },
+    /// The interview names a site the sample plan places in another district than the
+    /// uploading device's: it counts for the site's district, with the site's stratum and
+    /// weight.
+    SiteInOtherDistrict {
+        site_id: String,
+        site_district: String,
+        device_district: String,
+    },
 }
 
 /// Seconds with at most one decimal: `1.5`, `3`.
@@ -257,6 +268,8 @@ impl QcFlag {
             QcFlag::FarFromSite { .. } => "far_from_site",
             QcFlag::DeviceClock { .. } => "device_clock",
             QcFlag::StoredDataProblem { .. } => "stored_data_problem",
+            QcFlag::SiteNotInPlan { .. } => "site_not_in_plan",
+            QcFlag::SiteInOtherDistrict { .. } => "site_in_other_district",
         }
     }
 
@@ -359,6 +372,26 @@ impl QcFlag {
                     )
                 } else {
                     format!("已保存的数据不符合上传规则：{}", problems.join("；"))
+                }
+            }
+            QcFlag::SiteNotInPlan { site_id } => {
+                if en {
+                    format!("Site '{site_id}' is not in the sample plan: the interview has no weight until the plan lists it")
+                } else {
+                    format!(
+                        "调查点“{site_id}”不在抽样方案中：方案列入该调查点之前，这份问卷没有权重"
+                    )
+                }
+            }
+            QcFlag::SiteInOtherDistrict {
+                site_id,
+                site_district,
+                device_district,
+            } => {
+                if en {
+                    format!("Site '{site_id}' belongs to district '{site_district}' in the sample plan, but the tablet is enrolled for '{device_district}': counted for '{site_district}'")
+                } else {
+                    format!("抽样方案中调查点“{site_id}”属于“{site_district}”，但平板登记在“{device_district}”：计入“{site_district}”")
                 }
             }
         }

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zhisu_core::Answers;
 
+mod content_hash;
 pub mod limits;
+pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -52,25 +54,6 @@ pub struct CompletedInterview {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paradata: Option<zhisu_core::Paradata>,
     pub content_hash: String,
-}
-
-/// The fields the content hash covers, in a fixed order (answers are a sorted map). Optional
-/// fields are left out when absent, so adding one never changes the hash of older interviews.
-#[derive(Serialize)]
-struct HashedContent<'a> {
-    id: &'a Uuid,
-    questionnaire_id: &'a str,
-    questionnaire_version: &'a str,
-    started_at: &'a DateTime<Utc>,
-    completed_at: &'a DateTime<Utc>,
-    utc_offset_minutes: i32,
-    answers: &'a Answers,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    site_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    surveyor_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    paradata: Option<&'a zhisu_core::Paradata>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,32 +199,29 @@ impl QuestionnaireDownload {
 }
 
 impl CompletedInterview {
-    /// `sha256:` and the hex SHA-256 of the canonical JSON of every field but the hash itself.
+    /// The hash Zhisu's tablets seal an interview with: the original rule
+    /// ([`CompletedInterview::original_hash`]), which every server of protocol v1 accepts. The
+    /// server accepts the canonical rule too ([`CompletedInterview::canonical_hash`]).
     pub fn compute_hash(&self) -> String {
-        let content = HashedContent {
-            id: &self.id,
-            questionnaire_id: &self.questionnaire_id,
-            questionnaire_version: &self.questionnaire_version,
-            started_at: &self.started_at,
-            completed_at: &self.completed_at,
-            utc_offset_minutes: self.utc_offset_minutes,
-            answers: &self.answers,
-            site_id: self.site_id.as_deref(),
-            surveyor_id: self.surveyor_id.as_deref(),
-            paradata: self.paradata.as_ref(),
-        };
-        let json = serde_json::to_vec(&content).expect("interview content serialises to JSON");
-        sha256_hex(&json)
+        self.original_hash()
     }
 
-    /// Sets `content_hash` from the content.
+    /// Sets `content_hash` from the content (original rule, see [`Self::compute_hash`]).
     pub fn sealed(mut self) -> Self {
         self.content_hash = self.compute_hash();
         self
     }
 
+    /// Sets `content_hash` to the hash of the canonical form, as a client written from the
+    /// document does.
+    pub fn sealed_canonical(mut self) -> Self {
+        self.content_hash = self.canonical_hash();
+        self
+    }
+
+    /// `content_hash` matches the content under either rule the protocol accepts.
     pub fn hash_is_valid(&self) -> bool {
-        self.content_hash == self.compute_hash()
+        self.check_content_hash().is_ok()
     }
 }
 
@@ -397,6 +377,72 @@ mod tests {
         b.answers.insert("age".into(), AnswerValue::Integer(31));
         assert!(!b.hash_is_valid());
         assert_ne!(b.sealed().content_hash, a.content_hash);
+    }
+
+    /// Both rules verify; the original one stays pinned above, the canonical one here (and in
+    /// `docs/protocol-vectors/`).
+    #[test]
+    fn the_canonical_rule_and_the_original_rule_both_verify() {
+        let original = interview();
+        assert_eq!(original.check_content_hash(), Ok(HashRule::Original));
+        let canonical = original.clone().sealed_canonical();
+        assert_eq!(canonical.check_content_hash(), Ok(HashRule::Canonical));
+        assert_ne!(canonical.content_hash, original.content_hash);
+        assert_eq!(
+            canonical.canonical_form(),
+            r#"{"answers":{"age":{"type":"integer","value":30},"noise":{"type":"choice","value":"earplugs"}},"completed_at":"2026-11-29T01:09:30.125Z","id":"00000000-0000-0000-0000-000000000007","questionnaire_id":"ohl_pilot","questionnaire_version":"2026.1","started_at":"2026-11-29T01:00:00Z","utc_offset_minutes":480}"#
+        );
+        assert_eq!(
+            canonical.content_hash,
+            sha256_hex(canonical.canonical_form().as_bytes())
+        );
+    }
+
+    /// The forms the issue found refused: Python's escapes and timestamps with an offset or
+    /// other fraction digits. Each parses to the same canonical form, so one hash verifies all.
+    #[test]
+    fn any_json_spelling_of_an_interview_has_one_canonical_hash() {
+        let mut base = interview();
+        base.answers
+            .insert("ethnicity".into(), AnswerValue::Text("苗族".into()));
+        let base = base.sealed_canonical();
+        let rust = serde_json::to_string(&base).unwrap();
+        let spellings = [
+            rust.replace("苗族", r"\u82d7\u65cf"),
+            rust.replace("01:09:30.125Z", "09:09:30.125+08:00")
+                .replace("2026-11-29T01:00:00Z", "2026-11-29T01:00:00.000Z"),
+            rust.replace("01:09:30.125Z", "01:09:30.125000000Z")
+                .replace("2026-11-29T01:00:00Z", "2026-11-28T20:00:00-05:00"),
+        ];
+        for sent in spellings {
+            assert_ne!(sent, rust);
+            let parsed: CompletedInterview = serde_json::from_str(&sent).unwrap();
+            assert_eq!(parsed.canonical_form(), base.canonical_form(), "{sent}");
+            assert_eq!(
+                parsed.check_content_hash(),
+                Ok(HashRule::Canonical),
+                "{sent}"
+            );
+        }
+    }
+
+    #[test]
+    fn canonical_timestamps_are_utc_with_the_fraction_trimmed() {
+        for (sent, canonical) in [
+            ("2026-11-29T01:00:00Z", "2026-11-29T01:00:00Z"),
+            ("2026-11-29T01:00:00.000Z", "2026-11-29T01:00:00Z"),
+            ("2026-11-29T01:00:00.5Z", "2026-11-29T01:00:00.5Z"),
+            ("2026-11-29T01:00:00.500Z", "2026-11-29T01:00:00.5Z"),
+            ("2026-11-29T09:00:00.120+08:00", "2026-11-29T01:00:00.12Z"),
+            ("2026-11-29T00:30:00-00:30", "2026-11-29T01:00:00Z"),
+            (
+                "2026-11-29T01:00:00.000000001Z",
+                "2026-11-29T01:00:00.000000001Z",
+            ),
+        ] {
+            let t: DateTime<Utc> = serde_json::from_str(&format!("\"{sent}\"")).unwrap();
+            assert_eq!(canonical_timestamp(&t), canonical, "{sent}");
+        }
     }
 
     #[test]

@@ -277,10 +277,14 @@ pub fn field_problems(interview: &CompletedInterview) -> Vec<FieldProblem> {
                 }
                 zhisu_core::QcFlag::ManyChanges { .. } | zhisu_core::QcFlag::DeviceClock { .. } => {
                 }
-                zhisu_core::QcFlag::StoredDataProblem { .. } => problems.push(FieldProblem {
+                zhisu_core::QcFlag::StoredDataProblem { .. }
+                | zhisu_core::QcFlag::SiteNotInPlan { .. }
+                | zhisu_core::QcFlag::SiteInOtherDistrict { .. } => problems.push(FieldProblem {
                     field: "paradata.flags".into(),
-                    problem: "a device may not send the server's own stored_data_problem flag"
-                        .into(),
+                    problem: format!(
+                        "a device may not send the server's own {} flag",
+                        flag.code()
+                    ),
                 }),
             }
         }

@@ -29,6 +29,8 @@ pub(crate) struct BatchColumns {
     pub(crate) duration_s: Vec<i32>,
     pub(crate) fingerprint: Vec<String>,
     pub(crate) qc_flags: Vec<String>,
+    /// The district of the row's site in the plan when not the device's (`Accepted::site_district`).
+    pub(crate) site_district: Vec<Option<String>>,
 }
 
 impl BatchColumns {
@@ -40,6 +42,7 @@ impl BatchColumns {
         let (i, f) = (&a.interview, &a.facts);
         let small = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
         self.id.push(i.id);
+        self.site_district.push(a.site_district.clone());
         self.questionnaire_id.push(i.questionnaire_id.clone());
         self.questionnaire_version
             .push(i.questionnaire_version.clone());

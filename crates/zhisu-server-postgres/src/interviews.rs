@@ -18,10 +18,10 @@ impl InterviewStore for PostgresStorage {
             columns.push(&accepted[index])?;
         }
         // the cells' changes if every row is stored, made before the transaction starts
-        let district = device.map(|d| d.district.as_str());
         let mut cells = CellChanges::new();
         for &index in &order {
-            cells.add(&Counted::of(&accepted[index], district, now), 1);
+            let a = &accepted[index];
+            cells.add(&Counted::of(a, a.district(device), now), 1);
         }
         let mut client = self.pool.get().map_err(unavailable)?;
         let mut tx = client.transaction().map_err(db)?;
@@ -32,15 +32,16 @@ impl InterviewStore for PostgresStorage {
                      score_report, device_id, district, population, site_id, surveyor_id, sex, age, education,
                      industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
                  SELECT id, qid, qversion, hash, started, completed, utc_offset, $23, payload::json, score, max_score,
-                     literacy, report::json, $24, $25, population, site, surveyor, sex, age, education,
+                     literacy, report::json, $24, COALESCE(site_district, $25), population, site, surveyor, sex, age, education,
                      industry, dimensions, items, duration, fingerprint, flags::jsonb
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
                      $6::timestamptz[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::bool[],
                      $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int4[],
-                     $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[])
+                     $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[],
+                     $28::text[])
                      WITH ORDINALITY AS t(id, qid, qversion, hash, started, completed, utc_offset, payload,
                      score, max_score, literacy, report, population, site, surveyor, sex, age, education,
-                     industry, dimensions, items, duration, fingerprint, flags, ord)
+                     industry, dimensions, items, duration, fingerprint, flags, site_district, ord)
                  ORDER BY ord
                  ON CONFLICT (id) DO NOTHING
                  RETURNING id",
@@ -72,6 +73,7 @@ impl InterviewStore for PostgresStorage {
                     &device.map(|d| d.district.clone()),
                     &columns.fingerprint,
                     &columns.qc_flags,
+                    &columns.site_district,
                 ],
             ).map_err(db)?
             .iter()
@@ -100,7 +102,7 @@ impl InterviewStore for PostgresStorage {
         for &index in &order {
             let a = &accepted[index];
             if !(inserted.contains(&a.interview.id) && counted.insert(a.interview.id)) {
-                cells.add(&Counted::of(a, district, now), -1);
+                cells.add(&Counted::of(a, a.district(device), now), -1);
             }
         }
         apply_cells(&mut tx, &cells)?;

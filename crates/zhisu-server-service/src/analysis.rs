@@ -204,6 +204,11 @@ pub struct LiteracyReport {
     pub method: Method,
     pub method_note: String,
     pub min_cell_n: u64,
+    /// Interviews counted without a weight: no site, or a site without a stratum and weight
+    /// in the sample plan (a site the plan does not list is flagged `site_not_in_plan` at
+    /// ingest). One is enough for the whole report to fall back to unweighted figures.
+    #[serde(default)]
+    pub unweighted_interviews: u64,
     pub overall: Option<Estimate>,
     pub dimensions: Vec<Estimate>,
     pub breakdowns: Vec<Breakdown>,
@@ -265,6 +270,8 @@ struct Tally {
     strata: Keys,
     clusters: Keys,
     all_weighted: bool,
+    /// Interviews counted without a design (no site, stratum or weight).
+    unweighted: u64,
     cluster_key: String,
 }
 
@@ -279,6 +286,7 @@ impl Tally {
             strata: Keys::default(),
             clusters: Keys::default(),
             all_weighted: true,
+            unweighted: 0,
             cluster_key: String::new(),
         }
     }
@@ -324,6 +332,7 @@ impl Tally {
     fn add_interview(&mut self, design: Option<(u32, u32, f64)>, row: &FactRow<'_>) {
         if design.is_none() {
             self.all_weighted = false;
+            self.unweighted += 1;
         }
         self.overall.add(design, row.has_literacy);
         for (d, domain) in self.per_dimension.iter_mut().enumerate() {
@@ -343,6 +352,7 @@ impl Tally {
             cells::ALL => {
                 if design.is_none() {
                     self.all_weighted = false;
+                    self.unweighted += n;
                 }
                 self.overall.add_counts(design, n, successes);
                 // every dimension's domain is the whole cell; its successes come in its own row
@@ -548,6 +558,7 @@ fn report(
         method,
         method_note: method.describe(lang).to_string(),
         min_cell_n,
+        unweighted_interviews: tally.unweighted,
         overall: overall_estimate,
         dimensions: dimension_estimates,
         breakdowns,

@@ -34,12 +34,11 @@ fn accept(
             list.join("; "),
         ));
     }
-    if !interview.hash_is_valid() {
+    if let Err(mismatch) = interview.check_content_hash() {
         return Err(rejected(
             &interview,
             codes::CONTENT_HASH_MISMATCH,
-            "the content hash does not match the interview; it was changed or damaged in transit"
-                .into(),
+            mismatch.to_string(),
         ));
     }
     let Some(published) = state.questionnaires.get(
@@ -76,44 +75,6 @@ fn accept(
     Ok(accepted)
 }
 
-/// How far from its site's position an interview may be recorded before it is flagged.
-pub const MAX_DISTANCE_FROM_SITE_M: f64 = 2_000.0;
-
-/// Adds the "far from the site" flag to interviews whose recorded position (from the device's
-/// paradata) is far from their site's position in the sample plan.
-fn flag_far_from_site(
-    state: &ServerState,
-    device: &Device,
-    accepted: &mut [Accepted],
-) -> Result<(), StorageError> {
-    let located = |a: &Accepted| {
-        a.interview.site_id.is_some()
-            && a.interview
-                .paradata
-                .as_ref()
-                .is_some_and(|p| p.location_start.is_some() || p.location_end.is_some())
-    };
-    if !accepted.iter().any(located) {
-        return Ok(());
-    }
-    let sites = state.storage.sites(&device.district)?;
-    for a in accepted.iter_mut().filter(|a| located(a)) {
-        let site = sites
-            .iter()
-            .find(|s| a.interview.site_id.as_deref() == Some(s.id.as_str()));
-        if let (Some(site), Some(paradata)) = (site, &a.interview.paradata) {
-            if let (Some(lat), Some(lon)) = (site.latitude, site.longitude) {
-                if let Some(flag) =
-                    zhisu_core::location_flag(paradata, (lat, lon), MAX_DISTANCE_FROM_SITE_M)
-                {
-                    a.facts.qc_flags.push(flag);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Checks, re-scores and stores a batch of interviews; one receipt per interview, in order.
 /// Every interview is decided first (pure), then the accepted ones are stored in one
 /// transaction: on error nothing of the batch is stored. Used by uploads and backup imports.
@@ -144,9 +105,7 @@ pub fn ingest(
             Err(receipt) => receipts.push(Some(receipt)),
         }
     }
-    if let Some(device) = device {
-        flag_far_from_site(state, device, &mut accepted)?;
-    }
+    crate::plan::place_in_plan(state, device, &mut accepted)?;
     let stored = state.storage.ingest(&accepted, device, received_at)?;
     let mut stored = stored.into_iter();
     Ok(receipts

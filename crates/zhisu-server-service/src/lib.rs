@@ -14,6 +14,7 @@ pub mod devices;
 pub mod export;
 pub mod ingest;
 pub mod people;
+pub mod plan;
 pub mod questionnaires;
 pub mod review;
 pub mod sites;

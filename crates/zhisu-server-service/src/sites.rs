@@ -55,6 +55,25 @@ pub fn site_problems(sites: &[zhisu_protocol::Site]) -> Vec<String> {
     problems
 }
 
+/// Sites of `sites` whose id the plan already gives another district: a site belongs to one
+/// district, so that an interview naming it counts in one place with one stratum and weight
+/// (see [`crate::plan::place_in_plan`]).
+pub fn sites_of_other_districts(district: &str, sites: &[Site], plan: &[Site]) -> Vec<String> {
+    sites
+        .iter()
+        .filter_map(|site| {
+            plan.iter()
+                .find(|p| p.id == site.id && p.district != district)
+                .map(|p| {
+                    format!(
+                        "site {}: the sample plan has it in district {} (a site belongs to one district: remove it there first)",
+                        site.id, p.district
+                    )
+                })
+        })
+        .collect()
+}
+
 impl ServerState {
     /// Replaces the sites (and quotas) of `district`, every site checked first
     /// ([`site_problems`]); written with its audit entry in one transaction. Returns how many.
@@ -67,7 +86,12 @@ impl ServerState {
         for site in &mut sites {
             site.district = district.to_string();
         }
-        let problems = site_problems(&sites);
+        let mut problems = site_problems(&sites);
+        problems.extend(sites_of_other_districts(
+            district,
+            &sites,
+            &self.storage.all_sites()?,
+        ));
         if !problems.is_empty() {
             return Err(Refusal::Invalid(format!(
                 "the sites were not stored: {}",

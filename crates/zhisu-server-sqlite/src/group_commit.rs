@@ -55,12 +55,12 @@ impl Row {
             has_literacy: a.score.has_literacy,
             score_report: zhisu_server_storage::facts::stored_score_report(&a.score),
             device_id: device.map(|d| d.id.to_string()),
-            district: device.map(|d| d.district.clone()),
+            district: a.district(device).map(str::to_string),
             site_id: i.site_id.clone(),
             surveyor_id: i.surveyor_id.clone(),
             facts: a.facts.clone(),
             qc_flags: a.facts.qc_flags_json(),
-            counted: Counted::of(a, device.map(|d| d.district.as_str()), received),
+            counted: Counted::of(a, a.district(device), received),
         })
     }
 }

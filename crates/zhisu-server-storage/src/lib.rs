@@ -92,6 +92,10 @@ pub struct Accepted {
     pub interview: CompletedInterview,
     pub score: ScoreReport,
     pub facts: Facts,
+    /// The district the sample plan places the interview's site in, when ingest found it
+    /// there rather than in the uploading device's district (or for a backup, which has no
+    /// device): the interview counts for that district, with that site's stratum and weight.
+    pub site_district: Option<String>,
 }
 
 impl Accepted {
@@ -120,7 +124,17 @@ impl Accepted {
             interview,
             score,
             facts,
+            site_district: None,
         }
+    }
+
+    /// The district the interview is stored and counted under: its site's in the sample plan
+    /// when ingest placed it there ([`Accepted::site_district`]), otherwise the uploading
+    /// device's (none for a backup whose site the plan does not list).
+    pub fn district<'a>(&'a self, device: Option<&'a Device>) -> Option<&'a str> {
+        self.site_district
+            .as_deref()
+            .or(device.map(|d| d.district.as_str()))
     }
 }
 

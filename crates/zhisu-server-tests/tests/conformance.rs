@@ -463,6 +463,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     assert_eq!(s.published_questionnaires().unwrap(), vec![record]);
 
     analysis_conformance(&fresh("analysis"));
+    site_district_conformance(&fresh("site_district"));
     audit_conformance(&*fresh("audit").storage);
 
     // a database written by a newer server is refused, not damaged
@@ -942,6 +943,138 @@ fn analysis_conformance(f: &Fresh) {
     assert_eq!(s.round_settings("2026").unwrap(), Some(settings));
     s.note_pending(device.id, 12).unwrap();
     assert_eq!(s.device(device.id).unwrap().unwrap().pending, Some(12));
+}
+
+/// An interview the service placed at a site of another district (`Accepted::site_district`)
+/// is stored, scoped and counted under the site's district, with the site's stratum and weight,
+/// whichever device sent it; its re-send is recognised and counted once.
+fn site_district_conformance(f: &Fresh) {
+    use zhisu_server_tests::generate::{self, Respondent, Rng};
+    let s = &f.storage;
+    let q = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    let site = |id: &str, district: &str, weight: f64| zhisu_protocol::Site {
+        id: id.into(),
+        district: district.into(),
+        name: "工地".into(),
+        site_type: "enterprise".into(),
+        stratum: Some("large".into()),
+        weight: Some(weight),
+        ..Default::default()
+    };
+    s.replace_sites("yuzhong", &[site("yz-1", "yuzhong", 40.0)], &audit("test"))
+        .unwrap();
+    s.replace_sites(
+        "jiangbei",
+        &[site("jb-1", "jiangbei", 25.0)],
+        &audit("test"),
+    )
+    .unwrap();
+    let code = hash_code("SITE-DISTRICT");
+    s.add_enrolment_code(&code, "2026", "yuzhong", at(59), at(0), &audit("test"))
+        .unwrap();
+    let device = s
+        .enrol(
+            &code,
+            Uuid::from_u128(78),
+            "平板",
+            &hash_token("t-sd"),
+            at(1),
+        )
+        .unwrap()
+        .unwrap();
+    let who = Respondent {
+        population: "construction",
+        sex: "male",
+        age: 33,
+        education: "junior",
+        industry: "construction",
+        ability: 80,
+        straight_line: false,
+    };
+    let start = Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap();
+    let accepted = |n: u128, site_id: &str, site_district: Option<&str>| {
+        let answers = generate::answers(&q, &who, &mut Rng::new(n as u64));
+        let i = generate::interview(&q, Uuid::from_u128(n), answers, start, 1500, Some(site_id));
+        let score = q.score(&i.answers);
+        let mut a = Accepted::new(&q, i, score);
+        a.site_district = site_district.map(str::to_string);
+        a
+    };
+    let batch = vec![
+        accepted(1001, "yz-1", None),
+        accepted(1002, "jb-1", Some("jiangbei")),
+    ];
+    assert_eq!(batch[1].district(Some(&device)), Some("jiangbei"));
+    assert_eq!(batch[0].district(Some(&device)), Some("yuzhong"));
+    let receipts = s.ingest(&batch, Some(&device), at(2)).unwrap();
+    assert!(receipts.iter().all(|r| r.status == ReceiptStatus::Stored));
+    // a re-send changes nothing
+    let receipts = s.ingest(&batch, Some(&device), at(3)).unwrap();
+    assert!(receipts
+        .iter()
+        .all(|r| r.status == ReceiptStatus::AlreadyStored));
+
+    let mut seen = Vec::new();
+    s.visit_facts(&Scope::All, "ohl_2026", &mut |r| {
+        seen.push((
+            r.site_id.map(str::to_string),
+            r.district.map(str::to_string),
+            r.stratum.map(str::to_string),
+            r.weight,
+        ))
+    })
+    .unwrap();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        seen,
+        vec![
+            (
+                Some("jb-1".to_string()),
+                Some("jiangbei".to_string()),
+                Some("large".to_string()),
+                Some(25.0)
+            ),
+            (
+                Some("yz-1".to_string()),
+                Some("yuzhong".to_string()),
+                Some("large".to_string()),
+                Some(40.0)
+            ),
+        ]
+    );
+    let in_jiangbei = s.interviews(&Scope::District("jiangbei".into())).unwrap();
+    assert_eq!(in_jiangbei.len(), 1);
+    assert_eq!(in_jiangbei[0].interview.id, Uuid::from_u128(1002));
+    assert_eq!(in_jiangbei[0].district.as_deref(), Some("jiangbei"));
+    // the literacy cell of jb-1 is jiangbei's and carries the site's weight
+    let mut weights = Vec::new();
+    s.visit_cells("ohl_2026", &mut |c| {
+        if c.breakdown == zhisu_server_storage::cells::ALL {
+            weights.push((
+                c.district.map(str::to_string),
+                c.site_id.map(str::to_string),
+                c.n,
+                c.weight,
+            ));
+        }
+    })
+    .unwrap();
+    weights.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        weights
+            .iter()
+            .map(|w| (w.0.as_deref(), w.1.as_deref(), w.2, w.3))
+            .collect::<Vec<_>>(),
+        vec![
+            (Some("jiangbei"), Some("jb-1"), 1, Some(25.0)),
+            (Some("yuzhong"), Some("yz-1"), 1, Some(40.0)),
+        ]
+    );
+    cells_match_interviews(s.as_ref(), "after an interview placed in another district");
 }
 
 type CellMap = std::collections::BTreeMap<(String, String, String, String, String), (u64, u64)>;

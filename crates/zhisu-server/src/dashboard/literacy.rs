@@ -51,6 +51,11 @@ fn method(report: &LiteracyReport, lang: &str) -> Markup {
     html! {
         p.method #method {
             (t(lang, "估计方法", "Method")) "：" (report.method_note) "。"
+            span #unweighted {
+                (t(lang, "没有权重的问卷（无调查点，或调查点在抽样方案中没有层和权重）：",
+                    "Interviews without a weight (no site, or a site without stratum and weight in the sample plan): "))
+                (report.unweighted_interviews) (t(lang, " 份。", ". "))
+            }
             (t(lang, "标 * 的格子", "Cells marked * have")) " n < " (report.min_cell_n) " "
             (t(lang, "，样本量小，结果仅供参考", ": small samples, read with care"))
         }

@@ -139,6 +139,9 @@ fn method(report: &LiteracyReport, rules: &Rules, lang: &str) -> Markup {
         h2 { (t(lang, "四、方法说明", "4. Method")) }
         p.method {
             (report.method_note) "。"
+            (t(lang, "没有权重的问卷（无调查点，或调查点在抽样方案中没有层和权重）：",
+                "Interviews without a weight (no site, or a site without stratum and weight in the sample plan): "))
+            (report.unweighted_interviews) (t(lang, " 份。", ". "))
             @if let Some(cut) = rules.literacy_threshold_percent {
                 @if lang == "en" {
                     "Has literacy: a score of at least " (cut) " % of the maximum; a dimension likewise at "
