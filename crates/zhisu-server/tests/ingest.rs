@@ -641,7 +641,7 @@ async fn device_fields_beyond_the_limits_are_refused_and_wrong_clocks_flagged() 
         change(&mut i);
         i.sealed()
     };
-    let refused = vec![
+    let refused = [
         (
             with(1, &|i| {
                 i.started_at = "+262142-01-01T00:00:00Z".parse().unwrap()
@@ -753,10 +753,7 @@ async fn device_fields_beyond_the_limits_are_refused_and_wrong_clocks_flagged() 
             .any(|d| d.starts_with("1970") || d.starts_with("2036")),
         "{days:?}"
     );
-    assert!(
-        cells.iter().any(|c| c.day == today || c.day > today),
-        "{days:?}"
-    );
+    assert!(cells.iter().any(|c| c.day >= today), "{days:?}");
     for page in [
         "/dashboard/qc",
         "/dashboard/report",
