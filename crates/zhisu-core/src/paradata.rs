@@ -320,7 +320,9 @@ impl QcFlag {
                 if en {
                     format!("Site '{site_id}' is not in the sample plan: the interview has no weight until the plan lists it")
                 } else {
-                    format!("调查点“{site_id}”不在抽样方案中：方案列入该调查点之前，这份问卷没有权重")
+                    format!(
+                        "调查点“{site_id}”不在抽样方案中：方案列入该调查点之前，这份问卷没有权重"
+                    )
                 }
             }
             QcFlag::SiteInOtherDistrict {

@@ -414,7 +414,11 @@ mod tests {
             assert_ne!(sent, rust);
             let parsed: CompletedInterview = serde_json::from_str(&sent).unwrap();
             assert_eq!(parsed.canonical_form(), base.canonical_form(), "{sent}");
-            assert_eq!(parsed.check_content_hash(), Ok(HashRule::Canonical), "{sent}");
+            assert_eq!(
+                parsed.check_content_hash(),
+                Ok(HashRule::Canonical),
+                "{sent}"
+            );
         }
     }
 
@@ -427,7 +431,10 @@ mod tests {
             ("2026-11-29T01:00:00.500Z", "2026-11-29T01:00:00.5Z"),
             ("2026-11-29T09:00:00.120+08:00", "2026-11-29T01:00:00.12Z"),
             ("2026-11-29T00:30:00-00:30", "2026-11-29T01:00:00Z"),
-            ("2026-11-29T01:00:00.000000001Z", "2026-11-29T01:00:00.000000001Z"),
+            (
+                "2026-11-29T01:00:00.000000001Z",
+                "2026-11-29T01:00:00.000000001Z",
+            ),
         ] {
             let t: DateTime<Utc> = serde_json::from_str(&format!("\"{sent}\"")).unwrap();
             assert_eq!(canonical_timestamp(&t), canonical, "{sent}");

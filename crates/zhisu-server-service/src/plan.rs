@@ -52,9 +52,7 @@ pub fn place_in_plan(
                 };
                 let elsewhere: Vec<&Site> = plan
                     .iter()
-                    .filter(|s| {
-                        s.id == site_id && device.is_none_or(|d| s.district != d.district)
-                    })
+                    .filter(|s| s.id == site_id && device.is_none_or(|d| s.district != d.district))
                     .collect();
                 match elsewhere.as_slice() {
                     [site] => {

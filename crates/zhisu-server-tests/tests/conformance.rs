@@ -952,13 +952,23 @@ fn site_district_conformance(f: &Fresh) {
     };
     s.replace_sites("yuzhong", &[site("yz-1", "yuzhong", 40.0)], &audit("test"))
         .unwrap();
-    s.replace_sites("jiangbei", &[site("jb-1", "jiangbei", 25.0)], &audit("test"))
-        .unwrap();
+    s.replace_sites(
+        "jiangbei",
+        &[site("jb-1", "jiangbei", 25.0)],
+        &audit("test"),
+    )
+    .unwrap();
     let code = hash_code("SITE-DISTRICT");
     s.add_enrolment_code(&code, "2026", "yuzhong", at(59), at(0), &audit("test"))
         .unwrap();
     let device = s
-        .enrol(&code, Uuid::from_u128(78), "平板", &hash_token("t-sd"), at(1))
+        .enrol(
+            &code,
+            Uuid::from_u128(78),
+            "平板",
+            &hash_token("t-sd"),
+            at(1),
+        )
         .unwrap()
         .unwrap();
     let who = Respondent {

@@ -36,7 +36,10 @@ fn documented_endpoints(document: &str) -> Endpoints {
             .map(|s| s.trim().parse::<u16>().unwrap_or_else(|_| panic!("{line}")))
             .collect();
         let old = endpoints.insert(
-            (method.trim_matches('`').into(), path.trim_matches('`').into()),
+            (
+                method.trim_matches('`').into(),
+                path.trim_matches('`').into(),
+            ),
             statuses,
         );
         assert!(old.is_none(), "listed twice: {line}");
@@ -143,7 +146,10 @@ fn the_deployment_guides_sites_file_imports_with_its_sample_plan() {
     let site = &sites[0];
     assert_eq!(site.district, "yuzhong");
     assert!(site.stratum.is_some() && site.weight.is_some(), "{site:?}");
-    assert!(site.latitude.is_some() && site.longitude.is_some(), "{site:?}");
+    assert!(
+        site.latitude.is_some() && site.longitude.is_some(),
+        "{site:?}"
+    );
     assert_eq!(site.quotas.get("construction"), Some(&30));
     drop(storage);
 

@@ -32,7 +32,12 @@ fn the_python_client_verifies_every_vector() {
     let count = std::fs::read_dir(&vectors)
         .unwrap()
         .filter(|e| {
-            let name = e.as_ref().unwrap().file_name().to_string_lossy().to_string();
+            let name = e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .to_string();
             name.ends_with(".json") && !name.ends_with(".canonical.json")
         })
         .count();
@@ -80,8 +85,8 @@ async fn the_python_client_enrols_uploads_and_reads_its_receipts() {
 
     // interviews of a real questionnaire, as data: the client writes and hashes them itself
     let path = zhisu_server_tests::questionnaires_dir().join("ohl_2026.toml");
-    let q = Questionnaire::from_toml("ohl_2026.toml", &std::fs::read_to_string(path).unwrap())
-        .unwrap();
+    let q =
+        Questionnaire::from_toml("ohl_2026.toml", &std::fs::read_to_string(path).unwrap()).unwrap();
     let start = chrono::DateTime::parse_from_rfc3339("2026-11-20T01:00:00.5Z")
         .unwrap()
         .to_utc();
@@ -143,7 +148,8 @@ async fn the_python_client_enrols_uploads_and_reads_its_receipts() {
     assert_eq!(summary["altered"]["code"], "content_hash_mismatch");
     let message = summary["altered"]["message"].as_str().unwrap();
     assert!(
-        message.starts_with("the hash of the canonical form differs: ") && message.contains("check"),
+        message.starts_with("the hash of the canonical form differs: ")
+            && message.contains("check"),
         "{message}"
     );
     assert_eq!(

@@ -143,10 +143,18 @@ async fn a_site_of_another_district_keeps_its_weight_and_is_flagged() {
     let state =
         zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
     state
-        .replace_sites("yuzhong", vec![site("yz-1", "yuzhong", "urban", 40.0)], "test")
+        .replace_sites(
+            "yuzhong",
+            vec![site("yz-1", "yuzhong", "urban", 40.0)],
+            "test",
+        )
         .unwrap();
     state
-        .replace_sites("jiangbei", vec![site("jb-1", "jiangbei", "rural", 25.0)], "test")
+        .replace_sites(
+            "jiangbei",
+            vec![site("jb-1", "jiangbei", "rural", 25.0)],
+            "test",
+        )
         .unwrap();
     // a site id belongs to one district: the plan refuses it for a second
     match state.replace_sites(
@@ -193,20 +201,12 @@ async fn a_site_of_another_district_keeps_its_weight_and_is_flagged() {
     // ...counted where the site is, with the site's stratum and weight, unchanged
     assert_eq!(
         design_of(&state, 21),
-        (
-            Some("yuzhong".into()),
-            Some("urban".into()),
-            Some(40.0)
-        )
+        (Some("yuzhong".into()), Some("urban".into()), Some(40.0))
     );
     assert_eq!(design_of(&state, 1), design_of(&state, 21));
     assert_eq!(
         design_of(&state, 11),
-        (
-            Some("jiangbei".into()),
-            Some("rural".into()),
-            Some(25.0)
-        )
+        (Some("jiangbei".into()), Some("rural".into()), Some(25.0))
     );
     let report_before = report(&state);
     assert_eq!(report_before.method, zhisu_stats::Method::DesignTaylor);
