@@ -22,7 +22,8 @@ apt_packages=(
   postgresql
   # the dashboard's browser tests: headless Chromium driven through chromedriver
   chromium chromium-driver
-  # the P4 benchmark times the same report in pandas (python3 from the system, pandas from pip)
+  # python3: the sync protocol's reference client (clients/python, standard library only), run
+  # by `cargo test`; the P4 benchmark times the same report in pandas (pandas from pip)
   python3 python3-venv
   # Node for the Tauri CLI (npm package)
   nodejs npm

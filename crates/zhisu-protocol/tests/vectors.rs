@@ -79,6 +79,20 @@ fn the_same_interview_written_three_ways_has_one_hash() {
     assert!(hashes.iter().all(|h| *h == hashes[0]), "{hashes:?}");
 }
 
+/// The document's example of the original rule (docs/sync-protocol.md, "The original rule").
+#[test]
+fn the_first_vector_under_the_original_rule_is_the_documented_hash() {
+    let (name, sent, _) = vectors().into_iter().next().unwrap();
+    assert_eq!(name, "01-minimal.json");
+    let mut interview: CompletedInterview = serde_json::from_str(&sent).unwrap();
+    assert_eq!(
+        interview.original_hash(),
+        "sha256:a9bc5bbaed5a6b00d0cf18d4fed5f1eb5d88f1aab28c25d286085ad36ebe6d66"
+    );
+    interview.content_hash = interview.original_hash();
+    assert_eq!(interview.check_content_hash(), Ok(HashRule::Original));
+}
+
 #[test]
 fn a_changed_vector_is_refused_with_what_to_check() {
     let (_, sent, _) = vectors().into_iter().next().unwrap();
