@@ -232,23 +232,8 @@ async fn a_site_of_another_district_keeps_its_weight_and_is_flagged() {
     state
         .add_person("city", "市疾控", "a-long-password", Role::CityAdmin, "test")
         .unwrap();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = client
-        .post(format!("{base}/dashboard/login"))
-        .form(&[("username", "city"), ("password", "a-long-password")])
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let client = reqwest::Client::new();
+    let cookie = zhisu_server_tests::dashboard_sign_in(&base, "city", "a-long-password").await;
     let html = client
         .get(format!("{base}/dashboard/literacy?lang=en"))
         .header("cookie", &cookie)
