@@ -47,7 +47,7 @@ pub(crate) fn counted_interview(
         )
         .map_err(db)?;
     Ok(row
-        .filter(|r| r.get::<_, bool>(13))
+        .filter(|r| r.get::<_, bool>(r.len() - 1)) // the condition, after the counted columns
         .as_ref()
         .map(counted_from))
 }

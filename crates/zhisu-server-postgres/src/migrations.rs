@@ -169,6 +169,17 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (district, site_id, population, day)
     );
     "#,
+    // 8: sign-in attempts per username (by the hash of the username), shared by every server
+    // process and never pushed out by other usernames (people::SignInAttempts).
+    r#"
+    CREATE TABLE sign_in_attempt (
+        key          TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        last_at      TIMESTAMPTZ NOT NULL,
+        paused_until TIMESTAMPTZ
+    );
+    CREATE INDEX sign_in_attempt_last ON sign_in_attempt (last_at);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

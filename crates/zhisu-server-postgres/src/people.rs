@@ -1,6 +1,7 @@
 //! People and their sessions.
 
 use super::*;
+use zhisu_server_storage::people::{SignInAttempts, FORGET_AFTER_H};
 
 impl PeopleStore for PostgresStorage {
     fn add_person(
@@ -53,6 +54,85 @@ impl PeopleStore for PostgresStorage {
             ).map_err(db)?;
             Ok(())
         })
+    }
+
+    fn begin_sign_in(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), chrono::Duration>, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.execute(
+            "DELETE FROM sign_in_attempt WHERE last_at < $1 AND (paused_until IS NULL OR paused_until < $2)",
+            &[&(now - chrono::Duration::hours(FORGET_AFTER_H)), &now],
+        )
+        .map_err(db)?;
+        // the row exists before it is locked, so attempts at once from several processes wait
+        // for each other on it (a first attempt counts like one after a forgotten count)
+        tx.execute(
+            "INSERT INTO sign_in_attempt (key, failures, last_at) VALUES ($1, 0, $2) ON CONFLICT (key) DO NOTHING",
+            &[&key, &now],
+        )
+        .map_err(db)?;
+        let row = tx
+            .query_one(
+                "SELECT failures, last_at, paused_until FROM sign_in_attempt WHERE key = $1 FOR UPDATE",
+                &[&key],
+            )
+            .map_err(db)?;
+        let previous = SignInAttempts {
+            failures: u32::try_from(row.get::<_, i32>(0)).unwrap_or(0),
+            last_at: row.get(1),
+            paused_until: row.get(2),
+        };
+        let outcome = match SignInAttempts::attempt(Some(previous), now) {
+            Err(wait) => Err(wait),
+            Ok(next) => {
+                tx.execute(
+                    "UPDATE sign_in_attempt SET failures = $2, last_at = $3, paused_until = $4 WHERE key = $1",
+                    &[
+                        &key,
+                        &i32::try_from(next.failures).unwrap_or(i32::MAX),
+                        &next.last_at,
+                        &next.paused_until,
+                    ],
+                )
+                .map_err(db)?;
+                Ok(())
+            }
+        };
+        tx.commit().map_err(db)?;
+        Ok(outcome)
+    }
+
+    fn sign_in_succeeded(&self, key: &str) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .map_err(unavailable)?
+            .execute("DELETE FROM sign_in_attempt WHERE key = $1", &[&key])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn sign_in_pause(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<chrono::Duration>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query_opt(
+                "SELECT paused_until FROM sign_in_attempt WHERE key = $1",
+                &[&key],
+            )
+            .map_err(db)?;
+        Ok(row
+            .and_then(|r| r.get::<_, Option<DateTime<Utc>>>(0))
+            .filter(|u| *u > now)
+            .map(|u| u - now))
     }
 
     fn session_person(

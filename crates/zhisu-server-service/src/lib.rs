@@ -36,8 +36,6 @@ pub use zhisu_server_storage::{AuditEntry, Storage, StorageError};
 pub struct ServerState {
     pub storage: Arc<dyn Storage>,
     pub questionnaires: Arc<QuestionnaireRegistry>,
-    /// Pauses sign-in for a username after wrong passwords in a row.
-    pub sign_in_guard: Arc<people::SignInGuard>,
 }
 
 impl ServerState {
@@ -45,7 +43,6 @@ impl ServerState {
         ServerState {
             storage,
             questionnaires: Arc::new(questionnaires),
-            sign_in_guard: Arc::default(),
         }
     }
 

@@ -175,6 +175,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (district, site_id, population, day)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 8: sign-in attempts per username (by the hash of the username), shared by every server
+    // process and never pushed out by other usernames (people::SignInAttempts).
+    r#"
+    CREATE TABLE sign_in_attempt (
+        key          TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        last_at      TEXT NOT NULL,
+        paused_until TEXT
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX sign_in_attempt_last ON sign_in_attempt (last_at);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -1,6 +1,7 @@
 //! People and their sessions.
 
 use super::*;
+use zhisu_server_storage::people::{SignInAttempts, FORGET_AFTER_H};
 
 impl PeopleStore for SqliteStorage {
     fn add_person(
@@ -56,6 +57,97 @@ impl PeopleStore for SqliteStorage {
             ).map_err(db)?;
             Ok(())
         })
+    }
+
+    fn begin_sign_in(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), chrono::Duration>, StorageError> {
+        let mut conn = self.conn();
+        // IMMEDIATE: read and write under the write lock, so attempts are counted one by one
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.execute(
+            "DELETE FROM sign_in_attempt WHERE last_at < ?1 AND (paused_until IS NULL OR paused_until < ?2)",
+            params![
+                timestamp(now - chrono::Duration::hours(FORGET_AFTER_H)),
+                timestamp(now)
+            ],
+        )
+        .map_err(db)?;
+        let previous = tx
+            .query_row(
+                "SELECT failures, last_at, paused_until FROM sign_in_attempt WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db)?
+            .map(|(failures, last, paused)| {
+                Ok::<_, StorageError>(SignInAttempts {
+                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                    last_at: parse_time(&last)?,
+                    paused_until: paused.as_deref().map(parse_time).transpose()?,
+                })
+            })
+            .transpose()?;
+        let outcome = match SignInAttempts::attempt(previous, now) {
+            Err(wait) => Err(wait),
+            Ok(next) => {
+                tx.execute(
+                    "INSERT INTO sign_in_attempt (key, failures, last_at, paused_until) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
+                         last_at = excluded.last_at, paused_until = excluded.paused_until",
+                    params![
+                        key,
+                        i64::from(next.failures),
+                        timestamp(next.last_at),
+                        next.paused_until.map(timestamp)
+                    ],
+                )
+                .map_err(db)?;
+                Ok(())
+            }
+        };
+        tx.commit().map_err(db)?;
+        Ok(outcome)
+    }
+
+    fn sign_in_succeeded(&self, key: &str) -> Result<(), StorageError> {
+        self.conn()
+            .execute("DELETE FROM sign_in_attempt WHERE key = ?1", [key])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn sign_in_pause(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<chrono::Duration>, StorageError> {
+        let paused: Option<Option<String>> = self
+            .conn()
+            .query_row(
+                "SELECT paused_until FROM sign_in_attempt WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        Ok(paused
+            .flatten()
+            .map(|p| parse_time(&p))
+            .transpose()?
+            .filter(|u| *u > now)
+            .map(|u| u - now))
     }
 
     fn session_person(

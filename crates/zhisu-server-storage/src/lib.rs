@@ -232,6 +232,27 @@ pub trait PeopleStore {
         audit: &AuditEntry,
     ) -> Result<(), StorageError>;
 
+    /// Counts a sign-in attempt for the username with this [`people::sign_in_key`] at `now`
+    /// (as wrong, until [`sign_in_succeeded`](Self::sign_in_succeeded)), atomically: a burst of
+    /// attempts, from one process or several, gets no more tries than attempts one after
+    /// another. `Ok(Err(wait))` while sign-in for it pauses (nothing counted). Forgets counts a
+    /// day old.
+    fn begin_sign_in(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), chrono::Duration>, StorageError>;
+
+    /// The attempt was right: the username's count starts again.
+    fn sign_in_succeeded(&self, key: &str) -> Result<(), StorageError>;
+
+    /// How long sign-in for the username still pauses at `now`.
+    fn sign_in_pause(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<chrono::Duration>, StorageError>;
+
     /// The person of a live session: not expired, not ended.
     fn session_person(
         &self,

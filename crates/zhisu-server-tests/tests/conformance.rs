@@ -467,6 +467,9 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     audit_conformance(&*fresh("audit").storage);
 
     // a database written by a newer server is refused, not damaged
+    let f = fresh("sign_in");
+    sign_in_conformance(&f.storage);
+
     let f = fresh("newer");
     f.storage.ingest(&[interview(9, 30)], None, at(0)).unwrap();
     let current = f.storage.schema_version().unwrap();
@@ -480,6 +483,54 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     }
     (f.set_version)(current);
     assert_eq!(f.reopen().unwrap().interview_count().unwrap(), 1);
+}
+
+/// Sign-in attempts are counted in the database, one by one: a burst from many threads gets no
+/// more tries than attempts in turn; a flood of other usernames never pushes a count out; a
+/// right password starts the count again; a day-old count is forgotten.
+fn sign_in_conformance(s: &Arc<dyn Storage>) {
+    use zhisu_server_storage::people::{sign_in_key, FREE_ATTEMPTS};
+    let now = at(0);
+    let victim = sign_in_key("Wang");
+    let passed: u32 = std::thread::scope(|threads| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let s = Arc::clone(s);
+                let key = victim.clone();
+                threads.spawn(move || u32::from(s.begin_sign_in(&key, now).unwrap().is_ok()))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(passed, FREE_ATTEMPTS);
+    let wait = s.sign_in_pause(&victim, at(0)).unwrap().unwrap();
+    assert_eq!(wait, chrono::Duration::seconds(60));
+    // 2,000 other names tried meanwhile change nothing for the victim
+    for n in 0..2_000 {
+        s.begin_sign_in(&sign_in_key(&format!("nobody{n}")), now)
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        s.begin_sign_in(&sign_in_key(" WANG "), now + chrono::Duration::seconds(30))
+            .unwrap(),
+        Err(chrono::Duration::seconds(30))
+    );
+    // after the pause, the next wrong one doubles it
+    let later = now + chrono::Duration::seconds(61);
+    assert_eq!(s.begin_sign_in(&victim, later).unwrap(), Ok(()));
+    assert_eq!(
+        s.sign_in_pause(&victim, later).unwrap(),
+        Some(chrono::Duration::seconds(120))
+    );
+    // a right password starts again; other names are forgotten a day on
+    let other = sign_in_key("li");
+    s.begin_sign_in(&other, now).unwrap().unwrap();
+    s.sign_in_succeeded(&other).unwrap();
+    assert_eq!(s.sign_in_pause(&other, now).unwrap(), None);
+    let next_day = now + chrono::Duration::hours(25);
+    s.begin_sign_in(&victim, next_day).unwrap().unwrap();
+    assert_eq!(s.sign_in_pause(&victim, next_day).unwrap(), None);
 }
 
 /// The dashboard's reads and writes: facts, progress, the review queue and decisions, people,
@@ -892,10 +943,14 @@ fn analysis_conformance(f: &Fresh) {
     let before = stored_cells(s.as_ref());
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell;");
+    // back to schema 6: without the cells, and without what later migrations add
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
-    assert_eq!(migrated.schema_version().unwrap(), 7);
+    assert_eq!(
+        migrated.schema_version().unwrap(),
+        s.schema_version().unwrap()
+    );
     assert_eq!(stored_cells(migrated.as_ref()), before);
     cells_match_interviews(migrated.as_ref(), "after the migration");
     assert!(before.len() > 20, "{before:?}");
