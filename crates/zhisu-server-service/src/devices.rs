@@ -1,8 +1,7 @@
 //! Devices: one-time enrolment codes and device tokens. Secrets are random (from the
-//! OS, by way of v4 UUIDs) and stored only as SHA-256 hashes: they are long random strings, so a
-//! fast hash is enough (passwords, which people choose, need a memory-hard one).
+//! operating system's generator) and stored only as SHA-256 hashes: they are long random
+//! strings, so a fast hash is enough (passwords, which people choose, need a memory-hard one).
 
-use uuid::Uuid;
 use zhisu_protocol::sha256_hex;
 
 pub use zhisu_server_storage::devices::{AuditEntry, Device, EnrolRefusal};
@@ -11,24 +10,32 @@ pub use zhisu_server_storage::devices::{AuditEntry, Device, EnrolRefusal};
 /// (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
-/// `n` random bytes from the OS generator (by way of v4 UUIDs).
+/// `n` random bytes from the operating system's generator (every bit random: a v4 UUID, used
+/// here before, fixes six of its bits).
 pub fn random_bytes(n: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(n + 16);
-    while out.len() < n {
-        out.extend_from_slice(Uuid::new_v4().as_bytes());
-    }
-    out.truncate(n);
+    let mut out = vec![0u8; n];
+    getrandom::fill(&mut out).expect("the operating system's random generator answers");
     out
 }
 
-/// A new one-time enrolment code like `K7XM-3QPA` (8 characters, about 40 bits: enough for a
-/// code that is used once and expires within days).
+/// Characters in an enrolment code: 10 of 31 kinds, about 49.5 bits.
+pub const CODE_CHARS: usize = 10;
+
+/// A new one-time enrolment code like `K7XM3-QPAZ9` (10 characters, about 49.5 bits: well
+/// above the 40 a code used once, expiring within days and throttled per address, needs).
+/// Each character is drawn without bias (bytes beyond the largest multiple of 31 are drawn
+/// again).
 pub fn new_enrolment_code() -> String {
-    let chars: String = random_bytes(8)
-        .into_iter()
-        .map(|b| CODE_ALPHABET[b as usize % CODE_ALPHABET.len()] as char)
-        .collect();
-    format!("{}-{}", &chars[..4], &chars[4..])
+    let fair = 256 - 256 % CODE_ALPHABET.len();
+    let mut chars = String::with_capacity(CODE_CHARS);
+    while chars.len() < CODE_CHARS {
+        for b in random_bytes(16) {
+            if (b as usize) < fair && chars.len() < CODE_CHARS {
+                chars.push(CODE_ALPHABET[b as usize % CODE_ALPHABET.len()] as char);
+            }
+        }
+    }
+    format!("{}-{}", &chars[..5], &chars[5..])
 }
 
 /// A code as it is compared: upper case, without spaces or dashes.
@@ -62,7 +69,9 @@ mod tests {
     #[test]
     fn codes_are_readable_and_compare_loosely() {
         let code = new_enrolment_code();
-        assert_eq!(code.len(), 9);
+        assert_eq!(code.len(), CODE_CHARS + 1);
+        // at least 40 bits
+        assert!((CODE_CHARS as f64) * (CODE_ALPHABET.len() as f64).log2() >= 40.0);
         assert!(code
             .chars()
             .all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))));
@@ -71,6 +80,18 @@ mod tests {
             hash_code(&code.to_lowercase().replace('-', " "))
         );
         assert_ne!(new_enrolment_code(), new_enrolment_code());
+        // every character of the alphabet comes up, about equally often (no modulo bias)
+        let mut counts = [0u32; 31];
+        for _ in 0..31_000 {
+            for c in new_enrolment_code().bytes().filter(|b| *b != b'-') {
+                counts[CODE_ALPHABET.iter().position(|a| *a == c).unwrap()] += 1;
+            }
+        }
+        // 10,000 expected each (sd 100); a draw biased by 256 % 31 gives 8 characters 11,100
+        assert!(
+            counts.iter().all(|n| (9_500..10_500).contains(n)),
+            "{counts:?}"
+        );
     }
 
     #[test]

@@ -83,8 +83,8 @@ impl ServerState {
                         )
                     }
                     None => {
-                        tracing::warn!(id = %interview.id, questionnaire = %interview.questionnaire_id,
-                            version = %interview.questionnaire_version,
+                        tracing::warn!(id = %interview.id, questionnaire = ?interview.questionnaire_id,
+                            version = ?interview.questionnaire_version,
                             "stored interview of a questionnaire version this server does not have: left out of the analyses");
                         storage::Facts::default()
                     }

@@ -73,6 +73,7 @@ fn insert_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StorageErro
 
 impl SqliteStorage {
     pub fn open(path: &Path) -> Result<Self, StorageError> {
+        owner_only(path)?;
         let mut conn = Connection::open(path).map_err(db)?;
         // WAL: readers (dashboards, exports) never block ingest; FULL: an acknowledged
         // interview must survive a power cut, or the tablet would drop its only other copy.
@@ -157,6 +158,49 @@ impl SqliteStorage {
     }
 }
 
+/// The database holds personal data: its file is readable and writable by the server's user
+/// only (0600), created so before SQLite first writes it, and tightened if it was not. SQLite
+/// gives its `-wal` and `-shm` files the database file's mode.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), StorageError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e: std::io::Error| StorageError::Database {
+        backend: BACKEND,
+        source: Box::new(std::io::Error::new(
+            e.kind(),
+            format!("the database file {}: {e}", path.display()),
+        )),
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    let mut permissions = file.metadata().map_err(io)?.permissions();
+    if permissions.mode() & 0o077 != 0 {
+        permissions.set_mode(0o600);
+        std::fs::set_permissions(path, permissions).map_err(io)?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        if let Ok(meta) = std::fs::metadata(&side) {
+            let mut p = meta.permissions();
+            if p.mode() & 0o077 != 0 {
+                p.set_mode(0o600);
+                let _ = std::fs::set_permissions(&side, p);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> Result<(), StorageError> {
+    Ok(())
+}
+
 impl Storage for SqliteStorage {
     fn backend(&self) -> &'static str {
         "sqlite"
@@ -193,6 +237,27 @@ impl SqliteStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The database and its WAL files are the server user's only, new or tightened on open.
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.sqlite3");
+        let storage = SqliteStorage::open(&path).unwrap();
+        storage
+            .record_audit(&AuditEntry::now("t", "t", "t"))
+            .unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("server.sqlite3-wal")), 0o600);
+        drop(storage);
+        // one made world-readable by hand is tightened when the server opens it
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        SqliteStorage::open(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+    }
 
     fn schema(conn: &Connection) -> Vec<String> {
         let mut stmt = conn

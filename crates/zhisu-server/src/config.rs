@@ -53,6 +53,14 @@ min_cell_n = 30
 # Set when the server is reached over HTTPS (it sits behind a TLS proxy): the dashboard's
 # cookies are then marked Secure, so a browser never sends them over plain HTTP.
 secure_cookies = false
+
+# Set when a reverse proxy on this machine forwards every request (docs/deployment.md): the
+# address in its X-Forwarded-For is then the client's, for the enrolment throttle per address.
+behind_proxy = false
+
+# A bearer token for /metrics (for a monitoring system elsewhere). Without one, /metrics answers
+# only requests from this machine that did not come through the proxy.
+# metrics_token = "a long random string"
 "#;
 
 /// The settings as a file states them.
@@ -71,6 +79,8 @@ pub struct FileConfig {
     pub utc_offset: Option<FixedOffset>,
     pub min_cell_n: Option<u64>,
     pub secure_cookies: Option<bool>,
+    pub behind_proxy: Option<bool>,
+    pub metrics_token: Option<String>,
 }
 
 /// An offset from UTC written as `+08:00` (or `+0800`, `-05:00`).
@@ -106,6 +116,8 @@ pub struct Config {
     pub utc_offset: FixedOffset,
     pub min_cell_n: u64,
     pub secure_cookies: bool,
+    pub behind_proxy: bool,
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -122,6 +134,8 @@ impl Default for Config {
             utc_offset: CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
             secure_cookies: false,
+            behind_proxy: false,
+            metrics_token: None,
         }
     }
 }
@@ -163,6 +177,11 @@ impl Config {
                 .secure_cookies
                 .or(file.secure_cookies)
                 .unwrap_or(d.secure_cookies),
+            behind_proxy: explicit
+                .behind_proxy
+                .or(file.behind_proxy)
+                .unwrap_or(d.behind_proxy),
+            metrics_token: explicit.metrics_token.or(file.metrics_token),
         }
     }
 }
@@ -229,6 +248,8 @@ impl fmt::Debug for Config {
             .field("utc_offset", &self.utc_offset)
             .field("min_cell_n", &self.min_cell_n)
             .field("secure_cookies", &self.secure_cookies)
+            .field("behind_proxy", &self.behind_proxy)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }

@@ -136,3 +136,39 @@ impl FromRequestParts<HttpState> for Session {
         Session::of_request(parts, state, reads_only).await
     }
 }
+
+/// The address the request came from: the TCP peer, or, when the server is configured to sit
+/// behind a proxy on the same machine (`behind_proxy`) and the peer is a loopback address, the
+/// address the proxy put last in `X-Forwarded-For`. `None` when the server was not started
+/// with peer addresses (`serve` starts it with them).
+pub struct PeerAddress(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<HttpState> for PeerAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &HttpState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        Ok(PeerAddress(match peer {
+            Some(p) if state.behind_proxy && p.is_loopback() => forwarded().or(Some(p)),
+            other => other,
+        }))
+    }
+}

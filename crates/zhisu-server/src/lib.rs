@@ -33,6 +33,8 @@ pub struct HttpState {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub rate_limit: Arc<rate_limit::RateLimit>,
+    /// Slows down guessing enrolment codes (per address, and failures in all).
+    pub enrol_guard: Arc<rate_limit::EnrolGuard>,
     pub metrics: Arc<metrics::Metrics>,
     /// The local time the dashboard shows (and exports fall back to for a device's offset
     /// that is not a real one).
@@ -41,6 +43,11 @@ pub struct HttpState {
     pub min_cell_n: u64,
     /// Mark the dashboard's cookies `Secure` (the server is reached over HTTPS).
     pub secure_cookies: bool,
+    /// A proxy on this machine forwards every request: trust its `X-Forwarded-For`.
+    pub behind_proxy: bool,
+    /// `/metrics` answers a request with this bearer token; without one, only requests from
+    /// this machine that did not come through the proxy.
+    pub metrics_token: Option<String>,
 }
 
 impl HttpState {
@@ -50,10 +57,13 @@ impl HttpState {
             max_body_bytes: 8 * 1024 * 1024,
             // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
             rate_limit: Arc::new(rate_limit::RateLimit::per_device(50.0, 100.0)),
+            enrol_guard: Arc::default(),
             metrics: Arc::default(),
             utc_offset: config::CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
             secure_cookies: false,
+            behind_proxy: false,
+            metrics_token: None,
         }
     }
 
@@ -134,7 +144,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     state: impl Into<HttpState>,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
 }
 
 /// Serves the API until `shutdown` completes, then finishes the requests in flight.
@@ -143,7 +157,10 @@ pub async fn serve_until(
     state: impl Into<HttpState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -139,7 +139,13 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     let server = if let Some(url) = &config.database_url {
         zhisu_server::open_postgres(url, &config.questionnaires)?
     } else {
-        std::fs::create_dir_all(&config.data_dir)
+        // the folder of the personal data: the server's user only
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder
+            .create(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         zhisu_server::open_sqlite(
             &config.data_dir.join("zhisu-server.sqlite3"),
@@ -155,6 +161,8 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     state.utc_offset = config.utc_offset;
     state.min_cell_n = config.min_cell_n;
     state.secure_cookies = config.secure_cookies;
+    state.behind_proxy = config.behind_proxy;
+    state.metrics_token = config.metrics_token.clone();
     Ok(state)
 }
 

@@ -298,3 +298,88 @@ async fn unknown_usernames_take_as_long_as_known_ones() {
         "unknown {unknown:?} vs known {known:?}"
     );
 }
+
+async fn enrol(http: &reqwest::Client, base: &str, code: &str, forwarded: Option<&str>) -> u16 {
+    let mut request = http
+        .post(format!("{base}/api/v1/enrol"))
+        .header("zhisu-protocol", "1")
+        .json(&serde_json::json!({"code": code, "device_name": "平板"}));
+    if let Some(f) = forwarded {
+        request = request.header("x-forwarded-for", f);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// Guessing enrolment codes is slowed per client address (behind the proxy, from its
+/// X-Forwarded-For) and every failure is audited; a right code still enrols.
+#[tokio::test]
+async fn enrolment_guesses_are_throttled_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = zhisu_server::open_sqlite(
+        &dir.path().join("server.sqlite3"),
+        &zhisu_server_tests::questionnaires_dir(),
+    )
+    .unwrap();
+    let mut http_state = zhisu_server::HttpState::new(state.clone());
+    http_state.behind_proxy = true;
+    let base = zhisu_server_tests::serve_on_loopback(http_state).await;
+    let http = client();
+    for _ in 0..10 {
+        assert_eq!(
+            enrol(&http, &base, "WRONG-CODE1", Some("203.0.113.7")).await,
+            404
+        );
+    }
+    assert_eq!(
+        enrol(&http, &base, "WRONG-CODE1", Some("203.0.113.7")).await,
+        429
+    );
+    // another client behind the same proxy is not held up by the first
+    let code = state
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
+        .unwrap();
+    assert_eq!(code.len(), 11);
+    assert_eq!(enrol(&http, &base, &code, Some("198.51.100.2")).await, 200);
+    let failed: Vec<_> = actions(&state)
+        .into_iter()
+        .filter(|a| a.1 == "enrol_failed")
+        .collect();
+    assert_eq!(failed.len(), 10, "{failed:?}");
+    assert!(failed.iter().all(|a| a.2.contains("from 203.0.113.7")));
+}
+
+/// `/metrics` is for the machine itself, or for the holder of its token: never through the proxy.
+#[tokio::test]
+async fn metrics_are_not_public() {
+    let s = start(false).await;
+    let http = client();
+    let get = |forwarded: Option<&'static str>, token: Option<&'static str>| {
+        let mut r = http.get(format!("{}/metrics", s.base));
+        if let Some(f) = forwarded {
+            r = r.header("x-forwarded-for", f);
+        }
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(None, None).await, 200, "from this machine");
+    assert_eq!(
+        get(Some("203.0.113.7"), None).await,
+        404,
+        "through the proxy"
+    );
+    let mut with_token = zhisu_server::HttpState::new(s.state.clone());
+    with_token.metrics_token = Some("a-long-metrics-token".into());
+    let base = zhisu_server_tests::serve_on_loopback(with_token).await;
+    let status = |token: Option<&'static str>| {
+        let mut r = http.get(format!("{base}/metrics"));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(None).await, 404);
+    assert_eq!(status(Some("wrong")).await, 404);
+    assert_eq!(status(Some("a-long-metrics-token")).await, 200);
+}

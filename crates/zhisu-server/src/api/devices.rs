@@ -16,10 +16,22 @@ use crate::HttpState;
 
 pub(super) async fn enrol(
     State(state): State<HttpState>,
+    crate::extract::PeerAddress(address): crate::extract::PeerAddress,
     headers: HeaderMap,
     body: Result<Json<EnrolRequest>, JsonRejection>,
 ) -> Result<Json<Enrolment>, Failure> {
     check_protocol(&headers)?;
+    if !state
+        .enrol_guard
+        .may_try(address, std::time::Instant::now())
+    {
+        tracing::warn!(address = ?address, "enrolment attempts throttled");
+        return Err(Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::RATE_LIMITED,
+            "too many enrolment attempts; wait a minute and check the code with the administrator",
+        ));
+    }
     let Json(request) = body.map_err(json_rejection)?;
     let name = request.device_name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
@@ -45,15 +57,26 @@ pub(super) async fn enrol(
             blocking(move || audit_state.audit("device", "enrol_device", &detail)).await?;
             Ok(Json(enrolment))
         }
-        Err(refusal) => Err(Failure::new(
-            match refusal {
-                zhisu_server_service::EnrolRefusal::Unknown => StatusCode::NOT_FOUND,
-                zhisu_server_service::EnrolRefusal::Used
-                | zhisu_server_service::EnrolRefusal::Expired => StatusCode::GONE,
-            },
-            codes::INVALID_ENROLMENT_CODE,
-            refusal.to_string(),
-        )),
+        Err(refusal) => {
+            state.enrol_guard.failed(std::time::Instant::now());
+            let (audit_state, detail) = (
+                state.clone(),
+                format!(
+                    "from {}: {refusal}",
+                    address.map_or("an unknown address".to_string(), |a| a.to_string())
+                ),
+            );
+            blocking(move || audit_state.audit("device", "enrol_failed", &detail)).await?;
+            Err(Failure::new(
+                match refusal {
+                    zhisu_server_service::EnrolRefusal::Unknown => StatusCode::NOT_FOUND,
+                    zhisu_server_service::EnrolRefusal::Used
+                    | zhisu_server_service::EnrolRefusal::Expired => StatusCode::GONE,
+                },
+                codes::INVALID_ENROLMENT_CODE,
+                refusal.to_string(),
+            ))
+        }
     }
 }
 

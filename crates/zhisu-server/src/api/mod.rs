@@ -69,7 +69,29 @@ pub fn routes() -> Router<HttpState> {
         .route("/api/v1/openapi.json", get(openapi))
 }
 
-async fn metrics(State(state): State<HttpState>) -> Result<Response, Failure> {
+/// The request counts, for a monitoring system: with `metrics_token` configured, for its bearer
+/// token only; without, for requests from this machine only (not through the proxy, which must
+/// not forward `/metrics`: see docs/deployment.md).
+async fn metrics(
+    State(state): State<HttpState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Failure> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let allowed = match &state.metrics_token {
+        Some(token) => bearer.is_some_and(|b| crate::security::same_secret(b.trim(), token)),
+        None => peer.ip().is_loopback() && !headers.contains_key("x-forwarded-for"),
+    };
+    if !allowed {
+        return Err(Failure::new(
+            axum::http::StatusCode::NOT_FOUND,
+            zhisu_protocol::codes::NOT_FOUND,
+            "there is nothing at this address",
+        ));
+    }
     let storage = state.storage.clone();
     let stored = blocking(move || storage.interview_count()).await?;
     Ok((
