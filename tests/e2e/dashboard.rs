@@ -409,3 +409,218 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
         client.close().await.unwrap();
     }
 }
+
+/// Serves `pages` (path → HTML) on a fresh loopback port: a page of another origin (same
+/// host, other port: the same *site*, so the browser sends the SameSite=Strict cookie along).
+async fn foreign_site(pages: Vec<(&'static str, String)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let pages = pages.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 8192];
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buffer[..n]);
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let body = pages
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map_or_else(String::new, |(_, html)| html.clone());
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    base
+}
+
+/// A signed-in supervisor opens pages of another origin that try to reject an interview, sign
+/// them out and disable a person: in a real Chromium, none of it changes anything.
+#[tokio::test]
+async fn pages_of_another_origin_change_nothing_in_a_real_browser() {
+    let _one = zhisu_e2e::ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.sqlite3");
+    let questionnaires = workspace_root().join("questionnaires");
+    let state = zhisu_server::open_sqlite(&db, &questionnaires).unwrap();
+    let supervisor = Role::Supervisor {
+        district: "yuzhong".into(),
+    };
+    state
+        .add_person("yz-super", "督导", PASSWORD, supervisor, "test")
+        .unwrap();
+    state
+        .add_person("city", "市管理员", PASSWORD, Role::CityAdmin, "test")
+        .unwrap();
+    let q = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        &std::fs::read_to_string(questionnaires.join("ohl_2026.toml")).unwrap(),
+    )
+    .unwrap();
+    let code = state
+        .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "test")
+        .unwrap();
+    let device_id = state.enrol(&code, "平板").unwrap().unwrap().device_id;
+    let device = state.storage.device(device_id).unwrap().unwrap();
+    let who = Respondent {
+        population: "construction",
+        sex: "male",
+        age: 30,
+        education: "senior",
+        industry: "construction",
+        ability: 70,
+        straight_line: false,
+    };
+    let fast = Uuid::from_u128(1);
+    let answers = generate::answers(&q, &who, &mut Rng::new(5));
+    let interview = generate::interview(
+        &q,
+        fast,
+        answers,
+        Utc.with_ymd_and_hms(2026, 11, 25, 2, 0, 0).unwrap(),
+        60,
+        None,
+    );
+    zhisu_server_service::ingest::ingest(&state, vec![interview], Some(&device)).unwrap();
+    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
+    let foreign = foreign_site(vec![
+        (
+            "/reject",
+            format!(
+                r#"<form id="f" method="post" action="{base}/dashboard/qc/{fast}">
+                   <input name="status" value="rejected"><input name="comment" value="forged">
+                   </form><script>document.getElementById('f').submit()</script>"#
+            ),
+        ),
+        (
+            "/logout",
+            format!(
+                r#"<form id="f" method="post" action="{base}/dashboard/logout"></form>
+                   <script>document.getElementById('f').submit()</script>"#
+            ),
+        ),
+        (
+            "/disable",
+            format!(
+                r#"<script>fetch('{base}/api/v1/people/city/disable', {{method: 'POST', credentials: 'include'}})
+                   .then(function (r) {{ document.title = 'answered ' + r.status; }})
+                   .catch(function () {{ document.title = 'blocked'; }});</script>"#
+            ),
+        ),
+    ])
+    .await;
+
+    let driver_port = free_port();
+    let _driver = chromedriver(driver_port);
+    let client = browser(driver_port).await;
+    client
+        .goto(&format!("{base}/dashboard/login"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("yz-super")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("total"))
+        .await
+        .unwrap();
+
+    let qc_status = || -> String {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row(
+                "SELECT qc_status FROM interview WHERE id = ?1",
+                [fast.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // the forged review form is submitted by the browser, cookie and all
+    client.goto(&format!("{foreign}/reject")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.current_url().await.unwrap().as_str().starts_with(&foreign) {
+        assert!(Instant::now() < deadline, "the foreign form was not submitted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(qc_status(), "unreviewed", "a foreign form decided a review");
+    // the forged sign-out
+    client.goto(&format!("{foreign}/logout")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client.current_url().await.unwrap().as_str().starts_with(&foreign) {
+        assert!(Instant::now() < deadline, "the foreign form was not submitted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // the script's request to the API
+    client.goto(&format!("{foreign}/disable")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let title = client.title().await.unwrap();
+        if title.starts_with("answered") || title == "blocked" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the foreign script did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let disabled: Option<String> = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT disabled_at FROM person WHERE username = 'city'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(disabled, None, "a foreign script disabled a person");
+    // still signed in, and the page's own form still works
+    client
+        .goto(&format!("{base}/dashboard/qc"))
+        .await
+        .unwrap();
+    let row = client
+        .find(Locator::Id(&format!("qc-{fast}")))
+        .await
+        .expect("still signed in: the QC queue");
+    row.find(Locator::Css("button[value=approved]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.wait().for_element(Locator::Css("h1")).await.unwrap();
+    assert_eq!(qc_status(), "approved");
+    let log: Vec<String> = state
+        .storage
+        .audit_log(100)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(!log.iter().any(|a| a == "sign_out" || a == "disable_person"), "{log:?}");
+    client.close().await.unwrap();
+}
