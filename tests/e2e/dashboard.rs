@@ -565,16 +565,34 @@ async fn pages_of_another_origin_change_nothing_in_a_real_browser() {
     // the forged review form is submitted by the browser, cookie and all
     client.goto(&format!("{foreign}/reject")).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while client.current_url().await.unwrap().as_str().starts_with(&foreign) {
-        assert!(Instant::now() < deadline, "the foreign form was not submitted");
+    while client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&foreign)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the foreign form was not submitted"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(qc_status(), "unreviewed", "a foreign form decided a review");
     // the forged sign-out
     client.goto(&format!("{foreign}/logout")).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while client.current_url().await.unwrap().as_str().starts_with(&foreign) {
-        assert!(Instant::now() < deadline, "the foreign form was not submitted");
+    while client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&foreign)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the foreign form was not submitted"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // the script's request to the API
@@ -585,7 +603,10 @@ async fn pages_of_another_origin_change_nothing_in_a_real_browser() {
         if title.starts_with("answered") || title == "blocked" {
             break;
         }
-        assert!(Instant::now() < deadline, "the foreign script did not finish");
+        assert!(
+            Instant::now() < deadline,
+            "the foreign script did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let disabled: Option<String> = rusqlite::Connection::open(&db)
@@ -598,10 +619,7 @@ async fn pages_of_another_origin_change_nothing_in_a_real_browser() {
         .unwrap();
     assert_eq!(disabled, None, "a foreign script disabled a person");
     // still signed in, and the page's own form still works
-    client
-        .goto(&format!("{base}/dashboard/qc"))
-        .await
-        .unwrap();
+    client.goto(&format!("{base}/dashboard/qc")).await.unwrap();
     let row = client
         .find(Locator::Id(&format!("qc-{fast}")))
         .await
@@ -621,6 +639,9 @@ async fn pages_of_another_origin_change_nothing_in_a_real_browser() {
         .into_iter()
         .map(|a| a.action)
         .collect();
-    assert!(!log.iter().any(|a| a == "sign_out" || a == "disable_person"), "{log:?}");
+    assert!(
+        !log.iter().any(|a| a == "sign_out" || a == "disable_person"),
+        "{log:?}"
+    );
     client.close().await.unwrap();
 }
