@@ -14,6 +14,7 @@ pub mod extract;
 pub mod metrics;
 pub mod rate_limit;
 pub mod security;
+pub mod serve;
 
 use std::path::Path;
 use std::sync::Arc;
