@@ -22,7 +22,7 @@ mod version;
 pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
 pub use background::{age_band, Background, BackgroundRole, AGE_BANDS, DEFAULT_FINGERPRINT};
 pub use describe::{Description, ModuleDescription};
-pub use expr::{ExprError, Expression};
+pub use expr::{ExprError, ExprErrorKind, Expression, MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 pub use interview::EligibilityStatus;
 pub use load::{Diagnostic, Diagnostics};
 pub use model::{
@@ -34,5 +34,5 @@ pub use paradata::{
     ItemParadata, Location, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
 pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
-pub use text::{Text, DEFAULT_LANGUAGE};
+pub use text::{is_hidden, is_invisible, shown, Lang, Text, DEFAULT_LANGUAGE};
 pub use version::compare_versions;

@@ -327,7 +327,7 @@ impl Reporter<'_> {
                 } else {
                     value.span().start
                 };
-                self.at(at..at, format!("{owner}: {error}"));
+                self.at(at..at, format!("{owner}: {}", error.kind.message(crate::Lang::En)));
                 None
             }
         }
