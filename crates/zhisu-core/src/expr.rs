@@ -132,7 +132,9 @@ pub struct ExprError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExprErrorKind {
     Empty,
-    TooLong { bytes: usize },
+    TooLong {
+        bytes: usize,
+    },
     TooDeep,
     DollarWithoutBrace,
     UnclosedReference,
@@ -146,8 +148,16 @@ pub enum ExprErrorKind {
     UnclosedParenthesis,
     NeedsLeftValue(String),
     UnknownFunction(String),
-    ExpectedCommaOrParenthesis { function: String, found: Option<String> },
-    ArgumentCount { function: String, min: usize, max: Option<usize>, count: usize },
+    ExpectedCommaOrParenthesis {
+        function: String,
+        found: Option<String>,
+    },
+    ArgumentCount {
+        function: String,
+        min: usize,
+        max: Option<usize>,
+        count: usize,
+    },
     EndsTooSoon,
     ExpectedValue(Option<String>),
 }
@@ -983,17 +993,32 @@ mod tests {
         let err = Expression::parse(&deep).unwrap_err();
         assert_eq!(err.kind, ExprErrorKind::TooLong { bytes: 4_801 });
         let deep = format!("{}1{}", "(".repeat(900), ")".repeat(900));
-        assert_eq!(Expression::parse(&deep).unwrap_err().kind, ExprErrorKind::TooDeep);
+        assert_eq!(
+            Expression::parse(&deep).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
         let sum = vec!["1"; 900].join("+");
-        assert_eq!(Expression::parse(&sum).unwrap_err().kind, ExprErrorKind::TooDeep);
+        assert_eq!(
+            Expression::parse(&sum).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
         let negations = format!("{}1", "-".repeat(900));
-        assert_eq!(Expression::parse(&negations).unwrap_err().kind, ExprErrorKind::TooDeep);
+        assert_eq!(
+            Expression::parse(&negations).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
         let calls = format!("{}1{}", "not(".repeat(300), ")".repeat(300));
-        assert_eq!(Expression::parse(&calls).unwrap_err().kind, ExprErrorKind::TooDeep);
+        assert_eq!(
+            Expression::parse(&calls).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
         // just inside the limit: parses and evaluates
         let sum = vec!["1"; MAX_EXPRESSION_DEPTH].join("+");
         let e = Expression::parse(&sum).unwrap();
-        assert_eq!(e.evaluate(&vars()), Value::Number(MAX_EXPRESSION_DEPTH as f64));
+        assert_eq!(
+            e.evaluate(&vars()),
+            Value::Number(MAX_EXPRESSION_DEPTH as f64)
+        );
         let nested = format!(
             "{}1{}",
             "(".repeat(MAX_EXPRESSION_DEPTH - 1),
@@ -1008,7 +1033,10 @@ mod tests {
         assert_eq!(err.kind.message(Lang::En), "unknown function 'foo()'");
         assert_eq!(err.kind.message(Lang::ZhCn), "没有“foo()”这个函数");
         let err = Expression::parse("${a} = 'x\u{1b}' )").unwrap_err();
-        assert_eq!(err.kind.message(Lang::En), "unexpected ')' after a complete expression");
+        assert_eq!(
+            err.kind.message(Lang::En),
+            "unexpected ')' after a complete expression"
+        );
     }
 
     #[test]

@@ -124,6 +124,22 @@ pub fn shown(text: &str) -> String {
     out
 }
 
+/// `text` with control and invisible characters written as `\u{…}` escapes, uncut.
+pub fn escape_hidden(text: String) -> String {
+    if !text.chars().any(is_hidden) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_hidden(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod shown_tests {
     use super::*;
