@@ -167,9 +167,11 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
             "用了“.”；“.”表示本题的答案，只能用在 constraint 里".into(),
         );
     }
+    // a section's "item" is its first item, or one past the last when it has none
     let attributes = p
         .item
-        .and_then(|i| read.lists[i].as_deref())
+        .filter(|_| p.role == ExprRole::ChoiceFilter)
+        .and_then(|i| read.lists.get(i)?.as_deref())
         .and_then(|l| lists.get(l));
     for name in p.expression.attributes() {
         let n = shown(name);

@@ -378,7 +378,13 @@ fn item(
     choices_over_items: &mut usize,
 ) {
     let position = out.items.len();
-    let f = fields(r, table, at, ITEM_KEYS, Place::new("an item", "一个题目"));
+    // the id first, so that every problem of the item (unknown keys too) names it
+    let written_id = table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == "id")
+        .and_then(|(_, v)| v.get_ref().as_str());
+    let first_place = written_id.map_or_else(|| Place::new("an item", "一个题目"), Place::item);
+    let f = fields(r, table, at, ITEM_KEYS, first_place);
     let id = f.required_string(r, "id", "\"q1\"");
     let id_text = id.map_or_else(|| format!("#{}", position + 1), |s| s.text.to_string());
     let f = f.with_place(Place::item(&id_text));

@@ -156,6 +156,8 @@ pub(super) struct Str<'a> {
 pub(super) struct Fields<'a, 'i> {
     known: &'static [&'static str],
     values: Vec<Option<(&'a Spanned<toml::de::DeString<'i>>, &'a Value<'i>)>>,
+    /// Known keys suggested for a misspelt one: not reported missing as well.
+    suggested: Vec<&'static str>,
     /// Where the table starts: missing keys are reported here.
     pub at: usize,
     pub place: Place,
@@ -170,15 +172,17 @@ pub(super) fn fields<'a, 'i>(
     place: Place,
 ) -> Fields<'a, 'i> {
     let mut values = vec![None; known.len()];
+    let mut suggested = Vec::new();
     for (key, value) in table.iter() {
         match known.iter().position(|k| *k == key.get_ref().as_ref()) {
             Some(i) => values[i] = Some((key, value)),
-            None => unknown_key(r, key, known, &place),
+            None => suggested.extend(unknown_key(r, key, known, &place)),
         }
     }
     Fields {
         known,
         values,
+        suggested,
         at,
         place,
     }
@@ -189,7 +193,7 @@ fn unknown_key(
     key: &Spanned<toml::de::DeString<'_>>,
     known: &[&'static str],
     place: &Place,
-) {
+) -> Option<&'static str> {
     let name = key.get_ref().as_ref();
     let k = shown(name);
     let (en, zh) = match suggest(name, known.iter().copied()) {
@@ -211,6 +215,7 @@ fn unknown_key(
         ),
     };
     r.error(key.span().start, "unknown-key", en, zh);
+    suggest(name, known.iter().copied())
 }
 
 impl<'a, 'i> Fields<'a, 'i> {
@@ -263,6 +268,9 @@ impl<'a, 'i> Fields<'a, 'i> {
     }
 
     pub(super) fn missing(&self, r: &mut Reporter, key: &str, example: &str) {
+        if self.suggested.contains(&key) {
+            return; // "did you mean" said it already
+        }
         r.error(
             self.at,
             "missing-key",
@@ -392,12 +400,7 @@ pub(super) fn blocks<'a, 'i>(
     place: &Place,
 ) -> Option<(Vec<(&'a DeTable<'i>, usize)>, usize)> {
     let report = |r: &mut Reporter, v: &Value<'_>| {
-        let f = Fields {
-            known: &[],
-            values: Vec::new(),
-            at: 0,
-            place: place.clone(),
-        };
+        let f = no_fields(place.clone());
         f.wrong_type(r, key, v, Expect::Blocks);
     };
     let DeValue::Array(values) = value.get_ref() else {
@@ -439,6 +442,7 @@ pub(super) fn no_fields(place: Place) -> Fields<'static, 'static> {
     Fields {
         known: &[],
         values: Vec::new(),
+        suggested: Vec::new(),
         at: 0,
         place,
     }

@@ -81,6 +81,18 @@ fn floor_char(source: &str, mut offset: usize) -> usize {
 fn plain_words(source: &str, offset: usize, message: &str) -> (usize, String, String) {
     let has = |s: &str| message.contains(s);
     let before = &source[..floor_char(source, offset)];
+    if let Some(c) = source[floor_char(source, offset)..]
+        .chars()
+        .next()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        let code = c as u32;
+        return (
+            offset,
+            format!("the control character \\u{{{code:04x}}} cannot be written in a file; remove it (or write it as the escape \\u{code:04X} inside \"…\")"),
+            format!("文件里不能直接出现控制字符 \\u{{{code:04x}}}；请删除它（或在 \"…\" 里写成转义 \\u{code:04X}）"),
+        );
+    }
     if has("multi-line basic string") || has("multi-line literal string") {
         let quote = if has("basic") { "\"\"\"" } else { "'''" };
         let opened = before.rfind(quote).unwrap_or(offset);
