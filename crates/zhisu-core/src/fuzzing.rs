@@ -14,10 +14,10 @@ impl EveryKind {
         let pick = name.bytes().next().unwrap_or(0).wrapping_add(self.0) % 9;
         match pick {
             0 => Value::Empty,
-            1 => Value::Bool(name.len() % 2 == 0),
+            1 => Value::Bool(name.len().is_multiple_of(2)),
             2 => Value::Number(name.len() as f64 - 3.5),
             3 => Value::Number(f64::NAN),
-            4 => Value::Number(if name.len() % 2 == 0 {
+            4 => Value::Number(if name.len().is_multiple_of(2) {
                 f64::INFINITY
             } else {
                 -1e308

@@ -256,7 +256,7 @@ pub(crate) fn fuzz_check(expression: &crate::Expression) -> Vec<TypeProblem> {
             })
         }
         fn has_choice(&self, _: &str, key: &str) -> bool {
-            key.len() % 2 == 0
+            key.len().is_multiple_of(2)
         }
     }
     check(expression.ast(), &ByLetter)

@@ -422,6 +422,17 @@ pub(super) fn integer(n: &toml::de::DeInteger<'_>) -> Option<i64> {
     i64::from_str_radix(n.as_str(), n.radix()).ok()
 }
 
+/// Fields of no table: for reporting a wrong type at `place`.
+pub(super) fn no_fields(place: Place) -> Fields<'static, 'static> {
+    Fields {
+        known: &[],
+        values: Vec::new(),
+        suggested: Vec::new(),
+        at: 0,
+        place,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,16 +445,5 @@ mod tests {
         assert_eq!(suggest("relevent", keys), Some("relevant"));
         assert_eq!(suggest("colour", keys), None);
         assert_eq!(suggest("ik", keys), Some("id"));
-    }
-}
-
-/// Fields of no table: for reporting a wrong type at `place`.
-pub(super) fn no_fields(place: Place) -> Fields<'static, 'static> {
-    Fields {
-        known: &[],
-        values: Vec::new(),
-        suggested: Vec::new(),
-        at: 0,
-        place,
     }
 }
