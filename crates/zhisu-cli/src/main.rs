@@ -4,6 +4,8 @@
 //! zhisu questionnaire check PATH...          every problem as file:line:col: message
 //! zhisu questionnaire describe PATH [--json] ids, counts, scoring and modules
 //! ```
+//! Problems are in Chinese unless `--lang en` is given. Warnings (legal but odd) are printed and
+//! do not fail the check.
 //! Exit status: 0 all good, 1 problems found, 2 the command itself failed (unreadable path).
 #![forbid(unsafe_code)]
 
@@ -12,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use zhisu_core::Questionnaire;
+use zhisu_core::{Lang, Questionnaire};
 
 #[derive(Parser)]
 #[command(
@@ -21,8 +23,16 @@ use zhisu_core::Questionnaire;
     about = "Zhisu tools for questionnaire authors"
 )]
 struct Cli {
+    /// The language of problems: zh-CN (default) or en.
+    #[arg(long, global = true, default_value = "zh-CN", value_parser = parse_lang)]
+    lang: Lang,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_lang(tag: &str) -> Result<Lang, String> {
+    Lang::from_tag(tag)
+        .ok_or_else(|| format!("'{tag}' is not a language the checker speaks: use zh-CN or en"))
 }
 
 #[derive(Subcommand)]
@@ -67,43 +77,43 @@ fn questionnaire_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn load(path: &Path) -> anyhow::Result<Result<Questionnaire, zhisu_core::Diagnostics>> {
-    let source =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Questionnaire::from_toml(
-        &path.display().to_string(),
-        &source,
-    ))
+/// Reads a file as bytes (the loader itself reports a file that is not UTF-8, by offset) and
+/// checks it; prints warnings always and errors when there are some.
+fn load(path: &Path, lang: Lang) -> anyhow::Result<Option<Questionnaire>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let checked = Questionnaire::check_bytes(&path.display().to_string(), &bytes);
+    print!("{}", checked.diagnostics.lines_in(lang));
+    if checked.questionnaire.is_none() {
+        let count = checked.diagnostics.0.len();
+        let name = zhisu_core::escape_hidden(path.display().to_string());
+        match lang {
+            Lang::En => eprintln!("{name}: {count} problem(s)"),
+            Lang::ZhCn => eprintln!("{name}：{count} 个问题"),
+        }
+    }
+    Ok(checked.questionnaire)
 }
 
-fn check(paths: &[PathBuf]) -> anyhow::Result<bool> {
+fn check(paths: &[PathBuf], lang: Lang) -> anyhow::Result<bool> {
     let mut all_ok = true;
     for file in questionnaire_files(paths)? {
-        match load(&file)? {
-            Ok(q) => println!(
+        match load(&file, lang)? {
+            Some(q) => println!(
                 "{}: ok ({} {}, {} items)",
-                file.display(),
+                zhisu_core::escape_hidden(file.display().to_string()),
                 q.id,
                 q.version,
                 q.items.len()
             ),
-            Err(diagnostics) => {
-                all_ok = false;
-                print!("{}", diagnostics.lines());
-                eprintln!("{}: {} problem(s)", file.display(), diagnostics.0.len());
-            }
+            None => all_ok = false,
         }
     }
     Ok(all_ok)
 }
 
-fn describe(path: &Path, json: bool) -> anyhow::Result<bool> {
-    let q = match load(path)? {
-        Ok(q) => q,
-        Err(diagnostics) => {
-            print!("{}", diagnostics.lines());
-            return Ok(false);
-        }
+fn describe(path: &Path, json: bool, lang: Lang) -> anyhow::Result<bool> {
+    let Some(q) = load(path, lang)? else {
+        return Ok(false);
     };
     let d = q.describe();
     if json {
@@ -150,9 +160,9 @@ fn describe(path: &Path, json: bool) -> anyhow::Result<bool> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Questionnaire(QuestionnaireCommand::Check { paths }) => check(paths),
+        Command::Questionnaire(QuestionnaireCommand::Check { paths }) => check(paths, cli.lang),
         Command::Questionnaire(QuestionnaireCommand::Describe { path, json }) => {
-            describe(path, *json)
+            describe(path, *json, cli.lang)
         }
     };
     match result {

@@ -31,24 +31,36 @@ fn check_passes_the_shipped_questionnaires() {
 }
 
 #[test]
-fn check_prints_every_problem_and_fails() {
+fn check_prints_every_problem_and_fails_in_chinese_or_english() {
     let dir = "crates/zhisu-core/tests/fixtures/malformed";
-    let output = zhisu(&["questionnaire", "check", dir]);
-    assert_eq!(output.status.code(), Some(1));
-    // the same lines as the core's snapshots, with the path as given
-    let mut expected = String::new();
-    let mut snapshots: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "diagnostics"))
-        .collect();
-    snapshots.sort();
-    for snapshot in snapshots {
-        for line in std::fs::read_to_string(snapshot).unwrap().lines() {
-            expected.push_str(&format!("{dir}/{line}\n"));
+    for (args, suffix) in [
+        (vec!["questionnaire", "check", dir], ".zh-CN.diagnostics"),
+        (
+            vec!["--lang", "en", "questionnaire", "check", dir],
+            ".diagnostics",
+        ),
+    ] {
+        let output = zhisu(&args);
+        assert_eq!(output.status.code(), Some(1));
+        // the same lines as the core's snapshots, with the path as given
+        let mut expected = String::new();
+        let mut snapshots: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_str().unwrap();
+                name.ends_with(suffix)
+                    && (suffix != ".diagnostics" || !name.ends_with(".zh-CN.diagnostics"))
+            })
+            .collect();
+        snapshots.sort();
+        for snapshot in snapshots {
+            for line in std::fs::read_to_string(snapshot).unwrap().lines() {
+                expected.push_str(&format!("{dir}/{line}\n"));
+            }
         }
+        assert_eq!(stdout(&output), expected, "{args:?}");
     }
-    assert_eq!(stdout(&output), expected);
 }
 
 #[test]

@@ -65,16 +65,23 @@ impl Questionnaire {
                 Some(section) => {
                     if let Some(m) = modules.iter_mut().find(|m| m.section == section.id) {
                         m.scored_items += 1;
-                        m.max_score += rule.points;
+                        m.max_score = m.max_score.saturating_add(rule.points);
                     }
                 }
                 None => {
                     *scored.entry(rule.dimension.clone()).or_insert(0) += 1;
-                    *max_by_dimension.entry(rule.dimension.clone()).or_insert(0) += rule.points;
+                    let max = max_by_dimension
+                        .entry(rule.dimension.clone())
+                        .or_insert(0u32);
+                    *max = max.saturating_add(rule.points);
                 }
             }
         }
-        let max_score: u32 = max_by_dimension.values().sum();
+        // a loaded questionnaire is far below these bounds (`limits::MAX_TOTAL_POINTS`); one
+        // deserialised from elsewhere may not be, and must still describe without overflow
+        let max_score: u32 = max_by_dimension
+            .values()
+            .fold(0u32, |sum, points| sum.saturating_add(*points));
         let threshold = self.literacy_threshold_percent;
         Description {
             id: self.id.clone(),
@@ -88,9 +95,30 @@ impl Questionnaire {
             max_score_by_dimension: max_by_dimension,
             max_score,
             literacy_threshold_percent: threshold,
-            literacy_cut_score: (max_score * threshold).div_ceil(100),
+            literacy_cut_score: cut_score(max_score, threshold),
             has_eligibility_rule: self.eligibility.is_some(),
             modules,
         }
+    }
+}
+
+/// The least score that counts as literate: `threshold` percent of `max`, rounded up, computed
+/// without overflow.
+pub(crate) fn cut_score(max: u32, threshold_percent: u32) -> u32 {
+    let cut = (u64::from(max) * u64::from(threshold_percent)).div_ceil(100);
+    u32::try_from(cut).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_score_never_overflows() {
+        assert_eq!(cut_score(50, 80), 40);
+        assert_eq!(cut_score(4, 80), 4);
+        assert_eq!(cut_score(u32::MAX, 100), u32::MAX);
+        assert_eq!(cut_score(u32::MAX, 80), 3_435_973_836);
+        assert_eq!(cut_score(u32::MAX, u32::MAX), u32::MAX);
     }
 }

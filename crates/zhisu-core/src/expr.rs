@@ -10,6 +10,16 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::text::{shown, Lang};
+
+/// The longest expression accepted, in bytes. The longest in the shipped questionnaires is 79.
+pub const MAX_EXPRESSION_BYTES: usize = 2_000;
+
+/// The deepest expression accepted: parentheses, calls, unary minus and chains of operators
+/// each add a level (`a + b + c` is 3 deep). Parsing, checking and evaluating recurse over the
+/// tree, so this bounds their stack use on every platform (wasm has a 1 MiB stack).
+pub const MAX_EXPRESSION_DEPTH: usize = 64;
+
 /// A parsed expression together with its source text. Serialises as the source text.
 #[derive(Debug, Clone)]
 pub struct Expression {
@@ -24,7 +34,18 @@ impl PartialEq for Expression {
 }
 
 impl Expression {
+    /// Parses `source`; an expression longer than [`MAX_EXPRESSION_BYTES`] or deeper than
+    /// [`MAX_EXPRESSION_DEPTH`] is an error, so whatever parses can be checked and evaluated
+    /// without exhausting the stack.
     pub fn parse(source: &str) -> Result<Expression, ExprError> {
+        if source.len() > MAX_EXPRESSION_BYTES {
+            return Err(ExprError {
+                offset: 0,
+                kind: ExprErrorKind::TooLong {
+                    bytes: source.len(),
+                },
+            });
+        }
         let ast = Parser::new(source)?.parse_all()?;
         Ok(Expression {
             source: source.to_string(),
@@ -100,10 +121,113 @@ impl<'de> Deserialize<'de> for Expression {
 
 /// A syntax error at a byte offset in the expression's source.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[error("{}", .kind.message(Lang::En))]
 pub struct ExprError {
     pub offset: usize,
-    pub message: String,
+    pub kind: ExprErrorKind,
+}
+
+/// What is wrong with an expression's syntax. Texts quoted from the expression are kept as
+/// written; [`ExprErrorKind::message`] escapes what cannot be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprErrorKind {
+    Empty,
+    TooLong {
+        bytes: usize,
+    },
+    TooDeep,
+    DollarWithoutBrace,
+    UnclosedReference,
+    BadReference(String),
+    UnclosedString,
+    BadNumber(String),
+    BangWithoutEquals,
+    UnexpectedCharacter(char),
+    /// Something after a complete expression (`None`: cannot happen, kept total).
+    AfterComplete(Option<String>),
+    UnclosedParenthesis,
+    NeedsLeftValue(String),
+    UnknownFunction(String),
+    ExpectedCommaOrParenthesis {
+        function: String,
+        found: Option<String>,
+    },
+    ArgumentCount {
+        function: String,
+        min: usize,
+        max: Option<usize>,
+        count: usize,
+    },
+    EndsTooSoon,
+    ExpectedValue(Option<String>),
+}
+
+impl ExprErrorKind {
+    /// The problem in plain words, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        use ExprErrorKind::*;
+        let zh = lang == Lang::ZhCn;
+        let found = |f: &Option<String>| match f {
+            Some(t) if zh => format!("“{}”", shown(t)),
+            Some(t) => format!("'{}'", shown(t)),
+            None if zh => "表达式结尾".to_string(),
+            None => "the end".to_string(),
+        };
+        match (self, zh) {
+            (Empty, false) => "the expression is empty".into(),
+            (Empty, true) => "表达式是空的".into(),
+            (TooLong { bytes }, false) => format!("the expression is {bytes} bytes long; at most {MAX_EXPRESSION_BYTES} are allowed: split the rule over several items"),
+            (TooLong { bytes }, true) => format!("表达式长 {bytes} 字节，最多 {MAX_EXPRESSION_BYTES} 字节：请把规则拆到几个题目里"),
+            (TooDeep, false) => format!("the expression is nested too deeply (more than {MAX_EXPRESSION_DEPTH} levels of parentheses, calls or operators in a row): simplify it"),
+            (TooDeep, true) => format!("表达式嵌套太深（括号、函数或连续运算符超过 {MAX_EXPRESSION_DEPTH} 层）：请简化"),
+            (DollarWithoutBrace, false) => "expected '{' after '$' (references look like ${item_id})".into(),
+            (DollarWithoutBrace, true) => "“$”后面应是“{”（引用写作 ${题目id}）".into(),
+            (UnclosedReference, false) => "reference is not closed with '}'".into(),
+            (UnclosedReference, true) => "引用缺少结尾的“}”".into(),
+            (BadReference(name), false) => format!("'{}' is not a valid item id in a reference", shown(name)),
+            (BadReference(name), true) => format!("“{}”不是有效的题目 id", shown(name)),
+            (UnclosedString, false) => "string is not closed".into(),
+            (UnclosedString, true) => "字符串缺少结尾的引号".into(),
+            (BadNumber(text), false) => format!("'{}' is not a number", shown(text)),
+            (BadNumber(text), true) => format!("“{}”不是数字", shown(text)),
+            (BangWithoutEquals, false) => "'!' must be followed by '=' (use not(...) to negate)".into(),
+            (BangWithoutEquals, true) => "“!”后面必须是“=”（取反请用 not(...)）".into(),
+            (UnexpectedCharacter(c), false) => format!("unexpected character '{}'", shown(&c.to_string())),
+            (UnexpectedCharacter(c), true) => format!("不能使用字符“{}”", shown(&c.to_string())),
+            (AfterComplete(f), false) => format!("unexpected {} after a complete expression", found(f)),
+            (AfterComplete(f), true) => format!("完整的表达式后面多了{}", found(f)),
+            (UnclosedParenthesis, false) => "this '(' is not closed".into(),
+            (UnclosedParenthesis, true) => "这个“(”没有对应的“)”".into(),
+            (NeedsLeftValue(name), false) => format!("'{name}' needs a value on its left"),
+            (NeedsLeftValue(name), true) => format!("“{name}”左边缺少一个值"),
+            (UnknownFunction(name), false) => format!("unknown function '{}()'", shown(name)),
+            (UnknownFunction(name), true) => format!("没有“{}()”这个函数", shown(name)),
+            (ExpectedCommaOrParenthesis { function, found: f }, false) => {
+                format!("expected ',' or ')' in the call to {function}(), found {}", found(f))
+            }
+            (ExpectedCommaOrParenthesis { function, found: f }, true) => {
+                format!("{function}() 的参数之间应是“,”，结尾应是“)”，这里却是{}", found(f))
+            }
+            (ArgumentCount { function, min, max, count }, _) => {
+                let wanted = match max {
+                    Some(max) if max == min => format!("{min}"),
+                    Some(max) if zh => format!("{min} 到 {max}"),
+                    Some(max) => format!("{min} to {max}"),
+                    None if zh => format!("至少 {min}"),
+                    None => format!("at least {min}"),
+                };
+                if zh {
+                    format!("{function}() 需要 {wanted} 个参数，这里有 {count} 个")
+                } else {
+                    format!("{function}() takes {wanted} argument(s), not {count}")
+                }
+            }
+            (EndsTooSoon, false) => "the expression ends where a value was expected".into(),
+            (EndsTooSoon, true) => "表达式在应有一个值的地方结束了".into(),
+            (ExpectedValue(f), false) => format!("expected a value, found {}", found(f)),
+            (ExpectedValue(f), true) => format!("这里应是一个值，却是{}", found(f)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +337,7 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
     let bytes = source.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
-    let err = |offset: usize, message: String| ExprError { offset, message };
+    let err = |offset: usize, kind: ExprErrorKind| ExprError { offset, kind };
     while i < bytes.len() {
         let c = bytes[i];
         let start = i;
@@ -224,27 +348,21 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
             }
             b'$' => {
                 if bytes.get(i + 1) != Some(&b'{') {
-                    return Err(err(
-                        i,
-                        "expected '{' after '$' (references look like ${item_id})".into(),
-                    ));
+                    return Err(err(i, ExprErrorKind::DollarWithoutBrace));
                 }
                 let Some(close) = source[i + 2..].find('}') else {
-                    return Err(err(i, "reference is not closed with '}'".into()));
+                    return Err(err(i, ExprErrorKind::UnclosedReference));
                 };
                 let name = &source[i + 2..i + 2 + close];
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(err(
-                        i,
-                        format!("'{name}' is not a valid item id in a reference"),
-                    ));
+                    return Err(err(i, ExprErrorKind::BadReference(name.to_string())));
                 }
                 tokens.push((start, Token::Ref(name.to_string())));
                 i += close + 3;
             }
             b'\'' | b'"' => {
                 let Some(close) = source[i + 1..].find(c as char) else {
-                    return Err(err(i, "string is not closed".into()));
+                    return Err(err(i, ExprErrorKind::UnclosedString));
                 };
                 tokens.push((start, Token::Text(source[i + 1..i + 1 + close].to_string())));
                 i += close + 2;
@@ -260,7 +378,7 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
                 } else {
                     let n: f64 = text
                         .parse()
-                        .map_err(|_| err(i, format!("'{text}' is not a number")))?;
+                        .map_err(|_| err(i, ExprErrorKind::BadNumber(text.to_string())))?;
                     tokens.push((start, Token::Number(n)));
                 }
                 i = j;
@@ -291,12 +409,7 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
                 let with_eq = bytes.get(i + 1) == Some(&b'=');
                 let op = match (c, with_eq) {
                     (b'!', true) => "!=",
-                    (b'!', false) => {
-                        return Err(err(
-                            i,
-                            "'!' must be followed by '=' (use not(...) to negate)".into(),
-                        ))
-                    }
+                    (b'!', false) => return Err(err(i, ExprErrorKind::BangWithoutEquals)),
                     (b'<', true) => "<=",
                     (b'<', false) => "<",
                     (b'>', true) => ">=",
@@ -317,7 +430,7 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
             }
             _ => {
                 let ch = source[i..].chars().next().unwrap_or('?');
-                return Err(err(i, format!("unexpected character '{ch}'")));
+                return Err(err(i, ExprErrorKind::UnexpectedCharacter(ch)));
             }
         }
     }
@@ -330,6 +443,14 @@ fn lex(source: &str) -> Result<Vec<(usize, Token)>, ExprError> {
 struct Parser {
     tokens: Vec<(usize, Token)>,
     pos: usize,
+    /// How many parse functions are active: bounded by [`MAX_EXPRESSION_DEPTH`].
+    nesting: usize,
+}
+
+/// A parsed subtree and its depth (a leaf is 1).
+struct Node {
+    expr: Expr,
+    depth: usize,
 }
 
 fn binary_op(token: &Token) -> Option<(BinaryOp, u8)> {
@@ -356,6 +477,7 @@ impl Parser {
         Ok(Parser {
             tokens: lex(source)?,
             pos: 0,
+            nesting: 0,
         })
     }
 
@@ -375,29 +497,46 @@ impl Parser {
         token
     }
 
-    fn error<T>(&self, message: impl Into<String>) -> Result<T, ExprError> {
+    fn error<T>(&self, kind: ExprErrorKind) -> Result<T, ExprError> {
         Err(ExprError {
             offset: self.offset(),
-            message: message.into(),
+            kind,
         })
+    }
+
+    fn too_deep<T>(&self) -> Result<T, ExprError> {
+        self.error(ExprErrorKind::TooDeep)
+    }
+
+    /// A node over `children`, refused when it would be deeper than the limit.
+    fn node(&self, expr: Expr, children_depth: usize) -> Result<Node, ExprError> {
+        let depth = children_depth + 1;
+        if depth > MAX_EXPRESSION_DEPTH {
+            return self.too_deep();
+        }
+        Ok(Node { expr, depth })
     }
 
     fn parse_all(mut self) -> Result<Expr, ExprError> {
         if *self.peek() == Token::End {
-            return self.error("the expression is empty");
+            return self.error(ExprErrorKind::Empty);
         }
-        let expr = self.parse_binary(0)?;
+        let node = self.parse_binary(0)?;
         match self.peek() {
-            Token::End => Ok(expr),
+            Token::End => Ok(node.expr),
             other => {
-                let other = describe(other);
-                self.error(format!("unexpected {other} after a complete expression"))
+                let found = describe(other);
+                self.error(ExprErrorKind::AfterComplete(found))
             }
         }
     }
 
     /// Precedence climbing; all binary operators are left-associative.
-    fn parse_binary(&mut self, min_precedence: u8) -> Result<Expr, ExprError> {
+    fn parse_binary(&mut self, min_precedence: u8) -> Result<Node, ExprError> {
+        self.nesting += 1;
+        if self.nesting > MAX_EXPRESSION_DEPTH {
+            return self.too_deep();
+        }
         let mut left = self.parse_unary()?;
         while let Some((op, precedence)) = binary_op(self.peek()) {
             if precedence <= min_precedence {
@@ -405,32 +544,47 @@ impl Parser {
             }
             self.bump();
             let right = self.parse_binary(precedence)?;
-            left = Expr::Binary(op, Box::new(left), Box::new(right));
+            let depth = left.depth.max(right.depth);
+            left = self.node(
+                Expr::Binary(op, Box::new(left.expr), Box::new(right.expr)),
+                depth,
+            )?;
         }
+        self.nesting -= 1;
         Ok(left)
     }
 
-    fn parse_unary(&mut self) -> Result<Expr, ExprError> {
-        if *self.peek() == Token::Op("-") {
+    fn parse_unary(&mut self) -> Result<Node, ExprError> {
+        // `- - - x`: counted in a loop, not by recursion
+        let mut negations = 0;
+        while *self.peek() == Token::Op("-") {
             self.bump();
-            return Ok(Expr::Negate(Box::new(self.parse_unary()?)));
+            negations += 1;
+            if negations > MAX_EXPRESSION_DEPTH {
+                return self.too_deep();
+            }
         }
-        self.parse_primary()
+        let mut node = self.parse_primary()?;
+        for _ in 0..negations {
+            node = self.node(Expr::Negate(Box::new(node.expr)), node.depth)?;
+        }
+        Ok(node)
     }
 
-    fn parse_primary(&mut self) -> Result<Expr, ExprError> {
+    fn parse_primary(&mut self) -> Result<Node, ExprError> {
         let offset = self.offset();
+        let leaf = |expr| Ok(Node { expr, depth: 1 });
         match self.bump() {
-            Token::Number(n) => Ok(Expr::Number(n)),
-            Token::Text(s) => Ok(Expr::Text(s)),
-            Token::Ref(name) => Ok(Expr::Ref(name)),
-            Token::Dot => Ok(Expr::Current),
+            Token::Number(n) => leaf(Expr::Number(n)),
+            Token::Text(s) => leaf(Expr::Text(s)),
+            Token::Ref(name) => leaf(Expr::Ref(name)),
+            Token::Dot => leaf(Expr::Current),
             Token::LParen => {
                 let inner = self.parse_binary(0)?;
                 if self.bump() != Token::RParen {
                     return Err(ExprError {
                         offset,
-                        message: "this '(' is not closed".into(),
+                        kind: ExprErrorKind::UnclosedParenthesis,
                     });
                 }
                 Ok(inner)
@@ -440,32 +594,35 @@ impl Parser {
                     if binary_op(&Token::Name(name.clone())).is_some() {
                         return Err(ExprError {
                             offset,
-                            message: format!("'{name}' needs a value on its left"),
+                            kind: ExprErrorKind::NeedsLeftValue(name),
                         });
                     }
-                    return Ok(Expr::Attribute(name));
+                    return leaf(Expr::Attribute(name));
                 }
                 let Some((function, min, max)) = Function::lookup(&name) else {
                     return Err(ExprError {
                         offset,
-                        message: format!("unknown function '{name}()'"),
+                        kind: ExprErrorKind::UnknownFunction(name),
                     });
                 };
                 self.bump();
                 let mut args = Vec::new();
+                let mut depth = 0;
                 if *self.peek() != Token::RParen {
                     loop {
-                        args.push(self.parse_binary(0)?);
+                        let arg = self.parse_binary(0)?;
+                        depth = depth.max(arg.depth);
+                        args.push(arg.expr);
                         match self.bump() {
                             Token::Comma => continue,
                             Token::RParen => break,
                             other => {
                                 return Err(ExprError {
                                     offset: self.tokens[self.pos.saturating_sub(1)].0,
-                                    message: format!(
-                                        "expected ',' or ')' in the call to {name}(), found {}",
-                                        describe(&other)
-                                    ),
+                                    kind: ExprErrorKind::ExpectedCommaOrParenthesis {
+                                        function: name,
+                                        found: describe(&other),
+                                    },
                                 })
                             }
                         }
@@ -475,43 +632,44 @@ impl Parser {
                 }
                 let count = args.len();
                 if count < min || max.is_some_and(|max| count > max) {
-                    let wanted = match max {
-                        Some(max) if max == min => format!("{min}"),
-                        Some(max) => format!("{min} to {max}"),
-                        None => format!("at least {min}"),
-                    };
                     return Err(ExprError {
                         offset,
-                        message: format!("{name}() takes {wanted} argument(s), not {count}"),
+                        kind: ExprErrorKind::ArgumentCount {
+                            function: name,
+                            min,
+                            max,
+                            count,
+                        },
                     });
                 }
-                Ok(Expr::Call(function, args))
+                self.node(Expr::Call(function, args), depth)
             }
             Token::End => Err(ExprError {
                 offset,
-                message: "the expression ends where a value was expected".into(),
+                kind: ExprErrorKind::EndsTooSoon,
             }),
             other => Err(ExprError {
                 offset,
-                message: format!("expected a value, found {}", describe(&other)),
+                kind: ExprErrorKind::ExpectedValue(describe(&other)),
             }),
         }
     }
 }
 
-fn describe(token: &Token) -> String {
-    match token {
-        Token::Number(n) => format!("number {n}"),
-        Token::Text(s) => format!("string '{s}'"),
+/// A token as it is written, for messages (`None`: the end of the expression).
+fn describe(token: &Token) -> Option<String> {
+    Some(match token {
+        Token::Number(n) => format!("{n}"),
+        Token::Text(s) => format!("'{s}'"),
         Token::Ref(name) => format!("${{{name}}}"),
-        Token::Dot => "'.'".into(),
-        Token::Name(n) => format!("'{n}'"),
-        Token::Op(op) => format!("'{op}'"),
-        Token::LParen => "'('".into(),
-        Token::RParen => "')'".into(),
-        Token::Comma => "','".into(),
-        Token::End => "the end".into(),
-    }
+        Token::Dot => ".".into(),
+        Token::Name(n) => n.clone(),
+        Token::Op(op) => (*op).into(),
+        Token::LParen => "(".into(),
+        Token::RParen => ")".into(),
+        Token::Comma => ",".into(),
+        Token::End => return None,
+    })
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -691,6 +849,7 @@ fn eval(expr: &Expr, scope: &dyn Scope) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Lang;
     use std::collections::BTreeMap;
 
     struct Vars(BTreeMap<&'static str, Value>, Value);
@@ -821,11 +980,63 @@ mod tests {
         for (source, offset, message) in cases {
             let err = Expression::parse(source).unwrap_err();
             assert_eq!(
-                (err.offset, err.message.as_str()),
+                (err.offset, err.to_string().as_str()),
                 (offset, message),
                 "{source}"
             );
         }
+    }
+
+    #[test]
+    fn nesting_and_length_are_limited_without_exhausting_the_stack() {
+        let deep = format!("{}1{}", "(".repeat(2_400), ")".repeat(2_400));
+        let err = Expression::parse(&deep).unwrap_err();
+        assert_eq!(err.kind, ExprErrorKind::TooLong { bytes: 4_801 });
+        let deep = format!("{}1{}", "(".repeat(900), ")".repeat(900));
+        assert_eq!(
+            Expression::parse(&deep).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
+        let sum = vec!["1"; 900].join("+");
+        assert_eq!(
+            Expression::parse(&sum).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
+        let negations = format!("{}1", "-".repeat(900));
+        assert_eq!(
+            Expression::parse(&negations).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
+        let calls = format!("{}1{}", "not(".repeat(300), ")".repeat(300));
+        assert_eq!(
+            Expression::parse(&calls).unwrap_err().kind,
+            ExprErrorKind::TooDeep
+        );
+        // just inside the limit: parses and evaluates
+        let sum = vec!["1"; MAX_EXPRESSION_DEPTH].join("+");
+        let e = Expression::parse(&sum).unwrap();
+        assert_eq!(
+            e.evaluate(&vars()),
+            Value::Number(MAX_EXPRESSION_DEPTH as f64)
+        );
+        let nested = format!(
+            "{}1{}",
+            "(".repeat(MAX_EXPRESSION_DEPTH - 1),
+            ")".repeat(MAX_EXPRESSION_DEPTH - 1)
+        );
+        assert!(Expression::parse(&nested).is_ok());
+    }
+
+    #[test]
+    fn messages_in_both_languages() {
+        let err = Expression::parse("foo(1)").unwrap_err();
+        assert_eq!(err.kind.message(Lang::En), "unknown function 'foo()'");
+        assert_eq!(err.kind.message(Lang::ZhCn), "没有“foo()”这个函数");
+        let err = Expression::parse("${a} = 'x\u{1b}' )").unwrap_err();
+        assert_eq!(
+            err.kind.message(Lang::En),
+            "unexpected ')' after a complete expression"
+        );
     }
 
     #[test]

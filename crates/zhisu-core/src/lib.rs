@@ -11,20 +11,23 @@ mod background;
 mod check;
 mod describe;
 pub mod expr;
+#[doc(hidden)]
+pub mod fuzzing;
 mod interview;
 mod load;
 mod model;
 mod paradata;
 mod score;
 mod text;
+mod typecheck;
 mod version;
 
 pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
 pub use background::{age_band, Background, BackgroundRole, AGE_BANDS, DEFAULT_FINGERPRINT};
 pub use describe::{Description, ModuleDescription};
-pub use expr::{ExprError, Expression};
+pub use expr::{ExprError, ExprErrorKind, Expression, MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 pub use interview::EligibilityStatus;
-pub use load::{Diagnostic, Diagnostics};
+pub use load::{limits, Checked, Diagnostic, Diagnostics, DiagnosticsList, Severity};
 pub use model::{
     Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire, ScoringRule,
     Section,
@@ -34,5 +37,5 @@ pub use paradata::{
     ItemParadata, Location, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
 pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
-pub use text::{Text, DEFAULT_LANGUAGE};
+pub use text::{escape_hidden, is_hidden, is_invisible, shown, Lang, Text, DEFAULT_LANGUAGE};
 pub use version::compare_versions;

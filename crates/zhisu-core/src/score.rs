@@ -117,16 +117,16 @@ impl Questionnaire {
                             modules.last_mut().expect("just pushed")
                         }
                     };
-                    entry.score += awarded;
-                    entry.max += rule.points;
+                    entry.score = entry.score.saturating_add(awarded);
+                    entry.max = entry.max.saturating_add(rule.points);
                 }
                 None => {
                     if let Some(d) = dimensions
                         .iter_mut()
                         .find(|d| d.dimension == rule.dimension)
                     {
-                        d.score += awarded;
-                        d.max += rule.points;
+                        d.score = d.score.saturating_add(awarded);
+                        d.max = d.max.saturating_add(rule.points);
                     }
                 }
             }
@@ -145,8 +145,11 @@ impl Questionnaire {
         for m in &mut modules {
             m.has_literacy = reaches(m.score, m.max, threshold);
         }
-        let score = dimensions.iter().map(|d| d.score).sum();
-        let max = dimensions.iter().map(|d| d.max).sum();
+        // saturating: a loaded questionnaire stays far below (limits::MAX_TOTAL_POINTS)
+        let score = dimensions
+            .iter()
+            .fold(0u32, |s, d| s.saturating_add(d.score));
+        let max = dimensions.iter().fold(0u32, |s, d| s.saturating_add(d.max));
         ScoreReport {
             score,
             max,

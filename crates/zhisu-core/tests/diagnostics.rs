@@ -1,23 +1,28 @@
 //! Malformed questionnaires: every problem is reported with its line and column, never a panic.
 //!
-//! Each `fixtures/malformed/NAME.toml` sits beside `NAME.diagnostics`, the expected output of
-//! `zhisu questionnaire check`. Run with `UPDATE_SNAPSHOTS=1` to rewrite the snapshots after an
-//! intended change, then review the diff.
+//! Each `fixtures/malformed/NAME.toml` sits beside `NAME.diagnostics` (English, `zhisu
+//! questionnaire check --lang en`) and `NAME.zh-CN.diagnostics` (the checker's default output).
+//! Run with `UPDATE_SNAPSHOTS=1` to rewrite the snapshots after an intended change, then review
+//! the diff.
 use std::path::{Path, PathBuf};
 
-use zhisu_core::Questionnaire;
+use zhisu_core::{Lang, Questionnaire};
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/malformed")
 }
 
-fn diagnostics_of(path: &Path) -> String {
+fn diagnostics_of(path: &Path, lang: Lang) -> String {
     let name = path.file_name().unwrap().to_str().unwrap();
-    let source = std::fs::read_to_string(path).unwrap();
-    match Questionnaire::from_toml(name, &source) {
-        Ok(_) => panic!("{name}: a malformed questionnaire must not load"),
-        Err(diagnostics) => diagnostics.lines().to_string(),
+    let bytes = std::fs::read(path).unwrap();
+    let checked = Questionnaire::check_bytes(name, &bytes);
+    if !name.starts_with("warnings") {
+        assert!(
+            checked.questionnaire.is_none(),
+            "{name}: a malformed questionnaire must not load"
+        );
     }
+    checked.diagnostics.lines_in(lang).to_string()
 }
 
 #[test]
@@ -32,16 +37,18 @@ fn malformed_fixtures_match_their_snapshots() {
         .collect();
     paths.sort();
     for path in paths {
-        let actual = diagnostics_of(&path);
-        let snapshot = path.with_extension("diagnostics");
-        let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
-        if update {
-            std::fs::write(&snapshot, &actual).unwrap();
-        } else if actual != expected {
-            mismatches.push(format!(
-                "{}\n--- expected\n{expected}--- actual\n{actual}",
-                path.display()
-            ));
+        for (lang, extension) in [(Lang::En, "diagnostics"), (Lang::ZhCn, "zh-CN.diagnostics")] {
+            let actual = diagnostics_of(&path, lang);
+            let snapshot = path.with_extension(extension);
+            let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+            if update {
+                std::fs::write(&snapshot, &actual).unwrap();
+            } else if actual != expected {
+                mismatches.push(format!(
+                    "{}\n--- expected\n{expected}--- actual\n{actual}",
+                    snapshot.display()
+                ));
+            }
         }
         checked += 1;
     }

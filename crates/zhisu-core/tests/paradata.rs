@@ -25,7 +25,6 @@ version = "1"
 default_language = "zh-CN"
 languages = ["zh-CN"]
 title."zh-CN" = "质控"
-literacy_threshold_percent = 80
 dimensions = []
 
 [[choices.abc]]

@@ -277,6 +277,9 @@ pub struct ApiError {
 
 /// Error and receipt codes. New codes may be added within a major version; devices treat an
 /// unknown code like its HTTP status class.
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub mod codes {
     pub const UNSUPPORTED_PROTOCOL: &str = "unsupported_protocol";
     pub const MALFORMED_REQUEST: &str = "malformed_request";

@@ -1,0 +1,76 @@
+//! The entry points the fuzz targets (`fuzz/`, cargo-fuzz on nightly) and the stable replay of
+//! their committed corpora (`tests/fuzz_corpora.rs`) share, so a crash found by one is a failing
+//! test in the other. Not for other uses.
+
+use crate::expr::{Scope, Value};
+use crate::{Answers, Expression, Questionnaire};
+
+/// Answers of every kind, chosen by the first letter of the name, so one expression meets
+/// empty, true/false, numbers (NaN and infinities too), text, dates and chosen keys.
+struct EveryKind(u8);
+
+impl EveryKind {
+    fn value(&self, name: &str) -> Value {
+        let pick = name.bytes().next().unwrap_or(0).wrapping_add(self.0) % 9;
+        match pick {
+            0 => Value::Empty,
+            1 => Value::Bool(name.len().is_multiple_of(2)),
+            2 => Value::Number(name.len() as f64 - 3.5),
+            3 => Value::Number(f64::NAN),
+            4 => Value::Number(if name.len().is_multiple_of(2) {
+                f64::INFINITY
+            } else {
+                -1e308
+            }),
+            5 => Value::Text(name.to_string()),
+            6 => Value::Text("2026-03-01".into()),
+            7 => Value::Choices(vec![name.to_string(), "a".into()]),
+            _ => Value::Choices(Vec::new()),
+        }
+    }
+}
+
+impl Scope for EveryKind {
+    fn reference(&self, name: &str) -> Value {
+        self.value(name)
+    }
+    fn current(&self) -> Value {
+        self.value(".")
+    }
+    fn attribute(&self, name: &str) -> Value {
+        self.value(name)
+    }
+}
+
+/// Parses any text as an expression and evaluates what parses under several sets of answers.
+pub fn expression(data: &[u8]) {
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(expression) = Expression::parse(source) else {
+        return;
+    };
+    for shift in 0..4 {
+        let _ = expression.evaluate(&EveryKind(shift)).text();
+    }
+    let _ = expression.references();
+    let _ = expression.attributes();
+    let _ = expression.uses_current();
+    let _ = crate::typecheck::fuzz_check(&expression);
+}
+
+/// Loads any bytes as a questionnaire file; what loads is described, walked and scored.
+pub fn questionnaire(data: &[u8]) -> Option<Questionnaire> {
+    let checked = Questionnaire::check_bytes("fuzz.toml", data);
+    for diagnostic in &checked.diagnostics.0 {
+        let _ = diagnostic.message_in(crate::Lang::ZhCn);
+        let _ = diagnostic.message_in(crate::Lang::En);
+    }
+    let questionnaire = checked.questionnaire?;
+    let _ = questionnaire.describe();
+    let answers = Answers::default();
+    let _ = questionnaire.relevance(&answers);
+    let _ = questionnaire.score(&answers);
+    let _ = questionnaire.check_interview(&answers);
+    Some(questionnaire)
+}

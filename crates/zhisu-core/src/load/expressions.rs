@@ -1,0 +1,285 @@
+//! Expressions in a file: syntax (with the position inside the string), references (to known,
+//! earlier items), `.` and bare names where they belong, types (`crate::typecheck`), and
+//! conditions that can never be true.
+
+use std::collections::HashMap;
+
+use super::items::{did_you_mean, ChoiceList, ReadItems};
+use super::read::{Place, Str};
+use super::Reporter;
+use crate::expr::{Scope, Value};
+use crate::typecheck::{self, Known, Ty, TypeProblem};
+use crate::{shown, Expression, Lang};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum ExprRole {
+    Relevant,
+    Constraint,
+    ChoiceFilter,
+    SectionRelevant,
+    Eligibility,
+}
+
+/// An expression whose references are checked once every item is known.
+pub(super) struct Pending {
+    pub role: ExprRole,
+    pub place: Place,
+    pub key: String,
+    /// The item it belongs to (its own answer is `.`); for a section: its first item.
+    pub item: Option<usize>,
+    pub expression: Expression,
+    pub at: usize,
+}
+
+/// Parses an expression written in a TOML string; a syntax error points into the string when
+/// the string is written as is (no escapes).
+pub(super) fn parse(r: &mut Reporter, s: &Str<'_>, place: &Place, key: &str) -> Option<Expression> {
+    match Expression::parse(s.text) {
+        Ok(e) => Some(e),
+        Err(error) => {
+            let start = s.at + 1;
+            // `source` is not at hand here: the span's length tells whether the string is
+            // written verbatim (one quote each side, no escapes)
+            let verbatim = s.span.1.saturating_sub(s.span.0) == s.text.len() + 2;
+            let at = if verbatim { start + error.offset } else { s.at };
+            r.error(
+                at,
+                "expression-syntax",
+                format!("{}: {key}: {}", place.en, error.kind.message(Lang::En)),
+                format!("{}：{key}：{}", place.zh, error.kind.message(Lang::ZhCn)),
+            );
+            None
+        }
+    }
+}
+
+/// What the expressions of a file may refer to.
+pub(super) struct Refs<'a> {
+    pub read: &'a ReadItems,
+    pub lists: &'a HashMap<String, ChoiceList>,
+    /// The item whose answer is `.` in the expression being checked.
+    pub current: Option<usize>,
+}
+
+impl Known for Refs<'_> {
+    fn item(&self, name: &str) -> Option<(Ty, &'static str)> {
+        let i = if name == "." {
+            self.current?
+        } else {
+            *self.read.positions.get(name)?
+        };
+        if !self.read.kind_known[i] {
+            return Some((Ty::Unknown, "note"));
+        }
+        let kind = &self.read.items[i].kind;
+        Some((Ty::of(kind), kind.name()))
+    }
+
+    fn has_choice(&self, name: &str, key: &str) -> bool {
+        let i = if name == "." {
+            self.current
+        } else {
+            self.read.positions.get(name).copied()
+        };
+        let Some(i) = i else { return true };
+        match self.read.lists[i]
+            .as_deref()
+            .and_then(|l| self.lists.get(l))
+        {
+            Some(list) => list.keys.contains(key),
+            // an unknown list was reported already: no follow-on
+            None => true,
+        }
+    }
+}
+
+/// No answers at all: what a condition without references always evaluates to.
+struct NoAnswers;
+impl Scope for NoAnswers {
+    fn reference(&self, _: &str) -> Value {
+        Value::Empty
+    }
+}
+
+pub(super) fn check_all(r: &mut Reporter, read: &ReadItems, lists: &HashMap<String, ChoiceList>) {
+    for p in &read.pending {
+        check(r, p, read, lists);
+    }
+}
+
+fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String, ChoiceList>) {
+    let (en_place, zh_place, key) = (&p.place.en, &p.place.zh, &p.key);
+    let problem = |r: &mut Reporter, code: &'static str, en: String, zh: String| {
+        r.error(
+            p.at,
+            code,
+            format!("{en_place}: {key} {en}"),
+            format!("{zh_place}：{key} {zh}"),
+        );
+    };
+    // references: known, earlier
+    let mut seen = std::collections::HashSet::new();
+    for name in p.expression.references() {
+        if !seen.insert(name) {
+            continue;
+        }
+        let n = shown(name);
+        let position = read.positions.get(name).copied();
+        let limit = match p.role {
+            ExprRole::Relevant | ExprRole::ChoiceFilter => p.item,
+            ExprRole::SectionRelevant => Some(p.item.unwrap_or(read.items.len())),
+            ExprRole::Constraint | ExprRole::Eligibility => None,
+        };
+        match (position, limit) {
+            (None, _) => {
+                let (en, zh) = if read.positions.len() <= 500 {
+                    did_you_mean(name, read.positions.keys().map(String::as_str))
+                } else {
+                    (String::new(), String::new())
+                };
+                problem(
+                    r,
+                    "unknown-reference",
+                    format!("refers to ${{{n}}}, which is not an item{en}"),
+                    format!("引用了 ${{{n}}}，但没有这个题目{zh}"),
+                )
+            }
+            (Some(i), Some(limit)) if i == limit && p.role != ExprRole::SectionRelevant => problem(
+                r,
+                "self-reference",
+                format!("refers to the item itself (${{{n}}}): a cycle; use '.' in a constraint for the item's own answer"),
+                format!("引用了题目自身（${{{n}}}），形成循环；在 constraint 里用“.”表示本题的答案"),
+            ),
+            (Some(i), Some(limit)) if i >= limit => problem(
+                r,
+                "later-reference",
+                format!("refers to ${{{n}}}, which comes later: an item may only depend on earlier answers (this also rules out cycles)"),
+                format!("引用了后面的题目 ${{{n}}}：只能依赖前面题目的答案（这样也不会形成循环）"),
+            ),
+            _ => {}
+        }
+    }
+    if p.expression.uses_current() && p.role != ExprRole::Constraint {
+        problem(
+            r,
+            "current-outside-constraint",
+            "uses '.', which means an item's own answer and belongs in a constraint".into(),
+            "用了“.”；“.”表示本题的答案，只能用在 constraint 里".into(),
+        );
+    }
+    // a section's "item" is its first item, or one past the last when it has none
+    let attributes = p
+        .item
+        .filter(|_| p.role == ExprRole::ChoiceFilter)
+        .and_then(|i| read.lists.get(i)?.as_deref())
+        .and_then(|l| lists.get(l));
+    for name in p.expression.attributes() {
+        let n = shown(name);
+        if p.role != ExprRole::ChoiceFilter {
+            problem(
+                r,
+                "bare-name",
+                format!("uses the bare name '{n}'; refer to an item as ${{{n}}}"),
+                format!("用了不带 ${{}} 的名字“{n}”；引用题目请写 ${{{n}}}"),
+            );
+        } else if attributes.is_some_and(|l| !l.attributes.contains(name)) {
+            problem(
+                r,
+                "unknown-attribute",
+                format!("uses '{n}', which no choice of this item has as an attribute"),
+                format!("用了“{n}”，但这个题目的选项都没有这个属性"),
+            );
+        }
+    }
+    // types
+    let refs = Refs {
+        read,
+        lists,
+        current: (p.role == ExprRole::Constraint).then_some(p.item).flatten(),
+    };
+    for t in typecheck::check(p.expression.ast(), &refs) {
+        let (code, en, zh) = type_problem(&t);
+        problem(r, code, en, zh);
+    }
+    // a condition on nothing: always the same
+    let constant = p.expression.references().is_empty()
+        && !p.expression.uses_current()
+        && p.expression.attributes().is_empty();
+    if constant {
+        if p.expression.is_true(&NoAnswers) {
+            if p.role != ExprRole::Constraint {
+                r.warn(
+                    p.at,
+                    "always-true",
+                    format!("{en_place}: {key} is always true; leave it out"),
+                    format!("{zh_place}：{key} 永远为真，可以删掉"),
+                );
+            }
+        } else {
+            let (en, zh) = match p.role {
+                ExprRole::Relevant | ExprRole::SectionRelevant => (
+                    "can never be true, so it would never be asked",
+                    "永远不会为真，这样永远不会被问到",
+                ),
+                ExprRole::Constraint => (
+                    "can never be true, so no answer would ever be accepted",
+                    "永远不会为真，这样任何答案都不会被接受",
+                ),
+                ExprRole::ChoiceFilter => (
+                    "can never be true, so no choice would ever be offered",
+                    "永远不会为真，这样不会显示任何选项",
+                ),
+                ExprRole::Eligibility => (
+                    "can never be true, so nobody could be interviewed",
+                    "永远不会为真，这样没有人能接受调查",
+                ),
+            };
+            problem(r, "never-true", en.into(), zh.into());
+        }
+    }
+}
+
+fn type_problem(t: &TypeProblem) -> (&'static str, String, String) {
+    match t {
+        TypeProblem::TrueFalseWithText { item, text } => (
+            "true-false-with-text",
+            format!("compares {item}, a true/false item, with the text '{}'; compare it with true() or false()", shown(text)),
+            format!("把是非题 {item} 和文字“{}”比较；请与 true() 或 false() 比较", shown(text)),
+        ),
+        TypeProblem::NumberWithText { item, text } => (
+            "number-with-text",
+            format!("compares {item}, a number, with the text '{}', which is not a number", shown(text)),
+            format!("把数字 {item} 和不是数字的文字“{}”比较", shown(text)),
+        ),
+        TypeProblem::DateWithText { item, text } => (
+            "date-with-text",
+            format!("compares {item}, a date, with '{}', which is not a date like '2026-03-01'", shown(text)),
+            format!("把日期 {item} 和“{}”比较，但它不是 '2026-03-01' 这样的日期", shown(text)),
+        ),
+        TypeProblem::DateWithNumber { item } => (
+            "date-with-number",
+            format!("compares {item}, a date, with a number; write the date in quotes, like '2026-03-01'"),
+            format!("把日期 {item} 和数字比较；日期请加引号，如 '2026-03-01'"),
+        ),
+        TypeProblem::UnknownKey { item, key } => (
+            "unknown-choice-key",
+            format!("compares {item} with '{}', which is not one of its choices", shown(key)),
+            format!("把 {item} 和“{}”比较，但它不是该题的选项", shown(key)),
+        ),
+        TypeProblem::NotAChoiceItem { function, item, kind } => (
+            "not-a-choice-item",
+            format!("uses {function}() on {item}, which is {kind} and has no choices"),
+            format!("对 {item} 用了 {function}()，但它是 {kind}，没有选项"),
+        ),
+        TypeProblem::ArithmeticOn { item, kind } => (
+            "arithmetic-on-non-number",
+            format!("does arithmetic with {item}, which is {kind}, not a number"),
+            format!("对 {item} 做了算术运算，但它是 {kind}，不是数字"),
+        ),
+        TypeProblem::DivisionByZero => (
+            "division-by-zero",
+            "divides by 0 (div 0 or mod 0), which has no value".into(),
+            "除以 0（div 0 或 mod 0），结果没有意义".into(),
+        ),
+    }
+}
