@@ -572,7 +572,7 @@ async fn questionnaires_are_published_per_round_checked_and_never_changed() {
         error["message"]
             .as_str()
             .unwrap()
-            .contains("questionnaire.toml:65:8: unknown item kind 'essay'"),
+            .contains("questionnaire.toml:65:8: item 'age': unknown item kind 'essay'"),
         "{error}"
     );
 

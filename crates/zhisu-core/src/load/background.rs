@@ -1,7 +1,7 @@
 //! `[background]`: every role names an item of the right kind; the fingerprint lists items that
 //! take answers, each once. A role not named keeps its default item.
 
-use super::items::{did_you_mean, ReadItems};
+use super::parts::{did_you_mean, ReadItems};
 use super::read::{fields, Fields, Place, Str};
 use super::Reporter;
 use crate::{shown, Background, BackgroundRole, ItemKind};

@@ -4,32 +4,12 @@
 
 use std::collections::HashMap;
 
-use super::items::{did_you_mean, ChoiceList, ReadItems};
+use super::parts::{did_you_mean, ChoiceList, ExprRole, Pending, ReadItems};
 use super::read::{Place, Str};
 use super::Reporter;
 use crate::expr::{Scope, Value};
 use crate::typecheck::{self, Known, Ty, TypeProblem};
 use crate::{shown, Expression, Lang};
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum ExprRole {
-    Relevant,
-    Constraint,
-    ChoiceFilter,
-    SectionRelevant,
-    Eligibility,
-}
-
-/// An expression whose references are checked once every item is known.
-pub(super) struct Pending {
-    pub role: ExprRole,
-    pub place: Place,
-    pub key: String,
-    /// The item it belongs to (its own answer is `.`); for a section: its first item.
-    pub item: Option<usize>,
-    pub expression: Expression,
-    pub at: usize,
-}
 
 /// Parses an expression written in a TOML string; a syntax error points into the string when
 /// the string is written as is (no escapes).

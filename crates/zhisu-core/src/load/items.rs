@@ -4,21 +4,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use toml::de::{DeTable, DeValue};
 
-use super::expressions::{ExprRole, Pending};
 use super::header::{texts, Languages};
 use super::limits::{MAX_CHOICES_OVER_ITEMS, MAX_CHOICES_PER_LIST, MAX_ITEMS};
 use super::media::{self, Media};
 use super::names;
-use super::read::{fields, suggest, Expect, Fields, Place, Str};
-use super::scoring::{self, RawScore};
+use super::parts::{
+    did_you_mean, ChoiceList, Dimensions, ExprRole, Pending, ReadItems, SectionInfo,
+};
+use super::read::{fields, Expect, Fields, Place, Str};
+use super::scoring;
 use super::Reporter;
 use crate::{shown, Choice, Constraint, Dimension, Expression, Item, ItemKind, Module, Section};
-
-pub(super) struct Dimensions {
-    pub list: Vec<Dimension>,
-    /// Where each is declared.
-    pub at: HashMap<String, usize>,
-}
 
 pub(super) fn dimensions(
     r: &mut Reporter,
@@ -68,12 +64,6 @@ pub(super) fn dimensions(
         });
     }
     out
-}
-
-pub(super) struct ChoiceList {
-    pub choices: Vec<Choice>,
-    pub keys: HashSet<String>,
-    pub attributes: BTreeSet<String>,
 }
 
 pub(super) fn choice_lists(
@@ -172,11 +162,6 @@ fn attributes(r: &mut Reporter, table: &DeTable<'_>, place: &Place) -> BTreeMap<
         }
     }
     out
-}
-
-pub(super) struct SectionInfo {
-    pub relevant: Option<(Expression, usize)>,
-    pub is_module: bool,
 }
 
 pub(super) fn sections(
@@ -302,21 +287,6 @@ pub(super) struct ItemContext<'a> {
     pub lists: &'a HashMap<String, ChoiceList>,
     pub sections: &'a HashMap<String, SectionInfo>,
     pub has_sections: bool,
-}
-
-/// Items read so far, with what later checks need.
-pub(super) struct ReadItems {
-    pub items: Vec<Item>,
-    /// Item id → position (the first, for a duplicate).
-    pub positions: HashMap<String, usize>,
-    /// Each item's choice list name (for key checks through the list's key set).
-    pub lists: Vec<Option<String>>,
-    /// Whether each item's kind was understood (else its type is unknown to expressions).
-    pub kind_known: Vec<bool>,
-    pub scores: Vec<Option<RawScore>>,
-    pub pending: Vec<Pending>,
-    pub section_first_item: HashMap<String, usize>,
-    pub id_at: Vec<usize>,
 }
 
 pub(super) fn items(r: &mut Reporter, top: &Fields<'_, '_>, cx: &ItemContext<'_>) -> ReadItems {
@@ -582,17 +552,6 @@ fn item(
         scoring: None,
         explanation,
     });
-}
-
-/// `; did you mean 'x'?` in both languages, or nothing.
-pub(super) fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> (String, String) {
-    match suggest(word, candidates) {
-        Some(s) => (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？")),
-        None => (String::new(), String::new()),
-    }
 }
 
 /// The kind with its choices and bounds; keys that do not fit the kind are reported.

@@ -21,6 +21,7 @@ mod items;
 pub mod limits;
 mod media;
 mod names;
+mod parts;
 mod read;
 mod scoring;
 mod syntax;

@@ -6,29 +6,11 @@ use std::collections::{HashMap, HashSet};
 
 use toml::de::{DeTable, DeValue};
 
-use super::items::{did_you_mean, Dimensions, ReadItems, SectionInfo};
 use super::limits::{MAX_POINTS_PER_ITEM, MAX_TOTAL_POINTS};
+use super::parts::{did_you_mean, Dimensions, RawScore, ReadItems, SectionInfo, WrittenKey};
 use super::read::{fields, Place};
 use super::Reporter;
 use crate::{shown, AnswerValue, Item, ItemKind, ScoringRule};
-
-/// A scoring key as written.
-pub(super) enum WrittenKey {
-    Bool(bool),
-    Text(String),
-    /// A list; `None` when some entry is not text.
-    Texts(Option<Vec<String>>),
-    Integer(Option<i64>),
-    Other,
-}
-
-pub(super) struct RawScore {
-    at: usize,
-    dimension: Option<(String, usize)>,
-    /// `None`: not written (one point); `Some(None)`: written wrong (reported).
-    points: Option<Option<(i64, usize)>>,
-    key: Option<(WrittenKey, usize)>,
-}
 
 pub(super) fn read(r: &mut Reporter, table: &DeTable<'_>, at: usize, place: &Place) -> RawScore {
     let f = fields(r, table, at, &["dimension", "points", "key"], place.clone());

@@ -3,9 +3,10 @@
 use toml::de::DeTable;
 use toml::Spanned;
 
-use super::expressions::{self, ExprRole, Pending};
+use super::expressions;
 use super::header::{header, texts, TOP_KEYS};
 use super::items::{self, ItemContext};
+use super::parts::{ExprRole, Pending};
 use super::read::{fields, Place};
 use super::{background, scoring, Reporter};
 use crate::{Eligibility, Questionnaire};

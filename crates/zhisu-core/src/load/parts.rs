@@ -1,0 +1,90 @@
+//! What the readers of a questionnaire file share: the items, choice lists, dimensions and
+//! sections read so far, expressions waiting for every item to be known, scoring as written.
+//! Plain data (and one wording helper), so that `items`, `expressions` and `scoring` each
+//! depend on it and never on each other in a circle.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use super::read::{suggest, Place};
+use crate::{Choice, Dimension, Expression, Item};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum ExprRole {
+    Relevant,
+    Constraint,
+    ChoiceFilter,
+    SectionRelevant,
+    Eligibility,
+}
+
+/// An expression whose references are checked once every item is known.
+pub(super) struct Pending {
+    pub role: ExprRole,
+    pub place: Place,
+    pub key: String,
+    /// The item it belongs to (its own answer is `.`); for a section: its first item.
+    pub item: Option<usize>,
+    pub expression: Expression,
+    pub at: usize,
+}
+
+/// A scoring key as written.
+pub(super) enum WrittenKey {
+    Bool(bool),
+    Text(String),
+    /// A list; `None` when some entry is not text.
+    Texts(Option<Vec<String>>),
+    Integer(Option<i64>),
+    Other,
+}
+
+pub(super) struct RawScore {
+    pub at: usize,
+    pub dimension: Option<(String, usize)>,
+    /// `None`: not written (one point); `Some(None)`: written wrong (reported).
+    pub points: Option<Option<(i64, usize)>>,
+    pub key: Option<(WrittenKey, usize)>,
+}
+
+pub(super) struct Dimensions {
+    pub list: Vec<Dimension>,
+    /// Where each is declared.
+    pub at: HashMap<String, usize>,
+}
+
+pub(super) struct ChoiceList {
+    pub choices: Vec<Choice>,
+    pub keys: HashSet<String>,
+    pub attributes: BTreeSet<String>,
+}
+
+pub(super) struct SectionInfo {
+    pub relevant: Option<(Expression, usize)>,
+    pub is_module: bool,
+}
+
+/// Items read so far, with what later checks need.
+pub(super) struct ReadItems {
+    pub items: Vec<Item>,
+    /// Item id → position (the first, for a duplicate).
+    pub positions: HashMap<String, usize>,
+    /// Each item's choice list name (for key checks through the list's key set).
+    pub lists: Vec<Option<String>>,
+    /// Whether each item's kind was understood (else its type is unknown to expressions).
+    pub kind_known: Vec<bool>,
+    pub scores: Vec<Option<RawScore>>,
+    pub pending: Vec<Pending>,
+    pub section_first_item: HashMap<String, usize>,
+    pub id_at: Vec<usize>,
+}
+
+/// `; did you mean 'x'?` in both languages, or nothing.
+pub(super) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> (String, String) {
+    match suggest(word, candidates) {
+        Some(s) => (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？")),
+        None => (String::new(), String::new()),
+    }
+}
