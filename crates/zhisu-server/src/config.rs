@@ -61,6 +61,15 @@ behind_proxy = false
 # A bearer token for /metrics (for a monitoring system elsewhere). Without one, /metrics answers
 # only requests from this machine that did not come through the proxy.
 # metrics_token = "a long random string"
+
+# Connections (docs/deployment.md, "Connections and stopping"): a client must send its request
+# head within header_timeout_s (also how long an idle keep-alive connection is kept), and may
+# not pause longer than body_timeout_s while sending a body; beyond max_connections a new
+# connection is answered 503 and closed; on SIGTERM requests in flight get shutdown_grace_s.
+header_timeout_s = 10
+body_timeout_s = 30
+max_connections = 512
+shutdown_grace_s = 20
 "#;
 
 /// The settings as a file states them.
@@ -81,6 +90,10 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub behind_proxy: Option<bool>,
     pub metrics_token: Option<String>,
+    pub header_timeout_s: Option<u64>,
+    pub body_timeout_s: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub shutdown_grace_s: Option<u64>,
 }
 
 /// An offset from UTC written as `+08:00` (or `+0800`, `-05:00`).
@@ -118,6 +131,7 @@ pub struct Config {
     pub secure_cookies: bool,
     pub behind_proxy: bool,
     pub metrics_token: Option<String>,
+    pub connections: crate::serve::ConnectionLimits,
 }
 
 impl Default for Config {
@@ -136,6 +150,7 @@ impl Default for Config {
             secure_cookies: false,
             behind_proxy: false,
             metrics_token: None,
+            connections: crate::serve::ConnectionLimits::default(),
         }
     }
 }
@@ -182,6 +197,25 @@ impl Config {
                 .or(file.behind_proxy)
                 .unwrap_or(d.behind_proxy),
             metrics_token: explicit.metrics_token.or(file.metrics_token),
+            connections: crate::serve::ConnectionLimits {
+                header_timeout: explicit
+                    .header_timeout_s
+                    .or(file.header_timeout_s)
+                    .map_or(d.connections.header_timeout, std::time::Duration::from_secs),
+                body_timeout: explicit
+                    .body_timeout_s
+                    .or(file.body_timeout_s)
+                    .map_or(d.connections.body_timeout, std::time::Duration::from_secs),
+                max_connections: explicit
+                    .max_connections
+                    .or(file.max_connections)
+                    .unwrap_or(d.connections.max_connections)
+                    .max(1),
+                shutdown_grace: explicit
+                    .shutdown_grace_s
+                    .or(file.shutdown_grace_s)
+                    .map_or(d.connections.shutdown_grace, std::time::Duration::from_secs),
+            },
         }
     }
 }
@@ -250,6 +284,7 @@ impl fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("behind_proxy", &self.behind_proxy)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("connections", &self.connections)
             .finish()
     }
 }

@@ -454,6 +454,41 @@ async fn main() -> anyhow::Result<()> {
         questionnaires = state.questionnaires.len(),
         "zhisu-server ready"
     );
-    zhisu_server::serve(listener, state).await?;
+    let limits = config.connections;
+    raise_open_files_limit(limits.max_connections);
+    zhisu_server::serve::serve_with_limits(listener, state, limits, stop_signal()).await?;
+    tracing::info!("zhisu-server stopped");
     Ok(())
+}
+
+/// Raises the soft limit of open files to the hard limit (systemd's default soft limit is 1,024,
+/// fewer than the connections a busy round needs), and says so when it stays below what
+/// `max_connections` needs (each connection is a file, plus the database's).
+fn raise_open_files_limit(max_connections: usize) {
+    let wanted = max_connections as u64 + 64;
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < wanted => tracing::warn!(
+            open_files = limit,
+            max_connections,
+            "the open-files limit is below max_connections + 64: raise LimitNOFILE (docs/deployment.md)"
+        ),
+        Ok(limit) => tracing::info!(open_files = limit, "open-files limit"),
+        Err(error) => tracing::warn!(%error, "cannot read or raise the open-files limit"),
+    }
+}
+
+/// Completes on SIGTERM (systemd's stop) or Ctrl-C.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("asked to stop");
 }

@@ -75,3 +75,49 @@ fn the_printed_example_is_a_working_configuration() {
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("is not a valid configuration"));
 }
+
+/// The binary as systemd runs it: SIGTERM stops it cleanly (exit 0, "stopped" in its log),
+/// the open-files limit is raised at start and reported, and the data folder is the server
+/// user's only.
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.path().join("server.log");
+    let mut child = server()
+        .env("ZHISU_DATA_DIR", &data)
+        .env("ZHISU_LISTEN", format!("127.0.0.1:{port}"))
+        .stderr(std::fs::File::create(&log).unwrap())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(log.contains("open-files limit"), "{log}");
+    assert!(log.contains("zhisu-server stopped"), "{log}");
+}
