@@ -41,6 +41,18 @@ const BACKEND: &str = "PostgreSQL";
 
 /// A driver error as the storage reports it.
 fn db(e: postgres::Error) -> StorageError {
+    if e.code() == Some(&postgres::error::SqlState::DISK_FULL) {
+        return StorageError::Full {
+            backend: BACKEND,
+            source: Box::new(e),
+        };
+    }
+    if e.is_closed() {
+        return StorageError::Unavailable {
+            backend: BACKEND,
+            source: Box::new(e),
+        };
+    }
     StorageError::Database {
         backend: BACKEND,
         source: Box::new(e),
@@ -148,6 +160,19 @@ impl PostgresStorage {
 impl Storage for PostgresStorage {
     fn backend(&self) -> &'static str {
         "postgresql"
+    }
+
+    fn check_ready(&self, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.pool
+            .get()
+            .map_err(unavailable)?
+            .execute(
+                "INSERT INTO readiness (id, checked_at) VALUES (1, $1)
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                &[&now],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 
     fn schema_version(&self) -> Result<usize, StorageError> {

@@ -180,6 +180,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sign_in_attempt_last ON sign_in_attempt (last_at);
     "#,
+    // 9: one row the readiness check writes, so that "ready" means a write can commit.
+    r#"
+    CREATE TABLE readiness (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at TIMESTAMPTZ NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

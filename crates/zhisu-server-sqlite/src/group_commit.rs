@@ -86,9 +86,19 @@ pub(crate) type Outcome = Option<Result<Vec<(usize, Receipt)>, StorageError>>;
 /// every request's outcome. If the commit fails, every request of the group gets the error and
 /// nothing of any of them is stored.
 pub(crate) fn write_group(conn: &mut Connection, group: &[Arc<GroupRequest>]) {
-    let fail_all = |e: &dyn std::fmt::Display| {
+    // every request of the group gets the error, classified like any other (a full disk is
+    // `Full`, so devices hear "disk full, try later" rather than "internal")
+    let fail_all = |e: &rusqlite::Error| {
+        let full = matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull);
         for request in group {
-            *request.outcome() = Some(Err(StorageError::Write(e.to_string())));
+            *request.outcome() = Some(Err(if full {
+                StorageError::Full {
+                    backend: BACKEND,
+                    source: e.to_string().into(),
+                }
+            } else {
+                StorageError::Write(e.to_string())
+            }));
         }
     };
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {

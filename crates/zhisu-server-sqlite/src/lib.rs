@@ -44,6 +44,14 @@ const BACKEND: &str = "SQLite";
 
 /// A driver error as the storage reports it.
 fn db(e: rusqlite::Error) -> StorageError {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &e {
+        if failure.code == rusqlite::ErrorCode::DiskFull {
+            return StorageError::Full {
+                backend: BACKEND,
+                source: Box::new(e),
+            };
+        }
+    }
     StorageError::Database {
         backend: BACKEND,
         source: Box::new(e),
@@ -204,6 +212,17 @@ fn owner_only(_: &Path) -> Result<(), StorageError> {
 impl Storage for SqliteStorage {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn check_ready(&self, now: DateTime<Utc>) -> Result<(), StorageError> {
+        self.conn()
+            .execute(
+                "INSERT INTO readiness (id, checked_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                [timestamp(now)],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 
     fn schema_version(&self) -> Result<usize, StorageError> {

@@ -186,6 +186,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX sign_in_attempt_last ON sign_in_attempt (last_at);
     "#,
+    // 9: one row the readiness check writes, so that "ready" means a write can commit.
+    r#"
+    CREATE TABLE readiness (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        checked_at TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -40,6 +40,13 @@ pub enum StorageError {
         #[source]
         source: DriverError,
     },
+    /// The disk holding the database is full: nothing can be written until space is freed.
+    #[error("the disk holding the {backend} database is full: {source}")]
+    Full {
+        backend: &'static str,
+        #[source]
+        source: DriverError,
+    },
     /// No connection could be had (a pool timed out, the server is down).
     #[error("cannot get a {backend} connection: {source}")]
     Unavailable {
@@ -151,6 +158,10 @@ pub trait Storage:
 
     /// The schema version the database is at.
     fn schema_version(&self) -> Result<usize, StorageError>;
+
+    /// Ready to take uploads: a small write commits (a full disk or an unreachable database
+    /// says so here, before a device's upload finds out).
+    fn check_ready(&self, now: DateTime<Utc>) -> Result<(), StorageError>;
 }
 
 /// Interviews: storing a batch, reading them by scope, their facts, review.

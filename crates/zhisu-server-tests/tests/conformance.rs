@@ -469,6 +469,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     // a database written by a newer server is refused, not damaged
     let f = fresh("sign_in");
     sign_in_conformance(&f.storage);
+    f.storage.check_ready(at(0)).unwrap();
+    f.storage.check_ready(at(1)).unwrap();
 
     let f = fresh("newer");
     f.storage.ingest(&[interview(9, 30)], None, at(0)).unwrap();
@@ -944,7 +946,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

@@ -13,6 +13,8 @@ use zhisu_server_service::Refusal;
 pub struct Failure {
     pub(crate) status: StatusCode,
     pub(crate) error: ApiError,
+    /// Seconds for `Retry-After`.
+    pub(crate) retry_after: Option<u32>,
 }
 
 impl Failure {
@@ -23,7 +25,32 @@ impl Failure {
                 code: code.to_string(),
                 message: message.into(),
             },
+            retry_after: None,
         }
+    }
+
+    /// A storage error: the disk full or the database out of reach is `503` with
+    /// `Retry-After` and its own code (a device keeps the interviews and tries again later);
+    /// anything else `500 internal`.
+    pub(crate) fn storage(error: zhisu_server_service::StorageError) -> Self {
+        use zhisu_server_service::StorageError;
+        let (code, message, retry) = match &error {
+            StorageError::Full { .. } => (
+                "storage_full",
+                "the server's disk is full; nothing was stored (a tablet keeps its interviews and sends them later)",
+                60,
+            ),
+            StorageError::Unavailable { .. } => (
+                "storage_unavailable",
+                "the server cannot reach its database just now; nothing was stored; try again shortly",
+                10,
+            ),
+            _ => return Failure::internal(error),
+        };
+        tracing::error!(%error, code, "storage refused the request");
+        let mut failure = Failure::new(StatusCode::SERVICE_UNAVAILABLE, code, message);
+        failure.retry_after = Some(retry);
+        failure
     }
 
     pub(crate) fn internal(error: impl std::fmt::Display) -> Self {
@@ -49,7 +76,7 @@ impl From<Refusal> for Failure {
             Refusal::NotNow(message) => {
                 Failure::new(StatusCode::CONFLICT, codes::FORBIDDEN, message)
             }
-            Refusal::Storage(e) => Failure::internal(e),
+            Refusal::Storage(e) => Failure::storage(e),
         }
     }
 }
@@ -65,7 +92,13 @@ pub(crate) async fn service<T: Send + 'static>(
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (self.status, Json(self.error)).into_response()
+        let mut response = (self.status, Json(self.error)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -116,5 +149,5 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(Failure::internal)?
-        .map_err(Failure::internal)
+        .map_err(Failure::storage)
 }

@@ -45,7 +45,7 @@ pub(super) async fn enrol(
     let outcome = tokio::task::spawn_blocking(move || for_enrol.enrol(&request.code, &name))
         .await
         .map_err(Failure::internal)?
-        .map_err(Failure::internal)?;
+        .map_err(Failure::storage)?;
     match outcome {
         Ok(enrolment) => {
             state.metrics.enrolment();
@@ -139,7 +139,7 @@ pub(super) async fn upload(
     })
     .await
     .map_err(Failure::internal)?
-    .map_err(Failure::internal)?;
+    .map_err(Failure::storage)?;
     for receipt in &receipts {
         state.metrics.receipt(receipt.status);
     }

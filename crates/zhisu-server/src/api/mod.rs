@@ -36,6 +36,7 @@ use zhisu_protocol::{ASSIGNMENT_PATH, ENROL_PATH, QUESTIONNAIRES_PATH, UPLOAD_PA
 pub fn routes() -> Router<HttpState> {
     Router::new()
         .route("/healthz", get(health))
+        .route("/readyz", get(ready))
         .route(ENROL_PATH, post(enrol))
         .route(ASSIGNMENT_PATH, get(assignment))
         .route(UPLOAD_PATH, post(upload))
@@ -102,6 +103,14 @@ async fn metrics(
         state.metrics.render(stored),
     )
         .into_response())
+}
+
+/// Readiness: a write commits (`503 storage_full` or `storage_unavailable` otherwise), for a
+/// load balancer or monitoring to stop sending uploads here. `/healthz` is liveness only.
+async fn ready(State(state): State<HttpState>) -> Result<String, Failure> {
+    let storage = state.storage.clone();
+    blocking(move || storage.check_ready(chrono::Utc::now())).await?;
+    Ok(format!("ready {}", state.storage.backend()))
 }
 
 async fn health(State(state): State<HttpState>) -> Result<String, Failure> {

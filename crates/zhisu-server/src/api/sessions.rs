@@ -32,7 +32,7 @@ pub(super) async fn sign_in(
             codes::BAD_CREDENTIALS,
             "the username or password is wrong",
         )),
-        Err(SignInRefusal::Storage(e)) => Err(Failure::internal(e)),
+        Err(SignInRefusal::Storage(e)) => Err(Failure::storage(e)),
     }
 }
 
