@@ -61,7 +61,7 @@ if ! command -v tauri-driver >/dev/null || [ "$(tauri-driver --version 2>/dev/nu
   cargo install --locked tauri-driver --version "$TAURI_DRIVER_VERSION"
 fi
 
-if [ "$(node_modules/.bin/tauri --version 2>/dev/null)" != "tauri-cli 2.12.5" ]; then
+if [ "$(node_modules/.bin/tauri --version 2>/dev/null)" != "tauri-cli 2.12.5" ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "install-deps: all present"

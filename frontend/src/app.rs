@@ -5,10 +5,10 @@
 use std::rc::Rc;
 
 use yew::prelude::*;
-use zhisu_app_api::{self as api, CommandError, IdentityView, Preferences, SyncView};
+use zhisu_app_api::{self as api, CommandError, IdentityView, Preferences, SyncView, Theme};
 
 use crate::backend::call;
-use crate::context::{AppContext, Route};
+use crate::context::{AppContext, Route, LARGEST_TEXT};
 use crate::i18n::{error_text, Lang, Words};
 use crate::screens::interview::Interview;
 use crate::screens::{Enrol, Home, MyInterviews, Surveyors, SyncLog, Today};
@@ -21,6 +21,7 @@ pub enum Msg {
     Navigate(Route),
     ToggleLanguage,
     ToggleTextSize,
+    ToggleTheme,
     SyncNow,
     Failed(CommandError),
 }
@@ -28,7 +29,8 @@ pub enum Msg {
 pub struct App {
     route: Route,
     ui: Lang,
-    large_text: bool,
+    text_step: u8,
+    theme: Theme,
     identity: Option<Rc<IdentityView>>,
     sync: Option<Rc<SyncView>>,
     /// A failure of the shell's own calls (enrolment state, preferences, sync badge).
@@ -52,18 +54,21 @@ impl Component for App {
         App {
             route: Route::Home,
             ui: Lang::default(),
-            large_text: false,
+            text_step: 0,
+            theme: Theme::default(),
             identity: None,
             sync: None,
             error: None,
             callbacks: AppContext {
                 ui: Lang::default(),
-                large_text: false,
+                text_step: 0,
+                theme: Theme::default(),
                 identity: None,
                 sync: None,
                 navigate: link.callback(Msg::Navigate),
                 toggle_language: link.callback(|()| Msg::ToggleLanguage),
                 toggle_text_size: link.callback(|()| Msg::ToggleTextSize),
+                toggle_theme: link.callback(|()| Msg::ToggleTheme),
                 enrolled: link.callback(|identity| Msg::Identity(Ok(identity))),
                 sync_now: link.callback(|()| Msg::SyncNow),
             },
@@ -73,7 +78,11 @@ impl Component for App {
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         match msg {
             Msg::Identity(Ok(identity)) => self.identity_loaded(identity),
-            Msg::Preferences(Ok(preferences)) => self.ui = preferences.language,
+            Msg::Preferences(Ok(preferences)) => {
+                self.ui = preferences.language;
+                self.theme = preferences.theme;
+                show_theme(self.theme);
+            }
             Msg::Status(result) => {
                 match result {
                     Ok(view) => self.sync = Some(Rc::new(view)),
@@ -94,7 +103,9 @@ impl Component for App {
                 self.error = None;
             }
             Msg::ToggleLanguage => self.toggle_language(ctx),
-            Msg::ToggleTextSize => self.large_text = !self.large_text,
+            // larger, larger still, then back to normal
+            Msg::ToggleTextSize => self.text_step = (self.text_step + 1) % (LARGEST_TEXT + 1),
+            Msg::ToggleTheme => self.toggle_theme(ctx),
             Msg::SyncNow => {
                 // the badge's own polling shows the outcome
                 wasm_bindgen_futures::spawn_local(async {
@@ -121,7 +132,7 @@ impl Component for App {
             Route::Interview(opened) => html! { <Interview opened={Rc::clone(opened)} /> },
         };
         html! {
-            <main class={if self.large_text { "large" } else { "" }}>
+            <main class={format!("text-{}", self.text_step)}>
                 <ContextProvider<AppContext> {context}>
                     { screen }
                 </ContextProvider<AppContext>>
@@ -155,15 +166,42 @@ impl App {
         });
     }
 
+    fn toggle_theme(&mut self, ctx: &Context<Self>) {
+        self.theme = match self.theme {
+            Theme::Standard => Theme::HighContrast,
+            Theme::HighContrast => Theme::Standard,
+        };
+        show_theme(self.theme);
+        let theme = self.theme;
+        let failed = ctx.link().callback(Msg::Failed);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = call::<api::SetTheme>(api::SetThemeArgs { theme }).await {
+                failed.emit(e);
+            }
+        });
+    }
+
     /// The context with this shell's state; its callbacks are made once, so screens are told
     /// of a change only when the state changed.
     fn context(&self) -> AppContext {
         AppContext {
             ui: self.ui,
-            large_text: self.large_text,
+            text_step: self.text_step,
+            theme: self.theme,
             identity: self.identity.clone(),
             sync: self.sync.clone(),
             ..self.callbacks.clone()
         }
+    }
+}
+
+/// Puts the theme on the whole document (`<html class="theme-high_contrast">`), so the page
+/// around the screen changes too.
+fn show_theme(theme: Theme) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        root.set_class_name(&format!("theme-{}", theme.code()));
     }
 }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use uuid::Uuid;
 use yew::prelude::*;
-use zhisu_app_api::{IdentityView, SyncView};
+use zhisu_app_api::{IdentityView, SyncView, Theme};
 use zhisu_core::{Answers, Questionnaire};
 
 use crate::i18n::{Lang, Words};
@@ -31,13 +31,17 @@ pub enum Route {
 pub struct AppContext {
     /// The language of the surveyor's screens.
     pub ui: Lang,
-    /// Larger text for a respondent who reads with difficulty.
-    pub large_text: bool,
+    /// The text size step, 0 (normal) to [`LARGEST_TEXT`]: larger text for a respondent who
+    /// reads with difficulty. Question, answers, buttons and feedback grow together.
+    pub text_step: u8,
+    /// How the screens look (the surveyor's choice, kept on the device).
+    pub theme: Theme,
     pub identity: Option<Rc<IdentityView>>,
     pub sync: Option<Rc<SyncView>>,
     pub navigate: Callback<Route>,
     pub toggle_language: Callback<()>,
     pub toggle_text_size: Callback<()>,
+    pub toggle_theme: Callback<()>,
     /// The device was enrolled (or enrolled again).
     pub enrolled: Callback<IdentityView>,
     pub sync_now: Callback<()>,
@@ -70,6 +74,21 @@ pub fn language_button(app: &AppContext) -> Html {
         </button>
     }
 }
+
+/// Switches the high-contrast look on and off (for bright sun); the device remembers it.
+pub fn theme_button(app: &AppContext) -> Html {
+    let toggle = app.toggle_theme.reform(|_| ());
+    let on = app.theme == Theme::HighContrast;
+    html! {
+        <button id="theme" class="text-size" aria-pressed={on.to_string()} onclick={toggle}>
+            <span aria-hidden="true">{ if on { "◼ " } else { "◻ " } }</span>
+            { app.ui.pick("强对比", "High contrast") }
+        </button>
+    }
+}
+
+/// The largest text size step (150 %).
+pub const LARGEST_TEXT: u8 = 2;
 
 /// An interview to show: its id, questionnaire, saved answers and language.
 pub struct Opened {

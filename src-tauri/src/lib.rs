@@ -130,6 +130,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         device::read_qr_code,
         device::preferences,
         device::set_language,
+        device::set_theme,
         device::today,
         device::choose_site,
         surveyors::surveyors,

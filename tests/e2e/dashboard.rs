@@ -2,7 +2,11 @@
 //! loopback port with its SQLite file: each role signs in through the form, opens every view,
 //! the figures are checked against the database (read here with SQL), a supervisor rejects a
 //! flagged interview through the page, and an export is downloaded with the browser's session
-//! and read back. Screenshots of every view go to target/tmp/dashboard-screenshots/.
+//! and read back. Every view of every role is checked at 1280 px and at 412 px (a phone): no
+//! sideways scrolling, chart labels inside their charts, one name per chart, touch targets of
+//! 44 px on the narrow screen, axe-core's WCAG 2.1 A/AA rules; and the keyboard paths: the skip
+//! link, the focus after a refused sign-in and after a review. Screenshots of every view go to
+//! target/tmp/dashboard-screenshots/.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use fantoccini::{Client, ClientBuilder, Locator};
 use uuid::Uuid;
-use zhisu_e2e::{free_port, workspace_root};
+use zhisu_e2e::{axe_violations, free_port, workspace_root};
 use zhisu_server_storage::Role;
 use zhisu_server_tests::generate::{self, Respondent, Rng};
 
@@ -64,6 +68,103 @@ async fn screenshot(client: &Client, dir: &Path, name: &str) {
     assert!(png.starts_with(b"\x89PNG"));
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
+
+/// What is wrong with the page's layout at the window's width: sideways scrolling of the page,
+/// chart labels outside their chart, charts sharing a name, the navigation's current page,
+/// and (at 720 px or less) touch targets under 44 × 44 px.
+const LAYOUT_PROBLEMS: &str = r#"
+const problems = [];
+const describe = function (e) {
+  return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().replace(/\s+/g, '.') : '') + ' "' + (e.textContent || e.value || '').trim().slice(0, 30) + '"';
+};
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth) {
+  const wide = Array.from(document.querySelectorAll('body *'))
+    .filter(function (e) { return !e.closest('.scroll') && e.getBoundingClientRect().right > root.clientWidth + 1; })
+    .slice(0, 5).map(describe);
+  problems.push('the page scrolls sideways: ' + root.scrollWidth + ' > ' + root.clientWidth + ' px; too wide: ' + wide.join(', '));
+}
+const names = new Set();
+document.querySelectorAll('svg').forEach(function (svg) {
+  const name = svg.getAttribute('aria-label');
+  if (svg.getAttribute('role') !== 'img' || !name) problems.push('a chart without a name: ' + describe(svg));
+  if (names.has(name)) problems.push('two charts named ' + name);
+  names.add(name);
+  const box = svg.viewBox.baseVal;
+  svg.querySelectorAll('text').forEach(function (t) {
+    const b = t.getBBox();
+    if (b.x < box.x - 0.5 || b.x + b.width > box.x + box.width + 0.5) problems.push('a chart label is cut off: "' + t.textContent + '" (' + Math.round(b.x) + ' to ' + Math.round(b.x + b.width) + ' of ' + box.x + ' to ' + (box.x + box.width) + ')');
+  });
+});
+const nav = document.querySelector('header nav');
+if (nav) {
+  const current = nav.querySelectorAll('a[aria-current=page]');
+  if (current.length !== 1 || new URL(current[0].href).pathname !== location.pathname) problems.push('the navigation does not mark this page as the current one');
+}
+if (window.innerWidth <= 720) {
+  document.querySelectorAll('a[href], button, select, input:not([type=hidden]), textarea').forEach(function (e) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return;
+    if (r.width < 44 || r.height < 44) problems.push('a target of ' + Math.round(r.width) + ' x ' + Math.round(r.height) + ' px: ' + describe(e));
+  });
+}
+return problems;
+"#;
+
+/// Checks the page shown: its layout (see [`LAYOUT_PROBLEMS`]) and axe-core's WCAG 2.1 A/AA rules.
+async fn check_page(client: &Client, what: &str) {
+    let problems = client.execute(LAYOUT_PROBLEMS, vec![]).await.unwrap();
+    let problems: Vec<&str> = problems
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(problems.is_empty(), "{what}:\n{}", problems.join("\n"));
+    let violations = axe_violations(client).await;
+    assert!(
+        violations.is_empty(),
+        "{what}: axe-core finds\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Sets the window so that the page is `width` CSS pixels wide.
+async fn window_width(client: &Client, width: u32, height: u32) {
+    client.set_window_size(width, height).await.unwrap();
+    let inner = client
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(inner.as_u64(), Some(u64::from(width)), "the page's width");
+}
+
+/// The element that has the keyboard's focus: (tag, id, id of the row it is in).
+async fn focused(client: &Client) -> (String, String, String) {
+    let f = client
+        .execute(
+            "const e = document.activeElement; const row = e.closest('tr'); \
+             return [e.tagName.toLowerCase(), e.id || '', row ? row.id : ''];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let part = |i: usize| f[i].as_str().unwrap_or_default().to_string();
+    (part(0), part(1), part(2))
+}
+
+async fn press(client: &Client, key: &str) {
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(key)
+        .await
+        .unwrap();
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
 
 async fn text(client: &Client, css: &str) -> String {
     client
@@ -168,7 +269,11 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                 straight_line: false,
             };
             let answers = generate::answers(&q, &who, &mut rng);
-            let seconds = if n == 7 { 90 } else { 1400 };
+            let seconds = match n {
+                7 => 90,
+                9 => 100,
+                _ => 1400,
+            };
             batch.push(generate::interview(
                 &q,
                 Uuid::from_u128(((d as u128) << 32) + n),
@@ -210,6 +315,45 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                 .ends_with("/dashboard/login"),
             "signed out: the sign-in page"
         );
+        check_page(&client, "the sign-in page").await;
+        if user == "city" {
+            // a wrong password: the page opens at the message, the username kept
+            window_width(&client, 412, 915).await;
+            check_page(&client, "the sign-in page at 412 px").await;
+            client
+                .find(Locator::Id("username"))
+                .await
+                .unwrap()
+                .send_keys(user)
+                .await
+                .unwrap();
+            client
+                .find(Locator::Id("password"))
+                .await
+                .unwrap()
+                .send_keys("wrong password")
+                .await
+                .unwrap();
+            press(&client, ENTER).await;
+            client
+                .wait()
+                .for_element(Locator::Id("sign-in-error"))
+                .await
+                .unwrap();
+            assert_eq!(
+                focused(&client).await.1,
+                "sign-in-error",
+                "the focus is on the message"
+            );
+            let kept = client.find(Locator::Id("username")).await.unwrap();
+            assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some(user));
+            let password = client.find(Locator::Id("password")).await.unwrap();
+            assert_eq!(password.prop("value").await.unwrap().as_deref(), Some(""));
+            check_page(&client, "the sign-in page after a wrong password").await;
+            screenshot(&client, &shots, "sign-in-wrong-412").await;
+            window_width(&client, 1280, 900).await;
+            kept.clear().await.unwrap();
+        }
         client
             .find(Locator::Id("username"))
             .await
@@ -237,6 +381,25 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             .await
             .unwrap();
         screenshot(&client, &shots, &format!("{user}-progress")).await;
+        check_page(&client, &format!("{user}: progress")).await;
+        // the skip link is the first Tab stop and takes the keyboard to the content
+        press(&client, TAB).await;
+        let (tag, _, _) = focused(&client).await;
+        let skip = client
+            .execute("return document.activeElement.className;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            (tag.as_str(), skip.as_str()),
+            ("a", Some("skip")),
+            "the first Tab"
+        );
+        press(&client, ENTER).await;
+        assert_eq!(
+            focused(&client).await.1,
+            "main",
+            "the skip link leads to the content"
+        );
         let (n, k) = counted(&db, condition);
         let total = text(&client, "#total").await;
         assert!(
@@ -261,6 +424,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "a chart with whiskers"
         );
         screenshot(&client, &shots, &format!("{user}-literacy")).await;
+        check_page(&client, &format!("{user}: literacy")).await;
 
         client
             .goto(&format!("{base}/dashboard/items"))
@@ -275,12 +439,14 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                 > 30
         );
         screenshot(&client, &shots, &format!("{user}-items")).await;
+        check_page(&client, &format!("{user}: items")).await;
 
         client
             .goto(&format!("{base}/dashboard/qc?status=all"))
             .await
             .unwrap();
         screenshot(&client, &shots, &format!("{user}-qc")).await;
+        check_page(&client, &format!("{user}: quality control")).await;
 
         client
             .goto(&format!("{base}/dashboard/report"))
@@ -292,9 +458,28 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "{user}: the report's sample: {summary}"
         );
         screenshot(&client, &shots, &format!("{user}-report")).await;
+        check_page(&client, &format!("{user}: report")).await;
+
+        // every page on a phone's width, in both languages
+        window_width(&client, 412, 915).await;
+        for view in ["progress", "literacy", "items", "qc?status=all", "report"] {
+            for lang in ["zh-CN", "en"] {
+                let sep = if view.contains('?') { '&' } else { '?' };
+                client
+                    .goto(&format!("{base}/dashboard/{view}{sep}lang={lang}"))
+                    .await
+                    .unwrap();
+                check_page(&client, &format!("{user}: {view} in {lang} at 412 px")).await;
+                let name = view.split('?').next().unwrap();
+                screenshot(&client, &shots, &format!("{user}-{name}-{lang}-412")).await;
+            }
+        }
+        window_width(&client, 1280, 900).await;
 
         if user == "yz-super" {
             // reject the fast interview of Yuzhong through the page
+            // by keyboard, on a phone's width
+            window_width(&client, 412, 915).await;
             let fast = Uuid::from_u128(7);
             client.goto(&format!("{base}/dashboard/qc")).await.unwrap();
             let row = client
@@ -302,19 +487,56 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                 .await
                 .unwrap();
             assert!(row.text().await.unwrap().contains("答题太快"));
+            // the row the keyboard goes on with: the one below, or above for the last row
+            let next = client
+                .execute(
+                    "const row = document.getElementById(arguments[0]); \
+                     const other = [row.nextElementSibling, row.previousElementSibling] \
+                       .find(function (r) { return r && r.id.startsWith('qc-'); }); \
+                     return other ? other.id : null;",
+                    vec![serde_json::json!(format!("qc-{fast}"))],
+                )
+                .await
+                .unwrap();
+            let next = next.as_str().expect("two flagged interviews").to_string();
             row.find(Locator::Css("textarea"))
                 .await
                 .unwrap()
                 .send_keys("用时太短，需要重新调查")
                 .await
                 .unwrap();
-            row.find(Locator::Css("button[value=rejected]"))
-                .await
-                .unwrap()
-                .click()
+            // comment → 通过 → 有问题 → 作废
+            for _ in 0..3 {
+                press(&client, TAB).await;
+            }
+            let button = client
+                .execute("return document.activeElement.value;", vec![])
                 .await
                 .unwrap();
+            assert_eq!(button, "rejected", "three Tabs from the comment: 作废");
+            press(&client, ENTER).await;
             client.wait().for_element(Locator::Css("h1")).await.unwrap();
+            let (tag, _, focused_row) = focused(&client).await;
+            assert_eq!(
+                (tag.as_str(), focused_row.as_str()),
+                ("tr", next.as_str()),
+                "after a review the keyboard is at the next row"
+            );
+            let hash = client
+                .execute("return location.hash;", vec![])
+                .await
+                .unwrap();
+            assert_eq!(hash, format!("#{next}"));
+            press(&client, TAB).await;
+            let (tag, _, focused_row) = focused(&client).await;
+            assert_eq!(
+                (tag.as_str(), focused_row.as_str()),
+                ("textarea", next.as_str()),
+                "one Tab on: the next row's comment"
+            );
+            check_page(&client, "the queue after a review at 412 px").await;
+            screenshot(&client, &shots, "yz-super-qc-after-review-412").await;
+            window_width(&client, 1280, 900).await;
             let conn = rusqlite::Connection::open(&db).unwrap();
             let status: String = conn
                 .query_row(

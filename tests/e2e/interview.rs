@@ -583,7 +583,7 @@ async fn the_surveyor_switches_to_english_the_device_remembers_and_the_interview
         text_of(&app, "question").await,
         "The employer is responsible for preventing occupational disease."
     );
-    assert_eq!(text_of(&app, "back").await, "Back");
+    assert_eq!(text_of(&app, "back").await, "← Back");
     app.screenshot(&shots, "resumed-en-for-a-chinese-surveyor")
         .await;
     app.close().await;
@@ -1174,9 +1174,81 @@ async fn the_tablet_is_enrolled_from_a_picture_of_the_qr_code() {
     assert_eq!(device.identity().unwrap().unwrap().device_name, "扫码平板");
 }
 
+/// What the screen on show fails of the sunlight rules, measured from the webview's computed
+/// styles with the WCAG contrast formula: every enabled control's outline (or its own fill)
+/// at least 3:1 against what is around it, its text at least 4.5:1, the question's and the
+/// answers' text at least 7:1, placeholders at least 4.5:1.
+const CONTRAST_PROBLEMS: &str = r#"
+const rgb = function (c) {
+  const m = c.match(/rgba?\(([^)]+)\)/);
+  if (!m) return null;
+  const p = m[1].split(',').map(parseFloat);
+  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+};
+const lum = function (c) {
+  const f = function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+};
+const ratio = function (a, b) {
+  const x = lum(a), y = lum(b);
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+};
+// the colour behind an element: the first opaque background up the tree (white at the top)
+const behind = function (e) {
+  for (; e && e.nodeType === 1; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0.5) return c;
+  }
+  return { r: 255, g: 255, b: 255, a: 1 };
+};
+const name = function (e) { return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' "' + (e.textContent || e.placeholder || '').trim().slice(0, 20) + '"'; };
+const problems = [];
+document.querySelectorAll('button, input:not([type=hidden]):not(.file-input), select, textarea').forEach(function (e) {
+  if (e.disabled) return;
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) return;
+  const s = getComputedStyle(e);
+  const around = behind(e.parentElement), own = behind(e);
+  const width = parseFloat(s.borderTopWidth);
+  const outline = width >= 1 ? ratio(rgb(s.borderTopColor), around) : 0;
+  const fill = ratio(own, around);
+  if (Math.max(outline, fill) < 3) problems.push('outline ' + outline.toFixed(2) + ':1, fill ' + fill.toFixed(2) + ':1: ' + name(e));
+  const text = ratio(rgb(s.color), own);
+  const wanted = e.classList.contains('choice') ? 7 : 4.5;
+  if (text < wanted) problems.push('text ' + text.toFixed(2) + ':1 (wanted ' + wanted + '): ' + name(e));
+  if (e.placeholder) {
+    const p = ratio(rgb(getComputedStyle(e, '::placeholder').color), own);
+    if (p < 4.5) problems.push('placeholder ' + p.toFixed(2) + ':1: ' + name(e));
+  }
+});
+document.querySelectorAll('#question, .choice, .bar-label, .bar-verdict, #score').forEach(function (e) {
+  const t = ratio(rgb(getComputedStyle(e).color), behind(e));
+  if (t < 7 && !e.disabled) problems.push('text ' + t.toFixed(2) + ':1 (wanted 7): ' + name(e));
+});
+return problems;
+"#;
+
+/// Checks the screen on show: the contrast rules above and axe-core's WCAG 2.1 A/AA rules.
+async fn looks_right(app: &App, what: &str) {
+    let problems = app.client.execute(CONTRAST_PROBLEMS, vec![]).await.unwrap();
+    let problems: Vec<&str> = problems
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(problems.is_empty(), "{what}:\n{}", problems.join("\n"));
+    let violations = zhisu_e2e::axe_violations(&app.client).await;
+    assert!(
+        violations.is_empty(),
+        "{what}: axe-core finds\n{}",
+        violations.join("\n")
+    );
+}
+
 /// Saves the screen on show at 1280×800 (a tablet in landscape) and at 412×915 (a phone in
 /// portrait) under `dir/<size>/name.png`, and checks at both sizes that nothing is wider than
-/// the window and every button is at least 48 px high.
+/// the window, every button is at least 48 px high, contrast and axe-core (see [`looks_right`]).
 async fn both_sizes(app: &App, dir: &std::path::Path, name: &str) {
     for (width, height) in [(412u32, 915u32), (1280, 800)] {
         app.client.set_window_size(width, height).await.unwrap();
@@ -1189,6 +1261,7 @@ async fn both_sizes(app: &App, dir: &std::path::Path, name: &str) {
             (0, 0),
             "{name} at {width}x{height}: overflow (px) and buttons under 48 px"
         );
+        looks_right(app, &format!("{name} at {width}x{height}")).await;
     }
 }
 
@@ -1305,7 +1378,30 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
     app.click("choice-ventilate").await;
     app.click("text-size").await;
     both_sizes(&app, &shots, "10-question-multiple-choice-large-text").await;
+    // the largest step: question, answers, buttons and feedback grow together, and every
+    // screen from here on is saved and checked at it
     app.click("text-size").await;
+    let sizes = app
+        .client
+        .execute(
+            "return ['#question', '.choice', '#next', '#text-size'].map(function (s) { \
+               return parseFloat(getComputedStyle(document.querySelector(s)).fontSize); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let sizes: Vec<f64> = sizes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![42.0, 36.0, 30.0, 30.0],
+        "at 150 %: question, answers, buttons (20 px × 1.5 × their own scale)"
+    );
+    both_sizes(&app, &shots, "10-question-multiple-choice-largest-text").await;
     app.click("next").await;
     both_sizes(&app, &shots, "11-review").await;
     app.click("complete").await;
@@ -1366,5 +1462,36 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
     app.wait_for_text("site-type", "Enterprise", Duration::from_secs(10))
         .await;
     both_sizes(&app, &shots, "19-today-english").await;
+
+    // the high-contrast look, switched on at home, at the largest text step
+    app.click("home").await;
+    app.click("theme").await;
+    let theme = app
+        .client
+        .execute("return document.documentElement.className;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(theme, "theme-high_contrast");
+    both_sizes(&app, &shots, "20-home-high-contrast").await;
+    app.click("start-ohl_pilot").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "40").await;
+    both_sizes(&app, &shots, "21-question-number-high-contrast").await;
+    app.click("next").await;
+    app.wait_for_question("employer_duty").await;
+    both_sizes(&app, &shots, "22-question-true-false-high-contrast").await;
+    app.click("choice-true").await;
+    app.wait_for_question("noise").await;
+    app.click("back").await;
+    app.wait_for_question("employer_duty").await;
+    // the answer chosen carries a mark, not only a colour
+    assert!(text_of(&app, "choice-true").await.starts_with('✔'));
+    both_sizes(&app, &shots, "23-question-chosen-high-contrast").await;
     app.close().await;
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    assert_eq!(
+        device.screen_theme().unwrap(),
+        zhisu_store::Theme::HighContrast,
+        "the device remembers the look"
+    );
 }

@@ -422,3 +422,51 @@ impl App {
             .expect("close the WebDriver session");
     }
 }
+
+/// Runs axe-core (from `node_modules/axe-core`, a dev dependency in package.json: `npm ci`)
+/// in the page `client` shows, with the WCAG 2.1 A and AA rules, and returns its violations, one
+/// line each (rule, impact, the elements). The script is handed to the browser through
+/// WebDriver, so the page's content security policy does not apply to it and nothing in the
+/// product changes for the test.
+pub async fn axe_violations(client: &Client) -> Vec<String> {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        let path = workspace_root().join("node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "axe-core is missing ({}: {e}): run `npm ci` (scripts/install-deps.sh does)",
+                path.display()
+            )
+        })
+    });
+    let loaded = client
+        .execute(
+            &format!("if (!window.axe) {{ {source}\n}} return typeof window.axe.run;"),
+            vec![],
+        )
+        .await
+        .expect("axe-core loads into the page");
+    assert_eq!(loaded, "function", "axe-core loaded");
+    let violations = client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
+                 .then(function (r) {
+                   done(r.violations.map(function (v) {
+                     return v.id + ' (' + v.impact + '): ' + v.help + ': ' + v.nodes.slice(0, 5).map(function (n) {
+                       return n.target.join(' ') + (n.failureSummary ? ' [' + n.failureSummary.replace(/\s+/g, ' ') + ']' : '');
+                     }).join(' | ');
+                   }));
+                 })
+                 .catch(function (e) { done(['axe failed: ' + e]); });"#,
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    violations
+        .as_array()
+        .expect("a list of violations")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}

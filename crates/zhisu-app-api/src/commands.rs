@@ -119,6 +119,11 @@ pub struct SetLanguageArgs {
     pub language: UiLanguage,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetThemeArgs {
+    pub theme: Theme,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChooseSiteArgs {
     pub site_id: String,
@@ -178,6 +183,8 @@ commands! {
     ReadQrCode = "read_qr_code"(()) -> String;
     GetPreferences = "preferences"(()) -> Preferences;
     SetLanguage = "set_language"(SetLanguageArgs) -> ();
+    /// Switches the screens' look (kept on the device).
+    SetTheme = "set_theme"(SetThemeArgs) -> ();
     /// Today's work: the round, the sites with their quotas, the site chosen.
     Today = "today"(()) -> TodayView;
     ChooseSite = "choose_site"(ChooseSiteArgs) -> ();

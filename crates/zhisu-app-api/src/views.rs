@@ -206,6 +206,32 @@ impl UiLanguage {
     }
 }
 
+/// How the app's screens look. The high-contrast look is for bright sunlight and weak eyes:
+/// black on white, thick black outlines, bold text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    Standard,
+    HighContrast,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 2] = [Theme::Standard, Theme::HighContrast];
+
+    /// The theme's name where it is stored and in the page (a class of the document).
+    pub fn code(self) -> &'static str {
+        match self {
+            Theme::Standard => "standard",
+            Theme::HighContrast => "high_contrast",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Theme> {
+        Self::ALL.into_iter().find(|t| t.code() == code)
+    }
+}
+
 /// What the home screen shows for a questionnaire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionnaireSummary {
@@ -281,6 +307,9 @@ pub struct IdentityView {
 pub struct Preferences {
     /// The language of the surveyor's screens.
     pub language: UiLanguage,
+    /// How the screens look.
+    #[serde(default)]
+    pub theme: Theme,
 }
 
 /// The tablet's surveyors and the one signed in.

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zhisu_protocol::{Enrolment, RoundSettings, Site};
 
-use crate::{from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError, UiLanguage};
+use crate::{
+    from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError, Theme, UiLanguage,
+};
 
 /// The device's identity with the server. The token is a secret: `Debug` does not show it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +215,18 @@ impl DeviceStore {
         self.set_preference(LANGUAGE, language.code())
     }
 
+    /// How the screens look: as chosen, the standard look before any choice.
+    pub fn screen_theme(&self) -> Result<Theme, StoreError> {
+        Ok(self
+            .preference(THEME)?
+            .and_then(|code| Theme::from_code(&code))
+            .unwrap_or_default())
+    }
+
+    pub fn set_screen_theme(&mut self, theme: Theme) -> Result<(), StoreError> {
+        self.set_preference(THEME, theme.code())
+    }
+
     /// Interviews done on this device per site and population: completed (waiting or
     /// acknowledged by the server) with a site, counted by their answer to the population item
     /// of their questionnaire version (`population_item(id, version)`, `None`: it has none;
@@ -301,6 +315,7 @@ impl DeviceStore {
 /// Preference keys.
 const SITE: &str = "site";
 const LANGUAGE: &str = "language";
+const THEME: &str = "theme";
 
 /// The states of an interview done on this device (completed, waiting or acknowledged).
 const DONE: &str = "('completed', 'queued', 'sent', 'acknowledged')";

@@ -29,7 +29,7 @@ pub use upload::{AttemptOutcome, UploadAttempt};
 /// The store's records that the app's webview shows are the command API's types.
 pub use zhisu_app_api::{
     InterviewState, InterviewSummary, LocationMoment, StateCounts, Surveyor, SyncLogEntry,
-    SyncOutcome, UiLanguage,
+    SyncOutcome, Theme, UiLanguage,
 };
 
 use std::collections::HashMap;

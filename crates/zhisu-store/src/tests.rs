@@ -855,6 +855,20 @@ fn the_screen_language_is_kept_and_chinese_before_any_choice() {
 }
 
 #[test]
+fn the_screen_theme_is_kept_and_standard_before_any_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    let mut store = DeviceStore::open(&path).unwrap();
+    assert_eq!(store.screen_theme().unwrap(), Theme::Standard);
+    store.set_screen_theme(Theme::HighContrast).unwrap();
+    drop(store);
+    let mut store = DeviceStore::open(&path).unwrap();
+    assert_eq!(store.screen_theme().unwrap(), Theme::HighContrast);
+    store.set_preference("theme", "neon").unwrap();
+    assert_eq!(store.screen_theme().unwrap(), Theme::Standard);
+}
+
+#[test]
 fn server_addresses_and_tablet_names_are_checked_before_enrolling() {
     assert_eq!(
         check_server_url("  https://cdc.example/ ").unwrap(),

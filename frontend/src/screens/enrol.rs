@@ -6,7 +6,7 @@ use zhisu_app_api::{self as api, CommandError, EnrolArgs, IdentityView};
 
 use super::typed;
 use crate::backend::{self, call, mark_interactive_once};
-use crate::context::{app_context, error_view, language_button, AppContext};
+use crate::context::{app_context, error_view, language_button, theme_button, AppContext};
 use crate::i18n::{error_text, Words};
 
 #[derive(Clone, Copy)]
@@ -21,6 +21,8 @@ pub enum Msg {
     Field(Field, String),
     Enrol,
     Enrolled(Result<IdentityView, CommandError>),
+    /// The app's own "choose a picture" button was pressed.
+    ChooseQrPicture,
     /// A picture of the enrolment code's QR code was chosen.
     QrPicture(web_sys::HtmlInputElement),
     QrRead(Result<Option<String>, CommandError>),
@@ -33,6 +35,10 @@ pub struct Enrol {
     form: [String; 3],
     /// The code in the form was read from a QR code picture.
     qr_read: bool,
+    /// The name of the picture chosen last.
+    qr_file: Option<String>,
+    /// The webview's file input, hidden: the app's own button opens it.
+    qr_input: NodeRef,
     busy: bool,
     error: Option<String>,
 }
@@ -49,6 +55,8 @@ impl Component for Enrol {
             app,
             _context: handle,
             qr_read: false,
+            qr_file: None,
+            qr_input: NodeRef::default(),
             busy: false,
             error: None,
         }
@@ -79,7 +87,16 @@ impl Component for Enrol {
                 self.busy = false;
                 self.error = Some(error_text(&e, ui));
             }
+            Msg::ChooseQrPicture => {
+                if let Some(input) = self.qr_input.cast::<web_sys::HtmlInputElement>() {
+                    input.click();
+                }
+                return false;
+            }
             Msg::QrPicture(input) => {
+                let path = input.value();
+                let name = path.rsplit(['/', '\\']).next().unwrap_or_default();
+                self.qr_file = Some(name.to_string()).filter(|n| !n.is_empty());
                 self.busy = true;
                 self.error = None;
                 ctx.link().send_future(async move {
@@ -109,16 +126,29 @@ impl Component for Enrol {
         html! {
             <>
                 { language_button(&self.app) }
+                { theme_button(&self.app) }
                 <h1>{ ui.pick("登记这台平板", "Enrol this tablet") }</h1>
                 <p class="hint">{ ui.pick("第一次使用，请填写管理员给您的登记码。登记后，完成的答卷会自动上传到这个服务器。",
                     "First use: enter the code the administrator gave you. Once enrolled, completed interviews are uploaded to this server.") }</p>
                 { field("server-url", ui.pick("服务器地址", "Server address"), Field::ServerUrl, "http://…") }
                 { field("enrol-code", ui.pick("登记码", "Enrolment code"), Field::Code, ui.pick("例如 K7XM-3QPA", "e.g. K7XM-3QPA")) }
-                <label class="field file-button" for="qr-file">
-                    <span>{ ui.pick("或者：选一张登记码二维码的图片", "Or: choose a picture of the code's QR code") }</span>
-                    <input id="qr-file" type="file" accept="image/*" disabled={self.busy}
+                <div class="field">
+                    <span id="qr-label">{ ui.pick("或者：选一张登记码二维码的图片", "Or: choose a picture of the code's QR code") }</span>
+                    // the webview's own file button speaks its own language (often English):
+                    // it is hidden, and a button in the screen's language opens it
+                    <div class="file-choice">
+                        <button id="choose-qr" type="button" aria-describedby="qr-label qr-file-name" disabled={self.busy}
+                            onclick={link.callback(|_| Msg::ChooseQrPicture)}>
+                            <span aria-hidden="true">{ "🖼 " }</span>{ ui.pick("选择图片", "Choose a picture") }
+                        </button>
+                        <span id="qr-file-name" class="hint">{
+                            self.qr_file.clone().unwrap_or_else(|| ui.pick("还没有选图片", "No picture chosen yet").to_string())
+                        }</span>
+                    </div>
+                    <input id="qr-file" class="file-input" type="file" accept="image/*" tabindex="-1" aria-hidden="true"
+                        disabled={self.busy} ref={self.qr_input.clone()}
                         onchange={link.callback(|e: Event| Msg::QrPicture(e.target_unchecked_into()))} />
-                </label>
+                </div>
                 if self.qr_read {
                     <p class="result-good" id="qr-result">{ ui.pick("已从二维码读出登记码。", "The code was read from the QR code.") }</p>
                 }

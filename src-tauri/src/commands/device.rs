@@ -138,11 +138,22 @@ pub async fn startup_ms() -> Result<api::StartupMs> {
 
 #[tauri::command]
 pub async fn preferences(state: State<'_, AppState>) -> Result<api::GetPreferences> {
-    let language = state
+    let (language, theme) = state
         .db
-        .run(|store, _| Ok(store.screen_language()?))
+        .run(|store, _| Ok((store.screen_language()?, store.screen_theme()?)))
         .await?;
-    Ok(Preferences { language })
+    Ok(Preferences { language, theme })
+}
+
+#[tauri::command]
+pub async fn set_theme(
+    state: State<'_, AppState>,
+    args: Args<api::SetTheme>,
+) -> Result<api::SetTheme> {
+    state
+        .db
+        .run(move |store, _| Ok(store.set_screen_theme(args.theme)?))
+        .await
 }
 
 #[tauri::command]

@@ -41,3 +41,14 @@ var printButton = document.getElementById('print');
 if (printButton) {
   printButton.addEventListener('click', function () { window.print(); });
 }
+
+// A table box that scrolls sideways (a narrow screen) joins the Tab order, so the keyboard can
+// scroll it too; one that fits leaves it (no useless stop).
+function reachableScrollBoxes() {
+  document.querySelectorAll('.scroll').forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) box.setAttribute('tabindex', '0');
+    else box.removeAttribute('tabindex');
+  });
+}
+reachableScrollBoxes();
+window.addEventListener('resize', reachableScrollBoxes);

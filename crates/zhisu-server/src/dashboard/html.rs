@@ -14,21 +14,29 @@ use super::ViewQuery;
 use crate::extract::Session;
 
 const STYLE: &str = r#"
-:root { --ink:#1a1a1a; --muted:#4a4a4a; --line:#c8c8c8; --accent:#0b5cad; --warn:#8a4b00; --bad:#a4161a; --ok:#1b6e20; }
+:root { --ink:#1a1a1a; --muted:#4a4a4a; --line:#767676; --rule:#c8c8c8; --accent:#0b5cad; --warn:#8a4b00; --bad:#a4161a; --ok:#1b6e20; }
 * { box-sizing: border-box; }
-body { font-family: "Noto Sans CJK SC","WenQuanYi Zen Hei","PingFang SC","Microsoft YaHei",sans-serif; color: var(--ink); margin: 0; font-size: 16px; line-height: 1.5; background:#fff; }
-header { background: #0b3d6e; color: #fff; padding: 10px 20px; display:flex; flex-wrap:wrap; gap: 6px 18px; align-items:center; }
-header a { color:#fff; text-decoration:none; padding:10px 6px; min-height:44px; display:inline-block; }
-header a.current { border-bottom: 3px solid #fff; font-weight: bold; }
+body { font-family: "Noto Sans CJK SC","WenQuanYi Zen Hei","PingFang SC","Microsoft YaHei",sans-serif; color: var(--ink); margin: 0; font-size: 16px; line-height: 1.5; background:#fff; overflow-wrap: anywhere; }
+.skip { position:absolute; left:8px; top:-100px; background:#fff; color:var(--accent); padding:10px 14px; border:2px solid var(--accent); z-index:10; }
+.skip:focus { top:8px; }
+:focus-visible, tr:focus { outline: 3px solid #f0b400; outline-offset: 2px; }
+header { background: #0b3d6e; color: #fff; padding: 6px 20px; display:flex; flex-wrap:wrap; gap: 4px 18px; align-items:center; }
+header nav ul { display:flex; flex-wrap:wrap; gap: 0 6px; margin:0; padding:0; list-style:none; }
+header a { color:#fff; text-decoration:none; padding:10px 6px; min-height:44px; display:inline-flex; align-items:center; }
+header a[aria-current="page"] { border-bottom: 3px solid #fff; font-weight: bold; }
 header .who { margin-left:auto; font-size: 14px; }
 header form { display:inline; }
-header button { background:none; color:#fff; border:1px solid #fff; border-radius:4px; padding:8px 12px; cursor:pointer; font-size:14px; }
+header button { background:none; color:#fff; border:1px solid #fff; border-radius:4px; padding:8px 12px; cursor:pointer; font-size:14px; min-height:44px; }
 main { padding: 16px 20px 40px; max-width: 1200px; }
+main:focus { outline: none; }
 h1 { font-size: 24px; margin: 8px 0 12px; }
-h2 { font-size: 20px; margin: 24px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
-table { border-collapse: collapse; margin: 8px 0 16px; min-width: 50%; }
-th, td { border: 1px solid var(--line); padding: 6px 10px; text-align: left; vertical-align: top; }
+h2 { font-size: 20px; margin: 24px 0 8px; border-bottom: 1px solid var(--rule); padding-bottom: 4px; }
+.scroll { max-width: 100%; overflow-x: auto; margin: 8px 0 16px; }
+table { border-collapse: separate; border-spacing: 0; min-width: 50%; border-top: 1px solid var(--rule); border-left: 1px solid var(--rule); }
+.scroll table { margin: 0; }
+th, td { border-right: 1px solid var(--rule); border-bottom: 1px solid var(--rule); padding: 6px 10px; text-align: left; vertical-align: top; background:#fff; overflow-wrap: normal; }
 th { background: #eef2f6; }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; z-index: 1; box-shadow: 2px 0 0 var(--rule); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .small { color: var(--warn); font-weight: bold; }
 .note { color: var(--muted); font-size: 14px; }
@@ -37,16 +45,38 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .status-rejected { color: var(--bad); font-weight: bold; }
 .status-approved { color: var(--ok); font-weight: bold; }
 .status-has_issues { color: var(--warn); font-weight: bold; }
+.links { display:flex; flex-wrap:wrap; gap: 4px 8px; padding:0; margin: 8px 0; list-style: none; }
+.links a { display:inline-flex; align-items:center; justify-content:center; min-height:44px; min-width:44px; padding: 0 10px; border:1px solid var(--line); border-radius:4px; color: var(--accent); }
+.links a[aria-current="page"] { background: var(--accent); color:#fff; font-weight:bold; }
+a.target { display:inline-flex; align-items:center; min-height:44px; min-width:44px; padding: 0 8px; }
 form.filters { display:flex; flex-wrap: wrap; gap: 8px 16px; align-items: end; background:#f7f7f7; padding: 10px; border-radius: 6px; }
-form.filters label { display:flex; flex-direction: column; font-size: 14px; }
-select, input, textarea, button { font-size: 16px; min-height: 40px; }
-button.primary { background: var(--accent); color:#fff; border:none; border-radius:4px; padding: 8px 16px; cursor:pointer; }
+form.filters label { display:flex; flex-direction: column; font-size: 14px; flex: 1 1 10em; min-width: 0; max-width: 100%; }
+form.filters select, form.filters input { width: 100%; max-width: 100%; }
+select, input, textarea, button { font-size: 16px; min-height: 44px; border: 1px solid var(--line); border-radius: 4px; background: #fff; color: var(--ink); max-width: 100%; }
+button { padding: 8px 14px; cursor: pointer; }
+button.primary { background: var(--accent); color:#fff; border-color: var(--accent); padding: 8px 16px; }
 .error { color: var(--bad); font-weight: bold; }
+.error:focus { outline: 3px solid var(--bad); outline-offset: 3px; }
+svg.chart { display:block; width: 100%; height: auto; margin: 8px 0 16px; }
 .bar { fill: #2f6fb0; } .bar.small { fill: #9bb7d4; } .whisker { stroke: #111; stroke-width: 1.5; }
-svg text { font-size: 13px; fill: #1a1a1a; }
-.progress-bar { background:#e3e3e3; width: 160px; height: 14px; display:inline-block; vertical-align: middle; }
-.progress-bar span { background:#2f6fb0; height:14px; display:block; }
-@media print { header, form.filters, .no-print { display: none !important; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } }
+svg text { font-size: 18px; fill: #1a1a1a; } svg text.axis { font-size: 16px; }
+.progress-bar { background:#e3e3e3; width: 160px; max-width: 30vw; height: 14px; display:inline-block; vertical-align: middle; border: 1px solid var(--line); }
+.progress-bar span { background:#2f6fb0; height:12px; display:block; }
+form.review { display:flex; flex-wrap:wrap; gap: 6px; align-items:flex-start; }
+form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
+@media (max-width: 720px) {
+  header { padding: 4px 12px; } main { padding: 12px 12px 32px; }
+  header .who { margin-left: 0; }
+  table.stack { display:block; border: none; min-width: 0; }
+  table.stack tbody, table.stack tr, table.stack td { display:block; }
+  table.stack tr:first-child { position:absolute; width:1px; height:1px; overflow:hidden; clip-path: inset(50%); }
+  table.stack tr { border: 1px solid var(--line); border-radius: 6px; margin: 0 0 12px; }
+  table.stack td { border: none; border-bottom: 1px solid var(--rule); }
+  table.stack td:last-child { border-bottom: none; }
+  table.stack td[data-label]::before { content: attr(data-label); display:block; font-size: 14px; color: var(--muted); font-weight: bold; }
+  form.review textarea { min-width: 0; }
+}
+@media print { header, form.filters, .no-print, .skip { display: none !important; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } .scroll { overflow: visible; } }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
@@ -78,11 +108,12 @@ pub fn page(
                 @if session.is_some() { script src="/dashboard/dashboard.js" defer {} }
             }
             body {
+                a.skip href="#main" { (t(lang, "跳到正文", "Skip to the content")) }
                 header {
                     strong { "职素 · " (t(lang, "职业健康素养监测", "Occupational health literacy monitoring")) }
                     @if let Some(session) = session { (navigation(session, lang, current)) }
                 }
-                main { (body) }
+                main #main tabindex="-1" { (body) }
             }
         }
     };
@@ -93,9 +124,16 @@ fn navigation(session: &Session, lang: &str, current: &str) -> Markup {
     let person = &session.person;
     let suffix = if lang == "en" { "?lang=en" } else { "" };
     html! {
-        @for (view, zh, en) in VIEWS {
-            a href={ "/dashboard/" (view) (suffix) } class=[(view == current).then_some("current")] {
-                (t(lang, zh, en))
+        nav aria-label=(t(lang, "页面", "Pages")) {
+            ul {
+                @for (view, zh, en) in VIEWS {
+                    li {
+                        a href={ "/dashboard/" (view) (suffix) }
+                            aria-current=[(view == current).then_some("page")] {
+                            (t(lang, zh, en))
+                        }
+                    }
+                }
             }
         }
         span.who { (person.display_name) " · " (role_label(&person.role, lang)) }
@@ -217,54 +255,86 @@ fn select(by: By, options: Vec<(String, String)>, current: Option<&str>, lang: &
     }
 }
 
-/// Sizes of a bar chart, in pixels.
-const LABEL_W: f64 = 220.0;
-const BAR_W: f64 = 460.0;
-const ROW_H: f64 = 26.0;
+/// Sizes of a bar chart, in the units of its view box (drawn at most at its own size, and
+/// scaled down with its container): each row is a label on its own line above its bar, so a
+/// label of any length starts at the left edge and the box is made wide enough for the
+/// longest one.
+const BAR_W: f64 = 420.0;
+const ROW_H: f64 = 50.0;
+const LABEL_FONT: f64 = 18.0;
+/// Room left of the bars and labels, for glyphs that reach left of where they start ("j").
+const MARGIN: f64 = 4.0;
+/// Room right of the bars for the level ("100.0% *").
+const VALUE_W: f64 = 96.0;
 
-/// Horizontal bars with 95 % interval whiskers, one per estimate.
-pub fn bars(id: &str, rows: &[Estimate], lang: &str) -> Markup {
+/// A width, in view-box units, that `label` at the chart's label size cannot exceed: a full em
+/// for a wide (CJK) character, 0.7 em for any other.
+fn label_width(label: &str) -> f64 {
+    label
+        .chars()
+        .map(|c| if (c as u32) >= 0x1100 { 1.0 } else { 0.7 })
+        .sum::<f64>()
+        * LABEL_FONT
+}
+
+/// Horizontal bars with 95 % interval whiskers, one per estimate; `title` (what the bars are
+/// broken down by) makes the chart's accessible name, one of its own on the page.
+pub fn bars(id: &str, title: &str, rows: &[Estimate], lang: &str) -> Markup {
     if rows.is_empty() {
         return html! {};
     }
-    let width = LABEL_W + BAR_W + 90.0;
-    let height = rows.len() as f64 * ROW_H + 24.0;
-    let axis_y = rows.len() as f64 * ROW_H + 18.0;
-    let aria = t(
-        lang,
-        "素养水平条形图（含95%置信区间）",
-        "Literacy levels with 95% intervals",
-    );
+    let longest = rows
+        .iter()
+        .map(|e| label_width(&e.label))
+        .fold(0.0, f64::max);
+    let width = (BAR_W + VALUE_W).max(longest + 8.0).ceil();
+    let axis_y = rows.len() as f64 * ROW_H + 22.0;
+    let height = axis_y + 8.0;
+    let aria = if lang == "en" {
+        format!("{title}: literacy levels with 95% intervals (the table above has the figures)")
+    } else {
+        format!("{title}：素养水平条形图，含95%置信区间（数字见上表）")
+    };
     html! {
-        svg id=(id) role="img" aria-label=(aria) width=(width) height=(height)
-            viewBox={ "0 0 " (width) " " (height) } {
+        svg.chart id=(id) role="img" aria-label=(aria) style=(format!("max-width:{}px", width + MARGIN))
+            viewBox={ (-MARGIN) " 0 " (width + MARGIN) " " (height) } preserveAspectRatio="xMinYMin meet" {
             @for (i, e) in rows.iter().enumerate() { (bar(i, e)) }
             @for k in 0..=4 {
-                text x=(format!("{:.0}", LABEL_W + BAR_W * f64::from(k) / 4.0)) y=(axis_y)
-                    text-anchor="middle" { (k * 25) "%" }
+                text.axis x=(format!("{:.0}", BAR_W * f64::from(k) / 4.0)) y=(axis_y)
+                    text-anchor=(match k { 0 => "start", 4 => "end", _ => "middle" }) { (k * 25) "%" }
             }
         }
     }
 }
 
-/// Row `i` of a bar chart: label, bar, whiskers from the interval, level.
+/// Row `i` of a bar chart: the label, then the bar, whiskers from the interval and the level.
 fn bar(i: usize, e: &Estimate) -> Markup {
-    let y = i as f64 * ROW_H + 4.0;
-    let mid = y + ROW_H / 2.0 - 2.0;
-    let x = |share: f64| format!("{:.1}", LABEL_W + share * BAR_W);
+    let top = i as f64 * ROW_H;
+    let bar_y = top + 26.0;
+    let bar_h = 18.0;
+    let mid = bar_y + bar_h / 2.0;
+    let x = |share: f64| format!("{:.1}", share.clamp(0.0, 1.0) * BAR_W);
     let (lo, hi) = (x(e.interval.low), x(e.interval.high));
-    let (top, bottom) = (format!("{:.1}", mid - 5.0), format!("{:.1}", mid + 5.0));
+    let (whisker_top, whisker_bottom) = (format!("{:.1}", mid - 6.0), format!("{:.1}", mid + 6.0));
     let mid = format!("{mid:.1}");
     html! {
-        text x=(LABEL_W - 8.0) y=(y + 16.0) text-anchor="end" { (e.label) }
-        rect.bar.small[e.small] x=(LABEL_W) y=(y) width=(format!("{:.1}", e.proportion * BAR_W))
-            height=(ROW_H - 8.0) {}
+        text x="0" y=(format!("{:.1}", top + 19.0)) { (e.label) }
+        rect.bar.small[e.small] x="0" y=(bar_y) width=(x(e.proportion)) height=(bar_h) {}
         line.whisker x1=(lo) x2=(hi) y1=(mid) y2=(mid) {}
-        line.whisker x1=(lo) x2=(lo) y1=(top) y2=(bottom) {}
-        line.whisker x1=(hi) x2=(hi) y1=(top) y2=(bottom) {}
-        text x=(format!("{:.1}", LABEL_W + BAR_W + 6.0)) y=(y + 16.0) {
+        line.whisker x1=(lo) x2=(lo) y1=(whisker_top) y2=(whisker_bottom) {}
+        line.whisker x1=(hi) x2=(hi) y1=(whisker_top) y2=(whisker_bottom) {}
+        text.axis x=(format!("{:.1}", BAR_W + 8.0)) y=(format!("{:.1}", bar_y + 15.0)) {
             (pct(e.proportion)) @if e.small { " *" }
         }
+    }
+}
+
+/// A table in a box of its own that scrolls sideways when the page is narrower than the table
+/// (its first column stays in view); `label` names the box for assistive technology. The
+/// dashboard's script makes an overflowing box reachable with the keyboard.
+pub(super) fn scroll_box(label: &str, table: Markup) -> Markup {
+    html! {
+        div.scroll role="region" aria-label=(label) { (table) }
     }
 }
 
@@ -283,14 +353,14 @@ pub(super) fn breakdown_section(
     lang: &str,
 ) -> Markup {
     let by = breakdown.by.as_str();
-    let heading = html! { (t(lang, "按", "By ")) (breakdown.title) };
+    let heading = format!("{}{}", t(lang, "按", "By "), breakdown.title);
     html! {
         @match level {
             Heading::Section => h2 { (heading) },
             Heading::Subsection => h3 { (heading) },
         }
         (estimate_table(&format!("{prefix}by-{by}"), &breakdown.title, &breakdown.rows, lang))
-        (bars(&format!("{prefix}chart-{by}"), &breakdown.rows, lang))
+        (bars(&format!("{prefix}chart-{by}"), &heading, &breakdown.rows, lang))
     }
 }
 
@@ -301,26 +371,34 @@ pub fn estimate_table(id: &str, first: &str, rows: &[Estimate], lang: &str) -> M
         "样本量小，结果仅供参考",
         "small sample: read with care",
     );
-    html! {
-        table id=(id) {
-            tr {
-                th { (first) }
-                th { (t(lang, "素养水平", "Literacy level")) }
-                th { (t(lang, "95% 置信区间", "95% interval")) }
-                th { (t(lang, "具备素养人数", "With literacy")) }
-                th { (t(lang, "样本量 n", "n")) }
-            }
-            @for e in rows {
-                tr data-key=(e.key) {
-                    td { (e.label) @if e.small { " " span.small title=(small) { "*" } } }
-                    td.num.level { (pct(e.proportion)) }
-                    td.num { (pct(e.interval.low)) " – " (pct(e.interval.high)) }
-                    td.num { (e.successes) }
-                    td.num.n { (e.n) }
+    let region = if lang == "en" {
+        format!("Table: {first}")
+    } else {
+        format!("表格：{first}")
+    };
+    scroll_box(
+        &region,
+        html! {
+            table id=(id) {
+                tr {
+                    th { (first) }
+                    th { (t(lang, "素养水平", "Literacy level")) }
+                    th { (t(lang, "95% 置信区间", "95% interval")) }
+                    th { (t(lang, "具备素养人数", "With literacy")) }
+                    th { (t(lang, "样本量 n", "n")) }
+                }
+                @for e in rows {
+                    tr data-key=(e.key) {
+                        td { (e.label) @if e.small { " " span.small title=(small) { "*" } } }
+                        td.num.level { (pct(e.proportion)) }
+                        td.num { (pct(e.interval.low)) " – " (pct(e.interval.high)) }
+                        td.num { (e.successes) }
+                        td.num.n { (e.n) }
+                    }
                 }
             }
-        }
-    }
+        },
+    )
 }
 
 /// The query of links that keep the filter, with the language last.

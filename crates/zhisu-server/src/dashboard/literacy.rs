@@ -8,7 +8,7 @@ use zhisu_server_service::t;
 
 use super::html::{
     bars, breakdown_section, count_in_words, estimate_table, filter_form, filter_pairs, link, page,
-    pct, Heading,
+    pct, scroll_box, Heading,
 };
 use super::*;
 use crate::HttpState;
@@ -81,7 +81,7 @@ fn dimensions(report: &LiteracyReport, rules: &Rules, lang: &str) -> Markup {
             @if lang == "en" { "The " (count) " dimensions" } @else { (count) "个维度" }
         }
         (estimate_table("dimensions", t(lang, "维度", "Dimension"), &report.dimensions, lang))
-        (bars("chart-dimensions", &report.dimensions, lang))
+        (bars("chart-dimensions", t(lang, "维度", "Dimensions"), &report.dimensions, lang))
     }
 }
 
@@ -91,12 +91,10 @@ fn export_links(query: &[(&str, &str)], lang: &str) -> Markup {
     let href = |path: &str| link(path, query.iter().copied());
     html! {
         h2 { (t(lang, "导出数据", "Export")) }
-        p.no-print {
-            a data-export #export-csv href=(href("/dashboard/export.csv")) { "CSV" }
-            " · "
-            a data-export #export-xlsx href=(href("/dashboard/export.xlsx")) { "Excel (XLSX)" }
-            " · "
-            a data-export #codebook href=(href("/dashboard/codebook.csv")) { (t(lang, "编码本", "Codebook")) }
+        ul.links.no-print {
+            li { a data-export #export-csv href=(href("/dashboard/export.csv")) { "CSV" } }
+            li { a data-export #export-xlsx href=(href("/dashboard/export.xlsx")) { "Excel (XLSX)" } }
+            li { a data-export #codebook href=(href("/dashboard/codebook.csv")) { (t(lang, "编码本", "Codebook")) } }
         }
         p.no-print aria-live="polite" {
             progress #export-progress max="1" value="0" hidden {}
@@ -141,26 +139,29 @@ fn items_table(items: &[ItemShare], labels: &Labels, lang: &str) -> Markup {
             .find(|(id, _)| *id == item.dimension)
             .map_or(item.dimension.clone(), |(_, l)| l.clone())
     };
-    html! {
-        table #items {
-            tr {
-                th { "#" }
-                th { (t(lang, "题目", "Item")) }
-                th { (t(lang, "维度", "Dimension")) }
-                th { (t(lang, "答对率", "Correct")) }
-                th { (t(lang, "95% 置信区间", "95% interval")) }
-                th { (t(lang, "作答人数", "Asked")) }
-            }
-            @for (i, item) in items.iter().enumerate() {
-                tr data-item=(item.item_id) {
-                    td.num { (i + 1) }
-                    td { (item.label) @if item.small { " " span.small { "*" } } }
-                    td { (dimension(item)) }
-                    td.num.share { (pct(item.share)) }
-                    td.num { (pct(item.interval.low)) " – " (pct(item.interval.high)) }
-                    td.num.asked { (item.asked) }
+    scroll_box(
+        t(lang, "题目答对率", "Items by share correct"),
+        html! {
+            table #items {
+                tr {
+                    th { "#" }
+                    th { (t(lang, "题目", "Item")) }
+                    th { (t(lang, "维度", "Dimension")) }
+                    th { (t(lang, "答对率", "Correct")) }
+                    th { (t(lang, "95% 置信区间", "95% interval")) }
+                    th { (t(lang, "作答人数", "Asked")) }
+                }
+                @for (i, item) in items.iter().enumerate() {
+                    tr data-item=(item.item_id) {
+                        td.num { (i + 1) }
+                        td { (item.label) @if item.small { " " span.small { "*" } } }
+                        td { (dimension(item)) }
+                        td.num.share { (pct(item.share)) }
+                        td.num { (pct(item.interval.low)) " – " (pct(item.interval.high)) }
+                        td.num.asked { (item.asked) }
+                    }
                 }
             }
-        }
-    }
+        },
+    )
 }

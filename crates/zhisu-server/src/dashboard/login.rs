@@ -27,15 +27,23 @@ pub(super) async fn login_page(
     } else {
         LoginError::None
     };
-    login_response(&state, StatusCode::OK, language(q.lang.as_deref()), error)
+    login_response(
+        &state,
+        StatusCode::OK,
+        language(q.lang.as_deref()),
+        error,
+        "",
+    )
 }
 
-/// The sign-in form with a fresh form token, set as a cookie too.
+/// The sign-in form with a fresh form token, set as a cookie too; `username` is filled in again
+/// after a refusal.
 fn login_response(
     state: &HttpState,
     status: StatusCode,
     lang: &str,
     error: LoginError,
+    username: &str,
 ) -> Response {
     let token = zhisu_server_service::devices::new_token();
     let cookie = format!(
@@ -45,7 +53,7 @@ fn login_response(
     (
         status,
         [(header::SET_COOKIE, cookie)],
-        login_form(lang, error, &token),
+        login_form(lang, error, &token, username),
     )
         .into_response()
 }
@@ -100,7 +108,14 @@ impl LoginError {
     }
 }
 
-pub(super) fn login_form(lang: &str, error: LoginError, form_token: &str) -> Html<String> {
+/// The sign-in page. After a refusal the message is where the page opens with the keyboard's
+/// focus (a screen reader reads it first), the username is kept and the password is empty.
+pub(super) fn login_form(
+    lang: &str,
+    error: LoginError,
+    form_token: &str,
+    username: &str,
+) -> Html<String> {
     let (other, other_name) = if lang == "en" {
         ("/dashboard/login", "中文")
     } else {
@@ -109,7 +124,7 @@ pub(super) fn login_form(lang: &str, error: LoginError, form_token: &str) -> Htm
     let body = html! {
         h1 { (t(lang, "登录", "Sign in")) }
         @if let Some(message) = error.message(lang) {
-            p.error role="alert" { (message) }
+            p.error #sign-in-error role="alert" tabindex="-1" autofocus { (message) }
         }
         form method="post" action="/dashboard/login"
             style="display:flex;flex-direction:column;gap:12px;max-width:360px" {
@@ -117,7 +132,8 @@ pub(super) fn login_form(lang: &str, error: LoginError, form_token: &str) -> Htm
             input type="hidden" name="csrf" value=(form_token);
             label {
                 (t(lang, "用户名", "Username")) br;
-                input id="username" name="username" autocomplete="username" required style="width:100%";
+                input id="username" name="username" autocomplete="username" required style="width:100%"
+                    value=(username);
             }
             label {
                 (t(lang, "密码", "Password")) br;
@@ -126,7 +142,7 @@ pub(super) fn login_form(lang: &str, error: LoginError, form_token: &str) -> Htm
             }
             button #sign-in.primary type="submit" { (t(lang, "登录", "Sign in")) }
         }
-        p.note { a href=(other) { (other_name) } }
+        p.note { a.target href=(other) lang=(if lang == "en" { "zh-CN" } else { "en" }) { (other_name) } }
     };
     page(None, lang, "", t(lang, "登录", "Sign in"), body)
 }
@@ -151,8 +167,15 @@ pub(super) async fn login(
         .is_some_and(|cookie| crate::security::same_secret(cookie, &form.csrf));
     if !bound {
         tracing::warn!("a sign-in form without its page's token: refused, nothing checked");
-        return login_response(&state, StatusCode::FORBIDDEN, lang, LoginError::StaleForm);
+        return login_response(
+            &state,
+            StatusCode::FORBIDDEN,
+            lang,
+            LoginError::StaleForm,
+            &form.username,
+        );
     }
+    let username = form.username.clone();
     let outcome = match crate::api::open_session(&state, form.username, form.password).await {
         Ok(outcome) => outcome,
         Err(failure) => return failure.into_response(),
@@ -177,10 +200,15 @@ pub(super) async fn login(
             StatusCode::TOO_MANY_REQUESTS,
             lang,
             LoginError::Paused(wait_minutes(wait)),
+            &username,
         ),
-        Err(SignInRefusal::BadCredentials) => {
-            login_response(&state, StatusCode::UNAUTHORIZED, lang, LoginError::Wrong)
-        }
+        Err(SignInRefusal::BadCredentials) => login_response(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            lang,
+            LoginError::Wrong,
+            &username,
+        ),
         Err(SignInRefusal::Storage(e)) => internal(e),
     }
 }

@@ -9,7 +9,7 @@ use zhisu_server_service::people::Role;
 use zhisu_server_service::t;
 use zhisu_server_service::Device;
 
-use super::html::{fraction, local_minute, page};
+use super::html::{fraction, local_minute, page, scroll_box};
 use super::*;
 use crate::HttpState;
 
@@ -69,12 +69,14 @@ fn done_of_planned<'a>(
 ) -> Markup {
     html! {
         h2 { (heading) }
-        table id=(id) {
-            tr { th { (first) } th { (t(lang, "完成 / 计划", "Done / planned")) } }
-            @for (name, (done, wanted)) in rows {
-                tr { td { (name) } td.num { (fraction(*done, *wanted)) } }
+        (scroll_box(heading, html! {
+            table id=(id) {
+                tr { th { (first) } th { (t(lang, "完成 / 计划", "Done / planned")) } }
+                @for (name, (done, wanted)) in rows {
+                    tr { td { (name) } td.num { (fraction(*done, *wanted)) } }
+                }
             }
-        }
+        }))
     }
 }
 
@@ -104,7 +106,7 @@ fn populations(progress: &Progress, labels: &Labels, lang: &str) -> Markup {
 fn sites(progress: &Progress, labels: &Labels, lang: &str) -> Markup {
     html! {
         h2 { (t(lang, "各调查点", "By site")) }
-        table #by-site {
+        (scroll_box(t(lang, "各调查点", "By site"), html! { table #by-site {
             tr {
                 th { (t(lang, "区县", "District")) }
                 th { (t(lang, "调查点", "Site")) }
@@ -112,7 +114,7 @@ fn sites(progress: &Progress, labels: &Labels, lang: &str) -> Markup {
                 th { (t(lang, "合计", "Total")) }
             }
             @for site in &progress.sites { (site_row(site, labels)) }
-        }
+        } }))
         @if progress.without_site > 0 {
             p.note {
                 (t(lang, "未关联调查点的调查", "Interviews without a site")) "：" (progress.without_site)
@@ -140,19 +142,19 @@ fn site_row(site: &SiteProgress, labels: &Labels) -> Markup {
 fn days(progress: &Progress, lang: &str) -> Markup {
     html! {
         h2 { (t(lang, "每日完成", "Per day")) }
-        table #by-day {
+        (scroll_box(t(lang, "每日完成", "Per day"), html! { table #by-day {
             tr { th { (t(lang, "日期", "Day")) } th { (t(lang, "调查数", "Interviews")) } }
             @for (day, n) in progress.days.iter().rev() {
                 tr { td { (day) } td.num { (n) } }
             }
-        }
+        } }))
     }
 }
 
 fn tablets(devices: &[Device], offset: FixedOffset, lang: &str) -> Markup {
     html! {
         h2 { (t(lang, "平板同步状态", "Tablets and sync")) }
-        table #devices {
+        (scroll_box(t(lang, "平板同步状态", "Tablets and sync"), html! { table #devices {
             tr {
                 th { (t(lang, "平板", "Tablet")) }
                 th { (t(lang, "区县", "District")) }
@@ -179,6 +181,6 @@ fn tablets(devices: &[Device], offset: FixedOffset, lang: &str) -> Markup {
                     }
                 }
             }
-        }
+        } }))
     }
 }

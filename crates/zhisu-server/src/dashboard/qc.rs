@@ -46,13 +46,14 @@ pub(super) async fn qc_page(
         offset: state.utc_offset,
         lang,
     };
+    let shown = q.status.as_deref().unwrap_or("unreviewed");
     let body = html! {
         h1 { (t(lang, "质量控制", "Quality control")) }
         p.note {
             (t(lang, "答题太快、连续选同一个位置、改答案多、疑似重复调查的问卷会进入这里。作废的问卷不计入统计，平板下次同步时会收到通知。",
                 "Interviews done too fast, with straight-lining, many changed answers or a suspected repeat respondent land here. Rejected interviews leave the estimates; the tablet is told at its next sync."))
         }
-        (status_links(lang))
+        (status_links(shown, lang))
         @if entries.is_empty() {
             p #qc-empty { (t(lang, "没有需要处理的问卷。", "Nothing to review.")) }
         } @else {
@@ -63,8 +64,8 @@ pub(super) async fn qc_page(
     Ok(page(Some(&session), lang, "qc", title, body))
 }
 
-/// Links to the queue of each review state, and to all of it.
-fn status_links(lang: &str) -> Markup {
+/// Links to the queue of each review state, and to all of it (`shown` marked as the current one).
+fn status_links(shown: &str, lang: &str) -> Markup {
     let states = [
         QcStatus::Unreviewed,
         QcStatus::HasIssues,
@@ -73,12 +74,16 @@ fn status_links(lang: &str) -> Markup {
     ]
     .map(|s| (s.as_str(), status_label(s, lang)));
     html! {
-        p.no-print {
-            @for (key, label) in states.into_iter().chain([("all", t(lang, "全部", "All"))]) {
-                a href=(link("/dashboard/qc", [("status", key), ("lang", lang)])) id={ "qc-" (key) } {
-                    (label)
+        nav.no-print aria-label=(t(lang, "按审核状态查看", "By review state")) {
+            ul.links {
+                @for (key, label) in states.into_iter().chain([("all", t(lang, "全部", "All"))]) {
+                    li {
+                        a href=(link("/dashboard/qc", [("status", key), ("lang", lang)])) id={ "qc-" (key) }
+                            aria-current=[(key == shown).then_some("page")] {
+                            (label)
+                        }
+                    }
                 }
-                "　"
             }
         }
     }
@@ -95,29 +100,44 @@ struct QueueRow<'a> {
     lang: &'a str,
 }
 
+/// The queue's column headings, also shown above each cell when the rows stack on a narrow screen.
+fn columns(lang: &str) -> [&'static str; 6] {
+    [
+        t(lang, "完成时间", "Completed"),
+        t(lang, "区县 / 调查点 / 调查员", "District / site / surveyor"),
+        t(lang, "人群", "Population"),
+        t(lang, "问题", "Flags"),
+        t(lang, "状态", "State"),
+        t(lang, "审核", "Review"),
+    ]
+}
+
 fn queue(entries: &[QcEntry], row: &QueueRow<'_>) -> Markup {
     let lang = row.lang;
+    // after a review, the keyboard goes on with the row below (or above, for the last row)
+    let next = |i: usize| {
+        entries
+            .get(i + 1)
+            .or_else(|| i.checked_sub(1).and_then(|j| entries.get(j)))
+            .map(|e| e.id)
+    };
     html! {
-        table #qc {
-            tr {
-                th { (t(lang, "完成时间", "Completed")) }
-                th { (t(lang, "区县 / 调查点 / 调查员", "District / site / surveyor")) }
-                th { (t(lang, "人群", "Population")) }
-                th { (t(lang, "问题", "Flags")) }
-                th { (t(lang, "状态", "State")) }
-                th { (t(lang, "审核", "Review")) }
-            }
-            @for entry in entries { (queue_row(entry, row)) }
+        table.stack #qc {
+            tr { @for heading in columns(lang) { th { (heading) } } }
+            @for (i, entry) in entries.iter().enumerate() { (queue_row(entry, next(i), row)) }
         }
     }
 }
 
-fn queue_row(e: &QcEntry, row: &QueueRow<'_>) -> Markup {
+fn queue_row(e: &QcEntry, next: Option<Uuid>, row: &QueueRow<'_>) -> Markup {
     let lang = row.lang;
     let population = e.population.as_deref();
+    let [completed, place, people, problems, state, review] = columns(lang);
+    // tabindex -1: the row takes the keyboard's focus when the address names it (after a
+    // review), and is no stop of its own for Tab
     html! {
-        tr id={ "qc-" (e.id) } {
-            td {
+        tr id={ "qc-" (e.id) } tabindex="-1" {
+            td data-label=(completed) {
                 (local_minute(e.completed_at, row.offset))
                 @if let Some(seconds) = e.duration_s {
                     br;
@@ -126,19 +146,21 @@ fn queue_row(e: &QcEntry, row: &QueueRow<'_>) -> Markup {
                     }
                 }
             }
-            td {
+            td data-label=(place) {
                 (e.district.as_deref().unwrap_or("-")) " / " (e.site_id.as_deref().unwrap_or("-"))
                 " / " (e.surveyor_id.as_deref().unwrap_or("-"))
             }
-            td { (population.map(|p| row.labels.label(By::Population, p)).unwrap_or_default()) }
-            td { (flags(e, lang)) }
-            td class={ "status-" (e.status.as_str()) } {
+            td data-label=(people) { (population.map(|p| row.labels.label(By::Population, p)).unwrap_or_default()) }
+            td data-label=(problems) { (flags(e, lang)) }
+            td data-label=(state) class={ "status-" (e.status.as_str()) } {
                 (status_label(e.status, lang))
                 @if let Some(comment) = e.comment.as_deref().filter(|c| !c.is_empty()) {
                     br; span.note { (comment) }
                 }
             }
-            td { @if row.reviewer { (review_form(e, &row.csrf, lang)) } }
+            td data-label=(review) {
+                @if row.reviewer { (review_form(e, next, &row.csrf, lang)) }
+            }
         }
     }
 }
@@ -159,19 +181,19 @@ fn flags(e: &QcEntry, lang: &str) -> Markup {
     }
 }
 
-/// A comment and the three decisions, posted to `/dashboard/qc/{id}`.
-fn review_form(e: &QcEntry, csrf: &str, lang: &str) -> Markup {
+/// A comment and the three decisions, posted to `/dashboard/qc/{id}` with the row to go on
+/// with (`next`).
+fn review_form(e: &QcEntry, next: Option<Uuid>, csrf: &str, lang: &str) -> Markup {
     let comment = t(lang, "审核意见", "Comment");
     html! {
         form.review method="post" action={ "/dashboard/qc/" (e.id) } {
             input type="hidden" name="lang" value=(lang);
             input type="hidden" name="csrf" value=(csrf);
+            @if let Some(next) = next { input type="hidden" name="next" value=(next); }
             textarea name="comment" rows="2" cols="24" placeholder=(comment) aria-label=(comment) {
                 (e.comment.as_deref().unwrap_or(""))
             }
-            br;
-            @for (i, status) in [QcStatus::Approved, QcStatus::HasIssues, QcStatus::Rejected].into_iter().enumerate() {
-                @if i > 0 { " " }
+            @for status in [QcStatus::Approved, QcStatus::HasIssues, QcStatus::Rejected] {
                 button name="status" value=(status.as_str()) type="submit" { (status_label(status, lang)) }
             }
         }
@@ -187,6 +209,9 @@ pub(super) struct ReviewForm {
     lang: Option<String>,
     #[serde(default)]
     csrf: String,
+    /// The row below the one reviewed, where the keyboard goes on.
+    #[serde(default)]
+    next: Option<Uuid>,
 }
 
 pub(super) async fn qc_review(
@@ -200,6 +225,7 @@ pub(super) async fn qc_review(
     if !session.csrf_matches(&form.csrf) {
         return super::csrf_refused(lang);
     }
+    let next = form.next;
     let (server, reviewer) = (state.server.clone(), session.person.clone());
     let outcome = tokio::task::spawn_blocking(move || {
         server.review(&reviewer, id, &form.status, &form.comment)
@@ -208,16 +234,27 @@ pub(super) async fn qc_review(
     let back = link("/dashboard/qc", [("lang", lang)]);
     match outcome {
         Ok(Ok(_)) => {
-            // back to the queue as it was filtered
+            // back to the queue as it was filtered, at the next row
             let back = headers
                 .get(header::REFERER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|r| r.find("/dashboard/qc").map(|i| r[i..].to_string()))
                 .unwrap_or(back);
-            Redirect::to(&back).into_response()
+            Redirect::to(&at_row(&back, next)).into_response()
         }
         Ok(Err(refusal)) => refused(refusal, &session, &back, lang),
         Err(e) => internal(e),
+    }
+}
+
+/// The queue's address `back` (path and query) at row `next`: its anchor, which the browser
+/// scrolls to and gives the keyboard's focus (the row takes focus: tabindex -1), so the next
+/// Tab is in that row's comment box.
+fn at_row(back: &str, next: Option<Uuid>) -> String {
+    let back = back.split('#').next().unwrap_or(back);
+    match next {
+        Some(id) => format!("{back}#qc-{id}"),
+        None => back.to_string(),
     }
 }
 
@@ -241,7 +278,7 @@ fn refused(refusal: ReviewRefusal, session: &Session, back: &str, lang: &str) ->
                     (t(lang, "作废问卷时请写明原因：调查员会在平板上看到。",
                         "Say why when you reject an interview: the surveyor sees it on the tablet."))
                 }
-                p { a href=(back) { (t(lang, "返回", "Back")) } }
+                p { a.target href=(back) { (t(lang, "返回", "Back")) } }
             },
         ),
         ReviewRefusal::NotFound => (
@@ -252,4 +289,27 @@ fn refused(refusal: ReviewRefusal, session: &Session, back: &str, lang: &str) ->
         ReviewRefusal::Storage(e) => return internal(e),
     };
     (status, page(Some(session), lang, "qc", title, body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_review_goes_back_to_the_queue_at_the_next_row() {
+        let next = Uuid::from_u128(2);
+        assert_eq!(
+            at_row("/dashboard/qc?status=all&lang=en", Some(next)),
+            format!("/dashboard/qc?status=all&lang=en#qc-{next}")
+        );
+        // an earlier anchor is replaced, not piled up
+        assert_eq!(
+            at_row("/dashboard/qc?lang=en#qc-x", Some(next)),
+            format!("/dashboard/qc?lang=en#qc-{next}")
+        );
+        assert_eq!(
+            at_row("/dashboard/qc?lang=en#qc-x", None),
+            "/dashboard/qc?lang=en"
+        );
+    }
 }

@@ -69,7 +69,7 @@ fn findings(report: &LiteracyReport, rules: &Rules, lang: &str) -> Markup {
                 }
                 (highest_and_lowest(&report.dimensions, rules, lang))
                 (estimate_table("report-dimensions", t(lang, "维度", "Dimension"), &report.dimensions, lang))
-                (bars("report-chart-dimensions", &report.dimensions, lang))
+                (bars("report-chart-dimensions", t(lang, "维度", "Dimensions"), &report.dimensions, lang))
                 @for breakdown in by_population_and_industry {
                     (breakdown_section(Heading::Subsection, "report-", breakdown, lang))
                 }

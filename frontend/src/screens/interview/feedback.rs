@@ -74,13 +74,21 @@ pub fn ineligible_view(app: &AppContext, q: &Questionnaire, lang: &str) -> Html 
     }
 }
 
-fn bar(label: &str, score: u32, max: u32, good: bool) -> Html {
+/// One part's bar: its name, a word with a mark that says whether it is passed (never the
+/// colour alone), the bar in an outlined track, and the score.
+fn bar(label: &str, score: u32, max: u32, good: bool, l: Lang) -> Html {
     let percent = (score * 100).checked_div(max).unwrap_or(0);
+    let (class, verdict) = if good {
+        ("good", l.pick("✔ 合格", "✔ Passed"))
+    } else {
+        ("weak", l.pick("✘ 还要多学", "✘ Keep learning"))
+    };
     html! {
         <div class="bar-row">
             <span class="bar-label">{ label }</span>
+            <span class={classes!("bar-verdict", class)}>{ verdict }</span>
             <span class="bar-track">
-                <span class={if good { "bar-fill good" } else { "bar-fill weak" }} style={format!("width:{percent}%")}></span>
+                <span class={classes!("bar-fill", class)} style={format!("width:{percent}%")}></span>
             </span>
             <span class="bar-value">{ format!("{score} / {max}") }</span>
         </div>
@@ -91,15 +99,15 @@ fn bar(label: &str, score: u32, max: u32, good: bool) -> Html {
 fn bars(q: &Questionnaire, report: &ScoreReport, lang: &str) -> Html {
     let l = lang_of(lang);
     html! {
-        <div class="bars" id="dimension-bars" role="img" aria-label={l.pick("各方面得分", "Score in each part")}>
+        <div class="bars" id="dimension-bars" role="group" aria-label={l.pick("各方面得分", "Score in each part")}>
             { for report.dimensions.iter().map(|d| {
                 let label = q.dimensions.iter().find(|x| x.id == d.dimension)
                     .map_or(d.dimension.as_str(), |x| t(q, lang, &x.label));
-                bar(label, d.score, d.max, d.has_literacy)
+                bar(label, d.score, d.max, d.has_literacy, l)
             }) }
             { for report.modules.iter().map(|m| {
                 let label = q.section(&m.section).map_or(m.section.as_str(), |s| t(q, lang, &s.title));
-                bar(label, m.score, m.max, m.has_literacy)
+                bar(label, m.score, m.max, m.has_literacy, l)
             }) }
         </div>
     }

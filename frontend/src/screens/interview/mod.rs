@@ -490,9 +490,10 @@ impl Interview {
     }
 
     fn text_size_button(&self) -> Html {
-        let label = match self.app.large_text {
-            true => self.rl().pick("字小一点", "Smaller text"),
-            false => self.rl().pick("字大一点", "Larger text"),
+        let label = if self.app.text_step >= crate::context::LARGEST_TEXT {
+            self.rl().pick("字变回原来大小", "Normal text size")
+        } else {
+            self.rl().pick("字大一点", "Larger text")
         };
         let toggle = self.app.toggle_text_size.reform(|_| ());
         html! {

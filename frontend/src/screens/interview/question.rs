@@ -72,6 +72,14 @@ impl Drafts {
     }
 }
 
+/// The mark of the chosen answer (its outline and colour change too): a tick, so the choice
+/// is seen without telling colours apart.
+fn chosen_mark(chosen: bool) -> Html {
+    html! {
+        <span class="mark" aria-hidden="true">{ if chosen { "✔" } else { "" } }</span>
+    }
+}
+
 /// What a required question without an answer says.
 pub fn needs_answer(item: &Item, lang: Lang) -> &'static str {
     if matches!(item.kind, ItemKind::MultipleChoice { .. }) {
@@ -144,13 +152,17 @@ impl Interview {
                 if item.dont_know {
                     <button class="choice" id="dont-know" aria-pressed={(saved == Some(&AnswerValue::DontKnow)).to_string()}
                         disabled={self.busy} onclick={link.callback(|_| Msg::Answer(AnswerValue::DontKnow))}>
-                        { rl.pick("不知道", "Don't know") }
+                        { chosen_mark(saved == Some(&AnswerValue::DontKnow)) }{ rl.pick("不知道", "Don't know") }
                     </button>
                 }
                 <div class="nav">
-                    <button id="back" disabled={no_back} onclick={link.callback(|_| Msg::Back)}>{ rl.pick("上一题", "Back") }</button>
+                    <button id="back" disabled={no_back} onclick={link.callback(|_| Msg::Back)}>
+                        <span aria-hidden="true">{ "← " }</span>{ rl.pick("上一题", "Back") }
+                    </button>
                     if show_next {
-                        <button id="next" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Next)}>{ rl.pick("下一题", "Next") }</button>
+                        <button id="next" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Next)}>
+                            { rl.pick("下一题", "Next") }<span aria-hidden="true">{ " →" }</span>
+                        </button>
                     }
                 </div>
             </>
@@ -181,7 +193,7 @@ impl Interview {
         let text_input = |input_type: &'static str, mode: &'static str| {
             html! {
                 <div class="choices">
-                    <input id="text-input" type={input_type} inputmode={mode} value={self.drafts.text.clone()}
+                    <input id="text-input" aria-labelledby="question" type={input_type} inputmode={mode} value={self.drafts.text.clone()}
                         oninput={ctx.link().callback(|e| Msg::Draft(typed(e)))} />
                 </div>
             }
@@ -201,13 +213,13 @@ impl Interview {
 
     fn true_false(&self, ctx: &Context<Self>, item: &Item, saved: Option<&AnswerValue>) -> Html {
         html! {
-            <div class="choices" role="radiogroup">
+            <div class="choices" role="radiogroup" aria-labelledby="question">
                 { for [true, false].into_iter().map(|b| {
                     let pressed = saved == Some(&AnswerValue::Bool(b));
                     html! {
                         <button class="choice" id={format!("choice-{b}")} aria-pressed={pressed.to_string()}
                             disabled={self.busy} onclick={ctx.link().callback(move |_| Msg::Answer(AnswerValue::Bool(b)))}>
-                            { yes_no(item, b, self.rl()) }
+                            { chosen_mark(pressed) }{ yes_no(item, b, self.rl()) }
                         </button>
                     }
                 }) }
@@ -251,7 +263,7 @@ impl Interview {
                 html! {
                     <button class="choice" id={format!("choice-{key}")} aria-pressed={pressed.to_string()}
                         onclick={link.callback(move |_| Msg::ToggleChoice(key.clone()))}>
-                        { if pressed { "☑ " } else { "☐ " } }{ label }
+                        <span class="mark" aria-hidden="true">{ if pressed { "☑" } else { "☐" } }</span>{ label }
                     </button>
                 }
             } else {
@@ -260,7 +272,7 @@ impl Interview {
                 html! {
                     <button class="choice" id={format!("choice-{key}")} aria-pressed={pressed.to_string()}
                         disabled={self.busy} onclick={link.callback(move |_| Msg::Answer(value.clone()))}>
-                        { label }
+                        { chosen_mark(pressed) }{ label }
                     </button>
                 }
             }
@@ -271,7 +283,7 @@ impl Interview {
                     <input id="choice-search" type="search" placeholder={self.rl().pick("输入文字或拼音首字母查找", "Type words or pinyin initials to search")} value={self.drafts.search.clone()}
                         oninput={link.callback(|e| Msg::Search(typed(e)))} />
                 }
-                <div class="choices" role={if multiple { "group" } else { "radiogroup" }}>
+                <div class="choices" role={if multiple { "group" } else { "radiogroup" }} aria-labelledby="question">
                     { for self.visible_choices(item).into_iter().map(button) }
                 </div>
             </>
