@@ -8,6 +8,7 @@ mod audio;
 pub mod commands;
 pub mod db;
 mod error;
+mod pictures;
 mod places;
 mod qr;
 mod questionnaires;
@@ -110,6 +111,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         interview::questionnaire,
         interview::search_keys,
         interview::item_audio,
+        interview::item_image,
         interview::start_interview,
         interview::save_answer,
         interview::screen_shown,

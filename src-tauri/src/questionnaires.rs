@@ -12,7 +12,7 @@ use zhisu_store::{DeviceStore, StoreError};
 
 use crate::error::Failure;
 
-const BUNDLED: [(&str, &str); 3] = [
+pub(crate) const BUNDLED: [(&str, &str); 3] = [
     (
         "ohl_2026.toml",
         include_str!("../../questionnaires/ohl_2026.toml"),

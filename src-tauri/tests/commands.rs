@@ -161,6 +161,18 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         app.code::<api::ItemAudio>(audio("noise")),
         ErrorCode::NoAudio
     );
+    // pictures: the app's own drawing of a picture a bundled questionnaire names
+    let picture = app.ok::<api::ItemImage>(api::ItemAudioArgs {
+        id: "ohl_2026".into(),
+        version: "2026.1".into(),
+        item_id: "skill_sign_warning".into(),
+    });
+    assert!(picture.url.starts_with("data:image/png;base64,"));
+    assert!(picture.alt.unwrap().0["en"].starts_with("A warning sign"));
+    assert_eq!(
+        app.code::<api::ItemImage>(audio("noise")),
+        ErrorCode::NoPicture
+    );
 
     // preferences
     assert_eq!(app.ok::<api::GetPreferences>(()).language, UiLanguage::Zh);
@@ -168,6 +180,17 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         language: UiLanguage::En,
     });
     assert_eq!(app.ok::<api::GetPreferences>(()).language, UiLanguage::En);
+    assert_eq!(
+        app.ok::<api::GetPreferences>(()).theme,
+        api::Theme::Standard
+    );
+    app.ok::<api::SetTheme>(api::SetThemeArgs {
+        theme: api::Theme::HighContrast,
+    });
+    assert_eq!(
+        app.ok::<api::GetPreferences>(()).theme,
+        api::Theme::HighContrast
+    );
 
     // an interview from start to completion, with paradata
     let started = app.ok::<api::StartInterview>(pilot_args(Some("en")));

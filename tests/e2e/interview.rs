@@ -1495,3 +1495,99 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
         "the device remembers the look"
     );
 }
+
+const PICTURES_QUESTIONNAIRE: &str = r#"
+# Two questions with pictures: one the app carries (drawn for the bundled questionnaires), one
+# beside this file (the e2e test of item pictures).
+id = "e2e_pictures"
+version = "1"
+default_language = "zh-CN"
+languages = ["zh-CN", "en"]
+title."zh-CN" = "图片测试"
+title.en = "Pictures test"
+literacy_threshold_percent = 80
+
+[[dimensions]]
+id = "skills"
+label."zh-CN" = "技能"
+label.en = "Skills"
+
+[[items]]
+id = "warning"
+kind = "true_false"
+required = true
+image = "images/sign_warning_triangle.png"
+label."zh-CN" = "黄色三角形的标志是警告标志。"
+label.en = "A yellow triangle sign is a warning sign."
+score = { dimension = "skills", points = 1, key = true }
+explanation."zh-CN" = "对。黄色三角形是警告标志。"
+explanation.en = "True. A yellow triangle is a warning sign."
+
+[[items]]
+id = "own"
+kind = "true_false"
+required = true
+image = "images/own.svg"
+label."zh-CN" = "这是一张自己画的图。"
+label.en = "This is a picture of our own."
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_item_shows_its_picture_with_words_for_it() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let questionnaire_dir = dir.path().join("questionnaire");
+    std::fs::create_dir_all(questionnaire_dir.join("images")).unwrap();
+    let questionnaire = questionnaire_dir.join("pictures.toml");
+    std::fs::write(&questionnaire, PICTURES_QUESTIONNAIRE).unwrap();
+    std::fs::write(
+        questionnaire_dir.join("images/own.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="navy"/></svg>"#,
+    )
+    .unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch_with_env(
+        &app_dir,
+        &server.base_url,
+        &[("ZHISU_QUESTIONNAIRE", questionnaire.as_path())],
+    )
+    .await;
+    let shots = screenshots("pictures");
+    app.enrol(&server.enrolment_code()).await;
+    app.click("start-e2e_pictures").await;
+    app.wait_for_question("warning").await;
+    let picture = "const img = document.getElementById('item-picture');
+         return img && img.complete ? { width: img.naturalWidth, alt: img.alt, src: img.src.slice(0, 22) } : null;";
+    let wait_for_picture = || async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let shown = app.client.execute(picture, vec![]).await.unwrap();
+            if shown["width"].as_u64().unwrap_or(0) > 0 {
+                return shown;
+            }
+            assert!(std::time::Instant::now() < deadline, "no picture: {shown}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    // the app's own drawing of the warning sign, described in words
+    let shown = wait_for_picture().await;
+    assert_eq!(shown["src"], "data:image/png;base64,");
+    assert_eq!(shown["width"], 480);
+    assert!(
+        shown["alt"]
+            .as_str()
+            .unwrap()
+            .starts_with("警告标志：黄色三角形"),
+        "{shown}"
+    );
+    both_sizes(&app, &shots, "question-with-picture").await;
+    app.click("choice-true").await;
+    app.wait_for_question("own").await;
+    // a picture from the questionnaire's folder, described by the question's words
+    let shown = wait_for_picture().await;
+    assert_eq!(shown["src"], "data:image/svg+xml;bas");
+    assert_eq!(shown["alt"], "题目的图：这是一张自己画的图。");
+    both_sizes(&app, &shots, "question-with-own-picture").await;
+    app.close().await;
+}

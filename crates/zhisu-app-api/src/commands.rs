@@ -150,6 +150,8 @@ commands! {
     GetSearchKeys = "search_keys"(VersionArgs) -> SearchKeys;
     /// The recording of an item read aloud, as a `data:` URL.
     ItemAudio = "item_audio"(ItemAudioArgs) -> String;
+    /// An item's picture, with its alternative text when the app knows it.
+    ItemImage = "item_image"(ItemAudioArgs) -> ItemPicture;
     /// Starts an interview at the chosen site, by the signed-in surveyor.
     StartInterview = "start_interview"(StartInterviewArgs) -> StartedInterview;
     /// Saves one answer; when this returns, the answer is on disk.

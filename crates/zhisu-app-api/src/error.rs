@@ -80,6 +80,11 @@ error_codes! {
     /// The recording is not on this tablet.
     AudioMissing = "audio_missing",
     AudioTooLarge = "audio_too_large",
+    /// The item has no picture.
+    NoPicture = "no_picture",
+    BadPicturePath = "bad_picture_path",
+    /// The picture is not on this tablet.
+    PictureMissing = "picture_missing",
     BadPicture = "bad_picture",
     NoQrCode = "no_qr_code",
     /// A fault of the app itself (logged on the native side).

@@ -206,6 +206,15 @@ impl UiLanguage {
     }
 }
 
+/// An item's picture for the webview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemPicture {
+    /// `data:image/…;base64,…`
+    pub url: String,
+    /// What the picture shows, for a reader who cannot see it.
+    pub alt: Option<Text>,
+}
+
 /// How the app's screens look. The high-contrast look is for bright sunlight and weak eyes:
 /// black on white, thick black outlines, bold text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -88,6 +88,31 @@ pub async fn item_audio(
     blocking(move || audio::data_url(&dirs, &file)).await
 }
 
+#[tauri::command]
+pub async fn item_image(
+    state: State<'_, AppState>,
+    args: Args<api::ItemImage>,
+) -> Result<api::ItemImage> {
+    let media_dirs = state.media_dirs.clone();
+    let (file, dirs) = state
+        .db
+        .run(move |store, catalogue| {
+            let q = catalogue.get(&args.id, &args.version, store)?;
+            let Some(file) = q.item(&args.item_id).and_then(|item| item.image.clone()) else {
+                return Err(Failure::Command(CommandError::new(
+                    ErrorCode::NoPicture,
+                    format!("item '{}' has no picture", args.item_id),
+                )));
+            };
+            Ok((
+                file,
+                catalogue.media_dirs(&args.id, &args.version, &media_dirs),
+            ))
+        })
+        .await?;
+    blocking(move || crate::pictures::picture(&dirs, &file)).await
+}
+
 /// Starts an interview by the surveyor signed in, at the chosen site, in the language asked
 /// for when the questionnaire has it.
 #[tauri::command]

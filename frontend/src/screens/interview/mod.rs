@@ -120,6 +120,10 @@ pub enum Msg {
         item_id: String,
         result: Result<String, CommandError>,
     },
+    PictureLoaded {
+        item_id: String,
+        result: Result<api::ItemPicture, CommandError>,
+    },
 }
 
 pub struct Interview {
@@ -138,6 +142,9 @@ pub struct Interview {
     audio: Option<(String, String)>,
     /// Play the recording after the next render.
     play_audio: bool,
+    /// The picture of the item on screen (item id, the picture when there is one), once
+    /// asked for.
+    picture: Option<(String, Option<api::ItemPicture>)>,
     /// Waiting for the native side: no second tap meanwhile.
     busy: bool,
     error: Option<String>,
@@ -169,6 +176,7 @@ impl Component for Interview {
             search_keys: SearchKeys::new(),
             audio: None,
             play_audio: false,
+            picture: None,
             busy: false,
             error: None,
             reported: None,
@@ -214,7 +222,8 @@ impl Component for Interview {
         }
     }
 
-    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+    fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
+        self.ask_for_picture(ctx);
         if std::mem::take(&mut self.play_audio) {
             backend::play_item_audio();
         }
@@ -261,6 +270,9 @@ impl Interview {
             }
             Msg::PlayAudio => return self.play_audio(ctx),
             Msg::AudioLoaded { item_id, result } => self.audio_loaded(item_id, result),
+            // a picture that cannot be shown leaves the question as it is (it is read aloud or
+            // told by the surveyor); the question's words stand without it
+            Msg::PictureLoaded { item_id, result } => self.picture = Some((item_id, result.ok())),
         }
         true
     }
@@ -446,6 +458,28 @@ impl Interview {
             Msg::AudioLoaded { item_id, result }
         });
         false
+    }
+
+    /// Asks the native side for the picture of the item on screen, once per item.
+    fn ask_for_picture(&mut self, ctx: &Context<Self>) {
+        let Some(item) = self.current_item().filter(|item| item.image.is_some()) else {
+            return;
+        };
+        if self.picture.as_ref().is_some_and(|(id, _)| id == &item.id) {
+            return;
+        }
+        let item_id = item.id.clone();
+        self.picture = Some((item_id.clone(), None));
+        let (id, version) = (self.q.id.clone(), self.q.version.clone());
+        ctx.link().send_future(async move {
+            let args = api::ItemAudioArgs {
+                id,
+                version,
+                item_id: item_id.clone(),
+            };
+            let result = call::<api::ItemImage>(args).await;
+            Msg::PictureLoaded { item_id, result }
+        });
     }
 
     fn audio_loaded(&mut self, item_id: String, result: Result<String, CommandError>) {

@@ -145,6 +145,7 @@ impl Interview {
                 } }</p>
                 <h2 id="question" data-item={item.id.clone()}>{ t(q, &self.language, &item.label) }</h2>
                 { self.audio_view(ctx, item) }
+                { self.picture_view(item) }
                 if let Some(hint) = &item.hint {
                     <p class="hint">{ t(q, &self.language, hint) }</p>
                 }
@@ -166,6 +167,28 @@ impl Interview {
                     }
                 </div>
             </>
+        }
+    }
+
+    /// The item's picture, once fetched, with what it shows in words (the picture's own
+    /// description, else the question's words).
+    fn picture_view(&self, item: &Item) -> Html {
+        let Some((_, Some(picture))) = self.picture.as_ref().filter(|(id, _)| id == &item.id)
+        else {
+            return html! {};
+        };
+        let alt = match &picture.alt {
+            Some(alt) => t(&self.q, &self.language, alt).to_string(),
+            None => format!(
+                "{}{}",
+                self.rl().pick("题目的图：", "The question's picture: "),
+                t(&self.q, &self.language, &item.label)
+            ),
+        };
+        html! {
+            <figure class="item-picture">
+                <img id="item-picture" src={picture.url.clone()} alt={alt} />
+            </figure>
         }
     }
 
