@@ -13,7 +13,8 @@ pub(super) enum Media {
 }
 
 impl Media {
-    pub(super) const IMAGE_EXTENSIONS: [&'static str; 5] = ["png", "jpg", "jpeg", "webp", "gif"];
+    pub(super) const IMAGE_EXTENSIONS: [&'static str; 6] =
+        ["png", "jpg", "jpeg", "webp", "gif", "svg"];
     pub(super) const AUDIO_EXTENSIONS: [&'static str; 6] =
         ["mp3", "m4a", "aac", "ogg", "opus", "wav"];
 
