@@ -201,9 +201,9 @@ impl Interview {
         let url = self.audio.as_ref().filter(|(id, _)| id == &item.id);
         html! {
             <>
-                <button id="play-audio" class="speaker" onclick={ctx.link().callback(|_| Msg::PlayAudio)}
-                    aria-label={rl.pick("听题目", "Listen to the question")}>
-                    { rl.pick("🔊 听一听", "🔊 Listen") }
+                <button id="play-audio" class="speaker" onclick={ctx.link().callback(|_| Msg::PlayAudio)}>
+                    <span aria-hidden="true">{ "🔊 " }</span>
+                    { rl.pick("听题目", "Listen to the question") }
                 </button>
                 if let Some((_, url)) = url {
                     <audio id="item-audio" src={url.clone()} preload="auto"></audio>
