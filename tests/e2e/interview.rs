@@ -1019,7 +1019,7 @@ async fn an_item_with_a_recording_has_a_speaker_button_that_plays_it() {
 
     app.click("start-e2e_read_aloud").await;
     app.wait_for_question("employer_duty").await;
-    assert_eq!(text_of(&app, "play-audio").await, "🔊 听一听");
+    assert_eq!(text_of(&app, "play-audio").await, "🔊 听题目");
     both_sizes(&app, &shots, "question-with-speaker").await;
     app.click("play-audio").await;
     // the audio element has the recording and has started playing it
