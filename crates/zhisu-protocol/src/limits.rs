@@ -55,17 +55,8 @@ pub fn is_hidden(c: char, in_free_text: bool) -> bool {
     if in_free_text && matches!(c, '\n' | '\t') {
         return false;
     }
-    c.is_control()
-        || matches!(c,
-            '\u{00AD}'
-            | '\u{061C}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{2069}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-        )
+    // the same invisible characters the questionnaire loader refuses in ids and keys
+    c.is_control() || zhisu_core::is_invisible(c)
 }
 
 /// One field of an uploaded interview that breaks a limit.

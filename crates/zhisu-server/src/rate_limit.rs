@@ -50,6 +50,14 @@ impl<K: Eq + Hash + Copy> Buckets<K> {
         }
     }
 
+    /// Whether `key` has a token at `now`, without taking it.
+    pub fn has_token(&self, key: K, now: Instant) -> bool {
+        let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        buckets.get(&key).is_none_or(|(tokens, last)| {
+            tokens + now.saturating_duration_since(*last).as_secs_f64() * self.rate >= 1.0
+        })
+    }
+
     /// Buckets held now (for tests of the bound).
     pub fn len(&self) -> usize {
         self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
@@ -94,17 +102,7 @@ impl Default for EnrolGuard {
 impl EnrolGuard {
     /// May `address` try a code now? Counts the try.
     pub fn may_try(&self, address: Option<IpAddr>, now: Instant) -> bool {
-        let failures_left = {
-            let all = self
-                .failures
-                .buckets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            all.get(&()).is_none_or(|(tokens, last)| {
-                tokens + now.saturating_duration_since(*last).as_secs_f64() * self.failures.rate
-                    >= 1.0
-            })
-        };
+        let failures_left = self.failures.has_token((), now);
         failures_left && address.is_none_or(|a| self.per_address.take(a, now))
     }
 
