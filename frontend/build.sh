@@ -11,7 +11,7 @@ cargo build -p zhisu-frontend --target wasm32-unknown-unknown $flag
 out="$root/frontend/dist"
 mkdir -p "$out.tmp"
 wasm-bindgen --target web --no-typescript --out-dir "$out.tmp" \
-  "$root/target/wasm32-unknown-unknown/$profile/zhisu-frontend.wasm"
+  "${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/$profile/zhisu-frontend.wasm"
 cp "$root"/frontend/static/* "$out.tmp/"
 rm -rf "$out" && mv "$out.tmp" "$out"
 echo "frontend: built $out ($profile)"
