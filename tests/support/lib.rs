@@ -1,7 +1,7 @@
 //! Helpers for the end-to-end tests in `tests/e2e/`: the real central server on a loopback
 //! port, and the real Tauri app driven through tauri-driver → WebKitWebDriver under Xvfb.
 //!
-//! Needs: the app built (`target/debug/zhisu-app`, or `ZHISU_APP_BIN`), `tauri-driver` on PATH
+//! Needs: the app built (`target/debug/zhisu-app` under `CARGO_TARGET_DIR` if set, or `ZHISU_APP_BIN`), `tauri-driver` on PATH
 //! (or `TAURI_DRIVER`), WebKitWebDriver and an X display. A missing piece fails the test loudly.
 
 use std::net::{SocketAddr, TcpStream};
@@ -216,7 +216,12 @@ impl App {
         );
         let app = std::env::var_os("ZHISU_APP_BIN")
             .map(PathBuf::from)
-            .unwrap_or_else(|| workspace_root().join("target/debug/zhisu-app"));
+            .unwrap_or_else(|| {
+                std::env::var_os("CARGO_TARGET_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| workspace_root().join("target"))
+                    .join("debug/zhisu-app")
+            });
         assert!(
             app.exists(),
             "the app is not built: {} (scripts/test.sh builds it)",
