@@ -9,6 +9,7 @@
 mod answer;
 mod background;
 mod check;
+mod contradiction;
 mod describe;
 pub mod expr;
 #[doc(hidden)]

@@ -239,29 +239,6 @@ fn compare(op: BinaryOp, left: &Expr, right: &Expr, known: &dyn Known, out: &mut
     }
 }
 
-/// For the fuzz target: items typed by their name's first letter.
-pub(crate) fn fuzz_check(expression: &crate::Expression) -> Vec<TypeProblem> {
-    struct ByLetter;
-    impl Known for ByLetter {
-        fn item(&self, name: &str) -> Option<(Ty, &'static str)> {
-            Some(match name.bytes().next()? % 8 {
-                0 => (Ty::Bool, "true_false"),
-                1 => (Ty::Number, "integer"),
-                2 => (Ty::Text, "text"),
-                3 => (Ty::Date, "date"),
-                4 => (Ty::Choice, "single_choice"),
-                5 => (Ty::Choices, "multiple_choice"),
-                6 => (Ty::Unknown, "note"),
-                _ => return None,
-            })
-        }
-        fn has_choice(&self, _: &str, key: &str) -> bool {
-            key.len().is_multiple_of(2)
-        }
-    }
-    check(expression.ast(), &ByLetter)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

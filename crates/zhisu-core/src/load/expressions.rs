@@ -1,6 +1,6 @@
 //! Expressions in a file: syntax (with the position inside the string), references (to known,
 //! earlier items), `.` and bare names where they belong, types (`crate::typecheck`), and
-//! conditions that can never be true.
+//! conditions that can never be true (constant, or contradicting themselves: `crate::contradiction`).
 
 use std::collections::HashMap;
 
@@ -185,8 +185,12 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
     let constant = p.expression.references().is_empty()
         && !p.expression.uses_current()
         && p.expression.attributes().is_empty();
-    if constant {
-        if p.expression.is_true(&NoAnswers) {
+    // a condition whose comparisons of one answer contradict each other (`. > 10 and . < 5`)
+    let contradiction = (!constant)
+        .then(|| crate::contradiction::never_true(p.expression.ast(), &refs))
+        .flatten();
+    if constant || contradiction.is_some() {
+        if constant && p.expression.is_true(&NoAnswers) {
             if p.role != ExprRole::Constraint {
                 r.warn(
                     p.at,
@@ -197,24 +201,38 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
             }
         } else {
             let (en, zh) = match p.role {
-                ExprRole::Relevant | ExprRole::SectionRelevant => (
-                    "can never be true, so it would never be asked",
-                    "永远不会为真，这样永远不会被问到",
-                ),
+                ExprRole::Relevant | ExprRole::SectionRelevant => {
+                    ("so it would never be asked", "这样永远不会被问到")
+                }
                 ExprRole::Constraint => (
-                    "can never be true, so no answer would ever be accepted",
-                    "永远不会为真，这样任何答案都不会被接受",
+                    "so no answer would ever be accepted",
+                    "这样任何答案都不会被接受",
                 ),
-                ExprRole::ChoiceFilter => (
-                    "can never be true, so no choice would ever be offered",
-                    "永远不会为真，这样不会显示任何选项",
-                ),
-                ExprRole::Eligibility => (
-                    "can never be true, so nobody could be interviewed",
-                    "永远不会为真，这样没有人能接受调查",
-                ),
+                ExprRole::ChoiceFilter => {
+                    ("so no choice would ever be offered", "这样不会显示任何选项")
+                }
+                ExprRole::Eligibility => ("so nobody could be interviewed", "这样没有人能接受调查"),
             };
-            problem(r, "never-true", en.into(), zh.into());
+            let (why_en, why_zh) = match contradiction {
+                Some(name) if name == "." => (
+                    " (what it asks of the item's own answer '.' contradicts itself)".to_string(),
+                    "（对本题答案“.”的要求互相矛盾）".to_string(),
+                ),
+                Some(name) => {
+                    let answer = format!("${{{}}}", shown(&name));
+                    (
+                        format!(" (what it asks of {answer} contradicts itself)"),
+                        format!("（对 {answer} 的要求互相矛盾）"),
+                    )
+                }
+                None => (String::new(), String::new()),
+            };
+            problem(
+                r,
+                "never-true",
+                format!("can never be true{why_en}, {en}"),
+                format!("永远不会为真{why_zh}，{zh}"),
+            );
         }
     }
 }
