@@ -323,6 +323,34 @@ impl InterviewStore for PostgresStorage {
             .collect()
     }
 
+    fn flag_for_review(
+        &self,
+        id: Uuid,
+        flag: &QcFlag,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let stored = tx
+            .query_opt(
+                "SELECT qc_flags::text FROM interview WHERE id = $1 FOR UPDATE",
+                &[&id],
+            )
+            .map_err(db)?;
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        let flags = facts::with_flag(stored.get(0), flag).map_err(corrupt)?;
+        tx.execute(
+            "UPDATE interview SET qc_flags = $2::text::jsonb WHERE id = $1",
+            &[&id, &flags],
+        )
+        .map_err(db)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
     fn review(
         &self,
         scope: &Scope,

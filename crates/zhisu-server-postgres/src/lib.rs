@@ -12,11 +12,13 @@ use uuid::Uuid;
 use zhisu_server_storage::zhisu_protocol::{self, Receipt, ReceiptStatus};
 
 use zhisu_server_storage::cells::{CellChanges, CellRow, Counted};
+use zhisu_server_storage::facts;
 use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
 use zhisu_server_storage::{
     Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
     Facts, InterviewStore, ListedPerson, PeopleStore, Person, PlanStore, ProgressCell,
-    PublishedRecord, QcEntry, QcStatus, Review, Scope, Storage, StorageError, StoredInterview,
+    PublishedRecord, QcEntry, QcFlag, QcStatus, Review, Scope, Storage, StorageError,
+    StoredInterview,
 };
 
 mod analytics;

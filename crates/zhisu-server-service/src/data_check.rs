@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use zhisu_core::QcFlag;
 
-use crate::storage::{Facts, Scope, StoredInterview};
+use crate::storage::{AuditEntry, Scope, StoredInterview};
 use crate::{ServerState, StorageError};
 
 /// One stored interview and what is wrong with it, in plain words (English: the command is
@@ -63,18 +63,34 @@ impl ServerState {
         problems.into_iter().map(shortened).collect()
     }
 
-    /// Every stored interview with a problem, oldest first; with `flag`, each one is also
-    /// flagged for quality review (its facts recomputed against its questionnaire, with the
-    /// flag added), so the QC page lists it.
-    pub fn check_data(&self, flag: bool) -> Result<Vec<DataProblem>, StorageError> {
+    /// Every stored interview with a problem, oldest first. With `flag_as` (who runs the check,
+    /// for the audit log), each one is also flagged for quality review so the QC page lists it:
+    /// [`QcFlag::StoredDataProblem`] with the problems, and [`QcFlag::DeviceClock`] when its clock
+    /// looks wrong, each added to the flags ingest gave it (a far-from-site or site-plan flag
+    /// stays) with its audit entry in the same transaction. Nothing else of the interview
+    /// changes: its facts and the counts stay as ingest made them.
+    pub fn check_data(&self, flag_as: Option<&str>) -> Result<Vec<DataProblem>, StorageError> {
         let mut found = Vec::new();
         for stored in self.storage.interviews(&Scope::All)? {
             let problems = self.stored_problems(&stored);
             if problems.is_empty() {
                 continue;
             }
-            if flag {
-                self.flag_stored(&stored, &problems)?;
+            if let Some(actor) = flag_as {
+                let id = stored.interview.id;
+                let clock =
+                    zhisu_protocol::limits::clock_problem(&stored.interview, stored.received_at);
+                let flags = clock.into_iter().chain([QcFlag::StoredDataProblem {
+                    problems: problems.clone(),
+                }]);
+                for flag in flags {
+                    let audit = AuditEntry::now(
+                        actor,
+                        "flag_stored_data",
+                        format!("interview {id}: {}", flag.code()),
+                    );
+                    self.storage.flag_for_review(id, &flag, &audit)?;
+                }
             }
             found.push(DataProblem {
                 interview_id: stored.interview.id,
@@ -83,42 +99,5 @@ impl ServerState {
             });
         }
         Ok(found)
-    }
-
-    fn flag_stored(
-        &self,
-        stored: &StoredInterview,
-        problems: &[String],
-    ) -> Result<(), StorageError> {
-        let interview = &stored.interview;
-        let published = self
-            .questionnaires
-            .get(
-                &interview.questionnaire_id,
-                &interview.questionnaire_version,
-            )
-            .or_else(|| self.questionnaires.newest(&interview.questionnaire_id));
-        let Some(published) = published else {
-            tracing::warn!(id = %interview.id, "stored interview of an unknown questionnaire: reported, not flagged");
-            return Ok(());
-        };
-        let q = &published.questionnaire;
-        let mut facts = Facts::of(
-            q,
-            interview,
-            &q.score(&interview.answers),
-            &zhisu_core::QcThresholds::default(),
-        );
-        facts
-            .qc_flags
-            .retain(|f| !matches!(f, QcFlag::StoredDataProblem { .. }));
-        facts.qc_flags.extend(zhisu_protocol::limits::clock_problem(
-            interview,
-            stored.received_at,
-        ));
-        facts.qc_flags.push(QcFlag::StoredDataProblem {
-            problems: problems.to_vec(),
-        });
-        self.storage.set_facts(interview.id, &facts)
     }
 }

@@ -193,6 +193,37 @@ impl InterviewStore for SqliteStorage {
         .collect()
     }
 
+    fn flag_for_review(
+        &self,
+        id: Uuid,
+        flag: &QcFlag,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let stored: Option<String> = tx
+            .query_row("SELECT qc_flags FROM interview WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)?;
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        let flags = facts::with_flag(&stored, flag).map_err(corrupt)?;
+        tx.execute(
+            "UPDATE interview SET qc_flags = ?2 WHERE id = ?1",
+            params![id, flags],
+        )
+        .map_err(db)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
     fn qc_queue(
         &self,
         scope: &Scope,

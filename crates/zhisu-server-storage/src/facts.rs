@@ -102,6 +102,15 @@ impl Facts {
     }
 }
 
+/// A stored list of quality flags (JSON, as both backends keep it) with `flag` added: a flag of
+/// the same kind ([`QcFlag::code`]) is replaced, so flagging again does not pile up copies.
+pub fn with_flag(stored: &str, flag: &QcFlag) -> Result<String, serde_json::Error> {
+    let mut flags: Vec<QcFlag> = serde_json::from_str(stored)?;
+    flags.retain(|f| f.code() != flag.code());
+    flags.push(flag.clone());
+    serde_json::to_string(&flags)
+}
+
 /// The server's flags from the answers and duration (screened-out respondents are not
 /// flagged: a short interview is what screening out looks like), then any flag the device
 /// raised from what only it saw (changed answers), each kind once.

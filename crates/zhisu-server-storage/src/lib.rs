@@ -27,6 +27,7 @@ pub use zhisu_protocol;
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
 pub use people::{ListedPerson, Person, Role, Scope};
+pub use zhisu_core::QcFlag;
 
 /// A driver's error, whatever the backend.
 pub type DriverError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -192,6 +193,17 @@ pub trait InterviewStore {
 
     /// Sets the facts of a stored interview (the backfill of rows stored before schema 6).
     fn set_facts(&self, id: Uuid, facts: &Facts) -> Result<(), StorageError>;
+
+    /// Adds `flag` to a stored interview's quality flags (replacing a flag of the same kind, see
+    /// [`facts::with_flag`]) and writes `audit` in the same transaction; nothing else of the
+    /// interview changes (its facts, cells and review state stay as ingest left them). False,
+    /// and nothing written, when no interview has this id.
+    fn flag_for_review(
+        &self,
+        id: Uuid,
+        flag: &QcFlag,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
 
     /// Interviews from a device that were rejected in review, with the reviewer's comment.
     fn rejected_for_device(

@@ -465,6 +465,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     analysis_conformance(&fresh("analysis"));
     site_district_conformance(&fresh("site_district"));
     audit_conformance(&*fresh("audit").storage);
+    flag_for_review_conformance(&*fresh("flag_for_review").storage);
 
     // a database written by a newer server is refused, not damaged
     let f = fresh("sign_in");
@@ -600,6 +601,86 @@ fn audit_conformance(s: &dyn Storage) {
         .unwrap()
         .iter()
         .any(|e| (&e.actor, &e.action, &e.detail) == (&entry.actor, &entry.action, &entry.detail)));
+}
+
+/// `check-data --flag`: a flag is added to what ingest stored (a site-plan flag stays), the
+/// same kind again replaces it, the counts and review state do not move, each change is
+/// audited, and an unknown interview changes nothing.
+fn flag_for_review_conformance(s: &dyn Storage) {
+    use zhisu_core::QcFlag;
+    let mut flagged = interview(1, 30);
+    flagged.facts.qc_flags = vec![QcFlag::SiteNotInPlan {
+        site_id: "site-1".into(),
+    }];
+    s.ingest(&[flagged, interview(2, 40)], None, at(0)).unwrap();
+    let counts = || {
+        let mut cells = Vec::new();
+        s.visit_cells("ohl_pilot", &mut |c| cells.push(format!("{c:?}")))
+            .unwrap();
+        (cells, s.progress(&Scope::All).unwrap())
+    };
+    let counts_before = counts();
+    assert!(!counts_before.1.is_empty());
+    let flags_of = |id: u128| {
+        s.qc_queue(&Scope::All, None, 100)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.id == Uuid::from_u128(id))
+            .map(|e| (e.flags, e.status))
+    };
+    let problem = |text: &str| QcFlag::StoredDataProblem {
+        problems: vec![text.into()],
+    };
+    assert!(s
+        .flag_for_review(
+            Uuid::from_u128(1),
+            &problem("first"),
+            &audit("flag_stored_data")
+        )
+        .unwrap());
+    assert!(s
+        .flag_for_review(
+            Uuid::from_u128(1),
+            &problem("second"),
+            &audit("flag_stored_data")
+        )
+        .unwrap());
+    let (flags, status) = flags_of(1).expect("in the QC queue");
+    assert_eq!(
+        flags,
+        vec![
+            QcFlag::SiteNotInPlan {
+                site_id: "site-1".into()
+            },
+            problem("second")
+        ]
+    );
+    assert_eq!(status, zhisu_server_storage::QcStatus::Unreviewed);
+    // an interview ingest did not flag enters the queue
+    assert!(flags_of(2).is_none());
+    assert!(s
+        .flag_for_review(
+            Uuid::from_u128(2),
+            &problem("only"),
+            &audit("flag_stored_data")
+        )
+        .unwrap());
+    assert_eq!(flags_of(2).unwrap().0, vec![problem("only")]);
+    assert!(!s
+        .flag_for_review(
+            Uuid::from_u128(99),
+            &problem("x"),
+            &audit("flag_stored_data")
+        )
+        .unwrap());
+    let audited = s
+        .audit_log(100)
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "flag_stored_data")
+        .count();
+    assert_eq!(audited, 3, "each change audited, the unknown interview not");
+    assert_eq!(counts(), counts_before, "flags change no count");
 }
 
 fn analysis_conformance(f: &Fresh) {

@@ -258,7 +258,7 @@ async fn no_stored_row_makes_a_view_or_export_fail() {
         views_answer(&base, &token, who).await;
     }
     // every bad row is found, with what is wrong with it
-    let report = state.check_data(true).unwrap();
+    let report = state.check_data(Some("test")).unwrap();
     let listed: std::collections::HashSet<Uuid> = report.iter().map(|r| r.interview_id).collect();
     for stored in state
         .storage

@@ -412,7 +412,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(true)
         }
         Some(Command::CheckData { flag }) => {
-            let found = state.check_data(*flag)?;
+            let found = state.check_data(flag.then_some("cli"))?;
             for problem in &found {
                 println!(
                     "{} (received {}):",
