@@ -13,6 +13,7 @@ pub mod data_check;
 pub mod devices;
 pub mod export;
 pub mod ingest;
+pub mod item_analysis;
 pub mod people;
 pub mod plan;
 pub mod questionnaires;
