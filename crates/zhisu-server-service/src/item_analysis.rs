@@ -103,6 +103,8 @@ pub fn item_analysis(
     for stored in interviews
         .iter()
         .filter(|i| i.interview.questionnaire_id == questionnaire_id)
+        // as every analysis: interviews rejected in review are left out
+        .filter(|i| i.qc_status.as_deref() != Some("rejected"))
     {
         let iv = &stored.interview;
         let entry = versions
