@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod data_check;
+pub mod demo;
 pub mod devices;
 pub mod export;
 pub mod ingest;
