@@ -69,6 +69,9 @@ fn option_label(
     }
 }
 
+/// A published version and, for each of its scored items, the analysis column it feeds.
+type VersionColumns = (Arc<Published>, Vec<Option<usize>>);
+
 /// The item analysis of `questionnaire_id` over `interviews` (already in the viewer's scope)
 /// that pass `filter`.
 pub fn item_analysis(
@@ -98,8 +101,7 @@ pub fn item_analysis(
     let width = cols.len();
     let mut analyser = ItemAnalyser::new(cols);
     // per version: the questionnaire and where each of its scored items goes
-    let mut versions: HashMap<String, Option<(Arc<Published>, Vec<Option<usize>>)>> =
-        HashMap::new();
+    let mut versions: HashMap<String, Option<VersionColumns>> = HashMap::new();
     for stored in interviews
         .iter()
         .filter(|i| i.interview.questionnaire_id == questionnaire_id)
