@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod people;
 pub mod plan;
 pub mod questionnaires;
+pub mod recordings;
 pub mod review;
 pub mod sites;
 

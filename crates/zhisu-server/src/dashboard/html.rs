@@ -134,6 +134,14 @@ fn navigation(session: &Session, lang: &str, current: &str) -> Markup {
                         }
                     }
                 }
+                @if super::recordings::in_navigation(session) {
+                    li {
+                        a href={ "/dashboard/recordings" (suffix) }
+                            aria-current=[("recordings" == current).then_some("page")] {
+                            (t(lang, "问卷录音", "Recordings"))
+                        }
+                    }
+                }
             }
         }
         span.who { (person.display_name) " · " (role_label(&person.role, lang)) }
