@@ -120,6 +120,31 @@ async fn a_recording_made_in_the_dashboard_plays_on_a_tablet_after_sync() {
     record(&browser.client, &page, "noise", "").await;
     record(&browser.client, &page, "noise", "earplugs").await;
     assert_eq!(missing_count(&browser.client).await, before - 2);
+    // on a phone: no sideways scrolling, 44 px targets, the list of what is missing opens
+    browser.client.set_window_size(412, 900).await.unwrap();
+    browser.client.goto(&page).await.unwrap();
+    let problems = browser
+        .client
+        .execute(
+            "const problems = [], root = document.documentElement;
+             if (root.scrollWidth > root.clientWidth) problems.push('scrolls sideways: ' + root.scrollWidth);
+             document.querySelectorAll('a[href], button, select, input:not([type=hidden]), summary').forEach(function (e) {
+               const r = e.getBoundingClientRect();
+               if ((r.width || r.height) && (r.width < 44 || r.height < 44))
+                 problems.push(e.tagName + ' ' + (e.textContent || '').trim().slice(0, 20) + ': ' + Math.round(r.width) + ' x ' + Math.round(r.height));
+             });
+             return problems;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        problems,
+        serde_json::json!([]),
+        "the recordings page at 412 px"
+    );
+    let axe = axe_violations(&browser.client).await;
+    assert!(axe.is_empty(), "the recordings page at 412 px: {axe:#?}");
     browser.client.clone().close().await.unwrap();
 
     let kept = server

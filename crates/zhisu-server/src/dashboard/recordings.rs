@@ -11,7 +11,6 @@ use axum::Json;
 use maud::html;
 use serde::Deserialize;
 use zhisu_protocol::{codes, ApiError, RecordingRef};
-use zhisu_server_service::people::Role;
 use zhisu_server_service::recordings::{RecordingError, SlotState};
 use zhisu_server_service::t;
 
@@ -23,7 +22,7 @@ use crate::HttpState;
 const CSRF_HEADER: &str = "x-csrf-token";
 
 fn may_manage(session: &Session) -> bool {
-    session.person.role == Role::CityAdmin
+    session.person.role.may_manage_questionnaires()
 }
 
 fn not_allowed(session: &Session, lang: &str) -> Response {
@@ -499,11 +498,6 @@ fn utf8_percent(s: &str) -> String {
         }
     }
     out
-}
-
-/// The recordings' part of the dashboard's navigation is for city administrators only.
-pub(super) fn in_navigation(session: &Session) -> bool {
-    may_manage(session)
 }
 
 /// The largest body the upload routes take: a recording at its limit and a form around it.
