@@ -284,17 +284,17 @@ pub(super) async fn version_page(
     ))
 }
 
-fn refusal(e: RecordingError) -> Result<(StatusCode, &'static str, String), Response> {
-    let code = match &e {
+/// The status and code of a recording refused for what it is; `None` for a storage failure.
+fn refusal(e: &RecordingError) -> Option<(StatusCode, &'static str)> {
+    Some(match e {
         RecordingError::UnknownQuestionnaire(..) => {
             (StatusCode::NOT_FOUND, codes::UNKNOWN_QUESTIONNAIRE_VERSION)
         }
         RecordingError::UnknownItem { .. } => (StatusCode::BAD_REQUEST, codes::UNKNOWN_ITEM),
         RecordingError::NotAudio => (StatusCode::UNSUPPORTED_MEDIA_TYPE, codes::NOT_AUDIO),
         RecordingError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, codes::RECORDING_TOO_LARGE),
-        RecordingError::Storage(e) => return Err(internal(e)),
-    };
-    Ok((code.0, code.1, e.to_string()))
+        RecordingError::Storage(_) => return None,
+    })
 }
 
 fn plain_message(code: &str, lang: &str, detail: &str) -> String {
@@ -397,9 +397,9 @@ pub(super) async fn upload_form(
     .await
     {
         Ok(Ok(_)) => back(("saved", place.trim())),
-        Ok(Err(e)) => match refusal(e) {
-            Ok((_, code, detail)) => back(("error", &plain_message(code, lang, &detail))),
-            Err(response) => response,
+        Ok(Err(e)) => match refusal(&e) {
+            Some((_, code)) => back(("error", &plain_message(code, lang, &e.to_string()))),
+            None => internal(e),
         },
         Err(response) => response,
     }
@@ -452,9 +452,9 @@ pub(super) async fn record(
     }
     match save(&state, &session, (id, version, q.item, q.option), body).await {
         Ok(Ok(reference)) => (StatusCode::CREATED, Json(reference)).into_response(),
-        Ok(Err(e)) => match refusal(e) {
-            Ok((status, code, message)) => error(status, code, message),
-            Err(response) => response,
+        Ok(Err(e)) => match refusal(&e) {
+            Some((status, code)) => error(status, code, e.to_string()),
+            None => internal(e),
         },
         Err(response) => response,
     }
