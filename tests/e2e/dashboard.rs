@@ -187,6 +187,77 @@ fn counted(db: &Path, condition: &str) -> (u64, u64) {
     .unwrap()
 }
 
+/// The item-analysis page and `zhisu questionnaire analyse` on the page's own export give the
+/// same figures: the export's labels read back into the same answers, scored by the same rules.
+async fn the_export_analysed_by_the_cli_agrees(client: &Client, base: &str) {
+    let cookie = zhisu_server_tests::dashboard_sign_in(base, "city", PASSWORD).await;
+    let csv = reqwest::Client::new()
+        .get(format!("{base}/dashboard/export.csv"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export.csv");
+    std::fs::write(&export, &csv).unwrap();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let zhisu = target.join("debug/zhisu");
+    assert!(
+        zhisu.exists(),
+        "{} is built (cargo build --workspace --all-targets)",
+        zhisu.display()
+    );
+    let output = Command::new(&zhisu)
+        .args(["questionnaire", "analyse", "--json", "--questionnaire"])
+        .arg(workspace_root().join("questionnaires/ohl_2026.toml"))
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let cli: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(cli["unread"], serde_json::json!([]), "every cell read back");
+    let items = cli["analysis"]["items"].as_array().unwrap();
+    for item in items {
+        let id = item["id"].as_str().unwrap();
+        let shown = text(
+            client,
+            &format!("#item-analysis tr[data-item='{id}'] td.difficulty"),
+        )
+        .await;
+        let expected = item["difficulty"]
+            .as_f64()
+            .map_or("–".to_string(), |p| format!("{:.1}%", p * 100.0));
+        assert_eq!(
+            shown, expected,
+            "{id}: share right on the page and from the CLI"
+        );
+        let shown = text(
+            client,
+            &format!("#item-analysis tr[data-item='{id}'] td.discrimination"),
+        )
+        .await;
+        let expected = item["discrimination"]
+            .as_f64()
+            .map_or("–".to_string(), |r| format!("{r:.2}"));
+        assert_eq!(
+            shown, expected,
+            "{id}: discrimination on the page and from the CLI"
+        );
+    }
+    for group in cli["analysis"]["groups"].as_array().unwrap() {
+        let id = group["group"].as_str().unwrap();
+        let shown = text(client, &format!("#alpha tr[data-group='{id}'] td.alpha")).await;
+        let expected = group["alpha"]
+            .as_f64()
+            .map_or("–".to_string(), |a| format!("{a:.2}"));
+        assert_eq!(shown, expected, "{id}: alpha on the page and from the CLI");
+    }
+}
+
 #[tokio::test]
 async fn each_role_sees_its_figures_in_a_real_browser() {
     let _one = zhisu_e2e::ONE_APP_AT_A_TIME.lock().await;
@@ -442,6 +513,29 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
         check_page(&client, &format!("{user}: items")).await;
 
         client
+            .goto(&format!("{base}/dashboard/item-analysis"))
+            .await
+            .unwrap();
+        let respondents: u64 = text(&client, "#summary .respondents")
+            .await
+            .parse()
+            .unwrap();
+        assert_eq!(
+            respondents, n,
+            "{user}: item analysis over the scope's interviews"
+        );
+        let rows = client
+            .find_all(Locator::Css("#item-analysis tr[data-item]"))
+            .await
+            .unwrap();
+        assert!(rows.len() > 30, "{user}: every scored item");
+        if user == "city" {
+            the_export_analysed_by_the_cli_agrees(&client, &base).await;
+        }
+        screenshot(&client, &shots, &format!("{user}-item-analysis")).await;
+        check_page(&client, &format!("{user}: item analysis")).await;
+
+        client
             .goto(&format!("{base}/dashboard/qc?status=all"))
             .await
             .unwrap();
@@ -462,7 +556,14 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
 
         // every page on a phone's width, in both languages
         window_width(&client, 412, 915).await;
-        for view in ["progress", "literacy", "items", "qc?status=all", "report"] {
+        for view in [
+            "progress",
+            "literacy",
+            "items",
+            "item-analysis",
+            "qc?status=all",
+            "report",
+        ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };
                 client

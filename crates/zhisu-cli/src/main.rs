@@ -3,11 +3,15 @@
 //! ```text
 //! zhisu questionnaire check PATH...          every problem as file:line:col: message
 //! zhisu questionnaire describe PATH [--json] ids, counts, scoring and modules
+//! zhisu questionnaire analyse --questionnaire PATH EXPORT.csv [--json]
+//!                                            item analysis of an interview export
 //! ```
 //! Problems are in Chinese unless `--lang en` is given. Warnings (legal but odd) are printed and
 //! do not fail the check.
 //! Exit status: 0 all good, 1 problems found, 2 the command itself failed (unreadable path).
 #![forbid(unsafe_code)]
+
+mod analyse;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,6 +56,19 @@ enum QuestionnaireCommand {
     /// Describes a valid questionnaire: languages, item counts, scoring and modules.
     Describe {
         path: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Item analysis of an interview export (the dashboard's CSV): per scored item the share
+    /// right, discrimination, the share choosing each option, Cronbach's alpha per dimension and
+    /// alpha if the item is deleted, with flags for items to revise.
+    Analyse {
+        /// The questionnaire file the interviews were answered with.
+        #[arg(long)]
+        questionnaire: PathBuf,
+        /// The export (CSV, Chinese or English column names).
+        export: PathBuf,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -164,6 +181,15 @@ fn main() -> ExitCode {
         Command::Questionnaire(QuestionnaireCommand::Describe { path, json }) => {
             describe(path, *json, cli.lang)
         }
+        Command::Questionnaire(QuestionnaireCommand::Analyse {
+            questionnaire,
+            export,
+            json,
+        }) => match load(questionnaire, cli.lang) {
+            Ok(Some(q)) => analyse::run(&q, export, *json, cli.lang),
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -96,3 +96,112 @@ fn unreadable_paths_fail_with_status_2() {
     let err = String::from_utf8(output.stderr).unwrap();
     assert!(err.contains("cannot read no/such/file.toml"), "{err}");
 }
+
+/// The hand-worked example of docs/statistics.md ("Item analysis"), read back from an export.
+#[test]
+fn analyse_gives_the_hand_worked_figures_from_an_export() {
+    let dir = "crates/zhisu-cli/tests/fixtures";
+    let output = zhisu(&[
+        "questionnaire",
+        "analyse",
+        "--questionnaire",
+        &format!("{dir}/item_analysis.toml"),
+        &format!("{dir}/item_analysis.csv"),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let a = &v["analysis"];
+    assert_eq!(a["respondents"], 5);
+    let close = |x: &serde_json::Value, y: f64| {
+        assert!((x.as_f64().unwrap() - y).abs() < 1e-9, "{x} ≠ {y}");
+    };
+    let items = a["items"].as_array().unwrap();
+    for (item, (p, r, without)) in items.iter().zip([
+        (0.8, 1.0 / (0.8f64 * 2.0).sqrt(), -0.4),
+        (0.6, 0.4 / (1.2f64 * 2.8).sqrt(), 2.0 * (1.0 - 0.5 / 0.7)),
+        (0.4, 0.2 / (1.2f64 * 3.2).sqrt(), 0.75),
+    ]) {
+        close(&item["difficulty"], p);
+        close(&item["discrimination"], r);
+        close(&item["alpha_if_deleted"], without);
+        assert_eq!(item["n"], 5);
+    }
+    close(&a["groups"][0]["alpha"], 0.5);
+    // options of a true/false item: true and false, with the shares that chose them
+    assert_eq!(
+        items[0]["options"],
+        serde_json::json!([["true", 0.8], ["false", 0.2]])
+    );
+    assert_eq!(v["unread"], serde_json::json!([]));
+
+    // the same in words, in English
+    let output = zhisu(&[
+        "--lang",
+        "en",
+        "questionnaire",
+        "analyse",
+        "--questionnaire",
+        &format!("{dir}/item_analysis.toml"),
+        &format!("{dir}/item_analysis.csv"),
+    ]);
+    let out = stdout(&output);
+    assert!(
+        out.contains("knowledge: α = 0.500 (3 items, n = 5)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("i1 [knowledge] n = 5, p = 80.0%, r = 0.791, α−i = -0.400"),
+        "{out}"
+    );
+    assert!(out.contains("fewer than 30 asked: no flags"), "{out}");
+}
+
+#[test]
+fn analyse_shows_cells_it_cannot_read_and_refuses_an_export_of_another_questionnaire() {
+    let dir = std::env::temp_dir().join(format!("zhisu-analyse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixtures = root().join("crates/zhisu-cli/tests/fixtures");
+    let q = fixtures.join("item_analysis.toml");
+    // English labels read back too; "maybe" is no answer of a true/false item
+    let csv = dir.join("en.csv");
+    std::fs::write(
+        &csv,
+        "Interview id,Noise can damage hearing. (i1),A dust mask protects against dust. (i2)\n\
+         r1,yes,no\nr2,maybe,yes\n",
+    )
+    .unwrap();
+    let output = zhisu(&[
+        "questionnaire",
+        "analyse",
+        "--questionnaire",
+        q.to_str().unwrap(),
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        v["unread"],
+        serde_json::json!([{"line": 3, "item": "i1", "cell": "maybe"}])
+    );
+    assert_eq!(v["missing_columns"], serde_json::json!(["i3"]));
+    assert_eq!(v["analysis"]["items"][1]["difficulty"], 0.5);
+
+    let other = dir.join("other.csv");
+    std::fs::write(&other, "问卷编号,年龄（age）\nr1,30\n").unwrap();
+    let output = zhisu(&[
+        "questionnaire",
+        "analyse",
+        "--questionnaire",
+        q.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        err.contains("no column of the export is a scored item of item_analysis_example"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

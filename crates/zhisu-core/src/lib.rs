@@ -37,6 +37,9 @@ pub use paradata::{
     distance_m, flags_from_answers, flags_from_paradata, location_flag, qc_flags, AnswerEvent,
     ItemParadata, Location, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
-pub use score::{DimensionScore, ItemResult, ModuleScore, ScoreReport};
+pub use score::{
+    DimensionScore, ItemOutcome, ItemResult, ModuleScore, ScoreReport, ScoredItemOptions,
+    DONT_KNOW_OPTION,
+};
 pub use text::{escape_hidden, is_hidden, is_invisible, shown, Lang, Text, DEFAULT_LANGUAGE};
 pub use version::compare_versions;

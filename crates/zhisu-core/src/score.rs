@@ -161,6 +161,88 @@ impl Questionnaire {
     }
 }
 
+/// A scored item as item analysis sees it (`zhisu_stats::ItemColumn`): its group (the
+/// population module's section for module items, else its dimension), the answers it offers and
+/// the right ones. A true/false item offers `true` and `false`; an item with "don't know" offers
+/// [`DONT_KNOW_OPTION`] too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoredItemOptions {
+    pub id: String,
+    pub group: String,
+    pub options: Vec<String>,
+    pub keyed: Vec<String>,
+}
+
+/// How item analysis names the "don't know" answer among an item's options.
+pub const DONT_KNOW_OPTION: &str = "dont_know";
+
+/// One interview's outcome on one scored item: the score as a share of the item's points
+/// (`None`: not asked) and the options chosen.
+pub type ItemOutcome = (Option<f64>, Vec<String>);
+
+fn option_keys(value: &crate::AnswerValue) -> Vec<String> {
+    use crate::AnswerValue as V;
+    match value {
+        V::Choice(k) => vec![k.clone()],
+        V::Choices(ks) => ks.clone(),
+        V::Bool(b) => vec![b.to_string()],
+        V::DontKnow => vec![DONT_KNOW_OPTION.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+impl Questionnaire {
+    /// The scored items, in the questionnaire's order, as item analysis sees them.
+    pub fn scored_item_options(&self) -> Vec<ScoredItemOptions> {
+        self.items
+            .iter()
+            .filter_map(|item| {
+                let rule = item.scoring.as_ref()?;
+                let mut options: Vec<String> = match &item.kind {
+                    crate::ItemKind::TrueFalse => vec!["true".into(), "false".into()],
+                    kind => kind.choices().iter().map(|c| c.key.clone()).collect(),
+                };
+                if item.dont_know {
+                    options.push(DONT_KNOW_OPTION.to_string());
+                }
+                let group = self
+                    .module_of(item)
+                    .map_or_else(|| rule.dimension.clone(), |s| s.id.clone());
+                Some(ScoredItemOptions {
+                    id: item.id.clone(),
+                    group,
+                    options,
+                    keyed: option_keys(&rule.key),
+                })
+            })
+            .collect()
+    }
+
+    /// Per scored item (in the order of [`scored_item_options`](Self::scored_item_options)),
+    /// what `answers` made of it, by the same rules as [`score`](Self::score): an item asked
+    /// and left unanswered scores zero and chose nothing.
+    pub fn item_outcomes(&self, answers: &Answers) -> Vec<ItemOutcome> {
+        let report = self.score(answers);
+        let mut asked = report.items.iter().peekable();
+        self.items
+            .iter()
+            .filter(|item| item.scoring.is_some())
+            .map(|item| match asked.next_if(|r| r.item_id == item.id) {
+                Some(r) => {
+                    let share = if r.points == 0 {
+                        f64::from(u8::from(r.correct))
+                    } else {
+                        f64::from(r.awarded) / f64::from(r.points)
+                    };
+                    let chosen = answers.get(&item.id).map(option_keys).unwrap_or_default();
+                    (Some(share), chosen)
+                }
+                None => (None, Vec::new()),
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::reaches;

@@ -26,16 +26,23 @@ pub const CODE_CHARS: usize = 10;
 /// Each character is drawn without bias (bytes beyond the largest multiple of 31 are drawn
 /// again).
 pub fn new_enrolment_code() -> String {
+    let chars = random_code_chars(CODE_CHARS);
+    format!("{}-{}", &chars[..5], &chars[5..])
+}
+
+/// `n` characters of the code alphabet, each drawn without bias from the operating system's
+/// generator (bytes beyond the largest multiple of 31 are drawn again).
+pub fn random_code_chars(n: usize) -> String {
     let fair = 256 - 256 % CODE_ALPHABET.len();
-    let mut chars = String::with_capacity(CODE_CHARS);
-    while chars.len() < CODE_CHARS {
+    let mut chars = String::with_capacity(n);
+    while chars.len() < n {
         for b in random_bytes(16) {
-            if (b as usize) < fair && chars.len() < CODE_CHARS {
+            if (b as usize) < fair && chars.len() < n {
                 chars.push(CODE_ALPHABET[b as usize % CODE_ALPHABET.len()] as char);
             }
         }
     }
-    format!("{}-{}", &chars[..5], &chars[5..])
+    chars
 }
 
 /// A code as it is compared: upper case, without spaces or dashes.

@@ -10,9 +10,11 @@
 
 pub mod analysis;
 pub mod data_check;
+pub mod demo;
 pub mod devices;
 pub mod export;
 pub mod ingest;
+pub mod item_analysis;
 pub mod people;
 pub mod plan;
 pub mod questionnaires;

@@ -43,6 +43,36 @@ pub fn password_problem(password: &str) -> Option<&'static str> {
 
 pub use zhisu_server_storage::people::{sign_in_key, FREE_ATTEMPTS};
 
+/// The username of the first administrator ([`ServerState::create_first_administrator`]).
+pub const FIRST_ADMINISTRATOR: &str = "admin";
+
+/// A password for the first administrator: 16 characters that cannot be mistaken for each other
+/// (31 kinds, about 79 bits), in groups of four: `K7XM-QPAZ-93RT-WXYZ`.
+pub fn new_first_password() -> String {
+    let chars = crate::devices::random_code_chars(16);
+    [&chars[..4], &chars[4..8], &chars[8..12], &chars[12..]].join("-")
+}
+
+impl ServerState {
+    /// The first sign-in of a new server: when nobody can sign in yet, a city administrator
+    /// [`FIRST_ADMINISTRATOR`] with a new random password, returned here once and kept only as
+    /// its hash. `None` when the server already has people (nothing is changed or shown again).
+    pub fn create_first_administrator(&self) -> Result<Option<(Person, String)>, Refusal> {
+        if !self.storage.people()?.is_empty() {
+            return Ok(None);
+        }
+        let password = new_first_password();
+        let added = self.add_person(
+            FIRST_ADMINISTRATOR,
+            "市级管理员",
+            &password,
+            Role::CityAdmin,
+            "first run",
+        )?;
+        Ok(added.map(|person| (person, password)))
+    }
+}
+
 /// A session opened by a right password: the token is shown once, only its hash is kept.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SessionCreated {

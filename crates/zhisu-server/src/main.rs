@@ -133,6 +133,21 @@ enum Command {
         #[arg(long)]
         flag: bool,
     },
+    /// The first sign-in of a new server: when nobody can sign in yet, creates the city
+    /// administrator "admin" with a random password and prints both, once. Prints nothing
+    /// (and changes nothing) when the server already has people.
+    FirstSignIn,
+    /// Loads a demonstration round (three districts, a sample plan, a tablet per district,
+    /// about 375 synthetic interviews, some reviewed by the first city administrator), so that
+    /// every dashboard page has something to show. Only into a server with no enrolled tablet.
+    LoadDemo {
+        /// The round [default: this year].
+        #[arg(long)]
+        round: Option<String>,
+        /// The seed of the synthetic interviews (the same seed gives the same answers).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 fn open_state(config: &Config) -> anyhow::Result<HttpState> {
@@ -408,6 +423,36 @@ async fn main() -> anyhow::Result<()> {
                 "literacy and progress cells counted again from {} interviews in {:.1} s",
                 state.storage.interview_count()?,
                 started.elapsed().as_secs_f64()
+            );
+            Ok(true)
+        }
+        Some(Command::FirstSignIn) => {
+            match state.create_first_administrator()? {
+                Some((person, password)) => {
+                    println!("用户名 username: {}", person.username);
+                    println!("密码 password:   {password}");
+                    eprintln!("请记下这个密码：它只显示这一次。Write this password down: it is shown only this once.");
+                }
+                None => eprintln!(
+                    "这台服务器已经有登录账号，请用已有的账号登录。This server already has people who sign in: use one of them."
+                ),
+            }
+            Ok(true)
+        }
+        Some(Command::LoadDemo { round, seed }) => {
+            let round = round
+                .clone()
+                .unwrap_or_else(|| chrono::Utc::now().format("%Y").to_string());
+            let reviewer = state
+                .storage
+                .people()?
+                .into_iter()
+                .map(|(person, _)| person)
+                .find(|p| matches!(p.role, zhisu_server_service::people::Role::CityAdmin));
+            let summary = state.load_demo(&round, reviewer.as_ref(), *seed)?;
+            println!(
+                "演示数据 demonstration round {round}: {} districts, {} sites, {} interviews, {} reviews",
+                summary.districts, summary.sites, summary.interviews, summary.reviews
             );
             Ok(true)
         }

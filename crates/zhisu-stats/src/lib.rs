@@ -9,6 +9,9 @@
 //!   with-replacement ("ultimate cluster") variance and a Student t interval ([`t_quantile_975`]).
 //!   Domain estimates (a population, a district, an industry…) use the full design.
 //!
+//! And **item analysis** for questionnaire authors ([`ItemAnalyser`] → [`ItemAnalysis`]): difficulty,
+//! corrected item–total correlation, option shares, Cronbach's alpha and alpha if item deleted.
+//!
 //! Architecture invariant: this crate does no I/O, reads no clock and draws no random numbers; its only
 //! dependency is `serde`. Accumulators are built for a single pass over a million interviews: an
 //! observation costs one hash lookup at most (none when consecutive observations share a cluster) and no
@@ -16,11 +19,16 @@
 #![forbid(unsafe_code)]
 
 mod design;
+mod items;
 mod method;
 mod tdist;
 mod wilson;
 
 pub use design::{ClusterRegistry, DesignAccumulator, DesignEstimate};
+pub use items::{
+    thresholds as item_thresholds, GroupFigures, ItemAnalyser, ItemAnalysis, ItemColumn,
+    ItemFigures, ItemFlag, Response,
+};
 pub use method::Method;
 pub use tdist::{t_quantile_975, Z_FALLBACK_DF};
 pub use wilson::{wilson, Counts, Interval, Unweighted, Z95};

@@ -81,10 +81,11 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
-const VIEWS: [(&str, &str, &str); 5] = [
+const VIEWS: [(&str, &str, &str); 6] = [
     ("progress", "工作进度", "Progress"),
     ("literacy", "素养水平", "Literacy"),
     ("items", "薄弱知识", "Weakest items"),
+    ("item-analysis", "题目分析", "Item analysis"),
     ("qc", "质量控制", "Quality control"),
     ("report", "区县报告", "District report"),
 ];

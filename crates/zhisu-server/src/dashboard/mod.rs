@@ -8,6 +8,7 @@
 
 mod export;
 mod html;
+mod item_analysis;
 mod literacy;
 mod login;
 mod progress;
@@ -27,6 +28,7 @@ use zhisu_server_service::people::Person;
 
 use crate::extract::Session;
 use crate::HttpState;
+use item_analysis::*;
 use literacy::*;
 use login::*;
 use progress::*;
@@ -45,6 +47,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/progress", get(progress_page))
         .route("/dashboard/literacy", get(literacy_page))
         .route("/dashboard/items", get(items_page))
+        .route("/dashboard/item-analysis", get(item_analysis_page))
         .route("/dashboard/qc", get(qc_page))
         .route("/dashboard/qc/{id}", post(qc_review))
         .route("/dashboard/report", get(report_page))

@@ -1,0 +1,380 @@
+//! A demonstration round for a newcomer (`zhisu-server load-demo`, `scripts/run.sh --demo`), and
+//! the synthetic interviews it is made of, which the tests use too: valid interviews of a real
+//! questionnaire, walked through the core's engine the way the tablet walks them (each asked
+//! item answered, scored items right with a given chance, the items that play the background
+//! roles the analyses use set as asked for). Deterministic for a seed; not personal data.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+use zhisu_core::{AnswerValue, Answers, BackgroundRole, Item, ItemKind, Questionnaire};
+use zhisu_protocol::CompletedInterview;
+
+pub use zhisu_testkit::Rng;
+
+pub struct Respondent<'a> {
+    pub population: &'a str,
+    pub sex: &'a str,
+    pub age: i64,
+    pub education: &'a str,
+    pub industry: &'a str,
+    /// Chance (0–100) of answering a scored item right.
+    pub ability: u64,
+    /// Every scored single choice at its first choice (straight-lining), whatever is right.
+    pub straight_line: bool,
+}
+
+fn candidates(q: &Questionnaire, item: &Item, answers: &Answers) -> Vec<AnswerValue> {
+    match &item.kind {
+        ItemKind::SingleChoice { .. } | ItemKind::Likert { .. } => q
+            .visible_choices(item, answers)
+            .iter()
+            .map(|c| AnswerValue::Choice(c.key.clone()))
+            .collect(),
+        ItemKind::MultipleChoice { .. } => q
+            .visible_choices(item, answers)
+            .iter()
+            .map(|c| AnswerValue::Choices(vec![c.key.clone()]))
+            .collect(),
+        ItemKind::TrueFalse => vec![AnswerValue::Bool(true), AnswerValue::Bool(false)],
+        ItemKind::Integer { min, max } => {
+            let low = min.unwrap_or(0).max(1);
+            let high = max.unwrap_or(low + 10).max(low);
+            (low..=high.min(low + 20))
+                .map(AnswerValue::Integer)
+                .collect()
+        }
+        ItemKind::Decimal { min, .. } => vec![AnswerValue::Decimal(min.unwrap_or(1.0).max(1.0))],
+        ItemKind::Text { .. } => vec![AnswerValue::Text("其他".into())],
+        ItemKind::Date { .. } => vec![AnswerValue::Date("2026-01-01".into())],
+        ItemKind::Note => vec![],
+    }
+}
+
+/// Answers for one respondent, with the problems `check_interview` finds in them (none for a
+/// questionnaire the walk can answer; the tests assert so).
+pub fn answers(q: &Questionnaire, who: &Respondent<'_>, rng: &mut Rng) -> (Answers, Vec<String>) {
+    let mut answers = Answers::new();
+    let mut at = None;
+    while let Some(index) = q.next_item(&answers, at) {
+        at = Some(index);
+        let item = &q.items[index];
+        if !item.kind.takes_answer() {
+            continue;
+        }
+        let plays = |role| q.background_item(role).is_some_and(|b| b.id == item.id);
+        let fixed = if matches!(item.id.as_str(), "consent" | "frontline") {
+            Some(AnswerValue::Bool(true))
+        } else if plays(BackgroundRole::Age) {
+            Some(AnswerValue::Integer(who.age))
+        } else {
+            [
+                (BackgroundRole::Population, who.population),
+                (BackgroundRole::Sex, who.sex),
+                (BackgroundRole::Education, who.education),
+                (BackgroundRole::Industry, who.industry),
+            ]
+            .into_iter()
+            .find(|(role, _)| plays(*role))
+            .map(|(_, key)| AnswerValue::Choice(key.into()))
+        };
+        let options = candidates(q, item, &answers);
+        let value = if let Some(v) = fixed {
+            v
+        } else if let Some(rule) = &item.scoring {
+            let right = rule.key.clone();
+            if who.straight_line && !options.is_empty() {
+                options[0].clone()
+            } else if rng.below(100) < who.ability {
+                right
+            } else {
+                options
+                    .iter()
+                    .find(|o| o.normalized() != right)
+                    .cloned()
+                    .unwrap_or(right)
+            }
+        } else if options.is_empty() {
+            continue;
+        } else {
+            options[rng.below(options.len() as u64) as usize].clone()
+        };
+        let value = if q.check_answer(&item.id, &value, &answers).is_ok() {
+            value
+        } else {
+            match options
+                .into_iter()
+                .find(|o| q.check_answer(&item.id, o, &answers).is_ok())
+            {
+                Some(v) => v,
+                None => continue,
+            }
+        };
+        answers.insert(item.id.clone(), value);
+    }
+    let problems = q
+        .check_interview(&answers)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    (answers, problems)
+}
+
+/// A completed interview with these answers, taking `minutes`, started at `start`.
+pub fn interview(
+    q: &Questionnaire,
+    id: Uuid,
+    answers: Answers,
+    start: DateTime<Utc>,
+    seconds: i64,
+    site: Option<&str>,
+) -> CompletedInterview {
+    CompletedInterview {
+        id,
+        questionnaire_id: q.id.clone(),
+        questionnaire_version: q.version.clone(),
+        started_at: start,
+        completed_at: start + Duration::seconds(seconds),
+        utc_offset_minutes: 480,
+        answers,
+        site_id: site.map(str::to_string),
+        surveyor_id: Some("s01".into()),
+        paradata: None,
+        content_hash: String::new(),
+    }
+    .sealed()
+}
+
+/// The questionnaire the demonstration round is answered with.
+pub const DEMO_QUESTIONNAIRE: &str = "ohl_2026";
+
+/// What [`ServerState::load_demo`] stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub districts: usize,
+    pub sites: usize,
+    pub interviews: usize,
+    pub reviews: usize,
+}
+
+/// One site of the demonstration sample plan: (id suffix, name, type, industry, size, stratum,
+/// weight, the populations interviewed there, their base chance of a right answer).
+type DemoSite = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    &'static [&'static str],
+    u64,
+);
+
+const DEMO_DISTRICTS: [(&str, u64); 3] = [("yuzhong", 6), ("jiangbei", 0), ("shapingba", 3)];
+
+const DEMO_SITES: [DemoSite; 5] = [
+    (
+        "school",
+        "第一中学（演示）",
+        "school",
+        "education",
+        "large",
+        "public_services",
+        12.0,
+        &["teacher"],
+        84,
+    ),
+    (
+        "hospital",
+        "人民医院（演示）",
+        "hospital",
+        "health_care",
+        "large",
+        "public_services",
+        10.0,
+        &["medical"],
+        86,
+    ),
+    (
+        "site",
+        "滨江建筑工地（演示）",
+        "enterprise",
+        "construction",
+        "medium",
+        "enterprises",
+        25.0,
+        &["construction", "migrant"],
+        66,
+    ),
+    (
+        "factory",
+        "机械厂（演示）",
+        "enterprise",
+        "general_equipment",
+        "small",
+        "enterprises",
+        30.0,
+        &["industrial"],
+        72,
+    ),
+    (
+        "sanitation",
+        "环卫所（演示）",
+        "enterprise",
+        "sanitation",
+        "small",
+        "enterprises",
+        18.0,
+        &["sanitation", "sewer"],
+        62,
+    ),
+];
+
+impl crate::ServerState {
+    /// Loads a demonstration round into a server with no enrolled device (never into real
+    /// data): three districts with a sample plan of five sites each (schools, hospitals,
+    /// building sites, factories, sanitation; strata and weights), a demonstration tablet per
+    /// district, about 25 interviews per site over the last ten days answered with
+    /// [`DEMO_QUESTIONNAIRE`] (abilities differ by population and district, a few too fast for
+    /// quality control), and, when `reviewer` may review, some of them reviewed. Every
+    /// interview goes through the same ingest as an upload.
+    pub fn load_demo(
+        &self,
+        round: &str,
+        reviewer: Option<&crate::people::Person>,
+        seed: u64,
+    ) -> Result<DemoSummary, crate::Refusal> {
+        use crate::Refusal;
+        if !self.storage.devices()?.is_empty() {
+            return Err(Refusal::NotNow(
+                "this server already has enrolled tablets: demonstration data goes only into a new, empty server (use another --data-dir)".into(),
+            ));
+        }
+        let q = self
+            .questionnaires
+            .newest(DEMO_QUESTIONNAIRE)
+            .ok_or_else(|| {
+                Refusal::NotFound(format!(
+                    "the server has no questionnaire {DEMO_QUESTIONNAIRE}"
+                ))
+            })?;
+        let q = &q.questionnaire;
+        let mut rng = Rng::new(seed);
+        let mut summary = DemoSummary {
+            districts: 0,
+            sites: 0,
+            interviews: 0,
+            reviews: 0,
+        };
+        let now = chrono::Utc::now();
+        let mut stored_ids = Vec::new();
+        for (d, (district, bonus)) in DEMO_DISTRICTS.into_iter().enumerate() {
+            let sites: Vec<zhisu_protocol::Site> = DEMO_SITES
+                .iter()
+                .map(|s| zhisu_protocol::Site {
+                    id: format!("{district}-{}", s.0),
+                    district: district.to_string(),
+                    name: s.1.to_string(),
+                    site_type: s.2.to_string(),
+                    industry: Some(s.3.to_string()),
+                    size: Some(s.4.to_string()),
+                    stratum: Some(s.5.to_string()),
+                    weight: Some(s.6),
+                    quotas: s.7.iter().map(|p| (p.to_string(), 30)).collect(),
+                    ..Default::default()
+                })
+                .collect();
+            summary.sites += self.replace_sites(district, sites, "demo")?;
+            let code = self.create_enrolment_code(round, district, Duration::hours(1), "demo")?;
+            let enrolment = self
+                .enrol(&code, &format!("演示平板 {district}"))?
+                .map_err(|e| {
+                    Refusal::Invalid(format!("the demonstration tablet was not enrolled: {e:?}"))
+                })?;
+            let device = self
+                .storage
+                .device(enrolment.device_id)?
+                .ok_or_else(|| Refusal::NotFound("the demonstration tablet".into()))?;
+            let mut batch = Vec::new();
+            for site in &DEMO_SITES {
+                let count = 20 + rng.below(11);
+                for n in 0..count {
+                    let population = site.7[rng.index(site.7.len())];
+                    let ability = (site.8 + bonus).saturating_sub(12) + rng.below(25);
+                    let who = Respondent {
+                        population,
+                        sex: if rng.chance(45) { "female" } else { "male" },
+                        age: rng.between(19, 58),
+                        education: ["none_primary", "junior", "senior", "college", "bachelor"]
+                            [rng.index(5)],
+                        industry: site.3,
+                        ability: ability.min(99),
+                        straight_line: n == 7 && site.0 == "site",
+                    };
+                    let (answers, problems) = answers(q, &who, &mut rng);
+                    if !problems.is_empty() {
+                        return Err(Refusal::Invalid(format!(
+                            "a demonstration interview is not valid: {}",
+                            problems.join("; ")
+                        )));
+                    }
+                    let start = now
+                        - Duration::days(1 + rng.between(0, 9))
+                        - Duration::minutes(rng.between(0, 600));
+                    // one in twenty-five far too fast, for the quality-control page
+                    let seconds = if rng.one_in(25) {
+                        150
+                    } else {
+                        rng.between(900, 2100)
+                    };
+                    let id = uuid::Uuid::from_u128(
+                        (u128::from(seed) << 64)
+                            | ((d as u128) << 32)
+                            | u128::from(rng.next_u64() as u32),
+                    );
+                    batch.push(interview(
+                        q,
+                        id,
+                        answers,
+                        start,
+                        seconds,
+                        Some(&format!("{district}-{}", site.0)),
+                    ));
+                }
+            }
+            for chunk in batch.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {
+                for receipt in crate::ingest::ingest(self, chunk.to_vec(), Some(&device))? {
+                    if receipt.status == zhisu_protocol::ReceiptStatus::Stored {
+                        summary.interviews += 1;
+                        stored_ids.push(receipt.interview_id);
+                    }
+                }
+            }
+            summary.districts += 1;
+        }
+        if let Some(reviewer) = reviewer.filter(|p| p.role.may_review()) {
+            for (n, id) in stored_ids.iter().step_by(9).enumerate() {
+                let (decision, comment) = match n % 6 {
+                    4 => (
+                        "has_issues",
+                        "演示：录音里听不清第 12 题的回答，请调查员核实。",
+                    ),
+                    5 => ("rejected", "演示：受访者不是一线劳动者，不符合调查对象。"),
+                    _ => ("approved", ""),
+                };
+                if self.review(reviewer, *id, decision, comment).is_ok() {
+                    summary.reviews += 1;
+                }
+            }
+        }
+        self.audit(
+            "demo",
+            "load_demo",
+            &format!(
+                "round {round}: {} districts, {} sites, {} interviews, {} reviews",
+                summary.districts, summary.sites, summary.interviews, summary.reviews
+            ),
+        )?;
+        Ok(summary)
+    }
+}
