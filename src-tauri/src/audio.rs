@@ -16,9 +16,20 @@ fn mime(path: &Path) -> Option<&'static str> {
         "wav" => "audio/wav",
         "mp3" => "audio/mpeg",
         "ogg" | "oga" | "opus" => "audio/ogg",
+        "webm" => "audio/webm",
         "m4a" | "aac" => "audio/mp4",
         _ => return None,
     })
+}
+
+/// A recording delivered with the questionnaire version (its kind as the store keeps it:
+/// `wav`, `ogg`, `webm`, `mp3`, `m4a`), as `data:audio/…;base64,…`.
+pub fn delivered_data_url(kind: &str, bytes: &[u8]) -> String {
+    let mime = mime(Path::new(&format!("recording.{kind}"))).unwrap_or("application/octet-stream");
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 /// The recording `file` (a relative path without `..`, from the questionnaire) from the first
@@ -37,7 +48,7 @@ pub fn data_url(dirs: &[PathBuf], file: &str) -> Result<String, CommandError> {
     let mime = mime(relative).ok_or_else(|| {
         CommandError::new(
             ErrorCode::BadAudioPath,
-            format!("'{file}' is not a recording the app can play (wav, mp3, ogg, m4a)"),
+            format!("'{file}' is not a recording the app can play (wav, mp3, ogg, webm, m4a)"),
         )
     })?;
     let Some(path) = dirs.iter().map(|d| d.join(relative)).find(|p| p.is_file()) else {

@@ -111,6 +111,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         interview::questionnaire,
         interview::search_keys,
         interview::item_audio,
+        interview::recorded_places,
         interview::item_image,
         interview::start_interview,
         interview::save_answer,

@@ -152,6 +152,7 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         id: "audio_pilot".into(),
         version: "2026.1".into(),
         item_id: item.into(),
+        ..Default::default()
     };
     assert_eq!(
         app.ok::<api::ItemAudio>(audio("age")),
@@ -161,11 +162,14 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         app.code::<api::ItemAudio>(audio("noise")),
         ErrorCode::NoAudio
     );
+    // nothing delivered yet (delivered recordings: the test below)
+    assert_eq!(app.ok::<api::RecordedPlaces>(version("ohl_pilot")), vec![]);
     // pictures: the app's own drawing of a picture a bundled questionnaire names
     let picture = app.ok::<api::ItemImage>(api::ItemAudioArgs {
         id: "ohl_2026".into(),
         version: "2026.1".into(),
         item_id: "skill_sign_warning".into(),
+        ..Default::default()
     });
     assert!(picture.url.starts_with("data:image/png;base64,"));
     assert!(picture.alt.unwrap().0["en"].starts_with("A warning sign"));
@@ -411,5 +415,84 @@ fn the_pin_lockout_outlives_a_restart_of_the_app() {
     assert_eq!(
         app.code::<api::SignInSurveyor>(sign_in("1234")),
         ErrorCode::TooManyAttempts
+    );
+}
+
+/// Recordings delivered with a questionnaire version (as sync keeps them) play for the question
+/// and for each answer; the file the questionnaire names stays the question's fallback, and an
+/// answer without a recording has none.
+#[test]
+fn delivered_recordings_play_for_the_question_and_each_answer() {
+    use base64::Engine;
+    use zhisu_protocol::{media_hash, AudioKind, RecordingRef};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let question = b"RIFF\x10\0\0\0WAVEfmt the question".to_vec();
+    let answer = b"OggS\0\x02 the answer earplugs".to_vec();
+    {
+        let mut store =
+            zhisu_store::DeviceStore::open(&dir.path().join("data/zhisu.sqlite3")).unwrap();
+        let place = |item: &str, option: &str, bytes: &[u8], kind| RecordingRef {
+            questionnaire_id: "ohl_pilot".into(),
+            version: "2026.1".into(),
+            item_id: item.into(),
+            option: option.into(),
+            sha256: media_hash(bytes),
+            size: bytes.len() as u64,
+            kind,
+        };
+        store
+            .replace_recordings(&[
+                place("noise", "", &question, AudioKind::Wav),
+                place("noise", "earplugs", &answer, AudioKind::Ogg),
+                place("noise", "cotton", b"never arrives", AudioKind::Wav),
+            ])
+            .unwrap();
+        for bytes in [&question, &answer] {
+            store.append_media(&media_hash(bytes), 0, bytes).unwrap();
+            assert!(store.finish_media(&media_hash(bytes)).unwrap());
+        }
+    }
+    let app = App::open(dir.path());
+    let places = app.ok::<api::RecordedPlaces>(api::VersionArgs {
+        id: "ohl_pilot".into(),
+        version: "2026.1".into(),
+    });
+    let places: Vec<(&str, &str)> = places
+        .iter()
+        .map(|p| (p.item_id.as_str(), p.option.as_str()))
+        .collect();
+    assert_eq!(places, vec![("noise", ""), ("noise", "earplugs")]);
+    let url = |q: &str, item: &str, option: &str| api::ItemAudioArgs {
+        id: q.into(),
+        version: "2026.1".into(),
+        item_id: item.into(),
+        option: option.into(),
+    };
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    assert_eq!(
+        app.ok::<api::ItemAudio>(url("ohl_pilot", "noise", "")),
+        format!("data:audio/wav;base64,{}", b64(&question))
+    );
+    assert_eq!(
+        app.ok::<api::ItemAudio>(url("ohl_pilot", "noise", "earplugs")),
+        format!("data:audio/ogg;base64,{}", b64(&answer))
+    );
+    // not all here yet, or never recorded: no recording
+    for option in ["cotton", "get_used"] {
+        assert_eq!(
+            app.code::<api::ItemAudio>(url("ohl_pilot", "noise", option)),
+            ErrorCode::NoAudio,
+            "{option}"
+        );
+    }
+    // the questionnaire's own file is the question's, never an answer's
+    assert_eq!(
+        app.ok::<api::ItemAudio>(url("audio_pilot", "age", "")),
+        "data:audio/wav;base64,UklGRg=="
+    );
+    assert_eq!(
+        app.code::<api::ItemAudio>(url("audio_pilot", "age", "x")),
+        ErrorCode::NoAudio
     );
 }

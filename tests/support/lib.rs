@@ -475,3 +475,89 @@ pub async fn axe_violations(client: &Client) -> Vec<String> {
         .map(|v| v.as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// chromedriver and a headless Chromium session through it; dropping it ends both.
+pub struct Chromium {
+    pub client: Client,
+    driver: Child,
+}
+
+impl Chromium {
+    /// A fresh headless Chromium (1280 × 900, Chinese), with `extra` command-line switches
+    /// (e.g. a fake microphone for recording).
+    pub async fn start(extra: &[&str]) -> Chromium {
+        let port = free_port();
+        let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let driver = Command::new(&bin)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {bin} (install chromium-driver: scripts/install-deps.sh): {e}")
+            });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
+            "--lang=zh-CN",
+        ];
+        args.extend_from_slice(extra);
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": args }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session from chromedriver");
+        Chromium { client, driver }
+    }
+
+    /// Signs in on the dashboard's form as `username`.
+    pub async fn sign_in(&self, base_url: &str, username: &str, password: &str) {
+        let client = &self.client;
+        client
+            .goto(&format!("{base_url}/dashboard/login"))
+            .await
+            .expect("the sign-in page");
+        for (id, text) in [("username", username), ("password", password)] {
+            client
+                .find(Locator::Id(id))
+                .await
+                .unwrap_or_else(|e| panic!("#{id}: {e}"))
+                .send_keys(text)
+                .await
+                .unwrap();
+        }
+        client
+            .find(Locator::Id("sign-in"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("header nav"))
+            .await
+            .expect("signed in: the navigation");
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

@@ -46,11 +46,14 @@ pub struct VersionArgs {
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemAudioArgs {
     pub id: String,
     pub version: String,
     pub item_id: String,
+    /// Which answer's recording (a choice key, `true` or `false`); empty for the question.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub option: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,8 +151,12 @@ commands! {
     GetQuestionnaire = "questionnaire"(VersionArgs) -> Questionnaire;
     /// For each long list (a single choice with search): choice key → pinyin search key.
     GetSearchKeys = "search_keys"(VersionArgs) -> SearchKeys;
-    /// The recording of an item read aloud, as a `data:` URL.
+    /// The recording of an item's question or of one of its answers read aloud, as a `data:`
+    /// URL: the one delivered with the questionnaire version, else (the question) the file the
+    /// questionnaire names.
     ItemAudio = "item_audio"(ItemAudioArgs) -> String;
+    /// The questions and answers of a questionnaire version whose recordings are on the tablet.
+    RecordedPlaces = "recorded_places"(VersionArgs) -> Vec<zhisu_core::RecordingSlot>;
     /// An item's picture, with its alternative text when the app knows it.
     ItemImage = "item_image"(ItemAudioArgs) -> ItemPicture;
     /// Starts an interview at the chosen site, by the signed-in surveyor.

@@ -30,8 +30,8 @@ pub use expr::{ExprError, ExprErrorKind, Expression, MAX_EXPRESSION_BYTES, MAX_E
 pub use interview::EligibilityStatus;
 pub use load::{limits, Checked, Diagnostic, Diagnostics, DiagnosticsList, Severity};
 pub use model::{
-    Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire, ScoringRule,
-    Section,
+    Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire,
+    RecordingSlot, ScoringRule, Section,
 };
 pub use paradata::{
     distance_m, flags_from_answers, flags_from_paradata, location_flag, qc_flags, AnswerEvent,

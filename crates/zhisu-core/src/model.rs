@@ -43,7 +43,46 @@ impl PartialEq for ItemIndex {
     }
 }
 
+/// Where a recording of the questionnaire read aloud can go: an item's question (`option`
+/// empty) or one of its answers (a choice's key; `true` and `false` for a true/false item's two
+/// answers). Recordings are made for a questionnaire version and delivered with it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RecordingSlot {
+    pub item_id: String,
+    /// Empty for the question itself.
+    pub option: String,
+}
+
 impl Questionnaire {
+    /// Every place a recording can go, in the questionnaire's order: each item's question,
+    /// then each of its answers (every choice, whatever the choice filter offers).
+    pub fn recording_slots(&self) -> Vec<RecordingSlot> {
+        let mut slots = Vec::new();
+        for item in &self.items {
+            let slot = |option: &str| RecordingSlot {
+                item_id: item.id.clone(),
+                option: option.to_string(),
+            };
+            slots.push(slot(""));
+            match &item.kind {
+                ItemKind::TrueFalse => slots.extend([slot("true"), slot("false")]),
+                kind => slots.extend(kind.choices().iter().map(|c| slot(&c.key))),
+            }
+        }
+        slots
+    }
+
+    /// Whether `option` (empty for the question) of item `item_id` is a place for a recording.
+    pub fn is_recording_slot(&self, item_id: &str, option: &str) -> bool {
+        let Some(item) = self.item(item_id) else {
+            return false;
+        };
+        match &item.kind {
+            _ if option.is_empty() => true,
+            ItemKind::TrueFalse => option == "true" || option == "false",
+            kind => kind.choices().iter().any(|c| c.key == option),
+        }
+    }
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.item_index(id).map(|i| &self.items[i])
     }

@@ -28,6 +28,12 @@ pub const ENROL_PATH: &str = "/api/v1/enrol";
 /// What the device is assigned to: round, district, sites and quotas (GET, →
 /// [`DeviceAssignment`]). Also how a device learns it was revoked (`401 device_revoked`).
 pub const ASSIGNMENT_PATH: &str = "/api/v1/device/assignment";
+/// The recordings of the questionnaire versions this device receives (GET, →
+/// [`RecordingListing`]).
+pub const RECORDINGS_PATH: &str = "/api/v1/recordings";
+/// One recording's bytes by its SHA-256 (GET `/api/v1/media/{sha256}`), with `Range` support so
+/// a broken download resumes.
+pub const MEDIA_PATH: &str = "/api/v1/media";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -158,6 +164,12 @@ pub struct RejectedInterview {
     pub reason: String,
 }
 
+/// The lowercase hex SHA-256 of a recording's bytes, without a prefix: how `/api/v1/media/`
+/// names it.
+pub fn media_hash(bytes: &[u8]) -> String {
+    sha256_hex(bytes)["sha256:".len()..].to_string()
+}
+
 /// `sha256:` and the lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -180,6 +192,108 @@ pub struct QuestionnaireRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuestionnaireListing {
     pub questionnaires: Vec<QuestionnaireRef>,
+}
+
+/// A recording of part of a questionnaire version read aloud: the item's question (`option`
+/// empty) or one of its answers (a choice's key, `true` or `false`). Its bytes are at
+/// `GET /api/v1/media/{sha256}`, the same for every recording with the same content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingRef {
+    pub questionnaire_id: String,
+    pub version: String,
+    pub item_id: String,
+    #[serde(default)]
+    pub option: String,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub size: u64,
+    /// What the bytes are ([`AudioKind`]).
+    pub kind: AudioKind,
+}
+
+/// GET [`RECORDINGS_PATH`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingListing {
+    pub recordings: Vec<RecordingRef>,
+}
+
+/// Largest recording the server keeps and a device fetches.
+pub const MAX_RECORDING_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The kinds of recording the server keeps, told by their first bytes (never by a file name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioKind {
+    /// RIFF WAVE.
+    Wav,
+    /// Ogg (Vorbis or Opus).
+    Ogg,
+    /// WebM/Matroska, as a browser's MediaRecorder makes (Opus).
+    Webm,
+    /// MPEG audio layer III, with or without an ID3 tag.
+    Mp3,
+    /// MPEG-4 audio (`.m4a`, AAC).
+    M4a,
+}
+
+impl AudioKind {
+    /// The kind of `bytes`, from their first bytes; `None` when they are no recording we know.
+    pub fn sniff(bytes: &[u8]) -> Option<AudioKind> {
+        let at =
+            |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
+        if at(0, b"RIFF") && at(8, b"WAVE") {
+            Some(AudioKind::Wav)
+        } else if at(0, b"OggS") {
+            Some(AudioKind::Ogg)
+        } else if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+            Some(AudioKind::Webm)
+        } else if at(0, b"ID3")
+            || (bytes.len() >= 2
+                && bytes[0] == 0xFF
+                && bytes[1] & 0xE0 == 0xE0
+                && bytes[1] & 0x06 != 0)
+        {
+            Some(AudioKind::Mp3)
+        } else if at(4, b"ftyp") {
+            Some(AudioKind::M4a)
+        } else {
+            None
+        }
+    }
+
+    /// Its media type, for `Content-Type` and `data:` URLs.
+    pub fn mime(self) -> &'static str {
+        match self {
+            AudioKind::Wav => "audio/wav",
+            AudioKind::Ogg => "audio/ogg",
+            AudioKind::Webm => "audio/webm",
+            AudioKind::Mp3 => "audio/mpeg",
+            AudioKind::M4a => "audio/mp4",
+        }
+    }
+
+    /// Its name in the protocol and the databases (`wav`, `ogg`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            AudioKind::Wav => "wav",
+            AudioKind::Ogg => "ogg",
+            AudioKind::Webm => "webm",
+            AudioKind::Mp3 => "mp3",
+            AudioKind::M4a => "m4a",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<AudioKind> {
+        [
+            AudioKind::Wav,
+            AudioKind::Ogg,
+            AudioKind::Webm,
+            AudioKind::Mp3,
+            AudioKind::M4a,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
 }
 
 /// A questionnaire file as published (GET `/api/v1/questionnaires/{id}/{version}`).
@@ -301,6 +415,14 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     pub const INVALID_QUESTIONNAIRE: &str = "invalid_questionnaire";
     pub const VERSION_TAKEN: &str = "version_taken";
+    /// An uploaded recording is not audio the server keeps (wav, ogg, webm, mp3, m4a).
+    pub const NOT_AUDIO: &str = "not_audio";
+    /// An uploaded recording is larger than `MAX_RECORDING_BYTES`.
+    pub const RECORDING_TOO_LARGE: &str = "recording_too_large";
+    /// The questionnaire version has no such item or answer to record.
+    pub const UNKNOWN_ITEM: &str = "unknown_item";
+    /// A `Range` the recording cannot satisfy (416).
+    pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
     /// A field of an uploaded interview breaks a limit of the protocol (`limits`), or it
     /// answers an item the interview did not ask: refused, the field named.
     pub const INVALID_INTERVIEW: &str = "invalid_interview";
@@ -483,5 +605,39 @@ mod tests {
             serde_json::to_string(&r).unwrap(),
             r#"{"interview_id":"00000000-0000-0000-0000-000000000001","status":"already_stored"}"#
         );
+    }
+}
+
+#[cfg(test)]
+mod audio_tests {
+    use super::*;
+
+    #[test]
+    fn recordings_are_told_by_their_first_bytes() {
+        let cases: [(&[u8], Option<AudioKind>); 9] = [
+            (b"RIFF\x24\0\0\0WAVEfmt ", Some(AudioKind::Wav)),
+            (b"RIFF\x24\0\0\0AVI LIST", None),
+            (b"OggS\0\x02\0\0", Some(AudioKind::Ogg)),
+            (&[0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42], Some(AudioKind::Webm)),
+            (b"ID3\x04\0\0\0\0", Some(AudioKind::Mp3)),
+            (&[0xFF, 0xFB, 0x90, 0x64], Some(AudioKind::Mp3)),
+            (b"\0\0\0\x20ftypM4A ", Some(AudioKind::M4a)),
+            (b"<svg xmlns=", None),
+            (b"", None),
+        ];
+        for (bytes, kind) in cases {
+            assert_eq!(AudioKind::sniff(bytes), kind, "{bytes:?}");
+        }
+        for kind in [
+            AudioKind::Wav,
+            AudioKind::Ogg,
+            AudioKind::Webm,
+            AudioKind::Mp3,
+            AudioKind::M4a,
+        ] {
+            assert_eq!(AudioKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(media_hash(b"abc").len(), 64);
+        assert!(sha256_hex(b"abc").ends_with(&media_hash(b"abc")));
     }
 }

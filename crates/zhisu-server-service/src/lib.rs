@@ -18,6 +18,7 @@ pub mod item_analysis;
 pub mod people;
 pub mod plan;
 pub mod questionnaires;
+pub mod recordings;
 pub mod review;
 pub mod sites;
 

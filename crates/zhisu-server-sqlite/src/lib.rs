@@ -19,9 +19,9 @@ use zhisu_server_storage::facts;
 use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
 use zhisu_server_storage::{
     Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
-    Facts, InterviewStore, ListedPerson, PeopleStore, Person, PlanStore, ProgressCell,
+    Facts, InterviewStore, ListedPerson, MediaStore, PeopleStore, Person, PlanStore, ProgressCell,
     PublishedRecord, QcEntry, QcFlag, QcStatus, Review, Scope, Storage, StorageError,
-    StoredInterview,
+    StoredInterview, StoredRecording,
 };
 
 mod analytics;
@@ -30,6 +30,7 @@ mod cells;
 mod devices;
 mod group_commit;
 mod interviews;
+mod media;
 mod migrations;
 mod people;
 mod plan;

@@ -193,6 +193,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         checked_at TEXT NOT NULL
     ) STRICT;
     "#,
+    // 10: recordings of questionnaires read aloud (media): the bytes once per SHA-256, and which
+    // item's question or answer of which questionnaire version each is the recording of.
+    r#"
+    CREATE TABLE media_blob (
+        sha256    TEXT PRIMARY KEY,
+        kind      TEXT NOT NULL,
+        size      INTEGER NOT NULL,
+        bytes     BLOB NOT NULL,
+        stored_at TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE recording (
+        questionnaire_id TEXT NOT NULL,
+        version          TEXT NOT NULL,
+        item_id          TEXT NOT NULL,
+        option_key       TEXT NOT NULL,  -- '' for the question
+        sha256           TEXT NOT NULL REFERENCES media_blob (sha256),
+        recorded_at      TEXT NOT NULL,
+        recorded_by      TEXT NOT NULL,
+        PRIMARY KEY (questionnaire_id, version, item_id, option_key)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -152,7 +152,15 @@ impl Accepted {
 /// writes the entry in the same transaction as the change, and only when something changed
 /// (a username taken, a device or person not found: no entry).
 pub trait Storage:
-    InterviewStore + PeopleStore + DeviceStore + PlanStore + AnalyticsStore + AuditStore + Send + Sync
+    InterviewStore
+    + PeopleStore
+    + DeviceStore
+    + PlanStore
+    + MediaStore
+    + AnalyticsStore
+    + AuditStore
+    + Send
+    + Sync
 {
     /// Which backend, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
@@ -389,6 +397,44 @@ pub trait PlanStore {
     ) -> Result<bool, StorageError>;
 
     fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError>;
+}
+
+/// A recording as the server keeps it: its place in a questionnaire version and its content
+/// (the bytes are kept once per SHA-256, however many places use them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRecording {
+    pub questionnaire_id: String,
+    pub version: String,
+    pub item_id: String,
+    /// Empty for the question itself.
+    pub option: String,
+    pub sha256: String,
+    pub size: u64,
+    /// `wav`, `ogg`, `webm`, `mp3` or `m4a` (`zhisu_protocol::AudioKind::name`).
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+}
+
+/// Recordings of questionnaires read aloud, content-addressed by SHA-256.
+pub trait MediaStore {
+    /// Keeps `bytes` (once per `recording.sha256`) and makes them the recording of its place,
+    /// replacing the one there before, with the audit entry, in one transaction.
+    fn put_recording(
+        &self,
+        recording: &StoredRecording,
+        bytes: &[u8],
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError>;
+
+    /// The recordings of one questionnaire version, or of every version with `None`.
+    fn recordings(
+        &self,
+        questionnaire: Option<(&str, &str)>,
+    ) -> Result<Vec<StoredRecording>, StorageError>;
+
+    /// The bytes with this SHA-256 and their kind, when kept.
+    fn media(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StorageError>;
 }
 
 /// What the analyses read: facts of interviews, literacy and progress cells.

@@ -63,6 +63,11 @@ impl Role {
         )
     }
 
+    /// May publish questionnaire versions and make their recordings (city administrators).
+    pub fn may_manage_questionnaires(&self) -> bool {
+        matches!(self, Role::CityAdmin)
+    }
+
     /// Which interviews this role may read.
     pub fn scope(&self) -> Scope {
         match self {

@@ -466,6 +466,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     site_district_conformance(&fresh("site_district"));
     audit_conformance(&*fresh("audit").storage);
     flag_for_review_conformance(&*fresh("flag_for_review").storage);
+    media_conformance(&*fresh("media").storage);
 
     // a database written by a newer server is refused, not damaged
     let f = fresh("sign_in");
@@ -534,6 +535,66 @@ fn sign_in_conformance(s: &Arc<dyn Storage>) {
     let next_day = now + chrono::Duration::hours(25);
     s.begin_sign_in(&victim, next_day).unwrap().unwrap();
     assert_eq!(s.sign_in_pause(&victim, next_day).unwrap(), None);
+}
+
+/// Recordings: bytes kept once per hash however many places use them, a place recorded again
+/// points at the new bytes, listed per version or all, each write audited; bytes of any value
+/// (every byte 0..=255) come back exactly.
+fn media_conformance(s: &dyn Storage) {
+    use zhisu_server_storage::StoredRecording;
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let other: Vec<u8> = b"OggS".iter().copied().chain(0..200u8).collect();
+    let recording =
+        |q: &str, item: &str, option: &str, data: &[u8], kind: &str, minute| StoredRecording {
+            questionnaire_id: q.into(),
+            version: "1".into(),
+            item_id: item.into(),
+            option: option.into(),
+            sha256: zhisu_protocol::media_hash(data),
+            size: data.len() as u64,
+            kind: kind.into(),
+            recorded_at: at(minute),
+            recorded_by: "ann".into(),
+        };
+    assert_eq!(s.recordings(None).unwrap(), vec![]);
+    assert_eq!(s.media(&zhisu_protocol::media_hash(&bytes)).unwrap(), None);
+    let question = recording("pilot", "k1", "", &bytes, "wav", 0);
+    let answer = recording("pilot", "k1", "a", &bytes, "wav", 1);
+    let elsewhere = recording("ohl", "q", "", &other, "ogg", 2);
+    for r in [&question, &answer, &elsewhere] {
+        let data = if r.kind == "wav" { &bytes } else { &other };
+        s.put_recording(r, data, &audit("save_recording")).unwrap();
+    }
+    assert_eq!(
+        s.recordings(None).unwrap(),
+        vec![elsewhere.clone(), question.clone(), answer.clone()]
+    );
+    assert_eq!(
+        s.recordings(Some(("pilot", "1"))).unwrap(),
+        vec![question.clone(), answer.clone()]
+    );
+    assert_eq!(s.recordings(Some(("pilot", "2"))).unwrap(), vec![]);
+    assert_eq!(
+        s.media(&question.sha256).unwrap(),
+        Some(("wav".to_string(), bytes.clone()))
+    );
+    // recorded again: the place points at the new bytes; the old ones stay for the others
+    let again = recording("pilot", "k1", "", &other, "ogg", 3);
+    s.put_recording(&again, &other, &audit("save_recording"))
+        .unwrap();
+    assert_eq!(
+        s.recordings(Some(("pilot", "1"))).unwrap(),
+        vec![again, answer]
+    );
+    assert_eq!(s.media(&elsewhere.sha256).unwrap().unwrap().1, other);
+    assert_eq!(
+        s.audit_log(100)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "save_recording")
+            .count(),
+        4
+    );
 }
 
 /// The dashboard's reads and writes: facts, progress, the review queue and decisions, people,
@@ -1027,7 +1088,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

@@ -14,6 +14,7 @@
 
 mod backup;
 mod identity;
+mod media;
 mod migrations;
 mod paradata;
 mod questionnaires;
@@ -25,6 +26,7 @@ pub use backup::read_backup;
 pub use identity::{
     check_device_name, check_server_url, DeviceIdentity, QuotaProgress, SiteCount, SiteProgress,
 };
+pub use media::MediaWanted;
 pub use upload::{AttemptOutcome, UploadAttempt};
 /// The store's records that the app's webview shows are the command API's types.
 pub use zhisu_app_api::{

@@ -192,6 +192,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         locked_until TEXT                     -- RFC 3339, UTC; NULL: not locked
     ) STRICT;
     "#,
+    // 12: recordings of questionnaires read aloud, delivered with their versions: the bytes by
+    //     SHA-256 (received so far, so a broken download resumes; complete once the hash of
+    //     the whole matched) and which question or answer each is the recording of.
+    r#"
+    CREATE TABLE media (
+        sha256   TEXT PRIMARY KEY NOT NULL,   -- lowercase hex
+        kind     TEXT NOT NULL,               -- wav, ogg, webm, mp3, m4a
+        size     INTEGER NOT NULL,            -- bytes the whole has
+        bytes    BLOB NOT NULL,               -- received so far (all of them once complete)
+        complete INTEGER NOT NULL DEFAULT 0 CHECK (complete IN (0, 1))
+    ) STRICT;
+    CREATE TABLE recording (
+        questionnaire_id TEXT NOT NULL,
+        version          TEXT NOT NULL,
+        item_id          TEXT NOT NULL,
+        option_key       TEXT NOT NULL,       -- '' for the question
+        sha256           TEXT NOT NULL REFERENCES media (sha256),
+        PRIMARY KEY (questionnaire_id, version, item_id, option_key)
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
 use zhisu_protocol::{
     codes, ApiError, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
-    QuestionnaireListing, UploadRequest, UploadResponse, ASSIGNMENT_PATH, ENROL_PATH,
-    MAX_BATCH_INTERVIEWS, PROTOCOL_HEADER, PROTOCOL_VERSION, QUESTIONNAIRES_PATH, UPLOAD_PATH,
+    QuestionnaireListing, RecordingListing, UploadRequest, UploadResponse, ASSIGNMENT_PATH,
+    ENROL_PATH, MAX_BATCH_INTERVIEWS, MAX_RECORDING_BYTES, MEDIA_PATH, PROTOCOL_HEADER,
+    PROTOCOL_VERSION, QUESTIONNAIRES_PATH, RECORDINGS_PATH, UPLOAD_PATH,
 };
-use zhisu_store::{AttemptOutcome, DeviceStore, StoreError};
+use zhisu_store::{AttemptOutcome, DeviceStore, MediaWanted, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -204,6 +205,20 @@ impl SyncClient {
             .await
     }
 
+    /// The recordings of the questionnaire versions this device receives.
+    pub async fn recording_listing(&self) -> Result<RecordingListing, SyncError> {
+        self.get(RECORDINGS_PATH).await
+    }
+
+    /// Asks for a recording's bytes from byte `from` on (all of them from 0).
+    async fn media(&self, sha256: &str, from: u64) -> Result<reqwest::Response, SyncError> {
+        let mut request = self.request(reqwest::Method::GET, &format!("{MEDIA_PATH}/{sha256}"));
+        if from > 0 {
+            request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
+        }
+        request.send().await.map_err(SyncError::Unreachable)
+    }
+
     /// Sends one batch; on success returns the HTTP status and the receipts.
     pub async fn upload(
         &self,
@@ -267,6 +282,124 @@ pub async fn sync_questionnaires(
         new += 1;
     }
     Ok(new)
+}
+
+/// Bytes of a recording kept in the store at a time while it downloads: what arrived before a
+/// connection broke is kept, and the next try asks only for the rest.
+const MEDIA_PIECE: usize = 256 * 1024;
+
+/// Fetches the list of recordings of the questionnaire versions this device receives, keeps
+/// it, and fetches the bytes of each recording not all here yet, once per hash, from where an
+/// earlier download stopped (`Range`), checking the hash of the whole; bytes that do not match
+/// are dropped and fetched again once. Returns how many recordings were completed.
+pub async fn sync_recordings(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
+    let listing = client.recording_listing().await?;
+    with_store(store, move |s| s.replace_recordings(&listing.recordings)).await?;
+    let wanted = with_store(store, |s| s.media_to_fetch()).await?;
+    let mut completed = 0;
+    for media in wanted.into_iter().filter(|m| m.size <= MAX_RECORDING_BYTES) {
+        let mut fetched = fetch_media(store, client, &media).await?;
+        if !fetched {
+            tracing::warn!(sha256 = %media.sha256, "a recording did not match its hash; fetching it again");
+            let again = MediaWanted {
+                received: 0,
+                ..media.clone()
+            };
+            fetched = fetch_media(store, client, &again).await?;
+        }
+        if !fetched {
+            return Err(SyncError::BadResponse(format!(
+                "the recording {} twice did not match its hash",
+                media.sha256
+            )));
+        }
+        completed += 1;
+    }
+    Ok(completed)
+}
+
+/// One try at the rest of a recording: true when all of it is here and matches its hash.
+async fn fetch_media(
+    store: &SharedStore,
+    client: &SyncClient,
+    media: &MediaWanted,
+) -> Result<bool, SyncError> {
+    let finish = |store: &SharedStore| {
+        let store = Arc::clone(store);
+        let sha = media.sha256.clone();
+        async move { with_store(&store, move |s| s.finish_media(&sha)).await }
+    };
+    let mut offset = media.received;
+    if offset >= media.size {
+        return Ok(finish(store).await?);
+    }
+    let mut response = client.media(&media.sha256, offset).await?;
+    let status = response.status().as_u16();
+    match status {
+        206 => {
+            let from = response
+                .headers()
+                .get(reqwest::header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("bytes "))
+                .and_then(|v| v.split('-').next())
+                .and_then(|v| v.parse::<u64>().ok());
+            if from != Some(offset) {
+                return Err(SyncError::BadResponse(format!(
+                    "asked for recording {} from byte {offset}, the server sent another range",
+                    media.sha256
+                )));
+            }
+        }
+        200 if offset > 0 => {
+            // the server sent all of it: start again from the first byte
+            finish(store).await?;
+            offset = 0;
+        }
+        200 => {}
+        416 => return Ok(finish(store).await?),
+        _ => {
+            return Err(SyncClient::read::<serde_json::Value>(response)
+                .await
+                .err()
+                .unwrap_or_else(|| {
+                    SyncError::BadResponse(format!("the server answered {status} for a recording"))
+                }))
+        }
+    }
+    let mut piece: Vec<u8> = Vec::with_capacity(MEDIA_PIECE);
+    loop {
+        let next = response.chunk().await;
+        let chunk = match next {
+            Ok(Some(chunk)) => Some(chunk),
+            Ok(None) => None,
+            Err(error) => {
+                // keep what arrived, so the next try asks only for the rest
+                let (sha, part) = (media.sha256.clone(), std::mem::take(&mut piece));
+                if offset + part.len() as u64 <= media.size {
+                    with_store(store, move |s| s.append_media(&sha, offset, &part)).await?;
+                }
+                return Err(SyncError::Unreachable(error));
+            }
+        };
+        let done = chunk.is_none();
+        if let Some(chunk) = chunk {
+            piece.extend_from_slice(&chunk);
+        }
+        if (done && !piece.is_empty()) || piece.len() >= MEDIA_PIECE {
+            if offset + piece.len() as u64 > media.size {
+                // more bytes than the recording has: not it
+                finish(store).await?;
+                return Ok(false);
+            }
+            let (sha, part) = (media.sha256.clone(), std::mem::take(&mut piece));
+            offset = with_store(store, move |s| s.append_media(&sha, offset, &part)).await?;
+        }
+        if done {
+            break;
+        }
+    }
+    Ok(finish(store).await?)
 }
 
 /// Fetches this device's assignment (sites and quotas, review rejections, the round's
@@ -465,6 +598,14 @@ pub async fn run(
                     let new = sync_questionnaires(&store, &client).await?;
                     if new > 0 {
                         tracing::info!(new, "questionnaire versions received");
+                    }
+                    // recordings never hold up the interviews: a failure is logged and the
+                    // rest is fetched at the next pass, from where it stopped
+                    match sync_recordings(&store, &client).await {
+                        Ok(0) => {}
+                        Ok(completed) => tracing::info!(completed, "recordings received"),
+                        Err(error @ SyncError::Unreachable(_)) => return Err(error),
+                        Err(error) => tracing::warn!(%error, "recordings not fetched"),
                     }
                     sync_assignment(&store, &client).await?;
                     let waiting = with_store(&store, |s| s.state_counts()).await?.waiting;

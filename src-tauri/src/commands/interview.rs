@@ -69,23 +69,52 @@ pub async fn item_audio(
     args: Args<api::ItemAudio>,
 ) -> Result<api::ItemAudio> {
     let media_dirs = state.media_dirs.clone();
-    let (file, dirs) = state
+    let found = state
         .db
         .run(move |store, catalogue| {
             let q = catalogue.get(&args.id, &args.version, store)?;
-            let Some(file) = q.item(&args.item_id).and_then(|item| item.audio.clone()) else {
+            if let Some((kind, bytes)) =
+                store.recording(&args.id, &args.version, &args.item_id, &args.option)?
+            {
+                return Ok(Ok((kind, bytes)));
+            }
+            let named = q
+                .item(&args.item_id)
+                .and_then(|item| item.audio.clone())
+                .filter(|_| args.option.is_empty());
+            let Some(file) = named else {
                 return Err(Failure::Command(CommandError::new(
                     ErrorCode::NoAudio,
-                    format!("item '{}' has no recording", args.item_id),
+                    format!("item '{}' has no recording here", args.item_id),
                 )));
             };
-            Ok((
+            Ok(Err((
                 file,
                 catalogue.media_dirs(&args.id, &args.version, &media_dirs),
-            ))
+            )))
         })
         .await?;
-    blocking(move || audio::data_url(&dirs, &file)).await
+    match found {
+        Ok((kind, bytes)) => blocking(move || Ok(audio::delivered_data_url(&kind, &bytes))).await,
+        Err((file, dirs)) => blocking(move || audio::data_url(&dirs, &file)).await,
+    }
+}
+
+#[tauri::command]
+pub async fn recorded_places(
+    state: State<'_, AppState>,
+    args: Args<api::RecordedPlaces>,
+) -> Result<api::RecordedPlaces> {
+    state
+        .db
+        .run(move |store, _| {
+            Ok(store
+                .recorded_places(&args.id, &args.version)?
+                .into_iter()
+                .map(|(item_id, option)| zhisu_core::RecordingSlot { item_id, option })
+                .collect())
+        })
+        .await
 }
 
 #[tauri::command]

@@ -4,6 +4,7 @@
 mod devices;
 mod enrolment;
 pub mod interviews;
+mod media;
 mod people;
 mod questionnaires;
 mod sessions;
@@ -26,11 +27,14 @@ use axum::Router;
 use devices::*;
 use enrolment::*;
 use interviews::*;
+use media::*;
 use people::*;
 use questionnaires::*;
 use sessions::*;
 use sites::*;
-use zhisu_protocol::{ASSIGNMENT_PATH, ENROL_PATH, QUESTIONNAIRES_PATH, UPLOAD_PATH};
+use zhisu_protocol::{
+    ASSIGNMENT_PATH, ENROL_PATH, MEDIA_PATH, QUESTIONNAIRES_PATH, RECORDINGS_PATH, UPLOAD_PATH,
+};
 
 /// The API's routes (the dashboard's are in [`crate::dashboard::routes`]).
 pub fn routes() -> Router<HttpState> {
@@ -66,6 +70,8 @@ pub fn routes() -> Router<HttpState> {
             "/api/v1/questionnaires/{id}/{version}",
             get(download_questionnaire),
         )
+        .route(RECORDINGS_PATH, get(list_recordings))
+        .route(&format!("{MEDIA_PATH}/{{sha256}}"), get(media))
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))
 }

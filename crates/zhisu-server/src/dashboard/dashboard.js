@@ -52,3 +52,69 @@ function reachableScrollBoxes() {
 }
 reachableScrollBoxes();
 window.addEventListener('resize', reachableScrollBoxes);
+
+// Recordings page: a record button per question and answer, shown only where the browser can
+// record (MediaRecorder and a microphone). Press to record, press again to stop: the recording
+// is sent as it is (webm/opus or ogg/opus, as the browser makes it) with the session's CSRF
+// token, and the page opens again showing it. Without script the upload form does the same.
+(function () {
+  var table = document.getElementById('recordings');
+  if (!table || !window.MediaRecorder || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
+  var say = table.dataset;
+  var help = document.getElementById('record-help');
+  if (help) help.hidden = false;
+  var busy = null;
+  table.querySelectorAll('button.record').forEach(function (button) {
+    button.hidden = false;
+    var row = button.closest('tr');
+    var status = row.querySelector('.record-status');
+    button.addEventListener('click', async function () {
+      if (busy && busy.button !== button) return;
+      if (busy) { busy.recorder.stop(); return; }
+      var stream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (e) {
+        status.textContent = say.sayFailed + e.name;
+        return;
+      }
+      var chunks = [];
+      var recorder = new MediaRecorder(stream);
+      busy = { button: button, recorder: recorder };
+      recorder.ondataavailable = function (event) { if (event.data.size) chunks.push(event.data); };
+      recorder.onstop = async function () {
+        stream.getTracks().forEach(function (track) { track.stop(); });
+        button.textContent = say.sayRecord; button.setAttribute('aria-pressed', 'false');
+        status.textContent = say.saySaving;
+        var blob = new Blob(chunks, { type: recorder.mimeType || 'audio/webm' });
+        var url = table.dataset.upload + '?item=' + encodeURIComponent(row.dataset.item) +
+          '&option=' + encodeURIComponent(row.dataset.option);
+        try {
+          var response = await fetch(url, {
+            method: 'POST', credentials: 'same-origin', body: blob,
+            headers: { 'x-csrf-token': say.csrf, 'content-type': blob.type }
+          });
+          if (!response.ok) {
+            var problem = await response.json().catch(function () { return { message: response.statusText }; });
+            throw new Error(problem.message);
+          }
+          var saved = await response.json();
+          var next = new URL(location.href);
+          next.searchParams.set('saved', row.dataset.item + ' ' + row.dataset.option);
+          next.searchParams.delete('error');
+          next.hash = '';
+          status.textContent = '';
+          document.body.dataset.lastRecording = saved.sha256;
+          location.assign(next.toString());
+        } catch (e) {
+          status.textContent = say.sayFailed + e.message;
+        } finally {
+          busy = null;
+        }
+      };
+      recorder.start();
+      button.textContent = say.sayStop; button.setAttribute('aria-pressed', 'true');
+      status.textContent = '';
+    });
+  });
+})();

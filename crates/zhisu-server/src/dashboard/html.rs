@@ -54,6 +54,7 @@ form.filters label { display:flex; flex-direction: column; font-size: 14px; flex
 form.filters select, form.filters input { width: 100%; max-width: 100%; }
 select, input, textarea, button { font-size: 16px; min-height: 44px; border: 1px solid var(--line); border-radius: 4px; background: #fff; color: var(--ink); max-width: 100%; }
 button { padding: 8px 14px; cursor: pointer; }
+summary { padding: 10px 0; min-height: 44px; cursor: pointer; }
 button.primary { background: var(--accent); color:#fff; border-color: var(--accent); padding: 8px 16px; }
 .error { color: var(--bad); font-weight: bold; }
 .error:focus { outline: 3px solid var(--bad); outline-offset: 3px; }
@@ -132,6 +133,14 @@ fn navigation(session: &Session, lang: &str, current: &str) -> Markup {
                         a href={ "/dashboard/" (view) (suffix) }
                             aria-current=[(view == current).then_some("page")] {
                             (t(lang, zh, en))
+                        }
+                    }
+                }
+                @if person.role.may_manage_questionnaires() {
+                    li {
+                        a href={ "/dashboard/recordings" (suffix) }
+                            aria-current=[("recordings" == current).then_some("page")] {
+                            (t(lang, "问卷录音", "Recordings"))
                         }
                     }
                 }

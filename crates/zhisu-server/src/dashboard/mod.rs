@@ -13,6 +13,7 @@ mod literacy;
 mod login;
 mod progress;
 mod qc;
+mod recordings;
 mod report;
 
 use zhisu_server_service::QuestionnaireRegistry;
@@ -53,6 +54,18 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
         .route("/dashboard/export.xlsx", get(export::xlsx))
+        .route("/dashboard/recordings", get(recordings::recordings_page))
+        .route(
+            "/dashboard/recordings/{id}/{version}",
+            get(recordings::version_page)
+                .post(recordings::upload_form)
+                .layer(recordings::upload_limit()),
+        )
+        .route(
+            "/dashboard/recordings/{id}/{version}/record",
+            post(recordings::record).layer(recordings::upload_limit()),
+        )
+        .route("/dashboard/media/{sha256}", get(recordings::media))
 }
 
 /// Query parameters every view understands: the language and the filter.

@@ -114,12 +114,16 @@ pub enum Msg {
     BackToReview,
     Completed(Result<Completion, CommandError>),
     SearchKeysLoaded(Result<SearchKeys, CommandError>),
-    /// The speaker button: fetch the item's recording and play it.
-    PlayAudio,
+    /// A speaker button: fetch the recording of the question (empty) or of an answer (its
+    /// key, `true` or `false`) and play it.
+    PlayAudio(String),
     AudioLoaded {
         item_id: String,
+        option: String,
         result: Result<String, CommandError>,
     },
+    /// Which questions and answers have their recording on the tablet.
+    RecordedLoaded(Result<Vec<zhisu_core::RecordingSlot>, CommandError>),
     PictureLoaded {
         item_id: String,
         result: Result<api::ItemPicture, CommandError>,
@@ -138,8 +142,11 @@ pub struct Interview {
     drafts: question::Drafts,
     /// Pinyin search keys of the long lists.
     search_keys: SearchKeys,
-    /// The recording of the item on screen (item id, `data:` URL), once asked for.
-    audio: Option<(String, String)>,
+    /// The recording last asked for (item id, option — empty for the question —, `data:`
+    /// URL).
+    audio: Option<(String, String, String)>,
+    /// The questions and answers (item id, option) whose recordings are on the tablet.
+    recorded: std::collections::HashSet<(String, String)>,
     /// Play the recording after the next render.
     play_audio: bool,
     /// The picture of the item on screen (item id, the picture when there is one), once
@@ -160,9 +167,16 @@ impl Component for Interview {
         let opened = &ctx.props().opened;
         let q = Rc::clone(&opened.questionnaire);
         let (id, version) = (q.id.clone(), q.version.clone());
+        let args = VersionArgs {
+            id: id.clone(),
+            version: version.clone(),
+        };
         ctx.link().send_future(async move {
             let keys = call::<api::GetSearchKeys>(VersionArgs { id, version }).await;
             Msg::SearchKeysLoaded(keys)
+        });
+        ctx.link().send_future(async move {
+            Msg::RecordedLoaded(call::<api::RecordedPlaces>(args).await)
         });
         let (app, handle) = app_context(ctx, Msg::Context);
         let mut interview = Interview {
@@ -175,6 +189,7 @@ impl Component for Interview {
             drafts: question::Drafts::default(),
             search_keys: SearchKeys::new(),
             audio: None,
+            recorded: Default::default(),
             play_audio: false,
             picture: None,
             busy: false,
@@ -268,8 +283,20 @@ impl Interview {
                 self.search_keys = result.unwrap_or_default();
                 return false;
             }
-            Msg::PlayAudio => return self.play_audio(ctx),
-            Msg::AudioLoaded { item_id, result } => self.audio_loaded(item_id, result),
+            Msg::PlayAudio(option) => return self.play_audio(ctx, option),
+            Msg::AudioLoaded {
+                item_id,
+                option,
+                result,
+            } => self.audio_loaded(item_id, option, result),
+            // without it, only recordings the questionnaire names are offered
+            Msg::RecordedLoaded(result) => {
+                self.recorded = result
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|slot| (slot.item_id, slot.option))
+                    .collect();
+            }
             // a picture that cannot be shown leaves the question as it is (it is read aloud or
             // told by the surveyor); the question's words stand without it
             Msg::PictureLoaded { item_id, result } => self.picture = Some((item_id, result.ok())),
@@ -439,11 +466,21 @@ impl Interview {
         }
     }
 
-    fn play_audio(&mut self, ctx: &Context<Self>) -> bool {
+    /// Whether the tablet has the recording of `option` (empty: the question) of `item_id`.
+    pub(super) fn has_recording(&self, item_id: &str, option: &str) -> bool {
+        self.recorded
+            .contains(&(item_id.to_string(), option.to_string()))
+    }
+
+    fn play_audio(&mut self, ctx: &Context<Self>, option: String) -> bool {
         let Some(item) = self.current_item() else {
             return false;
         };
-        if self.audio.as_ref().is_some_and(|(id, _)| id == &item.id) {
+        if self
+            .audio
+            .as_ref()
+            .is_some_and(|(id, o, _)| id == &item.id && o == &option)
+        {
             self.play_audio = true;
             return true;
         }
@@ -453,9 +490,14 @@ impl Interview {
                 id,
                 version,
                 item_id: item_id.clone(),
+                option: option.clone(),
             };
             let result = call::<api::ItemAudio>(args).await;
-            Msg::AudioLoaded { item_id, result }
+            Msg::AudioLoaded {
+                item_id,
+                option,
+                result,
+            }
         });
         false
     }
@@ -476,16 +518,22 @@ impl Interview {
                 id,
                 version,
                 item_id: item_id.clone(),
+                option: String::new(),
             };
             let result = call::<api::ItemImage>(args).await;
             Msg::PictureLoaded { item_id, result }
         });
     }
 
-    fn audio_loaded(&mut self, item_id: String, result: Result<String, CommandError>) {
+    fn audio_loaded(
+        &mut self,
+        item_id: String,
+        option: String,
+        result: Result<String, CommandError>,
+    ) {
         match result {
             Ok(url) => {
-                self.audio = Some((item_id, url));
+                self.audio = Some((item_id, option, url));
                 self.play_audio = true;
             }
             Err(e) if e.code == api::ErrorCode::AudioMissing => {

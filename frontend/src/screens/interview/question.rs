@@ -192,23 +192,50 @@ impl Interview {
         }
     }
 
-    /// The speaker button, and the recording once fetched.
+    /// The speaker button of the question (when it has a recording: delivered with the
+    /// questionnaire version or named in it), and the recording last fetched for this item
+    /// (the question's or an answer's).
     fn audio_view(&self, ctx: &Context<Self>, item: &Item) -> Html {
-        if item.audio.is_none() {
-            return html! {};
-        }
         let rl = self.rl();
-        let url = self.audio.as_ref().filter(|(id, _)| id == &item.id);
+        let url = self.audio.as_ref().filter(|(id, _, _)| id == &item.id);
         html! {
             <>
-                <button id="play-audio" class="speaker" onclick={ctx.link().callback(|_| Msg::PlayAudio)}>
-                    <span aria-hidden="true">{ "🔊 " }</span>
-                    { rl.pick("听题目", "Listen to the question") }
-                </button>
-                if let Some((_, url)) = url {
-                    <audio id="item-audio" src={url.clone()} preload="auto"></audio>
+                if item.audio.is_some() || self.has_recording(&item.id, "") {
+                    <button id="play-audio" class="speaker" onclick={ctx.link().callback(|_| Msg::PlayAudio(String::new()))}>
+                        <span aria-hidden="true">{ "🔊 " }</span>
+                        { rl.pick("听题目", "Listen to the question") }
+                    </button>
+                }
+                if let Some((_, option, url)) = url {
+                    <audio id="item-audio" src={url.clone()} data-option={option.clone()} preload="auto"></audio>
                 }
             </>
+        }
+    }
+
+    /// An answer's button, with a small speaker button beside it that plays the answer's
+    /// recording when the tablet has one (named "播放选项" and the answer, for screen readers).
+    fn with_recording(
+        &self,
+        ctx: &Context<Self>,
+        item: &Item,
+        option: &str,
+        label: &str,
+        button: Html,
+    ) -> Html {
+        if !self.has_recording(&item.id, option) {
+            return button;
+        }
+        let key = option.to_string();
+        let name = format!("{}{label}", self.rl().pick("播放选项 ", "Play the answer "));
+        html! {
+            <div class="choice-row">
+                { button }
+                <button class="speaker play-option" id={format!("play-choice-{option}")} aria-label={name.clone()} title={name}
+                    onclick={ctx.link().callback(move |_| Msg::PlayAudio(key.clone()))}>
+                    <span aria-hidden="true">{ "🔊" }</span>
+                </button>
+            </div>
         }
     }
 
@@ -239,12 +266,13 @@ impl Interview {
             <div class="choices" role="radiogroup" aria-labelledby="question">
                 { for [true, false].into_iter().map(|b| {
                     let pressed = saved == Some(&AnswerValue::Bool(b));
-                    html! {
+                    let button = html! {
                         <button class="choice" id={format!("choice-{b}")} aria-pressed={pressed.to_string()}
                             disabled={self.busy} onclick={ctx.link().callback(move |_| Msg::Answer(AnswerValue::Bool(b)))}>
                             { chosen_mark(pressed) }{ yes_no(item, b, self.rl()) }
                         </button>
-                    }
+                    };
+                    self.with_recording(ctx, item, &b.to_string(), yes_no(item, b, self.rl()), button)
                 }) }
             </div>
         }
@@ -281,7 +309,7 @@ impl Interview {
         let button = |c: &Choice| {
             let key = c.key.clone();
             let label = t(&self.q, &self.language, &c.label);
-            if multiple {
+            let button = if multiple {
                 let pressed = self.drafts.choices.contains(&c.key);
                 html! {
                     <button class="choice" id={format!("choice-{key}")} aria-pressed={pressed.to_string()}
@@ -298,7 +326,8 @@ impl Interview {
                         { chosen_mark(pressed) }{ label }
                     </button>
                 }
-            }
+            };
+            self.with_recording(ctx, item, &c.key, label, button)
         };
         html! {
             <>
