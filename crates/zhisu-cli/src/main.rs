@@ -52,6 +52,9 @@ enum QuestionnaireCommand {
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Fail on warnings too (the lint for item writing included), not only on errors.
+        #[arg(long)]
+        strict: bool,
     },
     /// Describes a valid questionnaire: languages, item counts, scoring and modules.
     Describe {
@@ -97,8 +100,14 @@ fn questionnaire_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 /// Reads a file as bytes (the loader itself reports a file that is not UTF-8, by offset) and
 /// checks it; prints warnings always and errors when there are some.
 fn load(path: &Path, lang: Lang) -> anyhow::Result<Option<Questionnaire>> {
+    Ok(load_linted(path, lang)?.0)
+}
+
+/// Like [`load`] with the lint for item writing; also says whether there were warnings.
+fn load_linted(path: &Path, lang: Lang) -> anyhow::Result<(Option<Questionnaire>, bool)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let checked = Questionnaire::check_bytes(&path.display().to_string(), &bytes);
+    let checked = Questionnaire::lint_bytes(&path.display().to_string(), &bytes);
+    let warned = checked.diagnostics.warnings().next().is_some();
     print!("{}", checked.diagnostics.lines_in(lang));
     if checked.questionnaire.is_none() {
         let count = checked.diagnostics.0.len();
@@ -108,21 +117,30 @@ fn load(path: &Path, lang: Lang) -> anyhow::Result<Option<Questionnaire>> {
             Lang::ZhCn => eprintln!("{name}：{count} 个问题"),
         }
     }
-    Ok(checked.questionnaire)
+    Ok((checked.questionnaire, warned))
 }
 
-fn check(paths: &[PathBuf], lang: Lang) -> anyhow::Result<bool> {
+/// Checks every file; with `strict`, a file with warnings fails too.
+fn check(paths: &[PathBuf], strict: bool, lang: Lang) -> anyhow::Result<bool> {
     let mut all_ok = true;
     for file in questionnaire_files(paths)? {
-        match load(&file, lang)? {
-            Some(q) => println!(
+        match load_linted(&file, lang)? {
+            (Some(_), true) if strict => {
+                let name = zhisu_core::escape_hidden(file.display().to_string());
+                match lang {
+                    Lang::En => eprintln!("{name}: warnings fail the check with --strict"),
+                    Lang::ZhCn => eprintln!("{name}：有提醒，--strict 下不通过"),
+                }
+                all_ok = false;
+            }
+            (Some(q), _) => println!(
                 "{}: ok ({} {}, {} items)",
                 zhisu_core::escape_hidden(file.display().to_string()),
                 q.id,
                 q.version,
                 q.items.len()
             ),
-            None => all_ok = false,
+            (None, _) => all_ok = false,
         }
     }
     Ok(all_ok)
@@ -177,7 +195,9 @@ fn describe(path: &Path, json: bool, lang: Lang) -> anyhow::Result<bool> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Questionnaire(QuestionnaireCommand::Check { paths }) => check(paths, cli.lang),
+        Command::Questionnaire(QuestionnaireCommand::Check { paths, strict }) => {
+            check(paths, *strict, cli.lang)
+        }
         Command::Questionnaire(QuestionnaireCommand::Describe { path, json }) => {
             describe(path, *json, cli.lang)
         }

@@ -15,7 +15,7 @@ fn fixtures() -> PathBuf {
 fn diagnostics_of(path: &Path, lang: Lang) -> String {
     let name = path.file_name().unwrap().to_str().unwrap();
     let bytes = std::fs::read(path).unwrap();
-    let checked = Questionnaire::check_bytes(name, &bytes);
+    let checked = Questionnaire::lint_bytes(name, &bytes);
     if !name.starts_with("warnings") {
         assert!(
             checked.questionnaire.is_none(),
