@@ -5,6 +5,10 @@
 //! zhisu questionnaire describe PATH [--json] ids, counts, scoring and modules
 //! zhisu questionnaire analyse --questionnaire PATH EXPORT.csv [--json]
 //!                                            item analysis of an interview export
+//! zhisu questionnaire import FORM.xlsx [-o OUT.toml]
+//!                                            an XLSForm into the TOML format, then checked
+//! zhisu questionnaire export --xlsform PATH [-o OUT.xlsx]
+//!                                            a questionnaire as an XLSForm workbook
 //! ```
 //! Problems are in Chinese unless `--lang en` is given. Warnings (legal but odd) are printed and
 //! do not fail the check.
@@ -12,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod analyse;
+mod xlsform;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -76,6 +81,26 @@ enum QuestionnaireCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Converts an XLSForm workbook (survey, choices, settings and zhisu_dimensions sheets)
+    /// into the TOML format and checks it; every feature Zhisu does not support is reported by
+    /// sheet, row and column, and then nothing is written.
+    Import {
+        /// The workbook (.xlsx; .xls and .ods are read too).
+        form: PathBuf,
+        /// Where to write the questionnaire (default: beside the workbook, as .toml).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Writes a questionnaire in another format.
+    Export {
+        /// As an XLSForm workbook (the only format for now).
+        #[arg(long, required = true)]
+        xlsform: bool,
+        path: PathBuf,
+        /// Where to write the workbook (default: beside the file, as .xlsx).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 fn questionnaire_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
@@ -100,13 +125,19 @@ fn questionnaire_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 /// Reads a file as bytes (the loader itself reports a file that is not UTF-8, by offset) and
 /// checks it; prints warnings always and errors when there are some.
 fn load(path: &Path, lang: Lang) -> anyhow::Result<Option<Questionnaire>> {
-    Ok(load_linted(path, lang)?.0)
+    Ok(load_with(path, lang, false)?.0)
 }
 
-/// Like [`load`] with the lint for item writing; also says whether there were warnings.
-fn load_linted(path: &Path, lang: Lang) -> anyhow::Result<(Option<Questionnaire>, bool)> {
+/// Like [`load`], with the lint for item writing when `lint`; also says whether there were
+/// warnings.
+fn load_with(path: &Path, lang: Lang, lint: bool) -> anyhow::Result<(Option<Questionnaire>, bool)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let checked = Questionnaire::lint_bytes(&path.display().to_string(), &bytes);
+    let name = path.display().to_string();
+    let checked = if lint {
+        Questionnaire::lint_bytes(&name, &bytes)
+    } else {
+        Questionnaire::check_bytes(&name, &bytes)
+    };
     let warned = checked.diagnostics.warnings().next().is_some();
     print!("{}", checked.diagnostics.lines_in(lang));
     if checked.questionnaire.is_none() {
@@ -124,7 +155,7 @@ fn load_linted(path: &Path, lang: Lang) -> anyhow::Result<(Option<Questionnaire>
 fn check(paths: &[PathBuf], strict: bool, lang: Lang) -> anyhow::Result<bool> {
     let mut all_ok = true;
     for file in questionnaire_files(paths)? {
-        match load_linted(&file, lang)? {
+        match load_with(&file, lang, true)? {
             (Some(_), true) if strict => {
                 let name = zhisu_core::escape_hidden(file.display().to_string());
                 match lang {
@@ -192,6 +223,45 @@ fn describe(path: &Path, json: bool, lang: Lang) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+fn import(form: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool> {
+    let bytes = std::fs::read(form).with_context(|| format!("cannot read {}", form.display()))?;
+    let imported = xlsform::import::import(&bytes);
+    let name = form.display().to_string();
+    for problem in &imported.problems {
+        println!("{}", problem.line_in(&name, lang));
+    }
+    let Some(toml) = imported.toml else {
+        let count = imported.problems.iter().filter(|p| p.blocking).count();
+        let name = zhisu_core::escape_hidden(name);
+        match lang {
+            Lang::En => eprintln!("{name}: {count} problem(s); nothing written"),
+            Lang::ZhCn => eprintln!("{name}：{count} 个问题，没有写出文件"),
+        }
+        return Ok(false);
+    };
+    let output = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| form.with_extension("toml"));
+    std::fs::write(&output, toml).with_context(|| format!("cannot write {}", output.display()))?;
+    check(&[output], false, lang)
+}
+
+fn export(path: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool> {
+    let Some(q) = load(path, lang)? else {
+        return Ok(false);
+    };
+    let output = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| path.with_extension("xlsx"));
+    xlsform::export::write(&q, &output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "{}",
+        zhisu_core::escape_hidden(output.display().to_string())
+    );
+    Ok(true)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -210,6 +280,14 @@ fn main() -> ExitCode {
             Ok(None) => Ok(false),
             Err(e) => Err(e),
         },
+        Command::Questionnaire(QuestionnaireCommand::Import { form, output }) => {
+            import(form, output.as_deref(), cli.lang)
+        }
+        Command::Questionnaire(QuestionnaireCommand::Export {
+            xlsform: _,
+            path,
+            output,
+        }) => export(path, output.as_deref(), cli.lang),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

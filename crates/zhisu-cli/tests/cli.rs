@@ -208,7 +208,7 @@ fn analyse_shows_cells_it_cannot_read_and_refuses_an_export_of_another_questionn
 
 #[test]
 fn lint_warnings_pass_the_check_but_fail_it_with_strict() {
-    let file = "crates/zhisu-core/tests/fixtures/malformed/warnings_lint.toml";
+    let file = "crates/zhisu-core/tests/fixtures/lint/item_writing.toml";
     let output = zhisu(&["--lang", "en", "questionnaire", "check", file]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     let out = stdout(&output);
