@@ -375,6 +375,8 @@ fn every_unsupported_feature_is_reported_by_sheet_row_and_column_and_nothing_is_
         vec!["begin group", "g", "组", "", "", "field-list"],
         vec!["begin group", "inner", "组", "", "", ""],
         vec!["end group", "", "", "", "", ""],
+        vec!["select_one yn or_other", "other", "别的", "", "", ""],
+        vec!["select_multiple", "nolist", "没有列表", "", "", ""],
     ];
     workbook(
         &xlsx,
@@ -396,6 +398,8 @@ fn every_unsupported_feature_is_reported_by_sheet_row_and_column_and_nothing_is_
         "sheet survey, row 9, column F (appearance): note: group appearance 'field-list' is ignored",
         "sheet survey, row 10, column A (type): a group inside a group",
         "sheet notes: note: a sheet Zhisu does not read",
+        "sheet survey, row 12, column A (type): 'select_one yn or_other': 'or_other'",
+        "sheet survey, row 13, column A (type): 'select_multiple' needs the name of a choice list",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
@@ -413,6 +417,32 @@ fn every_unsupported_feature_is_reported_by_sheet_row_and_column_and_nothing_is_
         "{}",
         stdout(&zh)
     );
+}
+
+#[test]
+fn without_settings_the_survey_is_still_read_and_older_label_columns_are_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("bare.xlsx");
+    let survey = vec![
+        vec!["type", "name", "label:English", "label:Chinese"],
+        vec!["text", "name", "Your name?", "您的名字？"],
+        vec!["time", "when", "When?", "什么时候？"],
+    ];
+    workbook(&xlsx, &[("survey", survey)]);
+    let out = import(&xlsx, &dir.path().join("bare.toml"));
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("bare.xlsx: the workbook has no 'settings' sheet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sheet survey, row 3, column A (type): type 'time' is not supported"),
+        "{text}"
+    );
+    // the label columns are not reported: label:English is the older spelling of label::English
+    assert!(!text.contains("column C"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
 }
 
 #[test]

@@ -47,7 +47,8 @@ impl Problem {
                     let _ = write!(place, ", column {c}");
                 }
                 let mark = if note { "note: " } else { "" };
-                escape_hidden(format!("{file}:{place}: {mark}{}", self.en))
+                let sep = if place.is_empty() { "" } else { ":" };
+                escape_hidden(format!("{file}{sep}{place}: {mark}{}", self.en))
             }
             Lang::ZhCn => {
                 if let Some(s) = &self.sheet {
@@ -60,7 +61,12 @@ impl Problem {
                     let _ = write!(place, " {c} 列");
                 }
                 let mark = if note { "提醒：" } else { "" };
-                escape_hidden(format!("{file}：{place}：{mark}{}", self.zh))
+                let place = if place.is_empty() {
+                    place
+                } else {
+                    format!("{place}：")
+                };
+                escape_hidden(format!("{file}：{place}{mark}{}", self.zh))
             }
         }
     }
@@ -259,12 +265,15 @@ fn text_column(name: &str, default_language: &str) -> Option<Column> {
         if name.eq_ignore_ascii_case(base) {
             return Some(Column::Text(base, default_language.to_string()));
         }
-        if let Some(rest) = name
-            .get(..base.len() + 2)
-            .filter(|head| head.eq_ignore_ascii_case(&format!("{base}::")))
-            .map(|_| &name[base.len() + 2..])
-        {
-            return Some(Column::Text(base, language_tag(rest)));
+        // `label::English (en)`, and the older `label:English`
+        for sep in ["::", ":"] {
+            if let Some(rest) = name
+                .get(..base.len() + sep.len())
+                .filter(|head| head.eq_ignore_ascii_case(&format!("{base}{sep}")))
+                .map(|_| &name[base.len() + sep.len()..])
+            {
+                return Some(Column::Text(base, language_tag(rest)));
+            }
         }
     }
     None
@@ -329,11 +338,16 @@ fn survey_column(name: &str, default_language: &str) -> Column {
             "guidance hints are not shown by Zhisu: ignored",
             "智素不显示 guidance_hint：已忽略",
         ),
-        "bind::oc:itemgroup" | "instance::" => Column::Ignored("ignored", "已忽略"),
-        _ if name.starts_with("media::") => Column::Unsupported(
+        lower
+            if ["media::", "image::", "audio::", "video::", "big-image"]
+                .iter()
+                .any(|p| lower.starts_with(p)) =>
+        {
+            Column::Unsupported(
             "media per language are not supported: one media::image and one media::audio for all languages",
             "不支持按语言分开的图片或录音：所有语言共用一个 media::image 和一个 media::audio",
-        ),
+            )
+        }
         _ => Column::Unsupported(
             "this column is not an XLSForm column Zhisu supports",
             "智素不支持这一列",
@@ -501,9 +515,14 @@ fn check_expression(
     }
 }
 
-const UNSUPPORTED_TYPES: [(&str, &str, &str); 5] = [
+const UNSUPPORTED_TYPES: [(&str, &str, &str); 6] = [
     (
         "begin repeat",
+        "repeats are not supported: ask a fixed number of items",
+        "不支持重复组（repeat）：请改成固定数量的题目",
+    ),
+    (
+        "end repeat",
         "repeats are not supported: ask a fixed number of items",
         "不支持重复组（repeat）：请改成固定数量的题目",
     ),
@@ -645,8 +664,26 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             languages.push(lang.to_string());
         }
     };
+    // without settings the survey is still read, so that every problem shows at once
+    let had_settings = settings.is_some();
+    let settings_sheet = match settings {
+        Some(sheet) => sheet,
+        None => {
+            p.file(
+                "the workbook has no 'settings' sheet: Zhisu needs form_id (the questionnaire id) and version there".into(),
+                "表格里没有“settings”工作表：智素需要在那里写 form_id（问卷 id）和 version（版本）".into(),
+            );
+            Sheet {
+                name: "settings".into(),
+                header: Vec::new(),
+                rows: Vec::new(),
+            }
+        }
+    };
+    let settings_sheet = &settings_sheet;
     let mut settings_row = None;
-    if let Some(settings) = &settings {
+    {
+        let settings = settings_sheet;
         if let Some(index) = settings.index_of("default_language") {
             if let Some((_, row)) = settings.rows.first() {
                 if let Some(v) = row.get(&index) {
@@ -666,7 +703,7 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
                 }
             }
             match lower.as_str() {
-                "form_id" => Column::Plain("form_id"),
+                "form_id" | "id_string" => Column::Plain("form_id"),
                 "version" => Column::Plain("version"),
                 "default_language" => Column::Plain("default_language"),
                 "zhisu::literacy_threshold_percent" => Column::Plain("threshold"),
@@ -707,24 +744,13 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             settings_row = Some(row_cells(settings, &cols, *number, row, &mut reported, p));
         }
     }
-    let Some(settings_sheet) = settings.as_ref() else {
-        p.file(
-            "the workbook has no 'settings' sheet: it needs form_id and version".into(),
-            "表格里没有“settings”工作表：需要 form_id 和 version".into(),
-        );
-        return None;
-    };
-    let Some(s) = settings_row else {
-        p.at(
-            settings_sheet,
-            Some(2),
-            None,
-            true,
-            "the settings sheet is empty: write form_id and version under their headers".into(),
-            "settings 工作表是空的：请在列名下写 form_id 和 version".into(),
-        );
-        return None;
-    };
+    let s = settings_row.unwrap_or(RowCells {
+        number: 2,
+        plain: BTreeMap::new(),
+        texts: BTreeMap::new(),
+        attributes: BTreeMap::new(),
+        roles: BTreeMap::new(),
+    });
 
     // the survey's columns decide the languages, in their order
     let survey_cols = columns(&survey, |n| survey_column(n, &default_language));
@@ -759,7 +785,7 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             add_language(&mut column_languages, lang);
         }
     }
-    if column_languages.first().is_some() {
+    if !column_languages.is_empty() {
         languages = column_languages;
         if !languages.contains(&default_language) {
             languages.insert(0, default_language.clone());
@@ -772,7 +798,7 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
     );
     let id = s.get("form_id");
     let version = s.get("version");
-    if id.is_none() || version.is_none() {
+    if (id.is_none() || version.is_none()) && had_settings {
         p.at(
             settings_sheet,
             Some(s.number),
@@ -1037,6 +1063,17 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             continue;
         }
         let zhisu_kind = cells.get("zhisu::kind");
+        if words.len() > 2 && words.last() == Some(&"or_other") {
+            p.at(
+                &survey,
+                Some(*number),
+                kind_col,
+                true,
+                format!("'{kind}': 'or_other' and other extras after the list name are not supported: add an 'other' choice and a text item with relevant"),
+                format!("“{kind}”：不支持列表名后面的 or_other 等写法：请加一个“其他”选项和一道带 relevant 的文字题"),
+            );
+            continue;
+        }
         let (toml_kind, list) = match (words.first().copied(), words.get(1).copied()) {
             (Some("select_one"), Some(TRUE_FALSE_LIST)) => ("true_false", None),
             (Some("select_one"), Some(list)) if zhisu_kind == Some("likert") => {
@@ -1049,6 +1086,28 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             (Some("text"), None) => ("text", None),
             (Some("date"), None) => ("date", None),
             (Some("note"), None) => ("note", None),
+            _ if words.len() > 2 => {
+                p.at(
+                    &survey,
+                    Some(*number),
+                    kind_col,
+                    true,
+                    format!("type '{kind}' is not supported: use select_one, select_multiple, integer, decimal, text, date or note"),
+                    format!("不支持题型“{kind}”：请用 select_one、select_multiple、integer、decimal、text、date 或 note"),
+                );
+                continue;
+            }
+            (Some("select_one" | "select_multiple"), None) => {
+                p.at(
+                    &survey,
+                    Some(*number),
+                    kind_col,
+                    true,
+                    format!("'{kind}' needs the name of a choice list: {kind} LIST"),
+                    format!("“{kind}”后面要写选项列表的名字：{kind} 列表名"),
+                );
+                continue;
+            }
             _ => {
                 p.at(
                     &survey,

@@ -35,10 +35,10 @@ pub fn language_tag(suffix: &str) -> String {
             return tag.to_string();
         }
     }
-    match suffix {
-        "Chinese" | "中文" | "简体中文" | "zh" => "zh-CN".to_string(),
-        "English" | "英文" | "英语" => "en".to_string(),
-        other => other.to_string(),
+    match suffix.to_lowercase().as_str() {
+        "chinese" | "中文" | "简体中文" | "zh" => "zh-CN".to_string(),
+        "english" | "英文" | "英语" => "en".to_string(),
+        _ => suffix.to_string(),
     }
 }
 
@@ -65,6 +65,7 @@ mod tests {
         assert_eq!(language_name("zh-CN"), "Chinese (zh-CN)");
         assert_eq!(language_tag("Chinese (zh-CN)"), "zh-CN");
         assert_eq!(language_tag("English"), "en");
+        assert_eq!(language_tag("english"), "en");
         assert_eq!(language_tag("中文"), "zh-CN");
         assert_eq!(column_letters(0), "A");
         assert_eq!(column_letters(25), "Z");
