@@ -59,7 +59,11 @@ fn import(xlsx: &Path, toml: &Path) -> Output {
 fn every_bundled_questionnaire_round_trips_through_xlsform() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for sub in ["questionnaires", "questionnaires/examples"] {
+    for sub in [
+        "questionnaires",
+        "questionnaires/examples",
+        "crates/zhisu-cli/tests/fixtures/xlsform",
+    ] {
         for entry in std::fs::read_dir(root().join(sub)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
@@ -67,7 +71,7 @@ fn every_bundled_questionnaire_round_trips_through_xlsform() {
             }
         }
     }
-    assert!(files.len() >= 4, "{files:?}");
+    assert!(files.len() >= 5, "{files:?}");
     for file in files {
         let name = file.file_stem().unwrap().to_str().unwrap().to_string();
         let original = load(&file);

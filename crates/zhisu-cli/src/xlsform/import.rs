@@ -383,10 +383,22 @@ fn quote(s: &str) -> String {
     out
 }
 
-/// `key = "…"` lines of a text by language (`label."zh-CN" = "…"`).
-fn write_texts(out: &mut String, key: &str, texts: &BTreeMap<String, String>) {
+/// A TOML key: bare when it is letters, digits and `_` (`en`, `gender`), else quoted
+/// (`"zh-CN"`, as the shipped files write it).
+fn key(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        s.to_string()
+    } else {
+        quote(s)
+    }
+}
+
+/// `key = "…"` lines of a text by language (`label."zh-CN" = "…"`), Chinese first.
+fn write_texts(out: &mut String, name: &str, texts: &BTreeMap<String, String>) {
+    let mut texts: Vec<(&String, &String)> = texts.iter().collect();
+    texts.sort_by_key(|(lang, _)| (lang.as_str() != zhisu_core::DEFAULT_LANGUAGE, *lang));
     for (lang, text) in texts {
-        let _ = writeln!(out, "{key}.{} = {}", quote(lang), quote(text));
+        let _ = writeln!(out, "{name}.{} = {}", key(lang), quote(text));
     }
 }
 
@@ -920,7 +932,7 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
         let mut reported = BTreeSet::new();
         for (number, row) in &choices.rows {
             let cells = row_cells(choices, &cols, *number, row, &mut reported, p);
-            let (Some(list), Some(key)) = (cells.get("list_name"), cells.get("name")) else {
+            let (Some(list), Some(name)) = (cells.get("list_name"), cells.get("name")) else {
                 p.at(
                     choices,
                     Some(*number),
@@ -934,7 +946,7 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             if list == TRUE_FALSE_LIST {
                 continue;
             }
-            let mut block = format!("\n[[choices.{}]]\nkey = {}\n", quote(list), quote(key));
+            let mut block = format!("\n[[choices.{}]]\nkey = {}\n", key(list), quote(name));
             if let Some(l) = cells.text("label") {
                 write_texts(&mut block, "label", l);
             }
@@ -942,7 +954,7 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
                 let attributes: Vec<String> = cells
                     .attributes
                     .iter()
-                    .map(|(k, v)| format!("{} = {}", quote(k), quote(v)))
+                    .map(|(k, v)| format!("{} = {}", key(k), quote(v)))
                     .collect();
                 let _ = writeln!(block, "attributes = {{ {} }}", attributes.join(", "));
             }

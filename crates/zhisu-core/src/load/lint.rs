@@ -11,7 +11,7 @@
 //! - `lint-all-none-of-above`: an option "以上都对/以上都不对/以上都是/都不是/all of the above/none
 //!   of the above" in a scored item.
 //! - `lint-negative-stem`: a scored choice item's question is worded negatively ("下列哪项不是",
-//!   不属于, 没有, 并非, "not", "except", …); true/false statements may state a misconception
+//!   不属于, 并非, "not", "except", …; 没有 alone describes, 没有防护); true/false statements may state a misconception
 //!   ("噪声听久了不会伤听力") and are not flagged for one negation.
 //!   `lint-double-negative`: two different negations in one question (any answered item).
 //! - `lint-duplicate-options`: two options of one item read the same in some language.
@@ -33,6 +33,7 @@ pub const LONG_STEM_CHARS: usize = 120;
 pub const LONG_STEM_CHARS_INTERCEPT: usize = 60;
 
 /// Negations of a Chinese question (a bare 不 is not counted: 不良, 不适, 心情不好 do not negate).
+/// 没有 counts towards a double negative only: alone it mostly describes (没有防护).
 const ZH_NEGATIONS: [&str; 13] = [
     "不是",
     "不属于",
@@ -80,7 +81,7 @@ pub(super) fn lint(q: &Questionnaire, item_at: &[usize], r: &mut Reporter) {
     };
     for (i, item) in q.items.iter().enumerate() {
         let scored = item.scoring.is_some();
-        let negations = negations(&item.label);
+        let (negations, negated) = negations(&item.label);
         if negations >= 2 && item.kind.takes_answer() {
             r.warn(
                 at(i),
@@ -92,6 +93,7 @@ pub(super) fn lint(q: &Questionnaire, item_at: &[usize], r: &mut Reporter) {
                 format!("题目“{}”：题干里有两个否定词，容易读错；请改成肯定的说法", item.id),
             );
         } else if negations == 1
+            && negated
             && scored
             && matches!(
                 item.kind,
@@ -178,8 +180,9 @@ pub(super) fn lint(q: &Questionnaire, item_at: &[usize], r: &mut Reporter) {
     key_length_pattern(q, &at, r);
 }
 
-/// How many negations the question has, in its most negative language.
-fn negations(label: &Text) -> usize {
+/// How many negations the question has, in its most negative language, and whether one of
+/// them negates the question itself (not only describes: 没有防护 is "unprotected").
+fn negations(label: &Text) -> (usize, bool) {
     label
         .0
         .iter()
@@ -187,24 +190,28 @@ fn negations(label: &Text) -> usize {
             if lang.starts_with("zh") {
                 zh_negations(text)
             } else {
-                en_negations(text)
+                let n = en_negations(text);
+                (n, n > 0)
             }
         })
         .max()
-        .unwrap_or(0)
+        .unwrap_or((0, false))
 }
 
-/// Different negation words in a Chinese question ("没有颜色、没有气味" is one).
-fn zh_negations(text: &str) -> usize {
+/// Different negation words in a Chinese question ("没有颜色、没有气味" is one), and whether one
+/// is more than 没有.
+fn zh_negations(text: &str) -> (usize, bool) {
     let mut rest = text.to_string();
     let mut count = 0;
+    let mut negates = false;
     for word in ZH_NEGATIONS {
         if rest.contains(word) {
             count += 1;
+            negates |= word != "没有";
             rest = rest.replace(word, "＿");
         }
     }
-    count
+    (count, negates)
 }
 
 /// Different negation words in an English question.
