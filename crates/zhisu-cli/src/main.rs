@@ -230,7 +230,7 @@ fn import(form: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool
     for problem in &imported.problems {
         println!("{}", problem.line_in(&name, lang));
     }
-    let Some(toml) = imported.toml else {
+    let Some(toml) = imported.toml.clone() else {
         let count = imported.problems.iter().filter(|p| p.blocking).count();
         let name = zhisu_core::escape_hidden(name);
         match lang {
@@ -242,8 +242,39 @@ fn import(form: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool
     let output = output
         .map(Path::to_path_buf)
         .unwrap_or_else(|| form.with_extension("toml"));
-    std::fs::write(&output, toml).with_context(|| format!("cannot write {}", output.display()))?;
-    check(&[output], false, lang)
+    std::fs::write(&output, &toml).with_context(|| format!("cannot write {}", output.display()))?;
+    // the checker's findings, placed where the author wrote them in the workbook
+    let written = output.display().to_string();
+    let checked = Questionnaire::lint_bytes(&written, toml.as_bytes());
+    let written = zhisu_core::escape_hidden(written);
+    for d in &checked.diagnostics.0 {
+        let problem = imported.problem_for(d, &toml);
+        println!(
+            "{} ({written}:{}:{})",
+            problem.line_in(&name, lang),
+            d.line,
+            d.column
+        );
+    }
+    match checked.questionnaire {
+        Some(q) => {
+            println!(
+                "{written}: ok ({} {}, {} items)",
+                q.id,
+                q.version,
+                q.items.len()
+            );
+            Ok(true)
+        }
+        None => {
+            let count = checked.diagnostics.errors().count();
+            match lang {
+                Lang::En => eprintln!("{written}: {count} problem(s)"),
+                Lang::ZhCn => eprintln!("{written}：{count} 个问题"),
+            }
+            Ok(false)
+        }
+    }
 }
 
 fn export(path: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool> {

@@ -450,6 +450,55 @@ fn without_settings_the_survey_is_still_read_and_older_label_columns_are_underst
 }
 
 #[test]
+fn the_checkers_findings_on_an_import_are_placed_in_the_workbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("refs.xlsx");
+    let survey = vec![
+        vec![
+            "type",
+            "name",
+            "label::Chinese (zh-CN)",
+            "label::English (en)",
+            "relevant",
+            "zhisu::dimension",
+            "zhisu::key",
+        ],
+        vec!["integer", "age", "年龄", "Age", "${agee} > 1", "", ""],
+        vec![
+            "select_one zhisu_true_false",
+            "duty",
+            "",
+            "Employers must protect workers.",
+            "",
+            "law",
+            "true",
+        ],
+    ];
+    let dims = vec![
+        vec!["name", "label::Chinese (zh-CN)"],
+        vec!["knowledge", "知识"],
+    ];
+    workbook(
+        &xlsx,
+        &[("survey", survey), settings(), ("zhisu_dimensions", dims)],
+    );
+    let toml = dir.path().join("refs.toml");
+    let out = import(&xlsx, &toml);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    for expected in [
+        "refs.xlsx: sheet survey, row 2, column E (relevant): item 'age': relevant refers to ${agee}",
+        "refs.xlsx: sheet survey, row 3, column F (zhisu::dimension): item 'duty'",
+        "refs.xlsx: sheet survey, row 3, column B (name): item 'duty': is scored but has no explanation",
+        "item 'duty': label has no text in the default language 'zh-CN'",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    // each says where it is in the written file too
+    assert!(text.contains("refs.toml:"), "{text}");
+}
+
+#[test]
 fn expressions_zhisu_cannot_evaluate_are_reported_where_written() {
     let dir = tempfile::tempdir().unwrap();
     let xlsx = dir.path().join("expr.xlsx");

@@ -104,6 +104,126 @@ impl Sheet {
 pub struct Imported {
     pub toml: Option<String>,
     pub problems: Vec<Problem>,
+    /// Where each block of the TOML came from: (first line, sheet, row), in line order.
+    origins: Vec<(usize, String, usize)>,
+    /// Each sheet's header, to name the column a TOML key came from.
+    headers: BTreeMap<String, Vec<(u32, String)>>,
+    default_language: String,
+}
+
+/// The TOML written so far, with where each block came from.
+struct Out {
+    text: String,
+    lines: usize,
+    origins: Vec<(usize, String, usize)>,
+}
+
+impl Out {
+    fn block(&mut self, text: &str, sheet: &str, row: usize) {
+        self.origins.push((self.lines + 1, sheet.to_string(), row));
+        self.text.push_str(text);
+        self.lines += text.matches('\n').count();
+    }
+}
+
+/// The XLSForm column a TOML key is written from, by sheet: (column, language of a text).
+fn column_of(sheet: &str, line: &str, column: usize) -> Option<(&'static str, Option<String>)> {
+    let (path, _) = line.split_once('=')?;
+    let mut parts = path.trim().splitn(2, '.');
+    let base = parts.next()?.trim();
+    let lang = parts.next().map(|l| l.trim().trim_matches('"').to_string());
+    let survey = sheet.eq_ignore_ascii_case("survey");
+    let settings = sheet.eq_ignore_ascii_case("settings");
+    let name = match base {
+        "label" | "title" if survey => "label",
+        "label" => "label",
+        "hint" => "hint",
+        "constraint_message" => "constraint_message",
+        "explanation" => "zhisu::explanation",
+        "relevant" => "relevant",
+        "constraint" => "constraint",
+        "choice_filter" => "choice_filter",
+        "required" => "required",
+        "id" if settings => "form_id",
+        "id" | "key" => "name",
+        "kind" | "choices" => "type",
+        "min" => "zhisu::min",
+        "max" => "zhisu::max",
+        "max_length" => "zhisu::max_length",
+        "dont_know" => "zhisu::dont_know",
+        "search" => "appearance",
+        "image" => "media::image",
+        "audio" => "media::audio",
+        "population" | "scored_separately" if survey => "zhisu::module",
+        "score" => {
+            // the inline table: the last of its keys before the reported column
+            let before: String = line.chars().take(column).collect();
+            match ["dimension", "points", "key"]
+                .iter()
+                .filter_map(|k| before.rfind(k).map(|at| (at, *k)))
+                .max()
+            {
+                Some((_, "dimension")) => "zhisu::dimension",
+                Some((_, "points")) => "zhisu::points",
+                _ => "zhisu::key",
+            }
+        }
+        "version" => "version",
+        "title" => "form_title",
+        "description" => "zhisu::description",
+        "literacy_threshold_percent" => "zhisu::literacy_threshold_percent",
+        "condition" => "zhisu::eligibility",
+        "message" => "zhisu::eligibility_message",
+        "fingerprint" => "zhisu::fingerprint",
+        "default_language" => "default_language",
+        _ => return None,
+    };
+    Some((name, lang))
+}
+
+impl Imported {
+    /// A problem the checker found in the written TOML, placed where the author wrote it in
+    /// the workbook: the sheet and row of its block, and the column of its key.
+    pub fn problem_for(&self, d: &zhisu_core::Diagnostic, toml: &str) -> Problem {
+        let origin = self
+            .origins
+            .iter()
+            .rev()
+            .find(|(line, _, _)| *line <= d.line);
+        let line = toml.lines().nth(d.line.saturating_sub(1)).unwrap_or("");
+        let (sheet, row, column) = match origin {
+            Some((_, sheet, row)) => {
+                let column = column_of(sheet, line, d.column).and_then(|(name, lang)| {
+                    let header = self.headers.get(sheet)?;
+                    let found = header.iter().find(|(_, h)| {
+                        if h.eq_ignore_ascii_case(name)
+                            && lang.as_deref().is_none_or(|l| l == self.default_language)
+                        {
+                            return true;
+                        }
+                        match (text_column(h, &self.default_language), &lang) {
+                            (Some(Column::Text(base, l)), Some(lang)) => {
+                                base.eq_ignore_ascii_case(name) && &l == lang
+                            }
+                            _ => false,
+                        }
+                    });
+                    found.map(|(i, h)| format!("{} ({h})", column_letters(*i)))
+                });
+                (Some(sheet.clone()), Some(*row), column)
+            }
+            None => (None, None, None),
+        };
+        let warning = d.severity == zhisu_core::Severity::Warning;
+        Problem {
+            sheet,
+            row,
+            column,
+            blocking: !warning,
+            en: d.message.clone(),
+            zh: d.message_zh.clone(),
+        }
+    }
 }
 
 struct Problems(Vec<Problem>);
@@ -593,17 +713,36 @@ pub fn import(bytes: &[u8]) -> Imported {
         });
     }
     let blocked = problems.iter().any(|p| p.blocking);
+    let (toml, origins, headers, default_language) = match toml {
+        Some(r) if !blocked => (
+            Some(r.out.text),
+            r.out.origins,
+            r.headers,
+            r.default_language,
+        ),
+        _ => (None, Vec::new(), BTreeMap::new(), String::new()),
+    };
     Imported {
-        toml: toml.filter(|_| !blocked),
+        toml,
         problems,
+        origins,
+        headers,
+        default_language,
     }
 }
 
 struct SurveyItem {
     toml: String,
+    row: usize,
 }
 
-fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
+struct Read {
+    out: Out,
+    headers: BTreeMap<String, Vec<(u32, String)>>,
+    default_language: String,
+}
+
+fn read(bytes: &[u8], p: &mut Problems) -> Option<Read> {
     let mut workbook = match open_workbook_auto_from_rs(Cursor::new(bytes)) {
         Ok(w) => w,
         Err(e) => {
@@ -874,6 +1013,13 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
         }
     }
 
+    let mut out = Out {
+        lines: 0,
+        text: String::new(),
+        origins: Vec::new(),
+    };
+    out.block(&header, &settings_sheet.name, s.number);
+
     // dimensions
     if let Some(dims) = &dimensions {
         let dl = default_language.clone();
@@ -890,19 +1036,19 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
         let mut reported = BTreeSet::new();
         for (number, row) in &dims.rows {
             let cells = row_cells(dims, &cols, *number, row, &mut reported, p);
-            let _ = writeln!(
-                header,
-                "\n[[dimensions]]\nid = {}",
+            let mut block = format!(
+                "\n[[dimensions]]\nid = {}\n",
                 quote(cells.get("name").unwrap_or(""))
             );
             if let Some(l) = cells.text("label") {
-                write_texts(&mut header, "label", l);
+                write_texts(&mut block, "label", l);
             }
+            out.block(&block, &dims.name, *number);
         }
     }
 
     // choices: lists by name, attributes from the extra columns
-    let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut lists: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
     let mut list_order: Vec<String> = Vec::new();
     if let Some(choices) = &choices {
         let dl = default_language.clone();
@@ -961,17 +1107,20 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             if !lists.contains_key(list) {
                 list_order.push(list.to_string());
             }
-            lists.entry(list.to_string()).or_default().push(block);
+            lists
+                .entry(list.to_string())
+                .or_default()
+                .push((block, *number));
         }
-    }
-    for list in &list_order {
-        for block in &lists[list] {
-            header.push_str(block);
+        for list in &list_order {
+            for (block, number) in &lists[list] {
+                out.block(block, &choices.name, *number);
+            }
         }
     }
 
     // survey: groups are sections, the rest items
-    let mut sections = String::new();
+    let mut sections: Vec<(String, usize)> = Vec::new();
     let mut items: Vec<SurveyItem> = Vec::new();
     let mut current: Option<String> = None;
     let mut declared: BTreeSet<String> = BTreeSet::new();
@@ -1020,20 +1169,17 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             }
             current = Some(name.to_string());
             if declared.insert(name.to_string()) {
-                let _ = writeln!(sections, "\n[[sections]]\nid = {}", quote(name));
+                let mut block = format!("\n[[sections]]\nid = {}\n", quote(name));
                 if let Some(l) = cells.text("label") {
-                    write_texts(&mut sections, "title", l);
+                    write_texts(&mut block, "title", l);
                 }
                 if let Some(r) = check_expression(&survey, &cells, "relevant", p) {
-                    let _ = writeln!(sections, "relevant = {}", quote(&r));
+                    let _ = writeln!(block, "relevant = {}", quote(&r));
                 }
                 if let Some(m) = cells.get("zhisu::module") {
-                    let _ = writeln!(
-                        sections,
-                        "scored_separately = true\npopulation = {}",
-                        quote(m)
-                    );
+                    let _ = writeln!(block, "scored_separately = true\npopulation = {}", quote(m));
                 }
+                sections.push((block, *number));
             }
             if let Some(a) = cells.get("appearance") {
                 p.at(
@@ -1333,7 +1479,10 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
         if let Some(e) = cells.text("zhisu::explanation") {
             write_texts(&mut t, "explanation", e);
         }
-        items.push(SurveyItem { toml: t });
+        items.push(SurveyItem {
+            toml: t,
+            row: *number,
+        });
     }
     if current.is_some() {
         p.at(
@@ -1345,9 +1494,27 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<String> {
             "有“begin group”没有用“end group”结束".into(),
         );
     }
-    header.push_str(&sections);
-    for item in items {
-        header.push_str(&item.toml);
+    for (block, number) in &sections {
+        out.block(block, &survey.name, *number);
     }
-    Some(header)
+    for item in items {
+        out.block(&item.toml, &survey.name, item.row);
+    }
+    let mut headers = BTreeMap::new();
+    for sheet in [
+        Some(&survey),
+        choices.as_ref(),
+        Some(settings_sheet),
+        dimensions.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        headers.insert(sheet.name.clone(), sheet.header.clone());
+    }
+    Some(Read {
+        out,
+        headers,
+        default_language,
+    })
 }
