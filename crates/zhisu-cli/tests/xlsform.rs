@@ -354,6 +354,14 @@ fn an_authors_xlsform_with_chinese_labels_imports_and_scores() {
             .source(),
         "${age} >= 16"
     );
+    // and the author's workbook round-trips: import → check → export → import
+    let (xlsx2, toml2) = (
+        dir.path().join("noise2.xlsx"),
+        dir.path().join("noise2.toml"),
+    );
+    export(&toml, &xlsx2);
+    assert_eq!(import(&xlsx2, &toml2).status.code(), Some(0));
+    assert_eq!(load(&toml2), q);
 }
 
 #[test]
