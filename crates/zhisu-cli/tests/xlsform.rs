@@ -590,3 +590,50 @@ fn a_corrupt_file_an_empty_sheet_and_a_huge_sheet_are_reported_never_a_panic() {
     );
     assert!(!out_toml.exists());
 }
+
+#[test]
+fn damaged_workbooks_are_reported_never_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.xlsx");
+    export(
+        &root().join("questionnaires/examples/all_features.toml"),
+        &whole,
+    );
+    let bytes = std::fs::read(&whole).unwrap();
+    let damaged = dir.path().join("damaged.xlsx");
+    let out_toml = dir.path().join("damaged.toml");
+    // a fixed pseudo-random walk: flipped bytes and cut lengths all over the file
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for round in 0..60 {
+        let mut copy = bytes.clone();
+        if round % 3 == 0 {
+            copy.truncate((next() as usize) % bytes.len());
+        } else {
+            for _ in 0..1 + round % 5 {
+                let at = (next() as usize) % copy.len();
+                copy[at] ^= (next() % 255 + 1) as u8;
+            }
+        }
+        std::fs::write(&damaged, &copy).unwrap();
+        let out = import(&damaged, &out_toml);
+        // 0 when the damage missed everything that matters, 1 with problems; never a crash
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "round {round}: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.status.code() == Some(1) {
+            assert!(
+                !stdout(&out).is_empty() || !out.stderr.is_empty(),
+                "round {round}: a failure says why"
+            );
+        }
+    }
+}
