@@ -5,6 +5,10 @@
 //! zhisu questionnaire describe PATH [--json] ids, counts, scoring and modules
 //! zhisu questionnaire analyse --questionnaire PATH EXPORT.csv [--json]
 //!                                            item analysis of an interview export
+//! zhisu questionnaire import FORM.xlsx [-o OUT.toml]
+//!                                            an XLSForm into the TOML format, then checked
+//! zhisu questionnaire export --xlsform PATH [-o OUT.xlsx]
+//!                                            a questionnaire as an XLSForm workbook
 //! ```
 //! Problems are in Chinese unless `--lang en` is given. Warnings (legal but odd) are printed and
 //! do not fail the check.
@@ -12,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod analyse;
+mod xlsform;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -52,6 +57,9 @@ enum QuestionnaireCommand {
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Fail on warnings too (the lint for item writing included), not only on errors.
+        #[arg(long)]
+        strict: bool,
     },
     /// Describes a valid questionnaire: languages, item counts, scoring and modules.
     Describe {
@@ -72,6 +80,26 @@ enum QuestionnaireCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Converts an XLSForm workbook (survey, choices, settings and zhisu_dimensions sheets)
+    /// into the TOML format and checks it; every feature Zhisu does not support is reported by
+    /// sheet, row and column, and then nothing is written.
+    Import {
+        /// The workbook (.xlsx; .xls and .ods are read too).
+        form: PathBuf,
+        /// Where to write the questionnaire (default: beside the workbook, as .toml).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Writes a questionnaire in another format.
+    Export {
+        /// As an XLSForm workbook (the only format for now).
+        #[arg(long, required = true)]
+        xlsform: bool,
+        path: PathBuf,
+        /// Where to write the workbook (default: beside the file, as .xlsx).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -97,8 +125,20 @@ fn questionnaire_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 /// Reads a file as bytes (the loader itself reports a file that is not UTF-8, by offset) and
 /// checks it; prints warnings always and errors when there are some.
 fn load(path: &Path, lang: Lang) -> anyhow::Result<Option<Questionnaire>> {
+    Ok(load_with(path, lang, false)?.0)
+}
+
+/// Like [`load`], with the lint for item writing when `lint`; also says whether there were
+/// warnings.
+fn load_with(path: &Path, lang: Lang, lint: bool) -> anyhow::Result<(Option<Questionnaire>, bool)> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let checked = Questionnaire::check_bytes(&path.display().to_string(), &bytes);
+    let name = path.display().to_string();
+    let checked = if lint {
+        Questionnaire::lint_bytes(&name, &bytes)
+    } else {
+        Questionnaire::check_bytes(&name, &bytes)
+    };
+    let warned = checked.diagnostics.warnings().next().is_some();
     print!("{}", checked.diagnostics.lines_in(lang));
     if checked.questionnaire.is_none() {
         let count = checked.diagnostics.0.len();
@@ -108,21 +148,30 @@ fn load(path: &Path, lang: Lang) -> anyhow::Result<Option<Questionnaire>> {
             Lang::ZhCn => eprintln!("{name}：{count} 个问题"),
         }
     }
-    Ok(checked.questionnaire)
+    Ok((checked.questionnaire, warned))
 }
 
-fn check(paths: &[PathBuf], lang: Lang) -> anyhow::Result<bool> {
+/// Checks every file; with `strict`, a file with warnings fails too.
+fn check(paths: &[PathBuf], strict: bool, lang: Lang) -> anyhow::Result<bool> {
     let mut all_ok = true;
     for file in questionnaire_files(paths)? {
-        match load(&file, lang)? {
-            Some(q) => println!(
+        match load_with(&file, lang, true)? {
+            (Some(_), true) if strict => {
+                let name = zhisu_core::escape_hidden(file.display().to_string());
+                match lang {
+                    Lang::En => eprintln!("{name}: warnings fail the check with --strict"),
+                    Lang::ZhCn => eprintln!("{name}：有提醒，--strict 下不通过"),
+                }
+                all_ok = false;
+            }
+            (Some(q), _) => println!(
                 "{}: ok ({} {}, {} items)",
                 zhisu_core::escape_hidden(file.display().to_string()),
                 q.id,
                 q.version,
                 q.items.len()
             ),
-            None => all_ok = false,
+            (None, _) => all_ok = false,
         }
     }
     Ok(all_ok)
@@ -174,10 +223,82 @@ fn describe(path: &Path, json: bool, lang: Lang) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+fn import(form: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool> {
+    let bytes = std::fs::read(form).with_context(|| format!("cannot read {}", form.display()))?;
+    let imported = xlsform::import::import(&bytes);
+    let name = form.display().to_string();
+    for problem in &imported.problems {
+        println!("{}", problem.line_in(&name, lang));
+    }
+    let Some(toml) = imported.toml.clone() else {
+        let count = imported.problems.iter().filter(|p| p.blocking).count();
+        let name = zhisu_core::escape_hidden(name);
+        match lang {
+            Lang::En => eprintln!("{name}: {count} problem(s); nothing written"),
+            Lang::ZhCn => eprintln!("{name}：{count} 个问题，没有写出文件"),
+        }
+        return Ok(false);
+    };
+    let output = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| form.with_extension("toml"));
+    std::fs::write(&output, &toml).with_context(|| format!("cannot write {}", output.display()))?;
+    // the checker's findings, placed where the author wrote them in the workbook
+    let written = output.display().to_string();
+    let checked = Questionnaire::lint_bytes(&written, toml.as_bytes());
+    let written = zhisu_core::escape_hidden(written);
+    for d in &checked.diagnostics.0 {
+        let problem = imported.problem_for(d, &toml);
+        println!(
+            "{} ({written}:{}:{})",
+            problem.line_in(&name, lang),
+            d.line,
+            d.column
+        );
+    }
+    match checked.questionnaire {
+        Some(q) => {
+            println!(
+                "{written}: ok ({} {}, {} items)",
+                q.id,
+                q.version,
+                q.items.len()
+            );
+            Ok(true)
+        }
+        None => {
+            let count = checked.diagnostics.errors().count();
+            match lang {
+                Lang::En => eprintln!("{written}: {count} problem(s)"),
+                Lang::ZhCn => eprintln!("{written}：{count} 个问题"),
+            }
+            Ok(false)
+        }
+    }
+}
+
+fn export(path: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool> {
+    let Some(q) = load(path, lang)? else {
+        return Ok(false);
+    };
+    let output = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| path.with_extension("xlsx"));
+    xlsform::export::write(&q, &output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    println!(
+        "{}",
+        zhisu_core::escape_hidden(output.display().to_string())
+    );
+    Ok(true)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Questionnaire(QuestionnaireCommand::Check { paths }) => check(paths, cli.lang),
+        Command::Questionnaire(QuestionnaireCommand::Check { paths, strict }) => {
+            check(paths, *strict, cli.lang)
+        }
         Command::Questionnaire(QuestionnaireCommand::Describe { path, json }) => {
             describe(path, *json, cli.lang)
         }
@@ -190,6 +311,14 @@ fn main() -> ExitCode {
             Ok(None) => Ok(false),
             Err(e) => Err(e),
         },
+        Command::Questionnaire(QuestionnaireCommand::Import { form, output }) => {
+            import(form, output.as_deref(), cli.lang)
+        }
+        Command::Questionnaire(QuestionnaireCommand::Export {
+            xlsform: _,
+            path,
+            output,
+        }) => export(path, output.as_deref(), cli.lang),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -205,3 +205,35 @@ fn analyse_shows_cells_it_cannot_read_and_refuses_an_export_of_another_questionn
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn lint_warnings_pass_the_check_but_fail_it_with_strict() {
+    let file = "crates/zhisu-core/tests/fixtures/lint/item_writing.toml";
+    let output = zhisu(&["--lang", "en", "questionnaire", "check", file]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let out = stdout(&output);
+    for code_words in [
+        "worded negatively",
+        "longest option in 4 of 4",
+        "all/none of the above",
+        "read the same",
+        "opposite of the right answer",
+        "two negations",
+        "keep it under 120",
+    ] {
+        assert!(out.contains(code_words), "{code_words}: {out}");
+    }
+    let strict = zhisu(&["--lang", "en", "questionnaire", "check", "--strict", file]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&strict.stderr).contains("warnings fail the check with --strict")
+    );
+    // a questionnaire without lint findings passes --strict
+    let clean = zhisu(&[
+        "questionnaire",
+        "check",
+        "--strict",
+        "questionnaires/pilot.toml",
+    ]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+}

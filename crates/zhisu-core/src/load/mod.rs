@@ -19,6 +19,7 @@ mod expressions;
 mod header;
 mod items;
 pub mod limits;
+mod lint;
 mod media;
 mod names;
 mod parts;
@@ -153,8 +154,19 @@ impl Questionnaire {
     /// every problem found (at most [`limits::MAX_DIAGNOSTICS`], then a count of the rest).
     /// Linear in the size of the file.
     pub fn check_bytes(file: &str, bytes: &[u8]) -> Checked {
+        Self::check_bytes_with(file, bytes, false)
+    }
+
+    /// Like [`Questionnaire::check_bytes`], with the lint for item writing (`lint-…` warnings:
+    /// the key as longest option, "all/none of the above", negative stems, …) when the file
+    /// has no error. What `zhisu questionnaire check` runs.
+    pub fn lint_bytes(file: &str, bytes: &[u8]) -> Checked {
+        Self::check_bytes_with(file, bytes, true)
+    }
+
+    fn check_bytes_with(file: &str, bytes: &[u8], with_lint: bool) -> Checked {
         let mut reporter = Reporter::default();
-        let questionnaire = load(bytes, &mut reporter);
+        let questionnaire = load(bytes, &mut reporter, with_lint);
         let diagnostics = reporter.finish(file, bytes);
         let questionnaire = questionnaire.filter(|_| !diagnostics.has_errors());
         Checked {
@@ -173,7 +185,7 @@ impl Checked {
     }
 }
 
-fn load(bytes: &[u8], r: &mut Reporter) -> Option<Questionnaire> {
+fn load(bytes: &[u8], r: &mut Reporter, with_lint: bool) -> Option<Questionnaire> {
     if bytes.len() > limits::MAX_FILE_BYTES {
         r.error(
             0,
@@ -193,7 +205,11 @@ fn load(bytes: &[u8], r: &mut Reporter) -> Option<Questionnaire> {
     }
     let source = syntax::text(bytes, r)?;
     let document = syntax::parse(source, r)?;
-    Some(validate::questionnaire(&document, r))
+    let (questionnaire, item_at) = validate::questionnaire(&document, r);
+    if with_lint && !r.found.iter().any(|f| f.severity == Severity::Error) {
+        lint::lint(&questionnaire, &item_at, r);
+    }
+    Some(questionnaire)
 }
 
 /// A problem found, at a byte offset; line and column are worked out once, at the end.

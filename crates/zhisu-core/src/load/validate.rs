@@ -11,7 +11,11 @@ use super::read::{fields, Place};
 use super::{background, scoring, Reporter};
 use crate::{Eligibility, Questionnaire};
 
-pub(super) fn questionnaire(document: &Spanned<DeTable<'_>>, r: &mut Reporter) -> Questionnaire {
+/// The questionnaire, and where each item's id is written (for the lint).
+pub(super) fn questionnaire(
+    document: &Spanned<DeTable<'_>>,
+    r: &mut Reporter,
+) -> (Questionnaire, Vec<usize>) {
     let top = fields(r, document.get_ref(), 0, TOP_KEYS, Place::top());
     let header = header(r, &top);
     let languages = &header.languages;
@@ -75,7 +79,7 @@ pub(super) fn questionnaire(document: &Spanned<DeTable<'_>>, r: &mut Reporter) -
     scoring::rules(r, &mut read, &dimensions, &section_info, header.threshold);
     let background = background::background(r, &top, &read);
 
-    Questionnaire {
+    let q = Questionnaire {
         id: header.id,
         version: header.version,
         default_language: header.languages.default,
@@ -89,5 +93,6 @@ pub(super) fn questionnaire(document: &Spanned<DeTable<'_>>, r: &mut Reporter) -
         items: read.items,
         background,
         index: Default::default(),
-    }
+    };
+    (q, read.id_at)
 }
