@@ -22,7 +22,11 @@ pub struct Table {
 /// Whether an interview passes the filter, by the same rule as the analysis
 /// ([`Filter::admits`]), reading its background answers through the roles of the
 /// questionnaire version it was answered with.
-fn matches(filter: &Filter, i: &StoredInterview, questionnaire: Option<&Questionnaire>) -> bool {
+pub(crate) fn matches(
+    filter: &Filter,
+    i: &StoredInterview,
+    questionnaire: Option<&Questionnaire>,
+) -> bool {
     let answer = |by: By| {
         let q = questionnaire?;
         background_answer(q, &i.interview, by.role()?)

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod annual_report;
 pub mod data_check;
 pub mod devices;
 pub mod export;
@@ -18,6 +19,7 @@ pub mod plan;
 pub mod questionnaires;
 pub mod review;
 pub mod sites;
+pub mod wording;
 
 use std::path::Path;
 use std::sync::Arc;
