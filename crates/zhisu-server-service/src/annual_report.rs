@@ -258,9 +258,10 @@ fn choice_label(q: &Questionnaire, item: &Item, key: &str, lang: &str) -> String
         )
 }
 
-/// Background yes/no items become indicators (share "yes"); ordered scales count their two
-/// highest points ("often", "always"): those in the background are indicators, those outside
-/// it and the test are the health status. Items are found by kind and section, never by id.
+/// Background yes/no items become indicators (share "yes"); ordered scales count their last two
+/// choices in the questionnaire's order ("经常", "总是"; named in `counted`, since a scale may run
+/// either way): those in the background are indicators, those outside it and the test are the
+/// health status. Items are found by kind and section, never by id.
 fn indicators(
     q: &Questionnaire,
     answered: &Answered,

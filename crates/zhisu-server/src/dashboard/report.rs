@@ -53,7 +53,7 @@ pub(super) async fn report_page(
             button.no-print #print type="button" { (t(lang, "打印 / 保存为 PDF", "Print / save as PDF")) }
         }
         p.no-print {
-            a #report-docx href=(docx_href) {
+            a.target #report-docx href=(docx_href) {
                 (t(lang, "下载年度报告（Word 文档，可编辑）", "Download the annual report (Word document, editable)"))
             }
         }

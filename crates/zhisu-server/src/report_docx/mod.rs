@@ -10,8 +10,8 @@ use axum::routing::get;
 use axum::Router;
 
 use docx_rs::{
-    AlignmentType, Docx, Paragraph, Pic, Run, RunFonts, Style, StyleType, Table, TableCell,
-    TableRow, WidthType,
+    AlignmentType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, Style, StyleType, Table,
+    TableCell, TableRow, WidthType,
 };
 use zhisu_server_service::analysis::{Breakdown, By, Estimate};
 use zhisu_server_service::annual_report::{AnnualReport, Indicator};
@@ -26,8 +26,12 @@ pub fn routes() -> Router<crate::HttpState> {
         .route("/api/v1/report.docx", get(download::api_report))
 }
 
-/// The text width of an A4 page with 2.5 cm margins, in EMU (914,400 per inch).
-const TEXT_WIDTH_EMU: u32 = 5_760_000;
+/// A4 in twips (1/20 pt), with 2.5 cm side margins and 2.54 cm top and bottom.
+const PAGE: (u32, u32) = (11_906, 16_838);
+const SIDE_MARGIN: i32 = 1_417;
+/// The text width in twips, and in EMU for pictures (635 EMU a twip).
+const TEXT_TWIPS: u32 = PAGE.0 - 2 * SIDE_MARGIN as u32;
+const TEXT_WIDTH_EMU: u32 = TEXT_TWIPS * 635;
 
 /// Builds the document. `Err` only when writing the ZIP fails.
 pub fn docx_bytes(report: &AnnualReport) -> Result<Vec<u8>, String> {
@@ -71,7 +75,16 @@ fn heading_fonts() -> RunFonts {
 impl<'a> Document<'a> {
     fn new(report: &'a AnnualReport) -> Self {
         let docx = Docx::new()
-            .page_size(11_906, 16_838)
+            .page_size(PAGE.0, PAGE.1)
+            .page_margin(PageMargin {
+                top: 1_440,
+                left: SIDE_MARGIN,
+                bottom: 1_440,
+                right: SIDE_MARGIN,
+                header: 851,
+                footer: 992,
+                gutter: 0,
+            })
             .default_fonts(fonts())
             .default_size(24)
             .add_style(
@@ -136,22 +149,37 @@ impl<'a> Document<'a> {
         self.push(Paragraph::new().add_run(Run::new().add_text(text).size(20).color("4A4A4A")));
     }
 
-    fn table(&mut self, headers: &[&str], rows: Vec<Vec<String>>) {
-        let cell = |text: &str, bold: bool| {
-            let run = Run::new().add_text(text).size(21);
-            let run = if bold { run.bold() } else { run };
-            TableCell::new().add_paragraph(Paragraph::new().add_run(run))
+    /// A table over the text width, its columns as wide as `weights` say (relative).
+    fn table(&mut self, headers: &[&str], rows: Vec<Vec<String>>, weights: &[u32]) {
+        let total: u32 = weights.iter().sum::<u32>().max(1);
+        let widths: Vec<usize> = weights
+            .iter()
+            .map(|w| (TEXT_TWIPS * w / total) as usize)
+            .collect();
+        let row = |cells: Vec<(&str, bool)>| {
+            TableRow::new(
+                cells
+                    .into_iter()
+                    .zip(&widths)
+                    .map(|((text, bold), &width)| {
+                        let run = Run::new().add_text(text).size(21);
+                        let run = if bold { run.bold() } else { run };
+                        TableCell::new()
+                            .width(width, WidthType::Dxa)
+                            .add_paragraph(Paragraph::new().add_run(run))
+                    })
+                    .collect(),
+            )
         };
-        let mut table_rows = vec![TableRow::new(
-            headers.iter().map(|h| cell(h, true)).collect(),
-        )];
-        for row in rows {
-            table_rows.push(TableRow::new(row.iter().map(|c| cell(c, false)).collect()));
+        let mut table_rows = vec![row(headers.iter().map(|h| (*h, true)).collect())];
+        for cells in &rows {
+            table_rows.push(row(cells.iter().map(|c| (c.as_str(), false)).collect()));
         }
+        let table = Table::new(table_rows)
+            .set_grid(widths.clone())
+            .width(TEXT_TWIPS as usize, WidthType::Dxa);
         let docx = std::mem::take(&mut self.docx);
-        self.docx = docx
-            .add_table(Table::new(table_rows).width(5000, WidthType::Pct))
-            .add_paragraph(Paragraph::new());
+        self.docx = docx.add_table(table).add_paragraph(Paragraph::new());
     }
 
     fn chart(&mut self, title: &str, bars: Vec<chart::Bar>) {
@@ -212,7 +240,7 @@ impl<'a> Document<'a> {
             self.t("素养水平", "Literacy level"),
             self.t("95% 置信区间", "95 % interval"),
         ];
-        self.table(&headers, body);
+        self.table(&headers, body, &[4, 2, 2, 2, 3]);
     }
 
     fn bars(rows: &[Estimate], label: impl Fn(&Estimate) -> String) -> Vec<chart::Bar> {
@@ -371,7 +399,7 @@ impl<'a> Document<'a> {
             self.t("人数", "n"),
             self.t("构成比", "Share of the sample"),
         ];
-        self.table(&headers, rows);
+        self.table(&headers, rows, &[2, 4, 2, 2]);
     }
 
     fn literacy(&mut self) {
@@ -502,7 +530,7 @@ impl<'a> Document<'a> {
             self.t("答对比例", "Share correct"),
             self.t("答对率最低的题", "Item answered worst"),
         ];
-        self.table(&headers, rows);
+        self.table(&headers, rows, &[3, 2, 2, 6]);
     }
 
     fn weakest(&mut self) {
@@ -553,7 +581,7 @@ impl<'a> Document<'a> {
             self.t("回答人数", "Asked"),
             self.t("答对率", "Correct"),
         ];
-        self.table(&headers, rows);
+        self.table(&headers, rows, &[1, 8, 3, 2, 2]);
         let title = self.t("答对率最低的题目", "Items answered worst");
         let bars = r
             .weakest
@@ -589,7 +617,7 @@ impl<'a> Document<'a> {
             self.t("人数", "Count"),
             self.t("比例", "Share"),
         ];
-        self.table(&headers, rows);
+        self.table(&headers, rows, &[7, 3, 2, 2, 2]);
     }
 
     fn health(&mut self) {
@@ -619,8 +647,8 @@ impl<'a> Document<'a> {
             ));
         } else {
             self.para(self.t(
-                "以下为回答频率最高的两档（如“经常”“总是”）所占比例。",
-                "The share giving either of the two most frequent answers (such as often, always).",
+                "以下为选择量表最后两档回答（见“统计的回答”一栏，如“经常”“总是”）的人所占比例。",
+                "The share giving either of the scale's last two answers (the column \"Answer counted\" names them, such as often, always).",
             ));
             let list = r.health.clone();
             self.indicator_table(&list);
