@@ -1,13 +1,13 @@
 //! The annual monitoring report's content, in the viewer's scope: every figure and sentence of
 //! its sections, as plain data (the HTTP layer sets it as a DOCX document). Figures come from
 //! the same analyses as the dashboard ([`crate::analysis`]); what the server does not hold (an
-//! earlier round's figures, targets, refusals before an interview began) is said to be missing,
+//! earlier round's figures, targets, contact outcomes) is said to be missing,
 //! never made up. What each section holds and where its figures come from:
 //! `docs/annual-report.md`.
 
 use std::collections::BTreeMap;
 
-use zhisu_core::{AnswerValue, EligibilityStatus, Item, ItemKind, Questionnaire};
+use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
 use zhisu_server_storage::{Role, Storage, StorageError};
 
 use crate::analysis::{self, By, Estimate, Filter, ItemShare, Labels, LiteracyReport, Progress};
@@ -54,14 +54,6 @@ pub struct ModuleResult {
     pub weakest: Option<ItemShare>,
 }
 
-/// What happened at the contacts the tablets recorded: interviews begun and ended by the
-/// eligibility questions (no consent, not eligible) against those that went on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Contacts {
-    pub eligible: u64,
-    pub screened_out: u64,
-}
-
 /// Sample and quality figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -85,7 +77,6 @@ pub struct AnnualReport {
     /// Tie-aware sentence on the dimensions ([`wording::dimension_extremes`]).
     pub dimension_extremes: Option<String>,
     pub sample: Sample,
-    pub contacts: Option<Contacts>,
     pub weakest: Vec<ItemShare>,
     pub modules: Vec<ModuleResult>,
     /// Background indicators (training, examinations, protective equipment, insurance…).
@@ -185,7 +176,6 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
         dimension_extremes: wording::dimension_extremes(&literacy.dimensions, lang),
         literacy,
         sample,
-        contacts: answered.contacts,
         weakest: items
             .iter()
             .filter(|i| !i.small)
@@ -200,11 +190,12 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
 }
 
 /// The answers of the interviews in the report (not rejected, of this questionnaire, within
-/// the filter), by item id; and the contact outcomes.
+/// the filter), by item id. (The server stores no screened-out contact: ingest refuses an
+/// interview its questionnaire's eligibility rule ends, so there are no contact outcomes to
+/// count.)
 struct Answered {
-    /// item id → answers given (eligible interviews only)
+    /// item id → answers given
     answers: BTreeMap<String, Vec<AnswerValue>>,
-    contacts: Option<Contacts>,
 }
 
 impl Answered {
@@ -215,8 +206,6 @@ impl Answered {
         interviews: &[zhisu_server_storage::StoredInterview],
     ) -> Answered {
         let mut answers: BTreeMap<String, Vec<AnswerValue>> = BTreeMap::new();
-        let mut contacts = Contacts::default();
-        let mut any_rule = false;
         for stored in interviews {
             let i = &stored.interview;
             if i.questionnaire_id != questionnaire_id
@@ -229,21 +218,14 @@ impl Answered {
             if !crate::export::matches(filter, stored, q) {
                 continue;
             }
-            let Some(q) = q else { continue };
-            any_rule |= q.eligibility.is_some();
-            if q.eligibility_status(&i.answers) == EligibilityStatus::Ineligible {
-                contacts.screened_out += 1;
+            if q.is_none() {
                 continue;
             }
-            contacts.eligible += 1;
             for (id, value) in i.answers.iter() {
                 answers.entry(id.clone()).or_default().push(value.clone());
             }
         }
-        Answered {
-            answers,
-            contacts: any_rule.then_some(contacts),
-        }
+        Answered { answers }
     }
 }
 

@@ -361,20 +361,10 @@ impl<'a> Document<'a> {
         };
         self.para(&done);
         self.heading(self.t("接触结果", "Contact outcomes"), 2);
-        match r.contacts {
-            Some(c) => {
-                let text = if self.en() {
-                    format!("Of the contacts the tablets recorded, {} went on to the full questionnaire and {} ended at the first questions (no consent, or not eligible: age or not frontline work). People who refused before the questionnaire was opened are not recorded.", c.eligible, c.screened_out)
-                } else {
-                    format!("平板记录的接触中，{} 人完成了问卷，{} 人在开头的问题处结束（不同意参加，或年龄、岗位不符合条件）。在打开问卷之前就拒绝的人数没有记录。", c.eligible, c.screened_out)
-                };
-                self.para(&text);
-            }
-            None => self.para(self.t(
-                "本次数据没有记录接触结果（拒绝、不符合条件的人数），这里不作报告。",
-                "The data hold no contact outcomes (refusals, people not eligible), so none are reported.",
-            )),
-        }
+        self.para(self.t(
+            "服务器上没有接触结果的记录：平板不上传因不同意参加或不符合条件（年龄、岗位）而结束的访问，也不记录拒访人数，因此本报告不报告应答率。如需报告，请在编辑时按现场登记补入。",
+            "The server holds no contact outcomes: tablets do not send interviews that ended because the person did not consent or was not eligible (age, job), nor count refusals, so this report gives no response rate. Add one from the field records when editing if needed.",
+        ));
         let Some(overall) = &r.literacy.overall else {
             return;
         };
