@@ -82,6 +82,16 @@ fn counted(db: &Path, condition: &str) -> (u64, u64, [u64; 4]) {
     .unwrap()
 }
 
+/// What a role's report must say: (user, the SQL condition of its scope, the title's subject,
+/// district names it must hold, names it must not hold).
+type Expected = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 /// k of n as the report prints a level (the share, then in percent, to 0.1).
 fn level(k: u64, n: u64) -> String {
     format!("{:.1}%", (k as f64 / n as f64) * 100.0)
@@ -252,8 +262,7 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
     let _driver = chromedriver(driver_port);
     let http = reqwest::Client::new();
 
-    // (user, the rows of the scope, the title's subject, district names it must and must not hold)
-    let roles: [(&str, &str, &str, &[&str], &[&str]); 3] = [
+    let roles: [Expected; 3] = [
         ("city", "1=1", "全市", &["渝中区", "江北区"], &[]),
         (
             "yz-admin",
