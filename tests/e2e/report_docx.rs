@@ -447,7 +447,9 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let (xml, _) = document_xml(&response.bytes().await.unwrap());
+    let english = response.bytes().await.unwrap().to_vec();
+    render(&english, &shots, "yz-admin-report-en");
+    let (xml, _) = document_xml(&english);
     let (n, k, _) = counted(&db, "district = 'yuzhong'");
     assert!(xml.contains("Yuzhong District: occupational health literacy monitoring report"));
     assert!(xml.contains(&format!(

@@ -350,8 +350,8 @@ impl<'a> Document<'a> {
         self.heading(self.t("二、样本情况", "2. The sample"), 1);
         let done = if self.en() {
             format!(
-                "Interviews done: {} of {} planned, at {} sites in {} district(s). Quality control flagged {}; {} were rejected and are left out of every figure.",
-                s.progress.total, s.progress.wanted, s.sites_with_interviews, s.districts_with_interviews, s.flagged, s.rejected
+                "Interviews done: {} of {} planned (districts with interviews: {}; sites: {}). Quality control flagged {}; {} were rejected and are left out of every figure.",
+                s.progress.total, s.progress.wanted, s.districts_with_interviews, s.sites_with_interviews, s.flagged, s.rejected
             )
         } else {
             format!(
@@ -576,8 +576,10 @@ impl<'a> Document<'a> {
         let bars = r
             .weakest
             .iter()
-            .map(|w| chart::Bar {
-                label: w.label.clone(),
+            .enumerate()
+            .map(|(i, w)| chart::Bar {
+                // numbered as in the table above
+                label: format!("{}. {}", i + 1, w.label),
                 level: w.share,
                 low: w.interval.low,
                 high: w.interval.high,
