@@ -299,6 +299,51 @@ mod tests {
         assert_eq!(dimension_extremes(&[dim("法律", 0.5)], "zh-CN"), None);
     }
 
+    /// The coverage of each role's report: "全市" only for a city-wide viewer, names not ids.
+    #[test]
+    fn coverage_is_in_the_viewers_scope_with_display_names() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+        let registry = crate::QuestionnaireRegistry::load_dir(&dir).unwrap();
+        let labels = Labels::new(&registry, "ohl_2026", "zh-CN");
+        let none = Filter::default();
+        let yuzhong = Filter {
+            district: Some("yuzhong".into()),
+            ..Filter::default()
+        };
+        let teachers = Filter {
+            population: Some("teacher".into()),
+            ..Filter::default()
+        };
+        let city = Role::CityAdmin;
+        let district = Role::Supervisor {
+            district: "yuzhong".into(),
+        };
+        let department = Role::DepartmentViewer {
+            populations: vec!["teacher".into(), "construction".into()],
+        };
+        let subject =
+            |role: &Role, filter: &Filter| coverage(role, filter, &labels, "zh-CN").subject;
+        assert_eq!(subject(&city, &none), "全市");
+        assert_eq!(subject(&city, &yuzhong), "渝中区");
+        assert_eq!(subject(&city, &teachers), "全市 学校老师");
+        assert_eq!(subject(&district, &yuzhong), "渝中区");
+        assert_eq!(subject(&department, &none), "学校老师、建筑工人");
+        assert_eq!(subject(&department, &teachers), "学校老师");
+        assert_eq!(subject(&department, &yuzhong), "渝中区 学校老师、建筑工人");
+        let sentence = coverage(&department, &none, &labels, "zh-CN").sentence;
+        assert!(!sentence.contains("全市"), "{sentence}");
+        assert_eq!(
+            coverage(
+                &district,
+                &yuzhong,
+                &Labels::new(&registry, "ohl_2026", "en"),
+                "en"
+            )
+            .subject,
+            "Yuzhong District"
+        );
+    }
+
     #[test]
     fn district_names_and_unknown_ids() {
         assert_eq!(district_name("yuzhong", "zh-CN"), "渝中区");
