@@ -468,4 +468,19 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
     assert_eq!(refused.status().as_u16(), 401);
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "unauthorized");
+
+    // every download is in the audit log, with who asked and in which scope
+    let log = state.storage.audit_log(1000).unwrap();
+    for (user, scope) in [
+        ("city", "All"),
+        ("yz-admin", "District(\"yuzhong\")"),
+        ("education", "Populations([\"teacher\"])"),
+    ] {
+        assert!(
+            log.iter().any(|e| e.actor == user
+                && e.action == "report"
+                && e.detail.contains(&format!("scope {scope}"))),
+            "{user}: the download is audited"
+        );
+    }
 }
