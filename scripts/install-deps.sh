@@ -23,6 +23,9 @@ apt_packages=(
   postgresql
   # the dashboard's browser tests: headless Chromium driven through chromedriver
   chromium chromium-driver
+  # the annual report's test renders the DOCX as PDF (LibreOffice Writer, no GUI) and its first
+  # pages as PNG (pdftoppm); the report's charts use the CJK font above
+  libreoffice-writer-nogui poppler-utils
   # python3: the sync protocol's reference client (clients/python, standard library only), run
   # by `cargo test`; the P4 benchmark times the same report in pandas (pandas from pip)
   python3 python3-venv

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analysis;
+pub mod annual_report;
 pub mod data_check;
 pub mod demo;
 pub mod devices;
@@ -21,6 +22,7 @@ pub mod questionnaires;
 pub mod recordings;
 pub mod review;
 pub mod sites;
+pub mod wording;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -136,7 +136,9 @@ async fn views_answer(base: &str, token: &str, who: &str) {
         "/dashboard/export.csv",
         "/dashboard/codebook.csv",
         "/dashboard/export.xlsx",
+        "/dashboard/report.docx",
         "/api/v1/interviews",
+        "/api/v1/report.docx",
     ];
     for page in pages {
         for lang in ["", "lang=en"] {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod rate_limit;
+pub mod report_docx;
 pub mod security;
 pub mod serve;
 
@@ -98,6 +99,7 @@ pub fn router(state: impl Into<HttpState>) -> Router {
     let limit = state.max_body_bytes;
     api::routes()
         .merge(dashboard::routes())
+        .merge(report_docx::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::same_origin_writes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

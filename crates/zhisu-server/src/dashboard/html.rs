@@ -171,7 +171,7 @@ pub fn role_label(role: &Role, lang: &str) -> String {
 }
 
 pub(super) fn pct(p: f64) -> String {
-    format!("{:.1}%", p * 100.0)
+    zhisu_server_service::wording::percent(p)
 }
 
 /// `at` in the configured local time, to the minute.
@@ -181,18 +181,10 @@ pub(super) fn local_minute(at: DateTime<Utc>, offset: FixedOffset) -> String {
         .to_string()
 }
 
-/// A small count as the page's sentences say it ("四", "four"); digits above ten.
+/// A small count as the page's sentences say it ("四", "four"); digits above ten (the
+/// reports' shared wording).
 pub(super) fn count_in_words(n: usize, lang: &str) -> String {
-    const ZH: [&str; 11] = [
-        "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
-    ];
-    const EN: [&str; 11] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    ];
-    let words = if lang == "en" { EN } else { ZH };
-    words
-        .get(n)
-        .map_or_else(|| n.to_string(), |w| w.to_string())
+    zhisu_server_service::wording::count_in_words(n, lang)
 }
 
 /// `path` with a query string of `pairs`, each key and value percent-encoded.

@@ -4,11 +4,11 @@ use axum::extract::{Query, State};
 use axum::response::{Html, Response};
 use chrono::Utc;
 use maud::{html, Markup};
-use zhisu_server_service::analysis::{self, By, Estimate, ItemShare, LiteracyReport, Progress};
+use zhisu_server_service::analysis::{self, By, ItemShare, LiteracyReport, Progress};
 use zhisu_server_service::storage::{QcEntry, QcStatus};
-use zhisu_server_service::t;
+use zhisu_server_service::{t, wording};
 
-use super::html::{bars, breakdown_section, count_in_words, estimate_table, page, pct, Heading};
+use super::html::{bars, breakdown_section, estimate_table, link, page, pct, Heading};
 use super::*;
 use crate::HttpState;
 
@@ -28,20 +28,36 @@ pub(super) async fn report_page(
         Ok((report, items, progress, queue))
     })
     .await?;
-    let place = filter
-        .district
-        .unwrap_or_else(|| t(lang, "全市", "the whole city").to_string());
+    let labels = analysis::Labels::new(&state.questionnaires, q.questionnaire(), lang);
+    let coverage = wording::coverage(&session.person.role, &filter, &labels, lang);
     let today = Utc::now()
         .with_timezone(&state.utc_offset)
         .format("%Y-%m-%d");
     let rules = Rules::of(&state, q.questionnaire());
+    let docx_pairs = docx_query(&q);
+    let docx_href = link(
+        "/dashboard/report.docx",
+        docx_pairs.iter().map(|(k, v)| (*k, v.as_str())),
+    );
     let body = html! {
-        h1 #report-title { (place) " " (t(lang, "职业健康素养监测报告", "occupational health literacy monitoring report")) }
+        h1 #report-title {
+            @if lang == "en" {
+                (coverage.subject) ": occupational health literacy monitoring report"
+            } @else {
+                (coverage.subject) "职业健康素养监测报告"
+            }
+        }
+        p #report-coverage { (coverage.sentence) }
         p.note {
             (t(lang, "生成日期", "Generated")) " " (today) " · "
             button.no-print #print type="button" { (t(lang, "打印 / 保存为 PDF", "Print / save as PDF")) }
         }
-        (findings(&report, &rules, lang))
+        p.no-print {
+            a.target #report-docx href=(docx_href) {
+                (t(lang, "下载年度报告（Word 文档，可编辑）", "Download the annual report (Word document, editable)"))
+            }
+        }
+        (findings(&report, lang))
         (weakest(&items, lang))
         (sample(&progress, &queue, lang))
         (method(&report, &rules, lang))
@@ -52,7 +68,7 @@ pub(super) async fn report_page(
 
 /// Part 1: the overall level, the highest and lowest dimension, and the breakdowns by
 /// population and industry.
-fn findings(report: &LiteracyReport, rules: &Rules, lang: &str) -> Markup {
+fn findings(report: &LiteracyReport, lang: &str) -> Markup {
     let by_population_and_industry = report
         .breakdowns
         .iter()
@@ -67,31 +83,15 @@ fn findings(report: &LiteracyReport, rules: &Rules, lang: &str) -> Markup {
                     (t(lang, "职业健康素养水平为 ", "literacy level ")) (pct(overall.proportion))
                     "（95% CI " (pct(overall.interval.low)) " – " (pct(overall.interval.high)) "）。"
                 }
-                (highest_and_lowest(&report.dimensions, rules, lang))
+                @if let Some(sentence) = wording::dimension_extremes(&report.dimensions, lang) {
+                    p #report-extremes { (sentence) }
+                }
                 (estimate_table("report-dimensions", t(lang, "维度", "Dimension"), &report.dimensions, lang))
                 (bars("report-chart-dimensions", t(lang, "维度", "Dimensions"), &report.dimensions, lang))
                 @for breakdown in by_population_and_industry {
                     (breakdown_section(Heading::Subsection, "report-", breakdown, lang))
                 }
             },
-        }
-    }
-}
-
-fn highest_and_lowest(dimensions: &[Estimate], rules: &Rules, lang: &str) -> Markup {
-    let by_level = |a: &&Estimate, b: &&Estimate| a.proportion.total_cmp(&b.proportion);
-    let (Some(low), Some(high)) = (
-        dimensions.iter().min_by(by_level),
-        dimensions.iter().max_by(by_level),
-    ) else {
-        return html! {};
-    };
-    let count = count_in_words(rules.dimensions, lang);
-    html! {
-        p {
-            @if lang == "en" { "Highest dimension: " } @else { (count) "个维度中最高的是" }
-            (high.label) "（" (pct(high.proportion)) "），"
-            (t(lang, "最低的是", "lowest: ")) (low.label) "（" (pct(low.proportion)) "）。"
         }
     }
 }
@@ -159,4 +159,22 @@ fn method(report: &LiteracyReport, rules: &Rules, lang: &str) -> Markup {
             }
         }
     }
+}
+
+/// The page's own query (language, questionnaire, filter) for the DOCX link: the document
+/// covers what the page shows.
+fn docx_query(q: &ViewQuery) -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    if let Some(lang) = &q.lang {
+        pairs.push(("lang", lang.clone()));
+    }
+    if let Some(id) = &q.q {
+        pairs.push(("q", id.clone()));
+    }
+    for by in analysis::By::ALL {
+        if let Some(v) = q.filter.wanted(by).filter(|v| !v.is_empty()) {
+            pairs.push((by.as_str(), v.to_string()));
+        }
+    }
+    pairs
 }

@@ -1,0 +1,421 @@
+//! The annual monitoring report's content, in the viewer's scope: every figure and sentence of
+//! its sections, as plain data (the HTTP layer sets it as a DOCX document). Figures come from
+//! the same analyses as the dashboard ([`crate::analysis`]); what the server does not hold (an
+//! earlier round's figures, targets, contact outcomes) is said to be missing,
+//! never made up. What each section holds and where its figures come from:
+//! `docs/annual-report.md`.
+
+use std::collections::BTreeMap;
+
+use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
+use zhisu_server_storage::{Role, Storage, StorageError};
+
+use crate::analysis::{self, By, Estimate, Filter, ItemShare, Labels, LiteracyReport, Progress};
+use crate::wording::{self, Coverage};
+use crate::{t, QuestionnaireRegistry};
+
+/// How many of the weakest items the report lists, and how many recommendations it drafts.
+pub const WEAKEST_LISTED: usize = 10;
+pub const RECOMMENDATIONS: usize = 5;
+
+/// A yes/no (or "often or always") indicator: how many answered the item and how many gave
+/// the answer counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    pub item_id: String,
+    pub label: String,
+    /// What is counted, in words ("是", "经常、总是").
+    pub counted: String,
+    pub answered: u64,
+    pub yes: u64,
+}
+
+impl Indicator {
+    pub fn share(&self) -> f64 {
+        if self.answered == 0 {
+            0.0
+        } else {
+            self.yes as f64 / self.answered as f64
+        }
+    }
+}
+
+/// One population module's result: the share of its scored items answered correctly by the
+/// respondents asked them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleResult {
+    pub title: String,
+    pub population: String,
+    /// Respondents asked the module (the most asked any of its items).
+    pub respondents: u64,
+    pub answers: u64,
+    pub correct: u64,
+    /// The module's item answered correctly least often.
+    pub weakest: Option<ItemShare>,
+}
+
+/// Sample and quality figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub progress: Progress,
+    pub flagged: u64,
+    pub rejected: u64,
+    pub sites_with_interviews: usize,
+    pub districts_with_interviews: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnnualReport {
+    pub lang: String,
+    pub coverage: Coverage,
+    pub questionnaire_title: String,
+    pub questionnaire_id: String,
+    /// The date the report was made, in the server's local time (passed in).
+    pub made_on: String,
+    pub literacy_threshold_percent: Option<u32>,
+    pub literacy: LiteracyReport,
+    /// Tie-aware sentence on the dimensions ([`wording::dimension_extremes`]).
+    pub dimension_extremes: Option<String>,
+    pub sample: Sample,
+    pub weakest: Vec<ItemShare>,
+    pub modules: Vec<ModuleResult>,
+    /// Background indicators (training, examinations, protective equipment, insurance…).
+    pub indicators: Vec<Indicator>,
+    /// Health status (the questionnaire's scales outside the background and the test).
+    pub health: Vec<Indicator>,
+    pub recommendations: Vec<String>,
+}
+
+/// Everything the report needs to read.
+pub struct Ask<'a> {
+    pub storage: &'a dyn Storage,
+    pub registry: &'a QuestionnaireRegistry,
+    pub role: &'a Role,
+    pub questionnaire_id: &'a str,
+    /// Already narrowed by the role (a district's people see their district only).
+    pub filter: &'a Filter,
+    pub min_cell_n: u64,
+    pub lang: &'a str,
+    pub made_on: String,
+}
+
+/// Builds the annual report for what `ask.role` may read under `ask.filter`.
+pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
+    let Ask {
+        storage,
+        registry,
+        role,
+        questionnaire_id,
+        filter,
+        min_cell_n,
+        lang,
+        made_on,
+    } = ask;
+    let scope = role.scope();
+    let labels = Labels::new(registry, questionnaire_id, lang);
+    let literacy = analysis::literacy(
+        storage,
+        registry,
+        &scope,
+        questionnaire_id,
+        filter,
+        min_cell_n,
+        lang,
+    )?;
+    let items = analysis::weakest_items(
+        storage,
+        registry,
+        &scope,
+        questionnaire_id,
+        filter,
+        min_cell_n,
+        lang,
+    )?;
+    let progress = analysis::progress(storage, &scope)?;
+    let queue = storage.qc_queue(&scope, None, 1_000_000)?;
+    let rejected = queue
+        .iter()
+        .filter(|e| e.status == zhisu_server_storage::QcStatus::Rejected)
+        .count() as u64;
+    let flagged = queue
+        .iter()
+        .filter(|e| !e.flags.is_empty() || e.same_fingerprint > 0)
+        .count() as u64;
+    let newest = registry.newest(questionnaire_id);
+    let questionnaire = newest.as_ref().map(|p| &p.questionnaire);
+    let interviews = storage.interviews(&scope)?;
+    let answered = Answered::collect(registry, questionnaire_id, filter, &interviews);
+    let (indicators, health) = match questionnaire {
+        Some(q) => indicators(q, &answered, lang),
+        None => (Vec::new(), Vec::new()),
+    };
+    let modules = questionnaire.map_or_else(Vec::new, |q| modules(q, &items, lang));
+    let district_rows = literacy
+        .breakdowns
+        .iter()
+        .find(|b| b.by == By::District)
+        .map_or(0, |b| b.rows.len());
+    let sample = Sample {
+        sites_with_interviews: progress.sites.iter().filter(|s| s.done > 0).count(),
+        districts_with_interviews: district_rows,
+        progress,
+        flagged,
+        rejected,
+    };
+    let recommendations = recommendations(questionnaire, &items, &literacy, lang);
+    Ok(AnnualReport {
+        lang: lang.to_string(),
+        coverage: wording::coverage(role, filter, &labels, lang),
+        questionnaire_title: questionnaire.map_or_else(
+            || questionnaire_id.to_string(),
+            |q| q.title.get(lang, &q.default_language).to_string(),
+        ),
+        questionnaire_id: questionnaire_id.to_string(),
+        made_on,
+        literacy_threshold_percent: questionnaire.map(|q| q.literacy_threshold_percent),
+        dimension_extremes: wording::dimension_extremes(&literacy.dimensions, lang),
+        literacy,
+        sample,
+        weakest: items
+            .iter()
+            .filter(|i| !i.small)
+            .take(WEAKEST_LISTED)
+            .cloned()
+            .collect(),
+        modules,
+        indicators,
+        health,
+        recommendations,
+    })
+}
+
+/// The answers of the interviews in the report (not rejected, of this questionnaire, within
+/// the filter), by item id. (The server stores no screened-out contact: ingest refuses an
+/// interview its questionnaire's eligibility rule ends, so there are no contact outcomes to
+/// count.)
+struct Answered {
+    /// item id → answers given
+    answers: BTreeMap<String, Vec<AnswerValue>>,
+}
+
+impl Answered {
+    fn collect(
+        registry: &QuestionnaireRegistry,
+        questionnaire_id: &str,
+        filter: &Filter,
+        interviews: &[zhisu_server_storage::StoredInterview],
+    ) -> Answered {
+        let mut answers: BTreeMap<String, Vec<AnswerValue>> = BTreeMap::new();
+        for stored in interviews {
+            let i = &stored.interview;
+            if i.questionnaire_id != questionnaire_id
+                || stored.qc_status.as_deref() == Some("rejected")
+            {
+                continue;
+            }
+            let published = registry.get(questionnaire_id, &i.questionnaire_version);
+            let q = published.as_ref().map(|p| &p.questionnaire);
+            if !crate::export::matches(filter, stored, q) {
+                continue;
+            }
+            if q.is_none() {
+                continue;
+            }
+            for (id, value) in i.answers.iter() {
+                answers.entry(id.clone()).or_default().push(value.clone());
+            }
+        }
+        Answered { answers }
+    }
+}
+
+fn choice_label(q: &Questionnaire, item: &Item, key: &str, lang: &str) -> String {
+    item.kind
+        .choices()
+        .iter()
+        .find(|c| c.key == key)
+        .map_or_else(
+            || key.to_string(),
+            |c| c.label.get(lang, &q.default_language).to_string(),
+        )
+}
+
+/// Background yes/no items become indicators (share "yes"); ordered scales count their last two
+/// choices in the questionnaire's order ("经常", "总是"; named in `counted`, since a scale may run
+/// either way): those in the background are indicators, those outside it and the test are the
+/// health status. Items are found by kind and section, never by id.
+fn indicators(
+    q: &Questionnaire,
+    answered: &Answered,
+    lang: &str,
+) -> (Vec<Indicator>, Vec<Indicator>) {
+    let background_section = q
+        .background_item(zhisu_core::BackgroundRole::Population)
+        .and_then(|i| i.section.clone());
+    let eligibility_items: Vec<&str> = q
+        .eligibility
+        .as_ref()
+        .map(|e| e.condition.references())
+        .unwrap_or_default();
+    let mut indicators = Vec::new();
+    let mut health = Vec::new();
+    for item in &q.items {
+        if item.scoring.is_some() || eligibility_items.contains(&item.id.as_str()) {
+            continue;
+        }
+        let in_background = item.section.is_some() && item.section == background_section;
+        let given = answered
+            .answers
+            .get(&item.id)
+            .map_or(&[][..], Vec::as_slice);
+        let label = item.label.get(lang, &q.default_language).to_string();
+        match &item.kind {
+            ItemKind::TrueFalse if in_background => {
+                let answered_n = given
+                    .iter()
+                    .filter(|a| matches!(a, AnswerValue::Bool(_) | AnswerValue::DontKnow))
+                    .count() as u64;
+                let yes = given
+                    .iter()
+                    .filter(|a| matches!(a, AnswerValue::Bool(true)))
+                    .count() as u64;
+                indicators.push(Indicator {
+                    item_id: item.id.clone(),
+                    label,
+                    counted: t(lang, "是", "yes").to_string(),
+                    answered: answered_n,
+                    yes,
+                });
+            }
+            ItemKind::Likert { choices } if choices.len() >= 3 => {
+                let top: Vec<&str> = choices[choices.len() - 2..]
+                    .iter()
+                    .map(|c| c.key.as_str())
+                    .collect();
+                let answered_n = given
+                    .iter()
+                    .filter(|a| matches!(a, AnswerValue::Choice(_)))
+                    .count() as u64;
+                let yes = given
+                    .iter()
+                    .filter(|a| matches!(a, AnswerValue::Choice(k) if top.contains(&k.as_str())))
+                    .count() as u64;
+                let counted = top
+                    .iter()
+                    .map(|k| choice_label(q, item, k, lang))
+                    .collect::<Vec<_>>()
+                    .join(t(lang, "或", " or "));
+                let indicator = Indicator {
+                    item_id: item.id.clone(),
+                    label,
+                    counted,
+                    answered: answered_n,
+                    yes,
+                };
+                if in_background {
+                    indicators.push(indicator);
+                } else {
+                    health.push(indicator);
+                }
+            }
+            _ => {}
+        }
+    }
+    (indicators, health)
+}
+
+/// Each population module's share of correct answers, from the item shares.
+fn modules(q: &Questionnaire, items: &[ItemShare], lang: &str) -> Vec<ModuleResult> {
+    q.sections
+        .iter()
+        .filter_map(|section| {
+            let module = section.module.as_ref()?;
+            let in_module: Vec<&ItemShare> = items
+                .iter()
+                .filter(|share| {
+                    q.item(&share.item_id)
+                        .is_some_and(|i| i.section.as_deref() == Some(section.id.as_str()))
+                })
+                .collect();
+            if in_module.is_empty() {
+                return None;
+            }
+            Some(ModuleResult {
+                title: section.title.get(lang, &q.default_language).to_string(),
+                population: module.population.clone(),
+                respondents: in_module.iter().map(|s| s.asked).max().unwrap_or(0),
+                answers: in_module.iter().map(|s| s.asked).sum(),
+                correct: in_module.iter().map(|s| s.correct).sum(),
+                // the shares come lowest first
+                weakest: in_module.first().map(|s| (*s).clone()),
+            })
+        })
+        .collect()
+}
+
+/// Drafts for the editor: one per weakest item (with a reliable sample), saying what so few
+/// knew and, from the questionnaire's explanation, what to teach; and one on the lowest
+/// dimension(s). Marked as drafts in the document.
+fn recommendations(
+    q: Option<&Questionnaire>,
+    items: &[ItemShare],
+    literacy: &LiteracyReport,
+    lang: &str,
+) -> Vec<String> {
+    let en = lang.starts_with("en");
+    let mut out = Vec::new();
+    let lowest = lowest_dimensions(&literacy.dimensions);
+    if !lowest.is_empty() {
+        let names: Vec<&str> = lowest.iter().map(|e| e.label.as_str()).collect();
+        let level = wording::percent(lowest[0].proportion);
+        out.push(if en {
+            format!(
+                "Give most room in training and health education to {} (literacy level {level}, the lowest of the dimensions).",
+                names.join(" and ")
+            )
+        } else {
+            format!(
+                "把培训和健康教育的重点放在{}上（素养水平 {level}，为各维度最低）。",
+                names.join("和")
+            )
+        });
+    }
+    for share in items.iter().filter(|s| !s.small).take(RECOMMENDATIONS) {
+        let explanation = q
+            .and_then(|q| {
+                let item = q.item(&share.item_id)?;
+                Some(
+                    item.explanation
+                        .as_ref()?
+                        .get(lang, &q.default_language)
+                        .to_string(),
+                )
+            })
+            .unwrap_or_default();
+        let pct = wording::percent(share.share);
+        out.push(if en {
+            format!(
+                "Only {pct} answered \"{}\" correctly: explain it in workplace talks and leaflets. {explanation}",
+                share.label
+            )
+        } else {
+            format!(
+                "只有 {pct} 的人答对“{}”，建议在宣讲和宣传材料中讲清楚：{explanation}",
+                share.label
+            )
+        });
+    }
+    out
+}
+
+/// The dimensions at the lowest printed level (several when tied).
+fn lowest_dimensions(dimensions: &[Estimate]) -> Vec<&Estimate> {
+    let printed = |e: &Estimate| (e.proportion * 1000.0).round() as i64;
+    let Some(min) = dimensions.iter().map(printed).min() else {
+        return Vec::new();
+    };
+    if dimensions.iter().all(|e| printed(e) == min) {
+        return Vec::new();
+    }
+    dimensions.iter().filter(|e| printed(e) == min).collect()
+}
