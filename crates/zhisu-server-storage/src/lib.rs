@@ -12,6 +12,7 @@
 pub mod cells;
 pub mod devices;
 pub mod facts;
+pub mod limits;
 pub mod people;
 pub mod rows;
 
@@ -26,6 +27,7 @@ pub use zhisu_protocol;
 
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
+pub use limits::{TokenBucket, TokenLimit};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use zhisu_core::QcFlag;
 
@@ -171,6 +173,24 @@ pub trait Storage:
     /// Ready to take uploads: a small write commits (a full disk or an unreachable database
     /// says so here, before a device's upload finds out).
     fn check_ready(&self, now: DateTime<Utc>) -> Result<(), StorageError>;
+
+    /// Takes a token from the bucket `key` under `limit` at `now`; false when it has none.
+    /// The buckets are kept in the database, so every server process on it shares them
+    /// (`limits`); buckets full again are forgotten on the way.
+    fn take_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// Whether the bucket `key` has a token at `now`, without taking it.
+    fn has_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
 }
 
 /// Interviews: storing a batch, reading them by scope, their facts, review.

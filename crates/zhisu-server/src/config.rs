@@ -36,7 +36,8 @@ questionnaires = "questionnaires"
 max_body_bytes = 8388608
 
 # Requests per second one device may make on average (429 rate_limited above it),
-# and the burst it may send at once.
+# and the burst it may send at once. On PostgreSQL they are counted in the database, so that
+# several server processes on it limit as one.
 device_requests_per_second = 50.0
 device_request_burst = 100.0
 

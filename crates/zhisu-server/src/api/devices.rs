@@ -21,10 +21,7 @@ pub(super) async fn enrol(
     body: Result<Json<EnrolRequest>, JsonRejection>,
 ) -> Result<Json<Enrolment>, Failure> {
     check_protocol(&headers)?;
-    if !state
-        .enrol_guard
-        .may_try(address, std::time::Instant::now())
-    {
+    if !state.enrol_guard.may_try(address, &state.storage).await? {
         tracing::warn!(address = ?address, "enrolment attempts throttled");
         return Err(Failure::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -58,7 +55,7 @@ pub(super) async fn enrol(
             Ok(Json(enrolment))
         }
         Err(refusal) => {
-            state.enrol_guard.failed(std::time::Instant::now());
+            state.enrol_guard.failed(&state.storage).await?;
             let (audit_state, detail) = (
                 state.clone(),
                 format!(
