@@ -50,6 +50,9 @@ pub enum StorageError {
         #[source]
         source: DriverError,
     },
+    /// The database was opened read-only (the server started on a full disk): why, and what to do.
+    #[error("{0}")]
+    ReadOnly(String),
     /// No connection could be had (a pool timed out, the server is down).
     #[error("cannot get a {backend} connection: {source}")]
     Unavailable {
@@ -166,6 +169,12 @@ pub trait Storage:
 {
     /// Which backend, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
+
+    /// Why every write is refused, when the database was opened read-only (the server
+    /// started on a full disk); `None` normally.
+    fn read_only(&self) -> Option<&str> {
+        None
+    }
 
     /// The schema version the database is at.
     fn schema_version(&self) -> Result<usize, StorageError>;

@@ -131,8 +131,26 @@ async fn count_request(
 
 /// Embedded SQLite at `database` (created if missing), questionnaires from a folder; a
 /// questionnaire with problems stops the start with its diagnostics.
+/// On a full disk, where the database cannot be opened for writing, it is opened read-only:
+/// reads are served and every write is refused with `storage_full`, saying why.
 pub fn open_sqlite(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<ServerState> {
-    let storage = zhisu_server_sqlite::SqliteStorage::open(database)?;
+    use zhisu_server_sqlite::SqliteStorage;
+    let storage = match SqliteStorage::open(database) {
+        Ok(storage) => storage,
+        Err(error) if database.exists() && SqliteStorage::disk_is_full(database) => {
+            let storage = SqliteStorage::open_read_only(database).map_err(|read_only| {
+                anyhow::anyhow!(
+                    "the disk holding {} is full ({error}), and the database cannot be read \
+                     either: {read_only}",
+                    database.display()
+                )
+            })?;
+            tracing::error!(%error, database = %database.display(),
+                "the disk is full: serving read-only; free space and restart to store again");
+            storage
+        }
+        Err(error) => return Err(error.into()),
+    };
     ServerState::with_storage(Arc::new(storage), questionnaires_dir)
 }
 

@@ -129,7 +129,10 @@ fn client() -> reqwest::Client {
 fn interview(n: u128) -> CompletedInterview {
     let mut answers = Answers::new();
     answers.insert("age".into(), AnswerValue::Integer(30 + (n % 20) as i64));
-    answers.insert("employer_duty".into(), AnswerValue::Bool(n % 2 == 0));
+    answers.insert(
+        "employer_duty".into(),
+        AnswerValue::Bool(n.is_multiple_of(2)),
+    );
     answers.insert("noise".into(), AnswerValue::Choice("earplugs".into()));
     answers.insert(
         "confined_space".into(),
