@@ -38,6 +38,8 @@ pub struct HttpState {
     /// Slows down guessing enrolment codes (per address, and failures in all).
     pub enrol_guard: Arc<rate_limit::EnrolGuard>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Uploads read and stored at once (`max_concurrent_uploads`); the others wait unread.
+    pub upload_permits: Arc<tokio::sync::Semaphore>,
     /// The local time the dashboard shows (and exports fall back to for a device's offset
     /// that is not a real one).
     pub utc_offset: chrono::FixedOffset,
@@ -61,6 +63,9 @@ impl HttpState {
             rate_limit: Arc::new(rate_limit::RateLimit::per_device(50.0, 100.0)),
             enrol_guard: Arc::default(),
             metrics: Arc::default(),
+            upload_permits: Arc::new(tokio::sync::Semaphore::new(
+                config::DEFAULT_MAX_CONCURRENT_UPLOADS,
+            )),
             utc_offset: config::CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
             secure_cookies: false,

@@ -178,6 +178,8 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         shared,
     ));
     state.enrol_guard = std::sync::Arc::new(zhisu_server::rate_limit::EnrolGuard::new(shared));
+    state.upload_permits =
+        std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads));
     state.utc_offset = config.utc_offset;
     state.min_cell_n = config.min_cell_n;
     state.secure_cookies = config.secure_cookies;

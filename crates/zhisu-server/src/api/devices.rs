@@ -114,11 +114,24 @@ pub(super) async fn assignment(
     }))
 }
 
+/// An upload is read, checked and stored while it holds one of `max_concurrent_uploads`
+/// permits; the others wait with their bodies unread, which bounds the server's memory
+/// whatever the number of tablets draining a backlog at once.
 pub(super) async fn upload(
     State(state): State<HttpState>,
     AuthedDevice(device): AuthedDevice,
-    body: Result<Json<UploadRequest>, JsonRejection>,
+    unread: axum::extract::Request,
 ) -> Result<Json<UploadResponse>, Failure> {
+    let _permit = state
+        .upload_permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(Failure::internal)?;
+    let body = <Json<UploadRequest> as axum::extract::FromRequest<HttpState>>::from_request(
+        unread, &state,
+    )
+    .await;
     let Json(request) = body.map_err(json_rejection)?;
     if request.interviews.len() > MAX_BATCH_INTERVIEWS {
         return Err(Failure::new(
