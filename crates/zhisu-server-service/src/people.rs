@@ -1,7 +1,7 @@
 //! Signing people in: passwords hashed with Argon2id (memory-hard), the pause after wrong
 //! passwords in a row, sessions that expire. Roles and scopes are in `zhisu-server-storage`.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,23 +13,133 @@ pub use zhisu_server_storage::people::{ListedPerson, Person, Role, Scope};
 /// How long a session lasts after login.
 pub const SESSION_HOURS: i64 = 8;
 
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::encode_b64(&crate::devices::random_bytes(16))
-        .expect("16 bytes make a valid salt");
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("Argon2 hashes any password with default parameters")
-        .to_string()
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Runs `job` on the one thread that computes every Argon2 hash, and waits for it. Argon2
+/// needs 19 MiB of working memory per hash by design; that thread keeps one such buffer for
+/// the life of the process ([`argon2id_into`]). Hashed on whichever blocking thread served the
+/// sign-in, with a fresh buffer each time, twenty people signing in left the server holding
+/// hundreds of MiB the allocator did not give back. Sign-ins wait their turn (tens of
+/// milliseconds each), which also paces a flood of attempts.
+fn on_hashing_thread<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> T {
+    static JOBS: std::sync::OnceLock<std::sync::mpsc::Sender<HashJob>> = std::sync::OnceLock::new();
+    let jobs = JOBS.get_or_init(|| {
+        let (send, receive) = std::sync::mpsc::channel::<HashJob>();
+        std::thread::Builder::new()
+            .name("password-hashing".into())
+            .spawn(move || {
+                for job in receive {
+                    job();
+                }
+            })
+            .expect("the password-hashing thread starts");
+        send
+    });
+    let (done, result) = std::sync::mpsc::sync_channel(1);
+    jobs.send(Box::new(move || {
+        let _ = done.send(job());
+    }))
+    .expect("the password-hashing thread runs for the life of the process");
+    result
+        .recv()
+        .expect("the password-hashing thread answers every job")
 }
 
+/// Working memory a stored hash may ask for (blocks of 1 KiB): the default is 19,456; a hash
+/// asking for more than 64 MiB is not ours and is not computed.
+const MOST_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// Argon2's working memory, allocated once per thread (in practice: the hashing thread).
+    static WORKING_MEMORY: std::cell::RefCell<Vec<argon2::Block>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Argon2id (version 0x13) of `password` with `salt` under `params` into `out`, in this
+/// thread's one working buffer.
+fn argon2id_into(
+    params: argon2::Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let needed = params.block_count();
+    if needed > MOST_BLOCKS {
+        return Err(argon2::Error::MemoryTooMuch);
+    }
+    WORKING_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < needed {
+            memory.resize(needed, argon2::Block::default());
+        }
+        Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
+    })
+}
+
+/// A new password's hash, as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`).
+pub fn hash_password(password: &str) -> String {
+    let password = password.to_string();
+    on_hashing_thread(move || {
+        let params = argon2::Params::default();
+        let salt = SaltString::encode_b64(&crate::devices::random_bytes(16))
+            .expect("16 bytes make a valid salt");
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt
+            .decode_b64(&mut salt_bytes)
+            .expect("a salt just encoded decodes");
+        let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
+        argon2id_into(params.clone(), password.as_bytes(), salt_bytes, &mut out)
+            .expect("Argon2 hashes any password with default parameters");
+        PasswordHash {
+            algorithm: argon2::Algorithm::Argon2id.ident(),
+            version: Some(argon2::Version::V0x13.into()),
+            params: argon2::password_hash::ParamsString::try_from(&params)
+                .expect("default parameters are written"),
+            salt: Some(salt.as_salt()),
+            hash: Some(
+                argon2::password_hash::Output::new(&out).expect("32 bytes are a valid output"),
+            ),
+        }
+        .to_string()
+    })
+}
+
+/// Whether `password` has the PHC string `hash` (Argon2id as [`hash_password`] writes it);
+/// false for anything else.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    let (password, hash) = (password.to_string(), hash.to_string());
+    on_hashing_thread(move || {
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        if argon2::Algorithm::try_from(parsed.algorithm) != Ok(argon2::Algorithm::Argon2id)
+            || parsed
+                .version
+                .is_some_and(|v| v != u32::from(argon2::Version::V0x13))
+        {
+            return false;
+        }
+        let Ok(params) = argon2::Params::try_from(&parsed) else {
+            return false;
+        };
+        let mut salt_bytes = [0u8; 64];
+        let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+            return false;
+        };
+        let mut out = vec![0u8; expected.len()];
+        if argon2id_into(params, password.as_bytes(), salt_bytes, &mut out).is_err() {
+            return false;
+        }
+        // every byte compared, whatever the first difference
+        out.iter()
+            .zip(expected.as_bytes())
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+    })
 }
 
 /// A password people can live with and attackers cannot guess quickly.
@@ -211,6 +321,43 @@ mod tests {
         assert!(!verify_password("correct horse batterY", &hash));
         assert!(!verify_password("x", "not a hash"));
         assert_ne!(hash, hash_password("correct horse battery"), "salted");
+        // the same PHC string the crate's own hasher and verifier read and write
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"correct horse battery", &parsed)
+            .is_ok());
+        let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+        let theirs = Argon2::default()
+            .hash_password(b"a password of old", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_password("a password of old", &theirs));
+        assert!(!verify_password("a password of new", &theirs));
+        // a hash asking for a gigabyte of memory is refused, not computed
+        let greedy = theirs.replace("m=19456", "m=1048576");
+        assert!(!verify_password("a password of old", &greedy));
+    }
+
+    #[test]
+    fn passwords_hashed_from_many_threads_at_once_each_get_their_own_answer() {
+        let hashes: Vec<(String, String)> = std::thread::scope(|threads| {
+            let handles: Vec<_> = (0..8)
+                .map(|n| {
+                    threads.spawn(move || {
+                        let password = format!("password number {n}");
+                        let hash = hash_password(&password);
+                        (password, hash)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (n, (password, hash)) in hashes.iter().enumerate() {
+            assert!(verify_password(password, hash), "{n}");
+            let other = &hashes[(n + 1) % hashes.len()].1;
+            assert!(!verify_password(password, other), "{n}");
+        }
     }
 
     #[test]

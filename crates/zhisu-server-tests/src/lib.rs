@@ -1,10 +1,11 @@
 //! The server's test kit, shared by its tests and benchmarks: a seeded random-number generator,
 //! synthetic interviews walked through the core's engine ([`generate`]), a real PostgreSQL
-//! started from the system binaries ([`postgres`]), the repository's questionnaire folder and a
-//! server on a loopback port. The storage conformance suite (`tests/conformance.rs`) runs
-//! against both backends.
+//! started from the system binaries ([`postgres`]), the repository's questionnaire folder, a
+//! server on a loopback port, and mixed load on a server process ([`load`]: R6 and the soak
+//! run). The storage conformance suite (`tests/conformance.rs`) runs against both backends.
 
 pub mod generate;
+pub mod load;
 pub mod postgres;
 
 use std::path::PathBuf;

@@ -92,6 +92,10 @@ pub struct SyncClient {
     token: Option<String>,
 }
 
+/// How long an idle connection to the server is kept for the next request: below the
+/// server's `header_timeout_s` (10 s by default).
+pub const IDLE_CONNECTION: Duration = Duration::from_secs(5);
+
 impl SyncClient {
     /// A client with field settings: 5 s to connect, 60 s for a whole upload.
     pub fn new(base_url: &str) -> Self {
@@ -102,6 +106,9 @@ impl SyncClient {
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(total)
+            // drop an idle connection before the server does (it closes them after 10 s,
+            // docs/deployment.md), so a request is never sent on one it is closing
+            .pool_idle_timeout(IDLE_CONNECTION)
             .build()
             .expect("the HTTP client builds with static settings");
         SyncClient {
