@@ -183,6 +183,15 @@ pub struct Estimate {
     pub proportion: f64,
     pub interval: Interval,
     pub method: Method,
+    /// Standard error of `proportion`: the square root of the linearised with-replacement
+    /// variance for design-based figures, the binomial `√(p(1−p)/n)` for unweighted ones (whose
+    /// interval is Wilson's, not `p ± z·se`).
+    #[serde(default)]
+    pub se: f64,
+    /// Degrees of freedom of the t quantile (clusters − strata holding domain members), for
+    /// design-based figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub df: Option<u64>,
     /// Design effect, for design-based figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deff: Option<f64>,
@@ -508,6 +517,8 @@ fn report(
             proportion: unweighted.proportion,
             interval: unweighted.interval,
             method: Method::UnweightedWilson,
+            se: binomial_se(unweighted.proportion, unweighted.n),
+            df: None,
             deff: None,
             small,
         };
@@ -518,6 +529,8 @@ fn report(
                 if design.se > 0.0 {
                     e.interval = design.interval;
                 }
+                e.se = design.se;
+                e.df = Some(design.df);
                 e.deff = design.deff;
                 e.method = Method::DesignTaylor;
             }
@@ -562,6 +575,15 @@ fn report(
         overall: overall_estimate,
         dimensions: dimension_estimates,
         breakdowns,
+    }
+}
+
+/// The standard error of an unweighted proportion, `√(p(1−p)/n)` (0 for `n = 0`).
+pub fn binomial_se(p: f64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        (p * (1.0 - p) / n as f64).sqrt()
     }
 }
 

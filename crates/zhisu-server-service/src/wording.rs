@@ -269,6 +269,8 @@ mod tests {
                 high: p + 0.05,
             },
             method: Method::UnweightedWilson,
+            se: 0.05,
+            df: None,
             deff: None,
             small: false,
         }

@@ -96,6 +96,15 @@ fn export_links(query: &[(&str, &str)], lang: &str) -> Markup {
             li { a data-export #export-xlsx href=(href("/dashboard/export.xlsx")) { "Excel (XLSX)" } }
             li { a data-export #codebook href=(href("/dashboard/codebook.csv")) { (t(lang, "编码本", "Codebook")) } }
         }
+        h2 { (t(lang, "导出估计表", "Export the estimate tables")) }
+        p.note {
+            (t(lang, "本页各表的数据（样本量、素养水平、95% 置信区间、标准误、自由度、设计效应、估计方法），每个表一个工作表，另附方法说明。",
+                "Every table of this page as data (n, share, 95 % interval, standard error, df, design effect, method): a sheet per table and a sheet on the method."))
+        }
+        ul.links.no-print {
+            li { a data-export #estimates-csv href=(href("/dashboard/estimates.csv")) { (t(lang, "估计表 CSV", "Estimates CSV")) } }
+            li { a data-export #estimates-xlsx href=(href("/dashboard/estimates.xlsx")) { (t(lang, "估计表 Excel (XLSX)", "Estimates Excel (XLSX)")) } }
+        }
         p.no-print aria-live="polite" {
             progress #export-progress max="1" value="0" hidden {}
             " "

@@ -54,6 +54,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
         .route("/dashboard/export.xlsx", get(export::xlsx))
+        .route("/dashboard/estimates.csv", get(export::estimates_csv))
+        .route("/dashboard/estimates.xlsx", get(export::estimates_xlsx))
         .route("/dashboard/recordings", get(recordings::recordings_page))
         .route(
             "/dashboard/recordings/{id}/{version}",
