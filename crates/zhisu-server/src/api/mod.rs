@@ -1,9 +1,8 @@
-//! The JSON API under `/api/v1` (devices and people; the estimate tables), `/healthz`, `/metrics` and the OpenAPI
+//! The JSON API under `/api/v1` (devices and people), `/healthz`, `/metrics` and the OpenAPI
 //! document. Every error is `{code, message}` with a fitting status; see `docs/sync-protocol.md`.
 
 mod devices;
 mod enrolment;
-mod estimates;
 pub mod interviews;
 mod media;
 mod people;
@@ -27,7 +26,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use devices::*;
 use enrolment::*;
-use estimates::*;
 use interviews::*;
 use media::*;
 use people::*;
@@ -47,7 +45,6 @@ pub fn routes() -> Router<HttpState> {
         .route(ASSIGNMENT_PATH, get(assignment))
         .route(UPLOAD_PATH, post(upload))
         .route("/api/v1/interviews", get(list_interviews))
-        .route("/api/v1/estimates", get(get_estimates))
         .route("/api/v1/session", post(sign_in).delete(sign_out))
         .route("/api/v1/me", get(me))
         .route("/api/v1/people", get(list_people).post(add_person))

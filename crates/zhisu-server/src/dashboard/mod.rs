@@ -54,8 +54,6 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
         .route("/dashboard/export.xlsx", get(export::xlsx))
-        .route("/dashboard/estimates.csv", get(export::estimates_csv))
-        .route("/dashboard/estimates.xlsx", get(export::estimates_xlsx))
         .route("/dashboard/recordings", get(recordings::recordings_page))
         .route(
             "/dashboard/recordings/{id}/{version}",
@@ -241,6 +239,28 @@ async fn script() -> Response {
             (axum::http::header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("dashboard.js"),
+    )
+        .into_response()
+}
+
+/// A file as a download, with its row count in `x-zhisu-rows` (the page's progress line).
+pub(crate) fn attachment(file: zhisu_server_service::export::File) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                file.content_type.to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.name),
+            ),
+            (
+                axum::http::header::HeaderName::from_static("x-zhisu-rows"),
+                file.rows.to_string(),
+            ),
+        ],
+        file.bytes,
     )
         .into_response()
 }
