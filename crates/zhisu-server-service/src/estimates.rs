@@ -1,19 +1,28 @@
-//! The literacy page's tables as data: every figure the dashboard's literacy page shows (the
-//! overall level, each dimension, each breakdown), one table each, with the domain's `n`,
-//! successes, share, 95 % interval, standard error, design degrees of freedom, design effect,
-//! method and small-cell flag; and the same tables as CSV (one long table, a row per domain) and
-//! as an XLSX workbook (a sheet per table and a sheet describing the method).
+//! The survey's estimates as data: every figure the dashboard's literacy page shows (the
+//! overall level, each dimension, each breakdown), and what else the survey measures (each
+//! population module's literacy among those asked it, literacy by employer size and ownership,
+//! the background indicators and the health items as shares), one table each, with the domain's
+//! `n`, successes, share, 95 % interval, standard error, design degrees of freedom, design
+//! effect, method and small-cell flag; and the same tables as CSV (one long table, a row per
+//! domain) and as an XLSX workbook (a sheet per table and a sheet describing the method).
 //!
-//! The figures are [`analysis::literacy`]'s, unchanged: the API, the downloads and the
-//! dashboard cannot disagree. Districts are shown by name ([`wording::district_name`]); keys
-//! stay as they are stored, for joining.
+//! The literacy page's figures are [`analysis::literacy`]'s, unchanged: the API, the downloads
+//! and the dashboard cannot disagree. The other tables are read from the interviews in the
+//! viewer's scope and filter (not rejected), with the same method and the same sample design
+//! ([`SampleDesign`]: every site of the sample, whatever the domain). Districts are shown by
+//! name ([`wording::district_name`]); keys stay as they are stored, for joining.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use zhisu_core::{AnswerValue, BackgroundRole};
+use zhisu_server_storage::facts::background_answer;
 use zhisu_server_storage::{Role, Storage, StorageError};
 use zhisu_stats::Method;
 
-use crate::analysis::{self, By, Estimate, Filter, Labels, LiteracyReport};
-use crate::export::{self, Cell, File};
+use crate::analysis::{self, By, Domain, Estimate, Filter, Labels, LiteracyReport, SampleDesign};
+use crate::annual_report::measures;
+use crate::export::{self, Cell, File, SamplePlan};
 use crate::wording::{self, district_name};
 use crate::{t, QuestionnaireRegistry};
 
@@ -62,10 +71,32 @@ impl EstimateRow {
     }
 }
 
+impl From<&EstimateRow> for Estimate {
+    fn from(row: &EstimateRow) -> Estimate {
+        Estimate {
+            key: row.key.clone(),
+            label: row.label.clone(),
+            n: row.n,
+            successes: row.successes,
+            proportion: row.share,
+            interval: zhisu_stats::Interval {
+                low: row.ci_low,
+                high: row.ci_high,
+            },
+            method: row.method,
+            se: row.se,
+            df: row.df,
+            deff: row.deff,
+            small: row.small,
+        }
+    }
+}
+
 /// One table of the literacy page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EstimateTable {
-    /// `overall`, `dimensions`, or `by_` and the breakdown (`by_population`, `by_district`…).
+    /// `overall`, `dimensions`, `by_` and the breakdown (`by_population`, `by_district`…,
+    /// `by_employer_size`, `by_ownership`), `modules`, `indicators` or `health`.
     pub id: String,
     /// What the table shows ("按重点人群分组的素养水平").
     pub title: String,
@@ -120,7 +151,244 @@ pub fn estimates(ask: Ask<'_>) -> Result<Estimates, StorageError> {
         ask.min_cell_n,
         ask.lang,
     )?;
-    Ok(tables(ask.registry, ask.role, &report, ask.lang))
+    let mut estimates = tables(ask.registry, ask.role, &report, ask.lang);
+    estimates
+        .tables
+        .extend(measured_tables(&ask, report.method)?);
+    Ok(estimates)
+}
+
+/// A table's rows being counted: one [`Domain`] per key, in the order keys come.
+#[derive(Default)]
+struct Rows {
+    index: HashMap<String, usize>,
+    keys: Vec<(String, String)>,
+    domains: Vec<Domain>,
+}
+
+impl Rows {
+    /// A table whose rows are known in advance: (key, label).
+    fn fixed(keys: Vec<(String, String)>) -> Rows {
+        Rows {
+            index: keys
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect(),
+            domains: vec![Domain::default(); keys.len()],
+            keys,
+        }
+    }
+
+    fn domain(&mut self, key: &str) -> Option<&mut Domain> {
+        Some(&mut self.domains[*self.index.get(key)?])
+    }
+
+    fn finish(
+        self,
+        id: &str,
+        (title, domain): (String, &str),
+        method: Method,
+        sample: &SampleDesign,
+        min_cell_n: u64,
+    ) -> EstimateTable {
+        EstimateTable {
+            id: id.to_string(),
+            title,
+            domain: domain.to_string(),
+            rows: self
+                .keys
+                .into_iter()
+                .zip(&self.domains)
+                .filter_map(|((key, label), d)| {
+                    let e = d.estimate(&key, label, method, sample, min_cell_n)?;
+                    Some(EstimateRow::of(&e, e.label.clone()))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The background roles the literacy page does not break down by, whose breakdowns these tables
+/// add: (role, table id, zh, en).
+const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 2] = [
+    (
+        BackgroundRole::EmployerSize,
+        "by_employer_size",
+        "单位规模",
+        "Employer size",
+    ),
+    (
+        BackgroundRole::Ownership,
+        "by_ownership",
+        "单位经济类型",
+        "Ownership",
+    ),
+];
+
+/// The tables read from the interviews: population modules, literacy by employer size and
+/// ownership, indicators, health, by `method` (the literacy report's for the same selection).
+/// Empty tables when the server lacks the questionnaire.
+pub fn measured_tables(ask: &Ask<'_>, method: Method) -> Result<Vec<EstimateTable>, StorageError> {
+    let lang = ask.lang;
+    let newest = ask.registry.newest(ask.questionnaire_id);
+    let q = newest.as_ref().map(|p| &p.questionnaire);
+    let label = |text: &zhisu_core::Text, q: &zhisu_core::Questionnaire| {
+        text.get(lang, &q.default_language).to_string()
+    };
+    // rows known in advance, in the questionnaire's order
+    let module_sections: Vec<(String, String)> = q.map_or_else(Vec::new, |q| {
+        q.sections
+            .iter()
+            .filter(|s| s.module.is_some())
+            .map(|s| (s.id.clone(), label(&s.title, q)))
+            .collect()
+    });
+    let mut modules = Rows::fixed(module_sections);
+    let mut breakdowns: Vec<Rows> = MORE_BREAKDOWNS
+        .iter()
+        .map(|(role, ..)| {
+            Rows::fixed(q.map_or_else(Vec::new, |q| {
+                q.background_item(*role).map_or_else(Vec::new, |item| {
+                    item.kind
+                        .choices()
+                        .iter()
+                        .map(|c| (c.key.clone(), label(&c.label, q)))
+                        .collect()
+                })
+            }))
+        })
+        .collect();
+    let measures = q.map_or_else(Vec::new, |q| measures(q, lang));
+    let (mut indicators, mut health) = {
+        let rows = |health: bool| {
+            Rows::fixed(
+                measures
+                    .iter()
+                    .filter(|m| m.health == health)
+                    .map(|m| {
+                        let name = if lang.starts_with("en") {
+                            format!("{} ({})", m.label, m.counted)
+                        } else {
+                            format!("{}（{}）", m.label, m.counted)
+                        };
+                        (m.item.id.clone(), name)
+                    })
+                    .collect(),
+            )
+        };
+        (rows(false), rows(true))
+    };
+
+    let mut sample = SampleDesign::of_sample(ask.storage, ask.questionnaire_id)?;
+    let plan = SamplePlan::read(ask.storage)?;
+    if q.is_some() {
+        for stored in ask.storage.interviews(&ask.role.scope())? {
+            let iv = &stored.interview;
+            if iv.questionnaire_id != ask.questionnaire_id
+                || stored.qc_status.as_deref() == Some("rejected")
+            {
+                continue;
+            }
+            // the version it was answered with: without it, the interview counts nowhere
+            let Some(own) = ask
+                .registry
+                .get(&iv.questionnaire_id, &iv.questionnaire_version)
+            else {
+                continue;
+            };
+            let own = &own.questionnaire;
+            if !export::matches(ask.filter, &stored, Some(own)) {
+                continue;
+            }
+            let district = stored.district.as_deref();
+            let site = iv.site_id.as_deref();
+            let (stratum, weight) = site
+                .and_then(|s| plan.stratum_and_weight(district, s))
+                .map_or((None, None), |(s, w)| (Some(s), Some(w)));
+            let placed = sample.cluster(district, site, stratum, weight);
+            for module in &stored.score.modules {
+                if let Some(d) = modules.domain(&module.section) {
+                    d.add(placed, module.has_literacy);
+                }
+            }
+            for ((role, ..), rows) in MORE_BREAKDOWNS.iter().zip(&mut breakdowns) {
+                if let Some(AnswerValue::Choice(key)) = background_answer(own, iv, *role) {
+                    if let Some(d) = rows.domain(key) {
+                        d.add(placed, stored.score.has_literacy);
+                    }
+                }
+            }
+            for measure in &measures {
+                let Some(y) = iv
+                    .answers
+                    .get(&measure.item.id)
+                    .and_then(|a| measure.outcome(a))
+                else {
+                    continue;
+                };
+                let rows = if measure.health {
+                    &mut health
+                } else {
+                    &mut indicators
+                };
+                if let Some(d) = rows.domain(&measure.item.id) {
+                    d.add(placed, y);
+                }
+            }
+        }
+    }
+    let n = ask.min_cell_n;
+    let named = |zh: &str, en: &str| t(lang, zh, en).to_string();
+    let mut tables = vec![modules.finish(
+        "modules",
+        (
+            named(
+                "各专项模块的素养水平（答过该模块的受访者）",
+                "Literacy in each population module (among those asked it)",
+            ),
+            t(lang, "专项模块", "Population modules"),
+        ),
+        method,
+        &sample,
+        n,
+    )];
+    for ((_, id, zh, en), rows) in MORE_BREAKDOWNS.iter().zip(breakdowns) {
+        let domain = t(lang, zh, en);
+        let title = if lang.starts_with("en") {
+            format!("Literacy level by {}", domain.to_lowercase())
+        } else {
+            format!("按{domain}分组的素养水平")
+        };
+        tables.push(rows.finish(id, (title, domain), method, &sample, n));
+    }
+    tables.push(indicators.finish(
+        "indicators",
+        (
+            named(
+                "职业健康相关指标（回答者中给出所计答案的比例）",
+                "Indicators (share giving the answer counted, among those who answered)",
+            ),
+            t(lang, "指标", "Indicators"),
+        ),
+        method,
+        &sample,
+        n,
+    ));
+    tables.push(health.finish(
+        "health",
+        (
+            named(
+                "健康状况（回答者中给出所计答案的比例）",
+                "Health status (share giving the answer counted, among those who answered)",
+            ),
+            t(lang, "健康状况", "Health"),
+        ),
+        method,
+        &sample,
+        n,
+    ));
+    Ok(tables)
 }
 
 /// The tables of a literacy report read by `role`.

@@ -107,6 +107,13 @@ impl SamplePlan {
         ))
     }
 
+    /// The stratum and weight of a site of the plan (`None` when the plan gives it neither).
+    pub fn stratum_and_weight(&self, district: Option<&str>, site: &str) -> Option<(&str, f64)> {
+        self.0
+            .get(&(district.unwrap_or("").to_string(), site.to_string()))
+            .map(|(stratum, weight)| (stratum.as_str(), *weight))
+    }
+
     /// The design of `interview` (see [`Design`]).
     pub fn design(&self, interview: &StoredInterview) -> Option<Design> {
         let district = interview.district.as_deref().unwrap_or("");

@@ -44,6 +44,8 @@ fn ohl() -> Questionnaire {
 struct World {
     base: String,
     http: reqwest::Client,
+    /// Every interview stored, with the district that sent it.
+    interviews: Vec<(&'static str, CompletedInterview)>,
     _state: ServerState,
     _dir: tempfile::TempDir,
 }
@@ -98,6 +100,7 @@ async fn world() -> World {
     let q = ohl();
     let mut rng = Rng::new(0x0e57_1a7e);
     let mut n = 0u128;
+    let mut stored = Vec::new();
     for district in ["yuzhong", "jiangbei"] {
         let (device, _) = zhisu_server_tests::enrol(&state, "2026", district, "平板");
         let mut interviews: Vec<CompletedInterview> = Vec::new();
@@ -130,6 +133,7 @@ async fn world() -> World {
                 ));
             }
         }
+        stored.extend(interviews.iter().map(|i| (district, i.clone())));
         let receipts =
             zhisu_server_service::ingest::ingest(&state, interviews, Some(&device)).unwrap();
         assert!(receipts
@@ -145,6 +149,7 @@ async fn world() -> World {
     World {
         base,
         http: reqwest::Client::new(),
+        interviews: stored,
         _state: state,
         _dir: dir,
     }
@@ -410,6 +415,15 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// The exported interviews that count (not rejected in review).
+fn counted_all(csv: &[Vec<String>], review: usize) -> Vec<Vec<String>> {
+    csv[1..]
+        .iter()
+        .filter(|r| r[review] != "rejected")
+        .cloned()
+        .collect()
+}
+
 /// Student's t, 97.5 % quantile, for 1 to 10 degrees of freedom (printed tables).
 const T975: [f64; 10] = [
     12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
@@ -593,6 +607,99 @@ async fn a_table_recomputed_from_the_interview_export_equals_the_apis() {
             textbook(&records(&|r: &Vec<String>| r[district] == key)),
             row,
         );
+    }
+    // literacy by the other background roles, from the export's columns
+    for (id, item) in [
+        ("by_employer_size", "employer_size"),
+        ("by_ownership", "ownership"),
+    ] {
+        let rows = table(&api, id);
+        assert!(rows.len() >= 2, "{id}: {rows:?}");
+        let answer = column(item);
+        for row in rows {
+            let label = row["label"].as_str().unwrap().to_string();
+            check(
+                &label,
+                textbook(&records(&|r: &Vec<String>| r[answer] == label)),
+                row,
+            );
+        }
+    }
+    // indicators and health items: the share giving the answer counted among those who
+    // answered, from the export's answer columns; the row's label names what is counted
+    let mut measured = 0;
+    for id in ["indicators", "health"] {
+        for row in table(&api, id) {
+            let item = row["key"].as_str().unwrap();
+            let answer = column(item);
+            let item_label = header[answer]
+                .strip_suffix(&format!("（{item}）"))
+                .unwrap()
+                .to_string();
+            let label = row["label"].as_str().unwrap();
+            let counted: Vec<String> = label
+                .strip_prefix(&format!("{item_label} ("))
+                .and_then(|l| l.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("{label}"))
+                .split(" or ")
+                .map(str::to_string)
+                .collect();
+            let members: Vec<(String, String, f64, f64, bool)> = counted_all(&csv, review)
+                .iter()
+                .map(|r| {
+                    (
+                        r[stratum].clone(),
+                        r[cluster].clone(),
+                        r[weight].parse().unwrap(),
+                        if counted.contains(&r[answer]) {
+                            1.0
+                        } else {
+                            0.0
+                        },
+                        !r[answer].is_empty(),
+                    )
+                })
+                .collect();
+            check(&format!("{id} {item}"), textbook(&members), row);
+            measured += 1;
+        }
+    }
+    assert!(measured >= 5, "{measured} indicators and health items");
+    // population modules: literacy among those asked each module, scored here by the core
+    let q = ohl();
+    let modules = table(&api, "modules");
+    assert!(modules.len() >= 3, "{modules:?}");
+    for row in modules {
+        let section = row["key"].as_str().unwrap();
+        let members: Vec<(String, String, f64, f64, bool)> = w
+            .interviews
+            .iter()
+            .filter(|(_, i)| i.id != Uuid::from_u128(5001))
+            .map(|(district, i)| {
+                let site = i.site_id.as_deref().unwrap();
+                let planned = PLAN
+                    .iter()
+                    .find(|p| p.0 == *district && p.1 == site)
+                    .unwrap();
+                let module = q
+                    .score(&i.answers)
+                    .modules
+                    .into_iter()
+                    .find(|m| m.section == section);
+                (
+                    planned.2.to_string(),
+                    format!("{district}/{site}"),
+                    planned.3,
+                    if module.as_ref().is_some_and(|m| m.has_literacy) {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                    module.is_some(),
+                )
+            })
+            .collect();
+        check(section, textbook(&members), row);
     }
     // the codebook says what the design columns are
     let (_, codebook) = w.page(&cookie, "/dashboard/codebook.csv?lang=en").await;

@@ -4,6 +4,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, Response};
 use maud::{html, Markup};
 use zhisu_server_service::analysis::{Estimate, ItemShare, Labels, LiteracyReport};
+use zhisu_server_service::estimates::EstimateTable;
 use zhisu_server_service::t;
 
 use super::html::{
@@ -20,7 +21,13 @@ pub(super) async fn literacy_page(
 ) -> Result<Html<String>, Response> {
     let lang = q.lang();
     let ask = Ask::new(&state, &session.person, &q);
-    let report = run(move || ask.literacy()).await?;
+    let role = session.person.role.clone();
+    let (report, measured) = run(move || {
+        let report = ask.literacy()?;
+        let measured = ask.measured(&role, report.method)?;
+        Ok((report, measured))
+    })
+    .await?;
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let rules = Rules::of(&state, q.questionnaire());
     let filter = q.filter_for(&session.person);
@@ -38,12 +45,25 @@ pub(super) async fn literacy_page(
                 @for breakdown in report.breakdowns.iter().filter(|b| !b.rows.is_empty()) {
                     (breakdown_section(Heading::Section, "", breakdown, lang))
                 }
+                @for table in measured.iter().filter(|t| !t.rows.is_empty()) {
+                    (measured_section(table, lang))
+                }
             },
         }
         (export_links(&filter_pairs(&filter, lang), lang))
     };
     let title = t(lang, "素养水平", "Literacy");
     Ok(page(Some(&session), lang, "literacy", title, body))
+}
+
+/// A table the page adds from the interviews (population modules, employer size, ownership,
+/// indicators, health), as the breakdowns are shown.
+fn measured_section(table: &EstimateTable, lang: &str) -> Markup {
+    let rows: Vec<Estimate> = table.rows.iter().map(Estimate::from).collect();
+    html! {
+        h2 { (table.title) }
+        (estimate_table(&table.id.replace("by_", "by-"), &table.domain, &rows, lang))
+    }
 }
 
 /// How the levels were estimated, and which cells are small.

@@ -149,6 +149,26 @@ impl Ask {
         )
     }
 
+    /// The tables the literacy page adds from the interviews (modules, more breakdowns,
+    /// indicators, health), by the report's `method`.
+    fn measured(
+        &self,
+        role: &zhisu_server_service::people::Role,
+        method: zhisu_stats::Method,
+    ) -> Result<Vec<zhisu_server_service::estimates::EstimateTable>, crate::StorageError> {
+        use zhisu_server_service::estimates;
+        let ask = estimates::Ask {
+            storage: self.storage.as_ref(),
+            registry: &self.registry,
+            role,
+            questionnaire_id: &self.questionnaire,
+            filter: &self.filter,
+            min_cell_n: self.min_cell_n,
+            lang: &self.lang,
+        };
+        estimates::measured_tables(&ask, method)
+    }
+
     fn weakest_items(&self) -> Result<Vec<analysis::ItemShare>, crate::StorageError> {
         analysis::weakest_items(
             self.storage.as_ref(),
