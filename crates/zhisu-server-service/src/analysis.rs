@@ -802,8 +802,12 @@ impl Labels {
         })
     }
 
-    /// The label of a key of a breakdown (the key itself when the questionnaire has none).
+    /// The label of a key of a breakdown: a district's name, a choice's label (the key itself
+    /// when neither is known).
     pub fn label(&self, by: By, key: &str) -> String {
+        if by == By::District {
+            return crate::districts::district_name(key, &self.lang);
+        }
         self.choice(by, key)
             .map(|(_, l)| l)
             .unwrap_or_else(|| key.to_string())

@@ -10,7 +10,7 @@
 //! and the dashboard cannot disagree. The other tables are read from the interviews in the
 //! viewer's scope and filter (not rejected), with the same method and the same sample design
 //! ([`SampleDesign`]: every site of the sample, whatever the domain). Districts are shown by
-//! name ([`wording::district_name`]); keys stay as they are stored, for joining.
+//! name (the analysis's labels, [`crate::districts`]); keys stay as they are stored, for joining.
 
 use std::collections::HashMap;
 
@@ -23,7 +23,7 @@ use zhisu_stats::Method;
 use crate::analysis::{self, By, Domain, Estimate, Filter, Labels, LiteracyReport, SampleDesign};
 use crate::annual_report::measures;
 use crate::export::{self, Cell, File, SamplePlan};
-use crate::wording::{self, district_name};
+use crate::wording;
 use crate::{t, QuestionnaireRegistry};
 
 /// One domain of a table.
@@ -438,13 +438,7 @@ pub fn tables(
             rows: breakdown
                 .rows
                 .iter()
-                .map(|e| {
-                    let label = match by {
-                        By::District => district_name(&e.key, lang),
-                        _ => e.label.clone(),
-                    };
-                    EstimateRow::of(e, label)
-                })
+                .map(|e| EstimateRow::of(e, e.label.clone()))
                 .collect(),
         });
     }

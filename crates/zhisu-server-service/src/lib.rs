@@ -13,6 +13,7 @@ pub mod annual_report;
 pub mod data_check;
 pub mod demo;
 pub mod devices;
+pub mod districts;
 pub mod estimates;
 pub mod export;
 pub mod ingest;

@@ -279,6 +279,11 @@ async fn the_api_gives_the_figures_of_the_literacy_page_and_the_downloads_the_ap
             for row in rows {
                 let (cells, small) = &shown[row["key"].as_str().unwrap()];
                 let f = |name: &str| row[name].as_f64().unwrap();
+                assert_eq!(
+                    cells[0].trim_end_matches('*').trim(),
+                    row["label"].as_str().unwrap(),
+                    "{user} {id}: the page's label"
+                );
                 assert_eq!(cells[1], percent(f("share")), "{user} {id} {row}");
                 assert_eq!(
                     cells[2],
