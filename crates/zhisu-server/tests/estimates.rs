@@ -717,3 +717,79 @@ async fn a_table_recomputed_from_the_interview_export_equals_the_apis() {
     }
     assert!(codebook.contains("svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight"));
 }
+
+/// Every page of the dashboard names the questionnaire it shows and offers the others (the
+/// intercept version included); the navigation, the filter and the downloads keep it; the
+/// district filter is a choice of district names (a district's people are offered their own).
+#[tokio::test]
+async fn every_page_names_its_questionnaire_and_the_filters_are_choices() {
+    let w = world().await;
+    let city = zhisu_server_tests::dashboard_sign_in(&w.base, "city", PASSWORD).await;
+    for view in [
+        "progress",
+        "literacy",
+        "items",
+        "item-analysis",
+        "qc",
+        "report",
+    ] {
+        for (query, shown) in [("", "ohl_2026"), ("?q=ohl_intercept", "ohl_intercept")] {
+            let (status, html) = w.page(&city, &format!("/dashboard/{view}{query}")).await;
+            assert_eq!(status, 200, "{view}{query}");
+            assert!(
+                html.contains("<select name=\"q\" id=\"questionnaire\">")
+                    && html.contains(&format!("<option value=\"{shown}\" selected>")),
+                "{view}{query}: the questionnaire shown is chosen"
+            );
+            for other in ["ohl_2026", "ohl_intercept", "ohl_pilot"] {
+                assert!(
+                    html.contains(&format!("<option value=\"{other}\"")),
+                    "{view}{query}: {other} is offered"
+                );
+            }
+            assert!(
+                html.contains("车站版") && html.contains("2026版"),
+                "{view}: questionnaires by title"
+            );
+            if shown != "ohl_2026" {
+                assert!(
+                    html.contains("href=\"/dashboard/literacy?q=ohl_intercept\""),
+                    "{view}: the navigation keeps the questionnaire"
+                );
+            }
+        }
+    }
+    let (_, html) = w.page(&city, "/dashboard/literacy?q=ohl_intercept").await;
+    assert!(
+        html.contains("<input type=\"hidden\" name=\"q\" value=\"ohl_intercept\">"),
+        "the filter keeps the questionnaire"
+    );
+    assert!(
+        html.contains("href=\"/dashboard/estimates.csv?q=ohl_intercept&amp;lang=zh-CN\"")
+            && html.contains("href=\"/dashboard/export.csv?q=ohl_intercept&amp;lang=zh-CN\""),
+        "the downloads keep the questionnaire"
+    );
+    // the district filter: names to choose from, for the city
+    let district_select = |html: &str| -> String {
+        let start = html
+            .find("<select name=\"district\"")
+            .expect("a district choice");
+        html[start..start + html[start..].find("</select>").unwrap()].to_string()
+    };
+    let (_, html) = w.page(&city, "/dashboard/literacy?district=jiangbei").await;
+    let choice = district_select(&html);
+    assert!(
+        choice.contains("<option value=\"jiangbei\" selected>江北区</option>")
+            && choice.contains("<option value=\"yuzhong\">渝中区</option>"),
+        "{choice}"
+    );
+    assert!(!html.contains("<input name=\"district\""), "no free text");
+    let yz = zhisu_server_tests::dashboard_sign_in(&w.base, "yz-admin", PASSWORD).await;
+    let (_, html) = w.page(&yz, "/dashboard/literacy?district=jiangbei").await;
+    let choice = district_select(&html);
+    assert!(
+        choice.contains("<option value=\"yuzhong\" selected>渝中区</option>")
+            && !choice.contains("jiangbei"),
+        "a district's people are offered their own district only: {choice}"
+    );
+}

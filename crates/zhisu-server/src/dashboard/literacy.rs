@@ -8,8 +8,8 @@ use zhisu_server_service::estimates::EstimateTable;
 use zhisu_server_service::t;
 
 use super::html::{
-    bars, breakdown_section, count_in_words, estimate_table, filter_form, filter_pairs, link, page,
-    pct, scroll_box, Heading,
+    bars, breakdown_section, count_in_words, estimate_table, filter_form, filter_pairs, link, pct,
+    questionnaire_page, scroll_box, Heading, QuestionnaireChoice,
 };
 use super::*;
 use crate::HttpState;
@@ -31,9 +31,11 @@ pub(super) async fn literacy_page(
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let rules = Rules::of(&state, q.questionnaire());
     let filter = q.filter_for(&session.person);
+    let districts = district_choices(&state, &session.person, lang).await?;
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "职业健康素养水平", "Occupational health literacy levels")) }
-        (filter_form("literacy", &q, &session.person, &labels, lang))
+        (filter_form("literacy", &q, &session.person, &labels, &districts, lang))
         (method(&report, lang))
         @match &report.overall {
             None => p #no-data {
@@ -50,10 +52,12 @@ pub(super) async fn literacy_page(
                 }
             },
         }
-        (export_links(&filter_pairs(&filter, lang), lang))
+        (export_links(&filter_pairs(&choice, &filter, lang), lang))
     };
     let title = t(lang, "素养水平", "Literacy");
-    Ok(page(Some(&session), lang, "literacy", title, body))
+    Ok(questionnaire_page(
+        &session, lang, "literacy", &choice, title, body,
+    ))
 }
 
 /// A table the page adds from the interviews (population modules, employer size, ownership,
@@ -147,17 +151,21 @@ pub(super) async fn items_page(
     let ask = Ask::new(&state, &session.person, &q);
     let items = run(move || ask.weakest_items()).await?;
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
+    let districts = district_choices(&state, &session.person, lang).await?;
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "薄弱知识和技能", "Weakest knowledge and skills")) }
         p.note {
             (t(lang, "按答对率从低到高排列；答对率低的题目，就是需要加强宣传教育的知识点。",
                 "Items ranked by the share answered correctly, lowest first: the facts and skills to target."))
         }
-        (filter_form("items", &q, &session.person, &labels, lang))
+        (filter_form("items", &q, &session.person, &labels, &districts, lang))
         (items_table(&items, &labels, lang))
     };
     let title = t(lang, "薄弱知识", "Weakest items");
-    Ok(page(Some(&session), lang, "items", title, body))
+    Ok(questionnaire_page(
+        &session, lang, "items", &choice, title, body,
+    ))
 }
 
 fn items_table(items: &[ItemShare], labels: &Labels, lang: &str) -> Markup {

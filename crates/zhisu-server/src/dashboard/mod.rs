@@ -182,6 +182,40 @@ impl Ask {
     }
 }
 
+/// The districts the filter offers a viewer who may choose (the city's people): those of the
+/// sample plan and of the enrolled tablets, by name. A district's people get none: their own
+/// district is imposed.
+pub(super) async fn district_choices(
+    state: &HttpState,
+    person: &Person,
+    lang: &str,
+) -> Result<Vec<(String, String)>, Response> {
+    if person.role.district().is_some() {
+        return Ok(Vec::new());
+    }
+    let storage = state.storage.clone();
+    let ids = run(move || {
+        let mut ids: std::collections::BTreeSet<String> = storage
+            .all_sites()?
+            .into_iter()
+            .map(|s| s.district)
+            .collect();
+        ids.extend(storage.devices()?.into_iter().map(|d| d.district));
+        Ok(ids)
+    })
+    .await?;
+    let mut named: Vec<(String, String)> = ids
+        .into_iter()
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            let name = zhisu_server_service::wording::district_name(&id, lang);
+            (id, name)
+        })
+        .collect();
+    named.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(named)
+}
+
 /// What the pages say about how literacy is decided, from the questionnaire: its cut-off and
 /// its number of dimensions (the small-cell threshold comes with each report).
 pub(super) struct Rules {

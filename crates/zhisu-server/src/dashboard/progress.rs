@@ -9,7 +9,7 @@ use zhisu_server_service::people::Role;
 use zhisu_server_service::t;
 use zhisu_server_service::Device;
 
-use super::html::{fraction, local_minute, page, scroll_box};
+use super::html::{fraction, local_minute, questionnaire_page, scroll_box, QuestionnaireChoice};
 use super::*;
 use crate::HttpState;
 
@@ -46,7 +46,10 @@ pub(super) async fn progress_page(
         }
     };
     let title = t(lang, "工作进度", "Progress");
-    Ok(page(Some(&session), lang, "progress", title, body))
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
+    Ok(questionnaire_page(
+        &session, lang, "progress", &choice, title, body,
+    ))
 }
 
 fn totals(progress: &Progress, lang: &str) -> Markup {

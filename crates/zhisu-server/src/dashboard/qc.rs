@@ -10,7 +10,7 @@ use zhisu_server_service::analysis::{By, Labels};
 use zhisu_server_service::storage::{QcEntry, QcStatus};
 use zhisu_server_service::t;
 
-use super::html::{link, local_minute, page};
+use super::html::{link, local_minute, page, questionnaire_page, QuestionnaireChoice};
 use super::*;
 use crate::HttpState;
 use zhisu_server_service::review::ReviewRefusal;
@@ -61,7 +61,10 @@ pub(super) async fn qc_page(
         }
     };
     let title = t(lang, "质量控制", "Quality control");
-    Ok(page(Some(&session), lang, "qc", title, body))
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
+    Ok(questionnaire_page(
+        &session, lang, "qc", &choice, title, body,
+    ))
 }
 
 /// Links to the queue of each review state, and to all of it (`shown` marked as the current one).
