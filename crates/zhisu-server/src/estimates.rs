@@ -72,18 +72,18 @@ async fn estimates_download(
             min_cell_n,
             lang: &lang,
         })
-        .map_err(internal)?;
-        let file = estimates::file(&tables, format, &lang).map_err(internal)?;
+        .map_err(|e| e.to_string())?;
+        let file = estimates::file(&tables, format, &lang).map_err(|e| e.to_string())?;
         let detail = format!("{what}: {} rows", file.rows);
         server
             .audit(&person.username, "export", &detail)
-            .map_err(internal)?;
-        Ok::<_, Response>(file)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(file)
     })
     .await;
     match made {
         Ok(Ok(file)) => attachment(file),
-        Ok(Err(response)) => response,
+        Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
 }

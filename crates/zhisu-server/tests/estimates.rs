@@ -111,7 +111,7 @@ async fn world() -> World {
                 let population = POPULATIONS[(k as usize + s) % 3];
                 let who = Respondent {
                     population,
-                    sex: if (k + s as u64) % 2 == 0 {
+                    sex: if (k + s as u64).is_multiple_of(2) {
                         "female"
                     } else {
                         "male"
