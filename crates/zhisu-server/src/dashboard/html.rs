@@ -53,6 +53,8 @@ a.target { display:inline-flex; align-items:center; min-height:44px; min-width:4
 form.filters { display:flex; flex-wrap: wrap; gap: 8px 16px; align-items: end; background:#f7f7f7; padding: 10px; border-radius: 6px; }
 form.filters label { display:flex; flex-direction: column; font-size: 14px; flex: 1 1 10em; min-width: 0; max-width: 100%; }
 form.filters select, form.filters input { width: 100%; max-width: 100%; }
+form.questionnaire-choice { margin: 0 0 12px; display:flex; flex-wrap: wrap; gap: 8px; align-items: end; }
+form.questionnaire-choice label { display:flex; flex-direction: column; font-size: 14px; min-width: 0; max-width: 100%; }
 select, input, textarea, button { font-size: 16px; min-height: 44px; border: 1px solid var(--line); border-radius: 4px; background: #fff; color: var(--ink); max-width: 100%; }
 button { padding: 8px 14px; cursor: pointer; }
 summary { padding: 10px 0; min-height: 44px; cursor: pointer; }
@@ -78,7 +80,7 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
   table.stack td[data-label]::before { content: attr(data-label); display:block; font-size: 14px; color: var(--muted); font-weight: bold; }
   form.review textarea { min-width: 0; }
 }
-@media print { header, form.filters, .no-print, .skip { display: none !important; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } .scroll { overflow: visible; } }
+@media print { header, form.filters, form.questionnaire-choice, .no-print, .skip { display: none !important; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } .scroll { overflow: visible; } }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
