@@ -52,11 +52,11 @@ pub struct EstimateRow {
     pub small: bool,
 }
 
-impl EstimateRow {
-    fn of(e: &Estimate, label: String) -> Self {
+impl From<&Estimate> for EstimateRow {
+    fn from(e: &Estimate) -> Self {
         EstimateRow {
             key: e.key.clone(),
-            label,
+            label: e.label.clone(),
             n: e.n,
             successes: e.successes,
             share: e.proportion,
@@ -202,7 +202,7 @@ impl Rows {
                 .zip(&self.domains)
                 .filter_map(|((key, label), d)| {
                     let e = d.estimate(&key, label, method, sample, min_cell_n)?;
-                    Some(EstimateRow::of(&e, e.label.clone()))
+                    Some(EstimateRow::from(&e))
                 })
                 .collect(),
         }
@@ -407,21 +407,13 @@ pub fn tables(
             id: "overall".into(),
             title: t(lang, "总体素养水平", "Overall literacy level").into(),
             domain: t(lang, "总体", "Overall").into(),
-            rows: report
-                .overall
-                .iter()
-                .map(|e| EstimateRow::of(e, e.label.clone()))
-                .collect(),
+            rows: report.overall.iter().map(EstimateRow::from).collect(),
         },
         EstimateTable {
             id: "dimensions".into(),
             title: t(lang, "各维度素养水平", "Literacy level by dimension").into(),
             domain: t(lang, "维度", "Dimension").into(),
-            rows: report
-                .dimensions
-                .iter()
-                .map(|e| EstimateRow::of(e, e.label.clone()))
-                .collect(),
+            rows: report.dimensions.iter().map(EstimateRow::from).collect(),
         },
     ];
     for breakdown in &report.breakdowns {
@@ -435,11 +427,7 @@ pub fn tables(
                 format!("按{domain}分组的素养水平")
             },
             domain: domain.to_string(),
-            rows: breakdown
-                .rows
-                .iter()
-                .map(|e| EstimateRow::of(e, e.label.clone()))
-                .collect(),
+            rows: breakdown.rows.iter().map(EstimateRow::from).collect(),
         });
     }
     Estimates {
