@@ -88,8 +88,14 @@ pub struct Design {
     pub cluster: String,
 }
 
-/// The sample plan's stratum and weight by (district, site), for [`Design`]s.
-pub struct SamplePlan(std::collections::HashMap<(String, String), (String, f64)>);
+/// The sample plan's sites by (district, site): each site's name, and its stratum and weight
+/// when it has both (for [`Design`]s).
+pub struct SamplePlan(std::collections::HashMap<(String, String), PlannedSite>);
+
+struct PlannedSite {
+    name: String,
+    design: Option<(String, f64)>,
+}
 
 impl SamplePlan {
     pub fn read(storage: &dyn zhisu_server_storage::Storage) -> Result<Self, StorageError> {
@@ -97,32 +103,48 @@ impl SamplePlan {
             storage
                 .all_sites()?
                 .into_iter()
-                .filter_map(|s| match (s.stratum, s.weight) {
-                    (Some(stratum), Some(weight)) if weight.is_finite() && weight >= 0.0 => {
-                        Some(((s.district, s.id), (stratum, weight)))
-                    }
-                    _ => None,
+                .map(|s| {
+                    let design = match (s.stratum, s.weight) {
+                        (Some(stratum), Some(weight)) if weight.is_finite() && weight >= 0.0 => {
+                            Some((stratum, weight))
+                        }
+                        _ => None,
+                    };
+                    let site = PlannedSite {
+                        name: s.name,
+                        design,
+                    };
+                    ((s.district, s.id), site)
                 })
                 .collect(),
         ))
     }
 
-    /// The stratum and weight of a site of the plan (`None` when the plan gives it neither).
-    pub fn stratum_and_weight(&self, district: Option<&str>, site: &str) -> Option<(&str, f64)> {
+    fn site(&self, district: Option<&str>, site: &str) -> Option<&PlannedSite> {
         self.0
             .get(&(district.unwrap_or("").to_string(), site.to_string()))
-            .map(|(stratum, weight)| (stratum.as_str(), *weight))
+    }
+
+    /// The stratum and weight of a site of the plan (`None` when the plan gives it neither).
+    pub fn stratum_and_weight(&self, district: Option<&str>, site: &str) -> Option<(&str, f64)> {
+        let (stratum, weight) = self.site(district, site)?.design.as_ref()?;
+        Some((stratum.as_str(), *weight))
+    }
+
+    /// The name the plan gives a site.
+    pub fn site_name(&self, district: Option<&str>, site: &str) -> Option<&str> {
+        self.site(district, site).map(|s| s.name.as_str())
     }
 
     /// The design of `interview` (see [`Design`]).
     pub fn design(&self, interview: &StoredInterview) -> Option<Design> {
-        let district = interview.district.as_deref().unwrap_or("");
+        let district = interview.district.as_deref();
         let site = interview.interview.site_id.as_deref()?;
-        let (stratum, weight) = self.0.get(&(district.to_string(), site.to_string()))?;
+        let (stratum, weight) = self.stratum_and_weight(district, site)?;
         Some(Design {
-            stratum: stratum.clone(),
-            weight: *weight,
-            cluster: format!("{district}/{site}"),
+            stratum: stratum.to_string(),
+            weight,
+            cluster: format!("{}/{site}", district.unwrap_or("")),
         })
     }
 }
@@ -145,7 +167,9 @@ pub fn table(
         ("id", "问卷编号", "Interview id"),
         ("questionnaire_version", "问卷版本", "Questionnaire version"),
         ("district", "区县", "District"),
+        ("district_name", "区县名称", "District name"),
         ("site_id", "调查点", "Site"),
+        ("site_name", "调查点名称", "Site name"),
         ("stratum", "抽样层", "Stratum"),
         ("weight", "抽样权重", "Weight"),
         ("cluster", "整群（抽样单位）", "Cluster (sampling unit)"),
@@ -262,7 +286,16 @@ pub fn table(
             iv.id.to_string(),
             iv.questionnaire_version.clone(),
             i.district.clone().unwrap_or_default(),
+            i.district
+                .as_deref()
+                .map(|d| crate::districts::district_name(d, lang))
+                .unwrap_or_default(),
             iv.site_id.clone().unwrap_or_default(),
+            iv.site_id
+                .as_deref()
+                .and_then(|s| plan.site_name(i.district.as_deref(), s))
+                .unwrap_or_default()
+                .to_string(),
             design
                 .as_ref()
                 .map(|d| d.stratum.clone())

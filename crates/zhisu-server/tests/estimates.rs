@@ -531,10 +531,18 @@ async fn a_table_recomputed_from_the_interview_export_equals_the_apis() {
         1,
         "the rejected interview is exported, marked"
     );
-    // the export's design is the plan's
+    // the export's design is the plan's, its places named as well as given by id
+    let (district_name, site_name) = (column("District name"), column("Site name"));
     for r in &interviews {
         let (d, site) = r[cluster].split_once('/').unwrap();
         let planned = PLAN.iter().find(|p| p.0 == d && p.1 == site).unwrap();
+        assert_eq!(r[site_name], format!("单位 {site}"));
+        let name = if d == "yuzhong" {
+            "Yuzhong District"
+        } else {
+            "Jiangbei District"
+        };
+        assert_eq!(r[district_name], name);
         assert_eq!(
             (
                 r[district].as_str(),
@@ -759,6 +767,13 @@ async fn every_page_names_its_questionnaire_and_the_filters_are_choices() {
             }
         }
     }
+    // districts by name where the pages list them (progress, tablets, sites)
+    let (_, html) = w.page(&city, "/dashboard/progress").await;
+    let by_district = &html[html.find("id=\"by-district\"").unwrap()..];
+    assert!(
+        by_district.contains("渝中区") && by_district.contains("江北区"),
+        "the progress page names the districts"
+    );
     let (_, html) = w.page(&city, "/dashboard/literacy?q=ohl_intercept").await;
     assert!(
         html.contains("<input type=\"hidden\" name=\"q\" value=\"ohl_intercept\">"),

@@ -266,9 +266,12 @@ pub fn role_label(role: &Role, lang: &str) -> String {
         Role::CityAdmin => return t(lang, "市级管理员", "City administrator").to_string(),
         Role::DistrictAdmin { district } => (
             t(lang, "区县管理员", "District administrator"),
-            district.clone(),
+            district_name(district, lang),
         ),
-        Role::Supervisor { district } => (t(lang, "质控督导", "Supervisor"), district.clone()),
+        Role::Supervisor { district } => (
+            t(lang, "质控督导", "Supervisor"),
+            district_name(district, lang),
+        ),
         Role::DepartmentViewer { populations } => (
             t(lang, "部门查看", "Department viewer"),
             populations.join("、"),

@@ -14,6 +14,7 @@ use super::html::{link, local_minute, page, questionnaire_page, QuestionnaireCho
 use super::*;
 use crate::HttpState;
 use zhisu_server_service::review::ReviewRefusal;
+use zhisu_server_service::wording::district_name;
 
 pub(super) fn status_label(status: QcStatus, lang: &str) -> &'static str {
     match status {
@@ -150,7 +151,7 @@ fn queue_row(e: &QcEntry, next: Option<Uuid>, row: &QueueRow<'_>) -> Markup {
                 }
             }
             td data-label=(place) {
-                (e.district.as_deref().unwrap_or("-")) " / " (e.site_id.as_deref().unwrap_or("-"))
+                (e.district.as_deref().map_or_else(|| "-".to_string(), |d| district_name(d, row.lang))) " / " (e.site_id.as_deref().unwrap_or("-"))
                 " / " (e.surveyor_id.as_deref().unwrap_or("-"))
             }
             td data-label=(people) { (population.map(|p| row.labels.label(By::Population, p)).unwrap_or_default()) }
