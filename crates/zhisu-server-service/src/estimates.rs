@@ -140,8 +140,19 @@ pub struct Ask<'a> {
     pub lang: &'a str,
 }
 
+/// Which tables to make.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Which {
+    /// Every table.
+    #[default]
+    All,
+    /// The literacy page's tables only: from the literacy cells when the filter allows, so
+    /// quick at any size (the others read every interview of the selection).
+    Literacy,
+}
+
 /// The tables of what `ask.role` may read under `ask.filter`.
-pub fn estimates(ask: Ask<'_>) -> Result<Estimates, StorageError> {
+pub fn estimates(ask: Ask<'_>, which: Which) -> Result<Estimates, StorageError> {
     let report = analysis::literacy(
         ask.storage,
         ask.registry,
@@ -152,9 +163,11 @@ pub fn estimates(ask: Ask<'_>) -> Result<Estimates, StorageError> {
         ask.lang,
     )?;
     let mut estimates = tables(ask.registry, ask.role, &report, ask.lang);
-    estimates
-        .tables
-        .extend(measured_tables(&ask, report.method)?);
+    if which == Which::All {
+        estimates
+            .tables
+            .extend(measured_tables(&ask, report.method)?);
+    }
     Ok(estimates)
 }
 

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use zhisu_server_service::estimates::{self, estimates, Ask, Estimates};
+use zhisu_server_service::estimates::{self, estimates, Ask, Estimates, Which};
 
 use crate::dashboard::{attachment, internal, ViewQuery, Viewer};
 use crate::error::{blocking, Failure};
@@ -22,25 +22,48 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/estimates.xlsx", get(estimates_xlsx))
 }
 
-/// `GET /api/v1/estimates`: without a session, `401 unauthorized`.
+/// Which tables the API is asked for: `tables=all` (the default) or `tables=literacy`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TablesQuery {
+    #[serde(default)]
+    tables: Option<String>,
+}
+
+/// `GET /api/v1/estimates`: without a session, `401 unauthorized`; an unknown `tables`,
+/// `400 malformed_request`.
 pub async fn api_estimates(
     State(state): State<HttpState>,
     session: Session,
     Query(q): Query<ViewQuery>,
+    Query(which): Query<TablesQuery>,
 ) -> Result<Json<Estimates>, Failure> {
+    let which = match which.tables.as_deref() {
+        None | Some("" | "all") => Which::All,
+        Some("literacy") => Which::Literacy,
+        Some(other) => {
+            return Err(Failure::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                zhisu_protocol::codes::MALFORMED_REQUEST,
+                format!("tables must be all or literacy, not {other:?}"),
+            ))
+        }
+    };
     let filter = q.filter_for(&session.person);
     let (qid, lang) = (q.questionnaire().to_string(), q.lang().to_string());
     let (server, min_cell_n, role) = (state.server.clone(), state.min_cell_n, session.person.role);
     let tables = blocking(move || {
-        estimates(Ask {
-            storage: server.storage.as_ref(),
-            registry: &server.questionnaires,
-            role: &role,
-            questionnaire_id: &qid,
-            filter: &filter,
-            min_cell_n,
-            lang: &lang,
-        })
+        estimates(
+            Ask {
+                storage: server.storage.as_ref(),
+                registry: &server.questionnaires,
+                role: &role,
+                questionnaire_id: &qid,
+                filter: &filter,
+                min_cell_n,
+                lang: &lang,
+            },
+            which,
+        )
     })
     .await?;
     Ok(Json(tables))
@@ -63,15 +86,18 @@ async fn estimates_download(
     );
     let (server, min_cell_n) = (state.server.clone(), state.min_cell_n);
     let made = tokio::task::spawn_blocking(move || {
-        let tables = estimates(Ask {
-            storage: server.storage.as_ref(),
-            registry: &server.questionnaires,
-            role: &person.role,
-            questionnaire_id: &qid,
-            filter: &filter,
-            min_cell_n,
-            lang: &lang,
-        })
+        let tables = estimates(
+            Ask {
+                storage: server.storage.as_ref(),
+                registry: &server.questionnaires,
+                role: &person.role,
+                questionnaire_id: &qid,
+                filter: &filter,
+                min_cell_n,
+                lang: &lang,
+            },
+            Which::All,
+        )
         .map_err(|e| e.to_string())?;
         let file = estimates::file(&tables, format, &lang).map_err(|e| e.to_string())?;
         let detail = format!("{what}: {} rows", file.rows);

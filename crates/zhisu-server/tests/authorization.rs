@@ -628,7 +628,11 @@ async fn estimates_keep_to_each_roles_district_and_population() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    for path in ["/dashboard/estimates.csv", "/dashboard/estimates.xlsx"] {
+    for path in [
+        "/dashboard/estimates.csv",
+        "/dashboard/estimates.xlsx",
+        "/dashboard/measures",
+    ] {
         let r = client
             .get(format!("{}{path}", w.base))
             .send()

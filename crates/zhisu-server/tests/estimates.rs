@@ -33,6 +33,18 @@ const PLAN: [(&str, &str, &str, f64); 8] = [
 
 const POPULATIONS: [&str; 3] = ["teacher", "construction", "sanitation"];
 
+/// The tables of the literacy page, in the API's order; the others are on the measures page.
+const LITERACY_PAGE: [&str; 8] = [
+    "overall",
+    "dimensions",
+    "by_population",
+    "by_industry",
+    "by_district",
+    "by_sex",
+    "by_age_band",
+    "by_education",
+];
+
 fn ohl() -> Questionnaire {
     Questionnaire::from_toml(
         "ohl_2026.toml",
@@ -244,8 +256,33 @@ async fn the_api_gives_the_figures_of_the_literacy_page_and_the_downloads_the_ap
             .page(&cookie, &format!("/dashboard/literacy{query}"))
             .await;
         assert_eq!(status, 200);
+        let (status, measures_html) = w
+            .page(&cookie, &format!("/dashboard/measures{query}"))
+            .await;
+        assert_eq!(status, 200);
         assert_eq!(api["method"], "design_taylor", "{user}: {api}");
         assert!(html.contains(api["method_note"].as_str().unwrap()));
+        assert!(measures_html.contains(api["method_note"].as_str().unwrap()));
+        // the literacy page's tables alone: the same, without the others
+        let separator = if query.is_empty() { "?" } else { "&" };
+        let literacy_only = w
+            .api(&token, &format!("{query}{separator}tables=literacy"))
+            .await;
+        let ids = |v: &Value| -> Vec<String> {
+            v["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(ids(&literacy_only), LITERACY_PAGE, "{user}");
+        assert_eq!(
+            literacy_only["tables"].as_array().unwrap()[..],
+            api["tables"].as_array().unwrap()[..LITERACY_PAGE.len()],
+            "{user}"
+        );
+        assert!(ids(&api).len() > LITERACY_PAGE.len());
 
         let overall = &table(&api, "overall")[0];
         let n = overall["n"].as_u64().unwrap();
@@ -265,7 +302,12 @@ async fn the_api_gives_the_figures_of_the_literacy_page_and_the_downloads_the_ap
             }
             let page_id = id.replace("by_", "by-");
             let rows = t["rows"].as_array().unwrap();
-            let Some(shown) = page_rows(&html, &page_id) else {
+            let on = if LITERACY_PAGE.contains(&id) {
+                &html
+            } else {
+                &measures_html
+            };
+            let Some(shown) = page_rows(on, &page_id) else {
                 assert!(
                     rows.is_empty(),
                     "{user}: the page leaves out {id} only when empty"
@@ -387,6 +429,24 @@ async fn the_api_gives_the_figures_of_the_literacy_page_and_the_downloads_the_ap
             "the method sheet says how the figures were made"
         );
     }
+}
+
+/// An unknown choice of tables is refused with a code, not guessed at.
+#[tokio::test]
+async fn an_unknown_choice_of_tables_is_refused() {
+    let w = world().await;
+    let token = zhisu_server_tests::sign_in(&w.base, "city", PASSWORD).await;
+    let response = w
+        .http
+        .get(format!("{}/api/v1/estimates?tables=everything", w.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "malformed_request", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("everything"));
 }
 
 /// A CSV file as rows of cells (quoted cells with `""`, line breaks inside quotes).

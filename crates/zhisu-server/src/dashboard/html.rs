@@ -84,9 +84,10 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
-const VIEWS: [(&str, &str, &str); 6] = [
+const VIEWS: [(&str, &str, &str); 7] = [
     ("progress", "工作进度", "Progress"),
     ("literacy", "素养水平", "Literacy"),
+    ("measures", "专项与指标", "Modules and measures"),
     ("items", "薄弱知识", "Weakest items"),
     ("item-analysis", "题目分析", "Item analysis"),
     ("qc", "质量控制", "Quality control"),

@@ -1,4 +1,5 @@
-//! Literacy levels with their intervals, and the weakest items.
+//! Literacy levels with their intervals, what else the survey measures (modules, indicators,
+//! health), and the weakest items.
 
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};
@@ -21,13 +22,7 @@ pub(super) async fn literacy_page(
 ) -> Result<Html<String>, Response> {
     let lang = q.lang();
     let ask = Ask::new(&state, &session.person, &q);
-    let role = session.person.role.clone();
-    let (report, measured) = run(move || {
-        let report = ask.literacy()?;
-        let measured = ask.measured(&role, report.method)?;
-        Ok((report, measured))
-    })
-    .await?;
+    let report = run(move || ask.literacy()).await?;
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let rules = Rules::of(&state, q.questionnaire());
     let filter = q.filter_for(&session.person);
@@ -47,9 +42,6 @@ pub(super) async fn literacy_page(
                 @for breakdown in report.breakdowns.iter().filter(|b| !b.rows.is_empty()) {
                     (breakdown_section(Heading::Section, "", breakdown, lang))
                 }
-                @for table in measured.iter().filter(|t| !t.rows.is_empty()) {
-                    (measured_section(table, lang))
-                }
             },
         }
         (export_links(&filter_pairs(&choice, &filter, lang), lang))
@@ -60,13 +52,59 @@ pub(super) async fn literacy_page(
     ))
 }
 
-/// A table the page adds from the interviews (population modules, employer size, ownership,
-/// indicators, health), as the breakdowns are shown.
+/// What else the survey measures: each population module's literacy among those asked it,
+/// literacy by employer size and ownership, the indicators and the health items, with the
+/// literacy page's method (read from every interview of the selection, so a page of its own:
+/// the literacy page stays as quick as its cells).
+pub(super) async fn measures_page(
+    State(state): State<HttpState>,
+    Viewer(session): Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Result<Html<String>, Response> {
+    let lang = q.lang();
+    let ask = Ask::new(&state, &session.person, &q);
+    let role = session.person.role.clone();
+    let (report, measured) = run(move || {
+        let report = ask.literacy()?;
+        let measured = ask.measured(&role, report.method)?;
+        Ok((report, measured))
+    })
+    .await?;
+    let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
+    let filter = q.filter_for(&session.person);
+    let districts = district_choices(&state, &session.person, lang).await?;
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
+    let body = html! {
+        h1 { (t(lang, "专项模块和其他指标", "Population modules and other measures")) }
+        p.note {
+            (t(lang, "专项模块的素养水平只统计答过该模块的受访者；指标和健康状况是回答者中给出所计答案（括号内）的比例。",
+                "A module's literacy level counts those asked the module; an indicator or health item is the share, among those who answered it, giving the answer named in brackets."))
+        }
+        (filter_form("measures", &q, &session.person, &labels, &districts, lang))
+        (method(&report, lang))
+        @if measured.iter().all(|t| t.rows.is_empty()) {
+            p #no-data {
+                (t(lang, "当前筛选条件下还没有调查数据。", "No interviews match this selection yet."))
+            }
+        }
+        @for table in measured.iter().filter(|t| !t.rows.is_empty()) {
+            (measured_section(table, lang))
+        }
+        (export_links(&filter_pairs(&choice, &filter, lang), lang))
+    };
+    let title = t(lang, "专项与指标", "Modules and measures");
+    Ok(questionnaire_page(
+        &session, lang, "measures", &choice, title, body,
+    ))
+}
+
+/// A table read from the interviews, drawn as the literacy page draws a breakdown.
 fn measured_section(table: &EstimateTable, lang: &str) -> Markup {
     let rows: Vec<Estimate> = table.rows.iter().map(Estimate::from).collect();
     html! {
         h2 { (table.title) }
         (estimate_table(&table.id.replace("by_", "by-"), &table.domain, &rows, lang))
+        (bars(&format!("chart-{}", table.id), &table.title, &rows, lang))
     }
 }
 

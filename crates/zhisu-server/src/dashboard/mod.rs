@@ -46,6 +46,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/dashboard.js", get(script))
         .route("/dashboard/progress", get(progress_page))
         .route("/dashboard/literacy", get(literacy_page))
+        .route("/dashboard/measures", get(measures_page))
         .route("/dashboard/items", get(items_page))
         .route("/dashboard/item-analysis", get(item_analysis_page))
         .route("/dashboard/qc", get(qc_page))
