@@ -1,6 +1,7 @@
 //! The survey's estimates as data: every figure the dashboard's literacy page shows (the
 //! overall level, each dimension, each breakdown), and what else the survey measures (each
-//! population module's literacy among those asked it, literacy by employer size and ownership,
+//! population module's literacy among those asked it, literacy by employer size, ownership,
+//! employment form and migrant status,
 //! the background indicators and the health items as shares), one table each, with the domain's
 //! `n`, successes, share, 95 % interval, standard error, design degrees of freedom, design
 //! effect, method and small-cell flag; and the same tables as CSV (one long table, a row per
@@ -224,7 +225,7 @@ impl Rows {
 
 /// The background roles the literacy page does not break down by, whose breakdowns these tables
 /// add: (role, table id, zh, en).
-const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 2] = [
+const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 4] = [
     (
         BackgroundRole::EmployerSize,
         "by_employer_size",
@@ -237,7 +238,29 @@ const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 2] = [
         "单位经济类型",
         "Ownership",
     ),
+    (
+        BackgroundRole::EmploymentForm,
+        "by_employment_form",
+        "用工形式",
+        "Employment form",
+    ),
+    (
+        BackgroundRole::Migrant,
+        "by_migrant",
+        "是否农民工",
+        "Migrant worker",
+    ),
 ];
+
+/// The key of a background answer a breakdown groups by: a choice's key, `yes` or `no`.
+fn breakdown_key(answer: &AnswerValue) -> Option<&str> {
+    match answer {
+        AnswerValue::Choice(key) => Some(key),
+        AnswerValue::Bool(true) => Some("yes"),
+        AnswerValue::Bool(false) => Some("no"),
+        _ => None,
+    }
+}
 
 /// The tables read from the interviews: population modules, literacy by employer size and
 /// ownership, indicators, health, by `method` (the literacy report's for the same selection).
@@ -262,13 +285,19 @@ pub fn measured_tables(ask: &Ask<'_>, method: Method) -> Result<Vec<EstimateTabl
         .iter()
         .map(|(role, ..)| {
             Rows::fixed(q.map_or_else(Vec::new, |q| {
-                q.background_item(*role).map_or_else(Vec::new, |item| {
-                    item.kind
-                        .choices()
-                        .iter()
-                        .map(|c| (c.key.clone(), label(&c.label, q)))
-                        .collect()
-                })
+                q.background_item(*role)
+                    .map_or_else(Vec::new, |item| match item.kind {
+                        zhisu_core::ItemKind::TrueFalse => vec![
+                            ("yes".to_string(), t(lang, "是", "yes").to_string()),
+                            ("no".to_string(), t(lang, "否", "no").to_string()),
+                        ],
+                        _ => item
+                            .kind
+                            .choices()
+                            .iter()
+                            .map(|c| (c.key.clone(), label(&c.label, q)))
+                            .collect(),
+                    })
             }))
         })
         .collect();
@@ -326,7 +355,7 @@ pub fn measured_tables(ask: &Ask<'_>, method: Method) -> Result<Vec<EstimateTabl
                 }
             }
             for ((role, ..), rows) in MORE_BREAKDOWNS.iter().zip(&mut breakdowns) {
-                if let Some(AnswerValue::Choice(key)) = background_answer(own, iv, *role) {
+                if let Some(key) = background_answer(own, iv, *role).and_then(breakdown_key) {
                     if let Some(d) = rows.domain(key) {
                         d.add(placed, stored.score.has_literacy);
                     }

@@ -685,6 +685,8 @@ async fn a_table_recomputed_from_the_interview_export_equals_the_apis() {
     for (id, item) in [
         ("by_employer_size", "employer_size"),
         ("by_ownership", "ownership"),
+        ("by_employment_form", "employment_form"),
+        ("by_migrant", "migrant"),
     ] {
         let rows = table(&api, id);
         assert!(rows.len() >= 2, "{id}: {rows:?}");
