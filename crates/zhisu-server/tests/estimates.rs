@@ -287,6 +287,44 @@ async fn the_api_gives_the_figures_of_the_literacy_page_and_the_downloads_the_ap
         let overall = &table(&api, "overall")[0];
         let n = overall["n"].as_u64().unwrap();
         assert!(n > 20, "{user}: {overall}");
+        // the interviews this viewer's tables may count, from what was stored: not the
+        // rejected one, within the role's district or populations and the filter
+        let population_of = |i: &CompletedInterview| match i.answers.get("population") {
+            Some(zhisu_core::AnswerValue::Choice(p)) => p.clone(),
+            _ => unreachable!("every interview answers the population"),
+        };
+        let expected = w
+            .interviews
+            .iter()
+            .filter(|(district, i)| {
+                i.id != Uuid::from_u128(5001)
+                    && (user != "yz-admin" || *district == "yuzhong")
+                    && (user != "education" || population_of(i) == "teacher")
+                    && (!query.contains("population=teacher") || population_of(i) == "teacher")
+            })
+            .count() as u64;
+        assert_eq!(n, expected, "{user}{query}: the overall n");
+        // every table read from the interviews keeps to the same interviews
+        for id in ["by_migrant", "by_employment_form", "by_ownership"] {
+            let counted: u64 = table(&api, id)
+                .iter()
+                .map(|r| r["n"].as_u64().unwrap())
+                .sum();
+            assert_eq!(counted, expected, "{user}{query}: {id}");
+        }
+        let modules: Vec<&str> = table(&api, "modules")
+            .iter()
+            .map(|r| r["key"].as_str().unwrap())
+            .collect();
+        if user == "education" || query.contains("population=teacher") {
+            assert_eq!(
+                modules,
+                ["module_teacher"],
+                "{user}{query}: teachers' module only"
+            );
+        } else {
+            assert!(modules.len() >= 3, "{user}{query}: {modules:?}");
+        }
         assert!(
             html.contains(&format!(
                 "<strong class=\"level\">{}</strong>",
