@@ -899,8 +899,19 @@ async fn every_page_names_its_questionnaire_and_the_filters_are_choices() {
         "{choice}"
     );
     assert!(!html.contains("<input name=\"district\""), "no free text");
+    // who is signed in, by name: a district's, a department's populations
+    let education = zhisu_server_tests::dashboard_sign_in(&w.base, "education", PASSWORD).await;
+    let (_, html) = w.page(&education, "/dashboard/literacy").await;
+    assert!(
+        html.contains("部门查看（学校老师）"),
+        "a department's populations by name"
+    );
     let yz = zhisu_server_tests::dashboard_sign_in(&w.base, "yz-admin", PASSWORD).await;
     let (_, html) = w.page(&yz, "/dashboard/literacy?district=jiangbei").await;
+    assert!(
+        html.contains("区县管理员（渝中区）"),
+        "a district's people by name"
+    );
     let choice = district_select(&html);
     assert!(
         choice.contains("<option value=\"yuzhong\" selected>渝中区</option>")

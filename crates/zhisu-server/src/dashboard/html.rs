@@ -112,6 +112,8 @@ pub struct QuestionnaireChoice {
     pub current: String,
     /// (id, display name), the dashboard's default first.
     pub options: Vec<(String, String)>,
+    /// The populations of the questionnaire shown: (key, label), to name a department's.
+    pub populations: Vec<(String, String)>,
 }
 
 impl QuestionnaireChoice {
@@ -150,6 +152,7 @@ impl QuestionnaireChoice {
         QuestionnaireChoice {
             current: current.to_string(),
             options,
+            populations: Labels::new(registry, current, lang).choices(By::Population),
         }
     }
 
@@ -254,7 +257,10 @@ fn navigation(
                 }
             }
         }
-        span.who { (person.display_name) " · " (role_label(&person.role, lang)) }
+        span.who {
+            (person.display_name) " · "
+            (role_label(&person.role, choice.map_or(&[][..], |c| &c.populations), lang))
+        }
         form method="post" action="/dashboard/logout" {
             input type="hidden" name="csrf" value=(session.csrf_token());
             button type="submit" { (t(lang, "退出", "Sign out")) }
@@ -262,7 +268,9 @@ fn navigation(
     }
 }
 
-pub fn role_label(role: &Role, lang: &str) -> String {
+/// The signed-in person's role, with their district or populations by name (a department's
+/// populations named by `populations_named`, (key, label), where it knows them).
+fn role_label(role: &Role, populations_named: &[(String, String)], lang: &str) -> String {
     let (name, within) = match role {
         Role::CityAdmin => return t(lang, "市级管理员", "City administrator").to_string(),
         Role::DistrictAdmin { district } => (
@@ -275,7 +283,16 @@ pub fn role_label(role: &Role, lang: &str) -> String {
         ),
         Role::DepartmentViewer { populations } => (
             t(lang, "部门查看", "Department viewer"),
-            populations.join("、"),
+            populations
+                .iter()
+                .map(|p| {
+                    populations_named
+                        .iter()
+                        .find(|(key, _)| key == p)
+                        .map_or(p.as_str(), |(_, label)| label.as_str())
+                })
+                .collect::<Vec<_>>()
+                .join(t(lang, "、", ", ")),
         ),
     };
     format!("{name}（{within}）")
