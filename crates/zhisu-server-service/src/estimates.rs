@@ -152,6 +152,19 @@ pub enum Which {
     Literacy,
 }
 
+impl Which {
+    /// The tables a `tables` query parameter asks for: `all` (or nothing) or `literacy`.
+    pub fn parse(asked: Option<&str>) -> Result<Which, crate::Refusal> {
+        match asked {
+            None | Some("" | "all") => Ok(Which::All),
+            Some("literacy") => Ok(Which::Literacy),
+            Some(other) => Err(crate::Refusal::Invalid(format!(
+                "tables must be all or literacy, not {other:?}"
+            ))),
+        }
+    }
+}
+
 /// The tables of what `ask.role` may read under `ask.filter`.
 pub fn estimates(ask: Ask<'_>, which: Which) -> Result<Estimates, StorageError> {
     let report = analysis::literacy(

@@ -1,4 +1,5 @@
-//! The literacy page's estimate tables (`zhisu_server_service::estimates`) out of the server:
+//! The estimate tables of the literacy and measures pages (`zhisu_server_service::estimates`)
+//! out of the server:
 //! as JSON (`GET /api/v1/estimates`, a session token or the cookie) and as the dashboard's
 //! downloads (`/dashboard/estimates.csv` and `.xlsx`, the session cookie), both with the
 //! dashboard's filter and language, both in the caller's scope; each download in the audit log.
@@ -37,17 +38,7 @@ pub async fn api_estimates(
     Query(q): Query<ViewQuery>,
     Query(which): Query<TablesQuery>,
 ) -> Result<Json<Estimates>, Failure> {
-    let which = match which.tables.as_deref() {
-        None | Some("" | "all") => Which::All,
-        Some("literacy") => Which::Literacy,
-        Some(other) => {
-            return Err(Failure::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                zhisu_protocol::codes::MALFORMED_REQUEST,
-                format!("tables must be all or literacy, not {other:?}"),
-            ))
-        }
-    };
+    let which = Which::parse(which.tables.as_deref())?;
     let filter = q.filter_for(&session.person);
     let (qid, lang) = (q.questionnaire().to_string(), q.lang().to_string());
     let (server, min_cell_n, role) = (state.server.clone(), state.min_cell_n, session.person.role);
@@ -69,8 +60,8 @@ pub async fn api_estimates(
     Ok(Json(tables))
 }
 
-/// The literacy page's tables (`zhisu_server_service::estimates`) of the viewer's scope and
-/// filter, as a file in `format`; each download in the audit log.
+/// Every estimate table (`zhisu_server_service::estimates`) of the viewer's scope and filter,
+/// as a file in `format`; each download in the audit log.
 async fn estimates_download(
     state: HttpState,
     viewer: Viewer,
