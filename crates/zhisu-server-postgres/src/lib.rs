@@ -18,7 +18,7 @@ use zhisu_server_storage::{
     Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
     Facts, InterviewStore, ListedPerson, MediaStore, PeopleStore, Person, PlanStore, ProgressCell,
     PublishedRecord, QcEntry, QcFlag, QcStatus, Review, Scope, Storage, StorageError,
-    StoredInterview, StoredRecording,
+    StoredInterview, StoredRecording, TokenLimit,
 };
 
 mod analytics;
@@ -27,6 +27,7 @@ mod cells;
 mod devices;
 mod group_commit;
 mod interviews;
+mod limits;
 mod media;
 mod migrations;
 mod people;
@@ -176,6 +177,24 @@ impl Storage for PostgresStorage {
             )
             .map_err(db)?;
         Ok(())
+    }
+
+    fn take_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        limits::take_token(self, key, limit, now)
+    }
+
+    fn has_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        limits::has_token(self, key, limit, now)
     }
 
     fn schema_version(&self) -> Result<usize, StorageError> {

@@ -61,7 +61,10 @@ impl ServerState {
         let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
         questionnaires.add_published(&storage.published_questionnaires()?)?;
         let state = Self::new(storage, questionnaires);
-        state.backfill_facts()?;
+        // read-only (started on a full disk): facts are filled at the next start with space
+        if state.storage.read_only().is_none() {
+            state.backfill_facts()?;
+        }
         Ok(state)
     }
 

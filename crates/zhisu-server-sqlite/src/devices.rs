@@ -80,6 +80,7 @@ impl DeviceStore for SqliteStorage {
         let stale_before = now - chrono::Duration::seconds(60);
         if let Some(d) = device
             .as_ref()
+            .filter(|_| self.read_only_uri.is_none())
             .filter(|d| d.last_seen_at.is_none_or(|seen| seen < stale_before))
         {
             // at most one write a minute per device: last-seen is for people, not for audits

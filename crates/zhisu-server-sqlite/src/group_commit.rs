@@ -89,9 +89,16 @@ pub(crate) fn write_group(conn: &mut Connection, group: &[Arc<GroupRequest>]) {
     // every request of the group gets the error, classified like any other (a full disk is
     // `Full`, so devices hear "disk full, try later" rather than "internal")
     let fail_all = |e: &rusqlite::Error| {
-        let full = matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull);
+        let code = match e {
+            rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+            _ => None,
+        };
+        let full = code == Some(rusqlite::ErrorCode::DiskFull);
+        let read_only = code == Some(rusqlite::ErrorCode::ReadOnly);
         for request in group {
-            *request.outcome() = Some(Err(if full {
+            *request.outcome() = Some(Err(if read_only {
+                StorageError::ReadOnly(READ_ONLY_START.to_string())
+            } else if full {
                 StorageError::Full {
                     backend: BACKEND,
                     source: e.to_string().into(),

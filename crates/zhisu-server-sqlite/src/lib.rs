@@ -21,7 +21,7 @@ use zhisu_server_storage::{
     Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
     Facts, InterviewStore, ListedPerson, MediaStore, PeopleStore, Person, PlanStore, ProgressCell,
     PublishedRecord, QcEntry, QcFlag, QcStatus, Review, Scope, Storage, StorageError,
-    StoredInterview, StoredRecording,
+    StoredInterview, StoredRecording, TokenLimit,
 };
 
 mod analytics;
@@ -30,6 +30,7 @@ mod cells;
 mod devices;
 mod group_commit;
 mod interviews;
+mod limits;
 mod media;
 mod migrations;
 mod people;
@@ -48,6 +49,10 @@ const BACKEND: &str = "SQLite";
 /// A driver error as the storage reports it.
 fn db(e: rusqlite::Error) -> StorageError {
     if let rusqlite::Error::SqliteFailure(failure, _) = &e {
+        if failure.code == rusqlite::ErrorCode::ReadOnly {
+            // the server opens its database read-only only when it started on a full disk
+            return StorageError::ReadOnly(READ_ONLY_START.to_string());
+        }
         if failure.code == rusqlite::ErrorCode::DiskFull {
             return StorageError::Full {
                 backend: BACKEND,
@@ -61,8 +66,14 @@ fn db(e: rusqlite::Error) -> StorageError {
     }
 }
 
+/// Why writes are refused when the server started on a full disk.
+pub(crate) const READ_ONLY_START: &str = "the server started read-only because its disk was full; \
+     free space on the disk and restart zhisu-server to store again";
+
 pub struct SqliteStorage {
     pub(crate) path: std::path::PathBuf,
+    /// Opened read-only (the disk was full at start): the URI every connection opens.
+    pub(crate) read_only_uri: Option<String>,
     pub(crate) conn: Mutex<Connection>,
     /// Batches waiting for the writer (group commit, see `ingest`).
     pub(crate) queue: Mutex<Vec<Arc<GroupRequest>>>,
@@ -118,6 +129,82 @@ impl SqliteStorage {
         reader.busy_timeout(Duration::from_secs(5)).map_err(db)?;
         Ok(SqliteStorage {
             path: path.to_path_buf(),
+            read_only_uri: None,
+            conn: Mutex::new(conn),
+            queue: Mutex::new(Vec::new()),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    /// Whether the disk holding `path` (a database file, existing or not) is full: a small
+    /// file cannot be written beside it. What the server asks when it cannot open its database.
+    pub fn disk_is_full(path: &Path) -> bool {
+        let probe = path.with_extension("space-probe");
+        let written = std::fs::write(&probe, [0u8; 64 * 1024]);
+        let _ = std::fs::remove_file(&probe);
+        matches!(written, Err(e) if e.kind() == std::io::ErrorKind::StorageFull)
+    }
+
+    /// Opens the database read-only, for a server that starts on a full disk: reads are
+    /// served (dashboards already signed in, devices' downloads), every write is refused
+    /// saying why. The database must be at this server's schema (an
+    /// upgrade needs space). After a clean stop SQLite has folded its write-ahead log into the
+    /// file, which is then opened as immutable (no shared-memory file to create on the full
+    /// disk); a log left by a crash is read through it. Writes are refused as
+    /// [`StorageError::ReadOnly`].
+    pub fn open_read_only(path: &Path) -> Result<Self, StorageError> {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let log_left = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+        let mut uri = String::from("file:");
+        for c in path.to_string_lossy().chars() {
+            match c {
+                '?' | '#' | '%' => uri.push_str(&format!("%{:02X}", c as u32)),
+                c => uri.push(c),
+            }
+        }
+        uri.push_str(if log_left {
+            "?mode=ro"
+        } else {
+            "?mode=ro&immutable=1"
+        });
+        let open = |uri: &str| -> Result<Connection, StorageError> {
+            let conn = Connection::open_with_flags(
+                uri,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_URI
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db)?;
+            conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
+            Ok(conn)
+        };
+        let conn = open(&uri)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        let found = found as usize;
+        if found > MIGRATIONS.len() {
+            return Err(StorageError::NewerSchema {
+                found,
+                supported: MIGRATIONS.len(),
+            });
+        }
+        if found < MIGRATIONS.len() {
+            return Err(StorageError::Full {
+                backend: BACKEND,
+                source: format!(
+                    "the database needs upgrading (schema {found} to {}), which needs space: \
+                     free space on the disk first",
+                    MIGRATIONS.len()
+                )
+                .into(),
+            });
+        }
+        let reader = open(&uri)?;
+        Ok(SqliteStorage {
+            path: path.to_path_buf(),
+            read_only_uri: Some(uri),
             conn: Mutex::new(conn),
             queue: Mutex::new(Vec::new()),
             reader: Mutex::new(reader),
@@ -127,10 +214,19 @@ impl SqliteStorage {
     /// A connection of its own for a long read (a report, an export): WAL lets it run beside
     /// ingest without holding up the writer or the token look-ups.
     pub(crate) fn read_connection(&self) -> Result<Connection, StorageError> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        let conn = match &self.read_only_uri {
+            Some(uri) => Connection::open_with_flags(
+                uri,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_URI
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+            None => Connection::open_with_flags(
+                &self.path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+        }
         .map_err(db)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
         Ok(conn)
@@ -217,6 +313,10 @@ impl Storage for SqliteStorage {
         "sqlite"
     }
 
+    fn read_only(&self) -> Option<&str> {
+        self.read_only_uri.as_ref().map(|_| READ_ONLY_START)
+    }
+
     fn check_ready(&self, now: DateTime<Utc>) -> Result<(), StorageError> {
         self.conn()
             .execute(
@@ -226,6 +326,24 @@ impl Storage for SqliteStorage {
             )
             .map_err(db)?;
         Ok(())
+    }
+
+    fn take_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        limits::take_token(self, key, limit, now)
+    }
+
+    fn has_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        limits::has_token(self, key, limit, now)
     }
 
     fn schema_version(&self) -> Result<usize, StorageError> {

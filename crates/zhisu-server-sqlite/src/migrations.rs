@@ -214,6 +214,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (questionnaire_id, version, item_id, option_key)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 11: token buckets (device requests, enrolment attempts) kept here so that every server
+    // process on this database limits alike; a bucket full again (full_at passed) is forgotten.
+    r#"
+    CREATE TABLE rate_bucket (
+        key     TEXT PRIMARY KEY,
+        tokens  REAL NOT NULL,
+        at      TEXT NOT NULL,
+        full_at TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX rate_bucket_full ON rate_bucket (full_at);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

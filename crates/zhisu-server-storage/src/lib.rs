@@ -12,6 +12,7 @@
 pub mod cells;
 pub mod devices;
 pub mod facts;
+pub mod limits;
 pub mod people;
 pub mod rows;
 
@@ -26,6 +27,7 @@ pub use zhisu_protocol;
 
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
+pub use limits::{TokenBucket, TokenLimit};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use zhisu_core::QcFlag;
 
@@ -48,6 +50,9 @@ pub enum StorageError {
         #[source]
         source: DriverError,
     },
+    /// The database was opened read-only (the server started on a full disk): why, and what to do.
+    #[error("{0}")]
+    ReadOnly(String),
     /// No connection could be had (a pool timed out, the server is down).
     #[error("cannot get a {backend} connection: {source}")]
     Unavailable {
@@ -165,12 +170,36 @@ pub trait Storage:
     /// Which backend, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 
+    /// Why every write is refused, when the database was opened read-only (the server
+    /// started on a full disk); `None` normally.
+    fn read_only(&self) -> Option<&str> {
+        None
+    }
+
     /// The schema version the database is at.
     fn schema_version(&self) -> Result<usize, StorageError>;
 
     /// Ready to take uploads: a small write commits (a full disk or an unreachable database
     /// says so here, before a device's upload finds out).
     fn check_ready(&self, now: DateTime<Utc>) -> Result<(), StorageError>;
+
+    /// Takes a token from the bucket `key` under `limit` at `now`; false when it has none.
+    /// The buckets are kept in the database, so every server process on it shares them
+    /// (`limits`); buckets full again are forgotten on the way.
+    fn take_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// Whether the bucket `key` has a token at `now`, without taking it.
+    fn has_token(
+        &self,
+        key: &str,
+        limit: TokenLimit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
 }
 
 /// Interviews: storing a batch, reading them by scope, their facts, review.

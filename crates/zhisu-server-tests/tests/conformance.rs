@@ -473,6 +473,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     sign_in_conformance(&f.storage);
     f.storage.check_ready(at(0)).unwrap();
     f.storage.check_ready(at(1)).unwrap();
+    token_conformance(&fresh("tokens").storage);
 
     let f = fresh("newer");
     f.storage.ingest(&[interview(9, 30)], None, at(0)).unwrap();
@@ -535,6 +536,44 @@ fn sign_in_conformance(s: &Arc<dyn Storage>) {
     let next_day = now + chrono::Duration::hours(25);
     s.begin_sign_in(&victim, next_day).unwrap().unwrap();
     assert_eq!(s.sign_in_pause(&victim, next_day).unwrap(), None);
+}
+
+/// Token buckets are kept in the database and taken one by one: a burst from many threads
+/// (as from several server processes) gets exactly the bucket's tokens; they refill at the
+/// rate; other keys never touch a bucket; full buckets are forgotten.
+fn token_conformance(s: &Arc<dyn Storage>) {
+    use zhisu_server_storage::TokenLimit;
+    let limit = TokenLimit {
+        rate: 2.0,
+        burst: 10.0,
+    };
+    let now = at(0);
+    let taken: u32 = std::thread::scope(|threads| {
+        let handles: Vec<_> = (0..25)
+            .map(|_| {
+                let s = Arc::clone(s);
+                threads.spawn(move || u32::from(s.take_token("device:a", limit, now).unwrap()))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(taken, 10, "a burst gets exactly the bucket's tokens");
+    assert!(!s.has_token("device:a", limit, now).unwrap());
+    // another key is untouched, and many of them change nothing for the first
+    for n in 0..500 {
+        assert!(s.take_token(&format!("address:{n}"), limit, now).unwrap());
+    }
+    assert!(!s.take_token("device:a", limit, now).unwrap());
+    // half a second later one token (2 a second), then none
+    let half = now + chrono::Duration::milliseconds(500);
+    assert!(s.has_token("device:a", limit, half).unwrap());
+    assert!(s.take_token("device:a", limit, half).unwrap());
+    assert!(!s.take_token("device:a", limit, half).unwrap());
+    // an hour on every bucket is full: the next take forgets them all but its own
+    let later = now + chrono::Duration::hours(1);
+    assert!(s.take_token("device:a", limit, later).unwrap());
+    assert!((1..10).all(|_| s.take_token("device:a", limit, later).unwrap()));
+    assert!(!s.take_token("device:a", limit, later).unwrap());
 }
 
 /// Recordings: bytes kept once per hash however many places use them, a place recorded again
@@ -1088,7 +1127,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

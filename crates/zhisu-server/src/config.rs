@@ -13,6 +13,10 @@ use serde::{Deserialize, Deserializer};
 /// UTC+8, the time of all China: the default local time of the dashboard.
 pub const CHINA_STANDARD_TIME: FixedOffset = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
 
+/// Uploads read and stored at once by default: enough for the group commit to gather large
+/// groups, few enough that batches of 100 from hundreds of tablets keep memory small.
+pub const DEFAULT_MAX_CONCURRENT_UPLOADS: usize = 8;
+
 /// Every setting, commented. A test loads it, so it always matches what the server reads.
 pub const EXAMPLE: &str = r#"# zhisu-server configuration. Every setting is optional; the value shown is the default.
 # Environment variables and command-line options override this file:
@@ -36,9 +40,14 @@ questionnaires = "questionnaires"
 max_body_bytes = 8388608
 
 # Requests per second one device may make on average (429 rate_limited above it),
-# and the burst it may send at once.
+# and the burst it may send at once. On PostgreSQL they are counted in the database, so that
+# several server processes on it limit as one.
 device_requests_per_second = 50.0
 device_request_burst = 100.0
+
+# Uploads read and stored at once; more wait their turn with their bodies unread, so that the
+# server's memory stays small however many tablets send batches at the same time.
+max_concurrent_uploads = 8
 
 # Log filter (tracing's EnvFilter syntax); RUST_LOG overrides it.
 log = "info"
@@ -68,7 +77,7 @@ behind_proxy = false
 # connection is answered 503 and closed; on SIGTERM requests in flight get shutdown_grace_s.
 header_timeout_s = 10
 body_timeout_s = 30
-max_connections = 512
+max_connections = 1024
 shutdown_grace_s = 20
 "#;
 
@@ -83,6 +92,7 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     pub device_requests_per_second: Option<f64>,
     pub device_request_burst: Option<f64>,
+    pub max_concurrent_uploads: Option<usize>,
     pub log: Option<String>,
     #[serde(default, deserialize_with = "utc_offset")]
     pub utc_offset: Option<FixedOffset>,
@@ -125,6 +135,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub device_requests_per_second: f64,
     pub device_request_burst: f64,
+    pub max_concurrent_uploads: usize,
     pub log: String,
     pub utc_offset: FixedOffset,
     pub min_cell_n: u64,
@@ -144,6 +155,7 @@ impl Default for Config {
             max_body_bytes: 8 * 1024 * 1024,
             device_requests_per_second: 50.0,
             device_request_burst: 100.0,
+            max_concurrent_uploads: DEFAULT_MAX_CONCURRENT_UPLOADS,
             log: "info".to_string(),
             utc_offset: CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
@@ -179,6 +191,11 @@ impl Config {
                 .device_request_burst
                 .or(file.device_request_burst)
                 .unwrap_or(d.device_request_burst),
+            max_concurrent_uploads: explicit
+                .max_concurrent_uploads
+                .or(file.max_concurrent_uploads)
+                .unwrap_or(d.max_concurrent_uploads)
+                .max(1),
             log: explicit.log.or(file.log).unwrap_or(d.log),
             utc_offset: explicit
                 .utc_offset
@@ -278,6 +295,7 @@ impl fmt::Debug for Config {
                 &self.device_requests_per_second,
             )
             .field("device_request_burst", &self.device_request_burst)
+            .field("max_concurrent_uploads", &self.max_concurrent_uploads)
             .field("log", &self.log)
             .field("utc_offset", &self.utc_offset)
             .field("min_cell_n", &self.min_cell_n)

@@ -40,6 +40,15 @@ impl Failure {
                 "the server's disk is full; nothing was stored (a tablet keeps its interviews and sends them later)",
                 60,
             ),
+            StorageError::ReadOnly(why) => {
+                let mut failure = Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_full",
+                    format!("nothing was stored: {why} (a tablet keeps its interviews and sends them later)"),
+                );
+                failure.retry_after = Some(60);
+                return failure;
+            }
             StorageError::Unavailable { .. } => (
                 "storage_unavailable",
                 "the server cannot reach its database just now; nothing was stored; try again shortly",

@@ -67,7 +67,7 @@ impl FromRequestParts<HttpState> for AuthedDevice {
                 "this device has been revoked by the administrator; hand its data over as a backup",
             ));
         }
-        if !state.rate_limit.allow(device.id) {
+        if !state.rate_limit.allow(device.id, &state.storage).await? {
             return Err(Failure::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 codes::RATE_LIMITED,

@@ -39,6 +39,8 @@ pub struct HttpState {
     /// Slows down guessing enrolment codes (per address, and failures in all).
     pub enrol_guard: Arc<rate_limit::EnrolGuard>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Uploads read and stored at once (`max_concurrent_uploads`); the others wait unread.
+    pub upload_permits: Arc<tokio::sync::Semaphore>,
     /// The local time the dashboard shows (and exports fall back to for a device's offset
     /// that is not a real one).
     pub utc_offset: chrono::FixedOffset,
@@ -62,6 +64,9 @@ impl HttpState {
             rate_limit: Arc::new(rate_limit::RateLimit::per_device(50.0, 100.0)),
             enrol_guard: Arc::default(),
             metrics: Arc::default(),
+            upload_permits: Arc::new(tokio::sync::Semaphore::new(
+                config::DEFAULT_MAX_CONCURRENT_UPLOADS,
+            )),
             utc_offset: config::CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
             secure_cookies: false,
@@ -133,8 +138,26 @@ async fn count_request(
 
 /// Embedded SQLite at `database` (created if missing), questionnaires from a folder; a
 /// questionnaire with problems stops the start with its diagnostics.
+/// On a full disk, where the database cannot be opened for writing, it is opened read-only:
+/// reads are served and every write is refused with `storage_full`, saying why.
 pub fn open_sqlite(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<ServerState> {
-    let storage = zhisu_server_sqlite::SqliteStorage::open(database)?;
+    use zhisu_server_sqlite::SqliteStorage;
+    let storage = match SqliteStorage::open(database) {
+        Ok(storage) => storage,
+        Err(error) if database.exists() && SqliteStorage::disk_is_full(database) => {
+            let storage = SqliteStorage::open_read_only(database).map_err(|read_only| {
+                anyhow::anyhow!(
+                    "the disk holding {} is full ({error}), and the database cannot be read \
+                     either: {read_only}",
+                    database.display()
+                )
+            })?;
+            tracing::error!(%error, database = %database.display(),
+                "the disk is full: serving read-only; free space and restart to store again");
+            storage
+        }
+        Err(error) => return Err(error.into()),
+    };
     ServerState::with_storage(Arc::new(storage), questionnaires_dir)
 }
 

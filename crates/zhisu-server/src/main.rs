@@ -169,10 +169,17 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     };
     let mut state = HttpState::new(server);
     state.max_body_bytes = config.max_body_bytes;
-    state.rate_limit = std::sync::Arc::new(zhisu_server::rate_limit::RateLimit::per_device(
+    // several server processes share one PostgreSQL database (behind a load balancer): their
+    // limits are kept in it so that they limit as one; one process on SQLite keeps them in memory
+    let shared = config.database_url.is_some();
+    state.rate_limit = std::sync::Arc::new(zhisu_server::rate_limit::RateLimit::new(
         config.device_requests_per_second,
         config.device_request_burst,
+        shared,
     ));
+    state.enrol_guard = std::sync::Arc::new(zhisu_server::rate_limit::EnrolGuard::new(shared));
+    state.upload_permits =
+        std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads));
     state.utc_offset = config.utc_offset;
     state.min_cell_n = config.min_cell_n;
     state.secure_cookies = config.secure_cookies;

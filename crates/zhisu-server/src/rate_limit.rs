@@ -1,14 +1,20 @@
 //! Token buckets: per device for the sync API, per address and for failures as a whole for
-//! enrolment. Memory stays bounded without forgetting anything that matters: a bucket that
-//! has filled up again holds no information (a new one starts full), so only full buckets are
-//! dropped when a map grows large.
+//! enrolment. One server process keeps them in memory; several processes on one database
+//! (PostgreSQL behind a load balancer) keep them in the database, so that N processes limit as
+//! one (`Storage::take_token`). In memory they stay bounded without forgetting anything that
+//! matters: a bucket that has filled up again holds no information (a new one starts full), so
+//! only full buckets are dropped when a map grows large.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use uuid::Uuid;
+use zhisu_server_service::storage::TokenLimit;
+use zhisu_server_service::Storage;
+
+use crate::error::{blocking, Failure};
 
 /// Buckets kept before full ones are dropped.
 const PRUNE_ABOVE: usize = 10_000;
@@ -68,16 +74,77 @@ impl<K: Eq + Hash + Copy> Buckets<K> {
     }
 }
 
-/// A token bucket per device: `rate` requests a second on average, bursts up to `burst`.
-pub struct RateLimit(Buckets<Uuid>);
+/// Where the buckets are kept.
+enum Keeper<K> {
+    /// In this process: one server process.
+    Memory(Buckets<K>),
+    /// In the database, under keys starting with this prefix: every process on it shares them.
+    Storage(&'static str),
+}
 
-impl RateLimit {
-    pub fn per_device(rate: f64, burst: f64) -> Self {
-        RateLimit(Buckets::new(rate, burst))
+impl<K: Eq + Hash + Copy + std::fmt::Display + Send + 'static> Keeper<K> {
+    fn new(limit: TokenLimit, shared: Option<&'static str>) -> Self {
+        match shared {
+            None => Keeper::Memory(Buckets::new(limit.rate, limit.burst)),
+            Some(prefix) => Keeper::Storage(prefix),
+        }
     }
 
-    pub fn allow(&self, device: Uuid) -> bool {
-        self.0.take(device, Instant::now())
+    async fn take(
+        &self,
+        limit: TokenLimit,
+        key: K,
+        storage: &Arc<dyn Storage>,
+    ) -> Result<bool, Failure> {
+        match self {
+            Keeper::Memory(buckets) => Ok(buckets.take(key, Instant::now())),
+            Keeper::Storage(prefix) => {
+                let (storage, key) = (Arc::clone(storage), format!("{prefix}:{key}"));
+                blocking(move || storage.take_token(&key, limit, chrono::Utc::now())).await
+            }
+        }
+    }
+
+    async fn has_token(
+        &self,
+        limit: TokenLimit,
+        key: K,
+        storage: &Arc<dyn Storage>,
+    ) -> Result<bool, Failure> {
+        match self {
+            Keeper::Memory(buckets) => Ok(buckets.has_token(key, Instant::now())),
+            Keeper::Storage(prefix) => {
+                let (storage, key) = (Arc::clone(storage), format!("{prefix}:{key}"));
+                blocking(move || storage.has_token(&key, limit, chrono::Utc::now())).await
+            }
+        }
+    }
+}
+
+/// A token bucket per device: `rate` requests a second on average, bursts up to `burst`.
+pub struct RateLimit {
+    limit: TokenLimit,
+    keeper: Keeper<Uuid>,
+}
+
+impl RateLimit {
+    /// Kept in this process (one server process).
+    pub fn per_device(rate: f64, burst: f64) -> Self {
+        Self::new(rate, burst, false)
+    }
+
+    /// Kept in the database when `shared` (several processes on one database).
+    pub fn new(rate: f64, burst: f64, shared: bool) -> Self {
+        let limit = TokenLimit { rate, burst };
+        RateLimit {
+            limit,
+            keeper: Keeper::new(limit, shared.then_some("device")),
+        }
+    }
+
+    /// Whether `device` may make a request now; counts it.
+    pub async fn allow(&self, device: Uuid, storage: &Arc<dyn Storage>) -> Result<bool, Failure> {
+        self.keeper.take(self.limit, device, storage).await
     }
 }
 
@@ -86,29 +153,63 @@ impl RateLimit {
 /// from many addresses is as slow as from one. A code has about 49.5 bits: at 2 wrong guesses
 /// a second, guessing one of 100 live codes takes thousands of years.
 pub struct EnrolGuard {
-    per_address: Buckets<IpAddr>,
-    failures: Buckets<()>,
+    per_address: Keeper<IpAddr>,
+    failures: Keeper<Everyone>,
 }
+
+/// The one key of the failures of all addresses together.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Everyone;
+
+impl std::fmt::Display for Everyone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("all")
+    }
+}
+
+const PER_ADDRESS: TokenLimit = TokenLimit {
+    rate: 1.0 / 6.0,
+    burst: 10.0,
+};
+const FAILURES: TokenLimit = TokenLimit {
+    rate: 2.0,
+    burst: 300.0,
+};
 
 impl Default for EnrolGuard {
     fn default() -> Self {
-        EnrolGuard {
-            per_address: Buckets::new(1.0 / 6.0, 10.0),
-            failures: Buckets::new(2.0, 300.0),
-        }
+        Self::new(false)
     }
 }
 
 impl EnrolGuard {
+    /// Kept in the database when `shared` (several processes on one database).
+    pub fn new(shared: bool) -> Self {
+        EnrolGuard {
+            per_address: Keeper::new(PER_ADDRESS, shared.then_some("enrol-address")),
+            failures: Keeper::new(FAILURES, shared.then_some("enrol-failures")),
+        }
+    }
+
     /// May `address` try a code now? Counts the try.
-    pub fn may_try(&self, address: Option<IpAddr>, now: Instant) -> bool {
-        let failures_left = self.failures.has_token((), now);
-        failures_left && address.is_none_or(|a| self.per_address.take(a, now))
+    pub async fn may_try(
+        &self,
+        address: Option<IpAddr>,
+        storage: &Arc<dyn Storage>,
+    ) -> Result<bool, Failure> {
+        if !self.failures.has_token(FAILURES, Everyone, storage).await? {
+            return Ok(false);
+        }
+        match address {
+            None => Ok(true),
+            Some(a) => self.per_address.take(PER_ADDRESS, a, storage).await,
+        }
     }
 
     /// A wrong, used or expired code was tried.
-    pub fn failed(&self, now: Instant) {
-        self.failures.take((), now);
+    pub async fn failed(&self, storage: &Arc<dyn Storage>) -> Result<(), Failure> {
+        self.failures.take(FAILURES, Everyone, storage).await?;
+        Ok(())
     }
 }
 
@@ -134,23 +235,16 @@ mod tests {
     }
 
     #[test]
-    fn enrolment_guesses_are_slowed_per_address_and_in_all() {
-        let g = EnrolGuard::default();
+    fn enrolment_limits_are_what_the_guard_documents() {
+        // 10 tries per address, then one every 6 s; 300 failures in all, then 2 a second
+        let a: Buckets<u8> = Buckets::new(PER_ADDRESS.rate, PER_ADDRESS.burst);
         let t0 = Instant::now();
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!((0..10).all(|_| g.may_try(Some(a), t0)));
-        assert!(!g.may_try(Some(a), t0));
-        assert!(g.may_try(Some(a), t0 + Duration::from_secs(6)));
-        // 300 failures from many addresses stop everyone for a moment
-        for n in 0..300u32 {
-            let other = IpAddr::from([10, 1, (n / 256) as u8, (n % 256) as u8]);
-            assert!(g.may_try(Some(other), t0));
-            g.failed(t0);
-        }
-        assert!(!g.may_try(Some("10.9.9.9".parse().unwrap()), t0));
-        assert!(g.may_try(
-            Some("10.9.9.9".parse().unwrap()),
-            t0 + Duration::from_secs(1)
-        ));
+        assert!((0..10).all(|_| a.take(1, t0)));
+        assert!(!a.take(1, t0));
+        assert!(a.take(1, t0 + Duration::from_secs(6)));
+        let f: Buckets<()> = Buckets::new(FAILURES.rate, FAILURES.burst);
+        assert!((0..300).all(|_| f.take((), t0)));
+        assert!(!f.has_token((), t0));
+        assert!(f.has_token((), t0 + Duration::from_millis(500)));
     }
 }

@@ -39,7 +39,7 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
-            max_connections: 512,
+            max_connections: 1024,
             shutdown_grace: Duration::from_secs(20),
         }
     }

@@ -187,3 +187,94 @@ async fn stopping_finishes_the_requests_in_flight_and_takes_no_new_ones() {
         .unwrap()
         .unwrap();
 }
+
+fn pilot_interview(n: u128) -> zhisu_protocol::CompletedInterview {
+    use chrono::TimeZone;
+    let mut answers = zhisu_core::Answers::new();
+    answers.insert("age".into(), zhisu_core::AnswerValue::Integer(30));
+    answers.insert("employer_duty".into(), zhisu_core::AnswerValue::Bool(true));
+    answers.insert(
+        "noise".into(),
+        zhisu_core::AnswerValue::Choice("earplugs".into()),
+    );
+    answers.insert(
+        "confined_space".into(),
+        zhisu_core::AnswerValue::Choices(vec!["ventilate".into()]),
+    );
+    zhisu_protocol::CompletedInterview {
+        id: uuid::Uuid::from_u128(0x7_0000 + n),
+        questionnaire_id: "ohl_pilot".into(),
+        questionnaire_version: "2026.1".into(),
+        started_at: chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 0, 0).unwrap(),
+        completed_at: chrono::Utc.with_ymd_and_hms(2026, 12, 1, 8, 9, 0).unwrap(),
+        utc_offset_minutes: 480,
+        answers,
+        site_id: None,
+        surveyor_id: None,
+        paradata: None,
+        content_hash: String::new(),
+    }
+    .sealed()
+}
+
+/// Uploads beyond `max_concurrent_uploads` wait with their bodies unread: with one permit, an
+/// upload whose body is still arriving holds it, a second waits (not refused, not failed), and
+/// both are stored once the first body is complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_beyond_the_limit_wait_their_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = zhisu_server::open_sqlite(
+        &dir.path().join("server.sqlite3"),
+        &zhisu_server_tests::questionnaires_dir(),
+    )
+    .unwrap();
+    let (_, token) = zhisu_server_tests::enrol(&server, "2026", "yuzhong", "tablet");
+    let mut state = zhisu_server::HttpState::new(server.clone());
+    state.upload_permits = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+    let base = zhisu_server_tests::serve_on_loopback(state).await;
+    let address = base.trim_start_matches("http://").to_string();
+
+    // the first upload: its head and half its body, then a pause
+    let body = serde_json::to_vec(&serde_json::json!({
+        "interviews": (0..20).map(pilot_interview).collect::<Vec<_>>()
+    }))
+    .unwrap();
+    let mut first = TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/interviews/batch HTTP/1.1\r\nhost: {address}\r\nzhisu-protocol: 1\r\n\
+         authorization: Bearer {token}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    first.write_all(head.as_bytes()).await.unwrap();
+    let half = body.len() / 2;
+    first.write_all(&body[..half]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // the second waits for the permit
+    let second = tokio::spawn({
+        let (base, token) = (base.clone(), token.clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/v1/interviews/batch"))
+                .header("zhisu-protocol", "1")
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "interviews": [pilot_interview(100)] }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(!second.is_finished(), "the second upload waits its turn");
+    assert_eq!(server.storage.interview_count().unwrap(), 0);
+
+    // the rest of the first body: both are stored
+    first.write_all(&body[half..]).await.unwrap();
+    let (answer, _) = read_until_closed(&mut first, Duration::from_secs(10)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(second.await.unwrap(), 200);
+    assert_eq!(server.storage.interview_count().unwrap(), 21);
+}

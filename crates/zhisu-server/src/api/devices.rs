@@ -21,10 +21,7 @@ pub(super) async fn enrol(
     body: Result<Json<EnrolRequest>, JsonRejection>,
 ) -> Result<Json<Enrolment>, Failure> {
     check_protocol(&headers)?;
-    if !state
-        .enrol_guard
-        .may_try(address, std::time::Instant::now())
-    {
+    if !state.enrol_guard.may_try(address, &state.storage).await? {
         tracing::warn!(address = ?address, "enrolment attempts throttled");
         return Err(Failure::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -58,7 +55,7 @@ pub(super) async fn enrol(
             Ok(Json(enrolment))
         }
         Err(refusal) => {
-            state.enrol_guard.failed(std::time::Instant::now());
+            state.enrol_guard.failed(&state.storage).await?;
             let (audit_state, detail) = (
                 state.clone(),
                 format!(
@@ -117,11 +114,24 @@ pub(super) async fn assignment(
     }))
 }
 
+/// An upload is read, checked and stored while it holds one of `max_concurrent_uploads`
+/// permits; the others wait with their bodies unread, which bounds the server's memory
+/// whatever the number of tablets draining a backlog at once.
 pub(super) async fn upload(
     State(state): State<HttpState>,
     AuthedDevice(device): AuthedDevice,
-    body: Result<Json<UploadRequest>, JsonRejection>,
+    unread: axum::extract::Request,
 ) -> Result<Json<UploadResponse>, Failure> {
+    let _permit = state
+        .upload_permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(Failure::internal)?;
+    let body = <Json<UploadRequest> as axum::extract::FromRequest<HttpState>>::from_request(
+        unread, &state,
+    )
+    .await;
     let Json(request) = body.map_err(json_rejection)?;
     if request.interviews.len() > MAX_BATCH_INTERVIEWS {
         return Err(Failure::new(

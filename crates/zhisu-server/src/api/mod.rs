@@ -122,7 +122,13 @@ async fn ready(State(state): State<HttpState>) -> Result<String, Failure> {
 async fn health(State(state): State<HttpState>) -> Result<String, Failure> {
     let storage = state.storage.clone();
     let version = blocking(move || storage.schema_version()).await?;
-    Ok(format!("ok {} schema {version}", state.storage.backend()))
+    Ok(match state.storage.read_only() {
+        None => format!("ok {} schema {version}", state.storage.backend()),
+        Some(why) => format!(
+            "ok {} schema {version} read-only: {why}",
+            state.storage.backend()
+        ),
+    })
 }
 
 /// The OpenAPI description of this API (`docs/openapi.json`, checked against the router by a
