@@ -559,6 +559,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
         for view in [
             "progress",
             "literacy",
+            "measures",
             "items",
             "item-analysis",
             "qc?status=all",

@@ -23,10 +23,14 @@ pub enum BackgroundRole {
     EmployerSize,
     /// The employer's ownership type (a single choice).
     Ownership,
+    /// How the respondent is employed: contract, dispatched, platform… (a single choice).
+    EmploymentForm,
+    /// Whether the respondent is a migrant worker (农民工; yes or no).
+    Migrant,
 }
 
 impl BackgroundRole {
-    pub const ALL: [BackgroundRole; 7] = [
+    pub const ALL: [BackgroundRole; 9] = [
         BackgroundRole::Population,
         BackgroundRole::Age,
         BackgroundRole::Sex,
@@ -34,6 +38,8 @@ impl BackgroundRole {
         BackgroundRole::Industry,
         BackgroundRole::EmployerSize,
         BackgroundRole::Ownership,
+        BackgroundRole::EmploymentForm,
+        BackgroundRole::Migrant,
     ];
 
     /// The role's key in `[background]`, which is also the id of the item that plays it when
@@ -47,13 +53,17 @@ impl BackgroundRole {
             BackgroundRole::Industry => "industry",
             BackgroundRole::EmployerSize => "employer_size",
             BackgroundRole::Ownership => "ownership",
+            BackgroundRole::EmploymentForm => "employment_form",
+            BackgroundRole::Migrant => "migrant",
         }
     }
 
-    /// The kind of item that can play the role: an integer for age, a single choice otherwise.
+    /// The kind of item that can play the role: an integer for age, yes or no for migrant
+    /// status, a single choice otherwise.
     pub fn kind(self) -> &'static str {
         match self {
             BackgroundRole::Age => "integer",
+            BackgroundRole::Migrant => "true_false",
             _ => "single_choice",
         }
     }

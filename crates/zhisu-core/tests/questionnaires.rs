@@ -183,6 +183,37 @@ fn background_roles_are_found_by_meaning_and_default_to_the_same_ids() {
     let json = serde_json::to_string(&renamed).unwrap();
     let back: Questionnaire = serde_json::from_str(&json).unwrap();
     assert_eq!(back.background, renamed.background);
+
+    // migrant status is a yes/no role, employment form a single choice
+    let declared = |table: &str| {
+        Questionnaire::from_toml(
+            "declared.toml",
+            &without.replace(
+                "# ---- Dimensions",
+                &format!("{table}\n\n# ---- Dimensions"),
+            ),
+        )
+    };
+    let q = declared("[background]\nmigrant = \"night_shift\"\nemployment_form = \"hukou\"")
+        .unwrap_or_else(|d| panic!("{}", d.lines()));
+    assert_eq!(
+        q.background_item(BackgroundRole::Migrant)
+            .map(|i| i.id.as_str()),
+        Some("night_shift")
+    );
+    assert_eq!(
+        q.background_item(BackgroundRole::EmploymentForm)
+            .map(|i| i.id.as_str()),
+        Some("hukou")
+    );
+    let wrong = declared("[background]\nmigrant = \"hukou\"").unwrap_err();
+    assert!(
+        wrong.lines().to_string().contains(
+            "background migrant is 'hukou', which is single_choice and must be true_false"
+        ),
+        "{}",
+        wrong.lines()
+    );
 }
 
 #[test]

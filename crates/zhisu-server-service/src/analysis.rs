@@ -183,6 +183,15 @@ pub struct Estimate {
     pub proportion: f64,
     pub interval: Interval,
     pub method: Method,
+    /// Standard error of `proportion`: the square root of the linearised with-replacement
+    /// variance for design-based figures, the binomial `√(p(1−p)/n)` for unweighted ones (whose
+    /// interval is Wilson's, not `p ± z·se`).
+    #[serde(default)]
+    pub se: f64,
+    /// Degrees of freedom of the t quantile (clusters − strata holding domain members), for
+    /// design-based figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub df: Option<u64>,
     /// Design effect, for design-based figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deff: Option<f64>,
@@ -233,15 +242,21 @@ impl Keys {
     }
 }
 
-/// Accumulates one domain both ways; which one is reported is decided at the end.
+/// Accumulates one domain both ways; which one is reported is decided at the end
+/// ([`Domain::estimate`]).
 #[derive(Default, Clone)]
-struct Domain {
+pub struct Domain {
     counts: Counts,
     design: DesignAccumulator,
 }
 
+/// Where a respondent stands in the sample design: (stratum, cluster, weight), from
+/// [`SampleDesign::cluster`]; `None` without a design.
+pub type Placed = Option<(u32, u32, f64)>;
+
 impl Domain {
-    fn add(&mut self, cluster: Option<(u32, u32, f64)>, y: bool) {
+    /// One member of the domain, with the outcome `y`.
+    pub fn add(&mut self, cluster: Placed, y: bool) {
         self.counts.add(y);
         if let Some((stratum, cluster, weight)) = cluster {
             self.design.observe(stratum, cluster, weight, true, y);
@@ -250,7 +265,7 @@ impl Domain {
 
     /// `n` members and `successes` of them with the outcome (either may be 0: a dimension's
     /// successes come apart from its members).
-    fn add_counts(&mut self, cluster: Option<(u32, u32, f64)>, n: u64, successes: u64) {
+    fn add_counts(&mut self, cluster: Placed, n: u64, successes: u64) {
         self.counts.n += n;
         self.counts.successes += successes;
         if let Some((stratum, cluster, weight)) = cluster {
@@ -260,46 +275,84 @@ impl Domain {
     }
 }
 
-/// Everything one report accumulates, from interviews or from literacy cells.
-struct Tally {
-    overall: Domain,
-    per_dimension: Vec<Domain>,
-    keys: Vec<Keys>,
-    domains: Vec<Vec<Domain>>,
+impl Domain {
+    /// The domain's figure as the reports give it: design-based when `method` is, against
+    /// every cluster of the sample (`sample`), else (or when the design gives nothing)
+    /// unweighted with a Wilson interval; `None` for an empty domain. At a share of 0 or 1 the
+    /// linearised interval collapses to a point: Wilson's is kept.
+    pub fn estimate(
+        &self,
+        key: &str,
+        label: String,
+        method: Method,
+        sample: &SampleDesign,
+        min_cell_n: u64,
+    ) -> Option<Estimate> {
+        let unweighted = self.counts.estimate()?;
+        let small = !zhisu_stats::is_reliable(unweighted.n, min_cell_n);
+        let mut e = Estimate {
+            key: key.to_string(),
+            label,
+            n: unweighted.n,
+            successes: unweighted.successes,
+            proportion: unweighted.proportion,
+            interval: unweighted.interval,
+            method: Method::UnweightedWilson,
+            se: binomial_se(unweighted.proportion, unweighted.n),
+            df: None,
+            deff: None,
+            small,
+        };
+        if method == Method::DesignTaylor {
+            if let Some(design) = self.design.estimate_with(&sample.registry) {
+                e.proportion = design.proportion;
+                if design.se > 0.0 {
+                    e.interval = design.interval;
+                }
+                e.se = design.se;
+                e.df = Some(design.df);
+                e.deff = design.deff;
+                e.method = Method::DesignTaylor;
+            }
+        }
+        Some(e)
+    }
+}
+
+/// Every cluster (site) of a questionnaire's sample, with strata and clusters interned to
+/// small integers: a domain estimate needs the whole sample's design, whatever the domain
+/// (docs/statistics.md).
+#[derive(Default)]
+pub struct SampleDesign {
     registry: ClusterRegistry,
     strata: Keys,
     clusters: Keys,
-    all_weighted: bool,
-    /// Interviews counted without a design (no site, stratum or weight).
-    unweighted: u64,
     cluster_key: String,
 }
 
-impl Tally {
-    fn new(dimensions: usize) -> Self {
-        Tally {
-            overall: Domain::default(),
-            per_dimension: vec![Domain::default(); dimensions],
-            keys: By::ALL.iter().map(|_| Keys::default()).collect(),
-            domains: By::ALL.iter().map(|_| Vec::new()).collect(),
-            registry: ClusterRegistry::new(),
-            strata: Keys::default(),
-            clusters: Keys::default(),
-            all_weighted: true,
-            unweighted: 0,
-            cluster_key: String::new(),
-        }
+impl SampleDesign {
+    /// The sites of every counted interview of `questionnaire_id`, whatever the scope, from the
+    /// literacy cells.
+    pub fn of_sample(
+        storage: &dyn Storage,
+        questionnaire_id: &str,
+    ) -> Result<SampleDesign, StorageError> {
+        let mut sample = SampleDesign::default();
+        storage.visit_cells(questionnaire_id, &mut |cell| {
+            sample.cluster(cell.district, cell.site_id, cell.stratum, cell.weight);
+        })?;
+        Ok(sample)
     }
 
     /// The stratum, cluster and weight of a site, registering the cluster as part of the
     /// sample; `None` when the site lacks a stratum or a usable weight.
-    fn design(
+    pub fn cluster(
         &mut self,
         district: Option<&str>,
         site: Option<&str>,
         stratum: Option<&str>,
         weight: Option<f64>,
-    ) -> Option<(u32, u32, f64)> {
+    ) -> Placed {
         match (stratum, weight, site) {
             (Some(stratum), Some(weight), Some(site)) if weight.is_finite() && weight >= 0.0 => {
                 self.cluster_key.clear();
@@ -313,6 +366,42 @@ impl Tally {
             }
             _ => None,
         }
+    }
+}
+
+/// Everything one report accumulates, from interviews or from literacy cells.
+struct Tally {
+    overall: Domain,
+    per_dimension: Vec<Domain>,
+    keys: Vec<Keys>,
+    domains: Vec<Vec<Domain>>,
+    sample: SampleDesign,
+    all_weighted: bool,
+    /// Interviews counted without a design (no site, stratum or weight).
+    unweighted: u64,
+}
+
+impl Tally {
+    fn new(dimensions: usize) -> Self {
+        Tally {
+            overall: Domain::default(),
+            per_dimension: vec![Domain::default(); dimensions],
+            keys: By::ALL.iter().map(|_| Keys::default()).collect(),
+            domains: By::ALL.iter().map(|_| Vec::new()).collect(),
+            sample: SampleDesign::default(),
+            all_weighted: true,
+            unweighted: 0,
+        }
+    }
+
+    fn design(
+        &mut self,
+        district: Option<&str>,
+        site: Option<&str>,
+        stratum: Option<&str>,
+        weight: Option<f64>,
+    ) -> Placed {
+        self.sample.cluster(district, site, stratum, weight)
     }
 
     fn domain(&mut self, by: By, key: &str) -> &mut Domain {
@@ -329,7 +418,7 @@ impl Tally {
     }
 
     /// One interview in the viewer's scope and the filter.
-    fn add_interview(&mut self, design: Option<(u32, u32, f64)>, row: &FactRow<'_>) {
+    fn add_interview(&mut self, design: Placed, row: &FactRow<'_>) {
         if design.is_none() {
             self.all_weighted = false;
             self.unweighted += 1;
@@ -346,7 +435,7 @@ impl Tally {
     }
 
     /// One literacy cell in the viewer's scope and the filter.
-    fn add_cell(&mut self, design: Option<(u32, u32, f64)>, cell: &CellRow<'_>) {
+    fn add_cell(&mut self, design: Placed, cell: &CellRow<'_>) {
         let (n, successes) = (cell.n, cell.successes);
         let by = match cell.breakdown {
             cells::ALL => {
@@ -496,33 +585,8 @@ fn report(
     } else {
         Method::UnweightedWilson
     };
-    let registry_clusters = &tally.registry;
     let finish = |key: &str, label: String, d: &Domain| -> Option<Estimate> {
-        let unweighted = d.counts.estimate()?;
-        let small = !zhisu_stats::is_reliable(unweighted.n, min_cell_n);
-        let mut e = Estimate {
-            key: key.to_string(),
-            label,
-            n: unweighted.n,
-            successes: unweighted.successes,
-            proportion: unweighted.proportion,
-            interval: unweighted.interval,
-            method: Method::UnweightedWilson,
-            deff: None,
-            small,
-        };
-        if method == Method::DesignTaylor {
-            if let Some(design) = d.design.estimate_with(registry_clusters) {
-                e.proportion = design.proportion;
-                // at 0 or 1 the linearised interval collapses to a point: Wilson's is kept
-                if design.se > 0.0 {
-                    e.interval = design.interval;
-                }
-                e.deff = design.deff;
-                e.method = Method::DesignTaylor;
-            }
-        }
-        Some(e)
+        d.estimate(key, label, method, &tally.sample, min_cell_n)
     };
     let overall_estimate = finish("", labels.all.clone(), &tally.overall);
     let dimension_estimates = tally
@@ -562,6 +626,15 @@ fn report(
         overall: overall_estimate,
         dimensions: dimension_estimates,
         breakdowns,
+    }
+}
+
+/// The standard error of an unweighted proportion, `√(p(1−p)/n)` (0 for `n = 0`).
+pub fn binomial_se(p: f64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        (p * (1.0 - p) / n as f64).sqrt()
     }
 }
 
@@ -729,8 +802,12 @@ impl Labels {
         })
     }
 
-    /// The label of a key of a breakdown (the key itself when the questionnaire has none).
+    /// The label of a key of a breakdown: a district's name, a choice's label (the key itself
+    /// when neither is known).
     pub fn label(&self, by: By, key: &str) -> String {
+        if by == By::District {
+            return crate::districts::district_name(key, &self.lang);
+        }
         self.choice(by, key)
             .map(|(_, l)| l)
             .unwrap_or_else(|| key.to_string())

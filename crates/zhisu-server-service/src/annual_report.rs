@@ -240,15 +240,38 @@ fn choice_label(q: &Questionnaire, item: &Item, key: &str, lang: &str) -> String
         )
 }
 
-/// Background yes/no items become indicators (share "yes"); ordered scales count their last two
-/// choices in the questionnaire's order ("经常", "总是"; named in `counted`, since a scale may run
-/// either way): those in the background are indicators, those outside it and the test are the
-/// health status. Items are found by kind and section, never by id.
-fn indicators(
-    q: &Questionnaire,
-    answered: &Answered,
-    lang: &str,
-) -> (Vec<Indicator>, Vec<Indicator>) {
+/// An item the survey measures outside the test, reported as the share giving the answer
+/// counted: background yes/no items (share "yes") and ordered scales (their last two choices in
+/// the questionnaire's order, "经常", "总是", named in `counted` since a scale may run either
+/// way). Scales in the background are indicators, those outside it and the test the health
+/// status (`health`). Items are found by kind and section, never by id.
+pub struct Measure<'q> {
+    pub item: &'q Item,
+    pub label: String,
+    /// What is counted, in words ("是", "经常或总是").
+    pub counted: String,
+    pub health: bool,
+    /// The choice keys counted; empty for a yes/no item.
+    counted_keys: Vec<String>,
+}
+
+impl Measure<'_> {
+    /// Whether `answer` counts (`Some(true)`), answers without counting (`Some(false)`), or is
+    /// no answer to this measure (`None`: it is left out of the share).
+    pub fn outcome(&self, answer: &AnswerValue) -> Option<bool> {
+        match (&self.item.kind, answer) {
+            (ItemKind::TrueFalse, AnswerValue::Bool(b)) => Some(*b),
+            (ItemKind::TrueFalse, AnswerValue::DontKnow) => Some(false),
+            (ItemKind::Likert { .. }, AnswerValue::Choice(k)) => {
+                Some(self.counted_keys.contains(k))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The questionnaire's measures (see [`Measure`]), in its order.
+pub fn measures<'q>(q: &'q Questionnaire, lang: &str) -> Vec<Measure<'q>> {
     let background_section = q
         .background_item(zhisu_core::BackgroundRole::Population)
         .and_then(|i| i.section.clone());
@@ -257,68 +280,70 @@ fn indicators(
         .as_ref()
         .map(|e| e.condition.references())
         .unwrap_or_default();
-    let mut indicators = Vec::new();
-    let mut health = Vec::new();
+    let mut out = Vec::new();
     for item in &q.items {
         if item.scoring.is_some() || eligibility_items.contains(&item.id.as_str()) {
             continue;
         }
         let in_background = item.section.is_some() && item.section == background_section;
-        let given = answered
-            .answers
-            .get(&item.id)
-            .map_or(&[][..], Vec::as_slice);
         let label = item.label.get(lang, &q.default_language).to_string();
         match &item.kind {
-            ItemKind::TrueFalse if in_background => {
-                let answered_n = given
-                    .iter()
-                    .filter(|a| matches!(a, AnswerValue::Bool(_) | AnswerValue::DontKnow))
-                    .count() as u64;
-                let yes = given
-                    .iter()
-                    .filter(|a| matches!(a, AnswerValue::Bool(true)))
-                    .count() as u64;
-                indicators.push(Indicator {
-                    item_id: item.id.clone(),
-                    label,
-                    counted: t(lang, "是", "yes").to_string(),
-                    answered: answered_n,
-                    yes,
-                });
-            }
+            ItemKind::TrueFalse if in_background => out.push(Measure {
+                item,
+                label,
+                counted: t(lang, "是", "yes").to_string(),
+                health: false,
+                counted_keys: Vec::new(),
+            }),
             ItemKind::Likert { choices } if choices.len() >= 3 => {
-                let top: Vec<&str> = choices[choices.len() - 2..]
+                let top: Vec<String> = choices[choices.len() - 2..]
                     .iter()
-                    .map(|c| c.key.as_str())
+                    .map(|c| c.key.clone())
                     .collect();
-                let answered_n = given
-                    .iter()
-                    .filter(|a| matches!(a, AnswerValue::Choice(_)))
-                    .count() as u64;
-                let yes = given
-                    .iter()
-                    .filter(|a| matches!(a, AnswerValue::Choice(k) if top.contains(&k.as_str())))
-                    .count() as u64;
                 let counted = top
                     .iter()
                     .map(|k| choice_label(q, item, k, lang))
                     .collect::<Vec<_>>()
                     .join(t(lang, "或", " or "));
-                let indicator = Indicator {
-                    item_id: item.id.clone(),
+                out.push(Measure {
+                    item,
                     label,
                     counted,
-                    answered: answered_n,
-                    yes,
-                };
-                if in_background {
-                    indicators.push(indicator);
-                } else {
-                    health.push(indicator);
-                }
+                    health: !in_background,
+                    counted_keys: top,
+                });
             }
             _ => {}
+        }
+    }
+    out
+}
+
+/// The measures as indicators and health status, counted over the report's answers.
+fn indicators(
+    q: &Questionnaire,
+    answered: &Answered,
+    lang: &str,
+) -> (Vec<Indicator>, Vec<Indicator>) {
+    let mut indicators = Vec::new();
+    let mut health = Vec::new();
+    for measure in measures(q, lang) {
+        let given = answered
+            .answers
+            .get(&measure.item.id)
+            .map_or(&[][..], Vec::as_slice);
+        let outcomes: Vec<bool> = given.iter().filter_map(|a| measure.outcome(a)).collect();
+        let indicator = Indicator {
+            item_id: measure.item.id.clone(),
+            label: measure.label,
+            counted: measure.counted,
+            answered: outcomes.len() as u64,
+            yes: outcomes.iter().filter(|&&y| y).count() as u64,
+        };
+        if measure.health {
+            health.push(indicator);
+        } else {
+            indicators.push(indicator);
         }
     }
     (indicators, health)

@@ -1,12 +1,14 @@
 //! Exports of interviews for the viewer's scope and the dashboard's filter: CSV (UTF-8 with a
 //! byte-order mark, so Excel opens Chinese text correctly) and XLSX with a data sheet and a
 //! codebook sheet. Column headers are the Chinese item labels with the item id; values are the
-//! choice labels, so a table opened in Excel reads without the codebook.
+//! choice labels, so a table opened in Excel reads without the codebook. Each interview carries
+//! its sample design (stratum, weight and cluster from the sample plan, as the analysis uses
+//! them), so an analyst can redo the estimates in R, Stata or SPSS.
 
 use zhisu_core::age_band;
 use zhisu_core::{AnswerValue, Item, Questionnaire};
 use zhisu_server_storage::facts::background_answer;
-use zhisu_server_storage::StoredInterview;
+use zhisu_server_storage::{StorageError, StoredInterview};
 
 use crate::analysis::{By, Filter};
 use crate::{t, ServerState};
@@ -76,6 +78,77 @@ fn value_label(q: &Questionnaire, item: &Item, value: &AnswerValue, lang: &str) 
     }
 }
 
+/// An interview's place in the sample design, as the analysis reads it: the stratum and
+/// weight of its site in the sample plan (the site looked up in the district the interview
+/// counts for), and the cluster, that site (`district/site`). `None` when the interview has no
+/// site, or its site has no stratum or no usable weight: it is then counted unweighted.
+pub struct Design {
+    pub stratum: String,
+    pub weight: f64,
+    pub cluster: String,
+}
+
+/// The sample plan's sites by (district, site): each site's name, and its stratum and weight
+/// when it has both (for [`Design`]s).
+pub struct SamplePlan(std::collections::HashMap<(String, String), PlannedSite>);
+
+struct PlannedSite {
+    name: String,
+    design: Option<(String, f64)>,
+}
+
+impl SamplePlan {
+    pub fn read(storage: &dyn zhisu_server_storage::Storage) -> Result<Self, StorageError> {
+        Ok(SamplePlan(
+            storage
+                .all_sites()?
+                .into_iter()
+                .map(|s| {
+                    let design = match (s.stratum, s.weight) {
+                        (Some(stratum), Some(weight)) if weight.is_finite() && weight >= 0.0 => {
+                            Some((stratum, weight))
+                        }
+                        _ => None,
+                    };
+                    let site = PlannedSite {
+                        name: s.name,
+                        design,
+                    };
+                    ((s.district, s.id), site)
+                })
+                .collect(),
+        ))
+    }
+
+    fn site(&self, district: Option<&str>, site: &str) -> Option<&PlannedSite> {
+        self.0
+            .get(&(district.unwrap_or("").to_string(), site.to_string()))
+    }
+
+    /// The stratum and weight of a site of the plan (`None` when the plan gives it neither).
+    pub fn stratum_and_weight(&self, district: Option<&str>, site: &str) -> Option<(&str, f64)> {
+        let (stratum, weight) = self.site(district, site)?.design.as_ref()?;
+        Some((stratum.as_str(), *weight))
+    }
+
+    /// The name the plan gives a site.
+    pub fn site_name(&self, district: Option<&str>, site: &str) -> Option<&str> {
+        self.site(district, site).map(|s| s.name.as_str())
+    }
+
+    /// The design of `interview` (see [`Design`]).
+    pub fn design(&self, interview: &StoredInterview) -> Option<Design> {
+        let district = interview.district.as_deref();
+        let site = interview.interview.site_id.as_deref()?;
+        let (stratum, weight) = self.stratum_and_weight(district, site)?;
+        Some(Design {
+            stratum: stratum.to_string(),
+            weight,
+            cluster: format!("{}/{site}", district.unwrap_or("")),
+        })
+    }
+}
+
 /// Builds the export table of `questionnaire_id` (its newest version's items and labels).
 ///
 /// Completion times are shown in the interview's own local time (the offset its device
@@ -87,13 +160,19 @@ pub fn table(
     filter: &Filter,
     lang: &str,
     fallback: chrono::FixedOffset,
-) -> Table {
+) -> Result<Table, StorageError> {
     let latest = state.questionnaires.newest(questionnaire_id);
+    let plan = SamplePlan::read(state.storage.as_ref())?;
     let fixed: Vec<(&str, &str, &str)> = vec![
         ("id", "问卷编号", "Interview id"),
         ("questionnaire_version", "问卷版本", "Questionnaire version"),
         ("district", "区县", "District"),
+        ("district_name", "区县名称", "District name"),
         ("site_id", "调查点", "Site"),
+        ("site_name", "调查点名称", "Site name"),
+        ("stratum", "抽样层", "Stratum"),
+        ("weight", "抽样权重", "Weight"),
+        ("cluster", "整群（抽样单位）", "Cluster (sampling unit)"),
         ("surveyor_id", "调查员", "Surveyor"),
         ("completed_at", "完成时间", "Completed (local time)"),
         ("duration_min", "用时（分钟）", "Duration (minutes)"),
@@ -113,7 +192,7 @@ pub fn table(
                 var.to_string(),
                 t(lang, zh, en).to_string(),
                 "meta".into(),
-                String::new(),
+                design_note(var, lang).to_string(),
             ]
         })
         .collect();
@@ -202,11 +281,30 @@ pub fn table(
             .checked_mul(60)
             .and_then(chrono::FixedOffset::east_opt)
             .unwrap_or(fallback);
+        let design = plan.design(i);
         let mut row = vec![
             iv.id.to_string(),
             iv.questionnaire_version.clone(),
             i.district.clone().unwrap_or_default(),
+            i.district
+                .as_deref()
+                .map(|d| crate::districts::district_name(d, lang))
+                .unwrap_or_default(),
             iv.site_id.clone().unwrap_or_default(),
+            iv.site_id
+                .as_deref()
+                .and_then(|s| plan.site_name(i.district.as_deref(), s))
+                .unwrap_or_default()
+                .to_string(),
+            design
+                .as_ref()
+                .map(|d| d.stratum.clone())
+                .unwrap_or_default(),
+            design
+                .as_ref()
+                .map(|d| d.weight.to_string())
+                .unwrap_or_default(),
+            design.map(|d| d.cluster).unwrap_or_default(),
             iv.surveyor_id.clone().unwrap_or_default(),
             iv.completed_at
                 .with_timezone(&local)
@@ -246,10 +344,32 @@ pub fn table(
         }
         rows.push(row);
     }
-    Table {
+    Ok(Table {
         headers,
         rows,
         codebook,
+    })
+}
+
+/// What the codebook says of the design columns (nothing for the other meta columns).
+fn design_note(variable: &str, lang: &str) -> &'static str {
+    match variable {
+        "stratum" => t(
+            lang,
+            "调查点在抽样方案中的层；为空表示该问卷没有抽样设计（无调查点，或调查点没有层和权重），按未加权计算。",
+            "The stratum of the interview's site in the sample plan; empty when the interview has no design (no site, or a site without stratum and weight): it is counted unweighted.",
+        ),
+        "weight" => t(
+            lang,
+            "抽样权重：该调查点每名受访者代表的劳动者人数（抽样方案中调查点的权重）。",
+            "Sampling weight: how many workers each respondent of the site stands for (the site's weight in the sample plan).",
+        ),
+        "cluster" => t(
+            lang,
+            "整群（初级抽样单位）：调查点，写作“区县/调查点”；群嵌套在层内。设计加权估计：加权比率、Taylor 线性化、层内群间有放回方差（R: svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE)）。被质控退回的问卷不计入估计。",
+            "Cluster (primary sampling unit): the site, written district/site; clusters are nested in strata. Design-based estimates: weighted ratio, Taylor linearisation, with-replacement variance between clusters within strata (R: svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE)). Interviews rejected in quality review are not counted in estimates.",
+        ),
+        _ => "",
     }
 }
 
@@ -311,40 +431,87 @@ pub fn csv_text(headers: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// The workbook: sheet 1 the data, sheet 2 the codebook.
-pub fn xlsx_bytes(table: &Table, lang: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let data = book.add_worksheet().set_name(t(lang, "数据", "Data"))?;
-    for (c, h) in table.headers.iter().enumerate() {
-        data.write_string_with_format(0, c as u16, h, &bold)?;
-    }
-    for (r, row) in table.rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            data.write_string((r + 1) as u32, c as u16, cell_text(cell))?;
+/// One cell of a sheet in a workbook.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl Cell {
+    /// The cell as CSV text (numbers as Rust prints them: shortest exact form).
+    pub fn csv(self) -> String {
+        match self {
+            Cell::Text(s) => s,
+            Cell::Number(x) => x.to_string(),
+            Cell::Empty => String::new(),
         }
     }
-    data.set_freeze_panes(1, 1)?;
-    let codebook = book
-        .add_worksheet()
-        .set_name(t(lang, "编码本", "Codebook"))?;
-    for (c, h) in [
+}
+
+/// The XLSX media type.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Adds a sheet to `book`: the headers in bold on the first row (frozen, with the first
+/// column), then the rows; text fit for a cell ([`cell_text`]), numbers as numbers.
+pub fn add_sheet(
+    book: &mut rust_xlsxwriter::Workbook,
+    name: &str,
+    headers: &[String],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let sheet = book.add_worksheet().set_name(name)?;
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    for (r, row) in rows.into_iter().enumerate() {
+        for (c, cell) in row.into_iter().enumerate() {
+            let (r, c) = ((r + 1) as u32, c as u16);
+            match cell {
+                Cell::Text(s) => {
+                    sheet.write_string(r, c, cell_text(&s))?;
+                }
+                Cell::Number(x) if x.is_finite() => {
+                    sheet.write_number(r, c, x)?;
+                }
+                Cell::Number(_) | Cell::Empty => {}
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 1)?;
+    Ok(())
+}
+
+/// The workbook: sheet 1 the data, sheet 2 the codebook.
+pub fn xlsx_bytes(table: &Table, lang: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let text_rows = |rows: &[Vec<String>]| -> Vec<Vec<Cell>> {
+        rows.iter()
+            .map(|row| row.iter().map(|c| Cell::Text(c.clone())).collect())
+            .collect()
+    };
+    add_sheet(
+        &mut book,
+        t(lang, "数据", "Data"),
+        &table.headers,
+        text_rows(&table.rows),
+    )?;
+    let codebook_headers = [
         t(lang, "变量", "Variable"),
         t(lang, "标签", "Label"),
         t(lang, "类型", "Type"),
         t(lang, "取值", "Values"),
     ]
-    .iter()
-    .enumerate()
-    {
-        codebook.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (r, row) in table.codebook.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            codebook.write_string((r + 1) as u32, c as u16, cell_text(cell))?;
-        }
-    }
+    .map(str::to_string);
+    let codebook_rows: Vec<Vec<String>> = table.codebook.iter().map(|r| r.to_vec()).collect();
+    add_sheet(
+        &mut book,
+        t(lang, "编码本", "Codebook"),
+        &codebook_headers,
+        text_rows(&codebook_rows),
+    )?;
     book.save_to_buffer()
 }
 
@@ -370,14 +537,9 @@ pub struct File {
     pub rows: usize,
 }
 
-/// The file of `table` in `format`, named after the questionnaire.
-pub fn file(
-    table: &Table,
-    format: Format,
-    questionnaire_id: &str,
-    lang: &str,
-) -> Result<File, rust_xlsxwriter::XlsxError> {
-    let stem: String = questionnaire_id
+/// A questionnaire id fit for a file name: letters, digits, `-`, `_` and `.` only, at most 64.
+pub fn file_stem(questionnaire_id: &str) -> String {
+    questionnaire_id
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
@@ -387,7 +549,17 @@ pub fn file(
             }
         })
         .take(64)
-        .collect();
+        .collect()
+}
+
+/// The file of `table` in `format`, named after the questionnaire.
+pub fn file(
+    table: &Table,
+    format: Format,
+    questionnaire_id: &str,
+    lang: &str,
+) -> Result<File, rust_xlsxwriter::XlsxError> {
+    let stem = file_stem(questionnaire_id);
     Ok(match format {
         Format::Csv => File {
             bytes: csv_text(&table.headers, &table.rows).into_bytes(),
@@ -408,7 +580,7 @@ pub fn file(
         }
         Format::Xlsx => File {
             bytes: xlsx_bytes(table, lang)?,
-            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type: XLSX,
             name: format!("zhisu-{stem}.xlsx"),
             rows: table.rows.len(),
         },

@@ -1,7 +1,7 @@
 //! What the central server does, without HTTP: [`ServerState`] holds the storage and the
 //! questionnaires, and its methods (here and in [`ingest`], [`people`], [`sites`], [`review`])
 //! are the actions the HTTP layer (`zhisu-server`) and the administrative commands call;
-//! [`analysis`] and [`export`] compute what the dashboard shows and hands out. Every
+//! [`analysis`], [`estimates`] and [`export`] compute what the dashboard shows and hands out. Every
 //! administrative action writes its audit entry. Nothing here knows axum, a URL or HTML.
 //!
 //! The server never trusts a device's score: every interview is checked and re-scored with
@@ -13,6 +13,8 @@ pub mod annual_report;
 pub mod data_check;
 pub mod demo;
 pub mod devices;
+pub mod districts;
+pub mod estimates;
 pub mod export;
 pub mod ingest;
 pub mod item_analysis;

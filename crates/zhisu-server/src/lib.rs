@@ -10,6 +10,7 @@ pub mod api;
 pub mod config;
 pub mod dashboard;
 pub mod error;
+pub mod estimates;
 pub mod extract;
 pub mod metrics;
 pub mod rate_limit;
@@ -105,6 +106,7 @@ pub fn router(state: impl Into<HttpState>) -> Router {
     api::routes()
         .merge(dashboard::routes())
         .merge(report_docx::routes())
+        .merge(estimates::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::same_origin_writes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

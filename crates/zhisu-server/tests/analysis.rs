@@ -591,6 +591,24 @@ async fn exports_carry_chinese_labels_and_a_codebook() {
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 30, "the filter applies to the export");
+    // the sites of this plan have no stratum or weight: the design columns stay empty, the
+    // places are named
+    let headers: Vec<&str> = header.trim_start_matches('\u{feff}').split(',').collect();
+    let at = |name: &str| headers.iter().position(|h| *h == name).unwrap();
+    for row in &rows {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(
+            (
+                cells[at("抽样层")],
+                cells[at("抽样权重")],
+                cells[at("整群（抽样单位）")]
+            ),
+            ("", "", ""),
+            "{row}"
+        );
+        assert_eq!(cells[at("区县名称")], "渝中区");
+        assert!(cells[at("调查点名称")].starts_with("调查点 yz-"), "{row}");
+    }
     assert!(
         rows.iter()
             .all(|r| r.contains("教师") || r.contains("老师")),

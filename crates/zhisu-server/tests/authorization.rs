@@ -1,6 +1,7 @@
 //! The authorisation matrix: every administrative endpoint × every role × own / other district
 //! × own / other population, plus missing, forged, expired and ended sessions and device tokens
 //! used as sessions. No cell may leak data or change anything it should not.
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -206,6 +207,18 @@ async fn every_endpoint_for_every_role() {
         (
             Method::GET,
             "/api/v1/interviews",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/estimates",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/estimates?district=jiangbei&population=construction",
             None,
             [200, 200, 200, 200, 200],
         ),
@@ -475,6 +488,173 @@ async fn each_role_reads_only_its_own_interviews_and_devices() {
     }
 }
 
+/// The estimate tables (API and the dashboard's downloads) by role × district asked ×
+/// population asked: each role sees exactly the interviews of its scope that the filter
+/// picks; a district's people keep their district whatever they ask; nobody signed out gets a
+/// table.
+#[tokio::test(flavor = "multi_thread")]
+async fn estimates_keep_to_each_roles_district_and_population() {
+    let w = world().await;
+    // the world's interviews: (district, population)
+    let stored = [("yuzhong", "teacher"), ("jiangbei", "construction")];
+    // what each role may read: (its district, its populations)
+    let reads: [(&str, Option<&str>, Option<&str>); 5] = [
+        ("city", None, None),
+        ("yz_admin", Some("yuzhong"), None),
+        ("jb_admin", Some("jiangbei"), None),
+        ("yz_sup", Some("yuzhong"), None),
+        ("edu", None, Some("teacher")),
+    ];
+    let asks: [(Option<&str>, Option<&str>); 6] = [
+        (None, None),
+        (Some("yuzhong"), None),
+        (Some("jiangbei"), None),
+        (None, Some("teacher")),
+        (None, Some("construction")),
+        (Some("jiangbei"), Some("teacher")),
+    ];
+    let mut failures = Vec::new();
+    for (role, own_district, own_population) in reads {
+        let token = w.sign_in(role).await;
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        for (district, population) in asks {
+            let mut query = vec![];
+            if let Some(d) = district {
+                query.push(format!("district={d}"));
+            }
+            if let Some(p) = population {
+                query.push(format!("population={p}"));
+            }
+            let query = format!("?{}", query.join("&"));
+            // the district a district's person gets is their own, whatever they ask
+            let district_applied = own_district.or(district);
+            let expected: Vec<(&str, &str)> = stored
+                .iter()
+                .copied()
+                .filter(|(d, p)| {
+                    district_applied.is_none_or(|x| x == *d)
+                        && own_population.is_none_or(|x| x == *p)
+                        && population.is_none_or(|x| x == *p)
+                })
+                .collect();
+            let expected_districts: BTreeSet<&str> = expected.iter().map(|e| e.0).collect();
+            let expected_populations: BTreeSet<&str> = expected.iter().map(|e| e.1).collect();
+
+            let (status, api) = w
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/estimates{query}"),
+                    Some(&token),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{role} {query}");
+            let rows = |id: &str| -> Vec<Value> {
+                api["tables"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|t| t["id"] == id)
+                    .unwrap()["rows"]
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            };
+            let keys = |id: &str| -> BTreeSet<String> {
+                rows(id)
+                    .iter()
+                    .map(|r| r["key"].as_str().unwrap().to_string())
+                    .collect()
+            };
+            let overall_n = rows("overall")
+                .first()
+                .map_or(0, |r| r["n"].as_u64().unwrap());
+            let seen = (
+                overall_n,
+                keys("by_district"),
+                keys("by_population"),
+                api["filter"]["district"].as_str().map(str::to_string),
+            );
+            let want = (
+                expected.len() as u64,
+                expected_districts.iter().map(|s| s.to_string()).collect(),
+                expected_populations.iter().map(|s| s.to_string()).collect(),
+                district_applied.map(str::to_string),
+            );
+            if seen != want {
+                failures.push(format!(
+                    "GET /api/v1/estimates{query} as {role}: {seen:?}, expected {want:?}"
+                ));
+            }
+
+            // the CSV download: the same domains, no other district's rows
+            let response = w
+                .http
+                .get(format!("{}/dashboard/estimates.csv{query}", w.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{role} {query}");
+            let csv = response.text().await.unwrap();
+            let lines: Vec<Vec<&str>> = csv
+                .trim_start_matches('\u{feff}')
+                .lines()
+                .map(|l| l.split(',').collect())
+                .collect();
+            let districts_in_csv: BTreeSet<String> = lines
+                .iter()
+                .filter(|l| l[0] == "按区县分组的素养水平")
+                .map(|l| l[1].to_string())
+                .collect();
+            let overall_in_csv: u64 = lines
+                .iter()
+                .find(|l| l[0] == "总体素养水平")
+                .map_or(0, |l| l[3].parse().unwrap());
+            if (overall_in_csv, &districts_in_csv) != (want.0, &want.1) {
+                failures.push(format!(
+                    "GET /dashboard/estimates.csv{query} as {role}: n {overall_in_csv}, districts {districts_in_csv:?}, expected {want:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "estimates by role, district and population:\n{}",
+        failures.join("\n")
+    );
+    // signed out: the downloads send to the sign-in page, the API refuses
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in [
+        "/dashboard/estimates.csv",
+        "/dashboard/estimates.xlsx",
+        "/dashboard/measures",
+    ] {
+        let r = client
+            .get(format!("{}{path}", w.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(r.headers()["location"], "/dashboard/login", "{path}");
+    }
+    let (status, body) = w.call(Method::GET, "/api/v1/estimates", None, None).await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+    // every download is in the audit log
+    let downloads = w
+        .state
+        .storage
+        .audit_log(1000)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "export" && a.detail.starts_with("estimates Csv"))
+        .count();
+    assert_eq!(downloads, 5 * asks.len());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere() {
     let w = world().await;
@@ -507,6 +687,7 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
     let endpoints = [
         (Method::GET, "/api/v1/me"),
         (Method::GET, "/api/v1/interviews"),
+        (Method::GET, "/api/v1/estimates"),
         (Method::POST, "/api/v1/enrolment-codes"),
         (Method::GET, "/api/v1/devices"),
         (Method::GET, "/api/v1/districts/yuzhong/sites"),

@@ -127,7 +127,8 @@ fn labels_and_the_export_filter_read_the_role_and_the_newest_version() {
     };
     let utc8 = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
     let table =
-        zhisu_server_service::export::table(&state, &interviews, &newer.id, &filter, "en", utc8);
+        zhisu_server_service::export::table(&state, &interviews, &newer.id, &filter, "en", utc8)
+            .unwrap();
     assert_eq!(table.rows.len(), 2, "the export filters by the sex role");
     let all = zhisu_server_service::export::table(
         &state,
@@ -136,7 +137,8 @@ fn labels_and_the_export_filter_read_the_role_and_the_newest_version() {
         &Filter::default(),
         "en",
         utc8,
-    );
+    )
+    .unwrap();
     assert_eq!(all.rows.len(), 3);
 }
 
@@ -152,7 +154,8 @@ fn an_impossible_utc_offset_exports_in_the_fallback_zone() {
     one.interview.utc_offset_minutes = i32::MAX;
     let utc8 = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
     let table =
-        zhisu_server_service::export::table(&state, &[one], &q.id, &Filter::default(), "en", utc8);
+        zhisu_server_service::export::table(&state, &[one], &q.id, &Filter::default(), "en", utc8)
+            .unwrap();
     let completed = table
         .headers
         .iter()

@@ -6,15 +6,7 @@ use super::read::{fields, Fields, Place, Str};
 use super::Reporter;
 use crate::{shown, Background, BackgroundRole, ItemKind};
 
-const ROLES: [BackgroundRole; 7] = [
-    BackgroundRole::Population,
-    BackgroundRole::Age,
-    BackgroundRole::Sex,
-    BackgroundRole::Education,
-    BackgroundRole::Industry,
-    BackgroundRole::EmployerSize,
-    BackgroundRole::Ownership,
-];
+const ROLES: [BackgroundRole; 9] = BackgroundRole::ALL;
 
 const KEYS: &[&str] = &[
     "population",
@@ -24,6 +16,8 @@ const KEYS: &[&str] = &[
     "industry",
     "employer_size",
     "ownership",
+    "employment_form",
+    "migrant",
     "fingerprint",
 ];
 

@@ -2,11 +2,10 @@
 //! codebook) and XLSX, built by `zhisu_server_service::export`.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use zhisu_server_service::export::{file, table, Format, Table};
 
-use super::{internal, run, ViewQuery, Viewer};
+use super::{attachment, internal, run, ViewQuery, Viewer};
 use crate::HttpState;
 
 pub(super) async fn load(
@@ -25,9 +24,7 @@ pub(super) async fn load(
     );
     // the configured local time for a device offset that is not a real one
     let fallback = state.utc_offset;
-    tokio::task::spawn_blocking(move || table(&state, &interviews, &qid, &filter, &lang, fallback))
-        .await
-        .map_err(internal)
+    run(move || table(&state, &interviews, &qid, &filter, &lang, fallback)).await
 }
 
 /// The viewer's interviews under the page's filter, as a file in `format`.
@@ -53,21 +50,7 @@ async fn download(state: HttpState, viewer: Viewer, q: ViewQuery, format: Format
     if let Err(e) = run(move || server.audit(&actor, "export", &detail)).await {
         return e;
     }
-    (
-        [
-            (header::CONTENT_TYPE, file.content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file.name),
-            ),
-            (
-                header::HeaderName::from_static("x-zhisu-rows"),
-                file.rows.to_string(),
-            ),
-        ],
-        file.bytes,
-    )
-        .into_response()
+    attachment(file)
 }
 
 pub(super) async fn csv(

@@ -9,6 +9,7 @@ use zhisu_core::AGE_BANDS;
 use zhisu_server_service::analysis::{self, By, Estimate, Labels};
 use zhisu_server_service::people::{Person, Role};
 use zhisu_server_service::t;
+use zhisu_server_service::wording::district_name;
 
 use super::ViewQuery;
 use crate::extract::Session;
@@ -52,6 +53,8 @@ a.target { display:inline-flex; align-items:center; min-height:44px; min-width:4
 form.filters { display:flex; flex-wrap: wrap; gap: 8px 16px; align-items: end; background:#f7f7f7; padding: 10px; border-radius: 6px; }
 form.filters label { display:flex; flex-direction: column; font-size: 14px; flex: 1 1 10em; min-width: 0; max-width: 100%; }
 form.filters select, form.filters input { width: 100%; max-width: 100%; }
+form.questionnaire-choice { margin: 0 0 12px; display:flex; flex-wrap: wrap; gap: 8px; align-items: end; }
+form.questionnaire-choice label { display:flex; flex-direction: column; font-size: 14px; min-width: 0; max-width: 100%; }
 select, input, textarea, button { font-size: 16px; min-height: 44px; border: 1px solid var(--line); border-radius: 4px; background: #fff; color: var(--ink); max-width: 100%; }
 button { padding: 8px 14px; cursor: pointer; }
 summary { padding: 10px 0; min-height: 44px; cursor: pointer; }
@@ -77,13 +80,14 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
   table.stack td[data-label]::before { content: attr(data-label); display:block; font-size: 14px; color: var(--muted); font-weight: bold; }
   form.review textarea { min-width: 0; }
 }
-@media print { header, form.filters, .no-print, .skip { display: none !important; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } .scroll { overflow: visible; } }
+@media print { header, form.filters, form.questionnaire-choice, .no-print, .skip { display: none !important; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } table, svg { break-inside: avoid; } .scroll { overflow: visible; } }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
-const VIEWS: [(&str, &str, &str); 6] = [
+const VIEWS: [(&str, &str, &str); 7] = [
     ("progress", "工作进度", "Progress"),
     ("literacy", "素养水平", "Literacy"),
+    ("measures", "专项与指标", "Modules and measures"),
     ("items", "薄弱知识", "Weakest items"),
     ("item-analysis", "题目分析", "Item analysis"),
     ("qc", "质量控制", "Quality control"),
@@ -96,6 +100,102 @@ pub fn page(
     session: Option<&Session>,
     lang: &str,
     current: &str,
+    title: &str,
+    body: Markup,
+) -> Html<String> {
+    page_with(session, lang, current, None, title, body)
+}
+
+/// The questionnaires a view can be shown for, and the one it shows: every page of a
+/// questionnaire says which one it is and offers the others (the intercept version included).
+pub struct QuestionnaireChoice {
+    pub current: String,
+    /// (id, display name), the dashboard's default first.
+    pub options: Vec<(String, String)>,
+    /// The populations of the questionnaire shown: (key, label), to name a department's.
+    pub populations: Vec<(String, String)>,
+}
+
+impl QuestionnaireChoice {
+    pub fn of(
+        registry: &zhisu_server_service::QuestionnaireRegistry,
+        current: &str,
+        lang: &str,
+    ) -> QuestionnaireChoice {
+        let mut ids: Vec<String> = registry.refs().into_iter().map(|r| r.id).collect();
+        if !ids.iter().any(|id| id == current) {
+            ids.push(current.to_string());
+        }
+        ids.sort_by(|a, b| {
+            (a != analysis::DEFAULT_QUESTIONNAIRE, a)
+                .cmp(&(b != analysis::DEFAULT_QUESTIONNAIRE, b))
+        });
+        ids.dedup();
+        let options = ids
+            .into_iter()
+            .map(|id| {
+                let name = registry.newest(&id).map_or_else(
+                    || {
+                        format!(
+                            "{id} ({})",
+                            t(lang, "服务器上没有这份问卷", "not on this server")
+                        )
+                    },
+                    |p| {
+                        let q = &p.questionnaire;
+                        format!("{}（{id}）", q.title.get(lang, &q.default_language))
+                    },
+                );
+                (id, name)
+            })
+            .collect();
+        QuestionnaireChoice {
+            current: current.to_string(),
+            options,
+            populations: Labels::new(registry, current, lang).choices(By::Population),
+        }
+    }
+
+    /// The query pair that keeps this questionnaire in a link (none for the default).
+    pub fn pair(&self) -> Option<(&'static str, &str)> {
+        (self.current != analysis::DEFAULT_QUESTIONNAIRE).then_some(("q", self.current.as_str()))
+    }
+}
+
+/// A page of a questionnaire: [`page`] with the questionnaire named and chosen above the view,
+/// and the navigation keeping it.
+pub fn questionnaire_page(
+    session: &Session,
+    lang: &str,
+    current: &str,
+    choice: &QuestionnaireChoice,
+    title: &str,
+    body: Markup,
+) -> Html<String> {
+    let body = html! {
+        form.questionnaire-choice #questionnaire-choice method="get" action={ "/dashboard/" (current) } {
+            input type="hidden" name="lang" value=(lang);
+            label {
+                (t(lang, "问卷", "Questionnaire")) " "
+                select name="q" id="questionnaire" {
+                    @for (id, name) in &choice.options {
+                        option value=(id) selected[*id == choice.current] { (name) }
+                    }
+                }
+            }
+            " "
+            button type="submit" id="show-questionnaire" { (t(lang, "查看", "Show")) }
+        }
+        (body)
+    };
+    page_with(Some(session), lang, current, Some(choice), title, body)
+}
+
+fn page_with(
+    session: Option<&Session>,
+    lang: &str,
+    current: &str,
+    choice: Option<&QuestionnaireChoice>,
     title: &str,
     body: Markup,
 ) -> Html<String> {
@@ -113,7 +213,7 @@ pub fn page(
                 a.skip href="#main" { (t(lang, "跳到正文", "Skip to the content")) }
                 header {
                     strong { "职素 · " (t(lang, "职业健康素养监测", "Occupational health literacy monitoring")) }
-                    @if let Some(session) = session { (navigation(session, lang, current)) }
+                    @if let Some(session) = session { (navigation(session, lang, current, choice)) }
                 }
                 main #main tabindex="-1" { (body) }
             }
@@ -122,15 +222,26 @@ pub fn page(
     Html(markup.into_string())
 }
 
-fn navigation(session: &Session, lang: &str, current: &str) -> Markup {
+fn navigation(
+    session: &Session,
+    lang: &str,
+    current: &str,
+    choice: Option<&QuestionnaireChoice>,
+) -> Markup {
     let person = &session.person;
     let suffix = if lang == "en" { "?lang=en" } else { "" };
+    // the views of a questionnaire keep it
+    let pairs: Vec<(&str, &str)> = choice
+        .and_then(QuestionnaireChoice::pair)
+        .into_iter()
+        .chain((lang == "en").then_some(("lang", "en")))
+        .collect();
     html! {
         nav aria-label=(t(lang, "页面", "Pages")) {
             ul {
                 @for (view, zh, en) in VIEWS {
                     li {
-                        a href={ "/dashboard/" (view) (suffix) }
+                        a href=(link(&format!("/dashboard/{view}"), pairs.iter().copied()))
                             aria-current=[(view == current).then_some("page")] {
                             (t(lang, zh, en))
                         }
@@ -146,7 +257,10 @@ fn navigation(session: &Session, lang: &str, current: &str) -> Markup {
                 }
             }
         }
-        span.who { (person.display_name) " · " (role_label(&person.role, lang)) }
+        span.who {
+            (person.display_name) " · "
+            (role_label(&person.role, choice.map_or(&[][..], |c| &c.populations), lang))
+        }
         form method="post" action="/dashboard/logout" {
             input type="hidden" name="csrf" value=(session.csrf_token());
             button type="submit" { (t(lang, "退出", "Sign out")) }
@@ -154,17 +268,31 @@ fn navigation(session: &Session, lang: &str, current: &str) -> Markup {
     }
 }
 
-pub fn role_label(role: &Role, lang: &str) -> String {
+/// The signed-in person's role, with their district or populations by name (a department's
+/// populations named by `populations_named`, (key, label), where it knows them).
+fn role_label(role: &Role, populations_named: &[(String, String)], lang: &str) -> String {
     let (name, within) = match role {
         Role::CityAdmin => return t(lang, "市级管理员", "City administrator").to_string(),
         Role::DistrictAdmin { district } => (
             t(lang, "区县管理员", "District administrator"),
-            district.clone(),
+            district_name(district, lang),
         ),
-        Role::Supervisor { district } => (t(lang, "质控督导", "Supervisor"), district.clone()),
+        Role::Supervisor { district } => (
+            t(lang, "质控督导", "Supervisor"),
+            district_name(district, lang),
+        ),
         Role::DepartmentViewer { populations } => (
             t(lang, "部门查看", "Department viewer"),
-            populations.join("、"),
+            populations
+                .iter()
+                .map(|p| {
+                    populations_named
+                        .iter()
+                        .find(|(key, _)| key == p)
+                        .map_or(p.as_str(), |(_, label)| label.as_str())
+                })
+                .collect::<Vec<_>>()
+                .join(t(lang, "、", ", ")),
         ),
     };
     format!("{name}（{within}）")
@@ -219,22 +347,28 @@ pub(super) fn filter_form(
     q: &ViewQuery,
     person: &Person,
     labels: &Labels,
+    districts: &[(String, String)],
     lang: &str,
 ) -> Markup {
     let filter = q.filter_for(person);
     let ages = AGE_BANDS.iter().map(|a| (a.to_string(), a.to_string()));
-    let locked = person.role.district().is_some();
     html! {
         form.filters method="get" action={ "/dashboard/" (action) } {
             input type="hidden" name="lang" value=(lang);
+            input type="hidden" name="q" value=(q.questionnaire());
             @for by in [By::Population, By::Industry, By::Sex, By::Education] {
                 (select(by, labels.choices(by), filter.wanted(by), lang))
             }
             (select(By::AgeBand, ages.collect(), filter.wanted(By::AgeBand), lang))
-            label {
-                (By::District.title(lang))
-                input name="district" id="filter-district" value=(filter.district.as_deref().unwrap_or(""))
-                    readonly[locked] size="12";
+            @match person.role.district() {
+                // a district's people see their own district only: named, not offered
+                Some(own) => label {
+                    (By::District.title(lang))
+                    select name="district" id="filter-district" {
+                        option value=(own) selected { (district_name(own, lang)) }
+                    }
+                },
+                None => (select(By::District, districts.to_vec(), filter.wanted(By::District), lang)),
             }
             button.primary type="submit" id="apply" { (t(lang, "筛选", "Apply")) }
         }
@@ -403,19 +537,21 @@ pub fn estimate_table(id: &str, first: &str, rows: &[Estimate], lang: &str) -> M
     )
 }
 
-/// The query of links that keep the filter, with the language last.
+/// The query of links that keep the questionnaire and the filter, with the language last.
 pub(super) fn filter_pairs<'a>(
+    choice: &'a QuestionnaireChoice,
     filter: &'a analysis::Filter,
     lang: &'a str,
 ) -> Vec<(&'a str, &'a str)> {
-    By::ALL
+    choice
+        .pair()
         .into_iter()
-        .filter_map(|by| {
+        .chain(By::ALL.into_iter().filter_map(|by| {
             filter
                 .wanted(by)
                 .filter(|v| !v.is_empty())
                 .map(|v| (by.as_str(), v))
-        })
+        }))
         .chain([("lang", lang)])
         .collect()
 }

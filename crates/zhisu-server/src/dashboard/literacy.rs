@@ -1,14 +1,16 @@
-//! Literacy levels with their intervals, and the weakest items.
+//! Literacy levels with their intervals, what else the survey measures (modules, indicators,
+//! health), and the weakest items.
 
 use axum::extract::{Query, State};
 use axum::response::{Html, Response};
 use maud::{html, Markup};
 use zhisu_server_service::analysis::{Estimate, ItemShare, Labels, LiteracyReport};
+use zhisu_server_service::estimates::EstimateTable;
 use zhisu_server_service::t;
 
 use super::html::{
-    bars, breakdown_section, count_in_words, estimate_table, filter_form, filter_pairs, link, page,
-    pct, scroll_box, Heading,
+    bars, breakdown_section, count_in_words, estimate_table, filter_form, filter_pairs, link, pct,
+    questionnaire_page, scroll_box, Heading, QuestionnaireChoice,
 };
 use super::*;
 use crate::HttpState;
@@ -24,9 +26,11 @@ pub(super) async fn literacy_page(
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let rules = Rules::of(&state, q.questionnaire());
     let filter = q.filter_for(&session.person);
+    let districts = district_choices(&state, &session.person, lang).await?;
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "职业健康素养水平", "Occupational health literacy levels")) }
-        (filter_form("literacy", &q, &session.person, &labels, lang))
+        (filter_form("literacy", &q, &session.person, &labels, &districts, lang))
         (method(&report, lang))
         @match &report.overall {
             None => p #no-data {
@@ -40,10 +44,68 @@ pub(super) async fn literacy_page(
                 }
             },
         }
-        (export_links(&filter_pairs(&filter, lang), lang))
+        (export_links(&filter_pairs(&choice, &filter, lang), lang))
     };
     let title = t(lang, "素养水平", "Literacy");
-    Ok(page(Some(&session), lang, "literacy", title, body))
+    Ok(questionnaire_page(
+        &session, lang, "literacy", &choice, title, body,
+    ))
+}
+
+/// What else the survey measures: each population module's literacy among those asked it,
+/// literacy by employer size and ownership, the indicators and the health items, with the
+/// literacy page's method (read from every interview of the selection, so a page of its own:
+/// the literacy page stays as quick as its cells).
+pub(super) async fn measures_page(
+    State(state): State<HttpState>,
+    Viewer(session): Viewer,
+    Query(q): Query<ViewQuery>,
+) -> Result<Html<String>, Response> {
+    let lang = q.lang();
+    let ask = Ask::new(&state, &session.person, &q);
+    let role = session.person.role.clone();
+    let (report, measured) = run(move || {
+        let report = ask.literacy()?;
+        let measured = ask.measured(&role, report.method)?;
+        Ok((report, measured))
+    })
+    .await?;
+    let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
+    let filter = q.filter_for(&session.person);
+    let districts = district_choices(&state, &session.person, lang).await?;
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
+    let body = html! {
+        h1 { (t(lang, "专项模块和其他指标", "Population modules and other measures")) }
+        p.note {
+            (t(lang, "专项模块的素养水平只统计答过该模块的受访者；指标和健康状况是回答者中给出所计答案（括号内）的比例。",
+                "A module's literacy level counts those asked the module; an indicator or health item is the share, among those who answered it, giving the answer named in brackets."))
+        }
+        (filter_form("measures", &q, &session.person, &labels, &districts, lang))
+        (method(&report, lang))
+        @if measured.iter().all(|t| t.rows.is_empty()) {
+            p #no-data {
+                (t(lang, "当前筛选条件下还没有调查数据。", "No interviews match this selection yet."))
+            }
+        }
+        @for table in measured.iter().filter(|t| !t.rows.is_empty()) {
+            (measured_section(table, lang))
+        }
+        (export_links(&filter_pairs(&choice, &filter, lang), lang))
+    };
+    let title = t(lang, "专项与指标", "Modules and measures");
+    Ok(questionnaire_page(
+        &session, lang, "measures", &choice, title, body,
+    ))
+}
+
+/// A table read from the interviews, drawn as the literacy page draws a breakdown.
+fn measured_section(table: &EstimateTable, lang: &str) -> Markup {
+    let rows: Vec<Estimate> = table.rows.iter().map(Estimate::from).collect();
+    html! {
+        h2 { (table.title) }
+        (estimate_table(&table.id.replace("by_", "by-"), &table.domain, &rows, lang))
+        (bars(&format!("chart-{}", table.id), &table.title, &rows, lang))
+    }
 }
 
 /// How the levels were estimated, and which cells are small.
@@ -96,6 +158,15 @@ fn export_links(query: &[(&str, &str)], lang: &str) -> Markup {
             li { a data-export #export-xlsx href=(href("/dashboard/export.xlsx")) { "Excel (XLSX)" } }
             li { a data-export #codebook href=(href("/dashboard/codebook.csv")) { (t(lang, "编码本", "Codebook")) } }
         }
+        h2 { (t(lang, "导出估计表", "Export the estimate tables")) }
+        p.note {
+            (t(lang, "本页各表的数据（样本量、素养水平、95% 置信区间、标准误、自由度、设计效应、估计方法），每个表一个工作表，另附方法说明。",
+                "Every table of this page as data (n, share, 95 % interval, standard error, df, design effect, method): a sheet per table and a sheet on the method."))
+        }
+        ul.links.no-print {
+            li { a data-export #estimates-csv href=(href("/dashboard/estimates.csv")) { (t(lang, "估计表 CSV", "Estimates CSV")) } }
+            li { a data-export #estimates-xlsx href=(href("/dashboard/estimates.xlsx")) { (t(lang, "估计表 Excel (XLSX)", "Estimates Excel (XLSX)")) } }
+        }
         p.no-print aria-live="polite" {
             progress #export-progress max="1" value="0" hidden {}
             " "
@@ -118,17 +189,21 @@ pub(super) async fn items_page(
     let ask = Ask::new(&state, &session.person, &q);
     let items = run(move || ask.weakest_items()).await?;
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
+    let districts = district_choices(&state, &session.person, lang).await?;
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "薄弱知识和技能", "Weakest knowledge and skills")) }
         p.note {
             (t(lang, "按答对率从低到高排列；答对率低的题目，就是需要加强宣传教育的知识点。",
                 "Items ranked by the share answered correctly, lowest first: the facts and skills to target."))
         }
-        (filter_form("items", &q, &session.person, &labels, lang))
+        (filter_form("items", &q, &session.person, &labels, &districts, lang))
         (items_table(&items, &labels, lang))
     };
     let title = t(lang, "薄弱知识", "Weakest items");
-    Ok(page(Some(&session), lang, "items", title, body))
+    Ok(questionnaire_page(
+        &session, lang, "items", &choice, title, body,
+    ))
 }
 
 fn items_table(items: &[ItemShare], labels: &Labels, lang: &str) -> Markup {

@@ -46,6 +46,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/dashboard.js", get(script))
         .route("/dashboard/progress", get(progress_page))
         .route("/dashboard/literacy", get(literacy_page))
+        .route("/dashboard/measures", get(measures_page))
         .route("/dashboard/items", get(items_page))
         .route("/dashboard/item-analysis", get(item_analysis_page))
         .route("/dashboard/qc", get(qc_page))
@@ -149,6 +150,26 @@ impl Ask {
         )
     }
 
+    /// The tables the literacy page adds from the interviews (modules, more breakdowns,
+    /// indicators, health), by the report's `method`.
+    fn measured(
+        &self,
+        role: &zhisu_server_service::people::Role,
+        method: zhisu_stats::Method,
+    ) -> Result<Vec<zhisu_server_service::estimates::EstimateTable>, crate::StorageError> {
+        use zhisu_server_service::estimates;
+        let ask = estimates::Ask {
+            storage: self.storage.as_ref(),
+            registry: &self.registry,
+            role,
+            questionnaire_id: &self.questionnaire,
+            filter: &self.filter,
+            min_cell_n: self.min_cell_n,
+            lang: &self.lang,
+        };
+        estimates::measured_tables(&ask, method)
+    }
+
     fn weakest_items(&self) -> Result<Vec<analysis::ItemShare>, crate::StorageError> {
         analysis::weakest_items(
             self.storage.as_ref(),
@@ -160,6 +181,40 @@ impl Ask {
             &self.lang,
         )
     }
+}
+
+/// The districts the filter offers a viewer who may choose (the city's people): those of the
+/// sample plan and of the enrolled tablets, by name. A district's people get none: their own
+/// district is imposed.
+pub(super) async fn district_choices(
+    state: &HttpState,
+    person: &Person,
+    lang: &str,
+) -> Result<Vec<(String, String)>, Response> {
+    if person.role.district().is_some() {
+        return Ok(Vec::new());
+    }
+    let storage = state.storage.clone();
+    let ids = run(move || {
+        let mut ids: std::collections::BTreeSet<String> = storage
+            .all_sites()?
+            .into_iter()
+            .map(|s| s.district)
+            .collect();
+        ids.extend(storage.devices()?.into_iter().map(|d| d.district));
+        Ok(ids)
+    })
+    .await?;
+    let mut named: Vec<(String, String)> = ids
+        .into_iter()
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            let name = zhisu_server_service::wording::district_name(&id, lang);
+            (id, name)
+        })
+        .collect();
+    named.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(named)
 }
 
 /// What the pages say about how literacy is decided, from the questionnaire: its cut-off and
@@ -239,6 +294,28 @@ async fn script() -> Response {
             (axum::http::header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("dashboard.js"),
+    )
+        .into_response()
+}
+
+/// A file as a download, with its row count in `x-zhisu-rows` (the page's progress line).
+pub(crate) fn attachment(file: zhisu_server_service::export::File) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                file.content_type.to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.name),
+            ),
+            (
+                axum::http::header::HeaderName::from_static("x-zhisu-rows"),
+                file.rows.to_string(),
+            ),
+        ],
+        file.bytes,
     )
         .into_response()
 }

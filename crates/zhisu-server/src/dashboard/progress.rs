@@ -9,7 +9,9 @@ use zhisu_server_service::people::Role;
 use zhisu_server_service::t;
 use zhisu_server_service::Device;
 
-use super::html::{fraction, local_minute, page, scroll_box};
+use zhisu_server_service::wording::district_name;
+
+use super::html::{fraction, local_minute, questionnaire_page, scroll_box, QuestionnaireChoice};
 use super::*;
 use crate::HttpState;
 
@@ -46,7 +48,10 @@ pub(super) async fn progress_page(
         }
     };
     let title = t(lang, "工作进度", "Progress");
-    Ok(page(Some(&session), lang, "progress", title, body))
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
+    Ok(questionnaire_page(
+        &session, lang, "progress", &choice, title, body,
+    ))
 }
 
 fn totals(progress: &Progress, lang: &str) -> Markup {
@@ -85,7 +90,10 @@ fn districts(progress: &Progress, lang: &str) -> Markup {
         "by-district",
         t(lang, "各区县", "By district"),
         t(lang, "区县", "District"),
-        progress.districts.iter().map(|(d, n)| (d.clone(), n)),
+        progress
+            .districts
+            .iter()
+            .map(|(d, n)| (district_name(d, lang), n)),
         lang,
     )
 }
@@ -113,7 +121,7 @@ fn sites(progress: &Progress, labels: &Labels, lang: &str) -> Markup {
                 th { (t(lang, "各人群 完成 / 配额", "Per population: done / quota")) }
                 th { (t(lang, "合计", "Total")) }
             }
-            @for site in &progress.sites { (site_row(site, labels)) }
+            @for site in &progress.sites { (site_row(site, labels, lang)) }
         } }))
         @if progress.without_site > 0 {
             p.note {
@@ -123,10 +131,10 @@ fn sites(progress: &Progress, labels: &Labels, lang: &str) -> Markup {
     }
 }
 
-fn site_row(site: &SiteProgress, labels: &Labels) -> Markup {
+fn site_row(site: &SiteProgress, labels: &Labels, lang: &str) -> Markup {
     html! {
         tr {
-            td { (site.district) }
+            td { (district_name(&site.district, lang)) }
             td { (site.name) }
             td {
                 @for (i, (p, (done, want))) in site.populations.iter().enumerate() {
@@ -165,7 +173,7 @@ fn tablets(devices: &[Device], offset: FixedOffset, lang: &str) -> Markup {
             @for d in devices {
                 tr {
                     td { (d.name) }
-                    td { (d.district) }
+                    td { (district_name(&d.district, lang)) }
                     td {
                         @match d.last_seen_at {
                             Some(at) => (local_minute(at, offset)),

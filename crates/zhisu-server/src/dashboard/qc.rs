@@ -10,10 +10,11 @@ use zhisu_server_service::analysis::{By, Labels};
 use zhisu_server_service::storage::{QcEntry, QcStatus};
 use zhisu_server_service::t;
 
-use super::html::{link, local_minute, page};
+use super::html::{link, local_minute, page, questionnaire_page, QuestionnaireChoice};
 use super::*;
 use crate::HttpState;
 use zhisu_server_service::review::ReviewRefusal;
+use zhisu_server_service::wording::district_name;
 
 pub(super) fn status_label(status: QcStatus, lang: &str) -> &'static str {
     match status {
@@ -61,7 +62,10 @@ pub(super) async fn qc_page(
         }
     };
     let title = t(lang, "质量控制", "Quality control");
-    Ok(page(Some(&session), lang, "qc", title, body))
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
+    Ok(questionnaire_page(
+        &session, lang, "qc", &choice, title, body,
+    ))
 }
 
 /// Links to the queue of each review state, and to all of it (`shown` marked as the current one).
@@ -147,7 +151,7 @@ fn queue_row(e: &QcEntry, next: Option<Uuid>, row: &QueueRow<'_>) -> Markup {
                 }
             }
             td data-label=(place) {
-                (e.district.as_deref().unwrap_or("-")) " / " (e.site_id.as_deref().unwrap_or("-"))
+                (e.district.as_deref().map_or_else(|| "-".to_string(), |d| district_name(d, row.lang))) " / " (e.site_id.as_deref().unwrap_or("-"))
                 " / " (e.surveyor_id.as_deref().unwrap_or("-"))
             }
             td data-label=(people) { (population.map(|p| row.labels.label(By::Population, p)).unwrap_or_default()) }

@@ -8,7 +8,10 @@ use zhisu_server_service::analysis::{self, By, ItemShare, LiteracyReport, Progre
 use zhisu_server_service::storage::{QcEntry, QcStatus};
 use zhisu_server_service::{t, wording};
 
-use super::html::{bars, breakdown_section, estimate_table, link, page, pct, Heading};
+use super::html::{
+    bars, breakdown_section, estimate_table, link, pct, questionnaire_page, Heading,
+    QuestionnaireChoice,
+};
 use super::*;
 use crate::HttpState;
 
@@ -63,7 +66,10 @@ pub(super) async fn report_page(
         (method(&report, &rules, lang))
     };
     let title = t(lang, "区县报告", "District report");
-    Ok(page(Some(&session), lang, "report", title, body))
+    let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
+    Ok(questionnaire_page(
+        &session, lang, "report", &choice, title, body,
+    ))
 }
 
 /// Part 1: the overall level, the highest and lowest dimension, and the breakdowns by
