@@ -214,6 +214,9 @@ mod tests {
             );
             earlier += 1;
         }
-        assert!(earlier >= 2, "the 2026.1 files of ohl_2026 and ohl_intercept");
+        assert!(
+            earlier >= 2,
+            "the 2026.1 files of ohl_2026 and ohl_intercept"
+        );
     }
 }
