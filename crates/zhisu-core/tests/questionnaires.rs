@@ -212,16 +212,15 @@ fn every_scored_item_of_the_current_questionnaires_names_its_source() {
             // back from the item over its own choice list (written just above it) to the
             // comment that opens the block
             let list = format!("[[choices.{}]]", item.id);
+            let ends_the_previous_item = |line: &str| {
+                line.starts_with("[[items]]")
+                    || line.starts_with("# ====")
+                    || line.starts_with("explanation")
+                    || line.starts_with("score =")
+                    || (line.starts_with("[[") && line != list)
+            };
             let mut start = at - 1;
-            while start > 0 {
-                let line = lines[start - 1];
-                let inside = !line.starts_with("[[items]]")
-                    && !line.starts_with("# ====")
-                    && (!line.starts_with("[[") || line == list)
-                    && !(line.starts_with("explanation") || line.starts_with("score ="));
-                if !inside {
-                    break;
-                }
+            while start > 0 && !ends_the_previous_item(lines[start - 1]) {
                 start -= 1;
             }
             let comments: Vec<&str> = lines[start..at]
