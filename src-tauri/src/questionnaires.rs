@@ -12,7 +12,10 @@ use zhisu_store::{DeviceStore, StoreError};
 
 use crate::error::Failure;
 
-pub(crate) const BUNDLED: [(&str, &str); 3] = [
+/// The current versions, and the earlier versions they replaced (`questionnaires/earlier/`,
+/// unchanged): an interview started with an earlier version before the app was updated is
+/// resumed and completed with that version.
+pub(crate) const BUNDLED: [(&str, &str); 5] = [
     (
         "ohl_2026.toml",
         include_str!("../../questionnaires/ohl_2026.toml"),
@@ -24,6 +27,14 @@ pub(crate) const BUNDLED: [(&str, &str); 3] = [
     (
         "pilot.toml",
         include_str!("../../questionnaires/pilot.toml"),
+    ),
+    (
+        "earlier/ohl_2026-2026.1.toml",
+        include_str!("../../questionnaires/earlier/ohl_2026-2026.1.toml"),
+    ),
+    (
+        "earlier/ohl_intercept-2026.1.toml",
+        include_str!("../../questionnaires/earlier/ohl_intercept-2026.1.toml"),
     ),
 ];
 

@@ -146,7 +146,23 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         app.code::<api::GetQuestionnaire>(version("nothing")),
         ErrorCode::UnknownQuestionnaire
     );
-    let keys = app.ok::<api::GetSearchKeys>(version("ohl_2026"));
+    // the newest version of the national questionnaire is offered, and the one it replaced is
+    // still there for interviews begun with it
+    let national = |version: &str| api::VersionArgs {
+        id: "ohl_2026".into(),
+        version: version.into(),
+    };
+    assert_eq!(
+        list.iter()
+            .find(|q| q.id == "ohl_2026")
+            .map(|q| q.version.as_str()),
+        Some("2026.2")
+    );
+    let earlier = app.ok::<api::GetQuestionnaire>(national("2026.1"));
+    assert!(earlier.item("law_leave_exam").is_some());
+    let current = app.ok::<api::GetQuestionnaire>(national("2026.2"));
+    assert!(current.item("law_leave_exam").is_none() && current.item("phq2_mood").is_some());
+    let keys = app.ok::<api::GetSearchKeys>(national("2026.2"));
     assert!(keys["industry"]["construction"].starts_with("jzy "));
     let audio = |item: &str| api::ItemAudioArgs {
         id: "audio_pilot".into(),
@@ -167,7 +183,7 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
     // pictures: the app's own drawing of a picture a bundled questionnaire names
     let picture = app.ok::<api::ItemImage>(api::ItemAudioArgs {
         id: "ohl_2026".into(),
-        version: "2026.1".into(),
+        version: "2026.2".into(),
         item_id: "skill_sign_warning".into(),
         ..Default::default()
     });

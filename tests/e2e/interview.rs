@@ -629,12 +629,9 @@ fn test_sites() -> Vec<zhisu_protocol::Site> {
             industry: Some("construction".into()),
             ownership: Some("private".into()),
             size: Some("large".into()),
-            quotas: [
-                ("construction".to_string(), 30),
-                ("migrant".to_string(), 10),
-            ]
-            .into_iter()
-            .collect(),
+            quotas: [("construction".to_string(), 30), ("driver".to_string(), 10)]
+                .into_iter()
+                .collect(),
             ..Default::default()
         },
         zhisu_protocol::Site {
@@ -642,7 +639,7 @@ fn test_sites() -> Vec<zhisu_protocol::Site> {
             district: "yuzhong".into(),
             name: "菜园坝长途汽车站".into(),
             site_type: "station".into(),
-            quotas: [("migrant".to_string(), 50)].into_iter().collect(),
+            quotas: [("driver".to_string(), 50)].into_iter().collect(),
             ..Default::default()
         },
     ]
@@ -684,7 +681,10 @@ async fn todays_work_shows_the_site_and_its_quotas_and_new_interviews_are_record
     assert_eq!(text_of(&app, "site-ownership").await, "私营企业");
     assert_eq!(text_of(&app, "site-size").await, "大型");
     assert_eq!(text_of(&app, "quota-construction").await, "建筑工人0 / 30");
-    assert!(text_of(&app, "quota-migrant").await.ends_with("0 / 10"));
+    assert_eq!(
+        text_of(&app, "quota-driver").await,
+        "司机（公交、出租、客运、货运）0 / 10"
+    );
     app.screenshot(&shots, "today-enterprise").await;
     assert_eq!(layout_problems(&app).await, (0, 0));
 

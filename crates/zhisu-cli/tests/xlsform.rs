@@ -62,6 +62,7 @@ fn every_bundled_questionnaire_round_trips_through_xlsform() {
     for sub in [
         "questionnaires",
         "questionnaires/examples",
+        "questionnaires/earlier",
         "crates/zhisu-cli/tests/fixtures/xlsform",
     ] {
         for entry in std::fs::read_dir(root().join(sub)).unwrap() {
@@ -71,7 +72,7 @@ fn every_bundled_questionnaire_round_trips_through_xlsform() {
             }
         }
     }
-    assert!(files.len() >= 5, "{files:?}");
+    assert!(files.len() >= 7, "{files:?}");
     for file in files {
         let name = file.file_stem().unwrap().to_str().unwrap().to_string();
         let original = load(&file);

@@ -17,7 +17,8 @@ fn load(name: &str) -> Questionnaire {
 #[test]
 fn every_shipped_questionnaire_and_example_loads_without_diagnostics() {
     let mut loaded = 0;
-    for dir in ["", "examples"] {
+    // earlier/: the files of replaced versions, kept unchanged for their interviews
+    for dir in ["", "examples", "earlier"] {
         for entry in std::fs::read_dir(questionnaires_dir().join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
@@ -28,7 +29,7 @@ fn every_shipped_questionnaire_and_example_loads_without_diagnostics() {
             }
         }
     }
-    assert!(loaded >= 4, "questionnaires missing");
+    assert!(loaded >= 6, "questionnaires missing");
 }
 
 #[test]
@@ -222,4 +223,49 @@ fn the_interview_language_is_the_wanted_one_when_the_questionnaire_has_it() {
     assert_eq!(q.interview_language(Some("en")), "en");
     assert_eq!(q.interview_language(Some("bo")), "zh-CN");
     assert_eq!(q.interview_language(None), "zh-CN");
+}
+
+/// Every scored item of the current national and intercept questionnaires says where its key
+/// comes from (a law article, a standard, the catalogue of occupational diseases, a paper) in a
+/// `# 依据：` comment just above it, or above the choice list written for it.
+#[test]
+fn every_scored_item_of_the_current_questionnaires_names_its_source() {
+    for name in ["ohl_2026.toml", "ohl_intercept.toml"] {
+        let q = load(name);
+        let text = std::fs::read_to_string(questionnaires_dir().join(name)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut checked = 0;
+        for item in q.items.iter().filter(|i| i.scoring.is_some()) {
+            let at = lines
+                .iter()
+                .position(|l| *l == format!("id = \"{}\"", item.id))
+                .unwrap_or_else(|| panic!("{name}: {}", item.id));
+            // back from the item over its own choice list (written just above it) to the
+            // comment that opens the block
+            let list = format!("[[choices.{}]]", item.id);
+            let ends_the_previous_item = |line: &str| {
+                line.starts_with("[[items]]")
+                    || line.starts_with("# ====")
+                    || line.starts_with("explanation")
+                    || line.starts_with("score =")
+                    || (line.starts_with("[[") && line != list)
+            };
+            let mut start = at - 1;
+            while start > 0 && !ends_the_previous_item(lines[start - 1]) {
+                start -= 1;
+            }
+            let comments: Vec<&str> = lines[start..at]
+                .iter()
+                .copied()
+                .filter(|l| l.starts_with('#'))
+                .collect();
+            assert!(
+                comments.iter().any(|l| l.contains("依据")),
+                "{name}: item {} has no 依据 comment above it",
+                item.id
+            );
+            checked += 1;
+        }
+        assert!(checked >= 20, "{name}: {checked}");
+    }
 }

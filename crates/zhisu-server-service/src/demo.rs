@@ -203,7 +203,7 @@ const DEMO_SITES: [DemoSite; 5] = [
         "medium",
         "enterprises",
         25.0,
-        &["construction", "migrant"],
+        &["construction"],
         66,
     ),
     (

@@ -32,23 +32,39 @@ pub enum PublishOutcome {
     VersionTaken,
 }
 
+/// The subfolder of the questionnaire folder that keeps the files of replaced versions.
+pub const EARLIER_VERSIONS: &str = "earlier";
+
+/// The `*.toml` files in `dir`, sorted.
+fn toml_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the questionnaire folder {}", dir.display()))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 #[derive(Debug, Default)]
 pub struct QuestionnaireRegistry {
     by_version: RwLock<BTreeMap<(String, String), Arc<Published>>>,
 }
 
 impl QuestionnaireRegistry {
-    /// Loads every `*.toml` file in `dir`. Any diagnostic in any file is an error listing them all.
+    /// Loads every `*.toml` file in `dir` and in its folder of earlier versions, `dir/earlier`
+    /// (when there is one), where a version's file goes when a newer version replaces it, so
+    /// interviews of the older version are still checked and scored against it. Any diagnostic
+    /// in any file is an error listing them all.
     pub fn load_dir(dir: &Path) -> anyhow::Result<Self> {
         let registry = QuestionnaireRegistry::default();
         let mut problems = String::new();
-        let entries = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read the questionnaire folder {}", dir.display()))?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
+        let mut paths = toml_files(dir)?;
+        let earlier = dir.join(EARLIER_VERSIONS);
+        if earlier.is_dir() {
+            paths.extend(toml_files(&earlier)?);
+        }
         for path in paths {
             let source = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -167,5 +183,40 @@ impl QuestionnaireRegistry {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A replaced version's file moves to `earlier/` unchanged: the server still scores its
+    /// interviews against it (same content, same hash), and the folder's file is the newest.
+    #[test]
+    fn earlier_versions_load_beside_the_current_ones() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+        let registry = QuestionnaireRegistry::load_dir(&dir).unwrap();
+        let mut earlier = 0;
+        for entry in std::fs::read_dir(dir.join(EARLIER_VERSIONS)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            let q = Questionnaire::from_toml("earlier.toml", &source).unwrap();
+            let published = registry.get(&q.id, &q.version).unwrap();
+            assert_eq!(published.hash, sha256_hex(source.as_bytes()), "{path:?}");
+            let newest = registry.newest(&q.id).unwrap();
+            assert_eq!(
+                zhisu_core::compare_versions(&newest.questionnaire.version, &q.version),
+                std::cmp::Ordering::Greater,
+                "{path:?}: the folder holds a newer version"
+            );
+            earlier += 1;
+        }
+        assert!(
+            earlier >= 2,
+            "the 2026.1 files of ohl_2026 and ohl_intercept"
+        );
     }
 }

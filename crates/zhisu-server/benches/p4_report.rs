@@ -107,7 +107,7 @@ fn population_profile(key: &str) -> (f64, f64, &'static [&'static str]) {
         "construction" => (0.42, 12.0, &["construction"]),
         "sanitation" => (0.40, 6.0, &["sanitation"]),
         "sewer" => (0.42, 4.0, &["sanitation", "other"]),
-        "migrant" => (0.44, 12.0, &["other", "transport", "furniture", "textiles"]),
+        "driver" => (0.44, 8.0, &["transport"]),
         "new_employment" => (0.36, 10.0, &["courier_delivery", "transport"]),
         _ => (0.45, 5.0, &[]),
     }
@@ -197,9 +197,16 @@ impl Plan {
                     .iter()
                     .position(|d| *d == scoring.dimension)
                     .unwrap_or(0),
+                // a module asked by something other than the population item (ohl_2026's
+                // migrant-worker module, by migrant status) is not simulated: never asked
                 module: q.module_of(item).and_then(|s| {
                     let m = s.module.as_ref()?;
-                    populations.iter().position(|p| *p == m.population)
+                    Some(
+                        populations
+                            .iter()
+                            .position(|p| *p == m.population)
+                            .unwrap_or(usize::MAX),
+                    )
                 }),
                 points: scoring.points,
                 // fixed per item: 0 … 0.3 lower than the respondent's base rate

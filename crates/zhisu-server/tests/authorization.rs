@@ -30,7 +30,7 @@ fn interview(n: u128, population: &str) -> zhisu_server_storage::Accepted {
     let interview = CompletedInterview {
         id: Uuid::from_u128(n),
         questionnaire_id: "ohl_2026".into(),
-        questionnaire_version: "2026.1".into(),
+        questionnaire_version: "2026.2".into(),
         started_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap(),
         completed_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 20, 0).unwrap(),
         utc_offset_minutes: 480,

@@ -265,14 +265,26 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
     let held = store.lock().unwrap().questionnaire_refs().unwrap();
     assert_eq!(held, published);
     let loaded = store.lock().unwrap().questionnaires().unwrap();
-    assert!(loaded.iter().any(|q| q.id == "ohl_2026"));
     assert_eq!(loaded.len(), published.len());
+    // the current version and the earlier one (questionnaires/earlier/), for interviews begun
+    // with it
+    let versions: Vec<&str> = loaded
+        .iter()
+        .filter(|q| q.id == "ohl_2026")
+        .map(|q| q.version.as_str())
+        .collect();
+    assert_eq!(versions, ["2026.1", "2026.2"]);
     let one = store
         .lock()
         .unwrap()
-        .questionnaire("ohl_2026", "2026.1")
+        .questionnaire("ohl_2026", "2026.2")
         .unwrap();
-    assert_eq!(one.as_ref(), loaded.iter().find(|q| q.id == "ohl_2026"));
+    assert_eq!(
+        one.as_ref(),
+        loaded
+            .iter()
+            .find(|q| q.id == "ohl_2026" && q.version == "2026.2")
+    );
     assert!(store
         .lock()
         .unwrap()
