@@ -1,6 +1,6 @@
 //! P2: the server under load from many devices at once.
 //!
-//! 50 simulated devices, each enrolled over HTTP with its own one-time code, upload 60-item
+//! 50 simulated devices, each enrolled with its own one-time code, upload 60-item
 //! interviews concurrently over loopback (`POST /api/v1/interviews/batch`, batches of 20) to the
 //! real `zhisu-server` binary, first on embedded SQLite, then on PostgreSQL. Reported: interviews
 //! per second (wall clock from the first request to the last receipt), p50/p99 request latency
@@ -50,8 +50,7 @@ use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, Questionnaire};
 use zhisu_protocol::{
-    CompletedInterview, EnrolRequest, Enrolment, ReceiptStatus, UploadRequest, UploadResponse,
-    ENROL_PATH, PROTOCOL_HEADER, UPLOAD_PATH,
+    CompletedInterview, ReceiptStatus, UploadRequest, UploadResponse, PROTOCOL_HEADER, UPLOAD_PATH,
 };
 use zhisu_server_postgres::PostgresStorage;
 use zhisu_server_service::{Device, ServerState, Storage};
@@ -754,26 +753,6 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Enrols one device over HTTP with its code; returns its token.
-async fn enrol(client: &reqwest::Client, base: &str, code: &str, name: &str) -> String {
-    let response = client
-        .post(format!("{base}{ENROL_PATH}"))
-        .header(PROTOCOL_HEADER, "1")
-        .json(&EnrolRequest {
-            code: code.to_string(),
-            device_name: name.to_string(),
-        })
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "enrol: {}",
-        response.status()
-    );
-    response.json::<Enrolment>().await.unwrap().token
-}
-
 struct DeviceOutcome {
     latencies: Vec<Duration>,
     rate_limited: usize,
@@ -852,7 +831,9 @@ fn http_run(
     std::fs::create_dir_all(data_dir).unwrap();
     let devices = work.bodies.len();
     // codes are made like `zhisu-server enrolment-code` does, before the server starts
-    let codes: Vec<String> = {
+    // enrolled before the server starts, as `zhisu-server enrolment-code` and a tablet would:
+    // over HTTP, the enrolment guard lets one address try 10 codes, then one every 6 s
+    let tokens: Vec<String> = {
         let state = match database_url {
             Some(url) => zhisu_server::open_postgres(url, &work.questionnaires).unwrap(),
             None => zhisu_server::open_sqlite(
@@ -862,24 +843,20 @@ fn http_run(
             .unwrap(),
         };
         (0..devices)
-            .map(|_| {
-                state
+            .map(|i| {
+                let code = state
                     .create_enrolment_code("2026", "yuzhong", chrono::Duration::days(1), "bench")
+                    .unwrap();
+                state
+                    .enrol(&code, &format!("渝中区 {} 号平板", i + 1))
                     .unwrap()
+                    .unwrap()
+                    .token
             })
             .collect()
     };
     let mut server = ServerProcess::start(data_dir, &work.questionnaires, database_url);
-    let tokens = runtime.block_on(async {
-        server.wait_ready().await;
-        let client = reqwest::Client::new();
-        let mut tokens = Vec::with_capacity(devices);
-        for (i, code) in codes.iter().enumerate() {
-            let name = format!("渝中区 {} 号平板", i + 1);
-            tokens.push(enrol(&client, &server.base, code, &name).await);
-        }
-        tokens
-    });
+    runtime.block_on(server.wait_ready());
     let idle_rss = memory_kib(server.pid()).1;
     // the server's pool connects at start, so its backends are among these
     let pg_pids = database_url.map(postgres_processes).unwrap_or_default();

@@ -41,6 +41,8 @@ pub struct HttpState {
     pub metrics: Arc<metrics::Metrics>,
     /// Uploads read and stored at once (`max_concurrent_uploads`); the others wait unread.
     pub upload_permits: Arc<tokio::sync::Semaphore>,
+    /// How many permits `upload_permits` was made with.
+    pub upload_permits_total: usize,
     /// The local time the dashboard shows (and exports fall back to for a device's offset
     /// that is not a real one).
     pub utc_offset: chrono::FixedOffset,
@@ -67,6 +69,7 @@ impl HttpState {
             upload_permits: Arc::new(tokio::sync::Semaphore::new(
                 config::DEFAULT_MAX_CONCURRENT_UPLOADS,
             )),
+            upload_permits_total: config::DEFAULT_MAX_CONCURRENT_UPLOADS,
             utc_offset: config::CHINA_STANDARD_TIME,
             min_cell_n: zhisu_stats::DEFAULT_MIN_CELL_N,
             secure_cookies: false,

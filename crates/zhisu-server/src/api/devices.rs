@@ -122,10 +122,20 @@ pub(super) async fn upload(
     AuthedDevice(device): AuthedDevice,
     unread: axum::extract::Request,
 ) -> Result<Json<UploadResponse>, Failure> {
+    // a large body weighs more: one permit per 128 KiB started, at most half of them, so
+    // batches of 100 run four at a time and small batches eight (memory, BENCHMARKS.md P2)
+    let total = state.upload_permits_total.max(1);
+    let length = unread
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(usize::MAX);
+    let weight = length.div_ceil(128 * 1024).clamp(1, (total / 2).max(1)) as u32;
     let _permit = state
         .upload_permits
         .clone()
-        .acquire_owned()
+        .acquire_many_owned(weight)
         .await
         .map_err(Failure::internal)?;
     let body = <Json<UploadRequest> as axum::extract::FromRequest<HttpState>>::from_request(
