@@ -7,7 +7,7 @@ pub mod interviews;
 mod media;
 mod people;
 mod questionnaires;
-pub(crate) mod references;
+mod references;
 mod sessions;
 
 pub(crate) use sessions::open_session;

@@ -11,7 +11,7 @@ use zhisu_server_service::comparison::{self, Comparison};
 use zhisu_server_service::references::ReferenceInput;
 use zhisu_server_service::storage::ReferenceLevel;
 
-use crate::dashboard::ViewQuery;
+use crate::dashboard::{RoundsQuery, ViewQuery};
 use crate::error::{blocking, forbidden, json_rejection, service, Failure};
 use crate::extract::Session;
 use crate::HttpState;
@@ -97,15 +97,6 @@ fn parse_id(id: &str) -> Result<Uuid, Failure> {
             format!("no reference level {id:?}"),
         )
     })
-}
-
-/// The rounds to compare: `round` (the current one) and `against` (the previous one).
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct RoundsQuery {
-    #[serde(default)]
-    pub round: Option<String>,
-    #[serde(default)]
-    pub against: Option<String>,
 }
 
 /// `GET /api/v1/comparison`: the current round beside the previous one, in the caller's scope

@@ -88,6 +88,16 @@ pub struct ViewQuery {
     pub status: Option<String>,
 }
 
+/// The rounds a comparison is asked for: `round` (the current one) and `against` (the one to
+/// compare it with); the newest two by default.
+#[derive(Debug, Default, Deserialize)]
+pub struct RoundsQuery {
+    #[serde(default)]
+    pub round: Option<String>,
+    #[serde(default)]
+    pub against: Option<String>,
+}
+
 /// The page language a `lang` parameter asks for: English for `en…`, otherwise Chinese.
 pub(super) fn language(lang: Option<&str>) -> &'static str {
     match lang {

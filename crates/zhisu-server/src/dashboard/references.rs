@@ -20,7 +20,6 @@ use super::html::{
     QuestionnaireChoice,
 };
 use super::*;
-use crate::api::references::RoundsQuery;
 use crate::HttpState;
 
 /// The levels as chart marks: A, B, C… in the order given.
