@@ -115,7 +115,7 @@ async fn world() -> World {
     let mut rng = Rng::new(0xc0_4a7e);
     let mut n = 0u128;
     let mut stored = Vec::new();
-    let mut respondent = |n: u128, k: u64, s: usize, ability: u64| {
+    let respondent = |n: u128, k: u64, s: usize, ability: u64| {
         let population = POPULATIONS[(k as usize + s) % 3];
         Respondent {
             population,
@@ -405,6 +405,11 @@ async fn rounds_side_by_side_equal_the_textbook_difference() {
             assert_eq!(
                 row["previous"]["n"].as_u64().unwrap(),
                 before.n as u64,
+                "{what}"
+            );
+            assert_eq!(
+                row["current"]["successes"].as_u64().unwrap(),
+                now.x as u64,
                 "{what}"
             );
             close(
