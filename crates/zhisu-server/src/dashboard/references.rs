@@ -150,7 +150,7 @@ fn references_view(
                                 td {
                                     details {
                                         summary { (t(lang, "修改", "Edit")) }
-                                        (level_form(Some(level), &labels, &q.questionnaire().to_string(), &csrf, lang))
+                                        (level_form(Some(level), &labels, q.questionnaire(), &csrf, lang))
                                     }
                                     form method="post" action="/dashboard/references" {
                                         input type="hidden" name="csrf" value=(csrf);
@@ -168,7 +168,7 @@ fn references_view(
         }
         @if editor {
             h2 { (t(lang, "录入参考水平或目标", "Enter a reference level or target")) }
-            (level_form(None, &labels, &q.questionnaire().to_string(), &csrf, lang))
+            (level_form(None, &labels, q.questionnaire(), &csrf, lang))
         } @else {
             p.note { (t(lang, "只有市级管理员可以录入和修改参考水平。", "Only a city administrator may enter and change reference levels.")) }
         }
