@@ -199,3 +199,106 @@ impl ServerState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> QuestionnaireRegistry {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+        QuestionnaireRegistry::load_dir(&dir).unwrap()
+    }
+
+    fn input() -> ReferenceInput {
+        ReferenceInput {
+            round: "2026".into(),
+            questionnaire_id: "ohl_2026".into(),
+            measure: String::new(),
+            kind: ReferenceKind::Target,
+            value_percent: 90.0,
+            source: "健康中国行动".into(),
+            year: 2030,
+        }
+    }
+
+    #[test]
+    fn a_level_needs_a_round_a_known_measure_a_percentage_a_source_and_a_year() {
+        let registry = registry();
+        assert_eq!(
+            reference_problems(&input(), &registry),
+            Vec::<String>::new()
+        );
+        let dimension = registry
+            .newest("ohl_2026")
+            .unwrap()
+            .questionnaire
+            .dimensions[0]
+            .id
+            .clone();
+        let of_dimension = ReferenceInput {
+            measure: dimension,
+            value_percent: 0.0,
+            ..input()
+        };
+        assert!(reference_problems(&of_dimension, &registry).is_empty());
+        let wrong = ReferenceInput {
+            round: " ".into(),
+            measure: "nothing".into(),
+            value_percent: 100.5,
+            source: String::new(),
+            year: 1900,
+            ..input()
+        };
+        let problems = reference_problems(&wrong, &registry);
+        let fields: Vec<&str> = problems
+            .iter()
+            .map(|p| p.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            ["round", "measure", "value_percent", "source", "year"]
+        );
+        let unknown = ReferenceInput {
+            questionnaire_id: "nothing".into(),
+            value_percent: f64::NAN,
+            ..input()
+        };
+        let problems = reference_problems(&unknown, &registry);
+        assert!(problems[0].starts_with("questionnaire_id"), "{problems:?}");
+        assert!(problems[1].starts_with("value_percent"), "{problems:?}");
+    }
+
+    #[test]
+    fn the_levels_shown_are_the_latest_rounds_and_read_in_words() {
+        let level = |round: &str, kind| ReferenceLevel {
+            id: Uuid::new_v4(),
+            round: round.into(),
+            questionnaire_id: "ohl_2026".into(),
+            measure: String::new(),
+            kind,
+            value_percent: 52.6,
+            source: "全国监测".into(),
+            year: 2022,
+            entered_by: "city".into(),
+            entered_at: Utc::now(),
+        };
+        assert_eq!(current(&[]), (None, vec![]));
+        // rounds order as versions do: 2026.10 after 2026.9
+        let levels = [
+            level("2026.9", ReferenceKind::City),
+            level("2026.10", ReferenceKind::National),
+            level("2025", ReferenceKind::Target),
+        ];
+        let (round, shown) = current(&levels);
+        assert_eq!(round.as_deref(), Some("2026.10"));
+        assert_eq!(shown, vec![levels[1].clone()]);
+        assert_eq!(
+            describe(&levels[1], "zh-CN"),
+            "全国水平 52.6%（全国监测，2022）"
+        );
+        assert_eq!(
+            describe(&levels[1], "en"),
+            "National level 52.6% (全国监测, 2022)"
+        );
+    }
+}
