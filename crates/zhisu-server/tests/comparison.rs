@@ -650,6 +650,22 @@ async fn reference_levels_are_shown_beside_the_figures_and_drawn_on_the_charts()
     );
     assert!(dimensions.contains("B ┆ "), "{dimensions}");
 
+    // the rounds page draws both rounds, and the current round's levels on its bars
+    let (status, rounds) = w.page(&cookie, "/dashboard/rounds").await;
+    assert_eq!(status, 200);
+    let at = rounds
+        .find("<svg class=\"chart\" id=\"chart-rounds\"")
+        .expect("the rounds chart");
+    let chart = &rounds[at..at + rounds[at..].find("</svg>").unwrap()];
+    assert_eq!(
+        chart.matches("<rect class=\"bar").count(),
+        2 * (1 + q.dimensions.len()),
+        "two bars a measure"
+    );
+    assert!(chart.contains("合计（2025 轮）") && chart.contains("合计（2026 轮）"));
+    assert_eq!(chart.matches("class=\"reference\"").count(), 2, "{chart}");
+    assert!(chart.contains("目标 60.0%"));
+
     // English, and a page without levels says so
     let (_, html) = w.page(&cookie, "/dashboard/literacy?lang=en").await;
     assert!(html.contains("Target 60.0% (区县工作方案, 2026)"));

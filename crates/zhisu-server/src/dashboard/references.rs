@@ -16,8 +16,8 @@ use zhisu_server_service::storage::{ReferenceKind, ReferenceLevel};
 use zhisu_server_service::{t, Refusal};
 
 use super::html::{
-    filter_form, filter_pairs, link, page, pct, questionnaire_page, scroll_box, ChartReference,
-    QuestionnaireChoice,
+    bars, bars_with, filter_form, filter_pairs, link, page, pct, questionnaire_page, scroll_box,
+    ChartReference, QuestionnaireChoice,
 };
 use super::*;
 use crate::HttpState;
@@ -392,7 +392,8 @@ pub(super) async fn rounds_page(
     );
     let (qid, lang2, filter2) = (q.questionnaire().to_string(), lang.clone(), filter.clone());
     let compared = tokio::task::spawn_blocking(move || {
-        comparison::compare(comparison::Ask {
+        let levels = server.reference_levels(Some(&qid))?;
+        let compared = comparison::compare(comparison::Ask {
             storage: server.storage.as_ref(),
             registry: &server.questionnaires,
             scope: &scope,
@@ -402,13 +403,21 @@ pub(super) async fn rounds_page(
             previous: rounds.against.as_deref(),
             min_cell_n,
             lang: &lang2,
-        })
+        })?;
+        Ok::<_, Refusal>((compared, levels))
     })
     .await
     .map_err(internal)?;
     let lang = lang.as_str();
     let (compared, problem) = match compared {
-        Ok(c) => (Some(c), None),
+        Ok((c, levels)) => {
+            // the current round's reference levels, drawn on its bars
+            let levels: Vec<ReferenceLevel> = levels
+                .into_iter()
+                .filter(|l| Some(&l.round) == c.current.as_ref())
+                .collect();
+            (Some((c, levels)), None)
+        }
         Err(Refusal::Invalid(p)) => (None, Some(p)),
         Err(Refusal::Storage(e)) => return Err(internal(e)),
         Err(e) => return Err(internal(e)),
@@ -427,7 +436,7 @@ pub(super) async fn rounds_page(
         @if let Some(problem) = &problem {
             p.error role="alert" #rounds-problem { (problem) }
         }
-        @if let Some(c) = &compared { (comparison_view(c, &pairs, lang)) }
+        @if let Some((c, levels)) = &compared { (comparison_view(c, levels, &pairs, lang)) }
     };
     let title = t(lang, "轮次比较", "Rounds");
     let status = if problem.is_some() {
@@ -442,7 +451,12 @@ pub(super) async fn rounds_page(
         .into_response())
 }
 
-fn comparison_view(c: &Comparison, pairs: &[(&str, &str)], lang: &str) -> Markup {
+fn comparison_view(
+    c: &Comparison,
+    levels: &[ReferenceLevel],
+    pairs: &[(&str, &str)],
+    lang: &str,
+) -> Markup {
     let round_title = |r: &str| {
         if lang == "en" {
             format!("Round {r}")
@@ -512,6 +526,54 @@ fn comparison_view(c: &Comparison, pairs: &[(&str, &str)], lang: &str) -> Markup
                     }
                 }
             }))
+            (rounds_chart(c, levels, (now, before), lang))
+        }
+    }
+}
+
+/// Each measure's two rounds as bars, the previous above the current, with the current round's
+/// reference levels drawn on the current round's bars.
+fn rounds_chart(
+    c: &Comparison,
+    levels: &[ReferenceLevel],
+    (now, before): (&str, &str),
+    lang: &str,
+) -> Markup {
+    let named = |e: &Estimate, round: &str, key: String| {
+        let mut e = e.clone();
+        e.label = if lang == "en" {
+            format!("{} (round {round})", e.label)
+        } else {
+            format!("{}（{round} 轮）", e.label)
+        };
+        e.key = key;
+        e
+    };
+    let rows: Vec<Estimate> = c
+        .rows
+        .iter()
+        .flat_map(|r| {
+            [
+                named(&r.previous, before, format!("{}@{before}", r.key)),
+                named(&r.current, now, r.key.clone()),
+            ]
+        })
+        .collect();
+    let marks = chart_references(levels, lang);
+    let title = if lang == "en" {
+        format!("Round {now} beside round {before}")
+    } else {
+        format!("{now} 轮与 {before} 轮")
+    };
+    if marks.is_empty() {
+        bars("chart-rounds", &title, &rows, lang)
+    } else {
+        html! {
+            p.note {
+                (t(lang, "虚线是本轮的参考水平和目标，用字母标注，文字见图下。",
+                    "Dashed lines are the current round's reference levels and targets, marked with a letter and named under the chart."))
+            }
+            (bars_with("chart-rounds", &title, &rows, &marks, lang))
         }
     }
 }
