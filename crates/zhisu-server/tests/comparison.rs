@@ -613,6 +613,31 @@ async fn reference_levels_are_shown_beside_the_figures_and_drawn_on_the_charts()
         "{csv}"
     );
     assert!(csv.contains("变化：2026 轮减 2025 轮"));
+    let response = w
+        .http
+        .get(format!("{}/dashboard/estimates.xlsx", w.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let workbook = read("xl/workbook.xml");
+    assert!(
+        workbook.contains("name=\"参考水平和轮次比较\""),
+        "{workbook}"
+    );
+    let strings = read("xl/sharedStrings.xml");
+    assert!(
+        strings.contains("reference_target") && strings.contains("design_difference"),
+        "the sheet holds the levels and the differences"
+    );
 
     // the literacy page names them in words and draws them as marked lines
     let (status, html) = w.page(&cookie, "/dashboard/literacy").await;
