@@ -65,13 +65,13 @@ pub(super) fn reference_list(
         @match round {
             None => p.note #no-references {
                 (t(lang, "还没有录入参考水平或目标。", "No reference level or target has been entered."))
-                " " a href=(href) { (t(lang, "查看和录入", "See and enter them")) }
+                " " a.target href=(href) { (t(lang, "查看和录入", "See and enter them")) }
             },
             Some(round) => {
                 p.note {
                     @if lang == "en" { "Round " (round) ": drawn on the charts below as dashed lines marked with their letter." }
                     @else { (round) " 轮；在下面的图中画为虚线，用字母标注。" }
-                    " " a href=(href) { (t(lang, "全部参考水平", "All reference levels")) }
+                    " " a.target href=(href) { (t(lang, "全部参考水平", "All reference levels")) }
                 }
                 ul #references {
                     @for (level, mark) in levels.iter().zip('A'..='Z') {
