@@ -564,6 +564,8 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "item-analysis",
             "qc?status=all",
             "report",
+            "rounds",
+            "references",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };

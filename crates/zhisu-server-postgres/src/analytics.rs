@@ -27,21 +27,32 @@ impl AnalyticsStore for PostgresStorage {
         let mut rows = client.query_raw(&sql, params).map_err(db)?;
         use postgres::fallible_iterator::FallibleIterator;
         while let Some(r) = rows.next().map_err(db)? {
-            visit(&FactRow {
-                questionnaire_version: r.get(0),
-                district: r.get(1),
-                site_id: r.get(2),
-                population: r.get(3),
-                industry: r.get(4),
-                sex: r.get(5),
-                education: r.get(6),
-                age: r.get::<_, Option<i32>>(7).map(i64::from),
-                has_literacy: r.get(8),
-                dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
-                items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
-                stratum: r.get(11),
-                weight: r.get(12),
-            });
+            visit(&fact_row(&r));
+        }
+        Ok(())
+    }
+
+    fn visit_facts_with_round(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut rows = client
+            .query_raw(
+                "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight, d.round
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+                 LEFT JOIN device d ON d.id = i.device_id
+             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
+                 AND i.items_correct IS NOT NULL",
+                [questionnaire_id],
+            )
+            .map_err(db)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(r.get(13), &fact_row(&r));
         }
         Ok(())
     }
@@ -110,5 +121,24 @@ impl AnalyticsStore for PostgresStorage {
                 count: r.get::<_, i64>(4) as u64,
             })
             .collect())
+    }
+}
+
+/// The facts of a row whose first 13 columns are those of `visit_facts`.
+fn fact_row(r: &postgres::Row) -> FactRow<'_> {
+    FactRow {
+        questionnaire_version: r.get(0),
+        district: r.get(1),
+        site_id: r.get(2),
+        population: r.get(3),
+        industry: r.get(4),
+        sex: r.get(5),
+        education: r.get(6),
+        age: r.get::<_, Option<i32>>(7).map(i64::from),
+        has_literacy: r.get(8),
+        dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
+        items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
+        stratum: r.get(11),
+        weight: r.get(12),
     }
 }

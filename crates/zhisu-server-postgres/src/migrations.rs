@@ -219,6 +219,23 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX rate_bucket_full ON rate_bucket (full_at);
     "#,
+    // 12: reference levels and targets a city administrator enters per round (references):
+    // figures from outside the survey shown beside its estimates.
+    r#"
+    CREATE TABLE reference_level (
+        id               UUID PRIMARY KEY,
+        round            TEXT NOT NULL,
+        questionnaire_id TEXT NOT NULL,
+        measure          TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        value_percent    DOUBLE PRECISION NOT NULL,
+        source           TEXT NOT NULL,
+        year             INTEGER NOT NULL,
+        entered_by       TEXT NOT NULL,
+        entered_at       TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX reference_level_questionnaire ON reference_level (questionnaire_id, round);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -1,4 +1,4 @@
-//! Sites, round settings, published questionnaire versions.
+//! Sites, round settings, published questionnaire versions, reference levels.
 
 use super::*;
 
@@ -166,5 +166,93 @@ impl PlanStore for PostgresStorage {
                 published_by: r.get(6),
             })
             .collect())
+    }
+
+    fn reference_levels(
+        &self,
+        questionnaire_id: Option<&str>,
+    ) -> Result<Vec<ReferenceLevel>, StorageError> {
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT id, round, questionnaire_id, measure, kind, value_percent, source, year,
+                     entered_by, entered_at
+                 FROM reference_level WHERE $1::TEXT IS NULL OR questionnaire_id = $1
+                 ORDER BY questionnaire_id, round, measure, kind, year, id",
+                &[&questionnaire_id],
+            )
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                let id: Uuid = r.get(0);
+                let kind: String = r.get(4);
+                Ok(ReferenceLevel {
+                    id,
+                    round: r.get(1),
+                    questionnaire_id: r.get(2),
+                    measure: r.get(3),
+                    kind: ReferenceKind::parse(&kind).ok_or_else(|| {
+                        StorageError::Corrupt(format!("reference level {id}: kind {kind:?}"))
+                    })?,
+                    value_percent: r.get(5),
+                    source: r.get(6),
+                    year: r.get(7),
+                    entered_by: r.get(8),
+                    entered_at: r.get(9),
+                })
+            })
+            .collect()
+    }
+
+    fn put_reference_level(
+        &self,
+        level: &ReferenceLevel,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError> {
+        self.audited(
+            audit,
+            |_| true,
+            |tx| {
+                tx.execute(
+                    "INSERT INTO reference_level (id, round, questionnaire_id, measure, kind,
+                         value_percent, source, year, entered_by, entered_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (id) DO UPDATE SET round = excluded.round,
+                         questionnaire_id = excluded.questionnaire_id, measure = excluded.measure,
+                         kind = excluded.kind, value_percent = excluded.value_percent,
+                         source = excluded.source, year = excluded.year,
+                         entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                    &[
+                        &level.id,
+                        &level.round,
+                        &level.questionnaire_id,
+                        &level.measure,
+                        &level.kind.as_str(),
+                        &level.value_percent,
+                        &level.source,
+                        &level.year,
+                        &level.entered_by,
+                        &level.entered_at,
+                    ],
+                )
+                .map_err(db)?;
+                Ok(())
+            },
+        )
+    }
+
+    fn delete_reference_level(&self, id: Uuid, audit: &AuditEntry) -> Result<bool, StorageError> {
+        self.audited(
+            audit,
+            |deleted| *deleted,
+            |tx| {
+                let n = tx
+                    .execute("DELETE FROM reference_level WHERE id = $1", &[&id])
+                    .map_err(db)?;
+                Ok(n == 1)
+            },
+        )
     }
 }

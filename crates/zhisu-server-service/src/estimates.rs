@@ -21,9 +21,13 @@ use zhisu_server_storage::facts::background_answer;
 use zhisu_server_storage::{Role, Storage, StorageError};
 use zhisu_stats::Method;
 
+use zhisu_server_storage::ReferenceLevel;
+
 use crate::analysis::{self, By, Domain, Estimate, Filter, Labels, LiteracyReport, SampleDesign};
 use crate::annual_report::measures;
+use crate::comparison::{self, Comparison};
 use crate::export::{self, Cell, File, SamplePlan};
+use crate::references;
 use crate::wording;
 use crate::{t, QuestionnaireRegistry};
 
@@ -126,6 +130,17 @@ pub struct Estimates {
     /// Interviews counted without a weight (see [`LiteracyReport::unweighted_interviews`]).
     pub unweighted_interviews: u64,
     pub tables: Vec<EstimateTable>,
+    /// The reference levels and targets of the questionnaire's latest round that has any
+    /// ([`references::current`]): figures from outside the survey, shown beside these.
+    #[serde(default)]
+    pub references: Vec<ReferenceLevel>,
+    /// The round they were entered for.
+    #[serde(default)]
+    pub references_round: Option<String>,
+    /// The newest round beside the one before it (with every table only: it reads every
+    /// interview of the questionnaire).
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
 }
 
 /// What [`estimates`] reads: the viewer's role (its scope and coverage) and the page's
@@ -177,10 +192,31 @@ pub fn estimates(ask: Ask<'_>, which: Which) -> Result<Estimates, StorageError> 
         ask.lang,
     )?;
     let mut estimates = tables(ask.registry, ask.role, &report, ask.lang);
+    let (round, levels) =
+        references::current(&ask.storage.reference_levels(Some(ask.questionnaire_id))?);
+    estimates.references = levels;
+    estimates.references_round = round;
     if which == Which::All {
         estimates
             .tables
             .extend(measured_tables(&ask, report.method)?);
+        let compared = comparison::compare(comparison::Ask {
+            storage: ask.storage,
+            registry: ask.registry,
+            scope: &ask.role.scope(),
+            questionnaire_id: ask.questionnaire_id,
+            filter: ask.filter,
+            current: None,
+            previous: None,
+            min_cell_n: ask.min_cell_n,
+            lang: ask.lang,
+        });
+        estimates.comparison = match compared {
+            Ok(c) => Some(c),
+            Err(crate::Refusal::Storage(e)) => return Err(e),
+            // the newest two rounds are always comparable: nothing else is refused
+            Err(_) => None,
+        };
     }
     Ok(estimates)
 }
@@ -499,6 +535,9 @@ pub fn tables(
         min_cell_n: report.min_cell_n,
         unweighted_interviews: report.unweighted_interviews,
         tables,
+        references: Vec::new(),
+        references_round: None,
+        comparison: None,
     }
 }
 
@@ -563,7 +602,64 @@ pub fn csv(estimates: &Estimates, lang: &str) -> String {
             })
         })
         .collect();
+    let mut rows = rows;
+    rows.extend(
+        extra_rows(estimates, lang)
+            .into_iter()
+            .map(|(table, cells)| {
+                std::iter::once(table)
+                    .chain(cells.into_iter().map(|c| c.csv()))
+                    .collect()
+            }),
+    );
     export::csv_text(&headers, &rows)
+}
+
+/// The reference levels and the comparison of rounds as rows of the long table, under the
+/// same columns: a reference's value is its share (no n, interval or method: it is not an
+/// estimate); a comparison row is the difference (current − previous), its interval, SE, df
+/// and method, labelled with the two rounds.
+fn extra_rows(estimates: &Estimates, lang: &str) -> Vec<(String, Vec<Cell>)> {
+    let mut out = Vec::new();
+    let round = estimates.references_round.as_deref().unwrap_or("");
+    for level in &estimates.references {
+        let title = if lang.starts_with("en") {
+            format!("Reference levels and targets, round {round}")
+        } else {
+            format!("参考水平和目标（{round} 轮）")
+        };
+        let mut cells = vec![Cell::Empty; COLUMNS.len()];
+        cells[0] = Cell::Text(level.measure.clone());
+        cells[1] = Cell::Text(references::describe(level, lang));
+        cells[4] = Cell::Number(level.value_percent / 100.0);
+        cells[11] = Cell::Text(format!("reference_{}", level.kind.as_str()));
+        out.push((title, cells));
+    }
+    if let Some(c) = &estimates.comparison {
+        let (Some(now), Some(before)) = (&c.current, &c.previous) else {
+            return out;
+        };
+        let title = if lang.starts_with("en") {
+            format!("Change, round {now} minus round {before}")
+        } else {
+            format!("变化：{now} 轮减 {before} 轮")
+        };
+        for row in &c.rows {
+            let optional = |v: Option<f64>| v.map_or(Cell::Empty, Cell::Number);
+            let mut cells = vec![Cell::Empty; COLUMNS.len()];
+            cells[0] = Cell::Text(row.key.clone());
+            cells[1] = Cell::Text(format!("{} ({})", row.label, row.change.label(lang)));
+            cells[4] = Cell::Number(row.difference);
+            cells[5] = Cell::Number(row.ci_low);
+            cells[6] = Cell::Number(row.ci_high);
+            cells[7] = optional(row.se);
+            cells[8] = optional(row.df.map(|d| d as f64));
+            cells[10] = Cell::Text(row.method.describe(lang).to_string());
+            cells[11] = Cell::Text(row.method.as_str().to_string());
+            out.push((title.clone(), cells));
+        }
+    }
+    out
 }
 
 /// What the method sheet says: (topic, text) lines.
@@ -696,6 +792,22 @@ pub fn xlsx(estimates: &Estimates, lang: &str) -> Result<Vec<u8>, rust_xlsxwrite
     for table in &estimates.tables {
         let rows = table.rows.iter().map(|r| row_cells(r, lang));
         export::add_sheet(&mut book, &table.domain, &headers, rows)?;
+    }
+    let extra = extra_rows(estimates, lang);
+    if !extra.is_empty() {
+        let headers: Vec<String> = std::iter::once(t(lang, "表", "Table"))
+            .chain(COLUMNS.iter().map(|(zh, en)| t(lang, zh, en)))
+            .map(str::to_string)
+            .collect();
+        let rows = extra
+            .into_iter()
+            .map(|(table, cells)| std::iter::once(Cell::Text(table)).chain(cells).collect());
+        export::add_sheet(
+            &mut book,
+            t(lang, "参考水平和轮次比较", "References and rounds"),
+            &headers,
+            rows,
+        )?;
     }
     let method_headers = [t(lang, "项目", "Topic"), t(lang, "说明", "Description")]
         .map(str::to_string)

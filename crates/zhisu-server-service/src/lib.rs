@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod annual_report;
+pub mod comparison;
 pub mod data_check;
 pub mod demo;
 pub mod devices;
@@ -22,6 +23,7 @@ pub mod people;
 pub mod plan;
 pub mod questionnaires;
 pub mod recordings;
+pub mod references;
 pub mod review;
 pub mod sites;
 pub mod wording;

@@ -27,28 +27,8 @@ impl AnalyticsStore for SqliteStorage {
                 ":scope": value,
             })
             .map_err(db)?;
-        fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-            match r.get_ref(i)? {
-                rusqlite::types::ValueRef::Null => Ok(None),
-                v => v.as_str().map(Some).map_err(Into::into),
-            }
-        }
         while let Some(r) = rows.next().map_err(db)? {
-            visit(&FactRow {
-                questionnaire_version: text(r, 0).map_err(db)?.unwrap_or(""),
-                district: text(r, 1).map_err(db)?,
-                site_id: text(r, 2).map_err(db)?,
-                population: text(r, 3).map_err(db)?,
-                industry: text(r, 4).map_err(db)?,
-                sex: text(r, 5).map_err(db)?,
-                education: text(r, 6).map_err(db)?,
-                age: r.get(7).map_err(db)?,
-                has_literacy: r.get(8).map_err(db)?,
-                dimension_literacy: r.get::<_, Option<i64>>(9).map_err(db)?.unwrap_or(0),
-                items_correct: text(r, 10).map_err(db)?.unwrap_or(""),
-                stratum: text(r, 11).map_err(db)?,
-                weight: r.get(12).map_err(db)?,
-            });
+            visit(&fact_row(r)?);
         }
         Ok(())
     }
@@ -89,6 +69,30 @@ impl AnalyticsStore for SqliteStorage {
         Ok(())
     }
 
+    fn visit_facts_with_round(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight, d.round
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+                 LEFT JOIN device d ON d.id = i.device_id
+             WHERE i.questionnaire_id = ?1 AND i.qc_status != 'rejected'
+                 AND i.items_correct IS NOT NULL",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(text(r, 13).map_err(db)?, &fact_row(r)?);
+        }
+        Ok(())
+    }
+
     fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError> {
         let mut conn = self.conn();
         let tx = conn
@@ -123,4 +127,30 @@ impl AnalyticsStore for SqliteStorage {
             .map_err(db)?;
         rows.collect::<Result<_, _>>().map_err(db)
     }
+}
+
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        v => v.as_str().map(Some).map_err(Into::into),
+    }
+}
+
+/// The facts of a row whose first 13 columns are those of `visit_facts`.
+fn fact_row<'r>(r: &'r rusqlite::Row<'_>) -> Result<FactRow<'r>, StorageError> {
+    Ok(FactRow {
+        questionnaire_version: text(r, 0).map_err(db)?.unwrap_or(""),
+        district: text(r, 1).map_err(db)?,
+        site_id: text(r, 2).map_err(db)?,
+        population: text(r, 3).map_err(db)?,
+        industry: text(r, 4).map_err(db)?,
+        sex: text(r, 5).map_err(db)?,
+        education: text(r, 6).map_err(db)?,
+        age: r.get(7).map_err(db)?,
+        has_literacy: r.get(8).map_err(db)?,
+        dimension_literacy: r.get::<_, Option<i64>>(9).map_err(db)?.unwrap_or(0),
+        items_correct: text(r, 10).map_err(db)?.unwrap_or(""),
+        stratum: text(r, 11).map_err(db)?,
+        weight: r.get(12).map_err(db)?,
+    })
 }

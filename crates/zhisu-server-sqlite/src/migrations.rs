@@ -225,6 +225,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX rate_bucket_full ON rate_bucket (full_at);
     "#,
+    // 12: reference levels and targets a city administrator enters per round (references):
+    // figures from outside the survey shown beside its estimates.
+    r#"
+    CREATE TABLE reference_level (
+        id               TEXT PRIMARY KEY NOT NULL,
+        round            TEXT NOT NULL,
+        questionnaire_id TEXT NOT NULL,
+        measure          TEXT NOT NULL,  -- '' for overall literacy, else a dimension id
+        kind             TEXT NOT NULL,  -- target, city, national, other
+        value_percent    REAL NOT NULL,
+        source           TEXT NOT NULL,
+        year             INTEGER NOT NULL,
+        entered_by       TEXT NOT NULL,
+        entered_at       TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX reference_level_questionnaire ON reference_level (questionnaire_id, round);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -1,4 +1,4 @@
-//! Sites, round settings, published questionnaire versions.
+//! Sites, round settings, published questionnaire versions, reference levels.
 
 use super::*;
 
@@ -184,5 +184,109 @@ impl PlanStore for SqliteStorage {
             })
         })
         .collect()
+    }
+
+    fn reference_levels(
+        &self,
+        questionnaire_id: Option<&str>,
+    ) -> Result<Vec<ReferenceLevel>, StorageError> {
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, round, questionnaire_id, measure, kind, value_percent, source, year,
+                     entered_by, entered_at
+                 FROM reference_level WHERE ?1 IS NULL OR questionnaire_id = ?1
+                 ORDER BY questionnaire_id, round, measure, kind, year, id",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([questionnaire_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, f64>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (id, round, questionnaire_id, measure, kind, value, source, year, by, at) =
+                row.map_err(db)?;
+            Ok(ReferenceLevel {
+                id: parse_uuid(&id)?,
+                round,
+                questionnaire_id,
+                measure,
+                kind: ReferenceKind::parse(&kind).ok_or_else(|| {
+                    StorageError::Corrupt(format!("reference level {id}: kind {kind:?}"))
+                })?,
+                value_percent: value,
+                source,
+                year: i32::try_from(year)
+                    .map_err(|_| StorageError::Corrupt(format!("reference level {id}: year")))?,
+                entered_by: by,
+                entered_at: parse_time(&at)?,
+            })
+        })
+        .collect()
+    }
+
+    fn put_reference_level(
+        &self,
+        level: &ReferenceLevel,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError> {
+        self.audited(
+            audit,
+            |_| true,
+            |conn| {
+                conn.execute(
+                    "INSERT INTO reference_level (id, round, questionnaire_id, measure, kind,
+                         value_percent, source, year, entered_by, entered_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (id) DO UPDATE SET round = excluded.round,
+                         questionnaire_id = excluded.questionnaire_id, measure = excluded.measure,
+                         kind = excluded.kind, value_percent = excluded.value_percent,
+                         source = excluded.source, year = excluded.year,
+                         entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                    params![
+                        level.id.to_string(),
+                        level.round,
+                        level.questionnaire_id,
+                        level.measure,
+                        level.kind.as_str(),
+                        level.value_percent,
+                        level.source,
+                        i64::from(level.year),
+                        level.entered_by,
+                        timestamp(level.entered_at),
+                    ],
+                )
+                .map_err(db)?;
+                Ok(())
+            },
+        )
+    }
+
+    fn delete_reference_level(&self, id: Uuid, audit: &AuditEntry) -> Result<bool, StorageError> {
+        self.audited(
+            audit,
+            |deleted| *deleted,
+            |conn| {
+                let n = conn
+                    .execute(
+                        "DELETE FROM reference_level WHERE id = ?1",
+                        [id.to_string()],
+                    )
+                    .map_err(db)?;
+                Ok(n == 1)
+            },
+        )
     }
 }

@@ -4,7 +4,7 @@
 //! Both pass the same conformance suite (`zhisu-server-tests`).
 //!
 //! The traits are split by concern ([`InterviewStore`], [`PeopleStore`], [`DeviceStore`],
-//! [`PlanStore`], [`AnalyticsStore`], [`AuditStore`]); [`Storage`] is all of them in one
+//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`]); [`Storage`] is all of them in one
 //! backend. Methods are blocking: callers run them on the blocking pool (`spawn_blocking`), which
 //! suits rusqlite and the synchronous `postgres` client alike.
 #![forbid(unsafe_code)]
@@ -14,6 +14,7 @@ pub mod devices;
 pub mod facts;
 pub mod limits;
 pub mod people;
+pub mod references;
 pub mod rows;
 
 use chrono::{DateTime, Utc};
@@ -29,6 +30,7 @@ pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
 pub use people::{ListedPerson, Person, Role, Scope};
+pub use references::{ReferenceKind, ReferenceLevel};
 pub use zhisu_core::QcFlag;
 
 /// A driver's error, whatever the backend.
@@ -426,6 +428,23 @@ pub trait PlanStore {
     ) -> Result<bool, StorageError>;
 
     fn published_questionnaires(&self) -> Result<Vec<PublishedRecord>, StorageError>;
+
+    /// The reference levels and targets of one questionnaire (every one with `None`), by
+    /// questionnaire, round, measure, kind and year.
+    fn reference_levels(
+        &self,
+        questionnaire_id: Option<&str>,
+    ) -> Result<Vec<ReferenceLevel>, StorageError>;
+
+    /// Keeps a reference level, replacing the one with its id (an edit), with the audit entry.
+    fn put_reference_level(
+        &self,
+        level: &ReferenceLevel,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError>;
+
+    /// Removes a reference level; false, and nothing audited, when there is none with this id.
+    fn delete_reference_level(&self, id: Uuid, audit: &AuditEntry) -> Result<bool, StorageError>;
 }
 
 /// A recording as the server keeps it: its place in a questionnaire version and its content
@@ -494,6 +513,16 @@ pub trait AnalyticsStore {
     /// cells does the same).
     /// The audit entry is written in the same transaction.
     fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError>;
+
+    /// Calls `visit` with the facts of every stored interview of `questionnaire_id`, whatever
+    /// the scope (the caller applies it), except those rejected in review, each with the round
+    /// of the device that sent it (`None` for an interview without a device: a backup
+    /// imported by hand). What the comparison of rounds reads.
+    fn visit_facts_with_round(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
+    ) -> Result<(), StorageError>;
 
     /// Interviews per district, site, population and local day of completion (rejected ones
     /// left out), for the progress view.

@@ -68,6 +68,11 @@ impl Role {
         matches!(self, Role::CityAdmin)
     }
 
+    /// May enter, edit and remove reference levels and targets (city administrators).
+    pub fn may_set_references(&self) -> bool {
+        matches!(self, Role::CityAdmin)
+    }
+
     /// Which interviews this role may read.
     pub fn scope(&self) -> Scope {
         match self {

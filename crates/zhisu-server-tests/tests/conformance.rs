@@ -467,6 +467,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     audit_conformance(&*fresh("audit").storage);
     flag_for_review_conformance(&*fresh("flag_for_review").storage);
     media_conformance(&*fresh("media").storage);
+    reference_conformance(&*fresh("references").storage);
+    round_conformance(&*fresh("rounds").storage);
 
     // a database written by a newer server is refused, not damaged
     let f = fresh("sign_in");
@@ -701,6 +703,145 @@ fn audit_conformance(s: &dyn Storage) {
         .unwrap()
         .iter()
         .any(|e| (&e.actor, &e.action, &e.detail) == (&entry.actor, &entry.action, &entry.detail)));
+}
+
+/// Reference levels: kept as given (every field), listed by questionnaire in a stable order,
+/// edited in place by id, removed; each change audited, and removing none audits nothing.
+fn reference_conformance(s: &dyn Storage) {
+    use zhisu_server_storage::{ReferenceKind, ReferenceLevel};
+    let count = |action: &str| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
+    };
+    assert_eq!(s.reference_levels(None).unwrap(), vec![]);
+    let level = |n: u128, questionnaire: &str, round: &str, measure: &str, kind| ReferenceLevel {
+        id: Uuid::from_u128(n),
+        round: round.into(),
+        questionnaire_id: questionnaire.into(),
+        measure: measure.into(),
+        kind,
+        value_percent: 52.6 + n as f64 / 8.0,
+        source: format!("来源 {n} \"quoted\""),
+        year: 2020 + n as i32,
+        entered_by: "city".into(),
+        entered_at: at(n as u32),
+    };
+    let national = level(1, "ohl_2026", "2026", "", ReferenceKind::National);
+    let target = level(2, "ohl_2026", "2026", "", ReferenceKind::Target);
+    let law = level(3, "ohl_2026", "2025", "law", ReferenceKind::City);
+    let other = level(4, "ohl_intercept", "2026", "", ReferenceKind::Other);
+    for l in [&other, &target, &law, &national] {
+        s.put_reference_level(l, &audit("put_reference_level"))
+            .unwrap();
+    }
+    assert_eq!(count("put_reference_level"), 4);
+    // by questionnaire, round, measure, kind
+    assert_eq!(
+        s.reference_levels(Some("ohl_2026")).unwrap(),
+        vec![law.clone(), national.clone(), target.clone()]
+    );
+    assert_eq!(
+        s.reference_levels(Some("ohl_intercept")).unwrap(),
+        vec![other.clone()]
+    );
+    assert_eq!(s.reference_levels(None).unwrap().len(), 4);
+    // an edit keeps the id and replaces the rest
+    let edited = ReferenceLevel {
+        value_percent: 90.0,
+        source: "健康中国行动".into(),
+        year: 2030,
+        ..target.clone()
+    };
+    s.put_reference_level(&edited, &audit("put_reference_level"))
+        .unwrap();
+    assert_eq!(
+        s.reference_levels(Some("ohl_2026")).unwrap(),
+        vec![law.clone(), national.clone(), edited]
+    );
+    assert!(s
+        .delete_reference_level(law.id, &audit("delete_reference_level"))
+        .unwrap());
+    assert!(!s
+        .delete_reference_level(law.id, &audit("delete_reference_level"))
+        .unwrap());
+    assert_eq!(
+        count("delete_reference_level"),
+        1,
+        "removing none is not audited"
+    );
+    assert_eq!(s.reference_levels(Some("ohl_2026")).unwrap().len(), 2);
+}
+
+/// Each interview's round is its device's; one without a device has none; rejected ones are
+/// left out, whatever round.
+fn round_conformance(s: &dyn Storage) {
+    let mut tablets = Vec::new();
+    for (i, (round, district)) in [("2025", "yuzhong"), ("2026", "jiangbei")]
+        .into_iter()
+        .enumerate()
+    {
+        let code = hash_code(&format!("code-{round}"));
+        s.add_enrolment_code(&code, round, district, at(59), at(0), &audit("code"))
+            .unwrap();
+        let device = s
+            .enrol(
+                &code,
+                Uuid::from_u128(700 + i as u128),
+                "平板",
+                &hash_token(&format!("t-{round}")),
+                at(1),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(device.round, round);
+        tablets.push(device);
+    }
+    s.ingest(
+        &[interview(1, 30), interview(2, 31)],
+        Some(&tablets[0]),
+        at(2),
+    )
+    .unwrap();
+    s.ingest(&[interview(3, 32)], Some(&tablets[1]), at(3))
+        .unwrap();
+    s.ingest(&[interview(4, 33)], None, at(4)).unwrap();
+    let rounds = |s: &dyn Storage| {
+        let mut seen: Vec<(Option<String>, i64)> = Vec::new();
+        s.visit_facts_with_round("ohl_pilot", &mut |round, row| {
+            seen.push((round.map(str::to_string), row.age.unwrap()));
+        })
+        .unwrap();
+        seen.sort();
+        seen
+    };
+    assert_eq!(
+        rounds(s),
+        vec![
+            (None, 33),
+            (Some("2025".into()), 30),
+            (Some("2025".into()), 31),
+            (Some("2026".into()), 32)
+        ]
+    );
+    s.review(
+        &Scope::All,
+        Uuid::from_u128(2),
+        &zhisu_server_storage::Review {
+            status: zhisu_server_storage::QcStatus::Rejected,
+            comment: "重复".into(),
+            reviewer: "tester".into(),
+            at: at(5),
+        },
+        &audit("review_interview"),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(rounds(s).len(), 3, "a rejected interview is left out");
+    s.visit_facts_with_round("another", &mut |_, _| panic!("another questionnaire"))
+        .unwrap();
 }
 
 /// `check-data --flag`: a flag is added to what ingest stored (a site-plan flag stays), the
@@ -1127,7 +1268,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

@@ -199,6 +199,21 @@ async fn every_endpoint_for_every_role() {
         tokens.insert(role, w.sign_in(role).await);
     }
     let site = json!([{ "id": "s-1", "district": "ignored", "name": "站点", "site_type": "station", "quotas": { "migrant": 10 } }]);
+    // reference levels: two kept by the city beforehand, one to edit and one to remove
+    let reference = json!({"round": "2026", "questionnaire_id": "ohl_2026", "measure": "", "kind": "target", "value_percent": 60.0, "source": "规划", "year": 2026});
+    let input: zhisu_server_service::references::ReferenceInput =
+        serde_json::from_value(reference.clone()).unwrap();
+    let kept: Vec<String> = (0..2)
+        .map(|_| {
+            w.state
+                .put_reference_level(&Role::CityAdmin, None, &input, "city")
+                .unwrap()
+                .id
+                .to_string()
+        })
+        .collect();
+    let edit_path = format!("/api/v1/reference-levels/{}", kept[0]);
+    let delete_path = format!("/api/v1/reference-levels/{}", kept[1]);
     // a site id belongs to one district of the plan: jiangbei's list has its own
     let jiangbei_site = json!([{ "id": "s-2", "district": "ignored", "name": "站点", "site_type": "station", "quotas": { "migrant": 10 } }]);
     // (method, path, body, expected status per role in ROLES order)
@@ -294,6 +309,50 @@ async fn every_endpoint_for_every_role() {
             Some(json!({"show_answer_key": false})),
             [200, 403, 403, 403, 403],
         ),
+        // reference levels: everyone reads them all, only the city enters, edits, removes
+        (
+            Method::GET,
+            "/api/v1/reference-levels",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/reference-levels?q=ohl_2026",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/reference-levels",
+            Some(reference.clone()),
+            [201, 403, 403, 403, 403],
+        ),
+        (
+            Method::PUT,
+            edit_path.as_str(),
+            Some(reference.clone()),
+            [200, 403, 403, 403, 403],
+        ),
+        (
+            Method::DELETE,
+            delete_path.as_str(),
+            None,
+            [204, 403, 403, 403, 403],
+        ),
+        // rounds side by side: every role, in its own scope
+        (
+            Method::GET,
+            "/api/v1/comparison",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/comparison?district=jiangbei&population=construction",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &cases {
@@ -305,6 +364,80 @@ async fn every_endpoint_for_every_role() {
                 failures.push(format!("{method} {path} as {role}: {got}, expected {want}"));
             }
         }
+    }
+    // what the matrix changed: one level added by the city, one edited, one removed, each audited
+    let levels = w.state.reference_levels(Some("ohl_2026")).unwrap();
+    assert_eq!(levels.len(), 2, "{levels:?}");
+    assert!(levels.iter().any(|l| l.id.to_string() == kept[0]));
+    assert!(!levels.iter().any(|l| l.id.to_string() == kept[1]));
+    let audited = |action: &str| {
+        w.state
+            .storage
+            .audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
+    };
+    assert_eq!(
+        audited("put_reference_level"),
+        4,
+        "two kept, one added, one edited"
+    );
+    assert_eq!(audited("delete_reference_level"), 1);
+    // the dashboard's form: the city's session enters a level, every other role is refused
+    // and changes nothing, and a form without the session's CSRF token changes nothing
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for role in ROLES {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let page = no_redirect
+            .get(format!("{}/dashboard/references", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{role} reads the reference levels");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("规划"), "{role} sees the levels");
+        assert_eq!(
+            html.contains("name=\"value_percent\""),
+            role == "city",
+            "{role}: the form only for the city"
+        );
+        let csrf = zhisu_server_tests::csrf_of(&html);
+        let before = w.state.reference_levels(None).unwrap().len();
+        for (token, want) in [
+            ("forged", 403),
+            (csrf.as_str(), if role == "city" { 303 } else { 403 }),
+        ] {
+            let response = no_redirect
+                .post(format!("{}/dashboard/references", w.base))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", token),
+                    ("round", "2026"),
+                    ("questionnaire_id", "ohl_2026"),
+                    ("measure", "law"),
+                    ("kind", "national"),
+                    ("value_percent", "48.5"),
+                    ("source", "全国监测"),
+                    ("year", "2022"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            if response.status().as_u16() != want {
+                failures.push(format!(
+                    "POST /dashboard/references as {role} (csrf {token}): {}, expected {want}",
+                    response.status()
+                ));
+            }
+        }
+        let after = w.state.reference_levels(None).unwrap().len();
+        assert_eq!(after, before + usize::from(role == "city"), "{role}");
     }
     // adding people: only the city administrator (a new name each time, so 201 means allowed)
     for (i, role) in ROLES.iter().enumerate() {

@@ -1,5 +1,5 @@
 //! The dashboard's HTML escapes what people type: a display name, a district, a tablet's name, a
-//! site's id and name, a surveyor id and a review comment holding markup and quotes show as
+//! site's id and name, a surveyor id, a review comment and a reference level's source holding markup and quotes show as
 //! text on every page that shows them, in both languages, and never as markup.
 
 use chrono::{TimeZone, Utc};
@@ -19,8 +19,9 @@ const SITE_NAME: &str = "<u>工地\"&'</u>";
 const DEVICE: &str = "<em>平板\"&'</em>";
 const SURVEYOR: &str = "<s>s01\"&'</s>";
 const COMMENT: &str = "<a href='x'>不可信</a> & \"说明\"";
-const TYPED: [&str; 7] = [
-    NAME, DISTRICT, SITE_ID, SITE_NAME, DEVICE, SURVEYOR, COMMENT,
+const SOURCE: &str = "<q>全国\"监测\"&'</q>";
+const TYPED: [&str; 8] = [
+    NAME, DISTRICT, SITE_ID, SITE_NAME, DEVICE, SURVEYOR, COMMENT, SOURCE,
 ];
 
 /// How the dashboard writes `text` into a page: `&`, `<`, `>` and `"` as entities (every
@@ -96,6 +97,18 @@ fn hostile_world() -> (ServerState, tempfile::TempDir) {
     state
         .review(&reviewer, Uuid::from_u128(1), "has_issues", COMMENT)
         .unwrap();
+    let reference = zhisu_server_service::references::ReferenceInput {
+        round: "2026".into(),
+        questionnaire_id: "ohl_2026".into(),
+        measure: String::new(),
+        kind: zhisu_server_storage::ReferenceKind::National,
+        value_percent: 52.6,
+        source: SOURCE.into(),
+        year: 2022,
+    };
+    state
+        .put_reference_level(&Role::CityAdmin, None, &reference, "city")
+        .unwrap();
     (state, dir)
 }
 
@@ -127,6 +140,9 @@ fn shown_on(path: &str, supervisor: bool) -> Vec<&'static str> {
     if path.contains("qc") {
         shown.extend([DISTRICT, SITE_ID, SURVEYOR, COMMENT]);
     }
+    if path.contains("literacy") || path.contains("references") {
+        shown.push(SOURCE);
+    }
     shown
 }
 
@@ -147,6 +163,8 @@ async fn typed_text_shows_escaped_on_every_page() {
                 "items?",
                 "qc?status=all&",
                 "report?",
+                "rounds?",
+                "references?",
             ] {
                 let path = format!("/dashboard/{path}lang={lang}");
                 let html = page(&http, &base, &cookie, &path).await;

@@ -8,6 +8,9 @@
 //!   stratified cluster sample (enterprises are the clusters), with a Taylor-linearisation,
 //!   with-replacement ("ultimate cluster") variance and a Student t interval ([`t_quantile_975`]).
 //!   Domain estimates (a population, a district, an industry…) use the full design.
+//! - **Differences** between two independent samples (two survey rounds, [`Difference`]):
+//!   [`design_difference`] of two design-based estimates, or Newcombe's hybrid score interval
+//!   ([`newcombe_difference`]) of two unweighted proportions.
 //!
 //! And **item analysis** for questionnaire authors ([`ItemAnalyser`] → [`ItemAnalysis`]): difficulty,
 //! corrected item–total correlation, option shares, Cronbach's alpha and alpha if item deleted.
@@ -19,12 +22,14 @@
 #![forbid(unsafe_code)]
 
 mod design;
+mod difference;
 mod items;
 mod method;
 mod tdist;
 mod wilson;
 
 pub use design::{ClusterRegistry, DesignAccumulator, DesignEstimate};
+pub use difference::{design_difference, newcombe_difference, Difference, DifferenceMethod};
 pub use items::{
     thresholds as item_thresholds, GroupFigures, ItemAnalyser, ItemAnalysis, ItemColumn,
     ItemFigures, ItemFlag, Response,

@@ -452,3 +452,66 @@ fn small_cell_rule() {
     assert!(!is_reliable(29, DEFAULT_MIN_CELL_N));
     assert!(is_reliable(30, DEFAULT_MIN_CELL_N));
 }
+
+// ------------------------------------------------------------------ differences of two rounds
+
+#[test]
+fn newcombe_difference_matches_newcombe_1998_table() {
+    use zhisu_stats::{newcombe_difference, DifferenceMethod};
+    // Newcombe (1998), "Interval estimation for the difference between independent
+    // proportions", Statistics in Medicine 17:873-890, table II, method 10 (hybrid score).
+    for ((x1, n1), (x2, n2), low, high) in [
+        ((56, 70), (48, 80), 0.0524, 0.3339),
+        ((9, 10), (3, 10), 0.1705, 0.8090),
+        ((6, 7), (2, 7), 0.0582, 0.8062),
+        ((5, 56), (0, 29), -0.0381, 0.1926),
+        ((0, 10), (0, 20), -0.1611, 0.2775),
+        ((10, 10), (0, 20), 0.6791, 1.0),
+    ] {
+        let d = newcombe_difference((x1, n1), (x2, n2)).unwrap();
+        close(
+            d.difference,
+            x1 as f64 / n1 as f64 - x2 as f64 / n2 as f64,
+            1e-12,
+        );
+        close(d.interval.low, low, 5e-5);
+        close(d.interval.high, high, 5e-5);
+        assert_eq!(d.method, DifferenceMethod::UnweightedNewcombe);
+        assert_eq!((d.se, d.df), (None, None));
+    }
+    assert!(newcombe_difference((0, 0), (1, 2)).is_none());
+}
+
+#[test]
+fn newcombe_difference_hand_worked() {
+    // docs/statistics.md §8.2: 56/70 against 48/80. Wilson: 0.8 in [0.691834, 0.876953],
+    // 0.6 in [0.490455, 0.700382]; d = 0.2;
+    // L = 0.2 − √(0.108166² + 0.100382²) = 0.2 − 0.147569 = 0.052431,
+    // U = 0.2 + √(0.076953² + 0.109545²) = 0.2 + 0.133873 = 0.333873.
+    let d = zhisu_stats::newcombe_difference((56, 70), (48, 80)).unwrap();
+    close(d.interval.low, 0.052431, 2e-6);
+    close(d.interval.high, 0.333873, 2e-6);
+}
+
+#[test]
+fn design_difference_hand_worked() {
+    use zhisu_stats::{design_difference, DifferenceMethod};
+    // docs/statistics.md §8.1: 0.52 (se 0.03, df 40) against 0.45 (se 0.04, df 25):
+    // d = 0.07, se = √(0.0009 + 0.0016) = 0.05, df = 25, t = 2.0595,
+    // 0.07 ± 2.0595 · 0.05 = [−0.0330, 0.1730].
+    let d = design_difference((0.52, 0.03, 40), (0.45, 0.04, 25));
+    close(d.difference, 0.07, 1e-12);
+    close(d.se.unwrap(), 0.05, 1e-12);
+    assert_eq!(d.df, Some(25));
+    close(d.interval.low, -0.032977, 5e-5);
+    close(d.interval.high, 0.172977, 5e-5);
+    assert_eq!(d.method, DifferenceMethod::DesignDifference);
+    // the same with the rounds swapped: the difference changes sign, the interval mirrors
+    let back = design_difference((0.45, 0.04, 25), (0.52, 0.03, 40));
+    close(back.interval.low, -d.interval.high, 1e-12);
+    close(back.interval.high, -d.interval.low, 1e-12);
+    // clipped to [−1, 1]
+    let wide = design_difference((1.0, 0.4, 1), (0.0, 0.4, 3));
+    assert_eq!(wide.interval.high, 1.0);
+    assert_eq!(wide.df, Some(1));
+}

@@ -7,6 +7,7 @@ pub mod interviews;
 mod media;
 mod people;
 mod questionnaires;
+mod references;
 mod sessions;
 
 pub(crate) use sessions::open_session;
@@ -30,6 +31,7 @@ use interviews::*;
 use media::*;
 use people::*;
 use questionnaires::*;
+use references::*;
 use sessions::*;
 use sites::*;
 use zhisu_protocol::{
@@ -58,6 +60,15 @@ pub fn routes() -> Router<HttpState> {
             get(district_sites).put(replace_district_sites),
         )
         .route("/api/v1/audit", get(audit_log))
+        .route(
+            "/api/v1/reference-levels",
+            get(list_reference_levels).post(add_reference_level),
+        )
+        .route(
+            "/api/v1/reference-levels/{id}",
+            axum::routing::put(edit_reference_level).delete(delete_reference_level),
+        )
+        .route("/api/v1/comparison", get(compare_rounds))
         .route(
             "/api/v1/rounds/{round}/settings",
             get(get_round_settings).put(put_round_settings),

@@ -63,6 +63,7 @@ button.primary { background: var(--accent); color:#fff; border-color: var(--acce
 .error:focus { outline: 3px solid var(--bad); outline-offset: 3px; }
 svg.chart { display:block; width: 100%; height: auto; margin: 8px 0 16px; }
 .bar { fill: #2f6fb0; } .bar.small { fill: #9bb7d4; } .whisker { stroke: #111; stroke-width: 1.5; }
+.reference { stroke: #8a4b00; stroke-width: 3; stroke-dasharray: 6 4; } svg text.mark, svg text.legend { font-size: 16px; font-weight: bold; }
 svg text { font-size: 18px; fill: #1a1a1a; } svg text.axis { font-size: 16px; }
 .progress-bar { background:#e3e3e3; width: 160px; max-width: 30vw; height: 14px; display:inline-block; vertical-align: middle; border: 1px solid var(--line); }
 .progress-bar span { background:#2f6fb0; height:12px; display:block; }
@@ -84,9 +85,11 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
-const VIEWS: [(&str, &str, &str); 7] = [
+const VIEWS: [(&str, &str, &str); 9] = [
     ("progress", "工作进度", "Progress"),
     ("literacy", "素养水平", "Literacy"),
+    ("rounds", "轮次比较", "Rounds"),
+    ("references", "参考水平", "References"),
     ("measures", "专项与指标", "Modules and measures"),
     ("items", "薄弱知识", "Weakest items"),
     ("item-analysis", "题目分析", "Item analysis"),
@@ -413,39 +416,112 @@ fn label_width(label: &str) -> f64 {
         * LABEL_FONT
 }
 
+/// A reference level drawn on a chart: a dashed line at `value` (a share) across the bar of the
+/// row whose key is `key`, marked with `mark` (a letter) and named in words below the chart.
+pub struct ChartReference {
+    pub key: String,
+    pub value: f64,
+    pub mark: char,
+    pub text: String,
+}
+
 /// Horizontal bars with 95 % interval whiskers, one per estimate; `title` (what the bars are
 /// broken down by) makes the chart's accessible name, one of its own on the page.
 pub fn bars(id: &str, title: &str, rows: &[Estimate], lang: &str) -> Markup {
+    bars_with(id, title, rows, &[], lang)
+}
+
+/// [`bars`] with reference levels drawn as marked lines, each named in words under the axis
+/// and in the chart's accessible name (not by colour).
+pub fn bars_with(
+    id: &str,
+    title: &str,
+    rows: &[Estimate],
+    references: &[ChartReference],
+    lang: &str,
+) -> Markup {
     if rows.is_empty() {
         return html! {};
     }
+    let legend: Vec<String> = references
+        .iter()
+        .map(|r| {
+            let row = rows
+                .iter()
+                .find(|e| e.key == r.key)
+                .map_or("", |e| e.label.as_str());
+            format!("{} ┆ {row}：{}", r.mark, r.text)
+        })
+        .collect();
     let longest = rows
         .iter()
         .map(|e| label_width(&e.label))
+        .chain(legend.iter().map(|l| label_width(l)))
         .fold(0.0, f64::max);
     let width = (BAR_W + VALUE_W).max(longest + 8.0).ceil();
-    let axis_y = rows.len() as f64 * ROW_H + 22.0;
-    let height = axis_y + 8.0;
-    let aria = if lang == "en" {
+    // room under each bar for the marks of its reference lines
+    let row_h = if references.is_empty() {
+        ROW_H
+    } else {
+        ROW_H + 18.0
+    };
+    let axis_y = rows.len() as f64 * row_h + 22.0;
+    let height = axis_y + 8.0 + 26.0 * legend.len() as f64;
+    let mut aria = if lang == "en" {
         format!("{title}: literacy levels with 95% intervals (the table above has the figures)")
     } else {
         format!("{title}：素养水平条形图，含95%置信区间（数字见上表）")
     };
+    for l in &legend {
+        aria.push_str(if lang == "en" {
+            "; reference line "
+        } else {
+            "；参考线 "
+        });
+        aria.push_str(l);
+    }
     html! {
         svg.chart id=(id) role="img" aria-label=(aria) style=(format!("max-width:{}px", width + MARGIN))
             viewBox={ (-MARGIN) " 0 " (width + MARGIN) " " (height) } preserveAspectRatio="xMinYMin meet" {
-            @for (i, e) in rows.iter().enumerate() { (bar(i, e)) }
+            @for (i, e) in rows.iter().enumerate() {
+                (bar(i as f64 * row_h, e))
+                @for r in references.iter().filter(|r| r.key == e.key) {
+                    (reference_line(i as f64 * row_h, r))
+                }
+            }
             @for k in 0..=4 {
                 text.axis x=(format!("{:.0}", BAR_W * f64::from(k) / 4.0)) y=(axis_y)
                     text-anchor=(match k { 0 => "start", 4 => "end", _ => "middle" }) { (k * 25) "%" }
+            }
+            @for (j, l) in legend.iter().enumerate() {
+                text.legend x="0" y=(format!("{:.1}", axis_y + 26.0 * (j as f64 + 1.0))) { (l) }
             }
         }
     }
 }
 
-/// Row `i` of a bar chart: the label, then the bar, whiskers from the interval and the level.
-fn bar(i: usize, e: &Estimate) -> Markup {
-    let top = i as f64 * ROW_H;
+/// A reference line across the bar of the row starting at `top`, with its mark under the bar.
+fn reference_line(top: f64, r: &ChartReference) -> Markup {
+    let x = r.value.clamp(0.0, 1.0) * BAR_W;
+    let anchor = if r.value < 0.05 {
+        "start"
+    } else if r.value > 0.95 {
+        "end"
+    } else {
+        "middle"
+    };
+    html! {
+        line.reference x1=(format!("{x:.1}")) x2=(format!("{x:.1}")) y1=(format!("{:.1}", top + 22.0))
+            y2=(format!("{:.1}", top + 50.0)) {
+            title { (r.mark) "：" (r.text) }
+        }
+        text.mark x=(format!("{x:.1}")) y=(format!("{:.1}", top + 64.0)) text-anchor=(anchor) { (r.mark) }
+    }
+}
+
+/// A row of a bar chart starting at `top`: the label, then the bar, whiskers from the interval
+/// and the level.
+fn bar(top: f64, e: &Estimate) -> Markup {
     let bar_y = top + 26.0;
     let bar_h = 18.0;
     let mid = bar_y + bar_h / 2.0;

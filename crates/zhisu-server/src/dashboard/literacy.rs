@@ -9,8 +9,8 @@ use zhisu_server_service::estimates::EstimateTable;
 use zhisu_server_service::t;
 
 use super::html::{
-    bars, breakdown_section, count_in_words, estimate_table, filter_form, filter_pairs, link, pct,
-    questionnaire_page, scroll_box, Heading, QuestionnaireChoice,
+    bars, bars_with, breakdown_section, count_in_words, estimate_table, filter_form, filter_pairs,
+    link, pct, questionnaire_page, scroll_box, ChartReference, Heading, QuestionnaireChoice,
 };
 use super::*;
 use crate::HttpState;
@@ -22,7 +22,13 @@ pub(super) async fn literacy_page(
 ) -> Result<Html<String>, Response> {
     let lang = q.lang();
     let ask = Ask::new(&state, &session.person, &q);
-    let report = run(move || ask.literacy()).await?;
+    let (report, levels) = run(move || {
+        let levels = ask.storage.reference_levels(Some(&ask.questionnaire))?;
+        Ok((ask.literacy()?, levels))
+    })
+    .await?;
+    let (references_round, references) = zhisu_server_service::references::current(&levels);
+    let marks = super::references::chart_references(&references, lang);
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let rules = Rules::of(&state, q.questionnaire());
     let filter = q.filter_for(&session.person);
@@ -38,7 +44,12 @@ pub(super) async fn literacy_page(
             },
             Some(overall) => {
                 (overall_level(overall, lang))
-                (dimensions(&report, &rules, lang))
+                (super::references::reference_list(references_round.as_deref(), &references, &labels, &q, lang))
+                @if marks.iter().any(|m| m.key.is_empty()) {
+                    (bars_with("chart-overall", t(lang, "总体素养水平与参考水平", "Overall literacy and its reference levels"),
+                        std::slice::from_ref(overall), &marks, lang))
+                }
+                (dimensions(&report, &rules, &marks, lang))
                 @for breakdown in report.breakdowns.iter().filter(|b| !b.rows.is_empty()) {
                     (breakdown_section(Heading::Section, "", breakdown, lang))
                 }
@@ -136,14 +147,19 @@ fn overall_level(overall: &Estimate, lang: &str) -> Markup {
 }
 
 /// The questionnaire's dimensions: a heading that counts them, a table and a chart.
-fn dimensions(report: &LiteracyReport, rules: &Rules, lang: &str) -> Markup {
+fn dimensions(
+    report: &LiteracyReport,
+    rules: &Rules,
+    marks: &[ChartReference],
+    lang: &str,
+) -> Markup {
     let count = count_in_words(rules.dimensions, lang);
     html! {
         h2 {
             @if lang == "en" { "The " (count) " dimensions" } @else { (count) "个维度" }
         }
         (estimate_table("dimensions", t(lang, "维度", "Dimension"), &report.dimensions, lang))
-        (bars("chart-dimensions", t(lang, "维度", "Dimensions"), &report.dimensions, lang))
+        (bars_with("chart-dimensions", t(lang, "维度", "Dimensions"), &report.dimensions, marks, lang))
     }
 }
 

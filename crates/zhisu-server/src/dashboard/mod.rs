@@ -14,6 +14,7 @@ mod login;
 mod progress;
 mod qc;
 mod recordings;
+mod references;
 mod report;
 
 use zhisu_server_service::QuestionnaireRegistry;
@@ -52,6 +53,11 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/qc", get(qc_page))
         .route("/dashboard/qc/{id}", post(qc_review))
         .route("/dashboard/report", get(report_page))
+        .route(
+            "/dashboard/references",
+            get(references::references_page).post(references::references_form),
+        )
+        .route("/dashboard/rounds", get(references::rounds_page))
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
         .route("/dashboard/export.xlsx", get(export::xlsx))
@@ -80,6 +86,16 @@ pub struct ViewQuery {
     pub filter: Filter,
     #[serde(default)]
     pub status: Option<String>,
+}
+
+/// The rounds a comparison is asked for: `round` (the current one) and `against` (the one to
+/// compare it with); the newest two by default.
+#[derive(Debug, Default, Deserialize)]
+pub struct RoundsQuery {
+    #[serde(default)]
+    pub round: Option<String>,
+    #[serde(default)]
+    pub against: Option<String>,
 }
 
 /// The page language a `lang` parameter asks for: English for `en…`, otherwise Chinese.
