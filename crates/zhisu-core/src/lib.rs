@@ -16,6 +16,7 @@ pub mod expr;
 pub mod fuzzing;
 mod interview;
 mod load;
+mod measures;
 mod model;
 mod paradata;
 mod score;
@@ -29,6 +30,7 @@ pub use describe::{Description, ModuleDescription};
 pub use expr::{ExprError, ExprErrorKind, Expression, MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 pub use interview::EligibilityStatus;
 pub use load::{limits, Checked, Diagnostic, Diagnostics, DiagnosticsList, Severity};
+pub use measures::{answer_key, Measured};
 pub use model::{
     Choice, Constraint, Dimension, Eligibility, Item, ItemKind, Module, Questionnaire,
     RecordingSlot, ScoringRule, Section,

@@ -9,27 +9,7 @@ impl AnalyticsStore for PostgresStorage {
         questionnaire_id: &str,
         visit: &mut dyn FnMut(&FactRow<'_>),
     ) -> Result<(), StorageError> {
-        let (condition, value) = scope_condition(scope, "i.", 2);
-        let mut client = self.pool.get().map_err(unavailable)?;
-        let sql = format!(
-            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
-                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight
-             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
-             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
-                 AND i.items_correct IS NOT NULL AND {condition}"
-        );
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = match &value {
-            ScopeValue::None => vec![&questionnaire_id],
-            ScopeValue::One(v) => vec![&questionnaire_id, v],
-            ScopeValue::Many(v) => vec![&questionnaire_id, v],
-        };
-        let mut rows = client.query_raw(&sql, params).map_err(db)?;
-        use postgres::fallible_iterator::FallibleIterator;
-        while let Some(r) = rows.next().map_err(db)? {
-            visit(&fact_row(&r));
-        }
-        Ok(())
+        self.facts.visit(self, scope, questionnaire_id, visit)
     }
 
     fn visit_facts_with_round(
@@ -42,7 +22,8 @@ impl AnalyticsStore for PostgresStorage {
             .query_raw(
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight, d.round
+                 s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
+                 i.modules, i.measures, d.round
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
                  LEFT JOIN device d ON d.id = i.device_id
              WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
@@ -52,7 +33,7 @@ impl AnalyticsStore for PostgresStorage {
             .map_err(db)?;
         use postgres::fallible_iterator::FallibleIterator;
         while let Some(r) = rows.next().map_err(db)? {
-            visit(r.get(13), &fact_row(&r));
+            visit(r.get(19), &fact_row(&r));
         }
         Ok(())
     }
@@ -124,7 +105,7 @@ impl AnalyticsStore for PostgresStorage {
     }
 }
 
-/// The facts of a row whose first 13 columns are those of `visit_facts`.
+/// The facts of a row whose first 19 columns are those of `visit_facts`.
 fn fact_row(r: &postgres::Row) -> FactRow<'_> {
     FactRow {
         questionnaire_version: r.get(0),
@@ -140,5 +121,43 @@ fn fact_row(r: &postgres::Row) -> FactRow<'_> {
         items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
         stratum: r.get(11),
         weight: r.get(12),
+        more: [r.get(13), r.get(14), r.get(15), r.get(16)],
+        modules: r.get::<_, Option<&str>>(17).unwrap_or(""),
+        measures: r.get::<_, Option<&str>>(18).unwrap_or(""),
+    }
+}
+
+impl zhisu_server_storage::facts_cache::FactsSource for PostgresStorage {
+    fn facts_generation(&self) -> Result<i64, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let row = client
+            .query_one("SELECT n FROM facts_generation", &[])
+            .map_err(db)?;
+        Ok(row.get(0))
+    }
+
+    fn scan_facts(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut rows = client
+            .query_raw(
+                "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
+                 i.modules, i.measures
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
+                 AND i.items_correct IS NOT NULL",
+                [questionnaire_id],
+            )
+            .map_err(db)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(&fact_row(&r));
+        }
+        Ok(())
     }
 }

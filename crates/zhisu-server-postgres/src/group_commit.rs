@@ -31,6 +31,10 @@ pub(crate) struct BatchColumns {
     pub(crate) qc_flags: Vec<String>,
     /// The district of the row's site in the plan when not the device's (`Accepted::site_district`).
     pub(crate) site_district: Vec<Option<String>>,
+    /// `Facts::more`, one column per further breakdown.
+    pub(crate) more: [Vec<Option<String>>; 4],
+    pub(crate) modules: Vec<String>,
+    pub(crate) measures: Vec<String>,
 }
 
 impl BatchColumns {
@@ -69,6 +73,11 @@ impl BatchColumns {
         self.duration_s.push(small(f.duration_s));
         self.fingerprint.push(f.fingerprint.clone());
         self.qc_flags.push(f.qc_flags_json());
+        for (column, key) in self.more.iter_mut().zip(&f.more) {
+            column.push(key.clone());
+        }
+        self.modules.push(f.modules.clone());
+        self.measures.push(f.measures.clone());
         Ok(())
     }
 }

@@ -30,18 +30,22 @@ impl InterviewStore for PostgresStorage {
                 "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
                      completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy,
                      score_report, device_id, district, population, site_id, surveyor_id, sex, age, education,
-                     industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
+                     industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags,
+                     employer_size, ownership, employment_form, migrant, modules, measures)
                  SELECT id, qid, qversion, hash, started, completed, utc_offset, $23, payload::json, score, max_score,
                      literacy, report::json, $24, COALESCE(site_district, $25), population, site, surveyor, sex, age, education,
-                     industry, dimensions, items, duration, fingerprint, flags::jsonb
+                     industry, dimensions, items, duration, fingerprint, flags::jsonb, employer_size, ownership,
+                     employment_form, migrant, modules, measures
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
                      $6::timestamptz[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::bool[],
                      $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int4[],
                      $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[],
-                     $28::text[])
+                     $28::text[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[],
+                     $34::text[])
                      WITH ORDINALITY AS t(id, qid, qversion, hash, started, completed, utc_offset, payload,
                      score, max_score, literacy, report, population, site, surveyor, sex, age, education,
-                     industry, dimensions, items, duration, fingerprint, flags, site_district, ord)
+                     industry, dimensions, items, duration, fingerprint, flags, site_district,
+                     employer_size, ownership, employment_form, migrant, modules, measures, ord)
                  ORDER BY ord
                  ON CONFLICT (id) DO NOTHING
                  RETURNING id",
@@ -74,6 +78,12 @@ impl InterviewStore for PostgresStorage {
                     &columns.fingerprint,
                     &columns.qc_flags,
                     &columns.site_district,
+                    &columns.more[0],
+                    &columns.more[1],
+                    &columns.more[2],
+                    &columns.more[3],
+                    &columns.modules,
+                    &columns.measures,
                 ],
             ).map_err(db)?
             .iter()
@@ -202,10 +212,15 @@ impl InterviewStore for PostgresStorage {
         &self,
         limit: usize,
     ) -> Result<Vec<zhisu_protocol::CompletedInterview>, StorageError> {
-        let rows = self.pool.get().map_err(unavailable)?.query(
-            "SELECT payload::text FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT $1",
-            &[&(limit as i64)],
-        ).map_err(db)?;
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT payload::text FROM interview WHERE measures IS NULL ORDER BY id LIMIT $1",
+                &[&(limit as i64)],
+            )
+            .map_err(db)?;
         rows.iter()
             .map(|r| serde_json::from_str(r.get(0)).map_err(corrupt))
             .collect()
@@ -219,7 +234,8 @@ impl InterviewStore for PostgresStorage {
         tx.execute(
             "UPDATE interview SET population = $2, sex = $3, age = $4, education = $5, industry = $6,
                  dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
-                 qc_flags = $11::text::jsonb,
+                 qc_flags = $11::text::jsonb, employer_size = $12, ownership = $13,
+                 employment_form = $14, migrant = $15, modules = $16, measures = $17,
                  site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
              WHERE id = $1",
             &[
@@ -234,6 +250,12 @@ impl InterviewStore for PostgresStorage {
                 &small(f.duration_s),
                 &f.fingerprint,
                 &f.qc_flags_json(),
+                &f.more[0],
+                &f.more[1],
+                &f.more[2],
+                &f.more[3],
+                &f.modules,
+                &f.measures,
             ],
         ).map_err(db)?;
         let after = counted_interview(&mut tx, id)?;

@@ -88,6 +88,8 @@ fn insert_audit(
 
 pub struct PostgresStorage {
     pub(crate) pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    /// The analysed interviews' facts between reports (`visit_facts`).
+    pub(crate) facts: zhisu_server_storage::facts_cache::FactsCache,
 }
 
 impl PostgresStorage {
@@ -102,7 +104,10 @@ impl PostgresStorage {
             .build(manager)
             .map_err(unavailable)?;
         Self::migrate(&mut *pool.get().map_err(unavailable)?)?;
-        Ok(PostgresStorage { pool })
+        Ok(PostgresStorage {
+            pool,
+            facts: Default::default(),
+        })
     }
 
     pub(crate) fn migrate(client: &mut Client) -> Result<(), StorageError> {

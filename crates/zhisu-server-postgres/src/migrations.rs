@@ -236,6 +236,31 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX reference_level_questionnaire ON reference_level (questionnaire_id, round);
     "#,
+    // 13: the facts of the estimate tables (facts::Facts): the further breakdowns' keys, each
+    // population module's literacy and each measured item's outcome. Interviews stored before
+    // wait for the backfill at start-up (measures IS NULL, found through the partial index).
+    r#"
+    ALTER TABLE interview
+        ADD COLUMN employer_size TEXT,
+        ADD COLUMN ownership TEXT,
+        ADD COLUMN employment_form TEXT,
+        ADD COLUMN migrant TEXT,
+        ADD COLUMN modules TEXT,
+        ADD COLUMN measures TEXT;
+    CREATE INDEX interview_without_measures ON interview (id) WHERE measures IS NULL;
+    -- The facts generation (facts_cache): moved by every statement that writes the interviews
+    -- or the sample plan, in its transaction, whatever wrote it.
+    CREATE TABLE facts_generation (n BIGINT NOT NULL);
+    INSERT INTO facts_generation (n) VALUES (0);
+    CREATE OR REPLACE FUNCTION zhisu_facts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN UPDATE facts_generation SET n = n + 1; RETURN NULL; END $$;
+    CREATE OR REPLACE TRIGGER interview_changed
+        AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON interview
+        FOR EACH STATEMENT EXECUTE FUNCTION zhisu_facts_changed();
+    CREATE OR REPLACE TRIGGER site_changed
+        AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON site
+        FOR EACH STATEMENT EXECUTE FUNCTION zhisu_facts_changed();
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
+use zhisu_core::{AnswerValue, Item, Questionnaire};
 use zhisu_server_storage::{Role, Storage, StorageError};
 
 use crate::analysis::{self, By, Estimate, Filter, ItemShare, Labels, LiteracyReport, Progress};
@@ -143,8 +143,7 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
         .count() as u64;
     let newest = registry.newest(questionnaire_id);
     let questionnaire = newest.as_ref().map(|p| &p.questionnaire);
-    let interviews = storage.interviews(&scope)?;
-    let answered = Answered::collect(registry, questionnaire_id, filter, &interviews);
+    let answered = Answered::count(storage, registry, &scope, questionnaire_id, filter)?;
     let (indicators, health) = match questionnaire {
         Some(q) => indicators(q, &answered, lang),
         None => (Vec::new(), Vec::new()),
@@ -189,43 +188,55 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
     })
 }
 
-/// The answers of the interviews in the report (not rejected, of this questionnaire, within
-/// the filter), by item id. (The server stores no screened-out contact: ingest refuses an
-/// interview its questionnaire's eligibility rule ends, so there are no contact outcomes to
+/// The outcomes of the measured items over the interviews in the report (not rejected, of this
+/// questionnaire, within the scope and filter), by item id: answered, and counted. Read from
+/// the facts ([`zhisu_server_storage::Facts::measures`], each interview's outcome by its own
+/// version), never from the answers. (The server stores no screened-out contact: ingest refuses
+/// an interview its questionnaire's eligibility rule ends, so there are no contact outcomes to
 /// count.)
 struct Answered {
-    /// item id → answers given
-    answers: BTreeMap<String, Vec<AnswerValue>>,
+    /// item id → (answered, counted)
+    counts: BTreeMap<String, (u64, u64)>,
 }
 
 impl Answered {
-    fn collect(
+    fn count(
+        storage: &dyn Storage,
         registry: &QuestionnaireRegistry,
+        scope: &zhisu_server_storage::Scope,
         questionnaire_id: &str,
         filter: &Filter,
-        interviews: &[zhisu_server_storage::StoredInterview],
-    ) -> Answered {
-        let mut answers: BTreeMap<String, Vec<AnswerValue>> = BTreeMap::new();
-        for stored in interviews {
-            let i = &stored.interview;
-            if i.questionnaire_id != questionnaire_id
-                || stored.qc_status.as_deref() == Some("rejected")
-            {
-                continue;
+    ) -> Result<Answered, StorageError> {
+        // per version: its measured items' ids, in the order of the facts (None: unknown version)
+        let mut versions: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+        let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        storage.visit_facts(scope, questionnaire_id, &mut |row| {
+            if !filter.matches(row) {
+                return;
             }
-            let published = registry.get(questionnaire_id, &i.questionnaire_version);
-            let q = published.as_ref().map(|p| &p.questionnaire);
-            if !crate::export::matches(filter, stored, q) {
-                continue;
+            let ids = versions
+                .entry(row.questionnaire_version.to_string())
+                .or_insert_with(|| {
+                    let own = registry.get(questionnaire_id, row.questionnaire_version)?;
+                    Some(
+                        own.questionnaire
+                            .measured_items()
+                            .iter()
+                            .map(|m| m.item.id.clone())
+                            .collect(),
+                    )
+                });
+            let Some(ids) = ids else { return };
+            for (mark, id) in row.measures.bytes().zip(ids.iter()) {
+                if mark == b'-' {
+                    continue;
+                }
+                let c = counts.entry(id.clone()).or_default();
+                c.0 += 1;
+                c.1 += u64::from(mark == b'1');
             }
-            if q.is_none() {
-                continue;
-            }
-            for (id, value) in i.answers.iter() {
-                answers.entry(id.clone()).or_default().push(value.clone());
-            }
-        }
-        Answered { answers }
+        })?;
+        Ok(Answered { counts })
     }
 }
 
@@ -240,83 +251,51 @@ fn choice_label(q: &Questionnaire, item: &Item, key: &str, lang: &str) -> String
         )
 }
 
-/// An item the survey measures outside the test, reported as the share giving the answer
-/// counted: background yes/no items (share "yes") and ordered scales (their last two choices in
-/// the questionnaire's order, "经常", "总是", named in `counted` since a scale may run either
-/// way). Scales in the background are indicators, those outside it and the test the health
-/// status (`health`). Items are found by kind and section, never by id.
+/// An item the survey measures outside the test ([`zhisu_core::Measured`]: background yes/no
+/// items, share "yes"; ordered scales, their last two choices), with its label and what is
+/// counted in words ("是", "经常或总是"), since a scale may run either way.
 pub struct Measure<'q> {
     pub item: &'q Item,
     pub label: String,
     /// What is counted, in words ("是", "经常或总是").
     pub counted: String,
     pub health: bool,
-    /// The choice keys counted; empty for a yes/no item.
-    counted_keys: Vec<String>,
+    measured: zhisu_core::Measured<'q>,
 }
 
 impl Measure<'_> {
     /// Whether `answer` counts (`Some(true)`), answers without counting (`Some(false)`), or is
     /// no answer to this measure (`None`: it is left out of the share).
     pub fn outcome(&self, answer: &AnswerValue) -> Option<bool> {
-        match (&self.item.kind, answer) {
-            (ItemKind::TrueFalse, AnswerValue::Bool(b)) => Some(*b),
-            (ItemKind::TrueFalse, AnswerValue::DontKnow) => Some(false),
-            (ItemKind::Likert { .. }, AnswerValue::Choice(k)) => {
-                Some(self.counted_keys.contains(k))
-            }
-            _ => None,
-        }
+        self.measured.outcome(answer)
     }
 }
 
 /// The questionnaire's measures (see [`Measure`]), in its order.
 pub fn measures<'q>(q: &'q Questionnaire, lang: &str) -> Vec<Measure<'q>> {
-    let background_section = q
-        .background_item(zhisu_core::BackgroundRole::Population)
-        .and_then(|i| i.section.clone());
-    let eligibility_items: Vec<&str> = q
-        .eligibility
-        .as_ref()
-        .map(|e| e.condition.references())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for item in &q.items {
-        if item.scoring.is_some() || eligibility_items.contains(&item.id.as_str()) {
-            continue;
-        }
-        let in_background = item.section.is_some() && item.section == background_section;
-        let label = item.label.get(lang, &q.default_language).to_string();
-        match &item.kind {
-            ItemKind::TrueFalse if in_background => out.push(Measure {
-                item,
-                label,
-                counted: t(lang, "是", "yes").to_string(),
-                health: false,
-                counted_keys: Vec::new(),
-            }),
-            ItemKind::Likert { choices } if choices.len() >= 3 => {
-                let top: Vec<String> = choices[choices.len() - 2..]
-                    .iter()
-                    .map(|c| c.key.clone())
-                    .collect();
-                let counted = top
+    q.measured_items()
+        .into_iter()
+        .map(|measured| {
+            let item = measured.item;
+            let counted = if measured.counted_keys.is_empty() {
+                t(lang, "是", "yes").to_string()
+            } else {
+                measured
+                    .counted_keys
                     .iter()
                     .map(|k| choice_label(q, item, k, lang))
                     .collect::<Vec<_>>()
-                    .join(t(lang, "或", " or "));
-                out.push(Measure {
-                    item,
-                    label,
-                    counted,
-                    health: !in_background,
-                    counted_keys: top,
-                });
+                    .join(t(lang, "或", " or "))
+            };
+            Measure {
+                item,
+                label: item.label.get(lang, &q.default_language).to_string(),
+                counted,
+                health: measured.health,
+                measured,
             }
-            _ => {}
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 /// The measures as indicators and health status, counted over the report's answers.
@@ -328,17 +307,17 @@ fn indicators(
     let mut indicators = Vec::new();
     let mut health = Vec::new();
     for measure in measures(q, lang) {
-        let given = answered
-            .answers
+        let (answered, yes) = answered
+            .counts
             .get(&measure.item.id)
-            .map_or(&[][..], Vec::as_slice);
-        let outcomes: Vec<bool> = given.iter().filter_map(|a| measure.outcome(a)).collect();
+            .copied()
+            .unwrap_or_default();
         let indicator = Indicator {
             item_id: measure.item.id.clone(),
             label: measure.label,
             counted: measure.counted,
-            answered: outcomes.len() as u64,
-            yes: outcomes.iter().filter(|&&y| y).count() as u64,
+            answered,
+            yes,
         };
         if measure.health {
             health.push(indicator);

@@ -16,8 +16,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use zhisu_core::{AnswerValue, BackgroundRole};
-use zhisu_server_storage::facts::background_answer;
+use zhisu_core::BackgroundRole;
 use zhisu_server_storage::{Role, Storage, StorageError};
 use zhisu_stats::Method;
 
@@ -26,7 +25,7 @@ use zhisu_server_storage::ReferenceLevel;
 use crate::analysis::{self, By, Domain, Estimate, Filter, Labels, LiteracyReport, SampleDesign};
 use crate::annual_report::measures;
 use crate::comparison::{self, Comparison};
-use crate::export::{self, Cell, File, SamplePlan};
+use crate::export::{self, Cell, File};
 use crate::references;
 use crate::wording;
 use crate::{t, QuestionnaireRegistry};
@@ -301,12 +300,49 @@ const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 4] = [
     ),
 ];
 
-/// The key of a background answer a breakdown groups by: a choice's key, `yes` or `no`.
-fn breakdown_key(answer: &AnswerValue) -> Option<&str> {
-    match answer {
-        AnswerValue::Choice(key) => Some(key),
-        AnswerValue::Bool(true) => Some("yes"),
-        AnswerValue::Bool(false) => Some("no"),
+/// Where one questionnaire version's outcomes go among a table's rows: per population module
+/// of the version ([`zhisu_core::Questionnaire::module_sections`]) the row of `modules`, per
+/// measured item ([`zhisu_core::Questionnaire::measured_items`]) whether it is a health row and
+/// its row; `None` for one the tables do not show (not in the newest version).
+struct VersionRows {
+    modules: Vec<Option<usize>>,
+    measures: Vec<Option<(bool, usize)>>,
+}
+
+impl VersionRows {
+    fn new(
+        own: &zhisu_core::Questionnaire,
+        modules: &Rows,
+        indicators: &Rows,
+        health: &Rows,
+    ) -> Self {
+        VersionRows {
+            modules: own
+                .module_sections()
+                .map(|s| modules.index.get(&s.id).copied())
+                .collect(),
+            measures: own
+                .measured_items()
+                .iter()
+                .map(|m| {
+                    let id = &m.item.id;
+                    indicators
+                        .index
+                        .get(id)
+                        .map(|&at| (false, at))
+                        .or_else(|| health.index.get(id).map(|&at| (true, at)))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A stored outcome ([`zhisu_server_storage::Facts::modules`], `measures`): `1`, `0`, or `-`
+/// for none.
+fn outcome_of(mark: u8) -> Option<bool> {
+    match mark {
+        b'1' => Some(true),
+        b'0' => Some(false),
         _ => None,
     }
 }
@@ -372,62 +408,52 @@ pub fn measured_tables(ask: &Ask<'_>, method: Method) -> Result<Vec<EstimateTabl
     };
 
     let mut sample = SampleDesign::of_sample(ask.storage, ask.questionnaire_id)?;
-    let plan = SamplePlan::read(ask.storage)?;
     if q.is_some() {
-        for stored in ask.storage.interviews(&ask.role.scope())? {
-            let iv = &stored.interview;
-            if iv.questionnaire_id != ask.questionnaire_id
-                || stored.qc_status.as_deref() == Some("rejected")
-            {
-                continue;
-            }
-            // the version it was answered with: without it, the interview counts nowhere
-            let Some(own) = ask
-                .registry
-                .get(&iv.questionnaire_id, &iv.questionnaire_version)
-            else {
-                continue;
-            };
-            let own = &own.questionnaire;
-            if !export::matches(ask.filter, &stored, Some(own)) {
-                continue;
-            }
-            let district = stored.district.as_deref();
-            let site = iv.site_id.as_deref();
-            let (stratum, weight) = site
-                .and_then(|s| plan.stratum_and_weight(district, s))
-                .map_or((None, None), |(s, w)| (Some(s), Some(w)));
-            let placed = sample.cluster(district, site, stratum, weight);
-            for module in &stored.score.modules {
-                if let Some(d) = modules.domain(&module.section) {
-                    d.add(placed, module.has_literacy);
+        // where each version's module and measure outcomes go among the rows (by section and
+        // item id); `None`: the server lacks that version, whose interviews count nowhere
+        let mut versions: HashMap<String, Option<VersionRows>> = HashMap::new();
+        ask.storage
+            .visit_facts(&ask.role.scope(), ask.questionnaire_id, &mut |row| {
+                if !ask.filter.matches(row) {
+                    return;
                 }
-            }
-            for ((role, ..), rows) in MORE_BREAKDOWNS.iter().zip(&mut breakdowns) {
-                if let Some(key) = background_answer(own, iv, *role).and_then(breakdown_key) {
-                    if let Some(d) = rows.domain(key) {
-                        d.add(placed, stored.score.has_literacy);
+                let rows_of = versions
+                    .entry(row.questionnaire_version.to_string())
+                    .or_insert_with(|| {
+                        let own = ask
+                            .registry
+                            .get(ask.questionnaire_id, row.questionnaire_version)?;
+                        Some(VersionRows::new(
+                            &own.questionnaire,
+                            &modules,
+                            &indicators,
+                            &health,
+                        ))
+                    });
+                let Some(rows_of) = rows_of else { return };
+                let placed = sample.cluster(row.district, row.site_id, row.stratum, row.weight);
+                for (outcome, at) in row.modules.bytes().zip(&rows_of.modules) {
+                    if let (Some(y), Some(at)) = (outcome_of(outcome), at) {
+                        modules.domains[*at].add(placed, y);
                     }
                 }
-            }
-            for measure in &measures {
-                let Some(y) = iv
-                    .answers
-                    .get(&measure.item.id)
-                    .and_then(|a| measure.outcome(a))
-                else {
-                    continue;
-                };
-                let rows = if measure.health {
-                    &mut health
-                } else {
-                    &mut indicators
-                };
-                if let Some(d) = rows.domain(&measure.item.id) {
-                    d.add(placed, y);
+                for (key, rows) in row.more.iter().zip(&mut breakdowns) {
+                    if let Some(d) = key.and_then(|key| rows.domain(key)) {
+                        d.add(placed, row.has_literacy);
+                    }
                 }
-            }
-        }
+                for (outcome, at) in row.measures.bytes().zip(&rows_of.measures) {
+                    let (Some(y), Some((is_health, at))) = (outcome_of(outcome), at) else {
+                        continue;
+                    };
+                    let rows = if *is_health {
+                        &mut health
+                    } else {
+                        &mut indicators
+                    };
+                    rows.domains[*at].add(placed, y);
+                }
+            })?;
     }
     let n = ask.min_cell_n;
     let named = |zh: &str, en: &str| t(lang, zh, en).to_string();

@@ -9,28 +9,7 @@ impl AnalyticsStore for SqliteStorage {
         questionnaire_id: &str,
         visit: &mut dyn FnMut(&FactRow<'_>),
     ) -> Result<(), StorageError> {
-        let (condition, value) = scope_condition(scope, "i.")?;
-        let conn = self.read_connection()?;
-        let mut stmt = conn
-            .prepare(&format!(
-            "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
-                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight
-             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
-             WHERE i.questionnaire_id = :questionnaire AND i.qc_status != 'rejected'
-                 AND i.items_correct IS NOT NULL AND {condition}"
-        ))
-            .map_err(db)?;
-        let mut rows = stmt
-            .query(rusqlite::named_params! {
-                ":questionnaire": questionnaire_id,
-                ":scope": value,
-            })
-            .map_err(db)?;
-        while let Some(r) = rows.next().map_err(db)? {
-            visit(&fact_row(r)?);
-        }
-        Ok(())
+        self.facts.visit(self, scope, questionnaire_id, visit)
     }
 
     fn visit_cells(
@@ -79,7 +58,8 @@ impl AnalyticsStore for SqliteStorage {
             .prepare(
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight, d.round
+                 s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
+                 i.modules, i.measures, d.round
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
                  LEFT JOIN device d ON d.id = i.device_id
              WHERE i.questionnaire_id = ?1 AND i.qc_status != 'rejected'
@@ -88,7 +68,7 @@ impl AnalyticsStore for SqliteStorage {
             .map_err(db)?;
         let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
         while let Some(r) = rows.next().map_err(db)? {
-            visit(text(r, 13).map_err(db)?, &fact_row(r)?);
+            visit(text(r, 19).map_err(db)?, &fact_row(r)?);
         }
         Ok(())
     }
@@ -136,7 +116,7 @@ fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r s
     }
 }
 
-/// The facts of a row whose first 13 columns are those of `visit_facts`.
+/// The facts of a row whose first 19 columns are those of `visit_facts`.
 fn fact_row<'r>(r: &'r rusqlite::Row<'_>) -> Result<FactRow<'r>, StorageError> {
     Ok(FactRow {
         questionnaire_version: text(r, 0).map_err(db)?.unwrap_or(""),
@@ -152,5 +132,46 @@ fn fact_row<'r>(r: &'r rusqlite::Row<'_>) -> Result<FactRow<'r>, StorageError> {
         items_correct: text(r, 10).map_err(db)?.unwrap_or(""),
         stratum: text(r, 11).map_err(db)?,
         weight: r.get(12).map_err(db)?,
+        more: [
+            text(r, 13).map_err(db)?,
+            text(r, 14).map_err(db)?,
+            text(r, 15).map_err(db)?,
+            text(r, 16).map_err(db)?,
+        ],
+        modules: text(r, 17).map_err(db)?.unwrap_or(""),
+        measures: text(r, 18).map_err(db)?.unwrap_or(""),
     })
+}
+
+impl zhisu_server_storage::facts_cache::FactsSource for SqliteStorage {
+    fn facts_generation(&self) -> Result<i64, StorageError> {
+        self.read()
+            .prepare_cached("SELECT n FROM facts_generation")
+            .and_then(|mut stmt| stmt.query_row([], |r| r.get(0)))
+            .map_err(db)
+    }
+
+    fn scan_facts(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
+                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
+                 s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
+                 i.modules, i.measures
+             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE i.questionnaire_id = ?1 AND i.qc_status != 'rejected'
+                 AND i.items_correct IS NOT NULL",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(&fact_row(r)?);
+        }
+        Ok(())
+    }
 }

@@ -123,7 +123,7 @@ impl InterviewStore for SqliteStorage {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT payload FROM interview WHERE items_correct IS NULL ORDER BY id LIMIT ?1",
+                "SELECT payload FROM interview WHERE measures IS NULL ORDER BY id LIMIT ?1",
             )
             .map_err(db)?;
         let rows = stmt
@@ -143,7 +143,8 @@ impl InterviewStore for SqliteStorage {
         tx.execute(
             "UPDATE interview SET population = ?2, sex = ?3, age = ?4, education = ?5, industry = ?6,
                  dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
-                 qc_flags = ?11,
+                 qc_flags = ?11, employer_size = ?12, ownership = ?13, employment_form = ?14,
+                 migrant = ?15, modules = ?16, measures = ?17,
                  site_id = json_extract(payload, '$.site_id'),
                  surveyor_id = json_extract(payload, '$.surveyor_id')
              WHERE id = ?1",
@@ -159,6 +160,12 @@ impl InterviewStore for SqliteStorage {
                 f.duration_s,
                 f.fingerprint,
                 f.qc_flags_json(),
+                f.more[0],
+                f.more[1],
+                f.more[2],
+                f.more[3],
+                f.modules,
+                f.measures,
             ],
         ).map_err(db)?;
         let after = counted_interview(&tx, &id)?;

@@ -80,6 +80,8 @@ pub struct SqliteStorage {
     /// A second connection for the hot read on every device request (the token lookup), so it
     /// does not wait behind a batch being written: WAL lets readers run beside the writer.
     pub(crate) reader: Mutex<Connection>,
+    /// The analysed interviews' facts between reports (`visit_facts`).
+    pub(crate) facts: zhisu_server_storage::facts_cache::FactsCache,
 }
 
 /// Counts every interview the cells count again, replacing what the cells held.
@@ -133,6 +135,7 @@ impl SqliteStorage {
             conn: Mutex::new(conn),
             queue: Mutex::new(Vec::new()),
             reader: Mutex::new(reader),
+            facts: Default::default(),
         })
     }
 
@@ -208,6 +211,7 @@ impl SqliteStorage {
             conn: Mutex::new(conn),
             queue: Mutex::new(Vec::new()),
             reader: Mutex::new(reader),
+            facts: Default::default(),
         })
     }
 

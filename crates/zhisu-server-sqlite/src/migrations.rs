@@ -242,6 +242,36 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX reference_level_questionnaire ON reference_level (questionnaire_id, round);
     "#,
+    // 13: the facts of the estimate tables (facts::Facts): the further breakdowns' keys, each
+    // population module's literacy and each measured item's outcome, so that the tables read
+    // narrow rows, never payloads. Interviews stored before wait for the backfill at start-up
+    // (measures IS NULL; the partial index keeps finding them linear and empties as they fill).
+    r#"
+    ALTER TABLE interview ADD COLUMN employer_size TEXT;
+    ALTER TABLE interview ADD COLUMN ownership TEXT;
+    ALTER TABLE interview ADD COLUMN employment_form TEXT;
+    ALTER TABLE interview ADD COLUMN migrant TEXT;
+    ALTER TABLE interview ADD COLUMN modules TEXT;
+    ALTER TABLE interview ADD COLUMN measures TEXT;
+    CREATE INDEX interview_without_measures ON interview (id) WHERE measures IS NULL;
+    -- The facts generation (facts_cache): moved by every write to the interviews or the
+    -- sample plan, in its own transaction, whatever wrote it, so that a report never reads
+    -- facts older than what was committed before it started.
+    CREATE TABLE facts_generation (n INTEGER NOT NULL) STRICT;
+    INSERT INTO facts_generation (n) VALUES (0);
+    CREATE TRIGGER IF NOT EXISTS interview_inserted AFTER INSERT ON interview
+        BEGIN UPDATE facts_generation SET n = n + 1; END;
+    CREATE TRIGGER IF NOT EXISTS interview_updated AFTER UPDATE ON interview
+        BEGIN UPDATE facts_generation SET n = n + 1; END;
+    CREATE TRIGGER IF NOT EXISTS interview_deleted AFTER DELETE ON interview
+        BEGIN UPDATE facts_generation SET n = n + 1; END;
+    CREATE TRIGGER IF NOT EXISTS site_inserted AFTER INSERT ON site
+        BEGIN UPDATE facts_generation SET n = n + 1; END;
+    CREATE TRIGGER IF NOT EXISTS site_updated AFTER UPDATE ON site
+        BEGIN UPDATE facts_generation SET n = n + 1; END;
+    CREATE TRIGGER IF NOT EXISTS site_deleted AFTER DELETE ON site
+        BEGIN UPDATE facts_generation SET n = n + 1; END;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -33,7 +33,24 @@ pub struct Facts {
     pub qc_flags: Vec<QcFlag>,
     /// A short hash of the background answers and site, for suspected repeat interviews.
     pub fingerprint: String,
+    /// The keys of the further breakdowns ([`MORE_ROLES`]: employer size, ownership, employment
+    /// form, migrant status), in that order: a choice's key, `yes` or `no`.
+    pub more: [Option<String>; 4],
+    /// One character per population module of the questionnaire version
+    /// ([`Questionnaire::module_outcomes`]): `1` literacy in it, `0` asked without, `-` not asked.
+    pub modules: String,
+    /// One character per measured item of the version ([`Questionnaire::measure_outcomes`]):
+    /// `1` the answer counted, `0` answered otherwise, `-` not answered.
+    pub measures: String,
 }
+
+/// The background roles of [`Facts::more`], in order.
+pub const MORE_ROLES: [BackgroundRole; 4] = [
+    BackgroundRole::EmployerSize,
+    BackgroundRole::Ownership,
+    BackgroundRole::EmploymentForm,
+    BackgroundRole::Migrant,
+];
 
 impl Facts {
     pub fn of(
@@ -94,6 +111,13 @@ impl Facts {
             duration_s,
             qc_flags: qc_flags(questionnaire, interview, thresholds),
             fingerprint: fingerprint(questionnaire, interview),
+            more: MORE_ROLES.map(|role| {
+                background_answer(questionnaire, interview, role)
+                    .and_then(zhisu_core::answer_key)
+                    .map(str::to_string)
+            }),
+            modules: questionnaire.module_outcomes(score),
+            measures: questionnaire.measure_outcomes(&interview.answers),
         }
     }
 

@@ -12,6 +12,7 @@
 pub mod cells;
 pub mod devices;
 pub mod facts;
+pub mod facts_cache;
 pub mod limits;
 pub mod people;
 pub mod references;
@@ -556,6 +557,13 @@ pub struct FactRow<'a> {
     /// The site's stratum and weight from the sample plan, when it has them.
     pub stratum: Option<&'a str>,
     pub weight: Option<f64>,
+    /// [`Facts::more`]: the keys of employer size, ownership, employment form, migrant status.
+    pub more: [Option<&'a str>; 4],
+    /// [`Facts::modules`]: per population module of the version, `1`, `0` or `-`; empty while
+    /// the interview awaits these facts (stored before schema 13, until the backfill).
+    pub modules: &'a str,
+    /// [`Facts::measures`]: per measured item of the version, `1`, `0` or `-` (empty likewise).
+    pub measures: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1007,6 +1007,9 @@ fn analysis_conformance(f: &Fresh) {
             r.stratum.map(str::to_string),
             r.weight,
             r.district.map(str::to_string),
+            r.more.map(|k| k.map(str::to_string)),
+            r.modules.to_string(),
+            r.measures.to_string(),
         ))
     })
     .unwrap();
@@ -1023,11 +1026,49 @@ fn analysis_conformance(f: &Fresh) {
                 Some("large".to_string()),
                 Some(40.0),
                 Some("yuzhong".to_string()),
+                a.facts.more.clone(),
+                a.facts.modules.clone(),
+                a.facts.measures.clone(),
             )
         })
         .collect();
     want.sort_by_key(|r| r.1);
+    // the estimate tables' facts are there to be compared: modules and measures were taken
+    assert!(want.iter().all(|w| !w.10.is_empty() && !w.9.is_empty()));
     assert_eq!(seen, want);
+    // the backend answers from memory between reports (facts_cache), never from an older
+    // generation: a new sample plan, a changed row written by hand, both seen at once
+    let weights = |s: &dyn Storage| {
+        let mut w = Vec::new();
+        s.visit_facts(&Scope::All, "ohl_2026", &mut |r| w.push((r.weight, r.age)))
+            .unwrap();
+        w.sort_by_key(|r| r.1);
+        w.into_iter().map(|r| r.0).collect::<Vec<_>>()
+    };
+    assert_eq!(weights(s.as_ref()), vec![Some(40.0); 6]);
+    let mut site = zhisu_protocol::Site {
+        id: "yz-1".into(),
+        district: "yuzhong".into(),
+        name: "工地".into(),
+        site_type: "enterprise".into(),
+        quotas: [("construction".to_string(), 5)].into_iter().collect(),
+        stratum: Some("large".into()),
+        weight: Some(12.5),
+        ..Default::default()
+    };
+    s.replace_sites("yuzhong", std::slice::from_ref(&site), &audit("test"))
+        .unwrap();
+    assert_eq!(weights(s.as_ref()), vec![Some(12.5); 6]);
+    site.weight = Some(40.0);
+    s.replace_sites("yuzhong", std::slice::from_ref(&site), &audit("test"))
+        .unwrap();
+    assert_eq!(weights(s.as_ref()), vec![Some(40.0); 6]);
+    (f.execute)("UPDATE interview SET age = age + 100");
+    let mut ages = Vec::new();
+    s.visit_facts(&Scope::All, "ohl_2026", &mut |r| ages.push(r.age.unwrap()))
+        .unwrap();
+    assert!(ages.iter().all(|&a| a >= 130), "{ages:?}");
+    (f.execute)("UPDATE interview SET age = age - 100");
     let mut teachers = 0;
     s.visit_facts(
         &Scope::Populations(vec!["teacher".into()]),
@@ -1268,7 +1309,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE facts_generation;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

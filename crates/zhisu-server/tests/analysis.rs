@@ -687,15 +687,46 @@ async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
         let receipts = zhisu_server_service::ingest::ingest(&state, vec![interview], None).unwrap();
         assert_eq!(receipts[0].status, zhisu_protocol::ReceiptStatus::Stored);
     }
-    // as a server before schema 6 would have left it: no facts
+    // the facts of the estimate tables (schema 13) as ingest took them
+    let facts_13 = |path: &std::path::Path| -> Vec<Option<String>> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row(
+            "SELECT employer_size, ownership, employment_form, migrant, modules, measures
+             FROM interview",
+            [],
+            |r| (0..6).map(|i| r.get(i)).collect(),
+        )
+        .unwrap()
+    };
+    let ingested = facts_13(&path);
+    assert!(
+        ingested[4]
+            .as_deref()
+            .is_some_and(|m| m.contains(['0', '1'])),
+        "{ingested:?}"
+    );
+    assert!(
+        ingested[5]
+            .as_deref()
+            .is_some_and(|m| m.contains(['0', '1'])),
+        "{ingested:?}"
+    );
+    // as a server before schema 6 would have left it, upgraded: no facts
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute(
-        "UPDATE interview SET items_correct = NULL, sex = NULL, population = NULL",
+        "UPDATE interview SET items_correct = NULL, sex = NULL, population = NULL,
+             employer_size = NULL, ownership = NULL, employment_form = NULL, migrant = NULL,
+             modules = NULL, measures = NULL",
         [],
     )
     .unwrap();
     drop(conn);
     let state = zhisu_server::open_sqlite(&path, &questionnaires).unwrap();
+    assert_eq!(
+        facts_13(&path),
+        ingested,
+        "the estimate tables' facts filled in again"
+    );
     let report = analysis::literacy(
         state.storage.as_ref(),
         &state.questionnaires,
@@ -714,6 +745,31 @@ async fn interviews_stored_before_the_facts_existed_get_them_at_start() {
         (overall.n, overall.successes),
         (1, 1),
         "filled in at start and counted"
+    );
+    drop(state);
+
+    // stored by a server of schema 12: every fact but those of the estimate tables
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE interview SET modules = NULL, measures = NULL", [])
+        .unwrap();
+    drop(conn);
+    let state = zhisu_server::open_sqlite(&path, &questionnaires).unwrap();
+    assert_eq!(facts_13(&path), ingested, "filled in at start");
+    let report = analysis::literacy(
+        state.storage.as_ref(),
+        &state.questionnaires,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        30,
+        "zh-CN",
+    )
+    .unwrap();
+    let overall = report.overall.unwrap();
+    assert_eq!(
+        (overall.n, overall.successes),
+        (1, 1),
+        "the cells count it once, after its facts were set again"
     );
 }
 
