@@ -956,8 +956,13 @@ async fn pages_of_another_origin_change_nothing_in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    client.wait().for_element(Locator::Css("h1")).await.unwrap();
+    // the old page has an h1 too: wait for the decision itself (a loaded machine is slow)
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while qc_status() != "approved" && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(qc_status(), "approved");
+    client.wait().for_element(Locator::Css("h1")).await.unwrap();
     let log: Vec<String> = state
         .storage
         .audit_log(100)
