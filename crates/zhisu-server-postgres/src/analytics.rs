@@ -17,25 +17,20 @@ impl AnalyticsStore for PostgresStorage {
         questionnaire_id: &str,
         visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
     ) -> Result<(), StorageError> {
-        let mut client = self.pool.get().map_err(unavailable)?;
-        let mut rows = client
-            .query_raw(
-                "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
-                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures, d.round
-             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
-                 LEFT JOIN device d ON d.id = i.device_id
-             WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
-                 AND i.items_correct IS NOT NULL",
-                [questionnaire_id],
-            )
-            .map_err(db)?;
-        use postgres::fallible_iterator::FallibleIterator;
-        while let Some(r) = rows.next().map_err(db)? {
-            visit(r.get(19), &fact_row(&r));
-        }
-        Ok(())
+        // a device's round changes without moving the facts generation: joined here, fresh
+        let rounds: std::collections::HashMap<String, String> = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query("SELECT id::text, round FROM device", &[])
+            .map_err(db)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        self.facts
+            .visit_with_device(self, questionnaire_id, &mut |device, row| {
+                visit(device.and_then(|d| rounds.get(d)).map(String::as_str), row)
+            })
     }
 
     fn visit_cells(
@@ -139,7 +134,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for PostgresStorage {
     fn scan_facts(
         &self,
         questionnaire_id: &str,
-        visit: &mut dyn FnMut(&FactRow<'_>),
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
     ) -> Result<(), StorageError> {
         let mut client = self.pool.get().map_err(unavailable)?;
         let mut rows = client
@@ -147,7 +142,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for PostgresStorage {
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
                  s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures
+                 i.modules, i.measures, i.device_id::text
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
              WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
                  AND i.items_correct IS NOT NULL",
@@ -156,7 +151,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for PostgresStorage {
             .map_err(db)?;
         use postgres::fallible_iterator::FallibleIterator;
         while let Some(r) = rows.next().map_err(db)? {
-            visit(&fact_row(&r));
+            visit(r.get(19), &fact_row(&r));
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! What the analyses read: facts and cells.
 
+use std::collections::HashMap;
+
 use super::*;
 
 impl AnalyticsStore for SqliteStorage {
@@ -53,24 +55,21 @@ impl AnalyticsStore for SqliteStorage {
         questionnaire_id: &str,
         visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
     ) -> Result<(), StorageError> {
-        let conn = self.read_connection()?;
-        let mut stmt = conn
-            .prepare(
-                "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
-                 i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
-                 s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures, d.round
-             FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
-                 LEFT JOIN device d ON d.id = i.device_id
-             WHERE i.questionnaire_id = ?1 AND i.qc_status != 'rejected'
-                 AND i.items_correct IS NOT NULL",
-            )
-            .map_err(db)?;
-        let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
-        while let Some(r) = rows.next().map_err(db)? {
-            visit(text(r, 19).map_err(db)?, &fact_row(r)?);
-        }
-        Ok(())
+        // a device's round changes without moving the facts generation: joined here, fresh
+        let rounds: HashMap<String, String> = {
+            let conn = self.read();
+            let mut stmt = conn
+                .prepare_cached("SELECT id, round FROM device")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?;
+            rows.collect::<Result<_, _>>().map_err(db)?
+        };
+        self.facts
+            .visit_with_device(self, questionnaire_id, &mut |device, row| {
+                visit(device.and_then(|d| rounds.get(d)).map(String::as_str), row)
+            })
     }
 
     fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError> {
@@ -154,7 +153,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for SqliteStorage {
     fn scan_facts(
         &self,
         questionnaire_id: &str,
-        visit: &mut dyn FnMut(&FactRow<'_>),
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
     ) -> Result<(), StorageError> {
         let conn = self.read_connection()?;
         let mut stmt = conn
@@ -162,7 +161,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for SqliteStorage {
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
                  s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures
+                 i.modules, i.measures, i.device_id
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
              WHERE i.questionnaire_id = ?1 AND i.qc_status != 'rejected'
                  AND i.items_correct IS NOT NULL",
@@ -170,7 +169,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for SqliteStorage {
             .map_err(db)?;
         let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
         while let Some(r) = rows.next().map_err(db)? {
-            visit(&fact_row(r)?);
+            visit(text(r, 19).map_err(db)?, &fact_row(r)?);
         }
         Ok(())
     }

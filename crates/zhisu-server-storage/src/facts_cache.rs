@@ -34,11 +34,11 @@ pub trait FactsSource {
     fn facts_generation(&self) -> Result<i64, StorageError>;
 
     /// Every analysed interview of `questionnaire_id` (not rejected, with facts), whatever the
-    /// scope, with its site's stratum and weight.
+    /// scope, with the device that sent it (its id as text) and its site's stratum and weight.
     fn scan_facts(
         &self,
         questionnaire_id: &str,
-        visit: &mut dyn FnMut(&FactRow<'_>),
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
     ) -> Result<(), StorageError>;
 }
 
@@ -64,7 +64,21 @@ impl FactsCache {
         visit: &mut dyn FnMut(&FactRow<'_>),
     ) -> Result<(), StorageError> {
         let snapshot = self.snapshot(source, questionnaire_id)?;
-        snapshot.visit(scope, visit);
+        snapshot.visit(scope, &mut |_, row| visit(row));
+        Ok(())
+    }
+
+    /// [`visit`](Self::visit) of every analysed interview, whatever the scope, each with the
+    /// id of the device that sent it (the backend joins what it needs of the device, which
+    /// changes without moving the generation).
+    pub fn visit_with_device(
+        &self,
+        source: &dyn FactsSource,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let snapshot = self.snapshot(source, questionnaire_id)?;
+        snapshot.visit(&Scope::All, visit);
         Ok(())
     }
 
@@ -92,7 +106,9 @@ impl FactsCache {
             return Ok(snapshot.clone());
         }
         let mut builder = Builder::new(generation);
-        source.scan_facts(questionnaire_id, &mut |row| builder.push(row))?;
+        source.scan_facts(questionnaire_id, &mut |device, row| {
+            builder.push(device, row)
+        })?;
         let snapshot = Arc::new(builder.finish());
         *held = Some(snapshot.clone());
         Ok(snapshot)
@@ -110,6 +126,7 @@ const NO_AGE: i64 = i64::MIN;
 #[derive(Debug, Clone, Copy)]
 struct Packed {
     version: u32,
+    device: u32,
     district: u32,
     site: u32,
     population: u32,
@@ -174,7 +191,7 @@ impl Builder {
         i
     }
 
-    fn push(&mut self, row: &FactRow<'_>) {
+    fn push(&mut self, device: Option<&str>, row: &FactRow<'_>) {
         let plan = match (row.stratum, row.weight) {
             (None, None) => NONE,
             (stratum, weight) => {
@@ -193,6 +210,7 @@ impl Builder {
         let (items_at, items_len) = self.pack_items(row.items_correct);
         let packed = Packed {
             version: self.intern(Some(row.questionnaire_version)),
+            device: self.intern(device),
             district: self.intern(row.district),
             site: self.intern(row.site_id),
             population: self.intern(row.population),
@@ -257,7 +275,7 @@ impl Snapshot {
             .filter(|&i| i != NONE)
     }
 
-    fn visit(&self, scope: &Scope, visit: &mut dyn FnMut(&FactRow<'_>)) {
+    fn visit(&self, scope: &Scope, visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>)) {
         enum Admit {
             All,
             District(Option<u32>),
@@ -301,24 +319,27 @@ impl Snapshot {
                     (self.text(stratum), weight)
                 }
             };
-            visit(&FactRow {
-                questionnaire_version: self.text(row.version).unwrap_or(""),
-                district: self.text(row.district),
-                site_id: self.text(row.site),
-                population: self.text(row.population),
-                industry: self.text(row.industry),
-                sex: self.text(row.sex),
-                education: self.text(row.education),
-                age: (row.age != NO_AGE).then_some(row.age),
-                has_literacy: row.has_literacy,
-                dimension_literacy: i64::from(row.dimension_literacy),
-                items_correct,
-                stratum,
-                weight,
-                more: row.more.map(|k| self.text(k)),
-                modules: self.text(row.modules).unwrap_or(""),
-                measures: self.text(row.measures).unwrap_or(""),
-            });
+            visit(
+                self.text(row.device),
+                &FactRow {
+                    questionnaire_version: self.text(row.version).unwrap_or(""),
+                    district: self.text(row.district),
+                    site_id: self.text(row.site),
+                    population: self.text(row.population),
+                    industry: self.text(row.industry),
+                    sex: self.text(row.sex),
+                    education: self.text(row.education),
+                    age: (row.age != NO_AGE).then_some(row.age),
+                    has_literacy: row.has_literacy,
+                    dimension_literacy: i64::from(row.dimension_literacy),
+                    items_correct,
+                    stratum,
+                    weight,
+                    more: row.more.map(|k| self.text(k)),
+                    modules: self.text(row.modules).unwrap_or(""),
+                    measures: self.text(row.measures).unwrap_or(""),
+                },
+            );
         }
     }
 }
@@ -349,28 +370,32 @@ mod tests {
         fn scan_facts(
             &self,
             _questionnaire_id: &str,
-            visit: &mut dyn FnMut(&FactRow<'_>),
+            visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
         ) -> Result<(), StorageError> {
             self.scans.set(self.scans.get() + 1);
             for (version, district, population, age, items, plan) in &self.rows {
-                visit(&FactRow {
-                    questionnaire_version: version,
-                    district: district.as_deref(),
-                    site_id: Some("s1"),
-                    population: population.as_deref(),
-                    industry: None,
-                    sex: Some("female"),
-                    education: None,
-                    age: *age,
-                    has_literacy: items.starts_with('1'),
-                    dimension_literacy: 0b1011,
-                    items_correct: items,
-                    stratum: plan.as_ref().map(|p| p.0.as_str()),
-                    weight: plan.as_ref().map(|p| p.1),
-                    more: [Some("small"), None, Some("dispatch"), Some("yes")],
-                    modules: "-1-",
-                    measures: "01-1",
-                });
+                let device = district.as_ref().map(|_| "0b6e8a64-device");
+                visit(
+                    device,
+                    &FactRow {
+                        questionnaire_version: version,
+                        district: district.as_deref(),
+                        site_id: Some("s1"),
+                        population: population.as_deref(),
+                        industry: None,
+                        sex: Some("female"),
+                        education: None,
+                        age: *age,
+                        has_literacy: items.starts_with('1'),
+                        dimension_literacy: 0b1011,
+                        items_correct: items,
+                        stratum: plan.as_ref().map(|p| p.0.as_str()),
+                        weight: plan.as_ref().map(|p| p.1),
+                        more: [Some("small"), None, Some("dispatch"), Some("yes")],
+                        modules: "-1-",
+                        measures: "01-1",
+                    },
+                );
             }
             Ok(())
         }
@@ -378,9 +403,14 @@ mod tests {
 
     fn seen(cache: &FactsCache, source: &Rows, scope: &Scope) -> Vec<String> {
         let mut out = Vec::new();
-        cache
-            .visit(source, scope, "q", &mut |r| out.push(format!("{r:?}")))
-            .unwrap();
+        match scope {
+            Scope::All => cache
+                .visit_with_device(source, "q", &mut |d, r| out.push(format!("{d:?} {r:?}")))
+                .unwrap(),
+            _ => cache
+                .visit(source, scope, "q", &mut |r| out.push(format!("{r:?}")))
+                .unwrap(),
+        }
         out
     }
 
@@ -388,10 +418,10 @@ mod tests {
     fn straight(source: &Rows, scope: &Scope) -> Vec<String> {
         let mut out = Vec::new();
         source
-            .scan_facts("q", &mut |r| {
-                if scope.admits(r.district, r.population) {
-                    out.push(format!("{r:?}"))
-                }
+            .scan_facts("q", &mut |d, r| match scope {
+                Scope::All => out.push(format!("{d:?} {r:?}")),
+                _ if scope.admits(r.district, r.population) => out.push(format!("{r:?}")),
+                _ => {}
             })
             .unwrap();
         out
