@@ -162,6 +162,13 @@ struct Plan {
     districts: Vec<String>,
     sites: Vec<SiteSpec>,
     items: Vec<ScoredItem>,
+    /// The keys of the further breakdowns (employer size, ownership, employment form, migrant
+    /// status: `facts::MORE_ROLES`), empty where the questionnaire has no such item.
+    more_keys: Vec<Vec<String>>,
+    /// Per population module of the version, the population it is asked of.
+    module_populations: Vec<Option<usize>>,
+    /// How many measured items (indicators, health) the version has.
+    measured: usize,
 }
 
 fn choice_keys(q: &Questionnaire, item: &str) -> Vec<String> {
@@ -257,7 +264,27 @@ impl Plan {
                 });
             }
         }
+        let more_keys = zhisu_server_storage::facts::MORE_ROLES
+            .iter()
+            .map(|role| {
+                q.background_item(*role)
+                    .map_or_else(Vec::new, |item| match item.kind {
+                        zhisu_core::ItemKind::TrueFalse => vec!["yes".into(), "no".into()],
+                        _ => item.kind.choices().iter().map(|c| c.key.clone()).collect(),
+                    })
+            })
+            .collect();
+        let module_populations = q
+            .module_sections()
+            .map(|s| {
+                let m = s.module.as_ref()?;
+                populations.iter().position(|p| *p == m.population)
+            })
+            .collect();
         Plan {
+            more_keys,
+            module_populations,
+            measured: q.measured_items().len(),
             version: q.version.clone(),
             dimensions,
             populations,
@@ -463,7 +490,44 @@ fn row_text(plan: &Plan, row: &Row) -> RowText {
 const COLUMNS: &str = "id, questionnaire_id, questionnaire_version, content_hash, started_at, completed_at,
     utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report, device_id,
     district, population, site_id, surveyor_id, sex, age, education, industry, dimension_literacy,
-    items_correct, duration_s, fingerprint, qc_flags, qc_status";
+    items_correct, duration_s, fingerprint, qc_flags, qc_status, employer_size, ownership,
+    employment_form, migrant, modules, measures";
+
+/// The facts of the estimate tables for `row`, drawn from its id (so that the seeded stream of
+/// the other facts stays as it was): the further breakdowns' keys, module literacy (asked of the
+/// row's population, literacy more likely with literacy overall), measured items' outcomes.
+fn more_facts(plan: &Plan, row: &Row) -> ([Option<String>; 4], String, String) {
+    let id = row.id.as_u128();
+    let (a, b) = (id as u64, (id >> 64) as u64);
+    let more = std::array::from_fn(|i| {
+        let keys = &plan.more_keys[i];
+        let pick = (a >> (8 * i)) as usize & 0xff;
+        (!keys.is_empty() && pick % 10 != 0).then(|| keys[pick % keys.len()].clone())
+    });
+    let modules = plan
+        .module_populations
+        .iter()
+        .enumerate()
+        .map(|(j, p)| match p {
+            Some(p) if *p == row.population as usize => {
+                if row.literate && (b >> j) & 3 != 0 {
+                    '1'
+                } else {
+                    '0'
+                }
+            }
+            _ => '-',
+        })
+        .collect();
+    let measures = (0..plan.measured)
+        .map(|k| match (b.rotate_left(2 * k as u32 + 17) ^ a) & 3 {
+            0 => '0',
+            1 | 2 => '1',
+            _ => '-',
+        })
+        .collect();
+    (more, modules, measures)
+}
 
 fn load_sqlite(path: &Path, plan: &Plan, data: &Data) {
     let mut conn = rusqlite::Connection::open(path).unwrap();
@@ -473,12 +537,14 @@ fn load_sqlite(path: &Path, plan: &Plan, data: &Data) {
         let mut insert = tx
             .prepare(&format!(
                 "INSERT INTO interview ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
-                 ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
+                 ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28,
+                 ?29, ?30, ?31, ?32, ?33, ?34)"
             ))
             .unwrap();
         for (i, row) in data.rows.iter().enumerate() {
             let t = row_text(plan, row);
             let site = &plan.sites[row.site as usize];
+            let (more, modules, measures) = more_facts(plan, row);
             insert
                 .execute(rusqlite::params![
                     t.id,
@@ -509,6 +575,12 @@ fn load_sqlite(path: &Path, plan: &Plan, data: &Data) {
                     t.fingerprint,
                     "[]",
                     QC_STATUSES[row.qc as usize],
+                    more[0],
+                    more[1],
+                    more[2],
+                    more[3],
+                    modules,
+                    measures,
                 ])
                 .unwrap();
         }
@@ -528,9 +600,11 @@ fn load_postgres(url: &str, plan: &Plan, data: &Data) {
     for (i, row) in data.rows.iter().enumerate() {
         let t = row_text(plan, row);
         let site = &plan.sites[row.site as usize];
+        let (more, modules, measures) = more_facts(plan, row);
+        let more = more.map(|k| k.unwrap_or_else(|| "\\N".to_string()));
         writeln!(
             buf,
-            "{}\t{QUESTIONNAIRE_ID}\t{}\t{}\t{}\t{}\t480\t{}\t{{}}\t{}\t{}\t{}\t{{}}\t\\N\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t[]\t{}",
+            "{}\t{QUESTIONNAIRE_ID}\t{}\t{}\t{}\t{}\t480\t{}\t{{}}\t{}\t{}\t{}\t{{}}\t\\N\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t[]\t{}\t{}\t{}\t{}\t{}\t{modules}\t{measures}",
             t.id,
             plan.version,
             t.content_hash,
@@ -553,6 +627,10 @@ fn load_postgres(url: &str, plan: &Plan, data: &Data) {
             row.duration_s,
             t.fingerprint,
             QC_STATUSES[row.qc as usize],
+            more[0],
+            more[1],
+            more[2],
+            more[3],
         )
         .unwrap();
         if buf.len() > (1 << 20) - 1024 {
@@ -833,6 +911,10 @@ fn median(sorted: &[Duration]) -> Duration {
 }
 
 struct Backend {
+    /// Reports under every single filter and every pair of filters, from the facts in memory.
+    filtered: Vec<(String, Duration)>,
+    estimates: Duration,
+    first_visit: Duration,
     name: &'static str,
     runs: Vec<Duration>,
     scan: Vec<Duration>,
@@ -926,7 +1008,9 @@ fn time_backend(
         secs(*scan.iter().min().unwrap()),
     );
     // the same report from every interview (what a report filtered by industry, sex, age or
-    // education does), once: it must give the same figures
+    // education does), once: it must give the same figures. The first visit of the facts: it
+    // reads them from the database into memory (facts_cache), which every later one reads.
+    let rss_before = rss_mib();
     let t = Instant::now();
     let from_interviews = analysis::literacy_from_interviews(
         storage,
@@ -939,11 +1023,29 @@ fn time_backend(
     )
     .unwrap();
     let interviews_time = t.elapsed();
+    let rss_after = rss_mib();
     let worst = compare_reports(report.as_ref().unwrap(), &from_interviews);
     println!(
-        "  {name}: the same report from every interview (visit_facts), once: {:.3} s; largest difference from the report from the cells {worst:.1e}",
+        "  {name}: the same report from every interview (visit_facts), the first visit (facts read from the database into memory): {:.3} s, resident memory {rss_before:.0} → {rss_after:.0} MiB; largest difference from the report from the cells {worst:.1e}",
         secs(interviews_time)
     );
+    let t = Instant::now();
+    let again = analysis::literacy_from_interviews(
+        storage,
+        registry,
+        &Scope::All,
+        QUESTIONNAIRE_ID,
+        &Filter::default(),
+        MIN_CELL_N,
+        "zh-CN",
+    )
+    .unwrap();
+    println!(
+        "  {name}: the same again, from the facts in memory: {:.3} s",
+        secs(t.elapsed())
+    );
+    assert_eq!(again, from_interviews);
+    let filtered = time_filtered(name, storage, registry, report.as_ref().unwrap());
     assert!(
         worst < 1e-9,
         "the cells and the interviews give other figures"
@@ -1010,7 +1112,35 @@ fn time_backend(
         secs(t.elapsed()),
         items.iter().map(|i| i.asked).max().unwrap_or(0)
     );
+    let t = Instant::now();
+    let estimates = zhisu_server_service::estimates::estimates(
+        zhisu_server_service::estimates::Ask {
+            storage,
+            registry,
+            role: &zhisu_server_storage::Role::CityAdmin,
+            questionnaire_id: QUESTIONNAIRE_ID,
+            filter: &Filter::default(),
+            min_cell_n: MIN_CELL_N,
+            lang: "zh-CN",
+        },
+        zhisu_server_service::estimates::Which::All,
+    )
+    .unwrap();
+    let estimates_time = t.elapsed();
+    let t = Instant::now();
+    let body = serde_json::to_vec(&estimates).unwrap();
+    println!(
+        "  {name}: the estimates API's tables (every table, the comparison of rounds), once: {:.3} s, then JSON {:.3} s ({} tables, {} rows, {} KiB)",
+        secs(estimates_time),
+        secs(t.elapsed()),
+        estimates.tables.len(),
+        estimates.tables.iter().map(|t| t.rows.len()).sum::<usize>(),
+        body.len() / 1024
+    );
     Backend {
+        filtered,
+        estimates: estimates_time,
+        first_visit: interviews_time,
         name,
         runs: times,
         scan,
@@ -1020,6 +1150,96 @@ fn time_backend(
         from_interviews: interviews_time,
         report: report.unwrap(),
     }
+}
+
+/// Resident memory of this process, MiB.
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// The literacy report under every single filter (a key of each breakdown) and every pair of
+/// them, once each: what the dashboard's filters ask. Each reads every interview's facts, from
+/// memory. Printed: the slowest, the median, and each.
+fn time_filtered(
+    name: &str,
+    storage: &dyn Storage,
+    registry: &QuestionnaireRegistry,
+    full: &LiteracyReport,
+) -> Vec<(String, Duration)> {
+    use analysis::By;
+    // the largest domain of each breakdown: a filter that keeps many interviews
+    let keys: Vec<(By, String)> = By::ALL
+        .into_iter()
+        .filter_map(|by| {
+            let b = full.breakdowns.iter().find(|b| b.by == by)?;
+            let row = b.rows.iter().max_by_key(|r| r.n)?;
+            Some((by, row.key.clone()))
+        })
+        .collect();
+    let set = |f: &mut Filter, by: By, key: &str| {
+        let slot = match by {
+            By::Population => &mut f.population,
+            By::Industry => &mut f.industry,
+            By::District => &mut f.district,
+            By::Sex => &mut f.sex,
+            By::AgeBand => &mut f.age_band,
+            By::Education => &mut f.education,
+        };
+        *slot = Some(key.to_string());
+    };
+    let mut filters = Vec::new();
+    for (i, (by, key)) in keys.iter().enumerate() {
+        let mut f = Filter::default();
+        set(&mut f, *by, key);
+        filters.push((format!("{}={key}", by.as_str()), f.clone()));
+        for (by2, key2) in &keys[i + 1..] {
+            let mut g = f.clone();
+            set(&mut g, *by2, key2);
+            filters.push((
+                format!("{}={key} & {}={key2}", by.as_str(), by2.as_str()),
+                g,
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (label, filter) in filters {
+        let t = Instant::now();
+        let r = analysis::literacy(
+            storage,
+            registry,
+            &Scope::All,
+            QUESTIONNAIRE_ID,
+            &filter,
+            MIN_CELL_N,
+            "zh-CN",
+        )
+        .unwrap();
+        let e = t.elapsed();
+        let n = r.overall.map_or(0, |o| o.n);
+        println!(
+            "  {name}: filtered report {label}: {:.3} s (n {n})",
+            secs(e)
+        );
+        out.push((label, e));
+    }
+    let mut sorted: Vec<Duration> = out.iter().map(|o| o.1).collect();
+    sorted.sort();
+    let slowest = out.iter().max_by_key(|o| o.1).unwrap();
+    println!(
+        "  {name}: {} filtered reports (each single filter and each pair): median {:.3} s, slowest {:.3} s ({})",
+        out.len(),
+        secs(median(&sorted)),
+        secs(slowest.1),
+        slowest.0
+    );
+    out
 }
 
 /// The product's query (copied from `visit_facts`), for the query plans printed.
@@ -1453,6 +1673,19 @@ fn main() {
         );
     }
     assert!(!results.is_empty(), "P4_BACKENDS names no backend");
+    for b in &results {
+        let slowest = b.filtered.iter().max_by_key(|f| f.1);
+        println!(
+            "{}: facts read into memory (first visit) {:.3} s; {} filtered reports from memory, slowest {:.3} s ({}); estimates API tables {:.3} s; weakest items city-wide {:.3} s",
+            b.name,
+            secs(b.first_visit),
+            b.filtered.len(),
+            slowest.map_or(0.0, |f| secs(f.1)),
+            slowest.map_or("", |f| f.0.as_str()),
+            secs(b.estimates),
+            secs(b.weakest),
+        );
+    }
 
     // ---- cross-checks
     let reference = &results[0].report;
