@@ -164,26 +164,56 @@ impl InterviewStore for PostgresStorage {
     }
 
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
+        self.interviews_page(scope, None, usize::MAX)
+    }
+
+    fn interviews_page(
+        &self,
+        scope: &Scope,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: usize,
+    ) -> Result<Vec<StoredInterview>, StorageError> {
         let mut client = self.pool.get().map_err(unavailable)?;
-        let select =
-            "SELECT payload::text, received_at, score_report::text, district, population, qc_status FROM interview";
-        let rows = match scope {
-            Scope::All => client
-                .query(&format!("{select} ORDER BY received_at, id"), &[])
-                .map_err(db)?,
-            Scope::District(d) => client
-                .query(
-                    &format!("{select} WHERE district = $1 ORDER BY received_at, id"),
-                    &[d],
-                )
-                .map_err(db)?,
-            Scope::Populations(p) => client
-                .query(
-                    &format!("{select} WHERE population = ANY($1) ORDER BY received_at, id"),
-                    &[p],
-                )
-                .map_err(db)?,
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&limit];
+        let mut conditions = Vec::new();
+        match scope {
+            Scope::All => {}
+            Scope::District(d) => {
+                params.push(d);
+                conditions.push(format!("district = ${}", params.len()));
+            }
+            Scope::Populations(p) => {
+                params.push(p);
+                conditions.push(format!("population = ANY(${})", params.len()));
+            }
+        }
+        let after_at;
+        let after_id;
+        if let Some((at, id)) = after {
+            (after_at, after_id) = (at, id);
+            params.push(&after_at);
+            params.push(&after_id);
+            conditions.push(format!(
+                "(received_at, id) > (${}, ${})",
+                params.len() - 1,
+                params.len()
+            ));
+        }
+        let condition = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
         };
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT payload::text, received_at, score_report::text, district, population, qc_status
+                     FROM interview {condition} ORDER BY received_at, id LIMIT $1"
+                ),
+                &params,
+            )
+            .map_err(db)?;
         rows.iter()
             .map(|row| {
                 Ok(StoredInterview {

@@ -64,30 +64,51 @@ impl InterviewStore for SqliteStorage {
     }
 
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
-        let (condition, value): (&str, Option<String>) = match scope {
-            Scope::All => ("?1 IS NULL", None),
-            Scope::District(d) => ("district = ?1", Some(d.clone())),
-            Scope::Populations(p) => (
-                "population IN (SELECT value FROM json_each(?1))",
-                Some(serde_json::to_string(p).map_err(corrupt)?),
+        self.interviews_page(scope, None, usize::MAX)
+    }
+
+    fn interviews_page(
+        &self,
+        scope: &Scope,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: usize,
+    ) -> Result<Vec<StoredInterview>, StorageError> {
+        let (condition, value) = scope_condition(scope, "")?;
+        let (after_clause, after_at, after_id) = match after {
+            Some((at, id)) => (
+                "AND (received_at, id) > (:after_at, :after_id)",
+                Some(timestamp(at)),
+                Some(id.to_string()),
             ),
+            None => ("AND :after_at IS NULL AND :after_id IS NULL", None, None),
         };
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT payload, received_at, score_report, district, population, qc_status FROM interview
-             WHERE {condition} ORDER BY received_at, id"
-        )).map_err(db)?;
+        // a connection of its own: a long read never holds up the writer
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT payload, received_at, score_report, district, population, qc_status FROM interview
+             WHERE {condition} {after_clause} ORDER BY received_at, id LIMIT :limit"
+            ))
+            .map_err(db)?;
         let rows = stmt
-            .query_map([value], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                ))
-            })
+            .query_map(
+                rusqlite::named_params! {
+                    ":scope": value,
+                    ":after_at": after_at,
+                    ":after_id": after_id,
+                    ":limit": i64::try_from(limit).unwrap_or(i64::MAX),
+                },
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
             .map_err(db)?;
         rows.map(|row| {
             let (payload, received_at, score, district, population, qc_status) = row.map_err(db)?;

@@ -254,6 +254,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE interview ADD COLUMN modules TEXT;
     ALTER TABLE interview ADD COLUMN measures TEXT;
     CREATE INDEX interview_without_measures ON interview (id) WHERE measures IS NULL;
+    -- interviews read page by page in order of receipt (interviews_page: exports, the API;
+    -- PostgreSQL has had this index from its first schema)
+    CREATE INDEX IF NOT EXISTS interview_received ON interview (received_at, id);
     -- The facts generation (facts_cache): moved by every write to the interviews or the
     -- sample plan, in its own transaction, whatever wrote it, so that a report never reads
     -- facts older than what was committed before it started.

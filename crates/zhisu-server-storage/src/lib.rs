@@ -223,6 +223,16 @@ pub trait InterviewStore {
     /// The stored interviews a scope may read, oldest received first.
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError>;
 
+    /// At most `limit` of the stored interviews `scope` may read, in order of receipt
+    /// (`received_at`, then id), those after `after` (the receipt time and id of the last one
+    /// of the page before): a large store read page by page, with memory flat.
+    fn interviews_page(
+        &self,
+        scope: &Scope,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        limit: usize,
+    ) -> Result<Vec<StoredInterview>, StorageError>;
+
     fn contains(&self, id: Uuid) -> Result<bool, StorageError>;
 
     /// Stored interviews that lack their facts (stored before schema 6), at most `limit`.

@@ -1036,6 +1036,32 @@ fn analysis_conformance(f: &Fresh) {
     // the estimate tables' facts are there to be compared: modules and measures were taken
     assert!(want.iter().all(|w| !w.10.is_empty() && !w.9.is_empty()));
     assert_eq!(seen, want);
+    // read page by page, in order of receipt (ties by id), the pages make the whole
+    for scope in [
+        Scope::All,
+        Scope::District("yuzhong".into()),
+        Scope::Populations(vec!["teacher".into()]),
+        Scope::District("jiangbei".into()),
+    ] {
+        let whole = s.interviews(&scope).unwrap();
+        for size in [1, 2, 4, 100] {
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let page = s.interviews_page(&scope, after, size).unwrap();
+                assert!(page.len() <= size);
+                let Some(last) = page.last() else { break };
+                after = Some((last.received_at, last.interview.id));
+                let full = page.len() == size;
+                paged.extend(page);
+                if !full {
+                    break;
+                }
+            }
+            assert_eq!(paged, whole, "{scope:?} in pages of {size}");
+        }
+    }
+    assert_eq!(s.interviews(&Scope::All).unwrap().len(), 6);
     // the backend answers from memory between reports (facts_cache), never from an older
     // generation: a new sample plan, a changed row written by hand, both seen at once
     let weights = |s: &dyn Storage| {
