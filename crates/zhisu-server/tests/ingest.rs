@@ -771,3 +771,74 @@ async fn device_fields_beyond_the_limits_are_refused_and_wrong_clocks_flagged() 
         assert_eq!(status, 200, "{page}");
     }
 }
+
+#[tokio::test]
+async fn interviews_are_read_page_by_page_and_bad_pages_are_refused() {
+    let server = start(None).await;
+    // two uploads: ties in receipt time within a batch are ordered by id
+    server
+        .upload(&(1..=4).map(|n| interview(n, RIGHT)).collect::<Vec<_>>())
+        .await;
+    server
+        .upload(&(5..=7).map(|n| interview(n, RIGHT)).collect::<Vec<_>>())
+        .await;
+    let whole = server.list().await;
+    assert_eq!((whole.count, whole.next.as_deref()), (7, None));
+    let get = |query: String| {
+        let (http, base, admin) = (
+            server.http.clone(),
+            server.base.clone(),
+            server.admin.clone(),
+        );
+        async move {
+            let response = http
+                .get(format!("{base}/api/v1/interviews{query}"))
+                .bearer_auth(admin)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    for limit in [1, 2, 3, 7, 1000] {
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut query = format!("?limit={limit}");
+            if let Some(a) = &after {
+                query.push_str("&after=");
+                query.push_str(&form_urlencoded::byte_serialize(a.as_bytes()).collect::<String>());
+            }
+            let (status, page) = get(query).await;
+            assert_eq!(status, 200, "{page}");
+            let page: InterviewList = serde_json::from_value(page).unwrap();
+            assert!(page.count <= limit && page.count == page.interviews.len());
+            pages += 1;
+            seen.extend(page.interviews);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, whole.interviews, "pages of {limit}");
+        // a full last page points at an empty one
+        assert_eq!(pages, 7 / limit + 1, "pages of {limit}");
+    }
+    for bad in [
+        "?limit=0",
+        "?limit=1001",
+        "?limit=ten",
+        "?after=yesterday",
+        "?after=2026-11-29T08:00:00Z_not-a-uuid",
+        "?page=2",
+    ] {
+        let (status, body) = get(bad.to_string()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["code"], "bad_request", "{bad}");
+        assert!(!body["message"].as_str().unwrap().is_empty());
+    }
+}
