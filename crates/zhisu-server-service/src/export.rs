@@ -149,132 +149,164 @@ impl SamplePlan {
     }
 }
 
-/// Builds the export table of `questionnaire_id` (its newest version's items and labels).
-///
-/// Completion times are shown in the interview's own local time (the offset its device
-/// recorded); `fallback` is used when that offset is not a real one.
-pub fn table(
-    state: &ServerState,
-    interviews: &[StoredInterview],
-    questionnaire_id: &str,
-    filter: &Filter,
-    lang: &str,
+/// The columns of an export of `questionnaire_id` (its newest version's items and labels) and
+/// how an interview becomes a row: what [`table`] and [`write_csv`] share.
+pub struct Layout {
+    registry: std::sync::Arc<crate::QuestionnaireRegistry>,
+    latest: Option<std::sync::Arc<crate::questionnaires::Published>>,
+    plan: SamplePlan,
+    items: Vec<Item>,
+    dims: Vec<(String, String)>,
+    questionnaire_id: String,
+    lang: String,
     fallback: chrono::FixedOffset,
-) -> Result<Table, StorageError> {
-    let latest = state.questionnaires.newest(questionnaire_id);
-    let plan = SamplePlan::read(state.storage.as_ref())?;
-    let fixed: Vec<(&str, &str, &str)> = vec![
-        ("id", "问卷编号", "Interview id"),
-        ("questionnaire_version", "问卷版本", "Questionnaire version"),
-        ("district", "区县", "District"),
-        ("district_name", "区县名称", "District name"),
-        ("site_id", "调查点", "Site"),
-        ("site_name", "调查点名称", "Site name"),
-        ("stratum", "抽样层", "Stratum"),
-        ("weight", "抽样权重", "Weight"),
-        ("cluster", "整群（抽样单位）", "Cluster (sampling unit)"),
-        ("surveyor_id", "调查员", "Surveyor"),
-        ("completed_at", "完成时间", "Completed (local time)"),
-        ("duration_min", "用时（分钟）", "Duration (minutes)"),
-        ("score", "得分", "Score"),
-        ("max_score", "满分", "Maximum score"),
-        ("has_literacy", "具备职业健康素养", "Has literacy"),
-        ("qc_status", "质控状态", "Quality review"),
-    ];
-    let mut headers: Vec<String> = fixed
-        .iter()
-        .map(|(_, zh, en)| t(lang, zh, en).to_string())
-        .collect();
-    let mut codebook: Vec<[String; 4]> = fixed
-        .iter()
-        .map(|(var, zh, en)| {
-            [
-                var.to_string(),
-                t(lang, zh, en).to_string(),
-                "meta".into(),
-                design_note(var, lang).to_string(),
-            ]
-        })
-        .collect();
-    let (items, dims): (Vec<&Item>, Vec<(String, String)>) = match &latest {
-        Some(p) => {
-            let q = &p.questionnaire;
-            (
-                q.items.iter().filter(|i| i.kind.takes_answer()).collect(),
-                q.dimensions
-                    .iter()
-                    .map(|d| {
-                        (
-                            d.id.clone(),
-                            d.label.get(lang, &q.default_language).to_string(),
-                        )
-                    })
-                    .collect(),
-            )
+    pub headers: Vec<String>,
+    /// (variable, label, type, values) for the codebook
+    pub codebook: Vec<[String; 4]>,
+}
+
+impl Layout {
+    /// Completion times are shown in the interview's own local time (the offset its device
+    /// recorded); `fallback` is used when that offset is not a real one.
+    pub fn new(
+        state: &ServerState,
+        questionnaire_id: &str,
+        lang: &str,
+        fallback: chrono::FixedOffset,
+    ) -> Result<Layout, StorageError> {
+        let latest = state.questionnaires.newest(questionnaire_id);
+        let plan = SamplePlan::read(state.storage.as_ref())?;
+        let fixed: Vec<(&str, &str, &str)> = vec![
+            ("id", "问卷编号", "Interview id"),
+            ("questionnaire_version", "问卷版本", "Questionnaire version"),
+            ("district", "区县", "District"),
+            ("district_name", "区县名称", "District name"),
+            ("site_id", "调查点", "Site"),
+            ("site_name", "调查点名称", "Site name"),
+            ("stratum", "抽样层", "Stratum"),
+            ("weight", "抽样权重", "Weight"),
+            ("cluster", "整群（抽样单位）", "Cluster (sampling unit)"),
+            ("surveyor_id", "调查员", "Surveyor"),
+            ("completed_at", "完成时间", "Completed (local time)"),
+            ("duration_min", "用时（分钟）", "Duration (minutes)"),
+            ("score", "得分", "Score"),
+            ("max_score", "满分", "Maximum score"),
+            ("has_literacy", "具备职业健康素养", "Has literacy"),
+            ("qc_status", "质控状态", "Quality review"),
+        ];
+        let mut headers: Vec<String> = fixed
+            .iter()
+            .map(|(_, zh, en)| t(lang, zh, en).to_string())
+            .collect();
+        let mut codebook: Vec<[String; 4]> = fixed
+            .iter()
+            .map(|(var, zh, en)| {
+                [
+                    var.to_string(),
+                    t(lang, zh, en).to_string(),
+                    "meta".into(),
+                    design_note(var, lang).to_string(),
+                ]
+            })
+            .collect();
+        let (items, dims): (Vec<Item>, Vec<(String, String)>) = match &latest {
+            Some(p) => {
+                let q = &p.questionnaire;
+                (
+                    q.items
+                        .iter()
+                        .filter(|i| i.kind.takes_answer())
+                        .cloned()
+                        .collect(),
+                    q.dimensions
+                        .iter()
+                        .map(|d| {
+                            (
+                                d.id.clone(),
+                                d.label.get(lang, &q.default_language).to_string(),
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        for (id, label) in &dims {
+            let h = format!("{}{}", label, t(lang, "素养", " literacy"));
+            codebook.push([
+                format!("dimension_{id}"),
+                h.clone(),
+                "yes/no".into(),
+                String::new(),
+            ]);
+            headers.push(h);
         }
-        None => (Vec::new(), Vec::new()),
-    };
-    for (id, label) in &dims {
-        let h = format!("{}{}", label, t(lang, "素养", " literacy"));
+        if let Some(p) = &latest {
+            let q = &p.questionnaire;
+            for item in &items {
+                let label = item.label.get(lang, &q.default_language);
+                headers.push(format!("{label}（{}）", item.id));
+                let values = item
+                    .kind
+                    .choices()
+                    .iter()
+                    .map(|c| format!("{} = {}", c.key, c.label.get(lang, &q.default_language)))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                codebook.push([
+                    item.id.clone(),
+                    label.to_string(),
+                    item.kind.name().to_string(),
+                    values,
+                ]);
+            }
+        }
         codebook.push([
-            format!("dimension_{id}"),
-            h.clone(),
-            "yes/no".into(),
+            "_note".into(),
+            t(
+                lang,
+                "CSV 文件中以 =、+、-、@ 开头的文字前加了一个 '，以免 Excel 或 WPS 把它当作公式运行；超过 32767 个字的内容被截断并以“…[cut]”结尾。",
+                "In the CSV file, text that begins with =, +, - or @ has a ' put in front, so that Excel or WPS does not run it as a formula; text longer than 32,767 characters is cut and ends with \"…[cut]\".",
+            )
+            .into(),
+            "note".into(),
             String::new(),
         ]);
-        headers.push(h);
+        Ok(Layout {
+            registry: state.questionnaires.clone(),
+            latest,
+            plan,
+            items,
+            dims,
+            questionnaire_id: questionnaire_id.to_string(),
+            lang: lang.to_string(),
+            fallback,
+            headers,
+            codebook,
+        })
     }
-    if let Some(p) = &latest {
-        let q = &p.questionnaire;
-        for item in &items {
-            let label = item.label.get(lang, &q.default_language);
-            headers.push(format!("{label}（{}）", item.id));
-            let values = item
-                .kind
-                .choices()
-                .iter()
-                .map(|c| format!("{} = {}", c.key, c.label.get(lang, &q.default_language)))
-                .collect::<Vec<_>>()
-                .join("; ");
-            codebook.push([
-                item.id.clone(),
-                label.to_string(),
-                item.kind.name().to_string(),
-                values,
-            ]);
-        }
-    }
-    codebook.push([
-        "_note".into(),
-        t(
-            lang,
-            "CSV 文件中以 =、+、-、@ 开头的文字前加了一个 '，以免 Excel 或 WPS 把它当作公式运行；超过 32767 个字的内容被截断并以“…[cut]”结尾。",
-            "In the CSV file, text that begins with =, +, - or @ has a ' put in front, so that Excel or WPS does not run it as a formula; text longer than 32,767 characters is cut and ends with \"…[cut]\".",
-        )
-        .into(),
-        "note".into(),
-        String::new(),
-    ]);
-    let yes_no = |b: bool| {
-        t(
-            lang,
-            if b { "是" } else { "否" },
-            if b { "yes" } else { "no" },
-        )
-        .to_string()
-    };
-    let mut rows = Vec::new();
-    for i in interviews
-        .iter()
-        .filter(|i| i.interview.questionnaire_id == questionnaire_id)
-    {
+
+    /// The row of interview `i`, when it is of this questionnaire and passes `filter`.
+    pub fn row(&self, i: &StoredInterview, filter: &Filter) -> Option<Vec<String>> {
+        let (lang, fallback, plan) = (self.lang.as_str(), self.fallback, &self.plan);
+        let yes_no = |b: bool| {
+            t(
+                lang,
+                if b { "是" } else { "否" },
+                if b { "yes" } else { "no" },
+            )
+            .to_string()
+        };
         let iv = &i.interview;
+        if iv.questionnaire_id != self.questionnaire_id {
+            return None;
+        }
         // the version it was answered with, when the server has it
-        let own = state
-            .questionnaires
+        let own = self
+            .registry
             .get(&iv.questionnaire_id, &iv.questionnaire_version);
         if !matches(filter, i, own.as_ref().map(|o| &o.questionnaire)) {
-            continue;
+            return None;
         }
         let local = iv
             .utc_offset_minutes
@@ -319,7 +351,7 @@ pub fn table(
             yes_no(i.score.has_literacy),
             i.qc_status.clone().unwrap_or_default(),
         ];
-        for (id, _) in &dims {
+        for (id, _) in &self.dims {
             row.push(
                 i.score
                     .dimensions
@@ -329,10 +361,10 @@ pub fn table(
                     .unwrap_or_default(),
             );
         }
-        if let Some(p) = &latest {
+        if let Some(p) = &self.latest {
             // answers labelled with the version they were given in, when the server has it
             let q = own.as_ref().map_or(&p.questionnaire, |o| &o.questionnaire);
-            for item in &items {
+            for item in &self.items {
                 let item = q.item(&item.id).unwrap_or(item);
                 row.push(
                     iv.answers
@@ -342,13 +374,74 @@ pub fn table(
                 );
             }
         }
-        rows.push(row);
+        Some(row)
     }
+}
+
+/// Builds the export table of `questionnaire_id` from `interviews` (see [`Layout`]).
+pub fn table(
+    state: &ServerState,
+    interviews: &[StoredInterview],
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+    fallback: chrono::FixedOffset,
+) -> Result<Table, StorageError> {
+    let layout = Layout::new(state, questionnaire_id, lang, fallback)?;
+    let rows = interviews
+        .iter()
+        .filter_map(|i| layout.row(i, filter))
+        .collect();
     Ok(Table {
-        headers,
+        headers: layout.headers,
         rows,
-        codebook,
+        codebook: layout.codebook,
     })
+}
+
+/// Interviews read from storage at a time by [`write_csv`].
+pub const CSV_PAGE: usize = 500;
+
+/// The CSV export (as [`file`] makes it of [`table`]) of every interview `scope` may read,
+/// written to `sink` a page of interviews at a time ([`CSV_PAGE`], in order of receipt), so
+/// that memory stays flat however many there are. `sink` returns false when nobody reads any
+/// more (the download was cut): the export stops there. Returns the rows written, and whether
+/// it was written to the end.
+pub fn write_csv(
+    state: &ServerState,
+    scope: &zhisu_server_storage::Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+    fallback: chrono::FixedOffset,
+    sink: &mut dyn FnMut(Vec<u8>) -> bool,
+) -> Result<(usize, bool), StorageError> {
+    let layout = Layout::new(state, questionnaire_id, lang, fallback)?;
+    let mut chunk = String::from("\u{feff}");
+    push_csv_line(&mut chunk, &layout.headers);
+    let mut rows = 0;
+    let mut after = None;
+    loop {
+        let page = state.storage.interviews_page(scope, after, CSV_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.received_at, last.interview.id));
+        for i in &page {
+            if let Some(row) = layout.row(i, filter) {
+                push_csv_line(&mut chunk, &row);
+                rows += 1;
+            }
+        }
+        if !chunk.is_empty() && !sink(std::mem::take(&mut chunk).into_bytes()) {
+            return Ok((rows, false));
+        }
+        if page.len() < CSV_PAGE {
+            break;
+        }
+    }
+    if !chunk.is_empty() && !sink(chunk.into_bytes()) {
+        return Ok((rows, false));
+    }
+    Ok((rows, true))
 }
 
 /// What the codebook says of the design columns (nothing for the other meta columns).
@@ -420,15 +513,20 @@ fn csv_cell(s: &str) -> String {
 pub fn csv_text(headers: &[String], rows: &[Vec<String>]) -> String {
     let mut out = String::from("\u{feff}");
     for row in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
-        out.push_str(
-            &row.iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
+        push_csv_line(&mut out, row);
     }
     out
+}
+
+/// One CSV line (cells as [`csv_cell`] writes them) and its CRLF.
+fn push_csv_line(out: &mut String, row: &[String]) {
+    for (i, c) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&csv_cell(c));
+    }
+    out.push_str("\r\n");
 }
 
 /// One cell of a sheet in a workbook.

@@ -1309,3 +1309,137 @@ fn same_report(a: &analysis::LiteracyReport, b: &analysis::LiteracyReport, what:
         }
     }
 }
+
+/// The CSV export is written as it is read, a page of interviews at a time: an export across
+/// several pages holds every interview once, in order of receipt, with the same rows as the
+/// table built in one piece; a download the client stops is cut short and audited as such.
+#[tokio::test]
+async fn the_csv_export_streams_every_interview_once_across_pages() {
+    let w = world().await;
+    let q = ohl();
+    let mut rng = Rng::new(0xc5f);
+    let more: Vec<CompletedInterview> = (0..1_150u128)
+        .map(|n| {
+            let who = Respondent {
+                population: POPULATIONS[n as usize % 3],
+                sex: "female",
+                age: 30,
+                education: "senior",
+                industry: "construction",
+                ability: 70,
+                straight_line: false,
+            };
+            let answers = generate::answers(&q, &who, &mut rng);
+            generate::interview(
+                &q,
+                Uuid::from_u128(50_000 + n),
+                answers,
+                Utc.with_ymd_and_hms(2026, 11, 21, 1, 0, 0).unwrap(),
+                1500,
+                Some("yz-1"),
+            )
+        })
+        .collect();
+    for chunk in more.chunks(100) {
+        let receipts =
+            zhisu_server_service::ingest::ingest(&w.state, chunk.to_vec(), None).unwrap();
+        assert!(receipts
+            .iter()
+            .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
+    }
+    let total = w.interviews.len() + more.len();
+    assert!(total > 2 * zhisu_server_service::export::CSV_PAGE);
+    let cookie = w.sign_in("city").await;
+    let (status, csv) = w.get(&cookie, "/dashboard/export.csv").await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.trim_end_matches("\r\n").split("\r\n").collect();
+    assert!(lines[0].starts_with('\u{feff}'));
+    let ids: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids.len(), total, "every interview, once");
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), total);
+    // the same text as the table built in one piece from every interview
+    let all = w.state.storage.interviews(&Scope::All).unwrap();
+    let table = zhisu_server_service::export::table(
+        &w.state,
+        &all,
+        "ohl_2026",
+        &Filter::default(),
+        "zh-CN",
+        chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        csv,
+        zhisu_server_service::export::csv_text(&table.headers, &table.rows)
+    );
+    let audited = |w: &World| {
+        w.state
+            .storage
+            .audit_log(10)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "export")
+            .map(|e| e.detail)
+            .unwrap()
+    };
+    assert!(
+        audited(&w).ends_with(&format!(": {total} rows")),
+        "{}",
+        audited(&w)
+    );
+
+    // a reader that stops after the first chunk stops the export there (the service's word
+    // for a download the client dropped; over HTTP the socket's buffers may take the rest first)
+    let mut chunks = 0;
+    let (rows, finished) = zhisu_server_service::export::write_csv(
+        &w.state,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        "zh-CN",
+        chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        &mut |_| {
+            chunks += 1;
+            false
+        },
+    )
+    .unwrap();
+    assert_eq!((chunks, finished), (1, false));
+    assert_eq!(
+        rows,
+        zhisu_server_service::export::CSV_PAGE,
+        "the first page only"
+    );
+    // over HTTP: a download dropped after its first bytes is audited when it ends, and the
+    // server goes on serving
+    let mut response = w
+        .http
+        .get(format!("{}/dashboard/export.csv", w.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.chunk().await.unwrap().is_some());
+    drop(response);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while w
+        .state
+        .storage
+        .audit_log(10)
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "export")
+        .count()
+        < 2
+    {
+        assert!(std::time::Instant::now() < deadline, "no audit entry");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, again) = w.get(&cookie, "/dashboard/export.csv").await;
+    assert_eq!((status, again.len()), (200, csv.len()));
+}
