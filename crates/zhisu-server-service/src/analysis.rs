@@ -328,6 +328,9 @@ pub struct SampleDesign {
     strata: Keys,
     clusters: Keys,
     cluster_key: String,
+    /// The last site placed (district, site, stratum, weight's bits) and where: interviews
+    /// come in runs from one site, and comparing is cheaper than hashing.
+    last: Option<(String, String, String, u64, (u32, u32, f64))>,
 }
 
 impl SampleDesign {
@@ -355,13 +358,40 @@ impl SampleDesign {
     ) -> Placed {
         match (stratum, weight, site) {
             (Some(stratum), Some(weight), Some(site)) if weight.is_finite() && weight >= 0.0 => {
+                let district = district.unwrap_or("");
+                if let Some((d, st, sr, w, placed)) = &self.last {
+                    if d == district && st == site && sr == stratum && *w == weight.to_bits() {
+                        return Some(*placed);
+                    }
+                }
                 self.cluster_key.clear();
-                self.cluster_key.push_str(district.unwrap_or(""));
+                self.cluster_key.push_str(district);
                 self.cluster_key.push('\u{1f}');
                 self.cluster_key.push_str(site);
                 let s = self.strata.id(stratum);
                 let c = self.clusters.id(&self.cluster_key);
                 self.registry.register(s, c);
+                match &mut self.last {
+                    Some((d, st, sr, w, placed)) => {
+                        d.clear();
+                        d.push_str(district);
+                        st.clear();
+                        st.push_str(site);
+                        sr.clear();
+                        sr.push_str(stratum);
+                        *w = weight.to_bits();
+                        *placed = (s, c, weight);
+                    }
+                    None => {
+                        self.last = Some((
+                            district.to_string(),
+                            site.to_string(),
+                            stratum.to_string(),
+                            weight.to_bits(),
+                            (s, c, weight),
+                        ))
+                    }
+                }
                 Some((s, c, weight))
             }
             _ => None,
