@@ -330,8 +330,11 @@ pub struct SampleDesign {
     cluster_key: String,
     /// The last site placed (district, site, stratum, weight's bits) and where: interviews
     /// come in runs from one site, and comparing is cheaper than hashing.
-    last: Option<(String, String, String, u64, (u32, u32, f64))>,
+    last: Option<LastSite>,
 }
+
+/// District, site, stratum, the weight's bits, and the site's stratum, cluster and weight.
+type LastSite = (String, String, String, u64, (u32, u32, f64));
 
 impl SampleDesign {
     /// The sites of every counted interview of `questionnaire_id`, whatever the scope, from the

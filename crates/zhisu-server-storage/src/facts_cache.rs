@@ -45,8 +45,11 @@ pub trait FactsSource {
 /// The snapshots of each questionnaire. One per backend.
 #[derive(Default)]
 pub struct FactsCache {
-    slots: Mutex<HashMap<String, Arc<Mutex<Option<Arc<Snapshot>>>>>>,
+    slots: Mutex<HashMap<String, Slot>>,
 }
+
+/// One questionnaire's snapshot, if read; locked while it is read, so that one reader reads it.
+type Slot = Arc<Mutex<Option<Arc<Snapshot>>>>;
 
 impl FactsCache {
     pub fn new() -> Self {
@@ -370,15 +373,18 @@ mod tests {
     struct Rows {
         generation: std::cell::Cell<i64>,
         scans: std::cell::Cell<u32>,
-        rows: Vec<(
-            String,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            String,
-            Option<(String, f64)>,
-        )>,
+        rows: Vec<Given>,
     }
+
+    /// Version, district, population, age, items, stratum and weight.
+    type Given = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        String,
+        Option<(String, f64)>,
+    );
 
     impl FactsSource for Rows {
         fn facts_generation(&self) -> Result<i64, StorageError> {

@@ -502,7 +502,7 @@ fn more_facts(plan: &Plan, row: &Row) -> ([Option<String>; 4], String, String) {
     let more = std::array::from_fn(|i| {
         let keys = &plan.more_keys[i];
         let pick = (a >> (8 * i)) as usize & 0xff;
-        (!keys.is_empty() && pick % 10 != 0).then(|| keys[pick % keys.len()].clone())
+        (!keys.is_empty() && !pick.is_multiple_of(10)).then(|| keys[pick % keys.len()].clone())
     });
     let modules = plan
         .module_populations
