@@ -226,7 +226,7 @@ pub struct LiteracyReport {
 /// Interned keys of one breakdown.
 #[derive(Default)]
 struct Keys {
-    index: HashMap<String, u32>,
+    index: foldhash::HashMap<String, u32>,
     names: Vec<String>,
 }
 

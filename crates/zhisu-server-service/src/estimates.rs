@@ -223,7 +223,7 @@ pub fn estimates(ask: Ask<'_>, which: Which) -> Result<Estimates, StorageError> 
 /// A table's rows being counted: one [`Domain`] per key, in the order keys come.
 #[derive(Default)]
 struct Rows {
-    index: HashMap<String, usize>,
+    index: foldhash::HashMap<String, usize>,
     keys: Vec<(String, String)>,
     domains: Vec<Domain>,
 }
