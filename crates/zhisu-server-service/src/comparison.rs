@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use zhisu_server_storage::{Scope, Storage};
+use zhisu_server_storage::{FactRow, Scope, Storage};
 use zhisu_stats::{design_difference, newcombe_difference, DifferenceMethod, Method};
 
 use crate::analysis::{Domain, Estimate, Filter, Labels, SampleDesign};
@@ -129,102 +129,137 @@ pub struct Ask<'a> {
 /// The rounds side by side; a round asked for that has no interviews in the selection is
 /// refused (`Invalid`).
 pub fn compare(ask: Ask<'_>) -> Result<Comparison, Refusal> {
-    let labels = Labels::new(ask.registry, ask.questionnaire_id, ask.lang);
-    let dimensions = labels
-        .dimensions
-        .len()
-        .min(zhisu_server_storage::facts::MAX_DIMENSIONS);
-    let mut rounds: HashMap<String, RoundTally> = HashMap::new();
-    let mut without_round = 0u64;
+    let mut rounds = Rounds::new(&ask);
     ask.storage
         .visit_facts_with_round(ask.questionnaire_id, &mut |round, row| {
-            let selected =
-                ask.scope.admits(row.district, row.population) && ask.filter.matches(row);
-            let Some(round) = round else {
-                without_round += u64::from(selected);
-                return;
-            };
-            let tally = match rounds.get_mut(round) {
-                Some(t) => t,
-                None => rounds
-                    .entry(round.to_string())
-                    .or_insert_with(|| RoundTally::new(dimensions)),
-            };
-            // every interview of the round is part of its design, whatever the selection
-            let design = tally
-                .sample
-                .cluster(row.district, row.site_id, row.stratum, row.weight);
-            if !selected {
-                return;
-            }
-            tally.n += 1;
-            tally.weighted &= design.is_some();
-            tally.overall.add(design, row.has_literacy);
-            for (d, domain) in tally.dimensions.iter_mut().enumerate() {
-                domain.add(design, row.dimension_literacy & (1 << d) != 0);
-            }
+            rounds.add(&ask, round, row)
         })?;
-    let mut names: Vec<String> = rounds
-        .iter()
-        .filter(|(_, t)| t.n > 0)
-        .map(|(r, _)| r.clone())
-        .collect();
-    names.sort_by(|a, b| zhisu_core::compare_versions(a, b));
-    let summaries = names
-        .iter()
-        .map(|r| RoundSummary {
-            round: r.clone(),
-            n: rounds[r].n,
-            weighted: rounds[r].weighted,
-        })
-        .collect();
-    let known = |asked: &str| -> Result<String, Refusal> {
-        if names.iter().any(|r| r == asked) {
-            Ok(asked.to_string())
-        } else {
-            Err(Refusal::Invalid(format!(
-                "round {asked:?} has no interviews in this selection; rounds with interviews: {}",
-                names.join(", ")
-            )))
+    rounds.finish(&ask)
+}
+
+/// The rounds being counted, one interview at a time ([`compare`]; the estimates count them in
+/// the same pass as their other tables).
+pub(crate) struct Rounds {
+    labels: Labels,
+    dimensions: usize,
+    rounds: HashMap<String, RoundTally>,
+    without_round: u64,
+}
+
+impl Rounds {
+    pub(crate) fn new(ask: &Ask<'_>) -> Rounds {
+        let labels = Labels::new(ask.registry, ask.questionnaire_id, ask.lang);
+        let dimensions = labels
+            .dimensions
+            .len()
+            .min(zhisu_server_storage::facts::MAX_DIMENSIONS);
+        Rounds {
+            labels,
+            dimensions,
+            rounds: HashMap::new(),
+            without_round: 0,
         }
-    };
-    let current = match ask.current.filter(|r| !r.is_empty()) {
-        Some(r) => Some(known(r)?),
-        None => names.last().cloned(),
-    };
-    let previous = match ask.previous.filter(|r| !r.is_empty()) {
-        Some(r) => Some(known(r)?),
-        None => current.as_ref().and_then(|c| {
-            let i = names.iter().position(|r| r == c)?;
-            i.checked_sub(1).map(|i| names[i].clone())
-        }),
-    };
-    let mut out = Comparison {
-        questionnaire_id: ask.questionnaire_id.to_string(),
-        filter: ask.filter.clone(),
-        rounds: summaries,
-        current: current.clone(),
-        previous: previous.clone(),
-        method: None,
-        method_note: String::new(),
-        without_round,
-        min_cell_n: ask.min_cell_n,
-        rows: Vec::new(),
-    };
-    let (Some(current), Some(previous)) = (current, previous) else {
-        return Ok(out);
-    };
-    if current == previous {
-        return Err(Refusal::Invalid("compare two different rounds".to_string()));
     }
-    let (now, before) = (&rounds[&current], &rounds[&previous]);
-    let method = if now.weighted && before.weighted {
-        Method::DesignTaylor
-    } else {
-        Method::UnweightedWilson
-    };
-    let measures =
-        std::iter::once((
+
+    /// One stored interview of the questionnaire (whatever the scope: every interview of a
+    /// round is part of its design) and the round of the device that sent it.
+    pub(crate) fn add(&mut self, ask: &Ask<'_>, round: Option<&str>, row: &FactRow<'_>) {
+        let selected = ask.scope.admits(row.district, row.population) && ask.filter.matches(row);
+        let Some(round) = round else {
+            self.without_round += u64::from(selected);
+            return;
+        };
+        let dimensions = self.dimensions;
+        let tally = match self.rounds.get_mut(round) {
+            Some(t) => t,
+            None => self
+                .rounds
+                .entry(round.to_string())
+                .or_insert_with(|| RoundTally::new(dimensions)),
+        };
+        // every interview of the round is part of its design, whatever the selection
+        let design = tally
+            .sample
+            .cluster(row.district, row.site_id, row.stratum, row.weight);
+        if !selected {
+            return;
+        }
+        tally.n += 1;
+        tally.weighted &= design.is_some();
+        tally.overall.add(design, row.has_literacy);
+        for (d, domain) in tally.dimensions.iter_mut().enumerate() {
+            domain.add(design, row.dimension_literacy & (1 << d) != 0);
+        }
+    }
+
+    /// The rounds side by side (see [`compare`]).
+    pub(crate) fn finish(self, ask: &Ask<'_>) -> Result<Comparison, Refusal> {
+        let Rounds {
+            labels,
+            dimensions,
+            rounds,
+            without_round,
+        } = self;
+        let mut names: Vec<String> = rounds
+            .iter()
+            .filter(|(_, t)| t.n > 0)
+            .map(|(r, _)| r.clone())
+            .collect();
+        names.sort_by(|a, b| zhisu_core::compare_versions(a, b));
+        let summaries = names
+            .iter()
+            .map(|r| RoundSummary {
+                round: r.clone(),
+                n: rounds[r].n,
+                weighted: rounds[r].weighted,
+            })
+            .collect();
+        let known = |asked: &str| -> Result<String, Refusal> {
+            if names.iter().any(|r| r == asked) {
+                Ok(asked.to_string())
+            } else {
+                Err(Refusal::Invalid(format!(
+                    "round {asked:?} has no interviews in this selection; rounds with interviews: {}",
+                    names.join(", ")
+                )))
+            }
+        };
+        let current = match ask.current.filter(|r| !r.is_empty()) {
+            Some(r) => Some(known(r)?),
+            None => names.last().cloned(),
+        };
+        let previous = match ask.previous.filter(|r| !r.is_empty()) {
+            Some(r) => Some(known(r)?),
+            None => current.as_ref().and_then(|c| {
+                let i = names.iter().position(|r| r == c)?;
+                i.checked_sub(1).map(|i| names[i].clone())
+            }),
+        };
+        let mut out = Comparison {
+            questionnaire_id: ask.questionnaire_id.to_string(),
+            filter: ask.filter.clone(),
+            rounds: summaries,
+            current: current.clone(),
+            previous: previous.clone(),
+            method: None,
+            method_note: String::new(),
+            without_round,
+            min_cell_n: ask.min_cell_n,
+            rows: Vec::new(),
+        };
+        let (Some(current), Some(previous)) = (current, previous) else {
+            return Ok(out);
+        };
+        if current == previous {
+            return Err(Refusal::Invalid("compare two different rounds".to_string()));
+        }
+        let (now, before) = (&rounds[&current], &rounds[&previous]);
+        let method = if now.weighted && before.weighted {
+            Method::DesignTaylor
+        } else {
+            Method::UnweightedWilson
+        };
+        let measures = std::iter::once((
             String::new(),
             labels.all.clone(),
             &now.overall,
@@ -240,52 +275,54 @@ pub fn compare(ask: Ask<'_>) -> Result<Comparison, Refusal> {
                 )
             },
         ));
-    for (key, label, a, b) in measures {
-        let estimate = |d: &Domain, tally: &RoundTally, method| {
-            d.estimate(&key, label.clone(), method, &tally.sample, ask.min_cell_n)
-        };
-        let (Some(mut e1), Some(mut e2)) = (estimate(a, now, method), estimate(b, before, method))
-        else {
-            continue;
-        };
-        let difference = match (e1.method, e2.method, e1.df, e2.df) {
-            (Method::DesignTaylor, Method::DesignTaylor, Some(df1), Some(df2)) => {
-                design_difference((e1.proportion, e1.se, df1), (e2.proportion, e2.se, df2))
-            }
-            _ => {
-                // compared unweighted: both figures shown as such
-                e1 = estimate(a, now, Method::UnweightedWilson).expect("not empty");
-                e2 = estimate(b, before, Method::UnweightedWilson).expect("not empty");
-                newcombe_difference((e1.successes, e1.n), (e2.successes, e2.n))
-                    .expect("both rounds have interviews")
-            }
-        };
-        let (low, high) = (difference.interval.low, difference.interval.high);
-        out.rows.push(ComparedRow {
-            key,
-            label,
-            current: e1,
-            previous: e2,
-            difference: difference.difference,
-            ci_low: low,
-            ci_high: high,
-            se: difference.se,
-            df: difference.df,
-            method: difference.method,
-            change: if low > 0.0 {
-                Change::Rise
-            } else if high < 0.0 {
-                Change::Fall
-            } else {
-                Change::NoClearChange
-            },
-        });
+        for (key, label, a, b) in measures {
+            let estimate = |d: &Domain, tally: &RoundTally, method| {
+                d.estimate(&key, label.clone(), method, &tally.sample, ask.min_cell_n)
+            };
+            let (Some(mut e1), Some(mut e2)) =
+                (estimate(a, now, method), estimate(b, before, method))
+            else {
+                continue;
+            };
+            let difference = match (e1.method, e2.method, e1.df, e2.df) {
+                (Method::DesignTaylor, Method::DesignTaylor, Some(df1), Some(df2)) => {
+                    design_difference((e1.proportion, e1.se, df1), (e2.proportion, e2.se, df2))
+                }
+                _ => {
+                    // compared unweighted: both figures shown as such
+                    e1 = estimate(a, now, Method::UnweightedWilson).expect("not empty");
+                    e2 = estimate(b, before, Method::UnweightedWilson).expect("not empty");
+                    newcombe_difference((e1.successes, e1.n), (e2.successes, e2.n))
+                        .expect("both rounds have interviews")
+                }
+            };
+            let (low, high) = (difference.interval.low, difference.interval.high);
+            out.rows.push(ComparedRow {
+                key,
+                label,
+                current: e1,
+                previous: e2,
+                difference: difference.difference,
+                ci_low: low,
+                ci_high: high,
+                se: difference.se,
+                df: difference.df,
+                method: difference.method,
+                change: if low > 0.0 {
+                    Change::Rise
+                } else if high < 0.0 {
+                    Change::Fall
+                } else {
+                    Change::NoClearChange
+                },
+            });
+        }
+        let methods: Vec<DifferenceMethod> = out.rows.iter().map(|r| r.method).collect();
+        out.method = methods.first().copied();
+        out.method_note = out
+            .method
+            .map(|m| m.describe(ask.lang).to_string())
+            .unwrap_or_default();
+        Ok(out)
     }
-    let methods: Vec<DifferenceMethod> = out.rows.iter().map(|r| r.method).collect();
-    out.method = methods.first().copied();
-    out.method_note = out
-        .method
-        .map(|m| m.describe(ask.lang).to_string())
-        .unwrap_or_default();
-    Ok(out)
 }

@@ -196,20 +196,26 @@ pub fn estimates(ask: Ask<'_>, which: Which) -> Result<Estimates, StorageError> 
     estimates.references = levels;
     estimates.references_round = round;
     if which == Which::All {
-        estimates
-            .tables
-            .extend(measured_tables(&ask, report.method)?);
-        let compared = comparison::compare(comparison::Ask {
+        // the tables and the comparison of rounds counted in one pass over the facts
+        let scope = ask.role.scope();
+        let compare = comparison::Ask {
             storage: ask.storage,
             registry: ask.registry,
-            scope: &ask.role.scope(),
+            scope: &scope,
             questionnaire_id: ask.questionnaire_id,
             filter: ask.filter,
             current: None,
             previous: None,
             min_cell_n: ask.min_cell_n,
             lang: ask.lang,
-        });
+        };
+        let mut rounds = comparison::Rounds::new(&compare);
+        estimates.tables.extend(measured_tables_with(
+            &ask,
+            report.method,
+            Some(&mut |round, row| rounds.add(&compare, round, row)),
+        )?);
+        let compared = rounds.finish(&compare);
         estimates.comparison = match compared {
             Ok(c) => Some(c),
             Err(crate::Refusal::Storage(e)) => return Err(e),
@@ -351,6 +357,20 @@ fn outcome_of(mark: u8) -> Option<bool> {
 /// ownership, indicators, health, by `method` (the literacy report's for the same selection).
 /// Empty tables when the server lacks the questionnaire.
 pub fn measured_tables(ask: &Ask<'_>, method: Method) -> Result<Vec<EstimateTable>, StorageError> {
+    measured_tables_with(ask, method, None)
+}
+
+/// What else counts every stored interview in the pass of [`measured_tables_with`].
+type AlsoCounted<'a> = &'a mut dyn FnMut(Option<&str>, &zhisu_server_storage::FactRow<'_>);
+
+/// [`measured_tables`], and `also` called with every stored interview of the questionnaire
+/// (whatever the scope) and its device's round in the same pass over the facts: what the
+/// comparison of rounds counts.
+fn measured_tables_with(
+    ask: &Ask<'_>,
+    method: Method,
+    mut also: Option<AlsoCounted<'_>>,
+) -> Result<Vec<EstimateTable>, StorageError> {
     let lang = ask.lang;
     let newest = ask.registry.newest(ask.questionnaire_id);
     let q = newest.as_ref().map(|p| &p.questionnaire);
@@ -408,52 +428,66 @@ pub fn measured_tables(ask: &Ask<'_>, method: Method) -> Result<Vec<EstimateTabl
     };
 
     let mut sample = SampleDesign::of_sample(ask.storage, ask.questionnaire_id)?;
-    if q.is_some() {
+    if q.is_some() || also.is_some() {
         // where each version's module and measure outcomes go among the rows (by section and
         // item id); `None`: the server lacks that version, whose interviews count nowhere
         let mut versions: HashMap<String, Option<VersionRows>> = HashMap::new();
-        ask.storage
-            .visit_facts(&ask.role.scope(), ask.questionnaire_id, &mut |row| {
-                if !ask.filter.matches(row) {
-                    return;
+        let scope = ask.role.scope();
+        let mut count = |row: &zhisu_server_storage::FactRow<'_>| {
+            if q.is_none() || !ask.filter.matches(row) {
+                return;
+            }
+            let rows_of = versions
+                .entry(row.questionnaire_version.to_string())
+                .or_insert_with(|| {
+                    let own = ask
+                        .registry
+                        .get(ask.questionnaire_id, row.questionnaire_version)?;
+                    Some(VersionRows::new(
+                        &own.questionnaire,
+                        &modules,
+                        &indicators,
+                        &health,
+                    ))
+                });
+            let Some(rows_of) = rows_of else { return };
+            let placed = sample.cluster(row.district, row.site_id, row.stratum, row.weight);
+            for (outcome, at) in row.modules.bytes().zip(&rows_of.modules) {
+                if let (Some(y), Some(at)) = (outcome_of(outcome), at) {
+                    modules.domains[*at].add(placed, y);
                 }
-                let rows_of = versions
-                    .entry(row.questionnaire_version.to_string())
-                    .or_insert_with(|| {
-                        let own = ask
-                            .registry
-                            .get(ask.questionnaire_id, row.questionnaire_version)?;
-                        Some(VersionRows::new(
-                            &own.questionnaire,
-                            &modules,
-                            &indicators,
-                            &health,
-                        ))
-                    });
-                let Some(rows_of) = rows_of else { return };
-                let placed = sample.cluster(row.district, row.site_id, row.stratum, row.weight);
-                for (outcome, at) in row.modules.bytes().zip(&rows_of.modules) {
-                    if let (Some(y), Some(at)) = (outcome_of(outcome), at) {
-                        modules.domains[*at].add(placed, y);
-                    }
+            }
+            for (key, rows) in row.more.iter().zip(&mut breakdowns) {
+                if let Some(d) = key.and_then(|key| rows.domain(key)) {
+                    d.add(placed, row.has_literacy);
                 }
-                for (key, rows) in row.more.iter().zip(&mut breakdowns) {
-                    if let Some(d) = key.and_then(|key| rows.domain(key)) {
-                        d.add(placed, row.has_literacy);
-                    }
-                }
-                for (outcome, at) in row.measures.bytes().zip(&rows_of.measures) {
-                    let (Some(y), Some((is_health, at))) = (outcome_of(outcome), at) else {
-                        continue;
-                    };
-                    let rows = if *is_health {
-                        &mut health
-                    } else {
-                        &mut indicators
-                    };
-                    rows.domains[*at].add(placed, y);
-                }
-            })?;
+            }
+            for (outcome, at) in row.measures.bytes().zip(&rows_of.measures) {
+                let (Some(y), Some((is_health, at))) = (outcome_of(outcome), at) else {
+                    continue;
+                };
+                let rows = if *is_health {
+                    &mut health
+                } else {
+                    &mut indicators
+                };
+                rows.domains[*at].add(placed, y);
+            }
+        };
+        match also.as_mut() {
+            None => ask
+                .storage
+                .visit_facts(&scope, ask.questionnaire_id, &mut count)?,
+            Some(also) => {
+                ask.storage
+                    .visit_facts_with_round(ask.questionnaire_id, &mut |round, row| {
+                        also(round, row);
+                        if scope.admits(row.district, row.population) {
+                            count(row);
+                        }
+                    })?
+            }
+        }
     }
     let n = ask.min_cell_n;
     let named = |zh: &str, en: &str| t(lang, zh, en).to_string();
