@@ -351,6 +351,49 @@ impl InterviewStore for PostgresStorage {
         Ok(true)
     }
 
+    fn erase_interview(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let before = counted_interview(&mut tx, id)?;
+        let deleted = tx
+            .execute("DELETE FROM interview WHERE id = $1", &[&id])
+            .map_err(db)?;
+        if deleted != 1 {
+            return Ok(false);
+        }
+        apply_cells(&mut tx, &CellChanges::between(before.as_ref(), None))?;
+        tx.execute(
+            "INSERT INTO erased_interview (id, erased_at) VALUES ($1, $2)
+             ON CONFLICT (id) DO NOTHING",
+            &[&id, &now],
+        )
+        .map_err(db)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT id FROM erased_interview WHERE id = ANY($1)",
+                &[&ids],
+            )
+            .map_err(db)?;
+        Ok(rows.iter().map(|r| r.get::<_, Uuid>(0)).collect())
+    }
+
     fn review(
         &self,
         scope: &Scope,

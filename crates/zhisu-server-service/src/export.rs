@@ -149,10 +149,8 @@ impl SamplePlan {
     }
 }
 
-/// Builds the export table of `questionnaire_id` (its newest version's items and labels).
-///
-/// Completion times are shown in the interview's own local time (the offset its device
-/// recorded); `fallback` is used when that offset is not a real one.
+/// Builds the export table of `questionnaire_id` (its newest version's items and labels),
+/// every column included (see [`table_for`]).
 pub fn table(
     state: &ServerState,
     interviews: &[StoredInterview],
@@ -160,6 +158,34 @@ pub fn table(
     filter: &Filter,
     lang: &str,
     fallback: chrono::FixedOffset,
+) -> Result<Table, StorageError> {
+    table_for(
+        state,
+        interviews,
+        questionnaire_id,
+        filter,
+        lang,
+        fallback,
+        false,
+    )
+}
+
+/// Builds the export table of `questionnaire_id` (its newest version's items and labels).
+///
+/// Completion times are shown in the interview's own local time (the offset its device
+/// recorded); `fallback` is used when that offset is not a real one. Each interview carries
+/// the respondent's consent and the version of the consent text it was given to
+/// ([`privacy::consent_text_version`]). `minimised` (a department viewer, see
+/// [`privacy::reads_minimised`]): without the surveyor, the fingerprint items no analysis
+/// uses ([`privacy::withheld_items`]), and with the age band in place of the age.
+pub fn table_for(
+    state: &ServerState,
+    interviews: &[StoredInterview],
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+    fallback: chrono::FixedOffset,
+    minimised: bool,
 ) -> Result<Table, StorageError> {
     let latest = state.questionnaires.newest(questionnaire_id);
     let plan = SamplePlan::read(state.storage.as_ref())?;
@@ -180,7 +206,24 @@ pub fn table(
         ("max_score", "满分", "Maximum score"),
         ("has_literacy", "具备职业健康素养", "Has literacy"),
         ("qc_status", "质控状态", "Quality review"),
+        ("consent", "同意参加", "Consent"),
+        (
+            "consent_text_version",
+            "知情同意文本版本",
+            "Consent text version",
+        ),
     ];
+    // the fixed columns a minimised reader gets
+    let keep: Vec<bool> = fixed
+        .iter()
+        .map(|(var, _, _)| !(minimised && *var == "surveyor_id"))
+        .collect();
+    let fixed: Vec<(&str, &str, &str)> = fixed
+        .into_iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(f, _)| f)
+        .collect();
     let mut headers: Vec<String> = fixed
         .iter()
         .map(|(_, zh, en)| t(lang, zh, en).to_string())
@@ -196,11 +239,25 @@ pub fn table(
             ]
         })
         .collect();
+    let withheld = match (&latest, minimised) {
+        (Some(p), true) => crate::privacy::withheld_items(&p.questionnaire),
+        _ => Vec::new(),
+    };
+    let age_item = latest
+        .as_ref()
+        .and_then(|p| {
+            p.questionnaire
+                .background_item(zhisu_core::BackgroundRole::Age)
+        })
+        .map(|item| item.id.clone());
     let (items, dims): (Vec<&Item>, Vec<(String, String)>) = match &latest {
         Some(p) => {
             let q = &p.questionnaire;
             (
-                q.items.iter().filter(|i| i.kind.takes_answer()).collect(),
+                q.items
+                    .iter()
+                    .filter(|i| i.kind.takes_answer() && !withheld.contains(&i.id))
+                    .collect(),
                 q.dimensions
                     .iter()
                     .map(|d| {
@@ -319,6 +376,29 @@ pub fn table(
             yes_no(i.score.has_literacy),
             i.qc_status.clone().unwrap_or_default(),
         ];
+        // consent as the version answered recorded it (the newest version when the server
+        // no longer has that one)
+        let asked = own
+            .as_ref()
+            .map(|o| &o.questionnaire)
+            .or(latest.as_ref().map(|p| &p.questionnaire));
+        row.push(
+            asked
+                .and_then(|q| crate::privacy::consent_answer(q, iv))
+                .map(yes_no)
+                .unwrap_or_default(),
+        );
+        row.push(
+            asked
+                .and_then(crate::privacy::consent_text_version)
+                .unwrap_or_default(),
+        );
+        let mut row: Vec<String> = row
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(cell, _)| cell)
+            .collect();
         for (id, _) in &dims {
             row.push(
                 i.score
@@ -334,12 +414,17 @@ pub fn table(
             let q = own.as_ref().map_or(&p.questionnaire, |o| &o.questionnaire);
             for item in &items {
                 let item = q.item(&item.id).unwrap_or(item);
-                row.push(
-                    iv.answers
-                        .get(&item.id)
-                        .map(|v| value_label(q, item, v, lang))
-                        .unwrap_or_default(),
-                );
+                let value = iv.answers.get(&item.id);
+                row.push(match value {
+                    // a minimised reader gets the age band, not the age
+                    Some(AnswerValue::Integer(age))
+                        if minimised && age_item.as_deref() == Some(item.id.as_str()) =>
+                    {
+                        age_band(*age).unwrap_or_default().to_string()
+                    }
+                    Some(v) => value_label(q, item, v, lang),
+                    None => String::new(),
+                });
             }
         }
         rows.push(row);

@@ -314,6 +314,55 @@ impl InterviewStore for SqliteStorage {
         .collect()
     }
 
+    fn erase_interview(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let before = counted_interview(&tx, &id)?;
+        let deleted = tx
+            .execute("DELETE FROM interview WHERE id = ?1", [&id])
+            .map_err(db)?;
+        if deleted != 1 {
+            return Ok(false);
+        }
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), None))?;
+        tx.execute(
+            "INSERT INTO erased_interview (id, erased_at) VALUES (?1, ?2)
+             ON CONFLICT (id) DO NOTHING",
+            params![id, timestamp(now)],
+        )
+        .map_err(db)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
+            .map_err(corrupt)?;
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id FROM erased_interview WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([list], |r| r.get::<_, String>(0))
+            .map_err(db)?;
+        rows.map(|id| Uuid::parse_str(&id.map_err(db)?).map_err(corrupt))
+            .collect()
+    }
+
     fn review(
         &self,
         scope: &Scope,

@@ -242,6 +242,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX reference_level_questionnaire ON reference_level (questionnaire_id, round);
     "#,
+    // 13 (#18, privacy): the ids of interviews erased at their respondent's request, so that a
+    // tablet or backup sending one again does not store it again; nothing else of them is kept.
+    r#"
+    CREATE TABLE erased_interview (
+        id        TEXT PRIMARY KEY NOT NULL,
+        erased_at TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod limits;
 pub mod people;
 pub mod references;
+pub mod retention;
 pub mod rows;
 
 use chrono::{DateTime, Utc};
@@ -31,6 +32,7 @@ pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use references::{ReferenceKind, ReferenceLevel};
+pub use retention::{Cutoffs, Purged};
 pub use zhisu_core::QcFlag;
 
 /// A driver's error, whatever the backend.
@@ -66,6 +68,9 @@ pub enum StorageError {
     NewerSchema { found: usize, supported: usize },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// What this backend does not do (and what to do instead).
+    #[error("{0}")]
+    Unsupported(String),
     /// A group of batches written together failed as a whole (nothing of it was stored).
     #[error("writing to the database failed: {0}")]
     Write(String),
@@ -202,6 +207,22 @@ pub trait Storage:
         limit: TokenLimit,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
+
+    /// Deletes what has outlived its keeping ([`retention`]): sessions, sign-in attempt
+    /// counts, enrolment codes and (when `cutoffs.audit` says so) audit entries older than the
+    /// cut-offs, in one transaction, with `audit` written after (only when something went).
+    fn purge_expired(&self, cutoffs: &Cutoffs, audit: &AuditEntry) -> Result<Purged, StorageError>;
+
+    /// Writes a consistent copy of the whole database to `file`, a new file readable by the
+    /// server's user only (it holds the same personal data). Safe while serving. A backend
+    /// backed up by its own tools (PostgreSQL: `pg_dump`) says so.
+    fn backup_into(&self, file: &std::path::Path) -> Result<(), StorageError> {
+        let _ = file;
+        Err(StorageError::Unsupported(format!(
+            "the {} backend is backed up with its own tools (see docs/deployment.md)",
+            self.backend()
+        )))
+    }
 }
 
 /// Interviews: storing a batch, reading them by scope, their facts, review.
@@ -243,6 +264,21 @@ pub trait InterviewStore {
         flag: &QcFlag,
         audit: &AuditEntry,
     ) -> Result<bool, StorageError>;
+
+    /// Erases one stored interview at its respondent's request: its row goes, its counts in
+    /// the literacy and progress cells with it, a marker keeps its id (so a tablet or backup
+    /// sending it again does not store it again, see [`erased`](Self::erased)) and `audit` is
+    /// written, all in one transaction. False, and nothing written, when no interview has
+    /// this id.
+    fn erase_interview(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
+
+    /// Those of `ids` that were erased ([`erase_interview`](Self::erase_interview)).
+    fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError>;
 
     /// Interviews from a device that were rejected in review, with the reviewer's comment.
     fn rejected_for_device(

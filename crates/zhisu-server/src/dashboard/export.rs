@@ -3,7 +3,8 @@
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use zhisu_server_service::export::{file, table, Format, Table};
+use zhisu_server_service::export::{file, table_for, Format, Table};
+use zhisu_server_service::privacy::reads_minimised;
 
 use super::{attachment, internal, run, ViewQuery, Viewer};
 use crate::HttpState;
@@ -24,7 +25,19 @@ pub(super) async fn load(
     );
     // the configured local time for a device offset that is not a real one
     let fallback = state.utc_offset;
-    run(move || table(&state, &interviews, &qid, &filter, &lang, fallback)).await
+    let minimised = reads_minimised(&viewer.0.person.role);
+    run(move || {
+        table_for(
+            &state,
+            &interviews,
+            &qid,
+            &filter,
+            &lang,
+            fallback,
+            minimised,
+        )
+    })
+    .await
 }
 
 /// The viewer's interviews under the page's filter, as a file in `format`.

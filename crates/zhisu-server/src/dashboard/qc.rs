@@ -38,8 +38,22 @@ pub(super) async fn qc_page(
         .and_then(QcStatus::parse)
         .or(Some(QcStatus::Unreviewed))
         .filter(|_| q.status.as_deref() != Some("all"));
-    let storage = state.storage.clone();
-    let entries = run(move || storage.qc_queue(&scope, status, 500)).await?;
+    let (server, actor) = (state.server.clone(), session.person.username.clone());
+    let entries = run(move || {
+        let entries = server.storage.qc_queue(&scope, status, 500)?;
+        // interview-level data (surveyor, site, times, flags): every read is audited
+        server.audit(
+            &actor,
+            "read_qc_queue",
+            &format!(
+                "/dashboard/qc, scope {scope:?}, status {}: {} interviews",
+                status.map_or("all", |s| s.as_str()),
+                entries.len()
+            ),
+        )?;
+        Ok::<_, zhisu_server_service::StorageError>(entries)
+    })
+    .await?;
     let row = QueueRow {
         labels: Labels::new(&state.questionnaires, q.questionnaire(), lang),
         reviewer: session.person.role.may_review(),
