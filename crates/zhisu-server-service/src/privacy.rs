@@ -108,13 +108,18 @@ pub fn reads_minimised(role: &Role) -> bool {
 
 /// The items a minimised reader never sees: the respondent fingerprint's items that play no
 /// background role (ethnicity, marital status, hukou, income, job, years of service…), which
-/// together re-identify a worker at a site and no analysis breaks down by.
+/// together re-identify a worker at a site and no analysis breaks down by, and every free-text
+/// item (what a respondent says in their own words can name them or their employer).
 pub fn withheld_items(q: &Questionnaire) -> Vec<String> {
-    q.fingerprint_items()
+    let fingerprint: Vec<&str> = q.fingerprint_items().map(|item| item.id.as_str()).collect();
+    q.items
+        .iter()
         .filter(|item| {
-            !BackgroundRole::ALL
+            let plays_a_role = BackgroundRole::ALL
                 .into_iter()
-                .any(|role| q.background_item(role).is_some_and(|b| b.id == item.id))
+                .any(|role| q.background_item(role).is_some_and(|b| b.id == item.id));
+            (fingerprint.contains(&item.id.as_str()) && !plays_a_role)
+                || matches!(item.kind, ItemKind::Text { .. })
         })
         .map(|item| item.id.clone())
         .collect()
