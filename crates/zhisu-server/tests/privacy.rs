@@ -283,7 +283,7 @@ async fn every_read_of_interviews_is_audited_and_department_viewers_get_them_min
             assert!(i["answers"].get(id.as_str()).is_none(), "{id}: {i}");
         }
         // what the analyses need is there
-        assert_eq!(i["answers"]["population"], "teacher");
+        assert_eq!(i["answers"]["population"]["value"], "teacher");
         assert!(i["answers"].get("consent").is_some());
     }
     let reads = w.audited("read_interviews");
@@ -309,7 +309,7 @@ async fn every_read_of_interviews_is_audited_and_department_viewers_get_them_min
     let header = csv.lines().next().unwrap().trim_start_matches('\u{feff}');
     assert!(header.contains("Consent,Consent text version"), "{header}");
     assert!(header.contains("Surveyor"), "{header}");
-    assert!(header.contains("(hukou)"), "{header}");
+    assert!(header.contains("（hukou）"), "{header}");
     let row = csv.lines().nth(1).unwrap();
     assert!(row.contains(&format!(",yes,{version},")), "{row}");
     assert!(row.contains(",s01,"), "{row}");
@@ -323,17 +323,18 @@ async fn every_read_of_interviews_is_audited_and_department_viewers_get_them_min
     assert!(header.contains("Consent,Consent text version"), "{header}");
     assert!(!header.contains("Surveyor"), "{header}");
     for id in &withheld {
-        assert!(!header.contains(&format!("({id})")), "{id}: {header}");
+        assert!(!header.contains(&format!("（{id}）")), "{id}: {header}");
     }
-    let columns: Vec<&str> = header.split(',').collect();
-    let age = columns.iter().position(|c| c.ends_with("(age)")).unwrap();
+    let columns = csv_cells(header);
+    let age = columns.iter().position(|c| c.ends_with("（age）")).unwrap();
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3);
     for row in rows {
         assert!(!row.contains("s01"), "{row}");
-        let cells: Vec<&str> = row.split(',').collect();
+        let cells = csv_cells(row);
+        assert_eq!(cells.len(), columns.len(), "{row}");
         assert!(
-            zhisu_core::AGE_BANDS.contains(&cells[age]),
+            zhisu_core::AGE_BANDS.contains(&cells[age].as_str()),
             "the age band, not the age: {row}"
         );
     }
@@ -347,4 +348,23 @@ async fn every_read_of_interviews_is_audited_and_department_viewers_get_them_min
     let qc = w.audited("read_qc_queue");
     assert_eq!(qc.len(), 1);
     assert!(qc[0].detail.contains("status all"), "{qc:?}");
+}
+
+/// The cells of one CSV line (quoted cells with doubled quotes; no line breaks in these).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(String::new()),
+            (c, _) => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
 }
