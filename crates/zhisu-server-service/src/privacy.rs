@@ -142,6 +142,23 @@ pub fn minimise(interview: &mut CompletedInterview, q: Option<&Questionnaire>) {
 }
 
 impl ServerState {
+    /// Records a read of interview-level data (who, what, in which scope, how many) in the
+    /// audit log. A server started read-only on a full disk cannot write it: the read is then
+    /// written to the server's log instead (and served: reading is what read-only serves).
+    pub fn audit_read(&self, actor: &str, action: &str, detail: &str) -> Result<(), StorageError> {
+        if let Some(why) = self.storage.read_only() {
+            tracing::warn!(
+                actor,
+                action,
+                detail,
+                why,
+                "read of interviews not in the audit log"
+            );
+            return Ok(());
+        }
+        self.audit(actor, action, detail)
+    }
+
     /// Erases one stored interview at its respondent's request (by interview id, which the
     /// surveyor's tablet shows the respondent at the end): the interview, its counts in every
     /// figure and its facts go in one transaction with the audit entry naming who asked and

@@ -41,7 +41,7 @@ pub(super) async fn list_interviews(
             }
         }
         // every read of interview-level data is in the audit log
-        server.audit(
+        server.audit_read(
             &actor,
             "read_interviews",
             &format!(

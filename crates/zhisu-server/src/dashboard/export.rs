@@ -60,7 +60,7 @@ async fn download(state: HttpState, viewer: Viewer, q: ViewQuery, format: Format
     // every download is in the audit log: who, what, in which scope, how many rows
     let (server, actor) = (state.server.clone(), viewer.0.person.username.clone());
     let detail = format!("{what}: {} rows", file.rows);
-    if let Err(e) = run(move || server.audit(&actor, "export", &detail)).await {
+    if let Err(e) = run(move || server.audit_read(&actor, "export", &detail)).await {
         return e;
     }
     attachment(file)

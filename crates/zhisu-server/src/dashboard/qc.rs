@@ -42,7 +42,7 @@ pub(super) async fn qc_page(
     let entries = run(move || {
         let entries = server.storage.qc_queue(&scope, status, 500)?;
         // interview-level data (surveyor, site, times, flags): every read is audited
-        server.audit(
+        server.audit_read(
             &actor,
             "read_qc_queue",
             &format!(
