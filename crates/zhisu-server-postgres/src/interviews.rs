@@ -366,6 +366,8 @@ impl InterviewStore for PostgresStorage {
         if deleted != 1 {
             return Ok(false);
         }
+        tx.execute("DELETE FROM recontact WHERE interview_id = $1", &[&id])
+            .map_err(db)?;
         apply_cells(&mut tx, &CellChanges::between(before.as_ref(), None))?;
         tx.execute(
             "INSERT INTO erased_interview (id, erased_at) VALUES ($1, $2)
@@ -392,6 +394,74 @@ impl InterviewStore for PostgresStorage {
             )
             .map_err(db)?;
         Ok(rows.iter().map(|r| r.get::<_, Uuid>(0)).collect())
+    }
+
+    fn put_recontact(
+        &self,
+        details: &zhisu_server_storage::RecontactDetails,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        // the interview's row locked: an erasure of it waits, or ran first and it is gone
+        let stored = tx
+            .query_opt(
+                "SELECT 1 FROM interview WHERE id = $1 FOR UPDATE",
+                &[&details.interview_id],
+            )
+            .map_err(db)?
+            .is_some();
+        if !stored {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO recontact (interview_id, contact, consent_text_version, stored_at, delete_after)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (interview_id) DO UPDATE SET contact = excluded.contact,
+                 consent_text_version = excluded.consent_text_version,
+                 stored_at = excluded.stored_at, delete_after = excluded.delete_after",
+            &[
+                &details.interview_id,
+                &details.contact,
+                &details.consent_text_version,
+                &details.stored_at,
+                &details.delete_after,
+            ],
+        )
+        .map_err(db)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn recontact(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<Option<zhisu_server_storage::RecontactDetails>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 2);
+        let sql = format!(
+            "SELECT r.contact, r.consent_text_version, r.stored_at, r.delete_after
+             FROM recontact r JOIN interview i ON i.id = r.interview_id
+             WHERE r.interview_id = $1 AND {condition}"
+        );
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
+        params.extend(value.params());
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let Some(row) = tx.query_opt(&sql, &params).map_err(db)? else {
+            return Ok(None);
+        };
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(zhisu_server_storage::RecontactDetails {
+            interview_id: id,
+            contact: row.get(0),
+            consent_text_version: row.get(1),
+            stored_at: row.get(2),
+            delete_after: row.get(3),
+        }))
     }
 
     fn review(

@@ -220,11 +220,18 @@ impl Storage for PostgresStorage {
                 .map_err(db)?,
             None => 0,
         };
+        let recontact_details = tx
+            .execute(
+                "DELETE FROM recontact WHERE delete_after < $1",
+                &[&cutoffs.recontact],
+            )
+            .map_err(db)?;
         let purged = zhisu_server_storage::Purged {
             sessions,
             sign_in_attempts,
             enrolment_codes,
             audit_entries,
+            recontact_details,
         };
         if purged.total() > 0 {
             insert_audit(&mut tx, audit)?;

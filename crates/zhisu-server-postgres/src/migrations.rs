@@ -244,6 +244,19 @@ pub const MIGRATIONS: &[&str] = &[
         erased_at TIMESTAMPTZ NOT NULL
     );
     "#,
+    // 14 (#18, privacy): how to re-contact a respondent for a back-check, kept apart from the
+    // answers (never in the payload, an export or the interview list), deleted after
+    // delete_after by the retention purge or with its interview when that is erased.
+    r#"
+    CREATE TABLE recontact (
+        interview_id          UUID PRIMARY KEY,
+        contact               TEXT NOT NULL,
+        consent_text_version  TEXT NOT NULL,
+        stored_at             TIMESTAMPTZ NOT NULL,
+        delete_after          TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX recontact_delete_after ON recontact (delete_after);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

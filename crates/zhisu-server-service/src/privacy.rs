@@ -50,6 +50,7 @@ impl RetentionPolicy {
             sign_in_attempts: days(self.sign_in_attempt_days.max(1)),
             enrolment_codes: days(self.enrolment_code_days),
             audit: self.audit_days.map(|d| days(d.max(MIN_AUDIT_DAYS))),
+            recontact: now,
         }
     }
 }

@@ -332,6 +332,8 @@ impl InterviewStore for SqliteStorage {
         if deleted != 1 {
             return Ok(false);
         }
+        tx.execute("DELETE FROM recontact WHERE interview_id = ?1", [&id])
+            .map_err(db)?;
         apply_cells(&tx, &CellChanges::between(before.as_ref(), None))?;
         tx.execute(
             "INSERT INTO erased_interview (id, erased_at) VALUES (?1, ?2)
@@ -361,6 +363,88 @@ impl InterviewStore for SqliteStorage {
             .map_err(db)?;
         rows.map(|id| Uuid::parse_str(&id.map_err(db)?).map_err(corrupt))
             .collect()
+    }
+
+    fn put_recontact(
+        &self,
+        details: &zhisu_server_storage::RecontactDetails,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let id = details.interview_id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let stored = tx
+            .query_row("SELECT 1 FROM interview WHERE id = ?1", [&id], |_| Ok(()))
+            .optional()
+            .map_err(db)?
+            .is_some();
+        if !stored {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO recontact (interview_id, contact, consent_text_version, stored_at, delete_after)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (interview_id) DO UPDATE SET contact = excluded.contact,
+                 consent_text_version = excluded.consent_text_version,
+                 stored_at = excluded.stored_at, delete_after = excluded.delete_after",
+            params![
+                id,
+                details.contact,
+                details.consent_text_version,
+                timestamp(details.stored_at),
+                timestamp(details.delete_after)
+            ],
+        )
+        .map_err(db)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn recontact(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<Option<zhisu_server_storage::RecontactDetails>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let row = tx
+            .query_row(
+                &format!(
+                    "SELECT r.contact, r.consent_text_version, r.stored_at, r.delete_after
+                     FROM recontact r JOIN interview i ON i.id = r.interview_id
+                     WHERE r.interview_id = :id AND {condition}"
+                ),
+                rusqlite::named_params! { ":id": id.to_string(), ":scope": value },
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db)?;
+        let Some((contact, consent_text_version, stored_at, delete_after)) = row else {
+            return Ok(None);
+        };
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(zhisu_server_storage::RecontactDetails {
+            interview_id: id,
+            contact,
+            consent_text_version,
+            stored_at: parse_time(&stored_at)?,
+            delete_after: parse_time(&delete_after)?,
+        }))
     }
 
     fn review(

@@ -381,11 +381,18 @@ impl Storage for SqliteStorage {
                 .map_err(db)?,
             None => 0,
         };
+        let recontact_details = tx
+            .execute(
+                "DELETE FROM recontact WHERE delete_after < ?1",
+                [timestamp(cutoffs.recontact)],
+            )
+            .map_err(db)?;
         let purged = zhisu_server_storage::Purged {
             sessions: count(sessions),
             sign_in_attempts: count(sign_in_attempts),
             enrolment_codes: count(enrolment_codes),
             audit_entries: count(audit_entries),
+            recontact_details: count(recontact_details),
         };
         if purged.total() > 0 {
             insert_audit(&tx, audit)?;

@@ -250,6 +250,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         erased_at TEXT NOT NULL
     ) STRICT;
     "#,
+    // 14 (#18, privacy): how to re-contact a respondent for a back-check, kept apart from the
+    // answers (never in the payload, an export or the interview list), deleted after
+    // delete_after by the retention purge or with its interview when that is erased.
+    r#"
+    CREATE TABLE recontact (
+        interview_id          TEXT PRIMARY KEY NOT NULL,
+        contact               TEXT NOT NULL,
+        consent_text_version  TEXT NOT NULL,
+        stored_at             TEXT NOT NULL,
+        delete_after          TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX recontact_delete_after ON recontact (delete_after);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -32,7 +32,7 @@ pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use references::{ReferenceKind, ReferenceLevel};
-pub use retention::{Cutoffs, Purged};
+pub use retention::{Cutoffs, Purged, RecontactDetails};
 pub use zhisu_core::QcFlag;
 
 /// A driver's error, whatever the backend.
@@ -209,8 +209,8 @@ pub trait Storage:
     ) -> Result<bool, StorageError>;
 
     /// Deletes what has outlived its keeping ([`retention`]): sessions, sign-in attempt
-    /// counts, enrolment codes and (when `cutoffs.audit` says so) audit entries older than the
-    /// cut-offs, in one transaction, with `audit` written after (only when something went).
+    /// counts, enrolment codes, re-contact details past their `delete_after` and (when
+    /// `cutoffs.audit` says so) audit entries older than the cut-offs, in one transaction, with `audit` written after (only when something went).
     fn purge_expired(&self, cutoffs: &Cutoffs, audit: &AuditEntry) -> Result<Purged, StorageError>;
 
     /// Writes a consistent copy of the whole database to `file`, a new file readable by the
@@ -279,6 +279,25 @@ pub trait InterviewStore {
 
     /// Those of `ids` that were erased ([`erase_interview`](Self::erase_interview)).
     fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError>;
+
+    /// Keeps how to re-contact the respondent of a stored interview, apart from its answers
+    /// (replacing what was kept for it), with `audit`, in one transaction. False, and nothing
+    /// written, when no interview has this id. Erasing the interview deletes them with it;
+    /// [`Storage::purge_expired`] deletes them after their `delete_after`.
+    fn put_recontact(
+        &self,
+        details: &RecontactDetails,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
+
+    /// The re-contact details of an interview within `scope`, the read written to the audit
+    /// log (`audit`) in the same transaction; `None` (nothing audited) when there are none.
+    fn recontact(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<Option<RecontactDetails>, StorageError>;
 
     /// Interviews from a device that were rejected in review, with the reviewer's comment.
     fn rejected_for_device(

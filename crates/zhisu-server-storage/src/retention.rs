@@ -16,6 +16,8 @@ pub struct Cutoffs {
     pub enrolment_codes: DateTime<Utc>,
     /// Audit entries written before this; `None` keeps the audit log whole.
     pub audit: Option<DateTime<Utc>>,
+    /// Re-contact details whose own `delete_after` is before this (the purge's "now").
+    pub recontact: DateTime<Utc>,
 }
 
 /// How many rows a purge removed, by kind.
@@ -25,11 +27,16 @@ pub struct Purged {
     pub sign_in_attempts: u64,
     pub enrolment_codes: u64,
     pub audit_entries: u64,
+    pub recontact_details: u64,
 }
 
 impl Purged {
     pub fn total(&self) -> u64 {
-        self.sessions + self.sign_in_attempts + self.enrolment_codes + self.audit_entries
+        self.sessions
+            + self.sign_in_attempts
+            + self.enrolment_codes
+            + self.audit_entries
+            + self.recontact_details
     }
 }
 
@@ -37,8 +44,28 @@ impl std::fmt::Display for Purged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} sessions, {} sign-in attempt counts, {} enrolment codes, {} audit entries",
-            self.sessions, self.sign_in_attempts, self.enrolment_codes, self.audit_entries
+            "{} sessions, {} sign-in attempt counts, {} enrolment codes, {} audit entries, {} re-contact details",
+            self.sessions,
+            self.sign_in_attempts,
+            self.enrolment_codes,
+            self.audit_entries,
+            self.recontact_details
         )
     }
+}
+
+/// How to reach a respondent again for a back-check (复核), kept apart from the answers: given
+/// only after a yes to the separate re-contact consent question, never in an export or the
+/// interview list, read only through [`crate::InterviewStore::recontact`] (each read audited),
+/// deleted after `delete_after` by the purge (the round's end plus the configured period) or
+/// with its interview when that is erased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecontactDetails {
+    pub interview_id: uuid::Uuid,
+    /// How to reach them, as the respondent gave it (a phone number).
+    pub contact: String,
+    /// The version of the re-contact consent text they agreed to.
+    pub consent_text_version: String,
+    pub stored_at: DateTime<Utc>,
+    pub delete_after: DateTime<Utc>,
 }

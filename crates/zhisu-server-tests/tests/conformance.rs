@@ -757,6 +757,65 @@ fn erasure_conformance(f: &Fresh) {
     };
 
     let gone = Uuid::from_u128(1803); // a teacher
+                                      // re-contact details kept apart: stored only for a stored interview, read within scope
+                                      // only, each read audited
+    let details = |n: u128| zhisu_server_storage::RecontactDetails {
+        interview_id: Uuid::from_u128(n),
+        contact: format!("1380000{n:04}"),
+        consent_text_version: "sha256:0123456789abcdef".into(),
+        stored_at: at(3),
+        delete_after: Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap(),
+    };
+    for n in [1803, 1800] {
+        assert!(s
+            .put_recontact(&details(n), &audit("put_recontact"))
+            .unwrap());
+    }
+    assert!(!s
+        .put_recontact(&details(4242), &audit("put_recontact"))
+        .unwrap());
+    let reads = |s: &dyn Storage| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "read_recontact")
+            .count()
+    };
+    assert_eq!(
+        s.recontact(&Scope::All, gone, &audit("read_recontact"))
+            .unwrap(),
+        Some(details(1803))
+    );
+    assert_eq!(reads(s.as_ref()), 1);
+    // the interviews have no district here: a district's scope reads none of them
+    assert_eq!(
+        s.recontact(
+            &Scope::District("yuzhong".into()),
+            gone,
+            &audit("read_recontact")
+        )
+        .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.recontact(
+            &Scope::Populations(vec!["construction".into()]),
+            gone,
+            &audit("read_recontact")
+        )
+        .unwrap(),
+        None,
+        "a teacher's details are outside the builders' scope"
+    );
+    assert_eq!(
+        reads(s.as_ref()),
+        1,
+        "reads that found nothing are not audited"
+    );
+    // never in the interview as read
+    assert!(!serde_json::to_string(&s.interviews(&Scope::All).unwrap())
+        .unwrap()
+        .contains("13800001803"));
     let entry = AuditEntry::now("city", "erase_interview", "respondent's request");
     assert!(s.erase_interview(gone, at(5), &entry).unwrap());
     assert!(!s.contains(gone).unwrap());
@@ -786,6 +845,19 @@ fn erasure_conformance(f: &Fresh) {
         vec![gone]
     );
     assert_eq!(s.erased(&[]).unwrap(), Vec::<Uuid>::new());
+    // its re-contact details went with it; another interview's stay
+    assert_eq!(
+        s.recontact(&Scope::All, gone, &audit("read_recontact"))
+            .unwrap(),
+        None
+    );
+    assert!(s
+        .recontact(&Scope::All, Uuid::from_u128(1800), &audit("read_recontact"))
+        .unwrap()
+        .is_some());
+    assert!(!s
+        .put_recontact(&details(1803), &audit("put_recontact"))
+        .unwrap());
     // again, or an id never stored: false, nothing changes, nothing audited
     assert!(!s.erase_interview(gone, at(6), &entry).unwrap());
     assert!(!s
@@ -842,6 +914,25 @@ fn retention_conformance(s: &dyn Storage) {
         detail: "long ago".into(),
     })
     .unwrap();
+    // re-contact details: one past its delete_after, one not yet
+    let stored = s
+        .ingest(&[interview(3101, 30), interview(3102, 31)], None, day(1))
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    for (n, until) in [(3101u128, day(9)), (3102, day(25))] {
+        assert!(s
+            .put_recontact(
+                &zhisu_server_storage::RecontactDetails {
+                    interview_id: Uuid::from_u128(n),
+                    contact: "13800000000".into(),
+                    consent_text_version: "v".into(),
+                    stored_at: day(1),
+                    delete_after: until,
+                },
+                &audit("put_recontact"),
+            )
+            .unwrap());
+    }
     let purges = |s: &dyn Storage| {
         s.audit_log(1000)
             .unwrap()
@@ -856,6 +947,7 @@ fn retention_conformance(s: &dyn Storage) {
         sign_in_attempts: sign_in_cutoff,
         enrolment_codes: day(10),
         audit: None,
+        recontact: day(10),
     };
     let purged = s.purge_expired(&cutoffs, &audit("purge_expired")).unwrap();
     assert_eq!(
@@ -865,8 +957,17 @@ fn retention_conformance(s: &dyn Storage) {
             sign_in_attempts: 1,
             enrolment_codes: 1,
             audit_entries: 0,
+            recontact_details: 1,
         }
     );
+    let read = |n: u128| {
+        s.recontact(&Scope::All, Uuid::from_u128(n), &audit("read_recontact"))
+            .unwrap()
+    };
+    assert_eq!(read(3101), None);
+    assert_eq!(read(3102).unwrap().delete_after, day(25));
+    // the interviews themselves stay: only the way to reach their respondents went
+    assert_eq!(s.interview_count().unwrap(), 2);
     assert_eq!(purges(s), 1);
     assert!(s.session_person("live", day(20)).unwrap().is_some());
     assert!(s.session_person("old", day(2)).unwrap().is_none());
@@ -1470,7 +1571,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP TABLE erased_interview;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP TABLE erased_interview; DROP TABLE recontact;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
