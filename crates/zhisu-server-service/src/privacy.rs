@@ -24,6 +24,8 @@ pub struct RetentionPolicy {
     /// Audit entries; `None` keeps the audit log whole. Never less than
     /// [`MIN_AUDIT_DAYS`].
     pub audit_days: Option<u32>,
+    /// Re-contact details after the end of their round (time for the back-checks to finish).
+    pub recontact_days: u32,
 }
 
 /// Logs of a network service are kept at least six months (Cybersecurity Law of the PRC,
@@ -37,6 +39,7 @@ impl Default for RetentionPolicy {
             sign_in_attempt_days: 1,
             enrolment_code_days: 90,
             audit_days: Some(5 * 365),
+            recontact_days: 30,
         }
     }
 }
@@ -160,6 +163,40 @@ impl ServerState {
         self.audit(actor, action, detail)
     }
 
+    /// Keeps how to re-contact the respondent of a stored interview for a back-check, apart
+    /// from the answers, until the end of its round plus `policy.recontact_days`; audited. Only
+    /// after the respondent agreed to be re-contacted: `consent_text_version` is the version of
+    /// that question's text. False when no interview has this id. (The back-checks of issue #15
+    /// call this; no questionnaire asks for re-contact details yet.)
+    pub fn keep_recontact(
+        &self,
+        id: Uuid,
+        contact: &str,
+        consent_text_version: &str,
+        round_ends: DateTime<Utc>,
+        policy: &RetentionPolicy,
+        actor: &str,
+    ) -> Result<bool, StorageError> {
+        let now = Utc::now();
+        let details = zhisu_server_storage::RecontactDetails {
+            interview_id: id,
+            contact: contact.to_string(),
+            consent_text_version: consent_text_version.to_string(),
+            stored_at: now,
+            delete_after: round_ends + Duration::days(i64::from(policy.recontact_days)),
+        };
+        let audit = AuditEntry {
+            at: now,
+            actor: actor.to_string(),
+            action: "put_recontact".to_string(),
+            detail: format!(
+                "interview {id}: re-contact details kept until {}",
+                details.delete_after.format("%Y-%m-%d")
+            ),
+        };
+        self.storage.put_recontact(&details, &audit)
+    }
+
     /// Erases one stored interview at its respondent's request (by interview id, which the
     /// surveyor's tablet shows the respondent at the end): the interview, its counts in every
     /// figure and its facts go in one transaction with the audit entry naming who asked and
@@ -193,10 +230,11 @@ impl ServerState {
             actor: "server".to_string(),
             action: "purge_expired".to_string(),
             detail: format!(
-                "retention: sessions {} d, sign-in counts {} d, enrolment codes {} d, audit {}",
+                "retention: sessions {} d, sign-in counts {} d, enrolment codes {} d, re-contact details {} d after their round, audit {}",
                 policy.session_days,
                 policy.sign_in_attempt_days.max(1),
                 policy.enrolment_code_days,
+                policy.recontact_days,
                 policy.audit_days.map_or("kept".to_string(), |d| format!(
                     "{} d",
                     d.max(MIN_AUDIT_DAYS)
@@ -220,6 +258,7 @@ mod tests {
             sign_in_attempt_days: 0,
             enrolment_code_days: 90,
             audit_days: Some(10),
+            recontact_days: 30,
         };
         let c = policy.cutoffs(now);
         assert_eq!(

@@ -87,6 +87,8 @@ shutdown_grace_s = 20
 session_retention_days = 30
 enrolment_code_retention_days = 90
 audit_retention_days = 1825
+# Re-contact details for back-checks are deleted this many days after their round ends.
+recontact_retention_days = 30
 "#;
 
 /// The settings as a file states them.
@@ -115,6 +117,7 @@ pub struct FileConfig {
     pub session_retention_days: Option<u32>,
     pub enrolment_code_retention_days: Option<u32>,
     pub audit_retention_days: Option<u32>,
+    pub recontact_retention_days: Option<u32>,
 }
 
 /// An offset from UTC written as `+08:00` (or `+0800`, `-05:00`).
@@ -256,6 +259,10 @@ impl Config {
                     .enrolment_code_retention_days
                     .or(file.enrolment_code_retention_days)
                     .unwrap_or(d.retention.enrolment_code_days),
+                recontact_days: explicit
+                    .recontact_retention_days
+                    .or(file.recontact_retention_days)
+                    .unwrap_or(d.retention.recontact_days),
                 audit_days: match explicit.audit_retention_days.or(file.audit_retention_days) {
                     Some(0) => None,
                     Some(days) => Some(days),

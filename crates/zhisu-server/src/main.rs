@@ -574,6 +574,9 @@ async fn main() -> anyhow::Result<()> {
     if cli_result {
         return Ok(());
     }
+    // SIGTERM is caught from before the port opens: a stop sent as soon as the server answers
+    // is a clean stop, never the default (killed)
+    let stop = stop_signal();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -591,7 +594,7 @@ async fn main() -> anyhow::Result<()> {
     purge_every_hour(&state, config.retention);
     let limits = config.connections;
     raise_open_files_limit(limits.max_connections);
-    zhisu_server::serve::serve_with_limits(listener, state, limits, stop_signal()).await?;
+    zhisu_server::serve::serve_with_limits(listener, state, limits, stop).await?;
     tracing::info!("zhisu-server stopped");
     Ok(())
 }
@@ -640,18 +643,20 @@ fn purge_every_hour(state: &HttpState, policy: zhisu_server_service::privacy::Re
     });
 }
 
-/// Completes on SIGTERM (systemd's stop) or Ctrl-C.
-async fn stop_signal() {
+/// Completes on SIGTERM (systemd's stop) or Ctrl-C. The handlers are installed when this is
+/// called, not when the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    async move {
+        #[cfg(unix)]
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("asked to stop");
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("asked to stop");
 }

@@ -368,3 +368,79 @@ fn csv_cells(line: &str) -> Vec<String> {
     }
     cells
 }
+
+/// Re-contact details for back-checks: kept apart from the answers (never in the interview
+/// list or an export, whatever the role), read only with an audit entry, and deleted the
+/// configured days after their round ends by the same purge the server runs every hour.
+#[tokio::test(flavor = "multi_thread")]
+async fn recontact_details_stay_out_of_every_read_and_go_after_their_round() {
+    let w = world().await;
+    let city = w.sign_in("city").await;
+    let policy = zhisu_server_service::privacy::RetentionPolicy::default();
+    let round_ends = Utc.with_ymd_and_hms(2026, 12, 31, 16, 0, 0).unwrap();
+    let id = w.interviews[0].id;
+    let state = w.state.clone();
+    let kept = tokio::task::spawn_blocking(move || {
+        state.keep_recontact(
+            id,
+            "13912345678",
+            "sha256:re-contact-v1",
+            round_ends,
+            &policy,
+            "backcheck",
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(kept);
+    assert_eq!(w.audited("put_recontact").len(), 1);
+
+    for path in [
+        "/api/v1/interviews",
+        "/dashboard/export.csv",
+        "/dashboard/export.xlsx",
+    ] {
+        let (status, body) = w.call(Method::GET, path, &city, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!body.contains("13912345678"), "{path}");
+    }
+
+    // purged the configured days after the round's end, not before
+    let storage = w.state.storage.clone();
+    let read = move || {
+        storage
+            .recontact(
+                &Scope::All,
+                id,
+                &zhisu_server_storage::AuditEntry::now("backcheck", "read_recontact", "test"),
+            )
+            .unwrap()
+    };
+    let state = w.state.clone();
+    let read_before = read.clone();
+    let (before, after) = tokio::task::spawn_blocking(move || {
+        let day_before =
+            round_ends + Duration::days(i64::from(policy.recontact_days)) - Duration::hours(1);
+        state.purge_expired(&policy, day_before).unwrap();
+        let before = read_before();
+        let purged = state
+            .purge_expired(
+                &policy,
+                round_ends + Duration::days(i64::from(policy.recontact_days) + 1),
+            )
+            .unwrap();
+        assert_eq!(purged.recontact_details, 1);
+        (before, read())
+    })
+    .await
+    .unwrap();
+    assert_eq!(before.unwrap().contact, "13912345678");
+    assert_eq!(after, None);
+    assert_eq!(
+        w.audited("read_recontact").len(),
+        1,
+        "only the read that found them"
+    );
+    assert!(w.state.storage.contains(id).unwrap(), "the answers stay");
+}
