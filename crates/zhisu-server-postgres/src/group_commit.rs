@@ -31,6 +31,8 @@ pub(crate) struct BatchColumns {
     pub(crate) qc_flags: Vec<String>,
     /// The district of the row's site in the plan when not the device's (`Accepted::site_district`).
     pub(crate) site_district: Vec<Option<String>>,
+    pub(crate) consent: Vec<Option<bool>>,
+    pub(crate) consent_text_version: Vec<Option<String>>,
 }
 
 impl BatchColumns {
@@ -69,6 +71,9 @@ impl BatchColumns {
         self.duration_s.push(small(f.duration_s));
         self.fingerprint.push(f.fingerprint.clone());
         self.qc_flags.push(f.qc_flags_json());
+        self.consent.push(f.consent);
+        self.consent_text_version
+            .push(f.consent_text_version.clone());
         Ok(())
     }
 }

@@ -30,18 +30,20 @@ impl InterviewStore for PostgresStorage {
                 "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
                      completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy,
                      score_report, device_id, district, population, site_id, surveyor_id, sex, age, education,
-                     industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
+                     industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags,
+                     consent, consent_text_version)
                  SELECT id, qid, qversion, hash, started, completed, utc_offset, $23, payload::json, score, max_score,
                      literacy, report::json, $24, COALESCE(site_district, $25), population, site, surveyor, sex, age, education,
-                     industry, dimensions, items, duration, fingerprint, flags::jsonb
+                     industry, dimensions, items, duration, fingerprint, flags::jsonb, consent, consent_version
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
                      $6::timestamptz[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::bool[],
                      $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int4[],
                      $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[],
-                     $28::text[])
+                     $28::text[], $29::bool[], $30::text[])
                      WITH ORDINALITY AS t(id, qid, qversion, hash, started, completed, utc_offset, payload,
                      score, max_score, literacy, report, population, site, surveyor, sex, age, education,
-                     industry, dimensions, items, duration, fingerprint, flags, site_district, ord)
+                     industry, dimensions, items, duration, fingerprint, flags, site_district, consent,
+                     consent_version, ord)
                  ORDER BY ord
                  ON CONFLICT (id) DO NOTHING
                  RETURNING id",
@@ -74,6 +76,8 @@ impl InterviewStore for PostgresStorage {
                     &columns.fingerprint,
                     &columns.qc_flags,
                     &columns.site_district,
+                    &columns.consent,
+                    &columns.consent_text_version,
                 ],
             ).map_err(db)?
             .iter()
@@ -156,7 +160,8 @@ impl InterviewStore for PostgresStorage {
     fn interviews(&self, scope: &Scope) -> Result<Vec<StoredInterview>, StorageError> {
         let mut client = self.pool.get().map_err(unavailable)?;
         let select =
-            "SELECT payload::text, received_at, score_report::text, district, population, qc_status FROM interview";
+            "SELECT payload::text, received_at, score_report::text, district, population, qc_status,
+                 consent_text_version FROM interview";
         let rows = match scope {
             Scope::All => client
                 .query(&format!("{select} ORDER BY received_at, id"), &[])
@@ -183,6 +188,7 @@ impl InterviewStore for PostgresStorage {
                     district: row.get(3),
                     population: row.get(4),
                     qc_status: row.get(5),
+                    consent_text_version: row.get(6),
                 })
             })
             .collect()
@@ -219,7 +225,7 @@ impl InterviewStore for PostgresStorage {
         tx.execute(
             "UPDATE interview SET population = $2, sex = $3, age = $4, education = $5, industry = $6,
                  dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
-                 qc_flags = $11::text::jsonb,
+                 qc_flags = $11::text::jsonb, consent = $12, consent_text_version = $13,
                  site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
              WHERE id = $1",
             &[
@@ -234,6 +240,8 @@ impl InterviewStore for PostgresStorage {
                 &small(f.duration_s),
                 &f.fingerprint,
                 &f.qc_flags_json(),
+                &f.consent,
+                &f.consent_text_version,
             ],
         ).map_err(db)?;
         let after = counted_interview(&mut tx, id)?;

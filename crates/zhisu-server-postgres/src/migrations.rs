@@ -257,6 +257,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX recontact_delete_after ON recontact (delete_after);
     "#,
+    // 15 (#18, privacy): the respondent's consent and the version of the consent text they
+    // answered, kept with each interview at ingest (facts::consent_text_version); NULL for
+    // interviews stored before (the export then reads them from the payload and questionnaire).
+    r#"
+    ALTER TABLE interview ADD COLUMN consent BOOLEAN,
+        ADD COLUMN consent_text_version TEXT;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -388,9 +388,11 @@ pub fn table_for(
                 .map(yes_no)
                 .unwrap_or_default(),
         );
+        // as kept at ingest; computed from the questionnaire for interviews stored before
         row.push(
-            asked
-                .and_then(crate::privacy::consent_text_version)
+            i.consent_text_version
+                .clone()
+                .or_else(|| asked.and_then(crate::privacy::consent_text_version))
                 .unwrap_or_default(),
         );
         let mut row: Vec<String> = row

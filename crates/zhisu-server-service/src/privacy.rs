@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 use zhisu_server_storage::{AuditEntry, Cutoffs, Purged, StorageError};
 
-use zhisu_core::{AnswerValue, BackgroundRole, Item, ItemKind, Questionnaire};
+use zhisu_core::{BackgroundRole, ItemKind, Questionnaire};
 use zhisu_protocol::CompletedInterview;
 use zhisu_server_storage::Role;
 
@@ -58,51 +58,8 @@ impl RetentionPolicy {
     }
 }
 
-/// The consent item of a questionnaire: the true/false item `consent` that every shipped
-/// questionnaire asks first and its eligibility requires (`${consent} = true()`); `None` for
-/// a questionnaire without one.
-pub fn consent_item(q: &Questionnaire) -> Option<&Item> {
-    q.item("consent")
-        .filter(|item| matches!(item.kind, ItemKind::TrueFalse))
-}
-
-/// The version of the consent text a respondent answered: `sha256:` and 16 hex digits of
-/// what the surveyor read out, every item of the consent item's section up to and including
-/// it (the introduction and the question, label and hint), in every language. The same
-/// wording in two questionnaire versions gives the same version; any change of a word, a new
-/// one. `None` without a consent item.
-pub fn consent_text_version(q: &Questionnaire) -> Option<String> {
-    let consent = consent_item(q)?;
-    let mut text = String::new();
-    for item in q
-        .items
-        .iter()
-        .filter(|item| item.section == consent.section)
-    {
-        for (lang, label) in &item.label.0 {
-            text.push_str(&format!("{}.label.{lang}={label}\n", item.id));
-        }
-        for (lang, hint) in item.hint.iter().flat_map(|h| h.0.iter()) {
-            text.push_str(&format!("{}.hint.{lang}={hint}\n", item.id));
-        }
-        if item.id == consent.id {
-            break;
-        }
-    }
-    Some(format!(
-        "sha256:{}",
-        &zhisu_protocol::sha256_hex(text.as_bytes())[..16]
-    ))
-}
-
-/// The respondent's consent as recorded in an interview: the answer to the consent item
-/// (`None` when the questionnaire has none or it was not answered).
-pub fn consent_answer(q: &Questionnaire, interview: &CompletedInterview) -> Option<bool> {
-    match interview.answers.get(&consent_item(q)?.id) {
-        Some(AnswerValue::Bool(b)) => Some(*b),
-        _ => None,
-    }
-}
+/// The consent item, its text version and the answer, as the facts keep them at ingest.
+pub use zhisu_server_storage::facts::{consent_answer, consent_item, consent_text_version};
 
 /// Who reads interview-level data minimised: department viewers (they need the answers by
 /// population, not who gave them).

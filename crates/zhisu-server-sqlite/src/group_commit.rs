@@ -143,9 +143,10 @@ pub(crate) fn write_rows(
         "INSERT INTO interview (id, questionnaire_id, questionnaire_version, content_hash, started_at,
              completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
              device_id, district, population, site_id, surveyor_id, sex, age, education, industry,
-             dimension_literacy, items_correct, duration_s, fingerprint, qc_flags)
+             dimension_literacy, items_correct, duration_s, fingerprint, qc_flags, consent,
+             consent_text_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-             ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)
+             ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)
          ON CONFLICT (id) DO NOTHING",
     ).map_err(db)?;
     let mut existing = tx
@@ -184,6 +185,8 @@ pub(crate) fn write_rows(
                 f.duration_s,
                 f.fingerprint,
                 row.qc_flags,
+                f.consent,
+                f.consent_text_version,
             ])
             .map_err(db)?;
         let status = if inserted == 1 {

@@ -73,10 +73,13 @@ impl InterviewStore for SqliteStorage {
             ),
         };
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT payload, received_at, score_report, district, population, qc_status FROM interview
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT payload, received_at, score_report, district, population, qc_status,
+                 consent_text_version FROM interview
              WHERE {condition} ORDER BY received_at, id"
-        )).map_err(db)?;
+            ))
+            .map_err(db)?;
         let rows = stmt
             .query_map([value], |r| {
                 Ok((
@@ -86,11 +89,20 @@ impl InterviewStore for SqliteStorage {
                     r.get::<_, Option<String>>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })
             .map_err(db)?;
         rows.map(|row| {
-            let (payload, received_at, score, district, population, qc_status) = row.map_err(db)?;
+            let (
+                payload,
+                received_at,
+                score,
+                district,
+                population,
+                qc_status,
+                consent_text_version,
+            ) = row.map_err(db)?;
             Ok(StoredInterview {
                 interview: serde_json::from_str(&payload).map_err(corrupt)?,
                 received_at: parse_time(&received_at)?,
@@ -98,6 +110,7 @@ impl InterviewStore for SqliteStorage {
                 district,
                 population,
                 qc_status,
+                consent_text_version,
             })
         })
         .collect()
@@ -143,7 +156,7 @@ impl InterviewStore for SqliteStorage {
         tx.execute(
             "UPDATE interview SET population = ?2, sex = ?3, age = ?4, education = ?5, industry = ?6,
                  dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
-                 qc_flags = ?11,
+                 qc_flags = ?11, consent = ?12, consent_text_version = ?13,
                  site_id = json_extract(payload, '$.site_id'),
                  surveyor_id = json_extract(payload, '$.surveyor_id')
              WHERE id = ?1",
@@ -159,6 +172,8 @@ impl InterviewStore for SqliteStorage {
                 f.duration_s,
                 f.fingerprint,
                 f.qc_flags_json(),
+                f.consent,
+                f.consent_text_version,
             ],
         ).map_err(db)?;
         let after = counted_interview(&tx, &id)?;

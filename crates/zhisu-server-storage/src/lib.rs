@@ -91,6 +91,10 @@ pub struct StoredInterview {
     /// Where it stands in quality review (`unreviewed`, `approved`, `has_issues`, `rejected`).
     #[serde(default)]
     pub qc_status: Option<String>,
+    /// The version of the consent text the respondent answered, as kept at ingest (none for
+    /// interviews stored before it was kept, or without a consent item).
+    #[serde(default)]
+    pub consent_text_version: Option<String>,
 }
 
 /// A questionnaire version published for a round, as the database keeps it.

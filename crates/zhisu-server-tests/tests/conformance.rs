@@ -747,6 +747,13 @@ fn erasure_conformance(f: &Fresh) {
         .collect();
     s.ingest(&batch, None, at(2)).unwrap();
     cells_match_interviews(s.as_ref(), "before erasing");
+    // the consent and its text version are kept with each interview
+    let version = zhisu_server_storage::facts::consent_text_version(&q);
+    assert!(version.as_deref().is_some_and(|v| v.starts_with("sha256:")));
+    let stored = s.interviews(&Scope::All).unwrap();
+    assert_eq!(stored.len(), 5);
+    assert!(stored.iter().all(|i| i.consent_text_version == version));
+    assert!(batch.iter().all(|a| a.facts.consent == Some(true)));
     let before = stored_cells(s.as_ref());
     let erased_count = |s: &dyn Storage| {
         s.audit_log(1000)
@@ -1571,7 +1578,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP TABLE erased_interview; DROP TABLE recontact;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
