@@ -456,6 +456,11 @@ fn design_note(variable: &str, lang: &str) -> &'static str {
             "整群（初级抽样单位）：调查点，写作“区县/调查点”；群嵌套在层内。设计加权估计：加权比率、Taylor 线性化、层内群间有放回方差（R: svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE)）。被质控退回的问卷不计入估计。",
             "Cluster (primary sampling unit): the site, written district/site; clusters are nested in strata. Design-based estimates: weighted ratio, Taylor linearisation, with-replacement variance between clusters within strata (R: svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE)). Interviews rejected in quality review are not counted in estimates.",
         ),
+        "consent_text_version" => t(
+            lang,
+            "受访者听到并回答的知情同意文字（调查说明和“是否愿意参加”问题，各语言）的版本：其 SHA-256 的前 16 位。文字相同，版本相同；改动一个字，版本就变。",
+            "The version of the consent text the respondent heard and answered (the introduction and the question whether they agree to take part, in every language): the first 16 hex digits of its SHA-256. The same wording gives the same version; any change of a word, a new one.",
+        ),
         _ => "",
     }
 }
