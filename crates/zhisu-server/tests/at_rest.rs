@@ -146,3 +146,52 @@ fn the_database_its_logs_and_backups_are_the_servers_users_only() {
     assert_eq!(audited, 1);
     assert_eq!(mode(&database), 0o600);
 }
+
+/// The administrative commands of docs/privacy.md on the real binary: erasing needs a reason
+/// and an interview that exists (nothing changes otherwise), and the retention purge runs
+/// on demand and says what it removed.
+#[test]
+fn the_privacy_commands_of_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = server(&data)
+        .args([
+            "erase-interview",
+            "00000000-0000-0000-0000-00000000dead",
+            "--reason",
+            "  ",
+        ])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--reason must say why"));
+    let run = server(&data)
+        .args([
+            "erase-interview",
+            "00000000-0000-0000-0000-00000000dead",
+            "--reason",
+            "PI-7",
+        ])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no stored interview"));
+    let run = server(&data).arg("purge-expired").output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(out.starts_with("purged 0 sessions"), "{out}");
+    assert!(out.contains("re-contact details"), "{out}");
+    let db = rusqlite::Connection::open(data.join("zhisu-server.sqlite3")).unwrap();
+    let erasures: i64 = db
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action IN ('erase_interview', 'purge_expired')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(erasures, 0, "nothing happened, so nothing is audited");
+}
