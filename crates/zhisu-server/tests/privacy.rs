@@ -340,14 +340,39 @@ async fn every_read_of_interviews_is_audited_and_department_viewers_get_them_min
     }
     assert_eq!(w.audited("export").len(), 2);
 
-    // the quality-control queue lists interviews one by one: each view audited
+    // the quality-control queue lists interviews one by one: each view audited (a teacher's
+    // interview flagged, so that the queue lists it)
+    assert!(w
+        .state
+        .storage
+        .flag_for_review(
+            w.interviews[0].id,
+            &zhisu_core::QcFlag::ManyChanges {
+                changes: 30,
+                maximum: 10
+            },
+            &zhisu_server_storage::AuditEntry::now("test", "flag_stored_data", "test"),
+        )
+        .unwrap());
     let (status, _) = w
         .call(Method::GET, "/dashboard/qc?status=all", &city, None)
         .await;
     assert_eq!(status, 200);
+    let (_, city_page) = w
+        .call(Method::GET, "/dashboard/qc?status=all", &city, None)
+        .await;
+    assert!(city_page.contains("s01"), "the city sees the surveyor");
     let qc = w.audited("read_qc_queue");
-    assert_eq!(qc.len(), 1);
+    assert_eq!(qc.len(), 2);
     assert!(qc[0].detail.contains("status all"), "{qc:?}");
+    // the department viewer's queue does not name the surveyor (the city's does)
+    let (status, page) = w
+        .call(Method::GET, "/dashboard/qc?status=all", &edu, None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/ -"), "its teachers are listed");
+    assert!(!page.contains("s01"));
+    assert_eq!(w.audited("read_qc_queue").len(), 3);
 }
 
 /// The cells of one CSV line (quoted cells with doubled quotes; no line breaks in these).

@@ -57,6 +57,7 @@ pub(super) async fn qc_page(
     let row = QueueRow {
         labels: Labels::new(&state.questionnaires, q.questionnaire(), lang),
         reviewer: session.person.role.may_review(),
+        minimised: zhisu_server_service::privacy::reads_minimised(&session.person.role),
         csrf: session.csrf_token(),
         offset: state.utc_offset,
         lang,
@@ -112,6 +113,8 @@ struct QueueRow<'a> {
     labels: Labels,
     /// Whether the viewer may review (and so sees the review form).
     reviewer: bool,
+    /// A department viewer: the surveyor is not shown (`privacy::reads_minimised`).
+    minimised: bool,
     /// The session's CSRF token, carried by every review form.
     csrf: String,
     offset: chrono::FixedOffset,
@@ -166,7 +169,7 @@ fn queue_row(e: &QcEntry, next: Option<Uuid>, row: &QueueRow<'_>) -> Markup {
             }
             td data-label=(place) {
                 (e.district.as_deref().map_or_else(|| "-".to_string(), |d| district_name(d, row.lang))) " / " (e.site_id.as_deref().unwrap_or("-"))
-                " / " (e.surveyor_id.as_deref().unwrap_or("-"))
+                " / " (e.surveyor_id.as_deref().filter(|_| !row.minimised).unwrap_or("-"))
             }
             td data-label=(people) { (population.map(|p| row.labels.label(By::Population, p)).unwrap_or_default()) }
             td data-label=(problems) { (flags(e, lang)) }
