@@ -35,6 +35,8 @@ pub(crate) struct BatchColumns {
     pub(crate) more: [Vec<Option<String>>; 4],
     pub(crate) modules: Vec<String>,
     pub(crate) measures: Vec<String>,
+    pub(crate) consent: Vec<Option<bool>>,
+    pub(crate) consent_text_version: Vec<Option<String>>,
 }
 
 impl BatchColumns {
@@ -78,6 +80,9 @@ impl BatchColumns {
         }
         self.modules.push(f.modules.clone());
         self.measures.push(f.measures.clone());
+        self.consent.push(f.consent);
+        self.consent_text_version
+            .push(f.consent_text_version.clone());
         Ok(())
     }
 }

@@ -31,21 +31,23 @@ impl InterviewStore for PostgresStorage {
                      completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy,
                      score_report, device_id, district, population, site_id, surveyor_id, sex, age, education,
                      industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags,
-                     employer_size, ownership, employment_form, migrant, modules, measures)
+                     employer_size, ownership, employment_form, migrant, modules, measures, consent,
+                     consent_text_version)
                  SELECT id, qid, qversion, hash, started, completed, utc_offset, $23, payload::json, score, max_score,
                      literacy, report::json, $24, COALESCE(site_district, $25), population, site, surveyor, sex, age, education,
                      industry, dimensions, items, duration, fingerprint, flags::jsonb, employer_size, ownership,
-                     employment_form, migrant, modules, measures
+                     employment_form, migrant, modules, measures, consent, consent_version
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
                      $6::timestamptz[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::bool[],
                      $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int4[],
                      $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[],
                      $28::text[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[],
-                     $34::text[])
+                     $34::text[], $35::bool[], $36::text[])
                      WITH ORDINALITY AS t(id, qid, qversion, hash, started, completed, utc_offset, payload,
                      score, max_score, literacy, report, population, site, surveyor, sex, age, education,
                      industry, dimensions, items, duration, fingerprint, flags, site_district,
-                     employer_size, ownership, employment_form, migrant, modules, measures, ord)
+                     employer_size, ownership, employment_form, migrant, modules, measures, consent,
+                     consent_version, ord)
                  ORDER BY ord
                  ON CONFLICT (id) DO NOTHING
                  RETURNING id",
@@ -84,6 +86,8 @@ impl InterviewStore for PostgresStorage {
                     &columns.more[3],
                     &columns.modules,
                     &columns.measures,
+                    &columns.consent,
+                    &columns.consent_text_version,
                 ],
             ).map_err(db)?
             .iter()
@@ -208,8 +212,8 @@ impl InterviewStore for PostgresStorage {
         let rows = client
             .query(
                 &format!(
-                    "SELECT payload::text, received_at, score_report::text, district, population, qc_status
-                     FROM interview {condition} ORDER BY received_at, id LIMIT $1"
+                    "SELECT payload::text, received_at, score_report::text, district, population, qc_status,
+                     consent_text_version FROM interview {condition} ORDER BY received_at, id LIMIT $1"
                 ),
                 &params,
             )
@@ -223,6 +227,7 @@ impl InterviewStore for PostgresStorage {
                     district: row.get(3),
                     population: row.get(4),
                     qc_status: row.get(5),
+                    consent_text_version: row.get(6),
                 })
             })
             .collect()
@@ -266,6 +271,7 @@ impl InterviewStore for PostgresStorage {
                  dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
                  qc_flags = $11::text::jsonb, employer_size = $12, ownership = $13,
                  employment_form = $14, migrant = $15, modules = $16, measures = $17,
+                 consent = $18, consent_text_version = $19,
                  site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
              WHERE id = $1",
             &[
@@ -286,6 +292,8 @@ impl InterviewStore for PostgresStorage {
                 &f.more[3],
                 &f.modules,
                 &f.measures,
+                &f.consent,
+                &f.consent_text_version,
             ],
         ).map_err(db)?;
         let after = counted_interview(&mut tx, id)?;
@@ -401,6 +409,119 @@ impl InterviewStore for PostgresStorage {
         insert_audit(&mut tx, audit)?;
         tx.commit().map_err(db)?;
         Ok(true)
+    }
+
+    fn erase_interview(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let before = counted_interview(&mut tx, id)?;
+        let deleted = tx
+            .execute("DELETE FROM interview WHERE id = $1", &[&id])
+            .map_err(db)?;
+        if deleted != 1 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM recontact WHERE interview_id = $1", &[&id])
+            .map_err(db)?;
+        apply_cells(&mut tx, &CellChanges::between(before.as_ref(), None))?;
+        tx.execute(
+            "INSERT INTO erased_interview (id, erased_at) VALUES ($1, $2)
+             ON CONFLICT (id) DO NOTHING",
+            &[&id, &now],
+        )
+        .map_err(db)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT id FROM erased_interview WHERE id = ANY($1)",
+                &[&ids],
+            )
+            .map_err(db)?;
+        Ok(rows.iter().map(|r| r.get::<_, Uuid>(0)).collect())
+    }
+
+    fn put_recontact(
+        &self,
+        details: &zhisu_server_storage::RecontactDetails,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        // the interview's row locked: an erasure of it waits, or ran first and it is gone
+        let stored = tx
+            .query_opt(
+                "SELECT 1 FROM interview WHERE id = $1 FOR UPDATE",
+                &[&details.interview_id],
+            )
+            .map_err(db)?
+            .is_some();
+        if !stored {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO recontact (interview_id, contact, consent_text_version, stored_at, delete_after)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (interview_id) DO UPDATE SET contact = excluded.contact,
+                 consent_text_version = excluded.consent_text_version,
+                 stored_at = excluded.stored_at, delete_after = excluded.delete_after",
+            &[
+                &details.interview_id,
+                &details.contact,
+                &details.consent_text_version,
+                &details.stored_at,
+                &details.delete_after,
+            ],
+        )
+        .map_err(db)?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn recontact(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<Option<zhisu_server_storage::RecontactDetails>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 2);
+        let sql = format!(
+            "SELECT r.contact, r.consent_text_version, r.stored_at, r.delete_after
+             FROM recontact r JOIN interview i ON i.id = r.interview_id
+             WHERE r.interview_id = $1 AND {condition}"
+        );
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
+        params.extend(value.params());
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let Some(row) = tx.query_opt(&sql, &params).map_err(db)? else {
+            return Ok(None);
+        };
+        insert_audit(&mut tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(zhisu_server_storage::RecontactDetails {
+            interview_id: id,
+            contact: row.get(0),
+            consent_text_version: row.get(1),
+            stored_at: row.get(2),
+            delete_after: row.get(3),
+        }))
     }
 
     fn review(

@@ -193,6 +193,58 @@ impl Storage for PostgresStorage {
         limits::take_token(self, key, limit, now)
     }
 
+    fn purge_expired(
+        &self,
+        cutoffs: &zhisu_server_storage::Cutoffs,
+        audit: &AuditEntry,
+    ) -> Result<zhisu_server_storage::Purged, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut tx = client.transaction().map_err(db)?;
+        let sessions = tx
+            .execute(
+                "DELETE FROM session WHERE expires_at < $1 OR ended_at < $1",
+                &[&cutoffs.sessions],
+            )
+            .map_err(db)?;
+        let sign_in_attempts = tx
+            .execute(
+                "DELETE FROM sign_in_attempt
+                 WHERE last_at < $1 AND (paused_until IS NULL OR paused_until < $1)",
+                &[&cutoffs.sign_in_attempts],
+            )
+            .map_err(db)?;
+        let enrolment_codes = tx
+            .execute(
+                "DELETE FROM enrolment_code WHERE expires_at < $1",
+                &[&cutoffs.enrolment_codes],
+            )
+            .map_err(db)?;
+        let audit_entries = match cutoffs.audit {
+            Some(before) => tx
+                .execute("DELETE FROM audit_log WHERE at < $1", &[&before])
+                .map_err(db)?,
+            None => 0,
+        };
+        let recontact_details = tx
+            .execute(
+                "DELETE FROM recontact WHERE delete_after < $1",
+                &[&cutoffs.recontact],
+            )
+            .map_err(db)?;
+        let purged = zhisu_server_storage::Purged {
+            sessions,
+            sign_in_attempts,
+            enrolment_codes,
+            audit_entries,
+            recontact_details,
+        };
+        if purged.total() > 0 {
+            insert_audit(&mut tx, audit)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(purged)
+    }
+
     fn has_token(
         &self,
         key: &str,

@@ -261,6 +261,34 @@ pub const MIGRATIONS: &[&str] = &[
         AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON site
         FOR EACH STATEMENT EXECUTE FUNCTION zhisu_facts_changed();
     "#,
+    // 14 (#18, privacy): the ids of interviews erased at their respondent's request, so that a
+    // tablet or backup sending one again does not store it again; nothing else of them is kept.
+    r#"
+    CREATE TABLE erased_interview (
+        id        UUID PRIMARY KEY,
+        erased_at TIMESTAMPTZ NOT NULL
+    );
+    "#,
+    // 15 (#18, privacy): how to re-contact a respondent for a back-check, kept apart from the
+    // answers (never in the payload, an export or the interview list), deleted after
+    // delete_after by the retention purge or with its interview when that is erased.
+    r#"
+    CREATE TABLE recontact (
+        interview_id          UUID PRIMARY KEY,
+        contact               TEXT NOT NULL,
+        consent_text_version  TEXT NOT NULL,
+        stored_at             TIMESTAMPTZ NOT NULL,
+        delete_after          TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX recontact_delete_after ON recontact (delete_after);
+    "#,
+    // 16 (#18, privacy): the respondent's consent and the version of the consent text they
+    // answered, kept with each interview at ingest (facts::consent_text_version); NULL for
+    // interviews stored before (the export then reads them from the payload and questionnaire).
+    r#"
+    ALTER TABLE interview ADD COLUMN consent BOOLEAN,
+        ADD COLUMN consent_text_version TEXT;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -149,14 +149,67 @@ impl SamplePlan {
     }
 }
 
+/// Builds the export table of `questionnaire_id` (its newest version's items and labels),
+/// every column included (see [`table_for`]).
+pub fn table(
+    state: &ServerState,
+    interviews: &[StoredInterview],
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+    fallback: chrono::FixedOffset,
+) -> Result<Table, StorageError> {
+    table_for(
+        state,
+        interviews,
+        questionnaire_id,
+        filter,
+        lang,
+        fallback,
+        false,
+    )
+}
+
+/// Builds the export table of `questionnaire_id` from `interviews` ([`Layout`]).
+pub fn table_for(
+    state: &ServerState,
+    interviews: &[StoredInterview],
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+    fallback: chrono::FixedOffset,
+    minimised: bool,
+) -> Result<Table, StorageError> {
+    let layout = Layout::new(state, questionnaire_id, lang, fallback, minimised)?;
+    let rows = interviews
+        .iter()
+        .filter_map(|i| layout.row(i, filter))
+        .collect();
+    Ok(Table {
+        headers: layout.headers,
+        rows,
+        codebook: layout.codebook,
+    })
+}
+
 /// The columns of an export of `questionnaire_id` (its newest version's items and labels) and
-/// how an interview becomes a row: what [`table`] and [`write_csv`] share.
+/// how an interview becomes a row: what [`table_for`] and [`write_csv`] share.
+///
+/// Completion times are shown in the interview's own local time (the offset its device
+/// recorded); `fallback` is used when that offset is not a real one. Each interview carries
+/// the respondent's consent and the version of the consent text it was given to
+/// ([`privacy::consent_text_version`]). `minimised` (a department viewer, see
+/// [`privacy::reads_minimised`]): without the surveyor, the fingerprint items no analysis
+/// uses ([`privacy::withheld_items`]), and with the age band in place of the age.
 pub struct Layout {
     registry: std::sync::Arc<crate::QuestionnaireRegistry>,
     latest: Option<std::sync::Arc<crate::questionnaires::Published>>,
     plan: SamplePlan,
     items: Vec<Item>,
     dims: Vec<(String, String)>,
+    keep: Vec<bool>,
+    age_item: Option<String>,
+    minimised: bool,
     questionnaire_id: String,
     lang: String,
     fallback: chrono::FixedOffset,
@@ -166,13 +219,12 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Completion times are shown in the interview's own local time (the offset its device
-    /// recorded); `fallback` is used when that offset is not a real one.
     pub fn new(
         state: &ServerState,
         questionnaire_id: &str,
         lang: &str,
         fallback: chrono::FixedOffset,
+        minimised: bool,
     ) -> Result<Layout, StorageError> {
         let latest = state.questionnaires.newest(questionnaire_id);
         let plan = SamplePlan::read(state.storage.as_ref())?;
@@ -193,7 +245,24 @@ impl Layout {
             ("max_score", "满分", "Maximum score"),
             ("has_literacy", "具备职业健康素养", "Has literacy"),
             ("qc_status", "质控状态", "Quality review"),
+            ("consent", "同意参加", "Consent"),
+            (
+                "consent_text_version",
+                "知情同意文本版本",
+                "Consent text version",
+            ),
         ];
+        // the fixed columns a minimised reader gets
+        let keep: Vec<bool> = fixed
+            .iter()
+            .map(|(var, _, _)| !(minimised && *var == "surveyor_id"))
+            .collect();
+        let fixed: Vec<(&str, &str, &str)> = fixed
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(f, _)| f)
+            .collect();
         let mut headers: Vec<String> = fixed
             .iter()
             .map(|(_, zh, en)| t(lang, zh, en).to_string())
@@ -209,13 +278,24 @@ impl Layout {
                 ]
             })
             .collect();
+        let withheld = match (&latest, minimised) {
+            (Some(p), true) => crate::privacy::withheld_items(&p.questionnaire),
+            _ => Vec::new(),
+        };
+        let age_item = latest
+            .as_ref()
+            .and_then(|p| {
+                p.questionnaire
+                    .background_item(zhisu_core::BackgroundRole::Age)
+            })
+            .map(|item| item.id.clone());
         let (items, dims): (Vec<Item>, Vec<(String, String)>) = match &latest {
             Some(p) => {
                 let q = &p.questionnaire;
                 (
                     q.items
                         .iter()
-                        .filter(|i| i.kind.takes_answer())
+                        .filter(|i| i.kind.takes_answer() && !withheld.contains(&i.id))
                         .cloned()
                         .collect(),
                     q.dimensions
@@ -278,6 +358,9 @@ impl Layout {
             plan,
             items,
             dims,
+            keep,
+            age_item,
+            minimised,
             questionnaire_id: questionnaire_id.to_string(),
             lang: lang.to_string(),
             fallback,
@@ -351,6 +434,31 @@ impl Layout {
             yes_no(i.score.has_literacy),
             i.qc_status.clone().unwrap_or_default(),
         ];
+        // consent as the version answered recorded it (the newest version when the server
+        // no longer has that one)
+        let asked = own
+            .as_ref()
+            .map(|o| &o.questionnaire)
+            .or(self.latest.as_ref().map(|p| &p.questionnaire));
+        row.push(
+            asked
+                .and_then(|q| crate::privacy::consent_answer(q, iv))
+                .map(yes_no)
+                .unwrap_or_default(),
+        );
+        // as kept at ingest; computed from the questionnaire for interviews stored before
+        row.push(
+            i.consent_text_version
+                .clone()
+                .or_else(|| asked.and_then(crate::privacy::consent_text_version))
+                .unwrap_or_default(),
+        );
+        let mut row: Vec<String> = row
+            .into_iter()
+            .zip(&self.keep)
+            .filter(|(_, k)| **k)
+            .map(|(cell, _)| cell)
+            .collect();
         for (id, _) in &self.dims {
             row.push(
                 i.score
@@ -366,47 +474,32 @@ impl Layout {
             let q = own.as_ref().map_or(&p.questionnaire, |o| &o.questionnaire);
             for item in &self.items {
                 let item = q.item(&item.id).unwrap_or(item);
-                row.push(
-                    iv.answers
-                        .get(&item.id)
-                        .map(|v| value_label(q, item, v, lang))
-                        .unwrap_or_default(),
-                );
+                let value = iv.answers.get(&item.id);
+                row.push(match value {
+                    // a minimised reader gets the age band, not the age
+                    Some(AnswerValue::Integer(age))
+                        if self.minimised && self.age_item.as_deref() == Some(item.id.as_str()) =>
+                    {
+                        age_band(*age).unwrap_or_default().to_string()
+                    }
+                    Some(v) => value_label(q, item, v, lang),
+                    None => String::new(),
+                });
             }
         }
         Some(row)
     }
 }
 
-/// Builds the export table of `questionnaire_id` from `interviews` (see [`Layout`]).
-pub fn table(
-    state: &ServerState,
-    interviews: &[StoredInterview],
-    questionnaire_id: &str,
-    filter: &Filter,
-    lang: &str,
-    fallback: chrono::FixedOffset,
-) -> Result<Table, StorageError> {
-    let layout = Layout::new(state, questionnaire_id, lang, fallback)?;
-    let rows = interviews
-        .iter()
-        .filter_map(|i| layout.row(i, filter))
-        .collect();
-    Ok(Table {
-        headers: layout.headers,
-        rows,
-        codebook: layout.codebook,
-    })
-}
-
 /// Interviews read from storage at a time by [`write_csv`].
 pub const CSV_PAGE: usize = 500;
 
-/// The CSV export (as [`file`] makes it of [`table`]) of every interview `scope` may read,
+/// The CSV export (as [`file`] makes it of [`table_for`]) of every interview `scope` may read,
 /// written to `sink` a page of interviews at a time ([`CSV_PAGE`], in order of receipt), so
 /// that memory stays flat however many there are. `sink` returns false when nobody reads any
 /// more (the download was cut): the export stops there. Returns the rows written, and whether
 /// it was written to the end.
+#[allow(clippy::too_many_arguments)]
 pub fn write_csv(
     state: &ServerState,
     scope: &zhisu_server_storage::Scope,
@@ -414,9 +507,10 @@ pub fn write_csv(
     filter: &Filter,
     lang: &str,
     fallback: chrono::FixedOffset,
+    minimised: bool,
     sink: &mut dyn FnMut(Vec<u8>) -> bool,
 ) -> Result<(usize, bool), StorageError> {
-    let layout = Layout::new(state, questionnaire_id, lang, fallback)?;
+    let layout = Layout::new(state, questionnaire_id, lang, fallback, minimised)?;
     let mut chunk = String::from("\u{feff}");
     push_csv_line(&mut chunk, &layout.headers);
     let mut rows = 0;
@@ -461,6 +555,11 @@ fn design_note(variable: &str, lang: &str) -> &'static str {
             lang,
             "整群（初级抽样单位）：调查点，写作“区县/调查点”；群嵌套在层内。设计加权估计：加权比率、Taylor 线性化、层内群间有放回方差（R: svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE)）。被质控退回的问卷不计入估计。",
             "Cluster (primary sampling unit): the site, written district/site; clusters are nested in strata. Design-based estimates: weighted ratio, Taylor linearisation, with-replacement variance between clusters within strata (R: svydesign(ids = ~cluster, strata = ~stratum, weights = ~weight, nest = TRUE)). Interviews rejected in quality review are not counted in estimates.",
+        ),
+        "consent_text_version" => t(
+            lang,
+            "受访者听到并回答的知情同意文字（调查说明和“是否愿意参加”问题，各语言）的版本：其 SHA-256 的前 16 位。文字相同，版本相同；改动一个字，版本就变。",
+            "The version of the consent text the respondent heard and answered (the introduction and the question whether they agree to take part, in every language): the first 16 hex digits of its SHA-256. The same wording gives the same version; any change of a word, a new one.",
         ),
         _ => "",
     }

@@ -96,7 +96,22 @@ pub fn ingest(
         None => zhisu_core::QcThresholds::default(),
     };
     let received_at = Utc::now();
+    // erased at their respondent's request: acknowledged (the tablet stops sending), never
+    // stored again
+    let ids: Vec<uuid::Uuid> = interviews.iter().map(|i| i.id).collect();
+    let erased = state.storage.erased(&ids)?;
     for interview in interviews {
+        if erased.contains(&interview.id) {
+            receipts.push(Some(Receipt {
+                interview_id: interview.id,
+                status: ReceiptStatus::AlreadyStored,
+                code: None,
+                message: Some(
+                    "erased at the respondent's request; it is not stored again".to_string(),
+                ),
+            }));
+            continue;
+        }
         match accept(state, interview, &thresholds, received_at) {
             Ok(one) => {
                 receipts.push(None);

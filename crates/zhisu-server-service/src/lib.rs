@@ -21,6 +21,7 @@ pub mod ingest;
 pub mod item_analysis;
 pub mod people;
 pub mod plan;
+pub mod privacy;
 pub mod questionnaires;
 pub mod recordings;
 pub mod references;

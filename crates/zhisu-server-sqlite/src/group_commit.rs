@@ -144,9 +144,11 @@ pub(crate) fn write_rows(
              completed_at, utc_offset_minutes, received_at, payload, score, max_score, has_literacy, score_report,
              device_id, district, population, site_id, surveyor_id, sex, age, education, industry,
              dimension_literacy, items_correct, duration_s, fingerprint, qc_flags,
-             employer_size, ownership, employment_form, migrant, modules, measures)
+             employer_size, ownership, employment_form, migrant, modules, measures, consent,
+             consent_text_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-             ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)
+             ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33,
+             ?34, ?35)
          ON CONFLICT (id) DO NOTHING",
     ).map_err(db)?;
     let mut existing = tx
@@ -191,6 +193,8 @@ pub(crate) fn write_rows(
                 f.more[3],
                 f.modules,
                 f.measures,
+                f.consent,
+                f.consent_text_version,
             ])
             .map_err(db)?;
         let status = if inserted == 1 {

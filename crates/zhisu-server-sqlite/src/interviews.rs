@@ -86,7 +86,8 @@ impl InterviewStore for SqliteStorage {
         let conn = self.read_connection()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT payload, received_at, score_report, district, population, qc_status FROM interview
+                "SELECT payload, received_at, score_report, district, population, qc_status,
+                 consent_text_version FROM interview
              WHERE {condition} {after_clause} ORDER BY received_at, id LIMIT :limit"
             ))
             .map_err(db)?;
@@ -106,12 +107,21 @@ impl InterviewStore for SqliteStorage {
                         r.get::<_, Option<String>>(3)?,
                         r.get::<_, Option<String>>(4)?,
                         r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
                     ))
                 },
             )
             .map_err(db)?;
         rows.map(|row| {
-            let (payload, received_at, score, district, population, qc_status) = row.map_err(db)?;
+            let (
+                payload,
+                received_at,
+                score,
+                district,
+                population,
+                qc_status,
+                consent_text_version,
+            ) = row.map_err(db)?;
             Ok(StoredInterview {
                 interview: serde_json::from_str(&payload).map_err(corrupt)?,
                 received_at: parse_time(&received_at)?,
@@ -119,6 +129,7 @@ impl InterviewStore for SqliteStorage {
                 district,
                 population,
                 qc_status,
+                consent_text_version,
             })
         })
         .collect()
@@ -166,6 +177,7 @@ impl InterviewStore for SqliteStorage {
                  dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
                  qc_flags = ?11, employer_size = ?12, ownership = ?13, employment_form = ?14,
                  migrant = ?15, modules = ?16, measures = ?17,
+                 consent = ?18, consent_text_version = ?19,
                  site_id = json_extract(payload, '$.site_id'),
                  surveyor_id = json_extract(payload, '$.surveyor_id')
              WHERE id = ?1",
@@ -187,6 +199,8 @@ impl InterviewStore for SqliteStorage {
                 f.more[3],
                 f.modules,
                 f.measures,
+                f.consent,
+                f.consent_text_version,
             ],
         ).map_err(db)?;
         let after = counted_interview(&tx, &id)?;
@@ -340,6 +354,139 @@ impl InterviewStore for SqliteStorage {
             })
         })
         .collect()
+    }
+
+    fn erase_interview(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let id = id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let before = counted_interview(&tx, &id)?;
+        let deleted = tx
+            .execute("DELETE FROM interview WHERE id = ?1", [&id])
+            .map_err(db)?;
+        if deleted != 1 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM recontact WHERE interview_id = ?1", [&id])
+            .map_err(db)?;
+        apply_cells(&tx, &CellChanges::between(before.as_ref(), None))?;
+        tx.execute(
+            "INSERT INTO erased_interview (id, erased_at) VALUES (?1, ?2)
+             ON CONFLICT (id) DO NOTHING",
+            params![id, timestamp(now)],
+        )
+        .map_err(db)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(&ids.iter().map(Uuid::to_string).collect::<Vec<_>>())
+            .map_err(corrupt)?;
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id FROM erased_interview WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([list], |r| r.get::<_, String>(0))
+            .map_err(db)?;
+        rows.map(|id| Uuid::parse_str(&id.map_err(db)?).map_err(corrupt))
+            .collect()
+    }
+
+    fn put_recontact(
+        &self,
+        details: &zhisu_server_storage::RecontactDetails,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError> {
+        let id = details.interview_id.to_string();
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let stored = tx
+            .query_row("SELECT 1 FROM interview WHERE id = ?1", [&id], |_| Ok(()))
+            .optional()
+            .map_err(db)?
+            .is_some();
+        if !stored {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO recontact (interview_id, contact, consent_text_version, stored_at, delete_after)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (interview_id) DO UPDATE SET contact = excluded.contact,
+                 consent_text_version = excluded.consent_text_version,
+                 stored_at = excluded.stored_at, delete_after = excluded.delete_after",
+            params![
+                id,
+                details.contact,
+                details.consent_text_version,
+                timestamp(details.stored_at),
+                timestamp(details.delete_after)
+            ],
+        )
+        .map_err(db)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn recontact(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<Option<zhisu_server_storage::RecontactDetails>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let row = tx
+            .query_row(
+                &format!(
+                    "SELECT r.contact, r.consent_text_version, r.stored_at, r.delete_after
+                     FROM recontact r JOIN interview i ON i.id = r.interview_id
+                     WHERE r.interview_id = :id AND {condition}"
+                ),
+                rusqlite::named_params! { ":id": id.to_string(), ":scope": value },
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db)?;
+        let Some((contact, consent_text_version, stored_at, delete_after)) = row else {
+            return Ok(None);
+        };
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(db)?;
+        Ok(Some(zhisu_server_storage::RecontactDetails {
+            interview_id: id,
+            contact,
+            consent_text_version,
+            stored_at: parse_time(&stored_at)?,
+            delete_after: parse_time(&delete_after)?,
+        }))
     }
 
     fn review(

@@ -350,6 +350,88 @@ impl Storage for SqliteStorage {
         limits::has_token(self, key, limit, now)
     }
 
+    fn purge_expired(
+        &self,
+        cutoffs: &zhisu_server_storage::Cutoffs,
+        audit: &AuditEntry,
+    ) -> Result<zhisu_server_storage::Purged, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let count = |n: usize| n as u64;
+        let sessions = tx
+            .execute(
+                "DELETE FROM session WHERE expires_at < ?1 OR ended_at < ?1",
+                [timestamp(cutoffs.sessions)],
+            )
+            .map_err(db)?;
+        let sign_in_attempts = tx
+            .execute(
+                "DELETE FROM sign_in_attempt
+                 WHERE last_at < ?1 AND (paused_until IS NULL OR paused_until < ?1)",
+                [timestamp(cutoffs.sign_in_attempts)],
+            )
+            .map_err(db)?;
+        let enrolment_codes = tx
+            .execute(
+                "DELETE FROM enrolment_code WHERE expires_at < ?1",
+                [timestamp(cutoffs.enrolment_codes)],
+            )
+            .map_err(db)?;
+        let audit_entries = match cutoffs.audit {
+            Some(before) => tx
+                .execute("DELETE FROM audit_log WHERE at < ?1", [timestamp(before)])
+                .map_err(db)?,
+            None => 0,
+        };
+        let recontact_details = tx
+            .execute(
+                "DELETE FROM recontact WHERE delete_after < ?1",
+                [timestamp(cutoffs.recontact)],
+            )
+            .map_err(db)?;
+        let purged = zhisu_server_storage::Purged {
+            sessions: count(sessions),
+            sign_in_attempts: count(sign_in_attempts),
+            enrolment_codes: count(enrolment_codes),
+            audit_entries: count(audit_entries),
+            recontact_details: count(recontact_details),
+        };
+        if purged.total() > 0 {
+            insert_audit(&tx, audit)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(purged)
+    }
+
+    fn backup_into(&self, file: &Path) -> Result<(), StorageError> {
+        let io = |e: std::io::Error| StorageError::Database {
+            backend: BACKEND,
+            source: Box::new(std::io::Error::new(
+                e.kind(),
+                format!("the backup file {}: {e}", file.display()),
+            )),
+        };
+        // created empty and owner-only before SQLite writes into it (VACUUM INTO fills an
+        // empty file and keeps its mode); an existing file is never overwritten
+        let mut create = std::fs::OpenOptions::new();
+        create.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+        create.open(file).map_err(io)?;
+        let written = self
+            .reader
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .execute("VACUUM INTO ?1", [file.to_string_lossy()])
+            .map_err(db);
+        if written.is_err() {
+            let _ = std::fs::remove_file(file);
+        }
+        written.map(|_| ())
+    }
+
     fn schema_version(&self) -> Result<usize, StorageError> {
         let v: i64 = self
             .conn()

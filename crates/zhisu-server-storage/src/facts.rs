@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use zhisu_core::{
-    AnswerValue, BackgroundRole, EligibilityStatus, QcFlag, QcThresholds, Questionnaire,
-    ScoreReport,
+    AnswerValue, BackgroundRole, EligibilityStatus, Item, ItemKind, QcFlag, QcThresholds,
+    Questionnaire, ScoreReport,
 };
 use zhisu_protocol::CompletedInterview;
 
@@ -42,6 +42,12 @@ pub struct Facts {
     /// One character per measured item of the version ([`Questionnaire::measure_outcomes`]):
     /// `1` the answer counted, `0` answered otherwise, `-` not answered.
     pub measures: String,
+    /// The answer to the consent item ([`consent_item`]), when asked.
+    #[serde(default)]
+    pub consent: Option<bool>,
+    /// The version of the consent text the respondent answered ([`consent_text_version`]).
+    #[serde(default)]
+    pub consent_text_version: Option<String>,
 }
 
 /// The background roles of [`Facts::more`], in order.
@@ -118,6 +124,8 @@ impl Facts {
             }),
             modules: questionnaire.module_outcomes(score),
             measures: questionnaire.measure_outcomes(&interview.answers),
+            consent: consent_answer(questionnaire, interview),
+            consent_text_version: consent_text_version(questionnaire),
         }
     }
 
@@ -218,4 +226,50 @@ pub fn stored_score_report(score: &ScoreReport) -> String {
         modules: &score.modules,
     })
     .expect("a score report serialises")
+}
+
+/// The consent item of a questionnaire: the true/false item `consent` that every shipped
+/// questionnaire asks first and its eligibility requires (`${consent} = true()`); `None` for
+/// a questionnaire without one.
+pub fn consent_item(q: &Questionnaire) -> Option<&Item> {
+    q.item("consent")
+        .filter(|item| matches!(item.kind, ItemKind::TrueFalse))
+}
+
+/// The version of the consent text a respondent answered: `sha256:` and 16 hex digits of
+/// what the surveyor read out, every item of the consent item's section up to and including
+/// it (the introduction and the question, label and hint), in every language. The same
+/// wording in two questionnaire versions gives the same version; any change of a word, a new
+/// one. `None` without a consent item.
+pub fn consent_text_version(q: &Questionnaire) -> Option<String> {
+    let consent = consent_item(q)?;
+    let mut text = String::new();
+    for item in q
+        .items
+        .iter()
+        .filter(|item| item.section == consent.section)
+    {
+        for (lang, label) in &item.label.0 {
+            text.push_str(&format!("{}.label.{lang}={label}\n", item.id));
+        }
+        for (lang, hint) in item.hint.iter().flat_map(|h| h.0.iter()) {
+            text.push_str(&format!("{}.hint.{lang}={hint}\n", item.id));
+        }
+        if item.id == consent.id {
+            break;
+        }
+    }
+    Some(format!(
+        "sha256:{}",
+        &zhisu_protocol::sha256_hex(text.as_bytes())[..16]
+    ))
+}
+
+/// The respondent's consent as recorded in an interview: the answer to the consent item
+/// (`None` when the questionnaire has none or it was not answered).
+pub fn consent_answer(q: &Questionnaire, interview: &CompletedInterview) -> Option<bool> {
+    match interview.answers.get(&consent_item(q)?.id) {
+        Some(AnswerValue::Bool(b)) => Some(*b),
+        _ => None,
+    }
 }

@@ -16,6 +16,7 @@ pub mod facts_cache;
 pub mod limits;
 pub mod people;
 pub mod references;
+pub mod retention;
 pub mod rows;
 
 use chrono::{DateTime, Utc};
@@ -32,6 +33,7 @@ pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use references::{ReferenceKind, ReferenceLevel};
+pub use retention::{Cutoffs, Purged, RecontactDetails};
 pub use zhisu_core::QcFlag;
 
 /// A driver's error, whatever the backend.
@@ -67,6 +69,9 @@ pub enum StorageError {
     NewerSchema { found: usize, supported: usize },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// What this backend does not do (and what to do instead).
+    #[error("{0}")]
+    Unsupported(String),
     /// A group of batches written together failed as a whole (nothing of it was stored).
     #[error("writing to the database failed: {0}")]
     Write(String),
@@ -87,6 +92,10 @@ pub struct StoredInterview {
     /// Where it stands in quality review (`unreviewed`, `approved`, `has_issues`, `rejected`).
     #[serde(default)]
     pub qc_status: Option<String>,
+    /// The version of the consent text the respondent answered, as kept at ingest (none for
+    /// interviews stored before it was kept, or without a consent item).
+    #[serde(default)]
+    pub consent_text_version: Option<String>,
 }
 
 /// A questionnaire version published for a round, as the database keeps it.
@@ -203,6 +212,22 @@ pub trait Storage:
         limit: TokenLimit,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
+
+    /// Deletes what has outlived its keeping ([`retention`]): sessions, sign-in attempt
+    /// counts, enrolment codes, re-contact details past their `delete_after` and (when
+    /// `cutoffs.audit` says so) audit entries older than the cut-offs, in one transaction, with `audit` written after (only when something went).
+    fn purge_expired(&self, cutoffs: &Cutoffs, audit: &AuditEntry) -> Result<Purged, StorageError>;
+
+    /// Writes a consistent copy of the whole database to `file`, a new file readable by the
+    /// server's user only (it holds the same personal data). Safe while serving. A backend
+    /// backed up by its own tools (PostgreSQL: `pg_dump`) says so.
+    fn backup_into(&self, file: &std::path::Path) -> Result<(), StorageError> {
+        let _ = file;
+        Err(StorageError::Unsupported(format!(
+            "the {} backend is backed up with its own tools (see docs/deployment.md)",
+            self.backend()
+        )))
+    }
 }
 
 /// Interviews: storing a batch, reading them by scope, their facts, review.
@@ -254,6 +279,40 @@ pub trait InterviewStore {
         flag: &QcFlag,
         audit: &AuditEntry,
     ) -> Result<bool, StorageError>;
+
+    /// Erases one stored interview at its respondent's request: its row goes, its counts in
+    /// the literacy and progress cells with it, a marker keeps its id (so a tablet or backup
+    /// sending it again does not store it again, see [`erased`](Self::erased)) and `audit` is
+    /// written, all in one transaction. False, and nothing written, when no interview has
+    /// this id.
+    fn erase_interview(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
+
+    /// Those of `ids` that were erased ([`erase_interview`](Self::erase_interview)).
+    fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError>;
+
+    /// Keeps how to re-contact the respondent of a stored interview, apart from its answers
+    /// (replacing what was kept for it), with `audit`, in one transaction. False, and nothing
+    /// written, when no interview has this id. Erasing the interview deletes them with it;
+    /// [`Storage::purge_expired`] deletes them after their `delete_after`.
+    fn put_recontact(
+        &self,
+        details: &RecontactDetails,
+        audit: &AuditEntry,
+    ) -> Result<bool, StorageError>;
+
+    /// The re-contact details of an interview within `scope`, the read written to the audit
+    /// log (`audit`) in the same transaction; `None` (nothing audited) when there are none.
+    fn recontact(
+        &self,
+        scope: &Scope,
+        id: Uuid,
+        audit: &AuditEntry,
+    ) -> Result<Option<RecontactDetails>, StorageError>;
 
     /// Interviews from a device that were rejected in review, with the reviewer's comment.
     fn rejected_for_device(

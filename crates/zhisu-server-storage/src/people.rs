@@ -73,6 +73,12 @@ impl Role {
         matches!(self, Role::CityAdmin)
     }
 
+    /// May erase a respondent's interview at their request (city administrators: it changes
+    /// every district's figures and cannot be undone).
+    pub fn may_erase_interviews(&self) -> bool {
+        matches!(self, Role::CityAdmin)
+    }
+
     /// Which interviews this role may read.
     pub fn scope(&self) -> Scope {
         match self {

@@ -469,6 +469,8 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     media_conformance(&*fresh("media").storage);
     reference_conformance(&*fresh("references").storage);
     round_conformance(&*fresh("rounds").storage);
+    erasure_conformance(&fresh("erasure"));
+    retention_conformance(&*fresh("retention").storage);
 
     // a database written by a newer server is refused, not damaged
     let f = fresh("sign_in");
@@ -703,6 +705,314 @@ fn audit_conformance(s: &dyn Storage) {
         .unwrap()
         .iter()
         .any(|e| (&e.actor, &e.action, &e.detail) == (&entry.actor, &entry.action, &entry.detail)));
+}
+
+/// Erasing one respondent's interview (a request under the Personal Information Protection
+/// Law): the row goes, the literacy and progress cells lose exactly its counts in the same
+/// transaction, the erasure is audited, a re-send of it is known as erased, and erasing an
+/// unknown id writes nothing.
+fn erasure_conformance(f: &Fresh) {
+    use zhisu_server_tests::generate::{self, Respondent, Rng};
+    let s = &f.storage;
+    let q = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    let mut rng = Rng::new(18);
+    let start = Utc.with_ymd_and_hms(2026, 11, 28, 23, 0, 0).unwrap();
+    let batch: Vec<Accepted> = (0..5u128)
+        .map(|n| {
+            let who = Respondent {
+                population: if n < 3 { "construction" } else { "teacher" },
+                sex: if n % 2 == 0 { "male" } else { "female" },
+                age: 25 + 5 * n as i64,
+                education: "junior",
+                industry: "construction",
+                ability: 70 + 5 * n as u64,
+                straight_line: false,
+            };
+            let answers = generate::answers(&q, &who, &mut rng);
+            let i = generate::interview(
+                &q,
+                Uuid::from_u128(1800 + n),
+                answers,
+                start,
+                1500,
+                Some("yz-1"),
+            );
+            let score = q.score(&i.answers);
+            Accepted::new(&q, i, score)
+        })
+        .collect();
+    s.ingest(&batch, None, at(2)).unwrap();
+    cells_match_interviews(s.as_ref(), "before erasing");
+    // the consent and its text version are kept with each interview
+    let version = zhisu_server_storage::facts::consent_text_version(&q);
+    assert!(version.as_deref().is_some_and(|v| v.starts_with("sha256:")));
+    let stored = s.interviews(&Scope::All).unwrap();
+    assert_eq!(stored.len(), 5);
+    assert!(stored.iter().all(|i| i.consent_text_version == version));
+    assert!(batch.iter().all(|a| a.facts.consent == Some(true)));
+    let before = stored_cells(s.as_ref());
+    let erased_count = |s: &dyn Storage| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "erase_interview")
+            .count()
+    };
+
+    let gone = Uuid::from_u128(1803); // a teacher
+                                      // re-contact details kept apart: stored only for a stored interview, read within scope
+                                      // only, each read audited
+    let details = |n: u128| zhisu_server_storage::RecontactDetails {
+        interview_id: Uuid::from_u128(n),
+        contact: format!("1380000{n:04}"),
+        consent_text_version: "sha256:0123456789abcdef".into(),
+        stored_at: at(3),
+        delete_after: Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap(),
+    };
+    for n in [1803, 1800] {
+        assert!(s
+            .put_recontact(&details(n), &audit("put_recontact"))
+            .unwrap());
+    }
+    assert!(!s
+        .put_recontact(&details(4242), &audit("put_recontact"))
+        .unwrap());
+    let reads = |s: &dyn Storage| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "read_recontact")
+            .count()
+    };
+    assert_eq!(
+        s.recontact(&Scope::All, gone, &audit("read_recontact"))
+            .unwrap(),
+        Some(details(1803))
+    );
+    assert_eq!(reads(s.as_ref()), 1);
+    // the interviews have no district here: a district's scope reads none of them
+    assert_eq!(
+        s.recontact(
+            &Scope::District("yuzhong".into()),
+            gone,
+            &audit("read_recontact")
+        )
+        .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.recontact(
+            &Scope::Populations(vec!["construction".into()]),
+            gone,
+            &audit("read_recontact")
+        )
+        .unwrap(),
+        None,
+        "a teacher's details are outside the builders' scope"
+    );
+    assert_eq!(
+        reads(s.as_ref()),
+        1,
+        "reads that found nothing are not audited"
+    );
+    // never in the interview as read
+    assert!(!serde_json::to_string(&s.interviews(&Scope::All).unwrap())
+        .unwrap()
+        .contains("13800001803"));
+    let entry = AuditEntry::now("city", "erase_interview", "respondent's request");
+    assert!(s.erase_interview(gone, at(5), &entry).unwrap());
+    assert!(!s.contains(gone).unwrap());
+    assert_eq!(s.interview_count().unwrap(), 4);
+    assert_eq!(erased_count(s.as_ref()), 1);
+    // the cells lost exactly that interview's counts: they equal the remaining interviews
+    cells_match_interviews(s.as_ref(), "after erasing");
+    let after = stored_cells(s.as_ref());
+    assert_ne!(after, before);
+    let total = |cells: &CellMap| {
+        cells
+            .iter()
+            .filter(|(k, _)| k.3 == "all")
+            .map(|(_, (n, _))| n)
+            .sum::<u64>()
+    };
+    assert_eq!(total(&before) - total(&after), 1);
+    assert!(s
+        .interviews(&Scope::Populations(vec!["teacher".into()]))
+        .unwrap()
+        .iter()
+        .all(|i| i.interview.id != gone));
+    // its id is remembered as erased, nothing else of it
+    assert_eq!(
+        s.erased(&[gone, Uuid::from_u128(1800), Uuid::from_u128(1)])
+            .unwrap(),
+        vec![gone]
+    );
+    assert_eq!(s.erased(&[]).unwrap(), Vec::<Uuid>::new());
+    // its re-contact details went with it; another interview's stay
+    assert_eq!(
+        s.recontact(&Scope::All, gone, &audit("read_recontact"))
+            .unwrap(),
+        None
+    );
+    assert!(s
+        .recontact(&Scope::All, Uuid::from_u128(1800), &audit("read_recontact"))
+        .unwrap()
+        .is_some());
+    assert!(!s
+        .put_recontact(&details(1803), &audit("put_recontact"))
+        .unwrap());
+    // again, or an id never stored: false, nothing changes, nothing audited
+    assert!(!s.erase_interview(gone, at(6), &entry).unwrap());
+    assert!(!s
+        .erase_interview(Uuid::from_u128(4242), at(6), &entry)
+        .unwrap());
+    assert_eq!(erased_count(s.as_ref()), 1);
+    assert_eq!(stored_cells(s.as_ref()), after);
+    // kept across a restart
+    let reopened = f.reopen().unwrap();
+    assert_eq!(reopened.erased(&[gone]).unwrap(), vec![gone]);
+    assert_eq!(reopened.interview_count().unwrap(), 4);
+}
+
+/// What expires goes: sessions expired or ended before the cut-off, sign-in counts not
+/// touched since theirs (unless still pausing), enrolment codes expired before theirs, audit
+/// entries older than the audit cut-off (none without one); the live ones stay, and the purge
+/// is audited only when it removed something.
+fn retention_conformance(s: &dyn Storage) {
+    use zhisu_server_storage::Cutoffs;
+    let day = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 12, 0, 0).unwrap();
+    let person = Person {
+        id: Uuid::from_u128(31),
+        username: "kept".into(),
+        display_name: "Kept".into(),
+        role: Role::CityAdmin,
+        created_at: day(1),
+    };
+    assert!(s.add_person(&person, "hash", &audit("add_person")).unwrap());
+    // an expired session, an ended one, a live one
+    s.add_session("old", person.id, day(3), day(2), &audit("sign_in"))
+        .unwrap();
+    s.add_session("ended", person.id, day(28), day(2), &audit("sign_in"))
+        .unwrap();
+    s.end_session("ended", day(4), &audit("sign_out")).unwrap();
+    s.add_session("live", person.id, day(28), day(19), &audit("sign_in"))
+        .unwrap();
+    // a sign-in count from before the cut-off, and one after it (within a day, so that
+    // counting it does not forget the first on the way)
+    let sign_in_cutoff = Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap();
+    s.begin_sign_in("long-ago", day(2)).unwrap().unwrap();
+    s.begin_sign_in("recent", sign_in_cutoff + chrono::Duration::hours(6))
+        .unwrap()
+        .unwrap();
+    // an expired enrolment code and a valid one
+    s.add_enrolment_code("expired", "2026", "yuzhong", day(5), day(1), &audit("code"))
+        .unwrap();
+    s.add_enrolment_code("valid", "2026", "yuzhong", day(27), day(19), &audit("code"))
+        .unwrap();
+    // an old audit entry
+    s.record_audit(&AuditEntry {
+        at: day(1),
+        actor: "old".into(),
+        action: "old_action".into(),
+        detail: "long ago".into(),
+    })
+    .unwrap();
+    // re-contact details: one past its delete_after, one not yet
+    let stored = s
+        .ingest(&[interview(3101, 30), interview(3102, 31)], None, day(1))
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    for (n, until) in [(3101u128, day(9)), (3102, day(25))] {
+        assert!(s
+            .put_recontact(
+                &zhisu_server_storage::RecontactDetails {
+                    interview_id: Uuid::from_u128(n),
+                    contact: "13800000000".into(),
+                    consent_text_version: "v".into(),
+                    stored_at: day(1),
+                    delete_after: until,
+                },
+                &audit("put_recontact"),
+            )
+            .unwrap());
+    }
+    let purges = |s: &dyn Storage| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "purge_expired")
+            .count()
+    };
+
+    // the audit log kept whole: everything else before the 10th goes
+    let cutoffs = Cutoffs {
+        sessions: day(10),
+        sign_in_attempts: sign_in_cutoff,
+        enrolment_codes: day(10),
+        audit: None,
+        recontact: day(10),
+    };
+    let purged = s.purge_expired(&cutoffs, &audit("purge_expired")).unwrap();
+    assert_eq!(
+        purged,
+        zhisu_server_storage::Purged {
+            sessions: 2,
+            sign_in_attempts: 1,
+            enrolment_codes: 1,
+            audit_entries: 0,
+            recontact_details: 1,
+        }
+    );
+    let read = |n: u128| {
+        s.recontact(&Scope::All, Uuid::from_u128(n), &audit("read_recontact"))
+            .unwrap()
+    };
+    assert_eq!(read(3101), None);
+    assert_eq!(read(3102).unwrap().delete_after, day(25));
+    // the interviews themselves stay: only the way to reach their respondents went
+    assert_eq!(s.interview_count().unwrap(), 2);
+    assert_eq!(purges(s), 1);
+    assert!(s.session_person("live", day(20)).unwrap().is_some());
+    assert!(s.session_person("old", day(2)).unwrap().is_none());
+    // the valid code still enrols, the expired one is unknown now
+    assert!(matches!(
+        s.enrol("expired", Uuid::from_u128(1), "t", "tok-1", day(20))
+            .unwrap(),
+        Err(EnrolRefusal::Unknown)
+    ));
+    assert!(s
+        .enrol("valid", Uuid::from_u128(2), "t", "tok-2", day(20))
+        .unwrap()
+        .is_ok());
+    assert!(s
+        .audit_log(1000)
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "old_action"));
+
+    // nothing more to purge: nothing audited
+    let again = s.purge_expired(&cutoffs, &audit("purge_expired")).unwrap();
+    assert_eq!(again.total(), 0);
+    assert_eq!(purges(s), 1);
+
+    // with an audit cut-off, entries older than it go and the purge's own entry stays
+    let purged = s
+        .purge_expired(
+            &Cutoffs {
+                audit: Some(day(2)),
+                ..cutoffs
+            },
+            &audit("purge_expired"),
+        )
+        .unwrap();
+    assert_eq!(purged.audit_entries, 1);
+    let log = s.audit_log(1000).unwrap();
+    assert!(!log.iter().any(|e| e.action == "old_action"));
+    assert!(log.iter().any(|e| e.action == "purge_expired"));
 }
 
 /// Reference levels: kept as given (every field), listed by questionnaire in a stable order,
@@ -1335,7 +1645,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE facts_generation;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE facts_generation;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

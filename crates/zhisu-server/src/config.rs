@@ -79,6 +79,16 @@ header_timeout_s = 10
 body_timeout_s = 30
 max_connections = 1024
 shutdown_grace_s = 20
+
+# Retention (docs/privacy.md): the server deletes, at start and every hour, sessions this many
+# days after they expired or ended, enrolment codes this many days after they expired, and
+# audit entries older than audit_retention_days (0 keeps the audit log whole; less than 183,
+# six months, is raised to 183). Interviews are kept until erased (zhisu-server erase-interview).
+session_retention_days = 30
+enrolment_code_retention_days = 90
+audit_retention_days = 1825
+# Re-contact details for back-checks are deleted this many days after their round ends.
+recontact_retention_days = 30
 "#;
 
 /// The settings as a file states them.
@@ -104,6 +114,10 @@ pub struct FileConfig {
     pub body_timeout_s: Option<u64>,
     pub max_connections: Option<usize>,
     pub shutdown_grace_s: Option<u64>,
+    pub session_retention_days: Option<u32>,
+    pub enrolment_code_retention_days: Option<u32>,
+    pub audit_retention_days: Option<u32>,
+    pub recontact_retention_days: Option<u32>,
 }
 
 /// An offset from UTC written as `+08:00` (or `+0800`, `-05:00`).
@@ -143,6 +157,7 @@ pub struct Config {
     pub behind_proxy: bool,
     pub metrics_token: Option<String>,
     pub connections: crate::serve::ConnectionLimits,
+    pub retention: zhisu_server_service::privacy::RetentionPolicy,
 }
 
 impl Default for Config {
@@ -163,6 +178,7 @@ impl Default for Config {
             behind_proxy: false,
             metrics_token: None,
             connections: crate::serve::ConnectionLimits::default(),
+            retention: zhisu_server_service::privacy::RetentionPolicy::default(),
         }
     }
 }
@@ -232,6 +248,26 @@ impl Config {
                     .shutdown_grace_s
                     .or(file.shutdown_grace_s)
                     .map_or(d.connections.shutdown_grace, std::time::Duration::from_secs),
+            },
+            retention: zhisu_server_service::privacy::RetentionPolicy {
+                session_days: explicit
+                    .session_retention_days
+                    .or(file.session_retention_days)
+                    .unwrap_or(d.retention.session_days),
+                sign_in_attempt_days: d.retention.sign_in_attempt_days,
+                enrolment_code_days: explicit
+                    .enrolment_code_retention_days
+                    .or(file.enrolment_code_retention_days)
+                    .unwrap_or(d.retention.enrolment_code_days),
+                recontact_days: explicit
+                    .recontact_retention_days
+                    .or(file.recontact_retention_days)
+                    .unwrap_or(d.retention.recontact_days),
+                audit_days: match explicit.audit_retention_days.or(file.audit_retention_days) {
+                    Some(0) => None,
+                    Some(days) => Some(days),
+                    None => d.retention.audit_days,
+                },
             },
         }
     }
@@ -303,6 +339,7 @@ impl fmt::Debug for Config {
             .field("behind_proxy", &self.behind_proxy)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("connections", &self.connections)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -345,6 +382,14 @@ mod tests {
             FixedOffset::west_opt(5 * 3600 + 1800).unwrap()
         );
         assert_eq!(config.min_cell_n, 50);
+        let file: FileConfig =
+            toml::from_str("audit_retention_days = 0\nsession_retention_days = 7").unwrap();
+        let config = Config::merge(file, FileConfig::default());
+        assert_eq!(
+            config.retention.audit_days, None,
+            "0 keeps the audit log whole"
+        );
+        assert_eq!(config.retention.session_days, 7);
         let wrong = toml::from_str::<FileConfig>("utc_offset = \"Beijing\"").unwrap_err();
         assert!(
             wrong.to_string().contains("not an offset from UTC"),

@@ -133,6 +133,21 @@ enum Command {
         #[arg(long)]
         flag: bool,
     },
+    /// Write a consistent copy of the SQLite database to FILE (a new file, readable by the
+    /// server's user only; safe while the server runs). PostgreSQL: use pg_dump.
+    Backup { file: PathBuf },
+    /// Erase one respondent's interview at their request (by the interview id the tablet
+    /// showed them): the interview and its counts go in one transaction, audited with the
+    /// reason; a tablet or backup sending it again does not store it again.
+    EraseInterview {
+        id: Uuid,
+        /// Why (the request: who asked, when, its reference), kept in the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Delete what the retention rules say has expired (the server also does this at start
+    /// and every hour): old sessions, sign-in counts, enrolment codes and audit entries.
+    PurgeExpired,
     /// The first sign-in of a new server: when nobody can sign in yet, creates the city
     /// administrator "admin" with a random password and prints both, once. Prints nothing
     /// (and changes nothing) when the server already has people.
@@ -162,6 +177,7 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         folder
             .create(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        owner_only(&config.data_dir)?;
         zhisu_server::open_sqlite(
             &config.data_dir.join("zhisu-server.sqlite3"),
             &config.questionnaires,
@@ -186,6 +202,45 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     state.behind_proxy = config.behind_proxy;
     state.metrics_token = config.metrics_token.clone();
     Ok(state)
+}
+
+/// The data folder and the database files in it are the server's user's only: one found
+/// readable or writable by others (made by hand, restored from a copy, an older server) is
+/// tightened, and the log says so.
+#[cfg(unix)]
+fn owner_only(folder: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let tighten = |path: &Path, mode: u32| -> anyhow::Result<()> {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(());
+        };
+        let found = meta.permissions().mode() & 0o777;
+        if found & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .with_context(|| format!("cannot make {} private", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                found = format!("{found:o}"),
+                now = format!("{mode:o}"),
+                "personal data was readable by other users of this machine: made private"
+            );
+        }
+        Ok(())
+    };
+    tighten(folder, 0o700)?;
+    for name in [
+        "zhisu-server.sqlite3",
+        "zhisu-server.sqlite3-wal",
+        "zhisu-server.sqlite3-shm",
+    ] {
+        tighten(&folder.join(name), 0o600)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 fn import_backups(state: &ServerState, files: &[PathBuf]) -> anyhow::Result<()> {
@@ -313,6 +368,10 @@ fn enrolment_code(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // every file the server creates (database, WAL, backups, QR codes) is its user's only,
+    // whatever the shell or service manager set
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     if let Some(Command::ConfigExample) = &cli.command {
         print!("{}", zhisu_server::config::EXAMPLE);
@@ -419,6 +478,29 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::ImportSites { district, file }) => {
             import_sites(&state, district, file).map(|()| true)
         }
+        Some(Command::Backup { file }) => {
+            state
+                .storage
+                .backup_into(file)
+                .with_context(|| format!("cannot back up into {}", file.display()))?;
+            state.audit("cli", "backup", &file.display().to_string())?;
+            println!("backed up into {}", file.display());
+            Ok(true)
+        }
+        Some(Command::EraseInterview { id, reason }) => {
+            anyhow::ensure!(!reason.trim().is_empty(), "--reason must say why");
+            anyhow::ensure!(
+                state.erase_interview(*id, "cli", reason.trim())?,
+                "no stored interview {id}"
+            );
+            println!("erased {id}");
+            Ok(true)
+        }
+        Some(Command::PurgeExpired) => {
+            let purged = state.purge_expired(&config.retention, chrono::Utc::now())?;
+            println!("purged {purged}");
+            Ok(true)
+        }
         Some(Command::RebuildCells) => {
             let started = std::time::Instant::now();
             state.storage.rebuild_cells(&AuditEntry::now(
@@ -492,6 +574,9 @@ async fn main() -> anyhow::Result<()> {
     if cli_result {
         return Ok(());
     }
+    // SIGTERM is caught from before the port opens: a stop sent as soon as the server answers
+    // is a clean stop, never the default (killed)
+    let stop = stop_signal();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -506,9 +591,10 @@ async fn main() -> anyhow::Result<()> {
         questionnaires = state.questionnaires.len(),
         "zhisu-server ready"
     );
+    purge_every_hour(&state, config.retention);
     let limits = config.connections;
     raise_open_files_limit(limits.max_connections);
-    zhisu_server::serve::serve_with_limits(listener, state, limits, stop_signal()).await?;
+    zhisu_server::serve::serve_with_limits(listener, state, limits, stop).await?;
     tracing::info!("zhisu-server stopped");
     Ok(())
 }
@@ -529,18 +615,48 @@ fn raise_open_files_limit(max_connections: usize) {
     }
 }
 
-/// Completes on SIGTERM (systemd's stop) or Ctrl-C.
-async fn stop_signal() {
+/// Applies the retention rules now and every hour after (docs/privacy.md), off the async
+/// runtime; a failure is logged and tried again at the next hour.
+fn purge_every_hour(state: &HttpState, policy: zhisu_server_service::privacy::RetentionPolicy) {
+    if state.storage.read_only().is_some() {
+        return;
+    }
+    let server = state.server.clone();
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            let server = server.clone();
+            match tokio::task::spawn_blocking(move || {
+                server.purge_expired(&policy, chrono::Utc::now())
+            })
+            .await
+            {
+                Ok(Ok(purged)) if purged.total() > 0 => {
+                    tracing::info!(%purged, "expired personal data deleted")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "cannot delete expired data"),
+                Err(error) => tracing::warn!(%error, "cannot delete expired data"),
+            }
+        }
+    });
+}
+
+/// Completes on SIGTERM (systemd's stop) or Ctrl-C. The handlers are installed when this is
+/// called, not when the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    async move {
+        #[cfg(unix)]
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("asked to stop");
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("asked to stop");
 }

@@ -1402,6 +1402,7 @@ async fn the_csv_export_streams_every_interview_once_across_pages() {
         &Filter::default(),
         "zh-CN",
         chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        false,
         &mut |_| {
             chunks += 1;
             false

@@ -225,6 +225,13 @@ async fn every_endpoint_for_every_role() {
             None,
             [200, 200, 200, 200, 200],
         ),
+        // erasing a respondent's interview: city administrators only (an id never stored: 404)
+        (
+            Method::POST,
+            "/api/v1/interviews/00000000-0000-0000-0000-00000000dead/erase",
+            Some(json!({"reason": "respondent's request"})),
+            [404, 403, 403, 403, 403],
+        ),
         (
             Method::GET,
             "/api/v1/estimates",
@@ -820,6 +827,10 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
     let endpoints = [
         (Method::GET, "/api/v1/me"),
         (Method::GET, "/api/v1/interviews"),
+        (
+            Method::POST,
+            "/api/v1/interviews/00000000-0000-0000-0000-00000000dead/erase",
+        ),
         (Method::GET, "/api/v1/estimates"),
         (Method::POST, "/api/v1/enrolment-codes"),
         (Method::GET, "/api/v1/devices"),

@@ -69,6 +69,7 @@ fn stored(q: &Questionnaire, n: u128, sex: &str) -> (StoredInterview, Facts) {
         district: Some("yuzhong".into()),
         population: facts.population.clone(),
         qc_status: None,
+        consent_text_version: facts.consent_text_version.clone(),
     };
     (stored, facts)
 }

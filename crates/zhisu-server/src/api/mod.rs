@@ -47,6 +47,7 @@ pub fn routes() -> Router<HttpState> {
         .route(ASSIGNMENT_PATH, get(assignment))
         .route(UPLOAD_PATH, post(upload))
         .route("/api/v1/interviews", get(list_interviews))
+        .route("/api/v1/interviews/{id}/erase", post(erase_interview))
         .route("/api/v1/session", post(sign_in).delete(sign_out))
         .route("/api/v1/me", get(me))
         .route("/api/v1/people", get(list_people).post(add_person))

@@ -4,7 +4,8 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use zhisu_server_service::export::{file, table, Format, Table};
+use zhisu_server_service::export::{file, table_for, Format, Table};
+use zhisu_server_service::privacy::reads_minimised;
 
 use super::{attachment, internal, run, ViewQuery, Viewer};
 use crate::HttpState;
@@ -25,7 +26,19 @@ pub(super) async fn load(
     );
     // the configured local time for a device offset that is not a real one
     let fallback = state.utc_offset;
-    run(move || table(&state, &interviews, &qid, &filter, &lang, fallback)).await
+    let minimised = reads_minimised(&viewer.0.person.role);
+    run(move || {
+        table_for(
+            &state,
+            &interviews,
+            &qid,
+            &filter,
+            &lang,
+            fallback,
+            minimised,
+        )
+    })
+    .await
 }
 
 /// The viewer's interviews under the page's filter, as a file in `format`.
@@ -48,7 +61,7 @@ async fn download(state: HttpState, viewer: Viewer, q: ViewQuery, format: Format
     // every download is in the audit log: who, what, in which scope, how many rows
     let (server, actor) = (state.server.clone(), viewer.0.person.username.clone());
     let detail = format!("{what}: {} rows", file.rows);
-    if let Err(e) = run(move || server.audit(&actor, "export", &detail)).await {
+    if let Err(e) = run(move || server.audit_read(&actor, "export", &detail)).await {
         return e;
     }
     attachment(file)
@@ -66,8 +79,12 @@ pub(super) async fn csv(
 ) -> Response {
     let scope = viewer.0.person.role.scope();
     let filter = q.filter_for(&viewer.0.person);
+    let minimised = reads_minimised(&viewer.0.person.role);
     let (qid, lang) = (q.questionnaire().to_string(), q.lang().to_string());
-    let what = format!("Csv of {qid}, scope {scope:?}, filter {filter:?}");
+    let what = format!(
+        "Csv of {qid}, scope {scope:?}, filter {filter:?}{}",
+        if minimised { ", minimised" } else { "" }
+    );
     let name = format!(
         "zhisu-{}.csv",
         zhisu_server_service::export::file_stem(&qid)
@@ -86,6 +103,7 @@ pub(super) async fn csv(
             &filter,
             &lang,
             fallback,
+            minimised,
             &mut |bytes| tx.blocking_send(Ok(bytes)).is_ok(),
         );
         let detail = match &result {
@@ -99,7 +117,7 @@ pub(super) async fn csv(
             tracing::error!(error = %e, "CSV export");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
-        if let Err(e) = server.audit(&actor, "export", &detail) {
+        if let Err(e) = server.audit_read(&actor, "export", &detail) {
             tracing::error!(error = %e, "the audit entry of a CSV export");
         }
     });

@@ -38,11 +38,26 @@ pub(super) async fn qc_page(
         .and_then(QcStatus::parse)
         .or(Some(QcStatus::Unreviewed))
         .filter(|_| q.status.as_deref() != Some("all"));
-    let storage = state.storage.clone();
-    let entries = run(move || storage.qc_queue(&scope, status, 500)).await?;
+    let (server, actor) = (state.server.clone(), session.person.username.clone());
+    let entries = run(move || {
+        let entries = server.storage.qc_queue(&scope, status, 500)?;
+        // interview-level data (surveyor, site, times, flags): every read is audited
+        server.audit_read(
+            &actor,
+            "read_qc_queue",
+            &format!(
+                "/dashboard/qc, scope {scope:?}, status {}: {} interviews",
+                status.map_or("all", |s| s.as_str()),
+                entries.len()
+            ),
+        )?;
+        Ok::<_, zhisu_server_service::StorageError>(entries)
+    })
+    .await?;
     let row = QueueRow {
         labels: Labels::new(&state.questionnaires, q.questionnaire(), lang),
         reviewer: session.person.role.may_review(),
+        minimised: zhisu_server_service::privacy::reads_minimised(&session.person.role),
         csrf: session.csrf_token(),
         offset: state.utc_offset,
         lang,
@@ -98,6 +113,8 @@ struct QueueRow<'a> {
     labels: Labels,
     /// Whether the viewer may review (and so sees the review form).
     reviewer: bool,
+    /// A department viewer: the surveyor is not shown (`privacy::reads_minimised`).
+    minimised: bool,
     /// The session's CSRF token, carried by every review form.
     csrf: String,
     offset: chrono::FixedOffset,
@@ -152,7 +169,7 @@ fn queue_row(e: &QcEntry, next: Option<Uuid>, row: &QueueRow<'_>) -> Markup {
             }
             td data-label=(place) {
                 (e.district.as_deref().map_or_else(|| "-".to_string(), |d| district_name(d, row.lang))) " / " (e.site_id.as_deref().unwrap_or("-"))
-                " / " (e.surveyor_id.as_deref().unwrap_or("-"))
+                " / " (e.surveyor_id.as_deref().filter(|_| !row.minimised).unwrap_or("-"))
             }
             td data-label=(people) { (population.map(|p| row.labels.label(By::Population, p)).unwrap_or_default()) }
             td data-label=(problems) { (flags(e, lang)) }
