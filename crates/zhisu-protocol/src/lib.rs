@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zhisu_core::Answers;
 
+mod contact;
 mod content_hash;
+pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
 pub mod limits;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
@@ -342,6 +344,10 @@ impl CompletedInterview {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadRequest {
     pub interviews: Vec<CompletedInterview>,
+    /// Contacts that ended otherwise than in a completed interview (protocol v1 addition; a
+    /// request without it is as before). Their receipts follow the interviews' in the response.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<ContactOutcome>,
 }
 
 /// One receipt per uploaded interview, in the order sent.
