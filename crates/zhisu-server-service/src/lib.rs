@@ -17,6 +17,7 @@ pub mod devices;
 pub mod districts;
 pub mod estimates;
 pub mod export;
+pub mod fieldwork;
 pub mod ingest;
 pub mod item_analysis;
 pub mod people;

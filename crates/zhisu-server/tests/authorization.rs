@@ -1018,3 +1018,136 @@ async fn wrong_passwords_in_a_row_pause_sign_in_for_that_username() {
     let (status, body) = attempt("jb_admin", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
 }
+
+fn contact(
+    n: u128,
+    disposition: zhisu_core::Disposition,
+    population: Option<&str>,
+) -> zhisu_server_storage::AcceptedContact {
+    use zhisu_core::Disposition;
+    zhisu_server_storage::AcceptedContact {
+        contact: zhisu_protocol::ContactOutcome {
+            id: Uuid::from_u128(n),
+            questionnaire_id: "ohl_2026".into(),
+            questionnaire_version: "2026.2".into(),
+            started_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap(),
+            ended_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 2, 0).unwrap(),
+            utc_offset_minutes: 480,
+            disposition,
+            reason: matches!(disposition, Disposition::Partial | Disposition::Other)
+                .then(|| "走了".to_string()),
+            items_answered: 3,
+            excluded_by: if disposition == Disposition::NotEligible {
+                vec!["age".into()]
+            } else {
+                vec![]
+            },
+            site_id: None,
+            surveyor_id: None,
+            population: population.map(str::to_string),
+            content_hash: String::new(),
+        }
+        .sealed(),
+        site_district: None,
+    }
+}
+
+/// The fieldwork outcomes (the progress page's table and its CSV) by role: each role counts
+/// exactly the contacts and interviews of its scope; a population scope gets counts and no
+/// rates; nobody signed out gets the table.
+#[tokio::test(flavor = "multi_thread")]
+async fn fieldwork_outcomes_keep_to_each_roles_scope() {
+    use zhisu_core::Disposition::*;
+    let w = world().await;
+    let devices = w.state.storage.devices().unwrap();
+    let device = |district: &str| devices.iter().find(|d| d.district == district).unwrap();
+    w.state
+        .storage
+        .ingest_contacts(
+            &[
+                contact(101, Refused, None),
+                contact(102, NotEligible, None),
+                contact(103, Partial, Some("teacher")),
+            ],
+            Some(device("yuzhong")),
+            Utc::now(),
+        )
+        .unwrap();
+    w.state
+        .storage
+        .ingest_contacts(
+            &[
+                contact(201, Refused, None),
+                contact(202, Refused, None),
+                contact(203, Other, Some("construction")),
+            ],
+            Some(device("jiangbei")),
+            Utc::now(),
+        )
+        .unwrap();
+    // (role, [total, completed, partial, refused, not eligible, other], RR1 column)
+    let expected: [(&str, [u64; 6], &str); 5] = [
+        ("city", [8, 2, 1, 3, 1, 1], "28.6"), // 2 / (2 + 1 + 3 + 1)
+        ("yz_admin", [4, 1, 1, 1, 1, 0], "33.3"),
+        ("jb_admin", [4, 1, 0, 2, 0, 1], "25.0"),
+        ("yz_sup", [4, 1, 1, 1, 1, 0], "33.3"),
+        ("edu", [2, 1, 1, 0, 0, 0], ""),
+    ];
+    for (role, counts, rr1) in expected {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let csv = w
+            .http
+            .get(format!("{}/dashboard/fieldwork.csv?lang=en", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), 200, "{role}");
+        let text = csv.text().await.unwrap();
+        let all = text
+            .lines()
+            .find(|l| l.trim_start_matches('\u{feff}').starts_with("all,"))
+            .unwrap_or_else(|| panic!("{role}: no overall row in {text}"));
+        let cells: Vec<&str> = all.split(',').collect();
+        let got: Vec<u64> = cells[3..9].iter().map(|c| c.parse().unwrap()).collect();
+        assert_eq!(got, counts, "{role}: {all}");
+        assert_eq!(cells[9], rr1, "{role}: RR1 in {all}");
+        let page = w
+            .http
+            .get(format!("{}/dashboard/progress", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"fieldwork\""), "{role}");
+        assert!(
+            page.contains(&format!("data-count=\"total\">{}<", counts[0])),
+            "{role}: the page's overall count"
+        );
+        assert_eq!(page.contains("data-rate=\"rr1\""), role != "edu", "{role}");
+    }
+    // every download is in the audit log
+    let downloads = w
+        .state
+        .storage
+        .audit_log(100)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "export" && a.detail.starts_with("fieldwork CSV"))
+        .count();
+    assert_eq!(downloads, 5);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/dashboard/fieldwork.csv", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/dashboard/login");
+}

@@ -7,6 +7,7 @@
 //! keeps from other sites.
 
 mod export;
+mod fieldwork;
 mod html;
 mod item_analysis;
 mod literacy;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<HttpState> {
         )
         .route("/dashboard/rounds", get(references::rounds_page))
         .route("/dashboard/export.csv", get(export::csv))
+        .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
         .route("/dashboard/export.xlsx", get(export::xlsx))
         .route("/dashboard/recordings", get(recordings::recordings_page))

@@ -23,10 +23,12 @@ pub(super) async fn progress_page(
     let lang = q.lang();
     let scope = session.person.role.scope();
     let storage = state.storage.clone();
-    let (progress, devices) = run(move || {
+    let (progress, devices, fieldwork, site_names) = run(move || {
         Ok((
             analysis::progress(storage.as_ref(), &scope)?,
             storage.devices()?,
+            zhisu_server_service::fieldwork::fieldwork(storage.as_ref(), &scope)?,
+            super::fieldwork::site_names(&storage.all_sites()?),
         ))
     })
     .await?;
@@ -43,6 +45,7 @@ pub(super) async fn progress_page(
         (populations(&progress, &labels, lang))
         (sites(&progress, &labels, lang))
         (days(&progress, lang))
+        (super::fieldwork::section(&fieldwork, &site_names, lang))
         @if !matches!(role, Role::DepartmentViewer { .. }) {
             (tablets(&devices, state.utc_offset, lang))
         }
