@@ -82,7 +82,8 @@ impl ContactStore for PostgresStorage {
                 "SELECT district, site_id, surveyor_id, population, disposition, count(*) FROM contact
                  {condition}
                  GROUP BY district, site_id, surveyor_id, population, disposition
-                 ORDER BY district, site_id, surveyor_id, population, disposition"
+                 ORDER BY district NULLS FIRST, site_id NULLS FIRST, surveyor_id NULLS FIRST,
+                     population NULLS FIRST, disposition"
             )
         };
         let rows = match scope {
