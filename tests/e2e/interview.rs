@@ -1619,8 +1619,12 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
     app.click("next").await;
     app.wait_for_question("consent").await;
     app.click("choice-false").await;
-    app.wait_for_text("ineligible", "谢谢", Duration::from_secs(20))
-        .await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("end-contact"))
+        .await
+        .expect("the polite ending");
     app.click("end-contact").await;
 
     // 2. screened out: 62 years old
@@ -1634,8 +1638,12 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
     app.click("next").await;
     app.wait_for_question("frontline").await;
     app.click("choice-true").await;
-    app.wait_for_text("ineligible", "谢谢", Duration::from_secs(20))
-        .await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("end-contact"))
+        .await
+        .expect("the polite ending");
     app.click("end-contact").await;
 
     // 3. eligible, then called away: paused, closed later as a partial with the reason

@@ -673,10 +673,14 @@ impl DeviceStore {
             return Err(StoreError::NoDiscardReason);
         }
         let interview = self.interview(interview_id)?;
-        if !matches!(
-            interview.state,
-            InterviewState::InProgress | InterviewState::Completed
-        ) {
+        // a contact closed with its outcome (refused, not eligible…) is counted as it is
+        let closed_contact = !matches!(interview.disposition, None | Some(Disposition::Completed));
+        if closed_contact
+            || !matches!(
+                interview.state,
+                InterviewState::InProgress | InterviewState::Completed
+            )
+        {
             return Err(StoreError::CannotDiscard {
                 id: interview_id,
                 state: interview.state,

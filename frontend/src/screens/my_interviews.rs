@@ -104,8 +104,8 @@ impl Component for MyInterviews {
         html! {
             <>
                 <h1>{ ui.pick("我的访谈", "My interviews") }</h1>
-                <p class="hint">{ ui.pick("作废一份没做完的访谈，要先写下原因。", "To discard an interview, first write down why.") }</p>
-                <input id="discard-reason" type="text" placeholder={ui.pick("作废原因，比如：受访者中途离开", "Reason, e.g. the respondent left")}
+                <p class="hint">{ ui.pick("作废（只用于误开的访谈）或结束一份没做完的访谈，要先写下原因。", "To discard an interview opened by mistake, or to finish an unfinished one, first write down why.") }</p>
+                <input id="discard-reason" type="text" placeholder={ui.pick("原因，比如：受访者中途离开", "Reason, e.g. the respondent left")}
                     value={self.reason.clone()}
                     oninput={ctx.link().callback(|e| Msg::Reason(typed(e)))} />
                 <p class="hint">{ ui.pick(
@@ -183,7 +183,8 @@ impl MyInterviews {
                         <button class="resume" onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>{ ui.pick("继续", "Resume") }</button>
                         <button class="close" onclick={link.callback(move |_| Msg::Close(id))}>{ ui.pick("结束", "Finish") }</button>
                     }
-                    if i.state.can_discard() {
+                    // a contact closed with its outcome is counted as it is: never discarded
+                    if i.state.can_discard() && matches!(i.disposition, None | Some(Disposition::Completed)) {
                         <button class="discard" onclick={link.callback(move |_| Msg::Discard(id))}>{ ui.pick("作废", "Discard") }</button>
                     }
                 </div>
