@@ -172,3 +172,91 @@ impl ContactOutcome {
         problems
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn contact(disposition: Disposition, reason: Option<&str>) -> ContactOutcome {
+        ContactOutcome {
+            id: Uuid::from_u128(7),
+            questionnaire_id: "ohl_2026".into(),
+            questionnaire_version: "2026.2".into(),
+            started_at: Utc.with_ymd_and_hms(2026, 11, 29, 1, 0, 0).unwrap(),
+            ended_at: Utc.with_ymd_and_hms(2026, 11, 29, 1, 2, 0).unwrap(),
+            utc_offset_minutes: 480,
+            disposition,
+            reason: reason.map(str::to_string),
+            items_answered: 0,
+            excluded_by: Vec::new(),
+            site_id: None,
+            surveyor_id: None,
+            population: None,
+            content_hash: String::new(),
+        }
+        .sealed()
+    }
+
+    #[test]
+    fn a_contact_is_hashed_over_its_canonical_form_and_survives_the_wire() {
+        let c = contact(Disposition::Refused, None);
+        assert_eq!(
+            c.canonical_form(),
+            r#"{"disposition":"refused","ended_at":"2026-11-29T01:02:00Z","id":"00000000-0000-0000-0000-000000000007","items_answered":0,"questionnaire_id":"ohl_2026","questionnaire_version":"2026.2","started_at":"2026-11-29T01:00:00Z","utc_offset_minutes":480}"#
+        );
+        assert!(c.hash_is_valid());
+        let back: ContactOutcome =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        assert!(back.hash_is_valid());
+        let mut changed = c.clone();
+        changed.reason = Some("忙".into());
+        assert!(
+            !changed.hash_is_valid(),
+            "the reason is covered by the hash"
+        );
+        // a request without contacts is written as before: old servers read it unchanged
+        let request = crate::UploadRequest {
+            interviews: Vec::new(),
+            contacts: Vec::new(),
+        };
+        assert_eq!(
+            serde_json::to_string(&request).unwrap(),
+            r#"{"interviews":[]}"#
+        );
+        let old: crate::UploadRequest = serde_json::from_str(r#"{"interviews":[]}"#).unwrap();
+        assert!(old.contacts.is_empty());
+    }
+
+    #[test]
+    fn each_disposition_carries_what_it_needs() {
+        let fields = |c: &ContactOutcome| -> Vec<String> {
+            c.field_problems().iter().map(|p| p.field.clone()).collect()
+        };
+        assert!(fields(&contact(Disposition::Refused, None)).is_empty());
+        assert_eq!(
+            fields(&contact(Disposition::Partial, None)),
+            ["disposition"]
+        );
+        assert_eq!(
+            fields(&contact(Disposition::Other, Some("  "))),
+            ["disposition"]
+        );
+        assert!(fields(&contact(Disposition::Other, Some("没遇到人"))).is_empty());
+        assert_eq!(
+            fields(&contact(Disposition::NotEligible, None)),
+            ["disposition"]
+        );
+        assert_eq!(
+            fields(&contact(Disposition::Completed, None)),
+            ["disposition"]
+        );
+        let mut long = contact(
+            Disposition::Refused,
+            Some(&"很".repeat(MAX_REASON_CHARS + 1)),
+        );
+        long.surveyor_id = Some(String::new());
+        assert_eq!(fields(&long), ["surveyor_id", "reason"]);
+    }
+}

@@ -148,6 +148,13 @@ pub struct RoundSettings {
     /// When an interview is flagged in quality control (the tablet warns the surveyor; the
     /// server flags it for review).
     pub quality: zhisu_core::QcThresholds,
+    /// The round's first day of fieldwork, a local date (added within v1; devices ignore it):
+    /// progress shows the expected pace from it to `ends_on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_on: Option<chrono::NaiveDate>,
+    /// The round's last day of fieldwork, a local date (added within v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_on: Option<chrono::NaiveDate>,
 }
 
 impl Default for RoundSettings {
@@ -155,6 +162,8 @@ impl Default for RoundSettings {
         RoundSettings {
             show_answer_key: true,
             quality: zhisu_core::QcThresholds::default(),
+            starts_on: None,
+            ends_on: None,
         }
     }
 }

@@ -1425,6 +1425,7 @@ fn analysis_conformance(f: &Fresh) {
             min_seconds_per_item: 5.0,
             ..Default::default()
         },
+        ..Default::default()
     };
     s.set_round_settings("2026", &settings, &audit("test"))
         .unwrap();

@@ -1151,3 +1151,187 @@ async fn fieldwork_outcomes_keep_to_each_roles_scope() {
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/dashboard/login");
 }
+
+/// An interview of `population` at `site`, completed on `day` (local date, +08:00).
+fn interview_at(n: u128, population: &str, site: &str, day: u32) -> zhisu_server_storage::Accepted {
+    let mut a = interview(n, population);
+    a.interview.site_id = Some(site.to_string());
+    a.interview.started_at = Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap();
+    a.interview.completed_at = Utc.with_ymd_and_hms(2026, 11, day, 8, 20, 0).unwrap();
+    let interview = a.interview.sealed();
+    let questionnaire = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    zhisu_server_storage::Accepted::new(&questionnaire, interview, a.score)
+}
+
+/// Rounds in time (issue 15): a round's window set by the city; the pace worked by hand; the
+/// progress page shows it in each district's scope; a window that ends before it starts is
+/// refused and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rounds_window_gives_the_expected_pace_and_the_quotas_that_will_not_be_met() {
+    use zhisu_server_service::pace;
+    let w = world().await;
+    let city = w.sign_in("city").await;
+    // the window: 2026-11-27 to 2026-12-06, ten days
+    let (status, _) = w
+        .call(
+            Method::PUT,
+            "/api/v1/rounds/2026/settings",
+            Some(&city),
+            Some(json!({"show_answer_key": true, "starts_on": "2026-11-27", "ends_on": "2026-12-06"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = w
+        .call(
+            Method::PUT,
+            "/api/v1/rounds/2026/settings",
+            Some(&city),
+            Some(json!({"starts_on": "2026-12-06", "ends_on": "2026-11-27"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed_request"))
+    );
+    let (status, _) = w
+        .call(
+            Method::PUT,
+            "/api/v1/rounds/2026/settings",
+            Some(&w.sign_in("yz_admin").await),
+            Some(json!({"starts_on": "2026-11-01", "ends_on": "2026-11-02"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let kept = w.state.storage.round_settings("2026").unwrap().unwrap();
+    assert_eq!(
+        (
+            kept.starts_on.unwrap().to_string(),
+            kept.ends_on.unwrap().to_string()
+        ),
+        ("2026-11-27".to_string(), "2026-12-06".to_string())
+    );
+    // yuzhong's site: 10 teachers and 20 construction workers wanted
+    let site = zhisu_protocol::Site {
+        id: "yz-1".into(),
+        district: "yuzhong".into(),
+        name: "解放碑工地".into(),
+        site_type: "enterprise".into(),
+        quotas: [
+            ("teacher".to_string(), 10),
+            ("construction".to_string(), 20),
+        ]
+        .into_iter()
+        .collect(),
+        ..Default::default()
+    };
+    w.state
+        .storage
+        .replace_sites(
+            "yuzhong",
+            &[site],
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", "yz-1"),
+        )
+        .unwrap();
+    let devices = w.state.storage.devices().unwrap();
+    let yuzhong = devices.iter().find(|d| d.district == "yuzhong").unwrap();
+    let batch = vec![
+        interview_at(301, "teacher", "yz-1", 27),
+        interview_at(302, "teacher", "yz-1", 27),
+        interview_at(303, "construction", "yz-1", 28),
+        interview_at(304, "teacher", "yz-1", 29),
+        interview_at(305, "teacher", "yz-1", 29),
+        interview_at(306, "teacher", "yz-1", 20), // before the window: not this round's pace
+    ];
+    w.state
+        .storage
+        .ingest(&batch, Some(yuzhong), Utc::now())
+        .unwrap();
+    // on 2026-11-30, 4 of 10 days have begun:
+    //   teachers: expected 10·4/10 = 4, done 4, projected 4·10/4 = 10: met;
+    //   construction: expected 20·4/10 = 8, done 1, projected 1·10/4 = 2.5 < 20: not met;
+    //   each day expects 30/10 = 3.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let scope = zhisu_server_storage::Scope::District("yuzhong".into());
+    assert_eq!(
+        pace::current_round(w.state.storage.as_ref())
+            .unwrap()
+            .as_deref(),
+        Some("2026")
+    );
+    let p = pace::pace(w.state.storage.as_ref(), &scope, "2026", today)
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.days_total, p.days_begun), (10, 4));
+    let yz1 = &p.sites[0];
+    let teacher = &yz1.populations["teacher"];
+    assert_eq!(
+        (
+            teacher.done,
+            teacher.expected,
+            teacher.projected,
+            teacher.short
+        ),
+        (4, 4.0, Some(10.0), false)
+    );
+    let builders = &yz1.populations["construction"];
+    assert_eq!(
+        (
+            builders.done,
+            builders.expected,
+            builders.projected,
+            builders.short
+        ),
+        (1, 8.0, Some(2.5), true)
+    );
+    let days: Vec<(&str, u64)> = p.days.iter().map(|d| (d.day.as_str(), d.done)).collect();
+    assert_eq!(
+        days,
+        // the world's own yuzhong interview (no site) was done on 11-29 too: the days count
+        // every interview of the scope, the sites those of their site
+        [
+            ("2026-11-27", 2),
+            ("2026-11-28", 1),
+            ("2026-11-29", 3),
+            ("2026-11-30", 0)
+        ]
+    );
+    assert!(p.days.iter().all(|d| d.expected == 3.0));
+    assert_eq!(p.shortfalls().len(), 1);
+    // before the window nothing is expected or flagged
+    let early = pace::pace(
+        w.state.storage.as_ref(),
+        &scope,
+        "2026",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(early.days_begun, 0);
+    assert!(early.shortfalls().is_empty());
+    // the page, in each scope: yuzhong's people see the site and its shortfall, jiangbei's not
+    for (role, sees) in [("city", true), ("yz_sup", true), ("jb_admin", false)] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let page = w
+            .http
+            .get(format!("{}/dashboard/progress", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"pace-window\""), "{role}");
+        assert_eq!(
+            page.contains(
+                "data-site=\"yz-1\" data-population=\"construction\" data-short=\"true\""
+            ),
+            sees,
+            "{role}"
+        );
+    }
+}

@@ -498,6 +498,7 @@ fn round_settings_are_kept_and_forgotten_on_a_new_enrolment() {
             straight_lining_run: 5,
             max_changes: 2,
         },
+        ..Default::default()
     };
     store.save_round_settings(&settings).unwrap();
     store.save_round_settings(&settings).unwrap();
@@ -531,6 +532,7 @@ fn completion_seals_paradata_with_screen_visits_changes_and_the_rounds_flags() {
                 straight_lining_run: 0,
                 max_changes: 0,
             },
+            ..Default::default()
         })
         .unwrap();
     let id = start(&mut store, &q, 11, 0);

@@ -384,6 +384,7 @@ async fn enrolment_assignment_and_revocation_over_http() {
             min_seconds_per_item: 30.0,
             ..Default::default()
         },
+        ..Default::default()
     };
     server
         .storage

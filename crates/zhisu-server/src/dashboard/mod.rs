@@ -12,6 +12,7 @@ mod html;
 mod item_analysis;
 mod literacy;
 mod login;
+mod pace;
 mod progress;
 mod qc;
 mod recordings;
