@@ -1,7 +1,7 @@
 //! Contacts (issue 15): stored once by id and content hash, counted by scope.
 
 use super::*;
-use zhisu_server_storage::{AcceptedContact, ContactCount, ContactStore};
+use zhisu_server_storage::{AcceptedContact, ContactCount, ContactStore, QualityRow};
 
 impl ContactStore for PostgresStorage {
     fn ingest_contacts(
@@ -101,6 +101,35 @@ impl ContactStore for PostgresStorage {
                 population: r.get(3),
                 disposition: r.get(4),
                 count: r.get::<_, i64>(5) as u64,
+            })
+            .collect())
+    }
+
+    fn quality_rows(&self, scope: &Scope) -> Result<Vec<QualityRow>, StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let select = |condition: &str| {
+            format!(
+                "SELECT district, site_id, surveyor_id, duration_s,
+                        jsonb_array_length(qc_flags) > 0, qc_status
+                 FROM interview {condition}
+                 ORDER BY district NULLS FIRST, site_id NULLS FIRST, surveyor_id NULLS FIRST, id"
+            )
+        };
+        let rows = match scope {
+            Scope::All => client.query(&select(""), &[]),
+            Scope::District(d) => client.query(&select("WHERE district = $1"), &[d]),
+            Scope::Populations(p) => client.query(&select("WHERE population = ANY($1)"), &[p]),
+        }
+        .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| QualityRow {
+                district: r.get(0),
+                site_id: r.get(1),
+                surveyor_id: r.get(2),
+                duration_s: r.get::<_, Option<i32>>(3).map(i64::from),
+                flagged: r.get(4),
+                qc_status: r.get(5),
             })
             .collect())
     }

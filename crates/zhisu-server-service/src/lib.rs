@@ -23,6 +23,7 @@ pub mod item_analysis;
 pub mod pace;
 pub mod people;
 pub mod plan;
+pub mod quality;
 pub mod questionnaires;
 pub mod recordings;
 pub mod references;

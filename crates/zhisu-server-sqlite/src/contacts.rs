@@ -1,7 +1,7 @@
 //! Contacts (issue 15): stored once by id and content hash, counted by scope.
 
 use super::*;
-use zhisu_server_storage::{AcceptedContact, ContactCount, ContactStore};
+use zhisu_server_storage::{AcceptedContact, ContactCount, ContactStore, QualityRow};
 
 impl ContactStore for SqliteStorage {
     fn ingest_contacts(
@@ -105,6 +105,32 @@ impl ContactStore for SqliteStorage {
                     population: r.get(3)?,
                     disposition: r.get(4)?,
                     count: r.get::<_, i64>(5)? as u64,
+                })
+            })
+            .map_err(db)?;
+        rows.map(|r| r.map_err(db)).collect()
+    }
+
+    fn quality_rows(&self, scope: &Scope) -> Result<Vec<QualityRow>, StorageError> {
+        let (condition, value) = scope_condition(scope, "")?;
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT district, site_id, surveyor_id, duration_s,
+                        coalesce(json_array_length(qc_flags), 0) > 0, qc_status
+                 FROM interview WHERE {condition}
+                 ORDER BY district, site_id, surveyor_id, id"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(rusqlite::named_params! { ":scope": value }, |r| {
+                Ok(QualityRow {
+                    district: r.get(0)?,
+                    site_id: r.get(1)?,
+                    surveyor_id: r.get(2)?,
+                    duration_s: r.get(3)?,
+                    flagged: r.get(4)?,
+                    qc_status: r.get(5)?,
                 })
             })
             .map_err(db)?;

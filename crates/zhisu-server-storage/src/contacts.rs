@@ -35,3 +35,18 @@ pub struct ContactCount {
     pub disposition: String,
     pub count: u64,
 }
+
+/// One stored interview as the quality table reads it (issue 15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QualityRow {
+    pub district: Option<String>,
+    pub site_id: Option<String>,
+    pub surveyor_id: Option<String>,
+    /// How long it took, in seconds, when the device measured it.
+    pub duration_s: Option<i64>,
+    /// It has at least one quality-control flag (too fast, straight-lining, many changes, far
+    /// from its site, a clock that looks wrong, a site not in the plan…).
+    pub flagged: bool,
+    /// Its review state (`unreviewed`, `approved`, `has_issues`, `rejected`).
+    pub qc_status: String,
+}

@@ -27,7 +27,7 @@ use zhisu_protocol::{CompletedInterview, Receipt};
 /// The protocol types the stored data is made of (so a backend needs no other crate).
 pub use zhisu_protocol;
 
-pub use contacts::{AcceptedContact, ContactCount};
+pub use contacts::{AcceptedContact, ContactCount, QualityRow};
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
@@ -289,6 +289,10 @@ pub trait ContactStore {
     /// The stored contacts a scope may read (the same rule as interviews: district, or the
     /// contact's population), counted by district, site, surveyor, population and disposition.
     fn contact_counts(&self, scope: &Scope) -> Result<Vec<ContactCount>, StorageError>;
+
+    /// Every stored interview of a scope as the per-surveyor and per-site quality table reads
+    /// it, ordered by district, site, surveyor and id.
+    fn quality_rows(&self, scope: &Scope) -> Result<Vec<QualityRow>, StorageError>;
 }
 
 /// People and their sessions.

@@ -601,6 +601,33 @@ fn contact_conformance(s: &dyn Storage) {
         .contact_counts(&Scope::District("wanzhou".into()))
         .unwrap()
         .is_empty());
+
+    // the quality table's reading of the interviews: flagged once a flag is added
+    let rows = s.quality_rows(&Scope::All).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0].district.as_deref(),
+            rows[0].flagged,
+            rows[0].qc_status.as_str()
+        ),
+        (None, false, "unreviewed")
+    );
+    let expected_duration = (interview(50, 30).interview.completed_at
+        - interview(50, 30).interview.started_at)
+        .num_seconds();
+    assert_eq!(rows[0].duration_s, Some(expected_duration));
+    let flag = zhisu_core::QcFlag::SiteNotInPlan {
+        site_id: "s-9".into(),
+    };
+    assert!(s
+        .flag_for_review(Uuid::from_u128(50), &flag, &audit("flag"))
+        .unwrap());
+    assert!(s.quality_rows(&Scope::All).unwrap()[0].flagged);
+    assert!(s
+        .quality_rows(&Scope::District("yuzhong".into()))
+        .unwrap()
+        .is_empty());
 }
 
 /// Sign-in attempts are counted in the database, one by one: a burst from many threads gets no

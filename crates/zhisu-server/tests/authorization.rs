@@ -1335,3 +1335,166 @@ async fn a_rounds_window_gives_the_expected_pace_and_the_quotas_that_will_not_be
         );
     }
 }
+
+/// A teacher's interview by `surveyor` that took `seconds`.
+fn interview_by(n: u128, surveyor: &str, seconds: i64) -> zhisu_server_storage::Accepted {
+    let mut a = interview(n, "teacher");
+    a.interview.surveyor_id = Some(surveyor.to_string());
+    a.interview.completed_at = a.interview.started_at + Duration::seconds(seconds);
+    let interview = a.interview.sealed();
+    let questionnaire = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    zhisu_server_storage::Accepted::new(&questionnaire, interview, a.score)
+}
+
+/// Quality per surveyor and per site (issue 15), worked by hand (docs/statistics.md §12): a
+/// fast surveyor with many flagged and a rejected interview is marked; each role sees its
+/// scope; a population scope has no rates; the table sorts and downloads as CSV.
+#[tokio::test(flavor = "multi_thread")]
+async fn quality_per_surveyor_marks_the_outliers_in_each_roles_scope() {
+    use zhisu_server_service::quality::{self, Outlier, QualityBy};
+    use zhisu_server_storage::{AuditEntry, QcFlag, QcStatus, Review, Scope};
+    let w = world().await;
+    let devices = w.state.storage.devices().unwrap();
+    let yuzhong = devices.iter().find(|d| d.district == "yuzhong").unwrap();
+    let mut batch = Vec::new();
+    for (n, s) in [(401, 600), (402, 600), (403, 900), (404, 900)] {
+        batch.push(interview_by(n, "zhang", s));
+    }
+    for (n, s) in [(411, 120), (412, 120), (413, 180), (414, 180)] {
+        batch.push(interview_by(n, "li", s));
+    }
+    w.state
+        .storage
+        .ingest(&batch, Some(yuzhong), Utc::now())
+        .unwrap();
+    let audit = AuditEntry::now("test", "flag", "");
+    for n in [411u128, 412] {
+        let flag = QcFlag::SiteNotInPlan {
+            site_id: "x".into(),
+        };
+        assert!(w
+            .state
+            .storage
+            .flag_for_review(Uuid::from_u128(n), &flag, &audit)
+            .unwrap());
+    }
+    let review = Review {
+        status: QcStatus::Rejected,
+        comment: "录音对不上".into(),
+        reviewer: "yz_sup".into(),
+        at: Utc::now(),
+    };
+    w.state
+        .storage
+        .review(&Scope::All, Uuid::from_u128(413), &review, &audit)
+        .unwrap()
+        .unwrap();
+    let mut refused = contact(421, zhisu_core::Disposition::Refused, None);
+    refused.contact.surveyor_id = Some("zhang".into());
+    let refused = zhisu_server_storage::AcceptedContact {
+        contact: refused.contact.sealed(),
+        site_district: None,
+    };
+    w.state
+        .storage
+        .ingest_contacts(&[refused], Some(yuzhong), Utc::now())
+        .unwrap();
+
+    // yuzhong: 9 interviews (the world's own, 20 minutes, has no surveyor). Durations sorted:
+    // 2, 2, 3, 3, 10, 10, 15, 15, 20 minutes: median 10; li's 2.5 < 10/2: fast. Flagged: li 2/4
+    // = 50 % > max(2 × 2/9, 2/9 + 10 %) = 44.4 %. Rejected: li 1/4 = 25 % > max(2/9, 1/9 + 10 %)
+    // = 22.2 %. zhang: RR1 = 4/(4 + 1) = 80 %; li: 3/3 = 100 % (the rejected one is no I).
+    let table = quality::quality(
+        w.state.storage.as_ref(),
+        &Scope::District("yuzhong".into()),
+        QualityBy::Surveyor,
+    )
+    .unwrap();
+    assert_eq!(table.overall.interviews, 9);
+    assert_eq!(table.overall.median_duration_min, Some(10.0));
+    let line = |id: &str| {
+        table
+            .lines
+            .iter()
+            .find(|l| l.id.as_deref() == Some(id))
+            .unwrap()
+    };
+    let li = line("li");
+    assert_eq!(li.median_duration_min, Some(2.5));
+    assert_eq!(
+        (li.share_flagged, li.rejection_rate),
+        (Some(0.5), Some(0.25))
+    );
+    assert_eq!(
+        li.outliers,
+        [Outlier::Fast, Outlier::Flagged, Outlier::Rejected]
+    );
+    assert_eq!(li.rr1, Some(1.0));
+    let zhang = line("zhang");
+    assert_eq!(zhang.median_duration_min, Some(12.5));
+    assert_eq!(zhang.rr1, Some(0.8));
+    assert!(zhang.outliers.is_empty());
+    // the response rule: 20 points or more below the whole
+    let mut lines = vec![zhang.clone()];
+    lines[0].rr1 = Some(0.4);
+    let mut overall = table.overall.clone();
+    overall.rr1 = Some(0.6);
+    quality::mark_outliers(&overall, &mut lines);
+    assert_eq!(lines[0].outliers, [Outlier::LowResponse]);
+    // sorting: by median duration, shortest first, lines without one last
+    let mut sorted = table.lines.clone();
+    quality::sort_lines(&mut sorted, "duration", false);
+    assert_eq!(sorted[0].id.as_deref(), Some("li"));
+
+    // the page and the CSV, per role
+    for (role, sees_li, rates) in [
+        ("city", true, true),
+        ("yz_admin", true, true),
+        ("yz_sup", true, true),
+        ("jb_admin", false, true),
+        ("edu", true, false),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let get = |path: &str| {
+            let (http, url, cookie) = (w.http.clone(), format!("{}{path}", w.base), cookie.clone());
+            async move {
+                let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, page) = get("/dashboard/quality?sort=duration").await;
+        assert_eq!(status, 200, "{role}");
+        assert_eq!(
+            page.contains("data-id=\"li\" data-outliers=\"fast flagged rejected\""),
+            sees_li,
+            "{role}"
+        );
+        let (status, csv) = get("/dashboard/quality.csv?lang=en").await;
+        assert_eq!(status, 200, "{role}");
+        let li_row = csv.lines().find(|l| l.contains(",li,"));
+        assert_eq!(li_row.is_some(), sees_li, "{role}: {csv}");
+        if let Some(row) = li_row {
+            let cells: Vec<&str> = row.split(',').collect();
+            assert_eq!(cells[2], "4", "{role}: {row}");
+            assert_eq!(cells[8], if rates { "100.0" } else { "" }, "{role}: {row}");
+            assert_eq!(cells[13], "fast flagged rejected", "{role}: {row}");
+        }
+        assert!(!csv.contains("jiangbei") || role != "yz_sup");
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/dashboard/quality", "/dashboard/quality.csv"] {
+        let r = client
+            .get(format!("{}{path}", w.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+    }
+}
