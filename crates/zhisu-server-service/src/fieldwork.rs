@@ -175,3 +175,47 @@ pub fn fieldwork_csv(
     );
     crate::export::csv_text(&headers, &rows)
 }
+
+/// One sentence on the contacts and their rates, as both reports print it.
+pub fn summary_sentence(fieldwork: &Fieldwork, lang: &str) -> String {
+    let c = &fieldwork.overall.counts;
+    let counts = if lang.starts_with("en") {
+        format!(
+            "Contacts recorded: {} (completed {}, partial {}, refused {}, not eligible {}, not reached/other {}).",
+            c.total(), c.completed, c.partial, c.refused, c.not_eligible, c.other
+        )
+    } else {
+        format!(
+            "共接触 {} 人：完成 {}，中途停止 {}，拒绝 {}，不符合条件 {}，未接触到/其他 {}。",
+            c.total(),
+            c.completed,
+            c.partial,
+            c.refused,
+            c.not_eligible,
+            c.other
+        )
+    };
+    let Some(r) = fieldwork.overall.rates.filter(|_| fieldwork.with_rates) else {
+        return format!(
+            "{counts}{}",
+            t(lang,
+              "按人群查看时不计算应答率（拒绝的人在回答所属人群之前就结束了）。",
+              " No response rates in a population scope (refusals end before the population is asked).")
+        );
+    };
+    let p = |x: Option<f64>| {
+        x.map(|v| format!("{:.1}%", v * 100.0))
+            .unwrap_or_else(|| "—".to_string())
+    };
+    if lang.starts_with("en") {
+        format!(
+            "{counts} Response rate RR1 {}, RR2 {}; cooperation rate COOP3 {}; refusal rate REF1 {}; contact rate CON1 {}; eligibility rate {} (AAPOR definitions, docs/statistics.md §10).",
+            p(r.rr1), p(r.rr2), p(r.coop3), p(r.ref1), p(r.con1), p(r.eligibility)
+        )
+    } else {
+        format!(
+            "{counts}应答率 RR1 {}，RR2 {}；合作率 COOP3 {}；拒绝率 REF1 {}；接触率 CON1 {}；合格率 {}（按 AAPOR 标准定义计算）。",
+            p(r.rr1), p(r.rr2), p(r.coop3), p(r.ref1), p(r.con1), p(r.eligibility)
+        )
+    }
+}
