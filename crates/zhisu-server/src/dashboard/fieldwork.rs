@@ -81,7 +81,7 @@ pub(super) fn section(
                        "拒绝的人在回答所属人群之前就结束了，所以按人群查看时只显示数量，不计算比率。",
                        "Refusals end before the population is asked, so a population scope shows counts only, no rates."))
             }
-            " " a href={"/dashboard/fieldwork.csv?lang=" (lang)} { (t(lang, "下载 CSV", "Download CSV")) }
+            " " a.target href={"/dashboard/fieldwork.csv?lang=" (lang)} { (t(lang, "下载 CSV", "Download CSV")) }
         }
         (scroll_box(heading, html! { table #fieldwork {
             tr { th { (t(lang, "范围", "Scope")) } (head) }

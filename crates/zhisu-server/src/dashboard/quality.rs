@@ -94,7 +94,7 @@ fn header(q: &QualityQuery, column: &str, label: &str, lang: &str) -> Markup {
         q.by().as_str()
     );
     html! { th aria-sort=(match (q.sort() == column, q.descending()) { (true, false) => "ascending", (true, true) => "descending", _ => "none" }) {
-        a href=(href) { (label) (mark) }
+        a.target href=(href) { (label) (mark) }
     } }
 }
 
@@ -140,8 +140,8 @@ pub(super) async fn quality_page(
             (t(lang,
                "每行：调查数；完成/中途停止/拒绝/不符合条件/其他；应答率 RR1 和合作率 COOP3（%）；用时中位数（分钟）；被标记和被退回的比例（%）。⚠ 表示明显偏离全部的情况（规则见统计说明 §12）。点表头可以排序。",
                "Each row: interviews; completed/partial/refused/not eligible/other; RR1 and COOP3 (%); median duration (minutes); shares flagged and rejected (%). ⚠ marks a row far from the whole (rules: statistics §12). Click a heading to sort."))
-            " " a href={"/dashboard/quality?by=" (other.0) "&lang=" (lang)} { (other.1) }
-            " " a href={"/dashboard/quality.csv?by=" (q.by().as_str()) "&sort=" (q.sort()) "&desc=" (if q.descending() { "1" } else { "0" }) "&lang=" (lang)} { (t(lang, "下载 CSV", "Download CSV")) }
+            " " a.target href={"/dashboard/quality?by=" (other.0) "&lang=" (lang)} { (other.1) }
+            " " a.target href={"/dashboard/quality.csv?by=" (q.by().as_str()) "&sort=" (q.sort()) "&desc=" (if q.descending() { "1" } else { "0" }) "&lang=" (lang)} { (t(lang, "下载 CSV", "Download CSV")) }
         }
         (scroll_box(title, html! { table #quality data-by=(q.by().as_str()) {
             tr {
