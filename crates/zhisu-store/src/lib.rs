@@ -593,6 +593,7 @@ impl DeviceStore {
                     let why = match wanted {
                         Disposition::Partial => "a partial interview needs a respondent who agreed and is eligible",
                         Disposition::Refused => "the respondent already agreed to take part: a break-off is a partial interview",
+                        Disposition::NotEligible => "the answers have not screened the respondent out",
                         _ => "complete the interview instead",
                     };
                     return Err(not_allowed(wanted, why));

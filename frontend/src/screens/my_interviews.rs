@@ -111,6 +111,7 @@ impl Component for MyInterviews {
                 <p class="hint">{ ui.pick(
                     "没做完的接触要记下结果：选结果，中途停止和其他要写原因，再点“结束”。",
                     "Record how an unfinished contact ended: choose the outcome (a partial or other needs a reason), then tap Finish.") }</p>
+                <label for="close-outcome">{ ui.pick("结果：", "Outcome: ") }</label>
                 <select id="close-outcome" onchange={ctx.link().callback(|e: Event| Msg::Outcome(// `value` is read by name: a select has it as an input does
                     e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))}>
                     <option value="" selected={self.outcome.is_empty()}>{ ui.pick("按筛查结果（拒绝或不符合条件）", "As the screening decided (refused or not eligible)") }</option>
