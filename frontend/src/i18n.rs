@@ -135,6 +135,18 @@ pub fn state_text(state: InterviewState, lang: Lang) -> &'static str {
     }
 }
 
+/// How a contact ended, in the surveyor's words.
+pub fn disposition_text(disposition: zhisu_core::Disposition, lang: Lang) -> &'static str {
+    use zhisu_core::Disposition::*;
+    match disposition {
+        Completed => lang.pick("完成", "Completed"),
+        Partial => lang.pick("中途停止", "Partial"),
+        Refused => lang.pick("拒绝", "Refused"),
+        NotEligible => lang.pick("不符合条件", "Not eligible"),
+        Other => lang.pick("未接触到/其他", "Not reached/other"),
+    }
+}
+
 /// `2026-11-29T08:05:00Z` as `11-29 16:05` in the device's time zone.
 pub fn local_time(at: &chrono::DateTime<chrono::Utc>) -> String {
     let millis = at.timestamp_millis() as f64;

@@ -122,6 +122,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         interview::interviews,
         interview::interview_answers,
         interview::discard_interview,
+        interview::close_contact,
         device::sync_status,
         device::sync_now,
         device::sync_log,

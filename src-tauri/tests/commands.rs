@@ -279,6 +279,30 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         ErrorCode::DiscardReasonMissing
     );
     app.ok::<api::DiscardInterview>(discard("受访者离开"));
+
+    // another one, closed with its outcome: the rule decides only a screened-out contact, a
+    // partial or "other" needs a reason
+    let closed = app.ok::<api::StartInterview>(pilot_args(Some("bo"))).id;
+    let close =
+        |disposition: Option<zhisu_core::Disposition>, reason: &str| api::CloseContactArgs {
+            interview_id: closed,
+            disposition,
+            reason: reason.into(),
+        };
+    assert_eq!(
+        app.code::<api::CloseContact>(close(None, "")),
+        ErrorCode::DispositionNotAllowed
+    );
+    assert_eq!(
+        app.code::<api::CloseContact>(close(Some(zhisu_core::Disposition::Other), " ")),
+        ErrorCode::DispositionReasonMissing
+    );
+    let summary = app.ok::<api::CloseContact>(close(
+        Some(zhisu_core::Disposition::Other),
+        "说的是方言，听不懂",
+    ));
+    assert_eq!(summary.disposition, Some(zhisu_core::Disposition::Other));
+    assert_eq!(summary.state, api::InterviewState::Completed);
     let listed = app.ok::<api::Interviews>(());
     let states: BTreeSet<_> = listed
         .iter()
@@ -289,7 +313,7 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
 
     // sync: a waiting interview, no attempts yet
     let sync = app.ok::<api::GetSyncStatus>(());
-    assert_eq!((sync.counts.waiting, sync.counts.discarded), (1, 1));
+    assert_eq!((sync.counts.waiting, sync.counts.discarded), (2, 1));
     app.ok::<api::SyncNow>(());
     assert!(app.ok::<api::GetSyncLog>(()).is_empty());
     let backup = dir.path().join("backup.sqlite3");

@@ -566,6 +566,8 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "report",
             "rounds",
             "references",
+            "quality",
+            "quality?by=site&sort=rr1&desc=1",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };

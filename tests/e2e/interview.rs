@@ -1448,7 +1448,8 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
         .await
         .unwrap();
     both_sizes(&app, &shots, "17-ineligible").await;
-    app.click("home").await;
+    // the surveyor records how the contact ended (a refusal, as the rule decided) and goes home
+    app.click("end-contact").await;
 
     app.click("language").await;
     app.wait_for_text(
@@ -1590,4 +1591,281 @@ async fn an_item_shows_its_picture_with_words_for_it() {
     assert_eq!(shown["alt"], "题目的图：这是一张自己画的图。");
     both_sizes(&app, &shots, "question-with-own-picture").await;
     app.close().await;
+}
+
+/// Issue 15, through the real app and server: on one tablet a refusal at consent, a
+/// respondent screened out by age, a partial interview closed in "my interviews" and a
+/// completed interview, made while the server is down, each arrive exactly once when it is
+/// back; the same sealed batch sent again changes nothing; and the dashboard's contact counts
+/// and rates equal counts made from the server's database here.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_database() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server_dir = dir.path().join("server");
+    let server = Server::start_on(port, &server_dir).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("contact_outcomes");
+    app.enrol(&server.enrolment_code()).await;
+    let base_url = server.base_url.clone();
+    // the server goes away: every contact waits on the tablet
+    server.stop().await;
+
+    // 1. a refusal at consent
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-false").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("end-contact"))
+        .await
+        .expect("the polite ending");
+    app.click("end-contact").await;
+
+    // 2. screened out: 62 years old
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-true").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "62").await;
+    app.click("next").await;
+    app.wait_for_question("frontline").await;
+    app.click("choice-true").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("end-contact"))
+        .await
+        .expect("the polite ending");
+    app.click("end-contact").await;
+
+    // 3. eligible, then called away: paused, closed later as a partial with the reason
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-true").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "35").await;
+    app.click("next").await;
+    app.wait_for_question("frontline").await;
+    app.click("choice-true").await;
+    app.wait_for_question("sex").await;
+    app.click("pause").await;
+
+    // 4. a completed interview
+    answer_pilot(&app, None, true).await;
+    complete(&app).await;
+    app.click("home").await;
+
+    app.click("my-interviews").await;
+    app.type_into("discard-reason", "被叫去上工").await;
+    app.click_css("#close-outcome option[value=partial]").await;
+    app.click_css("#interview-list li[data-state=in_progress] button.close")
+        .await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(
+            "#interview-list li b.disposition[data-disposition=partial]",
+        ))
+        .await
+        .expect("the partial shown in my interviews");
+    let shown: Vec<String> = {
+        let mut out = Vec::new();
+        for e in app
+            .client
+            .find_all(fantoccini::Locator::Css("#interview-list b.disposition"))
+            .await
+            .unwrap()
+        {
+            out.push(e.attr("data-disposition").await.unwrap().unwrap());
+        }
+        out.sort();
+        out
+    };
+    assert_eq!(
+        shown,
+        ["completed", "not_eligible", "partial", "refused"],
+        "my interviews shows each contact's outcome"
+    );
+    app.screenshot(&shots, "my-interviews").await;
+    app.click("home").await;
+
+    // the server is back on the same address: the tablet sends everything exactly once
+    let server = Server::start_on(port, &server_dir).await;
+    assert_eq!(server.base_url, base_url);
+    app.wait_for_text("sync-acknowledged", "4", Duration::from_secs(60))
+        .await;
+    let db = rusqlite::Connection::open(server_dir.join("server.sqlite3")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM interview"), 1);
+    assert_eq!(count("SELECT count(*) FROM contact"), 3);
+    for (disposition, n) in [("refused", 1), ("not_eligible", 1), ("partial", 1)] {
+        assert_eq!(
+            count(&format!(
+                "SELECT count(*) FROM contact WHERE disposition = '{disposition}'"
+            )),
+            n,
+            "{disposition}"
+        );
+    }
+    let (excluded, items, reason): (String, i64, String) = db
+        .query_row(
+            "SELECT (SELECT excluded_by FROM contact WHERE disposition = 'not_eligible'),
+                    (SELECT items_answered FROM contact WHERE disposition = 'partial'),
+                    (SELECT reason FROM contact WHERE disposition = 'partial')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (excluded.as_str(), items, reason.as_str()),
+        ("[\"age\"]", 3, "被叫去上工")
+    );
+
+    // a fault: the tablet's sealed batch arrives once more (a response lost, a retry)
+    let device_db = app_dir.join("zhisu.sqlite3");
+    let (token, resend) = {
+        let device = DeviceStore::open(&device_db).unwrap();
+        let token = device.identity().unwrap().unwrap().token;
+        let raw = rusqlite::Connection::open(&device_db).unwrap();
+        let mut stmt = raw
+            .prepare("SELECT payload, disposition FROM interview WHERE payload IS NOT NULL")
+            .unwrap();
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut request = zhisu_protocol::UploadRequest {
+            interviews: Vec::new(),
+            contacts: Vec::new(),
+        };
+        for (payload, disposition) in rows {
+            if disposition == "completed" {
+                request
+                    .interviews
+                    .push(serde_json::from_str(&payload).unwrap());
+            } else {
+                request
+                    .contacts
+                    .push(serde_json::from_str(&payload).unwrap());
+            }
+        }
+        (token, request)
+    };
+    assert_eq!((resend.interviews.len(), resend.contacts.len()), (1, 3));
+    let answer: zhisu_protocol::UploadResponse = reqwest::Client::new()
+        .post(format!(
+            "{}{}",
+            server.base_url,
+            zhisu_protocol::UPLOAD_PATH
+        ))
+        .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+        .bearer_auth(token)
+        .json(&resend)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer.receipts.len(), 4);
+    assert!(answer
+        .receipts
+        .iter()
+        .all(|r| r.status == zhisu_protocol::ReceiptStatus::AlreadyStored));
+    assert_eq!(count("SELECT count(*) FROM interview"), 1);
+    assert_eq!(count("SELECT count(*) FROM contact"), 3);
+
+    // the dashboard's figures equal counts made from the database
+    server
+        .state
+        .add_person(
+            "fw-city",
+            "市管理员",
+            "fieldwork-password",
+            zhisu_server_storage::Role::CityAdmin,
+            "e2e",
+        )
+        .unwrap();
+    let chromium = zhisu_e2e::Chromium::start(&[]).await;
+    chromium
+        .sign_in(&server.base_url, "fw-city", "fieldwork-password")
+        .await;
+    chromium
+        .client
+        .goto(&format!("{}/dashboard/progress", server.base_url))
+        .await
+        .unwrap();
+    let overall = chromium
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css("#fieldwork tr[data-key='']"))
+        .await
+        .unwrap();
+    let cell = |selector: String| {
+        let overall = overall.clone();
+        async move {
+            overall
+                .find(fantoccini::Locator::Css(&selector))
+                .await
+                .unwrap_or_else(|e| panic!("{selector}: {e}"))
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let i = count("SELECT count(*) FROM interview");
+    let by = |d: &str| {
+        count(&format!(
+            "SELECT count(*) FROM contact WHERE disposition = '{d}'"
+        ))
+    };
+    let (p, r, ne, o) = (
+        by("partial"),
+        by("refused"),
+        by("not_eligible"),
+        by("other"),
+    );
+    for (name, n) in [
+        ("total", i + p + r + ne + o),
+        ("completed", i),
+        ("partial", p),
+        ("refused", r),
+        ("not_eligible", ne),
+        ("other", o),
+    ] {
+        assert_eq!(
+            cell(format!("td[data-count={name}]")).await,
+            n.to_string(),
+            "{name}"
+        );
+    }
+    let pct = |num: i64, den: i64| format!("{:.1}%", num as f64 * 100.0 / den as f64);
+    for (name, expected) in [
+        ("rr1", pct(i, i + p + r + o)),
+        ("rr2", pct(i + p, i + p + r + o)),
+        ("coop3", pct(i, i + p + r)),
+        ("ref1", pct(r, i + p + r + o)),
+        ("con1", pct(i + p + r, i + p + r + o)),
+        ("e", pct(i + p, i + p + ne)),
+    ] {
+        assert_eq!(
+            cell(format!("td[data-rate={name}]")).await,
+            expected,
+            "{name}"
+        );
+    }
+    app.close().await;
+    server.stop().await;
 }

@@ -105,6 +105,18 @@ pub struct DiscardArgs {
     pub reason: String,
 }
 
+/// Ends an unfinished contact with its disposition. `disposition` `None`: the one the
+/// eligibility rule decided (refused at consent, or not eligible); otherwise `partial`,
+/// `refused` or `other`, as the answers allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseContactArgs {
+    pub interview_id: Uuid,
+    #[serde(default)]
+    pub disposition: Option<zhisu_core::Disposition>,
+    #[serde(default)]
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportBackupArgs {
     pub path: String,
@@ -175,6 +187,8 @@ commands! {
     /// The saved answers of an interview, to resume it where it stopped.
     InterviewAnswers = "interview_answers"(InterviewArgs) -> Answers;
     DiscardInterview = "discard_interview"(DiscardArgs) -> ();
+    /// Ends an unfinished contact with its disposition (sealed and queued for upload).
+    CloseContact = "close_contact"(CloseContactArgs) -> InterviewSummary;
     GetSyncStatus = "sync_status"(()) -> SyncView;
     SyncNow = "sync_now"(()) -> ();
     /// The newest sync attempts.

@@ -52,6 +52,11 @@ error_codes! {
     StorageCorrupt = "storage_corrupt",
     DiscardReasonMissing = "discard_reason_missing",
     CannotDiscard = "cannot_discard",
+    /// The answers so far do not allow this disposition (a partial needs an eligible
+    /// respondent who consented; a refusal, no consent yet).
+    DispositionNotAllowed = "disposition_not_allowed",
+    /// A partial or "not reached/other" contact needs the surveyor's reason.
+    DispositionReasonMissing = "disposition_reason_missing",
     BackupFailed = "backup_failed",
     NotABackup = "not_a_backup",
     InvalidQuestionnaire = "invalid_questionnaire",

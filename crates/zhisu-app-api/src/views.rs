@@ -90,6 +90,13 @@ pub struct InterviewSummary {
     pub discard_reason: Option<String>,
     /// The language the respondent's screens are shown in (`None`: the questionnaire's default).
     pub language: Option<String>,
+    /// How the contact ended (`None` while in progress or discarded).
+    #[serde(default)]
+    pub disposition: Option<zhisu_core::Disposition>,
+    /// The surveyor's reason for a partial, refused or other contact; the items that excluded
+    /// a respondent not eligible.
+    #[serde(default)]
+    pub disposition_reason: Option<String>,
 }
 
 /// How many interviews are in each state: what the sync badge shows.

@@ -92,6 +92,23 @@ impl Expression {
         out
     }
 
+    /// The parts of a top-level chain of `and`, in order; the whole expression when its top
+    /// is no `and`. Used to tell which part of the eligibility rule screened a respondent out.
+    pub fn conjuncts(&self) -> Vec<&Expr> {
+        fn collect<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+            match e {
+                Expr::Binary(BinaryOp::And, a, b) => {
+                    collect(a, out);
+                    collect(b, out);
+                }
+                other => out.push(other),
+            }
+        }
+        let mut out = Vec::new();
+        collect(&self.ast, &mut out);
+        out
+    }
+
     /// Whether the expression uses `.` (the answer being checked).
     pub fn uses_current(&self) -> bool {
         let mut found = false;
@@ -246,6 +263,22 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// The value of this (part of an) expression in `scope`.
+    pub fn evaluate(&self, scope: &dyn Scope) -> Value {
+        eval(self, scope)
+    }
+
+    /// Every `${name}` this part refers to, in order of appearance (with repeats).
+    pub fn references(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        self.walk(&mut |e| {
+            if let Expr::Ref(name) = e {
+                out.push(name.as_str());
+            }
+        });
+        out
+    }
+
     fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
         match self {

@@ -145,6 +145,29 @@ impl Questionnaire {
         }
     }
 
+    /// The items referred to by the parts of `condition` (a chain of `and`) that are false for
+    /// `answers`, each once, in order.
+    pub(crate) fn failing_conjunct_references(
+        &self,
+        condition: &crate::Expression,
+        answers: &Answers,
+    ) -> Vec<String> {
+        let relevant = self.relevance(answers);
+        let scope = self.scope(answers, Some(&relevant));
+        let mut items: Vec<String> = Vec::new();
+        for part in condition.conjuncts() {
+            if part.evaluate(&scope).truthy() {
+                continue;
+            }
+            for name in part.references() {
+                if !items.iter().any(|i| i == name) {
+                    items.push(name.to_string());
+                }
+            }
+        }
+        items
+    }
+
     /// The next item to show after position `after` (`None`: from the start), or `None` when
     /// there is none: the interview goes to review, or ends if the respondent is ineligible.
     pub fn next_item(&self, answers: &Answers, after: Option<usize>) -> Option<usize> {

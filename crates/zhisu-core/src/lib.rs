@@ -11,6 +11,7 @@ mod background;
 mod check;
 mod contradiction;
 mod describe;
+mod disposition;
 pub mod expr;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -27,6 +28,7 @@ mod version;
 pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
 pub use background::{age_band, Background, BackgroundRole, AGE_BANDS, DEFAULT_FINGERPRINT};
 pub use describe::{Description, ModuleDescription};
+pub use disposition::{Disposition, ScreenedOut, CONSENT_ITEM};
 pub use expr::{ExprError, ExprErrorKind, Expression, MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 pub use interview::EligibilityStatus;
 pub use load::{limits, Checked, Diagnostic, Diagnostics, DiagnosticsList, Severity};

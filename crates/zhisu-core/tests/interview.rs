@@ -454,3 +454,60 @@ fn an_interview_is_resumed_at_the_first_unanswered_question() {
         "the intro note is skipped: consent"
     );
 }
+
+#[test]
+fn a_contact_screened_out_is_a_refusal_at_consent_or_names_the_rule_that_excluded_it() {
+    use zhisu_core::{Disposition, ScreenedOut};
+    let q = load("ohl_2026.toml");
+    let mut answers = Answers::new();
+    // nothing answered: the surveyor may record a refusal or another outcome, not a partial
+    assert_eq!(q.screened_out(&answers), None);
+    assert_eq!(
+        q.closing_dispositions(&answers),
+        vec![Disposition::Refused, Disposition::Other]
+    );
+    set(&mut answers, &[("consent", AnswerValue::Bool(false))]);
+    assert_eq!(q.screened_out(&answers), Some(ScreenedOut::Refused));
+    assert!(q.closing_dispositions(&answers).is_empty());
+
+    let mut answers = Answers::new();
+    set(
+        &mut answers,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(62)),
+            ("frontline", AnswerValue::Bool(true)),
+        ],
+    );
+    assert_eq!(
+        q.screened_out(&answers),
+        Some(ScreenedOut::NotEligible {
+            items: vec!["age".into()]
+        })
+    );
+    let mut answers = Answers::new();
+    set(
+        &mut answers,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(30)),
+            ("frontline", AnswerValue::Bool(false)),
+        ],
+    );
+    assert_eq!(
+        q.screened_out(&answers),
+        Some(ScreenedOut::NotEligible {
+            items: vec!["frontline".into()]
+        })
+    );
+    // eligible and consented: a break-off is a partial (or another outcome), never a refusal
+    answers.insert("frontline".into(), AnswerValue::Bool(true));
+    assert_eq!(q.screened_out(&answers), None);
+    assert_eq!(
+        q.closing_dispositions(&answers),
+        vec![Disposition::Partial, Disposition::Other]
+    );
+    // consented, eligibility not settled yet: neither partial nor refusal
+    answers.remove("frontline");
+    assert_eq!(q.closing_dispositions(&answers), vec![Disposition::Other]);
+}

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zhisu_core::Answers;
 
+mod contact;
 mod content_hash;
+pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
 pub mod limits;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
@@ -146,6 +148,13 @@ pub struct RoundSettings {
     /// When an interview is flagged in quality control (the tablet warns the surveyor; the
     /// server flags it for review).
     pub quality: zhisu_core::QcThresholds,
+    /// The round's first day of fieldwork, a local date (added within v1; devices ignore it):
+    /// progress shows the expected pace from it to `ends_on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_on: Option<chrono::NaiveDate>,
+    /// The round's last day of fieldwork, a local date (added within v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ends_on: Option<chrono::NaiveDate>,
 }
 
 impl Default for RoundSettings {
@@ -153,6 +162,8 @@ impl Default for RoundSettings {
         RoundSettings {
             show_answer_key: true,
             quality: zhisu_core::QcThresholds::default(),
+            starts_on: None,
+            ends_on: None,
         }
     }
 }
@@ -342,6 +353,10 @@ impl CompletedInterview {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadRequest {
     pub interviews: Vec<CompletedInterview>,
+    /// Contacts that ended otherwise than in a completed interview (protocol v1 addition; a
+    /// request without it is as before). Their receipts follow the interviews' in the response.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<ContactOutcome>,
 }
 
 /// One receipt per uploaded interview, in the order sent.

@@ -73,7 +73,7 @@ impl std::fmt::Display for FieldProblem {
     }
 }
 
-fn check_string(
+pub(crate) fn check_string(
     problems: &mut Vec<FieldProblem>,
     field: impl Fn() -> String,
     value: &str,
@@ -97,7 +97,7 @@ fn check_string(
     }
 }
 
-fn check_id(problems: &mut Vec<FieldProblem>, field: &str, value: &str) {
+pub(crate) fn check_id(problems: &mut Vec<FieldProblem>, field: &str, value: &str) {
     if value.is_empty() {
         problems.push(FieldProblem {
             field: field.to_string(),
@@ -107,13 +107,24 @@ fn check_id(problems: &mut Vec<FieldProblem>, field: &str, value: &str) {
     check_string(problems, || field.to_string(), value, MAX_ID_CHARS, false);
 }
 
-fn check_time(problems: &mut Vec<FieldProblem>, field: &str, at: DateTime<Utc>) {
+pub(crate) fn check_time(problems: &mut Vec<FieldProblem>, field: &str, at: DateTime<Utc>) {
     if at < earliest() || at >= latest() {
         problems.push(FieldProblem {
             field: field.to_string(),
             problem: format!(
                 "{} is not a date a device clock can show (allowed: 1970 to 2099)",
                 at.to_rfc3339()
+            ),
+        });
+    }
+}
+
+pub(crate) fn check_utc_offset(problems: &mut Vec<FieldProblem>, minutes: i32) {
+    if minutes.unsigned_abs() > MAX_UTC_OFFSET_MINUTES.unsigned_abs() {
+        problems.push(FieldProblem {
+            field: "utc_offset_minutes".into(),
+            problem: format!(
+                "{minutes} is not a UTC offset (allowed: −{MAX_UTC_OFFSET_MINUTES} to +{MAX_UTC_OFFSET_MINUTES} minutes)"
             ),
         });
     }
@@ -155,15 +166,7 @@ pub fn field_problems(interview: &CompletedInterview) -> Vec<FieldProblem> {
     }
     check_time(&mut problems, "started_at", interview.started_at);
     check_time(&mut problems, "completed_at", interview.completed_at);
-    if interview.utc_offset_minutes.unsigned_abs() > MAX_UTC_OFFSET_MINUTES.unsigned_abs() {
-        problems.push(FieldProblem {
-            field: "utc_offset_minutes".into(),
-            problem: format!(
-                "{} is not a UTC offset (allowed: −{MAX_UTC_OFFSET_MINUTES} to +{MAX_UTC_OFFSET_MINUTES} minutes)",
-                interview.utc_offset_minutes
-            ),
-        });
-    }
+    check_utc_offset(&mut problems, interview.utc_offset_minutes);
     if interview.answers.len() > MAX_ANSWERS {
         problems.push(FieldProblem {
             field: "answers".into(),

@@ -289,6 +289,30 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE interview ADD COLUMN consent BOOLEAN,
         ADD COLUMN consent_text_version TEXT;
     "#,
+    // 17 (issue 15): contacts that ended otherwise than in a completed interview (partial,
+    // refused, not_eligible, other), stored once by id and content hash like interviews.
+    r#"
+    CREATE TABLE contact (
+        id                    UUID PRIMARY KEY,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        disposition           TEXT NOT NULL,
+        started_at            TIMESTAMPTZ NOT NULL,
+        ended_at              TIMESTAMPTZ NOT NULL,
+        received_at           TIMESTAMPTZ NOT NULL,
+        device_id             UUID,
+        district              TEXT,
+        site_id               TEXT,
+        surveyor_id           TEXT,
+        population            TEXT,
+        items_answered        INTEGER NOT NULL,
+        reason                TEXT,
+        excluded_by           JSONB NOT NULL,
+        payload               JSON NOT NULL
+    );
+    CREATE INDEX contact_district ON contact (district, disposition);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

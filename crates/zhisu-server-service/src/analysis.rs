@@ -904,7 +904,23 @@ pub struct Progress {
 
 /// Interviews against the sample plan's quotas, for what `scope` may read.
 pub fn progress(storage: &dyn Storage, scope: &Scope) -> Result<Progress, StorageError> {
-    let cells = storage.progress(scope)?;
+    progress_between(storage, scope, None)
+}
+
+/// [`progress`] counting only the interviews done on the days `first..=last` (local dates,
+/// `YYYY-MM-DD`), when given: a round's fieldwork window.
+pub fn progress_between(
+    storage: &dyn Storage,
+    scope: &Scope,
+    days: Option<(&str, &str)>,
+) -> Result<Progress, StorageError> {
+    let cells: Vec<_> = storage
+        .progress(scope)?
+        .into_iter()
+        .filter(|c| {
+            days.is_none_or(|(first, last)| c.day.as_str() >= first && c.day.as_str() <= last)
+        })
+        .collect();
     let sites: Vec<_> = storage
         .all_sites()?
         .into_iter()

@@ -62,6 +62,8 @@ pub struct Sample {
     pub rejected: u64,
     pub sites_with_interviews: usize,
     pub districts_with_interviews: usize,
+    /// Every contact by disposition and the rates (`fieldwork`; no rates in a population scope).
+    pub fieldwork: crate::fieldwork::Fieldwork,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +134,7 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
         lang,
     )?;
     let progress = analysis::progress(storage, &scope)?;
+    let fieldwork = crate::fieldwork::fieldwork(storage, &scope)?;
     let queue = storage.qc_queue(&scope, None, 1_000_000)?;
     let rejected = queue
         .iter()
@@ -160,6 +163,7 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
         progress,
         flagged,
         rejected,
+        fieldwork,
     };
     let recommendations = recommendations(questionnaire, &items, &literacy, lang);
     Ok(AnnualReport {

@@ -3,9 +3,9 @@
 //! far from its site, then the batch stored in one transaction with a receipt per interview.
 
 use chrono::{DateTime, Utc};
-use zhisu_protocol::{codes, CompletedInterview, Receipt, ReceiptStatus};
+use zhisu_protocol::{codes, CompletedInterview, ContactOutcome, Receipt, ReceiptStatus};
 
-use crate::storage::Accepted;
+use crate::storage::{Accepted, AcceptedContact};
 use crate::{Device, ServerState, StorageError};
 
 fn rejected(interview: &CompletedInterview, code: &str, message: String) -> Receipt {
@@ -128,4 +128,104 @@ pub fn ingest(
         .map(|r| r.or_else(|| stored.next()))
         .collect::<Option<Vec<_>>>()
         .expect("one stored receipt per accepted interview"))
+}
+
+/// Checks a contact (limits, the rules of its disposition, its content hash, its questionnaire
+/// version) or says why it is rejected.
+fn accept_contact(
+    state: &ServerState,
+    contact: ContactOutcome,
+) -> Result<AcceptedContact, Receipt> {
+    let refuse = |contact: &ContactOutcome, code: &str, message: String| Receipt {
+        interview_id: contact.id,
+        status: ReceiptStatus::Rejected,
+        code: Some(code.to_string()),
+        message: Some(message),
+    };
+    let problems = contact.field_problems();
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(refuse(&contact, codes::INVALID_INTERVIEW, list.join("; ")));
+    }
+    if !contact.hash_is_valid() {
+        let expected = contact.compute_hash();
+        return Err(refuse(
+            &contact,
+            codes::CONTENT_HASH_MISMATCH,
+            format!(
+                "the hash of the contact's canonical form differs: the server computed {expected} \
+                 (RFC 8785 JSON of every field except content_hash, timestamps in UTC; \
+                 docs/sync-protocol.md, \"Contact outcomes\")"
+            ),
+        ));
+    }
+    if state
+        .questionnaires
+        .get(&contact.questionnaire_id, &contact.questionnaire_version)
+        .is_none()
+    {
+        let message = format!(
+            "the server has no questionnaire {} version {}",
+            contact.questionnaire_id, contact.questionnaire_version
+        );
+        return Err(refuse(
+            &contact,
+            codes::UNKNOWN_QUESTIONNAIRE_VERSION,
+            message,
+        ));
+    }
+    Ok(AcceptedContact {
+        contact,
+        site_district: None,
+    })
+}
+
+/// Checks and stores the contacts of an upload (issue 15): one receipt per contact, in order;
+/// the accepted ones are stored in one transaction, each counted in its site's district when
+/// the sample plan has the site elsewhere (as interviews are), else the device's.
+pub fn ingest_contacts(
+    state: &ServerState,
+    contacts: Vec<ContactOutcome>,
+    device: Option<&Device>,
+) -> Result<Vec<Receipt>, StorageError> {
+    if contacts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(contacts.len());
+    let mut accepted = Vec::new();
+    for contact in contacts {
+        match accept_contact(state, contact) {
+            Ok(one) => {
+                receipts.push(None);
+                accepted.push(one);
+            }
+            Err(receipt) => receipts.push(Some(receipt)),
+        }
+    }
+    if accepted.iter().any(|a| a.contact.site_id.is_some()) {
+        let plan = state.storage.all_sites()?;
+        for a in &mut accepted {
+            let Some(site_id) = &a.contact.site_id else {
+                continue;
+            };
+            let own = device.is_some_and(|d| {
+                plan.iter()
+                    .any(|s| &s.id == site_id && s.district == d.district)
+            });
+            if !own {
+                if let Some(site) = plan.iter().find(|s| &s.id == site_id) {
+                    a.site_district = Some(site.district.clone());
+                }
+            }
+        }
+    }
+    let stored = state
+        .storage
+        .ingest_contacts(&accepted, device, Utc::now())?;
+    let mut stored = stored.into_iter();
+    Ok(receipts
+        .into_iter()
+        .map(|r| r.or_else(|| stored.next()))
+        .collect::<Option<Vec<_>>>()
+        .expect("one stored receipt per accepted contact"))
 }

@@ -120,6 +120,19 @@ impl ServerState {
                 "quality.min_seconds_per_item must be a number of seconds, 0 or more".into(),
             ));
         }
+        match (settings.starts_on, settings.ends_on) {
+            (Some(first), Some(last)) if last < first => {
+                return Err(Refusal::Invalid(format!(
+                    "the round ends ({last}) before it starts ({first})"
+                )))
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(Refusal::Invalid(
+                    "give both the first day (starts_on) and the last day (ends_on) of the round, or neither".into(),
+                ))
+            }
+            _ => {}
+        }
         let detail = format!(
             "round {round}: {}",
             serde_json::to_string(settings).unwrap_or_default()

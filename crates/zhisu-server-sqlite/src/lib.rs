@@ -27,6 +27,7 @@ use zhisu_server_storage::{
 mod analytics;
 mod audit;
 mod cells;
+mod contacts;
 mod devices;
 mod group_commit;
 mod interviews;

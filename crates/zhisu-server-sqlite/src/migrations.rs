@@ -303,6 +303,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE interview ADD COLUMN consent INTEGER;
     ALTER TABLE interview ADD COLUMN consent_text_version TEXT;
     "#,
+    // 17 (issue 15): contacts that ended otherwise than in a completed interview (partial,
+    // refused, not_eligible, other), stored once by id and content hash like interviews.
+    r#"
+    CREATE TABLE contact (
+        id                    TEXT PRIMARY KEY NOT NULL,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        disposition           TEXT NOT NULL,
+        started_at            TEXT NOT NULL,
+        ended_at              TEXT NOT NULL,
+        received_at           TEXT NOT NULL,
+        device_id             TEXT,
+        district              TEXT,
+        site_id               TEXT,
+        surveyor_id           TEXT,
+        population            TEXT,
+        items_answered        INTEGER NOT NULL,
+        reason                TEXT,
+        excluded_by           TEXT NOT NULL,  -- JSON array of item ids
+        payload               TEXT NOT NULL   -- the contact exactly as uploaded (JSON)
+    ) STRICT;
+    CREATE INDEX contact_district ON contact (district, disposition);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cells;
+pub mod contacts;
 pub mod devices;
 pub mod facts;
 pub mod facts_cache;
@@ -28,6 +29,7 @@ use zhisu_protocol::{CompletedInterview, Receipt};
 /// The protocol types the stored data is made of (so a backend needs no other crate).
 pub use zhisu_protocol;
 
+pub use contacts::{AcceptedContact, ContactCount, QualityRow};
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
@@ -170,6 +172,7 @@ impl Accepted {
 /// (a username taken, a device or person not found: no entry).
 pub trait Storage:
     InterviewStore
+    + ContactStore
     + PeopleStore
     + DeviceStore
     + PlanStore
@@ -339,6 +342,27 @@ pub trait InterviewStore {
         decision: &Review,
         audit: &AuditEntry,
     ) -> Result<Option<()>, StorageError>;
+}
+
+/// Contacts that ended otherwise than in a completed interview (issue 15).
+pub trait ContactStore {
+    /// Stores the accepted contacts of one batch in one transaction, a receipt for each in
+    /// order: stored, already stored (same id and content hash) or conflict (same id, other
+    /// content, or the id of a stored interview). On error nothing of them is stored.
+    fn ingest_contacts(
+        &self,
+        contacts: &[AcceptedContact],
+        device: Option<&Device>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Receipt>, StorageError>;
+
+    /// The stored contacts a scope may read (the same rule as interviews: district, or the
+    /// contact's population), counted by district, site, surveyor, population and disposition.
+    fn contact_counts(&self, scope: &Scope) -> Result<Vec<ContactCount>, StorageError>;
+
+    /// Every stored interview of a scope as the per-surveyor and per-site quality table reads
+    /// it, ordered by district, site, surveyor and id.
+    fn quality_rows(&self, scope: &Scope) -> Result<Vec<QualityRow>, StorageError>;
 }
 
 /// People and their sessions.

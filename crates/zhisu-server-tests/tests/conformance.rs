@@ -11,7 +11,9 @@ use zhisu_server_postgres::PostgresStorage;
 use zhisu_server_service::devices::{hash_code, hash_token};
 use zhisu_server_service::people::hash_password;
 use zhisu_server_sqlite::SqliteStorage;
-use zhisu_server_storage::{Accepted, InterviewStore, Storage, StorageError};
+use zhisu_server_storage::{
+    Accepted, AcceptedContact, Device, InterviewStore, Storage, StorageError,
+};
 use zhisu_server_storage::{AuditEntry, EnrolRefusal};
 use zhisu_server_storage::{Person, Role, Scope};
 
@@ -468,6 +470,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     flag_for_review_conformance(&*fresh("flag_for_review").storage);
     media_conformance(&*fresh("media").storage);
     reference_conformance(&*fresh("references").storage);
+    contact_conformance(&*fresh("contacts").storage);
     round_conformance(&*fresh("rounds").storage);
     erasure_conformance(&fresh("erasure"));
     retention_conformance(&*fresh("retention").storage);
@@ -492,6 +495,141 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     }
     (f.set_version)(current);
     assert_eq!(f.reopen().unwrap().interview_count().unwrap(), 1);
+}
+
+fn contact(n: u128, disposition: zhisu_core::Disposition, reason: &str) -> AcceptedContact {
+    AcceptedContact {
+        contact: zhisu_protocol::ContactOutcome {
+            id: Uuid::from_u128(n),
+            questionnaire_id: "ohl_pilot".into(),
+            questionnaire_version: "2026.1".into(),
+            started_at: at(0),
+            ended_at: at(1),
+            utc_offset_minutes: 480,
+            disposition,
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+            items_answered: 2,
+            excluded_by: if disposition == zhisu_core::Disposition::NotEligible {
+                vec!["age".into()]
+            } else {
+                vec![]
+            },
+            site_id: Some("s-1".into()),
+            surveyor_id: Some("zhang".into()),
+            population: (disposition == zhisu_core::Disposition::Partial)
+                .then(|| "teacher".to_string()),
+            content_hash: String::new(),
+        }
+        .sealed(),
+        site_district: None,
+    }
+}
+
+/// Contacts (issue 15): stored once by id and content hash, a re-send is `already_stored`, a
+/// changed one or one with a stored interview's id is a conflict and changes nothing; counted
+/// by district (the site's when the plan put it elsewhere), surveyor, population and
+/// disposition, within a scope.
+fn contact_conformance(s: &dyn Storage) {
+    use zhisu_core::Disposition::*;
+    use ReceiptStatus::*;
+    let device = Device {
+        id: Uuid::from_u128(77),
+        name: "平板".into(),
+        round: "2026".into(),
+        district: "yuzhong".into(),
+        enrolled_at: at(0),
+        revoked_at: None,
+        last_seen_at: None,
+        pending: None,
+    };
+    s.ingest(&[interview(50, 30)], None, at(0)).unwrap();
+    let mut elsewhere = contact(4, Other, "没遇到人");
+    elsewhere.site_district = Some("jiangbei".into());
+    let batch = vec![
+        contact(1, Refused, ""),
+        contact(2, NotEligible, ""),
+        contact(3, Partial, "被叫走了"),
+        elsewhere,
+    ];
+    assert_eq!(
+        statuses(&s.ingest_contacts(&batch, Some(&device), at(2)).unwrap()),
+        vec![Stored, Stored, Stored, Stored]
+    );
+    assert_eq!(
+        statuses(&s.ingest_contacts(&batch, Some(&device), at(3)).unwrap()),
+        vec![AlreadyStored; 4]
+    );
+    let changed = contact(1, Refused, "很忙");
+    let mut interview_id = contact(50, Refused, "");
+    interview_id.contact.id = Uuid::from_u128(50);
+    let receipts = s
+        .ingest_contacts(&[changed, interview_id], Some(&device), at(4))
+        .unwrap();
+    assert_eq!(statuses(&receipts), vec![Conflict, Conflict]);
+    let counts = s.contact_counts(&Scope::All).unwrap();
+    let summary: Vec<(Option<&str>, Option<&str>, &str, u64)> = counts
+        .iter()
+        .map(|c| {
+            (
+                c.district.as_deref(),
+                c.population.as_deref(),
+                c.disposition.as_str(),
+                c.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (Some("jiangbei"), None, "other", 1),
+            (Some("yuzhong"), None, "not_eligible", 1),
+            (Some("yuzhong"), None, "refused", 1),
+            (Some("yuzhong"), Some("teacher"), "partial", 1),
+        ]
+    );
+    assert!(counts
+        .iter()
+        .all(|c| c.site_id.as_deref() == Some("s-1") && c.surveyor_id.as_deref() == Some("zhang")));
+    let yuzhong = s
+        .contact_counts(&Scope::District("yuzhong".into()))
+        .unwrap();
+    assert_eq!(yuzhong.iter().map(|c| c.count).sum::<u64>(), 3);
+    let teachers = s
+        .contact_counts(&Scope::Populations(vec!["teacher".into()]))
+        .unwrap();
+    assert_eq!(teachers.len(), 1);
+    assert_eq!(teachers[0].disposition, "partial");
+    assert!(s
+        .contact_counts(&Scope::District("wanzhou".into()))
+        .unwrap()
+        .is_empty());
+
+    // the quality table's reading of the interviews: flagged once a flag is added
+    let rows = s.quality_rows(&Scope::All).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0].district.as_deref(),
+            rows[0].flagged,
+            rows[0].qc_status.as_str()
+        ),
+        (None, false, "unreviewed")
+    );
+    let expected_duration = (interview(50, 30).interview.completed_at
+        - interview(50, 30).interview.started_at)
+        .num_seconds();
+    assert_eq!(rows[0].duration_s, Some(expected_duration));
+    let flag = zhisu_core::QcFlag::SiteNotInPlan {
+        site_id: "s-9".into(),
+    };
+    assert!(s
+        .flag_for_review(Uuid::from_u128(50), &flag, &audit("flag"))
+        .unwrap());
+    assert!(s.quality_rows(&Scope::All).unwrap()[0].flagged);
+    assert!(s
+        .quality_rows(&Scope::District("yuzhong".into()))
+        .unwrap()
+        .is_empty());
 }
 
 /// Sign-in attempts are counted in the database, one by one: a burst from many threads gets no
@@ -1645,7 +1783,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE facts_generation;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
@@ -1691,6 +1829,7 @@ fn analysis_conformance(f: &Fresh) {
             min_seconds_per_item: 5.0,
             ..Default::default()
         },
+        ..Default::default()
     };
     s.set_round_settings("2026", &settings, &audit("test"))
         .unwrap();

@@ -1029,3 +1029,483 @@ async fn wrong_passwords_in_a_row_pause_sign_in_for_that_username() {
     let (status, body) = attempt("jb_admin", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
 }
+
+fn contact(
+    n: u128,
+    disposition: zhisu_core::Disposition,
+    population: Option<&str>,
+) -> zhisu_server_storage::AcceptedContact {
+    use zhisu_core::Disposition;
+    zhisu_server_storage::AcceptedContact {
+        contact: zhisu_protocol::ContactOutcome {
+            id: Uuid::from_u128(n),
+            questionnaire_id: "ohl_2026".into(),
+            questionnaire_version: "2026.2".into(),
+            started_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap(),
+            ended_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 2, 0).unwrap(),
+            utc_offset_minutes: 480,
+            disposition,
+            reason: matches!(disposition, Disposition::Partial | Disposition::Other)
+                .then(|| "走了".to_string()),
+            items_answered: 3,
+            excluded_by: if disposition == Disposition::NotEligible {
+                vec!["age".into()]
+            } else {
+                vec![]
+            },
+            site_id: None,
+            surveyor_id: None,
+            population: population.map(str::to_string),
+            content_hash: String::new(),
+        }
+        .sealed(),
+        site_district: None,
+    }
+}
+
+/// The fieldwork outcomes (the progress page's table and its CSV) by role: each role counts
+/// exactly the contacts and interviews of its scope; a population scope gets counts and no
+/// rates; nobody signed out gets the table.
+#[tokio::test(flavor = "multi_thread")]
+async fn fieldwork_outcomes_keep_to_each_roles_scope() {
+    use zhisu_core::Disposition::*;
+    let w = world().await;
+    let devices = w.state.storage.devices().unwrap();
+    let device = |district: &str| devices.iter().find(|d| d.district == district).unwrap();
+    w.state
+        .storage
+        .ingest_contacts(
+            &[
+                contact(101, Refused, None),
+                contact(102, NotEligible, None),
+                contact(103, Partial, Some("teacher")),
+            ],
+            Some(device("yuzhong")),
+            Utc::now(),
+        )
+        .unwrap();
+    w.state
+        .storage
+        .ingest_contacts(
+            &[
+                contact(201, Refused, None),
+                contact(202, Refused, None),
+                contact(203, Other, Some("construction")),
+            ],
+            Some(device("jiangbei")),
+            Utc::now(),
+        )
+        .unwrap();
+    // (role, [total, completed, partial, refused, not eligible, other], RR1 column)
+    let expected: [(&str, [u64; 6], &str); 5] = [
+        ("city", [8, 2, 1, 3, 1, 1], "28.6"), // 2 / (2 + 1 + 3 + 1)
+        ("yz_admin", [4, 1, 1, 1, 1, 0], "33.3"),
+        ("jb_admin", [4, 1, 0, 2, 0, 1], "25.0"),
+        ("yz_sup", [4, 1, 1, 1, 1, 0], "33.3"),
+        ("edu", [2, 1, 1, 0, 0, 0], ""),
+    ];
+    for (role, counts, rr1) in expected {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let csv = w
+            .http
+            .get(format!("{}/dashboard/fieldwork.csv?lang=en", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.status(), 200, "{role}");
+        let text = csv.text().await.unwrap();
+        let all = text
+            .lines()
+            .find(|l| l.trim_start_matches('\u{feff}').starts_with("all,"))
+            .unwrap_or_else(|| panic!("{role}: no overall row in {text}"));
+        let cells: Vec<&str> = all.split(',').collect();
+        let got: Vec<u64> = cells[3..9].iter().map(|c| c.parse().unwrap()).collect();
+        assert_eq!(got, counts, "{role}: {all}");
+        assert_eq!(cells[9], rr1, "{role}: RR1 in {all}");
+        let page = w
+            .http
+            .get(format!("{}/dashboard/progress", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"fieldwork\""), "{role}");
+        assert!(
+            page.contains(&format!("data-count=\"total\">{}<", counts[0])),
+            "{role}: the page's overall count"
+        );
+        assert_eq!(page.contains("data-rate=\"rr1\""), role != "edu", "{role}");
+    }
+    // every download is in the audit log
+    let downloads = w
+        .state
+        .storage
+        .audit_log(100)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "export" && a.detail.starts_with("fieldwork CSV"))
+        .count();
+    assert_eq!(downloads, 5);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/dashboard/fieldwork.csv", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/dashboard/login");
+}
+
+/// An interview of `population` at `site`, completed on `day` (local date, +08:00).
+fn interview_at(n: u128, population: &str, site: &str, day: u32) -> zhisu_server_storage::Accepted {
+    let mut a = interview(n, population);
+    a.interview.site_id = Some(site.to_string());
+    a.interview.started_at = Utc.with_ymd_and_hms(2026, 11, day, 8, 0, 0).unwrap();
+    a.interview.completed_at = Utc.with_ymd_and_hms(2026, 11, day, 8, 20, 0).unwrap();
+    let interview = a.interview.sealed();
+    let questionnaire = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    zhisu_server_storage::Accepted::new(&questionnaire, interview, a.score)
+}
+
+/// Rounds in time (issue 15): a round's window set by the city; the pace worked by hand; the
+/// progress page shows it in each district's scope; a window that ends before it starts is
+/// refused and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rounds_window_gives_the_expected_pace_and_the_quotas_that_will_not_be_met() {
+    use zhisu_server_service::pace;
+    let w = world().await;
+    let city = w.sign_in("city").await;
+    // the window: 2026-11-27 to 2026-12-06, ten days
+    let (status, _) = w
+        .call(
+            Method::PUT,
+            "/api/v1/rounds/2026/settings",
+            Some(&city),
+            Some(json!({"show_answer_key": true, "starts_on": "2026-11-27", "ends_on": "2026-12-06"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = w
+        .call(
+            Method::PUT,
+            "/api/v1/rounds/2026/settings",
+            Some(&city),
+            Some(json!({"starts_on": "2026-12-06", "ends_on": "2026-11-27"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("malformed_request"))
+    );
+    let (status, _) = w
+        .call(
+            Method::PUT,
+            "/api/v1/rounds/2026/settings",
+            Some(&w.sign_in("yz_admin").await),
+            Some(json!({"starts_on": "2026-11-01", "ends_on": "2026-11-02"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let kept = w.state.storage.round_settings("2026").unwrap().unwrap();
+    assert_eq!(
+        (
+            kept.starts_on.unwrap().to_string(),
+            kept.ends_on.unwrap().to_string()
+        ),
+        ("2026-11-27".to_string(), "2026-12-06".to_string())
+    );
+    // yuzhong's site: 10 teachers and 20 construction workers wanted
+    let site = zhisu_protocol::Site {
+        id: "yz-1".into(),
+        district: "yuzhong".into(),
+        name: "解放碑工地".into(),
+        site_type: "enterprise".into(),
+        quotas: [
+            ("teacher".to_string(), 10),
+            ("construction".to_string(), 20),
+        ]
+        .into_iter()
+        .collect(),
+        ..Default::default()
+    };
+    w.state
+        .storage
+        .replace_sites(
+            "yuzhong",
+            &[site],
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", "yz-1"),
+        )
+        .unwrap();
+    let devices = w.state.storage.devices().unwrap();
+    let yuzhong = devices.iter().find(|d| d.district == "yuzhong").unwrap();
+    let batch = vec![
+        interview_at(301, "teacher", "yz-1", 27),
+        interview_at(302, "teacher", "yz-1", 27),
+        interview_at(303, "construction", "yz-1", 28),
+        interview_at(304, "teacher", "yz-1", 29),
+        interview_at(305, "teacher", "yz-1", 29),
+        interview_at(306, "teacher", "yz-1", 20), // before the window: not this round's pace
+    ];
+    w.state
+        .storage
+        .ingest(&batch, Some(yuzhong), Utc::now())
+        .unwrap();
+    // on 2026-11-30, 4 of 10 days have begun:
+    //   teachers: expected 10·4/10 = 4, done 4, projected 4·10/4 = 10: met;
+    //   construction: expected 20·4/10 = 8, done 1, projected 1·10/4 = 2.5 < 20: not met;
+    //   each day expects 30/10 = 3.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let scope = zhisu_server_storage::Scope::District("yuzhong".into());
+    assert_eq!(
+        pace::current_round(w.state.storage.as_ref())
+            .unwrap()
+            .as_deref(),
+        Some("2026")
+    );
+    let p = pace::pace(w.state.storage.as_ref(), &scope, "2026", today)
+        .unwrap()
+        .unwrap();
+    assert_eq!((p.days_total, p.days_begun), (10, 4));
+    let yz1 = &p.sites[0];
+    let teacher = &yz1.populations["teacher"];
+    assert_eq!(
+        (
+            teacher.done,
+            teacher.expected,
+            teacher.projected,
+            teacher.short
+        ),
+        (4, 4.0, Some(10.0), false)
+    );
+    let builders = &yz1.populations["construction"];
+    assert_eq!(
+        (
+            builders.done,
+            builders.expected,
+            builders.projected,
+            builders.short
+        ),
+        (1, 8.0, Some(2.5), true)
+    );
+    let days: Vec<(&str, u64)> = p.days.iter().map(|d| (d.day.as_str(), d.done)).collect();
+    assert_eq!(
+        days,
+        // the world's own yuzhong interview (no site) was done on 11-29 too: the days count
+        // every interview of the scope, the sites those of their site
+        [
+            ("2026-11-27", 2),
+            ("2026-11-28", 1),
+            ("2026-11-29", 3),
+            ("2026-11-30", 0)
+        ]
+    );
+    assert!(p.days.iter().all(|d| d.expected == 3.0));
+    assert_eq!(p.shortfalls().len(), 1);
+    // before the window nothing is expected or flagged
+    let early = pace::pace(
+        w.state.storage.as_ref(),
+        &scope,
+        "2026",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(early.days_begun, 0);
+    assert!(early.shortfalls().is_empty());
+    // the page, in each scope: yuzhong's people see the site and its shortfall, jiangbei's not
+    for (role, sees) in [("city", true), ("yz_sup", true), ("jb_admin", false)] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let page = w
+            .http
+            .get(format!("{}/dashboard/progress", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"pace-window\""), "{role}");
+        assert_eq!(
+            page.contains(
+                "data-site=\"yz-1\" data-population=\"construction\" data-short=\"true\""
+            ),
+            sees,
+            "{role}"
+        );
+    }
+}
+
+/// A teacher's interview by `surveyor` that took `seconds`.
+fn interview_by(n: u128, surveyor: &str, seconds: i64) -> zhisu_server_storage::Accepted {
+    let mut a = interview(n, "teacher");
+    a.interview.surveyor_id = Some(surveyor.to_string());
+    a.interview.completed_at = a.interview.started_at + Duration::seconds(seconds);
+    let interview = a.interview.sealed();
+    let questionnaire = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    zhisu_server_storage::Accepted::new(&questionnaire, interview, a.score)
+}
+
+/// Quality per surveyor and per site (issue 15), worked by hand (docs/statistics.md §12): a
+/// fast surveyor with many flagged and a rejected interview is marked; each role sees its
+/// scope; a population scope has no rates; the table sorts and downloads as CSV.
+#[tokio::test(flavor = "multi_thread")]
+async fn quality_per_surveyor_marks_the_outliers_in_each_roles_scope() {
+    use zhisu_server_service::quality::{self, Outlier, QualityBy};
+    use zhisu_server_storage::{AuditEntry, QcFlag, QcStatus, Review, Scope};
+    let w = world().await;
+    let devices = w.state.storage.devices().unwrap();
+    let yuzhong = devices.iter().find(|d| d.district == "yuzhong").unwrap();
+    let mut batch = Vec::new();
+    for (n, s) in [(401, 600), (402, 600), (403, 900), (404, 900)] {
+        batch.push(interview_by(n, "zhang", s));
+    }
+    for (n, s) in [(411, 120), (412, 120), (413, 180), (414, 180)] {
+        batch.push(interview_by(n, "li", s));
+    }
+    w.state
+        .storage
+        .ingest(&batch, Some(yuzhong), Utc::now())
+        .unwrap();
+    let audit = AuditEntry::now("test", "flag", "");
+    for n in [411u128, 412] {
+        let flag = QcFlag::SiteNotInPlan {
+            site_id: "x".into(),
+        };
+        assert!(w
+            .state
+            .storage
+            .flag_for_review(Uuid::from_u128(n), &flag, &audit)
+            .unwrap());
+    }
+    let review = Review {
+        status: QcStatus::Rejected,
+        comment: "录音对不上".into(),
+        reviewer: "yz_sup".into(),
+        at: Utc::now(),
+    };
+    w.state
+        .storage
+        .review(&Scope::All, Uuid::from_u128(413), &review, &audit)
+        .unwrap()
+        .unwrap();
+    let mut refused = contact(421, zhisu_core::Disposition::Refused, None);
+    refused.contact.surveyor_id = Some("zhang".into());
+    let refused = zhisu_server_storage::AcceptedContact {
+        contact: refused.contact.sealed(),
+        site_district: None,
+    };
+    w.state
+        .storage
+        .ingest_contacts(&[refused], Some(yuzhong), Utc::now())
+        .unwrap();
+
+    // yuzhong: 9 interviews (the world's own, 20 minutes, has no surveyor). Durations sorted:
+    // 2, 2, 3, 3, 10, 10, 15, 15, 20 minutes: median 10; li's 2.5 < 10/2: fast. Flagged: li 2/4
+    // = 50 % > max(2 × 2/9, 2/9 + 10 %) = 44.4 %. Rejected: li 1/4 = 25 % > max(2/9, 1/9 + 10 %)
+    // = 22.2 %. zhang: RR1 = 4/(4 + 1) = 80 %; li: 3/3 = 100 % (the rejected one is no I).
+    let table = quality::quality(
+        w.state.storage.as_ref(),
+        &Scope::District("yuzhong".into()),
+        QualityBy::Surveyor,
+    )
+    .unwrap();
+    assert_eq!(table.overall.interviews, 9);
+    assert_eq!(table.overall.median_duration_min, Some(10.0));
+    let line = |id: &str| {
+        table
+            .lines
+            .iter()
+            .find(|l| l.id.as_deref() == Some(id))
+            .unwrap()
+    };
+    let li = line("li");
+    assert_eq!(li.median_duration_min, Some(2.5));
+    assert_eq!(
+        (li.share_flagged, li.rejection_rate),
+        (Some(0.5), Some(0.25))
+    );
+    assert_eq!(
+        li.outliers,
+        [Outlier::Fast, Outlier::Flagged, Outlier::Rejected]
+    );
+    assert_eq!(li.rr1, Some(1.0));
+    let zhang = line("zhang");
+    assert_eq!(zhang.median_duration_min, Some(12.5));
+    assert_eq!(zhang.rr1, Some(0.8));
+    assert!(zhang.outliers.is_empty());
+    // the response rule: 20 points or more below the whole
+    let mut lines = vec![zhang.clone()];
+    lines[0].rr1 = Some(0.4);
+    let mut overall = table.overall.clone();
+    overall.rr1 = Some(0.6);
+    quality::mark_outliers(&overall, &mut lines);
+    assert_eq!(lines[0].outliers, [Outlier::LowResponse]);
+    // sorting: by median duration, shortest first, lines without one last
+    let mut sorted = table.lines.clone();
+    quality::sort_lines(&mut sorted, "duration", false);
+    assert_eq!(sorted[0].id.as_deref(), Some("li"));
+
+    // the page and the CSV, per role
+    for (role, sees_li, rates) in [
+        ("city", true, true),
+        ("yz_admin", true, true),
+        ("yz_sup", true, true),
+        ("jb_admin", false, true),
+        ("edu", true, false),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let get = |path: &str| {
+            let (http, url, cookie) = (w.http.clone(), format!("{}{path}", w.base), cookie.clone());
+            async move {
+                let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        let (status, page) = get("/dashboard/quality?sort=duration").await;
+        assert_eq!(status, 200, "{role}");
+        assert_eq!(
+            page.contains("data-id=\"li\" data-outliers=\"fast flagged rejected\""),
+            sees_li,
+            "{role}"
+        );
+        let (status, csv) = get("/dashboard/quality.csv?lang=en").await;
+        assert_eq!(status, 200, "{role}");
+        let li_row = csv.lines().find(|l| l.contains(",li,"));
+        assert_eq!(li_row.is_some(), sees_li, "{role}: {csv}");
+        if let Some(row) = li_row {
+            let cells: Vec<&str> = row.split(',').collect();
+            assert_eq!(cells[2], "4", "{role}: {row}");
+            assert_eq!(cells[8], if rates { "100.0" } else { "" }, "{role}: {row}");
+            assert_eq!(cells[13], "fast flagged rejected", "{role}: {row}");
+        }
+        assert!(!csv.contains("jiangbei") || role != "yz_sup");
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/dashboard/quality", "/dashboard/quality.csv"] {
+        let r = client
+            .get(format!("{}{path}", w.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+    }
+}

@@ -25,6 +25,7 @@ mod design;
 mod difference;
 mod items;
 mod method;
+mod rates;
 mod tdist;
 mod wilson;
 
@@ -35,6 +36,7 @@ pub use items::{
     ItemFigures, ItemFlag, Response,
 };
 pub use method::Method;
+pub use rates::{DispositionCounts, OutcomeRates};
 pub use tdist::{t_quantile_975, Z_FALLBACK_DF};
 pub use wilson::{wilson, Counts, Interval, Unweighted, Z95};
 

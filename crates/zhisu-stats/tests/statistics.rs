@@ -515,3 +515,46 @@ fn design_difference_hand_worked() {
     assert_eq!(wide.interval.high, 1.0);
     assert_eq!(wide.df, Some(1));
 }
+
+// ------------------------------------------------------------------------- fieldwork rates
+
+#[test]
+fn fieldwork_rates_hand_worked() {
+    // docs/statistics.md §10.1: I = 40, P = 5, R = 30, NE = 15, O = 10.
+    let counts = zhisu_stats::DispositionCounts {
+        completed: 40,
+        partial: 5,
+        refused: 30,
+        not_eligible: 15,
+        other: 10,
+    };
+    assert_eq!(counts.total(), 100);
+    let rates = counts.rates();
+    close(rates.rr1.unwrap(), 40.0 / 85.0, 1e-12);
+    close(rates.rr2.unwrap(), 45.0 / 85.0, 1e-12);
+    close(rates.coop3.unwrap(), 40.0 / 75.0, 1e-12);
+    close(rates.ref1.unwrap(), 30.0 / 85.0, 1e-12);
+    close(rates.con1.unwrap(), 75.0 / 85.0, 1e-12);
+    close(rates.eligibility.unwrap(), 45.0 / 60.0, 1e-12);
+    // each line of the document's example, as the rates print
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/statistics.md"),
+    )
+    .unwrap();
+    let example = &doc[doc.find("### 10.1").expect("the worked example")..];
+    for (name, fraction, rate) in [
+        ("RR1", "40/85", rates.rr1),
+        ("RR2", "45/85", rates.rr2),
+        ("COOP3", "40/75", rates.coop3),
+        ("REF1", "30/85", rates.ref1),
+        ("CON1", "75/85", rates.con1),
+        ("e", "45/60", rates.eligibility),
+    ] {
+        let line = format!("- {name} = {fraction} = {:.1} %", rate.unwrap() * 100.0);
+        assert!(example.contains(&line), "the document lacks `{line}`");
+    }
+    // nothing to divide by: no rate
+    let none = zhisu_stats::DispositionCounts::default().rates();
+    assert_eq!(none.rr1, None);
+    assert_eq!(none.eligibility, None);
+}

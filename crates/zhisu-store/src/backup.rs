@@ -38,11 +38,17 @@ pub fn read_backup(path: &Path) -> Result<Vec<CompletedInterview>, StoreError> {
             supported: migrations::MIGRATIONS.len(),
         });
     }
-    let mut stmt = conn.prepare(
+    // contacts closed otherwise than completed (schema 13 on) are sealed in the same column
+    let only_completed = if version >= 13 {
+        "AND coalesce(disposition, 'completed') = 'completed'"
+    } else {
+        ""
+    };
+    let mut stmt = conn.prepare(&format!(
         "SELECT payload FROM interview WHERE payload IS NOT NULL
-           AND state IN ('completed', 'queued', 'sent', 'acknowledged', 'rejected')
-         ORDER BY completed_at, id",
-    )?;
+           AND state IN ('completed', 'queued', 'sent', 'acknowledged', 'rejected') {only_completed}
+         ORDER BY completed_at, id"
+    ))?;
     let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
     rows.map(|row| from_json(&row?)).collect()
 }

@@ -42,8 +42,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use zhisu_core::{AnswerError, AnswerValue, Answers, InterviewProblem, Questionnaire};
-use zhisu_protocol::CompletedInterview;
+use zhisu_core::{
+    AnswerError, AnswerValue, Answers, BackgroundRole, Disposition, InterviewProblem,
+    Questionnaire, ScreenedOut,
+};
+use zhisu_protocol::{CompletedInterview, ContactOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -111,6 +114,10 @@ pub enum StoreError {
     BadServerUrl,
     #[error("give this tablet a name")]
     DeviceNameMissing,
+    #[error("this contact cannot end as {wanted}: {why}")]
+    DispositionNotAllowed { wanted: String, why: String },
+    #[error("write down why the contact ended ({0})")]
+    DispositionReasonMissing(String),
 }
 
 impl StoreError {
@@ -143,6 +150,8 @@ impl StoreError {
             StoreError::UnknownSite(_) => "unknown_site",
             StoreError::BadServerUrl => "bad_server_url",
             StoreError::DeviceNameMissing => "device_name_missing",
+            StoreError::DispositionNotAllowed { .. } => "disposition_not_allowed",
+            StoreError::DispositionReasonMissing(_) => "disposition_reason_missing",
         }
     }
 }
@@ -301,7 +310,8 @@ impl DeviceStore {
         self.conn
             .query_row(
                 "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, site_id,
-                        surveyor_id, sync_code, sync_message, discard_reason, language
+                        surveyor_id, sync_code, sync_message, discard_reason, language,
+                        disposition, disposition_reason
                  FROM interview WHERE id = ?1",
                 [id.to_string()],
                 |row| {
@@ -320,7 +330,11 @@ impl DeviceStore {
                             row.get::<_, Option<String>>(8)?,
                             row.get::<_, Option<String>>(9)?,
                         ),
-                        row.get::<_, Option<String>>(10)?,
+                        (
+                            row.get::<_, Option<String>>(10)?,
+                            row.get::<_, Option<String>>(11)?,
+                            row.get::<_, Option<String>>(12)?,
+                        ),
                     ))
                 },
             )
@@ -330,13 +344,28 @@ impl DeviceStore {
                 |(
                     (qid, qver, state, started, completed),
                     (site, surveyor, code, message, reason),
-                    language,
+                    (language, disposition, disposition_reason),
                 )| {
+                    let state = parse_state(&state)?;
+                    let disposition = match disposition {
+                        Some(name) => Some(Disposition::from_name(&name).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown disposition '{name}'"))
+                        })?),
+                        // completed before dispositions were kept
+                        None if !matches!(
+                            state,
+                            InterviewState::InProgress | InterviewState::Discarded
+                        ) =>
+                        {
+                            Some(Disposition::Completed)
+                        }
+                        None => None,
+                    };
                     Ok(InterviewSummary {
                         id,
                         questionnaire_id: qid,
                         questionnaire_version: qver,
-                        state: parse_state(&state)?,
+                        state,
                         started_at: parse_timestamp(&started)?,
                         completed_at: completed.as_deref().map(parse_timestamp).transpose()?,
                         site_id: site,
@@ -345,6 +374,8 @@ impl DeviceStore {
                         sync_message: message,
                         discard_reason: reason,
                         language,
+                        disposition,
+                        disposition_reason,
                     })
                 },
             )
@@ -497,7 +528,8 @@ impl DeviceStore {
         }
         .sealed();
         let changed = self.conn.execute(
-            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4
+            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4,
+                 disposition = 'completed'
              WHERE id = ?1 AND state = 'in_progress'",
             params![
                 interview_id.to_string(),
@@ -516,6 +548,120 @@ impl DeviceStore {
         Ok(upload)
     }
 
+    /// Ends an unfinished contact with its disposition, seals it and queues it for upload like
+    /// a completed interview (same queue, same receipts). `wanted` `None`: the disposition the
+    /// eligibility rule decided (refused at consent, or not eligible, naming the screening
+    /// items); otherwise one of [`Questionnaire::closing_dispositions`] for the answers so far.
+    /// A partial or "not reached/other" contact needs a reason; a refusal may have one.
+    pub fn close_contact(
+        &mut self,
+        questionnaire: &Questionnaire,
+        interview_id: Uuid,
+        wanted: Option<Disposition>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ContactOutcome, StoreError> {
+        let interview = self.open_interview(questionnaire, interview_id)?;
+        let answers = questionnaire.effective_answers(&self.answers(interview_id)?);
+        let reason = reason.trim();
+        let not_allowed = |wanted: Disposition, why: &str| StoreError::DispositionNotAllowed {
+            wanted: wanted.as_str().to_string(),
+            why: why.to_string(),
+        };
+        let (disposition, excluded_by) = match (questionnaire.screened_out(&answers), wanted) {
+            (Some(ScreenedOut::Refused), None | Some(Disposition::Refused)) => {
+                (Disposition::Refused, Vec::new())
+            }
+            (Some(ScreenedOut::NotEligible { items }), None | Some(Disposition::NotEligible)) => {
+                (Disposition::NotEligible, items)
+            }
+            (Some(_), Some(wanted)) => {
+                return Err(not_allowed(
+                    wanted,
+                    "the eligibility rule already decided how this contact ended",
+                ))
+            }
+            (None, None) => return Err(not_allowed(
+                Disposition::NotEligible,
+                "the answers have not screened the respondent out; choose how the contact ended",
+            )),
+            (None, Some(wanted)) => {
+                if !questionnaire
+                    .closing_dispositions(&answers)
+                    .contains(&wanted)
+                {
+                    let why = match wanted {
+                        Disposition::Partial => "a partial interview needs a respondent who agreed and is eligible",
+                        Disposition::Refused => "the respondent already agreed to take part: a break-off is a partial interview",
+                        Disposition::NotEligible => "the answers have not screened the respondent out",
+                        _ => "complete the interview instead",
+                    };
+                    return Err(not_allowed(wanted, why));
+                }
+                (wanted, Vec::new())
+            }
+        };
+        if reason.is_empty() && matches!(disposition, Disposition::Partial | Disposition::Other) {
+            return Err(StoreError::DispositionReasonMissing(
+                disposition.as_str().to_string(),
+            ));
+        }
+        let offset: i32 = self.conn.query_row(
+            "SELECT utc_offset_minutes FROM interview WHERE id = ?1",
+            [interview_id.to_string()],
+            |row| row.get(0),
+        )?;
+        let population = questionnaire
+            .background_item(BackgroundRole::Population)
+            .and_then(|item| match answers.get(&item.id) {
+                Some(AnswerValue::Choice(key)) => Some(key.clone()),
+                _ => None,
+            });
+        let ended_at = parse_timestamp(&timestamp(now))?;
+        let shown_reason = match disposition {
+            Disposition::NotEligible => Some(excluded_by.join(", ")),
+            _ => (!reason.is_empty()).then(|| reason.to_string()),
+        };
+        let contact = ContactOutcome {
+            id: interview_id,
+            questionnaire_id: interview.questionnaire_id,
+            questionnaire_version: interview.questionnaire_version,
+            started_at: interview.started_at,
+            ended_at,
+            utc_offset_minutes: offset,
+            disposition,
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+            items_answered: answers.len() as u32,
+            excluded_by,
+            site_id: interview.site_id,
+            surveyor_id: interview.surveyor_id,
+            population,
+            content_hash: String::new(),
+        }
+        .sealed();
+        let changed = self.conn.execute(
+            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4,
+                 disposition = ?5, disposition_reason = ?6
+             WHERE id = ?1 AND state = 'in_progress'",
+            params![
+                interview_id.to_string(),
+                timestamp(ended_at),
+                to_json(&contact),
+                contact.content_hash,
+                disposition.as_str(),
+                shown_reason,
+            ],
+        )?;
+        if changed != 1 {
+            return Err(StoreError::Corrupt(format!(
+                "interview {interview_id} changed state while closing"
+            )));
+        }
+        self.close_screen_visits(interview_id)?;
+        self.clocks.remove(&interview_id);
+        Ok(contact)
+    }
+
     /// Gives up an interview that has not been sent (refused half-way, started by mistake),
     /// with the surveyor's reason. Its answers stay on the device for review.
     pub fn discard_interview(
@@ -528,10 +674,14 @@ impl DeviceStore {
             return Err(StoreError::NoDiscardReason);
         }
         let interview = self.interview(interview_id)?;
-        if !matches!(
-            interview.state,
-            InterviewState::InProgress | InterviewState::Completed
-        ) {
+        // a contact closed with its outcome (refused, not eligible…) is counted as it is
+        let closed_contact = !matches!(interview.disposition, None | Some(Disposition::Completed));
+        if closed_contact
+            || !matches!(
+                interview.state,
+                InterviewState::InProgress | InterviewState::Completed
+            )
+        {
             return Err(StoreError::CannotDiscard {
                 id: interview_id,
                 state: interview.state,

@@ -212,6 +212,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (questionnaire_id, version, item_id, option_key)
     ) STRICT;
     "#,
+    // 13 (issue 15): how each contact ended (completed, partial, refused, not_eligible,
+    //     other; NULL while in progress, and for interviews completed before this migration,
+    //     which read as completed) and the surveyor's reason for it. A closed contact is sealed
+    //     into `payload` and queued like a completed interview.
+    r#"
+    ALTER TABLE interview ADD COLUMN disposition TEXT;
+    ALTER TABLE interview ADD COLUMN disposition_reason TEXT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

@@ -363,6 +363,25 @@ fn a_backup_holds_every_completed_interview_and_nothing_else() {
     let q = pilot();
     let done: Vec<Uuid> = (0..3).map(|n| completed(&mut store, &q, 60 + n)).collect();
     start(&mut store, &q, 70, 0); // in progress: not in the backup's interviews
+                                  // a contact closed otherwise (issue 15) is sealed too, but is no interview
+    let other = start(&mut store, &q, 71, 0);
+    store
+        .close_contact(
+            &q,
+            other,
+            Some(zhisu_core::Disposition::Other),
+            "没遇到人",
+            at(30),
+        )
+        .unwrap();
+    // and is counted as it is: it cannot be discarded before it is sent
+    assert_eq!(
+        store
+            .discard_interview(other, "算了", at(31))
+            .unwrap_err()
+            .code(),
+        "cannot_discard"
+    );
     let attempt = store
         .begin_upload(1, "http://server", at(40))
         .unwrap()
@@ -479,6 +498,7 @@ fn round_settings_are_kept_and_forgotten_on_a_new_enrolment() {
             straight_lining_run: 5,
             max_changes: 2,
         },
+        ..Default::default()
     };
     store.save_round_settings(&settings).unwrap();
     store.save_round_settings(&settings).unwrap();
@@ -512,6 +532,7 @@ fn completion_seals_paradata_with_screen_visits_changes_and_the_rounds_flags() {
                 straight_lining_run: 0,
                 max_changes: 0,
             },
+            ..Default::default()
         })
         .unwrap();
     let id = start(&mut store, &q, 11, 0);

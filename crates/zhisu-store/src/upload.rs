@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, TransactionBehavior};
 use uuid::Uuid;
-use zhisu_protocol::{CompletedInterview, Receipt, ReceiptStatus};
+use zhisu_core::Disposition;
+use zhisu_protocol::{CompletedInterview, ContactOutcome, Receipt, ReceiptStatus};
 
 use crate::{
     from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError, SyncLogEntry,
@@ -16,11 +17,27 @@ use crate::{
 pub struct UploadAttempt {
     pub attempt: i64,
     pub interviews: Vec<CompletedInterview>,
+    /// Contacts closed without a completed interview, sent in the same request.
+    pub contacts: Vec<ContactOutcome>,
 }
 
 impl UploadAttempt {
+    /// The interviews' ids, then the contacts'.
     pub fn ids(&self) -> Vec<Uuid> {
-        self.interviews.iter().map(|i| i.id).collect()
+        self.interviews
+            .iter()
+            .map(|i| i.id)
+            .chain(self.contacts.iter().map(|c| c.id))
+            .collect()
+    }
+
+    /// How many records the attempt carries.
+    pub fn len(&self) -> usize {
+        self.interviews.len() + self.contacts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -37,15 +54,36 @@ pub struct AttemptOutcome {
 const WAITING: &str = "('completed', 'queued', 'sent')";
 
 /// The upload queue in order; served by the partial index `interview_waiting` (migration 4).
-pub(crate) const WAITING_SQL: &str = "SELECT payload FROM interview INDEXED BY interview_waiting WHERE state IN ('completed', 'queued', 'sent') ORDER BY completed_at, id LIMIT ?1";
+pub(crate) const WAITING_SQL: &str = "SELECT payload, coalesce(disposition, 'completed') FROM interview INDEXED BY interview_waiting WHERE state IN ('completed', 'queued', 'sent') ORDER BY completed_at, id LIMIT ?1";
 
 impl DeviceStore {
     /// Up to `limit` interviews waiting for the server, oldest completion first, exactly as
-    /// sealed at completion (so a re-send is byte-for-byte the same interview).
+    /// sealed at completion (so a re-send is byte-for-byte the same interview). Contacts closed
+    /// otherwise wait in the same queue ([`DeviceStore::waiting_records`]) and are left out here.
     pub fn waiting_uploads(&self, limit: usize) -> Result<Vec<CompletedInterview>, StoreError> {
+        Ok(self.waiting_records(limit)?.0)
+    }
+
+    /// Up to `limit` records waiting for the server, oldest first: the completed interviews and
+    /// the contacts closed otherwise, each as sealed.
+    pub fn waiting_records(
+        &self,
+        limit: usize,
+    ) -> Result<(Vec<CompletedInterview>, Vec<ContactOutcome>), StoreError> {
         let mut stmt = self.conn.prepare_cached(WAITING_SQL)?;
-        let rows = stmt.query_map([limit as i64], |row| row.get::<_, String>(0))?;
-        rows.map(|row| from_json(&row?)).collect()
+        let rows = stmt.query_map([limit as i64], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let (mut interviews, mut contacts) = (Vec::new(), Vec::new());
+        for row in rows {
+            let (payload, disposition) = row?;
+            if disposition == Disposition::Completed.as_str() {
+                interviews.push(from_json(&payload)?);
+            } else {
+                contacts.push(from_json(&payload)?);
+            }
+        }
+        Ok((interviews, contacts))
     }
 
     /// Picks up to `limit` waiting interviews for an upload to `server_url`, marks them queued
@@ -56,7 +94,7 @@ impl DeviceStore {
         server_url: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UploadAttempt>, StoreError> {
-        let interviews = self.waiting_uploads(limit)?;
+        let (interviews, contacts) = self.waiting_records(limit)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -67,11 +105,15 @@ impl DeviceStore {
              WHERE outcome = 'sending'",
             [timestamp(now)],
         )?;
-        if interviews.is_empty() {
+        if interviews.is_empty() && contacts.is_empty() {
             tx.commit()?;
             return Ok(None);
         }
-        let ids: Vec<Uuid> = interviews.iter().map(|i| i.id).collect();
+        let ids: Vec<Uuid> = interviews
+            .iter()
+            .map(|i| i.id)
+            .chain(contacts.iter().map(|c| c.id))
+            .collect();
         for id in &ids {
             tx.execute(
                 &format!(
@@ -89,6 +131,7 @@ impl DeviceStore {
         Ok(Some(UploadAttempt {
             attempt,
             interviews,
+            contacts,
         }))
     }
 

@@ -460,6 +460,7 @@ pub async fn sync_once(
         let sent = attempt.ids();
         let request = UploadRequest {
             interviews: attempt.interviews.clone(),
+            contacts: attempt.contacts.clone(),
         };
         let (status, response) = match client.upload(&request).await {
             Ok(answer) => answer,
@@ -471,7 +472,7 @@ pub async fn sync_once(
                     may_have_arrived: error.may_have_arrived(),
                 };
                 let unsendable = error.refuses_content();
-                let alone = attempt.interviews.len() == 1;
+                let alone = attempt.len() == 1;
                 let (code, message) = (error.code().to_string(), error.to_string());
                 with_store(store, move |s| {
                     s.fail_upload(&attempt, &outcome, Utc::now())?;

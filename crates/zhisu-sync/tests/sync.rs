@@ -129,6 +129,7 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
     let ids = complete_interviews(&mut device, 12);
     let one = serde_json::to_vec(&UploadRequest {
         interviews: device.waiting_uploads(1).unwrap(),
+        contacts: Vec::new(),
     })
     .unwrap()
     .len();
@@ -189,6 +190,7 @@ async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
     client
         .upload(&UploadRequest {
             interviews: waiting[..3].to_vec(),
+            contacts: Vec::new(),
         })
         .await
         .unwrap();
@@ -382,6 +384,7 @@ async fn enrolment_assignment_and_revocation_over_http() {
             min_seconds_per_item: 30.0,
             ..Default::default()
         },
+        ..Default::default()
     };
     server
         .storage
@@ -406,4 +409,132 @@ async fn enrolment_assignment_and_revocation_over_http() {
         "kept on the device for a backup hand-over"
     );
     assert_eq!(server_count(&server), 0);
+}
+
+fn ohl() -> Questionnaire {
+    let source = std::fs::read_to_string(questionnaires_dir().join("ohl_2026.toml")).unwrap();
+    Questionnaire::from_toml("ohl_2026.toml", &source).unwrap()
+}
+
+/// A refusal, a respondent screened out and a partial interview (issue 15) travel in the
+/// interviews' queue with the same receipts: each arrives exactly once, also when the first
+/// response is lost and when the same batch is sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn contact_outcomes_arrive_exactly_once_beside_the_interviews() {
+    use zhisu_core::Disposition;
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let completed = complete_interviews(&mut device, 1)[0];
+    let q = ohl();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap();
+    let open = |device: &mut DeviceStore, n: u128, answers: &[(&str, AnswerValue)]| {
+        let id = device
+            .start_interview(&q, &NewInterview::new(Uuid::from_u128(n), t0, 480))
+            .unwrap();
+        for (item, value) in answers {
+            device.save_answer(&q, id, item, value, t0).unwrap();
+        }
+        id
+    };
+    let refused = open(&mut device, 1, &[("consent", AnswerValue::Bool(false))]);
+    let screened = open(
+        &mut device,
+        2,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(62)),
+            ("frontline", AnswerValue::Bool(true)),
+        ],
+    );
+    let partial = open(
+        &mut device,
+        3,
+        &[
+            ("consent", AnswerValue::Bool(true)),
+            ("age", AnswerValue::Integer(35)),
+            ("frontline", AnswerValue::Bool(true)),
+        ],
+    );
+    // the rule decides a screened-out contact; a surveyor cannot call it something else
+    assert_eq!(
+        device
+            .close_contact(&q, refused, Some(Disposition::Other), "x", t0)
+            .unwrap_err()
+            .code(),
+        "disposition_not_allowed"
+    );
+    let r = device.close_contact(&q, refused, None, "", t0).unwrap();
+    assert_eq!(r.disposition, Disposition::Refused);
+    let s = device.close_contact(&q, screened, None, "", t0).unwrap();
+    assert_eq!(
+        (s.disposition, s.excluded_by.clone()),
+        (Disposition::NotEligible, vec!["age".to_string()])
+    );
+    // a break-off after consent is a partial, with a reason, never a refusal
+    assert_eq!(
+        device
+            .close_contact(&q, partial, Some(Disposition::Refused), "", t0)
+            .unwrap_err()
+            .code(),
+        "disposition_not_allowed"
+    );
+    assert_eq!(
+        device
+            .close_contact(&q, partial, Some(Disposition::Partial), " ", t0)
+            .unwrap_err()
+            .code(),
+        "disposition_reason_missing"
+    );
+    let p = device
+        .close_contact(&q, partial, Some(Disposition::Partial), "被叫去上工", t0)
+        .unwrap();
+    assert_eq!((p.disposition, p.items_answered), (Disposition::Partial, 3));
+    assert_eq!(device.state_counts().unwrap().waiting, 4);
+    let shown = device.interview(partial).unwrap();
+    assert_eq!(shown.disposition, Some(Disposition::Partial));
+    assert_eq!(shown.disposition_reason.as_deref(), Some("被叫去上工"));
+
+    // the first response is lost: the server stores the batch, the device never learns it
+    let client = SyncClient::new(&base).with_token(&device_token(&server));
+    let (interviews, contacts) = device.waiting_records(100).unwrap();
+    assert_eq!((interviews.len(), contacts.len()), (1, 3));
+    let lost = UploadRequest {
+        interviews,
+        contacts,
+    };
+    client.upload(&lost).await.unwrap();
+    let store = Arc::new(Mutex::new(device));
+    let report = sync_once(&store, &client, &no_progress).await.unwrap();
+    assert_eq!((report.sent, report.acknowledged), (4, 4));
+    // the same batch sent once more: already stored, nothing doubled
+    let (status, again) = client.upload(&lost).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(again
+        .receipts
+        .iter()
+        .all(|r| r.status == zhisu_protocol::ReceiptStatus::AlreadyStored));
+    assert_eq!(again.receipts.len(), 4);
+    assert_eq!(server_count(&server), 1);
+    assert!(server.storage.contains(completed).unwrap());
+    let counts = server
+        .storage
+        .contact_counts(&zhisu_server_storage::Scope::All)
+        .unwrap();
+    let mut by: Vec<(String, u64)> = counts
+        .iter()
+        .map(|c| (c.disposition.clone(), c.count))
+        .collect();
+    by.sort();
+    assert_eq!(
+        by,
+        vec![
+            ("not_eligible".into(), 1),
+            ("partial".into(), 1),
+            ("refused".into(), 1)
+        ]
+    );
+    let device = store.lock().unwrap();
+    assert_eq!(device.state_counts().unwrap().acknowledged, 4);
+    assert_eq!(device.state_counts().unwrap().waiting, 0);
 }

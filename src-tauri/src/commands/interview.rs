@@ -285,6 +285,27 @@ pub async fn discard_interview(
         .await
 }
 
+/// Ends an unfinished contact with its disposition (refused, not eligible, partial, other),
+/// sealed and queued like a completed interview.
+#[tauri::command]
+pub async fn close_contact(
+    state: State<'_, AppState>,
+    args: Args<api::CloseContact>,
+) -> Result<api::CloseContact> {
+    let id = args.interview_id;
+    let summary = state
+        .db
+        .run(move |store, catalogue| {
+            let q = questionnaire_of(store, catalogue, id)?;
+            store.close_contact(&q, id, args.disposition, &args.reason, Utc::now())?;
+            Ok(store.interview(id)?)
+        })
+        .await?;
+    tracing::info!(%id, disposition = ?summary.disposition, "contact closed and queued");
+    state.sync_trigger.notify_one();
+    Ok(summary)
+}
+
 /// CPU or file work that is not the database's, on the blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> std::result::Result<T, CommandError> + Send + 'static,

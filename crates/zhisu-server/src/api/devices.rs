@@ -143,19 +143,31 @@ pub(super) async fn upload(
     )
     .await;
     let Json(request) = body.map_err(json_rejection)?;
-    if request.interviews.len() > MAX_BATCH_INTERVIEWS {
+    let records = request.interviews.len() + request.contacts.len();
+    if records > MAX_BATCH_INTERVIEWS {
         return Err(Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::BATCH_TOO_LARGE,
             format!(
-                "at most {MAX_BATCH_INTERVIEWS} interviews per request; this one had {}",
-                request.interviews.len()
+                "at most {MAX_BATCH_INTERVIEWS} interviews and contacts per request; this one had {records}"
             ),
         ));
     }
     let state_for_ingest = state.clone();
     let receipts = tokio::task::spawn_blocking(move || {
-        zhisu_server_service::ingest::ingest(&state_for_ingest, request.interviews, Some(&device))
+        // the interviews in one transaction, then the contacts in another: a failure between
+        // the two answers 5xx and the device sends both again (already_stored, stored)
+        let mut receipts = zhisu_server_service::ingest::ingest(
+            &state_for_ingest,
+            request.interviews,
+            Some(&device),
+        )?;
+        receipts.extend(zhisu_server_service::ingest::ingest_contacts(
+            &state_for_ingest,
+            request.contacts,
+            Some(&device),
+        )?);
+        Ok::<_, zhisu_server_service::StorageError>(receipts)
     })
     .await
     .map_err(Failure::internal)?

@@ -85,7 +85,7 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
-const VIEWS: [(&str, &str, &str); 9] = [
+const VIEWS: [(&str, &str, &str); 10] = [
     ("progress", "工作进度", "Progress"),
     ("literacy", "素养水平", "Literacy"),
     ("rounds", "轮次比较", "Rounds"),
@@ -94,6 +94,7 @@ const VIEWS: [(&str, &str, &str); 9] = [
     ("items", "薄弱知识", "Weakest items"),
     ("item-analysis", "题目分析", "Item analysis"),
     ("qc", "质量控制", "Quality control"),
+    ("quality", "调查员与调查点", "Surveyors and sites"),
     ("report", "区县报告", "District report"),
 ];
 

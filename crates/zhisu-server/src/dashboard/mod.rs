@@ -7,12 +7,15 @@
 //! keeps from other sites.
 
 mod export;
+mod fieldwork;
 mod html;
 mod item_analysis;
 mod literacy;
 mod login;
+mod pace;
 mod progress;
 mod qc;
+mod quality;
 mod recordings;
 mod references;
 mod report;
@@ -59,6 +62,9 @@ pub fn routes() -> Router<HttpState> {
         )
         .route("/dashboard/rounds", get(references::rounds_page))
         .route("/dashboard/export.csv", get(export::csv))
+        .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
+        .route("/dashboard/quality", get(quality::quality_page))
+        .route("/dashboard/quality.csv", get(quality::quality_csv_download))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
         .route("/dashboard/export.xlsx", get(export::xlsx))
         .route("/dashboard/recordings", get(recordings::recordings_page))

@@ -23,10 +23,22 @@ pub(super) async fn progress_page(
     let lang = q.lang();
     let scope = session.person.role.scope();
     let storage = state.storage.clone();
-    let (progress, devices) = run(move || {
+    let today = chrono::Utc::now()
+        .with_timezone(&state.utc_offset)
+        .date_naive();
+    let (progress, devices, fieldwork, site_names, pace) = run(move || {
+        let pace = match zhisu_server_service::pace::current_round(storage.as_ref())? {
+            Some(round) => {
+                zhisu_server_service::pace::pace(storage.as_ref(), &scope, &round, today)?
+            }
+            None => None,
+        };
         Ok((
             analysis::progress(storage.as_ref(), &scope)?,
             storage.devices()?,
+            zhisu_server_service::fieldwork::fieldwork(storage.as_ref(), &scope)?,
+            super::fieldwork::site_names(&storage.all_sites()?),
+            pace,
         ))
     })
     .await?;
@@ -42,7 +54,9 @@ pub(super) async fn progress_page(
         (districts(&progress, lang))
         (populations(&progress, &labels, lang))
         (sites(&progress, &labels, lang))
+        @if let Some(pace) = &pace { (super::pace::section(pace, &labels, lang)) }
         (days(&progress, lang))
+        (super::fieldwork::section(&fieldwork, &site_names, lang))
         @if !matches!(role, Role::DepartmentViewer { .. }) {
             (tablets(&devices, state.utc_offset, lang))
         }

@@ -23,12 +23,14 @@ pub(super) async fn report_page(
     let lang = q.lang();
     let filter = q.filter_for(&session.person);
     let ask = Ask::new(&state, &session.person, &q);
-    let (report, items, progress, queue) = run(move || {
+    let (report, items, progress, queue, fieldwork) = run(move || {
         let report = ask.literacy()?;
         let items = ask.weakest_items()?;
         let progress = analysis::progress(ask.storage.as_ref(), &ask.scope)?;
         let queue = ask.storage.qc_queue(&ask.scope, None, 100_000)?;
-        Ok((report, items, progress, queue))
+        let fieldwork =
+            zhisu_server_service::fieldwork::fieldwork(ask.storage.as_ref(), &ask.scope)?;
+        Ok((report, items, progress, queue, fieldwork))
     })
     .await?;
     let labels = analysis::Labels::new(&state.questionnaires, q.questionnaire(), lang);
@@ -63,6 +65,7 @@ pub(super) async fn report_page(
         (findings(&report, lang))
         (weakest(&items, lang))
         (sample(&progress, &queue, lang))
+        p #report-contacts { (zhisu_server_service::fieldwork::summary_sentence(&fieldwork, lang)) }
         (method(&report, &rules, lang))
     };
     let title = t(lang, "区县报告", "District report");

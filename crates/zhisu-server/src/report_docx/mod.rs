@@ -361,10 +361,8 @@ impl<'a> Document<'a> {
         };
         self.para(&done);
         self.heading(self.t("接触结果", "Contact outcomes"), 2);
-        self.para(self.t(
-            "服务器上没有接触结果的记录：平板不上传因不同意参加或不符合条件（年龄、岗位）而结束的访问，也不记录拒访人数，因此本报告不报告应答率。如需报告，请在编辑时按现场登记补入。",
-            "The server holds no contact outcomes: tablets do not send interviews that ended because the person did not consent or was not eligible (age, job), nor count refusals, so this report gives no response rate. Add one from the field records when editing if needed.",
-        ));
+        let contacts = zhisu_server_service::fieldwork::summary_sentence(&s.fieldwork, &r.lang);
+        self.para(&contacts);
         let Some(overall) = &r.literacy.overall else {
             return;
         };

@@ -56,7 +56,16 @@ fn home(app: &AppContext, l: Lang) -> Html {
     }
 }
 
-pub fn ineligible_view(app: &AppContext, q: &Questionnaire, lang: &str) -> Html {
+/// The polite ending for someone the survey is not for. `end` records how the contact ended
+/// (refused or not eligible, as the rule decided) and goes home; `back` returns to the last
+/// screening question (a mistaken tap).
+pub fn ineligible_view(
+    q: &Questionnaire,
+    lang: &str,
+    end: Callback<MouseEvent>,
+    back: Callback<MouseEvent>,
+    busy: bool,
+) -> Html {
     let l = lang_of(lang);
     let message = q.eligibility.as_ref().map_or(
         l.pick(
@@ -69,7 +78,10 @@ pub fn ineligible_view(app: &AppContext, q: &Questionnaire, lang: &str) -> Html 
         <>
             <h1>{ l.pick("谢谢您！", "Thank you!") }</h1>
             <p id="ineligible">{ message }</p>
-            { home(app, l) }
+            <div class="nav">
+                <button id="back" onclick={back} disabled={busy}>{ l.pick("上一题", "Back") }</button>
+                <button id="end-contact" class="primary" onclick={end} disabled={busy}>{ l.pick("结束", "Finish") }</button>
+            </div>
         </>
     }
 }

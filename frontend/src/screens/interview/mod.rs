@@ -113,6 +113,9 @@ pub enum Msg {
     /// From the quality warning back to the review.
     BackToReview,
     Completed(Result<Completion, CommandError>),
+    /// The rule screened the respondent out: record the contact's outcome and go home.
+    EndContact,
+    ContactClosed(Result<InterviewSummary, CommandError>),
     SearchKeysLoaded(Result<SearchKeys, CommandError>),
     /// A speaker button: fetch the recording of the question (empty) or of an answer (its
     /// key, `true` or `false`) and play it.
@@ -212,7 +215,13 @@ impl Component for Interview {
         let body = match &self.step {
             Step::Question(index) => self.question_view(ctx, *index),
             Step::Review => self.review_view(ctx),
-            Step::Ineligible => feedback::ineligible_view(&self.app, &self.q, &self.language),
+            Step::Ineligible => feedback::ineligible_view(
+                &self.q,
+                &self.language,
+                ctx.link().callback(|_| Msg::EndContact),
+                ctx.link().callback(|_| Msg::Back),
+                self.busy,
+            ),
             Step::QualityWarning(flags) => self.quality_view(ctx, flags),
             Step::Done {
                 report,
@@ -278,6 +287,14 @@ impl Interview {
             Msg::BackToReview => self.show(Step::Review),
             Msg::CompleteAnyway => self.complete(ctx),
             Msg::Completed(result) => self.completed(result),
+            Msg::EndContact => self.end_contact(ctx),
+            Msg::ContactClosed(result) => {
+                self.busy = false;
+                match result {
+                    Ok(_) => self.app.navigate.emit(crate::context::Route::Home),
+                    Err(e) => self.error = Some(error_text(&e, self.app.ui)),
+                }
+            }
             // without them, lists are still searched by characters
             Msg::SearchKeysLoaded(result) => {
                 self.search_keys = result.unwrap_or_default();
@@ -354,7 +371,7 @@ impl Interview {
     fn back(&mut self) {
         let before = match self.step {
             Step::Question(index) => index,
-            Step::Review => self.q.items.len(),
+            Step::Review | Step::Ineligible => self.q.items.len(),
             _ => return,
         };
         if let Some(index) = self.q.previous_item(&self.answers, before) {
@@ -449,6 +466,22 @@ impl Interview {
         let interview_id = self.id;
         ctx.link().send_future(async move {
             Msg::Completed(call::<api::CompleteInterview>(InterviewArgs { interview_id }).await)
+        });
+    }
+
+    fn end_contact(&mut self, ctx: &Context<Self>) {
+        if self.step != Step::Ineligible || self.busy {
+            return;
+        }
+        self.busy = true;
+        let interview_id = self.id;
+        ctx.link().send_future(async move {
+            let args = api::CloseContactArgs {
+                interview_id,
+                disposition: None,
+                reason: String::new(),
+            };
+            Msg::ContactClosed(call::<api::CloseContact>(args).await)
         });
     }
 

@@ -166,6 +166,12 @@ impl Interview {
                         </button>
                     }
                 </div>
+                // the surveyor leaves the interview as it is (every answer is saved): it waits in
+                // "my interviews" to be resumed or closed with its outcome
+                <button id="pause" disabled={self.busy}
+                    onclick={self.app.navigate.reform(|_| crate::context::Route::Home)}>
+                    { self.app.ui.pick("暂停，回首页", "Pause, go home") }
+                </button>
             </>
         }
     }
