@@ -11,6 +11,7 @@ use uuid::Uuid;
 use zhisu_core::Answers;
 
 mod content_hash;
+pub mod enrol_uri;
 pub mod limits;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
