@@ -530,9 +530,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(true)
         }
         Some(Command::Serve) | Some(Command::ConfigExample) | None => Ok(false),
-    })?;
-    if cli_result {
-        return Ok(());
+    });
+    if !matches!(cli_result, Ok(false)) {
+        // PostgreSQL's synchronous clients close their connections when dropped, which must not
+        // happen on the async runtime's thread (it panics there)
+        tokio::task::block_in_place(move || drop(state));
+        return cli_result.map(|_| ());
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
