@@ -11,6 +11,7 @@ mod background;
 mod check;
 mod contradiction;
 mod describe;
+pub mod enrol_uri;
 pub mod expr;
 #[doc(hidden)]
 pub mod fuzzing;

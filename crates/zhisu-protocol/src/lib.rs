@@ -11,7 +11,8 @@ use uuid::Uuid;
 use zhisu_core::Answers;
 
 mod content_hash;
-pub mod enrol_uri;
+/// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
+pub use zhisu_core::enrol_uri;
 pub mod limits;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 

@@ -160,8 +160,13 @@ impl Component for Enrol {
                     <p class="result-good" id="qr-result">{ ui.pick("已从二维码读出登记码。", "The code was read from the QR code.") }</p>
                 }
                 if self.server_from_uri {
-                    <p class="result-good" id="uri-result">{ ui.pick("服务器地址和登记码都已填好，请核对后点“登记”。",
-                        "The server address and the code are filled in: check them and press Enrol.") }</p>
+                    <p class="result-good" id="uri-result">{ if self.qr_read {
+                        ui.pick("服务器地址也已从二维码填好，请核对后点“登记”。",
+                            "The server address was filled in from the QR code too: check it and press Enrol.")
+                    } else {
+                        ui.pick("服务器地址和登记码都已填好，请核对后点“登记”。",
+                            "The server address and the code are filled in: check them and press Enrol.")
+                    } }</p>
                 }
                 { field("device-name", ui.pick("平板名称", "Tablet name"), Field::DeviceName, ui.pick("例如 渝中区 3 号平板", "e.g. Yuzhong tablet 3")) }
                 <button id="enrol" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Enrol)}>
@@ -204,7 +209,7 @@ impl Enrol {
     /// When the code field holds an enrolment URI (docs/sync-protocol.md), puts its server
     /// address and its code in their fields.
     fn take_uri(&mut self) {
-        match zhisu_protocol::enrol_uri::EnrolUri::parse(&self.form[Field::Code as usize]) {
+        match zhisu_core::enrol_uri::EnrolUri::parse(&self.form[Field::Code as usize]) {
             Some(uri) => {
                 self.form[Field::ServerUrl as usize] = uri.server_url;
                 self.form[Field::Code as usize] = uri.code;

@@ -5,6 +5,8 @@
 //! zhisu://enrol?server=https%3A%2F%2Fzhisu.example-cdc.cn&code=K7XM-3QPA
 //! ```
 //!
+//! Pure, here in the core because both halves read it: the server writes it, the webview reads it.
+//!
 //! `server` and `code` are percent-encoded (RFC 3986: every byte but `A–Z a–z 0–9 - . _ ~`);
 //! the scheme and `enrol` are matched without regard to case; other parameters are ignored (a
 //! later version may add some). A bare code (no `zhisu:` prefix) is still an enrolment code.
