@@ -1253,7 +1253,12 @@ async fn a_tablet_is_set_up_by_scanning_one_qr_code() {
         async move {
             // the screen may not be drawn yet, or be drawn again meanwhile
             match client.find(fantoccini::Locator::Id(id)).await {
-                Ok(element) => element.prop("value").await.ok().flatten().unwrap_or_default(),
+                Ok(element) => element
+                    .prop("value")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
                 Err(_) => String::new(),
             }
         }

@@ -41,7 +41,7 @@ fn run(program: &str, args: &[&str]) {
 /// Every interview as JSON, sorted by id: what must survive a backup and restore.
 fn every_interview(storage: &dyn InterviewStore) -> Vec<String> {
     let mut all: Vec<StoredInterview> = storage.interviews(&Scope::All).unwrap();
-    all.sort_by_key(|s| s.interview.interview_id);
+    all.sort_by_key(|s| s.interview.id);
     all.iter()
         .map(|s| serde_json::to_string(s).unwrap())
         .collect()
@@ -68,14 +68,22 @@ fn a_sqlite_backup_taken_while_serving_restores_every_interview() {
     let port = free_port();
     let mut serving = Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
         .env_remove("ZHISU_QUESTIONNAIRES")
-        .args(["--data-dir", data_arg, "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "--data-dir",
+            data_arg,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "the server did not start");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let backup = dir.path().join("zhisu-2026-05-01.sqlite3");
@@ -139,6 +147,10 @@ fn a_postgresql_dump_restores_every_interview() {
     let original = zhisu_server_postgres::PostgresStorage::open(&source, 2).unwrap();
     let copy = zhisu_server_postgres::PostgresStorage::open(&target, 2).unwrap();
     let before = every_interview(&original);
-    assert!(before.len() > 300, "the demonstration round: {}", before.len());
+    assert!(
+        before.len() > 300,
+        "the demonstration round: {}",
+        before.len()
+    );
     assert_eq!(every_interview(&copy), before);
 }
