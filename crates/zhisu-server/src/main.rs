@@ -537,6 +537,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::task::block_in_place(move || drop(state));
         return cli_result.map(|_| ());
     }
+    let stop = stop_signal()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -553,7 +554,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let limits = config.connections;
     raise_open_files_limit(limits.max_connections);
-    zhisu_server::serve::serve_with_limits(listener, state, limits, stop_signal()).await?;
+    zhisu_server::serve::serve_with_limits(listener, state, limits, stop).await?;
     tracing::info!("zhisu-server stopped");
     Ok(())
 }
@@ -596,18 +597,20 @@ fn refuse_other_owner(data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Completes on SIGTERM (systemd's stop) or Ctrl-C.
-async fn stop_signal() {
+/// Completes on SIGTERM (systemd's stop) or Ctrl-C. The handler is in place when this returns
+/// (before the server listens), so a stop that comes while it starts is graceful too.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot handle SIGTERM")?;
+    Ok(async move {
+        #[cfg(unix)]
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("asked to stop");
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("asked to stop");
+    })
 }
