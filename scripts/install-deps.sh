@@ -32,6 +32,9 @@ apt_packages=(
   # Node for the Tauri CLI (npm package)
   nodejs npm
   curl ca-certificates
+  # the server package's tests: certificates for PostgreSQL over TLS (openssl), the guide's
+  # SQLite backup (sqlite3), the .deb's user and unprivileged start (adduser, util-linux)
+  openssl sqlite3 adduser util-linux
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -158,8 +158,8 @@ fn startup_ms() -> Option<u64> {
 }
 
 /// The configuration from the environment: `ZHISU_DATA_DIR` (default: the platform's app data
-/// folder), `ZHISU_SERVER_URL` (offered on the enrolment screen, default
-/// `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (an extra questionnaire file; its
+/// folder), `ZHISU_SERVER_URL` (offered on the enrolment screen; without it, `server_url` of the
+/// app's configuration file (see [`preset_server_url`]), else `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (an extra questionnaire file; its
 /// recordings are found beside it), `ZHISU_MEDIA_DIR` (a folder with the questionnaires'
 /// recordings, by the paths their files give; `media/` in the data folder is looked in too).
 fn config_from_env<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<Config> {
@@ -171,8 +171,52 @@ fn config_from_env<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<Config> {
         extra_questionnaire: std::env::var_os("ZHISU_QUESTIONNAIRE").map(PathBuf::from),
         media_dir: std::env::var_os("ZHISU_MEDIA_DIR").map(PathBuf::from),
         default_server_url: std::env::var("ZHISU_SERVER_URL")
-            .unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string()),
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+            .or_else(preset_server_url)
+            .unwrap_or_else(|| DEFAULT_SERVER_URL.to_string()),
     })
+}
+
+/// The app's configuration file, where IT presets what a tablet offers: `ZHISU_APP_CONFIG`
+/// when set, else `app.toml` beside the program, else (Linux) `/etc/zhisu/app.toml`.
+fn app_config_file() -> Option<PathBuf> {
+    if let Some(file) = std::env::var_os("ZHISU_APP_CONFIG") {
+        return Some(PathBuf::from(file));
+    }
+    let beside = std::env::current_exe().ok()?.parent()?.join("app.toml");
+    if beside.is_file() {
+        return Some(beside);
+    }
+    let system = PathBuf::from("/etc/zhisu/app.toml");
+    (cfg!(target_os = "linux") && system.is_file()).then_some(system)
+}
+
+/// The server address IT preset in the app's configuration file (`server_url = "https://…"`),
+/// offered on the enrolment screen. A file that cannot be read or holds no such address is
+/// logged and passed over.
+fn preset_server_url() -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct AppFile {
+        server_url: Option<String>,
+    }
+    let file = app_config_file()?;
+    let read = std::fs::read_to_string(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| toml::from_str::<AppFile>(&text).map_err(|e| e.to_string()));
+    match read {
+        Ok(AppFile {
+            server_url: Some(url),
+        }) if zhisu_store::check_server_url(&url).is_ok() => Some(url),
+        Ok(_) => {
+            tracing::warn!(file = %file.display(), "no usable server_url in the app's configuration");
+            None
+        }
+        Err(error) => {
+            tracing::warn!(file = %file.display(), %error, "cannot read the app's configuration");
+            None
+        }
+    }
 }
 
 /// Starts the app (desktop `main`, and the Android/iOS entry point); see `config_from_env`.

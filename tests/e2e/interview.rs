@@ -1174,6 +1174,129 @@ async fn the_tablet_is_enrolled_from_a_picture_of_the_qr_code() {
     assert_eq!(device.identity().unwrap().unwrap().device_name, "扫码平板");
 }
 
+/// The QR code's SVG (the `qrcode` crate's: one `M x y h w v h H x V y` rectangle a dark
+/// module, in pixels) drawn into grey pixels and read with a QR decoder: what a camera reads.
+fn decode_qr_svg(svg: &str) -> String {
+    let number = |text: &str, key: &str| -> usize {
+        let at = text.find(key).unwrap_or_else(|| panic!("{key} in the SVG")) + key.len();
+        text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap()
+    };
+    let (width, height) = (number(svg, "width=\""), number(svg, "height=\""));
+    let mut pixels = vec![255u8; width * height];
+    let path = &svg[svg.find(" d=\"").expect("a path") + 4..];
+    let path = &path[..path.find('"').unwrap()];
+    for rect in path.split('M').filter(|r| !r.is_empty()) {
+        let values: Vec<usize> = rect
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let (left, top, w, h) = (values[0], values[1], values[2], values[3]);
+        for y in top..(top + h).min(height) {
+            for x in left..(left + w).min(width) {
+                pixels[y * width + x] = 0;
+            }
+        }
+    }
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    grids
+        .first()
+        .expect("a QR code in the picture")
+        .decode()
+        .unwrap()
+        .1
+}
+
+/// Provisioning by one scan: IT presets the server address in the app's configuration file (the
+/// enrolment screen offers it); the QR code the server makes for a code carries the server's
+/// address and the code as an enrolment URI (decoded here from the SVG the dashboard serves);
+/// the app reads that picture, fills in both, and enrols with that server, whatever the preset.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tablet_is_set_up_by_scanning_one_qr_code() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let created = server.enrolment_code_created().await;
+    let (code, uri, svg) = (
+        created["code"].as_str().unwrap(),
+        created["enrol_uri"].as_str().unwrap(),
+        created["qr_svg"].as_str().unwrap(),
+    );
+    let scanned = decode_qr_svg(svg);
+    assert_eq!(scanned, uri);
+    let parsed = zhisu_protocol::enrol_uri::EnrolUri::parse(&scanned).expect("an enrolment URI");
+    assert_eq!(parsed.server_url, server.base_url);
+    assert_eq!(parsed.code, code);
+
+    let pictures = dir.path().join("pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    let qr = pictures.join("enrolment-code.svg");
+    std::fs::write(&qr, svg).unwrap();
+    // the address IT preset on every tablet of the district (here one that is not the server)
+    let app_config = dir.path().join("app.toml");
+    std::fs::write(
+        &app_config,
+        "server_url = \"https://zhisu.example-cdc.cn\"\n",
+    )
+    .unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch_with_env(&app_dir, "", &[("ZHISU_APP_CONFIG", &app_config)]).await;
+    let value = |id: &'static str| {
+        let client = app.client.clone();
+        async move {
+            // the screen may not be drawn yet, or be drawn again meanwhile
+            match client.find(fantoccini::Locator::Id(id)).await {
+                Ok(element) => element
+                    .prop("value")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+                Err(_) => String::new(),
+            }
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while value("server-url").await != "https://zhisu.example-cdc.cn" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the preset address is offered: {:?}",
+            value("server-url").await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.type_into("qr-file", qr.to_str().unwrap()).await;
+    app.wait_for_text(
+        "uri-result",
+        "服务器地址也已从二维码填好，请核对后点“登记”。",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(value("server-url").await, server.base_url);
+    assert_eq!(value("enrol-code").await, code);
+    both_sizes(&app, &screenshots("one_scan"), "enrol-from-uri").await;
+    app.type_into("device-name", "一扫平板").await;
+    app.click("enrol").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("start-ohl_pilot"))
+        .await
+        .expect("the home screen after enrolment");
+    app.close().await;
+    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let identity = device.identity().unwrap().unwrap();
+    assert_eq!(identity.server_url, server.base_url);
+    assert_eq!(identity.device_name, "一扫平板");
+}
+
 /// What the screen on show fails of the sunlight rules, measured from the webview's computed
 /// styles with the WCAG contrast formula: every enabled control's outline (or its own fill)
 /// at least 3:1 against what is around it, its text at least 4.5:1, the question's and the

@@ -126,6 +126,22 @@ impl Server {
         );
     }
 
+    /// What `POST /api/v1/enrolment-codes` answers the city administrator for the test
+    /// district: `code`, `enrol_uri`, `qr_svg`.
+    pub async fn enrolment_code_created(&self) -> serde_json::Value {
+        let token = self.admin_session().await;
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/enrolment-codes", self.base_url))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "round": "2026", "district": "yuzhong" }))
+            .send()
+            .await
+            .expect("server answers")
+            .json()
+            .await
+            .expect("the code as JSON")
+    }
+
     /// A one-time enrolment code for the test district and its QR code (SVG), as the city
     /// administrator gets them from `POST /api/v1/enrolment-codes`.
     pub async fn enrolment_code_with_qr(&self) -> (String, String) {

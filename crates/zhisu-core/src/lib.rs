@@ -12,6 +12,7 @@ mod check;
 mod contradiction;
 mod describe;
 mod disposition;
+pub mod enrol_uri;
 pub mod expr;
 #[doc(hidden)]
 pub mod fuzzing;

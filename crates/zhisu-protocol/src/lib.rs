@@ -13,6 +13,8 @@ use zhisu_core::Answers;
 mod contact;
 mod content_hash;
 pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
+/// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
+pub use zhisu_core::enrol_uri;
 pub mod limits;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 

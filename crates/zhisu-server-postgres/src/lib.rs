@@ -6,7 +6,7 @@
 //! (`rows`).
 
 use chrono::{DateTime, Utc};
-use postgres::{Client, NoTls};
+use postgres::Client;
 use r2d2_postgres::PostgresConnectionManager;
 use uuid::Uuid;
 use zhisu_server_storage::zhisu_protocol::{self, Receipt, ReceiptStatus};
@@ -34,6 +34,7 @@ mod migrations;
 mod people;
 mod plan;
 mod rows;
+pub mod tls;
 
 use cells::*;
 use group_commit::*;
@@ -88,17 +89,24 @@ fn insert_audit(
 }
 
 pub struct PostgresStorage {
-    pub(crate) pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    pub(crate) pool: r2d2::Pool<PostgresConnectionManager<tls::RustlsConnect>>,
     /// The analysed interviews' facts between reports (`visit_facts`).
     pub(crate) facts: zhisu_server_storage::facts_cache::FactsCache,
 }
 
 impl PostgresStorage {
-    /// Connects to `url` (`postgres://user@host:port/db`) and brings the schema up to date.
-    /// Concurrent starts are safe: migrations run under an advisory lock.
+    /// Connects to `url` (`postgres://user@host:port/db`; TLS as its `sslmode` says, see
+    /// [`tls`]) and brings the schema up to date. Concurrent starts are safe: migrations run
+    /// under an advisory lock.
     pub fn open(url: &str, pool_size: u32) -> Result<Self, StorageError> {
+        let (url, root_cert) = tls::split_root_cert(url);
         let config: postgres::Config = url.parse().map_err(db)?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let connect = tls::RustlsConnect::new(root_cert.as_deref().map(std::path::Path::new))
+            .map_err(|message| StorageError::Unavailable {
+                backend: BACKEND,
+                source: message.into(),
+            })?;
+        let manager = PostgresConnectionManager::new(config, connect);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(std::time::Duration::from_secs(10))

@@ -64,7 +64,18 @@ impl ServerState {
         storage: Arc<dyn Storage>,
         questionnaires_dir: &Path,
     ) -> anyhow::Result<Self> {
-        let questionnaires = QuestionnaireRegistry::load_dir(questionnaires_dir)?;
+        Self::with_registry(
+            storage,
+            QuestionnaireRegistry::load_dir(questionnaires_dir)?,
+        )
+    }
+
+    /// The questionnaires given (a folder's, or those built into the binary) and those
+    /// published earlier (kept in `storage`).
+    pub fn with_registry(
+        storage: Arc<dyn Storage>,
+        questionnaires: QuestionnaireRegistry,
+    ) -> anyhow::Result<Self> {
         questionnaires.add_published(&storage.published_questionnaires()?)?;
         let state = Self::new(storage, questionnaires);
         // read-only (started on a full disk): facts are filled at the next start with space

@@ -58,18 +58,31 @@ impl QuestionnaireRegistry {
     /// interviews of the older version are still checked and scored against it. Any diagnostic
     /// in any file is an error listing them all.
     pub fn load_dir(dir: &Path) -> anyhow::Result<Self> {
-        let registry = QuestionnaireRegistry::default();
-        let mut problems = String::new();
         let mut paths = toml_files(dir)?;
         let earlier = dir.join(EARLIER_VERSIONS);
         if earlier.is_dir() {
             paths.extend(toml_files(&earlier)?);
         }
+        let mut sources = Vec::new();
         for path in paths {
             let source = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            match Questionnaire::from_toml(&path.display().to_string(), &source) {
-                Ok(q) => registry.insert(q, source, None),
+            sources.push((path.display().to_string(), source));
+        }
+        Self::load_sources(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))
+    }
+
+    /// Loads questionnaire files given as (name, text): the files built into the server's
+    /// binary, or those [`load_dir`](Self::load_dir) read. Any diagnostic in any file is an
+    /// error listing them all.
+    pub fn load_sources<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> anyhow::Result<Self> {
+        let registry = QuestionnaireRegistry::default();
+        let mut problems = String::new();
+        for (name, source) in files {
+            match Questionnaire::from_toml(name, source) {
+                Ok(q) => registry.insert(q, source.to_string(), None),
                 Err(diagnostics) => problems.push_str(&diagnostics.lines().to_string()),
             }
         }

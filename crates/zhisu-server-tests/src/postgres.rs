@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct TestPostgres {
     base_url: String,
     local: Option<LocalServer>,
+    /// For a server started with TLS: the CA certificate (PEM) its certificate is signed by.
+    pub ca_file: Option<PathBuf>,
 }
 
 struct LocalServer {
@@ -65,21 +67,30 @@ impl LocalServer {
 impl TestPostgres {
     /// A server for tests: `fsync` and `synchronous_commit` off (the databases are thrown away).
     pub fn start() -> TestPostgres {
-        Self::start_with(false)
+        Self::start_with(false, false)
+    }
+
+    /// A server that takes connections to its databases only over TLS, with a certificate for
+    /// `localhost` and `127.0.0.1` signed by a CA made for it ([`TestPostgres::ca_file`]), as a
+    /// CDC's own CA would sign one. Only the administrative database `postgres` is also reached
+    /// without TLS (to create the test databases). Needs the `openssl` command.
+    pub fn start_tls() -> TestPostgres {
+        Self::start_with(false, true)
     }
 
     /// A server with PostgreSQL's durable defaults (`fsync` and `synchronous_commit` on), for
     /// benchmarks: a commit returns only once its WAL is on disk, as in a deployment.
     #[allow(dead_code)] // used by benches/p2_load.rs, not by every test crate
     pub fn start_durable() -> TestPostgres {
-        Self::start_with(true)
+        Self::start_with(true, false)
     }
 
-    fn start_with(durable: bool) -> TestPostgres {
-        if let Ok(url) = std::env::var("ZHISU_TEST_DATABASE_URL") {
+    fn start_with(durable: bool, tls: bool) -> TestPostgres {
+        if let (false, Ok(url)) = (tls, std::env::var("ZHISU_TEST_DATABASE_URL")) {
             return TestPostgres {
                 base_url: url.trim_end_matches('/').to_string(),
                 local: None,
+                ca_file: None,
             };
         }
         let bin = find_bin();
@@ -89,6 +100,7 @@ impl TestPostgres {
             .unwrap()
             .keep();
         let as_postgres_user = is_root();
+        let ca_file = tls.then(|| make_certificates(&dir));
         if as_postgres_user {
             let ok = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -139,6 +151,20 @@ impl TestPostgres {
         if !durable {
             options.push_str(" -c fsync=off -c synchronous_commit=off");
         }
+        if tls {
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                dir.display()
+            ));
+            // TLS only, but for the administrative database
+            std::fs::write(
+                format!("{data}/pg_hba.conf"),
+                "local all all trust\n\
+                 host postgres all 127.0.0.1/32 trust\n\
+                 hostssl all all 127.0.0.1/32 trust\n",
+            )
+            .unwrap();
+        }
         let log = dir.join("server.log");
         let out = server.run(
             "pg_ctl",
@@ -173,6 +199,7 @@ impl TestPostgres {
         TestPostgres {
             base_url,
             local: Some(server),
+            ca_file,
         }
     }
 
@@ -191,6 +218,83 @@ impl TestPostgres {
         }
         format!("{}/{name}", self.base_url)
     }
+}
+
+/// A CA and a server certificate signed by it for `localhost` and `127.0.0.1`, made with the
+/// `openssl` command into `dir` (`ca.crt`, `server.crt`, `server.key` 0600); returns the CA's file.
+fn make_certificates(dir: &std::path::Path) -> PathBuf {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command (Debian package openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Zhisu test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    dir.join("ca.crt")
 }
 
 impl Drop for TestPostgres {

@@ -26,15 +26,24 @@ pub const EXAMPLE: &str = r#"# zhisu-server configuration. Every setting is opti
 # Address and port to listen on. Keep 127.0.0.1 behind a TLS reverse proxy (docs/deployment.md).
 listen = "127.0.0.1:8470"
 
-# Folder of the embedded SQLite database (zhisu-server.sqlite3), created if missing.
+# Folder of the embedded SQLite database (zhisu-server.sqlite3), created if missing (0700).
+# A relative folder here is taken from this file's folder, not from where the server starts.
 data_dir = "data/server"
 
 # PostgreSQL instead of the embedded SQLite, for deployments that outgrow one machine.
-# The password is never written to the logs.
-# database_url = "postgres://zhisu:secret@127.0.0.1:5432/zhisu"
+# The password is never written to the logs. TLS: sslmode=disable (never), prefer (when the
+# database offers it; the default) or require (always); the database's certificate is always
+# checked, against the public authorities and, with sslrootcert=FILE, the CA in that PEM file.
+# database_url = "postgres://zhisu:secret@db.example-cdc.cn:5432/zhisu?sslmode=require&sslrootcert=/etc/zhisu/db-ca.pem"
 
-# Folder of the questionnaire files the server accepts interviews for.
-questionnaires = "questionnaires"
+# A folder of questionnaire files the server accepts interviews for (and earlier/ inside it).
+# Without it the server uses the questionnaires built into it, the ones it was released with.
+# questionnaires = "/usr/share/zhisu/questionnaires"
+
+# The address tablets reach this server at, as they should type it (https://… behind the TLS
+# proxy). Enrolment QR codes carry it, so that a tablet is set up by one scan. Without it the
+# address the dashboard was opened at is used.
+# public_url = "https://zhisu.example-cdc.cn"
 
 # Largest request body, in bytes (413 batch_too_large above it).
 max_body_bytes = 8388608
@@ -99,6 +108,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub questionnaires: Option<PathBuf>,
+    pub public_url: Option<String>,
     pub max_body_bytes: Option<usize>,
     pub device_requests_per_second: Option<f64>,
     pub device_request_burst: Option<f64>,
@@ -134,8 +144,52 @@ impl FileConfig {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the configuration {}", path.display()))?;
-        toml::from_str(&text)
-            .with_context(|| format!("{} is not a valid configuration", path.display()))
+        let mut file: FileConfig = toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid configuration", path.display()))?;
+        // folders in the file are taken from the file's folder, not from where the server starts
+        let base = path.parent().unwrap_or(Path::new("."));
+        for folder in [&mut file.data_dir, &mut file.questionnaires]
+            .into_iter()
+            .flatten()
+        {
+            if folder.is_relative() {
+                *folder = base.join(&*folder);
+            }
+        }
+        if let Some(url) = &file.public_url {
+            check_public_url(url).with_context(|| format!("{}: public_url", path.display()))?;
+        }
+        Ok(file)
+    }
+}
+
+/// A server address tablets can use: `http://` or `https://`, a host, no query or fragment.
+pub fn check_public_url(url: &str) -> anyhow::Result<()> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| anyhow::anyhow!("{url:?} does not start with https:// or http://"))?;
+    anyhow::ensure!(
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && !rest.contains(['?', '#', ' '])
+            && !rest.chars().any(char::is_control),
+        "{url:?} is not a server address such as https://zhisu.example-cdc.cn"
+    );
+    Ok(())
+}
+
+impl FileConfig {
+    /// The configuration file used when none is named: `server.toml` beside the binary, or,
+    /// for a binary installed under `/usr` (the package's), `/etc/zhisu/server.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        let exe = std::env::current_exe().ok()?;
+        let beside = exe.parent()?.join("server.toml");
+        if beside.is_file() {
+            return Some(beside);
+        }
+        let system = PathBuf::from("/etc/zhisu/server.toml");
+        (exe.starts_with("/usr/") && system.is_file()).then_some(system)
     }
 }
 
@@ -145,7 +199,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
-    pub questionnaires: PathBuf,
+    /// A folder of questionnaires; `None`: those built into the binary.
+    pub questionnaires: Option<PathBuf>,
+    pub public_url: Option<String>,
     pub max_body_bytes: usize,
     pub device_requests_per_second: f64,
     pub device_request_burst: f64,
@@ -166,7 +222,8 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
             data_dir: PathBuf::from("data/server"),
             database_url: None,
-            questionnaires: PathBuf::from("questionnaires"),
+            questionnaires: None,
+            public_url: None,
             max_body_bytes: 8 * 1024 * 1024,
             device_requests_per_second: 50.0,
             device_request_burst: 100.0,
@@ -191,10 +248,11 @@ impl Config {
             listen: explicit.listen.or(file.listen).unwrap_or(d.listen),
             data_dir: explicit.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
             database_url: explicit.database_url.or(file.database_url),
-            questionnaires: explicit
-                .questionnaires
-                .or(file.questionnaires)
-                .unwrap_or(d.questionnaires),
+            questionnaires: explicit.questionnaires.or(file.questionnaires),
+            public_url: explicit
+                .public_url
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_string()),
             max_body_bytes: explicit
                 .max_body_bytes
                 .or(file.max_body_bytes)
@@ -325,6 +383,7 @@ impl fmt::Debug for Config {
                 &self.database_url.as_deref().map(redact_url),
             )
             .field("questionnaires", &self.questionnaires)
+            .field("public_url", &self.public_url)
             .field("max_body_bytes", &self.max_body_bytes)
             .field(
                 "device_requests_per_second",

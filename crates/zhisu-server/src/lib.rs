@@ -55,6 +55,9 @@ pub struct HttpState {
     /// `/metrics` answers a request with this bearer token; without one, only requests from
     /// this machine that did not come through the proxy.
     pub metrics_token: Option<String>,
+    /// The address tablets reach this server at (`public_url`), carried by enrolment QR codes;
+    /// without it, the address the request came to.
+    pub public_url: Option<String>,
 }
 
 impl HttpState {
@@ -75,7 +78,39 @@ impl HttpState {
             secure_cookies: false,
             behind_proxy: false,
             metrics_token: None,
+            public_url: None,
         }
+    }
+
+    /// The address tablets reach this server at: `public_url` when set, otherwise the scheme
+    /// and `Host` the request came with (the proxy's `X-Forwarded-Proto` when behind one).
+    pub fn server_address(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(',').next().unwrap_or_default().trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let scheme = match header("x-forwarded-proto") {
+            Some(proto) if self.behind_proxy && (proto == "https" || proto == "http") => proto,
+            _ if self.secure_cookies => "https".to_string(),
+            _ => "http".to_string(),
+        };
+        let host = header("host").unwrap_or_else(|| "127.0.0.1:8470".to_string());
+        format!("{scheme}://{host}")
+    }
+
+    /// The enrolment URI of `code` for this server (what its QR code holds).
+    pub fn enrol_uri(&self, headers: &axum::http::HeaderMap, code: &str) -> String {
+        zhisu_protocol::enrol_uri::EnrolUri {
+            server_url: self.server_address(headers),
+            code: code.to_string(),
+        }
+        .to_uri()
     }
 
     /// What every cookie the dashboard sets ends with beyond its own attributes.
@@ -144,6 +179,17 @@ async fn count_request(
 /// On a full disk, where the database cannot be opened for writing, it is opened read-only:
 /// reads are served and every write is refused with `storage_full`, saying why.
 pub fn open_sqlite(database: &Path, questionnaires_dir: &Path) -> anyhow::Result<ServerState> {
+    open_sqlite_with(
+        database,
+        zhisu_server_service::QuestionnaireRegistry::load_dir(questionnaires_dir)?,
+    )
+}
+
+/// Embedded SQLite at `database` with the questionnaires given (see [`open_sqlite`]).
+pub fn open_sqlite_with(
+    database: &Path,
+    questionnaires: zhisu_server_service::QuestionnaireRegistry,
+) -> anyhow::Result<ServerState> {
     use zhisu_server_sqlite::SqliteStorage;
     let storage = match SqliteStorage::open(database) {
         Ok(storage) => storage,
@@ -161,13 +207,46 @@ pub fn open_sqlite(database: &Path, questionnaires_dir: &Path) -> anyhow::Result
         }
         Err(error) => return Err(error.into()),
     };
-    ServerState::with_storage(Arc::new(storage), questionnaires_dir)
+    ServerState::with_registry(Arc::new(storage), questionnaires)
 }
 
-/// PostgreSQL at `url` (`postgres://user@host:port/db`).
+/// PostgreSQL at `url` (`postgres://user@host:port/db`, TLS as its `sslmode` says).
 pub fn open_postgres(url: &str, questionnaires_dir: &Path) -> anyhow::Result<ServerState> {
+    open_postgres_with(
+        url,
+        zhisu_server_service::QuestionnaireRegistry::load_dir(questionnaires_dir)?,
+    )
+}
+
+/// PostgreSQL at `url` with the questionnaires given (see [`open_postgres`]).
+pub fn open_postgres_with(
+    url: &str,
+    questionnaires: zhisu_server_service::QuestionnaireRegistry,
+) -> anyhow::Result<ServerState> {
     let storage = zhisu_server_postgres::PostgresStorage::open(url, 16)?;
-    ServerState::with_storage(Arc::new(storage), questionnaires_dir)
+    ServerState::with_registry(Arc::new(storage), questionnaires)
+}
+
+/// The questionnaire files built into the binary: the workspace's `questionnaires/*.toml` and
+/// `questionnaires/earlier/*.toml` when it was built.
+pub mod built_in {
+    include!(concat!(env!("OUT_DIR"), "/questionnaires.rs"));
+
+    /// The built-in questionnaires, loaded.
+    pub fn questionnaires() -> anyhow::Result<zhisu_server_service::QuestionnaireRegistry> {
+        zhisu_server_service::QuestionnaireRegistry::load_sources(FILES.iter().copied())
+    }
+}
+
+/// The server's questionnaires: from `folder` when one is configured, otherwise those built
+/// into the binary (docs/deployment.md, "Questionnaires").
+pub fn load_questionnaires(
+    folder: Option<&Path>,
+) -> anyhow::Result<zhisu_server_service::QuestionnaireRegistry> {
+    match folder {
+        Some(folder) => zhisu_server_service::QuestionnaireRegistry::load_dir(folder),
+        None => built_in::questionnaires(),
+    }
 }
 
 /// Serves the API on `listener` until the process ends.

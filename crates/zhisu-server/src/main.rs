@@ -26,7 +26,8 @@ struct Cli {
 
 #[derive(Args, Debug)]
 struct Common {
-    /// A configuration file (TOML; `zhisu-server config-example` prints one with every setting).
+    /// A configuration file (TOML; `zhisu-server config-example` prints one with every setting)
+    /// [default: server.toml beside the binary; for the installed package /etc/zhisu/server.toml].
     #[arg(long, env = "ZHISU_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Folder for the embedded SQLite database, created if missing [default: data/server].
@@ -40,7 +41,8 @@ struct Common {
         hide_env_values = true
     )]
     database_url: Option<String>,
-    /// Folder of questionnaire files the server accepts interviews for [default: questionnaires].
+    /// A folder of questionnaire files the server accepts interviews for [default: the
+    /// questionnaires built into the server].
     #[arg(long, env = "ZHISU_QUESTIONNAIRES", global = true)]
     questionnaires: Option<PathBuf>,
 }
@@ -48,8 +50,8 @@ struct Common {
 impl Cli {
     /// Defaults, then the configuration file, then environment and options.
     fn config(&self) -> anyhow::Result<Config> {
-        let file = match &self.common.config {
-            Some(path) => FileConfig::load(path)?,
+        let file = match self.common.config.clone().or_else(FileConfig::default_path) {
+            Some(path) => FileConfig::load(&path)?,
             None => FileConfig::default(),
         };
         let explicit = FileConfig {
@@ -78,9 +80,13 @@ enum Command {
         /// Days the code stays valid.
         #[arg(long, default_value_t = 7)]
         valid_days: i64,
-        /// Also write the code as a QR code image (SVG) to this file.
+        /// Also write the enrolment URI (the server's address and the code) as a QR code
+        /// image (SVG) to this file: one scan sets a tablet up.
         #[arg(long)]
         qr: Option<PathBuf>,
+        /// The address tablets reach this server at [default: public_url of the configuration].
+        #[arg(long)]
+        server_url: Option<String>,
     },
     /// Add a person who signs in to the server (the first city administrator, for one). The
     /// password is read from standard input (one line) or ZHISU_PASSWORD.
@@ -166,9 +172,11 @@ enum Command {
 }
 
 fn open_state(config: &Config) -> anyhow::Result<HttpState> {
+    let questionnaires = zhisu_server::load_questionnaires(config.questionnaires.as_deref())?;
     let server = if let Some(url) = &config.database_url {
-        zhisu_server::open_postgres(url, &config.questionnaires)?
+        zhisu_server::open_postgres_with(url, questionnaires)?
     } else {
+        refuse_other_owner(&config.data_dir)?;
         // the folder of the personal data: the server's user only
         let mut folder = std::fs::DirBuilder::new();
         folder.recursive(true);
@@ -178,9 +186,9 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
             .create(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         owner_only(&config.data_dir)?;
-        zhisu_server::open_sqlite(
+        zhisu_server::open_sqlite_with(
             &config.data_dir.join("zhisu-server.sqlite3"),
-            &config.questionnaires,
+            questionnaires,
         )?
     };
     let mut state = HttpState::new(server);
@@ -201,6 +209,7 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     state.secure_cookies = config.secure_cookies;
     state.behind_proxy = config.behind_proxy;
     state.metrics_token = config.metrics_token.clone();
+    state.public_url = config.public_url.clone();
     Ok(state)
 }
 
@@ -343,7 +352,11 @@ fn enrolment_code(
     district: &str,
     valid_days: i64,
     qr: Option<&Path>,
+    server_url: Option<&str>,
 ) -> anyhow::Result<()> {
+    if let Some(url) = server_url {
+        zhisu_server::config::check_public_url(url)?;
+    }
     anyhow::ensure!(
         !district.trim().is_empty() && !round.trim().is_empty(),
         "district and round must not be empty"
@@ -355,13 +368,30 @@ fn enrolment_code(
     let code =
         state.create_enrolment_code(round, district, chrono::Duration::days(valid_days), "cli")?;
     println!("{code}");
+    let uri = server_url.map(|server| {
+        zhisu_protocol::enrol_uri::EnrolUri {
+            server_url: server.trim_end_matches('/').to_string(),
+            code: code.clone(),
+        }
+        .to_uri()
+    });
+    if let Some(uri) = &uri {
+        println!("{uri}");
+    }
     if let Some(path) = qr {
-        let svg = qrcode::QrCode::new(code.as_bytes())?
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(240, 240)
-            .build();
+        let svg = zhisu_server::api::enrolment::qr_svg(uri.as_deref().unwrap_or(&code))?;
         std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("QR code written to {}", path.display());
+        match uri {
+            Some(_) => eprintln!(
+                "QR code (server address and code) written to {}",
+                path.display()
+            ),
+            None => eprintln!(
+                "QR code (the code only: set public_url in the configuration, or --server-url, \
+                 so that it carries the server's address too) written to {}",
+                path.display()
+            ),
+        }
     }
     Ok(())
 }
@@ -378,10 +408,13 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = cli.config()?;
+    // colours only for a person at a terminal: files and journald get plain lines
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log)),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     tracing::debug!(?config, "configuration");
@@ -393,7 +426,16 @@ async fn main() -> anyhow::Result<()> {
             district,
             valid_days,
             qr,
-        }) => enrolment_code(&state, round, district, *valid_days, qr.as_deref()).map(|()| true),
+            server_url,
+        }) => enrolment_code(
+            &state,
+            round,
+            district,
+            *valid_days,
+            qr.as_deref(),
+            server_url.as_deref().or(config.public_url.as_deref()),
+        )
+        .map(|()| true),
         Some(Command::AddPerson {
             username,
             display_name,
@@ -570,13 +612,16 @@ async fn main() -> anyhow::Result<()> {
             Ok(true)
         }
         Some(Command::Serve) | Some(Command::ConfigExample) | None => Ok(false),
-    })?;
-    if cli_result {
-        return Ok(());
+    });
+    if !matches!(cli_result, Ok(false)) {
+        // PostgreSQL's synchronous clients close their connections when dropped, which must not
+        // happen on the async runtime's thread (it panics there)
+        tokio::task::block_in_place(move || drop(state));
+        return cli_result.map(|_| ());
     }
     // SIGTERM is caught from before the port opens: a stop sent as soon as the server answers
     // is a clean stop, never the default (killed)
-    let stop = stop_signal();
+    let stop = stop_signal()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -643,13 +688,35 @@ fn purge_every_hour(state: &HttpState, policy: zhisu_server_service::privacy::Re
     });
 }
 
-/// Completes on SIGTERM (systemd's stop) or Ctrl-C. The handlers are installed when this is
-/// called, not when the future is first polled.
-fn stop_signal() -> impl std::future::Future<Output = ()> {
+/// Refuses to open a data folder that belongs to another user when run as root (an
+/// administrative command typed with `sudo` would otherwise create files the service's user
+/// cannot write): run it as that user (`sudo -u zhisu zhisu-server …`).
+fn refuse_other_owner(data_dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // the owner of /proc/self is this process's effective user
+        let me = std::fs::metadata("/proc/self").map(|m| m.uid());
+        let owner = std::fs::metadata(data_dir).map(|m| m.uid());
+        if let (Ok(0), Ok(owner)) = (me, owner) {
+            anyhow::ensure!(
+                owner == 0,
+                "{} belongs to another user (uid {owner}); run this as that user, e.g. \
+                 sudo -u zhisu zhisu-server …, so that the service can still write what it creates",
+                data_dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Completes on SIGTERM (systemd's stop) or Ctrl-C. The handler is in place when this returns
+/// (before the server listens), so a stop that comes while it starts is graceful too.
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("a SIGTERM handler");
-    async move {
+        .context("cannot handle SIGTERM")?;
+    Ok(async move {
         #[cfg(unix)]
         tokio::select! {
             _ = term.recv() => {}
@@ -658,5 +725,5 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("asked to stop");
-    }
+    })
 }

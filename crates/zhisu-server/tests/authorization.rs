@@ -1509,3 +1509,108 @@ async fn quality_per_surveyor_marks_the_outliers_in_each_roles_scope() {
         assert_eq!(r.status(), 303, "{path}");
     }
 }
+
+/// The printable sheet of enrolment codes (`/dashboard/enrolment-sheet`): city administrators for
+/// any district, district administrators for their own; supervisors and department viewers get
+/// neither the form nor codes; a form without the session's CSRF token or with a bad count makes
+/// no code. Every code printed enrols a tablet, and its QR code holds the enrolment URI.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sheet_of_enrolment_codes_for_every_role() {
+    let w = world().await;
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut failures = Vec::new();
+    // (role, GET form, POST for yuzhong)
+    let expected = [
+        ("city", 200, 200),
+        ("yz_admin", 200, 200),
+        ("jb_admin", 200, 403),
+        ("yz_sup", 403, 403),
+        ("edu", 403, 403),
+    ];
+    for (role, want_form, want_sheet) in expected {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let form = no_redirect
+            .get(format!("{}/dashboard/enrolment-sheet", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        if form.status().as_u16() != want_form {
+            failures.push(format!(
+                "GET /dashboard/enrolment-sheet as {role}: {}, expected {want_form}",
+                form.status()
+            ));
+        }
+        // a page of this session that carries its CSRF token
+        let html = no_redirect
+            .get(format!("{}/dashboard/references", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = zhisu_server_tests::csrf_of(&html);
+        let post = |token: String, count: &'static str| {
+            let (no_redirect, cookie, base) = (no_redirect.clone(), cookie.clone(), w.base.clone());
+            async move {
+                no_redirect
+                    .post(format!("{base}/dashboard/enrolment-sheet"))
+                    .header("cookie", &cookie)
+                    .form(&[
+                        ("csrf", token.as_str()),
+                        ("round", "2026"),
+                        ("district", "yuzhong"),
+                        ("count", count),
+                        ("valid_days", "7"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let forged = post("forged".into(), "2").await;
+        assert_eq!(forged.status(), 403, "{role}: forged CSRF token");
+        assert!(!forged.text().await.unwrap().contains("data-enrol-uri"));
+        let bad = post(csrf.clone(), "1000").await;
+        let want_bad = if want_sheet == 200 { 400 } else { 403 };
+        assert_eq!(bad.status().as_u16(), want_bad, "{role}: 1000 codes");
+        assert!(!bad.text().await.unwrap().contains("data-enrol-uri"));
+        let sheet = post(csrf, "2").await;
+        if sheet.status().as_u16() != want_sheet {
+            failures.push(format!(
+                "POST /dashboard/enrolment-sheet as {role}: {}, expected {want_sheet}",
+                sheet.status()
+            ));
+            continue;
+        }
+        let html = sheet.text().await.unwrap();
+        let uris: Vec<String> = html
+            .split("data-enrol-uri=\"")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].replace("&amp;", "&"))
+            .collect();
+        if want_sheet != 200 {
+            assert!(uris.is_empty(), "{role} got codes");
+            continue;
+        }
+        assert_eq!(uris.len(), 2, "{role}: two codes on the sheet");
+        assert_eq!(html.matches("<svg").count(), 2, "{role}: a QR code each");
+        for uri in uris {
+            let parsed = zhisu_protocol::enrol_uri::EnrolUri::parse(&uri)
+                .unwrap_or_else(|| panic!("{role}: {uri} is an enrolment URI"));
+            assert_eq!(parsed.server_url, w.base, "{role}");
+            let enrolment = w.state.enrol(&parsed.code, "sheet tablet").unwrap();
+            assert_eq!(
+                enrolment.unwrap().district,
+                "yuzhong",
+                "{role}: the code enrols a yuzhong tablet"
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

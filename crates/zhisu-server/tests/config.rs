@@ -121,3 +121,128 @@ fn sigterm_stops_the_server_cleanly() {
     assert!(log.contains("open-files limit"), "{log}");
     assert!(log.contains("zhisu-server stopped"), "{log}");
 }
+
+/// The installed server, started from a folder that has nothing of Zhisu in it: every
+/// administrative command finds its configuration (named by ZHISU_CONFIG, as the package's
+/// /etc/zhisu/server.toml is found), the data folder the file names relative to itself, and the
+/// questionnaires built into the binary (no `questionnaires` folder anywhere); and its log,
+/// written to a file, carries no colour codes.
+#[cfg(unix)]
+#[test]
+fn every_command_works_outside_a_clone() {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let config = etc.join("server.toml");
+    std::fs::write(
+        &config,
+        "data_dir = \"../data\"\npublic_url = \"https://zhisu.example-cdc.cn\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        elsewhere.join("sites.toml"),
+        "[[sites]]\nid = \"yz-901\"\nname = \"某工地\"\nsite_type = \"enterprise\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
+            .env_remove("ZHISU_DATA_DIR")
+            .env_remove("ZHISU_DATABASE_URL")
+            .env_remove("ZHISU_QUESTIONNAIRES")
+            .env_remove("RUST_LOG")
+            .env("ZHISU_CONFIG", &config)
+            .env("ZHISU_PASSWORD", "a long password for the test")
+            .current_dir(&elsewhere)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(output.status.success(), "{args:?}: {stdout}\n{stderr}");
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "{args:?}: colour codes: {stderr:?}"
+        );
+        stdout
+    };
+    let added = run(&[
+        "add-person",
+        "--username",
+        "admin",
+        "--display-name",
+        "市疾控",
+        "--role",
+        "city_admin",
+    ]);
+    assert!(added.contains("added admin"), "{added}");
+    // the demonstration round is scored against the built-in questionnaires
+    let demo = run(&["load-demo", "--round", "2026"]);
+    assert!(demo.contains("interviews"), "{demo}");
+    let code = run(&[
+        "enrolment-code",
+        "--round",
+        "2026",
+        "--district",
+        "yuzhong",
+        "--qr",
+        "code.svg",
+    ]);
+    assert!(!code.trim().is_empty());
+    assert!(elsewhere.join("code.svg").exists());
+    let devices = run(&["devices"]);
+    let device = devices
+        .lines()
+        .next()
+        .and_then(|l| l.split('\t').next())
+        .expect("a demonstration tablet")
+        .to_string();
+    assert!(run(&["revoke-device", &device]).contains("revoked"));
+    assert!(run(&["import-sites", "--district", "yuzhong", "sites.toml"]).contains("1 sites"));
+    assert!(run(&["check-data"]).contains("stored interviews have problems"));
+    assert!(run(&["rebuild-cells"]).contains("counted again"));
+    assert_eq!(run(&["first-sign-in"]), "", "people exist already");
+    let database = dir.path().join("data/zhisu-server.sqlite3");
+    assert!(
+        database.exists(),
+        "the data folder is the file's, taken from its folder"
+    );
+
+    // serving from there: the built-in questionnaires, a plain log
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
+        .env_remove("ZHISU_DATA_DIR")
+        .env_remove("ZHISU_QUESTIONNAIRES")
+        .env_remove("RUST_LOG")
+        .env("ZHISU_CONFIG", &config)
+        .current_dir(&elsewhere)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(!log.contains('\u{1b}'), "colour codes in the log: {log:?}");
+    let built_in = zhisu_server::built_in::questionnaires().unwrap().len();
+    assert!(built_in >= 3, "the shipped questionnaires are built in");
+    assert!(log.contains(&format!("questionnaires={built_in}")), "{log}");
+}

@@ -35,6 +35,8 @@ pub struct Enrol {
     form: [String; 3],
     /// The code in the form was read from a QR code picture.
     qr_read: bool,
+    /// The server address in the form came with the code (an enrolment URI: QR code or pasted).
+    server_from_uri: bool,
     /// The name of the picture chosen last.
     qr_file: Option<String>,
     /// The webview's file input, hidden: the app's own button opens it.
@@ -55,6 +57,7 @@ impl Component for Enrol {
             app,
             _context: handle,
             qr_read: false,
+            server_from_uri: false,
             qr_file: None,
             qr_input: NodeRef::default(),
             busy: false,
@@ -77,6 +80,10 @@ impl Component for Enrol {
                 }
                 self.form[field as usize] = value;
                 self.error = None;
+                // an enrolment URI pasted into the code field: the server address and the code
+                if matches!(field, Field::Code) {
+                    self.take_uri();
+                }
             }
             Msg::Enrol => return self.enrol(ctx),
             Msg::Enrolled(Ok(identity)) => {
@@ -152,6 +159,15 @@ impl Component for Enrol {
                 if self.qr_read {
                     <p class="result-good" id="qr-result">{ ui.pick("已从二维码读出登记码。", "The code was read from the QR code.") }</p>
                 }
+                if self.server_from_uri {
+                    <p class="result-good" id="uri-result">{ if self.qr_read {
+                        ui.pick("服务器地址也已从二维码填好，请核对后点“登记”。",
+                            "The server address was filled in from the QR code too: check it and press Enrol.")
+                    } else {
+                        ui.pick("服务器地址和登记码都已填好，请核对后点“登记”。",
+                            "The server address and the code are filled in: check them and press Enrol.")
+                    } }</p>
+                }
                 { field("device-name", ui.pick("平板名称", "Tablet name"), Field::DeviceName, ui.pick("例如 渝中区 3 号平板", "e.g. Yuzhong tablet 3")) }
                 <button id="enrol" class="primary" disabled={self.busy} onclick={link.callback(|_| Msg::Enrol)}>
                     { if self.busy { ui.pick("正在登记……", "Enrolling…") } else { ui.pick("登记", "Enrol") } }
@@ -190,12 +206,26 @@ impl Enrol {
         true
     }
 
+    /// When the code field holds an enrolment URI (docs/sync-protocol.md), puts its server
+    /// address and its code in their fields.
+    fn take_uri(&mut self) {
+        match zhisu_core::enrol_uri::EnrolUri::parse(&self.form[Field::Code as usize]) {
+            Some(uri) => {
+                self.form[Field::ServerUrl as usize] = uri.server_url;
+                self.form[Field::Code as usize] = uri.code;
+                self.server_from_uri = true;
+            }
+            None => self.server_from_uri = false,
+        }
+    }
+
     fn qr_read(&mut self, result: Result<Option<String>, CommandError>) {
         self.busy = false;
         match result {
             Ok(Some(code)) => {
                 self.form[Field::Code as usize] = code;
                 self.qr_read = true;
+                self.take_uri();
             }
             Ok(None) => {}
             Err(e) => {

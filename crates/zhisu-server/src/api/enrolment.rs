@@ -29,13 +29,24 @@ pub(super) fn default_valid_days() -> i64 {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EnrolmentCodeCreated {
     pub code: String,
-    /// The code as a QR code (SVG), for the tablet's camera.
+    /// The enrolment URI: this server's address and the code (docs/sync-protocol.md).
+    pub enrol_uri: String,
+    /// The enrolment URI as a QR code (SVG): one scan sets a tablet up.
     pub qr_svg: String,
+}
+
+/// `text` as a QR code (SVG) at least 240 pixels a side.
+pub fn qr_svg(text: &str) -> Result<String, qrcode::types::QrError> {
+    Ok(qrcode::QrCode::new(text.as_bytes())?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .build())
 }
 
 pub(super) async fn create_enrolment_code(
     State(state): State<HttpState>,
     session: Session,
+    headers: axum::http::HeaderMap,
     body: Result<Json<NewEnrolmentCode>, JsonRejection>,
 ) -> Result<(StatusCode, Json<EnrolmentCodeCreated>), Failure> {
     let Json(request) = body.map_err(json_rejection)?;
@@ -67,14 +78,15 @@ pub(super) async fn create_enrolment_code(
         )
     })
     .await?;
-    let qr_svg = qrcode::QrCode::new(code.as_bytes())
-        .map_err(Failure::internal)?
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(240, 240)
-        .build();
+    let enrol_uri = state.enrol_uri(&headers, &code);
+    let qr_svg = qr_svg(&enrol_uri).map_err(Failure::internal)?;
     Ok((
         StatusCode::CREATED,
-        Json(EnrolmentCodeCreated { code, qr_svg }),
+        Json(EnrolmentCodeCreated {
+            code,
+            enrol_uri,
+            qr_svg,
+        }),
     ))
 }
 

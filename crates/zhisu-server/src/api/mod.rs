@@ -2,7 +2,7 @@
 //! document. Every error is `{code, message}` with a fitting status; see `docs/sync-protocol.md`.
 
 mod devices;
-mod enrolment;
+pub mod enrolment;
 pub mod interviews;
 mod media;
 mod people;

@@ -6,6 +6,7 @@
 //! of session token the API issues; forms that change data are POSTs, which SameSite=Strict
 //! keeps from other sites.
 
+mod enrolment_sheet;
 mod export;
 mod fieldwork;
 mod html;
@@ -79,6 +80,10 @@ pub fn routes() -> Router<HttpState> {
             post(recordings::record).layer(recordings::upload_limit()),
         )
         .route("/dashboard/media/{sha256}", get(recordings::media))
+        .route(
+            "/dashboard/enrolment-sheet",
+            get(enrolment_sheet::sheet_page).post(enrolment_sheet::sheet_form),
+        )
 }
 
 /// Query parameters every view understands: the language and the filter.
