@@ -414,8 +414,11 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
             assert!(xml.contains(section), "{user}: the section {section}");
         }
         // not made up: no earlier round and no targets are stored
-        assert!(xml.contains("服务器上没有上一轮监测的结果"));
-        assert!(xml.contains("服务器上没有录入本轮的目标值"));
+        assert!(xml.contains("本报告不作与上一轮的比较"), "{user}");
+        assert!(
+            xml.contains("服务器上没有录入本轮的目标值或参考水平"),
+            "{user}"
+        );
         assert!(
             pictures >= 3,
             "{user}: the charts are pictures ({pictures})"

@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 
 use zhisu_core::{AnswerValue, Item, Questionnaire};
-use zhisu_server_storage::{Role, Storage, StorageError};
+use zhisu_server_storage::{ReferenceLevel, Role, Storage, StorageError};
 
 use crate::analysis::{self, By, Estimate, Filter, ItemShare, Labels, LiteracyReport, Progress};
+use crate::comparison::{self, Comparison};
 use crate::wording::{self, Coverage};
-use crate::{t, QuestionnaireRegistry};
+use crate::{t, QuestionnaireRegistry, Refusal};
 
 /// How many of the weakest items the report lists, and how many recommendations it drafts.
 pub const WEAKEST_LISTED: usize = 10;
@@ -86,6 +87,13 @@ pub struct AnnualReport {
     /// Health status (the questionnaire's scales outside the background and the test).
     pub health: Vec<Indicator>,
     pub recommendations: Vec<String>,
+    /// The newest round beside the one before it, in the same scope and filter (no rows with
+    /// fewer than two rounds).
+    pub comparison: Comparison,
+    /// The round whose reference levels are given: the compared current round when levels are
+    /// entered for it, else the newest round with any ([`crate::references::current`]).
+    pub references_round: Option<String>,
+    pub references: Vec<ReferenceLevel>,
 }
 
 /// Everything the report needs to read.
@@ -102,7 +110,7 @@ pub struct Ask<'a> {
 }
 
 /// Builds the annual report for what `ask.role` may read under `ask.filter`.
-pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
+pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
     let Ask {
         storage,
         registry,
@@ -166,6 +174,25 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
         fieldwork,
     };
     let recommendations = recommendations(questionnaire, &items, &literacy, lang);
+    let comparison = comparison::compare(comparison::Ask {
+        storage,
+        registry,
+        scope: &scope,
+        questionnaire_id,
+        filter,
+        current: None,
+        previous: None,
+        min_cell_n,
+        lang,
+    })?;
+    let levels = storage.reference_levels(Some(questionnaire_id))?;
+    let (references_round, references) = match &comparison.current {
+        Some(round) if levels.iter().any(|l| &l.round == round) => (
+            Some(round.clone()),
+            levels.into_iter().filter(|l| &l.round == round).collect(),
+        ),
+        _ => crate::references::current(&levels),
+    };
     Ok(AnnualReport {
         lang: lang.to_string(),
         coverage: wording::coverage(role, filter, &labels, lang),
@@ -189,6 +216,9 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, StorageError> {
         indicators,
         health,
         recommendations,
+        comparison,
+        references_round,
+        references,
     })
 }
 

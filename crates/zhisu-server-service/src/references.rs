@@ -100,6 +100,68 @@ pub fn describe(level: &ReferenceLevel, lang: &str) -> String {
     }
 }
 
+/// Where an estimate stands against a reference level, judged by its 95 % interval (a point
+/// estimate above a target whose interval still holds it has not been shown to reach it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// The whole interval lies above the level.
+    Above,
+    /// The whole interval lies below the level.
+    Below,
+    /// The interval holds the level: no difference beyond chance.
+    Within,
+}
+
+/// Where `estimate` stands against `level` ([`Standing`]).
+pub fn standing(estimate: &crate::analysis::Estimate, level: &ReferenceLevel) -> Standing {
+    let value = level.value_percent / 100.0;
+    if estimate.interval.low > value {
+        Standing::Above
+    } else if estimate.interval.high < value {
+        Standing::Below
+    } else {
+        Standing::Within
+    }
+}
+
+/// The sentence a report gives for [`standing`]: a target is reached or not, another level is
+/// exceeded or not, and an interval holding the level says that no judgement can be made.
+pub fn standing_words(kind: ReferenceKind, standing: Standing, lang: &str) -> &'static str {
+    let target = kind == ReferenceKind::Target;
+    match (standing, target) {
+        (Standing::Above, true) => t(
+            lang,
+            "置信区间整体高于目标，可以认为已达到目标",
+            "the whole interval lies above the target: the target is reached",
+        ),
+        (Standing::Below, true) => t(
+            lang,
+            "置信区间整体低于目标，尚未达到目标",
+            "the whole interval lies below the target: the target is not reached",
+        ),
+        (Standing::Within, true) => t(
+            lang,
+            "置信区间包含目标值，还不能判断是否达到目标",
+            "the interval holds the target: whether it is reached cannot be told",
+        ),
+        (Standing::Above, false) => t(
+            lang,
+            "置信区间整体高于该水平，高于参考水平",
+            "the whole interval lies above it: higher than this level",
+        ),
+        (Standing::Below, false) => t(
+            lang,
+            "置信区间整体低于该水平，低于参考水平",
+            "the whole interval lies below it: lower than this level",
+        ),
+        (Standing::Within, false) => t(
+            lang,
+            "置信区间包含该水平，与参考水平的差别不超出抽样误差",
+            "the interval holds it: no difference beyond sampling error",
+        ),
+    }
+}
+
 /// The levels to show beside the figures of a questionnaire: those of its latest round that has
 /// any (rounds ordered as versions are, `2025` before `2026`), with that round.
 pub fn current(levels: &[ReferenceLevel]) -> (Option<String>, Vec<ReferenceLevel>) {
@@ -219,6 +281,50 @@ mod tests {
             source: "健康中国行动".into(),
             year: 2030,
         }
+    }
+
+    #[test]
+    fn an_estimate_stands_against_a_level_by_its_whole_interval() {
+        let estimate = |low: f64, high: f64| crate::analysis::Estimate {
+            key: String::new(),
+            label: String::new(),
+            n: 100,
+            successes: 50,
+            proportion: (low + high) / 2.0,
+            interval: zhisu_stats::Interval { low, high },
+            method: zhisu_stats::Method::UnweightedWilson,
+            se: 0.0,
+            df: None,
+            deff: None,
+            small: false,
+        };
+        let level = |kind, value_percent| ReferenceLevel {
+            id: Uuid::nil(),
+            round: "2026".into(),
+            questionnaire_id: "ohl_2026".into(),
+            measure: String::new(),
+            kind,
+            value_percent,
+            source: "s".into(),
+            year: 2026,
+            entered_by: "t".into(),
+            entered_at: Utc::now(),
+        };
+        let target = level(ReferenceKind::Target, 60.0);
+        // the point estimate 61 % is above 60 %, but its interval holds 60 %: not yet reached
+        assert_eq!(standing(&estimate(0.57, 0.65), &target), Standing::Within);
+        assert_eq!(standing(&estimate(0.601, 0.65), &target), Standing::Above);
+        assert_eq!(standing(&estimate(0.50, 0.599), &target), Standing::Below);
+        // a bound equal to the level is inside the interval
+        assert_eq!(standing(&estimate(0.60, 0.70), &target), Standing::Within);
+        assert_eq!(
+            standing_words(ReferenceKind::Target, Standing::Within, "zh-CN"),
+            "置信区间包含目标值，还不能判断是否达到目标"
+        );
+        assert!(
+            standing_words(ReferenceKind::National, Standing::Above, "en")
+                .contains("higher than this level")
+        );
     }
 
     #[test]

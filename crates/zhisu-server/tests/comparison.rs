@@ -735,3 +735,143 @@ async fn reference_levels_are_shown_beside_the_figures_and_drawn_on_the_charts()
     let (_, after) = w.get(&city, "/api/v1/reference-levels").await;
     assert_eq!(after.as_array().unwrap().len(), 2);
 }
+
+/// The text of a DOCX's `word/document.xml`.
+fn docx_text(bytes: &[u8]) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    xml
+}
+
+fn pct(p: &Value) -> String {
+    format!("{:.1}%", p.as_f64().unwrap() * 100.0)
+}
+
+fn points(p: &Value) -> String {
+    format!("{:+.1}", p.as_f64().unwrap() * 100.0)
+}
+
+#[tokio::test]
+async fn the_annual_report_compares_the_rounds_and_reads_the_targets() {
+    let w = world().await;
+    let q = ohl();
+    let city = zhisu_server_tests::sign_in(&w.base, "city", PASSWORD).await;
+    // the 2026 round's overall literacy, city-wide, as the comparison API gives it
+    let (_, c) = w.get(&city, "/api/v1/comparison").await;
+    assert_eq!(c["current"], "2026");
+    let overall = c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "")
+        .unwrap()
+        .clone();
+    let high = overall["current"]["interval"]["high"].as_f64().unwrap();
+    let low = overall["current"]["interval"]["low"].as_f64().unwrap();
+    // a target above the whole interval (not reached), a national level inside it (no
+    // judgement), and a level of the older round (not shown)
+    let target = ((high * 100.0 + 5.0) * 10.0).round() / 10.0;
+    let national = (((low + high) / 2.0 * 100.0) * 10.0).round() / 10.0;
+    for (round, kind, value) in [
+        ("2026", "target", target),
+        ("2026", "national", national),
+        ("2025", "city", 11.1),
+    ] {
+        let response = w
+            .http
+            .post(format!("{}/api/v1/reference-levels", w.base))
+            .bearer_auth(&city)
+            .json(
+                &json!({"round": round, "questionnaire_id": "ohl_2026", "measure": "",
+                "kind": kind, "value_percent": value, "source": "工作方案", "year": 2026}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+
+    for user in ["city", "yz-admin", "education"] {
+        let token = zhisu_server_tests::sign_in(&w.base, user, PASSWORD).await;
+        let (_, c) = w.get(&token, "/api/v1/comparison").await;
+        let response = w
+            .http
+            .get(format!("{}/api/v1/report.docx", w.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{user}");
+        let xml = docx_text(&response.bytes().await.unwrap());
+        let at = xml
+            .find("八、与上一轮监测和目标的比较")
+            .expect("section 八");
+        let section = &xml[at..xml.find("九、建议（草稿）").unwrap()];
+        // every row of the comparison, as the API gives it in this role's scope
+        let rows = c["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1 + q.dimensions.len(), "{user}");
+        for row in rows {
+            for figure in [
+                pct(&row["previous"]["proportion"]),
+                pct(&row["current"]["proportion"]),
+                points(&row["difference"]),
+                format!("{} – {}", points(&row["ci_low"]), points(&row["ci_high"])),
+            ] {
+                assert!(
+                    section.contains(&figure),
+                    "{user}: {} {figure} in {section}",
+                    row["label"]
+                );
+            }
+        }
+        let overall = rows.iter().find(|r| r["key"] == "").unwrap();
+        let change = match overall["change"].as_str().unwrap() {
+            "rise" => "上升",
+            "fall" => "下降",
+            _ => "无明显变化",
+        };
+        let sentence = format!(
+            "职业健康素养水平：2025 轮 {}，2026 轮 {}，变化 {} 个百分点（95% 置信区间 {} 至 {}），{change}。",
+            pct(&overall["previous"]["proportion"]),
+            pct(&overall["current"]["proportion"]),
+            points(&overall["difference"]),
+            points(&overall["ci_low"]),
+            points(&overall["ci_high"]),
+        );
+        assert!(section.contains(&sentence), "{user}: {sentence}");
+        // the round's levels, with the round's own level and where it stands
+        assert!(section.contains("2026 轮录入的目标和参考水平"), "{user}");
+        assert!(
+            section.contains(&format!("目标 {target:.1}%（工作方案，2026）")),
+            "{user}"
+        );
+        assert!(
+            !section.contains("全市水平 11.1%"),
+            "{user}: another round's level"
+        );
+        let current = &overall["current"];
+        let interval = format!(
+            "{}（{} – {}）",
+            pct(&current["proportion"]),
+            pct(&current["interval"]["low"]),
+            pct(&current["interval"]["high"])
+        );
+        assert!(section.contains(&interval), "{user}: {interval}");
+        let (low, high) = (
+            current["interval"]["low"].as_f64().unwrap() * 100.0,
+            current["interval"]["high"].as_f64().unwrap() * 100.0,
+        );
+        let reading = |value: f64, target: bool| match (low > value, high < value, target) {
+            (true, _, true) => "可以认为已达到目标",
+            (_, true, true) => "尚未达到目标",
+            (_, _, true) => "还不能判断是否达到目标",
+            (true, _, false) => "高于参考水平",
+            (_, true, false) => "低于参考水平",
+            _ => "与参考水平的差别不超出抽样误差",
+        };
+        assert!(section.contains(reading(target, true)), "{user}");
+        assert!(section.contains(reading(national, false)), "{user}");
+    }
+}

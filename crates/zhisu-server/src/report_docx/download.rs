@@ -44,8 +44,7 @@ async fn report(state: HttpState, person: Person, q: ViewQuery) -> Result<Respon
             min_cell_n,
             lang: &lang,
             made_on,
-        })
-        .map_err(Failure::storage)?;
+        })?;
         let bytes = docx_bytes(&report).map_err(Failure::internal)?;
         let stem = format!("{}-{}", qid, report.made_on);
         server

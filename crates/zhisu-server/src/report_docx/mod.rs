@@ -15,8 +15,8 @@ use docx_rs::{
 };
 use zhisu_server_service::analysis::{Breakdown, By, Estimate};
 use zhisu_server_service::annual_report::{AnnualReport, Indicator};
-use zhisu_server_service::t;
 use zhisu_server_service::wording::{district_name, percent};
+use zhisu_server_service::{references, t};
 use zhisu_stats::Method;
 
 /// The report's two downloads: the dashboard's link and the API's.
@@ -646,6 +646,7 @@ impl<'a> Document<'a> {
     }
 
     fn comparison(&mut self) {
+        let r = self.report;
         self.heading(
             self.t(
                 "八、与上一轮监测和目标的比较",
@@ -653,14 +654,188 @@ impl<'a> Document<'a> {
             ),
             1,
         );
-        self.para(self.t(
-            "服务器上没有上一轮监测的结果，本报告不作与上一轮的比较；如需比较，请在编辑时补入已发布的上一轮数据。",
-            "The server holds no results of an earlier round, so this report makes no comparison with it; add the published figures of the last round when editing if one is needed.",
-        ));
-        self.para(self.t(
-            "服务器上没有录入本轮的目标值，本报告不作与目标的比较。",
-            "No targets for this round have been entered on the server, so this report makes no comparison with targets.",
-        ));
+        let c = &r.comparison;
+        let en = self.en();
+        let round = |name: &str| {
+            if en {
+                format!("round {name}")
+            } else {
+                format!("{name} 轮")
+            }
+        };
+        match (&c.current, &c.previous) {
+            (Some(current), Some(previous)) if !c.rows.is_empty() => {
+                let (cur, prev) = (round(current), round(previous));
+                if let Some(overall) = c.rows.iter().find(|row| row.key.is_empty()) {
+                    let text = if self.en() {
+                        format!(
+                            "Overall occupational health literacy: {} in {prev}, {} in {cur}, a change of {} percentage points (95 % interval {} to {}): {}.",
+                            percent(overall.previous.proportion),
+                            percent(overall.current.proportion),
+                            points(overall.difference),
+                            points(overall.ci_low),
+                            points(overall.ci_high),
+                            overall.change.label("en"),
+                        )
+                    } else {
+                        format!(
+                            "职业健康素养水平：{prev} {}，{cur} {}，变化 {} 个百分点（95% 置信区间 {} 至 {}），{}。",
+                            percent(overall.previous.proportion),
+                            percent(overall.current.proportion),
+                            points(overall.difference),
+                            points(overall.ci_low),
+                            points(overall.ci_high),
+                            overall.change.label("zh-CN"),
+                        )
+                    };
+                    self.para(&text);
+                }
+                let rows = c
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let small = row.current.small || row.previous.small;
+                        vec![
+                            format!("{}{}", row.label, if small { " *" } else { "" }),
+                            percent(row.previous.proportion),
+                            percent(row.current.proportion),
+                            points(row.difference),
+                            format!("{} – {}", points(row.ci_low), points(row.ci_high)),
+                            row.change.label(&r.lang).to_string(),
+                        ]
+                    })
+                    .collect();
+                let change = self.t("变化（百分点）", "Change (points)");
+                let interval = self.t("95% 置信区间", "95 % interval");
+                let judged = self.t("判断", "Reading");
+                let first = self.t("指标", "Measure");
+                self.table(
+                    &[first, prev.as_str(), cur.as_str(), change, interval, judged],
+                    rows,
+                    &[4, 2, 2, 2, 3, 2],
+                );
+                self.note(&c.method_note);
+                if c.rows.iter().any(|row| row.current.small || row.previous.small) {
+                    self.note(self.t(
+                        "* 人数较少，数值不稳定，解读时请谨慎。",
+                        "* Few respondents: the figure is unstable.",
+                    ));
+                }
+            }
+            (Some(only), _) => {
+                let text = if self.en() {
+                    format!(
+                        "The server holds interviews of one round only ({}), so this report makes no comparison with an earlier round; add the published figures of the last round when editing if one is needed.",
+                        round(only)
+                    )
+                } else {
+                    format!(
+                        "服务器上只有 {} 的调查数据，没有上一轮的，本报告不作与上一轮的比较；如需比较，请在编辑时补入已发布的上一轮数据。",
+                        round(only)
+                    )
+                };
+                self.para(&text);
+            }
+            _ => self.para(self.t(
+                "服务器上没有按轮次上传的调查数据，本报告不作与上一轮的比较。",
+                "The server holds no interviews sent by tablets of a round, so this report makes no comparison between rounds.",
+            )),
+        }
+        if c.without_round > 0 {
+            let text = if self.en() {
+                format!(
+                    "{} interviews were not sent by a tablet of a round (imported from backups) and are left out of the comparison.",
+                    c.without_round
+                )
+            } else {
+                format!(
+                    "另有 {} 份问卷不是由某一轮的平板上传的（从备份导入），未计入轮次比较。",
+                    c.without_round
+                )
+            };
+            self.note(&text);
+        }
+        self.references();
+    }
+
+    /// The reference levels entered for the round: each with the round's estimate and where
+    /// it stands, judged by the whole 95 % interval.
+    fn references(&mut self) {
+        let r = self.report;
+        if r.references.is_empty() {
+            self.para(self.t(
+                "服务器上没有录入本轮的目标值或参考水平，本报告不作与目标的比较。",
+                "No targets or reference levels have been entered on the server for this round, so this report makes no comparison with targets.",
+            ));
+            return;
+        }
+        let round = r.references_round.clone().unwrap_or_default();
+        let text = if self.en() {
+            format!("Targets and reference levels entered for round {round}:")
+        } else {
+            format!("{round} 轮录入的目标和参考水平：")
+        };
+        self.para(&text);
+        let compared_round = r.comparison.current.as_deref() == Some(round.as_str());
+        let mut rows = Vec::new();
+        for level in &r.references {
+            // the compared round's own estimate when the levels are of it, else the report's
+            let estimate = r
+                .comparison
+                .rows
+                .iter()
+                .find(|row| compared_round && row.key == level.measure)
+                .map(|row| &row.current)
+                .or_else(|| {
+                    if level.measure.is_empty() {
+                        r.literacy.overall.as_ref()
+                    } else {
+                        r.literacy
+                            .dimensions
+                            .iter()
+                            .find(|d| d.key == level.measure)
+                    }
+                });
+            let measure = if level.measure.is_empty() {
+                self.t("职业健康素养水平", "Occupational health literacy")
+                    .to_string()
+            } else {
+                r.literacy
+                    .dimensions
+                    .iter()
+                    .find(|d| d.key == level.measure)
+                    .map_or_else(|| level.measure.clone(), |d| d.label.clone())
+            };
+            let (level_now, standing) = match estimate {
+                Some(e) => (
+                    format!(
+                        "{}（{} – {}）",
+                        percent(e.proportion),
+                        percent(e.interval.low),
+                        percent(e.interval.high)
+                    ),
+                    references::standing_words(level.kind, references::standing(e, level), &r.lang)
+                        .to_string(),
+                ),
+                None => (
+                    "—".to_string(),
+                    self.t("没有数据", "no interviews").to_string(),
+                ),
+            };
+            rows.push(vec![
+                measure,
+                references::describe(level, &r.lang),
+                level_now,
+                standing,
+            ]);
+        }
+        let headers = [
+            self.t("指标", "Measure"),
+            self.t("目标或参考水平", "Target or reference"),
+            self.t("本轮水平（95% 置信区间）", "This round (95 % interval)"),
+            self.t("判断", "Reading"),
+        ];
+        self.table(&headers, rows, &[3, 4, 3, 5]);
     }
 
     fn recommendations(&mut self) {
@@ -677,4 +852,9 @@ impl<'a> Document<'a> {
             self.para(&format!("{}. {text}", i + 1));
         }
     }
+}
+
+/// A difference of two shares in percentage points, signed ("+3.2", "-1.0").
+fn points(d: f64) -> String {
+    format!("{:+.1}", d * 100.0)
 }
