@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use zhisu_core::{AnswerValue, Item, Questionnaire};
-use zhisu_server_storage::{ReferenceLevel, Role, Storage, StorageError};
+use zhisu_server_storage::{ReferenceLevel, Role, Scope, Storage, StorageError};
 
 use crate::analysis::{self, By, Estimate, Filter, ItemShare, Labels, LiteracyReport, Progress};
 use crate::comparison::{self, Comparison};
@@ -65,6 +65,10 @@ pub struct Sample {
     pub districts_with_interviews: usize,
     /// Every contact by disposition and the rates (`fieldwork`; no rates in a population scope).
     pub fieldwork: crate::fieldwork::Fieldwork,
+    /// The parts of the filter the plan's progress, the quality-control counts and the contact
+    /// outcomes could not be narrowed by (their titles): those figures cover the scope
+    /// without them ([`sample_scope`]).
+    pub not_narrowed_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,9 +145,11 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
         min_cell_n,
         lang,
     )?;
-    let progress = analysis::progress(storage, &scope)?;
-    let fieldwork = crate::fieldwork::fieldwork(storage, &scope)?;
-    let queue = storage.qc_queue(&scope, None, 1_000_000)?;
+    // the sample's counts are kept by district and population only: narrowed as far as they go
+    let (counted, not_narrowed_by) = sample_scope(&scope, filter);
+    let progress = analysis::progress(storage, &counted)?;
+    let fieldwork = crate::fieldwork::fieldwork(storage, &counted)?;
+    let queue = storage.qc_queue(&counted, None, 1_000_000)?;
     let rejected = queue
         .iter()
         .filter(|e| e.status == zhisu_server_storage::QcStatus::Rejected)
@@ -172,6 +178,10 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
         flagged,
         rejected,
         fieldwork,
+        not_narrowed_by: not_narrowed_by
+            .into_iter()
+            .map(|by| by.title(lang).to_string())
+            .collect(),
     };
     let recommendations = recommendations(questionnaire, &items, &literacy, lang);
     let comparison = comparison::compare(comparison::Ask {
@@ -220,6 +230,47 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
         references_round,
         references,
     })
+}
+
+/// The scope the sample section counts in, under `filter`: the plan's progress, the
+/// quality-control queue and the contact outcomes are kept by district and population only, so a
+/// district or population filter narrows the scope (one of them: a scope is a district or a set
+/// of populations), and every other part of the filter is returned as not applied.
+pub fn sample_scope(scope: &Scope, filter: &Filter) -> (Scope, Vec<By>) {
+    let wanted = |by: By| filter.wanted(by).filter(|v| !v.is_empty());
+    let mut not_applied: Vec<By> = [By::Industry, By::Sex, By::AgeBand, By::Education]
+        .into_iter()
+        .filter(|by| wanted(*by).is_some())
+        .collect();
+    let (district, population) = (wanted(By::District), wanted(By::Population));
+    let narrowed = match scope {
+        Scope::All => match (district, population) {
+            (Some(d), p) => {
+                if p.is_some() {
+                    not_applied.insert(0, By::Population);
+                }
+                Scope::District(d.to_string())
+            }
+            (None, Some(p)) => Scope::Populations(vec![p.to_string()]),
+            (None, None) => Scope::All,
+        },
+        Scope::District(d) => {
+            if population.is_some() {
+                not_applied.insert(0, By::Population);
+            }
+            Scope::District(d.clone())
+        }
+        Scope::Populations(ps) => {
+            if district.is_some() {
+                not_applied.insert(0, By::District);
+            }
+            match population {
+                Some(p) if ps.iter().any(|q| q == p) => Scope::Populations(vec![p.to_string()]),
+                _ => Scope::Populations(ps.clone()),
+            }
+        }
+    };
+    (narrowed, not_applied)
 }
 
 /// The outcomes of the measured items over the interviews in the report (not rejected, of this
@@ -456,4 +507,65 @@ fn lowest_dimensions(dimensions: &[Estimate]) -> Vec<&Estimate> {
         return Vec::new();
     }
     dimensions.iter().filter(|e| printed(e) == min).collect()
+}
+
+#[cfg(test)]
+mod sample_scope_tests {
+    use super::*;
+
+    fn filter(district: Option<&str>, population: Option<&str>, sex: Option<&str>) -> Filter {
+        Filter {
+            district: district.map(str::to_string),
+            population: population.map(str::to_string),
+            sex: sex.map(str::to_string),
+            ..Filter::default()
+        }
+    }
+
+    #[test]
+    fn a_district_or_population_filter_narrows_the_sample_and_the_rest_is_named() {
+        let all = Scope::All;
+        assert_eq!(
+            sample_scope(&all, &filter(Some("yuzhong"), None, None)),
+            (Scope::District("yuzhong".into()), vec![])
+        );
+        assert_eq!(
+            sample_scope(&all, &filter(None, Some("teacher"), None)),
+            (Scope::Populations(vec!["teacher".into()]), vec![])
+        );
+        assert_eq!(
+            sample_scope(
+                &all,
+                &filter(Some("yuzhong"), Some("teacher"), Some("male"))
+            ),
+            (
+                Scope::District("yuzhong".into()),
+                vec![By::Population, By::Sex]
+            )
+        );
+        // an empty value is no filter
+        assert_eq!(
+            sample_scope(&all, &filter(Some(""), None, None)),
+            (Scope::All, vec![])
+        );
+        // a department's scope narrows to one of its populations, never to another
+        let department = Scope::Populations(vec!["teacher".into(), "medical".into()]);
+        assert_eq!(
+            sample_scope(&department, &filter(None, Some("medical"), None)),
+            (Scope::Populations(vec!["medical".into()]), vec![])
+        );
+        assert_eq!(
+            sample_scope(
+                &department,
+                &filter(Some("yuzhong"), Some("sanitation"), None)
+            ),
+            (department.clone(), vec![By::District])
+        );
+        // a district's people stay in their district
+        let district = Scope::District("yuzhong".into());
+        assert_eq!(
+            sample_scope(&district, &filter(Some("yuzhong"), Some("teacher"), None)),
+            (district.clone(), vec![By::Population])
+        );
+    }
 }

@@ -14,6 +14,25 @@ pub fn percent(p: f64) -> String {
     format!("{:.1}%", p * 100.0)
 }
 
+/// What a report says under its sample figures when the filter holds parts they cannot be
+/// narrowed by ([`crate::annual_report::sample_scope`]); `None` when every part applied.
+pub fn not_narrowed(titles: &[&str], lang: &str) -> Option<String> {
+    if titles.is_empty() {
+        return None;
+    }
+    Some(if lang.starts_with("en") {
+        format!(
+            "The interviews done against the plan, the quality-control counts and the contact outcomes are kept by district and key population only: they are not narrowed by {}: they count the whole of the rest of the selection.",
+            titles.join(", ")
+        )
+    } else {
+        format!(
+            "完成进度、质控和接触结果只按区县和重点人群统计，没有按{}筛选，是筛选前的数字。",
+            titles.join("、")
+        )
+    })
+}
+
 /// A small count as the reports' sentences say it ("四", "four"); digits above ten.
 pub fn count_in_words(n: usize, lang: &str) -> String {
     const ZH: [&str; 11] = [

@@ -400,6 +400,88 @@ async fn every_view_keeps_to_the_viewers_scope() {
     );
 }
 
+/// The report's sample figures (interviews done against the plan, quality control, contacts)
+/// follow a district or population filter, in the page and the DOCX, and say which parts of a
+/// filter they cannot follow.
+#[tokio::test]
+async fn the_reports_sample_figures_follow_the_filter() {
+    let w = world().await;
+    let cookie = w.sign_in("city").await;
+    let token = zhisu_server_tests::sign_in(&w.base, "city", "a-long-password").await;
+    let sample = |html: &str| {
+        let at = html
+            .find("id=\"report-sample\"")
+            .expect("the sample paragraph");
+        html[at..at + html[at..].find("</p>").unwrap()].to_string()
+    };
+    // (filter, done, planned, note on what is not followed)
+    for (query, done, planned, note) in [
+        ("", 90, 120, None),
+        ("?district=jiangbei", 0, 0, None),
+        ("?population=teacher", 30, 40, None),
+        (
+            "?district=yuzhong&population=teacher",
+            90,
+            120,
+            Some("重点人群"),
+        ),
+        ("?sex=male", 90, 120, Some("性别")),
+    ] {
+        // the counts as the storage keeps them, by district and population
+        let scope = match (query.contains("district="), query.contains("population=")) {
+            (true, _) if query.contains("jiangbei") => Scope::District("jiangbei".into()),
+            (true, _) => Scope::District("yuzhong".into()),
+            (false, true) => Scope::Populations(vec!["teacher".into()]),
+            _ => Scope::All,
+        };
+        let progress = analysis::progress(w.state.storage.as_ref(), &scope).unwrap();
+        assert_eq!(
+            (progress.total, progress.wanted),
+            (done, planned),
+            "{query}"
+        );
+
+        let (status, html) = w.get(&cookie, &format!("/dashboard/report{query}")).await;
+        assert_eq!(status, 200, "{query}");
+        assert!(
+            sample(&html).contains(&format!("{done} / {planned}")),
+            "{query}: {}",
+            sample(&html)
+        );
+        match note {
+            Some(title) => assert!(
+                html.contains("id=\"report-not-narrowed\"")
+                    && html.contains(&format!("没有按{title}筛选")),
+                "{query}"
+            ),
+            None => assert!(!html.contains("report-not-narrowed"), "{query}"),
+        }
+
+        let response = w
+            .http
+            .get(format!("{}/api/v1/report.docx{query}", w.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{query}");
+        let bytes = response.bytes().await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+            .unwrap();
+        assert!(
+            xml.contains(&format!("完成调查 {done} 份，计划 {planned} 份")),
+            "{query}"
+        );
+        assert_eq!(
+            note.is_some_and(|title| xml.contains(&format!("没有按{title}筛选"))),
+            note.is_some(),
+            "{query}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn flagged_interviews_are_reviewed_and_a_rejection_reaches_the_device() {
     let w = world().await;

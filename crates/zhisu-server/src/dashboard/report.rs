@@ -23,16 +23,19 @@ pub(super) async fn report_page(
     let lang = q.lang();
     let filter = q.filter_for(&session.person);
     let ask = Ask::new(&state, &session.person, &q);
+    // the sample's counts narrowed by the filter as far as they go (district or population)
+    let (counted, not_narrowed_by) =
+        zhisu_server_service::annual_report::sample_scope(&ask.scope, &filter);
     let (report, items, progress, queue, fieldwork) = run(move || {
         let report = ask.literacy()?;
         let items = ask.weakest_items()?;
-        let progress = analysis::progress(ask.storage.as_ref(), &ask.scope)?;
-        let queue = ask.storage.qc_queue(&ask.scope, None, 100_000)?;
-        let fieldwork =
-            zhisu_server_service::fieldwork::fieldwork(ask.storage.as_ref(), &ask.scope)?;
+        let progress = analysis::progress(ask.storage.as_ref(), &counted)?;
+        let queue = ask.storage.qc_queue(&counted, None, 100_000)?;
+        let fieldwork = zhisu_server_service::fieldwork::fieldwork(ask.storage.as_ref(), &counted)?;
         Ok((report, items, progress, queue, fieldwork))
     })
     .await?;
+    let not_narrowed: Vec<&str> = not_narrowed_by.iter().map(|by| by.title(lang)).collect();
     let labels = analysis::Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let coverage = wording::coverage(&session.person.role, &filter, &labels, lang);
     let today = Utc::now()
@@ -66,6 +69,9 @@ pub(super) async fn report_page(
         (weakest(&items, lang))
         (sample(&progress, &queue, lang))
         p #report-contacts { (zhisu_server_service::fieldwork::summary_sentence(&fieldwork, lang)) }
+        @if let Some(note) = zhisu_server_service::wording::not_narrowed(&not_narrowed, lang) {
+            p.note #report-not-narrowed { (note) }
+        }
         (method(&report, &rules, lang))
     };
     let title = t(lang, "区县报告", "District report");
