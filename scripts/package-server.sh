@@ -71,7 +71,7 @@ Version: $version
 Architecture: amd64
 Maintainer: Zhisu developers <zhisu@localhost>
 Depends: $depends
-Recommends: nginx | apache2
+Recommends: fonts-wqy-zenhei | fonts-noto-cjk, nginx | apache2
 Suggests: postgresql, sqlite3
 Installed-Size: $size
 Section: science

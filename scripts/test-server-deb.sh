@@ -34,6 +34,9 @@ fi
 getent passwd zhisu >/dev/null && { trap - EXIT; fail "a user zhisu exists already: not touching it"; }
 
 echo "== install"
+# the annual report's charts need a CJK font: the package recommends one (apt installs it)
+dpkg-deb -f "$deb" Recommends | grep "fonts-wqy-zenhei" >/dev/null ||
+  fail "the package does not recommend a CJK font for the report's charts"
 dpkg -i "$deb" >/dev/null
 getent passwd zhisu >/dev/null || fail "no user zhisu"
 [ "$(stat -c '%U %a' /var/lib/zhisu)" = "zhisu 700" ] || fail "/var/lib/zhisu: $(stat -c '%U %a' /var/lib/zhisu)"

@@ -636,6 +636,8 @@ async fn main() -> anyhow::Result<()> {
         questionnaires = state.questionnaires.len(),
         "zhisu-server ready"
     );
+    // looked for now, so a missing font is in the log at start, not found at the first report
+    zhisu_server::report_docx::chart::font_available();
     purge_every_hour(&state, config.retention);
     let limits = config.connections;
     raise_open_files_limit(limits.max_connections);

@@ -20,6 +20,11 @@ const FONT_FILES: [&str; 5] = [
 /// The family name the font is registered under.
 const FAMILY: &str = "zhisu-report";
 
+/// Whether the report's charts have a CJK font (looked for once; a missing font is logged).
+pub fn font_available() -> bool {
+    font().is_ok()
+}
+
 /// Registers the font once; `Err` says why there is none (the charts are then left out and
 /// the document says so).
 fn font() -> Result<(), &'static str> {
