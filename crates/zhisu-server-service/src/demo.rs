@@ -154,7 +154,16 @@ pub struct DemoSummary {
     pub sites: usize,
     pub interviews: usize,
     pub reviews: usize,
+    /// Contacts that ended otherwise (refused, not eligible, broke off).
+    pub contacts: usize,
+    /// The round before, when the round is a year (`2026` → `2025`), with its interviews.
+    pub previous_round: Option<String>,
+    pub previous_interviews: usize,
 }
+
+/// Surveyors per demonstration tablet (ids `<district>-01`…), so that the quality page compares
+/// several.
+const DEMO_SURVEYORS: u64 = 3;
 
 /// One site of the demonstration sample plan: (id suffix, name, type, industry, size, stratum,
 /// weight, the populations interviewed there, their base chance of a right answer).
@@ -265,9 +274,18 @@ impl crate::ServerState {
             sites: 0,
             interviews: 0,
             reviews: 0,
+            contacts: 0,
+            previous_round: None,
+            previous_interviews: 0,
         };
         let now = chrono::Utc::now();
         let mut stored_ids = Vec::new();
+        // the round before, for the comparison of rounds: only when rounds are years
+        let previous = round
+            .parse::<u32>()
+            .ok()
+            .filter(|y| *y > 2000)
+            .map(|y| (y - 1).to_string());
         for (d, (district, bonus)) in DEMO_DISTRICTS.into_iter().enumerate() {
             let sites: Vec<zhisu_protocol::Site> = DEMO_SITES
                 .iter()
@@ -295,7 +313,7 @@ impl crate::ServerState {
                 .storage
                 .device(enrolment.device_id)?
                 .ok_or_else(|| Refusal::NotFound("the demonstration tablet".into()))?;
-            let mut batch = Vec::new();
+            let (mut batch, mut contacts) = (Vec::new(), Vec::new());
             for site in &DEMO_SITES {
                 let count = 20 + rng.below(11);
                 for n in 0..count {
@@ -332,15 +350,19 @@ impl crate::ServerState {
                             | ((d as u128) << 32)
                             | u128::from(rng.next_u64() as u32),
                     );
-                    batch.push(interview(
+                    let surveyor = demo_surveyor(district, &mut rng);
+                    let mut one = interview(
                         q,
                         id,
                         answers,
                         start,
                         seconds,
                         Some(&format!("{district}-{}", site.0)),
-                    ));
+                    );
+                    one.surveyor_id = Some(surveyor);
+                    batch.push(one.sealed());
                 }
+                contacts.extend(demo_contacts(q, (seed, d, district), site, now, &mut rng));
             }
             for chunk in batch.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {
                 for receipt in crate::ingest::ingest(self, chunk.to_vec(), Some(&device))? {
@@ -350,7 +372,47 @@ impl crate::ServerState {
                     }
                 }
             }
+            for chunk in contacts.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {
+                for receipt in crate::ingest::ingest_contacts(self, chunk.to_vec(), Some(&device))?
+                {
+                    match receipt.status {
+                        zhisu_protocol::ReceiptStatus::Stored => summary.contacts += 1,
+                        _ => {
+                            return Err(Refusal::Invalid(format!(
+                                "a demonstration contact was not stored: {:?}",
+                                receipt.message
+                            )))
+                        }
+                    }
+                }
+            }
+            if let Some(previous) = &previous {
+                summary.previous_interviews += self.demo_previous_round(
+                    q,
+                    previous,
+                    (seed, d, district, bonus),
+                    now,
+                    &mut rng,
+                )?;
+            }
             summary.districts += 1;
+        }
+        if let Some(previous) = &previous {
+            self.put_reference_level(
+                &crate::people::Role::CityAdmin,
+                None,
+                &crate::references::ReferenceInput {
+                    round: round.to_string(),
+                    questionnaire_id: DEMO_QUESTIONNAIRE.to_string(),
+                    measure: String::new(),
+                    kind: zhisu_server_storage::ReferenceKind::Target,
+                    value_percent: 60.0,
+                    source: "演示目标（不是正式数据）".to_string(),
+                    year: round.parse().unwrap_or(2026),
+                },
+                "demo",
+            )?;
+            summary.previous_round = Some(previous.clone());
         }
         if let Some(reviewer) = reviewer.filter(|p| p.role.may_review()) {
             for (n, id) in stored_ids.iter().step_by(9).enumerate() {
@@ -371,10 +433,156 @@ impl crate::ServerState {
             "demo",
             "load_demo",
             &format!(
-                "round {round}: {} districts, {} sites, {} interviews, {} reviews",
-                summary.districts, summary.sites, summary.interviews, summary.reviews
+                "round {round}: {} districts, {} sites, {} interviews, {} reviews, {} contacts; round before: {:?}, {} interviews",
+                summary.districts, summary.sites, summary.interviews, summary.reviews,
+                summary.contacts, summary.previous_round, summary.previous_interviews
             ),
         )?;
         Ok(summary)
+    }
+}
+
+/// One of the district tablet's surveyors, drawn.
+fn demo_surveyor(district: &str, rng: &mut Rng) -> String {
+    format!("{district}-{:02}", 1 + rng.below(DEMO_SURVEYORS))
+}
+
+/// The contacts at a demonstration site that did not end in an interview: a few refusals at
+/// consent (some with a reason), people screened out by age or by not working on the front
+/// line, and interviews broken off after some items, with the reason a surveyor writes.
+fn demo_contacts(
+    q: &Questionnaire,
+    (seed, d, district): (u64, usize, &str),
+    site: &DemoSite,
+    now: DateTime<Utc>,
+    rng: &mut Rng,
+) -> Vec<zhisu_protocol::ContactOutcome> {
+    use zhisu_core::Disposition;
+    let mut out = Vec::new();
+    let count = 4 + rng.below(6);
+    for _ in 0..count {
+        let started_at =
+            now - Duration::days(1 + rng.between(0, 9)) - Duration::minutes(rng.between(0, 600));
+        let (disposition, reason, items_answered, excluded_by) = match rng.below(10) {
+            0..=4 => (
+                Disposition::Refused,
+                ["", "没有时间", "不想参加", ""][rng.index(4)],
+                1,
+                Vec::new(),
+            ),
+            5..=7 => (
+                Disposition::NotEligible,
+                "",
+                3,
+                vec![if rng.chance(50) { "age" } else { "frontline" }.to_string()],
+            ),
+            _ => (
+                Disposition::Partial,
+                ["被叫去上工", "车要开了", "身体不舒服"][rng.index(3)],
+                4 + rng.below(20) as u32,
+                Vec::new(),
+            ),
+        };
+        let population = site.7[rng.index(site.7.len())];
+        out.push(
+            zhisu_protocol::ContactOutcome {
+                id: Uuid::from_u128(
+                    (u128::from(seed) << 64)
+                        | (1 << 63)
+                        | ((d as u128) << 32)
+                        | u128::from(rng.next_u64() as u32),
+                ),
+                questionnaire_id: q.id.clone(),
+                questionnaire_version: q.version.clone(),
+                started_at,
+                ended_at: started_at + Duration::seconds(rng.between(30, 600)),
+                utc_offset_minutes: 480,
+                disposition,
+                reason: (!reason.is_empty()).then(|| reason.to_string()),
+                items_answered,
+                excluded_by,
+                site_id: Some(format!("{district}-{}", site.0)),
+                surveyor_id: Some(demo_surveyor(district, rng)),
+                population: (disposition == Disposition::Partial).then(|| population.to_string()),
+                content_hash: String::new(),
+            }
+            .sealed(),
+        );
+    }
+    out
+}
+
+impl crate::ServerState {
+    /// The round before the demonstration round in one district: a tablet enrolled for it and
+    /// fewer interviews, answered somewhat worse, about eleven months ago (within what a
+    /// device's clock may be behind, so none is flagged). Returns how many were stored.
+    fn demo_previous_round(
+        &self,
+        q: &Questionnaire,
+        previous: &str,
+        (seed, d, district, bonus): (u64, usize, &str, u64),
+        now: DateTime<Utc>,
+        rng: &mut Rng,
+    ) -> Result<usize, crate::Refusal> {
+        use crate::Refusal;
+        let code = self.create_enrolment_code(previous, district, Duration::hours(1), "demo")?;
+        let enrolment = self
+            .enrol(&code, &format!("演示平板 {district}（上一轮）"))?
+            .map_err(|e| {
+                Refusal::Invalid(format!("the demonstration tablet was not enrolled: {e:?}"))
+            })?;
+        let device = self
+            .storage
+            .device(enrolment.device_id)?
+            .ok_or_else(|| Refusal::NotFound("the demonstration tablet".into()))?;
+        let mut batch = Vec::new();
+        for site in &DEMO_SITES {
+            for _ in 0..12 + rng.below(6) {
+                let who = Respondent {
+                    population: site.7[rng.index(site.7.len())],
+                    sex: if rng.chance(45) { "female" } else { "male" },
+                    age: rng.between(19, 58),
+                    education: ["none_primary", "junior", "senior", "college", "bachelor"]
+                        [rng.index(5)],
+                    industry: site.3,
+                    // a year before, a little less known
+                    ability: ((site.8 + bonus).saturating_sub(20) + rng.below(25)).min(99),
+                    straight_line: false,
+                };
+                let (answers, problems) = answers(q, &who, rng);
+                if !problems.is_empty() {
+                    return Err(Refusal::Invalid(format!(
+                        "a demonstration interview is not valid: {}",
+                        problems.join("; ")
+                    )));
+                }
+                let start = now
+                    - Duration::days(330 + rng.between(0, 14))
+                    - Duration::minutes(rng.between(0, 600));
+                let id = Uuid::from_u128(
+                    (u128::from(seed) << 64)
+                        | (1 << 62)
+                        | ((d as u128) << 32)
+                        | u128::from(rng.next_u64() as u32),
+                );
+                let mut one = interview(
+                    q,
+                    id,
+                    answers,
+                    start,
+                    rng.between(900, 2100),
+                    Some(&format!("{district}-{}", site.0)),
+                );
+                one.surveyor_id = Some(demo_surveyor(district, rng));
+                batch.push(one.sealed());
+            }
+        }
+        let mut stored = 0;
+        for chunk in batch.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {
+            for receipt in crate::ingest::ingest(self, chunk.to_vec(), Some(&device))? {
+                stored += usize::from(receipt.status == zhisu_protocol::ReceiptStatus::Stored);
+            }
+        }
+        Ok(stored)
     }
 }

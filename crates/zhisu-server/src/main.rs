@@ -582,9 +582,15 @@ async fn main() -> anyhow::Result<()> {
                 .find(|p| matches!(p.role, zhisu_server_service::people::Role::CityAdmin));
             let summary = state.load_demo(&round, reviewer.as_ref(), *seed)?;
             println!(
-                "演示数据 demonstration round {round}: {} districts, {} sites, {} interviews, {} reviews",
-                summary.districts, summary.sites, summary.interviews, summary.reviews
+                "演示数据 demonstration round {round}: {} districts, {} sites, {} interviews, {} reviews, {} other contacts",
+                summary.districts, summary.sites, summary.interviews, summary.reviews, summary.contacts
             );
+            if let Some(previous) = &summary.previous_round {
+                println!(
+                    "演示数据 the round before, {previous}: {} interviews; a demonstration target for {round}",
+                    summary.previous_interviews
+                );
+            }
             Ok(true)
         }
         Some(Command::CheckData { flag }) => {

@@ -161,4 +161,84 @@ async fn the_demo_round_gives_every_dashboard_page_figures() {
         total + 1,
         "every interview exported"
     );
+
+    // contact outcomes: stored, and the progress page's rates count them
+    let contacts = state.storage.contact_counts(&Scope::All).unwrap();
+    let by: std::collections::BTreeSet<&str> =
+        contacts.iter().map(|c| c.disposition.as_str()).collect();
+    assert_eq!(
+        by,
+        ["not_eligible", "partial", "refused"].into_iter().collect(),
+        "every kind of contact"
+    );
+    let refused: u64 = contacts
+        .iter()
+        .filter(|c| c.disposition == "refused")
+        .map(|c| c.count)
+        .sum();
+    assert!(progress.contains("id=\"fieldwork\""), "the fieldwork table");
+    let at = progress
+        .find("<tr data-key=\"\">")
+        .expect("the fieldwork table's all row");
+    let row = &progress[at..at + progress[at..].find("</tr>").unwrap()];
+    assert_eq!(
+        number_after(row, "data-count=\"refused\""),
+        refused,
+        "refusals on the progress page: {row}"
+    );
+    assert!(row.contains("data-rate=\"rr1\""), "with the rates: {row}");
+    // several surveyors per tablet, compared on the quality page
+    let surveyors: std::collections::BTreeSet<String> = interviews
+        .iter()
+        .filter_map(|i| i.interview.surveyor_id.clone())
+        .collect();
+    assert!(surveyors.len() >= 6, "{surveyors:?}");
+    let quality = page("/dashboard/quality").await;
+    for surveyor in &surveyors {
+        assert!(
+            quality.contains(surveyor.as_str()),
+            "{surveyor} on the quality page"
+        );
+    }
+    // the modules, indicators and health items
+    let measures = page("/dashboard/measures").await;
+    assert!(!measures.contains("id=\"no-data\""), "measures shown");
+    // the round before and a target: the rounds page, the references page and the report
+    let previous = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("演示数据 the round before, "))
+        .and_then(|l| l.split(':').next())
+        .expect("the round before")
+        .to_string();
+    let current = (previous.parse::<u32>().unwrap() + 1).to_string();
+    let rounds = page("/dashboard/rounds").await;
+    assert!(
+        rounds.contains("id=\"chart-rounds\"")
+            && rounds.contains(&format!("合计（{previous} 轮）"))
+            && rounds.contains(&format!("合计（{current} 轮）")),
+        "both rounds compared"
+    );
+    let references = page("/dashboard/references").await;
+    assert!(references.contains("演示目标"), "the demonstration target");
+    let response = http
+        .get(format!("{base}/dashboard/report.docx"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    assert!(
+        xml.contains(&format!("职业健康素养水平：{previous} 轮 ")),
+        "the report compares the rounds"
+    );
+    assert!(
+        xml.contains("演示目标（不是正式数据）"),
+        "and reads the target"
+    );
+    assert!(xml.contains("拒绝"), "and counts the contacts");
 }
