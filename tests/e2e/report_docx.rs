@@ -172,6 +172,12 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
             },
         ),
         (
+            "yz-super",
+            Role::Supervisor {
+                district: "yuzhong".into(),
+            },
+        ),
+        (
             "education",
             Role::DepartmentViewer {
                 populations: vec!["teacher".into()],
@@ -254,6 +260,53 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
         assert!(receipts
             .iter()
             .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
+        // contacts that did not end in an interview: Yuzhong has more
+        let mut contacts = Vec::new();
+        let outcomes: &[(zhisu_core::Disposition, Option<&str>)] = if d == 0 {
+            use zhisu_core::Disposition::*;
+            &[
+                (Refused, None),
+                (Refused, None),
+                (Refused, None),
+                (NotEligible, None),
+                (NotEligible, None),
+                (Partial, Some("teacher")),
+            ]
+        } else {
+            &[(zhisu_core::Disposition::Refused, None)]
+        };
+        for (n, (disposition, population)) in outcomes.iter().enumerate() {
+            let started_at = Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap();
+            let partial = *disposition == zhisu_core::Disposition::Partial;
+            contacts.push(
+                zhisu_protocol::ContactOutcome {
+                    id: Uuid::from_u128((9 << 64) + ((d as u128) << 32) + n as u128),
+                    questionnaire_id: q.id.clone(),
+                    questionnaire_version: q.version.clone(),
+                    started_at,
+                    ended_at: started_at + chrono::Duration::seconds(200),
+                    utc_offset_minutes: 480,
+                    disposition: *disposition,
+                    reason: partial.then(|| "被叫去上工".to_string()),
+                    items_answered: if partial { 5 } else { 1 },
+                    excluded_by: if *disposition == zhisu_core::Disposition::NotEligible {
+                        vec!["age".to_string()]
+                    } else {
+                        Vec::new()
+                    },
+                    site_id: Some(format!("{district}-1")),
+                    surveyor_id: None,
+                    population: population.map(str::to_string),
+                    content_hash: String::new(),
+                }
+                .sealed(),
+            );
+        }
+        let receipts =
+            zhisu_server_service::ingest::ingest_contacts(&state, contacts, Some(&device)).unwrap();
+        assert!(receipts
+            .iter()
+            .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
     }
     let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
     let shots = workspace_root().join("target/tmp/report-screenshots");
@@ -262,10 +315,17 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
     let _driver = chromedriver(driver_port);
     let http = reqwest::Client::new();
 
-    let roles: [Expected; 3] = [
+    let roles: [Expected; 4] = [
         ("city", "1=1", "全市", &["渝中区", "江北区"], &[]),
         (
             "yz-admin",
+            "district = 'yuzhong'",
+            "渝中区",
+            &["渝中区"],
+            &["江北区", "全市"],
+        ),
+        (
+            "yz-super",
             "district = 'yuzhong'",
             "渝中区",
             &["渝中区"],
@@ -371,8 +431,34 @@ async fn each_role_downloads_its_annual_report_from_the_dashboard() {
                 level(successes, n)
             );
         }
-        // the contact outcomes: counted, with the rates except in a population scope
-        assert!(xml.contains("共接触"), "{user}: the contact outcomes");
+        // the contact outcomes: the database's counts, with the rates except in a population
+        // scope
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let contacts = |disposition: &str| -> i64 {
+            conn.query_row(
+                &format!(
+                    "SELECT count(*) FROM contact WHERE disposition = '{disposition}' AND {condition}"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        let (partial, refused, not_eligible) = (
+            contacts("partial"),
+            contacts("refused"),
+            contacts("not_eligible"),
+        );
+        let sentence = format!(
+            "共接触 {} 人：完成 {n}，中途停止 {partial}，拒绝 {refused}，不符合条件 {not_eligible}，",
+            n as i64 + partial + refused + not_eligible
+        );
+        assert!(xml.contains(&sentence), "{user}: {sentence}");
+        assert_eq!(
+            xml.contains("应答率 RR1"),
+            user != "education",
+            "{user}: the rates"
+        );
         for name in present {
             assert!(xml.contains(name), "{user}: the document names {name}");
         }
