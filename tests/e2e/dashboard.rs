@@ -221,6 +221,7 @@ async fn the_export_analysed_by_the_cli_agrees(client: &Client, base: &str) {
     let cli: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(cli["unread"], serde_json::json!([]), "every cell read back");
     let items = cli["analysis"]["items"].as_array().unwrap();
+    let mut flagged = 0;
     for item in items {
         let id = item["id"].as_str().unwrap();
         let shown = text(
@@ -247,7 +248,42 @@ async fn the_export_analysed_by_the_cli_agrees(client: &Client, base: &str) {
             shown, expected,
             "{id}: discrimination on the page and from the CLI"
         );
+        let row = format!("#item-analysis tr[data-item='{id}']");
+        let shown = text(client, &format!("{row} td.alpha-if-deleted")).await;
+        let expected = item["alpha_if_deleted"]
+            .as_f64()
+            .map_or("–".to_string(), |a| format!("{a:.2}"));
+        assert_eq!(shown, expected, "{id}: alpha if deleted");
+        for option in item["options"].as_array().unwrap() {
+            let (key, share) = (option[0].as_str().unwrap(), option[1].as_f64().unwrap());
+            let shown = text(client, &format!("{row} li[data-option='{key}'] .share")).await;
+            assert_eq!(
+                shown,
+                format!("{:.1}%", share * 100.0),
+                "{id}: the share choosing {key}"
+            );
+        }
+        let mut flags_shown = Vec::new();
+        for li in client
+            .find_all(Locator::Css(&format!("{row} li.flag")))
+            .await
+            .unwrap()
+        {
+            flags_shown.push(li.attr("data-flag").await.unwrap().unwrap());
+        }
+        let flags: Vec<String> = item["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["flag"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(flags_shown, flags, "{id}: the flags");
+        flagged += usize::from(!flags.is_empty());
     }
+    assert!(
+        flagged > 0,
+        "some item is flagged, so the flags are compared"
+    );
     for group in cli["analysis"]["groups"].as_array().unwrap() {
         let id = group["group"].as_str().unwrap();
         let shown = text(client, &format!("#alpha tr[data-group='{id}'] td.alpha")).await;

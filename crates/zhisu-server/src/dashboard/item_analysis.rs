@@ -113,6 +113,16 @@ fn groups_table(report: &ItemAnalysisReport, lang: &str) -> Markup {
     )
 }
 
+/// The flag's name as the JSON of `zhisu questionnaire analyse` gives it.
+fn flag_code(flag: &ItemFlag) -> &'static str {
+    match flag {
+        ItemFlag::TooEasy => "too_easy",
+        ItemFlag::TooHard => "too_hard",
+        ItemFlag::NotDiscriminating => "not_discriminating",
+        ItemFlag::UnusedDistractors { .. } => "unused_distractors",
+    }
+}
+
 fn flag_words(flag: &ItemFlag, options: &[(String, String)], lang: &str) -> String {
     match flag {
         ItemFlag::TooEasy => t(lang, "太容易", "too easy").into(),
@@ -158,11 +168,11 @@ fn items_table(report: &ItemAnalysisReport, lang: &str) -> Markup {
                         td.num.asked { (item.n) @if item.small { " " span.small { "*" } } }
                         td.num.difficulty { (item.difficulty.map_or_else(|| "–".into(), pct)) }
                         td.num.discrimination { (coefficient(item.discrimination)) }
-                        td.num { (coefficient(item.alpha_if_deleted)) }
+                        td.num.alpha-if-deleted { (coefficient(item.alpha_if_deleted)) }
                         td {
                             ul.options {
-                                @for ((_, share), (_, text)) in item.options.iter().zip(options) {
-                                    li { (text) "：" (pct(*share)) }
+                                @for ((key, share), (_, text)) in item.options.iter().zip(options) {
+                                    li data-option=(key) { (text) "：" span.share { (pct(*share)) } }
                                 }
                             }
                         }
@@ -172,7 +182,7 @@ fn items_table(report: &ItemAnalysisReport, lang: &str) -> Markup {
                             } @else {
                                 ul {
                                     @for flag in &item.flags {
-                                        li.flag { "⚠ " (flag_words(flag, options, lang)) }
+                                        li.flag data-flag=(flag_code(flag)) { "⚠ " (flag_words(flag, options, lang)) }
                                     }
                                 }
                             }
