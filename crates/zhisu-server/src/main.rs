@@ -118,7 +118,13 @@ enum Command {
     },
     /// Import device backup files (handed over on a USB stick) as if the tablet had synced:
     /// checked, re-scored and stored exactly once.
+    ///
+    /// A backup is encrypted with its tablet's database key: give the file holding that key
+    /// (64 hex digits, the tablet's `database.key`) with `--key-file`. Backups written before
+    /// tablets encrypted their database are read without it.
     ImportBackup {
+        #[arg(long)]
+        key_file: Option<PathBuf>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -188,9 +194,22 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     Ok(state)
 }
 
-fn import_backups(state: &ServerState, files: &[PathBuf]) -> anyhow::Result<()> {
+fn import_backups(
+    state: &ServerState,
+    key_file: Option<&std::path::Path>,
+    files: &[PathBuf],
+) -> anyhow::Result<()> {
+    let key = match key_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(anyhow::Error::from)
+                .and_then(|text| Ok(zhisu_store::DatabaseKey::from_hex(&text)?))
+                .with_context(|| format!("cannot read the key file {}", path.display()))?,
+        ),
+        None => None,
+    };
     for file in files {
-        let interviews = zhisu_store::read_backup(file)
+        let interviews = zhisu_store::read_backup(file, key.as_ref())
             .with_context(|| format!("cannot read the backup {}", file.display()))?;
         let total = interviews.len();
         let mut counts = [0usize; 4];
@@ -328,7 +347,9 @@ async fn main() -> anyhow::Result<()> {
     tracing::debug!(?config, "configuration");
     let state = tokio::task::block_in_place(|| open_state(&config))?;
     let cli_result = tokio::task::block_in_place(|| match &cli.command {
-        Some(Command::ImportBackup { files }) => import_backups(&state, files).map(|()| true),
+        Some(Command::ImportBackup { key_file, files }) => {
+            import_backups(&state, key_file.as_deref(), files).map(|()| true)
+        }
         Some(Command::EnrolmentCode {
             round,
             district,

@@ -8,15 +8,25 @@ use zhisu_core::{AnswerValue, Questionnaire};
 use zhisu_server_sqlite::SqliteStorage;
 use zhisu_server_storage::Scope;
 use zhisu_server_storage::{AnalyticsStore, InterviewStore};
-use zhisu_store::{DeviceStore, NewInterview};
+use zhisu_store::{load_or_create_key_file, DeviceStore, NewInterview};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn import(data_dir: &std::path::Path, backup: &std::path::Path) -> (i32, String) {
+fn import(
+    data_dir: &std::path::Path,
+    key_file: Option<&std::path::Path>,
+    backup: &std::path::Path,
+) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
         .arg("import-backup")
+        .args(
+            key_file
+                .map(|k| ["--key-file".as_ref(), k.as_os_str()])
+                .into_iter()
+                .flatten(),
+        )
         .arg(backup)
         .arg("--data-dir")
         .arg(data_dir)
@@ -35,7 +45,11 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
     let dir = tempfile::tempdir().unwrap();
     let source = std::fs::read_to_string(root().join("questionnaires/pilot.toml")).unwrap();
     let q = Questionnaire::from_toml("pilot.toml", &source).unwrap();
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    // the tablet's key, in a folder of its own as on the tablet
+    let key_dir = dir.path().join("key");
+    let key = load_or_create_key_file(&key_dir).unwrap();
+    let key_file = key_dir.join(zhisu_store::KEY_FILE_NAME);
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &key).unwrap();
     let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap();
     for n in 0..3u128 {
         let id = device
@@ -58,13 +72,19 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
     device.export_backup(&backup).unwrap();
 
     let data = dir.path().join("server");
-    let (status, out) = import(&data, &backup);
+    // the backup is encrypted: without the tablet's key it is not read, and nothing is stored
+    let (status, _) = import(&data, None, &backup);
+    assert_eq!(
+        status, 1,
+        "an encrypted backup without its key fails the import"
+    );
+    let (status, out) = import(&data, Some(&key_file), &backup);
     assert_eq!(status, 0, "{out}");
     assert!(
         out.contains("3 interviews: 3 stored, 0 already stored"),
         "{out}"
     );
-    let (status, out) = import(&data, &backup);
+    let (status, out) = import(&data, Some(&key_file), &backup);
     assert_eq!(status, 0, "{out}");
     assert!(
         out.contains("3 interviews: 0 stored, 3 already stored"),
@@ -112,7 +132,7 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
 
     let junk = dir.path().join("junk.bin");
     std::fs::write(&junk, b"hello").unwrap();
-    let (status, _) = import(&data, &junk);
+    let (status, _) = import(&data, Some(&key_file), &junk);
     assert_eq!(status, 1, "a file that is not a backup fails the import");
     assert_eq!(db.interview_count().unwrap(), 3);
 }

@@ -13,6 +13,10 @@
 #![forbid(unsafe_code)]
 
 mod backup;
+mod encryption;
+pub use encryption::{
+    is_plain_database, load_or_create_key_file, DatabaseKey, EncryptionStep, KEY_FILE_NAME,
+};
 mod identity;
 mod media;
 mod migrations;
@@ -111,6 +115,16 @@ pub enum StoreError {
     BadServerUrl,
     #[error("give this tablet a name")]
     DeviceNameMissing,
+    #[error("the database key is not usable: {0}")]
+    Key(String),
+    #[error("the database cannot be opened with this device's key (wrong key, or not a Zhisu database); the file is left as it is")]
+    WrongKey,
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -143,6 +157,9 @@ impl StoreError {
             StoreError::UnknownSite(_) => "unknown_site",
             StoreError::BadServerUrl => "bad_server_url",
             StoreError::DeviceNameMissing => "device_name_missing",
+            StoreError::Key(_) => "database_key_unusable",
+            StoreError::WrongKey => "database_key_wrong",
+            StoreError::Io { .. } => "storage_failed",
         }
     }
 }
@@ -218,9 +235,31 @@ fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T, StoreError> {
 }
 
 impl DeviceStore {
-    /// Opens (creating if needed) the device database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut conn = Connection::open(path)?;
+    /// Opens (creating if needed) the device database at `path`, encrypted with `key`, and brings
+    /// its schema up to date. A plain database left by an older app is encrypted in place first
+    /// (`src/encryption.rs`); a wrong key is [`StoreError::WrongKey`].
+    pub fn open(path: &Path, key: &DatabaseKey) -> Result<Self, StoreError> {
+        Self::open_reporting(path, key, &mut |_| {})
+    }
+
+    /// [`DeviceStore::open`], telling `on_step` each step of encrypting a plain database.
+    pub fn open_reporting(
+        path: &Path,
+        key: &DatabaseKey,
+        on_step: &mut dyn FnMut(EncryptionStep),
+    ) -> Result<Self, StoreError> {
+        let conn = encryption::open_encrypted(path, key, on_step)?;
+        Self::with_connection(conn)
+    }
+
+    /// Opens a database with no encryption: what the app did before encryption came, kept for
+    /// the tests that make such a database and for the benchmarks' baseline. The app never
+    /// calls it.
+    pub fn open_plain(path: &Path) -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open(path)?)
+    }
+
+    fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
         // WAL: a reader (the sync task, a status poll) never blocks the writer saving an answer,
         // and a commit is one sequential append.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -608,3 +647,9 @@ impl DeviceStore {
 
 #[cfg(test)]
 mod tests;
+
+/// The key the unit tests open their databases with.
+#[cfg(test)]
+pub(crate) fn test_key() -> DatabaseKey {
+    DatabaseKey::from_bytes([7; 32])
+}

@@ -342,7 +342,7 @@ mod tests {
             )
             .unwrap();
         }
-        let store = crate::DeviceStore::open(&path).unwrap();
+        let store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
         assert_eq!(store.identity().unwrap().unwrap().round, "2026");
         assert_eq!(store.sites().unwrap()[0].quotas["construction"], 30);
@@ -372,7 +372,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
         assert!(store.screen_visits(id).unwrap().is_empty());
         store.screen_shown(id, Some("employer_duty")).unwrap();
@@ -402,7 +402,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         let interview = store.interview(id).unwrap();
         assert_eq!(interview.language, None);
         assert_eq!(store.screen_visits(id).unwrap()[0].left_ms, 1500);
@@ -423,7 +423,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(store.preference("language").unwrap().as_deref(), Some("en"));
         assert!(store.surveyors().unwrap().is_empty());
         store
@@ -449,7 +449,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(store.surveyors().unwrap()[0].name, "张三");
         store
             .record_location(id, crate::LocationMoment::End, 29.5563, 106.577, 15.0)
@@ -473,7 +473,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(
             store.sign_in_surveyor("S01", "1234", now).unwrap().name,
             "张三"

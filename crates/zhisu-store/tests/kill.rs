@@ -25,8 +25,11 @@
 //!   so the database must show either the model before it or the model after it, nothing else;
 //!   the test accepts whichever it finds and adopts it into the model.
 //!
-//! After each kill the test opens the database with `DeviceStore::open` (migrations, WAL
-//! recovery), asserts `integrity_ok()`, and compares the *whole* database with the model: the same
+//! The database is encrypted (SQLCipher) under a key in a key directory of its own, as in the
+//! app: the writer and the checks read it from there.
+//!
+//! After each kill the test opens the database with `DeviceStore::open` (decryption, migrations,
+//! WAL recovery), asserts `integrity_ok()`, and compares the *whole* database with the model: the same
 //! interviews, each with the same state, exactly the same answers and the same number of answer
 //! events. So an answer reported as saved must be there with its last reported value (or the
 //! value of the one in-flight save), nothing unreported may appear, and answer and event rows
@@ -60,7 +63,7 @@ use zhisu_testkit::Rng;
 
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers};
-use zhisu_store::{DeviceStore, InterviewState, StoreError};
+use zhisu_store::{load_or_create_key_file, DatabaseKey, DeviceStore, InterviewState, StoreError};
 
 const WRITER: &str = env!("CARGO_BIN_EXE_zhisu-store-kill-writer");
 const DEFAULT_ITERATIONS: u64 = 200;
@@ -422,6 +425,10 @@ struct Killed {
 
 struct Run {
     rng: Rng,
+    /// The key directory the writer and the checks read the database key from (apart from the
+    /// database's directory, as in the app).
+    key_dir: PathBuf,
+    key: DatabaseKey,
     db: PathBuf,
     copy: PathBuf,
     model: Model,
@@ -430,10 +437,16 @@ struct Run {
 
 impl Run {
     fn new(seed: u64, dir: &Path) -> Self {
+        let key_dir = dir.join("key");
+        let key = load_or_create_key_file(&key_dir).expect("the key file is written");
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
         Run {
             rng: Rng::new(seed),
-            db: dir.join("device.sqlite3"),
-            copy: dir.join("check.sqlite3"),
+            key_dir,
+            key,
+            db: data.join("device.sqlite3"),
+            copy: data.join("check.sqlite3"),
             model: Model::default(),
             stats: Stats::default(),
         }
@@ -459,6 +472,7 @@ impl Run {
             .arg(&self.db)
             .arg(questionnaire_path())
             .arg(self.rng.next_u64().to_string())
+            .arg(&self.key_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -614,7 +628,7 @@ impl Run {
                 false => Err("the database file is gone".into()),
             };
         }
-        let store = DeviceStore::open(&path)
+        let store = DeviceStore::open(&path, &self.key)
             .map_err(|e| format!("the database does not open after the kill: {e}"))?;
         if !store.integrity_ok().map_err(|e| e.to_string())? {
             return Err("PRAGMA integrity_check failed after the kill".into());
@@ -640,7 +654,8 @@ impl Run {
 
     /// The original file, opened once more after the last kill.
     fn final_check(&mut self) -> Result<(), String> {
-        let store = DeviceStore::open(&self.db).map_err(|e| format!("final open: {e}"))?;
+        let store =
+            DeviceStore::open(&self.db, &self.key).map_err(|e| format!("final open: {e}"))?;
         if !store.integrity_ok().map_err(|e| e.to_string())? {
             return Err("PRAGMA integrity_check failed at the end".into());
         }

@@ -432,7 +432,8 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
     let proxy = start_proxy(&server_url, seed).await;
 
     let device_dir = device_dir();
-    let mut device = DeviceStore::open(&device_dir.path().join("device.sqlite3")).unwrap();
+    let mut device =
+        DeviceStore::open(&device_dir.path().join("device.sqlite3"), &device_key()).unwrap();
     let ids = complete_interviews(&mut device, INTERVIEWS);
     let n = ids.len() as u64;
     println!("created {n} interviews in {:.1?}", began.elapsed());
@@ -578,4 +579,9 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
         "{context}: a re-send of a stored batch was recognised"
     );
     println!("total {:.1?}", began.elapsed());
+}
+
+/// The tablet's database key in these tests (the store is encrypted as on a tablet).
+fn device_key() -> zhisu_store::DatabaseKey {
+    zhisu_store::DatabaseKey::from_bytes([0x5a; 32])
 }

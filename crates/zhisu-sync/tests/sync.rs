@@ -72,7 +72,7 @@ fn server_count(state: &ServerState) -> u64 {
 async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     let ids = complete_interviews(&mut device, 250);
     let store = Arc::new(Mutex::new(device));
     let client = SyncClient::new(&base).with_token(&device_token(&server));
@@ -125,7 +125,7 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
         zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires_dir())
             .unwrap();
     let path = dir.path().join("device.sqlite3");
-    let mut device = DeviceStore::open(&path).unwrap();
+    let mut device = DeviceStore::open(&path, &device_key()).unwrap();
     let ids = complete_interviews(&mut device, 12);
     let one = serde_json::to_vec(&UploadRequest {
         interviews: device.waiting_uploads(1).unwrap(),
@@ -181,7 +181,7 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
 async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     complete_interviews(&mut device, 5);
     let client = SyncClient::new(&base).with_token(&device_token(&server));
     // The server stores the batch but the device never learns of it (the response was lost).
@@ -210,7 +210,7 @@ async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_the_server_down_nothing_changes_on_the_device() {
     let dir = tempfile::tempdir().unwrap();
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     complete_interviews(&mut device, 3);
     // a port nobody listens on
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -247,7 +247,7 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
     let store = Arc::new(Mutex::new(
-        DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap(),
+        DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap(),
     ));
     let client = SyncClient::new(&base).with_token(&device_token(&server));
     let published = server.questionnaires.refs();
@@ -328,7 +328,7 @@ async fn enrolment_assignment_and_revocation_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
     let store = Arc::new(Mutex::new(
-        DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap(),
+        DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap(),
     ));
     let site = zhisu_protocol::Site {
         id: "yz-009".into(),
@@ -406,4 +406,9 @@ async fn enrolment_assignment_and_revocation_over_http() {
         "kept on the device for a backup hand-over"
     );
     assert_eq!(server_count(&server), 0);
+}
+
+/// The tablet's database key in these tests (the store is encrypted as on a tablet).
+fn device_key() -> zhisu_store::DatabaseKey {
+    zhisu_store::DatabaseKey::from_bytes([0x5a; 32])
 }
