@@ -140,6 +140,9 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
     let bad = ids[3];
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        // the tablet's file is encrypted: a hand edit needs its key
+        conn.pragma_update(None, "key", format!("x'{}'", device_key().to_hex()))
+            .unwrap();
         let payload: String = conn
             .query_row(
                 "SELECT payload FROM interview WHERE id = ?1",
