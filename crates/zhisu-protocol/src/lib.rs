@@ -12,6 +12,7 @@ use zhisu_core::Answers;
 
 mod content_hash;
 pub mod limits;
+pub mod sealed;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
