@@ -21,6 +21,9 @@ use uuid::Uuid;
 
 use crate::CompletedInterview;
 
+/// The operating system's random source, for the callers that seal or make keys.
+pub use crypto_box::aead::OsRng;
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// A round's public key as delivered to devices with the assignment.
@@ -120,8 +123,8 @@ impl RoundSecretKey {
             .secret
             .unseal(&bytes)
             .map_err(|_| SealError::DoesNotOpen)?;
-        let interview: CompletedInterview = serde_json::from_slice(&plain)
-            .map_err(|e| SealError::NotAnInterview(e.to_string()))?;
+        let interview: CompletedInterview =
+            serde_json::from_slice(&plain).map_err(|e| SealError::NotAnInterview(e.to_string()))?;
         if interview.id != sealed.id {
             return Err(SealError::IdMismatch {
                 outside: sealed.id,

@@ -32,12 +32,18 @@ fn a_sealed_interview_is_unreadable_and_opens_to_the_same_interview_with_the_rou
         let clear = serde_json::to_vec(&interview).unwrap();
         for (item, answer) in interview.answers.iter() {
             let answer = serde_json::to_vec(answer).unwrap();
-            assert!(contains(&clear, &answer) && !contains(&wire, &answer), "{name} {item}");
+            assert!(
+                contains(&clear, &answer) && !contains(&wire, &answer),
+                "{name} {item}"
+            );
             assert!(!contains(&wire, item.as_bytes()), "{name} {item}");
         }
         assert!(!contains(&wire, interview.content_hash.as_bytes()));
         // sealing twice gives different bytes (a fresh ephemeral key each time)
-        assert_ne!(public.seal(&interview, &mut OsRng).unwrap().sealed, sealed.sealed);
+        assert_ne!(
+            public.seal(&interview, &mut OsRng).unwrap().sealed,
+            sealed.sealed
+        );
         let opened = round.open(&sealed).unwrap();
         assert_eq!(opened, interview);
         assert!(opened.hash_is_valid());

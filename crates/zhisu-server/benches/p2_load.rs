@@ -610,7 +610,13 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
         .map(|b| {
             let interviews: Vec<CompletedInterview> =
                 b.iter().map(|a| a.interview.clone()).collect();
-            Bytes::from(serde_json::to_vec(&UploadRequest { interviews }).unwrap())
+            Bytes::from(
+                serde_json::to_vec(&UploadRequest {
+                    interviews,
+                    sealed: vec![],
+                })
+                .unwrap(),
+            )
         })
         .collect();
     let parse = per_interview(&|| {
@@ -994,6 +1000,7 @@ fn main() {
             );
             let body = serde_json::to_vec(&UploadRequest {
                 interviews: chunk.to_vec(),
+                sealed: vec![],
             })
             .unwrap();
             body_bytes += body.len();

@@ -55,6 +55,9 @@ pub struct HttpState {
     /// `/metrics` answers a request with this bearer token; without one, only requests from
     /// this machine that did not come through the proxy.
     pub metrics_token: Option<String>,
+    /// The rounds' private keys, by key id (the round's name): the public half goes to the
+    /// round's devices with the assignment, the private half opens what they seal.
+    pub round_keys: Arc<std::collections::BTreeMap<String, zhisu_protocol::sealed::RoundSecretKey>>,
 }
 
 impl HttpState {
@@ -75,7 +78,13 @@ impl HttpState {
             secure_cookies: false,
             behind_proxy: false,
             metrics_token: None,
+            round_keys: Arc::default(),
         }
+    }
+
+    /// Adds a round's key pair (its key id is the round's name).
+    pub fn add_round_key(&mut self, key: zhisu_protocol::sealed::RoundSecretKey) {
+        Arc::make_mut(&mut self.round_keys).insert(key.key_id.clone(), key);
     }
 
     /// What every cookie the dashboard sets ends with beyond its own attributes.

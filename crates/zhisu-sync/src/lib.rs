@@ -460,6 +460,7 @@ pub async fn sync_once(
         let sent = attempt.ids();
         let request = UploadRequest {
             interviews: attempt.interviews.clone(),
+            sealed: vec![],
         };
         let (status, response) = match client.upload(&request).await {
             Ok(answer) => answer,

@@ -129,6 +129,7 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
     let ids = complete_interviews(&mut device, 12);
     let one = serde_json::to_vec(&UploadRequest {
         interviews: device.waiting_uploads(1).unwrap(),
+        sealed: vec![],
     })
     .unwrap()
     .len();
@@ -192,6 +193,7 @@ async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
     client
         .upload(&UploadRequest {
             interviews: waiting[..3].to_vec(),
+            sealed: vec![],
         })
         .await
         .unwrap();

@@ -6,8 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use zhisu_protocol::{
-    codes, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload, QuestionnaireListing,
-    UploadRequest, UploadResponse, MAX_BATCH_INTERVIEWS,
+    codes, CompletedInterview, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
+    QuestionnaireListing, Receipt, ReceiptStatus, UploadRequest, UploadResponse,
+    MAX_BATCH_INTERVIEWS,
 };
 
 use crate::error::{blocking, check_protocol, json_rejection, Failure};
@@ -104,6 +105,10 @@ pub(super) async fn assignment(
         ))
     })
     .await?;
+    let round_key = state
+        .round_keys
+        .get(&device.round)
+        .map(|key| key.public_key());
     Ok(Json(DeviceAssignment {
         device_id: device.id,
         round: device.round,
@@ -111,6 +116,7 @@ pub(super) async fn assignment(
         sites,
         rejected,
         settings,
+        round_key,
     }))
 }
 
@@ -143,27 +149,69 @@ pub(super) async fn upload(
     )
     .await;
     let Json(request) = body.map_err(json_rejection)?;
-    if request.interviews.len() > MAX_BATCH_INTERVIEWS {
+    let count = request.interviews.len() + request.sealed.len();
+    if count > MAX_BATCH_INTERVIEWS {
         return Err(Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             codes::BATCH_TOO_LARGE,
-            format!(
-                "at most {MAX_BATCH_INTERVIEWS} interviews per request; this one had {}",
-                request.interviews.len()
-            ),
+            format!("at most {MAX_BATCH_INTERVIEWS} interviews per request; this one had {count}"),
         ));
     }
+    let (interviews, unreadable) = open_sealed(&state, request)?;
     let state_for_ingest = state.clone();
-    let receipts = tokio::task::spawn_blocking(move || {
-        zhisu_server_service::ingest::ingest(&state_for_ingest, request.interviews, Some(&device))
+    let mut receipts = tokio::task::spawn_blocking(move || {
+        zhisu_server_service::ingest::ingest(&state_for_ingest, interviews, Some(&device))
     })
     .await
     .map_err(Failure::internal)?
     .map_err(Failure::storage)?;
+    // a sealed interview that did not open keeps its place in the order sent
+    for (position, receipt) in unreadable {
+        receipts.insert(position.min(receipts.len()), receipt);
+    }
     for receipt in &receipts {
         state.metrics.receipt(receipt.status);
     }
     Ok(Json(UploadResponse { receipts }))
+}
+
+/// The plain interviews of an upload followed by its sealed ones opened with the round keys,
+/// and a `rejected` receipt (with its place among the receipts) for each sealed one that does
+/// not open. Sealed to a key this server does not hold: the whole request is refused with 503,
+/// so the device keeps the interview and tries again when the key is back.
+fn open_sealed(
+    state: &HttpState,
+    request: UploadRequest,
+) -> Result<(Vec<CompletedInterview>, Vec<(usize, Receipt)>), Failure> {
+    let mut interviews = request.interviews;
+    let plain = interviews.len();
+    let mut unreadable = Vec::new();
+    for (n, sealed) in request.sealed.iter().enumerate() {
+        let Some(key) = state.round_keys.get(&sealed.key_id) else {
+            return Err(Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::ROUND_KEY_MISSING,
+                format!(
+                    "interview {} is sealed to the key '{}', which this server does not hold; \
+                     nothing was stored",
+                    sealed.id, sealed.key_id
+                ),
+            ));
+        };
+        match key.open(sealed) {
+            Ok(interview) => interviews.push(interview),
+            Err(error) => unreadable.push((
+                plain + n,
+                Receipt {
+                    interview_id: sealed.id,
+                    status: ReceiptStatus::Rejected,
+                    code: Some(codes::SEALED_UNREADABLE.into()),
+                    message: Some(error.to_string()),
+                },
+            )),
+        }
+    }
+    Ok((interviews, unreadable))
 }
 
 pub(super) async fn list_questionnaires(
