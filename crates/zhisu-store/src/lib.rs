@@ -535,14 +535,29 @@ impl DeviceStore {
             content_hash: String::new(),
         }
         .sealed();
-        let changed = self.conn.execute(
-            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4
+        // With the round's public key, the content is sealed to it and the device keeps only
+        // the sealed upload and what its screens show (state, times, site); the answers, their
+        // history, the screen times and the places go in the same transaction.
+        let sealed = match self.round_key()? {
+            Some(key) => Some(
+                key.seal(&upload, &mut zhisu_protocol::sealed::OsRng)
+                    .map_err(|e| StoreError::Corrupt(format!("the round key: {e}")))?,
+            ),
+            None => None,
+        };
+        self.close_screen_visits(interview_id)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4, sealed = ?5
              WHERE id = ?1 AND state = 'in_progress'",
             params![
                 interview_id.to_string(),
                 timestamp(completed_at),
-                to_json(&upload),
-                upload.content_hash
+                sealed.is_none().then(|| to_json(&upload)),
+                upload.content_hash,
+                sealed.as_ref().map(to_json),
             ],
         )?;
         if changed != 1 {
@@ -550,7 +565,20 @@ impl DeviceStore {
                 "interview {interview_id} changed state while completing"
             )));
         }
-        self.close_screen_visits(interview_id)?;
+        if sealed.is_some() {
+            for table in [
+                "answer_event",
+                "answer",
+                "screen_visit",
+                "interview_location",
+            ] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE interview_id = ?1"),
+                    [interview_id.to_string()],
+                )?;
+            }
+        }
+        tx.commit()?;
         self.clocks.remove(&interview_id);
         Ok(upload)
     }

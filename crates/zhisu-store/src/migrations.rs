@@ -212,6 +212,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (questionnaire_id, version, item_id, option_key)
     ) STRICT;
     "#,
+    // issue #18 (sealed interviews): the round's public key from the assignment (one row;
+    //     none: the server gave none, interviews go in the clear as before), and per interview
+    //     the sealed upload that replaces its payload, answers and paradata at completion.
+    r#"
+    CREATE TABLE round_key (
+        singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+        key_id     TEXT NOT NULL,
+        public_key TEXT NOT NULL              -- X25519, standard base64
+    ) STRICT;
+    ALTER TABLE interview ADD COLUMN sealed TEXT;  -- JSON of zhisu_protocol::sealed::SealedInterview
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

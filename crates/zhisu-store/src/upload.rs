@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, TransactionBehavior};
 use uuid::Uuid;
+use zhisu_protocol::sealed::SealedInterview;
 use zhisu_protocol::{CompletedInterview, Receipt, ReceiptStatus};
 
 use crate::{
@@ -15,12 +16,19 @@ use crate::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadAttempt {
     pub attempt: i64,
+    /// Interviews in the clear (completed before the server gave a round key).
     pub interviews: Vec<CompletedInterview>,
+    /// Interviews sealed to the round's key at completion.
+    pub sealed: Vec<SealedInterview>,
 }
 
 impl UploadAttempt {
+    /// The interviews of the attempt: the plain ones, then the sealed ones (the order of the
+    /// receipts).
     pub fn ids(&self) -> Vec<Uuid> {
-        self.interviews.iter().map(|i| i.id).collect()
+        (self.interviews.iter().map(|i| i.id))
+            .chain(self.sealed.iter().map(|s| s.id))
+            .collect()
     }
 }
 
@@ -37,15 +45,42 @@ pub struct AttemptOutcome {
 const WAITING: &str = "('completed', 'queued', 'sent')";
 
 /// The upload queue in order; served by the partial index `interview_waiting` (migration 4).
-pub(crate) const WAITING_SQL: &str = "SELECT payload FROM interview INDEXED BY interview_waiting WHERE state IN ('completed', 'queued', 'sent') ORDER BY completed_at, id LIMIT ?1";
+pub(crate) const WAITING_SQL: &str = "SELECT payload, sealed FROM interview INDEXED BY interview_waiting WHERE state IN ('completed', 'queued', 'sent') ORDER BY completed_at, id LIMIT ?1";
 
 impl DeviceStore {
     /// Up to `limit` interviews waiting for the server, oldest completion first, exactly as
     /// sealed at completion (so a re-send is byte-for-byte the same interview).
+    /// Sealed ones are left out (see [`DeviceStore::begin_upload`]).
     pub fn waiting_uploads(&self, limit: usize) -> Result<Vec<CompletedInterview>, StoreError> {
+        Ok(self.waiting(limit)?.0)
+    }
+
+    /// Up to `limit` waiting interviews, oldest completion first: those in the clear and those
+    /// sealed.
+    fn waiting(
+        &self,
+        limit: usize,
+    ) -> Result<(Vec<CompletedInterview>, Vec<SealedInterview>), StoreError> {
         let mut stmt = self.conn.prepare_cached(WAITING_SQL)?;
-        let rows = stmt.query_map([limit as i64], |row| row.get::<_, String>(0))?;
-        rows.map(|row| from_json(&row?)).collect()
+        let rows = stmt.query_map([limit as i64], |row| {
+            Ok((
+                row.get::<_, Option<String>>(0)?,
+                row.get::<_, Option<String>>(1)?,
+            ))
+        })?;
+        let (mut plain, mut sealed) = (Vec::new(), Vec::new());
+        for row in rows {
+            match row? {
+                (_, Some(s)) => sealed.push(from_json(&s)?),
+                (Some(p), None) => plain.push(from_json(&p)?),
+                (None, None) => {
+                    return Err(StoreError::Corrupt(
+                        "a waiting interview has no payload".into(),
+                    ))
+                }
+            }
+        }
+        Ok((plain, sealed))
     }
 
     /// Picks up to `limit` waiting interviews for an upload to `server_url`, marks them queued
@@ -56,7 +91,7 @@ impl DeviceStore {
         server_url: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UploadAttempt>, StoreError> {
-        let interviews = self.waiting_uploads(limit)?;
+        let (interviews, sealed) = self.waiting(limit)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -67,11 +102,13 @@ impl DeviceStore {
              WHERE outcome = 'sending'",
             [timestamp(now)],
         )?;
-        if interviews.is_empty() {
+        if interviews.is_empty() && sealed.is_empty() {
             tx.commit()?;
             return Ok(None);
         }
-        let ids: Vec<Uuid> = interviews.iter().map(|i| i.id).collect();
+        let ids: Vec<Uuid> = (interviews.iter().map(|i| i.id))
+            .chain(sealed.iter().map(|s| s.id))
+            .collect();
         for id in &ids {
             tx.execute(
                 &format!(
@@ -89,6 +126,7 @@ impl DeviceStore {
         Ok(Some(UploadAttempt {
             attempt,
             interviews,
+            sealed,
         }))
     }
 

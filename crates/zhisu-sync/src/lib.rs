@@ -418,6 +418,7 @@ pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result
     with_store(store, move |s| {
         s.save_sites(&assignment.sites)?;
         s.save_round_settings(&assignment.settings)?;
+        s.save_round_key(assignment.round_key.as_ref())?;
         s.apply_review_rejections(&assignment.rejected)?;
         Ok(())
     })
@@ -460,7 +461,7 @@ pub async fn sync_once(
         let sent = attempt.ids();
         let request = UploadRequest {
             interviews: attempt.interviews.clone(),
-            sealed: vec![],
+            sealed: attempt.sealed.clone(),
         };
         let (status, response) = match client.upload(&request).await {
             Ok(answer) => answer,
@@ -472,7 +473,7 @@ pub async fn sync_once(
                     may_have_arrived: error.may_have_arrived(),
                 };
                 let unsendable = error.refuses_content();
-                let alone = attempt.interviews.len() == 1;
+                let alone = attempt.ids().len() == 1;
                 let (code, message) = (error.code().to_string(), error.to_string());
                 with_store(store, move |s| {
                     s.fail_upload(&attempt, &outcome, Utc::now())?;
