@@ -286,7 +286,7 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
 }
 
 fn import_backups(
-    state: &ServerState,
+    state: &HttpState,
     key_file: Option<&std::path::Path>,
     files: &[PathBuf],
 ) -> anyhow::Result<()> {
@@ -300,8 +300,27 @@ fn import_backups(
         None => None,
     };
     for file in files {
-        let interviews = zhisu_store::read_backup(file, key.as_ref())
+        let mut interviews = zhisu_store::read_backup(file, key.as_ref())
             .with_context(|| format!("cannot read the backup {}", file.display()))?;
+        // interviews sealed at completion open with their round's private key
+        for sealed in zhisu_store::read_sealed_backup(file, key.as_ref())? {
+            let round_key = state.round_keys.get(&sealed.key_id).with_context(|| {
+                format!(
+                    "interview {} in {} is sealed to the round key '{}', which this server does \
+                     not hold: restore the key file from its backup; nothing of this file was imported",
+                    sealed.id,
+                    file.display(),
+                    sealed.key_id
+                )
+            })?;
+            interviews.push(round_key.open(&sealed).with_context(|| {
+                format!(
+                    "interview {} in {} does not open",
+                    sealed.id,
+                    file.display()
+                )
+            })?);
+        }
         let total = interviews.len();
         let mut counts = [0usize; 4];
         for chunk in interviews.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {

@@ -136,3 +136,71 @@ fn a_backup_is_imported_once_however_often_it_is_handed_over() {
     assert_eq!(status, 1, "a file that is not a backup fails the import");
     assert_eq!(db.interview_count().unwrap(), 3);
 }
+
+#[test]
+fn a_backup_with_sealed_interviews_is_opened_with_the_round_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let made = Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--questionnaires")
+        .arg(root().join("questionnaires"))
+        .args(["round-key", "--round", "2026"])
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let secret = zhisu_protocol::sealed::RoundSecretKey::from_hex(
+        "2026",
+        &std::fs::read_to_string(data.join("round-keys/2026.key")).unwrap(),
+    )
+    .unwrap();
+
+    let source = std::fs::read_to_string(root().join("questionnaires/pilot.toml")).unwrap();
+    let q = Questionnaire::from_toml("pilot.toml", &source).unwrap();
+    let key_dir = dir.path().join("key");
+    let key = load_or_create_key_file(&key_dir).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &key).unwrap();
+    device.save_round_key(Some(&secret.public_key())).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 3, 8, 0, 0).unwrap();
+    let id = device
+        .start_interview(&q, &NewInterview::new(Uuid::from_u128(77), t0, 480))
+        .unwrap();
+    for (item, value) in [
+        ("age", AnswerValue::Integer(41)),
+        ("employer_duty", AnswerValue::Bool(true)),
+        ("noise", AnswerValue::Choice("earplugs".into())),
+        (
+            "confined_space",
+            AnswerValue::Choices(vec!["ventilate".into()]),
+        ),
+    ] {
+        device.save_answer(&q, id, item, &value, t0).unwrap();
+    }
+    let sent = device.complete_interview(&q, id, t0).unwrap();
+    assert!(
+        device.answers(id).unwrap().is_empty(),
+        "sealed on the device"
+    );
+    let backup = dir.path().join("backup.sqlite3");
+    device.export_backup(&backup).unwrap();
+    assert!(zhisu_store::read_backup(&backup, Some(&key))
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        zhisu_store::read_sealed_backup(&backup, Some(&key))
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let key_file = key_dir.join(zhisu_store::KEY_FILE_NAME);
+    let (status, out) = import(&data, Some(&key_file), &backup);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("1 interviews: 1 stored"), "{out}");
+    let db = SqliteStorage::open(&data.join("zhisu-server.sqlite3")).unwrap();
+    let stored = db.interviews(&Scope::All).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].interview, sent);
+    assert_eq!(stored[0].score.score, q.score(&sent.answers).score);
+}

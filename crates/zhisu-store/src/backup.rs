@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
+use zhisu_protocol::sealed::SealedInterview;
 use zhisu_protocol::CompletedInterview;
 
 use crate::{encryption, from_json, migrations, DatabaseKey, DeviceStore, StoreError};
@@ -53,6 +54,38 @@ pub fn read_backup(
     }
     let mut stmt = conn.prepare(
         "SELECT payload FROM interview WHERE payload IS NOT NULL
+           AND state IN ('completed', 'queued', 'sent', 'acknowledged', 'rejected')
+         ORDER BY completed_at, id",
+    )?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    rows.map(|row| from_json(&row?)).collect()
+}
+
+/// The interviews of a device backup that were sealed to their round's key at completion , for the server to open with the round's private key.
+/// A backup from before sealing existed has none.
+pub fn read_sealed_backup(
+    path: &Path,
+    key: Option<&DatabaseKey>,
+) -> Result<Vec<SealedInterview>, StoreError> {
+    let name = path.display().to_string();
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|_| StoreError::NotABackup(name.clone()))?;
+    if let Some(key) = key {
+        encryption::keyed(&conn, key).map_err(|_| StoreError::NotABackup(name.clone()))?;
+    }
+    let has_sealed: bool = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('interview') WHERE name = 'sealed'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .map_err(|_| StoreError::NotABackup(name))?
+        > 0;
+    if !has_sealed {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT sealed FROM interview WHERE sealed IS NOT NULL
            AND state IN ('completed', 'queued', 'sent', 'acknowledged', 'rejected')
          ORDER BY completed_at, id",
     )?;

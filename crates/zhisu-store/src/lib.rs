@@ -26,7 +26,7 @@ mod surveyors;
 pub use surveyors::{PIN_LOCKOUT_SECONDS, PIN_TRIES};
 mod upload;
 
-pub use backup::read_backup;
+pub use backup::{read_backup, read_sealed_backup};
 pub use identity::{
     check_device_name, check_server_url, DeviceIdentity, QuotaProgress, SiteCount, SiteProgress,
 };
