@@ -6,6 +6,9 @@
 //! works on `questionnaires/ohl_2026.toml` through the public `DeviceStore` API: starts
 //! interviews, answers items in order (INSERTs), goes back and changes earlier answers (UPDATEs),
 //! completes or discards interviews, and resumes after a restart whatever was left in progress.
+//! The writer gives the store a round key, so every completion seals the interview and removes
+//! its answers and events: the model follows, and each completed interview's sealed upload is
+//! opened with the round's private key and must hold the answers last reported saved.
 //! Every iteration runs a new writer on the *same* database file, so the data accumulates and each
 //! restart recovers what the killed predecessor left behind (WAL, `-shm`, half-done checkpoint).
 //!
@@ -63,6 +66,8 @@ use zhisu_testkit::Rng;
 
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers};
+use zhisu_protocol::sealed::{RoundSecretKey, SealedInterview};
+use zhisu_protocol::CompletedInterview;
 use zhisu_store::{load_or_create_key_file, DatabaseKey, DeviceStore, InterviewState, StoreError};
 
 const WRITER: &str = env!("CARGO_BIN_EXE_zhisu-store-kill-writer");
@@ -174,7 +179,13 @@ struct Expected {
     state: InterviewState,
     answers: Answers,
     events: u64,
+    /// Once completed: the answers it was completed with, which are then only in the sealed
+    /// upload (the writer gives the store the round key, so every completion seals).
+    sealed: Option<Answers>,
 }
+
+/// The round key the writer seals completions to (the writer has the same).
+const ROUND_KEY_HEX: &str = "5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d";
 
 /// The test's model of the whole database: every committed operation applied in order.
 #[derive(Default)]
@@ -209,6 +220,7 @@ impl Model {
                         state: InterviewState::InProgress,
                         answers: Answers::new(),
                         events: 0,
+                        sealed: None,
                     },
                 );
             }
@@ -223,7 +235,11 @@ impl Model {
             }
             Op::Complete(id) => {
                 in_progress(self, id)?;
-                self.interviews.get_mut(id).unwrap().state = InterviewState::Completed;
+                let e = self.interviews.get_mut(id).unwrap();
+                e.state = InterviewState::Completed;
+                // sealed: the answers and their events leave the device's tables
+                e.sealed = Some(std::mem::take(&mut e.answers));
+                e.events = 0;
             }
             Op::Discard(id) => match self.interviews.get_mut(id) {
                 Some(e)
@@ -304,7 +320,11 @@ impl Model {
     }
 
     /// The whole database equals the model. Returns the number of answers compared.
-    fn compare(&self, store: &DeviceStore) -> Result<u64, String> {
+    fn compare(
+        &self,
+        store: &DeviceStore,
+        sealed_of: &dyn Fn(Uuid) -> Result<Option<CompletedInterview>, String>,
+    ) -> Result<u64, String> {
         let err = |e: StoreError| format!("reading the store: {e}");
         let found: BTreeMap<Uuid, InterviewState> = store
             .interviews()
@@ -361,6 +381,28 @@ impl Model {
                 ));
             }
             compared += answers.len() as u64;
+            match (&expected.sealed, sealed_of(*id)?) {
+                (None, None) => {}
+                (Some(saved), Some(opened)) => {
+                    // the answers that count, each as last reported saved
+                    if opened.answers.is_empty()
+                        || opened.answers.iter().any(|(k, v)| saved.get(k) != Some(v))
+                    {
+                        return Err(format!(
+                            "interview {id}: the sealed upload holds {:?}, but {saved:?} was saved",
+                            opened.answers
+                        ));
+                    }
+                    compared += opened.answers.len() as u64;
+                }
+                (expected, found) => {
+                    return Err(format!(
+                        "interview {id}: sealed upload expected {}, found {}",
+                        expected.is_some(),
+                        found.is_some()
+                    ))
+                }
+            }
         }
         Ok(compared)
     }
@@ -648,7 +690,9 @@ impl Run {
             };
             *stats.in_flight_by_kind.entry(kind).or_default() += 1;
         }
-        self.stats.answers_compared += self.model.compare(&store)?;
+        self.stats.answers_compared += self
+            .model
+            .compare(&store, &sealed_reader(&path, &self.key))?;
         Ok(())
     }
 
@@ -659,8 +703,41 @@ impl Run {
         if !store.integrity_ok().map_err(|e| e.to_string())? {
             return Err("PRAGMA integrity_check failed at the end".into());
         }
-        self.stats.answers_compared += self.model.compare(&store)?;
+        self.stats.answers_compared += self
+            .model
+            .compare(&store, &sealed_reader(&self.db, &self.key))?;
         Ok(())
+    }
+}
+
+/// Reads an interview's sealed upload from the database at `path` (with the device key) and
+/// opens it with the round's private key, as the server would.
+fn sealed_reader(
+    path: &Path,
+    key: &DatabaseKey,
+) -> impl Fn(Uuid) -> Result<Option<CompletedInterview>, String> {
+    let path = path.to_path_buf();
+    let key = key.clone();
+    move |id| {
+        let conn = rusqlite::Connection::open(&path).map_err(|e| e.to_string())?;
+        conn.pragma_update(None, "key", format!("x'{}'", key.to_hex()))
+            .map_err(|e| e.to_string())?;
+        let sealed: Option<String> = conn
+            .query_row(
+                "SELECT sealed FROM interview WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(|e| e.to_string())?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let sealed: SealedInterview = serde_json::from_str(&sealed).map_err(|e| e.to_string())?;
+        let round = RoundSecretKey::from_hex("2026", ROUND_KEY_HEX).unwrap();
+        round
+            .open(&sealed)
+            .map(Some)
+            .map_err(|e| format!("interview {id}: the sealed upload does not open: {e}"))
     }
 }
 

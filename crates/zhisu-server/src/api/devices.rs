@@ -175,6 +175,9 @@ pub(super) async fn upload(
     Ok(Json(UploadResponse { receipts }))
 }
 
+/// A receipt with its place among the receipts of a request.
+type PlacedReceipt = (usize, Receipt);
+
 /// The plain interviews of an upload followed by its sealed ones opened with the round keys,
 /// and a `rejected` receipt (with its place among the receipts) for each sealed one that does
 /// not open. Sealed to a key this server does not hold: the whole request is refused with 503,
@@ -182,7 +185,7 @@ pub(super) async fn upload(
 fn open_sealed(
     state: &HttpState,
     request: UploadRequest,
-) -> Result<(Vec<CompletedInterview>, Vec<(usize, Receipt)>), Failure> {
+) -> Result<(Vec<CompletedInterview>, Vec<PlacedReceipt>), Failure> {
     let mut interviews = request.interviews;
     let plain = interviews.len();
     let mut unreadable = Vec::new();

@@ -111,6 +111,12 @@ fn main() -> ExitCode {
     let q =
         Questionnaire::from_toml(questionnaire, &text).unwrap_or_else(|d| panic!("{}", d.lines()));
     let mut store = DeviceStore::open(Path::new(db), &key).expect("the store opens");
+    // every completion is sealed to this round key (the test holds the private half)
+    let round = zhisu_protocol::sealed::RoundSecretKey::from_hex("2026", &"5d".repeat(32))
+        .expect("a round key");
+    store
+        .save_round_key(Some(&round.public_key()))
+        .expect("the round key is kept");
     let mut out = Out(std::io::stdout());
     Writer {
         q: &q,
