@@ -110,16 +110,24 @@ mod tests {
     #[cfg(debug_assertions)]
     async fn the_store_cannot_be_locked_on_the_async_runtime() {
         let dir = tempfile::tempdir().unwrap();
-        let (_db, store) =
-            Db::open(&dir.path().join("d.sqlite3"), Catalogue::new(None).unwrap()).unwrap();
+        let (_db, store) = Db::open(
+            &dir.path().join("d.sqlite3"),
+            DatabaseKey::from_bytes([9; 32]),
+            Catalogue::new(None).unwrap(),
+        )
+        .unwrap();
         let _ = lock(&store).surveyors();
     }
 
     #[test]
     fn jobs_run_on_the_database_thread_and_a_panic_does_not_stop_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _store) =
-            Db::open(&dir.path().join("d.sqlite3"), Catalogue::new(None).unwrap()).unwrap();
+        let (db, _store) = Db::open(
+            &dir.path().join("d.sqlite3"),
+            DatabaseKey::from_bytes([9; 32]),
+            Catalogue::new(None).unwrap(),
+        )
+        .unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
             let thread = db
