@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use zhisu_core::{AnswerValue, Answers};
 use zhisu_e2e::{free_port, App, Server, ONE_APP_AT_A_TIME};
-use zhisu_store::DeviceStore;
 
 fn screenshots(test: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -148,7 +147,7 @@ async fn an_interview_clicked_through_reaches_the_server_exactly_once() {
     assert_eq!(server.interviews().await.count, 1);
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let counts = device.state_counts().unwrap();
     assert_eq!((counts.acknowledged, counts.waiting), (1, 0));
     assert!(device.integrity_ok().unwrap());
@@ -185,7 +184,7 @@ async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
 
     // kept locally as waiting, on disk
     {
-        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         let counts = device.state_counts().unwrap();
         assert_eq!((counts.waiting, counts.acknowledged), (1, 0));
         let waiting = device.waiting_uploads(10).unwrap();
@@ -211,7 +210,7 @@ async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
     assert_eq!(server.interviews().await.count, 1, "arrived exactly once");
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(device.state_counts().unwrap().acknowledged, 1);
 }
 
@@ -262,7 +261,7 @@ async fn a_crash_mid_interview_resumes_on_the_same_question_with_every_answer() 
     assert_eq!(typed.as_deref(), Some("44"));
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let interviews = device.interviews().unwrap();
     assert_eq!(interviews.len(), 1, "resumed, not started again");
     let answers = device.answers(interviews[0].id).unwrap();
@@ -290,7 +289,7 @@ async fn enrolment_with_a_bad_code_explains_and_stores_nothing() {
     .await;
     app.screenshot(&shots, "bad-code").await;
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert!(device.identity().unwrap().is_none(), "nothing stored");
     assert!(server.state.storage.devices().unwrap().is_empty());
 }
@@ -385,7 +384,7 @@ async fn a_round_can_hide_the_answer_key_from_the_respondent() {
     app.enrol(&server.enrolment_code()).await;
     wait_until_synced(&app).await;
     {
-        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         assert!(!device.round_settings().unwrap().show_answer_key);
     }
 
@@ -470,7 +469,7 @@ async fn a_fast_interview_is_flagged_the_surveyor_is_warned_and_paradata_reaches
         .await
         .expect("back on the review");
     {
-        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         assert_eq!(device.state_counts().unwrap().in_progress, 1);
     }
     app.click("complete").await;
@@ -588,7 +587,7 @@ async fn the_surveyor_switches_to_english_the_device_remembers_and_the_interview
         .await;
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(
         device.preference("language").unwrap().as_deref(),
         Some("zh-CN")
@@ -819,7 +818,7 @@ async fn surveyors_sign_in_with_a_pin_and_interviews_carry_their_id() {
     app.screenshot(&shots, "home-surveyor-needed").await;
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let names: Vec<String> = device
         .surveyors()
         .unwrap()
@@ -924,7 +923,7 @@ async fn a_long_list_is_searched_by_pinyin_initials() {
     app.wait_for_question("job_type").await;
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let interview = device.interviews().unwrap().remove(0);
     assert_eq!(
         device.answers(interview.id).unwrap().get("industry"),
@@ -1170,7 +1169,7 @@ async fn the_tablet_is_enrolled_from_a_picture_of_the_qr_code() {
         .await
         .expect("the home screen after enrolment");
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(device.identity().unwrap().unwrap().device_name, "扫码平板");
 }
 
@@ -1612,7 +1611,7 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
     assert!(text_of(&app, "choice-true").await.starts_with('✔'));
     both_sizes(&app, &shots, "23-question-chosen-high-contrast").await;
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(
         device.screen_theme().unwrap(),
         zhisu_store::Theme::HighContrast,
