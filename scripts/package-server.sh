@@ -42,7 +42,8 @@ if [ -z "$binary" ]; then
   fi
   echo "package-server: $mode build in $((SECONDS - start)) s"
 fi
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+# (no reader that stops early in a pipeline: under pipefail its writer's SIGPIPE fails the script)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p;T;q' Cargo.toml)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 pkg="$stage/zhisu-server"
@@ -59,8 +60,8 @@ done
 echo /etc/zhisu/server.toml > "$pkg/DEBIAN/conffiles"
 # a static binary needs no library; a glibc one needs the glibc it was built against
 depends="adduser"
-if ldd "$binary" 2>/dev/null | grep -q "=>"; then
-  glibc=$(ldd --version | head -1 | awk '{print $NF}')
+if ldd "$binary" 2>/dev/null | grep "=>" >/dev/null; then
+  glibc=$(ldd --version | awk 'NR == 1 {print $NF}')
   depends="$depends, libc6 (>= $glibc)"
 fi
 size=$(du -sk "$pkg" | cut -f1)

@@ -27,7 +27,7 @@ else
   ZHISU_DEB_COMPRESSION="gzip -z1" "$root/scripts/package-server.sh" --binary "$1" --out "$work"
   deb=$(ls "$work"/zhisu-server_*.deb)
 fi
-if dpkg-query -W -f='${Status}' zhisu-server 2>/dev/null | grep -q "install ok"; then
+if dpkg-query -W -f='${Status}' zhisu-server 2>/dev/null | grep "install ok" >/dev/null; then
   trap - EXIT
   fail "a zhisu-server package is installed here already: not touching it"
 fi

@@ -15,6 +15,10 @@
 //! after its generation, so a write during the read makes it one generation behind at once
 //! (read again next time), never ahead.
 //!
+//! **Busy stores.** A snapshot is read only when the facts have stayed as they were for
+//! [`QUIET`] since a visit last found its snapshot stale; while interviews keep arriving, visits
+//! read the database directly and hold nothing.
+//!
 //! **Memory.** Strings are interned (versions, districts, sites, keys, module and measure
 //! outcomes repeat); per-item correctness is packed four items to a byte. About 110 bytes per
 //! interview of a hundred scored items, 110 MB for a million (BENCHMARKS.md, P4). While a snapshot is read again the old
@@ -24,6 +28,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::{FactRow, Scope, StorageError};
 
@@ -43,17 +48,49 @@ pub trait FactsSource {
 }
 
 /// The snapshots of each questionnaire. One per backend.
-#[derive(Default)]
 pub struct FactsCache {
     slots: Mutex<HashMap<String, Slot>>,
+    quiet: Duration,
 }
 
-/// One questionnaire's snapshot, if read; locked while it is read, so that one reader reads it.
-type Slot = Arc<Mutex<Option<Arc<Snapshot>>>>;
+impl Default for FactsCache {
+    fn default() -> Self {
+        FactsCache {
+            slots: Mutex::default(),
+            quiet: QUIET,
+        }
+    }
+}
+
+/// How long the facts must have stayed as they were before a snapshot is read. While
+/// interviews keep arriving (fieldwork: a write every few seconds), a snapshot would be stale
+/// by the next report and reading it again each time would only churn memory: reports then read
+/// the database directly, as before there was a snapshot, and hold nothing.
+pub const QUIET: Duration = Duration::from_secs(30);
+
+/// One questionnaire's snapshot, if read, and when the last one was found stale; locked while
+/// it is read, so that one reader reads it.
+type Slot = Arc<Mutex<SlotState>>;
+
+#[derive(Default)]
+struct SlotState {
+    snapshot: Option<Arc<Snapshot>>,
+    /// When a visit last found no snapshot of the current generation.
+    missed_at: Option<Instant>,
+}
 
 impl FactsCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A cache that reads a snapshot once the facts have stayed as they were for `quiet`
+    /// ([`QUIET`] by default; zero: always).
+    pub fn with_quiet(quiet: Duration) -> Self {
+        FactsCache {
+            quiet,
+            ..Self::default()
+        }
     }
 
     /// Calls `visit` with the facts of every analysed interview of `questionnaire_id` that
@@ -66,8 +103,14 @@ impl FactsCache {
         questionnaire_id: &str,
         visit: &mut dyn FnMut(&FactRow<'_>),
     ) -> Result<(), StorageError> {
-        let snapshot = self.snapshot(source, questionnaire_id)?;
-        snapshot.visit(scope, &mut |_, row| visit(row));
+        match self.snapshot(source, questionnaire_id)? {
+            Some(snapshot) => snapshot.visit(scope, &mut |_, row| visit(row)),
+            None => source.scan_facts(questionnaire_id, &mut |_, row| {
+                if scope.admits(row.district, row.population) {
+                    visit(row)
+                }
+            })?,
+        }
         Ok(())
     }
 
@@ -80,8 +123,10 @@ impl FactsCache {
         questionnaire_id: &str,
         visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
     ) -> Result<(), StorageError> {
-        let snapshot = self.snapshot(source, questionnaire_id)?;
-        snapshot.visit(&Scope::All, visit);
+        match self.snapshot(source, questionnaire_id)? {
+            Some(snapshot) => snapshot.visit(&Scope::All, visit),
+            None => source.scan_facts(questionnaire_id, visit)?,
+        }
         Ok(())
     }
 
@@ -90,11 +135,13 @@ impl FactsCache {
         self.slots.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
+    /// The snapshot of the current generation, read now if the facts have been quiet; `None`
+    /// while they keep changing (the caller reads the database).
     fn snapshot(
         &self,
         source: &dyn FactsSource,
         questionnaire_id: &str,
-    ) -> Result<Arc<Snapshot>, StorageError> {
+    ) -> Result<Option<Arc<Snapshot>>, StorageError> {
         let slot = self
             .slots
             .lock()
@@ -105,16 +152,30 @@ impl FactsCache {
         // one reader per questionnaire: a second report waits for the snapshot the first reads
         let mut held = slot.lock().unwrap_or_else(|e| e.into_inner());
         let generation = source.facts_generation()?;
-        if let Some(snapshot) = held.as_ref().filter(|s| s.generation == generation) {
-            return Ok(snapshot.clone());
+        if let Some(snapshot) = held
+            .snapshot
+            .as_ref()
+            .filter(|s| s.generation == generation)
+        {
+            return Ok(Some(snapshot.clone()));
+        }
+        // stale or none: the memory of a stale one goes now
+        held.snapshot = None;
+        let now = Instant::now();
+        let busy = held
+            .missed_at
+            .is_some_and(|at| now.duration_since(at) < self.quiet);
+        held.missed_at = Some(now);
+        if busy {
+            return Ok(None);
         }
         let mut builder = Builder::new(generation);
         source.scan_facts(questionnaire_id, &mut |device, row| {
             builder.push(device, row)
         })?;
         let snapshot = Arc::new(builder.finish());
-        *held = Some(snapshot.clone());
-        Ok(snapshot)
+        held.snapshot = Some(snapshot.clone());
+        Ok(Some(snapshot))
     }
 }
 
@@ -485,7 +546,7 @@ mod tests {
                 ),
             ],
         };
-        let cache = FactsCache::new();
+        let cache = FactsCache::with_quiet(Duration::ZERO);
         let scopes = [
             Scope::All,
             Scope::District("yuzhong".into()),
@@ -513,5 +574,20 @@ mod tests {
         assert_eq!(seen(&cache, &source, &Scope::All), want);
         assert_eq!(seen(&cache, &source, &Scope::All).len(), 3);
         assert_eq!(source.scans.get(), 1, "read again once");
+
+        // while the facts keep changing, visits read the source and keep no snapshot
+        let busy = FactsCache::new();
+        let want = straight(&source, &Scope::All);
+        source.scans.set(0);
+        assert_eq!(seen(&busy, &source, &Scope::All), want, "the first read");
+        source.generation.set(3);
+        assert_eq!(seen(&busy, &source, &Scope::All), want, "changed at once");
+        assert_eq!(seen(&busy, &source, &Scope::All), want, "held nothing");
+        assert_eq!(source.scans.get(), 3, "every visit read the source");
+        assert!(busy.slots.lock().unwrap()["q"]
+            .lock()
+            .unwrap()
+            .snapshot
+            .is_none());
     }
 }

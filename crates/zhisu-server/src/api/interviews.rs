@@ -76,6 +76,9 @@ pub(super) async fn list_interviews(
                     bad("after must be the `next` of an earlier page".to_string())
                 })?)
             }
+            // every page and endpoint takes the reader's language; this list has no labels to
+            // translate, so it changes nothing here
+            "lang" => {}
             other => return Err(bad(format!("unknown query parameter {other:?}"))),
         }
     }

@@ -16,18 +16,25 @@ document.querySelectorAll('a[data-export]').forEach(function (link) {
       if (!response.ok) throw new Error(response.status + ' ' + response.statusText);
       var total = Number(response.headers.get('content-length')) || 0;
       var count = response.headers.get('x-zhisu-rows') || '';
+      // a streamed CSV announces no count: every row ends with CR LF and no cell holds a CR
+      // (the server writes line breaks within a cell as LF)
+      var csv = (response.headers.get('content-type') || '').indexOf('text/csv') === 0, lines = 0;
       var reader = response.body.getReader(), chunks = [], got = 0;
       bar.max = total || 1; bar.value = 0;
       for (;;) {
         var step = await reader.read();
         if (step.done) break;
         chunks.push(step.value); got += step.value.length; bar.value = total ? got : 0;
+        if (csv && !count) for (var i = 0; i < step.value.length; i++) if (step.value[i] === 13) lines++;
         status.textContent = say.received + ' ' + Math.round(got / 1024) + (total ? ' / ' + Math.round(total / 1024) : '') + ' KB';
       }
       var name = (response.headers.get('content-disposition') || '').split('filename="')[1] || 'zhisu-export';
       var blob = new Blob(chunks, { type: response.headers.get('content-type') || 'application/octet-stream' });
       var a = document.createElement('a');
       a.href = URL.createObjectURL(blob); a.download = name.replace('"', ''); document.body.appendChild(a); a.click(); a.remove();
+      if (!count && csv && lines > 0) count = String(lines - 1);
+      // a streamed file announces no length: the bar ends at what came
+      if (!total) bar.max = Math.max(got, 1);
       bar.value = bar.max;
       status.textContent = say.done + a.download + (count ? '（' + count + ' ' + say.rows + '）' : '');
     } catch (e) {
