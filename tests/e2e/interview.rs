@@ -1290,7 +1290,7 @@ async fn a_tablet_is_set_up_by_scanning_one_qr_code() {
         .await
         .expect("the home screen after enrolment");
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let identity = device.identity().unwrap().unwrap();
     assert_eq!(identity.server_url, server.base_url);
     assert_eq!(identity.device_name, "一扫平板");
@@ -1856,35 +1856,47 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
     // a fault: the tablet's sealed batch arrives once more (a response lost, a retry)
     let device_db = app_dir.join("zhisu.sqlite3");
     let (token, resend) = {
-        let device = DeviceStore::open(&device_db).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         let token = device.identity().unwrap().unwrap().token;
+        let key = zhisu_store::load_or_create_key_file(&zhisu_e2e::key_dir(&app_dir)).unwrap();
         let raw = rusqlite::Connection::open(&device_db).unwrap();
-        let mut stmt = raw
-            .prepare("SELECT payload, disposition FROM interview WHERE payload IS NOT NULL")
+        raw.pragma_update(None, "key", format!("x'{}'", key.to_hex()))
             .unwrap();
-        let rows: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let mut stmt = raw
+            .prepare(
+                "SELECT payload, sealed, disposition FROM interview \
+                 WHERE payload IS NOT NULL OR sealed IS NOT NULL",
+            )
+            .unwrap();
+        let rows: Vec<(Option<String>, Option<String>, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         let mut request = zhisu_protocol::UploadRequest {
             interviews: Vec::new(),
             contacts: Vec::new(),
+            sealed: Vec::new(),
         };
-        for (payload, disposition) in rows {
-            if disposition == "completed" {
-                request
-                    .interviews
-                    .push(serde_json::from_str(&payload).unwrap());
-            } else {
-                request
-                    .contacts
-                    .push(serde_json::from_str(&payload).unwrap());
+        for (payload, sealed, disposition) in rows {
+            match (sealed, payload) {
+                (Some(sealed), _) => request.sealed.push(serde_json::from_str(&sealed).unwrap()),
+                (None, Some(p)) if disposition == "completed" => {
+                    request.interviews.push(serde_json::from_str(&p).unwrap())
+                }
+                (None, Some(p)) => request.contacts.push(serde_json::from_str(&p).unwrap()),
+                (None, None) => unreachable!("the query asks for one"),
             }
         }
         (token, request)
     };
-    assert_eq!((resend.interviews.len(), resend.contacts.len()), (1, 3));
+    assert_eq!(
+        (
+            resend.interviews.len() + resend.sealed.len(),
+            resend.contacts.len()
+        ),
+        (1, 3)
+    );
     let answer: zhisu_protocol::UploadResponse = reqwest::Client::new()
         .post(format!(
             "{}{}",

@@ -62,7 +62,11 @@ pub(crate) const WAITING_SQL: &str = "SELECT payload, sealed, coalesce(dispositi
 
 /// What waits for the server: interviews in the clear, interviews sealed, and contacts closed
 /// otherwise.
-type Waiting = (Vec<CompletedInterview>, Vec<SealedInterview>, Vec<ContactOutcome>);
+type Waiting = (
+    Vec<CompletedInterview>,
+    Vec<SealedInterview>,
+    Vec<ContactOutcome>,
+);
 
 impl DeviceStore {
     /// Up to `limit` interviews waiting for the server, oldest completion first, exactly as

@@ -502,11 +502,12 @@ async fn contact_outcomes_arrive_exactly_once_beside_the_interviews() {
 
     // the first response is lost: the server stores the batch, the device never learns it
     let client = SyncClient::new(&base).with_token(&device_token(&server));
-    let (interviews, contacts) = device.waiting_records(100).unwrap();
-    assert_eq!((interviews.len(), contacts.len()), (1, 3));
+    let (interviews, sealed, contacts) = device.waiting_records(100).unwrap();
+    assert_eq!((interviews.len() + sealed.len(), contacts.len()), (1, 3));
     let lost = UploadRequest {
         interviews,
         contacts,
+        sealed,
     };
     client.upload(&lost).await.unwrap();
     let store = Arc::new(Mutex::new(device));
@@ -542,6 +543,8 @@ async fn contact_outcomes_arrive_exactly_once_beside_the_interviews() {
     let device = store.lock().unwrap();
     assert_eq!(device.state_counts().unwrap().acknowledged, 4);
     assert_eq!(device.state_counts().unwrap().waiting, 0);
+}
+
 /// The tablet's database key in these tests (the store is encrypted as on a tablet).
 fn device_key() -> zhisu_store::DatabaseKey {
     zhisu_store::DatabaseKey::from_bytes([0x5a; 32])
