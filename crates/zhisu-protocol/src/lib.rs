@@ -361,7 +361,8 @@ impl CompletedInterview {
 pub struct UploadRequest {
     pub interviews: Vec<CompletedInterview>,
     /// Contacts that ended otherwise than in a completed interview (protocol v1 addition; a
-    /// request without it is as before). Their receipts follow the interviews' in the response.
+    /// request without it is as before). Their receipts come last in the response, after those
+    /// of `interviews` and `sealed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<ContactOutcome>,
     /// Interviews sealed to the round's public key (protocol v1 addition, `sealed`): the

@@ -68,6 +68,7 @@ async fn an_interview_sealed_to_the_round_key_is_scored_and_stored_once_on_the_s
         .map(|i| public.seal(i, &mut OsRng).unwrap())
         .collect();
     let body = serde_json::to_string(&UploadRequest {
+        contacts: Vec::new(),
         interviews: vec![],
         sealed: sealed.clone(),
     })
@@ -75,6 +76,7 @@ async fn an_interview_sealed_to_the_round_key_is_scored_and_stored_once_on_the_s
     assert!(!body.contains("earplugs") && !body.contains("employer_duty"));
     let (status, response) = client
         .upload(&UploadRequest {
+            contacts: Vec::new(),
             interviews: vec![],
             sealed,
         })
@@ -105,6 +107,7 @@ async fn an_interview_sealed_to_the_round_key_is_scored_and_stored_once_on_the_s
     let resealed = public.seal(&interviews[0], &mut OsRng).unwrap();
     let (_, response) = client
         .upload(&UploadRequest {
+            contacts: Vec::new(),
             interviews: vec![interviews[1].clone()],
             sealed: vec![resealed.clone()],
         })
@@ -122,6 +125,7 @@ async fn an_interview_sealed_to_the_round_key_is_scored_and_stored_once_on_the_s
     damaged.id = Uuid::from_u128(99);
     let (_, response) = client
         .upload(&UploadRequest {
+            contacts: Vec::new(),
             interviews: vec![],
             sealed: vec![damaged, resealed.clone()],
         })
@@ -141,6 +145,7 @@ async fn an_interview_sealed_to_the_round_key_is_scored_and_stored_once_on_the_s
     third.id = Uuid::from_u128(3);
     let refused = client
         .upload(&UploadRequest {
+            contacts: Vec::new(),
             interviews: vec![],
             sealed: vec![elsewhere.seal(&third, &mut OsRng).unwrap()],
         })
