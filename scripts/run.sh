@@ -37,6 +37,10 @@ else
   # the first sign-in of a new server (printed once; nothing when people exist)
   target/debug/zhisu-server --data-dir "$data" --questionnaires questionnaires first-sign-in
 fi
+# the round's key pair, before the server starts (it loads the keys then); made once
+[ -f "$data/round-keys/$(date +%Y).key" ] ||
+  target/debug/zhisu-server --data-dir "$data" --questionnaires questionnaires \
+    round-key --round "$(date +%Y)"
 target/debug/zhisu-server --listen "$listen" --data-dir "$data" --questionnaires questionnaires &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

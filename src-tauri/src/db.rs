@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 use zhisu_app_api::CommandError;
-use zhisu_store::{DeviceStore, StoreError};
+use zhisu_store::{DatabaseKey, DeviceStore, StoreError};
 
 use crate::error::{internal, Failure};
 use crate::questionnaires::Catalogue;
@@ -42,10 +42,12 @@ pub fn lock(store: &Mutex<DeviceStore>) -> MutexGuard<'_, DeviceStore> {
 }
 
 impl Db {
-    /// Opens the database at `path` on a new database thread that also holds `catalogue`.
-    /// Returns the handle and the store for the sync engine.
+    /// Opens the database at `path` with `key` on a new database thread that also holds
+    /// `catalogue` (encrypting a plain database left by an older app first). Returns the handle
+    /// and the store for the sync engine.
     pub fn open(
         path: &Path,
+        key: DatabaseKey,
         catalogue: Catalogue,
     ) -> Result<(Db, Arc<Mutex<DeviceStore>>), StoreError> {
         let path = path.to_path_buf();
@@ -55,7 +57,7 @@ impl Db {
             .name(THREAD.into())
             .spawn(move || {
                 assert_off_the_async_runtime();
-                let store = match DeviceStore::open(&path) {
+                let store = match DeviceStore::open(&path, &key) {
                     Ok(store) => Arc::new(Mutex::new(store)),
                     Err(e) => return drop(opened_tx.send(Err(e))),
                 };
@@ -108,16 +110,24 @@ mod tests {
     #[cfg(debug_assertions)]
     async fn the_store_cannot_be_locked_on_the_async_runtime() {
         let dir = tempfile::tempdir().unwrap();
-        let (_db, store) =
-            Db::open(&dir.path().join("d.sqlite3"), Catalogue::new(None).unwrap()).unwrap();
+        let (_db, store) = Db::open(
+            &dir.path().join("d.sqlite3"),
+            DatabaseKey::from_bytes([9; 32]),
+            Catalogue::new(None).unwrap(),
+        )
+        .unwrap();
         let _ = lock(&store).surveyors();
     }
 
     #[test]
     fn jobs_run_on_the_database_thread_and_a_panic_does_not_stop_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _store) =
-            Db::open(&dir.path().join("d.sqlite3"), Catalogue::new(None).unwrap()).unwrap();
+        let (db, _store) = Db::open(
+            &dir.path().join("d.sqlite3"),
+            DatabaseKey::from_bytes([9; 32]),
+            Catalogue::new(None).unwrap(),
+        )
+        .unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
             let thread = db

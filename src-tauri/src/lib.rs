@@ -40,6 +40,9 @@ static INTERACTIVE_MS: OnceLock<u64> = OnceLock::new();
 pub struct Config {
     /// The folder of the device database (`zhisu.sqlite3`) and of `media/`.
     pub data_dir: PathBuf,
+    /// The folder of the database key file (`database.key`), mode 0700: never the data folder,
+    /// so a copy of the data folder does not carry the key (see `docs/security.md`).
+    pub key_dir: PathBuf,
     /// An extra questionnaire file; its recordings are found beside it.
     pub extra_questionnaire: Option<PathBuf>,
     /// A folder with the questionnaires' recordings, looked in before `media/`.
@@ -73,8 +76,12 @@ impl AppState {
         sync_status: watch::Receiver<SyncStatus>,
     ) -> Result<(AppState, SharedStore), Box<dyn std::error::Error + Send + Sync>> {
         std::fs::create_dir_all(&config.data_dir)?;
+        if same_dir(&config.key_dir, &config.data_dir) {
+            return Err("the database key must not be kept in the data folder: set ZHISU_KEY_DIR to another folder".into());
+        }
+        let key = zhisu_store::load_or_create_key_file(&config.key_dir)?;
         let catalogue = Catalogue::new(config.extra_questionnaire.as_deref())?;
-        let (db, store) = Db::open(&config.data_dir.join("zhisu.sqlite3"), catalogue)?;
+        let (db, store) = Db::open(&config.data_dir.join("zhisu.sqlite3"), key, catalogue)?;
         let state = AppState {
             db,
             sync_trigger,
@@ -101,6 +108,12 @@ impl AppState {
     fn sign_in(&self, surveyor: Option<Surveyor>) {
         *self.surveyor.lock().unwrap_or_else(|p| p.into_inner()) = surveyor;
     }
+}
+
+/// Whether two folders are one (after resolving links, when they exist).
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let resolve = |p: &std::path::Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    resolve(a) == resolve(b)
 }
 
 /// Every webview command, for `Builder::invoke_handler`.
@@ -161,12 +174,18 @@ fn startup_ms() -> Option<u64> {
 /// folder), `ZHISU_SERVER_URL` (offered on the enrolment screen; without it, `server_url` of the
 /// app's configuration file (see [`preset_server_url`]), else `http://127.0.0.1:8470`), `ZHISU_QUESTIONNAIRE` (an extra questionnaire file; its
 /// recordings are found beside it), `ZHISU_MEDIA_DIR` (a folder with the questionnaires'
-/// recordings, by the paths their files give; `media/` in the data folder is looked in too).
+/// recordings, by the paths their files give; `media/` in the data folder is looked in too),
+/// `ZHISU_KEY_DIR` (the folder of the database key file; default: `key/` in the platform's app
+/// config folder, which on Linux is `~/.config/<app>` apart from the data in `~/.local/share`).
 fn config_from_env<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<Config> {
     Ok(Config {
         data_dir: match std::env::var_os("ZHISU_DATA_DIR") {
             Some(dir) => PathBuf::from(dir),
             None => app.path().app_data_dir()?,
+        },
+        key_dir: match std::env::var_os("ZHISU_KEY_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => app.path().app_config_dir()?.join("key"),
         },
         extra_questionnaire: std::env::var_os("ZHISU_QUESTIONNAIRE").map(PathBuf::from),
         media_dir: std::env::var_os("ZHISU_MEDIA_DIR").map(PathBuf::from),

@@ -26,6 +26,7 @@ impl App {
     fn open(dir: &Path) -> App {
         let config = Config {
             data_dir: dir.join("data"),
+            key_dir: dir.join("key"),
             extra_questionnaire: Some(audio_questionnaire(dir)),
             media_dir: None,
             // nothing listens here: enrolment fails as "unreachable"
@@ -320,7 +321,12 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
     app.ok::<api::ExportBackup>(api::ExportBackupArgs {
         path: backup.display().to_string(),
     });
-    assert_eq!(zhisu_store::read_backup(&backup).unwrap().len(), 1);
+    assert_eq!(
+        zhisu_store::read_backup(&backup, Some(&device_key(dir.path())))
+            .unwrap()
+            .len(),
+        1
+    );
 
     // startup time: not marked (no clock started in a test), asked without failing
     app.ok::<api::MarkInteractive>(());
@@ -470,8 +476,11 @@ fn delivered_recordings_play_for_the_question_and_each_answer() {
     let question = b"RIFF\x10\0\0\0WAVEfmt the question".to_vec();
     let answer = b"OggS\0\x02 the answer earplugs".to_vec();
     {
-        let mut store =
-            zhisu_store::DeviceStore::open(&dir.path().join("data/zhisu.sqlite3")).unwrap();
+        let mut store = zhisu_store::DeviceStore::open(
+            &dir.path().join("data/zhisu.sqlite3"),
+            &device_key(dir.path()),
+        )
+        .unwrap();
         let place = |item: &str, option: &str, bytes: &[u8], kind| RecordingRef {
             questionnaire_id: "ohl_pilot".into(),
             version: "2026.1".into(),
@@ -535,4 +544,9 @@ fn delivered_recordings_play_for_the_question_and_each_answer() {
         app.code::<api::ItemAudio>(url("audio_pilot", "age", "x")),
         ErrorCode::NoAudio
     );
+}
+
+/// The key the app drew for its database in the test's folder.
+fn device_key(dir: &std::path::Path) -> zhisu_store::DatabaseKey {
+    zhisu_store::load_or_create_key_file(&dir.join("key")).unwrap()
 }

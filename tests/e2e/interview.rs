@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use zhisu_core::{AnswerValue, Answers};
 use zhisu_e2e::{free_port, App, Server, ONE_APP_AT_A_TIME};
-use zhisu_store::DeviceStore;
 
 fn screenshots(test: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -148,7 +147,7 @@ async fn an_interview_clicked_through_reaches_the_server_exactly_once() {
     assert_eq!(server.interviews().await.count, 1);
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let counts = device.state_counts().unwrap();
     assert_eq!((counts.acknowledged, counts.waiting), (1, 0));
     assert!(device.integrity_ok().unwrap());
@@ -185,7 +184,7 @@ async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
 
     // kept locally as waiting, on disk
     {
-        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         let counts = device.state_counts().unwrap();
         assert_eq!((counts.waiting, counts.acknowledged), (1, 0));
         let waiting = device.waiting_uploads(10).unwrap();
@@ -211,7 +210,7 @@ async fn an_interview_completed_offline_waits_then_arrives_exactly_once() {
     assert_eq!(server.interviews().await.count, 1, "arrived exactly once");
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(device.state_counts().unwrap().acknowledged, 1);
 }
 
@@ -262,7 +261,7 @@ async fn a_crash_mid_interview_resumes_on_the_same_question_with_every_answer() 
     assert_eq!(typed.as_deref(), Some("44"));
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let interviews = device.interviews().unwrap();
     assert_eq!(interviews.len(), 1, "resumed, not started again");
     let answers = device.answers(interviews[0].id).unwrap();
@@ -290,7 +289,7 @@ async fn enrolment_with_a_bad_code_explains_and_stores_nothing() {
     .await;
     app.screenshot(&shots, "bad-code").await;
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert!(device.identity().unwrap().is_none(), "nothing stored");
     assert!(server.state.storage.devices().unwrap().is_empty());
 }
@@ -385,7 +384,7 @@ async fn a_round_can_hide_the_answer_key_from_the_respondent() {
     app.enrol(&server.enrolment_code()).await;
     wait_until_synced(&app).await;
     {
-        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         assert!(!device.round_settings().unwrap().show_answer_key);
     }
 
@@ -470,7 +469,7 @@ async fn a_fast_interview_is_flagged_the_surveyor_is_warned_and_paradata_reaches
         .await
         .expect("back on the review");
     {
-        let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         assert_eq!(device.state_counts().unwrap().in_progress, 1);
     }
     app.click("complete").await;
@@ -588,7 +587,7 @@ async fn the_surveyor_switches_to_english_the_device_remembers_and_the_interview
         .await;
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(
         device.preference("language").unwrap().as_deref(),
         Some("zh-CN")
@@ -819,7 +818,7 @@ async fn surveyors_sign_in_with_a_pin_and_interviews_carry_their_id() {
     app.screenshot(&shots, "home-surveyor-needed").await;
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let names: Vec<String> = device
         .surveyors()
         .unwrap()
@@ -924,7 +923,7 @@ async fn a_long_list_is_searched_by_pinyin_initials() {
     app.wait_for_question("job_type").await;
     app.close().await;
 
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let interview = device.interviews().unwrap().remove(0);
     assert_eq!(
         device.answers(interview.id).unwrap().get("industry"),
@@ -1170,7 +1169,7 @@ async fn the_tablet_is_enrolled_from_a_picture_of_the_qr_code() {
         .await
         .expect("the home screen after enrolment");
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(device.identity().unwrap().unwrap().device_name, "扫码平板");
 }
 
@@ -1291,7 +1290,7 @@ async fn a_tablet_is_set_up_by_scanning_one_qr_code() {
         .await
         .expect("the home screen after enrolment");
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     let identity = device.identity().unwrap().unwrap();
     assert_eq!(identity.server_url, server.base_url);
     assert_eq!(identity.device_name, "一扫平板");
@@ -1612,7 +1611,7 @@ async fn every_screen_is_saved_at_both_sizes_and_fits() {
     assert!(text_of(&app, "choice-true").await.starts_with('✔'));
     both_sizes(&app, &shots, "23-question-chosen-high-contrast").await;
     app.close().await;
-    let device = DeviceStore::open(&app_dir.join("zhisu.sqlite3")).unwrap();
+    let device = zhisu_e2e::open_device_store(&app_dir);
     assert_eq!(
         device.screen_theme().unwrap(),
         zhisu_store::Theme::HighContrast,
@@ -1857,35 +1856,47 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
     // a fault: the tablet's sealed batch arrives once more (a response lost, a retry)
     let device_db = app_dir.join("zhisu.sqlite3");
     let (token, resend) = {
-        let device = DeviceStore::open(&device_db).unwrap();
+        let device = zhisu_e2e::open_device_store(&app_dir);
         let token = device.identity().unwrap().unwrap().token;
+        let key = zhisu_store::load_or_create_key_file(&zhisu_e2e::key_dir(&app_dir)).unwrap();
         let raw = rusqlite::Connection::open(&device_db).unwrap();
-        let mut stmt = raw
-            .prepare("SELECT payload, disposition FROM interview WHERE payload IS NOT NULL")
+        raw.pragma_update(None, "key", format!("x'{}'", key.to_hex()))
             .unwrap();
-        let rows: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let mut stmt = raw
+            .prepare(
+                "SELECT payload, sealed, disposition FROM interview \
+                 WHERE payload IS NOT NULL OR sealed IS NOT NULL",
+            )
+            .unwrap();
+        let rows: Vec<(Option<String>, Option<String>, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         let mut request = zhisu_protocol::UploadRequest {
             interviews: Vec::new(),
             contacts: Vec::new(),
+            sealed: Vec::new(),
         };
-        for (payload, disposition) in rows {
-            if disposition == "completed" {
-                request
-                    .interviews
-                    .push(serde_json::from_str(&payload).unwrap());
-            } else {
-                request
-                    .contacts
-                    .push(serde_json::from_str(&payload).unwrap());
+        for (payload, sealed, disposition) in rows {
+            match (sealed, payload) {
+                (Some(sealed), _) => request.sealed.push(serde_json::from_str(&sealed).unwrap()),
+                (None, Some(p)) if disposition == "completed" => {
+                    request.interviews.push(serde_json::from_str(&p).unwrap())
+                }
+                (None, Some(p)) => request.contacts.push(serde_json::from_str(&p).unwrap()),
+                (None, None) => unreachable!("the query asks for one"),
             }
         }
         (token, request)
     };
-    assert_eq!((resend.interviews.len(), resend.contacts.len()), (1, 3));
+    assert_eq!(
+        (
+            resend.interviews.len() + resend.sealed.len(),
+            resend.contacts.len()
+        ),
+        (1, 3)
+    );
     let answer: zhisu_protocol::UploadResponse = reqwest::Client::new()
         .post(format!(
             "{}{}",

@@ -187,11 +187,14 @@ async fn a_recording_made_in_the_dashboard_plays_on_a_tablet_after_sync() {
     let database = app_dir.join("zhisu.sqlite3");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        // the app's file is encrypted: read it with the key the app drew
+        let key = zhisu_store::load_or_create_key_file(&zhisu_e2e::key_dir(&app_dir)).unwrap();
         let complete: i64 = rusqlite::Connection::open_with_flags(
             &database,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .and_then(|c| {
+            c.pragma_update(None, "key", format!("x'{}'", key.to_hex()))?;
             c.query_row("SELECT count(*) FROM media WHERE complete = 1", [], |r| {
                 r.get(0)
             })

@@ -251,6 +251,7 @@ impl App {
             .args(["--native-port", &native_port.to_string()])
             // inherited by WebKitWebDriver and then by the app it launches
             .env("ZHISU_DATA_DIR", data_dir)
+            .env("ZHISU_KEY_DIR", key_dir(data_dir))
             .env("ZHISU_SERVER_URL", server_url)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
@@ -576,4 +577,19 @@ impl Drop for Chromium {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// The folder where the app launched on `data_dir` keeps its database key: beside the data
+/// folder, never in it.
+pub fn key_dir(data_dir: &Path) -> PathBuf {
+    let mut name = data_dir.as_os_str().to_owned();
+    name.push("-key");
+    PathBuf::from(name)
+}
+
+/// Opens the database of the app launched on `data_dir` with the key the app drew.
+pub fn open_device_store(data_dir: &Path) -> zhisu_store::DeviceStore {
+    let key = zhisu_store::load_or_create_key_file(&key_dir(data_dir)).expect("the app's key");
+    zhisu_store::DeviceStore::open(&data_dir.join("zhisu.sqlite3"), &key)
+        .expect("the app's database opens with its key")
 }

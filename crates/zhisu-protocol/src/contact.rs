@@ -220,6 +220,7 @@ mod tests {
         let request = crate::UploadRequest {
             interviews: Vec::new(),
             contacts: Vec::new(),
+            sealed: Vec::new(),
         };
         assert_eq!(
             serde_json::to_string(&request).unwrap(),

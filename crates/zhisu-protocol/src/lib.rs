@@ -16,6 +16,7 @@ pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
 /// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
 pub use zhisu_core::enrol_uri;
 pub mod limits;
+pub mod sealed;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
@@ -139,6 +140,10 @@ pub struct DeviceAssignment {
     /// The round's settings (protocol v1 addition: a device that gets none uses the defaults).
     #[serde(default)]
     pub settings: RoundSettings,
+    /// The round's public key to seal completed interviews to (protocol v1 addition, see
+    /// [`sealed`]); absent while the server holds no key pair for the round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_key: Option<sealed::RoundPublicKey>,
 }
 
 /// Settings of a monitoring round, set by the city administrator and delivered to devices.
@@ -356,9 +361,15 @@ impl CompletedInterview {
 pub struct UploadRequest {
     pub interviews: Vec<CompletedInterview>,
     /// Contacts that ended otherwise than in a completed interview (protocol v1 addition; a
-    /// request without it is as before). Their receipts follow the interviews' in the response.
+    /// request without it is as before). Their receipts come last in the response, after those
+    /// of `interviews` and `sealed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<ContactOutcome>,
+    /// Interviews sealed to the round's public key (protocol v1 addition, `sealed`): the
+    /// server opens each and treats it as if it had come in `interviews`. Receipts come for
+    /// `interviews` first, then for `sealed`, each in the order sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sealed: Vec<sealed::SealedInterview>,
 }
 
 /// One receipt per uploaded interview, in the order sent.
@@ -443,6 +454,11 @@ pub mod codes {
     /// A field of an uploaded interview breaks a limit of the protocol (`limits`), or it
     /// answers an item the interview did not ask: refused, the field named.
     pub const INVALID_INTERVIEW: &str = "invalid_interview";
+    /// A sealed interview does not open with the round's private key, or holds something else
+    /// than the interview its envelope names: refused.
+    pub const SEALED_UNREADABLE: &str = "sealed_unreadable";
+    /// Sealed to a key this server does not hold (503: the device keeps it and tries later).
+    pub const ROUND_KEY_MISSING: &str = "round_key_missing";
 }
 
 #[cfg(test)]

@@ -614,6 +614,7 @@ fn cpu_profile(work: &Workload, questionnaire: &Questionnaire) {
                 serde_json::to_vec(&UploadRequest {
                     interviews,
                     contacts: Vec::new(),
+                    sealed: vec![],
                 })
                 .unwrap(),
             )
@@ -1001,6 +1002,7 @@ fn main() {
             let body = serde_json::to_vec(&UploadRequest {
                 interviews: chunk.to_vec(),
                 contacts: Vec::new(),
+                sealed: vec![],
             })
             .unwrap();
             body_bytes += body.len();

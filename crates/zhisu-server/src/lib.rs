@@ -58,6 +58,9 @@ pub struct HttpState {
     /// The address tablets reach this server at (`public_url`), carried by enrolment QR codes;
     /// without it, the address the request came to.
     pub public_url: Option<String>,
+    /// The rounds' private keys, by key id (the round's name): the public half goes to the
+    /// round's devices with the assignment, the private half opens what they seal.
+    pub round_keys: Arc<std::collections::BTreeMap<String, zhisu_protocol::sealed::RoundSecretKey>>,
 }
 
 impl HttpState {
@@ -79,6 +82,7 @@ impl HttpState {
             behind_proxy: false,
             metrics_token: None,
             public_url: None,
+            round_keys: Arc::default(),
         }
     }
 
@@ -111,6 +115,11 @@ impl HttpState {
             code: code.to_string(),
         }
         .to_uri()
+    }
+
+    /// Adds a round's key pair (its key id is the round's name).
+    pub fn add_round_key(&mut self, key: zhisu_protocol::sealed::RoundSecretKey) {
+        Arc::make_mut(&mut self.round_keys).insert(key.key_id.clone(), key);
     }
 
     /// What every cookie the dashboard sets ends with beyond its own attributes.

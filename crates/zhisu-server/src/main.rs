@@ -71,7 +71,17 @@ enum Command {
     Serve,
     /// Print a configuration file with every setting, commented.
     ConfigExample,
+    /// Make the key pair of a monitoring round: tablets seal completed interviews to its public
+    /// key, and only this server, with the private key, opens them. Written to
+    /// `<data-dir>/round-keys/<round>.key` (mode 0600); never replaced. Back the file up
+    /// apart from the database before enrolling tablets: without it the round's sealed
+    /// interviews can never be read.
+    RoundKey {
+        #[arg(long)]
+        round: String,
+    },
     /// Create a one-time code a tablet exchanges for its identity, for a round and district.
+    /// Refused while the round has no key pair (`round-key`).
     EnrolmentCode {
         #[arg(long)]
         round: String,
@@ -124,7 +134,13 @@ enum Command {
     },
     /// Import device backup files (handed over on a USB stick) as if the tablet had synced:
     /// checked, re-scored and stored exactly once.
+    ///
+    /// A backup is encrypted with its tablet's database key: give the file holding that key
+    /// (64 hex digits, the tablet's `database.key`) with `--key-file`. Backups written before
+    /// tablets encrypted their database are read without it.
     ImportBackup {
+        #[arg(long)]
+        key_file: Option<PathBuf>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -171,6 +187,83 @@ enum Command {
     },
 }
 
+/// Where the rounds' private keys are kept.
+fn round_keys_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("round-keys")
+}
+
+/// Every `<round>.key` in `dir`. A file that is not a usable key stops the server: sealed
+/// interviews must never be refused for a key that is silently missing.
+fn load_round_keys(dir: &Path) -> anyhow::Result<Vec<zhisu_protocol::sealed::RoundSecretKey>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    let mut keys = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        let (Some(round), Some("key")) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            path.extension().and_then(|s| s.to_str()),
+        ) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the round key {}", path.display()))?;
+        keys.push(
+            zhisu_protocol::sealed::RoundSecretKey::from_hex(round, &text).with_context(|| {
+                format!(
+                    "the round key {} is not usable; restore it from its backup",
+                    path.display()
+                )
+            })?,
+        );
+    }
+    Ok(keys)
+}
+
+/// Makes a round's key pair and writes the private key, refusing to replace one.
+fn round_key(config: &Config, round: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !round.is_empty()
+            && round
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        "a round is letters, digits, '-' and '_'"
+    );
+    let dir = round_keys_dir(config);
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder
+        .create(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("{round}.key"));
+    let key =
+        zhisu_protocol::sealed::RoundSecretKey::generate(round, &mut zhisu_protocol::sealed::OsRng);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).with_context(|| {
+        format!(
+            "round {round} already has a key pair ({}); it is never replaced",
+            path.display()
+        )
+    })?;
+    std::io::Write::write_all(&mut file, format!("{}\n", key.to_hex()).as_bytes())?;
+    file.sync_all()?;
+    println!("round {round}: public key {}", key.public_key().public_key);
+    println!(
+        "private key written to {}: copy it now to offline storage kept apart from the database \
+         backups, and restart the server; without it this round's sealed interviews can never be read",
+        path.display()
+    );
+    Ok(())
+}
+
 fn open_state(config: &Config) -> anyhow::Result<HttpState> {
     let questionnaires = zhisu_server::load_questionnaires(config.questionnaires.as_deref())?;
     let server = if let Some(url) = &config.database_url {
@@ -206,6 +299,10 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads));
     state.utc_offset = config.utc_offset;
     state.min_cell_n = config.min_cell_n;
+    for key in load_round_keys(&round_keys_dir(config))? {
+        tracing::info!(round = %key.key_id, public_key = %key.public_key().public_key, "round key");
+        state.add_round_key(key);
+    }
     state.secure_cookies = config.secure_cookies;
     state.behind_proxy = config.behind_proxy;
     state.metrics_token = config.metrics_token.clone();
@@ -252,10 +349,42 @@ fn owner_only(_: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn import_backups(state: &ServerState, files: &[PathBuf]) -> anyhow::Result<()> {
+fn import_backups(
+    state: &HttpState,
+    key_file: Option<&std::path::Path>,
+    files: &[PathBuf],
+) -> anyhow::Result<()> {
+    let key = match key_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(anyhow::Error::from)
+                .and_then(|text| Ok(zhisu_store::DatabaseKey::from_hex(&text)?))
+                .with_context(|| format!("cannot read the key file {}", path.display()))?,
+        ),
+        None => None,
+    };
     for file in files {
-        let interviews = zhisu_store::read_backup(file)
+        let mut interviews = zhisu_store::read_backup(file, key.as_ref())
             .with_context(|| format!("cannot read the backup {}", file.display()))?;
+        // interviews sealed at completion open with their round's private key
+        for sealed in zhisu_store::read_sealed_backup(file, key.as_ref())? {
+            let round_key = state.round_keys.get(&sealed.key_id).with_context(|| {
+                format!(
+                    "interview {} in {} is sealed to the round key '{}', which this server does \
+                     not hold: restore the key file from its backup; nothing of this file was imported",
+                    sealed.id,
+                    file.display(),
+                    sealed.key_id
+                )
+            })?;
+            interviews.push(round_key.open(&sealed).with_context(|| {
+                format!(
+                    "interview {} in {} does not open",
+                    sealed.id,
+                    file.display()
+                )
+            })?);
+        }
         let total = interviews.len();
         let mut counts = [0usize; 4];
         for chunk in interviews.chunks(zhisu_protocol::MAX_BATCH_INTERVIEWS) {
@@ -420,22 +549,34 @@ async fn main() -> anyhow::Result<()> {
     tracing::debug!(?config, "configuration");
     let state = tokio::task::block_in_place(|| open_state(&config))?;
     let cli_result = tokio::task::block_in_place(|| match &cli.command {
-        Some(Command::ImportBackup { files }) => import_backups(&state, files).map(|()| true),
+        Some(Command::ImportBackup { key_file, files }) => {
+            import_backups(&state, key_file.as_deref(), files).map(|()| true)
+        }
+        Some(Command::RoundKey { round }) => round_key(&config, round).map(|()| true),
         Some(Command::EnrolmentCode {
             round,
             district,
             valid_days,
             qr,
             server_url,
-        }) => enrolment_code(
-            &state,
-            round,
-            district,
-            *valid_days,
-            qr.as_deref(),
-            server_url.as_deref().or(config.public_url.as_deref()),
-        )
-        .map(|()| true),
+        }) => {
+            // a round starts when its tablets are enrolled: not without a usable key pair
+            let keys = load_round_keys(&round_keys_dir(&config))?;
+            anyhow::ensure!(
+                keys.iter().any(|k| &k.key_id == round),
+                "round {round} has no key pair: run `zhisu-server round-key --round {round}`, back \
+                 the key file up, and restart the server before enrolling tablets"
+            );
+            enrolment_code(
+                &state,
+                round,
+                district,
+                *valid_days,
+                qr.as_deref(),
+                server_url.as_deref().or(config.public_url.as_deref()),
+            )
+            .map(|()| true)
+        }
         Some(Command::AddPerson {
             username,
             display_name,

@@ -180,6 +180,8 @@ fn every_command_works_outside_a_clone() {
     // the demonstration round is scored against the built-in questionnaires
     let demo = run(&["load-demo", "--round", "2026"]);
     assert!(demo.contains("interviews"), "{demo}");
+    // a round's tablets are enrolled only once it has a key pair (sealed interviews)
+    assert!(!run(&["round-key", "--round", "2026"]).trim().is_empty());
     let code = run(&[
         "enrolment-code",
         "--round",

@@ -156,6 +156,42 @@ impl DeviceStore {
         Ok(())
     }
 
+    /// Keeps the round's public key from the assignment (or forgets it when the server sent
+    /// none): interviews completed from now on are sealed to it. A key that is not 32 bytes of
+    /// base64 is not kept.
+    pub fn save_round_key(
+        &mut self,
+        key: Option<&zhisu_protocol::sealed::RoundPublicKey>,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM round_key", [])?;
+        if let Some(key) = key.filter(|k| k.is_usable()) {
+            tx.execute(
+                "INSERT INTO round_key (singleton, key_id, public_key) VALUES (1, ?1, ?2)",
+                params![key.key_id, key.public_key],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The round's public key interviews are sealed to, if the server gave one.
+    pub fn round_key(&self) -> Result<Option<zhisu_protocol::sealed::RoundPublicKey>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT key_id, public_key FROM round_key WHERE singleton = 1",
+                [],
+                |row| {
+                    Ok(zhisu_protocol::sealed::RoundPublicKey {
+                        key_id: row.get(0)?,
+                        public_key: row.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// The round's settings as last delivered; the defaults before any were.
     pub fn round_settings(&self) -> Result<RoundSettings, StoreError> {
         let stored: Option<String> = self

@@ -13,6 +13,10 @@
 #![forbid(unsafe_code)]
 
 mod backup;
+mod encryption;
+pub use encryption::{
+    is_plain_database, load_or_create_key_file, DatabaseKey, EncryptionStep, KEY_FILE_NAME,
+};
 mod identity;
 mod media;
 mod migrations;
@@ -22,7 +26,7 @@ mod surveyors;
 pub use surveyors::{PIN_LOCKOUT_SECONDS, PIN_TRIES};
 mod upload;
 
-pub use backup::read_backup;
+pub use backup::{read_backup, read_sealed_backup};
 pub use identity::{
     check_device_name, check_server_url, DeviceIdentity, QuotaProgress, SiteCount, SiteProgress,
 };
@@ -118,6 +122,16 @@ pub enum StoreError {
     DispositionNotAllowed { wanted: String, why: String },
     #[error("write down why the contact ended ({0})")]
     DispositionReasonMissing(String),
+    #[error("the database key is not usable: {0}")]
+    Key(String),
+    #[error("the database cannot be opened with this device's key (wrong key, or not a Zhisu database); the file is left as it is")]
+    WrongKey,
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -152,6 +166,9 @@ impl StoreError {
             StoreError::DeviceNameMissing => "device_name_missing",
             StoreError::DispositionNotAllowed { .. } => "disposition_not_allowed",
             StoreError::DispositionReasonMissing(_) => "disposition_reason_missing",
+            StoreError::Key(_) => "database_key_unusable",
+            StoreError::WrongKey => "database_key_wrong",
+            StoreError::Io { .. } => "storage_failed",
         }
     }
 }
@@ -227,9 +244,31 @@ fn from_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T, StoreError> {
 }
 
 impl DeviceStore {
-    /// Opens (creating if needed) the device database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut conn = Connection::open(path)?;
+    /// Opens (creating if needed) the device database at `path`, encrypted with `key`, and brings
+    /// its schema up to date. A plain database left by an older app is encrypted in place first
+    /// (`src/encryption.rs`); a wrong key is [`StoreError::WrongKey`].
+    pub fn open(path: &Path, key: &DatabaseKey) -> Result<Self, StoreError> {
+        Self::open_reporting(path, key, &mut |_| {})
+    }
+
+    /// [`DeviceStore::open`], telling `on_step` each step of encrypting a plain database.
+    pub fn open_reporting(
+        path: &Path,
+        key: &DatabaseKey,
+        on_step: &mut dyn FnMut(EncryptionStep),
+    ) -> Result<Self, StoreError> {
+        let conn = encryption::open_encrypted(path, key, on_step)?;
+        Self::with_connection(conn)
+    }
+
+    /// Opens a database with no encryption: what the app did before encryption came, kept for
+    /// the tests that make such a database and for the benchmarks' baseline. The app never
+    /// calls it.
+    pub fn open_plain(path: &Path) -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open(path)?)
+    }
+
+    fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
         // WAL: a reader (the sync task, a status poll) never blocks the writer saving an answer,
         // and a commit is one sequential append.
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -527,15 +566,30 @@ impl DeviceStore {
             content_hash: String::new(),
         }
         .sealed();
-        let changed = self.conn.execute(
-            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4,
+        // With the round's public key, the content is sealed to it and the device keeps only
+        // the sealed upload and what its screens show (state, times, site); the answers, their
+        // history, the screen times and the places go in the same transaction.
+        let sealed = match self.round_key()? {
+            Some(key) => Some(
+                key.seal(&upload, &mut zhisu_protocol::sealed::OsRng)
+                    .map_err(|e| StoreError::Corrupt(format!("the round key: {e}")))?,
+            ),
+            None => None,
+        };
+        self.close_screen_visits(interview_id)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4, sealed = ?5,
                  disposition = 'completed'
              WHERE id = ?1 AND state = 'in_progress'",
             params![
                 interview_id.to_string(),
                 timestamp(completed_at),
-                to_json(&upload),
-                upload.content_hash
+                sealed.is_none().then(|| to_json(&upload)),
+                upload.content_hash,
+                sealed.as_ref().map(to_json),
             ],
         )?;
         if changed != 1 {
@@ -543,7 +597,20 @@ impl DeviceStore {
                 "interview {interview_id} changed state while completing"
             )));
         }
-        self.close_screen_visits(interview_id)?;
+        if sealed.is_some() {
+            for table in [
+                "answer_event",
+                "answer",
+                "screen_visit",
+                "interview_location",
+            ] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE interview_id = ?1"),
+                    [interview_id.to_string()],
+                )?;
+            }
+        }
+        tx.commit()?;
         self.clocks.remove(&interview_id);
         Ok(upload)
     }
@@ -758,3 +825,9 @@ impl DeviceStore {
 
 #[cfg(test)]
 mod tests;
+
+/// The key the unit tests open their databases with.
+#[cfg(test)]
+pub(crate) fn test_key() -> DatabaseKey {
+    DatabaseKey::from_bytes([7; 32])
+}

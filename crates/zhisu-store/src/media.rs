@@ -175,7 +175,8 @@ mod tests {
     #[test]
     fn recordings_arrive_in_pieces_are_checked_and_follow_the_servers_list() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = DeviceStore::open(&dir.path().join("t.sqlite3")).unwrap();
+        let mut store =
+            DeviceStore::open(&dir.path().join("t.sqlite3"), &crate::test_key()).unwrap();
         let bytes: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
         let listing = [reference("k1", "", &bytes), reference("k1", "a", &bytes)];
         store.replace_recordings(&listing).unwrap();
@@ -194,7 +195,8 @@ mod tests {
         assert_eq!(store.append_media(&sha, 0, &bytes[..300]).unwrap(), 300);
         assert!(store.append_media(&sha, 100, &bytes[100..200]).is_err());
         drop(store);
-        let mut store = DeviceStore::open(&dir.path().join("t.sqlite3")).unwrap();
+        let mut store =
+            DeviceStore::open(&dir.path().join("t.sqlite3"), &crate::test_key()).unwrap();
         assert_eq!(store.media_to_fetch().unwrap()[0].received, 300);
         store.append_media(&sha, 300, &bytes[300..]).unwrap();
         assert!(store.finish_media(&sha).unwrap());

@@ -220,6 +220,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE interview ADD COLUMN disposition TEXT;
     ALTER TABLE interview ADD COLUMN disposition_reason TEXT;
     "#,
+    // 14 (issue #18, sealed interviews): the round's public key from the assignment (one row;
+    //     none: the server gave none, interviews go in the clear as before), and per interview
+    //     the sealed upload that replaces its payload, answers and paradata at completion.
+    r#"
+    CREATE TABLE round_key (
+        singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+        key_id     TEXT NOT NULL,
+        public_key TEXT NOT NULL              -- X25519, standard base64
+    ) STRICT;
+    ALTER TABLE interview ADD COLUMN sealed TEXT;  -- JSON of zhisu_protocol::sealed::SealedInterview
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -350,7 +361,7 @@ mod tests {
             )
             .unwrap();
         }
-        let store = crate::DeviceStore::open(&path).unwrap();
+        let store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
         assert_eq!(store.identity().unwrap().unwrap().round, "2026");
         assert_eq!(store.sites().unwrap()[0].quotas["construction"], 30);
@@ -380,7 +391,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
         assert!(store.screen_visits(id).unwrap().is_empty());
         store.screen_shown(id, Some("employer_duty")).unwrap();
@@ -410,7 +421,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         let interview = store.interview(id).unwrap();
         assert_eq!(interview.language, None);
         assert_eq!(store.screen_visits(id).unwrap()[0].left_ms, 1500);
@@ -431,7 +442,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(store.preference("language").unwrap().as_deref(), Some("en"));
         assert!(store.surveyors().unwrap().is_empty());
         store
@@ -457,7 +468,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(store.surveyors().unwrap()[0].name, "张三");
         store
             .record_location(id, crate::LocationMoment::End, 29.5563, 106.577, 15.0)
@@ -481,7 +492,7 @@ mod tests {
             )
             .unwrap();
         }
-        let mut store = crate::DeviceStore::open(&path).unwrap();
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
         assert_eq!(
             store.sign_in_surveyor("S01", "1234", now).unwrap().name,
             "张三"

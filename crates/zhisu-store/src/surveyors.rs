@@ -210,7 +210,8 @@ mod tests {
     #[test]
     fn pins_are_checked_against_a_salted_hash_and_never_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+        let mut store =
+            DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
         let now = Utc::now();
         store.add_surveyor(" S01 ", "张三", "1234", now).unwrap();
         store.add_surveyor("S02", "李四", "1234", now).unwrap();

@@ -51,7 +51,7 @@ fn answers_survive_reopening_the_file() {
     let q = pilot();
     let id = Uuid::from_u128(1);
     {
-        let mut store = DeviceStore::open(&path).unwrap();
+        let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
         start(&mut store, &q, 1, 0);
         store
             .save_answer(&q, id, "age", &AnswerValue::Integer(30), at(1))
@@ -64,7 +64,7 @@ fn answers_survive_reopening_the_file() {
             .save_answer(&q, id, "age", &AnswerValue::Integer(31), at(3))
             .unwrap();
     }
-    let store = DeviceStore::open(&path).unwrap();
+    let store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     let answers = store.answers(id).unwrap();
     assert_eq!(answers.get("age"), Some(&AnswerValue::Integer(31)));
     assert_eq!(store.answer_event_count(id).unwrap(), 2);
@@ -78,7 +78,7 @@ fn answers_survive_reopening_the_file() {
 #[test]
 fn invalid_answers_are_refused_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let id = start(&mut store, &q, 2, 0);
     let err = store
@@ -106,7 +106,7 @@ fn invalid_answers_are_refused_and_change_nothing() {
 #[test]
 fn completion_needs_required_answers_then_queues_a_sealed_upload() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let id = start(&mut store, &q, 3, 0);
     store
@@ -162,7 +162,7 @@ fn completed(store: &mut DeviceStore, q: &Questionnaire, n: u128) -> Uuid {
 #[test]
 fn receipts_move_interviews_once_and_replays_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let ids: Vec<Uuid> = (0..3).map(|n| completed(&mut store, &q, 10 + n)).collect();
     let attempt = store
@@ -213,7 +213,7 @@ fn receipts_move_interviews_once_and_replays_change_nothing() {
 #[test]
 fn failed_attempts_keep_interviews_waiting_and_are_logged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let id = completed(&mut store, &q, 30);
 
@@ -252,7 +252,7 @@ fn failed_attempts_keep_interviews_waiting_and_are_logged() {
         .unwrap()
         .unwrap();
     drop(store);
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     assert_eq!(store.interview(id).unwrap().state, InterviewState::Queued);
     let again = store
         .begin_upload(10, "http://flaky", at(25))
@@ -279,7 +279,7 @@ fn failed_attempts_keep_interviews_waiting_and_are_logged() {
 #[test]
 fn discarding_needs_a_reason_and_only_before_sending() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let id = start(&mut store, &q, 40, 0);
     assert_eq!(
@@ -311,7 +311,7 @@ fn answer_events_carry_monotonic_time_that_resumes_after_a_restart() {
     let path = dir.path().join("d.sqlite3");
     let q = pilot();
     let id = {
-        let mut store = DeviceStore::open(&path).unwrap();
+        let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
         let mut new = NewInterview::new(Uuid::from_u128(50), at(0), 480);
         new.site_id = Some("site-7".into());
         new.surveyor_id = Some("s-12".into());
@@ -325,7 +325,7 @@ fn answer_events_carry_monotonic_time_that_resumes_after_a_restart() {
             .unwrap();
         id
     };
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     std::thread::sleep(Duration::from_millis(5));
     store
         .save_answer(
@@ -359,7 +359,7 @@ fn answer_events_carry_monotonic_time_that_resumes_after_a_restart() {
 #[test]
 fn a_backup_holds_every_completed_interview_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let done: Vec<Uuid> = (0..3).map(|n| completed(&mut store, &q, 60 + n)).collect();
     start(&mut store, &q, 70, 0); // in progress: not in the backup's interviews
@@ -397,7 +397,7 @@ fn a_backup_holds_every_completed_interview_and_nothing_else() {
 
     let backup = dir.path().join("zhisu-backup.sqlite3");
     store.export_backup(&backup).unwrap();
-    let interviews = read_backup(&backup).unwrap();
+    let interviews = read_backup(&backup, Some(&crate::test_key())).unwrap();
     let ids: Vec<Uuid> = interviews.iter().map(|i| i.id).collect();
     assert_eq!(ids, done);
     assert!(interviews.iter().all(|i| i.hash_is_valid()));
@@ -409,13 +409,18 @@ fn a_backup_holds_every_completed_interview_and_nothing_else() {
 
     let junk = dir.path().join("junk.sqlite3");
     std::fs::write(&junk, b"not a database").unwrap();
-    assert_eq!(read_backup(&junk).unwrap_err().code(), "not_a_backup");
+    assert_eq!(
+        read_backup(&junk, Some(&crate::test_key()))
+            .unwrap_err()
+            .code(),
+        "not_a_backup"
+    );
 }
 
 #[test]
 fn the_upload_queue_is_read_in_index_order_without_sorting() {
     let dir = tempfile::tempdir().unwrap();
-    let store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let plan: Vec<String> = {
         let mut stmt = store
             .conn
@@ -435,7 +440,7 @@ fn the_upload_queue_is_read_in_index_order_without_sorting() {
 fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.sqlite3");
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert!(store.identity().unwrap().is_none());
     let enrolment = zhisu_protocol::Enrolment {
         device_id: Uuid::from_u128(5),
@@ -465,7 +470,7 @@ fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
     store.save_sites(std::slice::from_ref(&site)).unwrap();
     store.mark_revoked(at(5)).unwrap();
     drop(store);
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     let kept = store.identity().unwrap().unwrap();
     assert_eq!(kept.revoked_at, Some(at(5)));
     assert_eq!(store.sites().unwrap(), vec![site]);
@@ -487,7 +492,7 @@ fn identity_is_kept_replaced_on_re_enrolment_and_marked_revoked() {
 #[test]
 fn round_settings_are_kept_and_forgotten_on_a_new_enrolment() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let defaults = zhisu_protocol::RoundSettings::default();
     assert!(defaults.show_answer_key);
     assert_eq!(store.round_settings().unwrap(), defaults);
@@ -522,7 +527,7 @@ fn round_settings_are_kept_and_forgotten_on_a_new_enrolment() {
 #[test]
 fn completion_seals_paradata_with_screen_visits_changes_and_the_rounds_flags() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     store
         .save_round_settings(&zhisu_protocol::RoundSettings {
@@ -593,7 +598,7 @@ fn paradata_floats_survive_the_servers_json_parser_so_the_hash_holds() {
     crate::paradata::round_floats(&mut paradata);
     let q = pilot();
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let id = completed(&mut store, &q, 12);
     let mut upload = store.waiting_uploads(1).unwrap().remove(0);
     assert_eq!(upload.id, id);
@@ -610,7 +615,7 @@ fn paradata_floats_survive_the_servers_json_parser_so_the_hash_holds() {
 #[test]
 fn interviews_done_are_counted_per_site_and_population() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = intercept();
     let pilot = pilot();
     let begin = |store: &mut DeviceStore, q: &Questionnaire, n: u128, site: &str| {
@@ -676,7 +681,7 @@ fn interviews_done_are_counted_per_site_and_population() {
 #[test]
 fn locations_at_start_and_end_are_sent_with_the_paradata() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let id = start(&mut store, &q, 21, 0);
     store
@@ -743,7 +748,7 @@ fn site(id: &str, quotas: &[(&str, u32)]) -> zhisu_protocol::Site {
 #[test]
 fn an_interview_on_the_tablet_needs_a_surveyor_once_there_are_any_and_takes_the_chosen_site() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
     let start =
         |n: u128, signed_in: Option<&'static str>, language: Option<&'static str>| TabletStart {
@@ -810,7 +815,7 @@ fn an_interview_on_the_tablet_needs_a_surveyor_once_there_are_any_and_takes_the_
 #[test]
 fn quota_progress_counts_done_interviews_per_population_of_each_site() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = intercept();
     store
         .save_sites(&[
@@ -865,11 +870,11 @@ fn quota_progress_counts_done_interviews_per_population_of_each_site() {
 fn the_screen_language_is_kept_and_chinese_before_any_choice() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.sqlite3");
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(store.screen_language().unwrap(), UiLanguage::Zh);
     store.set_screen_language(UiLanguage::En).unwrap();
     drop(store);
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(store.screen_language().unwrap(), UiLanguage::En);
     store.set_preference("language", "fr").unwrap();
     assert_eq!(store.screen_language().unwrap(), UiLanguage::Zh);
@@ -879,11 +884,11 @@ fn the_screen_language_is_kept_and_chinese_before_any_choice() {
 fn the_screen_theme_is_kept_and_standard_before_any_choice() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.sqlite3");
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(store.screen_theme().unwrap(), Theme::Standard);
     store.set_screen_theme(Theme::HighContrast).unwrap();
     drop(store);
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(store.screen_theme().unwrap(), Theme::HighContrast);
     store.set_preference("theme", "neon").unwrap();
     assert_eq!(store.screen_theme().unwrap(), Theme::Standard);
@@ -912,7 +917,7 @@ fn server_addresses_and_tablet_names_are_checked_before_enrolling() {
 #[test]
 fn wrong_pins_lock_sign_in_for_everyone_and_a_right_one_clears_the_count() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3")).unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     store.add_surveyor("S01", "张三", "1234", at(0)).unwrap();
     store.add_surveyor("S02", "李四", "5678", at(0)).unwrap();
     // four wrong, then right: the count starts again
@@ -949,7 +954,7 @@ fn wrong_pins_lock_sign_in_for_everyone_and_a_right_one_clears_the_count() {
 fn a_burst_of_parallel_pin_guesses_gets_no_more_tries_than_guesses_in_turn_even_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.sqlite3");
-    DeviceStore::open(&path)
+    DeviceStore::open(&path, &crate::test_key())
         .unwrap()
         .add_surveyor("S01", "张三", "1234", at(0))
         .unwrap();
@@ -960,7 +965,7 @@ fn a_burst_of_parallel_pin_guesses_gets_no_more_tries_than_guesses_in_turn_even_
             .map(|n| {
                 let (path, barrier) = (path.clone(), barrier.clone());
                 scope.spawn(move || {
-                    let mut store = DeviceStore::open(&path).unwrap();
+                    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
                     barrier.wait();
                     let guess = format!("{:04}", 5000 + n);
                     store
@@ -983,7 +988,7 @@ fn a_burst_of_parallel_pin_guesses_gets_no_more_tries_than_guesses_in_turn_even_
         "{outcomes:?}"
     );
     // the app restarts: still locked, even for the right PIN
-    let mut store = DeviceStore::open(&path).unwrap();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(
         store
             .sign_in_surveyor("S01", "1234", at(1))

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, TransactionBehavior};
 use uuid::Uuid;
 use zhisu_core::Disposition;
+use zhisu_protocol::sealed::SealedInterview;
 use zhisu_protocol::{CompletedInterview, ContactOutcome, Receipt, ReceiptStatus};
 
 use crate::{
@@ -16,24 +17,27 @@ use crate::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadAttempt {
     pub attempt: i64,
+    /// Interviews in the clear (completed before the server gave a round key).
     pub interviews: Vec<CompletedInterview>,
     /// Contacts closed without a completed interview, sent in the same request.
     pub contacts: Vec<ContactOutcome>,
+    /// Interviews sealed to the round's key at completion.
+    pub sealed: Vec<SealedInterview>,
 }
 
 impl UploadAttempt {
-    /// The interviews' ids, then the contacts'.
+    /// The records of the attempt in the order of the receipts: the plain interviews, the
+    /// sealed ones, then the contacts.
     pub fn ids(&self) -> Vec<Uuid> {
-        self.interviews
-            .iter()
-            .map(|i| i.id)
+        (self.interviews.iter().map(|i| i.id))
+            .chain(self.sealed.iter().map(|s| s.id))
             .chain(self.contacts.iter().map(|c| c.id))
             .collect()
     }
 
     /// How many records the attempt carries.
     pub fn len(&self) -> usize {
-        self.interviews.len() + self.contacts.len()
+        self.interviews.len() + self.sealed.len() + self.contacts.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -54,36 +58,52 @@ pub struct AttemptOutcome {
 const WAITING: &str = "('completed', 'queued', 'sent')";
 
 /// The upload queue in order; served by the partial index `interview_waiting` (migration 4).
-pub(crate) const WAITING_SQL: &str = "SELECT payload, coalesce(disposition, 'completed') FROM interview INDEXED BY interview_waiting WHERE state IN ('completed', 'queued', 'sent') ORDER BY completed_at, id LIMIT ?1";
+pub(crate) const WAITING_SQL: &str = "SELECT payload, sealed, coalesce(disposition, 'completed') FROM interview INDEXED BY interview_waiting WHERE state IN ('completed', 'queued', 'sent') ORDER BY completed_at, id LIMIT ?1";
+
+/// What waits for the server: interviews in the clear, interviews sealed, and contacts closed
+/// otherwise.
+type Waiting = (
+    Vec<CompletedInterview>,
+    Vec<SealedInterview>,
+    Vec<ContactOutcome>,
+);
 
 impl DeviceStore {
     /// Up to `limit` interviews waiting for the server, oldest completion first, exactly as
-    /// sealed at completion (so a re-send is byte-for-byte the same interview). Contacts closed
-    /// otherwise wait in the same queue ([`DeviceStore::waiting_records`]) and are left out here.
+    /// sealed at completion (so a re-send is byte-for-byte the same interview). Sealed ones
+    /// and contacts closed otherwise wait in the same queue ([`DeviceStore::waiting_records`])
+    /// and are left out here.
     pub fn waiting_uploads(&self, limit: usize) -> Result<Vec<CompletedInterview>, StoreError> {
         Ok(self.waiting_records(limit)?.0)
     }
 
-    /// Up to `limit` records waiting for the server, oldest first: the completed interviews and
-    /// the contacts closed otherwise, each as sealed.
-    pub fn waiting_records(
-        &self,
-        limit: usize,
-    ) -> Result<(Vec<CompletedInterview>, Vec<ContactOutcome>), StoreError> {
+    /// Up to `limit` records waiting for the server, oldest first: the completed interviews in
+    /// the clear, those sealed to the round's key, and the contacts closed otherwise.
+    pub fn waiting_records(&self, limit: usize) -> Result<Waiting, StoreError> {
         let mut stmt = self.conn.prepare_cached(WAITING_SQL)?;
         let rows = stmt.query_map([limit as i64], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            Ok((
+                row.get::<_, Option<String>>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, String>(2)?,
+            ))
         })?;
-        let (mut interviews, mut contacts) = (Vec::new(), Vec::new());
+        let (mut plain, mut sealed, mut contacts) = (Vec::new(), Vec::new(), Vec::new());
         for row in rows {
-            let (payload, disposition) = row?;
-            if disposition == Disposition::Completed.as_str() {
-                interviews.push(from_json(&payload)?);
-            } else {
-                contacts.push(from_json(&payload)?);
+            match row? {
+                (_, Some(s), _) => sealed.push(from_json(&s)?),
+                (Some(p), None, d) if d == Disposition::Completed.as_str() => {
+                    plain.push(from_json(&p)?)
+                }
+                (Some(p), None, _) => contacts.push(from_json(&p)?),
+                (None, None, _) => {
+                    return Err(StoreError::Corrupt(
+                        "a waiting record has no payload".into(),
+                    ))
+                }
             }
         }
-        Ok((interviews, contacts))
+        Ok((plain, sealed, contacts))
     }
 
     /// Picks up to `limit` waiting interviews for an upload to `server_url`, marks them queued
@@ -94,7 +114,7 @@ impl DeviceStore {
         server_url: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UploadAttempt>, StoreError> {
-        let (interviews, contacts) = self.waiting_records(limit)?;
+        let (interviews, sealed, contacts) = self.waiting_records(limit)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -105,13 +125,12 @@ impl DeviceStore {
              WHERE outcome = 'sending'",
             [timestamp(now)],
         )?;
-        if interviews.is_empty() && contacts.is_empty() {
+        if interviews.is_empty() && sealed.is_empty() && contacts.is_empty() {
             tx.commit()?;
             return Ok(None);
         }
-        let ids: Vec<Uuid> = interviews
-            .iter()
-            .map(|i| i.id)
+        let ids: Vec<Uuid> = (interviews.iter().map(|i| i.id))
+            .chain(sealed.iter().map(|s| s.id))
             .chain(contacts.iter().map(|c| c.id))
             .collect();
         for id in &ids {
@@ -132,6 +151,7 @@ impl DeviceStore {
             attempt,
             interviews,
             contacts,
+            sealed,
         }))
     }
 

@@ -6,6 +6,9 @@
 //! works on `questionnaires/ohl_2026.toml` through the public `DeviceStore` API: starts
 //! interviews, answers items in order (INSERTs), goes back and changes earlier answers (UPDATEs),
 //! completes or discards interviews, and resumes after a restart whatever was left in progress.
+//! The writer gives the store a round key, so every completion seals the interview and removes
+//! its answers and events: the model follows, and each completed interview's sealed upload is
+//! opened with the round's private key and must hold the answers last reported saved.
 //! Every iteration runs a new writer on the *same* database file, so the data accumulates and each
 //! restart recovers what the killed predecessor left behind (WAL, `-shm`, half-done checkpoint).
 //!
@@ -25,8 +28,11 @@
 //!   so the database must show either the model before it or the model after it, nothing else;
 //!   the test accepts whichever it finds and adopts it into the model.
 //!
-//! After each kill the test opens the database with `DeviceStore::open` (migrations, WAL
-//! recovery), asserts `integrity_ok()`, and compares the *whole* database with the model: the same
+//! The database is encrypted (SQLCipher) under a key in a key directory of its own, as in the
+//! app: the writer and the checks read it from there.
+//!
+//! After each kill the test opens the database with `DeviceStore::open` (decryption, migrations,
+//! WAL recovery), asserts `integrity_ok()`, and compares the *whole* database with the model: the same
 //! interviews, each with the same state, exactly the same answers and the same number of answer
 //! events. So an answer reported as saved must be there with its last reported value (or the
 //! value of the one in-flight save), nothing unreported may appear, and answer and event rows
@@ -60,7 +66,9 @@ use zhisu_testkit::Rng;
 
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers};
-use zhisu_store::{DeviceStore, InterviewState, StoreError};
+use zhisu_protocol::sealed::{RoundSecretKey, SealedInterview};
+use zhisu_protocol::CompletedInterview;
+use zhisu_store::{load_or_create_key_file, DatabaseKey, DeviceStore, InterviewState, StoreError};
 
 const WRITER: &str = env!("CARGO_BIN_EXE_zhisu-store-kill-writer");
 const DEFAULT_ITERATIONS: u64 = 200;
@@ -171,7 +179,13 @@ struct Expected {
     state: InterviewState,
     answers: Answers,
     events: u64,
+    /// Once completed: the answers it was completed with, which are then only in the sealed
+    /// upload (the writer gives the store the round key, so every completion seals).
+    sealed: Option<Answers>,
 }
+
+/// The round key the writer seals completions to (the writer has the same).
+const ROUND_KEY_HEX: &str = "5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d5d";
 
 /// The test's model of the whole database: every committed operation applied in order.
 #[derive(Default)]
@@ -206,6 +220,7 @@ impl Model {
                         state: InterviewState::InProgress,
                         answers: Answers::new(),
                         events: 0,
+                        sealed: None,
                     },
                 );
             }
@@ -220,7 +235,11 @@ impl Model {
             }
             Op::Complete(id) => {
                 in_progress(self, id)?;
-                self.interviews.get_mut(id).unwrap().state = InterviewState::Completed;
+                let e = self.interviews.get_mut(id).unwrap();
+                e.state = InterviewState::Completed;
+                // sealed: the answers and their events leave the device's tables
+                e.sealed = Some(std::mem::take(&mut e.answers));
+                e.events = 0;
             }
             Op::Discard(id) => match self.interviews.get_mut(id) {
                 Some(e)
@@ -301,7 +320,11 @@ impl Model {
     }
 
     /// The whole database equals the model. Returns the number of answers compared.
-    fn compare(&self, store: &DeviceStore) -> Result<u64, String> {
+    fn compare(
+        &self,
+        store: &DeviceStore,
+        sealed_of: &dyn Fn(Uuid) -> Result<Option<CompletedInterview>, String>,
+    ) -> Result<u64, String> {
         let err = |e: StoreError| format!("reading the store: {e}");
         let found: BTreeMap<Uuid, InterviewState> = store
             .interviews()
@@ -358,6 +381,28 @@ impl Model {
                 ));
             }
             compared += answers.len() as u64;
+            match (&expected.sealed, sealed_of(*id)?) {
+                (None, None) => {}
+                (Some(saved), Some(opened)) => {
+                    // the answers that count, each as last reported saved
+                    if opened.answers.is_empty()
+                        || opened.answers.iter().any(|(k, v)| saved.get(k) != Some(v))
+                    {
+                        return Err(format!(
+                            "interview {id}: the sealed upload holds {:?}, but {saved:?} was saved",
+                            opened.answers
+                        ));
+                    }
+                    compared += opened.answers.len() as u64;
+                }
+                (expected, found) => {
+                    return Err(format!(
+                        "interview {id}: sealed upload expected {}, found {}",
+                        expected.is_some(),
+                        found.is_some()
+                    ))
+                }
+            }
         }
         Ok(compared)
     }
@@ -422,6 +467,10 @@ struct Killed {
 
 struct Run {
     rng: Rng,
+    /// The key directory the writer and the checks read the database key from (apart from the
+    /// database's directory, as in the app).
+    key_dir: PathBuf,
+    key: DatabaseKey,
     db: PathBuf,
     copy: PathBuf,
     model: Model,
@@ -430,10 +479,16 @@ struct Run {
 
 impl Run {
     fn new(seed: u64, dir: &Path) -> Self {
+        let key_dir = dir.join("key");
+        let key = load_or_create_key_file(&key_dir).expect("the key file is written");
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
         Run {
             rng: Rng::new(seed),
-            db: dir.join("device.sqlite3"),
-            copy: dir.join("check.sqlite3"),
+            key_dir,
+            key,
+            db: data.join("device.sqlite3"),
+            copy: data.join("check.sqlite3"),
             model: Model::default(),
             stats: Stats::default(),
         }
@@ -459,6 +514,7 @@ impl Run {
             .arg(&self.db)
             .arg(questionnaire_path())
             .arg(self.rng.next_u64().to_string())
+            .arg(&self.key_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -614,7 +670,7 @@ impl Run {
                 false => Err("the database file is gone".into()),
             };
         }
-        let store = DeviceStore::open(&path)
+        let store = DeviceStore::open(&path, &self.key)
             .map_err(|e| format!("the database does not open after the kill: {e}"))?;
         if !store.integrity_ok().map_err(|e| e.to_string())? {
             return Err("PRAGMA integrity_check failed after the kill".into());
@@ -634,18 +690,54 @@ impl Run {
             };
             *stats.in_flight_by_kind.entry(kind).or_default() += 1;
         }
-        self.stats.answers_compared += self.model.compare(&store)?;
+        self.stats.answers_compared += self
+            .model
+            .compare(&store, &sealed_reader(&path, &self.key))?;
         Ok(())
     }
 
     /// The original file, opened once more after the last kill.
     fn final_check(&mut self) -> Result<(), String> {
-        let store = DeviceStore::open(&self.db).map_err(|e| format!("final open: {e}"))?;
+        let store =
+            DeviceStore::open(&self.db, &self.key).map_err(|e| format!("final open: {e}"))?;
         if !store.integrity_ok().map_err(|e| e.to_string())? {
             return Err("PRAGMA integrity_check failed at the end".into());
         }
-        self.stats.answers_compared += self.model.compare(&store)?;
+        self.stats.answers_compared += self
+            .model
+            .compare(&store, &sealed_reader(&self.db, &self.key))?;
         Ok(())
+    }
+}
+
+/// Reads an interview's sealed upload from the database at `path` (with the device key) and
+/// opens it with the round's private key, as the server would.
+fn sealed_reader(
+    path: &Path,
+    key: &DatabaseKey,
+) -> impl Fn(Uuid) -> Result<Option<CompletedInterview>, String> {
+    let path = path.to_path_buf();
+    let key = key.clone();
+    move |id| {
+        let conn = rusqlite::Connection::open(&path).map_err(|e| e.to_string())?;
+        conn.pragma_update(None, "key", format!("x'{}'", key.to_hex()))
+            .map_err(|e| e.to_string())?;
+        let sealed: Option<String> = conn
+            .query_row(
+                "SELECT sealed FROM interview WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(|e| e.to_string())?;
+        let Some(sealed) = sealed else {
+            return Ok(None);
+        };
+        let sealed: SealedInterview = serde_json::from_str(&sealed).map_err(|e| e.to_string())?;
+        let round = RoundSecretKey::from_hex("2026", ROUND_KEY_HEX).unwrap();
+        round
+            .open(&sealed)
+            .map(Some)
+            .map_err(|e| format!("interview {id}: the sealed upload does not open: {e}"))
     }
 }
 

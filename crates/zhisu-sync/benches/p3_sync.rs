@@ -8,7 +8,8 @@
 //! (`api::ingest`: hash check, answer checks, re-scoring). Goal: the sync under 5 s.
 //!
 //! The backlog is built once (through `DeviceStore`'s API, not measured) and copied for each of
-//! `P3_RUNS` runs (default 3); the medians are reported.
+//! `P3_RUNS` runs (default 3); the medians are reported. The device store is encrypted as on a
+//! tablet; `ZHISU_BENCH_PLAIN_DEVICE=1` runs it on a plain file for comparison.
 //!
 //! `cargo bench -p zhisu-sync --bench p3_sync` (release profile). `P3_INTERVIEWS` changes the
 //! number of interviews.
@@ -149,7 +150,7 @@ fn direct_with_checks(device: &DeviceStore, n: usize, db_path: &Path) -> Duratio
 /// The device's own part of a sync without any network: for each batch of 100, `begin_upload`
 /// and `finish_upload` with a `stored` receipt for each (two fsync'd transactions per batch).
 fn device_bookkeeping(device_path: &Path, n: usize) -> Duration {
-    let mut device = DeviceStore::open(device_path).unwrap();
+    let mut device = open_device(device_path);
     let t = Instant::now();
     while let Some(attempt) = device
         .begin_upload(BATCH, "http://127.0.0.1:1", Utc::now())
@@ -182,7 +183,7 @@ fn sync_run(
     dir: &Path,
     n: usize,
 ) -> Duration {
-    let store = Arc::new(Mutex::new(DeviceStore::open(device_path).unwrap()));
+    let store = Arc::new(Mutex::new(open_device(device_path)));
     let (elapsed, report) = runtime.block_on(async {
         let server =
             zhisu_server::open_sqlite(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
@@ -235,7 +236,7 @@ fn main() {
     let t = Instant::now();
     let pristine = setup.path().join("device.sqlite3");
     {
-        let mut device = DeviceStore::open(&pristine).unwrap();
+        let mut device = open_device(&pristine);
         complete_interviews(&mut device, &q, n);
         assert_eq!(device.state_counts().unwrap().waiting, n as u64);
     }
@@ -262,7 +263,7 @@ fn main() {
         bookkeeping.push(device_bookkeeping(&bookkeeping_path, n));
         // Baselines first: they only read the device's queue.
         let [read, score, ingest] = {
-            let device = DeviceStore::open(&device_path).unwrap();
+            let device = open_device(&device_path);
             let parts = direct(&device, &q, n, &run_dir.join("direct.sqlite3"));
             checked.push(direct_with_checks(
                 &device,
@@ -329,4 +330,14 @@ fn main() {
             "NOT met"
         }
     );
+}
+
+/// The device store as on a tablet: encrypted (SQLCipher) under a fixed bench key; with
+/// `ZHISU_BENCH_PLAIN_DEVICE=1` a plain file, to read off what encryption costs.
+fn open_device(path: &Path) -> DeviceStore {
+    if std::env::var_os("ZHISU_BENCH_PLAIN_DEVICE").is_some_and(|v| v == "1") {
+        DeviceStore::open_plain(path).unwrap()
+    } else {
+        DeviceStore::open(path, &zhisu_store::DatabaseKey::from_bytes([0x42; 32])).unwrap()
+    }
 }

@@ -418,6 +418,7 @@ pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result
     with_store(store, move |s| {
         s.save_sites(&assignment.sites)?;
         s.save_round_settings(&assignment.settings)?;
+        s.save_round_key(assignment.round_key.as_ref())?;
         s.apply_review_rejections(&assignment.rejected)?;
         Ok(())
     })
@@ -461,6 +462,7 @@ pub async fn sync_once(
         let request = UploadRequest {
             interviews: attempt.interviews.clone(),
             contacts: attempt.contacts.clone(),
+            sealed: attempt.sealed.clone(),
         };
         let (status, response) = match client.upload(&request).await {
             Ok(answer) => answer,

@@ -1,7 +1,8 @@
 //! Sync through a hostile network: a small HTTP proxy between the device and the real server
 //! injects connection resets, timeouts, 5xx answers, responses dropped after the server stored
 //! the batch, duplicated requests and truncated bodies. However the network behaves, every
-//! interview must reach the server exactly once and end acknowledged on the device.
+//! interview must reach the server exactly once and end acknowledged on the device. Half the
+//! interviews travel sealed to the round key (issue #18), half in the clear, in the same batches.
 //!
 //! The fault schedule comes from a seeded PRNG. The seed is printed; set `ZHISU_FAULT_SEED` to
 //! replay a run (the schedule is then the same; timing-dependent details may still vary).
@@ -46,11 +47,19 @@ fn device_token(state: &ServerState) -> String {
     zhisu_server_tests::enrol(state, "2026", "test", "test tablet").1
 }
 
+/// The server, holding the round's key pair: half the interviews come sealed to it.
 async fn start_server(dir: &Path) -> (String, ServerState) {
     let state =
         zhisu_server::open_sqlite(&dir.join("server.sqlite3"), &questionnaires_dir()).unwrap();
-    let base = zhisu_server_tests::serve_on_loopback(state.clone()).await;
+    let mut http = zhisu_server::HttpState::new(state.clone());
+    http.add_round_key(round_key());
+    let base = zhisu_server_tests::serve_on_loopback(http).await;
     (base, state)
+}
+
+/// The round's key pair of this test (fixed, so the device can seal before it syncs).
+fn round_key() -> zhisu_protocol::sealed::RoundSecretKey {
+    zhisu_protocol::sealed::RoundSecretKey::from_hex("2026", &"3c".repeat(32)).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,6 +420,10 @@ fn complete_interviews(store: &mut DeviceStore, n: u128) -> Vec<Uuid> {
             for (item, value) in answers {
                 store.save_answer(&q, id, item, &value, started).unwrap();
             }
+            // every other interview sealed to the round key, the others in the clear (completed
+            // before the key came): one queue, both kinds in every batch
+            let key = round_key().public_key();
+            store.save_round_key((i % 2 == 1).then_some(&key)).unwrap();
             store
                 .complete_interview(&q, id, started + ChronoDuration::seconds(5))
                 .unwrap();
@@ -432,7 +445,8 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
     let proxy = start_proxy(&server_url, seed).await;
 
     let device_dir = device_dir();
-    let mut device = DeviceStore::open(&device_dir.path().join("device.sqlite3")).unwrap();
+    let mut device =
+        DeviceStore::open(&device_dir.path().join("device.sqlite3"), &device_key()).unwrap();
     let ids = complete_interviews(&mut device, INTERVIEWS);
     let n = ids.len() as u64;
     println!("created {n} interviews in {:.1?}", began.elapsed());
@@ -578,4 +592,9 @@ async fn thousands_of_interviews_through_a_faulty_network_arrive_exactly_once() 
         "{context}: a re-send of a stored batch was recognised"
     );
     println!("total {:.1?}", began.elapsed());
+}
+
+/// The tablet's database key in these tests (the store is encrypted as on a tablet).
+fn device_key() -> zhisu_store::DatabaseKey {
+    zhisu_store::DatabaseKey::from_bytes([0x5a; 32])
 }

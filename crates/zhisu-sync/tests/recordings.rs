@@ -132,7 +132,7 @@ async fn recordings_resume_after_a_broken_download_and_are_checked_against_their
     let (address, proxy) = start_proxy(base).await;
     let token = zhisu_server_tests::enrol(&server, "2026", "test", "test tablet").1;
     let client = SyncClient::new(&address).with_token(&token);
-    let device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     let store = Arc::new(Mutex::new(device));
 
     // one long recording for the question and its first answer (fetched once), cut off
@@ -228,4 +228,9 @@ async fn recordings_resume_after_a_broken_download_and_are_checked_against_their
     proxy.media_requests.lock().unwrap().clear();
     assert_eq!(sync_recordings(&store, &client).await.unwrap(), 0);
     assert!(proxy.media_requests.lock().unwrap().is_empty());
+}
+
+/// The tablet's database key in these tests (the store is encrypted as on a tablet).
+fn device_key() -> zhisu_store::DatabaseKey {
+    zhisu_store::DatabaseKey::from_bytes([0x5a; 32])
 }

@@ -72,7 +72,7 @@ fn server_count(state: &ServerState) -> u64 {
 async fn a_queue_larger_than_one_batch_arrives_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     let ids = complete_interviews(&mut device, 250);
     let store = Arc::new(Mutex::new(device));
     let client = SyncClient::new(&base).with_token(&device_token(&server));
@@ -125,11 +125,12 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
         zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires_dir())
             .unwrap();
     let path = dir.path().join("device.sqlite3");
-    let mut device = DeviceStore::open(&path).unwrap();
+    let mut device = DeviceStore::open(&path, &device_key()).unwrap();
     let ids = complete_interviews(&mut device, 12);
     let one = serde_json::to_vec(&UploadRequest {
         interviews: device.waiting_uploads(1).unwrap(),
         contacts: Vec::new(),
+        sealed: vec![],
     })
     .unwrap()
     .len();
@@ -141,6 +142,9 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
     let bad = ids[3];
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
+        // the tablet's file is encrypted: a hand edit needs its key
+        conn.pragma_update(None, "key", format!("x'{}'", device_key().to_hex()))
+            .unwrap();
         let payload: String = conn
             .query_row(
                 "SELECT payload FROM interview WHERE id = ?1",
@@ -182,7 +186,7 @@ async fn an_interview_the_server_always_refuses_does_not_block_the_queue() {
 async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     complete_interviews(&mut device, 5);
     let client = SyncClient::new(&base).with_token(&device_token(&server));
     // The server stores the batch but the device never learns of it (the response was lost).
@@ -191,6 +195,7 @@ async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
         .upload(&UploadRequest {
             interviews: waiting[..3].to_vec(),
             contacts: Vec::new(),
+            sealed: vec![],
         })
         .await
         .unwrap();
@@ -212,7 +217,7 @@ async fn a_lost_response_means_a_resend_that_is_recognised_not_doubled() {
 #[tokio::test(flavor = "multi_thread")]
 async fn with_the_server_down_nothing_changes_on_the_device() {
     let dir = tempfile::tempdir().unwrap();
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     complete_interviews(&mut device, 3);
     // a port nobody listens on
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -249,7 +254,7 @@ async fn published_questionnaires_are_delivered_once_and_kept_as_published() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
     let store = Arc::new(Mutex::new(
-        DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap(),
+        DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap(),
     ));
     let client = SyncClient::new(&base).with_token(&device_token(&server));
     let published = server.questionnaires.refs();
@@ -330,7 +335,7 @@ async fn enrolment_assignment_and_revocation_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
     let store = Arc::new(Mutex::new(
-        DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap(),
+        DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap(),
     ));
     let site = zhisu_protocol::Site {
         id: "yz-009".into(),
@@ -424,7 +429,7 @@ async fn contact_outcomes_arrive_exactly_once_beside_the_interviews() {
     use zhisu_core::Disposition;
     let dir = tempfile::tempdir().unwrap();
     let (base, server) = start_server(dir.path()).await;
-    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3")).unwrap();
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
     let completed = complete_interviews(&mut device, 1)[0];
     let q = ohl();
     let t0 = Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap();
@@ -497,11 +502,12 @@ async fn contact_outcomes_arrive_exactly_once_beside_the_interviews() {
 
     // the first response is lost: the server stores the batch, the device never learns it
     let client = SyncClient::new(&base).with_token(&device_token(&server));
-    let (interviews, contacts) = device.waiting_records(100).unwrap();
-    assert_eq!((interviews.len(), contacts.len()), (1, 3));
+    let (interviews, sealed, contacts) = device.waiting_records(100).unwrap();
+    assert_eq!((interviews.len() + sealed.len(), contacts.len()), (1, 3));
     let lost = UploadRequest {
         interviews,
         contacts,
+        sealed,
     };
     client.upload(&lost).await.unwrap();
     let store = Arc::new(Mutex::new(device));
@@ -537,4 +543,9 @@ async fn contact_outcomes_arrive_exactly_once_beside_the_interviews() {
     let device = store.lock().unwrap();
     assert_eq!(device.state_counts().unwrap().acknowledged, 4);
     assert_eq!(device.state_counts().unwrap().waiting, 0);
+}
+
+/// The tablet's database key in these tests (the store is encrypted as on a tablet).
+fn device_key() -> zhisu_store::DatabaseKey {
+    zhisu_store::DatabaseKey::from_bytes([0x5a; 32])
 }

@@ -6,8 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use zhisu_protocol::{
-    codes, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload, QuestionnaireListing,
-    UploadRequest, UploadResponse, MAX_BATCH_INTERVIEWS,
+    codes, CompletedInterview, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
+    QuestionnaireListing, Receipt, ReceiptStatus, UploadRequest, UploadResponse,
+    MAX_BATCH_INTERVIEWS,
 };
 
 use crate::error::{blocking, check_protocol, json_rejection, Failure};
@@ -104,6 +105,10 @@ pub(super) async fn assignment(
         ))
     })
     .await?;
+    let round_key = state
+        .round_keys
+        .get(&device.round)
+        .map(|key| key.public_key());
     Ok(Json(DeviceAssignment {
         device_id: device.id,
         round: device.round,
@@ -111,6 +116,7 @@ pub(super) async fn assignment(
         sites,
         rejected,
         settings,
+        round_key,
     }))
 }
 
@@ -143,7 +149,7 @@ pub(super) async fn upload(
     )
     .await;
     let Json(request) = body.map_err(json_rejection)?;
-    let records = request.interviews.len() + request.contacts.len();
+    let records = request.interviews.len() + request.sealed.len() + request.contacts.len();
     if records > MAX_BATCH_INTERVIEWS {
         return Err(Failure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -153,18 +159,22 @@ pub(super) async fn upload(
             ),
         ));
     }
+    let mut request = request;
+    let contacts = std::mem::take(&mut request.contacts);
+    let (interviews, unreadable) = open_sealed(&state, request)?;
     let state_for_ingest = state.clone();
     let receipts = tokio::task::spawn_blocking(move || {
         // the interviews in one transaction, then the contacts in another: a failure between
         // the two answers 5xx and the device sends both again (already_stored, stored)
-        let mut receipts = zhisu_server_service::ingest::ingest(
-            &state_for_ingest,
-            request.interviews,
-            Some(&device),
-        )?;
+        let mut receipts =
+            zhisu_server_service::ingest::ingest(&state_for_ingest, interviews, Some(&device))?;
+        // a sealed interview that did not open keeps its place in the order sent
+        for (position, receipt) in unreadable {
+            receipts.insert(position.min(receipts.len()), receipt);
+        }
         receipts.extend(zhisu_server_service::ingest::ingest_contacts(
             &state_for_ingest,
-            request.contacts,
+            contacts,
             Some(&device),
         )?);
         Ok::<_, zhisu_server_service::StorageError>(receipts)
@@ -176,6 +186,48 @@ pub(super) async fn upload(
         state.metrics.receipt(receipt.status);
     }
     Ok(Json(UploadResponse { receipts }))
+}
+
+/// A receipt with its place among the receipts of a request.
+type PlacedReceipt = (usize, Receipt);
+
+/// The plain interviews of an upload followed by its sealed ones opened with the round keys,
+/// and a `rejected` receipt (with its place among the receipts) for each sealed one that does
+/// not open. Sealed to a key this server does not hold: the whole request is refused with 503,
+/// so the device keeps the interview and tries again when the key is back.
+fn open_sealed(
+    state: &HttpState,
+    request: UploadRequest,
+) -> Result<(Vec<CompletedInterview>, Vec<PlacedReceipt>), Failure> {
+    let mut interviews = request.interviews;
+    let plain = interviews.len();
+    let mut unreadable = Vec::new();
+    for (n, sealed) in request.sealed.iter().enumerate() {
+        let Some(key) = state.round_keys.get(&sealed.key_id) else {
+            return Err(Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::ROUND_KEY_MISSING,
+                format!(
+                    "interview {} is sealed to the key '{}', which this server does not hold; \
+                     nothing was stored",
+                    sealed.id, sealed.key_id
+                ),
+            ));
+        };
+        match key.open(sealed) {
+            Ok(interview) => interviews.push(interview),
+            Err(error) => unreadable.push((
+                plain + n,
+                Receipt {
+                    interview_id: sealed.id,
+                    status: ReceiptStatus::Rejected,
+                    code: Some(codes::SEALED_UNREADABLE.into()),
+                    message: Some(error.to_string()),
+                },
+            )),
+        }
+    }
+    Ok((interviews, unreadable))
 }
 
 pub(super) async fn list_questionnaires(

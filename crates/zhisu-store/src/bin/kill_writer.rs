@@ -3,8 +3,14 @@
 //! separate process and SIGKILL it at a random moment; nothing ships or calls it otherwise.
 //!
 //! ```text
-//! zhisu-store-kill-writer <database> <questionnaire.toml> <seed>
+//! zhisu-store-kill-writer <database> <questionnaire.toml> <seed> <key-directory>
+//! zhisu-store-kill-writer encrypt <database> <key-directory> <pause-at-step>
 //! ```
+//!
+//! The second form is the writer of the migration kill test (`tests/encryption.rs`): it opens a
+//! plain database with the key, which encrypts it in place, printing `step <name>` at each step
+//! of the migration, and stops for ever after printing `<pause-at-step>` (or, when that is
+//! `none`, after printing `opened`), waiting for the kill.
 //!
 //! It opens the device store (running migrations and WAL recovery), resumes the interview left
 //! in progress by a previous (killed) run or starts a new one, and then writes as fast as it can
@@ -40,7 +46,33 @@ use zhisu_testkit::Rng;
 use chrono::Utc;
 use uuid::Uuid;
 use zhisu_core::{AnswerValue, Answers, EligibilityStatus, Item, ItemKind, Questionnaire};
-use zhisu_store::{DeviceStore, InterviewState, NewInterview, StoreError};
+use zhisu_store::{
+    load_or_create_key_file, DeviceStore, EncryptionStep, InterviewState, NewInterview, StoreError,
+};
+
+/// Opens a plain database with the key (encrypting it), reporting each step; pauses for ever
+/// after the step named `pause_at`.
+fn encrypt(db: &Path, key_dir: &Path, pause_at: &str) -> ExitCode {
+    let key = load_or_create_key_file(key_dir).expect("the key file is readable");
+    let mut out = Out(std::io::stdout());
+    let store = DeviceStore::open_reporting(db, &key, &mut |step: EncryptionStep| {
+        out.line(format!("step {}", step.name()));
+        if step.name() == pause_at {
+            wait_for_the_kill();
+            std::process::exit(4);
+        }
+    })
+    .expect("the store opens");
+    drop(store);
+    out.line("opened".into());
+    wait_for_the_kill();
+    ExitCode::from(4)
+}
+
+/// Sleeps until the test kills the process (or [`GIVE_UP_AFTER`] passed).
+fn wait_for_the_kill() {
+    std::thread::sleep(GIVE_UP_AFTER);
+}
 
 /// If the test is gone without killing us (and its end of the pipe is somehow still open),
 /// stop anyway.
@@ -62,15 +94,29 @@ impl Out {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let [_, db, questionnaire, seed] = &args[..] else {
-        eprintln!("usage: zhisu-store-kill-writer <database> <questionnaire.toml> <seed>");
+    if let [_, verb, db, key_dir, pause_at] = &args[..] {
+        if verb == "encrypt" {
+            return encrypt(Path::new(db), Path::new(key_dir), pause_at);
+        }
+    }
+    let [_, db, questionnaire, seed, key_dir] = &args[..] else {
+        eprintln!(
+            "usage: zhisu-store-kill-writer <database> <questionnaire.toml> <seed> <key-directory>"
+        );
         return ExitCode::from(2);
     };
+    let key = load_or_create_key_file(Path::new(key_dir)).expect("the key file is readable");
     let seed: u64 = seed.parse().expect("the seed is a u64");
     let text = std::fs::read_to_string(questionnaire).expect("the questionnaire file is readable");
     let q =
         Questionnaire::from_toml(questionnaire, &text).unwrap_or_else(|d| panic!("{}", d.lines()));
-    let mut store = DeviceStore::open(Path::new(db)).expect("the store opens");
+    let mut store = DeviceStore::open(Path::new(db), &key).expect("the store opens");
+    // every completion is sealed to this round key (the test holds the private half)
+    let round = zhisu_protocol::sealed::RoundSecretKey::from_hex("2026", &"5d".repeat(32))
+        .expect("a round key");
+    store
+        .save_round_key(Some(&round.public_key()))
+        .expect("the round key is kept");
     let mut out = Out(std::io::stdout());
     Writer {
         q: &q,
