@@ -6,6 +6,10 @@ pub use crate::expr::{MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 
 /// The largest file, in bytes (the national questionnaire is about 150 KB).
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Deepest nesting of lists and tables in the TOML itself (`a = [[[1]]]` is 3 deep): the limit
+/// of the `toml` parser, which reports "max recursion depth met" past it; `tests/limits.rs`
+/// checks that the figure here is the parser's.
+pub const MAX_TOML_NESTING: usize = 80;
 /// Most items in one questionnaire.
 pub const MAX_ITEMS: usize = 50_000;
 /// Most choices in one choice list.
