@@ -410,7 +410,18 @@ fn item(
     let explanation = texts(r, &f, "explanation", cx.languages, false);
 
     // kind
-    let kind_name = f.required_string(r, "kind", "\"single_choice\"");
+    if f.value("kind").is_none() {
+        f.missing_with(
+            r,
+            "kind",
+            "\"single_choice\"",
+            (
+                &format!(" or another kind: {}", ItemKind::NAMES.join(", ")),
+                &format!("，或其他题型：{}", ItemKind::NAMES.join("、")),
+            ),
+        );
+    }
+    let kind_name = f.string(r, "kind");
     let kind_name = kind_name.and_then(|k| {
         if ItemKind::NAMES.contains(&k.text) {
             Some(k.text)
@@ -527,7 +538,7 @@ fn item(
     // scoring: read now, checked against the kind and the dimensions later
     let score = f
         .table(r, "score")
-        .map(|(t, at)| scoring::read(r, t, at, &place));
+        .map(|(t, at)| scoring::read(r, t, at, &place, kind_known.then_some(&kind)));
 
     if let Some(id) = &id {
         out.positions.entry(id.text.to_string()).or_insert(position);

@@ -268,14 +268,32 @@ impl<'a, 'i> Fields<'a, 'i> {
     }
 
     pub(super) fn missing(&self, r: &mut Reporter, key: &str, example: &str) {
+        self.missing_with(r, key, example, ("", ""));
+    }
+
+    /// Like [`Fields::missing`], with a note after the example (`" (the right answer)"`,
+    /// `"（正确答案）"`).
+    pub(super) fn missing_with(
+        &self,
+        r: &mut Reporter,
+        key: &str,
+        example: &str,
+        (note_en, note_zh): (&str, &str),
+    ) {
         if self.suggested.contains(&key) {
             return; // "did you mean" said it already
         }
         r.error(
             self.at,
             "missing-key",
-            format!("{}: {key} is missing; add {key} = {example}", self.place.en),
-            format!("{}：缺少 {key}；请加上 {key} = {example}", self.place.zh),
+            format!(
+                "{}: {key} is missing; add {key} = {example}{note_en}",
+                self.place.en
+            ),
+            format!(
+                "{}：缺少 {key}；请加上 {key} = {example}{note_zh}",
+                self.place.zh
+            ),
         );
     }
 

@@ -12,14 +12,64 @@ use super::read::{fields, Place};
 use super::Reporter;
 use crate::{shown, AnswerValue, Item, ItemKind, ScoringRule};
 
-pub(super) fn read(r: &mut Reporter, table: &DeTable<'_>, at: usize, place: &Place) -> RawScore {
-    let f = fields(r, table, at, &["dimension", "points", "key"], place.clone());
+/// An item's `score = { … }` as written; `kind` (when understood) gives the example of a
+/// missing key.
+pub(super) fn read(
+    r: &mut Reporter,
+    table: &DeTable<'_>,
+    at: usize,
+    place: &Place,
+    kind: Option<&ItemKind>,
+) -> RawScore {
+    let place = Place::new(
+        format!("{}, score", place.en),
+        format!("{}的 score", place.zh),
+    );
+    let f = fields(r, table, at, &["dimension", "points", "key"], place);
     let dimension = f
         .required_string(r, "dimension", "\"law\"")
         .map(|s| (s.text.to_string(), s.at));
     let points = f.value("points").map(|_| f.whole_number(r, "points", 1));
     if f.value("key").is_none() {
-        f.missing(r, "key", "true");
+        // the keys of the item's list, a few of them, for the author to pick from
+        let keys = |choices: &[crate::Choice]| {
+            let mut keys: Vec<String> = choices
+                .iter()
+                .take(8)
+                .map(|c| format!("\"{}\"", shown(&c.key)))
+                .collect();
+            if choices.len() > 8 {
+                keys.push("…".into());
+            }
+            keys
+        };
+        let (example, note_en, note_zh) = match kind {
+            Some(ItemKind::SingleChoice { choices, .. }) if !choices.is_empty() => (
+                "\"…\"",
+                format!(
+                    " with the key of the right choice: {}",
+                    keys(choices).join(", ")
+                ),
+                format!("，填正确选项的键：{}", keys(choices).join("、")),
+            ),
+            Some(ItemKind::MultipleChoice { choices }) if !choices.is_empty() => (
+                "[\"…\", \"…\"]",
+                format!(
+                    " with the keys of every right choice: {}",
+                    keys(choices).join(", ")
+                ),
+                format!("，填所有正确选项的键：{}", keys(choices).join("、")),
+            ),
+            Some(ItemKind::Integer { .. }) => {
+                ("3", " (the right number)".into(), "（正确的数）".into())
+            }
+            _ => (
+                "true",
+                " (or false: the right answer)".into(),
+                "（或 false：正确答案）".into(),
+            ),
+        };
+        f.missing_with(r, "key", example, (&note_en, &note_zh));
     }
     let key = f.value("key").map(|v| {
         let key = match v.get_ref() {
