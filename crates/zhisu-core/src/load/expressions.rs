@@ -191,12 +191,32 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         .flatten();
     if constant || contradiction.is_some() {
         if constant && p.expression.is_true(&NoAnswers) {
-            if p.role != ExprRole::Constraint {
+            let consequence = match p.role {
+                ExprRole::Relevant => Some((
+                    format!("so the item is always asked: remove {key} (an item without it is always asked), or write the condition meant"),
+                    format!("这个题目总会被问到：请删掉 {key}（没有 {key} 的题目总会被问到），或写出真正要的条件"),
+                )),
+                ExprRole::SectionRelevant => Some((
+                    format!("so the section is always asked: remove {key} (a section without it is always asked), or write the condition meant"),
+                    format!("这个章节总会被问到：请删掉 {key}（没有 {key} 的章节总会被问到），或写出真正要的条件"),
+                )),
+                ExprRole::ChoiceFilter => Some((
+                    format!("so every choice is always offered: remove {key}, or write the condition meant"),
+                    format!("所有选项总会显示：请删掉 {key}，或写出真正要的条件"),
+                )),
+                ExprRole::Eligibility => Some((
+                    "so everybody is eligible: remove the [eligibility] table, or write the condition meant, like \"${age} >= 16\"".to_string(),
+                    "人人都符合资格：请删掉 [eligibility] 表，或写出真正要的条件，如 \"${age} >= 16\"".to_string(),
+                )),
+                // a constraint that accepts every answer does no harm
+                ExprRole::Constraint => None,
+            };
+            if let Some((en, zh)) = consequence {
                 r.warn(
                     p.at,
                     "always-true",
-                    format!("{en_place}: {key} is always true; leave it out"),
-                    format!("{zh_place}：{key} 永远为真，可以删掉"),
+                    format!("{en_place}: {key} is always true, {en}"),
+                    format!("{zh_place}：{key} 永远为真，{zh}"),
                 );
             }
         } else {

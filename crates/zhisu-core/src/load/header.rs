@@ -70,8 +70,8 @@ pub(super) fn header(r: &mut Reporter, top: &Fields<'_, '_>) -> Header {
                 r.warn(
                     at,
                     "threshold-not-national",
-                    format!("literacy_threshold_percent is {n}; the national rule is 80, so results will not compare with national figures"),
-                    format!("literacy_threshold_percent 是 {n}；国家标准为 80，结果将无法与全国数据比较"),
+                    format!("literacy_threshold_percent is {n}; the national rule is 80, so results will not compare with national figures: remove the line (80 is the default) unless a local rule sets {n}"),
+                    format!("literacy_threshold_percent 是 {n}；国家标准为 80，结果将无法与全国数据比较：除非地方规定为 {n}，请删除这一行（默认即 80）"),
                 );
             }
             Some((n as u32, at))
