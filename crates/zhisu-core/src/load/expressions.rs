@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::parts::{did_you_mean, ChoiceList, ExprRole, Pending, ReadItems};
+use super::parts::{ChoiceList, ExprRole, Pending, ReadItems};
 use super::read::{Place, Str};
 use super::Reporter;
 use crate::expr::{Scope, Value};
@@ -112,10 +112,21 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         };
         match (position, limit) {
             (None, _) => {
-                let (en, zh) = if read.positions.len() <= 500 {
-                    did_you_mean(name, read.positions.keys().map(String::as_str))
-                } else {
-                    (String::new(), String::new())
+                let (en, zh) = match super::read::suggest(
+                    name,
+                    read.positions.keys().map(String::as_str),
+                ) {
+                    Some(s) => {
+                        let s = shown(s);
+                        (
+                            format!("; did you mean ${{{s}}}?"),
+                            format!("，是不是 ${{{s}}}？"),
+                        )
+                    }
+                    None => (
+                        "; write ${…} with the id of an item between the braces".to_string(),
+                        "；请写成 ${…}，花括号里是某个题目的 id".to_string(),
+                    ),
                 };
                 problem(
                     r,

@@ -79,10 +79,11 @@ pub(super) struct ReadItems {
 }
 
 /// `; did you mean 'x'?` in both languages, or nothing.
-pub(super) fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> (String, String) {
+pub(super) fn did_you_mean<'c, C>(word: &str, candidates: C) -> (String, String)
+where
+    C: IntoIterator<Item = &'c str>,
+    C::IntoIter: ExactSizeIterator,
+{
     match suggest(word, candidates) {
         Some(s) => (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？")),
         None => (String::new(), String::new()),

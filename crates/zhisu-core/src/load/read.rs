@@ -94,22 +94,25 @@ pub(super) fn written_as(value: &DeValue<'_>) -> (&'static str, &'static str) {
 }
 
 /// The known word closest to `word` (at most 2 edits, fewer than the word's length), for
-/// "did you mean". Gives none past 500 candidates, so it stays cheap on any file.
-pub(super) fn suggest<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    if word.chars().count() > 64 {
+/// "did you mean". Gives none among more than 500 candidates, so it stays cheap on any file
+/// (a file with 50,000 misspelt references to 50,000 items).
+pub(super) fn suggest<'c, C>(word: &str, candidates: C) -> Option<&'c str>
+where
+    C: IntoIterator<Item = &'c str>,
+    C::IntoIter: ExactSizeIterator,
+{
+    let candidates = candidates.into_iter();
+    if word.chars().count() > 64 || candidates.len() > 500 {
         return None;
     }
     let mut best: Option<(usize, &str)> = None;
-    for (n, candidate) in candidates.into_iter().enumerate() {
-        if n >= 500 {
-            return None;
-        }
+    for candidate in candidates {
         let distance = edit_distance(word, candidate);
         let max = 2.min(word.chars().count().saturating_sub(1)).max(1);
-        if distance <= max && distance > 0 && best.is_none_or(|(d, _)| distance < d) {
+        // ties go to the first in alphabetical order: candidates often come from a map, and
+        // the same file must always get the same suggestion
+        let better = best.is_none_or(|(d, b)| distance < d || distance == d && candidate < b);
+        if distance <= max && distance > 0 && better {
             best = Some((distance, candidate));
         }
     }
@@ -463,5 +466,8 @@ mod tests {
         assert_eq!(suggest("relevent", keys), Some("relevant"));
         assert_eq!(suggest("colour", keys), None);
         assert_eq!(suggest("ik", keys), Some("id"));
+        // a tie: the first in alphabetical order, whatever the order of the candidates
+        assert_eq!(suggest("q", ["q2", "q1"]), Some("q1"));
+        assert_eq!(suggest("q", ["q1", "q2"]), Some("q1"));
     }
 }
