@@ -55,3 +55,114 @@ fn toml_nesting_is_the_parsers_limit() {
     );
     assert_eq!(only_error(&tables).0, "toml-syntax");
 }
+
+#[test]
+fn a_file_over_the_size_limit_is_not_read() {
+    let mut source = HEADER.as_bytes().to_vec();
+    source.resize(limits::MAX_FILE_BYTES + 1, b'#');
+    let checked = Questionnaire::check_bytes("limits.toml", &source);
+    assert!(checked.questionnaire.is_none());
+    let d = &checked.diagnostics.0;
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].code, "file-too-large");
+    assert_eq!((d[0].line, d[0].column), (1, 1));
+    assert_eq!(
+        d[0].message,
+        "the file is 16777217 bytes; a questionnaire file may have at most 16777216 bytes (16 MiB): split it into several questionnaires"
+    );
+    assert_eq!(
+        d[0].message_zh,
+        "文件有 16777217 字节，问卷文件最多 16777216 字节（16 MiB）：请拆成几份问卷"
+    );
+}
+
+#[test]
+fn too_many_items() {
+    let mut source = HEADER.to_string();
+    for i in 0..=limits::MAX_ITEMS {
+        source.push_str(&format!(
+            "[[items]]\nid = \"q{i}\"\nkind = \"note\"\nlabel.\"zh-CN\" = \"说明\"\n"
+        ));
+    }
+    let (code, en, zh) = only_error(&source);
+    assert_eq!(code, "too-many-items");
+    assert_eq!(en, "the questionnaire has 50001 items; at most 50000 are allowed: split it into several questionnaires");
+    assert_eq!(zh, "问卷有 50001 个题目，最多 50000 个：请拆成几份问卷");
+}
+
+/// A choice list `name` of `n` choices, keyed `c0`, `c1`, …
+fn choice_list(name: &str, n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        out.push_str(&format!(
+            "[[choices.{name}]]\nkey = \"c{i}\"\nlabel.\"zh-CN\" = \"选项\"\n"
+        ));
+    }
+    out
+}
+
+fn choice_item(id: &str, list: &str) -> String {
+    format!("[[items]]\nid = \"{id}\"\nkind = \"single_choice\"\nchoices = \"{list}\"\nlabel.\"zh-CN\" = \"问题\"\n")
+}
+
+#[test]
+fn too_many_choices_in_one_list() {
+    let source = format!(
+        "{HEADER}{}{}",
+        choice_list("many", limits::MAX_CHOICES_PER_LIST + 1),
+        choice_item("q1", "many")
+    );
+    let (code, en, zh) = only_error(&source);
+    assert_eq!(code, "too-many-choices");
+    assert_eq!(en, "choice list 'many' has 100001 choices; at most 100000 are allowed: split it into smaller lists");
+    assert_eq!(
+        zh,
+        "选项列表“many”有 100001 个选项，最多 100000 个：请拆成几个较小的列表"
+    );
+}
+
+/// `items` items offering the same list of 1,000 choices.
+fn offering(items: usize) -> String {
+    let mut source = format!("{HEADER}{}", choice_list("list", 1_000));
+    for i in 1..=items {
+        source.push_str(&choice_item(&format!("q{i}"), "list"));
+    }
+    source
+}
+
+#[test]
+fn too_many_choices_over_all_items_is_said_once() {
+    // exactly 1,000,000 choices in all load
+    assert!(Questionnaire::from_toml("limits.toml", &offering(1_000)).is_ok());
+    // the 1,001st item goes past the limit; the 1,002nd is not reported again
+    let (code, en, zh) = only_error(&offering(1_002));
+    assert_eq!(code, "too-many-choices");
+    assert_eq!(en, "item 'q1001': from here on the items offer more than 1000000 choices in all (a list counts once for each item that uses it): use shorter lists, or split the questionnaire");
+    assert_eq!(zh, "题目“q1001”：从这里起所有题目的选项总数超过 1000000（一个列表被几个题目使用就算几次）：请用较短的列表，或把问卷拆开");
+}
+
+/// `items` items of 1,000 points each.
+fn worth(items: usize) -> String {
+    let mut source = format!("{HEADER}[[dimensions]]\nid = \"law\"\nlabel.\"zh-CN\" = \"法律\"\n");
+    for i in 1..=items {
+        source.push_str(&format!(
+            "[[items]]\nid = \"q{i}\"\nkind = \"true_false\"\nlabel.\"zh-CN\" = \"问题\"\nexplanation.\"zh-CN\" = \"解释\"\nscore = {{ dimension = \"law\", points = {}, key = true }}\n",
+            limits::MAX_POINTS_PER_ITEM
+        ));
+    }
+    source
+}
+
+#[test]
+fn too_many_points_in_all_is_said_once() {
+    // exactly 1,000,000 points load
+    assert!(Questionnaire::from_toml("limits.toml", &worth(1_000)).is_ok());
+    // the 1,001st item goes past the limit; the 1,002nd is not reported again
+    let (code, en, zh) = only_error(&worth(1_002));
+    assert_eq!(code, "too-many-points");
+    assert_eq!(en, "item 'q1001': from here on the questionnaire is worth more than 1000000 points in all: give the items fewer points");
+    assert_eq!(
+        zh,
+        "题目“q1001”：从这里起问卷总分超过 1000000：请减少各题的分数"
+    );
+}

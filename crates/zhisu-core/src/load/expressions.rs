@@ -66,7 +66,8 @@ impl Known for Refs<'_> {
             .as_deref()
             .and_then(|l| self.lists.get(l))
         {
-            Some(list) => list.keys.contains(key),
+            // a refused or empty list was reported: no follow-on
+            Some(list) => list.refused || list.keys.is_empty() || list.keys.contains(key),
             // an unknown list was reported already: no follow-on
             None => true,
         }
@@ -173,7 +174,7 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
                 format!("uses the bare name '{n}'; refer to an item as ${{{n}}}"),
                 format!("用了不带 ${{}} 的名字“{n}”；引用题目请写 ${{{n}}}"),
             );
-        } else if attributes.is_some_and(|l| !l.attributes.contains(name)) {
+        } else if attributes.is_some_and(|l| !l.refused && !l.attributes.contains(name)) {
             problem(
                 r,
                 "unknown-attribute",

@@ -85,29 +85,32 @@ pub(super) fn choice_lists(
         let Some((blocks, at)) =
             super::read::blocks(r, &format!("choices.{list_name}"), value, &place)
         else {
+            lists.insert(name_text.to_string(), ChoiceList::refused());
             continue;
         };
         if blocks.is_empty() {
             r.error(
                 at,
                 "empty-choice-list",
-                format!("choice list '{list_name}' is empty"),
-                format!("选项列表“{list_name}”是空的"),
+                format!("choice list '{list_name}' is empty; add its choices, each a [[choices.{list_name}]] block with key = \"…\" and label.\"zh-CN\" = \"…\""),
+                format!("选项列表“{list_name}”是空的；请加上选项，每个选项一个 [[choices.{list_name}]] 块，写 key = \"…\" 和 label.\"zh-CN\" = \"…\""),
             );
         }
         if blocks.len() > MAX_CHOICES_PER_LIST {
             r.error(
                 at,
                 "too-many-choices",
-                format!("choice list '{list_name}' has {} choices; at most {MAX_CHOICES_PER_LIST} are allowed", blocks.len()),
-                format!("选项列表“{list_name}”有 {} 个选项，最多 {MAX_CHOICES_PER_LIST} 个", blocks.len()),
+                format!("choice list '{list_name}' has {} choices; at most {MAX_CHOICES_PER_LIST} are allowed: split it into smaller lists", blocks.len()),
+                format!("选项列表“{list_name}”有 {} 个选项，最多 {MAX_CHOICES_PER_LIST} 个：请拆成几个较小的列表", blocks.len()),
             );
+            lists.insert(name_text.to_string(), ChoiceList::refused());
             continue;
         }
         let mut list = ChoiceList {
             choices: Vec::with_capacity(blocks.len()),
             keys: HashSet::with_capacity(blocks.len()),
             attributes: BTreeSet::new(),
+            refused: false,
         };
         for (table, at) in blocks {
             let f = fields(r, table, at, &["key", "label", "attributes"], place.clone());
@@ -125,8 +128,8 @@ pub(super) fn choice_lists(
                 r.error(
                     key.at,
                     "duplicate-choice",
-                    format!("choice '{}' appears twice in list '{list_name}'", key.text),
-                    format!("选项“{}”在列表“{list_name}”里出现了两次", key.text),
+                    format!("choice key '{}' appears twice in list '{list_name}'; give this choice a key of its own", key.text),
+                    format!("选项键“{}”在列表“{list_name}”里出现了两次；请给这个选项换一个不同的键", key.text),
                 );
                 continue;
             }
@@ -325,10 +328,10 @@ pub(super) fn items(r: &mut Reporter, top: &Fields<'_, '_>, cx: &ItemContext<'_>
             at,
             "too-many-items",
             format!(
-                "the questionnaire has {} items; at most {MAX_ITEMS} are allowed",
+                "the questionnaire has {} items; at most {MAX_ITEMS} are allowed: split it into several questionnaires",
                 blocks.len()
             ),
-            format!("问卷有 {} 个题目，最多 {MAX_ITEMS} 个", blocks.len()),
+            format!("问卷有 {} 个题目，最多 {MAX_ITEMS} 个：请拆成几份问卷", blocks.len()),
         );
         return out;
     }
@@ -591,15 +594,20 @@ fn kind_of(
     let choices: Vec<Choice> = if takes_choices {
         match f.string(r, "choices") {
             Some(list) => match cx.lists.get(list.text) {
+                Some(l) if l.refused => Vec::new(),
                 Some(l) => {
-                    *choices_over_items = choices_over_items.saturating_add(l.choices.len());
+                    let before = *choices_over_items;
+                    *choices_over_items = before.saturating_add(l.choices.len());
                     if *choices_over_items > MAX_CHOICES_OVER_ITEMS {
-                        r.error(
-                            list.at,
-                            "too-many-choices",
-                            format!("{}: the items so far offer more than {MAX_CHOICES_OVER_ITEMS} choices in all (a list counts once for each item that uses it)", place.en),
-                            format!("{}：到这里为止所有题目的选项总数超过 {MAX_CHOICES_OVER_ITEMS}（一个列表被几个题目使用就算几次）", place.zh),
-                        );
+                        // said once, at the item that goes past the limit
+                        if before <= MAX_CHOICES_OVER_ITEMS {
+                            r.error(
+                                list.at,
+                                "too-many-choices",
+                                format!("{}: from here on the items offer more than {MAX_CHOICES_OVER_ITEMS} choices in all (a list counts once for each item that uses it): use shorter lists, or split the questionnaire", place.en),
+                                format!("{}：从这里起所有题目的选项总数超过 {MAX_CHOICES_OVER_ITEMS}（一个列表被几个题目使用就算几次）：请用较短的列表，或把问卷拆开", place.zh),
+                            );
+                        }
                         Vec::new()
                     } else {
                         l.choices.clone()

@@ -191,12 +191,12 @@ fn load(bytes: &[u8], r: &mut Reporter, with_lint: bool) -> Option<Questionnaire
             0,
             "file-too-large",
             format!(
-                "the file is {} bytes; a questionnaire file may have at most {} bytes",
+                "the file is {} bytes; a questionnaire file may have at most {} bytes (16 MiB): split it into several questionnaires",
                 bytes.len(),
                 limits::MAX_FILE_BYTES
             ),
             format!(
-                "文件有 {} 字节，问卷文件最多 {} 字节",
+                "文件有 {} 字节，问卷文件最多 {} 字节（16 MiB）：请拆成几份问卷",
                 bytes.len(),
                 limits::MAX_FILE_BYTES
             ),

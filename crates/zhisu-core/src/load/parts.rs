@@ -56,6 +56,20 @@ pub(super) struct ChoiceList {
     pub choices: Vec<Choice>,
     pub keys: HashSet<String>,
     pub attributes: BTreeSet<String>,
+    /// Written but not read (not a list of blocks, or too long), which was reported: items
+    /// using it get no choices and no follow-on problem ("not defined", unknown keys).
+    pub refused: bool,
+}
+
+impl ChoiceList {
+    pub(super) fn refused() -> ChoiceList {
+        ChoiceList {
+            choices: Vec::new(),
+            keys: HashSet::new(),
+            attributes: BTreeSet::new(),
+            refused: true,
+        }
+    }
 }
 
 pub(super) struct SectionInfo {

@@ -155,11 +155,11 @@ pub(super) fn rules(
                     at,
                     "too-many-points",
                     format!(
-                        "{}: points is {p}; an item may be worth at most {MAX_POINTS_PER_ITEM}",
+                        "{}: points is {p}; an item may be worth at most {MAX_POINTS_PER_ITEM}: write points = {MAX_POINTS_PER_ITEM} or less",
                         place.en
                     ),
                     format!(
-                        "{}：points 是 {p}，一个题目最多 {MAX_POINTS_PER_ITEM} 分",
+                        "{}：points 是 {p}，一个题目最多 {MAX_POINTS_PER_ITEM} 分：请写 points = {MAX_POINTS_PER_ITEM} 或更小的数",
                         place.zh
                     ),
                 );
@@ -174,8 +174,8 @@ pub(super) fn rules(
                 r.error(
                     score.at,
                     "too-many-points",
-                    format!("{}: the questionnaire is worth more than {MAX_TOTAL_POINTS} points in all from here on", place.en),
-                    format!("{}：从这里起问卷总分超过 {MAX_TOTAL_POINTS}", place.zh),
+                    format!("{}: from here on the questionnaire is worth more than {MAX_TOTAL_POINTS} points in all: give the items fewer points", place.en),
+                    format!("{}：从这里起问卷总分超过 {MAX_TOTAL_POINTS}：请减少各题的分数", place.zh),
                 );
             }
         }
@@ -283,6 +283,15 @@ fn answer_key(
         );
         return None;
     };
+    if item.kind.choices().is_empty()
+        && matches!(
+            item.kind,
+            ItemKind::SingleChoice { .. } | ItemKind::MultipleChoice { .. }
+        )
+    {
+        // its choice list is missing or refused, which was reported: no follow-on
+        return None;
+    }
     let probe = Item {
         scoring: None,
         ..item.clone()
