@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::parts::{ChoiceList, ExprRole, Pending, ReadItems};
+use super::parts::{instead_of_key, ChoiceList, ExprRole, Pending, ReadItems};
 use super::read::{Place, Str};
 use super::Reporter;
 use crate::expr::{Scope, Value};
@@ -56,21 +56,31 @@ impl Known for Refs<'_> {
     }
 
     fn has_choice(&self, name: &str, key: &str) -> bool {
+        self.list(name).is_none_or(|list| {
+            // a refused or empty list was reported: no follow-on
+            list.refused || list.keys.is_empty() || list.keys.contains(key)
+        })
+    }
+}
+
+impl Refs<'_> {
+    /// The choice list of the item `name` (`.`: the current item), when it has a known one.
+    fn list(&self, name: &str) -> Option<&ChoiceList> {
         let i = if name == "." {
-            self.current
+            self.current?
         } else {
-            self.read.positions.get(name).copied()
+            *self.read.positions.get(name)?
         };
-        let Some(i) = i else { return true };
-        match self.read.lists[i]
+        self.read
+            .lists
+            .get(i)?
             .as_deref()
             .and_then(|l| self.lists.get(l))
-        {
-            // a refused or empty list was reported: no follow-on
-            Some(list) => list.refused || list.keys.is_empty() || list.keys.contains(key),
-            // an unknown list was reported already: no follow-on
-            None => true,
-        }
+    }
+
+    /// The choices of the item `name`, none when it has no known list.
+    fn choices(&self, name: &str) -> &[crate::Choice] {
+        self.list(name).map_or(&[], |l| &l.choices)
     }
 }
 
@@ -190,7 +200,12 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         current: (p.role == ExprRole::Constraint).then_some(p.item).flatten(),
     };
     for t in typecheck::check(p.expression.ast(), &refs) {
-        let (code, en, zh) = type_problem(&t);
+        let (code, mut en, mut zh) = type_problem(&t);
+        if let TypeProblem::UnknownKey { name, key, .. } = &t {
+            let (hint_en, hint_zh) = instead_of_key(key, refs.choices(name));
+            en.push_str(&hint_en);
+            zh.push_str(&hint_zh);
+        }
         problem(r, code, en, zh);
     }
     // a condition on nothing: always the same
@@ -291,7 +306,7 @@ fn type_problem(t: &TypeProblem) -> (&'static str, String, String) {
             format!("compares {item}, a date, with a number; write the date in quotes, like '2026-03-01'"),
             format!("把日期 {item} 和数字比较；日期请加引号，如 '2026-03-01'"),
         ),
-        TypeProblem::UnknownKey { item, key } => (
+        TypeProblem::UnknownKey { item, key, .. } => (
             "unknown-choice-key",
             format!("compares {item} with '{}', which is not one of its choices", shown(key)),
             format!("把 {item} 和“{}”比较，但它不是该题的选项", shown(key)),

@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::read::{suggest, Place};
-use crate::{Choice, Dimension, Expression, Item};
+use crate::{shown, Choice, Dimension, Expression, Item};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum ExprRole {
@@ -102,4 +102,24 @@ where
         Some(s) => (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？")),
         None => (String::new(), String::new()),
     }
+}
+
+/// What to write instead of a choice key the item does not have, in both languages: "did
+/// you mean" the nearest key, else the keys there are (the first 10).
+pub(super) fn instead_of_key(key: &str, choices: &[Choice]) -> (String, String) {
+    if let Some(s) = suggest(key, choices.iter().map(|c| c.key.as_str())) {
+        let s = shown(s);
+        return (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？"));
+    }
+    if choices.is_empty() {
+        return (String::new(), String::new());
+    }
+    let mut keys: Vec<String> = choices.iter().take(10).map(|c| shown(&c.key)).collect();
+    if choices.len() > 10 {
+        keys.push("…".into());
+    }
+    (
+        format!("; write one of its keys: {}", keys.join(", ")),
+        format!("；请写它的一个选项键：{}", keys.join("、")),
+    )
 }

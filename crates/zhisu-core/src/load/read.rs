@@ -102,7 +102,9 @@ where
     C::IntoIter: ExactSizeIterator,
 {
     let candidates = candidates.into_iter();
-    if word.chars().count() > 64 || candidates.len() > 500 {
+    // one letter is no misspelling of another ('n' for 'y')
+    let length = word.chars().count();
+    if !(2..=64).contains(&length) || candidates.len() > 500 {
         return None;
     }
     let mut best: Option<(usize, &str)> = None;
@@ -466,8 +468,9 @@ mod tests {
         assert_eq!(suggest("relevent", keys), Some("relevant"));
         assert_eq!(suggest("colour", keys), None);
         assert_eq!(suggest("ik", keys), Some("id"));
+        assert_eq!(suggest("n", ["y", "a"]), None);
         // a tie: the first in alphabetical order, whatever the order of the candidates
-        assert_eq!(suggest("q", ["q2", "q1"]), Some("q1"));
-        assert_eq!(suggest("q", ["q1", "q2"]), Some("q1"));
+        assert_eq!(suggest("qq", ["qq2", "qq1"]), Some("qq1"));
+        assert_eq!(suggest("qq", ["qq1", "qq2"]), Some("qq1"));
     }
 }

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use toml::de::{DeTable, DeValue};
 
 use super::limits::{MAX_POINTS_PER_ITEM, MAX_TOTAL_POINTS};
-use super::parts::{did_you_mean, Dimensions, RawScore, ReadItems, SectionInfo, WrittenKey};
+use super::parts::{
+    did_you_mean, instead_of_key, Dimensions, RawScore, ReadItems, SectionInfo, WrittenKey,
+};
 use super::read::{fields, Place};
 use super::Reporter;
 use crate::{shown, AnswerValue, Item, ItemKind, ScoringRule};
@@ -275,11 +277,16 @@ fn answer_key(
                 return None;
             }
         };
+        let space = if zh.starts_with(|c: char| c.is_ascii()) {
+            " "
+        } else {
+            ""
+        };
         r.error(
             at,
             "bad-scoring-key",
             format!("{}: the scoring key must be {en}", place.en),
-            format!("{}：计分答案（key）应是{zh}", place.zh),
+            format!("{}：计分答案（key）应是{space}{zh}", place.zh),
         );
         return None;
     };
@@ -290,6 +297,37 @@ fn answer_key(
         )
     {
         // its choice list is missing or refused, which was reported: no follow-on
+        return None;
+    }
+    // a key that is not a choice: say which, and what to write instead
+    let written: &[String] = match &value {
+        AnswerValue::Choice(k) => std::slice::from_ref(k),
+        AnswerValue::Choices(keys) => keys,
+        _ => &[],
+    };
+    let choices = item.kind.choices();
+    let mut unknown = false;
+    for k in written {
+        if !choices.iter().any(|c| &c.key == k) {
+            unknown = true;
+            let (hint_en, hint_zh) = instead_of_key(k, choices);
+            r.error(
+                at,
+                "bad-scoring-key",
+                format!(
+                    "{}: the scoring key '{}' is not one of the item's choices{hint_en}",
+                    place.en,
+                    shown(k)
+                ),
+                format!(
+                    "{}：计分答案（key）“{}”不是这个题目的选项{hint_zh}",
+                    place.zh,
+                    shown(k)
+                ),
+            );
+        }
+    }
+    if unknown {
         return None;
     }
     let probe = Item {
