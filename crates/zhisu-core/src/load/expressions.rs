@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::parts::{instead_of_key, ChoiceList, ExprRole, Pending, ReadItems};
+use super::parts::{instead_of_key, instead_of_name, ChoiceList, ExprRole, Pending, ReadItems};
 use super::read::{Place, Str};
 use super::Reporter;
 use crate::expr::{Scope, Value};
@@ -155,8 +155,8 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
             (Some(i), Some(limit)) if i >= limit => problem(
                 r,
                 "later-reference",
-                format!("refers to ${{{n}}}, which comes later: an item may only depend on earlier answers (this also rules out cycles)"),
-                format!("引用了后面的题目 ${{{n}}}：只能依赖前面题目的答案（这样也不会形成循环）"),
+                format!("refers to ${{{n}}}, which comes later: an item may only depend on earlier answers (this also rules out cycles); move ${{{n}}} before this {}, or refer to an earlier item", if p.role == ExprRole::SectionRelevant { "section" } else { "item" }),
+                format!("引用了后面的题目 ${{{n}}}：只能依赖前面题目的答案（这样也不会形成循环）；请把 ${{{n}}} 移到这个{}前面，或改为引用前面的题目", if p.role == ExprRole::SectionRelevant { "章节" } else { "题目" }),
             ),
             _ => {}
         }
@@ -165,8 +165,8 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         problem(
             r,
             "current-outside-constraint",
-            "uses '.', which means an item's own answer and belongs in a constraint".into(),
-            "用了“.”；“.”表示本题的答案，只能用在 constraint 里".into(),
+            "uses '.', which means an item's own answer and belongs in a constraint; refer to the item meant as ${id}, or move the condition to constraint".into(),
+            "用了“.”；“.”表示本题的答案，只能用在 constraint 里；请用 ${id} 引用要判断的题目，或把条件移到 constraint".into(),
         );
     }
     // a section's "item" is its first item, or one past the last when it has none
@@ -184,12 +184,21 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
                 format!("uses the bare name '{n}'; refer to an item as ${{{n}}}"),
                 format!("用了不带 ${{}} 的名字“{n}”；引用题目请写 ${{{n}}}"),
             );
-        } else if attributes.is_some_and(|l| !l.refused && !l.attributes.contains(name)) {
+        } else if let Some(list) = attributes.filter(|l| !l.refused && !l.attributes.contains(name))
+        {
+            let (en, zh) = instead_of_name(
+                name,
+                list.attributes.iter().map(String::as_str),
+                (
+                    &format!("add attributes.{n} = \"…\" to the choices"),
+                    &format!("请给选项加上 attributes.{n} = \"…\""),
+                ),
+            );
             problem(
                 r,
                 "unknown-attribute",
-                format!("uses '{n}', which no choice of this item has as an attribute"),
-                format!("用了“{n}”，但这个题目的选项都没有这个属性"),
+                format!("uses '{n}', which no choice of this item has as an attribute{en}"),
+                format!("用了“{n}”，但这个题目的选项都没有这个属性{zh}"),
             );
         }
     }
@@ -277,8 +286,8 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
             problem(
                 r,
                 "never-true",
-                format!("can never be true{why_en}, {en}"),
-                format!("永远不会为真{why_zh}，{zh}"),
+                format!("can never be true{why_en}, {en}; check the values it compares and each 'and' (perhaps 'or' was meant)"),
+                format!("永远不会为真{why_zh}，{zh}；请检查比较的值和每个 and（也许应是 or）"),
             );
         }
     }
@@ -293,8 +302,8 @@ fn type_problem(t: &TypeProblem) -> (&'static str, String, String) {
         ),
         TypeProblem::NumberWithText { item, text } => (
             "number-with-text",
-            format!("compares {item}, a number, with the text '{}', which is not a number", shown(text)),
-            format!("把数字 {item} 和不是数字的文字“{}”比较", shown(text)),
+            format!("compares {item}, a number, with the text '{}', which is not a number; compare it with a number, like {item} >= 16", shown(text)),
+            format!("把数字 {item} 和不是数字的文字“{}”比较；请和数字比较，如 {item} >= 16", shown(text)),
         ),
         TypeProblem::DateWithText { item, text } => (
             "date-with-text",
@@ -313,18 +322,18 @@ fn type_problem(t: &TypeProblem) -> (&'static str, String, String) {
         ),
         TypeProblem::NotAChoiceItem { function, item, kind } => (
             "not-a-choice-item",
-            format!("uses {function}() on {item}, which is {kind} and has no choices"),
-            format!("对 {item} 用了 {function}()，但它是 {kind}，没有选项"),
+            format!("uses {function}() on {item}, which is {kind} and has no choices; {function}() is for items with choices: compare {item} directly instead, like {item} = …"),
+            format!("对 {item} 用了 {function}()，但它是 {kind}，没有选项；{function}() 只用于有选项的题目：请直接比较 {item}，如 {item} = …"),
         ),
         TypeProblem::ArithmeticOn { item, kind } => (
             "arithmetic-on-non-number",
-            format!("does arithmetic with {item}, which is {kind}, not a number"),
-            format!("对 {item} 做了算术运算，但它是 {kind}，不是数字"),
+            format!("does arithmetic with {item}, which is {kind}, not a number; only integer and decimal items can be computed with: compare {item} instead (=, !=, <, >)"),
+            format!("对 {item} 做了算术运算，但它是 {kind}，不是数字；只有整数题和小数题能参与计算：请改为比较 {item}（=、!=、<、>）"),
         ),
         TypeProblem::DivisionByZero => (
             "division-by-zero",
-            "divides by 0 (div 0 or mod 0), which has no value".into(),
-            "除以 0（div 0 或 mod 0），结果没有意义".into(),
+            "divides by 0 (div 0 or mod 0), which has no value; divide by a number other than 0".into(),
+            "除以 0（div 0 或 mod 0），结果没有意义；请除以不为 0 的数".into(),
         ),
     }
 }

@@ -9,7 +9,8 @@ use super::limits::{MAX_CHOICES_OVER_ITEMS, MAX_CHOICES_PER_LIST, MAX_ITEMS};
 use super::media::{self, Media};
 use super::names;
 use super::parts::{
-    did_you_mean, ChoiceList, Dimensions, ExprRole, Pending, ReadItems, SectionInfo,
+    did_you_mean, instead_of_name, ChoiceList, Dimensions, ExprRole, Pending, ReadItems,
+    SectionInfo,
 };
 use super::read::{fields, Expect, Fields, Place, Str};
 use super::scoring;
@@ -52,8 +53,11 @@ pub(super) fn dimensions(
             r.error(
                 id.at,
                 "duplicate-dimension",
-                format!("dimension '{}' is defined twice", id.text),
-                format!("维度“{}”定义了两次", id.text),
+                format!(
+                    "dimension '{}' is defined twice; give this one an id of its own, or remove it",
+                    id.text
+                ),
+                format!("维度“{}”定义了两次；请给这一个换一个 id，或删掉它", id.text),
             );
             continue;
         }
@@ -220,11 +224,11 @@ pub(super) fn sections(
                     p.at,
                     "population-without-module",
                     format!(
-                        "section '{}' names a population but is not scored_separately = true",
+                        "section '{}' names a population but is not scored separately; add scored_separately = true, or remove population",
                         shown(id.text)
                     ),
                     format!(
-                        "章节“{}”写了人群，但没有 scored_separately = true",
+                        "章节“{}”写了人群，但不是单独计分；请加上 scored_separately = true，或删掉 population",
                         shown(id.text)
                     ),
                 );
@@ -239,8 +243,11 @@ pub(super) fn sections(
             r.error(
                 id.at,
                 "duplicate-section",
-                format!("section '{}' is defined twice", id.text),
-                format!("章节“{}”定义了两次", id.text),
+                format!(
+                    "section '{}' is defined twice; give this one an id of its own, or remove it",
+                    id.text
+                ),
+                format!("章节“{}”定义了两次；请给这一个换一个 id，或删掉它", id.text),
             );
             continue;
         }
@@ -367,8 +374,11 @@ fn item(
             r.error(
                 id.at,
                 "duplicate-item",
-                format!("item '{}' is defined twice", id.text),
-                format!("题目“{}”定义了两次", id.text),
+                format!(
+                    "item '{}' is defined twice; give this one an id of its own, or remove it",
+                    id.text
+                ),
+                format!("题目“{}”定义了两次；请给这一个换一个 id，或删掉它", id.text),
             );
         }
     }
@@ -377,7 +387,14 @@ fn item(
     let section = f.string(r, "section");
     if let Some(s) = &section {
         if !cx.sections.contains_key(s.text) {
-            let (en, zh) = did_you_mean(s.text, cx.sections.keys().map(String::as_str));
+            let (en, zh) = instead_of_name(
+                s.text,
+                cx.sections.keys().map(String::as_str),
+                (
+                    &format!("add a [[sections]] block with id = \"{}\"", shown(s.text)),
+                    &format!("请加上 id = \"{}\" 的 [[sections]] 块", shown(s.text)),
+                ),
+            );
             r.error(
                 s.at,
                 "unknown-section",
@@ -463,8 +480,8 @@ fn item(
                 r.error(
                     at,
                     "note-takes-no-answer",
-                    format!("{}: is a note and takes no answer, so no {key}", place.en),
-                    format!("{}：是说明（note），不需要回答，所以不能有 {key}", place.zh),
+                    format!("{}: is a note and takes no answer, so no {key}; remove {key}, or give the item a kind that takes an answer", place.en),
+                    format!("{}：是说明（note），不需要回答，所以不能有 {key}；请删掉 {key}，或改成需要回答的题型", place.zh),
                 );
             }
         }
@@ -493,10 +510,10 @@ fn item(
                 at,
                 "filter-without-choices",
                 format!(
-                    "{}: choice_filter applies to items with choices only",
+                    "{}: choice_filter applies to items with choices only; remove it",
                     place.en
                 ),
-                format!("{}：choice_filter 只能用于有选项的题目", place.zh),
+                format!("{}：choice_filter 只能用于有选项的题目；请删掉它", place.zh),
             );
         }
     }
@@ -505,8 +522,8 @@ fn item(
         r.error(
             at,
             "message-without-constraint",
-            format!("{}: has a constraint_message but no constraint", place.en),
-            format!("{}：有 constraint_message，却没有 constraint", place.zh),
+            format!("{}: has a constraint_message but no constraint; add constraint = \"…\", or remove constraint_message", place.en),
+            format!("{}：有 constraint_message，却没有 constraint；请加上 constraint = \"…\"，或删掉 constraint_message", place.zh),
         );
     }
     if let (Some(at), true) = (f.key_at("constraint"), kind_known && !kind.takes_answer()) {
@@ -514,11 +531,11 @@ fn item(
             at,
             "note-takes-no-answer",
             format!(
-                "{}: is a note and takes no answer, so no constraint",
+                "{}: is a note and takes no answer, so no constraint; remove constraint, or give the item a kind that takes an answer",
                 place.en
             ),
             format!(
-                "{}：是说明（note），不需要回答，所以不能有 constraint",
+                "{}：是说明（note），不需要回答，所以不能有 constraint；请删掉 constraint，或改成需要回答的题型",
                 place.zh
             ),
         );
@@ -584,10 +601,13 @@ fn kind_of(
                 at,
                 "key-not-for-kind",
                 format!(
-                    "{}: {key} applies to {en} only, and this item is {kind}",
+                    "{}: {key} applies to {en} only, and this item is {kind}; remove {key}",
                     place.en
                 ),
-                format!("{}：{key} 只能用于{zh}，而这个题目是 {kind}", place.zh),
+                format!(
+                    "{}：{key} 只能用于{zh}，而这个题目是 {kind}；请删掉 {key}",
+                    place.zh
+                ),
             );
         }
     };
@@ -614,7 +634,14 @@ fn kind_of(
                     }
                 }
                 None => {
-                    let (en, zh) = did_you_mean(list.text, cx.lists.keys().map(String::as_str));
+                    let (en, zh) = instead_of_name(
+                        list.text,
+                        cx.lists.keys().map(String::as_str),
+                        (
+                            &format!("add its choices as [[choices.{}]] blocks", shown(list.text)),
+                            &format!("请用 [[choices.{}]] 块写出它的选项", shown(list.text)),
+                        ),
+                    );
                     r.error(
                         list.at,
                         "unknown-choice-list",
@@ -703,8 +730,8 @@ fn kind_of(
         };
         if bound.is_none() {
             let (en, zh) = match kind {
-                "integer" => ("a whole number", "整数"),
-                "decimal" => ("a number", "数字"),
+                "integer" => ("a whole number, like 16", "整数，如 16"),
+                "decimal" => ("a number, like 2.5", "数字，如 2.5"),
                 _ => (
                     "a date in quotes, like \"2026-03-01\"",
                     "带引号的日期，如 \"2026-03-01\"",
@@ -726,8 +753,22 @@ fn kind_of(
             r.error(
                 at.span().start,
                 "min-above-max",
-                format!("{}: min is greater than max", place.en),
-                format!("{}：min 大于 max", place.zh),
+                format!(
+                    "{}: min ({}) is greater than max ({}); swap them: min = {}, max = {}",
+                    place.en,
+                    lo.written(),
+                    hi.written(),
+                    hi.written(),
+                    lo.written()
+                ),
+                format!(
+                    "{}：min（{}）大于 max（{}）；请对调：min = {}，max = {}",
+                    place.zh,
+                    lo.written(),
+                    hi.written(),
+                    hi.written(),
+                    lo.written()
+                ),
             );
         }
     }
@@ -776,6 +817,14 @@ impl Bound {
         match self {
             Bound::Date(d) => Some(d),
             _ => None,
+        }
+    }
+    /// As it would be written in the file.
+    fn written(&self) -> String {
+        match self {
+            Bound::Int(n) => n.to_string(),
+            Bound::Float(x) => format!("{x:?}"),
+            Bound::Date(d) => format!("\"{d}\""),
         }
     }
     fn greater_than(&self, other: &Bound) -> bool {

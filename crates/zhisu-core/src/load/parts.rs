@@ -123,3 +123,42 @@ pub(super) fn instead_of_key(key: &str, choices: &[Choice]) -> (String, String) 
         format!("；请写它的一个选项键：{}", keys.join("、")),
     )
 }
+
+/// What to write instead of a name that is not defined: "did you mean" the nearest of
+/// `names`, else `or_else` with the names there are (sorted, the first 10; none among more
+/// than 500). `or_else` is (English, Chinese) with `{}` for the names, or for nothing when
+/// there are none: `("; add … or write one of: {}", "；请…或写其中之一：{}")`.
+pub(super) fn instead_of_name<'c, C>(
+    word: &str,
+    names: C,
+    (define_en, define_zh): (&str, &str),
+) -> (String, String)
+where
+    C: IntoIterator<Item = &'c str>,
+    C::IntoIter: ExactSizeIterator + Clone,
+{
+    let names = names.into_iter();
+    if let Some(s) = suggest(word, names.clone()) {
+        let s = shown(s);
+        return (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？"));
+    }
+    let mut listed: Vec<&str> = if names.len() <= 500 {
+        names.collect()
+    } else {
+        Vec::new()
+    };
+    listed.sort_unstable();
+    let more = listed.len() > 10;
+    let mut listed: Vec<String> = listed.into_iter().take(10).map(shown).collect();
+    if more {
+        listed.push("…".into());
+    }
+    if listed.is_empty() {
+        (format!("; {define_en}"), format!("；{define_zh}"))
+    } else {
+        (
+            format!("; {define_en}, or write one of: {}", listed.join(", ")),
+            format!("；{define_zh}，或写其中之一：{}", listed.join("、")),
+        )
+    }
+}

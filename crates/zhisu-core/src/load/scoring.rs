@@ -8,7 +8,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::limits::{MAX_POINTS_PER_ITEM, MAX_TOTAL_POINTS};
 use super::parts::{
-    did_you_mean, instead_of_key, Dimensions, RawScore, ReadItems, SectionInfo, WrittenKey,
+    instead_of_key, instead_of_name, Dimensions, RawScore, ReadItems, SectionInfo, WrittenKey,
 };
 use super::read::{fields, Place};
 use super::Reporter;
@@ -129,7 +129,14 @@ pub(super) fn rules(
                     true
                 } else {
                     any_unknown_dimension = true;
-                    let (en, zh) = did_you_mean(d, dimensions.list.iter().map(|x| x.id.as_str()));
+                    let (en, zh) = instead_of_name(
+                        d,
+                        dimensions.list.iter().map(|x| x.id.as_str()),
+                        (
+                            &format!("add a [[dimensions]] block with id = \"{}\"", shown(d)),
+                            &format!("请加上 id = \"{}\" 的 [[dimensions]] 块", shown(d)),
+                        ),
+                    );
                     r.error(
                         *at,
                         "unknown-dimension",
@@ -271,8 +278,8 @@ fn answer_key(
                 r.error(
                     at,
                     "not-scorable",
-                    format!("{}: is {} and cannot be scored; only true_false, single_choice, multiple_choice and integer items can", place.en, other.name()),
-                    format!("{}：是 {}，不能计分；只有 true_false、single_choice、multiple_choice 和 integer 题可以计分", place.zh, other.name()),
+                    format!("{}: is a {} item and cannot be scored; only true_false, single_choice, multiple_choice and integer items can: remove score, or change the kind", place.en, other.name()),
+                    format!("{}：是 {} 题，不能计分；只有 true_false、single_choice、multiple_choice 和 integer 题可以计分：请删掉 score，或改题型", place.zh, other.name()),
                 );
                 return None;
             }
