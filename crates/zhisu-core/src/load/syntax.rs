@@ -145,13 +145,13 @@ fn plain_words(source: &str, offset: usize, message: &str) -> (usize, String, St
         )
     } else if has("missing comma between array elements") {
         (
-            "a comma is missing between two values of this list".into(),
-            "列表的两个值之间缺少逗号".into(),
+            "a comma is missing between two values of this list; write them like [\"a\", \"b\"]".into(),
+            "列表的两个值之间缺少逗号；请写成 [\"a\", \"b\"] 这样".into(),
         )
     } else if has("missing comma between key-value pairs") {
         (
-            "a comma is missing between two entries of this { … }".into(),
-            "{ … } 的两项之间缺少逗号".into(),
+            "a comma is missing between two entries of this { … }; write them like { dimension = \"law\", key = true }".into(),
+            "{ … } 的两项之间缺少逗号；请写成 { dimension = \"law\", key = true } 这样".into(),
         )
     } else if has("unclosed array table") {
         (
