@@ -145,7 +145,8 @@ fn plain_words(source: &str, offset: usize, message: &str) -> (usize, String, St
         )
     } else if has("missing comma between array elements") {
         (
-            "a comma is missing between two values of this list; write them like [\"a\", \"b\"]".into(),
+            "a comma is missing between two values of this list; write them like [\"a\", \"b\"]"
+                .into(),
             "列表的两个值之间缺少逗号；请写成 [\"a\", \"b\"] 这样".into(),
         )
     } else if has("missing comma between key-value pairs") {
