@@ -211,7 +211,7 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
     for t in typecheck::check(p.expression.ast(), &refs) {
         let (code, mut en, mut zh) = type_problem(&t);
         if let TypeProblem::UnknownKey { name, key, .. } = &t {
-            let (hint_en, hint_zh) = instead_of_key(key, refs.choices(name));
+            let (hint_en, hint_zh) = instead_of_key(key, refs.choices(name), true);
             en.push_str(&hint_en);
             zh.push_str(&hint_zh);
         }

@@ -106,8 +106,15 @@ where
 
 /// What to write instead of a choice key the item does not have, in both languages: "did
 /// you mean" the nearest key, else the keys there are (the first 10).
-pub(super) fn instead_of_key(key: &str, choices: &[Choice]) -> (String, String) {
-    if let Some(s) = suggest(key, choices.iter().map(|c| c.key.as_str())) {
+pub(super) fn instead_of_key(
+    key: &str,
+    choices: &[Choice],
+    did_you_mean: bool,
+) -> (String, String) {
+    let nearest = did_you_mean
+        .then(|| suggest(key, choices.iter().map(|c| c.key.as_str())))
+        .flatten();
+    if let Some(s) = nearest {
         let s = shown(s);
         return (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？"));
     }
@@ -125,9 +132,9 @@ pub(super) fn instead_of_key(key: &str, choices: &[Choice]) -> (String, String) 
 }
 
 /// What to write instead of a name that is not defined: "did you mean" the nearest of
-/// `names`, else `or_else` with the names there are (sorted, the first 10; none among more
-/// than 500). `or_else` is (English, Chinese) with `{}` for the names, or for nothing when
-/// there are none: `("; add … or write one of: {}", "；请…或写其中之一：{}")`.
+/// `names` (none among more than 500), else how to define it and, when there are at most
+/// 10, the names there are. `define` says how to define it, in English and Chinese
+/// (`"add a [[sections]] block with id = \"x\""`).
 pub(super) fn instead_of_name<'c, C>(
     word: &str,
     names: C,
@@ -142,17 +149,15 @@ where
         let s = shown(s);
         return (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？"));
     }
-    let mut listed: Vec<&str> = if names.len() <= 500 {
+    // the names themselves only when there are few (sorted: a file always gets the same
+    // message)
+    let mut listed: Vec<&str> = if names.len() <= 10 {
         names.collect()
     } else {
         Vec::new()
     };
     listed.sort_unstable();
-    let more = listed.len() > 10;
-    let mut listed: Vec<String> = listed.into_iter().take(10).map(shown).collect();
-    if more {
-        listed.push("…".into());
-    }
+    let listed: Vec<String> = listed.into_iter().map(shown).collect();
     if listed.is_empty() {
         (format!("; {define_en}"), format!("；{define_zh}"))
     } else {

@@ -306,36 +306,10 @@ fn answer_key(
         // its choice list is missing or refused, which was reported: no follow-on
         return None;
     }
-    // a key that is not a choice: say which, and what to write instead
-    let written: &[String] = match &value {
-        AnswerValue::Choice(k) => std::slice::from_ref(k),
-        AnswerValue::Choices(keys) => keys,
-        _ => &[],
-    };
-    let choices = item.kind.choices();
-    let mut unknown = false;
-    for k in written {
-        if !choices.iter().any(|c| &c.key == k) {
-            unknown = true;
-            let (hint_en, hint_zh) = instead_of_key(k, choices);
-            r.error(
-                at,
-                "bad-scoring-key",
-                format!(
-                    "{}: the scoring key '{}' is not one of the item's choices{hint_en}",
-                    place.en,
-                    shown(k)
-                ),
-                format!(
-                    "{}：计分答案（key）“{}”不是这个题目的选项{hint_zh}",
-                    place.zh,
-                    shown(k)
-                ),
-            );
-        }
-    }
-    if unknown {
-        return None;
+    // choice keys are checked here, through a set (a key may list many choices of a long
+    // list), each problem saying what to write instead
+    if let AnswerValue::Choice(_) | AnswerValue::Choices(_) = &value {
+        return choice_keys(r, item, value, at, place);
     }
     let probe = Item {
         scoring: None,
@@ -359,4 +333,79 @@ fn answer_key(
         return None;
     }
     Some(value.normalized())
+}
+
+/// A scoring key of a choice item: every key one of the item's choices, a list not empty and
+/// without repeats. Linear in the keys and choices.
+fn choice_keys(
+    r: &mut Reporter,
+    item: &Item,
+    value: AnswerValue,
+    at: usize,
+    place: &Place,
+) -> Option<AnswerValue> {
+    let written: &[String] = match &value {
+        AnswerValue::Choice(k) => std::slice::from_ref(k),
+        AnswerValue::Choices(keys) => keys,
+        _ => &[],
+    };
+    let choices = item.kind.choices();
+    let known: HashSet<&str> = choices.iter().map(|c| c.key.as_str()).collect();
+    let mut seen: HashSet<&str> = HashSet::with_capacity(written.len());
+    let mut ok = true;
+    let mut unknown = 0;
+    for k in written {
+        if !known.contains(k.as_str()) {
+            ok = false;
+            unknown += 1;
+            // "did you mean" for the first few: each is a search of the choices
+            let (hint_en, hint_zh) = instead_of_key(k, choices, unknown <= 20);
+            r.error(
+                at,
+                "bad-scoring-key",
+                format!(
+                    "{}: the scoring key '{}' is not one of the item's choices{hint_en}",
+                    place.en,
+                    shown(k)
+                ),
+                format!(
+                    "{}：计分答案（key）“{}”不是这个题目的选项{hint_zh}",
+                    place.zh,
+                    shown(k)
+                ),
+            );
+        } else if !seen.insert(k) {
+            ok = false;
+            r.error(
+                at,
+                "bad-scoring-key",
+                format!(
+                    "{}: the scoring key lists '{}' twice; list each right choice once",
+                    place.en,
+                    shown(k)
+                ),
+                format!(
+                    "{}：计分答案（key）把“{}”列了两次；每个正确选项只列一次",
+                    place.zh,
+                    shown(k)
+                ),
+            );
+        }
+    }
+    if written.is_empty() {
+        ok = false;
+        r.error(
+            at,
+            "bad-scoring-key",
+            format!(
+                "{}: the scoring key is an empty list; write the keys of every right choice, like [\"a\", \"b\"]",
+                place.en
+            ),
+            format!(
+                "{}：计分答案（key）是空列表；请写出所有正确选项的键，如 [\"a\", \"b\"]",
+                place.zh
+            ),
+        );
+    }
+    ok.then(|| value.normalized())
 }
