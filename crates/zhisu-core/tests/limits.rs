@@ -200,3 +200,39 @@ fn a_scoring_key_of_many_choices_is_checked_in_linear_time() {
     );
     assert_eq!(errors.last().unwrap().code, "too-many-problems");
 }
+
+#[test]
+fn a_file_of_misspelt_references_is_checked_in_linear_time() {
+    // 400 items with long ids alike, then 20 items whose conditions refer to 500 misspellings
+    // of them: "did you mean" (a search among the 420 ids) is searched for the first
+    // limits::MAX_SUGGESTIONS only, the rest say how to write a reference
+    let id = |i: usize| format!("{}_{i:03}", "x".repeat(58));
+    let mut source = HEADER.to_string();
+    for i in 0..400 {
+        source.push_str(&format!(
+            "[[items]]\nid = \"{}\"\nkind = \"integer\"\nlabel.\"zh-CN\" = \"问题\"\n",
+            id(i)
+        ));
+    }
+    for i in 0..20 {
+        let terms: Vec<String> = (0..25)
+            .map(|t| format!("${{{}y}} = 1", id(i * 25 + t)))
+            .collect();
+        source.push_str(&format!(
+            "[[items]]\nid = \"q{i}\"\nkind = \"integer\"\nlabel.\"zh-CN\" = \"问题\"\nrelevant = \"{}\"\n",
+            terms.join(" or ")
+        ));
+    }
+    let errors = errors(&source);
+    assert_eq!(errors.len(), 500);
+    assert!(errors.iter().all(|d| d.code == "unknown-reference"));
+    let suggested = errors
+        .iter()
+        .filter(|d| d.message.contains("; did you mean ${"))
+        .count();
+    assert_eq!(suggested, limits::MAX_SUGGESTIONS);
+    assert!(errors[0].message.contains("; did you mean ${"));
+    assert!(errors[499]
+        .message
+        .ends_with("; write ${…} with the id of an item between the braces"));
+}

@@ -35,7 +35,11 @@ pub(super) fn background(r: &mut Reporter, top: &Fields<'_, '_>, read: &ReadItem
     );
     let item_of = |s: &Str<'_>| read.positions.get(s.text).map(|&i| &read.items[i]);
     let not_an_item = |r: &mut Reporter, s: &Str<'_>, en: String, zh: String| {
-        let (hint_en, hint_zh) = match suggest(s.text, read.positions.keys().map(String::as_str)) {
+        let nearest = r
+            .may_suggest()
+            .then(|| suggest(s.text, read.positions.keys().map(String::as_str)))
+            .flatten();
+        let (hint_en, hint_zh) = match nearest {
             Some(id) => (
                 format!("; did you mean '{}'?", shown(id)),
                 format!("，是不是“{}”？", shown(id)),

@@ -123,10 +123,11 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         };
         match (position, limit) {
             (None, _) => {
-                let (en, zh) = match super::read::suggest(
-                    name,
-                    read.positions.keys().map(String::as_str),
-                ) {
+                let nearest = r
+                    .may_suggest()
+                    .then(|| super::read::suggest(name, read.positions.keys().map(String::as_str)))
+                    .flatten();
+                let (en, zh) = match nearest {
                     Some(s) => {
                         let s = shown(s);
                         (
@@ -187,6 +188,7 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         } else if let Some(list) = attributes.filter(|l| !l.refused && !l.attributes.contains(name))
         {
             let (en, zh) = instead_of_name(
+                r,
                 name,
                 list.attributes.iter().map(String::as_str),
                 (
@@ -211,7 +213,7 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
     for t in typecheck::check(p.expression.ast(), &refs) {
         let (code, mut en, mut zh) = type_problem(&t);
         if let TypeProblem::UnknownKey { name, key, .. } = &t {
-            let (hint_en, hint_zh) = instead_of_key(key, refs.choices(name), true);
+            let (hint_en, hint_zh) = instead_of_key(r, key, refs.choices(name), true);
             en.push_str(&hint_en);
             zh.push_str(&hint_zh);
         }

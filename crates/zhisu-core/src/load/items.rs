@@ -388,6 +388,7 @@ fn item(
     if let Some(s) = &section {
         if !cx.sections.contains_key(s.text) {
             let (en, zh) = instead_of_name(
+                r,
                 s.text,
                 cx.sections.keys().map(String::as_str),
                 (
@@ -635,6 +636,7 @@ fn kind_of(
                 }
                 None => {
                     let (en, zh) = instead_of_name(
+                        r,
                         list.text,
                         cx.lists.keys().map(String::as_str),
                         (

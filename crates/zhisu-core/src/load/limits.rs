@@ -28,5 +28,8 @@ pub const MAX_MEDIA_PATH_CHARS: usize = 200;
 pub const MAX_POINTS_PER_ITEM: u32 = 1_000;
 /// Most points a questionnaire may be worth in total.
 pub const MAX_TOTAL_POINTS: u64 = 1_000_000;
+/// Most searches for "did you mean" among the names of one file (each looks through at most
+/// 500 names); later misspellings get the instruction without a suggestion.
+pub const MAX_SUGGESTIONS: usize = 200;
 /// Most problems reported for one file; the rest are counted in a last line.
 pub const MAX_DIAGNOSTICS: usize = 1_000;

@@ -6,6 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::read::{suggest, Place};
+use super::Reporter;
 use crate::{shown, Choice, Dimension, Expression, Item};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -107,11 +108,12 @@ where
 /// What to write instead of a choice key the item does not have, in both languages: "did
 /// you mean" the nearest key, else the keys there are (the first 10).
 pub(super) fn instead_of_key(
+    r: &mut Reporter,
     key: &str,
     choices: &[Choice],
     did_you_mean: bool,
 ) -> (String, String) {
-    let nearest = did_you_mean
+    let nearest = (did_you_mean && r.may_suggest())
         .then(|| suggest(key, choices.iter().map(|c| c.key.as_str())))
         .flatten();
     if let Some(s) = nearest {
@@ -136,6 +138,7 @@ pub(super) fn instead_of_key(
 /// 10, the names there are. `define` says how to define it, in English and Chinese
 /// (`"add a [[sections]] block with id = \"x\""`).
 pub(super) fn instead_of_name<'c, C>(
+    r: &mut Reporter,
     word: &str,
     names: C,
     (define_en, define_zh): (&str, &str),
@@ -145,7 +148,11 @@ where
     C::IntoIter: ExactSizeIterator + Clone,
 {
     let names = names.into_iter();
-    if let Some(s) = suggest(word, names.clone()) {
+    if let Some(s) = r
+        .may_suggest()
+        .then(|| suggest(word, names.clone()))
+        .flatten()
+    {
         let s = shown(s);
         return (format!("; did you mean '{s}'?"), format!("，是不是“{s}”？"));
     }

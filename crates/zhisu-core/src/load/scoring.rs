@@ -130,6 +130,7 @@ pub(super) fn rules(
                 } else {
                     any_unknown_dimension = true;
                     let (en, zh) = instead_of_name(
+                        r,
                         d,
                         dimensions.list.iter().map(|x| x.id.as_str()),
                         (
@@ -359,7 +360,7 @@ fn choice_keys(
             ok = false;
             unknown += 1;
             // "did you mean" for the first few: each is a search of the choices
-            let (hint_en, hint_zh) = instead_of_key(k, choices, unknown <= 20);
+            let (hint_en, hint_zh) = instead_of_key(r, k, choices, unknown <= 20);
             r.error(
                 at,
                 "bad-scoring-key",
