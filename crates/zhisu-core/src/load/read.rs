@@ -283,10 +283,25 @@ impl<'a, 'i> Fields<'a, 'i> {
                 format!("{}: write {key}.\"zh-CN\" = \"…\" (a text for each language), not {key} = \"…\"", self.place.en),
                 format!("{}：请写 {key}.\"zh-CN\" = \"…\"（每种语言一段文字），而不是 {key} = \"…\"", self.place.zh),
             ),
-            _ => (
-                format!("{}: {key} must be {want_en}, not {got_en}", self.place.en),
-                format!("{}：{key} 应是{want_zh}，而不是{got_zh}", self.place.zh),
-            ),
+            _ => {
+                // a space before Latin letters and digits in Chinese text (应是 true, 而不是 0)
+                let spaced = |s: &str| {
+                    if s.starts_with(|c: char| c.is_ascii()) {
+                        format!(" {s}")
+                    } else {
+                        s.to_string()
+                    }
+                };
+                (
+                    format!("{}: {key} must be {want_en}, not {got_en}", self.place.en),
+                    format!(
+                        "{}：{key} 应是{}，而不是{}",
+                        self.place.zh,
+                        spaced(&want_zh),
+                        spaced(&got_zh)
+                    ),
+                )
+            }
         };
         r.error(value.span().start, "wrong-type", en, zh);
     }
