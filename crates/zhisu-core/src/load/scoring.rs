@@ -62,6 +62,16 @@ pub(super) fn read(
                 ),
                 format!("，填所有正确选项的键：{}", keys(choices).join("、")),
             ),
+            Some(ItemKind::SingleChoice { .. }) => (
+                "\"…\"",
+                " with the key of the right choice".into(),
+                "，填正确选项的键".into(),
+            ),
+            Some(ItemKind::MultipleChoice { .. }) => (
+                "[\"…\", \"…\"]",
+                " with the keys of every right choice".into(),
+                "，填所有正确选项的键".into(),
+            ),
             Some(ItemKind::Integer { .. }) => {
                 ("3", " (the right number)".into(), "（正确的数）".into())
             }
