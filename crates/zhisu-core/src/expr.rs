@@ -191,34 +191,34 @@ impl ExprErrorKind {
             None => "the end".to_string(),
         };
         match (self, zh) {
-            (Empty, false) => "the expression is empty".into(),
-            (Empty, true) => "表达式是空的".into(),
+            (Empty, false) => "the expression is empty; write a condition, like ${age} >= 16, or remove the key".into(),
+            (Empty, true) => "表达式是空的；请写一个条件，如 ${age} >= 16，或删掉这个键".into(),
             (TooLong { bytes }, false) => format!("the expression is {bytes} bytes long; at most {MAX_EXPRESSION_BYTES} are allowed: split the rule over several items"),
             (TooLong { bytes }, true) => format!("表达式长 {bytes} 字节，最多 {MAX_EXPRESSION_BYTES} 字节：请把规则拆到几个题目里"),
             (TooDeep, false) => format!("the expression is nested too deeply (more than {MAX_EXPRESSION_DEPTH} levels of parentheses, calls or operators in a row): simplify it"),
             (TooDeep, true) => format!("表达式嵌套太深（括号、函数或连续运算符超过 {MAX_EXPRESSION_DEPTH} 层）：请简化"),
             (DollarWithoutBrace, false) => "expected '{' after '$' (references look like ${item_id})".into(),
             (DollarWithoutBrace, true) => "“$”后面应是“{”（引用写作 ${题目id}）".into(),
-            (UnclosedReference, false) => "reference is not closed with '}'".into(),
-            (UnclosedReference, true) => "引用缺少结尾的“}”".into(),
-            (BadReference(name), false) => format!("'{}' is not a valid item id in a reference", shown(name)),
-            (BadReference(name), true) => format!("“{}”不是有效的题目 id", shown(name)),
-            (UnclosedString, false) => "string is not closed".into(),
-            (UnclosedString, true) => "字符串缺少结尾的引号".into(),
-            (BadNumber(text), false) => format!("'{}' is not a number", shown(text)),
-            (BadNumber(text), true) => format!("“{}”不是数字", shown(text)),
+            (UnclosedReference, false) => "reference is not closed with '}'; write it like ${age}".into(),
+            (UnclosedReference, true) => "引用缺少结尾的“}”；请写成 ${age} 这样".into(),
+            (BadReference(name), false) => format!("'{}' is not a valid item id in a reference; ids are lowercase letters, digits and '_', like ${{age}}", shown(name)),
+            (BadReference(name), true) => format!("“{}”不是有效的题目 id；id 由小写字母、数字和“_”组成，如 ${{age}}", shown(name)),
+            (UnclosedString, false) => "text in quotes is not closed; end it with the quote it starts with, like 'yes'".into(),
+            (UnclosedString, true) => "引号里的文字没有结束；请用开头的那种引号结尾，如 'yes'".into(),
+            (BadNumber(text), false) => format!("'{}' is not a number; write a number like 12 or 2.5", shown(text)),
+            (BadNumber(text), true) => format!("“{}”不是数字；请写成 12 或 2.5 这样的数字", shown(text)),
             (BangWithoutEquals, false) => "'!' must be followed by '=' (use not(...) to negate)".into(),
             (BangWithoutEquals, true) => "“!”后面必须是“=”（取反请用 not(...)）".into(),
-            (UnexpectedCharacter(c), false) => format!("unexpected character '{}'", shown(&c.to_string())),
-            (UnexpectedCharacter(c), true) => format!("不能使用字符“{}”", shown(&c.to_string())),
-            (AfterComplete(f), false) => format!("unexpected {} after a complete expression", found(f)),
-            (AfterComplete(f), true) => format!("完整的表达式后面多了{}", found(f)),
-            (UnclosedParenthesis, false) => "this '(' is not closed".into(),
-            (UnclosedParenthesis, true) => "这个“(”没有对应的“)”".into(),
-            (NeedsLeftValue(name), false) => format!("'{name}' needs a value on its left"),
-            (NeedsLeftValue(name), true) => format!("“{name}”左边缺少一个值"),
-            (UnknownFunction(name), false) => format!("unknown function '{}()'", shown(name)),
-            (UnknownFunction(name), true) => format!("没有“{}()”这个函数", shown(name)),
+            (UnexpectedCharacter(c), false) => format!("unexpected character '{}'; remove it (text to compare goes in quotes, like 'yes')", shown(&c.to_string())),
+            (UnexpectedCharacter(c), true) => format!("不能使用字符“{}”；请删掉它（要比较的文字请加引号，如 'yes'）", shown(&c.to_string())),
+            (AfterComplete(f), false) => format!("unexpected {} after a complete expression; join conditions with 'and' or 'or', or remove it", found(f)),
+            (AfterComplete(f), true) => format!("完整的表达式后面多了{}；几个条件之间请用 and 或 or 连接，否则请删掉它", found(f)),
+            (UnclosedParenthesis, false) => "this '(' is not closed; add ')' where it ends".into(),
+            (UnclosedParenthesis, true) => "这个“(”没有对应的“)”；请在结束处加上“)”".into(),
+            (NeedsLeftValue(name), false) => format!("'{name}' needs a value on its left; write an answer like ${{age}}, a number or a condition before it"),
+            (NeedsLeftValue(name), true) => format!("“{name}”左边缺少一个值；请在它前面写一个答案（如 ${{age}}）、数字或条件"),
+            (UnknownFunction(name), false) => format!("unknown function '{}()'; the functions are: {}", shown(name), Function::names()),
+            (UnknownFunction(name), true) => format!("没有“{}()”这个函数；可用的函数有：{}", shown(name), Function::names()),
             (ExpectedCommaOrParenthesis { function, found: f }, false) => {
                 format!("expected ',' or ')' in the call to {function}(), found {}", found(f))
             }
@@ -239,10 +239,10 @@ impl ExprErrorKind {
                     format!("{function}() takes {wanted} argument(s), not {count}")
                 }
             }
-            (EndsTooSoon, false) => "the expression ends where a value was expected".into(),
-            (EndsTooSoon, true) => "表达式在应有一个值的地方结束了".into(),
-            (ExpectedValue(f), false) => format!("expected a value, found {}", found(f)),
-            (ExpectedValue(f), true) => format!("这里应是一个值，却是{}", found(f)),
+            (EndsTooSoon, false) => "the expression ends where a value was expected; finish it, like ${age} >= 16".into(),
+            (EndsTooSoon, true) => "表达式在应有一个值的地方结束了；请写完整，如 ${age} >= 16".into(),
+            (ExpectedValue(f), false) => format!("expected a value, found {}; write an answer like ${{age}}, a number, text in quotes like 'yes', or true()", found(f)),
+            (ExpectedValue(f), true) => format!("这里应是一个值，却是{}；请写一个答案（如 ${{age}}）、数字、带引号的文字（如 'yes'）或 true()", found(f)),
         }
     }
 }
@@ -341,6 +341,12 @@ impl Function {
         ("number", Function::Number, 1, Some(1)),
         ("round", Function::Round, 1, Some(2)),
     ];
+
+    /// Every function, as an author writes it: `selected(), count-selected(), …`.
+    fn names() -> String {
+        let names: Vec<String> = Self::ALL.iter().map(|(n, ..)| format!("{n}()")).collect();
+        names.join(", ")
+    }
 
     fn lookup(name: &str) -> Option<(Function, usize, Option<usize>)> {
         Self::ALL
@@ -1001,7 +1007,7 @@ mod tests {
             ("foo(1)", 0, "unknown function 'foo()'"),
             ("selected(${a})", 0, "selected() takes 2 argument(s), not 1"),
             ("(1 + 2", 0, "this '(' is not closed"),
-            ("'abc", 0, "string is not closed"),
+            ("'abc", 0, "text in quotes is not closed"),
             (
                 "${a} ! 3",
                 5,
@@ -1010,12 +1016,15 @@ mod tests {
             ("3 # 4", 2, "unexpected character '#'"),
             ("and 3", 0, "'and' needs a value on its left"),
         ];
-        for (source, offset, message) in cases {
+        for (source, offset, what) in cases {
             let err = Expression::parse(source).unwrap_err();
-            assert_eq!(
-                (err.offset, err.to_string().as_str()),
-                (offset, message),
-                "{source}"
+            let message = err.to_string();
+            assert_eq!(err.offset, offset, "{source}");
+            // what is wrong, then what to write instead
+            assert!(message.starts_with(what), "{source}: {message}");
+            assert!(
+                message.len() > what.len() || what.contains('('),
+                "{message}"
             );
         }
     }
@@ -1063,12 +1072,12 @@ mod tests {
     #[test]
     fn messages_in_both_languages() {
         let err = Expression::parse("foo(1)").unwrap_err();
-        assert_eq!(err.kind.message(Lang::En), "unknown function 'foo()'");
-        assert_eq!(err.kind.message(Lang::ZhCn), "没有“foo()”这个函数");
+        assert_eq!(err.kind.message(Lang::En), "unknown function 'foo()'; the functions are: selected(), count-selected(), not(), if(), true(), false(), string-length(), concat(), coalesce(), int(), number(), round()");
+        assert_eq!(err.kind.message(Lang::ZhCn), "没有“foo()”这个函数；可用的函数有：selected(), count-selected(), not(), if(), true(), false(), string-length(), concat(), coalesce(), int(), number(), round()");
         let err = Expression::parse("${a} = 'x\u{1b}' )").unwrap_err();
         assert_eq!(
             err.kind.message(Lang::En),
-            "unexpected ')' after a complete expression"
+            "unexpected ')' after a complete expression; join conditions with 'and' or 'or', or remove it"
         );
     }
 

@@ -83,12 +83,39 @@ impl Known for ByLetter {
     }
 }
 
-/// Loads any bytes as a questionnaire file; what loads is described, walked and scored.
+/// Loads any bytes as a questionnaire file, as the server and tablets do (`check_bytes`) and
+/// as `zhisu questionnaire check` does (`lint_bytes`, with the lint for item writing); what
+/// loads is described, walked and scored.
+///
+/// Panics when the two disagree on more than the lint's own warnings: the same file must load
+/// or not whichever reads it, with the same problems.
 pub fn questionnaire(data: &[u8]) -> Option<Questionnaire> {
     let checked = Questionnaire::check_bytes("fuzz.toml", data);
-    for diagnostic in &checked.diagnostics.0 {
+    let linted = Questionnaire::lint_bytes("fuzz.toml", data);
+    for diagnostic in checked.diagnostics.0.iter().chain(&linted.diagnostics.0) {
         let _ = diagnostic.message_in(crate::Lang::ZhCn);
         let _ = diagnostic.message_in(crate::Lang::En);
+        let _ = diagnostic.line_in(crate::Lang::ZhCn);
+    }
+    assert!(
+        checked.questionnaire == linted.questionnaire,
+        "the lint changed whether or what loads"
+    );
+    let (lint, others): (Vec<_>, Vec<_>) = linted
+        .diagnostics
+        .0
+        .iter()
+        .partition(|d| d.code.starts_with("lint-"));
+    assert!(
+        lint.iter().all(|d| d.severity == crate::Severity::Warning),
+        "the lint only warns"
+    );
+    // past the cap on problems the lint's warnings may have pushed others out of the list
+    if !others.iter().any(|d| d.code == "too-many-problems") {
+        assert!(
+            others.into_iter().eq(&checked.diagnostics.0),
+            "the lint changed the other problems"
+        );
     }
     let questionnaire = checked.questionnaire?;
     let _ = questionnaire.describe();

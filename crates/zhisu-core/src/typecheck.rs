@@ -67,6 +67,8 @@ pub(crate) enum TypeProblem {
     },
     UnknownKey {
         item: String,
+        /// The item's id as written (`.` for the item's own answer), to find its choices.
+        name: String,
         key: String,
     },
     NotAChoiceItem {
@@ -162,6 +164,7 @@ fn walk(expr: &Expr, known: &dyn Known, out: &mut Vec<TypeProblem>) {
                         if ty != Ty::Unknown && !known.has_choice(name, key) {
                             out.push(TypeProblem::UnknownKey {
                                 item: shown_name(name),
+                                name: name.to_string(),
                                 key: key.clone(),
                             });
                         }
@@ -232,6 +235,7 @@ fn compare(op: BinaryOp, left: &Expr, right: &Expr, known: &dyn Known, out: &mut
         {
             out.push(TypeProblem::UnknownKey {
                 item,
+                name: name.to_string(),
                 key: key.clone(),
             })
         }
@@ -315,10 +319,12 @@ mod tests {
             [
                 UnknownKey {
                     item: item("${hazards}"),
+                    name: item("hazards"),
                     key: item("heat")
                 },
                 UnknownKey {
                     item: item("${sex}"),
+                    name: item("sex"),
                     key: item("mle")
                 }
             ]

@@ -22,11 +22,21 @@ fn questionnaire_corpus_loads_or_is_diagnosed() {
     let inputs = corpus("questionnaire");
     assert!(inputs.len() >= 5, "corpus missing");
     let mut loaded = 0;
+    let mut linted = 0;
     for (_, bytes) in &inputs {
         loaded += usize::from(zhisu_core::fuzzing::questionnaire(bytes).is_some());
+        let checked = zhisu_core::Questionnaire::lint_bytes("seed.toml", bytes);
+        linted += usize::from(
+            checked
+                .diagnostics
+                .warnings()
+                .any(|d| d.code.starts_with("lint-")),
+        );
     }
     // the shipped questionnaires among the seeds load
     assert!(loaded >= 2, "{loaded}");
+    // and some seed gets as far as the lint, which the entry point runs too
+    assert!(linted >= 1, "no seed reaches the lint");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! `[background]`: every role names an item of the right kind; the fingerprint lists items that
 //! take answers, each once. A role not named keeps its default item.
 
-use super::parts::{did_you_mean, ReadItems};
-use super::read::{fields, Fields, Place, Str};
+use super::parts::ReadItems;
+use super::read::{fields, suggest, Fields, Place, Str};
 use super::Reporter;
 use crate::{shown, Background, BackgroundRole, ItemKind};
 
@@ -35,10 +35,19 @@ pub(super) fn background(r: &mut Reporter, top: &Fields<'_, '_>, read: &ReadItem
     );
     let item_of = |s: &Str<'_>| read.positions.get(s.text).map(|&i| &read.items[i]);
     let not_an_item = |r: &mut Reporter, s: &Str<'_>, en: String, zh: String| {
-        let (hint_en, hint_zh) = if read.positions.len() <= 500 {
-            did_you_mean(s.text, read.positions.keys().map(String::as_str))
-        } else {
-            (String::new(), String::new())
+        let nearest = r
+            .may_suggest()
+            .then(|| suggest(s.text, read.positions.keys().map(String::as_str)))
+            .flatten();
+        let (hint_en, hint_zh) = match nearest {
+            Some(id) => (
+                format!("; did you mean '{}'?", shown(id)),
+                format!("，是不是“{}”？", shown(id)),
+            ),
+            None => (
+                "; write the id of an item".to_string(),
+                "；请写某个题目的 id".to_string(),
+            ),
         };
         r.error(
             s.at,
@@ -62,13 +71,15 @@ pub(super) fn background(r: &mut Reporter, top: &Fields<'_, '_>, read: &ReadItem
                 s.at,
                 "wrong-background-kind",
                 format!(
-                    "background {key} is '{id}', which is {} and must be {}",
+                    "background {key} is '{id}', which is {} and must be {}; write the id of an item of kind {}",
                     item.kind.name(),
+                    role.kind(),
                     role.kind()
                 ),
                 format!(
-                    "background 的 {key} 是“{id}”，它是 {}，应是 {}",
+                    "background 的 {key} 是“{id}”，它是 {}，应是 {}；请写一个 {} 题目的 id",
                     item.kind.name(),
+                    role.kind(),
                     role.kind()
                 ),
             ),
@@ -92,14 +103,14 @@ pub(super) fn background(r: &mut Reporter, top: &Fields<'_, '_>, read: &ReadItem
                 Some(item) if matches!(item.kind, ItemKind::Note) => r.error(
                     s.at,
                     "fingerprint-note",
-                    format!("background fingerprint lists '{id}', a note without answers"),
-                    format!("background 的 fingerprint 列了“{id}”，它是说明，没有答案"),
+                    format!("background fingerprint lists '{id}', a note without answers; remove it from the list"),
+                    format!("background 的 fingerprint 列了“{id}”，它是说明，没有答案；请把它从列表里删掉"),
                 ),
                 Some(_) if !seen.insert(s.text) => r.error(
                     s.at,
                     "fingerprint-twice",
-                    format!("background fingerprint lists '{id}' twice"),
-                    format!("background 的 fingerprint 把“{id}”列了两次"),
+                    format!("background fingerprint lists '{id}' twice; list it once"),
+                    format!("background 的 fingerprint 把“{id}”列了两次；请只列一次"),
                 ),
                 Some(_) => background.fingerprint.push(s.text.to_string()),
             }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::parts::{did_you_mean, ChoiceList, ExprRole, Pending, ReadItems};
+use super::parts::{instead_of_key, instead_of_name, ChoiceList, ExprRole, Pending, ReadItems};
 use super::read::{Place, Str};
 use super::Reporter;
 use crate::expr::{Scope, Value};
@@ -56,20 +56,31 @@ impl Known for Refs<'_> {
     }
 
     fn has_choice(&self, name: &str, key: &str) -> bool {
+        self.list(name).is_none_or(|list| {
+            // a refused or empty list was reported: no follow-on
+            list.refused || list.keys.is_empty() || list.keys.contains(key)
+        })
+    }
+}
+
+impl Refs<'_> {
+    /// The choice list of the item `name` (`.`: the current item), when it has a known one.
+    fn list(&self, name: &str) -> Option<&ChoiceList> {
         let i = if name == "." {
-            self.current
+            self.current?
         } else {
-            self.read.positions.get(name).copied()
+            *self.read.positions.get(name)?
         };
-        let Some(i) = i else { return true };
-        match self.read.lists[i]
+        self.read
+            .lists
+            .get(i)?
             .as_deref()
             .and_then(|l| self.lists.get(l))
-        {
-            Some(list) => list.keys.contains(key),
-            // an unknown list was reported already: no follow-on
-            None => true,
-        }
+    }
+
+    /// The choices of the item `name`, none when it has no known list.
+    fn choices(&self, name: &str) -> &[crate::Choice] {
+        self.list(name).map_or(&[], |l| &l.choices)
     }
 }
 
@@ -112,10 +123,22 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         };
         match (position, limit) {
             (None, _) => {
-                let (en, zh) = if read.positions.len() <= 500 {
-                    did_you_mean(name, read.positions.keys().map(String::as_str))
-                } else {
-                    (String::new(), String::new())
+                let nearest = r
+                    .may_suggest()
+                    .then(|| super::read::suggest(name, read.positions.keys().map(String::as_str)))
+                    .flatten();
+                let (en, zh) = match nearest {
+                    Some(s) => {
+                        let s = shown(s);
+                        (
+                            format!("; did you mean ${{{s}}}?"),
+                            format!("，是不是 ${{{s}}}？"),
+                        )
+                    }
+                    None => (
+                        "; write ${…} with the id of an item between the braces".to_string(),
+                        "；请写成 ${…}，花括号里是某个题目的 id".to_string(),
+                    ),
                 };
                 problem(
                     r,
@@ -133,8 +156,8 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
             (Some(i), Some(limit)) if i >= limit => problem(
                 r,
                 "later-reference",
-                format!("refers to ${{{n}}}, which comes later: an item may only depend on earlier answers (this also rules out cycles)"),
-                format!("引用了后面的题目 ${{{n}}}：只能依赖前面题目的答案（这样也不会形成循环）"),
+                format!("refers to ${{{n}}}, which comes later: an item may only depend on earlier answers (this also rules out cycles); move ${{{n}}} before this {}, or refer to an earlier item", if p.role == ExprRole::SectionRelevant { "section" } else { "item" }),
+                format!("引用了后面的题目 ${{{n}}}：只能依赖前面题目的答案（这样也不会形成循环）；请把 ${{{n}}} 移到这个{}前面，或改为引用前面的题目", if p.role == ExprRole::SectionRelevant { "章节" } else { "题目" }),
             ),
             _ => {}
         }
@@ -143,8 +166,8 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         problem(
             r,
             "current-outside-constraint",
-            "uses '.', which means an item's own answer and belongs in a constraint".into(),
-            "用了“.”；“.”表示本题的答案，只能用在 constraint 里".into(),
+            "uses '.', which means an item's own answer and belongs in a constraint; refer to the item meant as ${id}, or move the condition to constraint".into(),
+            "用了“.”；“.”表示本题的答案，只能用在 constraint 里；请用 ${id} 引用要判断的题目，或把条件移到 constraint".into(),
         );
     }
     // a section's "item" is its first item, or one past the last when it has none
@@ -162,12 +185,22 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
                 format!("uses the bare name '{n}'; refer to an item as ${{{n}}}"),
                 format!("用了不带 ${{}} 的名字“{n}”；引用题目请写 ${{{n}}}"),
             );
-        } else if attributes.is_some_and(|l| !l.attributes.contains(name)) {
+        } else if let Some(list) = attributes.filter(|l| !l.refused && !l.attributes.contains(name))
+        {
+            let (en, zh) = instead_of_name(
+                r,
+                name,
+                list.attributes.iter().map(String::as_str),
+                (
+                    &format!("add attributes.{n} = \"…\" to the choices"),
+                    &format!("请给选项加上 attributes.{n} = \"…\""),
+                ),
+            );
             problem(
                 r,
                 "unknown-attribute",
-                format!("uses '{n}', which no choice of this item has as an attribute"),
-                format!("用了“{n}”，但这个题目的选项都没有这个属性"),
+                format!("uses '{n}', which no choice of this item has as an attribute{en}"),
+                format!("用了“{n}”，但这个题目的选项都没有这个属性{zh}"),
             );
         }
     }
@@ -178,7 +211,12 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         current: (p.role == ExprRole::Constraint).then_some(p.item).flatten(),
     };
     for t in typecheck::check(p.expression.ast(), &refs) {
-        let (code, en, zh) = type_problem(&t);
+        let (code, mut en, mut zh) = type_problem(&t);
+        if let TypeProblem::UnknownKey { name, key, .. } = &t {
+            let (hint_en, hint_zh) = instead_of_key(r, key, refs.choices(name), true);
+            en.push_str(&hint_en);
+            zh.push_str(&hint_zh);
+        }
         problem(r, code, en, zh);
     }
     // a condition on nothing: always the same
@@ -191,12 +229,32 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
         .flatten();
     if constant || contradiction.is_some() {
         if constant && p.expression.is_true(&NoAnswers) {
-            if p.role != ExprRole::Constraint {
+            let consequence = match p.role {
+                ExprRole::Relevant => Some((
+                    format!("so the item is always asked: remove {key} (an item without it is always asked), or write the condition meant"),
+                    format!("这个题目总会被问到：请删掉 {key}（没有 {key} 的题目总会被问到），或写出真正要的条件"),
+                )),
+                ExprRole::SectionRelevant => Some((
+                    format!("so the section is always asked: remove {key} (a section without it is always asked), or write the condition meant"),
+                    format!("这个章节总会被问到：请删掉 {key}（没有 {key} 的章节总会被问到），或写出真正要的条件"),
+                )),
+                ExprRole::ChoiceFilter => Some((
+                    format!("so every choice is always offered: remove {key}, or write the condition meant"),
+                    format!("所有选项总会显示：请删掉 {key}，或写出真正要的条件"),
+                )),
+                ExprRole::Eligibility => Some((
+                    "so everybody is eligible: remove the [eligibility] table, or write the condition meant, like \"${age} >= 16\"".to_string(),
+                    "人人都符合资格：请删掉 [eligibility] 表，或写出真正要的条件，如 \"${age} >= 16\"".to_string(),
+                )),
+                // a constraint that accepts every answer does no harm
+                ExprRole::Constraint => None,
+            };
+            if let Some((en, zh)) = consequence {
                 r.warn(
                     p.at,
                     "always-true",
-                    format!("{en_place}: {key} is always true; leave it out"),
-                    format!("{zh_place}：{key} 永远为真，可以删掉"),
+                    format!("{en_place}: {key} is always true, {en}"),
+                    format!("{zh_place}：{key} 永远为真，{zh}"),
                 );
             }
         } else {
@@ -230,8 +288,8 @@ fn check(r: &mut Reporter, p: &Pending, read: &ReadItems, lists: &HashMap<String
             problem(
                 r,
                 "never-true",
-                format!("can never be true{why_en}, {en}"),
-                format!("永远不会为真{why_zh}，{zh}"),
+                format!("can never be true{why_en}, {en}; check the values it compares and each 'and' (perhaps 'or' was meant)"),
+                format!("永远不会为真{why_zh}，{zh}；请检查比较的值和每个 and（也许应是 or）"),
             );
         }
     }
@@ -246,8 +304,8 @@ fn type_problem(t: &TypeProblem) -> (&'static str, String, String) {
         ),
         TypeProblem::NumberWithText { item, text } => (
             "number-with-text",
-            format!("compares {item}, a number, with the text '{}', which is not a number", shown(text)),
-            format!("把数字 {item} 和不是数字的文字“{}”比较", shown(text)),
+            format!("compares {item}, a number, with the text '{}', which is not a number; compare it with a number, like {item} >= 16", shown(text)),
+            format!("把数字 {item} 和不是数字的文字“{}”比较；请和数字比较，如 {item} >= 16", shown(text)),
         ),
         TypeProblem::DateWithText { item, text } => (
             "date-with-text",
@@ -259,25 +317,25 @@ fn type_problem(t: &TypeProblem) -> (&'static str, String, String) {
             format!("compares {item}, a date, with a number; write the date in quotes, like '2026-03-01'"),
             format!("把日期 {item} 和数字比较；日期请加引号，如 '2026-03-01'"),
         ),
-        TypeProblem::UnknownKey { item, key } => (
+        TypeProblem::UnknownKey { item, key, .. } => (
             "unknown-choice-key",
             format!("compares {item} with '{}', which is not one of its choices", shown(key)),
             format!("把 {item} 和“{}”比较，但它不是该题的选项", shown(key)),
         ),
         TypeProblem::NotAChoiceItem { function, item, kind } => (
             "not-a-choice-item",
-            format!("uses {function}() on {item}, which is {kind} and has no choices"),
-            format!("对 {item} 用了 {function}()，但它是 {kind}，没有选项"),
+            format!("uses {function}() on {item}, which is {kind} and has no choices; {function}() is for items with choices: compare {item} directly instead, like {item} = …"),
+            format!("对 {item} 用了 {function}()，但它是 {kind}，没有选项；{function}() 只用于有选项的题目：请直接比较 {item}，如 {item} = …"),
         ),
         TypeProblem::ArithmeticOn { item, kind } => (
             "arithmetic-on-non-number",
-            format!("does arithmetic with {item}, which is {kind}, not a number"),
-            format!("对 {item} 做了算术运算，但它是 {kind}，不是数字"),
+            format!("does arithmetic with {item}, which is {kind}, not a number; only integer and decimal items can be computed with: compare {item} instead (=, !=, <, >)"),
+            format!("对 {item} 做了算术运算，但它是 {kind}，不是数字；只有整数题和小数题能参与计算：请改为比较 {item}（=、!=、<、>）"),
         ),
         TypeProblem::DivisionByZero => (
             "division-by-zero",
-            "divides by 0 (div 0 or mod 0), which has no value".into(),
-            "除以 0（div 0 或 mod 0），结果没有意义".into(),
+            "divides by 0 (div 0 or mod 0), which has no value; divide by a number other than 0".into(),
+            "除以 0（div 0 或 mod 0），结果没有意义；请除以不为 0 的数".into(),
         ),
     }
 }

@@ -70,8 +70,8 @@ pub(super) fn header(r: &mut Reporter, top: &Fields<'_, '_>) -> Header {
                 r.warn(
                     at,
                     "threshold-not-national",
-                    format!("literacy_threshold_percent is {n}; the national rule is 80, so results will not compare with national figures"),
-                    format!("literacy_threshold_percent 是 {n}；国家标准为 80，结果将无法与全国数据比较"),
+                    format!("literacy_threshold_percent is {n}; the national rule is 80, so results will not compare with national figures: remove the line (80 is the default) unless a local rule sets {n}"),
+                    format!("literacy_threshold_percent 是 {n}；国家标准为 80，结果将无法与全国数据比较：除非地方规定为 {n}，请删除这一行（默认即 80）"),
                 );
             }
             Some((n as u32, at))
@@ -110,8 +110,8 @@ fn languages(r: &mut Reporter, top: &Fields<'_, '_>) -> Languages {
                 r.error(
                     l.at,
                     "duplicate-language",
-                    format!("language '{}' is listed twice", l.text),
-                    format!("语言“{}”列了两次", l.text),
+                    format!("language '{}' is listed twice; list it once", l.text),
+                    format!("语言“{}”列了两次；请只列一次", l.text),
                 );
             } else if all.len() < 50 {
                 all.push(l.text.to_string());
@@ -126,8 +126,8 @@ fn languages(r: &mut Reporter, top: &Fields<'_, '_>) -> Languages {
             r.error(
                 at,
                 "default-language-not-listed",
-                format!("the default language '{d}' must be listed in languages"),
-                format!("默认语言“{d}”必须列在 languages 里"),
+                format!("the default language '{d}' must be listed in languages; add \"{d}\" to languages"),
+                format!("默认语言“{d}”必须列在 languages 里；请把 \"{d}\" 加进 languages"),
             );
         }
     }
@@ -184,8 +184,8 @@ pub(super) fn text_table(
                     format!("{}：{key} 有“{l}”语言的文字，但 languages 里没有它，是不是“{s}”？", place.zh),
                 ),
                 None => (
-                    format!("{}: {key} has text in '{l}', which is not in languages", place.en),
-                    format!("{}：{key} 有“{l}”语言的文字，但 languages 里没有它", place.zh),
+                    format!("{}: {key} has text in '{l}', which is not in languages; add \"{l}\" to languages, or remove this text", place.en),
+                    format!("{}：{key} 有“{l}”语言的文字，但 languages 里没有它；请把 \"{l}\" 加进 languages，或删掉这段文字", place.zh),
                 ),
             };
             r.error(lang.span().start, "unknown-language", en, zh);

@@ -9,7 +9,8 @@ use super::limits::{MAX_CHOICES_OVER_ITEMS, MAX_CHOICES_PER_LIST, MAX_ITEMS};
 use super::media::{self, Media};
 use super::names;
 use super::parts::{
-    did_you_mean, ChoiceList, Dimensions, ExprRole, Pending, ReadItems, SectionInfo,
+    did_you_mean, instead_of_name, ChoiceList, Dimensions, ExprRole, Pending, ReadItems,
+    SectionInfo,
 };
 use super::read::{fields, Expect, Fields, Place, Str};
 use super::scoring;
@@ -52,8 +53,11 @@ pub(super) fn dimensions(
             r.error(
                 id.at,
                 "duplicate-dimension",
-                format!("dimension '{}' is defined twice", id.text),
-                format!("维度“{}”定义了两次", id.text),
+                format!(
+                    "dimension '{}' is defined twice; give this one an id of its own, or remove it",
+                    id.text
+                ),
+                format!("维度“{}”定义了两次；请给这一个换一个 id，或删掉它", id.text),
             );
             continue;
         }
@@ -85,29 +89,32 @@ pub(super) fn choice_lists(
         let Some((blocks, at)) =
             super::read::blocks(r, &format!("choices.{list_name}"), value, &place)
         else {
+            lists.insert(name_text.to_string(), ChoiceList::refused());
             continue;
         };
         if blocks.is_empty() {
             r.error(
                 at,
                 "empty-choice-list",
-                format!("choice list '{list_name}' is empty"),
-                format!("选项列表“{list_name}”是空的"),
+                format!("choice list '{list_name}' is empty; add its choices, each a [[choices.{list_name}]] block with key = \"…\" and label.\"zh-CN\" = \"…\""),
+                format!("选项列表“{list_name}”是空的；请加上选项，每个选项一个 [[choices.{list_name}]] 块，写 key = \"…\" 和 label.\"zh-CN\" = \"…\""),
             );
         }
         if blocks.len() > MAX_CHOICES_PER_LIST {
             r.error(
                 at,
                 "too-many-choices",
-                format!("choice list '{list_name}' has {} choices; at most {MAX_CHOICES_PER_LIST} are allowed", blocks.len()),
-                format!("选项列表“{list_name}”有 {} 个选项，最多 {MAX_CHOICES_PER_LIST} 个", blocks.len()),
+                format!("choice list '{list_name}' has {} choices; at most {MAX_CHOICES_PER_LIST} are allowed: split it into smaller lists", blocks.len()),
+                format!("选项列表“{list_name}”有 {} 个选项，最多 {MAX_CHOICES_PER_LIST} 个：请拆成几个较小的列表", blocks.len()),
             );
+            lists.insert(name_text.to_string(), ChoiceList::refused());
             continue;
         }
         let mut list = ChoiceList {
             choices: Vec::with_capacity(blocks.len()),
             keys: HashSet::with_capacity(blocks.len()),
             attributes: BTreeSet::new(),
+            refused: false,
         };
         for (table, at) in blocks {
             let f = fields(r, table, at, &["key", "label", "attributes"], place.clone());
@@ -125,8 +132,8 @@ pub(super) fn choice_lists(
                 r.error(
                     key.at,
                     "duplicate-choice",
-                    format!("choice '{}' appears twice in list '{list_name}'", key.text),
-                    format!("选项“{}”在列表“{list_name}”里出现了两次", key.text),
+                    format!("choice key '{}' appears twice in list '{list_name}'; give this choice a key of its own", key.text),
+                    format!("选项键“{}”在列表“{list_name}”里出现了两次；请给这个选项换一个不同的键", key.text),
                 );
                 continue;
             }
@@ -217,11 +224,11 @@ pub(super) fn sections(
                     p.at,
                     "population-without-module",
                     format!(
-                        "section '{}' names a population but is not scored_separately = true",
+                        "section '{}' names a population but is not scored separately; add scored_separately = true, or remove population",
                         shown(id.text)
                     ),
                     format!(
-                        "章节“{}”写了人群，但没有 scored_separately = true",
+                        "章节“{}”写了人群，但不是单独计分；请加上 scored_separately = true，或删掉 population",
                         shown(id.text)
                     ),
                 );
@@ -236,8 +243,11 @@ pub(super) fn sections(
             r.error(
                 id.at,
                 "duplicate-section",
-                format!("section '{}' is defined twice", id.text),
-                format!("章节“{}”定义了两次", id.text),
+                format!(
+                    "section '{}' is defined twice; give this one an id of its own, or remove it",
+                    id.text
+                ),
+                format!("章节“{}”定义了两次；请给这一个换一个 id，或删掉它", id.text),
             );
             continue;
         }
@@ -325,10 +335,10 @@ pub(super) fn items(r: &mut Reporter, top: &Fields<'_, '_>, cx: &ItemContext<'_>
             at,
             "too-many-items",
             format!(
-                "the questionnaire has {} items; at most {MAX_ITEMS} are allowed",
+                "the questionnaire has {} items; at most {MAX_ITEMS} are allowed: split it into several questionnaires",
                 blocks.len()
             ),
-            format!("问卷有 {} 个题目，最多 {MAX_ITEMS} 个", blocks.len()),
+            format!("问卷有 {} 个题目，最多 {MAX_ITEMS} 个：请拆成几份问卷", blocks.len()),
         );
         return out;
     }
@@ -364,8 +374,11 @@ fn item(
             r.error(
                 id.at,
                 "duplicate-item",
-                format!("item '{}' is defined twice", id.text),
-                format!("题目“{}”定义了两次", id.text),
+                format!(
+                    "item '{}' is defined twice; give this one an id of its own, or remove it",
+                    id.text
+                ),
+                format!("题目“{}”定义了两次；请给这一个换一个 id，或删掉它", id.text),
             );
         }
     }
@@ -374,7 +387,15 @@ fn item(
     let section = f.string(r, "section");
     if let Some(s) = &section {
         if !cx.sections.contains_key(s.text) {
-            let (en, zh) = did_you_mean(s.text, cx.sections.keys().map(String::as_str));
+            let (en, zh) = instead_of_name(
+                r,
+                s.text,
+                cx.sections.keys().map(String::as_str),
+                (
+                    &format!("add a [[sections]] block with id = \"{}\"", shown(s.text)),
+                    &format!("请加上 id = \"{}\" 的 [[sections]] 块", shown(s.text)),
+                ),
+            );
             r.error(
                 s.at,
                 "unknown-section",
@@ -410,7 +431,18 @@ fn item(
     let explanation = texts(r, &f, "explanation", cx.languages, false);
 
     // kind
-    let kind_name = f.required_string(r, "kind", "\"single_choice\"");
+    if f.value("kind").is_none() {
+        f.missing_with(
+            r,
+            "kind",
+            "\"single_choice\"",
+            (
+                &format!(" or another kind: {}", ItemKind::NAMES.join(", ")),
+                &format!("，或其他题型：{}", ItemKind::NAMES.join("、")),
+            ),
+        );
+    }
+    let kind_name = f.string(r, "kind");
     let kind_name = kind_name.and_then(|k| {
         if ItemKind::NAMES.contains(&k.text) {
             Some(k.text)
@@ -449,8 +481,8 @@ fn item(
                 r.error(
                     at,
                     "note-takes-no-answer",
-                    format!("{}: is a note and takes no answer, so no {key}", place.en),
-                    format!("{}：是说明（note），不需要回答，所以不能有 {key}", place.zh),
+                    format!("{}: is a note and takes no answer, so no {key}; remove {key}, or give the item a kind that takes an answer", place.en),
+                    format!("{}：是说明（note），不需要回答，所以不能有 {key}；请删掉 {key}，或改成需要回答的题型", place.zh),
                 );
             }
         }
@@ -479,10 +511,10 @@ fn item(
                 at,
                 "filter-without-choices",
                 format!(
-                    "{}: choice_filter applies to items with choices only",
+                    "{}: choice_filter applies to items with choices only; remove it",
                     place.en
                 ),
-                format!("{}：choice_filter 只能用于有选项的题目", place.zh),
+                format!("{}：choice_filter 只能用于有选项的题目；请删掉它", place.zh),
             );
         }
     }
@@ -491,8 +523,8 @@ fn item(
         r.error(
             at,
             "message-without-constraint",
-            format!("{}: has a constraint_message but no constraint", place.en),
-            format!("{}：有 constraint_message，却没有 constraint", place.zh),
+            format!("{}: has a constraint_message but no constraint; add constraint = \"…\", or remove constraint_message", place.en),
+            format!("{}：有 constraint_message，却没有 constraint；请加上 constraint = \"…\"，或删掉 constraint_message", place.zh),
         );
     }
     if let (Some(at), true) = (f.key_at("constraint"), kind_known && !kind.takes_answer()) {
@@ -500,11 +532,11 @@ fn item(
             at,
             "note-takes-no-answer",
             format!(
-                "{}: is a note and takes no answer, so no constraint",
+                "{}: is a note and takes no answer, so no constraint; remove constraint, or give the item a kind that takes an answer",
                 place.en
             ),
             format!(
-                "{}：是说明（note），不需要回答，所以不能有 constraint",
+                "{}：是说明（note），不需要回答，所以不能有 constraint；请删掉 constraint，或改成需要回答的题型",
                 place.zh
             ),
         );
@@ -527,7 +559,7 @@ fn item(
     // scoring: read now, checked against the kind and the dimensions later
     let score = f
         .table(r, "score")
-        .map(|(t, at)| scoring::read(r, t, at, &place));
+        .map(|(t, at)| scoring::read(r, t, at, &place, kind_known.then_some(&kind)));
 
     if let Some(id) = &id {
         out.positions.entry(id.text.to_string()).or_insert(position);
@@ -570,32 +602,48 @@ fn kind_of(
                 at,
                 "key-not-for-kind",
                 format!(
-                    "{}: {key} applies to {en} only, and this item is {kind}",
+                    "{}: {key} applies to {en} only, and this item is {kind}; remove {key}",
                     place.en
                 ),
-                format!("{}：{key} 只能用于{zh}，而这个题目是 {kind}", place.zh),
+                format!(
+                    "{}：{key} 只能用于{zh}，而这个题目是 {kind}；请删掉 {key}",
+                    place.zh
+                ),
             );
         }
     };
     let choices: Vec<Choice> = if takes_choices {
         match f.string(r, "choices") {
             Some(list) => match cx.lists.get(list.text) {
+                Some(l) if l.refused => Vec::new(),
                 Some(l) => {
-                    *choices_over_items = choices_over_items.saturating_add(l.choices.len());
+                    let before = *choices_over_items;
+                    *choices_over_items = before.saturating_add(l.choices.len());
                     if *choices_over_items > MAX_CHOICES_OVER_ITEMS {
-                        r.error(
-                            list.at,
-                            "too-many-choices",
-                            format!("{}: the items so far offer more than {MAX_CHOICES_OVER_ITEMS} choices in all (a list counts once for each item that uses it)", place.en),
-                            format!("{}：到这里为止所有题目的选项总数超过 {MAX_CHOICES_OVER_ITEMS}（一个列表被几个题目使用就算几次）", place.zh),
-                        );
+                        // said once, at the item that goes past the limit
+                        if before <= MAX_CHOICES_OVER_ITEMS {
+                            r.error(
+                                list.at,
+                                "too-many-choices",
+                                format!("{}: from here on the items offer more than {MAX_CHOICES_OVER_ITEMS} choices in all (a list counts once for each item that uses it): use shorter lists, or split the questionnaire", place.en),
+                                format!("{}：从这里起所有题目的选项总数超过 {MAX_CHOICES_OVER_ITEMS}（一个列表被几个题目使用就算几次）：请用较短的列表，或把问卷拆开", place.zh),
+                            );
+                        }
                         Vec::new()
                     } else {
                         l.choices.clone()
                     }
                 }
                 None => {
-                    let (en, zh) = did_you_mean(list.text, cx.lists.keys().map(String::as_str));
+                    let (en, zh) = instead_of_name(
+                        r,
+                        list.text,
+                        cx.lists.keys().map(String::as_str),
+                        (
+                            &format!("add its choices as [[choices.{}]] blocks", shown(list.text)),
+                            &format!("请用 [[choices.{}]] 块写出它的选项", shown(list.text)),
+                        ),
+                    );
                     r.error(
                         list.at,
                         "unknown-choice-list",
@@ -684,8 +732,8 @@ fn kind_of(
         };
         if bound.is_none() {
             let (en, zh) = match kind {
-                "integer" => ("a whole number", "整数"),
-                "decimal" => ("a number", "数字"),
+                "integer" => ("a whole number, like 16", "整数，如 16"),
+                "decimal" => ("a number, like 2.5", "数字，如 2.5"),
                 _ => (
                     "a date in quotes, like \"2026-03-01\"",
                     "带引号的日期，如 \"2026-03-01\"",
@@ -707,8 +755,22 @@ fn kind_of(
             r.error(
                 at.span().start,
                 "min-above-max",
-                format!("{}: min is greater than max", place.en),
-                format!("{}：min 大于 max", place.zh),
+                format!(
+                    "{}: min ({}) is greater than max ({}); swap them: min = {}, max = {}",
+                    place.en,
+                    lo.written(),
+                    hi.written(),
+                    hi.written(),
+                    lo.written()
+                ),
+                format!(
+                    "{}：min（{}）大于 max（{}）；请对调：min = {}，max = {}",
+                    place.zh,
+                    lo.written(),
+                    hi.written(),
+                    hi.written(),
+                    lo.written()
+                ),
             );
         }
     }
@@ -757,6 +819,14 @@ impl Bound {
         match self {
             Bound::Date(d) => Some(d),
             _ => None,
+        }
+    }
+    /// As it would be written in the file.
+    fn written(&self) -> String {
+        match self {
+            Bound::Int(n) => n.to_string(),
+            Bound::Float(x) => format!("{x:?}"),
+            Bound::Date(d) => format!("\"{d}\""),
         }
     }
     fn greater_than(&self, other: &Bound) -> bool {

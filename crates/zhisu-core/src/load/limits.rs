@@ -6,6 +6,10 @@ pub use crate::expr::{MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 
 /// The largest file, in bytes (the national questionnaire is about 150 KB).
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Deepest nesting of lists and tables in the TOML itself (`a = [[[1]]]` is 3 deep): the limit
+/// of the `toml` parser, which reports "max recursion depth met" past it; `tests/limits.rs`
+/// checks that the figure here is the parser's.
+pub const MAX_TOML_NESTING: usize = 80;
 /// Most items in one questionnaire.
 pub const MAX_ITEMS: usize = 50_000;
 /// Most choices in one choice list.
@@ -24,5 +28,8 @@ pub const MAX_MEDIA_PATH_CHARS: usize = 200;
 pub const MAX_POINTS_PER_ITEM: u32 = 1_000;
 /// Most points a questionnaire may be worth in total.
 pub const MAX_TOTAL_POINTS: u64 = 1_000_000;
+/// Most searches for "did you mean" among the names of one file (each looks through at most
+/// 500 names); later misspellings get the instruction without a suggestion.
+pub const MAX_SUGGESTIONS: usize = 200;
 /// Most problems reported for one file; the rest are counted in a last line.
 pub const MAX_DIAGNOSTICS: usize = 1_000;

@@ -90,35 +90,45 @@ pub(super) fn check(r: &mut Reporter, s: &Str<'_>, media: Media, place: &Place) 
     let key = media.key();
     let p = shown(s.text);
     let allowed = media.extensions().join(", ");
+    let example = match media {
+        Media::Image => "images/sign.png",
+        Media::Audio => "audio/q1.mp3",
+    };
     let (en, zh) = match problem {
-        MediaProblem::Empty => ("is empty".to_string(), "是空的".to_string()),
-        MediaProblem::TooLong => (
-            format!("is longer than {MAX_MEDIA_PATH_CHARS} characters"),
-            format!("超过 {MAX_MEDIA_PATH_CHARS} 个字符"),
+        MediaProblem::Empty => (
+            format!("is empty; write the file's path inside the questionnaire's folder, like \"{example}\", or remove {key}"),
+            format!("是空的；请写文件在问卷文件夹里的路径，如 \"{example}\"，或删掉 {key}"),
         ),
+        MediaProblem::TooLong => {
+            let length = s.text.chars().count();
+            (
+                format!("has {length} characters; shorten it to at most {MAX_MEDIA_PATH_CHARS} (shorter folder or file names)"),
+                format!("有 {length} 个字符；请缩短到不超过 {MAX_MEDIA_PATH_CHARS} 个（改短文件夹名或文件名）"),
+            )
+        }
         MediaProblem::Hidden => (
-            "contains an invisible or control character".into(),
-            "含有看不见的字符或控制字符".into(),
+            "contains an invisible or control character (shown as \\u{…}); retype it".into(),
+            "含有看不见的字符或控制字符（显示为 \\u{…}）；请重新输入".into(),
         ),
         MediaProblem::Url => (
-            "is a web address or URL; put the file in the questionnaire's folder and write its path there, like \"images/sign.png\"".into(),
-            "是网址或 URL；请把文件放进问卷所在的文件夹，写它在文件夹里的路径，如 \"images/sign.png\"".into(),
+            format!("is a web address or URL; put the file in the questionnaire's folder and write its path there, like \"{example}\""),
+            format!("是网址或 URL；请把文件放进问卷所在的文件夹，写它在文件夹里的路径，如 \"{example}\""),
         ),
         MediaProblem::Absolute => (
-            "is an absolute path; write the path inside the questionnaire's folder, like \"images/sign.png\"".into(),
-            "是绝对路径；请写文件在问卷文件夹里的路径，如 \"images/sign.png\"".into(),
+            format!("is an absolute path; write the path inside the questionnaire's folder, like \"{example}\""),
+            format!("是绝对路径；请写文件在问卷文件夹里的路径，如 \"{example}\""),
         ),
         MediaProblem::Backslash => (
             "uses '\\'; separate folders with '/'".into(),
             "用了“\\”；文件夹之间请用“/”分隔".into(),
         ),
         MediaProblem::OutsideFolder => (
-            "uses '..' to leave the questionnaire's folder; media must be inside it".into(),
-            "用“..”离开了问卷所在的文件夹；媒体文件必须放在这个文件夹里".into(),
+            format!("uses '..' to leave the questionnaire's folder; media must be inside it: put the file there and write its path from the folder, like \"{example}\""),
+            format!("用“..”离开了问卷所在的文件夹；媒体文件必须放在这个文件夹里：请把文件放进去，写它在文件夹里的路径，如 \"{example}\""),
         ),
         MediaProblem::EmptyPart => (
-            "has an empty or '.' folder name (like '//' or './'); write it like \"images/sign.png\"".into(),
-            "含有空的或“.”文件夹名（如“//”或“./”）；请写成 \"images/sign.png\" 这样".into(),
+            format!("has an empty or '.' folder name (like '//' or './'); write it like \"{example}\""),
+            format!("含有空的或“.”文件夹名（如“//”或“./”）；请写成 \"{example}\" 这样"),
         ),
         MediaProblem::Extension => (
             format!("must end in one of: {allowed}"),

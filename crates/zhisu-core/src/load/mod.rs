@@ -191,12 +191,12 @@ fn load(bytes: &[u8], r: &mut Reporter, with_lint: bool) -> Option<Questionnaire
             0,
             "file-too-large",
             format!(
-                "the file is {} bytes; a questionnaire file may have at most {} bytes",
+                "the file is {} bytes; a questionnaire file may have at most {} bytes (16 MiB): split it into several questionnaires",
                 bytes.len(),
                 limits::MAX_FILE_BYTES
             ),
             format!(
-                "文件有 {} 字节，问卷文件最多 {} 字节",
+                "文件有 {} 字节，问卷文件最多 {} 字节（16 MiB）：请拆成几份问卷",
                 bytes.len(),
                 limits::MAX_FILE_BYTES
             ),
@@ -225,11 +225,20 @@ struct Found {
 #[derive(Default)]
 pub(crate) struct Reporter {
     found: Vec<Found>,
+    /// Searches for "did you mean" among names from the file so far.
+    suggestions: usize,
 }
 
 impl Reporter {
     pub(crate) fn error(&mut self, offset: usize, code: &'static str, en: String, zh: String) {
         self.push(offset, Severity::Error, code, en, zh);
+    }
+
+    /// Whether a search for "did you mean" among names from the file may be made: at most
+    /// [`limits::MAX_SUGGESTIONS`] per file, so a file of misspellings stays linear.
+    pub(crate) fn may_suggest(&mut self) -> bool {
+        self.suggestions += 1;
+        self.suggestions <= limits::MAX_SUGGESTIONS
     }
 
     pub(crate) fn warn(&mut self, offset: usize, code: &'static str, en: String, zh: String) {

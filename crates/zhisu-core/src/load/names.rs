@@ -2,7 +2,7 @@
 //! control characters (two keys that look the same must be the same key), and a version ends up
 //! in file names and URLs, so it holds no path or line break.
 
-use super::limits::{MAX_NAME_CHARS, MAX_VERSION_CHARS};
+use super::limits::{MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_VERSION_CHARS};
 use super::read::{Place, Str};
 use super::Reporter;
 use crate::{is_hidden, shown};
@@ -19,12 +19,15 @@ pub(super) fn is_identifier(s: &str) -> bool {
 /// An id (questionnaire, item, dimension, section, population): `what` names it.
 pub(super) fn identifier(r: &mut Reporter, s: &Str<'_>, what_en: &str, what_zh: &str) -> bool {
     let id = shown(s.text);
-    if s.text.chars().count() > MAX_NAME_CHARS {
+    let length = s.text.chars().count();
+    if length > MAX_NAME_CHARS {
         r.error(
             s.at,
             "name-too-long",
-            format!("{what_en} '{id}' is longer than {MAX_NAME_CHARS} characters"),
-            format!("{what_zh}“{id}”超过 {MAX_NAME_CHARS} 个字符"),
+            format!(
+                "{what_en} '{id}' has {length} characters; shorten it to at most {MAX_NAME_CHARS}"
+            ),
+            format!("{what_zh}“{id}”有 {length} 个字符；请缩短到不超过 {MAX_NAME_CHARS} 个"),
         );
         return false;
     }
@@ -51,25 +54,36 @@ pub(super) fn identifier(r: &mut Reporter, s: &Str<'_>, what_en: &str, what_zh: 
 pub(super) fn choice_key(r: &mut Reporter, s: &Str<'_>, list: &str) -> bool {
     let key = shown(s.text);
     let list = shown(list);
-    let bad = if s.text.trim().is_empty() {
-        Some(("is empty", "是空的"))
+    let length = s.text.chars().count();
+    let bad: Option<(String, String)> = if s.text.trim().is_empty() {
+        Some((
+            "is empty; write a key of letters, digits and '_', like \"a\" or \"yes\"".into(),
+            "是空的；请写一个由字母、数字和“_”组成的键，如 \"a\" 或 \"yes\"".into(),
+        ))
     } else if s.text.chars().any(is_hidden) {
         Some((
-            "contains an invisible or control character (shown as \\u{…}); retype it",
-            "含有看不见的字符或控制字符（显示为 \\u{…}）；请重新输入",
+            "contains an invisible or control character (shown as \\u{…}); retype it".into(),
+            "含有看不见的字符或控制字符（显示为 \\u{…}）；请重新输入".into(),
         ))
     } else if s.text.contains(char::is_whitespace) {
-        Some(("contains a space; use '_' instead", "含有空格；请改用“_”"))
+        Some((
+            "contains a space; use '_' instead".into(),
+            "含有空格；请改用“_”".into(),
+        ))
     } else if s.text.contains(['\'', '"', '$', '{', '}']) {
         Some((
-            "contains a quote, '$' or a brace, which expressions cannot compare with",
-            "含有引号、“$”或花括号，表达式无法与它比较",
+            "contains a quote, '$' or a brace, which expressions cannot compare with; use letters, digits and '_'".into(),
+            "含有引号、“$”或花括号，表达式无法与它比较；请只用字母、数字和“_”".into(),
         ))
-    } else if s.text.chars().count() > MAX_NAME_CHARS {
-        Some(("is longer than 64 characters", "超过 64 个字符"))
+    } else if length > MAX_NAME_CHARS {
+        Some((
+            format!("has {length} characters; shorten it to at most {MAX_NAME_CHARS}"),
+            format!("有 {length} 个字符；请缩短到不超过 {MAX_NAME_CHARS} 个"),
+        ))
     } else {
         None
     };
+    let ok = bad.is_none();
     if let Some((en, zh)) = bad {
         r.error(
             s.at,
@@ -78,7 +92,7 @@ pub(super) fn choice_key(r: &mut Reporter, s: &Str<'_>, list: &str) -> bool {
             format!("选项列表“{list}”中的选项键“{key}”{zh}"),
         );
     }
-    bad.is_none()
+    ok
 }
 
 /// A version: letters, digits, `.`, `-`, `_`, `+`; no `..`.
@@ -131,19 +145,18 @@ pub(super) fn language(r: &mut Reporter, s: &Str<'_>) -> bool {
 /// Text an author wrote for people (labels, messages): no control characters but new lines and
 /// tabs, nothing that reverses what is shown around it, not too long.
 pub(super) fn prose(r: &mut Reporter, at: usize, text: &str, place: &Place, what: &str) {
-    if text.chars().count() > super::limits::MAX_TEXT_CHARS {
+    let length = text.chars().count();
+    if length > MAX_TEXT_CHARS {
         r.error(
             at,
             "text-too-long",
             format!(
-                "{}: {what} is longer than {} characters",
-                place.en,
-                super::limits::MAX_TEXT_CHARS
+                "{}: {what} has {length} characters; shorten it to at most {MAX_TEXT_CHARS} (a long passage can be split over several notes)",
+                place.en
             ),
             format!(
-                "{}：{what} 超过 {} 个字符",
-                place.zh,
-                super::limits::MAX_TEXT_CHARS
+                "{}：{what} 有 {length} 个字符；请缩短到不超过 {MAX_TEXT_CHARS} 个（长段文字可以分成几个说明题）",
+                place.zh
             ),
         );
         return;

@@ -94,54 +94,78 @@ pub(super) fn written_as(value: &DeValue<'_>) -> (&'static str, &'static str) {
 }
 
 /// The known word closest to `word` (at most 2 edits, fewer than the word's length), for
-/// "did you mean". Gives none past 500 candidates, so it stays cheap on any file.
-pub(super) fn suggest<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    if word.chars().count() > 64 {
+/// "did you mean". Gives none among more than 500 candidates, so it stays cheap on any file
+/// (a file with 50,000 misspelt references to 50,000 items).
+pub(super) fn suggest<'c, C>(word: &str, candidates: C) -> Option<&'c str>
+where
+    C: IntoIterator<Item = &'c str>,
+    C::IntoIter: ExactSizeIterator,
+{
+    let candidates = candidates.into_iter();
+    // one letter is no misspelling of another ('n' for 'y')
+    let length = word.chars().count();
+    if !(2..=64).contains(&length) || candidates.len() > 500 {
         return None;
     }
+    let word: Vec<char> = word.chars().collect();
+    let max = 2.min(length - 1);
     let mut best: Option<(usize, &str)> = None;
-    for (n, candidate) in candidates.into_iter().enumerate() {
-        if n >= 500 {
-            return None;
-        }
-        let distance = edit_distance(word, candidate);
-        let max = 2.min(word.chars().count().saturating_sub(1)).max(1);
-        if distance <= max && distance > 0 && best.is_none_or(|(d, _)| distance < d) {
+    for candidate in candidates {
+        let Some(distance) = distance_within(&word, candidate, max) else {
+            continue;
+        };
+        // ties go to the first in alphabetical order: candidates often come from a map, and
+        // the same file must always get the same suggestion
+        let better = best.is_none_or(|(d, b)| distance < d || distance == d && candidate < b);
+        if distance > 0 && better {
             best = Some((distance, candidate));
         }
     }
     best.map(|(_, c)| c)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().take(80).collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+/// The edit distance from `a` to `b` when it is at most `max` (a transposition, `lable`,
+/// counts as one edit), else `None`. Only a band of `2·max + 1` cells of each row is worked
+/// out, so a search among 500 long names stays cheap.
+fn distance_within(a: &[char], b: &str, max: usize) -> Option<usize> {
+    let b: Vec<char> = b.chars().take(a.len() + max + 1).collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    if a.len() == b.len() {
+        let mut differing = (0..a.len()).filter(|&i| a[i] != b[i]);
+        if let (Some(i), Some(j), None) = (differing.next(), differing.next(), differing.next()) {
+            if j == i + 1 && a[i] == b[j] && a[j] == b[i] {
+                return Some(1);
+            }
         }
-        // a transposition (`lable`) counts as one edit
+    }
+    const FAR: usize = usize::MAX / 2;
+    let n = b.len();
+    let mut previous = vec![FAR; n + 1];
+    for (j, cell) in previous.iter_mut().enumerate().take(max + 1) {
+        *cell = j;
+    }
+    let mut current = vec![FAR; n + 1];
+    for i in 1..=a.len() {
+        let lo = i.saturating_sub(max).max(1);
+        let hi = (i + max).min(n);
+        current[lo - 1] = if lo == 1 { i } else { FAR };
+        let mut row_min = current[lo - 1];
+        for j in lo..=hi {
+            let substitution = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            current[j] = substitution.min(previous[j] + 1).min(current[j - 1] + 1);
+            row_min = row_min.min(current[j]);
+        }
+        if hi < n {
+            current[hi + 1] = FAR;
+        }
+        if row_min > max {
+            return None;
+        }
         std::mem::swap(&mut previous, &mut current);
     }
-    let plain = previous[b.len()];
-    if a.len() == b.len() {
-        let differing: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-        if differing.len() == 2
-            && differing[1] == differing[0] + 1
-            && a[differing[0]] == b[differing[1]]
-            && a[differing[1]] == b[differing[0]]
-        {
-            return 1;
-        }
-    }
-    plain
+    Some(previous[n]).filter(|d| *d <= max)
 }
 
 /// A text value with where it starts (the opening quote) and its span.
@@ -259,23 +283,56 @@ impl<'a, 'i> Fields<'a, 'i> {
                 format!("{}: write {key}.\"zh-CN\" = \"…\" (a text for each language), not {key} = \"…\"", self.place.en),
                 format!("{}：请写 {key}.\"zh-CN\" = \"…\"（每种语言一段文字），而不是 {key} = \"…\"", self.place.zh),
             ),
-            _ => (
-                format!("{}: {key} must be {want_en}, not {got_en}", self.place.en),
-                format!("{}：{key} 应是{want_zh}，而不是{got_zh}", self.place.zh),
-            ),
+            _ => {
+                // a space before Latin letters and digits in Chinese text (应是 true, 而不是 0)
+                let spaced = |s: &str| {
+                    if s.starts_with(|c: char| c.is_ascii()) {
+                        format!(" {s}")
+                    } else {
+                        s.to_string()
+                    }
+                };
+                (
+                    format!("{}: {key} must be {want_en}, not {got_en}", self.place.en),
+                    format!(
+                        "{}：{key} 应是{}，而不是{}",
+                        self.place.zh,
+                        spaced(&want_zh),
+                        spaced(&got_zh)
+                    ),
+                )
+            }
         };
         r.error(value.span().start, "wrong-type", en, zh);
     }
 
     pub(super) fn missing(&self, r: &mut Reporter, key: &str, example: &str) {
+        self.missing_with(r, key, example, ("", ""));
+    }
+
+    /// Like [`Fields::missing`], with a note after the example (`" (the right answer)"`,
+    /// `"（正确答案）"`).
+    pub(super) fn missing_with(
+        &self,
+        r: &mut Reporter,
+        key: &str,
+        example: &str,
+        (note_en, note_zh): (&str, &str),
+    ) {
         if self.suggested.contains(&key) {
             return; // "did you mean" said it already
         }
         r.error(
             self.at,
             "missing-key",
-            format!("{}: {key} is missing; add {key} = {example}", self.place.en),
-            format!("{}：缺少 {key}；请加上 {key} = {example}", self.place.zh),
+            format!(
+                "{}: {key} is missing; add {key} = {example}{note_en}",
+                self.place.en
+            ),
+            format!(
+                "{}：缺少 {key}；请加上 {key} = {example}{note_zh}",
+                self.place.zh
+            ),
         );
     }
 
@@ -445,5 +502,85 @@ mod tests {
         assert_eq!(suggest("relevent", keys), Some("relevant"));
         assert_eq!(suggest("colour", keys), None);
         assert_eq!(suggest("ik", keys), Some("id"));
+        assert_eq!(suggest("n", ["y", "a"]), None);
+        // an insertion, a deletion, two edits; three are too many
+        assert_eq!(suggest("techer", ["teacher"]), Some("teacher"));
+        assert_eq!(suggest("teacherr", ["teacher"]), Some("teacher"));
+        assert_eq!(suggest("tcher", ["teacher"]), Some("teacher"));
+        assert_eq!(suggest("tch", ["teacher"]), None);
+        let long = format!("{}_000", "x".repeat(58));
+        assert_eq!(
+            suggest(&format!("{long}y"), [long.as_str()]),
+            Some(long.as_str())
+        );
+        assert_eq!(suggest("worker", ["teacher", "doctor"]), None);
+        // the band gives the same distance as the whole table
+        let chars = |s: &str| s.chars().collect::<Vec<_>>();
+        for (a, b, d) in [
+            ("kitten", "sitting", None),
+            ("kitten", "sittin", Some(2)),
+            ("abc", "abc", Some(0)),
+            ("abcdef", "abdcef", Some(1)),
+            ("职业病", "职业", Some(1)),
+            ("", "ab", Some(2)),
+        ] {
+            assert_eq!(distance_within(&chars(a), b, 2), d, "{a} {b}");
+        }
+        // a tie: the first in alphabetical order, whatever the order of the candidates
+        assert_eq!(suggest("qq", ["qq2", "qq1"]), Some("qq1"));
+        assert_eq!(suggest("qq", ["qq1", "qq2"]), Some("qq1"));
+    }
+
+    /// The whole table, with the same rule for one transposition.
+    fn full_distance(a: &[char], b: &[char]) -> usize {
+        let mut previous: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut current = vec![i + 1; b.len() + 1];
+            for (j, cb) in b.iter().enumerate() {
+                current[j + 1] = (previous[j] + usize::from(ca != cb))
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1);
+            }
+            previous = current;
+        }
+        let differing: Vec<usize> = (0..a.len().min(b.len()))
+            .filter(|&i| a[i] != b[i])
+            .collect();
+        if a.len() == b.len()
+            && differing.len() == 2
+            && differing[1] == differing[0] + 1
+            && a[differing[0]] == b[differing[1]]
+            && a[differing[1]] == b[differing[0]]
+        {
+            return 1;
+        }
+        previous[b.len()]
+    }
+
+    #[test]
+    fn the_band_agrees_with_the_whole_table() {
+        let mut words = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = words
+                .iter()
+                .filter(|w| w.len() == words.last().unwrap().len())
+                .flat_map(|w| ["a", "b", "c"].map(|c| format!("{w}{c}")))
+                .collect();
+            words.extend(longer);
+        }
+        for a in &words {
+            let ac: Vec<char> = a.chars().collect();
+            for b in &words {
+                let bc: Vec<char> = b.chars().collect();
+                let d = full_distance(&ac, &bc);
+                for max in 1..=2 {
+                    assert_eq!(
+                        distance_within(&ac, b, max),
+                        (d <= max).then_some(d),
+                        "{a} {b} {max}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -7,19 +7,81 @@ use std::collections::{HashMap, HashSet};
 use toml::de::{DeTable, DeValue};
 
 use super::limits::{MAX_POINTS_PER_ITEM, MAX_TOTAL_POINTS};
-use super::parts::{did_you_mean, Dimensions, RawScore, ReadItems, SectionInfo, WrittenKey};
+use super::parts::{
+    instead_of_key, instead_of_name, Dimensions, RawScore, ReadItems, SectionInfo, WrittenKey,
+};
 use super::read::{fields, Place};
 use super::Reporter;
 use crate::{shown, AnswerValue, Item, ItemKind, ScoringRule};
 
-pub(super) fn read(r: &mut Reporter, table: &DeTable<'_>, at: usize, place: &Place) -> RawScore {
-    let f = fields(r, table, at, &["dimension", "points", "key"], place.clone());
+/// An item's `score = { … }` as written; `kind` (when understood) gives the example of a
+/// missing key.
+pub(super) fn read(
+    r: &mut Reporter,
+    table: &DeTable<'_>,
+    at: usize,
+    place: &Place,
+    kind: Option<&ItemKind>,
+) -> RawScore {
+    let place = Place::new(
+        format!("{}, score", place.en),
+        format!("{}的 score", place.zh),
+    );
+    let f = fields(r, table, at, &["dimension", "points", "key"], place);
     let dimension = f
         .required_string(r, "dimension", "\"law\"")
         .map(|s| (s.text.to_string(), s.at));
     let points = f.value("points").map(|_| f.whole_number(r, "points", 1));
     if f.value("key").is_none() {
-        f.missing(r, "key", "true");
+        // the keys of the item's list, a few of them, for the author to pick from
+        let keys = |choices: &[crate::Choice]| {
+            let mut keys: Vec<String> = choices
+                .iter()
+                .take(8)
+                .map(|c| format!("\"{}\"", shown(&c.key)))
+                .collect();
+            if choices.len() > 8 {
+                keys.push("…".into());
+            }
+            keys
+        };
+        let (example, note_en, note_zh) = match kind {
+            Some(ItemKind::SingleChoice { choices, .. }) if !choices.is_empty() => (
+                "\"…\"",
+                format!(
+                    " with the key of the right choice: {}",
+                    keys(choices).join(", ")
+                ),
+                format!("，填正确选项的键：{}", keys(choices).join("、")),
+            ),
+            Some(ItemKind::MultipleChoice { choices }) if !choices.is_empty() => (
+                "[\"…\", \"…\"]",
+                format!(
+                    " with the keys of every right choice: {}",
+                    keys(choices).join(", ")
+                ),
+                format!("，填所有正确选项的键：{}", keys(choices).join("、")),
+            ),
+            Some(ItemKind::SingleChoice { .. }) => (
+                "\"…\"",
+                " with the key of the right choice".into(),
+                "，填正确选项的键".into(),
+            ),
+            Some(ItemKind::MultipleChoice { .. }) => (
+                "[\"…\", \"…\"]",
+                " with the keys of every right choice".into(),
+                "，填所有正确选项的键".into(),
+            ),
+            Some(ItemKind::Integer { .. }) => {
+                ("3", " (the right number)".into(), "（正确的数）".into())
+            }
+            _ => (
+                "true",
+                " (or false: the right answer)".into(),
+                "（或 false：正确答案）".into(),
+            ),
+        };
+        f.missing_with(r, "key", example, (&note_en, &note_zh));
     }
     let key = f.value("key").map(|v| {
         let key = match v.get_ref() {
@@ -77,7 +139,15 @@ pub(super) fn rules(
                     true
                 } else {
                     any_unknown_dimension = true;
-                    let (en, zh) = did_you_mean(d, dimensions.list.iter().map(|x| x.id.as_str()));
+                    let (en, zh) = instead_of_name(
+                        r,
+                        d,
+                        dimensions.list.iter().map(|x| x.id.as_str()),
+                        (
+                            &format!("add a [[dimensions]] block with id = \"{}\"", shown(d)),
+                            &format!("请加上 id = \"{}\" 的 [[dimensions]] 块", shown(d)),
+                        ),
+                    );
                     r.error(
                         *at,
                         "unknown-dimension",
@@ -105,11 +175,11 @@ pub(super) fn rules(
                     at,
                     "too-many-points",
                     format!(
-                        "{}: points is {p}; an item may be worth at most {MAX_POINTS_PER_ITEM}",
+                        "{}: points is {p}; an item may be worth at most {MAX_POINTS_PER_ITEM}: write points = {MAX_POINTS_PER_ITEM} or less",
                         place.en
                     ),
                     format!(
-                        "{}：points 是 {p}，一个题目最多 {MAX_POINTS_PER_ITEM} 分",
+                        "{}：points 是 {p}，一个题目最多 {MAX_POINTS_PER_ITEM} 分：请写 points = {MAX_POINTS_PER_ITEM} 或更小的数",
                         place.zh
                     ),
                 );
@@ -124,8 +194,8 @@ pub(super) fn rules(
                 r.error(
                     score.at,
                     "too-many-points",
-                    format!("{}: the questionnaire is worth more than {MAX_TOTAL_POINTS} points in all from here on", place.en),
-                    format!("{}：从这里起问卷总分超过 {MAX_TOTAL_POINTS}", place.zh),
+                    format!("{}: from here on the questionnaire is worth more than {MAX_TOTAL_POINTS} points in all: give the items fewer points", place.en),
+                    format!("{}：从这里起问卷总分超过 {MAX_TOTAL_POINTS}：请减少各题的分数", place.zh),
                 );
             }
         }
@@ -219,20 +289,39 @@ fn answer_key(
                 r.error(
                     at,
                     "not-scorable",
-                    format!("{}: is {} and cannot be scored; only true_false, single_choice, multiple_choice and integer items can", place.en, other.name()),
-                    format!("{}：是 {}，不能计分；只有 true_false、single_choice、multiple_choice 和 integer 题可以计分", place.zh, other.name()),
+                    format!("{}: is a {} item and cannot be scored; only true_false, single_choice, multiple_choice and integer items can: remove score, or change the kind", place.en, other.name()),
+                    format!("{}：是 {} 题，不能计分；只有 true_false、single_choice、multiple_choice 和 integer 题可以计分：请删掉 score，或改题型", place.zh, other.name()),
                 );
                 return None;
             }
+        };
+        let space = if zh.starts_with(|c: char| c.is_ascii()) {
+            " "
+        } else {
+            ""
         };
         r.error(
             at,
             "bad-scoring-key",
             format!("{}: the scoring key must be {en}", place.en),
-            format!("{}：计分答案（key）应是{zh}", place.zh),
+            format!("{}：计分答案（key）应是{space}{zh}", place.zh),
         );
         return None;
     };
+    if item.kind.choices().is_empty()
+        && matches!(
+            item.kind,
+            ItemKind::SingleChoice { .. } | ItemKind::MultipleChoice { .. }
+        )
+    {
+        // its choice list is missing or refused, which was reported: no follow-on
+        return None;
+    }
+    // choice keys are checked here, through a set (a key may list many choices of a long
+    // list), each problem saying what to write instead
+    if let AnswerValue::Choice(_) | AnswerValue::Choices(_) = &value {
+        return choice_keys(r, item, value, at, place);
+    }
     let probe = Item {
         scoring: None,
         ..item.clone()
@@ -255,4 +344,79 @@ fn answer_key(
         return None;
     }
     Some(value.normalized())
+}
+
+/// A scoring key of a choice item: every key one of the item's choices, a list not empty and
+/// without repeats. Linear in the keys and choices.
+fn choice_keys(
+    r: &mut Reporter,
+    item: &Item,
+    value: AnswerValue,
+    at: usize,
+    place: &Place,
+) -> Option<AnswerValue> {
+    let written: &[String] = match &value {
+        AnswerValue::Choice(k) => std::slice::from_ref(k),
+        AnswerValue::Choices(keys) => keys,
+        _ => &[],
+    };
+    let choices = item.kind.choices();
+    let known: HashSet<&str> = choices.iter().map(|c| c.key.as_str()).collect();
+    let mut seen: HashSet<&str> = HashSet::with_capacity(written.len());
+    let mut ok = true;
+    let mut unknown = 0;
+    for k in written {
+        if !known.contains(k.as_str()) {
+            ok = false;
+            unknown += 1;
+            // "did you mean" for the first few: each is a search of the choices
+            let (hint_en, hint_zh) = instead_of_key(r, k, choices, unknown <= 20);
+            r.error(
+                at,
+                "bad-scoring-key",
+                format!(
+                    "{}: the scoring key '{}' is not one of the item's choices{hint_en}",
+                    place.en,
+                    shown(k)
+                ),
+                format!(
+                    "{}：计分答案（key）“{}”不是这个题目的选项{hint_zh}",
+                    place.zh,
+                    shown(k)
+                ),
+            );
+        } else if !seen.insert(k) {
+            ok = false;
+            r.error(
+                at,
+                "bad-scoring-key",
+                format!(
+                    "{}: the scoring key lists '{}' twice; list each right choice once",
+                    place.en,
+                    shown(k)
+                ),
+                format!(
+                    "{}：计分答案（key）把“{}”列了两次；每个正确选项只列一次",
+                    place.zh,
+                    shown(k)
+                ),
+            );
+        }
+    }
+    if written.is_empty() {
+        ok = false;
+        r.error(
+            at,
+            "bad-scoring-key",
+            format!(
+                "{}: the scoring key is an empty list; write the keys of every right choice, like [\"a\", \"b\"]",
+                place.en
+            ),
+            format!(
+                "{}：计分答案（key）是空列表；请写出所有正确选项的键，如 [\"a\", \"b\"]",
+                place.zh
+            ),
+        );
+    }
+    ok.then(|| value.normalized())
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use toml::de::DeTable;
 use toml::Spanned;
 
+use super::limits::MAX_TOML_NESTING;
 use super::Reporter;
 use crate::shown;
 
@@ -144,13 +145,14 @@ fn plain_words(source: &str, offset: usize, message: &str) -> (usize, String, St
         )
     } else if has("missing comma between array elements") {
         (
-            "a comma is missing between two values of this list".into(),
-            "列表的两个值之间缺少逗号".into(),
+            "a comma is missing between two values of this list; write them like [\"a\", \"b\"]"
+                .into(),
+            "列表的两个值之间缺少逗号；请写成 [\"a\", \"b\"] 这样".into(),
         )
     } else if has("missing comma between key-value pairs") {
         (
-            "a comma is missing between two entries of this { … }".into(),
-            "{ … } 的两项之间缺少逗号".into(),
+            "a comma is missing between two entries of this { … }; write them like { dimension = \"law\", key = true }".into(),
+            "{ … } 的两项之间缺少逗号；请写成 { dimension = \"law\", key = true } 这样".into(),
         )
     } else if has("unclosed array table") {
         (
@@ -174,8 +176,8 @@ fn plain_words(source: &str, offset: usize, message: &str) -> (usize, String, St
         )
     } else if has("recurse") || has("recursion") {
         (
-            "lists or tables are nested too deeply here".into(),
-            "这里列表或表嵌套得太深".into(),
+            format!("lists or tables are nested more than {MAX_TOML_NESTING} levels deep here; a questionnaire needs only a few: remove the extra [ … ] or {{ … }} around the value"),
+            format!("这里列表或表嵌套超过 {MAX_TOML_NESTING} 层；问卷只需要几层：请去掉值外面多余的 [ … ] 或 {{ … }}"),
         )
     } else if has("key with no value") || has("missing value") || has("missing assignment") {
         (
