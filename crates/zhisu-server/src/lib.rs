@@ -61,6 +61,11 @@ pub struct HttpState {
     /// The rounds' private keys, by key id (the round's name): the public half goes to the
     /// round's devices with the assignment, the private half opens what they seal.
     pub round_keys: Arc<std::collections::BTreeMap<String, zhisu_protocol::sealed::RoundSecretKey>>,
+    /// Whether enrolment codes are made only for a round whose key pair the server holds
+    /// (`round_keys`), so that no tablet starts a round whose sealed interviews nobody could
+    /// open. The binary sets it; a server built in code that never seals (tests of other
+    /// things) leaves it off.
+    pub require_round_keys: bool,
 }
 
 impl HttpState {
@@ -83,7 +88,25 @@ impl HttpState {
             metrics_token: None,
             public_url: None,
             round_keys: Arc::default(),
+            require_round_keys: false,
         }
+    }
+
+    /// Why no enrolment code may be made for `round` (`None`: it may): with
+    /// `require_round_keys`, a round without a key pair on this server.
+    pub fn round_key_missing(&self, round: &str, lang: &str) -> Option<String> {
+        if !self.require_round_keys || self.round_keys.contains_key(round) {
+            return None;
+        }
+        Some(if lang.starts_with("en") {
+            format!(
+                "Round {round} has no key pair on this server, so its tablets' interviews could not be opened. Run `zhisu-server round-key --round {round}`, back the key file up, and restart the server. No code was made."
+            )
+        } else {
+            format!(
+                "服务器上还没有 {round} 轮的密钥，平板上传的问卷将无法打开。请先运行 `zhisu-server round-key --round {round}`，备份密钥文件，再重启服务器。没有生成登记码。"
+            )
+        })
     }
 
     /// The address tablets reach this server at: `public_url` when set, otherwise the scheme

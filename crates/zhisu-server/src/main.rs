@@ -303,6 +303,8 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         tracing::info!(round = %key.key_id, public_key = %key.public_key().public_key, "round key");
         state.add_round_key(key);
     }
+    // no tablet starts a round whose sealed interviews this server could not open
+    state.require_round_keys = true;
     state.secure_cookies = config.secure_cookies;
     state.behind_proxy = config.behind_proxy;
     state.metrics_token = config.metrics_token.clone();

@@ -67,6 +67,13 @@ pub(super) async fn create_enrolment_code(
             "valid_days must be 1 to 90",
         ));
     }
+    if let Some(problem) = state.round_key_missing(&request.round, "en") {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            codes::ROUND_KEY_MISSING,
+            problem,
+        ));
+    }
     let for_code = state.clone();
     let actor = session.person.username.clone();
     let code = blocking(move || {

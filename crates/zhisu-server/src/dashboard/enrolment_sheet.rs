@@ -143,6 +143,9 @@ pub(super) async fn sheet_form(
         );
         return form_view(&session, lang, Some(problem), StatusCode::BAD_REQUEST);
     }
+    if let Some(problem) = state.round_key_missing(&round, lang) {
+        return form_view(&session, lang, Some(&problem), StatusCode::CONFLICT);
+    }
     let server = state.server.clone();
     let actor = session.person.username.clone();
     let (r, d) = (round.clone(), district.clone());
