@@ -401,6 +401,22 @@ impl App {
 
     /// Enrols the tablet on the first-run screen with `code`, as a surveyor would.
     pub async fn enrol(&self, code: &str) {
+        // The first screen after a launch: a cold debug build of the app on a busy 2-core
+        // machine can take longer than the 20 s any later screen gets to start its webview.
+        if let Err(e) = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(90))
+            .for_element(Locator::Id("enrol-code"))
+            .await
+        {
+            let page = self
+                .client
+                .source()
+                .await
+                .unwrap_or_else(|e| format!("({e})"));
+            panic!("#enrol-code did not appear within 90 s: {e}\npage: {page}");
+        }
         self.type_into("enrol-code", code).await;
         self.type_into("device-name", "测试平板").await;
         self.click("enrol").await;
