@@ -101,6 +101,22 @@ pub fn error_text(e: &CommandError, lang: Lang) -> String {
             "还有必答题没有回答，请返回补上。",
             "A required question has no answer yet: go back and answer it.",
         ),
+        ErrorCode::DiscardReasonMissing => lang.pick(
+            "请先在上面的框里写下作废的原因。",
+            "Write down why in the box above first.",
+        ),
+        ErrorCode::CannotDiscard => lang.pick(
+            "这份已经在上传或已经传到服务器了，不能再作废。",
+            "This one is being sent or has reached the server: it can no longer be discarded.",
+        ),
+        ErrorCode::DispositionReasonMissing => lang.pick(
+            "选“中途停止”或“未接触到/其他”时，要先在上面的框里写下原因。",
+            "A partial or not-reached/other contact needs a reason: write it in the box above first.",
+        ),
+        ErrorCode::DispositionNotAllowed => lang.pick(
+            "这个结果和已经回答的内容对不上，请换一个：受访者同意以后才能选“中途停止”，还没同意才能选“拒绝”；筛查已经有结果的，选第一项“按筛查结果”。",
+            "This outcome does not fit the answers so far: a partial needs a respondent who agreed, a refusal one who has not yet; when the screening has decided, choose the first entry.",
+        ),
         ErrorCode::StorageFailed | ErrorCode::StorageCorrupt => {
             return format!(
                 "{}（{}）",

@@ -1788,6 +1788,31 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
     app.click("home").await;
 
     app.click("my-interviews").await;
+    // a partial without its reason: told in the screen's words what to do, nothing closed
+    app.click_css("#close-outcome option[value=partial]").await;
+    app.click_css("#interview-list li[data-state=in_progress] button.close")
+        .await;
+    let told = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("error"))
+        .await
+        .expect("the missing reason told")
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        told.contains("写下原因") && !told.contains("出错了"),
+        "plain words, not the native message: {told}"
+    );
+    assert!(app
+        .client
+        .find(fantoccini::Locator::Css(
+            "#interview-list li b.disposition[data-disposition=partial]"
+        ))
+        .await
+        .is_err());
     app.type_into("discard-reason", "被叫去上工").await;
     app.click_css("#close-outcome option[value=partial]").await;
     app.click_css("#interview-list li[data-state=in_progress] button.close")

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use zhisu_server_storage::StoredInterview;
+use zhisu_server_storage::{Scope, Storage, StorageError, StoredInterview};
 use zhisu_stats::{ItemAnalyser, ItemAnalysis, ItemColumn, Response};
 
 use crate::analysis::Filter;
@@ -72,44 +72,63 @@ fn option_label(
 /// A published version and, for each of its scored items, the analysis column it feeds.
 type VersionColumns = (Arc<Published>, Vec<Option<usize>>);
 
-/// The item analysis of `questionnaire_id` over `interviews` (already in the viewer's scope)
-/// that pass `filter`.
-pub fn item_analysis(
-    registry: &QuestionnaireRegistry,
-    interviews: &[StoredInterview],
-    questionnaire_id: &str,
-    filter: &Filter,
-    lang: &str,
-) -> ItemAnalysisReport {
-    let newest = registry.newest(questionnaire_id);
-    let Some(newest) = newest else {
-        return ItemAnalysisReport {
-            questionnaire_id: questionnaire_id.to_string(),
-            version: None,
-            analysis: ItemAnalyser::new(Vec::new()).finish(),
-            item_labels: Vec::new(),
-            group_labels: Vec::new(),
-        };
-    };
-    let q = &newest.questionnaire;
-    let cols = columns(q);
-    let position: HashMap<String, usize> = cols
-        .iter()
-        .enumerate()
-        .map(|(n, c)| (c.id.clone(), n))
-        .collect();
-    let width = cols.len();
-    let mut analyser = ItemAnalyser::new(cols);
-    // per version: the questionnaire and where each of its scored items goes
-    let mut versions: HashMap<String, Option<VersionColumns>> = HashMap::new();
-    for stored in interviews
-        .iter()
-        .filter(|i| i.interview.questionnaire_id == questionnaire_id)
-        // as every analysis: interviews rejected in review are left out
-        .filter(|i| i.qc_status.as_deref() != Some("rejected"))
-    {
+/// The item analysis of one questionnaire, fed one stored interview at a time: what it keeps
+/// is a few sums per item and option ([`ItemAnalyser`]), so a round of any size is analysed
+/// with memory flat when the interviews are read page by page ([`item_analysis_of_store`]).
+pub struct ItemAnalysisBuilder<'a> {
+    registry: &'a QuestionnaireRegistry,
+    questionnaire_id: &'a str,
+    filter: &'a Filter,
+    newest: Option<Arc<Published>>,
+    position: HashMap<String, usize>,
+    width: usize,
+    analyser: ItemAnalyser,
+    /// per version: the questionnaire and where each of its scored items goes
+    versions: HashMap<String, Option<VersionColumns>>,
+}
+
+impl<'a> ItemAnalysisBuilder<'a> {
+    pub fn new(
+        registry: &'a QuestionnaireRegistry,
+        questionnaire_id: &'a str,
+        filter: &'a Filter,
+    ) -> Self {
+        let newest = registry.newest(questionnaire_id);
+        let cols = newest
+            .as_ref()
+            .map(|n| columns(&n.questionnaire))
+            .unwrap_or_default();
+        let position = cols
+            .iter()
+            .enumerate()
+            .map(|(n, c)| (c.id.clone(), n))
+            .collect();
+        ItemAnalysisBuilder {
+            registry,
+            questionnaire_id,
+            filter,
+            newest,
+            position,
+            width: cols.len(),
+            analyser: ItemAnalyser::new(cols),
+            versions: HashMap::new(),
+        }
+    }
+
+    /// Counts `stored` when it is an interview of this questionnaire that passes the filter and
+    /// was not rejected in review (as in every analysis).
+    pub fn add(&mut self, stored: &StoredInterview) {
         let iv = &stored.interview;
-        let entry = versions
+        if self.newest.is_none()
+            || iv.questionnaire_id != self.questionnaire_id
+            || stored.qc_status.as_deref() == Some("rejected")
+        {
+            return;
+        }
+        let (registry, position, questionnaire_id) =
+            (self.registry, &self.position, self.questionnaire_id);
+        let entry = self
+            .versions
             .entry(iv.questionnaire_version.clone())
             .or_insert_with(|| {
                 let own = registry.get(questionnaire_id, &iv.questionnaire_version)?;
@@ -121,13 +140,13 @@ pub fn item_analysis(
                     .collect();
                 Some((own, places))
             });
-        let Some((own, places)) = entry else { continue };
-        if !crate::export::matches(filter, stored, Some(&own.questionnaire)) {
-            continue;
+        let Some((own, places)) = entry else { return };
+        if !crate::export::matches(self.filter, stored, Some(&own.questionnaire)) {
+            return;
         }
         let mut response = Response {
-            scores: vec![None; width],
-            chosen: vec![Vec::new(); width],
+            scores: vec![None; self.width],
+            chosen: vec![Vec::new(); self.width],
         };
         for ((score, chosen), place) in own
             .questionnaire
@@ -140,8 +159,79 @@ pub fn item_analysis(
                 response.chosen[p] = chosen;
             }
         }
-        analyser.add(&response);
+        self.analyser.add(&response);
     }
+
+    /// The analysis, its items and groups named in `lang`.
+    pub fn finish(self, lang: &str) -> ItemAnalysisReport {
+        let questionnaire_id = self.questionnaire_id.to_string();
+        let Some(newest) = self.newest else {
+            return ItemAnalysisReport {
+                questionnaire_id,
+                version: None,
+                analysis: ItemAnalyser::new(Vec::new()).finish(),
+                item_labels: Vec::new(),
+                group_labels: Vec::new(),
+            };
+        };
+        report(&newest.questionnaire, questionnaire_id, self.analyser, lang)
+    }
+}
+
+/// The item analysis of `questionnaire_id` over `interviews` (already in the viewer's scope)
+/// that pass `filter`.
+pub fn item_analysis(
+    registry: &QuestionnaireRegistry,
+    interviews: &[StoredInterview],
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+) -> ItemAnalysisReport {
+    let mut builder = ItemAnalysisBuilder::new(registry, questionnaire_id, filter);
+    for stored in interviews {
+        builder.add(stored);
+    }
+    builder.finish(lang)
+}
+
+/// Interviews read at a time by [`item_analysis_of_store`].
+pub const ITEM_ANALYSIS_PAGE: usize = 500;
+
+/// The item analysis of every interview `scope` may read in `storage`, read `page` at a time
+/// in order of receipt: a page of the dashboard over a million interviews holds one page of
+/// them, not all (as [`item_analysis`] of a loaded list would).
+pub fn item_analysis_of_store(
+    storage: &dyn Storage,
+    scope: &Scope,
+    registry: &QuestionnaireRegistry,
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+    page: usize,
+) -> Result<ItemAnalysisReport, StorageError> {
+    let page = page.max(1);
+    let mut builder = ItemAnalysisBuilder::new(registry, questionnaire_id, filter);
+    let mut after = None;
+    loop {
+        let interviews = storage.interviews_page(scope, after, page)?;
+        let Some(last) = interviews.last() else { break };
+        after = Some((last.received_at, last.interview.id));
+        for stored in &interviews {
+            builder.add(stored);
+        }
+        if interviews.len() < page {
+            break;
+        }
+    }
+    Ok(builder.finish(lang))
+}
+
+fn report(
+    q: &zhisu_core::Questionnaire,
+    questionnaire_id: String,
+    analyser: ItemAnalyser,
+    lang: &str,
+) -> ItemAnalysisReport {
     let analysis = analyser.finish();
     let item_labels = analysis
         .items
@@ -183,7 +273,7 @@ pub fn item_analysis(
         })
         .collect();
     ItemAnalysisReport {
-        questionnaire_id: questionnaire_id.to_string(),
+        questionnaire_id,
         version: Some(q.version.clone()),
         analysis,
         item_labels,

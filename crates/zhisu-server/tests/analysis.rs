@@ -1526,3 +1526,87 @@ async fn the_csv_export_streams_every_interview_once_across_pages() {
     let (status, again) = w.get(&cookie, "/dashboard/export.csv").await;
     assert_eq!((status, again.len()), (200, csv.len()));
 }
+
+/// The item-analysis page reads the store a page of interviews at a time (memory flat over a
+/// million interviews); whatever the page size, and in every role's scope, its figures are
+/// those of the analysis of every interview loaded at once.
+#[test]
+fn item_analysis_read_page_by_page_equals_the_analysis_of_all_interviews() {
+    use zhisu_server_service::item_analysis::{item_analysis, item_analysis_of_store};
+    let dir = tempfile::tempdir().unwrap();
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let state =
+        zhisu_server::open_sqlite(&dir.path().join("server.sqlite3"), &questionnaires).unwrap();
+    let reviewer = state
+        .add_person("city", "city", "a-long-password", Role::CityAdmin, "test")
+        .unwrap()
+        .expect("a new person");
+    let summary = state.load_demo("2026", Some(&reviewer), 7).unwrap();
+    assert!(
+        summary.reviews > 0,
+        "some reviewed, rejected ones among them"
+    );
+    let qid = zhisu_server_service::demo::DEMO_QUESTIONNAIRE;
+    let districts: Vec<String> = state
+        .storage
+        .interviews(&Scope::All)
+        .unwrap()
+        .iter()
+        .filter_map(|i| i.district.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(districts.len() >= 2, "{districts:?}");
+    let scopes = [
+        Scope::All,
+        Scope::District(districts[0].clone()),
+        Scope::Populations(vec!["teacher".into(), "construction".into()]),
+    ];
+    let filters = [
+        Filter::default(),
+        Filter {
+            district: Some(districts[1].clone()),
+            ..Filter::default()
+        },
+    ];
+    for scope in &scopes {
+        let all = state.storage.interviews(scope).unwrap();
+        for filter in &filters {
+            let whole = item_analysis(&state.questionnaires, &all, qid, filter, "zh-CN");
+            assert!(
+                whole.analysis.respondents > 0 || filter.district.is_some(),
+                "{scope:?}"
+            );
+            for page in [1, 7, 500, 100_000] {
+                let paged = item_analysis_of_store(
+                    state.storage.as_ref(),
+                    scope,
+                    &state.questionnaires,
+                    qid,
+                    filter,
+                    "zh-CN",
+                    page,
+                )
+                .unwrap();
+                assert_eq!(
+                    paged.analysis, whole.analysis,
+                    "{scope:?} {filter:?} {page}"
+                );
+                assert_eq!(paged.item_labels, whole.item_labels);
+                assert_eq!(paged.group_labels, whole.group_labels);
+            }
+        }
+    }
+    // a questionnaire the server does not have: an empty report, not an error
+    let none = item_analysis_of_store(
+        state.storage.as_ref(),
+        &Scope::All,
+        &state.questionnaires,
+        "no_such_questionnaire",
+        &Filter::default(),
+        "en",
+        10,
+    )
+    .unwrap();
+    assert_eq!((none.version, none.analysis.respondents), (None, 0));
+}

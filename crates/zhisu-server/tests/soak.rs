@@ -91,20 +91,37 @@ fn memory_and_open_files_stay_flat_under_a_steady_load() {
         "every stored receipt is in the database"
     );
 
-    // flat: after the first third (start-up, caches filling), memory grows by no more than
-    // 16 MiB and open files by no more than 16, however long the run
+    // flat: after the first third (start-up, caches filling), the level memory settles at
+    // (the median of the last third of the samples) is no more than 16 MiB above where it
+    // started, however long the run: a leak raises it for good. A single sample may catch a
+    // request in flight (a quality-control page of a growing queue, the allocator's arenas of
+    // a dozen threads) and stand higher for a moment: up to 32 MiB, never more. Open files
+    // grow by no more than 16.
     let settled: Vec<_> = report
         .samples
         .iter()
         .filter(|s| s.at >= plan.duration / 3)
         .collect();
-    assert!(settled.len() >= 2, "{:?}", report.samples);
+    assert!(settled.len() >= 3, "{:?}", report.samples);
     let (first, last) = (settled[0], settled[settled.len() - 1]);
     let most_rss = settled.iter().map(|s| s.rss_kib).max().unwrap();
     let most_files = settled.iter().map(|s| s.open_files).max().unwrap();
+    let mut end: Vec<u64> = settled[settled.len() - settled.len().div_ceil(3)..]
+        .iter()
+        .map(|s| s.rss_kib)
+        .collect();
+    end.sort_unstable();
+    let settled_at = end[end.len() / 2];
     assert!(
-        most_rss <= first.rss_kib + 16 * 1024,
-        "memory grew from {} KiB to {most_rss} KiB: {:?}",
+        settled_at <= first.rss_kib + 16 * 1024,
+        "memory settled {} KiB above where it started ({} KiB): {:?}",
+        settled_at.saturating_sub(first.rss_kib),
+        first.rss_kib,
+        report.samples
+    );
+    assert!(
+        most_rss <= first.rss_kib + 32 * 1024,
+        "memory peaked at {most_rss} KiB from {} KiB: {:?}",
         first.rss_kib,
         report.samples
     );

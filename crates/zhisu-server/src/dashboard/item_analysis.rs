@@ -6,7 +6,9 @@ use axum::extract::{Query, State};
 use axum::response::{Html, Response};
 use maud::{html, Markup};
 use zhisu_server_service::analysis::Labels;
-use zhisu_server_service::item_analysis::{item_analysis, ItemAnalysisReport};
+use zhisu_server_service::item_analysis::{
+    item_analysis_of_store, ItemAnalysisReport, ITEM_ANALYSIS_PAGE,
+};
 use zhisu_server_service::t;
 use zhisu_stats::{item_thresholds, ItemFlag};
 
@@ -28,9 +30,17 @@ pub(super) async fn item_analysis_page(
         q.questionnaire().to_string(),
         lang.clone(),
     );
+    // read a page of interviews at a time: memory flat however many the scope holds
     let report = run(move || {
-        let interviews = storage.interviews(&scope)?;
-        Ok(item_analysis(&registry, &interviews, &qid, &filter, &l))
+        item_analysis_of_store(
+            storage.as_ref(),
+            &scope,
+            &registry,
+            &qid,
+            &filter,
+            &l,
+            ITEM_ANALYSIS_PAGE,
+        )
     })
     .await?;
     let lang = lang.as_str();
