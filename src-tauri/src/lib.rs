@@ -49,6 +49,11 @@ pub struct Config {
     pub media_dir: Option<PathBuf>,
     /// Offered on the enrolment screen.
     pub default_server_url: String,
+    /// Where backups go when IT (or a test) chose a folder (`ZHISU_BACKUP_DIR`); else a USB
+    /// stick plugged in, else `documents_dir` (see `commands::device::backup_to_drive`).
+    pub backup_dir: Option<PathBuf>,
+    /// The platform's documents folder, when it has one: the last place for a backup.
+    pub documents_dir: Option<PathBuf>,
 }
 
 /// The device store, shared with the sync engine.
@@ -65,6 +70,9 @@ pub struct AppState {
     surveyor: Mutex<Option<Surveyor>>,
     /// Folders with the recordings of the questionnaires.
     media_dirs: Vec<PathBuf>,
+    /// The folder IT chose for backups, and the documents folder (`Config`).
+    backup_dir: Option<PathBuf>,
+    documents_dir: Option<PathBuf>,
 }
 
 impl AppState {
@@ -94,6 +102,8 @@ impl AppState {
                 .cloned()
                 .chain([config.data_dir.join("media")])
                 .collect(),
+            backup_dir: config.backup_dir.clone(),
+            documents_dir: config.documents_dir.clone(),
         };
         Ok((state, store))
     }
@@ -140,6 +150,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         device::sync_now,
         device::sync_log,
         device::export_backup,
+        device::backup_to_drive,
         device::mark_interactive,
         device::startup_ms,
         device::identity,
@@ -176,7 +187,8 @@ fn startup_ms() -> Option<u64> {
 /// recordings are found beside it), `ZHISU_MEDIA_DIR` (a folder with the questionnaires'
 /// recordings, by the paths their files give; `media/` in the data folder is looked in too),
 /// `ZHISU_KEY_DIR` (the folder of the database key file; default: `key/` in the platform's app
-/// config folder, which on Linux is `~/.config/<app>` apart from the data in `~/.local/share`).
+/// config folder, which on Linux is `~/.config/<app>` apart from the data in `~/.local/share`),
+/// `ZHISU_BACKUP_DIR` (where the backup button writes; default: a USB stick, else documents).
 fn config_from_env<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<Config> {
     Ok(Config {
         data_dir: match std::env::var_os("ZHISU_DATA_DIR") {
@@ -194,6 +206,10 @@ fn config_from_env<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<Config> {
             .filter(|url| !url.trim().is_empty())
             .or_else(preset_server_url)
             .unwrap_or_else(|| DEFAULT_SERVER_URL.to_string()),
+        backup_dir: std::env::var_os("ZHISU_BACKUP_DIR")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from),
+        documents_dir: app.path().document_dir().ok(),
     })
 }
 

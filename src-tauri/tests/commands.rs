@@ -4,7 +4,7 @@
 //! async runtime.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
@@ -31,6 +31,9 @@ impl App {
             media_dir: None,
             // nothing listens here: enrolment fails as "unreachable"
             default_server_url: "http://127.0.0.1:9".into(),
+            // as IT would set it to a USB stick's folder
+            backup_dir: Some(dir.join("usb").join("备份")),
+            documents_dir: None,
         };
         let (_status_tx, status_rx) = watch::channel(Default::default());
         let (state, _store) = AppState::open(&config, Arc::new(Notify::new()), status_rx).unwrap();
@@ -327,6 +330,31 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
             .len(),
         1
     );
+
+    // the backup button: the app chooses the place, never over an earlier backup
+    let first = app.ok::<api::BackupToDrive>(());
+    let second = app.ok::<api::BackupToDrive>(());
+    assert_ne!(first.path, second.path);
+    for written in [&first, &second] {
+        let path = PathBuf::from(&written.path);
+        assert!(!written.removable, "{written:?}");
+        assert!(
+            path.starts_with(dir.path().join("usb").join("备份")),
+            "{written:?}"
+        );
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            name.starts_with("zhisu-backup-unenrolled-") && name.ends_with(".sqlite3"),
+            "{name}"
+        );
+        assert_eq!(
+            zhisu_store::read_backup(&path, Some(&device_key(dir.path())))
+                .unwrap()
+                .len(),
+            1,
+            "the same interviews as the backup written to a path"
+        );
+    }
 
     // startup time: not marked (no clock started in a test), asked without failing
     app.ok::<api::MarkInteractive>(());

@@ -1728,7 +1728,8 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
     let server_dir = dir.path().join("server");
     let server = Server::start_on(port, &server_dir).await;
     let app_dir = dir.path().join("app");
-    let app = App::launch(&app_dir, &server.base_url).await;
+    let usb = dir.path().join("usb");
+    let app = App::launch_with_env(&app_dir, &server.base_url, &[("ZHISU_BACKUP_DIR", &usb)]).await;
     let shots = screenshots("contact_outcomes");
     app.enrol(&server.enrolment_code()).await;
     let base_url = server.base_url.clone();
@@ -1844,6 +1845,29 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
         "my interviews shows each contact's outcome"
     );
     app.screenshot(&shots, "my-interviews").await;
+    app.click("home").await;
+
+    // no network for days: the surveyor writes a backup for the administrator with one tap
+    app.click("show-log").await;
+    app.click("backup-to-drive").await;
+    let written = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("backup-written"))
+        .await
+        .expect("where the backup went");
+    let path = std::path::PathBuf::from(written.attr("data-path").await.unwrap().unwrap());
+    assert!(path.starts_with(&usb), "{}", path.display());
+    assert!(written.text().await.unwrap().contains("交给管理员"));
+    let key = zhisu_store::load_or_create_key_file(&zhisu_e2e::key_dir(&app_dir)).unwrap();
+    let backed_up = zhisu_store::read_backup(&path, Some(&key)).unwrap();
+    assert_eq!(
+        backed_up.len(),
+        1,
+        "the completed interview, as it waits to be sent"
+    );
+    app.screenshot(&shots, "backup").await;
     app.click("home").await;
 
     // the server is back on the same address: the tablet sends everything exactly once

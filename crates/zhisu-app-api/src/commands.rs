@@ -122,6 +122,15 @@ pub struct ExportBackupArgs {
     pub path: String,
 }
 
+/// Where [`BackupToDrive`] wrote the backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupWritten {
+    /// The backup file (encrypted with the tablet's database key).
+    pub path: String,
+    /// On a removable drive (a USB stick) rather than in the tablet's own folders.
+    pub removable: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolArgs {
     pub server_url: String,
@@ -195,6 +204,9 @@ commands! {
     GetSyncLog = "sync_log"(()) -> Vec<SyncLogEntry>;
     /// Writes a backup of the device database (for hand-over on a USB stick).
     ExportBackup = "export_backup"(ExportBackupArgs) -> ();
+    /// Writes a backup where the surveyor can hand it over, the app choosing the place: the
+    /// folder IT set (`ZHISU_BACKUP_DIR`), else a USB stick plugged in, else the documents folder.
+    BackupToDrive = "backup_to_drive"(()) -> BackupWritten;
     /// The webview shows its first interactive screen (startup time, P5).
     MarkInteractive = "mark_interactive"(()) -> ();
     /// Milliseconds from the app's start to its first interactive screen.

@@ -190,6 +190,7 @@ impl Home {
             <div class="status offline" id="revoked" role="alert">
                 { ui.pick("这台平板已被管理员停用，答卷不会再上传。请联系管理员：可以导出备份交给管理员，或用新的登记码重新登记。",
                     "An administrator has stopped this tablet: interviews are no longer uploaded. Call the administrator: export a backup for them, or enrol again with a new code.") }
+                <button id="revoked-backup" onclick={self.app.navigate.reform(|_| Route::SyncLog)}>{ ui.pick("导出备份", "Export a backup") }</button>
                 <button id="re-enrol" onclick={re_enrol}>{ ui.pick("重新登记", "Enrol again") }</button>
             </div>
         }

@@ -12,7 +12,7 @@ use zhisu_sync::SyncClient;
 
 use super::interview::blocking;
 use super::{Args, Result};
-use crate::error::{store_error, sync_error};
+use crate::error::{store_error, sync_error, Failure};
 use crate::questionnaires::Catalogue;
 use crate::{places, qr, AppState};
 
@@ -98,6 +98,93 @@ pub async fn export_backup(
         .db
         .run(move |store, _| Ok(store.export_backup(&path)?))
         .await
+}
+
+/// Writes a backup where a surveyor can hand it over, choosing the place so that nobody types
+/// a path on a tablet: the folder IT set, else the first USB stick that takes it, else the
+/// documents folder. The file is encrypted with the tablet's key (`docs/backup-format.md`).
+#[tauri::command]
+pub async fn backup_to_drive(state: State<'_, AppState>) -> Result<api::BackupToDrive> {
+    let places = backup_places(state.backup_dir.as_deref(), state.documents_dir.as_deref());
+    state
+        .db
+        .run(move |store, _| {
+            let device = store
+                .identity()?
+                .map(|i| i.device_id.simple().to_string()[..8].to_string())
+                .unwrap_or_else(|| "unenrolled".into());
+            let stamp = Utc::now().format("%Y%m%d-%H%M%S");
+            let mut last = None;
+            for (folder, removable) in places {
+                if std::fs::create_dir_all(&folder).is_err() {
+                    continue;
+                }
+                // never over a file already there (VACUUM INTO refuses one anyway)
+                let path = (0..100)
+                    .map(|n| match n {
+                        0 => folder.join(format!("zhisu-backup-{device}-{stamp}.sqlite3")),
+                        n => folder.join(format!("zhisu-backup-{device}-{stamp}-{n}.sqlite3")),
+                    })
+                    .find(|p| !p.exists());
+                let Some(path) = path else { continue };
+                match store.export_backup(&path) {
+                    Ok(()) => {
+                        return Ok(api::BackupWritten {
+                            path: path.display().to_string(),
+                            removable,
+                        })
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&path);
+                        last = Some(e);
+                    }
+                }
+            }
+            Err(match last {
+                Some(e) => Failure::from(e),
+                None => Failure::from(CommandError::new(
+                    ErrorCode::BackupFailed,
+                    "no folder to write a backup to: plug in a USB stick",
+                )),
+            })
+        })
+        .await
+}
+
+/// Where a backup may go, in order, each with whether it is a removable drive: the folder IT
+/// set; USB sticks as Linux desktops mount them (`/media/<user>/<label>`,
+/// `/run/media/<user>/<label>`); the documents folder.
+fn backup_places(
+    chosen: Option<&std::path::Path>,
+    documents: Option<&std::path::Path>,
+) -> Vec<(std::path::PathBuf, bool)> {
+    if let Some(dir) = chosen {
+        return vec![(dir.to_path_buf(), false)];
+    }
+    let mut places = Vec::new();
+    if cfg!(target_os = "linux") {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_default();
+        if !user.is_empty() {
+            for base in ["/media", "/run/media"] {
+                let Ok(entries) = std::fs::read_dir(std::path::Path::new(base).join(&user)) else {
+                    continue;
+                };
+                let mut drives: Vec<_> = entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect();
+                drives.sort();
+                places.extend(drives.into_iter().map(|p| (p, true)));
+            }
+        }
+    }
+    if let Some(documents) = documents {
+        places.push((documents.join("zhisu-backups"), false));
+    }
+    places
 }
 
 /// Reads the text of a QR code (the enrolment code) from a picture. The body is raw bytes:
@@ -235,4 +322,36 @@ pub async fn choose_site(
         .db
         .run(move |store, _| Ok(store.choose_site(&args.site_id)?))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backup_places;
+    use std::path::Path;
+
+    #[test]
+    fn backups_go_to_the_folder_it_set_else_a_usb_stick_else_documents() {
+        assert_eq!(
+            backup_places(
+                Some(Path::new("/srv/backups")),
+                Some(Path::new("/home/a/Documents"))
+            ),
+            [(Path::new("/srv/backups").to_path_buf(), false)]
+        );
+        let places = backup_places(None, Some(Path::new("/home/a/Documents")));
+        assert_eq!(
+            places.last(),
+            Some(&(
+                Path::new("/home/a/Documents/zhisu-backups").to_path_buf(),
+                false
+            ))
+        );
+        // whatever sticks this machine has are removable drives, tried before documents
+        assert!(places[..places.len() - 1]
+            .iter()
+            .all(|(_, removable)| *removable));
+        assert!(backup_places(None, None)
+            .iter()
+            .all(|(_, removable)| *removable));
+    }
 }
