@@ -213,7 +213,9 @@ impl InterviewStore for PostgresStorage {
             .query(
                 &format!(
                     "SELECT payload::text, received_at, score_report::text, district, population, qc_status,
-                     consent_text_version FROM interview {condition} ORDER BY received_at, id LIMIT $1"
+                     consent_text_version,
+                     (SELECT round FROM device WHERE device.id = interview.device_id)
+                     FROM interview {condition} ORDER BY received_at, id LIMIT $1"
                 ),
                 &params,
             )
@@ -225,6 +227,7 @@ impl InterviewStore for PostgresStorage {
                     received_at: row.get(1),
                     score: serde_json::from_str(row.get(2)).map_err(corrupt)?,
                     district: row.get(3),
+                    round: row.get(7),
                     population: row.get(4),
                     qc_status: row.get(5),
                     consent_text_version: row.get(6),

@@ -117,9 +117,44 @@ pub struct Filter {
     pub age_band: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub education: Option<String>,
+    /// One round only (the round of the device that sent each interview): every figure, and
+    /// the sample design behind it, from that round's interviews. None or empty: every round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<String>,
+}
+
+/// Calls `visit` with the facts of every analysed interview of `questionnaire_id` that `scope`
+/// may read, of `round` only when one is given (the round of the device that sent it; an
+/// interview without a device belongs to none), else of every round.
+pub fn visit_round_facts(
+    storage: &dyn Storage,
+    scope: &Scope,
+    questionnaire_id: &str,
+    round: Option<&str>,
+    visit: &mut dyn FnMut(&FactRow<'_>),
+) -> Result<(), StorageError> {
+    match round.filter(|r| !r.is_empty()) {
+        None => storage.visit_facts(scope, questionnaire_id, visit),
+        Some(round) => storage.visit_facts_with_round(questionnaire_id, &mut |r, row| {
+            if r == Some(round) && scope.admits(row.district, row.population) {
+                visit(row);
+            }
+        }),
+    }
 }
 
 impl Filter {
+    /// The round asked for, if any.
+    pub fn round(&self) -> Option<&str> {
+        self.round.as_deref().filter(|r| !r.is_empty())
+    }
+
+    /// Whether an interview of `round` (the round of the device that sent it) passes the
+    /// filter's round.
+    pub fn admits_round(&self, round: Option<&str>) -> bool {
+        self.round().is_none_or(|want| round == Some(want))
+    }
+
     /// The value this filter wants for `by`, if any.
     pub fn wanted(&self, by: By) -> Option<&str> {
         match by {
@@ -148,9 +183,12 @@ impl Filter {
     /// Whether the literacy cells can answer a report under this filter: it narrows by
     /// district and population only (the cells' own columns).
     pub fn cells_can_answer(&self) -> bool {
-        By::ALL.into_iter().all(|by| {
-            matches!(by, By::Population | By::District) || self.wanted(by).is_none_or(str::is_empty)
-        })
+        // the cells count every round together
+        self.round().is_none()
+            && By::ALL.into_iter().all(|by| {
+                matches!(by, By::Population | By::District)
+                    || self.wanted(by).is_none_or(str::is_empty)
+            })
     }
 
     /// Whether a cell's interviews pass the filter (only for a filter the cells can answer).
@@ -164,9 +202,10 @@ impl Filter {
     }
 
     pub fn is_empty(&self) -> bool {
-        By::ALL
-            .into_iter()
-            .all(|by| self.wanted(by).is_none_or(str::is_empty))
+        self.round().is_none()
+            && By::ALL
+                .into_iter()
+                .all(|by| self.wanted(by).is_none_or(str::is_empty))
     }
 }
 
@@ -347,6 +386,29 @@ impl SampleDesign {
         storage.visit_cells(questionnaire_id, &mut |cell| {
             sample.cluster(cell.district, cell.site_id, cell.stratum, cell.weight);
         })?;
+        Ok(sample)
+    }
+
+    /// The sites of every counted interview of `questionnaire_id` in `round` (whatever the
+    /// scope), or of every round when `round` is `None` ([`SampleDesign::of_sample`]).
+    pub fn of_round(
+        storage: &dyn Storage,
+        questionnaire_id: &str,
+        round: Option<&str>,
+    ) -> Result<SampleDesign, StorageError> {
+        let Some(round) = round.filter(|r| !r.is_empty()) else {
+            return SampleDesign::of_sample(storage, questionnaire_id);
+        };
+        let mut sample = SampleDesign::default();
+        visit_round_facts(
+            storage,
+            &Scope::All,
+            questionnaire_id,
+            Some(round),
+            &mut |row| {
+                sample.cluster(row.district, row.site_id, row.stratum, row.weight);
+            },
+        )?;
         Ok(sample)
     }
 
@@ -597,12 +659,19 @@ fn literacy_scan(
     // estimate needs the whole sample's design (every sampled cluster of every stratum, with
     // or without members of the domain; docs/statistics.md). Only the interviews in the
     // viewer's scope and the filter are counted.
-    storage.visit_facts(&Scope::All, questionnaire_id, &mut |row| {
-        let design = tally.design(row.district, row.site_id, row.stratum, row.weight);
-        if scope.admits(row.district, row.population) && filter.matches(row) {
-            tally.add_interview(design, row);
-        }
-    })
+    // With a round asked for, that round is the survey: its interviews are the sample.
+    visit_round_facts(
+        storage,
+        &Scope::All,
+        questionnaire_id,
+        filter.round(),
+        &mut |row| {
+            let design = tally.design(row.district, row.site_id, row.stratum, row.weight);
+            if scope.admits(row.district, row.population) && filter.matches(row) {
+                tally.add_interview(design, row);
+            }
+        },
+    )
 }
 
 fn report(
@@ -708,31 +777,37 @@ pub fn weakest_items(
         (Scope::All, _, Some(p)) if !p.is_empty() => Scope::Populations(vec![p.to_string()]),
         _ => scope.clone(),
     };
-    storage.visit_facts(&narrowed, questionnaire_id, &mut |row| {
-        if !scope.admits(row.district, row.population) || !filter.matches(row) {
-            return;
-        }
-        let counts = match versions.get_mut(row.questionnaire_version) {
-            Some(c) => c,
-            None => versions
-                .entry(row.questionnaire_version.to_string())
-                .or_default(),
-        };
-        let bytes = row.items_correct.as_bytes();
-        if counts.len() < bytes.len() {
-            counts.resize(bytes.len(), (0, 0));
-        }
-        for (slot, b) in counts.iter_mut().zip(bytes) {
-            match b {
-                b'1' => {
-                    slot.0 += 1;
-                    slot.1 += 1;
-                }
-                b'0' => slot.0 += 1,
-                _ => {}
+    visit_round_facts(
+        storage,
+        &narrowed,
+        questionnaire_id,
+        filter.round(),
+        &mut |row| {
+            if !scope.admits(row.district, row.population) || !filter.matches(row) {
+                return;
             }
-        }
-    })?;
+            let counts = match versions.get_mut(row.questionnaire_version) {
+                Some(c) => c,
+                None => versions
+                    .entry(row.questionnaire_version.to_string())
+                    .or_default(),
+            };
+            let bytes = row.items_correct.as_bytes();
+            if counts.len() < bytes.len() {
+                counts.resize(bytes.len(), (0, 0));
+            }
+            for (slot, b) in counts.iter_mut().zip(bytes) {
+                match b {
+                    b'1' => {
+                        slot.0 += 1;
+                        slot.1 += 1;
+                    }
+                    b'0' => slot.0 += 1,
+                    _ => {}
+                }
+            }
+        },
+    )?;
     // by item id across versions
     let mut by_item: BTreeMap<String, (String, String, u64, u64)> = BTreeMap::new();
     for (version, counts) in versions {

@@ -73,6 +73,10 @@ pub struct Sample {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnnualReport {
+    /// The round every figure but the comparison's comes from: the one asked for, else the
+    /// newest when the selection holds several; `None` when it holds one or none (or only
+    /// interviews without a round).
+    pub round: Option<String>,
     pub lang: String,
     pub coverage: Coverage,
     pub questionnaire_title: String,
@@ -127,6 +131,30 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
     } = ask;
     let scope = role.scope();
     let labels = Labels::new(registry, questionnaire_id, lang);
+    let comparison = comparison::compare(comparison::Ask {
+        storage,
+        registry,
+        scope: &scope,
+        questionnaire_id,
+        filter,
+        current: filter.round(),
+        previous: None,
+        min_cell_n,
+        lang,
+    })?;
+    // A yearly report is of one round: when the selection holds several and none was asked
+    // for, the newest (the comparison's current round); its figures come from its interviews.
+    let report_filter;
+    let filter = match (filter.round(), &comparison.current) {
+        (None, Some(current)) if comparison.rounds.len() > 1 => {
+            report_filter = Filter {
+                round: Some(current.clone()),
+                ..filter.clone()
+            };
+            &report_filter
+        }
+        _ => filter,
+    };
     let literacy = analysis::literacy(
         storage,
         registry,
@@ -181,20 +209,10 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
         not_narrowed_by: not_narrowed_by
             .into_iter()
             .map(|by| by.title(lang).to_string())
+            .chain(filter.round().map(|_| t(lang, "轮次", "round").to_string()))
             .collect(),
     };
     let recommendations = recommendations(questionnaire, &items, &literacy, lang);
-    let comparison = comparison::compare(comparison::Ask {
-        storage,
-        registry,
-        scope: &scope,
-        questionnaire_id,
-        filter,
-        current: None,
-        previous: None,
-        min_cell_n,
-        lang,
-    })?;
     let levels = storage.reference_levels(Some(questionnaire_id))?;
     let (references_round, references) = match &comparison.current {
         Some(round) if levels.iter().any(|l| &l.round == round) => (
@@ -204,6 +222,7 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
         _ => crate::references::current(&levels),
     };
     Ok(AnnualReport {
+        round: filter.round().map(str::to_string),
         lang: lang.to_string(),
         coverage: wording::coverage(role, filter, &labels, lang),
         questionnaire_title: questionnaire.map_or_else(
@@ -295,7 +314,8 @@ impl Answered {
         // per version: its measured items' ids, in the order of the facts (None: unknown version)
         let mut versions: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
         let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        storage.visit_facts(scope, questionnaire_id, &mut |row| {
+        let round = filter.round();
+        crate::analysis::visit_round_facts(storage, scope, questionnaire_id, round, &mut |row| {
             if !filter.matches(row) {
                 return;
             }

@@ -204,7 +204,8 @@ pub fn estimates(ask: Ask<'_>, which: Which) -> Result<Estimates, StorageError> 
             scope: &scope,
             questionnaire_id: ask.questionnaire_id,
             filter: ask.filter,
-            current: None,
+            // the round asked for is the current one, compared with the round before it
+            current: ask.filter.round(),
             previous: None,
             min_cell_n: ask.min_cell_n,
             lang: ask.lang,
@@ -427,7 +428,7 @@ fn measured_tables_with(
         (rows(false), rows(true))
     };
 
-    let mut sample = SampleDesign::of_sample(ask.storage, ask.questionnaire_id)?;
+    let mut sample = SampleDesign::of_round(ask.storage, ask.questionnaire_id, ask.filter.round())?;
     if q.is_some() || also.is_some() {
         // where each version's module and measure outcomes go among the rows (by section and
         // item id); `None`: the server lacks that version, whose interviews count nowhere
@@ -475,14 +476,21 @@ fn measured_tables_with(
             }
         };
         match also.as_mut() {
-            None => ask
-                .storage
-                .visit_facts(&scope, ask.questionnaire_id, &mut count)?,
+            None => crate::analysis::visit_round_facts(
+                ask.storage,
+                &scope,
+                ask.questionnaire_id,
+                ask.filter.round(),
+                &mut count,
+            )?,
             Some(also) => {
+                // the comparison reads every round; the other tables the round asked for
                 ask.storage
                     .visit_facts_with_round(ask.questionnaire_id, &mut |round, row| {
                         also(round, row);
-                        if scope.admits(row.district, row.population) {
+                        if scope.admits(row.district, row.population)
+                            && ask.filter.admits_round(round)
+                        {
                             count(row);
                         }
                     })?

@@ -33,6 +33,9 @@ pub(crate) fn matches(
         let q = questionnaire?;
         background_answer(q, &i.interview, by.role()?)
     };
+    if !filter.admits_round(i.round.as_deref()) {
+        return false;
+    }
     filter.admits(|by| match by {
         By::District => i.district.as_deref(),
         By::AgeBand => match answer(by) {

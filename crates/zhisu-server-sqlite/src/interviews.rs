@@ -87,7 +87,8 @@ impl InterviewStore for SqliteStorage {
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT payload, received_at, score_report, district, population, qc_status,
-                 consent_text_version FROM interview
+                 consent_text_version,
+                 (SELECT round FROM device WHERE device.id = interview.device_id) FROM interview
              WHERE {condition} {after_clause} ORDER BY received_at, id LIMIT :limit"
             ))
             .map_err(db)?;
@@ -108,6 +109,7 @@ impl InterviewStore for SqliteStorage {
                         r.get::<_, Option<String>>(4)?,
                         r.get::<_, Option<String>>(5)?,
                         r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
                     ))
                 },
             )
@@ -121,12 +123,14 @@ impl InterviewStore for SqliteStorage {
                 population,
                 qc_status,
                 consent_text_version,
+                round,
             ) = row.map_err(db)?;
             Ok(StoredInterview {
                 interview: serde_json::from_str(&payload).map_err(corrupt)?,
                 received_at: parse_time(&received_at)?,
                 score: serde_json::from_str(&score).map_err(corrupt)?,
                 district,
+                round,
                 population,
                 qc_status,
                 consent_text_version,

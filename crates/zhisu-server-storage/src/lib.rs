@@ -88,6 +88,10 @@ pub struct StoredInterview {
     /// The district of the device that sent it (none for backups imported by hand).
     #[serde(default)]
     pub district: Option<String>,
+    /// The round of the device that sent it (none for backups imported by hand): the round
+    /// the interview belongs to, as in every analysis.
+    #[serde(default)]
+    pub round: Option<String>,
     /// The respondent's key population (the `population` answer), when asked.
     #[serde(default)]
     pub population: Option<String>,

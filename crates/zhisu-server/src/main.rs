@@ -527,8 +527,23 @@ fn enrolment_code(
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Threads for blocking work (every database call): enough for uploads to be written in groups
+/// and a few long reports beside them, never hundreds (tokio's default is 512), each of which
+/// would keep its own allocator arena under a burst.
+fn blocking_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 4).clamp(8, 64)
+}
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(blocking_threads())
+        .build()?
+        .block_on(server_main())
+}
+
+async fn server_main() -> anyhow::Result<()> {
     // every file the server creates (database, WAL, backups, QR codes) is its user's only,
     // whatever the shell or service manager set
     #[cfg(unix)]

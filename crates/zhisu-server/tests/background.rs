@@ -67,6 +67,7 @@ fn stored(q: &Questionnaire, n: u128, sex: &str) -> (StoredInterview, Facts) {
         received_at: start,
         score,
         district: Some("yuzhong".into()),
+        round: None,
         population: facts.population.clone(),
         qc_status: None,
         consent_text_version: facts.consent_text_version.clone(),

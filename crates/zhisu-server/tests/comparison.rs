@@ -875,3 +875,127 @@ async fn the_annual_report_compares_the_rounds_and_reads_the_targets() {
         assert!(section.contains(reading(national, false)), "{user}");
     }
 }
+
+/// One round asked for (`round=`): the estimates API, the literacy and item-analysis pages and
+/// the interview export give that round's interviews only, each figure estimated with that
+/// round's own design (equal to the textbook figure of the round), in every role's scope; the
+/// annual report of a selection holding several rounds is of the newest and says so.
+#[tokio::test]
+async fn one_round_asked_for_gives_that_rounds_figures_and_the_report_is_of_the_newest() {
+    let w = world().await;
+    let q = ohl();
+    let y = |s: &Stored| -> f64 {
+        if q.score(&s.interview.answers).has_literacy {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    let records = |round: &str, user: &str| {
+        w.stored
+            .iter()
+            .filter(|s| s.round == Some(round))
+            .map(|s| {
+                let site = s.interview.site_id.as_deref().unwrap();
+                let planned = PLAN.iter().find(|p| p.1 == site).unwrap();
+                (
+                    planned.2,
+                    format!("{}/{site}", s.district),
+                    planned.3,
+                    y(s),
+                    selected(user, None, s),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let count = |round: Option<&str>, user: &str| {
+        w.stored
+            .iter()
+            .filter(|s| round.is_none_or(|r| s.round == Some(r)) && selected(user, None, s))
+            .count() as u64
+    };
+    for user in ["city", "yz-admin", "education"] {
+        let token = zhisu_server_tests::sign_in(&w.base, user, PASSWORD).await;
+        let (status, pooled) = w.get(&token, "/api/v1/estimates").await;
+        assert_eq!(status, 200, "{user}: {pooled}");
+        let overall = |e: &Value| -> Value {
+            e["tables"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == "overall")
+                .unwrap_or_else(|| panic!("{user}: the overall table in {e}"))["rows"][0]
+                .clone()
+        };
+        // without a round: every interview of the scope, rounds and no round pooled
+        assert_eq!(overall(&pooled)["n"], count(None, user), "{user}");
+        for round in ["2025", "2026"] {
+            let (status, e) = w
+                .get(&token, &format!("/api/v1/estimates?round={round}"))
+                .await;
+            assert_eq!(status, 200, "{user} {round}: {e}");
+            assert_eq!(e["filter"]["round"], round, "{user}");
+            let row = overall(&e);
+            let want = textbook(&records(round, user));
+            let what = format!("{user} round {round}");
+            assert_eq!(row["n"], want.n as u64, "{what}");
+            assert_eq!(row["n"], count(Some(round), user), "{what}");
+            assert_eq!(row["successes"], want.x as u64, "{what}");
+            assert_eq!(row["method"], "design_taylor", "{what}");
+            close(&format!("{what} share"), &row["share"], want.p, 1e-9);
+            close(&format!("{what} se"), &row["se"], want.se, 1e-9);
+            assert_eq!(row["df"], want.df as u64, "{what}: the round's own design");
+        }
+    }
+
+    let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "city", PASSWORD).await;
+    // the literacy page: the rounds offered, pooling said in words, one round's n
+    let (status, pooled) = w.page(&cookie, "/dashboard/literacy").await;
+    assert_eq!(status, 200);
+    assert!(pooled.contains("id=\"rounds-pooled\""), "pooling is said");
+    for round in ["2024", "2025", "2026"] {
+        assert!(
+            pooled.contains(&format!("<option value=\"{round}\">{round}</option>")),
+            "round {round} offered"
+        );
+    }
+    let (_, page) = w.page(&cookie, "/dashboard/literacy?round=2025").await;
+    assert!(!page.contains("id=\"rounds-pooled\""));
+    assert!(page.contains("<option value=\"2025\" selected>2025</option>"));
+    let n = count(Some("2025"), "city");
+    assert!(
+        page.contains(&format!("<td class=\"num n\">{n}</td>")),
+        "n = {n} of round 2025 on the page"
+    );
+    let (_, analysis) = w.page(&cookie, "/dashboard/item-analysis?round=2026").await;
+    assert!(
+        analysis.contains(&format!(
+            "<strong class=\"respondents\">{}</strong>",
+            count(Some("2026"), "city")
+        )),
+        "item analysis of round 2026"
+    );
+    // the interview export of one round: its rows only
+    let (status, csv) = w.page(&cookie, "/dashboard/export.csv?round=2024").await;
+    assert_eq!(status, 200);
+    let rows = csv.lines().filter(|l| !l.trim().is_empty()).count() as u64 - 1;
+    assert_eq!(rows, count(Some("2024"), "city"), "the 2024 rows only");
+
+    // the annual report: of the newest round, said in part 1, unless another is asked for
+    let token = zhisu_server_tests::sign_in(&w.base, "city", PASSWORD).await;
+    for (query, round) in [("", "2026"), ("?round=2025", "2025")] {
+        let response = w
+            .http
+            .get(format!("{}/api/v1/report.docx{query}", w.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{query}");
+        let xml = docx_text(&response.bytes().await.unwrap());
+        assert!(
+            xml.contains(&format!("第二至第七部分的数字只来自 {round} 轮的访谈")),
+            "{query}"
+        );
+    }
+}

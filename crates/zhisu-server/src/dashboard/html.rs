@@ -352,11 +352,21 @@ pub(super) fn filter_form(
     person: &Person,
     labels: &Labels,
     districts: &[(String, String)],
+    rounds: &[String],
     lang: &str,
 ) -> Markup {
     let filter = q.filter_for(person);
     let ages = AGE_BANDS.iter().map(|a| (a.to_string(), a.to_string()));
+    // the comparison of rounds chooses its rounds itself; elsewhere one round, or all of them
+    let offer_rounds = action != "rounds" && (rounds.len() > 1 || filter.round().is_some());
     html! {
+        @if offer_rounds && filter.round().is_none() {
+            p.note #rounds-pooled {
+                (t(lang,
+                    "下面的数字合并了所有轮次的访谈。要看某一轮（某一年）的结果，请在“轮次”里选这一轮。",
+                    "The figures below pool the interviews of every round. For one round (one year), choose it under Round."))
+            }
+        }
         form.filters method="get" action={ "/dashboard/" (action) } {
             input type="hidden" name="lang" value=(lang);
             input type="hidden" name="q" value=(q.questionnaire());
@@ -373,6 +383,17 @@ pub(super) fn filter_form(
                     }
                 },
                 None => (select(By::District, districts.to_vec(), filter.wanted(By::District), lang)),
+            }
+            @if offer_rounds {
+                label {
+                    (t(lang, "轮次", "Round"))
+                    select name="round" id="filter-round" {
+                        option value="" { (t(lang, "全部轮次（合并）", "Every round (pooled)")) }
+                        @for round in rounds {
+                            option value=(round) selected[filter.round() == Some(round.as_str())] { (round) }
+                        }
+                    }
+                }
             }
             button.primary type="submit" id="apply" { (t(lang, "筛选", "Apply")) }
         }
@@ -629,6 +650,7 @@ pub(super) fn filter_pairs<'a>(
                 .filter(|v| !v.is_empty())
                 .map(|v| (by.as_str(), v))
         }))
+        .chain(filter.round().map(|r| ("round", r)))
         .chain([("lang", lang)])
         .collect()
 }

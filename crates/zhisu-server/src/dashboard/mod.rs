@@ -213,6 +213,24 @@ impl Ask {
 /// The districts the filter offers a viewer who may choose (the city's people): those of the
 /// sample plan and of the enrolled tablets, by name. A district's people get none: their own
 /// district is imposed.
+/// The rounds of the enrolled tablets, oldest first (as versions compare: 2025 < 2026 <
+/// 2026b), for the filter's round choice.
+pub(super) async fn round_choices(state: &HttpState) -> Result<Vec<String>, Response> {
+    let storage = state.storage.clone();
+    let mut rounds: Vec<String> = run(move || {
+        Ok(storage
+            .devices()?
+            .into_iter()
+            .map(|d| d.round)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect())
+    })
+    .await?;
+    rounds.sort_by(|a, b| zhisu_core::compare_versions(a, b));
+    Ok(rounds)
+}
+
 pub(super) async fn district_choices(
     state: &HttpState,
     person: &Person,

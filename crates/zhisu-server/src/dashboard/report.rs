@@ -191,5 +191,8 @@ fn docx_query(q: &ViewQuery) -> Vec<(&'static str, String)> {
             pairs.push((by.as_str(), v.to_string()));
         }
     }
+    if let Some(round) = q.filter.round() {
+        pairs.push(("round", round.to_string()));
+    }
     pairs
 }

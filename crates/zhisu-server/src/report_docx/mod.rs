@@ -294,6 +294,16 @@ impl<'a> Document<'a> {
         let l = &r.literacy;
         self.heading(self.t("一、概述与方法", "1. Overview and methods"), 1);
         self.para(&r.coverage.sentence);
+        if let Some(round) = &r.round {
+            let which = if self.en() {
+                format!(
+                    "Every figure in parts 2 to 7 is of round {round} only (its interviews and its sample design); part 8 compares it with the round before."
+                )
+            } else {
+                format!("第二至第七部分的数字只来自 {round} 轮的访谈（按这一轮的抽样设计计算）；第八部分把它和上一轮比较。")
+            };
+            self.para(&which);
+        }
         let dimensions: Vec<&str> = l.dimensions.iter().map(|d| d.label.as_str()).collect();
         let content = if self.en() {
             format!(
