@@ -12,6 +12,7 @@ mod check;
 mod contradiction;
 mod describe;
 mod disposition;
+mod fingerprint;
 pub mod enrol_uri;
 pub mod expr;
 #[doc(hidden)]
@@ -30,6 +31,7 @@ pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
 pub use background::{age_band, Background, BackgroundRole, AGE_BANDS, DEFAULT_FINGERPRINT};
 pub use describe::{Description, ModuleDescription};
 pub use disposition::{Disposition, ScreenedOut, CONSENT_ITEM};
+pub use fingerprint::FINGERPRINT_HEX_DIGITS;
 pub use expr::{ExprError, ExprErrorKind, Expression, MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
 pub use interview::EligibilityStatus;
 pub use load::{limits, Checked, Diagnostic, Diagnostics, DiagnosticsList, Severity};
