@@ -466,9 +466,7 @@ fn a_second_interview_with_the_same_background_answers_today_is_told_of_the_firs
         interview_id: first,
     });
 
-    let check = |id| {
-        app.ok::<api::RepeatRespondent>(InterviewArgs { interview_id: id })
-    };
+    let check = |id| app.ok::<api::RepeatRespondent>(InterviewArgs { interview_id: id });
     let second = app.ok::<api::StartInterview>(pilot_args(None)).id;
     assert_eq!(check(second), api::RepeatCheck::NotYetKnown);
     answer(&app, second, "age", AnswerValue::Integer(45));

@@ -133,7 +133,10 @@ relevant = "${age} >= 18"
             q.respondent_fingerprint(&a, Some("yz-002")),
             "cf890bdd0f9737fc"
         );
-        assert_eq!(q.respondent_fingerprint(&Answers::new(), Some("yz-001")), "");
+        assert_eq!(
+            q.respondent_fingerprint(&Answers::new(), Some("yz-001")),
+            ""
+        );
     }
 
     #[test]

@@ -500,7 +500,10 @@ impl DeviceStore {
         )?;
         // The fingerprint changes only with a fingerprint item's answer: kept current for the
         // repeat check of the other interviews on this tablet.
-        if questionnaire.fingerprint_items().any(|item| item.id == item_id) {
+        if questionnaire
+            .fingerprint_items()
+            .any(|item| item.id == item_id)
+        {
             let mut answers = answers;
             answers.insert(item_id.to_string(), value.clone());
             repeat::keep_fingerprint_in_progress(&tx, questionnaire, interview_id, &answers)?;

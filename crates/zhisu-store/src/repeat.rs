@@ -16,8 +16,7 @@ use uuid::Uuid;
 use zhisu_core::{Answers, Questionnaire};
 
 use crate::{
-    parse_state, parse_timestamp, DeviceStore, InterviewState, RepeatCheck, RepeatMatch,
-    StoreError,
+    parse_state, parse_timestamp, DeviceStore, InterviewState, RepeatCheck, RepeatMatch, StoreError,
 };
 
 /// `at` on a clock `offset_minutes` from UTC.
@@ -89,7 +88,12 @@ impl DeviceStore {
              ORDER BY coalesce(completed_at, started_at), id",
         )?;
         let rows = stmt.query_map(
-            params![fingerprint, day, interview.site_id, interview_id.to_string()],
+            params![
+                fingerprint,
+                day,
+                interview.site_id,
+                interview_id.to_string()
+            ],
             |row| {
                 Ok((
                     row.get::<_, String>(0)?,

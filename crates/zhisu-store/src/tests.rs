@@ -1043,11 +1043,17 @@ fn a_repeat_respondent_is_found_at_the_same_site_on_the_same_local_day_even_once
     let first = start_at(&mut store, &q, 1, "yz-001", at(0));
     answer_all(&mut store, &q, first);
     let upload = store.complete_interview(&q, first, at(9)).unwrap();
-    assert!(store.answers(first).unwrap().is_empty(), "sealed: answers gone");
+    assert!(
+        store.answers(first).unwrap().is_empty(),
+        "sealed: answers gone"
+    );
     let (kept, day) = store.kept_fingerprint(first).unwrap();
     assert_eq!(
         kept.as_deref(),
-        Some(q.respondent_fingerprint(&upload.answers, Some("yz-001")).as_str()),
+        Some(
+            q.respondent_fingerprint(&upload.answers, Some("yz-001"))
+                .as_str()
+        ),
         "the server's fact for the same interview"
     );
     assert_eq!(day.as_deref(), Some("2026-11-29"));
@@ -1131,7 +1137,10 @@ fn an_interview_that_sent_its_answers_still_counts_and_so_does_a_closed_contact(
     let first = start_at(&mut store, &q, 1, "yz-001", at(0));
     answer_all(&mut store, &q, first);
     store.complete_interview(&q, first, at(9)).unwrap();
-    let attempt = store.begin_upload(10, "http://cdc", at(10)).unwrap().unwrap();
+    let attempt = store
+        .begin_upload(10, "http://cdc", at(10))
+        .unwrap()
+        .unwrap();
     store
         .finish_upload(
             &attempt,
@@ -1184,7 +1193,9 @@ fn the_repeat_check_waits_for_every_fingerprint_item_that_is_asked() {
             answers.pop();
         }
         for (item, value) in answers {
-            store.save_answer(&q, id, &item, &value, at(n as u32)).unwrap();
+            store
+                .save_answer(&q, id, &item, &value, at(n as u32))
+                .unwrap();
         }
         id
     };
