@@ -144,7 +144,10 @@ relevant = "${age} >= 18"
         let q = questionnaire();
         let sex = ("sex", AnswerValue::Choice("female".into()));
         assert_eq!(q.known_fingerprint(&Answers::new(), None), None);
-        assert_eq!(q.known_fingerprint(&answers(&[sex.clone()]), None), None);
+        assert_eq!(
+            q.known_fingerprint(&answers(std::slice::from_ref(&sex)), None),
+            None
+        );
         // 16 years old: industry is not asked, so sex and age are the whole fingerprint
         let young = answers(&[sex.clone(), ("age", AnswerValue::Integer(16))]);
         assert_eq!(
