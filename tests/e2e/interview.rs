@@ -2074,7 +2074,8 @@ async fn a_second_interview_with_the_same_background_answers_today_warns_the_sur
     let time = app.attribute("repeat-warning", "data-time").await.unwrap();
     assert_eq!(time.len(), 5, "HH:MM: {time}");
     assert!(text.contains(&time), "{text}");
-    app.screenshot(&shots, "warning").await;
+    // fits a phone and a tablet, buttons large enough, contrast and axe-core
+    both_sizes(&app, &shots, "warning").await;
 
     // a warning, not a block: "Continue" hides it and the questions go on
     app.click("repeat-continue").await;
