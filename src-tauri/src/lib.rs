@@ -141,6 +141,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         interview::screen_shown,
         interview::record_location,
         interview::quality_check,
+        interview::repeat_respondent,
         interview::complete_interview,
         interview::interviews,
         interview::interview_answers,

@@ -274,6 +274,21 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
 
     // another one, discarded
     let other = app.ok::<api::StartInterview>(pilot_args(Some("bo"))).id;
+    // the same age (the pilot's one fingerprint item) as the one completed: a warning
+    let repeat = InterviewArgs {
+        interview_id: other,
+    };
+    assert_eq!(
+        app.ok::<api::RepeatRespondent>(repeat),
+        api::RepeatCheck::NotYetKnown
+    );
+    answer(&app, other, "age", AnswerValue::Integer(33));
+    let check = app.ok::<api::RepeatRespondent>(repeat);
+    assert_eq!(check.first_match().map(|m| m.interview_id), Some(id));
+    assert_eq!(
+        app.code::<api::RepeatRespondent>(interview),
+        ErrorCode::InterviewClosed
+    );
     let discard = |reason: &str| api::DiscardArgs {
         interview_id: other,
         reason: reason.into(),
@@ -460,6 +475,40 @@ fn surveyors_take_turns(app: &App) {
         app.code::<api::SignInSurveyor>(sign_in("1234")),
         ErrorCode::TooManyAttempts
     );
+}
+
+/// A traveller interviewed twice at one site on one day (issue #15): the second interview is
+/// told of the first once the fingerprint items are answered, however far the first has gone
+/// (here completed and sealed away), and an interview with other answers is not.
+#[test]
+fn a_second_interview_with_the_same_background_answers_today_is_told_of_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path());
+    let first = app.ok::<api::StartInterview>(pilot_args(None)).id;
+    answer(&app, first, "age", AnswerValue::Integer(45));
+    answer(&app, first, "employer_duty", AnswerValue::Bool(true));
+    answer(&app, first, "noise", AnswerValue::Choice("earplugs".into()));
+    let both = AnswerValue::Choices(vec!["ventilate".into(), "test_air".into()]);
+    answer(&app, first, "confined_space", both);
+    app.ok::<api::CompleteInterview>(InterviewArgs {
+        interview_id: first,
+    });
+
+    let check = |id| app.ok::<api::RepeatRespondent>(InterviewArgs { interview_id: id });
+    let second = app.ok::<api::StartInterview>(pilot_args(None)).id;
+    assert_eq!(check(second), api::RepeatCheck::NotYetKnown);
+    answer(&app, second, "age", AnswerValue::Integer(45));
+    let found = check(second);
+    let first_match = found.first_match().expect("the first interview");
+    assert_eq!(first_match.interview_id, first);
+    assert_eq!(first_match.state, api::InterviewState::Completed);
+    assert_eq!(first_match.local_time.len(), 5, "HH:MM");
+    // a warning only: the second interview goes on
+    answer(&app, second, "employer_duty", AnswerValue::Bool(false));
+
+    let other = app.ok::<api::StartInterview>(pilot_args(None)).id;
+    answer(&app, other, "age", AnswerValue::Integer(46));
+    assert_eq!(check(other), api::RepeatCheck::NoMatch);
 }
 
 #[test]

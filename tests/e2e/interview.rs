@@ -2052,3 +2052,101 @@ async fn every_contact_outcome_arrives_once_and_the_dashboard_rates_match_the_da
     app.close().await;
     server.stop().await;
 }
+
+/// Issue #15 (intercept surveys at stations): the same traveller interviewed twice at one site
+/// on one day. Once the second interview's fingerprint items are answered (the pilot's: the
+/// age) the surveyor is warned, with the time of the first; "Continue" goes on (two people can
+/// answer alike), "Finish" ends the contact as "other" with the reason, and nothing of it is an
+/// interview.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_interview_with_the_same_background_answers_today_warns_the_surveyor() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), dir.path()).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("repeat_respondent");
+    app.enrol(&server.enrolment_code()).await;
+
+    // the first interview, completed; no warning on the way
+    answer_pilot(&app, None, true).await;
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("repeat-warning"))
+            .await
+            .is_err(),
+        "nobody else answered today"
+    );
+    complete(&app).await;
+    app.click("home").await;
+
+    // the same age again: the warning comes on the next question, before the test items
+    app.click("start-ohl_pilot").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "35").await;
+    app.click("next").await;
+    app.wait_for_question("employer_duty").await;
+    let warning = app
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("repeat-warning"))
+        .await
+        .expect("the repeat warning");
+    let text = warning.text().await.unwrap();
+    assert!(text.contains("可能已经答过一次"), "{text}");
+    let time = app.attribute("repeat-warning", "data-time").await.unwrap();
+    assert_eq!(time.len(), 5, "HH:MM: {time}");
+    assert!(text.contains(&time), "{text}");
+    // fits a phone and a tablet, buttons large enough, contrast and axe-core
+    both_sizes(&app, &shots, "warning").await;
+
+    // a warning, not a block: "Continue" hides it and the questions go on
+    app.click("repeat-continue").await;
+    app.click("choice-true").await;
+    app.wait_for_question("noise").await;
+    assert!(app
+        .client
+        .find(fantoccini::Locator::Id("repeat-warning"))
+        .await
+        .is_err());
+    app.close().await;
+
+    // after a restart the interview resumes and the warning is back; "Finish" ends the contact
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(fantoccini::Locator::Css("button.resume"))
+        .await
+        .expect("the unfinished interview on the home screen");
+    app.click_css("button.resume").await;
+    app.wait_for_question("noise").await;
+    app.click("repeat-end").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("start-ohl_pilot"))
+        .await
+        .expect("home after ending the contact");
+    app.close().await;
+
+    let device = zhisu_e2e::open_device_store(&app_dir);
+    let mut dispositions: Vec<_> = device
+        .interviews()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.disposition, i.disposition_reason))
+        .collect();
+    dispositions.sort_by_key(|(d, _)| d.map(|d| d.as_str()));
+    assert_eq!(
+        dispositions,
+        vec![
+            (Some(zhisu_core::Disposition::Completed), None),
+            (
+                Some(zhisu_core::Disposition::Other),
+                Some("今天已经参加过（重复访问）".to_string())
+            ),
+        ]
+    );
+}

@@ -190,6 +190,9 @@ commands! {
     RecordLocation = "record_location"(RecordLocationArgs) -> ();
     /// The quality flags the interview would be sent with if completed now.
     QualityCheck = "quality_check"(InterviewArgs) -> Vec<QcFlag>;
+    /// For an interview in progress: whether another interview on this tablet (not discarded)
+    /// has the same respondent fingerprint at the same site on the same local day.
+    RepeatRespondent = "repeat_respondent"(InterviewArgs) -> RepeatCheck;
     CompleteInterview = "complete_interview"(InterviewArgs) -> Completion;
     /// Every interview on this device, newest first.
     Interviews = "interviews"(()) -> Vec<InterviewSummary>;

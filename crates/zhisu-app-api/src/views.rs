@@ -376,3 +376,40 @@ impl TodayView {
         self.sites.iter().find(|s| &s.id == id)
     }
 }
+
+/// Whether the respondent of an interview in progress may already have answered today: another
+/// interview on this tablet (not discarded) with the same respondent fingerprint
+/// ([`zhisu_core::Questionnaire::respondent_fingerprint`]: the background answers and the site)
+/// at the same site on the same local day. A warning for the surveyor, never a block: two
+/// people can give the same background answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum RepeatCheck {
+    /// Not every fingerprint item that is asked has its answer yet.
+    NotYetKnown,
+    /// No other interview here today has the same answers.
+    NoMatch,
+    /// The interviews with the same fingerprint, site and day, earliest first.
+    Match { matches: Vec<RepeatMatch> },
+}
+
+impl RepeatCheck {
+    /// The earliest interview with the same answers, if any.
+    pub fn first_match(&self) -> Option<&RepeatMatch> {
+        match self {
+            RepeatCheck::Match { matches } => matches.first(),
+            _ => None,
+        }
+    }
+}
+
+/// Another interview with the same respondent fingerprint at the same site on the same day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatMatch {
+    pub interview_id: Uuid,
+    pub state: InterviewState,
+    /// When it ended (completed or closed), or when it started while it is in progress.
+    pub at: DateTime<Utc>,
+    /// `at` on the tablet's clock as it was then (its own UTC offset), `HH:MM`.
+    pub local_time: String,
+}

@@ -14,6 +14,7 @@ mod describe;
 mod disposition;
 pub mod enrol_uri;
 pub mod expr;
+mod fingerprint;
 #[doc(hidden)]
 pub mod fuzzing;
 mod interview;
@@ -31,6 +32,7 @@ pub use background::{age_band, Background, BackgroundRole, AGE_BANDS, DEFAULT_FI
 pub use describe::{Description, ModuleDescription};
 pub use disposition::{Disposition, ScreenedOut, CONSENT_ITEM};
 pub use expr::{ExprError, ExprErrorKind, Expression, MAX_EXPRESSION_BYTES, MAX_EXPRESSION_DEPTH};
+pub use fingerprint::FINGERPRINT_HEX_DIGITS;
 pub use interview::EligibilityStatus;
 pub use load::{limits, Checked, Diagnostic, Diagnostics, DiagnosticsList, Severity};
 pub use measures::{answer_key, Measured};

@@ -31,7 +31,8 @@ pub struct Facts {
     /// Quality-control flags: the server's own (too fast, straight-lining, from the answers and
     /// duration) and the device's (many changed answers, from its paradata).
     pub qc_flags: Vec<QcFlag>,
-    /// A short hash of the background answers and site, for suspected repeat interviews.
+    /// A short hash of the background answers and site, for suspected repeat interviews
+    /// ([`Questionnaire::respondent_fingerprint`]).
     pub fingerprint: String,
     /// The keys of the further breakdowns ([`MORE_ROLES`]: employer size, ownership, employment
     /// form, migrant status), in that order: a choice's key, `yes` or `no`.
@@ -116,7 +117,9 @@ impl Facts {
             items_correct,
             duration_s,
             qc_flags: qc_flags(questionnaire, interview, thresholds),
-            fingerprint: fingerprint(questionnaire, interview),
+            // the core's function, which the tablet uses too (its repeat-respondent warning)
+            fingerprint: questionnaire
+                .respondent_fingerprint(&interview.answers, interview.site_id.as_deref()),
             more: MORE_ROLES.map(|role| {
                 background_answer(questionnaire, interview, role)
                     .and_then(zhisu_core::answer_key)
@@ -187,26 +190,6 @@ pub fn background_answer<'a>(
 /// The answers to the questionnaire's fingerprint items (declared in its file), and the site,
 /// hashed: equal fingerprints at one site suggest the same person
 /// was interviewed twice. Empty when no background item was answered.
-fn fingerprint(questionnaire: &Questionnaire, interview: &CompletedInterview) -> String {
-    let mut parts = Vec::new();
-    for id in questionnaire.fingerprint_items().map(|item| &item.id) {
-        if let Some(value) = interview.answers.get(id) {
-            parts.push(format!(
-                "{id}={}",
-                serde_json::to_string(value).unwrap_or_default()
-            ));
-        }
-    }
-    if parts.is_empty() {
-        return String::new();
-    }
-    parts.push(format!(
-        "site={}",
-        interview.site_id.as_deref().unwrap_or("")
-    ));
-    zhisu_protocol::sha256_hex(parts.join("\n").as_bytes())[7..23].to_string()
-}
-
 /// The score report as the server stores it: without the per-item results, which the
 /// `items_correct` fact keeps in a few bytes and the answers can always reproduce.
 pub fn stored_score_report(score: &ScoreReport) -> String {
@@ -271,5 +254,45 @@ pub fn consent_answer(q: &Questionnaire, interview: &CompletedInterview) -> Opti
     match interview.answers.get(&consent_item(q)?.id) {
         Some(AnswerValue::Bool(b)) => Some(*b),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fingerprint moved to the core (the tablet computes it too); the facts keep the very
+    /// value stored before the move, whose form was `id=<answer JSON>` lines and `site=…`,
+    /// hashed with SHA-256, the first 16 hex digits.
+    #[test]
+    fn the_fingerprint_fact_is_the_value_stored_before_it_moved_to_the_core() {
+        let q = Questionnaire::from_toml(
+            "pilot.toml",
+            include_str!("../../../questionnaires/pilot.toml"),
+        )
+        .unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let mut answers = zhisu_core::Answers::new();
+        answers.insert("age".into(), AnswerValue::Integer(30));
+        answers.insert("employer_duty".into(), AnswerValue::Bool(true));
+        let interview = CompletedInterview {
+            id: uuid::Uuid::from_u128(1),
+            questionnaire_id: q.id.clone(),
+            questionnaire_version: q.version.clone(),
+            started_at: at,
+            completed_at: at,
+            utc_offset_minutes: 480,
+            answers,
+            site_id: Some("yz-001".into()),
+            surveyor_id: None,
+            paradata: None,
+            content_hash: String::new(),
+        };
+        let score = q.score(&interview.answers);
+        let facts = Facts::of(&q, &interview, &score, &QcThresholds::default());
+        // printf 'age={"type":"integer","value":30}\nsite=yz-001' | sha256sum
+        assert_eq!(facts.fingerprint, "3d1708bcd2350139");
     }
 }

@@ -22,6 +22,7 @@ mod media;
 mod migrations;
 mod paradata;
 mod questionnaires;
+mod repeat;
 mod surveyors;
 pub use surveyors::{PIN_LOCKOUT_SECONDS, PIN_TRIES};
 mod upload;
@@ -34,8 +35,8 @@ pub use media::MediaWanted;
 pub use upload::{AttemptOutcome, UploadAttempt};
 /// The store's records that the app's webview shows are the command API's types.
 pub use zhisu_app_api::{
-    InterviewState, InterviewSummary, LocationMoment, StateCounts, Surveyor, SyncLogEntry,
-    SyncOutcome, Theme, UiLanguage,
+    InterviewState, InterviewSummary, LocationMoment, RepeatCheck, RepeatMatch, StateCounts,
+    Surveyor, SyncLogEntry, SyncOutcome, Theme, UiLanguage,
 };
 
 use std::collections::HashMap;
@@ -497,6 +498,16 @@ impl DeviceStore {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![id, item_id, old_value, new_value, at, elapsed_ms],
         )?;
+        // The fingerprint changes only with a fingerprint item's answer: kept current for the
+        // repeat check of the other interviews on this tablet.
+        if questionnaire
+            .fingerprint_items()
+            .any(|item| item.id == item_id)
+        {
+            let mut answers = answers;
+            answers.insert(item_id.to_string(), value.clone());
+            repeat::keep_fingerprint_in_progress(&tx, questionnaire, interview_id, &answers)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -580,9 +591,13 @@ impl DeviceStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The respondent fingerprint stays when the answers go: the server's very fact, and the
+        // day the interview ended, for the repeat check of later interviews.
+        let fingerprint =
+            repeat::ended_fingerprint(questionnaire, &upload.answers, upload.site_id.as_deref());
         let changed = tx.execute(
             "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4, sealed = ?5,
-                 disposition = 'completed'
+                 disposition = 'completed', fingerprint = ?6, local_day = ?7
              WHERE id = ?1 AND state = 'in_progress'",
             params![
                 interview_id.to_string(),
@@ -590,6 +605,8 @@ impl DeviceStore {
                 sealed.is_none().then(|| to_json(&upload)),
                 upload.content_hash,
                 sealed.as_ref().map(to_json),
+                fingerprint,
+                repeat::local_day(completed_at, offset),
             ],
         )?;
         if changed != 1 {
@@ -706,9 +723,11 @@ impl DeviceStore {
             content_hash: String::new(),
         }
         .sealed();
+        let fingerprint =
+            repeat::ended_fingerprint(questionnaire, &answers, contact.site_id.as_deref());
         let changed = self.conn.execute(
             "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4,
-                 disposition = ?5, disposition_reason = ?6
+                 disposition = ?5, disposition_reason = ?6, fingerprint = ?7, local_day = ?8
              WHERE id = ?1 AND state = 'in_progress'",
             params![
                 interview_id.to_string(),
@@ -717,6 +736,8 @@ impl DeviceStore {
                 contact.content_hash,
                 disposition.as_str(),
                 shown_reason,
+                fingerprint,
+                repeat::local_day(ended_at, offset),
             ],
         )?;
         if changed != 1 {

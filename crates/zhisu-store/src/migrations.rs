@@ -231,6 +231,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE interview ADD COLUMN sealed TEXT;  -- JSON of zhisu_protocol::sealed::SealedInterview
     "#,
+    // 15 (issue #15, repeat respondents at a station): per interview, the respondent fingerprint
+    //     (zhisu_core::Questionnaire::respondent_fingerprint: a hash of the background answers
+    //     and the site, no names, no answers; NULL while not every fingerprint item asked is
+    //     answered, and for interviews ended before this migration) and its local day by the
+    //     interview's UTC offset (of the start while in progress, of the end after). Kept when
+    //     the answers are deleted at sealing.
+    r#"
+    ALTER TABLE interview ADD COLUMN fingerprint TEXT;
+    ALTER TABLE interview ADD COLUMN local_day TEXT;  -- YYYY-MM-DD
+    CREATE INDEX interview_fingerprint ON interview (fingerprint, local_day)
+        WHERE fingerprint IS NOT NULL;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -513,6 +525,44 @@ mod tests {
                 .code(),
             "too_many_attempts"
         );
+    }
+
+    #[test]
+    fn interviews_from_version_14_get_a_fingerprint_when_checked_and_old_ended_ones_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        let (ended, open) = (uuid::Uuid::from_u128(14), uuid::Uuid::from_u128(15));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 14).unwrap();
+            conn.execute_batch(
+                r#"
+                INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, completed_at, site_id, sealed, disposition)
+                VALUES ('00000000-0000-0000-0000-00000000000e', 'ohl_pilot', '2026.1', 'completed', '2026-11-29T08:00:00.000Z', 480, '2026-11-29T08:09:00.000Z', 'yz-001', '{}', 'completed');
+                INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id)
+                VALUES ('00000000-0000-0000-0000-00000000000f', 'ohl_pilot', '2026.1', 'in_progress', '2026-11-29T08:20:00.000Z', 480, 'yz-001');
+                INSERT INTO answer VALUES ('00000000-0000-0000-0000-00000000000f', 'age', '{"type":"integer","value":30}', '2026-11-29T08:21:00.000Z');
+                "#,
+            )
+            .unwrap();
+        }
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
+        assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
+        assert_eq!(store.kept_fingerprint(ended).unwrap(), (None, None));
+        assert_eq!(store.kept_fingerprint(open).unwrap(), (None, None));
+        let q = zhisu_core::Questionnaire::from_toml(
+            "pilot.toml",
+            include_str!("../../../questionnaires/pilot.toml"),
+        )
+        .unwrap();
+        // sealed before fingerprints were kept: nothing to compare with, so no match
+        assert_eq!(
+            store.repeat_respondent(&q, open).unwrap(),
+            crate::RepeatCheck::NoMatch
+        );
+        let (kept, day) = store.kept_fingerprint(open).unwrap();
+        assert_eq!(kept.unwrap().len(), zhisu_core::FINGERPRINT_HEX_DIGITS);
+        assert_eq!(day.as_deref(), Some("2026-11-29"));
     }
 
     #[test]

@@ -1002,3 +1002,219 @@ fn a_burst_of_parallel_pin_guesses_gets_no_more_tries_than_guesses_in_turn_even_
         "S01"
     );
 }
+
+fn start_at(
+    store: &mut DeviceStore,
+    q: &Questionnaire,
+    n: u128,
+    site: &str,
+    started_at: DateTime<Utc>,
+) -> Uuid {
+    let mut new = NewInterview::new(Uuid::from_u128(n), started_at, 480);
+    new.site_id = Some(site.to_string());
+    store.start_interview(q, &new).unwrap()
+}
+
+fn aged(store: &mut DeviceStore, q: &Questionnaire, id: Uuid, age: i64) {
+    store
+        .save_answer(q, id, "age", &AnswerValue::Integer(age), at(3))
+        .unwrap();
+}
+
+fn matched(check: &RepeatCheck) -> Vec<Uuid> {
+    match check {
+        RepeatCheck::Match { matches } => matches.iter().map(|m| m.interview_id).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn a_repeat_respondent_is_found_at_the_same_site_on_the_same_local_day_even_once_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
+    let q = pilot(); // its one fingerprint item: age
+    let round = zhisu_protocol::sealed::RoundSecretKey::generate(
+        "2026",
+        &mut zhisu_protocol::sealed::OsRng,
+    );
+    store.save_round_key(Some(&round.public_key())).unwrap();
+
+    // the first interview, completed at 08:09 UTC (16:09 in Chongqing) and sealed
+    let first = start_at(&mut store, &q, 1, "yz-001", at(0));
+    answer_all(&mut store, &q, first);
+    let upload = store.complete_interview(&q, first, at(9)).unwrap();
+    assert!(
+        store.answers(first).unwrap().is_empty(),
+        "sealed: answers gone"
+    );
+    let (kept, day) = store.kept_fingerprint(first).unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some(
+            q.respondent_fingerprint(&upload.answers, Some("yz-001"))
+                .as_str()
+        ),
+        "the server's fact for the same interview"
+    );
+    assert_eq!(day.as_deref(), Some("2026-11-29"));
+
+    // the same answers at the same site that day: not known before the age, then a match
+    let second = start_at(&mut store, &q, 2, "yz-001", at(20));
+    assert_eq!(
+        store.repeat_respondent(&q, second).unwrap(),
+        RepeatCheck::NotYetKnown
+    );
+    aged(&mut store, &q, second, 41);
+    let check = store.repeat_respondent(&q, second).unwrap();
+    let first_match = check.first_match().unwrap();
+    assert_eq!(first_match.interview_id, first);
+    assert_eq!(first_match.state, InterviewState::Completed);
+    assert_eq!(first_match.local_time, "16:09");
+    // another age: no match
+    aged(&mut store, &q, second, 42);
+    assert_eq!(
+        store.repeat_respondent(&q, second).unwrap(),
+        RepeatCheck::NoMatch
+    );
+    aged(&mut store, &q, second, 41);
+
+    // another site the same day
+    let elsewhere = start_at(&mut store, &q, 3, "yz-002", at(30));
+    aged(&mut store, &q, elsewhere, 41);
+    assert_eq!(
+        store.repeat_respondent(&q, elsewhere).unwrap(),
+        RepeatCheck::NoMatch
+    );
+
+    // the same site the next local day: 16:30 UTC is 00:30 on the 30th in Chongqing
+    let late = Utc.with_ymd_and_hms(2026, 11, 29, 16, 30, 0).unwrap();
+    let tomorrow = start_at(&mut store, &q, 4, "yz-001", late);
+    aged(&mut store, &q, tomorrow, 41);
+    assert_eq!(
+        store.repeat_respondent(&q, tomorrow).unwrap(),
+        RepeatCheck::NoMatch
+    );
+    // …where a morning interview of the 30th (02:00 UTC, 10:00 local) finds it
+    let morning = Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap();
+    let next_day = start_at(&mut store, &q, 5, "yz-001", morning);
+    aged(&mut store, &q, next_day, 41);
+    assert_eq!(
+        matched(&store.repeat_respondent(&q, next_day).unwrap()),
+        vec![tomorrow]
+    );
+
+    // an interview in progress counts (its fingerprint kept as the age was saved, not only
+    // when it was checked), a discarded one does not
+    let third = start_at(&mut store, &q, 6, "yz-001", at(40));
+    aged(&mut store, &q, third, 41);
+    assert_eq!(
+        matched(&store.repeat_respondent(&q, third).unwrap()),
+        vec![first, second]
+    );
+    store.discard_interview(second, "录错了", at(41)).unwrap();
+    assert_eq!(
+        matched(&store.repeat_respondent(&q, third).unwrap()),
+        vec![first]
+    );
+    store.discard_interview(first, "重复访问", at(42)).unwrap();
+    assert_eq!(
+        store.repeat_respondent(&q, third).unwrap(),
+        RepeatCheck::NoMatch
+    );
+
+    // asked only of an interview in progress
+    assert_eq!(
+        store.repeat_respondent(&q, first).unwrap_err().code(),
+        "interview_closed"
+    );
+}
+
+#[test]
+fn an_interview_that_sent_its_answers_still_counts_and_so_does_a_closed_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
+    let q = pilot();
+    let first = start_at(&mut store, &q, 1, "yz-001", at(0));
+    answer_all(&mut store, &q, first);
+    store.complete_interview(&q, first, at(9)).unwrap();
+    let attempt = store
+        .begin_upload(10, "http://cdc", at(10))
+        .unwrap()
+        .unwrap();
+    store
+        .finish_upload(
+            &attempt,
+            200,
+            &[receipt(first, ReceiptStatus::Stored)],
+            at(11),
+        )
+        .unwrap();
+    assert_eq!(
+        store.interview(first).unwrap().state,
+        InterviewState::Acknowledged
+    );
+    // a break-off after the age, closed as partial
+    let partial = start_at(&mut store, &q, 2, "yz-001", at(12));
+    aged(&mut store, &q, partial, 41);
+    store
+        .close_contact(&q, partial, Some(Disposition::Partial), "车来了", at(13))
+        .unwrap();
+    let third = start_at(&mut store, &q, 3, "yz-001", at(20));
+    aged(&mut store, &q, third, 41);
+    let check = store.repeat_respondent(&q, third).unwrap();
+    assert_eq!(matched(&check), vec![first, partial]);
+    assert_eq!(
+        check.first_match().unwrap().state,
+        InterviewState::Acknowledged
+    );
+}
+
+#[test]
+fn the_repeat_check_waits_for_every_fingerprint_item_that_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
+    let q = intercept();
+    let fingerprint: Vec<String> = q.fingerprint_items().map(|i| i.id.clone()).collect();
+    assert!(fingerprint.len() >= 4, "{fingerprint:?}");
+    let interview = |store: &mut DeviceStore, n: u128, skip_last: bool| {
+        let id = start_at(store, &q, n, "cq-bus-station", at(n as u32));
+        let mut answers: Vec<(String, AnswerValue)> = vec![
+            ("consent".into(), AnswerValue::Bool(true)),
+            ("frontline".into(), AnswerValue::Bool(true)),
+        ];
+        for item in q.fingerprint_items() {
+            let value = match item.id.as_str() {
+                "age" => AnswerValue::Integer(35),
+                _ => AnswerValue::Choice(item.kind.choices()[0].key.clone()),
+            };
+            answers.push((item.id.clone(), value));
+        }
+        if skip_last {
+            answers.pop();
+        }
+        for (item, value) in answers {
+            store
+                .save_answer(&q, id, &item, &value, at(n as u32))
+                .unwrap();
+        }
+        id
+    };
+    let first = interview(&mut store, 1, false);
+    assert_eq!(
+        store.repeat_respondent(&q, first).unwrap(),
+        RepeatCheck::NoMatch
+    );
+    let unfinished = interview(&mut store, 2, true);
+    assert_eq!(
+        store.repeat_respondent(&q, unfinished).unwrap(),
+        RepeatCheck::NotYetKnown,
+        "{} not answered yet",
+        fingerprint.last().unwrap()
+    );
+    assert_eq!(store.kept_fingerprint(unfinished).unwrap().0, None);
+    let same = interview(&mut store, 3, false);
+    assert_eq!(
+        matched(&store.repeat_respondent(&q, same).unwrap()),
+        vec![first]
+    );
+}

@@ -234,6 +234,22 @@ pub async fn quality_check(
         .await
 }
 
+/// Whether the respondent may already have answered at this site today (same background
+/// answers): a warning for the surveyor, never a block.
+#[tauri::command]
+pub async fn repeat_respondent(
+    state: State<'_, AppState>,
+    args: Args<api::RepeatRespondent>,
+) -> Result<api::RepeatRespondent> {
+    state
+        .db
+        .run(move |store, catalogue| {
+            let q = questionnaire_of(store, catalogue, args.interview_id)?;
+            Ok(store.repeat_respondent(&q, args.interview_id)?)
+        })
+        .await
+}
+
 #[tauri::command]
 pub async fn complete_interview(
     state: State<'_, AppState>,

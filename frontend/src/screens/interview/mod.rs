@@ -1,10 +1,13 @@
 //! An interview on screen: one question a screen, then the review, the quality warning and
-//! the feedback. Every answer goes to the native side (`save_answer`), which commits it to
+//! the feedback. Once the fingerprint items are all answered, the native side says whether the
+//! respondent may already have answered here today (`repeat_respondent`); a match shows the
+//! surveyor a warning above the questions and the review (`repeat.rs`), never a block. Every answer goes to the native side (`save_answer`), which commits it to
 //! SQLite; only when that returns does the next screen appear. Which screen comes next (skip
 //! logic, eligibility) is decided by `zhisu-core`, the same code the server runs.
 
 mod feedback;
 mod question;
+mod repeat;
 mod review;
 
 use std::rc::Rc;
@@ -131,6 +134,12 @@ pub enum Msg {
         item_id: String,
         result: Result<api::ItemPicture, CommandError>,
     },
+    /// What the native side said about a repeat respondent.
+    RepeatChecked(Result<api::RepeatCheck, CommandError>),
+    /// "Not the same person": hide the warning for this interview.
+    DismissRepeat,
+    /// The respondent already took part today: end the contact as "other" and go home.
+    EndRepeat,
 }
 
 pub struct Interview {
@@ -160,6 +169,10 @@ pub struct Interview {
     error: Option<String>,
     /// The screen last reported for paradata (`Some(None)`: one that is not a question).
     reported: Option<Option<String>>,
+    /// The earlier interview here today with the same background answers, if any.
+    repeat: Option<api::RepeatMatch>,
+    /// The surveyor said it is not the same person.
+    repeat_dismissed: bool,
 }
 
 impl Component for Interview {
@@ -198,10 +211,16 @@ impl Component for Interview {
             busy: false,
             error: None,
             reported: None,
+            repeat: None,
+            repeat_dismissed: false,
             q,
         };
         interview.open();
         interview.report_screen();
+        // a resumed interview may have its fingerprint items answered already
+        if !interview.answers.is_empty() {
+            interview.check_repeat(ctx);
+        }
         interview
     }
 
@@ -239,6 +258,9 @@ impl Component for Interview {
             <>
                 if matches!(self.step, Step::Question(_) | Step::Review | Step::Done { .. }) {
                     { self.text_size_button() }
+                }
+                if matches!(self.step, Step::Question(_) | Step::Review) {
+                    { self.repeat_warning(ctx) }
                 }
                 { body }
                 { error_view(&self.error) }
@@ -281,7 +303,7 @@ impl Interview {
                 item_id,
                 value,
                 result,
-            } => self.saved(item_id, value, result),
+            } => self.saved(ctx, item_id, value, result),
             Msg::Complete => self.check_quality(ctx),
             Msg::Checked(result) => self.checked(ctx, result),
             Msg::BackToReview => self.show(Step::Review),
@@ -317,6 +339,19 @@ impl Interview {
             // a picture that cannot be shown leaves the question as it is (it is read aloud or
             // told by the surveyor); the question's words stand without it
             Msg::PictureLoaded { item_id, result } => self.picture = Some((item_id, result.ok())),
+            // a warning only: when the check fails, the interview goes on without it
+            Msg::RepeatChecked(result) => {
+                let repeat = result.ok().and_then(|check| check.first_match().cloned());
+                // another earlier interview (answers changed): the surveyor is asked again
+                if repeat.as_ref().map(|m| m.interview_id)
+                    != self.repeat.as_ref().map(|m| m.interview_id)
+                {
+                    self.repeat_dismissed = false;
+                }
+                self.repeat = repeat;
+            }
+            Msg::DismissRepeat => self.repeat_dismissed = true,
+            Msg::EndRepeat => self.end_repeat(ctx),
         }
         true
     }
@@ -406,10 +441,19 @@ impl Interview {
         });
     }
 
-    fn saved(&mut self, item_id: String, value: AnswerValue, result: Result<(), CommandError>) {
+    fn saved(
+        &mut self,
+        ctx: &Context<Self>,
+        item_id: String,
+        value: AnswerValue,
+        result: Result<(), CommandError>,
+    ) {
         self.busy = false;
         match result {
             Ok(()) => {
+                if self.q.fingerprint_items().any(|item| item.id == item_id) {
+                    self.check_repeat(ctx);
+                }
                 self.answers.insert(item_id, value);
                 if let Step::Question(index) = self.step {
                     self.advance(Some(index));
