@@ -1614,3 +1614,110 @@ async fn the_sheet_of_enrolment_codes_for_every_role() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The dashboard's 停用 button for a lost tablet: shown to those who manage its district only;
+/// the first post asks again (what stopping means, the interviews still waiting) and changes
+/// nothing; the confirmed post revokes it, audited, and the tablet is then refused; another
+/// district's administrator, a supervisor, a department viewer and a post without the session's
+/// CSRF token change nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tablet_is_revoked_from_the_dashboard_by_those_who_manage_its_district() {
+    let w = world().await;
+    let devices = w.state.storage.devices().unwrap();
+    let yz = devices.iter().find(|d| d.district == "yuzhong").unwrap().id;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let progress = |cookie: String| {
+        let http = http.clone();
+        let url = format!("{}/dashboard/progress", w.base);
+        async move {
+            http.get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let post = |cookie: String, form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let url = format!("{}/dashboard/devices/{yz}/revoke", w.base);
+        async move {
+            let response = http
+                .post(url)
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let revoked = || {
+        w.state
+            .storage
+            .device(yz)
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    };
+    let button = format!("id=\"revoke-{yz}\"");
+    // those who may not: no button, and a post changes nothing
+    for user in ["jb_admin", "yz_sup", "edu"] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, user, PASSWORD).await;
+        let page = progress(cookie.clone()).await;
+        assert!(!page.contains(&button), "{user} sees no button");
+        let csrf = zhisu_server_tests::csrf_of(&page);
+        let (status, _) = post(cookie, vec![("csrf", csrf), ("confirm", "yes".into())]).await;
+        assert!(matches!(status, 403 | 404), "{user}: {status}");
+        assert!(!revoked(), "{user} changed nothing");
+    }
+    let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "yz_admin", PASSWORD).await;
+    let page = progress(cookie.clone()).await;
+    assert!(
+        page.contains(&button),
+        "the district's administrator sees the button"
+    );
+    let csrf = zhisu_server_tests::csrf_of(&page);
+    // without the session's token: refused
+    let (status, _) = post(
+        cookie.clone(),
+        vec![("csrf", "forged".into()), ("confirm", "yes".into())],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(!revoked());
+    // the first post asks again and changes nothing
+    let (status, confirm) = post(cookie.clone(), vec![("csrf", csrf.clone())]).await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("id=\"revoke-confirm\""), "{confirm}");
+    assert!(confirm.contains("不能撤销"), "says it cannot be undone");
+    assert!(
+        confirm.contains("导出备份"),
+        "says how waiting interviews still arrive"
+    );
+    assert!(!revoked(), "asking changes nothing");
+    // confirmed: revoked, audited, back to progress; the tablet is then refused
+    let (status, _) = post(
+        cookie.clone(),
+        vec![("csrf", csrf), ("confirm", "yes".into())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(revoked());
+    let audit = w.state.storage.audit_log(20).unwrap();
+    assert!(
+        audit.iter().any(|a| a.action == "revoke_device"
+            && a.actor == "yz_admin"
+            && a.detail == yz.to_string()),
+        "{audit:?}"
+    );
+    let page = progress(cookie).await;
+    assert!(!page.contains(&button), "no button for a revoked tablet");
+}

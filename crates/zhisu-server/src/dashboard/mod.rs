@@ -56,6 +56,10 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/item-analysis", get(item_analysis_page))
         .route("/dashboard/qc", get(qc_page))
         .route("/dashboard/qc/{id}", post(qc_review))
+        .route(
+            "/dashboard/devices/{id}/revoke",
+            post(progress::revoke_device_form),
+        )
         .route("/dashboard/report", get(report_page))
         .route(
             "/dashboard/references",

@@ -58,7 +58,7 @@ pub(super) async fn progress_page(
         (days(&progress, lang))
         (super::fieldwork::section(&fieldwork, &site_names, lang))
         @if !matches!(role, Role::DepartmentViewer { .. }) {
-            (tablets(&devices, state.utc_offset, lang))
+            (tablets(&devices, state.utc_offset, role, &session.csrf_token(), lang))
         }
     };
     let title = t(lang, "工作进度", "Progress");
@@ -173,7 +173,7 @@ fn days(progress: &Progress, lang: &str) -> Markup {
     }
 }
 
-fn tablets(devices: &[Device], offset: FixedOffset, lang: &str) -> Markup {
+fn tablets(devices: &[Device], offset: FixedOffset, role: &Role, csrf: &str, lang: &str) -> Markup {
     html! {
         h2 { (t(lang, "平板同步状态", "Tablets and sync")) }
         (scroll_box(t(lang, "平板同步状态", "Tablets and sync"), html! { table #devices {
@@ -199,10 +199,117 @@ fn tablets(devices: &[Device], offset: FixedOffset, lang: &str) -> Markup {
                     }
                     td {
                         @if d.revoked_at.is_some() { (t(lang, "已停用", "revoked")) }
-                        @else { (t(lang, "使用中", "active")) }
+                        @else {
+                            (t(lang, "使用中", "active"))
+                            // a lost or stolen tablet is stopped here, after a second look
+                            @if role.manages(&d.district) {
+                                form.inline method="post" action={ "/dashboard/devices/" (d.id) "/revoke" } {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="lang" value=(lang);
+                                    " "
+                                    button type="submit" id={ "revoke-" (d.id) } {
+                                        (t(lang, "停用…", "Revoke…"))
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         } }))
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    lang: Option<String>,
+    /// Set by the confirmation page's button: without it, the page asks first.
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Stops a tablet (lost, stolen, or handed back): first a page that says what stopping means
+/// and asks again, then, confirmed, the revocation with its audit entry and back to progress.
+/// Only those who manage the tablet's district; any other tablet is "not found", as in the API.
+pub(super) async fn revoke_device_form(
+    State(state): State<HttpState>,
+    Viewer(session): Viewer,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    axum::extract::Form(form): axum::extract::Form<RevokeForm>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let lang = language(form.lang.as_deref());
+    if !session.csrf_matches(&form.csrf) {
+        return super::csrf_refused(lang);
+    }
+    let storage = state.storage.clone();
+    let device = match run(move || storage.device(id)).await {
+        Ok(device) => device.filter(|d| session.person.role.manages(&d.district)),
+        Err(response) => return response,
+    };
+    let Some(device) = device else {
+        let body = html! {
+            p.error role="alert" {
+                (t(lang, "没有这台平板，或者它不归您管理。", "No such tablet, or not one you manage."))
+            }
+        };
+        return (
+            axum::http::StatusCode::NOT_FOUND,
+            super::html::page(Some(&session), lang, "progress", "404", body),
+        )
+            .into_response();
+    };
+    let back = super::html::link("/dashboard/progress", [("lang", lang)]);
+    if device.revoked_at.is_some() {
+        return axum::response::Redirect::to(&back).into_response();
+    }
+    if form.confirm.as_deref() != Some("yes") {
+        let pending = device.pending.map_or_else(
+            || t(lang, "不知道", "unknown").to_string(),
+            |p| p.to_string(),
+        );
+        let body = html! {
+            h1 { (t(lang, "停用平板", "Revoke a tablet")) }
+            p #revoke-what {
+                (t(lang, "平板：", "Tablet: ")) strong { (device.name) }
+                "　" (district_name(&device.district, lang))
+                "　" (t(lang, "轮次 ", "round ")) (device.round)
+            }
+            p.note {
+                (t(lang,
+                    "停用以后，这台平板再也不能上传，也拿不到新任务；别人拿到它也不能往系统里送数据。这一步不能撤销：找回的平板要用新的登记码重新登记。",
+                    "Once revoked, the tablet can no longer upload or fetch its work, and nobody holding it can send data. This cannot be undone: a tablet found again is enrolled anew with a new code."))
+            }
+            p #revoke-pending {
+                (t(lang, "它上次联网时还有待上传的问卷：", "Interviews waiting on it at its last sync: "))
+                strong { (pending) }
+                (t(lang, "。这些只能用平板上导出的备份导入（「上传记录」里的「导出备份」）。",
+                    ". These can then only be imported from a backup exported on the tablet (Sync log, Export a backup)."))
+            }
+            form method="post" action={ "/dashboard/devices/" (device.id) "/revoke" } {
+                input type="hidden" name="csrf" value=(session.csrf_token());
+                input type="hidden" name="lang" value=(lang);
+                input type="hidden" name="confirm" value="yes";
+                button.primary type="submit" id="revoke-confirm" { (t(lang, "确定停用", "Revoke it")) }
+                " "
+                a.button href=(back) id="revoke-cancel" { (t(lang, "取消", "Cancel")) }
+            }
+        };
+        return super::html::page(
+            Some(&session),
+            lang,
+            "progress",
+            t(lang, "停用平板", "Revoke a tablet"),
+            body,
+        )
+        .into_response();
+    }
+    let (server, actor) = (state.server.clone(), session.person.username.clone());
+    match run(move || server.revoke_device(device.id, &actor)).await {
+        Ok(_) => axum::response::Redirect::to(&back).into_response(),
+        Err(response) => response,
     }
 }
