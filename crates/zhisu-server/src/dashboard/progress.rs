@@ -207,7 +207,8 @@ fn tablets(devices: &[Device], offset: FixedOffset, role: &Role, csrf: &str, lan
                                     input type="hidden" name="csrf" value=(csrf);
                                     input type="hidden" name="lang" value=(lang);
                                     " "
-                                    button type="submit" id={ "revoke-" (d.id) } {
+                                    button type="submit" id={ "revoke-" (d.id) }
+                                        aria-label={ (t(lang, "停用…（平板 ", "Revoke… (tablet ")) (d.name) (t(lang, "）", ")")) } {
                                         (t(lang, "停用…", "Revoke…"))
                                     }
                                 }
