@@ -17,6 +17,7 @@ pub mod expr;
 #[doc(hidden)]
 pub mod fuzzing;
 mod interview;
+pub mod learn_link;
 mod load;
 mod measures;
 mod model;
