@@ -520,6 +520,13 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
         .for_element(fantoccini::Locator::Id("take-home-qr"))
         .await
         .expect("the take-home QR code");
+    app.client
+        .execute(
+            "document.getElementById('take-home-qr').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
     app.screenshot(&shots, "feedback-with-take-home-code").await;
 
     let url = app
@@ -530,8 +537,18 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
         url.starts_with(&format!("{}/learn/ohl_pilot/", server.base_url)),
         "{url}"
     );
-    for personal in ["employer_duty", "noise", "confined_space", "cotton", "41", "interview"] {
-        assert!(!url[server.base_url.len()..].contains(personal), "{url} names {personal}");
+    for personal in [
+        "employer_duty",
+        "noise",
+        "confined_space",
+        "cotton",
+        "41",
+        "interview",
+    ] {
+        assert!(
+            !url[server.base_url.len()..].contains(personal),
+            "{url} names {personal}"
+        );
     }
     let caption = app
         .client
@@ -562,7 +579,10 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
     let page = response.text().await.unwrap();
     assert!(page.contains("棉花挡不住噪声"), "{page}");
     assert!(page.contains("外面留人看护"), "{page}");
-    assert!(!page.contains("工人有权要求防护"), "employer_duty was right: {page}");
+    assert!(
+        !page.contains("工人有权要求防护"),
+        "employer_duty was right: {page}"
+    );
     assert!(page.contains("不含您的个人信息"), "{page}");
 
     // in a browser as wide as a phone: readable, nothing to scroll sideways
@@ -588,7 +608,10 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
         .await
         .unwrap();
     let overflow: Vec<i64> = serde_json::from_value(overflow).unwrap();
-    assert!(overflow[0] <= 412, "the window is a phone's width: {overflow:?}");
+    assert!(
+        overflow[0] <= 412,
+        "the window is a phone's width: {overflow:?}"
+    );
     assert_eq!(overflow[1], 0, "sideways scrolling on a phone");
     let shot = chromium.client.screenshot().await.unwrap();
     std::fs::create_dir_all(&shots).unwrap();

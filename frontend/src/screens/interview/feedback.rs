@@ -167,7 +167,11 @@ pub fn take_home_url(
         return None;
     }
     let link = LearnLink::for_items(q, wrong.iter().map(|r| r.item_id.as_str()))?;
-    let english = if lang.starts_with("en") { "&lang=en" } else { "" };
+    let english = if lang.starts_with("en") {
+        "&lang=en"
+    } else {
+        ""
+    };
     Some(format!("{server}{}{english}", link.to_path()))
 }
 
@@ -176,7 +180,7 @@ const QUIET_ZONE: usize = 4;
 
 /// `url` as a QR code: inline SVG drawn from the code's modules, dark on white whatever the
 /// theme, with its quiet zone; nothing when the text does not fit a QR code.
-fn qr_svg(url: &str) -> Html {
+fn qr_svg(url: &str, label: &str) -> Html {
     let Ok(code) = qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M) else {
         return Html::default();
     };
@@ -191,7 +195,7 @@ fn qr_svg(url: &str) -> Html {
     }
     html! {
         <svg xmlns="http://www.w3.org/2000/svg" viewBox={format!("0 0 {size} {size}")}
-            width="240" height="240" shape-rendering="crispEdges" role="img">
+            width="240" height="240" shape-rendering="crispEdges" role="img" aria-label={label.to_string()}>
             <rect width={size.to_string()} height={size.to_string()} fill="#ffffff" />
             <path d={path} fill="#000000" />
         </svg>
@@ -206,7 +210,7 @@ fn take_home(url: &str, l: Lang) -> Html {
     );
     html! {
         <figure class="take-home" id="take-home-qr" data-url={url.to_string()}>
-            <div class="take-home-code" aria-label={words}>{ qr_svg(url) }</div>
+            <div class="take-home-code">{ qr_svg(url, l.pick("二维码", "QR code")) }</div>
             <figcaption>{ words }<br /><small>{ l.pick("链接里没有您的个人信息。", "The link holds nothing about you.") }</small></figcaption>
         </figure>
     }
