@@ -422,7 +422,201 @@ async fn a_round_can_hide_the_answer_key_from_the_respondent() {
         .unwrap();
     assert!(!page.contains("正确答案"), "{page}");
     assert!(!page.contains("棉花挡不住噪声"), "no explanation: {page}");
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("take-home-qr"))
+            .await
+            .is_err(),
+        "no take-home code either: its page shows the right answers"
+    );
     app.screenshot(&shots, "feedback-without-answer-key").await;
+    app.close().await;
+}
+
+/// What a QR code drawn as the feedback page draws it holds: the SVG's path of one-module
+/// squares (`M{x} {y}h1v1h-1z` in a `viewBox` of modules) painted 4 pixels a module and read
+/// with rqrr, as a phone's camera would.
+fn decode_module_svg(svg: &str) -> String {
+    const SCALE: usize = 4;
+    let view_box = &svg[svg.find("viewBox=\"0 0 ").expect("a viewBox") + 13..];
+    let modules: usize = view_box
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    let side = modules * SCALE;
+    let mut pixels = vec![255u8; side * side];
+    let path = &svg[svg.find(" d=\"").expect("a path") + 4..];
+    let path = &path[..path.find('"').unwrap()];
+    for square in path.split('M').filter(|r| !r.is_empty()) {
+        let values: Vec<usize> = square
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let (x, y) = (values[0] * SCALE, values[1] * SCALE);
+        for row in y..y + SCALE {
+            pixels[row * side + x..row * side + x + SCALE].fill(0);
+        }
+    }
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| pixels[y * side + x]);
+    let grids = image.detect_grids();
+    grids
+        .first()
+        .expect("a QR code in the picture")
+        .decode()
+        .unwrap()
+        .1
+}
+
+/// Material that goes home (#24): after an interview with wrong answers, the feedback page
+/// shows a QR code of the take-home link; the code holds exactly the `data-url`, which names
+/// the questionnaire version and knowledge points and nothing of the person; the public page
+/// it opens (over HTTP, and in a headless Chromium as wide as a phone) shows the wrong items'
+/// explanations and not the right one's, with no sideways scrolling.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers_phone() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    server
+        .set_round_settings(serde_json::json!({
+            "show_answer_key": true,
+            "quality": { "min_seconds_per_item": 0.0 }
+        }))
+        .await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("take_home");
+    app.enrol(&server.enrolment_code()).await;
+    wait_until_synced(&app).await;
+
+    // employer_duty right; noise and confined_space wrong
+    app.click("start-ohl_pilot").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "41").await;
+    app.click("next").await;
+    app.wait_for_question("employer_duty").await;
+    app.click("choice-true").await;
+    app.wait_for_question("noise").await;
+    app.click("choice-cotton").await;
+    app.wait_for_question("confined_space").await;
+    app.click("choice-go_alone").await;
+    app.click("next").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("review"))
+        .await
+        .expect("the review screen");
+    complete(&app).await;
+    app.wait_for_text("score", "得分：1 / 4", Duration::from_secs(20))
+        .await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("take-home-qr"))
+        .await
+        .expect("the take-home QR code");
+    app.client
+        .execute(
+            "document.getElementById('take-home-qr').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.screenshot(&shots, "feedback-with-take-home-code").await;
+
+    let url = app
+        .attribute("take-home-qr", "data-url")
+        .await
+        .expect("the code's address in data-url");
+    assert!(
+        url.starts_with(&format!("{}/learn/ohl_pilot/", server.base_url)),
+        "{url}"
+    );
+    for personal in [
+        "employer_duty",
+        "noise",
+        "confined_space",
+        "cotton",
+        "41",
+        "interview",
+    ] {
+        assert!(
+            !url[server.base_url.len()..].contains(personal),
+            "{url} names {personal}"
+        );
+    }
+    let caption = app
+        .client
+        .find(fantoccini::Locator::Css("#take-home-qr figcaption"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        caption.contains("用手机扫一扫，把答错的题和正确答案带回家看。"),
+        "{caption}"
+    );
+    // the picture holds exactly that address, and is large enough to scan
+    let svg = app
+        .client
+        .find(fantoccini::Locator::Css("#take-home-qr svg"))
+        .await
+        .unwrap();
+    let (_, _, width, height) = svg.rectangle().await.unwrap();
+    assert!(width >= 200.0 && height >= 200.0, "{width} × {height}");
+    assert_eq!(decode_module_svg(&svg.html(false).await.unwrap()), url);
+
+    // the page it opens: the wrong items' explanations, not the right one's
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers().get("set-cookie").is_none());
+    let page = response.text().await.unwrap();
+    assert!(page.contains("棉花挡不住噪声"), "{page}");
+    assert!(page.contains("外面留人看护"), "{page}");
+    assert!(
+        !page.contains("工人有权要求防护"),
+        "employer_duty was right: {page}"
+    );
+    assert!(page.contains("不含您的个人信息"), "{page}");
+
+    // in a browser as wide as a phone: readable, nothing to scroll sideways
+    let chromium = zhisu_e2e::Chromium::start(&[]).await;
+    chromium.client.set_window_size(412, 900).await.unwrap();
+    chromium.client.goto(&url).await.unwrap();
+    let text = chromium
+        .client
+        .find(fantoccini::Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("棉花挡不住噪声"), "{text}");
+    assert!(!text.contains("工人有权要求防护"), "{text}");
+    let overflow = chromium
+        .client
+        .execute(
+            "return [document.documentElement.clientWidth, document.documentElement.scrollWidth - document.documentElement.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let overflow: Vec<i64> = serde_json::from_value(overflow).unwrap();
+    assert!(
+        overflow[0] <= 412,
+        "the window is a phone's width: {overflow:?}"
+    );
+    assert_eq!(overflow[1], 0, "sideways scrolling on a phone");
+    let shot = chromium.client.screenshot().await.unwrap();
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(shots.join("take-home-page-412px.png"), shot).unwrap();
+    drop(chromium);
     app.close().await;
 }
 

@@ -18,6 +18,7 @@ mod fingerprint;
 #[doc(hidden)]
 pub mod fuzzing;
 mod interview;
+pub mod learn_link;
 mod load;
 mod measures;
 mod model;

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod error;
 pub mod estimates;
 pub mod extract;
+pub mod learn;
 pub mod metrics;
 pub mod rate_limit;
 pub mod report_docx;
@@ -177,6 +178,7 @@ pub fn router(state: impl Into<HttpState>) -> Router {
         .merge(dashboard::routes())
         .merge(report_docx::routes())
         .merge(estimates::routes())
+        .merge(learn::routes())
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(security::same_origin_writes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

@@ -2,6 +2,7 @@
 //! wrong answers with the right ones (when the round allows), or the polite ending.
 
 use yew::prelude::*;
+use zhisu_core::learn_link::LearnLink;
 use zhisu_core::{AnswerValue, Answers, Item, ItemResult, Questionnaire, ScoreReport};
 
 use crate::context::{AppContext, Route};
@@ -150,6 +151,71 @@ fn wrong_answers(q: &Questionnaire, wrong: &[&ItemResult], answers: &Answers, la
     }
 }
 
+/// The address of the take-home page for the items answered wrong: the server this tablet was
+/// enrolled with (the address the enrolment QR code gave it, the server's `public_url` when it
+/// has one), the link's path, and `lang=en` when the interview was in English. `None` when the
+/// tablet is not enrolled or no wrong item is a scored one.
+pub fn take_home_url(
+    app: &AppContext,
+    q: &Questionnaire,
+    wrong: &[&ItemResult],
+    lang: &str,
+) -> Option<String> {
+    let identity = app.identity.as_ref().filter(|i| i.enrolled)?;
+    let server = identity.server_url.as_deref()?.trim_end_matches('/');
+    if server.is_empty() {
+        return None;
+    }
+    let link = LearnLink::for_items(q, wrong.iter().map(|r| r.item_id.as_str()))?;
+    let english = if lang.starts_with("en") {
+        "&lang=en"
+    } else {
+        ""
+    };
+    Some(format!("{server}{}{english}", link.to_path()))
+}
+
+/// Modules of quiet zone around the code, as the QR standard asks.
+const QUIET_ZONE: usize = 4;
+
+/// `url` as a QR code: inline SVG drawn from the code's modules, dark on white whatever the
+/// theme, with its quiet zone; nothing when the text does not fit a QR code.
+fn qr_svg(url: &str, label: &str) -> Html {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M) else {
+        return Html::default();
+    };
+    let width = code.width();
+    let size = width + 2 * QUIET_ZONE;
+    let mut path = String::new();
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = (i % width + QUIET_ZONE, i / width + QUIET_ZONE);
+            path.push_str(&format!("M{x} {y}h1v1h-1z"));
+        }
+    }
+    html! {
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox={format!("0 0 {size} {size}")}
+            width="240" height="240" shape-rendering="crispEdges" role="img" aria-label={label.to_string()}>
+            <rect width={size.to_string()} height={size.to_string()} fill="#ffffff" />
+            <path d={path} fill="#000000" />
+        </svg>
+    }
+}
+
+/// The QR code the worker scans to take the wrong answers home, with what it is for.
+fn take_home(url: &str, l: Lang) -> Html {
+    let words = l.pick(
+        "用手机扫一扫，把答错的题和正确答案带回家看。",
+        "Scan with your phone to take the questions you got wrong, and their right answers, home.",
+    );
+    html! {
+        <figure class="take-home" id="take-home-qr" data-url={url.to_string()}>
+            <div class="take-home-code">{ qr_svg(url, l.pick("二维码", "QR code")) }</div>
+            <figcaption>{ words }<br /><small>{ l.pick("链接里没有您的个人信息。", "The link holds nothing about you.") }</small></figcaption>
+        </figure>
+    }
+}
+
 pub fn done_view(
     app: &AppContext,
     q: &Questionnaire,
@@ -177,6 +243,9 @@ pub fn done_view(
             { bars(q, report, lang) }
             if key_shown {
                 { wrong_answers(q, &wrong, answers, lang) }
+                if let Some(url) = take_home_url(app, q, &wrong, lang) {
+                    { take_home(&url, l) }
+                }
             }
             { home(app, l) }
         </>
