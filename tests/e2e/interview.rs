@@ -1288,7 +1288,21 @@ async fn where_the_interview_started_and_ended_is_sent_when_the_webview_can_tell
     // the end fix is asked for when the review shows; a surveyor reads the review a moment
     tokio::time::sleep(Duration::from_secs(1)).await;
     complete(&app).await;
+    let shown = app
+        .client
+        .find(fantoccini::Locator::Css("#interview-reference b"))
+        .await
+        .expect("the feedback page shows the interview's reference")
+        .attr("data-reference")
+        .await
+        .unwrap()
+        .unwrap();
     let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    // the number a respondent can give to have their answers deleted names this interview
+    assert_eq!(
+        Some(shown),
+        zhisu_core::interview_reference(&list.interviews[0].interview.id.to_string())
+    );
     let paradata = list.interviews[0]
         .interview
         .paradata

@@ -23,6 +23,7 @@ mod load;
 mod measures;
 mod model;
 mod paradata;
+mod reference;
 mod score;
 mod text;
 mod typecheck;
@@ -45,6 +46,7 @@ pub use paradata::{
     distance_m, flags_from_answers, flags_from_paradata, location_flag, qc_flags, AnswerEvent,
     ItemParadata, Location, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
+pub use reference::{interview_reference, parse_reference, REFERENCE_HEX_DIGITS};
 pub use score::{
     DimensionScore, ItemOutcome, ItemResult, ModuleScore, ScoreReport, ScoredItemOptions,
     DONT_KNOW_OPTION,

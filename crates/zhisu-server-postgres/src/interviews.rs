@@ -443,6 +443,34 @@ impl InterviewStore for PostgresStorage {
         Ok(true)
     }
 
+    fn interviews_with_reference(
+        &self,
+        reference: &str,
+    ) -> Result<Vec<ReferenceMatch>, StorageError> {
+        let Some((low, high)) = zhisu_server_storage::reference_bounds(reference) else {
+            return Ok(Vec::new());
+        };
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(
+                "SELECT id, district, site_id, received_at FROM interview
+                 WHERE id BETWEEN $1 AND $2 ORDER BY received_at, id",
+                &[&low, &high],
+            )
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|row| ReferenceMatch {
+                id: row.get(0),
+                district: row.get(1),
+                site_id: row.get(2),
+                received_at: row.get(3),
+            })
+            .collect())
+    }
+
     fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
         if ids.is_empty() {
             return Ok(Vec::new());

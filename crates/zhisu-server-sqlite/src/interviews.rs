@@ -392,6 +392,42 @@ impl InterviewStore for SqliteStorage {
         Ok(true)
     }
 
+    fn interviews_with_reference(
+        &self,
+        reference: &str,
+    ) -> Result<Vec<ReferenceMatch>, StorageError> {
+        let Some((low, high)) = zhisu_server_storage::reference_bounds(reference) else {
+            return Ok(Vec::new());
+        };
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, district, site_id, received_at FROM interview
+                 WHERE id BETWEEN ?1 AND ?2 ORDER BY received_at, id",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(params![low.to_string(), high.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (id, district, site_id, received_at) = row.map_err(db)?;
+            Ok(ReferenceMatch {
+                id: Uuid::parse_str(&id).map_err(corrupt)?,
+                district,
+                site_id,
+                received_at: parse_time(&received_at)?,
+            })
+        })
+        .collect()
+    }
+
     fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError> {
         if ids.is_empty() {
             return Ok(Vec::new());

@@ -104,6 +104,32 @@ pub struct StoredInterview {
     pub consent_text_version: Option<String>,
 }
 
+/// A stored interview found by its reference ([`InterviewStore::interviews_with_reference`]):
+/// enough to tell two apart, nothing of the answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceMatch {
+    pub id: Uuid,
+    pub district: Option<String>,
+    pub site_id: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// The id range of a reference: (lowest, highest) hyphenated ids starting with its eight hex
+/// digits, for an index range on either backend; `None` for anything but eight lower-case hex
+/// digits.
+pub fn reference_bounds(reference: &str) -> Option<(Uuid, Uuid)> {
+    if reference.len() != zhisu_core::REFERENCE_HEX_DIGITS
+        || !reference
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    {
+        return None;
+    }
+    let low = Uuid::parse_str(&format!("{reference}-0000-0000-0000-000000000000")).ok()?;
+    let high = Uuid::parse_str(&format!("{reference}-ffff-ffff-ffff-ffffffffffff")).ok()?;
+    Some((low, high))
+}
+
 /// A questionnaire version published for a round, as the database keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedRecord {
@@ -301,6 +327,14 @@ pub trait InterviewStore {
 
     /// Those of `ids` that were erased ([`erase_interview`](Self::erase_interview)).
     fn erased(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, StorageError>;
+
+    /// The stored interviews whose id starts with `reference` (the eight lower-case hex digits
+    /// of [`zhisu_core::parse_reference`]; anything else finds nothing), oldest received first:
+    /// how a respondent's request names the interview to erase.
+    fn interviews_with_reference(
+        &self,
+        reference: &str,
+    ) -> Result<Vec<ReferenceMatch>, StorageError>;
 
     /// Keeps how to re-contact the respondent of a stored interview, apart from its answers
     /// (replacing what was kept for it), with `audit`, in one transaction. False, and nothing

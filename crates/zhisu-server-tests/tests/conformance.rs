@@ -890,6 +890,32 @@ fn erasure_conformance(f: &Fresh) {
     assert!(version.as_deref().is_some_and(|v| v.starts_with("sha256:")));
     let stored = s.interviews(&Scope::All).unwrap();
     assert_eq!(stored.len(), 5);
+    // found by the reference a respondent was shown: these five share one (their ids start
+    // with eight zeros); another finds none, and so does anything but eight hex digits
+    let shared = s.interviews_with_reference("00000000").unwrap();
+    assert_eq!(
+        shared.iter().map(|m| m.id).collect::<Vec<_>>(),
+        (1800..1805u128).map(Uuid::from_u128).collect::<Vec<_>>()
+    );
+    assert!(shared
+        .iter()
+        .all(|m| m.site_id.as_deref() == Some("yz-1") && m.received_at == at(2)));
+    assert!(s.interviews_with_reference("00000001").unwrap().is_empty());
+    for bad in [
+        "",
+        "0000000",
+        "000000000",
+        "0000000g",
+        "00000000-0000",
+        "%",
+        "0000000%",
+        "0000000_",
+    ] {
+        assert!(
+            s.interviews_with_reference(bad).unwrap().is_empty(),
+            "{bad:?}"
+        );
+    }
     assert!(stored.iter().all(|i| i.consent_text_version == version));
     assert!(batch.iter().all(|a| a.facts.consent == Some(true)));
     let before = stored_cells(s.as_ref());
@@ -963,6 +989,11 @@ fn erasure_conformance(f: &Fresh) {
         .contains("13800001803"));
     let entry = AuditEntry::now("city", "erase_interview", "respondent's request");
     assert!(s.erase_interview(gone, at(5), &entry).unwrap());
+    assert_eq!(
+        s.interviews_with_reference("00000000").unwrap().len(),
+        4,
+        "an erased interview is found by its reference no more"
+    );
     assert!(!s.contains(gone).unwrap());
     assert_eq!(s.interview_count().unwrap(), 4);
     assert_eq!(erased_count(s.as_ref()), 1);

@@ -158,11 +158,13 @@ enum Command {
     /// Write a consistent copy of the SQLite database to FILE (a new file, readable by the
     /// server's user only; safe while the server runs). PostgreSQL: use pg_dump.
     Backup { file: PathBuf },
-    /// Erase one respondent's interview at their request (by the interview id the tablet
-    /// showed them): the interview and its counts go in one transaction, audited with the
-    /// reason; a tablet or backup sending it again does not store it again.
+    /// Erase one respondent's interview at their request, by the reference the tablet showed
+    /// them (`3F1C-9A2B`) or the full interview id: the interview and its counts go in one
+    /// transaction, audited with the reason; a tablet or backup sending it again does not
+    /// store it again. A reference that two interviews share is refused, listing both.
     EraseInterview {
-        id: Uuid,
+        /// The reference (eight hex digits, as the feedback page shows it) or the full id.
+        id: String,
         /// Why (the request: who asked, when, its reference), kept in the audit log.
         #[arg(long)]
         reason: String,
@@ -527,6 +529,45 @@ fn enrolment_code(
     Ok(())
 }
 
+/// The interview `given` names: a full id as it is, or the one stored interview whose id
+/// starts with the reference the respondent was shown; none or several: an error saying which.
+fn interview_to_erase(state: &zhisu_server::ServerState, given: &str) -> anyhow::Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(given.trim()) {
+        return Ok(id);
+    }
+    let Some(reference) = zhisu_core::parse_reference(given) else {
+        anyhow::bail!(
+            "{given:?} is neither an interview id nor a reference (eight hex digits, as 3F1C-9A2B)"
+        );
+    };
+    let found = state.storage.interviews_with_reference(&reference)?;
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => anyhow::bail!(
+            "no stored interview has the reference {given} (erased already, or not yet uploaded?)"
+        ),
+        several => {
+            let listed: Vec<String> = several
+                .iter()
+                .map(|m| {
+                    format!(
+                        "  {}  district {}  site {}  received {}",
+                        m.id,
+                        m.district.as_deref().unwrap_or("-"),
+                        m.site_id.as_deref().unwrap_or("-"),
+                        m.received_at.format("%Y-%m-%d %H:%M UTC")
+                    )
+                })
+                .collect();
+            anyhow::bail!(
+                "{} interviews have the reference {given}; ask the respondent where and when they were interviewed and give the full id:\n{}",
+                several.len(),
+                listed.join("\n")
+            )
+        }
+    }
+}
+
 /// Threads for blocking work (every database call): enough for uploads to be written in groups
 /// and a few long reports beside them, never hundreds (tokio's default is 512), each of which
 /// would keep its own allocator arena under a burst.
@@ -689,8 +730,9 @@ async fn server_main() -> anyhow::Result<()> {
         }
         Some(Command::EraseInterview { id, reason }) => {
             anyhow::ensure!(!reason.trim().is_empty(), "--reason must say why");
+            let id = interview_to_erase(&state, id)?;
             anyhow::ensure!(
-                state.erase_interview(*id, "cli", reason.trim())?,
+                state.erase_interview(id, "cli", reason.trim())?,
                 "no stored interview {id}"
             );
             println!("erased {id}");

@@ -176,6 +176,76 @@ fn the_privacy_commands_of_the_binary() {
         .unwrap();
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("no stored interview"));
+
+    // by the reference the respondent was shown (3F1C-9A2B): one interview has it; two share
+    // ABCD-EF01 (both listed, neither erased); a word that is neither is refused
+    let questionnaires = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../questionnaires");
+    let state =
+        zhisu_server::open_sqlite(&data.join("zhisu-server.sqlite3"), &questionnaires).unwrap();
+    let q = state.questionnaires.newest("ohl_2026").unwrap();
+    let q = &q.questionnaire;
+    let ids = [
+        uuid::Uuid::parse_str("3f1c9a2b-0d4e-4f00-8a11-123456789abc").unwrap(),
+        uuid::Uuid::parse_str("abcdef01-0000-4000-8000-000000000001").unwrap(),
+        uuid::Uuid::parse_str("abcdef01-ffff-4fff-8fff-000000000002").unwrap(),
+    ];
+    let mut rng = zhisu_server_tests::generate::Rng::new(7);
+    let interviews = ids
+        .iter()
+        .map(|id| {
+            let who = zhisu_server_tests::generate::Respondent {
+                population: "construction",
+                sex: "male",
+                age: 33,
+                education: "junior",
+                industry: "construction",
+                ability: 60,
+                straight_line: false,
+            };
+            let answers = zhisu_server_tests::generate::answers(q, &who, &mut rng);
+            let start =
+                chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 2, 0, 0).unwrap();
+            zhisu_server_tests::generate::interview(q, *id, answers, start, 900, None)
+        })
+        .collect();
+    zhisu_server_service::ingest::ingest(&state, interviews, None).unwrap();
+    drop(state);
+    let erase = |given: &str| {
+        server(&data)
+            .args(["erase-interview", given, "--reason", "电话申请"])
+            .output()
+            .unwrap()
+    };
+    let shared = erase("abcd-ef01");
+    assert!(!shared.status.success());
+    let said = String::from_utf8_lossy(&shared.stderr);
+    assert!(said.contains("2 interviews have the reference"), "{said}");
+    assert!(
+        said.contains(&ids[1].to_string()) && said.contains(&ids[2].to_string()),
+        "{said}"
+    );
+    for (given, says) in [
+        ("3F1C-9A2X", "neither an interview id nor a reference"),
+        ("1111-2222", "no stored interview has the reference"),
+    ] {
+        let run = erase(given);
+        assert!(!run.status.success(), "{given}");
+        assert!(
+            String::from_utf8_lossy(&run.stderr).contains(says),
+            "{given}"
+        );
+    }
+    let one = erase("3F1C-9A2B");
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout).trim(),
+        format!("erased {}", ids[0])
+    );
+
     let run = server(&data).arg("purge-expired").output().unwrap();
     assert!(
         run.status.success(),
@@ -193,5 +263,12 @@ fn the_privacy_commands_of_the_binary() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(erasures, 0, "nothing happened, so nothing is audited");
+    assert_eq!(
+        erasures, 1,
+        "the one erasure is audited; the refused ones and an empty purge are not"
+    );
+    let left: i64 = db
+        .query_row("SELECT count(*) FROM interview", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 2, "the two sharing a reference are kept");
 }

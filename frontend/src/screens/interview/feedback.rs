@@ -222,10 +222,12 @@ pub fn done_view(
     report: &ScoreReport,
     answers: &Answers,
     show_answer_key: bool,
+    interview_id: uuid::Uuid,
     lang: &str,
 ) -> Html {
     let l = lang_of(lang);
     let wrong: Vec<&ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
+    let reference = zhisu_core::interview_reference(&interview_id.to_string());
     // a round can keep the answer key from respondents (e.g. while colleagues wait to be
     // interviewed at the same site)
     let key_shown = show_answer_key && !wrong.is_empty();
@@ -246,6 +248,14 @@ pub fn done_view(
                 if let Some(url) = take_home_url(app, q, &wrong, lang) {
                     { take_home(&url, l) }
                 }
+            }
+            if let Some(reference) = reference {
+                <p class="hint" id="interview-reference">
+                    { l.pick("您这份问卷的编号：", "The number of your answers: ") }
+                    <b data-reference={reference.clone()}>{ reference.clone() }</b>
+                    { l.pick("。想删掉您的答案，把这个编号告诉区疾控就行。",
+                        ". To have your answers deleted, tell the district CDC this number.") }
+                </p>
             }
             { home(app, l) }
         </>

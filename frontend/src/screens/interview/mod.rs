@@ -251,6 +251,7 @@ impl Component for Interview {
                 report,
                 &self.answers,
                 *show_answer_key,
+                self.id,
                 &self.language,
             ),
         };
