@@ -331,6 +331,28 @@ impl InterviewStore for PostgresStorage {
             .collect())
     }
 
+    fn qc_counts(&self, scope: &Scope) -> Result<QcCounts, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 1);
+        let sql = format!(
+            "SELECT count(*) FILTER (WHERE i.qc_flags <> '[]'::jsonb OR EXISTS (
+                     SELECT 1 FROM interview o WHERE o.district IS NOT DISTINCT FROM i.district
+                         AND o.fingerprint = i.fingerprint AND o.fingerprint <> ''
+                         AND o.id <> i.id)),
+                 count(*) FILTER (WHERE i.qc_status = 'rejected')
+             FROM interview i WHERE {condition}"
+        );
+        let row = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query_one(&sql, &value.params())
+            .map_err(db)?;
+        Ok(QcCounts {
+            flagged: row.get::<_, i64>(0) as u64,
+            rejected: row.get::<_, i64>(1) as u64,
+        })
+    }
+
     fn qc_queue(
         &self,
         scope: &Scope,

@@ -177,15 +177,8 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
     let (counted, not_narrowed_by) = sample_scope(&scope, filter);
     let progress = analysis::progress(storage, &counted)?;
     let fieldwork = crate::fieldwork::fieldwork(storage, &counted)?;
-    let queue = storage.qc_queue(&counted, None, 1_000_000)?;
-    let rejected = queue
-        .iter()
-        .filter(|e| e.status == zhisu_server_storage::QcStatus::Rejected)
-        .count() as u64;
-    let flagged = queue
-        .iter()
-        .filter(|e| !e.flags.is_empty() || e.same_fingerprint > 0)
-        .count() as u64;
+    // counted in the database: the queue itself may hold a large share of a million interviews
+    let zhisu_server_storage::QcCounts { flagged, rejected } = storage.qc_counts(&counted)?;
     let newest = registry.newest(questionnaire_id);
     let questionnaire = newest.as_ref().map(|p| &p.questionnaire);
     let answered = Answered::count(storage, registry, &scope, questionnaire_id, filter)?;

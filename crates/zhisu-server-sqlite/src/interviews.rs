@@ -270,6 +270,29 @@ impl InterviewStore for SqliteStorage {
         Ok(true)
     }
 
+    fn qc_counts(&self, scope: &Scope) -> Result<QcCounts, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let (flagged, rejected): (i64, i64) = conn
+            .query_row(
+                &format!(
+                    "SELECT coalesce(sum(i.qc_flags != '[]' OR EXISTS (
+                         SELECT 1 FROM interview o WHERE o.district IS i.district
+                             AND o.fingerprint = i.fingerprint AND o.fingerprint != ''
+                             AND o.id != i.id)), 0),
+                     coalesce(sum(i.qc_status = 'rejected'), 0)
+                 FROM interview i WHERE {condition}"
+                ),
+                rusqlite::named_params! { ":scope": value },
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db)?;
+        Ok(QcCounts {
+            flagged: flagged as u64,
+            rejected: rejected as u64,
+        })
+    }
+
     fn qc_queue(
         &self,
         scope: &Scope,

@@ -20,8 +20,9 @@ use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, rol
 use zhisu_server_storage::{
     Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
     Facts, InterviewStore, ListedPerson, MediaStore, PeopleStore, Person, PlanStore, ProgressCell,
-    PublishedRecord, QcEntry, QcFlag, QcStatus, ReferenceKind, ReferenceLevel, ReferenceMatch,
-    Review, Scope, Storage, StorageError, StoredInterview, StoredRecording, TokenLimit,
+    PublishedRecord, QcCounts, QcEntry, QcFlag, QcStatus, ReferenceKind, ReferenceLevel,
+    ReferenceMatch, Review, Scope, Storage, StorageError, StoredInterview, StoredRecording,
+    TokenLimit,
 };
 
 mod analytics;

@@ -104,6 +104,16 @@ pub struct StoredInterview {
     pub consent_text_version: Option<String>,
 }
 
+/// Quality control's counts of a scope ([`InterviewStore::qc_counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QcCounts {
+    /// With a server flag, or sharing a non-empty respondent fingerprint with another interview
+    /// of the same district.
+    pub flagged: u64,
+    /// Rejected in review.
+    pub rejected: u64,
+}
+
 /// A stored interview found by its reference ([`InterviewStore::interviews_with_reference`]):
 /// enough to tell two apart, nothing of the answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -360,6 +370,12 @@ pub trait InterviewStore {
         &self,
         device: Uuid,
     ) -> Result<Vec<zhisu_protocol::RejectedInterview>, StorageError>;
+
+    /// How many interviews of `scope` quality control flagged (a server flag, or a respondent
+    /// fingerprint shared with another interview of the same district) and how many review
+    /// rejected: counted in the database, however many there are (what the reports' sample
+    /// section says, without reading the queue).
+    fn qc_counts(&self, scope: &Scope) -> Result<QcCounts, StorageError>;
 
     /// The interviews quality control should look at (flagged by the server, or sharing a
     /// respondent fingerprint with another interview of the same district), newest first,

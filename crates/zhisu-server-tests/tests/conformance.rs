@@ -1404,7 +1404,7 @@ fn flag_for_review_conformance(s: &dyn Storage) {
 }
 
 fn analysis_conformance(f: &Fresh) {
-    use zhisu_server_storage::{QcStatus, Review};
+    use zhisu_server_storage::{QcCounts, QcStatus, Review};
     use zhisu_server_tests::generate::{self, Respondent, Rng};
     let s = &f.storage;
     let q = zhisu_core::Questionnaire::from_toml(
@@ -1600,6 +1600,41 @@ fn analysis_conformance(f: &Fresh) {
     );
     assert_eq!(s.all_sites().unwrap().len(), 1);
 
+    // the counts the reports give equal those made from the whole queue, in every scope
+    let counts_from_queue = |scope: &Scope| {
+        let queue = s.qc_queue(scope, None, 10_000).unwrap();
+        QcCounts {
+            flagged: queue
+                .iter()
+                // every interview here answered the fingerprint items: none is empty
+                .filter(|e| !e.flags.is_empty() || e.same_fingerprint > 0)
+                .count() as u64,
+            rejected: queue
+                .iter()
+                .filter(|e| e.status == QcStatus::Rejected)
+                .count() as u64,
+        }
+    };
+    let check_counts = |when: &str| {
+        for scope in [
+            Scope::All,
+            Scope::District("yuzhong".into()),
+            Scope::District("jiangbei".into()),
+            Scope::Populations(vec!["teacher".into()]),
+        ] {
+            assert_eq!(
+                s.qc_counts(&scope).unwrap(),
+                counts_from_queue(&scope),
+                "{when}: {scope:?}"
+            );
+        }
+    };
+    check_counts("before review");
+    assert!(
+        s.qc_counts(&Scope::All).unwrap().flagged > 0,
+        "the fast one is flagged"
+    );
+
     // the review queue: the fast one; decisions within scope only
     let queue = s
         .qc_queue(&Scope::All, Some(QcStatus::Unreviewed), 50)
@@ -1659,6 +1694,14 @@ fn analysis_conformance(f: &Fresh) {
         (Some("太快"), Some("sup"))
     );
     assert_eq!(rejected[0].reviewed_at, Some(at(3)));
+    check_counts("after a rejection");
+    assert_eq!(s.qc_counts(&Scope::All).unwrap().rejected, 1);
+    assert_eq!(
+        s.qc_counts(&Scope::District("jiangbei".into()))
+            .unwrap()
+            .rejected,
+        0
+    );
     let told = s.rejected_for_device(device.id).unwrap();
     assert_eq!(told.len(), 1);
     assert_eq!(

@@ -5,7 +5,7 @@ use axum::response::{Html, Response};
 use chrono::Utc;
 use maud::{html, Markup};
 use zhisu_server_service::analysis::{self, By, ItemShare, LiteracyReport, Progress};
-use zhisu_server_service::storage::{QcEntry, QcStatus};
+use zhisu_server_service::storage::QcCounts;
 use zhisu_server_service::{t, wording};
 
 use super::html::{
@@ -26,13 +26,14 @@ pub(super) async fn report_page(
     // the sample's counts narrowed by the filter as far as they go (district or population)
     let (counted, not_narrowed_by) =
         zhisu_server_service::annual_report::sample_scope(&ask.scope, &filter);
-    let (report, items, progress, queue, fieldwork) = run(move || {
+    let (report, items, progress, qc, fieldwork) = run(move || {
         let report = ask.literacy()?;
         let items = ask.weakest_items()?;
         let progress = analysis::progress(ask.storage.as_ref(), &counted)?;
-        let queue = ask.storage.qc_queue(&counted, None, 100_000)?;
+        // counted in the database (the queue was read here, cut at 100,000 entries)
+        let qc = ask.storage.qc_counts(&counted)?;
         let fieldwork = zhisu_server_service::fieldwork::fieldwork(ask.storage.as_ref(), &counted)?;
-        Ok((report, items, progress, queue, fieldwork))
+        Ok((report, items, progress, qc, fieldwork))
     })
     .await?;
     let not_narrowed: Vec<&str> = not_narrowed_by.iter().map(|by| by.title(lang)).collect();
@@ -67,7 +68,7 @@ pub(super) async fn report_page(
         }
         (findings(&report, lang))
         (weakest(&items, lang))
-        (sample(&progress, &queue, lang))
+        (sample(&progress, qc, lang))
         p #report-contacts { (zhisu_server_service::fieldwork::summary_sentence(&fieldwork, lang)) }
         @if let Some(note) = zhisu_server_service::wording::not_narrowed(&not_narrowed, lang) {
             p.note #report-not-narrowed { (note) }
@@ -127,15 +128,8 @@ fn weakest(items: &[ItemShare], lang: &str) -> Markup {
 }
 
 /// Part 3: interviews done against the plan, flagged and rejected.
-fn sample(progress: &Progress, queue: &[QcEntry], lang: &str) -> Markup {
-    let rejected = queue
-        .iter()
-        .filter(|e| e.status == QcStatus::Rejected)
-        .count();
-    let flagged = queue
-        .iter()
-        .filter(|e| !e.flags.is_empty() || e.same_fingerprint > 0)
-        .count();
+fn sample(progress: &Progress, qc: QcCounts, lang: &str) -> Markup {
+    let QcCounts { flagged, rejected } = qc;
     html! {
         h2 { (t(lang, "三、样本和质量", "3. Sample and quality")) }
         p #report-sample {
