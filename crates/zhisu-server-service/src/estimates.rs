@@ -220,7 +220,8 @@ pub fn estimates(ask: Ask<'_>, which: Which) -> Result<Estimates, StorageError> 
         estimates.comparison = match compared {
             Ok(c) => Some(c),
             Err(crate::Refusal::Storage(e)) => return Err(e),
-            // the newest two rounds are always comparable: nothing else is refused
+            // a round asked for that has no interviews in the selection: no comparison (the
+            // tables are then empty too), not an error
             Err(_) => None,
         };
     }
