@@ -195,6 +195,36 @@ pub fn table_for(
     })
 }
 
+/// [`table_for`] of every interview `scope` may read, read a page at a time ([`CSV_PAGE`], in
+/// order of receipt): the table's rows are kept, the interviews (answers, paradata) are not.
+pub fn table_of_store(
+    state: &ServerState,
+    scope: &zhisu_server_storage::Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    lang: &str,
+    fallback: chrono::FixedOffset,
+    minimised: bool,
+) -> Result<Table, StorageError> {
+    let layout = Layout::new(state, questionnaire_id, lang, fallback, minimised)?;
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.storage.interviews_page(scope, after, CSV_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.received_at, last.interview.id));
+        rows.extend(page.iter().filter_map(|i| layout.row(i, filter)));
+        if page.len() < CSV_PAGE {
+            break;
+        }
+    }
+    Ok(Table {
+        headers: layout.headers,
+        rows,
+        codebook: layout.codebook,
+    })
+}
+
 /// The columns of an export of `questionnaire_id` (its newest version's items and labels) and
 /// how an interview becomes a row: what [`table_for`] and [`write_csv`] share.
 ///

@@ -1458,6 +1458,18 @@ async fn the_csv_export_streams_every_interview_once_across_pages() {
         csv,
         zhisu_server_service::export::csv_text(&table.headers, &table.rows)
     );
+    // the XLSX's table, read page by page, is the same table
+    let paged = zhisu_server_service::export::table_of_store(
+        &w.state,
+        &Scope::All,
+        "ohl_2026",
+        &Filter::default(),
+        "zh-CN",
+        chrono::FixedOffset::east_opt(8 * 3600).unwrap(),
+        false,
+    )
+    .unwrap();
+    assert_eq!((&paged.headers, &paged.rows), (&table.headers, &table.rows));
     let audited = |w: &World| {
         w.state
             .storage

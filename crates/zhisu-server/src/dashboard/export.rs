@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use zhisu_server_service::export::{file, table_for, Format, Table};
+use zhisu_server_service::export::{file, table_of_store, Format, Table};
 use zhisu_server_service::privacy::reads_minimised;
 
 use super::{attachment, internal, run, ViewQuery, Viewer};
@@ -16,8 +16,6 @@ pub(super) async fn load(
     q: &ViewQuery,
 ) -> Result<Table, Response> {
     let scope = viewer.0.person.role.scope();
-    let storage = state.storage.clone();
-    let interviews = run(move || storage.interviews(&scope)).await?;
     let filter = q.filter_for(&viewer.0.person);
     let (state, qid, lang) = (
         state.clone(),
@@ -27,18 +25,8 @@ pub(super) async fn load(
     // the configured local time for a device offset that is not a real one
     let fallback = state.utc_offset;
     let minimised = reads_minimised(&viewer.0.person.role);
-    run(move || {
-        table_for(
-            &state,
-            &interviews,
-            &qid,
-            &filter,
-            &lang,
-            fallback,
-            minimised,
-        )
-    })
-    .await
+    // read a page of interviews at a time: only the table's rows are held
+    run(move || table_of_store(&state, &scope, &qid, &filter, &lang, fallback, minimised)).await
 }
 
 /// The viewer's interviews under the page's filter, as a file in `format`.
