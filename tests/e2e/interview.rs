@@ -1290,7 +1290,9 @@ async fn where_the_interview_started_and_ended_is_sent_when_the_webview_can_tell
     complete(&app).await;
     let shown = app
         .client
-        .find(fantoccini::Locator::Css("#interview-reference b"))
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css("#interview-reference b"))
         .await
         .expect("the feedback page shows the interview's reference")
         .attr("data-reference")
