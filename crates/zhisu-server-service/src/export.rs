@@ -8,7 +8,7 @@
 use zhisu_core::age_band;
 use zhisu_core::{AnswerValue, Item, Questionnaire};
 use zhisu_server_storage::facts::background_answer;
-use zhisu_server_storage::{StorageError, StoredInterview};
+use zhisu_server_storage::{for_each_interview_page, StorageError, StoredInterview};
 
 use crate::analysis::{By, Filter};
 use crate::{t, ServerState};
@@ -208,16 +208,10 @@ pub fn table_of_store(
 ) -> Result<Table, StorageError> {
     let layout = Layout::new(state, questionnaire_id, lang, fallback, minimised)?;
     let mut rows = Vec::new();
-    let mut after = None;
-    loop {
-        let page = state.storage.interviews_page(scope, after, CSV_PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.received_at, last.interview.id));
+    for_each_interview_page(state.storage.as_ref(), scope, CSV_PAGE, &mut |page| {
         rows.extend(page.iter().filter_map(|i| layout.row(i, filter)));
-        if page.len() < CSV_PAGE {
-            break;
-        }
-    }
+        true
+    })?;
     Ok(Table {
         headers: layout.headers,
         rows,
@@ -547,23 +541,17 @@ pub fn write_csv(
     let mut chunk = String::from("\u{feff}");
     push_csv_line(&mut chunk, &layout.headers);
     let mut rows = 0;
-    let mut after = None;
-    loop {
-        let page = state.storage.interviews_page(scope, after, CSV_PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.received_at, last.interview.id));
-        for i in &page {
+    let finished = for_each_interview_page(state.storage.as_ref(), scope, CSV_PAGE, &mut |page| {
+        for i in page {
             if let Some(row) = layout.row(i, filter) {
                 push_csv_line(&mut chunk, &row);
                 rows += 1;
             }
         }
-        if !chunk.is_empty() && !sink(std::mem::take(&mut chunk).into_bytes()) {
-            return Ok((rows, false));
-        }
-        if page.len() < CSV_PAGE {
-            break;
-        }
+        chunk.is_empty() || sink(std::mem::take(&mut chunk).into_bytes())
+    })?;
+    if !finished {
+        return Ok((rows, false));
     }
     if !chunk.is_empty() && !sink(chunk.into_bytes()) {
         return Ok((rows, false));

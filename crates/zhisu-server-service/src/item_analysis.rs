@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use zhisu_server_storage::{Scope, Storage, StorageError, StoredInterview};
+use zhisu_server_storage::{
+    for_each_interview_page, Scope, Storage, StorageError, StoredInterview,
+};
 use zhisu_stats::{ItemAnalyser, ItemAnalysis, ItemColumn, Response};
 
 use crate::analysis::Filter;
@@ -209,20 +211,11 @@ pub fn item_analysis_of_store(
     lang: &str,
     page: usize,
 ) -> Result<ItemAnalysisReport, StorageError> {
-    let page = page.max(1);
     let mut builder = ItemAnalysisBuilder::new(registry, questionnaire_id, filter);
-    let mut after = None;
-    loop {
-        let interviews = storage.interviews_page(scope, after, page)?;
-        let Some(last) = interviews.last() else { break };
-        after = Some((last.received_at, last.interview.id));
-        for stored in &interviews {
-            builder.add(stored);
-        }
-        if interviews.len() < page {
-            break;
-        }
-    }
+    for_each_interview_page(storage, scope, page, &mut |interviews| {
+        interviews.iter().for_each(|stored| builder.add(stored));
+        true
+    })?;
     Ok(builder.finish(lang))
 }
 

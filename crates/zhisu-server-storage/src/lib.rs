@@ -114,6 +114,33 @@ pub struct QcCounts {
     pub rejected: u64,
 }
 
+/// Calls `visit` with the stored interviews `scope` may read, `page` at a time (at least one)
+/// in order of receipt ([`InterviewStore::interviews_page`]), until every one was visited or
+/// `visit` returns false (a reader gone). Returns whether every page was visited. What reads a
+/// large store with memory flat (exports, item analysis) goes through here.
+pub fn for_each_interview_page(
+    storage: &dyn Storage,
+    scope: &Scope,
+    page: usize,
+    visit: &mut dyn FnMut(&[StoredInterview]) -> bool,
+) -> Result<bool, StorageError> {
+    let page = page.max(1);
+    let mut after = None;
+    loop {
+        let interviews = storage.interviews_page(scope, after, page)?;
+        let Some(last) = interviews.last() else {
+            return Ok(true);
+        };
+        after = Some((last.received_at, last.interview.id));
+        if !visit(&interviews) {
+            return Ok(false);
+        }
+        if interviews.len() < page {
+            return Ok(true);
+        }
+    }
+}
+
 /// A stored interview found by its reference ([`InterviewStore::interviews_with_reference`]):
 /// enough to tell two apart, nothing of the answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

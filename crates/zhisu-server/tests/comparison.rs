@@ -306,45 +306,60 @@ fn selected(user: &str, population: Option<&str>, s: &Stored) -> bool {
         && population.is_none_or(|want| want == p)
 }
 
+/// y of an interview for a measure: overall (key "") or a dimension, scored by the core.
+fn y(q: &Questionnaire, s: &Stored, key: &str) -> f64 {
+    let score = q.score(&s.interview.answers);
+    let has = if key.is_empty() {
+        score.has_literacy
+    } else {
+        score
+            .dimensions
+            .iter()
+            .find(|d| d.dimension == key)
+            .is_some_and(|d| d.has_literacy)
+    };
+    if has {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// The textbook's records of `round` for a measure (overall for key "", else a dimension):
+/// (stratum, cluster, weight, y scored by the core, in `user`'s selection) of every interview
+/// of the round, the design being the round's whole sample.
+fn records(
+    w: &World,
+    q: &Questionnaire,
+    round: &str,
+    key: &str,
+    user: &str,
+    population: Option<&str>,
+) -> Vec<(&'static str, String, f64, f64, bool)> {
+    w.stored
+        .iter()
+        .filter(|s| s.round == Some(round))
+        .map(|s| {
+            let site = s.interview.site_id.as_deref().unwrap();
+            let planned = PLAN.iter().find(|p| p.1 == site).unwrap();
+            (
+                planned.2,
+                format!("{}/{site}", s.district),
+                planned.3,
+                y(q, s, key),
+                selected(user, population, s),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn rounds_side_by_side_equal_the_textbook_difference() {
     let w = world().await;
     let q = ohl();
     let dimensions: Vec<String> = q.dimensions.iter().map(|d| d.id.clone()).collect();
-    // y of an interview for a measure: overall (key "") or a dimension, scored by the core
-    let y = |s: &Stored, key: &str| -> f64 {
-        let score = q.score(&s.interview.answers);
-        let has = if key.is_empty() {
-            score.has_literacy
-        } else {
-            score
-                .dimensions
-                .iter()
-                .find(|d| d.dimension == key)
-                .is_some_and(|d| d.has_literacy)
-        };
-        if has {
-            1.0
-        } else {
-            0.0
-        }
-    };
     let records = |round: &str, key: &str, user: &str, population: Option<&str>| {
-        w.stored
-            .iter()
-            .filter(|s| s.round == Some(round))
-            .map(|s| {
-                let site = s.interview.site_id.as_deref().unwrap();
-                let planned = PLAN.iter().find(|p| p.1 == site).unwrap();
-                (
-                    planned.2,
-                    format!("{}/{site}", s.district),
-                    planned.3,
-                    y(s, key),
-                    selected(user, population, s),
-                )
-            })
-            .collect::<Vec<_>>()
+        records(&w, &q, round, key, user, population)
     };
     let mut checked = 0;
     for (user, query, population) in [
@@ -476,7 +491,7 @@ async fn rounds_side_by_side_equal_the_textbook_difference() {
                 .stored
                 .iter()
                 .filter(|s| s.round == Some(round))
-                .map(|s| y(s, key))
+                .map(|s| y(&q, s, key))
                 .collect();
             (members.iter().filter(|&&y| y == 1.0).count(), members.len())
         };
@@ -884,30 +899,7 @@ async fn the_annual_report_compares_the_rounds_and_reads_the_targets() {
 async fn one_round_asked_for_gives_that_rounds_figures_and_the_report_is_of_the_newest() {
     let w = world().await;
     let q = ohl();
-    let y = |s: &Stored| -> f64 {
-        if q.score(&s.interview.answers).has_literacy {
-            1.0
-        } else {
-            0.0
-        }
-    };
-    let records = |round: &str, user: &str| {
-        w.stored
-            .iter()
-            .filter(|s| s.round == Some(round))
-            .map(|s| {
-                let site = s.interview.site_id.as_deref().unwrap();
-                let planned = PLAN.iter().find(|p| p.1 == site).unwrap();
-                (
-                    planned.2,
-                    format!("{}/{site}", s.district),
-                    planned.3,
-                    y(s),
-                    selected(user, None, s),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
+    let records = |round: &str, user: &str| records(&w, &q, round, "", user, None);
     let count = |round: Option<&str>, user: &str| {
         w.stored
             .iter()

@@ -351,10 +351,10 @@ pub(super) fn filter_form(
     q: &ViewQuery,
     person: &Person,
     labels: &Labels,
-    districts: &[(String, String)],
-    rounds: &[String],
+    choices: &super::FilterChoices,
     lang: &str,
 ) -> Markup {
+    let (districts, rounds) = (&choices.districts, &choices.rounds);
     let filter = q.filter_for(person);
     let ages = AGE_BANDS.iter().map(|a| (a.to_string(), a.to_string()));
     // the comparison of rounds chooses its rounds itself; elsewhere one round, or all of them

@@ -45,8 +45,7 @@ pub(super) async fn item_analysis_page(
     .await?;
     let lang = lang.as_str();
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
-    let districts = district_choices(&state, &session.person, lang).await?;
-    let rounds = round_choices(&state).await?;
+    let choices = filter_choices(&state, &session.person, lang).await?;
     let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "题目分析", "Item analysis")) }
@@ -55,7 +54,7 @@ pub(super) async fn item_analysis_page(
                 "给出题人看的：每道计分题有多少人答对、能不能区分懂和不懂的人、每个选项有多少人选，以及每个维度的题目是否一致。标出的题目，下一版问卷应当修改。",
                 "For questionnaire authors: how many answered each scored item right, whether it tells those who know from those who do not, how many chose each option, and how consistently each dimension's items measure one thing. Flagged items should be revised in the next version."))
         }
-        (filter_form("item-analysis", &q, &session.person, &labels, &districts, &rounds, lang))
+        (filter_form("item-analysis", &q, &session.person, &labels, &choices, lang))
         (summary(&report, lang))
         (groups_table(&report, lang))
         (items_table(&report, lang))

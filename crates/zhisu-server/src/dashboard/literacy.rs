@@ -32,12 +32,11 @@ pub(super) async fn literacy_page(
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let rules = Rules::of(&state, q.questionnaire());
     let filter = q.filter_for(&session.person);
-    let districts = district_choices(&state, &session.person, lang).await?;
-    let rounds = round_choices(&state).await?;
+    let choices = filter_choices(&state, &session.person, lang).await?;
     let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "职业健康素养水平", "Occupational health literacy levels")) }
-        (filter_form("literacy", &q, &session.person, &labels, &districts, &rounds, lang))
+        (filter_form("literacy", &q, &session.person, &labels, &choices, lang))
         (method(&report, lang))
         @match &report.overall {
             None => p #no-data {
@@ -84,8 +83,7 @@ pub(super) async fn measures_page(
     .await?;
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
     let filter = q.filter_for(&session.person);
-    let districts = district_choices(&state, &session.person, lang).await?;
-    let rounds = round_choices(&state).await?;
+    let choices = filter_choices(&state, &session.person, lang).await?;
     let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "专项模块和其他指标", "Population modules and other measures")) }
@@ -93,7 +91,7 @@ pub(super) async fn measures_page(
             (t(lang, "专项模块的素养水平只统计答过该模块的受访者；指标和健康状况是回答者中给出所计答案（括号内）的比例。",
                 "A module's literacy level counts those asked the module; an indicator or health item is the share, among those who answered it, giving the answer named in brackets."))
         }
-        (filter_form("measures", &q, &session.person, &labels, &districts, &rounds, lang))
+        (filter_form("measures", &q, &session.person, &labels, &choices, lang))
         (method(&report, lang))
         @if measured.iter().all(|t| t.rows.is_empty()) {
             p #no-data {
@@ -207,8 +205,7 @@ pub(super) async fn items_page(
     let ask = Ask::new(&state, &session.person, &q);
     let items = run(move || ask.weakest_items()).await?;
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
-    let districts = district_choices(&state, &session.person, lang).await?;
-    let rounds = round_choices(&state).await?;
+    let choices = filter_choices(&state, &session.person, lang).await?;
     let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let body = html! {
         h1 { (t(lang, "薄弱知识和技能", "Weakest knowledge and skills")) }
@@ -216,7 +213,7 @@ pub(super) async fn items_page(
             (t(lang, "按答对率从低到高排列；答对率低的题目，就是需要加强宣传教育的知识点。",
                 "Items ranked by the share answered correctly, lowest first: the facts and skills to target."))
         }
-        (filter_form("items", &q, &session.person, &labels, &districts, &rounds, lang))
+        (filter_form("items", &q, &session.person, &labels, &choices, lang))
         (items_table(&items, &labels, lang))
     };
     let title = t(lang, "薄弱知识", "Weakest items");

@@ -214,56 +214,62 @@ impl Ask {
     }
 }
 
-/// The districts the filter offers a viewer who may choose (the city's people): those of the
-/// sample plan and of the enrolled tablets, by name. A district's people get none: their own
-/// district is imposed.
-/// The rounds of the enrolled tablets, oldest first (as versions compare: 2025 < 2026 <
-/// 2026b), for the filter's round choice.
-pub(super) async fn round_choices(state: &HttpState) -> Result<Vec<String>, Response> {
-    let storage = state.storage.clone();
-    let mut rounds: Vec<String> = run(move || {
-        Ok(storage
-            .devices()?
-            .into_iter()
-            .map(|d| d.round)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect())
-    })
-    .await?;
-    rounds.sort_by(|a, b| zhisu_core::compare_versions(a, b));
-    Ok(rounds)
+/// What the analysis filter offers: the districts for a viewer who may choose one (the city's
+/// people: those of the sample plan and of the enrolled tablets, by name; a district's people
+/// get none, their own district is imposed) and the rounds of the enrolled tablets, oldest
+/// first (as versions compare: 2025 < 2026 < 2026b).
+pub(super) struct FilterChoices {
+    pub districts: Vec<(String, String)>,
+    pub rounds: Vec<String>,
 }
 
-pub(super) async fn district_choices(
+/// The [`FilterChoices`] for `person`, from one read of the tablets (and of the plan's sites
+/// when districts are offered).
+pub(super) async fn filter_choices(
     state: &HttpState,
     person: &Person,
     lang: &str,
-) -> Result<Vec<(String, String)>, Response> {
-    if person.role.district().is_some() {
-        return Ok(Vec::new());
-    }
+) -> Result<FilterChoices, Response> {
+    use std::collections::BTreeSet;
+    let choose_district = person.role.district().is_none();
     let storage = state.storage.clone();
-    let ids = run(move || {
-        let mut ids: std::collections::BTreeSet<String> = storage
-            .all_sites()?
-            .into_iter()
-            .map(|s| s.district)
-            .collect();
-        ids.extend(storage.devices()?.into_iter().map(|d| d.district));
-        Ok(ids)
+    let (devices, site_districts) = run(move || {
+        let sites: Vec<String> = if choose_district {
+            storage
+                .all_sites()?
+                .into_iter()
+                .map(|s| s.district)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((storage.devices()?, sites))
     })
     .await?;
-    let mut named: Vec<(String, String)> = ids
+    let mut rounds: Vec<String> = devices
+        .iter()
+        .map(|d| d.round.clone())
+        .collect::<BTreeSet<_>>()
         .into_iter()
-        .filter(|id| !id.is_empty())
-        .map(|id| {
-            let name = zhisu_server_service::wording::district_name(&id, lang);
-            (id, name)
-        })
         .collect();
-    named.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(named)
+    rounds.sort_by(|a, b| zhisu_core::compare_versions(a, b));
+    let mut districts: Vec<(String, String)> = Vec::new();
+    if choose_district {
+        let ids: BTreeSet<String> = site_districts
+            .into_iter()
+            .chain(devices.into_iter().map(|d| d.district))
+            .filter(|id| !id.is_empty())
+            .collect();
+        districts = ids
+            .into_iter()
+            .map(|id| {
+                let name = zhisu_server_service::wording::district_name(&id, lang);
+                (id, name)
+            })
+            .collect();
+        districts.sort_by(|a, b| a.1.cmp(&b.1));
+    }
+    Ok(FilterChoices { districts, rounds })
 }
 
 /// What the pages say about how literacy is decided, from the questionnaire: its cut-off and

@@ -423,8 +423,7 @@ pub(super) async fn rounds_page(
         Err(e) => return Err(internal(e)),
     };
     let labels = Labels::new(&state.questionnaires, q.questionnaire(), lang);
-    let districts = district_choices(&state, &session.person, lang).await?;
-    let rounds = round_choices(&state).await?;
+    let choices = filter_choices(&state, &session.person, lang).await?;
     let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let pairs = filter_pairs(&choice, &filter, lang);
     let body = html! {
@@ -433,7 +432,7 @@ pub(super) async fn rounds_page(
             (t(lang, "同一份问卷（各版本）的本轮与上一轮并列：总体和各维度的素养水平、两轮之差及其 95% 置信区间。每份问卷算作上传它的平板所登记的轮次。",
                 "The current round beside the previous one for the same questionnaire (all its versions): overall and per dimension, the difference and its 95 % interval. An interview counts in the round of the tablet that sent it."))
         }
-        (filter_form("rounds", &q, &session.person, &labels, &districts, &rounds, lang))
+        (filter_form("rounds", &q, &session.person, &labels, &choices, lang))
         @if let Some(problem) = &problem {
             p.error role="alert" #rounds-problem { (problem) }
         }
