@@ -35,6 +35,8 @@ apt_packages=(
   # the server package's tests: certificates for PostgreSQL over TLS (openssl), the guide's
   # SQLite backup (sqlite3), the .deb's user and unprivileged start (adduser, util-linux)
   openssl sqlite3 adduser util-linux
+  # the Windows key protection (DPAPI) cross-compiled and run under Wine (scripts/test-windows.sh)
+  gcc-mingw-w64-x86-64-win32 wine wine64
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -59,6 +61,7 @@ if ! command -v cargo >/dev/null; then
 fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   # no --locked: its lockfile pins a crate version the registry no longer serves

@@ -24,6 +24,8 @@ step cargo build --workspace --exclude zhisu-frontend --all-targets
 #    tauri-driver and WebKitWebDriver, so they need an X display: xvfb-run provides one.
 step xvfb-run -a -s "-screen 0 1280x800x24" \
   cargo test --workspace --exclude zhisu-frontend
-# 4. The fuzz targets (questionnaire files, expressions, uploads), 20 s each from the committed
+# 4. Windows: the key file's DPAPI protection, cross-compiled and run under Wine.
+step scripts/test-windows.sh
+# 5. The fuzz targets (questionnaire files, expressions, uploads), 20 s each from the committed
 #    corpora; long runs: scripts/fuzz.sh --seconds N.
 step scripts/fuzz.sh

@@ -97,6 +97,9 @@ pub struct Opened {
     pub answers: Answers,
     /// The language of the respondent's screens (a questionnaire language code).
     pub language: String,
+    /// A completed interview's feedback page shown again (kept by the tablet for a day): the
+    /// interview opens on it, with `answers` holding only the answers to the wrong items.
+    pub feedback: Option<zhisu_app_api::Completion>,
 }
 
 impl PartialEq for Opened {

@@ -113,6 +113,10 @@ pub fn error_text(e: &CommandError, lang: Lang) -> String {
             "选“中途停止”或“未接触到/其他”时，要先在上面的框里写下原因。",
             "A partial or not-reached/other contact needs a reason: write it in the box above first.",
         ),
+        ErrorCode::FeedbackGone => lang.pick(
+            "这份的结果只在平板上留一天，已经看不到了。",
+            "The result of this one is kept on the tablet for one day only: it is gone.",
+        ),
         ErrorCode::DispositionNotAllowed => lang.pick(
             "这个结果和已经回答的内容对不上，请换一个：受访者同意以后才能选“中途停止”，还没同意才能选“拒绝”；筛查已经有结果的，选第一项“按筛查结果”。",
             "This outcome does not fit the answers so far: a partial needs a respondent who agreed, a refusal one who has not yet; when the screening has decided, choose the first entry.",

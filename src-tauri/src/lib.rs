@@ -143,6 +143,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         interview::quality_check,
         interview::repeat_respondent,
         interview::complete_interview,
+        interview::feedback_again,
         interview::interviews,
         interview::interview_answers,
         interview::discard_interview,

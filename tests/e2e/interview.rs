@@ -617,6 +617,50 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
     std::fs::create_dir_all(&shots).unwrap();
     std::fs::write(shots.join("take-home-page-412px.png"), shot).unwrap();
     drop(chromium);
+    let reference = app
+        .attribute_css("#interview-reference b", "data-reference")
+        .await
+        .expect("the interview's reference");
+
+    // the tablet dies on the feedback page; the page can be shown again from "my interviews"
+    // for a day (from what the store keeps, which sealing does not delete: zhisu-store's
+    // `the_feedback_page_is_kept_for_a_day_after_sealing_with_only_the_wrong_answers`)
+    assert_eq!(app.kill_app_process(), 1, "exactly one app process killed");
+    drop(app);
+    {
+        let device = zhisu_e2e::open_device_store(&app_dir);
+        let interviews = device.interviews().unwrap();
+        assert_eq!(interviews.len(), 1);
+        assert_ne!(interviews[0].state, zhisu_store::InterviewState::InProgress);
+        assert!(interviews[0].feedback_kept);
+    }
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.click("my-interviews").await;
+    app.click_css("button.feedback-again").await;
+    app.wait_for_text("score", "得分：1 / 4", Duration::from_secs(20))
+        .await;
+    let wrong = app
+        .client
+        .find(fantoccini::Locator::Id("wrong-answers"))
+        .await
+        .expect("the wrong answers again")
+        .text()
+        .await
+        .unwrap();
+    assert!(wrong.contains("棉花"), "the answer given: {wrong}");
+    assert_eq!(
+        app.attribute("take-home-qr", "data-url").await.as_deref(),
+        Some(url.as_str()),
+        "the same take-home code"
+    );
+    assert_eq!(
+        app.attribute_css("#interview-reference b", "data-reference")
+            .await
+            .as_deref(),
+        Some(reference.as_str())
+    );
+    app.screenshot(&shots, "feedback-again-after-a-crash").await;
+    app.click("home").await;
     app.close().await;
 }
 

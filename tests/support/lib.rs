@@ -453,6 +453,18 @@ impl App {
             .flatten()
     }
 
+    /// An attribute of the first element `selector` finds.
+    pub async fn attribute_css(&self, selector: &str, name: &str) -> Option<String> {
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .ok()?
+            .attr(name)
+            .await
+            .ok()
+            .flatten()
+    }
+
     pub async fn close(self) {
         self.client
             .close()

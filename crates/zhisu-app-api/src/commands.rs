@@ -194,6 +194,8 @@ commands! {
     /// has the same respondent fingerprint at the same site on the same local day.
     RepeatRespondent = "repeat_respondent"(InterviewArgs) -> RepeatCheck;
     CompleteInterview = "complete_interview"(InterviewArgs) -> Completion;
+    /// The feedback page of an interview completed on this tablet in the last day, again.
+    FeedbackAgain = "feedback_again"(InterviewArgs) -> KeptFeedback;
     /// Every interview on this device, newest first.
     Interviews = "interviews"(()) -> Vec<InterviewSummary>;
     /// The saved answers of an interview, to resume it where it stopped.

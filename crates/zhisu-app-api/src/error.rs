@@ -57,6 +57,9 @@ error_codes! {
     DispositionNotAllowed = "disposition_not_allowed",
     /// A partial or "not reached/other" contact needs the surveyor's reason.
     DispositionReasonMissing = "disposition_reason_missing",
+    /// The feedback page of a completed interview is kept for a day only (or the interview was
+    /// completed before it was kept).
+    FeedbackGone = "feedback_gone",
     BackupFailed = "backup_failed",
     NotABackup = "not_a_backup",
     InvalidQuestionnaire = "invalid_questionnaire",

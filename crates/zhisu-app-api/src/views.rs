@@ -97,6 +97,9 @@ pub struct InterviewSummary {
     /// a respondent not eligible.
     #[serde(default)]
     pub disposition_reason: Option<String>,
+    /// The feedback page of this completed interview can be shown again (kept for a day).
+    #[serde(default)]
+    pub feedback_kept: bool,
 }
 
 /// How many interviews are in each state: what the sync badge shows.
@@ -270,6 +273,18 @@ pub struct StartedInterview {
 pub struct Completion {
     pub report: ScoreReport,
     pub show_answer_key: bool,
+}
+
+/// The feedback page of an interview completed on this tablet, shown again: the device keeps
+/// it for a day after completion (the answers themselves are sealed and deleted), so a crash or
+/// a respondent who comes back does not lose it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptFeedback {
+    pub completion: Completion,
+    /// The respondent's answers to the items answered wrong, and nothing else.
+    pub answers: zhisu_core::Answers,
+    /// The language of the respondent's screens (`None`: the questionnaire's default).
+    pub language: Option<String>,
 }
 
 /// Search keys of the long lists of a questionnaire: item id → choice key → pinyin initials

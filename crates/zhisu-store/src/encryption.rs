@@ -121,22 +121,36 @@ pub fn load_or_create_key_file(dir: &Path) -> Result<DatabaseKey, StoreError> {
     };
     create_private_dir(dir).map_err(|e| key_error("cannot create the key directory for", e))?;
     let path = dir.join(KEY_FILE_NAME);
-    match fs::read_to_string(&path) {
-        Ok(text) => return DatabaseKey::from_hex(&text),
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let read = zhisu_keyguard::decode(&bytes)
+                .map_err(|e| StoreError::Key(format!("{}: {e}", path.display())))?;
+            let key = DatabaseKey::from_bytes(read.key);
+            // an older app's plain file where the platform protects keys (Windows): wrapped now
+            if read.needs_rewrap {
+                write_key_file(dir, &key).map_err(|e| key_error("cannot protect", e))?;
+            }
+            return Ok(key);
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(key_error("cannot read", e)),
     }
     let key = DatabaseKey::generate()?;
+    write_key_file(dir, &key).map_err(|e| key_error("cannot write", e))?;
+    Ok(key)
+}
+
+/// Writes `dir/database.key` as this platform protects it ([`zhisu_keyguard::encode`]): a
+/// temporary file, synced, renamed over the old one, so a kill never leaves half a key.
+fn write_key_file(dir: &Path, key: &DatabaseKey) -> std::io::Result<()> {
+    let bytes = zhisu_keyguard::encode(&key.0).map_err(std::io::Error::other)?;
     let temporary = dir.join(format!("{KEY_FILE_NAME}.new"));
     let _ = fs::remove_file(&temporary);
-    let mut file = private_file(&temporary).map_err(|e| key_error("cannot write", e))?;
-    file.write_all(key.to_hex().as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| key_error("cannot write", e))?;
+    let mut file = private_file(&temporary)?;
+    file.write_all(&bytes).and_then(|()| file.sync_all())?;
     drop(file);
-    fs::rename(&temporary, &path).map_err(|e| key_error("cannot write", e))?;
-    sync_dir(dir).map_err(|e| key_error("cannot write", e))?;
-    Ok(key)
+    fs::rename(&temporary, dir.join(KEY_FILE_NAME))?;
+    sync_dir(dir)
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

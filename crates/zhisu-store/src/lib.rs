@@ -14,6 +14,7 @@
 
 mod backup;
 mod encryption;
+mod feedback;
 pub use encryption::{
     is_plain_database, load_or_create_key_file, DatabaseKey, EncryptionStep, KEY_FILE_NAME,
 };
@@ -24,6 +25,7 @@ mod paradata;
 mod questionnaires;
 mod repeat;
 mod surveyors;
+pub use feedback::FEEDBACK_KEPT_HOURS;
 pub use surveyors::{PIN_LOCKOUT_SECONDS, PIN_TRIES};
 mod upload;
 
@@ -35,8 +37,8 @@ pub use media::MediaWanted;
 pub use upload::{AttemptOutcome, UploadAttempt};
 /// The store's records that the app's webview shows are the command API's types.
 pub use zhisu_app_api::{
-    InterviewState, InterviewSummary, LocationMoment, RepeatCheck, RepeatMatch, StateCounts,
-    Surveyor, SyncLogEntry, SyncOutcome, Theme, UiLanguage,
+    InterviewState, InterviewSummary, KeptFeedback, LocationMoment, RepeatCheck, RepeatMatch,
+    StateCounts, Surveyor, SyncLogEntry, SyncOutcome, Theme, UiLanguage,
 };
 
 use std::collections::HashMap;
@@ -123,6 +125,8 @@ pub enum StoreError {
     DispositionNotAllowed { wanted: String, why: String },
     #[error("write down why the contact ended ({0})")]
     DispositionReasonMissing(String),
+    #[error("the feedback page of interview {0} is no longer kept on this tablet (a day after completion)")]
+    FeedbackGone(Uuid),
     #[error("the database key is not usable: {0}")]
     Key(String),
     #[error("the database cannot be opened with this device's key (wrong key, or not a Zhisu database); the file is left as it is")]
@@ -167,6 +171,7 @@ impl StoreError {
             StoreError::DeviceNameMissing => "device_name_missing",
             StoreError::DispositionNotAllowed { .. } => "disposition_not_allowed",
             StoreError::DispositionReasonMissing(_) => "disposition_reason_missing",
+            StoreError::FeedbackGone(_) => "feedback_gone",
             StoreError::Key(_) => "database_key_unusable",
             StoreError::WrongKey => "database_key_wrong",
             StoreError::Io { .. } => "storage_failed",
@@ -351,7 +356,7 @@ impl DeviceStore {
             .query_row(
                 "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, site_id,
                         surveyor_id, sync_code, sync_message, discard_reason, language,
-                        disposition, disposition_reason
+                        disposition, disposition_reason, feedback IS NOT NULL
                  FROM interview WHERE id = ?1",
                 [id.to_string()],
                 |row| {
@@ -374,6 +379,7 @@ impl DeviceStore {
                             row.get::<_, Option<String>>(10)?,
                             row.get::<_, Option<String>>(11)?,
                             row.get::<_, Option<String>>(12)?,
+                            row.get::<_, bool>(13)?,
                         ),
                     ))
                 },
@@ -384,7 +390,7 @@ impl DeviceStore {
                 |(
                     (qid, qver, state, started, completed),
                     (site, surveyor, code, message, reason),
-                    (language, disposition, disposition_reason),
+                    (language, disposition, disposition_reason, feedback_kept),
                 )| {
                     let state = parse_state(&state)?;
                     let disposition = match disposition {
@@ -416,6 +422,7 @@ impl DeviceStore {
                         language,
                         disposition,
                         disposition_reason,
+                        feedback_kept,
                     })
                 },
             )
@@ -559,7 +566,8 @@ impl DeviceStore {
             |row| row.get(0),
         )?;
         // How it went: time on each screen, changes, and the round's quality flags.
-        let thresholds = self.round_settings()?.quality;
+        let settings = self.round_settings()?;
+        let (thresholds, show_answer_key) = (settings.quality, settings.show_answer_key);
         let paradata = self.paradata(questionnaire, interview_id, &thresholds)?;
         // Stored timestamps have millisecond precision: seal exactly what a re-read would give.
         let completed_at = parse_timestamp(&timestamp(now))?;
@@ -595,9 +603,12 @@ impl DeviceStore {
         // day the interview ended, for the repeat check of later interviews.
         let fingerprint =
             repeat::ended_fingerprint(questionnaire, &upload.answers, upload.site_id.as_deref());
+        // The feedback page, kept for a day so that it can be shown again after a crash: the
+        // score and the answers to the items answered wrong, never the rest.
+        let kept = feedback::Kept::of(questionnaire, &upload.answers, show_answer_key);
         let changed = tx.execute(
             "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4, sealed = ?5,
-                 disposition = 'completed', fingerprint = ?6, local_day = ?7
+                 disposition = 'completed', fingerprint = ?6, local_day = ?7, feedback = ?8
              WHERE id = ?1 AND state = 'in_progress'",
             params![
                 interview_id.to_string(),
@@ -607,8 +618,10 @@ impl DeviceStore {
                 sealed.as_ref().map(to_json),
                 fingerprint,
                 repeat::local_day(completed_at, offset),
+                to_json(&kept),
             ],
         )?;
+        feedback::forget_old(&tx, completed_at)?;
         if changed != 1 {
             return Err(StoreError::Corrupt(format!(
                 "interview {interview_id} changed state while completing"

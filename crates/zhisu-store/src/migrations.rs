@@ -243,6 +243,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX interview_fingerprint ON interview (fingerprint, local_day)
         WHERE fingerprint IS NOT NULL;
     "#,
+    // 16 (issue #18, the feedback page after sealing): what the feedback page of a completed
+    //     interview shows (its score report, the respondent's answers to the items answered
+    //     wrong, whether the round shows the answer key), kept for a day after completion so
+    //     the page can be shown again after a crash; NULL before completion, after a day, and
+    //     for interviews completed before this migration.
+    r#"
+    ALTER TABLE interview ADD COLUMN feedback TEXT;  -- JSON of feedback::Kept
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

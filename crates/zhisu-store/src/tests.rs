@@ -1218,3 +1218,112 @@ fn the_repeat_check_waits_for_every_fingerprint_item_that_is_asked() {
         vec![first]
     );
 }
+
+#[test]
+fn the_feedback_page_is_kept_for_a_day_after_sealing_with_only_the_wrong_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    let q = pilot();
+    let round = zhisu_protocol::sealed::RoundSecretKey::generate(
+        "2026",
+        &mut zhisu_protocol::sealed::OsRng,
+    );
+    let id = {
+        let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
+        store.save_round_key(Some(&round.public_key())).unwrap();
+        let id = start(&mut store, &q, 1, 0);
+        // right: employer_duty, noise; wrong: confined_space (guard_outside missing)
+        answer_all(&mut store, &q, id);
+        assert!(
+            !store.interview(id).unwrap().feedback_kept,
+            "nothing is kept while in progress"
+        );
+        let err = store.kept_feedback(id, at(5)).unwrap_err();
+        assert_eq!(err.code(), "feedback_gone");
+        let upload = store.complete_interview(&q, id, at(9)).unwrap();
+        assert!(store.answers(id).unwrap().is_empty(), "sealed");
+        let expected = q.score(&upload.answers);
+        let kept = store.kept_feedback(id, at(10)).unwrap();
+        assert_eq!(kept.completion.report, expected);
+        assert!(kept.completion.show_answer_key);
+        assert_eq!(kept.language, None);
+        // the answer to the wrong item, and nothing else (not the age, not the right ones)
+        assert_eq!(
+            kept.answers.keys().collect::<Vec<_>>(),
+            vec!["confined_space"]
+        );
+        assert_eq!(
+            kept.answers["confined_space"],
+            AnswerValue::Choices(vec!["ventilate".into(), "test_air".into()])
+        );
+        assert!(store.interview(id).unwrap().feedback_kept);
+        id
+    };
+    // after a crash (the file opened again) it is still there
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
+    assert_eq!(
+        store
+            .kept_feedback(id, at(9) + chrono::Duration::hours(23))
+            .unwrap()
+            .completion
+            .report
+            .score,
+        q.score(&{
+            let mut a = Answers::new();
+            a.insert("employer_duty".into(), AnswerValue::Bool(true));
+            a.insert("noise".into(), AnswerValue::Choice("earplugs".into()));
+            a
+        })
+        .score,
+        "employer_duty and noise right, confined_space wrong"
+    );
+    // a day later it is refused, then forgotten
+    let later = at(9) + chrono::Duration::hours(24) + chrono::Duration::minutes(1);
+    assert_eq!(
+        store.kept_feedback(id, later).unwrap_err().code(),
+        "feedback_gone"
+    );
+    assert_eq!(store.forget_old_feedback(later).unwrap(), 1);
+    assert!(!store.interview(id).unwrap().feedback_kept);
+    let stored: Option<String> = store
+        .conn
+        .query_row(
+            "SELECT feedback FROM interview WHERE id = ?1",
+            [id.to_string()],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, None, "the column is emptied, not only hidden");
+    // another completion forgets old pages too; an unknown interview is unknown
+    let second = start(&mut store, &q, 2, 0);
+    answer_all(&mut store, &q, second);
+    store.complete_interview(&q, second, later).unwrap();
+    assert!(store.kept_feedback(second, later).is_ok());
+    assert_eq!(
+        store
+            .kept_feedback(Uuid::from_u128(77), later)
+            .unwrap_err()
+            .code(),
+        "unknown_interview"
+    );
+}
+
+#[test]
+fn a_round_that_hides_the_answer_key_keeps_that_choice_with_the_feedback() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
+    let q = pilot();
+    let mut settings = store.round_settings().unwrap();
+    settings.show_answer_key = false;
+    store.save_round_settings(&settings).unwrap();
+    let id = start(&mut store, &q, 1, 0);
+    answer_all(&mut store, &q, id);
+    store.complete_interview(&q, id, at(9)).unwrap();
+    assert!(
+        !store
+            .kept_feedback(id, at(10))
+            .unwrap()
+            .completion
+            .show_answer_key
+    );
+}

@@ -24,6 +24,8 @@ pub enum Msg {
     Discard(uuid::Uuid),
     Discarded(Result<(), CommandError>),
     Resume(InterviewSummary),
+    /// A completed interview's feedback page, again.
+    FeedbackAgain(InterviewSummary),
     /// The outcome chosen for closing a contact (empty: as the screening decided).
     Outcome(String),
     Close(uuid::Uuid),
@@ -93,6 +95,9 @@ impl Component for MyInterviews {
             Msg::Resume(listing) => ctx
                 .link()
                 .send_future(async move { Msg::Opened(interview::resume(listing).await) }),
+            Msg::FeedbackAgain(listing) => ctx
+                .link()
+                .send_future(async move { Msg::Opened(interview::feedback_again(listing).await) }),
             Msg::Opened(Ok(opened)) => self.app.navigate.emit(Route::Interview(Rc::new(opened))),
             Msg::Loaded(Err(e)) | Msg::Opened(Err(e)) => self.error = Some(error_text(&e, ui)),
         }
@@ -165,7 +170,7 @@ impl MyInterviews {
     fn entry(&self, ctx: &Context<Self>, i: &InterviewSummary) -> Html {
         let link = ctx.link();
         let ui = self.app.ui;
-        let (id, listing) = (i.id, i.clone());
+        let (id, listing, again) = (i.id, i.clone(), i.clone());
         html! {
             <li data-state={i.state.as_str()}>
                 <div>{ format!("{}　{}", local_time(&i.started_at), i.questionnaire_id) }</div>
@@ -183,6 +188,9 @@ impl MyInterviews {
                     if i.state == InterviewState::InProgress {
                         <button class="resume" onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>{ ui.pick("继续", "Resume") }</button>
                         <button class="close" onclick={link.callback(move |_| Msg::Close(id))}>{ ui.pick("结束", "Finish") }</button>
+                    }
+                    if i.feedback_kept {
+                        <button class="feedback-again" onclick={link.callback(move |_| Msg::FeedbackAgain(again.clone()))}>{ ui.pick("再看结果", "Show the result again") }</button>
                     }
                     // a contact closed with its outcome is counted as it is: never discarded
                     if i.state.can_discard() && matches!(i.disposition, None | Some(Disposition::Completed)) {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{Local, Utc};
 use tauri::State;
 use uuid::Uuid;
-use zhisu_app_api::{self as api, CommandError, Completion, ErrorCode, StartedInterview};
+use zhisu_app_api::{self as api, CommandError, ErrorCode, StartedInterview};
 use zhisu_core::Questionnaire;
 use zhisu_store::{DeviceStore, TabletStart};
 
@@ -260,11 +260,10 @@ pub async fn complete_interview(
         .db
         .run(move |store, catalogue| {
             let q = questionnaire_of(store, catalogue, id)?;
-            let upload = store.complete_interview(&q, id, Utc::now())?;
-            Ok(Completion {
-                report: q.score(&upload.answers),
-                show_answer_key: store.round_settings()?.show_answer_key,
-            })
+            let now = Utc::now();
+            store.complete_interview(&q, id, now)?;
+            // what the page shows is what the store kept for showing it again
+            Ok(store.kept_feedback(id, now)?.completion)
         })
         .await?;
     tracing::info!(%id, "interview completed and queued");
@@ -272,9 +271,28 @@ pub async fn complete_interview(
     Ok(completion)
 }
 
+/// The feedback page of an interview completed here in the last day, again (after a crash, or
+/// for a respondent who comes back for the QR code).
+#[tauri::command]
+pub async fn feedback_again(
+    state: State<'_, AppState>,
+    args: Args<api::FeedbackAgain>,
+) -> Result<api::FeedbackAgain> {
+    state
+        .db
+        .run(move |store, _| Ok(store.kept_feedback(args.interview_id, Utc::now())?))
+        .await
+}
+
 #[tauri::command]
 pub async fn interviews(state: State<'_, AppState>) -> Result<api::Interviews> {
-    state.db.run(|store, _| Ok(store.interviews()?)).await
+    state
+        .db
+        .run(|store, _| {
+            store.forget_old_feedback(Utc::now())?;
+            Ok(store.interviews()?)
+        })
+        .await
 }
 
 #[tauri::command]

@@ -48,6 +48,7 @@ pub async fn start(id: String, version: String, ui: Lang) -> Result<Opened, Comm
         questionnaire: Rc::new(questionnaire),
         answers: Answers::new(),
         language: started.language,
+        feedback: None,
     })
 }
 
@@ -70,6 +71,30 @@ pub async fn resume(listing: InterviewSummary) -> Result<Opened, CommandError> {
         questionnaire: Rc::new(questionnaire),
         answers,
         language,
+        feedback: None,
+    })
+}
+
+/// Opens the feedback page of an interview completed on this tablet in the last day again.
+pub async fn feedback_again(listing: InterviewSummary) -> Result<Opened, CommandError> {
+    let args = VersionArgs {
+        id: listing.questionnaire_id,
+        version: listing.questionnaire_version,
+    };
+    let questionnaire = call::<api::GetQuestionnaire>(args).await?;
+    let kept = call::<api::FeedbackAgain>(InterviewArgs {
+        interview_id: listing.id,
+    })
+    .await?;
+    let language = questionnaire
+        .interview_language(kept.language.as_deref())
+        .to_string();
+    Ok(Opened {
+        interview_id: listing.id,
+        questionnaire: Rc::new(questionnaire),
+        answers: kept.answers,
+        language,
+        feedback: Some(kept.completion),
     })
 }
 
@@ -215,6 +240,18 @@ impl Component for Interview {
             repeat_dismissed: false,
             q,
         };
+        if let Some(Completion {
+            report,
+            show_answer_key,
+        }) = opened.feedback.clone()
+        {
+            // shown again: the interview is sealed, nothing is asked or reported
+            interview.step = Step::Done {
+                report,
+                show_answer_key,
+            };
+            return interview;
+        }
         interview.open();
         interview.report_screen();
         // a resumed interview may have its fingerprint items answered already

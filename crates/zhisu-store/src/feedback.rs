@@ -1,0 +1,118 @@
+//! The feedback page after sealing (issue #18). Completing an interview seals its answers to the
+//! round's key and deletes them from the tablet, so the feedback page, once left (by a crash, a
+//! tap on "home", a respondent who comes back for the QR code), could never be shown again.
+//! The device keeps what that page shows and nothing more: the score report (scores per
+//! dimension and module, which scored items were right), the respondent's answers to the items
+//! answered wrong (the page shows "your answer" beside the right one), and whether the round
+//! shows the answer key. It is kept in the `interview` row (migration 16) for
+//! [`FEEDBACK_KEPT_HOURS`] after completion, then forgotten: at every completion and whenever
+//! the app lists the interviews.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zhisu_core::{Answers, Questionnaire, ScoreReport};
+
+use zhisu_app_api::Completion;
+
+use crate::{from_json, parse_timestamp, timestamp, DeviceStore, KeptFeedback, StoreError};
+
+/// How long after completion the feedback page can be shown again.
+pub const FEEDBACK_KEPT_HOURS: i64 = 24;
+
+/// What the `feedback` column holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Kept {
+    report: ScoreReport,
+    /// The answers to the scored items answered wrong, and nothing else.
+    answers: Answers,
+    show_answer_key: bool,
+}
+
+impl Kept {
+    pub(crate) fn of(
+        questionnaire: &Questionnaire,
+        answers: &Answers,
+        show_answer_key: bool,
+    ) -> Kept {
+        let report = questionnaire.score(answers);
+        let answers = report
+            .items
+            .iter()
+            .filter(|r| !r.correct)
+            .filter_map(|r| Some((r.item_id.clone(), answers.get(&r.item_id)?.clone())))
+            .collect();
+        Kept {
+            report,
+            answers,
+            show_answer_key,
+        }
+    }
+}
+
+fn cutoff(now: DateTime<Utc>) -> String {
+    timestamp(now - Duration::hours(FEEDBACK_KEPT_HOURS))
+}
+
+/// Forgets the feedback of interviews completed more than a day before `now`.
+pub(crate) fn forget_old(conn: &Connection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE interview SET feedback = NULL WHERE feedback IS NOT NULL AND completed_at < ?1",
+        [cutoff(now)],
+    )?)
+}
+
+impl DeviceStore {
+    /// The feedback page of an interview completed on this tablet less than a day before `now`.
+    /// [`StoreError::FeedbackGone`] when it is older, was completed before the page was kept,
+    /// or is not completed; [`StoreError::UnknownInterview`] when there is no such interview.
+    pub fn kept_feedback(&self, id: Uuid, now: DateTime<Utc>) -> Result<KeptFeedback, StoreError> {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT feedback, completed_at, language FROM interview WHERE id = ?1",
+                [id.to_string()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        let (feedback, completed_at, language) = row.ok_or(StoreError::UnknownInterview(id))?;
+        let (Some(feedback), Some(completed_at)) = (feedback, completed_at) else {
+            return Err(StoreError::FeedbackGone(id));
+        };
+        if parse_timestamp(&completed_at)? < now - Duration::hours(FEEDBACK_KEPT_HOURS) {
+            return Err(StoreError::FeedbackGone(id));
+        }
+        let kept: Kept = from_json(&feedback)?;
+        Ok(KeptFeedback {
+            completion: Completion {
+                report: kept.report,
+                show_answer_key: kept.show_answer_key,
+            },
+            answers: kept.answers,
+            language,
+        })
+    }
+
+    /// Forgets the feedback pages of interviews completed more than a day before `now`; how
+    /// many were forgotten.
+    pub fn forget_old_feedback(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        forget_old(&self.conn, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_compares_with_stored_timestamps_as_text() {
+        let now = DateTime::parse_from_rfc3339("2026-12-05T10:00:00.000Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(cutoff(now), "2026-12-04T10:00:00.000Z");
+        // the stored form sorts as time does, which the UPDATE relies on
+        assert!(timestamp(now - Duration::hours(25)) < cutoff(now));
+        assert!(timestamp(now - Duration::hours(23)) > cutoff(now));
+    }
+}
