@@ -2219,11 +2219,8 @@ async fn the_text_size_is_chosen_on_the_first_screens_and_remembered() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        size,
-        serde_json::json!([48.0, 30.0]),
-        "the title and the button at 150 %"
-    );
+    let size: Vec<f64> = serde_json::from_value(size).unwrap();
+    assert_eq!(size, vec![48.0, 30.0], "the title and the button at 150 %");
     every_look(&app, &shots, "enrol").await;
     set_text_step(&app, 1).await;
     app.enrol(&server.enrolment_code()).await;
