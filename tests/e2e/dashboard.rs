@@ -2,7 +2,8 @@
 //! loopback port with its SQLite file: each role signs in through the form, opens every view,
 //! the figures are checked against the database (read here with SQL), a supervisor rejects a
 //! flagged interview through the page, and an export is downloaded with the browser's session
-//! and read back. Every view of every role is checked at 1280 px and at 412 px (a phone): no
+//! and read back. Every view of every role (the recordings, the enrolment sheet and the question
+//! before revoking a tablet included) is checked at 1280 px and at 412 px (a phone): no
 //! sideways scrolling, chart labels inside their charts, one name per chart, touch targets of
 //! 44 px on the narrow screen, axe-core's WCAG 2.1 A/AA rules; and the keyboard paths: the skip
 //! link, the focus after a refused sign-in and after a review. Screenshots of every view go to
