@@ -5,10 +5,12 @@
 use std::rc::Rc;
 
 use yew::prelude::*;
-use zhisu_app_api::{self as api, CommandError, IdentityView, Preferences, SyncView, Theme};
+use zhisu_app_api::{
+    self as api, CommandError, IdentityView, Preferences, SyncView, TextSize, Theme,
+};
 
 use crate::backend::call;
-use crate::context::{AppContext, Route, LARGEST_TEXT};
+use crate::context::{AppContext, Route};
 use crate::i18n::{error_text, Lang, Words};
 use crate::screens::interview::Interview;
 use crate::screens::{Enrol, Home, MyInterviews, Surveyors, SyncLog, Today};
@@ -29,7 +31,7 @@ pub enum Msg {
 pub struct App {
     route: Route,
     ui: Lang,
-    text_step: u8,
+    text_size: TextSize,
     theme: Theme,
     identity: Option<Rc<IdentityView>>,
     sync: Option<Rc<SyncView>>,
@@ -54,7 +56,7 @@ impl Component for App {
         App {
             route: Route::Home,
             ui: Lang::default(),
-            text_step: 0,
+            text_size: TextSize::default(),
             theme: Theme::default(),
             identity: None,
             sync: None,
@@ -81,6 +83,7 @@ impl Component for App {
             Msg::Preferences(Ok(preferences)) => {
                 self.ui = preferences.language;
                 self.theme = preferences.theme;
+                self.text_size = preferences.text_size;
                 show_theme(self.theme);
             }
             Msg::Status(result) => {
@@ -103,8 +106,7 @@ impl Component for App {
                 self.error = None;
             }
             Msg::ToggleLanguage => self.toggle_language(ctx),
-            // larger, larger still, then back to normal
-            Msg::ToggleTextSize => self.text_step = (self.text_step + 1) % (LARGEST_TEXT + 1),
+            Msg::ToggleTextSize => self.toggle_text_size(ctx),
             Msg::ToggleTheme => self.toggle_theme(ctx),
             Msg::SyncNow => {
                 // the badge's own polling shows the outcome
@@ -132,7 +134,7 @@ impl Component for App {
             Route::Interview(opened) => html! { <Interview opened={Rc::clone(opened)} /> },
         };
         html! {
-            <main class={format!("text-{}", self.text_step)}>
+            <main class={format!("text-{}", self.text_size.step())}>
                 <ContextProvider<AppContext> {context}>
                     { screen }
                 </ContextProvider<AppContext>>
@@ -166,6 +168,19 @@ impl App {
         });
     }
 
+    /// Larger, larger still, then back to normal; the device remembers it.
+    fn toggle_text_size(&mut self, ctx: &Context<Self>) {
+        self.text_size = self.text_size.next();
+        let text_size = self.text_size;
+        let failed = ctx.link().callback(Msg::Failed);
+        wasm_bindgen_futures::spawn_local(async move {
+            let args = api::SetTextSizeArgs { text_size };
+            if let Err(e) = call::<api::SetTextSize>(args).await {
+                failed.emit(e);
+            }
+        });
+    }
+
     fn toggle_theme(&mut self, ctx: &Context<Self>) {
         self.theme = match self.theme {
             Theme::Standard => Theme::HighContrast,
@@ -186,7 +201,7 @@ impl App {
     fn context(&self) -> AppContext {
         AppContext {
             ui: self.ui,
-            text_step: self.text_step,
+            text_step: self.text_size.step(),
             theme: self.theme,
             identity: self.identity.clone(),
             sync: self.sync.clone(),

@@ -87,8 +87,23 @@ pub fn theme_button(app: &AppContext) -> Html {
     }
 }
 
+/// Makes the text of every screen larger, larger still, then normal again (the device
+/// remembers it), labelled in `words`' language: the surveyor's on their screens, the
+/// respondent's in an interview.
+pub fn text_size_button(app: &AppContext, words: Lang) -> Html {
+    let label = if app.text_step >= LARGEST_TEXT {
+        words.pick("字变回原来大小", "Normal text size")
+    } else {
+        words.pick("字大一点", "Larger text")
+    };
+    let toggle = app.toggle_text_size.reform(|_| ());
+    html! {
+        <button id="text-size" class="text-size" lang={words.code()} onclick={toggle}>{ label }</button>
+    }
+}
+
 /// The largest text size step (150 %).
-pub const LARGEST_TEXT: u8 = 2;
+pub const LARGEST_TEXT: u8 = zhisu_app_api::TextSize::Largest.step();
 
 /// An interview to show: its id, questionnaire, saved answers and language.
 pub struct Opened {

@@ -161,6 +161,7 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         device::preferences,
         device::set_language,
         device::set_theme,
+        device::set_text_size,
         device::today,
         device::choose_site,
         surveyors::surveyors,

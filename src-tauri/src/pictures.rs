@@ -8,30 +8,24 @@ use std::path::{Component, Path, PathBuf};
 use base64::Engine;
 
 use zhisu_app_api::{CommandError, ErrorCode, ItemPicture};
-use zhisu_core::Text;
 
 /// A picture for a screen, not a photo album.
 const MAX_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The pictures the bundled questionnaires name: (path, PNG, description in Chinese, in English).
-const BUNDLED: [(&str, &[u8], &str, &str); 3] = [
+/// The pictures the bundled questionnaires name: (path, PNG). What each shows in words is the
+/// core's (`zhisu_core::builtin_picture_alt`), which the loader's lint reads too.
+const BUNDLED: [(&str, &[u8]); 3] = [
     (
         "images/sign_warning_triangle.png",
         include_bytes!("../../questionnaires/images/sign_warning_triangle.png"),
-        "警告标志：黄色三角形，黑色边框，中间一个黑色感叹号",
-        "A warning sign: a yellow triangle with a black border and a black exclamation mark",
     ),
     (
         "images/sign_must_wear_dust_mask.png",
         include_bytes!("../../questionnaires/images/sign_must_wear_dust_mask.png"),
-        "指令标志：蓝色圆形，里面画着一个戴防尘口罩的人",
-        "A mandatory sign: a blue circle showing a person wearing a dust mask",
     ),
     (
         "images/chemical_safety_label.png",
         include_bytes!("../../questionnaires/images/chemical_safety_label.png"),
-        "化学品安全标签：有化学品名称、红框的危险图形、“危险”两个字、防护和急救的说明",
-        "A chemical safety label: the chemical's name, hazard pictures in red frames, the word \"danger\", and what to wear and do in an emergency",
     ),
 ];
 
@@ -73,14 +67,7 @@ pub fn picture(dirs: &[PathBuf], file: &str) -> Result<ItemPicture, CommandError
         )
     })?;
     let bundled = BUNDLED.iter().find(|(path, ..)| *path == file);
-    let alt = bundled.map(|(_, _, zh, en)| {
-        Text(
-            [("zh-CN", *zh), ("en", *en)]
-                .into_iter()
-                .map(|(l, t)| (l.to_string(), t.to_string()))
-                .collect(),
-        )
-    });
+    let alt = bundled.and_then(|(path, _)| zhisu_core::builtin_picture_alt(path));
     if let Some(path) = dirs.iter().map(|d| d.join(relative)).find(|p| p.is_file()) {
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         if size > MAX_BYTES {
@@ -101,7 +88,7 @@ pub fn picture(dirs: &[PathBuf], file: &str) -> Result<ItemPicture, CommandError
         });
     }
     match bundled {
-        Some((_, bytes, ..)) => Ok(ItemPicture {
+        Some((_, bytes)) => Ok(ItemPicture {
             url: data_url(mime, bytes),
             alt,
         }),
@@ -142,6 +129,16 @@ mod tests {
         assert_eq!(picture.url, "data:image/svg+xml;base64,PHN2Zy8+");
         assert_eq!(picture.alt, None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_app_carries_exactly_the_pictures_the_core_describes() {
+        let carried: Vec<&str> = BUNDLED.iter().map(|(path, _)| *path).collect();
+        let described: Vec<&str> = zhisu_core::BUILTIN_PICTURES
+            .iter()
+            .map(|(path, ..)| *path)
+            .collect();
+        assert_eq!(carried, described);
     }
 
     #[test]

@@ -215,6 +215,17 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         app.ok::<api::GetPreferences>(()).theme,
         api::Theme::HighContrast
     );
+    assert_eq!(
+        app.ok::<api::GetPreferences>(()).text_size,
+        api::TextSize::Normal
+    );
+    app.ok::<api::SetTextSize>(api::SetTextSizeArgs {
+        text_size: api::TextSize::Largest,
+    });
+    assert_eq!(
+        app.ok::<api::GetPreferences>(()).text_size,
+        api::TextSize::Largest
+    );
 
     // an interview from start to completion, with paradata
     let started = app.ok::<api::StartInterview>(pilot_args(Some("en")));

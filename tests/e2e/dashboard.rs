@@ -2,7 +2,8 @@
 //! loopback port with its SQLite file: each role signs in through the form, opens every view,
 //! the figures are checked against the database (read here with SQL), a supervisor rejects a
 //! flagged interview through the page, and an export is downloaded with the browser's session
-//! and read back. Every view of every role is checked at 1280 px and at 412 px (a phone): no
+//! and read back. Every view of every role (the recordings, the enrolment sheet and the question
+//! before revoking a tablet included) is checked at 1280 px and at 412 px (a phone): no
 //! sideways scrolling, chart labels inside their charts, one name per chart, touch targets of
 //! 44 px on the narrow screen, axe-core's WCAG 2.1 A/AA rules; and the keyboard paths: the skip
 //! link, the focus after a refused sign-in and after a review. Screenshots of every view go to
@@ -84,8 +85,12 @@ if (root.scrollWidth > root.clientWidth) {
     .slice(0, 5).map(describe);
   problems.push('the page scrolls sideways: ' + root.scrollWidth + ' > ' + root.clientWidth + ' px; too wide: ' + wide.join(', '));
 }
+// a picture that is not a chart (a QR code) is named by what holds it, or hidden
+document.querySelectorAll('svg:not(.chart)').forEach(function (svg) {
+  if (!svg.closest('[role=img][aria-label], [aria-hidden=true]')) problems.push('a picture without a name: ' + describe(svg.parentElement));
+});
 const names = new Set();
-document.querySelectorAll('svg').forEach(function (svg) {
+document.querySelectorAll('svg.chart').forEach(function (svg) {
   const name = svg.getAttribute('aria-label');
   if (svg.getAttribute('role') !== 'img' || !name) problems.push('a chart without a name: ' + describe(svg));
   if (names.has(name)) problems.push('two charts named ' + name);
@@ -98,8 +103,14 @@ document.querySelectorAll('svg').forEach(function (svg) {
 });
 const nav = document.querySelector('header nav');
 if (nav) {
-  const current = nav.querySelectorAll('a[aria-current=page]');
-  if (current.length !== 1 || new URL(current[0].href).pathname !== location.pathname) problems.push('the navigation does not mark this page as the current one');
+  // a view of the navigation, or a page under one (a questionnaire's recordings), is marked by
+  // exactly its link; a page the navigation does not list (the enrolment sheet) marks none
+  const current = Array.from(nav.querySelectorAll('a[aria-current=page]'));
+  const mine = Array.from(nav.querySelectorAll('a[href]')).filter(function (a) {
+    const path = new URL(a.href).pathname;
+    return path === location.pathname || location.pathname.startsWith(path + '/');
+  });
+  if (mine.length > 0 ? current.length !== 1 || mine.indexOf(current[0]) < 0 : current.length !== 0) problems.push('the navigation does not mark this page as the current one');
 }
 if (window.innerWidth <= 720) {
   document.querySelectorAll('a[href], button, select, input:not([type=hidden]), textarea').forEach(function (e) {
@@ -604,6 +615,9 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "references",
             "quality",
             "quality?by=site&sort=rr1&desc=1",
+            "recordings",
+            "recordings/ohl_2026/2026.2",
+            "enrolment-sheet",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };
@@ -612,9 +626,88 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                     .await
                     .unwrap();
                 check_page(&client, &format!("{user}: {view} in {lang} at 412 px")).await;
-                let name = view.split('?').next().unwrap();
+                let name = view.split('?').next().unwrap().replace('/', "-");
                 screenshot(&client, &shots, &format!("{user}-{name}-{lang}-412")).await;
             }
+        }
+        if user == "city" {
+            // the pages behind a form, on a phone's width: the printable enrolment sheet and
+            // the question before a tablet is revoked
+            for lang in ["zh-CN", "en"] {
+                client
+                    .goto(&format!("{base}/dashboard/enrolment-sheet?lang={lang}"))
+                    .await
+                    .unwrap();
+                let district = client
+                    .find(Locator::Css("input[name=district]"))
+                    .await
+                    .unwrap();
+                district.send_keys("yuzhong").await.unwrap();
+                let count = client
+                    .find(Locator::Css("input[name=count]"))
+                    .await
+                    .unwrap();
+                count.clear().await.unwrap();
+                count.send_keys("2").await.unwrap();
+                client
+                    .find(Locator::Id("make-sheet"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                client
+                    .wait()
+                    .at_most(Duration::from_secs(20))
+                    .for_element(Locator::Css("main svg"))
+                    .await
+                    .expect("the sheet's QR codes");
+                check_page(&client, &format!("the enrolment sheet in {lang} at 412 px")).await;
+                screenshot(&client, &shots, &format!("city-enrolment-sheet-{lang}-412")).await;
+
+                client
+                    .goto(&format!("{base}/dashboard/progress?lang={lang}"))
+                    .await
+                    .unwrap();
+                client
+                    .find(Locator::Css("button[id^=revoke-]"))
+                    .await
+                    .expect("a tablet to revoke")
+                    .click()
+                    .await
+                    .unwrap();
+                client
+                    .wait()
+                    .at_most(Duration::from_secs(20))
+                    .for_element(Locator::Id("revoke-confirm"))
+                    .await
+                    .expect("the question before revoking");
+                check_page(&client, &format!("revoking a tablet in {lang} at 412 px")).await;
+                screenshot(&client, &shots, &format!("city-revoke-{lang}-412")).await;
+                // and not revoked: the other tests of this run need both tablets
+                client
+                    .find(Locator::Id("revoke-cancel"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                client
+                    .wait()
+                    .at_most(Duration::from_secs(20))
+                    .for_element(Locator::Id("total"))
+                    .await
+                    .expect("back at progress");
+            }
+            let revoked: i64 = rusqlite::Connection::open(&db)
+                .unwrap()
+                .query_row(
+                    "SELECT count(*) FROM device WHERE revoked_at IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(revoked, 0, "cancelled: nothing revoked");
         }
         window_width(&client, 1280, 900).await;
 

@@ -1641,6 +1641,94 @@ async fn both_sizes(app: &App, dir: &std::path::Path, name: &str) {
     }
 }
 
+/// The text size step the screen on show has (0 normal to 2 largest: `<main class="text-N">`).
+async fn text_step(app: &App) -> u64 {
+    let class = app
+        .client
+        .execute("return document.querySelector('main').className;", vec![])
+        .await
+        .unwrap();
+    let class = class.as_str().unwrap_or_default().to_string();
+    class
+        .strip_prefix("text-")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("main has no text step: {class:?}"))
+}
+
+/// Presses the screen's own text size button (#text-size: larger, larger still, normal again)
+/// until the text is at `step`.
+async fn set_text_step(app: &App, step: u64) {
+    for _ in 0..3 {
+        if text_step(app).await == step {
+            return;
+        }
+        let before = text_step(app).await;
+        app.click("text-size").await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while text_step(app).await == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "#text-size did not change the text size"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(text_step(app).await, step, "the text size button's steps");
+}
+
+/// Every look of the screen on show, each checked as [`both_sizes`] checks one (at 1280×800
+/// and 412×915: nothing wider than the window, buttons 48 px high, contrast, axe-core) and
+/// saved: at the largest text step (150 %) in the standard look (`name-largest`) and in the
+/// high-contrast look (`name-largest-high-contrast`). The text is made larger with the
+/// screen's own button, as the surveyor does. The look is put on the document the way the
+/// app's switch puts it (`<html class="theme-…">`, `show_theme` in frontend/src/app.rs: that
+/// class is all the look is, so a screen without the switch is checked in both); the switch
+/// itself is pressed and remembered in [`every_screen_is_saved_at_both_sizes_and_fits`]. The
+/// screen is left at the text size and look it had.
+async fn every_look(app: &App, dir: &std::path::Path, name: &str) {
+    let step = text_step(app).await;
+    let theme = app
+        .client
+        .execute("return document.documentElement.className;", vec![])
+        .await
+        .unwrap();
+    set_text_step(app, 2).await;
+    let size = app
+        .client
+        .execute(
+            "return parseFloat(getComputedStyle(document.querySelector('main')).fontSize);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        size.as_f64(),
+        Some(30.0),
+        "{name}: the largest step is 150 % of 20 px"
+    );
+    for (class, suffix) in [
+        ("theme-standard", "largest"),
+        ("theme-high_contrast", "largest-high-contrast"),
+    ] {
+        app.client
+            .execute(
+                "document.documentElement.className = arguments[0];",
+                vec![serde_json::json!(class)],
+            )
+            .await
+            .unwrap();
+        both_sizes(app, dir, &format!("{name}-{suffix}")).await;
+    }
+    app.client
+        .execute(
+            "document.documentElement.className = arguments[0];",
+            vec![theme],
+        )
+        .await
+        .unwrap();
+    set_text_step(app, step).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_screen_is_saved_at_both_sizes_and_fits() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
@@ -1907,7 +1995,308 @@ required = true
 image = "images/own.svg"
 label."zh-CN" = "这是一张自己画的图。"
 label.en = "This is a picture of our own."
+
+[[items]]
+id = "own_described"
+kind = "true_false"
+required = true
+image = "images/own.svg"
+image_alt."zh-CN" = "一个深蓝色的长方形"
+image_alt.en = "A dark blue rectangle"
+label."zh-CN" = "这张图是深蓝色的。"
+label.en = "This picture is dark blue."
 "#;
+
+const KINDS_QUESTIONNAIRE: &str = r#"
+# One item of each kind the other end-to-end tests do not show (text, date, decimal, a scale
+# with "don't know", a long list chosen by search, a picture of the questionnaire's own with
+# its words): the test of every look of every question screen.
+id = "e2e_kinds"
+version = "1"
+default_language = "zh-CN"
+languages = ["zh-CN", "en"]
+title."zh-CN" = "题型测试"
+title.en = "Item kinds test"
+
+[[choices.often]]
+key = "never"
+label."zh-CN" = "从来没有"
+label.en = "Never"
+
+[[choices.often]]
+key = "sometimes"
+label."zh-CN" = "有时候"
+label.en = "Sometimes"
+
+[[choices.often]]
+key = "often"
+label."zh-CN" = "经常"
+label.en = "Often"
+
+[[choices.often]]
+key = "always"
+label."zh-CN" = "几乎每天都这样"
+label.en = "Almost every day"
+
+[[choices.industry]]
+key = "construction"
+label."zh-CN" = "建筑业"
+label.en = "Construction"
+
+[[choices.industry]]
+key = "coal_mining"
+label."zh-CN" = "煤炭开采和洗选业"
+label.en = "Coal mining and washing"
+
+[[choices.industry]]
+key = "machinery"
+label."zh-CN" = "通用设备制造业"
+label.en = "General machinery manufacturing"
+
+[[choices.industry]]
+key = "chemicals"
+label."zh-CN" = "化学原料和化学制品制造业"
+label.en = "Chemical raw materials and chemical products"
+
+[[items]]
+id = "job"
+kind = "text"
+max_length = 50
+label."zh-CN" = "您平时主要做什么活？"
+label.en = "What work do you mostly do?"
+hint."zh-CN" = "比如：砌墙、开叉车、打磨"
+hint.en = "For example: bricklaying, driving a forklift, grinding"
+
+[[items]]
+id = "started"
+kind = "date"
+min = "1970-01-01"
+max = "2026-12-31"
+label."zh-CN" = "您是哪一天开始做这份工作的？"
+label.en = "On what day did you start this job?"
+
+[[items]]
+id = "weight"
+kind = "decimal"
+min = 30.0
+max = 200.0
+label."zh-CN" = "您的体重是多少公斤？"
+label.en = "How many kilograms do you weigh?"
+
+[[items]]
+id = "ringing"
+kind = "likert"
+choices = "often"
+dont_know = true
+label."zh-CN" = "下班以后，您耳朵里嗡嗡响吗？"
+label.en = "After work, do your ears ring?"
+
+[[items]]
+id = "industry"
+kind = "single_choice"
+choices = "industry"
+search = true
+label."zh-CN" = "您的单位是哪个行业？"
+label.en = "Which industry is your employer in?"
+
+[[items]]
+id = "helmet"
+kind = "true_false"
+image = "images/helmet.svg"
+image_alt."zh-CN" = "一个工人戴着黄色安全帽，下巴上系着帽带"
+image_alt.en = "A worker wearing a yellow hard hat with the chin strap fastened"
+label."zh-CN" = "图上的人安全帽戴对了。"
+label.en = "The person in the picture wears the hard hat the right way."
+"#;
+
+/// A picture of a questionnaire's own (a worker's head and a yellow hard hat, drawn here).
+const HELMET_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="320" height="240" viewBox="0 0 320 240"><rect width="320" height="240" fill="#ffffff"/><circle cx="160" cy="140" r="60" fill="#f1c27d"/><path d="M90 120 A70 70 0 0 1 230 120 Z" fill="#f2c200" stroke="#000" stroke-width="4"/><path d="M110 130 Q160 230 210 130" fill="none" stroke="#000" stroke-width="4"/></svg>"##;
+
+/// Sets a field's value as typing would end (an `input` event the screen hears): a date field's
+/// own picker is the webview's and is not typed into key by key.
+async fn set_value(app: &App, id: &str, value: &str) {
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id} did not appear: {e}"));
+    app.client
+        .execute(
+            "const input = document.getElementById(arguments[0]);
+             input.value = arguments[1];
+             input.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![serde_json::json!(id), serde_json::json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+/// Every question screen the other tests do not show (text, date, decimal, a scale with
+/// "don't know", a long list chosen by search, a picture with its words), and home, in every
+/// look ([`every_look`]: the largest text step, standard and high contrast, tablet and phone),
+/// with the answers given on them stored as typed.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_item_kind_fits_in_every_look() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let questionnaire_dir = dir.path().join("questionnaire");
+    std::fs::create_dir_all(questionnaire_dir.join("images")).unwrap();
+    let questionnaire = questionnaire_dir.join("kinds.toml");
+    std::fs::write(&questionnaire, KINDS_QUESTIONNAIRE).unwrap();
+    std::fs::write(questionnaire_dir.join("images/helmet.svg"), HELMET_SVG).unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch_with_env(
+        &app_dir,
+        &server.base_url,
+        &[("ZHISU_QUESTIONNAIRE", questionnaire.as_path())],
+    )
+    .await;
+    let shots = screenshots("every_look");
+    app.enrol(&server.enrolment_code()).await;
+    every_look(&app, &shots, "home").await;
+
+    app.click("start-e2e_kinds").await;
+    app.wait_for_question("job").await;
+    app.type_into("text-input", "开叉车").await;
+    every_look(&app, &shots, "question-text").await;
+    app.click("next").await;
+
+    app.wait_for_question("started").await;
+    set_value(&app, "text-input", "2019-03-01").await;
+    every_look(&app, &shots, "question-date").await;
+    app.click("next").await;
+
+    app.wait_for_question("weight").await;
+    app.type_into("text-input", "62.5").await;
+    every_look(&app, &shots, "question-decimal").await;
+    app.click("next").await;
+
+    app.wait_for_question("ringing").await;
+    assert!(app
+        .client
+        .find(fantoccini::Locator::Id("dont-know"))
+        .await
+        .is_ok());
+    every_look(&app, &shots, "question-scale").await;
+    app.click("choice-sometimes").await;
+
+    app.wait_for_question("industry").await;
+    app.type_into("choice-search", "jz").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::Id("choice-construction"))
+        .await
+        .unwrap();
+    every_look(&app, &shots, "question-search").await;
+    app.click("choice-construction").await;
+
+    app.wait_for_question("helmet").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let alt = loop {
+        let shown = app
+            .client
+            .execute(
+                "const img = document.getElementById('item-picture');
+                 return img && img.complete && img.naturalWidth > 0 ? img.alt : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(alt) = shown.as_str() {
+            break alt.to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no picture");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        alt, "一个工人戴着黄色安全帽，下巴上系着帽带",
+        "the questionnaire's image_alt"
+    );
+    every_look(&app, &shots, "question-picture").await;
+    app.click("choice-true").await;
+    app.close().await;
+
+    let device = zhisu_e2e::open_device_store(&app_dir);
+    let interview = device.interviews().unwrap().remove(0);
+    let answers = device.answers(interview.id).unwrap();
+    for (item, value) in [
+        ("job", AnswerValue::Text("开叉车".into())),
+        ("started", AnswerValue::Date("2019-03-01".into())),
+        ("weight", AnswerValue::Decimal(62.5)),
+        ("ringing", AnswerValue::Choice("sometimes".into())),
+        ("industry", AnswerValue::Choice("construction".into())),
+        ("helmet", AnswerValue::Bool(true)),
+    ] {
+        assert_eq!(answers.get(item), Some(&value), "{item}");
+    }
+}
+
+/// The text size button is on the first screens too (enrolment, home), works there at a
+/// phone's width, and the tablet keeps the size chosen for the next start.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_text_size_is_chosen_on_the_first_screens_and_remembered() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("text_size");
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(fantoccini::Locator::Id("enrol-code"))
+        .await
+        .expect("the enrolment screen");
+    assert_eq!(text_step(&app).await, 0, "normal before any choice");
+    assert_eq!(text_of(&app, "text-size").await, "字大一点");
+    set_text_step(&app, 2).await;
+    assert_eq!(text_of(&app, "text-size").await, "字变回原来大小");
+    let size = app
+        .client
+        .execute(
+            "return ['h1', '#enrol'].map(function (s) { \
+               return parseFloat(getComputedStyle(document.querySelector(s)).fontSize); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let size: Vec<f64> = serde_json::from_value(size).unwrap();
+    assert_eq!(size, vec![48.0, 30.0], "the title and the button at 150 %");
+    every_look(&app, &shots, "enrol").await;
+    set_text_step(&app, 1).await;
+    app.enrol(&server.enrolment_code()).await;
+    assert_eq!(text_step(&app).await, 1, "the size stays after enrolment");
+    set_text_step(&app, 2).await;
+    both_sizes(&app, &shots, "home-largest").await;
+    app.close().await;
+    let device = zhisu_e2e::open_device_store(&app_dir);
+    assert_eq!(
+        device.screen_text_size().unwrap(),
+        zhisu_store::TextSize::Largest,
+        "the device keeps the size"
+    );
+    drop(device);
+
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(fantoccini::Locator::Id("start-ohl_pilot"))
+        .await
+        .expect("the home screen");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while text_step(&app).await != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the size chosen is back after a restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.close().await;
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_item_shows_its_picture_with_words_for_it() {
@@ -1966,6 +2355,21 @@ async fn an_item_shows_its_picture_with_words_for_it() {
     assert_eq!(shown["src"], "data:image/svg+xml;bas");
     assert_eq!(shown["alt"], "题目的图：这是一张自己画的图。");
     both_sizes(&app, &shots, "question-with-own-picture").await;
+    app.click("choice-true").await;
+    app.wait_for_question("own_described").await;
+    // the same picture with the questionnaire's words for it (image_alt)
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let shown = wait_for_picture().await;
+        if shown["alt"] == "一个深蓝色的长方形" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the image_alt: {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     app.close().await;
 }
 

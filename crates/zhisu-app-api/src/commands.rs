@@ -148,6 +148,11 @@ pub struct SetThemeArgs {
     pub theme: Theme,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetTextSizeArgs {
+    pub text_size: TextSize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChooseSiteArgs {
     pub site_id: String,
@@ -225,6 +230,8 @@ commands! {
     SetLanguage = "set_language"(SetLanguageArgs) -> ();
     /// Switches the screens' look (kept on the device).
     SetTheme = "set_theme"(SetThemeArgs) -> ();
+    /// Sets the screens' text size (kept on the device).
+    SetTextSize = "set_text_size"(SetTextSizeArgs) -> ();
     /// Today's work: the round, the sites with their quotas, the site chosen.
     Today = "today"(()) -> TodayView;
     ChooseSite = "choose_site"(ChooseSiteArgs) -> ();

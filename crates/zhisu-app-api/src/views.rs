@@ -251,6 +251,52 @@ impl Theme {
     }
 }
 
+/// How large the screens' text is, for a respondent who reads with difficulty: question,
+/// answers, buttons and feedback grow together (100 %, 125 %, 150 %).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextSize {
+    #[default]
+    Normal,
+    Larger,
+    Largest,
+}
+
+impl TextSize {
+    pub const ALL: [TextSize; 3] = [TextSize::Normal, TextSize::Larger, TextSize::Largest];
+
+    /// The size's name where it is stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            TextSize::Normal => "normal",
+            TextSize::Larger => "larger",
+            TextSize::Largest => "largest",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<TextSize> {
+        Self::ALL.into_iter().find(|t| t.code() == code)
+    }
+
+    /// 0 (normal) to 2 (largest): the step of the page's `text-N` class.
+    pub const fn step(self) -> u8 {
+        match self {
+            TextSize::Normal => 0,
+            TextSize::Larger => 1,
+            TextSize::Largest => 2,
+        }
+    }
+
+    /// The next size up, and back to normal after the largest.
+    pub fn next(self) -> TextSize {
+        match self {
+            TextSize::Normal => TextSize::Larger,
+            TextSize::Larger => TextSize::Largest,
+            TextSize::Largest => TextSize::Normal,
+        }
+    }
+}
+
 /// What the home screen shows for a questionnaire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionnaireSummary {
@@ -341,6 +387,9 @@ pub struct Preferences {
     /// How the screens look.
     #[serde(default)]
     pub theme: Theme,
+    /// How large the text is.
+    #[serde(default)]
+    pub text_size: TextSize,
 }
 
 /// The tablet's surveyors and the one signed in.

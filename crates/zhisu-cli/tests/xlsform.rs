@@ -507,6 +507,73 @@ fn the_checkers_findings_on_an_import_are_placed_in_the_workbook() {
     assert!(text.contains("refs.toml:"), "{text}");
 }
 
+/// A picture's words come in `zhisu::image_alt::<language>` columns, like the labels; words
+/// without a picture are placed at their cell.
+#[test]
+fn a_pictures_words_are_read_per_language_and_misplaced_ones_reported_at_their_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = vec![
+        "type",
+        "name",
+        "label::Chinese (zh-CN)",
+        "label::English (en)",
+        "media::image",
+        "zhisu::image_alt::Chinese (zh-CN)",
+        "zhisu::image_alt::English (en)",
+    ];
+    let good = dir.path().join("sign.xlsx");
+    workbook(
+        &good,
+        &[
+            (
+                "survey",
+                vec![
+                    header.clone(),
+                    vec![
+                        "note",
+                        "sign",
+                        "请看这个标志。",
+                        "Look at this sign.",
+                        "images/helmet.png",
+                        "蓝色圆形标志，里面画着一顶安全帽",
+                        "A blue round sign showing a hard hat",
+                    ],
+                ],
+            ),
+            settings(),
+        ],
+    );
+    let toml = dir.path().join("sign.toml");
+    let out = import(&good, &toml);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let q = load(&toml);
+    let alt = q.item("sign").unwrap().image_alt.clone().unwrap();
+    assert_eq!(alt.0["zh-CN"], "蓝色圆形标志，里面画着一顶安全帽");
+    assert_eq!(alt.0["en"], "A blue round sign showing a hard hat");
+
+    let bad = dir.path().join("words.xlsx");
+    workbook(
+        &bad,
+        &[
+            (
+                "survey",
+                vec![
+                    header,
+                    vec!["note", "sign", "请看。", "Look.", "", "一顶安全帽", ""],
+                ],
+            ),
+            settings(),
+        ],
+    );
+    let out = import(&bad, &dir.path().join("words.toml"));
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("sheet survey, row 2, column F (zhisu::image_alt::Chinese (zh-CN)): item 'sign': has an image_alt but no image"),
+        "{text}"
+    );
+}
+
 #[test]
 fn expressions_zhisu_cannot_evaluate_are_reported_where_written() {
     let dir = tempfile::tempdir().unwrap();

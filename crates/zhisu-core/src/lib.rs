@@ -23,6 +23,7 @@ mod load;
 mod measures;
 mod model;
 mod paradata;
+mod pictures;
 mod reference;
 mod score;
 mod text;
@@ -46,6 +47,7 @@ pub use paradata::{
     distance_m, flags_from_answers, flags_from_paradata, location_flag, qc_flags, AnswerEvent,
     ItemParadata, Location, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
+pub use pictures::{builtin_picture_alt, BUILTIN_PICTURES};
 pub use reference::{interview_reference, parse_reference, REFERENCE_HEX_DIGITS};
 pub use score::{
     DimensionScore, ItemOutcome, ItemResult, ModuleScore, ScoreReport, ScoredItemOptions,

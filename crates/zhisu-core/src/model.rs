@@ -183,6 +183,10 @@ pub struct Item {
     pub choice_filter: Option<Expression>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// What the picture shows, in words (its text alternative): read by a screen reader and by
+    /// the surveyor to a respondent who cannot see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_alt: Option<Text>,
     /// A recording of the item read aloud, for respondents who cannot read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<String>,

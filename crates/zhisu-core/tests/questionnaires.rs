@@ -53,7 +53,10 @@ fn the_format_example_uses_every_kind_and_feature() {
             &answers
         )
         .is_err());
-    assert!(q.item("welcome").unwrap().audio.is_some());
+    let welcome = q.item("welcome").unwrap();
+    assert!(welcome.audio.is_some());
+    assert_eq!(welcome.picture_alt(), welcome.image_alt.clone());
+    assert!(welcome.image_alt.as_ref().is_some_and(|a| a.has("en")));
     assert!(q.eligibility.is_some() && q.description.is_some());
 }
 

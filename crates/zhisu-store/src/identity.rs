@@ -9,7 +9,8 @@ use uuid::Uuid;
 use zhisu_protocol::{Enrolment, RoundSettings, Site};
 
 use crate::{
-    from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError, Theme, UiLanguage,
+    from_json, parse_timestamp, timestamp, to_json, DeviceStore, StoreError, TextSize, Theme,
+    UiLanguage,
 };
 
 /// The device's identity with the server. The token is a secret: `Debug` does not show it.
@@ -263,6 +264,18 @@ impl DeviceStore {
         self.set_preference(THEME, theme.code())
     }
 
+    /// How large the screens' text is: as chosen, normal before any choice.
+    pub fn screen_text_size(&self) -> Result<TextSize, StoreError> {
+        Ok(self
+            .preference(TEXT_SIZE)?
+            .and_then(|code| TextSize::from_code(&code))
+            .unwrap_or_default())
+    }
+
+    pub fn set_screen_text_size(&mut self, size: TextSize) -> Result<(), StoreError> {
+        self.set_preference(TEXT_SIZE, size.code())
+    }
+
     /// Interviews done on this device per site and population: completed (waiting or
     /// acknowledged by the server) with a site, counted by their answer to the population item
     /// of their questionnaire version (`population_item(id, version)`, `None`: it has none;
@@ -352,6 +365,7 @@ impl DeviceStore {
 const SITE: &str = "site";
 const LANGUAGE: &str = "language";
 const THEME: &str = "theme";
+const TEXT_SIZE: &str = "text_size";
 
 /// The states of an interview done on this device (completed, waiting or acknowledged).
 const DONE: &str = "('completed', 'queued', 'sent', 'acknowledged')";

@@ -38,7 +38,7 @@ pub use upload::{AttemptOutcome, UploadAttempt};
 /// The store's records that the app's webview shows are the command API's types.
 pub use zhisu_app_api::{
     InterviewState, InterviewSummary, KeptFeedback, LocationMoment, RepeatCheck, RepeatMatch,
-    StateCounts, Surveyor, SyncLogEntry, SyncOutcome, Theme, UiLanguage,
+    StateCounts, Surveyor, SyncLogEntry, SyncOutcome, TextSize, Theme, UiLanguage,
 };
 
 use std::collections::HashMap;

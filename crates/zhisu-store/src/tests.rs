@@ -895,6 +895,21 @@ fn the_screen_theme_is_kept_and_standard_before_any_choice() {
 }
 
 #[test]
+fn the_text_size_is_kept_and_normal_before_any_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
+    assert_eq!(store.screen_text_size().unwrap(), TextSize::Normal);
+    store.set_screen_text_size(TextSize::Largest).unwrap();
+    drop(store);
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
+    assert_eq!(store.screen_text_size().unwrap(), TextSize::Largest);
+    // a value this app never wrote reads as the normal size
+    store.set_preference("text_size", "huge").unwrap();
+    assert_eq!(store.screen_text_size().unwrap(), TextSize::Normal);
+}
+
+#[test]
 fn server_addresses_and_tablet_names_are_checked_before_enrolling() {
     assert_eq!(
         check_server_url("  https://cdc.example/ ").unwrap(),

@@ -6,7 +6,9 @@ use zhisu_app_api::{self as api, CommandError, EnrolArgs, IdentityView};
 
 use super::typed;
 use crate::backend::{self, call, mark_interactive_once};
-use crate::context::{app_context, error_view, language_button, theme_button, AppContext};
+use crate::context::{
+    app_context, error_view, language_button, text_size_button, theme_button, AppContext,
+};
 use crate::i18n::{error_text, Words};
 
 #[derive(Clone, Copy)]
@@ -134,6 +136,7 @@ impl Component for Enrol {
             <>
                 { language_button(&self.app) }
                 { theme_button(&self.app) }
+                { text_size_button(&self.app, ui) }
                 <h1>{ ui.pick("登记这台平板", "Enrol this tablet") }</h1>
                 <p class="hint">{ ui.pick("第一次使用，请填写管理员给您的登记码。登记后，完成的答卷会自动上传到这个服务器。",
                     "First use: enter the code the administrator gave you. Once enrolled, completed interviews are uploaded to this server.") }</p>

@@ -12,7 +12,9 @@ use zhisu_app_api::{
 use super::interview;
 use crate::backend::{call, mark_interactive_once};
 use crate::context::Opened;
-use crate::context::{app_context, error_view, language_button, theme_button, AppContext, Route};
+use crate::context::{
+    app_context, error_view, language_button, text_size_button, theme_button, AppContext, Route,
+};
 use crate::i18n::{error_text, local_time, name, Lang, Words};
 
 pub enum Msg {
@@ -98,6 +100,7 @@ impl Component for Home {
             <>
                 { language_button(&self.app) }
                 { theme_button(&self.app) }
+                { text_size_button(&self.app, ui) }
                 <h1 id="title">{ ui.pick("职素 · 职业健康素养调查", "Zhisu · Occupational health literacy survey") }</h1>
                 if let Some(device) = self.device_line() {
                     <p class="hint" id="device">{ device }</p>

@@ -225,11 +225,32 @@ pub async fn startup_ms() -> Result<api::StartupMs> {
 
 #[tauri::command]
 pub async fn preferences(state: State<'_, AppState>) -> Result<api::GetPreferences> {
-    let (language, theme) = state
+    let (language, theme, text_size) = state
         .db
-        .run(|store, _| Ok((store.screen_language()?, store.screen_theme()?)))
+        .run(|store, _| {
+            Ok((
+                store.screen_language()?,
+                store.screen_theme()?,
+                store.screen_text_size()?,
+            ))
+        })
         .await?;
-    Ok(Preferences { language, theme })
+    Ok(Preferences {
+        language,
+        theme,
+        text_size,
+    })
+}
+
+#[tauri::command]
+pub async fn set_text_size(
+    state: State<'_, AppState>,
+    args: Args<api::SetTextSize>,
+) -> Result<api::SetTextSize> {
+    state
+        .db
+        .run(move |store, _| Ok(store.set_screen_text_size(args.text_size)?))
+        .await
 }
 
 #[tauri::command]

@@ -143,6 +143,7 @@ fn survey_row(item: &Item, list: Option<&str>) -> Row {
     }
     row.text("media::image", item.image.clone().unwrap_or_default())
         .text("media::audio", item.audio.clone().unwrap_or_default());
+    row.texts("zhisu::image_alt", item.image_alt.as_ref());
     if item.dont_know {
         row.text("zhisu::dont_know", "yes");
     }
@@ -203,6 +204,7 @@ pub fn write(q: &Questionnaire, path: &Path) -> Result<(), XlsxError> {
         .map(String::from),
     );
     header.extend(text_columns("constraint_message", langs));
+    header.extend(text_columns("zhisu::image_alt", langs));
     header.extend(
         [
             "zhisu::kind",

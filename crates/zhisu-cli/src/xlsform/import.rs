@@ -153,6 +153,7 @@ fn column_of(sheet: &str, line: &str, column: usize) -> Option<(&'static str, Op
         "dont_know" => "zhisu::dont_know",
         "search" => "appearance",
         "image" => "media::image",
+        "image_alt" => "zhisu::image_alt",
         "audio" => "media::audio",
         "population" | "scored_separately" if survey => "zhisu::module",
         "score" => {
@@ -369,11 +370,12 @@ enum Column {
     Unsupported(&'static str, &'static str),
 }
 
-const TEXT_COLUMNS: [&str; 8] = [
+const TEXT_COLUMNS: [&str; 9] = [
     "label",
     "hint",
     "constraint_message",
     "zhisu::explanation",
+    "zhisu::image_alt",
     "zhisu::title",
     "zhisu::description",
     "zhisu::eligibility_message",
@@ -1409,6 +1411,9 @@ fn read(bytes: &[u8], p: &mut Problems) -> Option<Read> {
             if let Some(m) = cells.get(media) {
                 let _ = writeln!(t, "{media} = {}", quote(m));
             }
+        }
+        if let Some(a) = cells.text("zhisu::image_alt") {
+            write_texts(&mut t, "image_alt", a);
         }
         if let Some(m) = cells.get("zhisu::module") {
             p.at(

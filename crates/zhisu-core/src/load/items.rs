@@ -286,6 +286,7 @@ const ITEM_KEYS: &[&str] = &[
     "constraint_message",
     "choice_filter",
     "image",
+    "image_alt",
     "audio",
     "score",
     "explanation",
@@ -551,6 +552,15 @@ fn item(
     if let Some(s) = &image {
         media::check(r, s, Media::Image, &place);
     }
+    let image_alt = texts(r, &f, "image_alt", cx.languages, false);
+    if let (Some(at), None) = (f.key_at("image_alt"), f.value("image")) {
+        r.error(
+            at,
+            "image-alt-without-image",
+            format!("{}: has an image_alt but no image; add image = \"images/….png\", or remove image_alt", place.en),
+            format!("{}：有 image_alt（图片的文字说明），却没有 image；请加上 image = \"images/….png\"，或删掉 image_alt", place.zh),
+        );
+    }
     let audio = f.string(r, "audio");
     if let Some(s) = &audio {
         media::check(r, s, Media::Audio, &place);
@@ -580,6 +590,7 @@ fn item(
         constraint,
         choice_filter,
         image: image.map(|s| s.text.to_string()),
+        image_alt,
         audio: audio.map(|s| s.text.to_string()),
         scoring: None,
         explanation,

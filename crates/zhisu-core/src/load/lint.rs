@@ -21,6 +21,10 @@
 //! - `lint-long-stem`: a question (in the default language, notes excluded) longer than [`LONG_STEM_CHARS`] characters
 //!   ([`LONG_STEM_CHARS_INTERCEPT`] in a questionnaire whose id has `intercept`: read aloud at a
 //!   bus station).
+//! - `lint-image-without-alt`: an item shows a picture and nobody said what it shows: no
+//!   `image_alt`, and not one of the app's built-in pictures (`crate::BUILTIN_PICTURES`), whose
+//!   descriptions the app has. A respondent who cannot see it, or a screen reader, gets only
+//!   the question's words.
 
 use super::Reporter;
 use crate::{AnswerValue, Item, ItemKind, Questionnaire, Text};
@@ -174,6 +178,24 @@ pub(super) fn lint(q: &Questionnaire, item_at: &[usize], r: &mut Reporter) {
                     item.id
                 ),
                 format!("题目“{}”：题干有 {n} 个字，请控制在 {long_limit} 个字以内，方便快速读完", item.id),
+            );
+        }
+        if let Some(image) = item
+            .image
+            .as_deref()
+            .filter(|_| item.picture_alt().is_none())
+        {
+            r.warn(
+                at(i),
+                "lint-image-without-alt",
+                format!(
+                    "item '{}': the picture \"{}\" has no image_alt; say in words what it shows (image_alt.\"{}\" = \"…\"), for a respondent who cannot see it and for screen readers",
+                    item.id, crate::shown(image), q.default_language
+                ),
+                format!(
+                    "题目“{}”：图片“{}”没有文字说明；请用 image_alt.\"{}\" = \"…\" 写出图上画的是什么，给看不清图的人和读屏软件用",
+                    item.id, crate::shown(image), q.default_language
+                ),
             );
         }
     }

@@ -176,8 +176,12 @@ pub(super) async fn sheet_form(
         };
         cards.push(html! {
             figure.enrol-card data-enrol-uri=(uri) {
-                // the SVG is ours (the QR renderer's), not text from anyone
-                (PreEscaped(svg))
+                // the SVG is ours (the QR renderer's), not text from anyone; one name per code
+                div.qr role="img" aria-label={
+                    (t(lang, "平板 ", "QR code of tablet ")) (i + 1) (t(lang, " 的登记二维码：", ": ")) (code)
+                } {
+                    (PreEscaped(svg))
+                }
                 figcaption {
                     strong { (format!("{} {}", t(lang, "平板", "Tablet"), i + 1)) } br;
                     span.code { (code) } br;
@@ -189,11 +193,11 @@ pub(super) async fn sheet_form(
         });
     }
     let body = html! {
-        style { (PreEscaped(".enrol-sheet{display:grid;grid-template-columns:repeat(3,1fr);gap:12px}\
+        style { (PreEscaped(".enrol-sheet{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:12px}\
             .enrol-card{break-inside:avoid;border:1px dashed #888;padding:8px;margin:0;text-align:center}\
             .enrol-card svg{width:100%;max-width:220px;height:auto}\
             .enrol-card .code{font-family:monospace;font-size:1.2em;letter-spacing:.08em}\
-            @media print{nav,header,.no-print{display:none}}")) }
+            @media print{nav,header,.no-print{display:none}.enrol-sheet{grid-template-columns:repeat(3,1fr)}}")) }
         h1 { (t(lang, "平板登记码", "Enrolment codes")) " · " (place) " · " (round) }
         p.hint.no-print { (t(lang, "请现在打印这一页（浏览器菜单里的“打印”，或按 Ctrl+P）：登记码只显示这一次。每台平板扫一个码。",
             "Print this page now (the browser's Print, or Ctrl+P): the codes are shown only this once. Scan one code per tablet.")) }

@@ -49,6 +49,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .links { display:flex; flex-wrap:wrap; gap: 4px 8px; padding:0; margin: 8px 0; list-style: none; }
 .links a { display:inline-flex; align-items:center; justify-content:center; min-height:44px; min-width:44px; padding: 0 10px; border:1px solid var(--line); border-radius:4px; color: var(--accent); }
 .links a[aria-current="page"] { background: var(--accent); color:#fff; font-weight:bold; }
+a.button { display:inline-flex; align-items:center; justify-content:center; min-height:44px; min-width:44px; padding: 8px 14px; border:1px solid var(--line); border-radius:4px; color: var(--accent); background:#fff; text-decoration:none; }
 a.target { display:inline-flex; align-items:center; min-height:44px; min-width:44px; padding: 0 8px; }
 form.filters { display:flex; flex-wrap: wrap; gap: 8px 16px; align-items: end; background:#f7f7f7; padding: 10px; border-radius: 6px; }
 form.filters label { display:flex; flex-direction: column; font-size: 14px; flex: 1 1 10em; min-width: 0; max-width: 100%; }

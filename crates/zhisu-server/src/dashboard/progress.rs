@@ -299,10 +299,11 @@ pub(super) async fn revoke_device_form(
                 a.button href=(back) id="revoke-cancel" { (t(lang, "取消", "Cancel")) }
             }
         };
+        // a step of its own, not the progress page: the navigation marks no page as this one
         return super::html::page(
             Some(&session),
             lang,
-            "progress",
+            "",
             t(lang, "停用平板", "Revoke a tablet"),
             body,
         )

@@ -687,14 +687,6 @@ impl Interview {
     }
 
     fn text_size_button(&self) -> Html {
-        let label = if self.app.text_step >= crate::context::LARGEST_TEXT {
-            self.rl().pick("字变回原来大小", "Normal text size")
-        } else {
-            self.rl().pick("字大一点", "Larger text")
-        };
-        let toggle = self.app.toggle_text_size.reform(|_| ());
-        html! {
-            <button id="text-size" class="text-size" onclick={toggle}>{ label }</button>
-        }
+        crate::context::text_size_button(&self.app, self.rl())
     }
 }

@@ -176,14 +176,14 @@ impl Interview {
         }
     }
 
-    /// The item's picture, once fetched, with what it shows in words (the picture's own
-    /// description, else the question's words).
+    /// The item's picture, once fetched, with what it shows in words: the questionnaire's
+    /// `image_alt`, else the app's description of a built-in picture, else the question's words.
     fn picture_view(&self, item: &Item) -> Html {
         let Some((_, Some(picture))) = self.picture.as_ref().filter(|(id, _)| id == &item.id)
         else {
             return html! {};
         };
-        let alt = match &picture.alt {
+        let alt = match item.image_alt.as_ref().or(picture.alt.as_ref()) {
             Some(alt) => t(&self.q, &self.language, alt).to_string(),
             None => format!(
                 "{}{}",
