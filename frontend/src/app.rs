@@ -11,7 +11,7 @@ use crate::backend::call;
 use crate::context::{AppContext, Route, LARGEST_TEXT};
 use crate::i18n::{error_text, Lang, Words};
 use crate::screens::interview::Interview;
-use crate::screens::{Enrol, Home, MyInterviews, Surveyors, SyncLog, Today};
+use crate::screens::{Enrol, Home, MyInterviews, Quiz, Surveyors, SyncLog, Today};
 
 pub enum Msg {
     Identity(Result<IdentityView, CommandError>),
@@ -130,6 +130,7 @@ impl Component for App {
             Route::MyInterviews => html! { <MyInterviews /> },
             Route::SyncLog => html! { <SyncLog /> },
             Route::Interview(opened) => html! { <Interview opened={Rc::clone(opened)} /> },
+            Route::Quiz(start) => html! { <Quiz start={Rc::clone(start)} /> },
         };
         html! {
             <main class={format!("text-{}", self.text_step)}>

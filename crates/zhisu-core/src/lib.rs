@@ -19,6 +19,7 @@ mod fingerprint;
 pub mod fuzzing;
 mod interview;
 pub mod learn_link;
+pub mod quiz;
 mod load;
 mod measures;
 mod model;

@@ -19,6 +19,7 @@ pub mod estimates;
 pub mod export;
 pub mod fieldwork;
 pub mod ingest;
+pub mod outreach;
 pub mod item_analysis;
 pub mod pace;
 pub mod people;
