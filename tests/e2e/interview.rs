@@ -2395,7 +2395,10 @@ async fn answer_quiz(app: &App, item: &str, right: bool) {
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while app.attribute("quiz-verdict", "data-right").await.is_none() {
-        assert!(std::time::Instant::now() < deadline, "no verdict after answering {item}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no verdict after answering {item}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(
@@ -2435,9 +2438,14 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     )
     .unwrap();
     let http = reqwest::Client::new();
-    let token = zhisu_server_tests::sign_in(&server.base_url, "e2e-admin", "e2e-admin-password").await;
+    let token =
+        zhisu_server_tests::sign_in(&server.base_url, "e2e-admin", "e2e-admin-password").await;
     let get_json = |path: &str| {
-        let (http, url, token) = (http.clone(), format!("{}{path}", server.base_url), token.clone());
+        let (http, url, token) = (
+            http.clone(),
+            format!("{}{path}", server.base_url),
+            token.clone(),
+        );
         async move {
             http.get(url)
                 .bearer_auth(token)
@@ -2450,9 +2458,14 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
         }
     };
     let cookie =
-        zhisu_server_tests::dashboard_sign_in(&server.base_url, "e2e-admin", "e2e-admin-password").await;
+        zhisu_server_tests::dashboard_sign_in(&server.base_url, "e2e-admin", "e2e-admin-password")
+            .await;
     let page = |path: &str| {
-        let (http, url, cookie) = (http.clone(), format!("{}{path}", server.base_url), cookie.clone());
+        let (http, url, cookie) = (
+            http.clone(),
+            format!("{}{path}", server.base_url),
+            cookie.clone(),
+        );
         async move {
             http.get(url)
                 .header("cookie", cookie)
@@ -2481,16 +2494,29 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
             .await
             .expect("the quiz's first screen");
         tokio::time::sleep(Duration::from_millis(500)).await;
-        if app.client.find(fantoccini::Locator::Id(&event_button)).await.is_ok() {
+        if app
+            .client
+            .find(fantoccini::Locator::Id(&event_button))
+            .await
+            .is_ok()
+        {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the event never reached the tablet");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the event never reached the tablet"
+        );
         app.click("home").await;
         app.click("sync-now").await;
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
     app.click(&event_button).await;
-    assert_eq!(app.attribute(&event_button, "aria-pressed").await.as_deref(), Some("true"));
+    assert_eq!(
+        app.attribute(&event_button, "aria-pressed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
     app.click("quiz-short").await;
     both_sizes(&app, &shots, "quiz-setup").await;
     app.click("quiz-start").await;
@@ -2515,7 +2541,10 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     app.wait_for_text("quiz-score", "答对 2 题，共 3 题", Duration::from_secs(20))
         .await;
     // the take-home page names the one missed, nothing of the person
-    let url = app.attribute("take-home-qr", "data-url").await.expect("a take-home QR code");
+    let url = app
+        .attribute("take-home-qr", "data-url")
+        .await
+        .expect("a take-home QR code");
     let link = zhisu_core::learn_link::LearnLink::parse(
         &url[url.find("/learn/").expect("a learn link")..],
     )
@@ -2549,7 +2578,10 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
         if !stored.is_empty() {
             break stored;
         }
-        assert!(std::time::Instant::now() < deadline, "the quiz never reached the server");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the quiz never reached the server"
+        );
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
     for _ in 0..3 {
@@ -2563,17 +2595,41 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     assert_eq!(session.event_id, Some(event.id));
     assert_eq!(stored[0].district.as_deref(), Some("yuzhong"));
     assert_eq!(
-        session.items.iter().map(|i| (i.item.as_str(), i.right)).collect::<Vec<_>>(),
-        asked.iter().enumerate().map(|(n, i)| (i.as_str(), n > 0)).collect::<Vec<_>>()
+        session
+            .items
+            .iter()
+            .map(|i| (i.item.as_str(), i.right))
+            .collect::<Vec<_>>(),
+        asked
+            .iter()
+            .enumerate()
+            .map(|(n, i)| (i.as_str(), n > 0))
+            .collect::<Vec<_>>()
     );
     app.close().await;
     let store = zhisu_e2e::open_device_store(&dir.path().join("app"));
     assert!(store.waiting_quiz_sessions(10).unwrap().is_empty());
     assert_eq!(store.quiz_counts().unwrap().acknowledged, 1);
     // the tablet's record and the server's are one and the same: a re-send is already stored
-    let resent = zhisu_server_service::outreach::ingest_quiz_sessions(&server.state, vec![session.clone()], None).unwrap();
-    assert_eq!(resent[0].status, zhisu_protocol::ReceiptStatus::AlreadyStored);
-    assert_eq!(server.state.storage.quiz_sessions(&Scope::All).unwrap().len(), 1);
+    let resent = zhisu_server_service::outreach::ingest_quiz_sessions(
+        &server.state,
+        vec![session.clone()],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        resent[0].status,
+        zhisu_protocol::ReceiptStatus::AlreadyStored
+    );
+    assert_eq!(
+        server
+            .state
+            .storage
+            .quiz_sessions(&Scope::All)
+            .unwrap()
+            .len(),
+        1
+    );
 
     // counted on the dashboard, under its event
     let coverage = get_json("/api/v1/outreach/coverage?q=ohl_pilot").await;
@@ -2586,8 +2642,14 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     assert!(outreach.contains("知识问答 1 人次"), "{outreach}");
     assert!(outreach.contains("菜园坝汽车站"));
     // and in no survey figure
-    assert_eq!(get_json("/api/v1/estimates?q=ohl_pilot").await, estimates_before);
-    assert_eq!(page("/dashboard/literacy?q=ohl_pilot").await, literacy_before);
+    assert_eq!(
+        get_json("/api/v1/estimates?q=ohl_pilot").await,
+        estimates_before
+    );
+    assert_eq!(
+        page("/dashboard/literacy?q=ohl_pilot").await,
+        literacy_before
+    );
     assert_eq!(server.interviews().await.count, 0);
     server.stop().await;
 }

@@ -94,7 +94,9 @@ mod tests {
         ];
         let mut state = 7usize;
         let mut random = |n: usize| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) % n
         };
         let items = quiz_items(&q, &weak, false, &mut random);

@@ -162,7 +162,10 @@ impl QuizSession {
             crate::limits::MAX_VERSION_CHARS,
             false,
         );
-        for (field, value) in [("site_id", &self.site_id), ("surveyor_id", &self.surveyor_id)] {
+        for (field, value) in [
+            ("site_id", &self.site_id),
+            ("surveyor_id", &self.surveyor_id),
+        ] {
             if let Some(value) = value {
                 check_id(&mut problems, field, value);
             }
@@ -240,7 +243,10 @@ mod tests {
         assert_eq!(back, s);
         let mut changed = s.clone();
         changed.items[1].right = true;
-        assert!(!changed.hash_is_valid(), "each answer is covered by the hash");
+        assert!(
+            !changed.hash_is_valid(),
+            "each answer is covered by the hash"
+        );
         // an assignment without events is read as before
         let old: crate::DeviceAssignment = serde_json::from_str(
             r#"{"device_id":"00000000-0000-0000-0000-000000000001","round":"2026","district":"yuzhong","sites":[]}"#,

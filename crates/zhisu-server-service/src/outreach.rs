@@ -510,7 +510,9 @@ pub fn coverage(
     let mut reach: BTreeMap<(Option<String>, Option<String>), Reach> = BTreeMap::new();
     for stored in &sessions {
         let s = &stored.session;
-        *by_site.entry(s.site_id.clone().unwrap_or_default()).or_default() += 1;
+        *by_site
+            .entry(s.site_id.clone().unwrap_or_default())
+            .or_default() += 1;
         *by_day
             .entry(local_day(s.started_at, s.utc_offset_minutes))
             .or_default() += 1;
@@ -604,7 +606,9 @@ pub fn coverage(
             key: id.map(|i| i.to_string()).unwrap_or_default(),
             label: match id.and_then(|i| place_of.get(&i)) {
                 Some(e) => format!("{} {} {}", e.date, kind_label(&e.kind, lang), e.place),
-                None if id.is_some() => t(lang, "不在查看范围内的活动", "An event outside your view").to_string(),
+                None if id.is_some() => {
+                    t(lang, "不在查看范围内的活动", "An event outside your view").to_string()
+                }
                 None => t(lang, "未关联活动", "No event").to_string(),
             },
             sessions,

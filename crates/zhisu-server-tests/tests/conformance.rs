@@ -736,11 +736,17 @@ fn outreach_conformance(s: &dyn Storage) {
         quiz_session(3, "jiangbei", None),
     ];
     assert_eq!(
-        statuses(&s.ingest_quiz_sessions(&batch, Some(&device), at(5)).unwrap()),
+        statuses(
+            &s.ingest_quiz_sessions(&batch, Some(&device), at(5))
+                .unwrap()
+        ),
         vec![Stored; 3]
     );
     assert_eq!(
-        statuses(&s.ingest_quiz_sessions(&batch, Some(&device), at(6)).unwrap()),
+        statuses(
+            &s.ingest_quiz_sessions(&batch, Some(&device), at(6))
+                .unwrap()
+        ),
         vec![AlreadyStored; 3]
     );
     let mut changed = quiz_session(1, "yuzhong", Some("construction"));
@@ -750,7 +756,10 @@ fn outreach_conformance(s: &dyn Storage) {
         ..changed
     };
     assert_eq!(
-        statuses(&s.ingest_quiz_sessions(&[changed], Some(&device), at(7)).unwrap()),
+        statuses(
+            &s.ingest_quiz_sessions(&[changed], Some(&device), at(7))
+                .unwrap()
+        ),
         vec![Conflict]
     );
     let stored = s.quiz_sessions(&Scope::All).unwrap();

@@ -1741,7 +1741,12 @@ fn scored_items() -> Vec<String> {
     .collect()
 }
 
-fn quiz(n: u128, event: Option<Uuid>, day: u32, items: &[(&str, bool)]) -> zhisu_protocol::QuizSession {
+fn quiz(
+    n: u128,
+    event: Option<Uuid>,
+    day: u32,
+    items: &[(&str, bool)],
+) -> zhisu_protocol::QuizSession {
     zhisu_protocol::QuizSession {
         id: Uuid::from_u128(n),
         questionnaire_id: "ohl_2026".into(),
@@ -1773,7 +1778,12 @@ fn quiz(n: u128, event: Option<Uuid>, day: u32, items: &[(&str, bool)]) -> zhisu
 async fn outreach_keeps_to_each_roles_scope() {
     let w = world().await;
     let estimates_before = w
-        .call(Method::GET, "/api/v1/estimates", Some(&w.sign_in("city").await), None)
+        .call(
+            Method::GET,
+            "/api/v1/estimates",
+            Some(&w.sign_in("city").await),
+            None,
+        )
         .await;
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -1810,7 +1820,12 @@ async fn outreach_keeps_to_each_roles_scope() {
             _ => ("江北工地", "construction", "30"),
         };
         for (token, expected) in [("forged", 403), (csrf.as_str(), want)] {
-            let before = w.state.storage.events(&zhisu_server_storage::Scope::All).unwrap().len();
+            let before = w
+                .state
+                .storage
+                .events(&zhisu_server_storage::Scope::All)
+                .unwrap()
+                .len();
             let response = no_redirect
                 .post(format!("{}/dashboard/outreach", w.base))
                 .header("cookie", &cookie)
@@ -1827,9 +1842,22 @@ async fn outreach_keeps_to_each_roles_scope() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status().as_u16(), expected, "{role} posts a {district} event (csrf {token})");
-            let after = w.state.storage.events(&zhisu_server_storage::Scope::All).unwrap().len();
-            assert_eq!(after, before + usize::from(expected == 303), "{role}, {token}");
+            assert_eq!(
+                response.status().as_u16(),
+                expected,
+                "{role} posts a {district} event (csrf {token})"
+            );
+            let after = w
+                .state
+                .storage
+                .events(&zhisu_server_storage::Scope::All)
+                .unwrap()
+                .len();
+            assert_eq!(
+                after,
+                before + usize::from(expected == 303),
+                "{role}, {token}"
+            );
         }
     }
     // a bad form says what is wrong and keeps nothing
@@ -1847,13 +1875,23 @@ async fn outreach_keeps_to_each_roles_scope() {
     let bad = no_redirect
         .post(format!("{}/dashboard/outreach", w.base))
         .header("cookie", &cookie)
-        .form(&[("csrf", csrf.as_str()), ("district", "yuzhong"), ("kind", "moon"), ("place", ""), ("date", "tomorrow")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("district", "yuzhong"),
+            ("kind", "moon"),
+            ("place", ""),
+            ("date", "tomorrow"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("id=\"event-problem\""));
-    let events = w.state.storage.events(&zhisu_server_storage::Scope::All).unwrap();
+    let events = w
+        .state
+        .storage
+        .events(&zhisu_server_storage::Scope::All)
+        .unwrap();
     assert_eq!(events.len(), 3);
     let audited = w
         .state
@@ -1864,8 +1902,19 @@ async fn outreach_keeps_to_each_roles_scope() {
         .filter(|a| a.action == "save_outreach_event")
         .count();
     assert_eq!(audited, 3, "every event recorded is in the audit log");
-    let event_of = |place: &str| events.iter().find(|e| e.event.place == place).unwrap().event.id;
-    let (school, site, station) = (event_of("解放碑学校"), event_of("江北工地"), event_of("江北车站"));
+    let event_of = |place: &str| {
+        events
+            .iter()
+            .find(|e| e.event.place == place)
+            .unwrap()
+            .event
+            .id
+    };
+    let (school, site, station) = (
+        event_of("解放碑学校"),
+        event_of("江北工地"),
+        event_of("江北车站"),
+    );
 
     // each district's tablets receive their own district's events
     let device = |district: &str| {
@@ -1921,8 +1970,15 @@ async fn outreach_keeps_to_each_roles_scope() {
         quiz(3, Some(school), 2, &[(&k[0], true)]),
         quiz(4, None, 2, &[(&k[3], false)]),
     ];
-    assert_eq!(upload(yz_token.clone(), yuzhong.clone()).await, vec![Stored; 4]);
-    assert_eq!(upload(yz_token.clone(), yuzhong).await, vec![AlreadyStored; 4], "a re-send stores nothing again");
+    assert_eq!(
+        upload(yz_token.clone(), yuzhong.clone()).await,
+        vec![Stored; 4]
+    );
+    assert_eq!(
+        upload(yz_token.clone(), yuzhong).await,
+        vec![AlreadyStored; 4],
+        "a re-send stores nothing again"
+    );
     let jiangbei = vec![
         quiz(5, Some(site), 1, &[(&k[1], false)]),
         quiz(6, Some(site), 1, &[(&k[1], false), (&k[4], true)]),
@@ -1930,7 +1986,10 @@ async fn outreach_keeps_to_each_roles_scope() {
         // not a scored item: refused, kept nowhere
         quiz(8, None, 3, &[("population", true)]),
     ];
-    assert_eq!(upload(jb_token, jiangbei).await, vec![Stored, Stored, Stored, Rejected]);
+    assert_eq!(
+        upload(jb_token, jiangbei).await,
+        vec![Stored, Stored, Stored, Rejected]
+    );
 
     // counts from the database, per scope
     let db = rusqlite::Connection::open(w._dir.path().join("server.sqlite3")).unwrap();
@@ -1943,7 +2002,11 @@ async fn outreach_keeps_to_each_roles_scope() {
     for role in ROLES {
         let condition = scope_sql(role);
         let sessions: u64 = db
-            .query_row(&format!("SELECT count(*) FROM quiz_session WHERE {condition}"), [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT count(*) FROM quiz_session WHERE {condition}"),
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         // per event in scope: the larger of the people recorded and its sessions; plus the
         // sessions in scope without an event
@@ -1954,7 +2017,9 @@ async fn outreach_keeps_to_each_roles_scope() {
                         (SELECT count(*) FROM quiz_session q WHERE q.event_id = e.id))), 0)
                        + (SELECT count(*) FROM quiz_session WHERE event_id IS NULL AND {condition})
                      FROM outreach_event e WHERE {}",
-                    condition.replace("district", "e.district").replace("population", "e.population")
+                    condition
+                        .replace("district", "e.district")
+                        .replace("population", "e.population")
                 ),
                 [],
                 |r| r.get(0),
@@ -1987,7 +2052,11 @@ async fn outreach_keeps_to_each_roles_scope() {
             .await;
         assert_eq!(status, 200, "{role}");
         assert_eq!(coverage["sessions"].as_u64().unwrap(), sessions, "{role}");
-        assert_eq!(coverage["workers_reached"].as_u64().unwrap(), reached, "{role}");
+        assert_eq!(
+            coverage["workers_reached"].as_u64().unwrap(),
+            reached,
+            "{role}"
+        );
         let got_missed: Vec<(String, u64, u64)> = coverage["missed"]
             .as_array()
             .unwrap()
@@ -2005,20 +2074,26 @@ async fn outreach_keeps_to_each_roles_scope() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|d| (d["key"].as_str().unwrap().to_string(), d["sessions"].as_u64().unwrap()))
+            .map(|d| {
+                (
+                    d["key"].as_str().unwrap().to_string(),
+                    d["sessions"].as_u64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(got_days, per_day, "{role}: sessions per day");
         let events_in_scope: u64 = db
             .query_row(
-                &format!(
-                    "SELECT count(*) FROM outreach_event WHERE {}",
-                    condition
-                ),
+                &format!("SELECT count(*) FROM outreach_event WHERE {}", condition),
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(coverage["events"].as_array().unwrap().len() as u64, events_in_scope, "{role}");
+        assert_eq!(
+            coverage["events"].as_array().unwrap().len() as u64,
+            events_in_scope,
+            "{role}"
+        );
         // the page says the same
         let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
         let page = w
@@ -2031,18 +2106,33 @@ async fn outreach_keeps_to_each_roles_scope() {
             .text()
             .await
             .unwrap();
-        assert!(page.contains(&format!("知识问答 {sessions} 人次")), "{role}");
-        assert_eq!(page.contains("江北工地"), matches!(role, "city" | "jb_admin"), "{role}");
-        assert_eq!(page.contains("解放碑学校"), matches!(role, "city" | "yz_admin" | "yz_sup" | "edu"), "{role}");
+        assert!(
+            page.contains(&format!("知识问答 {sessions} 人次")),
+            "{role}"
+        );
+        assert_eq!(
+            page.contains("江北工地"),
+            matches!(role, "city" | "jb_admin"),
+            "{role}"
+        );
+        assert_eq!(
+            page.contains("解放碑学校"),
+            matches!(role, "city" | "yz_admin" | "yz_sup" | "edu"),
+            "{role}"
+        );
     }
     // the figures a role expects, spelled out once: the city sees all seven sessions
     let city = w.sign_in("city").await;
-    let (_, coverage) = w.call(Method::GET, "/api/v1/outreach/coverage", Some(&city), None).await;
+    let (_, coverage) = w
+        .call(Method::GET, "/api/v1/outreach/coverage", Some(&city), None)
+        .await;
     assert_eq!(coverage["sessions"], 7);
     // school: max(50, 3) + site: max(30, 2) + station: max(0, 1) + one session without an event
     assert_eq!(coverage["workers_reached"], 50 + 30 + 1 + 1);
     // quiz sessions are not interviews: every estimate is as before
-    let estimates_after = w.call(Method::GET, "/api/v1/estimates", Some(&city), None).await;
+    let estimates_after = w
+        .call(Method::GET, "/api/v1/estimates", Some(&city), None)
+        .await;
     assert_eq!(estimates_after, estimates_before);
     assert_eq!(w.state.storage.interview_count().unwrap(), 2);
 }

@@ -395,7 +395,9 @@ mod tests {
             "newest first"
         );
         assert_eq!(store.weak_items("ohl_pilot").unwrap(), ["b", "a"]);
-        store.save_outreach(&[event(3, 2)], &BTreeMap::new()).unwrap();
+        store
+            .save_outreach(&[event(3, 2)], &BTreeMap::new())
+            .unwrap();
         assert_eq!(store.outreach_events().unwrap().len(), 1);
         assert!(store.weak_items("ohl_pilot").unwrap().is_empty());
     }

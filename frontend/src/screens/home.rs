@@ -11,8 +11,8 @@ use zhisu_app_api::{
 
 use super::interview;
 use crate::backend::{call, mark_interactive_once};
-use crate::context::{Opened, QuizStart};
 use crate::context::{app_context, error_view, language_button, theme_button, AppContext, Route};
+use crate::context::{Opened, QuizStart};
 use crate::i18n::{error_text, local_time, name, Lang, Words};
 
 pub enum Msg {

@@ -7,9 +7,7 @@ use std::rc::Rc;
 
 use uuid::Uuid;
 use yew::prelude::*;
-use zhisu_app_api::{
-    self as api, CommandError, QuizAnswer, QuizPlan, QuizSetupView, QuizSummary,
-};
+use zhisu_app_api::{self as api, CommandError, QuizAnswer, QuizPlan, QuizSetupView, QuizSummary};
 use zhisu_core::learn_link::LearnLink;
 use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
 
@@ -111,9 +109,8 @@ impl Component for Quiz {
             version: start.version.clone(),
         };
         let setup = version.clone();
-        ctx.link().send_future(async move {
-            Msg::Loaded(call::<api::GetQuestionnaire>(version).await)
-        });
+        ctx.link()
+            .send_future(async move { Msg::Loaded(call::<api::GetQuestionnaire>(version).await) });
         ctx.link()
             .send_future(async move { Msg::Setup(call::<api::QuizSetup>(setup).await) });
         let (app, handle) = app_context(ctx, Msg::Context);
@@ -188,10 +185,7 @@ impl Component for Quiz {
                 self.busy = false;
                 self.kept = Some(summary);
             }
-            Msg::Loaded(Err(e))
-            | Msg::Setup(Err(e))
-            | Msg::Plan(Err(e))
-            | Msg::Kept(Err(e)) => {
+            Msg::Loaded(Err(e)) | Msg::Setup(Err(e)) | Msg::Plan(Err(e)) | Msg::Kept(Err(e)) => {
                 self.busy = false;
                 self.error = Some(error_text(&e, ui));
             }
@@ -202,14 +196,20 @@ impl Component for Quiz {
     fn view(&self, ctx: &Context<Self>) -> Html {
         let ui = self.app.ui;
         let body = match (&self.questionnaire, &self.plan) {
-            (None, _) => html! { <p class="hint">{ ui.pick("正在准备题目……", "Getting the questions ready…") }</p> },
+            (None, _) => {
+                html! { <p class="hint">{ ui.pick("正在准备题目……", "Getting the questions ready…") }</p> }
+            }
             (Some(_), None) => self.setup_view(ctx),
             (Some(q), Some(plan)) => match (&self.kept, self.current_item()) {
                 (Some(summary), _) => self.score_view(ctx, q, summary),
-                (None, Some(item)) if self.revealed.is_some() || self.answers.len() < plan.items.len() => {
+                (None, Some(item))
+                    if self.revealed.is_some() || self.answers.len() < plan.items.len() =>
+                {
                     self.question_view(ctx, q, plan, item)
                 }
-                _ => html! { <p class="hint" id="quiz-saving">{ ui.pick("正在保存……", "Saving…") }</p> },
+                _ => {
+                    html! { <p class="hint" id="quiz-saving">{ ui.pick("正在保存……", "Saving…") }</p> }
+                }
             },
         };
         html! {
@@ -337,8 +337,14 @@ impl Quiz {
             },
             kind => {
                 let picked = |key: &str| match &self.revealed {
-                    Some(Revealed { given: AnswerValue::Choice(k), .. }) => k == key,
-                    Some(Revealed { given: AnswerValue::Choices(ks), .. }) => ks.iter().any(|k| k == key),
+                    Some(Revealed {
+                        given: AnswerValue::Choice(k),
+                        ..
+                    }) => k == key,
+                    Some(Revealed {
+                        given: AnswerValue::Choices(ks),
+                        ..
+                    }) => ks.iter().any(|k| k == key),
                     _ => self.picked.iter().any(|k| k == key),
                 };
                 html! {
@@ -431,13 +437,22 @@ impl Quiz {
 
 /// The take-home page for the questions missed, on the server this tablet was enrolled with:
 /// names knowledge points only (`zhisu_core::learn_link`), nothing of the person.
-fn take_home_url(app: &AppContext, q: &Questionnaire, missed: &[&str], lang: &str) -> Option<String> {
+fn take_home_url(
+    app: &AppContext,
+    q: &Questionnaire,
+    missed: &[&str],
+    lang: &str,
+) -> Option<String> {
     let identity = app.identity.as_ref().filter(|i| i.enrolled)?;
     let server = identity.server_url.as_deref()?.trim_end_matches('/');
     if server.is_empty() {
         return None;
     }
     let link = LearnLink::for_items(q, missed.iter().copied())?;
-    let english = if lang.starts_with("en") { "&lang=en" } else { "" };
+    let english = if lang.starts_with("en") {
+        "&lang=en"
+    } else {
+        ""
+    };
     Some(format!("{server}{}{english}", link.to_path()))
 }

@@ -55,8 +55,7 @@ pub async fn start_quiz(
         .run(move |store, catalogue| {
             let q = catalogue.get(&args.id, &args.version, store)?;
             let weak = store.weak_items(&args.id)?;
-            let items =
-                zhisu_core::quiz::quiz_items(&q, &weak, args.whole, &mut random_below);
+            let items = zhisu_core::quiz::quiz_items(&q, &weak, args.whole, &mut random_below);
             Ok(QuizPlan {
                 quiz_id: Uuid::new_v4(),
                 started_at: Utc::now(),

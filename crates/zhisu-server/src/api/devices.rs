@@ -12,9 +12,9 @@ use zhisu_protocol::{
 };
 
 use crate::error::{blocking, check_protocol, json_rejection, Failure};
-use zhisu_server_service::outreach;
 use crate::extract::AuthedDevice;
 use crate::HttpState;
+use zhisu_server_service::outreach;
 
 pub(super) async fn enrol(
     State(state): State<HttpState>,

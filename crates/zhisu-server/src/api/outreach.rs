@@ -32,10 +32,9 @@ pub(super) async fn upload_quiz_sessions(
         ));
     }
     let server = state.server.clone();
-    let receipts = blocking(move || {
-        outreach::ingest_quiz_sessions(&server, upload.sessions, Some(&device))
-    })
-    .await?;
+    let receipts =
+        blocking(move || outreach::ingest_quiz_sessions(&server, upload.sessions, Some(&device)))
+            .await?;
     Ok(Json(UploadResponse { receipts }))
 }
 
@@ -53,6 +52,16 @@ pub(super) async fn coverage(
         state.min_cell_n,
     );
     Ok(Json(
-        blocking(move || outreach::coverage(server.storage.as_ref(), &server.questionnaires, &role, &qid, min_n, &lang)).await?,
+        blocking(move || {
+            outreach::coverage(
+                server.storage.as_ref(),
+                &server.questionnaires,
+                &role,
+                &qid,
+                min_n,
+                &lang,
+            )
+        })
+        .await?,
     ))
 }

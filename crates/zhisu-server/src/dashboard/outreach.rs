@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup};
-use serde::Deserialize;
 use uuid::Uuid;
 use zhisu_protocol::outreach::EVENT_KINDS;
 use zhisu_server_service::analysis::{By, Labels};
@@ -40,7 +39,17 @@ async fn read_coverage(
         q.lang().to_string(),
         state.min_cell_n,
     );
-    run(move || outreach::coverage(server.storage.as_ref(), &server.questionnaires, &role, &qid, min_n, &lang)).await
+    run(move || {
+        outreach::coverage(
+            server.storage.as_ref(),
+            &server.questionnaires,
+            &role,
+            &qid,
+            min_n,
+            &lang,
+        )
+    })
+    .await
 }
 
 fn counts_table(id: &str, first: &str, rows: &[Count], lang: &str) -> Markup {
@@ -250,7 +259,7 @@ fn event_form(
             label for="event-district" { (t(lang, "区县（编号）", "District (id)"))
                 @match &own {
                     Some(d) => { input #event-district name="district" readonly value=(d); },
-                    None => { input #event-district name="district" required value=(value(|i| &i.district)); },
+                    None => { input #event-district name="district" required value=(value(|i| i.district.as_str())); },
                 }
             }
             label for="event-kind" { (t(lang, "类型", "Kind"))
@@ -261,9 +270,9 @@ fn event_form(
                 }
             }
             label for="event-place" { (t(lang, "地点", "Place"))
-                input #event-place name="place" required value=(value(|i| &i.place)); }
+                input #event-place name="place" required value=(value(|i| i.place.as_str())); }
             label for="event-date" { (t(lang, "日期", "Date"))
-                input #event-date name="date" type="date" required value=(value(|i| &i.date)); }
+                input #event-date name="date" type="date" required value=(value(|i| i.date.as_str())); }
             label for="event-population" { (t(lang, "人群", "Population"))
                 select #event-population name="population" {
                     option value="" { (t(lang, "不限", "Any")) }
@@ -273,9 +282,9 @@ fn event_form(
                 }
             }
             label for="event-reached" { (t(lang, "覆盖人数", "People reached"))
-                input #event-reached name="people_reached" inputmode="numeric" value=(value(|i| &i.people_reached)); }
+                input #event-reached name="people_reached" inputmode="numeric" value=(value(|i| i.people_reached.as_str())); }
             label for="event-material" { (t(lang, "发放材料", "Material handed out"))
-                input #event-material name="material" value=(value(|i| &i.material)); }
+                input #event-material name="material" value=(value(|i| i.material.as_str())); }
             @if !c.weak_points.is_empty() {
                 fieldset #event-items {
                     legend { (t(lang, "讲到的薄弱知识点", "Weak points covered")) }
@@ -344,10 +353,7 @@ pub(super) async fn outreach_form(
         ..Default::default()
     };
     let server = state.server.clone();
-    let (actor, role) = (
-        session.person.username.clone(),
-        session.person.role.clone(),
-    );
+    let (actor, role) = (session.person.username.clone(), session.person.role.clone());
     let input = form.input.clone();
     let lang_owned = lang.to_string();
     let saved = tokio::task::spawn_blocking(move || {
