@@ -604,6 +604,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "references",
             "quality",
             "quality?by=site&sort=rr1&desc=1",
+            "outreach",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };

@@ -2001,19 +2001,19 @@ async fn outreach_keeps_to_each_roles_scope() {
     };
     for role in ROLES {
         let condition = scope_sql(role);
-        let sessions: u64 = db
+        let sessions = db
             .query_row(
                 &format!("SELECT count(*) FROM quiz_session WHERE {condition}"),
                 [],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
             )
             .unwrap();
         // per event in scope: the larger of the people recorded and its sessions; plus the
         // sessions in scope without an event
-        let reached: u64 = db
+        let reached = db
             .query_row(
                 &format!(
-                    "SELECT coalesce(sum(max(json_extract(e.payload, '$.people_reached')),
+                    "SELECT coalesce(sum(max(json_extract(e.payload, '$.people_reached'),
                         (SELECT count(*) FROM quiz_session q WHERE q.event_id = e.id))), 0)
                        + (SELECT count(*) FROM quiz_session WHERE event_id IS NULL AND {condition})
                      FROM outreach_event e WHERE {}",
@@ -2022,7 +2022,7 @@ async fn outreach_keeps_to_each_roles_scope() {
                         .replace("population", "e.population")
                 ),
                 [],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
             )
             .unwrap();
         let mut missed: Vec<(String, u64, u64)> = db
@@ -2032,7 +2032,13 @@ async fn outreach_keeps_to_each_roles_scope() {
                  WHERE {condition} GROUP BY 1"
             ))
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -2042,7 +2048,7 @@ async fn outreach_keeps_to_each_roles_scope() {
                 "SELECT date(started_at, '+8 hours'), count(*) FROM quiz_session WHERE {condition} GROUP BY 1 ORDER BY 1"
             ))
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -2082,11 +2088,11 @@ async fn outreach_keeps_to_each_roles_scope() {
             })
             .collect();
         assert_eq!(got_days, per_day, "{role}: sessions per day");
-        let events_in_scope: u64 = db
+        let events_in_scope = db
             .query_row(
                 &format!("SELECT count(*) FROM outreach_event WHERE {}", condition),
                 [],
-                |r| r.get(0),
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
             )
             .unwrap();
         assert_eq!(
