@@ -92,27 +92,35 @@ impl DeviceStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let kept: Option<String> = tx
             .query_row(
-                "SELECT content_hash FROM quiz_session WHERE id = ?1",
+                "SELECT payload FROM quiz_session WHERE id = ?1",
                 [session.id.to_string()],
                 |r| r.get(0),
             )
             .optional()?;
-        match kept {
-            Some(hash) if hash == session.content_hash => {}
-            Some(_) => return Err(StoreError::QuizChanged(session.id)),
-            None => {
-                tx.execute(
-                    "INSERT INTO quiz_session (id, state, ended_at, payload, content_hash)
-                     VALUES (?1, 'waiting', ?2, ?3, ?4)",
-                    params![
-                        session.id.to_string(),
-                        timestamp(session.ended_at),
-                        to_json(&session),
-                        session.content_hash
-                    ],
-                )?;
-            }
+        if let Some(kept) = kept {
+            // kept already (a second tap, a retry): the same quiz, whatever the clock says now
+            let kept: QuizSession = from_json(&kept)?;
+            let same = kept.questionnaire_id == session.questionnaire_id
+                && kept.questionnaire_version == session.questionnaire_version
+                && kept.started_at == session.started_at
+                && kept.event_id == session.event_id
+                && kept.items == session.items;
+            return if same {
+                Ok(kept)
+            } else {
+                Err(StoreError::QuizChanged(session.id))
+            };
         }
+        tx.execute(
+            "INSERT INTO quiz_session (id, state, ended_at, payload, content_hash)
+             VALUES (?1, 'waiting', ?2, ?3, ?4)",
+            params![
+                session.id.to_string(),
+                timestamp(session.ended_at),
+                to_json(&session),
+                session.content_hash
+            ],
+        )?;
         tx.commit()?;
         Ok(session)
     }
@@ -306,8 +314,14 @@ mod tests {
                 (kept.questionnaire_id.as_str(), kept.right()),
                 (q.id.as_str(), 1)
             );
-            // the same quiz again changes nothing; other answers under its id are refused
+            // the same quiz again changes nothing, even ended later; other answers under its id
+            // are refused
             assert_eq!(store.keep_quiz_session(&q, &first).unwrap(), kept);
+            let later = PlayedQuiz {
+                ended_at: at(30),
+                ..first.clone()
+            };
+            assert_eq!(store.keep_quiz_session(&q, &later).unwrap(), kept);
             let changed = played(1, &[(scored[0], false), (scored[1], false)]);
             assert_eq!(
                 store.keep_quiz_session(&q, &changed).unwrap_err().code(),
