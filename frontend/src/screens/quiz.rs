@@ -61,9 +61,12 @@ pub struct Quiz {
 }
 
 impl Quiz {
+    /// The question on screen: the next one to answer, or the one whose answer is shown.
     fn current_item(&self) -> Option<&Item> {
         let plan = self.plan.as_ref()?;
-        let id = plan.items.get(self.answers.len())?;
+        // while an answer is shown, the question it answered
+        let shown = self.answers.len() - usize::from(self.revealed.is_some());
+        let id = plan.items.get(shown)?;
         self.questionnaire.as_ref()?.item(id)
     }
 
