@@ -649,7 +649,7 @@ fn quiz_session(n: u128, district: &str, population: Option<&str>) -> AcceptedQu
             items: vec![
                 QuizItem {
                     item: "k1".into(),
-                    right: n % 2 == 0,
+                    right: n.is_multiple_of(2),
                 },
                 QuizItem {
                     item: "k2".into(),
