@@ -697,3 +697,60 @@ pub fn coverage_sentence(c: &OutreachCoverage, lang: &str) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weak(item: &str, covered: bool) -> WeakPoint {
+        WeakPoint {
+            item_id: item.into(),
+            label: item.into(),
+            survey_share: 0.3,
+            survey_asked: 40,
+            quizzed: u64::from(covered),
+            quizzed_right: 0,
+            events: 0,
+            covered,
+        }
+    }
+
+    #[test]
+    fn the_reports_sentence_counts_what_reached_the_weak_points_or_says_nothing() {
+        let mut c = OutreachCoverage {
+            questionnaire_id: "ohl_2026".into(),
+            sessions: 0,
+            workers_reached: 0,
+            events: Vec::new(),
+            by_site: Vec::new(),
+            by_day: Vec::new(),
+            by_event: Vec::new(),
+            missed: Vec::new(),
+            reach: Vec::new(),
+            weak_points: vec![weak("k1", true), weak("k2", false), weak("k3", true)],
+        };
+        assert_eq!(
+            coverage_sentence(&c, "zh-CN"),
+            None,
+            "no outreach: nothing said"
+        );
+        c.sessions = 12;
+        c.workers_reached = 52;
+        assert_eq!(c.weak_points_covered(), 2);
+        assert_eq!(
+            coverage_sentence(&c, "zh-CN").unwrap(),
+            "已开展宣传活动 0 场、知识问答 12 人次，约覆盖 52 名劳动者；最薄弱的 3 个知识点中有 2 个已有干预（问答题目或宣传活动）。"
+        );
+        assert!(coverage_sentence(&c, "en")
+            .unwrap()
+            .contains("2 of the 3 weakest knowledge points had an intervention"));
+    }
+
+    #[test]
+    fn every_kind_of_event_has_its_words() {
+        for kind in EVENT_KINDS {
+            assert_ne!(kind_label(kind, "zh-CN"), "其他", "{kind}");
+            assert_ne!(kind_label(kind, "en"), "Other", "{kind}");
+        }
+    }
+}
