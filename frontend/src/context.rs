@@ -24,6 +24,16 @@ pub enum Route {
     SyncLog,
     /// An interview, opened (started or resumed).
     Interview(Rc<Opened>),
+    /// Quiz mode with a questionnaire's scored items (never an interview).
+    Quiz(Rc<QuizStart>),
+}
+
+/// The questionnaire version a quiz is drawn from, and its title to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuizStart {
+    pub id: String,
+    pub version: String,
+    pub title: String,
 }
 
 /// What every screen may read and ask of the shell.

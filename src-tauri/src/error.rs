@@ -119,6 +119,7 @@ mod tests {
                 until: chrono::Utc::now(),
             },
             StoreError::UnknownSite("x".into()),
+            StoreError::QuizChanged(id),
             StoreError::BadServerUrl,
             StoreError::DeviceNameMissing,
             StoreError::Sqlite(rusqlite_error()),

@@ -128,7 +128,7 @@ fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
 
 /// Every webview command, for `Builder::invoke_handler`.
 pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use commands::{device, interview, surveyors};
+    use commands::{device, interview, quiz, surveyors};
     tauri::generate_handler![
         interview::questionnaires,
         interview::questionnaire,
@@ -167,7 +167,10 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         surveyors::surveyors,
         surveyors::add_surveyor,
         surveyors::sign_in_surveyor,
-        surveyors::sign_out_surveyor
+        surveyors::sign_out_surveyor,
+        quiz::quiz_setup,
+        quiz::start_quiz,
+        quiz::finish_quiz
     ]
 }
 

@@ -443,6 +443,7 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
     };
     assert_eq!(app.code::<api::ChooseSite>(site), ErrorCode::UnknownSite);
 
+    quiz_is_kept_once_and_never_an_interview(&app);
     surveyors_take_turns(&app);
 
     let missing: Vec<&&str> = api::ALL
@@ -450,6 +451,59 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         .filter(|name| !app.called.lock().unwrap().contains(**name))
         .collect();
     assert!(missing.is_empty(), "commands not exercised: {missing:?}");
+}
+
+/// Quiz mode: ten items drawn from the scored ones (all of them when asked), a quiz played to
+/// the end kept once (the same quiz again changes nothing) and never an interview.
+fn quiz_is_kept_once_and_never_an_interview(app: &App) {
+    let national = api::VersionArgs {
+        id: "ohl_2026".into(),
+        version: app
+            .ok::<api::Questionnaires>(())
+            .into_iter()
+            .find(|q| q.id == "ohl_2026")
+            .unwrap()
+            .version,
+    };
+    let q = app.ok::<api::GetQuestionnaire>(national.clone());
+    let scored: Vec<String> = q.scored_items().map(|i| i.id.clone()).collect();
+    let setup = app.ok::<api::QuizSetup>(national.clone());
+    assert!(setup.events.is_empty() && !setup.has_weak_points);
+    assert_eq!((setup.waiting, setup.acknowledged), (0, 0));
+    let start = |whole: bool| api::StartQuizArgs {
+        id: national.id.clone(),
+        version: national.version.clone(),
+        whole,
+    };
+    assert_eq!(app.ok::<api::StartQuiz>(start(true)).items, scored);
+    let plan = app.ok::<api::StartQuiz>(start(false));
+    assert_eq!(plan.items.len(), zhisu_core::quiz::SHORT_QUIZ_ITEMS);
+    assert!(plan.items.iter().all(|i| scored.contains(i)));
+    let interviews_before = app.ok::<api::Interviews>(()).len();
+    let finish = api::FinishQuizArgs {
+        quiz_id: plan.quiz_id,
+        id: national.id.clone(),
+        version: national.version.clone(),
+        started_at: plan.started_at,
+        event_id: None,
+        items: plan
+            .items
+            .iter()
+            .enumerate()
+            .map(|(n, item)| api::QuizAnswer {
+                item: item.clone(),
+                right: n % 3 != 0,
+            })
+            .collect(),
+    };
+    let summary = app.ok::<api::FinishQuiz>(finish.clone());
+    assert_eq!((summary.right, summary.asked), (6, 10));
+    app.ok::<api::FinishQuiz>(finish.clone());
+    let mut changed = finish;
+    changed.items[0].right = !changed.items[0].right;
+    assert_eq!(app.code::<api::FinishQuiz>(changed), ErrorCode::QuizChanged);
+    assert_eq!(app.ok::<api::QuizSetup>(national).waiting, 1);
+    assert_eq!(app.ok::<api::Interviews>(()).len(), interviews_before);
 }
 
 fn surveyors_take_turns(app: &App) {

@@ -618,6 +618,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "recordings",
             "recordings/ohl_2026/2026.2",
             "enrolment-sheet",
+            "outreach",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };

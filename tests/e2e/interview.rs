@@ -2808,3 +2808,297 @@ async fn a_second_interview_with_the_same_background_answers_today_warns_the_sur
         ]
     );
 }
+
+/// The question on the quiz screen (its item id), once shown with its answers not yet given.
+async fn quiz_question(app: &App) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let verdict = app.attribute("quiz-verdict", "data-right").await;
+        if let (Some(item), None) = (app.attribute("quiz-question", "data-item").await, verdict) {
+            return item;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no unanswered quiz question"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Answers the pilot's scored item on the quiz screen, right or wrong, by clicking.
+async fn answer_quiz(app: &App, item: &str, right: bool) {
+    match (item, right) {
+        ("employer_duty", r) => app.click(&format!("quiz-answer-{r}")).await,
+        ("noise", true) => app.click("quiz-answer-earplugs").await,
+        ("noise", false) => app.click("quiz-answer-cotton").await,
+        ("confined_space", r) => {
+            app.click("quiz-answer-ventilate").await;
+            app.click("quiz-answer-test_air").await;
+            if r {
+                app.click("quiz-answer-guard_outside").await;
+            }
+            app.click("quiz-confirm").await;
+        }
+        other => panic!("not a scored item of the pilot: {other:?}"),
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.attribute("quiz-verdict", "data-right").await.is_none() {
+        if std::time::Instant::now() > deadline {
+            let page = app.client.source().await.unwrap_or_default();
+            let body = &page[page.find("<body").unwrap_or(0)..];
+            panic!("no verdict after answering {item}: {body}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.attribute("quiz-verdict", "data-right").await.as_deref(),
+        Some(if right { "true" } else { "false" }),
+        "{item}"
+    );
+}
+
+/// Quiz mode at an outreach event (issue 24), end to end: the district's event reaches the
+/// tablet with its assignment; a quiz attached to it is played by clicking (the right answer and
+/// why after each question, the score and the take-home QR code of the one missed, "next
+/// person" starting again at once), checked at both sizes; it reaches the server exactly once
+/// (syncing again does not double it), is counted on the dashboard under its event, and no
+/// survey figure changes (the estimates API and the literacy page are as before).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate() {
+    use zhisu_server_storage::Scope;
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let shots = screenshots("quiz");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let event = zhisu_server_service::outreach::save_event(
+        &server.state,
+        "e2e-admin",
+        &zhisu_server_storage::Role::CityAdmin,
+        &zhisu_server_service::outreach::EventInput {
+            district: "yuzhong".into(),
+            kind: "station".into(),
+            place: "菜园坝汽车站".into(),
+            date: chrono::Local::now().date_naive().to_string(),
+            people_reached: "40".into(),
+            material: "职业病防治手册 40 份".into(),
+            ..Default::default()
+        },
+        "zh-CN",
+    )
+    .unwrap();
+    let http = reqwest::Client::new();
+    let token =
+        zhisu_server_tests::sign_in(&server.base_url, "e2e-admin", "e2e-admin-password").await;
+    let get_json = |path: &str| {
+        let (http, url, token) = (
+            http.clone(),
+            format!("{}{path}", server.base_url),
+            token.clone(),
+        );
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let cookie =
+        zhisu_server_tests::dashboard_sign_in(&server.base_url, "e2e-admin", "e2e-admin-password")
+            .await;
+    let page = |path: &str| {
+        let (http, url, cookie) = (
+            http.clone(),
+            format!("{}{path}", server.base_url),
+            cookie.clone(),
+        );
+        async move {
+            http.get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let app = App::launch(&dir.path().join("app"), &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    // the survey's figures once the tablet is enrolled (its round is then offered as a filter)
+    let estimates_before = get_json("/api/v1/estimates?q=ohl_pilot").await;
+    let literacy_before = page("/dashboard/literacy?q=ohl_pilot").await;
+    // the event comes with the assignment: open the quiz until it is offered
+    let event_button = format!("quiz-event-{}", event.id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        app.click("quiz-ohl_pilot").await;
+        app.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(fantoccini::Locator::Id("quiz-start"))
+            .await
+            .expect("the quiz's first screen");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if app
+            .client
+            .find(fantoccini::Locator::Id(&event_button))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the event never reached the tablet"
+        );
+        app.click("home").await;
+        app.click("sync-now").await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    app.click(&event_button).await;
+    assert_eq!(
+        app.attribute(&event_button, "aria-pressed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    app.click("quiz-short").await;
+    both_sizes(&app, &shots, "quiz-setup").await;
+    app.click("quiz-start").await;
+
+    // three scored items in the pilot: the first asked is answered wrong, the others right
+    let mut asked = Vec::new();
+    for n in 0..3 {
+        let item = quiz_question(&app).await;
+        answer_quiz(&app, &item, n > 0).await;
+        let right_answer = text_of(&app, "quiz-right-answer").await;
+        assert!(right_answer.starts_with("正确答案："), "{right_answer}");
+        assert!(!text_of(&app, "quiz-explanation").await.is_empty());
+        if n == 0 {
+            both_sizes(&app, &shots, "quiz-answer-wrong").await;
+        }
+        asked.push(item);
+        app.click("quiz-next").await;
+    }
+    let mut sorted = asked.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["confined_space", "employer_duty", "noise"]);
+    app.wait_for_text("quiz-score", "答对 2 题，共 3 题", Duration::from_secs(20))
+        .await;
+    // the take-home page names the one missed, nothing of the person
+    let url = app
+        .attribute("take-home-qr", "data-url")
+        .await
+        .expect("a take-home QR code");
+    let link = zhisu_core::learn_link::LearnLink::parse(
+        &url[url.find("/learn/").expect("a learn link")..],
+    )
+    .unwrap();
+    let pilot = zhisu_core::Questionnaire::from_toml(
+        "pilot.toml",
+        include_str!("../../questionnaires/pilot.toml"),
+    )
+    .unwrap();
+    let missed: Vec<&str> = link
+        .points
+        .iter()
+        .map(|p| pilot.scored_items().nth(*p).unwrap().id.as_str())
+        .collect();
+    assert_eq!(missed, [asked[0].as_str()]);
+    both_sizes(&app, &shots, "quiz-score").await;
+    // the next person starts at once, on question 1 of a new quiz; ended before the end, it
+    // is kept nowhere
+    app.click("quiz-next-person").await;
+    app.wait_for_text("quiz-counter", "第 1 题，共 3 题", Duration::from_secs(10))
+        .await;
+    let item = quiz_question(&app).await;
+    answer_quiz(&app, &item, true).await;
+    app.click("home").await;
+
+    // uploaded once: syncing again and again does not double it
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let stored = loop {
+        app.click("sync-now").await;
+        let stored = server.state.storage.quiz_sessions(&Scope::All).unwrap();
+        if !stored.is_empty() {
+            break stored;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the quiz never reached the server"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    for _ in 0..3 {
+        app.click("sync-now").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let again = server.state.storage.quiz_sessions(&Scope::All).unwrap();
+    assert_eq!(again, stored, "a sync pass more changes nothing");
+    assert_eq!(stored.len(), 1);
+    let session = &stored[0].session;
+    assert_eq!(session.event_id, Some(event.id));
+    assert_eq!(stored[0].district.as_deref(), Some("yuzhong"));
+    assert_eq!(
+        session
+            .items
+            .iter()
+            .map(|i| (i.item.as_str(), i.right))
+            .collect::<Vec<_>>(),
+        asked
+            .iter()
+            .enumerate()
+            .map(|(n, i)| (i.as_str(), n > 0))
+            .collect::<Vec<_>>()
+    );
+    app.close().await;
+    let store = zhisu_e2e::open_device_store(&dir.path().join("app"));
+    assert!(store.waiting_quiz_sessions(10).unwrap().is_empty());
+    assert_eq!(store.quiz_counts().unwrap().acknowledged, 1);
+    // the tablet's record and the server's are one and the same: a re-send is already stored
+    let resent = zhisu_server_service::outreach::ingest_quiz_sessions(
+        &server.state,
+        vec![session.clone()],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        resent[0].status,
+        zhisu_protocol::ReceiptStatus::AlreadyStored
+    );
+    assert_eq!(
+        server
+            .state
+            .storage
+            .quiz_sessions(&Scope::All)
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // counted on the dashboard, under its event
+    let coverage = get_json("/api/v1/outreach/coverage?q=ohl_pilot").await;
+    assert_eq!(coverage["sessions"], 1);
+    assert_eq!(coverage["by_event"][0]["key"], event.id.to_string());
+    assert_eq!(coverage["by_event"][0]["sessions"], 1);
+    assert_eq!(coverage["missed"][0]["item_id"], asked[0].as_str());
+    assert_eq!(coverage["workers_reached"], 40);
+    let outreach = page("/dashboard/outreach?q=ohl_pilot").await;
+    assert!(outreach.contains("知识问答 1 人次"), "{outreach}");
+    assert!(outreach.contains("菜园坝汽车站"));
+    // and in no survey figure
+    assert_eq!(
+        get_json("/api/v1/estimates?q=ohl_pilot").await,
+        estimates_before
+    );
+    assert_eq!(
+        page("/dashboard/literacy?q=ohl_pilot").await,
+        literacy_before
+    );
+    assert_eq!(server.interviews().await.count, 0);
+    server.stop().await;
+}

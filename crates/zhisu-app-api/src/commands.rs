@@ -171,6 +171,27 @@ pub struct SignInArgs {
     pub pin: String,
 }
 
+/// A quiz of a questionnaire version: ten items (the weak points first) or all scored items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartQuizArgs {
+    pub id: String,
+    pub version: String,
+    #[serde(default)]
+    pub whole: bool,
+}
+
+/// A quiz played to the end: what was asked and answered right, and the event it was run at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishQuizArgs {
+    pub quiz_id: Uuid,
+    pub id: String,
+    pub version: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    #[serde(default)]
+    pub event_id: Option<Uuid>,
+    pub items: Vec<QuizAnswer>,
+}
+
 commands! {
     /// The questionnaires a surveyor can start: the newest version of each.
     Questionnaires = "questionnaires"(()) -> Vec<QuestionnaireSummary>;
@@ -242,6 +263,13 @@ commands! {
     SignInSurveyor = "sign_in_surveyor"(SignInArgs) -> SurveyorsView;
     /// Nobody is signed in until the next PIN.
     SignOutSurveyor = "sign_out_surveyor"(()) -> ();
+    /// Quiz mode: the events to attach a quiz to, and the quiz sessions waiting.
+    QuizSetup = "quiz_setup"(VersionArgs) -> QuizSetupView;
+    /// Draws a quiz (the shell's randomness and clock); nothing is kept yet.
+    StartQuiz = "start_quiz"(StartQuizArgs) -> QuizPlan;
+    /// Keeps a quiz played to the end and queues it for the server (an outreach record, never
+    /// an interview). Sending the same quiz again changes nothing.
+    FinishQuiz = "finish_quiz"(FinishQuizArgs) -> QuizSummary;
 }
 
 /// Largest side, in pixels, of a picture sent to [`ReadQrCode`].

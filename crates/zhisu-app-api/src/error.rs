@@ -77,6 +77,8 @@ error_codes! {
     TooManyAttempts = "too_many_attempts",
     /// The site is not assigned to this device.
     UnknownSite = "unknown_site",
+    /// A quiz was kept already with other answers (the first is kept).
+    QuizChanged = "quiz_changed",
     /// A server address starts with http:// or https://.
     BadServerUrl = "bad_server_url",
     DeviceNameMissing = "device_name_missing",

@@ -477,3 +477,50 @@ pub struct RepeatMatch {
     /// `at` on the tablet's clock as it was then (its own UTC offset), `HH:MM`.
     pub local_time: String,
 }
+
+/// An outreach event a quiz session can be attached to (delivered with the assignment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizEventView {
+    pub id: Uuid,
+    /// `enterprise`, `school`, `institution`, `community`, `village` or `station`.
+    pub kind: String,
+    pub place: String,
+    /// The local date, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// What the quiz screen offers before a quiz starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizSetupView {
+    /// The district's events, newest first.
+    pub events: Vec<QuizEventView>,
+    /// The server named weak knowledge points for this questionnaire: a short quiz asks them
+    /// first.
+    pub has_weak_points: bool,
+    /// Quiz sessions on this tablet still waiting for the server, and those it holds.
+    pub waiting: u32,
+    pub acknowledged: u32,
+}
+
+/// A quiz drawn by the shell (its randomness and clock): the items to ask, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizPlan {
+    pub quiz_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub items: Vec<String>,
+}
+
+/// One item asked in a quiz and whether it was answered right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizAnswer {
+    pub item: String,
+    pub right: bool,
+}
+
+/// A quiz session kept on the tablet and queued for the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuizSummary {
+    pub quiz_id: Uuid,
+    pub right: u32,
+    pub asked: u32,
+}

@@ -24,6 +24,7 @@ mod measures;
 mod model;
 mod paradata;
 mod pictures;
+pub mod quiz;
 mod reference;
 mod score;
 mod text;

@@ -12,7 +12,9 @@ use zhisu_core::Answers;
 
 mod contact;
 mod content_hash;
+pub mod outreach;
 pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
+pub use outreach::{OutreachEvent, QuizItem, QuizSession, QuizSessionUpload};
 /// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
 pub use zhisu_core::enrol_uri;
 pub mod limits;
@@ -39,6 +41,9 @@ pub const RECORDINGS_PATH: &str = "/api/v1/recordings";
 /// One recording's bytes by its SHA-256 (GET `/api/v1/media/{sha256}`), with `Range` support so
 /// a broken download resumes.
 pub const MEDIA_PATH: &str = "/api/v1/media";
+/// Upload quiz sessions, the outreach records of quiz mode (POST,
+/// [`QuizSessionUpload`] → [`UploadResponse`]; protocol v1 addition, see [`outreach`]).
+pub const QUIZ_SESSIONS_PATH: &str = "/api/v1/quiz-sessions";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -144,6 +149,14 @@ pub struct DeviceAssignment {
     /// [`sealed`]); absent while the server holds no key pair for the round.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round_key: Option<sealed::RoundPublicKey>,
+    /// The district's outreach events from a week ago on (protocol v1 addition, issue 24): a
+    /// surveyor may attach a quiz session to one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<OutreachEvent>,
+    /// Per questionnaire id, the scored items the district's workers answered worst so far,
+    /// weakest first (at most 10; protocol v1 addition, issue 24): what a quiz asks first.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub weak_items: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Settings of a monitoring round, set by the city administrator and delivered to devices.

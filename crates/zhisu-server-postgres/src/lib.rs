@@ -32,6 +32,7 @@ mod interviews;
 mod limits;
 mod media;
 mod migrations;
+mod outreach;
 mod people;
 mod plan;
 mod rows;

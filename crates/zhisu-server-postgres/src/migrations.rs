@@ -313,6 +313,35 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX contact_district ON contact (district, disposition);
     "#,
+    // 18 (issue 24): outreach events district staff record, and the quiz sessions tablets run
+    // at them, stored once by id and content hash; never read by an estimate or progress.
+    r#"
+    CREATE TABLE outreach_event (
+        id          UUID PRIMARY KEY,
+        district    TEXT NOT NULL,
+        population  TEXT,
+        date        DATE NOT NULL,
+        entered_by  TEXT NOT NULL,
+        entered_at  TIMESTAMPTZ NOT NULL,
+        payload     JSON NOT NULL
+    );
+    CREATE INDEX outreach_event_district ON outreach_event (district, date);
+    CREATE TABLE quiz_session (
+        id                    UUID PRIMARY KEY,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        started_at            TIMESTAMPTZ NOT NULL,
+        received_at           TIMESTAMPTZ NOT NULL,
+        device_id             UUID,
+        district              TEXT,
+        population            TEXT,
+        event_id              UUID,
+        site_id               TEXT,
+        payload               JSON NOT NULL
+    );
+    CREATE INDEX quiz_session_district ON quiz_session (district, started_at);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -205,7 +205,11 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
             .chain(filter.round().map(|_| t(lang, "轮次", "round").to_string()))
             .collect(),
     };
-    let recommendations = recommendations(questionnaire, &items, &literacy, lang);
+    let mut recommendations = recommendations(questionnaire, &items, &literacy, lang);
+    // what outreach has reached so far, against the weak points (issue 24), in the role's scope
+    let outreach =
+        crate::outreach::coverage(storage, registry, role, questionnaire_id, min_cell_n, lang)?;
+    recommendations.extend(crate::outreach::coverage_sentence(&outreach, lang));
     let levels = storage.reference_levels(Some(questionnaire_id))?;
     let (references_round, references) = match &comparison.current {
         Some(round) if levels.iter().any(|l| &l.round == round) => (

@@ -35,6 +35,7 @@ mod interviews;
 mod limits;
 mod media;
 mod migrations;
+mod outreach;
 mod people;
 mod plan;
 mod rows;

@@ -327,6 +327,35 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX contact_district ON contact (district, disposition);
     "#,
+    // 18 (issue 24): outreach events district staff record, and the quiz sessions tablets run
+    // at them, stored once by id and content hash; never read by an estimate or progress.
+    r#"
+    CREATE TABLE outreach_event (
+        id          TEXT PRIMARY KEY NOT NULL,
+        district    TEXT NOT NULL,
+        population  TEXT,
+        date        TEXT NOT NULL,
+        entered_by  TEXT NOT NULL,
+        entered_at  TEXT NOT NULL,
+        payload     TEXT NOT NULL   -- the event as delivered to tablets (JSON)
+    ) STRICT;
+    CREATE INDEX outreach_event_district ON outreach_event (district, date);
+    CREATE TABLE quiz_session (
+        id                    TEXT PRIMARY KEY NOT NULL,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        started_at            TEXT NOT NULL,
+        received_at           TEXT NOT NULL,
+        device_id             TEXT,
+        district              TEXT,
+        population            TEXT,
+        event_id              TEXT,
+        site_id               TEXT,
+        payload               TEXT NOT NULL   -- the session exactly as uploaded (JSON)
+    ) STRICT;
+    CREATE INDEX quiz_session_district ON quiz_session (district, started_at);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

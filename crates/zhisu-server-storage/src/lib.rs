@@ -15,6 +15,7 @@ pub mod devices;
 pub mod facts;
 pub mod facts_cache;
 pub mod limits;
+pub mod outreach;
 pub mod people;
 pub mod references;
 pub mod retention;
@@ -33,6 +34,7 @@ pub use contacts::{AcceptedContact, ContactCount, QualityRow};
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
+pub use outreach::{AcceptedQuizSession, StoredEvent, StoredQuizSession};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use references::{ReferenceKind, ReferenceLevel};
 pub use retention::{Cutoffs, Purged, RecontactDetails};
@@ -240,6 +242,7 @@ impl Accepted {
 pub trait Storage:
     InterviewStore
     + ContactStore
+    + OutreachStore
     + PeopleStore
     + DeviceStore
     + PlanStore
@@ -444,6 +447,38 @@ pub trait ContactStore {
     /// Every stored interview of a scope as the per-surveyor and per-site quality table reads
     /// it, ordered by district, site, surveyor and id.
     fn quality_rows(&self, scope: &Scope) -> Result<Vec<QualityRow>, StorageError>;
+}
+
+/// Outreach events and quiz sessions (issue 24).
+pub trait OutreachStore {
+    /// Stores the accepted quiz sessions of one upload in one transaction, a receipt for each
+    /// in order: stored, already stored (same id and content hash) or conflict (same id, other
+    /// content). On error nothing of them is stored.
+    fn ingest_quiz_sessions(
+        &self,
+        sessions: &[AcceptedQuizSession],
+        device: Option<&Device>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Receipt>, StorageError>;
+
+    /// The stored quiz sessions a scope may read (district, or the population of their event),
+    /// oldest first (by start, then id).
+    fn quiz_sessions(&self, scope: &Scope) -> Result<Vec<StoredQuizSession>, StorageError>;
+
+    /// Adds an event or replaces the one with its id, with `audit` in the same transaction.
+    fn save_event(
+        &self,
+        event: &zhisu_protocol::OutreachEvent,
+        entered_by: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError>;
+
+    /// The events a scope may read (district, or the event's population), by date then id.
+    fn events(&self, scope: &Scope) -> Result<Vec<StoredEvent>, StorageError>;
+
+    /// One event by id, whatever its district.
+    fn event(&self, id: Uuid) -> Result<Option<StoredEvent>, StorageError>;
 }
 
 /// People and their sessions.

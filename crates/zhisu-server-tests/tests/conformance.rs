@@ -12,7 +12,7 @@ use zhisu_server_service::devices::{hash_code, hash_token};
 use zhisu_server_service::people::hash_password;
 use zhisu_server_sqlite::SqliteStorage;
 use zhisu_server_storage::{
-    Accepted, AcceptedContact, Device, InterviewStore, Storage, StorageError,
+    Accepted, AcceptedContact, AcceptedQuizSession, Device, InterviewStore, Storage, StorageError,
 };
 use zhisu_server_storage::{AuditEntry, EnrolRefusal};
 use zhisu_server_storage::{Person, Role, Scope};
@@ -471,6 +471,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     media_conformance(&*fresh("media").storage);
     reference_conformance(&*fresh("references").storage);
     contact_conformance(&*fresh("contacts").storage);
+    outreach_conformance(&*fresh("outreach").storage);
     round_conformance(&*fresh("rounds").storage);
     erasure_conformance(&fresh("erasure"));
     retention_conformance(&*fresh("retention").storage);
@@ -630,6 +631,159 @@ fn contact_conformance(s: &dyn Storage) {
         .quality_rows(&Scope::District("yuzhong".into()))
         .unwrap()
         .is_empty());
+}
+
+fn quiz_session(n: u128, district: &str, population: Option<&str>) -> AcceptedQuizSession {
+    use zhisu_protocol::{QuizItem, QuizSession};
+    AcceptedQuizSession {
+        session: QuizSession {
+            id: Uuid::from_u128(n),
+            questionnaire_id: "ohl_pilot".into(),
+            questionnaire_version: "2026.1".into(),
+            started_at: at(n as u32),
+            ended_at: at(n as u32 + 1),
+            utc_offset_minutes: 480,
+            site_id: Some("s-1".into()),
+            event_id: Some(Uuid::from_u128(900)),
+            surveyor_id: None,
+            items: vec![
+                QuizItem {
+                    item: "k1".into(),
+                    right: n.is_multiple_of(2),
+                },
+                QuizItem {
+                    item: "k2".into(),
+                    right: true,
+                },
+            ],
+            content_hash: String::new(),
+        }
+        .sealed(),
+        district: Some(district.into()),
+        population: population.map(str::to_string),
+    }
+}
+
+/// Outreach (issue 24): an event is saved with its audit entry, replaced by id, read within a
+/// scope; a quiz session is stored once by id and content hash (a re-send `already_stored`, a
+/// changed one a conflict that changes nothing) and read back within a scope.
+fn outreach_conformance(s: &dyn Storage) {
+    use zhisu_protocol::OutreachEvent;
+    use ReceiptStatus::*;
+    let mut event = OutreachEvent {
+        id: Uuid::from_u128(900),
+        district: "yuzhong".into(),
+        kind: "station".into(),
+        place: "菜园坝汽车站".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        population: Some("construction".into()),
+        people_reached: 120,
+        material: "手册 100 份".into(),
+        items: vec!["k1".into()],
+    };
+    s.save_event(&event, "admin", at(0), &audit("save_event"))
+        .unwrap();
+    event.people_reached = 150;
+    s.save_event(&event, "admin2", at(1), &audit("save_event"))
+        .unwrap();
+    let other = OutreachEvent {
+        id: Uuid::from_u128(901),
+        district: "jiangbei".into(),
+        population: None,
+        ..event.clone()
+    };
+    s.save_event(&other, "admin", at(2), &audit("save_event"))
+        .unwrap();
+    let all = s.events(&Scope::All).unwrap();
+    assert_eq!(all.len(), 2);
+    let stored = s.event(event.id).unwrap().unwrap();
+    assert_eq!(
+        (stored.event.clone(), stored.entered_by.as_str()),
+        (event.clone(), "admin2")
+    );
+    assert!(s.event(Uuid::from_u128(999)).unwrap().is_none());
+    let yuzhong = s.events(&Scope::District("yuzhong".into())).unwrap();
+    assert_eq!(
+        yuzhong.iter().map(|e| e.event.id).collect::<Vec<_>>(),
+        [event.id]
+    );
+    let builders = s
+        .events(&Scope::Populations(vec!["construction".into()]))
+        .unwrap();
+    assert_eq!(builders.len(), 1);
+    assert_eq!(
+        s.audit_log(10)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "save_event")
+            .count(),
+        3
+    );
+
+    let device = Device {
+        id: Uuid::from_u128(78),
+        name: "平板".into(),
+        round: "2026".into(),
+        district: "yuzhong".into(),
+        enrolled_at: at(0),
+        revoked_at: None,
+        last_seen_at: None,
+        pending: None,
+    };
+    let batch = vec![
+        quiz_session(1, "yuzhong", Some("construction")),
+        quiz_session(2, "yuzhong", None),
+        quiz_session(3, "jiangbei", None),
+    ];
+    assert_eq!(
+        statuses(
+            &s.ingest_quiz_sessions(&batch, Some(&device), at(5))
+                .unwrap()
+        ),
+        vec![Stored; 3]
+    );
+    assert_eq!(
+        statuses(
+            &s.ingest_quiz_sessions(&batch, Some(&device), at(6))
+                .unwrap()
+        ),
+        vec![AlreadyStored; 3]
+    );
+    let mut changed = quiz_session(1, "yuzhong", Some("construction"));
+    changed.session.items[0].right = !changed.session.items[0].right;
+    let changed = AcceptedQuizSession {
+        session: changed.session.sealed(),
+        ..changed
+    };
+    assert_eq!(
+        statuses(
+            &s.ingest_quiz_sessions(&[changed], Some(&device), at(7))
+                .unwrap()
+        ),
+        vec![Conflict]
+    );
+    let stored = s.quiz_sessions(&Scope::All).unwrap();
+    assert_eq!(
+        stored.iter().map(|q| &q.session).collect::<Vec<_>>(),
+        batch.iter().map(|a| &a.session).collect::<Vec<_>>(),
+        "kept as first sent, oldest first"
+    );
+    assert_eq!(stored[0].received_at, at(5));
+    let yuzhong = s.quiz_sessions(&Scope::District("yuzhong".into())).unwrap();
+    assert_eq!(yuzhong.len(), 2);
+    let builders = s
+        .quiz_sessions(&Scope::Populations(vec!["construction".into()]))
+        .unwrap();
+    assert_eq!(
+        builders
+            .iter()
+            .map(|q| (q.session.id, q.population.as_deref()))
+            .collect::<Vec<_>>(),
+        [(Uuid::from_u128(1), Some("construction"))]
+    );
+    // a quiz session is no interview: nothing counted
+    assert_eq!(s.interview_count().unwrap(), 0);
+    assert!(s.progress(&Scope::All).unwrap().is_empty());
 }
 
 /// Sign-in attempts are counted in the database, one by one: a burst from many threads gets no
@@ -1857,7 +2011,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

@@ -219,6 +219,13 @@ async fn every_endpoint_for_every_role() {
     // (method, path, body, expected status per role in ROLES order)
     let cases: Vec<(Method, &str, Option<Value>, [u16; 5])> = vec![
         (Method::GET, "/api/v1/me", None, [200, 200, 200, 200, 200]),
+        // outreach coverage: everyone, each in their own scope (outreach_keeps_to_each_roles_scope)
+        (
+            Method::GET,
+            "/api/v1/outreach/coverage",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
         (
             Method::GET,
             "/api/v1/interviews",
@@ -1720,4 +1727,418 @@ async fn a_tablet_is_revoked_from_the_dashboard_by_those_who_manage_its_district
     );
     let page = progress(cookie).await;
     assert!(!page.contains(&button), "no button for a revoked tablet");
+}
+
+/// The scored items of the bundled questionnaire's version 2026.2, in file order.
+fn scored_items() -> Vec<String> {
+    zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap()
+    .scored_items()
+    .map(|i| i.id.clone())
+    .collect()
+}
+
+fn quiz(
+    n: u128,
+    event: Option<Uuid>,
+    day: u32,
+    items: &[(&str, bool)],
+) -> zhisu_protocol::QuizSession {
+    zhisu_protocol::QuizSession {
+        id: Uuid::from_u128(n),
+        questionnaire_id: "ohl_2026".into(),
+        questionnaire_version: "2026.2".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 12, day, 2, 0, 0).unwrap(),
+        ended_at: Utc.with_ymd_and_hms(2026, 12, day, 2, 4, 0).unwrap(),
+        utc_offset_minutes: 480,
+        site_id: None,
+        event_id: event,
+        surveyor_id: Some("S01".into()),
+        items: items
+            .iter()
+            .map(|(item, right)| zhisu_protocol::QuizItem {
+                item: item.to_string(),
+                right: *right,
+            })
+            .collect(),
+        content_hash: String::new(),
+    }
+    .sealed()
+}
+
+/// Outreach (issue 24): events are recorded through the dashboard's form by the people who
+/// manage their district (CSRF-checked, audited), delivered to that district's tablets only;
+/// quiz sessions uploaded by tablets are stored once (a re-send is `already_stored`); the
+/// coverage each role reads equals counts made here from the database in its scope; and no
+/// estimate changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn outreach_keeps_to_each_roles_scope() {
+    let w = world().await;
+    let estimates_before = w
+        .call(
+            Method::GET,
+            "/api/v1/estimates",
+            Some(&w.sign_in("city").await),
+            None,
+        )
+        .await;
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // (role, district of the event posted, expected status)
+    let posts = [
+        ("yz_admin", "yuzhong", 303),
+        ("jb_admin", "yuzhong", 403),
+        ("yz_sup", "yuzhong", 403),
+        ("edu", "yuzhong", 403),
+        ("jb_admin", "jiangbei", 303),
+        ("city", "jiangbei", 303),
+    ];
+    for (role, district, want) in posts {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let page = no_redirect
+            .get(format!("{}/dashboard/outreach", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{role} reads the outreach page");
+        let html = page.text().await.unwrap();
+        assert_eq!(
+            html.contains("id=\"event-form\""),
+            matches!(role, "city" | "yz_admin" | "jb_admin"),
+            "{role}: the form only for those who manage a district"
+        );
+        let csrf = zhisu_server_tests::csrf_of(&html);
+        let (place, population, reached) = match (role, district) {
+            (_, "yuzhong") => ("解放碑学校", "teacher", "50"),
+            ("city", _) => ("江北车站", "", ""),
+            _ => ("江北工地", "construction", "30"),
+        };
+        for (token, expected) in [("forged", 403), (csrf.as_str(), want)] {
+            let before = w
+                .state
+                .storage
+                .events(&zhisu_server_storage::Scope::All)
+                .unwrap()
+                .len();
+            let response = no_redirect
+                .post(format!("{}/dashboard/outreach", w.base))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", token),
+                    ("district", district),
+                    ("kind", "school"),
+                    ("place", place),
+                    ("date", "2026-12-01"),
+                    ("population", population),
+                    ("people_reached", reached),
+                    ("material", "手册 50 份"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status().as_u16(),
+                expected,
+                "{role} posts a {district} event (csrf {token})"
+            );
+            let after = w
+                .state
+                .storage
+                .events(&zhisu_server_storage::Scope::All)
+                .unwrap()
+                .len();
+            assert_eq!(
+                after,
+                before + usize::from(expected == 303),
+                "{role}, {token}"
+            );
+        }
+    }
+    // a bad form says what is wrong and keeps nothing
+    let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "yz_admin", PASSWORD).await;
+    let html = no_redirect
+        .get(format!("{}/dashboard/outreach", w.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = zhisu_server_tests::csrf_of(&html);
+    let bad = no_redirect
+        .post(format!("{}/dashboard/outreach", w.base))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("district", "yuzhong"),
+            ("kind", "moon"),
+            ("place", ""),
+            ("date", "tomorrow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("id=\"event-problem\""));
+    let events = w
+        .state
+        .storage
+        .events(&zhisu_server_storage::Scope::All)
+        .unwrap();
+    assert_eq!(events.len(), 3);
+    let audited = w
+        .state
+        .storage
+        .audit_log(200)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "save_outreach_event")
+        .count();
+    assert_eq!(audited, 3, "every event recorded is in the audit log");
+    let event_of = |place: &str| {
+        events
+            .iter()
+            .find(|e| e.event.place == place)
+            .unwrap()
+            .event
+            .id
+    };
+    let (school, site, station) = (
+        event_of("解放碑学校"),
+        event_of("江北工地"),
+        event_of("江北车站"),
+    );
+
+    // each district's tablets receive their own district's events
+    let device = |district: &str| {
+        let code = w
+            .state
+            .create_enrolment_code("2026", district, Duration::days(1), "test")
+            .unwrap();
+        w.state.enrol(&code, "quiz tablet").unwrap().unwrap().token
+    };
+    let (yz_token, jb_token) = (device("yuzhong"), device("jiangbei"));
+    for (token, expected) in [(&yz_token, vec![school]), (&jb_token, vec![site, station])] {
+        let assignment: zhisu_protocol::DeviceAssignment = w
+            .http
+            .get(format!("{}{}", w.base, zhisu_protocol::ASSIGNMENT_PATH))
+            .bearer_auth(token)
+            .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut got: Vec<Uuid> = assignment.events.iter().map(|e| e.id).collect();
+        let mut expected = expected;
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected);
+    }
+
+    // quiz sessions through the tablets' endpoint, each stored once
+    let k = scored_items();
+    let upload = |token: String, sessions: Vec<zhisu_protocol::QuizSession>| {
+        let http = w.http.clone();
+        let url = format!("{}{}", w.base, zhisu_protocol::QUIZ_SESSIONS_PATH);
+        async move {
+            let response = http
+                .post(url)
+                .bearer_auth(token)
+                .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+                .json(&zhisu_protocol::QuizSessionUpload { sessions })
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let r: zhisu_protocol::UploadResponse = response.json().await.unwrap();
+            r.receipts.into_iter().map(|r| r.status).collect::<Vec<_>>()
+        }
+    };
+    use zhisu_protocol::ReceiptStatus::*;
+    let yuzhong = vec![
+        quiz(1, Some(school), 1, &[(&k[0], false), (&k[1], true)]),
+        quiz(2, Some(school), 1, &[(&k[0], false), (&k[2], false)]),
+        quiz(3, Some(school), 2, &[(&k[0], true)]),
+        quiz(4, None, 2, &[(&k[3], false)]),
+    ];
+    assert_eq!(
+        upload(yz_token.clone(), yuzhong.clone()).await,
+        vec![Stored; 4]
+    );
+    assert_eq!(
+        upload(yz_token.clone(), yuzhong).await,
+        vec![AlreadyStored; 4],
+        "a re-send stores nothing again"
+    );
+    let jiangbei = vec![
+        quiz(5, Some(site), 1, &[(&k[1], false)]),
+        quiz(6, Some(site), 1, &[(&k[1], false), (&k[4], true)]),
+        quiz(7, Some(station), 3, &[(&k[4], false)]),
+        // not a scored item: refused, kept nowhere
+        quiz(8, None, 3, &[("population", true)]),
+    ];
+    assert_eq!(
+        upload(jb_token, jiangbei).await,
+        vec![Stored, Stored, Stored, Rejected]
+    );
+
+    // counts from the database, per scope
+    let db = rusqlite::Connection::open(w._dir.path().join("server.sqlite3")).unwrap();
+    let scope_sql = |role: &str| match role {
+        "city" => "1".to_string(),
+        "yz_admin" | "yz_sup" => "district = 'yuzhong'".to_string(),
+        "jb_admin" => "district = 'jiangbei'".to_string(),
+        _ => "population IN ('teacher')".to_string(),
+    };
+    for role in ROLES {
+        let condition = scope_sql(role);
+        let sessions = db
+            .query_row(
+                &format!("SELECT count(*) FROM quiz_session WHERE {condition}"),
+                [],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )
+            .unwrap();
+        // per event in scope: the larger of the people recorded and its sessions; plus the
+        // sessions in scope without an event
+        let reached = db
+            .query_row(
+                &format!(
+                    "SELECT coalesce(sum(max(json_extract(e.payload, '$.people_reached'),
+                        (SELECT count(*) FROM quiz_session q WHERE q.event_id = e.id))), 0)
+                       + (SELECT count(*) FROM quiz_session WHERE event_id IS NULL AND {condition})
+                     FROM outreach_event e WHERE {}",
+                    condition
+                        .replace("district", "e.district")
+                        .replace("population", "e.population")
+                ),
+                [],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )
+            .unwrap();
+        let mut missed: Vec<(String, u64, u64)> = db
+            .prepare(&format!(
+                "SELECT json_extract(j.value, '$.item'), count(*), sum(json_extract(j.value, '$.right') = 0)
+                 FROM quiz_session, json_each(quiz_session.payload, '$.items') j
+                 WHERE {condition} GROUP BY 1"
+            ))
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        missed.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        let per_day: Vec<(String, u64)> = db
+            .prepare(&format!(
+                "SELECT date(started_at, '+8 hours'), count(*) FROM quiz_session WHERE {condition} GROUP BY 1 ORDER BY 1"
+            ))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let token = w.sign_in(role).await;
+        let (status, coverage) = w
+            .call(Method::GET, "/api/v1/outreach/coverage", Some(&token), None)
+            .await;
+        assert_eq!(status, 200, "{role}");
+        assert_eq!(coverage["sessions"].as_u64().unwrap(), sessions, "{role}");
+        assert_eq!(
+            coverage["workers_reached"].as_u64().unwrap(),
+            reached,
+            "{role}"
+        );
+        let got_missed: Vec<(String, u64, u64)> = coverage["missed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["item_id"].as_str().unwrap().to_string(),
+                    m["asked"].as_u64().unwrap(),
+                    m["missed"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got_missed, missed, "{role}: the items most often missed");
+        let got_days: Vec<(String, u64)> = coverage["by_day"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["key"].as_str().unwrap().to_string(),
+                    d["sessions"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got_days, per_day, "{role}: sessions per day");
+        let events_in_scope = db
+            .query_row(
+                &format!("SELECT count(*) FROM outreach_event WHERE {}", condition),
+                [],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )
+            .unwrap();
+        assert_eq!(
+            coverage["events"].as_array().unwrap().len() as u64,
+            events_in_scope,
+            "{role}"
+        );
+        // the page says the same
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let page = w
+            .http
+            .get(format!("{}/dashboard/outreach", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("知识问答 {sessions} 人次")),
+            "{role}"
+        );
+        assert_eq!(
+            page.contains("江北工地"),
+            matches!(role, "city" | "jb_admin"),
+            "{role}"
+        );
+        assert_eq!(
+            page.contains("解放碑学校"),
+            matches!(role, "city" | "yz_admin" | "yz_sup" | "edu"),
+            "{role}"
+        );
+    }
+    // the figures a role expects, spelled out once: the city sees all seven sessions
+    let city = w.sign_in("city").await;
+    let (_, coverage) = w
+        .call(Method::GET, "/api/v1/outreach/coverage", Some(&city), None)
+        .await;
+    assert_eq!(coverage["sessions"], 7);
+    // school: max(50, 3) + site: max(30, 2) + station: max(0, 1) + one session without an event
+    assert_eq!(coverage["workers_reached"], 50 + 30 + 1 + 1);
+    // quiz sessions are not interviews: every estimate is as before
+    let estimates_after = w
+        .call(Method::GET, "/api/v1/estimates", Some(&city), None)
+        .await;
+    assert_eq!(estimates_after, estimates_before);
+    assert_eq!(w.state.storage.interview_count().unwrap(), 2);
 }

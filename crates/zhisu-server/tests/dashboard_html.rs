@@ -165,6 +165,7 @@ async fn typed_text_shows_escaped_on_every_page() {
                 "report?",
                 "rounds?",
                 "references?",
+                "outreach?",
             ] {
                 let path = format!("/dashboard/{path}lang={lang}");
                 let html = page(&http, &base, &cookie, &path).await;

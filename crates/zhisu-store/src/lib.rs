@@ -21,6 +21,7 @@ pub use encryption::{
 mod identity;
 mod media;
 mod migrations;
+mod outreach;
 mod paradata;
 mod questionnaires;
 mod repeat;
@@ -34,6 +35,7 @@ pub use identity::{
     check_device_name, check_server_url, DeviceIdentity, QuotaProgress, SiteCount, SiteProgress,
 };
 pub use media::MediaWanted;
+pub use outreach::{PlayedQuiz, QuizCounts};
 pub use upload::{AttemptOutcome, UploadAttempt};
 /// The store's records that the app's webview shows are the command API's types.
 pub use zhisu_app_api::{
@@ -127,6 +129,8 @@ pub enum StoreError {
     DispositionReasonMissing(String),
     #[error("the feedback page of interview {0} is no longer kept on this tablet (a day after completion)")]
     FeedbackGone(Uuid),
+    #[error("quiz {0} was already kept with other answers; the first is kept")]
+    QuizChanged(Uuid),
     #[error("the database key is not usable: {0}")]
     Key(String),
     #[error("the database cannot be opened with this device's key (wrong key, or not a Zhisu database); the file is left as it is")]
@@ -172,6 +176,7 @@ impl StoreError {
             StoreError::DispositionNotAllowed { .. } => "disposition_not_allowed",
             StoreError::DispositionReasonMissing(_) => "disposition_reason_missing",
             StoreError::FeedbackGone(_) => "feedback_gone",
+            StoreError::QuizChanged(_) => "quiz_changed",
             StoreError::Key(_) => "database_key_unusable",
             StoreError::WrongKey => "database_key_wrong",
             StoreError::Io { .. } => "storage_failed",

@@ -251,6 +251,33 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE interview ADD COLUMN feedback TEXT;  -- JSON of feedback::Kept
     "#,
+    // 17 (issue 24, quiz mode): quiz sessions played to the end, each sealed with its content
+    //     hash and queued for the server in a queue of its own (never an interview: not in
+    //     progress, quotas or the interview queue); the district's outreach events and the
+    //     server's weak knowledge points per questionnaire, as the assignment delivered them.
+    r#"
+    CREATE TABLE quiz_session (
+        id              TEXT PRIMARY KEY NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('waiting', 'acknowledged', 'rejected')),
+        ended_at        TEXT NOT NULL,
+        payload         TEXT NOT NULL,   -- zhisu_protocol::QuizSession, sealed (JSON)
+        content_hash    TEXT NOT NULL,
+        acknowledged_at TEXT,
+        sync_code       TEXT,
+        sync_message    TEXT
+    ) STRICT;
+    CREATE INDEX quiz_session_waiting ON quiz_session (ended_at, id) WHERE state = 'waiting';
+    CREATE TABLE outreach_event (
+        id     TEXT PRIMARY KEY NOT NULL,
+        event  TEXT NOT NULL             -- zhisu_protocol::OutreachEvent (JSON)
+    ) STRICT;
+    CREATE TABLE weak_item (
+        questionnaire_id TEXT NOT NULL,
+        position         INTEGER NOT NULL,
+        item_id          TEXT NOT NULL,
+        PRIMARY KEY (questionnaire_id, position)
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

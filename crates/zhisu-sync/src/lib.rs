@@ -17,7 +17,7 @@ use zhisu_protocol::{
     codes, ApiError, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
     QuestionnaireListing, RecordingListing, UploadRequest, UploadResponse, ASSIGNMENT_PATH,
     ENROL_PATH, MAX_BATCH_INTERVIEWS, MAX_RECORDING_BYTES, MEDIA_PATH, PROTOCOL_HEADER,
-    PROTOCOL_VERSION, QUESTIONNAIRES_PATH, RECORDINGS_PATH, UPLOAD_PATH,
+    PROTOCOL_VERSION, QUESTIONNAIRES_PATH, QUIZ_SESSIONS_PATH, RECORDINGS_PATH, UPLOAD_PATH,
 };
 use zhisu_store::{AttemptOutcome, DeviceStore, MediaWanted, StoreError};
 
@@ -239,6 +239,53 @@ impl SyncClient {
             .map_err(SyncError::Unreachable)?;
         Self::read(response).await
     }
+
+    /// Sends one batch of quiz sessions; on success returns the HTTP status and the receipts.
+    pub async fn upload_quiz_sessions(
+        &self,
+        upload: &zhisu_protocol::QuizSessionUpload,
+    ) -> Result<(u16, UploadResponse), SyncError> {
+        let response = self
+            .request(reqwest::Method::POST, QUIZ_SESSIONS_PATH)
+            .json(upload)
+            .send()
+            .await
+            .map_err(SyncError::Unreachable)?;
+        Self::read(response).await
+    }
+}
+
+/// Uploads every quiz session waiting on the tablet (issue 24), batch by batch, each leaving
+/// the queue only once its receipt is committed; returns how many left it. A server that does
+/// not know quiz sessions yet (404) leaves them waiting for a later pass.
+pub async fn sync_quiz_sessions(
+    store: &SharedStore,
+    client: &SyncClient,
+) -> Result<usize, SyncError> {
+    let mut done = 0;
+    loop {
+        let batch = with_store(store, |s| {
+            s.waiting_quiz_sessions(zhisu_protocol::outreach::MAX_QUIZ_BATCH)
+        })
+        .await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let upload = zhisu_protocol::QuizSessionUpload { sessions: batch };
+        let (_, response) = match client.upload_quiz_sessions(&upload).await {
+            Err(SyncError::Refused { status: 404, .. }) => return Ok(done),
+            other => other?,
+        };
+        let sent: Vec<uuid::Uuid> = upload.sessions.iter().map(|s| s.id).collect();
+        let receipts = plan::receipts_for_batch(&sent, &response);
+        let left = with_store(store, move |s| s.finish_quiz_upload(&receipts, Utc::now())).await?;
+        if left == 0 {
+            return Err(SyncError::BadResponse(
+                "the server sent no receipt for any quiz session sent".into(),
+            ));
+        }
+        done += left;
+    }
 }
 
 /// What one sync pass did.
@@ -420,6 +467,7 @@ pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result
         s.save_round_settings(&assignment.settings)?;
         s.save_round_key(assignment.round_key.as_ref())?;
         s.apply_review_rejections(&assignment.rejected)?;
+        s.save_outreach(&assignment.events, &assignment.weak_items)?;
         Ok(())
     })
     .await?;
@@ -619,13 +667,23 @@ pub async fn run(
                     }
                     sync_assignment(&store, &client).await?;
                     let waiting = with_store(&store, |s| s.state_counts()).await?.waiting;
-                    if waiting == 0 {
-                        return Ok(SyncReport::default());
+                    let report = if waiting == 0 {
+                        SyncReport::default()
+                    } else {
+                        sync_once(&store, &client, &move |p| {
+                            progress_status.send_modify(|s| s.progress = Some(p));
+                        })
+                        .await?
+                    };
+                    // quiz sessions are outreach records, not interviews: their own queue,
+                    // after the interviews, and never holding them up
+                    match sync_quiz_sessions(&store, &client).await {
+                        Ok(0) => {}
+                        Ok(quizzes) => tracing::info!(quizzes, "quiz sessions acknowledged"),
+                        Err(error @ SyncError::Unreachable(_)) => return Err(error),
+                        Err(error) => tracing::warn!(%error, "quiz sessions not sent"),
                     }
-                    sync_once(&store, &client, &move |p| {
-                        progress_status.send_modify(|s| s.progress = Some(p));
-                    })
-                    .await
+                    Ok(report)
                 };
                 let report = pass.await;
                 status.send_modify(|s| s.progress = None);

@@ -11,10 +11,10 @@ use zhisu_app_api::{
 
 use super::interview;
 use crate::backend::{call, mark_interactive_once};
-use crate::context::Opened;
 use crate::context::{
     app_context, error_view, language_button, text_size_button, theme_button, AppContext, Route,
 };
+use crate::context::{Opened, QuizStart};
 use crate::i18n::{error_text, local_time, name, Lang, Words};
 
 pub enum Msg {
@@ -268,6 +268,22 @@ impl Home {
                             <button class="choice primary" id={format!("start-{}", c.id)} disabled={self.busy}
                                 onclick={link.callback(move |_| Msg::Start { id: id.clone(), version: version.clone() })}>
                                 { c.title.get(ui.code(), "zh-CN") }
+                            </button>
+                        }
+                    }) }
+                </div>
+                <h2>{ ui.pick("知识问答（宣传活动用，不算调查）", "Knowledge quiz (for outreach events, not the survey)") }</h2>
+                <div class="choices">
+                    { for self.catalogue.iter().map(|c| {
+                        let start = Rc::new(QuizStart {
+                            id: c.id.clone(),
+                            version: c.version.clone(),
+                            title: c.title.get(ui.code(), "zh-CN").to_string(),
+                        });
+                        let go = self.app.navigate.reform(move |_| Route::Quiz(Rc::clone(&start)));
+                        html! {
+                            <button class="choice" id={format!("quiz-{}", c.id)} disabled={self.busy} onclick={go}>
+                                { ui.pick("问答：", "Quiz: ") }{ c.title.get(ui.code(), "zh-CN") }
                             </button>
                         }
                     }) }

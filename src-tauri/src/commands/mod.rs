@@ -4,6 +4,7 @@
 
 pub mod device;
 pub mod interview;
+pub mod quiz;
 pub mod surveyors;
 
 use zhisu_app_api::{Command, CommandError};

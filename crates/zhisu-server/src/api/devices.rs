@@ -14,6 +14,7 @@ use zhisu_protocol::{
 use crate::error::{blocking, check_protocol, json_rejection, Failure};
 use crate::extract::AuthedDevice;
 use crate::HttpState;
+use zhisu_server_service::outreach;
 
 pub(super) async fn enrol(
     State(state): State<HttpState>,
@@ -94,14 +95,18 @@ pub(super) async fn assignment(
     let district = device.district.clone();
     let round = device.round.clone();
     let device_id = device.id;
-    let (sites, rejected, settings) = blocking(move || {
+    let server = state.server.clone();
+    let (sites, rejected, settings, events, weak_items) = blocking(move || {
         if let Some(pending) = query.pending {
             storage.note_pending(device_id, pending)?;
         }
+        let today = chrono::Utc::now().date_naive();
         Ok::<_, crate::StorageError>((
             storage.sites(&district)?,
             storage.rejected_for_device(device_id)?,
             storage.round_settings(&round)?.unwrap_or_default(),
+            outreach::events_for_tablets(&server, &district, today)?,
+            outreach::weak_items_for_tablets(&server, &district, &round)?,
         ))
     })
     .await?;
@@ -117,6 +122,8 @@ pub(super) async fn assignment(
         rejected,
         settings,
         round_key,
+        events,
+        weak_items,
     }))
 }
 

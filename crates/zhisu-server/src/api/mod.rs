@@ -5,6 +5,7 @@ mod devices;
 pub mod enrolment;
 pub mod interviews;
 mod media;
+mod outreach;
 mod people;
 mod questionnaires;
 mod references;
@@ -29,13 +30,15 @@ use devices::*;
 use enrolment::*;
 use interviews::*;
 use media::*;
+use outreach::*;
 use people::*;
 use questionnaires::*;
 use references::*;
 use sessions::*;
 use sites::*;
 use zhisu_protocol::{
-    ASSIGNMENT_PATH, ENROL_PATH, MEDIA_PATH, QUESTIONNAIRES_PATH, RECORDINGS_PATH, UPLOAD_PATH,
+    ASSIGNMENT_PATH, ENROL_PATH, MEDIA_PATH, QUESTIONNAIRES_PATH, QUIZ_SESSIONS_PATH,
+    RECORDINGS_PATH, UPLOAD_PATH,
 };
 
 /// The API's routes (the dashboard's are in [`crate::dashboard::routes`]).
@@ -46,6 +49,8 @@ pub fn routes() -> Router<HttpState> {
         .route(ENROL_PATH, post(enrol))
         .route(ASSIGNMENT_PATH, get(assignment))
         .route(UPLOAD_PATH, post(upload))
+        .route(QUIZ_SESSIONS_PATH, post(upload_quiz_sessions))
+        .route("/api/v1/outreach/coverage", get(coverage))
         .route("/api/v1/interviews", get(list_interviews))
         .route("/api/v1/interviews/{id}/erase", post(erase_interview))
         .route("/api/v1/session", post(sign_in).delete(sign_out))

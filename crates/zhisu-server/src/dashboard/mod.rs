@@ -13,6 +13,7 @@ mod html;
 mod item_analysis;
 mod literacy;
 mod login;
+mod outreach;
 mod pace;
 mod progress;
 mod qc;
@@ -66,6 +67,10 @@ pub fn routes() -> Router<HttpState> {
             get(references::references_page).post(references::references_form),
         )
         .route("/dashboard/rounds", get(references::rounds_page))
+        .route(
+            "/dashboard/outreach",
+            get(outreach::outreach_page).post(outreach::outreach_form),
+        )
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))

@@ -203,7 +203,7 @@ fn qr_svg(url: &str, label: &str) -> Html {
 }
 
 /// The QR code the worker scans to take the wrong answers home, with what it is for.
-fn take_home(url: &str, l: Lang) -> Html {
+pub fn take_home(url: &str, l: Lang) -> Html {
     let words = l.pick(
         "用手机扫一扫，把答错的题和正确答案带回家看。",
         "Scan with your phone to take the questions you got wrong, and their right answers, home.",

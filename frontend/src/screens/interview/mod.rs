@@ -5,7 +5,7 @@
 //! SQLite; only when that returns does the next screen appear. Which screen comes next (skip
 //! logic, eligibility) is decided by `zhisu-core`, the same code the server runs.
 
-mod feedback;
+pub(crate) mod feedback;
 mod question;
 mod repeat;
 mod review;
