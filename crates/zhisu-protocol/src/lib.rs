@@ -15,6 +15,7 @@ mod content_hash;
 pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
 /// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
 pub use zhisu_core::enrol_uri;
+pub mod library;
 pub mod limits;
 pub mod sealed;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
@@ -144,6 +145,10 @@ pub struct DeviceAssignment {
     /// [`sealed`]); absent while the server holds no key pair for the round.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round_key: Option<sealed::RoundPublicKey>,
+    /// The digest of the education library the server delivers ([`library::library_digest`];
+    /// protocol v1 addition): the device fetches [`library::LIBRARY_PATH`] when it holds another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
 }
 
 /// Settings of a monitoring round, set by the city administrator and delivered to devices.
