@@ -20,6 +20,7 @@ pub mod export;
 pub mod fieldwork;
 pub mod ingest;
 pub mod item_analysis;
+pub mod library;
 pub mod pace;
 pub mod people;
 pub mod plan;

@@ -18,6 +18,8 @@ pub use encryption::{
     is_plain_database, load_or_create_key_file, DatabaseKey, EncryptionStep, KEY_FILE_NAME,
 };
 mod identity;
+mod library;
+pub use library::Offered;
 mod media;
 mod migrations;
 mod paradata;
@@ -560,7 +562,9 @@ impl DeviceStore {
         )?;
         // How it went: time on each screen, changes, and the round's quality flags.
         let thresholds = self.round_settings()?.quality;
-        let paradata = self.paradata(questionnaire, interview_id, &thresholds)?;
+        let mut paradata = self.paradata(questionnaire, interview_id, &thresholds)?;
+        // what the feedback page shown next offers, by the rule that draws it
+        paradata.material = self.offered(questionnaire, &answers)?.material();
         // Stored timestamps have millisecond precision: seal exactly what a re-read would give.
         let completed_at = parse_timestamp(&timestamp(now))?;
         let upload = CompletedInterview {

@@ -261,9 +261,13 @@ pub async fn complete_interview(
         .run(move |store, catalogue| {
             let q = questionnaire_of(store, catalogue, id)?;
             let upload = store.complete_interview(&q, id, Utc::now())?;
+            // the same rule that recorded what is offered in the sealed paradata
+            let offered = store.offered(&q, &upload.answers)?;
             Ok(Completion {
                 report: q.score(&upload.answers),
                 show_answer_key: store.round_settings()?.show_answer_key,
+                take_home_qr: offered.take_home_qr,
+                pieces: offered.view(),
             })
         })
         .await?;

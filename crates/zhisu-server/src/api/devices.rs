@@ -94,7 +94,8 @@ pub(super) async fn assignment(
     let district = device.district.clone();
     let round = device.round.clone();
     let device_id = device.id;
-    let (sites, rejected, settings) = blocking(move || {
+    let server = state.server.clone();
+    let (sites, rejected, settings, library) = blocking(move || {
         if let Some(pending) = query.pending {
             storage.note_pending(device_id, pending)?;
         }
@@ -102,6 +103,7 @@ pub(super) async fn assignment(
             storage.sites(&district)?,
             storage.rejected_for_device(device_id)?,
             storage.round_settings(&round)?.unwrap_or_default(),
+            server.device_library()?.digest,
         ))
     })
     .await?;
@@ -117,6 +119,7 @@ pub(super) async fn assignment(
         rejected,
         settings,
         round_key,
+        library: Some(library),
     }))
 }
 

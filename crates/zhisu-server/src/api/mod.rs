@@ -45,6 +45,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/readyz", get(ready))
         .route(ENROL_PATH, post(enrol))
         .route(ASSIGNMENT_PATH, get(assignment))
+        .route(zhisu_protocol::library::LIBRARY_PATH, get(library))
         .route(UPLOAD_PATH, post(upload))
         .route("/api/v1/interviews", get(list_interviews))
         .route("/api/v1/interviews/{id}/erase", post(erase_interview))

@@ -11,6 +11,7 @@ mod export;
 mod fieldwork;
 mod html;
 mod item_analysis;
+mod library;
 mod literacy;
 mod login;
 mod pace;
@@ -66,6 +67,12 @@ pub fn routes() -> Router<HttpState> {
             get(references::references_page).post(references::references_form),
         )
         .route("/dashboard/rounds", get(references::rounds_page))
+        .route(
+            "/dashboard/library",
+            get(library::library_page).post(library::piece_form_post),
+        )
+        .route("/dashboard/library/handout", get(library::handout))
+        .route("/dashboard/library/{id}", get(library::piece_page))
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))
