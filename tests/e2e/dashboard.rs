@@ -301,6 +301,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
     let db = dir.path().join("server.sqlite3");
     let questionnaires = workspace_root().join("questionnaires");
     let state = zhisu_server::open_sqlite(&db, &questionnaires).unwrap();
+    state.load_starter_library().unwrap();
     for (user, role) in [
         ("city", Role::CityAdmin),
         (
@@ -604,6 +605,10 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "references",
             "quality",
             "quality?by=site&sort=rr1&desc=1",
+            "library",
+            "library?piece=heat",
+            "library/handout?piece=heat&piece=noise",
+            "library/handout?weakest=6",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };

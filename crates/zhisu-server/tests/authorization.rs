@@ -1739,7 +1739,7 @@ async fn the_library_is_read_by_every_role_and_written_by_the_city_only() {
         let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
         for path in [
             "/dashboard/library",
-            "/dashboard/library/heat",
+            "/dashboard/library?piece=heat",
             "/dashboard/library/handout?piece=heat",
             "/dashboard/library/handout?weakest=3",
         ] {
@@ -1826,7 +1826,7 @@ async fn the_library_is_read_by_every_role_and_written_by_the_city_only() {
     // a piece that does not exist: 404 for everyone
     let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "edu", PASSWORD).await;
     let response = no_redirect
-        .get(format!("{}/dashboard/library/nothing_here", w.base))
+        .get(format!("{}/dashboard/library?piece=nothing_here", w.base))
         .header("cookie", &cookie)
         .send()
         .await

@@ -230,7 +230,7 @@ async fn a_tablet_receives_the_newest_pieces_its_assignment_names() {
 
     // the city edits a piece in the dashboard: a new version, the old one kept
     let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "city", PASSWORD).await;
-    let (status, page) = w.get(Some(&cookie), "/dashboard/library/heat").await;
+    let (status, page) = w.get(Some(&cookie), "/dashboard/library?piece=heat").await;
     assert_eq!(status, 200);
     let csrf = zhisu_server_tests::csrf_of(&page);
     let no_redirect = reqwest::Client::builder()
@@ -252,7 +252,7 @@ async fn a_tablet_receives_the_newest_pieces_its_assignment_names() {
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
-    assert_eq!(response.headers()["location"], "/dashboard/library/heat");
+    assert_eq!(response.headers()["location"], "/dashboard/library?piece=heat");
     let history = w.state.storage.piece_history("heat").unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].piece.version, 2);
@@ -271,7 +271,7 @@ async fn a_tablet_receives_the_newest_pieces_its_assignment_names() {
         "{audit:?}"
     );
     // the piece's page shows both versions
-    let (_, page) = w.get(Some(&cookie), "/dashboard/library/heat").await;
+    let (_, page) = w.get(Some(&cookie), "/dashboard/library?piece=heat").await;
     assert!(page.contains("data-version=\"2\"") && page.contains("data-version=\"1\""));
     assert!(page.contains("天热干活防中暑") && page.contains("高温天干活，防中暑"));
 

@@ -1,12 +1,12 @@
 //! The education library (issue 24): `/dashboard/library` lists the pieces (everyone signed in
 //! reads them) with what the feedback pages in the viewer's scope offered; city administrators
 //! write pieces with a CSRF-protected form (`POST /dashboard/library`: every edit a new version,
-//! audited); `/dashboard/library/{id}` shows a piece with every version;
+//! audited); `/dashboard/library?piece={id}` shows a piece with every version;
 //! `/dashboard/library/handout` is a printable one-page A4 handout of the pieces for the
 //! weakest knowledge points in the viewer's scope (`weakest=N`, with the filter) or for the
 //! pieces chosen (`piece=…`, repeated).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
@@ -24,19 +24,30 @@ use crate::HttpState;
 /// Most pieces on one handout (a page of A4).
 const MAX_HANDOUT_PIECES: usize = 8;
 
+/// Which piece `/dashboard/library` shows.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct PieceQuery {
+    #[serde(default)]
+    piece: Option<String>,
+}
+
 /// `/dashboard/library`: every piece, what was offered in the viewer's scope, the handout form
-/// and, for city administrators, the form for a new piece.
+/// and, for city administrators, the form for a new piece; with `piece`, that piece.
 pub(super) async fn library_page(
     State(state): State<HttpState>,
     Viewer(session): Viewer,
     Query(q): Query<ViewQuery>,
-) -> Result<Html<String>, Response> {
+    Query(which): Query<PieceQuery>,
+) -> Result<Response, Response> {
+    if let Some(id) = which.piece.filter(|p| !p.is_empty()) {
+        return piece_page(&state, &session, id, &q).await;
+    }
     let lang = q.lang();
     let (storage, server) = (state.storage.clone(), state.server.clone());
     let scope = session.person.role.scope();
     let (pieces, counts) =
         run(move || Ok((storage.library()?, server.material_counts(&scope)?))).await?;
-    Ok(library_view(&state, &session, &q, &pieces, counts, None, None))
+    Ok(library_view(&state, &session, &q, &pieces, counts, None, None).into_response())
 }
 
 fn library_view(
@@ -104,7 +115,7 @@ fn library_view(
                         tr data-piece=(p.id) {
                             td { input type="checkbox" name="piece" value=(p.id) id={ "pick-" (p.id) }
                                 aria-label=(format!("{}{}", t(lang, "选中：", "Pick: "), p.title)); }
-                            td { a href=(link(&format!("/dashboard/library/{}", p.id), lang_pair(lang))) { (p.title) } }
+                            td { a.target href=(piece_link(&p.id, lang)) { (p.title) } }
                             td { (p.points.join(", ")) }
                             td.num { (p.version) }
                             td { (p.source) }
@@ -130,6 +141,13 @@ fn library_view(
         t(lang, "学习材料", "Library"),
         body,
     )
+}
+
+/// Where a piece is shown.
+fn piece_link(id: &str, lang: &str) -> String {
+    let mut pairs = vec![("piece", id)];
+    pairs.extend(lang_pair(lang));
+    link("/dashboard/library", pairs)
 }
 
 fn lang_pair(lang: &str) -> Vec<(&'static str, &'static str)> {
@@ -164,20 +182,20 @@ fn piece_form(draft: Option<&PieceInput>, csrf: &str, lang: &str) -> Markup {
     }
 }
 
-/// `/dashboard/library/{id}`: a piece, every version newest first, and the form for its next
-/// version (city administrators).
-pub(super) async fn piece_page(
-    State(state): State<HttpState>,
-    Viewer(session): Viewer,
-    Path(id): Path<String>,
-    Query(q): Query<ViewQuery>,
+/// A piece, every version newest first, and the form for its next version (city
+/// administrators).
+async fn piece_page(
+    state: &HttpState,
+    session: &crate::extract::Session,
+    id: String,
+    q: &ViewQuery,
 ) -> Result<Response, Response> {
     let lang = q.lang();
     let storage = state.storage.clone();
     let history = run(move || storage.piece_history(&id)).await?;
     let Some(newest) = history.first() else {
         let body = html! { p.error #library-problem { (t(lang, "没有这篇学习材料。", "There is no such piece.")) } };
-        return Ok((StatusCode::NOT_FOUND, page(Some(&session), lang, "library", "404", body)).into_response());
+        return Ok((StatusCode::NOT_FOUND, page(Some(session), lang, "library", "404", body)).into_response());
     };
     let draft = PieceInput {
         id: newest.piece.id.clone(),
@@ -188,7 +206,7 @@ pub(super) async fn piece_page(
     };
     let editor = session.person.role.may_write_library();
     let body = html! {
-        p { a href=(link("/dashboard/library", lang_pair(lang))) { (t(lang, "← 全部学习材料", "← Every piece")) } }
+        p { a.target href=(link("/dashboard/library", lang_pair(lang))) { (t(lang, "← 全部学习材料", "← Every piece")) } }
         h1 { (newest.piece.title) }
         @for stored in &history {
             section.piece-version data-version=(stored.piece.version) {
@@ -204,7 +222,7 @@ pub(super) async fn piece_page(
             (piece_form(Some(&draft), &session.csrf_token(), lang))
         }
     };
-    Ok(page(Some(&session), lang, "library", &newest.piece.title, body).into_response())
+    Ok(page(Some(session), lang, "library", &newest.piece.title, body).into_response())
 }
 
 /// A piece's points, paragraphs and source.
@@ -273,11 +291,7 @@ pub(super) async fn piece_form_post(
     .await;
     let problem = match outcome {
         Ok(Ok(_version)) => {
-            let back = link(
-                &format!("/dashboard/library/{}", input.id.trim()),
-                lang_pair(lang),
-            );
-            return Redirect::to(&back).into_response();
+            return Redirect::to(&piece_link(input.id.trim(), lang)).into_response();
         }
         Ok(Err(Refusal::Invalid(problem))) => problem,
         Ok(Err(Refusal::NotFound(problem))) | Ok(Err(Refusal::NotNow(problem))) => problem,
@@ -317,6 +331,7 @@ article p{margin:0 0 1.5mm}
 article .source{font-size:9pt;color:#222}
 footer{border-top:1.5pt solid #000;margin-top:2mm;padding-top:2mm;font-size:10.5pt;text-align:center}
 .no-print{margin:4mm 0;text-align:center}
+a.back{display:inline-flex;align-items:center;min-height:44px;min-width:44px;color:#0a4f96}
 @media print{.no-print{display:none}}
 @media screen{body{padding:8mm}}
 ";
@@ -392,7 +407,7 @@ pub(super) async fn handout(
             body {
                 main {
                     p.no-print {
-                        a href=(back) { (t(lang, "← 返回学习材料", "← Back to the library")) }
+                        a.back href=(back) { (t(lang, "← 返回学习材料", "← Back to the library")) }
                         " · " (t(lang, "用浏览器的“打印”打印在一张 A4 纸上。", "Print it with the browser's Print on one A4 page."))
                     }
                     h1 { (t(lang, "保护自己，健康工作", "Protect yourself, work healthy")) }

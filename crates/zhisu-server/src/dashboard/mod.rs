@@ -72,7 +72,6 @@ pub fn routes() -> Router<HttpState> {
             get(library::library_page).post(library::piece_form_post),
         )
         .route("/dashboard/library/handout", get(library::handout))
-        .route("/dashboard/library/{id}", get(library::piece_page))
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))
