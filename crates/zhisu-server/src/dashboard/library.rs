@@ -42,7 +42,6 @@ pub(super) async fn library_page(
     if let Some(id) = which.piece.filter(|p| !p.is_empty()) {
         return piece_page(&state, &session, id, &q).await;
     }
-    let lang = q.lang();
     let (storage, server) = (state.storage.clone(), state.server.clone());
     let scope = session.person.role.scope();
     let (pieces, counts) =
@@ -228,6 +227,7 @@ async fn piece_page(
 /// A piece's points, paragraphs and source.
 fn piece_body(piece: &LibraryPiece, lang: &str) -> Markup {
     html! {
+        h3 lang="zh-CN" { (piece.title) }
         p.note { (t(lang, "知识点：", "Knowledge points: ")) (piece.points.join(", ")) }
         div lang="zh-CN" {
             @for paragraph in piece.paragraphs() { p { (paragraph) } }
