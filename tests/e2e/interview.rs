@@ -696,9 +696,23 @@ async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_reco
             .find(fantoccini::Locator::Css(&format!("#{id} > div")))
             .await
             .unwrap();
-        assert!(!body.is_displayed().await.unwrap(), "{item}: closed at first");
+        let state = format!(
+            "const d = document.getElementById('{id}'); return [d.open, d.getBoundingClientRect().height];"
+        );
+        let closed: (bool, f64) =
+            serde_json::from_value(app.client.execute(&state, vec![]).await.unwrap()).unwrap();
+        // closed: the title alone, one line of at least 48 px
+        assert!(
+            !closed.0 && (48.0..90.0).contains(&closed.1),
+            "{item}: closed at first: {closed:?}"
+        );
         app.click_css(&format!("#{id} > summary")).await;
-        assert!(body.is_displayed().await.unwrap(), "{item}: opened");
+        let opened: (bool, f64) =
+            serde_json::from_value(app.client.execute(&state, vec![]).await.unwrap()).unwrap();
+        assert!(
+            opened.0 && opened.1 > closed.1 + 100.0,
+            "{item}: opened: {opened:?}"
+        );
         let text = body.text().await.unwrap();
         assert!(text.contains(&first), "{item}: {text}");
         assert!(text.contains(&expected.source), "{item}: {text}");
