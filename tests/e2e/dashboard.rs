@@ -617,7 +617,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                     .await
                     .unwrap();
                 check_page(&client, &format!("{user}: {view} in {lang} at 412 px")).await;
-                let name = view.split('?').next().unwrap();
+                let name = view.split('?').next().unwrap().replace('/', "-");
                 screenshot(&client, &shots, &format!("{user}-{name}-{lang}-412")).await;
             }
         }
