@@ -22,7 +22,7 @@ use super::*;
 use crate::HttpState;
 
 /// Most pieces on one handout (a page of A4).
-const MAX_HANDOUT_PIECES: usize = 8;
+const MAX_HANDOUT_PIECES: usize = 6;
 
 /// Which piece `/dashboard/library` shows.
 #[derive(Debug, Default, Deserialize)]
@@ -319,21 +319,22 @@ pub(super) async fn piece_form_post(
 
 /// The handout's page: A4, one page, large print, no navigation.
 const HANDOUT_STYLE: &str = "
-@page { size: A4; margin: 12mm; }
+@page { size: A4; margin: 10mm; }
 *{box-sizing:border-box}
-body{margin:0 auto;max-width:186mm;color:#000;background:#fff;font:12pt/1.55 'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-serif}
-h1{font-size:20pt;margin:0 0 2mm;text-align:center}
-.lead{text-align:center;margin:0 0 4mm;font-size:11pt}
-.pieces{columns:2;column-gap:8mm}
-article{break-inside:avoid;border:1.5pt solid #000;border-radius:3mm;padding:3mm 4mm;margin:0 0 4mm}
-article h2{font-size:13.5pt;margin:0 0 1.5mm}
-article p{margin:0 0 1.5mm}
-article .source{font-size:9pt;color:#222}
-footer{border-top:1.5pt solid #000;margin-top:2mm;padding-top:2mm;font-size:10.5pt;text-align:center}
+body{margin:0 auto;max-width:186mm;color:#000;background:#fff;font:9.5pt/1.4 'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei',sans-serif}
+h1{font-size:18pt;margin:0 0 1mm;text-align:center}
+.lead{text-align:center;margin:0 0 3mm;font-size:10.5pt}
+.pieces{columns:2;column-gap:6mm}
+article{break-inside:avoid;border:1.5pt solid #000;border-radius:3mm;padding:2mm 3mm;margin:0 0 3mm}
+article h2{font-size:11.5pt;margin:0 0 1mm}
+article p{margin:0 0 1mm}
+article .source{font-size:8pt;color:#222}
+footer{border-top:1.5pt solid #000;margin-top:1mm;padding-top:1.5mm;font-size:10pt;text-align:center}
 .no-print{margin:4mm 0;text-align:center}
 a.back{display:inline-flex;align-items:center;min-height:44px;min-width:44px;color:#0a4f96}
 @media print{.no-print{display:none}}
 @media screen{body{padding:8mm}}
+@media screen and (max-width:600px){.pieces{columns:1}body{font-size:12pt}}
 ";
 
 /// `/dashboard/library/handout`: the pieces for the `weakest` N knowledge points of the
