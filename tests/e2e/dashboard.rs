@@ -626,10 +626,19 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
         if user == "city" {
             // a handout of the six longest pieces still prints on one page of A4
             let mut pieces = state.library().unwrap();
-            pieces.sort_by_key(|p| std::cmp::Reverse(p.text.chars().count() + p.source.chars().count()));
-            let query: Vec<String> = pieces.iter().take(6).map(|p| format!("piece={}", p.id)).collect();
+            pieces.sort_by_key(|p| {
+                std::cmp::Reverse(p.text.chars().count() + p.source.chars().count())
+            });
+            let query: Vec<String> = pieces
+                .iter()
+                .take(6)
+                .map(|p| format!("piece={}", p.id))
+                .collect();
             client
-                .goto(&format!("{base}/dashboard/library/handout?{}", query.join("&")))
+                .goto(&format!(
+                    "{base}/dashboard/library/handout?{}",
+                    query.join("&")
+                ))
                 .await
                 .unwrap();
             let shown: Vec<String> = serde_json::from_value(

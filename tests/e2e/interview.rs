@@ -759,7 +759,12 @@ async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_reco
         .material_counts(&zhisu_server_storage::Scope::All)
         .unwrap();
     assert_eq!(
-        (counts.interviews, counts.offered, counts.take_home_qr, counts.with_pieces),
+        (
+            counts.interviews,
+            counts.offered,
+            counts.take_home_qr,
+            counts.with_pieces
+        ),
         (1, 1, 1, 1)
     );
 

@@ -114,9 +114,7 @@ impl LibraryPiece {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !valid_piece_id(&self.id) {
-            problems.push(format!(
-                "id: 1 to {MAX_PIECE_ID_CHARS} of a-z, 0-9 and _"
-            ));
+            problems.push(format!("id: 1 to {MAX_PIECE_ID_CHARS} of a-z, 0-9 and _"));
         }
         if self.version == 0 {
             problems.push("version: from 1".into());
@@ -173,10 +171,7 @@ pub fn pieces_for<'a>(
     let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
     for point in points {
-        if let Some(piece) = by_id
-            .iter()
-            .find(|p| p.points.iter().any(|q| q == point))
-        {
+        if let Some(piece) = by_id.iter().find(|p| p.points.iter().any(|q| q == point)) {
             if !seen.contains(&piece.id.as_str()) {
                 seen.push(piece.id.as_str());
                 out.push((point, *piece));
@@ -203,7 +198,10 @@ mod tests {
 
     #[test]
     fn a_good_piece_has_no_problem_and_a_bad_one_every_problem() {
-        assert_eq!(piece("heat", 1, &["know_heat_stroke"]).problems(), Vec::<String>::new());
+        assert_eq!(
+            piece("heat", 1, &["know_heat_stroke"]).problems(),
+            Vec::<String>::new()
+        );
         let bad = LibraryPiece {
             id: "Heat!".into(),
             version: 0,
@@ -216,7 +214,9 @@ mod tests {
         assert_eq!(problems.len(), 6, "{problems:?}");
         assert_eq!(
             piece("h", 1, &[]).problems(),
-            vec![format!("points: 1 to {MAX_PIECE_POINTS} knowledge points (item ids)")]
+            vec![format!(
+                "points: 1 to {MAX_PIECE_POINTS} knowledge points (item ids)"
+            )]
         );
     }
 
@@ -247,6 +247,9 @@ mod tests {
             found,
             vec![("heat_aid", "b_heat"), ("heat", "a_heat"), ("dust", "c")]
         );
-        assert_eq!(pieces[0].paragraphs().collect::<Vec<_>>(), ["第一段。", "第二段。"]);
+        assert_eq!(
+            pieces[0].paragraphs().collect::<Vec<_>>(),
+            ["第一段。", "第二段。"]
+        );
     }
 }

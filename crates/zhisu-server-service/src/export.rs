@@ -288,11 +288,7 @@ impl Layout {
                 "出示了带回家的二维码",
                 "Take-home QR code shown",
             ),
-            (
-                "material_pieces",
-                "显示的学习材料",
-                "Library pieces shown",
-            ),
+            ("material_pieces", "显示的学习材料", "Library pieces shown"),
         ];
         // the fixed columns a minimised reader gets
         let keep: Vec<bool> = fixed

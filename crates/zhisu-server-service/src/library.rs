@@ -61,7 +61,11 @@ pub fn starter_pieces() -> anyhow::Result<Vec<LibraryPiece>> {
         };
         let problems = piece.problems();
         if !problems.is_empty() {
-            anyhow::bail!("library/starter.toml: piece {}: {}", piece.id, problems.join("; "));
+            anyhow::bail!(
+                "library/starter.toml: piece {}: {}",
+                piece.id,
+                problems.join("; ")
+            );
         }
         if !ids.insert(piece.id.clone()) {
             anyhow::bail!("library/starter.toml: piece {} twice", piece.id);
@@ -211,12 +215,7 @@ impl ServerState {
 
     /// Keeps `input` as a new version of its piece (a new piece at version 1), audited;
     /// returns the version kept.
-    pub fn save_piece(
-        &self,
-        role: &Role,
-        input: &PieceInput,
-        actor: &str,
-    ) -> Result<u32, Refusal> {
+    pub fn save_piece(&self, role: &Role, input: &PieceInput, actor: &str) -> Result<u32, Refusal> {
         if !role.may_write_library() {
             return Err(Refusal::NotNow(
                 "only a city administrator may write the education library".into(),

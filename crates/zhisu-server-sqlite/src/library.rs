@@ -22,7 +22,9 @@ fn piece_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     ))
 }
 
-fn stored((id, version, points, title, text, source, by, at): Row) -> Result<StoredPiece, StorageError> {
+fn stored(
+    (id, version, points, title, text, source, by, at): Row,
+) -> Result<StoredPiece, StorageError> {
     let version = u32::try_from(version)
         .map_err(|_| StorageError::Corrupt(format!("library piece {id}: version {version}")))?;
     let points: Vec<String> = serde_json::from_str(&points)

@@ -1327,7 +1327,11 @@ fn library_conformance(s: &dyn Storage) {
             .unwrap(),
         vec![None, None]
     );
-    assert_eq!(count("load_library"), 1, "loading nothing new is not audited");
+    assert_eq!(
+        count("load_library"),
+        1,
+        "loading nothing new is not audited"
+    );
 }
 
 /// Each interview's round is its device's; one without a device has none; rejected ones are

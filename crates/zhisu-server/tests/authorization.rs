@@ -1779,7 +1779,9 @@ async fn the_library_is_read_by_every_role_and_written_by_the_city_only() {
             .scope();
         let in_scope = w.state.storage.interviews(&scope).unwrap().len();
         assert!(
-            page.contains(&format!("data-interviews=\"{in_scope}\" data-offered=\"0\"")),
+            page.contains(&format!(
+                "data-interviews=\"{in_scope}\" data-offered=\"0\""
+            )),
             "{role}: {in_scope} interviews"
         );
         let csrf = zhisu_server_tests::csrf_of(&page);

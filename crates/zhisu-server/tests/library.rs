@@ -43,10 +43,10 @@ fn ohl(state: &ServerState) -> Questionnaire {
 /// What a feedback page offered for interview `n` (every third offered nothing; every other
 /// one the QR code; pieces on some).
 fn material(n: u128) -> Option<MaterialOffered> {
-    (n % 3 != 0).then(|| MaterialOffered {
+    (!n.is_multiple_of(3)).then(|| MaterialOffered {
         points: (n % 7) as u32 + 1,
-        take_home_qr: n % 2 == 0,
-        pieces: if n % 5 == 0 {
+        take_home_qr: n.is_multiple_of(2),
+        pieces: if n.is_multiple_of(5) {
             vec![]
         } else {
             vec!["heat".into(), "dust_masks".into()]
@@ -136,10 +136,7 @@ impl World {
             request = request.header("cookie", cookie);
         }
         let response = request.send().await.unwrap();
-        (
-            response.status().as_u16(),
-            response.text().await.unwrap(),
-        )
+        (response.status().as_u16(), response.text().await.unwrap())
     }
 
     async fn device_get(&self, path: &str) -> Value {
@@ -179,7 +176,10 @@ fn the_starter_library_teaches_every_scored_item_of_every_bundled_questionnaire(
         assert_eq!(missing, Vec::<String>::new(), "{} {}", r.id, r.version);
         checked += 1;
     }
-    assert!(checked >= 5, "ohl_2026, ohl_intercept and the pilot, old versions too: {checked}");
+    assert!(
+        checked >= 5,
+        "ohl_2026, ohl_intercept and the pilot, old versions too: {checked}"
+    );
     for id in ["ohl_2026", "ohl_intercept"] {
         assert!(registry.newest(id).is_some(), "{id} is bundled");
     }
@@ -212,8 +212,7 @@ fn the_starter_library_teaches_every_scored_item_of_every_bundled_questionnaire(
 async fn a_tablet_receives_the_newest_pieces_its_assignment_names() {
     let w = world().await;
     let assignment = w.device_get("/api/v1/device/assignment").await;
-    let library: Library =
-        serde_json::from_value(w.device_get("/api/v1/library").await).unwrap();
+    let library: Library = serde_json::from_value(w.device_get("/api/v1/library").await).unwrap();
     assert_eq!(assignment["library"], json!(library.digest));
     assert_eq!(library.digest, library_digest(&library.pieces));
     assert_eq!(library.pieces, w.state.library().unwrap());
@@ -245,14 +244,20 @@ async fn a_tablet_receives_the_newest_pieces_its_assignment_names() {
             ("id", "heat"),
             ("points", "know_heat_stroke, con_heat_aid，san_heat_stop"),
             ("title", "天热干活防中暑"),
-            ("text", "头晕、恶心，是中暑了。\r\n\r\n马上到阴凉处，喝淡盐水。"),
+            (
+                "text",
+                "头晕、恶心，是中暑了。\r\n\r\n马上到阴凉处，喝淡盐水。",
+            ),
             ("source", "《防暑降温措施管理办法》"),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
-    assert_eq!(response.headers()["location"], "/dashboard/library?piece=heat");
+    assert_eq!(
+        response.headers()["location"],
+        "/dashboard/library?piece=heat"
+    );
     let history = w.state.storage.piece_history("heat").unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].piece.version, 2);
@@ -261,13 +266,16 @@ async fn a_tablet_receives_the_newest_pieces_its_assignment_names() {
         history[0].piece.points,
         ["know_heat_stroke", "con_heat_aid", "san_heat_stop"]
     );
-    assert_eq!(history[0].piece.text, "头晕、恶心，是中暑了。\n\n马上到阴凉处，喝淡盐水。");
+    assert_eq!(
+        history[0].piece.text,
+        "头晕、恶心，是中暑了。\n\n马上到阴凉处，喝淡盐水。"
+    );
     assert_eq!(history[1].piece.title, "高温天干活，防中暑");
     let audit = w.state.storage.audit_log(100).unwrap();
     assert!(
-        audit
-            .iter()
-            .any(|e| e.action == "put_library_piece" && e.actor == "city" && e.detail.starts_with("heat:")),
+        audit.iter().any(|e| e.action == "put_library_piece"
+            && e.actor == "city"
+            && e.detail.starts_with("heat:")),
         "{audit:?}"
     );
     // the piece's page shows both versions
@@ -302,8 +310,16 @@ async fn a_tablet_receives_the_newest_pieces_its_assignment_names() {
         .unwrap();
     assert_eq!(response.status(), 400);
     let page = response.text().await.unwrap();
-    assert!(page.contains("no_such_item") && page.contains("title"), "{page}");
-    assert!(w.state.storage.piece_history("new_piece").unwrap().is_empty());
+    assert!(
+        page.contains("no_such_item") && page.contains("title"),
+        "{page}"
+    );
+    assert!(w
+        .state
+        .storage
+        .piece_history("new_piece")
+        .unwrap()
+        .is_empty());
     assert_eq!(w.state.storage.audit_log(1000).unwrap().len(), before);
     // loading the starter library again replaces no edit
     assert_eq!(w.state.load_starter_library().unwrap(), 0);
@@ -395,7 +411,10 @@ async fn a_handout_prints_the_pieces_of_the_weakest_points_in_the_viewers_scope(
             .collect();
         assert!(!expected.is_empty());
         let (status, page) = w
-            .get(Some(&cookie), "/dashboard/library/handout?q=ohl_2026&weakest=5")
+            .get(
+                Some(&cookie),
+                "/dashboard/library/handout?q=ohl_2026&weakest=5",
+            )
             .await;
         assert_eq!(status, 200, "{user}");
         assert_eq!(pieces_on(&page), expected, "{user}");

@@ -1264,7 +1264,10 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
             ("age", AnswerValue::Integer(41)),
             ("employer_duty", AnswerValue::Bool(true)),
             ("noise", AnswerValue::Choice("cotton".into())),
-            ("confined_space", AnswerValue::Choices(vec!["go_alone".into()])),
+            (
+                "confined_space",
+                AnswerValue::Choices(vec!["go_alone".into()]),
+            ),
         ] {
             store.save_answer(&q, id, item, &value, at(2)).unwrap();
         }

@@ -13,13 +13,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
+use zhisu_protocol::library::{Library, LIBRARY_PATH};
 use zhisu_protocol::{
     codes, ApiError, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
     QuestionnaireListing, RecordingListing, UploadRequest, UploadResponse, ASSIGNMENT_PATH,
     ENROL_PATH, MAX_BATCH_INTERVIEWS, MAX_RECORDING_BYTES, MEDIA_PATH, PROTOCOL_HEADER,
     PROTOCOL_VERSION, QUESTIONNAIRES_PATH, RECORDINGS_PATH, UPLOAD_PATH,
 };
-use zhisu_protocol::library::{Library, LIBRARY_PATH};
 use zhisu_store::{AttemptOutcome, DeviceStore, MediaWanted, StoreError};
 
 #[derive(Debug, thiserror::Error)]

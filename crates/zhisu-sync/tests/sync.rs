@@ -568,7 +568,9 @@ async fn the_library_arrives_with_the_assignment_and_follows_the_servers_edits()
     assert_eq!(store.lock().unwrap().library_digest().unwrap(), digest);
     // the same digest: nothing to fetch
     assert_eq!(
-        zhisu_sync::sync_library(&store, &client, &digest).await.unwrap(),
+        zhisu_sync::sync_library(&store, &client, &digest)
+            .await
+            .unwrap(),
         None
     );
     // a new version on the server reaches the device

@@ -194,7 +194,11 @@ async fn piece_page(
     let history = run(move || storage.piece_history(&id)).await?;
     let Some(newest) = history.first() else {
         let body = html! { p.error #library-problem { (t(lang, "没有这篇学习材料。", "There is no such piece.")) } };
-        return Ok((StatusCode::NOT_FOUND, page(Some(session), lang, "library", "404", body)).into_response());
+        return Ok((
+            StatusCode::NOT_FOUND,
+            page(Some(session), lang, "library", "404", body),
+        )
+            .into_response());
     };
     let draft = PieceInput {
         id: newest.piece.id.clone(),
@@ -312,7 +316,15 @@ pub(super) async fn piece_form_post(
     let said = format!("{}{problem}", t(lang, "没有保存：", "Nothing was saved: "));
     (
         StatusCode::BAD_REQUEST,
-        library_view(&state, &session, &q, &pieces, counts, Some(said), Some(&input)),
+        library_view(
+            &state,
+            &session,
+            &q,
+            &pieces,
+            counts,
+            Some(said),
+            Some(&input),
+        ),
     )
         .into_response()
 }
@@ -351,7 +363,9 @@ pub(super) async fn handout(
     let mut weakest: Option<usize> = None;
     for (key, value) in form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
         match key.as_ref() {
-            "piece" if chosen.len() < MAX_HANDOUT_PIECES && !chosen.contains(&value.to_string()) => {
+            "piece"
+                if chosen.len() < MAX_HANDOUT_PIECES && !chosen.contains(&value.to_string()) =>
+            {
                 chosen.push(value.into_owned())
             }
             "weakest" => weakest = value.trim().parse().ok(),
