@@ -510,3 +510,48 @@ async fn what_the_feedback_pages_offered_is_kept_counted_in_scope_and_exported()
     let row = csv.lines().find(|l| l.starts_with(&id)).unwrap();
     assert!(row.contains(",,,,"), "nothing offered: empty cells: {row}");
 }
+
+/// `zhisu-server load-library` on the binary: the starter library into a new database, then
+/// nothing more the second time (an edit is never replaced), one audit entry.
+#[test]
+fn the_load_library_command_adds_the_starter_pieces_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_zhisu-server"))
+            .env_remove("ZHISU_DATABASE_URL")
+            .env("ZHISU_DATA_DIR", dir.path())
+            .env(
+                "ZHISU_QUESTIONNAIRES",
+                zhisu_server_tests::questionnaires_dir(),
+            )
+            .arg("load-library")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let pieces = starter_pieces().unwrap().len();
+    assert_eq!(
+        run().trim(),
+        format!("added {pieces} pieces of the starter library")
+    );
+    assert_eq!(run().trim(), "added 0 pieces of the starter library");
+    let state = zhisu_server::open_sqlite(
+        &dir.path().join("zhisu-server.sqlite3"),
+        &zhisu_server_tests::questionnaires_dir(),
+    )
+    .unwrap();
+    assert_eq!(state.library().unwrap().len(), pieces);
+    let loads = state
+        .storage
+        .audit_log(100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "load_library")
+        .count();
+    assert_eq!(loads, 1);
+}
