@@ -419,6 +419,20 @@ async fn a_handout_prints_the_pieces_of_the_weakest_points_in_the_viewers_scope(
         assert_eq!(status, 200, "{user}");
         assert_eq!(pieces_on(&page), expected, "{user}");
         assert!(page.contains("@page { size: A4"), "{user}: printed on A4");
+        // the weakest items' page links to the handout of its six weakest points
+        let (_, items) = w.get(Some(&cookie), "/dashboard/items").await;
+        let at = items.find("id=\"print-handout\" href=\"").unwrap() + 25;
+        let href = items[at..].split('"').next().unwrap().replace("&amp;", "&");
+        assert!(href.starts_with("/dashboard/library/handout?"), "{href}");
+        let (status, linked) = w.get(Some(&cookie), &href).await;
+        assert_eq!(status, 200);
+        let six: Vec<String> = weakest.iter().take(6).map(|i| i.item_id.clone()).collect();
+        let expected: Vec<String> = handout_pieces(&library, &six)
+            .into_iter()
+            .take(6)
+            .map(|p| p.id.clone())
+            .collect();
+        assert_eq!(pieces_on(&linked), expected, "{user}: {href}");
         assert!(page.contains("12320"));
     }
     // chosen pieces, in the order chosen, each once; an unknown one left out
