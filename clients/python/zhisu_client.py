@@ -10,13 +10,13 @@ from it.
 Library:
     canonical_form(interview) -> str      the canonical form of an interview (a dict as parsed)
     content_hash(interview) -> str        "sha256:" + hex SHA-256 of the canonical form
-    Client(base_url)                      enrol, assignment, upload (with receipts)
+    Client(base_url)                      enrol, assignment, library, upload (with receipts)
 
 Command line:
     zhisu_client.py verify-vectors DIR
         checks every vector of DIR; prints one line per vector; exit status 1 on a failure
     zhisu_client.py run --server URL --code CODE --interviews FILE
-        enrols with CODE, reads the assignment, uploads the interviews of FILE (a JSON list of
+        enrols with CODE, reads the assignment (and the library it names), uploads the interviews of FILE (a JSON list of
         interviews without content_hash), sends them again, sends one altered, and prints a
         JSON summary of what the server answered
 """
@@ -271,6 +271,17 @@ class Client:
     def questionnaires(self):
         return self._request("GET", "/api/v1/questionnaires")
 
+    def library(self):
+        """GET /api/v1/library: the education library, its digest checked as the document
+        says (each piece's id, a tab, its version and a line feed, in id order)."""
+        library = self._request("GET", "/api/v1/library")
+        lines = "".join("%s\t%d\n" % (p["id"], p["version"])
+                        for p in sorted(library["pieces"], key=lambda p: p["id"]))
+        digest = "sha256:" + hashlib.sha256(lines.encode("utf-8")).hexdigest()
+        if digest != library["digest"]:
+            raise ValueError("the library does not match its digest")
+        return library
+
     def questionnaire(self, questionnaire_id, version):
         download = self._request("GET", "/api/v1/questionnaires/%s/%s"
                                  % (questionnaire_id, version))
@@ -317,6 +328,10 @@ def run(server, code, interviews_file):
     summary["district"] = enrolment["district"]
     assignment = client.assignment()
     summary["sites"] = [site["id"] for site in assignment["sites"]]
+    if "library" in assignment:
+        library = client.library()
+        summary["library"] = {"pieces": len(library["pieces"]),
+                              "same_digest": library["digest"] == assignment["library"]}
     listing = client.questionnaires()["questionnaires"]
     for ref in listing:
         client.questionnaire(ref["id"], ref["version"])

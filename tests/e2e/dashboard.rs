@@ -312,6 +312,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
     let db = dir.path().join("server.sqlite3");
     let questionnaires = workspace_root().join("questionnaires");
     let state = zhisu_server::open_sqlite(&db, &questionnaires).unwrap();
+    state.load_starter_library().unwrap();
     for (user, role) in [
         ("city", Role::CityAdmin),
         (
@@ -619,6 +620,10 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "recordings/ohl_2026/2026.2",
             "enrolment-sheet",
             "outreach",
+            "library",
+            "library?piece=heat",
+            "library/handout?piece=heat&piece=noise",
+            "library/handout?weakest=6",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };
@@ -711,6 +716,51 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             assert_eq!(revoked, 0, "cancelled: nothing revoked");
         }
         window_width(&client, 1280, 900).await;
+
+        if user == "city" {
+            // a handout of the six longest pieces still prints on one page of A4
+            let mut pieces = state.library().unwrap();
+            pieces.sort_by_key(|p| {
+                std::cmp::Reverse(p.text.chars().count() + p.source.chars().count())
+            });
+            let query: Vec<String> = pieces
+                .iter()
+                .take(6)
+                .map(|p| format!("piece={}", p.id))
+                .collect();
+            client
+                .goto(&format!(
+                    "{base}/dashboard/library/handout?{}",
+                    query.join("&")
+                ))
+                .await
+                .unwrap();
+            let shown: Vec<String> = serde_json::from_value(
+                client
+                    .execute(
+                        "return [...document.querySelectorAll('article')].map(a => a.dataset.piece);",
+                        vec![],
+                    )
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            assert_eq!(shown.len(), 6, "{shown:?}");
+            let pdf = client
+                .print(fantoccini::wd::PrintConfiguration::default())
+                .await
+                .unwrap();
+            let file = shots.join("city-handout-longest.pdf");
+            std::fs::write(&file, &pdf).unwrap();
+            let info = Command::new("pdfinfo").arg(&file).output().unwrap();
+            let info = String::from_utf8_lossy(&info.stdout).to_string();
+            let pages = info
+                .lines()
+                .find_map(|l| l.strip_prefix("Pages:"))
+                .map(|n| n.trim().to_string());
+            assert_eq!(pages.as_deref(), Some("1"), "one page of A4: {info}");
+            assert!(info.contains("595.") && info.contains("841."), "A4: {info}");
+        }
 
         if user == "yz-super" {
             // reject the fast interview of Yuzhong through the page

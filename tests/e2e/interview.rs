@@ -664,6 +664,204 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
     app.close().await;
 }
 
+/// The education library (issue 24): the tablet receives the server's library when it syncs;
+/// the feedback page shows, under each wrong answer, the piece that teaches it (a title that
+/// opens its text offline), and none under the right one; what the page offered (the wrong
+/// points, the QR code, the pieces) is sealed into the interview's paradata and reaches the
+/// server's database; the take-home page the QR code opens, in a headless Chromium, shows
+/// the same pieces.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_records_it() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    assert!(server.state.load_starter_library().unwrap() > 40);
+    let library = server.state.library().unwrap();
+    let piece = |id: &str| library.iter().find(|p| p.id == id).unwrap().clone();
+    server
+        .set_round_settings(serde_json::json!({
+            "show_answer_key": true,
+            "quality": { "min_seconds_per_item": 0.0 }
+        }))
+        .await;
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    let shots = screenshots("library");
+    app.enrol(&server.enrolment_code()).await;
+    wait_until_synced(&app).await;
+
+    // employer_duty right; noise and confined_space wrong
+    app.click("start-ohl_pilot").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "38").await;
+    app.click("next").await;
+    app.wait_for_question("employer_duty").await;
+    app.click("choice-true").await;
+    app.wait_for_question("noise").await;
+    app.click("choice-cotton").await;
+    app.wait_for_question("confined_space").await;
+    app.click("choice-go_alone").await;
+    app.click("next").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("review"))
+        .await
+        .expect("the review screen");
+    complete(&app).await;
+    app.wait_for_text("score", "得分：1 / 4", Duration::from_secs(20))
+        .await;
+    for (item, piece_id) in [("noise", "noise"), ("confined_space", "confined_space")] {
+        let id = format!("piece-{item}");
+        app.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(fantoccini::Locator::Id(&id))
+            .await
+            .unwrap_or_else(|_| panic!("the piece under {item}"));
+        assert_eq!(
+            app.attribute(&id, "data-piece").await.as_deref(),
+            Some(piece_id)
+        );
+        let expected = piece(piece_id);
+        let summary = app
+            .client
+            .find(fantoccini::Locator::Css(&format!("#{id} > summary")))
+            .await
+            .unwrap();
+        assert_eq!(
+            summary.text().await.unwrap(),
+            format!("学一学：{}", expected.title)
+        );
+        // closed at first; the title opens it
+        let first = expected.paragraphs().next().unwrap().to_string();
+        let body = app
+            .client
+            .find(fantoccini::Locator::Css(&format!("#{id} > div")))
+            .await
+            .unwrap();
+        let state = format!(
+            "const d = document.getElementById('{id}'); return [d.open, d.getBoundingClientRect().height];"
+        );
+        let closed: (bool, f64) =
+            serde_json::from_value(app.client.execute(&state, vec![]).await.unwrap()).unwrap();
+        // closed: the title alone, one line of at least 48 px
+        assert!(
+            !closed.0 && (48.0..90.0).contains(&closed.1),
+            "{item}: closed at first: {closed:?}"
+        );
+        app.click_css(&format!("#{id} > summary")).await;
+        let opened: (bool, f64) =
+            serde_json::from_value(app.client.execute(&state, vec![]).await.unwrap()).unwrap();
+        assert!(
+            opened.0 && opened.1 > closed.1 + 100.0,
+            "{item}: opened: {opened:?}"
+        );
+        let text = body.text().await.unwrap();
+        assert!(text.contains(&first), "{item}: {text}");
+        assert!(text.contains(&expected.source), "{item}: {text}");
+    }
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("piece-employer_duty"))
+            .await
+            .is_err(),
+        "employer_duty was right: no piece under it"
+    );
+    app.client
+        .execute(
+            "document.getElementById('piece-noise').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    both_sizes(&app, &shots, "feedback-with-library-pieces").await;
+    let url = app
+        .attribute("take-home-qr", "data-url")
+        .await
+        .expect("the take-home QR code");
+
+    // what was offered reaches the server's database with the interview
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    assert_eq!(list.count, 1);
+    let stored = server
+        .state
+        .storage
+        .interviews(&zhisu_server_storage::Scope::All)
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        stored[0].interview.paradata.as_ref().unwrap().material,
+        Some(zhisu_core::MaterialOffered {
+            points: 2,
+            take_home_qr: true,
+            pieces: vec!["noise".into(), "confined_space".into()],
+        })
+    );
+    let counts = server
+        .state
+        .material_counts(&zhisu_server_storage::Scope::All)
+        .unwrap();
+    assert_eq!(
+        (
+            counts.interviews,
+            counts.offered,
+            counts.take_home_qr,
+            counts.with_pieces
+        ),
+        (1, 1, 1, 1)
+    );
+
+    // the take-home page in a browser as wide as a phone shows the same pieces
+    let chromium = zhisu_e2e::Chromium::start(&[]).await;
+    chromium.client.set_window_size(412, 900).await.unwrap();
+    chromium.client.goto(&url).await.unwrap();
+    let shown: Vec<String> = serde_json::from_value(
+        chromium
+            .client
+            .execute(
+                "return [...document.querySelectorAll('section.piece')].map(s => s.dataset.piece);",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(shown, ["noise", "confined_space"]);
+    let text = chromium
+        .client
+        .find(fantoccini::Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for id in ["noise", "confined_space"] {
+        let p = piece(id);
+        assert!(text.contains(&p.title), "{text}");
+        assert!(text.contains(p.paragraphs().next().unwrap()), "{text}");
+    }
+    let violations = zhisu_e2e::axe_violations(&chromium.client).await;
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    let overflow: i64 = serde_json::from_value(
+        chromium
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(overflow, 0, "sideways scrolling on a phone");
+    let shot = chromium.client.screenshot().await.unwrap();
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(shots.join("take-home-page-with-pieces-412px.png"), shot).unwrap();
+    drop(chromium);
+    app.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fast_interview_is_flagged_the_surveyor_is_warned_and_paradata_reaches_the_server() {
     let _one = ONE_APP_AT_A_TIME.lock().await;

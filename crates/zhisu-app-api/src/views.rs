@@ -319,6 +319,27 @@ pub struct StartedInterview {
 pub struct Completion {
     pub report: ScoreReport,
     pub show_answer_key: bool,
+    /// The take-home QR code is offered (the answer key is shown, a scored item was answered
+    /// wrong and the tablet is enrolled with a server address).
+    #[serde(default)]
+    pub take_home_qr: bool,
+    /// The education library's pieces for the wrong answers, from the library delivered to the
+    /// tablet (a wrong item's piece: the first of these, by id, that names it).
+    #[serde(default)]
+    pub pieces: Vec<LibraryPiece>,
+}
+
+/// A piece of the education library as the feedback page shows it (issue 24): plain Chinese
+/// about the knowledge points it names (scored items' ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryPiece {
+    pub id: String,
+    pub version: u32,
+    pub points: Vec<String>,
+    pub title: String,
+    /// Paragraphs separated by a blank line.
+    pub text: String,
+    pub source: String,
 }
 
 /// The feedback page of an interview completed on this tablet, shown again: the device keeps

@@ -46,7 +46,7 @@ pub use model::{
 };
 pub use paradata::{
     distance_m, flags_from_answers, flags_from_paradata, location_flag, qc_flags, AnswerEvent,
-    ItemParadata, Location, Paradata, QcFlag, QcThresholds, ScreenVisit,
+    ItemParadata, Location, MaterialOffered, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
 pub use pictures::{builtin_picture_alt, BUILTIN_PICTURES};
 pub use reference::{interview_reference, parse_reference, REFERENCE_HEX_DIGITS};

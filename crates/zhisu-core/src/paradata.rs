@@ -76,6 +76,24 @@ pub struct Paradata {
     pub location_start: Option<Location>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location_end: Option<Location>,
+    /// What the feedback page offered the respondent to take away (issue 24; added within
+    /// protocol v1, absent from older tablets' uploads and when nothing was offered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub material: Option<MaterialOffered>,
+}
+
+/// What the feedback page at the end of an interview offered the respondent to learn from and
+/// take away: decided on the tablet when the interview is completed, by the same rule that
+/// draws the page shown next (the round shows the answer key and something was answered wrong).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MaterialOffered {
+    /// Knowledge points answered wrong and shown with their right answers.
+    pub points: u32,
+    /// The take-home QR code was shown (the tablet is enrolled with a server address).
+    pub take_home_qr: bool,
+    /// The ids of the library pieces shown beside the wrong answers.
+    pub pieces: Vec<String>,
 }
 
 impl Paradata {
@@ -162,6 +180,7 @@ impl Paradata {
             flags: Vec::new(),
             location_start: None,
             location_end: None,
+            material: None,
         }
     }
 

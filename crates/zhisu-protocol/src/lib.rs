@@ -17,6 +17,7 @@ pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
 pub use outreach::{OutreachEvent, QuizItem, QuizSession, QuizSessionUpload};
 /// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
 pub use zhisu_core::enrol_uri;
+pub mod library;
 pub mod limits;
 pub mod sealed;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
@@ -157,6 +158,10 @@ pub struct DeviceAssignment {
     /// weakest first (at most 10; protocol v1 addition, issue 24): what a quiz asks first.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub weak_items: std::collections::BTreeMap<String, Vec<String>>,
+    /// The digest of the education library the server delivers ([`library::library_digest`];
+    /// protocol v1 addition): the device fetches [`library::LIBRARY_PATH`] when it holds another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
 }
 
 /// Settings of a monitoring round, set by the city administrator and delivered to devices.

@@ -282,6 +282,24 @@ pub fn field_problems(interview: &CompletedInterview) -> Vec<FieldProblem> {
                 }),
             }
         }
+        if let Some(material) = &paradata.material {
+            if material.pieces.len() > MAX_ANSWERS {
+                problems.push(FieldProblem {
+                    field: "paradata.material.pieces".into(),
+                    problem: format!("more than {MAX_ANSWERS} pieces"),
+                });
+            } else {
+                for piece in &material.pieces {
+                    check_string(
+                        &mut problems,
+                        || "paradata.material.pieces".into(),
+                        piece,
+                        MAX_ID_CHARS,
+                        false,
+                    );
+                }
+            }
+        }
         for (name, location) in [
             ("paradata.location_start", &paradata.location_start),
             ("paradata.location_end", &paradata.location_end),

@@ -29,6 +29,7 @@ mod contacts;
 mod devices;
 mod group_commit;
 mod interviews;
+mod library;
 mod limits;
 mod media;
 mod migrations;

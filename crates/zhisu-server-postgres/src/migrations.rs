@@ -342,6 +342,21 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX quiz_session_district ON quiz_session (district, started_at);
     "#,
+    // 19 (issue 24): the education library, every version of every piece kept (an edit adds
+    // a version); the newest of each is delivered to tablets.
+    r#"
+    CREATE TABLE library_piece (
+        id         TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        points     JSONB NOT NULL,
+        title      TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        written_by TEXT NOT NULL,
+        written_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (id, version)
+    );
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -278,6 +278,17 @@ impl Layout {
                 "知情同意文本版本",
                 "Consent text version",
             ),
+            (
+                "material_points",
+                "反馈页显示的答错知识点数",
+                "Wrong knowledge points shown on the feedback page",
+            ),
+            (
+                "material_take_home_qr",
+                "出示了带回家的二维码",
+                "Take-home QR code shown",
+            ),
+            ("material_pieces", "显示的学习材料", "Library pieces shown"),
         ];
         // the fixed columns a minimised reader gets
         let keep: Vec<bool> = fixed
@@ -480,6 +491,11 @@ impl Layout {
                 .or_else(|| asked.and_then(crate::privacy::consent_text_version))
                 .unwrap_or_default(),
         );
+        // what the feedback page offered (issue 24); empty for tablets that did not say
+        let material = iv.paradata.as_ref().and_then(|p| p.material.as_ref());
+        row.push(material.map(|m| m.points.to_string()).unwrap_or_default());
+        row.push(material.map(|m| yes_no(m.take_home_qr)).unwrap_or_default());
+        row.push(material.map(|m| m.pieces.join(" ")).unwrap_or_default());
         let mut row: Vec<String> = row
             .into_iter()
             .zip(&self.keep)
@@ -581,6 +597,16 @@ fn design_note(variable: &str, lang: &str) -> &'static str {
             lang,
             "受访者听到并回答的知情同意文字（调查说明和“是否愿意参加”问题，各语言）的版本：其 SHA-256 的前 16 位。文字相同，版本相同；改动一个字，版本就变。",
             "The version of the consent text the respondent heard and answered (the introduction and the question whether they agree to take part, in every language): the first 16 hex digits of its SHA-256. The same wording gives the same version; any change of a word, a new one.",
+        ),
+        "material_points" => t(
+            lang,
+            "问卷完成后的反馈页上，和正确答案一起显示的答错计分题数（受访者看到了哪些要多学的知识）；为空表示平板没有记录（旧版平板），0 表示没有显示。",
+            "How many scored items answered wrong the feedback page after the interview showed with their right answers; empty when the tablet did not record it (older tablets), 0 when none was shown.",
+        ),
+        "material_pieces" => t(
+            lang,
+            "反馈页上显示的学习材料（学习材料库中的编号，以空格分隔）。",
+            "The education library pieces the feedback page showed (their ids, separated by spaces).",
         ),
         _ => "",
     }

@@ -21,6 +21,7 @@ pub mod fieldwork;
 pub mod ingest;
 pub mod item_analysis;
 pub mod outreach;
+pub mod library;
 pub mod pace;
 pub mod people;
 pub mod plan;

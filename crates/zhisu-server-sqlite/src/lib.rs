@@ -32,6 +32,7 @@ mod contacts;
 mod devices;
 mod group_commit;
 mod interviews;
+mod library;
 mod limits;
 mod media;
 mod migrations;

@@ -4,7 +4,7 @@
 //! Both pass the same conformance suite (`zhisu-server-tests`).
 //!
 //! The traits are split by concern ([`InterviewStore`], [`PeopleStore`], [`DeviceStore`],
-//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`]); [`Storage`] is all of them in one
+//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`], [`LibraryStore`]); [`Storage`] is all of them in one
 //! backend. Methods are blocking: callers run them on the blocking pool (`spawn_blocking`), which
 //! suits rusqlite and the synchronous `postgres` client alike.
 #![forbid(unsafe_code)]
@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod devices;
 pub mod facts;
 pub mod facts_cache;
+pub mod library;
 pub mod limits;
 pub mod outreach;
 pub mod people;
@@ -33,6 +34,7 @@ pub use zhisu_protocol;
 pub use contacts::{AcceptedContact, ContactCount, QualityRow};
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
+pub use library::{LibraryStore, StoredPiece};
 pub use limits::{TokenBucket, TokenLimit};
 pub use outreach::{AcceptedQuizSession, StoredEvent, StoredQuizSession};
 pub use people::{ListedPerson, Person, Role, Scope};
@@ -249,6 +251,7 @@ pub trait Storage:
     + MediaStore
     + AnalyticsStore
     + AuditStore
+    + LibraryStore
     + Send
     + Sync
 {

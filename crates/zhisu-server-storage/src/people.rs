@@ -73,6 +73,13 @@ impl Role {
         matches!(self, Role::CityAdmin)
     }
 
+    /// May write the education library (city administrators: one library serves every
+    /// district's tablets and the public take-home page; everyone else reads it and prints
+    /// handouts from it).
+    pub fn may_write_library(&self) -> bool {
+        matches!(self, Role::CityAdmin)
+    }
+
     /// May erase a respondent's interview at their request (city administrators: it changes
     /// every district's figures and cannot be undone).
     pub fn may_erase_interviews(&self) -> bool {

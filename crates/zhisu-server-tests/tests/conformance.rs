@@ -470,6 +470,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     flag_for_review_conformance(&*fresh("flag_for_review").storage);
     media_conformance(&*fresh("media").storage);
     reference_conformance(&*fresh("references").storage);
+    library_conformance(&*fresh("library").storage);
     contact_conformance(&*fresh("contacts").storage);
     outreach_conformance(&*fresh("outreach").storage);
     round_conformance(&*fresh("rounds").storage);
@@ -1408,6 +1409,85 @@ fn reference_conformance(s: &dyn Storage) {
     assert_eq!(s.reference_levels(Some("ohl_2026")).unwrap().len(), 2);
 }
 
+/// The library: a new id starts at version 1, each edit adds one and keeps the old versions;
+/// the newest of each piece is listed by id with every field as given; loading only new pieces
+/// leaves edited ones alone and audits nothing when nothing is new.
+fn library_conformance(s: &dyn Storage) {
+    use zhisu_protocol::library::LibraryPiece;
+    use zhisu_server_storage::StoredPiece;
+    let count = |action: &str| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
+    };
+    assert_eq!(s.library().unwrap(), vec![]);
+    assert_eq!(s.piece_history("heat").unwrap(), vec![]);
+    let piece = |id: &str, title: &str, minute: u32| StoredPiece {
+        piece: LibraryPiece {
+            id: id.into(),
+            version: 99,
+            points: vec!["know_heat_stroke".into(), "con_heat_aid".into()],
+            title: title.into(),
+            text: "第一段 \"引号\"。\n\n第二段。".into(),
+            source: "《职业病防治法》; GBZ 41".into(),
+        },
+        written_by: "city".into(),
+        written_at: at(minute),
+    };
+    let with_version = |p: &StoredPiece, version: u32| {
+        let mut p = p.clone();
+        p.piece.version = version;
+        p
+    };
+    let heat = piece("heat", "中暑", 1);
+    let dust = piece("dust", "粉尘", 2);
+    assert_eq!(
+        s.put_pieces(&[heat.clone(), dust.clone()], false, &audit("put_pieces"))
+            .unwrap(),
+        vec![Some(1), Some(1)]
+    );
+    assert_eq!(
+        s.library().unwrap(),
+        vec![with_version(&dust, 1), with_version(&heat, 1)]
+    );
+    let edited = piece("heat", "中暑了怎么办", 3);
+    assert_eq!(
+        s.put_pieces(std::slice::from_ref(&edited), false, &audit("put_pieces"))
+            .unwrap(),
+        vec![Some(2)]
+    );
+    assert_eq!(
+        s.library().unwrap(),
+        vec![with_version(&dust, 1), with_version(&edited, 2)]
+    );
+    assert_eq!(
+        s.piece_history("heat").unwrap(),
+        vec![with_version(&edited, 2), with_version(&heat, 1)]
+    );
+    assert_eq!(count("put_pieces"), 2);
+    // loading only new pieces: the edited one stays, a new one is kept
+    let noise = piece("noise", "噪声", 4);
+    assert_eq!(
+        s.put_pieces(&[heat.clone(), noise.clone()], true, &audit("load_library"))
+            .unwrap(),
+        vec![None, Some(1)]
+    );
+    assert_eq!(s.library().unwrap().len(), 3);
+    assert_eq!(s.library().unwrap()[1], with_version(&edited, 2));
+    assert_eq!(
+        s.put_pieces(&[heat, noise], true, &audit("load_library"))
+            .unwrap(),
+        vec![None, None]
+    );
+    assert_eq!(
+        count("load_library"),
+        1,
+        "loading nothing new is not audited"
+    );
+}
+
 /// Each interview's round is its device's; one without a device has none; rejected ones are
 /// left out, whatever round.
 fn round_conformance(s: &dyn Storage) {
@@ -2011,7 +2091,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

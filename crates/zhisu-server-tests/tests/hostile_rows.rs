@@ -116,6 +116,11 @@ fn hostile(q: &zhisu_core::Questionnaire, rng: &mut Rng, n: u128) -> CompletedIn
                 at_ms: u64::MAX,
             }),
             location_end: None,
+            material: Some(zhisu_core::MaterialOffered {
+                points: u32::MAX,
+                take_home_qr: true,
+                pieces: vec![hostile_text(rng)],
+            }),
         });
     }
     i.sealed()

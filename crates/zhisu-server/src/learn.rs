@@ -4,9 +4,12 @@
 //! and its explanation, in plain Chinese (English with `lang=en`), big text, one column that
 //! fits a phone, no script.
 //!
-//! Public: no sign-in, no cookie set, nothing read from the database (only the questionnaire
-//! versions the server holds in memory) and nothing written, so it needs no rate limit of its
-//! own; its work is bounded by the link's limits (1024 characters, 384 points). The link names
+//! Under each point, the education library's piece that teaches it (issue 24; once per piece),
+//! else only the questionnaire's explanation.
+//!
+//! Public: no sign-in, no cookie set, nothing written; one read of the library (the newest
+//! version of each piece, a few dozen rows) besides the questionnaire versions the server holds
+//! in memory; its work is bounded by the link's limits (1024 characters, 384 points). The link names
 //! knowledge points, not the person; the page shows what any holder of the questionnaire file
 //! can read (the answer key and explanations of a version the server holds;
 //! `docs/privacy.md`). The security headers are the server's, as on every response.
@@ -19,6 +22,7 @@ use axum::Router;
 use maud::{html, Markup, DOCTYPE};
 use zhisu_core::learn_link::{LearnLink, LearnLinkError};
 use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
+use zhisu_protocol::library::{pieces_for, LibraryPiece};
 use zhisu_server_service::t;
 
 use crate::HttpState;
@@ -41,6 +45,10 @@ h2{font-size:1.3rem;line-height:1.5;margin:0 0 .75rem}
 .answer{margin:0 0 .5rem;color:#0b5e1c}
 .answer strong{font-size:1.35rem}
 .why{margin:0}
+.piece{margin:1rem 0 0;padding:.75rem 1rem;background:#f3f8f1;border-left:.35rem solid #0b5e1c}
+.piece h3{font-size:1.2rem;margin:0 0 .5rem}
+.piece p{margin:0 0 .5rem}
+.piece .source{font-size:1rem;color:#333;margin:0}
 .lang{display:inline-block;padding:.5rem 0;color:#1a56b0}
 footer{border-top:2px solid #ccc;color:#333;font-size:1.1rem}
 ";
@@ -62,10 +70,24 @@ async fn learn_page(State(state): State<HttpState>, uri: Uri) -> Response {
         return not_found(lang);
     };
     let q = &published.questionnaire;
-    match link.items(q) {
-        Ok(items) => Html(points_page(q, &link, &items, lang).into_string()).into_response(),
-        Err(error) => refused(lang, &error),
-    }
+    let items = match link.items(q) {
+        Ok(items) => items,
+        Err(error) => return refused(lang, &error),
+    };
+    let server = state.server.clone();
+    // the page still helps without the library (a database out of reach): explanations only
+    let library = match tokio::task::spawn_blocking(move || server.library()).await {
+        Ok(Ok(pieces)) => pieces,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "take-home page without the library");
+            Vec::new()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "take-home page without the library");
+            Vec::new()
+        }
+    };
+    Html(points_page(q, &link, &items, &library, lang).into_string()).into_response()
 }
 
 /// The page language the query's `lang` asks for: English for `en…`, otherwise Chinese.
@@ -105,7 +127,20 @@ fn frame(lang: &str, title: &str, body: Markup) -> Markup {
 }
 
 /// The knowledge points: each question, its right answer and why.
-fn points_page(q: &Questionnaire, link: &LearnLink, items: &[&Item], lang: &str) -> Markup {
+fn points_page(
+    q: &Questionnaire,
+    link: &LearnLink,
+    items: &[&Item],
+    library: &[LibraryPiece],
+    lang: &str,
+) -> Markup {
+    let pieces = pieces_for(library, items.iter().map(|i| i.id.as_str()));
+    let piece_of = |item: &Item| {
+        pieces
+            .iter()
+            .find(|(point, _)| *point == item.id)
+            .map(|(_, piece)| *piece)
+    };
     let (other, other_name) = if lang == "en" {
         (link.to_path(), "中文")
     } else {
@@ -134,10 +169,28 @@ fn points_page(q: &Questionnaire, link: &LearnLink, items: &[&Item], lang: &str)
                         @if let Some(explanation) = &item.explanation {
                             p.why { (explanation.get(lang, &q.default_language)) }
                         }
+                        @if let Some(piece) = piece_of(item) {
+                            (piece_view(piece, lang))
+                        }
                     }
                 }
             }
         }))
+    }
+}
+
+/// A library piece: its title, its paragraphs and its source (written in Chinese).
+fn piece_view(piece: &LibraryPiece, lang: &str) -> Markup {
+    html! {
+        section.piece data-piece=(piece.id) {
+            h3 { (t(lang, "学一学：", "Learn more (in Chinese): ")) span lang="zh-CN" { (piece.title) } }
+            div lang="zh-CN" {
+                @for paragraph in piece.paragraphs() {
+                    p { (paragraph) }
+                }
+                p.source { "来源：" (piece.source) }
+            }
+        }
     }
 }
 

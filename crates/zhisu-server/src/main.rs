@@ -122,6 +122,9 @@ enum Command {
         round: String,
         file: PathBuf,
     },
+    /// Add the starter education library's pieces the server does not hold yet (`serve` does
+    /// it at every start too; a piece edited in the dashboard is never replaced).
+    LoadLibrary,
     /// List enrolled devices.
     Devices,
     /// Revoke a device: its next sync is refused and it is told why.
@@ -692,6 +695,11 @@ async fn server_main() -> anyhow::Result<()> {
             }
             Ok(true)
         }
+        Some(Command::LoadLibrary) => {
+            let added = state.load_starter_library()?;
+            println!("added {added} pieces of the starter library");
+            Ok(true)
+        }
         Some(Command::Devices) => {
             for d in state.storage.devices()? {
                 let status = match d.revoked_at {
@@ -842,6 +850,14 @@ async fn server_main() -> anyhow::Result<()> {
         questionnaires = state.questionnaires.len(),
         "zhisu-server ready"
     );
+    // the starter library's pieces this server does not hold yet (an edit is never undone)
+    if state.storage.read_only().is_none() {
+        match tokio::task::block_in_place(|| state.load_starter_library()) {
+            Ok(0) => {}
+            Ok(added) => tracing::info!(added, "added the starter library's pieces"),
+            Err(error) => tracing::warn!(%error, "could not add the starter library"),
+        }
+    }
     // looked for now, so a missing font is in the log at start, not found at the first report
     zhisu_server::report_docx::chart::font_available();
     purge_every_hour(&state, config.retention);

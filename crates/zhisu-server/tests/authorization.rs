@@ -2142,3 +2142,117 @@ async fn outreach_keeps_to_each_roles_scope() {
     assert_eq!(estimates_after, estimates_before);
     assert_eq!(w.state.storage.interview_count().unwrap(), 2);
 }
+
+/// The education library (issue 24): every role reads the list, a piece's versions and a
+/// handout; only a city administrator writes a piece (a forged CSRF token refused for all,
+/// another role refused with its own token, nothing kept, nothing audited); what the feedback
+/// pages offered is counted in each role's scope as the database holds it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_library_is_read_by_every_role_and_written_by_the_city_only() {
+    let w = world().await;
+    w.state.load_starter_library().unwrap();
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut failures = Vec::new();
+    for role in ROLES {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        for path in [
+            "/dashboard/library",
+            "/dashboard/library?piece=heat",
+            "/dashboard/library/handout?piece=heat",
+            "/dashboard/library/handout?weakest=3",
+        ] {
+            let response = no_redirect
+                .get(format!("{}{path}", w.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            if response.status() != 200 {
+                failures.push(format!("GET {path} as {role}: {}", response.status()));
+            }
+        }
+        let page = no_redirect
+            .get(format!("{}/dashboard/library", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            page.contains("id=\"piece-form\""),
+            role == "city",
+            "{role}: the form only for the city"
+        );
+        // counted in the role's scope: each district's one interview, neither with paradata
+        let scope = w
+            .state
+            .storage
+            .person_for_login(role)
+            .unwrap()
+            .unwrap()
+            .0
+            .role
+            .scope();
+        let in_scope = w.state.storage.interviews(&scope).unwrap().len();
+        assert!(
+            page.contains(&format!(
+                "data-interviews=\"{in_scope}\" data-offered=\"0\""
+            )),
+            "{role}: {in_scope} interviews"
+        );
+        let csrf = zhisu_server_tests::csrf_of(&page);
+        let versions = || w.state.storage.piece_history("noise").unwrap().len();
+        let before = versions();
+        for (token, want) in [
+            ("forged", 403),
+            (csrf.as_str(), if role == "city" { 303 } else { 403 }),
+        ] {
+            let response = no_redirect
+                .post(format!("{}/dashboard/library", w.base))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", token),
+                    ("id", "noise"),
+                    ("points", "know_noise_hearing"),
+                    ("title", "噪声伤耳朵"),
+                    ("text", "戴好耳塞。"),
+                    ("source", "GBZ 49"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            if response.status().as_u16() != want {
+                failures.push(format!(
+                    "POST /dashboard/library as {role} (csrf {token}): {}, expected {want}",
+                    response.status()
+                ));
+            }
+        }
+        assert_eq!(versions(), before + usize::from(role == "city"), "{role}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let edits: Vec<_> = w
+        .state
+        .storage
+        .audit_log(1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "put_library_piece")
+        .collect();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert_eq!(edits[0].actor, "city");
+    // a piece that does not exist: 404 for everyone
+    let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "edu", PASSWORD).await;
+    let response = no_redirect
+        .get(format!("{}/dashboard/library?piece=nothing_here", w.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}

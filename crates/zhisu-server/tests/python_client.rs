@@ -63,6 +63,7 @@ async fn the_python_client_enrols_uploads_and_reads_its_receipts() {
         &zhisu_server_tests::questionnaires_dir(),
     )
     .unwrap();
+    let pieces = state.load_starter_library().unwrap();
     state
         .replace_sites(
             "yuzhong",
@@ -134,6 +135,11 @@ async fn the_python_client_enrols_uploads_and_reads_its_receipts() {
     );
     let summary: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["district"], "yuzhong");
+    // the library the assignment names, its digest checked from the document's rule
+    assert_eq!(
+        summary["library"],
+        serde_json::json!({ "pieces": pieces, "same_digest": true })
+    );
     assert_eq!(summary["sites"], serde_json::json!(["yz-1"]));
     assert!(summary["questionnaires"].as_u64().unwrap() > 0, "{summary}");
     assert_eq!(

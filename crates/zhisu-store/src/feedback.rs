@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use zhisu_core::{Answers, Questionnaire, ScoreReport};
+use zhisu_core::{Answers, Questionnaire};
 
 use zhisu_app_api::Completion;
 
@@ -21,13 +21,13 @@ use crate::{from_json, parse_timestamp, timestamp, DeviceStore, KeptFeedback, St
 /// How long after completion the feedback page can be shown again.
 pub const FEEDBACK_KEPT_HOURS: i64 = 24;
 
-/// What the `feedback` column holds.
+/// What the `feedback` column holds: the page as it was drawn (score, answer key shown, the
+/// take-home code offered, the library pieces of the wrong answers) and the answers to the
+/// scored items answered wrong, nothing else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Kept {
-    report: ScoreReport,
-    /// The answers to the scored items answered wrong, and nothing else.
+    completion: Completion,
     answers: Answers,
-    show_answer_key: bool,
 }
 
 impl Kept {
@@ -35,18 +35,23 @@ impl Kept {
         questionnaire: &Questionnaire,
         answers: &Answers,
         show_answer_key: bool,
+        offered: &crate::library::Offered,
     ) -> Kept {
         let report = questionnaire.score(answers);
-        let answers = report
+        let wrong = report
             .items
             .iter()
             .filter(|r| !r.correct)
             .filter_map(|r| Some((r.item_id.clone(), answers.get(&r.item_id)?.clone())))
             .collect();
         Kept {
-            report,
-            answers,
-            show_answer_key,
+            completion: Completion {
+                report,
+                show_answer_key,
+                take_home_qr: offered.take_home_qr,
+                pieces: offered.view(),
+            },
+            answers: wrong,
         }
     }
 }
@@ -85,10 +90,7 @@ impl DeviceStore {
         }
         let kept: Kept = from_json(&feedback)?;
         Ok(KeptFeedback {
-            completion: Completion {
-                report: kept.report,
-                show_answer_key: kept.show_answer_key,
-            },
+            completion: kept.completion,
             answers: kept.answers,
             language,
         })

@@ -19,6 +19,8 @@ pub use encryption::{
     is_plain_database, load_or_create_key_file, DatabaseKey, EncryptionStep, KEY_FILE_NAME,
 };
 mod identity;
+mod library;
+pub use library::Offered;
 mod media;
 mod migrations;
 mod outreach;
@@ -573,7 +575,10 @@ impl DeviceStore {
         // How it went: time on each screen, changes, and the round's quality flags.
         let settings = self.round_settings()?;
         let (thresholds, show_answer_key) = (settings.quality, settings.show_answer_key);
-        let paradata = self.paradata(questionnaire, interview_id, &thresholds)?;
+        let mut paradata = self.paradata(questionnaire, interview_id, &thresholds)?;
+        // what the feedback page shown next offers, by the rule that draws it
+        let offered = self.offered(questionnaire, &answers)?;
+        paradata.material = offered.material();
         // Stored timestamps have millisecond precision: seal exactly what a re-read would give.
         let completed_at = parse_timestamp(&timestamp(now))?;
         let upload = CompletedInterview {
@@ -610,7 +615,7 @@ impl DeviceStore {
             repeat::ended_fingerprint(questionnaire, &upload.answers, upload.site_id.as_deref());
         // The feedback page, kept for a day so that it can be shown again after a crash: the
         // score and the answers to the items answered wrong, never the rest.
-        let kept = feedback::Kept::of(questionnaire, &upload.answers, show_answer_key);
+        let kept = feedback::Kept::of(questionnaire, &upload.answers, show_answer_key, &offered);
         let changed = tx.execute(
             "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4, sealed = ?5,
                  disposition = 'completed', fingerprint = ?6, local_day = ?7, feedback = ?8

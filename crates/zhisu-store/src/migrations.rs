@@ -278,6 +278,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (questionnaire_id, position)
     ) STRICT;
     "#,
+    // 18 (issue 24, education library): the newest version of each piece the server delivers,
+    //     replaced whole when the assignment's digest differs from this library's.
+    r#"
+    CREATE TABLE library_piece (
+        id      TEXT PRIMARY KEY NOT NULL,
+        version INTEGER NOT NULL,
+        points  TEXT NOT NULL,  -- JSON array of knowledge points (item ids)
+        title   TEXT NOT NULL,
+        body    TEXT NOT NULL,
+        source  TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

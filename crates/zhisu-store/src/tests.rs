@@ -1342,3 +1342,104 @@ fn a_round_that_hides_the_answer_key_keeps_that_choice_with_the_feedback() {
             .show_answer_key
     );
 }
+
+fn piece(id: &str, points: &[&str]) -> zhisu_protocol::library::LibraryPiece {
+    zhisu_protocol::library::LibraryPiece {
+        id: id.into(),
+        version: 2,
+        points: points.iter().map(|p| p.to_string()).collect(),
+        title: format!("标题 {id}"),
+        text: "第一段。\n\n第二段。".into(),
+        source: "GBZ 49".into(),
+    }
+}
+
+/// The library is replaced whole (a piece breaking the rules left out) and its digest is what
+/// the assignment is compared with; completing an interview seals what the feedback page
+/// offers — the wrong points, the QR code once enrolled, the pieces — into the paradata, and
+/// nothing when the round hides the answer key.
+#[test]
+fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_paradata() {
+    use zhisu_protocol::library::{library_digest, Library};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.sqlite3");
+    let q = pilot();
+    let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
+    assert_eq!(store.library().unwrap(), vec![]);
+    assert_eq!(store.library_digest().unwrap(), library_digest(&[]));
+    let good = vec![
+        piece("ears", &["noise", "know_noise_hearing"]),
+        piece("pits", &["confined_space"]),
+    ];
+    let mut bad = piece("Bad Id", &["noise"]);
+    bad.title = String::new();
+    let mut delivered = good.clone();
+    delivered.push(bad);
+    let library = Library::new(delivered);
+    assert_eq!(store.replace_library(&library).unwrap(), 2);
+    assert_eq!(store.library().unwrap(), good);
+    assert_eq!(store.library_digest().unwrap(), library_digest(&good));
+    assert_ne!(store.library_digest().unwrap(), library.digest);
+
+    // noise and confined_space wrong, employer_duty right; not enrolled: no QR code
+    let wrong = |store: &mut DeviceStore, n: u128| {
+        let id = start(store, &q, n, 0);
+        for (item, value) in [
+            ("age", AnswerValue::Integer(41)),
+            ("employer_duty", AnswerValue::Bool(true)),
+            ("noise", AnswerValue::Choice("cotton".into())),
+            (
+                "confined_space",
+                AnswerValue::Choices(vec!["go_alone".into()]),
+            ),
+        ] {
+            store.save_answer(&q, id, item, &value, at(2)).unwrap();
+        }
+        store.complete_interview(&q, id, at(5)).unwrap()
+    };
+    let upload = wrong(&mut store, 1);
+    let offered = zhisu_core::MaterialOffered {
+        points: 2,
+        take_home_qr: false,
+        pieces: vec!["ears".into(), "pits".into()],
+    };
+    assert_eq!(
+        upload.paradata.as_ref().unwrap().material,
+        Some(offered.clone())
+    );
+    assert!(upload.hash_is_valid());
+    let shown = store.offered(&q, &upload.answers).unwrap();
+    assert_eq!(shown.wrong, ["noise", "confined_space"]);
+    assert_eq!(shown.view()[0].title, "标题 ears");
+    // enrolled: the QR code too
+    let enrolment = zhisu_protocol::Enrolment {
+        device_id: Uuid::from_u128(5),
+        token: "token".into(),
+        round: "2026".into(),
+        district: "yuzhong".into(),
+    };
+    store
+        .save_identity("http://server:8470", "平板", &enrolment, at(0))
+        .unwrap();
+    let upload = wrong(&mut store, 2);
+    assert_eq!(
+        upload.paradata.as_ref().unwrap().material,
+        Some(zhisu_core::MaterialOffered {
+            take_home_qr: true,
+            ..offered
+        })
+    );
+    // a round that hides the answer key offers nothing
+    store
+        .save_round_settings(&zhisu_protocol::RoundSettings {
+            show_answer_key: false,
+            ..Default::default()
+        })
+        .unwrap();
+    let upload = wrong(&mut store, 3);
+    assert_eq!(upload.paradata.as_ref().unwrap().material, None);
+    // kept across a restart
+    drop(store);
+    let store = DeviceStore::open(&path, &crate::test_key()).unwrap();
+    assert_eq!(store.library().unwrap(), good);
+}

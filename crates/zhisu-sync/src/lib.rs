@@ -13,6 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
+use zhisu_protocol::library::{Library, LIBRARY_PATH};
 use zhisu_protocol::{
     codes, ApiError, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
     QuestionnaireListing, RecordingListing, UploadRequest, UploadResponse, ASSIGNMENT_PATH,
@@ -457,11 +458,14 @@ async fn fetch_media(
 }
 
 /// Fetches this device's assignment (sites and quotas, review rejections, the round's
-/// settings) and keeps it.
+/// settings) and keeps it; then the education library when the assignment's digest differs
+/// from the library's on the device (a library that cannot be fetched now is fetched at the
+/// next pass: it never holds up the interviews).
 pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
     let pending = with_store(store, |s| s.state_counts()).await?.waiting;
     let assignment = client.assignment_with_pending(pending).await?;
     let n = assignment.sites.len();
+    let wanted_library = assignment.library.clone();
     with_store(store, move |s| {
         s.save_sites(&assignment.sites)?;
         s.save_round_settings(&assignment.settings)?;
@@ -471,7 +475,31 @@ pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result
         Ok(())
     })
     .await?;
+    if let Some(digest) = wanted_library {
+        match sync_library(store, client, &digest).await {
+            Ok(None) => {}
+            Ok(Some(kept)) => tracing::info!(kept, "education library received"),
+            Err(error @ SyncError::Unreachable(_)) => return Err(error),
+            Err(error) => tracing::warn!(%error, "education library not fetched"),
+        }
+    }
     Ok(n)
+}
+
+/// Fetches the education library and replaces the device's when its digest differs from
+/// `digest`; how many pieces it kept (`None`: nothing to fetch).
+pub async fn sync_library(
+    store: &SharedStore,
+    client: &SyncClient,
+    digest: &str,
+) -> Result<Option<usize>, SyncError> {
+    let held = with_store(store, |s| s.library_digest()).await?;
+    if held == digest {
+        return Ok(None);
+    }
+    let library: Library = client.get(LIBRARY_PATH).await?;
+    let kept = with_store(store, move |s| s.replace_library(&library)).await?;
+    Ok(Some(kept))
 }
 
 /// How far the current sync pass is, for a progress bar.

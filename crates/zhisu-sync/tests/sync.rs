@@ -549,3 +549,43 @@ async fn contact_outcomes_arrive_exactly_once_beside_the_interviews() {
 fn device_key() -> zhisu_store::DatabaseKey {
     zhisu_store::DatabaseKey::from_bytes([0x5a; 32])
 }
+
+/// The education library (issue 24): the assignment's digest brings the server's library onto
+/// the device, is not fetched again while the digest is the same, and an edit on the server
+/// (a new version) reaches the device at the next assignment.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_library_arrives_with_the_assignment_and_follows_the_servers_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    assert!(server.load_starter_library().unwrap() > 40);
+    let device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
+    let store = Arc::new(Mutex::new(device));
+    let client = SyncClient::new(&base).with_token(&device_token(&server));
+    sync_assignment(&store, &client).await.unwrap();
+    let held = store.lock().unwrap().library().unwrap();
+    assert_eq!(held, server.library().unwrap());
+    let digest = server.device_library().unwrap().digest;
+    assert_eq!(store.lock().unwrap().library_digest().unwrap(), digest);
+    // the same digest: nothing to fetch
+    assert_eq!(
+        zhisu_sync::sync_library(&store, &client, &digest)
+            .await
+            .unwrap(),
+        None
+    );
+    // a new version on the server reaches the device
+    let role = zhisu_server_storage::Role::CityAdmin;
+    let input = zhisu_server_service::library::PieceInput {
+        id: "heat".into(),
+        points: "know_heat_stroke".into(),
+        title: "中暑了怎么办".into(),
+        text: "到阴凉处休息，喝淡盐水。".into(),
+        source: "《防暑降温措施管理办法》".into(),
+    };
+    assert_eq!(server.save_piece(&role, &input, "city").unwrap(), 2);
+    sync_assignment(&store, &client).await.unwrap();
+    let held = store.lock().unwrap().library().unwrap();
+    let heat = held.iter().find(|p| p.id == "heat").unwrap();
+    assert_eq!((heat.version, heat.title.as_str()), (2, "中暑了怎么办"));
+    assert_eq!(held, server.library().unwrap());
+}

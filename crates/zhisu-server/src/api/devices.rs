@@ -96,7 +96,7 @@ pub(super) async fn assignment(
     let round = device.round.clone();
     let device_id = device.id;
     let server = state.server.clone();
-    let (sites, rejected, settings, events, weak_items) = blocking(move || {
+    let (sites, rejected, settings, events, weak_items, library) = blocking(move || {
         if let Some(pending) = query.pending {
             storage.note_pending(device_id, pending)?;
         }
@@ -107,6 +107,7 @@ pub(super) async fn assignment(
             storage.round_settings(&round)?.unwrap_or_default(),
             outreach::events_for_tablets(&server, &district, today)?,
             outreach::weak_items_for_tablets(&server, &district, &round)?,
+            server.device_library()?.digest,
         ))
     })
     .await?;
@@ -124,6 +125,7 @@ pub(super) async fn assignment(
         round_key,
         events,
         weak_items,
+        library: Some(library),
     }))
 }
 

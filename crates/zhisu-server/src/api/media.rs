@@ -21,6 +21,15 @@ pub(super) async fn list_recordings(
     ))
 }
 
+/// The education library for tablets: the newest version of every piece, with its digest.
+pub(super) async fn library(
+    State(state): State<HttpState>,
+    _device: AuthedDevice,
+) -> Result<Json<zhisu_protocol::library::Library>, Failure> {
+    let server = state.server.clone();
+    Ok(Json(blocking(move || server.device_library()).await?))
+}
+
 /// The bytes of one recording. Content-addressed, so they never change: the ETag is the hash
 /// and the answer may be kept for good. `Range: bytes=N-` (or `N-M`, `-N`) answers
 /// `206 Partial Content`, so a download broken off resumes where it stopped.

@@ -48,6 +48,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/readyz", get(ready))
         .route(ENROL_PATH, post(enrol))
         .route(ASSIGNMENT_PATH, get(assignment))
+        .route(zhisu_protocol::library::LIBRARY_PATH, get(library))
         .route(UPLOAD_PATH, post(upload))
         .route(QUIZ_SESSIONS_PATH, post(upload_quiz_sessions))
         .route("/api/v1/outreach/coverage", get(coverage))

@@ -59,6 +59,7 @@ form.questionnaire-choice label { display:flex; flex-direction: column; font-siz
 select, input, textarea, button { font-size: 16px; min-height: 44px; border: 1px solid var(--line); border-radius: 4px; background: #fff; color: var(--ink); max-width: 100%; }
 button { padding: 8px 14px; cursor: pointer; }
 summary { padding: 10px 0; min-height: 44px; cursor: pointer; }
+input[type=checkbox] { width: 44px; min-width: 44px; height: 44px; margin: 0; }
 button.primary { background: var(--accent); color:#fff; border-color: var(--accent); padding: 8px 16px; }
 .error { color: var(--bad); font-weight: bold; }
 .error:focus { outline: 3px solid var(--bad); outline-offset: 3px; }
@@ -86,7 +87,7 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
-const VIEWS: [(&str, &str, &str); 11] = [
+const VIEWS: [(&str, &str, &str); 12] = [
     ("progress", "工作进度", "Progress"),
     ("literacy", "素养水平", "Literacy"),
     ("rounds", "轮次比较", "Rounds"),
@@ -98,6 +99,7 @@ const VIEWS: [(&str, &str, &str); 11] = [
     ("quality", "调查员与调查点", "Surveyors and sites"),
     ("outreach", "宣传与问答", "Outreach"),
     ("report", "区县报告", "District report"),
+    ("library", "学习材料", "Library"),
 ];
 
 /// A whole page: `body` under the header, with the navigation when someone is signed in

@@ -214,12 +214,24 @@ pub(super) async fn items_page(
                 "Items ranked by the share answered correctly, lowest first: the facts and skills to target."))
         }
         (filter_form("items", &q, &session.person, &labels, &choices, lang))
+        p {
+            a.target #print-handout href=(handout_link(&choice, &q.filter_for(&session.person), lang)) {
+                (t(lang, "打印最薄弱知识点的宣传单（A4 一页）", "Print a handout of the weakest points (one A4 page)"))
+            }
+        }
         (items_table(&items, &labels, lang))
     };
     let title = t(lang, "薄弱知识", "Weakest items");
     Ok(questionnaire_page(
         &session, lang, "items", &choice, title, body,
     ))
+}
+
+/// The handout of the six weakest points of this view's questionnaire and filter.
+fn handout_link(choice: &QuestionnaireChoice, filter: &Filter, lang: &str) -> String {
+    let mut pairs = super::html::filter_pairs(choice, filter, lang);
+    pairs.push(("weakest", "6"));
+    super::html::link("/dashboard/library/handout", pairs)
 }
 
 fn items_table(items: &[ItemShare], labels: &Labels, lang: &str) -> Markup {

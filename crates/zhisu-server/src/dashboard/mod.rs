@@ -11,6 +11,7 @@ mod export;
 mod fieldwork;
 mod html;
 mod item_analysis;
+mod library;
 mod literacy;
 mod login;
 mod outreach;
@@ -71,6 +72,11 @@ pub fn routes() -> Router<HttpState> {
             "/dashboard/outreach",
             get(outreach::outreach_page).post(outreach::outreach_form),
         )
+        .route(
+            "/dashboard/library",
+            get(library::library_page).post(library::piece_form_post),
+        )
+        .route("/dashboard/library/handout", get(library::handout))
         .route("/dashboard/export.csv", get(export::csv))
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))

@@ -2,6 +2,7 @@
 //! wrong answers with the right ones (when the round allows), or the polite ending.
 
 use yew::prelude::*;
+use zhisu_app_api::LibraryPiece;
 use zhisu_core::learn_link::LearnLink;
 use zhisu_core::{AnswerValue, Answers, Item, ItemResult, Questionnaire, ScoreReport};
 
@@ -126,8 +127,47 @@ fn bars(q: &Questionnaire, report: &ScoreReport, lang: &str) -> Html {
     }
 }
 
-/// The wrong answers with the right ones and why.
-fn wrong_answers(q: &Questionnaire, wrong: &[&ItemResult], answers: &Answers, lang: &str) -> Html {
+/// What the feedback page offers beside the score, as decided natively at completion.
+pub struct Offer<'a> {
+    /// The round lets the respondent see the right answers and explanations.
+    pub show_answer_key: bool,
+    /// The take-home QR code is offered.
+    pub take_home_qr: bool,
+    /// The library's pieces for the wrong answers.
+    pub pieces: &'a [LibraryPiece],
+}
+
+/// The piece that teaches `item_id`: the first, by id, that names it.
+fn piece_for<'a>(pieces: &'a [LibraryPiece], item_id: &str) -> Option<&'a LibraryPiece> {
+    pieces
+        .iter()
+        .filter(|p| p.points.iter().any(|point| point == item_id))
+        .min_by(|a, b| a.id.cmp(&b.id))
+}
+
+/// A library piece under a wrong answer: its title opens it (a link-like disclosure, closed at
+/// first so the list stays short), then its paragraphs and its source.
+fn piece_view(item_id: &str, piece: &LibraryPiece, l: Lang) -> Html {
+    html! {
+        <details class="piece" id={format!("piece-{item_id}")} data-piece={piece.id.clone()}>
+            <summary>{ l.pick("学一学：", "Learn more: ") }<span lang="zh-CN">{ piece.title.clone() }</span></summary>
+            <div lang="zh-CN">
+                { for piece.text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| html! { <p>{ p.to_string() }</p> }) }
+                <p class="hint">{ "来源：" }{ piece.source.clone() }</p>
+            </div>
+        </details>
+    }
+}
+
+/// The wrong answers with the right ones and why, each with its library piece when the tablet
+/// holds one.
+fn wrong_answers(
+    q: &Questionnaire,
+    wrong: &[&ItemResult],
+    answers: &Answers,
+    pieces: &[LibraryPiece],
+    lang: &str,
+) -> Html {
     let l = lang_of(lang);
     html! {
         <>
@@ -142,6 +182,9 @@ fn wrong_answers(q: &Questionnaire, wrong: &[&ItemResult], answers: &Answers, la
                             <div class="result-good">{ l.pick("正确答案：", "Right answer: ") }{ answer_text(q, lang, item, key.as_ref()) }</div>
                             if let Some(explanation) = &item.explanation {
                                 <div class="hint">{ t(q, lang, explanation) }</div>
+                            }
+                            if let Some(piece) = piece_for(pieces, &item.id) {
+                                { piece_view(&item.id, piece, l) }
                             }
                         </li>
                     }
@@ -221,10 +264,11 @@ pub fn done_view(
     q: &Questionnaire,
     report: &ScoreReport,
     answers: &Answers,
-    show_answer_key: bool,
+    offer: Offer<'_>,
     interview_id: uuid::Uuid,
     lang: &str,
 ) -> Html {
+    let show_answer_key = offer.show_answer_key;
     let l = lang_of(lang);
     let wrong: Vec<&ItemResult> = report.items.iter().filter(|r| !r.correct).collect();
     let reference = zhisu_core::interview_reference(&interview_id.to_string());
@@ -244,8 +288,8 @@ pub fn done_view(
             }
             { bars(q, report, lang) }
             if key_shown {
-                { wrong_answers(q, &wrong, answers, lang) }
-                if let Some(url) = take_home_url(app, q, &wrong, lang) {
+                { wrong_answers(q, &wrong, answers, offer.pieces, lang) }
+                if let Some(url) = take_home_url(app, q, &wrong, lang).filter(|_| offer.take_home_qr) {
                     { take_home(&url, l) }
                 }
             }

@@ -111,6 +111,10 @@ enum Step {
         report: ScoreReport,
         /// The round lets the respondent see the right answers and explanations.
         show_answer_key: bool,
+        /// The take-home QR code is offered (decided natively, as the paradata records it).
+        take_home_qr: bool,
+        /// The library's pieces for the wrong answers.
+        pieces: Vec<api::LibraryPiece>,
     },
 }
 
@@ -243,12 +247,16 @@ impl Component for Interview {
         if let Some(Completion {
             report,
             show_answer_key,
+            take_home_qr,
+            pieces,
         }) = opened.feedback.clone()
         {
             // shown again: the interview is sealed, nothing is asked or reported
             interview.step = Step::Done {
                 report,
                 show_answer_key,
+                take_home_qr,
+                pieces,
             };
             return interview;
         }
@@ -282,12 +290,18 @@ impl Component for Interview {
             Step::Done {
                 report,
                 show_answer_key,
+                take_home_qr,
+                pieces,
             } => feedback::done_view(
                 &self.app,
                 &self.q,
                 report,
                 &self.answers,
-                *show_answer_key,
+                feedback::Offer {
+                    show_answer_key: *show_answer_key,
+                    take_home_qr: *take_home_qr,
+                    pieces,
+                },
                 self.id,
                 &self.language,
             ),
@@ -573,9 +587,13 @@ impl Interview {
             Ok(Completion {
                 report,
                 show_answer_key,
+                take_home_qr,
+                pieces,
             }) => self.show(Step::Done {
                 report,
                 show_answer_key,
+                take_home_qr,
+                pieces,
             }),
             Err(e) => self.error = Some(error_text(&e, self.app.ui)),
         }
