@@ -97,6 +97,8 @@ pub struct Opened {
     pub answers: Answers,
     /// The language of the respondent's screens (a questionnaire language code).
     pub language: String,
+    /// A practice interview of surveyor training: the banner on every screen says so.
+    pub practice: bool,
 }
 
 impl PartialEq for Opened {

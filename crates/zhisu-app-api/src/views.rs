@@ -97,6 +97,9 @@ pub struct InterviewSummary {
     /// a respondent not eligible.
     #[serde(default)]
     pub disposition_reason: Option<String>,
+    /// A practice interview of surveyor training (shown marked, never counted).
+    #[serde(default)]
+    pub practice: bool,
 }
 
 /// How many interviews are in each state: what the sync badge shows.
@@ -270,6 +273,13 @@ pub struct StartedInterview {
 pub struct Completion {
     pub report: ScoreReport,
     pub show_answer_key: bool,
+    /// A practice interview: the feedback page shows the trainee `flags`.
+    #[serde(default)]
+    pub practice: bool,
+    /// The quality flags the interview was sealed with (the core's paradata flags under the
+    /// round's thresholds): what a supervisor's quality control would see.
+    #[serde(default)]
+    pub flags: Vec<zhisu_core::QcFlag>,
 }
 
 /// Search keys of the long lists of a questionnaire: item id → choice key → pinyin initials

@@ -34,6 +34,7 @@ mod media;
 mod migrations;
 mod people;
 mod plan;
+mod practice;
 mod rows;
 pub mod tls;
 

@@ -30,6 +30,7 @@ pub mod recordings;
 pub mod references;
 pub mod review;
 pub mod sites;
+pub mod training;
 pub mod wording;
 
 use std::path::Path;

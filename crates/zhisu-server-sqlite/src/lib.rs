@@ -37,6 +37,7 @@ mod media;
 mod migrations;
 mod people;
 mod plan;
+mod practice;
 mod rows;
 
 use cells::*;

@@ -4,7 +4,7 @@
 //! Both pass the same conformance suite (`zhisu-server-tests`).
 //!
 //! The traits are split by concern ([`InterviewStore`], [`PeopleStore`], [`DeviceStore`],
-//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`]); [`Storage`] is all of them in one
+//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`], [`PracticeStore`]); [`Storage`] is all of them in one
 //! backend. Methods are blocking: callers run them on the blocking pool (`spawn_blocking`), which
 //! suits rusqlite and the synchronous `postgres` client alike.
 #![forbid(unsafe_code)]
@@ -16,6 +16,7 @@ pub mod facts;
 pub mod facts_cache;
 pub mod limits;
 pub mod people;
+pub mod practice;
 pub mod references;
 pub mod retention;
 pub mod rows;
@@ -34,6 +35,7 @@ pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
 pub use limits::{TokenBucket, TokenLimit};
 pub use people::{ListedPerson, Person, Role, Scope};
+pub use practice::{AcceptedPractice, PracticeInterview, PracticeStore, SurveyorStart};
 pub use references::{ReferenceKind, ReferenceLevel};
 pub use retention::{Cutoffs, Purged, RecontactDetails};
 pub use zhisu_core::QcFlag;
@@ -246,6 +248,7 @@ pub trait Storage:
     + MediaStore
     + AnalyticsStore
     + AuditStore
+    + PracticeStore
     + Send
     + Sync
 {

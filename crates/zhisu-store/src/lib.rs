@@ -179,6 +179,10 @@ fn parse_state(s: &str) -> Result<InterviewState, StoreError> {
     InterviewState::from_name(s).ok_or_else(|| StoreError::Corrupt(format!("unknown state '{s}'")))
 }
 
+/// Why a practice contact that ended otherwise than completed was discarded: practice
+/// contacts are not uploaded (only completed practice interviews are, for the trainee's record).
+pub const PRACTICE_CONTACT_REASON: &str = "练习：没做完的练习不上传";
+
 /// What is known when an interview starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInterview {
@@ -190,6 +194,8 @@ pub struct NewInterview {
     pub surveyor_id: Option<String>,
     /// The language the respondent's screens are shown in.
     pub language: Option<String>,
+    /// A practice interview of surveyor training: uploaded marked as practice, never counted.
+    pub practice: bool,
 }
 
 impl NewInterview {
@@ -201,6 +207,7 @@ impl NewInterview {
             site_id: None,
             surveyor_id: None,
             language: None,
+            practice: false,
         }
     }
 }
@@ -216,6 +223,8 @@ pub struct TabletStart<'a> {
     pub signed_in: Option<&'a str>,
     /// The language wanted for the respondent's screens.
     pub language: Option<&'a str>,
+    /// A practice interview of surveyor training.
+    pub practice: bool,
 }
 
 pub struct DeviceStore {
@@ -313,8 +322,8 @@ impl DeviceStore {
         new: &NewInterview,
     ) -> Result<Uuid, StoreError> {
         self.conn.execute(
-            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id, surveyor_id, language)
-             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id, surveyor_id, language, practice)
+             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 new.id.to_string(),
                 questionnaire.id,
@@ -324,6 +333,7 @@ impl DeviceStore {
                 new.site_id,
                 new.surveyor_id,
                 new.language,
+                new.practice,
             ],
         )?;
         self.clocks.insert(new.id, Instant::now());
@@ -342,6 +352,7 @@ impl DeviceStore {
         new.surveyor_id = self.interview_surveyor(start.signed_in)?;
         new.site_id = self.current_site()?;
         new.language = Some(questionnaire.interview_language(start.language).to_string());
+        new.practice = start.practice;
         self.start_interview(questionnaire, &new)?;
         Ok(new)
     }
@@ -351,7 +362,7 @@ impl DeviceStore {
             .query_row(
                 "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, site_id,
                         surveyor_id, sync_code, sync_message, discard_reason, language,
-                        disposition, disposition_reason
+                        disposition, disposition_reason, practice
                  FROM interview WHERE id = ?1",
                 [id.to_string()],
                 |row| {
@@ -374,6 +385,7 @@ impl DeviceStore {
                             row.get::<_, Option<String>>(10)?,
                             row.get::<_, Option<String>>(11)?,
                             row.get::<_, Option<String>>(12)?,
+                            row.get::<_, bool>(13)?,
                         ),
                     ))
                 },
@@ -384,7 +396,7 @@ impl DeviceStore {
                 |(
                     (qid, qver, state, started, completed),
                     (site, surveyor, code, message, reason),
-                    (language, disposition, disposition_reason),
+                    (language, disposition, disposition_reason, practice),
                 )| {
                     let state = parse_state(&state)?;
                     let disposition = match disposition {
@@ -416,6 +428,7 @@ impl DeviceStore {
                         language,
                         disposition,
                         disposition_reason,
+                        practice,
                     })
                 },
             )
@@ -574,6 +587,7 @@ impl DeviceStore {
             site_id: interview.site_id,
             surveyor_id: interview.surveyor_id,
             paradata: Some(paradata),
+            practice: interview.practice,
             content_hash: String::new(),
         }
         .sealed();
@@ -646,6 +660,7 @@ impl DeviceStore {
         now: DateTime<Utc>,
     ) -> Result<ContactOutcome, StoreError> {
         let interview = self.open_interview(questionnaire, interview_id)?;
+        let practice = interview.practice;
         let answers = questionnaire.effective_answers(&self.answers(interview_id)?);
         let reason = reason.trim();
         let not_allowed = |wanted: Disposition, why: &str| StoreError::DispositionNotAllowed {
@@ -723,6 +738,24 @@ impl DeviceStore {
             content_hash: String::new(),
         }
         .sealed();
+        if practice {
+            // a practice contact is not survey fieldwork: it ends on the tablet, never uploaded
+            self.conn.execute(
+                "UPDATE interview SET state = 'discarded', discarded_at = ?2, discard_reason = ?3,
+                     disposition = ?4, disposition_reason = ?5
+                 WHERE id = ?1 AND state = 'in_progress'",
+                params![
+                    interview_id.to_string(),
+                    timestamp(ended_at),
+                    PRACTICE_CONTACT_REASON,
+                    disposition.as_str(),
+                    shown_reason,
+                ],
+            )?;
+            self.close_screen_visits(interview_id)?;
+            self.clocks.remove(&interview_id);
+            return Ok(contact);
+        }
         let fingerprint =
             repeat::ended_fingerprint(questionnaire, &answers, contact.site_id.as_deref());
         let changed = self.conn.execute(

@@ -243,6 +243,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX interview_fingerprint ON interview (fingerprint, local_day)
         WHERE fingerprint IS NOT NULL;
     "#,
+    // 18 (issue #24, surveyor training): a practice interview, run like a real one and uploaded
+    //     with `practice: true`; the tablet's quota progress and repeat check leave it out.
+    r#"
+    ALTER TABLE interview ADD COLUMN practice INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

@@ -161,6 +161,7 @@ pub async fn start_interview(
                 utc_offset_minutes,
                 signed_in: signed_in.as_deref(),
                 language: args.language.as_deref(),
+                practice: args.practice,
             };
             let new = store.start_interview_on_tablet(&q, &start)?;
             let language = q.interview_language(new.language.as_deref()).to_string();
@@ -264,6 +265,12 @@ pub async fn complete_interview(
             Ok(Completion {
                 report: q.score(&upload.answers),
                 show_answer_key: store.round_settings()?.show_answer_key,
+                practice: upload.practice,
+                flags: upload
+                    .paradata
+                    .as_ref()
+                    .map(|p| p.flags.clone())
+                    .unwrap_or_default(),
             })
         })
         .await?;

@@ -6,6 +6,7 @@
 //! logic, eligibility) is decided by `zhisu-core`, the same code the server runs.
 
 mod feedback;
+mod practice;
 mod question;
 mod repeat;
 mod review;
@@ -27,8 +28,14 @@ use crate::context::{app_context, error_view, AppContext, Opened};
 use crate::i18n::{error_text, lang_of, Lang, Words};
 
 /// Starts an interview of questionnaire `id` `version`, in the surveyor's language `ui` when
-/// the questionnaire has it (the native side decides), and notes where it starts.
-pub async fn start(id: String, version: String, ui: Lang) -> Result<Opened, CommandError> {
+/// the questionnaire has it (the native side decides), and notes where it starts. `practice`:
+/// a practice interview of surveyor training.
+pub async fn start(
+    id: String,
+    version: String,
+    ui: Lang,
+    practice: bool,
+) -> Result<Opened, CommandError> {
     let args = VersionArgs {
         id: id.clone(),
         version: version.clone(),
@@ -39,6 +46,7 @@ pub async fn start(id: String, version: String, ui: Lang) -> Result<Opened, Comm
         id,
         version,
         language,
+        practice,
     })
     .await?;
     // where it starts, when the platform can tell (without holding up the consent screen)
@@ -48,6 +56,7 @@ pub async fn start(id: String, version: String, ui: Lang) -> Result<Opened, Comm
         questionnaire: Rc::new(questionnaire),
         answers: Answers::new(),
         language: started.language,
+        practice,
     })
 }
 
@@ -70,6 +79,7 @@ pub async fn resume(listing: InterviewSummary) -> Result<Opened, CommandError> {
         questionnaire: Rc::new(questionnaire),
         answers,
         language,
+        practice: listing.practice,
     })
 }
 
@@ -86,6 +96,9 @@ enum Step {
         report: ScoreReport,
         /// The round lets the respondent see the right answers and explanations.
         show_answer_key: bool,
+        /// The quality flags the interview was sealed with (shown to a trainee after a
+        /// practice interview).
+        flags: Vec<QcFlag>,
     },
 }
 
@@ -173,6 +186,8 @@ pub struct Interview {
     repeat: Option<api::RepeatMatch>,
     /// The surveyor said it is not the same person.
     repeat_dismissed: bool,
+    /// A practice interview of surveyor training.
+    practice: bool,
 }
 
 impl Component for Interview {
@@ -213,6 +228,7 @@ impl Component for Interview {
             reported: None,
             repeat: None,
             repeat_dismissed: false,
+            practice: opened.practice,
             q,
         };
         interview.open();
@@ -245,18 +261,29 @@ impl Component for Interview {
             Step::Done {
                 report,
                 show_answer_key,
-            } => feedback::done_view(
-                &self.app,
-                &self.q,
-                report,
-                &self.answers,
-                *show_answer_key,
-                self.id,
-                &self.language,
-            ),
+                flags,
+            } => html! {
+                <>
+                    if self.practice {
+                        { practice::after_practice(self.app.ui, flags) }
+                    }
+                    { feedback::done_view(
+                        &self.app,
+                        &self.q,
+                        report,
+                        &self.answers,
+                        *show_answer_key,
+                        self.id,
+                        &self.language,
+                    ) }
+                </>
+            },
         };
         html! {
             <>
+                if self.practice {
+                    { practice::banner(self.app.ui) }
+                }
                 if matches!(self.step, Step::Question(_) | Step::Review | Step::Done { .. }) {
                     { self.text_size_button() }
                 }
@@ -536,9 +563,12 @@ impl Interview {
             Ok(Completion {
                 report,
                 show_answer_key,
+                flags,
+                ..
             }) => self.show(Step::Done {
                 report,
                 show_answer_key,
+                flags,
             }),
             Err(e) => self.error = Some(error_text(&e, self.app.ui)),
         }
