@@ -2483,13 +2483,21 @@ async fn a_practice_interview_reaches_the_trainees_record_and_no_estimate_or_quo
     // it reaches the server once, apart from the survey
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let stored = loop {
-        let stored = server.state.storage.practice_interviews(&Scope::All).unwrap();
+        let stored = server
+            .state
+            .storage
+            .practice_interviews(&Scope::All)
+            .unwrap();
         if !stored.is_empty() || std::time::Instant::now() > deadline {
             break stored;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    assert_eq!(stored.len(), 1, "exactly one practice interview on the server");
+    assert_eq!(
+        stored.len(),
+        1,
+        "exactly one practice interview on the server"
+    );
     assert_eq!(stored[0].district.as_deref(), Some("yuzhong"));
     assert_eq!(stored[0].site_id.as_deref(), Some("yz-001"));
     assert_eq!(
@@ -2504,14 +2512,24 @@ async fn a_practice_interview_reaches_the_trainees_record_and_no_estimate_or_quo
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
-        server.state.storage.practice_interviews(&Scope::All).unwrap().len(),
+        server
+            .state
+            .storage
+            .practice_interviews(&Scope::All)
+            .unwrap()
+            .len(),
         1,
         "nothing sent twice"
     );
     // in no estimate, quota or progress count
     assert_eq!(server.interviews().await.count, 0);
     assert_eq!(server.state.storage.interview_count().unwrap(), 0);
-    assert!(server.state.storage.progress(&Scope::All).unwrap().is_empty());
+    assert!(server
+        .state
+        .storage
+        .progress(&Scope::All)
+        .unwrap()
+        .is_empty());
     assert_eq!(estimates().await, estimates_before);
     app.click("today").await;
     app.wait_for_text(
@@ -2540,7 +2558,8 @@ async fn a_practice_interview_reaches_the_trainees_record_and_no_estimate_or_quo
 
     // the trainees' record on the dashboard, in the supervisor's scope
     let cookie =
-        zhisu_server_tests::dashboard_sign_in(&server.base_url, "trainer", "trainer-password").await;
+        zhisu_server_tests::dashboard_sign_in(&server.base_url, "trainer", "trainer-password")
+            .await;
     let page = http
         .get(format!("{}/dashboard/training", server.base_url))
         .header("cookie", cookie)

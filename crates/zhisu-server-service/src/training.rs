@@ -37,9 +37,11 @@ impl TrainingStatus {
     pub fn label(self, lang: &str) -> &'static str {
         match self {
             TrainingStatus::PractisedFirst => t(lang, "调查前已练习", "practised before fieldwork"),
-            TrainingStatus::PractisedLate => {
-                t(lang, "先做了正式调查才练习", "practised after fieldwork began")
-            }
+            TrainingStatus::PractisedLate => t(
+                lang,
+                "先做了正式调查才练习",
+                "practised after fieldwork began",
+            ),
             TrainingStatus::NoPractice => t(lang, "没练习就开始调查", "no practice"),
         }
     }
@@ -133,8 +135,14 @@ pub fn trainees(storage: &dyn Storage, scope: &Scope) -> Result<TraineeRecord, S
         for kind in kinds {
             *line.flags.entry(kind.to_string()).or_default() += 1;
         }
-        line.first_practice = Some(line.first_practice.map_or(p.completed_at, |f| f.min(p.completed_at)));
-        line.last_practice = Some(line.last_practice.map_or(p.completed_at, |l| l.max(p.completed_at)));
+        line.first_practice = Some(
+            line.first_practice
+                .map_or(p.completed_at, |f| f.min(p.completed_at)),
+        );
+        line.last_practice = Some(
+            line.last_practice
+                .map_or(p.completed_at, |l| l.max(p.completed_at)),
+        );
         if line.last_practice == Some(p.completed_at) && p.max_score > 0 {
             line.last_score_percent = Some(p.score as f64 * 100.0 / p.max_score as f64);
         }
@@ -163,8 +171,12 @@ pub fn trainees(storage: &dyn Storage, scope: &Scope) -> Result<TraineeRecord, S
 
 /// A time as the record shows it, in the dashboard's offset from UTC.
 pub fn local_time(at: Option<DateTime<Utc>>, offset: chrono::FixedOffset) -> String {
-    at.map(|at| at.with_timezone(&offset).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+    at.map(|at| {
+        at.with_timezone(&offset)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    })
+    .unwrap_or_default()
 }
 
 /// The record as CSV (as the other exports write it).

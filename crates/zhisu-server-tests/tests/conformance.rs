@@ -735,7 +735,11 @@ fn practice_conformance(s: &dyn Storage) {
         .unwrap()
         .is_empty());
     let mut found = s
-        .practice_ids(&[Uuid::from_u128(60), Uuid::from_u128(62), Uuid::from_u128(99)])
+        .practice_ids(&[
+            Uuid::from_u128(60),
+            Uuid::from_u128(62),
+            Uuid::from_u128(99),
+        ])
         .unwrap();
     found.sort();
     assert_eq!(found, vec![Uuid::from_u128(62)]);

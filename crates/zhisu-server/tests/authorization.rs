@@ -1731,7 +1731,10 @@ async fn the_trainees_record_keeps_to_each_roles_district() {
     use zhisu_server_storage::AcceptedPractice;
     let w = world().await;
     let devices = w.state.storage.devices().unwrap();
-    for (n, district, surveyor) in [(501u128, "yuzhong", "yz-trainee"), (502, "jiangbei", "jb-trainee")] {
+    for (n, district, surveyor) in [
+        (501u128, "yuzhong", "yz-trainee"),
+        (502, "jiangbei", "jb-trainee"),
+    ] {
         let device = devices.iter().find(|d| d.district == district).unwrap();
         let mut one = interview(n, "teacher");
         one.interview.practice = true;
@@ -1767,8 +1770,16 @@ async fn the_trainees_record_keeps_to_each_roles_district() {
                 .unwrap();
             assert_eq!(r.status(), 200, "{path} as {role}");
             let body = r.text().await.unwrap();
-            assert_eq!(body.contains("yz-trainee"), sees_yuzhong, "{path} as {role}: {body}");
-            assert_eq!(body.contains("jb-trainee"), sees_jiangbei, "{path} as {role}: {body}");
+            assert_eq!(
+                body.contains("yz-trainee"),
+                sees_yuzhong,
+                "{path} as {role}: {body}"
+            );
+            assert_eq!(
+                body.contains("jb-trainee"),
+                sees_jiangbei,
+                "{path} as {role}: {body}"
+            );
         }
     }
     let client = reqwest::Client::builder()

@@ -129,7 +129,10 @@ async fn survey_view(
                 .join("\n"),
         );
     }
-    seen.push(format!("{:?}", state.storage.progress(&Scope::All).unwrap()));
+    seen.push(format!(
+        "{:?}",
+        state.storage.progress(&Scope::All).unwrap()
+    ));
     seen.push(format!(
         "{:?}",
         state.storage.qc_counts(&Scope::All).unwrap()
@@ -178,7 +181,17 @@ async fn practice_interviews_reach_the_trainees_record_and_no_survey_figure() {
     let mut rng = Rng::new(0x7ea1);
     // fieldwork: "wang" (who never practised) and "li" do real interviews
     let real: Vec<CompletedInterview> = (1..=12)
-        .map(|n| one(&q, &mut rng, n, if n % 3 == 0 { "wang" } else { "li" }, 1500, false, false))
+        .map(|n| {
+            one(
+                &q,
+                &mut rng,
+                n,
+                if n % 3 == 0 { "wang" } else { "li" },
+                1500,
+                false,
+                false,
+            )
+        })
         .collect();
     assert_eq!(
         upload(&http, &base, &token, &real).await,

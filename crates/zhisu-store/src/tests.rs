@@ -1229,7 +1229,9 @@ fn practice_interviews_are_uploaded_marked_and_count_towards_no_quota() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
     let q = pilot();
-    store.save_sites(&[site("yz-001", &[("construction", 30)])]).unwrap();
+    store
+        .save_sites(&[site("yz-001", &[("construction", 30)])])
+        .unwrap();
     store.choose_site("yz-001").unwrap();
     let begin = |store: &mut DeviceStore, n: u128, practice: bool| {
         let start = TabletStart {
@@ -1279,6 +1281,9 @@ fn practice_interviews_are_uploaded_marked_and_count_towards_no_quota() {
         .unwrap();
     let closed = store.interview(contact).unwrap();
     assert_eq!(closed.state, InterviewState::Discarded);
-    assert_eq!(closed.discard_reason.as_deref(), Some(PRACTICE_CONTACT_REASON));
+    assert_eq!(
+        closed.discard_reason.as_deref(),
+        Some(PRACTICE_CONTACT_REASON)
+    );
     assert_eq!(store.waiting_uploads(10).unwrap().len(), 2);
 }
