@@ -177,6 +177,9 @@ def canonical_form(interview):
             out[field] = interview[field]
     if "paradata" in out:
         out["paradata"] = _paradata(out["paradata"])
+    # practice (a practice interview of surveyor training) only when true: false is as absent
+    if interview.get("practice") is True:
+        out["practice"] = True
     return jcs(out)
 
 

@@ -125,6 +125,8 @@ pub struct Opened {
     /// A completed interview's feedback page shown again (kept by the tablet for a day): the
     /// interview opens on it, with `answers` holding only the answers to the wrong items.
     pub feedback: Option<zhisu_app_api::Completion>,
+    /// A practice interview of surveyor training: the banner on every screen says so.
+    pub practice: bool,
 }
 
 impl PartialEq for Opened {

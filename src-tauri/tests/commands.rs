@@ -110,6 +110,7 @@ fn audio_questionnaire(dir: &Path) -> std::path::PathBuf {
 
 fn pilot_args(language: Option<&str>) -> api::StartInterviewArgs {
     api::StartInterviewArgs {
+        practice: false,
         id: "ohl_pilot".into(),
         version: "2026.1".into(),
         language: language.map(String::from),

@@ -602,6 +602,14 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
         screenshot(&client, &shots, &format!("{user}-report")).await;
         check_page(&client, &format!("{user}: report")).await;
 
+        // the trainees' record (issue 24)
+        client
+            .goto(&format!("{base}/dashboard/training"))
+            .await
+            .unwrap();
+        screenshot(&client, &shots, &format!("{user}-training")).await;
+        check_page(&client, &format!("{user}: practice record")).await;
+
         // every page on a phone's width, in both languages
         window_width(&client, 412, 915).await;
         for view in [
@@ -624,6 +632,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "library?piece=heat",
             "library/handout?piece=heat&piece=noise",
             "library/handout?weakest=6",
+            "training",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };

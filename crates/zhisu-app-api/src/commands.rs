@@ -63,6 +63,10 @@ pub struct StartInterviewArgs {
     /// The language wanted for the respondent's screens (the surveyor's, usually); one the
     /// questionnaire does not have gives its default language.
     pub language: Option<String>,
+    /// A practice interview of surveyor training (marked as practice everywhere, never
+    /// counted as survey data).
+    #[serde(default)]
+    pub practice: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,7 +210,8 @@ commands! {
     RecordedPlaces = "recorded_places"(VersionArgs) -> Vec<zhisu_core::RecordingSlot>;
     /// An item's picture, with its alternative text when the app knows it.
     ItemImage = "item_image"(ItemAudioArgs) -> ItemPicture;
-    /// Starts an interview at the chosen site, by the signed-in surveyor.
+    /// Starts an interview at the chosen site, by the signed-in surveyor (`practice`: a
+    /// practice interview of surveyor training).
     StartInterview = "start_interview"(StartInterviewArgs) -> StartedInterview;
     /// Saves one answer; when this returns, the answer is on disk.
     SaveAnswer = "save_answer"(SaveAnswerArgs) -> ();

@@ -100,6 +100,9 @@ pub struct InterviewSummary {
     /// The feedback page of this completed interview can be shown again (kept for a day).
     #[serde(default)]
     pub feedback_kept: bool,
+    /// A practice interview of surveyor training (shown marked, never counted).
+    #[serde(default)]
+    pub practice: bool,
 }
 
 /// How many interviews are in each state: what the sync badge shows.
@@ -327,6 +330,13 @@ pub struct Completion {
     /// tablet (a wrong item's piece: the first of these, by id, that names it).
     #[serde(default)]
     pub pieces: Vec<LibraryPiece>,
+    /// A practice interview: the feedback page shows the trainee `flags`.
+    #[serde(default)]
+    pub practice: bool,
+    /// The quality flags the interview was sealed with (the core's paradata flags under the
+    /// round's thresholds): what a supervisor's quality control would see.
+    #[serde(default)]
+    pub flags: Vec<zhisu_core::QcFlag>,
 }
 
 /// A piece of the education library as the feedback page shows it (issue 24): plain Chinese

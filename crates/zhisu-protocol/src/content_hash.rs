@@ -80,6 +80,8 @@ struct CanonicalContent<'a> {
     surveyor_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     paradata: Option<&'a zhisu_core::Paradata>,
+    #[serde(skip_serializing_if = "crate::is_false")]
+    practice: bool,
 }
 
 /// The fields the original rule covers, in its fixed order (answers are a sorted map).
@@ -98,6 +100,8 @@ struct OriginalContent<'a> {
     surveyor_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     paradata: Option<&'a zhisu_core::Paradata>,
+    #[serde(skip_serializing_if = "crate::is_false")]
+    practice: bool,
 }
 
 impl CompletedInterview {
@@ -116,6 +120,7 @@ impl CompletedInterview {
             site_id: self.site_id.as_deref(),
             surveyor_id: self.surveyor_id.as_deref(),
             paradata: self.paradata.as_ref(),
+            practice: self.practice,
         };
         // only finite floats can be parsed from JSON or built by the app: never fails
         serde_json_canonicalizer::to_string(&content)
@@ -129,7 +134,8 @@ impl CompletedInterview {
 
     /// `sha256:` and the hex SHA-256 of the JSON this crate writes for every field but the hash
     /// itself, in the order `id, questionnaire_id, questionnaire_version, started_at,
-    /// completed_at, utc_offset_minutes, answers, site_id, surveyor_id, paradata`.
+    /// completed_at, utc_offset_minutes, answers, site_id, surveyor_id, paradata, practice` (`practice`
+    /// only when `true`).
     pub fn original_hash(&self) -> String {
         let content = OriginalContent {
             id: &self.id,
@@ -142,6 +148,7 @@ impl CompletedInterview {
             site_id: self.site_id.as_deref(),
             surveyor_id: self.surveyor_id.as_deref(),
             paradata: self.paradata.as_ref(),
+            practice: self.practice,
         };
         let json = serde_json::to_vec(&content).expect("interview content serialises to JSON");
         sha256_hex(&json)

@@ -70,7 +70,18 @@ pub struct CompletedInterview {
     /// device's quality flags and where it was done (protocol v1 addition; optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paradata: Option<zhisu_core::Paradata>,
+    /// A practice interview of surveyor training (protocol v1 addition; absent means `false`):
+    /// run like a real one, stored apart by the server and never counted as survey data.
+    /// Covered by the content hash only when `true`, so the hash of every interview without it
+    /// is unchanged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub practice: bool,
     pub content_hash: String,
+}
+
+/// For `skip_serializing_if`: a `false` flag is left out of the JSON (and of the hash).
+pub(crate) fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -499,6 +510,7 @@ mod tests {
             site_id: None,
             surveyor_id: None,
             paradata: None,
+            practice: false,
             content_hash: String::new(),
         }
         .sealed()
@@ -633,6 +645,45 @@ mod tests {
             !json.contains("site_id"),
             "absent optional fields are not sent"
         );
+    }
+
+    /// A practice interview (issue 24): `practice` is hashed only when true, so every
+    /// interview without it keeps the hash tablets in the field sealed it with, and a flipped
+    /// flag never verifies.
+    #[test]
+    fn practice_is_hashed_only_when_true() {
+        let real = interview();
+        assert!(!real.practice);
+        let json = serde_json::to_string(&real).unwrap();
+        assert!(!json.contains("practice"), "false is never sent: {json}");
+        // an old tablet's upload (no field) parses as not practice and keeps its pinned hash
+        let old: CompletedInterview = serde_json::from_str(&json).unwrap();
+        assert!(!old.practice);
+        assert_eq!(old.check_content_hash(), Ok(HashRule::Original));
+        // "practice": false hashes as absent, under either rule
+        let spelled_false = json.replace("\"content_hash\"", "\"practice\":false,\"content_hash\"");
+        let parsed: CompletedInterview = serde_json::from_str(&spelled_false).unwrap();
+        assert_eq!(parsed.content_hash, real.content_hash);
+        assert!(parsed.hash_is_valid());
+
+        let mut practice = interview();
+        practice.practice = true;
+        let practice = practice.sealed();
+        assert_ne!(practice.content_hash, real.content_hash);
+        assert_eq!(practice.check_content_hash(), Ok(HashRule::Original));
+        assert!(serde_json::to_string(&practice)
+            .unwrap()
+            .contains("\"practice\":true"));
+        assert!(practice.canonical_form().contains("\"practice\":true"));
+        let canonical = practice.clone().sealed_canonical();
+        assert_eq!(canonical.check_content_hash(), Ok(HashRule::Canonical));
+        // the flag flipped either way, without sealing again, does not verify
+        let mut flipped = practice.clone();
+        flipped.practice = false;
+        assert!(!flipped.hash_is_valid());
+        let mut flipped = real.clone();
+        flipped.practice = true;
+        assert!(!flipped.hash_is_valid());
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod migrations;
 mod outreach;
 mod people;
 mod plan;
+mod practice;
 mod rows;
 pub mod tls;
 

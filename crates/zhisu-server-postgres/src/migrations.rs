@@ -357,6 +357,30 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     );
     "#,
+    // 20 (issue 24, surveyor training): practice interviews, in a table of their own so that
+    // no reader of the survey's interviews (estimates, cells, facts, progress, quality control,
+    // exports, reports) can count one; stored once by id and content hash, without answers.
+    r#"
+    CREATE TABLE practice_interview (
+        id                    UUID PRIMARY KEY,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        device_id             UUID,
+        district              TEXT,
+        site_id               TEXT,
+        surveyor_id           TEXT,
+        population            TEXT,
+        started_at            TIMESTAMPTZ NOT NULL,
+        completed_at          TIMESTAMPTZ NOT NULL,
+        received_at           TIMESTAMPTZ NOT NULL,
+        duration_s            BIGINT NOT NULL,
+        score                 BIGINT NOT NULL,
+        max_score             BIGINT NOT NULL,
+        qc_flags              JSONB NOT NULL
+    );
+    CREATE INDEX practice_interview_district ON practice_interview (district, surveyor_id);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -139,6 +139,7 @@ pub fn interview(
         site_id: site.map(str::to_string),
         surveyor_id: Some("s01".into()),
         paradata: None,
+        practice: false,
         content_hash: String::new(),
     }
     .sealed()

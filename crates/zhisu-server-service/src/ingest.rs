@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use zhisu_protocol::{codes, CompletedInterview, ContactOutcome, Receipt, ReceiptStatus};
 
-use crate::storage::{Accepted, AcceptedContact};
+use crate::storage::{Accepted, AcceptedContact, AcceptedPractice};
 use crate::{Device, ServerState, StorageError};
 
 fn rejected(interview: &CompletedInterview, code: &str, message: String) -> Receipt {
@@ -75,16 +75,29 @@ fn accept(
     Ok(accepted)
 }
 
+/// Where an interview's receipt comes from.
+enum Slot {
+    Decided(Receipt),
+    Survey,
+    Practice,
+}
+
 /// Checks, re-scores and stores a batch of interviews; one receipt per interview, in order.
 /// Every interview is decided first (pure), then the accepted ones are stored in one
 /// transaction: on error nothing of the batch is stored. Used by uploads and backup imports.
+///
+/// Practice interviews of surveyor training (`practice: true`, issue 24) are checked and
+/// flagged the same way, then stored apart in their own table ([`crate::storage::PracticeStore`])
+/// in a second transaction, never in the survey's: a failure there leaves the survey part
+/// stored and the device sends the batch again, which the receipts make harmless.
 pub fn ingest(
     state: &ServerState,
     interviews: Vec<CompletedInterview>,
     device: Option<&Device>,
 ) -> Result<Vec<Receipt>, StorageError> {
-    let mut receipts: Vec<Option<Receipt>> = Vec::with_capacity(interviews.len());
+    let mut slots: Vec<Slot> = Vec::with_capacity(interviews.len());
     let mut accepted = Vec::new();
+    let mut practice = Vec::new();
     let thresholds = match device {
         Some(d) => {
             state
@@ -100,9 +113,16 @@ pub fn ingest(
     // stored again
     let ids: Vec<uuid::Uuid> = interviews.iter().map(|i| i.id).collect();
     let erased = state.storage.erased(&ids)?;
+    // a survey interview with the id of a stored practice interview is a conflict
+    let survey_ids: Vec<uuid::Uuid> = interviews
+        .iter()
+        .filter(|i| !i.practice)
+        .map(|i| i.id)
+        .collect();
+    let held_as_practice = state.storage.practice_ids(&survey_ids)?;
     for interview in interviews {
         if erased.contains(&interview.id) {
-            receipts.push(Some(Receipt {
+            slots.push(Slot::Decided(Receipt {
                 interview_id: interview.id,
                 status: ReceiptStatus::AlreadyStored,
                 code: None,
@@ -112,20 +132,48 @@ pub fn ingest(
             }));
             continue;
         }
+        if !interview.practice && held_as_practice.contains(&interview.id) {
+            slots.push(Slot::Decided(Receipt {
+                interview_id: interview.id,
+                status: ReceiptStatus::Conflict,
+                code: Some(codes::DIFFERENT_CONTENT.to_string()),
+                message: Some(
+                    "the server holds a practice interview with this id; the stored one is kept"
+                        .to_string(),
+                ),
+            }));
+            continue;
+        }
         match accept(state, interview, &thresholds, received_at) {
+            Ok(one) if one.interview.practice => {
+                slots.push(Slot::Practice);
+                practice.push(AcceptedPractice {
+                    population: one.facts.population.clone(),
+                    flags: one.facts.qc_flags,
+                    interview: one.interview,
+                    score: one.score,
+                });
+            }
             Ok(one) => {
-                receipts.push(None);
+                slots.push(Slot::Survey);
                 accepted.push(one);
             }
-            Err(receipt) => receipts.push(Some(receipt)),
+            Err(receipt) => slots.push(Slot::Decided(receipt)),
         }
     }
     crate::plan::place_in_plan(state, device, &mut accepted)?;
     let stored = state.storage.ingest(&accepted, device, received_at)?;
-    let mut stored = stored.into_iter();
-    Ok(receipts
+    let practiced = state
+        .storage
+        .ingest_practice(&practice, device, received_at)?;
+    let (mut stored, mut practiced) = (stored.into_iter(), practiced.into_iter());
+    Ok(slots
         .into_iter()
-        .map(|r| r.or_else(|| stored.next()))
+        .map(|slot| match slot {
+            Slot::Decided(receipt) => Some(receipt),
+            Slot::Survey => stored.next(),
+            Slot::Practice => practiced.next(),
+        })
         .collect::<Option<Vec<_>>>()
         .expect("one stored receipt per accepted interview"))
 }

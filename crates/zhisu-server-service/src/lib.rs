@@ -20,8 +20,8 @@ pub mod export;
 pub mod fieldwork;
 pub mod ingest;
 pub mod item_analysis;
-pub mod outreach;
 pub mod library;
+pub mod outreach;
 pub mod pace;
 pub mod people;
 pub mod plan;
@@ -32,6 +32,7 @@ pub mod recordings;
 pub mod references;
 pub mod review;
 pub mod sites;
+pub mod training;
 pub mod wording;
 
 use std::path::Path;

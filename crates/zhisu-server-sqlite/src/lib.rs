@@ -39,6 +39,7 @@ mod migrations;
 mod outreach;
 mod people;
 mod plan;
+mod practice;
 mod rows;
 
 use cells::*;

@@ -371,6 +371,30 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     ) STRICT;
     "#,
+    // 20 (issue 24, surveyor training): practice interviews, in a table of their own so that
+    // no reader of the survey's interviews (estimates, cells, facts, progress, quality control,
+    // exports, reports) can count one; stored once by id and content hash, without answers.
+    r#"
+    CREATE TABLE practice_interview (
+        id                    TEXT PRIMARY KEY NOT NULL,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        content_hash          TEXT NOT NULL,
+        device_id             TEXT,
+        district              TEXT,
+        site_id               TEXT,
+        surveyor_id           TEXT,
+        population            TEXT,
+        started_at            TEXT NOT NULL,
+        completed_at          TEXT NOT NULL,
+        received_at           TEXT NOT NULL,
+        duration_s            INTEGER NOT NULL,
+        score                 INTEGER NOT NULL,
+        max_score             INTEGER NOT NULL,
+        qc_flags              TEXT NOT NULL      -- JSON array of zhisu_core::QcFlag
+    ) STRICT;
+    CREATE INDEX practice_interview_district ON practice_interview (district, surveyor_id);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

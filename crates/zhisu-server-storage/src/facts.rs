@@ -288,6 +288,7 @@ mod tests {
             site_id: Some("yz-001".into()),
             surveyor_id: None,
             paradata: None,
+            practice: false,
             content_hash: String::new(),
         };
         let score = q.score(&interview.answers);

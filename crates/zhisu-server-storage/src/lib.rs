@@ -4,7 +4,7 @@
 //! Both pass the same conformance suite (`zhisu-server-tests`).
 //!
 //! The traits are split by concern ([`InterviewStore`], [`PeopleStore`], [`DeviceStore`],
-//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`], [`LibraryStore`]); [`Storage`] is all of them in one
+//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`], [`LibraryStore`], [`PracticeStore`]); [`Storage`] is all of them in one
 //! backend. Methods are blocking: callers run them on the blocking pool (`spawn_blocking`), which
 //! suits rusqlite and the synchronous `postgres` client alike.
 #![forbid(unsafe_code)]
@@ -18,6 +18,7 @@ pub mod library;
 pub mod limits;
 pub mod outreach;
 pub mod people;
+pub mod practice;
 pub mod references;
 pub mod retention;
 pub mod rows;
@@ -38,6 +39,7 @@ pub use library::{LibraryStore, StoredPiece};
 pub use limits::{TokenBucket, TokenLimit};
 pub use outreach::{AcceptedQuizSession, StoredEvent, StoredQuizSession};
 pub use people::{ListedPerson, Person, Role, Scope};
+pub use practice::{AcceptedPractice, PracticeInterview, PracticeStore, SurveyorStart};
 pub use references::{ReferenceKind, ReferenceLevel};
 pub use retention::{Cutoffs, Purged, RecontactDetails};
 pub use zhisu_core::QcFlag;
@@ -252,6 +254,7 @@ pub trait Storage:
     + AnalyticsStore
     + AuditStore
     + LibraryStore
+    + PracticeStore
     + Send
     + Sync
 {

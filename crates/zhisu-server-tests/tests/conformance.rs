@@ -12,7 +12,8 @@ use zhisu_server_service::devices::{hash_code, hash_token};
 use zhisu_server_service::people::hash_password;
 use zhisu_server_sqlite::SqliteStorage;
 use zhisu_server_storage::{
-    Accepted, AcceptedContact, AcceptedQuizSession, Device, InterviewStore, Storage, StorageError,
+    Accepted, AcceptedContact, AcceptedPractice, AcceptedQuizSession, Device, InterviewStore,
+    Storage, StorageError,
 };
 use zhisu_server_storage::{AuditEntry, EnrolRefusal};
 use zhisu_server_storage::{Person, Role, Scope};
@@ -50,6 +51,7 @@ fn interview(n: u128, age: i64) -> Accepted {
         site_id: Some("site-1".into()),
         surveyor_id: None,
         paradata: None,
+        practice: false,
         content_hash: String::new(),
     }
     .sealed();
@@ -473,6 +475,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     library_conformance(&*fresh("library").storage);
     contact_conformance(&*fresh("contacts").storage);
     outreach_conformance(&*fresh("outreach").storage);
+    practice_conformance(&*fresh("practice").storage);
     round_conformance(&*fresh("rounds").storage);
     erasure_conformance(&fresh("erasure"));
     retention_conformance(&*fresh("retention").storage);
@@ -2091,7 +2094,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
@@ -2540,4 +2543,156 @@ fn sqlite_group_commit_keeps_each_batch_whole() {
     for i in 0..10 {
         assert!(!s.contains(Uuid::from_u128(7_000 + i)).unwrap());
     }
+}
+/// Every literacy cell of the pilot, as text.
+fn pilot_cells(s: &dyn Storage) -> Vec<String> {
+    let mut cells = Vec::new();
+    s.visit_cells("ohl_pilot", &mut |c| cells.push(format!("{c:?}")))
+        .unwrap();
+    cells
+}
+
+/// A practice interview of surveyor training (issue 24) for storage: `interview(n, age)`
+/// marked as practice and sealed again, with a too-fast flag.
+fn practice(n: u128, age: i64) -> AcceptedPractice {
+    let mut one = interview(n, age);
+    one.interview.practice = true;
+    one.interview.surveyor_id = Some("trainee-1".into());
+    let interview = one.interview.sealed();
+    AcceptedPractice {
+        interview,
+        score: one.score,
+        flags: vec![zhisu_core::QcFlag::TooFast {
+            seconds_per_item: 1.5,
+            minimum: 3.0,
+            items: 4,
+        }],
+        population: None,
+    }
+}
+
+/// Practice interviews (issue 24): stored once by id and content hash in their own table; a
+/// changed one, or one with a survey interview's id, is a conflict; read back in scope with
+/// their flags; and no reader of the survey sees them (interviews, pages, facts, cells,
+/// progress, the quality-control queue and counts, the quality table, contacts).
+fn practice_conformance(s: &dyn Storage) {
+    use ReceiptStatus::*;
+    let device = Device {
+        id: Uuid::from_u128(78),
+        name: "培训平板".into(),
+        round: "2026".into(),
+        district: "yuzhong".into(),
+        enrolled_at: at(0),
+        revoked_at: None,
+        last_seen_at: None,
+        pending: None,
+    };
+    let mut real = interview(60, 30);
+    real.interview.surveyor_id = Some("trainee-1".into());
+    real.interview = real.interview.sealed();
+    s.ingest(&[real], Some(&device), at(1)).unwrap();
+    let survey_before = (
+        s.interviews(&Scope::All).unwrap(),
+        s.progress(&Scope::All).unwrap(),
+        pilot_cells(s),
+        s.qc_counts(&Scope::All).unwrap(),
+    );
+
+    let batch = vec![practice(61, 30), practice(62, 40)];
+    assert_eq!(
+        statuses(&s.ingest_practice(&batch, Some(&device), at(2)).unwrap()),
+        vec![Stored, Stored]
+    );
+    assert_eq!(
+        statuses(&s.ingest_practice(&batch, Some(&device), at(3)).unwrap()),
+        vec![AlreadyStored, AlreadyStored],
+        "a re-send is recognised: stored exactly once"
+    );
+    let survey_id = practice(60, 30);
+    let receipts = s
+        .ingest_practice(&[practice(61, 31), survey_id], Some(&device), at(4))
+        .unwrap();
+    assert_eq!(statuses(&receipts), vec![Conflict, Conflict]);
+    assert_eq!(receipts[0].code.as_deref(), Some("different_content"));
+
+    let stored = s.practice_interviews(&Scope::All).unwrap();
+    assert_eq!(
+        stored.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![Uuid::from_u128(61), Uuid::from_u128(62)]
+    );
+    let first = &stored[0];
+    assert_eq!(first.district.as_deref(), Some("yuzhong"));
+    assert_eq!(first.device_id, Some(device.id));
+    assert_eq!(first.surveyor_id.as_deref(), Some("trainee-1"));
+    assert_eq!(first.site_id.as_deref(), Some("site-1"));
+    assert_eq!((first.score, first.max_score), (3, 4));
+    assert_eq!(first.duration_s, 9 * 60);
+    assert_eq!(first.received_at, at(2));
+    assert_eq!(first.completed_at, batch[0].interview.completed_at);
+    assert_eq!(first.flags, batch[0].flags);
+    assert_eq!(
+        s.practice_interviews(&Scope::District("yuzhong".into()))
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(s
+        .practice_interviews(&Scope::District("wanzhou".into()))
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .practice_interviews(&Scope::Populations(vec!["teacher".into()]))
+        .unwrap()
+        .is_empty());
+    let mut found = s
+        .practice_ids(&[
+            Uuid::from_u128(60),
+            Uuid::from_u128(62),
+            Uuid::from_u128(99),
+        ])
+        .unwrap();
+    found.sort();
+    assert_eq!(found, vec![Uuid::from_u128(62)]);
+
+    // no reader of the survey sees them
+    assert_eq!(s.interview_count().unwrap(), 1);
+    let survey_after = (
+        s.interviews(&Scope::All).unwrap(),
+        s.progress(&Scope::All).unwrap(),
+        pilot_cells(s),
+        s.qc_counts(&Scope::All).unwrap(),
+    );
+    assert_eq!(survey_after, survey_before);
+    assert_eq!(s.interviews_page(&Scope::All, None, 10).unwrap().len(), 1);
+    let mut facts = 0;
+    s.visit_facts(&Scope::All, "ohl_pilot", &mut |_| facts += 1)
+        .unwrap();
+    assert_eq!(facts, 1);
+    assert!(s
+        .qc_queue(&Scope::All, None, 100)
+        .unwrap()
+        .iter()
+        .all(|e| e.id == Uuid::from_u128(60)));
+    assert_eq!(s.quality_rows(&Scope::All).unwrap().len(), 1);
+    assert!(s.contact_counts(&Scope::All).unwrap().is_empty());
+    assert!(!s.contains(Uuid::from_u128(61)).unwrap());
+    // the real interviews per surveyor, for the trainees' record
+    let starts = s.surveyor_starts(&Scope::All).unwrap();
+    assert_eq!(starts.len(), 1);
+    assert_eq!(
+        (
+            starts[0].district.as_deref(),
+            starts[0].surveyor_id.as_deref(),
+            starts[0].interviews
+        ),
+        (Some("yuzhong"), Some("trainee-1"), 1)
+    );
+    assert_eq!(
+        starts[0].first_completed_at,
+        interview(60, 30).interview.completed_at
+    );
+    assert!(s
+        .surveyor_starts(&Scope::District("wanzhou".into()))
+        .unwrap()
+        .is_empty());
 }

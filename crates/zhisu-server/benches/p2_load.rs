@@ -321,6 +321,7 @@ fn interviews(
                         site_id: Some(format!("yz-{:03}", device % 40)),
                         surveyor_id: Some(format!("surveyor-{:02}", device)),
                         paradata: None,
+                        practice: false,
                         content_hash: String::new(),
                     }
                     .sealed()

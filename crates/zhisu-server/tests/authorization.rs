@@ -38,6 +38,7 @@ fn interview(n: u128, population: &str) -> zhisu_server_storage::Accepted {
         site_id: None,
         surveyor_id: None,
         paradata: None,
+        practice: false,
         content_hash: String::new(),
     }
     .sealed();
@@ -2255,4 +2256,77 @@ async fn the_library_is_read_by_every_role_and_written_by_the_city_only() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+}
+
+/// The trainees' record (`/dashboard/training` and `.csv`, issue 24): each role sees the
+/// practice of its own district's tablets (the city every district's); a department viewer
+/// sees none (practice belongs to the districts' fieldwork staff); no session, no page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trainees_record_keeps_to_each_roles_district() {
+    use zhisu_server_storage::AcceptedPractice;
+    let w = world().await;
+    let devices = w.state.storage.devices().unwrap();
+    for (n, district, surveyor) in [
+        (501u128, "yuzhong", "yz-trainee"),
+        (502, "jiangbei", "jb-trainee"),
+    ] {
+        let device = devices.iter().find(|d| d.district == district).unwrap();
+        let mut one = interview(n, "teacher");
+        one.interview.practice = true;
+        one.interview.surveyor_id = Some(surveyor.into());
+        let practice = AcceptedPractice {
+            interview: one.interview.sealed(),
+            score: one.score,
+            flags: vec![],
+            population: Some("teacher".into()),
+        };
+        let receipts = w
+            .state
+            .storage
+            .ingest_practice(&[practice], Some(device), Utc::now())
+            .unwrap();
+        assert_eq!(receipts[0].status, zhisu_protocol::ReceiptStatus::Stored);
+    }
+    for (role, sees_yuzhong, sees_jiangbei) in [
+        ("city", true, true),
+        ("yz_admin", true, false),
+        ("yz_sup", true, false),
+        ("jb_admin", false, true),
+        ("edu", false, false),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        for path in ["/dashboard/training", "/dashboard/training.csv"] {
+            let r = w
+                .http
+                .get(format!("{}{path}", w.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{path} as {role}");
+            let body = r.text().await.unwrap();
+            assert_eq!(
+                body.contains("yz-trainee"),
+                sees_yuzhong,
+                "{path} as {role}: {body}"
+            );
+            assert_eq!(
+                body.contains("jb-trainee"),
+                sees_jiangbei,
+                "{path} as {role}: {body}"
+            );
+        }
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/dashboard/training", "/dashboard/training.csv"] {
+        let r = client
+            .get(format!("{}{path}", w.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+    }
 }

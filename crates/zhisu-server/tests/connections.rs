@@ -212,6 +212,7 @@ fn pilot_interview(n: u128) -> zhisu_protocol::CompletedInterview {
         site_id: None,
         surveyor_id: None,
         paradata: None,
+        practice: false,
         content_hash: String::new(),
     }
     .sealed()

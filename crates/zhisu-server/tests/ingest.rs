@@ -119,6 +119,7 @@ fn interview(n: u128, confined_space: &[&str]) -> CompletedInterview {
         site_id: None,
         surveyor_id: None,
         paradata: None,
+        practice: false,
         content_hash: String::new(),
     }
     .sealed()

@@ -149,6 +149,7 @@ fn interview(n: u128) -> CompletedInterview {
         site_id: None,
         surveyor_id: Some("s01".into()),
         paradata: None,
+        practice: false,
         content_hash: String::new(),
     }
     .sealed()

@@ -234,6 +234,7 @@ async fn sign_ins_sign_outs_and_exports_are_audited_and_cookies_secure_behind_tl
         site_id: Some("-2+3".into()),
         surveyor_id: Some("=HYPERLINK(\"http://evil.example\")".into()),
         paradata: None,
+        practice: false,
         content_hash: String::new(),
     }
     .sealed();

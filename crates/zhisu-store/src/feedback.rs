@@ -36,6 +36,8 @@ impl Kept {
         answers: &Answers,
         show_answer_key: bool,
         offered: &crate::library::Offered,
+        practice: bool,
+        flags: Vec<zhisu_core::QcFlag>,
     ) -> Kept {
         let report = questionnaire.score(answers);
         let wrong = report
@@ -50,6 +52,8 @@ impl Kept {
                 show_answer_key,
                 take_home_qr: offered.take_home_qr,
                 pieces: offered.view(),
+                practice,
+                flags,
             },
             answers: wrong,
         }

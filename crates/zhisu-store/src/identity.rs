@@ -287,7 +287,7 @@ impl DeviceStore {
         let versions: Vec<(String, String)> = {
             let mut stmt = self.conn.prepare_cached(&format!(
                 "SELECT DISTINCT questionnaire_id, questionnaire_version FROM interview
-                 WHERE site_id IS NOT NULL AND state IN {DONE}"
+                 WHERE site_id IS NOT NULL AND state IN {DONE} AND practice = 0"
             ))?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<Result<_, _>>()?
@@ -297,7 +297,7 @@ impl DeviceStore {
             "SELECT i.site_id, a.value, count(*) FROM interview i
              LEFT JOIN answer a ON a.interview_id = i.id AND a.item_id = ?3
              WHERE i.questionnaire_id = ?1 AND i.questionnaire_version = ?2
-               AND i.site_id IS NOT NULL AND i.state IN {DONE}
+               AND i.site_id IS NOT NULL AND i.state IN {DONE} AND i.practice = 0
              GROUP BY i.site_id, a.value"
         ))?;
         for (id, version) in &versions {
@@ -369,6 +369,8 @@ const TEXT_SIZE: &str = "text_size";
 
 /// The states of an interview done on this device (completed, waiting or acknowledged).
 const DONE: &str = "('completed', 'queued', 'sent', 'acknowledged')";
+// practice interviews (issue #24) count towards no quota: every reader of DONE adds
+// `AND practice = 0`.
 
 /// A server address as the surveyor typed it, trimmed and without a trailing `/`; it must
 /// start with `http://` or `https://`.

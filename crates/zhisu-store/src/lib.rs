@@ -191,6 +191,10 @@ fn parse_state(s: &str) -> Result<InterviewState, StoreError> {
     InterviewState::from_name(s).ok_or_else(|| StoreError::Corrupt(format!("unknown state '{s}'")))
 }
 
+/// Why a practice contact that ended otherwise than completed was discarded: practice
+/// contacts are not uploaded (only completed practice interviews are, for the trainee's record).
+pub const PRACTICE_CONTACT_REASON: &str = "练习：没做完的练习不上传";
+
 /// What is known when an interview starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInterview {
@@ -202,6 +206,8 @@ pub struct NewInterview {
     pub surveyor_id: Option<String>,
     /// The language the respondent's screens are shown in.
     pub language: Option<String>,
+    /// A practice interview of surveyor training: uploaded marked as practice, never counted.
+    pub practice: bool,
 }
 
 impl NewInterview {
@@ -213,6 +219,7 @@ impl NewInterview {
             site_id: None,
             surveyor_id: None,
             language: None,
+            practice: false,
         }
     }
 }
@@ -228,6 +235,8 @@ pub struct TabletStart<'a> {
     pub signed_in: Option<&'a str>,
     /// The language wanted for the respondent's screens.
     pub language: Option<&'a str>,
+    /// A practice interview of surveyor training.
+    pub practice: bool,
 }
 
 pub struct DeviceStore {
@@ -325,8 +334,8 @@ impl DeviceStore {
         new: &NewInterview,
     ) -> Result<Uuid, StoreError> {
         self.conn.execute(
-            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id, surveyor_id, language)
-             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, site_id, surveyor_id, language, practice)
+             VALUES (?1, ?2, ?3, 'in_progress', ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 new.id.to_string(),
                 questionnaire.id,
@@ -336,6 +345,7 @@ impl DeviceStore {
                 new.site_id,
                 new.surveyor_id,
                 new.language,
+                new.practice,
             ],
         )?;
         self.clocks.insert(new.id, Instant::now());
@@ -354,6 +364,7 @@ impl DeviceStore {
         new.surveyor_id = self.interview_surveyor(start.signed_in)?;
         new.site_id = self.current_site()?;
         new.language = Some(questionnaire.interview_language(start.language).to_string());
+        new.practice = start.practice;
         self.start_interview(questionnaire, &new)?;
         Ok(new)
     }
@@ -363,7 +374,7 @@ impl DeviceStore {
             .query_row(
                 "SELECT questionnaire_id, questionnaire_version, state, started_at, completed_at, site_id,
                         surveyor_id, sync_code, sync_message, discard_reason, language,
-                        disposition, disposition_reason, feedback IS NOT NULL
+                        disposition, disposition_reason, feedback IS NOT NULL, practice
                  FROM interview WHERE id = ?1",
                 [id.to_string()],
                 |row| {
@@ -387,6 +398,7 @@ impl DeviceStore {
                             row.get::<_, Option<String>>(11)?,
                             row.get::<_, Option<String>>(12)?,
                             row.get::<_, bool>(13)?,
+                            row.get::<_, bool>(14)?,
                         ),
                     ))
                 },
@@ -397,7 +409,7 @@ impl DeviceStore {
                 |(
                     (qid, qver, state, started, completed),
                     (site, surveyor, code, message, reason),
-                    (language, disposition, disposition_reason, feedback_kept),
+                    (language, disposition, disposition_reason, feedback_kept, practice),
                 )| {
                     let state = parse_state(&state)?;
                     let disposition = match disposition {
@@ -430,6 +442,7 @@ impl DeviceStore {
                         disposition,
                         disposition_reason,
                         feedback_kept,
+                        practice,
                     })
                 },
             )
@@ -592,6 +605,7 @@ impl DeviceStore {
             site_id: interview.site_id,
             surveyor_id: interview.surveyor_id,
             paradata: Some(paradata),
+            practice: interview.practice,
             content_hash: String::new(),
         }
         .sealed();
@@ -615,7 +629,18 @@ impl DeviceStore {
             repeat::ended_fingerprint(questionnaire, &upload.answers, upload.site_id.as_deref());
         // The feedback page, kept for a day so that it can be shown again after a crash: the
         // score and the answers to the items answered wrong, never the rest.
-        let kept = feedback::Kept::of(questionnaire, &upload.answers, show_answer_key, &offered);
+        let kept = feedback::Kept::of(
+            questionnaire,
+            &upload.answers,
+            show_answer_key,
+            &offered,
+            upload.practice,
+            upload
+                .paradata
+                .as_ref()
+                .map(|p| p.flags.clone())
+                .unwrap_or_default(),
+        );
         let changed = tx.execute(
             "UPDATE interview SET state = 'completed', completed_at = ?2, payload = ?3, content_hash = ?4, sealed = ?5,
                  disposition = 'completed', fingerprint = ?6, local_day = ?7, feedback = ?8
@@ -669,6 +694,7 @@ impl DeviceStore {
         now: DateTime<Utc>,
     ) -> Result<ContactOutcome, StoreError> {
         let interview = self.open_interview(questionnaire, interview_id)?;
+        let practice = interview.practice;
         let answers = questionnaire.effective_answers(&self.answers(interview_id)?);
         let reason = reason.trim();
         let not_allowed = |wanted: Disposition, why: &str| StoreError::DispositionNotAllowed {
@@ -746,6 +772,24 @@ impl DeviceStore {
             content_hash: String::new(),
         }
         .sealed();
+        if practice {
+            // a practice contact is not survey fieldwork: it ends on the tablet, never uploaded
+            self.conn.execute(
+                "UPDATE interview SET state = 'discarded', discarded_at = ?2, discard_reason = ?3,
+                     disposition = ?4, disposition_reason = ?5
+                 WHERE id = ?1 AND state = 'in_progress'",
+                params![
+                    interview_id.to_string(),
+                    timestamp(ended_at),
+                    PRACTICE_CONTACT_REASON,
+                    disposition.as_str(),
+                    shown_reason,
+                ],
+            )?;
+            self.close_screen_visits(interview_id)?;
+            self.clocks.remove(&interview_id);
+            return Ok(contact);
+        }
         let fingerprint =
             repeat::ended_fingerprint(questionnaire, &answers, contact.site_id.as_deref());
         let changed = self.conn.execute(

@@ -290,6 +290,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         source  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 19 (issue #24, surveyor training): a practice interview, run like a real one and uploaded
+    //     with `practice: true`; the tablet's quota progress and repeat check leave it out.
+    r#"
+    ALTER TABLE interview ADD COLUMN practice INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

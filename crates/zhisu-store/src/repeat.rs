@@ -85,6 +85,7 @@ impl DeviceStore {
              FROM interview INDEXED BY interview_fingerprint
              WHERE fingerprint = ?1 AND local_day = ?2 AND site_id IS ?3 AND id != ?4
                AND state != 'discarded'
+               AND practice = (SELECT practice FROM interview WHERE id = ?4)
              ORDER BY coalesce(completed_at, started_at), id",
         )?;
         let rows = stmt.query_map(

@@ -757,6 +757,7 @@ fn an_interview_on_the_tablet_needs_a_surveyor_once_there_are_any_and_takes_the_
             utc_offset_minutes: 480,
             signed_in,
             language,
+            practice: false,
         };
     // no surveyors, no site: nobody and nowhere; a language the questionnaire lacks: its own
     let new = store
@@ -1442,4 +1443,72 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
     drop(store);
     let store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(store.library().unwrap(), good);
+}
+
+/// Practice interviews of surveyor training (issue 24): run like real ones and uploaded marked
+/// as practice (the flag is in the sealed content), never counted towards a quota, never
+/// matched against real interviews by the repeat check; a practice contact that ends otherwise
+/// is discarded on the tablet, never uploaded.
+#[test]
+fn practice_interviews_are_uploaded_marked_and_count_towards_no_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
+    let q = pilot();
+    store
+        .save_sites(&[site("yz-001", &[("construction", 30)])])
+        .unwrap();
+    store.choose_site("yz-001").unwrap();
+    let begin = |store: &mut DeviceStore, n: u128, practice: bool| {
+        let start = TabletStart {
+            id: Uuid::from_u128(n),
+            started_at: at(0),
+            utc_offset_minutes: 480,
+            signed_in: None,
+            language: None,
+            practice,
+        };
+        store.start_interview_on_tablet(&q, &start).unwrap().id
+    };
+    // a real interview done first, then a practice one with the same respondent
+    let real = begin(&mut store, 1, false);
+    answer_all(&mut store, &q, real);
+    let real_upload = store.complete_interview(&q, real, at(9)).unwrap();
+    assert!(!real_upload.practice);
+    let practice = begin(&mut store, 2, true);
+    assert!(store.interview(practice).unwrap().practice);
+    assert!(!store.interview(real).unwrap().practice);
+    answer_all(&mut store, &q, practice);
+    assert_eq!(
+        matched(&store.repeat_respondent(&q, practice).unwrap()),
+        Vec::<Uuid>::new(),
+        "a practice interview is never taken for a real respondent's repeat"
+    );
+    let upload = store.complete_interview(&q, practice, at(10)).unwrap();
+    assert!(upload.practice);
+    assert!(upload.hash_is_valid());
+    let waiting = store.waiting_uploads(10).unwrap();
+    assert_eq!(waiting.len(), 2);
+    assert!(waiting.iter().any(|w| w.id == practice && w.practice));
+    assert!(waiting.iter().any(|w| w.id == real && !w.practice));
+
+    // quota progress counts the real interview only (the pilot asks no population: by site)
+    let population = |_: &str, _: &str| None;
+    let progress = store.site_progress(&population).unwrap();
+    assert_eq!(progress[0].done, 1, "{progress:?}");
+
+    // a practice contact ended otherwise than completed stays on the tablet
+    let contact = begin(&mut store, 3, true);
+    store
+        .save_answer(&q, contact, "age", &AnswerValue::Integer(41), at(11))
+        .unwrap();
+    store
+        .close_contact(&q, contact, Some(Disposition::Partial), "被叫走了", at(12))
+        .unwrap();
+    let closed = store.interview(contact).unwrap();
+    assert_eq!(closed.state, InterviewState::Discarded);
+    assert_eq!(
+        closed.discard_reason.as_deref(),
+        Some(PRACTICE_CONTACT_REASON)
+    );
+    assert_eq!(store.waiting_uploads(10).unwrap().len(), 2);
 }

@@ -23,7 +23,12 @@ pub enum Msg {
     Interviews(Result<Vec<InterviewSummary>, CommandError>),
     Today(Result<TodayView, CommandError>),
     Surveyors(Result<SurveyorsView, CommandError>),
-    Start { id: String, version: String },
+    /// Starts an interview (`practice`: a practice interview of surveyor training).
+    Start {
+        id: String,
+        version: String,
+        practice: bool,
+    },
     Resume(InterviewSummary),
     Opened(Result<Opened, CommandError>),
 }
@@ -70,10 +75,14 @@ impl Component for Home {
             Msg::Interviews(Ok(list)) => self.interviews = list,
             Msg::Today(Ok(today)) => self.today = Some(today),
             Msg::Surveyors(Ok(view)) => self.surveyors = Some(view),
-            Msg::Start { id, version } => {
+            Msg::Start {
+                id,
+                version,
+                practice,
+            } => {
                 self.busy = true;
                 ctx.link().send_future(async move {
-                    Msg::Opened(interview::start(id, version, ui).await)
+                    Msg::Opened(interview::start(id, version, ui, practice).await)
                 });
             }
             Msg::Resume(listing) => {
@@ -254,6 +263,9 @@ impl Home {
                             html! {
                                 <button class="choice resume" id={format!("resume-{}", i.id)} disabled={self.busy}
                                     onclick={link.callback(move |_| Msg::Resume(listing.clone()))}>
+                                    if i.practice {
+                                        <b class="practice-mark">{ ui.pick("【练习】", "[Practice] ") }</b>
+                                    }
                                     { resume_text(ui, self.title_of(&i.questionnaire_id), i) }
                                 </button>
                             }
@@ -266,7 +278,7 @@ impl Home {
                         let (id, version) = (c.id.clone(), c.version.clone());
                         html! {
                             <button class="choice primary" id={format!("start-{}", c.id)} disabled={self.busy}
-                                onclick={link.callback(move |_| Msg::Start { id: id.clone(), version: version.clone() })}>
+                                onclick={link.callback(move |_| Msg::Start { id: id.clone(), version: version.clone(), practice: false })}>
                                 { c.title.get(ui.code(), "zh-CN") }
                             </button>
                         }
@@ -284,6 +296,33 @@ impl Home {
                         html! {
                             <button class="choice" id={format!("quiz-{}", c.id)} disabled={self.busy} onclick={go}>
                                 { ui.pick("问答：", "Quiz: ") }{ c.title.get(ui.code(), "zh-CN") }
+                            </button>
+                        }
+                    }) }
+                </div>
+                { self.practice_view(ctx) }
+            </>
+        }
+    }
+
+    /// Practice for surveyor training: the same questionnaires, run exactly like real
+    /// interviews, marked as practice and never counted.
+    fn practice_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let ui = self.app.ui;
+        html! {
+            <>
+                <h2 id="practice-title">{ ui.pick("练习（培训用，不计入调查）", "Practice (training; never counted)") }</h2>
+                <p class="hint">{ ui.pick(
+                    "和正式访谈一模一样，但标着“练习”，不算进任何结果和配额。做完会告诉您督导质控会看到什么。",
+                    "Runs exactly like a real interview but marked as practice, never in any result or quota. Afterwards it shows what quality control would see.") }</p>
+                <div class="choices">
+                    { for self.catalogue.iter().map(|c| {
+                        let (id, version) = (c.id.clone(), c.version.clone());
+                        html! {
+                            <button class="choice practice" id={format!("practice-{}", c.id)} disabled={self.busy}
+                                onclick={link.callback(move |_| Msg::Start { id: id.clone(), version: version.clone(), practice: true })}>
+                                { ui.pick("练习：", "Practise: ") }{ c.title.get(ui.code(), "zh-CN") }
                             </button>
                         }
                     }) }

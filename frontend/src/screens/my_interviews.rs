@@ -172,8 +172,13 @@ impl MyInterviews {
         let ui = self.app.ui;
         let (id, listing, again) = (i.id, i.clone(), i.clone());
         html! {
-            <li data-state={i.state.as_str()}>
-                <div>{ format!("{}　{}", local_time(&i.started_at), i.questionnaire_id) }</div>
+            <li data-state={i.state.as_str()} data-practice={i.practice.to_string()}>
+                <div>
+                    if i.practice {
+                        <b class="practice-mark">{ ui.pick("【练习】", "[Practice] ") }</b>
+                    }
+                    { format!("{}　{}", local_time(&i.started_at), i.questionnaire_id) }
+                </div>
                 <b class="state">{ state_text(i.state, ui) }</b>
                 if let Some(d) = i.disposition {
                     <b class="disposition" data-disposition={d.as_str()}>{ format!("　{}", disposition_text(d, ui)) }</b>

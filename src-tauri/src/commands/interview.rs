@@ -161,6 +161,7 @@ pub async fn start_interview(
                 utc_offset_minutes,
                 signed_in: signed_in.as_deref(),
                 language: args.language.as_deref(),
+                practice: args.practice,
             };
             let new = store.start_interview_on_tablet(&q, &start)?;
             let language = q.interview_language(new.language.as_deref()).to_string();

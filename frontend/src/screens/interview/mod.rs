@@ -6,6 +6,7 @@
 //! logic, eligibility) is decided by `zhisu-core`, the same code the server runs.
 
 pub(crate) mod feedback;
+mod practice;
 mod question;
 mod repeat;
 mod review;
@@ -27,8 +28,14 @@ use crate::context::{app_context, error_view, AppContext, Opened};
 use crate::i18n::{error_text, lang_of, Lang, Words};
 
 /// Starts an interview of questionnaire `id` `version`, in the surveyor's language `ui` when
-/// the questionnaire has it (the native side decides), and notes where it starts.
-pub async fn start(id: String, version: String, ui: Lang) -> Result<Opened, CommandError> {
+/// the questionnaire has it (the native side decides), and notes where it starts. `practice`:
+/// a practice interview of surveyor training.
+pub async fn start(
+    id: String,
+    version: String,
+    ui: Lang,
+    practice: bool,
+) -> Result<Opened, CommandError> {
     let args = VersionArgs {
         id: id.clone(),
         version: version.clone(),
@@ -39,6 +46,7 @@ pub async fn start(id: String, version: String, ui: Lang) -> Result<Opened, Comm
         id,
         version,
         language,
+        practice,
     })
     .await?;
     // where it starts, when the platform can tell (without holding up the consent screen)
@@ -49,6 +57,7 @@ pub async fn start(id: String, version: String, ui: Lang) -> Result<Opened, Comm
         answers: Answers::new(),
         language: started.language,
         feedback: None,
+        practice,
     })
 }
 
@@ -72,6 +81,7 @@ pub async fn resume(listing: InterviewSummary) -> Result<Opened, CommandError> {
         answers,
         language,
         feedback: None,
+        practice: listing.practice,
     })
 }
 
@@ -95,6 +105,7 @@ pub async fn feedback_again(listing: InterviewSummary) -> Result<Opened, Command
         answers: kept.answers,
         language,
         feedback: Some(kept.completion),
+        practice: listing.practice,
     })
 }
 
@@ -115,6 +126,9 @@ enum Step {
         take_home_qr: bool,
         /// The library's pieces for the wrong answers.
         pieces: Vec<api::LibraryPiece>,
+        /// The quality flags the interview was sealed with (shown to a trainee after a
+        /// practice interview).
+        flags: Vec<QcFlag>,
     },
 }
 
@@ -202,6 +216,8 @@ pub struct Interview {
     repeat: Option<api::RepeatMatch>,
     /// The surveyor said it is not the same person.
     repeat_dismissed: bool,
+    /// A practice interview of surveyor training.
+    practice: bool,
 }
 
 impl Component for Interview {
@@ -242,6 +258,7 @@ impl Component for Interview {
             reported: None,
             repeat: None,
             repeat_dismissed: false,
+            practice: opened.practice,
             q,
         };
         if let Some(Completion {
@@ -249,6 +266,8 @@ impl Component for Interview {
             show_answer_key,
             take_home_qr,
             pieces,
+            flags,
+            ..
         }) = opened.feedback.clone()
         {
             // shown again: the interview is sealed, nothing is asked or reported
@@ -257,6 +276,7 @@ impl Component for Interview {
                 show_answer_key,
                 take_home_qr,
                 pieces,
+                flags,
             };
             return interview;
         }
@@ -292,22 +312,33 @@ impl Component for Interview {
                 show_answer_key,
                 take_home_qr,
                 pieces,
-            } => feedback::done_view(
-                &self.app,
-                &self.q,
-                report,
-                &self.answers,
-                feedback::Offer {
-                    show_answer_key: *show_answer_key,
-                    take_home_qr: *take_home_qr,
-                    pieces,
-                },
-                self.id,
-                &self.language,
-            ),
+                flags,
+            } => html! {
+                <>
+                    if self.practice {
+                        { practice::after_practice(self.app.ui, flags) }
+                    }
+                    { feedback::done_view(
+                        &self.app,
+                        &self.q,
+                        report,
+                        &self.answers,
+                        feedback::Offer {
+                            show_answer_key: *show_answer_key,
+                            take_home_qr: *take_home_qr,
+                            pieces,
+                        },
+                        self.id,
+                        &self.language,
+                    ) }
+                </>
+            },
         };
         html! {
             <>
+                if self.practice {
+                    { practice::banner(self.app.ui) }
+                }
                 if matches!(self.step, Step::Question(_) | Step::Review | Step::Done { .. }) {
                     { self.text_size_button() }
                 }
@@ -589,11 +620,14 @@ impl Interview {
                 show_answer_key,
                 take_home_qr,
                 pieces,
+                flags,
+                ..
             }) => self.show(Step::Done {
                 report,
                 show_answer_key,
                 take_home_qr,
                 pieces,
+                flags,
             }),
             Err(e) => self.error = Some(error_text(&e, self.app.ui)),
         }
