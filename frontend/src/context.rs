@@ -123,7 +123,7 @@ pub struct Opened {
     /// The language of the respondent's screens (a questionnaire language code).
     pub language: String,
     /// A completed interview's feedback page shown again (kept by the tablet for a day): the
-    /// interview opens on it, with `answers` holding only the answers to the wrong items.
+    /// interview opens on it, with no answers (they are sealed).
     pub feedback: Option<zhisu_app_api::Completion>,
     /// A practice interview of surveyor training: the banner on every screen says so.
     pub practice: bool,

@@ -275,13 +275,9 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         completion.show_answer_key,
         "the default round shows the answer key"
     );
-    // the feedback page again, as kept by the store: the same score, the wrong answer only
+    // the feedback page again, as kept by the store: the same page
     let again = app.ok::<api::FeedbackAgain>(interview);
     assert_eq!(again.completion, completion);
-    assert_eq!(
-        again.answers.keys().collect::<Vec<_>>(),
-        vec!["confined_space"]
-    );
     assert_eq!(
         app.code::<api::FeedbackAgain>(InterviewArgs {
             interview_id: uuid::Uuid::from_u128(404)

@@ -658,7 +658,14 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
         .text()
         .await
         .unwrap();
-    assert!(wrong.contains("棉花"), "the answer given: {wrong}");
+    assert!(
+        wrong.contains("棉花挡不住噪声"),
+        "the wrong item's explanation: {wrong}"
+    );
+    assert!(
+        !wrong.contains("您的回答"),
+        "the answers are sealed, not shown again: {wrong}"
+    );
     assert_eq!(
         app.attribute("take-home-qr", "data-url").await.as_deref(),
         Some(url.as_str()),

@@ -353,13 +353,11 @@ pub struct LibraryPiece {
 }
 
 /// The feedback page of an interview completed on this tablet, shown again: the device keeps
-/// it for a day after completion (the answers themselves are sealed and deleted), so a crash or
-/// a respondent who comes back does not lose it.
+/// its score summary for a day after completion (the answers themselves are sealed and
+/// deleted), so a crash or a respondent who comes back does not lose it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeptFeedback {
     pub completion: Completion,
-    /// The respondent's answers to the items answered wrong, and nothing else.
-    pub answers: zhisu_core::Answers,
     /// The language of the respondent's screens (`None`: the questionnaire's default).
     pub language: Option<String>,
 }

@@ -1,10 +1,11 @@
 //! The feedback page after sealing (issue #18). Completing an interview seals its answers to the
 //! round's key and deletes them from the tablet, so the feedback page, once left (by a crash, a
 //! tap on "home", a respondent who comes back for the QR code), could never be shown again.
-//! The device keeps what that page shows and nothing more: the score report (scores per
-//! dimension and module, which scored items were right), the respondent's answers to the items
-//! answered wrong (the page shows "your answer" beside the right one), and whether the round
-//! shows the answer key. It is kept in the `interview` row (migration 16) for
+//! The device keeps the score summary that page shows and nothing of the answers: the score
+//! report (scores per dimension and module, which scored items were right), whether the round
+//! shows the answer key, what was offered (the take-home code, the library's pieces) and, for a
+//! practice interview, its flags. Shown again, the page lists the wrong items with their right
+//! answers but not what the respondent answered: that is sealed. It is kept in the `interview` row (migration 16) for
 //! [`FEEDBACK_KEPT_HOURS`] after completion, then forgotten: at every completion and whenever
 //! the app lists the interviews.
 
@@ -22,12 +23,10 @@ use crate::{from_json, parse_timestamp, timestamp, DeviceStore, KeptFeedback, St
 pub const FEEDBACK_KEPT_HOURS: i64 = 24;
 
 /// What the `feedback` column holds: the page as it was drawn (score, answer key shown, the
-/// take-home code offered, the library pieces of the wrong answers) and the answers to the
-/// scored items answered wrong, nothing else.
+/// take-home code offered, the library pieces of the wrong answers), never an answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Kept {
     completion: Completion,
-    answers: Answers,
 }
 
 impl Kept {
@@ -40,12 +39,6 @@ impl Kept {
         flags: Vec<zhisu_core::QcFlag>,
     ) -> Kept {
         let report = questionnaire.score(answers);
-        let wrong = report
-            .items
-            .iter()
-            .filter(|r| !r.correct)
-            .filter_map(|r| Some((r.item_id.clone(), answers.get(&r.item_id)?.clone())))
-            .collect();
         Kept {
             completion: Completion {
                 report,
@@ -55,7 +48,6 @@ impl Kept {
                 practice,
                 flags,
             },
-            answers: wrong,
         }
     }
 }
@@ -95,7 +87,6 @@ impl DeviceStore {
         let kept: Kept = from_json(&feedback)?;
         Ok(KeptFeedback {
             completion: kept.completion,
-            answers: kept.answers,
             language,
         })
     }

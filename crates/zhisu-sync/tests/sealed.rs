@@ -247,7 +247,8 @@ async fn a_completed_interview_is_unreadable_on_the_device_yet_scored_correctly_
         "earplugs",
         "ventilate",
         "test_air",
-        "employer_duty",
+        // an answer keyed by its item (the kept score summary names items, never answers)
+        "\"employer_duty\":",
         "\"age\"",
         "\"value\":58",
     ] {

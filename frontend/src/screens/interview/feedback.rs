@@ -178,7 +178,10 @@ fn wrong_answers(
                     html! {
                         <li>
                             <div>{ t(q, lang, &item.label) }</div>
-                            <div>{ l.pick("您的回答：", "Your answer: ") }{ answer_text(q, lang, item, answers.get(&item.id)) }</div>
+                            // shown again after sealing, the tablet no longer has the answers
+                            if !answers.is_empty() {
+                                <div>{ l.pick("您的回答：", "Your answer: ") }{ answer_text(q, lang, item, answers.get(&item.id)) }</div>
+                            }
                             <div class="result-good">{ l.pick("正确答案：", "Right answer: ") }{ answer_text(q, lang, item, key.as_ref()) }</div>
                             if let Some(explanation) = &item.explanation {
                                 <div class="hint">{ t(q, lang, explanation) }</div>

@@ -102,7 +102,8 @@ pub async fn feedback_again(listing: InterviewSummary) -> Result<Opened, Command
     Ok(Opened {
         interview_id: listing.id,
         questionnaire: Rc::new(questionnaire),
-        answers: kept.answers,
+        // the answers are sealed: the page shows the right ones, not what was answered
+        answers: Answers::new(),
         language,
         feedback: Some(kept.completion),
         practice: listing.practice,
