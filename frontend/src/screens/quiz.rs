@@ -23,7 +23,8 @@ pub struct Props {
 
 pub enum Msg {
     Context(AppContext),
-    Loaded(Result<Questionnaire, CommandError>),
+    /// Boxed: a questionnaire is much larger than the other messages.
+    Loaded(Result<Box<Questionnaire>, CommandError>),
     Setup(Result<QuizSetupView, CommandError>),
     ChooseEvent(Option<Uuid>),
     ChooseWhole(bool),
@@ -112,8 +113,9 @@ impl Component for Quiz {
             version: start.version.clone(),
         };
         let setup = version.clone();
-        ctx.link()
-            .send_future(async move { Msg::Loaded(call::<api::GetQuestionnaire>(version).await) });
+        ctx.link().send_future(async move {
+            Msg::Loaded(call::<api::GetQuestionnaire>(version).await.map(Box::new))
+        });
         ctx.link()
             .send_future(async move { Msg::Setup(call::<api::QuizSetup>(setup).await) });
         let (app, handle) = app_context(ctx, Msg::Context);
@@ -138,7 +140,7 @@ impl Component for Quiz {
         let ui = self.app.ui;
         match msg {
             Msg::Context(app) => self.app = app,
-            Msg::Loaded(Ok(q)) => self.questionnaire = Some(Rc::new(q)),
+            Msg::Loaded(Ok(q)) => self.questionnaire = Some(Rc::new(*q)),
             Msg::Setup(Ok(setup)) => {
                 // today's event, when there is one, is the likely one
                 self.event = self.event.or_else(|| setup.events.first().map(|e| e.id));
