@@ -52,6 +52,31 @@ use rows::*;
 const BACKEND: &str = "SQLite";
 
 /// A driver error as the storage reports it.
+/// The receipt of a row offered with `INSERT ... ON CONFLICT (id) DO NOTHING`: stored when it
+/// went in; else already stored when `existing` (the stored content hash by id) holds the same
+/// hash; else a conflict (another hash, or an id another table holds). Contacts, quiz sessions
+/// and practice interviews share this rule.
+fn offered_row_status(
+    inserted: usize,
+    existing: &mut rusqlite::Statement<'_>,
+    id: &str,
+    content_hash: &str,
+) -> Result<zhisu_protocol::ReceiptStatus, StorageError> {
+    use zhisu_protocol::ReceiptStatus;
+    if inserted == 1 {
+        return Ok(ReceiptStatus::Stored);
+    }
+    let hash: Option<String> = existing
+        .query_row([id], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    Ok(if hash.as_deref() == Some(content_hash) {
+        ReceiptStatus::AlreadyStored
+    } else {
+        ReceiptStatus::Conflict
+    })
+}
+
 fn db(e: rusqlite::Error) -> StorageError {
     if let rusqlite::Error::SqliteFailure(failure, _) = &e {
         if failure.code == rusqlite::ErrorCode::ReadOnly {

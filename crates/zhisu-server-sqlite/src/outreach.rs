@@ -52,19 +52,8 @@ impl OutreachStore for SqliteStorage {
                         serde_json::to_string(s).map_err(corrupt)?,
                     ])
                     .map_err(db)?;
-                let status = if inserted == 1 {
-                    ReceiptStatus::Stored
-                } else {
-                    let hash: Option<String> = existing
-                        .query_row([&id], |r| r.get(0))
-                        .optional()
-                        .map_err(db)?;
-                    if hash.as_deref() == Some(s.content_hash.as_str()) {
-                        ReceiptStatus::AlreadyStored
-                    } else {
-                        ReceiptStatus::Conflict
-                    }
-                };
+                let status =
+                    crate::offered_row_status(inserted, &mut existing, &id, &s.content_hash)?;
                 receipts.push(receipt(s.id, status));
             }
         }

@@ -57,20 +57,8 @@ impl PracticeStore for SqliteStorage {
                         serde_json::to_string(&a.flags).map_err(corrupt)?,
                     ])
                     .map_err(db)?;
-                let status = if inserted == 1 {
-                    ReceiptStatus::Stored
-                } else {
-                    let hash: Option<String> = existing
-                        .query_row([&id], |r| r.get(0))
-                        .optional()
-                        .map_err(db)?;
-                    // an id a survey interview or contact holds is a conflict too
-                    if hash.as_deref() == Some(i.content_hash.as_str()) {
-                        ReceiptStatus::AlreadyStored
-                    } else {
-                        ReceiptStatus::Conflict
-                    }
-                };
+                let status =
+                    crate::offered_row_status(inserted, &mut existing, &id, &i.content_hash)?;
                 receipts.push(receipt(i.id, status));
             }
         }
