@@ -55,20 +55,8 @@ impl ContactStore for PostgresStorage {
                     ],
                 )
                 .map_err(db)?;
-            let status = if inserted == 1 {
-                ReceiptStatus::Stored
-            } else {
-                let hash: Option<String> = tx
-                    .query_opt("SELECT content_hash FROM contact WHERE id = $1", &[&c.id])
-                    .map_err(db)?
-                    .map(|r| r.get(0));
-                // an id the interviews already hold is a conflict too
-                if hash.as_deref() == Some(c.content_hash.as_str()) {
-                    ReceiptStatus::AlreadyStored
-                } else {
-                    ReceiptStatus::Conflict
-                }
-            };
+            let status =
+                crate::offered_row_status(&mut tx, inserted, "contact", &c.id, &c.content_hash)?;
             receipts.push(receipt(c.id, status));
         }
         tx.commit().map_err(db)?;

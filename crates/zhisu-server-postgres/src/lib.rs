@@ -50,6 +50,35 @@ use rows::*;
 const BACKEND: &str = "PostgreSQL";
 
 /// A driver error as the storage reports it.
+/// The receipt of a row offered with `INSERT ... ON CONFLICT (id) DO NOTHING`: stored when it
+/// went in; else already stored when `table` holds the same content hash under `id`; else a
+/// conflict (another hash, or an id another table holds). Contacts, quiz sessions and practice
+/// interviews share this rule.
+fn offered_row_status(
+    tx: &mut postgres::Transaction<'_>,
+    inserted: u64,
+    table: &str,
+    id: &uuid::Uuid,
+    content_hash: &str,
+) -> Result<zhisu_protocol::ReceiptStatus, StorageError> {
+    use zhisu_protocol::ReceiptStatus;
+    if inserted == 1 {
+        return Ok(ReceiptStatus::Stored);
+    }
+    let hash: Option<String> = tx
+        .query_opt(
+            &format!("SELECT content_hash FROM {table} WHERE id = $1"),
+            &[id],
+        )
+        .map_err(db)?
+        .map(|r| r.get(0));
+    Ok(if hash.as_deref() == Some(content_hash) {
+        ReceiptStatus::AlreadyStored
+    } else {
+        ReceiptStatus::Conflict
+    })
+}
+
 fn db(e: postgres::Error) -> StorageError {
     if e.code() == Some(&postgres::error::SqlState::DISK_FULL) {
         return StorageError::Full {

@@ -48,22 +48,13 @@ impl OutreachStore for PostgresStorage {
                     ],
                 )
                 .map_err(db)?;
-            let status = if inserted == 1 {
-                ReceiptStatus::Stored
-            } else {
-                let hash: Option<String> = tx
-                    .query_opt(
-                        "SELECT content_hash FROM quiz_session WHERE id = $1",
-                        &[&s.id],
-                    )
-                    .map_err(db)?
-                    .map(|r| r.get(0));
-                if hash.as_deref() == Some(s.content_hash.as_str()) {
-                    ReceiptStatus::AlreadyStored
-                } else {
-                    ReceiptStatus::Conflict
-                }
-            };
+            let status = crate::offered_row_status(
+                &mut tx,
+                inserted,
+                "quiz_session",
+                &s.id,
+                &s.content_hash,
+            )?;
             receipts.push(receipt(s.id, status));
         }
         tx.commit().map_err(db)?;

@@ -67,23 +67,13 @@ impl PracticeStore for PostgresStorage {
                     ],
                 )
                 .map_err(db)?;
-            let status = if inserted == 1 {
-                ReceiptStatus::Stored
-            } else {
-                let hash: Option<String> = tx
-                    .query_opt(
-                        "SELECT content_hash FROM practice_interview WHERE id = $1",
-                        &[&i.id],
-                    )
-                    .map_err(db)?
-                    .map(|r| r.get(0));
-                // an id a survey interview or contact holds is a conflict too
-                if hash.as_deref() == Some(i.content_hash.as_str()) {
-                    ReceiptStatus::AlreadyStored
-                } else {
-                    ReceiptStatus::Conflict
-                }
-            };
+            let status = crate::offered_row_status(
+                &mut tx,
+                inserted,
+                "practice_interview",
+                &i.id,
+                &i.content_hash,
+            )?;
             receipts.push(receipt(i.id, status));
         }
         tx.commit().map_err(db)?;
