@@ -3102,6 +3102,8 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
         "zh-CN",
     )
     .unwrap();
+    // the starter library has a piece for each of the pilot's knowledge points
+    assert!(server.state.load_starter_library().unwrap() > 40);
     let http = reqwest::Client::new();
     let token =
         zhisu_server_tests::sign_in(&server.base_url, "e2e-admin", "e2e-admin-password").await;
@@ -3194,8 +3196,15 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
         let right_answer = text_of(&app, "quiz-right-answer").await;
         assert!(right_answer.starts_with("正确答案："), "{right_answer}");
         assert!(!text_of(&app, "quiz-explanation").await.is_empty());
+        // a wrong answer opens its library piece on the spot (offline: delivered at sync);
+        // a right one shows none
+        let piece = app.attribute(&format!("piece-{item}"), "data-piece").await;
         if n == 0 {
+            assert!(piece.is_some(), "the piece under the missed {item}");
+            app.click_css(&format!("#piece-{item} summary")).await;
             both_sizes(&app, &shots, "quiz-answer-wrong").await;
+        } else {
+            assert_eq!(piece, None, "no piece under the right {item}");
         }
         asked.push(item);
         app.click("quiz-next").await;
@@ -3258,6 +3267,10 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     assert_eq!(stored.len(), 1);
     let session = &stored[0].session;
     assert_eq!(session.event_id, Some(event.id));
+    assert!(
+        session.take_home_qr,
+        "the take-home code offered is recorded"
+    );
     assert_eq!(stored[0].district.as_deref(), Some("yuzhong"));
     assert_eq!(
         session
@@ -3303,6 +3316,7 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     assert_eq!(coverage["by_event"][0]["sessions"], 1);
     assert_eq!(coverage["missed"][0]["item_id"], asked[0].as_str());
     assert_eq!(coverage["workers_reached"], 40);
+    assert_eq!(coverage["take_home_offered"], 1);
     let outreach = page("/dashboard/outreach?q=ohl_pilot").await;
     assert!(outreach.contains("知识问答 1 人次"), "{outreach}");
     assert!(outreach.contains("菜园坝汽车站"));

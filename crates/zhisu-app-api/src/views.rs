@@ -537,6 +537,10 @@ pub struct QuizPlan {
     pub quiz_id: Uuid,
     pub started_at: DateTime<Utc>,
     pub items: Vec<String>,
+    /// The education library's pieces for these items, so a wrong answer opens its piece
+    /// offline (the first, by id, that names an item).
+    #[serde(default)]
+    pub pieces: Vec<LibraryPiece>,
 }
 
 /// One item asked in a quiz and whether it was answered right.
@@ -552,4 +556,8 @@ pub struct QuizSummary {
     pub quiz_id: Uuid,
     pub right: u32,
     pub asked: u32,
+    /// The score screen offers the take-home QR code (an item was missed and the tablet is
+    /// enrolled with a server address): decided when the quiz was kept, and sealed into it.
+    #[serde(default)]
+    pub take_home_qr: bool,
 }

@@ -37,7 +37,7 @@ pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
 pub use library::{LibraryStore, StoredPiece};
 pub use limits::{TokenBucket, TokenLimit};
-pub use outreach::{AcceptedQuizSession, StoredEvent, StoredQuizSession};
+pub use outreach::{AcceptedQuizSession, EventDeletion, StoredEvent, StoredQuizSession};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use practice::{AcceptedPractice, PracticeInterview, PracticeStore, SurveyorStart};
 pub use references::{ReferenceKind, ReferenceLevel};
@@ -485,6 +485,10 @@ pub trait OutreachStore {
 
     /// One event by id, whatever its district.
     fn event(&self, id: Uuid) -> Result<Option<StoredEvent>, StorageError>;
+
+    /// Deletes an event recorded by mistake, with `audit` in the same transaction, unless a
+    /// stored quiz session names it (then it is kept and the sessions are counted).
+    fn delete_event(&self, id: Uuid, audit: &AuditEntry) -> Result<EventDeletion, StorageError>;
 }
 
 /// People and their sessions.

@@ -660,6 +660,8 @@ fn quiz_session(n: u128, district: &str, population: Option<&str>) -> AcceptedQu
                     right: true,
                 },
             ],
+            // k1 missed: the score screen offered the take-home code
+            take_home_qr: !n.is_multiple_of(2),
             content_hash: String::new(),
         }
         .sealed(),
@@ -785,9 +787,50 @@ fn outreach_conformance(s: &dyn Storage) {
             .collect::<Vec<_>>(),
         [(Uuid::from_u128(1), Some("construction"))]
     );
+    assert!(stored[0].session.take_home_qr && !stored[1].session.take_home_qr);
     // a quiz session is no interview: nothing counted
     assert_eq!(s.interview_count().unwrap(), 0);
     assert!(s.progress(&Scope::All).unwrap().is_empty());
+
+    // an event recorded by mistake is deleted with its audit entry, unless quiz sessions were
+    // run at it (they would lose their event): then it is kept, and nothing is audited
+    use zhisu_server_storage::EventDeletion;
+    let deletions = |s: &dyn Storage| {
+        s.audit_log(50)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "delete_event")
+            .count()
+    };
+    assert_eq!(
+        s.delete_event(event.id, &audit("delete_event")).unwrap(),
+        EventDeletion::HasSessions(3)
+    );
+    assert!(s.event(event.id).unwrap().is_some());
+    assert_eq!(deletions(s), 0);
+    assert_eq!(
+        s.delete_event(other.id, &audit("delete_event")).unwrap(),
+        EventDeletion::Deleted
+    );
+    assert!(s.event(other.id).unwrap().is_none());
+    assert_eq!(
+        s.events(&Scope::All)
+            .unwrap()
+            .iter()
+            .map(|e| e.event.id)
+            .collect::<Vec<_>>(),
+        [event.id]
+    );
+    assert_eq!(
+        s.delete_event(other.id, &audit("delete_event")).unwrap(),
+        EventDeletion::NotFound
+    );
+    assert_eq!(deletions(s), 1);
+    assert_eq!(
+        s.quiz_sessions(&Scope::All).unwrap().len(),
+        3,
+        "no session touched"
+    );
 }
 
 /// Sign-in attempts are counted in the database, one by one: a burst from many threads gets no

@@ -25,6 +25,7 @@ use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
 use zhisu_protocol::library::{pieces_for, LibraryPiece};
 use zhisu_server_service::t;
 
+use crate::extract::PeerAddress;
 use crate::HttpState;
 
 pub fn routes() -> Router<HttpState> {
@@ -54,8 +55,18 @@ footer{border-top:2px solid #ccc;color:#333;font-size:1.1rem}
 ";
 
 /// What the link asks for and what this server holds.
-async fn learn_page(State(state): State<HttpState>, uri: Uri) -> Response {
+async fn learn_page(
+    State(state): State<HttpState>,
+    PeerAddress(address): PeerAddress,
+    uri: Uri,
+) -> Response {
     let lang = language(uri.query());
+    // one address reading page after page is slowed down before anything is read
+    match state.page_guard.may_read(address, &state.storage).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(lang),
+        Err(error) => return error.into_response(),
+    }
     let text = uri
         .path_and_query()
         .map_or_else(|| uri.path(), |p| p.as_str());
@@ -88,6 +99,23 @@ async fn learn_page(State(state): State<HttpState>, uri: Uri) -> Response {
         }
     };
     Html(points_page(q, &link, &items, &library, lang).into_string()).into_response()
+}
+
+/// 429 in plain words, with when to try again: one address opened too many pages at once.
+fn too_many(lang: &str) -> Response {
+    let body = frame(
+        lang,
+        t(lang, "请稍等", "Please wait"),
+        html! {
+            h1 { (t(lang, "打开的人太多了，请等一两秒再打开。", "Too many people opened this page at once. Please wait a second or two and open it again.")) }
+        },
+    );
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(axum::http::header::RETRY_AFTER, "2")],
+        Html(body.into_string()),
+    )
+        .into_response()
 }
 
 /// The page language the query's `lang` asks for: English for `en…`, otherwise Chinese.

@@ -300,6 +300,7 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         shared,
     ));
     state.enrol_guard = std::sync::Arc::new(zhisu_server::rate_limit::EnrolGuard::new(shared));
+    state.page_guard = std::sync::Arc::new(zhisu_server::rate_limit::PageGuard::new(shared));
     state.upload_permits =
         std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads));
     state.utc_offset = config.utc_offset;
@@ -799,6 +800,10 @@ async fn server_main() -> anyhow::Result<()> {
                     summary.previous_interviews
                 );
             }
+            println!(
+                "演示数据 outreach: {} events, {} quiz sessions, {} practice interviews, {} library pieces",
+                summary.events, summary.quiz_sessions, summary.practice, summary.library_pieces
+            );
             Ok(true)
         }
         Some(Command::CheckData { flag }) => {

@@ -1765,6 +1765,9 @@ fn quiz(
                 right: *right,
             })
             .collect(),
+        // the score screen offered the take-home code: an item was missed (every other one,
+        // as a tablet without a server address would not)
+        take_home_qr: n % 2 == 1 && items.iter().any(|(_, right)| !right),
         content_hash: String::new(),
     }
     .sealed()
@@ -2053,12 +2056,24 @@ async fn outreach_keeps_to_each_roles_scope() {
             .unwrap()
             .map(Result::unwrap)
             .collect();
+        let take_home = db
+            .query_row(
+                &format!("SELECT count(*) FROM quiz_session WHERE json_extract(payload, '$.take_home_qr') = 1 AND {condition}"),
+                [],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )
+            .unwrap();
         let token = w.sign_in(role).await;
         let (status, coverage) = w
             .call(Method::GET, "/api/v1/outreach/coverage", Some(&token), None)
             .await;
         assert_eq!(status, 200, "{role}");
         assert_eq!(coverage["sessions"].as_u64().unwrap(), sessions, "{role}");
+        assert_eq!(
+            coverage["take_home_offered"].as_u64().unwrap(),
+            take_home,
+            "{role}: the take-home codes offered"
+        );
         assert_eq!(
             coverage["workers_reached"].as_u64().unwrap(),
             reached,
@@ -2136,6 +2151,8 @@ async fn outreach_keeps_to_each_roles_scope() {
     assert_eq!(coverage["sessions"], 7);
     // school: max(50, 3) + site: max(30, 2) + station: max(0, 1) + one session without an event
     assert_eq!(coverage["workers_reached"], 50 + 30 + 1 + 1);
+    // sessions 1, 5 and 7 missed an item and were offered the code (3 answered all right)
+    assert_eq!(coverage["take_home_offered"], 3);
     // quiz sessions are not interviews: every estimate is as before
     let estimates_after = w
         .call(Method::GET, "/api/v1/estimates", Some(&city), None)
@@ -2329,4 +2346,150 @@ async fn the_trainees_record_keeps_to_each_roles_district() {
             .unwrap();
         assert_eq!(r.status(), 303, "{path}");
     }
+}
+
+/// An outreach event recorded by mistake (issue 24) is deleted from the dashboard by the people
+/// who manage its district (CSRF-checked, audited) and leaves its district's tablets at their
+/// next sync; one that quizzes were run at is kept with a plain reason (its sessions would lose
+/// their event); nobody else can delete it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mistaken_event_is_deleted_only_by_those_who_manage_its_district() {
+    use zhisu_server_service::outreach::{save_event, EventInput};
+    use zhisu_server_storage::Scope;
+    let w = world().await;
+    let today = chrono::Local::now().date_naive().to_string();
+    let record = |district: &str, place: &str| {
+        save_event(
+            &w.state,
+            "setup",
+            &zhisu_server_storage::Role::CityAdmin,
+            &EventInput {
+                district: district.into(),
+                kind: "community".into(),
+                place: place.into(),
+                date: today.clone(),
+                ..Default::default()
+            },
+            "zh-CN",
+        )
+        .unwrap()
+        .id
+    };
+    let (mistake, quizzed, other) = (
+        record("yuzhong", "写错的社区"),
+        record("yuzhong", "有问答的社区"),
+        record("jiangbei", "江北社区"),
+    );
+    let k = scored_items();
+    let stored = zhisu_server_service::outreach::ingest_quiz_sessions(
+        &w.state,
+        vec![quiz(1, Some(quizzed), 1, &[(&k[0], true)])],
+        None,
+    )
+    .unwrap();
+    assert_eq!(stored[0].status, zhisu_protocol::ReceiptStatus::Stored);
+    let code = w
+        .state
+        .create_enrolment_code("2026", "yuzhong", Duration::days(1), "test")
+        .unwrap();
+    let tablet = w.state.enrol(&code, "tablet").unwrap().unwrap().token;
+    let delivered = || {
+        let (http, url, tablet) = (
+            w.http.clone(),
+            format!("{}{}", w.base, zhisu_protocol::ASSIGNMENT_PATH),
+            tablet.clone(),
+        );
+        async move {
+            let a: zhisu_protocol::DeviceAssignment = http
+                .get(url)
+                .bearer_auth(tablet)
+                .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mut ids: Vec<Uuid> = a.events.iter().map(|e| e.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![mistake, quizzed];
+    both.sort();
+    assert_eq!(delivered().await, both);
+
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let exists = |id: Uuid| w.state.storage.event(id).unwrap().is_some();
+    // (role, event, with its CSRF token, expected status, deleted)
+    let tries = [
+        ("jb_admin", mistake, true, 403, false),
+        ("yz_sup", mistake, true, 403, false),
+        ("edu", mistake, true, 403, false),
+        ("yz_admin", mistake, false, 403, false),
+        ("yz_admin", quizzed, true, 409, false),
+        ("yz_admin", mistake, true, 303, true),
+        ("yz_admin", mistake, true, 404, true),
+        ("yz_admin", other, true, 403, false),
+        ("city", other, true, 303, true),
+    ];
+    for (role, id, with_csrf, expected, deleted) in tries {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let page = no_redirect
+            .get(format!("{}/dashboard/outreach", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // a delete button only where the viewer may use it, never beside a quizzed event
+        let button = format!("delete-event-{id}");
+        assert_eq!(
+            page.contains(&button),
+            exists(id)
+                && id != quizzed
+                && matches!((role, id == other), ("yz_admin", false) | ("city", _)),
+            "{role} {id}"
+        );
+        assert!(!page.contains(&format!("delete-event-{quizzed}")));
+        let csrf = if with_csrf {
+            zhisu_server_tests::csrf_of(&page)
+        } else {
+            "forged".into()
+        };
+        let response = no_redirect
+            .post(format!("{}/dashboard/outreach/delete", w.base))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str()), ("id", &id.to_string())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{role} deleting {id}");
+        let text = response.text().await.unwrap();
+        if expected == 409 {
+            assert!(text.contains("已有 1 人次知识问答，不能删除"), "{text}");
+        }
+        assert_eq!(!exists(id), deleted, "{role} deleting {id}");
+    }
+    assert!(exists(quizzed));
+    assert_eq!(w.state.storage.events(&Scope::All).unwrap().len(), 1);
+    let audited: Vec<String> = w
+        .state
+        .storage
+        .audit_log(200)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "delete_outreach_event")
+        .map(|a| a.actor)
+        .collect();
+    assert_eq!(audited.len(), 2, "each deletion audited once");
+    assert!(audited.contains(&"yz_admin".to_string()) && audited.contains(&"city".to_string()));
+    // the tablet stops offering it at its next sync; the quiz session is untouched
+    assert_eq!(delivered().await, vec![quizzed]);
+    assert_eq!(w.state.storage.quiz_sessions(&Scope::All).unwrap().len(), 1);
 }

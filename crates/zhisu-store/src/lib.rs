@@ -20,7 +20,7 @@ pub use encryption::{
 };
 mod identity;
 mod library;
-pub use library::Offered;
+pub use library::{piece_view, Offered};
 mod media;
 mod migrations;
 mod outreach;

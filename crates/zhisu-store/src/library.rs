@@ -30,21 +30,33 @@ impl Offered {
 
     /// The pieces as the webview shows them.
     pub fn view(&self) -> Vec<zhisu_app_api::LibraryPiece> {
-        self.pieces
-            .iter()
-            .map(|p| zhisu_app_api::LibraryPiece {
-                id: p.id.clone(),
-                version: p.version,
-                points: p.points.clone(),
-                title: p.title.clone(),
-                text: p.text.clone(),
-                source: p.source.clone(),
-            })
-            .collect()
+        self.pieces.iter().map(piece_view).collect()
+    }
+}
+
+/// A piece as the webview shows it.
+pub fn piece_view(p: &LibraryPiece) -> zhisu_app_api::LibraryPiece {
+    zhisu_app_api::LibraryPiece {
+        id: p.id.clone(),
+        version: p.version,
+        points: p.points.clone(),
+        title: p.title.clone(),
+        text: p.text.clone(),
+        source: p.source.clone(),
     }
 }
 
 impl DeviceStore {
+    /// The pieces held for `items` (a quiz's questions, so each wrong answer can open its piece
+    /// offline): the first, by id, that names each, once each.
+    pub fn pieces_for_items(&self, items: &[String]) -> Result<Vec<LibraryPiece>, StoreError> {
+        let library = self.library()?;
+        Ok(pieces_for(&library, items.iter().map(String::as_str))
+            .into_iter()
+            .map(|(_, p)| p.clone())
+            .collect())
+    }
+
     /// The pieces held, by id.
     pub fn library(&self) -> Result<Vec<LibraryPiece>, StoreError> {
         let mut stmt = self.conn.prepare(
@@ -129,6 +141,18 @@ impl DeviceStore {
             .filter(|r| !r.correct)
             .map(|r| r.item_id.clone())
             .collect();
+        self.offered_for_wrong(questionnaire, wrong)
+    }
+
+    /// What is offered for the scored items `wrong` (a feedback page's wrong answers, or a
+    /// quiz's missed items: the quiz shows every right answer as it goes): nothing when none;
+    /// the QR code when the tablet is enrolled (not revoked) with a server address; the pieces
+    /// of the library held for those items.
+    pub fn offered_for_wrong(
+        &self,
+        questionnaire: &Questionnaire,
+        wrong: Vec<String>,
+    ) -> Result<Offered, StoreError> {
         if wrong.is_empty() {
             return Ok(Offered::default());
         }

@@ -74,6 +74,10 @@ pub fn routes() -> Router<HttpState> {
             get(outreach::outreach_page).post(outreach::outreach_form),
         )
         .route(
+            "/dashboard/outreach/delete",
+            post(outreach::outreach_delete),
+        )
+        .route(
             "/dashboard/library",
             get(library::library_page).post(library::piece_form_post),
         )

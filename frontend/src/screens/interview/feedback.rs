@@ -138,7 +138,7 @@ pub struct Offer<'a> {
 }
 
 /// The piece that teaches `item_id`: the first, by id, that names it.
-fn piece_for<'a>(pieces: &'a [LibraryPiece], item_id: &str) -> Option<&'a LibraryPiece> {
+pub(crate) fn piece_for<'a>(pieces: &'a [LibraryPiece], item_id: &str) -> Option<&'a LibraryPiece> {
     pieces
         .iter()
         .filter(|p| p.points.iter().any(|point| point == item_id))
@@ -147,7 +147,7 @@ fn piece_for<'a>(pieces: &'a [LibraryPiece], item_id: &str) -> Option<&'a Librar
 
 /// A library piece under a wrong answer: its title opens it (a link-like disclosure, closed at
 /// first so the list stays short), then its paragraphs and its source.
-fn piece_view(item_id: &str, piece: &LibraryPiece, l: Lang) -> Html {
+pub(crate) fn piece_view(item_id: &str, piece: &LibraryPiece, l: Lang) -> Html {
     html! {
         <details class="piece" id={format!("piece-{item_id}")} data-piece={piece.id.clone()}>
             <summary>{ l.pick("学一学：", "Learn more: ") }<span lang="zh-CN">{ piece.title.clone() }</span></summary>
