@@ -45,6 +45,7 @@ mod rows;
 use cells::*;
 use group_commit::*;
 
+pub use migrations::MIGRATIONS;
 use migrations::*;
 use rows::*;
 

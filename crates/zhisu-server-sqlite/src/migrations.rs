@@ -1,7 +1,7 @@
 //! The schema: append-only migrations.
 
 /// Append-only: migration `i` takes `user_version` from `i` to `i + 1`. Never edit a shipped one.
-pub(crate) const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE interview (
         id                    TEXT PRIMARY KEY NOT NULL,
