@@ -694,6 +694,33 @@ async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_reco
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_on(free_port(), &dir.path().join("server")).await;
     assert!(server.state.load_starter_library().unwrap() > 40);
+    // the noise piece gets a picture (a real one the app carries) as the CDC would upload it
+    let noise = server
+        .state
+        .library()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == "noise")
+        .unwrap();
+    server
+        .state
+        .save_piece(
+            &zhisu_server_storage::Role::CityAdmin,
+            &zhisu_server_service::library::PieceInput {
+                id: noise.id.clone(),
+                points: noise.points.join(","),
+                title: noise.title.clone(),
+                text: noise.text.clone(),
+                source: noise.source.clone(),
+                picture: Some(
+                    include_bytes!("../../questionnaires/images/sign_warning_triangle.png").to_vec(),
+                ),
+                picture_alt: "黄色三角形的警告标志".into(),
+                ..Default::default()
+            },
+            "e2e-admin",
+        )
+        .unwrap();
     let library = server.state.library().unwrap();
     let piece = |id: &str| library.iter().find(|p| p.id == id).unwrap().clone();
     server
@@ -778,6 +805,27 @@ async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_reco
         let text = body.text().await.unwrap();
         assert!(text.contains(&first), "{item}: {text}");
         assert!(text.contains(&expected.source), "{item}: {text}");
+        // the picture, offline, drawn (decoded, not a broken image) with its description
+        let picture = format!("#{id} img.piece-picture");
+        if item == "noise" {
+            assert_eq!(
+                app.attribute_css(&picture, "alt").await.as_deref(),
+                Some("黄色三角形的警告标志")
+            );
+            let drawn: bool = serde_json::from_value(
+                app.client
+                    .execute(
+                        &format!("const i = document.querySelector('{picture}'); return i.complete && i.naturalWidth > 0;"),
+                        vec![],
+                    )
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            assert!(drawn, "the piece's picture is shown");
+        } else {
+            assert_eq!(app.attribute_css(&picture, "alt").await, None);
+        }
     }
     assert!(
         app.client

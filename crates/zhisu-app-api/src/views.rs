@@ -350,6 +350,19 @@ pub struct LibraryPiece {
     /// Paragraphs separated by a blank line.
     pub text: String,
     pub source: String,
+    /// A picture that shows the point, carried in the piece (`data:` address).
+    #[serde(default)]
+    pub picture: Option<PictureView>,
+    /// The piece read aloud (`data:` address), for a worker who reads with difficulty.
+    #[serde(default)]
+    pub audio_url: Option<String>,
+}
+
+/// A picture to show: its address and what it shows in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureView {
+    pub url: String,
+    pub alt: String,
 }
 
 /// The feedback page of an interview completed on this tablet, shown again: the device keeps

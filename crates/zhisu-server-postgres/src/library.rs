@@ -5,7 +5,8 @@ use zhisu_server_storage::zhisu_protocol::library::LibraryPiece;
 
 use super::*;
 
-const COLUMNS: &str = "id, version, points::text, title, body, source, written_by, written_at";
+const COLUMNS: &str =
+    "id, version, points::text, title, body, source, written_by, written_at, media";
 
 fn stored(r: &postgres::Row) -> Result<StoredPiece, StorageError> {
     let id: String = r.get(0);
@@ -15,15 +16,19 @@ fn stored(r: &postgres::Row) -> Result<StoredPiece, StorageError> {
     let points: String = r.get(2);
     let points: Vec<String> = serde_json::from_str(&points)
         .map_err(|e| StorageError::Corrupt(format!("library piece {id}: points: {e}")))?;
+    let mut piece = LibraryPiece {
+        id,
+        version,
+        points,
+        title: r.get(3),
+        text: r.get(4),
+        source: r.get(5),
+        picture: None,
+        audio: None,
+    };
+    zhisu_server_storage::library::set_media(&mut piece, r.get::<_, Option<&str>>(8))?;
     Ok(StoredPiece {
-        piece: LibraryPiece {
-            id,
-            version,
-            points,
-            title: r.get(3),
-            text: r.get(4),
-            source: r.get(5),
-        },
+        piece,
         written_by: r.get(6),
         written_at: r.get(7),
     })
@@ -90,8 +95,8 @@ impl LibraryStore for PostgresStorage {
                     let points = serde_json::to_string(&p.points).map_err(corrupt)?;
                     tx.execute(
                         "INSERT INTO library_piece (id, version, points, title, body, source,
-                             written_by, written_at)
-                         VALUES ($1, $2, $3::text::jsonb, $4, $5, $6, $7, $8)",
+                             written_by, written_at, media)
+                         VALUES ($1, $2, $3::text::jsonb, $4, $5, $6, $7, $8, $9)",
                         &[
                             &p.id,
                             &version,
@@ -101,6 +106,7 @@ impl LibraryStore for PostgresStorage {
                             &p.source,
                             &stored.written_by,
                             &stored.written_at,
+                            &zhisu_server_storage::library::media_column(p),
                         ],
                     )
                     .map_err(db)?;

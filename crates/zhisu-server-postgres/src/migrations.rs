@@ -381,6 +381,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX practice_interview_district ON practice_interview (district, surveyor_id);
     "#,
+    // 21 (issue 24): a library piece's picture and recording read aloud, carried in the piece
+    // (JSON: {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with
+    // neither, as every piece written before.
+    r#"
+    ALTER TABLE library_piece ADD COLUMN media TEXT;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -5,9 +5,19 @@ use zhisu_server_storage::zhisu_protocol::library::LibraryPiece;
 
 use super::*;
 
-const COLUMNS: &str = "id, version, points, title, body, source, written_by, written_at";
+const COLUMNS: &str = "id, version, points, title, body, source, written_by, written_at, media";
 
-type Row = (String, i64, String, String, String, String, String, String);
+type Row = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
 
 fn piece_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
@@ -19,25 +29,30 @@ fn piece_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
     ))
 }
 
 fn stored(
-    (id, version, points, title, text, source, by, at): Row,
+    (id, version, points, title, text, source, by, at, media): Row,
 ) -> Result<StoredPiece, StorageError> {
     let version = u32::try_from(version)
         .map_err(|_| StorageError::Corrupt(format!("library piece {id}: version {version}")))?;
     let points: Vec<String> = serde_json::from_str(&points)
         .map_err(|e| StorageError::Corrupt(format!("library piece {id}: points: {e}")))?;
+    let mut piece = LibraryPiece {
+        id,
+        version,
+        points,
+        title,
+        text,
+        source,
+        picture: None,
+        audio: None,
+    };
+    zhisu_server_storage::library::set_media(&mut piece, media.as_deref())?;
     Ok(StoredPiece {
-        piece: LibraryPiece {
-            id,
-            version,
-            points,
-            title,
-            text,
-            source,
-        },
+        piece,
         written_by: by,
         written_at: parse_time(&at)?,
     })
@@ -97,7 +112,7 @@ impl LibraryStore for SqliteStorage {
                     conn.execute(
                         &format!(
                             "INSERT INTO library_piece ({COLUMNS})
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                         ),
                         params![
                             p.id,
@@ -108,6 +123,7 @@ impl LibraryStore for SqliteStorage {
                             p.source,
                             stored.written_by,
                             timestamp(stored.written_at),
+                            zhisu_server_storage::library::media_column(p),
                         ],
                     )
                     .map_err(db)?;

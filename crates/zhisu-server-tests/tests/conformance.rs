@@ -1478,6 +1478,8 @@ fn library_conformance(s: &dyn Storage) {
             title: title.into(),
             text: "第一段 \"引号\"。\n\n第二段。".into(),
             source: "《职业病防治法》; GBZ 41".into(),
+            picture: None,
+            audio: None,
         },
         written_by: "city".into(),
         written_at: at(minute),
@@ -1488,7 +1490,17 @@ fn library_conformance(s: &dyn Storage) {
         p
     };
     let heat = piece("heat", "中暑", 1);
-    let dust = piece("dust", "粉尘", 2);
+    let mut dust = piece("dust", "粉尘", 2);
+    // a picture and the piece read aloud are kept with their piece
+    dust.piece.picture = Some(
+        zhisu_protocol::library::PiecePicture::new(
+            &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3],
+            "工人戴着防尘口罩",
+        )
+        .unwrap(),
+    );
+    dust.piece.audio = zhisu_protocol::library::PieceAudio::new(b"OggS\0 speech");
+    assert!(dust.piece.problems().is_empty());
     assert_eq!(
         s.put_pieces(&[heat.clone(), dust.clone()], false, &audit("put_pieces"))
             .unwrap(),

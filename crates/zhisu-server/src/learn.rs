@@ -50,6 +50,9 @@ h2{font-size:1.3rem;line-height:1.5;margin:0 0 .75rem}
 .piece h3{font-size:1.2rem;margin:0 0 .5rem}
 .piece p{margin:0 0 .5rem}
 .piece .source{font-size:1rem;color:#333;margin:0}
+.piece img{display:block;max-width:100%;height:auto;margin:0 0 .75rem}
+.piece audio{display:block;width:100%;min-height:48px;margin:0 0 .75rem}
+.listen{margin:0 0 .25rem}
 .lang{display:inline-block;padding:.5rem 0;color:#1a56b0}
 footer{border-top:2px solid #ccc;color:#333;font-size:1.1rem}
 ";
@@ -212,6 +215,14 @@ fn piece_view(piece: &LibraryPiece, lang: &str) -> Markup {
     html! {
         section.piece data-piece=(piece.id) {
             h3 { (t(lang, "学一学：", "Learn more (in Chinese): ")) span lang="zh-CN" { (piece.title) } }
+            // carried in the page (`data:`): nothing else is fetched
+            @if let Some(picture) = &piece.picture {
+                img src=(picture.data_url()) alt=(picture.alt) lang="zh-CN";
+            }
+            @if let Some(audio) = &piece.audio {
+                p.listen { (t(lang, "听一听：", "Listen: ")) }
+                audio controls preload="none" src=(audio.data_url()) aria-label=(t(lang, "听这段话", "Listen to this piece")) {}
+            }
             div lang="zh-CN" {
                 @for paragraph in piece.paragraphs() {
                     p { (paragraph) }

@@ -43,7 +43,21 @@ pub fn piece_view(p: &LibraryPiece) -> zhisu_app_api::LibraryPiece {
         title: p.title.clone(),
         text: p.text.clone(),
         source: p.source.clone(),
+        picture: p.picture.as_ref().map(|picture| zhisu_app_api::PictureView {
+            url: picture.data_url(),
+            alt: picture.alt.clone(),
+        }),
+        audio_url: p.audio.as_ref().map(|a| a.data_url()),
     }
+}
+
+/// What the `media` column holds: the piece's picture and recording, `NULL` for neither.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct MediaColumn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    picture: Option<zhisu_protocol::library::PiecePicture>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audio: Option<zhisu_protocol::library::PieceAudio>,
 }
 
 impl DeviceStore {
@@ -60,7 +74,7 @@ impl DeviceStore {
     /// The pieces held, by id.
     pub fn library(&self) -> Result<Vec<LibraryPiece>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, version, points, title, body, source FROM library_piece ORDER BY id",
+            "SELECT id, version, points, title, body, source, media FROM library_piece ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -70,10 +84,15 @@ impl DeviceStore {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         rows.map(|row| {
-            let (id, version, points, title, text, source) = row?;
+            let (id, version, points, title, text, source, media) = row?;
+            let media: MediaColumn = match media {
+                Some(media) => from_json(&media)?,
+                None => MediaColumn::default(),
+            };
             Ok(LibraryPiece {
                 version: u32::try_from(version)
                     .map_err(|_| StoreError::Corrupt(format!("library piece {id}: version")))?,
@@ -82,6 +101,8 @@ impl DeviceStore {
                 title,
                 text,
                 source,
+                picture: media.picture,
+                audio: media.audio,
             })
         })
         .collect()
@@ -103,9 +124,15 @@ impl DeviceStore {
             if !piece.problems().is_empty() {
                 continue;
             }
+            let media = (piece.picture.is_some() || piece.audio.is_some()).then(|| {
+                to_json(&MediaColumn {
+                    picture: piece.picture.clone(),
+                    audio: piece.audio.clone(),
+                })
+            });
             tx.execute(
-                "INSERT INTO library_piece (id, version, points, title, body, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO library_piece (id, version, points, title, body, source, media)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO NOTHING",
                 params![
                     piece.id,
@@ -113,7 +140,8 @@ impl DeviceStore {
                     to_json(&piece.points),
                     piece.title,
                     piece.text,
-                    piece.source
+                    piece.source,
+                    media
                 ],
             )?;
             kept += 1;

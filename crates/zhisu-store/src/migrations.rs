@@ -295,6 +295,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE interview ADD COLUMN practice INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 20 (issue 24): a library piece's picture and recording read aloud as delivered (JSON:
+    //     {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with neither.
+    r#"
+    ALTER TABLE library_piece ADD COLUMN media TEXT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

@@ -436,6 +436,8 @@ mod tests {
             title: format!("{id} 的道理"),
             text: "一段话。".into(),
             source: "《职业病防治法》".into(),
+            picture: None,
+            audio: None,
         };
         store
             .replace_library(&Library::new(vec![

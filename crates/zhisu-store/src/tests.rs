@@ -1355,6 +1355,8 @@ fn piece(id: &str, points: &[&str]) -> zhisu_protocol::library::LibraryPiece {
         title: format!("标题 {id}"),
         text: "第一段。\n\n第二段。".into(),
         source: "GBZ 49".into(),
+        picture: None,
+        audio: None,
     }
 }
 
@@ -1371,10 +1373,15 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
     let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(store.library().unwrap(), vec![]);
     assert_eq!(store.library_digest().unwrap(), library_digest(&[]));
-    let good = vec![
-        piece("ears", &["noise", "know_noise_hearing"]),
-        piece("pits", &["confined_space"]),
-    ];
+    let mut ears = piece("ears", &["noise", "know_noise_hearing"]);
+    // a picture and the piece read aloud travel in the piece and are kept with it
+    ears.picture = zhisu_protocol::library::PiecePicture::new(
+        &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 7, 7],
+        "一个工人戴着耳塞",
+    );
+    ears.audio = zhisu_protocol::library::PieceAudio::new(b"ID3\x04 speech");
+    assert!(ears.problems().is_empty(), "{:?}", ears.problems());
+    let good = vec![ears, piece("pits", &["confined_space"])];
     let mut bad = piece("Bad Id", &["noise"]);
     bad.title = String::new();
     let mut delivered = good.clone();
@@ -1415,6 +1422,15 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
     let shown = store.offered(&q, &upload.answers).unwrap();
     assert_eq!(shown.wrong, ["noise", "confined_space"]);
     assert_eq!(shown.view()[0].title, "标题 ears");
+    let picture = shown.view()[0].picture.clone().unwrap();
+    assert!(picture.url.starts_with("data:image/png;base64,"));
+    assert_eq!(picture.alt, "一个工人戴着耳塞");
+    assert!(shown.view()[0]
+        .audio_url
+        .as_deref()
+        .unwrap()
+        .starts_with("data:audio/mpeg;base64,"));
+    assert_eq!(shown.view()[1].picture, None);
     // enrolled: the QR code too
     let enrolment = zhisu_protocol::Enrolment {
         device_id: Uuid::from_u128(5),
@@ -1433,6 +1449,18 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
             ..offered
         })
     );
+    // the page kept for a day does not copy the picture and recording; shown again, it has them
+    let kept: String = store
+        .conn
+        .query_row(
+            "SELECT feedback FROM interview WHERE id = ?1",
+            [upload.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!kept.contains("base64"), "{kept}");
+    let again = store.kept_feedback(upload.id, at(6)).unwrap();
+    assert_eq!(again.completion.pieces, shown.view());
     // a round that hides the answer key offers nothing
     store
         .save_round_settings(&zhisu_protocol::RoundSettings {

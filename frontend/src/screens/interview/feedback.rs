@@ -152,6 +152,13 @@ pub(crate) fn piece_view(item_id: &str, piece: &LibraryPiece, l: Lang) -> Html {
         <details class="piece" id={format!("piece-{item_id}")} data-piece={piece.id.clone()}>
             <summary>{ l.pick("学一学：", "Learn more: ") }<span lang="zh-CN">{ piece.title.clone() }</span></summary>
             <div lang="zh-CN">
+                if let Some(picture) = &piece.picture {
+                    <img class="piece-picture" src={picture.url.clone()} alt={picture.alt.clone()} />
+                }
+                if let Some(audio) = &piece.audio_url {
+                    <audio class="piece-audio" controls=true preload="none" src={audio.clone()}
+                        aria-label={l.pick("听这段话", "Listen to this piece")}></audio>
+                }
                 { for piece.text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| html! { <p>{ p.to_string() }</p> }) }
                 <p class="hint">{ "来源：" }{ piece.source.clone() }</p>
             </div>
