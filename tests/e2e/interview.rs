@@ -713,7 +713,8 @@ async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_reco
                 text: noise.text.clone(),
                 source: noise.source.clone(),
                 picture: Some(
-                    include_bytes!("../../questionnaires/images/sign_warning_triangle.png").to_vec(),
+                    include_bytes!("../../questionnaires/images/sign_warning_triangle.png")
+                        .to_vec(),
                 ),
                 picture_alt: "黄色三角形的警告标志".into(),
                 ..Default::default()

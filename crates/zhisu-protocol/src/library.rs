@@ -357,8 +357,8 @@ mod tests {
 
     /// The smallest PNG (1×1), an Ogg page and a WebP header: what the kinds are told by.
     pub(crate) const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0, 0,
-        0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
     ];
 
     #[test]
@@ -401,7 +401,10 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
         assert_eq!(back, with);
         let plain = serde_json::to_string(&piece("heat", 1, &["x"])).unwrap();
-        assert!(!plain.contains("picture") && !plain.contains("audio"), "{plain}");
+        assert!(
+            !plain.contains("picture") && !plain.contains("audio"),
+            "{plain}"
+        );
     }
 
     #[test]

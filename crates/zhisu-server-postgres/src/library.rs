@@ -7,6 +7,9 @@ use super::*;
 
 const COLUMNS: &str =
     "id, version, points::text, title, body, source, written_by, written_at, media";
+/// The columns but the pictures and recordings.
+const OUTLINE: &str =
+    "id, version, points::text, title, body, source, written_by, written_at, NULL::text";
 
 fn stored(r: &postgres::Row) -> Result<StoredPiece, StorageError> {
     let id: String = r.get(0);
@@ -34,21 +37,31 @@ fn stored(r: &postgres::Row) -> Result<StoredPiece, StorageError> {
     })
 }
 
-impl LibraryStore for PostgresStorage {
-    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+impl PostgresStorage {
+    fn newest_pieces(&self, columns: &str) -> Result<Vec<StoredPiece>, StorageError> {
         let rows = self
             .pool
             .get()
             .map_err(unavailable)?
             .query(
                 &format!(
-                    "SELECT DISTINCT ON (id) {COLUMNS} FROM library_piece
+                    "SELECT DISTINCT ON (id) {columns} FROM library_piece
                      ORDER BY id, version DESC"
                 ),
                 &[],
             )
             .map_err(db)?;
         rows.iter().map(stored).collect()
+    }
+}
+
+impl LibraryStore for PostgresStorage {
+    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(COLUMNS)
+    }
+
+    fn library_outline(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(OUTLINE)
     }
 
     fn piece_history(&self, id: &str) -> Result<Vec<StoredPiece>, StorageError> {

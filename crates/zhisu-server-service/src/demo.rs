@@ -409,7 +409,7 @@ impl crate::ServerState {
             }
             summary.districts += 1;
         }
-        if self.storage.library()?.is_empty() {
+        if self.storage.library_outline()?.is_empty() {
             summary.library_pieces = self
                 .load_starter_library()
                 .map_err(|e| Refusal::Invalid(format!("the starter library: {e:#}")))?;

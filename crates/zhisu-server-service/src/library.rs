@@ -250,6 +250,37 @@ impl ServerState {
         Ok(Library::new(self.library()?))
     }
 
+    /// The digest of what a tablet would receive (what every assignment carries), from the
+    /// pieces' ids and versions only: no picture or recording is read.
+    pub fn library_digest(&self) -> Result<String, StorageError> {
+        let outline: Vec<LibraryPiece> = self
+            .storage
+            .library_outline()?
+            .into_iter()
+            .map(|s| s.piece)
+            .collect();
+        Ok(zhisu_protocol::library::library_digest(&outline))
+    }
+
+    /// The newest version of each piece that teaches one of `points` (the first, by id, that
+    /// names it: [`pieces_for`]), whole: chosen from the outline, then only those read with
+    /// their pictures and recordings.
+    pub fn pieces_teaching(&self, points: &[String]) -> Result<Vec<LibraryPiece>, StorageError> {
+        let outline: Vec<LibraryPiece> = self
+            .storage
+            .library_outline()?
+            .into_iter()
+            .map(|s| s.piece)
+            .collect();
+        let mut pieces = Vec::new();
+        for (_, piece) in pieces_for(&outline, points.iter().map(String::as_str)) {
+            if let Some(newest) = self.storage.piece_history(&piece.id)?.into_iter().next() {
+                pieces.push(newest.piece);
+            }
+        }
+        Ok(pieces)
+    }
+
     /// What is wrong with `piece` (empty: it can be kept): the protocol's rules, and every
     /// point a scored item of a questionnaire the server holds.
     pub fn piece_problems(&self, piece: &LibraryPiece) -> Vec<String> {
@@ -281,7 +312,8 @@ impl ServerState {
         let mut piece = input.piece();
         let previous = self.storage.piece_history(&piece.id)?.into_iter().next();
         let mut problems = Vec::new();
-        (piece.picture, piece.audio) = input.media(previous.as_ref().map(|p| &p.piece), &mut problems);
+        (piece.picture, piece.audio) =
+            input.media(previous.as_ref().map(|p| &p.piece), &mut problems);
         problems.extend(self.piece_problems(&piece));
         if !problems.is_empty() {
             return Err(Refusal::Invalid(problems.join("; ")));

@@ -6,6 +6,8 @@ use zhisu_server_storage::zhisu_protocol::library::LibraryPiece;
 use super::*;
 
 const COLUMNS: &str = "id, version, points, title, body, source, written_by, written_at, media";
+/// The columns but the pictures and recordings.
+const OUTLINE: &str = "id, version, points, title, body, source, written_by, written_at, NULL";
 
 type Row = (
     String,
@@ -58,18 +60,28 @@ fn stored(
     })
 }
 
-impl LibraryStore for SqliteStorage {
-    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+impl SqliteStorage {
+    fn newest_pieces(&self, columns: &str) -> Result<Vec<StoredPiece>, StorageError> {
         let conn = self.read_connection()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {COLUMNS} FROM library_piece p
+                "SELECT {columns} FROM library_piece p
                  WHERE version = (SELECT max(version) FROM library_piece WHERE id = p.id)
                  ORDER BY id"
             ))
             .map_err(db)?;
         let rows = stmt.query_map([], piece_of).map_err(db)?;
         rows.map(|row| stored(row.map_err(db)?)).collect()
+    }
+}
+
+impl LibraryStore for SqliteStorage {
+    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(COLUMNS)
+    }
+
+    fn library_outline(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(OUTLINE)
     }
 
     fn piece_history(&self, id: &str) -> Result<Vec<StoredPiece>, StorageError> {

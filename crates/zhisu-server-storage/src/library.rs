@@ -55,6 +55,10 @@ pub trait LibraryStore {
     /// The newest version of every piece, by id.
     fn library(&self) -> Result<Vec<StoredPiece>, StorageError>;
 
+    /// As [`Self::library`] without the pictures and recordings (never read): what the
+    /// digest, the lists and the choice of pieces need, at the cost of a few text rows.
+    fn library_outline(&self) -> Result<Vec<StoredPiece>, StorageError>;
+
     /// Every version of one piece, newest first (empty: no such piece).
     fn piece_history(&self, id: &str) -> Result<Vec<StoredPiece>, StorageError>;
 

@@ -1510,6 +1510,13 @@ fn library_conformance(s: &dyn Storage) {
         s.library().unwrap(),
         vec![with_version(&dust, 1), with_version(&heat, 1)]
     );
+    // the outline: the same pieces without their pictures and recordings
+    let mut bare = with_version(&dust, 1);
+    (bare.piece.picture, bare.piece.audio) = (None, None);
+    assert_eq!(
+        s.library_outline().unwrap(),
+        vec![bare, with_version(&heat, 1)]
+    );
     let edited = piece("heat", "中暑了怎么办", 3);
     assert_eq!(
         s.put_pieces(std::slice::from_ref(&edited), false, &audit("put_pieces"))

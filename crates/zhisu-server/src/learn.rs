@@ -7,8 +7,8 @@
 //! Under each point, the education library's piece that teaches it (issue 24; once per piece),
 //! else only the questionnaire's explanation.
 //!
-//! Public: no sign-in, no cookie set, nothing written; one read of the library (the newest
-//! version of each piece, a few dozen rows) besides the questionnaire versions the server holds
+//! Public: no sign-in, no cookie set, nothing written; one read of the library's outline (the
+//! newest version of each piece without pictures, a few dozen rows) and of the pieces shown, besides the questionnaire versions the server holds
 //! in memory; its work is bounded by the link's limits (1024 characters, 384 points). The link names
 //! knowledge points, not the person; the page shows what any holder of the questionnaire file
 //! can read (the answer key and explanations of a version the server holds;
@@ -89,8 +89,10 @@ async fn learn_page(
         Err(error) => return refused(lang, &error),
     };
     let server = state.server.clone();
-    // the page still helps without the library (a database out of reach): explanations only
-    let library = match tokio::task::spawn_blocking(move || server.library()).await {
+    let points: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+    // the page still helps without the library (a database out of reach): explanations only;
+    // only the pieces it shows are read whole (with their pictures and recordings)
+    let library = match tokio::task::spawn_blocking(move || server.pieces_teaching(&points)).await {
         Ok(Ok(pieces)) => pieces,
         Ok(Err(error)) => {
             tracing::warn!(%error, "take-home page without the library");

@@ -667,9 +667,15 @@ async fn a_piece_carries_its_picture_and_reading_to_the_tablet_the_phone_and_the
     // delivered in the piece to the tablets
     let library: Library = serde_json::from_value(w.device_get("/api/v1/library").await).unwrap();
     let heat = library.pieces.iter().find(|p| p.id == "heat").unwrap();
-    assert_eq!((heat.picture.as_ref(), heat.audio.as_ref()), (Some(&picture), kept.audio.as_ref()));
+    assert_eq!(
+        (heat.picture.as_ref(), heat.audio.as_ref()),
+        (Some(&picture), kept.audio.as_ref())
+    );
     // the piece's page, the take-home page and the handout show it (nothing fetched elsewhere)
-    let img = format!("src=\"{}\" alt=\"一个工人在树荫下喝水\"", picture.data_url());
+    let img = format!(
+        "src=\"{}\" alt=\"一个工人在树荫下喝水\"",
+        picture.data_url()
+    );
     let (_, page) = w.get(Some(&cookie), "/dashboard/library?piece=heat").await;
     assert!(page.contains(&img) && page.contains("<audio class=\"piece-audio\" controls"));
     let q = ohl(&w.state);
@@ -677,7 +683,10 @@ async fn a_piece_carries_its_picture_and_reading_to_the_tablet_the_phone_and_the
     let (status, learn) = w.get(None, &link.to_path()).await;
     assert_eq!(status, 200);
     assert!(learn.contains(&img), "{learn}");
-    assert!(learn.contains(&format!("src=\"{}\"", kept.audio.as_ref().unwrap().data_url())));
+    assert!(learn.contains(&format!(
+        "src=\"{}\"",
+        kept.audio.as_ref().unwrap().data_url()
+    )));
     let (_, handout) = w
         .get(Some(&cookie), "/dashboard/library/handout?piece=heat")
         .await;
@@ -702,13 +711,20 @@ async fn a_piece_carries_its_picture_and_reading_to_the_tablet_the_phone_and_the
     let v4 = newest()[0].piece.clone();
     assert_eq!((v4.version, v4.picture.is_none()), (4, true));
     assert_eq!(v4.audio, kept.audio, "the reading stays");
-    assert!(newest()[1].piece.picture.is_some(), "old versions keep theirs");
+    assert!(
+        newest()[1].piece.picture.is_some(),
+        "old versions keep theirs"
+    );
 
     // not a picture, or too large, or without its description: refused, nothing kept
     let mut huge = png.to_vec();
     huge.resize(MAX_PIECE_PICTURE_BYTES + 1, 0);
     for (files, alt, said) in [
-        (vec![("picture", b"GIF89a not ours".to_vec())], "图", "PNG、JPEG 或 WebP"),
+        (
+            vec![("picture", b"GIF89a not ours".to_vec())],
+            "图",
+            "PNG、JPEG 或 WebP",
+        ),
         (vec![("picture", huge)], "图", "at most 300 KiB"),
         (vec![("picture", png.to_vec())], "", "description"),
         (vec![("audio", b"plain text".to_vec())], "", "MP3"),

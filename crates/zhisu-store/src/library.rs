@@ -43,10 +43,13 @@ pub fn piece_view(p: &LibraryPiece) -> zhisu_app_api::LibraryPiece {
         title: p.title.clone(),
         text: p.text.clone(),
         source: p.source.clone(),
-        picture: p.picture.as_ref().map(|picture| zhisu_app_api::PictureView {
-            url: picture.data_url(),
-            alt: picture.alt.clone(),
-        }),
+        picture: p
+            .picture
+            .as_ref()
+            .map(|picture| zhisu_app_api::PictureView {
+                url: picture.data_url(),
+                alt: picture.alt.clone(),
+            }),
         audio_url: p.audio.as_ref().map(|a| a.data_url()),
     }
 }

@@ -107,7 +107,7 @@ pub(super) async fn assignment(
             storage.round_settings(&round)?.unwrap_or_default(),
             outreach::events_for_tablets(&server, &district, today)?,
             outreach::weak_items_for_tablets(&server, &district, &round)?,
-            server.device_library()?.digest,
+            server.library_digest()?,
         ))
     })
     .await?;

@@ -45,7 +45,7 @@ pub(super) async fn library_page(
     let (storage, server) = (state.storage.clone(), state.server.clone());
     let scope = session.person.role.scope();
     let (pieces, counts) =
-        run(move || Ok((storage.library()?, server.material_counts(&scope)?))).await?;
+        run(move || Ok((storage.library_outline()?, server.material_counts(&scope)?))).await?;
     Ok(library_view(&state, &session, &q, &pieces, counts, None, None).into_response())
 }
 
@@ -437,11 +437,14 @@ pub(super) async fn piece_form_post(
     };
     let (storage, server) = (state.storage.clone(), state.server.clone());
     let scope = session.person.role.scope();
-    let (pieces, counts) =
-        match run(move || Ok((storage.library()?, server.material_counts(&scope)?))).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
+    let (pieces, counts) = match run(move || {
+        Ok((storage.library_outline()?, server.material_counts(&scope)?))
+    })
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     let said = format!("{}{problem}", t(lang, "没有保存：", "Nothing was saved: "));
     (
         StatusCode::BAD_REQUEST,
@@ -503,7 +506,8 @@ pub(super) async fn handout(
         }
     }
     let storage = state.storage.clone();
-    let library: Vec<LibraryPiece> = run(move || storage.library())
+    // chosen from the outline; only the pieces printed are read whole (with their pictures)
+    let library: Vec<LibraryPiece> = run(move || storage.library_outline())
         .await?
         .into_iter()
         .map(|s| s.piece)
@@ -537,6 +541,19 @@ pub(super) async fn handout(
             t(lang, "职业健康小知识", "Health at work: what to know").to_string(),
         )
     };
+    // the chosen pieces whole, with their pictures
+    let storage = state.storage.clone();
+    let ids: Vec<String> = pieces.iter().map(|p| p.id.clone()).collect();
+    let pieces: Vec<LibraryPiece> = run(move || {
+        let mut whole = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some(newest) = storage.piece_history(id)?.into_iter().next() {
+                whole.push(newest.piece);
+            }
+        }
+        Ok(whole)
+    })
+    .await?;
     let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let filter = q.filter_for(&session.person);
     let back = link("/dashboard/library", filter_pairs(&choice, &filter, lang));
