@@ -631,7 +631,7 @@ async fn the_districts_surveyors_arrive_with_the_assignment_and_follow_the_serve
         .into_iter()
         .map(|s| s.name)
         .collect();
-    let mut expected = vec![(wang.id.clone(), "王芳"), (liu.id.clone(), "刘伟")];
+    let mut expected = [(wang.id.clone(), "王芳"), (liu.id.clone(), "刘伟")];
     expected.sort();
     assert_eq!(
         names,
