@@ -2577,6 +2577,28 @@ async fn surveyors_are_managed_by_those_who_manage_their_district() {
         .await;
     assert_eq!(assignment["surveyors"], list["digest"]);
 
+    // the quality page by surveyor names a server surveyor beside their id, in its scope
+    let devices = w.state.storage.devices().unwrap();
+    let yuzhong = devices.iter().find(|d| d.district == "yuzhong").unwrap();
+    w.state
+        .storage
+        .ingest(&[interview_by(901, &yz.id, 600)], Some(yuzhong), Utc::now())
+        .unwrap();
+    let named = format!("渝中调查员（{}）", yz.id);
+    for (role, sees) in [("yz_admin", true), ("jb_admin", false)] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let html = no_redirect
+            .get(format!("{}/dashboard/quality", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(html.contains(&named), sees, "{role}: {html}");
+    }
+
     // no session, no page
     for method in [Method::GET, Method::POST] {
         let r = no_redirect
