@@ -369,6 +369,10 @@ impl DeviceStore {
         let surveyors = self.surveyors()?;
         match signed_in {
             Some(id) if surveyors.iter().any(|s| s.id == id) => Ok(Some(id.to_string())),
+            // known here but no longer able to sign in: retired since they signed in
+            Some(id) if Self::known_surveyor(&self.conn, id)?.is_some() => {
+                Err(StoreError::SurveyorRetired(id.to_string()))
+            }
             Some(id) => Err(StoreError::UnknownSurveyor(id.to_string())),
             None if surveyors.is_empty() => Ok(None),
             None => Err(StoreError::SurveyorNeeded),
@@ -559,7 +563,7 @@ mod tests {
         );
         assert_eq!(
             store.interview_surveyor(Some("S01")).unwrap_err().code(),
-            "unknown_surveyor"
+            "surveyor_retired"
         );
 
         // a wrong PIN is counted; the right one signs in, offline: nothing here talks to a server
@@ -608,7 +612,7 @@ mod tests {
                 .interview_surveyor(Some("sv-00000000b2"))
                 .unwrap_err()
                 .code(),
-            "unknown_surveyor",
+            "surveyor_retired",
             "a retired surveyor held as signed in starts nothing"
         );
 
