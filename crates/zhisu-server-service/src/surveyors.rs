@@ -234,3 +234,75 @@ pub fn device_surveyors(state: &ServerState, district: &str) -> Result<SurveyorL
         surveyors,
     })
 }
+
+/// Interviews and contacts a district received under a surveyor id that is not one of its
+/// surveyors managed on the server: a surveyor added on a tablet before the district's list
+/// reached it, a tablet not yet updated, or another district's surveyor. Protocol v1 keeps
+/// accepting them (nothing is refused or changed); the surveyors page lists them so the
+/// district's staff see who still works outside the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlistedSurveyor {
+    pub district: String,
+    /// `None`: no surveyor was signed in.
+    pub surveyor_id: Option<String>,
+    /// The name when the id is a server surveyor of another district.
+    pub other_district: Option<String>,
+    pub interviews: u64,
+    pub contacts: u64,
+}
+
+/// The [`UnlistedSurveyor`]s in what `role` may read, only for districts that have surveyors
+/// managed on the server, by district then id.
+pub fn unlisted_surveyors(
+    state: &ServerState,
+    role: &Role,
+) -> Result<Vec<UnlistedSurveyor>, StorageError> {
+    use std::collections::BTreeMap;
+    let managed = surveyors_in_view(state, role)?;
+    if managed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all: BTreeMap<String, String> = state
+        .storage
+        .field_surveyors(None)?
+        .into_iter()
+        .map(|s| (s.id, s.district))
+        .collect();
+    let districts: std::collections::BTreeSet<&str> =
+        managed.iter().map(|s| s.district.as_str()).collect();
+    let scope = role.scope();
+    let mut found: BTreeMap<(String, Option<String>), (u64, u64)> = BTreeMap::new();
+    let mut note = |district: &Option<String>, surveyor: &Option<String>, interviews, contacts| {
+        let Some(district) = district.as_deref().filter(|d| districts.contains(d)) else {
+            return;
+        };
+        let listed = surveyor
+            .as_deref()
+            .is_some_and(|id| all.get(id).map(String::as_str) == Some(district));
+        if !listed {
+            let entry = found
+                .entry((district.to_string(), surveyor.clone()))
+                .or_default();
+            entry.0 += interviews;
+            entry.1 += contacts;
+        }
+    };
+    for row in state.storage.quality_rows(&scope)? {
+        note(&row.district, &row.surveyor_id, 1, 0);
+    }
+    for count in state.storage.contact_counts(&scope)? {
+        note(&count.district, &count.surveyor_id, 0, count.count);
+    }
+    Ok(found
+        .into_iter()
+        .map(
+            |((district, surveyor_id), (interviews, contacts))| UnlistedSurveyor {
+                other_district: surveyor_id.as_deref().and_then(|id| all.get(id)).cloned(),
+                district,
+                surveyor_id,
+                interviews,
+                contacts,
+            },
+        )
+        .collect())
+}

@@ -2599,6 +2599,61 @@ async fn surveyors_are_managed_by_those_who_manage_their_district() {
         assert_eq!(html.contains(&named), sees, "{role}: {html}");
     }
 
+    // uploads under ids not on the district's list are kept and listed for its staff: a
+    // tablet-added id, another district's surveyor, nobody signed in (the world's interview)
+    w.state
+        .storage
+        .ingest(
+            &[
+                interview_by(902, "S01", 600),
+                interview_by(903, &jb.id, 600),
+            ],
+            Some(yuzhong),
+            Utc::now(),
+        )
+        .unwrap();
+    for (role, listed, not_listed) in [
+        (
+            "yz_admin",
+            vec!["S01", jb.id.as_str(), ""],
+            vec![yz.id.as_str()],
+        ),
+        (
+            "yz_sup",
+            vec!["S01", jb.id.as_str(), ""],
+            vec![yz.id.as_str()],
+        ),
+        (
+            "jb_admin",
+            vec![""],
+            vec!["S01", jb.id.as_str(), yz.id.as_str()],
+        ),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let html = page(cookie).await.1;
+        let table = html
+            .split("id=\"unlisted-surveyors\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{role}: no unlisted table: {html}"));
+        for id in listed {
+            assert!(
+                table.contains(&format!("data-surveyor=\"{id}\"")),
+                "{role}: {id}"
+            );
+        }
+        for id in not_listed {
+            assert!(
+                !table.contains(&format!("data-surveyor=\"{id}\"")),
+                "{role}: {id}"
+            );
+        }
+    }
+    assert_eq!(
+        w.state.storage.interview_count().unwrap(),
+        5,
+        "every upload kept"
+    );
+
     // no session, no page
     for method in [Method::GET, Method::POST] {
         let r = no_redirect

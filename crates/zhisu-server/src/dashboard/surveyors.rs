@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use zhisu_server_service::people::Role;
 use zhisu_server_service::storage::FieldSurveyor;
-use zhisu_server_service::surveyors::{self, SurveyorInput};
+use zhisu_server_service::surveyors::{self, SurveyorInput, UnlistedSurveyor};
 use zhisu_server_service::wording::district_name;
 use zhisu_server_service::{t, Refusal};
 
@@ -57,21 +57,31 @@ pub(super) async fn surveyors_page(
         return not_for_viewers(&session, lang);
     }
     match list(&state, &session).await {
-        Ok(list) => view(&session, lang, &list, None, None).into_response(),
+        Ok(listed) => view(&session, lang, &listed, None, None).into_response(),
         Err(response) => response,
     }
 }
 
-async fn list(state: &HttpState, session: &Session) -> Result<Vec<FieldSurveyor>, Response> {
+/// The surveyors the viewer may read, and the surveyor ids their districts received uploads
+/// under that are not on the list.
+type Listed = (Vec<FieldSurveyor>, Vec<UnlistedSurveyor>);
+
+async fn list(state: &HttpState, session: &Session) -> Result<Listed, Response> {
     let server = state.server.clone();
     let role = session.person.role.clone();
-    run(move || surveyors::surveyors_in_view(&server, &role)).await
+    run(move || {
+        Ok((
+            surveyors::surveyors_in_view(&server, &role)?,
+            surveyors::unlisted_surveyors(&server, &role)?,
+        ))
+    })
+    .await
 }
 
 fn view(
     session: &Session,
     lang: &str,
-    list: &[FieldSurveyor],
+    (list, unlisted): &Listed,
     problem: Option<String>,
     input: Option<&SurveyorInput>,
 ) -> Html<String> {
@@ -129,6 +139,38 @@ fn view(
                                     }
                                 }
                             }
+                        }
+                    }
+                }
+            }))
+        }
+        @if !unlisted.is_empty() {
+            h2 #unlisted-heading { (t(lang, "不在名单上的调查员编号", "Surveyor ids not on the list")) }
+            p.note {
+                (t(lang,
+                    "这些调查和接触记录上的调查员编号不是本区县在这里建的调查员：多半是平板上以前自己添加的调查员，或者还没同步到名单的平板。数据照常收下、照常统计；请让这些调查员改用这里建的名字登录。",
+                    "These interviews and contacts carry a surveyor id that is not one of the district's surveyors made here: mostly surveyors added on a tablet before, or tablets that have not received the list yet. They are kept and counted as usual; ask these surveyors to sign in with a name made here."))
+            }
+            (scroll_box(t(lang, "不在名单上的调查员编号", "Surveyor ids not on the list"), html! {
+                table.stack #unlisted-surveyors {
+                    tr {
+                        th { (t(lang, "区县", "District")) }
+                        th { (t(lang, "调查员编号", "Surveyor id")) }
+                        th { (t(lang, "调查", "Interviews")) }
+                        th { (t(lang, "其他接触", "Other contacts")) }
+                    }
+                    @for u in unlisted {
+                        tr data-surveyor=(u.surveyor_id.as_deref().unwrap_or("")) {
+                            td data-label=(t(lang, "区县", "District")) { (district_name(&u.district, lang)) }
+                            td data-label=(t(lang, "调查员编号", "Surveyor id")) {
+                                @match (&u.surveyor_id, &u.other_district) {
+                                    (None, _) => { (t(lang, "（未登录调查员）", "(nobody signed in)")) }
+                                    (Some(id), Some(other)) => { code { (id) } " " (t(lang, "（属于", "(of ")) (district_name(other, lang)) (t(lang, "）", ")")) }
+                                    (Some(id), None) => { code { (id) } }
+                                }
+                            }
+                            td.num data-label=(t(lang, "调查", "Interviews")) { (u.interviews) }
+                            td.num data-label=(t(lang, "其他接触", "Other contacts")) { (u.contacts) }
                         }
                     }
                 }
@@ -267,8 +309,8 @@ pub(super) async fn surveyors_form(
         Refusal::NotNow(_) => StatusCode::FORBIDDEN,
         Refusal::Storage(e) => return internal(e),
     };
-    let list = match list(&state, &session).await {
-        Ok(list) => list,
+    let listed = match list(&state, &session).await {
+        Ok(listed) => listed,
         Err(response) => return response,
     };
     let mut input = form.input;
@@ -276,7 +318,7 @@ pub(super) async fn surveyors_form(
     let shown = (form.action == "add").then_some(&input);
     (
         status,
-        view(&session, lang, &list, Some(refusal.to_string()), shown),
+        view(&session, lang, &listed, Some(refusal.to_string()), shown),
     )
         .into_response()
 }
