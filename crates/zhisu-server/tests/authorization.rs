@@ -2587,16 +2587,19 @@ async fn surveyors_are_managed_by_those_who_manage_their_district() {
     let named = format!("渝中调查员（{}）", yz.id);
     for (role, sees) in [("yz_admin", true), ("jb_admin", false)] {
         let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
-        let html = no_redirect
-            .get(format!("{}/dashboard/quality", w.base))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(html.contains(&named), sees, "{role}: {html}");
+        // the quality page and the trainees' record (real interviews per surveyor)
+        for path in ["/dashboard/quality", "/dashboard/training"] {
+            let html = no_redirect
+                .get(format!("{}{path}", w.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(html.contains(&named), sees, "{role} {path}: {html}");
+        }
     }
 
     // uploads under ids not on the district's list are kept and listed for its staff: a
