@@ -25,7 +25,7 @@ pub const MAX_SURVEYOR_ID_CHARS: usize = 64;
 pub const MAX_SURVEYOR_NAME_CHARS: usize = 40;
 /// Longest PIN verifier, in bytes.
 pub const MAX_PIN_VERIFIER_CHARS: usize = 200;
-/// Most surveyors one list carries.
+/// Most surveyors one list carries (a tablet keeps the first ones of a longer list).
 pub const MAX_DELIVERED_SURVEYORS: usize = 5000;
 
 /// One active surveyor of the district, as a tablet receives them.

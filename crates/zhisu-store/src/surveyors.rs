@@ -23,7 +23,9 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use zhisu_protocol::surveyors::{surveyors_digest, DeliveredSurveyor, SurveyorList};
+use zhisu_protocol::surveyors::{
+    surveyors_digest, DeliveredSurveyor, SurveyorList, MAX_DELIVERED_SURVEYORS,
+};
 
 use crate::{parse_timestamp, timestamp, DeviceStore, StoreError, Surveyor};
 
@@ -226,7 +228,7 @@ impl DeviceStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut kept = std::collections::BTreeSet::new();
-        for s in &list.surveyors {
+        for s in list.surveyors.iter().take(MAX_DELIVERED_SURVEYORS) {
             if !s.problems().is_empty()
                 || usable_verifier(&s.pin_verifier).is_none()
                 || kept.contains(&s.id)
