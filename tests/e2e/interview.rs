@@ -3555,8 +3555,9 @@ async fn wait_for_delivered_surveyor(app: &App, id: &str) {
 }
 
 /// Issue 15: a surveyor made on the server signs in on the district's tablets, on the second
-/// one offline (a wrong PIN refused first), and the contact they close reaches the server later
-/// with their id; the tablet offers no surveyor of its own once the district's have come.
+/// one offline (wrong PINs refused and counted: five in a row pause sign-in, across a restart),
+/// and the contact they close reaches the server later with their id; the tablet offers no
+/// surveyor of its own once the district's have come.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_surveyor_created_on_the_server_signs_in_offline_on_a_second_tablet() {
     use zhisu_server_service::surveyors::{self, SurveyorInput};
@@ -3630,6 +3631,44 @@ async fn a_surveyor_created_on_the_server_signs_in_offline_on_a_second_tablet() 
     app.screenshot(&shots, "phone-offline-wrong-pin").await;
     assert_eq!(layout_problems(&app).await, (0, 0));
     app.client.set_window_size(1280, 800).await.unwrap();
+    // more wrong PINs: the last of PIN_TRIES in a row pauses sign-in, the right PIN included
+    for n in 1..zhisu_store::PIN_TRIES {
+        app.type_into("pin", &format!("11{n:02}")).await; // typing clears the last message
+        app.click("sign-in").await;
+        app.wait_for_text("error", "PIN 不对，请再试一次。", Duration::from_secs(10))
+            .await;
+    }
+    let paused_at = std::time::Instant::now();
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "error",
+        "PIN 错了太多次，请等半分钟再试。",
+        Duration::from_secs(10),
+    )
+    .await;
+    // the pause is on the tablet's disk: a restart, still offline, does not lift it
+    assert_eq!(app.kill_app_process(), 1);
+    drop(app);
+    let app = App::launch(&app_b_dir, &base_url).await;
+    app.wait_for_text(
+        "current-surveyor",
+        "还没有选调查员",
+        Duration::from_secs(60),
+    )
+    .await;
+    app.click("switch-surveyor").await;
+    app.click(&format!("surveyor-{}", wang.id)).await;
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "error",
+        "PIN 错了太多次，请等半分钟再试。",
+        Duration::from_secs(10),
+    )
+    .await;
+    let pause = Duration::from_secs(zhisu_store::PIN_LOCKOUT_SECONDS as u64 + 2);
+    tokio::time::sleep(pause.saturating_sub(paused_at.elapsed())).await;
     app.type_into("pin", "2468").await;
     app.click("sign-in").await;
     app.wait_for_text(
