@@ -338,6 +338,31 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             .add_person(user, user, PASSWORD, role, "test")
             .unwrap();
     }
+    // the district's surveyors (issue 15): one active, one retired
+    for name in ["王芳", "刘伟"] {
+        let made = zhisu_server_service::surveyors::add_surveyor(
+            &state,
+            "yz-admin",
+            &Role::CityAdmin,
+            &zhisu_server_service::surveyors::SurveyorInput {
+                district: "yuzhong".into(),
+                name: name.into(),
+                pin: "2468".into(),
+            },
+            "zh-CN",
+        )
+        .unwrap();
+        if name == "刘伟" {
+            zhisu_server_service::surveyors::retire_surveyor(
+                &state,
+                "yz-admin",
+                &Role::CityAdmin,
+                &made.id,
+                "zh-CN",
+            )
+            .unwrap();
+        }
+    }
     let q = zhisu_core::Questionnaire::from_toml(
         "ohl_2026.toml",
         &std::fs::read_to_string(questionnaires.join("ohl_2026.toml")).unwrap(),
@@ -633,7 +658,12 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "library/handout?piece=heat&piece=noise",
             "library/handout?weakest=6",
             "training",
-        ] {
+            // the district's surveyors (issue 15): not shown to department viewers
+            "surveyors",
+        ]
+        .into_iter()
+        .filter(|view| *view != "surveyors" || user != "education")
+        {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };
                 client

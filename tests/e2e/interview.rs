@@ -3590,3 +3590,186 @@ async fn a_practice_interview_reaches_the_trainees_record_and_no_estimate_or_quo
     assert!(all[0].practice);
     assert_eq!(all[0].state, zhisu_store::InterviewState::Acknowledged);
 }
+
+/// Opens the surveyors screen until the district's surveyor `id` is listed (the tablet's sync
+/// brings them; "sync now" asks again), and leaves it open.
+async fn wait_for_delivered_surveyor(app: &App, id: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        app.click("switch-surveyor").await;
+        let listed = app
+            .client
+            .wait()
+            .at_most(Duration::from_secs(3))
+            .for_element(fantoccini::Locator::Id(&format!("surveyor-{id}")))
+            .await
+            .is_ok();
+        if listed {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "surveyor {id} never reached the tablet"
+        );
+        app.click("home").await;
+        app.click("sync-now").await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// Issue 15: a surveyor made on the server signs in on the district's tablets, on the second
+/// one offline (wrong PINs refused and counted: five in a row pause sign-in, across a restart),
+/// and the contact they close reaches the server later with their id; the tablet offers no
+/// surveyor of its own once the district's have come.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_surveyor_created_on_the_server_signs_in_offline_on_a_second_tablet() {
+    use zhisu_server_service::surveyors::{self, SurveyorInput};
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server_dir = dir.path().join("server");
+    let server = Server::start_on(port, &server_dir).await;
+    let shots = screenshots("district_surveyors");
+    let wang = surveyors::add_surveyor(
+        &server.state,
+        "admin",
+        &zhisu_server_storage::Role::DistrictAdmin {
+            district: "yuzhong".into(),
+        },
+        &SurveyorInput {
+            district: "yuzhong".into(),
+            name: "王芳".into(),
+            pin: "2468".into(),
+        },
+        "zh-CN",
+    )
+    .unwrap();
+
+    // tablet A: the surveyor arrives with the first sync and signs in
+    let app_a_dir = dir.path().join("tablet-a");
+    let app = App::launch(&app_a_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    wait_for_delivered_surveyor(&app, &wang.id).await;
+    app.click(&format!("surveyor-{}", wang.id)).await;
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "current-surveyor",
+        &format!("调查员：王芳（{}）", wang.id),
+        Duration::from_secs(10),
+    )
+    .await;
+    app.close().await;
+
+    // tablet B: enrolled in the same district, synced once, then the server goes away
+    let app_b_dir = dir.path().join("tablet-b");
+    let app = App::launch(&app_b_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    wait_for_delivered_surveyor(&app, &wang.id).await;
+    app.click("home").await;
+    let base_url = server.base_url.clone();
+    server.stop().await;
+
+    app.click("switch-surveyor").await;
+    app.wait_for_text(
+        "surveyors-from-server",
+        "调查员由区里在系统里添加，联网同步后出现在这里。忘了 PIN，请找区里重设。",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("add-surveyor"))
+            .await
+            .is_err(),
+        "no surveyor is added on the tablet once the district's come from the server"
+    );
+    app.click(&format!("surveyor-{}", wang.id)).await;
+    app.type_into("pin", "1111").await;
+    app.click("sign-in").await;
+    app.wait_for_text("error", "PIN 不对，请再试一次。", Duration::from_secs(10))
+        .await;
+    app.screenshot(&shots, "offline-wrong-pin").await;
+    app.client.set_window_size(412, 915).await.unwrap();
+    app.screenshot(&shots, "phone-offline-wrong-pin").await;
+    assert_eq!(layout_problems(&app).await, (0, 0));
+    app.client.set_window_size(1280, 800).await.unwrap();
+    // more wrong PINs: the last of PIN_TRIES in a row pauses sign-in, the right PIN included
+    for n in 1..zhisu_store::PIN_TRIES {
+        app.type_into("pin", &format!("11{n:02}")).await; // typing clears the last message
+        app.click("sign-in").await;
+        app.wait_for_text("error", "PIN 不对，请再试一次。", Duration::from_secs(10))
+            .await;
+    }
+    let paused_at = std::time::Instant::now();
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "error",
+        "PIN 错了太多次，请等半分钟再试。",
+        Duration::from_secs(10),
+    )
+    .await;
+    // the pause is on the tablet's disk: a restart, still offline, does not lift it
+    assert_eq!(app.kill_app_process(), 1);
+    drop(app);
+    let app = App::launch(&app_b_dir, &base_url).await;
+    app.wait_for_text(
+        "current-surveyor",
+        "还没有选调查员",
+        Duration::from_secs(60),
+    )
+    .await;
+    app.click("switch-surveyor").await;
+    app.click(&format!("surveyor-{}", wang.id)).await;
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "error",
+        "PIN 错了太多次，请等半分钟再试。",
+        Duration::from_secs(10),
+    )
+    .await;
+    let pause = Duration::from_secs(zhisu_store::PIN_LOCKOUT_SECONDS as u64 + 2);
+    tokio::time::sleep(pause.saturating_sub(paused_at.elapsed())).await;
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "current-surveyor",
+        &format!("调查员：王芳（{}）", wang.id),
+        Duration::from_secs(10),
+    )
+    .await;
+
+    // offline, the surveyor opens a contact and the worker refuses at consent
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-false").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("end-contact"))
+        .await
+        .expect("the polite ending");
+    app.click("end-contact").await;
+
+    // the server is back: the contact arrives with the server's surveyor id
+    let server = Server::start_on(port, &server_dir).await;
+    assert_eq!(server.base_url, base_url);
+    app.wait_for_text("sync-acknowledged", "1", Duration::from_secs(90))
+        .await;
+    app.close().await;
+    let db = rusqlite::Connection::open(server_dir.join("server.sqlite3")).unwrap();
+    let (disposition, surveyor): (String, Option<String>) = db
+        .query_row("SELECT disposition, surveyor_id FROM contact", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (disposition.as_str(), surveyor.as_deref()),
+        ("refused", Some(wang.id.as_str()))
+    );
+    drop(server);
+}

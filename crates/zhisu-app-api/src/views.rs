@@ -439,6 +439,13 @@ pub struct Preferences {
 pub struct SurveyorsView {
     pub surveyors: Vec<Surveyor>,
     pub current: Option<Surveyor>,
+    /// The district's surveyors come from the server (issue 15): none is added on the tablet.
+    #[serde(default)]
+    pub from_server: bool,
+    /// Surveyors added on the tablet before, who can no longer sign in since the district's
+    /// come from the server (shown with the reason).
+    #[serde(default)]
+    pub retired: Vec<Surveyor>,
 }
 
 /// One population's quota at a site and how many are done on this device.

@@ -20,6 +20,7 @@ pub use zhisu_core::enrol_uri;
 pub mod library;
 pub mod limits;
 pub mod sealed;
+pub mod surveyors;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
@@ -173,6 +174,11 @@ pub struct DeviceAssignment {
     /// protocol v1 addition): the device fetches [`library::LIBRARY_PATH`] when it holds another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
+    /// The digest of the district's surveyors managed on the server
+    /// ([`surveyors::surveyors_digest`]; protocol v1 addition, issue 15): the device fetches
+    /// [`surveyors::SURVEYORS_PATH`] when it holds another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surveyors: Option<String>,
 }
 
 /// Settings of a monitoring round, set by the city administrator and delivered to devices.

@@ -381,6 +381,22 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX practice_interview_district ON practice_interview (district, surveyor_id);
     "#,
+    // 21 (issue 15): surveyors managed on the server, delivered to their district's tablets.
+    // The PIN is kept only as the Argon2id verifier the tablets receive; an id is never reused
+    // (a retired surveyor keeps their row).
+    r#"
+    CREATE TABLE field_surveyor (
+        id           TEXT PRIMARY KEY,
+        district     TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        pin_verifier TEXT NOT NULL,
+        added_by     TEXT NOT NULL,
+        added_at     TIMESTAMPTZ NOT NULL,
+        pin_set_at   TIMESTAMPTZ NOT NULL,
+        retired_at   TIMESTAMPTZ
+    );
+    CREATE INDEX field_surveyor_district ON field_surveyor (district, id);
+    "#,
     // 21 (issue 24): a library piece's picture and recording read aloud, carried in the piece
     // (JSON: {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with
     // neither, as every piece written before.

@@ -30,6 +30,7 @@ mod audit;
 mod cells;
 mod contacts;
 mod devices;
+mod field_surveyors;
 mod group_commit;
 mod interviews;
 mod library;

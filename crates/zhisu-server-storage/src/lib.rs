@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod devices;
 pub mod facts;
 pub mod facts_cache;
+pub mod field_surveyors;
 pub mod library;
 pub mod limits;
 pub mod outreach;
@@ -35,6 +36,7 @@ pub use zhisu_protocol;
 pub use contacts::{AcceptedContact, ContactCount, QualityRow};
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
+pub use field_surveyors::{FieldSurveyor, FieldSurveyorStore};
 pub use library::{LibraryStore, StoredPiece};
 pub use limits::{TokenBucket, TokenLimit};
 pub use outreach::{AcceptedQuizSession, EventDeletion, StoredEvent, StoredQuizSession};
@@ -255,6 +257,7 @@ pub trait Storage:
     + AuditStore
     + LibraryStore
     + PracticeStore
+    + FieldSurveyorStore
     + Send
     + Sync
 {

@@ -476,6 +476,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     contact_conformance(&*fresh("contacts").storage);
     outreach_conformance(&*fresh("outreach").storage);
     practice_conformance(&*fresh("practice").storage);
+    field_surveyor_conformance(&*fresh("field_surveyors").storage);
     round_conformance(&*fresh("rounds").storage);
     erasure_conformance(&fresh("erasure"));
     retention_conformance(&*fresh("retention").storage);
@@ -2156,7 +2157,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview;");
+    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
@@ -2757,4 +2758,101 @@ fn practice_conformance(s: &dyn Storage) {
         .surveyor_starts(&Scope::District("wanzhou".into()))
         .unwrap()
         .is_empty());
+}
+
+/// Surveyors managed on the server (issue 15): added once by id (never reused, a retired one's
+/// too), a new PIN and retirement only for active ones, read by district, each change audited
+/// in its transaction and only when something changed.
+fn field_surveyor_conformance(s: &dyn Storage) {
+    use zhisu_server_storage::FieldSurveyor;
+    let count = |action: &str| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
+    };
+    let surveyor = |id: &str, district: &str, name: &str| FieldSurveyor {
+        id: id.into(),
+        district: district.into(),
+        name: name.into(),
+        pin_verifier: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${id}"),
+        added_by: "yz_admin".into(),
+        added_at: at(1),
+        pin_set_at: at(1),
+        retired_at: None,
+    };
+    assert_eq!(s.field_surveyors(None).unwrap(), vec![]);
+    assert_eq!(s.field_surveyor("sv-1").unwrap(), None);
+    let a = surveyor("sv-b", "yuzhong", "张三");
+    let b = surveyor("sv-a", "yuzhong", "李四");
+    let c = surveyor("sv-c", "jiangbei", "王五 \"老王\"");
+    for x in [&a, &b, &c] {
+        assert!(s.add_field_surveyor(x, &audit("add_surveyor")).unwrap());
+    }
+    // an id is taken once, in any district
+    let mut again = surveyor("sv-b", "jiangbei", "别人");
+    assert!(!s
+        .add_field_surveyor(&again, &audit("add_surveyor"))
+        .unwrap());
+    assert_eq!(count("add_surveyor"), 3, "a refused add is not audited");
+    assert_eq!(
+        s.field_surveyors(Some("yuzhong")).unwrap(),
+        vec![b.clone(), a.clone()],
+        "by id within the district"
+    );
+    assert_eq!(
+        s.field_surveyors(Some("jiangbei")).unwrap(),
+        vec![c.clone()]
+    );
+    assert_eq!(s.field_surveyors(Some("wanzhou")).unwrap(), vec![]);
+    assert_eq!(
+        s.field_surveyors(None).unwrap(),
+        vec![c.clone(), b.clone(), a.clone()],
+        "by district, then id"
+    );
+    assert_eq!(s.field_surveyor("sv-c").unwrap(), Some(c.clone()));
+
+    // a new PIN
+    assert!(s
+        .set_field_surveyor_pin("sv-b", "$argon2id$new", at(5), &audit("set_surveyor_pin"))
+        .unwrap());
+    let reset = s.field_surveyor("sv-b").unwrap().unwrap();
+    assert_eq!(
+        (
+            reset.pin_verifier.as_str(),
+            reset.pin_set_at,
+            reset.added_at
+        ),
+        ("$argon2id$new", at(5), at(1))
+    );
+    assert!(!s
+        .set_field_surveyor_pin("sv-none", "$argon2id$x", at(5), &audit("set_surveyor_pin"))
+        .unwrap());
+    assert_eq!(count("set_surveyor_pin"), 1);
+
+    // retired: kept, once, and no new PIN after
+    assert!(s
+        .retire_field_surveyor("sv-b", at(7), &audit("retire_surveyor"))
+        .unwrap());
+    assert!(!s
+        .retire_field_surveyor("sv-b", at(8), &audit("retire_surveyor"))
+        .unwrap());
+    assert!(!s
+        .set_field_surveyor_pin("sv-b", "$argon2id$later", at(9), &audit("set_surveyor_pin"))
+        .unwrap());
+    assert_eq!(
+        (count("retire_surveyor"), count("set_surveyor_pin")),
+        (1, 1)
+    );
+    let retired = s.field_surveyor("sv-b").unwrap().unwrap();
+    assert_eq!(retired.retired_at, Some(at(7)));
+    assert_eq!(retired.pin_verifier, "$argon2id$new");
+    again.id = "sv-b".into();
+    assert!(
+        !s.add_field_surveyor(&again, &audit("add_surveyor"))
+            .unwrap(),
+        "a retired surveyor's id is not reused"
+    );
+    assert_eq!(s.field_surveyors(Some("yuzhong")).unwrap().len(), 2);
 }

@@ -111,6 +111,10 @@ pub enum StoreError {
     SurveyorExists(String),
     #[error("no surveyor '{0}' on this tablet")]
     UnknownSurveyor(String),
+    #[error("surveyor '{0}' can no longer sign in on this tablet: sign in as a surveyor the district set up on the server")]
+    SurveyorRetired(String),
+    #[error("the district sets up this tablet's surveyors on the server: they arrive at sync")]
+    SurveyorsFromServer,
     #[error("{0} is not a position on Earth")]
     BadLocation(String),
     #[error("choose the surveyor with their PIN first")]
@@ -168,6 +172,8 @@ impl StoreError {
             StoreError::SurveyorIncomplete => "surveyor_incomplete",
             StoreError::SurveyorExists(_) => "surveyor_exists",
             StoreError::UnknownSurveyor(_) => "unknown_surveyor",
+            StoreError::SurveyorRetired(_) => "surveyor_retired",
+            StoreError::SurveyorsFromServer => "surveyors_from_server",
             StoreError::BadLocation(_) => "bad_location",
             StoreError::SurveyorNeeded => "surveyor_needed",
             StoreError::WrongPin { .. } => "wrong_pin",

@@ -96,7 +96,7 @@ pub(super) async fn assignment(
     let round = device.round.clone();
     let device_id = device.id;
     let server = state.server.clone();
-    let (sites, rejected, settings, events, weak_items, library) = blocking(move || {
+    let (sites, rejected, settings, events, weak_items, library, surveyors) = blocking(move || {
         if let Some(pending) = query.pending {
             storage.note_pending(device_id, pending)?;
         }
@@ -108,6 +108,7 @@ pub(super) async fn assignment(
             outreach::events_for_tablets(&server, &district, today)?,
             outreach::weak_items_for_tablets(&server, &district, &round)?,
             server.library_digest()?,
+            zhisu_server_service::surveyors::device_surveyors(&server, &district)?.digest,
         ))
     })
     .await?;
@@ -126,7 +127,22 @@ pub(super) async fn assignment(
         events,
         weak_items,
         library: Some(library),
+        surveyors: Some(surveyors),
     }))
+}
+
+/// The district's surveyors managed on the server, for the device's district only (issue 15).
+pub(super) async fn device_surveyors(
+    State(state): State<HttpState>,
+    AuthedDevice(device): AuthedDevice,
+) -> Result<Json<zhisu_protocol::surveyors::SurveyorList>, Failure> {
+    let server = state.server.clone();
+    Ok(Json(
+        blocking(move || {
+            zhisu_server_service::surveyors::device_surveyors(&server, &device.district)
+        })
+        .await?,
+    ))
 }
 
 /// An upload is read, checked and stored while it holds one of `max_concurrent_uploads`

@@ -258,6 +258,14 @@ fn navigation(
                         }
                     }
                 }
+                @if !matches!(person.role, zhisu_server_service::people::Role::DepartmentViewer { .. }) {
+                    li {
+                        a href={ "/dashboard/surveyors" (suffix) }
+                            aria-current=[("surveyors" == current).then_some("page")] {
+                            (t(lang, "调查员", "Surveyors"))
+                        }
+                    }
+                }
                 @if person.role.may_manage_questionnaires() {
                     li {
                         a href={ "/dashboard/recordings" (suffix) }

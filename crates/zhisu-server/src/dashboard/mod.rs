@@ -22,6 +22,7 @@ mod quality;
 mod recordings;
 mod references;
 mod report;
+mod surveyors;
 mod training;
 
 use zhisu_server_service::QuestionnaireRegistry;
@@ -86,6 +87,10 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))
         .route("/dashboard/quality.csv", get(quality::quality_csv_download))
+        .route(
+            "/dashboard/surveyors",
+            get(surveyors::surveyors_page).post(surveyors::surveyors_form),
+        )
         .route("/dashboard/training", get(training::training_page))
         .route("/dashboard/training.csv", get(training::training_csv))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
