@@ -20,6 +20,8 @@ pub use zhisu_core::enrol_uri;
 pub mod library;
 pub mod limits;
 pub mod sealed;
+pub mod time_slot;
+pub use time_slot::{TimeSlot, TimeSlotError};
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
@@ -142,6 +144,10 @@ pub struct Site {
     pub latitude: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
+    /// Time-slot quotas for travel peaks (issue #15; protocol v1 addition: an older device
+    /// ignores them): interviews wanted in a window of days and hours ([`TimeSlot`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_slots: Vec<TimeSlot>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -100,7 +100,8 @@ impl AnalyticsStore for PostgresStorage {
     }
 }
 
-/// The facts of a row whose first 19 columns are those of `visit_facts`.
+/// The facts of a row whose first 19 columns are those of `visit_facts`, and whose 21st is the
+/// travel direction (the 20th is the device).
 fn fact_row(r: &postgres::Row) -> FactRow<'_> {
     FactRow {
         questionnaire_version: r.get(0),
@@ -116,7 +117,7 @@ fn fact_row(r: &postgres::Row) -> FactRow<'_> {
         items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
         stratum: r.get(11),
         weight: r.get(12),
-        more: [r.get(13), r.get(14), r.get(15), r.get(16)],
+        more: [r.get(13), r.get(14), r.get(15), r.get(16), r.get(20)],
         modules: r.get::<_, Option<&str>>(17).unwrap_or(""),
         measures: r.get::<_, Option<&str>>(18).unwrap_or(""),
     }
@@ -142,7 +143,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for PostgresStorage {
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
                  s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures, i.device_id::text
+                 i.modules, i.measures, i.device_id::text, i.travel_direction
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
              WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
                  AND i.items_correct IS NOT NULL",

@@ -115,7 +115,8 @@ fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r s
     }
 }
 
-/// The facts of a row whose first 19 columns are those of `visit_facts`.
+/// The facts of a row whose first 19 columns are those of `visit_facts`, and whose 21st is the
+/// travel direction (the 20th is the device).
 fn fact_row<'r>(r: &'r rusqlite::Row<'_>) -> Result<FactRow<'r>, StorageError> {
     Ok(FactRow {
         questionnaire_version: text(r, 0).map_err(db)?.unwrap_or(""),
@@ -136,6 +137,7 @@ fn fact_row<'r>(r: &'r rusqlite::Row<'_>) -> Result<FactRow<'r>, StorageError> {
             text(r, 14).map_err(db)?,
             text(r, 15).map_err(db)?,
             text(r, 16).map_err(db)?,
+            text(r, 20).map_err(db)?,
         ],
         modules: text(r, 17).map_err(db)?.unwrap_or(""),
         measures: text(r, 18).map_err(db)?.unwrap_or(""),
@@ -161,7 +163,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for SqliteStorage {
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
                  s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures, i.device_id
+                 i.modules, i.measures, i.device_id, i.travel_direction
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
              WHERE i.questionnaire_id = ?1 AND i.qc_status != 'rejected'
                  AND i.items_correct IS NOT NULL",

@@ -395,6 +395,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX practice_interview_district ON practice_interview (district, surveyor_id);
     "#,
+    // 23 (issue 15, intercept surveys at stations; 21 and 22 are other parts of issue 15 when
+    // merged): the travel direction's key (facts::Facts::more, background role
+    // travel_direction), NULL for interviews stored before and for questionnaires without the
+    // item; a site's time-slot quotas for travel peaks (zhisu_protocol::TimeSlot, a JSON
+    // array; NULL: none).
+    r#"
+    ALTER TABLE interview ADD COLUMN travel_direction TEXT;
+    ALTER TABLE site ADD COLUMN time_slots TEXT;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

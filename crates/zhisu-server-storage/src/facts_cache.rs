@@ -197,7 +197,7 @@ struct Packed {
     industry: u32,
     sex: u32,
     education: u32,
-    more: [u32; 4],
+    more: [u32; 5],
     modules: u32,
     measures: u32,
     /// Index into the snapshot's plans (stratum and weight), [`NONE`] for none.

@@ -772,8 +772,9 @@ pub struct FactRow<'a> {
     /// The site's stratum and weight from the sample plan, when it has them.
     pub stratum: Option<&'a str>,
     pub weight: Option<f64>,
-    /// [`Facts::more`]: the keys of employer size, ownership, employment form, migrant status.
-    pub more: [Option<&'a str>; 4],
+    /// [`Facts::more`]: the keys of employer size, ownership, employment form, migrant status,
+    /// travel direction.
+    pub more: [Option<&'a str>; 5],
     /// [`Facts::modules`]: per population module of the version, `1`, `0` or `-`; empty while
     /// the interview awaits these facts (stored before schema 13, until the backfill).
     pub modules: &'a str,
