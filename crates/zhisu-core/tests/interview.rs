@@ -525,7 +525,10 @@ fn a_worker_between_jobs_takes_part_at_the_station_and_is_asked_the_travel_direc
 
     // on the front line now: the past-year question is never asked
     let (now, shown) = walk(&q, &[consent.clone(), age.clone()]);
-    assert!(!shown.iter().any(|id| id == "worked_past_year"), "{shown:?}");
+    assert!(
+        !shown.iter().any(|id| id == "worked_past_year"),
+        "{shown:?}"
+    );
     assert_eq!(q.eligibility_status(&now), EligibilityStatus::Eligible);
     assert!(shown.iter().any(|id| id == "travel_direction"));
 
@@ -537,7 +540,10 @@ fn a_worker_between_jobs_takes_part_at_the_station_and_is_asked_the_travel_direc
             age.clone(),
             ("frontline", AnswerValue::Bool(false)),
             ("worked_past_year", AnswerValue::Bool(true)),
-            ("travel_direction", AnswerValue::Choice("going_to_work".into())),
+            (
+                "travel_direction",
+                AnswerValue::Choice("going_to_work".into()),
+            ),
         ],
     );
     assert!(shown.iter().any(|id| id == "worked_past_year"));

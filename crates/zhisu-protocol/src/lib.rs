@@ -21,8 +21,8 @@ pub mod library;
 pub mod limits;
 pub mod sealed;
 pub mod time_slot;
-pub use time_slot::{TimeSlot, TimeSlotError};
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
+pub use time_slot::{TimeSlot, TimeSlotError};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
 pub const PROTOCOL_VERSION: u32 = 1;

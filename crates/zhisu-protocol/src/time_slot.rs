@@ -54,8 +54,7 @@ fn minutes(text: &str) -> Option<u32> {
     if h.len() != 2 || m.len() != 2 {
         return None;
     }
-    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
-        .map(|t| t.hour() * 60 + t.minute())
+    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0).map(|t| t.hour() * 60 + t.minute())
 }
 
 /// The local date and minute of the day of a moment at a device's offset; `None` beyond the
@@ -153,7 +152,10 @@ mod tests {
 
     #[test]
     fn a_slot_that_cannot_hold_anything_is_refused_with_its_reason() {
-        assert_eq!(slot("2027-01-25", "2027-01-25", "00:00", "24:00").check(), Ok(()));
+        assert_eq!(
+            slot("2027-01-25", "2027-01-25", "00:00", "24:00").check(),
+            Ok(())
+        );
         assert!(matches!(
             slot("2027-02-05", "2027-01-25", "06:00", "10:00").check(),
             Err(TimeSlotError::DaysReversed(_))

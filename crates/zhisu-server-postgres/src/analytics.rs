@@ -98,6 +98,33 @@ impl AnalyticsStore for PostgresStorage {
             })
             .collect())
     }
+
+    fn slot_starts(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<zhisu_server_storage::InterviewStart>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 1);
+        let sql = format!(
+            "SELECT i.district, i.site_id, i.started_at, i.utc_offset_minutes
+             FROM interview i JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE s.time_slots IS NOT NULL AND i.qc_status <> 'rejected' AND {condition}"
+        );
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(&sql, &value.params())
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| zhisu_server_storage::InterviewStart {
+                district: r.get(0),
+                site_id: r.get(1),
+                started_at: r.get(2),
+                utc_offset_minutes: r.get(3),
+            })
+            .collect())
+    }
 }
 
 /// The facts of a row whose first 19 columns are those of `visit_facts`, and whose 21st is the

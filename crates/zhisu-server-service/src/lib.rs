@@ -32,6 +32,7 @@ pub mod recordings;
 pub mod references;
 pub mod review;
 pub mod sites;
+pub mod time_slots;
 pub mod training;
 pub mod wording;
 

@@ -106,6 +106,41 @@ impl AnalyticsStore for SqliteStorage {
             .map_err(db)?;
         rows.collect::<Result<_, _>>().map_err(db)
     }
+
+    fn slot_starts(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<zhisu_server_storage::InterviewStart>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT i.district, i.site_id, i.started_at, i.utc_offset_minutes
+             FROM interview i JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE s.time_slots IS NOT NULL AND i.qc_status != 'rejected' AND {condition}"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(rusqlite::named_params! { ":scope": value }, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i32>(3)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (district, site_id, started_at, utc_offset_minutes) = row.map_err(db)?;
+            Ok(zhisu_server_storage::InterviewStart {
+                district,
+                site_id,
+                started_at: parse_time(&started_at)?,
+                utc_offset_minutes,
+            })
+        })
+        .collect()
+    }
 }
 
 fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
