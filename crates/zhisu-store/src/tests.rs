@@ -873,7 +873,11 @@ fn the_current_time_slot_counts_done_interviews_by_their_local_start() {
     let now = store
         .current_slots(utc("2027-02-01T00:15:00Z"), 480)
         .unwrap();
-    assert_eq!(now.keys().collect::<Vec<_>>(), ["cyb"], "only the station has slots");
+    assert_eq!(
+        now.keys().collect::<Vec<_>>(),
+        ["cyb"],
+        "only the station has slots"
+    );
     assert_eq!(
         (now["cyb"].slot.label.as_str(), now["cyb"].done),
         ("春运早高峰", 2)
