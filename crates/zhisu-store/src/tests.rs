@@ -1287,8 +1287,10 @@ fn the_repeat_check_waits_for_every_fingerprint_item_that_is_asked() {
             ("frontline".into(), AnswerValue::Bool(true)),
         ];
         for item in q.fingerprint_items() {
-            let value = match item.id.as_str() {
-                "age" => AnswerValue::Integer(35),
+            // 2026.3 lists migrant status (yes or no) among its fingerprint items
+            let value = match (&item.kind, item.id.as_str()) {
+                (_, "age") => AnswerValue::Integer(35),
+                (zhisu_core::ItemKind::TrueFalse, _) => AnswerValue::Bool(true),
                 _ => AnswerValue::Choice(item.kind.choices()[0].key.clone()),
             };
             answers.push((item.id.clone(), value));
