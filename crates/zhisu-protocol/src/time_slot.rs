@@ -137,6 +137,9 @@ mod tests {
         assert!(s.contains(at("2027-01-24T22:00:00Z"), 480));
         // the same moment read as UTC is 22:00 on the 24th: out
         assert!(!s.contains(at("2027-01-24T22:00:00Z"), 0));
+        // docs/statistics.md §11.1: 06:30 local at UTC+8 is in, 05:30 at UTC+7 is not
+        assert!(s.contains(at("2027-01-24T22:30:00Z"), 480));
+        assert!(!s.contains(at("2027-01-24T22:30:00Z"), 420));
         // 09:59 in, 10:00 out (the end is excluded)
         assert!(s.contains(at("2027-01-30T01:59:59Z"), 480));
         assert!(!s.contains(at("2027-01-30T02:00:00Z"), 480));
