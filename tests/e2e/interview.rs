@@ -3773,3 +3773,143 @@ async fn a_surveyor_created_on_the_server_signs_in_offline_on_a_second_tablet() 
     );
     drop(server);
 }
+
+/// Issue #15 (intercept surveys at stations), end to end: a station with a time slot running
+/// now reaches the tablet with its assignment, and today's work shows the slot with nothing done
+/// yet. A worker between jobs (not on the front line now, but in the past 12 months) takes part
+/// in the station version and says they are going out to work; the interview reaches the server
+/// with the travel direction stored as a fact of it and counts in the slot on the server's
+/// progress, and the tablet's slot line shows it, checked at both sizes.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_intercept_interview_between_jobs_records_the_travel_direction_and_counts_in_the_slot_now(
+) {
+    use zhisu_server_storage::Scope;
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let shots = screenshots("intercept_station");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let today = chrono::Local::now().date_naive();
+    let station = zhisu_protocol::Site {
+        id: "yz-009".into(),
+        district: "yuzhong".into(),
+        name: "菜园坝长途汽车站".into(),
+        site_type: "station".into(),
+        quotas: [("construction".to_string(), 50)].into_iter().collect(),
+        // running now whatever the hour the test runs at
+        time_slots: vec![zhisu_protocol::TimeSlot {
+            label: "春运高峰".into(),
+            first_day: today.pred_opt().unwrap(),
+            last_day: today.succ_opt().unwrap(),
+            from: "00:00".into(),
+            to: "24:00".into(),
+            target: 40,
+        }],
+        ..Default::default()
+    };
+    server
+        .state
+        .storage
+        .replace_sites(
+            "yuzhong",
+            &[station],
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
+        )
+        .unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    wait_until_synced(&app).await;
+    app.click("today").await;
+    app.click("site-yz-009").await;
+    app.wait_for_text(
+        "site-slot",
+        "现在是「春运高峰」时段（00:00–24:00）：本机已完成 0 份，目标 40 份。",
+        Duration::from_secs(10),
+    )
+    .await;
+    app.click("home").await;
+
+    // the station version, newest: not on the front line now, but in the past year
+    app.click("start-ohl_intercept").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-true").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "42").await;
+    app.click("next").await;
+    app.wait_for_question("frontline").await;
+    app.click("choice-false").await;
+    app.wait_for_question("worked_past_year").await;
+    both_sizes(&app, &shots, "worked-past-year").await;
+    app.click("choice-true").await;
+    app.wait_for_question("travel_direction").await;
+    both_sizes(&app, &shots, "travel-direction").await;
+    app.click("choice-going_to_work").await;
+    // the rest: the first answer of each question, "none of these" for the hazards
+    let mut last: Option<String> = Some("travel_direction".into());
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "stuck after {last:?}");
+        if app
+            .client
+            .find(fantoccini::Locator::Id("review"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        let item = app.attribute("question", "data-item").await;
+        if item.is_none() || item == last {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        match item.as_deref() {
+            Some("test_intro") => app.click("next").await,
+            Some("hazards") => {
+                app.click("choice-none").await;
+                app.click("next").await;
+            }
+            _ => app.click_css(".choices button.choice").await,
+        }
+        last = item;
+    }
+    complete(&app).await;
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    let stored = &list.interviews[0].interview;
+    assert_eq!(stored.questionnaire_id, "ohl_intercept");
+    assert_eq!(stored.site_id.as_deref(), Some("yz-009"));
+    assert_eq!(
+        stored.answers.get("worked_past_year"),
+        Some(&AnswerValue::Bool(true))
+    );
+    assert_eq!(
+        stored.answers.get("travel_direction"),
+        Some(&AnswerValue::Choice("going_to_work".into()))
+    );
+    // the server's slot progress counts it, by its local start
+    let slots =
+        zhisu_server_service::time_slots::slot_progress(server.state.storage.as_ref(), &Scope::All)
+            .unwrap();
+    assert_eq!(
+        slots
+            .iter()
+            .map(|s| (s.site_id.as_str(), s.done, s.slot.target))
+            .collect::<Vec<_>>(),
+        [("yz-009", 1, 40)]
+    );
+
+    // and the tablet's slot line
+    app.click("home").await;
+    app.click("today").await;
+    app.click("site-yz-009").await;
+    app.wait_for_text(
+        "site-slot",
+        "现在是「春运高峰」时段（00:00–24:00）：本机已完成 1 份，目标 40 份。",
+        Duration::from_secs(10),
+    )
+    .await;
+    both_sizes(&app, &shots, "today-station-slot").await;
+    app.close().await;
+    server.stop().await;
+}

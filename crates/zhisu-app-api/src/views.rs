@@ -471,6 +471,21 @@ pub struct SiteView {
     pub quotas: Vec<QuotaView>,
     /// Interviews completed at this site on this device (any population).
     pub done: u32,
+    /// The site's time slot running now (issue #15, travel peaks at stations), if it has one.
+    #[serde(default)]
+    pub current_slot: Option<SlotNowView>,
+}
+
+/// A time-slot quota running now at a site, and what this device has done in it (each
+/// interview counted by its local start).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlotNowView {
+    pub label: String,
+    /// Local time of day, `HH:MM`.
+    pub from: String,
+    pub to: String,
+    pub target: u32,
+    pub done: u32,
 }
 
 /// Today's work: the round, the assigned sites and the one chosen for new interviews.

@@ -21,7 +21,9 @@ pub mod library;
 pub mod limits;
 pub mod sealed;
 pub mod surveyors;
+pub mod time_slot;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
+pub use time_slot::{TimeSlot, TimeSlotError};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -143,6 +145,10 @@ pub struct Site {
     pub latitude: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
+    /// Time-slot quotas for travel peaks (issue #15; protocol v1 addition: an older device
+    /// ignores them): interviews wanted in a window of days and hours ([`TimeSlot`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_slots: Vec<TimeSlot>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

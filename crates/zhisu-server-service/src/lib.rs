@@ -33,6 +33,7 @@ pub mod references;
 pub mod review;
 pub mod sites;
 pub mod surveyors;
+pub mod time_slots;
 pub mod training;
 pub mod wording;
 

@@ -411,7 +411,16 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX field_surveyor_district ON field_surveyor (district, id);
     "#,
-    // 21 (issue 24): a library piece's picture and recording read aloud, carried in the piece
+    // 23 (issue 15, intercept surveys at stations; 21 and 22 are other parts of issue 15 when
+    // merged): the travel direction's key (facts::Facts::more, background role
+    // travel_direction), NULL for interviews stored before and for questionnaires without the
+    // item; a site's time-slot quotas for travel peaks (zhisu_protocol::TimeSlot, a JSON
+    // array; NULL: none).
+    r#"
+    ALTER TABLE interview ADD COLUMN travel_direction TEXT;
+    ALTER TABLE site ADD COLUMN time_slots TEXT;
+    "#,
+    // 24 (issue 24): a library piece's picture and recording read aloud, carried in the piece
     // (JSON: {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with
     // neither, as every piece written before.
     r#"

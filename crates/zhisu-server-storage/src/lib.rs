@@ -750,6 +750,20 @@ pub trait AnalyticsStore {
     /// Interviews per district, site, population and local day of completion (rejected ones
     /// left out), for the progress view.
     fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError>;
+
+    /// When each interview at a site with time-slot quotas was started, with the device's
+    /// offset from UTC (issue #15: [`zhisu_protocol::TimeSlot::contains`] places it): every
+    /// questionnaire, rejected ones left out, within `scope`, in no particular order.
+    fn slot_starts(&self, scope: &Scope) -> Result<Vec<InterviewStart>, StorageError>;
+}
+
+/// When an interview at a site was started ([`AnalyticsStore::slot_starts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterviewStart {
+    pub district: String,
+    pub site_id: String,
+    pub started_at: DateTime<Utc>,
+    pub utc_offset_minutes: i32,
 }
 
 /// The audit log of administrative actions.
@@ -779,8 +793,9 @@ pub struct FactRow<'a> {
     /// The site's stratum and weight from the sample plan, when it has them.
     pub stratum: Option<&'a str>,
     pub weight: Option<f64>,
-    /// [`Facts::more`]: the keys of employer size, ownership, employment form, migrant status.
-    pub more: [Option<&'a str>; 4],
+    /// [`Facts::more`]: the keys of employer size, ownership, employment form, migrant status,
+    /// travel direction.
+    pub more: [Option<&'a str>; 5],
     /// [`Facts::modules`]: per population module of the version, `1`, `0` or `-`; empty while
     /// the interview awaits these facts (stored before schema 13, until the backfill).
     pub modules: &'a str,

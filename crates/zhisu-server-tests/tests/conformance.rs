@@ -328,6 +328,25 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         weight: Some(12.5),
         latitude: Some(29.557),
         longitude: Some(106.577),
+        // time-slot quotas (issue #15) come back as stored, in order
+        time_slots: vec![
+            zhisu_protocol::TimeSlot {
+                label: "春运早高峰".into(),
+                first_day: "2027-01-25".parse().unwrap(),
+                last_day: "2027-02-05".parse().unwrap(),
+                from: "06:00".into(),
+                to: "10:00".into(),
+                target: 40,
+            },
+            zhisu_protocol::TimeSlot {
+                label: "返程晚高峰".into(),
+                first_day: "2027-02-10".parse().unwrap(),
+                last_day: "2027-02-20".parse().unwrap(),
+                from: "17:00".into(),
+                to: "21:30".into(),
+                target: 25,
+            },
+        ],
     };
     s.replace_sites("yuzhong", std::slice::from_ref(&site), &audit("test"))
         .unwrap();
@@ -346,6 +365,48 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         s.sites("jiangbei").unwrap(),
         vec![same_id_elsewhere],
         "site ids are per district"
+    );
+    // when the interviews at sites with time slots started (issue #15): none at yz-001; with
+    // slots at the interview's site, its start and the device's offset, in scope only
+    assert!(s.slot_starts(&Scope::All).unwrap().is_empty());
+    let with_slots = zhisu_protocol::Site {
+        id: "site-1".into(),
+        ..site.clone()
+    };
+    s.replace_sites(
+        "yuzhong",
+        &[site.clone(), with_slots.clone()],
+        &audit("test"),
+    )
+    .unwrap();
+    let started = vec![zhisu_server_storage::InterviewStart {
+        district: "yuzhong".into(),
+        site_id: "site-1".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap(),
+        utc_offset_minutes: 480,
+    }];
+    assert_eq!(s.slot_starts(&Scope::All).unwrap(), started);
+    assert_eq!(
+        s.slot_starts(&Scope::District("yuzhong".into())).unwrap(),
+        started
+    );
+    assert!(s
+        .slot_starts(&Scope::District("jiangbei".into()))
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .slot_starts(&Scope::Populations(vec!["teacher".into()]))
+        .unwrap()
+        .is_empty());
+    let without_slots = zhisu_protocol::Site {
+        time_slots: Vec::new(),
+        ..with_slots
+    };
+    s.replace_sites("yuzhong", &[site.clone(), without_slots], &audit("test"))
+        .unwrap();
+    assert!(
+        s.slot_starts(&Scope::All).unwrap().is_empty(),
+        "a site without slots is not read"
     );
     s.replace_sites("jiangbei", &[], &audit("test")).unwrap();
     assert!(s.sites("jiangbei").unwrap().is_empty());
@@ -2157,7 +2218,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor;");
+    (f.execute)("ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(

@@ -450,6 +450,10 @@ struct SiteEntry {
     weight: Option<f64>,
     latitude: Option<f64>,
     longitude: Option<f64>,
+    /// Time-slot quotas for travel peaks (`[[sites.time_slots]]`: label, first_day, last_day
+    /// as quoted dates, from, to as `HH:MM`, target).
+    #[serde(default)]
+    time_slots: Vec<zhisu_protocol::TimeSlot>,
 }
 
 fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Result<()> {
@@ -473,6 +477,7 @@ fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Res
             weight: entry.weight,
             latitude: entry.latitude,
             longitude: entry.longitude,
+            time_slots: entry.time_slots,
         });
     }
     let actor = format!("cli (import-sites {})", file.display());

@@ -35,6 +35,7 @@ mod upload;
 pub use backup::{read_backup, read_sealed_backup};
 pub use identity::{
     check_device_name, check_server_url, DeviceIdentity, QuotaProgress, SiteCount, SiteProgress,
+    SlotDone,
 };
 pub use media::MediaWanted;
 pub use outreach::{PlayedQuiz, QuizCounts};
