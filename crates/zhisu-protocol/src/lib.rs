@@ -191,6 +191,27 @@ pub struct RoundSettings {
     /// The round's last day of fieldwork, a local date (added within v1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_on: Option<chrono::NaiveDate>,
+    /// The round's back-checks (复核, issue 15; added within v1, devices ignore it): none
+    /// when the round has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backcheck: Option<BackcheckSettings>,
+}
+
+/// How a round's back-checks are drawn and judged (`docs/statistics.md` §13).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackcheckSettings {
+    /// The share of the eligible interviews to draw, in per cent (e.g. 5).
+    pub share_percent: f64,
+    /// At least this many per surveyor and ISO week with eligible interviews (e.g. 1).
+    pub min_per_surveyor_week: u32,
+    /// The items re-asked, by id (each must exist in the round's questionnaires).
+    pub items: Vec<String>,
+    /// A back-check agreeing on fewer than this per cent of the re-asked items fails and
+    /// puts its interview in the quality-control queue (e.g. 80).
+    pub fail_below_percent: u32,
+    /// Numeric answers within this of each other agree (0: only equal ones; e.g. 1 for age).
+    #[serde(default)]
+    pub numeric_tolerance: f64,
 }
 
 impl Default for RoundSettings {
@@ -200,6 +221,7 @@ impl Default for RoundSettings {
             quality: zhisu_core::QcThresholds::default(),
             starts_on: None,
             ends_on: None,
+            backcheck: None,
         }
     }
 }
