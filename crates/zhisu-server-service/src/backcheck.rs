@@ -498,6 +498,66 @@ impl ServerState {
     }
 }
 
+/// The answer a form's `values` give to `item` (the phone back-check form): a choice, the
+/// choices ticked, true/false, a number, a date or text as the item takes it; "dont_know" where
+/// the item offers it; `None` when nothing was given. `Err` with the problem when the value
+/// does not fit the item.
+pub fn answer_from_form(
+    item: &zhisu_core::Item,
+    values: &[String],
+) -> Result<Option<zhisu_core::AnswerValue>, String> {
+    use zhisu_core::{AnswerValue, ItemKind};
+    let values: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let Some(first) = values.first().copied() else {
+        return Ok(None);
+    };
+    let answer = if first == "dont_know" {
+        AnswerValue::DontKnow
+    } else {
+        match &item.kind {
+            ItemKind::SingleChoice { .. } | ItemKind::Likert { .. } => {
+                AnswerValue::Choice(first.to_string())
+            }
+            ItemKind::MultipleChoice { .. } => {
+                AnswerValue::Choices(values.iter().map(|v| v.to_string()).collect())
+            }
+            ItemKind::TrueFalse => match first {
+                "true" => AnswerValue::Bool(true),
+                "false" => AnswerValue::Bool(false),
+                _ => return Err(format!("'{}': answer true or false", item.id)),
+            },
+            ItemKind::Integer { .. } => AnswerValue::Integer(
+                first
+                    .parse()
+                    .map_err(|_| format!("'{}': give a whole number", item.id))?,
+            ),
+            ItemKind::Decimal { .. } => AnswerValue::Decimal(
+                first
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|d| d.is_finite())
+                    .ok_or_else(|| format!("'{}': give a number", item.id))?,
+            ),
+            ItemKind::Date { .. } => AnswerValue::Date(first.to_string()),
+            ItemKind::Text { .. } => AnswerValue::Text(first.to_string()),
+            ItemKind::Note => return Ok(None),
+        }
+    };
+    item.check(&answer)
+        .map_err(|e| format!("'{}': {e}", item.id))?;
+    Ok(Some(answer))
+}
+
+/// Whether `role` may draw back-checks and fill in the phone form (reading the respondent's
+/// re-contact details): not a department viewer.
+pub fn may_backcheck(role: &Role) -> bool {
+    !matches!(role, Role::DepartmentViewer { .. })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

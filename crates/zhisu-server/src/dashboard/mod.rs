@@ -6,6 +6,7 @@
 //! of session token the API issues; forms that change data are POSTs, which SameSite=Strict
 //! keeps from other sites.
 
+mod backchecks;
 mod enrolment_sheet;
 mod export;
 mod fieldwork;
@@ -82,6 +83,12 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))
         .route("/dashboard/quality.csv", get(quality::quality_csv_download))
+        .route("/dashboard/backchecks", get(backchecks::backchecks_page))
+        .route("/dashboard/backchecks/draw", post(backchecks::draw_form))
+        .route(
+            "/dashboard/backchecks/{id}",
+            get(backchecks::task_page).post(backchecks::task_form),
+        )
         .route("/dashboard/training", get(training::training_page))
         .route("/dashboard/training.csv", get(training::training_csv))
         .route("/dashboard/codebook.csv", get(export::codebook_csv))
