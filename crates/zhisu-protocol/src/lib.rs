@@ -17,6 +17,7 @@ pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
 pub use outreach::{OutreachEvent, QuizItem, QuizSession, QuizSessionUpload};
 /// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
 pub use zhisu_core::enrol_uri;
+pub mod backcheck;
 pub mod library;
 pub mod limits;
 pub mod sealed;
@@ -45,6 +46,9 @@ pub const MEDIA_PATH: &str = "/api/v1/media";
 /// Upload quiz sessions, the outreach records of quiz mode (POST,
 /// [`QuizSessionUpload`] → [`UploadResponse`]; protocol v1 addition, see [`outreach`]).
 pub const QUIZ_SESSIONS_PATH: &str = "/api/v1/quiz-sessions";
+/// Upload back-check results done on the tablet (POST, [`backcheck::BackcheckUpload`] →
+/// [`UploadResponse`]; protocol v1 addition, issue 15).
+pub const BACKCHECKS_PATH: &str = "/api/v1/backchecks";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -173,6 +177,10 @@ pub struct DeviceAssignment {
     /// protocol v1 addition): the device fetches [`library::LIBRARY_PATH`] when it holds another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
+    /// The district's open back-checks of the round (protocol v1 addition, issue 15), for a
+    /// surveyor other than the interview's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backchecks: Vec<backcheck::BackcheckAssignment>,
 }
 
 /// Settings of a monitoring round, set by the city administrator and delivered to devices.

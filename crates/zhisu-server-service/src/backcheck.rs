@@ -468,6 +468,85 @@ impl ServerState {
         Ok((status, result))
     }
 
+    /// The open back-checks a device of `district` and `round` receives with its assignment,
+    /// each with the respondent's re-contact details (each read audited, by `actor`); a task
+    /// whose details were purged is left out (nobody can reach the respondent).
+    pub fn backchecks_for_device(
+        &self,
+        district: &str,
+        round: &str,
+        actor: &str,
+    ) -> Result<
+        Vec<zhisu_protocol::backcheck::BackcheckAssignment>,
+        zhisu_server_storage::StorageError,
+    > {
+        let scope = Scope::District(district.to_string());
+        let mut out = Vec::new();
+        for task in self.storage.backcheck_tasks(&scope)? {
+            if task.round != round || task.result.is_some() {
+                continue;
+            }
+            let audit = AuditEntry::now(
+                actor,
+                "read_recontact",
+                format!("back-check task {} delivered to the tablet", task.id),
+            );
+            let Some(details) = self.storage.recontact(&scope, task.interview_id, &audit)? else {
+                continue;
+            };
+            out.push(zhisu_protocol::backcheck::BackcheckAssignment {
+                id: task.id,
+                questionnaire_id: task.questionnaire_id,
+                questionnaire_version: task.questionnaire_version,
+                items: task.items,
+                original_surveyor: task.original_surveyor,
+                contact: details.contact,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores back-check results uploaded by a device of `district`, a receipt for each in
+    /// order (the receipt's `interview_id` is the task's id): stored, already stored, conflict,
+    /// or rejected with `invalid_answers` (and why) when the result breaks a rule.
+    pub fn ingest_backchecks(
+        &self,
+        district: &str,
+        actor: &str,
+        outcomes: Vec<zhisu_protocol::backcheck::BackcheckOutcome>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<zhisu_protocol::Receipt>, zhisu_server_storage::StorageError> {
+        let scope = Scope::District(district.to_string());
+        let mut receipts = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            let report = BackcheckReport {
+                task_id: o.task_id,
+                surveyor_id: o.surveyor_id,
+                via: "tablet".into(),
+                reached: o.reached,
+                answers: o.answers,
+                completed_at: o.completed_at,
+            };
+            receipts.push(match self.record_backcheck(&scope, &report, actor, now) {
+                Ok((status, _)) => zhisu_server_storage::rows::receipt(o.task_id, status),
+                Err(Refusal::Storage(e)) => return Err(e),
+                Err(refusal) => zhisu_protocol::Receipt {
+                    interview_id: o.task_id,
+                    status: ReceiptStatus::Rejected,
+                    code: Some(
+                        match refusal {
+                            Refusal::NotFound(_) => zhisu_protocol::codes::NOT_FOUND,
+                            _ => zhisu_protocol::codes::INVALID_ANSWERS,
+                        }
+                        .to_string(),
+                    ),
+                    message: Some(refusal.to_string()),
+                },
+            });
+        }
+        Ok(receipts)
+    }
+
     /// The back-check tasks in `scope` and their agreement per surveyor and per item.
     pub fn backcheck_agreement(
         &self,

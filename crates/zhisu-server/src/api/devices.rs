@@ -96,21 +96,24 @@ pub(super) async fn assignment(
     let round = device.round.clone();
     let device_id = device.id;
     let server = state.server.clone();
-    let (sites, rejected, settings, events, weak_items, library) = blocking(move || {
-        if let Some(pending) = query.pending {
-            storage.note_pending(device_id, pending)?;
-        }
-        let today = chrono::Utc::now().date_naive();
-        Ok::<_, crate::StorageError>((
-            storage.sites(&district)?,
-            storage.rejected_for_device(device_id)?,
-            storage.round_settings(&round)?.unwrap_or_default(),
-            outreach::events_for_tablets(&server, &district, today)?,
-            outreach::weak_items_for_tablets(&server, &district, &round)?,
-            server.device_library()?.digest,
-        ))
-    })
-    .await?;
+    let actor = format!("device {device_id}");
+    let (sites, rejected, settings, events, weak_items, library, backchecks) =
+        blocking(move || {
+            if let Some(pending) = query.pending {
+                storage.note_pending(device_id, pending)?;
+            }
+            let today = chrono::Utc::now().date_naive();
+            Ok::<_, crate::StorageError>((
+                storage.sites(&district)?,
+                storage.rejected_for_device(device_id)?,
+                storage.round_settings(&round)?.unwrap_or_default(),
+                outreach::events_for_tablets(&server, &district, today)?,
+                outreach::weak_items_for_tablets(&server, &district, &round)?,
+                server.device_library()?.digest,
+                server.backchecks_for_device(&district, &round, &actor)?,
+            ))
+        })
+        .await?;
     let round_key = state
         .round_keys
         .get(&device.round)
@@ -126,6 +129,7 @@ pub(super) async fn assignment(
         events,
         weak_items,
         library: Some(library),
+        backchecks,
     }))
 }
 
