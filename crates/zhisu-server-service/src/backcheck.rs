@@ -186,6 +186,26 @@ pub fn agreement_table(tasks: &[BackcheckTask]) -> AgreementTable {
     }
 }
 
+/// The back-checks of a scope in one sentence (both reports).
+pub fn summary_sentence(overall: &AgreementLine, lang: &str) -> String {
+    let share = overall
+        .agreement
+        .share()
+        .map(|s| format!("{:.1}%", s * 100.0))
+        .unwrap_or_else(|| "—".to_string());
+    if lang.starts_with("en") {
+        format!(
+            "Back-checks: {} drawn, {} done ({} not reached); {} of {} re-asked answers agree ({share}); {} failed and went to quality control.",
+            overall.drawn, overall.done, overall.not_reached, overall.agreement.agreed, overall.agreement.compared, overall.failed
+        )
+    } else {
+        format!(
+            "复核：抽取 {} 份，完成 {} 份（未联系上 {} 份）；重问的 {} 个回答中 {} 个一致（一致率 {share}）；{} 份未通过，已进入质量控制。",
+            overall.drawn, overall.done, overall.not_reached, overall.agreement.compared, overall.agreement.agreed, overall.failed
+        )
+    }
+}
+
 /// What a role may do with back-checks of `district`: draw them (district administrators and
 /// supervisors of their district, city administrators anywhere).
 fn may_draw(role: &Role, district: Option<&str>) -> bool {

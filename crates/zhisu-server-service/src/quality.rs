@@ -358,10 +358,10 @@ pub fn quality_csv(
         t(lang, "用时中位数（分钟）", "median duration (min)"),
         t(lang, "被标记 %", "flagged %"),
         t(lang, "被退回 %", "rejected %"),
+        t(lang, "异常", "outliers"),
         t(lang, "复核数", "back-checks"),
         t(lang, "复核一致 %", "back-check agreement %"),
         t(lang, "复核未通过", "back-checks failed"),
-        t(lang, "异常", "outliers"),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -392,14 +392,14 @@ pub fn quality_csv(
             minutes(l.median_duration_min),
             percent(l.share_flagged),
             percent(l.rejection_rate),
-            l.backchecks.to_string(),
-            percent(l.backcheck_agreement),
-            l.backchecks_failed.to_string(),
             l.outliers
                 .iter()
                 .map(|o| o.as_str())
                 .collect::<Vec<_>>()
                 .join(" "),
+            l.backchecks.to_string(),
+            percent(l.backcheck_agreement),
+            l.backchecks_failed.to_string(),
         ]
     };
     let rows: Vec<Vec<String>> = table.lines.iter().map(line).collect();

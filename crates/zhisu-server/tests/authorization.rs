@@ -2643,4 +2643,14 @@ async fn backchecks_keep_to_each_roles_scope() {
         .await
         .unwrap();
     assert!(assignment.get("backchecks").is_none(), "{assignment}");
+    // the district report gives each district its own back-checks: 3 of 4 answers agree
+    for (role, want) in [
+        ("yz_sup", "抽取 2 份，完成 2 份（未联系上 0 份）；重问的 4 个回答中 3 个一致（一致率 75.0%）；1 份未通过"),
+        ("jb_admin", "抽取 2 份，完成 0 份（未联系上 0 份）；重问的 0 个回答中 0 个一致（一致率 —）；0 份未通过"),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let (status, html) = get(cookie, "/dashboard/report".into()).await;
+        assert_eq!(status, 200, "{role}");
+        assert!(html.contains(want), "{role}: {html}");
+    }
 }
