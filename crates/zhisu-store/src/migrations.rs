@@ -295,6 +295,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE interview ADD COLUMN practice INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 21 (issue 15, back-checks 复核): the district's open back-checks as the assignment
+    //     delivered them (replaced whole at each assignment, so a task done elsewhere leaves
+    //     with its contact), and the results done here, queued for the server until their
+    //     receipt. Comes after the surveyors' migration 20 when both are merged.
+    r#"
+    CREATE TABLE backcheck_task (
+        id    TEXT PRIMARY KEY NOT NULL,
+        task  TEXT NOT NULL               -- zhisu_protocol::backcheck::BackcheckAssignment (JSON)
+    ) STRICT;
+    CREATE TABLE backcheck_result (
+        task_id         TEXT PRIMARY KEY NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('waiting', 'acknowledged', 'rejected')),
+        payload         TEXT NOT NULL,    -- zhisu_protocol::backcheck::BackcheckOutcome (JSON)
+        acknowledged_at TEXT,
+        sync_code       TEXT,
+        sync_message    TEXT
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
