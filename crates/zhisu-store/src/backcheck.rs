@@ -62,6 +62,19 @@ impl DeviceStore {
         Ok(out)
     }
 
+    /// One back-check kept here, by id.
+    pub fn backcheck_task(&self, id: Uuid) -> Result<Option<BackcheckAssignment>, StoreError> {
+        let task: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT task FROM backcheck_task WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        task.map(|t| from_json(&t)).transpose()
+    }
+
     /// Keeps a back-check done by `surveyor` and queues it for the server, in one transaction:
     /// only for a task kept here, never by the interview's own surveyor, answers only to its
     /// items, each fitting its item in `questionnaire` (the task's version); none when the
