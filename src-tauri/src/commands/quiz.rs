@@ -100,10 +100,7 @@ pub async fn finish_quiz(
 
 /// The back-checks (复核, issue 15) the signed-in surveyor may do on this tablet.
 #[tauri::command]
-pub async fn backchecks(
-    state: State<'_, AppState>,
-    _args: Args<api::Backchecks>,
-) -> Result<api::Backchecks> {
+pub async fn backchecks(state: State<'_, AppState>) -> Result<api::Backchecks> {
     let Some(surveyor) = state.signed_in().map(|s| s.id) else {
         return Ok(Vec::new());
     };
