@@ -3656,8 +3656,12 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
     add_surveyor(&app, "S02", "李四").await;
     app.click("backchecks").await;
     app.click(&format!("backcheck-{}", task.id)).await;
-    app.wait_for_text("backcheck-contact", "请打电话：13800001234", Duration::from_secs(20))
-        .await;
+    app.wait_for_text(
+        "backcheck-contact",
+        "请打电话：13800001234",
+        Duration::from_secs(20),
+    )
+    .await;
     app.client
         .wait()
         .at_most(Duration::from_secs(20))
@@ -3673,8 +3677,12 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
     }
     both_sizes(&app, &shots, "01-backcheck").await;
     app.click("backcheck-save").await;
-    app.wait_for_text("backcheck-saved", "已保存，会自动上传。", Duration::from_secs(20))
-        .await;
+    app.wait_for_text(
+        "backcheck-saved",
+        "已保存，会自动上传。",
+        Duration::from_secs(20),
+    )
+    .await;
     both_sizes(&app, &shots, "02-backcheck-saved").await;
 
     // the result reaches the server once

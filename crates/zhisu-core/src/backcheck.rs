@@ -88,17 +88,22 @@ impl Agreement {
         (self.compared > 0).then(|| f64::from(self.agreed) / f64::from(self.compared))
     }
 
-    pub fn add(self, other: Agreement) -> Agreement {
-        Agreement {
-            agreed: self.agreed + other.agreed,
-            compared: self.compared + other.compared,
-        }
-    }
-
     /// Below `fail_below` (a share, 0 to 1): the back-check failed. Nothing compared (the
     /// respondent was not reached) never fails.
     pub fn fails(self, fail_below: f64) -> bool {
         self.share().is_some_and(|s| s < fail_below)
+    }
+}
+
+impl std::ops::Add for Agreement {
+    type Output = Agreement;
+
+    /// Pooled: the agreed and compared items of both.
+    fn add(self, other: Agreement) -> Agreement {
+        Agreement {
+            agreed: self.agreed + other.agreed,
+            compared: self.compared + other.compared,
+        }
     }
 }
 
@@ -266,7 +271,7 @@ mod tests {
         assert_eq!(second.agreement.share(), Some(0.4));
         assert!(second.agreement.fails(0.8));
         // the surveyor, pooled: 7/11 = 63.6 %
-        let wang = first.agreement.add(second.agreement);
+        let wang = first.agreement + second.agreement;
         assert_eq!(
             wang,
             Agreement {
@@ -286,10 +291,10 @@ mod tests {
                         .and_then(|(_, o)| *o)
                 })
                 .fold(Agreement::default(), |a, agrees| {
-                    a.add(Agreement {
+                    a + Agreement {
                         agreed: u32::from(agrees),
                         compared: 1,
-                    })
+                    }
                 })
         };
         assert_eq!(

@@ -160,7 +160,7 @@ pub fn agreement_table(tasks: &[BackcheckTask]) -> AgreementTable {
             l.done += 1;
             l.not_reached += u64::from(!r.reached);
             l.failed += u64::from(r.failed);
-            l.agreement = l.agreement.add(agreement);
+            l.agreement = l.agreement + agreement;
         }
         if r.reached {
             for item in &t.items {
@@ -172,10 +172,11 @@ pub fn agreement_table(tasks: &[BackcheckTask]) -> AgreementTable {
                     .entry(item.clone())
                     .or_insert_with(|| blank(None, Some(item.clone())));
                 line.done += 1;
-                line.agreement = line.agreement.add(Agreement {
-                    agreed: u32::from(agrees),
-                    compared: 1,
-                });
+                line.agreement = line.agreement
+                    + Agreement {
+                        agreed: u32::from(agrees),
+                        compared: 1,
+                    };
             }
         }
     }

@@ -311,10 +311,11 @@ pub fn quality(
         for tally in tallies_for {
             tally.backchecks += 1;
             tally.backchecks_failed += u64::from(result.failed);
-            tally.agreement = tally.agreement.add(zhisu_core::Agreement {
-                agreed: result.agreed,
-                compared: result.compared,
-            });
+            tally.agreement = tally.agreement
+                + zhisu_core::Agreement {
+                    agreed: result.agreed,
+                    compared: result.compared,
+                };
         }
     }
     let overall = overall.line(None, None, with_rates);

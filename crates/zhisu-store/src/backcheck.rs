@@ -283,7 +283,7 @@ mod tests {
         };
         assert_eq!(
             store
-                .finish_backcheck_upload(&[receipt.clone()], now)
+                .finish_backcheck_upload(std::slice::from_ref(&receipt), now)
                 .unwrap(),
             1
         );
