@@ -633,6 +633,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "library/handout?piece=heat&piece=noise",
             "library/handout?weakest=6",
             "training",
+            "backchecks",
         ] {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };
