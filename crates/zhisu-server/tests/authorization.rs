@@ -2534,6 +2534,17 @@ async fn backchecks_keep_to_each_roles_scope() {
     let (_, qc) = get(cookie.clone(), "/dashboard/qc".into()).await;
     assert!(qc.contains("data-flag=\"backcheck_failed\""), "{qc}");
     assert!(qc.contains("age: 30 → 34"), "the difference is shown");
+    // a department viewer (interviews minimised) sees which item differs, not the answers,
+    // and no surveyor
+    let edu = zhisu_server_tests::dashboard_sign_in(&w.base, "edu", PASSWORD).await;
+    let (_, qc) = get(edu.clone(), "/dashboard/qc".into()).await;
+    assert!(qc.contains("data-flag=\"backcheck_failed\""), "{qc}");
+    assert!(
+        !qc.contains("30 → 34") && qc.contains("不一致：age"),
+        "{qc}"
+    );
+    let (_, page) = get(edu, "/dashboard/backchecks".into()).await;
+    assert!(!page.contains("wang") && !page.contains("yz_sup"), "{page}");
     // the quality table and its CSV give the surveyor's agreement, 1 of 2 = 50 %
     for path in ["/dashboard/quality", "/dashboard/quality.csv"] {
         let (_, body) = get(cookie.clone(), path.into()).await;

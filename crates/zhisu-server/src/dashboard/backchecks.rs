@@ -93,6 +93,8 @@ async fn backchecks_view(
     .await?;
     let role = &session.person.role;
     let may = may_backcheck(role);
+    // department viewers read interviews minimised: no surveyor
+    let minimised = zhisu_server_service::privacy::reads_minimised(role);
     let title = t(lang, "复核", "Back-checks");
     let csrf = session.csrf_token();
     let body = html! {
@@ -124,20 +126,22 @@ async fn backchecks_view(
             (t(lang, "，未通过 ", "; failed: ")) b data-col="failed" { (table.overall.failed) }
             (t(lang, "；一致率 ", "; agreement ")) b data-col="agreement" { (percent(table.overall.agreement.share())) } " %"
         }
-        h2 { (t(lang, "按调查员（被复核的问卷）", "By surveyor (of the interviews checked)")) }
-        (scroll_box(t(lang, "按调查员", "By surveyor"), html! { table #backcheck-surveyors {
-            tr {
-                th { (t(lang, "区县", "District")) }
-                th { (t(lang, "调查员", "Surveyor")) }
-                th { (t(lang, "抽取", "Drawn")) }
-                th { (t(lang, "完成", "Done")) }
-                th { (t(lang, "未联系上", "Not reached")) }
-                th { (t(lang, "未通过", "Failed")) }
-                th { (t(lang, "一致/比较", "Agreed/compared")) }
-                th { (t(lang, "一致率 %", "Agreement %")) }
-            }
-            (agreement_rows(&table.per_surveyor, lang, false))
-        } }))
+        @if !minimised {
+            h2 { (t(lang, "按调查员（被复核的问卷）", "By surveyor (of the interviews checked)")) }
+            (scroll_box(t(lang, "按调查员", "By surveyor"), html! { table #backcheck-surveyors {
+                tr {
+                    th { (t(lang, "区县", "District")) }
+                    th { (t(lang, "调查员", "Surveyor")) }
+                    th { (t(lang, "抽取", "Drawn")) }
+                    th { (t(lang, "完成", "Done")) }
+                    th { (t(lang, "未联系上", "Not reached")) }
+                    th { (t(lang, "未通过", "Failed")) }
+                    th { (t(lang, "一致/比较", "Agreed/compared")) }
+                    th { (t(lang, "一致率 %", "Agreement %")) }
+                }
+                (agreement_rows(&table.per_surveyor, lang, false))
+            } }))
+        }
         h2 { (t(lang, "按题目", "By item")) }
         (scroll_box(t(lang, "按题目", "By item"), html! { table #backcheck-items {
             tr {
@@ -165,8 +169,8 @@ async fn backchecks_view(
                     td { (task.drawn_at.format("%Y-%m-%d")) }
                     td { (task.district.as_deref().map(|d| district_name(d, lang)).unwrap_or_default()) }
                     td { (zhisu_core::interview_reference(&task.interview_id.to_string()).unwrap_or_default()) }
-                    td { (task.original_surveyor.as_deref().unwrap_or("-")) }
-                    td { (task.result.as_ref().map(|r| format!("{} ({})", r.surveyor_id, r.via)).unwrap_or_default()) }
+                    td { (task.original_surveyor.as_deref().filter(|_| !minimised).unwrap_or("-")) }
+                    td { (task.result.as_ref().map(|r| if minimised { r.via.clone() } else { format!("{} ({})", r.surveyor_id, r.via) }).unwrap_or_default()) }
                     td { (label) }
                     td.num data-col="agreement" {
                         @if let Some(r) = task.result.as_ref().filter(|r| r.reached) {
