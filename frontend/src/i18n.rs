@@ -89,6 +89,14 @@ pub fn error_text(e: &CommandError, lang: Lang) -> String {
             "这个编号已经有调查员了，请换一个。",
             "A surveyor with this id is already here: use another id.",
         ),
+        ErrorCode::SurveyorRetired => lang.pick(
+            "这个名字不能再登录了。请选区里发来的调查员名字，用区里给你的 PIN 登录。",
+            "This name can no longer sign in. Choose the name the district sent and use the PIN it gave you.",
+        ),
+        ErrorCode::SurveyorsFromServer => lang.pick(
+            "调查员由区里在系统里添加，同步后会出现在这里，平板上不能自己添加。",
+            "The district adds surveyors on the server; they appear here after a sync and cannot be added on the tablet.",
+        ),
         ErrorCode::SurveyorIncomplete => lang.pick(
             "请填写调查员编号和姓名。",
             "Fill in the surveyor's id and name.",

@@ -15,7 +15,7 @@ use crate::error::Failure;
 /// The current versions, and the earlier versions they replaced (`questionnaires/earlier/`,
 /// unchanged): an interview started with an earlier version before the app was updated is
 /// resumed and completed with that version.
-pub(crate) const BUNDLED: [(&str, &str); 5] = [
+pub(crate) const BUNDLED: [(&str, &str); 6] = [
     (
         "ohl_2026.toml",
         include_str!("../../questionnaires/ohl_2026.toml"),
@@ -35,6 +35,10 @@ pub(crate) const BUNDLED: [(&str, &str); 5] = [
     (
         "earlier/ohl_intercept-2026.1.toml",
         include_str!("../../questionnaires/earlier/ohl_intercept-2026.1.toml"),
+    ),
+    (
+        "earlier/ohl_intercept-2026.2.toml",
+        include_str!("../../questionnaires/earlier/ohl_intercept-2026.2.toml"),
     ),
 ];
 

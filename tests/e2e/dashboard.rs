@@ -338,6 +338,31 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             .add_person(user, user, PASSWORD, role, "test")
             .unwrap();
     }
+    // the district's surveyors (issue 15): one active, one retired
+    for name in ["王芳", "刘伟"] {
+        let made = zhisu_server_service::surveyors::add_surveyor(
+            &state,
+            "yz-admin",
+            &Role::CityAdmin,
+            &zhisu_server_service::surveyors::SurveyorInput {
+                district: "yuzhong".into(),
+                name: name.into(),
+                pin: "2468".into(),
+            },
+            "zh-CN",
+        )
+        .unwrap();
+        if name == "刘伟" {
+            zhisu_server_service::surveyors::retire_surveyor(
+                &state,
+                "yz-admin",
+                &Role::CityAdmin,
+                &made.id,
+                "zh-CN",
+            )
+            .unwrap();
+        }
+    }
     let q = zhisu_core::Questionnaire::from_toml(
         "ohl_2026.toml",
         &std::fs::read_to_string(questionnaires.join("ohl_2026.toml")).unwrap(),
@@ -361,6 +386,16 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
                     ]
                     .into_iter()
                     .collect(),
+                    // a time-slot quota (issue #15) spanning every interview of the test, so
+                    // that the progress page's slot table is drawn and checked for each role
+                    time_slots: vec![zhisu_protocol::TimeSlot {
+                        label: "全天".into(),
+                        first_day: "2020-01-01".parse().unwrap(),
+                        last_day: "2035-12-31".parse().unwrap(),
+                        from: "00:00".into(),
+                        to: "24:00".into(),
+                        target: 60,
+                    }],
                     ..Default::default()
                 }],
                 &zhisu_server_storage::AuditEntry::now("test", "test", ""),
@@ -520,6 +555,33 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "the skip link leads to the content"
         );
         let (n, k) = counted(&db, condition);
+        // each time slot's done / target: the interviews at its site in the role's scope
+        let slots = client
+            .find_all(Locator::Css("#by-slot tr[data-site]"))
+            .await
+            .unwrap();
+        let wanted_slots = if condition.starts_with("district") {
+            1
+        } else {
+            2
+        };
+        assert_eq!(slots.len(), wanted_slots, "{user}: the slots in scope");
+        for row in slots {
+            let site = row.attr("data-site").await.unwrap().unwrap();
+            let done: u64 = row
+                .attr("data-done")
+                .await
+                .unwrap()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let district = site.trim_end_matches("-1");
+            let (expected, _) = counted(
+                &db,
+                &format!("{condition} AND district = '{district}' AND site_id = '{site}'"),
+            );
+            assert_eq!(done, expected, "{user}: slot of {site}");
+        }
         let total = text(&client, "#total").await;
         assert!(
             total.contains(&n.to_string()),
@@ -634,7 +696,12 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "library/handout?weakest=6",
             "training",
             "backchecks",
-        ] {
+            // the district's surveyors (issue 15): not shown to department viewers
+            "surveyors",
+        ]
+        .into_iter()
+        .filter(|view| *view != "surveyors" || user != "education")
+        {
             for lang in ["zh-CN", "en"] {
                 let sep = if view.contains('?') { '&' } else { '?' };
                 client

@@ -694,6 +694,34 @@ async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_reco
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_on(free_port(), &dir.path().join("server")).await;
     assert!(server.state.load_starter_library().unwrap() > 40);
+    // the noise piece gets a picture (a real one the app carries) as the CDC would upload it
+    let noise = server
+        .state
+        .library()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == "noise")
+        .unwrap();
+    server
+        .state
+        .save_piece(
+            &zhisu_server_storage::Role::CityAdmin,
+            &zhisu_server_service::library::PieceInput {
+                id: noise.id.clone(),
+                points: noise.points.join(","),
+                title: noise.title.clone(),
+                text: noise.text.clone(),
+                source: noise.source.clone(),
+                picture: Some(
+                    include_bytes!("../../questionnaires/images/sign_warning_triangle.png")
+                        .to_vec(),
+                ),
+                picture_alt: "黄色三角形的警告标志".into(),
+                ..Default::default()
+            },
+            "e2e-admin",
+        )
+        .unwrap();
     let library = server.state.library().unwrap();
     let piece = |id: &str| library.iter().find(|p| p.id == id).unwrap().clone();
     server
@@ -778,6 +806,27 @@ async fn the_feedback_page_links_each_wrong_answer_to_its_library_piece_and_reco
         let text = body.text().await.unwrap();
         assert!(text.contains(&first), "{item}: {text}");
         assert!(text.contains(&expected.source), "{item}: {text}");
+        // the picture, offline, drawn (decoded, not a broken image) with its description
+        let picture = format!("#{id} img.piece-picture");
+        if item == "noise" {
+            assert_eq!(
+                app.attribute_css(&picture, "alt").await.as_deref(),
+                Some("黄色三角形的警告标志")
+            );
+            let drawn: bool = serde_json::from_value(
+                app.client
+                    .execute(
+                        &format!("const i = document.querySelector('{picture}'); return i.complete && i.naturalWidth > 0;"),
+                        vec![],
+                    )
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            assert!(drawn, "the piece's picture is shown");
+        } else {
+            assert_eq!(app.attribute_css(&picture, "alt").await, None);
+        }
     }
     assert!(
         app.client
@@ -3102,6 +3151,8 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
         "zh-CN",
     )
     .unwrap();
+    // the starter library has a piece for each of the pilot's knowledge points
+    assert!(server.state.load_starter_library().unwrap() > 40);
     let http = reqwest::Client::new();
     let token =
         zhisu_server_tests::sign_in(&server.base_url, "e2e-admin", "e2e-admin-password").await;
@@ -3194,8 +3245,15 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
         let right_answer = text_of(&app, "quiz-right-answer").await;
         assert!(right_answer.starts_with("正确答案："), "{right_answer}");
         assert!(!text_of(&app, "quiz-explanation").await.is_empty());
+        // a wrong answer opens its library piece on the spot (offline: delivered at sync);
+        // a right one shows none
+        let piece = app.attribute(&format!("piece-{item}"), "data-piece").await;
         if n == 0 {
+            assert!(piece.is_some(), "the piece under the missed {item}");
+            app.click_css(&format!("#piece-{item} summary")).await;
             both_sizes(&app, &shots, "quiz-answer-wrong").await;
+        } else {
+            assert_eq!(piece, None, "no piece under the right {item}");
         }
         asked.push(item);
         app.click("quiz-next").await;
@@ -3258,6 +3316,10 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     assert_eq!(stored.len(), 1);
     let session = &stored[0].session;
     assert_eq!(session.event_id, Some(event.id));
+    assert!(
+        session.take_home_qr,
+        "the take-home code offered is recorded"
+    );
     assert_eq!(stored[0].district.as_deref(), Some("yuzhong"));
     assert_eq!(
         session
@@ -3303,6 +3365,7 @@ async fn a_quiz_at_an_outreach_event_is_uploaded_once_counted_and_in_no_estimate
     assert_eq!(coverage["by_event"][0]["sessions"], 1);
     assert_eq!(coverage["missed"][0]["item_id"], asked[0].as_str());
     assert_eq!(coverage["workers_reached"], 40);
+    assert_eq!(coverage["take_home_offered"], 1);
     let outreach = page("/dashboard/outreach?q=ohl_pilot").await;
     assert!(outreach.contains("知识问答 1 人次"), "{outreach}");
     assert!(outreach.contains("菜园坝汽车站"));
@@ -3526,6 +3589,329 @@ async fn a_practice_interview_reaches_the_trainees_record_and_no_estimate_or_quo
     assert_eq!(all.len(), 1);
     assert!(all[0].practice);
     assert_eq!(all[0].state, zhisu_store::InterviewState::Acknowledged);
+}
+
+/// Opens the surveyors screen until the district's surveyor `id` is listed (the tablet's sync
+/// brings them; "sync now" asks again), and leaves it open.
+async fn wait_for_delivered_surveyor(app: &App, id: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        app.click("switch-surveyor").await;
+        let listed = app
+            .client
+            .wait()
+            .at_most(Duration::from_secs(3))
+            .for_element(fantoccini::Locator::Id(&format!("surveyor-{id}")))
+            .await
+            .is_ok();
+        if listed {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "surveyor {id} never reached the tablet"
+        );
+        app.click("home").await;
+        app.click("sync-now").await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// Issue 15: a surveyor made on the server signs in on the district's tablets, on the second
+/// one offline (wrong PINs refused and counted: five in a row pause sign-in, across a restart),
+/// and the contact they close reaches the server later with their id; the tablet offers no
+/// surveyor of its own once the district's have come.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_surveyor_created_on_the_server_signs_in_offline_on_a_second_tablet() {
+    use zhisu_server_service::surveyors::{self, SurveyorInput};
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server_dir = dir.path().join("server");
+    let server = Server::start_on(port, &server_dir).await;
+    let shots = screenshots("district_surveyors");
+    let wang = surveyors::add_surveyor(
+        &server.state,
+        "admin",
+        &zhisu_server_storage::Role::DistrictAdmin {
+            district: "yuzhong".into(),
+        },
+        &SurveyorInput {
+            district: "yuzhong".into(),
+            name: "王芳".into(),
+            pin: "2468".into(),
+        },
+        "zh-CN",
+    )
+    .unwrap();
+
+    // tablet A: the surveyor arrives with the first sync and signs in
+    let app_a_dir = dir.path().join("tablet-a");
+    let app = App::launch(&app_a_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    wait_for_delivered_surveyor(&app, &wang.id).await;
+    app.click(&format!("surveyor-{}", wang.id)).await;
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "current-surveyor",
+        &format!("调查员：王芳（{}）", wang.id),
+        Duration::from_secs(10),
+    )
+    .await;
+    app.close().await;
+
+    // tablet B: enrolled in the same district, synced once, then the server goes away
+    let app_b_dir = dir.path().join("tablet-b");
+    let app = App::launch(&app_b_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    wait_for_delivered_surveyor(&app, &wang.id).await;
+    app.click("home").await;
+    let base_url = server.base_url.clone();
+    server.stop().await;
+
+    app.click("switch-surveyor").await;
+    app.wait_for_text(
+        "surveyors-from-server",
+        "调查员由区里在系统里添加，联网同步后出现在这里。忘了 PIN，请找区里重设。",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        app.client
+            .find(fantoccini::Locator::Id("add-surveyor"))
+            .await
+            .is_err(),
+        "no surveyor is added on the tablet once the district's come from the server"
+    );
+    app.click(&format!("surveyor-{}", wang.id)).await;
+    app.type_into("pin", "1111").await;
+    app.click("sign-in").await;
+    app.wait_for_text("error", "PIN 不对，请再试一次。", Duration::from_secs(10))
+        .await;
+    app.screenshot(&shots, "offline-wrong-pin").await;
+    app.client.set_window_size(412, 915).await.unwrap();
+    app.screenshot(&shots, "phone-offline-wrong-pin").await;
+    assert_eq!(layout_problems(&app).await, (0, 0));
+    app.client.set_window_size(1280, 800).await.unwrap();
+    // more wrong PINs: the last of PIN_TRIES in a row pauses sign-in, the right PIN included
+    for n in 1..zhisu_store::PIN_TRIES {
+        app.type_into("pin", &format!("11{n:02}")).await; // typing clears the last message
+        app.click("sign-in").await;
+        app.wait_for_text("error", "PIN 不对，请再试一次。", Duration::from_secs(10))
+            .await;
+    }
+    let paused_at = std::time::Instant::now();
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "error",
+        "PIN 错了太多次，请等半分钟再试。",
+        Duration::from_secs(10),
+    )
+    .await;
+    // the pause is on the tablet's disk: a restart, still offline, does not lift it
+    assert_eq!(app.kill_app_process(), 1);
+    drop(app);
+    let app = App::launch(&app_b_dir, &base_url).await;
+    app.wait_for_text(
+        "current-surveyor",
+        "还没有选调查员",
+        Duration::from_secs(60),
+    )
+    .await;
+    app.click("switch-surveyor").await;
+    app.click(&format!("surveyor-{}", wang.id)).await;
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "error",
+        "PIN 错了太多次，请等半分钟再试。",
+        Duration::from_secs(10),
+    )
+    .await;
+    let pause = Duration::from_secs(zhisu_store::PIN_LOCKOUT_SECONDS as u64 + 2);
+    tokio::time::sleep(pause.saturating_sub(paused_at.elapsed())).await;
+    app.type_into("pin", "2468").await;
+    app.click("sign-in").await;
+    app.wait_for_text(
+        "current-surveyor",
+        &format!("调查员：王芳（{}）", wang.id),
+        Duration::from_secs(10),
+    )
+    .await;
+
+    // offline, the surveyor opens a contact and the worker refuses at consent
+    app.click("start-ohl_2026").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-false").await;
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Id("end-contact"))
+        .await
+        .expect("the polite ending");
+    app.click("end-contact").await;
+
+    // the server is back: the contact arrives with the server's surveyor id
+    let server = Server::start_on(port, &server_dir).await;
+    assert_eq!(server.base_url, base_url);
+    app.wait_for_text("sync-acknowledged", "1", Duration::from_secs(90))
+        .await;
+    app.close().await;
+    let db = rusqlite::Connection::open(server_dir.join("server.sqlite3")).unwrap();
+    let (disposition, surveyor): (String, Option<String>) = db
+        .query_row("SELECT disposition, surveyor_id FROM contact", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (disposition.as_str(), surveyor.as_deref()),
+        ("refused", Some(wang.id.as_str()))
+    );
+    drop(server);
+}
+
+/// Issue #15 (intercept surveys at stations), end to end: a station with a time slot running
+/// now reaches the tablet with its assignment, and today's work shows the slot with nothing done
+/// yet. A worker between jobs (not on the front line now, but in the past 12 months) takes part
+/// in the station version and says they are going out to work; the interview reaches the server
+/// with the travel direction stored as a fact of it and counts in the slot on the server's
+/// progress, and the tablet's slot line shows it, checked at both sizes.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_intercept_interview_between_jobs_records_the_travel_direction_and_counts_in_the_slot_now(
+) {
+    use zhisu_server_storage::Scope;
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let shots = screenshots("intercept_station");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_on(free_port(), &dir.path().join("server")).await;
+    let today = chrono::Local::now().date_naive();
+    let station = zhisu_protocol::Site {
+        id: "yz-009".into(),
+        district: "yuzhong".into(),
+        name: "菜园坝长途汽车站".into(),
+        site_type: "station".into(),
+        quotas: [("construction".to_string(), 50)].into_iter().collect(),
+        // running now whatever the hour the test runs at
+        time_slots: vec![zhisu_protocol::TimeSlot {
+            label: "春运高峰".into(),
+            first_day: today.pred_opt().unwrap(),
+            last_day: today.succ_opt().unwrap(),
+            from: "00:00".into(),
+            to: "24:00".into(),
+            target: 40,
+        }],
+        ..Default::default()
+    };
+    server
+        .state
+        .storage
+        .replace_sites(
+            "yuzhong",
+            &[station],
+            &zhisu_server_storage::AuditEntry::now("test", "replace_sites", ""),
+        )
+        .unwrap();
+    let app_dir = dir.path().join("app");
+    let app = App::launch(&app_dir, &server.base_url).await;
+    app.enrol(&server.enrolment_code()).await;
+    wait_until_synced(&app).await;
+    app.click("today").await;
+    app.click("site-yz-009").await;
+    app.wait_for_text(
+        "site-slot",
+        "现在是「春运高峰」时段（00:00–24:00）：本机已完成 0 份，目标 40 份。",
+        Duration::from_secs(10),
+    )
+    .await;
+    app.click("home").await;
+
+    // the station version, newest: not on the front line now, but in the past year
+    app.click("start-ohl_intercept").await;
+    app.wait_for_question("intro").await;
+    app.click("next").await;
+    app.wait_for_question("consent").await;
+    app.click("choice-true").await;
+    app.wait_for_question("age").await;
+    app.type_into("text-input", "42").await;
+    app.click("next").await;
+    app.wait_for_question("frontline").await;
+    app.click("choice-false").await;
+    app.wait_for_question("worked_past_year").await;
+    both_sizes(&app, &shots, "worked-past-year").await;
+    app.click("choice-true").await;
+    app.wait_for_question("travel_direction").await;
+    both_sizes(&app, &shots, "travel-direction").await;
+    app.click("choice-going_to_work").await;
+    // the rest: the first answer of each question, "none of these" for the hazards
+    let mut last: Option<String> = Some("travel_direction".into());
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "stuck after {last:?}");
+        if app
+            .client
+            .find(fantoccini::Locator::Id("review"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        let item = app.attribute("question", "data-item").await;
+        if item.is_none() || item == last {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        match item.as_deref() {
+            Some("test_intro") => app.click("next").await,
+            Some("hazards") => {
+                app.click("choice-none").await;
+                app.click("next").await;
+            }
+            _ => app.click_css(".choices button.choice").await,
+        }
+        last = item;
+    }
+    complete(&app).await;
+    let list = server.wait_for_count(1, Duration::from_secs(60)).await;
+    let stored = &list.interviews[0].interview;
+    assert_eq!(stored.questionnaire_id, "ohl_intercept");
+    assert_eq!(stored.site_id.as_deref(), Some("yz-009"));
+    assert_eq!(
+        stored.answers.get("worked_past_year"),
+        Some(&AnswerValue::Bool(true))
+    );
+    assert_eq!(
+        stored.answers.get("travel_direction"),
+        Some(&AnswerValue::Choice("going_to_work".into()))
+    );
+    // the server's slot progress counts it, by its local start
+    let slots =
+        zhisu_server_service::time_slots::slot_progress(server.state.storage.as_ref(), &Scope::All)
+            .unwrap();
+    assert_eq!(
+        slots
+            .iter()
+            .map(|s| (s.site_id.as_str(), s.done, s.slot.target))
+            .collect::<Vec<_>>(),
+        [("yz-009", 1, 40)]
+    );
+
+    // and the tablet's slot line
+    app.click("home").await;
+    app.click("today").await;
+    app.click("site-yz-009").await;
+    app.wait_for_text(
+        "site-slot",
+        "现在是「春运高峰」时段（00:00–24:00）：本机已完成 1 份，目标 40 份。",
+        Duration::from_secs(10),
+    )
+    .await;
+    both_sizes(&app, &shots, "today-station-slot").await;
+    app.close().await;
+    server.stop().await;
 }
 
 /// Adds a surveyor with PIN 1234 on the tablet, who is then signed in.

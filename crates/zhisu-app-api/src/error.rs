@@ -69,6 +69,11 @@ error_codes! {
     SurveyorIncomplete = "surveyor_incomplete",
     SurveyorExists = "surveyor_exists",
     UnknownSurveyor = "unknown_surveyor",
+    /// A surveyor retired on the server, or one added on the tablet once the district's
+    /// surveyors come from the server (issue 15): they can no longer sign in.
+    SurveyorRetired = "surveyor_retired",
+    /// The district's surveyors come from the server: none is added on the tablet.
+    SurveyorsFromServer = "surveyors_from_server",
     BadLocation = "bad_location",
     /// The tablet has surveyors and none is signed in.
     SurveyorNeeded = "surveyor_needed",

@@ -350,6 +350,19 @@ pub struct LibraryPiece {
     /// Paragraphs separated by a blank line.
     pub text: String,
     pub source: String,
+    /// A picture that shows the point, carried in the piece (`data:` address).
+    #[serde(default)]
+    pub picture: Option<PictureView>,
+    /// The piece read aloud (`data:` address), for a worker who reads with difficulty.
+    #[serde(default)]
+    pub audio_url: Option<String>,
+}
+
+/// A picture to show: its address and what it shows in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PictureView {
+    pub url: String,
+    pub alt: String,
 }
 
 /// The feedback page of an interview completed on this tablet, shown again: the device keeps
@@ -426,6 +439,13 @@ pub struct Preferences {
 pub struct SurveyorsView {
     pub surveyors: Vec<Surveyor>,
     pub current: Option<Surveyor>,
+    /// The district's surveyors come from the server (issue 15): none is added on the tablet.
+    #[serde(default)]
+    pub from_server: bool,
+    /// Surveyors added on the tablet before, who can no longer sign in since the district's
+    /// come from the server (shown with the reason).
+    #[serde(default)]
+    pub retired: Vec<Surveyor>,
 }
 
 /// One population's quota at a site and how many are done on this device.
@@ -450,6 +470,21 @@ pub struct SiteView {
     pub size: Option<Text>,
     pub quotas: Vec<QuotaView>,
     /// Interviews completed at this site on this device (any population).
+    pub done: u32,
+    /// The site's time slot running now (issue #15, travel peaks at stations), if it has one.
+    #[serde(default)]
+    pub current_slot: Option<SlotNowView>,
+}
+
+/// A time-slot quota running now at a site, and what this device has done in it (each
+/// interview counted by its local start).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlotNowView {
+    pub label: String,
+    /// Local time of day, `HH:MM`.
+    pub from: String,
+    pub to: String,
+    pub target: u32,
     pub done: u32,
 }
 
@@ -537,6 +572,10 @@ pub struct QuizPlan {
     pub quiz_id: Uuid,
     pub started_at: DateTime<Utc>,
     pub items: Vec<String>,
+    /// The education library's pieces for these items, so a wrong answer opens its piece
+    /// offline (the first, by id, that names an item).
+    #[serde(default)]
+    pub pieces: Vec<LibraryPiece>,
 }
 
 /// One item asked in a quiz and whether it was answered right.
@@ -552,6 +591,10 @@ pub struct QuizSummary {
     pub quiz_id: Uuid,
     pub right: u32,
     pub asked: u32,
+    /// The score screen offers the take-home QR code (an item was missed and the tablet is
+    /// enrolled with a server address): decided when the quiz was kept, and sealed into it.
+    #[serde(default)]
+    pub take_home_qr: bool,
 }
 
 /// A back-check (复核, issue 15) the signed-in surveyor may do: who to call, and the items to

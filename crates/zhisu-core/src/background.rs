@@ -27,10 +27,13 @@ pub enum BackgroundRole {
     EmploymentForm,
     /// Whether the respondent is a migrant worker (农民工; yes or no).
     Migrant,
+    /// Where a traveller interviewed at a station is going: home, out to work, or other (a
+    /// single choice; intercept surveys at stations during travel peaks, issue #15).
+    TravelDirection,
 }
 
 impl BackgroundRole {
-    pub const ALL: [BackgroundRole; 9] = [
+    pub const ALL: [BackgroundRole; 10] = [
         BackgroundRole::Population,
         BackgroundRole::Age,
         BackgroundRole::Sex,
@@ -40,6 +43,7 @@ impl BackgroundRole {
         BackgroundRole::Ownership,
         BackgroundRole::EmploymentForm,
         BackgroundRole::Migrant,
+        BackgroundRole::TravelDirection,
     ];
 
     /// The role's key in `[background]`, which is also the id of the item that plays it when
@@ -55,6 +59,7 @@ impl BackgroundRole {
             BackgroundRole::Ownership => "ownership",
             BackgroundRole::EmploymentForm => "employment_form",
             BackgroundRole::Migrant => "migrant",
+            BackgroundRole::TravelDirection => "travel_direction",
         }
     }
 

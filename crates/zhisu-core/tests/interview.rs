@@ -511,3 +511,81 @@ fn a_contact_screened_out_is_a_refusal_at_consent_or_names_the_rule_that_exclude
     answers.remove("frontline");
     assert_eq!(q.closing_dispositions(&answers), vec![Disposition::Other]);
 }
+
+/// Issue #15 (intercept surveys at stations, 2026.3): a worker between jobs who did frontline
+/// work in the past 12 months takes part; the question is asked only of those not on the front
+/// line now; someone who has done no frontline work this year is screened out by both answers;
+/// the travel direction is asked of everyone who takes part.
+#[test]
+fn a_worker_between_jobs_takes_part_at_the_station_and_is_asked_the_travel_direction() {
+    use zhisu_core::ScreenedOut;
+    let q = load("ohl_intercept.toml");
+    let consent = ("consent", AnswerValue::Bool(true));
+    let age = ("age", AnswerValue::Integer(40));
+
+    // on the front line now: the past-year question is never asked
+    let (now, shown) = walk(&q, &[consent.clone(), age.clone()]);
+    assert!(
+        !shown.iter().any(|id| id == "worked_past_year"),
+        "{shown:?}"
+    );
+    assert_eq!(q.eligibility_status(&now), EligibilityStatus::Eligible);
+    assert!(shown.iter().any(|id| id == "travel_direction"));
+
+    // between jobs: asked, eligible, and the rest of the interview goes on
+    let (between, shown) = walk(
+        &q,
+        &[
+            consent.clone(),
+            age.clone(),
+            ("frontline", AnswerValue::Bool(false)),
+            ("worked_past_year", AnswerValue::Bool(true)),
+            (
+                "travel_direction",
+                AnswerValue::Choice("going_to_work".into()),
+            ),
+        ],
+    );
+    assert!(shown.iter().any(|id| id == "worked_past_year"));
+    assert_eq!(q.eligibility_status(&between), EligibilityStatus::Eligible);
+    assert_eq!(
+        between.get("travel_direction"),
+        Some(&AnswerValue::Choice("going_to_work".into()))
+    );
+    assert!(q.score(&between).has_literacy, "the keys were given");
+    assert_eq!(q.screened_out(&between), None);
+
+    // not on the front line now, waiting for the past-year answer: not yet decided
+    let mut waiting = Answers::new();
+    set(
+        &mut waiting,
+        &[
+            consent.clone(),
+            age.clone(),
+            ("frontline", AnswerValue::Bool(false)),
+        ],
+    );
+    assert_eq!(
+        q.eligibility_status(&waiting),
+        EligibilityStatus::Undetermined
+    );
+
+    // no frontline work this year: screened out, by both screening answers
+    let (out, shown) = walk(
+        &q,
+        &[
+            consent,
+            age,
+            ("frontline", AnswerValue::Bool(false)),
+            ("worked_past_year", AnswerValue::Bool(false)),
+        ],
+    );
+    assert_eq!(shown.last().map(String::as_str), Some("worked_past_year"));
+    assert_eq!(q.eligibility_status(&out), EligibilityStatus::Ineligible);
+    assert_eq!(
+        q.screened_out(&out),
+        Some(ScreenedOut::NotEligible {
+            items: vec!["frontline".into(), "worked_past_year".into()]
+        })
+    );
+}

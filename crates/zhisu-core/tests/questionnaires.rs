@@ -137,7 +137,11 @@ fn model_round_trips_through_json_for_the_webview() {
 fn background_roles_are_found_by_meaning_and_default_to_the_same_ids() {
     use zhisu_core::BackgroundRole;
     let national = load("ohl_2026.toml");
-    for role in BackgroundRole::ALL {
+    // the travel direction is asked only at stations (the intercept file)
+    for role in BackgroundRole::ALL
+        .into_iter()
+        .filter(|r| *r != BackgroundRole::TravelDirection)
+    {
         let item = national
             .background_item(role)
             .unwrap_or_else(|| panic!("{role:?}"));
@@ -153,7 +157,35 @@ fn background_roles_are_found_by_meaning_and_default_to_the_same_ids() {
         .fingerprint_items()
         .map(|i| i.id.as_str())
         .collect();
-    assert_eq!(ids, ["sex", "age", "education", "population", "industry"]);
+    // declared in the file (2026.3): at a busy station many travellers share the national
+    // defaults' answers, so migrant status, household place and travel direction are in it
+    assert_eq!(
+        ids,
+        [
+            "sex",
+            "age",
+            "education",
+            "population",
+            "industry",
+            "migrant",
+            "hukou_place",
+            "travel_direction"
+        ]
+    );
+    let travel = intercept
+        .background_item(BackgroundRole::TravelDirection)
+        .expect("the intercept file asks the travel direction");
+    assert_eq!(travel.kind.name(), BackgroundRole::TravelDirection.kind());
+    let keys: Vec<&str> = travel
+        .kind
+        .choices()
+        .iter()
+        .map(|c| c.key.as_str())
+        .collect();
+    assert_eq!(keys, ["going_home", "going_to_work", "other"]);
+    assert!(national
+        .background_item(BackgroundRole::TravelDirection)
+        .is_none());
 
     // a file without [background] (the shipped files keep the content tablets already hold:
     // their hash is how a tablet knows a version): the items of the same ids play the roles
@@ -209,6 +241,31 @@ fn background_roles_are_found_by_meaning_and_default_to_the_same_ids() {
         q.background_item(BackgroundRole::EmploymentForm)
             .map(|i| i.id.as_str()),
         Some("hukou")
+    );
+    // the travel direction is a single choice, under any id
+    let q = declared("[background]\ntravel_direction = \"hukou\"")
+        .unwrap_or_else(|d| panic!("{}", d.lines()));
+    assert_eq!(
+        q.background_item(BackgroundRole::TravelDirection)
+            .map(|i| i.id.as_str()),
+        Some("hukou")
+    );
+    let wrong = declared("[background]\ntravel_direction = \"night_shift\"").unwrap_err();
+    assert!(
+        wrong.lines().to_string().contains(
+            "background travel_direction is 'night_shift', which is true_false and must be single_choice"
+        ),
+        "{}",
+        wrong.lines()
+    );
+    let wrong = declared("[background]\ntravel_direction = \"travel\"").unwrap_err();
+    assert!(
+        wrong
+            .lines()
+            .to_string()
+            .contains("background travel_direction is 'travel', which is not an item"),
+        "{}",
+        wrong.lines()
     );
     let wrong = declared("[background]\nmigrant = \"hukou\"").unwrap_err();
     assert!(

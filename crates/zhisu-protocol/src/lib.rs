@@ -21,7 +21,10 @@ pub mod backcheck;
 pub mod library;
 pub mod limits;
 pub mod sealed;
+pub mod surveyors;
+pub mod time_slot;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
+pub use time_slot::{TimeSlot, TimeSlotError};
 
 /// The protocol's major version, also the `/api/v1` path prefix.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -146,6 +149,10 @@ pub struct Site {
     pub latitude: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<f64>,
+    /// Time-slot quotas for travel peaks (issue #15; protocol v1 addition: an older device
+    /// ignores them): interviews wanted in a window of days and hours ([`TimeSlot`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_slots: Vec<TimeSlot>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +188,11 @@ pub struct DeviceAssignment {
     /// surveyor other than the interview's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backchecks: Vec<backcheck::BackcheckAssignment>,
+    /// The digest of the district's surveyors managed on the server
+    /// ([`surveyors::surveyors_digest`]; protocol v1 addition, issue 15): the device fetches
+    /// [`surveyors::SURVEYORS_PATH`] when it holds another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surveyors: Option<String>,
 }
 
 /// Settings of a monitoring round, set by the city administrator and delivered to devices.

@@ -32,6 +32,125 @@ pub const MAX_PIECE_SOURCE_CHARS: usize = 300;
 pub const MAX_PIECE_POINTS: usize = 32;
 /// Most pieces a library delivers.
 pub const MAX_LIBRARY_PIECES: usize = 2000;
+/// Largest picture of a piece, in bytes (a phone photo made small: a picture to look at, not to
+/// print).
+pub const MAX_PIECE_PICTURE_BYTES: usize = 300 * 1024;
+/// Largest recording of a piece read aloud, in bytes (a minute or two of speech in Opus or MP3).
+pub const MAX_PIECE_AUDIO_BYTES: usize = 1024 * 1024;
+/// Longest description of a piece's picture, in characters.
+pub const MAX_PIECE_ALT_CHARS: usize = 200;
+
+/// A picture of a piece, carried in the piece (a tablet shows it offline with the text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PiecePicture {
+    /// `png`, `jpeg` or `webp`, as its first bytes say ([`picture_kind`]).
+    pub kind: String,
+    /// The bytes in standard base64, at most [`MAX_PIECE_PICTURE_BYTES`] of them.
+    pub data: String,
+    /// What it shows, in plain words, for whoever cannot see it (read out by a screen reader).
+    pub alt: String,
+}
+
+/// The piece read aloud, carried in the piece, for a worker who reads with difficulty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PieceAudio {
+    /// An [`AudioKind`](crate::AudioKind) name (`ogg`, `mp3`, …), as its first bytes say.
+    pub kind: String,
+    /// The bytes in standard base64, at most [`MAX_PIECE_AUDIO_BYTES`] of them.
+    pub data: String,
+}
+
+/// The kind of picture `bytes` are, from their first bytes: `png`, `jpeg` or `webp`.
+pub fn picture_kind(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpeg")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("webp")
+    } else {
+        None
+    }
+}
+
+fn base64_bytes(data: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(data).ok()
+}
+
+impl PiecePicture {
+    /// A picture of `bytes` described by `alt`; `None` when they are no picture this knows.
+    pub fn new(bytes: &[u8], alt: &str) -> Option<PiecePicture> {
+        use base64::Engine as _;
+        Some(PiecePicture {
+            kind: picture_kind(bytes)?.to_string(),
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            alt: alt.trim().to_string(),
+        })
+    }
+
+    /// `data:image/…;base64,…`, what an `<img>` shows without asking anyone for it.
+    pub fn data_url(&self) -> String {
+        format!("data:image/{};base64,{}", self.kind, self.data)
+    }
+
+    fn problems(&self, problems: &mut Vec<String>) {
+        match base64_bytes(&self.data) {
+            None => problems.push("picture: not base64".into()),
+            Some(bytes) if bytes.len() > MAX_PIECE_PICTURE_BYTES => problems.push(format!(
+                "picture: at most {} KiB",
+                MAX_PIECE_PICTURE_BYTES / 1024
+            )),
+            Some(bytes) if picture_kind(&bytes) != Some(self.kind.as_str()) => {
+                problems.push("picture: not a PNG, JPEG or WebP picture of its kind".into())
+            }
+            Some(_) => {}
+        }
+        let n = self.alt.chars().count();
+        if self.alt.trim().is_empty() || n > MAX_PIECE_ALT_CHARS {
+            problems.push(format!(
+                "picture: a description of 1 to {MAX_PIECE_ALT_CHARS} characters"
+            ));
+        }
+        if has_control(&self.alt, false) {
+            problems.push("picture: no control or invisible formatting characters".into());
+        }
+    }
+}
+
+impl PieceAudio {
+    /// A recording of `bytes`; `None` when they are no recording this knows.
+    pub fn new(bytes: &[u8]) -> Option<PieceAudio> {
+        use base64::Engine as _;
+        Some(PieceAudio {
+            kind: crate::AudioKind::sniff(bytes)?.name().to_string(),
+            data: base64::engine::general_purpose::STANDARD.encode(bytes),
+        })
+    }
+
+    /// `data:audio/…;base64,…`, what an `<audio>` plays without asking anyone for it.
+    pub fn data_url(&self) -> String {
+        let mime = crate::AudioKind::from_name(&self.kind).map_or("audio/mpeg", |k| k.mime());
+        format!("data:{mime};base64,{}", self.data)
+    }
+
+    fn problems(&self, problems: &mut Vec<String>) {
+        match base64_bytes(&self.data) {
+            None => problems.push("audio: not base64".into()),
+            Some(bytes) if bytes.len() > MAX_PIECE_AUDIO_BYTES => problems.push(format!(
+                "audio: at most {} KiB",
+                MAX_PIECE_AUDIO_BYTES / 1024
+            )),
+            Some(bytes)
+                if crate::AudioKind::sniff(&bytes).map(crate::AudioKind::name)
+                    != Some(self.kind.as_str()) =>
+            {
+                problems.push("audio: not a recording of its kind".into())
+            }
+            Some(_) => {}
+        }
+    }
+}
 
 /// One piece of the library, as delivered: its newest version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +166,12 @@ pub struct LibraryPiece {
     pub text: String,
     /// Where what it says comes from (a law, a standard, national material).
     pub source: String,
+    /// A picture that shows the point (added later within v1: absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<PiecePicture>,
+    /// The piece read aloud (added later within v1: absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<PieceAudio>,
 }
 
 /// GET [`LIBRARY_PATH`].
@@ -147,6 +272,12 @@ impl LibraryPiece {
                 ));
             }
         }
+        if let Some(picture) = &self.picture {
+            picture.problems(&mut problems);
+        }
+        if let Some(audio) = &self.audio {
+            audio.problems(&mut problems);
+        }
         problems
     }
 
@@ -193,6 +324,8 @@ mod tests {
             title: "中暑".into(),
             text: "第一段。\n\n第二段。".into(),
             source: "GBZ 41".into(),
+            picture: None,
+            audio: None,
         }
     }
 
@@ -209,6 +342,8 @@ mod tests {
             title: " ".into(),
             text: "x".repeat(MAX_PIECE_TEXT_CHARS + 1),
             source: "a\u{200b}".into(),
+            picture: None,
+            audio: None,
         };
         let problems = bad.problems();
         assert_eq!(problems.len(), 6, "{problems:?}");
@@ -217,6 +352,58 @@ mod tests {
             vec![format!(
                 "points: 1 to {MAX_PIECE_POINTS} knowledge points (item ids)"
             )]
+        );
+    }
+
+    /// The smallest PNG (1×1), an Ogg page and a WebP header: what the kinds are told by.
+    pub(crate) const PNG: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52, 0,
+        0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
+    ];
+
+    #[test]
+    fn a_picture_and_a_recording_are_told_by_their_bytes_and_checked() {
+        assert_eq!(picture_kind(PNG), Some("png"));
+        assert_eq!(picture_kind(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("jpeg"));
+        assert_eq!(picture_kind(b"RIFF\0\0\0\0WEBPVP8 "), Some("webp"));
+        assert_eq!(picture_kind(b"GIF89a"), None);
+        assert_eq!(picture_kind(b""), None);
+        let mut with = piece("heat", 2, &["know_heat_stroke"]);
+        with.picture = Some(PiecePicture::new(PNG, "一个人在树荫下喝水").unwrap());
+        with.audio = Some(PieceAudio::new(b"OggS\0\x02 a page of speech").unwrap());
+        assert_eq!(with.problems(), Vec::<String>::new());
+        assert!(with
+            .picture
+            .as_ref()
+            .unwrap()
+            .data_url()
+            .starts_with("data:image/png;base64,iVBORw0KGgo"));
+        assert!(with
+            .audio
+            .as_ref()
+            .unwrap()
+            .data_url()
+            .starts_with("data:audio/ogg;base64,T2dnUw"));
+        assert!(PiecePicture::new(b"<svg onload=alert(1)>", "x").is_none());
+        assert!(PieceAudio::new(b"not sound").is_none());
+        // a kind that lies, bytes that are not base64, too large, no description
+        let mut bad = with.clone();
+        bad.picture.as_mut().unwrap().kind = "jpeg".into();
+        bad.audio.as_mut().unwrap().data = "***".into();
+        assert_eq!(bad.problems().len(), 2, "{:?}", bad.problems());
+        let mut big = with.clone();
+        let mut huge = PNG.to_vec();
+        huge.resize(MAX_PIECE_PICTURE_BYTES + 1, 0);
+        big.picture = Some(PiecePicture::new(&huge, " ").unwrap());
+        assert_eq!(big.problems().len(), 2, "{:?}", big.problems());
+        // survives the wire; a piece without them is written as before
+        let back: LibraryPiece =
+            serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
+        let plain = serde_json::to_string(&piece("heat", 1, &["x"])).unwrap();
+        assert!(
+            !plain.contains("picture") && !plain.contains("audio"),
+            "{plain}"
         );
     }
 

@@ -85,6 +85,11 @@ pub struct QuizSession {
     pub surveyor_id: Option<String>,
     /// The items asked, in the order asked.
     pub items: Vec<QuizItem>,
+    /// The score screen offered the take-home QR code of the missed items (a later addition;
+    /// absent means `false`, and it is covered by the content hash only when `true`, so no
+    /// earlier session's hash changes).
+    #[serde(default, skip_serializing_if = "crate::is_false")]
+    pub take_home_qr: bool,
     pub content_hash: String,
 }
 
@@ -111,6 +116,8 @@ struct CanonicalQuizSession<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     surveyor_id: Option<&'a str>,
     items: &'a [QuizItem],
+    #[serde(skip_serializing_if = "crate::is_false")]
+    take_home_qr: bool,
 }
 
 impl QuizSession {
@@ -128,6 +135,7 @@ impl QuizSession {
             event_id: self.event_id.as_ref(),
             surveyor_id: self.surveyor_id.as_deref(),
             items: &self.items,
+            take_home_qr: self.take_home_qr,
         };
         serde_json_canonicalizer::to_string(&content).expect("a quiz session has a canonical form")
     }
@@ -225,6 +233,7 @@ mod tests {
                     right: false,
                 },
             ],
+            take_home_qr: false,
             content_hash: String::new(),
         }
         .sealed()
@@ -253,6 +262,28 @@ mod tests {
         )
         .unwrap();
         assert!(old.events.is_empty() && old.weak_items.is_empty());
+    }
+
+    #[test]
+    fn the_take_home_code_is_hashed_only_when_offered() {
+        let before = session();
+        let mut offered = before.clone();
+        offered.take_home_qr = true;
+        assert!(!offered.hash_is_valid(), "covered by the hash when true");
+        assert!(
+            !before.canonical_form().contains("take_home_qr"),
+            "false hashes as absent: an earlier session's hash is unchanged"
+        );
+        let offered = offered.sealed();
+        assert_ne!(offered.content_hash, before.content_hash);
+        assert!(offered
+            .canonical_form()
+            .ends_with(r#""take_home_qr":true,"utc_offset_minutes":480}"#));
+        let wire = serde_json::to_string(&before).unwrap();
+        assert!(!wire.contains("take_home_qr"), "{wire}");
+        let back: QuizSession =
+            serde_json::from_str(&serde_json::to_string(&offered).unwrap()).unwrap();
+        assert_eq!(back, offered);
     }
 
     #[test]

@@ -98,9 +98,37 @@ impl AnalyticsStore for PostgresStorage {
             })
             .collect())
     }
+
+    fn slot_starts(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<zhisu_server_storage::InterviewStart>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.", 1);
+        let sql = format!(
+            "SELECT i.district, i.site_id, i.started_at, i.utc_offset_minutes
+             FROM interview i JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE s.time_slots IS NOT NULL AND i.qc_status <> 'rejected' AND {condition}"
+        );
+        let rows = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query(&sql, &value.params())
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| zhisu_server_storage::InterviewStart {
+                district: r.get(0),
+                site_id: r.get(1),
+                started_at: r.get(2),
+                utc_offset_minutes: r.get(3),
+            })
+            .collect())
+    }
 }
 
-/// The facts of a row whose first 19 columns are those of `visit_facts`.
+/// The facts of a row whose first 19 columns are those of `visit_facts`, and whose 21st is the
+/// travel direction (the 20th is the device).
 fn fact_row(r: &postgres::Row) -> FactRow<'_> {
     FactRow {
         questionnaire_version: r.get(0),
@@ -116,7 +144,7 @@ fn fact_row(r: &postgres::Row) -> FactRow<'_> {
         items_correct: r.get::<_, Option<&str>>(10).unwrap_or(""),
         stratum: r.get(11),
         weight: r.get(12),
-        more: [r.get(13), r.get(14), r.get(15), r.get(16)],
+        more: [r.get(13), r.get(14), r.get(15), r.get(16), r.get(20)],
         modules: r.get::<_, Option<&str>>(17).unwrap_or(""),
         measures: r.get::<_, Option<&str>>(18).unwrap_or(""),
     }
@@ -142,7 +170,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for PostgresStorage {
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
                  s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures, i.device_id::text
+                 i.modules, i.measures, i.device_id::text, i.travel_direction
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
              WHERE i.questionnaire_id = $1 AND i.qc_status <> 'rejected'
                  AND i.items_correct IS NOT NULL",

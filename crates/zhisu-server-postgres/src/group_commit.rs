@@ -32,7 +32,7 @@ pub(crate) struct BatchColumns {
     /// The district of the row's site in the plan when not the device's (`Accepted::site_district`).
     pub(crate) site_district: Vec<Option<String>>,
     /// `Facts::more`, one column per further breakdown.
-    pub(crate) more: [Vec<Option<String>>; 4],
+    pub(crate) more: [Vec<Option<String>>; 5],
     pub(crate) modules: Vec<String>,
     pub(crate) measures: Vec<String>,
     pub(crate) consent: Vec<Option<bool>>,

@@ -32,22 +32,22 @@ impl InterviewStore for PostgresStorage {
                      score_report, device_id, district, population, site_id, surveyor_id, sex, age, education,
                      industry, dimension_literacy, items_correct, duration_s, fingerprint, qc_flags,
                      employer_size, ownership, employment_form, migrant, modules, measures, consent,
-                     consent_text_version)
+                     consent_text_version, travel_direction)
                  SELECT id, qid, qversion, hash, started, completed, utc_offset, $23, payload::json, score, max_score,
                      literacy, report::json, $24, COALESCE(site_district, $25), population, site, surveyor, sex, age, education,
                      industry, dimensions, items, duration, fingerprint, flags::jsonb, employer_size, ownership,
-                     employment_form, migrant, modules, measures, consent, consent_version
+                     employment_form, migrant, modules, measures, consent, consent_version, travel
                  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
                      $6::timestamptz[], $7::int4[], $8::text[], $9::int4[], $10::int4[], $11::bool[],
                      $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int4[],
                      $18::text[], $19::text[], $20::int4[], $21::text[], $22::int4[], $26::text[], $27::text[],
                      $28::text[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[],
-                     $34::text[], $35::bool[], $36::text[])
+                     $34::text[], $35::bool[], $36::text[], $37::text[])
                      WITH ORDINALITY AS t(id, qid, qversion, hash, started, completed, utc_offset, payload,
                      score, max_score, literacy, report, population, site, surveyor, sex, age, education,
                      industry, dimensions, items, duration, fingerprint, flags, site_district,
                      employer_size, ownership, employment_form, migrant, modules, measures, consent,
-                     consent_version, ord)
+                     consent_version, travel, ord)
                  ORDER BY ord
                  ON CONFLICT (id) DO NOTHING
                  RETURNING id",
@@ -88,6 +88,7 @@ impl InterviewStore for PostgresStorage {
                     &columns.measures,
                     &columns.consent,
                     &columns.consent_text_version,
+                    &columns.more[4],
                 ],
             ).map_err(db)?
             .iter()
@@ -274,7 +275,7 @@ impl InterviewStore for PostgresStorage {
                  dimension_literacy = $7, items_correct = $8, duration_s = $9, fingerprint = $10,
                  qc_flags = $11::text::jsonb, employer_size = $12, ownership = $13,
                  employment_form = $14, migrant = $15, modules = $16, measures = $17,
-                 consent = $18, consent_text_version = $19,
+                 consent = $18, consent_text_version = $19, travel_direction = $20,
                  site_id = payload->>'site_id', surveyor_id = payload->>'surveyor_id'
              WHERE id = $1",
             &[
@@ -297,6 +298,7 @@ impl InterviewStore for PostgresStorage {
                 &f.measures,
                 &f.consent,
                 &f.consent_text_version,
+                &f.more[4],
             ],
         ).map_err(db)?;
         let after = counted_interview(&mut tx, id)?;

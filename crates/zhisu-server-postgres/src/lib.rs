@@ -28,6 +28,7 @@ mod backcheck;
 mod cells;
 mod contacts;
 mod devices;
+mod field_surveyors;
 mod group_commit;
 mod interviews;
 mod library;

@@ -5,7 +5,11 @@ use zhisu_server_storage::zhisu_protocol::library::LibraryPiece;
 
 use super::*;
 
-const COLUMNS: &str = "id, version, points::text, title, body, source, written_by, written_at";
+const COLUMNS: &str =
+    "id, version, points::text, title, body, source, written_by, written_at, media";
+/// The columns but the pictures and recordings.
+const OUTLINE: &str =
+    "id, version, points::text, title, body, source, written_by, written_at, NULL::text";
 
 fn stored(r: &postgres::Row) -> Result<StoredPiece, StorageError> {
     let id: String = r.get(0);
@@ -15,35 +19,49 @@ fn stored(r: &postgres::Row) -> Result<StoredPiece, StorageError> {
     let points: String = r.get(2);
     let points: Vec<String> = serde_json::from_str(&points)
         .map_err(|e| StorageError::Corrupt(format!("library piece {id}: points: {e}")))?;
+    let mut piece = LibraryPiece {
+        id,
+        version,
+        points,
+        title: r.get(3),
+        text: r.get(4),
+        source: r.get(5),
+        picture: None,
+        audio: None,
+    };
+    zhisu_server_storage::library::set_media(&mut piece, r.get::<_, Option<&str>>(8))?;
     Ok(StoredPiece {
-        piece: LibraryPiece {
-            id,
-            version,
-            points,
-            title: r.get(3),
-            text: r.get(4),
-            source: r.get(5),
-        },
+        piece,
         written_by: r.get(6),
         written_at: r.get(7),
     })
 }
 
-impl LibraryStore for PostgresStorage {
-    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+impl PostgresStorage {
+    fn newest_pieces(&self, columns: &str) -> Result<Vec<StoredPiece>, StorageError> {
         let rows = self
             .pool
             .get()
             .map_err(unavailable)?
             .query(
                 &format!(
-                    "SELECT DISTINCT ON (id) {COLUMNS} FROM library_piece
+                    "SELECT DISTINCT ON (id) {columns} FROM library_piece
                      ORDER BY id, version DESC"
                 ),
                 &[],
             )
             .map_err(db)?;
         rows.iter().map(stored).collect()
+    }
+}
+
+impl LibraryStore for PostgresStorage {
+    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(COLUMNS)
+    }
+
+    fn library_outline(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(OUTLINE)
     }
 
     fn piece_history(&self, id: &str) -> Result<Vec<StoredPiece>, StorageError> {
@@ -90,8 +108,8 @@ impl LibraryStore for PostgresStorage {
                     let points = serde_json::to_string(&p.points).map_err(corrupt)?;
                     tx.execute(
                         "INSERT INTO library_piece (id, version, points, title, body, source,
-                             written_by, written_at)
-                         VALUES ($1, $2, $3::text::jsonb, $4, $5, $6, $7, $8)",
+                             written_by, written_at, media)
+                         VALUES ($1, $2, $3::text::jsonb, $4, $5, $6, $7, $8, $9)",
                         &[
                             &p.id,
                             &version,
@@ -101,6 +119,7 @@ impl LibraryStore for PostgresStorage {
                             &p.source,
                             &stored.written_by,
                             &stored.written_at,
+                            &zhisu_server_storage::library::media_column(p),
                         ],
                     )
                     .map_err(db)?;

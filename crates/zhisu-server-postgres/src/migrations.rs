@@ -381,9 +381,39 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX practice_interview_district ON practice_interview (district, surveyor_id);
     "#,
+    // 21 (issue 15): surveyors managed on the server, delivered to their district's tablets.
+    // The PIN is kept only as the Argon2id verifier the tablets receive; an id is never reused
+    // (a retired surveyor keeps their row).
+    r#"
+    CREATE TABLE field_surveyor (
+        id           TEXT PRIMARY KEY,
+        district     TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        pin_verifier TEXT NOT NULL,
+        added_by     TEXT NOT NULL,
+        added_at     TIMESTAMPTZ NOT NULL,
+        pin_set_at   TIMESTAMPTZ NOT NULL,
+        retired_at   TIMESTAMPTZ
+    );
+    CREATE INDEX field_surveyor_district ON field_surveyor (district, id);
+    "#,
+    // 23 (issue 15, intercept surveys at stations; 21 and 22 are other parts of issue 15 when
+    // merged): the travel direction's key (facts::Facts::more, background role
+    // travel_direction), NULL for interviews stored before and for questionnaires without the
+    // item; a site's time-slot quotas for travel peaks (zhisu_protocol::TimeSlot, a JSON
+    // array; NULL: none).
+    r#"
+    ALTER TABLE interview ADD COLUMN travel_direction TEXT;
+    ALTER TABLE site ADD COLUMN time_slots JSONB;
+    "#,
+    // 24 (issue 24): a library piece's picture and recording read aloud, carried in the piece
+    // (JSON: {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with
+    // neither, as every piece written before.
+    r#"
+    ALTER TABLE library_piece ADD COLUMN media TEXT;
     // 22 (issue 15, back-checks 复核): each draw with its seed, and the tasks it drew (one per
-    // interview), each with its result stored once by content hash. Comes after the surveyors'
-    // migration 21 when both are merged.
+    // interview), each with its result stored once by content hash. Appended after main's
+    // migrations (21 surveyors, 23 intercept, 24 library media).
     r#"
     CREATE TABLE backcheck_draw (
         id          UUID PRIMARY KEY,

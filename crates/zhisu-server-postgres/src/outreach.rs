@@ -3,7 +3,9 @@
 
 use super::*;
 use zhisu_server_storage::zhisu_protocol::{OutreachEvent, QuizSession};
-use zhisu_server_storage::{AcceptedQuizSession, OutreachStore, StoredEvent, StoredQuizSession};
+use zhisu_server_storage::{
+    AcceptedQuizSession, EventDeletion, OutreachStore, StoredEvent, StoredQuizSession,
+};
 
 impl OutreachStore for PostgresStorage {
     fn ingest_quiz_sessions(
@@ -149,6 +151,39 @@ impl OutreachStore for PostgresStorage {
             )
             .map_err(db)?;
         row.as_ref().map(stored_event).transpose()
+    }
+
+    fn delete_event(&self, id: Uuid, audit: &AuditEntry) -> Result<EventDeletion, StorageError> {
+        self.audited(
+            audit,
+            |outcome| *outcome == EventDeletion::Deleted,
+            |tx| {
+                // the event's row locked first, so two deletions (or a deletion and a change)
+                // of one event are one after the other
+                let found = tx
+                    .query_opt(
+                        "SELECT 1 FROM outreach_event WHERE id = $1 FOR UPDATE",
+                        &[&id],
+                    )
+                    .map_err(db)?;
+                if found.is_none() {
+                    return Ok(EventDeletion::NotFound);
+                }
+                let sessions: i64 = tx
+                    .query_one(
+                        "SELECT count(*) FROM quiz_session WHERE event_id = $1",
+                        &[&id],
+                    )
+                    .map_err(db)?
+                    .get(0);
+                if sessions > 0 {
+                    return Ok(EventDeletion::HasSessions(sessions as u64));
+                }
+                tx.execute("DELETE FROM outreach_event WHERE id = $1", &[&id])
+                    .map_err(db)?;
+                Ok(EventDeletion::Deleted)
+            },
+        )
     }
 }
 

@@ -14,10 +14,15 @@ impl PlanStore for PostgresStorage {
                 .map_err(db)?;
             for site in sites {
                 let quotas = serde_json::to_value(&site.quotas).map_err(corrupt)?;
+                // none: NULL, as for sites stored before time slots existed
+                let slots = (!site.time_slots.is_empty())
+                    .then(|| serde_json::to_value(&site.time_slots))
+                    .transpose()
+                    .map_err(corrupt)?;
                 tx.execute(
                     "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
-                         stratum, weight, latitude, longitude)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                         stratum, weight, latitude, longitude, time_slots)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     &[
                         &site.id,
                         &district,
@@ -31,6 +36,7 @@ impl PlanStore for PostgresStorage {
                         &site.weight,
                         &site.latitude,
                         &site.longitude,
+                        &slots,
                     ],
                 ).map_err(db)?;
             }
@@ -45,7 +51,7 @@ impl PlanStore for PostgresStorage {
             .map_err(unavailable)?
             .query(
                 "SELECT id, district, name, site_type, industry, ownership, size, quotas,
-                 stratum, weight, latitude, longitude FROM site
+                 stratum, weight, latitude, longitude, time_slots FROM site
              WHERE district = $1 ORDER BY id",
                 &[&district],
             )
@@ -65,6 +71,12 @@ impl PlanStore for PostgresStorage {
                     weight: r.get(9),
                     latitude: r.get(10),
                     longitude: r.get(11),
+                    time_slots: r
+                        .get::<_, Option<serde_json::Value>>(12)
+                        .map(serde_json::from_value)
+                        .transpose()
+                        .map_err(corrupt)?
+                        .unwrap_or_default(),
                 })
             })
             .collect()

@@ -160,6 +160,12 @@ pub struct DemoSummary {
     /// The round before, when the round is a year (`2026` → `2025`), with its interviews.
     pub previous_round: Option<String>,
     pub previous_interviews: usize,
+    /// Outreach (issue 24): events recorded, quiz sessions run, practice interviews of the
+    /// surveyors' training, and the education library's pieces loaded.
+    pub events: usize,
+    pub quiz_sessions: usize,
+    pub practice: usize,
+    pub library_pieces: usize,
 }
 
 /// Surveyors per demonstration tablet (ids `<district>-01`…), so that the quality page compares
@@ -278,6 +284,10 @@ impl crate::ServerState {
             contacts: 0,
             previous_round: None,
             previous_interviews: 0,
+            events: 0,
+            quiz_sessions: 0,
+            practice: 0,
+            library_pieces: 0,
         };
         let now = chrono::Utc::now();
         let mut stored_ids = Vec::new();
@@ -387,6 +397,7 @@ impl crate::ServerState {
                     }
                 }
             }
+            self.demo_outreach(q, (seed, d, district), &device, now, &mut rng, &mut summary)?;
             if let Some(previous) = &previous {
                 summary.previous_interviews += self.demo_previous_round(
                     q,
@@ -397,6 +408,11 @@ impl crate::ServerState {
                 )?;
             }
             summary.districts += 1;
+        }
+        if self.storage.library_outline()?.is_empty() {
+            summary.library_pieces = self
+                .load_starter_library()
+                .map_err(|e| Refusal::Invalid(format!("the starter library: {e:#}")))?;
         }
         if let Some(previous) = &previous {
             self.put_reference_level(
@@ -434,12 +450,156 @@ impl crate::ServerState {
             "demo",
             "load_demo",
             &format!(
-                "round {round}: {} districts, {} sites, {} interviews, {} reviews, {} contacts; round before: {:?}, {} interviews",
+                "round {round}: {} districts, {} sites, {} interviews, {} reviews, {} contacts; round before: {:?}, {} interviews; {} events, {} quiz sessions, {} practice interviews, {} library pieces",
                 summary.districts, summary.sites, summary.interviews, summary.reviews,
-                summary.contacts, summary.previous_round, summary.previous_interviews
+                summary.contacts, summary.previous_round, summary.previous_interviews,
+                summary.events, summary.quiz_sessions, summary.practice, summary.library_pieces
             ),
         )?;
         Ok(summary)
+    }
+}
+
+impl crate::ServerState {
+    /// A district's outreach for the demonstration (issue 24): an event at a coach station and
+    /// one in an enterprise in the last week, quiz sessions at each and a few at no event (ten
+    /// scored items each, the take-home code offered when one was missed), and practice
+    /// interviews of each surveyor before each round's fieldwork. All through
+    /// the same service calls as the dashboard's form and the tablets' uploads.
+    fn demo_outreach(
+        &self,
+        q: &Questionnaire,
+        (seed, d, district): (u64, usize, &str),
+        device: &zhisu_server_storage::Device,
+        now: DateTime<Utc>,
+        rng: &mut Rng,
+        summary: &mut DemoSummary,
+    ) -> Result<(), crate::Refusal> {
+        use crate::outreach::{ingest_quiz_sessions, save_event, EventInput};
+        use crate::Refusal;
+        use zhisu_protocol::{QuizItem, QuizSession, ReceiptStatus};
+        let scored: Vec<&str> = q.scored_items().map(|i| i.id.as_str()).collect();
+        let china = |at: DateTime<Utc>| (at + Duration::hours(8)).date_naive().to_string();
+        let mut events = Vec::new();
+        for (kind, place, days, people, covered) in [
+            ("station", "汽车站候车厅", 3, 60, 0),
+            ("enterprise", "工业园区食堂", 6, 35, 3),
+        ] {
+            let event = save_event(
+                self,
+                "demo",
+                &crate::people::Role::CityAdmin,
+                &EventInput {
+                    district: district.to_string(),
+                    kind: kind.into(),
+                    place: format!("演示：{district} {place}"),
+                    date: china(now - Duration::days(days)),
+                    people_reached: people.to_string(),
+                    material: "职业健康宣传折页 50 份".into(),
+                    items: scored[covered..covered + 3]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                    ..Default::default()
+                },
+                "zh-CN",
+            )?;
+            summary.events += 1;
+            events.push((event.id, days));
+        }
+        let mut sessions = Vec::new();
+        let plan = events
+            .iter()
+            .map(|(id, days)| (Some(*id), *days, 8 + rng.below(5)))
+            .chain([(None, 1, 3)])
+            .collect::<Vec<_>>();
+        for (event, days, count) in plan {
+            for n in 0..count {
+                let started_at =
+                    now - Duration::days(days) - Duration::minutes(rng.between(0, 300));
+                let mut asked: Vec<&str> = Vec::new();
+                while asked.len() < 10.min(scored.len()) {
+                    let item = scored[rng.index(scored.len())];
+                    if !asked.contains(&item) {
+                        asked.push(item);
+                    }
+                }
+                let items: Vec<QuizItem> = asked
+                    .iter()
+                    .map(|item| QuizItem {
+                        item: item.to_string(),
+                        right: rng.chance(65),
+                    })
+                    .collect();
+                sessions.push(
+                    QuizSession {
+                        id: Uuid::from_u128(
+                            (u128::from(seed) << 64)
+                                | (0xa << 40)
+                                | ((d as u128) << 32)
+                                | (sessions.len() as u128),
+                        ),
+                        questionnaire_id: q.id.clone(),
+                        questionnaire_version: q.version.clone(),
+                        started_at,
+                        ended_at: started_at + Duration::seconds(rng.between(120, 400)),
+                        utc_offset_minutes: 480,
+                        site_id: None,
+                        event_id: event,
+                        surveyor_id: Some(demo_surveyor(district, rng)),
+                        take_home_qr: items.iter().any(|i| !i.right) && n % 4 != 3,
+                        items,
+                        content_hash: String::new(),
+                    }
+                    .sealed(),
+                );
+            }
+        }
+        for receipt in ingest_quiz_sessions(self, sessions, Some(device))? {
+            if receipt.status != ReceiptStatus::Stored {
+                return Err(Refusal::Invalid(format!(
+                    "a demonstration quiz session was not stored: {:?}",
+                    receipt.message
+                )));
+            }
+            summary.quiz_sessions += 1;
+        }
+        let mut practice = Vec::new();
+        // before this round's fieldwork, and before the round before's (eleven months back)
+        for (s, days) in (1..=DEMO_SURVEYORS).flat_map(|s| [(s, 12), (s, 350)]) {
+            let who = Respondent {
+                population: "industrial",
+                sex: "female",
+                age: 30,
+                education: "senior",
+                industry: "general_equipment",
+                ability: 70,
+                straight_line: false,
+            };
+            let (answers, _) = answers(q, &who, rng);
+            let id = Uuid::from_u128(
+                (u128::from(seed) << 64)
+                    | (0xb << 40)
+                    | ((d as u128) << 32)
+                    | (u128::from(s) << 16)
+                    | days as u128,
+            );
+            let start = now - Duration::days(days) - Duration::minutes(rng.between(0, 300));
+            let mut one = interview(q, id, answers, start, rng.between(700, 1500), None);
+            one.surveyor_id = Some(format!("{district}-{s:02}"));
+            one.practice = true;
+            practice.push(one.sealed());
+        }
+        for receipt in crate::ingest::ingest(self, practice, Some(device))? {
+            if receipt.status != ReceiptStatus::Stored {
+                return Err(Refusal::Invalid(format!(
+                    "a demonstration practice interview was not stored: {:?}",
+                    receipt.message
+                )));
+            }
+            summary.practice += 1;
+        }
+        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The survey's estimates as data: every figure the dashboard's literacy page shows (the
 //! overall level, each dimension, each breakdown), and what else the survey measures (each
 //! population module's literacy among those asked it, literacy by employer size, ownership,
-//! employment form and migrant status,
+//! employment form, migrant status and travel direction (intercept surveys at stations),
 //! the background indicators and the health items as shares), one table each, with the domain's
 //! `n`, successes, share, 95 % interval, standard error, design degrees of freedom, design
 //! effect, method and small-cell flag; and the same tables as CSV (one long table, a row per
@@ -281,7 +281,7 @@ impl Rows {
 
 /// The background roles the literacy page does not break down by, whose breakdowns these tables
 /// add: (role, table id, zh, en).
-const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 4] = [
+const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 5] = [
     (
         BackgroundRole::EmployerSize,
         "by_employer_size",
@@ -305,6 +305,12 @@ const MORE_BREAKDOWNS: [(BackgroundRole, &str, &str, &str); 4] = [
         "by_migrant",
         "是否农民工",
         "Migrant worker",
+    ),
+    (
+        BackgroundRole::TravelDirection,
+        "by_travel_direction",
+        "出行方向",
+        "Direction of travel",
     ),
 ];
 

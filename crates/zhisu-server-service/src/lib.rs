@@ -33,6 +33,8 @@ pub mod recordings;
 pub mod references;
 pub mod review;
 pub mod sites;
+pub mod surveyors;
+pub mod time_slots;
 pub mod training;
 pub mod wording;
 

@@ -58,6 +58,8 @@ pub fn starter_pieces() -> anyhow::Result<Vec<LibraryPiece>> {
             title: p.title.trim().to_string(),
             text: p.text.trim().to_string(),
             source: p.source.trim().to_string(),
+            picture: None,
+            audio: None,
         };
         let problems = piece.problems();
         if !problems.is_empty() {
@@ -107,6 +109,21 @@ pub struct PieceInput {
     pub title: String,
     pub text: String,
     pub source: String,
+    /// A picture uploaded with this version (PNG, JPEG or WebP); without one, the previous
+    /// version's picture is kept unless `remove_picture`.
+    #[serde(default)]
+    pub picture: Option<Vec<u8>>,
+    /// What the picture shows, in plain words (a new description for a kept picture too).
+    #[serde(default)]
+    pub picture_alt: String,
+    #[serde(default)]
+    pub remove_picture: bool,
+    /// The piece read aloud, uploaded with this version; kept from the previous version as the
+    /// picture is.
+    #[serde(default)]
+    pub audio: Option<Vec<u8>>,
+    #[serde(default)]
+    pub remove_audio: bool,
 }
 
 impl PieceInput {
@@ -129,7 +146,47 @@ impl PieceInput {
             title: self.title.trim().to_string(),
             text: self.text.replace("\r\n", "\n").trim().to_string(),
             source: self.source.trim().to_string(),
+            picture: None,
+            audio: None,
         }
+    }
+
+    /// The picture and recording of the version `previous` is followed by (none for a new
+    /// piece): what was uploaded, else the previous ones unless removed (a kept picture takes a
+    /// new description when one is given). A file that is no picture or recording this knows is
+    /// a problem in plain words.
+    pub fn media(
+        &self,
+        previous: Option<&LibraryPiece>,
+        problems: &mut Vec<String>,
+    ) -> (
+        Option<zhisu_protocol::library::PiecePicture>,
+        Option<zhisu_protocol::library::PieceAudio>,
+    ) {
+        use zhisu_protocol::library::{PieceAudio, PiecePicture};
+        let alt = self.picture_alt.trim();
+        let picture = match (&self.picture, self.remove_picture) {
+            (Some(bytes), _) => PiecePicture::new(bytes, alt).or_else(|| {
+                problems.push("图片须是 PNG、JPEG 或 WebP 文件 (the picture must be a PNG, JPEG or WebP file)".into());
+                None
+            }),
+            (None, true) => None,
+            (None, false) => previous.and_then(|p| p.picture.clone()).map(|mut kept| {
+                if !alt.is_empty() {
+                    kept.alt = alt.to_string();
+                }
+                kept
+            }),
+        };
+        let audio = match (&self.audio, self.remove_audio) {
+            (Some(bytes), _) => PieceAudio::new(bytes).or_else(|| {
+                problems.push("录音须是 MP3、M4A、Ogg、WebM 或 WAV 文件 (the recording must be an MP3, M4A, Ogg, WebM or WAV file)".into());
+                None
+            }),
+            (None, true) => None,
+            (None, false) => previous.and_then(|p| p.audio.clone()),
+        };
+        (picture, audio)
     }
 }
 
@@ -193,6 +250,37 @@ impl ServerState {
         Ok(Library::new(self.library()?))
     }
 
+    /// The digest of what a tablet would receive (what every assignment carries), from the
+    /// pieces' ids and versions only: no picture or recording is read.
+    pub fn library_digest(&self) -> Result<String, StorageError> {
+        let outline: Vec<LibraryPiece> = self
+            .storage
+            .library_outline()?
+            .into_iter()
+            .map(|s| s.piece)
+            .collect();
+        Ok(zhisu_protocol::library::library_digest(&outline))
+    }
+
+    /// The newest version of each piece that teaches one of `points` (the first, by id, that
+    /// names it: [`pieces_for`]), whole: chosen from the outline, then only those read with
+    /// their pictures and recordings.
+    pub fn pieces_teaching(&self, points: &[String]) -> Result<Vec<LibraryPiece>, StorageError> {
+        let outline: Vec<LibraryPiece> = self
+            .storage
+            .library_outline()?
+            .into_iter()
+            .map(|s| s.piece)
+            .collect();
+        let mut pieces = Vec::new();
+        for (_, piece) in pieces_for(&outline, points.iter().map(String::as_str)) {
+            if let Some(newest) = self.storage.piece_history(&piece.id)?.into_iter().next() {
+                pieces.push(newest.piece);
+            }
+        }
+        Ok(pieces)
+    }
+
     /// What is wrong with `piece` (empty: it can be kept): the protocol's rules, and every
     /// point a scored item of a questionnaire the server holds.
     pub fn piece_problems(&self, piece: &LibraryPiece) -> Vec<String> {
@@ -221,15 +309,30 @@ impl ServerState {
                 "only a city administrator may write the education library".into(),
             ));
         }
-        let piece = input.piece();
-        let problems = self.piece_problems(&piece);
+        let mut piece = input.piece();
+        let previous = self.storage.piece_history(&piece.id)?.into_iter().next();
+        let mut problems = Vec::new();
+        (piece.picture, piece.audio) =
+            input.media(previous.as_ref().map(|p| &p.piece), &mut problems);
+        problems.extend(self.piece_problems(&piece));
         if !problems.is_empty() {
             return Err(Refusal::Invalid(problems.join("; ")));
+        }
+        // the audit says what changed in words, not the picture's or recording's bytes
+        let mut audited = piece.clone();
+        for media in [
+            audited.picture.as_mut().map(|p| &mut p.data),
+            audited.audio.as_mut().map(|a| &mut a.data),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *media = format!("{} bytes of base64", media.len());
         }
         let detail = format!(
             "{}: {}",
             piece.id,
-            serde_json::to_string(&piece).unwrap_or_default()
+            serde_json::to_string(&audited).unwrap_or_default()
         );
         let stored = StoredPiece {
             piece,

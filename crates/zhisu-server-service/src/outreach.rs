@@ -22,7 +22,7 @@ use uuid::Uuid;
 use zhisu_protocol::outreach::{EVENT_KINDS, MAX_EVENT_TEXT_CHARS, MAX_QUIZ_BATCH};
 use zhisu_protocol::{codes, OutreachEvent, QuizSession, Receipt, ReceiptStatus};
 use zhisu_server_storage::{
-    AcceptedQuizSession, Device, Role, Scope, StoredEvent, StoredQuizSession,
+    AcceptedQuizSession, Device, EventDeletion, Role, Scope, StoredEvent, StoredQuizSession,
 };
 
 use crate::analysis::{self, Filter};
@@ -331,6 +331,50 @@ pub fn save_event(
     Ok(event)
 }
 
+/// Deletes an event recorded by mistake, with its audit entry. Who may: as for
+/// [`save_event`], for the event's district. An event that quiz sessions were run at is kept
+/// (they would lose their event and its coverage): the refusal says how many and to change the
+/// event instead. Tablets stop offering a deleted event at their next sync.
+pub fn delete_event(
+    state: &ServerState,
+    actor: &str,
+    role: &Role,
+    id: Uuid,
+    lang: &str,
+) -> Result<(), Refusal> {
+    let not_found = || Refusal::NotFound(t(lang, "没有这个活动", "no such event").to_string());
+    let Some(old) = state.storage.event(id)? else {
+        return Err(not_found());
+    };
+    if !role.manages(&old.event.district) {
+        return Err(Refusal::NotNow(
+            t(
+                lang,
+                "只有本区县的管理员和市级管理员可以删除本区县的宣传活动。",
+                "Only the district's administrators and city administrators may delete its outreach events.",
+            )
+            .to_string(),
+        ));
+    }
+    let audit = AuditEntry {
+        at: Utc::now(),
+        actor: actor.to_string(),
+        action: "delete_outreach_event".into(),
+        detail: format!(
+            "deleted event {} in {} on {} ({})",
+            id, old.event.district, old.event.date, old.event.place
+        ),
+    };
+    match state.storage.delete_event(id, &audit)? {
+        EventDeletion::Deleted => Ok(()),
+        EventDeletion::NotFound => Err(not_found()),
+        EventDeletion::HasSessions(n) => Err(Refusal::Invalid(match lang {
+            "en" => format!("{n} quiz sessions were run at this event, so it cannot be deleted; correct it instead."),
+            _ => format!("这个活动已有 {n} 人次知识问答，不能删除；请改正活动的内容。"),
+        })),
+    }
+}
+
 /// The events delivered to a district's tablets: from [`EVENT_DELIVERED_DAYS`] days before
 /// `today` on.
 pub fn events_for_tablets(
@@ -447,6 +491,8 @@ pub struct OutreachCoverage {
     pub questionnaire_id: String,
     /// Quiz sessions of the questionnaire in scope.
     pub sessions: u64,
+    /// Quiz sessions whose score screen offered the take-home QR code.
+    pub take_home_offered: u64,
     pub workers_reached: u64,
     pub events: Vec<EventCoverage>,
     pub by_site: Vec<Count>,
@@ -508,8 +554,10 @@ pub fn coverage(
     let mut per_event: HashMap<Uuid, (u64, u64, u64)> = HashMap::new();
     let mut items: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut reach: BTreeMap<(Option<String>, Option<String>), Reach> = BTreeMap::new();
+    let mut take_home_offered = 0;
     for stored in &sessions {
         let s = &stored.session;
+        take_home_offered += u64::from(s.take_home_qr);
         *by_site
             .entry(s.site_id.clone().unwrap_or_default())
             .or_default() += 1;
@@ -662,6 +710,7 @@ pub fn coverage(
     Ok(OutreachCoverage {
         questionnaire_id: questionnaire_id.to_string(),
         sessions: sessions.len() as u64,
+        take_home_offered,
         workers_reached: reach.iter().map(|r| r.workers_reached).sum(),
         events: event_rows,
         by_site,
@@ -720,6 +769,7 @@ mod tests {
         let mut c = OutreachCoverage {
             questionnaire_id: "ohl_2026".into(),
             sessions: 0,
+            take_home_offered: 0,
             workers_reached: 0,
             events: Vec::new(),
             by_site: Vec::new(),

@@ -40,6 +40,12 @@ pub fn site_problems(sites: &[zhisu_protocol::Site]) -> Vec<String> {
         if site.stratum.as_deref().is_some_and(|s| s.trim().is_empty()) {
             problems.push(format!("{which}: the stratum is empty"));
         }
+        // time-slot quotas (issue #15): each must be able to hold interviews
+        for slot in &site.time_slots {
+            if let Err(e) = slot.check() {
+                problems.push(format!("{which}: {e}"));
+            }
+        }
         match (site.latitude, site.longitude) {
             (Some(lat), Some(lon)) => {
                 if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {

@@ -106,6 +106,41 @@ impl AnalyticsStore for SqliteStorage {
             .map_err(db)?;
         rows.collect::<Result<_, _>>().map_err(db)
     }
+
+    fn slot_starts(
+        &self,
+        scope: &Scope,
+    ) -> Result<Vec<zhisu_server_storage::InterviewStart>, StorageError> {
+        let (condition, value) = scope_condition(scope, "i.")?;
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT i.district, i.site_id, i.started_at, i.utc_offset_minutes
+             FROM interview i JOIN site s ON s.district = i.district AND s.id = i.site_id
+             WHERE s.time_slots IS NOT NULL AND i.qc_status != 'rejected' AND {condition}"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map(rusqlite::named_params! { ":scope": value }, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i32>(3)?,
+                ))
+            })
+            .map_err(db)?;
+        rows.map(|row| {
+            let (district, site_id, started_at, utc_offset_minutes) = row.map_err(db)?;
+            Ok(zhisu_server_storage::InterviewStart {
+                district,
+                site_id,
+                started_at: parse_time(&started_at)?,
+                utc_offset_minutes,
+            })
+        })
+        .collect()
+    }
 }
 
 fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
@@ -115,7 +150,8 @@ fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r s
     }
 }
 
-/// The facts of a row whose first 19 columns are those of `visit_facts`.
+/// The facts of a row whose first 19 columns are those of `visit_facts`, and whose 21st is the
+/// travel direction (the 20th is the device).
 fn fact_row<'r>(r: &'r rusqlite::Row<'_>) -> Result<FactRow<'r>, StorageError> {
     Ok(FactRow {
         questionnaire_version: text(r, 0).map_err(db)?.unwrap_or(""),
@@ -136,6 +172,7 @@ fn fact_row<'r>(r: &'r rusqlite::Row<'_>) -> Result<FactRow<'r>, StorageError> {
             text(r, 14).map_err(db)?,
             text(r, 15).map_err(db)?,
             text(r, 16).map_err(db)?,
+            text(r, 20).map_err(db)?,
         ],
         modules: text(r, 17).map_err(db)?.unwrap_or(""),
         measures: text(r, 18).map_err(db)?.unwrap_or(""),
@@ -161,7 +198,7 @@ impl zhisu_server_storage::facts_cache::FactsSource for SqliteStorage {
                 "SELECT i.questionnaire_version, i.district, i.site_id, i.population, i.industry, i.sex,
                  i.education, i.age, i.has_literacy, i.dimension_literacy, i.items_correct,
                  s.stratum, s.weight, i.employer_size, i.ownership, i.employment_form, i.migrant,
-                 i.modules, i.measures, i.device_id
+                 i.modules, i.measures, i.device_id, i.travel_direction
              FROM interview i LEFT JOIN site s ON s.district = i.district AND s.id = i.site_id
              WHERE i.questionnaire_id = ?1 AND i.qc_status != 'rejected'
                  AND i.items_correct IS NOT NULL",

@@ -145,10 +145,10 @@ pub(crate) fn write_rows(
              device_id, district, population, site_id, surveyor_id, sex, age, education, industry,
              dimension_literacy, items_correct, duration_s, fingerprint, qc_flags,
              employer_size, ownership, employment_form, migrant, modules, measures, consent,
-             consent_text_version)
+             consent_text_version, travel_direction)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
              ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33,
-             ?34, ?35)
+             ?34, ?35, ?36)
          ON CONFLICT (id) DO NOTHING",
     ).map_err(db)?;
     let mut existing = tx
@@ -195,6 +195,7 @@ pub(crate) fn write_rows(
                 f.measures,
                 f.consent,
                 f.consent_text_version,
+                f.more[4],
             ])
             .map_err(db)?;
         let status = if inserted == 1 {

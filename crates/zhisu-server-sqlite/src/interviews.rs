@@ -181,7 +181,7 @@ impl InterviewStore for SqliteStorage {
                  dimension_literacy = ?7, items_correct = ?8, duration_s = ?9, fingerprint = ?10,
                  qc_flags = ?11, employer_size = ?12, ownership = ?13, employment_form = ?14,
                  migrant = ?15, modules = ?16, measures = ?17,
-                 consent = ?18, consent_text_version = ?19,
+                 consent = ?18, consent_text_version = ?19, travel_direction = ?20,
                  site_id = json_extract(payload, '$.site_id'),
                  surveyor_id = json_extract(payload, '$.surveyor_id')
              WHERE id = ?1",
@@ -205,6 +205,7 @@ impl InterviewStore for SqliteStorage {
                 f.measures,
                 f.consent,
                 f.consent_text_version,
+                f.more[4],
             ],
         ).map_err(db)?;
         let after = counted_interview(&tx, &id)?;

@@ -31,6 +31,7 @@ mod backcheck;
 mod cells;
 mod contacts;
 mod devices;
+mod field_surveyors;
 mod group_commit;
 mod interviews;
 mod library;
@@ -46,6 +47,7 @@ mod rows;
 use cells::*;
 use group_commit::*;
 
+pub use migrations::MIGRATIONS;
 use migrations::*;
 use rows::*;
 

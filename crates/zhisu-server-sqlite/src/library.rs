@@ -5,9 +5,21 @@ use zhisu_server_storage::zhisu_protocol::library::LibraryPiece;
 
 use super::*;
 
-const COLUMNS: &str = "id, version, points, title, body, source, written_by, written_at";
+const COLUMNS: &str = "id, version, points, title, body, source, written_by, written_at, media";
+/// The columns but the pictures and recordings.
+const OUTLINE: &str = "id, version, points, title, body, source, written_by, written_at, NULL";
 
-type Row = (String, i64, String, String, String, String, String, String);
+type Row = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
 
 fn piece_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
@@ -19,42 +31,57 @@ fn piece_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
     ))
 }
 
 fn stored(
-    (id, version, points, title, text, source, by, at): Row,
+    (id, version, points, title, text, source, by, at, media): Row,
 ) -> Result<StoredPiece, StorageError> {
     let version = u32::try_from(version)
         .map_err(|_| StorageError::Corrupt(format!("library piece {id}: version {version}")))?;
     let points: Vec<String> = serde_json::from_str(&points)
         .map_err(|e| StorageError::Corrupt(format!("library piece {id}: points: {e}")))?;
+    let mut piece = LibraryPiece {
+        id,
+        version,
+        points,
+        title,
+        text,
+        source,
+        picture: None,
+        audio: None,
+    };
+    zhisu_server_storage::library::set_media(&mut piece, media.as_deref())?;
     Ok(StoredPiece {
-        piece: LibraryPiece {
-            id,
-            version,
-            points,
-            title,
-            text,
-            source,
-        },
+        piece,
         written_by: by,
         written_at: parse_time(&at)?,
     })
 }
 
-impl LibraryStore for SqliteStorage {
-    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+impl SqliteStorage {
+    fn newest_pieces(&self, columns: &str) -> Result<Vec<StoredPiece>, StorageError> {
         let conn = self.read_connection()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {COLUMNS} FROM library_piece p
+                "SELECT {columns} FROM library_piece p
                  WHERE version = (SELECT max(version) FROM library_piece WHERE id = p.id)
                  ORDER BY id"
             ))
             .map_err(db)?;
         let rows = stmt.query_map([], piece_of).map_err(db)?;
         rows.map(|row| stored(row.map_err(db)?)).collect()
+    }
+}
+
+impl LibraryStore for SqliteStorage {
+    fn library(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(COLUMNS)
+    }
+
+    fn library_outline(&self) -> Result<Vec<StoredPiece>, StorageError> {
+        self.newest_pieces(OUTLINE)
     }
 
     fn piece_history(&self, id: &str) -> Result<Vec<StoredPiece>, StorageError> {
@@ -97,7 +124,7 @@ impl LibraryStore for SqliteStorage {
                     conn.execute(
                         &format!(
                             "INSERT INTO library_piece ({COLUMNS})
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                         ),
                         params![
                             p.id,
@@ -108,6 +135,7 @@ impl LibraryStore for SqliteStorage {
                             p.source,
                             stored.written_by,
                             timestamp(stored.written_at),
+                            zhisu_server_storage::library::media_column(p),
                         ],
                     )
                     .map_err(db)?;

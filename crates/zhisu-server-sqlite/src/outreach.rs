@@ -3,7 +3,9 @@
 
 use super::*;
 use zhisu_server_storage::zhisu_protocol::{OutreachEvent, QuizSession};
-use zhisu_server_storage::{AcceptedQuizSession, OutreachStore, StoredEvent, StoredQuizSession};
+use zhisu_server_storage::{
+    AcceptedQuizSession, EventDeletion, OutreachStore, StoredEvent, StoredQuizSession,
+};
 
 impl OutreachStore for SqliteStorage {
     fn ingest_quiz_sessions(
@@ -153,6 +155,33 @@ impl OutreachStore for SqliteStorage {
             .optional()
             .map_err(db)?;
         row.map(stored_event).transpose()
+    }
+
+    fn delete_event(&self, id: Uuid, audit: &AuditEntry) -> Result<EventDeletion, StorageError> {
+        self.audited(
+            audit,
+            |outcome| *outcome == EventDeletion::Deleted,
+            |tx| {
+                let sessions: i64 = tx
+                    .query_row(
+                        "SELECT count(*) FROM quiz_session WHERE event_id = ?1",
+                        [id.to_string()],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                if sessions > 0 {
+                    return Ok(EventDeletion::HasSessions(sessions as u64));
+                }
+                let deleted = tx
+                    .execute("DELETE FROM outreach_event WHERE id = ?1", [id.to_string()])
+                    .map_err(db)?;
+                Ok(if deleted == 0 {
+                    EventDeletion::NotFound
+                } else {
+                    EventDeletion::Deleted
+                })
+            },
+        )
     }
 }
 

@@ -15,8 +15,8 @@ impl PlanStore for SqliteStorage {
             for site in sites {
                 conn.execute(
                     "INSERT INTO site (id, district, name, site_type, industry, ownership, size, quotas,
-                         stratum, weight, latitude, longitude)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                         stratum, weight, latitude, longitude, time_slots)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         site.id,
                         district,
@@ -30,6 +30,11 @@ impl PlanStore for SqliteStorage {
                         site.weight,
                         site.latitude,
                         site.longitude,
+                        // none: NULL, as for sites stored before time slots existed
+                        (!site.time_slots.is_empty())
+                            .then(|| serde_json::to_string(&site.time_slots))
+                            .transpose()
+                            .map_err(corrupt)?,
                     ],
                 ).map_err(db)?;
             }
@@ -42,7 +47,7 @@ impl PlanStore for SqliteStorage {
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, district, name, site_type, industry, ownership, size, quotas,
-                 stratum, weight, latitude, longitude FROM site
+                 stratum, weight, latitude, longitude, time_slots FROM site
              WHERE district = ?1 ORDER BY id",
             )
             .map_err(db)?;
@@ -62,14 +67,19 @@ impl PlanStore for SqliteStorage {
                         weight: r.get(9)?,
                         latitude: r.get(10)?,
                         longitude: r.get(11)?,
+                        time_slots: Vec::new(),
                     },
                     r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(12)?,
                 ))
             })
             .map_err(db)?;
         rows.map(|row| {
-            let (mut site, quotas) = row.map_err(db)?;
+            let (mut site, quotas, slots) = row.map_err(db)?;
             site.quotas = serde_json::from_str(&quotas).map_err(corrupt)?;
+            if let Some(slots) = slots {
+                site.time_slots = serde_json::from_str(&slots).map_err(corrupt)?;
+            }
             Ok(site)
         })
         .collect()

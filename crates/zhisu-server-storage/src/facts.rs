@@ -35,8 +35,8 @@ pub struct Facts {
     /// ([`Questionnaire::respondent_fingerprint`]).
     pub fingerprint: String,
     /// The keys of the further breakdowns ([`MORE_ROLES`]: employer size, ownership, employment
-    /// form, migrant status), in that order: a choice's key, `yes` or `no`.
-    pub more: [Option<String>; 4],
+    /// form, migrant status, travel direction), in that order: a choice's key, `yes` or `no`.
+    pub more: [Option<String>; 5],
     /// One character per population module of the questionnaire version
     /// ([`Questionnaire::module_outcomes`]): `1` literacy in it, `0` asked without, `-` not asked.
     pub modules: String,
@@ -52,11 +52,12 @@ pub struct Facts {
 }
 
 /// The background roles of [`Facts::more`], in order.
-pub const MORE_ROLES: [BackgroundRole; 4] = [
+pub const MORE_ROLES: [BackgroundRole; 5] = [
     BackgroundRole::EmployerSize,
     BackgroundRole::Ownership,
     BackgroundRole::EmploymentForm,
     BackgroundRole::Migrant,
+    BackgroundRole::TravelDirection,
 ];
 
 impl Facts {

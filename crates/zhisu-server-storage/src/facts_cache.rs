@@ -197,7 +197,7 @@ struct Packed {
     industry: u32,
     sex: u32,
     education: u32,
-    more: [u32; 4],
+    more: [u32; 5],
     modules: u32,
     measures: u32,
     /// Index into the snapshot's plans (stratum and weight), [`NONE`] for none.
@@ -476,7 +476,13 @@ mod tests {
                         items_correct: items,
                         stratum: plan.as_ref().map(|p| p.0.as_str()),
                         weight: plan.as_ref().map(|p| p.1),
-                        more: [Some("small"), None, Some("dispatch"), Some("yes")],
+                        more: [
+                            Some("small"),
+                            None,
+                            Some("dispatch"),
+                            Some("yes"),
+                            Some("going_home"),
+                        ],
                         modules: "-1-",
                         measures: "01-1",
                     },

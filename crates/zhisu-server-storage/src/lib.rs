@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod devices;
 pub mod facts;
 pub mod facts_cache;
+pub mod field_surveyors;
 pub mod library;
 pub mod limits;
 pub mod outreach;
@@ -39,9 +40,10 @@ pub use backcheck::{
 pub use contacts::{AcceptedContact, ContactCount, QualityRow};
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
+pub use field_surveyors::{FieldSurveyor, FieldSurveyorStore};
 pub use library::{LibraryStore, StoredPiece};
 pub use limits::{TokenBucket, TokenLimit};
-pub use outreach::{AcceptedQuizSession, StoredEvent, StoredQuizSession};
+pub use outreach::{AcceptedQuizSession, EventDeletion, StoredEvent, StoredQuizSession};
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use practice::{AcceptedPractice, PracticeInterview, PracticeStore, SurveyorStart};
 pub use references::{ReferenceKind, ReferenceLevel};
@@ -260,6 +262,7 @@ pub trait Storage:
     + LibraryStore
     + PracticeStore
     + BackcheckStore
+    + FieldSurveyorStore
     + Send
     + Sync
 {
@@ -490,6 +493,10 @@ pub trait OutreachStore {
 
     /// One event by id, whatever its district.
     fn event(&self, id: Uuid) -> Result<Option<StoredEvent>, StorageError>;
+
+    /// Deletes an event recorded by mistake, with `audit` in the same transaction, unless a
+    /// stored quiz session names it (then it is kept and the sessions are counted).
+    fn delete_event(&self, id: Uuid, audit: &AuditEntry) -> Result<EventDeletion, StorageError>;
 }
 
 /// People and their sessions.
@@ -748,6 +755,20 @@ pub trait AnalyticsStore {
     /// Interviews per district, site, population and local day of completion (rejected ones
     /// left out), for the progress view.
     fn progress(&self, scope: &Scope) -> Result<Vec<ProgressCell>, StorageError>;
+
+    /// When each interview at a site with time-slot quotas was started, with the device's
+    /// offset from UTC (issue #15: [`zhisu_protocol::TimeSlot::contains`] places it): every
+    /// questionnaire, rejected ones left out, within `scope`, in no particular order.
+    fn slot_starts(&self, scope: &Scope) -> Result<Vec<InterviewStart>, StorageError>;
+}
+
+/// When an interview at a site was started ([`AnalyticsStore::slot_starts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterviewStart {
+    pub district: String,
+    pub site_id: String,
+    pub started_at: DateTime<Utc>,
+    pub utc_offset_minutes: i32,
 }
 
 /// The audit log of administrative actions.
@@ -777,8 +798,9 @@ pub struct FactRow<'a> {
     /// The site's stratum and weight from the sample plan, when it has them.
     pub stratum: Option<&'a str>,
     pub weight: Option<f64>,
-    /// [`Facts::more`]: the keys of employer size, ownership, employment form, migrant status.
-    pub more: [Option<&'a str>; 4],
+    /// [`Facts::more`]: the keys of employer size, ownership, employment form, migrant status,
+    /// travel direction.
+    pub more: [Option<&'a str>; 5],
     /// [`Facts::modules`]: per population module of the version, `1`, `0` or `-`; empty while
     /// the interview awaits these facts (stored before schema 13, until the backfill).
     pub modules: &'a str,

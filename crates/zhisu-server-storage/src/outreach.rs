@@ -28,6 +28,18 @@ pub struct StoredQuizSession {
     pub received_at: DateTime<Utc>,
 }
 
+/// What deleting an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventDeletion {
+    /// Deleted, with its audit entry.
+    Deleted,
+    /// No event has that id.
+    NotFound,
+    /// Kept: this many quiz sessions were run at it (they would lose their event; change the
+    /// event instead).
+    HasSessions(u64),
+}
+
 /// A stored event with who entered it last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredEvent {

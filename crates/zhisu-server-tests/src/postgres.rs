@@ -64,6 +64,18 @@ impl LocalServer {
     }
 }
 
+/// A PostgreSQL client program (`psql`, `pg_dump`) of the version the harness runs, else the one
+/// on the `PATH` (a server given by `ZHISU_TEST_DATABASE_URL` on a machine without the server
+/// package).
+pub fn client_program(name: &str) -> PathBuf {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .is_ok()
+        .then(find_bin)
+        .map(|bin| bin.join(name))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
 impl TestPostgres {
     /// A server for tests: `fsync` and `synchronous_commit` off (the databases are thrown away).
     pub fn start() -> TestPostgres {

@@ -328,6 +328,25 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         weight: Some(12.5),
         latitude: Some(29.557),
         longitude: Some(106.577),
+        // time-slot quotas (issue #15) come back as stored, in order
+        time_slots: vec![
+            zhisu_protocol::TimeSlot {
+                label: "春运早高峰".into(),
+                first_day: "2027-01-25".parse().unwrap(),
+                last_day: "2027-02-05".parse().unwrap(),
+                from: "06:00".into(),
+                to: "10:00".into(),
+                target: 40,
+            },
+            zhisu_protocol::TimeSlot {
+                label: "返程晚高峰".into(),
+                first_day: "2027-02-10".parse().unwrap(),
+                last_day: "2027-02-20".parse().unwrap(),
+                from: "17:00".into(),
+                to: "21:30".into(),
+                target: 25,
+            },
+        ],
     };
     s.replace_sites("yuzhong", std::slice::from_ref(&site), &audit("test"))
         .unwrap();
@@ -346,6 +365,48 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
         s.sites("jiangbei").unwrap(),
         vec![same_id_elsewhere],
         "site ids are per district"
+    );
+    // when the interviews at sites with time slots started (issue #15): none at yz-001; with
+    // slots at the interview's site, its start and the device's offset, in scope only
+    assert!(s.slot_starts(&Scope::All).unwrap().is_empty());
+    let with_slots = zhisu_protocol::Site {
+        id: "site-1".into(),
+        ..site.clone()
+    };
+    s.replace_sites(
+        "yuzhong",
+        &[site.clone(), with_slots.clone()],
+        &audit("test"),
+    )
+    .unwrap();
+    let started = vec![zhisu_server_storage::InterviewStart {
+        district: "yuzhong".into(),
+        site_id: "site-1".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap(),
+        utc_offset_minutes: 480,
+    }];
+    assert_eq!(s.slot_starts(&Scope::All).unwrap(), started);
+    assert_eq!(
+        s.slot_starts(&Scope::District("yuzhong".into())).unwrap(),
+        started
+    );
+    assert!(s
+        .slot_starts(&Scope::District("jiangbei".into()))
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .slot_starts(&Scope::Populations(vec!["teacher".into()]))
+        .unwrap()
+        .is_empty());
+    let without_slots = zhisu_protocol::Site {
+        time_slots: Vec::new(),
+        ..with_slots
+    };
+    s.replace_sites("yuzhong", &[site.clone(), without_slots], &audit("test"))
+        .unwrap();
+    assert!(
+        s.slot_starts(&Scope::All).unwrap().is_empty(),
+        "a site without slots is not read"
     );
     s.replace_sites("jiangbei", &[], &audit("test")).unwrap();
     assert!(s.sites("jiangbei").unwrap().is_empty());
@@ -476,6 +537,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     contact_conformance(&*fresh("contacts").storage);
     outreach_conformance(&*fresh("outreach").storage);
     practice_conformance(&*fresh("practice").storage);
+    field_surveyor_conformance(&*fresh("field_surveyors").storage);
     backcheck_conformance(&*fresh("backcheck").storage);
     round_conformance(&*fresh("rounds").storage);
     erasure_conformance(&fresh("erasure"));
@@ -661,6 +723,8 @@ fn quiz_session(n: u128, district: &str, population: Option<&str>) -> AcceptedQu
                     right: true,
                 },
             ],
+            // k1 missed: the score screen offered the take-home code
+            take_home_qr: !n.is_multiple_of(2),
             content_hash: String::new(),
         }
         .sealed(),
@@ -786,9 +850,50 @@ fn outreach_conformance(s: &dyn Storage) {
             .collect::<Vec<_>>(),
         [(Uuid::from_u128(1), Some("construction"))]
     );
+    assert!(stored[0].session.take_home_qr && !stored[1].session.take_home_qr);
     // a quiz session is no interview: nothing counted
     assert_eq!(s.interview_count().unwrap(), 0);
     assert!(s.progress(&Scope::All).unwrap().is_empty());
+
+    // an event recorded by mistake is deleted with its audit entry, unless quiz sessions were
+    // run at it (they would lose their event): then it is kept, and nothing is audited
+    use zhisu_server_storage::EventDeletion;
+    let deletions = |s: &dyn Storage| {
+        s.audit_log(50)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "delete_event")
+            .count()
+    };
+    assert_eq!(
+        s.delete_event(event.id, &audit("delete_event")).unwrap(),
+        EventDeletion::HasSessions(3)
+    );
+    assert!(s.event(event.id).unwrap().is_some());
+    assert_eq!(deletions(s), 0);
+    assert_eq!(
+        s.delete_event(other.id, &audit("delete_event")).unwrap(),
+        EventDeletion::Deleted
+    );
+    assert!(s.event(other.id).unwrap().is_none());
+    assert_eq!(
+        s.events(&Scope::All)
+            .unwrap()
+            .iter()
+            .map(|e| e.event.id)
+            .collect::<Vec<_>>(),
+        [event.id]
+    );
+    assert_eq!(
+        s.delete_event(other.id, &audit("delete_event")).unwrap(),
+        EventDeletion::NotFound
+    );
+    assert_eq!(deletions(s), 1);
+    assert_eq!(
+        s.quiz_sessions(&Scope::All).unwrap().len(),
+        3,
+        "no session touched"
+    );
 }
 
 /// Sign-in attempts are counted in the database, one by one: a burst from many threads gets no
@@ -1436,6 +1541,8 @@ fn library_conformance(s: &dyn Storage) {
             title: title.into(),
             text: "第一段 \"引号\"。\n\n第二段。".into(),
             source: "《职业病防治法》; GBZ 41".into(),
+            picture: None,
+            audio: None,
         },
         written_by: "city".into(),
         written_at: at(minute),
@@ -1446,7 +1553,17 @@ fn library_conformance(s: &dyn Storage) {
         p
     };
     let heat = piece("heat", "中暑", 1);
-    let dust = piece("dust", "粉尘", 2);
+    let mut dust = piece("dust", "粉尘", 2);
+    // a picture and the piece read aloud are kept with their piece
+    dust.piece.picture = Some(
+        zhisu_protocol::library::PiecePicture::new(
+            &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3],
+            "工人戴着防尘口罩",
+        )
+        .unwrap(),
+    );
+    dust.piece.audio = zhisu_protocol::library::PieceAudio::new(b"OggS\0 speech");
+    assert!(dust.piece.problems().is_empty());
     assert_eq!(
         s.put_pieces(&[heat.clone(), dust.clone()], false, &audit("put_pieces"))
             .unwrap(),
@@ -1455,6 +1572,13 @@ fn library_conformance(s: &dyn Storage) {
     assert_eq!(
         s.library().unwrap(),
         vec![with_version(&dust, 1), with_version(&heat, 1)]
+    );
+    // the outline: the same pieces without their pictures and recordings
+    let mut bare = with_version(&dust, 1);
+    (bare.piece.picture, bare.piece.audio) = (None, None);
+    assert_eq!(
+        s.library_outline().unwrap(),
+        vec![bare, with_version(&heat, 1)]
     );
     let edited = piece("heat", "中暑了怎么办", 3);
     assert_eq!(
@@ -2095,7 +2219,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE backcheck_task; DROP TABLE backcheck_draw;");
+    (f.execute)("ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor; DROP TABLE backcheck_task; DROP TABLE backcheck_draw;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
@@ -2696,6 +2820,103 @@ fn practice_conformance(s: &dyn Storage) {
         .surveyor_starts(&Scope::District("wanzhou".into()))
         .unwrap()
         .is_empty());
+}
+
+/// Surveyors managed on the server (issue 15): added once by id (never reused, a retired one's
+/// too), a new PIN and retirement only for active ones, read by district, each change audited
+/// in its transaction and only when something changed.
+fn field_surveyor_conformance(s: &dyn Storage) {
+    use zhisu_server_storage::FieldSurveyor;
+    let count = |action: &str| {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == action)
+            .count()
+    };
+    let surveyor = |id: &str, district: &str, name: &str| FieldSurveyor {
+        id: id.into(),
+        district: district.into(),
+        name: name.into(),
+        pin_verifier: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${id}"),
+        added_by: "yz_admin".into(),
+        added_at: at(1),
+        pin_set_at: at(1),
+        retired_at: None,
+    };
+    assert_eq!(s.field_surveyors(None).unwrap(), vec![]);
+    assert_eq!(s.field_surveyor("sv-1").unwrap(), None);
+    let a = surveyor("sv-b", "yuzhong", "张三");
+    let b = surveyor("sv-a", "yuzhong", "李四");
+    let c = surveyor("sv-c", "jiangbei", "王五 \"老王\"");
+    for x in [&a, &b, &c] {
+        assert!(s.add_field_surveyor(x, &audit("add_surveyor")).unwrap());
+    }
+    // an id is taken once, in any district
+    let mut again = surveyor("sv-b", "jiangbei", "别人");
+    assert!(!s
+        .add_field_surveyor(&again, &audit("add_surveyor"))
+        .unwrap());
+    assert_eq!(count("add_surveyor"), 3, "a refused add is not audited");
+    assert_eq!(
+        s.field_surveyors(Some("yuzhong")).unwrap(),
+        vec![b.clone(), a.clone()],
+        "by id within the district"
+    );
+    assert_eq!(
+        s.field_surveyors(Some("jiangbei")).unwrap(),
+        vec![c.clone()]
+    );
+    assert_eq!(s.field_surveyors(Some("wanzhou")).unwrap(), vec![]);
+    assert_eq!(
+        s.field_surveyors(None).unwrap(),
+        vec![c.clone(), b.clone(), a.clone()],
+        "by district, then id"
+    );
+    assert_eq!(s.field_surveyor("sv-c").unwrap(), Some(c.clone()));
+
+    // a new PIN
+    assert!(s
+        .set_field_surveyor_pin("sv-b", "$argon2id$new", at(5), &audit("set_surveyor_pin"))
+        .unwrap());
+    let reset = s.field_surveyor("sv-b").unwrap().unwrap();
+    assert_eq!(
+        (
+            reset.pin_verifier.as_str(),
+            reset.pin_set_at,
+            reset.added_at
+        ),
+        ("$argon2id$new", at(5), at(1))
+    );
+    assert!(!s
+        .set_field_surveyor_pin("sv-none", "$argon2id$x", at(5), &audit("set_surveyor_pin"))
+        .unwrap());
+    assert_eq!(count("set_surveyor_pin"), 1);
+
+    // retired: kept, once, and no new PIN after
+    assert!(s
+        .retire_field_surveyor("sv-b", at(7), &audit("retire_surveyor"))
+        .unwrap());
+    assert!(!s
+        .retire_field_surveyor("sv-b", at(8), &audit("retire_surveyor"))
+        .unwrap());
+    assert!(!s
+        .set_field_surveyor_pin("sv-b", "$argon2id$later", at(9), &audit("set_surveyor_pin"))
+        .unwrap());
+    assert_eq!(
+        (count("retire_surveyor"), count("set_surveyor_pin")),
+        (1, 1)
+    );
+    let retired = s.field_surveyor("sv-b").unwrap().unwrap();
+    assert_eq!(retired.retired_at, Some(at(7)));
+    assert_eq!(retired.pin_verifier, "$argon2id$new");
+    again.id = "sv-b".into();
+    assert!(
+        !s.add_field_surveyor(&again, &audit("add_surveyor"))
+            .unwrap(),
+        "a retired surveyor's id is not reused"
+    );
+    assert_eq!(s.field_surveyors(Some("yuzhong")).unwrap().len(), 2);
 }
 
 /// Back-checks (issue 15): the candidates of a draw (the round's interviews, not rejected, with

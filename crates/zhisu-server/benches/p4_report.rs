@@ -314,6 +314,7 @@ impl Plan {
                 weight: Some(s.weight),
                 latitude: None,
                 longitude: None,
+                time_slots: Vec::new(),
             })
             .collect()
     }

@@ -7,8 +7,8 @@
 //! Under each point, the education library's piece that teaches it (issue 24; once per piece),
 //! else only the questionnaire's explanation.
 //!
-//! Public: no sign-in, no cookie set, nothing written; one read of the library (the newest
-//! version of each piece, a few dozen rows) besides the questionnaire versions the server holds
+//! Public: no sign-in, no cookie set, nothing written; one read of the library's outline (the
+//! newest version of each piece without pictures, a few dozen rows) and of the pieces shown, besides the questionnaire versions the server holds
 //! in memory; its work is bounded by the link's limits (1024 characters, 384 points). The link names
 //! knowledge points, not the person; the page shows what any holder of the questionnaire file
 //! can read (the answer key and explanations of a version the server holds;
@@ -25,6 +25,7 @@ use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
 use zhisu_protocol::library::{pieces_for, LibraryPiece};
 use zhisu_server_service::t;
 
+use crate::extract::PeerAddress;
 use crate::HttpState;
 
 pub fn routes() -> Router<HttpState> {
@@ -49,13 +50,26 @@ h2{font-size:1.3rem;line-height:1.5;margin:0 0 .75rem}
 .piece h3{font-size:1.2rem;margin:0 0 .5rem}
 .piece p{margin:0 0 .5rem}
 .piece .source{font-size:1rem;color:#333;margin:0}
+.piece img{display:block;max-width:100%;height:auto;margin:0 0 .75rem}
+.piece audio{display:block;width:100%;min-height:48px;margin:0 0 .75rem}
+.listen{margin:0 0 .25rem}
 .lang{display:inline-block;padding:.5rem 0;color:#1a56b0}
 footer{border-top:2px solid #ccc;color:#333;font-size:1.1rem}
 ";
 
 /// What the link asks for and what this server holds.
-async fn learn_page(State(state): State<HttpState>, uri: Uri) -> Response {
+async fn learn_page(
+    State(state): State<HttpState>,
+    PeerAddress(address): PeerAddress,
+    uri: Uri,
+) -> Response {
     let lang = language(uri.query());
+    // one address reading page after page is slowed down before anything is read
+    match state.page_guard.may_read(address, &state.storage).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(lang),
+        Err(error) => return error.into_response(),
+    }
     let text = uri
         .path_and_query()
         .map_or_else(|| uri.path(), |p| p.as_str());
@@ -75,8 +89,10 @@ async fn learn_page(State(state): State<HttpState>, uri: Uri) -> Response {
         Err(error) => return refused(lang, &error),
     };
     let server = state.server.clone();
-    // the page still helps without the library (a database out of reach): explanations only
-    let library = match tokio::task::spawn_blocking(move || server.library()).await {
+    let points: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+    // the page still helps without the library (a database out of reach): explanations only;
+    // only the pieces it shows are read whole (with their pictures and recordings)
+    let library = match tokio::task::spawn_blocking(move || server.pieces_teaching(&points)).await {
         Ok(Ok(pieces)) => pieces,
         Ok(Err(error)) => {
             tracing::warn!(%error, "take-home page without the library");
@@ -88,6 +104,23 @@ async fn learn_page(State(state): State<HttpState>, uri: Uri) -> Response {
         }
     };
     Html(points_page(q, &link, &items, &library, lang).into_string()).into_response()
+}
+
+/// 429 in plain words, with when to try again: one address opened too many pages at once.
+fn too_many(lang: &str) -> Response {
+    let body = frame(
+        lang,
+        t(lang, "请稍等", "Please wait"),
+        html! {
+            h1 { (t(lang, "打开的人太多了，请等一两秒再打开。", "Too many people opened this page at once. Please wait a second or two and open it again.")) }
+        },
+    );
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(axum::http::header::RETRY_AFTER, "2")],
+        Html(body.into_string()),
+    )
+        .into_response()
 }
 
 /// The page language the query's `lang` asks for: English for `en…`, otherwise Chinese.
@@ -184,6 +217,14 @@ fn piece_view(piece: &LibraryPiece, lang: &str) -> Markup {
     html! {
         section.piece data-piece=(piece.id) {
             h3 { (t(lang, "学一学：", "Learn more (in Chinese): ")) span lang="zh-CN" { (piece.title) } }
+            // carried in the page (`data:`): nothing else is fetched
+            @if let Some(picture) = &piece.picture {
+                img src=(picture.data_url()) alt=(picture.alt) lang="zh-CN";
+            }
+            @if let Some(audio) = &piece.audio {
+                p.listen { (t(lang, "听一听：", "Listen: ")) }
+                audio controls preload="none" src=(audio.data_url()) aria-label=(t(lang, "听这段话", "Listen to this piece")) {}
+            }
             div lang="zh-CN" {
                 @for paragraph in piece.paragraphs() {
                     p { (paragraph) }

@@ -39,6 +39,8 @@ pub struct HttpState {
     pub rate_limit: Arc<rate_limit::RateLimit>,
     /// Slows down guessing enrolment codes (per address, and failures in all).
     pub enrol_guard: Arc<rate_limit::EnrolGuard>,
+    /// Slows down one address reading the public take-home page (`/learn`) in a flood.
+    pub page_guard: Arc<rate_limit::PageGuard>,
     pub metrics: Arc<metrics::Metrics>,
     /// Uploads read and stored at once (`max_concurrent_uploads`); the others wait unread.
     pub upload_permits: Arc<tokio::sync::Semaphore>,
@@ -77,6 +79,7 @@ impl HttpState {
             // a tablet draining a large backlog sends about 40 batches a second; well above that is abuse
             rate_limit: Arc::new(rate_limit::RateLimit::per_device(50.0, 100.0)),
             enrol_guard: Arc::default(),
+            page_guard: Arc::default(),
             metrics: Arc::default(),
             upload_permits: Arc::new(tokio::sync::Semaphore::new(
                 config::DEFAULT_MAX_CONCURRENT_UPLOADS,

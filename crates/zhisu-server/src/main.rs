@@ -300,6 +300,7 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         shared,
     ));
     state.enrol_guard = std::sync::Arc::new(zhisu_server::rate_limit::EnrolGuard::new(shared));
+    state.page_guard = std::sync::Arc::new(zhisu_server::rate_limit::PageGuard::new(shared));
     state.upload_permits =
         std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads));
     state.utc_offset = config.utc_offset;
@@ -449,6 +450,10 @@ struct SiteEntry {
     weight: Option<f64>,
     latitude: Option<f64>,
     longitude: Option<f64>,
+    /// Time-slot quotas for travel peaks (`[[sites.time_slots]]`: label, first_day, last_day
+    /// as quoted dates, from, to as `HH:MM`, target).
+    #[serde(default)]
+    time_slots: Vec<zhisu_protocol::TimeSlot>,
 }
 
 fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Result<()> {
@@ -472,6 +477,7 @@ fn import_sites(state: &ServerState, district: &str, file: &Path) -> anyhow::Res
             weight: entry.weight,
             latitude: entry.latitude,
             longitude: entry.longitude,
+            time_slots: entry.time_slots,
         });
     }
     let actor = format!("cli (import-sites {})", file.display());
@@ -799,6 +805,10 @@ async fn server_main() -> anyhow::Result<()> {
                     summary.previous_interviews
                 );
             }
+            println!(
+                "演示数据 outreach: {} events, {} quiz sessions, {} practice interviews, {} library pieces",
+                summary.events, summary.quiz_sessions, summary.practice, summary.library_pieces
+            );
             Ok(true)
         }
         Some(Command::CheckData { flag }) => {

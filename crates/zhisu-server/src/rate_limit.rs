@@ -213,6 +213,46 @@ impl EnrolGuard {
     }
 }
 
+/// The public take-home page (`/learn`, no sign-in): each address may open
+/// [`PAGES_PER_ADDRESS`]'s burst of pages at once — a waiting room or a class on one Wi-Fi scans
+/// its codes together — then 5 a second, so that a flood from one address costs the database
+/// little. Without a known address (a test calling the router directly) the page is served.
+pub struct PageGuard {
+    per_address: Keeper<IpAddr>,
+}
+
+pub const PAGES_PER_ADDRESS: TokenLimit = TokenLimit {
+    rate: 5.0,
+    burst: 120.0,
+};
+
+impl Default for PageGuard {
+    fn default() -> Self {
+        Self::new(false)
+    }
+}
+
+impl PageGuard {
+    /// Kept in the database when `shared` (several processes on one database).
+    pub fn new(shared: bool) -> Self {
+        PageGuard {
+            per_address: Keeper::new(PAGES_PER_ADDRESS, shared.then_some("page-address")),
+        }
+    }
+
+    /// May `address` open a page now? Counts it.
+    pub async fn may_read(
+        &self,
+        address: Option<IpAddr>,
+        storage: &Arc<dyn Storage>,
+    ) -> Result<bool, Failure> {
+        match address {
+            None => Ok(true),
+            Some(a) => self.per_address.take(PAGES_PER_ADDRESS, a, storage).await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

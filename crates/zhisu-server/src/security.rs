@@ -63,7 +63,7 @@ pub async fn same_origin_writes(request: Request, next: Next) -> Response {
 /// The dashboard's pages load nothing from elsewhere, run only the server's own script, are
 /// never framed and never cached; no response is sniffed as another type.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' blob:; form-action 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' blob: data:; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
 /// Security headers on every response, and every error a `{code, message}` body: axum's own

@@ -886,6 +886,7 @@ async fn missing_forged_expired_ended_and_device_tokens_are_refused_everywhere()
     let session = w.sign_in("city").await;
     for (method, path) in [
         (Method::GET, "/api/v1/device/assignment"),
+        (Method::GET, zhisu_protocol::surveyors::SURVEYORS_PATH),
         (Method::GET, "/api/v1/questionnaires"),
         (Method::POST, "/api/v1/interviews/batch"),
     ] {
@@ -1765,6 +1766,9 @@ fn quiz(
                 right: *right,
             })
             .collect(),
+        // the score screen offered the take-home code: an item was missed (every other one,
+        // as a tablet without a server address would not)
+        take_home_qr: n % 2 == 1 && items.iter().any(|(_, right)| !right),
         content_hash: String::new(),
     }
     .sealed()
@@ -2053,12 +2057,24 @@ async fn outreach_keeps_to_each_roles_scope() {
             .unwrap()
             .map(Result::unwrap)
             .collect();
+        let take_home = db
+            .query_row(
+                &format!("SELECT count(*) FROM quiz_session WHERE json_extract(payload, '$.take_home_qr') = 1 AND {condition}"),
+                [],
+                |r| r.get::<_, i64>(0).map(|n| n as u64),
+            )
+            .unwrap();
         let token = w.sign_in(role).await;
         let (status, coverage) = w
             .call(Method::GET, "/api/v1/outreach/coverage", Some(&token), None)
             .await;
         assert_eq!(status, 200, "{role}");
         assert_eq!(coverage["sessions"].as_u64().unwrap(), sessions, "{role}");
+        assert_eq!(
+            coverage["take_home_offered"].as_u64().unwrap(),
+            take_home,
+            "{role}: the take-home codes offered"
+        );
         assert_eq!(
             coverage["workers_reached"].as_u64().unwrap(),
             reached,
@@ -2136,6 +2152,8 @@ async fn outreach_keeps_to_each_roles_scope() {
     assert_eq!(coverage["sessions"], 7);
     // school: max(50, 3) + site: max(30, 2) + station: max(0, 1) + one session without an event
     assert_eq!(coverage["workers_reached"], 50 + 30 + 1 + 1);
+    // sessions 1, 5 and 7 missed an item and were offered the code (3 answered all right)
+    assert_eq!(coverage["take_home_offered"], 3);
     // quiz sessions are not interviews: every estimate is as before
     let estimates_after = w
         .call(Method::GET, "/api/v1/estimates", Some(&city), None)
@@ -2328,6 +2346,488 @@ async fn the_trainees_record_keeps_to_each_roles_district() {
             .await
             .unwrap();
         assert_eq!(r.status(), 303, "{path}");
+    }
+}
+
+/// An outreach event recorded by mistake (issue 24) is deleted from the dashboard by the people
+/// who manage its district (CSRF-checked, audited) and leaves its district's tablets at their
+/// next sync; one that quizzes were run at is kept with a plain reason (its sessions would lose
+/// their event); nobody else can delete it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mistaken_event_is_deleted_only_by_those_who_manage_its_district() {
+    use zhisu_server_service::outreach::{save_event, EventInput};
+    use zhisu_server_storage::Scope;
+    let w = world().await;
+    let today = chrono::Local::now().date_naive().to_string();
+    let record = |district: &str, place: &str| {
+        save_event(
+            &w.state,
+            "setup",
+            &zhisu_server_storage::Role::CityAdmin,
+            &EventInput {
+                district: district.into(),
+                kind: "community".into(),
+                place: place.into(),
+                date: today.clone(),
+                ..Default::default()
+            },
+            "zh-CN",
+        )
+        .unwrap()
+        .id
+    };
+    let (mistake, quizzed, other) = (
+        record("yuzhong", "写错的社区"),
+        record("yuzhong", "有问答的社区"),
+        record("jiangbei", "江北社区"),
+    );
+    let k = scored_items();
+    let stored = zhisu_server_service::outreach::ingest_quiz_sessions(
+        &w.state,
+        vec![quiz(1, Some(quizzed), 1, &[(&k[0], true)])],
+        None,
+    )
+    .unwrap();
+    assert_eq!(stored[0].status, zhisu_protocol::ReceiptStatus::Stored);
+    let code = w
+        .state
+        .create_enrolment_code("2026", "yuzhong", Duration::days(1), "test")
+        .unwrap();
+    let tablet = w.state.enrol(&code, "tablet").unwrap().unwrap().token;
+    let delivered = || {
+        let (http, url, tablet) = (
+            w.http.clone(),
+            format!("{}{}", w.base, zhisu_protocol::ASSIGNMENT_PATH),
+            tablet.clone(),
+        );
+        async move {
+            let a: zhisu_protocol::DeviceAssignment = http
+                .get(url)
+                .bearer_auth(tablet)
+                .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mut ids: Vec<Uuid> = a.events.iter().map(|e| e.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![mistake, quizzed];
+    both.sort();
+    assert_eq!(delivered().await, both);
+
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let exists = |id: Uuid| w.state.storage.event(id).unwrap().is_some();
+    // (role, event, with its CSRF token, expected status, deleted)
+    let tries = [
+        ("jb_admin", mistake, true, 403, false),
+        ("yz_sup", mistake, true, 403, false),
+        ("edu", mistake, true, 403, false),
+        ("yz_admin", mistake, false, 403, false),
+        ("yz_admin", quizzed, true, 409, false),
+        ("yz_admin", mistake, true, 303, true),
+        ("yz_admin", mistake, true, 404, true),
+        ("yz_admin", other, true, 403, false),
+        ("city", other, true, 303, true),
+    ];
+    for (role, id, with_csrf, expected, deleted) in tries {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let page = no_redirect
+            .get(format!("{}/dashboard/outreach", w.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // a delete button only where the viewer may use it, never beside a quizzed event
+        let button = format!("delete-event-{id}");
+        assert_eq!(
+            page.contains(&button),
+            exists(id)
+                && id != quizzed
+                && matches!((role, id == other), ("yz_admin", false) | ("city", _)),
+            "{role} {id}"
+        );
+        assert!(!page.contains(&format!("delete-event-{quizzed}")));
+        let csrf = if with_csrf {
+            zhisu_server_tests::csrf_of(&page)
+        } else {
+            "forged".into()
+        };
+        let response = no_redirect
+            .post(format!("{}/dashboard/outreach/delete", w.base))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str()), ("id", &id.to_string())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{role} deleting {id}");
+        let text = response.text().await.unwrap();
+        if expected == 409 {
+            assert!(text.contains("已有 1 人次知识问答，不能删除"), "{text}");
+        }
+        assert_eq!(!exists(id), deleted, "{role} deleting {id}");
+    }
+    assert!(exists(quizzed));
+    assert_eq!(w.state.storage.events(&Scope::All).unwrap().len(), 1);
+    let audited: Vec<String> = w
+        .state
+        .storage
+        .audit_log(200)
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "delete_outreach_event")
+        .map(|a| a.actor)
+        .collect();
+    assert_eq!(audited.len(), 2, "each deletion audited once");
+    assert!(audited.contains(&"yz_admin".to_string()) && audited.contains(&"city".to_string()));
+    // the tablet stops offering it at its next sync; the quiz session is untouched
+    assert_eq!(delivered().await, vec![quizzed]);
+    assert_eq!(w.state.storage.quiz_sessions(&Scope::All).unwrap().len(), 1);
+}
+
+/// Surveyors managed on the server (`/dashboard/surveyors`, issue 15): those who manage a
+/// district (its administrators, city administrators) add surveyors, set their PINs and retire
+/// them, each change audited without the PIN; supervisors read their district's list; department
+/// viewers see none (403); a form without the session's CSRF token changes nothing; a device
+/// receives only its own district's active surveyors.
+#[tokio::test(flavor = "multi_thread")]
+async fn surveyors_are_managed_by_those_who_manage_their_district() {
+    use zhisu_server_service::surveyors::{self, SurveyorInput};
+    let w = world().await;
+    let make = |district: &str, name: &str| {
+        surveyors::add_surveyor(
+            &w.state,
+            "city",
+            &Role::CityAdmin,
+            &SurveyorInput {
+                district: district.into(),
+                name: name.into(),
+                pin: "2468".into(),
+            },
+            "zh-CN",
+        )
+        .unwrap()
+    };
+    let yz = make("yuzhong", "渝中调查员");
+    let jb = make("jiangbei", "江北调查员");
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let count = || w.state.storage.field_surveyors(None).unwrap().len();
+    let page = |cookie: String| {
+        let client = no_redirect.clone();
+        let base = w.base.clone();
+        async move {
+            let r = client
+                .get(format!("{base}/dashboard/surveyors"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // (role, status of the page, sees yuzhong's, sees jiangbei's, has the form)
+    for (role, status, sees_yz, sees_jb, form) in [
+        ("city", 200, true, true, true),
+        ("yz_admin", 200, true, false, true),
+        ("jb_admin", 200, false, true, true),
+        ("yz_sup", 200, true, false, false),
+        ("edu", 403, false, false, false),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let (got, html) = page(cookie).await;
+        assert_eq!(got, status, "{role} reads the surveyors page");
+        assert_eq!(html.contains(&yz.id), sees_yz, "{role}: {html}");
+        assert_eq!(html.contains(&jb.id), sees_jb, "{role}");
+        assert_eq!(
+            html.contains("id=\"surveyor-form\""),
+            form,
+            "{role}: the form"
+        );
+        assert!(
+            !html.contains("$argon2id$"),
+            "{role}: no verifier on the page"
+        );
+    }
+    // adding: (role, district, expected status)
+    for (role, district, want) in [
+        ("yz_admin", "yuzhong", 303),
+        ("jb_admin", "yuzhong", 403),
+        ("yz_sup", "yuzhong", 403),
+        ("edu", "yuzhong", 403),
+        ("city", "jiangbei", 303),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let csrf = zhisu_server_tests::csrf_of(&page(cookie.clone()).await.1);
+        for (token, expected) in [("forged", 403), (csrf.as_str(), want)] {
+            let before = count();
+            let r = no_redirect
+                .post(format!("{}/dashboard/surveyors", w.base))
+                .header("cookie", &cookie)
+                .form(&[
+                    ("csrf", token),
+                    ("action", "add"),
+                    ("district", district),
+                    ("name", "新调查员"),
+                    ("pin", "975310"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status().as_u16(),
+                expected,
+                "{role} adds in {district} ({token})"
+            );
+            assert_eq!(
+                count(),
+                before + usize::from(expected == 303),
+                "{role}, {token}"
+            );
+        }
+    }
+    // a bad form says what is wrong and keeps nothing
+    let admin = zhisu_server_tests::dashboard_sign_in(&w.base, "yz_admin", PASSWORD).await;
+    let csrf = zhisu_server_tests::csrf_of(&page(admin.clone()).await.1);
+    let post = |cookie: &str, fields: &[(&str, &str)]| {
+        no_redirect
+            .post(format!("{}/dashboard/surveyors", w.base))
+            .header("cookie", cookie)
+            .form(fields)
+            .send()
+    };
+    let before = count();
+    let bad = post(
+        &admin,
+        &[
+            ("csrf", &csrf),
+            ("action", "add"),
+            ("district", "yuzhong"),
+            ("name", " "),
+            ("pin", "12"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 400);
+    let text = bad.text().await.unwrap();
+    assert!(
+        text.contains("id=\"surveyor-problem\"") && text.contains("PIN 要 4 到 6 位数字"),
+        "{text}"
+    );
+    assert_eq!(count(), before);
+
+    // a new PIN and retirement: only for the district's managers
+    let verifier = |id: &str| {
+        w.state
+            .storage
+            .field_surveyor(id)
+            .unwrap()
+            .unwrap()
+            .pin_verifier
+    };
+    let old = verifier(&yz.id);
+    for (role, want) in [
+        ("jb_admin", 404),
+        ("yz_sup", 403),
+        ("edu", 403),
+        ("yz_admin", 303),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let csrf = if role == "edu" {
+            // the page is refused to them; the form's token is the session's all the same
+            let r = no_redirect
+                .get(format!("{}/dashboard/progress", w.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            zhisu_server_tests::csrf_of(&r.text().await.unwrap())
+        } else {
+            zhisu_server_tests::csrf_of(&page(cookie.clone()).await.1)
+        };
+        let r = post(
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("action", "pin"),
+                ("id", &yz.id),
+                ("pin", "1357"),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), want, "{role} sets a yuzhong PIN");
+        assert_eq!(verifier(&yz.id) != old, want == 303, "{role}");
+    }
+    assert!(zhisu_server_service::people::verify_password(
+        "1357",
+        &verifier(&yz.id)
+    ));
+    for (role, want) in [
+        ("jb_admin", 404),
+        ("yz_sup", 403),
+        ("yz_admin", 303),
+        ("yz_admin", 403),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let csrf = zhisu_server_tests::csrf_of(&page(cookie.clone()).await.1);
+        let r = post(
+            &cookie,
+            &[("csrf", &csrf), ("action", "retire"), ("id", &yz.id)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            want,
+            "{role} retires a yuzhong surveyor"
+        );
+    }
+    assert!(w
+        .state
+        .storage
+        .field_surveyor(&yz.id)
+        .unwrap()
+        .unwrap()
+        .retired_at
+        .is_some());
+
+    // every change in the audit log, never with a PIN
+    let log = w.state.storage.audit_log(500).unwrap();
+    let audited = |action: &str| log.iter().filter(|e| e.action == action).count();
+    assert_eq!(
+        (
+            audited("add_surveyor"),
+            audited("set_surveyor_pin"),
+            audited("retire_surveyor")
+        ),
+        (4, 1, 1)
+    );
+    for pin in ["2468", "975310", "1357"] {
+        assert!(
+            log.iter().all(|e| !e.detail.contains(pin)),
+            "{pin} in the audit log"
+        );
+    }
+
+    // a device of yuzhong: only yuzhong's active surveyors, with the assignment's digest
+    let list = w
+        .call_device(Method::GET, zhisu_protocol::surveyors::SURVEYORS_PATH)
+        .await;
+    let ids: Vec<&str> = list["surveyors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1, "the one added by yz_admin: {list}");
+    assert!(!ids.contains(&yz.id.as_str()) && !ids.contains(&jb.id.as_str()));
+    let assignment = w
+        .call_device(Method::GET, "/api/v1/device/assignment")
+        .await;
+    assert_eq!(assignment["surveyors"], list["digest"]);
+
+    // the quality page by surveyor names a server surveyor beside their id, in its scope
+    let devices = w.state.storage.devices().unwrap();
+    let yuzhong = devices.iter().find(|d| d.district == "yuzhong").unwrap();
+    w.state
+        .storage
+        .ingest(&[interview_by(901, &yz.id, 600)], Some(yuzhong), Utc::now())
+        .unwrap();
+    let named = format!("渝中调查员（{}）", yz.id);
+    for (role, sees) in [("yz_admin", true), ("jb_admin", false)] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        // the quality page and the trainees' record (real interviews per surveyor)
+        for path in ["/dashboard/quality", "/dashboard/training"] {
+            let html = no_redirect
+                .get(format!("{}{path}", w.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(html.contains(&named), sees, "{role} {path}: {html}");
+        }
+    }
+
+    // uploads under ids not on the district's list are kept and listed for its staff: a
+    // tablet-added id, another district's surveyor, nobody signed in (the world's interview)
+    w.state
+        .storage
+        .ingest(
+            &[
+                interview_by(902, "S01", 600),
+                interview_by(903, &jb.id, 600),
+            ],
+            Some(yuzhong),
+            Utc::now(),
+        )
+        .unwrap();
+    for (role, listed, not_listed) in [
+        (
+            "yz_admin",
+            vec!["S01", jb.id.as_str(), ""],
+            vec![yz.id.as_str()],
+        ),
+        (
+            "yz_sup",
+            vec!["S01", jb.id.as_str(), ""],
+            vec![yz.id.as_str()],
+        ),
+        (
+            "jb_admin",
+            vec![""],
+            vec!["S01", jb.id.as_str(), yz.id.as_str()],
+        ),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let html = page(cookie).await.1;
+        let table = html
+            .split("id=\"unlisted-surveyors\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{role}: no unlisted table: {html}"));
+        for id in listed {
+            assert!(
+                table.contains(&format!("data-surveyor=\"{id}\"")),
+                "{role}: {id}"
+            );
+        }
+        for id in not_listed {
+            assert!(
+                !table.contains(&format!("data-surveyor=\"{id}\"")),
+                "{role}: {id}"
+            );
+        }
+    }
+    assert_eq!(
+        w.state.storage.interview_count().unwrap(),
+        5,
+        "every upload kept"
+    );
+
+    // no session, no page
+    for method in [Method::GET, Method::POST] {
+        let r = no_redirect
+            .request(method.clone(), format!("{}/dashboard/surveyors", w.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{method}");
     }
 }
 

@@ -20,11 +20,10 @@ fn renamed(version: &str) -> (Questionnaire, String) {
     let source = std::fs::read_to_string(questionnaires_dir().join("ohl_intercept.toml"))
         .unwrap()
         .replace("id = \"sex\"", "id = \"gender\"")
-        .replacen(
-            "# ---- Dimensions",
-            "[background]\nsex = \"gender\"\nfingerprint = [\"gender\", \"age\", \"education\", \"population\", \"industry\"]\n\n# ---- Dimensions",
-            1,
-        );
+        // the file's own [background] table (2026.3) names the sex role and lists it in the
+        // fingerprint under its new id
+        .replacen("[background]\n", "[background]\nsex = \"gender\"\n", 1)
+        .replacen("fingerprint = [\"sex\",", "fingerprint = [\"gender\",", 1);
     let original_version = Questionnaire::from_toml("ohl_intercept.toml", &source)
         .unwrap()
         .version;

@@ -241,4 +241,36 @@ async fn the_demo_round_gives_every_dashboard_page_figures() {
         "and reads the target"
     );
     assert!(xml.contains("拒绝"), "and counts the contacts");
+
+    // outreach (issue 24): events, quizzes at them, the trainees' practice and the library
+    assert!(stdout.contains("演示数据 outreach: 6 events"), "{stdout}");
+    let quizzes = state.storage.quiz_sessions(&Scope::All).unwrap();
+    assert!(
+        quizzes.len() >= 3 * (8 + 8 + 3),
+        "{} quiz sessions",
+        quizzes.len()
+    );
+    assert!(quizzes.iter().any(|s| s.session.take_home_qr));
+    let outreach = page("/dashboard/outreach").await;
+    assert!(
+        outreach.contains(&format!("知识问答 {} 人次", quizzes.len())),
+        "the outreach page counts them"
+    );
+    assert!(outreach.contains("演示：yuzhong 汽车站候车厅"));
+    let training = page("/dashboard/training").await;
+    for surveyor in &surveyors {
+        assert!(
+            training.contains(&format!(
+                "data-surveyor=\"{surveyor}\" data-status=\"practised_first\""
+            )),
+            "{surveyor} practised before fieldwork"
+        );
+    }
+    let library = page("/dashboard/library").await;
+    assert!(
+        library.matches("data-piece=").count() > 40,
+        "the starter library"
+    );
+    // and none of it is in a survey figure: the interviews are as counted above
+    assert_eq!(state.storage.interview_count().unwrap(), total);
 }

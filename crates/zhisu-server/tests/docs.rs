@@ -142,7 +142,24 @@ fn the_deployment_guides_sites_file_imports_with_its_sample_plan() {
         zhisu_server_sqlite::SqliteStorage::open(&dir.path().join("data/zhisu-server.sqlite3"))
             .unwrap();
     let sites = storage.sites("yuzhong").unwrap();
-    assert_eq!(sites.len(), 1);
+    assert_eq!(sites.len(), 2);
+    // the station's time-slot quotas for travel peaks (issue #15), as written
+    let station = &sites[1];
+    assert_eq!(station.site_type, "station");
+    let slots: Vec<(&str, &str, &str, u32)> = station
+        .time_slots
+        .iter()
+        .map(|s| (s.label.as_str(), s.from.as_str(), s.to.as_str(), s.target))
+        .collect();
+    assert_eq!(
+        slots,
+        [
+            ("春运早高峰", "06:00", "10:00", 40),
+            ("返程晚高峰", "17:00", "21:00", 30)
+        ]
+    );
+    assert_eq!(station.time_slots[0].first_day.to_string(), "2027-01-25");
+    assert!(sites[0].time_slots.is_empty());
     let site = &sites[0];
     assert_eq!(site.district, "yuzhong");
     assert!(site.stratum.is_some() && site.weight.is_some(), "{site:?}");
@@ -152,6 +169,15 @@ fn the_deployment_guides_sites_file_imports_with_its_sample_plan() {
     );
     assert_eq!(site.quotas.get("construction"), Some(&30));
     drop(storage);
+
+    // a slot that can hold nothing is refused with its reason
+    let output = import(&example.replace("to = \"10:00\"", "to = \"05:00\""));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("'to' must be later than 'from'"),
+        "{stderr}"
+    );
 
     // the district comes from --district: a `district` field is refused, as the guide says
     let output = import(&example.replace("[[sites]]\n", "[[sites]]\ndistrict = \"yuzhong\"\n"));

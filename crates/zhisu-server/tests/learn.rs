@@ -189,3 +189,46 @@ async fn links_to_nothing_here_are_404_and_bad_links_400_in_plain_words() {
     assert_eq!(status, 400);
     assert!(body.contains("This link is incomplete"), "{body}");
 }
+
+/// The page is public, so one address opening page after page is slowed down before anything
+/// is read: a waiting room's burst (`PAGES_PER_ADDRESS`) opens, the flood after it gets 429 in
+/// plain words with when to try again, and a moment later the page opens again.
+#[tokio::test]
+async fn one_address_flooding_the_page_is_slowed_down_after_a_waiting_rooms_burst() {
+    use zhisu_server::rate_limit::PAGES_PER_ADDRESS;
+    let s = start().await;
+    let q = &s.ohl.questionnaire;
+    let first = q.scored_items().next().unwrap();
+    let link = LearnLink::for_items(q, [first.id.as_str()]).unwrap();
+    let url = format!("{}{}", s.base, link.to_path());
+    let http = reqwest::Client::new();
+    let burst = PAGES_PER_ADDRESS.burst as usize;
+    for n in 0..burst {
+        let status = http.get(&url).send().await.unwrap().status();
+        assert_eq!(status, 200, "page {n} of a burst of {burst}");
+    }
+    // refilled at PAGES_PER_ADDRESS.rate a second: a flood soon finds the bucket empty
+    let mut refused = None;
+    for _ in 0..100 {
+        let r = http.get(&url).send().await.unwrap();
+        if r.status() == 429 {
+            refused = Some(r);
+            break;
+        }
+    }
+    let refused = refused.expect("a flood past the burst is slowed down");
+    assert_eq!(refused.headers()["retry-after"], "2");
+    assert_public_page_headers(&refused.headers().clone(), &url);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("请等一两秒再打开"), "{body}");
+    assert!(
+        !body.contains(first.label.get("zh-CN", "zh-CN")),
+        "nothing read"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(
+        (2_000.0 / PAGES_PER_ADDRESS.rate) as u64,
+    ))
+    .await;
+    let (status, _, _) = get(&url).await;
+    assert_eq!(status, 200, "open again after a moment");
+}

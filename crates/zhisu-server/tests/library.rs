@@ -569,3 +569,170 @@ fn the_load_library_command_adds_the_starter_pieces_once() {
         .count();
     assert_eq!(loads, 1);
 }
+
+/// A `multipart/form-data` body of text fields and files, as a browser sends the piece form.
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----zhisu-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                if bytes.is_empty() { "" } else { "upload" }
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A piece's picture and its reading aloud (issue 24): uploaded with the piece in the
+/// dashboard's form, kept with the version (the audit says what changed, not the bytes),
+/// delivered to tablets in the piece, shown on the piece's page, the public take-home page and
+/// the printed handout; a new version keeps them unless replaced or removed; a file that is
+/// not a picture or recording, or too large, is refused in plain words and nothing is kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_piece_carries_its_picture_and_reading_to_the_tablet_the_phone_and_the_handout() {
+    use zhisu_protocol::library::MAX_PIECE_PICTURE_BYTES;
+    let w = world().await;
+    let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "city", PASSWORD).await;
+    let (_, page) = w.get(Some(&cookie), "/dashboard/library?piece=heat").await;
+    assert!(page.contains("enctype=\"multipart/form-data\""));
+    assert!(page.contains("id=\"piece-picture\"") && page.contains("id=\"piece-audio\""));
+    let csrf = zhisu_server_tests::csrf_of(&page);
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    ];
+    let ogg: &[u8] = b"OggS\x00\x02 speech of the piece";
+    let post = |extra: Vec<(&'static str, &'static str)>, files: Vec<(&'static str, Vec<u8>)>| {
+        let mut fields = vec![
+            ("csrf", csrf.clone()),
+            ("id", "heat".to_string()),
+            ("points", "know_heat_stroke, con_heat_aid".to_string()),
+            ("title", "天热干活防中暑".to_string()),
+            ("text", "头晕、恶心，是中暑了。".to_string()),
+            ("source", "《防暑降温措施管理办法》".to_string()),
+        ];
+        fields.extend(extra.into_iter().map(|(k, v)| (k, v.to_string())));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let files: Vec<(&str, &[u8])> = files.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let (content_type, body) = multipart(&fields, &files);
+        no_redirect
+            .post(format!("{}/dashboard/library", w.base))
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let response = post(
+        vec![("picture_alt", "一个工人在树荫下喝水")],
+        vec![("picture", png.to_vec()), ("audio", ogg.to_vec())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 303);
+    let newest = || w.state.storage.piece_history("heat").unwrap();
+    let kept = newest()[0].piece.clone();
+    assert_eq!(kept.version, 2);
+    let picture = kept.picture.clone().expect("the picture kept");
+    assert_eq!(
+        (picture.kind.as_str(), picture.alt.as_str()),
+        ("png", "一个工人在树荫下喝水")
+    );
+    assert_eq!(kept.audio.as_ref().unwrap().kind, "ogg");
+    let audit = w.state.storage.audit_log(5).unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "put_library_piece")
+        .unwrap();
+    assert!(
+        !entry.detail.contains(&picture.data),
+        "the audit names the change, not the bytes"
+    );
+    assert!(entry.detail.contains("bytes of base64"), "{}", entry.detail);
+
+    // delivered in the piece to the tablets
+    let library: Library = serde_json::from_value(w.device_get("/api/v1/library").await).unwrap();
+    let heat = library.pieces.iter().find(|p| p.id == "heat").unwrap();
+    assert_eq!(
+        (heat.picture.as_ref(), heat.audio.as_ref()),
+        (Some(&picture), kept.audio.as_ref())
+    );
+    // the piece's page, the take-home page and the handout show it (nothing fetched elsewhere)
+    let img = format!(
+        "src=\"{}\" alt=\"一个工人在树荫下喝水\"",
+        picture.data_url()
+    );
+    let (_, page) = w.get(Some(&cookie), "/dashboard/library?piece=heat").await;
+    assert!(page.contains(&img) && page.contains("<audio class=\"piece-audio\" controls"));
+    let q = ohl(&w.state);
+    let link = LearnLink::for_items(&q, ["know_heat_stroke"]).unwrap();
+    let (status, learn) = w.get(None, &link.to_path()).await;
+    assert_eq!(status, 200);
+    assert!(learn.contains(&img), "{learn}");
+    assert!(learn.contains(&format!(
+        "src=\"{}\"",
+        kept.audio.as_ref().unwrap().data_url()
+    )));
+    let (_, handout) = w
+        .get(Some(&cookie), "/dashboard/library/handout?piece=heat")
+        .await;
+    assert!(handout.contains(&img));
+
+    // a new version without files keeps them (with a new description); removing one drops it
+    let empty: Vec<u8> = Vec::new();
+    let response = post(
+        vec![("picture_alt", "树荫下喝淡盐水")],
+        vec![("picture", empty.clone()), ("audio", empty.clone())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 303);
+    let v3 = newest()[0].piece.clone();
+    assert_eq!(v3.version, 3);
+    assert_eq!(v3.picture.as_ref().unwrap().data, picture.data);
+    assert_eq!(v3.picture.as_ref().unwrap().alt, "树荫下喝淡盐水");
+    assert_eq!(v3.audio, kept.audio);
+    let response = post(vec![("remove_picture", "1")], vec![]).await.unwrap();
+    assert_eq!(response.status(), 303);
+    let v4 = newest()[0].piece.clone();
+    assert_eq!((v4.version, v4.picture.is_none()), (4, true));
+    assert_eq!(v4.audio, kept.audio, "the reading stays");
+    assert!(
+        newest()[1].piece.picture.is_some(),
+        "old versions keep theirs"
+    );
+
+    // not a picture, or too large, or without its description: refused, nothing kept
+    let mut huge = png.to_vec();
+    huge.resize(MAX_PIECE_PICTURE_BYTES + 1, 0);
+    for (files, alt, said) in [
+        (
+            vec![("picture", b"GIF89a not ours".to_vec())],
+            "图",
+            "PNG、JPEG 或 WebP",
+        ),
+        (vec![("picture", huge)], "图", "at most 300 KiB"),
+        (vec![("picture", png.to_vec())], "", "description"),
+        (vec![("audio", b"plain text".to_vec())], "", "MP3"),
+    ] {
+        let response = post(vec![("picture_alt", alt)], files).await.unwrap();
+        assert_eq!(response.status(), 400, "{said}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(said), "{said}: {page}");
+        assert_eq!(newest().len(), 4, "{said}: nothing kept");
+    }
+}

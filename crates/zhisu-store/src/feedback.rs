@@ -44,7 +44,17 @@ impl Kept {
                 report,
                 show_answer_key,
                 take_home_qr: offered.take_home_qr,
-                pieces: offered.view(),
+                // pictures and recordings stay in the library (a page kept for a day need not
+                // copy them): put back from it when the page is shown again
+                pieces: offered
+                    .view()
+                    .into_iter()
+                    .map(|p| zhisu_app_api::LibraryPiece {
+                        picture: None,
+                        audio_url: None,
+                        ..p
+                    })
+                    .collect(),
                 practice,
                 flags,
             },
@@ -84,7 +94,18 @@ impl DeviceStore {
         if parse_timestamp(&completed_at)? < now - Duration::hours(FEEDBACK_KEPT_HOURS) {
             return Err(StoreError::FeedbackGone(id));
         }
-        let kept: Kept = from_json(&feedback)?;
+        let mut kept: Kept = from_json(&feedback)?;
+        let library = self.library()?;
+        for piece in &mut kept.completion.pieces {
+            if let Some(held) = library
+                .iter()
+                .find(|p| p.id == piece.id && p.version == piece.version)
+            {
+                let view = crate::library::piece_view(held);
+                piece.picture = view.picture;
+                piece.audio_url = view.audio_url;
+            }
+        }
         Ok(KeptFeedback {
             completion: kept.completion,
             language,

@@ -361,6 +361,59 @@ impl DeviceStore {
     }
 }
 
+impl DeviceStore {
+    /// For each assigned site with a time slot running at `now` (the tablet's clock, at its
+    /// offset from UTC `utc_offset_minutes`), the first such slot and the interviews done in it
+    /// on this device (issue #15, travel peaks at stations): counted by the rule the server's
+    /// progress uses ([`zhisu_protocol::TimeSlot::contains`], each interview by its own start
+    /// and offset), practice interviews left out.
+    pub fn current_slots(
+        &self,
+        now: DateTime<Utc>,
+        utc_offset_minutes: i32,
+    ) -> Result<BTreeMap<String, SlotDone>, StoreError> {
+        let mut out = BTreeMap::new();
+        let mut starts = self.conn.prepare_cached(&format!(
+            "SELECT started_at, utc_offset_minutes FROM interview
+             WHERE site_id = ?1 AND state IN {DONE} AND practice = 0"
+        ))?;
+        for site in self.sites()? {
+            let Some(slot) = site
+                .time_slots
+                .iter()
+                .find(|slot| slot.contains(now, utc_offset_minutes))
+            else {
+                continue;
+            };
+            let rows = starts.query_map([&site.id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i32>(1)?))
+            })?;
+            let mut done = 0;
+            for row in rows {
+                let (started_at, offset) = row?;
+                if slot.contains(parse_timestamp(&started_at)?, offset) {
+                    done += 1;
+                }
+            }
+            out.insert(
+                site.id.clone(),
+                SlotDone {
+                    slot: slot.clone(),
+                    done,
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A site's time slot running now and what this device has done in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotDone {
+    pub slot: zhisu_protocol::TimeSlot,
+    pub done: u32,
+}
+
 /// Preference keys.
 const SITE: &str = "site";
 const LANGUAGE: &str = "language";

@@ -21,7 +21,7 @@ pub use encryption::{
 };
 mod identity;
 mod library;
-pub use library::Offered;
+pub use library::{piece_view, Offered};
 mod media;
 mod migrations;
 mod outreach;
@@ -36,6 +36,7 @@ mod upload;
 pub use backup::{read_backup, read_sealed_backup};
 pub use identity::{
     check_device_name, check_server_url, DeviceIdentity, QuotaProgress, SiteCount, SiteProgress,
+    SlotDone,
 };
 pub use media::MediaWanted;
 pub use outreach::{PlayedQuiz, QuizCounts};
@@ -112,6 +113,10 @@ pub enum StoreError {
     SurveyorExists(String),
     #[error("no surveyor '{0}' on this tablet")]
     UnknownSurveyor(String),
+    #[error("surveyor '{0}' can no longer sign in on this tablet: sign in as a surveyor the district set up on the server")]
+    SurveyorRetired(String),
+    #[error("the district sets up this tablet's surveyors on the server: they arrive at sync")]
+    SurveyorsFromServer,
     #[error("{0} is not a position on Earth")]
     BadLocation(String),
     #[error("choose the surveyor with their PIN first")]
@@ -175,6 +180,8 @@ impl StoreError {
             StoreError::SurveyorIncomplete => "surveyor_incomplete",
             StoreError::SurveyorExists(_) => "surveyor_exists",
             StoreError::UnknownSurveyor(_) => "unknown_surveyor",
+            StoreError::SurveyorRetired(_) => "surveyor_retired",
+            StoreError::SurveyorsFromServer => "surveyors_from_server",
             StoreError::BadLocation(_) => "bad_location",
             StoreError::SurveyorNeeded => "surveyor_needed",
             StoreError::WrongPin { .. } => "wrong_pin",

@@ -30,25 +30,54 @@ impl Offered {
 
     /// The pieces as the webview shows them.
     pub fn view(&self) -> Vec<zhisu_app_api::LibraryPiece> {
-        self.pieces
-            .iter()
-            .map(|p| zhisu_app_api::LibraryPiece {
-                id: p.id.clone(),
-                version: p.version,
-                points: p.points.clone(),
-                title: p.title.clone(),
-                text: p.text.clone(),
-                source: p.source.clone(),
-            })
-            .collect()
+        self.pieces.iter().map(piece_view).collect()
     }
 }
 
+/// A piece as the webview shows it.
+pub fn piece_view(p: &LibraryPiece) -> zhisu_app_api::LibraryPiece {
+    zhisu_app_api::LibraryPiece {
+        id: p.id.clone(),
+        version: p.version,
+        points: p.points.clone(),
+        title: p.title.clone(),
+        text: p.text.clone(),
+        source: p.source.clone(),
+        picture: p
+            .picture
+            .as_ref()
+            .map(|picture| zhisu_app_api::PictureView {
+                url: picture.data_url(),
+                alt: picture.alt.clone(),
+            }),
+        audio_url: p.audio.as_ref().map(|a| a.data_url()),
+    }
+}
+
+/// What the `media` column holds: the piece's picture and recording, `NULL` for neither.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct MediaColumn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    picture: Option<zhisu_protocol::library::PiecePicture>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audio: Option<zhisu_protocol::library::PieceAudio>,
+}
+
 impl DeviceStore {
+    /// The pieces held for `items` (a quiz's questions, so each wrong answer can open its piece
+    /// offline): the first, by id, that names each, once each.
+    pub fn pieces_for_items(&self, items: &[String]) -> Result<Vec<LibraryPiece>, StoreError> {
+        let library = self.library()?;
+        Ok(pieces_for(&library, items.iter().map(String::as_str))
+            .into_iter()
+            .map(|(_, p)| p.clone())
+            .collect())
+    }
+
     /// The pieces held, by id.
     pub fn library(&self) -> Result<Vec<LibraryPiece>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, version, points, title, body, source FROM library_piece ORDER BY id",
+            "SELECT id, version, points, title, body, source, media FROM library_piece ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -58,10 +87,15 @@ impl DeviceStore {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         rows.map(|row| {
-            let (id, version, points, title, text, source) = row?;
+            let (id, version, points, title, text, source, media) = row?;
+            let media: MediaColumn = match media {
+                Some(media) => from_json(&media)?,
+                None => MediaColumn::default(),
+            };
             Ok(LibraryPiece {
                 version: u32::try_from(version)
                     .map_err(|_| StoreError::Corrupt(format!("library piece {id}: version")))?,
@@ -70,6 +104,8 @@ impl DeviceStore {
                 title,
                 text,
                 source,
+                picture: media.picture,
+                audio: media.audio,
             })
         })
         .collect()
@@ -91,9 +127,15 @@ impl DeviceStore {
             if !piece.problems().is_empty() {
                 continue;
             }
+            let media = (piece.picture.is_some() || piece.audio.is_some()).then(|| {
+                to_json(&MediaColumn {
+                    picture: piece.picture.clone(),
+                    audio: piece.audio.clone(),
+                })
+            });
             tx.execute(
-                "INSERT INTO library_piece (id, version, points, title, body, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO library_piece (id, version, points, title, body, source, media)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (id) DO NOTHING",
                 params![
                     piece.id,
@@ -101,7 +143,8 @@ impl DeviceStore {
                     to_json(&piece.points),
                     piece.title,
                     piece.text,
-                    piece.source
+                    piece.source,
+                    media
                 ],
             )?;
             kept += 1;
@@ -129,6 +172,18 @@ impl DeviceStore {
             .filter(|r| !r.correct)
             .map(|r| r.item_id.clone())
             .collect();
+        self.offered_for_wrong(questionnaire, wrong)
+    }
+
+    /// What is offered for the scored items `wrong` (a feedback page's wrong answers, or a
+    /// quiz's missed items: the quiz shows every right answer as it goes): nothing when none;
+    /// the QR code when the tablet is enrolled (not revoked) with a server address; the pieces
+    /// of the library held for those items.
+    pub fn offered_for_wrong(
+        &self,
+        questionnaire: &Questionnaire,
+        wrong: Vec<String>,
+    ) -> Result<Offered, StoreError> {
         if wrong.is_empty() {
             return Ok(Offered::default());
         }

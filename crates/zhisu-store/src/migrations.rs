@@ -295,10 +295,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE interview ADD COLUMN practice INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 20 (issue 15): the district's surveyors managed on the server, as delivered at sync, with
+    //     the Argon2id verifier of each one's PIN. A surveyor left out of a later list is kept,
+    //     retired (`retired_at`), so the tablet can say why they cannot sign in.
+    r#"
+    CREATE TABLE delivered_surveyor (
+        id           TEXT PRIMARY KEY NOT NULL,
+        name         TEXT NOT NULL,
+        pin_verifier TEXT NOT NULL,   -- Argon2id PHC string made by the server
+        retired_at   TEXT
+    ) STRICT;
+    "#,
+    // 20 (issue 24): a library piece's picture and recording read aloud as delivered (JSON:
+    //     {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with neither.
+    r#"
+    ALTER TABLE library_piece ADD COLUMN media TEXT;
+    "#,
     // 21 (issue 15, back-checks 复核): the district's open back-checks as the assignment
     //     delivered them (replaced whole at each assignment, so a task done elsewhere leaves
     //     with its contact), and the results done here, queued for the server until their
-    //     receipt. Comes after the surveyors' migration 20 when both are merged.
+    //     receipt. Appended after the
+    //     surveyors' and the library media's migrations.
     r#"
     CREATE TABLE backcheck_task (
         id    TEXT PRIMARY KEY NOT NULL,

@@ -66,6 +66,13 @@ impl DeviceStore {
         if played.items.is_empty() {
             return Err(StoreError::UnknownItem(String::new()));
         }
+        let missed: Vec<String> = played
+            .items
+            .iter()
+            .filter(|a| !a.right)
+            .map(|a| a.item.clone())
+            .collect();
+        let take_home_qr = self.offered_for_wrong(questionnaire, missed)?.take_home_qr;
         let session = QuizSession {
             id: played.id,
             questionnaire_id: questionnaire.id.clone(),
@@ -84,6 +91,7 @@ impl DeviceStore {
                     right: a.right,
                 })
                 .collect(),
+            take_home_qr,
             content_hash: String::new(),
         }
         .sealed();
@@ -378,6 +386,73 @@ mod tests {
                 rejected: 1
             }
         );
+    }
+
+    /// The take-home code is offered by the feedback page's rule (an item missed, the tablet
+    /// enrolled with a server address) and sealed into the session; a quiz's questions come with
+    /// the library's pieces held for them.
+    #[test]
+    fn a_quiz_seals_whether_its_take_home_code_was_offered_and_finds_its_pieces() {
+        use zhisu_protocol::library::{Library, LibraryPiece};
+        let mut store = DeviceStore::open_plain(std::path::Path::new(":memory:")).unwrap();
+        let q = pilot();
+        let scored: Vec<String> = q.scored_items().map(|i| i.id.clone()).collect();
+        let missed = |n: u128| played(n, &[(&scored[0], true), (&scored[1], false)]);
+        store.add_surveyor("S01", "张三", "1234", at(0)).unwrap();
+        let kept = store.keep_quiz_session(&q, &missed(1)).unwrap();
+        assert!(
+            !kept.take_home_qr,
+            "not enrolled: no server to take home from"
+        );
+        let enrolment = zhisu_protocol::Enrolment {
+            device_id: Uuid::from_u128(5),
+            token: "secret-token".into(),
+            round: "2026".into(),
+            district: "yuzhong".into(),
+        };
+        store
+            .save_identity("http://server:8470/", "渝中 1 号", &enrolment, at(0))
+            .unwrap();
+        let kept = store.keep_quiz_session(&q, &missed(2)).unwrap();
+        assert!(kept.take_home_qr && kept.hash_is_valid());
+        assert_eq!(
+            store.waiting_quiz_sessions(10).unwrap()[1],
+            kept,
+            "sealed as offered"
+        );
+        let all_right = played(3, &[(&scored[0], true), (&scored[1], true)]);
+        assert!(
+            !store
+                .keep_quiz_session(&q, &all_right)
+                .unwrap()
+                .take_home_qr,
+            "nothing missed, nothing to take home"
+        );
+
+        let piece = |id: &str, points: &[&str]| LibraryPiece {
+            id: id.into(),
+            version: 1,
+            points: points.iter().map(|p| p.to_string()).collect(),
+            title: format!("{id} 的道理"),
+            text: "一段话。".into(),
+            source: "《职业病防治法》".into(),
+            picture: None,
+            audio: None,
+        };
+        store
+            .replace_library(&Library::new(vec![
+                piece("b_second", &[&scored[0]]),
+                piece("a_first", &[&scored[0], &scored[1]]),
+                piece("c_other", &["not_asked"]),
+            ]))
+            .unwrap();
+        let found = store.pieces_for_items(&scored[..2]).unwrap();
+        assert_eq!(
+            found.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+            ["a_first"],
+            "the first by id that names an item, once"
+        );
+        assert!(store.pieces_for_items(&[]).unwrap().is_empty());
     }
 
     #[test]

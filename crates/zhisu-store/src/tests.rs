@@ -813,6 +813,94 @@ fn an_interview_on_the_tablet_needs_a_surveyor_once_there_are_any_and_takes_the_
     assert_eq!(store.current_site().unwrap(), None);
 }
 
+/// Issue #15 (travel peaks at stations): the slot running now at each site, and the
+/// interviews this device did in it, each by its own local start (started_at and its offset);
+/// unfinished and practice interviews, and those outside the slot, do not count.
+#[test]
+fn the_current_time_slot_counts_done_interviews_by_their_local_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = DeviceStore::open(&dir.path().join("d.sqlite3"), &crate::test_key()).unwrap();
+    let q = intercept();
+    let mut station = site("cyb", &[("construction", 30)]);
+    station.site_type = "station".into();
+    station.time_slots = vec![
+        zhisu_protocol::TimeSlot {
+            label: "春运早高峰".into(),
+            first_day: "2027-01-25".parse().unwrap(),
+            last_day: "2027-02-05".parse().unwrap(),
+            from: "06:00".into(),
+            to: "10:00".into(),
+            target: 40,
+        },
+        zhisu_protocol::TimeSlot {
+            label: "晚高峰".into(),
+            first_day: "2027-01-25".parse().unwrap(),
+            last_day: "2027-02-05".parse().unwrap(),
+            from: "17:00".into(),
+            to: "21:00".into(),
+            target: 30,
+        },
+    ];
+    store
+        .save_sites(&[station, site("yz-002", &[("teacher", 5)])])
+        .unwrap();
+    let utc = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    // (id, start, offset, state, practice): local starts 06:30 on the 30th, 07:59 on the 26th,
+    // 05:30 (offset 420: before the slot), 10:00 (the end, excluded), 08:00 unfinished, 08:00
+    // practice, 18:00 (the other slot)
+    for (n, start, offset, state, practice) in [
+        (1, "2027-01-29T22:30:00Z", 480, "completed", false),
+        (2, "2027-01-25T23:59:00Z", 480, "acknowledged", false),
+        (3, "2027-01-29T22:30:00Z", 420, "completed", false),
+        (4, "2027-01-30T02:00:00Z", 480, "completed", false),
+        (5, "2027-01-30T00:00:00Z", 480, "in_progress", false),
+        (6, "2027-01-30T00:00:00Z", 480, "completed", true),
+        (7, "2027-01-30T10:00:00Z", 480, "completed", false),
+    ] {
+        let mut new = NewInterview::new(Uuid::from_u128(n), utc(start), offset);
+        new.site_id = Some("cyb".into());
+        new.practice = practice;
+        let id = store.start_interview(&q, &new).unwrap();
+        store
+            .conn
+            .execute(
+                "UPDATE interview SET state = ?2 WHERE id = ?1",
+                [id.to_string(), state.to_string()],
+            )
+            .unwrap();
+    }
+    // 08:15 on 1 February, Beijing time: the morning slot, with interviews 1 and 2 in it
+    let now = store
+        .current_slots(utc("2027-02-01T00:15:00Z"), 480)
+        .unwrap();
+    assert_eq!(
+        now.keys().collect::<Vec<_>>(),
+        ["cyb"],
+        "only the station has slots"
+    );
+    assert_eq!(
+        (now["cyb"].slot.label.as_str(), now["cyb"].done),
+        ("春运早高峰", 2)
+    );
+    // 18:00: the evening slot, interview 7
+    let evening = store
+        .current_slots(utc("2027-01-31T10:00:00Z"), 480)
+        .unwrap();
+    assert_eq!(
+        (evening["cyb"].slot.label.as_str(), evening["cyb"].done),
+        ("晚高峰", 1)
+    );
+    // between slots, and after the last day: none
+    assert!(store
+        .current_slots(utc("2027-02-01T04:00:00Z"), 480)
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .current_slots(utc("2027-02-06T00:15:00Z"), 480)
+        .unwrap()
+        .is_empty());
+}
+
 #[test]
 fn quota_progress_counts_done_interviews_per_population_of_each_site() {
     let dir = tempfile::tempdir().unwrap();
@@ -1199,8 +1287,10 @@ fn the_repeat_check_waits_for_every_fingerprint_item_that_is_asked() {
             ("frontline".into(), AnswerValue::Bool(true)),
         ];
         for item in q.fingerprint_items() {
-            let value = match item.id.as_str() {
-                "age" => AnswerValue::Integer(35),
+            // 2026.3 lists migrant status (yes or no) among its fingerprint items
+            let value = match (&item.kind, item.id.as_str()) {
+                (_, "age") => AnswerValue::Integer(35),
+                (zhisu_core::ItemKind::TrueFalse, _) => AnswerValue::Bool(true),
                 _ => AnswerValue::Choice(item.kind.choices()[0].key.clone()),
             };
             answers.push((item.id.clone(), value));
@@ -1355,6 +1445,8 @@ fn piece(id: &str, points: &[&str]) -> zhisu_protocol::library::LibraryPiece {
         title: format!("标题 {id}"),
         text: "第一段。\n\n第二段。".into(),
         source: "GBZ 49".into(),
+        picture: None,
+        audio: None,
     }
 }
 
@@ -1371,10 +1463,15 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
     let mut store = DeviceStore::open(&path, &crate::test_key()).unwrap();
     assert_eq!(store.library().unwrap(), vec![]);
     assert_eq!(store.library_digest().unwrap(), library_digest(&[]));
-    let good = vec![
-        piece("ears", &["noise", "know_noise_hearing"]),
-        piece("pits", &["confined_space"]),
-    ];
+    let mut ears = piece("ears", &["noise", "know_noise_hearing"]);
+    // a picture and the piece read aloud travel in the piece and are kept with it
+    ears.picture = zhisu_protocol::library::PiecePicture::new(
+        &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 7, 7],
+        "一个工人戴着耳塞",
+    );
+    ears.audio = zhisu_protocol::library::PieceAudio::new(b"ID3\x04 speech");
+    assert!(ears.problems().is_empty(), "{:?}", ears.problems());
+    let good = vec![ears, piece("pits", &["confined_space"])];
     let mut bad = piece("Bad Id", &["noise"]);
     bad.title = String::new();
     let mut delivered = good.clone();
@@ -1415,6 +1512,15 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
     let shown = store.offered(&q, &upload.answers).unwrap();
     assert_eq!(shown.wrong, ["noise", "confined_space"]);
     assert_eq!(shown.view()[0].title, "标题 ears");
+    let picture = shown.view()[0].picture.clone().unwrap();
+    assert!(picture.url.starts_with("data:image/png;base64,"));
+    assert_eq!(picture.alt, "一个工人戴着耳塞");
+    assert!(shown.view()[0]
+        .audio_url
+        .as_deref()
+        .unwrap()
+        .starts_with("data:audio/mpeg;base64,"));
+    assert_eq!(shown.view()[1].picture, None);
     // enrolled: the QR code too
     let enrolment = zhisu_protocol::Enrolment {
         device_id: Uuid::from_u128(5),
@@ -1433,6 +1539,18 @@ fn the_library_is_kept_and_what_the_feedback_page_offers_is_sealed_into_the_para
             ..offered
         })
     );
+    // the page kept for a day does not copy the picture and recording; shown again, it has them
+    let kept: String = store
+        .conn
+        .query_row(
+            "SELECT feedback FROM interview WHERE id = ?1",
+            [upload.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!kept.contains("base64"), "{kept}");
+    let again = store.kept_feedback(upload.id, at(6)).unwrap();
+    assert_eq!(again.completion.pieces, shown.view());
     // a round that hides the answer key offers nothing
     store
         .save_round_settings(&zhisu_protocol::RoundSettings {

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
 use zhisu_protocol::library::{Library, LIBRARY_PATH};
+use zhisu_protocol::surveyors::{SurveyorList, SURVEYORS_PATH};
 use zhisu_protocol::{
     codes, ApiError, DeviceAssignment, EnrolRequest, Enrolment, QuestionnaireDownload,
     QuestionnaireListing, RecordingListing, UploadRequest, UploadResponse, ASSIGNMENT_PATH,
@@ -516,6 +517,7 @@ pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result
     let assignment = client.assignment_with_pending(pending).await?;
     let n = assignment.sites.len();
     let wanted_library = assignment.library.clone();
+    let wanted_surveyors = assignment.surveyors.clone();
     with_store(store, move |s| {
         s.save_sites(&assignment.sites)?;
         s.save_round_settings(&assignment.settings)?;
@@ -526,6 +528,14 @@ pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result
         Ok(())
     })
     .await?;
+    if let Some(digest) = wanted_surveyors {
+        match sync_surveyors(store, client, &digest).await {
+            Ok(None) => {}
+            Ok(Some(kept)) => tracing::info!(kept, "district's surveyors received"),
+            Err(error @ SyncError::Unreachable(_)) => return Err(error),
+            Err(error) => tracing::warn!(%error, "district's surveyors not fetched"),
+        }
+    }
     if let Some(digest) = wanted_library {
         match sync_library(store, client, &digest).await {
             Ok(None) => {}
@@ -550,6 +560,25 @@ pub async fn sync_library(
     }
     let library: Library = client.get(LIBRARY_PATH).await?;
     let kept = with_store(store, move |s| s.replace_library(&library)).await?;
+    Ok(Some(kept))
+}
+
+/// Fetches the district's surveyors managed on the server and keeps them when their digest
+/// differs from `digest` (issue 15); how many can sign in (`None`: nothing to fetch).
+pub async fn sync_surveyors(
+    store: &SharedStore,
+    client: &SyncClient,
+    digest: &str,
+) -> Result<Option<usize>, SyncError> {
+    let held = with_store(store, |s| s.delivered_surveyors_digest()).await?;
+    if held == digest {
+        return Ok(None);
+    }
+    let list: SurveyorList = client.get(SURVEYORS_PATH).await?;
+    let kept = with_store(store, move |s| {
+        s.replace_delivered_surveyors(&list, chrono::Utc::now())
+    })
+    .await?;
     Ok(Some(kept))
 }
 

@@ -581,11 +581,120 @@ async fn the_library_arrives_with_the_assignment_and_follows_the_servers_edits()
         title: "中暑了怎么办".into(),
         text: "到阴凉处休息，喝淡盐水。".into(),
         source: "《防暑降温措施管理办法》".into(),
+        // with a picture: it travels in the piece and is kept by the device as delivered
+        picture: Some(
+            include_bytes!("../../../questionnaires/images/sign_warning_triangle.png").to_vec(),
+        ),
+        picture_alt: "黄色三角形的警告标志".into(),
+        ..Default::default()
     };
     assert_eq!(server.save_piece(&role, &input, "city").unwrap(), 2);
     sync_assignment(&store, &client).await.unwrap();
     let held = store.lock().unwrap().library().unwrap();
     let heat = held.iter().find(|p| p.id == "heat").unwrap();
     assert_eq!((heat.version, heat.title.as_str()), (2, "中暑了怎么办"));
+    assert_eq!(heat.picture.as_ref().unwrap().alt, "黄色三角形的警告标志");
     assert_eq!(held, server.library().unwrap());
+}
+
+/// Surveyors managed on the server (issue 15): the assignment's digest brings the district's
+/// surveyors onto the device (only that district's), is not fetched again while the digest is
+/// the same, and a new PIN or a retirement on the server reaches the device at the next sync.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_districts_surveyors_arrive_with_the_assignment_and_follow_the_server() {
+    use zhisu_server_service::surveyors::{self, SurveyorInput};
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    let admin = zhisu_server_storage::Role::DistrictAdmin {
+        district: "yuzhong".into(),
+    };
+    let add = |name: &str, district: &str, pin: &str| {
+        surveyors::add_surveyor(
+            &server,
+            "yz_admin",
+            &zhisu_server_storage::Role::CityAdmin,
+            &SurveyorInput {
+                district: district.into(),
+                name: name.into(),
+                pin: pin.into(),
+            },
+            "zh-CN",
+        )
+        .unwrap()
+    };
+    let wang = add("王芳", "yuzhong", "2468");
+    let liu = add("刘伟", "yuzhong", "1357");
+    add("江北的人", "jiangbei", "1111");
+    let device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
+    let store = Arc::new(Mutex::new(device));
+    let token = zhisu_server_tests::enrol(&server, "2026", "yuzhong", "tablet B").1;
+    let client = SyncClient::new(&base).with_token(&token);
+    sync_assignment(&store, &client).await.unwrap();
+    let names: Vec<String> = store
+        .lock()
+        .unwrap()
+        .surveyors()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let mut expected = [(wang.id.clone(), "王芳"), (liu.id.clone(), "刘伟")];
+    expected.sort();
+    assert_eq!(
+        names,
+        expected
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect::<Vec<_>>(),
+        "only this district's surveyors"
+    );
+    let digest = surveyors::device_surveyors(&server, "yuzhong")
+        .unwrap()
+        .digest;
+    assert_eq!(
+        store.lock().unwrap().delivered_surveyors_digest().unwrap(),
+        digest
+    );
+    assert_eq!(
+        zhisu_sync::sync_surveyors(&store, &client, &digest)
+            .await
+            .unwrap(),
+        None,
+        "the same digest: nothing fetched"
+    );
+    // offline from here on for the store: the PIN set on the server signs in
+    store
+        .lock()
+        .unwrap()
+        .sign_in_surveyor(&wang.id, "2468", Utc::now())
+        .unwrap();
+
+    // a new PIN for 王芳, 刘伟 retired: both reach the device at the next sync
+    surveyors::set_surveyor_pin(&server, "yz_admin", &admin, &wang.id, "8642", "zh-CN").unwrap();
+    surveyors::retire_surveyor(&server, "yz_admin", &admin, &liu.id, "zh-CN").unwrap();
+    sync_assignment(&store, &client).await.unwrap();
+    let mut device = store.lock().unwrap();
+    assert_eq!(
+        device
+            .sign_in_surveyor(&liu.id, "1357", Utc::now())
+            .unwrap_err()
+            .code(),
+        "surveyor_retired"
+    );
+    assert_eq!(
+        device
+            .sign_in_surveyor(&wang.id, "2468", Utc::now())
+            .unwrap_err()
+            .code(),
+        "wrong_pin"
+    );
+    device
+        .sign_in_surveyor(&wang.id, "8642", Utc::now())
+        .unwrap();
+    assert_eq!(
+        device.delivered_surveyors_digest().unwrap(),
+        surveyors::device_surveyors(&server, "yuzhong")
+            .unwrap()
+            .digest
+    );
 }

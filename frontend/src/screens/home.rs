@@ -162,6 +162,7 @@ fn sync_badge(app: &AppContext, view: &SyncView) -> Html {
             }
             if let Some(p) = view.status.progress.filter(|p| p.total > 0) {
                 <div class="progress" id="sync-progress" role="progressbar"
+                    aria-label={ui.pick("上传进度", "Upload progress")} aria-valuemin="0"
                     aria-valuenow={p.done.to_string()} aria-valuemax={p.total.to_string()}>
                     <div style={format!("width:{}%", p.done * 100 / p.total)}></div>
                 </div>

@@ -11,7 +11,7 @@ use zhisu_app_api::{self as api, CommandError, QuizAnswer, QuizPlan, QuizSetupVi
 use zhisu_core::learn_link::LearnLink;
 use zhisu_core::{AnswerValue, Item, ItemKind, Questionnaire};
 
-use super::interview::feedback::{answer_text, take_home, yes_no};
+use super::interview::feedback::{answer_text, piece_for, piece_view, take_home, yes_no};
 use crate::backend::call;
 use crate::context::{app_context, error_view, AppContext, QuizStart, Route};
 use crate::i18n::{error_text, t, Lang, Words};
@@ -387,6 +387,11 @@ impl Quiz {
                         if let Some(explanation) = &item.explanation {
                             <p id="quiz-explanation">{ t(q, lang, explanation) }</p>
                         }
+                        if !revealed.right {
+                            if let Some(piece) = piece_for(&plan.pieces, &item.id) {
+                                { piece_view(&item.id, piece, ui) }
+                            }
+                        }
                     </div>
                     <div class="nav">
                         <button id="home" onclick={self.app.navigate.reform(|_| Route::Home)}>{ ui.pick("结束问答", "End the quiz") }</button>
@@ -408,7 +413,11 @@ impl Quiz {
             .filter(|a| !a.right)
             .map(|a| a.item.as_str())
             .collect();
-        let url = take_home_url(&self.app, q, &missed, ui.code());
+        // offered as the store decided when it kept the quiz (and sealed into it)
+        let url = summary
+            .take_home_qr
+            .then(|| take_home_url(&self.app, q, &missed, ui.code()))
+            .flatten();
         let home = self.app.navigate.reform(|_| Route::Home);
         let all_right = summary.right == summary.asked;
         html! {
@@ -423,8 +432,10 @@ impl Quiz {
                 <p class={if all_right { "result-good" } else { "hint" }} id="quiz-praise">
                     { if all_right {
                         ui.pick("全部答对，真棒！", "Every answer right. Well done!")
-                    } else {
+                    } else if url.is_some() {
                         ui.pick("答错的题，扫下面的二维码带回家再看看。", "Scan the code below to take the questions you missed home.")
+                    } else {
+                        ui.pick("答错的题，记住刚才看到的正确答案。", "Remember the right answers you just saw.")
                     } }
                 </p>
                 if let Some(url) = url {

@@ -123,11 +123,24 @@ impl Component for Surveyors {
                     </div>
                 }
                 { self.choose_view(ctx) }
-                <h2>{ ui.pick("添加调查员", "Add a surveyor") }</h2>
-                { self.field(ctx, "new-surveyor-id", ui.pick("调查员编号", "Surveyor id"), 0, false) }
-                { self.field(ctx, "new-surveyor-name", ui.pick("姓名", "Name"), 1, false) }
-                { self.field(ctx, "new-surveyor-pin", ui.pick("设一个 PIN（4 到 6 位数字）", "Choose a PIN (4 to 6 digits)"), 2, true) }
-                <button id="add-surveyor" disabled={self.busy} onclick={link.callback(|_| Msg::Add)}>{ ui.pick("添加", "Add") }</button>
+                if self.view.as_ref().is_some_and(|v| v.from_server) {
+                    <p id="surveyors-from-server" class="note">{ ui.pick(
+                        "调查员由区里在系统里添加，联网同步后出现在这里。忘了 PIN，请找区里重设。",
+                        "The district adds surveyors on the server; they appear here after a sync. Forgot your PIN? Ask the district to set a new one.") }</p>
+                    if let Some(view) = self.view.as_ref().filter(|v| !v.retired.is_empty()) {
+                        <p id="surveyors-retired" class="note">
+                            { ui.pick("以前在这台平板上添加的调查员不能再登录：", "Surveyors added on this tablet before can no longer sign in: ") }
+                            { view.retired.iter().map(|s| format!("{}（{}）", s.name, s.id)).collect::<Vec<_>>().join(ui.pick("、", ", ")) }
+                            { ui.pick("。请用区里发来的名字和 PIN 登录；以前做的调查照样会上传。", ". Sign in with the name and PIN the district sent; their interviews still upload.") }
+                        </p>
+                    }
+                } else {
+                    <h2>{ ui.pick("添加调查员", "Add a surveyor") }</h2>
+                    { self.field(ctx, "new-surveyor-id", ui.pick("调查员编号", "Surveyor id"), 0, false) }
+                    { self.field(ctx, "new-surveyor-name", ui.pick("姓名", "Name"), 1, false) }
+                    { self.field(ctx, "new-surveyor-pin", ui.pick("设一个 PIN（4 到 6 位数字）", "Choose a PIN (4 to 6 digits)"), 2, true) }
+                    <button id="add-surveyor" disabled={self.busy} onclick={link.callback(|_| Msg::Add)}>{ ui.pick("添加", "Add") }</button>
+                }
                 if self.pin_for.is_none() {
                     { error_view(&self.error) }
                 }

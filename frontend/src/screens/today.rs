@@ -162,6 +162,19 @@ fn site_details(site: &SiteView, ui: Lang) -> Html {
                 Lang::Zh => format!("这台平板在这里一共完成了 {} 份。", site.done),
                 Lang::En => format!("{} interviews completed here on this tablet.", site.done),
             } }</p>
+            if let Some(slot) = &site.current_slot {
+                <p id="site-slot" class={if slot.done >= slot.target { "result-good" } else { "" }}
+                    data-done={slot.done.to_string()} data-target={slot.target.to_string()}>{ match ui {
+                    Lang::Zh => format!(
+                        "现在是「{}」时段（{}–{}）：本机已完成 {} 份，目标 {} 份。",
+                        slot.label, slot.from, slot.to, slot.done, slot.target
+                    ),
+                    Lang::En => format!(
+                        "Time slot now: {} ({}–{}). Done here: {} of a target of {}.",
+                        slot.label, slot.from, slot.to, slot.done, slot.target
+                    ),
+                } }</p>
+            }
         </section>
     }
 }

@@ -287,6 +287,10 @@ pub async fn today(state: State<'_, AppState>) -> Result<api::Today> {
                 catalogue.background_item(id, version, BackgroundRole::Population)
             };
             let progress = store.site_progress(&population)?;
+            // the slot running now, by the tablet's clock and zone (issue #15)
+            let now = chrono::Local::now();
+            let mut slots =
+                store.current_slots(now.to_utc(), now.offset().local_minus_utc() / 60)?;
             let identity = store.identity()?;
             Ok(TodayView {
                 round: identity.as_ref().map(|i| i.round.clone()),
@@ -294,7 +298,10 @@ pub async fn today(state: State<'_, AppState>) -> Result<api::Today> {
                 current_site: store.current_site()?,
                 sites: progress
                     .into_iter()
-                    .map(|p| site_view(catalogue, p))
+                    .map(|p| {
+                        let slot = slots.remove(&p.site.id);
+                        site_view(catalogue, p, slot)
+                    })
                     .collect(),
             })
         })
@@ -302,7 +309,11 @@ pub async fn today(state: State<'_, AppState>) -> Result<api::Today> {
 }
 
 /// A site with names for its codes, from the questionnaires' background items.
-fn site_view(catalogue: &Catalogue, progress: SiteProgress) -> SiteView {
+fn site_view(
+    catalogue: &Catalogue,
+    progress: SiteProgress,
+    slot: Option<zhisu_store::SlotDone>,
+) -> SiteView {
     let label = |role: BackgroundRole, key: &str| {
         catalogue
             .choice_label(role, key)
@@ -322,6 +333,13 @@ fn site_view(catalogue: &Catalogue, progress: SiteProgress) -> SiteView {
             })
             .collect(),
         done: progress.done,
+        current_slot: slot.map(|s| api::SlotNowView {
+            label: s.slot.label,
+            from: s.slot.from,
+            to: s.slot.to,
+            target: s.slot.target,
+            done: s.done,
+        }),
         district: places::district(&site.district),
         site_type_label: places::site_type(&site.site_type),
         industry: code(&site.industry, BackgroundRole::Industry),

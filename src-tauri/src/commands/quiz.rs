@@ -56,10 +56,12 @@ pub async fn start_quiz(
             let q = catalogue.get(&args.id, &args.version, store)?;
             let weak = store.weak_items(&args.id)?;
             let items = zhisu_core::quiz::quiz_items(&q, &weak, args.whole, &mut random_below);
+            let pieces = store.pieces_for_items(&items)?;
             Ok(QuizPlan {
                 quiz_id: Uuid::new_v4(),
                 started_at: Utc::now(),
                 items,
+                pieces: pieces.iter().map(zhisu_store::piece_view).collect(),
             })
         })
         .await
@@ -90,6 +92,7 @@ pub async fn finish_quiz(
                 quiz_id: kept.id,
                 right: kept.right() as u32,
                 asked: kept.items.len() as u32,
+                take_home_qr: kept.take_home_qr,
             })
         })
         .await?;

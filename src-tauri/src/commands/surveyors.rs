@@ -10,10 +10,28 @@ use crate::AppState;
 
 #[tauri::command]
 pub async fn surveyors(state: State<'_, AppState>) -> Result<api::GetSurveyors> {
-    let surveyors = state.db.run(|store, _| Ok(store.surveyors()?)).await?;
+    let (surveyors, from_server, retired) = state
+        .db
+        .run(|store, _| {
+            Ok((
+                store.surveyors()?,
+                store.surveyors_from_server()?,
+                store.retired_local_surveyors()?,
+            ))
+        })
+        .await?;
+    // someone signed in whom the last sync retired is signed out
+    let current = state
+        .signed_in()
+        .filter(|s| surveyors.iter().any(|t| t.id == s.id));
+    if current.is_none() {
+        state.sign_in(None);
+    }
     Ok(SurveyorsView {
         surveyors,
-        current: state.signed_in(),
+        current,
+        from_server,
+        retired,
     })
 }
 

@@ -6,7 +6,7 @@ use super::read::{fields, suggest, Fields, Place, Str};
 use super::Reporter;
 use crate::{shown, Background, BackgroundRole, ItemKind};
 
-const ROLES: [BackgroundRole; 9] = BackgroundRole::ALL;
+const ROLES: [BackgroundRole; 10] = BackgroundRole::ALL;
 
 const KEYS: &[&str] = &[
     "population",
@@ -18,6 +18,7 @@ const KEYS: &[&str] = &[
     "ownership",
     "employment_form",
     "migrant",
+    "travel_direction",
     "fingerprint",
 ];
 

@@ -97,7 +97,7 @@ pub(super) async fn assignment(
     let device_id = device.id;
     let server = state.server.clone();
     let actor = format!("device {device_id}");
-    let (sites, rejected, settings, events, weak_items, library, backchecks) =
+    let (sites, rejected, settings, events, weak_items, library, surveyors, backchecks) =
         blocking(move || {
             if let Some(pending) = query.pending {
                 storage.note_pending(device_id, pending)?;
@@ -109,7 +109,8 @@ pub(super) async fn assignment(
                 storage.round_settings(&round)?.unwrap_or_default(),
                 outreach::events_for_tablets(&server, &district, today)?,
                 outreach::weak_items_for_tablets(&server, &district, &round)?,
-                server.device_library()?.digest,
+                server.library_digest()?,
+                zhisu_server_service::surveyors::device_surveyors(&server, &district)?.digest,
                 server.backchecks_for_device(&district, &round, &actor)?,
             ))
         })
@@ -130,7 +131,22 @@ pub(super) async fn assignment(
         weak_items,
         library: Some(library),
         backchecks,
+        surveyors: Some(surveyors),
     }))
+}
+
+/// The district's surveyors managed on the server, for the device's district only (issue 15).
+pub(super) async fn device_surveyors(
+    State(state): State<HttpState>,
+    AuthedDevice(device): AuthedDevice,
+) -> Result<Json<zhisu_protocol::surveyors::SurveyorList>, Failure> {
+    let server = state.server.clone();
+    Ok(Json(
+        blocking(move || {
+            zhisu_server_service::surveyors::device_surveyors(&server, &device.district)
+        })
+        .await?,
+    ))
 }
 
 /// An upload is read, checked and stored while it holds one of `max_concurrent_uploads`

@@ -49,6 +49,10 @@ pub fn routes() -> Router<HttpState> {
         .route(ENROL_PATH, post(enrol))
         .route(ASSIGNMENT_PATH, get(assignment))
         .route(zhisu_protocol::library::LIBRARY_PATH, get(library))
+        .route(
+            zhisu_protocol::surveyors::SURVEYORS_PATH,
+            get(device_surveyors),
+        )
         .route(UPLOAD_PATH, post(upload))
         .route(QUIZ_SESSIONS_PATH, post(upload_quiz_sessions))
         .route(zhisu_protocol::BACKCHECKS_PATH, post(upload_backchecks))

@@ -59,6 +59,8 @@ form.questionnaire-choice label { display:flex; flex-direction: column; font-siz
 select, input, textarea, button { font-size: 16px; min-height: 44px; border: 1px solid var(--line); border-radius: 4px; background: #fff; color: var(--ink); max-width: 100%; }
 button { padding: 8px 14px; cursor: pointer; }
 summary { padding: 10px 0; min-height: 44px; cursor: pointer; }
+img.piece-picture { display: block; max-width: 100%; height: auto; margin: 8px 0; }
+audio.piece-audio { display: block; width: 100%; max-width: 480px; min-height: 48px; margin: 8px 0; }
 input[type=checkbox] { width: 44px; min-width: 44px; height: 44px; margin: 0; }
 button.primary { background: var(--accent); color:#fff; border-color: var(--accent); padding: 8px 16px; }
 .error { color: var(--bad); font-weight: bold; }
@@ -254,6 +256,14 @@ fn navigation(
                         a href=(link(&format!("/dashboard/{view}"), pairs.iter().copied()))
                             aria-current=[(view == current).then_some("page")] {
                             (t(lang, zh, en))
+                        }
+                    }
+                }
+                @if !matches!(person.role, zhisu_server_service::people::Role::DepartmentViewer { .. }) {
+                    li {
+                        a href={ "/dashboard/surveyors" (suffix) }
+                            aria-current=[("surveyors" == current).then_some("page")] {
+                            (t(lang, "调查员", "Surveyors"))
                         }
                     }
                 }

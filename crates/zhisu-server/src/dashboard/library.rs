@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
-use zhisu_protocol::library::{LibraryPiece, MAX_PIECE_TITLE_CHARS};
+use zhisu_protocol::library::{LibraryPiece, MAX_PIECE_ALT_CHARS, MAX_PIECE_TITLE_CHARS};
 use zhisu_server_service::library::{handout_pieces, MaterialCounts, PieceInput};
 use zhisu_server_service::storage::StoredPiece;
 use zhisu_server_service::{t, Refusal};
@@ -45,7 +45,7 @@ pub(super) async fn library_page(
     let (storage, server) = (state.storage.clone(), state.server.clone());
     let scope = session.person.role.scope();
     let (pieces, counts) =
-        run(move || Ok((storage.library()?, server.material_counts(&scope)?))).await?;
+        run(move || Ok((storage.library_outline()?, server.material_counts(&scope)?))).await?;
     Ok(library_view(&state, &session, &q, &pieces, counts, None, None).into_response())
 }
 
@@ -127,7 +127,7 @@ fn library_view(
         }
         @if editor {
             h2 { (t(lang, "新写一篇学习材料", "Write a new piece")) }
-            (piece_form(draft, &session.csrf_token(), lang))
+            (piece_form(draft, (false, false), &session.csrf_token(), lang))
         } @else {
             p.note { (t(lang, "只有市级管理员可以新写和修改学习材料。", "Only a city administrator may write and change library pieces.")) }
         }
@@ -157,13 +157,14 @@ fn lang_pair(lang: &str) -> Vec<(&'static str, &'static str)> {
     }
 }
 
-/// The form of a piece: a new one (`draft` empty) or a new version of `draft`.
-fn piece_form(draft: Option<&PieceInput>, csrf: &str, lang: &str) -> Markup {
+/// The form of a piece: a new one (`draft` empty) or a new version of `draft` (`has` says
+/// whether its newest version has a picture and a recording, kept unless replaced or removed).
+fn piece_form(draft: Option<&PieceInput>, has: (bool, bool), csrf: &str, lang: &str) -> Markup {
     let empty = PieceInput::default();
     let d = draft.unwrap_or(&empty);
     let existing = !d.id.is_empty() && draft.is_some();
     html! {
-        form.review #piece-form method="post" action="/dashboard/library" {
+        form.review #piece-form method="post" action="/dashboard/library" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="lang" value=(lang);
             label for="piece-id" { (t(lang, "编号（小写字母、数字和 _，保存后不能改）", "Id (a-z, 0-9 and _; kept for good)"))
@@ -176,6 +177,24 @@ fn piece_form(draft: Option<&PieceInput>, csrf: &str, lang: &str) -> Markup {
                 textarea #piece-text name="text" required rows="8" { (d.text) } }
             label for="piece-source" { (t(lang, "来源（法律、标准或国家材料的名称）", "Source (the law, standard or national material)"))
                 input #piece-source name="source" required value=(d.source); }
+            label for="piece-picture" {
+                (t(lang, "图片（可不选；PNG、JPEG 或 WebP，300 KB 以内）", "Picture (optional; PNG, JPEG or WebP, at most 300 KB)"))
+                @if has.0 { " " (t(lang, "不选新图片就保留原来的。", "Without a new one the present picture is kept.")) }
+                input #piece-picture name="picture" type="file" accept="image/png,image/jpeg,image/webp";
+            }
+            label for="piece-picture-alt" { (t(lang, "图片上画的是什么（给看不见图片的人听）", "What the picture shows (read out to someone who cannot see it)"))
+                input #piece-picture-alt name="picture_alt" maxlength=(MAX_PIECE_ALT_CHARS) value=(d.picture_alt); }
+            @if has.0 {
+                label.check { input #piece-remove-picture type="checkbox" name="remove_picture" value="1"; " " (t(lang, "去掉图片", "Remove the picture")) }
+            }
+            label for="piece-audio" {
+                (t(lang, "朗读录音（可不选；MP3、M4A、Ogg、WebM 或 WAV，1 MB 以内）", "Recording read aloud (optional; MP3, M4A, Ogg, WebM or WAV, at most 1 MB)"))
+                @if has.1 { " " (t(lang, "不选新录音就保留原来的。", "Without a new one the present recording is kept.")) }
+                input #piece-audio name="audio" type="file" accept="audio/*";
+            }
+            @if has.1 {
+                label.check { input #piece-remove-audio type="checkbox" name="remove_audio" value="1"; " " (t(lang, "去掉录音", "Remove the recording")) }
+            }
             button.primary type="submit" #save-piece { (t(lang, "保存为新版本", "Save as a new version")) }
         }
     }
@@ -206,7 +225,15 @@ async fn piece_page(
         title: newest.piece.title.clone(),
         text: newest.piece.text.clone(),
         source: newest.piece.source.clone(),
+        picture_alt: newest
+            .piece
+            .picture
+            .as_ref()
+            .map(|p| p.alt.clone())
+            .unwrap_or_default(),
+        ..Default::default()
     };
+    let has = (newest.piece.picture.is_some(), newest.piece.audio.is_some());
     let editor = session.person.role.may_write_library();
     let body = html! {
         p { a.target href=(link("/dashboard/library", lang_pair(lang))) { (t(lang, "← 全部学习材料", "← Every piece")) } }
@@ -222,7 +249,7 @@ async fn piece_page(
         }
         @if editor {
             h2 { (t(lang, "修改（保存为新版本，旧版本保留）", "Edit (saved as a new version; the old ones are kept)")) }
-            (piece_form(Some(&draft), &session.csrf_token(), lang))
+            (piece_form(Some(&draft), has, &session.csrf_token(), lang))
         }
     };
     Ok(page(Some(session), lang, "library", &newest.piece.title, body).into_response())
@@ -233,10 +260,23 @@ fn piece_body(piece: &LibraryPiece, lang: &str) -> Markup {
     html! {
         h3 lang="zh-CN" { (piece.title) }
         p.note { (t(lang, "知识点：", "Knowledge points: ")) (piece.points.join(", ")) }
+        (piece_media(piece))
         div lang="zh-CN" {
             @for paragraph in piece.paragraphs() { p { (paragraph) } }
         }
         p.note { (t(lang, "来源：", "Source: ")) span lang="zh-CN" { (piece.source) } }
+    }
+}
+
+/// A piece's picture and recording, carried in the page (`data:` addresses: nothing fetched).
+pub(crate) fn piece_media(piece: &LibraryPiece) -> Markup {
+    html! {
+        @if let Some(picture) = &piece.picture {
+            img.piece-picture src=(picture.data_url()) alt=(picture.alt) lang="zh-CN";
+        }
+        @if let Some(audio) = &piece.audio {
+            audio.piece-audio controls preload="none" src=(audio.data_url()) {}
+        }
     }
 }
 
@@ -257,6 +297,98 @@ pub(super) struct PieceForm {
     text: String,
     #[serde(default)]
     source: String,
+    #[serde(default)]
+    picture_alt: String,
+    #[serde(default)]
+    remove_picture: Option<String>,
+    #[serde(default)]
+    remove_audio: Option<String>,
+}
+
+impl PieceForm {
+    /// The piece the form describes, without its files.
+    fn input(&self) -> PieceInput {
+        PieceInput {
+            id: self.id.clone(),
+            points: self.points.clone(),
+            title: self.title.clone(),
+            text: self.text.clone(),
+            source: self.source.clone(),
+            picture_alt: self.picture_alt.clone(),
+            remove_picture: self.remove_picture.is_some(),
+            remove_audio: self.remove_audio.is_some(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The piece form as posted: `multipart/form-data` (the page's form, with its files) or
+/// url-encoded (no files).
+async fn read_piece_form(
+    state: &HttpState,
+    request: axum::extract::Request,
+) -> Result<(PieceForm, PieceInput), Response> {
+    use axum::extract::{FromRequest, Multipart};
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(form) = Form::<PieceForm>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let input = form.input();
+        return Ok((form, input));
+    }
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let mut form = PieceForm::default();
+    let (mut picture, mut audio) = (None, None);
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err((e.status(), e.body_text()).into_response()),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "picture" || name == "audio" {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| (e.status(), e.body_text()).into_response())?;
+            // a file input left empty sends an empty part
+            let bytes = (!bytes.is_empty()).then(|| bytes.to_vec());
+            if name == "picture" {
+                picture = bytes;
+            } else {
+                audio = bytes;
+            }
+            continue;
+        }
+        let text = field
+            .text()
+            .await
+            .map_err(|e| (e.status(), e.body_text()).into_response())?;
+        match name.as_str() {
+            "lang" => form.lang = Some(text),
+            "csrf" => form.csrf = text,
+            "id" => form.id = text,
+            "points" => form.points = text,
+            "title" => form.title = text,
+            "text" => form.text = text,
+            "source" => form.source = text,
+            "picture_alt" => form.picture_alt = text,
+            "remove_picture" => form.remove_picture = Some(text),
+            "remove_audio" => form.remove_audio = Some(text),
+            _ => {}
+        }
+    }
+    let mut input = form.input();
+    input.picture = picture;
+    input.audio = audio;
+    Ok((form, input))
 }
 
 /// `POST /dashboard/library`: keeps the piece as its next version (a new piece at version 1),
@@ -265,8 +397,12 @@ pub(super) struct PieceForm {
 pub(super) async fn piece_form_post(
     State(state): State<HttpState>,
     Viewer(session): Viewer,
-    Form(form): Form<PieceForm>,
+    request: axum::extract::Request,
 ) -> Response {
+    let (form, input) = match read_piece_form(&state, request).await {
+        Ok(read) => read,
+        Err(response) => return response,
+    };
     let lang = language(form.lang.as_deref());
     if !session.csrf_matches(&form.csrf) {
         return super::csrf_refused(lang);
@@ -281,13 +417,6 @@ pub(super) async fn piece_form_post(
         )
             .into_response();
     }
-    let input = PieceInput {
-        id: form.id,
-        points: form.points,
-        title: form.title,
-        text: form.text,
-        source: form.source,
-    };
     let (server, person, kept) = (state.server.clone(), session.person.clone(), input.clone());
     let outcome = tokio::task::spawn_blocking(move || {
         server.save_piece(&person.role, &kept, &person.username)
@@ -308,11 +437,14 @@ pub(super) async fn piece_form_post(
     };
     let (storage, server) = (state.storage.clone(), state.server.clone());
     let scope = session.person.role.scope();
-    let (pieces, counts) =
-        match run(move || Ok((storage.library()?, server.material_counts(&scope)?))).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
+    let (pieces, counts) = match run(move || {
+        Ok((storage.library_outline()?, server.material_counts(&scope)?))
+    })
+    .await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     let said = format!("{}{problem}", t(lang, "没有保存：", "Nothing was saved: "));
     (
         StatusCode::BAD_REQUEST,
@@ -341,6 +473,7 @@ article{break-inside:avoid;border:1.5pt solid #000;border-radius:3mm;padding:2mm
 article h2{font-size:11.5pt;margin:0 0 1mm}
 article p{margin:0 0 1mm}
 article .source{font-size:8pt;color:#222}
+article img{display:block;max-width:100%;max-height:40mm;margin:0 auto 1mm}
 footer{border-top:1.5pt solid #000;margin-top:1mm;padding-top:1.5mm;font-size:10pt;text-align:center}
 .no-print{margin:4mm 0;text-align:center}
 a.back{display:inline-flex;align-items:center;min-height:44px;min-width:44px;color:#0a4f96}
@@ -373,7 +506,8 @@ pub(super) async fn handout(
         }
     }
     let storage = state.storage.clone();
-    let library: Vec<LibraryPiece> = run(move || storage.library())
+    // chosen from the outline; only the pieces printed are read whole (with their pictures)
+    let library: Vec<LibraryPiece> = run(move || storage.library_outline())
         .await?
         .into_iter()
         .map(|s| s.piece)
@@ -407,6 +541,19 @@ pub(super) async fn handout(
             t(lang, "职业健康小知识", "Health at work: what to know").to_string(),
         )
     };
+    // the chosen pieces whole, with their pictures
+    let storage = state.storage.clone();
+    let ids: Vec<String> = pieces.iter().map(|p| p.id.clone()).collect();
+    let pieces: Vec<LibraryPiece> = run(move || {
+        let mut whole = Vec::with_capacity(ids.len());
+        for id in &ids {
+            if let Some(newest) = storage.piece_history(id)?.into_iter().next() {
+                whole.push(newest.piece);
+            }
+        }
+        Ok(whole)
+    })
+    .await?;
     let choice = QuestionnaireChoice::of(&state.questionnaires, q.questionnaire(), lang);
     let filter = q.filter_for(&session.person);
     let back = link("/dashboard/library", filter_pairs(&choice, &filter, lang));
@@ -434,6 +581,9 @@ pub(super) async fn handout(
                         @for piece in &pieces {
                             article data-piece=(piece.id) lang="zh-CN" {
                                 h2 { (piece.title) }
+                                @if let Some(picture) = &piece.picture {
+                                    img src=(picture.data_url()) alt=(picture.alt);
+                                }
                                 @for paragraph in piece.paragraphs() { p { (paragraph) } }
                                 p.source { "来源：" (piece.source) }
                             }

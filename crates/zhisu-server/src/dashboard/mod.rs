@@ -23,6 +23,7 @@ mod quality;
 mod recordings;
 mod references;
 mod report;
+mod surveyors;
 mod training;
 
 use zhisu_server_service::QuestionnaireRegistry;
@@ -75,6 +76,10 @@ pub fn routes() -> Router<HttpState> {
             get(outreach::outreach_page).post(outreach::outreach_form),
         )
         .route(
+            "/dashboard/outreach/delete",
+            post(outreach::outreach_delete),
+        )
+        .route(
             "/dashboard/library",
             get(library::library_page).post(library::piece_form_post),
         )
@@ -88,6 +93,10 @@ pub fn routes() -> Router<HttpState> {
         .route(
             "/dashboard/backchecks/{id}",
             get(backchecks::task_page).post(backchecks::task_form),
+        )
+        .route(
+            "/dashboard/surveyors",
+            get(surveyors::surveyors_page).post(surveyors::surveyors_form),
         )
         .route("/dashboard/training", get(training::training_page))
         .route("/dashboard/training.csv", get(training::training_csv))

@@ -101,10 +101,10 @@ fn outreach_view(
         }
         p #outreach-summary {
             @if lang == "en" {
-                (c.sessions) " quiz sessions; " (c.events.len()) " events; about " (c.workers_reached) " workers reached; "
+                (c.sessions) " quiz sessions (the take-home code offered in " (c.take_home_offered) "); " (c.events.len()) " events; about " (c.workers_reached) " workers reached; "
                 (c.weak_points_covered()) " of " (c.weak_points.len()) " weak points had an intervention."
             } @else {
-                "知识问答 " (c.sessions) " 人次；宣传活动 " (c.events.len()) " 场；约覆盖 " (c.workers_reached) " 名劳动者；"
+                "知识问答 " (c.sessions) " 人次（其中 " (c.take_home_offered) " 人次给了带回家的二维码）；宣传活动 " (c.events.len()) " 场；约覆盖 " (c.workers_reached) " 名劳动者；"
                 (c.weak_points.len()) " 个薄弱知识点中 " (c.weak_points_covered()) " 个已有干预。"
             }
         }
@@ -201,6 +201,7 @@ fn outreach_view(
                         th { (t(lang, "发放材料", "Material")) }
                         th { (t(lang, "问答人次", "Quiz sessions")) }
                         th { (t(lang, "问答平均得分", "Mean quiz score")) }
+                        @if may_record { th { (t(lang, "删除", "Delete")) } }
                     }
                     @for e in &c.events {
                         tr data-event=(e.event.id) {
@@ -214,6 +215,27 @@ fn outreach_view(
                             td.num data-label=(t(lang, "问答人次", "Quiz sessions")) { (e.sessions) }
                             td.num data-label=(t(lang, "问答平均得分", "Mean quiz score")) {
                                 @if e.asked > 0 { (pct(e.right as f64 / e.asked as f64)) } @else { "—" }
+                            }
+                            @if may_record {
+                                td data-label=(t(lang, "删除", "Delete")) {
+                                    @if e.sessions > 0 {
+                                        span.small { (t(lang, "已有问答，不能删除", "Has quizzes: kept")) }
+                                    } @else if role.manages(&e.event.district) {
+                                        // a disclosure first, so one stray tap deletes nothing
+                                        details.delete-event {
+                                            summary { (t(lang, "删除…", "Delete…")) }
+                                            form method="post" action="/dashboard/outreach/delete" {
+                                                input type="hidden" name="csrf" value=(csrf);
+                                                input type="hidden" name="lang" value=(lang);
+                                                input type="hidden" name="q" value=(c.questionnaire_id);
+                                                input type="hidden" name="id" value=(e.event.id);
+                                                button type="submit" id=(format!("delete-event-{}", e.event.id)) {
+                                                    (t(lang, "确定删除这个活动", "Yes, delete this event"))
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -333,6 +355,73 @@ impl EventForm {
         }
         form
     }
+}
+
+/// `POST /dashboard/outreach/delete`: deletes an event recorded by mistake (one no quiz was run
+/// at), then back to the events; a form without the session's CSRF token changes nothing;
+/// someone who does not manage the event's district gets 403.
+pub(super) async fn outreach_delete(
+    State(state): State<HttpState>,
+    Viewer(session): Viewer,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = EventForm::parse(&body);
+    let lang = language(form.lang.as_deref());
+    if !session.csrf_matches(&form.csrf) {
+        return super::csrf_refused(lang);
+    }
+    let q = ViewQuery {
+        lang: Some(lang.to_string()),
+        q: form.q.clone().filter(|q| !q.is_empty()),
+        ..Default::default()
+    };
+    let Some(id) = form.input.id else {
+        return (
+            StatusCode::BAD_REQUEST,
+            t(lang, "没有这个活动", "no such event"),
+        )
+            .into_response();
+    };
+    let server = state.server.clone();
+    let (actor, role) = (session.person.username.clone(), session.person.role.clone());
+    let lang_owned = lang.to_string();
+    let deleted = tokio::task::spawn_blocking(move || {
+        outreach::delete_event(&server, &actor, &role, id, &lang_owned)
+    })
+    .await;
+    let refusal = match deleted {
+        Err(e) => return internal(e),
+        Ok(Ok(())) => {
+            let href = link(
+                "/dashboard/outreach",
+                [("q", q.questionnaire()), ("lang", lang)],
+            );
+            return Redirect::to(&format!("{href}#events-heading")).into_response();
+        }
+        Ok(Err(refusal)) => refusal,
+    };
+    let status = match &refusal {
+        Refusal::Invalid(_) => StatusCode::CONFLICT,
+        Refusal::NotFound(_) => StatusCode::NOT_FOUND,
+        Refusal::NotNow(_) => StatusCode::FORBIDDEN,
+        Refusal::Storage(e) => return internal(e),
+    };
+    let coverage = match read_coverage(&state, &session, &q).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    (
+        status,
+        outreach_view(
+            &state,
+            &session,
+            &q,
+            &coverage,
+            Some(refusal.to_string()),
+            None,
+        ),
+    )
+        .into_response()
 }
 
 /// `POST /dashboard/outreach`: records an event, then back to the page; a form without the

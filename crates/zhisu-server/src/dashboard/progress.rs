@@ -7,6 +7,7 @@ use maud::{html, Markup};
 use zhisu_server_service::analysis::{self, By, Labels, Progress, SiteProgress};
 use zhisu_server_service::people::Role;
 use zhisu_server_service::t;
+use zhisu_server_service::time_slots::SlotProgress;
 use zhisu_server_service::Device;
 
 use zhisu_server_service::wording::district_name;
@@ -26,7 +27,7 @@ pub(super) async fn progress_page(
     let today = chrono::Utc::now()
         .with_timezone(&state.utc_offset)
         .date_naive();
-    let (progress, devices, fieldwork, site_names, pace) = run(move || {
+    let (progress, devices, fieldwork, site_names, pace, slots) = run(move || {
         let pace = match zhisu_server_service::pace::current_round(storage.as_ref())? {
             Some(round) => {
                 zhisu_server_service::pace::pace(storage.as_ref(), &scope, &round, today)?
@@ -39,6 +40,7 @@ pub(super) async fn progress_page(
             zhisu_server_service::fieldwork::fieldwork(storage.as_ref(), &scope)?,
             super::fieldwork::site_names(&storage.all_sites()?),
             pace,
+            zhisu_server_service::time_slots::slot_progress(storage.as_ref(), &scope)?,
         ))
     })
     .await?;
@@ -55,6 +57,7 @@ pub(super) async fn progress_page(
         (populations(&progress, &labels, lang))
         (sites(&progress, &labels, lang))
         @if let Some(pace) = &pace { (super::pace::section(pace, &labels, lang)) }
+        @if !slots.is_empty() { (time_slots(&slots, lang)) }
         (days(&progress, lang))
         (super::fieldwork::section(&fieldwork, &site_names, lang))
         @if !matches!(role, Role::DepartmentViewer { .. }) {
@@ -158,6 +161,42 @@ fn site_row(site: &SiteProgress, labels: &Labels, lang: &str) -> Markup {
             }
             td.num { (fraction(site.done, site.wanted)) }
         }
+    }
+}
+
+/// The time-slot quotas of the sites in scope (issue 15, travel peaks at stations): each slot's
+/// days and hours, done against its target. An interview counts in a slot by its local start
+/// (`zhisu_server_service::time_slots`).
+fn time_slots(slots: &[SlotProgress], lang: &str) -> Markup {
+    let heading = t(lang, "时段配额", "Time-slot quotas");
+    html! {
+        h2 { (heading) }
+        p.note {
+            (t(lang,
+                "按每份调查开始的当地时间计入时段，不分人群。",
+                "An interview counts in a slot by the local time it was started, any population."))
+        }
+        (scroll_box(heading, html! { table #by-slot {
+            tr {
+                th { (t(lang, "区县", "District")) }
+                th { (t(lang, "调查点", "Site")) }
+                th { (t(lang, "时段", "Slot")) }
+                th { (t(lang, "日期", "Days")) }
+                th { (t(lang, "钟点", "Hours")) }
+                th { (t(lang, "完成 / 目标", "Done / target")) }
+            }
+            @for s in slots {
+                tr data-site=(s.site_id) data-slot=(s.slot.label) data-done=(s.done)
+                    data-target=(s.slot.target) {
+                    td { (district_name(&s.district, lang)) }
+                    td { (s.site_name) }
+                    td { (s.slot.label) }
+                    td { (s.slot.first_day) "–" (s.slot.last_day) }
+                    td { (s.slot.from) "–" (s.slot.to) }
+                    td.num { (fraction(s.done, u64::from(s.slot.target))) }
+                }
+            }
+        } }))
     }
 }
 

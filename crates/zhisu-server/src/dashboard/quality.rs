@@ -58,7 +58,16 @@ async fn load(
     run(move || {
         let mut table = quality(storage.as_ref(), &scope, by)?;
         sort_lines(&mut table.lines, &sort, desc);
-        Ok((table, site_names(&storage.all_sites()?)))
+        // by surveyor: the names of the surveyors managed on the server beside their ids
+        let names = match by {
+            QualityBy::Site => site_names(&storage.all_sites()?),
+            QualityBy::Surveyor => storage
+                .field_surveyors(None)?
+                .into_iter()
+                .map(|s| (s.id.clone(), format!("{}（{}）", s.name, s.id)))
+                .collect(),
+        };
+        Ok((table, names))
     })
     .await
 }
@@ -73,7 +82,7 @@ fn name_of(
         (None, QualityBy::Surveyor) => t(lang, "（未登记调查员）", "(no surveyor)").to_string(),
         (None, QualityBy::Site) => t(lang, "（无调查点）", "(no site)").to_string(),
         (Some(id), QualityBy::Site) => names.get(id).cloned().unwrap_or_else(|| id.clone()),
-        (Some(id), QualityBy::Surveyor) => id.clone(),
+        (Some(id), QualityBy::Surveyor) => names.get(id).cloned().unwrap_or_else(|| id.clone()),
     }
 }
 

@@ -28,6 +28,21 @@ async fn load(state: &HttpState, viewer: &Viewer) -> Result<TraineeRecord, Respo
     run(move || trainees(storage.as_ref(), &scope)).await
 }
 
+/// The names of the surveyors managed on the server (issue 15), by id.
+async fn surveyor_names(
+    state: &HttpState,
+) -> Result<std::collections::BTreeMap<String, String>, Response> {
+    let storage = state.storage.clone();
+    run(move || {
+        Ok(storage
+            .field_surveyors(None)?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect())
+    })
+    .await
+}
+
 pub(super) async fn training_page(
     State(state): State<HttpState>,
     viewer: Viewer,
@@ -35,6 +50,7 @@ pub(super) async fn training_page(
 ) -> Result<Html<String>, Response> {
     let lang = super::language(q.lang.as_deref());
     let record = load(&state, &viewer).await?;
+    let names = surveyor_names(&state).await?;
     let offset = state.utc_offset;
     let title = t(lang, "练习记录", "Practice record");
     let body = html! {
@@ -75,7 +91,14 @@ pub(super) async fn training_page(
                     tr data-surveyor=(line.surveyor_id.as_deref().unwrap_or("")) data-status=(line.status.as_str())
                         class=[(line.status != TrainingStatus::PractisedFirst).then_some("outlier")] {
                         td { (line.district.as_deref().map(|d| district_name(d, lang)).unwrap_or_default()) }
-                        td { (line.surveyor_id.clone().unwrap_or_else(|| t(lang, "（未登记调查员）", "(no surveyor)").to_string())) }
+                        td {
+                            @match &line.surveyor_id {
+                                None => { (t(lang, "（未登记调查员）", "(no surveyor)")) }
+                                Some(id) => {
+                                    @if let Some(name) = names.get(id) { (name) "（" (id) "）" } @else { (id) }
+                                }
+                            }
+                        }
                         td.num data-col="practice" { (line.practice) }
                         td.num data-col="flagged" { (line.flagged) }
                         td data-col="flags" {

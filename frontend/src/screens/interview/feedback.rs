@@ -138,7 +138,7 @@ pub struct Offer<'a> {
 }
 
 /// The piece that teaches `item_id`: the first, by id, that names it.
-fn piece_for<'a>(pieces: &'a [LibraryPiece], item_id: &str) -> Option<&'a LibraryPiece> {
+pub(crate) fn piece_for<'a>(pieces: &'a [LibraryPiece], item_id: &str) -> Option<&'a LibraryPiece> {
     pieces
         .iter()
         .filter(|p| p.points.iter().any(|point| point == item_id))
@@ -147,11 +147,18 @@ fn piece_for<'a>(pieces: &'a [LibraryPiece], item_id: &str) -> Option<&'a Librar
 
 /// A library piece under a wrong answer: its title opens it (a link-like disclosure, closed at
 /// first so the list stays short), then its paragraphs and its source.
-fn piece_view(item_id: &str, piece: &LibraryPiece, l: Lang) -> Html {
+pub(crate) fn piece_view(item_id: &str, piece: &LibraryPiece, l: Lang) -> Html {
     html! {
         <details class="piece" id={format!("piece-{item_id}")} data-piece={piece.id.clone()}>
             <summary>{ l.pick("学一学：", "Learn more: ") }<span lang="zh-CN">{ piece.title.clone() }</span></summary>
             <div lang="zh-CN">
+                if let Some(picture) = &piece.picture {
+                    <img class="piece-picture" src={picture.url.clone()} alt={picture.alt.clone()} />
+                }
+                if let Some(audio) = &piece.audio_url {
+                    <audio class="piece-audio" controls=true preload="none" src={audio.clone()}
+                        aria-label={l.pick("听这段话", "Listen to this piece")}></audio>
+                }
                 { for piece.text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| html! { <p>{ p.to_string() }</p> }) }
                 <p class="hint">{ "来源：" }{ piece.source.clone() }</p>
             </div>
