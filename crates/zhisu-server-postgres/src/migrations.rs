@@ -411,6 +411,7 @@ pub const MIGRATIONS: &[&str] = &[
     // neither, as every piece written before.
     r#"
     ALTER TABLE library_piece ADD COLUMN media TEXT;
+    "#,
     // 22 (issue 15, back-checks 复核): each draw with its seed, and the tasks it drew (one per
     // interview), each with its result stored once by content hash. Appended after main's
     // migrations (21 surveyors, 23 intercept, 24 library media).
