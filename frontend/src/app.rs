@@ -13,7 +13,7 @@ use crate::backend::call;
 use crate::context::{AppContext, Route};
 use crate::i18n::{error_text, Lang, Words};
 use crate::screens::interview::Interview;
-use crate::screens::{Enrol, Home, MyInterviews, Quiz, Surveyors, SyncLog, Today};
+use crate::screens::{Backchecks, Enrol, Home, MyInterviews, Quiz, Surveyors, SyncLog, Today};
 
 pub enum Msg {
     Identity(Result<IdentityView, CommandError>),
@@ -133,6 +133,7 @@ impl Component for App {
             Route::SyncLog => html! { <SyncLog /> },
             Route::Interview(opened) => html! { <Interview opened={Rc::clone(opened)} /> },
             Route::Quiz(start) => html! { <Quiz start={Rc::clone(start)} /> },
+            Route::Backchecks => html! { <Backchecks /> },
         };
         html! {
             <main class={format!("text-{}", self.text_size.step())}>

@@ -26,6 +26,8 @@ pub enum Route {
     Interview(Rc<Opened>),
     /// Quiz mode with a questionnaire's scored items (never an interview).
     Quiz(Rc<QuizStart>),
+    /// Back-checks (复核): respondents of another surveyor to call and ask again.
+    Backchecks,
 }
 
 /// The questionnaire version a quiz is drawn from, and its title to show.

@@ -129,6 +129,18 @@ pub fn error_text(e: &CommandError, lang: Lang) -> String {
             "这个结果和已经回答的内容对不上，请换一个：受访者同意以后才能选“中途停止”，还没同意才能选“拒绝”；筛查已经有结果的，选第一项“按筛查结果”。",
             "This outcome does not fit the answers so far: a partial needs a respondent who agreed, a refusal one who has not yet; when the screening has decided, choose the first entry.",
         ),
+        ErrorCode::OwnBackcheck => lang.pick(
+            "这份是你自己做的访谈，要由别的调查员复核。",
+            "You did this interview yourself: another surveyor does its back-check.",
+        ),
+        ErrorCode::UnknownBackcheck => lang.pick(
+            "这个复核已经有人做了，或者不用做了。",
+            "Someone else did this back-check, or it is no longer needed.",
+        ),
+        ErrorCode::BackcheckChanged => lang.pick(
+            "这个复核已经保存过了，不能再改。",
+            "This back-check was saved already and cannot be changed.",
+        ),
         ErrorCode::StorageFailed | ErrorCode::StorageCorrupt => {
             return format!(
                 "{}（{}）",

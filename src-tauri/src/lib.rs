@@ -170,7 +170,9 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         surveyors::sign_out_surveyor,
         quiz::quiz_setup,
         quiz::start_quiz,
-        quiz::finish_quiz
+        quiz::finish_quiz,
+        quiz::backchecks,
+        quiz::save_backcheck
     ]
 }
 

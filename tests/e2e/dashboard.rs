@@ -695,6 +695,7 @@ async fn each_role_sees_its_figures_in_a_real_browser() {
             "library/handout?piece=heat&piece=noise",
             "library/handout?weakest=6",
             "training",
+            "backchecks",
             // the district's surveyors (issue 15): not shown to department viewers
             "surveyors",
         ]

@@ -196,6 +196,15 @@ pub struct FinishQuizArgs {
     pub items: Vec<QuizAnswer>,
 }
 
+/// A back-check done: reached or not, and the answers given again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SaveBackcheckArgs {
+    pub task_id: Uuid,
+    pub reached: bool,
+    #[serde(default)]
+    pub answers: zhisu_core::Answers,
+}
+
 commands! {
     /// The questionnaires a surveyor can start: the newest version of each.
     Questionnaires = "questionnaires"(()) -> Vec<QuestionnaireSummary>;
@@ -275,6 +284,10 @@ commands! {
     /// Keeps a quiz played to the end and queues it for the server (an outreach record, never
     /// an interview). Sending the same quiz again changes nothing.
     FinishQuiz = "finish_quiz"(FinishQuizArgs) -> QuizSummary;
+    /// The back-checks the signed-in surveyor may do (none for the interview's own surveyor).
+    Backchecks = "backchecks"(()) -> Vec<BackcheckView>;
+    /// Keeps a back-check by the signed-in surveyor and queues it for the server.
+    SaveBackcheck = "save_backcheck"(SaveBackcheckArgs) -> ();
 }
 
 /// Largest side, in pixels, of a picture sent to [`ReadQrCode`].

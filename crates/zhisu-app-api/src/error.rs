@@ -84,6 +84,12 @@ error_codes! {
     UnknownSite = "unknown_site",
     /// A quiz was kept already with other answers (the first is kept).
     QuizChanged = "quiz_changed",
+    /// The back-check is not on this tablet (done elsewhere, or no longer open).
+    UnknownBackcheck = "unknown_backcheck",
+    /// A back-check is done by another surveyor than the interview's.
+    OwnBackcheck = "own_backcheck",
+    /// The back-check was kept already with other answers (the first is kept).
+    BackcheckChanged = "backcheck_changed",
     /// A server address starts with http:// or https://.
     BadServerUrl = "bad_server_url",
     DeviceNameMissing = "device_name_missing",

@@ -596,3 +596,14 @@ pub struct QuizSummary {
     #[serde(default)]
     pub take_home_qr: bool,
 }
+
+/// A back-check (复核, issue 15) the signed-in surveyor may do: who to call, and the items to
+/// re-ask (their questions are in the questionnaire version). Never the interview's answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackcheckView {
+    pub id: Uuid,
+    pub questionnaire_id: String,
+    pub version: String,
+    pub items: Vec<String>,
+    pub contact: String,
+}

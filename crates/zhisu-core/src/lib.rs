@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod answer;
+mod backcheck;
 mod background;
 mod check;
 mod contradiction;
@@ -32,6 +33,10 @@ mod typecheck;
 mod version;
 
 pub use answer::{AnswerError, AnswerValue, Answers, InterviewProblem};
+pub use backcheck::{
+    answer_text, answers_agree, compare_backcheck, Agreement, BackcheckComparison,
+    BackcheckDifference,
+};
 pub use background::{age_band, Background, BackgroundRole, AGE_BANDS, DEFAULT_FINGERPRINT};
 pub use describe::{Description, ModuleDescription};
 pub use disposition::{Disposition, ScreenedOut, CONSENT_ITEM};

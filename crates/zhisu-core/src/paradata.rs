@@ -269,6 +269,15 @@ pub enum QcFlag {
         site_district: String,
         device_district: String,
     },
+    /// Raised by the server when the interview's back-check (复核, issue 15) agreed on fewer
+    /// re-asked items than the round's threshold: `agreed` of `compared`, the threshold in
+    /// per cent, and each differing item as `item: interview's answer → back-check's answer`.
+    BackcheckFailed {
+        agreed: u32,
+        compared: u32,
+        minimum_percent: u32,
+        differences: Vec<String>,
+    },
 }
 
 /// Seconds with at most one decimal: `1.5`, `3`.
@@ -289,6 +298,7 @@ impl QcFlag {
             QcFlag::StoredDataProblem { .. } => "stored_data_problem",
             QcFlag::SiteNotInPlan { .. } => "site_not_in_plan",
             QcFlag::SiteInOtherDistrict { .. } => "site_in_other_district",
+            QcFlag::BackcheckFailed { .. } => "backcheck_failed",
         }
     }
 
@@ -411,6 +421,24 @@ impl QcFlag {
                     format!("Site '{site_id}' belongs to district '{site_district}' in the sample plan, but the tablet is enrolled for '{device_district}': counted for '{site_district}'")
                 } else {
                     format!("抽样方案中调查点“{site_id}”属于“{site_district}”，但平板登记在“{device_district}”：计入“{site_district}”")
+                }
+            }
+            QcFlag::BackcheckFailed {
+                agreed,
+                compared,
+                minimum_percent,
+                differences,
+            } => {
+                if en {
+                    format!(
+                        "Back-check failed: {agreed} of {compared} re-asked answers agree (at least {minimum_percent} % expected); different: {}",
+                        differences.join("; ")
+                    )
+                } else {
+                    format!(
+                        "复核未通过：重问的 {compared} 道题中 {agreed} 道一致（应至少 {minimum_percent}%）；不一致：{}",
+                        differences.join("；")
+                    )
                 }
             }
         }

@@ -17,6 +17,7 @@ pub use contact::{ContactOutcome, MAX_EXCLUDED_BY, MAX_REASON_CHARS};
 pub use outreach::{OutreachEvent, QuizItem, QuizSession, QuizSessionUpload};
 /// The enrolment URI of QR codes lives in `zhisu-core` (the webview reads it too).
 pub use zhisu_core::enrol_uri;
+pub mod backcheck;
 pub mod library;
 pub mod limits;
 pub mod sealed;
@@ -48,6 +49,9 @@ pub const MEDIA_PATH: &str = "/api/v1/media";
 /// Upload quiz sessions, the outreach records of quiz mode (POST,
 /// [`QuizSessionUpload`] → [`UploadResponse`]; protocol v1 addition, see [`outreach`]).
 pub const QUIZ_SESSIONS_PATH: &str = "/api/v1/quiz-sessions";
+/// Upload back-check results done on the tablet (POST, [`backcheck::BackcheckUpload`] →
+/// [`UploadResponse`]; protocol v1 addition, issue 15).
+pub const BACKCHECKS_PATH: &str = "/api/v1/backchecks";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -180,6 +184,10 @@ pub struct DeviceAssignment {
     /// protocol v1 addition): the device fetches [`library::LIBRARY_PATH`] when it holds another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
+    /// The district's open back-checks of the round (protocol v1 addition, issue 15), for a
+    /// surveyor other than the interview's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backchecks: Vec<backcheck::BackcheckAssignment>,
     /// The digest of the district's surveyors managed on the server
     /// ([`surveyors::surveyors_digest`]; protocol v1 addition, issue 15): the device fetches
     /// [`surveyors::SURVEYORS_PATH`] when it holds another.
@@ -203,6 +211,27 @@ pub struct RoundSettings {
     /// The round's last day of fieldwork, a local date (added within v1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_on: Option<chrono::NaiveDate>,
+    /// The round's back-checks (复核, issue 15; added within v1, devices ignore it): none
+    /// when the round has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backcheck: Option<BackcheckSettings>,
+}
+
+/// How a round's back-checks are drawn and judged (`docs/statistics.md` §13).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackcheckSettings {
+    /// The share of the eligible interviews to draw, in per cent (e.g. 5).
+    pub share_percent: f64,
+    /// At least this many per surveyor and ISO week with eligible interviews (e.g. 1).
+    pub min_per_surveyor_week: u32,
+    /// The items re-asked, by id (each must exist in the round's questionnaires).
+    pub items: Vec<String>,
+    /// A back-check agreeing on fewer than this per cent of the re-asked items fails and
+    /// puts its interview in the quality-control queue (e.g. 80).
+    pub fail_below_percent: u32,
+    /// Numeric answers within this of each other agree (0: only equal ones; e.g. 1 for age).
+    #[serde(default)]
+    pub numeric_tolerance: f64,
 }
 
 impl Default for RoundSettings {
@@ -212,6 +241,7 @@ impl Default for RoundSettings {
             quality: zhisu_core::QcThresholds::default(),
             starts_on: None,
             ends_on: None,
+            backcheck: None,
         }
     }
 }

@@ -273,7 +273,8 @@ pub fn field_problems(interview: &CompletedInterview) -> Vec<FieldProblem> {
                 }
                 zhisu_core::QcFlag::StoredDataProblem { .. }
                 | zhisu_core::QcFlag::SiteNotInPlan { .. }
-                | zhisu_core::QcFlag::SiteInOtherDistrict { .. } => problems.push(FieldProblem {
+                | zhisu_core::QcFlag::SiteInOtherDistrict { .. }
+                | zhisu_core::QcFlag::BackcheckFailed { .. } => problems.push(FieldProblem {
                     field: "paradata.flags".into(),
                     problem: format!(
                         "a device may not send the server's own {} flag",

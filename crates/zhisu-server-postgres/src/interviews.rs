@@ -455,6 +455,8 @@ impl InterviewStore for PostgresStorage {
         }
         tx.execute("DELETE FROM recontact WHERE interview_id = $1", &[&id])
             .map_err(db)?;
+        tx.execute("DELETE FROM backcheck_task WHERE interview_id = $1", &[&id])
+            .map_err(db)?;
         apply_cells(&mut tx, &CellChanges::between(before.as_ref(), None))?;
         tx.execute(
             "INSERT INTO erased_interview (id, erased_at) VALUES ($1, $2)

@@ -24,6 +24,7 @@ use zhisu_server_storage::{
 
 mod analytics;
 mod audit;
+mod backcheck;
 mod cells;
 mod contacts;
 mod devices;

@@ -412,6 +412,38 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE library_piece ADD COLUMN media TEXT;
     "#,
+    // 22 (issue 15, back-checks 复核): each draw with its seed, and the tasks it drew (one per
+    // interview), each with its result stored once by content hash. Appended after main's
+    // migrations (21 surveyors, 23 intercept, 24 library media).
+    r#"
+    CREATE TABLE backcheck_draw (
+        id          UUID PRIMARY KEY,
+        round       TEXT NOT NULL,
+        district    TEXT,
+        seed        TEXT NOT NULL,
+        drawn_at    TIMESTAMPTZ NOT NULL,
+        drawn_by    TEXT NOT NULL,
+        candidates  BIGINT NOT NULL,
+        drawn       BIGINT NOT NULL
+    );
+    CREATE TABLE backcheck_task (
+        id                    UUID PRIMARY KEY,
+        draw_id               UUID NOT NULL REFERENCES backcheck_draw (id),
+        interview_id          UUID NOT NULL UNIQUE,
+        round                 TEXT NOT NULL,
+        district              TEXT,
+        population            TEXT,
+        original_surveyor     TEXT,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        items                 JSONB NOT NULL,
+        original              JSONB NOT NULL,
+        drawn_at              TIMESTAMPTZ NOT NULL,
+        content_hash          TEXT,
+        result                JSONB
+    );
+    CREATE INDEX backcheck_task_district ON backcheck_task (district, drawn_at);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

@@ -65,6 +65,8 @@ pub struct Sample {
     pub districts_with_interviews: usize,
     /// Every contact by disposition and the rates (`fieldwork`; no rates in a population scope).
     pub fieldwork: crate::fieldwork::Fieldwork,
+    /// The back-checks of the scope, all together (issue 15; `docs/statistics.md` §13).
+    pub backchecks: Option<crate::backcheck::AgreementLine>,
     /// The parts of the filter the plan's progress, the quality-control counts and the contact
     /// outcomes could not be narrowed by (their titles): those figures cover the scope
     /// without them ([`sample_scope`]).
@@ -177,6 +179,8 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
     let (counted, not_narrowed_by) = sample_scope(&scope, filter);
     let progress = analysis::progress(storage, &counted)?;
     let fieldwork = crate::fieldwork::fieldwork(storage, &counted)?;
+    let backchecks =
+        Some(crate::backcheck::agreement_table(&storage.backcheck_tasks(&counted)?).overall);
     // counted in the database: the queue itself may hold a large share of a million interviews
     let zhisu_server_storage::QcCounts { flagged, rejected } = storage.qc_counts(&counted)?;
     let newest = registry.newest(questionnaire_id);
@@ -199,6 +203,7 @@ pub fn annual_report(ask: Ask<'_>) -> Result<AnnualReport, Refusal> {
         flagged,
         rejected,
         fieldwork,
+        backchecks,
         not_narrowed_by: not_narrowed_by
             .into_iter()
             .map(|by| by.title(lang).to_string())

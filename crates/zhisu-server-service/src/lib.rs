@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod annual_report;
+pub mod backcheck;
 pub mod comparison;
 pub mod data_check;
 pub mod demo;

@@ -86,6 +86,16 @@ pub struct QualityLine {
     pub median_duration_min: Option<f64>,
     pub share_flagged: Option<f64>,
     pub rejection_rate: Option<f64>,
+    /// Back-checks done with the respondent reached, of this surveyor's interviews (issue 15;
+    /// none by site: a back-check is judged by the surveyor checked).
+    #[serde(default)]
+    pub backchecks: u64,
+    /// Their agreement, pooled (`docs/statistics.md` §13).
+    #[serde(default)]
+    pub backcheck_agreement: Option<f64>,
+    /// Those that failed (agreement below the round's threshold).
+    #[serde(default)]
+    pub backchecks_failed: u64,
     pub outliers: Vec<Outlier>,
 }
 
@@ -99,7 +109,7 @@ pub struct QualityTable {
 }
 
 /// The columns the table sorts by.
-pub const SORT_COLUMNS: [&str; 7] = [
+pub const SORT_COLUMNS: [&str; 8] = [
     "name",
     "interviews",
     "rr1",
@@ -107,6 +117,7 @@ pub const SORT_COLUMNS: [&str; 7] = [
     "duration",
     "flagged",
     "rejected",
+    "agreement",
 ];
 
 /// The median of `values` (sorted here), `None` when empty.
@@ -130,6 +141,9 @@ struct Tally {
     flagged: u64,
     durations: Vec<i64>,
     counts: DispositionCounts,
+    backchecks: u64,
+    backchecks_failed: u64,
+    agreement: zhisu_core::Agreement,
 }
 
 impl Tally {
@@ -146,6 +160,9 @@ impl Tally {
             median_duration_min: median(self.durations.clone()).map(|s| s / 60.0),
             share_flagged: ratio(self.flagged, self.interviews),
             rejection_rate: ratio(self.rejected, self.interviews),
+            backchecks: self.backchecks,
+            backcheck_agreement: self.agreement.share(),
+            backchecks_failed: self.backchecks_failed,
             outliers: Vec::new(),
         }
     }
@@ -197,6 +214,7 @@ pub fn sort_lines(lines: &mut [QualityLine], column: &str, descending: bool) {
             "duration" => l.median_duration_min,
             "flagged" => l.share_flagged,
             "rejected" => l.rejection_rate,
+            "agreement" => l.backcheck_agreement,
             _ => None,
         }
     };
@@ -277,6 +295,29 @@ pub fn quality(
             }
         }
     }
+    for task in storage.backcheck_tasks(scope)? {
+        let Some(result) = task.result.as_ref().filter(|r| r.reached) else {
+            continue;
+        };
+        let mut tallies_for: Vec<&mut Tally> = Vec::new();
+        if by == QualityBy::Surveyor {
+            tallies_for.push(
+                tallies
+                    .entry((task.district.clone(), task.original_surveyor.clone()))
+                    .or_default(),
+            );
+        }
+        tallies_for.push(&mut overall);
+        for tally in tallies_for {
+            tally.backchecks += 1;
+            tally.backchecks_failed += u64::from(result.failed);
+            tally.agreement = tally.agreement
+                + zhisu_core::Agreement {
+                    agreed: result.agreed,
+                    compared: result.compared,
+                };
+        }
+    }
     let overall = overall.line(None, None, with_rates);
     let mut lines: Vec<QualityLine> = tallies
         .into_iter()
@@ -319,6 +360,9 @@ pub fn quality_csv(
         t(lang, "被标记 %", "flagged %"),
         t(lang, "被退回 %", "rejected %"),
         t(lang, "异常", "outliers"),
+        t(lang, "复核数", "back-checks"),
+        t(lang, "复核一致 %", "back-check agreement %"),
+        t(lang, "复核未通过", "back-checks failed"),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -354,6 +398,9 @@ pub fn quality_csv(
                 .map(|o| o.as_str())
                 .collect::<Vec<_>>()
                 .join(" "),
+            l.backchecks.to_string(),
+            percent(l.backcheck_agreement),
+            l.backchecks_failed.to_string(),
         ]
     };
     let rows: Vec<Vec<String>> = table.lines.iter().map(line).collect();

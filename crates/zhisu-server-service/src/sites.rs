@@ -139,6 +139,9 @@ impl ServerState {
             }
             _ => {}
         }
+        if let Some(backcheck) = &settings.backcheck {
+            self.check_backcheck_settings(round, backcheck)?;
+        }
         let detail = format!(
             "round {round}: {}",
             serde_json::to_string(settings).unwrap_or_default()

@@ -426,6 +426,38 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE library_piece ADD COLUMN media TEXT;
     "#,
+    // 22 (issue 15, back-checks 复核): each draw with its seed, and the tasks it drew (one per
+    // interview), each with its result stored once by content hash. Appended after main's
+    // migrations (21 surveyors, 23 intercept, 24 library media).
+    r#"
+    CREATE TABLE backcheck_draw (
+        id          TEXT PRIMARY KEY NOT NULL,
+        round       TEXT NOT NULL,
+        district    TEXT,
+        seed        TEXT NOT NULL,      -- a decimal u64
+        drawn_at    TEXT NOT NULL,
+        drawn_by    TEXT NOT NULL,
+        candidates  INTEGER NOT NULL,
+        drawn       INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE backcheck_task (
+        id                    TEXT PRIMARY KEY NOT NULL,
+        draw_id               TEXT NOT NULL REFERENCES backcheck_draw (id),
+        interview_id          TEXT NOT NULL UNIQUE,
+        round                 TEXT NOT NULL,
+        district              TEXT,
+        population            TEXT,
+        original_surveyor     TEXT,
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        items                 TEXT NOT NULL,   -- JSON array of item ids
+        original              TEXT NOT NULL,   -- JSON: the interview's answers to them
+        drawn_at              TEXT NOT NULL,
+        content_hash          TEXT,            -- the result's; NULL while open
+        result                TEXT             -- BackcheckResult as JSON; NULL while open
+    ) STRICT;
+    CREATE INDEX backcheck_task_district ON backcheck_task (district, drawn_at);
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

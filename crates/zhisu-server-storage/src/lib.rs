@@ -4,11 +4,12 @@
 //! Both pass the same conformance suite (`zhisu-server-tests`).
 //!
 //! The traits are split by concern ([`InterviewStore`], [`PeopleStore`], [`DeviceStore`],
-//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`], [`LibraryStore`], [`PracticeStore`]); [`Storage`] is all of them in one
+//! [`PlanStore`] (with the reference levels), [`AnalyticsStore`], [`AuditStore`], [`LibraryStore`], [`PracticeStore`], [`BackcheckStore`]); [`Storage`] is all of them in one
 //! backend. Methods are blocking: callers run them on the blocking pool (`spawn_blocking`), which
 //! suits rusqlite and the synchronous `postgres` client alike.
 #![forbid(unsafe_code)]
 
+pub mod backcheck;
 pub mod cells;
 pub mod contacts;
 pub mod devices;
@@ -33,6 +34,9 @@ use zhisu_protocol::{CompletedInterview, Receipt};
 /// The protocol types the stored data is made of (so a backend needs no other crate).
 pub use zhisu_protocol;
 
+pub use backcheck::{
+    BackcheckCandidate, BackcheckDraw, BackcheckResult, BackcheckStore, BackcheckTask,
+};
 pub use contacts::{AcceptedContact, ContactCount, QualityRow};
 pub use devices::{AuditEntry, Device, EnrolRefusal};
 pub use facts::Facts;
@@ -257,6 +261,7 @@ pub trait Storage:
     + AuditStore
     + LibraryStore
     + PracticeStore
+    + BackcheckStore
     + FieldSurveyorStore
     + Send
     + Sync

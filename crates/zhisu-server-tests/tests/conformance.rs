@@ -538,6 +538,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     outreach_conformance(&*fresh("outreach").storage);
     practice_conformance(&*fresh("practice").storage);
     field_surveyor_conformance(&*fresh("field_surveyors").storage);
+    backcheck_conformance(&*fresh("backcheck").storage);
     round_conformance(&*fresh("rounds").storage);
     erasure_conformance(&fresh("erasure"));
     retention_conformance(&*fresh("retention").storage);
@@ -2218,7 +2219,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor;");
+    (f.execute)("ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor; DROP TABLE backcheck_task; DROP TABLE backcheck_draw;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
@@ -2916,4 +2917,237 @@ fn field_surveyor_conformance(s: &dyn Storage) {
         "a retired surveyor's id is not reused"
     );
     assert_eq!(s.field_surveyors(Some("yuzhong")).unwrap().len(), 2);
+}
+
+/// Back-checks (issue 15): the candidates of a draw (the round's interviews, not rejected, with
+/// re-contact details, not drawn before), a draw stored whole or not at all, the tasks read in
+/// scope with the interview's answers kept, a result stored once by content hash (a re-send is
+/// already stored, another result a conflict), and a task erased with its interview.
+fn backcheck_conformance(s: &dyn Storage) {
+    use zhisu_server_storage::{BackcheckDraw, BackcheckResult, BackcheckTask};
+    let code = hash_code("BCK1-BCK2");
+    s.add_enrolment_code(&code, "2026", "yuzhong", at(30), at(0), &audit("test"))
+        .unwrap();
+    let device = s
+        .enrol(
+            &code,
+            Uuid::from_u128(79),
+            "渝中复核平板",
+            &hash_token("bck"),
+            at(1),
+        )
+        .unwrap()
+        .unwrap();
+    let batch: Vec<Accepted> = (70..77u128)
+        .map(|n| {
+            let mut one = interview(n, 30 + n as i64);
+            one.interview.surveyor_id = Some(if n % 2 == 0 { "wang" } else { "li" }.into());
+            one.interview = one.interview.sealed();
+            one
+        })
+        .collect();
+    s.ingest(&batch, Some(&device), at(2)).unwrap();
+    for n in 70..76u128 {
+        let details = zhisu_server_storage::RecontactDetails {
+            interview_id: Uuid::from_u128(n),
+            contact: format!("1390000{n:04}"),
+            consent_text_version: "sha256:00".into(),
+            stored_at: at(3),
+            delete_after: Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap(),
+        };
+        assert!(s.put_recontact(&details, &audit("put_recontact")).unwrap());
+    }
+    s.review(
+        &Scope::All,
+        Uuid::from_u128(75),
+        &zhisu_server_storage::Review {
+            status: zhisu_server_storage::QcStatus::Rejected,
+            comment: "重复".into(),
+            reviewer: "tester".into(),
+            at: at(4),
+        },
+        &audit("review"),
+    )
+    .unwrap()
+    .unwrap();
+    let ids = |c: &[zhisu_server_storage::BackcheckCandidate]| {
+        c.iter()
+            .map(|c| c.interview_id.as_u128())
+            .collect::<Vec<_>>()
+    };
+    // 75 rejected, 76 without re-contact consent
+    let candidates = s.backcheck_candidates("2026", None).unwrap();
+    assert_eq!(ids(&candidates), vec![70, 71, 72, 73, 74]);
+    assert_eq!(candidates[0].surveyor_id.as_deref(), Some("wang"));
+    assert_eq!(candidates[0].district.as_deref(), Some("yuzhong"));
+    assert_eq!(candidates[0].questionnaire_id, "ohl_pilot");
+    assert_eq!(candidates[0].answers["age"], AnswerValue::Integer(100));
+    assert_eq!(
+        ids(&s.backcheck_candidates("2026", Some("yuzhong")).unwrap()).len(),
+        5
+    );
+    assert!(s
+        .backcheck_candidates("2026", Some("jiangbei"))
+        .unwrap()
+        .is_empty());
+    assert!(s.backcheck_candidates("2025", None).unwrap().is_empty());
+
+    let draw = |id: u128| BackcheckDraw {
+        id: Uuid::from_u128(id),
+        round: "2026".into(),
+        district: Some("yuzhong".into()),
+        seed: u64::MAX - 1,
+        drawn_at: at(5),
+        drawn_by: "tester".into(),
+        candidates: 5,
+        drawn: 2,
+    };
+    let task = |id: u128, draw: u128, interview: u128| {
+        let mut original = Answers::new();
+        original.insert("age".into(), AnswerValue::Integer(30 + interview as i64));
+        BackcheckTask {
+            id: Uuid::from_u128(id),
+            draw_id: Uuid::from_u128(draw),
+            interview_id: Uuid::from_u128(interview),
+            round: "2026".into(),
+            district: Some("yuzhong".into()),
+            original_surveyor: Some("wang".into()),
+            questionnaire_id: "ohl_pilot".into(),
+            questionnaire_version: "2026.1".into(),
+            items: vec!["age".into()],
+            original,
+            drawn_at: at(5),
+            result: None,
+        }
+    };
+    assert!(s
+        .store_backcheck_draw(
+            &draw(900),
+            &[task(901, 900, 70), task(902, 900, 72)],
+            &audit("draw_backchecks")
+        )
+        .unwrap());
+    // a draw taking an interview drawn before stores nothing
+    assert!(!s
+        .store_backcheck_draw(
+            &draw(910),
+            &[task(911, 910, 74), task(912, 910, 70)],
+            &audit("draw_backchecks")
+        )
+        .unwrap());
+    let draws = s.backcheck_draws("2026").unwrap();
+    assert_eq!(draws, vec![draw(900)], "the seed and counts read back");
+    assert!(s.backcheck_draws("2025").unwrap().is_empty());
+    assert_eq!(
+        ids(&s.backcheck_candidates("2026", None).unwrap()),
+        vec![71, 73, 74],
+        "drawn interviews are not drawn again; 74 was not taken by the refused draw"
+    );
+    let tasks = s.backcheck_tasks(&Scope::All).unwrap();
+    assert_eq!(tasks, vec![task(901, 900, 70), task(902, 900, 72)]);
+    assert_eq!(
+        s.backcheck_tasks(&Scope::District("yuzhong".into()))
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(s
+        .backcheck_tasks(&Scope::District("jiangbei".into()))
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .backcheck_tasks(&Scope::Populations(vec!["teacher".into()]))
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        s.backcheck_task(&Scope::All, Uuid::from_u128(901)).unwrap(),
+        Some(task(901, 900, 70))
+    );
+    assert_eq!(
+        s.backcheck_task(&Scope::District("jiangbei".into()), Uuid::from_u128(901))
+            .unwrap(),
+        None
+    );
+
+    let mut answers = Answers::new();
+    answers.insert("age".into(), AnswerValue::Integer(99));
+    let result = BackcheckResult {
+        surveyor_id: "li".into(),
+        via: "tablet".into(),
+        reached: true,
+        answers,
+        content_hash: "sha256:aa".into(),
+        completed_at: at(6),
+        received_at: at(7),
+        agreed: 0,
+        compared: 1,
+        failed: true,
+        differences: vec![zhisu_core::BackcheckDifference {
+            item: "age".into(),
+            original: "100".into(),
+            recheck: "99".into(),
+        }],
+    };
+    let record = |scope: &Scope, id: u128, r: &BackcheckResult| {
+        s.record_backcheck_result(scope, Uuid::from_u128(id), r, &audit("record_backcheck"))
+            .unwrap()
+    };
+    let audited = || {
+        s.audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "record_backcheck")
+            .count()
+    };
+    assert_eq!(
+        record(&Scope::District("jiangbei".into()), 901, &result),
+        None
+    );
+    assert_eq!(record(&Scope::All, 999, &result), None);
+    assert_eq!(audited(), 0);
+    assert_eq!(
+        record(&Scope::All, 901, &result),
+        Some(ReceiptStatus::Stored)
+    );
+    assert_eq!(
+        record(&Scope::District("yuzhong".into()), 901, &result),
+        Some(ReceiptStatus::AlreadyStored)
+    );
+    let mut other = result.clone();
+    other.content_hash = "sha256:bb".into();
+    other.failed = false;
+    assert_eq!(
+        record(&Scope::All, 901, &other),
+        Some(ReceiptStatus::Conflict)
+    );
+    assert_eq!(audited(), 1, "only the stored result is audited");
+    let stored = s
+        .backcheck_task(&Scope::All, Uuid::from_u128(901))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.result,
+        Some(result),
+        "the first result is kept, exactly"
+    );
+    assert_eq!(
+        s.backcheck_task(&Scope::All, Uuid::from_u128(902))
+            .unwrap()
+            .unwrap()
+            .result,
+        None
+    );
+
+    // erasing an interview takes its back-check with it
+    assert!(s
+        .erase_interview(Uuid::from_u128(70), at(8), &audit("erase_interview"))
+        .unwrap());
+    assert_eq!(
+        s.backcheck_tasks(&Scope::All)
+            .unwrap()
+            .iter()
+            .map(|t| t.id.as_u128())
+            .collect::<Vec<_>>(),
+        vec![902]
+    );
 }

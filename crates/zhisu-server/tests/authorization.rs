@@ -2830,3 +2830,338 @@ async fn surveyors_are_managed_by_those_who_manage_their_district() {
         assert_eq!(r.status(), 303, "{method}");
     }
 }
+
+/// Back-checks (issue 15) for every role: round settings with items that do not exist are
+/// refused; district staff draw their district (a department viewer may not); the page, the
+/// phone form and the quality table keep to each role's scope; the phone form shows the
+/// re-contact details (each read audited) and a back-check with one differing answer fails and
+/// puts the interview in the quality-control queue with the difference; a tablet of the
+/// district receives the open tasks and uploads a result once, never by the interview's own
+/// surveyor.
+#[tokio::test(flavor = "multi_thread")]
+async fn backchecks_keep_to_each_roles_scope() {
+    use zhisu_protocol::backcheck::{BackcheckOutcome, BackcheckUpload};
+    use zhisu_protocol::{BackcheckSettings, ReceiptStatus, RoundSettings};
+    let w = world().await;
+    let devices = w.state.storage.devices().unwrap();
+    let questionnaire = zhisu_core::Questionnaire::from_toml(
+        "ohl_2026.toml",
+        include_str!("../../../questionnaires/ohl_2026.toml"),
+    )
+    .unwrap();
+    let with_answers = |n: u128, population: &str, surveyor: &str| {
+        let mut one = interview(n, population);
+        one.interview.surveyor_id = Some(surveyor.into());
+        one.interview
+            .answers
+            .insert("age".into(), AnswerValue::Integer(30));
+        one.interview
+            .answers
+            .insert("sex".into(), AnswerValue::Choice("female".into()));
+        zhisu_server_storage::Accepted::new(&questionnaire, one.interview.sealed(), one.score)
+    };
+    for (district, ns, population, surveyor) in [
+        ("yuzhong", [601u128, 602], "teacher", "wang"),
+        ("jiangbei", [611, 612], "construction", "zhao"),
+    ] {
+        let device = devices.iter().find(|d| d.district == district).unwrap();
+        let batch: Vec<_> = ns
+            .iter()
+            .map(|n| with_answers(*n, population, surveyor))
+            .collect();
+        w.state
+            .storage
+            .ingest(&batch, Some(device), Utc::now())
+            .unwrap();
+        for n in ns {
+            assert!(w
+                .state
+                .keep_recontact(
+                    Uuid::from_u128(n),
+                    &format!("1380000{n:04}"),
+                    "v1",
+                    Utc::now() + Duration::days(30),
+                    &zhisu_server_service::privacy::RetentionPolicy::default(),
+                    "test",
+                )
+                .unwrap());
+        }
+    }
+    let mut settings = RoundSettings {
+        backcheck: Some(BackcheckSettings {
+            share_percent: 100.0,
+            min_per_surveyor_week: 1,
+            items: vec!["age".into(), "sex".into(), "no_such_item".into()],
+            fail_below_percent: 80,
+            numeric_tolerance: 1.0,
+        }),
+        ..RoundSettings::default()
+    };
+    let refused = w.state.set_round_settings("2026", &settings, "city");
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("no_such_item")),
+        "{refused:?}"
+    );
+    assert!(w.state.storage.round_settings("2026").unwrap().is_none());
+    settings.backcheck.as_mut().unwrap().items = vec!["age".into(), "sex".into()];
+    w.state
+        .set_round_settings("2026", &settings, "city")
+        .unwrap();
+
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |cookie: String, path: String| {
+        let http = no_redirect.clone();
+        let base = w.base.clone();
+        async move {
+            let r = http
+                .get(format!("{base}{path}"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap())
+        }
+    };
+    // drawing: the department viewer may not; district staff draw their own district
+    for (role, want) in [("edu", 403u16), ("yz_sup", 303), ("jb_admin", 303)] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let (status, html) = get(cookie.clone(), "/dashboard/backchecks".into()).await;
+        assert_eq!(status, 200, "{role}");
+        assert_eq!(html.contains("id=\"draw\""), role != "edu", "{role}");
+        let csrf = zhisu_server_tests::csrf_of(&html);
+        let r = no_redirect
+            .post(format!("{}/dashboard/backchecks/draw", w.base))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str()), ("round", "2026"), ("seed", "42")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "draw as {role}");
+    }
+    let draws = w.state.storage.backcheck_draws("2026").unwrap();
+    assert_eq!(draws.len(), 2);
+    assert!(draws.iter().all(|d| d.seed == 42 && d.drawn == 2));
+    let tasks = w
+        .state
+        .storage
+        .backcheck_tasks(&zhisu_server_storage::Scope::All)
+        .unwrap();
+    let task_of = |n: u128| {
+        tasks
+            .iter()
+            .find(|t| t.interview_id == Uuid::from_u128(n))
+            .unwrap()
+            .id
+    };
+    assert_eq!(tasks.len(), 4);
+    // the page keeps to each role's scope (the department viewer sees teachers only)
+    for (role, sees_yuzhong, sees_jiangbei) in [
+        ("city", true, true),
+        ("yz_admin", true, false),
+        ("yz_sup", true, false),
+        ("jb_admin", false, true),
+        ("edu", true, false),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let (_, html) = get(cookie.clone(), "/dashboard/backchecks".into()).await;
+        assert_eq!(
+            html.contains(&Uuid::from_u128(601).to_string()),
+            sees_yuzhong,
+            "{role}"
+        );
+        assert_eq!(
+            html.contains(&Uuid::from_u128(611).to_string()),
+            sees_jiangbei,
+            "{role}"
+        );
+        // the phone form: only staff of the task's district, with the re-contact details
+        let (status, html) = get(cookie, format!("/dashboard/backchecks/{}", task_of(601))).await;
+        let want = match role {
+            "edu" => 403,
+            "jb_admin" => 404,
+            _ => 200,
+        };
+        assert_eq!(status, want, "phone form as {role}");
+        assert_eq!(html.contains("13800000601"), want == 200, "{role}");
+    }
+    let reads = w
+        .state
+        .storage
+        .audit_log(1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "read_recontact")
+        .count();
+    assert_eq!(reads, 3, "each read of the re-contact details is audited");
+
+    // a phone back-check with one differing answer (age 34 for 30, beyond the tolerance of 1)
+    let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, "yz_sup", PASSWORD).await;
+    let (_, html) = get(
+        cookie.clone(),
+        format!("/dashboard/backchecks/{}", task_of(601)),
+    )
+    .await;
+    let csrf = zhisu_server_tests::csrf_of(&html);
+    let r = no_redirect
+        .post(format!("{}/dashboard/backchecks/{}", w.base, task_of(601)))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reached", "yes"),
+            ("a.age", "34"),
+            ("a.sex", "female"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let done = w
+        .state
+        .storage
+        .backcheck_task(&zhisu_server_storage::Scope::All, task_of(601))
+        .unwrap()
+        .unwrap()
+        .result
+        .unwrap();
+    assert_eq!((done.agreed, done.compared, done.failed), (1, 2, true));
+    assert_eq!(done.via, "phone");
+    let (_, qc) = get(cookie.clone(), "/dashboard/qc".into()).await;
+    assert!(qc.contains("data-flag=\"backcheck_failed\""), "{qc}");
+    assert!(qc.contains("age: 30 → 34"), "the difference is shown");
+    // a department viewer (interviews minimised) sees which item differs, not the answers,
+    // and no surveyor
+    let edu = zhisu_server_tests::dashboard_sign_in(&w.base, "edu", PASSWORD).await;
+    let (_, qc) = get(edu.clone(), "/dashboard/qc".into()).await;
+    assert!(qc.contains("data-flag=\"backcheck_failed\""), "{qc}");
+    assert!(
+        !qc.contains("30 → 34") && qc.contains("不一致：age"),
+        "{qc}"
+    );
+    let (_, page) = get(edu, "/dashboard/backchecks".into()).await;
+    assert!(!page.contains("wang") && !page.contains("yz_sup"), "{page}");
+    // the quality table and its CSV give the surveyor's agreement, 1 of 2 = 50 %
+    for path in ["/dashboard/quality", "/dashboard/quality.csv"] {
+        let (_, body) = get(cookie.clone(), path.into()).await;
+        assert!(body.contains("50.0"), "{path}: {body}");
+    }
+    let (_, body) = get(
+        zhisu_server_tests::dashboard_sign_in(&w.base, "jb_admin", PASSWORD).await,
+        "/dashboard/quality".into(),
+    )
+    .await;
+    assert!(
+        !body.contains("50.0"),
+        "jiangbei does not see yuzhong's agreement"
+    );
+
+    // a yuzhong tablet gets the open task with its contact and uploads it once
+    let code = w
+        .state
+        .create_enrolment_code("2026", "yuzhong", Duration::days(1), "test")
+        .unwrap();
+    let token = w.state.enrol(&code, "yz tablet").unwrap().unwrap().token;
+    let assignment: Value = w
+        .http
+        .get(format!("{}{}", w.base, zhisu_protocol::ASSIGNMENT_PATH))
+        .bearer_auth(&token)
+        .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let delivered = assignment["backchecks"].as_array().unwrap();
+    assert_eq!(delivered.len(), 1, "{assignment}");
+    assert_eq!(delivered[0]["id"], json!(task_of(602)));
+    assert_eq!(delivered[0]["contact"], json!("13800000602"));
+    assert_eq!(delivered[0]["original_surveyor"], json!("wang"));
+    assert!(delivered[0].get("original").is_none(), "never the answers");
+    let mut answers = Answers::new();
+    answers.insert("age".into(), AnswerValue::Integer(31));
+    answers.insert("sex".into(), AnswerValue::Choice("female".into()));
+    let upload = |surveyor: &str, token: String| {
+        let body = BackcheckUpload {
+            results: vec![BackcheckOutcome {
+                task_id: task_of(602),
+                surveyor_id: surveyor.into(),
+                reached: true,
+                answers: answers.clone(),
+                completed_at: Utc.with_ymd_and_hms(2026, 12, 3, 6, 0, 0).unwrap(),
+            }],
+        };
+        let (http, base) = (w.http.clone(), w.base.clone());
+        async move {
+            let r: zhisu_protocol::UploadResponse = http
+                .post(format!("{base}{}", zhisu_protocol::BACKCHECKS_PATH))
+                .bearer_auth(token)
+                .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r.receipts[0].clone()
+        }
+    };
+    let own = upload("wang", token.clone()).await;
+    assert_eq!(own.status, ReceiptStatus::Rejected);
+    assert_eq!(own.code.as_deref(), Some("invalid_answers"));
+    let code = w
+        .state
+        .create_enrolment_code("2026", "jiangbei", Duration::days(1), "test")
+        .unwrap();
+    let other_district = w.state.enrol(&code, "jb tablet").unwrap().unwrap().token;
+    assert_eq!(
+        upload("li", other_district).await.code.as_deref(),
+        Some("not_found")
+    );
+    assert_eq!(
+        upload("li", token.clone()).await.status,
+        ReceiptStatus::Stored
+    );
+    assert_eq!(
+        upload("li", token.clone()).await.status,
+        ReceiptStatus::AlreadyStored
+    );
+    let done = w
+        .state
+        .storage
+        .backcheck_task(&zhisu_server_storage::Scope::All, task_of(602))
+        .unwrap()
+        .unwrap()
+        .result
+        .unwrap();
+    assert_eq!((done.agreed, done.compared, done.failed), (2, 2, false));
+    // done tasks leave the tablets
+    let assignment: Value = w
+        .http
+        .get(format!("{}{}", w.base, zhisu_protocol::ASSIGNMENT_PATH))
+        .bearer_auth(&token)
+        .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(assignment.get("backchecks").is_none(), "{assignment}");
+    // the district report gives each district its own back-checks: 3 of 4 answers agree
+    for (role, want) in [
+        ("yz_sup", "抽取 2 份，完成 2 份（未联系上 0 份）；重问的 4 个回答中 3 个一致（一致率 75.0%）；1 份未通过"),
+        ("jb_admin", "抽取 2 份，完成 0 份（未联系上 0 份）；重问的 0 个回答中 0 个一致（一致率 —）；0 份未通过"),
+    ] {
+        let cookie = zhisu_server_tests::dashboard_sign_in(&w.base, role, PASSWORD).await;
+        let (status, html) = get(cookie, "/dashboard/report".into()).await;
+        assert_eq!(status, 200, "{role}");
+        assert!(html.contains(want), "{role}: {html}");
+    }
+}

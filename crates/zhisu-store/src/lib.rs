@@ -12,6 +12,7 @@
 //! It never talks to the network and never decides *when* to sync: that is `zhisu-sync`.
 #![forbid(unsafe_code)]
 
+mod backcheck;
 mod backup;
 mod encryption;
 mod feedback;
@@ -138,6 +139,12 @@ pub enum StoreError {
     FeedbackGone(Uuid),
     #[error("quiz {0} was already kept with other answers; the first is kept")]
     QuizChanged(Uuid),
+    #[error("no back-check {0} on this tablet (done elsewhere, or no longer open)")]
+    UnknownBackcheck(Uuid),
+    #[error("a back-check is done by a surveyor other than the one who did the interview")]
+    OwnBackcheck,
+    #[error("back-check {0} was already kept with other answers; the first is kept")]
+    BackcheckChanged(Uuid),
     #[error("the database key is not usable: {0}")]
     Key(String),
     #[error("the database cannot be opened with this device's key (wrong key, or not a Zhisu database); the file is left as it is")]
@@ -186,6 +193,9 @@ impl StoreError {
             StoreError::DispositionReasonMissing(_) => "disposition_reason_missing",
             StoreError::FeedbackGone(_) => "feedback_gone",
             StoreError::QuizChanged(_) => "quiz_changed",
+            StoreError::UnknownBackcheck(_) => "unknown_backcheck",
+            StoreError::OwnBackcheck => "own_backcheck",
+            StoreError::BackcheckChanged(_) => "backcheck_changed",
             StoreError::Key(_) => "database_key_unusable",
             StoreError::WrongKey => "database_key_wrong",
             StoreError::Io { .. } => "storage_failed",

@@ -311,6 +311,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE library_piece ADD COLUMN media TEXT;
     "#,
+    // 21 (issue 15, back-checks 复核): the district's open back-checks as the assignment
+    //     delivered them (replaced whole at each assignment, so a task done elsewhere leaves
+    //     with its contact), and the results done here, queued for the server until their
+    //     receipt. Appended after the
+    //     surveyors' and the library media's migrations.
+    r#"
+    CREATE TABLE backcheck_task (
+        id    TEXT PRIMARY KEY NOT NULL,
+        task  TEXT NOT NULL               -- zhisu_protocol::backcheck::BackcheckAssignment (JSON)
+    ) STRICT;
+    CREATE TABLE backcheck_result (
+        task_id         TEXT PRIMARY KEY NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('waiting', 'acknowledged', 'rejected')),
+        payload         TEXT NOT NULL,    -- zhisu_protocol::backcheck::BackcheckOutcome (JSON)
+        acknowledged_at TEXT,
+        sync_code       TEXT,
+        sync_message    TEXT
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {

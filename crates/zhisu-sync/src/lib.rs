@@ -257,6 +257,56 @@ impl SyncClient {
     }
 }
 
+impl SyncClient {
+    /// Sends one batch of back-check results; on success returns the HTTP status and the
+    /// receipts.
+    pub async fn upload_backchecks(
+        &self,
+        upload: &zhisu_protocol::backcheck::BackcheckUpload,
+    ) -> Result<(u16, UploadResponse), SyncError> {
+        let response = self
+            .request(reqwest::Method::POST, zhisu_protocol::BACKCHECKS_PATH)
+            .json(upload)
+            .send()
+            .await
+            .map_err(SyncError::Unreachable)?;
+        Self::read(response).await
+    }
+}
+
+/// Uploads every back-check result waiting on the tablet (issue 15), batch by batch, each
+/// leaving the queue only once its receipt is committed; returns how many left it. A server
+/// that does not know back-checks (404) leaves them waiting.
+pub async fn sync_backchecks(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
+    let mut done = 0;
+    loop {
+        let batch = with_store(store, |s| {
+            s.waiting_backchecks(zhisu_protocol::backcheck::MAX_BACKCHECK_BATCH)
+        })
+        .await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let upload = zhisu_protocol::backcheck::BackcheckUpload { results: batch };
+        let (_, response) = match client.upload_backchecks(&upload).await {
+            Err(SyncError::Refused { status: 404, .. }) => return Ok(done),
+            other => other?,
+        };
+        let sent: Vec<uuid::Uuid> = upload.results.iter().map(|r| r.task_id).collect();
+        let receipts = plan::receipts_for_batch(&sent, &response);
+        let left = with_store(store, move |s| {
+            s.finish_backcheck_upload(&receipts, Utc::now())
+        })
+        .await?;
+        if left == 0 {
+            return Err(SyncError::BadResponse(
+                "the server sent no receipt for any back-check sent".into(),
+            ));
+        }
+        done += left;
+    }
+}
+
 /// Uploads every quiz session waiting on the tablet (issue 24), batch by batch, each leaving
 /// the queue only once its receipt is committed; returns how many left it. A server that does
 /// not know quiz sessions yet (404) leaves them waiting for a later pass.
@@ -474,6 +524,7 @@ pub async fn sync_assignment(store: &SharedStore, client: &SyncClient) -> Result
         s.save_round_key(assignment.round_key.as_ref())?;
         s.apply_review_rejections(&assignment.rejected)?;
         s.save_outreach(&assignment.events, &assignment.weak_items)?;
+        s.save_backchecks(&assignment.backchecks)?;
         Ok(())
     })
     .await?;
@@ -739,6 +790,12 @@ pub async fn run(
                         Ok(quizzes) => tracing::info!(quizzes, "quiz sessions acknowledged"),
                         Err(error @ SyncError::Unreachable(_)) => return Err(error),
                         Err(error) => tracing::warn!(%error, "quiz sessions not sent"),
+                    }
+                    match sync_backchecks(&store, &client).await {
+                        Ok(0) => {}
+                        Ok(backchecks) => tracing::info!(backchecks, "back-checks acknowledged"),
+                        Err(error @ SyncError::Unreachable(_)) => return Err(error),
+                        Err(error) => tracing::warn!(%error, "back-checks not sent"),
                     }
                     Ok(report)
                 };

@@ -348,6 +348,7 @@ impl Home {
             <div class="nav">
                 <button id="my-interviews" onclick={go(Route::MyInterviews)}>{ ui.pick("我的访谈", "My interviews") }</button>
                 <button id="show-log" onclick={go(Route::SyncLog)}>{ ui.pick("上传记录", "Sync log") }</button>
+                <button id="backchecks" onclick={go(Route::Backchecks)}>{ ui.pick("复核", "Back-checks") }</button>
             </div>
         }
     }

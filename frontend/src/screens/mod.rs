@@ -1,5 +1,6 @@
 //! One module per screen, each a component with its own state and messages.
 
+mod backchecks;
 mod enrol;
 mod home;
 pub mod interview;
@@ -9,6 +10,7 @@ mod surveyors;
 mod sync_log;
 mod today;
 
+pub use backchecks::Backchecks;
 pub use enrol::Enrol;
 pub use home::Home;
 pub use my_interviews::MyInterviews;

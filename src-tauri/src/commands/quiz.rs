@@ -100,3 +100,61 @@ pub async fn finish_quiz(
     state.sync_trigger.notify_one();
     Ok(summary)
 }
+
+/// The back-checks (复核, issue 15) the signed-in surveyor may do on this tablet.
+#[tauri::command]
+pub async fn backchecks(state: State<'_, AppState>) -> Result<api::Backchecks> {
+    let Some(surveyor) = state.signed_in().map(|s| s.id) else {
+        return Ok(Vec::new());
+    };
+    state
+        .db
+        .run(move |store, _| {
+            Ok(store
+                .backchecks_for(&surveyor)?
+                .into_iter()
+                .map(|t| api::BackcheckView {
+                    id: t.id,
+                    questionnaire_id: t.questionnaire_id,
+                    version: t.questionnaire_version,
+                    items: t.items,
+                    contact: t.contact,
+                })
+                .collect())
+        })
+        .await
+}
+
+/// Keeps a back-check by the signed-in surveyor and queues it for the server.
+#[tauri::command]
+pub async fn save_backcheck(
+    state: State<'_, AppState>,
+    args: Args<api::SaveBackcheck>,
+) -> Result<api::SaveBackcheck> {
+    let surveyor = state.signed_in().map(|s| s.id);
+    state
+        .db
+        .run(move |store, catalogue| {
+            let Some(surveyor) = surveyor else {
+                return Err(zhisu_store::StoreError::SurveyorNeeded.into());
+            };
+            let Some(task) = store.backcheck_task(args.task_id)? else {
+                return Err(zhisu_store::StoreError::UnknownBackcheck(args.task_id).into());
+            };
+            let (id, version) = (task.questionnaire_id, task.questionnaire_version);
+            let q = catalogue.get(&id, &version, store)?;
+            store.keep_backcheck(
+                &q,
+                args.task_id,
+                &surveyor,
+                args.reached,
+                &args.answers,
+                Utc::now(),
+            )?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(task = %args.task_id, "back-check kept");
+    state.sync_trigger.notify_one();
+    Ok(())
+}

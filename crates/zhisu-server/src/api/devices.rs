@@ -96,22 +96,25 @@ pub(super) async fn assignment(
     let round = device.round.clone();
     let device_id = device.id;
     let server = state.server.clone();
-    let (sites, rejected, settings, events, weak_items, library, surveyors) = blocking(move || {
-        if let Some(pending) = query.pending {
-            storage.note_pending(device_id, pending)?;
-        }
-        let today = chrono::Utc::now().date_naive();
-        Ok::<_, crate::StorageError>((
-            storage.sites(&district)?,
-            storage.rejected_for_device(device_id)?,
-            storage.round_settings(&round)?.unwrap_or_default(),
-            outreach::events_for_tablets(&server, &district, today)?,
-            outreach::weak_items_for_tablets(&server, &district, &round)?,
-            server.library_digest()?,
-            zhisu_server_service::surveyors::device_surveyors(&server, &district)?.digest,
-        ))
-    })
-    .await?;
+    let actor = format!("device {device_id}");
+    let (sites, rejected, settings, events, weak_items, library, surveyors, backchecks) =
+        blocking(move || {
+            if let Some(pending) = query.pending {
+                storage.note_pending(device_id, pending)?;
+            }
+            let today = chrono::Utc::now().date_naive();
+            Ok::<_, crate::StorageError>((
+                storage.sites(&district)?,
+                storage.rejected_for_device(device_id)?,
+                storage.round_settings(&round)?.unwrap_or_default(),
+                outreach::events_for_tablets(&server, &district, today)?,
+                outreach::weak_items_for_tablets(&server, &district, &round)?,
+                server.library_digest()?,
+                zhisu_server_service::surveyors::device_surveyors(&server, &district)?.digest,
+                server.backchecks_for_device(&district, &round, &actor)?,
+            ))
+        })
+        .await?;
     let round_key = state
         .round_keys
         .get(&device.round)
@@ -127,6 +130,7 @@ pub(super) async fn assignment(
         events,
         weak_items,
         library: Some(library),
+        backchecks,
         surveyors: Some(surveyors),
     }))
 }

@@ -55,6 +55,7 @@ pub fn routes() -> Router<HttpState> {
         )
         .route(UPLOAD_PATH, post(upload))
         .route(QUIZ_SESSIONS_PATH, post(upload_quiz_sessions))
+        .route(zhisu_protocol::BACKCHECKS_PATH, post(upload_backchecks))
         .route("/api/v1/outreach/coverage", get(coverage))
         .route("/api/v1/interviews", get(list_interviews))
         .route("/api/v1/interviews/{id}/erase", post(erase_interview))

@@ -38,6 +38,37 @@ pub(super) async fn upload_quiz_sessions(
     Ok(Json(UploadResponse { receipts }))
 }
 
+/// `POST /api/v1/backchecks`: back-check results done on a tablet (issue 15), each stored once
+/// with a receipt, within the device's district.
+pub(super) async fn upload_backchecks(
+    State(state): State<HttpState>,
+    AuthedDevice(device): AuthedDevice,
+    body: Result<
+        Json<zhisu_protocol::backcheck::BackcheckUpload>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Result<Json<UploadResponse>, Failure> {
+    use zhisu_protocol::backcheck::MAX_BACKCHECK_BATCH;
+    let Json(upload) = body.map_err(json_rejection)?;
+    if upload.results.len() > MAX_BACKCHECK_BATCH {
+        return Err(Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::BATCH_TOO_LARGE,
+            format!(
+                "at most {MAX_BACKCHECK_BATCH} back-checks per request; this one had {}",
+                upload.results.len()
+            ),
+        ));
+    }
+    let server = state.server.clone();
+    let actor = format!("device {}", device.id);
+    let receipts = blocking(move || {
+        server.ingest_backchecks(&device.district, &actor, upload.results, chrono::Utc::now())
+    })
+    .await?;
+    Ok(Json(UploadResponse { receipts }))
+}
+
 /// `GET /api/v1/outreach/coverage?q=…`: the coverage of outreach in the caller's scope.
 pub(super) async fn coverage(
     State(state): State<HttpState>,

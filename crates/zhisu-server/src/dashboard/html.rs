@@ -89,7 +89,7 @@ form.review textarea { flex: 1 1 100%; width: 100%; min-width: 12em; }
 "#;
 
 /// The views in the navigation: (path under /dashboard/, Chinese, English).
-const VIEWS: [(&str, &str, &str); 13] = [
+const VIEWS: [(&str, &str, &str); 14] = [
     ("progress", "工作进度", "Progress"),
     ("literacy", "素养水平", "Literacy"),
     ("rounds", "轮次比较", "Rounds"),
@@ -99,6 +99,7 @@ const VIEWS: [(&str, &str, &str); 13] = [
     ("item-analysis", "题目分析", "Item analysis"),
     ("qc", "质量控制", "Quality control"),
     ("quality", "调查员与调查点", "Surveyors and sites"),
+    ("backchecks", "复核", "Back-checks"),
     ("outreach", "宣传与问答", "Outreach"),
     ("training", "练习记录", "Practice record"),
     ("report", "区县报告", "District report"),

@@ -6,6 +6,7 @@
 //! of session token the API issues; forms that change data are POSTs, which SameSite=Strict
 //! keeps from other sites.
 
+mod backchecks;
 mod enrolment_sheet;
 mod export;
 mod fieldwork;
@@ -87,6 +88,12 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))
         .route("/dashboard/quality.csv", get(quality::quality_csv_download))
+        .route("/dashboard/backchecks", get(backchecks::backchecks_page))
+        .route("/dashboard/backchecks/draw", post(backchecks::draw_form))
+        .route(
+            "/dashboard/backchecks/{id}",
+            get(backchecks::task_page).post(backchecks::task_form),
+        )
         .route(
             "/dashboard/surveyors",
             get(surveyors::surveyors_page).post(surveyors::surveyors_form),

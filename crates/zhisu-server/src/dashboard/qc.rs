@@ -172,7 +172,7 @@ fn queue_row(e: &QcEntry, next: Option<Uuid>, row: &QueueRow<'_>) -> Markup {
                 " / " (e.surveyor_id.as_deref().filter(|_| !row.minimised).unwrap_or("-"))
             }
             td data-label=(people) { (population.map(|p| row.labels.label(By::Population, p)).unwrap_or_default()) }
-            td data-label=(problems) { (flags(e, lang)) }
+            td data-label=(problems) { (flags(e, lang, row.minimised)) }
             td data-label=(state) class={ "status-" (e.status.as_str()) } {
                 (status_label(e.status, lang))
                 @if let Some(comment) = e.comment.as_deref().filter(|c| !c.is_empty()) {
@@ -186,11 +186,30 @@ fn queue_row(e: &QcEntry, next: Option<Uuid>, row: &QueueRow<'_>) -> Markup {
     }
 }
 
-/// The quality flags of an interview, and a suspected repeat respondent.
-fn flags(e: &QcEntry, lang: &str) -> Markup {
+/// The quality flags of an interview, and a suspected repeat respondent. A minimised reader
+/// sees which items a failed back-check found different, not the answers.
+fn flags(e: &QcEntry, lang: &str, minimised: bool) -> Markup {
+    let shown = |flag: &zhisu_core::QcFlag| match flag {
+        zhisu_core::QcFlag::BackcheckFailed {
+            agreed,
+            compared,
+            minimum_percent,
+            differences,
+        } if minimised => zhisu_core::QcFlag::BackcheckFailed {
+            agreed: *agreed,
+            compared: *compared,
+            minimum_percent: *minimum_percent,
+            differences: differences
+                .iter()
+                .map(|d| d.split(':').next().unwrap_or_default().to_string())
+                .collect(),
+        }
+        .describe(lang),
+        other => other.describe(lang),
+    };
     html! {
         @for flag in &e.flags {
-            span.flag data-flag=(flag.code()) { (flag.describe(lang)) }
+            span.flag data-flag=(flag.code()) { (shown(flag)) }
         }
         @if e.same_fingerprint > 0 {
             span.flag data-flag="duplicate_suspect" {

@@ -126,6 +126,9 @@ fn row(
             td.num data-col="duration" { @match line.median_duration_min { Some(m) => (format!("{m:.1}")), None => "—" } }
             td.num data-col="flagged" { (percent(line.share_flagged)) }
             td.num data-col="rejected" { (percent(line.rejection_rate)) }
+            td.num data-col="backchecks" { (line.backchecks) }
+            td.num data-col="agreement" { (percent(line.backcheck_agreement)) }
+            td.num data-col="backchecks-failed" { (line.backchecks_failed) }
             td { @for (i, o) in line.outliers.iter().enumerate() { @if i > 0 { "、" } strong { "⚠ " (o.label(lang)) } } }
         }
     }
@@ -147,8 +150,8 @@ pub(super) async fn quality_page(
         h1 { (title) }
         p.note {
             (t(lang,
-               "每行：调查数；完成/中途停止/拒绝/不符合条件/其他；应答率 RR1 和合作率 COOP3（%）；用时中位数（分钟）；被标记和被退回的比例（%）。⚠ 表示明显偏离全部的情况（规则见统计说明 §12）。点表头可以排序。",
-               "Each row: interviews; completed/partial/refused/not eligible/other; RR1 and COOP3 (%); median duration (minutes); shares flagged and rejected (%). ⚠ marks a row far from the whole (rules: statistics §12). Click a heading to sort."))
+               "每行：调查数；完成/中途停止/拒绝/不符合条件/其他；应答率 RR1 和合作率 COOP3（%）；用时中位数（分钟）；被标记和被退回的比例（%）；复核数、复核一致率（%，统计说明 §13）和未通过的复核数。⚠ 表示明显偏离全部的情况（规则见统计说明 §12）。点表头可以排序。",
+               "Each row: interviews; completed/partial/refused/not eligible/other; RR1 and COOP3 (%); median duration (minutes); shares flagged and rejected (%); back-checks, their agreement (%, statistics §13) and those failed. ⚠ marks a row far from the whole (rules: statistics §12). Click a heading to sort."))
             " " a.target href={"/dashboard/quality?by=" (other.0) "&lang=" (lang)} { (other.1) }
             " " a.target href={"/dashboard/quality.csv?by=" (q.by().as_str()) "&sort=" (q.sort()) "&desc=" (if q.descending() { "1" } else { "0" }) "&lang=" (lang)} { (t(lang, "下载 CSV", "Download CSV")) }
         }
@@ -163,6 +166,9 @@ pub(super) async fn quality_page(
                 (header(&q, "duration", t(lang, "用时中位数（分钟）", "Median minutes"), lang))
                 (header(&q, "flagged", t(lang, "被标记 %", "Flagged %"), lang))
                 (header(&q, "rejected", t(lang, "被退回 %", "Rejected %"), lang))
+                th { (t(lang, "复核数", "Back-checks")) }
+                (header(&q, "agreement", t(lang, "复核一致 %", "Agreement %"), lang))
+                th { (t(lang, "复核未通过", "Failed")) }
                 th { (t(lang, "异常", "Outliers")) }
             }
             @for line in &table.lines { (row(&table, line, &names, lang)) }
@@ -176,6 +182,9 @@ pub(super) async fn quality_page(
                 td.num { @match table.overall.median_duration_min { Some(m) => (format!("{m:.1}")), None => "—" } }
                 td.num { (percent(table.overall.share_flagged)) }
                 td.num { (percent(table.overall.rejection_rate)) }
+                td.num data-col="backchecks" { (table.overall.backchecks) }
+                td.num data-col="agreement" { (percent(table.overall.backcheck_agreement)) }
+                td.num data-col="backchecks-failed" { (table.overall.backchecks_failed) }
                 td {}
             }
         } }))

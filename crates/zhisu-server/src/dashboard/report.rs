@@ -26,14 +26,18 @@ pub(super) async fn report_page(
     // the sample's counts narrowed by the filter as far as they go (district or population)
     let (counted, not_narrowed_by) =
         zhisu_server_service::annual_report::sample_scope(&ask.scope, &filter);
-    let (report, items, progress, qc, fieldwork) = run(move || {
+    let (report, items, progress, qc, fieldwork, backchecks) = run(move || {
         let report = ask.literacy()?;
         let items = ask.weakest_items()?;
         let progress = analysis::progress(ask.storage.as_ref(), &counted)?;
         // counted in the database (the queue was read here, cut at 100,000 entries)
         let qc = ask.storage.qc_counts(&counted)?;
         let fieldwork = zhisu_server_service::fieldwork::fieldwork(ask.storage.as_ref(), &counted)?;
-        Ok((report, items, progress, qc, fieldwork))
+        let backchecks = zhisu_server_service::backcheck::agreement_table(
+            &ask.storage.backcheck_tasks(&counted)?,
+        )
+        .overall;
+        Ok((report, items, progress, qc, fieldwork, backchecks))
     })
     .await?;
     let not_narrowed: Vec<&str> = not_narrowed_by.iter().map(|by| by.title(lang)).collect();
@@ -70,6 +74,7 @@ pub(super) async fn report_page(
         (weakest(&items, lang))
         (sample(&progress, qc, lang))
         p #report-contacts { (zhisu_server_service::fieldwork::summary_sentence(&fieldwork, lang)) }
+        p #report-backchecks { (zhisu_server_service::backcheck::summary_sentence(&backchecks, lang)) }
         @if let Some(note) = zhisu_server_service::wording::not_narrowed(&not_narrowed, lang) {
             p.note #report-not-narrowed { (note) }
         }

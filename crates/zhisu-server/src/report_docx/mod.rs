@@ -373,6 +373,11 @@ impl<'a> Document<'a> {
         self.heading(self.t("接触结果", "Contact outcomes"), 2);
         let contacts = zhisu_server_service::fieldwork::summary_sentence(&s.fieldwork, &r.lang);
         self.para(&contacts);
+        if let Some(backchecks) = &s.backchecks {
+            self.para(&zhisu_server_service::backcheck::summary_sentence(
+                backchecks, &r.lang,
+            ));
+        }
         let titles: Vec<&str> = s.not_narrowed_by.iter().map(String::as_str).collect();
         if let Some(note) = zhisu_server_service::wording::not_narrowed(&titles, &r.lang) {
             self.note(&note);
