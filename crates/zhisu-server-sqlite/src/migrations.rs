@@ -411,8 +411,7 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX field_surveyor_district ON field_surveyor (district, id);
     "#,
-    // 23 (issue 15, intercept surveys at stations; 21 and 22 are other parts of issue 15 when
-    // merged): the travel direction's key (facts::Facts::more, background role
+    // 22 (issue 15, intercept surveys at stations): the travel direction's key (facts::Facts::more, background role
     // travel_direction), NULL for interviews stored before and for questionnaires without the
     // item; a site's time-slot quotas for travel peaks (zhisu_protocol::TimeSlot, a JSON
     // array; NULL: none).
@@ -420,13 +419,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE interview ADD COLUMN travel_direction TEXT;
     ALTER TABLE site ADD COLUMN time_slots TEXT;
     "#,
-    // 24 (issue 24): a library piece's picture and recording read aloud, carried in the piece
+    // 23 (issue 24): a library piece's picture and recording read aloud, carried in the piece
     // (JSON: {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with
     // neither, as every piece written before.
     r#"
     ALTER TABLE library_piece ADD COLUMN media TEXT;
     "#,
-    // 22 (issue 15, back-checks 复核): each draw with its seed, and the tasks it drew (one per
+    // 24 (issue 15, back-checks 复核): each draw with its seed, and the tasks it drew (one per
     // interview), each with its result stored once by content hash. Appended after main's
     // migrations (21 surveyors, 23 intercept, 24 library media).
     r#"

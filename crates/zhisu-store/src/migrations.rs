@@ -306,12 +306,12 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         retired_at   TEXT
     ) STRICT;
     "#,
-    // 20 (issue 24): a library piece's picture and recording read aloud as delivered (JSON:
+    // 21 (issue 24): a library piece's picture and recording read aloud as delivered (JSON:
     //     {"picture": {kind, data, alt}, "audio": {kind, data}}); NULL for a piece with neither.
     r#"
     ALTER TABLE library_piece ADD COLUMN media TEXT;
     "#,
-    // 21 (issue 15, back-checks 复核): the district's open back-checks as the assignment
+    // 22 (issue 15, back-checks 复核): the district's open back-checks as the assignment
     //     delivered them (replaced whole at each assignment, so a task done elsewhere leaves
     //     with its contact), and the results done here, queued for the server until their
     //     receipt. Appended after the
