@@ -342,6 +342,56 @@ pub fn quality_csv(
     site_names: &BTreeMap<String, String>,
     lang: &str,
 ) -> String {
+    let (headers, rows) = quality_rows(table, site_names, lang);
+    crate::export::csv_text(&headers, &rows)
+}
+
+/// The table as an XLSX workbook (the page's other download): the CSV's headers and rows, the
+/// counts, rates and minutes as numbers (so a spreadsheet sorts and sums them), and a second sheet
+/// saying how each figure is made (`docs/statistics.md` §10, §12, §13).
+pub fn quality_xlsx(
+    table: &QualityTable,
+    site_names: &BTreeMap<String, String>,
+    lang: &str,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::export::{add_sheet, Cell};
+    let (headers, rows) = quality_rows(table, site_names, lang);
+    // the district, the surveyor or site and the outliers are words; every other column a number
+    let words = [0, 1, 13];
+    let cells = rows.into_iter().map(|row| {
+        row.into_iter()
+            .enumerate()
+            .map(|(c, text)| match text.parse::<f64>() {
+                _ if text.is_empty() => Cell::Empty,
+                Ok(x) if !words.contains(&c) => Cell::Number(x),
+                _ => Cell::Text(text),
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut book = rust_xlsxwriter::Workbook::new();
+    add_sheet(&mut book, t(lang, "质量", "Quality"), &headers, cells)?;
+    let method = [
+        (t(lang, "应答率 RR1、合作率 COOP3", "RR1, COOP3"), t(lang, "按 AAPOR 标准定义计算，见 docs/statistics.md 第 10 节；按人群查看时不计算。", "After AAPOR's Standard Definitions, docs/statistics.md §10; not computed in a population scope.")),
+        (t(lang, "异常", "Outliers"), t(lang, "与同一表中其他行相比明显偏离的行（规则见 docs/statistics.md 第 12 节）。", "Rows far from the others of the same table (rules in docs/statistics.md §12).")),
+        (t(lang, "复核一致 %", "Back-check agreement %"), t(lang, "复核时重问的题中，两次回答一致的比例（docs/statistics.md 第 13 节）。", "The share of re-asked items answered alike at the back-check (docs/statistics.md §13).")),
+    ];
+    add_sheet(
+        &mut book,
+        t(lang, "说明", "Method"),
+        &[t(lang, "数字", "Figure").to_string(), t(lang, "怎么算", "How it is made").to_string()],
+        method
+            .iter()
+            .map(|(a, b)| vec![Cell::Text(a.to_string()), Cell::Text(b.to_string())]),
+    )?;
+    book.save_to_buffer()
+}
+
+/// The table's headers and rows as text, in the page's order.
+fn quality_rows(
+    table: &QualityTable,
+    site_names: &BTreeMap<String, String>,
+    lang: &str,
+) -> (Vec<String>, Vec<Vec<String>>) {
     let headers: Vec<String> = [
         t(lang, "区县", "district"),
         match table.by {
@@ -404,5 +454,5 @@ pub fn quality_csv(
         ]
     };
     let rows: Vec<Vec<String>> = table.lines.iter().map(line).collect();
-    crate::export::csv_text(&headers, &rows)
+    (headers, rows)
 }

@@ -1504,12 +1504,41 @@ async fn quality_per_surveyor_marks_the_outliers_in_each_roles_scope() {
             assert_eq!(cells[13], "fast flagged rejected", "{role}: {row}");
         }
         assert!(!csv.contains("jiangbei") || role != "yz_sup");
+        // the workbook: the same rows, in the same scope, the counts as numbers
+        let r = w
+            .http
+            .get(format!("{}/dashboard/quality.xlsx?lang=en", w.base))
+            .header("cookie", cookie.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{role}");
+        let bytes = r.bytes().await.unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let mut strings = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+            &mut strings,
+        )
+        .unwrap();
+        assert_eq!(strings.contains("<t>li</t>"), sees_li, "{role}");
+        assert_eq!(
+            strings.contains("<t>fast flagged rejected</t>"),
+            sees_li,
+            "{role}"
+        );
+        assert!(strings.contains("<t>back-check agreement %</t>"), "{role}");
+        assert!(!strings.contains("<t>4</t>"), "{role}: counts are numbers");
     }
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    for path in ["/dashboard/quality", "/dashboard/quality.csv"] {
+    for path in [
+        "/dashboard/quality",
+        "/dashboard/quality.csv",
+        "/dashboard/quality.xlsx",
+    ] {
         let r = client
             .get(format!("{}{path}", w.base))
             .send()

@@ -7,7 +7,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use zhisu_server_service::fieldwork::percent;
 use zhisu_server_service::quality::{
-    quality, quality_csv, sort_lines, QualityBy, QualityLine, QualityTable,
+    quality, quality_csv, quality_xlsx, sort_lines, QualityBy, QualityLine, QualityTable,
 };
 use zhisu_server_service::t;
 use zhisu_server_service::wording::district_name;
@@ -154,6 +154,7 @@ pub(super) async fn quality_page(
                "Each row: interviews; completed/partial/refused/not eligible/other; RR1 and COOP3 (%); median duration (minutes); shares flagged and rejected (%); back-checks, their agreement (%, statistics §13) and those failed. ⚠ marks a row far from the whole (rules: statistics §12). Click a heading to sort."))
             " " a.target href={"/dashboard/quality?by=" (other.0) "&lang=" (lang)} { (other.1) }
             " " a.target href={"/dashboard/quality.csv?by=" (q.by().as_str()) "&sort=" (q.sort()) "&desc=" (if q.descending() { "1" } else { "0" }) "&lang=" (lang)} { (t(lang, "下载 CSV", "Download CSV")) }
+            " " a.target href={"/dashboard/quality.xlsx?by=" (q.by().as_str()) "&sort=" (q.sort()) "&desc=" (if q.descending() { "1" } else { "0" }) "&lang=" (lang)} { (t(lang, "下载 Excel", "Download Excel")) }
         }
         (scroll_box(title, html! { table #quality data-by=(q.by().as_str()) {
             tr {
@@ -215,6 +216,40 @@ pub(super) async fn quality_csv_download(
     let (server, actor) = (state.server.clone(), viewer.0.person.username.clone());
     let detail = format!(
         "quality CSV by {}, scope {:?}: {} rows",
+        q.by().as_str(),
+        viewer.0.person.role.scope(),
+        file.rows
+    );
+    if let Err(e) = run(move || server.audit(&actor, "export", &detail)).await {
+        return e;
+    }
+    attachment(file)
+}
+
+/// `/dashboard/quality.xlsx`: the table as a workbook, in the viewer's scope, audited as an export.
+pub(super) async fn quality_xlsx_download(
+    State(state): State<HttpState>,
+    viewer: Viewer,
+    Query(q): Query<QualityQuery>,
+) -> Response {
+    let lang = q.lang();
+    let (table, names) = match load(&state, &viewer, &q).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
+    };
+    let bytes = match quality_xlsx(&table, &names, lang) {
+        Ok(bytes) => bytes,
+        Err(e) => return super::internal(e),
+    };
+    let file = zhisu_server_service::export::File {
+        bytes,
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        name: format!("quality-{}.xlsx", q.by().as_str()),
+        rows: table.lines.len(),
+    };
+    let (server, actor) = (state.server.clone(), viewer.0.person.username.clone());
+    let detail = format!(
+        "quality XLSX by {}, scope {:?}: {} rows",
         q.by().as_str(),
         viewer.0.person.role.scope(),
         file.rows
