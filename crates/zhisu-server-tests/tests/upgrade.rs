@@ -30,13 +30,15 @@ fn fixture_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/upgrade"))
 }
 
+/// An interview as kept: id, content hash, quality-review status, district, round.
+type InterviewKept = (String, String, String, Option<String>, Option<String>);
+
 /// What must survive an upgrade, read through the storage API (no schema detail), in an order
 /// that does not depend on the backend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Snapshot {
     schema_version: usize,
-    /// id, content hash, quality-review status, district, round
-    interviews: Vec<(String, String, String, Option<String>, Option<String>)>,
+    interviews: Vec<InterviewKept>,
     /// interviews counted per district in progress
     progress: Vec<(Option<String>, u64)>,
     /// contacts per disposition
