@@ -441,7 +441,26 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
     assert_eq!(app.code::<api::ChooseSite>(site), ErrorCode::UnknownSite);
 
     quiz_is_kept_once_and_never_an_interview(&app);
+    // back-checks (issue 15): none before an assignment brings one, and a back-check needs a
+    // surveyor signed in and a task this tablet holds
+    assert!(app.ok::<api::Backchecks>(()).is_empty());
+    let unknown_task = || api::SaveBackcheckArgs {
+        task_id: uuid::Uuid::from_u128(15),
+        reached: true,
+        answers: Default::default(),
+    };
+    assert_eq!(
+        app.code::<api::SaveBackcheck>(unknown_task()),
+        ErrorCode::SurveyorNeeded
+    );
     surveyors_take_turns(&app);
+    if app.ok::<api::GetSurveyors>(()).current.is_some() {
+        assert!(app.ok::<api::Backchecks>(()).is_empty());
+        assert_eq!(
+            app.code::<api::SaveBackcheck>(unknown_task()),
+            ErrorCode::UnknownBackcheck
+        );
+    }
 
     let missing: Vec<&&str> = api::ALL
         .iter()
