@@ -378,7 +378,10 @@ pub fn quality_xlsx(
     add_sheet(
         &mut book,
         t(lang, "说明", "Method"),
-        &[t(lang, "数字", "Figure").to_string(), t(lang, "怎么算", "How it is made").to_string()],
+        &[
+            t(lang, "数字", "Figure").to_string(),
+            t(lang, "怎么算", "How it is made").to_string(),
+        ],
         method
             .iter()
             .map(|(a, b)| vec![Cell::Text(a.to_string()), Cell::Text(b.to_string())]),

@@ -88,7 +88,10 @@ pub fn routes() -> Router<HttpState> {
         .route("/dashboard/fieldwork.csv", get(fieldwork::csv))
         .route("/dashboard/quality", get(quality::quality_page))
         .route("/dashboard/quality.csv", get(quality::quality_csv_download))
-        .route("/dashboard/quality.xlsx", get(quality::quality_xlsx_download))
+        .route(
+            "/dashboard/quality.xlsx",
+            get(quality::quality_xlsx_download),
+        )
         .route("/dashboard/backchecks", get(backchecks::backchecks_page))
         .route("/dashboard/backchecks/draw", post(backchecks::draw_form))
         .route(
