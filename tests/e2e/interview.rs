@@ -646,7 +646,30 @@ async fn the_feedback_page_offers_a_qr_code_of_the_wrong_answers_for_the_workers
         assert!(interviews[0].feedback_kept);
     }
     let app = App::launch(&app_dir, &server.base_url).await;
-    app.click("my-interviews").await;
+    // the relaunched app syncs at once; "my interviews" is opened again until it lists the
+    // interview with its kept result (the page source is shown if it never does)
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        app.click("my-interviews").await;
+        let listed = app
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(fantoccini::Locator::Css("button.feedback-again"))
+            .await
+            .is_ok();
+        if listed {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let page = app.client.source().await.unwrap_or_default();
+            panic!(
+                "no kept result in my interviews: {}",
+                &page[page.find("<body").unwrap_or(0)..]
+            );
+        }
+        app.click("home").await;
+    }
     app.click_css("button.feedback-again").await;
     app.wait_for_text("score", "得分：1 / 4", Duration::from_secs(20))
         .await;
