@@ -19,7 +19,7 @@ use zhisu_core::{Answers, Questionnaire};
 use zhisu_protocol::backcheck::{BackcheckAssignment, BackcheckOutcome};
 use zhisu_protocol::Receipt;
 
-use crate::{from_json, timestamp, to_json, DeviceStore, StoreError};
+use crate::{from_json, to_json, DeviceStore, StoreError};
 
 impl DeviceStore {
     /// Keeps the open back-checks the assignment delivered, replacing those kept before; a
@@ -177,27 +177,13 @@ impl DeviceStore {
         receipts: &[Receipt],
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut changed = 0;
-        for r in receipts {
-            changed += if r.status.is_acknowledged() {
-                tx.execute(
-                    "UPDATE backcheck_result SET state = 'acknowledged', acknowledged_at = ?2
-                     WHERE task_id = ?1 AND state = 'waiting'",
-                    params![r.interview_id.to_string(), timestamp(now)],
-                )?
-            } else {
-                tx.execute(
-                    "UPDATE backcheck_result SET state = 'rejected', sync_code = ?2, sync_message = ?3
-                     WHERE task_id = ?1 AND state = 'waiting'",
-                    params![r.interview_id.to_string(), r.code, r.message],
-                )?
-            };
-        }
-        tx.commit()?;
-        Ok(changed)
+        crate::outreach::apply_receipts(
+            &mut self.conn,
+            "backcheck_result",
+            "task_id",
+            receipts,
+            now,
+        )
     }
 }
 

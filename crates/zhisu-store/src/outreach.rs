@@ -151,27 +151,7 @@ impl DeviceStore {
         receipts: &[Receipt],
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut changed = 0;
-        for r in receipts {
-            changed += if r.status.is_acknowledged() {
-                tx.execute(
-                    "UPDATE quiz_session SET state = 'acknowledged', acknowledged_at = ?2
-                     WHERE id = ?1 AND state = 'waiting'",
-                    params![r.interview_id.to_string(), timestamp(now)],
-                )?
-            } else {
-                tx.execute(
-                    "UPDATE quiz_session SET state = 'rejected', sync_code = ?2, sync_message = ?3
-                     WHERE id = ?1 AND state = 'waiting'",
-                    params![r.interview_id.to_string(), r.code, r.message],
-                )?
-            };
-        }
-        tx.commit()?;
-        Ok(changed)
+        apply_receipts(&mut self.conn, "quiz_session", "id", receipts, now)
     }
 
     /// How many quiz sessions wait, were acknowledged and were rejected.
@@ -241,6 +221,42 @@ impl DeviceStore {
         let rows = stmt.query_map([questionnaire_id], |r| r.get::<_, String>(0))?;
         rows.map(|r| r.map_err(StoreError::from)).collect()
     }
+}
+
+/// Applies receipts to a queue of records uploaded once (quiz sessions, back-check results):
+/// in `table`, the row whose `key` is the receipt's `interview_id` leaves `waiting` for
+/// `acknowledged` (stored, already stored) or `rejected` with the server's code and message, in
+/// one transaction; a receipt for a row not waiting changes nothing. How many left the queue.
+pub(crate) fn apply_receipts(
+    conn: &mut rusqlite::Connection,
+    table: &str,
+    key: &str,
+    receipts: &[Receipt],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut changed = 0;
+    for r in receipts {
+        changed += if r.status.is_acknowledged() {
+            tx.execute(
+                &format!(
+                    "UPDATE {table} SET state = 'acknowledged', acknowledged_at = ?2
+                     WHERE {key} = ?1 AND state = 'waiting'"
+                ),
+                params![r.interview_id.to_string(), timestamp(now)],
+            )?
+        } else {
+            tx.execute(
+                &format!(
+                    "UPDATE {table} SET state = 'rejected', sync_code = ?2, sync_message = ?3
+                     WHERE {key} = ?1 AND state = 'waiting'"
+                ),
+                params![r.interview_id.to_string(), r.code, r.message],
+            )?
+        };
+    }
+    tx.commit()?;
+    Ok(changed)
 }
 
 #[cfg(test)]

@@ -389,36 +389,51 @@ pub(super) async fn outreach_delete(
         outreach::delete_event(&server, &actor, &role, id, &lang_owned)
     })
     .await;
-    let refusal = match deleted {
-        Err(e) => return internal(e),
-        Ok(Ok(())) => {
+    match deleted {
+        Err(e) => internal(e),
+        Ok(outcome) => answer_form(&state, &session, &q, outcome, StatusCode::CONFLICT, None).await,
+    }
+}
+
+/// What a form of this page answers: back to the events when `outcome` is done, else the page
+/// again with the refusal in plain words (`invalid` for a refused input) and `input` kept.
+async fn answer_form(
+    state: &HttpState,
+    session: &crate::extract::Session,
+    q: &ViewQuery,
+    outcome: Result<(), Refusal>,
+    invalid: StatusCode,
+    input: Option<&EventInput>,
+) -> Response {
+    let refusal = match outcome {
+        Ok(()) => {
             let href = link(
                 "/dashboard/outreach",
-                [("q", q.questionnaire()), ("lang", lang)],
+                [("q", q.questionnaire()), ("lang", q.lang())],
             );
             return Redirect::to(&format!("{href}#events-heading")).into_response();
         }
-        Ok(Err(refusal)) => refusal,
+        Err(refusal) => refusal,
     };
     let status = match &refusal {
-        Refusal::Invalid(_) => StatusCode::CONFLICT,
+        Refusal::Invalid(_) => invalid,
         Refusal::NotFound(_) => StatusCode::NOT_FOUND,
         Refusal::NotNow(_) => StatusCode::FORBIDDEN,
         Refusal::Storage(e) => return internal(e),
     };
-    let coverage = match read_coverage(&state, &session, &q).await {
+    let coverage = match read_coverage(state, session, q).await {
         Ok(c) => c,
         Err(response) => return response,
     };
     (
         status,
         outreach_view(
-            &state,
-            &session,
-            &q,
+            state,
+            session,
+            q,
             &coverage,
             Some(refusal.to_string()),
-            None,
+            input,
         ),
     )
         .into_response()
@@ -449,37 +464,19 @@ pub(super) async fn outreach_form(
         outreach::save_event(&server, &actor, &role, &input, &lang_owned)
     })
     .await;
-    let refusal = match saved {
-        Err(e) => return internal(e),
-        Ok(Ok(_)) => {
-            let href = link(
-                "/dashboard/outreach",
-                [("q", q.questionnaire()), ("lang", lang)],
-            );
-            return Redirect::to(&format!("{href}#events-heading")).into_response();
+    match saved {
+        Err(e) => internal(e),
+        Ok(outcome) => {
+            let outcome = outcome.map(|_| ());
+            answer_form(
+                &state,
+                &session,
+                &q,
+                outcome,
+                StatusCode::BAD_REQUEST,
+                Some(&form.input),
+            )
+            .await
         }
-        Ok(Err(refusal)) => refusal,
-    };
-    let status = match &refusal {
-        Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
-        Refusal::NotFound(_) => StatusCode::NOT_FOUND,
-        Refusal::NotNow(_) => StatusCode::FORBIDDEN,
-        Refusal::Storage(e) => return internal(e),
-    };
-    let coverage = match read_coverage(&state, &session, &q).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    (
-        status,
-        outreach_view(
-            &state,
-            &session,
-            &q,
-            &coverage,
-            Some(refusal.to_string()),
-            Some(&form.input),
-        ),
-    )
-        .into_response()
+    }
 }
