@@ -20,6 +20,7 @@ pub use zhisu_core::enrol_uri;
 pub mod backcheck;
 pub mod library;
 pub mod limits;
+pub mod recontact;
 pub mod sealed;
 pub mod surveyors;
 pub mod time_slot;
@@ -52,6 +53,9 @@ pub const QUIZ_SESSIONS_PATH: &str = "/api/v1/quiz-sessions";
 /// Upload back-check results done on the tablet (POST, [`backcheck::BackcheckUpload`] →
 /// [`UploadResponse`]; protocol v1 addition, issue 15).
 pub const BACKCHECKS_PATH: &str = "/api/v1/backchecks";
+/// Upload respondents' re-contact details for back-checks, each after its interview's receipt
+/// (POST, [`recontact::RecontactUpload`] → [`UploadResponse`]; protocol v1 addition, issue 15).
+pub const RECONTACTS_PATH: &str = "/api/v1/recontacts";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -530,6 +534,9 @@ pub mod codes {
     pub const SEALED_UNREADABLE: &str = "sealed_unreadable";
     /// Sealed to a key this server does not hold (503: the device keeps it and tries later).
     pub const ROUND_KEY_MISSING: &str = "round_key_missing";
+    /// Re-contact details that break a rule (a number a back-check cannot call, …): refused,
+    /// the field named.
+    pub const INVALID_RECONTACT: &str = "invalid_recontact";
 }
 
 #[cfg(test)]
