@@ -16,6 +16,9 @@ use crate::limits::{check_string, check_time, FieldProblem, MAX_VERSION_CHARS};
 
 /// Most re-contact details one upload may carry.
 pub const MAX_RECONTACT_BATCH: usize = 100;
+/// Largest body of an upload of re-contact details, in bytes (a full batch is about 20 KiB):
+/// the server refuses a larger one unread (`413`).
+pub const MAX_RECONTACT_UPLOAD_BYTES: usize = 64 * 1024;
 
 /// A respondent's yes to being phoned once for a back-check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
