@@ -779,14 +779,22 @@ fn the_recontact_card_is_asked_when_the_round_has_backchecks_and_kept_apart() {
         app.code::<api::AnswerRecontact>(card(true, "13800001234", &"王".repeat(13))),
         ErrorCode::BadCallName
     );
-    assert!(app.ok::<api::FeedbackAgain>(interview).completion.ask_recontact);
+    assert!(
+        app.ok::<api::FeedbackAgain>(interview)
+            .completion
+            .ask_recontact
+    );
     app.ok::<api::AnswerRecontact>(card(true, "138-0000-1234", "王师傅"));
     app.ok::<api::AnswerRecontact>(card(true, "13800001234", "王师傅"));
     assert_eq!(
         app.code::<api::AnswerRecontact>(card(false, "", "")),
         ErrorCode::RecontactAnswered
     );
-    assert!(!app.ok::<api::FeedbackAgain>(interview).completion.ask_recontact);
+    assert!(
+        !app.ok::<api::FeedbackAgain>(interview)
+            .completion
+            .ask_recontact
+    );
     drop(app);
     let store = open_store();
     let kept = store.kept_recontact(id).unwrap().unwrap();

@@ -4052,10 +4052,16 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
         drop(device);
         let kept = kept.expect("the answer stays on the tablet, without the number");
         if on_server && kept.state == "acknowledged" {
-            assert_eq!(kept.phone, None, "the number left the tablet with the receipt");
+            assert_eq!(
+                kept.phone, None,
+                "the number left the tablet with the receipt"
+            );
             assert_eq!(kept.call_name, None);
             assert!(kept.consent);
-            assert_eq!(kept.consent_text_version, zhisu_core::RECONTACT_TEXT_VERSION);
+            assert_eq!(
+                kept.consent_text_version,
+                zhisu_core::RECONTACT_TEXT_VERSION
+            );
             break;
         }
         assert!(
@@ -4204,7 +4210,43 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // S02's own interview: this respondent says no on the card; nothing reaches the server,
+    // so no back-check can draw it
+    answer_pilot(&app, None, true).await;
+    complete(&app).await;
+    app.click("recontact-no").await;
+    app.wait_for_text(
+        "recontact-done",
+        "好的，不会给您打电话。",
+        Duration::from_secs(20),
+    )
+    .await;
+    both_sizes(&app, &shots, "03-recontact-declined").await;
+    let list = server.wait_for_count(2, Duration::from_secs(60)).await;
+    let declined = list
+        .interviews
+        .iter()
+        .map(|i| i.interview.id)
+        .find(|id| *id != interview_id)
+        .unwrap();
+    let kept = zhisu_e2e::open_device_store(&app_dir_b)
+        .kept_recontact(declined)
+        .unwrap()
+        .expect("the no is kept on the tablet");
+    assert_eq!(
+        (kept.consent, kept.phone, kept.state.as_str()),
+        (false, None, "declined")
+    );
     app.close().await;
+    assert!(
+        !server
+            .state
+            .storage
+            .recontact_target(declined)
+            .unwrap()
+            .unwrap()
+            .kept
+    );
     assert_eq!(
         server
             .state

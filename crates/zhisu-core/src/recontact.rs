@@ -90,7 +90,9 @@ pub fn normalize_phone(given: &str) -> Result<String, PhoneProblem> {
 pub fn normalize_call_name(given: &str) -> Option<String> {
     let name = given.trim();
     let fits = name.chars().count() <= MAX_CALL_NAME_CHARS
-        && !name.chars().any(|c| c.is_control() || crate::is_invisible(c));
+        && !name
+            .chars()
+            .any(|c| c.is_control() || crate::is_invisible(c));
     fits.then(|| name.to_string())
 }
 
@@ -145,7 +147,10 @@ mod tests {
         assert_eq!(normalize_call_name("").as_deref(), Some(""));
         assert_eq!(normalize_call_name("王\u{202e}师傅"), None);
         assert_eq!(normalize_call_name(&"王".repeat(13)), None);
-        assert_eq!(contact_line("13800001234", "王师傅"), "13800001234（王师傅）");
+        assert_eq!(
+            contact_line("13800001234", "王师傅"),
+            "13800001234（王师傅）"
+        );
         assert_eq!(contact_line("13800001234", ""), "13800001234");
     }
 }

@@ -511,7 +511,6 @@ async fn recontact_details_uploaded_by_the_tablet_are_kept_once_for_its_own_inte
     };
     let upload = |token: String, items: Vec<RecontactConsent>| {
         let body = serde_json::to_vec(&RecontactUpload { recontacts: items }).unwrap();
-        let post = post.clone();
         async move {
             let (status, text) = post(Some(token), body).await;
             assert_eq!(status, 200, "{text}");
@@ -601,7 +600,10 @@ async fn recontact_details_uploaded_by_the_tablet_are_kept_once_for_its_own_inte
         .unwrap()
         .expect("kept for the interview's district");
     assert_eq!(kept.contact, "13800001234（王师傅）", "the first is kept");
-    assert_eq!(kept.consent_text_version, zhisu_core::RECONTACT_TEXT_VERSION);
+    assert_eq!(
+        kept.consent_text_version,
+        zhisu_core::RECONTACT_TEXT_VERSION
+    );
     // the round has no end date: 90 days from now, then the retention days
     let expected = Utc::now()
         + Duration::days(
@@ -619,7 +621,10 @@ async fn recontact_details_uploaded_by_the_tablet_are_kept_once_for_its_own_inte
         .contains("13800001234"));
     let candidates = w.state.storage.backcheck_candidates("2026", None).unwrap();
     assert_eq!(
-        candidates.iter().map(|c| c.interview_id).collect::<Vec<_>>(),
+        candidates
+            .iter()
+            .map(|c| c.interview_id)
+            .collect::<Vec<_>>(),
         vec![id]
     );
 }

@@ -148,7 +148,10 @@ pub enum StoreError {
     BackcheckChanged(Uuid),
     #[error("{0}")]
     BadPhone(zhisu_core::PhoneProblem),
-    #[error("say how to address them in at most {} characters, without hidden characters", zhisu_core::MAX_CALL_NAME_CHARS)]
+    #[error(
+        "say how to address them in at most {} characters, without hidden characters",
+        zhisu_core::MAX_CALL_NAME_CHARS
+    )]
     BadCallName,
     #[error("interview {0} does not ask whether the respondent may be phoned again (not completed here, practice, or no back-checks this round)")]
     RecontactNotAsked(Uuid),

@@ -339,7 +339,10 @@ mod tests {
             store.answer_recontact(id, false, "", "", at(3)),
             Err(StoreError::RecontactAnswered(_))
         ));
-        assert!(!store.asks_recontact(id).unwrap(), "answered: not asked again");
+        assert!(
+            !store.asks_recontact(id).unwrap(),
+            "answered: not asked again"
+        );
         // apart from the answers: the interview's upload holds no number
         let upload = store.waiting_uploads(10).unwrap();
         assert_eq!(upload.len(), 1);
@@ -372,7 +375,12 @@ mod tests {
         assert!(store.waiting_recontacts(10).unwrap().is_empty());
         let kept = store.kept_recontact(id).unwrap().unwrap();
         assert_eq!(
-            (kept.consent, kept.phone, kept.call_name, kept.state.as_str()),
+            (
+                kept.consent,
+                kept.phone,
+                kept.call_name,
+                kept.state.as_str()
+            ),
             (true, None, None, "acknowledged")
         );
         assert_eq!(raw_phones(&store), vec![None], "the number is gone");

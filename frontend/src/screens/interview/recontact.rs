@@ -166,6 +166,11 @@ impl Component for RecontactCard {
     fn view(&self, ctx: &Context<Self>) -> Html {
         let l = Self::lang(ctx);
         let link = ctx.link();
+        // the error next to what caused it: under the number while it is typed
+        let error = html! {
+            <p id="recontact-error" class="error" role="alert">{ self.error.clone().unwrap_or_default() }</p>
+        };
+        let details = self.stage == Stage::Details;
         let body = match self.stage {
             Stage::Asking => html! {
                 <>
@@ -193,6 +198,7 @@ impl Component for RecontactCard {
                             value={self.phone.clone()} aria-describedby="recontact-error"
                             oninput={link.callback(|e| Msg::Phone(typed(e)))} />
                     </label>
+                    { error.clone() }
                     <label class="field" for="recontact-name">
                         <span>{ l.pick("怎么称呼您？（可以不填，比如：王师傅）", "How should we address you? (optional, e.g. Mr Wang)") }</span>
                         <input id="recontact-name" type="text" autocomplete="off"
@@ -224,7 +230,9 @@ impl Component for RecontactCard {
             <section class="recontact" id="recontact-card" aria-labelledby="recontact-title">
                 <h2 id="recontact-title">{ l.pick("可以请同事给您打一次电话吗？", "May a colleague phone you once?") }</h2>
                 { body }
-                <p id="recontact-error" class="error" role="alert">{ self.error.clone().unwrap_or_default() }</p>
+                if !details {
+                    { error }
+                }
             </section>
         }
     }
