@@ -13,8 +13,6 @@
 //! ([`SampleDesign`]: every site of the sample, whatever the domain). Districts are shown by
 //! name (the analysis's labels, [`crate::districts`]); keys stay as they are stored, for joining.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use zhisu_core::BackgroundRole;
 use zhisu_server_storage::{Role, Storage, StorageError};
@@ -439,26 +437,32 @@ fn measured_tables_with(
     if q.is_some() || also.is_some() {
         // where each version's module and measure outcomes go among the rows (by section and
         // item id); `None`: the server lacks that version, whose interviews count nowhere
-        let mut versions: HashMap<String, Option<VersionRows>> = HashMap::new();
+        // (a handful of versions: found by comparing, without a string made per interview)
+        let mut versions: Vec<(String, Option<VersionRows>)> = Vec::new();
         let scope = ask.role.scope();
         let mut count = |row: &zhisu_server_storage::FactRow<'_>| {
             if q.is_none() || !ask.filter.matches(row) {
                 return;
             }
-            let rows_of = versions
-                .entry(row.questionnaire_version.to_string())
-                .or_insert_with(|| {
-                    let own = ask
+            let at = match versions
+                .iter()
+                .position(|(v, _)| v == row.questionnaire_version)
+            {
+                Some(at) => at,
+                None => {
+                    let rows_of = ask
                         .registry
-                        .get(ask.questionnaire_id, row.questionnaire_version)?;
-                    Some(VersionRows::new(
-                        &own.questionnaire,
-                        &modules,
-                        &indicators,
-                        &health,
-                    ))
-                });
-            let Some(rows_of) = rows_of else { return };
+                        .get(ask.questionnaire_id, row.questionnaire_version)
+                        .map(|own| {
+                            VersionRows::new(&own.questionnaire, &modules, &indicators, &health)
+                        });
+                    versions.push((row.questionnaire_version.to_string(), rows_of));
+                    versions.len() - 1
+                }
+            };
+            let Some(rows_of) = &versions[at].1 else {
+                return;
+            };
             let placed = sample.cluster(row.district, row.site_id, row.stratum, row.weight);
             for (outcome, at) in row.modules.bytes().zip(&rows_of.modules) {
                 if let (Some(y), Some(at)) = (outcome_of(outcome), at) {
