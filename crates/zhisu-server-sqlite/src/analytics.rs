@@ -66,23 +66,8 @@ impl AnalyticsStore for SqliteStorage {
                 .map_err(db)?;
             rows.collect::<Result<_, _>>().map_err(db)?
         };
-        // interviews come in runs from one device: the last device's round is kept at hand
-        let mut last: (String, Option<&str>) = (String::new(), None);
         self.facts
-            .visit_with_device(self, questionnaire_id, &mut |device, row| {
-                let round = match device {
-                    None => None,
-                    Some(d) if d == last.0 && !d.is_empty() => last.1,
-                    Some(d) => {
-                        let round = rounds.get(d).map(String::as_str);
-                        last.0.clear();
-                        last.0.push_str(d);
-                        last.1 = round;
-                        round
-                    }
-                };
-                visit(round, row)
-            })
+            .visit_with_round(self, questionnaire_id, &rounds, visit)
     }
 
     fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError> {

@@ -130,6 +130,34 @@ impl FactsCache {
         Ok(())
     }
 
+    /// [`visit_with_device`](Self::visit_with_device) with each device's round looked up in
+    /// `rounds` (device id → round, read fresh by the backend: a round changes without moving
+    /// the generation). Interviews come in runs from one device: the last device's round is
+    /// kept at hand rather than hashed per interview.
+    pub fn visit_with_round(
+        &self,
+        source: &dyn FactsSource,
+        questionnaire_id: &str,
+        rounds: &HashMap<String, String>,
+        visit: &mut dyn FnMut(Option<&str>, &FactRow<'_>),
+    ) -> Result<(), StorageError> {
+        let mut last: (String, Option<&str>) = (String::new(), None);
+        self.visit_with_device(source, questionnaire_id, &mut |device, row| {
+            let round = match device {
+                None => None,
+                Some(d) if d == last.0 && !d.is_empty() => last.1,
+                Some(d) => {
+                    let round = rounds.get(d).map(String::as_str);
+                    last.0.clear();
+                    last.0.push_str(d);
+                    last.1 = round;
+                    round
+                }
+            };
+            visit(round, row)
+        })
+    }
+
     /// Drops every snapshot (a test's way of reading from the database again).
     pub fn clear(&self) {
         self.slots.lock().unwrap_or_else(|e| e.into_inner()).clear();
