@@ -19,9 +19,9 @@ use zhisu_server_storage::facts;
 use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
 use zhisu_server_storage::{
     Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
-    Facts, InterviewStore, ListedPerson, MediaStore, PeopleStore, Person, PlanStore, ProgressCell,
+    Facts, InterviewStore, ListedPerson, MediaStore, PackageStore, PeopleStore, Person, PlanStore, ProgressCell,
     PublishedRecord, QcCounts, QcEntry, QcFlag, QcStatus, ReferenceKind, ReferenceLevel,
-    ReferenceMatch, Review, Scope, Storage, StorageError, StoredInterview, StoredRecording,
+    ReferenceMatch, Review, Scope, Storage, StorageError, StoredInterview, StoredPackage, StoredRecording,
     TokenLimit,
 };
 
@@ -37,6 +37,7 @@ mod interviews;
 mod library;
 mod limits;
 mod media;
+mod packages;
 mod migrations;
 mod outreach;
 mod people;
