@@ -141,6 +141,10 @@ pub fn error_text(e: &CommandError, lang: Lang) -> String {
             "这个复核已经保存过了，不能再改。",
             "This back-check was saved already and cannot be changed.",
         ),
+        ErrorCode::RecontactAnswered => lang.pick(
+            "这个问题已经回答过了，按第一次的回答算。",
+            "This was answered already: the first answer stands.",
+        ),
         ErrorCode::StorageFailed | ErrorCode::StorageCorrupt => {
             return format!(
                 "{}（{}）",

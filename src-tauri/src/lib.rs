@@ -172,7 +172,8 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         quiz::start_quiz,
         quiz::finish_quiz,
         quiz::backchecks,
-        quiz::save_backcheck
+        quiz::save_backcheck,
+        interview::answer_recontact
     ]
 }
 

@@ -278,6 +278,18 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
     // the feedback page again, as kept by the store: the same page
     let again = app.ok::<api::FeedbackAgain>(interview);
     assert_eq!(again.completion, completion);
+    // the default round has no back-checks: the re-contact card is not asked (the test
+    // below asks it)
+    assert!(!completion.ask_recontact);
+    assert_eq!(
+        app.code::<api::AnswerRecontact>(api::RecontactArgs {
+            interview_id: id,
+            consent: true,
+            phone: "13800001234".into(),
+            call_name: String::new(),
+        }),
+        ErrorCode::RecontactNotAsked
+    );
     assert_eq!(
         app.code::<api::FeedbackAgain>(InterviewArgs {
             interview_id: uuid::Uuid::from_u128(404)
@@ -714,6 +726,83 @@ fn delivered_recordings_play_for_the_question_and_each_answer() {
     assert_eq!(
         app.code::<api::ItemAudio>(url("audio_pilot", "age", "x")),
         ErrorCode::NoAudio
+    );
+}
+
+/// The re-contact card (issue 15): asked after an interview of a round with back-checks;
+/// a number a back-check cannot call and an over-long form of address are refused in plain
+/// words; a yes is kept apart from the interview (not asked again, another answer refused)
+/// and waits for the interview's receipt before it is sent.
+#[test]
+fn the_recontact_card_is_asked_when_the_round_has_backchecks_and_kept_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let open_store = || {
+        zhisu_store::DeviceStore::open(
+            &dir.path().join("data/zhisu.sqlite3"),
+            &device_key(dir.path()),
+        )
+        .unwrap()
+    };
+    open_store()
+        .save_round_settings(&zhisu_protocol::RoundSettings {
+            backcheck: Some(zhisu_protocol::BackcheckSettings {
+                share_percent: 5.0,
+                min_per_surveyor_week: 1,
+                items: vec!["age".into()],
+                fail_below_percent: 80,
+                numeric_tolerance: 0.0,
+            }),
+            ..Default::default()
+        })
+        .unwrap();
+    let app = App::open(dir.path());
+    let id = app.ok::<api::StartInterview>(pilot_args(None)).id;
+    answer(&app, id, "age", AnswerValue::Integer(35));
+    answer(&app, id, "employer_duty", AnswerValue::Bool(true));
+    answer(&app, id, "noise", AnswerValue::Choice("earplugs".into()));
+    let both = AnswerValue::Choices(vec!["ventilate".into(), "test_air".into()]);
+    answer(&app, id, "confined_space", both);
+    let interview = InterviewArgs { interview_id: id };
+    assert!(app.ok::<api::CompleteInterview>(interview).ask_recontact);
+    let card = |consent: bool, phone: &str, call_name: &str| api::RecontactArgs {
+        interview_id: id,
+        consent,
+        phone: phone.into(),
+        call_name: call_name.into(),
+    };
+    assert_eq!(
+        app.code::<api::AnswerRecontact>(card(true, "1380000123", "")),
+        ErrorCode::BadPhone
+    );
+    assert_eq!(
+        app.code::<api::AnswerRecontact>(card(true, "13800001234", &"王".repeat(13))),
+        ErrorCode::BadCallName
+    );
+    assert!(
+        app.ok::<api::FeedbackAgain>(interview)
+            .completion
+            .ask_recontact
+    );
+    app.ok::<api::AnswerRecontact>(card(true, "138-0000-1234", "王师傅"));
+    app.ok::<api::AnswerRecontact>(card(true, "13800001234", "王师傅"));
+    assert_eq!(
+        app.code::<api::AnswerRecontact>(card(false, "", "")),
+        ErrorCode::RecontactAnswered
+    );
+    assert!(
+        !app.ok::<api::FeedbackAgain>(interview)
+            .completion
+            .ask_recontact
+    );
+    drop(app);
+    let store = open_store();
+    let kept = store.kept_recontact(id).unwrap().unwrap();
+    assert_eq!(kept.phone.as_deref(), Some("13800001234"));
+    assert_eq!(kept.state, "waiting");
+    assert!(
+        store.waiting_recontacts(10).unwrap().is_empty(),
+        "not before the interview's receipt"
     );
 }
 

@@ -3957,8 +3957,9 @@ async fn add_surveyor(app: &App, id: &str, name: &str) {
 /// syncs, its surveyor (not A's) calls the respondent from the back-check screen and records the
 /// answers again with one that differs; the result reaches the server once, and the dashboard
 /// shows its agreement and the interview in the quality-control queue with the difference.
-/// (No questionnaire asks for re-contact details yet: the server keeps them here as the
-/// re-contact question will, through `keep_recontact`.)
+/// The respondent agrees to be re-contacted on tablet A's re-contact card (a wrong number first,
+/// refused in plain words): the number reaches the server after the interview, leaves tablet A
+/// with the receipt, and is what tablet B's task and the dashboard's phone form show.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agreement_appears() {
     use zhisu_server_storage::Scope;
@@ -3991,26 +3992,97 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
         .unwrap();
     let shots = screenshots("backcheck");
     // tablet A: S01 completes an interview (age 35, every knowledge answer right)
-    let app_a = App::launch(&dir.path().join("app-a"), &server.base_url).await;
+    let app_dir_a = dir.path().join("app-a");
+    let app_a = App::launch(&app_dir_a, &server.base_url).await;
     app_a.enrol(&server.enrolment_code()).await;
+    // the round's settings (with its back-checks) are on the tablet
+    wait_until_synced(&app_a).await;
     add_surveyor(&app_a, "S01", "张三").await;
     answer_pilot(&app_a, None, true).await;
     complete(&app_a).await;
     let list = server.wait_for_count(1, Duration::from_secs(60)).await;
     let interview_id = list.interviews[0].interview.id;
-    app_a.close().await;
-    // the respondent said yes to being re-contacted and gave a phone number
-    assert!(server
-        .state
-        .keep_recontact(
-            interview_id,
-            "13800001234",
-            "v1",
-            chrono::Utc::now() + chrono::Duration::days(60),
-            &zhisu_server_service::privacy::RetentionPolicy::default(),
-            "e2e",
+    // the feedback page asks whether a colleague may phone; the respondent says yes and
+    // gives a number with a digit missing first
+    app_a
+        .wait_for_text(
+            "recontact-title",
+            "可以请同事给您打一次电话吗？",
+            Duration::from_secs(20),
         )
-        .unwrap());
+        .await;
+    both_sizes(&app_a, &shots, "00-recontact-card").await;
+    app_a.click("recontact-yes").await;
+    app_a.type_into("recontact-phone", "138 0000 123").await;
+    app_a.type_into("recontact-name", "王师傅").await;
+    app_a.click("recontact-save").await;
+    app_a
+        .wait_for_text(
+            "recontact-error",
+            "号码不对：手机号是 1 开头的 11 位数字；座机要带区号，比如 023-12345678。",
+            Duration::from_secs(10),
+        )
+        .await;
+    both_sizes(&app_a, &shots, "00-recontact-wrong-number").await;
+    app_a.type_into("recontact-phone", "4").await;
+    app_a.click("recontact-save").await;
+    app_a
+        .wait_for_text(
+            "recontact-done",
+            "谢谢您！同事会给您打一次电话。",
+            Duration::from_secs(20),
+        )
+        .await;
+    both_sizes(&app_a, &shots, "00-recontact-kept").await;
+    // nothing of it in the interview the server holds
+    assert!(!serde_json::to_string(&list.interviews[0].interview)
+        .unwrap()
+        .contains("13800001234"));
+    // the details reach the server once the interview is there, and then leave tablet A
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let on_server = server
+            .state
+            .storage
+            .recontact_target(interview_id)
+            .unwrap()
+            .is_some_and(|t| t.kept);
+        let device = zhisu_e2e::open_device_store(&app_dir_a);
+        let kept = device.kept_recontact(interview_id).unwrap();
+        drop(device);
+        let kept = kept.expect("the answer stays on the tablet, without the number");
+        if on_server && kept.state == "acknowledged" {
+            assert_eq!(
+                kept.phone, None,
+                "the number left the tablet with the receipt"
+            );
+            assert_eq!(kept.call_name, None);
+            assert!(kept.consent);
+            assert_eq!(
+                kept.consent_text_version,
+                zhisu_core::RECONTACT_TEXT_VERSION
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "re-contact details not acknowledged (on the server: {on_server}, tablet: {kept:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    app_a.close().await;
+    assert_eq!(
+        server
+            .state
+            .storage
+            .audit_log(1000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "put_recontact")
+            .count(),
+        1,
+        "kept once"
+    );
 
     // the supervisor draws the round's back-checks on the dashboard, with a seed
     let http = reqwest::Client::builder()
@@ -4056,6 +4128,9 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
     let task = tasks[0].clone();
     assert_eq!(task.interview_id, interview_id);
     assert_eq!(task.original_surveyor.as_deref(), Some("S01"));
+    // the dashboard's phone form shows the number the respondent gave on the card
+    let form = page(&format!("/dashboard/backchecks/{}", task.id)).await;
+    assert!(form.contains("13800001234（王师傅）"), "{form}");
 
     // tablet B: S02 receives the task at sync and does it
     let app_dir_b = dir.path().join("app-b");
@@ -4067,7 +4142,7 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
     app.click(&format!("backcheck-{}", task.id)).await;
     app.wait_for_text(
         "backcheck-contact",
-        "请打电话：13800001234",
+        "请打电话：13800001234（王师傅）",
         Duration::from_secs(20),
     )
     .await;
@@ -4135,7 +4210,43 @@ async fn a_backcheck_drawn_by_the_server_is_done_on_another_tablet_and_its_agree
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // S02's own interview: this respondent says no on the card; nothing reaches the server,
+    // so no back-check can draw it
+    answer_pilot(&app, None, true).await;
+    complete(&app).await;
+    app.click("recontact-no").await;
+    app.wait_for_text(
+        "recontact-done",
+        "好的，不会给您打电话。",
+        Duration::from_secs(20),
+    )
+    .await;
+    both_sizes(&app, &shots, "03-recontact-declined").await;
+    let list = server.wait_for_count(2, Duration::from_secs(60)).await;
+    let declined = list
+        .interviews
+        .iter()
+        .map(|i| i.interview.id)
+        .find(|id| *id != interview_id)
+        .unwrap();
+    let kept = zhisu_e2e::open_device_store(&app_dir_b)
+        .kept_recontact(declined)
+        .unwrap()
+        .expect("the no is kept on the tablet");
+    assert_eq!(
+        (kept.consent, kept.phone, kept.state.as_str()),
+        (false, None, "declined")
+    );
     app.close().await;
+    assert!(
+        !server
+            .state
+            .storage
+            .recontact_target(declined)
+            .unwrap()
+            .unwrap()
+            .kept
+    );
     assert_eq!(
         server
             .state

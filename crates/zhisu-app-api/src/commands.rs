@@ -205,6 +205,18 @@ pub struct SaveBackcheckArgs {
     pub answers: zhisu_core::Answers,
 }
 
+/// The respondent's answer to the re-contact card of the feedback page (复核, issue 15): may a
+/// colleague phone them once? With a yes, the number and how to address them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecontactArgs {
+    pub interview_id: Uuid,
+    pub consent: bool,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub call_name: String,
+}
+
 commands! {
     /// The questionnaires a surveyor can start: the newest version of each.
     Questionnaires = "questionnaires"(()) -> Vec<QuestionnaireSummary>;
@@ -288,6 +300,9 @@ commands! {
     Backchecks = "backchecks"(()) -> Vec<BackcheckView>;
     /// Keeps a back-check by the signed-in surveyor and queues it for the server.
     SaveBackcheck = "save_backcheck"(SaveBackcheckArgs) -> ();
+    /// Keeps the respondent's answer to the re-contact card apart from the interview's
+    /// answers; a yes (with the number) is uploaded after the interview and then deleted here.
+    AnswerRecontact = "answer_recontact"(RecontactArgs) -> ();
 }
 
 /// Largest side, in pixels, of a picture sent to [`ReadQrCode`].

@@ -90,6 +90,15 @@ error_codes! {
     OwnBackcheck = "own_backcheck",
     /// The back-check was kept already with other answers (the first is kept).
     BackcheckChanged = "backcheck_changed",
+    /// Not a phone number a back-check can call (the message says why, in plain words).
+    BadPhone = "bad_phone",
+    /// How to address the respondent is too long or holds hidden characters.
+    BadCallName = "bad_call_name",
+    /// The re-contact card is not asked for this interview (not completed here, a practice
+    /// interview, or the round has no back-checks).
+    RecontactNotAsked = "recontact_not_asked",
+    /// The re-contact card was answered already, otherwise (the first answer is kept).
+    RecontactAnswered = "recontact_answered",
     /// A server address starts with http:// or https://.
     BadServerUrl = "bad_server_url",
     DeviceNameMissing = "device_name_missing",

@@ -337,6 +337,10 @@ pub struct Completion {
     /// round's thresholds): what a supervisor's quality control would see.
     #[serde(default)]
     pub flags: Vec<zhisu_core::QcFlag>,
+    /// The round has back-checks and the respondent has not answered the re-contact card yet:
+    /// the feedback page asks whether a colleague may phone them once (issue 15).
+    #[serde(default)]
+    pub ask_recontact: bool,
 }
 
 /// A piece of the education library as the feedback page shows it (issue 24): plain Chinese

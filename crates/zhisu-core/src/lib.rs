@@ -26,6 +26,7 @@ mod model;
 mod paradata;
 mod pictures;
 pub mod quiz;
+mod recontact;
 mod reference;
 mod score;
 mod text;
@@ -54,6 +55,10 @@ pub use paradata::{
     ItemParadata, Location, MaterialOffered, Paradata, QcFlag, QcThresholds, ScreenVisit,
 };
 pub use pictures::{builtin_picture_alt, BUILTIN_PICTURES};
+pub use recontact::{
+    contact_line, normalize_call_name, normalize_phone, PhoneProblem, MAX_CALL_NAME_CHARS,
+    RECONTACT_TEXT_VERSION,
+};
 pub use reference::{interview_reference, parse_reference, REFERENCE_HEX_DIGITS};
 pub use score::{
     DimensionScore, ItemOutcome, ItemResult, ModuleScore, ScoreReport, ScoredItemOptions,

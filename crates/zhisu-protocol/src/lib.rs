@@ -20,6 +20,7 @@ pub use zhisu_core::enrol_uri;
 pub mod backcheck;
 pub mod library;
 pub mod limits;
+pub mod recontact;
 pub mod sealed;
 pub mod surveyors;
 pub mod time_slot;
@@ -53,6 +54,9 @@ pub const QUIZ_SESSIONS_PATH: &str = "/api/v1/quiz-sessions";
 /// Upload back-check results done on the tablet (POST, [`backcheck::BackcheckUpload`] →
 /// [`UploadResponse`]; protocol v1 addition, issue 15).
 pub const BACKCHECKS_PATH: &str = "/api/v1/backchecks";
+/// Upload respondents' re-contact details for back-checks, each after its interview's receipt
+/// (POST, [`recontact::RecontactUpload`] → [`UploadResponse`]; protocol v1 addition, issue 15).
+pub const RECONTACTS_PATH: &str = "/api/v1/recontacts";
 /// Most interviews one upload may carry; a device splits larger queues.
 pub const MAX_BATCH_INTERVIEWS: usize = 100;
 
@@ -535,6 +539,9 @@ pub mod codes {
     pub const INVALID_PACKAGE: &str = "invalid_package";
     /// An app package is larger than `update::MAX_PACKAGE_BYTES`.
     pub const PACKAGE_TOO_LARGE: &str = "package_too_large";
+    /// Re-contact details that break a rule (a number a back-check cannot call, …): refused,
+    /// the field named.
+    pub const INVALID_RECONTACT: &str = "invalid_recontact";
 }
 
 #[cfg(test)]

@@ -551,6 +551,26 @@ impl InterviewStore for PostgresStorage {
         Ok(true)
     }
 
+    fn recontact_target(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<zhisu_server_storage::RecontactTarget>, StorageError> {
+        let row = self
+            .pool
+            .get()
+            .map_err(unavailable)?
+            .query_opt(
+                "SELECT i.device_id, EXISTS (SELECT 1 FROM recontact r WHERE r.interview_id = i.id)
+                 FROM interview i WHERE i.id = $1",
+                &[&id],
+            )
+            .map_err(db)?;
+        Ok(row.map(|r| zhisu_server_storage::RecontactTarget {
+            device_id: r.get(0),
+            kept: r.get(1),
+        }))
+    }
+
     fn recontact(
         &self,
         scope: &Scope,

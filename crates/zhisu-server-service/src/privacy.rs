@@ -28,6 +28,10 @@ pub struct RetentionPolicy {
     pub recontact_days: u32,
 }
 
+/// How long after their upload re-contact details of a round with no end date are taken to
+/// wait for the round's end (then `recontact_days` more): about a quarter's fieldwork.
+pub const UNDATED_ROUND_DAYS: i64 = 90;
+
 /// Logs of a network service are kept at least six months (Cybersecurity Law of the PRC,
 /// art. 21(3)): a shorter audit retention is raised to this.
 pub const MIN_AUDIT_DAYS: u32 = 183;
@@ -123,8 +127,8 @@ impl ServerState {
     /// Keeps how to re-contact the respondent of a stored interview for a back-check, apart
     /// from the answers, until the end of its round plus `policy.recontact_days`; audited. Only
     /// after the respondent agreed to be re-contacted: `consent_text_version` is the version of
-    /// that question's text. False when no interview has this id. (The back-checks of issue #15
-    /// call this; no questionnaire asks for re-contact details yet.)
+    /// that question's text. False when no interview has this id. (The tablets' uploads reach
+    /// it through [`Self::ingest_recontacts`].)
     pub fn keep_recontact(
         &self,
         id: Uuid,
@@ -152,6 +156,81 @@ impl ServerState {
             ),
         };
         self.storage.put_recontact(&details, &audit)
+    }
+
+    /// Keeps the re-contact details a device uploaded (issue 15), a receipt for each in order
+    /// (the receipt's `interview_id` is the interview's): `rejected` with `invalid_recontact`
+    /// (the field named) for details that break a rule, with `not_found` for an interview
+    /// this server does not hold from this device (another device's, another district's, one
+    /// erased or not arrived: the tablet sends details only after the interview's receipt);
+    /// `already_stored` when details are kept for it already (a receipt lost, a re-send:
+    /// kept once, the first kept); else `stored` through [`Self::keep_recontact`] until the
+    /// end of the device's round (its `ends_on`, or [`UNDATED_ROUND_DAYS`] after now when the
+    /// round has no end date) plus `policy.recontact_days`.
+    pub fn ingest_recontacts(
+        &self,
+        device: &zhisu_server_storage::Device,
+        recontacts: &[zhisu_protocol::recontact::RecontactConsent],
+        policy: &RetentionPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<zhisu_protocol::Receipt>, StorageError> {
+        use zhisu_protocol::{codes, Receipt, ReceiptStatus};
+        let actor = format!("device {}", device.id);
+        let round_ends = self
+            .storage
+            .round_settings(&device.round)?
+            .and_then(|s| s.ends_on)
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+            .unwrap_or_else(|| now + Duration::days(UNDATED_ROUND_DAYS));
+        let refused = |id, code: &str, message: String| Receipt {
+            interview_id: id,
+            status: ReceiptStatus::Rejected,
+            code: Some(code.to_string()),
+            message: Some(message),
+        };
+        let mut receipts = Vec::with_capacity(recontacts.len());
+        for r in recontacts {
+            let id = r.interview_id;
+            let problems = r.field_problems();
+            if !problems.is_empty() {
+                let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                receipts.push(refused(id, codes::INVALID_RECONTACT, list.join("; ")));
+                continue;
+            }
+            let target = self.storage.recontact_target(id)?;
+            let Some(target) = target.filter(|t| t.device_id == Some(device.id)) else {
+                receipts.push(refused(
+                    id,
+                    codes::NOT_FOUND,
+                    format!("no interview {id} from this tablet on the server"),
+                ));
+                continue;
+            };
+            let status = if target.kept {
+                ReceiptStatus::AlreadyStored
+            } else if self.keep_recontact(
+                id,
+                &r.contact(),
+                &r.consent_text_version,
+                round_ends,
+                policy,
+                &actor,
+            )? {
+                ReceiptStatus::Stored
+            } else {
+                // erased between the two reads
+                receipts.push(refused(
+                    id,
+                    codes::NOT_FOUND,
+                    format!("no interview {id} from this tablet on the server"),
+                ));
+                continue;
+            };
+            receipts.push(zhisu_server_storage::rows::receipt(id, status));
+        }
+        Ok(receipts)
     }
 
     /// Erases one stored interview at its respondent's request (by interview id, which the

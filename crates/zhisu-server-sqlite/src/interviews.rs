@@ -511,6 +511,31 @@ impl InterviewStore for SqliteStorage {
         Ok(true)
     }
 
+    fn recontact_target(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<zhisu_server_storage::RecontactTarget>, StorageError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT i.device_id, EXISTS (SELECT 1 FROM recontact r WHERE r.interview_id = i.id)
+                 FROM interview i WHERE i.id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, bool>(1)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(|(device, kept)| {
+            Ok(zhisu_server_storage::RecontactTarget {
+                device_id: device
+                    .map(|d| Uuid::parse_str(&d).map_err(corrupt))
+                    .transpose()?,
+                kept,
+            })
+        })
+        .transpose()
+    }
+
     fn recontact(
         &self,
         scope: &Scope,

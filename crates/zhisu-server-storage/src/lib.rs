@@ -47,7 +47,7 @@ pub use outreach::{AcceptedQuizSession, EventDeletion, StoredEvent, StoredQuizSe
 pub use people::{ListedPerson, Person, Role, Scope};
 pub use practice::{AcceptedPractice, PracticeInterview, PracticeStore, SurveyorStart};
 pub use references::{ReferenceKind, ReferenceLevel};
-pub use retention::{Cutoffs, Purged, RecontactDetails};
+pub use retention::{Cutoffs, Purged, RecontactDetails, RecontactTarget};
 pub use zhisu_core::QcFlag;
 
 /// A driver's error, whatever the backend.
@@ -400,6 +400,11 @@ pub trait InterviewStore {
         details: &RecontactDetails,
         audit: &AuditEntry,
     ) -> Result<bool, StorageError>;
+
+    /// Where re-contact details uploaded for interview `id` may go (issue 15): `None` when no
+    /// interview has this id; else the device that sent it and whether details are kept for
+    /// it already. Reads neither the details nor the answers (nothing to audit).
+    fn recontact_target(&self, id: Uuid) -> Result<Option<RecontactTarget>, StorageError>;
 
     /// The re-contact details of an interview within `scope`, the read written to the audit
     /// log (`audit`) in the same transaction; `None` (nothing audited) when there are none.

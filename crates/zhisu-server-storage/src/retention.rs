@@ -69,3 +69,13 @@ pub struct RecontactDetails {
     pub stored_at: DateTime<Utc>,
     pub delete_after: DateTime<Utc>,
 }
+
+/// A stored interview as the upload of its re-contact details needs it
+/// ([`crate::InterviewStore::recontact_target`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecontactTarget {
+    /// The device that sent the interview (`None` for one imported from a backup file).
+    pub device_id: Option<uuid::Uuid>,
+    /// Re-contact details are kept for it already.
+    pub kept: bool,
+}

@@ -1201,11 +1201,21 @@ fn erasure_conformance(f: &Fresh) {
         stored_at: at(3),
         delete_after: Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).unwrap(),
     };
+    // where an upload of details may go: the interview (here from no device), none kept yet
+    assert_eq!(
+        s.recontact_target(gone).unwrap(),
+        Some(zhisu_server_storage::RecontactTarget {
+            device_id: None,
+            kept: false
+        })
+    );
+    assert_eq!(s.recontact_target(Uuid::from_u128(4242)).unwrap(), None);
     for n in [1803, 1800] {
         assert!(s
             .put_recontact(&details(n), &audit("put_recontact"))
             .unwrap());
     }
+    assert!(s.recontact_target(gone).unwrap().unwrap().kept);
     assert!(!s
         .put_recontact(&details(4242), &audit("put_recontact"))
         .unwrap());
@@ -2716,6 +2726,15 @@ fn practice_conformance(s: &dyn Storage) {
     real.interview.surveyor_id = Some("trainee-1".into());
     real.interview = real.interview.sealed();
     s.ingest(&[real], Some(&device), at(1)).unwrap();
+    // re-contact details may come only from the device that sent the interview; a practice
+    // interview is no survey interview: none may be kept for it
+    assert_eq!(
+        s.recontact_target(Uuid::from_u128(60)).unwrap(),
+        Some(zhisu_server_storage::RecontactTarget {
+            device_id: Some(device.id),
+            kept: false
+        })
+    );
     let survey_before = (
         s.interviews(&Scope::All).unwrap(),
         s.progress(&Scope::All).unwrap(),
@@ -2748,6 +2767,7 @@ fn practice_conformance(s: &dyn Storage) {
     let first = &stored[0];
     assert_eq!(first.district.as_deref(), Some("yuzhong"));
     assert_eq!(first.device_id, Some(device.id));
+    assert_eq!(s.recontact_target(first.id).unwrap(), None);
     assert_eq!(first.surveyor_id.as_deref(), Some("trainee-1"));
     assert_eq!(first.site_id.as_deref(), Some("site-1"));
     assert_eq!((first.score, first.max_score), (3, 4));

@@ -69,6 +69,9 @@ pub struct HttpState {
     /// open. The binary sets it; a server built in code that never seals (tests of other
     /// things) leaves it off.
     pub require_round_keys: bool,
+    /// The retention rules (`docs/privacy.md`): how long uploaded re-contact details are kept
+    /// after their round; the hourly purge applies them all.
+    pub retention: zhisu_server_service::privacy::RetentionPolicy,
 }
 
 impl HttpState {
@@ -93,6 +96,7 @@ impl HttpState {
             public_url: None,
             round_keys: Arc::default(),
             require_round_keys: false,
+            retention: zhisu_server_service::privacy::RetentionPolicy::default(),
         }
     }
 

@@ -305,6 +305,7 @@ fn open_state(config: &Config) -> anyhow::Result<HttpState> {
         std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_uploads));
     state.utc_offset = config.utc_offset;
     state.min_cell_n = config.min_cell_n;
+    state.retention = config.retention;
     for key in load_round_keys(&round_keys_dir(config))? {
         tracing::info!(round = %key.key_id, public_key = %key.public_key().public_key, "round key");
         state.add_round_key(key);

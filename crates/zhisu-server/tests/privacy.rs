@@ -21,6 +21,8 @@ struct World {
     http: reqwest::Client,
     state: ServerState,
     device: zhisu_server_storage::Device,
+    /// The token of `device`, the tablet that sent `interviews`.
+    token: String,
     interviews: Vec<zhisu_protocol::CompletedInterview>,
     _dir: tempfile::TempDir,
 }
@@ -96,6 +98,7 @@ async fn world() -> World {
         http: reqwest::Client::new(),
         state,
         device,
+        token: enrolment.token,
         interviews,
         _dir: dir,
     }
@@ -468,4 +471,160 @@ async fn recontact_details_stay_out_of_every_read_and_go_after_their_round() {
         "only the read that found them"
     );
     assert!(w.state.storage.contains(id).unwrap(), "the answers stay");
+}
+
+/// Re-contact details uploaded by a tablet (issue 15, `POST /api/v1/recontacts`): refused
+/// without a device token (401), for an interview the server does not hold from this tablet
+/// (another district's tablet, another tablet of the district, an unknown id: `not_found`),
+/// with a number a back-check cannot call (`invalid_recontact`: nothing kept), or in a body
+/// too large (413); kept once for the tablet's own interview (a re-send is `already_stored`,
+/// one `put_recontact` audit entry), as one contact line, until the round's end plus the
+/// retention days; the interview then is a back-check candidate. Nothing is in the interview.
+#[tokio::test(flavor = "multi_thread")]
+async fn recontact_details_uploaded_by_the_tablet_are_kept_once_for_its_own_interviews() {
+    use zhisu_protocol::recontact::{RecontactConsent, RecontactUpload};
+    let w = world().await;
+    let id = w.interviews[1].id;
+    let consent = |id: Uuid, phone: &str| RecontactConsent {
+        interview_id: id,
+        phone: phone.into(),
+        call_name: "王师傅".into(),
+        consent_text_version: zhisu_core::RECONTACT_TEXT_VERSION.into(),
+        answered_at: Utc::now(),
+    };
+    let url = format!("{}{}", w.base, zhisu_protocol::RECONTACTS_PATH);
+    let post = |token: Option<String>, body: Vec<u8>| {
+        let (http, url) = (w.http.clone(), url.clone());
+        async move {
+            let mut request = http
+                .post(url)
+                .header(zhisu_protocol::PROTOCOL_HEADER, "1")
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let upload = |token: String, items: Vec<RecontactConsent>| {
+        let body = serde_json::to_vec(&RecontactUpload { recontacts: items }).unwrap();
+        async move {
+            let (status, text) = post(Some(token), body).await;
+            assert_eq!(status, 200, "{text}");
+            serde_json::from_str::<zhisu_protocol::UploadResponse>(&text)
+                .unwrap()
+                .receipts
+        }
+    };
+    let good = serde_json::to_vec(&RecontactUpload {
+        recontacts: vec![consent(id, "13800001234")],
+    })
+    .unwrap();
+    // no token, or one the server never issued
+    assert_eq!(post(None, good.clone()).await.0, 401);
+    assert_eq!(post(Some("not-a-token".into()), good.clone()).await.0, 401);
+    // a tablet of another district, and another tablet of the same district
+    let mut others = Vec::new();
+    for district in ["jiangbei", "yuzhong"] {
+        let code = w
+            .state
+            .create_enrolment_code("2026", district, Duration::days(1), "test")
+            .unwrap();
+        others.push(w.state.enrol(&code, "另一台").unwrap().unwrap().token);
+    }
+    for token in others {
+        let receipts = upload(token, vec![consent(id, "13800001234")]).await;
+        assert_eq!(receipts[0].status, ReceiptStatus::Rejected);
+        assert_eq!(receipts[0].code.as_deref(), Some("not_found"));
+    }
+    // a bad number, and an interview the server does not hold
+    let receipts = upload(
+        w.token.clone(),
+        vec![
+            consent(id, "1380000123"),
+            consent(Uuid::from_u128(4242), "13800001234"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        receipts
+            .iter()
+            .map(|r| (r.status, r.code.as_deref()))
+            .collect::<Vec<_>>(),
+        vec![
+            (ReceiptStatus::Rejected, Some("invalid_recontact")),
+            (ReceiptStatus::Rejected, Some("not_found")),
+        ]
+    );
+    assert!(receipts[0].message.as_deref().unwrap().contains("phone"));
+    assert!(w.audited("put_recontact").is_empty(), "nothing kept yet");
+    // too large: more than the batch allows, or a body over the route's limit (unread)
+    let many = serde_json::to_vec(&RecontactUpload {
+        recontacts: vec![consent(id, "13800001234"); 101],
+    })
+    .unwrap();
+    assert!(many.len() < zhisu_protocol::recontact::MAX_RECONTACT_UPLOAD_BYTES);
+    let (status, text) = post(Some(w.token.clone()), many).await;
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("batch_too_large"), "{text}");
+    let mut huge = consent(id, "13800001234");
+    huge.consent_text_version = "v".repeat(zhisu_protocol::recontact::MAX_RECONTACT_UPLOAD_BYTES);
+    let huge = serde_json::to_vec(&RecontactUpload {
+        recontacts: vec![huge],
+    })
+    .unwrap();
+    assert_eq!(post(Some(w.token.clone()), huge).await.0, 413);
+    let (status, text) = post(Some(w.token.clone()), b"{\"recontacts\": [1]}".to_vec()).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(w.audited("put_recontact").is_empty(), "nothing kept yet");
+
+    // the tablet's own interview: kept, and a re-send (a lost receipt) kept once
+    let receipts = upload(w.token.clone(), vec![consent(id, "13800001234")]).await;
+    assert_eq!(receipts[0].status, ReceiptStatus::Stored);
+    let mut again = consent(id, "13900009999");
+    again.call_name = String::new();
+    let receipts = upload(w.token.clone(), vec![again]).await;
+    assert_eq!(receipts[0].status, ReceiptStatus::AlreadyStored);
+    assert_eq!(w.audited("put_recontact").len(), 1, "stored once");
+    let kept = w
+        .state
+        .storage
+        .recontact(
+            &Scope::District("yuzhong".into()),
+            id,
+            &zhisu_server_storage::AuditEntry::now("test", "read_recontact", "test"),
+        )
+        .unwrap()
+        .expect("kept for the interview's district");
+    assert_eq!(kept.contact, "13800001234（王师傅）", "the first is kept");
+    assert_eq!(
+        kept.consent_text_version,
+        zhisu_core::RECONTACT_TEXT_VERSION
+    );
+    // the round has no end date: 90 days from now, then the retention days
+    let expected = Utc::now()
+        + Duration::days(
+            zhisu_server_service::privacy::UNDATED_ROUND_DAYS
+                + i64::from(
+                    zhisu_server_service::privacy::RetentionPolicy::default().recontact_days,
+                ),
+        );
+    assert!((kept.delete_after - expected).num_minutes().abs() < 5);
+    // the interview itself is unchanged, and now a back-check can draw it
+    let stored = w.state.storage.interviews(&Scope::All).unwrap();
+    let interview = stored.iter().find(|i| i.interview.id == id).unwrap();
+    assert!(!serde_json::to_string(&interview.interview)
+        .unwrap()
+        .contains("13800001234"));
+    let candidates = w.state.storage.backcheck_candidates("2026", None).unwrap();
+    assert_eq!(
+        candidates
+            .iter()
+            .map(|c| c.interview_id)
+            .collect::<Vec<_>>(),
+        vec![id]
+    );
 }

@@ -57,6 +57,8 @@ impl Kept {
                     .collect(),
                 practice,
                 flags,
+                // decided when the page is drawn (`kept_feedback`)
+                ask_recontact: false,
             },
         }
     }
@@ -106,6 +108,8 @@ impl DeviceStore {
                 piece.audio_url = view.audio_url;
             }
         }
+        // asked while unanswered, whenever the page is drawn (again)
+        kept.completion.ask_recontact = self.asks_recontact(id)?;
         Ok(KeptFeedback {
             completion: kept.completion,
             language,

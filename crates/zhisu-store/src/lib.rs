@@ -27,6 +27,7 @@ mod migrations;
 mod outreach;
 mod paradata;
 mod questionnaires;
+mod recontact;
 mod repeat;
 mod surveyors;
 pub use feedback::FEEDBACK_KEPT_HOURS;
@@ -145,6 +146,17 @@ pub enum StoreError {
     OwnBackcheck,
     #[error("back-check {0} was already kept with other answers; the first is kept")]
     BackcheckChanged(Uuid),
+    #[error("{0}")]
+    BadPhone(zhisu_core::PhoneProblem),
+    #[error(
+        "say how to address them in at most {} characters, without hidden characters",
+        zhisu_core::MAX_CALL_NAME_CHARS
+    )]
+    BadCallName,
+    #[error("interview {0} does not ask whether the respondent may be phoned again (not completed here, practice, or no back-checks this round)")]
+    RecontactNotAsked(Uuid),
+    #[error("the respondent of interview {0} already answered whether they may be phoned again; the first answer is kept")]
+    RecontactAnswered(Uuid),
     #[error("the database key is not usable: {0}")]
     Key(String),
     #[error("the database cannot be opened with this device's key (wrong key, or not a Zhisu database); the file is left as it is")]
@@ -196,6 +208,10 @@ impl StoreError {
             StoreError::UnknownBackcheck(_) => "unknown_backcheck",
             StoreError::OwnBackcheck => "own_backcheck",
             StoreError::BackcheckChanged(_) => "backcheck_changed",
+            StoreError::BadPhone(_) => "bad_phone",
+            StoreError::BadCallName => "bad_call_name",
+            StoreError::RecontactNotAsked(_) => "recontact_not_asked",
+            StoreError::RecontactAnswered(_) => "recontact_answered",
             StoreError::Key(_) => "database_key_unusable",
             StoreError::WrongKey => "database_key_wrong",
             StoreError::Io { .. } => "storage_failed",

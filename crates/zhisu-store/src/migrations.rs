@@ -330,6 +330,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         sync_message    TEXT
     ) STRICT;
     "#,
+    // 23 (issue 15, re-contact for back-checks): the respondent's answer to the feedback
+    //     page's re-contact card, apart from the interview's answers (never in its payload or
+    //     content hash): yes or no, the version of the card's words, and with a yes the phone
+    //     number and how to address them, queued for the server after the interview's receipt.
+    //     The number and the form of address are deleted (NULL) with the receipt; a no is
+    //     never sent ('declined').
+    r#"
+    CREATE TABLE recontact (
+        interview_id          TEXT PRIMARY KEY NOT NULL,
+        consent               INTEGER NOT NULL CHECK (consent IN (0, 1)),
+        consent_text_version  TEXT NOT NULL,
+        phone                 TEXT,
+        call_name             TEXT,
+        answered_at           TEXT NOT NULL,
+        state                 TEXT NOT NULL CHECK (state IN ('declined', 'waiting', 'acknowledged', 'rejected')),
+        acknowledged_at       TEXT,
+        sync_code             TEXT,
+        sync_message          TEXT,
+        CHECK (consent = 1 OR (phone IS NULL AND state = 'declined'))
+    ) STRICT;
+    "#,
 ];
 
 pub(crate) fn schema_version(conn: &Connection) -> rusqlite::Result<usize> {
@@ -650,6 +671,42 @@ mod tests {
         let (kept, day) = store.kept_fingerprint(open).unwrap();
         assert_eq!(kept.unwrap().len(), zhisu_core::FINGERPRINT_HEX_DIGITS);
         assert_eq!(day.as_deref(), Some("2026-11-29"));
+    }
+
+    #[test]
+    fn a_device_at_version_22_keeps_its_interviews_and_starts_with_no_recontact_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite3");
+        let id = uuid::Uuid::from_u128(22);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate_to(&mut conn, 22).unwrap();
+            conn.execute_batch(
+                r#"
+                INSERT INTO interview (id, questionnaire_id, questionnaire_version, state, started_at, utc_offset_minutes, completed_at, site_id, payload, disposition)
+                VALUES ('00000000-0000-0000-0000-000000000016', 'ohl_pilot', '2026.1', 'acknowledged', '2026-11-29T08:00:00.000Z', 480, '2026-11-29T08:09:00.000Z', 'yz-001', '{}', 'completed');
+                INSERT INTO round_settings (singleton, settings) VALUES (1, '{"show_answer_key":true,"backcheck":{"share_percent":5.0,"min_per_surveyor_week":1,"items":["age"],"fail_below_percent":80}}');
+                "#,
+            )
+            .unwrap();
+        }
+        let mut store = crate::DeviceStore::open(&path, &crate::test_key()).unwrap();
+        assert_eq!(schema_version(&store.conn).unwrap(), MIGRATIONS.len());
+        assert!(store.kept_recontact(id).unwrap().is_none());
+        assert!(store.asks_recontact(id).unwrap());
+        store
+            .answer_recontact(id, true, "13800001234", "", chrono::Utc::now())
+            .unwrap();
+        assert_eq!(store.waiting_recontacts(10).unwrap().len(), 1);
+        // a phone number without a yes cannot be stored, whatever writes the row
+        assert!(store
+            .conn
+            .execute(
+                "INSERT INTO recontact (interview_id, consent, consent_text_version, phone, answered_at, state)
+                 VALUES ('x', 0, 'v', '13800001234', '2026-12-06T00:00:00.000Z', 'declined')",
+                [],
+            )
+            .is_err());
     }
 
     #[test]

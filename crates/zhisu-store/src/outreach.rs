@@ -235,6 +235,19 @@ pub(crate) fn apply_receipts(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let changed = apply_receipts_in(&tx, table, key, receipts, now)?;
+    tx.commit()?;
+    Ok(changed)
+}
+
+/// [`apply_receipts`] within a transaction the caller commits (with its own further changes).
+pub(crate) fn apply_receipts_in(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    key: &str,
+    receipts: &[Receipt],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     let mut changed = 0;
     for r in receipts {
         changed += if r.status.is_acknowledged() {
@@ -255,7 +268,6 @@ pub(crate) fn apply_receipts(
             )?
         };
     }
-    tx.commit()?;
     Ok(changed)
 }
 

@@ -26,6 +26,9 @@ const WRITER: &str = env!("CARGO_BIN_EXE_zhisu-store-kill-writer");
 const SURVEYOR_ID: &str = "svy-7731";
 const SURVEYOR_NAME: &str = "欧阳秀英";
 const PIN: &str = "480213";
+/// A respondent's number given on the re-contact card (back-checks, issue 15).
+const PHONE: &str = "13957204816";
+const CALL_NAME: &str = "欧阳师傅";
 /// The shortest secret searched for in ciphertext (see the encrypted copy's check).
 const MIN_NEEDLE: usize = 6;
 
@@ -56,6 +59,19 @@ fn fill(store: &mut DeviceStore, q: &Questionnaire, n: u128) -> Vec<Uuid> {
             .unwrap();
     }
     store.sign_in_surveyor(SURVEYOR_ID, PIN, t0).unwrap();
+    // a round with back-checks: the first respondent gives a number on the re-contact card
+    store
+        .save_round_settings(&zhisu_protocol::RoundSettings {
+            backcheck: Some(zhisu_protocol::BackcheckSettings {
+                share_percent: 5.0,
+                min_per_surveyor_week: 1,
+                items: vec!["age".into()],
+                fail_below_percent: 80,
+                numeric_tolerance: 0.0,
+            }),
+            ..Default::default()
+        })
+        .unwrap();
     let mut ids = Vec::new();
     for i in 0..n {
         let id = Uuid::from_u128(0x5eed_0000 + i);
@@ -67,6 +83,11 @@ fn fill(store: &mut DeviceStore, q: &Questionnaire, n: u128) -> Vec<Uuid> {
         }
         if i + 1 < n {
             store.complete_interview(q, id, t0).unwrap();
+            if i == 0 {
+                store
+                    .answer_recontact(id, true, PHONE, CALL_NAME, t0)
+                    .unwrap();
+            }
         }
         ids.push(id);
     }
@@ -124,6 +145,11 @@ fn secrets(ids: &[Uuid], pin_hash: &str) -> Vec<(String, Vec<u8>)> {
             serde_json::to_string(&value).unwrap().into_bytes(),
         ));
     }
+    secrets.push(("re-contact phone number".into(), PHONE.as_bytes().to_vec()));
+    secrets.push((
+        "re-contact form of address".into(),
+        CALL_NAME.as_bytes().to_vec(),
+    ));
     secrets.push(("choice earplugs".into(), b"earplugs".to_vec()));
     secrets.push(("choice ventilate".into(), b"ventilate".to_vec()));
     secrets

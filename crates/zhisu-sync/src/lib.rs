@@ -307,6 +307,57 @@ pub async fn sync_backchecks(store: &SharedStore, client: &SyncClient) -> Result
     }
 }
 
+impl SyncClient {
+    /// Sends one batch of re-contact details; on success returns the HTTP status and the
+    /// receipts.
+    pub async fn upload_recontacts(
+        &self,
+        upload: &zhisu_protocol::recontact::RecontactUpload,
+    ) -> Result<(u16, UploadResponse), SyncError> {
+        let response = self
+            .request(reqwest::Method::POST, zhisu_protocol::RECONTACTS_PATH)
+            .json(upload)
+            .send()
+            .await
+            .map_err(SyncError::Unreachable)?;
+        Self::read(response).await
+    }
+}
+
+/// Uploads the re-contact details waiting on the tablet (issue 15) whose interviews the server
+/// has acknowledged, batch by batch; each leaves the queue, and its phone number the tablet,
+/// only once its receipt is committed. Returns how many left. A server that does not know
+/// re-contact details (404) leaves them waiting.
+pub async fn sync_recontacts(store: &SharedStore, client: &SyncClient) -> Result<usize, SyncError> {
+    let mut done = 0;
+    loop {
+        let batch = with_store(store, |s| {
+            s.waiting_recontacts(zhisu_protocol::recontact::MAX_RECONTACT_BATCH)
+        })
+        .await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let upload = zhisu_protocol::recontact::RecontactUpload { recontacts: batch };
+        let (_, response) = match client.upload_recontacts(&upload).await {
+            Err(SyncError::Refused { status: 404, .. }) => return Ok(done),
+            other => other?,
+        };
+        let sent: Vec<uuid::Uuid> = upload.recontacts.iter().map(|r| r.interview_id).collect();
+        let receipts = plan::receipts_for_batch(&sent, &response);
+        let left = with_store(store, move |s| {
+            s.finish_recontact_upload(&receipts, Utc::now())
+        })
+        .await?;
+        if left == 0 {
+            return Err(SyncError::BadResponse(
+                "the server sent no receipt for any re-contact details sent".into(),
+            ));
+        }
+        done += left;
+    }
+}
+
 /// Uploads every quiz session waiting on the tablet (issue 24), batch by batch, each leaving
 /// the queue only once its receipt is committed; returns how many left it. A server that does
 /// not know quiz sessions yet (404) leaves them waiting for a later pass.
@@ -796,6 +847,15 @@ pub async fn run(
                         Ok(backchecks) => tracing::info!(backchecks, "back-checks acknowledged"),
                         Err(error @ SyncError::Unreachable(_)) => return Err(error),
                         Err(error) => tracing::warn!(%error, "back-checks not sent"),
+                    }
+                    // after the interviews' receipts: the server holds the interview first
+                    match sync_recontacts(&store, &client).await {
+                        Ok(0) => {}
+                        Ok(recontacts) => {
+                            tracing::info!(recontacts, "re-contact details acknowledged")
+                        }
+                        Err(error @ SyncError::Unreachable(_)) => return Err(error),
+                        Err(error) => tracing::warn!(%error, "re-contact details not sent"),
                     }
                     Ok(report)
                 };

@@ -698,3 +698,83 @@ async fn the_districts_surveyors_arrive_with_the_assignment_and_follow_the_serve
             .digest
     );
 }
+
+/// Re-contact details (issue 15) through the sync engine and the real server: nothing is sent
+/// before the interview's receipt; the details then arrive once, even when the first response
+/// was lost and they are sent again; after the receipt the tablet no longer holds the number,
+/// and the server's back-check draw finds the interview.
+#[tokio::test(flavor = "multi_thread")]
+async fn recontact_details_follow_their_interview_once_and_leave_the_tablet() {
+    use zhisu_protocol::recontact::RecontactUpload;
+    use zhisu_protocol::{BackcheckSettings, ReceiptStatus, RoundSettings};
+    let dir = tempfile::tempdir().unwrap();
+    let (base, server) = start_server(dir.path()).await;
+    let mut device = DeviceStore::open(&dir.path().join("device.sqlite3"), &device_key()).unwrap();
+    device
+        .save_round_settings(&RoundSettings {
+            backcheck: Some(BackcheckSettings {
+                share_percent: 100.0,
+                min_per_surveyor_week: 1,
+                items: vec!["age".into()],
+                fail_below_percent: 80,
+                numeric_tolerance: 0.0,
+            }),
+            ..Default::default()
+        })
+        .unwrap();
+    let ids = complete_interviews(&mut device, 2);
+    let now = Utc::now();
+    device
+        .answer_recontact(ids[0], true, "13800001234", "王师傅", now)
+        .unwrap();
+    device.answer_recontact(ids[1], false, "", "", now).unwrap();
+    let store = Arc::new(Mutex::new(device));
+    let client = SyncClient::new(&base).with_token(&device_token(&server));
+    // before the interviews' receipts: nothing to send
+    assert_eq!(
+        zhisu_sync::sync_recontacts(&store, &client).await.unwrap(),
+        0
+    );
+    sync_once(&store, &client, &no_progress).await.unwrap();
+    // the server keeps them, but the response is lost
+    let waiting = store.lock().unwrap().waiting_recontacts(10).unwrap();
+    assert_eq!(waiting.len(), 1, "only the yes");
+    let (_, lost) = client
+        .upload_recontacts(&RecontactUpload {
+            recontacts: waiting,
+        })
+        .await
+        .unwrap();
+    assert_eq!(lost.receipts[0].status, ReceiptStatus::Stored);
+    // the next pass sends them again: recognised, kept once, and the number leaves the tablet
+    assert_eq!(
+        zhisu_sync::sync_recontacts(&store, &client).await.unwrap(),
+        1
+    );
+    let kept = store
+        .lock()
+        .unwrap()
+        .kept_recontact(ids[0])
+        .unwrap()
+        .unwrap();
+    assert_eq!((kept.state.as_str(), kept.phone), ("acknowledged", None));
+    assert_eq!(
+        server
+            .storage
+            .audit_log(100)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "put_recontact")
+            .count(),
+        1
+    );
+    let candidates = server.storage.backcheck_candidates("2026", None).unwrap();
+    assert_eq!(
+        candidates
+            .iter()
+            .map(|c| c.interview_id)
+            .collect::<Vec<_>>(),
+        vec![ids[0]],
+        "the yes can be drawn, the no cannot"
+    );
+}

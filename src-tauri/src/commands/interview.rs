@@ -272,6 +272,32 @@ pub async fn complete_interview(
     Ok(completion)
 }
 
+/// The respondent's answer to the feedback page's re-contact card (issue 15), kept apart from
+/// the interview; a yes goes to the server after the interview, and its number then leaves
+/// the tablet.
+#[tauri::command]
+pub async fn answer_recontact(
+    state: State<'_, AppState>,
+    args: Args<api::AnswerRecontact>,
+) -> Result<api::AnswerRecontact> {
+    let id = args.interview_id;
+    state
+        .db
+        .run(move |store, _| {
+            Ok(store.answer_recontact(
+                id,
+                args.consent,
+                &args.phone,
+                &args.call_name,
+                Utc::now(),
+            )?)
+        })
+        .await?;
+    tracing::info!(%id, consent = args.consent, "re-contact answer kept");
+    state.sync_trigger.notify_one();
+    Ok(())
+}
+
 /// The feedback page of an interview completed here in the last day, again (after a crash, or
 /// for a respondent who comes back for the QR code).
 #[tauri::command]

@@ -8,6 +8,7 @@ mod media;
 mod outreach;
 mod people;
 mod questionnaires;
+mod recontacts;
 mod references;
 mod sessions;
 
@@ -33,6 +34,7 @@ use media::*;
 use outreach::*;
 use people::*;
 use questionnaires::*;
+use recontacts::*;
 use references::*;
 use sessions::*;
 use sites::*;
@@ -56,6 +58,10 @@ pub fn routes() -> Router<HttpState> {
         .route(UPLOAD_PATH, post(upload))
         .route(QUIZ_SESSIONS_PATH, post(upload_quiz_sessions))
         .route(zhisu_protocol::BACKCHECKS_PATH, post(upload_backchecks))
+        .route(
+            zhisu_protocol::RECONTACTS_PATH,
+            post(upload_recontacts).layer(recontacts::upload_limit()),
+        )
         .route("/api/v1/outreach/coverage", get(coverage))
         .route("/api/v1/interviews", get(list_interviews))
         .route("/api/v1/interviews/{id}/erase", post(erase_interview))

@@ -135,6 +135,8 @@ pub struct Offer<'a> {
     pub take_home_qr: bool,
     /// The library's pieces for the wrong answers.
     pub pieces: &'a [LibraryPiece],
+    /// Ask whether a colleague may phone the respondent once (back-checks, issue 15).
+    pub ask_recontact: bool,
 }
 
 /// The piece that teaches `item_id`: the first, by id, that names it.
@@ -297,6 +299,9 @@ pub fn done_view(
                 <p class="result-bad" id="literacy">{ l.pick("您还没有达到职业健康素养的要求。", "You do not have occupational health literacy yet.") }</p>
             }
             { bars(q, report, lang) }
+            if offer.ask_recontact {
+                <super::recontact::RecontactCard interview_id={interview_id} language={lang.to_string()} />
+            }
             if key_shown {
                 { wrong_answers(q, &wrong, answers, offer.pieces, lang) }
                 if let Some(url) = take_home_url(app, q, &wrong, lang).filter(|_| offer.take_home_qr) {

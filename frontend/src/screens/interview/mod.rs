@@ -8,6 +8,7 @@
 pub(crate) mod feedback;
 mod practice;
 mod question;
+mod recontact;
 mod repeat;
 mod review;
 
@@ -130,6 +131,8 @@ enum Step {
         /// The quality flags the interview was sealed with (shown to a trainee after a
         /// practice interview).
         flags: Vec<QcFlag>,
+        /// The re-contact card is asked (the round has back-checks; not answered yet).
+        ask_recontact: bool,
     },
 }
 
@@ -268,16 +271,19 @@ impl Component for Interview {
             take_home_qr,
             pieces,
             flags,
+            ask_recontact,
             ..
         }) = opened.feedback.clone()
         {
-            // shown again: the interview is sealed, nothing is asked or reported
+            // shown again: the interview is sealed, nothing is asked or reported (but the
+            // re-contact card, while unanswered)
             interview.step = Step::Done {
                 report,
                 show_answer_key,
                 take_home_qr,
                 pieces,
                 flags,
+                ask_recontact,
             };
             return interview;
         }
@@ -314,6 +320,7 @@ impl Component for Interview {
                 take_home_qr,
                 pieces,
                 flags,
+                ask_recontact,
             } => html! {
                 <>
                     if self.practice {
@@ -328,6 +335,7 @@ impl Component for Interview {
                             show_answer_key: *show_answer_key,
                             take_home_qr: *take_home_qr,
                             pieces,
+                            ask_recontact: *ask_recontact,
                         },
                         self.id,
                         &self.language,
@@ -622,6 +630,7 @@ impl Interview {
                 take_home_qr,
                 pieces,
                 flags,
+                ask_recontact,
                 ..
             }) => self.show(Step::Done {
                 report,
@@ -629,6 +638,7 @@ impl Interview {
                 take_home_qr,
                 pieces,
                 flags,
+                ask_recontact,
             }),
             Err(e) => self.error = Some(error_text(&e, self.app.ui)),
         }
