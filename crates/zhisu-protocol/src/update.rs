@@ -110,7 +110,9 @@ pub fn check_platform(platform: &str) -> Result<(), UpdateError> {
     if PLATFORMS.contains(&platform) {
         Ok(())
     } else {
-        Err(UpdateError::BadPlatform(platform.chars().take(60).collect()))
+        Err(UpdateError::BadPlatform(
+            platform.chars().take(60).collect(),
+        ))
     }
 }
 
@@ -176,9 +178,11 @@ pub fn verify(
         .filter(|s| s.len() == 64)
         .ok_or(UpdateError::BadSignatureEncoding)?;
     let message = signed_message(platform, version, size, sha256_hex);
-    let good = trusted
-        .iter()
-        .any(|key| UnparsedPublicKey::new(&ED25519, key).verify(&message, &signature).is_ok());
+    let good = trusted.iter().any(|key| {
+        UnparsedPublicKey::new(&ED25519, key)
+            .verify(&message, &signature)
+            .is_ok()
+    });
     if good {
         Ok(())
     } else {
@@ -266,7 +270,10 @@ mod tests {
             verify(&[[0; 32]], "linux-x86_64-bin", "1", 1, SHA, "AAAA"),
             Err(UpdateError::BadSignatureEncoding)
         );
-        assert_eq!(check_signature_encoding("AAAA"), Err(UpdateError::BadSignatureEncoding));
+        assert_eq!(
+            check_signature_encoding("AAAA"),
+            Err(UpdateError::BadSignatureEncoding)
+        );
         assert_eq!(
             sign(b"garbage", "linux-x86_64-bin", "1.0", 1, SHA),
             Err(UpdateError::BadSecretKey)
