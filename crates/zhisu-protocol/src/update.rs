@@ -254,6 +254,33 @@ mod tests {
             Ok(())
         );
         assert_eq!(public_key_of(&secret).unwrap(), public);
+        // a truncated, lengthened, altered or garbage signature is refused
+        use base64::Engine as _;
+        let raw = b64().decode(&sig).unwrap();
+        let truncated = b64().encode(&raw[..63]);
+        let longer = b64().encode([&raw[..], &[0]].concat());
+        let mut flipped = raw.clone();
+        flipped[10] ^= 1;
+        let flipped = b64().encode(flipped);
+        for (bad, why) in [
+            (truncated.as_str(), UpdateError::BadSignatureEncoding),
+            (longer.as_str(), UpdateError::BadSignatureEncoding),
+            (&sig[..sig.len() - 4], UpdateError::BadSignatureEncoding),
+            ("###", UpdateError::BadSignatureEncoding),
+            ("", UpdateError::BadSignatureEncoding),
+            (flipped.as_str(), UpdateError::SignatureInvalid),
+        ] {
+            assert_eq!(
+                verify(&[key], "linux-x86_64-bin", "0.1.1", 4, SHA, bad),
+                Err(why),
+                "{bad:?}"
+            );
+        }
+        // no trusted key: nothing verifies
+        assert_eq!(
+            verify(&[], "linux-x86_64-bin", "0.1.1", 4, SHA, &sig),
+            Err(UpdateError::SignatureInvalid)
+        );
     }
 
     #[test]
