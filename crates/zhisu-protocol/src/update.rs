@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 /// [`UpdateCheck`]).
 pub const APP_UPDATE_PATH: &str = "/api/v1/app/update";
 /// One package's bytes (GET `/api/v1/app/packages/{id}`, device token), with `Range` support so
-/// a broken download resumes. City administrators upload with POST on the same path without id.
+/// a broken download resumes. City administrators upload on the dashboard (`/dashboard/updates`).
 pub const APP_PACKAGES_PATH: &str = "/api/v1/app/packages";
 /// The largest package the server takes (a debug build of the app is about 70 MB; a release
 /// `.deb` about 8 MB).
