@@ -57,6 +57,18 @@ pub fn error_text(e: &CommandError, lang: Lang) -> String {
             "这个登记码不对，或者已经用过、过期了。请向管理员要一个新的。",
             "This enrolment code is wrong, used or expired. Ask the administrator for a new one.",
         ),
+        ErrorCode::InterviewOpen => lang.pick(
+            "还有访谈没做完。请先做完或结束它，再更新软件。",
+            "An interview is still open. Finish or close it first, then update the app.",
+        ),
+        ErrorCode::UpdateNotReady => lang.pick(
+            "新版本还没有下载好。请先同步。",
+            "The new version is not downloaded yet. Sync first.",
+        ),
+        ErrorCode::UpdateManaged => lang.pick(
+            "这台平板的软件由信息科安装，请找信息科更新。",
+            "IT installed the app on this tablet: ask IT to install the new version.",
+        ),
         ErrorCode::ServerUnreachable => lang.pick(
             "连不上服务器。请检查服务器地址和网络，再试一次。",
             "Cannot reach the server. Check the address and the network, then try again.",

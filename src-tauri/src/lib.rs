@@ -54,6 +54,15 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
     /// The platform's documents folder, when it has one: the last place for a backup.
     pub documents_dir: Option<PathBuf>,
+    /// The release public keys app updates must be signed with (`update_public_key` of the
+    /// app's configuration file, and one built in with `ZHISU_UPDATE_PUBLIC_KEY`); none: the
+    /// app never installs an update.
+    pub update_keys: Vec<[u8; 32]>,
+}
+
+/// The version this app reports and compares with the server's updates.
+pub fn app_version() -> &'static str {
+    env!("ZHISU_APP_VERSION")
 }
 
 /// The device store, shared with the sync engine.
@@ -73,6 +82,8 @@ pub struct AppState {
     /// The folder IT chose for backups, and the documents folder (`Config`).
     backup_dir: Option<PathBuf>,
     documents_dir: Option<PathBuf>,
+    /// Updates of the app from the server (issue 22), shared with the sync engine.
+    updater: Arc<zhisu_sync::update::Updater>,
 }
 
 impl AppState {
@@ -104,6 +115,11 @@ impl AppState {
                 .collect(),
             backup_dir: config.backup_dir.clone(),
             documents_dir: config.documents_dir.clone(),
+            updater: Arc::new(zhisu_sync::update::Updater::new(
+                &config.data_dir,
+                config.update_keys.clone(),
+                app_version(),
+            )),
         };
         Ok((state, store))
     }
@@ -128,7 +144,7 @@ fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
 
 /// Every webview command, for `Builder::invoke_handler`.
 pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use commands::{device, interview, quiz, surveyors};
+    use commands::{device, interview, quiz, surveyors, update};
     tauri::generate_handler![
         interview::questionnaires,
         interview::questionnaire,
@@ -173,7 +189,9 @@ pub fn handlers<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send +
         quiz::finish_quiz,
         quiz::backchecks,
         quiz::save_backcheck,
-        interview::answer_recontact
+        interview::answer_recontact,
+        update::update_status,
+        update::install_update
     ]
 }
 
@@ -219,7 +237,51 @@ fn config_from_env<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<Config> {
             .filter(|dir| !dir.is_empty())
             .map(PathBuf::from),
         documents_dir: app.path().document_dir().ok(),
+        update_keys: update_keys(),
     })
+}
+
+/// The release public keys: the one built in (`ZHISU_UPDATE_PUBLIC_KEY` when the app was
+/// built) and `update_public_key` of the app's configuration file. A key that cannot be read
+/// is logged and passed over.
+fn update_keys() -> Vec<[u8; 32]> {
+    let configured = read_app_file().and_then(|f| f.update_public_key);
+    option_env!("ZHISU_UPDATE_PUBLIC_KEY")
+        .map(str::to_string)
+        .into_iter()
+        .chain(configured)
+        .filter(|key| !key.trim().is_empty())
+        .filter_map(|key| match zhisu_protocol::update::parse_public_key(&key) {
+            Ok(key) => Some(key),
+            Err(error) => {
+                tracing::warn!(%error, "a release public key cannot be read: not trusted");
+                None
+            }
+        })
+        .collect()
+}
+
+/// What IT may preset in the app's configuration file.
+#[derive(serde::Deserialize)]
+struct AppFile {
+    server_url: Option<String>,
+    update_public_key: Option<String>,
+}
+
+/// The app's configuration file, when there is one; a file that cannot be read is logged and
+/// passed over.
+fn read_app_file() -> Option<AppFile> {
+    let file = app_config_file()?;
+    let read = std::fs::read_to_string(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| toml::from_str::<AppFile>(&text).map_err(|e| e.to_string()));
+    match read {
+        Ok(app_file) => Some(app_file),
+        Err(error) => {
+            tracing::warn!(file = %file.display(), %error, "cannot read the app's configuration");
+            None
+        }
+    }
 }
 
 /// The app's configuration file, where IT presets what a tablet offers: `ZHISU_APP_CONFIG`
@@ -240,24 +302,11 @@ fn app_config_file() -> Option<PathBuf> {
 /// offered on the enrolment screen. A file that cannot be read or holds no such address is
 /// logged and passed over.
 fn preset_server_url() -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct AppFile {
-        server_url: Option<String>,
-    }
-    let file = app_config_file()?;
-    let read = std::fs::read_to_string(&file)
-        .map_err(|e| e.to_string())
-        .and_then(|text| toml::from_str::<AppFile>(&text).map_err(|e| e.to_string()));
-    match read {
-        Ok(AppFile {
-            server_url: Some(url),
-        }) if zhisu_store::check_server_url(&url).is_ok() => Some(url),
-        Ok(_) => {
-            tracing::warn!(file = %file.display(), "no usable server_url in the app's configuration");
-            None
-        }
-        Err(error) => {
-            tracing::warn!(file = %file.display(), %error, "cannot read the app's configuration");
+    let url = read_app_file()?.server_url;
+    match url {
+        Some(url) if zhisu_store::check_server_url(&url).is_ok() => Some(url),
+        _ => {
+            tracing::warn!("no usable server_url in the app's configuration");
             None
         }
     }
@@ -279,14 +328,18 @@ pub fn run() {
             let (status_tx, status_rx) = watch::channel(SyncStatus::default());
             let (state, store) = AppState::open(&config, Arc::clone(&sync_trigger), status_rx)
                 .map_err(|e| -> Box<dyn std::error::Error> { e })?;
-            tracing::info!(data_dir = %config.data_dir.display(), "zhisu-app starting");
+            let updater = Arc::clone(&state.updater);
+            tracing::info!(data_dir = %config.data_dir.display(), version = app_version(), "zhisu-app starting");
             // Desktop Linux cannot tell a metered connection; the Android shell will report it.
             let (network_tx, network_rx) = watch::channel(NetworkKind::Unknown);
             tauri::async_runtime::spawn(zhisu_sync::run(
                 store,
                 sync_trigger,
                 status_tx,
-                SyncSchedule::default(),
+                SyncSchedule {
+                    updater: Some(updater),
+                    ..SyncSchedule::default()
+                },
                 network_rx,
             ));
             app.manage(network_tx);

@@ -34,6 +34,7 @@ impl App {
             // as IT would set it to a USB stick's folder
             backup_dir: Some(dir.join("usb").join("备份")),
             documents_dir: None,
+            update_keys: vec![],
         };
         let (_status_tx, status_rx) = watch::channel(Default::default());
         let (state, _store) = AppState::open(&config, Arc::new(Notify::new()), status_rx).unwrap();
@@ -233,6 +234,15 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
     assert_eq!(started.language, "en");
     let id = started.id;
     let interview = InterviewArgs { interview_id: id };
+    // updates (issue 22): this version, no release key configured, and never installed while
+    // an interview is in progress
+    let update = app.ok::<api::GetUpdateStatus>(());
+    assert_eq!(update.current_version, zhisu_app::app_version());
+    assert_eq!(update.current_version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(update.open_interviews, 1);
+    assert_eq!(update.offered, None);
+    assert!(update.unavailable.is_some(), "{update:?}");
+    assert_eq!(app.code::<api::InstallUpdate>(()), ErrorCode::InterviewOpen);
     app.ok::<api::ScreenShown>(api::ScreenShownArgs {
         interview_id: id,
         item_id: Some("age".into()),
@@ -471,6 +481,15 @@ fn every_command_answers_through_the_ipc_with_its_api_types() {
         assert_eq!(
             app.code::<api::SaveBackcheck>(unknown_task()),
             ErrorCode::UnknownBackcheck
+        );
+    }
+
+    // with nothing in progress: nothing downloaded, so nothing to install
+    if app.ok::<api::GetUpdateStatus>(()).open_interviews == 0 {
+        let code = app.code::<api::InstallUpdate>(());
+        assert!(
+            matches!(code, ErrorCode::UpdateNotReady | ErrorCode::UpdateManaged),
+            "{code:?}"
         );
     }
 

@@ -226,12 +226,24 @@ impl App {
     /// Launches the app as [`App::launch`] does, with more environment variables (such as
     /// `ZHISU_QUESTIONNAIRE`).
     pub async fn launch_with_env(data_dir: &Path, server_url: &str, env: &[(&str, &Path)]) -> App {
+        App::launch_program(None, data_dir, server_url, env).await
+    }
+
+    /// Launches `program` (default: the app built, or `ZHISU_APP_BIN`) as
+    /// [`App::launch_with_env`] does: the update test runs a copy it lets replace itself.
+    pub async fn launch_program(
+        program: Option<&Path>,
+        data_dir: &Path,
+        server_url: &str,
+        env: &[(&str, &Path)],
+    ) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run the end-to-end tests under xvfb-run (scripts/test.sh does)"
         );
-        let app = std::env::var_os("ZHISU_APP_BIN")
-            .map(PathBuf::from)
+        let app = program
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("ZHISU_APP_BIN").map(PathBuf::from))
             .unwrap_or_else(|| {
                 std::env::var_os("CARGO_TARGET_DIR")
                     .map(PathBuf::from)

@@ -303,6 +303,12 @@ commands! {
     /// Keeps the respondent's answer to the re-contact card apart from the interview's
     /// answers; a yes (with the number) is uploaded after the interview and then deleted here.
     AnswerRecontact = "answer_recontact"(RecontactArgs) -> ();
+    /// This app's version and the newer one downloaded from the server, if any (issue 22).
+    GetUpdateStatus = "update_status"(()) -> UpdateView;
+    /// Installs the newer version downloaded and checked, then restarts the app; refused with
+    /// `interview_open` while an interview is in progress. Answers the version installed just
+    /// before the app closes.
+    InstallUpdate = "install_update"(()) -> String;
 }
 
 /// Largest side, in pixels, of a picture sent to [`ReadQrCode`].

@@ -103,6 +103,16 @@ error_codes! {
     BadServerUrl = "bad_server_url",
     DeviceNameMissing = "device_name_missing",
     // --- the shell
+    /// An interview is in progress: the app is not updated now (finish or close it first).
+    InterviewOpen = "interview_open",
+    /// No newer version is downloaded and checked.
+    UpdateNotReady = "update_not_ready",
+    /// The downloaded version failed its checks (the message says which): never installed.
+    UpdateRefused = "update_refused",
+    /// The app was installed by IT (or this device cannot update itself): IT installs it.
+    UpdateManaged = "update_managed",
+    /// Replacing the program failed; the old one is still in place.
+    UpdateFailed = "update_failed",
     UnknownQuestionnaire = "unknown_questionnaire",
     /// The item has no recording.
     NoAudio = "no_audio",

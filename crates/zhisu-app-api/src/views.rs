@@ -411,6 +411,42 @@ pub struct SyncView {
     pub server_url: Option<String>,
 }
 
+/// This app's version and updates from the server (issue 22).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateView {
+    pub current_version: String,
+    /// Why this tablet does not update itself, when it does not.
+    pub unavailable: Option<UpdateUnavailable>,
+    /// The newer version the server offered, when there is one.
+    pub offered: Option<UpdateOffer>,
+    /// Interviews in progress: none may be open to install.
+    pub open_interviews: u64,
+}
+
+/// Why a tablet does not update itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateUnavailable {
+    /// IT configured no release key: nothing is ever installed.
+    NoKey,
+    /// The app was installed by IT (a Debian package): IT installs new versions.
+    ManagedInstall,
+    /// This kind of device has no update packages.
+    Unsupported,
+}
+
+/// A newer version downloaded from the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOffer {
+    pub version: String,
+    pub notes_zh: String,
+    pub notes_en: String,
+    /// Checked (size, hash, release signature) and ready to install.
+    pub ready: bool,
+    /// Why it will not be installed, when it failed a check.
+    pub refused: Option<String>,
+}
+
 /// This device's enrolment, without the token.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdentityView {

@@ -9,6 +9,10 @@
 //!                                            an XLSForm into the TOML format, then checked
 //! zhisu questionnaire export --xlsform PATH [-o OUT.xlsx]
 //!                                            a questionnaire as an XLSForm workbook
+//! zhisu update-key new --out FILE            a release key for app updates (secret to FILE,
+//!                                            0600; the public key printed for the tablets)
+//! zhisu update sign --key FILE --platform P --version V PACKAGE [--out SIG]
+//!                                            the release signature of an app package
 //! ```
 //! Problems are in Chinese unless `--lang en` is given. Warnings (legal but odd) are printed and
 //! do not fail the check.
@@ -49,6 +53,43 @@ enum Command {
     /// Questionnaire files.
     #[command(subcommand)]
     Questionnaire(QuestionnaireCommand),
+    /// The release key app updates are signed with (keep it offline, never on the server).
+    #[command(subcommand, name = "update-key")]
+    UpdateKey(UpdateKeyCommand),
+    /// App packages for tablets' updates.
+    #[command(subcommand)]
+    Update(UpdateCommand),
+}
+
+#[derive(Subcommand)]
+enum UpdateKeyCommand {
+    /// Makes a new release key: writes the secret key (PKCS#8) to `--out`, readable by you
+    /// only, and prints the public key to give the tablets (`update_public_key` in app.toml).
+    New {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UpdateCommand {
+    /// Signs an app package for one platform and version; prints the signature (base64) to
+    /// paste in the dashboard's upload form, and writes it to `--out` when given.
+    Sign {
+        /// The secret key file `update-key new` wrote.
+        #[arg(long)]
+        key: PathBuf,
+        /// linux-x86_64-bin, linux-aarch64-bin, linux-x86_64-deb, linux-aarch64-deb or
+        /// windows-x86_64.
+        #[arg(long)]
+        platform: String,
+        /// The version the package is (such as 1.4.2): the one the tablets will report after.
+        #[arg(long)]
+        version: String,
+        package: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -293,6 +334,62 @@ fn export(path: &Path, output: Option<&Path>, lang: Lang) -> anyhow::Result<bool
     Ok(true)
 }
 
+/// Writes a new release secret key to `out` (never over an existing file; mode 0600 on Unix)
+/// and prints its public key.
+fn new_release_key(out: &Path) -> anyhow::Result<bool> {
+    use std::io::Write as _;
+    let (secret, public) = zhisu_protocol::update::new_release_key()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(out).with_context(|| {
+        format!(
+            "cannot create {} (an existing key is never overwritten)",
+            out.display()
+        )
+    })?;
+    file.write_all(&secret)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{public}");
+    eprintln!(
+        "secret key written to {}: keep it offline; give the tablets the public key above (update_public_key in app.toml)",
+        out.display()
+    );
+    Ok(true)
+}
+
+/// Prints (and writes to `out`) the release signature of `package` as `platform` `version`.
+fn sign_package(
+    key: &Path,
+    platform: &str,
+    version: &str,
+    package: &Path,
+    out: Option<&Path>,
+) -> anyhow::Result<bool> {
+    let secret = std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?;
+    let bytes =
+        std::fs::read(package).with_context(|| format!("cannot read {}", package.display()))?;
+    anyhow::ensure!(!bytes.is_empty(), "{} is empty", package.display());
+    let signature = zhisu_protocol::update::sign(
+        &secret,
+        platform,
+        version,
+        bytes.len() as u64,
+        &zhisu_protocol::media_hash(&bytes),
+    )?;
+    if let Some(out) = out {
+        std::fs::write(out, format!("{signature}\n"))
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    println!("{signature}");
+    Ok(true)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -319,6 +416,14 @@ fn main() -> ExitCode {
             path,
             output,
         }) => export(path, output.as_deref(), cli.lang),
+        Command::UpdateKey(UpdateKeyCommand::New { out }) => new_release_key(out),
+        Command::Update(UpdateCommand::Sign {
+            key,
+            platform,
+            version,
+            package,
+            out,
+        }) => sign_package(key, platform, version, package, out.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

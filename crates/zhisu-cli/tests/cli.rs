@@ -263,3 +263,78 @@ fn lint_warnings_pass_the_check_but_fail_it_with_strict() {
     ]);
     assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
 }
+
+/// A release key made and a package signed as IT does: the signature verifies under the
+/// printed public key for that platform, version and file only; the secret is readable by its
+/// owner only and never overwritten.
+#[test]
+fn a_release_key_signs_packages_that_verify_under_its_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("release.key");
+    let made = zhisu(&["update-key", "new", "--out", key.to_str().unwrap()]);
+    assert_eq!(made.status.code(), Some(0), "{made:?}");
+    let public = stdout(&made).trim().to_string();
+    let trusted = [zhisu_protocol::update::parse_public_key(&public).unwrap()];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = zhisu(&["update-key", "new", "--out", key.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2), "an existing key is kept");
+
+    let package = dir.path().join("zhisu-app");
+    let bytes = b"\x7fELF a new version".to_vec();
+    std::fs::write(&package, &bytes).unwrap();
+    let sig_file = dir.path().join("zhisu-app.sig");
+    let signed = zhisu(&[
+        "update",
+        "sign",
+        "--key",
+        key.to_str().unwrap(),
+        "--platform",
+        "linux-x86_64-bin",
+        "--version",
+        "0.2.0",
+        package.to_str().unwrap(),
+        "--out",
+        sig_file.to_str().unwrap(),
+    ]);
+    assert_eq!(signed.status.code(), Some(0), "{signed:?}");
+    let signature = stdout(&signed).trim().to_string();
+    assert_eq!(
+        std::fs::read_to_string(&sig_file).unwrap().trim(),
+        signature
+    );
+    let sha = zhisu_protocol::media_hash(&bytes);
+    let verify = |platform: &str, version: &str| {
+        zhisu_protocol::update::verify(
+            &trusted,
+            platform,
+            version,
+            bytes.len() as u64,
+            &sha,
+            &signature,
+        )
+    };
+    assert_eq!(verify("linux-x86_64-bin", "0.2.0"), Ok(()));
+    assert!(verify("linux-x86_64-bin", "0.2.1").is_err());
+    assert!(verify("linux-x86_64-deb", "0.2.0").is_err());
+
+    // a version or platform the tablets would not take is refused before signing
+    for (platform, version) in [("linux-x86_64-bin", "v0.2"), ("mac", "0.2.0")] {
+        let refused = zhisu(&[
+            "update",
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--platform",
+            platform,
+            "--version",
+            version,
+            package.to_str().unwrap(),
+        ]);
+        assert_eq!(refused.status.code(), Some(2), "{platform} {version}");
+    }
+}

@@ -24,6 +24,7 @@ pub mod recontact;
 pub mod sealed;
 pub mod surveyors;
 pub mod time_slot;
+pub mod update;
 pub use content_hash::{canonical_timestamp, HashMismatch, HashRule};
 pub use time_slot::{TimeSlot, TimeSlotError};
 
@@ -534,6 +535,10 @@ pub mod codes {
     pub const SEALED_UNREADABLE: &str = "sealed_unreadable";
     /// Sealed to a key this server does not hold (503: the device keeps it and tries later).
     pub const ROUND_KEY_MISSING: &str = "round_key_missing";
+    /// An app package's version, platform or signature is malformed (`update`).
+    pub const INVALID_PACKAGE: &str = "invalid_package";
+    /// An app package is larger than `update::MAX_PACKAGE_BYTES`.
+    pub const PACKAGE_TOO_LARGE: &str = "package_too_large";
     /// Re-contact details that break a rule (a number a back-check cannot call, …): refused,
     /// the field named.
     pub const INVALID_RECONTACT: &str = "invalid_recontact";

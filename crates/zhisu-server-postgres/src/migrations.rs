@@ -443,6 +443,24 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX backcheck_task_district ON backcheck_task (district, drawn_at);
     "#,
+    // 25 (issue 22): app packages a city administrator uploads for tablets to update
+    // themselves, with the release signature made offline; one per platform and version.
+    r#"
+    CREATE TABLE app_package (
+        id          BIGSERIAL PRIMARY KEY,
+        version     TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        size        BIGINT NOT NULL,
+        sha256      TEXT NOT NULL,
+        signature   TEXT NOT NULL,
+        notes_zh    TEXT NOT NULL,
+        notes_en    TEXT NOT NULL,
+        uploaded_at TIMESTAMPTZ NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        bytes       BYTEA NOT NULL,
+        UNIQUE (platform, version)
+    );
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

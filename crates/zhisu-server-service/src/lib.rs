@@ -36,6 +36,7 @@ pub mod sites;
 pub mod surveyors;
 pub mod time_slots;
 pub mod training;
+pub mod updates;
 pub mod wording;
 
 use std::path::Path;

@@ -19,10 +19,10 @@ use zhisu_server_storage::facts;
 use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
 use zhisu_server_storage::{
     Accepted, AnalyticsStore, AuditEntry, AuditStore, Device, DeviceStore, EnrolRefusal, FactRow,
-    Facts, InterviewStore, ListedPerson, MediaStore, PeopleStore, Person, PlanStore, ProgressCell,
-    PublishedRecord, QcCounts, QcEntry, QcFlag, QcStatus, ReferenceKind, ReferenceLevel,
-    ReferenceMatch, Review, Scope, Storage, StorageError, StoredInterview, StoredRecording,
-    TokenLimit,
+    Facts, InterviewStore, ListedPerson, MediaStore, PackageStore, PeopleStore, Person, PlanStore,
+    ProgressCell, PublishedRecord, QcCounts, QcEntry, QcFlag, QcStatus, ReferenceKind,
+    ReferenceLevel, ReferenceMatch, Review, Scope, Storage, StorageError, StoredInterview,
+    StoredPackage, StoredRecording, TokenLimit,
 };
 
 mod analytics;
@@ -39,6 +39,7 @@ mod limits;
 mod media;
 mod migrations;
 mod outreach;
+mod packages;
 mod people;
 mod plan;
 mod practice;

@@ -457,6 +457,24 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX backcheck_task_district ON backcheck_task (district, drawn_at);
     "#,
+    // 25 (issue 22): app packages a city administrator uploads for tablets to update
+    // themselves, with the release signature made offline; one per platform and version.
+    r#"
+    CREATE TABLE app_package (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        version     TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        signature   TEXT NOT NULL,
+        notes_zh    TEXT NOT NULL,
+        notes_en    TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        uploaded_by TEXT NOT NULL,
+        bytes       BLOB NOT NULL,
+        UNIQUE (platform, version)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version that added the literacy cells.

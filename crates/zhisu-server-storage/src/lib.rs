@@ -257,6 +257,7 @@ pub trait Storage:
     + DeviceStore
     + PlanStore
     + MediaStore
+    + PackageStore
     + AnalyticsStore
     + AuditStore
     + LibraryStore
@@ -716,6 +717,45 @@ pub trait MediaStore {
 
     /// The bytes with this SHA-256 and their kind, when kept.
     fn media(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StorageError>;
+}
+
+/// An app package a city administrator uploaded for tablets to update themselves (issue 22),
+/// without its bytes. The server keeps it as it came: only the tablets can verify the
+/// signature (`zhisu_protocol::update`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPackage {
+    /// Given by the database when stored (ignored by [`PackageStore::put_package`]).
+    pub id: i64,
+    pub version: String,
+    /// One of `zhisu_protocol::update::PLATFORMS`.
+    pub platform: String,
+    pub size: u64,
+    /// Lowercase hex, computed by the server from the bytes it received.
+    pub sha256: String,
+    /// Base64 of the release signature, as uploaded.
+    pub signature: String,
+    pub notes_zh: String,
+    pub notes_en: String,
+    pub uploaded_at: DateTime<Utc>,
+    pub uploaded_by: String,
+}
+
+/// App packages for tablets, one per platform and version.
+pub trait PackageStore {
+    /// Keeps the package and its bytes with the audit entry in one transaction, and returns
+    /// its id; `None` (nothing stored, no entry) when its platform already has this version.
+    fn put_package(
+        &self,
+        package: &StoredPackage,
+        bytes: &[u8],
+        audit: &AuditEntry,
+    ) -> Result<Option<i64>, StorageError>;
+
+    /// Every package without its bytes, the newest upload first.
+    fn packages(&self) -> Result<Vec<StoredPackage>, StorageError>;
+
+    /// The bytes of one package, when kept.
+    fn package_bytes(&self, id: i64) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
 /// What the analyses read: facts of interviews, literacy and progress cells.

@@ -16,7 +16,7 @@ use zhisu_server_storage::{
     Storage, StorageError,
 };
 use zhisu_server_storage::{AuditEntry, EnrolRefusal};
-use zhisu_server_storage::{Person, Role, Scope};
+use zhisu_server_storage::{Person, Role, Scope, StoredPackage};
 
 use zhisu_server_tests::postgres::TestPostgres;
 
@@ -539,6 +539,7 @@ fn conformance(fresh: &mut dyn FnMut(&str) -> Fresh) {
     practice_conformance(&*fresh("practice").storage);
     field_surveyor_conformance(&*fresh("field_surveyors").storage);
     backcheck_conformance(&*fresh("backcheck").storage);
+    package_conformance(&*fresh("package").storage);
     round_conformance(&*fresh("rounds").storage);
     erasure_conformance(&fresh("erasure"));
     retention_conformance(&*fresh("retention").storage);
@@ -2229,7 +2230,7 @@ fn analysis_conformance(f: &Fresh) {
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor; DROP TABLE backcheck_task; DROP TABLE backcheck_draw;");
+    (f.execute)("ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor; DROP TABLE backcheck_task; DROP TABLE backcheck_draw; DROP TABLE app_package;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
@@ -3169,5 +3170,69 @@ fn backcheck_conformance(s: &dyn Storage) {
             .map(|t| t.id.as_u128())
             .collect::<Vec<_>>(),
         vec![902]
+    );
+}
+
+fn package(version: &str, platform: &str, bytes: &[u8], minute: u32) -> StoredPackage {
+    StoredPackage {
+        id: 0,
+        version: version.into(),
+        platform: platform.into(),
+        size: bytes.len() as u64,
+        sha256: zhisu_protocol::media_hash(bytes),
+        signature: "c2ln".into(),
+        notes_zh: format!("{version} 修正"),
+        notes_en: format!("{version} fixes"),
+        uploaded_at: at(minute),
+        uploaded_by: "city".into(),
+    }
+}
+
+/// App packages (issue 22): kept with their bytes and audit entry, listed newest upload first
+/// without bytes, one per platform and version (a second is refused with no entry).
+fn package_conformance(s: &dyn Storage) {
+    assert_eq!(s.packages().unwrap(), vec![]);
+    assert_eq!(s.package_bytes(1).unwrap(), None);
+    let first_bytes = b"\x7fELF first".to_vec();
+    let second_bytes: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let mut first = package("0.1.1", "linux-x86_64-bin", &first_bytes, 1);
+    let mut second = package("0.1.2", "linux-x86_64-bin", &second_bytes, 2);
+    let mut deb = package("0.1.2", "linux-x86_64-deb", b"!<arch>", 3);
+    first.id = s
+        .put_package(&first, &first_bytes, &audit("upload_package"))
+        .unwrap()
+        .unwrap();
+    second.id = s
+        .put_package(&second, &second_bytes, &audit("upload_package"))
+        .unwrap()
+        .unwrap();
+    deb.id = s
+        .put_package(&deb, b"!<arch>", &audit("upload_package"))
+        .unwrap()
+        .unwrap();
+    assert!(first.id < second.id && second.id < deb.id);
+    assert_eq!(
+        s.packages().unwrap(),
+        vec![deb.clone(), second.clone(), first.clone()]
+    );
+    assert_eq!(s.package_bytes(first.id).unwrap(), Some(first_bytes));
+    assert_eq!(s.package_bytes(second.id).unwrap(), Some(second_bytes));
+    assert_eq!(s.package_bytes(deb.id + 100).unwrap(), None);
+    // the same platform and version again: nothing stored, nothing audited
+    let again = package("0.1.2", "linux-x86_64-bin", b"other", 4);
+    assert_eq!(
+        s.put_package(&again, b"other", &audit("upload_package"))
+            .unwrap(),
+        None
+    );
+    assert_eq!(s.packages().unwrap().len(), 3);
+    assert_eq!(s.package_bytes(second.id).unwrap().unwrap().len(), 70_000);
+    assert_eq!(
+        s.audit_log(100)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "upload_package")
+            .count(),
+        3
     );
 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod plan;
+pub mod update;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -217,6 +218,39 @@ impl SyncClient {
     /// The recordings of the questionnaire versions this device receives.
     pub async fn recording_listing(&self) -> Result<RecordingListing, SyncError> {
         self.get(RECORDINGS_PATH).await
+    }
+
+    /// Whether a newer version of the app is there for `platform` (issue 22).
+    pub async fn update_check(
+        &self,
+        platform: &str,
+        current: &str,
+    ) -> Result<zhisu_protocol::update::UpdateCheck, SyncError> {
+        self.get(&format!(
+            "{}?platform={platform}&current={current}",
+            zhisu_protocol::update::APP_UPDATE_PATH
+        ))
+        .await
+    }
+
+    /// A package's bytes (`path` from its manifest), with up to 30 minutes for a slow line.
+    pub async fn package(&self, path: &str) -> Result<Vec<u8>, SyncError> {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .timeout(Duration::from_secs(30 * 60))
+            .send()
+            .await
+            .map_err(SyncError::Unreachable)?;
+        if !response.status().is_success() {
+            return Self::read::<serde_json::Value>(response)
+                .await
+                .and_then(|_| Err(SyncError::BadResponse("a package download failed".into())));
+        }
+        Ok(response
+            .bytes()
+            .await
+            .map_err(SyncError::Unreachable)?
+            .to_vec())
     }
 
     /// Asks for a recording's bytes from byte `from` on (all of them from 0).
@@ -758,6 +792,8 @@ pub struct SyncSchedule {
     /// How often to look for work when nothing triggers a sync.
     pub idle_poll: Duration,
     pub policy: plan::SyncPolicy,
+    /// Checks for a newer version of the app at every successful pass, when given.
+    pub updater: Option<Arc<update::Updater>>,
 }
 
 impl Default for SyncSchedule {
@@ -767,6 +803,7 @@ impl Default for SyncSchedule {
             max_backoff: Duration::from_secs(10),
             idle_poll: Duration::from_secs(30),
             policy: plan::SyncPolicy::AnyNetwork,
+            updater: None,
         }
     }
 }
@@ -856,6 +893,16 @@ pub async fn run(
                         }
                         Err(error @ SyncError::Unreachable(_)) => return Err(error),
                         Err(error) => tracing::warn!(%error, "re-contact details not sent"),
+                    }
+                    // a newer version of the app: last, and never holding up the rest
+                    if let Some(updater) = &schedule.updater {
+                        match updater.check(&client).await {
+                            Ok(Some(found)) => {
+                                tracing::info!(version = %found.version, refused = ?found.refused, "app update")
+                            }
+                            Ok(None) => {}
+                            Err(error) => tracing::warn!(%error, "app update not checked"),
+                        }
                     }
                     Ok(report)
                 };

@@ -1,7 +1,11 @@
-//! The sync log: every upload attempt, what was sent and what the server answered.
+//! The sync log: every upload attempt, what was sent and what the server answered; the backup
+//! button; and the app's version with a newer one from the server to install (issue 22).
 
 use yew::prelude::*;
-use zhisu_app_api::{self as api, BackupWritten, CommandError, SyncLogEntry, SyncOutcome};
+use zhisu_app_api::{
+    self as api, BackupWritten, CommandError, SyncLogEntry, SyncOutcome, UpdateUnavailable,
+    UpdateView,
+};
 
 use super::home_button;
 use crate::backend::call;
@@ -13,6 +17,9 @@ pub enum Msg {
     Loaded(Result<Vec<SyncLogEntry>, CommandError>),
     Backup,
     BackedUp(Result<BackupWritten, CommandError>),
+    Update(Result<UpdateView, CommandError>),
+    Install,
+    Installed(Result<String, CommandError>),
 }
 
 pub struct SyncLog {
@@ -23,6 +30,10 @@ pub struct SyncLog {
     /// Where the backup button wrote, once it did.
     backup: Option<BackupWritten>,
     backing_up: bool,
+    update: Option<UpdateView>,
+    installing: bool,
+    /// The version installed: the app restarts into it.
+    installed: Option<String>,
 }
 
 impl Component for SyncLog {
@@ -32,6 +43,8 @@ impl Component for SyncLog {
     fn create(ctx: &Context<Self>) -> Self {
         ctx.link()
             .send_future(async { Msg::Loaded(call::<api::GetSyncLog>(()).await) });
+        ctx.link()
+            .send_future(async { Msg::Update(call::<api::GetUpdateStatus>(()).await) });
         let (app, handle) = app_context(ctx, Msg::Context);
         SyncLog {
             app,
@@ -40,6 +53,9 @@ impl Component for SyncLog {
             error: None,
             backup: None,
             backing_up: false,
+            update: None,
+            installing: false,
+            installed: None,
         }
     }
 
@@ -56,6 +72,29 @@ impl Component for SyncLog {
                 self.error = None;
                 ctx.link()
                     .send_future(async { Msg::BackedUp(call::<api::BackupToDrive>(()).await) });
+            }
+            Msg::Update(Ok(view)) => self.update = Some(view),
+            Msg::Update(Err(e)) => self.error = Some(error_text(&e, self.app.ui)),
+            Msg::Install => {
+                if self.installing {
+                    return false;
+                }
+                self.installing = true;
+                self.error = None;
+                ctx.link()
+                    .send_future(async { Msg::Installed(call::<api::InstallUpdate>(()).await) });
+            }
+            Msg::Installed(result) => {
+                self.installing = false;
+                match result {
+                    Ok(version) => self.installed = Some(version),
+                    Err(e) => {
+                        self.error = Some(error_text(&e, self.app.ui));
+                        ctx.link().send_future(async {
+                            Msg::Update(call::<api::GetUpdateStatus>(()).await)
+                        });
+                    }
+                }
             }
             Msg::BackedUp(result) => {
                 self.backing_up = false;
@@ -98,9 +137,87 @@ impl Component for SyncLog {
                         { ui.pick("。请把这个文件交给管理员。", ". Give this file to the administrator.") }
                     </p>
                 }
+                { self.update_view(ctx) }
                 { home_button(&self.app) }
                 { error_view(&self.error) }
             </>
+        }
+    }
+}
+
+impl SyncLog {
+    /// The app's version, and a newer one to install when the server offered it.
+    fn update_view(&self, ctx: &Context<Self>) -> Html {
+        let ui = self.app.ui;
+        let Some(view) = &self.update else {
+            return html! {};
+        };
+        let unavailable = view.unavailable.map(|why| match why {
+            UpdateUnavailable::NoKey => ui.pick(
+                "这台平板没有设置发布密钥，不会自动安装新版本。请找信息科。",
+                "No release key is set on this tablet: it never installs new versions itself. Ask IT.",
+            ),
+            UpdateUnavailable::ManagedInstall => ui.pick(
+                "这台平板的软件由信息科安装，新版本请找信息科安装。",
+                "IT installed the app on this tablet: ask IT to install new versions.",
+            ),
+            UpdateUnavailable::Unsupported => ui.pick(
+                "这种设备不能自己更新软件，请找信息科。",
+                "This kind of device does not update itself: ask IT.",
+            ),
+        });
+        let blocked = view.open_interviews > 0;
+        html! {
+            <section id="app-update">
+                <h2>{ ui.pick("软件版本", "App version") }</h2>
+                <p id="app-version" data-version={view.current_version.clone()}>
+                    { ui.pick("现在的版本：", "This version: ") }<b>{ &view.current_version }</b>
+                </p>
+                if let Some(why) = unavailable {
+                    <p class="hint" id="update-unavailable">{ why }</p>
+                }
+                if let Some(offer) = &view.offered {
+                    if let Some(reason) = &offer.refused {
+                        <p class="result-bad" id="update-refused" data-version={offer.version.clone()}>
+                            { match ui {
+                                Lang::Zh => format!("服务器上的新版本 {} 没有通过检查，不会安装：{reason}", offer.version),
+                                Lang::En => format!("The new version {} on the server failed its checks and will not be installed: {reason}", offer.version),
+                            } }
+                        </p>
+                    } else {
+                        <p class="result-good" id="update-ready" data-version={offer.version.clone()}>
+                            { match ui {
+                                Lang::Zh => format!("新版本 {} 已下载好。", offer.version),
+                                Lang::En => format!("New version {} is ready.", offer.version),
+                            } }
+                        </p>
+                        <p id="update-notes">{ match ui {
+                            Lang::Zh => &offer.notes_zh,
+                            Lang::En => if offer.notes_en.is_empty() { &offer.notes_zh } else { &offer.notes_en },
+                        } }</p>
+                        if blocked {
+                            <p class="hint" id="update-blocked">{ match ui {
+                                Lang::Zh => format!("还有 {} 份访谈没做完。做完或结束后才能安装。", view.open_interviews),
+                                Lang::En => format!("{} interview(s) still open. Finish or close them to install.", view.open_interviews),
+                            } }</p>
+                        }
+                        if let Some(version) = &self.installed {
+                            <p class="result-good" id="update-installed" role="status">{ match ui {
+                                Lang::Zh => format!("已安装 {version}，软件正在重新启动……"),
+                                Lang::En => format!("Version {version} installed; the app is restarting…"),
+                            } }</p>
+                        } else {
+                            <button id="install-update" class="primary"
+                                disabled={blocked || self.installing || view.unavailable.is_some()}
+                                onclick={ctx.link().callback(|_| Msg::Install)}>
+                                { ui.pick("安装新版本", "Install the new version") }
+                            </button>
+                        }
+                    }
+                } else if view.unavailable.is_none() {
+                    <p id="update-none">{ ui.pick("没有更新的版本。", "No newer version.") }</p>
+                }
+            </section>
         }
     }
 }

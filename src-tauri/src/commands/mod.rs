@@ -6,6 +6,7 @@ pub mod device;
 pub mod interview;
 pub mod quiz;
 pub mod surveyors;
+pub mod update;
 
 use zhisu_app_api::{Command, CommandError};
 

@@ -65,17 +65,27 @@ pub(super) async fn media(
     if not_modified {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
+    Ok(with_range(common, bytes, &headers, "recording"))
+}
+
+/// `bytes` with the `common` headers, or the part `Range: bytes=N-` (or `N-M`, `-N`) asks for
+/// as `206 Partial Content` (`416` outside them); a Range that cannot be read, or asks for
+/// several ranges, gets all bytes (RFC 9110 allows it). `what` names the body in a refusal.
+pub(super) fn with_range<const N: usize>(
+    common: [(header::HeaderName, String); N],
+    bytes: Vec<u8>,
+    headers: &HeaderMap,
+    what: &str,
+) -> Response {
     let total = bytes.len() as u64;
-    let Some(range) = headers.get(header::RANGE) else {
-        return Ok((StatusCode::OK, common, bytes).into_response());
+    let spec = headers
+        .get(header::RANGE)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes="))
+        .filter(|spec| !spec.contains(','));
+    let Some(spec) = spec else {
+        return (StatusCode::OK, common, bytes).into_response();
     };
-    // a Range that is not `bytes=…` with one range is ignored (RFC 9110 allows it): all bytes
-    let Some(spec) = range.to_str().ok().and_then(|r| r.strip_prefix("bytes=")) else {
-        return Ok((StatusCode::OK, common, bytes).into_response());
-    };
-    if spec.contains(',') {
-        return Ok((StatusCode::OK, common, bytes).into_response());
-    }
     match byte_range(spec.trim(), total) {
         Some(ByteRange::Satisfiable(start, end)) => {
             let part = bytes[start as usize..=end as usize].to_vec();
@@ -85,7 +95,7 @@ pub(super) async fn media(
                 HeaderValue::from_str(&format!("bytes {start}-{end}/{total}"))
                     .expect("digits are a header value"),
             );
-            Ok(response)
+            response
         }
         Some(ByteRange::Unsatisfiable) => {
             let mut response = (
@@ -93,7 +103,7 @@ pub(super) async fn media(
                 Json(ApiError {
                     code: codes::RANGE_NOT_SATISFIABLE.into(),
                     message: format!(
-                        "the recording has {total} bytes; the range asked for is outside them"
+                        "the {what} has {total} bytes; the range asked for is outside them"
                     ),
                 }),
             )
@@ -103,9 +113,9 @@ pub(super) async fn media(
                 HeaderValue::from_str(&format!("bytes */{total}"))
                     .expect("digits are a header value"),
             );
-            Ok(response)
+            response
         }
-        None => Ok((StatusCode::OK, common, bytes).into_response()),
+        None => (StatusCode::OK, common, bytes).into_response(),
     }
 }
 

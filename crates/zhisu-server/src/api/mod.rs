@@ -14,6 +14,7 @@ mod sessions;
 
 pub(crate) use sessions::open_session;
 mod sites;
+mod updates;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -38,6 +39,7 @@ use recontacts::*;
 use references::*;
 use sessions::*;
 use sites::*;
+use updates::*;
 use zhisu_protocol::{
     ASSIGNMENT_PATH, ENROL_PATH, MEDIA_PATH, QUESTIONNAIRES_PATH, QUIZ_SESSIONS_PATH,
     RECORDINGS_PATH, UPLOAD_PATH,
@@ -101,6 +103,11 @@ pub fn routes() -> Router<HttpState> {
         )
         .route(RECORDINGS_PATH, get(list_recordings))
         .route(&format!("{MEDIA_PATH}/{{sha256}}"), get(media))
+        .route(zhisu_protocol::update::APP_UPDATE_PATH, get(update_check))
+        .route(
+            &format!("{}/{{id}}", zhisu_protocol::update::APP_PACKAGES_PATH),
+            get(package),
+        )
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))
 }

@@ -275,6 +275,14 @@ fn navigation(
                         }
                     }
                 }
+                @if person.role == zhisu_server_service::people::Role::CityAdmin {
+                    li {
+                        a href={ "/dashboard/updates" (suffix) }
+                            aria-current=[("updates" == current).then_some("page")] {
+                            (t(lang, "软件更新", "App updates"))
+                        }
+                    }
+                }
             }
         }
         span.who {

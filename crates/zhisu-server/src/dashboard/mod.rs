@@ -25,6 +25,7 @@ mod references;
 mod report;
 mod surveyors;
 mod training;
+mod updates;
 
 use zhisu_server_service::QuestionnaireRegistry;
 
@@ -118,6 +119,12 @@ pub fn routes() -> Router<HttpState> {
             post(recordings::record).layer(recordings::upload_limit()),
         )
         .route("/dashboard/media/{sha256}", get(recordings::media))
+        .route(
+            "/dashboard/updates",
+            get(updates::updates_page)
+                .post(updates::upload_form)
+                .layer(updates::upload_limit()),
+        )
         .route(
             "/dashboard/enrolment-sheet",
             get(enrolment_sheet::sheet_page).post(enrolment_sheet::sheet_form),
