@@ -34,6 +34,16 @@ pub struct LoadPlan {
     /// How often the server's memory and open files are sampled.
     pub sample_every: Duration,
     pub seed: u64,
+    /// A tablet's pause between two requests, drawn evenly from this range (milliseconds).
+    pub device_pause_ms: (u64, u64),
+    /// A dashboard user's pause between two pages, drawn evenly from this range (milliseconds).
+    pub page_pause_ms: (u64, u64),
+}
+
+impl LoadPlan {
+    /// R6's stress mix: a tablet every 1–5 s, a dashboard page every 2–6 s.
+    pub const STRESS_DEVICE_PAUSE_MS: (u64, u64) = (1_000, 5_000);
+    pub const STRESS_PAGE_PAUSE_MS: (u64, u64) = (2_000, 6_000);
 }
 
 /// A `zhisu-server` process started from its binary, killed when dropped.
@@ -353,12 +363,12 @@ async fn run_device(
     answering: Arc<Answering>,
     report: Shared,
     deadline: Instant,
-    seed: u64,
+    (seed, (pause_from, pause_to)): (u64, (u64, u64)),
 ) {
     let mut rng = Rng::new(seed);
     let http = client();
-    // the first request within the first 5 s, then every 1–5 s
-    tokio::time::sleep(Duration::from_millis(rng.below(5_000))).await;
+    // the first request within the first pause, then one after each pause
+    tokio::time::sleep(Duration::from_millis(rng.below(pause_to.max(1)))).await;
     while Instant::now() < deadline {
         let roll = rng.below(100);
         if roll < 50 {
@@ -418,8 +428,13 @@ async fn run_device(
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(1_000 + rng.below(4_000))).await;
+        tokio::time::sleep(Duration::from_millis(pause(&mut rng, pause_from, pause_to))).await;
     }
+}
+
+/// A pause drawn evenly from `from..to` milliseconds (`from` when the range is empty).
+fn pause(rng: &mut Rng, from: u64, to: u64) -> u64 {
+    from + rng.below(to.saturating_sub(from).max(1))
 }
 
 async fn run_dashboard_user(
@@ -427,11 +442,11 @@ async fn run_dashboard_user(
     session: String,
     report: Shared,
     deadline: Instant,
-    seed: u64,
+    (seed, (pause_from, pause_to)): (u64, (u64, u64)),
 ) {
     let mut rng = Rng::new(seed);
     let http = client();
-    tokio::time::sleep(Duration::from_millis(rng.below(5_000))).await;
+    tokio::time::sleep(Duration::from_millis(rng.below(pause_to.max(1)))).await;
     let pages = [
         ("dashboard progress", "/dashboard/progress"),
         ("dashboard literacy", "/dashboard/literacy"),
@@ -444,7 +459,7 @@ async fn run_dashboard_user(
             .get(format!("{base}{path}"))
             .header("cookie", format!("zhisu_session={session}"));
         timed(&report, kind, request).await;
-        tokio::time::sleep(Duration::from_millis(2_000 + rng.below(4_000))).await;
+        tokio::time::sleep(Duration::from_millis(pause(&mut rng, pause_from, pause_to))).await;
     }
 }
 
@@ -469,7 +484,7 @@ pub async fn run(
             Arc::clone(&answering),
             Arc::clone(&report),
             deadline,
-            plan.seed ^ (n as u64 + 1),
+            (plan.seed ^ (n as u64 + 1), plan.device_pause_ms),
         )));
     }
     for (n, session) in sessions.into_iter().enumerate() {
@@ -478,7 +493,7 @@ pub async fn run(
             session,
             Arc::clone(&report),
             deadline,
-            plan.seed ^ (0xd00d + n as u64),
+            (plan.seed ^ (0xd00d + n as u64), plan.page_pause_ms),
         )));
     }
     let mut samples = Vec::new();

@@ -13,7 +13,9 @@
 //! device).
 //!
 //! `cargo bench -p zhisu-server --bench r6_load` (release profile). Environment: `R6_DEVICES`
-//! (500), `R6_USERS` (20), `R6_SECONDS` (60), `R6_BACKENDS` (`sqlite,postgres`).
+//! (500), `R6_USERS` (20), `R6_SECONDS` (60), `R6_BACKENDS` (`sqlite,postgres`), and the
+//! pauses: `R6_PAUSE_FROM_MS`/`R6_PAUSE_TO_MS` (a tablet's, 1000–5000) and
+//! `R6_PAGE_PAUSE_FROM_MS`/`R6_PAGE_PAUSE_TO_MS` (a dashboard user's, 2000–6000).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -152,6 +154,14 @@ fn main() {
         duration: Duration::from_secs(var("R6_SECONDS", 60)),
         sample_every: Duration::from_secs(2),
         seed: 6,
+        device_pause_ms: (
+            var("R6_PAUSE_FROM_MS", LoadPlan::STRESS_DEVICE_PAUSE_MS.0),
+            var("R6_PAUSE_TO_MS", LoadPlan::STRESS_DEVICE_PAUSE_MS.1),
+        ),
+        page_pause_ms: (
+            var("R6_PAGE_PAUSE_FROM_MS", LoadPlan::STRESS_PAGE_PAUSE_MS.0),
+            var("R6_PAGE_PAUSE_TO_MS", LoadPlan::STRESS_PAGE_PAUSE_MS.1),
+        ),
     };
     let backends = std::env::var("R6_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let work = tempfile::Builder::new()
@@ -161,9 +171,14 @@ fn main() {
     let questionnaires = zhisu_server_tests::questionnaires_dir();
     let answering = Arc::new(load::Answering::prepare(&questionnaires, 500, plan.seed));
     println!(
-        "R6: {} tablets and {} dashboard users for {} s per backend",
+        "R6: {} tablets (a request every {}–{} ms) and {} dashboard users (a page every {}–{} ms) \
+         for {} s per backend",
         plan.devices,
+        plan.device_pause_ms.0,
+        plan.device_pause_ms.1,
         plan.dashboard_users,
+        plan.page_pause_ms.0,
+        plan.page_pause_ms.1,
         plan.duration.as_secs()
     );
     for backend in backends.split(',').map(str::trim) {

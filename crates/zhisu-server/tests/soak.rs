@@ -25,6 +25,8 @@ fn memory_and_open_files_stay_flat_under_a_steady_load() {
         duration: Duration::from_secs(setting("SOAK_SECONDS", 60)),
         sample_every: Duration::from_secs(5),
         seed: 19,
+        device_pause_ms: LoadPlan::STRESS_DEVICE_PAUSE_MS,
+        page_pause_ms: LoadPlan::STRESS_PAGE_PAUSE_MS,
     };
     let dir = tempfile::tempdir().unwrap();
     let questionnaires = zhisu_server_tests::questionnaires_dir();
