@@ -56,6 +56,10 @@ pub use zhisu_server_storage::{AuditEntry, Storage, StorageError};
 pub struct ServerState {
     pub storage: Arc<dyn Storage>,
     pub questionnaires: Arc<QuestionnaireRegistry>,
+    /// Each district's weak points as its tablets receive them, computed at most once per
+    /// [`outreach::WEAK_POINTS_KEPT`] (every assignment poll would otherwise read every
+    /// interview of the district).
+    weak_points: Arc<outreach::WeakPointsKept>,
 }
 
 impl ServerState {
@@ -63,7 +67,15 @@ impl ServerState {
         ServerState {
             storage,
             questionnaires: Arc::new(questionnaires),
+            weak_points: Arc::default(),
         }
+    }
+
+    /// The same server, its districts' weak points for tablets given out again for
+    /// `fresh_for` after they are computed (default [`outreach::WEAK_POINTS_KEPT`]).
+    pub fn keeping_weak_points_for(mut self, fresh_for: std::time::Duration) -> Self {
+        self.weak_points = Arc::new(outreach::WeakPointsKept::fresh_for(fresh_for));
+        self
     }
 
     /// Questionnaires from the folder and those published earlier (kept in `storage`).

@@ -392,9 +392,76 @@ pub fn events_for_tablets(
         .collect())
 }
 
+/// How long a district's weak points, once computed for its tablets, are given out again
+/// before they are computed anew. They move slowly (ten items out of thousands of answers),
+/// and without this every assignment poll would read every interview of the district: under
+/// R6's 500 tablets that was most of the server's time (BENCHMARKS.md, R6).
+pub const WEAK_POINTS_KEPT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Weak points per district and round, with when they were computed.
+pub struct WeakPointsKept {
+    fresh_for: std::time::Duration,
+    points: std::sync::Mutex<HashMap<(String, String), (std::time::Instant, WeakPoints)>>,
+}
+
+type WeakPoints = BTreeMap<String, Vec<String>>;
+
+impl Default for WeakPointsKept {
+    fn default() -> Self {
+        WeakPointsKept::fresh_for(WEAK_POINTS_KEPT)
+    }
+}
+
+impl WeakPointsKept {
+    /// Weak points given out again for `fresh_for` after they were computed.
+    pub fn fresh_for(fresh_for: std::time::Duration) -> Self {
+        WeakPointsKept {
+            fresh_for,
+            points: std::sync::Mutex::default(),
+        }
+    }
+}
+
 /// Per questionnaire the server publishes to `round`, the district's weakest scored items
-/// (at most [`WEAK_POINTS`], weakest first): what its tablets quiz first.
+/// (at most [`WEAK_POINTS`], weakest first): what its tablets quiz first. Computed again once
+/// older than [`WEAK_POINTS_KEPT`], by one request while the others are given the points
+/// computed before (each server process keeps its own).
 pub fn weak_items_for_tablets(
+    state: &ServerState,
+    district: &str,
+    round: &str,
+) -> Result<WeakPoints, StorageError> {
+    let kept = &state.weak_points;
+    let key = (district.to_string(), round.to_string());
+    let lock = || kept.points.lock().unwrap_or_else(|e| e.into_inner());
+    {
+        let mut points = lock();
+        match points.get_mut(&key) {
+            Some((at, points)) if at.elapsed() < kept.fresh_for => return Ok(points.clone()),
+            // this request computes them anew; the others meanwhile take the older ones
+            Some((at, _)) => *at = std::time::Instant::now(),
+            None => {}
+        }
+    }
+    let computed_at = std::time::Instant::now();
+    match compute_weak_items_for_tablets(state, district, round) {
+        Ok(points) => {
+            lock().insert(key, (computed_at, points.clone()));
+            Ok(points)
+        }
+        Err(e) => {
+            // the next request tries again
+            if let Some((at, _)) = lock().get_mut(&key) {
+                *at = computed_at
+                    .checked_sub(kept.fresh_for)
+                    .unwrap_or(computed_at);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn compute_weak_items_for_tablets(
     state: &ServerState,
     district: &str,
     round: &str,

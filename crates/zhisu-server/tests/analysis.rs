@@ -1622,3 +1622,108 @@ fn item_analysis_read_page_by_page_equals_the_analysis_of_all_interviews() {
     .unwrap();
     assert_eq!((none.version, none.analysis.respondents), (None, 0));
 }
+
+/// The district's weak points a tablet receives with its assignment are computed once and
+/// given out again until they are `WEAK_POINTS_KEPT` old (issue 19: every poll used to read
+/// every interview of the district); a server keeping them for no time computes them anew.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_weak_points_tablets_receive_are_kept_for_a_while_then_computed_anew() {
+    let w = world().await;
+    let weak_points = |base: String, token: String| async move {
+        let assignment: DeviceAssignment = reqwest::Client::new()
+            .get(format!("{base}{ASSIGNMENT_PATH}"))
+            .bearer_auth(&token)
+            .header(PROTOCOL_HEADER, "1")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assignment
+            .weak_items
+            .get("ohl_2026")
+            .cloned()
+            .unwrap_or_default()
+    };
+    let computed = |state: &ServerState| -> Vec<String> {
+        analysis::weakest_items(
+            state.storage.as_ref(),
+            &state.questionnaires,
+            &Scope::District("yuzhong".into()),
+            "ohl_2026",
+            &Filter::default(),
+            1,
+            "zh-CN",
+        )
+        .unwrap()
+        .into_iter()
+        .take(zhisu_server_service::outreach::WEAK_POINTS)
+        .map(|i| i.item_id)
+        .collect()
+    };
+    let before = weak_points(w.base.clone(), w.token.clone()).await;
+    assert_eq!(before, computed(&w.state));
+    assert_eq!(before.len(), zhisu_server_service::outreach::WEAK_POINTS);
+
+    // 200 more interviews, every answer right but one true/false item that was not weak
+    let q = ohl();
+    let item = q
+        .items
+        .iter()
+        .find(|i| {
+            matches!(i.kind, zhisu_core::ItemKind::TrueFalse)
+                && i.scoring.is_some()
+                && !before.contains(&i.id)
+        })
+        .expect("a true/false item outside the weak points");
+    let zhisu_core::AnswerValue::Bool(right) = item.scoring.as_ref().unwrap().key else {
+        panic!("a true/false item's key is a yes or no");
+    };
+    let mut rng = Rng::new(19);
+    let start = Utc.with_ymd_and_hms(2026, 11, 24, 1, 0, 0).unwrap();
+    let more: Vec<CompletedInterview> = (0..200u128)
+        .map(|n| {
+            let who = Respondent {
+                population: POPULATIONS[n as usize % 3],
+                sex: if n % 2 == 0 { "male" } else { "female" },
+                age: 20 + (n as i64 * 3) % 39,
+                education: "senior",
+                industry: "construction",
+                ability: 100,
+                straight_line: false,
+            };
+            let mut answers = generate::answers(&q, &who, &mut rng);
+            if answers.contains_key(&item.id) {
+                answers.insert(item.id.clone(), zhisu_core::AnswerValue::Bool(!right));
+            }
+            generate::interview(
+                &q,
+                Uuid::from_u128(5000 + n),
+                answers,
+                start,
+                1500,
+                Some("yz-1"),
+            )
+        })
+        .collect();
+    let receipts = zhisu_server_service::ingest::ingest(&w.state, more, None).unwrap();
+    assert!(receipts
+        .iter()
+        .all(|r| r.status == zhisu_protocol::ReceiptStatus::Stored));
+    let now = computed(&w.state);
+    assert_eq!(
+        now[0], item.id,
+        "the item answered wrong is the weakest now"
+    );
+
+    // the same server gives out the points it computed
+    assert_eq!(weak_points(w.base.clone(), w.token.clone()).await, before);
+    // a server that keeps them for no time computes them at each poll
+    let fresh = w
+        .state
+        .clone()
+        .keeping_weak_points_for(std::time::Duration::ZERO);
+    let base = zhisu_server_tests::serve_on_loopback(fresh).await;
+    assert_eq!(weak_points(base, w.token.clone()).await, now);
+}
