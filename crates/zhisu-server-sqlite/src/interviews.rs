@@ -2,6 +2,38 @@
 
 use super::*;
 
+/// The fingerprints shared by more than one interview of a district, with how many others
+/// share each: a suspected repeat respondent. Read from `interview_fingerprint`
+/// alone, once per query, rather than a look-up per interview.
+const SAME_FINGERPRINT: &str = "WITH same AS (
+    SELECT district, fingerprint, count(*) - 1 AS others
+    FROM interview INDEXED BY interview_fingerprint
+    WHERE fingerprint IS NOT NULL
+    GROUP BY district, fingerprint HAVING count(*) > 1)";
+
+/// The quality-control queue's query under a scope `condition` (`:scope`, `:status`,
+/// `:limit`). The queue is chosen from the index alone (every column it looks at lies after the
+/// payload in the table's rows), in its order, so the scan stops at `:limit`; only the rows
+/// shown are read whole.
+pub(crate) fn qc_queue_sql(condition: &str) -> String {
+    format!(
+        "{SAME_FINGERPRINT},
+         queue AS (
+             SELECT i.id AS id, i.completed_at AS completed_at, coalesce(s.others, 0) AS others
+             FROM interview i INDEXED BY interview_qc_queue
+                 LEFT JOIN same s ON s.district IS i.district AND s.fingerprint = i.fingerprint
+             WHERE {condition} AND (:status IS NULL OR i.qc_status = :status)
+                 AND (i.qc_flags != '[]' OR i.qc_status != 'unreviewed'
+                     OR (s.others IS NOT NULL AND i.fingerprint != ''))
+             ORDER BY i.completed_at DESC, i.id LIMIT :limit)
+         SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
+             i.population, i.completed_at, i.duration_s, i.qc_flags, q.others,
+             i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
+         FROM queue q JOIN interview i ON i.id = q.id
+         ORDER BY q.completed_at DESC, q.id"
+    )
+}
+
 impl InterviewStore for SqliteStorage {
     fn ingest(
         &self,
@@ -277,12 +309,13 @@ impl InterviewStore for SqliteStorage {
         let (flagged, rejected): (i64, i64) = conn
             .query_row(
                 &format!(
-                    "SELECT coalesce(sum(i.qc_flags != '[]' OR EXISTS (
-                         SELECT 1 FROM interview o WHERE o.district IS i.district
-                             AND o.fingerprint = i.fingerprint AND o.fingerprint != ''
-                             AND o.id != i.id)), 0),
+                    "{SAME_FINGERPRINT}
+                 SELECT coalesce(sum(i.qc_flags != '[]'
+                         OR (s.others IS NOT NULL AND i.fingerprint != '')), 0),
                      coalesce(sum(i.qc_status = 'rejected'), 0)
-                 FROM interview i WHERE {condition}"
+                 FROM interview i INDEXED BY interview_qc_queue
+                     LEFT JOIN same s ON s.district IS i.district AND s.fingerprint = i.fingerprint
+                 WHERE {condition}"
                 ),
                 rusqlite::named_params! { ":scope": value },
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -302,19 +335,7 @@ impl InterviewStore for SqliteStorage {
     ) -> Result<Vec<QcEntry>, StorageError> {
         let (condition, value) = scope_condition(scope, "i.")?;
         let conn = self.read_connection()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT i.id, i.questionnaire_id, i.district, i.site_id, i.surveyor_id, i.device_id,
-                 i.population, i.completed_at, i.duration_s, i.qc_flags,
-                 (SELECT count(*) FROM interview o WHERE o.district IS i.district
-                     AND o.fingerprint = i.fingerprint AND o.id != i.id) AS same,
-                 i.qc_status, i.qc_comment, i.qc_reviewer, i.qc_reviewed_at
-             FROM interview i
-             WHERE {condition} AND (:status IS NULL OR i.qc_status = :status)
-                 AND (i.qc_flags != '[]' OR i.qc_status != 'unreviewed' OR EXISTS (
-                     SELECT 1 FROM interview o WHERE o.district IS i.district
-                         AND o.fingerprint = i.fingerprint AND o.fingerprint != '' AND o.id != i.id))
-             ORDER BY i.completed_at DESC, i.id LIMIT :limit"
-        )).map_err(db)?;
+        let mut stmt = conn.prepare(&qc_queue_sql(&condition)).map_err(db)?;
         type Raw = (
             String,
             String,

@@ -519,6 +519,59 @@ mod tests {
         assert_eq!(mode(&path), 0o600);
     }
 
+    /// The quality-control queue is chosen from `interview_qc_queue` alone and in its order: no
+    /// scan of the table (whose queue columns lie after each payload: issue 19), no sort of the
+    /// candidates, the rows shown read by their id.
+    #[test]
+    fn the_quality_control_queue_reads_its_index_not_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.sqlite3");
+        SqliteStorage::open(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        for scope in [
+            Scope::All,
+            Scope::District("yuzhong".into()),
+            Scope::Populations(vec!["teacher".into()]),
+        ] {
+            let (condition, _) = rows::scope_condition(&scope, "i.").unwrap();
+            let sql = format!(
+                "EXPLAIN QUERY PLAN {}",
+                interviews::qc_queue_sql(&condition)
+            );
+            let plan: Vec<String> = conn
+                .prepare(&sql)
+                .unwrap()
+                .query_map(
+                    rusqlite::named_params! {
+                        ":scope": None::<String>, ":status": None::<String>, ":limit": 500,
+                    },
+                    |r| r.get::<_, String>(3),
+                )
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let text = plan.join("\n");
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("SCAN i USING COVERING INDEX interview_qc_queue")),
+                "{text}"
+            );
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("USING COVERING INDEX interview_fingerprint")),
+                "{text}"
+            );
+            assert!(
+                plan.iter()
+                    .filter(|l| l.starts_with("SCAN") || l.starts_with("SEARCH"))
+                    .filter(|l| l.contains(" i ") || l.ends_with(" i"))
+                    .all(|l| l.contains("COVERING INDEX") || l.contains("(id=?)")),
+                "the table is read only by id: {text}"
+            );
+            assert!(!text.contains("TEMP B-TREE"), "nothing sorted: {text}");
+        }
+    }
+
     fn schema(conn: &Connection) -> Vec<String> {
         let mut stmt = conn
             .prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema ORDER BY type, name")

@@ -578,12 +578,15 @@ fn interview_to_erase(state: &zhisu_server::ServerState, given: &str) -> anyhow:
     }
 }
 
-/// Threads for blocking work (every database call): enough for uploads to be written in groups
-/// and a few long reports beside them, never hundreds (tokio's default is 512), each of which
-/// would keep its own allocator arena under a burst.
-fn blocking_threads() -> usize {
+/// Threads for blocking work (every database call): one for each upload that may be written at
+/// once (`max_concurrent_uploads`), and as many again as four per core for everything else (a
+/// device's token, its assignment, dashboard pages), so that uploads waiting on the writer never
+/// hold every thread while a tablet's poll waits behind them (issue #19, R6: polls took
+/// seconds at p99 when uploads had all eight). Never hundreds (tokio's default is 512), each
+/// of which would keep its own allocator arena under a burst.
+fn blocking_threads(uploads: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cores * 4).clamp(8, 64)
+    (cores * 4).clamp(8, 64) + uploads
 }
 
 /// glibc's allocator gives threads that allocate at once arenas of their own, up to eight per
@@ -607,14 +610,6 @@ fn cap_malloc_arenas() {
 fn main() -> anyhow::Result<()> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     cap_malloc_arenas();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(blocking_threads())
-        .build()?
-        .block_on(server_main())
-}
-
-async fn server_main() -> anyhow::Result<()> {
     // every file the server creates (database, WAL, backups, QR codes) is its user's only,
     // whatever the shell or service manager set
     #[cfg(unix)]
@@ -625,6 +620,14 @@ async fn server_main() -> anyhow::Result<()> {
         return Ok(());
     }
     let config = cli.config()?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(blocking_threads(config.max_concurrent_uploads))
+        .build()?
+        .block_on(server_main(cli, config))
+}
+
+async fn server_main(cli: Cli, config: Config) -> anyhow::Result<()> {
     // colours only for a person at a terminal: files and journald get plain lines
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
