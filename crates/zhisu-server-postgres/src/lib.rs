@@ -128,6 +128,9 @@ pub struct PostgresStorage {
     pub(crate) pool: r2d2::Pool<PostgresConnectionManager<tls::RustlsConnect>>,
     /// The analysed interviews' facts between reports (`visit_facts`).
     pub(crate) facts: zhisu_server_storage::facts_cache::FactsCache,
+    /// When (milliseconds since the epoch, by the takes' clock) this process last forgot the
+    /// full rate buckets.
+    rate_buckets_swept_ms: std::sync::atomic::AtomicI64,
 }
 
 impl PostgresStorage {
@@ -152,7 +155,21 @@ impl PostgresStorage {
         Ok(PostgresStorage {
             pool,
             facts: Default::default(),
+            rate_buckets_swept_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
         })
+    }
+
+    /// Whether a take at `now` should forget the full rate buckets: once a minute, by the one
+    /// take that claims it.
+    pub(crate) fn rate_buckets_sweep_due(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = now.timestamp_millis();
+        let last = self.rate_buckets_swept_ms.load(Ordering::Relaxed);
+        (last == i64::MIN || now.saturating_sub(last) >= 60_000 || now < last)
+            && self
+                .rate_buckets_swept_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     pub(crate) fn migrate(client: &mut Client) -> Result<(), StorageError> {

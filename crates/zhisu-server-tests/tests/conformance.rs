@@ -981,6 +981,25 @@ fn token_conformance(s: &Arc<dyn Storage>) {
     assert!(s.take_token("device:a", limit, later).unwrap());
     assert!((1..10).all(|_| s.take_token("device:a", limit, later).unwrap()));
     assert!(!s.take_token("device:a", limit, later).unwrap());
+    // takes from many threads while full buckets are being forgotten: a bucket swept away
+    // between one take's look-up and its update is made again, never an error (issue 19)
+    std::thread::scope(|threads| {
+        for thread in 0..8 {
+            let s = Arc::clone(s);
+            threads.spawn(move || {
+                for minute in 1..=30 {
+                    let when = later + chrono::Duration::seconds(61 * minute);
+                    for n in 0..3 {
+                        let key = format!("busy:{thread}:{n}");
+                        assert!(
+                            s.take_token(&key, limit, when).unwrap(),
+                            "a full bucket gives a token"
+                        );
+                    }
+                }
+            });
+        }
+    });
 }
 
 /// Recordings: bytes kept once per hash however many places use them, a place recorded again

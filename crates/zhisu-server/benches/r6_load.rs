@@ -16,6 +16,7 @@
 //! (500), `R6_USERS` (20), `R6_SECONDS` (60), `R6_BACKENDS` (`sqlite,postgres`), and the
 //! pauses: `R6_PAUSE_FROM_MS`/`R6_PAUSE_TO_MS` (a tablet's, 1000–5000) and
 //! `R6_PAGE_PAUSE_FROM_MS`/`R6_PAGE_PAUSE_TO_MS` (a dashboard user's, 2000–6000).
+//! `R6_KEEP=1` keeps the work folder with each server's log.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -205,5 +206,9 @@ fn main() {
             }
             other => panic!("unknown backend {other}: use sqlite or postgres"),
         }
+    }
+    if std::env::var_os("R6_KEEP").is_some() {
+        // the servers' logs (`<backend>/server.log`) kept for reading
+        println!("kept: {}", work.keep().display());
     }
 }
