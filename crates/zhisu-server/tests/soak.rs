@@ -3,7 +3,9 @@
 //! files flat, and answers every request. CI runs one minute at 60 tablets and 3 dashboard
 //! users; the long run (30 minutes at a third of R6's load, 167 tablets and 7 users) is
 //! `SOAK_SECONDS=1800 SOAK_DEVICES=167 SOAK_USERS=7 cargo test --release -p zhisu-server
-//! --test soak -- --nocapture` (BENCHMARKS.md, "R6 and the soak run").
+//! --test soak -- --nocapture` (BENCHMARKS.md, "R6 and the soak run"). A tablet pauses 1–5 s
+//! between requests (R6's stress mix); `SOAK_PAUSE_FROM_MS` and `SOAK_PAUSE_TO_MS` change it
+//! (R6's field mix: 10000 and 30000).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +27,10 @@ fn memory_and_open_files_stay_flat_under_a_steady_load() {
         duration: Duration::from_secs(setting("SOAK_SECONDS", 60)),
         sample_every: Duration::from_secs(5),
         seed: 19,
-        device_pause_ms: LoadPlan::STRESS_DEVICE_PAUSE_MS,
+        device_pause_ms: (
+            setting("SOAK_PAUSE_FROM_MS", LoadPlan::STRESS_DEVICE_PAUSE_MS.0),
+            setting("SOAK_PAUSE_TO_MS", LoadPlan::STRESS_DEVICE_PAUSE_MS.1),
+        ),
         page_pause_ms: LoadPlan::STRESS_PAGE_PAUSE_MS,
     };
     let dir = tempfile::tempdir().unwrap();
