@@ -162,6 +162,20 @@ async fn world() -> World {
     }
 }
 
+/// The device's assignment, as its sync asks for it.
+async fn assignment(base: &str, token: &str) -> DeviceAssignment {
+    reqwest::Client::new()
+        .get(format!("{base}{ASSIGNMENT_PATH}"))
+        .bearer_auth(token)
+        .header(PROTOCOL_HEADER, "1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 impl World {
     /// Signs in through the dashboard's form and returns the session cookie.
     async fn sign_in(&self, user: &str) -> String {
@@ -628,17 +642,7 @@ async fn flagged_interviews_are_reviewed_and_a_rejection_reaches_the_device() {
         .any(|a| a.action == "review_interview" && a.actor == "yz-super"));
 
     // the device learns it at its next sync
-    let assignment: DeviceAssignment = w
-        .http
-        .get(format!("{}{ASSIGNMENT_PATH}", w.base))
-        .bearer_auth(&w.token)
-        .header(PROTOCOL_HEADER, "1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let assignment = assignment(&w.base, &w.token).await;
     assert_eq!(assignment.rejected.len(), 1);
     assert_eq!(assignment.rejected[0].interview_id, fast);
     assert_eq!(
@@ -1630,17 +1634,8 @@ fn item_analysis_read_page_by_page_equals_the_analysis_of_all_interviews() {
 async fn the_weak_points_tablets_receive_are_kept_for_a_while_then_computed_anew() {
     let w = world().await;
     let weak_points = |base: String, token: String| async move {
-        let assignment: DeviceAssignment = reqwest::Client::new()
-            .get(format!("{base}{ASSIGNMENT_PATH}"))
-            .bearer_auth(&token)
-            .header(PROTOCOL_HEADER, "1")
-            .send()
+        assignment(&base, &token)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assignment
             .weak_items
             .get("ohl_2026")
             .cloned()
