@@ -105,22 +105,44 @@ async fn upload_on_dashboard(base: &str, version: &str, signature: &str, file: &
     assert!(location.contains("saved="), "{location}");
 }
 
-/// Opens the sync-log screen (which carries the app's version) until `#id` is on it.
+/// Opens the sync-log screen (which carries the app's version) until `#id` is on it. The
+/// screen shows the version once the app has answered what it holds of updates; when it has
+/// not within 10 s (CI saw it once in three runs, right after the relaunch, and never here),
+/// what the screen showed is written out and the screen is opened again, so that a failure at
+/// the deadline says what the app was showing.
 async fn settings_until(app: &App, id: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
         go_home(app).await;
         app.click("show-log").await;
-        app.client
+        let shown = app
+            .client
             .wait()
             .at_most(Duration::from_secs(10))
             .for_element(Locator::Id("app-version"))
-            .await
-            .expect("the version is on the screen");
-        if app.client.find(Locator::Id(id)).await.is_ok() {
+            .await;
+        if shown.is_ok() && app.client.find(Locator::Id(id)).await.is_ok() {
             return;
         }
-        assert!(Instant::now() < deadline, "#{id} did not appear");
+        let what = if shown.is_ok() {
+            format!("#{id} is not on the sync-log screen yet")
+        } else {
+            "the sync-log screen shows no version".to_string()
+        };
+        if Instant::now() >= deadline {
+            let source = app.client.source().await.unwrap_or_default();
+            let shot = app
+                .screenshot(&std::env::temp_dir().join("zhisu-update-e2e"), id)
+                .await;
+            panic!(
+                "{what} at the deadline; screenshot {}; page:\n{source}",
+                shot.display()
+            );
+        }
+        if shown.is_err() {
+            let source = app.client.source().await.unwrap_or_default();
+            eprintln!("{what}; opening it again; page:\n{source}");
+        }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }

@@ -63,6 +63,33 @@ impl AnalyticsStore for PostgresStorage {
         Ok(())
     }
 
+    fn visit_item_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&ItemCellRow<'_>),
+    ) -> Result<(), StorageError> {
+        let mut client = self.pool.get().map_err(unavailable)?;
+        let mut rows = client
+            .query_raw(
+                "SELECT questionnaire_version, district, population, position, asked, correct
+                 FROM item_cell WHERE questionnaire_id = $1 AND asked > 0",
+                [questionnaire_id],
+            )
+            .map_err(db)?;
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = rows.next().map_err(db)? {
+            visit(&ItemCellRow {
+                questionnaire_version: r.get(0),
+                district: zhisu_server_storage::cells::none_if_empty(r.get(1)),
+                population: zhisu_server_storage::cells::none_if_empty(r.get(2)),
+                position: r.get::<_, i32>(3).max(0) as usize,
+                asked: r.get::<_, i64>(4).max(0) as u64,
+                correct: r.get::<_, i64>(5).max(0) as u64,
+            });
+        }
+        Ok(())
+    }
+
     fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError> {
         let mut client = self.pool.get().map_err(unavailable)?;
         let mut tx = client.transaction().map_err(db)?;

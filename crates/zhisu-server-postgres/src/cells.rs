@@ -1,4 +1,4 @@
-//! The literacy and progress cells, changed in the transaction of every write they count.
+//! The literacy, progress and item cells, changed in the transaction of every write they count.
 
 use super::*;
 
@@ -8,7 +8,7 @@ use super::*;
 pub(crate) const COUNTED_COLUMNS: &str =
     "questionnaire_id, district, site_id, population, industry, sex,
     education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
-    items_correct IS NOT NULL, received_at";
+    items_correct IS NOT NULL, received_at, questionnaire_version, items_correct";
 
 pub(crate) const COUNTED_CONDITION: &str = "qc_status <> 'rejected'";
 
@@ -26,6 +26,8 @@ pub(crate) fn counted_from(r: &postgres::Row) -> Counted {
         age: r.get::<_, Option<i32>>(7).map(i64::from),
         has_literacy: r.get(8),
         dimension_literacy: r.get::<_, Option<i32>>(9).map_or(0, i64::from),
+        questionnaire_version: r.get(14),
+        items_correct: r.get::<_, Option<String>>(15).unwrap_or_default(),
     }
 }
 
@@ -85,19 +87,43 @@ pub(crate) fn apply_cells(
         }
         progress_n.push(dn);
     }
-    if progress_n.is_empty() && n.is_empty() {
+    let mut items: [Vec<&str>; 4] = Default::default();
+    let (mut position, mut asked, mut correct) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, da, dc) in changes.items() {
+        for (column, value) in items.iter_mut().zip([
+            k.questionnaire_id,
+            k.questionnaire_version,
+            k.district,
+            k.population,
+        ]) {
+            column.push(value);
+        }
+        position.push(k.position as i32);
+        asked.push(da);
+        correct.push(dc);
+    }
+    if progress_n.is_empty() && n.is_empty() && asked.is_empty() {
         return Ok(());
     }
-    // one statement, one round trip: progress cells first, then literacy cells, each in key
-    // order (every writer takes them in this order)
+    // one statement, one round trip: progress cells, item cells, then literacy cells, each in
+    // key order (every writer takes them in this order)
     let [pd, psite, pp, pday] = &progress;
     let [q, d, site, p, b, key] = &columns;
+    let [iq, iv, id, ip] = &items;
     tx.execute(
         "WITH progress AS (
              INSERT INTO progress_cell (district, site_id, population, day, n)
              SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
              ON CONFLICT (district, site_id, population, day)
              DO UPDATE SET n = progress_cell.n + excluded.n
+         ), items AS (
+             INSERT INTO item_cell (questionnaire_id, questionnaire_version, district, population,
+                 position, asked, correct)
+             SELECT * FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::int4[],
+                 $19::int8[], $20::int8[])
+             ON CONFLICT (questionnaire_id, questionnaire_version, district, population, position)
+             DO UPDATE SET asked = item_cell.asked + excluded.asked,
+                 correct = item_cell.correct + excluded.correct
          )
          INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
              n, successes)
@@ -120,6 +146,13 @@ pub(crate) fn apply_cells(
             key,
             &n,
             &successes,
+            iq,
+            iv,
+            id,
+            ip,
+            &position,
+            &asked,
+            &correct,
         ],
     )
     .map_err(db)?;
@@ -127,8 +160,8 @@ pub(crate) fn apply_cells(
 }
 
 pub(crate) fn rebuild_cells(tx: &mut postgres::Transaction<'_>) -> Result<(), StorageError> {
-    // in the order every writer takes them (`apply_cells`: progress, then literacy)
-    tx.batch_execute("LOCK TABLE progress_cell, literacy_cell IN EXCLUSIVE MODE")
+    // in the order every writer takes them (`apply_cells`: progress, items, then literacy)
+    tx.batch_execute("LOCK TABLE progress_cell, item_cell, literacy_cell IN EXCLUSIVE MODE")
         .map_err(db)?;
     let mut changes = CellChanges::new();
     {
@@ -143,7 +176,9 @@ pub(crate) fn rebuild_cells(tx: &mut postgres::Transaction<'_>) -> Result<(), St
             changes.add(&counted_from(&r), 1);
         }
     }
-    tx.batch_execute("DELETE FROM literacy_cell; DELETE FROM progress_cell;")
-        .map_err(db)?;
+    tx.batch_execute(
+        "DELETE FROM literacy_cell; DELETE FROM progress_cell; DELETE FROM item_cell;",
+    )
+    .map_err(db)?;
     apply_cells(tx, &changes)
 }

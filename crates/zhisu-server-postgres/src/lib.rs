@@ -11,7 +11,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use uuid::Uuid;
 use zhisu_server_storage::zhisu_protocol::{self, Receipt, ReceiptStatus};
 
-use zhisu_server_storage::cells::{CellChanges, CellRow, Counted};
+use zhisu_server_storage::cells::{CellChanges, CellRow, Counted, ItemCellRow};
 use zhisu_server_storage::facts;
 use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
 use zhisu_server_storage::{

@@ -193,12 +193,17 @@ impl Filter {
 
     /// Whether a cell's interviews pass the filter (only for a filter the cells can answer).
     fn matches_cell(&self, cell: &CellRow<'_>) -> bool {
+        self.matches_place(cell.district, cell.population)
+    }
+
+    /// Whether interviews of `district` and `population` pass the filter (only for a filter
+    /// the cells can answer: it narrows by nothing else).
+    fn matches_place(&self, district: Option<&str>, population: Option<&str>) -> bool {
         let pass = |want: Option<&str>, have: Option<&str>| match want {
             None | Some("") => true,
             Some(want) => have == Some(want),
         };
-        pass(self.population.as_deref(), cell.population)
-            && pass(self.district.as_deref(), cell.district)
+        pass(self.population.as_deref(), population) && pass(self.district.as_deref(), district)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -754,6 +759,9 @@ pub struct ItemShare {
 }
 
 /// Scored items ranked by the share answered correctly, lowest first, within the filter.
+/// Reads the item cells ([`cells`]) when the filter narrows by district and population only
+/// (what the tablets' weak points, a district's viewer and the unfiltered page ask), else every
+/// interview's facts.
 pub fn weakest_items(
     storage: &dyn Storage,
     registry: &QuestionnaireRegistry,
@@ -763,8 +771,76 @@ pub fn weakest_items(
     min_cell_n: u64,
     lang: &str,
 ) -> Result<Vec<ItemShare>, StorageError> {
-    // per questionnaire version: (asked, correct) per scored-item position
-    let mut versions: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
+    let from_cells = filter.cells_can_answer();
+    weakest_items_with(
+        storage,
+        registry,
+        scope,
+        questionnaire_id,
+        filter,
+        min_cell_n,
+        lang,
+        from_cells,
+    )
+}
+
+/// [`weakest_items`] from every interview's facts, whatever the filter (the reference the
+/// item cells are tested against).
+pub fn weakest_items_from_facts(
+    storage: &dyn Storage,
+    registry: &QuestionnaireRegistry,
+    scope: &Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    min_cell_n: u64,
+    lang: &str,
+) -> Result<Vec<ItemShare>, StorageError> {
+    weakest_items_with(
+        storage,
+        registry,
+        scope,
+        questionnaire_id,
+        filter,
+        min_cell_n,
+        lang,
+        false,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn weakest_items_with(
+    storage: &dyn Storage,
+    registry: &QuestionnaireRegistry,
+    scope: &Scope,
+    questionnaire_id: &str,
+    filter: &Filter,
+    min_cell_n: u64,
+    lang: &str,
+    from_cells: bool,
+) -> Result<Vec<ItemShare>, StorageError> {
+    let mut versions: ItemCounts = HashMap::new();
+    if from_cells {
+        storage.visit_item_cells(questionnaire_id, &mut |cell| {
+            // a place past any questionnaire's items is not one (the counts stay bounded)
+            if cell.position >= zhisu_core::limits::MAX_ITEMS
+                || !scope.admits(cell.district, cell.population)
+                || !filter.matches_place(cell.district, cell.population)
+            {
+                return;
+            }
+            let counts = item_slots(&mut versions, cell.questionnaire_version, cell.position + 1);
+            let slot = &mut counts[cell.position];
+            slot.0 += cell.asked;
+            slot.1 += cell.correct;
+        })?;
+        return Ok(rank_items(
+            versions,
+            registry,
+            questionnaire_id,
+            min_cell_n,
+            lang,
+        ));
+    }
     // Shares of items are unweighted: only the interviews in the selection are needed, so a
     // filter by district or population narrows the query itself (its index) when the viewer's
     // scope does not already.
@@ -786,16 +862,8 @@ pub fn weakest_items(
             if !scope.admits(row.district, row.population) || !filter.matches(row) {
                 return;
             }
-            let counts = match versions.get_mut(row.questionnaire_version) {
-                Some(c) => c,
-                None => versions
-                    .entry(row.questionnaire_version.to_string())
-                    .or_default(),
-            };
             let bytes = row.items_correct.as_bytes();
-            if counts.len() < bytes.len() {
-                counts.resize(bytes.len(), (0, 0));
-            }
+            let counts = item_slots(&mut versions, row.questionnaire_version, bytes.len());
             for (slot, b) in counts.iter_mut().zip(bytes) {
                 match b {
                     b'1' => {
@@ -808,7 +876,43 @@ pub fn weakest_items(
             }
         },
     )?;
-    // by item id across versions
+    Ok(rank_items(
+        versions,
+        registry,
+        questionnaire_id,
+        min_cell_n,
+        lang,
+    ))
+}
+
+/// Per questionnaire version: (asked, correct) per scored-item position.
+type ItemCounts = HashMap<String, Vec<(u64, u64)>>;
+
+/// The counts of `version`, at least `len` long.
+fn item_slots<'m>(
+    versions: &'m mut ItemCounts,
+    version: &str,
+    len: usize,
+) -> &'m mut Vec<(u64, u64)> {
+    if !versions.contains_key(version) {
+        versions.insert(version.to_string(), Vec::new());
+    }
+    let counts = versions.get_mut(version).expect("just inserted");
+    if counts.len() < len {
+        counts.resize(len, (0, 0));
+    }
+    counts
+}
+
+/// Items by id across versions (each version's counts by scored-item position), ranked by
+/// the share answered correctly, lowest first.
+fn rank_items(
+    versions: ItemCounts,
+    registry: &QuestionnaireRegistry,
+    questionnaire_id: &str,
+    min_cell_n: u64,
+    lang: &str,
+) -> Vec<ItemShare> {
     let mut by_item: BTreeMap<String, (String, String, u64, u64)> = BTreeMap::new();
     for (version, counts) in versions {
         let Some(published) = registry.get(questionnaire_id, &version) else {
@@ -851,7 +955,7 @@ pub fn weakest_items(
             .total_cmp(&b.share)
             .then_with(|| a.item_id.cmp(&b.item_id))
     });
-    Ok(items)
+    items
 }
 
 /// Labels for keys, from the newest version of the questionnaire.

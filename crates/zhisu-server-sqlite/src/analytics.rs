@@ -50,6 +50,34 @@ impl AnalyticsStore for SqliteStorage {
         Ok(())
     }
 
+    fn visit_item_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&ItemCellRow<'_>),
+    ) -> Result<(), StorageError> {
+        let conn = self.read_connection()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT questionnaire_version, district, population, position, asked, correct
+                 FROM item_cell WHERE questionnaire_id = ?1 AND asked > 0",
+            )
+            .map_err(db)?;
+        let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
+        while let Some(r) = rows.next().map_err(db)? {
+            let text =
+                |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
+            visit(&ItemCellRow {
+                questionnaire_version: text(0).map_err(db)?,
+                district: zhisu_server_storage::cells::none_if_empty(text(1).map_err(db)?),
+                population: zhisu_server_storage::cells::none_if_empty(text(2).map_err(db)?),
+                position: r.get::<_, i64>(3).map_err(db)?.max(0) as usize,
+                asked: r.get::<_, i64>(4).map_err(db)?.max(0) as u64,
+                correct: r.get::<_, i64>(5).map_err(db)?.max(0) as u64,
+            });
+        }
+        Ok(())
+    }
+
     fn visit_facts_with_round(
         &self,
         questionnaire_id: &str,

@@ -1,4 +1,4 @@
-//! The literacy and progress cells, changed in the transaction of every write they count.
+//! The literacy, progress and item cells, changed in the transaction of every write they count.
 
 use super::*;
 
@@ -6,7 +6,7 @@ use super::*;
 pub(crate) const COUNTED_COLUMNS: &str =
     "questionnaire_id, district, site_id, population, industry, sex,
     education, age, has_literacy, dimension_literacy, completed_at, utc_offset_minutes,
-    items_correct IS NOT NULL, received_at";
+    items_correct IS NOT NULL, received_at, questionnaire_version, items_correct";
 
 /// Which interviews the cells count: those not rejected in review (the literacy cells only
 /// those among them with their facts, as `visit_facts`).
@@ -36,6 +36,8 @@ pub(crate) fn counted_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counted> {
         age: r.get(7)?,
         has_literacy: r.get(8)?,
         dimension_literacy: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+        questionnaire_version: r.get(14)?,
+        items_correct: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
     })
 }
 
@@ -91,6 +93,28 @@ pub(crate) fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<()
             ])
             .map_err(db)?;
     }
+    let mut items = conn
+        .prepare_cached(
+            "INSERT INTO item_cell (questionnaire_id, questionnaire_version, district, population,
+                 position, asked, correct)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (questionnaire_id, questionnaire_version, district, population, position)
+             DO UPDATE SET asked = asked + excluded.asked, correct = correct + excluded.correct",
+        )
+        .map_err(db)?;
+    for (k, asked, correct) in changes.items() {
+        items
+            .execute(params![
+                k.questionnaire_id,
+                k.questionnaire_version,
+                k.district,
+                k.population,
+                k.position as i64,
+                asked,
+                correct
+            ])
+            .map_err(db)?;
+    }
     Ok(())
 }
 
@@ -107,7 +131,9 @@ pub(crate) fn rebuild_cells(conn: &Connection) -> Result<(), StorageError> {
             changes.add(&counted_from(r).map_err(db)?, 1);
         }
     }
-    conn.execute_batch("DELETE FROM literacy_cell; DELETE FROM progress_cell;")
-        .map_err(db)?;
+    conn.execute_batch(
+        "DELETE FROM literacy_cell; DELETE FROM progress_cell; DELETE FROM item_cell;",
+    )
+    .map_err(db)?;
     apply_cells(conn, &changes)
 }

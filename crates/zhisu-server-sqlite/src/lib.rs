@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 use zhisu_server_storage::zhisu_protocol::{self, Receipt, ReceiptStatus};
 
-use zhisu_server_storage::cells::{CellChanges, CellRow, Counted};
+use zhisu_server_storage::cells::{CellChanges, CellRow, Counted, ItemCellRow};
 use zhisu_server_storage::facts;
 use zhisu_server_storage::rows::{corrupt, lock_order, receipt, role_columns, role_from};
 use zhisu_server_storage::{

@@ -150,8 +150,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 7: literacy cells (crate::cells): counts per questionnaire, district, site, population and
     // breakdown key, and progress cells per district, site, population and day, kept with every
-    // write that changes what the analyses count. Filled from the stored interviews right after
-    // this migration (`SqliteStorage::open`).
+    // write that changes what the analyses count. Filled from the stored interviews once the
+    // schema reaches `CELLS_SCHEMA` (`SqliteStorage::open`).
     r#"
     CREATE TABLE literacy_cell (
         questionnaire_id TEXT NOT NULL,
@@ -482,7 +482,26 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX interview_qc_queue ON interview
         (completed_at DESC, id, district, population, qc_status, qc_flags, fingerprint);
     "#,
+    // 27 (issue 19): item cells (crate::cells): per questionnaire version, district, population
+    // and scored item, the interviews asked it and those that answered it correctly, kept with
+    // every write that changes what the analyses count. The weakest items read these instead of
+    // every interview's facts. Filled from the stored interviews right after this migration
+    // (`SqliteStorage::open`).
+    r#"
+    CREATE TABLE item_cell (
+        questionnaire_id      TEXT NOT NULL,
+        questionnaire_version TEXT NOT NULL,
+        district              TEXT NOT NULL,  -- '' when none
+        population            TEXT NOT NULL,  -- '' when none
+        position              INTEGER NOT NULL, -- the item's place among the version's scored items
+        asked                 INTEGER NOT NULL,
+        correct               INTEGER NOT NULL,
+        PRIMARY KEY (questionnaire_id, questionnaire_version, district, population, position)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
-/// The schema version that added the literacy cells.
-pub(crate) const CELLS_SCHEMA: usize = 7;
+/// The schema version that added the last kind of cells (the item cells): every database
+/// older than it has its cells counted again from its interviews right after this migration
+/// (those older than 7, the literacy and progress cells' version, had none).
+pub(crate) const CELLS_SCHEMA: usize = 27;

@@ -2,7 +2,10 @@
 //! and breakdown key, kept by the storage in the same transaction as the interviews they count.
 //!
 //! Beside them, progress cells: interviews per district, site, population and local day of
-//! completion, for the progress view, kept by the same writes.
+//! completion, for the progress view, and item cells: per questionnaire version, district,
+//! population and scored item, how many interviews were asked the item and how many answered it
+//! correctly, for the weakest items (the dashboard's page, the tablets' weak points, the handout
+//! and the annual report). All are kept by the same writes.
 //!
 //! The full literacy report (and any report narrowed only by district or population, which is
 //! what a district or department viewer sees first) reads these counts instead of every
@@ -53,6 +56,7 @@ pub struct Counted {
     /// backfill); only those count in the literacy cells.
     pub has_facts: bool,
     pub questionnaire_id: String,
+    pub questionnaire_version: String,
     pub district: Option<String>,
     pub site_id: Option<String>,
     pub population: Option<String>,
@@ -62,6 +66,9 @@ pub struct Counted {
     pub age: Option<i64>,
     pub has_literacy: bool,
     pub dimension_literacy: i64,
+    /// Per scored item of the version: `1`, `0` or `-` (not asked), as the facts keep it
+    /// (empty without facts).
+    pub items_correct: String,
 }
 
 impl Counted {
@@ -78,6 +85,7 @@ impl Counted {
             day: local_day(i.completed_at, i.utc_offset_minutes, received_at),
             has_facts: true,
             questionnaire_id: a.interview.questionnaire_id.clone(),
+            questionnaire_version: a.interview.questionnaire_version.clone(),
             district: district.map(str::to_string),
             site_id: a.interview.site_id.clone(),
             population: f.population.clone(),
@@ -87,6 +95,7 @@ impl Counted {
             age: f.age,
             has_literacy: a.score.has_literacy,
             dimension_literacy: f.dimension_literacy,
+            items_correct: f.items_correct.clone(),
         }
     }
 }
@@ -134,6 +143,17 @@ pub struct CellKey<'a> {
     pub key: &'a str,
 }
 
+/// The identity of an item cell: a scored item (by its place among the version's scored items)
+/// of one questionnaire version, in a district and population (empty texts for "none").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemKey<'a> {
+    pub questionnaire_id: &'a str,
+    pub questionnaire_version: &'a str,
+    pub district: &'a str,
+    pub population: &'a str,
+    pub position: usize,
+}
+
 /// Keys of the dimension cells, by the dimension's index.
 static DIMENSION_KEYS: [&str; 63] = [
     "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16",
@@ -146,6 +166,8 @@ static DIMENSION_KEYS: [&str; 63] = [
 type Level<V> = BTreeMap<String, V>;
 /// breakdown → key → (n, successes)
 type Breakdowns = BTreeMap<&'static str, Level<(i64, i64)>>;
+/// (asked, correct) per scored item, by the item's place among the version's scored items
+type ItemCounts = Vec<(i64, i64)>;
 
 fn level<'m, V: Default>(map: &'m mut Level<V>, key: &str) -> &'m mut V {
     if !map.contains_key(key) {
@@ -164,6 +186,8 @@ pub struct CellChanges {
     literacy: Level<Level<Level<Level<Breakdowns>>>>,
     /// district → site → population → day
     progress: Level<Level<Level<Level<i64>>>>,
+    /// questionnaire → version → district → population → (Δasked, Δcorrect) per scored item
+    items: Level<Level<Level<Level<ItemCounts>>>>,
 }
 
 impl CellChanges {
@@ -208,6 +232,31 @@ impl CellChanges {
         ] {
             if let Some(key) = key {
                 bump(breakdown, key, literate);
+            }
+        }
+        // the item cells: each scored item asked, and answered correctly
+        let items = level(
+            level(
+                level(
+                    level(&mut self.items, &c.questionnaire_id),
+                    &c.questionnaire_version,
+                ),
+                district,
+            ),
+            population,
+        );
+        let answers = c.items_correct.as_bytes();
+        if items.len() < answers.len() {
+            items.resize(answers.len(), (0, 0));
+        }
+        for (slot, answer) in items.iter_mut().zip(answers) {
+            match answer {
+                b'1' => {
+                    slot.0 += sign;
+                    slot.1 += sign;
+                }
+                b'0' => slot.0 += sign,
+                _ => {}
             }
         }
     }
@@ -267,6 +316,37 @@ impl CellChanges {
             })
     }
 
+    /// The item cells that change, in key order: (cell, Δasked, Δcorrect).
+    pub fn items(&self) -> impl Iterator<Item = (ItemKey<'_>, i64, i64)> {
+        self.items.iter().flat_map(|(questionnaire_id, versions)| {
+            versions
+                .iter()
+                .flat_map(move |(questionnaire_version, districts)| {
+                    districts.iter().flat_map(move |(district, populations)| {
+                        populations.iter().flat_map(move |(population, items)| {
+                            items
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, &(asked, correct))| asked != 0 || correct != 0)
+                                .map(move |(position, &(asked, correct))| {
+                                    (
+                                        ItemKey {
+                                            questionnaire_id,
+                                            questionnaire_version,
+                                            district,
+                                            population,
+                                            position,
+                                        },
+                                        asked,
+                                        correct,
+                                    )
+                                })
+                        })
+                    })
+                })
+        })
+    }
+
     /// The change from what the cells counted of one interview (`before`, `None` when they did
     /// not count it) to what they count now.
     pub fn between(before: Option<&Counted>, after: Option<&Counted>) -> CellChanges {
@@ -281,11 +361,13 @@ impl CellChanges {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.iter().next().is_none() && self.progress().next().is_none()
+        self.iter().next().is_none()
+            && self.progress().next().is_none()
+            && self.items().next().is_none()
     }
 
-    /// The literacy cells of the interviews `visit_facts` shows, counted afresh (to check the
-    /// stored ones; the progress cells are not made here).
+    /// The literacy and item cells of the interviews `visit_facts` shows, counted afresh (to
+    /// check the stored ones; the progress cells are not made here).
     pub fn of_facts(
         storage: &dyn crate::Storage,
         questionnaire_id: &str,
@@ -300,6 +382,7 @@ impl CellChanges {
                         day: String::new(),
                         has_facts: true,
                         questionnaire_id: questionnaire_id.to_string(),
+                        questionnaire_version: row.questionnaire_version.to_string(),
                         district: row.district.map(str::to_string),
                         site_id: row.site_id.map(str::to_string),
                         population: row.population.map(str::to_string),
@@ -309,6 +392,7 @@ impl CellChanges {
                         age: row.age,
                         has_literacy: row.has_literacy,
                         dimension_literacy: row.dimension_literacy,
+                        items_correct: row.items_correct.to_string(),
                     },
                     1,
                 )
@@ -332,6 +416,18 @@ pub struct CellRow<'a> {
     pub weight: Option<f64>,
 }
 
+/// One stored item cell as the weakest items read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemCellRow<'a> {
+    pub questionnaire_version: &'a str,
+    pub district: Option<&'a str>,
+    pub population: Option<&'a str>,
+    /// The item's place among the version's scored items.
+    pub position: usize,
+    pub asked: u64,
+    pub correct: u64,
+}
+
 /// The empty text a cell stores for "none" read back as `None`.
 pub fn none_if_empty(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
@@ -346,6 +442,7 @@ mod tests {
             day: "2026-11-29".into(),
             has_facts: true,
             questionnaire_id: "ohl".into(),
+            questionnaire_version: "1".into(),
             district: Some("yuzhong".into()),
             site_id: Some("s1".into()),
             population: Some("teacher".into()),
@@ -355,6 +452,7 @@ mod tests {
             age: Some(30),
             has_literacy: true,
             dimension_literacy: 0b1010,
+            items_correct: "10-1".into(),
         }
     }
 
@@ -377,6 +475,12 @@ mod tests {
                 ("sex", "female", 1, 1),
             ]
         );
+        // each item asked counts once, a correct answer once more; one not asked not at all
+        let items: Vec<_> = c.items().map(|(k, a, r)| (k.position, a, r)).collect();
+        assert_eq!(items, vec![(0, 1, 1), (1, 1, 0), (3, 1, 1)]);
+        assert!(c.items().all(|(k, _, _)| k.questionnaire_version == "1"
+            && k.district == "yuzhong"
+            && k.population == "teacher"));
     }
 
     #[test]
@@ -389,6 +493,7 @@ mod tests {
         c.add(&other, 1);
         let mut without_facts = counted();
         without_facts.has_facts = false;
+        without_facts.items_correct = String::new();
         c.add(&without_facts, 1);
         // (site none) 1, (site s1) 2: two interviews there, one without its facts yet
         assert_eq!(c.progress().map(|(_, n)| n).collect::<Vec<_>>(), [1, 2]);

@@ -781,10 +781,20 @@ pub trait AnalyticsStore {
         visit: &mut dyn FnMut(&cells::CellRow<'_>),
     ) -> Result<(), StorageError>;
 
-    /// Counts the literacy cells again from the stored interviews, in one transaction (after a
-    /// bulk load that bypassed [`ingest`](Self::ingest); the schema migration that added the
-    /// cells does the same).
-    /// The audit entry is written in the same transaction.
+    /// Calls `visit` with every item cell of `questionnaire_id` that counts an item asked at
+    /// least once ([`cells`]): per version, district, population and scored item, what the
+    /// interviews [`visit_facts`](Self::visit_facts) visits answered, whatever the scope (the
+    /// caller applies it).
+    fn visit_item_cells(
+        &self,
+        questionnaire_id: &str,
+        visit: &mut dyn FnMut(&cells::ItemCellRow<'_>),
+    ) -> Result<(), StorageError>;
+
+    /// Counts the literacy, progress and item cells again from the stored interviews, in one
+    /// transaction (after a bulk load that bypassed [`ingest`](Self::ingest); the schema
+    /// migration that added the item cells does the same). The audit entry is written in the
+    /// same transaction.
     fn rebuild_cells(&self, audit: &AuditEntry) -> Result<(), StorageError>;
 
     /// Calls `visit` with the facts of every stored interview of `questionnaire_id`, whatever

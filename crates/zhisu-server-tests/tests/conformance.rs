@@ -2248,8 +2248,9 @@ fn analysis_conformance(f: &Fresh) {
     let before = stored_cells(s.as_ref());
     s.rebuild_cells(&audit("rebuild_cells")).unwrap();
     assert_eq!(stored_cells(s.as_ref()), before);
+    cells_match_interviews(s.as_ref(), "after rebuilding the cells");
     // back to schema 6: without the cells, and without what later migrations add
-    (f.execute)("DROP INDEX IF EXISTS interview_qc_queue; ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor; DROP TABLE backcheck_task; DROP TABLE backcheck_draw; DROP TABLE app_package;");
+    (f.execute)("DROP INDEX IF EXISTS interview_qc_queue; ALTER TABLE interview DROP COLUMN travel_direction; ALTER TABLE site DROP COLUMN time_slots; DROP TABLE literacy_cell; DROP TABLE progress_cell; DROP TABLE sign_in_attempt; DROP TABLE readiness; DROP TABLE recording; DROP TABLE media_blob; DROP TABLE rate_bucket; DROP TABLE reference_level; DROP INDEX interview_without_measures; ALTER TABLE interview DROP COLUMN employer_size; ALTER TABLE interview DROP COLUMN ownership; ALTER TABLE interview DROP COLUMN employment_form; ALTER TABLE interview DROP COLUMN migrant; ALTER TABLE interview DROP COLUMN modules; ALTER TABLE interview DROP COLUMN measures; DROP TABLE erased_interview; DROP TABLE recontact; ALTER TABLE interview DROP COLUMN consent; ALTER TABLE interview DROP COLUMN consent_text_version; DROP TABLE contact; DROP TABLE facts_generation; DROP TABLE outreach_event; DROP TABLE quiz_session; DROP TABLE library_piece; DROP TABLE practice_interview; DROP TABLE field_surveyor; DROP TABLE backcheck_task; DROP TABLE backcheck_draw; DROP TABLE app_package; DROP TABLE item_cell;");
     (f.set_version)(6);
     let migrated = f.reopen().unwrap();
     assert_eq!(
@@ -2481,6 +2482,39 @@ fn cells_match_interviews(s: &dyn Storage, when: &str) {
         .collect();
     assert!(!want.is_empty());
     assert_eq!(stored_cells(s), want, "{when}");
+
+    // items: per version, district, population and scored item, asked and answered correctly
+    type ItemCell = (String, String, String, usize);
+    let want_items: std::collections::BTreeMap<ItemCell, (u64, u64)> = counted
+        .items()
+        .map(|(k, asked, correct)| {
+            (
+                (
+                    k.questionnaire_version.to_string(),
+                    k.district.to_string(),
+                    k.population.to_string(),
+                    k.position,
+                ),
+                (asked as u64, correct as u64),
+            )
+        })
+        .collect();
+    assert!(!want_items.is_empty());
+    let mut stored_items = std::collections::BTreeMap::new();
+    s.visit_item_cells("ohl_2026", &mut |c| {
+        let old = stored_items.insert(
+            (
+                c.questionnaire_version.to_string(),
+                c.district.unwrap_or("").to_string(),
+                c.population.unwrap_or("").to_string(),
+                c.position,
+            ),
+            (c.asked, c.correct),
+        );
+        assert!(old.is_none(), "one row per item cell");
+    })
+    .unwrap();
+    assert_eq!(stored_items, want_items, "item cells {when}");
 
     // progress: interviews not rejected, per district, site, population and local day
     type Day = (Option<String>, Option<String>, Option<String>, String);

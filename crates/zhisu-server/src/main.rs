@@ -147,7 +147,7 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Count the dashboard's literacy and progress cells again from the stored interviews.
+    /// Count the dashboard's literacy, progress and item cells again from the stored interviews.
     /// The server keeps them with every write; this is for a database restored or edited by
     /// hand, or for peace of mind (one transaction; uploads wait meanwhile).
     RebuildCells,
@@ -786,10 +786,10 @@ async fn server_main(cli: Cli, config: Config) -> anyhow::Result<()> {
             state.storage.rebuild_cells(&AuditEntry::now(
                 "cli",
                 "rebuild_cells",
-                "literacy and progress cells counted again",
+                "literacy, progress and item cells counted again",
             ))?;
             println!(
-                "literacy and progress cells counted again from {} interviews in {:.1} s",
+                "literacy, progress and item cells counted again from {} interviews in {:.1} s",
                 state.storage.interview_count()?,
                 started.elapsed().as_secs_f64()
             );

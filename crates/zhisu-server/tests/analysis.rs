@@ -1322,6 +1322,13 @@ async fn reports_from_the_literacy_cells_equal_reports_from_the_interviews() {
                     cells.overall.as_ref().map(|o| o.n),
                     "{what}"
                 );
+                // from the item cells, the same items, counts and order as from every
+                // interview's facts
+                let from_facts = analysis::weakest_items_from_facts(
+                    args.0, args.1, args.2, "ohl_2026", filter, 30, "zh-CN",
+                )
+                .unwrap();
+                assert_eq!(items, from_facts, "{what}");
                 // an empty selection (another district, nowhere) has no estimate to make
                 if cells.overall.is_some() {
                     checked += 1;
