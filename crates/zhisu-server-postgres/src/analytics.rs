@@ -71,20 +71,29 @@ impl AnalyticsStore for PostgresStorage {
         let mut client = self.pool.get().map_err(unavailable)?;
         let mut rows = client
             .query_raw(
-                "SELECT questionnaire_version, district, population, position, asked, correct
-                 FROM item_cell WHERE questionnaire_id = $1 AND asked > 0",
+                "SELECT questionnaire_version, district, site_id, population, asked, correct
+                 FROM item_cell WHERE questionnaire_id = $1",
                 [questionnaire_id],
             )
             .map_err(db)?;
         use postgres::fallible_iterator::FallibleIterator;
+        let counts = |stored: Vec<Option<i64>>| -> Vec<u64> {
+            stored
+                .into_iter()
+                .take(zhisu_server_storage::cells::MAX_ITEMS)
+                .map(|n| n.unwrap_or(0).max(0) as u64)
+                .collect()
+        };
         while let Some(r) = rows.next().map_err(db)? {
+            let asked = counts(r.get(4));
+            let correct = counts(r.get(5));
             visit(&ItemCellRow {
                 questionnaire_version: r.get(0),
                 district: zhisu_server_storage::cells::none_if_empty(r.get(1)),
-                population: zhisu_server_storage::cells::none_if_empty(r.get(2)),
-                position: r.get::<_, i32>(3).max(0) as usize,
-                asked: r.get::<_, i64>(4).max(0) as u64,
-                correct: r.get::<_, i64>(5).max(0) as u64,
+                site_id: zhisu_server_storage::cells::none_if_empty(r.get(2)),
+                population: zhisu_server_storage::cells::none_if_empty(r.get(3)),
+                asked: &asked,
+                correct: &correct,
             });
         }
         Ok(())

@@ -87,20 +87,24 @@ pub(crate) fn apply_cells(
         }
         progress_n.push(dn);
     }
-    let mut items: [Vec<&str>; 4] = Default::default();
-    let (mut position, mut asked, mut correct) = (Vec::new(), Vec::new(), Vec::new());
-    for (k, da, dc) in changes.items() {
+    let mut items: [Vec<&str>; 5] = Default::default();
+    let (mut asked, mut correct) = (Vec::new(), Vec::new());
+    for (k, counts) in changes.items() {
         for (column, value) in items.iter_mut().zip([
             k.questionnaire_id,
             k.questionnaire_version,
             k.district,
+            k.site_id,
             k.population,
         ]) {
             column.push(value);
         }
-        position.push(k.position as i32);
-        asked.push(da);
-        correct.push(dc);
+        asked.push(zhisu_server_storage::cells::counts_text(
+            counts.iter().map(|c| c.0),
+        ));
+        correct.push(zhisu_server_storage::cells::counts_text(
+            counts.iter().map(|c| c.1),
+        ));
     }
     if progress_n.is_empty() && n.is_empty() && asked.is_empty() {
         return Ok(());
@@ -109,7 +113,7 @@ pub(crate) fn apply_cells(
     // key order (every writer takes them in this order)
     let [pd, psite, pp, pday] = &progress;
     let [q, d, site, p, b, key] = &columns;
-    let [iq, iv, id, ip] = &items;
+    let [iq, iv, id, isite, ip] = &items;
     tx.execute(
         "WITH progress AS (
              INSERT INTO progress_cell (district, site_id, population, day, n)
@@ -117,13 +121,18 @@ pub(crate) fn apply_cells(
              ON CONFLICT (district, site_id, population, day)
              DO UPDATE SET n = progress_cell.n + excluded.n
          ), items AS (
-             INSERT INTO item_cell (questionnaire_id, questionnaire_version, district, population,
-                 position, asked, correct)
-             SELECT * FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::int4[],
-                 $19::int8[], $20::int8[])
-             ON CONFLICT (questionnaire_id, questionnaire_version, district, population, position)
-             DO UPDATE SET asked = item_cell.asked + excluded.asked,
-                 correct = item_cell.correct + excluded.correct
+             -- a count per scored item: the changes (as text, '3,0,12') added item by item
+             INSERT INTO item_cell (questionnaire_id, questionnaire_version, district, site_id,
+                 population, asked, correct)
+             SELECT q, v, d, s, p, string_to_array(a, ',')::int8[], string_to_array(c, ',')::int8[]
+             FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+                 $19::text[], $20::text[]) AS t(q, v, d, s, p, a, c)
+             ON CONFLICT (questionnaire_id, questionnaire_version, district, site_id, population)
+             DO UPDATE SET
+                 asked = (SELECT array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY n)
+                     FROM unnest(item_cell.asked, excluded.asked) WITH ORDINALITY AS u(x, y, n)),
+                 correct = (SELECT array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY n)
+                     FROM unnest(item_cell.correct, excluded.correct) WITH ORDINALITY AS u(x, y, n))
          )
          INSERT INTO literacy_cell (questionnaire_id, district, site_id, population, breakdown, key,
              n, successes)
@@ -149,8 +158,8 @@ pub(crate) fn apply_cells(
             iq,
             iv,
             id,
+            isite,
             ip,
-            &position,
             &asked,
             &correct,
         ],

@@ -821,17 +821,17 @@ fn weakest_items_with(
     let mut versions: ItemCounts = HashMap::new();
     if from_cells {
         storage.visit_item_cells(questionnaire_id, &mut |cell| {
-            // a place past any questionnaire's items is not one (the counts stay bounded)
-            if cell.position >= zhisu_core::limits::MAX_ITEMS
-                || !scope.admits(cell.district, cell.population)
+            if !scope.admits(cell.district, cell.population)
                 || !filter.matches_place(cell.district, cell.population)
             {
                 return;
             }
-            let counts = item_slots(&mut versions, cell.questionnaire_version, cell.position + 1);
-            let slot = &mut counts[cell.position];
-            slot.0 += cell.asked;
-            slot.1 += cell.correct;
+            let len = cell.asked.len().min(cell.correct.len());
+            let counts = item_slots(&mut versions, cell.questionnaire_version, len);
+            for ((slot, &asked), &correct) in counts.iter_mut().zip(cell.asked).zip(cell.correct) {
+                slot.0 += asked;
+                slot.1 += correct;
+            }
         })?;
         return Ok(rank_items(
             versions,

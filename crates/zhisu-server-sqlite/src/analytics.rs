@@ -58,21 +58,24 @@ impl AnalyticsStore for SqliteStorage {
         let conn = self.read_connection()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT questionnaire_version, district, population, position, asked, correct
-                 FROM item_cell WHERE questionnaire_id = ?1 AND asked > 0",
+                "SELECT questionnaire_version, district, site_id, population, asked, correct
+                 FROM item_cell WHERE questionnaire_id = ?1",
             )
             .map_err(db)?;
         let mut rows = stmt.query([questionnaire_id]).map_err(db)?;
+        let (mut asked, mut correct) = (Vec::new(), Vec::new());
         while let Some(r) = rows.next().map_err(db)? {
             let text =
                 |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
+            zhisu_server_storage::cells::read_counts(text(4).map_err(db)?, &mut asked);
+            zhisu_server_storage::cells::read_counts(text(5).map_err(db)?, &mut correct);
             visit(&ItemCellRow {
                 questionnaire_version: text(0).map_err(db)?,
                 district: zhisu_server_storage::cells::none_if_empty(text(1).map_err(db)?),
-                population: zhisu_server_storage::cells::none_if_empty(text(2).map_err(db)?),
-                position: r.get::<_, i64>(3).map_err(db)?.max(0) as usize,
-                asked: r.get::<_, i64>(4).map_err(db)?.max(0) as u64,
-                correct: r.get::<_, i64>(5).map_err(db)?.max(0) as u64,
+                site_id: zhisu_server_storage::cells::none_if_empty(text(2).map_err(db)?),
+                population: zhisu_server_storage::cells::none_if_empty(text(3).map_err(db)?),
+                asked: &asked,
+                correct: &correct,
             });
         }
         Ok(())

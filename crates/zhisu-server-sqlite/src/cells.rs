@@ -93,25 +93,53 @@ pub(crate) fn apply_cells(conn: &Connection, changes: &CellChanges) -> Result<()
             ])
             .map_err(db)?;
     }
-    let mut items = conn
+    // item cells: each changed cell's counts read, added to and written back (the writer holds
+    // the database, so nothing changes in between)
+    let mut read = conn
         .prepare_cached(
-            "INSERT INTO item_cell (questionnaire_id, questionnaire_version, district, population,
-                 position, asked, correct)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (questionnaire_id, questionnaire_version, district, population, position)
-             DO UPDATE SET asked = asked + excluded.asked, correct = correct + excluded.correct",
+            "SELECT asked, correct FROM item_cell WHERE questionnaire_id = ?1
+                 AND questionnaire_version = ?2 AND district = ?3 AND site_id = ?4
+                 AND population = ?5",
         )
         .map_err(db)?;
-    for (k, asked, correct) in changes.items() {
-        items
+    let mut write = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO item_cell (questionnaire_id, questionnaire_version, district,
+                 site_id, population, asked, correct)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(db)?;
+    let (mut stored, mut asked, mut correct) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, changes) in changes.items() {
+        let key = params![
+            k.questionnaire_id,
+            k.questionnaire_version,
+            k.district,
+            k.site_id,
+            k.population
+        ];
+        let old: Option<(String, String)> = read
+            .query_row(key, |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)?;
+        asked.clear();
+        correct.clear();
+        if let Some((a, c)) = old {
+            for (text, into) in [(a, &mut asked), (c, &mut correct)] {
+                zhisu_server_storage::cells::read_counts(&text, &mut stored);
+                into.extend(stored.iter().map(|&n| n as i64));
+            }
+        }
+        zhisu_server_storage::cells::add_counts(&mut asked, &mut correct, changes);
+        write
             .execute(params![
                 k.questionnaire_id,
                 k.questionnaire_version,
                 k.district,
+                k.site_id,
                 k.population,
-                k.position as i64,
-                asked,
-                correct
+                zhisu_server_storage::cells::counts_text(asked.iter().copied()),
+                zhisu_server_storage::cells::counts_text(correct.iter().copied()),
             ])
             .map_err(db)?;
     }

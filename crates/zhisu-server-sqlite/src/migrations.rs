@@ -482,21 +482,21 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX interview_qc_queue ON interview
         (completed_at DESC, id, district, population, qc_status, qc_flags, fingerprint);
     "#,
-    // 27 (issue 19): item cells (crate::cells): per questionnaire version, district, population
-    // and scored item, the interviews asked it and those that answered it correctly, kept with
-    // every write that changes what the analyses count. The weakest items read these instead of
-    // every interview's facts. Filled from the stored interviews right after this migration
-    // (`SqliteStorage::open`).
+    // 27 (issue 19): item cells (crate::cells): per questionnaire version, district, site and
+    // population, the interviews asked each scored item and those that answered it correctly,
+    // kept with every write that changes what the analyses count. The weakest items read these
+    // instead of every interview's facts. Filled from the stored interviews right after this
+    // migration (`SqliteStorage::open`).
     r#"
     CREATE TABLE item_cell (
         questionnaire_id      TEXT NOT NULL,
         questionnaire_version TEXT NOT NULL,
-        district              TEXT NOT NULL,  -- '' when none
-        population            TEXT NOT NULL,  -- '' when none
-        position              INTEGER NOT NULL, -- the item's place among the version's scored items
-        asked                 INTEGER NOT NULL,
-        correct               INTEGER NOT NULL,
-        PRIMARY KEY (questionnaire_id, questionnaire_version, district, population, position)
+        district              TEXT NOT NULL,  -- '' when none, as in every key column here
+        site_id               TEXT NOT NULL,
+        population            TEXT NOT NULL,
+        asked                 TEXT NOT NULL,  -- per scored item in the version's order: '3,0,12'
+        correct               TEXT NOT NULL,  -- likewise, those answered correctly
+        PRIMARY KEY (questionnaire_id, questionnaire_version, district, site_id, population)
     ) STRICT, WITHOUT ROWID;
     "#,
 ];

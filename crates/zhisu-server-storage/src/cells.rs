@@ -2,10 +2,11 @@
 //! and breakdown key, kept by the storage in the same transaction as the interviews they count.
 //!
 //! Beside them, progress cells: interviews per district, site, population and local day of
-//! completion, for the progress view, and item cells: per questionnaire version, district,
-//! population and scored item, how many interviews were asked the item and how many answered it
-//! correctly, for the weakest items (the dashboard's page, the tablets' weak points, the handout
-//! and the annual report). All are kept by the same writes.
+//! completion, for the progress view, and item cells: per questionnaire version, district, site
+//! and population, how many interviews were asked each scored item and how many answered it
+//! correctly (one row holding a count per item, so a batch of interviews changes a row per site
+//! and population, not a row per item), for the weakest items (the dashboard's page, the
+//! tablets' weak points, the handout and the annual report). All are kept by the same writes.
 //!
 //! The full literacy report (and any report narrowed only by district or population, which is
 //! what a district or department viewer sees first) reads these counts instead of every
@@ -143,15 +144,16 @@ pub struct CellKey<'a> {
     pub key: &'a str,
 }
 
-/// The identity of an item cell: a scored item (by its place among the version's scored items)
-/// of one questionnaire version, in a district and population (empty texts for "none").
+/// The identity of an item cell: one questionnaire version's interviews in a district, site
+/// and population (empty texts for "none"). The cell holds a count per scored item, by the
+/// item's place among the version's scored items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ItemKey<'a> {
     pub questionnaire_id: &'a str,
     pub questionnaire_version: &'a str,
     pub district: &'a str,
+    pub site_id: &'a str,
     pub population: &'a str,
-    pub position: usize,
 }
 
 /// Keys of the dimension cells, by the dimension's index.
@@ -186,8 +188,9 @@ pub struct CellChanges {
     literacy: Level<Level<Level<Level<Breakdowns>>>>,
     /// district → site → population → day
     progress: Level<Level<Level<Level<i64>>>>,
-    /// questionnaire → version → district → population → (Δasked, Δcorrect) per scored item
-    items: Level<Level<Level<Level<ItemCounts>>>>,
+    /// questionnaire → version → district → site → population → (Δasked, Δcorrect) per
+    /// scored item
+    items: Level<Level<Level<Level<Level<ItemCounts>>>>>,
 }
 
 impl CellChanges {
@@ -238,10 +241,13 @@ impl CellChanges {
         let items = level(
             level(
                 level(
-                    level(&mut self.items, &c.questionnaire_id),
-                    &c.questionnaire_version,
+                    level(
+                        level(&mut self.items, &c.questionnaire_id),
+                        &c.questionnaire_version,
+                    ),
+                    district,
                 ),
-                district,
+                site,
             ),
             population,
         );
@@ -316,29 +322,28 @@ impl CellChanges {
             })
     }
 
-    /// The item cells that change, in key order: (cell, Δasked, Δcorrect).
-    pub fn items(&self) -> impl Iterator<Item = (ItemKey<'_>, i64, i64)> {
+    /// The item cells that change, in key order: (cell, (Δasked, Δcorrect) per scored item),
+    /// the cells whose counts do not change left out.
+    pub fn items(&self) -> impl Iterator<Item = (ItemKey<'_>, &[(i64, i64)])> {
         self.items.iter().flat_map(|(questionnaire_id, versions)| {
             versions
                 .iter()
                 .flat_map(move |(questionnaire_version, districts)| {
-                    districts.iter().flat_map(move |(district, populations)| {
-                        populations.iter().flat_map(move |(population, items)| {
-                            items
+                    districts.iter().flat_map(move |(district, sites)| {
+                        sites.iter().flat_map(move |(site_id, populations)| {
+                            populations
                                 .iter()
-                                .enumerate()
-                                .filter(|(_, &(asked, correct))| asked != 0 || correct != 0)
-                                .map(move |(position, &(asked, correct))| {
+                                .filter(|(_, counts)| counts.iter().any(|&c| c != (0, 0)))
+                                .map(move |(population, counts)| {
                                     (
                                         ItemKey {
                                             questionnaire_id,
                                             questionnaire_version,
                                             district,
+                                            site_id,
                                             population,
-                                            position,
                                         },
-                                        asked,
-                                        correct,
+                                        counts.as_slice(),
                                     )
                                 })
                         })
@@ -421,11 +426,54 @@ pub struct CellRow<'a> {
 pub struct ItemCellRow<'a> {
     pub questionnaire_version: &'a str,
     pub district: Option<&'a str>,
+    pub site_id: Option<&'a str>,
     pub population: Option<&'a str>,
-    /// The item's place among the version's scored items.
-    pub position: usize,
-    pub asked: u64,
-    pub correct: u64,
+    /// Per scored item of the version, in its order: the interviews asked it.
+    pub asked: &'a [u64],
+    /// Per scored item likewise: those that answered it correctly.
+    pub correct: &'a [u64],
+}
+
+/// The most counts an item cell is read with: no questionnaire has more items.
+pub const MAX_ITEMS: usize = zhisu_core::limits::MAX_ITEMS;
+
+/// Counts per scored item as a cell's text keeps them on SQLite: decimal numbers separated by
+/// commas (`3,0,12`).
+pub fn counts_text(counts: impl IntoIterator<Item = i64>) -> String {
+    let mut text = String::new();
+    for (i, n) in counts.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&n.to_string());
+    }
+    text
+}
+
+/// [`counts_text`] read back into `into` (cleared first); a part that is not a number counts as
+/// 0 and a negative count as 0, so a damaged cell cannot stop a report. At most
+/// [`MAX_ITEMS`] counts are read.
+pub fn read_counts(text: &str, into: &mut Vec<u64>) {
+    into.clear();
+    if text.is_empty() {
+        return;
+    }
+    into.extend(
+        text.split(',')
+            .take(MAX_ITEMS)
+            .map(|part| part.trim().parse::<i64>().unwrap_or(0).max(0) as u64),
+    );
+}
+
+/// Adds `changes` (Δasked, Δcorrect per item) to stored counts, lengthening them as needed.
+pub fn add_counts(asked: &mut Vec<i64>, correct: &mut Vec<i64>, changes: &[(i64, i64)]) {
+    let len = changes.len().max(asked.len()).max(correct.len());
+    asked.resize(len, 0);
+    correct.resize(len, 0);
+    for (i, &(da, dc)) in changes.iter().enumerate() {
+        asked[i] += da;
+        correct[i] += dc;
+    }
 }
 
 /// The empty text a cell stores for "none" read back as `None`.
@@ -476,11 +524,19 @@ mod tests {
             ]
         );
         // each item asked counts once, a correct answer once more; one not asked not at all
-        let items: Vec<_> = c.items().map(|(k, a, r)| (k.position, a, r)).collect();
-        assert_eq!(items, vec![(0, 1, 1), (1, 1, 0), (3, 1, 1)]);
-        assert!(c.items().all(|(k, _, _)| k.questionnaire_version == "1"
-            && k.district == "yuzhong"
-            && k.population == "teacher"));
+        let items: Vec<_> = c.items().collect();
+        assert_eq!(items.len(), 1);
+        let (key, counts) = items[0];
+        assert_eq!(counts, [(1, 1), (1, 0), (0, 0), (1, 1)]);
+        assert_eq!(
+            (
+                key.questionnaire_version,
+                key.district,
+                key.site_id,
+                key.population
+            ),
+            ("1", "yuzhong", "s1", "teacher")
+        );
     }
 
     #[test]
@@ -501,5 +557,23 @@ mod tests {
         c.add(&other, -1);
         c.add(&without_facts, -1);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn counts_are_kept_as_text_and_read_back_whatever_the_text() {
+        assert_eq!(counts_text([3, 0, 12]), "3,0,12");
+        assert_eq!(counts_text([]), "");
+        let mut read = vec![9];
+        read_counts("3,0,12", &mut read);
+        assert_eq!(read, [3, 0, 12]);
+        read_counts("", &mut read);
+        assert!(read.is_empty());
+        read_counts("1,x,-4, 2", &mut read);
+        assert_eq!(read, [1, 0, 0, 2]);
+        read_counts(&",".repeat(100_000), &mut read);
+        assert_eq!(read.len(), MAX_ITEMS);
+        let (mut asked, mut correct) = (vec![1, 1], vec![1, 0]);
+        add_counts(&mut asked, &mut correct, &[(1, 0), (0, 0), (2, 1)]);
+        assert_eq!((asked, correct), (vec![2, 1, 2], vec![1, 0, 1]));
     }
 }

@@ -781,10 +781,11 @@ pub trait AnalyticsStore {
         visit: &mut dyn FnMut(&cells::CellRow<'_>),
     ) -> Result<(), StorageError>;
 
-    /// Calls `visit` with every item cell of `questionnaire_id` that counts an item asked at
-    /// least once ([`cells`]): per version, district, population and scored item, what the
-    /// interviews [`visit_facts`](Self::visit_facts) visits answered, whatever the scope (the
-    /// caller applies it).
+    /// Calls `visit` with every item cell of `questionnaire_id` ([`cells`]): per version,
+    /// district, site and population, how many of the interviews
+    /// [`visit_facts`](Self::visit_facts) visits were asked each scored item and answered it
+    /// correctly, whatever the scope (the caller applies it). A cell whose interviews are all
+    /// gone may remain with counts of 0.
     fn visit_item_cells(
         &self,
         questionnaire_id: &str,

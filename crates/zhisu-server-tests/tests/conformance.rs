@@ -2483,35 +2483,50 @@ fn cells_match_interviews(s: &dyn Storage, when: &str) {
     assert!(!want.is_empty());
     assert_eq!(stored_cells(s), want, "{when}");
 
-    // items: per version, district, population and scored item, asked and answered correctly
-    type ItemCell = (String, String, String, usize);
-    let want_items: std::collections::BTreeMap<ItemCell, (u64, u64)> = counted
-        .items()
-        .map(|(k, asked, correct)| {
-            (
-                (
+    // items: per version, district, site, population and scored item, asked and answered
+    // correctly (items no interview of the cell was asked left out: a cell keeps a count of 0
+    // once the interviews that made it are gone)
+    type ItemCell = (String, String, String, String, usize);
+    let mut want_items: std::collections::BTreeMap<ItemCell, (u64, u64)> = Default::default();
+    for (k, counts) in counted.items() {
+        for (position, &(asked, correct)) in counts.iter().enumerate() {
+            if asked != 0 || correct != 0 {
+                let key = (
                     k.questionnaire_version.to_string(),
                     k.district.to_string(),
+                    k.site_id.to_string(),
                     k.population.to_string(),
-                    k.position,
-                ),
-                (asked as u64, correct as u64),
-            )
-        })
-        .collect();
+                    position,
+                );
+                want_items.insert(key, (asked as u64, correct as u64));
+            }
+        }
+    }
     assert!(!want_items.is_empty());
     let mut stored_items = std::collections::BTreeMap::new();
+    let mut cells_seen = std::collections::BTreeSet::new();
     s.visit_item_cells("ohl_2026", &mut |c| {
-        let old = stored_items.insert(
-            (
-                c.questionnaire_version.to_string(),
-                c.district.unwrap_or("").to_string(),
-                c.population.unwrap_or("").to_string(),
-                c.position,
-            ),
-            (c.asked, c.correct),
+        let cell = (
+            c.questionnaire_version.to_string(),
+            c.district.unwrap_or("").to_string(),
+            c.site_id.unwrap_or("").to_string(),
+            c.population.unwrap_or("").to_string(),
         );
-        assert!(old.is_none(), "one row per item cell");
+        assert!(cells_seen.insert(cell.clone()), "one row per item cell");
+        assert_eq!(c.asked.len(), c.correct.len(), "{cell:?}");
+        for (position, (&asked, &correct)) in c.asked.iter().zip(c.correct).enumerate() {
+            assert!(correct <= asked, "{cell:?} item {position}");
+            if asked != 0 || correct != 0 {
+                let key = (
+                    cell.0.clone(),
+                    cell.1.clone(),
+                    cell.2.clone(),
+                    cell.3.clone(),
+                    position,
+                );
+                stored_items.insert(key, (asked, correct));
+            }
+        }
     })
     .unwrap();
     assert_eq!(stored_items, want_items, "item cells {when}");
