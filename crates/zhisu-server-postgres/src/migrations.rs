@@ -478,11 +478,6 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (questionnaire_id, questionnaire_version, district, site_id, population)
     );
     "#,
-    // 27 (issue 19): the quality-control queue read newest first from an index, stopping at its
-    // limit, instead of sorting every interview (the dashboard's QC page: p50 209 ms under R6).
-    r#"
-    CREATE INDEX interview_qc_queue ON interview (completed_at DESC, id);
-    "#,
 ];
 
 /// The schema version that added the last kind of cells (the item cells): every database

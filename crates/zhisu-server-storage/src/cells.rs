@@ -251,7 +251,9 @@ impl CellChanges {
             ),
             population,
         );
+        // a row written by another tool may hold anything: no questionnaire has more items
         let answers = c.items_correct.as_bytes();
+        let answers = &answers[..answers.len().min(MAX_ITEMS)];
         if items.len() < answers.len() {
             items.resize(answers.len(), (0, 0));
         }
