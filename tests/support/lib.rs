@@ -210,22 +210,6 @@ impl Drop for ProcessGroup {
     }
 }
 
-/// Waits (at most a second) until `element`'s place on the screen is the same 50 ms apart.
-async fn settled(
-    element: &fantoccini::elements::Element,
-) -> Result<(), fantoccini::error::CmdError> {
-    let mut last = element.rectangle().await?;
-    for _ in 0..20 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let now = element.rectangle().await?;
-        if now == last {
-            return Ok(());
-        }
-        last = now;
-    }
-    Ok(())
-}
-
 /// The real app in a real webview, driven through WebDriver.
 pub struct App {
     pub client: Client,
@@ -313,14 +297,10 @@ impl App {
         }
     }
 
-    /// Clicks element `#id` once it is there and has stopped moving. The page re-renders as data
-    /// arrives (sync status, today's work), so a node found may be replaced before the click
-    /// (WebKitWebDriver then answers with a stale-element or an empty error): it is looked up
-    /// again, within the same 20 s. And the screen's layout can shift as that data fills it in
-    /// (right after a launch, the home screen): a click aimed at where a button was lands on
-    /// whatever moved there, and WebKitWebDriver reports it done. Twice in CI the first click
-    /// after a relaunch did nothing that way; so the click waits until the element's place is the
-    /// same 50 ms apart, as a person's tap does.
+    /// Clicks element `#id` once it is there. The page re-renders as data arrives (sync
+    /// status, today's work), so a node found may be replaced before the click (WebKitWebDriver
+    /// then answers with a stale-element or an empty error): it is looked up again, within the
+    /// same 20 s.
     pub async fn click(&self, id: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -332,10 +312,7 @@ impl App {
                 .for_element(Locator::Id(id))
                 .await
             {
-                Ok(element) => match settled(&element).await {
-                    Ok(()) => element.click().await,
-                    Err(e) => Err(e),
-                },
+                Ok(element) => element.click().await,
                 Err(e) => Err(e),
             };
             match result {
@@ -472,9 +449,6 @@ impl App {
             .for_element(Locator::Css(selector))
             .await
             .unwrap_or_else(|e| panic!("{selector} did not appear: {e}"));
-        settled(&element)
-            .await
-            .unwrap_or_else(|e| panic!("{selector} as it moved: {e}"));
         element
             .click()
             .await
