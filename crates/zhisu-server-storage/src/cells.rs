@@ -442,12 +442,13 @@ pub const MAX_ITEMS: usize = zhisu_core::limits::MAX_ITEMS;
 /// Counts per scored item as a cell's text keeps them on SQLite: decimal numbers separated by
 /// commas (`3,0,12`).
 pub fn counts_text(counts: impl IntoIterator<Item = i64>) -> String {
+    use std::fmt::Write as _;
     let mut text = String::new();
     for (i, n) in counts.into_iter().enumerate() {
         if i > 0 {
             text.push(',');
         }
-        text.push_str(&n.to_string());
+        let _ = write!(text, "{n}"); // writing to a String cannot fail
     }
     text
 }
