@@ -37,6 +37,11 @@ pub struct App {
     sync: Option<Rc<SyncView>>,
     /// A failure of the shell's own calls (enrolment state, preferences, sync badge).
     error: Option<String>,
+    /// Whether the enrolment state and the preferences have been read (or failed to be). No
+    /// screen is shown before: it would first show in the default language and text size,
+    /// or as home on a tablet not yet enrolled, and then jump under the surveyor's finger.
+    identity_read: bool,
+    preferences_read: bool,
     /// The context's callbacks (its state fields are filled in by `context`).
     callbacks: AppContext,
 }
@@ -61,6 +66,8 @@ impl Component for App {
             identity: None,
             sync: None,
             error: None,
+            identity_read: false,
+            preferences_read: false,
             callbacks: AppContext {
                 ui: Lang::default(),
                 text_step: 0,
@@ -78,6 +85,11 @@ impl Component for App {
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match &msg {
+            Msg::Identity(_) => self.identity_read = true,
+            Msg::Preferences(_) => self.preferences_read = true,
+            _ => {}
+        }
         match msg {
             Msg::Identity(Ok(identity)) => self.identity_loaded(identity),
             Msg::Preferences(Ok(preferences)) => {
@@ -123,6 +135,12 @@ impl Component for App {
     }
 
     fn view(&self, _ctx: &Context<Self>) -> Html {
+        if !(self.identity_read && self.preferences_read) {
+            // a moment at launch: the local database answers in milliseconds
+            return html! {
+                <main><p class="hint" id="starting">{ "正在打开… Opening…" }</p></main>
+            };
+        }
         let context = self.context();
         let screen = match &self.route {
             Route::Enrol => html! { <Enrol /> },

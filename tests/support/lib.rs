@@ -22,11 +22,16 @@ pub fn workspace_root() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct free ports. Each is held until all are chosen: two calls of [`free_port`] in a
+/// row may be handed the same port, and a tauri-driver told to forward to its own port serves
+/// itself in a loop (thousands of "Error serving connection" and a session that never starts).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: [std::net::TcpListener; N] =
+        std::array::from_fn(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    listeners.map(|l| l.local_addr().unwrap().port())
 }
 
 /// One end-to-end test at a time: each drives a whole app and a webview.
@@ -196,18 +201,47 @@ struct ProcessGroup(Child);
 
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
+        let pgid = self.0.id();
+        let group = format!("-{pgid}");
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        // every member, not only tauri-driver: a WebKitWebDriver or app still dying holds its
+        // port and its display while the next test starts
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
+            let _ = self.0.try_wait();
+            if group_members(pgid) == 0 {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while group_members(pgid) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
+}
+
+/// How many live (not zombie) processes are in process group `pgid`, from `/proc/*/stat`.
+fn group_members(pgid: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|stat| {
+            // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses
+            let Some((_, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let mut fields = rest.split_whitespace();
+            let state = fields.next();
+            let pgrp = fields.nth(1).and_then(|f| f.parse::<u32>().ok());
+            pgrp == Some(pgid) && state != Some("Z") && state != Some("X")
+        })
+        .count()
 }
 
 /// The real app in a real webview, driven through WebDriver.
@@ -255,8 +289,7 @@ impl App {
             "the app is not built: {} (scripts/test.sh builds it)",
             app.display()
         );
-        let port = free_port();
-        let native_port = free_port();
+        let [port, native_port] = free_ports();
         let driver_bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let driver = Command::new(&driver_bin)
             .args(["--port", &port.to_string()])

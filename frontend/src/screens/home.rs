@@ -42,6 +42,10 @@ pub struct Home {
     surveyors: Option<SurveyorsView>,
     busy: bool,
     error: Option<String>,
+    /// How many of the four first reads (questionnaires, interviews, today's work, surveyors)
+    /// have not answered yet. Until they all have, the screen shows only its title and badge,
+    /// so that its buttons appear once, in their places, and do not move as data arrives.
+    unread: u8,
 }
 
 impl Component for Home {
@@ -64,11 +68,15 @@ impl Component for Home {
             surveyors: None,
             busy: false,
             error: None,
+            unread: 4,
         }
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
         let ui = self.app.ui;
+        if let Msg::Catalogue(_) | Msg::Interviews(_) | Msg::Today(_) | Msg::Surveyors(_) = msg {
+            self.unread = self.unread.saturating_sub(1);
+        }
         match msg {
             Msg::Context(app) => self.app = app,
             Msg::Catalogue(Ok(list)) => self.catalogue = list,
@@ -115,10 +123,14 @@ impl Component for Home {
                     <p class="hint" id="device">{ device }</p>
                 }
                 { self.revoked_view() }
-                { self.app.sync.as_deref().map_or_else(Html::default, |view| sync_badge(&self.app, view)) }
-                { self.who_and_where() }
-                { self.interviews_view(ctx) }
-                { self.nav_view() }
+                { self.app.sync.as_deref().map_or_else(|| sync_badge_unread(ui), |view| sync_badge(&self.app, view)) }
+                if self.unread == 0 {
+                    { self.who_and_where() }
+                    { self.interviews_view(ctx) }
+                    { self.nav_view() }
+                } else {
+                    <p class="hint" id="home-reading">{ ui.pick("正在读取…", "Reading…") }</p>
+                }
                 { error_view(&self.error) }
             </>
         }
@@ -160,14 +172,42 @@ fn sync_badge(app: &AppContext, view: &SyncView) -> Html {
             if view.status.waiting_for_wifi {
                 <span class="offline">{ ui.pick("设置为只用Wi-Fi上传，正在等Wi-Fi", "Set to upload on Wi-Fi only: waiting for Wi-Fi") }</span>
             }
-            if let Some(p) = view.status.progress.filter(|p| p.total > 0) {
-                <div class="progress" id="sync-progress" role="progressbar"
-                    aria-label={ui.pick("上传进度", "Upload progress")} aria-valuemin="0"
-                    aria-valuenow={p.done.to_string()} aria-valuemax={p.total.to_string()}>
-                    <div style={format!("width:{}%", p.done * 100 / p.total)}></div>
-                </div>
-                <span>{ format!("{} {} / {}", ui.pick("正在上传", "Uploading"), p.done, p.total) }</span>
-            }
+            // always in place, hidden when idle: an upload starting must not move the buttons
+            // below under a finger about to tap one
+            { progress_view(ui, view.status.progress.filter(|p| p.total > 0)) }
+        </div>
+    }
+}
+
+fn progress_view(ui: Lang, progress: Option<api::SyncProgress>) -> Html {
+    let (done, total) = progress.map_or((0, 1), |p| (p.done, p.total));
+    let style = if progress.is_some() {
+        ""
+    } else {
+        "visibility:hidden"
+    };
+    html! {
+        <>
+            <div class="progress" id="sync-progress" role="progressbar" style={style}
+                aria-label={ui.pick("上传进度", "Upload progress")} aria-valuemin="0"
+                aria-valuenow={done.to_string()} aria-valuemax={total.to_string()}>
+                <div style={format!("width:{}%", done * 100 / total)}></div>
+            </div>
+            <span style={style}>{ format!("{} {} / {}", ui.pick("正在上传", "Uploading"), done, total) }</span>
+        </>
+    }
+}
+
+/// The sync badge's place before its first news: the same line, so nothing below it moves
+/// when the news arrives.
+fn sync_badge_unread(ui: Lang) -> Html {
+    html! {
+        <div class="status" id="sync-status-unread">
+            <span>{ ui.pick("正在查看上传情况…", "Checking uploads…") }</span>
+            <span>{ ui.pick("待上传 ", "Waiting ") }<b>{ "…" }</b></span>
+            <span>{ ui.pick("已上传 ", "Sent ") }<b>{ "…" }</b></span>
+            <button disabled=true>{ ui.pick("立即上传", "Sync now") }</button>
+            { progress_view(ui, None) }
         </div>
     }
 }
