@@ -92,7 +92,7 @@ impl ContactOutcome {
             surveyor_id: self.surveyor_id.as_deref(),
             population: self.population.as_deref(),
         };
-        serde_json_canonicalizer::to_string(&content).expect("a contact has a canonical form")
+        crate::canonical::to_string(&content).expect("a contact has a canonical form")
     }
 
     /// `sha256:` and the hex SHA-256 of [`Self::canonical_form`].

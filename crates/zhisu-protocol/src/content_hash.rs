@@ -123,8 +123,7 @@ impl CompletedInterview {
             practice: self.practice,
         };
         // only finite floats can be parsed from JSON or built by the app: never fails
-        serde_json_canonicalizer::to_string(&content)
-            .expect("an interview's content has a canonical form")
+        crate::canonical::to_string(&content).expect("an interview's content has a canonical form")
     }
 
     /// `sha256:` and the hex SHA-256 of [`Self::canonical_form`] (UTF-8).

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use zhisu_core::Answers;
 
+pub mod canonical;
 mod contact;
 mod content_hash;
 pub mod outreach;

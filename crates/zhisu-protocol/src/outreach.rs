@@ -137,7 +137,7 @@ impl QuizSession {
             items: &self.items,
             take_home_qr: self.take_home_qr,
         };
-        serde_json_canonicalizer::to_string(&content).expect("a quiz session has a canonical form")
+        crate::canonical::to_string(&content).expect("a quiz session has a canonical form")
     }
 
     /// `sha256:` and the hex SHA-256 of [`Self::canonical_form`].

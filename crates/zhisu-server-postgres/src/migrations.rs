@@ -478,6 +478,21 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (questionnaire_id, questionnaire_version, district, site_id, population)
     );
     "#,
+    // 27 (issue 19): an interview's payload and score report, a few kilobytes each, are
+    // compressed with lz4 rather than pglz when stored out of line: pglz was a tenth of
+    // PostgreSQL's time under R6's uploads. Rows stored before keep pglz (both are read). A
+    // server built without lz4 (or older than 14) keeps pglz: the change is skipped, not fatal.
+    r#"
+    DO $$
+    BEGIN
+        ALTER TABLE interview
+            ALTER COLUMN payload SET COMPRESSION lz4,
+            ALTER COLUMN score_report SET COMPRESSION lz4;
+    EXCEPTION WHEN feature_not_supported OR syntax_error THEN
+        RAISE NOTICE 'lz4 compression is not available: interviews stay compressed with pglz';
+    END
+    $$;
+    "#,
 ];
 
 /// The schema version that added the last kind of cells (the item cells): every database

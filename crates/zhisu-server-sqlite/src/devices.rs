@@ -132,7 +132,8 @@ impl DeviceStore for SqliteStorage {
     fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
         self.conn()
             .execute(
-                "UPDATE device SET pending = ?2 WHERE id = ?1",
+                // written only when it changed: most polls send the same count
+                "UPDATE device SET pending = ?2 WHERE id = ?1 AND pending IS NOT ?2",
                 params![device.to_string(), pending],
             )
             .map_err(db)?;

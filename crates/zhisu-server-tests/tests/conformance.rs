@@ -2305,6 +2305,13 @@ fn analysis_conformance(f: &Fresh) {
     assert_eq!(s.round_settings("2026").unwrap(), Some(settings));
     s.note_pending(device.id, 12).unwrap();
     assert_eq!(s.device(device.id).unwrap().unwrap().pending, Some(12));
+    // the same count again (written only when it changes), then a new one, then none left
+    s.note_pending(device.id, 12).unwrap();
+    assert_eq!(s.device(device.id).unwrap().unwrap().pending, Some(12));
+    s.note_pending(device.id, 3).unwrap();
+    assert_eq!(s.device(device.id).unwrap().unwrap().pending, Some(3));
+    s.note_pending(device.id, 0).unwrap();
+    assert_eq!(s.device(device.id).unwrap().unwrap().pending, Some(0));
 }
 
 /// An interview the service placed at a site of another district (`Accepted::site_district`)

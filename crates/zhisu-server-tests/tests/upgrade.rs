@@ -341,6 +341,28 @@ fn a_postgres_database_of_the_previous_release_is_upgraded_with_everything_in_it
     let state =
         zhisu_server::open_postgres(&url, &zhisu_server_tests::questionnaires_dir()).unwrap();
     assert_upgraded(state, &before, zhisu_server_postgres::MIGRATIONS.len());
+    // migration 27: new payloads and score reports are compressed with lz4 (this PostgreSQL
+    // has it); the rows stored before, still pglz, read back unchanged (the snapshot above)
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let methods: Vec<(String, i8)> = client
+        .query(
+            "SELECT attname::text, attcompression FROM pg_attribute
+             WHERE attrelid = 'interview'::regclass AND attname IN ('payload', 'score_report')
+             ORDER BY attname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        methods,
+        vec![
+            ("payload".to_string(), b'l' as i8),
+            ("score_report".to_string(), b'l' as i8)
+        ],
+        "lz4 for the interview's payload and score report"
+    );
 }
 
 fn dir_with(dump: &[u8]) -> tempfile::TempDir {
