@@ -83,6 +83,17 @@ impl JcsFormatter<'_> {
     }
 }
 
+/// The `Formatter` methods for numbers, each writing its value as a double.
+macro_rules! write_numbers {
+    ($($method:ident: $type:ty),*) => {
+        $(
+            fn $method<W: ?Sized + io::Write>(&mut self, _: &mut W, value: $type) -> io::Result<()> {
+                self.number(value as f64)
+            }
+        )*
+    };
+}
+
 /// The order RFC 8785 sorts keys in: by their UTF-16 code units.
 fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
@@ -100,53 +111,20 @@ impl Formatter for JcsFormatter<'_> {
     }
 
     // every number is a double in JSON as RFC 8785 reads it
-    fn write_i8<W: ?Sized + io::Write>(&mut self, _: &mut W, value: i8) -> io::Result<()> {
-        self.number(value.into())
-    }
-
-    fn write_i16<W: ?Sized + io::Write>(&mut self, _: &mut W, value: i16) -> io::Result<()> {
-        self.number(value.into())
-    }
-
-    fn write_i32<W: ?Sized + io::Write>(&mut self, _: &mut W, value: i32) -> io::Result<()> {
-        self.number(value.into())
-    }
-
-    fn write_i64<W: ?Sized + io::Write>(&mut self, _: &mut W, value: i64) -> io::Result<()> {
-        self.number(value as f64)
-    }
-
-    fn write_i128<W: ?Sized + io::Write>(&mut self, _: &mut W, value: i128) -> io::Result<()> {
-        self.number(value as f64)
-    }
-
-    fn write_u8<W: ?Sized + io::Write>(&mut self, _: &mut W, value: u8) -> io::Result<()> {
-        self.number(value.into())
-    }
-
-    fn write_u16<W: ?Sized + io::Write>(&mut self, _: &mut W, value: u16) -> io::Result<()> {
-        self.number(value.into())
-    }
-
-    fn write_u32<W: ?Sized + io::Write>(&mut self, _: &mut W, value: u32) -> io::Result<()> {
-        self.number(value.into())
-    }
-
-    fn write_u64<W: ?Sized + io::Write>(&mut self, _: &mut W, value: u64) -> io::Result<()> {
-        self.number(value as f64)
-    }
-
-    fn write_u128<W: ?Sized + io::Write>(&mut self, _: &mut W, value: u128) -> io::Result<()> {
-        self.number(value as f64)
-    }
-
-    fn write_f32<W: ?Sized + io::Write>(&mut self, _: &mut W, value: f32) -> io::Result<()> {
-        self.number(value.into())
-    }
-
-    fn write_f64<W: ?Sized + io::Write>(&mut self, _: &mut W, value: f64) -> io::Result<()> {
-        self.number(value)
-    }
+    write_numbers!(
+        write_i8: i8,
+        write_i16: i16,
+        write_i32: i32,
+        write_i64: i64,
+        write_i128: i128,
+        write_u8: u8,
+        write_u16: u16,
+        write_u32: u32,
+        write_u64: u64,
+        write_u128: u128,
+        write_f32: f32,
+        write_f64: f64
+    );
 
     fn write_number_str<W: ?Sized + io::Write>(
         &mut self,
