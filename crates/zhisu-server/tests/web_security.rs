@@ -279,21 +279,25 @@ async fn unknown_usernames_take_as_long_as_known_ones() {
         let (http, base) = (http.clone(), s.base.clone());
         async move {
             let started = std::time::Instant::now();
-            for _ in 0..3 {
-                let r = http
-                    .post(format!("{base}/api/v1/session"))
-                    .json(&serde_json::json!({"username": username, "password": "wrong-password"}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 401);
-            }
+            let r = http
+                .post(format!("{base}/api/v1/session"))
+                .json(&serde_json::json!({"username": username, "password": "wrong-password"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401);
             started.elapsed()
         }
     };
-    // one wrong password fewer than pauses the name
-    let known = time("other").await;
-    let unknown = time("nobody-by-this-name").await;
+    // one wrong password fewer than pauses the name; the two kinds taken in turn, and the
+    // fastest of each compared, so that a busy moment of the machine (which only ever makes a
+    // request slower) cannot make the test fail or pass
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        known.push(time("other").await);
+        unknown.push(time("nobody-by-this-name").await);
+    }
+    let (known, unknown) = (known.iter().min().unwrap(), unknown.iter().min().unwrap());
     assert!(
         unknown.as_secs_f64() > known.as_secs_f64() * 0.5,
         "unknown {unknown:?} vs known {known:?}"
