@@ -154,12 +154,17 @@ impl CompletedInterview {
     }
 
     /// Which rule `content_hash` was computed by, or what to check when it matches neither.
+    ///
+    /// The original rule is tried first: Zhisu's tablets seal with it, and it is the cheaper
+    /// (no keys to sort; BENCHMARKS.md, P2's "hash check"). The two never both match: the
+    /// original form begins with `id`, the canonical one with `answers`.
     pub fn check_content_hash(&self) -> Result<HashRule, HashMismatch> {
+        if self.content_hash == self.original_hash() {
+            return Ok(HashRule::Original);
+        }
         let canonical = self.canonical_hash();
         if self.content_hash == canonical {
             Ok(HashRule::Canonical)
-        } else if self.content_hash == self.original_hash() {
-            Ok(HashRule::Original)
         } else {
             Err(HashMismatch {
                 expected: canonical,
