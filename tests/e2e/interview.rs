@@ -2505,27 +2505,9 @@ async fn every_item_kind_fits_in_every_look() {
     );
     every_look(&app, &shots, "question-picture").await;
     app.click("choice-true").await;
-    // the app moves on once the answer is saved; closing it before that would lose it (as a
-    // flat battery would lose an answer the screen never showed as saved)
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let shown = app
-            .client
-            .execute(
-                "const q = document.getElementById('question'); return q ? q.dataset.item : null;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if shown.as_str() != Some("helmet") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the app stayed on helmet"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // closing the app before it moves on (once the answer is saved) would lose the answer, as
+    // a flat battery would lose an answer the screen never showed as saved
+    app.wait_to_leave_question("helmet").await;
     app.close().await;
 
     let device = zhisu_e2e::open_device_store(&app_dir);

@@ -391,18 +391,44 @@ impl App {
 
     /// Waits until the question screen shows item `item_id`.
     pub async fn wait_for_question(&self, item_id: &str) {
+        let last = self
+            .wait_for_shown_item(|shown| shown == Some(item_id))
+            .await;
+        if let Err(last) = last {
+            panic!("question {item_id:?} did not appear; last shown {last:?}");
+        }
+    }
+
+    /// Waits until the app has moved on from item `item_id` (to another question or another
+    /// screen): it moves on once the answer is saved.
+    pub async fn wait_to_leave_question(&self, item_id: &str) {
+        let last = self
+            .wait_for_shown_item(|shown| shown != Some(item_id))
+            .await;
+        if let Err(last) = last {
+            panic!("the app stayed on question {item_id:?}; last shown {last:?}");
+        }
+    }
+
+    /// Waits (20 s at most) until `done` holds for the item the question screen shows (`None`
+    /// on another screen); `Err` with the last one seen if it never did.
+    async fn wait_for_shown_item(
+        &self,
+        done: impl Fn(Option<&str>) -> bool,
+    ) -> Result<(), Option<String>> {
         let deadline = Instant::now() + Duration::from_secs(20);
         let mut last = None;
         while Instant::now() < deadline {
-            if let Ok(element) = self.client.find(Locator::Id("question")).await {
-                last = element.attr("data-item").await.ok().flatten();
-                if last.as_deref() == Some(item_id) {
-                    return;
-                }
+            last = match self.client.find(Locator::Id("question")).await {
+                Ok(element) => element.attr("data-item").await.ok().flatten(),
+                Err(_) => None,
+            };
+            if done(last.as_deref()) {
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("question {item_id:?} did not appear; last shown {last:?}");
+        Err(last)
     }
 
     /// Saves a PNG of the window to `dir/name.png` and returns its path.

@@ -27,7 +27,7 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String>
     let formatter = JcsFormatter {
         out: &mut out,
         objects: Vec::new(),
-        key: None,
+        in_key: false,
     };
     // everything goes to the formatter's buffer; serde_json's own writer is never written
     let mut serializer = serde_json::Serializer::with_formatter(io::sink(), formatter);
@@ -55,15 +55,24 @@ struct JcsFormatter<'a> {
     out: &'a mut Vec<u8>,
     /// The objects open now, innermost last.
     objects: Vec<Object>,
-    /// The key being written, unescaped (`Some` between `begin_object_key` and
-    /// `end_object_key`).
-    key: Option<String>,
+    /// Between `begin_object_key` and `end_object_key`: what is written is also the key of
+    /// the innermost object's last member.
+    in_key: bool,
 }
 
 impl JcsFormatter<'_> {
+    /// The text of the key being written, unescaped, if one is.
+    fn key(&mut self) -> Option<&mut String> {
+        if !self.in_key {
+            return None;
+        }
+        let member = self.objects.last_mut()?.members.last_mut()?;
+        Some(&mut member.key)
+    }
+
     /// Writes literal text (a number, `true`): in a key it is also the key's text.
     fn literal(&mut self, text: &str) {
-        if let Some(key) = &mut self.key {
+        if let Some(key) = self.key() {
             key.push_str(text);
         }
         self.out.extend_from_slice(text.as_bytes());
@@ -89,6 +98,18 @@ macro_rules! write_numbers {
         $(
             fn $method<W: ?Sized + io::Write>(&mut self, _: &mut W, value: $type) -> io::Result<()> {
                 self.number(value as f64)
+            }
+        )*
+    };
+}
+
+/// The `Formatter` methods that write one fixed byte.
+macro_rules! write_bytes {
+    ($($method:ident: $byte:expr),*) => {
+        $(
+            fn $method<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
+                self.out.push($byte);
+                Ok(())
             }
         )*
     };
@@ -126,6 +147,14 @@ impl Formatter for JcsFormatter<'_> {
         write_f64: f64
     );
 
+    write_bytes!(
+        begin_string: b'"',
+        end_string: b'"',
+        begin_array: b'[',
+        end_array: b']',
+        begin_object_value: b':'
+    );
+
     fn write_number_str<W: ?Sized + io::Write>(
         &mut self,
         _: &mut W,
@@ -135,16 +164,6 @@ impl Formatter for JcsFormatter<'_> {
             .parse()
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "not a number"))?;
         self.number(number)
-    }
-
-    fn begin_string<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.out.push(b'"');
-        Ok(())
-    }
-
-    fn end_string<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.out.push(b'"');
-        Ok(())
     }
 
     fn write_string_fragment<W: ?Sized + io::Write>(
@@ -161,6 +180,7 @@ impl Formatter for JcsFormatter<'_> {
         _: &mut W,
         escape: CharEscape,
     ) -> io::Result<()> {
+        // what is written (`\u00xx` for the other controls), and the character it stands for
         let (written, meant): (&[u8], char) = match escape {
             CharEscape::Quote => (b"\\\"", '"'),
             CharEscape::ReverseSolidus => (b"\\\\", '\\'),
@@ -171,37 +191,19 @@ impl Formatter for JcsFormatter<'_> {
             CharEscape::LineFeed => (b"\\n", '\n'),
             CharEscape::CarriageReturn => (b"\\r", '\r'),
             CharEscape::Tab => (b"\\t", '\t'),
-            CharEscape::AsciiControl(byte) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let escaped = [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(byte >> 4)],
-                    HEX[usize::from(byte & 0xf)],
-                ];
-                self.out.extend_from_slice(&escaped);
-                if let Some(key) = &mut self.key {
-                    key.push(char::from(byte));
-                }
-                return Ok(());
-            }
+            CharEscape::AsciiControl(byte) => (b"", char::from(byte)),
         };
-        self.out.extend_from_slice(written);
-        if let Some(key) = &mut self.key {
+        if written.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let byte = meant as usize;
+            self.out
+                .extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[byte >> 4], HEX[byte & 0xf]]);
+        } else {
+            self.out.extend_from_slice(written);
+        }
+        if let Some(key) = self.key() {
             key.push(meant);
         }
-        Ok(())
-    }
-
-    fn begin_array<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.out.push(b'[');
-        Ok(())
-    }
-
-    fn end_array<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.out.push(b']');
         Ok(())
     }
 
@@ -279,20 +281,12 @@ impl Formatter for JcsFormatter<'_> {
             start,
             end: start,
         });
-        self.key = Some(String::new());
+        self.in_key = true;
         Ok(())
     }
 
     fn end_object_key<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
-        let key = self.key.take().unwrap_or_default();
-        if let Some(member) = self.objects.last_mut().and_then(|o| o.members.last_mut()) {
-            member.key = key;
-        }
-        Ok(())
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.out.push(b':');
+        self.in_key = false;
         Ok(())
     }
 

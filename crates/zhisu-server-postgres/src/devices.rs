@@ -81,11 +81,9 @@ impl DeviceStore for PostgresStorage {
         let device = device_from(&row);
         let stale = now - chrono::Duration::seconds(60);
         if device.last_seen_at.is_none_or(|seen| seen < stale) {
-            // when a tablet was last seen is advice for the dashboard: its commit need not
-            // wait for the disk (500 tablets make a write like this several times a second)
-            let mut tx = client.transaction().map_err(db)?;
-            tx.batch_execute("SET LOCAL synchronous_commit = off")
-                .map_err(db)?;
+            // when a tablet was last seen is advice for the dashboard (500 tablets make a
+            // write like this several times a second)
+            let mut tx = Self::unhurried(&mut client)?;
             tx.execute(
                 "UPDATE device SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)",
                 &[&device.id, &now, &stale],
@@ -144,12 +142,9 @@ impl DeviceStore for PostgresStorage {
     }
 
     fn note_pending(&self, device: Uuid, pending: u32) -> Result<(), StorageError> {
-        // a count the next poll sends again: written only when it changed, and its commit
-        // does not wait for the disk
+        // a count the next poll sends again: written only when it changed
         let mut client = self.pool.get().map_err(unavailable)?;
-        let mut tx = client.transaction().map_err(db)?;
-        tx.batch_execute("SET LOCAL synchronous_commit = off")
-            .map_err(db)?;
+        let mut tx = Self::unhurried(&mut client)?;
         tx.execute(
             "UPDATE device SET pending = $2 WHERE id = $1 AND pending IS DISTINCT FROM $2",
             &[&device, &(pending as i32)],

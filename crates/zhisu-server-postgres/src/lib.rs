@@ -159,6 +159,18 @@ impl PostgresStorage {
         })
     }
 
+    /// A transaction whose commit does not wait for the disk, for state that paces or advises
+    /// and is sent again anyway (rate buckets, a tablet's last-seen time and pending count): a
+    /// crash loses at most the last moment's writes, and no interview waits behind their fsync.
+    pub(crate) fn unhurried(
+        client: &mut Client,
+    ) -> Result<postgres::Transaction<'_>, StorageError> {
+        let mut tx = client.transaction().map_err(db)?;
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .map_err(db)?;
+        Ok(tx)
+    }
+
     /// Whether a take at `now` should forget the full rate buckets: once a minute, by the one
     /// take that claims it.
     pub(crate) fn rate_buckets_sweep_due(&self, now: chrono::DateTime<chrono::Utc>) -> bool {

@@ -11,11 +11,8 @@ pub(crate) fn take_token(
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let mut client = storage.pool.get().map_err(unavailable)?;
-    let mut tx = client.transaction().map_err(db)?;
-    // a bucket paces requests and records nothing: its commit need not wait for the disk
-    // (a crash loses at most the last moment's takes, and the buckets refill anyway)
-    tx.batch_execute("SET LOCAL synchronous_commit = off")
-        .map_err(db)?;
+    // a bucket paces requests and records nothing (the buckets refill anyway)
+    let mut tx = PostgresStorage::unhurried(&mut client)?;
     if storage.rate_buckets_sweep_due(now) {
         // full buckets are forgotten, by one take a minute rather than by every take (each
         // of which would delete most of the buckets of 500 tablets)

@@ -209,27 +209,25 @@ fn a_copy_of_the_tablet_files_shows_no_answer_name_or_pin_hash_and_does_not_open
     assert!(wal_len(&path) > 0, "the answers are in the WAL too");
     let (stolen, bytes) = steal(&path, &dir.path().join("stolen"));
     let pin_hash = pin_hash(&path, Some(&key));
-    for (what, needle) in secrets(&ids, &pin_hash) {
-        // a needle of a few bytes turns up by chance in megabytes of ciphertext (three bytes:
-        // once in 16 MiB, and the store's files are several); from six bytes on it cannot
-        // (once in 2^48). The short ones (the item id `age`, a number) are found in the plain
-        // file above, and the longer secrets of the same rows are checked here.
-        if needle.len() < MIN_NEEDLE {
-            continue;
-        }
+    // a needle of a few bytes turns up by chance in megabytes of ciphertext (three bytes: once
+    // in 16 MiB, and the store's files are several; CI once found `age`); from six bytes on it
+    // cannot (once in 2^48). The short ones (the item id `age`, a number) are found in the
+    // plain file above, and the longer secrets of the same rows are looked for in every
+    // encrypted file below.
+    let searchable: Vec<(String, Vec<u8>)> = secrets(&ids, &pin_hash)
+        .into_iter()
+        .filter(|(_, needle)| needle.len() >= MIN_NEEDLE)
+        .collect();
+    assert!(
+        searchable.len() >= 10,
+        "most secrets are long enough to be searched for"
+    );
+    for (what, needle) in &searchable {
         assert!(
-            !contains(&bytes, &needle),
+            !contains(&bytes, needle),
             "the {what} is readable in a copy of the encrypted files"
         );
     }
-    assert!(
-        secrets(&ids, &pin_hash)
-            .iter()
-            .filter(|(_, n)| n.len() >= MIN_NEEDLE)
-            .count()
-            >= 10,
-        "most secrets are long enough to be searched for"
-    );
     assert!(!contains(&bytes, b"SQLite format 3"), "not even the header");
     assert!(!is_plain_database(&stolen).unwrap());
 
@@ -255,14 +253,9 @@ fn a_copy_of_the_tablet_files_shows_no_answer_name_or_pin_hash_and_does_not_open
     for suffix in ["", "-wal"] {
         after.extend(std::fs::read(format!("{}{suffix}", stolen.display())).unwrap_or_default());
     }
-    // as above, only needles long enough not to turn up by chance in the ciphertext (CI once
-    // found the three bytes `age` in it)
-    for (what, needle) in secrets(&ids, &pin_hash) {
-        if needle.len() < MIN_NEEDLE {
-            continue;
-        }
+    for (what, needle) in &searchable {
         assert!(
-            !contains(&after, &needle),
+            !contains(&after, needle),
             "the {what} is readable after a wrong key"
         );
     }
@@ -277,9 +270,9 @@ fn a_copy_of_the_tablet_files_shows_no_answer_name_or_pin_hash_and_does_not_open
     std::fs::create_dir_all(backup.parent().unwrap()).unwrap();
     store.export_backup(&backup).unwrap();
     let backup_bytes = std::fs::read(&backup).unwrap();
-    for (what, needle) in secrets(&ids, &pin_hash) {
+    for (what, needle) in &searchable {
         assert!(
-            !contains(&backup_bytes, &needle),
+            !contains(&backup_bytes, needle),
             "the {what} is readable in the backup"
         );
     }
